@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Build one ncc bundle per action into dist/<name>/ (committed; CI checks they are current).
+// Usage: npm run bundle [-- name ...]   (no names: every action in src/actions/)
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+
+const all = readdirSync('src/actions')
+  .filter((f) => f.endsWith('.ts') && f !== 'github-runtime.ts')
+  .map((f) => f.replace(/\.ts$/, ''));
+const names = process.argv.slice(2).length ? process.argv.slice(2) : all;
+for (const name of names) {
+  if (!all.includes(name)) {
+    console.error(`bundle: no entry point src/actions/${name}.ts (expected one of: ${all.join(', ')})`);
+    process.exit(1);
+  }
+  rmSync(`dist/${name}`, { recursive: true, force: true });
+  execFileSync('npx', ['ncc', 'build', `src/actions/${name}.ts`, '-o', `dist/${name}`, '--source-map', '--license', 'licenses.txt', '--quiet'], {
+    stdio: 'inherit',
+  });
+  console.log(`bundled dist/${name}/index.js`);
+}

@@ -1,0 +1,267 @@
+/**
+ * The policy file, `.github/slipway.yml`: one description of the product that all six
+ * actions read. Parsed with `yaml`, validated with zod; every error names the file, the
+ * line and column, the key path and what was expected.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { UserError, type ErrorLocation } from './errors.js';
+import { findCycle } from './graph.js';
+import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
+
+/** The default location of the policy file, relative to the repository. */
+export const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
+
+const tagTemplate = z
+  .string()
+  .refine((t) => t.includes('{version}'), {
+    message: 'expected a tag template containing {version}, e.g. "v{version}"',
+  });
+
+const semverString = z
+  .string()
+  .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
+
+const channel = z.enum(['stable', 'rc', 'beta', 'alpha', 'none'], {
+  message: 'expected one of stable, rc, beta, alpha, none',
+});
+const bumpKind = z.enum(['major', 'minor', 'patch'], { message: 'expected one of major, minor, patch' });
+
+const branchRule = z.strictObject({
+  match: z.string().min(1),
+  channel,
+  bump: bumpKind.optional(),
+  /** The prerelease identifier of this channel (default: the channel's name). */
+  prerelease: z
+    .string()
+    .regex(/^[0-9A-Za-z-]+$/)
+    .optional(),
+});
+
+/** The default branching policy; the first rule that matches a branch wins. */
+export const DEFAULT_BRANCHES: BranchRule[] = [
+  { match: 'main', channel: 'stable' },
+  { match: 'master', channel: 'stable' },
+  { match: 'release/*', channel: 'rc' },
+  { match: 'hotfix/*', channel: 'stable', bump: 'patch' },
+  { match: '*', channel: 'none' },
+];
+
+const envRef = z.strictObject({
+  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
+});
+
+const migrateSchema = z.strictObject({
+  dir: z.string().default('migrations'),
+  database: envRef.optional(),
+  tool: z.enum(['builtin', 'command']).default('builtin'),
+  command: z.string().optional(),
+  table: z.string().optional(),
+});
+
+const deploySchema = z.looseObject({
+  target: z.string().default('command'),
+  run: z.string().optional(),
+  rollback: z.string().optional(),
+  status: z.string().optional(),
+  timeout: z.number().int().positive().optional(),
+});
+
+const buildSchema = z.strictObject({
+  run: z.string().min(1),
+  inputs: z.array(z.string()).optional(),
+});
+
+const componentSchema = z.strictObject({
+  kind: z.enum(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
+  paths: z.array(z.string().min(1)).default([]),
+  dependsOn: z.array(z.string()).default([]),
+  tag: tagTemplate.optional(),
+  build: buildSchema.optional(),
+  deploy: deploySchema.optional(),
+  health: z.array(z.record(z.string(), z.unknown())).default([]),
+  migrate: migrateSchema.optional(),
+});
+
+const environmentSchema = z.strictObject({
+  url: z.string().optional(),
+  after: z.string().optional(),
+});
+
+const notifySchema = z.strictObject({
+  webhook: envRef,
+  events: z
+    .array(z.enum(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']))
+    .default(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']),
+});
+
+const configSchema = z.strictObject({
+  versioning: z
+    .strictObject({
+      tag: tagTemplate.default('v{version}'),
+      initial: semverString.default('0.1.0'),
+      branches: z.array(branchRule).optional(),
+    })
+    .default({ tag: 'v{version}', initial: '0.1.0' }),
+  components: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+          message: 'expected a component name of letters, digits, "-", "_" or "."',
+        }),
+      componentSchema,
+    )
+    .default({}),
+  environments: z.record(z.string(), environmentSchema).default({}),
+  notify: z.array(notifySchema).default([]),
+});
+
+/** One rule of the branching policy. */
+export type BranchRule = z.infer<typeof branchRule>;
+/** A component as written in the policy file, with defaults applied. */
+export type ComponentConfig = z.infer<typeof componentSchema> & { name: string };
+/** An environment of the policy file. */
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+/** A webhook to notify. */
+export type NotifyConfig = z.infer<typeof notifySchema>;
+/** A migrations step's settings. */
+export type MigrateConfig = z.infer<typeof migrateSchema>;
+/** A component's deploy settings. */
+export type DeployConfig = z.infer<typeof deploySchema>;
+
+/** The policy file after validation. */
+export interface SlipwayConfig {
+  /** The file it came from, or null when defaults are in use. */
+  file: string | null;
+  versioning: { tag: string; initial: string; branches: BranchRule[] };
+  /** Components in declaration order. */
+  components: Record<string, ComponentConfig>;
+  environments: Record<string, EnvironmentConfig>;
+  notify: NotifyConfig[];
+  /** The location of a key path in the file, for errors about values checked later. */
+  locate(path: readonly PropertyKey[]): ErrorLocation;
+  /** A located UserError about the key at `path`. */
+  errorAt(path: readonly PropertyKey[], message: string): UserError;
+}
+
+/** The configuration used when there is no policy file. */
+export function defaultConfig(): SlipwayConfig {
+  return {
+    file: null,
+    versioning: { tag: 'v{version}', initial: '0.1.0', branches: DEFAULT_BRANCHES },
+    components: {},
+    environments: {},
+    notify: [],
+    locate: () => ({}),
+    errorAt: (p, m) => new UserError(`${p.map(String).join('.')}: ${m}`),
+  };
+}
+
+/**
+ * Load the policy file. `configInput` empty means `.github/slipway.yml`, and a missing
+ * default file means defaults; a named file that is missing, unreadable or invalid is an error.
+ */
+export async function loadConfig(cwd: string, configInput = ''): Promise<SlipwayConfig> {
+  const explicit = configInput.trim() !== '';
+  const rel = explicit ? configInput.trim() : DEFAULT_CONFIG_PATH;
+  const abs = path.resolve(cwd, rel);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !explicit) return defaultConfig();
+    if (code === 'ENOENT')
+      throw new UserError(`config: ${rel} does not exist (the "config" input names the policy file)`);
+    throw new UserError(`config: cannot read ${rel}: ${code ?? String(err)}`);
+  }
+  return parseConfig(text, rel);
+}
+
+/** Parse and validate the text of a policy file; `file` is used in messages. */
+export function parseConfig(text: string, file: string): SlipwayConfig {
+  const source = parseYaml(text, file);
+  if (source.value === null || source.value === undefined) {
+    return { ...defaultConfig(), file };
+  }
+  if (typeof source.value !== 'object' || Array.isArray(source.value)) {
+    throw source.errorAt([], 'expected a mapping with versioning, components and environments');
+  }
+  const parsed = validateYaml(source, configSchema);
+  const components: Record<string, ComponentConfig> = {};
+  for (const [name, c] of Object.entries(parsed.components)) components[name] = { ...c, name };
+  checkReferences(source, components, parsed.environments);
+  return {
+    file,
+    versioning: {
+      tag: parsed.versioning.tag,
+      initial: parsed.versioning.initial,
+      branches: parsed.versioning.branches ?? DEFAULT_BRANCHES,
+    },
+    components,
+    environments: parsed.environments,
+    notify: parsed.notify,
+    locate: source.locate,
+    errorAt: source.errorAt,
+  };
+}
+
+/** dependsOn names real components without a cycle; `after` names a real environment. */
+function checkReferences(
+  source: YamlSource,
+  components: Record<string, ComponentConfig>,
+  envs: Record<string, EnvironmentConfig>,
+): void {
+  for (const [name, c] of Object.entries(components)) {
+    c.dependsOn.forEach((dep, i) => {
+      if (!(dep in components)) {
+        throw source.errorAt(
+          ['components', name, 'dependsOn', i],
+          `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`,
+        );
+      }
+      if (dep === name)
+        throw source.errorAt(['components', name, 'dependsOn', i], `a component cannot depend on itself`);
+    });
+    if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
+      throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
+    }
+  }
+  const cycle = findCycle(Object.fromEntries(Object.entries(components).map(([n, c]) => [n, c.dependsOn])));
+  if (cycle) {
+    throw source.errorAt(['components', cycle[0], 'dependsOn'], `dependency cycle: ${cycle.join(' → ')}`);
+  }
+  for (const [name, e] of Object.entries(envs)) {
+    if (e.after && !(e.after in envs)) {
+      throw source.errorAt(
+        ['environments', name, 'after'],
+        `unknown environment "${e.after}" (expected one of: ${Object.keys(envs).join(', ')})`,
+      );
+    }
+  }
+}
+
+/** The components' dependency map. */
+export function dependencyMap(config: SlipwayConfig): Record<string, string[]> {
+  return Object.fromEntries(Object.values(config.components).map((c) => [c.name, c.dependsOn]));
+}
+
+/** The tag template of a component (its own, else the repository's). */
+export function tagTemplateFor(config: SlipwayConfig, component?: string): string {
+  if (component && config.components[component]?.tag) return config.components[component].tag!;
+  return config.versioning.tag;
+}
+
+/** The named component, or a UserError listing the ones that exist. */
+export function requireComponent(config: SlipwayConfig, name: string, input = 'component'): ComponentConfig {
+  const c = config.components[name];
+  if (!c) {
+    const known = Object.keys(config.components);
+    throw new UserError(
+      `${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`,
+    );
+  }
+  return c;
+}

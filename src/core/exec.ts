@@ -1,0 +1,196 @@
+/**
+ * Child processes, always from an argument array. The one place a shell is used is
+ * runUserCommand, for the user's own `run:` strings, and values reach it through the
+ * environment, never by pasting them into the command.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** The result of a finished process. */
+export interface ExecResult {
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options shared by the process helpers. */
+export interface ExecOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /** Kill the process after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** Raised when a process exits non-zero; carries its output. */
+export class ExecError extends Error {
+  constructor(
+    readonly command: string,
+    readonly args: readonly string[],
+    readonly result: ExecResult,
+    readonly timedOut = false,
+  ) {
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ');
+    super(
+      timedOut
+        ? `${command} ${args[0] ?? ''} timed out`
+        : `${command} ${args.join(' ')} exited with ${result.signal ?? result.code}${tail ? `: ${tail}` : ''}`,
+    );
+    this.name = 'ExecError';
+  }
+}
+
+/** Run a program to completion and collect its output, without a shell. */
+export function execFile(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, options.timeoutMs)
+      : undefined;
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      const result = {
+        code: code ?? -1,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
+      if (timedOut) reject(new ExecError(command, args, result, true));
+      else resolve(result);
+    });
+    child.stdin.on('error', () => undefined);
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
+  });
+}
+
+/** Run a program and return its stdout; a non-zero exit throws ExecError. */
+export async function execText(command: string, args: readonly string[], options: ExecOptions = {}): Promise<string> {
+  const result = await execFile(command, args, options);
+  if (result.code !== 0) throw new ExecError(command, args, result);
+  return result.stdout;
+}
+
+/**
+ * Stream a program's stdout split on `separator`, calling `onRecord` for each record, so
+ * large outputs (git log of a long history) are never held in memory at once.
+ */
+export function execStream(
+  command: string,
+  args: readonly string[],
+  onRecord: (record: string) => void | false,
+  options: ExecOptions & { separator?: string } = {},
+): Promise<ExecResult> {
+  const separator = options.separator ?? '\n';
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const err: Buffer[] = [];
+    let pending = '';
+    let stopped = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      if (stopped) return;
+      pending += chunk;
+      let idx: number;
+      while ((idx = pending.indexOf(separator)) >= 0) {
+        const record = pending.slice(0, idx);
+        pending = pending.slice(idx + separator.length);
+        if (onRecord(record) === false) {
+          stopped = true;
+          child.kill('SIGTERM');
+          return;
+        }
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (!stopped && pending.length > 0) onRecord(pending);
+      const result = {
+        code: stopped ? 0 : (code ?? -1),
+        signal,
+        stdout: '',
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
+      if (!stopped && result.code !== 0) reject(new ExecError(command, args, result));
+      else resolve(result);
+    });
+  });
+}
+
+/** Options for a user's configured command. */
+export interface UserCommandOptions {
+  cwd: string;
+  /** Variables added to the inherited environment; this is how values reach the command. */
+  env: Record<string, string>;
+  baseEnv?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Each line the command prints, stdout and stderr alike. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/** The outcome of a user's command. */
+export interface UserCommandResult {
+  code: number;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** The last lines it printed, to explain a failure. */
+  tail: string[];
+  durationMs: number;
+}
+
+/**
+ * Run a user's `run:` string with `bash -c`. The command's process group is killed on
+ * timeout so a command that started servers in the foreground does not linger.
+ */
+export function runUserCommand(command: string, options: UserCommandOptions): Promise<UserCommandResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', command], {
+      cwd: options.cwd,
+      env: { ...(options.baseEnv ?? process.env), ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const tail: string[] = [];
+    let timedOut = false;
+    const keep = (line: string, stream: 'stdout' | 'stderr') => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      options.onLine?.(line, stream);
+    };
+    createInterface({ input: child.stdout }).on('line', (l) => keep(l, 'stdout'));
+    createInterface({ input: child.stderr }).on('line', (l) => keep(l, 'stderr'));
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          try {
+            if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+        }, options.timeoutMs)
+      : undefined;
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? -1, signal, timedOut, tail, durationMs: Date.now() - started });
+    });
+  });
+}

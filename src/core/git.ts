@@ -1,0 +1,247 @@
+/**
+ * The git CLI, always with argument arrays. It notices a shallow clone (the default of
+ * actions/checkout) and fetches what an answer needs — tags, history back to a base —
+ * before it answers, and logs what it fetched.
+ */
+import { UserError } from './errors.js';
+import { ExecError, execFile, execStream } from './exec.js';
+import type { Logger } from './runtime.js';
+
+/** One commit as read from `git log`. */
+export interface Commit {
+  sha: string;
+  /** Parent SHAs; more than one for a merge commit. */
+  parents: string[];
+  subject: string;
+  body: string;
+  /** Author date, ISO 8601. */
+  date: string;
+}
+
+/** A tag and the commit it points to. */
+export interface TagRef {
+  name: string;
+  commit: string;
+}
+
+/** One changed file between two commits. */
+export interface FileChange {
+  status: 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | 'X';
+  path: string;
+  /** The old path of a rename or copy. */
+  from?: string;
+}
+
+const RECORD = '\x1e';
+const FIELD = '\x1f';
+
+/** A git repository at `cwd`. */
+export class Git {
+  private shallowChecked: boolean | undefined;
+  constructor(
+    readonly cwd: string,
+    private readonly log?: Logger,
+    private readonly remote = 'origin',
+  ) {}
+
+  /** Run git and return stdout; a failure becomes a one-line UserError. */
+  async run(args: readonly string[]): Promise<string> {
+    try {
+      const result = await execFile('git', args, { cwd: this.cwd, env: gitEnv() });
+      if (result.code !== 0) throw new ExecError('git', args, result);
+      return result.stdout;
+    } catch (err) {
+      if (err instanceof ExecError) {
+        const cause = (err.result.stderr || err.result.stdout).trim().split('\n').pop() ?? '';
+        throw new UserError(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${cause}`);
+      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('git is not installed or not on PATH');
+      throw err;
+    }
+  }
+
+  /** Run git and return stdout, or null when it exits non-zero. */
+  async tryRun(args: readonly string[]): Promise<string | null> {
+    const result = await execFile('git', args, { cwd: this.cwd, env: gitEnv() });
+    return result.code === 0 ? result.stdout : null;
+  }
+
+  /** The full SHA of `ref` as a commit, or null when it does not exist here. */
+  async resolveCommit(ref: string): Promise<string | null> {
+    if (/^0+$/.test(ref)) return null;
+    const out = await this.tryRun(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    return out ? out.trim() : null;
+  }
+
+  /** The SHA of HEAD. */
+  async head(): Promise<string> {
+    return (await this.run(['rev-parse', 'HEAD'])).trim();
+  }
+
+  /** The checked-out branch name, or null on a detached HEAD. */
+  async currentBranch(): Promise<string | null> {
+    const out = await this.tryRun(['symbolic-ref', '--quiet', '--short', 'HEAD']);
+    return out ? out.trim() : null;
+  }
+
+  /** True when the repository is a shallow clone. */
+  async isShallow(): Promise<boolean> {
+    if (this.shallowChecked === false) return false;
+    const out = (await this.run(['rev-parse', '--is-shallow-repository'])).trim();
+    this.shallowChecked = out === 'true';
+    return this.shallowChecked;
+  }
+
+  /** True when `ancestor` is reachable from `descendant`. */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const r = await execFile('git', ['merge-base', '--is-ancestor', ancestor, descendant], {
+      cwd: this.cwd,
+      env: gitEnv(),
+    });
+    return r.code === 0;
+  }
+
+  /** The best common ancestor of two commits, or null when they share no history here. */
+  async mergeBase(a: string, b: string): Promise<string | null> {
+    const out = await this.tryRun(['merge-base', a, b]);
+    return out ? out.trim() : null;
+  }
+
+  /** Every tag matching the glob `pattern`, with the commit it points to (annotated tags peeled). */
+  async tags(pattern = '*', mergedInto?: string): Promise<TagRef[]> {
+    const args = ['for-each-ref', '--format=%(refname:strip=2)%09%(objectname)%09%(*objectname)'];
+    if (mergedInto) args.push(`--merged=${mergedInto}`);
+    args.push(`refs/tags/${pattern}`);
+    const out = await this.run(args);
+    const tags: TagRef[] = [];
+    for (const line of out.split('\n')) {
+      if (!line) continue;
+      const [name, object, peeled] = line.split('\t');
+      tags.push({ name, commit: peeled || object });
+    }
+    return tags;
+  }
+
+  /**
+   * Stream the commits of `range` (newest first), optionally only those touching `paths`,
+   * without holding the whole history in memory. Return false from `onCommit` to stop.
+   */
+  async logStream(
+    range: string[],
+    onCommit: (commit: Commit) => void | false,
+    options: { paths?: string[]; firstParent?: boolean; noMerges?: boolean } = {},
+  ): Promise<void> {
+    const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}%aI${FIELD}%s${FIELD}%b${RECORD}`];
+    if (options.firstParent) args.push('--first-parent');
+    if (options.noMerges) args.push('--no-merges');
+    args.push(...range, '--');
+    if (options.paths && options.paths.length) args.push(...options.paths.map(pathspec));
+    await execStream(
+      'git',
+      args,
+      (raw) => {
+        const rec = raw.endsWith(RECORD) ? raw.slice(0, -1) : raw;
+        if (!rec) return;
+        const [sha, parents, date, subject, body] = rec.split(FIELD);
+        return onCommit({
+          sha,
+          parents: parents ? parents.split(' ') : [],
+          date,
+          subject,
+          body: (body ?? '').trimEnd(),
+        });
+      },
+      { cwd: this.cwd, env: gitEnv(), separator: '\0' },
+    ).catch((err) => {
+      if (err instanceof ExecError) {
+        throw new UserError(`git log ${range.join(' ')} failed: ${err.result.stderr.trim().split('\n').pop() ?? ''}`);
+      }
+      throw err;
+    });
+  }
+
+  /** The files changed from `base` to `head`, with renames detected. */
+  async changedFiles(base: string, head: string): Promise<FileChange[]> {
+    const out = await this.run(['diff', '--name-status', '-z', '-M', base, head]);
+    const parts = out.split('\0');
+    const changes: FileChange[] = [];
+    for (let i = 0; i < parts.length;) {
+      const status = parts[i++];
+      if (!status) continue;
+      const kind = status[0] as FileChange['status'];
+      if (kind === 'R' || kind === 'C') {
+        const from = parts[i++];
+        const to = parts[i++];
+        changes.push({ status: kind, path: to, from });
+      } else {
+        changes.push({ status: kind, path: parts[i++] });
+      }
+    }
+    return changes;
+  }
+
+  /** Fetch every tag from the remote, noting how many arrived. */
+  async fetchTags(): Promise<void> {
+    const before = (await this.tags()).length;
+    await this.run(['fetch', '--quiet', '--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+    const after = (await this.tags()).length;
+    this.log?.info(`Fetched tags from ${this.remote}: ${after - before} new, ${after} in all.`);
+  }
+
+  /**
+   * In a shallow clone, deepen the history (doubling) until `satisfied` says it has what
+   * it needs or the clone is complete. Returns false when history could not be had.
+   */
+  async deepenUntil(satisfied: () => Promise<boolean>, what: string): Promise<boolean> {
+    if (!(await this.isShallow())) return satisfied();
+    if (await satisfied()) return true;
+    let depth = 50;
+    for (let round = 0; round < 12; round++) {
+      const r = await execFile(
+        'git',
+        ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', `--deepen=${depth}`, this.remote],
+        {
+          cwd: this.cwd,
+          env: gitEnv(),
+        },
+      );
+      if (r.code !== 0) {
+        this.log?.warning(
+          `Could not deepen the shallow clone to find ${what}: ${r.stderr.trim().split('\n').pop() ?? ''}`,
+        );
+        return false;
+      }
+      this.shallowChecked = undefined;
+      const shallow = await this.isShallow();
+      this.log?.info(
+        `Shallow clone: fetched ${depth} more commits of history to find ${what}${shallow ? '' : ' (history now complete)'}.`,
+      );
+      if (await satisfied()) return true;
+      if (!shallow) return false;
+      depth *= 2;
+    }
+    const r = await execFile('git', ['fetch', '--quiet', '--no-tags', '--unshallow', this.remote], {
+      cwd: this.cwd,
+      env: gitEnv(),
+    });
+    this.shallowChecked = undefined;
+    if (r.code === 0) this.log?.info(`Shallow clone: fetched the complete history to find ${what}.`);
+    return satisfied();
+  }
+
+  /** The content hash (tree or blob SHA) of `path` at `ref`, or null when absent. */
+  async objectHash(ref: string, path: string): Promise<string | null> {
+    const out = await this.tryRun(['rev-parse', '--verify', '--quiet', `${ref}:${path}`]);
+    return out ? out.trim() : null;
+  }
+}
+
+/** A literal pathspec unless the user wrote a glob. */
+function pathspec(p: string): string {
+  return /[*?[]/.test(p) ? `:(glob)${p}` : p;
+}
+
+/** git's environment: never prompt, never page, stable output. */
+function gitEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' };
+}

@@ -1,0 +1,233 @@
+/**
+ * The next version of one tag series (the whole repository, or one component): the last
+ * stable tag reachable from HEAD, the commits since it that touch the series' paths, and
+ * the branch's rule decide it.
+ */
+import semver from 'semver';
+import type { BranchRule } from '../core/config.js';
+import type { Git, TagRef } from '../core/git.js';
+import { formatTag, parseTag, tagGlob } from '../core/tag-template.js';
+import { branchSlug, versionInBranch } from './branch-policy.js';
+import { decideBump, type BumpLevel, type ParsedCommit, parseCommit } from './conventional.js';
+
+/** A tag series: a component (or '' for the repository), its tag template and paths. */
+export interface Series {
+  name: string;
+  template: string;
+  /** Pathspecs whose commits count; empty means every commit. */
+  paths: string[];
+}
+
+/** What the policy decides for a series. */
+export interface PolicyContext {
+  branch: string;
+  rule: BranchRule;
+  /** `auto`, or a manual bump that overrides the computed one. */
+  bump: BumpLevel | 'auto';
+  /** Prerelease identifier override ('' for the channel's own). */
+  prerelease: string;
+  initial: string;
+  headSha: string;
+}
+
+/** The decision for one series. */
+export interface VersionPlan {
+  component: string;
+  channel: string;
+  release: boolean;
+  bump: BumpLevel;
+  version: string;
+  previousVersion: string;
+  previousTag: string;
+  tag: string;
+  prerelease: boolean;
+  /** Commits since the previous tag that touch the series, newest first. */
+  commits: ParsedCommit[];
+  /** The commits that decided the bump. */
+  deciding: ParsedCommit[];
+  /** One line saying why. */
+  reason: string;
+}
+
+interface VersionedTag extends TagRef {
+  version: semver.SemVer;
+}
+
+/** The tags of a template, parsed; stray or malformed tags are skipped. */
+export async function seriesTags(git: Git, template: string, mergedInto?: string): Promise<VersionedTag[]> {
+  const out: VersionedTag[] = [];
+  for (const t of await git.tags(tagGlob(template), mergedInto)) {
+    const version = parseTag(template, t.name);
+    if (version) out.push({ ...t, version });
+  }
+  return out;
+}
+
+/** The highest stable tag of the series reachable from HEAD. */
+export async function lastStableTag(git: Git, template: string): Promise<VersionedTag | null> {
+  let best: VersionedTag | null = null;
+  for (const t of await seriesTags(git, template, 'HEAD')) {
+    if (t.version.prerelease.length > 0) continue;
+    if (!best || semver.gt(t.version, best.version)) best = t;
+  }
+  return best;
+}
+
+/** Read the commits in `range` touching `paths`, parsed, newest first. */
+async function commitsSince(git: Git, last: VersionedTag | null, paths: string[]): Promise<ParsedCommit[]> {
+  const out: ParsedCommit[] = [];
+  await git.logStream(
+    last ? [`${last.commit}..HEAD`] : ['HEAD'],
+    (c) => {
+      out.push(parseCommit(c.sha, c.subject, c.body));
+    },
+    { paths },
+  );
+  return out;
+}
+
+/** Decide the next version of a series under the branch's rule. */
+export async function planVersion(git: Git, series: Series, ctx: PolicyContext): Promise<VersionPlan> {
+  const last = await lastStableTag(git, series.template);
+  const commits = await commitsSince(git, last, series.paths);
+  const current = last ? last.version.version : '';
+  const computed = decideBump(commits, last ? last.version.major : semver.major(ctx.initial));
+  const manual = ctx.bump !== 'auto';
+  const forced = manual ? (ctx.bump as BumpLevel) : ctx.rule.bump;
+  const bump: BumpLevel = forced
+    ? forced === 'none' || manual || commits.length > 0
+      ? forced
+      : 'none'
+    : computed.bump;
+  const base = {
+    component: series.name,
+    channel: ctx.rule.channel,
+    previousVersion: current,
+    previousTag: last?.name ?? '',
+    commits,
+    deciding: forced ? commits.slice(0, 1) : computed.deciding,
+  };
+  const short = ctx.headSha.slice(0, 7);
+
+  if (ctx.rule.channel === 'none') {
+    const id = ctx.prerelease || branchSlug(ctx.branch);
+    const version = `${current || ctx.initial}-${id}+${short}`;
+    return {
+      ...base,
+      release: false,
+      bump,
+      version,
+      tag: '',
+      prerelease: true,
+      reason: `branch ${ctx.branch} releases nothing (channel none); preview version ${version}`,
+    };
+  }
+
+  if (ctx.rule.channel === 'stable') {
+    if (!last) {
+      const release = commits.length > 0 && ctx.bump !== 'none';
+      return {
+        ...base,
+        release,
+        bump,
+        version: ctx.initial,
+        tag: formatTag(series.template, ctx.initial),
+        prerelease: semver.prerelease(ctx.initial) !== null,
+        reason: release
+          ? `no tag yet: the first release is ${ctx.initial}`
+          : commits.length
+            ? 'manual bump none'
+            : 'no commits yet',
+      };
+    }
+    if (bump === 'none') {
+      return {
+        ...base,
+        release: false,
+        bump,
+        version: current,
+        tag: last.name,
+        prerelease: false,
+        reason: commits.length
+          ? `${commits.length} commit(s) since ${last.name}, none releasable`
+          : `no commits since ${last.name}`,
+      };
+    }
+    const version = semver.inc(current, bump)!;
+    return {
+      ...base,
+      release: true,
+      bump,
+      version,
+      tag: formatTag(series.template, version),
+      prerelease: false,
+      reason: manual
+        ? `manual ${bump} bump`
+        : ctx.rule.bump
+          ? `${ctx.branch}: ${bump} on ${last.name}`
+          : `${bump} from ${describe(base.deciding)}`,
+    };
+  }
+
+  // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
+  const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
+  const named = versionInBranch(ctx.branch);
+  const target = named ?? (last ? semver.inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
+  const all = await seriesTags(git, series.template);
+  if (all.some((t) => t.version.prerelease.length === 0 && t.version.version === target)) {
+    return {
+      ...base,
+      release: false,
+      bump,
+      version: target,
+      tag: formatTag(series.template, target),
+      prerelease: false,
+      reason: `${target} is already released; bump the release branch to the next version`,
+    };
+  }
+  const candidates = all
+    .filter(
+      (t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target && t.version.prerelease[0] === id,
+    )
+    .sort((a, b) => semver.rcompare(a.version, b.version));
+  const latest = candidates[0];
+  if (latest && latest.commit === ctx.headSha) {
+    return {
+      ...base,
+      release: false,
+      bump,
+      version: latest.version.version,
+      tag: latest.name,
+      prerelease: true,
+      reason: `HEAD is already ${latest.name}`,
+    };
+  }
+  if (!manual && commits.length === 0 && last) {
+    return {
+      ...base,
+      release: false,
+      bump: 'none',
+      version: current,
+      tag: last.name,
+      prerelease: false,
+      reason: `no commits since ${last.name}`,
+    };
+  }
+  const n = latest ? Number(latest.version.prerelease[1] ?? 0) + 1 : 1;
+  const version = `${target}-${id}.${n}`;
+  return {
+    ...base,
+    release: true,
+    bump: bump === 'none' ? 'patch' : bump,
+    version,
+    tag: formatTag(series.template, version),
+    prerelease: true,
+    reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
+  };
+}
+
+function describe(commits: ParsedCommit[]): string {
+  if (!commits.length) return 'no commit';
+  const first = commits[0];
+  return `${first.sha.slice(0, 7)} "${first.subject}"${commits.length > 1 ? ` and ${commits.length - 1} more` : ''}`;
+}

@@ -1,0 +1,175 @@
+/** The version-bump action: the branching and versioning policy turned into the next version. */
+import {
+  loadConfig,
+  tagTemplateFor,
+  requireComponent,
+  type SlipwayConfig,
+  type ComponentConfig,
+} from '../core/config.js';
+import { UserError } from '../core/errors.js';
+import { Git } from '../core/git.js';
+import { commonInputs, defineAction, input } from '../core/inputs.js';
+import { table } from '../core/markdown.js';
+import type { Runtime } from '../core/runtime.js';
+import { tagGlob } from '../core/tag-template.js';
+import { branchFromEnv, ruleFor } from './branch-policy.js';
+import { lastStableTag, planVersion, type Series, type VersionPlan } from './next-version.js';
+import { renderNotes } from './notes.js';
+
+/** The component's tag template: its own, else `<name>-v{version}` so series never collide. */
+export function componentTemplate(config: SlipwayConfig, c: ComponentConfig): string {
+  return c.tag ?? `${c.name}-v{version}`;
+}
+
+/** The pathspecs whose commits count for a component: its paths and its migrations folder. */
+export function componentPaths(c: ComponentConfig): string[] {
+  const paths = [...c.paths];
+  if (c.migrate?.dir) paths.push(`${c.migrate.dir.replace(/\/+$/, '')}/**`);
+  return paths;
+}
+
+/** The components that have their own version: those with paths to watch. */
+export function versionedComponents(config: SlipwayConfig): ComponentConfig[] {
+  return Object.values(config.components).filter((c) => componentPaths(c).length > 0);
+}
+
+export const versionBump = defineAction({
+  name: 'version-bump',
+  description: 'Compute the next semantic version from Conventional Commits and the branching policy.',
+  inputs: {
+    ...commonInputs,
+    component: input.string('Component to version. Empty: the repository, plus every component with paths.'),
+    branch: input.string('Branch whose policy applies. Empty: from GITHUB_HEAD_REF or GITHUB_REF.'),
+    bump: input.choice(
+      'auto (from commits), or a manual major, minor, patch or none.',
+      ['auto', 'major', 'minor', 'patch', 'none'] as const,
+      'auto',
+    ),
+    prerelease: input.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
+    'tag-prefix': input.string(
+      "Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v.",
+    ),
+    'initial-version': input.semver(
+      "First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0.",
+    ),
+  },
+  outputs: {
+    version: 'The next version, or the current one when nothing is releasable.',
+    release: 'true when a new version is due.',
+    bump: 'The bump applied: major, minor, patch or none.',
+    'previous-version': 'The last stable version (empty when there is none).',
+    'previous-tag': 'The tag of the last stable version.',
+    tag: 'The tag of the version.',
+    prerelease: 'true when the version has a prerelease part.',
+    channel: 'The channel of the branch: stable, rc, beta, alpha or none.',
+    notes: 'Markdown notes of the commits, grouped by change type.',
+    components: 'JSON: component → {version, release, bump, previous-version, tag}.',
+  },
+  async run(inputs, rt) {
+    const git = new Git(rt.cwd, rt.log);
+    const config = await loadConfig(rt.cwd, inputs.config);
+    const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
+    if (!branch)
+      throw new UserError(
+        'input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input',
+      );
+    const rule = ruleFor(config.versioning.branches, branch);
+    const headSha = await git.head();
+    const ctx = {
+      branch,
+      rule,
+      bump: inputs.bump,
+      prerelease: inputs.prerelease,
+      initial: inputs.initialVersion || config.versioning.initial,
+      headSha,
+    };
+
+    const repoSeries: Series = {
+      name: '',
+      template: inputs.tagPrefix ? `${inputs.tagPrefix}{version}` : tagTemplateFor(config),
+      paths: [],
+    };
+    let primary: Series;
+    const others: Series[] = [];
+    if (inputs.component) {
+      const c = requireComponent(config, inputs.component);
+      primary = { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) };
+    } else {
+      primary = repoSeries;
+      for (const c of versionedComponents(config))
+        others.push({ name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) });
+    }
+
+    await ensureHistory(git, rt, primary.template);
+    rt.log.info(
+      `Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`,
+    );
+    const plans: VersionPlan[] = [];
+    for (const s of [primary, ...others]) plans.push(await planVersion(git, s, ctx));
+    for (const p of plans)
+      rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
+
+    const main = plans[0];
+    const notes = renderNotes(main.commits);
+    const comps = plans.slice(inputs.component ? 0 : 1);
+    const componentsJson = Object.fromEntries(
+      comps.map((p) => [
+        p.component,
+        { version: p.version, release: p.release, bump: p.bump, 'previous-version': p.previousVersion, tag: p.tag },
+      ]),
+    );
+    rt.setOutput('version', main.version);
+    rt.setOutput('release', main.release);
+    rt.setOutput('bump', main.bump);
+    rt.setOutput('previous-version', main.previousVersion);
+    rt.setOutput('previous-tag', main.previousTag);
+    rt.setOutput('tag', main.tag);
+    rt.setOutput('prerelease', main.prerelease);
+    rt.setOutput('channel', main.channel);
+    rt.setOutput('notes', notes);
+    rt.setOutput('components', componentsJson);
+    await rt.summary(summaryMarkdown(branch, rule.channel, plans, inputs.dryRun));
+  },
+});
+
+/** In a shallow clone, fetch tags and enough history to reach the last tag of the series. */
+async function ensureHistory(git: Git, rt: Runtime, template: string): Promise<void> {
+  if (!(await git.isShallow())) return;
+  rt.log.info('Shallow clone: fetching tags and the history back to the last release.');
+  await git.fetchTags();
+  const anyTag = (await git.tags(tagGlob(template))).length > 0;
+  if (!anyTag) {
+    await git.deepenUntil(async () => false, 'the first commit (no tag yet)');
+    return;
+  }
+  const ok = await git.deepenUntil(
+    async () => (await lastStableTag(git, template)) !== null,
+    `the last ${template} tag`,
+  );
+  if (!ok)
+    rt.log.warning(
+      'Could not reach the last release tag from HEAD even with full history; versioning from the first commit.',
+    );
+}
+
+function summaryMarkdown(branch: string, channel: string, plans: VersionPlan[], dryRun: boolean): string {
+  const rows = plans.map((p) => [
+    p.component || '(repository)',
+    `${p.previousVersion || '—'} → ${p.version}`,
+    p.release ? p.bump : `${p.bump} (no release)`,
+    p.deciding.length
+      ? p.deciding
+          .slice(0, 3)
+          .map((c) => `\`${c.sha.slice(0, 7)}\` ${c.subject}`)
+          .join('<br>') + (p.deciding.length > 3 ? `<br>… ${p.deciding.length - 3} more` : '')
+      : p.reason,
+  ]);
+  return [
+    `## Version${dryRun ? ' (dry run)' : ''}`,
+    '',
+    `Branch \`${branch}\`, channel **${channel}**.`,
+    '',
+    table(['component', 'version', 'bump', 'decided by'], rows),
+    '',
+  ].join('\n');
+}
