@@ -1,0 +1,101 @@
+/**
+ * A real PostgreSQL server for tests: initdb and pg_ctl in a temporary folder on a free
+ * port. As root the server runs as the `postgres` user, as PostgreSQL requires.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** A running server. */
+export interface TestPostgres {
+  port: number;
+  /** A connection URL for `database` (default postgres) as the superuser with a password. */
+  url(database?: string): string;
+  /** Create a fresh database and return its URL. */
+  createDatabase(name?: string): string;
+  stop(): void;
+}
+
+const PASSWORD = 's3cret-Pa55';
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function binDir(): string {
+  for (const v of ['17', '16', '15', '14']) {
+    const d = `/usr/lib/postgresql/${v}/bin`;
+    if (existsSync(path.join(d, 'initdb'))) return d;
+  }
+  return '';
+}
+
+function pgUid(): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null;
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+let dbCounter = 0;
+
+/** Start a server; call stop() in afterAll. */
+export async function startPostgres(): Promise<TestPostgres> {
+  const bin = binDir();
+  const tool = (name: string) => (bin ? path.join(bin, name) : name);
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-pg-'));
+  chmodSync(dir, 0o777);
+  const data = path.join(dir, 'data');
+  const pwfile = path.join(dir, 'pw');
+  execFileSync('sh', ['-c', 'printf %s "$1" > "$2"', 'sh', PASSWORD, pwfile]);
+  const owner = pgUid();
+  if (owner) chownSync(pwfile, owner.uid, owner.gid);
+  const asPg = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+  asPg(tool('initdb'), ['-D', data, '-U', 'postgres', '--pwfile', pwfile, '-A', 'md5', '--no-sync', '-E', 'UTF8']);
+  const port = await freePort();
+  asPg(tool('pg_ctl'), [
+    '-D',
+    data,
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+    'start',
+  ]);
+  const url = (db = 'postgres') => `postgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${db}`;
+  return {
+    port,
+    url,
+    createDatabase(name = `test_${process.pid}_${++dbCounter}`) {
+      execFileSync('psql', [url(), '-q', '-c', `CREATE DATABASE "${name}"`], { stdio: 'ignore' });
+      return url(name);
+    },
+    stop() {
+      try {
+        asPg(tool('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        /* already stopped */
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The password the test server uses, to assert it never leaks. */
+export const TEST_PG_PASSWORD = PASSWORD;
