@@ -35051,7 +35051,11 @@ function parseYaml(text, file) {
         const e = doc.errors[0];
         const pos = lineCounter.linePos(e.pos[0]);
         const detail = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, { file, line: pos.line, column: pos.col });
+        throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, {
+            file,
+            line: pos.line,
+            column: pos.col,
+        });
     }
     const value = doc.toJS({ maxAliasCount: 100 });
     const locate = (path) => {
@@ -35127,7 +35131,7 @@ function validateYaml(source, schema, base = []) {
 /** zod's message, made to read as "expected …" where it can. */
 function describeIssue(issue) {
     const m = issue.message.replace(/^Invalid input: /, '');
-    if (issue.code === 'invalid_type' && issue.input === undefined)
+    if (issue.code === 'invalid_type' && / received undefined$/.test(m))
         return `is required (expected ${issue.expected})`;
     return m;
 }
@@ -35147,7 +35151,9 @@ function describeIssue(issue) {
 /** The default location of the policy file, relative to the repository. */
 const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
 const tagTemplate = schemas/* string */.YjP()
-    .refine((t) => t.includes('{version}'), { message: 'expected a tag template containing {version}, e.g. "v{version}"' });
+    .refine((t) => t.includes('{version}'), {
+    message: 'expected a tag template containing {version}, e.g. "v{version}"',
+});
 const semverString = schemas/* string */.YjP()
     .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
 const channel = schemas/* enum */.k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
@@ -35159,7 +35165,9 @@ const branchRule = schemas/* strictObject */.rej({
     channel,
     bump: bumpKind.optional(),
     /** The prerelease identifier of this channel (default: the channel's name). */
-    prerelease: schemas/* string */.YjP().regex(/^[0-9A-Za-z-]+$/).optional(),
+    prerelease: schemas/* string */.YjP()
+        .regex(/^[0-9A-Za-z-]+$/)
+        .optional(),
 });
 /** The default branching policy; the first rule that matches a branch wins. */
 const DEFAULT_BRANCHES = [
@@ -35169,7 +35177,9 @@ const DEFAULT_BRANCHES = [
     { match: 'hotfix/*', channel: 'stable', bump: 'patch' },
     { match: '*', channel: 'none' },
 ];
-const envRef = schemas/* strictObject */.rej({ env: schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }) });
+const envRef = schemas/* strictObject */.rej({
+    env: schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
+});
 const migrateSchema = schemas/* strictObject */.rej({
     dir: schemas/* string */.YjP().default('migrations'),
     database: envRef.optional(),
@@ -35214,7 +35224,11 @@ const configSchema = schemas/* strictObject */.rej({
         branches: schemas/* array */.YOg(branchRule).optional(),
     })
         .default({ tag: 'v{version}', initial: '0.1.0' }),
-    components: schemas/* record */.g1P(schemas/* string */.YjP().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'expected a component name of letters, digits, "-", "_" or "."' }), componentSchema).default({}),
+    components: schemas/* record */.g1P(schemas/* string */.YjP()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+        message: 'expected a component name of letters, digits, "-", "_" or "."',
+    }), componentSchema)
+        .default({}),
     environments: schemas/* record */.g1P(schemas/* string */.YjP(), environmentSchema).default({}),
     notify: schemas/* array */.YOg(notifySchema).default([]),
 });
@@ -35434,7 +35448,12 @@ function execStream(command, args, onRecord, options = {}) {
         child.on('close', (code, signal) => {
             if (!stopped && pending.length > 0)
                 onRecord(pending);
-            const result = { code: stopped ? 0 : (code ?? -1), signal, stdout: '', stderr: Buffer.concat(err).toString('utf8') };
+            const result = {
+                code: stopped ? 0 : (code ?? -1),
+                signal,
+                stdout: '',
+                stderr: Buffer.concat(err).toString('utf8'),
+            };
             if (!stopped && result.code !== 0)
                 reject(new ExecError(command, args, result));
             else
@@ -35560,7 +35579,10 @@ class Git {
     }
     /** True when `ancestor` is reachable from `descendant`. */
     async isAncestor(ancestor, descendant) {
-        const r = await execFile('git', ['merge-base', '--is-ancestor', ancestor, descendant], { cwd: this.cwd, env: gitEnv() });
+        const r = await execFile('git', ['merge-base', '--is-ancestor', ancestor, descendant], {
+            cwd: this.cwd,
+            env: gitEnv(),
+        });
         return r.code === 0;
     }
     /** The best common ancestor of two commits, or null when they share no history here. */
@@ -35598,11 +35620,17 @@ class Git {
         if (options.paths && options.paths.length)
             args.push(...options.paths.map(pathspec));
         await execStream('git', args, (raw) => {
-            const rec = raw.endsWith(RECORD) ? raw.slice(0, -1) : raw.replace(/\x1e$/, '');
+            const rec = raw.endsWith(RECORD) ? raw.slice(0, -1) : raw;
             if (!rec)
                 return;
             const [sha, parents, date, subject, body] = rec.split(FIELD);
-            return onCommit({ sha, parents: parents ? parents.split(' ') : [], date, subject, body: (body ?? '').trimEnd() });
+            return onCommit({
+                sha,
+                parents: parents ? parents.split(' ') : [],
+                date,
+                subject,
+                body: (body ?? '').trimEnd(),
+            });
         }, { cwd: this.cwd, env: gitEnv(), separator: '\0' }).catch((err) => {
             if (err instanceof ExecError) {
                 throw new errors/* UserError */.yo(`git log ${range.join(' ')} failed: ${err.result.stderr.trim().split('\n').pop() ?? ''}`);
@@ -35666,7 +35694,10 @@ class Git {
                 return false;
             depth *= 2;
         }
-        const r = await execFile('git', ['fetch', '--quiet', '--no-tags', '--unshallow', this.remote], { cwd: this.cwd, env: gitEnv() });
+        const r = await execFile('git', ['fetch', '--quiet', '--no-tags', '--unshallow', this.remote], {
+            cwd: this.cwd,
+            env: gitEnv(),
+        });
         this.shallowChecked = undefined;
         if (r.code === 0)
             this.log?.info(`Shallow clone: fetched the complete history to find ${what}.`);
@@ -35741,7 +35772,10 @@ function parseTag(template, tag) {
 
 /** True when `branch` matches `pattern`; `*` matches any characters, slashes included. */
 function branchMatches(pattern, branch) {
-    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const re = new RegExp(`^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`);
     return re.test(branch);
 }
 /** The first rule that matches `branch`. */
@@ -35794,7 +35828,15 @@ function parseCommit(sha, subject, body) {
     const revertSubject = REVERT_SUBJECT.exec(subject);
     if (revertSubject) {
         const sha2 = REVERTS_SHA.exec(body)?.groups?.sha;
-        return { sha, type: 'revert', breaking: false, description: subject, subject, pr, reverts: { sha: sha2, subject: revertSubject.groups.subject } };
+        return {
+            sha,
+            type: 'revert',
+            breaking: false,
+            description: subject,
+            subject,
+            pr,
+            reverts: { sha: sha2, subject: revertSubject.groups.subject },
+        };
     }
     const m = HEADER.exec(subject.trim());
     if (!m)
@@ -35923,7 +35965,11 @@ async function planVersion(git, series, ctx) {
     const computed = decideBump(commits, last ? last.version.major : semver_default().major(ctx.initial));
     const manual = ctx.bump !== 'auto';
     const forced = manual ? ctx.bump : ctx.rule.bump;
-    const bump = forced ? (forced === 'none' || manual || commits.length > 0 ? forced : 'none') : computed.bump;
+    const bump = forced
+        ? forced === 'none' || manual || commits.length > 0
+            ? forced
+            : 'none'
+        : computed.bump;
     const base = {
         component: series.name,
         channel: ctx.rule.channel,
@@ -35956,7 +36002,11 @@ async function planVersion(git, series, ctx) {
                 version: ctx.initial,
                 tag: formatTag(series.template, ctx.initial),
                 prerelease: semver_default().prerelease(ctx.initial) !== null,
-                reason: release ? `no tag yet: the first release is ${ctx.initial}` : commits.length ? 'manual bump none' : 'no commits yet',
+                reason: release
+                    ? `no tag yet: the first release is ${ctx.initial}`
+                    : commits.length
+                        ? 'manual bump none'
+                        : 'no commits yet',
             };
         }
         if (bump === 'none') {
@@ -35967,7 +36017,9 @@ async function planVersion(git, series, ctx) {
                 version: current,
                 tag: last.name,
                 prerelease: false,
-                reason: commits.length ? `${commits.length} commit(s) since ${last.name}, none releasable` : `no commits since ${last.name}`,
+                reason: commits.length
+                    ? `${commits.length} commit(s) since ${last.name}, none releasable`
+                    : `no commits since ${last.name}`,
             };
         }
         const version = semver_default().inc(current, bump);
@@ -35978,7 +36030,11 @@ async function planVersion(git, series, ctx) {
             version,
             tag: formatTag(series.template, version),
             prerelease: false,
-            reason: manual ? `manual ${bump} bump` : ctx.rule.bump ? `${ctx.branch}: ${bump} on ${last.name}` : `${bump} from ${describe(base.deciding)}`,
+            reason: manual
+                ? `manual ${bump} bump`
+                : ctx.rule.bump
+                    ? `${ctx.branch}: ${bump} on ${last.name}`
+                    : `${bump} from ${describe(base.deciding)}`,
         };
     }
     // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
@@ -36013,7 +36069,15 @@ async function planVersion(git, series, ctx) {
         };
     }
     if (!manual && commits.length === 0 && last) {
-        return { ...base, release: false, bump: 'none', version: current, tag: last.name, prerelease: false, reason: `no commits since ${last.name}` };
+        return {
+            ...base,
+            release: false,
+            bump: 'none',
+            version: current,
+            tag: last.name,
+            prerelease: false,
+            reason: `no commits since ${last.name}`,
+        };
     }
     const n = latest ? Number(latest.version.prerelease[1] ?? 0) + 1 : 1;
     const version = `${target}-${id}.${n}`;
@@ -36109,9 +36173,9 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         component: inputs/* input */.hF.string('Component to version. Empty: the repository, plus every component with paths.'),
         branch: inputs/* input */.hF.string('Branch whose policy applies. Empty: from GITHUB_HEAD_REF or GITHUB_REF.'),
         bump: inputs/* input */.hF.choice('auto (from commits), or a manual major, minor, patch or none.', ['auto', 'major', 'minor', 'patch', 'none'], 'auto'),
-        prerelease: inputs/* input */.hF.string('Prerelease identifier instead of the channel\'s (rc) or the branch name.'),
-        'tag-prefix': inputs/* input */.hF.string('Tag prefix of the repository series. Empty: the policy file\'s versioning.tag, default v.'),
-        'initial-version': inputs/* input */.hF.semver('First version when no tag exists. Empty: the policy file\'s versioning.initial, default 0.1.0.'),
+        prerelease: inputs/* input */.hF.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
+        'tag-prefix': inputs/* input */.hF.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
+        'initial-version': inputs/* input */.hF.semver("First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0."),
     },
     outputs: {
         version: 'The next version, or the current one when nothing is releasable.',
@@ -36167,7 +36231,10 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         const main = plans[0];
         const notes = renderNotes(main.commits);
         const comps = plans.slice(inputs.component ? 0 : 1);
-        const componentsJson = Object.fromEntries(comps.map((p) => [p.component, { version: p.version, release: p.release, bump: p.bump, 'previous-version': p.previousVersion, tag: p.tag }]));
+        const componentsJson = Object.fromEntries(comps.map((p) => [
+            p.component,
+            { version: p.version, release: p.release, bump: p.bump, 'previous-version': p.previousVersion, tag: p.tag },
+        ]));
         rt.setOutput('version', main.version);
         rt.setOutput('release', main.release);
         rt.setOutput('bump', main.bump);

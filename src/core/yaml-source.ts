@@ -101,6 +101,7 @@ export function validateYaml<T extends z.ZodType>(source: YamlSource, schema: T,
 /** zod's message, made to read as "expected …" where it can. */
 function describeIssue(issue: z.core.$ZodIssue): string {
   const m = issue.message.replace(/^Invalid input: /, '');
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (expected ${issue.expected})`;
+  if (issue.code === 'invalid_type' && / received undefined$/.test(m))
+    return `is required (expected ${issue.expected})`;
   return m;
 }

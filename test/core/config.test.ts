@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dependencyMap, loadConfig, parseConfig } from '../../src/core/config.js';
+import { isUserError } from '../../src/core/errors.js';
+import { waves } from '../../src/core/graph.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+function errorOf(text: string): string {
+  try {
+    parseConfig(text, '.github/slipway.yml');
+  } catch (err) {
+    expect(isUserError(err)).toBe(true);
+    return (err as Error).message;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('the policy file', () => {
+  it('parses components, versioning and environments with defaults', () => {
+    const config = parseConfig(
+      [
+        'versioning:',
+        '  tag: "v{version}"',
+        'components:',
+        '  postgres: { kind: data }',
+        '  schema: { kind: migrations, dependsOn: [postgres], migrate: { dir: db/migrations, database: { env: DATABASE_URL } } }',
+        '  backend:',
+        '    paths: [services/backend/**]',
+        '    dependsOn: [schema]',
+        '    deploy: { target: command, run: "./deploy.sh", rollback: "./rollback.sh" }',
+        '    health: [ { http: /health, expect: { status: 200 } } ]',
+        '  frontend: { paths: [web/**], dependsOn: [backend] }',
+        'environments:',
+        '  staging: { url: https://staging.example.com }',
+        '  production: { url: https://example.com, after: staging }',
+      ].join('\n'),
+      'slipway.yml',
+    );
+    expect(Object.keys(config.components)).toEqual(['postgres', 'schema', 'backend', 'frontend']);
+    expect(config.components.schema.migrate).toEqual({
+      dir: 'db/migrations',
+      database: { env: 'DATABASE_URL' },
+      tool: 'builtin',
+    });
+    expect(config.components.frontend.paths).toEqual(['web/**']);
+    expect(config.components.postgres.paths).toEqual([]);
+    expect(config.versioning.initial).toBe('0.1.0');
+    expect(config.versioning.branches[0]).toEqual({ match: 'main', channel: 'stable' });
+    expect(config.environments.production.after).toBe('staging');
+    expect(waves(dependencyMap(config))).toEqual([['postgres'], ['schema'], ['backend'], ['frontend']]);
+    expect(config.locate(['components', 'backend', 'health', 0])).toEqual({
+      file: 'slipway.yml',
+      line: 10,
+      column: 15,
+    });
+  });
+
+  it.each([
+    [
+      'components:\n  api:\n    paths: services/api/**\n',
+      /:3:5: components\.api\.paths: expected array, received string$/,
+    ],
+    ['components:\n  api:\n    dependOn: [db]\n', /:3:5: components\.api\.dependOn: unknown key "dependOn"$/],
+    [
+      'components:\n  api: { dependsOn: [db] }\n',
+      /:2:22: components\.api\.dependsOn\[0\]: unknown component "db" \(expected one of: api\)$/,
+    ],
+    ['versioning:\n  tag: "v"\n', /:2:3: versioning\.tag: expected a tag template containing \{version\}/],
+    [
+      'versioning:\n  branches:\n    - { match: main, channel: gold }\n',
+      /:3:22: versioning\.branches\[0\]\.channel: expected one of stable, rc, beta, alpha, none$/,
+    ],
+    ['components:\n  api: { deploy: { target: command } }\n', /components\.api\.deploy: a command target needs "run"/],
+    ['environments:\n  prod: { after: stage }\n', /:2:11: environments\.prod\.after: unknown environment "stage"/],
+    ['components: [a, b\n', /^\.github\/slipway\.yml:2:1: invalid YAML: /],
+    ['- just\n- a list\n', /^\.github\/slipway\.yml:1:1: expected a mapping/],
+  ])('rejects %j with a located one-line error', (text, expected) => {
+    const message = errorOf(text);
+    expect(message).toMatch(expected);
+    expect(message).toMatch(/^\.github\/slipway\.yml/);
+    expect(message).not.toContain('\n');
+  });
+
+  it('names the cycle in dependsOn', () => {
+    const message = errorOf('components:\n  a: { dependsOn: [c] }\n  b: { dependsOn: [a] }\n  c: { dependsOn: [b] }\n');
+    expect(message).toMatch(/^\.github\/slipway\.yml:2:8: components\.a\.dependsOn: dependency cycle: a → c → b → a$/);
+  });
+
+  it('uses defaults when the default file is missing, and fails when a named one is', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-config-'));
+    dirs.push(dir);
+    const config = await loadConfig(dir, '');
+    expect(config.file).toBeNull();
+    expect(config.versioning.tag).toBe('v{version}');
+    await expect(loadConfig(dir, 'deploy/slipway.yml')).rejects.toThrow('config: deploy/slipway.yml does not exist');
+  });
+
+  it('fails on an unreadable file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-config-'));
+    dirs.push(dir);
+    mkdirSync(path.join(dir, '.github'));
+    writeFileSync(path.join(dir, '.github/slipway.yml'), 'components: {}\n');
+    chmodSync(path.join(dir, '.github/slipway.yml'), 0o000);
+    if (process.getuid?.() === 0) {
+      // root reads anything: use a folder in the file's place instead.
+      rmSync(path.join(dir, '.github/slipway.yml'));
+      mkdirSync(path.join(dir, '.github/slipway.yml'));
+    }
+    await expect(loadConfig(dir, '')).rejects.toThrow(/^config: cannot read \.github\/slipway\.yml: E(ACCES|ISDIR)$/);
+  });
+});

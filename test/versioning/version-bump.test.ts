@@ -1,0 +1,380 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { inputVariable, parseInputs } from '../../src/core/inputs.js';
+import { versionBump } from '../../src/versioning/version-bump.js';
+import { cloneRepo, createRepo, type TestRepo } from '../helpers/git-repo.js';
+import { errorLines, runBundledAction } from '../helpers/run-action.js';
+
+const repos: TestRepo[] = [];
+afterEach(() => {
+  while (repos.length) repos.pop()!.cleanup();
+});
+
+function repo(): TestRepo {
+  const r = createRepo();
+  repos.push(r);
+  return r;
+}
+
+/** Run version-bump in-process on `r` with `inputs`; returns its outputs and log. */
+async function bump(r: TestRepo, inputs: Record<string, string> = {}, env: Record<string, string> = {}) {
+  const fullEnv: NodeJS.ProcessEnv = { ...env };
+  for (const [k, v] of Object.entries(inputs)) fullEnv[inputVariable(k)] = v;
+  const rt = createMemoryRuntime({ env: fullEnv, cwd: r.dir });
+  await versionBump.run(parseInputs(versionBump.inputs, fullEnv, rt), rt);
+  const result: Record<string, string> = { ...rt.outputs, log: rt.text(), summary: rt.summaries.join('\n') };
+  return result;
+}
+
+describe('version-bump on main (stable channel)', () => {
+  it('releases the initial version when there is no tag yet', async () => {
+    const r = repo();
+    r.commit('chore: scaffold');
+    const out = await bump(r, { branch: 'main' });
+    expect(out.version).toBe('0.1.0');
+    expect(out.release).toBe('true');
+    expect(out.tag).toBe('v0.1.0');
+    expect(out['previous-version']).toBe('');
+  });
+
+  it.each([
+    ['feat: add search', '1.3.0', 'minor'],
+    ['fix: crash on empty cart', '1.2.4', 'patch'],
+    ['perf: faster listing', '1.2.4', 'patch'],
+    ['feat!: drop v1 endpoints', '2.0.0', 'major'],
+    ['refactor(api)!: new auth', '2.0.0', 'major'],
+    ['feat: new auth\n\nBREAKING CHANGE: tokens are rotated', '2.0.0', 'major'],
+    ['fix: x\n\nBREAKING-CHANGE: y', '2.0.0', 'major'],
+    ['feat: x\n\nBREAKING CHANGES: y', '2.0.0', 'major'],
+    ['revert: feat: something old\n\nThis reverts commit 1234567.', '1.2.4', 'patch'],
+  ])('%j after 1.2.3 gives %s', async (message, version, kind) => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.2.3');
+    r.commit('docs: readme');
+    r.commit(message);
+    const out = await bump(r, { branch: 'main' });
+    expect(out.version).toBe(version);
+    expect(out.bump).toBe(kind);
+    expect(out.release).toBe('true');
+    expect(out['previous-tag']).toBe('v1.2.3');
+    expect(out.tag).toBe(`v${version}`);
+  });
+
+  it('releases nothing for chores and keeps the current version', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.2.3');
+    r.commit('chore: deps');
+    r.commit('docs: typo');
+    const out = await bump(r, { branch: 'main' });
+    expect(out.release).toBe('false');
+    expect(out.version).toBe('1.2.3');
+    expect(out.bump).toBe('none');
+  });
+
+  it('treats a breaking change below 1.0.0 as a minor bump', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v0.4.1');
+    r.commit('feat!: rename everything');
+    const out = await bump(r, { branch: 'main' });
+    expect(out.version).toBe('0.5.0');
+    expect(out.bump).toBe('minor');
+  });
+
+  it('cancels a revert and the commit it reverts when both are in the range', async () => {
+    const r = repo();
+    r.commit('fix: base');
+    r.tag('v1.0.0');
+    r.commit('fix: small');
+    const feat = r.commit('feat: risky');
+    r.commit(`Revert "feat: risky"\n\nThis reverts commit ${feat}.`);
+    const out = await bump(r, { branch: 'main' });
+    expect(out.version).toBe('1.0.1');
+    expect(out.bump).toBe('patch');
+    expect(out.notes).not.toContain('risky');
+  });
+
+  it('counts a revert of a released commit as a patch', async () => {
+    const r = repo();
+    const feat = r.commit('feat: shipped');
+    r.tag('v1.0.0');
+    r.commit(`Revert "feat: shipped"\n\nThis reverts commit ${feat}.`);
+    const out = await bump(r, { branch: 'main' });
+    expect(out.version).toBe('1.0.1');
+  });
+
+  it('reads commits of a merged branch and a squash-merged pull request title', async () => {
+    const r = repo();
+    r.commit('fix: base');
+    r.tag('v1.0.0');
+    r.git('checkout', '-q', '-b', 'feature/x');
+    r.commit('feat: from a merged branch');
+    r.git('checkout', '-q', 'main');
+    r.commit('docs: meanwhile');
+    r.git('merge', '-q', '--no-ff', '-m', 'Merge pull request #7 from acme/feature/x', 'feature/x');
+    let out = await bump(r, { branch: 'main' });
+    expect(out.version).toBe('1.1.0');
+    expect(out.notes).toContain('from a merged branch');
+    expect(out.notes).not.toContain('Merge pull request');
+
+    r.tag('v1.1.0');
+    r.git('checkout', '-q', '-b', 'feature/y');
+    r.commit('wip');
+    r.commit('more wip');
+    r.git('checkout', '-q', 'main');
+    r.git('merge', '-q', '--squash', 'feature/y');
+    r.git('commit', '-q', '-m', 'feat(cart)!: one-click checkout (#42)');
+    out = await bump(r, { branch: 'main' });
+    expect(out.version).toBe('2.0.0');
+    expect(out.notes).toMatch(/### Breaking changes\n\n- \*\*cart:\*\* one-click checkout \([0-9a-f]{7}, #42\)/);
+  });
+
+  it('ignores stray and malformed tags', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.0.0');
+    r.commit('fix: a');
+    r.tag('v1.2');
+    r.tag('vnext');
+    r.tag('v9.9.9.9');
+    r.tag('release-2024', 'HEAD', false);
+    r.commit('fix: b');
+    const out = await bump(r, { branch: 'main' });
+    expect(out['previous-tag']).toBe('v1.0.0');
+    expect(out.version).toBe('1.0.1');
+  });
+
+  it('lets a manual bump override the commits', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.0.0');
+    r.commit('chore: nothing');
+    expect((await bump(r, { branch: 'main', bump: 'major' })).version).toBe('2.0.0');
+    expect((await bump(r, { branch: 'main', bump: 'none' })).release).toBe('false');
+    r.commit('feat: x');
+    const none = await bump(r, { branch: 'main', bump: 'none' });
+    expect(none.release).toBe('false');
+    expect(none.version).toBe('1.0.0');
+  });
+
+  it('takes the last stable tag reachable from HEAD, not one on another branch', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.0.0');
+    r.git('checkout', '-q', '-b', 'release/2.0');
+    r.commit('feat: elsewhere');
+    r.tag('v2.0.0');
+    r.git('checkout', '-q', 'main');
+    r.commit('fix: here');
+    const out = await bump(r, { branch: 'main' });
+    expect(out['previous-version']).toBe('1.0.0');
+    expect(out.version).toBe('1.0.1');
+  });
+});
+
+describe('version-bump on other branches', () => {
+  it('makes release candidates on release/X.Y, numbered after the existing ones', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.3.2');
+    r.git('checkout', '-q', '-b', 'release/1.4');
+    r.commit('feat: for 1.4');
+    let out = await bump(r, {}, { GITHUB_REF: 'refs/heads/release/1.4' });
+    expect(out.version).toBe('1.4.0-rc.1');
+    expect(out.channel).toBe('rc');
+    expect(out.prerelease).toBe('true');
+    expect(out.release).toBe('true');
+    r.tag('v1.4.0-rc.1');
+    out = await bump(r, { branch: 'release/1.4' });
+    expect(out.release).toBe('false');
+    expect(out.version).toBe('1.4.0-rc.1');
+    r.commit('fix: rc feedback');
+    r.tag('v1.4.0-rc.7', 'HEAD~1');
+    out = await bump(r, { branch: 'release/1.4' });
+    expect(out.version).toBe('1.4.0-rc.8');
+    expect(out.tag).toBe('v1.4.0-rc.8');
+  });
+
+  it('uses the computed next version on a release branch without a version, and the prerelease input', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v2.1.0');
+    r.git('checkout', '-q', '-b', 'release/next');
+    r.commit('feat: big');
+    expect((await bump(r, { branch: 'release/next' })).version).toBe('2.2.0-rc.1');
+    expect((await bump(r, { branch: 'release/next', prerelease: 'beta' })).version).toBe('2.2.0-beta.1');
+  });
+
+  it('refuses release candidates for a version already released', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.4.0');
+    r.git('checkout', '-q', '-b', 'release/1.4');
+    r.commit('fix: late');
+    const out = await bump(r, { branch: 'release/1.4' });
+    expect(out.release).toBe('false');
+    expect(out.log).toContain('1.4.0 is already released');
+  });
+
+  it('makes a patch on hotfix/* even for a chore', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v3.2.1');
+    r.git('checkout', '-q', '-b', 'hotfix/login');
+    r.commit('chore: config for the outage');
+    const out = await bump(r, { branch: 'hotfix/login' });
+    expect(out.version).toBe('3.2.2');
+    expect(out.bump).toBe('patch');
+    expect(out.channel).toBe('stable');
+    expect(out.release).toBe('true');
+  });
+
+  it('gives a feature branch a preview version and no release', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.2.0');
+    r.git('checkout', '-q', '-b', 'feature/Login_v2');
+    const sha = r.commit('feat: login');
+    const out = await bump(r, {}, { GITHUB_HEAD_REF: 'feature/Login_v2', GITHUB_REF: 'refs/pull/3/merge' });
+    expect(out.release).toBe('false');
+    expect(out.channel).toBe('none');
+    expect(out.version).toBe(`1.2.0-feature-login-v2+${sha.slice(0, 7)}`);
+    expect(out.tag).toBe('');
+  });
+
+  it('follows versioning.branches from the policy file', async () => {
+    const r = repo();
+    r.commit('feat: base', {
+      '.github/slipway.yml':
+        'versioning:\n  tag: "app@{version}"\n  branches:\n    - { match: trunk, channel: stable }\n    - { match: "next", channel: beta }\n    - { match: "*", channel: none }\n',
+    });
+    r.tag('app@1.0.0');
+    r.commit('feat: more');
+    expect((await bump(r, { branch: 'trunk' })).tag).toBe('app@1.1.0');
+    expect((await bump(r, { branch: 'next' })).version).toBe('1.1.0-beta.1');
+    expect((await bump(r, { branch: 'main' })).release).toBe('false');
+  });
+});
+
+describe('version-bump in a monorepo', () => {
+  const config = [
+    'components:',
+    '  shared: { paths: [libs/shared/**] }',
+    '  backend: { paths: [services/backend/**], tag: "backend-v{version}", dependsOn: [shared] }',
+    '  frontend: { paths: [web/**], dependsOn: [backend] }',
+    '  postgres: { kind: data }',
+    '',
+  ].join('\n');
+
+  it('versions each component from the commits touching its paths, with its own tags', async () => {
+    const r = repo();
+    r.commit('chore: init', {
+      '.github/slipway.yml': config,
+      'services/backend/a.ts': '1',
+      'web/index.html': '1',
+      'libs/shared/x.ts': '1',
+    });
+    r.tag('backend-v1.0.0');
+    r.tag('frontend-v2.0.0');
+    r.tag('backend-v1.0.0x');
+    r.commit('feat(api): orders endpoint', { 'services/backend/orders.ts': 'x' });
+    r.commit('fix(web): button', { 'web/button.ts': 'x' });
+    r.commit('feat: docs site', { 'docs/index.md': 'x' });
+    const out = await bump(r, { branch: 'main' });
+    const comps = JSON.parse(out.components);
+    expect(comps.backend).toEqual({
+      version: '1.1.0',
+      release: true,
+      bump: 'minor',
+      'previous-version': '1.0.0',
+      tag: 'backend-v1.1.0',
+    });
+    expect(comps.frontend).toEqual({
+      version: '2.0.1',
+      release: true,
+      bump: 'patch',
+      'previous-version': '2.0.0',
+      tag: 'frontend-v2.0.1',
+    });
+    expect(comps.shared.release).toBe(true);
+    expect(comps.shared.version).toBe('0.1.0');
+    expect(comps.postgres).toBeUndefined();
+    expect(out.summary).toContain('| backend | 1.0.0 → 1.1.0 | minor |');
+
+    const one = await bump(r, { branch: 'main', component: 'frontend' });
+    expect(one.version).toBe('2.0.1');
+    expect(one.tag).toBe('frontend-v2.0.1');
+    expect(one.notes).toContain('button');
+    expect(one.notes).not.toContain('orders endpoint');
+  });
+
+  it('fails with one line for an unknown component', async () => {
+    const r = repo();
+    r.commit('chore: init', { '.github/slipway.yml': config });
+    await expect(bump(r, { branch: 'main', component: 'backnd' })).rejects.toThrow(
+      /component: unknown component "backnd" in \.github\/slipway\.yml \(expected one of: shared, backend, frontend, postgres\)/,
+    );
+  });
+});
+
+describe('version-bump in a shallow clone', () => {
+  it('fetches tags and history back to the last release before answering', async () => {
+    const origin = repo();
+    origin.commit('feat: base');
+    origin.tag('v1.0.0');
+    for (let i = 0; i < 120; i++) origin.commit(i === 60 ? 'feat: middle' : `chore: ${i}`);
+    origin.commit('fix: last');
+    const clone = cloneRepo(origin, ['--depth', '1', '--no-tags']);
+    repos.push(clone);
+    expect(clone.git('rev-parse', '--is-shallow-repository').trim()).toBe('true');
+    const out = await bump(clone, { branch: 'main' });
+    expect(out.version).toBe('1.1.0');
+    expect(out['previous-tag']).toBe('v1.0.0');
+    expect(out.log).toMatch(/Fetched tags from origin: 1 new/);
+    expect(out.log).toMatch(/Shallow clone: fetched \d+ more commits of history/);
+  });
+});
+
+describe('version-bump as the runner runs it', () => {
+  it('writes its outputs to GITHUB_OUTPUT and a summary', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.0.0');
+    r.commit('feat: new');
+    const run = await runBundledAction('version-bump', {
+      cwd: r.dir,
+      env: { GITHUB_REF: 'refs/heads/main', GITHUB_SHA: r.head() },
+      event: { ref: 'refs/heads/main', after: r.head() },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.version).toBe('1.1.0');
+    expect(run.outputs.release).toBe('true');
+    expect(run.outputs.channel).toBe('stable');
+    expect(run.summary).toContain('| (repository) | 1.0.0 → 1.1.0 | minor |');
+  });
+
+  it('fails with the file, line and expectation for a bad policy file, without a stack', async () => {
+    const r = repo();
+    mkdirSync(path.join(r.dir, '.github'));
+    writeFileSync(path.join(r.dir, '.github/slipway.yml'), 'components:\n  api:\n    paths: services/api/**\n');
+    r.commit('chore: init');
+    const run = await runBundledAction('version-bump', { cwd: r.dir, inputs: { branch: 'main' } });
+    expect(run.code).toBe(1);
+    const errors = errorLines(run);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/\.github\/slipway\.yml:3:5: components\.api\.paths: expected array, received string/);
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects a bad input naming it', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    const run = await runBundledAction('version-bump', { cwd: r.dir, inputs: { bump: 'huge', branch: 'main' } });
+    expect(run.code).toBe(1);
+    expect(errorLines(run)[0]).toContain('input "bump": expected one of auto, major, minor, patch, none, got "huge"');
+  });
+});
