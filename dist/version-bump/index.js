@@ -35611,7 +35611,7 @@ class Git {
      * without holding the whole history in memory. Return false from `onCommit` to stop.
      */
     async logStream(range, onCommit, options = {}) {
-        const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}%aI${FIELD}%s${FIELD}%b${RECORD}`];
+        const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%s${FIELD}%b${RECORD}`];
         if (options.firstParent)
             args.push('--first-parent');
         if (options.noMerges)
@@ -35938,16 +35938,24 @@ async function seriesTags(git, template, mergedInto) {
     }
     return out;
 }
-/** The highest stable tag of the series reachable from HEAD. */
+/**
+ * The highest stable tag of the series reachable from HEAD. Candidates are tried from the
+ * highest down with one ancestry check each (the highest is nearly always reachable), which
+ * is much cheaper than `for-each-ref --merged` over thousands of tags; when many higher tags
+ * sit on other branches, git is asked once for the reachable set instead.
+ */
 async function lastStableTag(git, template) {
-    let best = null;
-    for (const t of await seriesTags(git, template, 'HEAD')) {
-        if (t.version.prerelease.length > 0)
-            continue;
-        if (!best || semver_default().gt(t.version, best.version))
-            best = t;
-    }
-    return best;
+    const stable = (await seriesTags(git, template))
+        .filter((t) => t.version.prerelease.length === 0)
+        .sort((a, b) => semver_default().rcompare(a.version, b.version));
+    const probes = Math.min(stable.length, 8);
+    for (let i = 0; i < probes; i++)
+        if (await git.isAncestor(stable[i].commit, 'HEAD'))
+            return stable[i];
+    if (stable.length <= probes)
+        return null;
+    const reachable = new Set((await git.tags(tagGlob(template), 'HEAD')).map((t) => t.name));
+    return stable.find((t) => reachable.has(t.name)) ?? null;
 }
 /** Read the commits in `range` touching `paths`, parsed, newest first. */
 async function commitsSince(git, last, paths) {
@@ -36130,10 +36138,15 @@ function renderNotes(commits, options = {}) {
     const kept = cancelReverts(commits).filter((c) => !/^Merge (pull request|branch|remote-tracking)/.test(c.subject));
     if (!kept.length)
         return '_No changes._';
+    const groups = new Map();
+    for (const c of kept) {
+        const g = noteGroup(c);
+        (groups.get(g) ?? groups.set(g, []).get(g)).push(noteLine(c));
+    }
     const sections = [];
     for (const group of NOTE_GROUPS) {
-        const lines = kept.filter((c) => noteGroup(c) === group).map(noteLine);
-        if (lines.length)
+        const lines = groups.get(group);
+        if (lines)
             sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
     }
     return sections.join('\n\n');

@@ -14,8 +14,8 @@ export interface Commit {
   parents: string[];
   subject: string;
   body: string;
-  /** Author date, ISO 8601. */
-  date: string;
+  /** Author date, ISO 8601; only when logStream was asked for dates (formatting them costs). */
+  date?: string;
 }
 
 /** A tag and the commit it points to. */
@@ -129,9 +129,9 @@ export class Git {
   async logStream(
     range: string[],
     onCommit: (commit: Commit) => void | false,
-    options: { paths?: string[]; firstParent?: boolean; noMerges?: boolean } = {},
+    options: { paths?: string[]; firstParent?: boolean; noMerges?: boolean; dates?: boolean } = {},
   ): Promise<void> {
-    const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}%aI${FIELD}%s${FIELD}%b${RECORD}`];
+    const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%s${FIELD}%b${RECORD}`];
     if (options.firstParent) args.push('--first-parent');
     if (options.noMerges) args.push('--no-merges');
     args.push(...range, '--');

@@ -63,14 +63,21 @@ export async function seriesTags(git: Git, template: string, mergedInto?: string
   return out;
 }
 
-/** The highest stable tag of the series reachable from HEAD. */
+/**
+ * The highest stable tag of the series reachable from HEAD. Candidates are tried from the
+ * highest down with one ancestry check each (the highest is nearly always reachable), which
+ * is much cheaper than `for-each-ref --merged` over thousands of tags; when many higher tags
+ * sit on other branches, git is asked once for the reachable set instead.
+ */
 export async function lastStableTag(git: Git, template: string): Promise<VersionedTag | null> {
-  let best: VersionedTag | null = null;
-  for (const t of await seriesTags(git, template, 'HEAD')) {
-    if (t.version.prerelease.length > 0) continue;
-    if (!best || semver.gt(t.version, best.version)) best = t;
-  }
-  return best;
+  const stable = (await seriesTags(git, template))
+    .filter((t) => t.version.prerelease.length === 0)
+    .sort((a, b) => semver.rcompare(a.version, b.version));
+  const probes = Math.min(stable.length, 8);
+  for (let i = 0; i < probes; i++) if (await git.isAncestor(stable[i].commit, 'HEAD')) return stable[i];
+  if (stable.length <= probes) return null;
+  const reachable = new Set((await git.tags(tagGlob(template), 'HEAD')).map((t) => t.name));
+  return stable.find((t) => reachable.has(t.name)) ?? null;
 }
 
 /** Read the commits in `range` touching `paths`, parsed, newest first. */

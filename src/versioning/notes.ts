@@ -30,10 +30,15 @@ export function renderNotes(commits: ParsedCommit[], options: { headingLevel?: n
   const hashes = '#'.repeat(options.headingLevel ?? 3);
   const kept = cancelReverts(commits).filter((c) => !/^Merge (pull request|branch|remote-tracking)/.test(c.subject));
   if (!kept.length) return '_No changes._';
+  const groups = new Map<string, string[]>();
+  for (const c of kept) {
+    const g = noteGroup(c);
+    (groups.get(g) ?? groups.set(g, []).get(g)!).push(noteLine(c));
+  }
   const sections: string[] = [];
   for (const group of NOTE_GROUPS) {
-    const lines = kept.filter((c) => noteGroup(c) === group).map(noteLine);
-    if (lines.length) sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
+    const lines = groups.get(group);
+    if (lines) sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
   }
   return sections.join('\n\n');
 }

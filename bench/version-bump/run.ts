@@ -1,0 +1,104 @@
+/**
+ * bench/version-bump: a generated history of 100,000 commits and 2,000 tags, 10,000
+ * commits since the last tag, built with `git fast-import`. Times the bundled action (as
+ * a process, the way a runner starts it) against `conventional-recommended-bump -p
+ * conventionalcommits` on the same repository in one run, and prints the ratio.
+ *
+ *   npm run bundle -- version-bump && npx tsx bench/version-bump/run.ts [--commits 100000]
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const COMMITS = arg('commits', 100_000);
+const TAGS = arg('tags', 2_000);
+const SINCE = arg('since', 10_000);
+const RUNS = arg('runs', 5);
+
+const repo = path.join(ROOT, 'bench/.work', `version-bump-${COMMITS}-${TAGS}-${SINCE}`);
+
+/** Stream a fast-import script into git: commits, a file per commit, tags every so often. */
+async function build(): Promise<void> {
+  if (existsSync(path.join(repo, '.git', 'bench-ready'))) return;
+  rmSync(repo, { recursive: true, force: true });
+  mkdirSync(repo, { recursive: true });
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  const fi = spawn('git', ['fast-import', '--quiet'], { cwd: repo, stdio: ['pipe', 'inherit', 'inherit'] });
+  const tagged = COMMITS - SINCE;
+  const every = Math.floor(tagged / TAGS);
+  const types = ['feat', 'fix', 'chore', 'docs', 'perf', 'refactor', 'test', 'fix'];
+  let version = [0, 1, 0];
+  let buf = '';
+  const flush = async () => {
+    if (!fi.stdin.write(buf)) await new Promise((r) => fi.stdin.once('drain', r));
+    buf = '';
+  };
+  const t0 = 1_600_000_000;
+  for (let i = 1; i <= COMMITS; i++) {
+    const type = types[i % types.length];
+    const msg = `${type}${i % 13 === 0 ? '(api)' : ''}: change number ${i}${i % 17 === 0 ? ` (#${i})` : ''}\n\nBody of commit ${i}.\n`;
+    const content = `line ${i}\n`;
+    buf += `commit refs/heads/main\nmark :${i}\ncommitter Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`;
+    if (i > 1) buf += `from :${i - 1}\n`;
+    buf += `M 100644 inline src/f${i % 500}.txt\ndata ${Buffer.byteLength(content)}\n${content}\n`;
+    if (i <= tagged && i % every === 0) {
+      version = i % (every * 50) === 0 ? [version[0] + 1, 0, 0] : i % (every * 5) === 0 ? [version[0], version[1] + 1, 0] : [version[0], version[1], version[2] + 1];
+      const name = `v${version.join('.')}`;
+      const tmsg = `Release ${name}\n`;
+      buf += `tag ${name}\nfrom :${i}\ntagger Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(tmsg)}\n${tmsg}\n`;
+    }
+    if (buf.length > 1 << 20) await flush();
+  }
+  await flush();
+  fi.stdin.end();
+  await new Promise<void>((resolve, reject) => fi.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`)))));
+  execFileSync('git', ['checkout', '-q', '-f', 'main'], { cwd: repo });
+  execFileSync('git', ['gc', '-q'], { cwd: repo });
+  writeFileSync(path.join(repo, '.git', 'bench-ready'), '');
+}
+
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): { ms: number; out: string } {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: repo, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return { ms, out: r.stdout };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+await build();
+const out = mkdtempSync(path.join(tmpdir(), 'bench-vb-'));
+const ours: number[] = [];
+const theirs: number[] = [];
+let oursVersion = '';
+let theirsBump = '';
+for (let i = 0; i < RUNS; i++) {
+  const outputFile = path.join(out, `o${i}`);
+  writeFileSync(outputFile, '');
+  const a = time(process.execPath, [path.join(ROOT, 'dist/version-bump/index.js')], {
+    ...process.env,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_WORKSPACE: repo,
+  });
+  ours.push(a.ms);
+  oursVersion = /version<<(\S+)\n([^\n]*)/.exec(readFileSync(outputFile, 'utf8'))?.[2] ?? '?';
+  const b = time(path.join(ROOT, 'node_modules/.bin/conventional-recommended-bump'), ['-p', 'conventionalcommits'], process.env);
+  theirs.push(b.ms);
+  theirsBump = b.out.trim();
+}
+rmSync(out, { recursive: true, force: true });
+const o = median(ours);
+const t = median(theirs);
+console.log(`history: ${COMMITS} commits, ${TAGS} tags, ${SINCE} commits since the last tag`);
+console.log(`slipway version-bump (bundle, as a process): median ${o.toFixed(0)} ms over ${RUNS} runs → ${oursVersion}`);
+console.log(`conventional-recommended-bump -p conventionalcommits: median ${t.toFixed(0)} ms → ${theirsBump}`);
+console.log(`ratio: slipway is ${(t / o).toFixed(2)}× faster (target ≥ 2.5×, and under 500 ms)`);
