@@ -1,0 +1,144 @@
+/**
+ * `slipway`: the same actions from a terminal. `slipway <action> [--input value …]` runs an
+ * action with the same code as the runner; `plan`, `status` and `demo` are CLI-only.
+ */
+import path from 'node:path';
+import { describeFailure, isUserError, UserError } from '../core/errors.js';
+import { inputVariable, parseInputs, type ActionDefinition, type InputFields } from '../core/inputs.js';
+import { ACTIONS } from '../registry.js';
+import { parseArgs } from './args.js';
+import { createCliRuntime, type CliRuntime } from './cli-runtime.js';
+import { localRunner } from './local-actions.js';
+import { createTerminal, type Terminal } from './terminal.js';
+
+/** A CLI-only command. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: { flags: Record<string, string>; positional: string[]; term: Terminal; cwd: string }): Promise<number>;
+}
+
+const GLOBAL_FLAGS = ['json', 'cwd', 'verbose', 'quiet', 'help'];
+
+async function loadCommands(): Promise<Command[]> {
+  return (await import('./commands.js')).COMMANDS;
+}
+
+function usage(commands: Command[]): string {
+  const lines = ['Usage: slipway <command> [--flag value …]', '', 'Actions (the same code as the GitHub Actions):'];
+  for (const a of ACTIONS) lines.push(`  ${a.name.padEnd(16)} ${a.description}`);
+  lines.push('', 'Commands:');
+  for (const c of commands) lines.push(`  ${c.name.padEnd(16)} ${c.summary}`);
+  lines.push(
+    '',
+    'Global flags: --json (outputs as JSON on stdout), --cwd DIR (the repository), --verbose, --quiet, --help',
+    'Run `slipway <command> --help` for its flags.',
+  );
+  return lines.join('\n');
+}
+
+function actionHelp(action: ActionDefinition<InputFields>): string {
+  const lines = [`Usage: slipway ${action.name} [--input value …]`, '', action.description, '', 'Inputs:'];
+  for (const [name, f] of Object.entries(action.inputs)) {
+    const def = f.required ? ' (required)' : f.default ? ` (default: ${f.default})` : '';
+    lines.push(`  --${name.padEnd(18)} ${f.description}${def}`);
+  }
+  lines.push('', 'Outputs:');
+  for (const [name, d] of Object.entries(action.outputs)) lines.push(`  ${name.padEnd(20)} ${d}`);
+  return lines.join('\n');
+}
+
+/** Print an action's outputs: JSON on stdout with --json, else readable lines. */
+function printOutputs(rt: CliRuntime, json: boolean, term: Terminal): void {
+  if (json) {
+    const parsed: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rt.outputs)) {
+      try {
+        parsed[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+      } catch {
+        parsed[k] = v;
+      }
+    }
+    process.stdout.write(`${JSON.stringify(parsed, null, 2)}\n`);
+    return;
+  }
+  for (const [k, v] of Object.entries(rt.outputs)) {
+    const value = v.includes('\n') ? `\n${v.replace(/^/gm, '    ')}` : v;
+    process.stdout.write(`${term.color('cyan', k)}: ${value}\n`);
+  }
+}
+
+/** Run an action from the command line with flags as its inputs. */
+async function runAction(
+  action: ActionDefinition<InputFields>,
+  flags: Record<string, string>,
+  term: Terminal,
+  cwd: string,
+): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('INPUT_')) delete env[key];
+  for (const [name, value] of Object.entries(flags)) {
+    if (GLOBAL_FLAGS.includes(name)) continue;
+    if (!(name in action.inputs)) {
+      throw new UserError(
+        `unknown flag --${name} for ${action.name} (expected one of: ${Object.keys(action.inputs)
+          .map((n) => `--${n}`)
+          .join(', ')})`,
+      );
+    }
+    env[inputVariable(name)] = value;
+  }
+  const rt = createCliRuntime(term, { cwd, env, verbose: flags.verbose === 'true', quiet: flags.quiet === 'true' });
+  const inputs = parseInputs(action.inputs, env, rt);
+  const local = localRunner(action.name);
+  if (local) await local(inputs, rt);
+  else await action.run(inputs, rt);
+  printOutputs(rt, flags.json === 'true', term);
+  return 0;
+}
+
+/** The CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const term = createTerminal();
+  try {
+    const { positional, flags } = parseArgs(argv, new Set(['json', 'verbose', 'quiet', 'help', 'dry-run']));
+    const commands = await loadCommands();
+    const name = positional[0];
+    if (!name || name === 'help') {
+      process.stdout.write(`${usage(commands)}\n`);
+      return name || flags.help ? 0 : 2;
+    }
+    const cwd = path.resolve(flags.cwd ?? process.cwd());
+    const action = ACTIONS.find((a) => a.name === name);
+    if (action) {
+      if (flags.help) {
+        process.stdout.write(`${actionHelp(action)}\n`);
+        return 0;
+      }
+      return await runAction(action, flags, term, cwd);
+    }
+    const command = commands.find((c) => c.name === name);
+    if (!command)
+      throw new UserError(
+        `unknown command "${name}" (expected one of: ${[...ACTIONS.map((a) => a.name), ...commands.map((c) => c.name)].join(', ')})`,
+      );
+    if (flags.help) {
+      process.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    return await command.run({ flags, positional: positional.slice(1), term, cwd });
+  } catch (err) {
+    const { message, detail } = describeFailure(err);
+    term.line(`${term.color('red', 'error:')} ${message}`);
+    if (detail && !isUserError(err) && process.env.SLIPWAY_DEBUG) term.line(detail);
+    return 1;
+  }
+}
+
+const entry = process.argv[1] ?? '';
+if (entry.endsWith(path.join('src', 'cli', 'main.ts'))) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
