@@ -14,8 +14,22 @@ for (const name of names) {
     process.exit(1);
   }
   rmSync(`dist/${name}`, { recursive: true, force: true });
-  execFileSync('npx', ['ncc', 'build', `src/actions/${name}.ts`, '-o', `dist/${name}`, '--source-map', '--license', 'licenses.txt', '--quiet'], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    'npx',
+    [
+      'ncc',
+      'build',
+      `src/actions/${name}.ts`,
+      '-o',
+      `dist/${name}`,
+      '--source-map',
+      '--license',
+      'licenses.txt',
+      '--quiet',
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
   console.log(`bundled dist/${name}/index.js`);
 }
