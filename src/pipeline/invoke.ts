@@ -1,0 +1,49 @@
+/**
+ * Run one action from another (the pipeline, the CLI's plan and demo) through exactly the
+ * code the runner runs: inputs go in as INPUT_* variables, outputs come back as strings.
+ */
+import { inputVariable, parseInputs, type ActionDefinition, type InputFields } from '../core/inputs.js';
+import type { Runtime } from '../core/runtime.js';
+import { outputString } from '../core/runtime.js';
+
+/** Replaces an action's run for a local context (file ledger, embedded database). */
+export type ActionOverride = (inputs: Record<string, unknown>, rt: Runtime) => Promise<void>;
+
+/** A Runtime that logs through `parent` but keeps the outputs (and summaries) for the caller. */
+export function childRuntime(parent: Runtime, env: NodeJS.ProcessEnv): Runtime & { outputs: Record<string, string>; summaries: string[] } {
+  const outputs: Record<string, string> = {};
+  const summaries: string[] = [];
+  return {
+    log: parent.log,
+    env,
+    cwd: parent.cwd,
+    outputs,
+    summaries,
+    setOutput: (name, value) => {
+      outputs[name] = parent.redact(outputString(value));
+    },
+    summary: async (md) => {
+      summaries.push(md);
+      await parent.summary(md);
+    },
+    mask: (s) => parent.mask(s),
+    redact: (t) => parent.redact(t),
+  };
+}
+
+/** Run `action` with `inputs` (kebab-case names) under `parent`; returns its outputs. */
+export async function invokeAction(
+  action: ActionDefinition<InputFields>,
+  inputs: Record<string, string | boolean | number | undefined>,
+  parent: Runtime,
+  override?: ActionOverride,
+): Promise<Record<string, string>> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(parent.env)) if (!k.startsWith('INPUT_')) env[k] = v;
+  for (const [name, value] of Object.entries(inputs)) if (value !== undefined) env[inputVariable(name)] = String(value);
+  const rt = childRuntime(parent, env);
+  const parsed = parseInputs(action.inputs, env, rt);
+  if (override) await override(parsed, rt);
+  else await action.run(parsed, rt);
+  return rt.outputs;
+}
