@@ -4,10 +4,11 @@
  */
 import path from 'node:path';
 import { describeFailure, isUserError, UserError } from '../core/errors.js';
-import { inputVariable, parseInputs, type ActionDefinition, type InputFields } from '../core/inputs.js';
+import type { ActionDefinition, InputFields } from '../core/inputs.js';
+import { invokeAction } from '../pipeline/invoke.js';
 import { ACTIONS } from '../registry.js';
 import { parseArgs } from './args.js';
-import { createCliRuntime, type CliRuntime } from './cli-runtime.js';
+import { createCliRuntime } from './cli-runtime.js';
 import { localRunner } from './local-actions.js';
 import { createTerminal, type Terminal } from './terminal.js';
 
@@ -50,10 +51,10 @@ function actionHelp(action: ActionDefinition<InputFields>): string {
 }
 
 /** Print an action's outputs: JSON on stdout with --json, else readable lines. */
-function printOutputs(rt: CliRuntime, json: boolean, term: Terminal): void {
+function printOutputs(outputs: Record<string, string>, json: boolean, term: Terminal): void {
   if (json) {
     const parsed: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(rt.outputs)) {
+    for (const [k, v] of Object.entries(outputs)) {
       try {
         parsed[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
       } catch {
@@ -63,7 +64,7 @@ function printOutputs(rt: CliRuntime, json: boolean, term: Terminal): void {
     process.stdout.write(`${JSON.stringify(parsed, null, 2)}\n`);
     return;
   }
-  for (const [k, v] of Object.entries(rt.outputs)) {
+  for (const [k, v] of Object.entries(outputs)) {
     const value = v.includes('\n') ? `\n${v.replace(/^/gm, '    ')}` : v;
     process.stdout.write(`${term.color('cyan', k)}: ${value}\n`);
   }
@@ -76,8 +77,7 @@ async function runAction(
   term: Terminal,
   cwd: string,
 ): Promise<number> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('INPUT_')) delete env[key];
+  const inputs: Record<string, string> = {};
   for (const [name, value] of Object.entries(flags)) {
     if (GLOBAL_FLAGS.includes(name)) continue;
     if (!(name in action.inputs)) {
@@ -87,14 +87,11 @@ async function runAction(
           .join(', ')})`,
       );
     }
-    env[inputVariable(name)] = value;
+    inputs[name] = value;
   }
-  const rt = createCliRuntime(term, { cwd, env, verbose: flags.verbose === 'true', quiet: flags.quiet === 'true' });
-  const inputs = parseInputs(action.inputs, env, rt);
-  const local = localRunner(action.name);
-  if (local) await local(inputs, rt);
-  else await action.run(inputs, rt);
-  printOutputs(rt, flags.json === 'true', term);
+  const rt = createCliRuntime(term, { cwd, verbose: flags.verbose === 'true', quiet: flags.quiet === 'true' });
+  const outputs = await invokeAction(action, inputs, rt, localRunner(action.name) ?? undefined);
+  printOutputs(outputs, flags.json === 'true', term);
   return 0;
 }
 

@@ -10,7 +10,10 @@ import { outputString } from '../core/runtime.js';
 export type ActionOverride = (inputs: Record<string, unknown>, rt: Runtime) => Promise<void>;
 
 /** A Runtime that logs through `parent` but keeps the outputs (and summaries) for the caller. */
-export function childRuntime(parent: Runtime, env: NodeJS.ProcessEnv): Runtime & { outputs: Record<string, string>; summaries: string[] } {
+export function childRuntime(
+  parent: Runtime,
+  env: NodeJS.ProcessEnv,
+): Runtime & { outputs: Record<string, string>; summaries: string[] } {
   const outputs: Record<string, string> = {};
   const summaries: string[] = [];
   return {

@@ -92,7 +92,8 @@ console.log(\`started \${component} \${version} on port \${port} (pid \${child.p
 `;
 
 /** The build step: a copy of the service and the shared library, by version. */
-const BUILD = 'mkdir -p "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/shared" && cp services/$SLIPWAY_COMPONENT/*.js "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/" && cp libs/shared/*.js "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/shared/"';
+const BUILD =
+  'mkdir -p "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/shared" && cp services/$SLIPWAY_COMPONENT/*.js "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/" && cp libs/shared/*.js "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/shared/"';
 
 /** The policy file of the sample product. */
 export function policyFile(ports: DemoPorts): string {
@@ -131,12 +132,13 @@ export function sampleFiles(ports: DemoPorts): Record<string, string> {
     '.gitignore': '.slipway/\n',
     'README.md': '# Acme shop\n\nA sample product for the Slipway demo.\n',
     'libs/shared/greeting.js': SHARED,
-    'services/backend/server.js': service('backend', 'function health() {\n  return { status: \'ok\', db: true };\n}'),
+    'services/backend/server.js': service('backend', "function health() {\n  return { status: 'ok', db: true };\n}"),
     'services/backend/migrations/001_create_orders.sql':
       'CREATE TABLE orders (\n  id serial PRIMARY KEY,\n  customer text NOT NULL,\n  total_cents integer NOT NULL\n);\n',
-    'services/backend/migrations/002_add_order_status.sql': "ALTER TABLE orders ADD COLUMN status text DEFAULT 'new';\n",
+    'services/backend/migrations/002_add_order_status.sql':
+      "ALTER TABLE orders ADD COLUMN status text DEFAULT 'new';\n",
     'services/bot/server.js': botSource(false),
-    'services/frontend/server.js': service('frontend', 'function health() {\n  return { status: \'ok\' };\n}'),
+    'services/frontend/server.js': service('frontend', "function health() {\n  return { status: 'ok' };\n}"),
     'scripts/serve.mjs': SERVE,
   };
 }

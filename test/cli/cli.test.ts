@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { createRepo } from '../helpers/git-repo.js';
+import { ROOT } from '../helpers/run-action.js';
+
+const repo = createRepo();
+afterAll(() => repo.cleanup());
+repo.commit('feat: first');
+repo.tag('v1.0.0');
+repo.commit('fix: second');
+
+function slipway(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), ...args], {
+    cwd: repo.dir,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', GITHUB_REF: '', GITHUB_HEAD_REF: '' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the slipway CLI', () => {
+  it('runs an action with the same code and prints its outputs as JSON', () => {
+    const r = slipway('version-bump', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.version).toBe('1.0.1');
+    expect(out.release).toBe('true');
+    expect(out.components).toEqual({});
+    expect(r.stderr).toContain('repository: 1.0.0 → 1.0.1');
+  });
+
+  it('prints readable outputs without --json and takes inputs as flags', () => {
+    const r = slipway('version-bump', '--bump', 'major', '--branch=main');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^version: 2\.0\.0$/m);
+    expect(r.stdout).not.toContain('\x1b[');
+  });
+
+  it('names the flags it expects for an unknown one, in one line', () => {
+    const r = slipway('version-bump', '--bmp', 'major');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      'error: unknown flag --bmp for version-bump (expected one of: --config, --dry-run, --component, --branch, --bump, --prerelease, --tag-prefix, --initial-version)',
+    );
+  });
+
+  it('validates inputs like the action does', () => {
+    const r = slipway('version-bump', '--bump', 'huge');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('input "bump": expected one of auto, major, minor, patch, none, got "huge"');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('has --help for itself and for every command', () => {
+    const top = slipway('--help');
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('version-bump');
+    const one = slipway('version-bump', '--help');
+    expect(one.stdout).toContain('--initial-version');
+    expect(slipway('nonsense').stderr).toMatch(/unknown command "nonsense" \(expected one of: version-bump/);
+  });
+});
