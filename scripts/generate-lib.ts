@@ -8,8 +8,8 @@ function quote(s: string): string {
   return JSON.stringify(s);
 }
 
-/** The action.yml of one action. */
-export function renderActionYaml(action: ActionDefinition<InputFields>): string {
+/** The action.yml of one action; the root one (`main`) points at dist/ directly. */
+export function renderActionYaml(action: ActionDefinition<InputFields>, main = `../../dist/${action.name}/index.js`): string {
   const lines = [
     '# Generated from src/ by `npm run generate`; edit the action definition, not this file.',
     `name: ${quote(`Slipway ${action.name}`)}`,
@@ -30,7 +30,7 @@ export function renderActionYaml(action: ActionDefinition<InputFields>): string 
   }
   lines.push('outputs:');
   for (const [name, d] of Object.entries(action.outputs)) lines.push(`  ${name}:`, `    description: ${quote(d)}`);
-  lines.push('runs:', '  using: node24', `  main: ../../dist/${action.name}/index.js`, '');
+  lines.push('runs:', '  using: node24', `  main: ${main}`, '');
   return lines.join('\n');
 }
 
@@ -40,7 +40,8 @@ const esc = (s: string) => s.replace(/\|/g, '\\|');
 export function renderReadmeTables(actions: ActionDefinition<InputFields>[]): string {
   const out: string[] = [];
   for (const a of actions) {
-    out.push(`### ${a.name}`, '', a.description, '', `\`uses: OWNER/slipway/actions/${a.name}@v1\``, '');
+    const uses = a.name === 'pipeline' ? 'slipway-actions/slipway@v1' : `slipway-actions/slipway/actions/${a.name}@v1`;
+    out.push(`### ${a.name === 'pipeline' ? 'pipeline (the root action)' : a.name}`, '', a.description, '', `\`uses: ${uses}\``, '');
     out.push('| input | default | description |', '| --- | --- | --- |');
     for (const [name, f] of Object.entries(a.inputs)) {
       out.push(

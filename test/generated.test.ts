@@ -3,6 +3,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ACTIONS } from '../src/registry.js';
+import type { ActionDefinition, InputFields } from '../src/core/inputs.js';
+import { pipelineAction } from '../src/pipeline/pipeline-action.js';
 import { renderActionYaml, renderReadmeTables } from '../scripts/generate-lib.js';
 import { ROOT } from './helpers/run-action.js';
 
@@ -30,8 +32,14 @@ describe('action.yml files and the README agree with the action definitions', ()
     expect(folders).toEqual(ACTIONS.map((a) => a.name).sort());
   });
 
+  it('the root action.yml runs the pipeline', () => {
+    const root = pipelineAction as unknown as ActionDefinition<InputFields>;
+    expect(readFileSync(path.join(ROOT, 'action.yml'), 'utf8')).toBe(renderActionYaml(root, 'dist/pipeline/index.js'));
+    expect(existsSync(path.join(ROOT, 'dist/pipeline/index.js'))).toBe(true);
+  });
+
   it('the README has the generated tables', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    expect(readme).toContain(renderReadmeTables(ACTIONS));
+    expect(readme).toContain(renderReadmeTables([pipelineAction as unknown as ActionDefinition<InputFields>, ...ACTIONS]));
   });
 });

@@ -58,7 +58,9 @@ export function parseInputs<F extends InputFields>(
   for (const [name, field] of Object.entries(fields)) {
     let raw = (env[inputVariable(name)] ?? '').trim();
     if (field.secret && raw) runtime?.mask(raw);
-    if (raw === '' && field.default !== undefined) raw = field.default;
+    // A runner expression default (`${{ github.token }}`) is only evaluated by the runner;
+    // elsewhere (the CLI, a test) it means "not given".
+    if (raw === '' && field.default !== undefined && !field.default.startsWith('${{')) raw = field.default;
     if (raw === '' && field.required) throw new UserError(`input "${name}" is required: ${field.description}`);
     const result = field.schema.safeParse(raw);
     if (!result.success) {

@@ -13,8 +13,8 @@ export type ActionOverride = (inputs: Record<string, unknown>, rt: Runtime) => P
 export function childRuntime(
   parent: Runtime,
   env: NodeJS.ProcessEnv,
+  outputs: Record<string, string> = {},
 ): Runtime & { outputs: Record<string, string>; summaries: string[] } {
-  const outputs: Record<string, string> = {};
   const summaries: string[] = [];
   return {
     log: parent.log,
@@ -34,17 +34,40 @@ export function childRuntime(
   };
 }
 
+/** An action's outputs, and the error it failed with (outputs set before failing are kept). */
+export interface Settled {
+  outputs: Record<string, string>;
+  error?: unknown;
+}
+
+/** Like invokeAction, but a failure is returned with the outputs the action set before it. */
+export async function invokeActionSettled(
+  action: ActionDefinition<InputFields>,
+  inputs: Record<string, string | boolean | number | undefined>,
+  parent: Runtime,
+  override?: ActionOverride,
+): Promise<Settled> {
+  const outputs: Record<string, string> = {};
+  try {
+    Object.assign(outputs, await invokeAction(action, inputs, parent, override, outputs));
+    return { outputs };
+  } catch (error) {
+    return { outputs, error };
+  }
+}
+
 /** Run `action` with `inputs` (kebab-case names) under `parent`; returns its outputs. */
 export async function invokeAction(
   action: ActionDefinition<InputFields>,
   inputs: Record<string, string | boolean | number | undefined>,
   parent: Runtime,
   override?: ActionOverride,
+  sink?: Record<string, string>,
 ): Promise<Record<string, string>> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(parent.env)) if (!k.startsWith('INPUT_')) env[k] = v;
   for (const [name, value] of Object.entries(inputs)) if (value !== undefined) env[inputVariable(name)] = String(value);
-  const rt = childRuntime(parent, env);
+  const rt = childRuntime(parent, env, sink);
   const parsed = parseInputs(action.inputs, env, rt);
   if (override) await override(parsed, rt);
   else await action.run(parsed, rt);

@@ -1,0 +1,6 @@
+import { pipelineAction } from '../pipeline/pipeline-action.js';
+import { isEntryPoint, runOnGitHub } from './github-runtime.js';
+
+/** Entry point of the root action (the whole pipeline). */
+export const run = (): Promise<void> => runOnGitHub(pipelineAction);
+if (isEntryPoint(import.meta.url)) await run();

@@ -1,0 +1,184 @@
+/**
+ * The whole chain in one run — version-bump → build-selective → deploy (migrations first)
+ * → smoke-test → tag-release — for the root action, `slipway pipeline` and the demo. Each
+ * step is the action itself, invoked through the runner's code path; the pipeline only
+ * decides what feeds what and when to stop.
+ */
+import type { SlipwayConfig } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
+import { errorMessage, UserError } from '../core/errors.js';
+import type { ActionDefinition, InputFields } from '../core/inputs.js';
+import { table } from '../core/markdown.js';
+import type { Runtime } from '../core/runtime.js';
+import { ACTIONS } from '../registry.js';
+import { invokeActionSettled, type ActionOverride } from './invoke.js';
+
+/** The four ways to run the chain. */
+export type PipelineMode = 'main' | 'release' | 'hotfix' | 'rollback';
+
+/** What the pipeline is asked to do. */
+export interface PipelineOptions {
+  mode: PipelineMode;
+  config: string;
+  /** Environments in order; empty → the policy file's, ordered by `after`. */
+  environments: string[];
+  toVersion: string;
+  build: boolean;
+  token: string;
+  dryRun: boolean;
+}
+
+/** One line of the story. */
+export interface PipelineStep {
+  step: string;
+  result: 'ok' | 'skipped' | 'failed' | 'rolled-back';
+  detail: string;
+}
+
+/** What the pipeline did. */
+export interface PipelineResult {
+  version: string;
+  release: boolean;
+  status: 'success' | 'rolled-back' | 'failed' | 'nothing-to-do';
+  deployed: Record<string, Record<string, string>>;
+  tag: string;
+  releaseUrl: string;
+  steps: PipelineStep[];
+}
+
+/** The environments of the policy file in `after` order (an environment after the one it names). */
+export function orderedEnvironments(config: SlipwayConfig): string[] {
+  const names = Object.keys(config.environments);
+  const out: string[] = [];
+  const visit = (n: string, seen: Set<string>) => {
+    if (out.includes(n)) return;
+    if (seen.has(n)) throw config.errorAt(['environments', n, 'after'], `environments form a cycle through "${n}"`);
+    seen.add(n);
+    const after = config.environments[n].after;
+    if (after) visit(after, seen);
+    out.push(n);
+  };
+  for (const n of names) visit(n, new Set());
+  return out;
+}
+
+function action(name: string): ActionDefinition<InputFields> {
+  const a = ACTIONS.find((x) => x.name === name);
+  if (!a) throw new UserError(`the pipeline needs the ${name} action, which this build of Slipway does not have`);
+  return a;
+}
+
+/** Run the chain; throws a UserError at the end when a step failed (after smoke-testing what serves). */
+export async function runPipeline(options: PipelineOptions, rt: Runtime, overrides: Record<string, ActionOverride> = {}): Promise<PipelineResult> {
+  const config = await loadConfig(rt.cwd, options.config);
+  let envs = options.environments.length ? options.environments : orderedEnvironments(config);
+  if (!envs.length) throw new UserError(`input "environments": the policy file names no environment; name one (e.g. production)`);
+  if (options.mode === 'release' && !options.environments.length) envs = envs.slice(0, 1);
+
+  const result: PipelineResult = { version: '', release: false, status: 'success', deployed: {}, tag: '', releaseUrl: '', steps: [] };
+  const note = (step: string, res: PipelineStep['result'], detail: string) => {
+    result.steps.push({ step, result: res, detail });
+    const mark = res === 'ok' ? '✔' : res === 'skipped' ? '–' : res === 'rolled-back' ? '↩' : '✘';
+    rt.log.info(`${mark} ${step}: ${detail}`);
+  };
+  const common = { config: options.config, 'dry-run': options.dryRun };
+  const call = async (name: string, inputs: Record<string, string | boolean | undefined>) => {
+    const a = action(name);
+    const withToken = 'token' in a.inputs && options.token ? { ...inputs, token: options.token } : inputs;
+    return rt.log.group(`${name}`, () => invokeActionSettled(a, { ...common, ...withToken }, rt, overrides[name]));
+  };
+  const fail = (step: string, error: unknown) => {
+    note(step, 'failed', errorMessage(error));
+    throw new UserError(`pipeline stopped at ${step}: ${errorMessage(error)}`);
+  };
+
+  if (options.mode === 'rollback') {
+    for (const env of envs) {
+      const dep = await call('deploy', { environment: env, rollback: true, 'to-version': options.toVersion || undefined });
+      if (dep.error) fail(`rollback ${env}`, dep.error);
+      result.deployed[env] = parseJson(dep.outputs.deployed);
+      note(`rollback ${env}`, 'ok', `back to ${describeDeployed(result.deployed[env])}`);
+      await smoke(env);
+    }
+    await finish();
+    return result;
+  }
+
+  const vb = await call('version-bump', options.mode === 'hotfix' ? { bump: 'patch' } : {});
+  if (vb.error) fail('version', vb.error);
+  result.version = vb.outputs.version;
+  result.release = vb.outputs.release === 'true';
+  note('version', 'ok', `${vb.outputs['previous-version'] || '(none)'} → ${vb.outputs.version}${result.release ? ` (${vb.outputs.bump})` : ' (no release)'}`);
+
+  const bs = await call('build-selective', { run: options.build, version: result.version });
+  if (bs.error) fail('build', bs.error);
+  const changed = parseJson<string[]>(bs.outputs.changed) ?? [];
+  const skipped = parseJson<Record<string, unknown>>(bs.outputs.skipped) ?? {};
+  note('build', 'ok', changed.length ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''}` : 'nothing changed');
+
+  if (changed.length) {
+    for (const env of envs) {
+      const dep = await call('deploy', { environment: env, version: result.version, components: JSON.stringify(changed) });
+      const status = dep.outputs.status || (dep.error ? 'failed' : 'success');
+      result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
+      if (dep.error || status !== 'success') {
+        result.status = status === 'rolled-back' ? 'rolled-back' : 'failed';
+        note(`deploy ${env}`, status === 'rolled-back' ? 'rolled-back' : 'failed', errorMessage(dep.error ?? status));
+        await smoke(env);
+        await finish();
+        throw new UserError(`deploy to ${env} ${status === 'rolled-back' ? 'was rolled back' : 'failed'}: ${errorMessage(dep.error ?? status)}`);
+      }
+      note(`deploy ${env}`, 'ok', describeDeployed(result.deployed[env]));
+      if (!(await smoke(env))) {
+        result.status = 'failed';
+        await finish();
+        throw new UserError(`smoke tests failed on ${env}; the release was not tagged`);
+      }
+    }
+  } else {
+    result.status = 'nothing-to-do';
+  }
+
+  if (result.release) {
+    const tr = await call('tag-release', { version: result.version });
+    if (tr.error) fail('release', tr.error);
+    result.tag = tr.outputs.tag;
+    result.releaseUrl = tr.outputs['release-url'] ?? '';
+    note('release', 'ok', `${tr.outputs.tag}${tr.outputs.created === 'false' ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}`);
+  } else {
+    note('release', 'skipped', 'no new version');
+  }
+  await finish();
+  return result;
+
+  async function smoke(env: string): Promise<boolean> {
+    const st = await call('smoke-test', { environment: env });
+    if (st.error) {
+      note(`smoke-test ${env}`, 'failed', errorMessage(st.error));
+      return false;
+    }
+    const results = parseJson<unknown[]>(st.outputs.results) ?? [];
+    note(`smoke-test ${env}`, 'ok', `${results.length} check(s) passed`);
+    return true;
+  }
+
+  async function finish(): Promise<void> {
+    await rt.summary(
+      [`## Slipway ${options.mode}${options.dryRun ? ' (dry run)' : ''}`, '', table(['step', 'result', 'detail'], result.steps.map((s) => [s.step, s.result, s.detail])), ''].join('\n'),
+    );
+  }
+}
+
+function parseJson<T = Record<string, string>>(text: string | undefined): T {
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined as T;
+  }
+}
+
+function describeDeployed(deployed: Record<string, string> | undefined): string {
+  const entries = Object.entries(deployed ?? {});
+  return entries.length ? entries.map(([c, v]) => `${c} ${v}`).join(', ') : 'nothing';
+}
