@@ -1,6 +1,10 @@
 /** Every action Slipway ships, for the CLI and for the generated action.yml and README. */
 import type { ActionDefinition, InputFields } from './core/inputs.js';
 import { versionBump } from './versioning/version-bump.js';
+import { smokeTest } from './checks/smoke-test.js';
 
 /** The actions by name, in pipeline order. */
-export const ACTIONS: ActionDefinition<InputFields>[] = [versionBump as unknown as ActionDefinition<InputFields>];
+export const ACTIONS: ActionDefinition<InputFields>[] = [
+  versionBump as unknown as ActionDefinition<InputFields>,
+  smokeTest as unknown as ActionDefinition<InputFields>,
+];

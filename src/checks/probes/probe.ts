@@ -1,0 +1,66 @@
+/** What a probe reports back, and how it fails. */
+import type { ResolvedCheck } from '../resolve.js';
+
+/** What came back from one attempt, before any assertion. */
+export interface Observation {
+  latencyMs: number;
+  status?: number;
+  /** Lower-cased header names. */
+  headers?: Record<string, string>;
+  /** The HTTP body or the WebSocket message. */
+  body?: string;
+}
+
+/** A failed attempt: one line, and whether another attempt could change the verdict. */
+export class ProbeError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'ProbeError';
+  }
+}
+
+/** The bounds of one attempt. */
+export interface AttemptContext {
+  /** Fires at the attempt's timeout, at the deadline, or when the run is cancelled. */
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/** One attempt of a check. */
+export type Probe<C extends ResolvedCheck = ResolvedCheck> = (check: C, ctx: AttemptContext) => Promise<Observation>;
+
+const NOT_RETRYABLE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_VERIFY|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+
+/** A network error as one line: "connection refused (127.0.0.1:8080)", "no answer within 2000 ms". */
+export function networkError(err: unknown, ctx: AttemptContext, where: string): ProbeError {
+  if (ctx.signal.aborted) return new ProbeError(`no answer within ${Math.round(ctx.timeoutMs)} ms`, true);
+  const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
+  const code = e.cause?.code ?? e.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ProbeError(`connection refused (${where})`, true);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+      return new ProbeError(`connection reset (${where})`, true);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ProbeError(`host not found (${where})`, true);
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new ProbeError(`connection timed out (${where})`, true);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new ProbeError(`host unreachable (${where})`, true);
+  }
+  const detail = e.cause?.message ?? e.message;
+  return new ProbeError(`${detail}${code ? ` [${code}]` : ''} (${where})`, !(code && NOT_RETRYABLE.test(code)));
+}
+
+/** Milliseconds since `start` (a performance.now() value), rounded to 0.1 ms. */
+export function since(start: number): number {
+  return Math.round((performance.now() - start) * 10) / 10;
+}

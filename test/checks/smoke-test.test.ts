@@ -1,0 +1,218 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { inputVariable, parseInputs } from '../../src/core/inputs.js';
+import { isUserError } from '../../src/core/errors.js';
+import { smokeTest } from '../../src/checks/smoke-test.js';
+import { junitXml, type CheckResult } from '../../src/checks/index.js';
+import { errorLines, runBundledAction } from '../helpers/run-action.js';
+import { startHttp, type TestHttp } from './servers.js';
+
+let api: TestHttp;
+const dirs: string[] = [];
+beforeAll(async () => {
+  api = await startHttp((req, res) => {
+    if (req.url === '/health') {
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify({ status: 'ok', db: { up: true } }));
+    }
+    if (req.url === '/broken') {
+      res.statusCode = 502;
+      return res.end('bad gateway');
+    }
+    res.end('ok');
+  });
+});
+afterAll(() => api.close());
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+function workspace(config?: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-smoke-'));
+  dirs.push(dir);
+  if (config !== undefined) {
+    mkdirSync(path.join(dir, '.github'));
+    writeFileSync(path.join(dir, '.github/slipway.yml'), config);
+  }
+  return dir;
+}
+
+/** Run the action in-process; returns outputs, log, summary, or the error it threw. */
+async function smoke(cwd: string, inputs: Record<string, string>, env: Record<string, string> = {}) {
+  const fullEnv: NodeJS.ProcessEnv = { ...env };
+  for (const [k, v] of Object.entries({ interval: '20ms', ...inputs })) fullEnv[inputVariable(k)] = v;
+  const rt = createMemoryRuntime({ env: fullEnv, cwd });
+  let error: Error | undefined;
+  try {
+    await smokeTest.run(parseInputs(smokeTest.inputs, fullEnv, rt), rt);
+  } catch (err) {
+    error = err as Error;
+  }
+  return { outputs: rt.outputs, log: rt.text(), summary: rt.summaries.join('\n'), error };
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  isArray: (name) => name === 'testcase',
+});
+
+describe('smoke-test', () => {
+  it('runs inline checks and writes outputs, the summary and a JUnit report a parser reads', async () => {
+    const dir = workspace();
+    const out = await smoke(dir, {
+      checks: `
+- name: api health
+  http: /health
+  expect: { status: 200, json: { status: ok, db.up: true } }
+- name: gateway <&> "quotes"
+  http: /broken
+`,
+      url: api.url,
+      retries: '1',
+      report: 'reports/smoke.xml',
+    });
+    expect(out.error && isUserError(out.error)).toBe(true);
+    expect(out.error!.message).toBe(
+      '1 of 2 smoke tests failed: gateway <&> "quotes": expected a 2xx status, got 502 "bad gateway" (after 2 attempts)',
+    );
+    expect(out.outputs.passed).toBe('false');
+    expect(JSON.parse(out.outputs.failed)).toEqual(['gateway <&> "quotes"']);
+    const results = JSON.parse(out.outputs.results) as CheckResult[];
+    expect(results.map((r) => [r.name, r.passed, r.attempts])).toEqual([
+      ['api health', true, 1],
+      ['gateway <&> "quotes"', false, 2],
+    ]);
+    expect(out.outputs.report).toBe(path.join(dir, 'reports/smoke.xml'));
+    expect(out.summary).toContain('**1 of 2 checks failed.**');
+    expect(out.summary).toMatch(/\| ✅ \| api health \| 1 \| \d+ ms \|/);
+    expect(out.summary).toContain('| ❌ | gateway <&> "quotes" | 2 |');
+
+    const doc = parser.parse(readFileSync(out.outputs.report, 'utf8'));
+    const suite = doc.testsuites.testsuite;
+    expect(suite).toMatchObject({ name: 'smoke-test', tests: '2', failures: '1', errors: '0' });
+    expect(suite.testcase[0]).toMatchObject({ name: 'api health', classname: 'smoke-test.http' });
+    expect(suite.testcase[0].failure).toBeUndefined();
+    expect(suite.testcase[1].name).toBe('gateway <&> "quotes"');
+    expect(suite.testcase[1].failure.message).toBe('expected a 2xx status, got 502 "bad gateway" (after 2 attempts)');
+  });
+
+  it('reads the health entries of the components and the environment url from the policy file', async () => {
+    const dir = workspace(`
+components:
+  api:
+    health:
+      - http: /health
+        expect: { json: { status: ok } }
+  web:
+    health:
+      - { name: home, http: /, expect: { body: ok } }
+  worker: {}
+environments:
+  staging: { url: "${api.url}" }
+`);
+    const out = await smoke(dir, { environment: 'staging' });
+    expect(out.error).toBeUndefined();
+    expect(out.outputs.passed).toBe('true');
+    expect(JSON.parse(out.outputs.results).map((r: CheckResult) => r.name)).toEqual(['api: /health', 'web: home']);
+    expect(out.log).toContain('✅ api: /health (1 attempt,');
+    expect(out.log).toContain('All 2 smoke tests passed.');
+  });
+
+  it('points a malformed health entry at its line in the policy file', async () => {
+    const dir = workspace('components:\n  api:\n    health:\n      - http: /health\n        expect: { satus: 200 }\n');
+    const out = await smoke(dir, { url: api.url });
+    expect(out.error!.message).toBe(
+      '.github/slipway.yml:5:19: components.api.health[0].expect.satus: unknown key "satus" (expected one of: status, body, json, header, maxLatencyMs)',
+    );
+  });
+
+  it.each([
+    [{ checks: '- tcp: nope' }, 'input "checks":1:3: [0].tcp: expected host:port, e.g. db.internal:5432'],
+    [{ checks: '[]' }, 'input "checks": expected a list of checks, found an empty list'],
+    [{ checks: '- http: /a', environment: 'prod' }, 'input "environment": unknown environment "prod"'],
+    [{ checks: '- http: /a', url: 'example.com' }, 'input "url": expected an http(s) URL, got "example.com"'],
+    [{ checks: '- http: /a', timeout: 'soon' }, 'input "timeout": expected a duration such as 500ms, 30s or 2m'],
+    [{ checks: '- http: /a', retries: '-1' }, 'input "retries": expected a whole number of retries, or unlimited'],
+  ])('fails at once on bad input %j', async (inputs, message) => {
+    const out = await smoke(workspace(), inputs as Record<string, string>);
+    expect(out.error).toBeDefined();
+    expect(isUserError(out.error)).toBe(true);
+    expect(out.error!.message).toContain(message);
+  });
+
+  it('with no checks anywhere, succeeds with a warning that nothing was verified', async () => {
+    const out = await smoke(workspace('components:\n  api: {}\n'), {});
+    expect(out.error).toBeUndefined();
+    expect(out.outputs).toMatchObject({ passed: 'true', failed: '[]', results: '[]' });
+    expect(out.log).toContain(
+      'smoke-test: no checks: the checks input is empty and no component of .github/slipway.yml has health entries',
+    );
+    expect(out.summary).toContain('nothing was verified');
+  });
+
+  it('dry run validates and lists the checks without contacting anything', async () => {
+    const before = api.requests.length;
+    const out = await smoke(
+      workspace(),
+      { checks: '- http: /health\n- postgres: { env: DATABASE_URL }', url: api.url, 'dry-run': 'true' },
+      { DATABASE_URL: 'postgres://app:pw-dry-run-1@db:5432/app' },
+    );
+    expect(out.error).toBeUndefined();
+    expect(api.requests.length).toBe(before);
+    expect(out.outputs.passed).toBe('');
+    expect(JSON.parse(out.outputs.results)).toEqual([
+      { name: '/health', kind: 'http', target: `${api.url}/health` },
+      { name: 'postgres DATABASE_URL', kind: 'postgres', target: 'DATABASE_URL' },
+    ]);
+    expect(out.log + out.summary).not.toContain('pw-dry-run-1');
+  });
+});
+
+describe('junitXml', () => {
+  it('escapes names and messages and drops characters XML forbids', () => {
+    const xml = junitXml([
+      {
+        name: 'a & b',
+        kind: 'tcp',
+        target: 'h:1',
+        passed: false,
+        attempts: 3,
+        latencyMs: null,
+        message: 'bad \u0001 <x>',
+        durationMs: 1500,
+      },
+    ]);
+    const doc = parser.parse(xml);
+    expect(doc.testsuites.testsuite.testcase[0]).toMatchObject({ name: 'a & b', time: '1.500' });
+    expect(doc.testsuites.testsuite.testcase[0].failure.message).toBe('bad  <x>');
+  });
+});
+
+describe('the bundled action', () => {
+  it('runs as a runner runs it, and fails with one ::error:: line', async () => {
+    const entry = path.join(path.dirname(new URL(import.meta.url).pathname), '../../dist/smoke-test/index.js');
+    expect(existsSync(entry)).toBe(true);
+    const dir = workspace();
+    const run = await runBundledAction('smoke-test', {
+      cwd: dir,
+      inputs: {
+        checks: `- http: ${api.url}/health\n  expect: { json: { db.up: true } }\n- http: ${api.url}/broken\n  name: broken`,
+        retries: '0',
+        report: 'junit.xml',
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(errorLines(run)).toEqual([
+      '::error ::1 of 2 smoke tests failed: broken: expected a 2xx status, got 502 "bad gateway" (after 1 attempt)',
+    ]);
+    expect(run.outputs.passed).toBe('false');
+    expect(JSON.parse(run.outputs.failed)).toEqual(['broken']);
+    expect(run.summary).toContain('| ✅ |');
+    expect(parser.parse(readFileSync(path.join(dir, 'junit.xml'), 'utf8')).testsuites.tests).toBe('2');
+  });
+});
