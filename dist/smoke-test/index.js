@@ -44072,6 +44072,8 @@ function maskUrl(url, rt) {
     return url;
 }
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/core/retry.ts
 /** Bounded retries with exponential backoff and jitter, and timeouts for single attempts. */
 /** Resolve after `ms` milliseconds. */
@@ -44641,6 +44643,7 @@ function probeWebSocket(check, ctx) {
 
 
 
+
 const PROBES = {
     http: probeHttp,
     tcp: probeTcp,
@@ -44667,6 +44670,8 @@ async function runChecks(checks, options, rt) {
     const expired = new AbortController();
     const timer = setTimeout(() => expired.abort(), options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([expired.signal, options.signal]) : expired.signal;
+    // Every attempt in flight listens to it: up to `concurrency` listeners is expected, not a leak.
+    (0,external_node_events_.setMaxListeners)(0, signal);
     const results = new Array(resolved.length);
     let next = 0;
     const worker = async () => {
@@ -44747,15 +44752,27 @@ async function runOne(check, options, deadline, signal, rt) {
 /** One attempt: the probe bounded by the attempt timeout and the deadline, then the assertions. */
 async function attempt(check, options, deadline, signal, opts) {
     const timeoutMs = Math.max(1, Math.min(options.attemptTimeoutMs ?? DEFAULT_RUN_OPTIONS.attemptTimeoutMs, deadline - Date.now()));
-    const ctx = { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), timeoutMs };
+    // One controller and a cleared timer per attempt: cheaper than AbortSignal.any + AbortSignal.timeout
+    // (which leave a timer behind per attempt), and that matters at hundreds of checks.
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    const timer = setTimeout(abort, timeoutMs);
+    if (signal.aborted)
+        abort();
+    else
+        signal.addEventListener('abort', abort, { once: true });
     let obs;
     try {
-        obs = await PROBES[check.kind](check, ctx);
+        obs = await PROBES[check.kind](check, { signal: controller.signal, timeoutMs });
     }
     catch (err) {
         if (err instanceof ProbeError)
             return { ok: false, message: err.message, retryable: err.retryable };
         return { ok: false, message: (0,errors/* errorMessage */.gJ)(err), retryable: true };
+    }
+    finally {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
     }
     const verdict = evaluate(check, obs, opts);
     if (verdict.failures.length === 0)
