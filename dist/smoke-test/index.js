@@ -44853,7 +44853,7 @@ const smokeTest = (0,inputs/* defineAction */.QP)({
         };
         if (inputs.dryRun)
             return dryRun(checks, options, rt);
-        const results = await rt.log.group(`Smoke tests: ${checks.length} checks, ${options.concurrency} at a time, deadline ${duration(options.timeoutMs)}`, () => runChecks(checks, { ...options, onResult: (r) => rt.log.info(resultLine(r)) }, rt));
+        const results = await rt.log.group(`Smoke tests: ${checks.length} check${checks.length === 1 ? '' : 's'}, ${options.concurrency} at a time, deadline ${duration(options.timeoutMs)}`, () => runChecks(checks, { ...options, onResult: (r) => rt.log.info(resultLine(r)) }, rt));
         const failed = results.filter((r) => !r.passed);
         const report = inputs.report.trim() ? await writeJUnit(inputs.report.trim(), results, rt) : '';
         rt.setOutput('passed', failed.length === 0);

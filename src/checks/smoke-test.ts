@@ -53,7 +53,7 @@ export const smokeTest = defineAction({
     if (inputs.dryRun) return dryRun(checks, options, rt);
 
     const results = await rt.log.group(
-      `Smoke tests: ${checks.length} checks, ${options.concurrency} at a time, deadline ${duration(options.timeoutMs)}`,
+      `Smoke tests: ${checks.length} check${checks.length === 1 ? '' : 's'}, ${options.concurrency} at a time, deadline ${duration(options.timeoutMs)}`,
       () => runChecks(checks, { ...options, onResult: (r) => rt.log.info(resultLine(r)) }, rt),
     );
     const failed = results.filter((r) => !r.passed);

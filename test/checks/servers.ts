@@ -28,7 +28,19 @@ export async function startHttp(handler?: http.RequestListener): Promise<TestHtt
     state.requests.push(req.url ?? '');
     inFlight++;
     state.maxInFlight = Math.max(state.maxInFlight, inFlight);
-    res.on('close', () => inFlight--);
+    // Counted down when the handler ends the response (not on 'close', which comes a tick later
+    // and could overlap the client's next request on the same event loop).
+    let counted = true;
+    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      if (counted) inFlight--;
+      counted = false;
+      return end(...args);
+    }) as typeof res.end;
+    res.on('close', () => {
+      if (counted) inFlight--;
+      counted = false;
+    });
     current(req, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
