@@ -275,6 +275,20 @@ describe('samples', () => {
     expect(one.latencyMs).toBe(one.latency!.p95);
   });
 
+  it('fail a flapping service on the sample that failed', async () => {
+    let n = 0;
+    api.handle((_req, res) => {
+      res.statusCode = ++n === 4 ? 503 : 200;
+      res.end(n === 4 ? 'flap' : 'ok');
+    });
+    const { one } = await run('- http: /flap\n  samples: 5');
+    expect(one).toMatchObject({
+      passed: false,
+      attempts: 1,
+      message: 'sample 3 of 5 failed: expected a 2xx status, got 503 "flap"',
+    });
+  });
+
   it('apply maxLatencyMs to the p95', async () => {
     api.handle((_req, res) => setTimeout(() => res.end('ok'), 40));
     const { one } = await run('- http: /p95\n  samples: 4\n  expect: { maxLatencyMs: 10 }');

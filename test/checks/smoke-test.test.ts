@@ -19,6 +19,11 @@ beforeAll(async () => {
       res.setHeader('content-type', 'application/json');
       return res.end(JSON.stringify({ status: 'ok', db: { up: true } }));
     }
+    if (req.url === '/echo') {
+      // An error page that shows the request's credentials back, as some debug pages do.
+      res.statusCode = 500;
+      return res.end(`auth=${req.headers.authorization}`);
+    }
     if (req.url === '/broken') {
       res.statusCode = 502;
       return res.end('bad gateway');
@@ -153,6 +158,30 @@ environments:
       'smoke-test: no checks: the checks input is empty and no component of .github/slipway.yml has health entries',
     );
     expect(out.summary).toContain('nothing was verified');
+  });
+
+  it('keeps secrets out of the report, the outputs and the summary', async () => {
+    const dir = workspace();
+    const out = await smoke(
+      dir,
+      {
+        checks: `- http: ${api.url.replace('http://', 'http://ci:pw-in-url-77@')}/echo\n  headers: { Authorization: "Bearer \${TOKEN}" }`,
+        retries: '0',
+        report: 'r.xml',
+      },
+      { TOKEN: 'token-abcdef-123' },
+    );
+    expect(out.outputs.passed).toBe('false');
+    const everything = [
+      readFileSync(path.join(dir, 'r.xml'), 'utf8'),
+      JSON.stringify(out.outputs),
+      out.summary,
+      out.log,
+      out.error!.message,
+    ].join('\n');
+    expect(everything).toContain('ci:***@');
+    expect(everything).toContain('got 500 "auth=***"');
+    for (const secret of ['pw-in-url-77', 'token-abcdef-123']) expect(everything).not.toContain(secret);
   });
 
   it('dry run validates and lists the checks without contacting anything', async () => {
