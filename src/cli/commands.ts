@@ -1,4 +1,5 @@
 /** The CLI-only commands, in the order `--help` lists them. */
+import { command as demo } from './demo/demo.js';
 import type { Command } from './main.js';
 
-export const COMMANDS: Command[] = [];
+export const COMMANDS: Command[] = [demo];

@@ -19,3 +19,8 @@ export function registerLocalRunner(name: string, factory: () => LocalRunner): v
 export function localRunner(name: string): LocalRunner | null {
   return RUNNERS[name]?.() ?? null;
 }
+
+/** Every registered local runner, as pipeline overrides. */
+export function localOverrides(): Record<string, LocalRunner> {
+  return Object.fromEntries(Object.entries(RUNNERS).map(([name, factory]) => [name, factory()]));
+}

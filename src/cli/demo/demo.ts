@@ -1,0 +1,160 @@
+/**
+ * `npm run demo`: the main pipeline on embedded defaults, on a fresh machine, with no
+ * server and no network. A sample product is created in a temporary folder and released
+ * twice: once cleanly, once with a change that breaks the bot's health, which deploy rolls
+ * back by itself. Every process started is stopped and the folder is removed.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { errorMessage } from '../../core/errors.js';
+import { runPipeline, type PipelineResult } from '../../pipeline/pipeline.js';
+import { createCliRuntime } from '../cli-runtime.js';
+import { localOverrides } from '../local-actions.js';
+import type { Command } from '../main.js';
+import type { Terminal } from '../terminal.js';
+import { botSource, sampleFiles, type DemoPorts } from './sample-product.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Demo',
+      GIT_AUTHOR_EMAIL: 'demo@example.com',
+      GIT_COMMITTER_NAME: 'Demo',
+      GIT_COMMITTER_EMAIL: 'demo@example.com',
+    },
+  });
+}
+
+function write(dir: string, files: Record<string, string>): void {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+}
+
+/** Stop every service the demo's deploy commands started (their pids are in run/). */
+function stopServices(home: string): number {
+  const runDir = path.join(home, 'run');
+  if (!existsSync(runDir)) return 0;
+  let stopped = 0;
+  for (const f of readdirSync(runDir).filter((x) => x.endsWith('.pid'))) {
+    const pid = Number(readFileSync(path.join(runDir, f), 'utf8'));
+    try {
+      process.kill(pid, 'SIGTERM');
+      stopped++;
+    } catch {
+      /* already gone */
+    }
+  }
+  return stopped;
+}
+
+async function health(port: number): Promise<string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { status?: string; version?: string };
+    return `HTTP ${res.status}, status ${body.status}, version ${body.version}`;
+  } catch (err) {
+    return `unreachable (${errorMessage(err)})`;
+  }
+}
+
+/** Run the demo; returns the exit code. */
+export async function runDemo(term: Terminal): Promise<number> {
+  const home = mkdtempSync(path.join(tmpdir(), 'slipway-demo-'));
+  const repo = path.join(home, 'shop');
+  const previousHome = process.env.DEMO_HOME;
+  process.env.DEMO_HOME = home;
+  const say = (text: string) => term.line(`\n${term.color('bold', text)}`);
+  try {
+    const ports: DemoPorts = { backend: await freePort(), bot: await freePort(), frontend: await freePort() };
+    mkdirSync(repo);
+    git(repo, 'init', '-q', '-b', 'main');
+    write(repo, sampleFiles(ports));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'feat: the Acme shop: an API, a bot and a storefront');
+    say(
+      `① A sample product in ${repo}: backend (port ${ports.backend}), bot (${ports.bot}), frontend (${ports.frontend}), a shared library and two migrations.`,
+    );
+
+    const rt = createCliRuntime(term, { cwd: repo, env: process.env });
+    const options = {
+      mode: 'main' as const,
+      config: '',
+      environments: ['local'],
+      toVersion: '',
+      build: true,
+      token: '',
+      dryRun: false,
+    };
+    say('② The main pipeline: version → build → migrate (embedded PostgreSQL) → deploy → smoke test → release.');
+    const first = await runPipeline(options, rt, localOverrides());
+    term.line(story(first));
+    term.line(`   bot /health: ${await health(ports.bot)}`);
+
+    say('③ A change that breaks the bot: it now needs a BOT_TOKEN the deploy does not set.');
+    write(repo, { 'services/bot/server.js': botSource(true) });
+    git(repo, 'commit', '-q', '-am', 'fix(bot): read the chat token from the environment');
+    let second: PipelineResult | null = null;
+    let failure = '';
+    try {
+      second = await runPipeline(options, rt, localOverrides());
+    } catch (err) {
+      failure = errorMessage(err);
+    }
+    if (!failure) {
+      term.line(term.color('red', `The broken bot was not caught: ${second ? story(second) : ''}`));
+      return 1;
+    }
+    term.line(`   ${term.color('yellow', 'deploy rolled back:')} ${failure}`);
+    const bot = await health(ports.bot);
+    term.line(`   bot /health after the rollback: ${bot}`);
+    if (!bot.includes(`version ${first.version}`)) {
+      term.line(term.color('red', `expected the bot to serve ${first.version} again`));
+      return 1;
+    }
+    const tags = git(repo, 'tag', '--list').trim().split('\n').filter(Boolean);
+    say(
+      `④ Done: ${first.version} runs everywhere, the broken ${'change'} never stayed deployed, tags: ${tags.join(', ') || 'none'}.`,
+    );
+    return 0;
+  } finally {
+    const stopped = stopServices(home);
+    rmSync(home, { recursive: true, force: true });
+    if (previousHome === undefined) delete process.env.DEMO_HOME;
+    else process.env.DEMO_HOME = previousHome;
+    term.line(term.color('dim', `Stopped ${stopped} service(s) and removed ${home}.`));
+  }
+}
+
+function story(r: PipelineResult): string {
+  return r.steps
+    .map((s) => `   ${s.result === 'ok' ? '✔' : s.result === 'skipped' ? '–' : '✘'} ${s.step}: ${s.detail}`)
+    .join('\n');
+}
+
+export const command: Command = {
+  name: 'demo',
+  summary: 'Run the whole pipeline on a sample product in a temporary folder (no server, no network).',
+  usage:
+    'Usage: slipway demo\n\nCreates a sample product in a temporary folder, releases it, then releases a broken change\nthat deploy rolls back by itself. Stops everything it started and removes the folder.',
+  run: async ({ term }) => runDemo(term),
+};
