@@ -13,11 +13,9 @@ import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 /** The default location of the policy file, relative to the repository. */
 export const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
 
-const tagTemplate = z
-  .string()
-  .refine((t) => t.includes('{version}'), {
-    message: 'expected a tag template containing {version}, e.g. "v{version}"',
-  });
+const tagTemplate = z.string().refine((t) => t.includes('{version}'), {
+  message: 'expected a tag template containing {version}, e.g. "v{version}"',
+});
 
 const semverString = z
   .string()
@@ -71,6 +69,8 @@ const deploySchema = z.looseObject({
 const buildSchema = z.strictObject({
   run: z.string().min(1),
   inputs: z.array(z.string()).optional(),
+  /** Files the build leaves behind, restored from the build cache on a hit. */
+  outputs: z.array(z.string().min(1)).optional(),
 });
 
 const componentSchema = z.strictObject({
@@ -106,11 +106,9 @@ const configSchema = z.strictObject({
     .default({ tag: 'v{version}', initial: '0.1.0' }),
   components: z
     .record(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-          message: 'expected a component name of letters, digits, "-", "_" or "."',
-        }),
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+        message: 'expected a component name of letters, digits, "-", "_" or "."',
+      }),
       componentSchema,
     )
     .default({}),

@@ -131,7 +131,11 @@ export class Git {
     onCommit: (commit: Commit) => void | false,
     options: { paths?: string[]; firstParent?: boolean; noMerges?: boolean; dates?: boolean } = {},
   ): Promise<void> {
-    const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%s${FIELD}%b${RECORD}`];
+    const args = [
+      'log',
+      '-z',
+      `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%s${FIELD}%b${RECORD}`,
+    ];
     if (options.firstParent) args.push('--first-parent');
     if (options.noMerges) args.push('--no-merges');
     args.push(...range, '--');
@@ -227,6 +231,31 @@ export class Git {
     this.shallowChecked = undefined;
     if (r.code === 0) this.log?.info(`Shallow clone: fetched the complete history to find ${what}.`);
     return satisfied();
+  }
+
+  /**
+   * Fetch `refspecs` from the remote; in a shallow clone only `depth` commits of each (so a
+   * later deepen moves every boundary together). Returns false, with a warning, on failure.
+   */
+  async fetchRefs(refspecs: readonly string[], depth?: number): Promise<boolean> {
+    const args = ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules'];
+    if (depth !== undefined) args.push(`--depth=${depth}`);
+    const r = await execFile('git', [...args, this.remote, ...refspecs], { cwd: this.cwd, env: gitEnv() });
+    this.shallowChecked = undefined;
+    if (r.code !== 0) {
+      this.log?.warning(`Could not fetch ${refspecs.join(' ')}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+      return false;
+    }
+    this.log?.info(
+      `Fetched ${refspecs.join(' ')} from ${this.remote}${depth !== undefined ? ` (depth ${depth})` : ''}.`,
+    );
+    return true;
+  }
+
+  /** The nearest tag reachable from `ref` whose name matches one of `globs`, or null. */
+  async nearestTag(ref: string, globs: readonly string[]): Promise<string | null> {
+    const out = await this.tryRun(['describe', '--tags', '--abbrev=0', ...globs.map((g) => `--match=${g}`), ref]);
+    return out ? out.trim() : null;
   }
 
   /** The content hash (tree or blob SHA) of `path` at `ref`, or null when absent. */

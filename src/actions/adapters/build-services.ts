@@ -1,0 +1,31 @@
+/**
+ * build-selective's services on a GitHub runner: the build cache is @actions/cache (which
+ * only domain-free code may import), and the last deployment comes from the Deployments API.
+ */
+import * as cache from '@actions/cache';
+import { localServices, type BuildSelectiveServices } from '../../changes/build-selective.js';
+import type { BuildCache } from '../../changes/cache.js';
+import type { Runtime } from '../../core/runtime.js';
+
+/** A BuildCache over @actions/cache; exact keys only, so a hit always means identical inputs. */
+export function actionsCache(rt: Runtime): BuildCache {
+  return {
+    async restore(key, paths) {
+      if (!cache.isFeatureAvailable()) {
+        rt.log.warning('The GitHub cache service is not available to this run; building without the cache.');
+        return false;
+      }
+      return (await cache.restoreCache(paths, key, [])) === key;
+    },
+    async save(key, paths) {
+      if (!cache.isFeatureAvailable()) return;
+      await cache.saveCache(paths, key);
+    },
+  };
+}
+
+/** The services of the bundled action. */
+export const githubBuildServices: BuildSelectiveServices = {
+  cache: actionsCache,
+  deployments: localServices.deployments,
+};

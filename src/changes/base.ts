@@ -1,0 +1,258 @@
+/**
+ * Which commit a run compares against: one rule per kind of run, each explained in the
+ * log. In a shallow clone history is fetched (doubling) until the rule can be answered;
+ * when it cannot, the answer is "everything", with a warning — never an empty selection.
+ */
+import semver from 'semver';
+import type { SlipwayConfig } from '../core/config.js';
+import { errorMessage, UserError } from '../core/errors.js';
+import type { Git } from '../core/git.js';
+import type { Logger } from '../core/runtime.js';
+import { parseTag, tagGlob } from '../core/tag-template.js';
+import { componentTemplate, versionedComponents } from '../versioning/version-bump.js';
+import { seriesTags } from '../versioning/next-version.js';
+
+/** The commit of the last successful deployment to an environment, or null when there is none. */
+export type DeploymentLookup = (environment: string) => Promise<string | null>;
+
+/** What the base rule reads. */
+export interface BaseRequest {
+  /** GITHUB_EVENT_NAME; empty outside a runner. */
+  eventName: string;
+  /** The event payload. */
+  event: Record<string, unknown>;
+  /** GITHUB_REF. */
+  ref: string;
+  /** The `base`, `head` and `environment` inputs (empty when not given). */
+  base: string;
+  head: string;
+  environment: string;
+  config: SlipwayConfig;
+  lastDeployment: DeploymentLookup;
+}
+
+/** The answer: a base commit to diff against, or why everything is selected. */
+export interface BaseDecision {
+  head: string;
+  /** null: no base could be had; select everything. */
+  base: string | null;
+  /** One line explaining the rule that decided. */
+  rule: string;
+  /** Set when everything is selected because history is missing (logged as a warning). */
+  warning?: string;
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+
+/** Apply the base rule for this run. */
+export async function chooseBase(git: Git, req: BaseRequest, log: Logger): Promise<BaseDecision> {
+  const ensure = (check: () => Promise<boolean>, what: string) => git.deepenUntil(check, what);
+  const head = await resolveInput(git, req.head || 'HEAD', 'head', ensure);
+  const everything = async (rule: string, warning?: string): Promise<BaseDecision> => ({
+    head,
+    base: null,
+    rule,
+    warning: warning ?? ((await git.isShallow()) ? `${rule}; the shallow clone could not be deepened` : undefined),
+  });
+
+  if (req.base) {
+    const base = await resolveInput(git, req.base, 'base', ensure);
+    return { head, base, rule: `base input: ${req.base} (${short(base)})` };
+  }
+
+  const event = req.event;
+  if (req.eventName === 'push' && req.ref.startsWith('refs/tags/'))
+    return previousTagOfSeries(git, req, head, everything);
+
+  if (req.eventName === 'push') {
+    const before = str(event.before);
+    if (!before || /^0+$/.test(before)) return mergeBaseWithDefault(git, req, head, 'push of a new branch', everything);
+    const present = await ensure(
+      async () => (await git.resolveCommit(before)) !== null && (await git.isAncestor(before, head)),
+      `the commit before the push (${short(before)})`,
+    );
+    if (present) return { head, base: before, rule: `push: the commit before the push (${short(before)})` };
+    if (await git.isShallow()) return everything(`push: ${short(before)} is not in the fetched history`);
+    return mergeBaseWithDefault(
+      git,
+      req,
+      head,
+      `push: ${short(before)} is not in the history (force push)`,
+      everything,
+      true,
+    );
+  }
+
+  if (req.eventName === 'pull_request' || req.eventName === 'pull_request_target') {
+    const pr = (event.pull_request ?? {}) as Record<string, unknown>;
+    const baseSha = str((pr.base as Record<string, unknown> | undefined)?.sha);
+    if (!baseSha) return everything('pull request: the event has no pull_request.base.sha');
+    let mb: string | null = null;
+    const ok = await ensure(
+      async () => {
+        if ((await git.resolveCommit(baseSha)) === null) return false;
+        mb = await git.mergeBase(baseSha, head);
+        return mb !== null;
+      },
+      `the merge-base with the pull request's base ${short(baseSha)}`,
+    );
+    if (!ok || !mb) return everything(`pull request: no merge-base of ${short(baseSha)} and ${short(head)}`);
+    return { head, base: mb, rule: `pull request: merge-base ${short(mb)} of the base ${short(baseSha)} and the head` };
+  }
+
+  // workflow_dispatch, schedule, and runs outside GitHub (the CLI): since the last deployment, else the last tag.
+  const what = req.eventName || 'local run';
+  if (req.environment) {
+    let sha: string | null = null;
+    try {
+      sha = await req.lastDeployment(req.environment);
+    } catch (err) {
+      log.warning(
+        `Could not read the deployments of ${req.environment}: ${errorMessage(err)}; using the previous tag.`,
+      );
+    }
+    if (sha) {
+      const deployed = sha;
+      const present = await ensure(
+        async () => (await git.resolveCommit(deployed)) !== null,
+        `the commit deployed to ${req.environment}`,
+      );
+      if (present)
+        return {
+          head,
+          base: deployed,
+          rule: `${what}: the last successful deployment to ${req.environment} (${short(deployed)})`,
+        };
+      log.warning(
+        `The commit deployed to ${req.environment} (${short(deployed)}) is not in this repository's history; using the previous tag.`,
+      );
+    } else log.info(`No successful deployment to ${req.environment} found; using the previous tag.`);
+  }
+  return nearestTag(git, req, head, what, everything);
+}
+
+type Everything = (rule: string, warning?: string) => Promise<BaseDecision>;
+
+/** The merge-base of head and the default branch (new branches, force pushes). */
+async function mergeBaseWithDefault(
+  git: Git,
+  req: BaseRequest,
+  head: string,
+  why: string,
+  everything: Everything,
+  forced = false,
+): Promise<BaseDecision> {
+  const repo = (req.event.repository ?? {}) as Record<string, unknown>;
+  const branch = str(repo.default_branch) || (await originHead(git)) || 'main';
+  let ref: string | null = null;
+  for (const r of [`refs/remotes/origin/${branch}`, `refs/heads/${branch}`])
+    if ((ref = await git.resolveCommit(r))) break;
+  if (!ref) {
+    const shallow = await git.isShallow();
+    if (await git.fetchRefs([`+refs/heads/${branch}:refs/remotes/origin/${branch}`], shallow ? 1 : undefined))
+      ref = await git.resolveCommit(`refs/remotes/origin/${branch}`);
+  }
+  if (!ref)
+    return everything(
+      `${why}; the default branch ${branch} cannot be found`,
+      `${why}, and the default branch ${branch} cannot be found: selecting everything.`,
+    );
+  const tip = ref;
+  let mb: string | null = null;
+  const ok = await git.deepenUntil(
+    async () => (mb = await git.mergeBase(tip, head)) !== null,
+    `the merge-base with ${branch}`,
+  );
+  if (!ok || !mb) return everything(`${why}; no merge-base with ${branch}`);
+  if (forced && mb === head)
+    return everything(
+      `${why} on ${branch} itself`,
+      `${why} on the default branch: there is no earlier state to compare with, selecting everything.`,
+    );
+  return { head, base: mb, rule: `${why}: merge-base ${short(mb)} with ${branch}` };
+}
+
+/** The default branch the remote advertises, if the clone recorded it. */
+async function originHead(git: Git): Promise<string | null> {
+  const out = await git.tryRun(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']);
+  return out ? out.trim().replace(/^origin\//, '') : null;
+}
+
+/** The tag templates of the policy file: the repository's, then each component's. */
+function templates(config: SlipwayConfig): string[] {
+  return [config.versioning.tag, ...versionedComponents(config).map((c) => componentTemplate(config, c))];
+}
+
+/** Tag push: the previous tag of the same series (for a stable tag, the previous stable one). */
+async function previousTagOfSeries(
+  git: Git,
+  req: BaseRequest,
+  head: string,
+  everything: Everything,
+): Promise<BaseDecision> {
+  const tag = req.ref.slice('refs/tags/'.length);
+  const template = templates(req.config).find((t) => parseTag(t, tag) !== null);
+  if (!template)
+    return nearestTag(git, { ...req, head: `${head}^` }, head, `tag push ${tag} (no series matches it)`, everything);
+  if (await git.isShallow()) await git.fetchTags();
+  const current = parseTag(template, tag)!;
+  const candidates = (await seriesTags(git, template))
+    .filter(
+      (t) => semver.lt(t.version, current) && (current.prerelease.length > 0 || t.version.prerelease.length === 0),
+    )
+    .sort((a, b) => semver.rcompare(a.version, b.version));
+  for (const c of candidates) {
+    const ok = await git.deepenUntil(
+      async () => (await git.resolveCommit(c.commit)) !== null && (await git.isAncestor(c.commit, head)),
+      `the previous tag ${c.name}`,
+    );
+    if (ok) return { head, base: c.commit, rule: `tag push ${tag}: the previous tag of the series, ${c.name}` };
+    if (await git.isShallow())
+      return everything(`tag push ${tag}: the previous tag ${c.name} is not in the fetched history`);
+  }
+  return everything(
+    `tag push ${tag}: the first tag of the series ${tagGlob(template)}, nothing earlier to compare with`,
+    '',
+  );
+}
+
+/** The nearest tag of any series reachable from head (dispatch, schedule, local runs). */
+async function nearestTag(
+  git: Git,
+  req: BaseRequest,
+  head: string,
+  what: string,
+  everything: Everything,
+): Promise<BaseDecision> {
+  const from = req.head && req.head !== head ? req.head : head;
+  const globs = templates(req.config).map(tagGlob);
+  if (await git.isShallow()) await git.fetchTags();
+  let tag: string | null = null;
+  const ok = await git.deepenUntil(async () => (tag = await git.nearestTag(from, globs)) !== null, 'the previous tag');
+  if (!ok || !tag) {
+    if (await git.isShallow()) return everything(`${what}: no tag in the fetched history`);
+    return everything(`${what}: no tag matching ${globs.join(', ')} yet, nothing to compare with`, '');
+  }
+  const commit = (await git.resolveCommit(tag))!;
+  return { head, base: commit, rule: `${what}: the previous tag ${tag} (${short(commit)})` };
+}
+
+/** Resolve a `base`/`head` input, deepening a shallow clone; absent is a UserError naming the input. */
+async function resolveInput(
+  git: Git,
+  ref: string,
+  input: string,
+  ensure: (check: () => Promise<boolean>, what: string) => Promise<boolean>,
+): Promise<string> {
+  let sha: string | null = null;
+  await ensure(async () => (sha = await git.resolveCommit(ref)) !== null, `${input} ${ref}`);
+  if (!sha)
+    throw new UserError(
+      `input "${input}": expected a commit, branch or tag of this repository, got "${ref}" (not found, even after fetching history)`,
+    );
+  return sha;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}

@@ -1,0 +1,277 @@
+/** The build-selective action: which components does this change touch, and build only those. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type SlipwayConfig } from '../core/config.js';
+import { UserError } from '../core/errors.js';
+import { Git } from '../core/git.js';
+import { commonInputs, defineAction, input, type ActionDefinition, type ParsedInputs } from '../core/inputs.js';
+import type { Runtime } from '../core/runtime.js';
+import { componentPaths } from '../versioning/version-bump.js';
+import { chooseBase, type BaseDecision, type DeploymentLookup } from './base.js';
+import { buildAll, type BuildOutcome } from './build.js';
+import { folderCache, type BuildCache } from './cache.js';
+import { parseFilters } from './filters.js';
+import { contentHashes, type HashInput } from './hash.js';
+import type { Selectable } from './patterns.js';
+import { changedPaths, dependencies, select, selectAll, type Selection } from './select.js';
+import { describeReason, summaryMarkdown } from './summary.js';
+
+/** What the action needs from where it runs: a build cache, and the Deployments API. */
+export interface BuildSelectiveServices {
+  cache(rt: Runtime): BuildCache;
+  /** The last-deployment lookup; `token` is the token input (already masked). */
+  deployments(rt: Runtime, token: string): DeploymentLookup;
+}
+
+/** Outside GitHub: a cache folder in .slipway/, and no Deployments API (the previous tag is used). */
+export const localServices: BuildSelectiveServices = {
+  cache: (rt) => folderCache(path.join(rt.cwd, '.slipway', 'cache'), rt.cwd),
+  deployments: (rt) => async (environment) => {
+    rt.log.warning(
+      `The GitHub Deployments API is not available here, so the last deployment to ${environment} is unknown.`,
+    );
+    return null;
+  },
+};
+
+const INPUTS = {
+  ...commonInputs,
+  base: input.string('Commit, branch or tag to compare with. Overrides the rule chosen from the event.'),
+  head: input.string('Commit, branch or tag to compare. Empty: HEAD.'),
+  filters: input.string(
+    "Without a policy file: dorny/paths-filter's YAML (name: [globs]), inline or the path of a file holding it.",
+  ),
+  all: input.boolean('Select every component.', 'false'),
+  environment: input.string(
+    'For workflow_dispatch and schedule: compare with the commit last deployed successfully to this environment.',
+  ),
+  component: input.string(
+    'Build just this component (a matrix job of the selection): it is selected whatever changed.',
+  ),
+  run: input.boolean("Run each selected component's build.run, in dependency order.", 'false'),
+  cache: input.boolean('Skip a build whose content hash was built before (restored from the build cache).', 'false'),
+  parallel: input.integer('How many independent builds run at once.', '2', 1),
+  version: input.string('The version being built, given to build commands as SLIPWAY_VERSION.'),
+  token: input.string('GitHub token, to read the last deployment of `environment`.', {
+    default: '${{ github.token }}',
+    secret: true,
+  }),
+};
+
+/** Fixed output names; a component with one of these names gets no true/false output of its own. */
+const OUTPUTS = {
+  changed:
+    'JSON array of the selected components, in dependency order. Each component also has an output of its own name: true or false.',
+  matrix: 'JSON {"include":[{"component","paths"}]} for strategy.matrix.',
+  any: 'true when at least one component is selected.',
+  files: 'JSON: component → its changed files.',
+  base: 'The SHA compared with (empty when everything was selected without one).',
+  hashes: "JSON: component → content hash of its build inputs, its dependencies' hashes and its build command.",
+  skipped: 'JSON: component → {hash, key} of the builds skipped because the cache had them.',
+};
+
+/** The build-selective action over the given services. */
+export function createBuildSelective(services: BuildSelectiveServices) {
+  return defineAction({
+    name: 'build-selective',
+    description:
+      'Select the components a change touches, and those that depend on them; build only those, skipping builds the cache already has.',
+    inputs: INPUTS,
+    outputs: OUTPUTS,
+    run: (parsed, rt) => runBuildSelective(parsed, rt, services),
+  });
+}
+
+/** The action as registered (CLI, pipeline, generated action.yml): local services. */
+export const buildSelective = createBuildSelective(localServices);
+
+/** A component as the action works with it. */
+interface Component extends Selectable {
+  paths: string[];
+  hash: HashInput;
+  outputs: string[];
+}
+
+async function runBuildSelective(
+  inputs: ParsedInputs<typeof INPUTS>,
+  rt: Runtime,
+  services: BuildSelectiveServices,
+): Promise<void> {
+  const git = new Git(rt.cwd, rt.log);
+  const config = await loadConfig(rt.cwd, inputs.config);
+  const components = await componentsOf(config, inputs.filters, rt);
+  const deps = dependencies(components);
+  const byName = new Map(components.map((c) => [c.name, c]));
+
+  let decision: BaseDecision;
+  let selection: Selection;
+  if (inputs.component) {
+    const c = byName.get(inputs.component);
+    if (!c)
+      throw new UserError(
+        `input "component": unknown component "${inputs.component}" (expected one of: ${components.map((x) => x.name).join(', ')})`,
+      );
+    const head = await resolveHead(git, inputs.head);
+    decision = { head, base: null, rule: `component input: ${c.name}` };
+    selection = {
+      changed: [c.name],
+      reasons: { [c.name]: { kind: 'all', why: 'named by the component input' } },
+      files: { [c.name]: [] },
+    };
+  } else if (inputs.all) {
+    const head = await resolveHead(git, inputs.head);
+    decision = { head, base: null, rule: 'all: true' };
+    selection = selectAll(components, 'all: true');
+  } else {
+    decision = await chooseBase(
+      git,
+      {
+        eventName: rt.env.GITHUB_EVENT_NAME ?? '',
+        event: readEvent(rt),
+        ref: rt.env.GITHUB_REF ?? '',
+        base: inputs.base,
+        head: inputs.head,
+        environment: inputs.environment,
+        config,
+        lastDeployment: services.deployments(rt, inputs.token),
+      },
+      rt.log,
+    );
+    rt.log.info(`Base: ${decision.base ?? 'none'} — ${decision.rule}.`);
+    if (decision.base === null) {
+      if (decision.warning) rt.log.warning(`${decision.warning.replace(/\.$/, '')}: selecting every component.`);
+      else rt.log.info('No base to compare with: selecting every component.');
+      selection = selectAll(components, decision.rule);
+    } else {
+      const changes = await git.changedFiles(decision.base, decision.head);
+      rt.log.info(
+        `${changes.length} files changed between ${decision.base.slice(0, 7)} and ${decision.head.slice(0, 7)}.`,
+      );
+      selection = select(components, changedPaths(changes));
+    }
+  }
+
+  const hashes = await contentHashes(
+    git,
+    decision.head,
+    components.map((c) => c.hash),
+    selection.changed,
+  );
+  for (const n of selection.changed) rt.log.info(`${n}: ${describeReason(selection.reasons[n])}.`);
+  if (!selection.changed.length) rt.log.info('No component is touched by this change.');
+
+  rt.setOutput('changed', selection.changed);
+  rt.setOutput('matrix', { include: selection.changed.map((n) => ({ component: n, paths: byName.get(n)!.paths })) });
+  rt.setOutput('any', selection.changed.length > 0);
+  rt.setOutput('files', selection.files);
+  rt.setOutput('base', decision.base ?? '');
+  rt.setOutput('hashes', hashes);
+  const chosen = new Set(selection.changed);
+  for (const c of components) {
+    if (c.name in OUTPUTS) {
+      rt.log.warning(`Component "${c.name}" has the name of an output; read it from "changed" instead.`);
+      continue;
+    }
+    rt.setOutput(c.name, chosen.has(c.name));
+  }
+
+  let outcome: BuildOutcome | null = null;
+  if (inputs.run && inputs.dryRun) {
+    rt.log.info(`Dry run: would build ${selection.changed.join(', ') || 'nothing'}.`);
+  } else if (inputs.run) {
+    outcome = await buildAll(
+      selection.changed.map((n) => {
+        const c = byName.get(n)!;
+        return {
+          name: n,
+          command: c.hash.command,
+          hash: hashes[n],
+          dependsOn: c.dependsOn.filter((d) => chosen.has(d)),
+          outputs: c.outputs,
+        };
+      }),
+      {
+        cwd: rt.cwd,
+        env: rt.env,
+        parallel: inputs.parallel,
+        version: inputs.version,
+        sha: decision.head,
+        cache: inputs.cache ? services.cache(rt) : null,
+        log: rt.log,
+      },
+    );
+  }
+  rt.setOutput('skipped', outcome?.skipped ?? {});
+  await rt.summary(
+    summaryMarkdown({
+      rule: decision.rule,
+      base: decision.base,
+      head: decision.head,
+      selection,
+      deps,
+      hashes,
+      outcome,
+      dryRun: inputs.dryRun,
+      total: components.length,
+    }),
+  );
+}
+
+/** HEAD or the head input, as a SHA. */
+async function resolveHead(git: Git, head: string): Promise<string> {
+  if (!head) return git.head();
+  const sha = await git.resolveCommit(head);
+  if (!sha) throw new UserError(`input "head": expected a commit, branch or tag of this repository, got "${head}"`);
+  return sha;
+}
+
+/** The components to select from: the filters input, else the policy file, else the repository as one. */
+async function componentsOf(config: SlipwayConfig, filters: string, rt: Runtime): Promise<Component[]> {
+  if (filters.trim()) {
+    if (Object.keys(config.components).length)
+      rt.log.info(`The filters input is given: the components of ${config.file} are not used for selection.`);
+    return parseFilters(filters, rt.cwd).map((f) => {
+      const paths = f.groups.flatMap((g) => g.patterns);
+      return { ...f, paths, outputs: [], hash: { name: f.name, inputs: paths, dependsOn: [], command: '' } };
+    });
+  }
+  const list = Object.values(config.components);
+  if (!list.length) {
+    rt.log.info('No policy file components and no filters: the repository is one component, "repository".');
+    return [
+      {
+        name: 'repository',
+        groups: [{ patterns: ['**'] }],
+        dependsOn: [],
+        paths: ['**'],
+        outputs: [],
+        hash: { name: 'repository', inputs: ['**'], dependsOn: [], command: '' },
+      },
+    ];
+  }
+  return list.map((c) => {
+    const paths = componentPaths(c);
+    return {
+      name: c.name,
+      groups: [{ patterns: paths }],
+      dependsOn: c.dependsOn,
+      paths,
+      outputs: c.build?.outputs ?? [],
+      hash: { name: c.name, inputs: c.build?.inputs ?? paths, dependsOn: c.dependsOn, command: c.build?.run ?? '' },
+    };
+  });
+}
+
+/** The event payload the runner wrote, or {} outside a runner. */
+function readEvent(rt: Runtime): Record<string, unknown> {
+  const file = rt.env.GITHUB_EVENT_PATH;
+  if (!file) return {};
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export type BuildSelectiveAction = ActionDefinition<typeof INPUTS>;

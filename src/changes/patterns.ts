@@ -1,0 +1,100 @@
+/**
+ * Which components a changed file belongs to. Globs are picomatch's (dotfiles match, `!`
+ * excludes); each glob is indexed by its literal base folder so a file is only tested
+ * against the globs that could match it — with thousands of components and thousands of
+ * changed files, testing every pair would dominate the run.
+ */
+import picomatch from 'picomatch';
+
+/** The kind of change a file went through, in paths-filter's words. */
+export type ChangeKind = 'added' | 'modified' | 'deleted';
+
+/** A set of globs that select a component, optionally only for some kinds of change. */
+export interface PatternGroup {
+  patterns: string[];
+  /** Only these kinds of change count; undefined means every kind. */
+  changes?: ChangeKind[];
+}
+
+/** A component as selection sees it. */
+export interface Selectable {
+  name: string;
+  groups: PatternGroup[];
+  dependsOn: string[];
+}
+
+/** One changed path and how it changed. */
+export interface ChangedPath {
+  path: string;
+  kind: ChangeKind;
+}
+
+const OPTIONS: picomatch.PicomatchOptions = { dot: true };
+
+/** A compiled group: one test for the positive globs, one for the negated ones. */
+interface CompiledGroup {
+  component: string;
+  positive: (file: string) => boolean;
+  negative: ((file: string) => boolean) | null;
+  changes: Set<ChangeKind> | null;
+}
+
+/** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
+export function compileGlobs(patterns: readonly string[]): (file: string) => boolean {
+  const pos = patterns.filter((p) => !p.startsWith('!'));
+  const neg = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  const isPos = pos.length ? picomatch(pos, OPTIONS) : () => true;
+  const isNeg = neg.length ? picomatch(neg, OPTIONS) : null;
+  return (file) => isPos(file) && !(isNeg && isNeg(file));
+}
+
+/** The literal folder (or file) a glob starts with: '' when it can match anywhere. */
+export function globBase(pattern: string): string {
+  const scan = picomatch.scan(pattern);
+  if (!scan.isGlob) return pattern.replace(/\/+$/, '');
+  return scan.base;
+}
+
+/** Components' globs, indexed by base folder, to find the components of a path quickly. */
+export class ComponentIndex {
+  private readonly byBase = new Map<string, CompiledGroup[]>();
+
+  constructor(components: readonly Selectable[]) {
+    for (const c of components) {
+      for (const g of c.groups) {
+        const pos = g.patterns.filter((p) => !p.startsWith('!'));
+        const neg = g.patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+        if (pos.length === 0 && neg.length === 0) continue;
+        const compiled: CompiledGroup = {
+          component: c.name,
+          positive: pos.length ? picomatch(pos, OPTIONS) : () => true,
+          negative: neg.length ? picomatch(neg, OPTIONS) : null,
+          changes: g.changes ? new Set(g.changes) : null,
+        };
+        const bases = new Set(pos.length ? pos.map(globBase) : ['']);
+        for (const b of bases) (this.byBase.get(b) ?? this.byBase.set(b, []).get(b)!).push(compiled);
+      }
+    }
+  }
+
+  /** The components whose globs match `file` changed as `kind`, in index order. */
+  match(file: string, kind: ChangeKind): string[] {
+    const out: string[] = [];
+    const seen = new Set<string>();
+    const test = (groups: CompiledGroup[] | undefined) => {
+      if (!groups) return;
+      for (const g of groups) {
+        if (seen.has(g.component)) continue;
+        if (g.changes && !g.changes.has(kind)) continue;
+        if (!g.positive(file)) continue;
+        if (g.negative && g.negative(file)) continue;
+        seen.add(g.component);
+        out.push(g.component);
+      }
+    };
+    test(this.byBase.get(''));
+    for (let i = file.indexOf('/'); i >= 0; i = file.indexOf('/', i + 1)) test(this.byBase.get(file.slice(0, i)));
+    test(this.byBase.get(file));
+    return out;
+  }
+}

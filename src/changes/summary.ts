@@ -1,0 +1,67 @@
+/** The job summary of build-selective: each component with why it was selected, and the graph. */
+import { mermaid } from '../core/graph.js';
+import { table } from '../core/markdown.js';
+import type { BuildOutcome } from './build.js';
+import type { Reason, Selection } from './select.js';
+
+const MAX_ROWS = 200;
+/** Past this many components the graph only shows the selection, or it would not render. */
+const MAX_GRAPH = 60;
+
+/** One line saying why a component was selected. */
+export function describeReason(r: Reason): string {
+  if (r.kind === 'all') return r.why;
+  if (r.kind === 'dependency') return `depends on ${r.via}`;
+  const first = r.files.slice(0, 2).map((f) => `\`${f}\``);
+  return `${first.join(', ')}${r.files.length > 2 ? ` and ${r.files.length - 2} more` : ''} changed`;
+}
+
+/** The summary markdown. */
+export function summaryMarkdown(args: {
+  rule: string;
+  base: string | null;
+  head: string;
+  selection: Selection;
+  deps: Record<string, string[]>;
+  hashes: Record<string, string>;
+  outcome: BuildOutcome | null;
+  dryRun: boolean;
+  total: number;
+}): string {
+  const { selection, outcome } = args;
+  const state = (n: string) => {
+    if (!outcome) return args.dryRun ? 'would build' : '—';
+    if (outcome.skipped[n]) return 'cached, skipped';
+    if (outcome.built.includes(n)) return 'built';
+    if (outcome.nothingToRun.includes(n)) return 'no build command';
+    return '—';
+  };
+  const rows = selection.changed
+    .slice(0, MAX_ROWS)
+    .map((n) => [
+      n,
+      describeReason(selection.reasons[n]),
+      args.hashes[n] ? `\`${args.hashes[n].slice(0, 12)}\`` : '',
+      state(n),
+    ]);
+  const lines = [
+    `## Selective build${args.dryRun ? ' (dry run)' : ''}`,
+    '',
+    `${selection.changed.length} of ${args.total} components selected. Base: ${args.base ? `\`${args.base.slice(0, 7)}\`` : 'none'} → \`${args.head.slice(0, 7)}\` (${args.rule}).`,
+    '',
+  ];
+  if (rows.length) {
+    lines.push(table(['component', 'selected because', 'content hash', 'build'], rows));
+    if (selection.changed.length > MAX_ROWS) lines.push('', `… and ${selection.changed.length - MAX_ROWS} more.`);
+  }
+  const selected = new Set(selection.changed);
+  const shown =
+    Object.keys(args.deps).length <= MAX_GRAPH
+      ? args.deps
+      : Object.fromEntries(
+          selection.changed.slice(0, MAX_GRAPH).map((n) => [n, args.deps[n].filter((d) => selected.has(d))]),
+        );
+  if (Object.keys(shown).length) lines.push('', mermaid(shown, selected));
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,514 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createBuildSelective, localServices, type BuildSelectiveServices } from '../../src/changes/build-selective.js';
+import { folderCache } from '../../src/changes/cache.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { inputVariable, parseInputs } from '../../src/core/inputs.js';
+import { cloneRepo, createRepo, type TestRepo } from '../helpers/git-repo.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+
+function tmp(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-bs-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function track(r: TestRepo): TestRepo {
+  cleanups.push(() => r.cleanup());
+  return r;
+}
+
+const POLICY = [
+  'components:',
+  '  shared: { paths: [libs/shared/**] }',
+  '  postgres: { kind: data }',
+  '  schema: { kind: migrations, dependsOn: [postgres], migrate: { dir: db/migrations } }',
+  '  backend:',
+  '    paths: [services/backend/**, "!services/backend/**/*.md"]',
+  '    dependsOn: [shared, schema]',
+  '  frontend: { paths: [web/**], dependsOn: [backend] }',
+  '  docs: { paths: [docs/**, "**/*.md"] }',
+  '',
+].join('\n');
+
+/** A product repository with every component's files, on main. */
+function product(policy = POLICY): TestRepo {
+  const r = track(createRepo());
+  r.commit('chore: scaffold', {
+    '.github/slipway.yml': policy,
+    'libs/shared/index.ts': 'export const x = 1;\n',
+    'services/backend/main.ts': 'main\n',
+    'services/backend/README.md': 'readme\n',
+    'services/backend/.env.example': 'A=1\n',
+    'db/migrations/001.sql': 'create table a();\n',
+    'web/app.ts': 'app\n',
+    'web/old.ts': 'old\n',
+    'docs/guide.md': 'guide\n',
+  });
+  return r;
+}
+
+interface Run {
+  outputs: Record<string, string>;
+  log: string;
+  warnings: string[];
+  summary: string;
+}
+
+/** Run build-selective in-process as a runner would set it up (event file, GITHUB_* variables). */
+async function selective(
+  r: TestRepo,
+  inputs: Record<string, string> = {},
+  options: {
+    eventName?: string;
+    event?: unknown;
+    ref?: string;
+    services?: BuildSelectiveServices;
+    env?: Record<string, string>;
+  } = {},
+): Promise<Run> {
+  const dir = tmp();
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
+  if (options.eventName !== undefined) {
+    env.GITHUB_EVENT_NAME = options.eventName;
+    env.GITHUB_EVENT_PATH = path.join(dir, 'event.json');
+    writeFileSync(env.GITHUB_EVENT_PATH, JSON.stringify(options.event ?? {}));
+  }
+  if (options.ref) env.GITHUB_REF = options.ref;
+  for (const [k, v] of Object.entries(inputs)) env[inputVariable(k)] = v;
+  const action = createBuildSelective(options.services ?? localServices);
+  const rt = createMemoryRuntime({ env, cwd: r.dir });
+  await action.run(parseInputs(action.inputs, env, rt), rt);
+  return {
+    outputs: rt.outputs,
+    log: rt.text(),
+    warnings: rt.records.filter((x) => x.level === 'warning').map((x) => x.message),
+    summary: rt.summaries.join('\n'),
+  };
+}
+
+const changed = (run: Run) => JSON.parse(run.outputs.changed) as string[];
+
+describe('selecting on push', () => {
+  it('selects the changed component and, transitively, what depends on it, in dependency order', async () => {
+    const r = product();
+    const before = r.head();
+    r.commit('fix: shared', { 'libs/shared/index.ts': 'export const x = 2;\n' });
+    const run = await selective(
+      r,
+      {},
+      { eventName: 'push', event: { before, after: r.head() }, ref: 'refs/heads/main' },
+    );
+    expect(changed(run)).toEqual(['shared', 'backend', 'frontend']);
+    expect(run.outputs.base).toBe(before);
+    expect(run.outputs.any).toBe('true');
+    expect(run.outputs.shared).toBe('true');
+    expect(run.outputs.frontend).toBe('true');
+    expect(run.outputs.docs).toBe('false');
+    expect(JSON.parse(run.outputs.files)).toEqual({ shared: ['libs/shared/index.ts'], backend: [], frontend: [] });
+    expect(JSON.parse(run.outputs.matrix)).toEqual({
+      include: [
+        { component: 'shared', paths: ['libs/shared/**'] },
+        { component: 'backend', paths: ['services/backend/**', '!services/backend/**/*.md'] },
+        { component: 'frontend', paths: ['web/**'] },
+      ],
+    });
+    expect(run.log).toContain('push: the commit before the push');
+    expect(run.summary).toContain('depends on shared');
+    expect(run.summary).toContain('depends on backend');
+    expect(run.summary).toContain('`libs/shared/index.ts` changed');
+    expect(run.summary).toContain('```mermaid');
+  });
+
+  it('selects a migrations component from its migrate.dir, and its dependents', async () => {
+    const r = product();
+    const before = r.head();
+    r.commit('feat: table b', { 'db/migrations/002.sql': 'create table b();\n' });
+    const run = await selective(r, {}, { eventName: 'push', event: { before }, ref: 'refs/heads/main' });
+    expect(changed(run)).toEqual(['schema', 'backend', 'frontend']);
+  });
+
+  it('counts a rename for both components, and a deletion', async () => {
+    const r = product();
+    const before = r.head();
+    r.git('mv', 'libs/shared/index.ts', 'services/backend/shared.ts');
+    r.git('rm', '-q', 'web/old.ts');
+    r.git('commit', '-q', '-m', 'refactor: move shared into backend');
+    const run = await selective(r, {}, { eventName: 'push', event: { before }, ref: 'refs/heads/main' });
+    expect(changed(run)).toEqual(['shared', 'backend', 'frontend']);
+    const files = JSON.parse(run.outputs.files);
+    expect(files.shared).toEqual(['libs/shared/index.ts']);
+    expect(files.backend).toEqual(['services/backend/shared.ts']);
+    expect(files.frontend).toEqual(['web/old.ts']);
+  });
+
+  it('honours negation and matches dotfiles', async () => {
+    const r = product();
+    const before = r.head();
+    r.commit('docs: backend readme', { 'services/backend/README.md': 'more\n' });
+    const onlyDocs = await selective(r, {}, { eventName: 'push', event: { before }, ref: 'refs/heads/main' });
+    expect(changed(onlyDocs)).toEqual(['docs']);
+    const before2 = r.head();
+    r.commit('chore: env', { 'services/backend/.env.example': 'A=2\n' });
+    const dot = await selective(r, {}, { eventName: 'push', event: { before: before2 }, ref: 'refs/heads/main' });
+    expect(changed(dot)).toEqual(['backend', 'frontend']);
+  });
+
+  it('selects nothing, successfully, when no component is touched', async () => {
+    const r = product();
+    const before = r.head();
+    r.commit('chore: ci', { '.github/workflows/ci.yml': 'on: push\n' });
+    const run = await selective(r, {}, { eventName: 'push', event: { before }, ref: 'refs/heads/main' });
+    expect(changed(run)).toEqual([]);
+    expect(run.outputs.any).toBe('false');
+    expect(JSON.parse(run.outputs.matrix)).toEqual({ include: [] });
+  });
+
+  it('compares a new branch with its merge-base with the default branch', async () => {
+    const origin = product();
+    origin.commit('feat: web', { 'web/app.ts': 'app2\n' });
+    const clone = track(cloneRepo(origin));
+    clone.git('checkout', '-q', '-b', 'feature/x');
+    clone.commit('feat: backend', { 'services/backend/main.ts': 'main2\n' });
+    const run = await selective(
+      clone,
+      {},
+      {
+        eventName: 'push',
+        event: { before: '0000000000000000000000000000000000000000', repository: { default_branch: 'main' } },
+        ref: 'refs/heads/feature/x',
+      },
+    );
+    expect(run.outputs.base).toBe(origin.head());
+    expect(changed(run)).toEqual(['backend', 'frontend']);
+    expect(run.log).toContain('push of a new branch: merge-base');
+  });
+
+  it('after a force push, compares with the merge-base with the default branch', async () => {
+    const origin = product();
+    const clone = track(cloneRepo(origin));
+    clone.git('checkout', '-q', '-b', 'feature/y');
+    clone.commit('wip', { 'docs/guide.md': 'wip\n' });
+    const overwritten = clone.head();
+    clone.git('reset', '-q', '--hard', 'HEAD~1');
+    clone.commit('feat: shared', { 'libs/shared/index.ts': 'y\n' });
+    clone.git('reflog', 'expire', '--expire=now', '--all');
+    clone.git('gc', '-q', '--prune=now');
+    const run = await selective(
+      clone,
+      {},
+      {
+        eventName: 'push',
+        event: { before: overwritten, repository: { default_branch: 'main' } },
+        ref: 'refs/heads/feature/y',
+      },
+    );
+    expect(run.outputs.base).toBe(origin.head());
+    expect(changed(run)).toEqual(['shared', 'backend', 'frontend']);
+    expect(run.log).toContain('(force push)');
+  });
+
+  it('selects everything, with a warning, after a force push on the default branch itself', async () => {
+    const r = product();
+    r.commit('wip', { 'docs/guide.md': 'wip\n' });
+    const overwritten = r.head();
+    r.git('reset', '-q', '--hard', 'HEAD~1');
+    r.git('reflog', 'expire', '--expire=now', '--all');
+    r.git('gc', '-q', '--prune=now');
+    const run = await selective(
+      r,
+      {},
+      {
+        eventName: 'push',
+        event: { before: overwritten, repository: { default_branch: 'main' } },
+        ref: 'refs/heads/main',
+      },
+    );
+    expect(changed(run)).toHaveLength(6);
+    expect(run.warnings.join('\n')).toMatch(/force push.*default branch/);
+  });
+});
+
+describe('selecting for pull requests, tags, dispatch and schedule', () => {
+  it('counts only the branch’s own changes when the pull request’s base moved on', async () => {
+    const r = product();
+    r.git('checkout', '-q', '-b', 'feature/pr');
+    r.commit('feat: web', { 'web/app.ts': 'pr\n' });
+    const prHead = r.head();
+    r.git('checkout', '-q', 'main');
+    r.commit('feat: shared on main', { 'libs/shared/index.ts': 'main moved\n' });
+    const baseSha = r.head();
+    r.git('checkout', '-q', 'feature/pr');
+    const run = await selective(
+      r,
+      {},
+      { eventName: 'pull_request', event: { pull_request: { base: { sha: baseSha }, head: { sha: prHead } } } },
+    );
+    expect(changed(run)).toEqual(['frontend']);
+    expect(run.outputs.base).not.toBe(baseSha);
+    expect(run.log).toContain('pull request: merge-base');
+  });
+
+  it('compares a tag push with the previous tag of the same series', async () => {
+    const r = product();
+    r.tag('v1.0.0');
+    r.commit('feat: backend', { 'services/backend/main.ts': 'v1.1\n' });
+    r.tag('backend-v2.0.0');
+    r.commit('feat: web', { 'web/app.ts': 'v1.1\n' });
+    r.tag('v1.1.0-rc.1');
+    r.commit('fix: docs', { 'docs/guide.md': 'v1.1\n' });
+    r.tag('v1.1.0');
+    const run = await selective(r, {}, { eventName: 'push', event: {}, ref: 'refs/tags/v1.1.0' });
+    expect(run.outputs.base).toBe(r.git('rev-parse', 'v1.0.0^{commit}').trim());
+    expect(changed(run)).toEqual(['docs', 'backend', 'frontend']);
+    expect(run.log).toContain('the previous tag of the series, v1.0.0');
+  });
+
+  it('dispatch with an environment compares with the last successful deployment', async () => {
+    const r = product();
+    const deployed = r.commit('feat: web', { 'web/app.ts': 'deployed\n' });
+    r.tag('v1.0.0');
+    r.commit('fix: shared', { 'libs/shared/index.ts': 'after deploy\n' });
+    const ledger = path.join(tmp(), 'deployments.json');
+    writeFileSync(ledger, JSON.stringify({ staging: [{ sha: deployed, state: 'success' }] }));
+    // A real lookup over a ledger file, the way the CLI keeps deployments.
+    const services: BuildSelectiveServices = {
+      ...localServices,
+      deployments: () => async (environment) => {
+        const all = JSON.parse(readFileSync(ledger, 'utf8')) as Record<string, { sha: string; state: string }[]>;
+        return all[environment]?.filter((d) => d.state === 'success').pop()?.sha ?? null;
+      },
+    };
+    const run = await selective(r, { environment: 'staging' }, { eventName: 'workflow_dispatch', services });
+    expect(run.outputs.base).toBe(deployed);
+    expect(changed(run)).toEqual(['shared', 'backend', 'frontend']);
+    expect(run.log).toContain('the last successful deployment to staging');
+
+    const none = await selective(r, { environment: 'production' }, { eventName: 'schedule', services });
+    expect(none.log).toContain('No successful deployment to production found; using the previous tag');
+    expect(none.outputs.base).toBe(deployed);
+  });
+
+  it('schedule without an environment compares with the previous tag; with no tag it selects everything', async () => {
+    const r = product();
+    r.tag('v0.1.0');
+    r.commit('feat: docs', { 'docs/more.md': 'x\n' });
+    const tagged = await selective(r, {}, { eventName: 'schedule' });
+    expect(changed(tagged)).toEqual(['docs']);
+    r.git('tag', '-d', 'v0.1.0');
+    const untagged = await selective(r, {}, { eventName: 'schedule' });
+    expect(changed(untagged)).toEqual(['shared', 'postgres', 'docs', 'schema', 'backend', 'frontend']);
+    expect(untagged.log).toContain('nothing to compare with');
+    expect(untagged.outputs.base).toBe('');
+  });
+
+  it('base and head inputs override the event', async () => {
+    const r = product();
+    const a = r.head();
+    r.commit('web', { 'web/app.ts': '2\n' });
+    const b = r.head();
+    r.commit('shared', { 'libs/shared/index.ts': '3\n' });
+    const run = await selective(r, { base: a, head: b }, { eventName: 'push', event: { before: b } });
+    expect(changed(run)).toEqual(['frontend']);
+    expect(run.outputs.base).toBe(a);
+    await expect(selective(r, { base: 'no-such-ref' })).rejects.toThrow(/^input "base": expected a commit/);
+  });
+
+  it('all: true selects everything', async () => {
+    const r = product();
+    const run = await selective(r, { all: 'true' });
+    expect(changed(run)).toHaveLength(6);
+    expect(run.summary).toContain('all: true');
+  });
+});
+
+describe('shallow clones', () => {
+  it('deepens until the base is present', async () => {
+    const origin = product();
+    const before = origin.head();
+    for (let i = 0; i < 5; i++) origin.commit(`chore: ${i}`, { [`misc/${i}.txt`]: `${i}\n` });
+    origin.commit('feat: web', { 'web/app.ts': 'deep\n' });
+    const clone = track(cloneRepo(origin, ['--depth=1']));
+    const run = await selective(clone, {}, { eventName: 'push', event: { before }, ref: 'refs/heads/main' });
+    expect(run.outputs.base).toBe(before);
+    expect(changed(run)).toEqual(['frontend']);
+    expect(run.log).toMatch(/Shallow clone: fetched 50 more commits/);
+    expect(run.warnings).toEqual([]);
+  });
+
+  it('selects everything with a warning when history cannot be had', async () => {
+    const origin = product();
+    const before = origin.head();
+    origin.commit('feat: web', { 'web/app.ts': 'deep\n' });
+    origin.commit('feat: web 2', { 'web/app.ts': 'deeper\n' });
+    const clone = track(cloneRepo(origin, ['--depth=1']));
+    clone.git('remote', 'set-url', 'origin', path.join(tmp(), 'gone'));
+    const run = await selective(clone, {}, { eventName: 'push', event: { before }, ref: 'refs/heads/main' });
+    expect(changed(run)).toHaveLength(6);
+    expect(run.warnings.join('\n')).toMatch(/not in the fetched history.*selecting every component/);
+  });
+});
+
+describe('configuration', () => {
+  it('a dependsOn cycle is a located error that names the cycle', async () => {
+    const r = product(
+      ['components:', '  a: { paths: [a/**], dependsOn: [b] }', '  b: { paths: [b/**], dependsOn: [a] }', ''].join(
+        '\n',
+      ),
+    );
+    await expect(selective(r)).rejects.toThrow(
+      /^\.github\/slipway\.yml:2:\d+: components\.a\.dependsOn: dependency cycle: a → b → a$/,
+    );
+  });
+
+  it('reads paths-filter filters without a policy file, with change types', async () => {
+    const r = track(createRepo());
+    r.commit('init', { 'src/a.ts': '1\n', 'src/b.ts': '1\n', 'README.md': 'x\n' });
+    const before = r.head();
+    r.commit('change', { 'src/a.ts': '2\n', 'src/new.ts': 'n\n' });
+    const filters = [
+      'src: &src',
+      "  - 'src/**'",
+      'all-code:',
+      '  - *src',
+      "  - '*.json'",
+      'added-only:',
+      "  - added: 'src/**'",
+      'deleted-only:',
+      "  - deleted: 'src/**'",
+      'readme: README.md',
+      '',
+    ].join('\n');
+    const run = await selective(r, { filters }, { eventName: 'push', event: { before } });
+    expect(changed(run)).toEqual(['src', 'all-code', 'added-only']);
+    expect(JSON.parse(run.outputs.files)['added-only']).toEqual(['src/new.ts']);
+    expect(run.outputs['deleted-only']).toBe('false');
+    await expect(selective(r, { filters: 'src:\n  - changed: x\n' })).rejects.toThrow(
+      /^input "filters":2:5: src\[0\]\.changed: unknown change type "changed"/,
+    );
+  });
+
+  it('treats a repository without policy file or filters as one component', async () => {
+    const r = track(createRepo());
+    r.commit('init', { 'a.txt': '1\n' });
+    const before = r.head();
+    r.commit('change', { 'a.txt': '2\n' });
+    const run = await selective(r, {}, { eventName: 'push', event: { before } });
+    expect(changed(run)).toEqual(['repository']);
+  });
+});
+
+describe('building', () => {
+  const BUILD_POLICY = [
+    'components:',
+    '  shared:',
+    '    paths: [libs/shared/**]',
+    '    build: { run: \'echo "$SLIPWAY_COMPONENT $SLIPWAY_VERSION $SLIPWAY_SHA" >> "$LOG"; mkdir -p out && echo shared > out/shared.txt\', outputs: [out/shared.txt] }',
+    '  backend:',
+    '    paths: [services/backend/**]',
+    '    dependsOn: [shared]',
+    '    build: { run: \'echo "$SLIPWAY_COMPONENT $SLIPWAY_VERSION $SLIPWAY_SHA" >> "$LOG"\' }',
+    '  web:',
+    '    paths: [web/**]',
+    '    build: { run: \'echo "$SLIPWAY_COMPONENT $SLIPWAY_VERSION $SLIPWAY_SHA" >> "$LOG"\' }',
+    '',
+  ].join('\n');
+
+  it('builds in dependency order with SLIPWAY_* values, then skips what the cache already has', async () => {
+    const r = track(createRepo());
+    r.commit('init', {
+      '.github/slipway.yml': BUILD_POLICY,
+      '.gitignore': 'out/\n.slipway/\n',
+      'libs/shared/a.ts': '1\n',
+      'services/backend/b.ts': '1\n',
+      'web/w.ts': '1\n',
+    });
+    const cacheDir = tmp();
+    const log = path.join(tmp(), 'build.log');
+    const services: BuildSelectiveServices = { ...localServices, cache: (rt) => folderCache(cacheDir, rt.cwd) };
+    const inputs = { all: 'true', run: 'true', cache: 'true', version: '1.2.3', parallel: '1' };
+
+    const first = await selective(r, inputs, { services, env: { LOG: log } });
+    const head = r.head();
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      `shared 1.2.3 ${head}`,
+      `web 1.2.3 ${head}`,
+      `backend 1.2.3 ${head}`,
+    ]);
+    expect(JSON.parse(first.outputs.skipped)).toEqual({});
+    const hashes = JSON.parse(first.outputs.hashes) as Record<string, string>;
+    expect(Object.keys(hashes).sort()).toEqual(['backend', 'shared', 'web']);
+
+    // A new commit that touches web only: shared and backend are cache hits, web is rebuilt.
+    rmSync(path.join(r.dir, 'out'), { recursive: true });
+    r.commit('web', { 'web/w.ts': '2\n' });
+    writeFileSync(log, '');
+    const second = await selective(r, inputs, { services, env: { LOG: log } });
+    const hashes2 = JSON.parse(second.outputs.hashes) as Record<string, string>;
+    expect(hashes2.shared).toBe(hashes.shared);
+    expect(hashes2.backend).toBe(hashes.backend);
+    expect(hashes2.web).not.toBe(hashes.web);
+    expect(Object.keys(JSON.parse(second.outputs.skipped)).sort()).toEqual(['backend', 'shared']);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([`web 1.2.3 ${r.head()}`]);
+    // The hit restored the build's outputs.
+    expect(readFileSync(path.join(r.dir, 'out/shared.txt'), 'utf8')).toBe('shared\n');
+    expect(second.summary).toContain('cached, skipped');
+
+    // A change to shared changes backend's hash too (it depends on shared).
+    r.commit('shared', { 'libs/shared/a.ts': '2\n' });
+    const third = await selective(r, { ...inputs, run: 'false' }, { services });
+    const hashes3 = JSON.parse(third.outputs.hashes) as Record<string, string>;
+    expect(hashes3.shared).not.toBe(hashes.shared);
+    expect(hashes3.backend).not.toBe(hashes.backend);
+    expect(hashes3.web).toBe(hashes2.web);
+  });
+
+  it('a failing build fails the run with its last line and does not start its dependents', async () => {
+    const r = track(createRepo());
+    const policy = [
+      'components:',
+      "  a: { paths: [a/**], build: { run: 'echo first; echo broken >&2; exit 3' } }",
+      "  b: { paths: [b/**], dependsOn: [a], build: { run: 'touch built-b' } }",
+      '',
+    ].join('\n');
+    r.commit('init', { '.github/slipway.yml': policy, 'a/x': '1\n', 'b/y': '1\n' });
+    await expect(selective(r, { all: 'true', run: 'true' })).rejects.toThrow('build of a failed (exit 3): broken');
+    expect(existsSync(path.join(r.dir, 'built-b'))).toBe(false);
+  });
+
+  it('runs independent builds in parallel, up to the limit', async () => {
+    const r = track(createRepo());
+    const dir = tmp();
+    // Each build waits until the other has started: they only finish if both run at once.
+    const cmd = (me: string, other: string) =>
+      `touch "${dir}/${me}"; for i in $(seq 1 100); do [ -e "${dir}/${other}" ] && exit 0; sleep 0.05; done; exit 1`;
+    const policy = [
+      'components:',
+      `  a: { paths: [a/**], build: { run: '${cmd('a', 'b')}' } }`,
+      `  b: { paths: [b/**], build: { run: '${cmd('b', 'a')}' } }`,
+      '',
+    ].join('\n');
+    r.commit('init', { '.github/slipway.yml': policy, 'a/x': '1\n', 'b/y': '1\n' });
+    const run = await selective(r, { all: 'true', run: 'true', parallel: '2' });
+    expect(run.log).toContain('a: built in');
+    expect(run.log).toContain('b: built in');
+  });
+
+  it('dry-run selects and hashes but builds nothing', async () => {
+    const r = track(createRepo());
+    r.commit('init', {
+      '.github/slipway.yml': "components:\n  a: { paths: [a/**], build: { run: 'touch built' } }\n",
+      'a/x': '1\n',
+    });
+    const run = await selective(r, { all: 'true', run: 'true', 'dry-run': 'true' });
+    expect(changed(run)).toEqual(['a']);
+    expect(existsSync(path.join(r.dir, 'built'))).toBe(false);
+    expect(run.log).toContain('Dry run: would build a');
+  });
+});

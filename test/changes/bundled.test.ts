@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createRepo, type TestRepo } from '../helpers/git-repo.js';
+import { errorLines, runBundledAction } from '../helpers/run-action.js';
+
+const repos: TestRepo[] = [];
+afterEach(() => {
+  while (repos.length) repos.pop()!.cleanup();
+});
+
+describe('the bundled build-selective action', () => {
+  it('selects on a push as a runner runs it: outputs, one output per component, and the summary', async () => {
+    const r = createRepo();
+    repos.push(r);
+    r.commit('init', {
+      '.github/slipway.yml': [
+        'components:',
+        '  shared: { paths: [libs/**] }',
+        '  api: { paths: [api/**], dependsOn: [shared], build: { run: \'echo "building $SLIPWAY_COMPONENT"\' } }',
+        '  web: { paths: [web/**] }',
+        '',
+      ].join('\n'),
+      'libs/a.ts': '1\n',
+      'api/b.ts': '1\n',
+      'web/c.ts': '1\n',
+    });
+    const before = r.head();
+    r.commit('fix: lib', { 'libs/a.ts': '2\n' });
+    const run = await runBundledAction('build-selective', {
+      cwd: r.dir,
+      inputs: { run: 'true', version: '1.0.0' },
+      eventName: 'push',
+      event: { before, after: r.head() },
+      env: { GITHUB_REF: 'refs/heads/main' },
+    });
+    expect(errorLines(run)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs.changed)).toEqual(['shared', 'api']);
+    expect(run.outputs.shared).toBe('true');
+    expect(run.outputs.api).toBe('true');
+    expect(run.outputs.web).toBe('false');
+    expect(run.outputs.base).toBe(before);
+    expect(run.stdout).toContain('::group::Build api');
+    expect(run.stdout).toContain('building api');
+    expect(run.summary).toContain('depends on shared');
+    expect(run.summary).toContain('```mermaid');
+  });
+
+  it('fails with one located line for a dependsOn cycle', async () => {
+    const r = createRepo();
+    repos.push(r);
+    r.commit('init', {
+      '.github/slipway.yml': 'components:\n  a: { paths: [a/**], dependsOn: [b] }\n  b: { dependsOn: [a] }\n',
+    });
+    const run = await runBundledAction('build-selective', { cwd: r.dir, eventName: 'schedule' });
+    expect(run.code).toBe(1);
+    const errors = errorLines(run);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^::error file=\.github\/slipway\.yml,line=2,.*dependency cycle: a → b → a$/);
+  });
+});
