@@ -20,8 +20,15 @@ export interface HashInput {
   command: string;
 }
 
-/** Objects of the head tree: path → object SHA, trees and blobs. */
-type TreeIndex = { objects: Map<string, string>; blobs: string[]; root: string };
+/** What the patterns need from the head tree: object SHAs of whole paths, and files under some folders. */
+type TreeIndex = { objects: Map<string, string | null>; blobs: string[]; root: string };
+
+/** The path a pattern stands for as one whole object (a file, or a folder's tree), else null. */
+function wholeObject(pattern: string): string | null {
+  const scan = picomatch.scan(pattern);
+  if (!scan.isGlob) return globBase(pattern);
+  return scan.glob === '**' ? globBase(pattern) : null;
+}
 
 /** Content hashes of `names` and, because they feed in, of everything they depend on. */
 export async function contentHashes(
@@ -39,10 +46,10 @@ export async function contentHashes(
   };
   names.forEach(add);
   if (!needed.size) return {};
-  const tree = await listTree(
+  const tree = await readTree(
     git,
     head,
-    [...needed].flatMap((n) => byName.get(n)!.inputs),
+    [...needed].map((n) => byName.get(n)!.inputs),
   );
   const hashes: Record<string, string> = {};
   const deps = Object.fromEntries([...needed].map((n) => [n, byName.get(n)!.dependsOn.filter((d) => needed.has(d))]));
@@ -57,22 +64,35 @@ export async function contentHashes(
   return Object.fromEntries(names.filter((n) => hashes[n]).map((n) => [n, hashes[n]]));
 }
 
-/** The entries of the head tree under the literal bases of `patterns`, listed once. */
-async function listTree(git: Git, head: string, patterns: string[]): Promise<TreeIndex> {
-  const bases = new Set(patterns.filter((p) => !p.startsWith('!')).map(globBase));
+/**
+ * Read what the pattern lists need: whole paths through one `cat-file --batch-check`, and a
+ * recursive listing only under the folders of patterns that pick files out of a folder.
+ */
+async function readTree(git: Git, head: string, lists: string[][]): Promise<TreeIndex> {
+  const whole = new Set<string>();
+  const listed = new Set<string>();
+  for (const patterns of lists) {
+    const filtering = patterns.some((p) => p.startsWith('!'));
+    for (const p of patterns) {
+      if (p.startsWith('!')) continue;
+      const obj = filtering ? null : wholeObject(p);
+      if (obj === null) listed.add(globBase(p));
+      else if (obj !== '') whole.add(obj);
+    }
+  }
   const root = (await git.run(['rev-parse', `${head}^{tree}`])).trim();
-  const args = ['ls-tree', '-r', '-t', '-z', '--full-tree', head];
-  if (!bases.has('')) args.push('--', ...[...bases].sort());
-  const out = bases.size ? await git.run(args) : '';
-  const objects = new Map<string, string>();
+  const objects = await git.objectHashes(head, [...whole]);
   const blobs: string[] = [];
-  for (const rec of out.split('\0')) {
-    if (!rec) continue;
-    const tab = rec.indexOf('\t');
-    const [, type, sha] = rec.slice(0, tab).split(' ');
-    const path = rec.slice(tab + 1);
-    objects.set(path, sha);
-    if (type !== 'tree') blobs.push(path);
+  if (listed.size) {
+    const args = ['ls-tree', '-r', '-z', '--full-tree', head];
+    if (!listed.has('')) args.push('--', ...[...listed].sort());
+    for (const rec of (await git.run(args)).split('\0')) {
+      if (!rec) continue;
+      const tab = rec.indexOf('\t');
+      const path = rec.slice(tab + 1);
+      objects.set(path, rec.slice(0, tab).split(' ')[2]);
+      blobs.push(path);
+    }
   }
   return { objects, blobs, root };
 }

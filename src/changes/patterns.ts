@@ -31,12 +31,19 @@ export interface ChangedPath {
 
 const OPTIONS: picomatch.PicomatchOptions = { dot: true };
 
-/** A compiled group: one test for the positive globs, one for the negated ones. */
-interface CompiledGroup {
-  component: string;
-  positive: (file: string) => boolean;
-  negative: ((file: string) => boolean) | null;
-  changes: Set<ChangeKind> | null;
+/** A group's globs, compiled on first use: most components never see a changed file. */
+class CompiledGroup {
+  private test: ((file: string) => boolean) | undefined;
+  constructor(
+    readonly component: string,
+    private readonly patterns: readonly string[],
+    readonly changes: Set<ChangeKind> | null,
+  ) {}
+
+  matches(file: string): boolean {
+    this.test ??= compileGlobs(this.patterns);
+    return this.test(file);
+  }
 }
 
 /** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
@@ -62,15 +69,9 @@ export class ComponentIndex {
   constructor(components: readonly Selectable[]) {
     for (const c of components) {
       for (const g of c.groups) {
+        if (!g.patterns.length) continue;
         const pos = g.patterns.filter((p) => !p.startsWith('!'));
-        const neg = g.patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
-        if (pos.length === 0 && neg.length === 0) continue;
-        const compiled: CompiledGroup = {
-          component: c.name,
-          positive: pos.length ? picomatch(pos, OPTIONS) : () => true,
-          negative: neg.length ? picomatch(neg, OPTIONS) : null,
-          changes: g.changes ? new Set(g.changes) : null,
-        };
+        const compiled = new CompiledGroup(c.name, g.patterns, g.changes ? new Set(g.changes) : null);
         const bases = new Set(pos.length ? pos.map(globBase) : ['']);
         for (const b of bases) (this.byBase.get(b) ?? this.byBase.set(b, []).get(b)!).push(compiled);
       }
@@ -86,8 +87,7 @@ export class ComponentIndex {
       for (const g of groups) {
         if (seen.has(g.component)) continue;
         if (g.changes && !g.changes.has(kind)) continue;
-        if (!g.positive(file)) continue;
-        if (g.negative && g.negative(file)) continue;
+        if (!g.matches(file)) continue;
         seen.add(g.component);
         out.push(g.component);
       }

@@ -258,6 +258,23 @@ export class Git {
     return out ? out.trim() : null;
   }
 
+  /** The object SHAs of many `paths` at `ref` in one git call (null for an absent path). */
+  async objectHashes(ref: string, paths: readonly string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    if (!paths.length) return out;
+    const input = paths.map((p) => `${ref}:${p}\n`).join('');
+    const r = await execFile('git', ['cat-file', '--batch-check=%(objectname)'], {
+      cwd: this.cwd,
+      env: gitEnv(),
+      input,
+    });
+    if (r.code !== 0)
+      throw new UserError(`git cat-file failed in ${this.cwd}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+    const lines = r.stdout.split('\n');
+    paths.forEach((p, i) => out.set(p, /^[0-9a-f]{40,64}$/.test(lines[i] ?? '') ? lines[i] : null));
+    return out;
+  }
+
   /** The content hash (tree or blob SHA) of `path` at `ref`, or null when absent. */
   async objectHash(ref: string, path: string): Promise<string | null> {
     const out = await this.tryRun(['rev-parse', '--verify', '--quiet', `${ref}:${path}`]);
