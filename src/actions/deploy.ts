@@ -1,0 +1,6 @@
+import { deploy } from '../deploy/deploy-action.js';
+import { isEntryPoint, runOnGitHub } from './github-runtime.js';
+
+/** Entry point of the deploy action. */
+export const run = (): Promise<void> => runOnGitHub(deploy);
+if (isEntryPoint(import.meta.url)) await run();

@@ -1,0 +1,30 @@
+/** The deploy action: inputs and outputs as declared for action.yml, over runDeploy. */
+import { defineAction } from '../core/inputs.js';
+import type { Runtime } from '../core/runtime.js';
+import { runDeploy } from './deploy.js';
+import { deployInputs, type DeployInputs } from './inputs.js';
+import { FileLedger } from './record/file-ledger.js';
+import type { DeploymentRecord } from './record/record.js';
+
+/** The record a run uses: the file ledger in `.slipway/` unless a GitHub record is available. */
+export async function chooseRecord(_inputs: DeployInputs, rt: Runtime): Promise<DeploymentRecord> {
+  return new FileLedger(rt.cwd);
+}
+
+export const deploy = defineAction({
+  name: 'deploy',
+  description:
+    'Deploy components to an environment in dependency order, gate each on its health checks, record it, and roll back on failure.',
+  inputs: deployInputs,
+  outputs: {
+    status: 'success, rolled-back or failed.',
+    deployed: 'JSON: component → the version it runs after this run.',
+    'previous-version': 'The version the environment ran before (the highest, when components differed).',
+    'deployment-id': 'The id of the deployment record of this run.',
+    'environment-url': "The environment's URL from the policy file.",
+    plan: 'JSON: the waves, each component with its version now and next and its commands.',
+  },
+  async run(inputs, rt) {
+    await runDeploy({ inputs, record: await chooseRecord(inputs, rt), runtime: rt });
+  },
+});

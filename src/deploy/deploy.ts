@@ -1,0 +1,414 @@
+/**
+ * The deploy domain: plan the run, take the environment's lock in the record, deploy step by
+ * step behind the health gate, roll back on failure, and report. The caller chooses the
+ * record (GitHub Deployments on a runner, the file ledger in the CLI), the health gate and
+ * the migrations step, so the same code runs everywhere.
+ */
+import { userInfo } from 'node:os';
+import semver from 'semver';
+import { loadConfig, DEFAULT_CONFIG_PATH, type SlipwayConfig } from '../core/config.js';
+import { errorMessage, isUserError, oneLine, UserError } from '../core/errors.js';
+import { execFile } from '../core/exec.js';
+import type { Runtime } from '../core/runtime.js';
+import { checkEngineGate, type HealthGate, type HealthOutcome } from './health.js';
+import { parseComponentsInput, parseVersionInput, type DeployInputs, type VersionSpec } from './inputs.js';
+import { noMigrationStep, type MigrationOutcome, type MigrationStep } from './migrations.js';
+import { buildPlan, planJson, type Plan, type PlanStep, type VersionChoice } from './plan.js';
+import {
+  lastGoodVersions,
+  versionsBeforeCurrent,
+  type DeploymentEntry,
+  type DeploymentRecord,
+} from './record/record.js';
+import { healthText, planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
+import { selectRollback } from './rollback.js';
+import { runScheduled } from './schedule.js';
+import type { TargetContext } from './targets/target.js';
+import './targets/command.js';
+
+/** What runDeploy needs; health and migrations default to the real engines. */
+export interface DeployOptions {
+  inputs: DeployInputs;
+  record: DeploymentRecord;
+  runtime: Runtime;
+  health?: HealthGate;
+  migrations?: MigrationStep;
+}
+
+/** How a run ended and what it left on the environment. */
+export interface DeployResult {
+  status: DeployStatus;
+  /** Component → the version it runs after this run, for every component the run touched. */
+  deployed: Record<string, string>;
+  previousVersion: string;
+  deploymentId: string;
+  environmentUrl: string;
+  plan: Plan;
+  reports: StepReport[];
+  /** One line on why the run did not succeed. */
+  message?: string;
+}
+
+/** Where this run comes from, for the record and the commands. */
+interface RunInfo {
+  sha: string;
+  ref: string;
+  creator: string;
+  logUrl?: string;
+}
+
+/**
+ * Run deploy: sets every output and the job summary, and throws a one-line UserError when
+ * the run did not succeed (after rolling back when it could).
+ */
+export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
+  const { inputs, record, runtime: rt } = options;
+  const config = await loadConfig(rt.cwd, inputs.config);
+  const environment = checkEnvironment(config, inputs.environment);
+  const environmentUrl = config.environments[environment]?.url ?? '';
+  if (Object.keys(config.components).length === 0)
+    throw new UserError(
+      `config: ${config.file ?? DEFAULT_CONFIG_PATH} has no components (deploy needs components with deploy: or migrate:)`,
+    );
+  const selected = parseComponentsInput(inputs.components, config);
+  const versions = parseVersionInput(inputs.version, config);
+  if (!inputs.rollback && !versions)
+    throw new UserError('input "version" is required unless rollback is true: the version to deploy, such as 1.4.0');
+  if (inputs.toVersion && !inputs.rollback)
+    throw new UserError('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
+
+  rt.setOutput('environment-url', environmentUrl);
+  let history = await record.history(environment);
+  const plan = buildPlan({
+    config,
+    environment,
+    environmentUrl,
+    mode: inputs.rollback ? 'rollback' : 'deploy',
+    selected,
+    current: lastGoodVersions(history),
+    choose: inputs.rollback ? rollbackChooser(history, inputs.toVersion) : deployChooser(versions!),
+  });
+  rt.setOutput('plan', planJson(plan));
+  rt.log.info(
+    `${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`,
+  );
+  for (const line of planLines(plan)) rt.log.info(`  ${line}`);
+
+  const info = await runInfo(rt);
+  const empty = (status: DeployStatus): DeployResult => ({
+    status,
+    deployed: {},
+    previousVersion: previousVersion(plan.steps),
+    deploymentId: '',
+    environmentUrl,
+    plan,
+    reports: [],
+  });
+  if (inputs.dryRun) {
+    await probeRunning(plan, environment, info, rt);
+    const result = empty('success');
+    writeOutputs(rt, result);
+    await rt.summary(summaryMarkdown({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
+    return result;
+  }
+  if (plan.steps.length === 0) {
+    rt.log.info('Nothing to deploy.');
+    const result = empty('success');
+    writeOutputs(rt, result);
+    await rt.summary(summaryMarkdown(plan, 'success', []));
+    return result;
+  }
+
+  const entry = await record.begin(
+    {
+      environment,
+      task: plan.mode === 'rollback' ? 'deploy:rollback' : 'deploy',
+      ref: info.ref,
+      sha: info.sha,
+      versions: Object.fromEntries(plan.steps.map((s) => [s.component, s.next])),
+      creator: info.creator,
+      description: `${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140),
+      environmentUrl: environmentUrl || undefined,
+      logUrl: info.logUrl,
+    },
+    { timeoutMs: inputs.lockTimeout * 1000, ttlMs: inputs.lockTtl * 1000, log: rt.log },
+  );
+  rt.setOutput('deployment-id', entry.id);
+  let result: DeployResult;
+  try {
+    // Another deployment may have finished while this one waited for the lock.
+    history = await record.history(environment);
+    const good = lastGoodVersions(history.filter((e) => e.id !== entry.id));
+    for (const s of plan.steps) s.current = good[s.component] ?? '';
+    result = await execute(plan, options, info, entry.id);
+  } catch (err) {
+    await record
+      .finish(entry.id, { state: 'error', description: oneLine(errorMessage(err)).slice(0, 140) })
+      .catch((e) => rt.log.warning(`Could not mark deployment #${entry.id} as error: ${errorMessage(e)}`));
+    throw err;
+  }
+  await record.finish(entry.id, {
+    state: result.status === 'success' ? 'success' : 'failure',
+    description: (result.message ?? `${plan.mode} succeeded`).slice(0, 140),
+    environmentUrl: environmentUrl || undefined,
+    logUrl: info.logUrl,
+  });
+  writeOutputs(rt, result);
+  await rt.summary(summaryMarkdown(plan, result.status, result.reports));
+  if (result.status !== 'success') throw new UserError(result.message ?? `deploy to ${environment} ${result.status}`);
+  return result;
+}
+
+function checkEnvironment(config: SlipwayConfig, raw: string): string {
+  const environment = raw.trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.\-/ ]*$/.test(environment))
+    throw new UserError(
+      `input "environment": expected an environment name such as staging, got ${JSON.stringify(raw)}`,
+    );
+  const known = Object.keys(config.environments);
+  if (known.length && !known.includes(environment))
+    throw new UserError(
+      `input "environment": unknown environment "${environment}" in ${config.file} (expected one of: ${known.join(', ')})`,
+    );
+  return environment;
+}
+
+function deployChooser(spec: VersionSpec): (name: string) => VersionChoice {
+  return (name) => {
+    const next = 'all' in spec ? spec.all : spec.each[name];
+    return next ? { next } : { skip: 'no version for it in the version input' };
+  };
+}
+
+function rollbackChooser(
+  history: readonly DeploymentEntry[],
+  toVersion: string,
+): (name: string, current: string, kind: PlanStep['kind']) => VersionChoice {
+  const before = versionsBeforeCurrent(history);
+  return (name, current, kind) => {
+    if (kind === 'migrate') return { skip: 'migrations are forward-only: not rolled back' };
+    if (!current) return { skip: 'never deployed to this environment' };
+    if (toVersion) return toVersion === current ? { skip: `already at ${current}` } : { next: toVersion };
+    return before[name] ? { next: before[name] } : { skip: `no good version before ${current} is recorded` };
+  };
+}
+
+async function runInfo(rt: Runtime): Promise<RunInfo> {
+  const git = async (args: string[]) => {
+    const r = await execFile('git', args, { cwd: rt.cwd }).catch(() => null);
+    return r && r.code === 0 ? r.stdout.trim() : '';
+  };
+  const sha = rt.env.GITHUB_SHA || (await git(['rev-parse', 'HEAD']));
+  const ref =
+    rt.env.GITHUB_HEAD_REF || rt.env.GITHUB_REF_NAME || (await git(['rev-parse', '--abbrev-ref', 'HEAD'])) || sha;
+  let creator = rt.env.GITHUB_ACTOR || rt.env.USER || '';
+  if (!creator)
+    try {
+      creator = userInfo().username;
+    } catch {
+      creator = 'unknown';
+    }
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = rt.env;
+  return { sha, ref, creator, logUrl: server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined };
+}
+
+function context(
+  plan: Plan,
+  step: PlanStep,
+  info: RunInfo,
+  rt: Runtime,
+  version: string,
+  previous: string,
+): TargetContext {
+  return {
+    component: step.component,
+    version,
+    previousVersion: previous,
+    environment: plan.environment,
+    environmentUrl: plan.environmentUrl,
+    sha: info.sha,
+    cwd: rt.cwd,
+    runtime: rt,
+    onLine: (line) => rt.log.info(`[${step.component}] ${line}`),
+  };
+}
+
+/** In a dry run, ask each target that has a `status` what it runs now. */
+async function probeRunning(plan: Plan, environment: string, info: RunInfo, rt: Runtime): Promise<void> {
+  for (const s of plan.steps) {
+    if (!s.target?.status) continue;
+    try {
+      s.running = await s.target.status(context(plan, s, info, rt, s.current, s.current));
+      rt.log.info(`${s.component} on ${environment}: running ${s.running ?? 'an unknown version'} (status command).`);
+    } catch (err) {
+      s.running = null;
+      rt.log.warning(`${s.component}: the status command failed: ${errorMessage(err)}`);
+    }
+  }
+}
+
+async function execute(plan: Plan, options: DeployOptions, info: RunInfo, id: string): Promise<DeployResult> {
+  const { inputs, runtime: rt } = options;
+  const gate = options.health ?? checkEngineGate;
+  const migrate = options.migrations ?? noMigrationStep;
+  const steps = new Map(plan.steps.map((s) => [s.component, s]));
+  const reports = new Map<string, StepReport>();
+  const migrations = new Map<string, MigrationOutcome>();
+  const attempted = new Set<string>();
+  const checkHealth = (step: PlanStep): Promise<HealthOutcome> =>
+    step.checks.length === 0
+      ? Promise.resolve({ healthy: true, results: [] })
+      : gate({
+          component: step.component,
+          checks: step.checks,
+          baseUrl: plan.environmentUrl,
+          timeoutMs: inputs.timeout * 1000,
+          runtime: rt,
+        }).catch((err) => ({ healthy: false, results: [], message: errorMessage(err) }));
+
+  const deployOne = async (step: PlanStep): Promise<boolean> => {
+    const started = Date.now();
+    const report: StepReport = {
+      component: step.component,
+      kind: step.kind,
+      from: step.current,
+      to: step.next,
+      result: 'failed',
+      durationMs: 0,
+      health: '—',
+    };
+    reports.set(step.component, report);
+    attempted.add(step.component);
+    try {
+      if (step.kind === 'migrate') {
+        const outcome = await migrate({
+          component: plan.config.components[step.component],
+          environment: plan.environment,
+          version: step.next,
+          runtime: rt,
+        });
+        migrations.set(step.component, outcome);
+        rt.log.info(
+          `[${step.component}] ${outcome.applied.length} migration(s) applied${outcome.backup ? `, backup ${outcome.backup}` : ''}${outcome.breaking.length ? `; breaking for the previous version: ${outcome.breaking.join('; ')}` : ''}.`,
+        );
+      } else {
+        await step.target!.deploy(context(plan, step, info, rt, step.next, step.current));
+      }
+    } catch (err) {
+      report.message = isUserError(err) || err instanceof Error ? oneLine(errorMessage(err)) : String(err);
+      report.durationMs = Date.now() - started;
+      rt.log.error(`${step.component}: ${report.message}`);
+      return false;
+    }
+    const health = await checkHealth(step);
+    report.health = healthText(health);
+    report.durationMs = Date.now() - started;
+    if (!health.healthy) {
+      report.result = 'unhealthy';
+      report.message = `health checks failed: ${health.message ?? ''}`;
+      rt.log.error(`${step.component} ${step.next} is unhealthy: ${health.message ?? ''}`);
+      return false;
+    }
+    report.result = step.kind === 'migrate' ? 'migrated' : 'deployed';
+    rt.log.info(`${step.component} ${step.next}: ${report.result}, ${report.health}.`);
+    return true;
+  };
+
+  const order = plan.steps.map((s) => s.component);
+  const after = Object.fromEntries(plan.steps.map((s) => [s.component, s.after]));
+  const outcome = await runScheduled(order, after, inputs.parallel, (name) => {
+    const step = steps.get(name)!;
+    const verb = step.kind === 'migrate' ? 'Migrate' : 'Deploy';
+    return rt.log.group(`${verb} ${name} ${step.current || '(none)'} → ${step.next}`, () => deployOne(step));
+  });
+  for (const name of outcome.notRun) {
+    const s = steps.get(name)!;
+    reports.set(name, {
+      component: name,
+      kind: s.kind,
+      from: s.current,
+      to: s.next,
+      result: 'not-run',
+      durationMs: 0,
+      health: '—',
+    });
+  }
+  const ordered = order.map((n) => reports.get(n)!);
+  const deployed: Record<string, string> = {};
+  for (const n of [...attempted]) deployed[n] = steps.get(n)!.next;
+  const base = {
+    previousVersion: previousVersion(plan.steps),
+    deploymentId: id,
+    environmentUrl: plan.environmentUrl,
+    plan,
+    reports: ordered,
+  };
+  if (outcome.failed.length === 0) return { status: 'success', deployed, ...base };
+
+  const first = reports.get(outcome.failed[0])!;
+  let message = `${plan.mode} to ${plan.environment} failed at ${first.component} ${first.to}: ${first.message ?? first.result}`;
+  if (!inputs.autoRollback) {
+    rt.log.error(`${message}; auto-rollback is off, so the environment is left as it is.`);
+    return { status: 'failed', deployed, ...base, message };
+  }
+
+  const selection = selectRollback(plan, attempted, migrations, inputs.forceRollback);
+  if (selection.stop) rt.log.error(selection.stop);
+  for (const { step, reason } of selection.left)
+    reports.get(step.component)!.rollback = { result: 'left', detail: reason };
+  let allBack = selection.left.length === 0;
+  const rollbackOne = async (step: PlanStep): Promise<boolean> => {
+    const report = reports.get(step.component)!;
+    try {
+      await step.target!.rollback(context(plan, step, info, rt, step.current, step.next));
+    } catch (err) {
+      report.rollback = { result: 'failed', detail: oneLine(errorMessage(err)) };
+      rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
+      return false;
+    }
+    const health = await checkHealth(step);
+    if (!health.healthy) {
+      report.rollback = { result: 'failed', detail: `back on ${step.current} but unhealthy: ${health.message ?? ''}` };
+      rt.log.error(`${step.component} ${step.current} is unhealthy after the rollback: ${health.message ?? ''}`);
+      return false;
+    }
+    report.rollback = { result: 'rolled-back', detail: `to ${step.current}, ${healthText(health)}` };
+    deployed[step.component] = step.current;
+    return true;
+  };
+  for (const wave of selection.waves) {
+    const names = wave.map((s) => s.component);
+    rt.log.info(`Rolling back ${names.map((n) => `${n} → ${steps.get(n)!.current}`).join(', ')}.`);
+    const r = await runScheduled(
+      names,
+      {},
+      inputs.parallel,
+      (name) =>
+        rt.log.group(`Roll back ${name} ${steps.get(name)!.next} → ${steps.get(name)!.current}`, () =>
+          rollbackOne(steps.get(name)!),
+        ),
+      { stopOnFailure: false },
+    );
+    if (r.failed.length) allBack = false;
+  }
+  const status: DeployStatus = allBack ? 'rolled-back' : 'failed';
+  message = `${message}; ${allBack ? 'rolled back to the last good versions' : selection.stop ? 'rollback stopped by the schema-safety check' : 'the rollback did not complete'}`;
+  return { status, deployed, ...base, message };
+}
+
+/** The version the environment ran before: shared by the steps, else the highest of them. */
+function previousVersion(steps: readonly PlanStep[]): string {
+  const all = [...new Set(steps.map((s) => s.current).filter(Boolean))];
+  if (all.length <= 1) return all[0] ?? '';
+  const valid = all.filter((v) => semver.valid(v));
+  return valid.length ? valid.sort(semver.rcompare)[0] : all[0];
+}
+
+function writeOutputs(rt: Runtime, result: DeployResult): void {
+  rt.setOutput('status', result.status);
+  rt.setOutput('deployed', result.deployed);
+  rt.setOutput('previous-version', result.previousVersion);
+  rt.setOutput('deployment-id', result.deploymentId);
+  rt.setOutput('environment-url', result.environmentUrl);
+  rt.setOutput('plan', planJson(result.plan));
+}

@@ -1,0 +1,87 @@
+/** What each component of a run did, and the job summary that shows it. */
+import { duration, table } from '../core/markdown.js';
+import type { HealthOutcome } from './health.js';
+import { planGraph, type Plan } from './plan.js';
+
+/** How a run ended. */
+export type DeployStatus = 'success' | 'rolled-back' | 'failed';
+
+/** One component's result. */
+export interface StepReport {
+  component: string;
+  kind: 'deploy' | 'migrate';
+  from: string;
+  to: string;
+  result: 'deployed' | 'migrated' | 'failed' | 'unhealthy' | 'not-run';
+  /** What the automatic rollback did with it, when it ran. */
+  rollback?: { result: 'rolled-back' | 'failed' | 'left'; detail: string };
+  durationMs: number;
+  health: string;
+  message?: string;
+}
+
+/** The health column: "2/2 passed", "no checks", or what failed. */
+export function healthText(outcome: HealthOutcome | null): string {
+  if (!outcome) return '—';
+  if (outcome.results.length === 0) return 'no checks';
+  const passed = outcome.results.filter((r) => r.passed).length;
+  return outcome.healthy
+    ? `${passed}/${outcome.results.length} passed`
+    : `${passed}/${outcome.results.length} passed: ${outcome.message ?? ''}`;
+}
+
+/** The plan as log lines, wave by wave. */
+export function planLines(plan: Plan): string[] {
+  const lines = plan.waves.map(
+    (names, i) =>
+      `Wave ${i + 1}: ${names
+        .map((n) => {
+          const s = plan.steps.find((x) => x.component === n)!;
+          return `${n}${s.kind === 'migrate' ? ' (migrations)' : ''} ${s.current || '(none)'} → ${s.next}${s.running !== undefined ? ` [running: ${s.running ?? 'unknown'}]` : ''}`;
+        })
+        .join(', ')}`,
+  );
+  for (const s of plan.skipped) lines.push(`Skipped ${s.component}: ${s.reason}.`);
+  return lines;
+}
+
+/** The job summary of a run (or of a dry run when `reports` is null). */
+export function summaryMarkdown(plan: Plan, status: DeployStatus | 'planned', reports: StepReport[] | null): string {
+  const title = `## ${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${plan.environment}: ${status}`;
+  const out = [title, '', planGraph(plan), ''];
+  if (!reports) {
+    out.push(
+      table(
+        ['wave', 'component', 'now', 'next', 'commands'],
+        plan.steps.map((s) => [
+          s.wave + 1,
+          s.component,
+          s.current || '—',
+          s.next,
+          Object.entries(s.commands)
+            .map(([k, v]) => `${k}: \`${v}\``)
+            .join('<br>'),
+        ]),
+      ),
+    );
+  } else {
+    out.push(
+      table(
+        ['component', 'version', 'result', 'duration', 'health', 'rollback'],
+        reports.map((r) => [
+          r.component,
+          `${r.from || '—'} → ${r.to}`,
+          r.message && r.result !== 'deployed' && r.result !== 'migrated' ? `${r.result}: ${r.message}` : r.result,
+          r.result === 'not-run' ? '—' : duration(r.durationMs),
+          r.health,
+          r.rollback ? `${r.rollback.result}: ${r.rollback.detail}` : '—',
+        ]),
+      ),
+    );
+  }
+  if (plan.skipped.length) {
+    out.push('', ...plan.skipped.map((s) => `- ${s.component}: ${s.reason}`));
+  }
+  out.push('');
+  return out.join('\n');
+}
