@@ -1,0 +1,170 @@
+/**
+ * The record on a runner: GitHub Deployments. Each run creates a deployment (auto_merge
+ * false and no required contexts, or GitHub refuses it on a branch with pending checks)
+ * whose payload holds each component's version, and moves it through in_progress to
+ * success, failure or error. The lock: wait while an earlier deployment to the environment
+ * is queued or in progress; one not updated for lock-ttl is marked error and passed.
+ */
+import { UserError } from '../../core/errors.js';
+import { duration } from '../../core/markdown.js';
+import { sleep } from '../../core/retry.js';
+import {
+  describeHolder,
+  holdsLock,
+  type BeginRequest,
+  type DeploymentEntry,
+  type DeploymentRecord,
+  type DeploymentState,
+  type FinishRequest,
+  type LockOptions,
+} from './record.js';
+
+/** A deployment as the API lists it, with its latest status. */
+export interface ApiDeployment {
+  id: number;
+  environment: string;
+  task: string;
+  ref: string;
+  sha: string;
+  payload: unknown;
+  creator: string;
+  createdAt: string;
+  description: string | null;
+  /** The latest status; null when it has none yet (GitHub shows it as pending). */
+  status: { state: string; updatedAt: string; description: string; environmentUrl: string; logUrl: string } | null;
+}
+
+/** The Deployments API calls the record needs (src/github/deployments.ts provides them). */
+export interface DeploymentsApi {
+  create(input: {
+    environment: string;
+    ref: string;
+    task: string;
+    payload: Record<string, unknown>;
+    description: string;
+  }): Promise<ApiDeployment>;
+  setStatus(
+    id: number,
+    input: { state: DeploymentState; description: string; environmentUrl?: string; logUrl?: string },
+  ): Promise<void>;
+  /** The newest `limit` deployments of the environment, newest first, each with its latest status. */
+  list(environment: string, limit: number): Promise<ApiDeployment[]>;
+}
+
+/** How many of an environment's newest deployments are read for history and the lock. */
+export const HISTORY_LIMIT = 50;
+
+const TASKS = new Set(['deploy', 'deploy:rollback']);
+
+/** Turn an API deployment into a record entry. */
+export function toEntry(d: ApiDeployment): DeploymentEntry {
+  const payload = (d.payload && typeof d.payload === 'object' ? d.payload : {}) as { versions?: unknown };
+  const versions: Record<string, string> = {};
+  if (payload.versions && typeof payload.versions === 'object')
+    for (const [k, v] of Object.entries(payload.versions)) if (typeof v === 'string') versions[k] = v;
+  const state = (d.status?.state === 'pending' || !d.status ? 'queued' : d.status.state) as DeploymentState;
+  return {
+    id: String(d.id),
+    environment: d.environment,
+    task: d.task as DeploymentEntry['task'],
+    ref: d.ref,
+    sha: d.sha,
+    versions,
+    state,
+    creator: d.creator,
+    createdAt: d.createdAt,
+    updatedAt: d.status?.updatedAt ?? d.createdAt,
+    description: d.status?.description || d.description || undefined,
+    environmentUrl: d.status?.environmentUrl || undefined,
+    logUrl: d.status?.logUrl || undefined,
+  };
+}
+
+/** GitHub Deployments as the deployment record. */
+export class GitHubRecord implements DeploymentRecord {
+  readonly name = 'GitHub Deployments';
+  private readonly now: () => number;
+
+  constructor(
+    private readonly api: DeploymentsApi,
+    options: { now?: () => number } = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The environment's deploy and deploy:rollback deployments, newest first. */
+  async history(environment: string): Promise<DeploymentEntry[]> {
+    return (await this.api.list(environment, HISTORY_LIMIT)).filter((d) => TASKS.has(d.task)).map(toEntry);
+  }
+
+  /** Create this run's deployment, wait for the earlier ones, then mark it in_progress. */
+  async begin(request: BeginRequest, lock: LockOptions): Promise<DeploymentEntry> {
+    const created = await this.api.create({
+      environment: request.environment,
+      ref: request.sha || request.ref,
+      task: request.task,
+      payload: { versions: request.versions, ref: request.ref },
+      description: request.description,
+    });
+    const mine = created.id;
+    await this.api.setStatus(mine, { state: 'queued', description: 'waiting for the environment' });
+    const started = this.now();
+    let delay = lock.pollMs ?? 1_000;
+    let announced = '';
+    for (;;) {
+      let holder: DeploymentEntry | undefined;
+      for (const e of await this.history(request.environment)) {
+        // Earlier deployments go first; a later one waits for this one.
+        if (Number(e.id) >= mine || !holdsLock(e.state)) continue;
+        const age = this.now() - Date.parse(e.updatedAt);
+        if (age > lock.ttlMs) {
+          lock.log.warning(
+            `Deployment ${describeHolder(e)} to ${e.environment} has held the lock for ${duration(age)}, more than lock-ttl: marking it error and going on.`,
+          );
+          await this.api.setStatus(Number(e.id), {
+            state: 'error',
+            description: `stale: no progress for ${duration(age)}; taken over by ${request.creator}`.slice(0, 140),
+          });
+        } else holder ??= e;
+      }
+      if (!holder) break;
+      const waited = this.now() - started;
+      if (waited >= lock.timeoutMs) {
+        await this.api.setStatus(mine, { state: 'error', description: `lock-timeout: waited for #${holder.id}` });
+        throw new UserError(
+          `lock-timeout: deployment ${describeHolder(holder)} to ${request.environment} is still in progress after waiting ${duration(waited)}`,
+        );
+      }
+      if (announced !== holder.id) {
+        lock.log.info(`Waiting for deployment ${describeHolder(holder)} to ${request.environment} to finish.`);
+        announced = holder.id;
+      }
+      await sleep(Math.min(delay, Math.max(1, lock.timeoutMs - waited)));
+      delay = Math.min(delay * 2, 15_000);
+    }
+    await this.api.setStatus(mine, {
+      state: 'in_progress',
+      description: request.description,
+      environmentUrl: request.environmentUrl,
+      logUrl: request.logUrl,
+    });
+    const now = new Date(this.now()).toISOString();
+    return {
+      ...toEntry(created),
+      versions: request.versions,
+      creator: request.creator,
+      state: 'in_progress',
+      updatedAt: now,
+    };
+  }
+
+  /** Move this run's deployment to its final state. */
+  async finish(id: string, request: FinishRequest): Promise<void> {
+    await this.api.setStatus(Number(id), {
+      state: request.state,
+      description: request.description,
+      environmentUrl: request.environmentUrl,
+      logUrl: request.logUrl,
+    });
+  }
+}
