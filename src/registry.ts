@@ -4,11 +4,13 @@ import { versionBump } from './versioning/version-bump.js';
 import { smokeTest } from './checks/smoke-test.js';
 import { buildSelective } from './changes/build-selective.js';
 import { deploy } from './deploy/deploy-action.js';
+import { migrate } from './migrations/migrate.js';
 
 /** The actions by name, in pipeline order. */
 export const ACTIONS: ActionDefinition<InputFields>[] = [
   versionBump as unknown as ActionDefinition<InputFields>,
   buildSelective as unknown as ActionDefinition<InputFields>,
+  migrate as unknown as ActionDefinition<InputFields>,
   deploy as unknown as ActionDefinition<InputFields>,
   smokeTest as unknown as ActionDefinition<InputFields>,
 ];

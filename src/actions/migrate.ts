@@ -1,0 +1,6 @@
+import { migrate } from '../migrations/migrate.js';
+import { isEntryPoint, runOnGitHub } from './github-runtime.js';
+
+/** Entry point of the migrate action. */
+export const run = (): Promise<void> => runOnGitHub(migrate);
+if (isEntryPoint(import.meta.url)) await run();

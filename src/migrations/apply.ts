@@ -1,0 +1,118 @@
+/**
+ * Running one migration. A transactional migration goes to the server as one query —
+ * BEGIN, the file, the history row, COMMIT — so it costs one round trip and is all or
+ * nothing. A `-- slipway:no-transaction` file runs statement by statement and is recorded
+ * after its last one.
+ */
+import { UserError } from '../core/errors.js';
+import { pgErrorOf, type DbSession, type PgError } from './database.js';
+import { forgetSql, recordApplied, recordSql } from './history.js';
+import type { PlannedMigration } from './plan.js';
+import { codePointLength, lineAtCodePoint, type SqlStatement } from './sql-split.js';
+
+const PREFIX = 'BEGIN;\n';
+
+/** Run one planned step; a failure is a UserError naming the file, the statement's line and PostgreSQL's message. */
+export async function applyStep(
+  session: DbSession,
+  step: PlannedMigration,
+  table: string,
+  by: string,
+): Promise<number> {
+  const started = performance.now();
+  if (step.noTransaction) await applyOutsideTransaction(session, step, table, by, started);
+  else await applyInTransaction(session, step, table, by);
+  return performance.now() - started;
+}
+
+async function applyInTransaction(
+  session: DbSession,
+  step: PlannedMigration,
+  table: string,
+  by: string,
+): Promise<void> {
+  const { migration: m } = step;
+  const bookkeeping = step.direction === 'up' ? recordSql(table, m, by) : forgetSql(table, m.version);
+  // The newline matters: a file ending in a -- comment would otherwise swallow what follows.
+  const query = `${PREFIX}${step.sql}\n;\n${bookkeeping};\nCOMMIT`;
+  try {
+    await session.exec(query);
+  } catch (err) {
+    await session.exec('ROLLBACK').catch(() => undefined);
+    const pgErr = pgErrorOf(err);
+    if (!pgErr) throw err;
+    let line = lineFromPosition(step.sql, pgErr.position, codePointLength(PREFIX));
+    if (line === undefined && pgErr.position === undefined && step.statements.length > 1)
+      line = await locateByReplay(session, step.statements);
+    if (line === undefined && step.statements.length === 1) line = step.statements[0].line;
+    throw failure(step, pgErr, line, 'rolled back; nothing after it ran');
+  }
+}
+
+async function applyOutsideTransaction(
+  session: DbSession,
+  step: PlannedMigration,
+  table: string,
+  by: string,
+  started: number,
+): Promise<void> {
+  for (const [i, s] of step.statements.entries()) {
+    const at = step.sql.indexOf(s.text, s.offset);
+    try {
+      await session.exec(s.text);
+    } catch (err) {
+      const pgErr = pgErrorOf(err);
+      if (!pgErr) throw err;
+      const line =
+        pgErr.position !== undefined
+          ? lineAtCodePoint(step.sql.slice(0, at), Number.MAX_SAFE_INTEGER) +
+            lineAtCodePoint(s.text, pgErr.position - 1) -
+            1
+          : s.line;
+      const kept =
+        i === 0
+          ? 'nothing of it was applied'
+          : `it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before line ${line} stayed applied`;
+      throw failure(step, pgErr, line, `${kept}; nothing after it ran`);
+    }
+  }
+  if (step.direction === 'up') await recordApplied(session, table, step.migration, by, performance.now() - started);
+  else await session.exec(forgetSql(table, step.migration.version));
+}
+
+/** The line in the file of a position in the query that wrapped it, or undefined when it is outside the file. */
+function lineFromPosition(sql: string, position: number | undefined, prefixLength: number): number | undefined {
+  if (position === undefined) return undefined;
+  const inFile = position - 1 - prefixLength;
+  if (inFile < 0 || inFile > codePointLength(sql)) return undefined;
+  return lineAtCodePoint(sql, inFile);
+}
+
+/**
+ * A run-time error (a constraint, a division by zero) carries no position. Replaying the
+ * statements one by one in a transaction that is always rolled back finds the one that fails.
+ */
+async function locateByReplay(session: DbSession, statements: SqlStatement[]): Promise<number | undefined> {
+  await session.exec('BEGIN');
+  try {
+    for (const s of statements) {
+      try {
+        await session.exec(s.text);
+      } catch {
+        return s.line;
+      }
+    }
+    return undefined;
+  } finally {
+    await session.exec('ROLLBACK').catch(() => undefined);
+  }
+}
+
+function failure(step: PlannedMigration, e: PgError, line: number | undefined, after: string): UserError {
+  const where = line ? `${step.file}:${line}` : step.file;
+  const extra = [e.detail, e.hint ? `hint: ${e.hint}` : ''].filter(Boolean).join('; ');
+  return new UserError(
+    `${where}: ${step.direction === 'down' ? 'down migration' : 'migration'} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`,
+    { file: step.file, line },
+  );
+}

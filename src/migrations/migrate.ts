@@ -1,0 +1,145 @@
+/** The migrate action: bring PostgreSQL to the schema the new version needs, or block the deploy. */
+import { z } from 'zod';
+import { loadConfig, type ComponentConfig, type SlipwayConfig } from '../core/config.js';
+import { UserError } from '../core/errors.js';
+import { commonInputs, defineAction, input, type InputField, type ParsedInputs } from '../core/inputs.js';
+import type { Runtime } from '../core/runtime.js';
+import type { Database } from './database.js';
+import { setMigrateOutputs, summaryMarkdown } from './report.js';
+import { runMigrations, type MigrateOptions, type MigrationResult } from './runner.js';
+
+const toolInput: InputField<'' | 'builtin' | 'command'> = {
+  description:
+    "builtin (Slipway's runner over <version>_<name>.sql files) or command (the project's own tool). Empty: the policy file's, else builtin.",
+  schema: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['', 'builtin', 'command'], { message: 'expected builtin or command' })),
+};
+
+const inputs = {
+  'database-url': input.string(
+    'PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env).',
+    { secret: true },
+  ),
+  dir: input.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
+  tool: toolInput,
+  command: input.string('The migration command when tool is command, e.g. alembic upgrade head (DATABASE_URL is set).'),
+  target: input.string('Version to migrate to; below the current one runs the .down.sql files. Empty: the latest.'),
+  table: input.string("History table of the built-in runner. Empty: the policy file's, else slipway_migrations."),
+  'lock-timeout': input.integer('Seconds to wait for another run holding the migration lock.', '300', 0),
+  'out-of-order': input.boolean('Apply a new migration numbered below the last applied one.', 'false'),
+  'allow-destructive': input.boolean(
+    'Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE).',
+    'false',
+  ),
+  backup: input.boolean('Take a pg_dump (custom format) before the first pending migration.', 'false'),
+  'backup-dir': input.string('Folder for the backup. Empty: $RUNNER_TEMP.'),
+  ...commonInputs,
+};
+
+/** The migrate action's parsed inputs. */
+export type MigrateInputs = ParsedInputs<typeof inputs>;
+
+export const migrate = defineAction({
+  name: 'migrate',
+  description:
+    'Apply PostgreSQL migrations safely before a deploy: transactional, locked, checksummed, linted for changes that break the running version, with an optional backup.',
+  inputs,
+  outputs: {
+    applied:
+      'JSON list of the migrations applied (or reverted) by this run: {version, name, file, direction, transaction, durationMs}.',
+    pending: 'How many migrations are not applied after the run (on a dry run: before it).',
+    current: 'The highest applied version after the run (empty when none).',
+    backup: 'Path of the backup taken before migrating (empty when none).',
+    findings: 'JSON list of lint findings: {file, line, rule, destructive, breaking, message, statement}.',
+  },
+  async run(parsed, rt) {
+    await runMigrateAction(parsed, rt);
+  },
+});
+
+/**
+ * The action's work, with an optional fallback database for when no URL is given (the CLI's
+ * embedded PGlite). On GitHub there is no fallback, so the URL is required.
+ */
+export async function runMigrateAction(
+  parsed: MigrateInputs,
+  rt: Runtime,
+  fallback?: () => Promise<Database>,
+): Promise<MigrationResult> {
+  const config = await loadConfig(rt.cwd, parsed.config);
+  const options = resolveOptions(parsed, config, rt);
+  let database: Database | undefined;
+  if (!options.databaseUrl && fallback && options.tool !== 'command') {
+    database = await fallback();
+    rt.log.info(`No database-url: using the embedded database in ${database.where}.`);
+  }
+  try {
+    const result = await runMigrations({ ...options, database }, rt);
+    setMigrateOutputs(result, rt);
+    await rt.summary(summaryMarkdown(result));
+    return result;
+  } finally {
+    await database?.close();
+  }
+}
+
+/** Inputs first, then the policy file's one `migrate:` component, then the defaults. */
+export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt: Runtime): MigrateOptions {
+  const fromConfig = migrateComponent(config, parsed.dir);
+  const envName = fromConfig?.migrate?.database?.env;
+  const databaseUrl = parsed.databaseUrl || (envName ? (rt.env[envName] ?? '') : '');
+  rt.mask(databaseUrl);
+  return {
+    dir: parsed.dir || fromConfig?.migrate?.dir || 'migrations',
+    databaseUrl: databaseUrl || undefined,
+    tool: parsed.tool || fromConfig?.migrate?.tool || 'builtin',
+    command: parsed.command || fromConfig?.migrate?.command,
+    target: parsed.target,
+    table: parsed.table || fromConfig?.migrate?.table,
+    lockTimeoutMs: parsed.lockTimeout * 1000,
+    outOfOrder: parsed.outOfOrder,
+    allowDestructive: parsed.allowDestructive,
+    backup: parsed.backup,
+    backupDir: parsed.backupDir,
+    dryRun: parsed.dryRun,
+  };
+}
+
+/** The component whose settings apply: the one with `migrate:` (matching `dir` when given). */
+function migrateComponent(config: SlipwayConfig, dir: string): ComponentConfig | null {
+  const all = Object.values(config.components).filter((c) => c.migrate);
+  const norm = (d: string) => d.replace(/^\.\//, '').replace(/\/+$/, '');
+  if (dir) return all.find((c) => norm(c.migrate!.dir) === norm(dir)) ?? null;
+  if (all.length > 1)
+    throw new UserError(
+      `input "dir": ${config.file} has ${all.length} components with migrate: (${all.map((c) => c.name).join(', ')}); set dir to the folder of the one to migrate`,
+    );
+  return all[0] ?? null;
+}
+
+/** Options for one component's migrations, as deploy runs them (its database from the env variable the policy file names). */
+export function componentOptions(
+  component: ComponentConfig,
+  rt: Runtime,
+  extra: Partial<MigrateOptions> = {},
+): MigrateOptions {
+  const m = component.migrate;
+  if (!m) throw new UserError(`component ${component.name} has no migrate: settings`);
+  const envName = m.database?.env ?? 'DATABASE_URL';
+  const databaseUrl = rt.env[envName] ?? '';
+  rt.mask(databaseUrl);
+  if (!databaseUrl && !extra.database)
+    throw new UserError(
+      `component ${component.name}: the environment variable ${envName} (migrate.database.env) is empty; set it from a secret`,
+    );
+  return {
+    dir: m.dir,
+    tool: m.tool,
+    command: m.command,
+    table: m.table,
+    databaseUrl: databaseUrl || undefined,
+    ...extra,
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The embedded default: a PGlite database in a folder, so the CLI and the demo run the whole
+ * flow without a server. Only the CLI's path imports this module (dynamically), which keeps
+ * PGlite out of the action bundles.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, DbSession } from './database.js';
+
+/** Open (creating when needed) the PGlite database stored in `folder`. */
+export async function openEmbeddedDatabase(folder: string): Promise<Database> {
+  await mkdir(folder, { recursive: true });
+  const db = await PGlite.create(folder);
+  // One process, one session: every "connection" is the same one, and closing it is the database's job.
+  const session: DbSession = {
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
+    query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
+    close: async () => undefined,
+  };
+  return {
+    where: folder,
+    shared: false,
+    connect: async () => session,
+    async backup(dir, label) {
+      await mkdir(dir, { recursive: true });
+      const file = path.join(dir, `${label}.tar.gz`);
+      const dump = await db.dumpDataDir('gzip');
+      await writeFile(file, Buffer.from(await dump.arrayBuffer()));
+      return file;
+    },
+    close: () => db.close(),
+  };
+}

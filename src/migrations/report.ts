@@ -1,0 +1,60 @@
+/** The migrate action's outputs and job summary. */
+import { duration, table } from '../core/markdown.js';
+import type { Runtime } from '../core/runtime.js';
+import type { MigrationResult } from './runner.js';
+
+/** Set applied, pending, current, backup and findings. */
+export function setMigrateOutputs(result: MigrationResult, rt: Runtime): void {
+  rt.setOutput('applied', result.applied);
+  rt.setOutput('pending', result.pending);
+  rt.setOutput('current', result.current);
+  rt.setOutput('backup', result.backup);
+  rt.setOutput('findings', result.findings);
+}
+
+/** Only the last applied migrations are listed; a long history would drown the summary. */
+const HISTORY_ROWS = 10;
+
+/** The job summary: migrations with their state and duration, then the lint findings. */
+export function summaryMarkdown(result: MigrationResult): string {
+  const where = result.database;
+  const title = `## Migrations${result.dryRun ? ' (dry run)' : ''}`;
+  if (result.tool === 'command')
+    return `${title}\n\nThe project's own migration command ran on ${where}${result.backup ? `, after a backup to \`${result.backup}\`` : ''}.\n`;
+  const rows: (string | number)[][] = [];
+  const earlier = result.previouslyApplied.filter(
+    (r) => !result.applied.some((a) => a.direction === 'down' && BigInt(a.version) === r.version),
+  );
+  if (earlier.length > HISTORY_ROWS) rows.push([`… ${earlier.length - HISTORY_ROWS} earlier`, 'applied before', '']);
+  for (const r of earlier.slice(-HISTORY_ROWS))
+    rows.push([`${r.version}_${r.name}`, `applied before (${r.appliedBy})`, duration(r.durationMs)]);
+  for (const a of result.applied) {
+    const state = result.dryRun
+      ? a.direction === 'down'
+        ? 'would revert'
+        : 'would apply'
+      : a.direction === 'down'
+        ? 'reverted'
+        : 'applied';
+    rows.push([
+      `\`${a.file}\``,
+      `${state}${a.transaction ? '' : ' (no transaction)'}`,
+      result.dryRun ? '' : duration(a.durationMs),
+    ]);
+  }
+  for (const r of result.remaining) rows.push([`\`${r.file}\``, 'pending (beyond the target)', '']);
+  const lines = [title, '', `Database ${where}: version **${result.current || 'none'}**.`, ''];
+  lines.push(rows.length ? table(['migration', 'state', 'duration'], rows) : 'No migrations.', '');
+  if (result.backup) lines.push(`Backup: \`${result.backup}\``, '');
+  if (result.findings.length) {
+    lines.push('### Findings: changes that break the running version', '');
+    lines.push(
+      table(
+        ['file', 'line', 'rule', 'destructive', 'why'],
+        result.findings.map((f) => [f.file, f.line, f.rule, f.destructive ? 'yes' : 'no', f.message]),
+      ),
+      '',
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,255 @@
+/**
+ * The migrations domain: bring a database to the schema a version needs, or stop the
+ * deploy. Used by the migrate action, by deploy for components with `migrate:`, and by the
+ * CLI (with an embedded database).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../core/errors.js';
+import { duration } from '../core/markdown.js';
+import type { Runtime } from '../core/runtime.js';
+import { applyStep } from './apply.js';
+import { runCommandTool } from './command-tool.js';
+import type { Database, DbSession } from './database.js';
+import { readMigrations } from './files.js';
+import { checkTableName, ensureHistory, readHistory, type AppliedRow } from './history.js';
+import { lintMigrations, type Finding } from './lint.js';
+import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS } from './lock.js';
+import { openServerDatabase } from './pg-database.js';
+import { checkDrift, parseTarget, planRun, type Plan } from './plan.js';
+
+/** What to migrate and how. */
+export interface MigrateOptions {
+  /** The migrations folder, relative to the runtime's cwd (or absolute). */
+  dir: string;
+  /** A PostgreSQL URL (a secret). */
+  databaseUrl?: string;
+  /** An already open database (the embedded one); used instead of databaseUrl. */
+  database?: Database;
+  tool?: 'builtin' | 'command';
+  /** The project's own migration command when tool is `command`. */
+  command?: string;
+  /** A version to go up or down to; empty or `latest`: every pending migration. */
+  target?: string;
+  /** History table (default slipway_migrations). */
+  table?: string;
+  /** How long to wait for another run's lock (default 300 s). */
+  lockTimeoutMs?: number;
+  outOfOrder?: boolean;
+  allowDestructive?: boolean;
+  backup?: boolean;
+  /** Where backups go (default $RUNNER_TEMP, else the system's temporary folder). */
+  backupDir?: string;
+  dryRun?: boolean;
+}
+
+/** One migration this run applied or reverted (or would, on a dry run). */
+export interface AppliedMigration {
+  version: string;
+  name: string;
+  file: string;
+  direction: 'up' | 'down';
+  transaction: boolean;
+  durationMs: number;
+}
+
+/** What a run did. */
+export interface MigrationResult {
+  tool: 'builtin' | 'command';
+  /** The database, without credentials: host:port/name, or the embedded folder. */
+  database: string;
+  direction: 'up' | 'down' | 'none';
+  dryRun: boolean;
+  /** Applied (or reverted) by this run; on a dry run, what would be. */
+  applied: AppliedMigration[];
+  /** Migrations still not applied after the run (on a dry run: before it). */
+  pending: number;
+  /** The highest applied version after the run ('' when none). */
+  current: string;
+  /** Path of the backup taken before the first change ('' when none). */
+  backup: string;
+  /** Statements of this run's migrations that break the running version. */
+  findings: Finding[];
+  /** True when a destructive finding was applied: the previous version cannot run on this schema. */
+  destructiveApplied: boolean;
+  /** Migrations applied before this run. */
+  previouslyApplied: AppliedRow[];
+  /** Not applied and beyond the target. */
+  remaining: { version: string; file: string }[];
+}
+
+/** Run the migrations; a UserError explains any refusal or failure (nothing half-applied). */
+export async function runMigrations(options: MigrateOptions, rt: Runtime): Promise<MigrationResult> {
+  rt.mask(options.databaseUrl);
+  const tool = options.tool ?? 'builtin';
+  const table = checkTableName(options.table ?? '');
+  if (!options.database && !options.databaseUrl?.trim())
+    throw new UserError('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
+  if (tool === 'command') return runCommandTool(options, table, rt);
+
+  const dir = path.resolve(rt.cwd, options.dir || 'migrations');
+  const rel = (abs: string) => path.relative(rt.cwd, abs).split(path.sep).join('/') || '.';
+  const files = await readMigrations(dir, rel);
+  const target = parseTarget(options.target);
+
+  const db = options.database ?? (await openServerDatabase(options.databaseUrl!, { onRetry: (m) => rt.log.info(m) }));
+  try {
+    return await migrateWith(db, { options, table, files, target, dirShown: rel(dir) }, rt);
+  } finally {
+    if (!options.database) await db.close();
+  }
+}
+
+async function migrateWith(
+  db: Database,
+  ctx: {
+    options: MigrateOptions;
+    table: string;
+    files: Awaited<ReturnType<typeof readMigrations>>;
+    target: bigint | null;
+    dirShown: string;
+  },
+  rt: Runtime,
+): Promise<MigrationResult> {
+  const { options, table, files } = ctx;
+  const by = runIdentity(rt.env);
+  const lock = options.dryRun
+    ? null
+    : await acquireLock(db, {
+        table,
+        timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+        log: (m) => rt.log.info(m),
+      });
+  let session: DbSession | null = null;
+  try {
+    session = await db.connect(`(${by})`);
+    // Read under the lock: a run that waited sees what the other one applied.
+    if (!options.dryRun) await ensureHistory(session, table);
+    const history = await readHistory(session, table);
+    checkDrift(files, history, ctx.dirShown);
+    const plan = planRun(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
+    const findings = lintMigrations(plan.steps.map((s) => ({ file: s.file, statements: s.statements })));
+    reportFindings(findings, options.allowDestructive ?? false, rt);
+
+    const result: MigrationResult = {
+      tool: 'builtin',
+      database: db.where,
+      direction: plan.direction,
+      dryRun: options.dryRun ?? false,
+      applied: [],
+      pending: plan.remaining.length + (options.dryRun && plan.direction === 'up' ? plan.steps.length : 0),
+      current: history.length ? history[history.length - 1].version.toString() : '',
+      backup: '',
+      findings,
+      destructiveApplied: false,
+      previouslyApplied: history,
+      remaining: plan.remaining.map((f) => ({ version: f.version.toString(), file: f.file })),
+    };
+    const destructive = findings.filter((f) => f.destructive);
+    if (destructive.length && !options.allowDestructive && !options.dryRun) throw destructiveError(destructive);
+
+    if (options.dryRun) {
+      result.applied = plan.steps.map((s) => appliedOf(s, 0));
+      logPlan(plan, rt, destructive.length > 0 && !options.allowDestructive);
+      return result;
+    }
+    if (!plan.steps.length) {
+      rt.log.info(
+        `Nothing to migrate: ${history.length} migration${history.length === 1 ? '' : 's'} applied, current version ${result.current || '(none)'}${plan.remaining.length ? `, ${plan.remaining.length} beyond the target` : ''}.`,
+      );
+      return result;
+    }
+    if (options.backup) result.backup = await takeBackup(db, plan, options, rt);
+
+    await rt.log.group(
+      `${plan.direction === 'down' ? 'Reverting' : 'Applying'} ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} on ${db.where}`,
+      async () => {
+        for (const step of plan.steps) {
+          if (step.noTransaction)
+            rt.log.info(
+              `${step.file} runs outside a transaction (-- slipway:no-transaction): a failure can leave part of it applied.`,
+            );
+          const ms = await applyStep(session!, step, table, by);
+          result.applied.push(appliedOf(step, ms));
+          rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${duration(ms)})`);
+        }
+      },
+    );
+    result.destructiveApplied = destructive.length > 0;
+    const after =
+      plan.direction === 'down'
+        ? history.map((r) => r.version).filter((v) => v <= ctx.target!)
+        : [...history.map((r) => r.version), ...plan.steps.map((st) => st.migration.version)];
+    result.current = after.length ? after.reduce((a, b) => (a > b ? a : b)).toString() : '';
+    rt.log.info(`Schema at version ${result.current || '(none)'}.`);
+    return result;
+  } finally {
+    await session?.close();
+    await lock?.release();
+  }
+}
+
+function appliedOf(step: Plan['steps'][number], ms: number): AppliedMigration {
+  return {
+    version: step.migration.versionText,
+    name: step.migration.name,
+    file: step.file,
+    direction: step.direction,
+    transaction: !step.noTransaction,
+    durationMs: Math.round(ms),
+  };
+}
+
+/** Each finding as an annotation on its file and line; destructive ones as errors when they will stop the run. */
+function reportFindings(findings: Finding[], allowDestructive: boolean, rt: Runtime): void {
+  for (const f of findings) {
+    const annotation = { file: f.file, line: f.line, title: `migration lint: ${f.rule}` };
+    const text = `${f.file}:${f.line}: ${f.message}`;
+    if (f.destructive && !allowDestructive) rt.log.error(text, annotation);
+    else rt.log.warning(text, annotation);
+  }
+}
+
+function destructiveError(destructive: Finding[]): UserError {
+  const first = destructive[0];
+  return new UserError(
+    `${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Set allow-destructive: true once no deployed version depends on what they remove`,
+    { file: first.file, line: first.line },
+  );
+}
+
+function logPlan(plan: Plan, rt: Runtime, wouldStop: boolean): void {
+  if (!plan.steps.length) {
+    rt.log.info('Dry run: nothing to migrate.');
+    return;
+  }
+  rt.log.info(
+    `Dry run: ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} would ${plan.direction === 'down' ? 'be reverted' : 'run'}:`,
+  );
+  for (const s of plan.steps) rt.log.info(`  ${s.file}${s.noTransaction ? ' (outside a transaction)' : ''}`);
+  if (wouldStop)
+    rt.log.warning('Dry run: the destructive findings above would stop a real run (allow-destructive is false).');
+}
+
+async function takeBackup(db: Database, plan: Plan, options: MigrateOptions, rt: Runtime): Promise<string> {
+  const dir = options.backupDir?.trim() || rt.env.RUNNER_TEMP || os.tmpdir();
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  const first = plan.steps[0].migration;
+  const label = `slipway-backup-${stamp}-before-${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`;
+  const started = performance.now();
+  const file = await rt.log.group(`Backup of ${db.where}`, () => db.backup(path.resolve(rt.cwd, dir), label));
+  rt.log.info(`Backup written to ${file} (${duration(performance.now() - started)}).`);
+  return file;
+}
+
+/** Who applies: the workflow run, else user@host. */
+export function runIdentity(env: NodeJS.ProcessEnv): string {
+  if (env.GITHUB_RUN_ID) return `run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `/${env.GITHUB_RUN_ATTEMPT}` : ''}`;
+  let user = 'someone';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    /* no passwd entry in some containers */
+  }
+  return `${user}@${os.hostname()}`;
+}

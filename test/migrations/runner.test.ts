@@ -1,0 +1,414 @@
+/** The built-in runner against a real PostgreSQL server: every rule of the migrate issue. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { isUserError } from '../../src/core/errors.js';
+import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-runtime.js';
+import { lockKey } from '../../src/migrations/lock.js';
+import { runMigrations, type MigrateOptions, type MigrationResult } from '../../src/migrations/runner.js';
+import { startPostgres, TEST_PG_PASSWORD, type TestPostgres } from '../helpers/postgres.js';
+
+let server: TestPostgres;
+const dirs: string[] = [];
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(() => server?.stop());
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+/** A repository folder with migrations/ holding `files`. */
+function repo(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-migrate-'));
+  dirs.push(dir);
+  mkdirSync(path.join(dir, 'migrations'));
+  for (const [name, sql] of Object.entries(files)) writeFileSync(path.join(dir, 'migrations', name), sql);
+  return dir;
+}
+
+function write(dir: string, name: string, sql: string): void {
+  writeFileSync(path.join(dir, 'migrations', name), sql);
+}
+
+async function migrate(
+  cwd: string,
+  url: string,
+  options: Partial<MigrateOptions> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ result?: MigrationResult; error?: Error; rt: MemoryRuntime }> {
+  const rt = createMemoryRuntime({ cwd, env: { GITHUB_RUN_ID: '77', ...env } });
+  try {
+    const result = await runMigrations({ dir: 'migrations', databaseUrl: url, lockTimeoutMs: 10_000, ...options }, rt);
+    return { result, rt };
+  } catch (error) {
+    return { error: error as Error, rt };
+  }
+}
+
+async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+const tables = async (url: string) =>
+  (await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map(
+    (r) => r.t,
+  );
+
+describe('applying', () => {
+  it('applies in numeric order, each recorded with its checksum, duration and run; a second run finds nothing', async () => {
+    const url = server.createDatabase();
+    const ten = 'ALTER TABLE a ADD COLUMN note text;\n';
+    const dir = repo({
+      '10_add_note.sql': ten,
+      '2_create_a.sql': 'CREATE TABLE a (id int PRIMARY KEY);\n-- a trailing comment without a newline',
+      'README.md': 'not a migration',
+    });
+    const { result, error, rt } = await migrate(dir, url);
+    expect(error).toBeUndefined();
+    expect(result!.applied.map((a) => a.file)).toEqual(['migrations/2_create_a.sql', 'migrations/10_add_note.sql']);
+    expect(result!.current).toBe('10');
+    expect(result!.pending).toBe(0);
+    const rows = await sql<{
+      version: string;
+      name: string;
+      checksum: string;
+      duration_ms: number;
+      applied_by: string;
+    }>(
+      url,
+      'SELECT version::text, name, checksum, duration_ms, applied_by FROM slipway_migrations ORDER BY slipway_migrations.version',
+    );
+    expect(rows.map((r) => [r.version, r.name, r.applied_by])).toEqual([
+      ['2', 'create_a', 'run 77'],
+      ['10', 'add_note', 'run 77'],
+    ]);
+    expect(rows[1].checksum).toBe(createHash('sha256').update(ten).digest('hex'));
+    expect(rows.every((r) => r.duration_ms >= 0)).toBe(true);
+    expect(rt.text()).not.toContain(TEST_PG_PASSWORD);
+
+    const again = await migrate(dir, url);
+    expect(again.result!.applied).toEqual([]);
+    expect(again.result!.current).toBe('10');
+    expect(again.rt.text()).toContain('Nothing to migrate');
+  });
+
+  it('runs a -- slipway:no-transaction file outside a transaction: CREATE INDEX CONCURRENTLY under the lock', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '1_orders.sql':
+        'CREATE TABLE orders (id int, customer text);\nINSERT INTO orders SELECT g, g::text FROM generate_series(1, 1000) g;\n',
+      '2_index.sql': '-- slipway:no-transaction\nCREATE INDEX CONCURRENTLY orders_customer ON orders (customer);\n',
+    });
+    const { result, error, rt } = await migrate(dir, url);
+    expect(error).toBeUndefined();
+    expect(result!.applied.map((a) => a.transaction)).toEqual([true, false]);
+    expect(rt.text()).toMatch(/2_index\.sql runs outside a transaction/);
+    const idx = await sql<{ valid: boolean }>(
+      url,
+      "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'orders_customer'::regclass",
+    );
+    expect(idx).toEqual([{ valid: true }]);
+    expect(result!.findings).toEqual([]);
+  });
+
+  it('refuses CREATE INDEX CONCURRENTLY and COMMIT in a transactional file, before applying anything', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '1_t.sql': 'CREATE TABLE t (id int);\n',
+      '2_idx.sql': 'SELECT 1;\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n',
+    });
+    const { error } = await migrate(dir, url);
+    expect(error?.message).toMatch(
+      /^migrations\/2_idx\.sql:2: CREATE INDEX CONCURRENTLY .*cannot run inside a transaction.*no-transaction/,
+    );
+    expect(await tables(url)).toEqual(['slipway_migrations']);
+    write(dir, '2_idx.sql', 'INSERT INTO t VALUES (1);\nCOMMIT;\n');
+    const second = await migrate(dir, url);
+    expect(second.error?.message).toMatch(/^migrations\/2_idx\.sql:2: COMMIT would end the transaction/);
+  });
+});
+
+describe('drift and order', () => {
+  it('fails before applying anything when an applied file changed or disappeared, naming it', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n' });
+    expect((await migrate(dir, url)).error).toBeUndefined();
+    write(dir, '1_a.sql', 'CREATE TABLE a (id bigint);\n');
+    write(dir, '3_c.sql', 'CREATE TABLE c (id int);\n');
+    const changed = await migrate(dir, url);
+    expect(isUserError(changed.error)).toBe(true);
+    expect(changed.error!.message).toMatch(
+      /^migration drift: migrations\/1_a\.sql changed after it was applied .* by run 77/,
+    );
+    expect(await tables(url)).not.toContain('c');
+
+    write(dir, '1_a.sql', 'CREATE TABLE a (id int);\n');
+    unlinkSync(path.join(dir, 'migrations', '2_b.sql'));
+    const missing = await migrate(dir, url);
+    expect(missing.error!.message).toMatch(/migrations\/2_b\.sql was applied .* but is no longer in migrations/);
+    expect(await tables(url)).not.toContain('c');
+  });
+
+  it('refuses a new migration numbered below the last applied one unless out-of-order', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '5_e.sql': 'CREATE TABLE e (id int);\n' });
+    await migrate(dir, url);
+    write(dir, '3_c.sql', 'CREATE TABLE c (id int);\n');
+    const refused = await migrate(dir, url);
+    expect(refused.error!.message).toMatch(
+      /^migrations\/3_c\.sql: numbered below the last applied migration \(5\).*out-of-order: true/,
+    );
+    const allowed = await migrate(dir, url, { outOfOrder: true });
+    expect(allowed.result!.applied.map((a) => a.version)).toEqual(['3']);
+    expect(allowed.result!.current).toBe('5');
+  });
+});
+
+describe('failures', () => {
+  it('rolls back the failing migration and names the file, the statement line and PostgreSQL message; nothing after it runs', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '1_ok.sql': 'CREATE TABLE ok (id int);\n',
+      '2_bad.sql': 'CREATE TABLE half (id int);\n\n-- the next one is wrong\nINSERT INTO half\n  VALUES (1, 2, 3);\n',
+      '3_after.sql': 'CREATE TABLE after_bad (id int);\n',
+    });
+    const { error, result } = await migrate(dir, url);
+    expect(result).toBeUndefined();
+    expect(isUserError(error)).toBe(true);
+    expect(error!.message).toMatch(
+      /^migrations\/2_bad\.sql:5: migration failed: INSERT has more expressions than target columns \(SQLSTATE 42601\).*rolled back; nothing after it ran/,
+    );
+    expect((error as { location?: unknown }).location).toEqual({ file: 'migrations/2_bad.sql', line: 5 });
+    expect(await tables(url)).toEqual(['ok', 'slipway_migrations']);
+    const versions = await sql<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations');
+    expect(versions).toEqual([{ v: '1' }]);
+  });
+
+  it('finds the line of a run-time error that PostgreSQL reports without a position', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '1_div.sql': 'CREATE TABLE n (v int);\nINSERT INTO n VALUES (1);\nSELECT 1 / (v - 1) FROM n;\n',
+    });
+    const { error } = await migrate(dir, url);
+    expect(error!.message).toMatch(/^migrations\/1_div\.sql:3: migration failed: division by zero \(SQLSTATE 22012\)/);
+    expect(await tables(url)).toEqual(['slipway_migrations']);
+  });
+
+  it('names a quote left open in a file', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_open.sql': "CREATE TABLE q (v text);\nINSERT INTO q VALUES ('oops);\n" });
+    const { error } = await migrate(dir, url);
+    expect(error!.message).toBe('migrations/1_open.sql:2: a quoted string is never closed');
+  });
+});
+
+describe('lint', () => {
+  it('stops destructive statements on existing tables unless allowed, with file and line annotations', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, email text, legacy text);\n' });
+    await migrate(dir, url);
+    write(dir, '2_cleanup.sql', '-- remove the legacy column\nALTER TABLE users\n  DROP COLUMN legacy;\n');
+    const stopped = await migrate(dir, url);
+    expect(stopped.error!.message).toMatch(
+      /^migrations\/2_cleanup\.sql:2: 1 destructive statement would break the running version \(drop-column\); nothing was applied/,
+    );
+    const annotation = stopped.rt.records.find((r) => r.level === 'error' && r.annotation);
+    expect(annotation?.annotation).toMatchObject({ file: 'migrations/2_cleanup.sql', line: 2 });
+    const cols = await sql(
+      url,
+      "SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'legacy'",
+    );
+    expect(cols).toHaveLength(1);
+
+    const allowed = await migrate(dir, url, { allowDestructive: true });
+    expect(allowed.error).toBeUndefined();
+    expect(allowed.result!.destructiveApplied).toBe(true);
+    expect(allowed.result!.findings).toEqual([
+      expect.objectContaining({
+        file: 'migrations/2_cleanup.sql',
+        line: 2,
+        rule: 'drop-column',
+        destructive: true,
+        breaking: true,
+      }),
+    ]);
+  });
+
+  it('reports non-destructive breaking changes and applies them; a table created in the same run is exempt', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, name text);\n' });
+    await migrate(dir, url);
+    write(
+      dir,
+      '2_changes.sql',
+      [
+        'CREATE TABLE fresh (id int);',
+        'CREATE INDEX fresh_id ON fresh (id);',
+        'DROP TABLE fresh;',
+        'CREATE INDEX users_name ON users (name);',
+        'ALTER TABLE users RENAME COLUMN name TO full_name;',
+        'ALTER TABLE users ALTER COLUMN id SET NOT NULL;',
+        '',
+      ].join('\n'),
+    );
+    const { result, error, rt } = await migrate(dir, url);
+    expect(error).toBeUndefined();
+    expect(result!.findings.map((f) => [f.line, f.rule, f.destructive])).toEqual([
+      [4, 'index-without-concurrently', false],
+      [5, 'rename', false],
+      [6, 'set-not-null', false],
+    ]);
+    expect(result!.destructiveApplied).toBe(false);
+    expect(
+      rt.records.filter((r) => r.level === 'warning' && r.annotation?.file === 'migrations/2_changes.sql'),
+    ).toHaveLength(3);
+  });
+});
+
+describe('backup, dry run and target', () => {
+  it('takes a pg_dump before the first pending migration, and none when nothing is pending', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\nINSERT INTO a VALUES (42);\n' });
+    const backups = path.join(dir, 'backups');
+    const first = await migrate(dir, url, { backup: true, backupDir: backups });
+    expect(first.error).toBeUndefined();
+    expect(first.result!.backup).toMatch(/backups\/slipway-backup-\d{8}T\d{6}-before-1_a\.dump$/);
+    expect(readFileSync(first.result!.backup).subarray(0, 5).toString()).toBe('PGDMP');
+    expect(first.rt.text()).not.toContain(TEST_PG_PASSWORD);
+    const second = await migrate(dir, url, { backup: true, backupDir: backups });
+    expect(second.result!.backup).toBe('');
+  });
+
+  it('dry run lists what would run and the findings, and changes nothing', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'TRUNCATE a;\n' });
+    const { result, error, rt } = await migrate(dir, url, { dryRun: true });
+    expect(error).toBeUndefined();
+    expect(result!.applied.map((a) => a.file)).toEqual(['migrations/1_a.sql', 'migrations/2_b.sql']);
+    expect(result!.pending).toBe(2);
+    expect(result!.findings.map((f) => f.rule)).toEqual([]); // a is created in the same run
+    expect(rt.text()).toContain('Dry run: 2 migrations would run');
+    expect(await tables(url)).toEqual([]);
+  });
+
+  it('goes down to a target with the .down.sql files, and up to a target only', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '1_a.sql': 'CREATE TABLE a (id int);\n',
+      '2_b.sql': 'CREATE TABLE b (id int);\n',
+      '2_b.down.sql': 'DROP TABLE b;\n',
+      '3_c.sql': 'CREATE TABLE c (id int);\n',
+      '3_c.down.sql': 'DROP TABLE c;\n',
+    });
+    const up = await migrate(dir, url, { target: '2' });
+    expect(up.result!.current).toBe('2');
+    expect(up.result!.pending).toBe(1);
+    await migrate(dir, url);
+    const down = await migrate(dir, url, { target: '1', allowDestructive: true });
+    expect(down.error).toBeUndefined();
+    expect(down.result!.applied.map((a) => [a.file, a.direction])).toEqual([
+      ['migrations/3_c.down.sql', 'down'],
+      ['migrations/2_b.down.sql', 'down'],
+    ]);
+    expect(down.result!.current).toBe('1');
+    expect(await tables(url)).toEqual(['a', 'slipway_migrations']);
+    const none = await migrate(dir, url, { target: '0' });
+    expect(none.error!.message).toBe(
+      'input "target": going down to 0 needs migrations/1_a.down.sql, which does not exist',
+    );
+  });
+});
+
+describe('concurrency', () => {
+  it('two runs at once: one applies, the other waits and finds nothing pending; both succeed', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '1_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(0.5);\n',
+      '2_next.sql': 'CREATE TABLE next (id int);\n',
+    });
+    const [a, b] = await Promise.all([migrate(dir, url), migrate(dir, url)]);
+    expect(a.error).toBeUndefined();
+    expect(b.error).toBeUndefined();
+    const counts = [a.result!.applied.length, b.result!.applied.length].sort();
+    expect(counts).toEqual([0, 2]);
+    const waiter = a.result!.applied.length === 0 ? a : b;
+    expect(waiter.rt.text()).toMatch(
+      /Waiting for the migration lock on slipway_migrations, held by "slipway migrate lock"/,
+    );
+    const rows = await sql(url, 'SELECT version FROM slipway_migrations');
+    expect(rows).toHaveLength(2);
+  });
+
+  it('gives up after lock-timeout, saying who holds the lock', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const holder = new pg.Client({ connectionString: url, application_name: 'someone else' });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [0x534c4950, lockKey('slipway_migrations')]);
+      const { error } = await migrate(dir, url, { lockTimeoutMs: 400 });
+      expect(error!.message).toMatch(
+        /^another migration run holds the lock on slipway_migrations \("someone else", backend pid \d+/,
+      );
+      expect(error!.message).toContain('(input "lock-timeout")');
+      expect(await tables(url)).toEqual([]);
+    } finally {
+      await holder.end();
+    }
+  });
+});
+
+describe('connection and secrets', () => {
+  it('a wrong password, an unknown database, a bad URL: one clear line, never the password', async () => {
+    const dir = repo({ '1_a.sql': 'SELECT 1;\n' });
+    const wrong = server.url().replace(encodeURIComponent(TEST_PG_PASSWORD), 'not-the-password');
+    const badPassword = await migrate(dir, wrong);
+    expect(isUserError(badPassword.error)).toBe(true);
+    expect(badPassword.error!.message).toMatch(
+      /^cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/postgres: password authentication failed for user "postgres"$/,
+    );
+    expect(badPassword.error!.message).not.toContain('not-the-password');
+
+    const noDb = await migrate(dir, server.url('nope'));
+    expect(noDb.error!.message).toMatch(
+      /^cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/nope: database "nope" does not exist$/,
+    );
+    expect(noDb.error!.message).not.toContain(TEST_PG_PASSWORD);
+
+    const notUrl = await migrate(dir, `postgres//postgres:${TEST_PG_PASSWORD}@host/db`);
+    expect(notUrl.error!.message).toBe(
+      'input "database-url": expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL',
+    );
+    const http = await migrate(dir, `http://postgres:${TEST_PG_PASSWORD}@host/db`);
+    expect(http.error!.message).toBe(
+      'input "database-url": expected a postgres:// or postgresql:// URL, got a URL with scheme "http"',
+    );
+    for (const r of [badPassword, noDb, notUrl, http]) expect(r.rt.text()).not.toContain(TEST_PG_PASSWORD);
+  });
+
+  it('tool: command runs the project command with DATABASE_URL, under the lock, output in a group', async () => {
+    const url = server.createDatabase();
+    const dir = repo({});
+    const command = 'psql "$DATABASE_URL" -q -c "CREATE TABLE from_tool (id int)" && echo "tool says done"';
+    const { result, error, rt } = await migrate(dir, url, { tool: 'command', command });
+    expect(error).toBeUndefined();
+    expect(result!.tool).toBe('command');
+    expect(rt.records.find((r) => r.level === 'group')?.message).toBe(`Migrations: ${command}`);
+    expect(rt.text()).toContain('tool says done');
+    expect(await tables(url)).toEqual(['from_tool']);
+    const failing = await migrate(dir, url, { tool: 'command', command: 'echo "$DATABASE_URL" >&2; exit 3' });
+    expect(failing.error!.message).toMatch(/^the migration command `echo .*` exited with 3: \*\*\*$/);
+    expect(failing.rt.text()).not.toContain(TEST_PG_PASSWORD);
+    expect(existsSync(path.join(dir, 'migrations'))).toBe(true);
+  });
+});
