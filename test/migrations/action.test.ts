@@ -1,0 +1,206 @@
+/** The bundled migrate action as a runner runs it, against a real PostgreSQL server, including a run killed mid-migration. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { sleep } from '../../src/core/retry.js';
+import { errorLines, ROOT, runBundledAction } from '../helpers/run-action.js';
+import { startPostgres, TEST_PG_PASSWORD, type TestPostgres } from '../helpers/postgres.js';
+
+let server: TestPostgres;
+const dirs: string[] = [];
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(() => server?.stop());
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+function repo(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-migrate-action-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+async function query<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** The output without the ::add-mask:: commands that register secrets with the runner. */
+const shown = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+
+/** Poll `check` every 100 ms until it is true, up to `limitMs`. */
+async function until(check: () => Promise<boolean>, limitMs: number, what: string): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('the bundled action', () => {
+  it('reads the policy file, applies, sets the outputs, annotates findings and writes the summary; never the password', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '.github/slipway.yml':
+        'components:\n  schema:\n    kind: migrations\n    migrate: { dir: db/migrations, database: { env: APP_DB } }\n',
+      'db/migrations/001_users.sql': 'CREATE TABLE users (id int, name text);\n',
+      'db/migrations/002_rename.sql': '\nALTER TABLE users RENAME COLUMN name TO full_name;\n',
+    });
+    // The first version is already live: 002's rename then breaks it.
+    await query(url, 'SELECT 1');
+    const first = await runBundledAction('migrate', { cwd: dir, inputs: { target: '1' }, env: { APP_DB: url } });
+    expect(first.code).toBe(0);
+    const run = await runBundledAction('migrate', { cwd: dir, env: { APP_DB: url } });
+    expect(errorLines(run)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs.applied)).toEqual([
+      expect.objectContaining({
+        version: '002',
+        name: 'rename',
+        file: 'db/migrations/002_rename.sql',
+        direction: 'up',
+      }),
+    ]);
+    expect(run.outputs.pending).toBe('0');
+    expect(run.outputs.current).toBe('2');
+    expect(run.outputs.backup).toBe('');
+    expect(JSON.parse(run.outputs.findings)).toEqual([
+      expect.objectContaining({ file: 'db/migrations/002_rename.sql', line: 2, rule: 'rename', destructive: false }),
+    ]);
+    expect(run.stdout).toMatch(
+      /^::warning title=migration lint%3A rename,file=db\/migrations\/002_rename\.sql,line=2::db\/migrations\/002_rename\.sql:2: RENAME of column users\.name/m,
+    );
+    expect(run.summary).toContain('| migration | state | duration |');
+    expect(run.summary).toMatch(/\| 1_users \| applied before \(run 1001\) \|/);
+    expect(run.summary).toMatch(/\| `db\/migrations\/002_rename\.sql` \| applied \|/);
+    // ::add-mask:: is how the runner learns the secret; every other line must be clean.
+    expect(shown(run.stdout) + run.stderr + run.summary).not.toContain(TEST_PG_PASSWORD);
+  });
+
+  it('fails with one ::error:: line on a wrong password, a failing statement and a missing URL, never showing the password', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ 'migrations/1_bad.sql': 'CREATE TABLE t (id int);\nSELECT nope FROM t;\n' });
+    const wrong = url.replace(encodeURIComponent(TEST_PG_PASSWORD), 'Wr0ng-pw');
+    const badPassword = await runBundledAction('migrate', { cwd: dir, inputs: { 'database-url': wrong } });
+    expect(badPassword.code).toBe(1);
+    expect(errorLines(badPassword)).toEqual([
+      expect.stringMatching(
+        /^::error ::cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/test_\w+: password authentication failed/,
+      ),
+    ]);
+    expect(shown(badPassword.stdout) + badPassword.stderr).not.toMatch(/Wr0ng-pw|at .*\.js:\d+/);
+
+    const failing = await runBundledAction('migrate', { cwd: dir, inputs: { 'database-url': url } });
+    expect(failing.code).toBe(1);
+    expect(errorLines(failing)).toEqual([
+      expect.stringMatching(
+        /^::error file=migrations\/1_bad\.sql,line=2::migrations\/1_bad\.sql:2: migration failed: column "nope" does not exist \(SQLSTATE 42703\)/,
+      ),
+    ]);
+    expect(shown(failing.stdout) + failing.stderr).not.toContain(TEST_PG_PASSWORD);
+
+    const missing = await runBundledAction('migrate', { cwd: dir, inputs: {} });
+    expect(errorLines(missing)).toEqual([
+      '::error ::input "database-url": required (the PostgreSQL URL to migrate, from a secret)',
+    ]);
+  });
+
+  it('keeps PGlite out of the bundle', () => {
+    const files = readdirSync(path.join(ROOT, 'dist/migrate'));
+    expect(files.filter((f) => /\.(wasm|data|tar\.gz)$/.test(f))).toEqual([]);
+    const code = readFileSync(path.join(ROOT, 'dist/migrate/index.js'), 'utf8');
+    expect(code).not.toContain('@electric-sql');
+    expect(code).not.toContain('pglite-database');
+  });
+});
+
+describe('a run killed mid-migration', () => {
+  it('leaves no half-applied migration and no lock: the re-run completes with a consistent history', async () => {
+    const url = server.createDatabase();
+    // The sleep only happens while slow_flag exists, so the re-run is quick with the same, unchanged file.
+    await query(url, 'CREATE TABLE slow_flag ()');
+    const dir = repo({
+      'migrations/1_first.sql': 'CREATE TABLE first (id int);\n',
+      'migrations/2_slow.sql':
+        "CREATE TABLE slow (id int);\nSELECT pg_sleep(CASE WHEN to_regclass('slow_flag') IS NULL THEN 0 ELSE 60 END);\n",
+      'migrations/3_last.sql': 'CREATE TABLE last (id int);\n',
+    });
+    const runner = mkdtempSync(path.join(tmpdir(), 'slipway-killed-'));
+    dirs.push(runner);
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/migrate/index.js')], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        GITHUB_WORKSPACE: dir,
+        GITHUB_RUN_ID: '1',
+        RUNNER_TEMP: runner,
+        GITHUB_OUTPUT: path.join(runner, 'out'),
+        'INPUT_DATABASE-URL': url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    try {
+      await until(
+        async () =>
+          exited ||
+          (
+            await query(
+              url,
+              "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(CASE%' AND state = 'active' AND pid <> pg_backend_pid()",
+            )
+          ).length > 0,
+        30_000,
+        'the slow migration to start',
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+    if (!exited) await new Promise((r) => child.once('exit', r));
+    expect(output).not.toMatch(/::error/);
+    expect(output).toContain('Applying 3 migrations');
+    // PostgreSQL notices the dead client (client_connection_check_interval) and rolls the migration back.
+    await until(
+      async () =>
+        (await query(url, "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'slipway migrate%'")).length ===
+        0,
+      30_000,
+      'the killed run to be rolled back',
+    );
+    const afterKill = await query<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY 1');
+    expect(afterKill).toEqual([{ v: '1' }]);
+    expect(await query(url, "SELECT 1 FROM pg_tables WHERE tablename = 'slow'")).toEqual([]);
+
+    await query(url, 'DROP TABLE slow_flag');
+    const rerun = await runBundledAction('migrate', { cwd: dir, inputs: { 'database-url': url, 'lock-timeout': '5' } });
+    expect(errorLines(rerun)).toEqual([]);
+    expect(JSON.parse(rerun.outputs.applied).map((a: { version: string }) => a.version)).toEqual(['2', '3']);
+    const history = await query<{ v: string }>(
+      url,
+      'SELECT version::text AS v FROM slipway_migrations ORDER BY version',
+    );
+    expect(history.map((r) => r.v)).toEqual(['1', '2', '3']);
+  });
+});
