@@ -43332,7 +43332,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5288);
+/* harmony import */ var _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8375);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6783);
 
 
@@ -46644,7 +46644,7 @@ function redactUrlPasswords(text) {
 
 /***/ }),
 
-/***/ 5288:
+/***/ 8375:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46659,6 +46659,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 var inputs = __nccwpck_require__(9114);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
@@ -51653,11 +51654,1146 @@ function parseComponentsInput(raw, config) {
     return new Set(names);
 }
 
-;// CONCATENATED MODULE: ./src/deploy/migrations.ts
-/** Stands in when the caller gave no migrations step: a `migrate:` component cannot deploy. */
-const noMigrationStep = async ({ component }) => {
-    throw new Error(`component ${component.name} has migrate: but this build of deploy has no migrations step`);
+;// CONCATENATED MODULE: ./src/migrations/database.ts
+/**
+ * The small database surface the runner needs, so the same runner works on a PostgreSQL
+ * server through `pg` and on an embedded PGlite folder (the CLI and demo only).
+ */
+/** The PostgreSQL fields of an error thrown by `pg` or PGlite, or null when it is not one. */
+function pgErrorOf(err) {
+    if (!err || typeof err !== 'object')
+        return null;
+    const e = err;
+    if (typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code))
+        return null;
+    const position = Number(e.position);
+    return {
+        message: String(e.message ?? ''),
+        code: e.code,
+        position: Number.isFinite(position) && position > 0 ? position : undefined,
+        detail: typeof e.detail === 'string' ? e.detail : undefined,
+        hint: typeof e.hint === 'string' ? e.hint : undefined,
+    };
+}
+/** Quote an SQL literal (standard_conforming_strings is on in every supported version). */
+function literal(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+}
+/** Quote a possibly schema-qualified identifier that was validated as `name` or `schema.name`. */
+function quoteQualified(name) {
+    return name
+        .split('.')
+        .map((p) => `"${p.replace(/"/g, '""')}"`)
+        .join('.');
+}
+
+;// CONCATENATED MODULE: ./src/migrations/history.ts
+/** The history table: which migrations ran, with their checksum, when, how long and by which run. */
+
+
+/** The default history table. */
+const DEFAULT_TABLE = 'slipway_migrations';
+/** Check the `table` input: `name` or `schema.name` of plain identifiers. */
+function checkTableName(table) {
+    const t = table.trim() || DEFAULT_TABLE;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/.test(t))
+        throw new errors/* UserError */.yo(`input "table": expected a table name such as slipway_migrations or ops.migrations (letters, digits, _), got ${JSON.stringify(t)}`);
+    return t;
+}
+/** Create the table (and its schema) when missing. */
+async function ensureHistory(session, table) {
+    const schema = table.includes('.') ? table.split('.')[0] : null;
+    const stmts = [
+        schema ? `CREATE SCHEMA IF NOT EXISTS ${quoteQualified(schema)}` : '',
+        `CREATE TABLE IF NOT EXISTS ${quoteQualified(table)} (
+      version bigint PRIMARY KEY,
+      name text NOT NULL,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      duration_ms integer NOT NULL,
+      applied_by text NOT NULL
+    )`,
+    ].filter(Boolean);
+    await session.exec(stmts.join(';\n'));
+}
+/** The applied migrations in version order; empty when the table does not exist yet. */
+async function readHistory(session, table) {
+    const exists = await session.query('SELECT to_regclass($1)::text AS t', [
+        quoteQualified(table),
+    ]);
+    if (!exists[0]?.t)
+        return [];
+    const rows = await session.query(
+    // Ordered by the bigint column, not the text it is returned as.
+    `SELECT h.version::text AS version, h.name, h.checksum, h.applied_at::text AS applied_at, h.duration_ms, h.applied_by
+       FROM ${quoteQualified(table)} h ORDER BY h.version`);
+    return rows.map((r) => ({
+        version: BigInt(r.version),
+        name: r.name,
+        checksum: r.checksum,
+        appliedAt: r.applied_at,
+        durationMs: Number(r.duration_ms),
+        appliedBy: r.applied_by,
+    }));
+}
+/**
+ * The statement that records a migration inside its own transaction. It is sent in the same
+ * query as the migration, so its duration is measured by the server from the query's start.
+ */
+function recordSql(table, m, by) {
+    return `INSERT INTO ${quoteQualified(table)} (version, name, checksum, applied_at, duration_ms, applied_by) VALUES (${m.version}, ${literal(m.name)}, ${literal(m.checksum)}, clock_timestamp(), (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer, ${literal(by)})`;
+}
+/** Record a migration that ran outside a transaction, with its measured duration. */
+async function recordApplied(session, table, m, by, durationMs) {
+    await session.query(`INSERT INTO ${quoteQualified(table)} (version, name, checksum, duration_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`, [m.version.toString(), m.name, m.checksum, Math.round(durationMs), by]);
+}
+/** The statement that forgets a reverted migration. */
+function forgetSql(table, version) {
+    return `DELETE FROM ${quoteQualified(table)} WHERE version = ${version}`;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/sql-split.ts
+/**
+ * A small SQL lexer: splits a migration into statements at top-level semicolons while
+ * respecting quotes, dollar-quoting and comments, and keeps each statement's line so lint
+ * findings and failures can point into the file.
+ */
+const IDENT_CHAR = /[A-Za-z0-9_$]/;
+/** Split `sql` into statements; empty statements (only comments or whitespace) are dropped. */
+function splitSql(sql) {
+    const statements = [];
+    let line = 1;
+    let start = 0;
+    let code = '';
+    let firstLine = 0;
+    let unterminated = null;
+    // SQL-standard function bodies (BEGIN ATOMIC … END) contain semicolons of their own.
+    let atomicDepth = 0;
+    const flush = (end) => {
+        const clean = code.replace(/\s+/g, ' ').trim();
+        if (clean)
+            statements.push({ text: sql.slice(start, end).trim(), code: clean, offset: start, line: firstLine });
+        code = '';
+        firstLine = 0;
+        start = end + 1;
+    };
+    const mark = () => {
+        if (!firstLine)
+            firstLine = line;
+    };
+    let i = 0;
+    while (i < sql.length) {
+        const c = sql[i];
+        const next = sql[i + 1];
+        if (c === '\n') {
+            line++;
+            code += ' ';
+            i++;
+        }
+        else if (c === '-' && next === '-') {
+            const end = sql.indexOf('\n', i);
+            i = end < 0 ? sql.length : end;
+            code += ' ';
+        }
+        else if (c === '/' && next === '*') {
+            const open = line;
+            let depth = 1;
+            i += 2;
+            while (i < sql.length && depth > 0) {
+                if (sql[i] === '\n')
+                    line++;
+                if (sql[i] === '/' && sql[i + 1] === '*') {
+                    depth++;
+                    i += 2;
+                }
+                else if (sql[i] === '*' && sql[i + 1] === '/') {
+                    depth--;
+                    i += 2;
+                }
+                else
+                    i++;
+            }
+            if (depth > 0)
+                unterminated = { what: 'a /* comment', line: open };
+            code += ' ';
+        }
+        else if (c === "'" || c === '"') {
+            mark();
+            const open = line;
+            const begin = i;
+            const escapes = c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !IDENT_CHAR.test(sql[i - 2] ?? '');
+            i++;
+            let closed = false;
+            while (i < sql.length) {
+                const ch = sql[i];
+                if (ch === '\n')
+                    line++;
+                if (escapes && ch === '\\') {
+                    if (sql[i + 1] === '\n')
+                        line++;
+                    i += 2;
+                    continue;
+                }
+                if (ch === c) {
+                    if (sql[i + 1] === c) {
+                        i += 2;
+                        continue;
+                    }
+                    closed = true;
+                    i++;
+                    break;
+                }
+                i++;
+            }
+            if (!closed)
+                unterminated = { what: c === "'" ? 'a quoted string' : 'a quoted identifier', line: open };
+            code += c === "'" ? "''" : `"${sql.slice(begin + 1, closed ? i - 1 : i).replace(/""/g, '"')}"`;
+        }
+        else if (c === '$' &&
+            !IDENT_CHAR.test(sql[i - 1] ?? '') &&
+            /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(sql.slice(i, i + 66))) {
+            mark();
+            const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 66))[0];
+            const open = line;
+            const end = sql.indexOf(tag, i + tag.length);
+            const stop = end < 0 ? sql.length : end + tag.length;
+            for (let k = i; k < stop; k++)
+                if (sql[k] === '\n')
+                    line++;
+            if (end < 0)
+                unterminated = { what: `a ${tag}-quoted body`, line: open };
+            code += '$$';
+            i = stop;
+        }
+        else if (c === ';' && atomicDepth === 0) {
+            flush(i);
+            i++;
+        }
+        else {
+            if (!/\s/.test(c))
+                mark();
+            code += c;
+            if (/[A-Za-z]/.test(c) && !IDENT_CHAR.test(sql[i - 1] ?? '')) {
+                const word = /^[A-Za-z_]+/.exec(sql.slice(i, i + 16))[0].toUpperCase();
+                if (word === 'ATOMIC' && /\bBEGIN\s*$/i.test(code.slice(0, -1)))
+                    atomicDepth++;
+                else if (word === 'CASE' && atomicDepth > 0)
+                    atomicDepth++;
+                else if (word === 'END' && atomicDepth > 0)
+                    atomicDepth--;
+            }
+            i++;
+        }
+    }
+    flush(sql.length);
+    return { statements, unterminated };
+}
+/** The 1-based line of character `index` (a code-point index, as PostgreSQL counts) in `text`. */
+function lineAtCodePoint(text, index) {
+    let line = 1;
+    let cp = 0;
+    for (const ch of text) {
+        if (cp >= index)
+            break;
+        if (ch === '\n')
+            line++;
+        cp++;
+    }
+    return line;
+}
+/** The number of code points in `text`. */
+function codePointLength(text) {
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 0xdc00 || c > 0xdfff)
+            n++;
+    }
+    return n;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/apply.ts
+/**
+ * Running one migration. A transactional migration goes to the server as one query —
+ * BEGIN, the file, the history row, COMMIT — so it costs one round trip and is all or
+ * nothing. A `-- slipway:no-transaction` file runs statement by statement and is recorded
+ * after its last one.
+ */
+
+
+
+
+const PREFIX = 'BEGIN;\n';
+/** Run one planned step; a failure is a UserError naming the file, the statement's line and PostgreSQL's message. */
+async function applyStep(session, step, table, by) {
+    const started = performance.now();
+    if (step.noTransaction)
+        await applyOutsideTransaction(session, step, table, by, started);
+    else
+        await applyInTransaction(session, step, table, by);
+    return performance.now() - started;
+}
+async function applyInTransaction(session, step, table, by) {
+    const { migration: m } = step;
+    const bookkeeping = step.direction === 'up' ? recordSql(table, m, by) : forgetSql(table, m.version);
+    // The newline matters: a file ending in a -- comment would otherwise swallow what follows.
+    const query = `${PREFIX}${step.sql}\n;\n${bookkeeping};\nCOMMIT`;
+    try {
+        await session.exec(query);
+    }
+    catch (err) {
+        await session.exec('ROLLBACK').catch(() => undefined);
+        const pgErr = pgErrorOf(err);
+        if (!pgErr)
+            throw err;
+        let line = lineFromPosition(step.sql, pgErr.position, codePointLength(PREFIX));
+        if (line === undefined && pgErr.position === undefined && step.statements.length > 1)
+            line = await locateByReplay(session, step.statements);
+        if (line === undefined && step.statements.length === 1)
+            line = step.statements[0].line;
+        throw failure(step, pgErr, line, 'rolled back; nothing after it ran');
+    }
+}
+async function applyOutsideTransaction(session, step, table, by, started) {
+    for (const [i, s] of step.statements.entries()) {
+        const at = step.sql.indexOf(s.text, s.offset);
+        try {
+            await session.exec(s.text);
+        }
+        catch (err) {
+            const pgErr = pgErrorOf(err);
+            if (!pgErr)
+                throw err;
+            const line = pgErr.position !== undefined
+                ? lineAtCodePoint(step.sql.slice(0, at), Number.MAX_SAFE_INTEGER) +
+                    lineAtCodePoint(s.text, pgErr.position - 1) -
+                    1
+                : s.line;
+            const kept = i === 0
+                ? 'nothing of it was applied'
+                : `it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before line ${line} stayed applied`;
+            throw failure(step, pgErr, line, `${kept}; nothing after it ran`);
+        }
+    }
+    if (step.direction === 'up')
+        await recordApplied(session, table, step.migration, by, performance.now() - started);
+    else
+        await session.exec(forgetSql(table, step.migration.version));
+}
+/** The line in the file of a position in the query that wrapped it, or undefined when it is outside the file. */
+function lineFromPosition(sql, position, prefixLength) {
+    if (position === undefined)
+        return undefined;
+    const inFile = position - 1 - prefixLength;
+    if (inFile < 0 || inFile > codePointLength(sql))
+        return undefined;
+    return lineAtCodePoint(sql, inFile);
+}
+/**
+ * A run-time error (a constraint, a division by zero) carries no position. Replaying the
+ * statements one by one in a transaction that is always rolled back finds the one that fails.
+ */
+async function locateByReplay(session, statements) {
+    await session.exec('BEGIN');
+    try {
+        for (const s of statements) {
+            try {
+                await session.exec(s.text);
+            }
+            catch {
+                return s.line;
+            }
+        }
+        return undefined;
+    }
+    finally {
+        await session.exec('ROLLBACK').catch(() => undefined);
+    }
+}
+function failure(step, e, line, after) {
+    const where = line ? `${step.file}:${line}` : step.file;
+    const extra = [e.detail, e.hint ? `hint: ${e.hint}` : ''].filter(Boolean).join('; ');
+    return new errors/* UserError */.yo(`${where}: ${step.direction === 'down' ? 'down migration' : 'migration'} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`, { file: step.file, line });
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/migrations/lock.ts
+/**
+ * One run at a time: a session-level advisory lock held on a connection of its own that
+ * stays idle (outside any transaction), so it neither blocks nor deadlocks
+ * `CREATE INDEX CONCURRENTLY`, which waits for open transactions. PostgreSQL releases the
+ * lock when that connection dies, so a killed run never leaves it behind.
+ */
+
+
+
+
+/** The default lock wait. */
+const DEFAULT_LOCK_TIMEOUT_MS = 300_000;
+/** The first half of the lock key: "SLIP", so Slipway's locks are easy to spot in pg_locks. */
+const NAMESPACE = 0x534c4950;
+/** The second half of the lock key: a hash of the history table, so two tables never share a lock. */
+function lockKey(table) {
+    return (0,external_node_crypto_.createHash)('sha256').update(table.toLowerCase()).digest().readUInt32BE(0) & 0x7fffffff;
+}
+/** Take the migration lock, polling until `timeoutMs`; a UserError names who holds it on timeout. */
+async function acquireLock(db, options) {
+    const key = lockKey(options.table);
+    const session = await db.connect('lock');
+    const started = Date.now();
+    let lastHolder = '';
+    try {
+        for (let attempt = 1;; attempt++) {
+            const [row] = await session.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [NAMESPACE, key]);
+            if (row?.ok) {
+                if (attempt > 1)
+                    options.log(`Got the migration lock after ${markdown_duration(Date.now() - started)}.`);
+                return {
+                    release: async () => {
+                        await session.query('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, key]).catch(() => undefined);
+                        await session.close();
+                    },
+                };
+            }
+            const holder = describeHolder(await holderOf(session, key));
+            const waited = Date.now() - started;
+            if (waited >= options.timeoutMs)
+                throw new errors/* UserError */.yo(`another migration run holds the lock on ${options.table} (${holder}); gave up after ${markdown_duration(waited)} (input "lock-timeout")`);
+            if (holder !== lastHolder) {
+                options.log(`Waiting for the migration lock on ${options.table}, held by ${holder} (up to ${markdown_duration(options.timeoutMs)}).`);
+                lastHolder = holder;
+            }
+            const delay = backoffDelay(attempt, options.pollMs ?? 250, 5000);
+            await sleep(Math.max(1, Math.min(delay, options.timeoutMs - waited)));
+        }
+    }
+    catch (err) {
+        await session.close();
+        throw err;
+    }
+}
+async function holderOf(session, key) {
+    const rows = await session.query(`SELECT a.pid, a.application_name, a.client_addr::text AS client, a.backend_start::text AS since
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid AND l.objsubid = 2
+      LIMIT 1`, [NAMESPACE, key]);
+    return rows[0] ?? null;
+}
+function describeHolder(h) {
+    if (!h)
+        return 'a session that just let go';
+    const who = h.application_name ? `"${h.application_name}"` : 'an unnamed client';
+    return `${who}, backend pid ${h.pid}${h.client ? ` from ${h.client}` : ''}${h.since ? `, connected at ${h.since}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/pg-database.ts
+/**
+ * A PostgreSQL server through `pg`. The URL is a secret: it is validated without ever being
+ * echoed, and every error leaving this module is stripped of it.
+ */
+
+
+
+
+
+
+
+/** How long a connection attempt may take, and how many attempts a transient failure gets. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_ATTEMPTS = 3;
+/** pg_dump of a large database can take a while, but not forever. */
+const DUMP_TIMEOUT_MS = 60 * 60_000;
+/** The parts of a connection URL, checked; throws a UserError naming `inputName` that never shows the URL. */
+function parseDatabaseUrl(url, inputName = 'database-url') {
+    let u;
+    try {
+        u = new URL(url.trim());
+    }
+    catch {
+        throw new errors/* UserError */.yo(`input "${inputName}": expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL`);
+    }
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+        throw new errors/* UserError */.yo(`input "${inputName}": expected a postgres:// or postgresql:// URL, got a URL with scheme "${u.protocol.replace(/:$/, '')}"`);
+    if (!u.hostname && !u.searchParams.get('host'))
+        throw new errors/* UserError */.yo(`input "${inputName}": the URL names no host (expected postgres://user:password@host:5432/database)`);
+    return u;
+}
+/** `host:port/database` of a checked URL. */
+function describeUrl(u) {
+    const host = u.hostname || u.searchParams.get('host') || 'localhost';
+    return `${host}:${u.port || '5432'}/${decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username) || 'postgres'}`;
+}
+// Auth, unknown database or role, bad parameters: retrying cannot help.
+const pg_database_PERMANENT = /^(28|3D|08P01|42)/;
+/** Open a server database; the connection is checked (with bounded retries) before it is returned. */
+async function openServerDatabase(url, options = {}) {
+    const u = parseDatabaseUrl(url);
+    const where = describeUrl(u);
+    const clean = (text) => (0,secrets/* redactUrlPasswords */.B)(text.split(url).join('***'));
+    const appName = (purpose) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
+    const connect = async (purpose) => {
+        const client = await retry(async () => {
+            const c = new esm.Client({
+                connectionString: url,
+                connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+                application_name: appName(purpose),
+            });
+            // A connection dropped while idle must not crash the process; the next query reports it.
+            c.on('error', () => undefined);
+            try {
+                await c.connect();
+                return c;
+            }
+            catch (err) {
+                await c.end().catch(() => undefined);
+                throw err;
+            }
+        }, {
+            attempts: CONNECT_ATTEMPTS,
+            baseDelayMs: 500,
+            retryable: (err) => !pg_database_PERMANENT.test(String(err.code ?? '')),
+            onRetry: (err, attempt, delay) => options.onRetry?.(`cannot connect to ${where} yet (${clean((0,errors/* errorMessage */.gJ)(err))}); attempt ${attempt + 1} in ${delay} ms`),
+        }).catch((err) => {
+            throw new errors/* UserError */.yo(`cannot connect to PostgreSQL at ${where}: ${clean((0,errors/* errorMessage */.gJ)(err)) || String(err.code ?? 'connection failed')}`);
+        });
+        // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
+        await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+        return {
+            exec: async (sql) => {
+                await client.query(sql).catch((err) => {
+                    throw scrub(err, clean);
+                });
+            },
+            query: async (sql, params) => {
+                try {
+                    return (await client.query(sql, params)).rows;
+                }
+                catch (err) {
+                    throw scrub(err, clean);
+                }
+            },
+            close: () => client.end().catch(() => undefined),
+        };
+    };
+    // Fail on a bad URL or password now, with one clear line, rather than in the middle of a run.
+    const probe = await connect('check');
+    await probe.close();
+    return {
+        where,
+        shared: true,
+        connect,
+        async backup(dir, label) {
+            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+            const file = external_node_path_default().join(dir, `${label}.dump`);
+            const noPassword = new URL(u.href);
+            const password = decodeURIComponent(u.password);
+            noPassword.password = '';
+            const result = await execFile('pg_dump', ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${noPassword.href}`], { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' }, timeoutMs: DUMP_TIMEOUT_MS }).catch((err) => {
+                throw new errors/* UserError */.yo(`backup: pg_dump could not run: ${clean((0,errors/* errorMessage */.gJ)(err))}`);
+            });
+            if (result.code !== 0) {
+                const tail = clean(result.stderr.trim().split('\n').slice(-2).join(' | '));
+                throw new errors/* UserError */.yo(`backup: pg_dump of ${where} failed (exit ${result.code}): ${tail}`);
+            }
+            return file;
+        },
+        close: async () => undefined,
+    };
+}
+/** The same error with every trace of the URL removed from its message and fields. */
+function scrub(err, clean) {
+    if (err && typeof err === 'object') {
+        const e = err;
+        for (const k of ['message', 'detail', 'hint', 'where', 'stack'])
+            if (typeof e[k] === 'string')
+                e[k] = clean(e[k]);
+    }
+    return err;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/command-tool.ts
+/**
+ * `tool: command`: the project's own migration tool (alembic, prisma, sqitch…) runs instead
+ * of the built-in runner, under the same lock and after the same backup, with DATABASE_URL
+ * in its environment. Its history table is its own, so Slipway reports no versions.
+ */
+
+
+
+
+
+
+
+/** Run the configured command under the migration lock. */
+async function runCommandTool(options, table, rt) {
+    const command = options.command?.trim() ?? '';
+    if (!command)
+        throw new errors/* UserError */.yo('input "command": tool is command, so a command is required (e.g. alembic upgrade head)');
+    if (!options.databaseUrl?.trim())
+        throw new errors/* UserError */.yo('input "database-url": tool: command needs a PostgreSQL URL to give the command as DATABASE_URL');
+    const result = {
+        tool: 'command',
+        database: describeUrl(parseDatabaseUrl(options.databaseUrl)),
+        direction: 'none',
+        dryRun: options.dryRun ?? false,
+        applied: [],
+        pending: 0,
+        current: '',
+        backup: '',
+        findings: [],
+        destructiveApplied: false,
+        previouslyApplied: [],
+        remaining: [],
+    };
+    if (options.dryRun) {
+        rt.log.info(`Dry run: would run \`${command}\` with DATABASE_URL set, under the migration lock.`);
+        return result;
+    }
+    const db = await openServerDatabase(options.databaseUrl, { onRetry: (m) => rt.log.info(m) });
+    const lock = await acquireLock(db, {
+        table,
+        timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+        log: (m) => rt.log.info(m),
+    });
+    try {
+        if (options.backup) {
+            const dir = external_node_path_default().resolve(rt.cwd, options.backupDir?.trim() || rt.env.RUNNER_TEMP || external_node_os_default().tmpdir());
+            const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+            result.backup = await rt.log.group(`Backup of ${db.where}`, () => db.backup(dir, `slipway-backup-${stamp}-before-command`));
+            rt.log.info(`Backup written to ${result.backup}.`);
+        }
+        const run = await rt.log.group(`Migrations: ${command}`, () => runUserCommand(command, {
+            cwd: rt.cwd,
+            baseEnv: rt.env,
+            env: { DATABASE_URL: options.databaseUrl },
+            onLine: (line) => rt.log.info(line),
+        }));
+        if (run.code !== 0) {
+            const tail = rt.redact(run.tail.slice(-3).join(' | '));
+            throw new errors/* UserError */.yo(`the migration command \`${command}\` exited with ${run.signal ?? run.code}${tail ? `: ${tail}` : ''}`);
+        }
+        rt.log.info(`The migration command finished in ${markdown_duration(run.durationMs)}.`);
+        return result;
+    }
+    finally {
+        await lock.release();
+        await db.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/files.ts
+/**
+ * The migrations folder: `<version>_<name>.sql` files, applied in numeric order of version,
+ * each with an optional `<version>_<name>.down.sql`. A `.sql` file that does not follow the
+ * pattern is an error rather than silently skipped.
+ */
+
+
+
+
+
+const UP = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*?)(\.down)?\.sql$/;
+const NO_TX = /^\s*--\s*slipway:no-transaction\s*$/i;
+/** True when the first line marks the file to run outside a transaction. */
+function isNoTransaction(sql) {
+    return NO_TX.test(sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '');
+}
+/** Read and order the migrations of `dir` (absolute); `rel` maps an absolute path to the path shown. */
+async function readMigrations(dir, rel) {
+    let names;
+    try {
+        names = await (0,promises_namespaceObject.readdir)(dir);
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            throw new errors/* UserError */.yo(`input "dir": the migrations folder ${rel(dir)} does not exist`);
+        if (code === 'ENOTDIR')
+            throw new errors/* UserError */.yo(`input "dir": ${rel(dir)} is a file, expected a folder of .sql migrations`);
+        throw new errors/* UserError */.yo(`input "dir": cannot read ${rel(dir)}: ${code ?? String(err)}`);
+    }
+    const ups = new Map();
+    const downs = new Map();
+    const byVersion = new Map();
+    for (const name of names.sort()) {
+        if (!name.toLowerCase().endsWith('.sql'))
+            continue;
+        const m = UP.exec(name);
+        const file = rel(external_node_path_default().join(dir, name));
+        if (!m)
+            throw new errors/* UserError */.yo(`${file}: a migration must be named <version>_<name>.sql (or .down.sql), with a numeric version such as 001 or 20250101120000`, { file });
+        const buf = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, name));
+        const sql = buf.toString('utf8');
+        const version = BigInt(m[1]);
+        if (version > 9223372036854775807n)
+            throw new errors/* UserError */.yo(`${file}: version ${m[1]} is larger than a 64-bit number`, { file });
+        if (m[3]) {
+            downs.set(`${m[1]}_${m[2]}`, { file, sql, noTransaction: isNoTransaction(sql), version });
+            continue;
+        }
+        const other = byVersion.get(version);
+        if (other)
+            throw new errors/* UserError */.yo(`${file}: version ${version} is also used by ${other}`, { file });
+        byVersion.set(version, file);
+        ups.set(`${m[1]}_${m[2]}`, {
+            version,
+            versionText: m[1],
+            name: m[2],
+            file,
+            checksum: (0,external_node_crypto_.createHash)('sha256').update(buf).digest('hex'),
+            sql,
+            noTransaction: isNoTransaction(sql),
+        });
+    }
+    for (const [key, down] of downs) {
+        const up = ups.get(key);
+        if (!up)
+            throw new errors/* UserError */.yo(`${down.file}: a down migration without its up migration ${key}.sql`, { file: down.file });
+        up.down = { file: down.file, sql: down.sql, noTransaction: down.noTransaction };
+    }
+    return [...ups.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+/** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */
+function statementsOf(file, sql) {
+    const split = splitSql(sql);
+    if (split.unterminated)
+        throw new errors/* UserError */.yo(`${file}:${split.unterminated.line}: ${split.unterminated.what} is never closed`, {
+            file,
+            line: split.unterminated.line,
+        });
+    return split.statements;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/lint.ts
+const DESTRUCTIVE = {
+    'drop-table': true,
+    'drop-column': true,
+    'alter-column-type': true,
+    truncate: true,
+    rename: false,
+    'set-not-null': false,
+    'add-not-null-column': false,
+    'index-without-concurrently': false,
 };
+const NAME = String.raw `(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_$]*))*`;
+/** Normalise a (possibly qualified, possibly quoted) name: unquoted parts lower-cased, `public.` dropped. */
+function tableKey(name) {
+    const parts = name.match(/"[^"]*"|[^.\s]+/g) ?? [];
+    const norm = parts.map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()));
+    if (norm.length > 1 && norm[0] === 'public')
+        norm.shift();
+    return norm.join('.');
+}
+/** Split a list at top-level commas (not inside parentheses). */
+function topLevel(list) {
+    const out = [];
+    let depth = 0;
+    let cur = '';
+    for (const ch of list) {
+        if (ch === '(')
+            depth++;
+        if (ch === ')')
+            depth--;
+        if (ch === ',' && depth === 0) {
+            out.push(cur.trim());
+            cur = '';
+        }
+        else
+            cur += ch;
+    }
+    if (cur.trim())
+        out.push(cur.trim());
+    return out;
+}
+/** Lint files in the order they will run; tables created earlier in the batch are new. */
+function lintMigrations(files) {
+    const created = new Set();
+    const findings = [];
+    for (const f of files) {
+        const defaults = columnsGivenDefaults(f.statements);
+        for (const s of f.statements) {
+            const add = (rule, message) => findings.push({
+                file: f.file,
+                line: s.line,
+                rule,
+                destructive: DESTRUCTIVE[rule],
+                breaking: true,
+                message,
+                statement: s.code.length > 100 ? `${s.code.slice(0, 97)}...` : s.code,
+            });
+            lintStatement(s.code, created, defaults, add);
+        }
+    }
+    return findings;
+}
+/** `table.column` keys that the file gives a default (ALTER COLUMN … SET DEFAULT). */
+function columnsGivenDefaults(statements) {
+    const out = new Set();
+    const re = new RegExp(String.raw `^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${NAME})\s+(.*)$`, 'i');
+    for (const s of statements) {
+        const m = re.exec(s.code);
+        if (!m)
+            continue;
+        for (const action of topLevel(m[2])) {
+            const d = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+SET\s+DEFAULT\b`, 'i').exec(action);
+            if (d)
+                out.add(`${tableKey(m[1])}.${tableKey(d[1])}`);
+        }
+    }
+    return out;
+}
+function lintStatement(code, created, defaults, add) {
+    let m;
+    const existing = (name) => !created.has(tableKey(name));
+    if ((m = new RegExp(String.raw `^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(${NAME})`, 'i').exec(code))) {
+        created.add(tableKey(m[1]));
+        return;
+    }
+    if ((m = new RegExp(String.raw `^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(.*?)(?:\s+(?:CASCADE|RESTRICT))?$`, 'i').exec(code))) {
+        for (const t of topLevel(m[1]).filter(existing))
+            add('drop-table', `DROP TABLE ${t}: the running version may still read or write it; drop it in a later release, once no deployed version uses it`);
+        return;
+    }
+    if ((m = new RegExp(String.raw `^TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?(.*?)(?:\s+(?:RESTART|CONTINUE)\s+IDENTITY)?(?:\s+(?:CASCADE|RESTRICT))?$`, 'i').exec(code))) {
+        const tables = topLevel(m[1])
+            .map((t) => t.replace(/\s*\*$/, ''))
+            .filter(existing);
+        if (tables.length)
+            add('truncate', `TRUNCATE ${tables.join(', ')}: deletes every row the running version is serving`);
+        return;
+    }
+    if ((m = new RegExp(String.raw `^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?:${NAME}\s+)?ON\s+(?:ONLY\s+)?(${NAME})`, 'i').exec(code))) {
+        if (!m[1] && existing(m[2]))
+            add('index-without-concurrently', `CREATE INDEX on ${m[2]} without CONCURRENTLY blocks its writes while the index builds; use CREATE INDEX CONCURRENTLY in a file starting with -- slipway:no-transaction`);
+        return;
+    }
+    if ((m = new RegExp(String.raw `^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${NAME})\s*\*?\s+(.*)$`, 'i').exec(code))) {
+        const table = m[1];
+        if (!existing(table))
+            return;
+        for (const action of topLevel(m[2]))
+            lintAlterAction(table, action, defaults, add);
+    }
+}
+function lintAlterAction(table, action, defaults, add) {
+    let m;
+    if (/^DROP\s+CONSTRAINT\b/i.test(action))
+        return;
+    if ((m = new RegExp(String.raw `^DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?(${NAME})`, 'i').exec(action))) {
+        add('drop-column', `DROP COLUMN ${table}.${m[1]}: the running version may still read or write it; drop it in a later release, once no deployed version uses it`);
+    }
+    else if ((m = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+(?:SET\s+DATA\s+)?TYPE\b`, 'i').exec(action))) {
+        add('alter-column-type', `ALTER COLUMN ${table}.${m[1]} TYPE rewrites the column under the running version (and can lose data); add a new column and backfill instead`);
+    }
+    else if ((m = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+SET\s+NOT\s+NULL\b`, 'i').exec(action))) {
+        if (!defaults.has(`${tableKey(table)}.${tableKey(m[1])}`))
+            add('set-not-null', `SET NOT NULL on ${table}.${m[1]} without a default: inserts from the running version that omit it will fail; set a default first`);
+    }
+    else if ((m = new RegExp(String.raw `^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(${NAME})\s+(.*)$`, 'i').exec(action))) {
+        if (/^(CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE)$/i.test(m[1]))
+            return;
+        const def = m[2];
+        if (/\bNOT\s+NULL\b/i.test(def) && !/\b(DEFAULT|GENERATED)\b/i.test(def))
+            add('add-not-null-column', `ADD COLUMN ${table}.${m[1]} NOT NULL without a default: inserts from the running version will fail (and a non-empty table rejects it); give it a default`);
+    }
+    else if ((m = /^RENAME\s+(?:(COLUMN|CONSTRAINT)\s+)?(.*)$/i.exec(action))) {
+        if (m[1]?.toUpperCase() === 'CONSTRAINT')
+            return;
+        const what = /^TO\s/i.test(m[2]) ? `table ${table}` : `column ${table}.${m[2].split(/\s+TO\s+/i)[0]}`;
+        add('rename', `RENAME of ${what}: the running version still uses the old name; add the new name alongside and drop the old one in a later release`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/plan.ts
+/**
+ * What a run will do, decided before anything is applied: drift between the history and
+ * the files, the direction (up to the latest or a target, or down to a target), the
+ * out-of-order rule, and statements that cannot run the way the file asks.
+ */
+
+
+/** Fail on an applied migration whose file changed or disappeared, naming the file. */
+function checkDrift(files, history, dirShown) {
+    const byVersion = new Map(files.map((f) => [f.version, f]));
+    for (const row of history) {
+        const f = byVersion.get(row.version);
+        const when = `applied ${row.appliedAt.slice(0, 19)} by ${row.appliedBy}`;
+        if (!f)
+            throw new errors/* UserError */.yo(`migration drift: ${dirShown}/${row.version}_${row.name}.sql was ${when} but is no longer in ${dirShown}; restore it (applied migrations are never removed)`);
+        if (f.checksum !== row.checksum || f.name !== row.name)
+            throw new errors/* UserError */.yo(`migration drift: ${f.file} changed after it was ${when} (checksum ${f.checksum.slice(0, 12)}, recorded ${row.checksum.slice(0, 12)}${f.name !== row.name ? `, recorded name ${row.name}` : ''}); revert the edit and add a new migration instead`, { file: f.file, line: 1 });
+    }
+}
+/** The `target` input as a version, or null for the latest. */
+function parseTarget(target) {
+    const t = (target ?? '').trim();
+    if (!t || t.toLowerCase() === 'latest')
+        return null;
+    if (!/^\d+$/.test(t))
+        throw new errors/* UserError */.yo(`input "target": expected a migration version (a number such as 3 or 20250101120000) or latest, got ${JSON.stringify(t)}`);
+    return BigInt(t);
+}
+/** Decide the steps; throws on out-of-order pending migrations and missing down files. */
+function planRun(files, history, options) {
+    const applied = new Set(history.map((r) => r.version));
+    const current = history.length ? history[history.length - 1].version : 0n;
+    const { target } = options;
+    if (target !== null && target < current) {
+        const byVersion = new Map(files.map((f) => [f.version, f]));
+        const revert = history.filter((r) => r.version > target).reverse();
+        const steps = revert.map((r) => {
+            const m = byVersion.get(r.version);
+            if (!m.down)
+                throw new errors/* UserError */.yo(`input "target": going down to ${target} needs ${m.file.replace(/\.sql$/, '.down.sql')}, which does not exist`, { file: m.file });
+            return step(m, 'down', m.down.file, m.down.sql, m.down.noTransaction);
+        });
+        return { direction: 'down', steps, remaining: files.filter((f) => !applied.has(f.version)) };
+    }
+    const pending = files.filter((f) => !applied.has(f.version));
+    const inPlan = pending.filter((f) => target === null || f.version <= target);
+    const early = inPlan.filter((f) => f.version < current);
+    if (early.length && !options.outOfOrder) {
+        const shown = early.slice(0, 3).map((f) => f.file);
+        throw new errors/* UserError */.yo(`${shown.join(', ')}${early.length > 3 ? ` and ${early.length - 3} more` : ''}: numbered below the last applied migration (${current}); renumber ${early.length === 1 ? 'it' : 'them'} above it, or set out-of-order: true`, { file: early[0].file });
+    }
+    return {
+        direction: inPlan.length ? 'up' : 'none',
+        steps: inPlan.map((m) => step(m, 'up', m.file, m.sql, m.noTransaction)),
+        remaining: pending.filter((f) => !inPlan.includes(f)),
+    };
+}
+function step(m, direction, file, sql, noTransaction) {
+    const statements = statementsOf(file, sql);
+    if (!noTransaction)
+        checkTransactional(file, statements);
+    return { migration: m, direction, file, sql, noTransaction, statements };
+}
+const TX_CONTROL = /^(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\b(?!\s+ATOMIC)/i;
+const NOT_IN_TX = /^(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)\b/i;
+/** A file that runs in a transaction must not end it, nor hold statements PostgreSQL refuses inside one. */
+function checkTransactional(file, statements) {
+    for (const s of statements) {
+        const what = s.code.split(' ').slice(0, 4).join(' ');
+        if (TX_CONTROL.test(s.code))
+            throw new errors/* UserError */.yo(`${file}:${s.line}: ${what} would end the transaction Slipway runs this migration in; remove it, or start the file with -- slipway:no-transaction to manage transactions yourself`, { file, line: s.line });
+        if (NOT_IN_TX.test(s.code))
+            throw new errors/* UserError */.yo(`${file}:${s.line}: ${what} cannot run inside a transaction; start the file with -- slipway:no-transaction (and keep it to this statement)`, { file, line: s.line });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/runner.ts
+/**
+ * The migrations domain: bring a database to the schema a version needs, or stop the
+ * deploy. Used by the migrate action, by deploy for components with `migrate:`, and by the
+ * CLI (with an embedded database).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/** Run the migrations; a UserError explains any refusal or failure (nothing half-applied). */
+async function runMigrations(options, rt) {
+    rt.mask(options.databaseUrl);
+    const tool = options.tool ?? 'builtin';
+    const table = checkTableName(options.table ?? '');
+    if (!options.database && !options.databaseUrl?.trim())
+        throw new errors/* UserError */.yo('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
+    if (tool === 'command')
+        return runCommandTool(options, table, rt);
+    const dir = external_node_path_default().resolve(rt.cwd, options.dir || 'migrations');
+    const rel = (abs) => external_node_path_default().relative(rt.cwd, abs).split((external_node_path_default()).sep).join('/') || '.';
+    const files = await readMigrations(dir, rel);
+    const target = parseTarget(options.target);
+    const db = options.database ?? (await openServerDatabase(options.databaseUrl, { onRetry: (m) => rt.log.info(m) }));
+    try {
+        return await migrateWith(db, { options, table, files, target, dirShown: rel(dir) }, rt);
+    }
+    finally {
+        if (!options.database)
+            await db.close();
+    }
+}
+async function migrateWith(db, ctx, rt) {
+    const { options, table, files } = ctx;
+    const by = runIdentity(rt.env);
+    const lock = options.dryRun
+        ? null
+        : await acquireLock(db, {
+            table,
+            timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+            log: (m) => rt.log.info(m),
+        });
+    let session = null;
+    try {
+        session = await db.connect(`(${by})`);
+        // Read under the lock: a run that waited sees what the other one applied.
+        if (!options.dryRun)
+            await ensureHistory(session, table);
+        const history = await readHistory(session, table);
+        checkDrift(files, history, ctx.dirShown);
+        const plan = planRun(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
+        const findings = lintMigrations(plan.steps.map((s) => ({ file: s.file, statements: s.statements })));
+        reportFindings(findings, options.allowDestructive ?? false, rt);
+        const result = {
+            tool: 'builtin',
+            database: db.where,
+            direction: plan.direction,
+            dryRun: options.dryRun ?? false,
+            applied: [],
+            pending: plan.remaining.length + (options.dryRun && plan.direction === 'up' ? plan.steps.length : 0),
+            current: history.length ? history[history.length - 1].version.toString() : '',
+            backup: '',
+            findings,
+            destructiveApplied: false,
+            previouslyApplied: history,
+            remaining: plan.remaining.map((f) => ({ version: f.version.toString(), file: f.file })),
+        };
+        const destructive = findings.filter((f) => f.destructive);
+        if (destructive.length && !options.allowDestructive && !options.dryRun)
+            throw destructiveError(destructive);
+        if (options.dryRun) {
+            result.applied = plan.steps.map((s) => appliedOf(s, 0));
+            logPlan(plan, rt, destructive.length > 0 && !options.allowDestructive);
+            return result;
+        }
+        if (!plan.steps.length) {
+            rt.log.info(`Nothing to migrate: ${history.length} migration${history.length === 1 ? '' : 's'} applied, current version ${result.current || '(none)'}${plan.remaining.length ? `, ${plan.remaining.length} beyond the target` : ''}.`);
+            return result;
+        }
+        if (options.backup)
+            result.backup = await takeBackup(db, plan, options, rt);
+        await rt.log.group(`${plan.direction === 'down' ? 'Reverting' : 'Applying'} ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} on ${db.where}`, async () => {
+            for (const step of plan.steps) {
+                if (step.noTransaction)
+                    rt.log.info(`${step.file} runs outside a transaction (-- slipway:no-transaction): a failure can leave part of it applied.`);
+                const ms = await applyStep(session, step, table, by);
+                result.applied.push(appliedOf(step, ms));
+                rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${markdown_duration(ms)})`);
+            }
+        });
+        result.destructiveApplied = destructive.length > 0;
+        const after = plan.direction === 'down'
+            ? history.map((r) => r.version).filter((v) => v <= ctx.target)
+            : [...history.map((r) => r.version), ...plan.steps.map((st) => st.migration.version)];
+        result.current = after.length ? after.reduce((a, b) => (a > b ? a : b)).toString() : '';
+        rt.log.info(`Schema at version ${result.current || '(none)'}.`);
+        return result;
+    }
+    finally {
+        await session?.close();
+        await lock?.release();
+    }
+}
+function appliedOf(step, ms) {
+    return {
+        version: step.migration.versionText,
+        name: step.migration.name,
+        file: step.file,
+        direction: step.direction,
+        transaction: !step.noTransaction,
+        durationMs: Math.round(ms),
+    };
+}
+/** Each finding as an annotation on its file and line; destructive ones as errors when they will stop the run. */
+function reportFindings(findings, allowDestructive, rt) {
+    for (const f of findings) {
+        const annotation = { file: f.file, line: f.line, title: `migration lint: ${f.rule}` };
+        const text = `${f.file}:${f.line}: ${f.message}`;
+        if (f.destructive && !allowDestructive)
+            rt.log.error(text, annotation);
+        else
+            rt.log.warning(text, annotation);
+    }
+}
+function destructiveError(destructive) {
+    const first = destructive[0];
+    return new errors/* UserError */.yo(`${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Set allow-destructive: true once no deployed version depends on what they remove`, { file: first.file, line: first.line });
+}
+function logPlan(plan, rt, wouldStop) {
+    if (!plan.steps.length) {
+        rt.log.info('Dry run: nothing to migrate.');
+        return;
+    }
+    rt.log.info(`Dry run: ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} would ${plan.direction === 'down' ? 'be reverted' : 'run'}:`);
+    for (const s of plan.steps)
+        rt.log.info(`  ${s.file}${s.noTransaction ? ' (outside a transaction)' : ''}`);
+    if (wouldStop)
+        rt.log.warning('Dry run: the destructive findings above would stop a real run (allow-destructive is false).');
+}
+async function takeBackup(db, plan, options, rt) {
+    const dir = options.backupDir?.trim() || rt.env.RUNNER_TEMP || external_node_os_default().tmpdir();
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+    const first = plan.steps[0].migration;
+    const label = `slipway-backup-${stamp}-before-${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`;
+    const started = performance.now();
+    const file = await rt.log.group(`Backup of ${db.where}`, () => db.backup(external_node_path_default().resolve(rt.cwd, dir), label));
+    rt.log.info(`Backup written to ${file} (${markdown_duration(performance.now() - started)}).`);
+    return file;
+}
+/** Who applies: the workflow run, else user@host. */
+function runIdentity(env) {
+    if (env.GITHUB_RUN_ID)
+        return `run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `/${env.GITHUB_RUN_ATTEMPT}` : ''}`;
+    let user = 'someone';
+    try {
+        user = external_node_os_default().userInfo().username;
+    }
+    catch {
+        /* no passwd entry in some containers */
+    }
+    return `${user}@${external_node_os_default().hostname()}`;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/migrate-step.ts
+
+
+/** Lint rules whose change the previous version can still run on (they only lock). */
+const COMPATIBLE_RULES = new Set(['index-without-concurrently']);
+/** A MigrationStep that runs `runMigrations` for the component's `migrate:` settings. */
+function migrationsStep(options = {}) {
+    return async ({ component, runtime }) => {
+        const m = component.migrate;
+        const variable = m.database?.env ?? 'DATABASE_URL';
+        const url = runtime.env[variable]?.trim() || undefined;
+        runtime.mask(url);
+        let database;
+        if (!url) {
+            if (!options.embedded)
+                throw new errors/* UserError */.yo(`components.${component.name}.migrate.database: the variable ${variable} is empty (expected the PostgreSQL URL to migrate, from a secret)`);
+            database = await options.embedded(component);
+        }
+        try {
+            const result = await runMigrations({
+                dir: m.dir,
+                databaseUrl: url,
+                database,
+                tool: m.tool,
+                command: m.command,
+                table: m.table,
+                backup: true,
+                backupDir: options.backupDir,
+            }, runtime);
+            const applied = result.applied.filter((a) => a.direction === 'up').map((a) => a.file);
+            const appliedFiles = new Set(applied);
+            const breaking = result.findings
+                .filter((f) => appliedFiles.has(f.file) && !COMPATIBLE_RULES.has(f.rule))
+                .map((f) => `${f.file}:${f.line}: ${f.message}`);
+            return { applied, backup: result.backup || null, breaking };
+        }
+        finally {
+            await database?.close();
+        }
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/deploy/targets/target.ts
 /** A failed deploy, rollback or status step; the message is one line. */
@@ -51812,7 +52948,7 @@ function holdsLock(state) {
     return state === 'queued' || state === 'in_progress';
 }
 /** A holder's description for logs: "#12 by alice since 2024-...". */
-function describeHolder(e) {
+function record_describeHolder(e) {
     return `#${e.id} by ${e.creator || 'unknown'} (${e.task}, since ${e.createdAt})`;
 }
 /** Per component, the version of the newest good deployment that included it. */
@@ -52262,7 +53398,7 @@ async function probeRunning(plan, environment, info, rt) {
 async function execute(plan, options, info, id) {
     const { inputs, runtime: rt } = options;
     const gate = options.health ?? checkEngineGate;
-    const migrate = options.migrations ?? noMigrationStep;
+    const migrate = options.migrations ?? migrationsStep();
     const steps = new Map(plan.steps.map((s) => [s.component, s]));
     const reports = new Map();
     const migrations = new Map();
@@ -52462,7 +53598,7 @@ class FileLedger {
                         continue;
                     const age = this.now().getTime() - Date.parse(d.updatedAt);
                     if (age > lock.ttlMs) {
-                        lock.log.warning(`Deployment ${describeHolder(d)} to ${d.environment} has held the lock for ${markdown_duration(age)}, more than lock-ttl: marking it error and going on.`);
+                        lock.log.warning(`Deployment ${record_describeHolder(d)} to ${d.environment} has held the lock for ${markdown_duration(age)}, more than lock-ttl: marking it error and going on.`);
                         d.state = 'error';
                         d.description = `stale: no progress for ${markdown_duration(age)}; taken over by ${request.creator}`;
                         d.updatedAt = nowIso;
@@ -52487,9 +53623,9 @@ class FileLedger {
             const holder = outcome.holder;
             const waited = Date.now() - started;
             if (waited >= lock.timeoutMs)
-                throw new errors/* UserError */.yo(`lock-timeout: deployment ${describeHolder(holder)} to ${request.environment} is still in progress after waiting ${markdown_duration(waited)}`);
+                throw new errors/* UserError */.yo(`lock-timeout: deployment ${record_describeHolder(holder)} to ${request.environment} is still in progress after waiting ${markdown_duration(waited)}`);
             if (announced !== holder.id) {
-                lock.log.info(`Waiting for deployment ${describeHolder(holder)} to ${request.environment} to finish.`);
+                lock.log.info(`Waiting for deployment ${record_describeHolder(holder)} to ${request.environment} to finish.`);
                 announced = holder.id;
             }
             await sleep(Math.min(delay, Math.max(1, lock.timeoutMs - waited)));

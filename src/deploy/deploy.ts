@@ -12,7 +12,8 @@ import { execFile } from '../core/exec.js';
 import type { Runtime } from '../core/runtime.js';
 import { checkEngineGate, type HealthGate, type HealthOutcome } from './health.js';
 import { parseComponentsInput, parseVersionInput, type DeployInputs, type VersionSpec } from './inputs.js';
-import { noMigrationStep, type MigrationOutcome, type MigrationStep } from './migrations.js';
+import { migrationsStep } from './migrate-step.js';
+import type { MigrationOutcome, MigrationStep } from './migrations.js';
 import { buildPlan, planJson, type Plan, type PlanStep, type VersionChoice } from './plan.js';
 import {
   lastGoodVersions,
@@ -26,7 +27,7 @@ import { runScheduled } from './schedule.js';
 import type { TargetContext } from './targets/target.js';
 import './targets/command.js';
 
-/** What runDeploy needs; health and migrations default to the real engines. */
+/** What runDeploy needs; health and migrations default to the check engine and the migrate domain on DATABASE_URL-style variables. */
 export interface DeployOptions {
   inputs: DeployInputs;
   record: DeploymentRecord;
@@ -250,7 +251,7 @@ async function probeRunning(plan: Plan, environment: string, info: RunInfo, rt: 
 async function execute(plan: Plan, options: DeployOptions, info: RunInfo, id: string): Promise<DeployResult> {
   const { inputs, runtime: rt } = options;
   const gate = options.health ?? checkEngineGate;
-  const migrate = options.migrations ?? noMigrationStep;
+  const migrate = options.migrations ?? migrationsStep();
   const steps = new Map(plan.steps.map((s) => [s.component, s]));
   const reports = new Map<string, StepReport>();
   const migrations = new Map<string, MigrationOutcome>();

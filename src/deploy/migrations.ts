@@ -28,8 +28,3 @@ export interface MigrationRequest {
 
 /** Runs one component's migrations; throws (a UserError) when they fail. */
 export type MigrationStep = (request: MigrationRequest) => Promise<MigrationOutcome>;
-
-/** Stands in when the caller gave no migrations step: a `migrate:` component cannot deploy. */
-export const noMigrationStep: MigrationStep = async ({ component }) => {
-  throw new Error(`component ${component.name} has migrate: but this build of deploy has no migrations step`);
-};

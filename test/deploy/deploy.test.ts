@@ -312,11 +312,13 @@ describe('failures and the automatic rollback', () => {
       ).toEqual(['start web', 'end web', 'rollback api', 'start db', 'end db']);
     });
 
-    test('without a migrations step a migrate: component fails the run instead of being skipped', async () => {
+    test('a migrations step without its database URL fails the run before anything that needs the schema', async () => {
       configure(withSchema());
       const r = await deploy({ version: '1.0.0' });
       expect(r.outputs.status).toBe('failed');
-      expect(r.error?.message).toMatch(/failed at schema 1\.0\.0: .*no migrations step/);
+      expect(r.error?.message).toMatch(
+        /failed at schema 1\.0\.0: components\.schema\.migrate\.database: the variable DATABASE_URL is empty/,
+      );
       expect(indexOf(p.log(), 'start', 'api')).toBe(-1);
     });
   });
