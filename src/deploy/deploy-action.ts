@@ -3,12 +3,22 @@ import { defineAction } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
 import { runDeploy } from './deploy.js';
 import { deployInputs, type DeployInputs } from './inputs.js';
+import { createGitHubClient, repoClient } from '../github/client.js';
 import { FileLedger } from './record/file-ledger.js';
+import { GitHubRecord } from './record/github.js';
+import { githubDeploymentsApi } from './record/github-api.js';
 import type { DeploymentRecord } from './record/record.js';
 
-/** The record a run uses: the file ledger in `.slipway/` unless a GitHub record is available. */
-export async function chooseRecord(_inputs: DeployInputs, rt: Runtime): Promise<DeploymentRecord> {
-  return new FileLedger(rt.cwd);
+/** The record of a run: GitHub Deployments with a token, else the ledger in `.slipway/`. */
+export function chooseRecord(inputs: DeployInputs, rt: Runtime): DeploymentRecord {
+  if (!inputs.token) {
+    rt.log.notice(
+      'No token: deployments are recorded in .slipway/deployments.json of this workspace, not in GitHub Deployments.',
+    );
+    return new FileLedger(rt.cwd);
+  }
+  const octokit = createGitHubClient({ token: inputs.token, runtime: rt });
+  return new GitHubRecord(githubDeploymentsApi(repoClient(octokit, rt.env)));
 }
 
 export const deploy = defineAction({
@@ -25,6 +35,6 @@ export const deploy = defineAction({
     plan: 'JSON: the waves, each component with its version now and next and its commands.',
   },
   async run(inputs, rt) {
-    await runDeploy({ inputs, record: await chooseRecord(inputs, rt), runtime: rt });
+    await runDeploy({ inputs, record: chooseRecord(inputs, rt), runtime: rt });
   },
 });

@@ -43,10 +43,11 @@ export interface DeploymentsApi {
     payload: Record<string, unknown>;
     description: string;
   }): Promise<ApiDeployment>;
+  /** Add a status; returns its creation time on GitHub's clock. */
   setStatus(
     id: number,
     input: { state: DeploymentState; description: string; environmentUrl?: string; logUrl?: string },
-  ): Promise<void>;
+  ): Promise<string>;
   /** The newest `limit` deployments of the environment, newest first, each with its latest status. */
   list(environment: string, limit: number): Promise<ApiDeployment[]>;
 }
@@ -103,12 +104,14 @@ export class GitHubRecord implements DeploymentRecord {
       environment: request.environment,
       ref: request.sha || request.ref,
       task: request.task,
-      payload: { versions: request.versions, ref: request.ref },
+      payload: { versions: request.versions, ref: request.ref, creator: request.creator },
       description: request.description,
     });
     const mine = created.id;
-    await this.api.setStatus(mine, { state: 'queued', description: 'waiting for the environment' });
+    const queuedAt = await this.api.setStatus(mine, { state: 'queued', description: 'waiting for the environment' });
     const started = this.now();
+    // Ages are measured on GitHub's clock (the runner's may be off): our queued status's time plus what elapsed here.
+    const serverNow = () => (Date.parse(queuedAt) || started) + (this.now() - started);
     let delay = lock.pollMs ?? 1_000;
     let announced = '';
     for (;;) {
@@ -116,7 +119,7 @@ export class GitHubRecord implements DeploymentRecord {
       for (const e of await this.history(request.environment)) {
         // Earlier deployments go first; a later one waits for this one.
         if (Number(e.id) >= mine || !holdsLock(e.state)) continue;
-        const age = this.now() - Date.parse(e.updatedAt);
+        const age = serverNow() - Date.parse(e.updatedAt);
         if (age > lock.ttlMs) {
           lock.log.warning(
             `Deployment ${describeHolder(e)} to ${e.environment} has held the lock for ${duration(age)}, more than lock-ttl: marking it error and going on.`,
