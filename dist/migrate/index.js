@@ -41999,6 +41999,9 @@ function forgetSql(table, version) {
  * findings and failures can point into the file.
  */
 const IDENT_CHAR = /[A-Za-z0-9_$]/;
+const PLAIN = /[^'"$;\-/\n]+/y;
+const KEYWORDS = /\b(ATOMIC|CASE|END)\b/i;
+const WORDS = /[A-Za-z_][A-Za-z0-9_$]*/g;
 /** Split `sql` into statements; empty statements (only comments or whitespace) are dropped. */
 function splitSql(sql) {
     const statements = [];
@@ -42110,19 +42113,27 @@ function splitSql(sql) {
             i++;
         }
         else {
-            if (!/\s/.test(c))
+            // A run of ordinary characters at once: per-character work made lint a tenth of a run's time.
+            PLAIN.lastIndex = i;
+            const run = PLAIN.exec(sql)?.[0] || c;
+            if (/\S/.test(run))
                 mark();
-            code += c;
-            if (/[A-Za-z]/.test(c) && !IDENT_CHAR.test(sql[i - 1] ?? '')) {
-                const word = /^[A-Za-z_]+/.exec(sql.slice(i, i + 16))[0].toUpperCase();
-                if (word === 'ATOMIC' && /\bBEGIN\s*$/i.test(code.slice(0, -1)))
-                    atomicDepth++;
-                else if (word === 'CASE' && atomicDepth > 0)
-                    atomicDepth++;
-                else if (word === 'END' && atomicDepth > 0)
-                    atomicDepth--;
+            if (KEYWORDS.test(run)) {
+                for (const w of run.matchAll(WORDS)) {
+                    const word = w[0].toUpperCase();
+                    const before = code + run.slice(0, w.index);
+                    if (w.index === 0 && IDENT_CHAR.test(sql[i - 1] ?? ''))
+                        continue;
+                    if (word === 'ATOMIC' && /\bBEGIN\s*$/i.test(before))
+                        atomicDepth++;
+                    else if (word === 'CASE' && atomicDepth > 0)
+                        atomicDepth++;
+                    else if (word === 'END' && atomicDepth > 0)
+                        atomicDepth--;
+                }
             }
-            i++;
+            code += run;
+            i += run.length;
         }
     }
     flush(sql.length);
@@ -42784,14 +42795,18 @@ async function readMigrations(dir, rel) {
     const ups = new Map();
     const downs = new Map();
     const byVersion = new Map();
-    for (const name of names.sort()) {
-        if (!name.toLowerCase().endsWith('.sql'))
-            continue;
+    const sqlNames = names.filter((n) => n.toLowerCase().endsWith('.sql')).sort();
+    for (const name of sqlNames) {
+        if (!UP.test(name)) {
+            const file = rel(external_node_path_default().join(dir, name));
+            throw new errors/* UserError */.yo(`${file}: a migration must be named <version>_<name>.sql (or .down.sql), with a numeric version such as 001 or 20250101120000`, { file });
+        }
+    }
+    const contents = await readAll(sqlNames.map((n) => external_node_path_default().join(dir, n)));
+    for (const [index, name] of sqlNames.entries()) {
         const m = UP.exec(name);
         const file = rel(external_node_path_default().join(dir, name));
-        if (!m)
-            throw new errors/* UserError */.yo(`${file}: a migration must be named <version>_<name>.sql (or .down.sql), with a numeric version such as 001 or 20250101120000`, { file });
-        const buf = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, name));
+        const buf = contents[index];
         const sql = buf.toString('utf8');
         const version = BigInt(m[1]);
         if (version > 9223372036854775807n)
@@ -42821,6 +42836,19 @@ async function readMigrations(dir, rel) {
         up.down = { file: down.file, sql: down.sql, noTransaction: down.noTransaction };
     }
     return [...ups.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+/** Read files a few at a time: one by one is slow for a thousand migrations, all at once can run out of descriptors. */
+async function readAll(files, concurrency = 32) {
+    const out = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < files.length) {
+            const i = next++;
+            out[i] = await (0,promises_namespaceObject.readFile)(files[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+    return out;
 }
 /** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */
 function statementsOf(file, sql) {

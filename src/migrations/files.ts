@@ -48,16 +48,21 @@ export async function readMigrations(dir: string, rel: (abs: string) => string):
   const ups = new Map<string, MigrationFile>();
   const downs = new Map<string, { file: string; sql: string; noTransaction: boolean; version: bigint }>();
   const byVersion = new Map<bigint, string>();
-  for (const name of names.sort()) {
-    if (!name.toLowerCase().endsWith('.sql')) continue;
-    const m = UP.exec(name);
-    const file = rel(path.join(dir, name));
-    if (!m)
+  const sqlNames = names.filter((n) => n.toLowerCase().endsWith('.sql')).sort();
+  for (const name of sqlNames) {
+    if (!UP.test(name)) {
+      const file = rel(path.join(dir, name));
       throw new UserError(
         `${file}: a migration must be named <version>_<name>.sql (or .down.sql), with a numeric version such as 001 or 20250101120000`,
         { file },
       );
-    const buf = await readFile(path.join(dir, name));
+    }
+  }
+  const contents = await readAll(sqlNames.map((n) => path.join(dir, n)));
+  for (const [index, name] of sqlNames.entries()) {
+    const m = UP.exec(name)!;
+    const file = rel(path.join(dir, name));
+    const buf = contents[index];
     const sql = buf.toString('utf8');
     const version = BigInt(m[1]);
     if (version > 9_223_372_036_854_775_807n)
@@ -86,6 +91,20 @@ export async function readMigrations(dir: string, rel: (abs: string) => string):
     up.down = { file: down.file, sql: down.sql, noTransaction: down.noTransaction };
   }
   return [...ups.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+
+/** Read files a few at a time: one by one is slow for a thousand migrations, all at once can run out of descriptors. */
+async function readAll(files: string[], concurrency = 32): Promise<Buffer[]> {
+  const out: Buffer[] = new Array<Buffer>(files.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      out[i] = await readFile(files[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  return out;
 }
 
 /** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */

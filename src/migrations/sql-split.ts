@@ -23,6 +23,9 @@ export interface SplitResult {
 }
 
 const IDENT_CHAR = /[A-Za-z0-9_$]/;
+const PLAIN = /[^'"$;\-/\n]+/y;
+const KEYWORDS = /\b(ATOMIC|CASE|END)\b/i;
+const WORDS = /[A-Za-z_][A-Za-z0-9_$]*/g;
 
 /** Split `sql` into statements; empty statements (only comments or whitespace) are dropped. */
 export function splitSql(sql: string): SplitResult {
@@ -120,15 +123,22 @@ export function splitSql(sql: string): SplitResult {
       flush(i);
       i++;
     } else {
-      if (!/\s/.test(c)) mark();
-      code += c;
-      if (/[A-Za-z]/.test(c) && !IDENT_CHAR.test(sql[i - 1] ?? '')) {
-        const word = /^[A-Za-z_]+/.exec(sql.slice(i, i + 16))![0].toUpperCase();
-        if (word === 'ATOMIC' && /\bBEGIN\s*$/i.test(code.slice(0, -1))) atomicDepth++;
-        else if (word === 'CASE' && atomicDepth > 0) atomicDepth++;
-        else if (word === 'END' && atomicDepth > 0) atomicDepth--;
+      // A run of ordinary characters at once: per-character work made lint a tenth of a run's time.
+      PLAIN.lastIndex = i;
+      const run = PLAIN.exec(sql)?.[0] || c;
+      if (/\S/.test(run)) mark();
+      if (KEYWORDS.test(run)) {
+        for (const w of run.matchAll(WORDS)) {
+          const word = w[0].toUpperCase();
+          const before = code + run.slice(0, w.index);
+          if (w.index === 0 && IDENT_CHAR.test(sql[i - 1] ?? '')) continue;
+          if (word === 'ATOMIC' && /\bBEGIN\s*$/i.test(before)) atomicDepth++;
+          else if (word === 'CASE' && atomicDepth > 0) atomicDepth++;
+          else if (word === 'END' && atomicDepth > 0) atomicDepth--;
+        }
       }
-      i++;
+      code += run;
+      i += run.length;
     }
   }
   flush(sql.length);
