@@ -4,16 +4,24 @@ import { runPipeline } from './pipeline.js';
 
 export const pipelineAction = defineAction({
   name: 'pipeline',
-  description: 'The whole chain in one step: version-bump, build-selective, deploy (migrations first), smoke-test, tag-release.',
+  description:
+    'The whole chain in one step: version-bump, build-selective, deploy (migrations first), smoke-test, tag-release.',
   inputs: {
     ...commonInputs,
-    mode: input.choice('main, release, hotfix or rollback.', ['main', 'release', 'hotfix', 'rollback'] as const, 'main'),
+    mode: input.choice(
+      'main, release, hotfix or rollback.',
+      ['main', 'release', 'hotfix', 'rollback'] as const,
+      'main',
+    ),
     environments: input.string(
       "Environments to deploy to, in order, comma-separated. Empty: the policy file's, in `after` order (release mode: the first only).",
     ),
     'to-version': input.string('rollback mode: the version to return to. Empty: the last good one before the current.'),
     build: input.boolean("Run the selected components' build commands.", 'true'),
-    token: input.string('GitHub token for deployments and the release.', { default: '${{ github.token }}', secret: true }),
+    token: input.string('GitHub token for deployments and the release.', {
+      default: '${{ github.token }}',
+      secret: true,
+    }),
   },
   outputs: {
     version: 'The version the run computed.',
@@ -29,7 +37,15 @@ export const pipelineAction = defineAction({
       .map((s) => s.trim())
       .filter(Boolean);
     const result = await runPipeline(
-      { mode: inputs.mode, config: inputs.config, environments: envs, toVersion: inputs.toVersion, build: inputs.build, token: inputs.token, dryRun: inputs.dryRun },
+      {
+        mode: inputs.mode,
+        config: inputs.config,
+        environments: envs,
+        toVersion: inputs.toVersion,
+        build: inputs.build,
+        token: inputs.token,
+        dryRun: inputs.dryRun,
+      },
       rt,
     );
     rt.setOutput('version', result.version);

@@ -26,6 +26,8 @@ export interface PipelineOptions {
   build: boolean;
   token: string;
   dryRun: boolean;
+  /** Seconds each component has to turn healthy after it deploys (deploy's `timeout`); 0: deploy's default. */
+  healthTimeout?: number;
 }
 
 /** One line of the story. */
@@ -69,13 +71,26 @@ function action(name: string): ActionDefinition<InputFields> {
 }
 
 /** Run the chain; throws a UserError at the end when a step failed (after smoke-testing what serves). */
-export async function runPipeline(options: PipelineOptions, rt: Runtime, overrides: Record<string, ActionOverride> = {}): Promise<PipelineResult> {
+export async function runPipeline(
+  options: PipelineOptions,
+  rt: Runtime,
+  overrides: Record<string, ActionOverride> = {},
+): Promise<PipelineResult> {
   const config = await loadConfig(rt.cwd, options.config);
   let envs = options.environments.length ? options.environments : orderedEnvironments(config);
-  if (!envs.length) throw new UserError(`input "environments": the policy file names no environment; name one (e.g. production)`);
+  if (!envs.length)
+    throw new UserError(`input "environments": the policy file names no environment; name one (e.g. production)`);
   if (options.mode === 'release' && !options.environments.length) envs = envs.slice(0, 1);
 
-  const result: PipelineResult = { version: '', release: false, status: 'success', deployed: {}, tag: '', releaseUrl: '', steps: [] };
+  const result: PipelineResult = {
+    version: '',
+    release: false,
+    status: 'success',
+    deployed: {},
+    tag: '',
+    releaseUrl: '',
+    steps: [],
+  };
   const note = (step: string, res: PipelineStep['result'], detail: string) => {
     result.steps.push({ step, result: res, detail });
     const mark = res === 'ok' ? '✔' : res === 'skipped' ? '–' : res === 'rolled-back' ? '↩' : '✘';
@@ -94,7 +109,11 @@ export async function runPipeline(options: PipelineOptions, rt: Runtime, overrid
 
   if (options.mode === 'rollback') {
     for (const env of envs) {
-      const dep = await call('deploy', { environment: env, rollback: true, 'to-version': options.toVersion || undefined });
+      const dep = await call('deploy', {
+        environment: env,
+        rollback: true,
+        'to-version': options.toVersion || undefined,
+      });
       if (dep.error) fail(`rollback ${env}`, dep.error);
       result.deployed[env] = parseJson(dep.outputs.deployed);
       note(`rollback ${env}`, 'ok', `back to ${describeDeployed(result.deployed[env])}`);
@@ -108,17 +127,32 @@ export async function runPipeline(options: PipelineOptions, rt: Runtime, overrid
   if (vb.error) fail('version', vb.error);
   result.version = vb.outputs.version;
   result.release = vb.outputs.release === 'true';
-  note('version', 'ok', `${vb.outputs['previous-version'] || '(none)'} → ${vb.outputs.version}${result.release ? ` (${vb.outputs.bump})` : ' (no release)'}`);
+  note(
+    'version',
+    'ok',
+    `${vb.outputs['previous-version'] || '(none)'} → ${vb.outputs.version}${result.release ? ` (${vb.outputs.bump})` : ' (no release)'}`,
+  );
 
   const bs = await call('build-selective', { run: options.build, version: result.version });
   if (bs.error) fail('build', bs.error);
   const changed = parseJson<string[]>(bs.outputs.changed) ?? [];
   const skipped = parseJson<Record<string, unknown>>(bs.outputs.skipped) ?? {};
-  note('build', 'ok', changed.length ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''}` : 'nothing changed');
+  note(
+    'build',
+    'ok',
+    changed.length
+      ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''}`
+      : 'nothing changed',
+  );
 
   if (changed.length) {
     for (const env of envs) {
-      const dep = await call('deploy', { environment: env, version: result.version, components: JSON.stringify(changed) });
+      const dep = await call('deploy', {
+        environment: env,
+        version: result.version,
+        components: JSON.stringify(changed),
+        timeout: options.healthTimeout ? String(options.healthTimeout) : undefined,
+      });
       const status = dep.outputs.status || (dep.error ? 'failed' : 'success');
       result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
       if (dep.error || status !== 'success') {
@@ -126,7 +160,9 @@ export async function runPipeline(options: PipelineOptions, rt: Runtime, overrid
         note(`deploy ${env}`, status === 'rolled-back' ? 'rolled-back' : 'failed', errorMessage(dep.error ?? status));
         await smoke(env);
         await finish();
-        throw new UserError(`deploy to ${env} ${status === 'rolled-back' ? 'was rolled back' : 'failed'}: ${errorMessage(dep.error ?? status)}`);
+        throw new UserError(
+          `deploy to ${env} ${status === 'rolled-back' ? 'was rolled back' : 'failed'}: ${errorMessage(dep.error ?? status)}`,
+        );
       }
       note(`deploy ${env}`, 'ok', describeDeployed(result.deployed[env]));
       if (!(await smoke(env))) {
@@ -144,7 +180,11 @@ export async function runPipeline(options: PipelineOptions, rt: Runtime, overrid
     if (tr.error) fail('release', tr.error);
     result.tag = tr.outputs.tag;
     result.releaseUrl = tr.outputs['release-url'] ?? '';
-    note('release', 'ok', `${tr.outputs.tag}${tr.outputs.created === 'false' ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}`);
+    note(
+      'release',
+      'ok',
+      `${tr.outputs.tag}${tr.outputs.created === 'false' ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}`,
+    );
   } else {
     note('release', 'skipped', 'no new version');
   }
@@ -152,7 +192,10 @@ export async function runPipeline(options: PipelineOptions, rt: Runtime, overrid
   return result;
 
   async function smoke(env: string): Promise<boolean> {
-    const st = await call('smoke-test', { environment: env });
+    const st = await call('smoke-test', {
+      environment: env,
+      timeout: options.healthTimeout ? `${options.healthTimeout}s` : undefined,
+    });
     if (st.error) {
       note(`smoke-test ${env}`, 'failed', errorMessage(st.error));
       return false;
@@ -164,7 +207,15 @@ export async function runPipeline(options: PipelineOptions, rt: Runtime, overrid
 
   async function finish(): Promise<void> {
     await rt.summary(
-      [`## Slipway ${options.mode}${options.dryRun ? ' (dry run)' : ''}`, '', table(['step', 'result', 'detail'], result.steps.map((s) => [s.step, s.result, s.detail])), ''].join('\n'),
+      [
+        `## Slipway ${options.mode}${options.dryRun ? ' (dry run)' : ''}`,
+        '',
+        table(
+          ['step', 'result', 'detail'],
+          result.steps.map((s) => [s.step, s.result, s.detail]),
+        ),
+        '',
+      ].join('\n'),
     );
   }
 }

@@ -81,8 +81,10 @@ async function health(port: number): Promise<string> {
 export async function runDemo(term: Terminal): Promise<number> {
   const home = mkdtempSync(path.join(tmpdir(), 'slipway-demo-'));
   const repo = path.join(home, 'shop');
-  const previousHome = process.env.DEMO_HOME;
+  const saved = { DEMO_HOME: process.env.DEMO_HOME, RUNNER_TEMP: process.env.RUNNER_TEMP };
+  // The deploy commands find their builds through DEMO_HOME; backups go to RUNNER_TEMP: both inside the folder removed at the end.
   process.env.DEMO_HOME = home;
+  process.env.RUNNER_TEMP = home;
   const say = (text: string) => term.line(`\n${term.color('bold', text)}`);
   try {
     const ports: DemoPorts = { backend: await freePort(), bot: await freePort(), frontend: await freePort() };
@@ -104,6 +106,7 @@ export async function runDemo(term: Terminal): Promise<number> {
       build: true,
       token: '',
       dryRun: false,
+      healthTimeout: 8,
     };
     say('② The main pipeline: version → build → migrate (embedded PostgreSQL) → deploy → smoke test → release.');
     const first = await runPipeline(options, rt, localOverrides());
@@ -139,8 +142,10 @@ export async function runDemo(term: Terminal): Promise<number> {
   } finally {
     const stopped = stopServices(home);
     rmSync(home, { recursive: true, force: true });
-    if (previousHome === undefined) delete process.env.DEMO_HOME;
-    else process.env.DEMO_HOME = previousHome;
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     term.line(term.color('dim', `Stopped ${stopped} service(s) and removed ${home}.`));
   }
 }

@@ -1,0 +1,30 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../helpers/run-action.js';
+
+const demoFolders = () => readdirSync(tmpdir()).filter((f) => f.startsWith('slipway-demo-'));
+
+describe('npm run demo', () => {
+  it('releases the sample product, rolls back the broken bot by itself, and leaves nothing behind', () => {
+    const before = demoFolders();
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'demo'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true' },
+      timeout: 170_000,
+    });
+    const out = r.stdout + r.stderr;
+    expect(r.status).toBe(0);
+    expect(out).toContain('✔ release: v0.1.0');
+    expect(out).toMatch(/bot \/health: HTTP 200, status ok, version 0\.1\.0/);
+    expect(out).toMatch(/↩ deploy local: .*BOT_TOKEN missing.*rolled back/);
+    expect(out).toMatch(/bot \/health after the rollback: HTTP 200, status ok, version 0\.1\.0/);
+    expect(out).toMatch(/Stopped 3 service\(s\) and removed /);
+    expect(demoFolders()).toEqual(before);
+    const leftover = spawnSync('pgrep', ['-f', 'slipway-demo-'], { encoding: 'utf8' }).stdout.trim();
+    expect(leftover).toBe('');
+  }, 180_000);
+});
