@@ -6,6 +6,7 @@
  */
 import { userInfo } from 'node:os';
 import semver from 'semver';
+import { notify } from '../notify/notify.js';
 import { loadConfig, DEFAULT_CONFIG_PATH, type SlipwayConfig } from '../core/config.js';
 import { errorMessage, isUserError, oneLine, UserError } from '../core/errors.js';
 import { execFile } from '../core/exec.js';
@@ -156,6 +157,22 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   });
   writeOutputs(rt, result);
   await rt.summary(summaryMarkdown(plan, result.status, result.reports));
+  await notify(
+    config.notify,
+    {
+      event:
+        result.status === 'success'
+          ? 'deploy-succeeded'
+          : result.status === 'rolled-back'
+            ? 'deploy-rolled-back'
+            : 'deploy-failed',
+      title: `${plan.mode === 'rollback' ? 'Rollback of' : 'Deploy to'} ${environment}: ${result.status}`,
+      text: result.message,
+      url: info.logUrl || environmentUrl || undefined,
+      fields: Object.fromEntries(plan.steps.map((s) => [s.component, `${s.current || '(none)'} → ${s.next}`])),
+    },
+    rt,
+  );
   if (result.status !== 'success') throw new UserError(result.message ?? `deploy to ${environment} ${result.status}`);
   return result;
 }
