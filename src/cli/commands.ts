@@ -1,5 +1,6 @@
 /** The CLI-only commands, in the order `--help` lists them. */
 import { command as demo } from './demo/demo.js';
 import type { Command } from './main.js';
+import { command as status } from './status.js';
 
-export const COMMANDS: Command[] = [demo];
+export const COMMANDS: Command[] = [status, demo];

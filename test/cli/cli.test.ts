@@ -61,3 +61,34 @@ describe('the slipway CLI', () => {
     expect(slipway('nonsense').stderr).toMatch(/unknown command "nonsense" \(expected one of: version-bump/);
   });
 });
+
+describe('slipway deploy and status from a terminal', () => {
+  const app = createRepo();
+  afterAll(() => app.cleanup());
+  app.commit('feat: app', {
+    '.github/slipway.yml':
+      'components:\n  api: { paths: [api/**], deploy: { run: "echo deploying $SLIPWAY_COMPONENT $SLIPWAY_VERSION" } }\nenvironments:\n  production: {}\n',
+  });
+
+  function run(...args: string[]) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), ...args], {
+      cwd: app.dir,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', GITHUB_TOKEN: '' },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('records local deploys in the ledger and shows what runs where', () => {
+    expect(run('deploy', '--environment', 'production', '--version', '1.2.0').code).toBe(0);
+    const deployed = run('deploy', '--environment', 'production', '--version', '1.3.0', '--json');
+    expect(deployed.code).toBe(0);
+    expect(JSON.parse(deployed.stdout).deployed).toEqual({ api: '1.3.0' });
+    const status = run('status', '--environment', 'production', '--json');
+    expect(status.code).toBe(0);
+    const rows = JSON.parse(status.stdout).components;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ component: 'api', version: '1.3.0', sha: app.head().slice(0, 7), task: 'deploy' });
+    expect(run('status').stderr).toContain('--environment is required');
+  });
+});
