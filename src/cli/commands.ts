@@ -1,6 +1,7 @@
 /** The CLI-only commands, in the order `--help` lists them. */
 import { command as demo } from './demo/demo.js';
+import { command as plan } from './plan.js';
 import type { Command } from './main.js';
 import { command as status } from './status.js';
 
-export const COMMANDS: Command[] = [status, demo];
+export const COMMANDS: Command[] = [plan, status, demo];

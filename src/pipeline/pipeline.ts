@@ -28,6 +28,8 @@ export interface PipelineOptions {
   dryRun: boolean;
   /** Seconds each component has to turn healthy after it deploys (deploy's `timeout`); 0: deploy's default. */
   healthTimeout?: number;
+  /** The branch whose policy applies (default: from the environment or the checkout). */
+  branch?: string;
 }
 
 /** One line of the story. */
@@ -123,7 +125,10 @@ export async function runPipeline(
     return result;
   }
 
-  const vb = await call('version-bump', options.mode === 'hotfix' ? { bump: 'patch' } : {});
+  const vb = await call('version-bump', {
+    branch: options.branch,
+    ...(options.mode === 'hotfix' ? { bump: 'patch' } : {}),
+  });
   if (vb.error) fail('version', vb.error);
   result.version = vb.outputs.version;
   result.release = vb.outputs.release === 'true';
@@ -145,6 +150,8 @@ export async function runPipeline(
       : 'nothing changed',
   );
 
+  if (options.dryRun) await previewMigrations(config);
+
   if (changed.length) {
     for (const env of envs) {
       const dep = await call('deploy', {
@@ -164,7 +171,11 @@ export async function runPipeline(
           `deploy to ${env} ${status === 'rolled-back' ? 'was rolled back' : 'failed'}: ${errorMessage(dep.error ?? status)}`,
         );
       }
-      note(`deploy ${env}`, 'ok', describeDeployed(result.deployed[env]));
+      note(
+        `deploy ${env}`,
+        'ok',
+        options.dryRun ? describePlan(dep.outputs.plan) : describeDeployed(result.deployed[env]),
+      );
       if (!(await smoke(env))) {
         result.status = 'failed';
         await finish();
@@ -183,7 +194,7 @@ export async function runPipeline(
     note(
       'release',
       'ok',
-      `${tr.outputs.tag}${tr.outputs.created === 'false' ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}`,
+      `${tr.outputs.tag}${options.dryRun ? ' (dry run: would be created)' : tr.outputs.created === 'false' ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}`,
     );
   } else {
     note('release', 'skipped', 'no new version');
@@ -201,8 +212,30 @@ export async function runPipeline(
       return false;
     }
     const results = parseJson<unknown[]>(st.outputs.results) ?? [];
-    note(`smoke-test ${env}`, 'ok', `${results.length} check(s) passed`);
+    note(
+      `smoke-test ${env}`,
+      'ok',
+      options.dryRun ? 'checks listed above (dry run: nothing contacted)' : `${results.length} check(s) passed`,
+    );
     return true;
+  }
+
+  /** Dry runs list each migrations component's pending files and lint findings. */
+  async function previewMigrations(cfg: SlipwayConfig): Promise<void> {
+    for (const c of Object.values(cfg.components).filter((x) => x.migrate)) {
+      const dbEnv = c.migrate!.database?.env;
+      const mig = await call('migrate', { dir: c.migrate!.dir, 'database-url': dbEnv ? rt.env[dbEnv] : undefined });
+      if (mig.error) {
+        note(`migrations ${c.name}`, 'failed', errorMessage(mig.error));
+        continue;
+      }
+      const findings =
+        parseJson<{ file?: string; line?: number; message?: string; rule?: string }[]>(mig.outputs.findings) ?? [];
+      const lint = findings.length
+        ? `; lint: ${findings.map((f) => `${f.file ?? ''}${f.line ? `:${f.line}` : ''} ${f.rule ?? f.message ?? ''}`.trim()).join(', ')}`
+        : '; lint clean';
+      note(`migrations ${c.name}`, 'ok', `${mig.outputs.pending || '0'} pending${lint}`);
+    }
   }
 
   async function finish(): Promise<void> {
@@ -227,6 +260,14 @@ function parseJson<T = Record<string, string>>(text: string | undefined): T {
   } catch {
     return undefined as T;
   }
+}
+
+function describePlan(planText: string | undefined): string {
+  const plan = parseJson<{ waves?: { component: string; current: string | null; next: string }[][] }>(planText);
+  if (!plan?.waves?.length) return 'nothing to deploy';
+  return plan.waves
+    .map((w, i) => `wave ${i + 1}: ${w.map((s) => `${s.component} ${s.current ?? '(none)'} → ${s.next}`).join(', ')}`)
+    .join('; ');
 }
 
 function describeDeployed(deployed: Record<string, string> | undefined): string {

@@ -92,3 +92,49 @@ describe('slipway deploy and status from a terminal', () => {
     expect(run('status').stderr).toContain('--environment is required');
   });
 });
+
+describe('slipway plan', () => {
+  const app = createRepo();
+  afterAll(() => app.cleanup());
+  app.commit('feat: api', {
+    '.github/slipway.yml': [
+      'components:',
+      '  schema: { kind: migrations, migrate: { dir: db } }',
+      '  api: { paths: [api/**], dependsOn: [schema], deploy: { run: "touch deployed-$SLIPWAY_VERSION" }, health: [ { http: "http://127.0.0.1:9/h" } ] }',
+      'environments:',
+      '  staging: {}',
+      '  production: { after: staging }',
+      '',
+    ].join('\n'),
+    'db/001_drop.sql': 'ALTER TABLE orders DROP COLUMN note;\n',
+    'api/a.txt': 'a',
+  });
+
+  it('prints the version, selection, migrations and their lint, the waves and the checks, running nothing', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'plan'], {
+      cwd: app.dir,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true' },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('version: (none) → 0.1.0');
+    expect(r.stdout).toContain('build: schema, api');
+    expect(r.stdout).toMatch(/migrations schema: 1 pending; lint: db\/001_drop\.sql:1 drop-column/);
+    expect(r.stdout).toContain('deploy staging: wave 1: schema (none) → 0.1.0; wave 2: api (none) → 0.1.0');
+    expect(r.stdout).toContain('deploy production: wave 1');
+    expect(r.stdout).toContain('release: v0.1.0 (dry run: would be created)');
+    expect(r.stderr).toContain('http api: http://127.0.0.1:9/h');
+    expect(app.git('tag', '--list').trim()).toBe('');
+    expect(
+      app
+        .git('status', '--porcelain', '--untracked-files=all')
+        .split('\n')
+        .filter((l) => l.includes('deployed-')),
+    ).toEqual([]);
+    const bad = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'plan', '--event', 'merge'], {
+      cwd: app.dir,
+      encoding: 'utf8',
+    });
+    expect(bad.stderr).toContain('--event: expected one of push, release, hotfix, rollback, got "merge"');
+  });
+});
