@@ -9,7 +9,10 @@ function quote(s: string): string {
 }
 
 /** The action.yml of one action; the root one (`main`) points at dist/ directly. */
-export function renderActionYaml(action: ActionDefinition<InputFields>, main = `../../dist/${action.name}/index.js`): string {
+export function renderActionYaml(
+  action: ActionDefinition<InputFields>,
+  main = `../../dist/${action.name}/index.js`,
+): string {
   const lines = [
     '# Generated from src/ by `npm run generate`; edit the action definition, not this file.',
     `name: ${quote(`Slipway ${action.name}`)}`,
@@ -41,7 +44,14 @@ export function renderReadmeTables(actions: ActionDefinition<InputFields>[]): st
   const out: string[] = [];
   for (const a of actions) {
     const uses = a.name === 'pipeline' ? 'slipway-actions/slipway@v1' : `slipway-actions/slipway/actions/${a.name}@v1`;
-    out.push(`### ${a.name === 'pipeline' ? 'pipeline (the root action)' : a.name}`, '', a.description, '', `\`uses: ${uses}\``, '');
+    out.push(
+      `### ${a.name === 'pipeline' ? 'pipeline (the root action)' : a.name}`,
+      '',
+      a.description,
+      '',
+      `\`uses: ${uses}\``,
+      '',
+    );
     out.push('| input | default | description |', '| --- | --- | --- |');
     for (const [name, f] of Object.entries(a.inputs)) {
       out.push(

@@ -40,6 +40,8 @@ describe('action.yml files and the README agree with the action definitions', ()
 
   it('the README has the generated tables', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    expect(readme).toContain(renderReadmeTables([pipelineAction as unknown as ActionDefinition<InputFields>, ...ACTIONS]));
+    expect(readme).toContain(
+      renderReadmeTables([pipelineAction as unknown as ActionDefinition<InputFields>, ...ACTIONS]),
+    );
   });
 });

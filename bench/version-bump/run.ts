@@ -49,7 +49,12 @@ async function build(): Promise<void> {
     if (i > 1) buf += `from :${i - 1}\n`;
     buf += `M 100644 inline src/f${i % 500}.txt\ndata ${Buffer.byteLength(content)}\n${content}\n`;
     if (i <= tagged && i % every === 0) {
-      version = i % (every * 50) === 0 ? [version[0] + 1, 0, 0] : i % (every * 5) === 0 ? [version[0], version[1] + 1, 0] : [version[0], version[1], version[2] + 1];
+      version =
+        i % (every * 50) === 0
+          ? [version[0] + 1, 0, 0]
+          : i % (every * 5) === 0
+            ? [version[0], version[1] + 1, 0]
+            : [version[0], version[1], version[2] + 1];
       const name = `v${version.join('.')}`;
       const tmsg = `Release ${name}\n`;
       buf += `tag ${name}\nfrom :${i}\ntagger Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(tmsg)}\n${tmsg}\n`;
@@ -58,7 +63,9 @@ async function build(): Promise<void> {
   }
   await flush();
   fi.stdin.end();
-  await new Promise<void>((resolve, reject) => fi.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`)))));
+  await new Promise<void>((resolve, reject) =>
+    fi.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`)))),
+  );
   execFileSync('git', ['checkout', '-q', '-f', 'main'], { cwd: repo });
   execFileSync('git', ['gc', '-q'], { cwd: repo });
   writeFileSync(path.join(repo, '.git', 'bench-ready'), '');
@@ -91,7 +98,11 @@ for (let i = 0; i < RUNS; i++) {
   });
   ours.push(a.ms);
   oursVersion = /version<<(\S+)\n([^\n]*)/.exec(readFileSync(outputFile, 'utf8'))?.[2] ?? '?';
-  const b = time(path.join(ROOT, 'node_modules/.bin/conventional-recommended-bump'), ['-p', 'conventionalcommits'], process.env);
+  const b = time(
+    path.join(ROOT, 'node_modules/.bin/conventional-recommended-bump'),
+    ['-p', 'conventionalcommits'],
+    process.env,
+  );
   theirs.push(b.ms);
   theirsBump = b.out.trim();
 }
@@ -99,6 +110,8 @@ rmSync(out, { recursive: true, force: true });
 const o = median(ours);
 const t = median(theirs);
 console.log(`history: ${COMMITS} commits, ${TAGS} tags, ${SINCE} commits since the last tag`);
-console.log(`slipway version-bump (bundle, as a process): median ${o.toFixed(0)} ms over ${RUNS} runs → ${oursVersion}`);
+console.log(
+  `slipway version-bump (bundle, as a process): median ${o.toFixed(0)} ms over ${RUNS} runs → ${oursVersion}`,
+);
 console.log(`conventional-recommended-bump -p conventionalcommits: median ${t.toFixed(0)} ms → ${theirsBump}`);
 console.log(`ratio: slipway is ${(t / o).toFixed(2)}× faster (target ≥ 2.5×, and under 500 ms)`);

@@ -69,7 +69,8 @@ async function post(url: string, body: unknown, timeoutMs: number): Promise<void
     });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    const why =
+      e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
     throw new WebhookError(why, true);
   }
   await res.arrayBuffer().catch(() => undefined);
