@@ -5,6 +5,7 @@ import { smokeTest } from './checks/smoke-test.js';
 import { buildSelective } from './changes/build-selective.js';
 import { deploy } from './deploy/deploy-action.js';
 import { migrate } from './migrations/migrate.js';
+import { tagRelease } from './release/tag-release.js';
 
 /** The actions by name, in pipeline order. */
 export const ACTIONS: ActionDefinition<InputFields>[] = [
@@ -13,4 +14,5 @@ export const ACTIONS: ActionDefinition<InputFields>[] = [
   migrate as unknown as ActionDefinition<InputFields>,
   deploy as unknown as ActionDefinition<InputFields>,
   smokeTest as unknown as ActionDefinition<InputFields>,
+  tagRelease as unknown as ActionDefinition<InputFields>,
 ];

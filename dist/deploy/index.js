@@ -45703,7 +45703,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1219);
+/* harmony import */ var _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4656);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9610);
 
 
@@ -48926,9 +48926,9 @@ const input = {
             ...opts,
             schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
                 .transform((s) => s.replace(/^v(?=\d)/, ''))
-                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .literal */ .euz(''), zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/)], {
+                .refine((s) => s === '' || /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(s), {
                 message: 'expected a semantic version such as 1.2.3 or 1.2.3-rc.1',
-            })),
+            }),
         };
     },
 };
@@ -49015,7 +49015,7 @@ function redactUrlPasswords(text) {
 
 /***/ }),
 
-/***/ 1219:
+/***/ 4656:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49034,6 +49034,115 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+;// CONCATENATED MODULE: ./src/core/retry.ts
+/** Bounded retries with exponential backoff and jitter, and timeouts for single attempts. */
+/** Resolve after `ms` milliseconds. */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The delay before attempt `attempt + 1`: doubling from base, capped, with ±20 % jitter. */
+function backoffDelay(attempt, baseDelayMs, maxDelayMs = 30_000, random = Math.random) {
+    const raw = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(raw * (0.8 + 0.4 * random()));
+}
+/** Call `fn` until it succeeds or the attempts run out; the last error is thrown. */
+async function retry(fn, options) {
+    const wait = options.sleep ?? sleep;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (err) {
+            const retryable = options.retryable ? options.retryable(err) : true;
+            if (!retryable || attempt >= options.attempts)
+                throw err;
+            const delay = backoffDelay(attempt, options.baseDelayMs, options.maxDelayMs);
+            options.onRetry?.(err, attempt, delay);
+            await wait(delay);
+        }
+    }
+}
+/** An AbortSignal that fires after `ms`, for fetch and friends. */
+function timeoutSignal(ms) {
+    return AbortSignal.timeout(ms);
+}
+
+;// CONCATENATED MODULE: ./src/notify/notify.ts
+
+const EMOJI = {
+    'deploy-succeeded': ':white_check_mark:',
+    'deploy-failed': ':x:',
+    'deploy-rolled-back': ':leftwards_arrow_with_hook:',
+    'release-published': ':rocket:',
+};
+/** The Slack-compatible body: `text` for any receiver, `blocks` for Slack. */
+function slackPayload(n) {
+    const summary = `${EMOJI[n.event]} ${n.title}`;
+    const blocks = [
+        { type: 'section', text: { type: 'mrkdwn', text: `*${n.title}*${n.text ? `\n${n.text}` : ''}` } },
+    ];
+    const fields = Object.entries(n.fields ?? {});
+    if (fields.length)
+        blocks.push({ type: 'section', fields: fields.map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}` })) });
+    if (n.url)
+        blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${n.url}|Details>` }] });
+    return { text: summary, event: n.event, blocks };
+}
+class WebhookError extends Error {
+    retryable;
+    constructor(message, retryable) {
+        super(message);
+        this.retryable = retryable;
+    }
+}
+async function post(url, body, timeoutMs) {
+    let res;
+    try {
+        res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(timeoutMs),
+        });
+    }
+    catch (err) {
+        const e = err;
+        const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+        throw new WebhookError(why, true);
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.ok)
+        return;
+    throw new WebhookError(`HTTP ${res.status}`, res.status >= 500 || res.status === 429);
+}
+/**
+ * Send `n` to every webhook subscribed to its event. Never throws: a failure is a warning
+ * naming the variable that holds the URL. Returns how many webhooks accepted it.
+ */
+async function notify(webhooks, n, rt, options = {}) {
+    let delivered = 0;
+    for (const hook of webhooks.filter((w) => w.events.includes(n.event))) {
+        const name = hook.webhook.env;
+        const url = rt.env[name];
+        if (!url) {
+            rt.log.warning(`notify: ${name} is not set; the ${n.event} notification was not sent`);
+            continue;
+        }
+        rt.mask(url);
+        try {
+            await retry(() => post(url, slackPayload(n), options.timeoutMs ?? 10_000), {
+                attempts: options.attempts ?? 3,
+                baseDelayMs: options.baseDelayMs ?? 1_000,
+                retryable: (e) => e instanceof WebhookError && e.retryable,
+            });
+            delivered++;
+            rt.log.info(`notify: sent ${n.event} to the webhook in ${name}`);
+        }
+        catch (err) {
+            rt.log.warning(`notify: the webhook in ${name} failed for ${n.event}: ${rt.redact(err.message)}`);
+        }
+    }
+    return delivered;
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -52976,37 +53085,6 @@ function markdown_duration(ms) {
     return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-;// CONCATENATED MODULE: ./src/core/retry.ts
-/** Bounded retries with exponential backoff and jitter, and timeouts for single attempts. */
-/** Resolve after `ms` milliseconds. */
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** The delay before attempt `attempt + 1`: doubling from base, capped, with ±20 % jitter. */
-function backoffDelay(attempt, baseDelayMs, maxDelayMs = 30_000, random = Math.random) {
-    const raw = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(raw * (0.8 + 0.4 * random()));
-}
-/** Call `fn` until it succeeds or the attempts run out; the last error is thrown. */
-async function retry(fn, options) {
-    const wait = options.sleep ?? sleep;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fn(attempt);
-        }
-        catch (err) {
-            const retryable = options.retryable ? options.retryable(err) : true;
-            if (!retryable || attempt >= options.attempts)
-                throw err;
-            const delay = backoffDelay(attempt, options.baseDelayMs, options.maxDelayMs);
-            options.onRetry?.(err, attempt, delay);
-            await wait(delay);
-        }
-    }
-}
-/** An AbortSignal that fires after `ms`, for fetch and friends. */
-function timeoutSignal(ms) {
-    return AbortSignal.timeout(ms);
-}
-
 ;// CONCATENATED MODULE: ./src/checks/assert.ts
 /** Statuses that mean "try again later" although they are not 5xx. */
 const TRANSIENT_4XX = [408, 425, 429];
@@ -55626,6 +55704,7 @@ registerTarget('command', commandTarget);
 
 
 
+
 /**
  * Run deploy: sets every output and the job summary, and throws a one-line UserError when
  * the run did not succeed (after rolling back when it could).
@@ -55717,6 +55796,17 @@ async function runDeploy(options) {
     });
     writeOutputs(rt, result);
     await rt.summary(report_summaryMarkdown(plan, result.status, result.reports));
+    await notify(config.notify, {
+        event: result.status === 'success'
+            ? 'deploy-succeeded'
+            : result.status === 'rolled-back'
+                ? 'deploy-rolled-back'
+                : 'deploy-failed',
+        title: `${plan.mode === 'rollback' ? 'Rollback of' : 'Deploy to'} ${environment}: ${result.status}`,
+        text: result.message,
+        url: info.logUrl || environmentUrl || undefined,
+        fields: Object.fromEntries(plan.steps.map((s) => [s.component, `${s.current || '(none)'} → ${s.next}`])),
+    }, rt);
     if (result.status !== 'success')
         throw new errors/* UserError */.yo(result.message ?? `deploy to ${environment} ${result.status}`);
     return result;
@@ -70845,7 +70935,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   YOg: () => (/* binding */ array),
   zMY: () => (/* binding */ schemas_boolean),
   k5n: () => (/* binding */ schemas_enum),
-  euz: () => (/* binding */ literal),
   _H3: () => (/* binding */ looseObject),
   aig: () => (/* binding */ schemas_number),
   g1P: () => (/* binding */ record),
@@ -70855,7 +70944,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, literal, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -74942,16 +75031,16 @@ const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    defineLazyInternal(inst, "pattern", (zod) => {
+    util.defineLazyInternal(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -74968,7 +75057,7 @@ const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
         });
         return payload;
     };
-});
+})));
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -80015,10 +80104,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
-    $ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
+    core.$ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -80028,12 +80117,12 @@ const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
             return def.values[0];
         },
     });
-});
+})));
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...normalizeParams(params),
+        ...util.normalizeParams(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {

@@ -140,11 +140,9 @@ export const input = {
       schema: z
         .string()
         .transform((s) => s.replace(/^v(?=\d)/, ''))
-        .pipe(
-          z.union([z.literal(''), z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/)], {
-            message: 'expected a semantic version such as 1.2.3 or 1.2.3-rc.1',
-          }),
-        ),
+        .refine((s) => s === '' || /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(s), {
+          message: 'expected a semantic version such as 1.2.3 or 1.2.3-rc.1',
+        }),
     };
   },
 };

@@ -259,6 +259,43 @@ export class RepoState {
     }
   }
 
+  /** Create an annotated tag (tag object and ref) as another client would. */
+  createAnnotatedTag(name: string, commit: string, message = name): string {
+    const sha = fakeSha('tag', name, commit);
+    this.tagObjects.set(sha, {
+      sha,
+      tag: name,
+      message,
+      object: { sha: commit, type: 'commit' },
+      tagger: { name: 'Other', email: 'other@example.com', date: now() },
+    });
+    this.refs.set(`refs/tags/${name}`, sha);
+    return sha;
+  }
+
+  /** Add a published release of `tag` as another client would. */
+  addRelease(tag: string, fields: Partial<Release> = {}): Release {
+    const id = this.newId();
+    const created = now();
+    const r: Release = {
+      id,
+      tag_name: tag,
+      target_commitish: this.defaultBranch,
+      name: tag,
+      body: '',
+      draft: false,
+      prerelease: false,
+      make_latest: 'true',
+      created_at: created,
+      published_at: created,
+      html_url: `https://github.com/${this.fullName}/releases/tag/${encodeURIComponent(tag)}`,
+      url: `https://api.github.com/repos/${this.fullName}/releases/${id}`,
+      ...fields,
+    };
+    this.releases.push(r);
+    return r;
+  }
+
   /** Put a file into a branch without a commit (the state a test starts from). */
   setFile(filePath: string, content: string | Buffer, branch = this.defaultBranch): void {
     const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
@@ -349,6 +386,11 @@ export interface GitHubServer {
   requests: RecordedRequest[];
   /** Answer the next `times` calls of `operationId` ('*': any operation) with `failure`. */
   failNext(operationId: string, failure: Failure, times?: number): void;
+  /**
+   * Run `fn` on the state just before the next `times` calls of `operationId` are answered:
+   * how a test plays a racing run that gets there first.
+   */
+  before(operationId: string, fn: (repo: RepoState) => void, times?: number): void;
   /** How many requests called `operationId` (failed ones included). */
   count(operationId: string): number;
   stop(): Promise<void>;
@@ -389,6 +431,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   const violations: Violation[] = [];
   const requests: RecordedRequest[] = [];
   const failures: { op: string; failure: Failure; left: number }[] = [];
+  const befores: { op: string; fn: (repo: RepoState) => void; left: number }[] = [];
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   let base = '';
@@ -461,6 +504,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     }
     try {
       const repo = state.repo(`${matched.params.owner}/${matched.params.repo}`);
+      for (const b of befores.filter((x) => x.op === op && x.left > 0)) {
+        b.left--;
+        b.fn(repo);
+      }
       const { status, data, headers } = route(op, repo, matched.params, url, (body ?? {}) as Record<string, unknown>);
       send(status, data, headers);
     } catch (err) {
@@ -888,6 +935,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     requests,
     failNext(operationId, failure, times = 1) {
       failures.push({ op: operationId, failure, left: times });
+    },
+    before(operationId, fn, times = 1) {
+      befores.push({ op: operationId, fn, left: times });
     },
     count: (operationId) => requests.filter((r) => r.operationId === operationId).length,
     async stop() {

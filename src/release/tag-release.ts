@@ -1,0 +1,281 @@
+/**
+ * The tag-release action: a version becomes an annotated tag and a GitHub Release with
+ * generated notes, through the API. Safe to re-run, and safe against a racing run.
+ */
+import semver from 'semver';
+import {
+  loadConfig,
+  requireComponent,
+  tagTemplateFor,
+  type ComponentConfig,
+  type SlipwayConfig,
+} from '../core/config.js';
+import { UserError } from '../core/errors.js';
+import { notify } from '../notify/notify.js';
+import { Git } from '../core/git.js';
+import { commonInputs, defineAction, input } from '../core/inputs.js';
+import { table } from '../core/markdown.js';
+import type { Runtime } from '../core/runtime.js';
+import { formatTag, tagGlob } from '../core/tag-template.js';
+import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
+import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
+import { generateNotes, previousTag, type SeriesTag } from './notes.js';
+import {
+  changelogEntry,
+  ensureRelease,
+  ensureTag,
+  listTags,
+  plannedCalls,
+  tagCommit,
+  updateChangelog,
+  type ReleaseSpec,
+} from './publish.js';
+
+export const tagRelease = defineAction({
+  name: 'tag-release',
+  description: 'Create the annotated tag and the GitHub Release of a version, with release notes; safe to re-run.',
+  inputs: {
+    ...commonInputs,
+    version: input.semver('The version to release (e.g. 1.4.0 or 1.4.0-rc.1).', { required: true }),
+    tag: input.string("The tag. Empty: the tag template (the component's, else versioning.tag) applied to version."),
+    component: input.string(
+      'The component released (its tag template, its commits and migrations). Empty: the repository.',
+    ),
+    notes: input.string('Release notes (markdown). Empty: generated from the commits since the previous tag.'),
+    prerelease: input.tristate('Mark a prerelease. auto: when the version has a prerelease part.'),
+    draft: input.boolean('Create the release as a draft.', 'false'),
+    target: input.string('The commit SHA to tag. Empty: GITHUB_SHA, else HEAD.'),
+    token: input.string('GitHub token with contents: write.', { default: '${{ github.token }}', secret: true }),
+    changelog: input.string(
+      'A file to prepend the notes to, committed through the API (e.g. CHANGELOG.md). Empty: none.',
+    ),
+    'make-latest': input.choice(
+      "Mark the release latest. auto: GitHub's choice by version (legacy); a prerelease is never latest.",
+      ['auto', 'true', 'false'] as const,
+      'auto',
+    ),
+  },
+  outputs: {
+    tag: 'The tag.',
+    created: 'true when this run created the release; false when it was already there.',
+    'release-id': 'The id of the release (empty in a dry run).',
+    'release-url': 'The web page of the release (empty in a dry run).',
+    notes: 'The release notes (markdown).',
+  },
+  async run(inputs, rt) {
+    const config = await loadConfig(rt.cwd, inputs.config);
+    const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
+    const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
+    const version = inputs.version;
+    const tag = inputs.tag || formatTag(template, version);
+    checkTagName(tag);
+    const git = new Git(rt.cwd, rt.log);
+    const target = await resolveTarget(inputs.target, rt, git);
+    const prerelease = inputs.prerelease === 'auto' ? semver.prerelease(version) !== null : inputs.prerelease;
+    const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
+    const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
+    if (!gh && !inputs.dryRun)
+      throw new UserError(
+        'input "token": a GitHub token with contents: write is needed to create the tag and the release',
+      );
+
+    const notes =
+      inputs.notes ||
+      (await rt.log.group('Release notes', () =>
+        notesFor({ git, gh, rt, config, component, template, version, tag, target }),
+      ));
+    const spec: ReleaseSpec = {
+      tag,
+      target,
+      name: component ? `${component.name} ${version}` : tag,
+      notes,
+      prerelease,
+      draft: inputs.draft,
+      makeLatest,
+    };
+    rt.setOutput('tag', tag);
+    rt.setOutput('notes', notes);
+
+    if (inputs.dryRun) {
+      const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
+      const changelog = inputs.changelog
+        ? { file: inputs.changelog, branch: rt.env.GITHUB_REF_NAME || '<default branch>' }
+        : null;
+      rt.log.info(
+        `Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`,
+      );
+      rt.log.info(`Notes:\n${notes}`);
+      rt.log.info(
+        `API calls it would make:\n${plannedCalls(repo, spec, changelog)
+          .map((c) => `  ${c}`)
+          .join('\n')}`,
+      );
+      rt.setOutput('created', false);
+      rt.setOutput('release-id', '');
+      rt.setOutput('release-url', '');
+      await rt.summary(summary(spec, null, true));
+      return;
+    }
+
+    const client = gh!;
+    await ensureTag(client, spec, rt.log);
+    const release = await ensureRelease(client, spec, rt.log);
+    if (inputs.changelog) {
+      const branch = await changelogBranch(client, rt);
+      await updateChangelog(
+        client,
+        {
+          file: inputs.changelog,
+          branch,
+          tag,
+          entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
+        },
+        rt.log,
+      );
+    }
+    rt.setOutput('created', release.created);
+    rt.setOutput('release-id', release.id);
+    rt.setOutput('release-url', release.url);
+    await rt.summary(summary(spec, release, false));
+    if (release.created) {
+      await notify(
+        config.notify,
+        { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url },
+        rt,
+      );
+    }
+  },
+});
+
+/** A tag name git and GitHub accept (the common rules of git check-ref-format). */
+function checkTagName(tag: string): void {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
+  if (!tag || /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag))
+    throw new UserError(`input "tag": expected a valid git tag name such as v1.2.0, got ${JSON.stringify(tag)}`);
+}
+
+/** The commit to tag as a full SHA. */
+async function resolveTarget(given: string, rt: Runtime, git: Git): Promise<string> {
+  const raw = given || rt.env.GITHUB_SHA || '';
+  if (/^[0-9a-f]{40}$/i.test(raw)) return raw.toLowerCase();
+  const local = await git.resolveCommit(raw || 'HEAD').catch(() => null);
+  if (local) return local;
+  throw new UserError(
+    `input "target": expected a commit SHA (40 hex digits) or a commit of the checkout, got ${JSON.stringify(raw || 'HEAD')}`,
+  );
+}
+
+/** GitHub's make_latest for the inputs; a prerelease or a draft is never latest. */
+function latestFlag(
+  input: 'auto' | 'true' | 'false',
+  prerelease: boolean,
+  draft: boolean,
+  rt: Runtime,
+): ReleaseSpec['makeLatest'] {
+  if (prerelease || draft) {
+    if (input === 'true')
+      rt.log.warning(`make-latest: a ${prerelease ? 'prerelease' : 'draft'} is never marked latest; ignoring "true".`);
+    return 'false';
+  }
+  return input === 'auto' ? 'legacy' : input;
+}
+
+function ownerRepo(rt: Runtime): [string, string] {
+  const [owner = 'OWNER', repo = 'REPO'] = (rt.env.GITHUB_REPOSITORY ?? '').split('/');
+  return [owner, repo];
+}
+
+/** Where the changelog is committed: the branch being released, else the default branch. */
+async function changelogBranch(gh: RepoClient, rt: Runtime): Promise<string> {
+  const ref = rt.env.GITHUB_REF ?? '';
+  if (ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
+  const repo = await gh.octokit.rest.repos.get({ owner: gh.owner, repo: gh.repo });
+  return repo.data.default_branch;
+}
+
+/** Generate the notes: the previous tag from GitHub (local tags in a dry run without a token), the range from git. */
+async function notesFor(o: {
+  git: Git;
+  gh: RepoClient | null;
+  rt: Runtime;
+  config: SlipwayConfig;
+  component?: ComponentConfig;
+  template: string;
+  version: string;
+  tag: string;
+  target: string;
+}): Promise<string> {
+  const { git, gh, rt } = o;
+  const prefix = o.template.slice(0, o.template.indexOf('{version}'));
+  const local = gh ? [] : await git.tags(tagGlob(o.template));
+  const names = gh ? await listTags(gh, prefix) : local.map((t) => t.name);
+  const prev: SeriesTag | null = previousTag(names, o.template, o.version);
+  let previous: (SeriesTag & { commit: string }) | null = null;
+  if (prev) {
+    const commit = gh ? await tagCommit(gh, prev.name) : local.find((t) => t.name === prev.name)!.commit;
+    if (commit) previous = { ...prev, commit };
+  }
+  rt.log.info(
+    previous
+      ? `Notes cover ${previous.name}..${o.target.slice(0, 7)}.`
+      : `No earlier ${o.template} tag: notes cover the whole history.`,
+  );
+  await ensureHistory(git, [o.target, ...(previous ? [previous.commit] : [])]);
+  const repoUrl = rt.env.GITHUB_REPOSITORY
+    ? `${(rt.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')}/${rt.env.GITHUB_REPOSITORY}`
+    : '';
+  return generateNotes({
+    git,
+    tag: o.tag,
+    target: o.target,
+    previous,
+    paths: o.component ? componentPaths(o.component) : [],
+    migrationDirs: migrationDirs(o.config, o.component),
+    repoUrl,
+    component: o.component?.name,
+  });
+}
+
+/** The migrations folders whose new files a release lists: the component's and its direct dependencies'. */
+function migrationDirs(config: SlipwayConfig, c?: ComponentConfig): string[] {
+  const comps = c ? [c, ...c.dependsOn.map((d) => config.components[d])] : Object.values(config.components);
+  return [...new Set(comps.map((x) => x?.migrate?.dir).filter((d): d is string => Boolean(d)))];
+}
+
+/** A shallow checkout (actions/checkout's default) gets the commits the notes need. */
+async function ensureHistory(git: Git, commits: string[]): Promise<void> {
+  const have = async () => {
+    for (const c of commits) if (!(await git.resolveCommit(c))) return false;
+    return true;
+  };
+  if (await have()) {
+    if (commits.length < 2 && (await git.isShallow())) await git.deepenUntil(async () => false, 'the first commit');
+    else if (commits.length === 2 && (await git.isShallow()))
+      await git.deepenUntil(
+        async () => (await git.mergeBase(commits[0], commits[1])) === commits[1],
+        `${commits[1].slice(0, 7)}`,
+      );
+    return;
+  }
+  if (!(await git.resolveCommit(commits[0]))) await git.fetchRefs([commits[0]], 1);
+  if (!(await git.deepenUntil(have, 'the commits of the release')))
+    throw new UserError(
+      `target: commit ${commits.find(Boolean)!.slice(0, 7)} or the previous tag's commit is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`,
+    );
+}
+
+function summary(
+  spec: ReleaseSpec,
+  release: { id: number; url: string; created: boolean } | null,
+  dryRun: boolean,
+): string {
+  const rows: string[][] = [
+    ['tag', `\`${spec.tag}\``],
+    ['commit', `\`${spec.target.slice(0, 7)}\``],
+    ['kind', [spec.draft ? 'draft' : '', spec.prerelease ? 'prerelease' : 'release'].filter(Boolean).join(' ')],
+  ];
+  if (release) rows.push(['release', `[${spec.tag}](${release.url})${release.created ? '' : ' (already there)'}`]);
+  return [`## Release ${spec.tag}${dryRun ? ' (dry run)' : ''}`, '', table(['', ''], rows), '', spec.notes, ''].join(
+    '\n',
+  );
+}

@@ -1,0 +1,314 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-runtime.js';
+import { invokeAction } from '../../src/pipeline/invoke.js';
+import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
+import { tagRelease } from '../../src/release/tag-release.js';
+import { composeNotes, previousTag } from '../../src/release/notes.js';
+import { prependEntry } from '../../src/release/publish.js';
+import { parseCommit } from '../../src/versioning/conventional.js';
+import { createRepo, type TestRepo } from '../helpers/git-repo.js';
+import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
+
+const TOKEN = 'ghs_tagReleaseSecret0123456789abcdef';
+let gh: GitHubServer;
+let repo: TestRepo;
+
+beforeEach(async () => {
+  gh = await startGitHubServer({ token: TOKEN });
+  repo = createRepo();
+});
+afterEach(async () => {
+  expect(gh.violations).toEqual([]);
+  await gh.stop();
+  repo.cleanup();
+});
+
+/** Run tag-release as the runner would (inputs as INPUT_*), against the fake GitHub. */
+async function release(
+  inputs: Record<string, string | boolean>,
+  env: Record<string, string> = {},
+): Promise<{ outputs: Record<string, string>; rt: MemoryRuntime }> {
+  const rt = createMemoryRuntime({
+    cwd: repo.dir,
+    env: {
+      PATH: process.env.PATH,
+      GITHUB_API_URL: gh.url,
+      GITHUB_REPOSITORY: 'acme/shop',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_SHA: repo.head(),
+      GITHUB_REF: 'refs/heads/main',
+      SLIPWAY_RETRY_BASE_MS: '1',
+      ...env,
+    },
+  });
+  const outputs = await invokeAction(
+    tagRelease as unknown as ActionDefinition<InputFields>,
+    { token: TOKEN, ...inputs },
+    rt,
+  );
+  return { outputs, rt };
+}
+
+const writes = () => gh.requests.filter((r) => r.method !== 'GET');
+
+describe('tag-release', () => {
+  it('creates the annotated tag, then the release with grouped notes', async () => {
+    repo.commit('chore: init');
+    repo.commit('feat(api): list orders (#12)');
+    const head = repo.commit('fix: rounding of totals');
+    gh.state.repo().importGit(repo.dir);
+
+    const { outputs, rt } = await release({ version: '1.0.0' });
+
+    const state = gh.state.repo();
+    const tag = state.tag('v1.0.0')!;
+    expect(tag).toEqual({ sha: expect.any(String), commit: head, annotated: true });
+    expect(state.releases).toHaveLength(1);
+    const r = state.releases[0];
+    expect(r).toMatchObject({
+      tag_name: 'v1.0.0',
+      prerelease: false,
+      draft: false,
+      make_latest: 'legacy',
+      target_commitish: head,
+    });
+    expect(r.body).toContain('### Features\n\n- **api:** list orders (');
+    expect(r.body).toMatch(/- \*\*api:\*\* list orders \([0-9a-f]{7}, #12\)/);
+    expect(r.body).toContain('### Fixes');
+    expect(r.body).toContain('First release: there is no earlier version to roll back to.');
+    expect(outputs).toMatchObject({
+      tag: 'v1.0.0',
+      created: 'true',
+      'release-id': String(r.id),
+      'release-url': r.html_url,
+    });
+    expect(outputs.notes).toBe(r.body);
+    expect(gh.requests.map((x) => x.operationId)).toEqual([
+      'git/list-matching-refs',
+      'git/get-ref',
+      'git/create-tag',
+      'git/create-ref',
+      'repos/get-release-by-tag',
+      'repos/list-releases',
+      'repos/create-release',
+    ]);
+    expect(rt.summaries.join('\n')).toContain(`[v1.0.0](${r.html_url})`);
+    expect(rt.summaries.join('\n')).toContain('### Features');
+  });
+
+  it('is idempotent: a re-run changes nothing and says created=false', async () => {
+    repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+    await release({ version: '0.2.0' });
+    const before = writes().length;
+
+    const { outputs } = await release({ version: '0.2.0' });
+
+    expect(outputs.created).toBe('false');
+    expect(writes()).toHaveLength(before);
+    expect(gh.state.repo().releases).toHaveLength(1);
+  });
+
+  it('creates the missing release of an existing tag on the same commit', async () => {
+    const head = repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+    gh.state.repo().createAnnotatedTag('v1.0.0', head);
+
+    const { outputs } = await release({ version: '1.0.0' });
+
+    expect(outputs.created).toBe('true');
+    expect(gh.count('git/create-tag')).toBe(0);
+    expect(gh.state.repo().releases).toHaveLength(1);
+  });
+
+  it('fails with one line naming the tag and both commits when the tag is on another commit', async () => {
+    const old = repo.commit('feat: one');
+    const head = repo.commit('fix: two');
+    gh.state.repo().importGit(repo.dir);
+    gh.state.repo().createAnnotatedTag('v1.0.0', old);
+
+    const err = await release({ version: '1.0.0' }).catch((e: Error) => e);
+
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).toBe('UserError');
+    expect((err as Error).message).toBe(
+      `tag v1.0.0 already exists on commit ${old}, not on ${head}: a released tag is never moved; release a new version instead`,
+    );
+    expect(gh.state.repo().releases).toHaveLength(0);
+  });
+
+  it('handles a racing run that creates the tag and the release first', async () => {
+    const head = repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+    gh.before('git/create-ref', (r) => r.createAnnotatedTag('v1.0.0', head));
+    gh.before('repos/create-release', (r) => r.addRelease('v1.0.0'));
+
+    const { outputs, rt } = await release({ version: '1.0.0' });
+
+    expect(outputs.created).toBe('false');
+    expect(gh.state.repo().releases).toHaveLength(1);
+    expect(outputs['release-id']).toBe(String(gh.state.repo().releases[0].id));
+    expect(rt.text()).toContain('created by another run');
+  });
+
+  it('a racing run that tagged another commit is a clear failure', async () => {
+    const old = repo.commit('feat: one');
+    const head = repo.commit('feat: two');
+    gh.state.repo().importGit(repo.dir);
+    gh.before('git/create-ref', (r) => r.createAnnotatedTag('v1.0.0', old));
+
+    await expect(release({ version: '1.0.0' })).rejects.toThrow(
+      `tag v1.0.0 already exists on commit ${old}, not on ${head}`,
+    );
+  });
+
+  it('retries a 502, a rate limit and a 429, and makes exactly one release', async () => {
+    repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+    gh.failNext('repos/create-release', 502, 1);
+    gh.failNext('git/create-tag', 403, 1);
+    gh.failNext('git/get-ref', 429, 1);
+
+    const { outputs } = await release({ version: '1.0.0' });
+
+    expect(outputs.created).toBe('true');
+    expect(gh.count('repos/create-release')).toBe(2);
+    expect(gh.state.repo().releases).toHaveLength(1);
+    expect(gh.state.repo().tagObjects.size).toBe(1);
+  });
+
+  it('makes a prerelease of a prerelease version, never latest, with notes since the previous tag', async () => {
+    repo.commit('feat: one');
+    repo.tag('v1.0.0');
+    repo.commit('feat: two');
+    repo.tag('v1.1.0-rc.1');
+    repo.commit('fix: three');
+    gh.state.repo().importGit(repo.dir);
+
+    const { outputs, rt } = await release({ version: '1.1.0-rc.2', 'make-latest': 'true' });
+
+    const r = gh.state.repo().releases[0];
+    expect(r).toMatchObject({ tag_name: 'v1.1.0-rc.2', prerelease: true, make_latest: 'false' });
+    expect(outputs.notes).toContain('three');
+    expect(outputs.notes).not.toContain('two');
+    expect(outputs.notes).toContain('**Roll back to:** 1.1.0-rc.1 (`v1.1.0-rc.1`)');
+    expect(rt.records.some((x) => x.level === 'warning' && /never marked latest/.test(x.message))).toBe(true);
+  });
+
+  it('releases a component with its own tag, commits, migrations, compare link and rollback line', async () => {
+    const config = [
+      'components:',
+      '  schema:',
+      '    kind: migrations',
+      '    migrate: { dir: services/backend/migrations }',
+      '  backend:',
+      '    paths: [services/backend/**]',
+      '    dependsOn: [schema]',
+      '  frontend:',
+      '    paths: [web/**]',
+      '',
+    ].join('\n');
+    repo.commit('chore: init', {
+      '.github/slipway.yml': config,
+      'services/backend/migrations/001_init.sql': 'select 1;',
+    });
+    repo.commit('feat(backend): orders', { 'services/backend/app.ts': '1' });
+    repo.tag('backend-v1.1.0');
+    repo.commit('feat(web): dark mode', { 'web/app.ts': '1' });
+    repo.commit('feat(backend): refunds (#40)', {
+      'services/backend/app.ts': '2',
+      'services/backend/migrations/002_refunds.sql': 'create table refunds();',
+    });
+    gh.state.repo().importGit(repo.dir);
+
+    const { outputs } = await release({ version: '1.2.0', component: 'backend' });
+
+    expect(outputs.tag).toBe('backend-v1.2.0');
+    expect(gh.state.repo().tag('backend-v1.2.0')?.commit).toBe(repo.head());
+    const r = gh.state.repo().releases[0];
+    expect(r.name).toBe('backend 1.2.0');
+    expect(r.body).toContain('refunds');
+    expect(r.body).not.toContain('dark mode');
+    expect(r.body).toContain('### Migrations\n\n- `services/backend/migrations/002_refunds.sql`');
+    expect(r.body).not.toContain('001_init.sql');
+    expect(r.body).toContain(
+      '**Full changelog:** [backend-v1.1.0...backend-v1.2.0](https://github.com/acme/shop/compare/backend-v1.1.0...backend-v1.2.0)',
+    );
+    expect(r.body).toContain('**Roll back to:** 1.1.0 (`backend-v1.1.0`)');
+  });
+
+  it('prepends the notes to the changelog through the API, once', async () => {
+    repo.commit('feat: one', {
+      'CHANGELOG.md': '# Changelog\n\nAll notable changes.\n\n## v0.9.0 (2024-12-01)\n\n- old\n',
+    });
+    repo.tag('v0.9.0');
+    repo.commit('fix: two');
+    gh.state.repo().importGit(repo.dir, { files: ['CHANGELOG.md'] });
+    const mainBefore = gh.state.repo().refs.get('refs/heads/main');
+
+    await release({ version: '0.9.1', changelog: 'CHANGELOG.md' });
+
+    const text = gh.state.repo().file('CHANGELOG.md')!;
+    expect(text).toMatch(
+      /^# Changelog\n\nAll notable changes\.\n\n## v0\.9\.1 \(\d{4}-\d{2}-\d{2}\)\n\n### Fixes\n\n- two /,
+    );
+    expect(text).toContain('## v0.9.0 (2024-12-01)\n\n- old\n');
+    const mainAfter = gh.state.repo().refs.get('refs/heads/main')!;
+    expect(mainAfter).not.toBe(mainBefore);
+    expect(gh.state.repo().commits.get(mainAfter)?.message).toBe('docs(changelog): v0.9.1');
+
+    await release({ version: '0.9.1', changelog: 'CHANGELOG.md' });
+    expect(gh.count('repos/create-or-update-file-contents')).toBe(1);
+  });
+
+  it('dry-run prints the tag, the notes and the calls, and writes nothing', async () => {
+    repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+
+    const { outputs, rt } = await release({ version: '1.0.0', 'dry-run': true });
+
+    expect(writes()).toEqual([]);
+    expect(outputs).toMatchObject({ tag: 'v1.0.0', created: 'false', 'release-url': '' });
+    expect(rt.text()).toContain('POST /repos/acme/shop/git/tags');
+    expect(rt.text()).toContain('POST /repos/acme/shop/releases');
+    expect(rt.text()).toContain('### Features');
+  });
+
+  it('needs a token outside a dry run, and says so naming the input', async () => {
+    repo.commit('feat: one');
+    await expect(release({ version: '1.0.0', token: '' })).rejects.toThrow(/^input "token": /);
+  });
+
+  it('rejects a version that is not semver, naming the input', async () => {
+    repo.commit('feat: one');
+    await expect(release({ version: 'banana' })).rejects.toThrow(/^input "version": expected a semantic version/);
+  });
+});
+
+describe('notes', () => {
+  it('picks the previous stable tag for a stable release, and any earlier one for a prerelease', () => {
+    const tags = ['v1.0.0', 'v1.1.0-rc.1', 'v1.1.0-rc.2', 'v0.9.0', 'backend-v3.0.0', 'vbanana'];
+    expect(previousTag(tags, 'v{version}', '1.1.0')).toEqual({ name: 'v1.0.0', version: '1.0.0' });
+    expect(previousTag(tags, 'v{version}', '1.1.0-rc.3')).toEqual({ name: 'v1.1.0-rc.2', version: '1.1.0-rc.2' });
+    expect(previousTag(tags, 'v{version}', '0.9.0')).toBeNull();
+    expect(previousTag(tags, 'backend-v{version}', '3.0.1')).toEqual({ name: 'backend-v3.0.0', version: '3.0.0' });
+  });
+
+  it('groups breaking changes first and keeps the PR number', () => {
+    const commits = [
+      parseCommit('a'.repeat(40), 'perf: faster (#3)', ''),
+      parseCommit('b'.repeat(40), 'feat!: new API', ''),
+      parseCommit('c'.repeat(40), 'docs: readme', ''),
+    ];
+    const notes = composeNotes({ tag: 'v2.0.0', commits, migrations: [], previous: null, repoUrl: '' });
+    expect(notes.indexOf('### Breaking changes')).toBeLessThan(notes.indexOf('### Performance'));
+    expect(notes).toContain('- faster (aaaaaaa, #3)');
+    expect(notes).toContain('### Other\n\n- readme (ccccccc)');
+  });
+
+  it('prepends an entry under the title, or makes a new file', () => {
+    expect(prependEntry('', '## v1\n')).toBe('# Changelog\n\n## v1\n');
+    expect(prependEntry('## v0\n', '## v1\n')).toBe('## v1\n\n## v0\n');
+    expect(prependEntry('# Log\n\n## v0\n', '## v1\n')).toBe('# Log\n\n## v1\n\n## v0\n');
+  });
+});
