@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Build one ncc bundle per action into dist/<name>/ (committed; CI checks they are current).
 // Usage: npm run bundle [-- name ...]   (no names: every action in src/actions/)
+// No source maps: a map is one line of several MB, so every rebuild rewrote ~20 MB of
+// committed text for nothing a user sees (errors are one line, never a stack). The bundles
+// stay unminified, so a stack in a debug log still reads.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 
@@ -22,7 +25,6 @@ for (const name of names) {
       `src/actions/${name}.ts`,
       '-o',
       `dist/${name}`,
-      '--source-map',
       '--license',
       'licenses.txt',
       '--quiet',
