@@ -3,8 +3,10 @@
  * actions/checkout) and fetches what an answer needs — tags, history back to a base —
  * before it answers, and logs what it fetched.
  */
+import { spawn } from 'node:child_process';
 import { UserError } from './errors.js';
 import { ExecError, execFile, execStream } from './exec.js';
+import { retry } from './retry.js';
 import type { Logger } from './runtime.js';
 
 /** One commit as read from `git log`. */
@@ -187,7 +189,8 @@ export class Git {
   /** Fetch every tag from the remote, noting how many arrived. */
   async fetchTags(): Promise<void> {
     const before = (await this.tags()).length;
-    await this.run(['fetch', '--quiet', '--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+    const failure = await this.fetch(['--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+    if (failure) throw new UserError(`Could not fetch the tags from ${this.remote}: ${failure}`);
     const after = (await this.tags()).length;
     this.log?.info(`Fetched tags from ${this.remote}: ${after - before} new, ${after} in all.`);
   }
@@ -201,18 +204,9 @@ export class Git {
     if (await satisfied()) return true;
     let depth = 50;
     for (let round = 0; round < 12; round++) {
-      const r = await execFile(
-        'git',
-        ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', `--deepen=${depth}`, this.remote],
-        {
-          cwd: this.cwd,
-          env: gitEnv(),
-        },
-      );
-      if (r.code !== 0) {
-        this.log?.warning(
-          `Could not deepen the shallow clone to find ${what}: ${r.stderr.trim().split('\n').pop() ?? ''}`,
-        );
+      const failure = await this.fetch(['--no-tags', '--no-recurse-submodules', `--deepen=${depth}`, this.remote]);
+      if (failure) {
+        this.log?.warning(`Could not deepen the shallow clone to find ${what}: ${failure}`);
         return false;
       }
       this.shallowChecked = undefined;
@@ -224,12 +218,10 @@ export class Git {
       if (!shallow) return false;
       depth *= 2;
     }
-    const r = await execFile('git', ['fetch', '--quiet', '--no-tags', '--unshallow', this.remote], {
-      cwd: this.cwd,
-      env: gitEnv(),
-    });
+    const failure = await this.fetch(['--no-tags', '--unshallow', this.remote]);
     this.shallowChecked = undefined;
-    if (r.code === 0) this.log?.info(`Shallow clone: fetched the complete history to find ${what}.`);
+    if (failure) this.log?.warning(`Could not fetch the complete history to find ${what}: ${failure}`);
+    else this.log?.info(`Shallow clone: fetched the complete history to find ${what}.`);
     return satisfied();
   }
 
@@ -238,18 +230,55 @@ export class Git {
    * later deepen moves every boundary together). Returns false, with a warning, on failure.
    */
   async fetchRefs(refspecs: readonly string[], depth?: number): Promise<boolean> {
-    const args = ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules'];
+    const args = ['--no-tags', '--no-recurse-submodules'];
     if (depth !== undefined) args.push(`--depth=${depth}`);
-    const r = await execFile('git', [...args, this.remote, ...refspecs], { cwd: this.cwd, env: gitEnv() });
+    const failure = await this.fetch([...args, this.remote, ...refspecs]);
     this.shallowChecked = undefined;
-    if (r.code !== 0) {
-      this.log?.warning(`Could not fetch ${refspecs.join(' ')}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+    if (failure) {
+      this.log?.warning(`Could not fetch ${refspecs.join(' ')}: ${failure}`);
       return false;
     }
     this.log?.info(
       `Fetched ${refspecs.join(' ')} from ${this.remote}${depth !== undefined ? ` (depth ${depth})` : ''}.`,
     );
     return true;
+  }
+
+  /**
+   * `git fetch --quiet <args>`, a network call: each attempt is killed after the fetch
+   * timeout, and a failed attempt is retried twice with backoff. Returns null on success,
+   * else the one-line cause of the last attempt.
+   */
+  private async fetch(args: readonly string[]): Promise<string | null> {
+    const { timeoutMs, retryBaseMs } = fetchSettings();
+    const full = ['fetch', '--quiet', ...args];
+    try {
+      await retry(
+        async () => {
+          const r = await fetchProcess(full, this.cwd, timeoutMs);
+          if (r === 'timeout')
+            throw new UserError(`git fetch from ${this.remote} timed out after ${Math.round(timeoutMs / 1000)} s`);
+          if (r.code !== 0)
+            throw new UserError(
+              `git fetch from ${this.remote} failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.signal ?? r.code}`}`,
+            );
+        },
+        {
+          attempts: FETCH_ATTEMPTS,
+          baseDelayMs: retryBaseMs,
+          retryable: (err) => err instanceof UserError,
+          onRetry: (err, attempt, delay) =>
+            this.log?.info(
+              `${(err as Error).message}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1} of ${FETCH_ATTEMPTS}).`,
+            ),
+        },
+      );
+      return null;
+    } catch (err) {
+      if (err instanceof UserError) return `${err.message} (${FETCH_ATTEMPTS} attempts)`;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'git is not installed or not on PATH';
+      throw err;
+    }
   }
 
   /** The nearest tag reachable from `ref` whose name matches one of `globs`, or null. */
@@ -285,6 +314,56 @@ export class Git {
 /** A literal pathspec unless the user wrote a glob. */
 function pathspec(p: string): string {
   return /[*?[]/.test(p) ? `:(glob)${p}` : p;
+}
+
+/** A fetch is tried this many times: the first attempt and two retries. */
+const FETCH_ATTEMPTS = 3;
+
+/**
+ * How long one fetch attempt may take, and the backoff unit between attempts:
+ * SLIPWAY_GIT_FETCH_TIMEOUT_MS (default 120 000) and SLIPWAY_RETRY_BASE_MS (default 1000),
+ * which the tests shorten.
+ */
+function fetchSettings(): { timeoutMs: number; retryBaseMs: number } {
+  const num = (name: string, fallback: number) => {
+    const n = Number(process.env[name]);
+    return process.env[name] && Number.isFinite(n) && n > 0 ? n : fallback;
+  };
+  return { timeoutMs: num('SLIPWAY_GIT_FETCH_TIMEOUT_MS', 120_000), retryBaseMs: num('SLIPWAY_RETRY_BASE_MS', 1000) };
+}
+
+/**
+ * Run one git fetch, killed after `timeoutMs`. git hands the transfer to a helper
+ * (git-remote-http, ssh) that inherits its pipes, so killing git alone would leave the
+ * attempt hanging: the fetch gets a process group of its own, and the whole group is killed.
+ */
+function fetchProcess(
+  args: readonly string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number; signal: NodeJS.Signals | null; stderr: string } | 'timeout'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd, env: gitEnv(), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve(timedOut ? 'timeout' : { code: code ?? -1, signal, stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
 }
 
 /** git's environment: never prompt, never page, stable output. */
