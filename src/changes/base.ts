@@ -62,7 +62,7 @@ export async function chooseBase(git: Git, req: BaseRequest, log: Logger): Promi
 
   const event = req.event;
   if (req.eventName === 'push' && req.ref.startsWith('refs/tags/'))
-    return previousTagOfSeries(git, req, head, everything);
+    return previousTagOfSeries(git, req, head, everything, log);
 
   if (req.eventName === 'push') {
     const before = str(event.before);
@@ -128,7 +128,7 @@ export async function chooseBase(git: Git, req: BaseRequest, log: Logger): Promi
       );
     } else log.info(`No successful deployment to ${req.environment} found; using the previous tag.`);
   }
-  return nearestTag(git, req, head, what, everything);
+  return nearestTag(git, req, head, what, everything, log);
 }
 
 type Everything = (rule: string, warning?: string) => Promise<BaseDecision>;
@@ -189,12 +189,20 @@ async function previousTagOfSeries(
   req: BaseRequest,
   head: string,
   everything: Everything,
+  log: Logger,
 ): Promise<BaseDecision> {
   const tag = req.ref.slice('refs/tags/'.length);
   const template = templates(req.config).find((t) => parseTag(t, tag) !== null);
   if (!template)
-    return nearestTag(git, { ...req, head: `${head}^` }, head, `tag push ${tag} (no series matches it)`, everything);
-  if (await git.isShallow()) await git.fetchTags();
+    return nearestTag(
+      git,
+      { ...req, head: `${head}^` },
+      head,
+      `tag push ${tag} (no series matches it)`,
+      everything,
+      log,
+    );
+  await fetchTagsIfShallow(git, log);
   const current = parseTag(template, tag)!;
   const candidates = (await seriesTags(git, template))
     .filter(
@@ -223,10 +231,11 @@ async function nearestTag(
   head: string,
   what: string,
   everything: Everything,
+  log: Logger,
 ): Promise<BaseDecision> {
   const from = req.head && req.head !== head ? req.head : head;
   const globs = templates(req.config).map(tagGlob);
-  if (await git.isShallow()) await git.fetchTags();
+  await fetchTagsIfShallow(git, log);
   let tag: string | null = null;
   const ok = await git.deepenUntil(async () => (tag = await git.nearestTag(from, globs)) !== null, 'the previous tag');
   if (!ok || !tag) {
@@ -251,6 +260,16 @@ async function resolveInput(
       `input "${input}": expected a commit, branch or tag of this repository, got "${ref}" (not found, even after fetching history)`,
     );
   return sha;
+}
+
+/** In a shallow clone, fetch the tags; a failure is a warning (the rule then falls back on what is here). */
+async function fetchTagsIfShallow(git: Git, log: Logger): Promise<void> {
+  if (!(await git.isShallow())) return;
+  try {
+    await git.fetchTags();
+  } catch (err) {
+    log.warning(errorMessage(err));
+  }
 }
 
 function str(v: unknown): string {

@@ -11,6 +11,7 @@ import { chooseBase, type BaseDecision, type DeploymentLookup } from './base.js'
 import { buildAll, type BuildOutcome } from './build.js';
 import { folderCache, type BuildCache } from './cache.js';
 import { parseFilters } from './filters.js';
+import { deploymentLookup } from './deployed.js';
 import { contentHashes, type HashInput } from './hash.js';
 import type { Selectable } from './patterns.js';
 import { changedPaths, dependencies, select, selectAll, type Selection } from './select.js';
@@ -19,19 +20,17 @@ import { describeReason, summaryMarkdown } from './summary.js';
 /** What the action needs from where it runs: a build cache, and the Deployments API. */
 export interface BuildSelectiveServices {
   cache(rt: Runtime): BuildCache;
-  /** The last-deployment lookup; `token` is the token input (already masked). */
+  /** The last-deployment lookup; `token` is the token input (empty: read the ledger). */
   deployments(rt: Runtime, token: string): DeploymentLookup;
 }
 
-/** Outside GitHub: a cache folder in .slipway/, and no Deployments API (the previous tag is used). */
+/**
+ * Outside GitHub: a cache folder in .slipway/; the last deployment from deploy's record (the
+ * ledger in .slipway/, or GitHub Deployments when a token is given).
+ */
 export const localServices: BuildSelectiveServices = {
   cache: (rt) => folderCache(path.join(rt.cwd, '.slipway', 'cache'), rt.cwd),
-  deployments: (rt) => async (environment) => {
-    rt.log.warning(
-      `The GitHub Deployments API is not available here, so the last deployment to ${environment} is unknown.`,
-    );
-    return null;
-  },
+  deployments: deploymentLookup,
 };
 
 const INPUTS = {
@@ -52,10 +51,10 @@ const INPUTS = {
   cache: input.boolean('Skip a build whose content hash was built before (restored from the build cache).', 'false'),
   parallel: input.integer('How many independent builds run at once.', '2', 1),
   version: input.string('The version being built, given to build commands as SLIPWAY_VERSION.'),
-  token: input.string('GitHub token, to read the last deployment of `environment`.', {
-    default: '${{ github.token }}',
-    secret: true,
-  }),
+  token: input.string(
+    'GitHub token, to read the last deployment of `environment` from GitHub Deployments. Empty: the .slipway/ ledger.',
+    { default: '${{ github.token }}', secret: true },
+  ),
 };
 
 /** Fixed output names; a component with one of these names gets no true/false output of its own. */

@@ -1,25 +1,10 @@
 /** The deploy action: inputs and outputs as declared for action.yml, over runDeploy. */
 import { defineAction } from '../core/inputs.js';
-import type { Runtime } from '../core/runtime.js';
 import { runDeploy } from './deploy.js';
-import { deployInputs, type DeployInputs } from './inputs.js';
-import { createGitHubClient, repoClient } from '../github/client.js';
-import { FileLedger } from './record/file-ledger.js';
-import { GitHubRecord } from './record/github.js';
-import { githubDeploymentsApi } from './record/github-api.js';
-import type { DeploymentRecord } from './record/record.js';
+import { deployInputs } from './inputs.js';
+import { chooseRecord } from './record/open.js';
 
-/** The record of a run: GitHub Deployments with a token, else the ledger in `.slipway/`. */
-export function chooseRecord(inputs: DeployInputs, rt: Runtime): DeploymentRecord {
-  if (!inputs.token) {
-    rt.log.notice(
-      'No token: deployments are recorded in .slipway/deployments.json of this workspace, not in GitHub Deployments.',
-    );
-    return new FileLedger(rt.cwd);
-  }
-  const octokit = createGitHubClient({ token: inputs.token, runtime: rt });
-  return new GitHubRecord(githubDeploymentsApi(repoClient(octokit, rt.env)));
-}
+export { chooseRecord };
 
 export const deploy = defineAction({
   name: 'deploy',

@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBuildSelective, localServices, type BuildSelectiveServices } from '../../src/changes/build-selective.js';
 import { folderCache } from '../../src/changes/cache.js';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { inputVariable, parseInputs } from '../../src/core/inputs.js';
+import { FileLedger } from '../../src/deploy/record/file-ledger.js';
+import type { DeploymentState, DeploymentTask } from '../../src/deploy/record/record.js';
 import { cloneRepo, createRepo, type TestRepo } from '../helpers/git-repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -91,6 +93,22 @@ async function selective(
     warnings: rt.records.filter((x) => x.level === 'warning').map((x) => x.message),
     summary: rt.summaries.join('\n'),
   };
+}
+
+/** Record a deployment in the workspace's ledger through deploy's own FileLedger. */
+async function recordDeploy(
+  dir: string,
+  environment: string,
+  sha: string,
+  versions: Record<string, string>,
+  state: Extract<DeploymentState, 'success' | 'failure' | 'error' | 'in_progress'>,
+  task: DeploymentTask = 'deploy',
+): Promise<void> {
+  const ledger = new FileLedger(dir);
+  const log = createMemoryRuntime().log;
+  const request = { environment, task, ref: 'main', sha, versions, creator: 'test', description: task };
+  const entry = await ledger.begin(request, { timeoutMs: 1000, ttlMs: 60_000, log });
+  if (state !== 'in_progress') await ledger.finish(entry.id, { state, description: state });
 }
 
 const changed = (run: Run) => JSON.parse(run.outputs.changed) as string[];
@@ -270,29 +288,64 @@ describe('selecting for pull requests, tags, dispatch and schedule', () => {
     expect(run.log).toContain('the previous tag of the series, v1.0.0');
   });
 
-  it('dispatch with an environment compares with the last successful deployment', async () => {
+  it('dispatch with an environment compares with the last successful deployment in the ledger', async () => {
     const r = product();
-    const deployed = r.commit('feat: web', { 'web/app.ts': 'deployed\n' });
+    const good = r.commit('feat: web', { 'web/app.ts': 'deployed\n' });
     r.tag('v1.0.0');
+    const failed = r.commit('fix: backend', { 'services/backend/main.ts': 'broken\n' });
+    const running = r.commit('fix: web again', { 'web/app.ts': 'in flight\n' });
     r.commit('fix: shared', { 'libs/shared/index.ts': 'after deploy\n' });
-    const ledger = path.join(tmp(), 'deployments.json');
-    writeFileSync(ledger, JSON.stringify({ staging: [{ sha: deployed, state: 'success' }] }));
-    // A real lookup over a ledger file, the way the CLI keeps deployments.
-    const services: BuildSelectiveServices = {
-      ...localServices,
-      deployments: () => async (environment) => {
-        const all = JSON.parse(readFileSync(ledger, 'utf8')) as Record<string, { sha: string; state: string }[]>;
-        return all[environment]?.filter((d) => d.state === 'success').pop()?.sha ?? null;
-      },
-    };
-    const run = await selective(r, { environment: 'staging' }, { eventName: 'workflow_dispatch', services });
-    expect(run.outputs.base).toBe(deployed);
+    // deploy's own ledger, written by deploy's own code: a success, then a failure, then one in progress.
+    await recordDeploy(r.dir, 'staging', good, { web: '1.0.0' }, 'success');
+    await recordDeploy(r.dir, 'staging', failed, { web: '1.0.1' }, 'failure');
+    await recordDeploy(r.dir, 'staging', running, { web: '1.0.2' }, 'in_progress');
+    const run = await selective(r, { environment: 'staging' }, { eventName: 'workflow_dispatch' });
+    expect(run.outputs.base).toBe(good);
     expect(changed(run)).toEqual(['shared', 'backend', 'frontend']);
     expect(run.log).toContain('the last successful deployment to staging');
+    expect(run.log).toContain('the ledger .slipway/deployments.json: staging runs');
+    expect(run.warnings).toEqual([]);
 
-    const none = await selective(r, { environment: 'production' }, { eventName: 'schedule', services });
+    const none = await selective(r, { environment: 'production' }, { eventName: 'schedule' });
     expect(none.log).toContain('No successful deployment to production found; using the previous tag');
-    expect(none.outputs.base).toBe(deployed);
+    expect(none.outputs.base).toBe(good);
+  });
+
+  it('after a manual rollback, compares with the commit that shipped the versions now running', async () => {
+    const r = product();
+    const first = r.commit('feat: one', { 'web/app.ts': '1\n', 'libs/shared/index.ts': '1\n' });
+    const second = r.commit('feat: two', { 'web/app.ts': '2\n' });
+    const third = r.commit('feat: three', { 'libs/shared/index.ts': '3\n' });
+    await recordDeploy(r.dir, 'staging', first, { web: '1.0.0', api: '1.0.0' }, 'success');
+    await recordDeploy(r.dir, 'staging', second, { web: '1.1.0', api: '1.1.0' }, 'success');
+    await recordDeploy(r.dir, 'staging', third, { web: '1.2.0', api: '1.2.0' }, 'success');
+    // The rollback ran from the newest commit, but put 1.1.0 back: what runs was built from `second`.
+    await recordDeploy(r.dir, 'staging', third, { web: '1.1.0', api: '1.1.0' }, 'success', 'deploy:rollback');
+    const run = await selective(r, { environment: 'staging' }, { eventName: 'workflow_dispatch' });
+    expect(run.outputs.base).toBe(second);
+    expect(changed(run)).toEqual(['shared', 'backend', 'frontend']);
+    expect(run.log).toMatch(/rollback #4 put back web@1\.1\.0, api@1\.1\.0, shipped by deployment #2/);
+
+    // Components rolled back to different deployments: the oldest of them, so the diff covers both.
+    await recordDeploy(r.dir, 'staging', third, { web: '1.0.0' }, 'success', 'deploy:rollback');
+    const mixed = await selective(r, { environment: 'staging' }, { eventName: 'workflow_dispatch' });
+    expect(mixed.outputs.base).toBe(first);
+  });
+
+  it('a deployment record that cannot be read is a warning, and the previous tag is used', async () => {
+    const r = product();
+    const tagged = r.head();
+    r.tag('v1.0.0');
+    r.commit('fix: web', { 'web/app.ts': 'x\n' });
+    mkdirSync(path.join(r.dir, '.slipway'), { recursive: true });
+    writeFileSync(path.join(r.dir, '.slipway/deployments.json'), '{ not json');
+    const run = await selective(r, { environment: 'staging' }, { eventName: 'schedule' });
+    expect(run.outputs.base).toBe(tagged);
+    expect(run.warnings).toHaveLength(1);
+    expect(run.warnings[0]).toMatch(
+      /^Could not read the deployments of staging: the ledger \.slipway\/deployments\.json: not a deployment ledger .*; using the previous tag\.$/,
+    );
+    expect(changed(run)).toEqual(['frontend']);
   });
 
   it('schedule without an environment compares with the previous tag; with no tag it selects everything', async () => {

@@ -29,7 +29,7 @@ export function actionsCache(rt: Runtime): BuildCache {
   };
 }
 
-/** The services of the bundled action. */
+/** The services of the bundled action: @actions/cache, and deploy's record as the CLI reads it. */
 export const githubBuildServices: BuildSelectiveServices = {
   cache: actionsCache,
   deployments: localServices.deployments,

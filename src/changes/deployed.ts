@@ -1,0 +1,72 @@
+/**
+ * The base of a dispatch or scheduled run with an `environment`: the commit whose versions
+ * the environment runs now, read from deploy's own record (GitHub Deployments with a
+ * token, the `.slipway/` ledger without one) — the record deploy writes, opened the way
+ * deploy opens it.
+ */
+import type { Runtime } from '../core/runtime.js';
+import { chooseRecord } from '../deploy/record/open.js';
+import { wasGood, type DeploymentEntry, type DeploymentRecord } from '../deploy/record/record.js';
+import type { DeploymentLookup } from './base.js';
+
+/** What the environment runs, and which deployment says so. */
+export interface DeployedCommit {
+  sha: string;
+  /** One line for the log: which deployment (and, after a rollback, which earlier one). */
+  why: string;
+}
+
+/**
+ * The commit of the environment's last successful deployment, from its history (newest
+ * first). Failed, errored, queued and in-progress deployments are skipped. A manual
+ * rollback records the commit it ran from, not the one it put back, so after a rollback
+ * the answer is the commit of the earlier deployment that shipped the versions now running
+ * (the oldest of them when components went back to different deployments). Null when
+ * nothing good is recorded, or a rollback's versions cannot be traced to a deployment.
+ */
+export function deployedCommit(history: readonly DeploymentEntry[]): DeployedCommit | null {
+  const index = history.findIndex((e) => wasGood(e.state));
+  if (index < 0) return null;
+  const last = history[index];
+  if (last.task !== 'deploy:rollback')
+    return { sha: last.sha, why: `deployment #${last.id} (${last.state}, ${describeVersions(last.versions)})` };
+  const older = history.slice(index + 1).filter((e) => wasGood(e.state) && e.task === 'deploy');
+  let origin: DeploymentEntry | undefined;
+  for (const [component, version] of Object.entries(last.versions)) {
+    const from = older.findIndex((e) => e.versions[component] === version);
+    if (from < 0) return null;
+    // The older the deployment, the more a diff from it covers: take the oldest one needed.
+    if (!origin || older.indexOf(origin) < from) origin = older[from];
+  }
+  if (!origin) return null;
+  return {
+    sha: origin.sha,
+    why: `rollback #${last.id} put back ${describeVersions(last.versions)}, shipped by deployment #${origin.id}`,
+  };
+}
+
+/** Read the environment's deployments from `record` and answer with deployedCommit. */
+export function lookupIn(record: () => DeploymentRecord, log: Runtime['log']): DeploymentLookup {
+  return async (environment) => {
+    const opened = record();
+    const history = await opened.history(environment);
+    const found = deployedCommit(history);
+    if (found) log.info(`${opened.name}: ${environment} runs ${found.sha.slice(0, 7)} — ${found.why}.`);
+    else
+      log.info(
+        `${opened.name}: ${history.length ? `no successful deployment to ${environment} that can be traced to a commit` : `no deployment to ${environment}`}.`,
+      );
+    return found?.sha ?? null;
+  };
+}
+
+/** The lookup over deploy's record: GitHub Deployments when `token` is set, else the ledger. */
+export function deploymentLookup(rt: Runtime, token: string): DeploymentLookup {
+  // Opened on first use: a run without `environment` never needs a client or the ledger.
+  return lookupIn(() => chooseRecord({ token }, rt), rt.log);
+}
+
+function describeVersions(versions: Record<string, string>): string {
+  const list = Object.entries(versions).map(([c, v]) => `${c}@${v}`);
+  return list.length ? list.join(', ') : 'no versions recorded';
+}

@@ -1,0 +1,19 @@
+/** Opening the deployment record: the one rule deploy writes by and build-selective reads by. */
+import type { Runtime } from '../../core/runtime.js';
+import { createGitHubClient, repoClient } from '../../github/client.js';
+import { FileLedger } from './file-ledger.js';
+import { GitHubRecord } from './github.js';
+import { githubDeploymentsApi } from './github-api.js';
+import type { DeploymentRecord } from './record.js';
+
+/** The record of a run: GitHub Deployments with a token, else the ledger in `.slipway/`. */
+export function chooseRecord(inputs: { token: string }, rt: Runtime): DeploymentRecord {
+  if (!inputs.token) {
+    rt.log.notice(
+      'No token: deployments are recorded in .slipway/deployments.json of this workspace, not in GitHub Deployments.',
+    );
+    return new FileLedger(rt.cwd);
+  }
+  const octokit = createGitHubClient({ token: inputs.token, runtime: rt });
+  return new GitHubRecord(githubDeploymentsApi(repoClient(octokit, rt.env)));
+}
