@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../core/errors.js';
+import { errorMessage, UserError } from '../core/errors.js';
 import { runUserCommand } from '../core/exec.js';
 import { duration } from '../core/markdown.js';
 import type { Logger } from '../core/runtime.js';
@@ -74,7 +74,7 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
       outcome.nothingToRun.push(item.name);
       return;
     }
-    if (options.cache && (await options.cache.restore(key, paths))) {
+    if (options.cache && (await restored(options.cache, key, paths, item.name, options.log))) {
       options.log.info(`${item.name}: inputs unchanged since an earlier build (cache ${key}); skipped.`);
       outcome.skipped[item.name] = { hash: item.hash, key };
       return;
@@ -95,7 +95,7 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
       try {
         await options.cache.save(key, paths);
       } catch (err) {
-        options.log.warning(`${item.name}: built, but saving the build cache failed: ${(err as Error).message}`);
+        options.log.warning(`${item.name}: built, but saving the build cache failed: ${errorMessage(err)}`);
       }
     }
   };
@@ -121,6 +121,16 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
   }
   if (failures.length) throw new UserError(failures.join('; '));
   return outcome;
+}
+
+/** Restore a build from the cache; a cache that cannot be read is a warning and a miss, so the build runs. */
+async function restored(cache: BuildCache, key: string, paths: string[], name: string, log: Logger): Promise<boolean> {
+  try {
+    return await cache.restore(key, paths);
+  } catch (err) {
+    log.warning(`${name}: the build cache could not be read (${errorMessage(err)}); building.`);
+    return false;
+  }
 }
 
 /** Run one build command; returns a one-line failure, or null on success. */
