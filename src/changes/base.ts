@@ -87,6 +87,12 @@ export async function chooseBase(git: Git, req: BaseRequest, log: Logger): Promi
     const pr = (event.pull_request ?? {}) as Record<string, unknown>;
     const baseSha = str((pr.base as Record<string, unknown> | undefined)?.sha);
     if (!baseSha) return everything('pull request: the event has no pull_request.base.sha');
+    // A checkout of the head (or of one branch) lacks the base branch: fetch its commit, at
+    // the clone's depth, so that deepening moves both boundaries back together.
+    if ((await git.resolveCommit(baseSha)) === null) {
+      const shallow = await git.isShallow();
+      await git.fetchRefs([baseSha], shallow ? 1 : undefined);
+    }
     let mb: string | null = null;
     const ok = await ensure(
       async () => {

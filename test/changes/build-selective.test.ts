@@ -395,6 +395,28 @@ describe('shallow clones', () => {
     expect(run.warnings).toEqual([]);
   });
 
+  it('fetches a pull request’s base that the shallow clone of the head lacks, then deepens to the merge-base', async () => {
+    const origin = product();
+    origin.git('checkout', '-q', '-b', 'feature/pr');
+    origin.commit('feat: web', { 'web/app.ts': 'pr\n' });
+    for (let i = 0; i < 3; i++) origin.commit(`chore: pr ${i}`, { [`misc/pr-${i}.txt`]: `${i}\n` });
+    const prHead = origin.head();
+    origin.git('checkout', '-q', 'main');
+    origin.commit('feat: shared on main', { 'libs/shared/index.ts': 'main moved\n' });
+    const baseSha = origin.head();
+    // actions/checkout with ref: the head SHA: one commit of the branch, nothing of main.
+    const clone = track(cloneRepo(origin, ['--depth=1', '--branch', 'feature/pr']));
+    const run = await selective(
+      clone,
+      {},
+      { eventName: 'pull_request', event: { pull_request: { base: { sha: baseSha }, head: { sha: prHead } } } },
+    );
+    expect(run.warnings).toEqual([]);
+    expect(changed(run)).toEqual(['frontend']);
+    expect(run.log).toContain('pull request: merge-base');
+    expect(run.log).toContain(`Fetched ${baseSha}`);
+  });
+
   it('selects everything with a warning when history cannot be had', async () => {
     const origin = product();
     const before = origin.head();
