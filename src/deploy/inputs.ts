@@ -18,6 +18,17 @@ const versionField: InputField<string> = {
   schema: z.string(),
 };
 
+/** Any version `version` accepts (one version, not JSON), leading "v" dropped. */
+const toVersionField: InputField<string> = {
+  description: 'With rollback: the version to return to instead of the previous one (any version `version` accepts).',
+  schema: z
+    .string()
+    .transform((s) => (s.trim() === '' ? '' : (normalizeVersion(s) ?? s)))
+    .refine((s) => s === '' || normalizeVersion(s) === s, {
+      message: 'expected a version such as 1.4.0 (letters, digits, . + _ -)',
+    }),
+};
+
 /** The declared inputs of deploy. */
 export const deployInputs = {
   environment: input.string('The environment to deploy to (a key of environments: in the policy file).', {
@@ -40,7 +51,7 @@ export const deployInputs = {
     'Manual rollback: redeploy the last good version before the current one of every component (or to-version).',
     'false',
   ),
-  'to-version': input.semver('With rollback: the version to return to instead of the previous one.'),
+  'to-version': toVersionField,
   'lock-timeout': input.integer(
     'Seconds to wait while another deployment to the environment is in progress.',
     '600',
