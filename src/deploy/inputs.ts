@@ -58,14 +58,17 @@ export const deployInputs = {
     0,
   ),
   'lock-ttl': input.integer(
-    'Seconds after which an in-progress deployment is stale: marked error and taken over.',
+    'Seconds without a heartbeat after which an in-progress deployment is stale: marked error and taken over. A running deploy refreshes its record about three times per lock-ttl.',
     '3600',
     1,
   ),
-  token: input.string('GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/.', {
-    default: '${{ github.token }}',
-    secret: true,
-  }),
+  token: input.string(
+    "GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/, which does not outlive a runner's job (deploy warns).",
+    {
+      default: '${{ github.token }}',
+      secret: true,
+    },
+  ),
 };
 
 /** The parsed inputs of deploy. */
