@@ -11,6 +11,8 @@ export interface RunningVersion {
   version: string;
   at: string;
   sha: string;
+  /** Who deployed it: the GitHub actor or the local user. */
+  by: string;
   task: string;
 }
 
@@ -20,7 +22,14 @@ export function runningVersions(history: DeploymentEntry[]): RunningVersion[] {
   const ok = history.filter((e) => e.state === 'success').sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
   for (const e of ok) {
     for (const [component, version] of Object.entries(e.versions)) {
-      rows.set(component, { component, version, at: e.updatedAt, sha: e.sha.slice(0, 7), task: e.task });
+      rows.set(component, {
+        component,
+        version,
+        at: e.updatedAt,
+        sha: e.sha.slice(0, 7),
+        by: e.creator || 'unknown',
+        task: e.task,
+      });
     }
   }
   return [...rows.values()];
@@ -28,7 +37,7 @@ export function runningVersions(history: DeploymentEntry[]): RunningVersion[] {
 
 export const command: Command = {
   name: 'status',
-  summary: 'Show what runs where: each component’s version, when, and from which commit.',
+  summary: 'Show what runs where: each component’s version, when, from which commit, and who deployed it.',
   usage:
     'Usage: slipway status --environment NAME [--json]\n\nReads the deployment record (.slipway/deployments.json, written by local deploys).',
   async run({ flags, cwd, term }) {
@@ -48,8 +57,8 @@ export const command: Command = {
     const last = [...history].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
     process.stdout.write(
       `${table(
-        ['component', 'version', 'deployed at', 'commit', 'by'],
-        rows.map((r) => [r.component, r.version, r.at, r.sha, r.task]),
+        ['component', 'version', 'deployed at', 'commit', 'by', 'task'],
+        rows.map((r) => [r.component, r.version, r.at, r.sha, r.by, r.task]),
       )}\n`,
     );
     if (last && last.state !== 'success')

@@ -12,9 +12,16 @@ import { errorMessage, isUserError, oneLine, UserError } from '../core/errors.js
 import { execFile } from '../core/exec.js';
 import type { Runtime } from '../core/runtime.js';
 import { checkEngineGate, type HealthGate, type HealthOutcome } from './health.js';
-import { parseComponentsInput, parseVersionInput, type DeployInputs, type VersionSpec } from './inputs.js';
+import {
+  normalizeVersion,
+  parseComponentsInput,
+  parseVersionInput,
+  type DeployInputs,
+  type VersionSpec,
+} from './inputs.js';
 import { migrationsStep } from './migrate-step.js';
 import type { MigrationOutcome, MigrationStep } from './migrations.js';
+import { promotionRefusal, unpromoted } from './promotion.js';
 import { buildPlan, planJson, type Plan, type PlanStep, type VersionChoice } from './plan.js';
 import {
   lastGoodVersions,
@@ -22,6 +29,7 @@ import {
   type DeploymentEntry,
   type DeploymentRecord,
 } from './record/record.js';
+import { startHeartbeat } from './record/heartbeat.js';
 import { healthText, planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
 import { selectRollback } from './rollback.js';
 import { runScheduled } from './schedule.js';
@@ -61,11 +69,65 @@ interface RunInfo {
 
 /**
  * Run deploy: sets every output and the job summary, and throws a one-line UserError when
- * the run did not succeed (after rolling back when it could).
+ * the run did not succeed (after rolling back when it could). Once the policy file is read,
+ * every way of not succeeding (a refusal, lock-timeout, a failed step, an unexpected error)
+ * sets `status` and sends the deploy-failed (or deploy-rolled-back) notification.
  */
 export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
-  const { inputs, record, runtime: rt } = options;
+  const { inputs, runtime: rt } = options;
   const config = await loadConfig(rt.cwd, inputs.config);
+  const state: RunState = { rollback: inputs.rollback };
+  let result: DeployResult;
+  try {
+    result = await deployWith(config, options, state);
+  } catch (err) {
+    rt.setOutput('status', 'failed');
+    if (!inputs.dryRun) {
+      const environment = state.plan?.environment ?? inputs.environment.trim();
+      await announce(config, environment, state, 'failed', rt.redact(oneLine(errorMessage(err))), rt);
+    }
+    throw err;
+  }
+  if (inputs.dryRun || result.reports.length === 0) return result;
+  await announce(config, result.plan.environment, state, result.status, result.message, rt);
+  if (result.status !== 'success')
+    throw new UserError(result.message ?? `deploy to ${result.plan.environment} ${result.status}`);
+  return result;
+}
+
+/** What the run learned before it failed, for the notification. */
+interface RunState {
+  plan?: Plan;
+  info?: RunInfo;
+  rollback?: boolean;
+}
+
+/** Send the notification of a run (the plan's steps as fields once there is a plan). */
+async function announce(
+  config: SlipwayConfig,
+  environment: string,
+  state: RunState,
+  status: DeployStatus,
+  message: string | undefined,
+  rt: Runtime,
+): Promise<void> {
+  const { plan, info } = state;
+  await notify(
+    config.notify,
+    {
+      event:
+        status === 'success' ? 'deploy-succeeded' : status === 'rolled-back' ? 'deploy-rolled-back' : 'deploy-failed',
+      title: `${plan?.mode === 'rollback' || (!plan && state.rollback) ? 'Rollback of' : 'Deploy to'} ${environment}: ${status}`,
+      text: message,
+      url: info?.logUrl || plan?.environmentUrl || undefined,
+      fields: Object.fromEntries((plan?.steps ?? []).map((s) => [s.component, `${s.current || '(none)'} → ${s.next}`])),
+    },
+    rt,
+  );
+}
+
+async function deployWith(config: SlipwayConfig, options: DeployOptions, state: RunState): Promise<DeployResult> {
+  const { inputs, record, runtime: rt } = options;
   const environment = checkEnvironment(config, inputs.environment);
   const environmentUrl = config.environments[environment]?.url ?? '';
   if (Object.keys(config.components).length === 0)
@@ -76,7 +138,8 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const versions = parseVersionInput(inputs.version, config);
   if (!inputs.rollback && !versions)
     throw new UserError('input "version" is required unless rollback is true: the version to deploy, such as 1.4.0');
-  if (inputs.toVersion && !inputs.rollback)
+  const toVersion = parseToVersion(inputs.toVersion);
+  if (toVersion && !inputs.rollback)
     throw new UserError('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
 
   rt.setOutput('environment-url', environmentUrl);
@@ -88,7 +151,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     mode: inputs.rollback ? 'rollback' : 'deploy',
     selected,
     current: lastGoodVersions(history),
-    choose: inputs.rollback ? rollbackChooser(history, inputs.toVersion) : deployChooser(versions!),
+    choose: inputs.rollback ? rollbackChooser(history, toVersion) : deployChooser(versions!),
   });
   rt.setOutput('plan', planJson(plan));
   rt.log.info(
@@ -97,6 +160,12 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   for (const line of planLines(plan)) rt.log.info(`  ${line}`);
 
   const info = await runInfo(rt);
+  state.plan = plan;
+  state.info = info;
+  const refusal = await checkPromotion(config, plan, record);
+  if (refusal && inputs.dryRun) rt.log.warning(`A real run would stop here: ${refusal}`);
+  else if (refusal) throw new UserError(refusal);
+
   const empty = (status: DeployStatus): DeployResult => ({
     status,
     deployed: {},
@@ -121,6 +190,9 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     return result;
   }
 
+  const description = rt.redact(
+    `${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140),
+  );
   const entry = await record.begin(
     {
       environment,
@@ -129,13 +201,19 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
       sha: info.sha,
       versions: Object.fromEntries(plan.steps.map((s) => [s.component, s.next])),
       creator: info.creator,
-      description: `${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140),
+      description,
       environmentUrl: environmentUrl || undefined,
       logUrl: info.logUrl,
     },
     { timeoutMs: inputs.lockTimeout * 1000, ttlMs: inputs.lockTtl * 1000, log: rt.log },
   );
   rt.setOutput('deployment-id', entry.id);
+  const heartbeat = startHeartbeat(
+    record,
+    entry.id,
+    { description, environmentUrl: environmentUrl || undefined, logUrl: info.logUrl },
+    { ttlMs: inputs.lockTtl * 1000, log: rt.log },
+  );
   let result: DeployResult;
   try {
     // Another deployment may have finished while this one waited for the lock.
@@ -144,37 +222,41 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     for (const s of plan.steps) s.current = good[s.component] ?? '';
     result = await execute(plan, options, info, entry.id);
   } catch (err) {
+    await heartbeat.stop();
     await record
-      .finish(entry.id, { state: 'error', description: oneLine(errorMessage(err)).slice(0, 140) })
+      .finish(entry.id, { state: 'error', description: rt.redact(oneLine(errorMessage(err))).slice(0, 140) })
       .catch((e) => rt.log.warning(`Could not mark deployment #${entry.id} as error: ${errorMessage(e)}`));
     throw err;
   }
+  await heartbeat.stop();
   await record.finish(entry.id, {
     state: result.status === 'success' ? 'success' : 'failure',
-    description: (result.message ?? `${plan.mode} succeeded`).slice(0, 140),
+    description: rt.redact(result.message ?? `${plan.mode} succeeded`).slice(0, 140),
     environmentUrl: environmentUrl || undefined,
     logUrl: info.logUrl,
   });
   writeOutputs(rt, result);
   await rt.summary(summaryMarkdown(plan, result.status, result.reports));
-  await notify(
-    config.notify,
-    {
-      event:
-        result.status === 'success'
-          ? 'deploy-succeeded'
-          : result.status === 'rolled-back'
-            ? 'deploy-rolled-back'
-            : 'deploy-failed',
-      title: `${plan.mode === 'rollback' ? 'Rollback of' : 'Deploy to'} ${environment}: ${result.status}`,
-      text: result.message,
-      url: info.logUrl || environmentUrl || undefined,
-      fields: Object.fromEntries(plan.steps.map((s) => [s.component, `${s.current || '(none)'} → ${s.next}`])),
-    },
-    rt,
-  );
-  if (result.status !== 'success') throw new UserError(result.message ?? `deploy to ${environment} ${result.status}`);
   return result;
+}
+
+/** The refusal of the `after` rule for a deploy (a manual rollback puts back what already ran there), or null. */
+async function checkPromotion(config: SlipwayConfig, plan: Plan, record: DeploymentRecord): Promise<string | null> {
+  const after = config.environments[plan.environment]?.after;
+  if (!after || plan.mode !== 'deploy' || plan.steps.length === 0) return null;
+  const missing = unpromoted(plan.steps, await record.history(after));
+  return missing.length ? promotionRefusal(plan.environment, after, missing, config.file ?? DEFAULT_CONFIG_PATH) : null;
+}
+
+/** The `to-version` input: any version `version` accepts, or ''. */
+function parseToVersion(raw: string): string {
+  if (!raw.trim()) return '';
+  const v = normalizeVersion(raw);
+  if (!v)
+    throw new UserError(
+      `input "to-version": expected a version such as 1.4.0 (letters, digits, . + _ -), got ${JSON.stringify(raw.trim())}`,
+    );
+  return v;
 }
 
 function checkEnvironment(config: SlipwayConfig, raw: string): string {
@@ -409,8 +491,19 @@ async function execute(plan: Plan, options: DeployOptions, info: RunInfo, id: st
     );
     if (r.failed.length) allBack = false;
   }
-  const status: DeployStatus = allBack ? 'rolled-back' : 'failed';
-  message = `${message}; ${allBack ? 'rolled back to the last good versions' : selection.stop ? 'rollback stopped by the schema-safety check' : 'the rollback did not complete'}`;
+  // rolled-back means something was put back: a run whose only step was a failed migration
+  // (migrations are forward-only) rolled nothing back, and ends failed.
+  const rolledBack = selection.waves.length > 0;
+  const status: DeployStatus = allBack && rolledBack ? 'rolled-back' : 'failed';
+  message = `${message}; ${
+    !rolledBack && allBack
+      ? 'nothing this run deployed could be rolled back'
+      : allBack
+        ? 'rolled back to the last good versions'
+        : selection.stop
+          ? 'rollback stopped by the schema-safety check'
+          : 'the rollback did not complete'
+  }`;
   return { status, deployed, ...base, message };
 }
 

@@ -18,6 +18,17 @@ const versionField: InputField<string> = {
   schema: z.string(),
 };
 
+/** Any version `version` accepts (one version, not JSON), leading "v" dropped. */
+const toVersionField: InputField<string> = {
+  description: 'With rollback: the version to return to instead of the previous one (any version `version` accepts).',
+  schema: z
+    .string()
+    .transform((s) => (s.trim() === '' ? '' : (normalizeVersion(s) ?? s)))
+    .refine((s) => s === '' || normalizeVersion(s) === s, {
+      message: 'expected a version such as 1.4.0 (letters, digits, . + _ -)',
+    }),
+};
+
 /** The declared inputs of deploy. */
 export const deployInputs = {
   environment: input.string('The environment to deploy to (a key of environments: in the policy file).', {
@@ -40,21 +51,24 @@ export const deployInputs = {
     'Manual rollback: redeploy the last good version before the current one of every component (or to-version).',
     'false',
   ),
-  'to-version': input.semver('With rollback: the version to return to instead of the previous one.'),
+  'to-version': toVersionField,
   'lock-timeout': input.integer(
     'Seconds to wait while another deployment to the environment is in progress.',
     '600',
     0,
   ),
   'lock-ttl': input.integer(
-    'Seconds after which an in-progress deployment is stale: marked error and taken over.',
+    'Seconds without a heartbeat after which an in-progress deployment is stale: marked error and taken over. A running deploy refreshes its record about three times per lock-ttl.',
     '3600',
     1,
   ),
-  token: input.string('GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/.', {
-    default: '${{ github.token }}',
-    secret: true,
-  }),
+  token: input.string(
+    "GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/, which does not outlive a runner's job (deploy warns).",
+    {
+      default: '${{ github.token }}',
+      secret: true,
+    },
+  ),
 };
 
 /** The parsed inputs of deploy. */

@@ -260,6 +260,26 @@ describe('failures and the automatic rollback', () => {
     expect(r.rt.summaries.join('\n')).toContain('left: no earlier good version is recorded');
   });
 
+  test('a run whose only step that ran was a failed migration rolled nothing back: failed', async () => {
+    const failing: MigrationStep = async ({ version }) => {
+      if (version === '1.1.0') throw new Error('002_bad.sql: syntax error at or near "TABLEE"');
+      return { applied: ['001_init.sql'], backup: null, breaking: [] };
+    };
+    configure({
+      schema: { kind: 'migrations', migrate: { dir: 'migrations' } },
+      api: { dependsOn: ['schema'], deploy: { run: logged(), rollback: loggedRollback() } },
+    });
+    expect((await deploy({ version: '1.0.0' }, { migrations: failing })).error).toBeUndefined();
+    p.clearLog();
+    const r = await deploy({ version: '1.1.0' }, { migrations: failing });
+    expect(r.outputs.status).toBe('failed');
+    expect(r.error?.message).toMatch(
+      /failed at schema 1\.1\.0: 002_bad\.sql: syntax error .*; nothing this run deployed could be rolled back$/,
+    );
+    expect(p.log()).toEqual([]);
+    expect((await r.ledger())[0]).toMatchObject({ state: 'failure' });
+  });
+
   describe('schema safety', () => {
     // The migrations engine's outcome as deploy sees it: applied migrations, the backup, and
     // the lint's findings that the previous version cannot run on.
@@ -369,6 +389,18 @@ describe('manual rollback', () => {
     ]);
   });
 
+  test('to-version takes any version that version takes, and refuses others in one line', async () => {
+    configure({ api: { deploy: { run: logged() } } });
+    for (const v of ['2024.06.1', '2024.07.0-build_7', '2024.08.2'])
+      expect((await deploy({ version: v })).error).toBeUndefined();
+    const r = await deploy({ rollback: 'true', 'to-version': 'v2024.07.0-build_7' });
+    expect(r.error).toBeUndefined();
+    expect(JSON.parse(r.outputs.deployed)).toEqual({ api: '2024.07.0-build_7' });
+    expect(() => p.inputs({ environment: 'staging', rollback: 'true', 'to-version': '1.0; rm -rf /' })).toThrow(
+      /^input "to-version": expected a version such as 1\.4\.0 \(letters, digits, \. \+ _ -\), got "1\.0; rm -rf \/"$/,
+    );
+  });
+
   test('to-version needs rollback', async () => {
     configure({ api: { deploy: { run: logged() } } });
     expect((await deploy({ version: '1.0.0', 'to-version': '0.9.0' })).error?.message).toMatch(
@@ -390,6 +422,25 @@ describe('the environment lock', () => {
     expect(a.rt.text() + b.rt.text()).toMatch(/Waiting for deployment #1 by .* to staging to finish/);
     const ledger = await a.ledger();
     expect(ledger.map((e) => e.state)).toEqual(['success', 'success']);
+  });
+
+  test('heartbeat: a deployment longer than lock-ttl is not taken over by a run waiting for it', async () => {
+    configure({ api: { deploy: { run: logged('sleep 3') } } });
+    const first = deploy({ version: '1.0.0', 'lock-ttl': '1' });
+    while (!p.log().some((l) => l.event === 'start')) await new Promise((r) => setTimeout(r, 25));
+    const second = await deploy({ version: '2.0.0', 'lock-ttl': '1', 'lock-timeout': '60' });
+    const a = await first;
+    expect(a.error).toBeUndefined();
+    expect(second.error).toBeUndefined();
+    expect(second.rt.text()).not.toMatch(/more than lock-ttl/);
+    expect(second.rt.text()).toMatch(/Waiting for deployment #1 by .* to staging to finish/);
+    expect(p.log().map((l) => `${l.event} ${l.version}`)).toEqual([
+      'start 1.0.0',
+      'end 1.0.0',
+      'start 2.0.0',
+      'end 2.0.0',
+    ]);
+    expect((await a.ledger()).map((e) => `${e.id} ${e.state}`)).toEqual(['2 success', '1 success']);
   });
 
   function holder(updatedAt: Date) {

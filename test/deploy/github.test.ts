@@ -3,6 +3,12 @@ import { stringify } from 'yaml';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { deploy as deployAction } from '../../src/deploy/deploy-action.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
+import { sleep } from '../../src/core/retry.js';
+import { GitHubRecord, type DeploymentsApi } from '../../src/deploy/record/github.js';
+import { githubDeploymentsApi } from '../../src/deploy/record/github-api.js';
+import { startHeartbeat } from '../../src/deploy/record/heartbeat.js';
+import { registerTarget, TargetError } from '../../src/deploy/targets/target.js';
+import { createGitHubClient, repoClient } from '../../src/github/client.js';
 import { runBundledAction } from '../helpers/run-action.js';
 import { createProduct, logged, loggedRollback, type Product } from './fixture.js';
 
@@ -169,4 +175,171 @@ test('the bundled action records in GitHub Deployments with the token', async ()
   expect(run.outputs.status).toBe('success');
   expect(states(0)).toEqual(['queued', 'in_progress', 'success']);
   expect(run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::') && l.includes(TOKEN))).toEqual([]);
+});
+
+describe('the record read back and written', () => {
+  const withProduction = () =>
+    p.writeConfig(
+      stringify({
+        components: {
+          api: { deploy: { run: logged(), rollback: loggedRollback() }, health: [{ http: '/health/api' }] },
+          web: { dependsOn: ['api'], deploy: { run: logged() } },
+        },
+        environments: { staging: { url: p.url }, production: { url: p.url, after: 'staging' } },
+      }),
+    );
+
+  test('environments.production.after: staging is read from GitHub Deployments', async () => {
+    withProduction();
+    const refused = await deploy({ environment: 'production', version: '1.0.0' });
+    expect(refused.error?.message).toBe(
+      'refusing to deploy to production: api 1.0.0, web 1.0.0 have not been deployed successfully to staging, ' +
+        'and environments.production.after in .github/slipway.yml requires it (deploy them to staging first)',
+    );
+    expect(refused.rt.outputs.status).toBe('failed');
+    expect(deployments()).toEqual([]);
+    expect(p.log()).toEqual([]);
+
+    expect((await deploy({ version: '1.0.0' })).error).toBeUndefined();
+    const ok = await deploy({ environment: 'production', version: '1.0.0' });
+    expect(ok.error).toBeUndefined();
+    expect(deployments().map((d) => [d.environment, d.statuses.at(-1)!.state])).toEqual([
+      ['staging', 'success'],
+      ['production', 'success'],
+    ]);
+    // A later success makes staging's deployment inactive on GitHub: it still counts as deployed there.
+    expect((await deploy({ version: '1.1.0' })).error).toBeUndefined();
+    expect(states(0).at(-1)).toBe('inactive');
+    expect(
+      (await deploy({ environment: 'production', version: '1.0.0', components: '["api"]' })).error,
+    ).toBeUndefined();
+  });
+
+  test('heartbeat: a deployment longer than lock-ttl keeps its lock while a second run waits', async () => {
+    p.writeConfig(
+      stringify({
+        components: { api: { deploy: { run: logged('sleep 5') } } },
+        environments: { staging: { url: p.url } },
+      }),
+    );
+    // The test server's clock steps 1 s per status it stamps, so lock-ttl leaves room for a few stamps.
+    const a = deploy({ version: '1.0.0', 'lock-ttl': '4' });
+    while (!p.log().some((l) => l.event === 'start')) await new Promise((r) => setTimeout(r, 25));
+    const b = await deploy({ version: '2.0.0', 'lock-ttl': '4', 'lock-timeout': '60' });
+    const first = await a;
+    expect(first.error).toBeUndefined();
+    expect(b.error).toBeUndefined();
+    expect(b.rt.text()).not.toMatch(/more than lock-ttl/);
+    expect(b.rt.text()).toMatch(/Waiting for deployment #\d+ by octocat/);
+    expect(p.log().map((l) => `${l.event} ${l.version}`)).toEqual([
+      'start 1.0.0',
+      'end 1.0.0',
+      'start 2.0.0',
+      'end 2.0.0',
+    ]);
+    // The first deployment beat: several in_progress statuses, then its final state after the last beat.
+    const beats = states(0).filter((s) => s === 'in_progress').length;
+    expect(beats).toBeGreaterThanOrEqual(3);
+    expect(states(0).at(-1)).not.toBe('in_progress');
+    expect(states(0)).not.toContain('error');
+  });
+
+  test('error text is redacted before it is stored in a deployment status', async () => {
+    const SECRET = 'sk_live_9f8e7d6c5b4a';
+    p.writeConfig(
+      stringify({
+        components: { api: { deploy: { run: 'echo "cannot log in with $API_KEY" >&2; exit 4' } } },
+        environments: { staging: { url: p.url } },
+      }),
+    );
+    const rt = createMemoryRuntime({ cwd: p.dir, env: { ...env(), API_KEY: SECRET } });
+    rt.mask(SECRET);
+    const error = await deployAction.run(p.inputs({ environment: 'staging', version: '1.0.0', token: TOKEN }), rt).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/failed at api 1\.0\.0: run command exited with 4: cannot log in with \*\*\*/);
+    expect(states(0).at(-1)).toBe('failure');
+    expect(deployments()[0].statuses.at(-1)!.description).toMatch(/cannot log in with \*\*\*/);
+
+    // A plugin target's error is not redacted by the target: deploy redacts it before the record.
+    registerTarget('leaky-test', () => ({
+      kind: 'leaky-test',
+      async deploy(ctx) {
+        throw new TargetError(`the API refused key ${ctx.runtime.env.API_KEY}`);
+      },
+      async rollback() {},
+      describe: () => ({ run: 'leaky' }),
+    }));
+    p.writeConfig(
+      stringify({
+        components: { api: { deploy: { target: 'leaky-test' } } },
+        environments: { staging: { url: p.url } },
+      }),
+    );
+    const again = await deployAction.run(p.inputs({ environment: 'staging', version: '1.0.1', token: TOKEN }), rt).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(again?.message).toMatch(/failed at api 1\.0\.1: the API refused key/);
+    expect(deployments()[1].statuses.at(-1)).toMatchObject({
+      state: 'failure',
+      description: expect.stringContaining('refused key ***'),
+    });
+    expect(JSON.stringify(gh.requests.map((r) => r.body))).not.toContain(SECRET);
+  });
+
+  test('on a runner without a token, deploy warns that the ledger does not survive the job', async () => {
+    const run = async (extra: Record<string, string>) => {
+      const rt = createMemoryRuntime({ cwd: p.dir, env: { ...env(), ...extra } });
+      await deployAction.run(p.inputs({ environment: 'staging', version: '1.0.0', token: '' }), rt);
+      return rt;
+    };
+    const runner = await run({ GITHUB_ACTIONS: 'true' });
+    expect(runner.records.find((l) => l.level === 'warning')?.message).toMatch(
+      /^No token: deployments are recorded in \.slipway\/deployments\.json .* does not survive the job/,
+    );
+    const local = await run({ GITHUB_ACTIONS: '' });
+    expect(local.records.filter((l) => l.level === 'warning')).toEqual([]);
+    expect(local.records.find((l) => l.level === 'notice')?.message).toMatch(/^No token/);
+    expect(gh.requests).toEqual([]);
+  });
+});
+
+test('stopping the heartbeat waits for a beat in flight, so the final state is the last one recorded', async () => {
+  const rt = createMemoryRuntime({ cwd: p.dir, env: env() });
+  const api = githubDeploymentsApi(repoClient(createGitHubClient({ token: TOKEN, runtime: rt }), rt.env));
+  let started = false;
+  let slowBeats = 0;
+  // The real API, with each heartbeat's status held back 300 ms, as a slow GitHub would.
+  const slow: DeploymentsApi = {
+    ...api,
+    async setStatus(id, input) {
+      if (started && input.state === 'in_progress') {
+        slowBeats++;
+        await sleep(300);
+      }
+      return api.setStatus(id, input);
+    },
+  };
+  const record = new GitHubRecord(slow);
+  const entry = await record.begin(
+    {
+      environment: 'staging',
+      task: 'deploy',
+      ref: 'main',
+      sha: p.repo.head(),
+      versions: { api: '1.0.0' },
+      creator: 'octocat',
+      description: 'deploy api@1.0.0',
+    },
+    { timeoutMs: 0, ttlMs: 60_000, log: rt.log },
+  );
+  started = true;
+  const heartbeat = startHeartbeat(record, entry.id, { description: 'deploy api@1.0.0' }, { ttlMs: 150, log: rt.log });
+  while (slowBeats === 0) await sleep(10);
+  await heartbeat.stop();
+  await record.finish(entry.id, { state: 'success', description: 'deployed' });
+  await sleep(400);
+  expect(states(0)).toEqual(['queued', 'in_progress', 'in_progress', 'success']);
 });

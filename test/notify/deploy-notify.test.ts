@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import { inputVariable, parseInputs } from '../../src/core/inputs.js';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { deploy } from '../../src/deploy/deploy-action.js';
@@ -62,6 +64,71 @@ describe('deploy sends notifications', () => {
     const bad = await run('9.9.9');
     expect(bad.error).not.toBeNull();
     expect(bodies.map((b) => b.event)).toEqual(['deploy-succeeded', 'deploy-rolled-back']);
+    repo.cleanup();
+  }, 60_000);
+
+  it('posts deploy-failed and sets status=failed on lock-timeout and on an unexpected error', async () => {
+    const repo = createRepo();
+    repo.commit('feat: app', {
+      '.github/slipway.yml': [
+        'components:',
+        // Turns the ledger into a folder while deploying: writing the final state then fails unexpectedly (EISDIR).
+        '  api: { deploy: { run: "if [ \\"$SLIPWAY_VERSION\\" = 6.6.6 ]; then rm .slipway/deployments.json && mkdir .slipway/deployments.json; fi" } }',
+        'environments:',
+        '  production: {}',
+        'notify:',
+        '  - webhook: { env: HOOK }',
+        '    events: [deploy-failed]',
+        '',
+      ].join('\n'),
+    });
+    const run = async (values: Record<string, string>) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, HOOK: `${base}/hook` };
+      for (const [k, v] of Object.entries({ environment: 'production', ...values })) env[inputVariable(k)] = v;
+      const rt = createMemoryRuntime({ env, cwd: repo.dir });
+      const inputs = parseInputs(deploy.inputs, env, rt);
+      const error = await deployLocally(inputs as Record<string, unknown>, rt).then(
+        () => null,
+        (e: Error) => e,
+      );
+      return { rt, error };
+    };
+    bodies.length = 0;
+    mkdirSync(path.join(repo.dir, '.slipway'));
+    const at = new Date().toISOString();
+    const holder = {
+      id: '1',
+      environment: 'production',
+      task: 'deploy',
+      ref: 'main',
+      sha: 'abc',
+      versions: { api: '0.9.0' },
+      state: 'in_progress',
+      creator: 'alice',
+      createdAt: at,
+      updatedAt: at,
+    };
+    writeFileSync(
+      path.join(repo.dir, '.slipway/deployments.json'),
+      JSON.stringify({ version: 1, nextId: 2, deployments: [holder] }),
+    );
+    const locked = await run({ version: '1.0.0', 'lock-timeout': '0' });
+    expect(locked.error?.message).toMatch(/^lock-timeout: deployment #1 by alice/);
+    expect(locked.rt.outputs.status).toBe('failed');
+    expect(bodies).toEqual([
+      expect.objectContaining({
+        event: 'deploy-failed',
+        text: expect.stringContaining('Deploy to production: failed'),
+      }),
+    ]);
+    expect(JSON.stringify(bodies[0])).toContain('lock-timeout: deployment #1 by alice');
+
+    rmSync(path.join(repo.dir, '.slipway'), { recursive: true });
+    const broken = await run({ version: '6.6.6' });
+    expect(broken.error?.message).toMatch(/EISDIR/);
+    expect(broken.rt.outputs.status).toBe('failed');
+    expect(bodies.map((b) => b.event)).toEqual(['deploy-failed', 'deploy-failed']);
+    expect(JSON.stringify(bodies[1])).toMatch(/Deploy to production: failed.*EISDIR/);
     repo.cleanup();
   }, 60_000);
 });

@@ -17,6 +17,7 @@ import {
   type DeploymentEntry,
   type DeploymentRecord,
   type FinishRequest,
+  type HeartbeatRequest,
   type LockOptions,
 } from './record.js';
 
@@ -96,6 +97,16 @@ export class FileLedger implements DeploymentRecord {
       await sleep(Math.min(delay, Math.max(1, lock.timeoutMs - waited)));
       delay = Math.min(delay * 2, 5_000);
     }
+  }
+
+  /** Refresh the timestamp of a deployment still in progress. */
+  async heartbeat(id: string, _request: HeartbeatRequest): Promise<boolean> {
+    return this.mutate((ledger) => {
+      const entry = ledger.deployments.find((d) => d.id === id);
+      if (!entry || entry.state !== 'in_progress') return false;
+      entry.updatedAt = this.now().toISOString();
+      return true;
+    });
   }
 
   /** Move a deployment to its final state. */

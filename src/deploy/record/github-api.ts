@@ -55,6 +55,9 @@ export function githubDeploymentsApi(gh: RepoClient): DeploymentsApi {
       });
       return status.createdAt;
     },
+    async latestState(id) {
+      return (await latestStatus(gh, id))?.state ?? null;
+    },
     async list(environment, limit) {
       const list = await listDeployments(gh, { environment, limit });
       return Promise.all(list.map(async (d) => toApi(d, await latestStatus(gh, d.id))));

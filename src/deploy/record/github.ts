@@ -5,7 +5,7 @@
  * success, failure or error. The lock: wait while an earlier deployment to the environment
  * is queued or in progress; one not updated for lock-ttl is marked error and passed.
  */
-import { UserError } from '../../core/errors.js';
+import { errorMessage, oneLine, UserError } from '../../core/errors.js';
 import { duration } from '../../core/markdown.js';
 import { sleep } from '../../core/retry.js';
 import {
@@ -16,6 +16,7 @@ import {
   type DeploymentRecord,
   type DeploymentState,
   type FinishRequest,
+  type HeartbeatRequest,
   type LockOptions,
 } from './record.js';
 
@@ -48,6 +49,8 @@ export interface DeploymentsApi {
     id: number,
     input: { state: DeploymentState; description: string; environmentUrl?: string; logUrl?: string },
   ): Promise<string>;
+  /** The state of a deployment's latest status (null when it has none). */
+  latestState(id: number): Promise<string | null>;
   /** The newest `limit` deployments of the environment, newest first, each with its latest status. */
   list(environment: string, limit: number): Promise<ApiDeployment[]>;
 }
@@ -108,6 +111,23 @@ export class GitHubRecord implements DeploymentRecord {
       description: request.description,
     });
     const mine = created.id;
+    try {
+      return await this.waitAndStart(mine, created, request, lock);
+    } catch (err) {
+      // A deployment left queued would hold the environment until lock-ttl: close it first.
+      await this.api
+        .setStatus(mine, { state: 'error', description: `did not start: ${oneLine(errorMessage(err))}`.slice(0, 140) })
+        .catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async waitAndStart(
+    mine: number,
+    created: ApiDeployment,
+    request: BeginRequest,
+    lock: LockOptions,
+  ): Promise<DeploymentEntry> {
     const queuedAt = await this.api.setStatus(mine, { state: 'queued', description: 'waiting for the environment' });
     const started = this.now();
     // Ages are measured on GitHub's clock (the runner's may be off): our queued status's time plus what elapsed here.
@@ -132,12 +152,10 @@ export class GitHubRecord implements DeploymentRecord {
       }
       if (!holder) break;
       const waited = this.now() - started;
-      if (waited >= lock.timeoutMs) {
-        await this.api.setStatus(mine, { state: 'error', description: `lock-timeout: waited for #${holder.id}` });
+      if (waited >= lock.timeoutMs)
         throw new UserError(
           `lock-timeout: deployment ${describeHolder(holder)} to ${request.environment} is still in progress after waiting ${duration(waited)}`,
         );
-      }
       if (announced !== holder.id) {
         lock.log.info(`Waiting for deployment ${describeHolder(holder)} to ${request.environment} to finish.`);
         announced = holder.id;
@@ -159,6 +177,19 @@ export class GitHubRecord implements DeploymentRecord {
       state: 'in_progress',
       updatedAt: now,
     };
+  }
+
+  /** A new in_progress status: its time is what the lock's age is measured from. */
+  async heartbeat(id: string, request: HeartbeatRequest): Promise<boolean> {
+    // A run that took this one over marked it error: an in_progress status now would revive it.
+    if ((await this.api.latestState(Number(id))) !== 'in_progress') return false;
+    await this.api.setStatus(Number(id), {
+      state: 'in_progress',
+      description: request.description,
+      environmentUrl: request.environmentUrl,
+      logUrl: request.logUrl,
+    });
+    return true;
   }
 
   /** Move this run's deployment to its final state. */

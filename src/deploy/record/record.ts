@@ -71,8 +71,21 @@ export interface DeploymentRecord {
   history(environment: string): Promise<DeploymentEntry[]>;
   /** Wait for the environment (see LockOptions), then record this run as in_progress. */
   begin(request: BeginRequest, lock: LockOptions): Promise<DeploymentEntry>;
+  /**
+   * Show that this run's deployment is still alive (a fresh timestamp on its in_progress
+   * state), so a run waiting for the lock does not take it over as stale. False when it is
+   * no longer in progress (another run took it over).
+   */
+  heartbeat(id: string, request: HeartbeatRequest): Promise<boolean>;
   /** Move this run's deployment to its final state. */
   finish(id: string, request: FinishRequest): Promise<void>;
+}
+
+/** What a heartbeat repeats of the in_progress state. */
+export interface HeartbeatRequest {
+  description: string;
+  environmentUrl?: string;
+  logUrl?: string;
 }
 
 /** States that mean "was running fine": GitHub turns a superseded success into `inactive`. */
