@@ -144,7 +144,11 @@ export async function runPipeline(
       });
       if (dep.error) await fail(`rollback ${env}`, dep.error);
       result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
-      note(`rollback ${env}`, 'ok', `back to ${describeDeployed(result.deployed[env])}`);
+      note(
+        `rollback ${env}`,
+        'ok',
+        options.dryRun ? describePlan(dep.outputs.plan) : `back to ${describeDeployed(result.deployed[env])}`,
+      );
       if (!(await smoke(env))) await stop('failed', `smoke tests failed on ${env} after the rollback`);
     }
     await finish();
