@@ -176,7 +176,7 @@ export async function runPipeline(
     'build',
     'ok',
     changed.length
-      ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''}`
+      ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''} — ${selectionReasons(config, changed, bs.outputs)}`
       : 'nothing changed',
   );
 
@@ -249,7 +249,9 @@ export async function runPipeline(
     note(
       `smoke-test ${env}`,
       'ok',
-      options.dryRun ? 'checks listed above (dry run: nothing contacted)' : `${results.length} check(s) passed`,
+      options.dryRun
+        ? `would run ${results.length} check(s)${results.length ? `: ${results.map((c) => `${c.kind} ${c.name}${c.name.includes(c.target) ? '' : ` → ${c.target}`}`).join(', ')}` : ''} (dry run: nothing contacted)`
+        : `${results.length} check(s) passed`,
     );
     return true;
   }
@@ -294,6 +296,21 @@ function parseJson<T = Record<string, string>>(text: string | undefined): T {
   } catch {
     return undefined as T;
   }
+}
+
+/** Why each component was selected, from build-selective's outputs (its changed files, or the dependency it follows). */
+function selectionReasons(config: SlipwayConfig, changed: string[], outputs: Record<string, string>): string {
+  if (!outputs.base) return 'everything selected (no earlier state to compare with)';
+  const files = parseJson<Record<string, string[]>>(outputs.files) ?? {};
+  return changed
+    .map((c) => {
+      const own = files[c] ?? [];
+      if (own.length)
+        return `${c}: ${own.slice(0, 2).join(', ')}${own.length > 2 ? ` and ${own.length - 2} more` : ''} changed`;
+      const via = (config.components[c]?.dependsOn ?? []).find((d) => changed.includes(d));
+      return `${c}: ${via ? `depends on ${via}` : 'a dependency changed'}`;
+    })
+    .join('; ');
 }
 
 function describePlan(planText: string | undefined): string {

@@ -176,7 +176,10 @@ describe('slipway plan', () => {
     });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('version: (none) → 0.1.0');
-    expect(r.stdout).toContain('build: schema, api');
+    expect(r.stdout).toContain('build: schema, api — everything selected (no earlier state to compare with)');
+    expect(r.stdout).toContain(
+      'smoke-test staging: would run 1 check(s): http api: http://127.0.0.1:9/h (dry run: nothing contacted)',
+    );
     expect(r.stdout).toMatch(/migrations schema: 1 pending; lint: db\/001_drop\.sql:1 drop-column/);
     expect(r.stdout).toContain('deploy staging: wave 1: schema (none) → 0.1.0; wave 2: api (none) → 0.1.0');
     expect(r.stdout).toContain('deploy production: wave 1');
@@ -222,13 +225,14 @@ describe('slipway plan', () => {
     try {
       hotfix.commit('feat: api', {
         '.github/slipway.yml':
-          'components:\n  api: { paths: [api/**], deploy: { run: "true" } }\nenvironments:\n  staging: {}\n  production: { after: staging }\n',
+          'components:\n  shared: { paths: [lib/**] }\n  api: { paths: [api/**], dependsOn: [shared], deploy: { run: "true" } }\nenvironments:\n  staging: {}\n  production: { after: staging }\n',
       });
       hotfix.tag('v1.4.0');
-      hotfix.commit('feat: a feature, released as a patch from a hotfix branch', { 'api/x.txt': 'x' });
+      hotfix.commit('feat: a feature, released as a patch from a hotfix branch', { 'lib/x.txt': 'x' });
       const r = plan(hotfix.dir, '--event', 'hotfix', '--branch', 'hotfix/urgent');
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('version: 1.4.0 → 1.4.1 (patch)');
+      expect(r.stdout).toContain('build: shared, api — shared: lib/x.txt changed; api: depends on shared');
       expect(r.stdout.indexOf('deploy staging: wave 1: api (none) → 1.4.1')).toBeGreaterThan(-1);
       expect(r.stdout.indexOf('deploy production: wave 1: api (none) → 1.4.1')).toBeGreaterThan(
         r.stdout.indexOf('smoke-test staging'),
