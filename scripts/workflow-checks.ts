@@ -1,7 +1,9 @@
 /**
  * Checks for the workflows and action.yml files: GitHub's own parser
  * (@actions/workflow-parser), actionlint, and Slipway's rules (third-party actions pinned by
- * SHA, least permissions, `with:` keys that our actions declare). Used by `npm run lint`
+ * SHA, least permissions, `with:` keys that our actions declare, secrets handed to the steps
+ * that need them, full history where changes are detected, production only after a build
+ * and staging). Used by `npm run lint`
  * (scripts/lint-workflows.ts) and by test/workflows.test.ts.
  */
 import { spawnSync } from 'node:child_process';
@@ -68,39 +70,137 @@ export function actionlint(root: string): string[] {
 }
 
 interface Step {
+  name?: string;
+  id?: string;
   uses?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+}
+
+interface Job {
+  needs?: string | string[];
+  if?: string | boolean;
+  steps?: Step[];
+  uses?: string;
+  with?: Record<string, unknown>;
+  permissions?: unknown;
+}
+
+interface Workflow {
+  permissions?: unknown;
+  jobs: Record<string, Job>;
+}
+
+const OURS = /^slipway-actions\/slipway(?:\/actions\/([a-z-]+)|\/\.github\/workflows\/([a-z-]+\.yml))?@v1$/;
+
+/** The Slipway action a step runs ("pipeline" for the root action), or null. */
+function slipwayAction(step: Step): string | null {
+  const m = step.uses ? OURS.exec(step.uses) : null;
+  if (!m || m[2]) return null;
+  return m[1] ?? 'pipeline';
+}
+
+const truthy = (v: unknown) => v === true || (typeof v === 'string' && v.trim() !== '' && v.trim() !== 'false');
+
+/** Steps that run the user's commands or read the policy file's secrets: they need SLIPWAY_SECRETS. */
+function needsSecrets(step: Step): string | null {
+  const name = slipwayAction(step);
+  if (!name) return null;
+  if (['deploy', 'migrate', 'smoke-test', 'tag-release', 'pipeline'].includes(name)) return name;
+  if (name === 'build-selective' && truthy(step.with?.run)) return 'build-selective with run';
+  return null;
+}
+
+/** Steps that read git history to decide what changed (or the next version). */
+function readsHistory(step: Step): string | null {
+  const name = slipwayAction(step);
+  if (name === 'version-bump' || name === 'pipeline') return name;
+  if (name === 'build-selective' && !step.with?.component) return 'build-selective (change detection)';
+  return null;
+}
+
+const label = (step: Step, i: number) => step.id ?? step.name ?? `#${i + 1}`;
+const SECRETS_ENV = '${{ toJSON(secrets) }}';
+
+/** The jobs `job` depends on, directly or through others. */
+function upstream(jobs: Record<string, Job>, job: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    const needs = jobs[name]?.needs;
+    for (const n of typeof needs === 'string' ? [needs] : (needs ?? [])) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      visit(n);
+    }
+  };
+  visit(job);
+  return seen;
+}
+
+/** The environments a job deploys to (rollbacks excluded: they return to a version already staged). */
+function deploysTo(job: Job): string[] {
+  return (job.steps ?? [])
+    .filter((s) => slipwayAction(s) === 'deploy' && !truthy(s.with?.rollback))
+    .map((s) => String(s.with?.environment ?? ''));
+}
+
+const buildsInJob = (job: Job) =>
+  (job.steps ?? []).some((s) => slipwayAction(s) === 'build-selective' && truthy(s.with?.run));
+
+/**
+ * Production takes only what passed staging: a production deploy job has a build job and a
+ * staging deploy job upstream, directly needs a staging deploy job, and its `if` requires that
+ * job's success (with `!failure()`, a skipped upstream job does not stop it).
+ */
+function promotionErrors(file: string, doc: Workflow): string[] {
+  const errors: string[] = [];
+  const jobs = doc.jobs ?? {};
+  const staging = (name: string) => deploysTo(jobs[name] ?? {}).some((e) => /staging/i.test(e));
+  for (const [name, job] of Object.entries(jobs)) {
+    if (!deploysTo(job).some((e) => /production/i.test(e))) continue;
+    const up = upstream(jobs, name);
+    if (![...up].some((n) => buildsInJob(jobs[n] ?? {})))
+      errors.push(`${file}: job ${name} deploys to production with no build job upstream in its needs`);
+    if (![...up].some(staging))
+      errors.push(`${file}: job ${name} deploys to production with no staging deploy job upstream in its needs`);
+    const direct = typeof job.needs === 'string' ? [job.needs] : (job.needs ?? []);
+    const gate = String(job.if ?? '');
+    const gated = direct
+      .filter(staging)
+      .some((n) => new RegExp(`needs\\.${n}\\.(?:outputs\\.status|result)\\s*==\\s*'success'`).test(gate));
+    if (!gated)
+      errors.push(
+        `${file}: job ${name} deploys to production without requiring a staging deploy job it needs to succeed (if: needs.<staging job>.outputs.status == 'success')`,
+      );
+  }
+  return errors;
 }
 
 /** Slipway's own rules for a workflow file. */
 export function policyErrors(root: string, file: string): string[] {
   const errors: string[] = [];
-  const doc = parse(readFileSync(path.join(root, file), 'utf8')) as {
-    permissions?: unknown;
-    jobs: Record<string, { steps?: Step[]; uses?: string; with?: Record<string, unknown>; permissions?: unknown }>;
-  };
+  const doc = parse(readFileSync(path.join(root, file), 'utf8')) as Workflow;
   if (doc.permissions === undefined) errors.push(`${file}: no top-level permissions (set the least the jobs need)`);
   for (const [jobName, job] of Object.entries(doc.jobs ?? {})) {
     const uses: Step[] = [...(job.steps ?? []), ...(job.uses ? [{ uses: job.uses, with: job.with }] : [])];
     for (const step of uses) {
       if (!step.uses) continue;
-      const ours = /^slipway-actions\/slipway\/(?:actions\/([a-z-]+)|\.github\/workflows\/([a-z-]+\.yml))@v1$/.exec(
-        step.uses,
-      );
+      const ours = OURS.exec(step.uses);
       if (ours) {
-        if (ours[1]) {
-          const actionYml = path.join(root, 'actions', ours[1], 'action.yml');
+        if (!ours[2]) {
+          const actionYml = ours[1] ? path.join(root, 'actions', ours[1], 'action.yml') : path.join(root, 'action.yml');
+          const actionName = ours[1] ?? 'the root action';
           if (!existsSync(actionYml)) {
-            errors.push(`${file}: job ${jobName} uses unknown action ${ours[1]}`);
+            errors.push(`${file}: job ${jobName} uses unknown action ${actionName}`);
             continue;
           }
           const inputs = (parse(readFileSync(actionYml, 'utf8')) as { inputs: Record<string, { required?: boolean }> })
             .inputs;
           for (const key of Object.keys(step.with ?? {}))
-            if (!(key in inputs)) errors.push(`${file}: job ${jobName}: ${ours[1]} has no input "${key}"`);
+            if (!(key in inputs)) errors.push(`${file}: job ${jobName}: ${actionName} has no input "${key}"`);
           for (const [key, def] of Object.entries(inputs))
             if (def.required && !(key in (step.with ?? {})))
-              errors.push(`${file}: job ${jobName}: ${ours[1]} needs input "${key}"`);
+              errors.push(`${file}: job ${jobName}: ${actionName} needs input "${key}"`);
         } else if (!existsSync(path.join(root, '.github/workflows', ours[2]))) {
           errors.push(`${file}: job ${jobName} calls unknown workflow ${ours[2]}`);
         }
@@ -110,7 +210,24 @@ export function policyErrors(root: string, file: string): string[] {
       if (!/@[0-9a-f]{40}$/.test(step.uses))
         errors.push(`${file}: job ${jobName}: ${step.uses} is not pinned by commit SHA`);
     }
+    const steps = job.steps ?? [];
+    steps.forEach((step, i) => {
+      const what = needsSecrets(step);
+      if (what && String(step.env?.SLIPWAY_SECRETS ?? '').replace(/\s+/g, ' ') !== SECRETS_ENV)
+        errors.push(
+          `${file}: job ${jobName}: step ${label(step, i)} runs ${what} without env SLIPWAY_SECRETS: ${SECRETS_ENV} (a step sees no secret it is not given)`,
+        );
+    });
+    const history = steps.map(readsHistory).find(Boolean);
+    if (history) {
+      const checkout = steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+      if (!checkout || String(checkout.with?.['fetch-depth']) !== '0')
+        errors.push(
+          `${file}: job ${jobName} runs ${history} without actions/checkout's fetch-depth: 0 (deepening a shallow clone needs the credentials checkout does not persist)`,
+        );
+    }
   }
+  errors.push(...promotionErrors(file, doc));
   return errors;
 }
 

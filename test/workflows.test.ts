@@ -13,6 +13,7 @@ import {
   workflowFiles,
 } from '../scripts/workflow-checks.js';
 import { ROOT } from './helpers/run-action.js';
+import { parse, stringify } from 'yaml';
 
 describe('workflows and action.yml files', () => {
   it.each(workflowFiles(ROOT))('%s passes GitHub’s parser and Slipway’s rules', (file) => {
@@ -60,6 +61,7 @@ describe('the workflow checks catch mistakes', () => {
       '.github/workflows/bad.yml: no top-level permissions (set the least the jobs need)',
       '.github/workflows/bad.yml: job a: actions/checkout@v4 is not pinned by commit SHA',
       '.github/workflows/bad.yml: job a: version-bump has no input "bumpp"',
+      ".github/workflows/bad.yml: job a runs version-bump without actions/checkout's fetch-depth: 0 (deepening a shallow clone needs the credentials checkout does not persist)",
     ]);
   });
 
@@ -74,5 +76,143 @@ describe('the workflow checks catch mistakes', () => {
       'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n',
     );
     expect(parserErrors(dir, '.github/workflows/broken.yml').join('\n')).toMatch(/stepz/);
+  });
+});
+
+describe('Slipway’s workflow rules', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-wf-rules-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, '.github/workflows'), { recursive: true });
+  cpSync(path.join(ROOT, 'actions'), path.join(dir, 'actions'), { recursive: true });
+  cpSync(path.join(ROOT, 'action.yml'), path.join(dir, 'action.yml'));
+  const CHECKOUT = 'actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8';
+  const SECRETS = { SLIPWAY_SECRETS: '${{ toJSON(secrets) }}' };
+  const check = (name: string, jobs: Record<string, unknown>) => {
+    const file = `.github/workflows/${name}.yml`;
+    writeFileSync(
+      path.join(dir, file),
+      stringify({ on: { workflow_call: {} }, permissions: { contents: 'read' }, jobs }),
+    );
+    return policyErrors(dir, file).map((e) => e.slice(file.length + 2));
+  };
+  const checkout = (depth?: number) => ({
+    uses: CHECKOUT,
+    with: { 'persist-credentials': false, ...(depth === undefined ? {} : { 'fetch-depth': depth }) },
+  });
+  const job = (steps: unknown[], extra: Record<string, unknown> = {}) => ({
+    'runs-on': 'ubuntu-24.04',
+    ...extra,
+    steps,
+  });
+  const deploy = (environment: string, env: unknown = SECRETS) => ({
+    id: 'deploy',
+    uses: 'slipway-actions/slipway/actions/deploy@v1',
+    env,
+    with: { environment, version: '${{ needs.version.outputs.version }}' },
+  });
+  const build = {
+    uses: 'slipway-actions/slipway/actions/build-selective@v1',
+    env: SECRETS,
+    with: { component: 'api', run: true },
+  };
+
+  it('every step that runs a Slipway action with the user’s commands or secrets carries SLIPWAY_SECRETS', () => {
+    expect(
+      check('secrets', {
+        a: job([
+          checkout(0),
+          { uses: 'slipway-actions/slipway/actions/version-bump@v1' },
+          { id: 'sel', uses: 'slipway-actions/slipway/actions/build-selective@v1' },
+          { uses: 'slipway-actions/slipway/actions/build-selective@v1', with: { run: true } },
+          { uses: 'slipway-actions/slipway/actions/migrate@v1' },
+          deploy('staging', { OTHER: 'x' }),
+          { name: 'smoke', uses: 'slipway-actions/slipway/actions/smoke-test@v1', env: SECRETS },
+          {
+            uses: 'slipway-actions/slipway/actions/tag-release@v1',
+            env: { SLIPWAY_SECRETS: '${{ secrets.ONE }}' },
+            with: { version: '1.0.0' },
+          },
+          { uses: 'slipway-actions/slipway@v1', with: { mode: 'main' } },
+        ]),
+      }),
+    ).toEqual([
+      'job a: step #4 runs build-selective with run without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
+      'job a: step #5 runs migrate without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
+      'job a: step deploy runs deploy without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
+      'job a: step #8 runs tag-release without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
+      'job a: step #9 runs pipeline without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
+    ]);
+  });
+
+  it('jobs that detect changes or compute versions check out the full history', () => {
+    const why = '(deepening a shallow clone needs the credentials checkout does not persist)';
+    expect(
+      check('history', {
+        shallow: job([checkout(), { uses: 'slipway-actions/slipway/actions/build-selective@v1' }]),
+        full: job([checkout(0), { uses: 'slipway-actions/slipway/actions/build-selective@v1' }]),
+        'one-component': job([checkout(), build]),
+        version: job([checkout(1), { uses: 'slipway-actions/slipway/actions/version-bump@v1' }]),
+        'no-checkout': job([{ uses: 'slipway-actions/slipway@v1', env: SECRETS }]),
+      }),
+    ).toEqual([
+      `job shallow runs build-selective (change detection) without actions/checkout's fetch-depth: 0 ${why}`,
+      `job version runs version-bump without actions/checkout's fetch-depth: 0 ${why}`,
+      `job no-checkout runs pipeline without actions/checkout's fetch-depth: 0 ${why}`,
+    ]);
+  });
+
+  it('a production deploy job has a build and a staging deploy upstream, and requires staging to have succeeded', () => {
+    const ok = {
+      version: job([checkout(0)]),
+      build: job([checkout(), build], { needs: ['version'] }),
+      staging: job([checkout(), deploy('${{ inputs.staging }}')], {
+        needs: ['version', 'build'],
+        outputs: { status: '${{ steps.deploy.outputs.status }}' },
+      }),
+      production: job([checkout(), deploy('${{ inputs.production }}')], {
+        needs: ['version', 'staging'],
+        if: "${{ !failure() && !cancelled() && needs.staging.outputs.status == 'success' }}",
+      }),
+      rollback: job([checkout(), { ...deploy('production'), with: { environment: 'production', rollback: true } }]),
+    };
+    expect(check('promotion-ok', ok)).toEqual([]);
+
+    expect(
+      check('promotion-direct', {
+        version: ok.version,
+        production: { ...ok.production, needs: ['version'], if: '${{ !failure() }}' },
+      }),
+    ).toEqual([
+      'job production deploys to production with no build job upstream in its needs',
+      'job production deploys to production with no staging deploy job upstream in its needs',
+      "job production deploys to production without requiring a staging deploy job it needs to succeed (if: needs.<staging job>.outputs.status == 'success')",
+    ]);
+
+    // The promotion bug: the chain is there, but with !failure() a skipped staging job lets production run.
+    expect(
+      check('promotion-ungated', {
+        ...ok,
+        tag: job([checkout(0)], { needs: ['version', 'staging'] }),
+        production: {
+          ...ok.production,
+          needs: ['version', 'tag'],
+          if: '${{ !failure() && !cancelled() && inputs.promote }}',
+        },
+      }),
+    ).toEqual([
+      "job production deploys to production without requiring a staging deploy job it needs to succeed (if: needs.<staging job>.outputs.status == 'success')",
+    ]);
+  });
+
+  it('the reusable workflows promote only what was built and staged in the same run', () => {
+    const release = parse(readFileSync(path.join(ROOT, '.github/workflows/slipway-release.yml'), 'utf8')) as {
+      jobs: Record<string, { needs: string[]; if: string }>;
+    };
+    expect(release.jobs.production.needs).toEqual(expect.arrayContaining(['build', 'staging']));
+    expect(release.jobs.production.if).toContain("needs.staging.outputs.status == 'success'");
+    expect(release.jobs.staging.if).not.toContain('!inputs.promote');
+    expect(release.jobs.changes.if).toBeUndefined();
+    expect(release.jobs.tag.needs).toContain('production');
+    expect(release.jobs.tag.if).toContain("needs.production.outputs.status == 'success'");
   });
 });

@@ -7,6 +7,7 @@ import { describeFailure, isUserError } from '../core/errors.js';
 import { parseInputs, type ActionDefinition, type InputFields } from '../core/inputs.js';
 import { outputString, type Annotation, type Runtime } from '../core/runtime.js';
 import { SecretMasker } from '../core/secrets.js';
+import { applySecretsEnv } from '../core/secrets-env.js';
 
 function props(a?: Annotation): core.AnnotationProperties | undefined {
   if (!a) return undefined;
@@ -49,6 +50,7 @@ export async function runOnGitHub<F extends InputFields>(
 ): Promise<void> {
   const runtime = createGitHubRuntime(env);
   try {
+    applySecretsEnv(env, runtime.mask);
     const inputs = parseInputs(action.inputs, env, runtime);
     await action.run(inputs, runtime);
   } catch (err) {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { describeFailure, isUserError, UserError } from '../core/errors.js';
 import type { ActionDefinition, InputFields } from '../core/inputs.js';
-import { invokeAction } from '../pipeline/invoke.js';
+import { invokeActionSettled } from '../pipeline/invoke.js';
 import { ACTIONS } from '../registry.js';
 import { parseArgs } from './args.js';
 import { createCliRuntime } from './cli-runtime.js';
@@ -91,9 +91,19 @@ async function runAction(
     inputs[name] = value;
   }
   const rt = createCliRuntime(term, { cwd, verbose: flags.verbose === 'true', quiet: flags.quiet === 'true' });
-  const outputs = await invokeAction(action, inputs, rt, localRunner(action.name) ?? undefined);
+  // Outputs set before a failure are printed too: a rolled-back deploy's status and versions matter most.
+  const { outputs, error } = await invokeActionSettled(action, inputs, rt, localRunner(action.name) ?? undefined);
   printOutputs(outputs, flags.json === 'true', term);
-  return 0;
+  if (error === undefined) return 0;
+  reportFailure(error, term);
+  return 1;
+}
+
+/** One line for a failure on stderr; a bug's stack only with SLIPWAY_DEBUG. */
+function reportFailure(err: unknown, term: Terminal): void {
+  const { message, detail } = describeFailure(err);
+  term.line(`${term.color('red', 'error:')} ${message}`);
+  if (detail && !isUserError(err) && process.env.SLIPWAY_DEBUG) term.line(detail);
 }
 
 /** The CLI; returns the exit code. */
@@ -127,9 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run({ flags, positional: positional.slice(1), term, cwd });
   } catch (err) {
-    const { message, detail } = describeFailure(err);
-    term.line(`${term.color('red', 'error:')} ${message}`);
-    if (detail && !isUserError(err) && process.env.SLIPWAY_DEBUG) term.line(detail);
+    reportFailure(err, term);
     return 1;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { inputVariable, parseInputs, type ActionDefinition, type InputFields } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
+import { applySecretsEnv } from '../core/secrets-env.js';
 import { outputString } from '../core/runtime.js';
 
 /** Replaces an action's run for a local context (file ledger, embedded database). */
@@ -66,6 +67,8 @@ export async function invokeAction(
 ): Promise<Record<string, string>> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(parent.env)) if (!k.startsWith('INPUT_')) env[k] = v;
+  // The parent's env is copied, not shared: SLIPWAY_SECRETS still there (the CLI) is expanded here.
+  applySecretsEnv(env, (s) => parent.mask(s));
   for (const [name, value] of Object.entries(inputs)) if (value !== undefined) env[inputVariable(name)] = String(value);
   const rt = childRuntime(parent, env, sink);
   const parsed = parseInputs(action.inputs, env, rt);

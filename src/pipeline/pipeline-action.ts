@@ -1,6 +1,17 @@
 /** The root action: the whole chain in one step, for a small repository. */
 import { commonInputs, defineAction, input } from '../core/inputs.js';
-import { runPipeline } from './pipeline.js';
+import type { Runtime } from '../core/runtime.js';
+import { PipelineError, runPipeline, type PipelineResult } from './pipeline.js';
+
+/** The outputs of a run, also when it stopped early (a rollback, a failed step). */
+function writeOutputs(rt: Runtime, result: PipelineResult): void {
+  rt.setOutput('version', result.version);
+  rt.setOutput('release', result.release);
+  rt.setOutput('status', result.status);
+  rt.setOutput('deployed', result.deployed);
+  rt.setOutput('tag', result.tag);
+  rt.setOutput('release-url', result.releaseUrl);
+}
 
 export const pipelineAction = defineAction({
   name: 'pipeline',
@@ -18,6 +29,10 @@ export const pipelineAction = defineAction({
     ),
     'to-version': input.string('rollback mode: the version to return to. Empty: the last good one before the current.'),
     build: input.boolean("Run the selected components' build commands.", 'true'),
+    'health-timeout': input.integer(
+      "Seconds each component has to pass its health checks after it deploys, and the smoke tests' deadline. 0: deploy's and smoke-test's defaults.",
+      '0',
+    ),
     token: input.string('GitHub token for deployments and the release.', {
       default: '${{ github.token }}',
       secret: true,
@@ -36,23 +51,26 @@ export const pipelineAction = defineAction({
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const result = await runPipeline(
-      {
-        mode: inputs.mode,
-        config: inputs.config,
-        environments: envs,
-        toVersion: inputs.toVersion,
-        build: inputs.build,
-        token: inputs.token,
-        dryRun: inputs.dryRun,
-      },
-      rt,
-    );
-    rt.setOutput('version', result.version);
-    rt.setOutput('release', result.release);
-    rt.setOutput('status', result.status);
-    rt.setOutput('deployed', result.deployed);
-    rt.setOutput('tag', result.tag);
-    rt.setOutput('release-url', result.releaseUrl);
+    let result: PipelineResult;
+    try {
+      result = await runPipeline(
+        {
+          mode: inputs.mode,
+          config: inputs.config,
+          environments: envs,
+          toVersion: inputs.toVersion,
+          build: inputs.build,
+          token: inputs.token,
+          dryRun: inputs.dryRun,
+          healthTimeout: inputs.healthTimeout,
+        },
+        rt,
+      );
+    } catch (err) {
+      if (err instanceof PipelineError) writeOutputs(rt, err.result);
+      else rt.setOutput('status', 'failed');
+      throw err;
+    }
+    writeOutputs(rt, result);
   },
 });

@@ -10,6 +10,7 @@ import { errorMessage, UserError } from '../core/errors.js';
 import type { ActionDefinition, InputFields } from '../core/inputs.js';
 import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
+import type { CheckResult } from '../checks/types.js';
 import { ACTIONS } from '../registry.js';
 import { invokeActionSettled, type ActionOverride } from './invoke.js';
 
@@ -48,6 +49,25 @@ export interface PipelineResult {
   tag: string;
   releaseUrl: string;
   steps: PipelineStep[];
+  /** environment → the last smoke test's verdict and results there, read from its outputs. */
+  smoke: Record<string, SmokeOutcome>;
+}
+
+/** A smoke test's outputs: `passed` is false when it failed or could not run. */
+export interface SmokeOutcome {
+  passed: boolean;
+  results: CheckResult[];
+  failed: string[];
+}
+
+/** A pipeline that stopped: the one-line cause, and what the run had done until then (for the outputs). */
+export class PipelineError extends UserError {
+  constructor(
+    message: string,
+    readonly result: PipelineResult,
+  ) {
+    super(message);
+  }
 }
 
 /** The environments of the policy file in `after` order (an environment after the one it names). */
@@ -72,7 +92,7 @@ function action(name: string): ActionDefinition<InputFields> {
   return a;
 }
 
-/** Run the chain; throws a UserError at the end when a step failed (after smoke-testing what serves). */
+/** Run the chain; a failed step throws a PipelineError carrying the result so far (after smoke-testing what serves). */
 export async function runPipeline(
   options: PipelineOptions,
   rt: Runtime,
@@ -92,6 +112,7 @@ export async function runPipeline(
     tag: '',
     releaseUrl: '',
     steps: [],
+    smoke: {},
   };
   const note = (step: string, res: PipelineStep['result'], detail: string) => {
     result.steps.push({ step, result: res, detail });
@@ -104,9 +125,14 @@ export async function runPipeline(
     const withToken = 'token' in a.inputs && options.token ? { ...inputs, token: options.token } : inputs;
     return rt.log.group(`${name}`, () => invokeActionSettled(a, { ...common, ...withToken }, rt, overrides[name]));
   };
-  const fail = (step: string, error: unknown) => {
+  const stop = async (status: 'failed' | 'rolled-back', message: string): Promise<never> => {
+    result.status = status;
+    await finish();
+    throw new PipelineError(message, result);
+  };
+  const fail = async (step: string, error: unknown): Promise<never> => {
     note(step, 'failed', errorMessage(error));
-    throw new UserError(`pipeline stopped at ${step}: ${errorMessage(error)}`);
+    return stop('failed', `pipeline stopped at ${step}: ${errorMessage(error)}`);
   };
 
   if (options.mode === 'rollback') {
@@ -116,10 +142,14 @@ export async function runPipeline(
         rollback: true,
         'to-version': options.toVersion || undefined,
       });
-      if (dep.error) fail(`rollback ${env}`, dep.error);
-      result.deployed[env] = parseJson(dep.outputs.deployed);
-      note(`rollback ${env}`, 'ok', `back to ${describeDeployed(result.deployed[env])}`);
-      await smoke(env);
+      if (dep.error) await fail(`rollback ${env}`, dep.error);
+      result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
+      note(
+        `rollback ${env}`,
+        'ok',
+        options.dryRun ? describePlan(dep.outputs.plan) : `back to ${describeDeployed(result.deployed[env])}`,
+      );
+      if (!(await smoke(env))) await stop('failed', `smoke tests failed on ${env} after the rollback`);
     }
     await finish();
     return result;
@@ -129,7 +159,7 @@ export async function runPipeline(
     branch: options.branch,
     ...(options.mode === 'hotfix' ? { bump: 'patch' } : {}),
   });
-  if (vb.error) fail('version', vb.error);
+  if (vb.error) await fail('version', vb.error);
   result.version = vb.outputs.version;
   result.release = vb.outputs.release === 'true';
   note(
@@ -139,14 +169,14 @@ export async function runPipeline(
   );
 
   const bs = await call('build-selective', { run: options.build, version: result.version });
-  if (bs.error) fail('build', bs.error);
+  if (bs.error) await fail('build', bs.error);
   const changed = parseJson<string[]>(bs.outputs.changed) ?? [];
   const skipped = parseJson<Record<string, unknown>>(bs.outputs.skipped) ?? {};
   note(
     'build',
     'ok',
     changed.length
-      ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''}`
+      ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''} — ${selectionReasons(config, changed, bs.outputs)}`
       : 'nothing changed',
   );
 
@@ -163,12 +193,17 @@ export async function runPipeline(
       const status = dep.outputs.status || (dep.error ? 'failed' : 'success');
       result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
       if (dep.error || status !== 'success') {
-        result.status = status === 'rolled-back' ? 'rolled-back' : 'failed';
-        note(`deploy ${env}`, status === 'rolled-back' ? 'rolled-back' : 'failed', errorMessage(dep.error ?? status));
-        await smoke(env);
-        await finish();
-        throw new UserError(
-          `deploy to ${env} ${status === 'rolled-back' ? 'was rolled back' : 'failed'}: ${errorMessage(dep.error ?? status)}`,
+        const rolledBack = status === 'rolled-back';
+        const cause = errorMessage(dep.error ?? status);
+        note(`deploy ${env}`, rolledBack ? 'rolled-back' : 'failed', cause);
+        // What serves now must still pass: a rollback that left a broken environment is a failure.
+        const serving = await smoke(env);
+        if (rolledBack && serving) await stop('rolled-back', `deploy to ${env} was rolled back: ${cause}`);
+        await stop(
+          'failed',
+          rolledBack
+            ? `deploy to ${env} was rolled back, and the smoke tests failed on the version rolled back to: ${cause}`
+            : `deploy to ${env} failed: ${cause}`,
         );
       }
       note(
@@ -176,11 +211,7 @@ export async function runPipeline(
         'ok',
         options.dryRun ? describePlan(dep.outputs.plan) : describeDeployed(result.deployed[env]),
       );
-      if (!(await smoke(env))) {
-        result.status = 'failed';
-        await finish();
-        throw new UserError(`smoke tests failed on ${env}; the release was not tagged`);
-      }
+      if (!(await smoke(env))) await stop('failed', `smoke tests failed on ${env}; the release was not tagged`);
     }
   } else {
     result.status = 'nothing-to-do';
@@ -188,7 +219,7 @@ export async function runPipeline(
 
   if (result.release) {
     const tr = await call('tag-release', { version: result.version });
-    if (tr.error) fail('release', tr.error);
+    if (tr.error) await fail('release', tr.error);
     result.tag = tr.outputs.tag;
     result.releaseUrl = tr.outputs['release-url'] ?? '';
     note(
@@ -207,15 +238,20 @@ export async function runPipeline(
       environment: env,
       timeout: options.healthTimeout ? `${options.healthTimeout}s` : undefined,
     });
-    if (st.error) {
-      note(`smoke-test ${env}`, 'failed', errorMessage(st.error));
+    const results = parseJson<CheckResult[]>(st.outputs.results) ?? [];
+    // A dry run leaves `passed` empty: nothing was contacted, nothing failed.
+    const passed = !st.error && st.outputs.passed !== 'false';
+    result.smoke[env] = { passed, results, failed: parseJson<string[]>(st.outputs.failed) ?? [] };
+    if (!passed) {
+      note(`smoke-test ${env}`, 'failed', st.error ? errorMessage(st.error) : 'checks failed');
       return false;
     }
-    const results = parseJson<unknown[]>(st.outputs.results) ?? [];
     note(
       `smoke-test ${env}`,
       'ok',
-      options.dryRun ? 'checks listed above (dry run: nothing contacted)' : `${results.length} check(s) passed`,
+      options.dryRun
+        ? `would run ${results.length} check(s)${results.length ? `: ${results.map((c) => `${c.kind} ${c.name}${c.name.includes(c.target) ? '' : ` → ${c.target}`}`).join(', ')}` : ''} (dry run: nothing contacted)`
+        : `${results.length} check(s) passed`,
     );
     return true;
   }
@@ -260,6 +296,21 @@ function parseJson<T = Record<string, string>>(text: string | undefined): T {
   } catch {
     return undefined as T;
   }
+}
+
+/** Why each component was selected, from build-selective's outputs (its changed files, or the dependency it follows). */
+function selectionReasons(config: SlipwayConfig, changed: string[], outputs: Record<string, string>): string {
+  if (!outputs.base) return 'everything selected (no earlier state to compare with)';
+  const files = parseJson<Record<string, string[]>>(outputs.files) ?? {};
+  return changed
+    .map((c) => {
+      const own = files[c] ?? [];
+      if (own.length)
+        return `${c}: ${own.slice(0, 2).join(', ')}${own.length > 2 ? ` and ${own.length - 2} more` : ''} changed`;
+      const via = (config.components[c]?.dependsOn ?? []).find((d) => changed.includes(d));
+      return `${c}: ${via ? `depends on ${via}` : 'a dependency changed'}`;
+    })
+    .join('; ');
 }
 
 function describePlan(planText: string | undefined): string {

@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRepo } from '../helpers/git-repo.js';
 import { ROOT } from '../helpers/run-action.js';
+import { ACTIONS } from '../../src/registry.js';
 
 const repo = createRepo();
 afterAll(() => repo.cleanup());
@@ -52,13 +54,34 @@ describe('the slipway CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('has --help for itself and for every command', () => {
+  it('has --help for itself, and names every command', () => {
     const top = slipway('--help');
     expect(top.code).toBe(0);
-    expect(top.stdout).toContain('version-bump');
-    const one = slipway('version-bump', '--help');
-    expect(one.stdout).toContain('--initial-version');
+    for (const name of [...ACTIONS.map((a) => a.name), 'plan', 'status', 'demo'])
+      expect(top.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(slipway('nonsense').stderr).toMatch(/unknown command "nonsense" \(expected one of: version-bump/);
+  });
+
+  it.each(ACTIONS.map((a) => a.name))('%s --help lists every input and output, running nothing', (name) => {
+    const action = ACTIONS.find((a) => a.name === name)!;
+    const r = slipway(name, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: slipway ${name} `));
+    for (const input of Object.keys(action.inputs)) expect(r.stdout).toMatch(new RegExp(`^  --${input} `, 'm'));
+    for (const output of Object.keys(action.outputs)) expect(r.stdout).toMatch(new RegExp(`^  ${output} `, 'm'));
+    expect(r.stderr).toBe('');
+  });
+
+  it.each([
+    ['plan', /--event push\|release\|hotfix\|rollback/],
+    ['status', /--environment/],
+    ['demo', /temporary folder/],
+  ])('%s --help prints its usage, running nothing', (name, expected) => {
+    const r = slipway(name, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: slipway ${name}`));
+    expect(r.stdout).toMatch(expected);
+    expect(r.stderr).toBe('');
   });
 });
 
@@ -91,6 +114,41 @@ describe('slipway deploy and status from a terminal', () => {
     expect(rows[0]).toMatchObject({ component: 'api', version: '1.3.0', sha: app.head().slice(0, 7), task: 'deploy' });
     expect(run('status').stderr).toContain('--environment is required');
   });
+
+  it('prints the outputs as JSON when the action fails, and exits 1 with a one-line cause', () => {
+    const failing = createRepo();
+    try {
+      failing.commit('feat: app', {
+        '.github/slipway.yml':
+          'components:\n  api: { deploy: { run: "echo up $SLIPWAY_VERSION; test $SLIPWAY_VERSION != 2.0.0" } }\nenvironments:\n  production: {}\n',
+      });
+      const opts = {
+        cwd: failing.dir,
+        encoding: 'utf8' as const,
+        env: { ...process.env, CI: 'true', GITHUB_TOKEN: '' },
+      };
+      const bin = path.join(ROOT, 'bin/slipway.js');
+      expect(
+        spawnSync(process.execPath, [bin, 'deploy', '--environment', 'production', '--version', '1.0.0'], opts).status,
+      ).toBe(0);
+      const r = spawnSync(
+        process.execPath,
+        [bin, 'deploy', '--environment', 'production', '--version', '2.0.0', '--timeout', '1', '--json'],
+        opts,
+      );
+      expect(r.status).toBe(1);
+      const out = JSON.parse(r.stdout);
+      expect(out.status).toBe('rolled-back');
+      expect(out.deployed).toEqual({ api: '1.0.0' });
+      expect(out['previous-version']).toBe('1.0.0');
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/^error: deploy to production failed at api 2\.0\.0: .*rolled back/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      failing.cleanup();
+    }
+  });
 });
 
 describe('slipway plan', () => {
@@ -118,12 +176,19 @@ describe('slipway plan', () => {
     });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('version: (none) → 0.1.0');
-    expect(r.stdout).toContain('build: schema, api');
+    expect(r.stdout).toContain('build: schema, api — everything selected (no earlier state to compare with)');
+    expect(r.stdout).toContain(
+      'smoke-test staging: would run 1 check(s): http api: http://127.0.0.1:9/h (dry run: nothing contacted)',
+    );
     expect(r.stdout).toMatch(/migrations schema: 1 pending; lint: db\/001_drop\.sql:1 drop-column/);
     expect(r.stdout).toContain('deploy staging: wave 1: schema (none) → 0.1.0; wave 2: api (none) → 0.1.0');
     expect(r.stdout).toContain('deploy production: wave 1');
     expect(r.stdout).toContain('release: v0.1.0 (dry run: would be created)');
     expect(r.stderr).toContain('http api: http://127.0.0.1:9/h');
+    expect(r.stderr).toContain(
+      'Migration history: no embedded database in .slipway/db; treating it as empty (nothing applied yet).',
+    );
+    expect(app.git('status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');
     expect(app.git('tag', '--list').trim()).toBe('');
     expect(
       app
@@ -137,4 +202,110 @@ describe('slipway plan', () => {
     });
     expect(bad.stderr).toContain('--event: expected one of push, release, hotfix, rollback, got "merge"');
   });
+
+  const plan = (dir: string, ...args: string[]) =>
+    spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'plan', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', GITHUB_REF: '', GITHUB_HEAD_REF: '' },
+    });
+
+  it('--event release: the next release candidate, staged only', () => {
+    const r = plan(app.dir, '--event', 'release', '--branch', 'release/1.0');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('version: (none) → 1.0.0-rc.1');
+    expect(r.stdout).toContain('deploy staging: wave 1: schema (none) → 1.0.0-rc.1; wave 2: api (none) → 1.0.0-rc.1');
+    expect(r.stdout).not.toContain('deploy production');
+    expect(r.stdout).toContain('release: v1.0.0-rc.1 (dry run: would be created)');
+    expect(app.git('status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');
+  });
+
+  it('--event hotfix: a patch release through staging then production', () => {
+    const hotfix = createRepo();
+    try {
+      hotfix.commit('feat: api', {
+        '.github/slipway.yml':
+          'components:\n  shared: { paths: [lib/**] }\n  api: { paths: [api/**], dependsOn: [shared], deploy: { run: "true" } }\nenvironments:\n  staging: {}\n  production: { after: staging }\n',
+      });
+      hotfix.tag('v1.4.0');
+      hotfix.commit('feat: a feature, released as a patch from a hotfix branch', { 'lib/x.txt': 'x' });
+      const r = plan(hotfix.dir, '--event', 'hotfix', '--branch', 'hotfix/urgent');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('version: 1.4.0 → 1.4.1 (patch)');
+      expect(r.stdout).toContain('build: shared, api — shared: lib/x.txt changed; api: depends on shared');
+      expect(r.stdout.indexOf('deploy staging: wave 1: api (none) → 1.4.1')).toBeGreaterThan(-1);
+      expect(r.stdout.indexOf('deploy production: wave 1: api (none) → 1.4.1')).toBeGreaterThan(
+        r.stdout.indexOf('smoke-test staging'),
+      );
+      expect(r.stdout).toContain('release: v1.4.1 (dry run: would be created)');
+      expect(hotfix.git('status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');
+    } finally {
+      hotfix.cleanup();
+    }
+  });
+
+  it('--event rollback: deploy’s manual rollback, previewed from the ledger without touching it', () => {
+    const rb = createRepo();
+    try {
+      rb.commit('feat: api', {
+        '.github/slipway.yml': 'components:\n  api: { deploy: { run: "true" } }\nenvironments:\n  production: {}\n',
+      });
+      const bin = path.join(ROOT, 'bin/slipway.js');
+      for (const version of ['1.0.0', '1.1.0', '1.2.0'])
+        expect(
+          spawnSync(process.execPath, [bin, 'deploy', '--environment', 'production', '--version', version], {
+            cwd: rb.dir,
+            env: { ...process.env, CI: 'true', GITHUB_TOKEN: '' },
+          }).status,
+        ).toBe(0);
+      const before = rb.git('status', '--porcelain', '--ignored', '--untracked-files=all');
+      const ledger = readFileSync(path.join(rb.dir, '.slipway/deployments.json'), 'utf8');
+      const last = plan(rb.dir, '--event', 'rollback');
+      expect(last.status).toBe(0);
+      expect(last.stdout).toContain('rollback production: wave 1: api 1.2.0 → 1.1.0');
+      const to = plan(rb.dir, '--event', 'rollback', '--to-version', '1.0.0', '--json');
+      expect(to.status).toBe(0);
+      expect(JSON.parse(to.stdout).steps[0]).toEqual({
+        step: 'rollback production',
+        result: 'ok',
+        detail: 'wave 1: api 1.2.0 → 1.0.0',
+      });
+      expect(rb.git('status', '--porcelain', '--ignored', '--untracked-files=all')).toBe(before);
+      expect(readFileSync(path.join(rb.dir, '.slipway/deployments.json'), 'utf8')).toBe(ledger);
+    } finally {
+      rb.cleanup();
+    }
+  });
+
+  it('reads the migration history from a copy of the embedded database, leaving it untouched', () => {
+    const db = createRepo();
+    try {
+      db.commit('feat: schema', {
+        '.github/slipway.yml':
+          'components:\n  schema: { kind: migrations, migrate: { dir: db } }\nenvironments:\n  local: {}\n',
+        '.gitignore': '.slipway/\n',
+        'db/001_create.sql': 'CREATE TABLE orders (id int, note text);\n',
+      });
+      const bin = path.join(ROOT, 'bin/slipway.js');
+      const env = { ...process.env, CI: 'true' };
+      expect(spawnSync(process.execPath, [bin, 'migrate'], { cwd: db.dir, env }).status).toBe(0);
+      db.commit('feat: drop the note', { 'db/002_drop.sql': 'ALTER TABLE orders DROP COLUMN note;\n' });
+      const snapshot = () =>
+        readdirSync(path.join(db.dir, '.slipway/db'), { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => {
+            const f = path.join(e.parentPath, e.name);
+            return `${f} ${statSync(f).size} ${statSync(f).mtimeMs}`;
+          })
+          .sort();
+      const before = snapshot();
+      const r = plan(db.dir);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain('Migration history: read from a copy of the embedded database in .slipway/db.');
+      expect(r.stdout).toMatch(/migrations schema: 1 pending; lint: db\/002_drop\.sql:1 drop-column/);
+      expect(snapshot()).toEqual(before);
+    } finally {
+      db.cleanup();
+    }
+  }, 60_000);
 });

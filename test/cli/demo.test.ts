@@ -22,6 +22,13 @@ describe('npm run demo', () => {
     expect(out).toMatch(/bot \/health: HTTP 200, status ok, version 0\.1\.0/);
     expect(out).toMatch(/↩ deploy local: .*BOT_TOKEN missing.*rolled back/);
     expect(out).toMatch(/bot \/health after the rollback: HTTP 200, status ok, version 0\.1\.0/);
+    // The verdict is the smoke test's (its outputs, through the pipeline), and deploy's record of what runs.
+    const verdict = /smoke test after the rollback: (\d+)\/(\d+) check\(s\) passed, the bot runs 0\.1\.0 again/.exec(
+      out,
+    );
+    expect(verdict).not.toBeNull();
+    expect(Number(verdict![1])).toBeGreaterThanOrEqual(3);
+    expect(verdict![1]).toBe(verdict![2]);
     expect(out).toMatch(/Stopped 3 service\(s\) and removed /);
     expect(demoFolders()).toEqual(before);
     const leftover = spawnSync('pgrep', ['-f', 'slipway-demo-'], { encoding: 'utf8' }).stdout.trim();

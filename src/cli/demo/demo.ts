@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { errorMessage } from '../../core/errors.js';
-import { runPipeline, type PipelineResult } from '../../pipeline/pipeline.js';
+import { PipelineError, runPipeline, type PipelineResult } from '../../pipeline/pipeline.js';
 import { createCliRuntime } from '../cli-runtime.js';
 import { localOverrides } from '../local-actions.js';
 import type { Command } from '../main.js';
@@ -112,28 +112,46 @@ export async function runDemo(term: Terminal): Promise<number> {
     const first = await runPipeline(options, rt, localOverrides());
     term.line(story(first));
     term.line(`   bot /health: ${await health(ports.bot)}`);
+    if (!smokePassed(first)) {
+      term.line(term.color('red', 'The smoke test did not pass on the first release.'));
+      return 1;
+    }
 
     say('③ A change that breaks the bot: it now needs a BOT_TOKEN the deploy does not set.');
     write(repo, { 'services/bot/server.js': botSource(true) });
     git(repo, 'commit', '-q', '-am', 'fix(bot): read the chat token from the environment');
-    let second: PipelineResult | null = null;
+    let second: PipelineResult;
     let failure = '';
     try {
       second = await runPipeline(options, rt, localOverrides());
     } catch (err) {
+      if (!(err instanceof PipelineError)) throw err;
+      second = err.result;
       failure = errorMessage(err);
     }
-    if (!failure) {
-      term.line(term.color('red', `The broken bot was not caught: ${second ? story(second) : ''}`));
+    if (second.status !== 'rolled-back') {
+      term.line(
+        term.color('red', `The broken bot was not rolled back (${second.status}): ${failure || story(second)}`),
+      );
       return 1;
     }
     term.line(`   ${term.color('yellow', 'deploy rolled back:')} ${failure}`);
-    const bot = await health(ports.bot);
-    term.line(`   bot /health after the rollback: ${bot}`);
-    if (!bot.includes(`version ${first.version}`)) {
-      term.line(term.color('red', `expected the bot to serve ${first.version} again`));
+    term.line(`   bot /health after the rollback: ${await health(ports.bot)}`);
+    // The verdict is the smoke test's, run by the pipeline after the rollback, and deploy's record of what runs.
+    const botVersion = second.deployed.local?.bot;
+    if (!smokePassed(second) || botVersion !== first.version) {
+      term.line(
+        term.color(
+          'red',
+          `expected the smoke test to pass with the bot back on ${first.version}; it runs ${botVersion ?? 'nothing'}`,
+        ),
+      );
       return 1;
     }
+    const checks = second.smoke.local.results;
+    term.line(
+      `   smoke test after the rollback: ${checks.filter((c) => c.passed).length}/${checks.length} check(s) passed, the bot runs ${botVersion} again`,
+    );
     const tags = git(repo, 'tag', '--list').trim().split('\n').filter(Boolean);
     say(
       `④ Done: ${first.version} runs everywhere, the broken ${'change'} never stayed deployed, tags: ${tags.join(', ') || 'none'}.`,
@@ -150,10 +168,16 @@ export async function runDemo(term: Terminal): Promise<number> {
   }
 }
 
+const MARKS = { ok: '✔', skipped: '–', failed: '✘', 'rolled-back': '↩' } as const;
+
+/** The smoke test's verdict on the demo's environment, from its outputs. */
+function smokePassed(r: PipelineResult): boolean {
+  const outcome = r.smoke.local;
+  return Boolean(outcome?.passed && outcome.results.length && outcome.results.every((c) => c.passed));
+}
+
 function story(r: PipelineResult): string {
-  return r.steps
-    .map((s) => `   ${s.result === 'ok' ? '✔' : s.result === 'skipped' ? '–' : '✘'} ${s.step}: ${s.detail}`)
-    .join('\n');
+  return r.steps.map((s) => `   ${MARKS[s.result]} ${s.step}: ${s.detail}`).join('\n');
 }
 
 export const command: Command = {
