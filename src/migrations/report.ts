@@ -1,7 +1,7 @@
 /** The migrate action's outputs and job summary. */
 import { duration, table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
-import type { MigrationResult } from './runner.js';
+import type { MigrationResult, RefusedState } from './runner.js';
 
 /** Set applied, pending, current, backup and findings. */
 export function setMigrateOutputs(result: MigrationResult, rt: Runtime): void {
@@ -10,6 +10,15 @@ export function setMigrateOutputs(result: MigrationResult, rt: Runtime): void {
   rt.setOutput('current', result.current);
   rt.setOutput('backup', result.backup);
   rt.setOutput('findings', result.findings);
+}
+
+/** The outputs of a run refused before it applied anything: nothing applied, no backup. */
+export function setRefusedOutputs(state: RefusedState, rt: Runtime): void {
+  rt.setOutput('applied', []);
+  rt.setOutput('pending', state.pending);
+  rt.setOutput('current', state.current);
+  rt.setOutput('backup', '');
+  rt.setOutput('findings', state.findings);
 }
 
 /** Only the last applied migrations are listed; a long history would drown the summary. */
