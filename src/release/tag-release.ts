@@ -26,6 +26,7 @@ import {
   ensureTag,
   listTags,
   plannedCalls,
+  publishedState,
   tagCommit,
   updateChangelog,
   type ReleaseSpec,
@@ -98,15 +99,24 @@ export const tagRelease = defineAction({
 
     if (inputs.dryRun) {
       const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
-      const changelog = inputs.changelog
-        ? { file: inputs.changelog, branch: rt.env.GITHUB_REF_NAME || '<default branch>' }
-        : null;
+      const changelog = inputs.changelog ? { file: inputs.changelog, ...(await changelogBranch(gh, rt)) } : null;
+      // With a token, look (reads only) at what is there, so the plan is the calls a real run would make.
+      const state = gh ? await publishedState(gh, spec, changelog) : {};
       rt.log.info(
         `Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`,
       );
+      if (changelog)
+        rt.log.info(
+          `Dry run: the notes would be prepended to ${changelog.file} on the branch ${changelog.branch} (${changelog.why}).`,
+        );
       rt.log.info(`Notes:\n${notes}`);
       rt.log.info(
-        `API calls it would make:\n${plannedCalls(repo, spec, changelog)
+        `API calls it would make${gh ? '' : ' (without a token nothing was looked up: the calls of a first release)'}:\n${plannedCalls(
+          repo,
+          spec,
+          changelog,
+          state,
+        )
           .map((c) => `  ${c}`)
           .join('\n')}`,
       );
@@ -121,7 +131,7 @@ export const tagRelease = defineAction({
     await ensureTag(client, spec, rt.log);
     const release = await ensureRelease(client, spec, rt.log);
     if (inputs.changelog) {
-      const branch = await changelogBranch(client, rt);
+      const { branch } = await changelogBranch(client, rt);
       await updateChangelog(
         client,
         {
@@ -185,12 +195,20 @@ function ownerRepo(rt: Runtime): [string, string] {
   return [owner, repo];
 }
 
-/** Where the changelog is committed: the branch being released, else the default branch. */
-async function changelogBranch(gh: RepoClient, rt: Runtime): Promise<string> {
+/**
+ * Where the changelog is committed: the branch being released (GITHUB_REF refs/heads/…),
+ * else the repository's default branch (a tag push, a pull request). Without a token (a dry
+ * run) the default branch cannot be asked for, and is named as such.
+ */
+async function changelogBranch(gh: RepoClient | null, rt: Runtime): Promise<{ branch: string; why: string }> {
   const ref = rt.env.GITHUB_REF ?? '';
-  if (ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
+  if (ref.startsWith('refs/heads/'))
+    return { branch: ref.slice('refs/heads/'.length), why: `the branch released, from GITHUB_REF ${ref}` };
+  const because = ref ? `GITHUB_REF ${ref} is not a branch` : 'GITHUB_REF is not set';
+  if (!gh)
+    return { branch: '<the default branch>', why: `${because}; the default branch, asked from GitHub with a token` };
   const repo = await gh.octokit.rest.repos.get({ owner: gh.owner, repo: gh.repo });
-  return repo.data.default_branch;
+  return { branch: repo.data.default_branch, why: `the repository's default branch: ${because}` };
 }
 
 /** Generate the notes: the previous tag from GitHub (local tags in a dry run without a token), the range from git. */

@@ -274,6 +274,67 @@ describe('tag-release', () => {
     expect(rt.text()).toContain('### Features');
   });
 
+  it('dry-run names the changelog branch a real run uses and only the calls it would make', async () => {
+    repo.commit('feat: one', { 'CHANGELOG.md': '# Changelog\n' });
+    repo.tag('v0.9.0');
+    const head = repo.commit('fix: two');
+    repo.git('branch', '-m', 'trunk');
+    gh.state.repo().importGit(repo.dir, { files: ['CHANGELOG.md'] });
+    // Run from a tag (a tag push, or a dispatch on a tag): the changelog goes to the default branch.
+    const onTag = { GITHUB_REF: 'refs/tags/v0.9.1' };
+    const inputs = { version: '0.9.1', changelog: 'CHANGELOG.md' };
+
+    const dry = await release({ ...inputs, 'dry-run': true }, onTag);
+    expect(writes()).toEqual([]);
+    const planned = dry.rt.text();
+    expect(planned).toContain(
+      "Dry run: the notes would be prepended to CHANGELOG.md on the branch trunk (the repository's default branch: GITHUB_REF refs/tags/v0.9.1 is not a branch).",
+    );
+    expect(planned).toContain(
+      'GET /repos/acme/shop/git/ref/tags/v0.9.1 (is the tag there, and on which commit?) → not there',
+    );
+    expect(planned).toContain(`POST /repos/acme/shop/git/tags {"tag":"v0.9.1","object":"${head}","type":"commit"}`);
+    expect(planned).toContain('POST /repos/acme/shop/releases {"tag_name":"v0.9.1"');
+    expect(planned).toContain(
+      'PUT /repos/acme/shop/contents/CHANGELOG.md {"branch":"trunk","message":"docs(changelog): v0.9.1"}',
+    );
+
+    // The real run does what the dry run said, on that branch.
+    await release(inputs, onTag);
+    expect(gh.state.repo().file('CHANGELOG.md', 'trunk')).toContain('## v0.9.1 (');
+    expect(gh.count('repos/create-or-update-file-contents')).toBe(1);
+
+    // Everything is there now: a dry run plans no write at all.
+    const again = await release({ ...inputs, 'dry-run': true }, onTag);
+    const calls = again.rt.text();
+    expect(calls).toContain(`→ on ${head.slice(0, 7)} already: no tag to create`);
+    expect(calls).toContain(': left as it is');
+    expect(calls).toContain('→ has the v0.9.1 entry already: unchanged');
+    expect(calls).not.toMatch(/^ {2}(POST|PUT|PATCH|DELETE) /m);
+
+    // On a branch, the changelog goes to that branch; without a token nothing is looked up.
+    const onBranch = await release(
+      { ...inputs, version: '0.9.2', 'dry-run': true, token: '' },
+      { GITHUB_REF: 'refs/heads/release/0.9' },
+    );
+    expect(onBranch.rt.text()).toContain(
+      'on the branch release/0.9 (the branch released, from GITHUB_REF refs/heads/release/0.9)',
+    );
+    expect(onBranch.rt.text()).toContain('without a token nothing was looked up');
+  });
+
+  it('dry-run fails as a real run would on a tag that is on another commit', async () => {
+    const old = repo.commit('feat: one');
+    const head = repo.commit('fix: two');
+    gh.state.repo().importGit(repo.dir);
+    gh.state.repo().createAnnotatedTag('v1.0.0', old);
+
+    await expect(release({ version: '1.0.0', 'dry-run': true })).rejects.toThrow(
+      `tag v1.0.0 already exists on commit ${old}, not on ${head}`,
+    );
+    expect(writes()).toEqual([]);
+  });
+
   it('needs a token outside a dry run, and says so naming the input', async () => {
     repo.commit('feat: one');
     await expect(release({ version: '1.0.0', token: '' })).rejects.toThrow(/^input "token": /);
