@@ -5,7 +5,7 @@ import { UserError } from '../core/errors.js';
 import { commonInputs, defineAction, input, type InputField, type ParsedInputs } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Database } from './database.js';
-import { setMigrateOutputs, setRefusedOutputs, summaryMarkdown } from './report.js';
+import { refusedSummaryMarkdown, setMigrateOutputs, setRefusedOutputs, summaryMarkdown } from './report.js';
 import { MigrationRefused, runMigrations, type MigrateOptions, type MigrationResult } from './runner.js';
 
 const toolInput: InputField<'' | 'builtin' | 'command'> = {
@@ -81,7 +81,10 @@ export async function runMigrateAction(
       result = await runMigrations({ ...options, database }, rt);
     } catch (err) {
       // A refusal still tells the workflow what is pending and what the lint found.
-      if (err instanceof MigrationRefused) setRefusedOutputs(err.state, rt);
+      if (err instanceof MigrationRefused) {
+        setRefusedOutputs(err.state, rt);
+        await rt.summary(refusedSummaryMarkdown(err.state, err.message));
+      }
       throw err;
     }
     setMigrateOutputs(result, rt);

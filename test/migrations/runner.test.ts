@@ -445,7 +445,7 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
 
   it('refuses a destructive migration naming the input and the policy key, and still sets findings, pending and current', async () => {
     const { dir, url } = await withDropPending(policy());
-    const { outputs, error } = await action(dir, url);
+    const { outputs, error, rt } = await action(dir, url);
     expect(isUserError(error)).toBe(true);
     expect((error as Error).message).toBe(
       'migrations/2_drop.sql:2: 1 destructive statement would break the running version (drop-column); nothing was applied. Once no deployed version depends on what they remove, set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file',
@@ -456,6 +456,9 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
     expect(outputs.pending).toBe('1');
     expect(outputs.current).toBe('1');
     expect(outputs.applied).toBe('[]');
+    const summary = rt.summaries.join('\n');
+    expect(summary).toContain('## Migrations (refused: nothing applied)');
+    expect(summary).toContain('| migrations/2_drop.sql | 2 | drop-column | yes |');
     expect(await hasLegacy(url)).toBe(true);
   });
 
