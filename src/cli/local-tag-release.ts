@@ -8,6 +8,7 @@ import { Git } from '../core/git.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
 import { generateNotes, previousTag } from '../release/notes.js';
+import { checkTagName } from '../release/tag-release.js';
 import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
 
 /** Inputs of tag-release that the local form uses. */
@@ -29,6 +30,8 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
   const component = inputs.component ? requireComponent(config, inputs.component) : null;
   const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
   const tag = inputs.tag || formatTag(template, inputs.version);
+  // Also keeps a name such as "-d" from reaching git's command line as an option.
+  checkTagName(tag);
   const target = await localTarget(git, inputs.target);
   const tags = await git.tags(tagGlob(template));
   const existing = tags.find((t) => t.name === tag);

@@ -157,8 +157,8 @@ export const tagRelease = defineAction({
   },
 });
 
-/** A tag name git and GitHub accept (the common rules of git check-ref-format). */
-function checkTagName(tag: string): void {
+/** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
+export function checkTagName(tag: string): void {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
   if (!tag || /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag))
     throw new UserError(`input "tag": expected a valid git tag name such as v1.2.0, got ${JSON.stringify(tag)}`);

@@ -59,6 +59,13 @@ describe('tag-release locally', () => {
     expect(repo.git('tag', '-l', 'v0.2.0').trim()).toBe('');
   });
 
+  it('refuses a tag name git would take for an option, naming the input', async () => {
+    repo.commit('feat: one');
+    const err = await tagLocally({ version: '0.1.0', tag: '-d' }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('input "tag": expected a valid git tag name such as v1.2.0, got "-d"');
+    expect(repo.git('tag', '-l').trim()).toBe('');
+  });
+
   it('fails with one line in a repository without a commit', async () => {
     const err = await tagLocally({ version: '0.1.0' }).catch((e: unknown) => e);
     expect(isUserError(err)).toBe(true);

@@ -3,7 +3,7 @@ import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-r
 import { invokeAction } from '../../src/pipeline/invoke.js';
 import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
 import { tagRelease } from '../../src/release/tag-release.js';
-import { composeNotes, previousTag } from '../../src/release/notes.js';
+import { composeNotes, MAX_NOTES_CHARS, previousTag } from '../../src/release/notes.js';
 import { prependEntry } from '../../src/release/publish.js';
 import { parseCommit } from '../../src/versioning/conventional.js';
 import { createRepo, type TestRepo } from '../helpers/git-repo.js';
@@ -365,6 +365,40 @@ describe('notes', () => {
     expect(notes.indexOf('### Breaking changes')).toBeLessThan(notes.indexOf('### Performance'));
     expect(notes).toContain('- faster (aaaaaaa, #3)');
     expect(notes).toContain('### Other\n\n- readme (ccccccc)');
+  });
+
+  it("keeps a long history under GitHub's body limit, cutting commits and keeping migrations and the rollback line", () => {
+    const commits = Array.from({ length: 4000 }, (_, i) =>
+      parseCommit(
+        i.toString(16).padStart(40, '0'),
+        `${i % 3 ? 'fix' : 'feat'}: change number ${i} of a long history (#${i})`,
+        '',
+      ),
+    );
+    const notes = composeNotes({
+      tag: 'v1.0.0',
+      commits,
+      migrations: ['db/001_init.sql'],
+      previous: { name: 'v0.9.0', version: '0.9.0' },
+      repoUrl: 'https://github.com/acme/shop',
+    });
+    expect(notes.length).toBeLessThanOrEqual(MAX_NOTES_CHARS);
+    const shown = notes.split('\n').filter((l) => /^- (.*change number|.*left out)/.test(l));
+    const more = /^- … and (\d+) more commits, left out: GitHub limits release notes to 125,000 characters$/m.exec(
+      notes,
+    );
+    expect(more).not.toBeNull();
+    expect(shown.length - 1 + Number(more![1])).toBe(4000);
+    expect(notes).toContain('### Migrations\n\n- `db/001_init.sql`');
+    expect(notes.endsWith('**Roll back to:** 0.9.0 (`v0.9.0`)')).toBe(true);
+    const short = composeNotes({
+      tag: 'v1',
+      commits: commits.slice(0, 3),
+      migrations: [],
+      previous: null,
+      repoUrl: '',
+    });
+    expect(short).not.toContain('left out');
   });
 
   it('prepends an entry under the title, or makes a new file', () => {
