@@ -17,7 +17,7 @@ import { commonInputs, defineAction, input } from '../core/inputs.js';
 import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
-import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
+import { apiFailure, createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
 import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
 import {
@@ -64,98 +64,107 @@ export const tagRelease = defineAction({
     notes: 'The release notes (markdown).',
   },
   async run(inputs, rt) {
-    const config = await loadConfig(rt.cwd, inputs.config);
-    const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
-    const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
-    const version = inputs.version;
-    const tag = inputs.tag || formatTag(template, version);
-    checkTagName(tag);
-    const git = new Git(rt.cwd, rt.log);
-    const target = await resolveTarget(inputs.target, rt, git);
-    const prerelease = inputs.prerelease === 'auto' ? semver.prerelease(version) !== null : inputs.prerelease;
-    const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
-    const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
-    if (!gh && !inputs.dryRun)
-      throw new UserError(
-        'input "token": a GitHub token with contents: write is needed to create the tag and the release',
-      );
-
-    const notes =
-      inputs.notes ||
-      (await rt.log.group('Release notes', () =>
-        notesFor({ git, gh, rt, config, component, template, version, tag, target }),
-      ));
-    const spec: ReleaseSpec = {
-      tag,
-      target,
-      name: component ? `${component.name} ${version}` : tag,
-      notes,
-      prerelease,
-      draft: inputs.draft,
-      makeLatest,
-    };
-    rt.setOutput('tag', tag);
-    rt.setOutput('notes', notes);
-
-    if (inputs.dryRun) {
-      const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
-      const changelog = inputs.changelog ? { file: inputs.changelog, ...(await changelogBranch(gh, rt)) } : null;
-      // With a token, look (reads only) at what is there, so the plan is the calls a real run would make.
-      const state = gh ? await publishedState(gh, spec, changelog) : {};
-      rt.log.info(
-        `Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`,
-      );
-      if (changelog)
-        rt.log.info(
-          `Dry run: the notes would be prepended to ${changelog.file} on the branch ${changelog.branch} (${changelog.why}).`,
-        );
-      rt.log.info(`Notes:\n${notes}`);
-      rt.log.info(
-        `API calls it would make${gh ? '' : ' (without a token nothing was looked up: the calls of a first release)'}:\n${plannedCalls(
-          repo,
-          spec,
-          changelog,
-          state,
-        )
-          .map((c) => `  ${c}`)
-          .join('\n')}`,
-      );
-      rt.setOutput('created', false);
-      rt.setOutput('release-id', '');
-      rt.setOutput('release-url', '');
-      await rt.summary(summary(spec, null, true));
-      return;
-    }
-
-    const client = gh!;
-    await ensureTag(client, spec, rt.log);
-    const release = await ensureRelease(client, spec, rt.log);
-    if (inputs.changelog) {
-      const { branch } = await changelogBranch(client, rt);
-      await updateChangelog(
-        client,
-        {
-          file: inputs.changelog,
-          branch,
-          tag,
-          entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
-        },
-        rt.log,
-      );
-    }
-    rt.setOutput('created', release.created);
-    rt.setOutput('release-id', release.id);
-    rt.setOutput('release-url', release.url);
-    await rt.summary(summary(spec, release, false));
-    if (release.created) {
-      await notify(
-        config.notify,
-        { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url },
-        rt,
-      );
+    try {
+      await release(inputs, rt);
+    } catch (err) {
+      throw apiFailure(err);
     }
   },
 });
+
+/** The action's work; GitHub's errors leave it raw and become one line in run. */
+async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Runtime): Promise<void> {
+  const config = await loadConfig(rt.cwd, inputs.config);
+  const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
+  const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
+  const version = inputs.version;
+  const tag = inputs.tag || formatTag(template, version);
+  checkTagName(tag);
+  const git = new Git(rt.cwd, rt.log);
+  const target = await resolveTarget(inputs.target, rt, git);
+  const prerelease = inputs.prerelease === 'auto' ? semver.prerelease(version) !== null : inputs.prerelease;
+  const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
+  const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
+  if (!gh && !inputs.dryRun)
+    throw new UserError(
+      'input "token": a GitHub token with contents: write is needed to create the tag and the release',
+    );
+
+  const notes =
+    inputs.notes ||
+    (await rt.log.group('Release notes', () =>
+      notesFor({ git, gh, rt, config, component, template, version, tag, target }),
+    ));
+  const spec: ReleaseSpec = {
+    tag,
+    target,
+    name: component ? `${component.name} ${version}` : tag,
+    notes,
+    prerelease,
+    draft: inputs.draft,
+    makeLatest,
+  };
+  rt.setOutput('tag', tag);
+  rt.setOutput('notes', notes);
+
+  if (inputs.dryRun) {
+    const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
+    const changelog = inputs.changelog ? { file: inputs.changelog, ...(await changelogBranch(gh, rt)) } : null;
+    // With a token, look (reads only) at what is there, so the plan is the calls a real run would make.
+    const state = gh ? await publishedState(gh, spec, changelog) : {};
+    rt.log.info(
+      `Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`,
+    );
+    if (changelog)
+      rt.log.info(
+        `Dry run: the notes would be prepended to ${changelog.file} on the branch ${changelog.branch} (${changelog.why}).`,
+      );
+    rt.log.info(`Notes:\n${notes}`);
+    rt.log.info(
+      `API calls it would make${gh ? '' : ' (without a token nothing was looked up: the calls of a first release)'}:\n${plannedCalls(
+        repo,
+        spec,
+        changelog,
+        state,
+      )
+        .map((c) => `  ${c}`)
+        .join('\n')}`,
+    );
+    rt.setOutput('created', false);
+    rt.setOutput('release-id', '');
+    rt.setOutput('release-url', '');
+    await rt.summary(summary(spec, null, true));
+    return;
+  }
+
+  const client = gh!;
+  await ensureTag(client, spec, rt.log);
+  const release = await ensureRelease(client, spec, rt.log);
+  if (inputs.changelog) {
+    const { branch } = await changelogBranch(client, rt);
+    await updateChangelog(
+      client,
+      {
+        file: inputs.changelog,
+        branch,
+        tag,
+        entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
+      },
+      rt.log,
+    );
+  }
+  rt.setOutput('created', release.created);
+  rt.setOutput('release-id', release.id);
+  rt.setOutput('release-url', release.url);
+  await rt.summary(summary(spec, release, false));
+  if (release.created) {
+    await notify(
+      config.notify,
+      { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url },
+      rt,
+    );
+  }
+}
 
 /** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
 export function checkTagName(tag: string): void {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { isUserError } from '../../src/core/errors.js';
 import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-runtime.js';
 import { invokeAction } from '../../src/pipeline/invoke.js';
 import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
@@ -338,6 +339,32 @@ describe('tag-release', () => {
   it('needs a token outside a dry run, and says so naming the input', async () => {
     repo.commit('feat: one');
     await expect(release({ version: '1.0.0', token: '' })).rejects.toThrow(/^input "token": /);
+  });
+
+  it('a token GitHub refuses is one line naming the request and what to check, never the token', async () => {
+    repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+    const wrong = 'ghs_notTheRightToken0123456789abcdef';
+
+    const err = await release({ version: '1.0.0', token: wrong }).catch((e: unknown) => e);
+
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toBe(
+      'GitHub API: GET /repos/acme/shop/git/matching-refs/tags/v failed with 401: Bad credentials; check the token input (expired, revoked, or not a token)',
+    );
+    expect(gh.state.repo().releases).toHaveLength(0);
+  });
+
+  it('a failure the retries cannot fix is one line too', async () => {
+    repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+    gh.failNext('repos/create-release', 502, 10);
+
+    const err = await release({ version: '1.0.0' }).catch((e: unknown) => e);
+
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/^GitHub API: POST \/repos\/acme\/shop\/releases failed with 502: /);
+    expect((err as Error).message).not.toContain(TOKEN);
   });
 
   it('rejects a version that is not semver, naming the input', async () => {
