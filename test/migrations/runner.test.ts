@@ -8,6 +8,8 @@ import net from 'node:net';
 import pg from 'pg';
 import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
 import { isUserError } from '../../src/core/errors.js';
+import { loadConfig } from '../../src/core/config.js';
+import { migrationsStep } from '../../src/deploy/migrate-step.js';
 import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-runtime.js';
 import { lockKey } from '../../src/migrations/lock.js';
 import { migrate as migrateAction } from '../../src/migrations/migrate.js';
@@ -511,6 +513,36 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
     expect(outputs.pending).toBe('2');
     expect(await hasLegacy(url)).toBe(true);
     expect(await sql(url, 'SELECT version FROM slipway_migrations')).toHaveLength(1);
+  });
+});
+
+describe("deploy's migrations step", () => {
+  it('honours migrate.allowDestructive from the policy file, and refuses without it', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, legacy text);\n' });
+    expect((await migrate(dir, url)).error).toBeUndefined();
+    write(dir, '2_drop.sql', 'ALTER TABLE users DROP COLUMN legacy;\n');
+    const step = async (allow: string) => {
+      mkdirSync(path.join(dir, '.github'), { recursive: true });
+      writeFileSync(
+        path.join(dir, '.github/slipway.yml'),
+        `components:\n  schema:\n    migrate: { dir: migrations, database: { env: APP_DB }${allow} }\n`,
+      );
+      const config = await loadConfig(dir, '');
+      const runtime = createMemoryRuntime({ cwd: dir, env: { APP_DB: url, PATH: process.env.PATH } });
+      const backupDir = path.join(dir, 'backups');
+      return migrationsStep({ backupDir })({
+        component: config.components.schema,
+        environment: 'production',
+        version: '2.0.0',
+        runtime,
+      });
+    };
+    await expect(step('')).rejects.toThrow(/migrate\.allowDestructive: true on the component in the policy file$/);
+    const outcome = await step(', allowDestructive: true');
+    expect(outcome.applied).toEqual(['migrations/2_drop.sql']);
+    expect(outcome.breaking).toEqual([expect.stringMatching(/^migrations\/2_drop\.sql:1: DROP COLUMN users\.legacy/)]);
+    expect(outcome.backup).toMatch(/slipway-backup-.*-before-2_drop\.dump$/);
   });
 });
 
