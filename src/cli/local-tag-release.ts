@@ -8,6 +8,7 @@ import { Git } from '../core/git.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
 import { generateNotes, previousTag } from '../release/notes.js';
+import { checkTagName } from '../release/tag-release.js';
 import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
 
 /** Inputs of tag-release that the local form uses. */
@@ -29,7 +30,9 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
   const component = inputs.component ? requireComponent(config, inputs.component) : null;
   const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
   const tag = inputs.tag || formatTag(template, inputs.version);
-  const target = (await git.resolveCommit(inputs.target || 'HEAD')) ?? (await git.head());
+  // Also keeps a name such as "-d" from reaching git's command line as an option.
+  checkTagName(tag);
+  const target = await localTarget(git, inputs.target);
   const tags = await git.tags(tagGlob(template));
   const existing = tags.find((t) => t.name === tag);
   const prev = previousTag(
@@ -63,8 +66,10 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
     rt.log.info(`Tag ${tag} is already on ${target.slice(0, 12)}; nothing to do.`);
   } else if (inputs.dryRun) {
     rt.log.info(`Dry run: would create the annotated tag ${tag} on ${target.slice(0, 12)}.`);
+    rt.log.info(`Notes:\n${notes}`);
   } else {
-    await git.run(['tag', '-a', tag, '-m', `${tag}\n\n${notes}`, target]);
+    // verbatim: git's default cleanup drops every line starting with '#', the notes' headings among them.
+    await git.run(['tag', '-a', '--cleanup=verbatim', '-m', `${tag}\n\n${notes.trimEnd()}\n`, tag, target]);
     created = true;
     rt.log.info(
       `Created the annotated tag ${tag} on ${target.slice(0, 12)} (a local tag: push it with git push origin ${tag}).`,
@@ -76,4 +81,16 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
   rt.setOutput('release-url', '');
   rt.setOutput('notes', notes);
   await rt.summary(`## Release ${tag}\n\n${notes}\n`);
+}
+
+/** The commit to tag: `target` (a SHA, branch or tag of the repository), else HEAD; never a silent fallback. */
+async function localTarget(git: Git, given: string): Promise<string> {
+  const ref = given.trim();
+  const commit = await git.resolveCommit(ref || 'HEAD');
+  if (commit) return commit;
+  if (!ref)
+    throw new UserError(`input "target": the repository in ${git.cwd} has no commit to tag yet (HEAD is unborn)`);
+  throw new UserError(
+    `input "target": expected a commit of the repository (a SHA, branch or tag), got ${JSON.stringify(ref)}, which is not one`,
+  );
 }

@@ -56,6 +56,8 @@ const migrateSchema = z.strictObject({
   tool: z.enum(['builtin', 'command']).default('builtin'),
   command: z.string().optional(),
   table: z.string().optional(),
+  /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
+  allowDestructive: z.boolean().optional(),
 });
 
 const deploySchema = z.looseObject({

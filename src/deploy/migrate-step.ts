@@ -43,6 +43,7 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
           tool: m.tool,
           command: m.command,
           table: m.table,
+          allowDestructive: m.allowDestructive,
           backup: true,
           backupDir: options.backupDir,
         },

@@ -8,7 +8,7 @@ import { getOctokit } from '@actions/github';
 import type { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { UserError } from '../core/errors.js';
+import { isUserError, UserError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
 
 /** How to reach GitHub. */
@@ -143,6 +143,34 @@ export function apiMessage(err: unknown): string {
     )
     .filter(Boolean);
   return details.length ? `${base} (${details.join('; ')})` : base;
+}
+
+/**
+ * An API failure the retries could not fix, as one line for the user: the request, GitHub's
+ * status and message, and what to check. The token is never part of it. Anything that is
+ * not an HTTP error (a UserError, a bug) is returned unchanged.
+ */
+export function apiFailure(err: unknown): unknown {
+  const status = httpStatus(err);
+  if (status === undefined || isUserError(err)) return err;
+  const req = (err as { request?: { method?: string; url?: string } }).request;
+  let what = 'a request';
+  if (req?.method && req.url) {
+    let where = req.url;
+    try {
+      where = decodeURIComponent(new URL(req.url).pathname);
+    } catch {
+      /* a relative URL: shown as it is */
+    }
+    what = `${req.method} ${where}`;
+  }
+  const hint =
+    status === 401
+      ? '; check the token input (expired, revoked, or not a token)'
+      : status === 403 || status === 404
+        ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
+        : '';
+  return new UserError(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
 }
 
 /** The signal a caller passed, per request (the plugin replaces it on the options). */

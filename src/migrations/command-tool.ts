@@ -44,6 +44,7 @@ export async function runCommandTool(options: MigrateOptions, table: string, rt:
   const lock = await acquireLock(db, {
     table,
     timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    queryTimeoutMs: options.lockQueryTimeoutMs,
     log: (m) => rt.log.info(m),
   });
   try {

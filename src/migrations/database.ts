@@ -12,6 +12,15 @@ export interface DbSession {
   close(): Promise<void>;
 }
 
+/** How a session behaves. */
+export interface SessionOptions {
+  /**
+   * Fail a query that gets no answer within this many milliseconds (unset: wait, as a long
+   * migration must). For sessions whose queries are all short, so a dead network is noticed.
+   */
+  queryTimeoutMs?: number;
+}
+
 /** A database the runner can migrate. */
 export interface Database {
   /** Where it is, without credentials: `host:port/name`, or the folder. */
@@ -19,7 +28,7 @@ export interface Database {
   /** False for an embedded database: one session, no other process can reach it. */
   readonly shared: boolean;
   /** Open a session; `purpose` names it in pg_stat_activity (who holds the lock). */
-  connect(purpose: string): Promise<DbSession>;
+  connect(purpose: string, options?: SessionOptions): Promise<DbSession>;
   /** Write a backup into `dir`; returns its path. */
   backup(dir: string, label: string): Promise<string>;
   close(): Promise<void>;

@@ -13,6 +13,13 @@ import type { Database, DbSession } from './database.js';
 /** The default lock wait. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 300_000;
 
+/**
+ * Every query on the lock connection is short (try the lock, look up its holder, unlock), so
+ * one that gets no answer within this time means the network or the server is stuck: fail
+ * clearly instead of waiting forever.
+ */
+export const DEFAULT_LOCK_QUERY_TIMEOUT_MS = 30_000;
+
 /** The first half of the lock key: "SLIP", so Slipway's locks are easy to spot in pg_locks. */
 const NAMESPACE = 0x534c4950;
 
@@ -41,12 +48,16 @@ export interface LockOptions {
   log: (message: string) => void;
   /** Poll interval before the first retry; doubles up to 5 s. */
   pollMs?: number;
+  /** How long one query on the lock connection may wait for an answer (default 30 s). */
+  queryTimeoutMs?: number;
 }
 
 /** Take the migration lock, polling until `timeoutMs`; a UserError names who holds it on timeout. */
 export async function acquireLock(db: Database, options: LockOptions): Promise<HeldLock> {
   const key = lockKey(options.table);
-  const session = await db.connect('lock');
+  const session = await db.connect('lock', {
+    queryTimeoutMs: options.queryTimeoutMs || DEFAULT_LOCK_QUERY_TIMEOUT_MS,
+  });
   const started = Date.now();
   let lastHolder = '';
   try {

@@ -5,8 +5,8 @@ import { UserError } from '../core/errors.js';
 import { commonInputs, defineAction, input, type InputField, type ParsedInputs } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Database } from './database.js';
-import { setMigrateOutputs, summaryMarkdown } from './report.js';
-import { runMigrations, type MigrateOptions, type MigrationResult } from './runner.js';
+import { refusedSummaryMarkdown, setMigrateOutputs, setRefusedOutputs, summaryMarkdown } from './report.js';
+import { MigrationRefused, runMigrations, type MigrateOptions, type MigrationResult } from './runner.js';
 
 const toolInput: InputField<'' | 'builtin' | 'command'> = {
   description:
@@ -30,7 +30,7 @@ const inputs = {
   'lock-timeout': input.integer('Seconds to wait for another run holding the migration lock.', '300', 0),
   'out-of-order': input.boolean('Apply a new migration numbered below the last applied one.', 'false'),
   'allow-destructive': input.boolean(
-    'Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE).',
+    "Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.",
     'false',
   ),
   backup: input.boolean('Take a pg_dump (custom format) before the first pending migration.', 'false'),
@@ -76,7 +76,17 @@ export async function runMigrateAction(
     rt.log.info(`No database-url: using the embedded database in ${database.where}.`);
   }
   try {
-    const result = await runMigrations({ ...options, database }, rt);
+    let result: MigrationResult;
+    try {
+      result = await runMigrations({ ...options, database }, rt);
+    } catch (err) {
+      // A refusal still tells the workflow what is pending and what the lint found.
+      if (err instanceof MigrationRefused) {
+        setRefusedOutputs(err.state, rt);
+        await rt.summary(refusedSummaryMarkdown(err.state, err.message));
+      }
+      throw err;
+    }
     setMigrateOutputs(result, rt);
     await rt.summary(summaryMarkdown(result));
     return result;
@@ -100,7 +110,8 @@ export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt:
     table: parsed.table || fromConfig?.migrate?.table,
     lockTimeoutMs: parsed.lockTimeout * 1000,
     outOfOrder: parsed.outOfOrder,
-    allowDestructive: parsed.allowDestructive,
+    // Either one enables it: the input for a one-off run, the policy file for a reviewed change.
+    allowDestructive: parsed.allowDestructive || fromConfig?.migrate?.allowDestructive === true,
     backup: parsed.backup,
     backupDir: parsed.backupDir,
     dryRun: parsed.dryRun,
@@ -139,6 +150,7 @@ export function componentOptions(
     tool: m.tool,
     command: m.command,
     table: m.table,
+    allowDestructive: m.allowDestructive === true,
     databaseUrl: databaseUrl || undefined,
     ...extra,
   };

@@ -7,13 +7,22 @@ import path from 'node:path';
 import pg from 'pg';
 import { errorMessage, UserError } from '../core/errors.js';
 import { execFile } from '../core/exec.js';
+import { duration } from '../core/markdown.js';
 import { retry } from '../core/retry.js';
 import { redactUrlPasswords } from '../core/secrets.js';
-import type { Database, DbSession } from './database.js';
+import type { Database, DbSession, SessionOptions } from './database.js';
 
 /** How long a connection attempt may take, and how many attempts a transient failure gets. */
 const CONNECT_TIMEOUT_MS = 10_000;
 const CONNECT_ATTEMPTS = 3;
+/**
+ * TCP keepalive on every connection: a peer that vanished (a NAT or a load balancer dropping
+ * an idle flow, a host that died) is noticed by the kernel instead of leaving a socket that
+ * waits forever, which matters most for the lock connection, idle for the whole run.
+ */
+const KEEPALIVE_DELAY_MS = 10_000;
+/** How long closing a connection may wait for the server before the socket is dropped. */
+const CLOSE_TIMEOUT_MS = 5_000;
 /** pg_dump of a large database can take a while, but not forever. */
 const DUMP_TIMEOUT_MS = 60 * 60_000;
 
@@ -57,13 +66,17 @@ export async function openServerDatabase(
   const clean = (text: string) => redactUrlPasswords(text.split(url).join('***'));
   const appName = (purpose: string) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
 
-  const connect = async (purpose: string): Promise<DbSession> => {
+  const connect = async (purpose: string, session: SessionOptions = {}): Promise<DbSession> => {
+    const queryTimeoutMs = session.queryTimeoutMs;
     const client = await retry(
       async () => {
         const c = new pg.Client({
           connectionString: url,
           connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
           application_name: appName(purpose),
+          keepAlive: true,
+          keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+          ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
         });
         // A connection dropped while idle must not crash the process; the next query reports it.
         c.on('error', () => undefined);
@@ -91,20 +104,32 @@ export async function openServerDatabase(
     });
     // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
     await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+    let stuck = false;
+    const failed = (err: unknown): unknown => {
+      // pg's own words for its query_timeout; say which connection went quiet, and how long we waited.
+      if (queryTimeoutMs && err instanceof Error && /^Query read timeout$/.test(err.message)) {
+        stuck = true;
+        return new UserError(
+          `PostgreSQL at ${where} did not answer the ${purpose} connection within ${duration(queryTimeoutMs)}; the network or the server is stuck`,
+        );
+      }
+      return scrub(err, clean);
+    };
     return {
       exec: async (sql) => {
         await client.query(sql).catch((err: unknown) => {
-          throw scrub(err, clean);
+          throw failed(err);
         });
       },
       query: async <T>(sql: string, params?: unknown[]) => {
         try {
           return (await client.query(sql, params)).rows as T[];
         } catch (err) {
-          throw scrub(err, clean);
+          throw failed(err);
         }
       },
-      close: () => client.end().catch(() => undefined),
+      // A connection that stopped answering gets no goodbye: its socket is dropped at once.
+      close: () => (stuck ? Promise.resolve(dropClient(client)) : closeClient(client)),
     };
   };
 
@@ -137,6 +162,24 @@ export async function openServerDatabase(
     },
     close: async () => undefined,
   };
+}
+
+/** End the session politely, but never wait on a server that stopped answering. */
+async function closeClient(client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    client.end().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!ended) dropClient(client);
+}
+
+function dropClient(client: pg.Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /** The same error with every trace of the URL removed from its message and fields. */

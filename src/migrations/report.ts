@@ -1,7 +1,7 @@
 /** The migrate action's outputs and job summary. */
 import { duration, table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
-import type { MigrationResult } from './runner.js';
+import type { MigrationResult, RefusedState } from './runner.js';
 
 /** Set applied, pending, current, backup and findings. */
 export function setMigrateOutputs(result: MigrationResult, rt: Runtime): void {
@@ -10,6 +10,29 @@ export function setMigrateOutputs(result: MigrationResult, rt: Runtime): void {
   rt.setOutput('current', result.current);
   rt.setOutput('backup', result.backup);
   rt.setOutput('findings', result.findings);
+}
+
+/** The outputs of a run refused before it applied anything: nothing applied, no backup. */
+export function setRefusedOutputs(state: RefusedState, rt: Runtime): void {
+  rt.setOutput('applied', []);
+  rt.setOutput('pending', state.pending);
+  rt.setOutput('current', state.current);
+  rt.setOutput('backup', '');
+  rt.setOutput('findings', state.findings);
+}
+
+/** The job summary of a refused run: why, where the database is, and the findings that stopped it. */
+export function refusedSummaryMarkdown(state: RefusedState, reason: string): string {
+  const lines = [
+    '## Migrations (refused: nothing applied)',
+    '',
+    reason,
+    '',
+    `Version **${state.current || 'none'}**, ${state.pending} migration${state.pending === 1 ? '' : 's'} pending.`,
+    '',
+  ];
+  if (state.findings.length) lines.push(findingsTable(state.findings), '');
+  return lines.join('\n');
 }
 
 /** Only the last applied migrations are listed; a long history would drown the summary. */
@@ -47,14 +70,18 @@ export function summaryMarkdown(result: MigrationResult): string {
   lines.push(rows.length ? table(['migration', 'state', 'duration'], rows) : 'No migrations.', '');
   if (result.backup) lines.push(`Backup: \`${result.backup}\``, '');
   if (result.findings.length) {
-    lines.push('### Findings: changes that break the running version', '');
-    lines.push(
-      table(
-        ['file', 'line', 'rule', 'destructive', 'why'],
-        result.findings.map((f) => [f.file, f.line, f.rule, f.destructive ? 'yes' : 'no', f.message]),
-      ),
-      '',
-    );
+    lines.push(findingsTable(result.findings), '');
   }
   return lines.join('\n');
+}
+
+function findingsTable(findings: MigrationResult['findings']): string {
+  return [
+    '### Findings: changes that break the running version',
+    '',
+    table(
+      ['file', 'line', 'rule', 'destructive', 'why'],
+      findings.map((f) => [f.file, f.line, f.rule, f.destructive ? 'yes' : 'no', f.message]),
+    ),
+  ].join('\n');
 }

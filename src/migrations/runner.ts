@@ -11,7 +11,7 @@ import type { Runtime } from '../core/runtime.js';
 import { applyStep } from './apply.js';
 import { runCommandTool } from './command-tool.js';
 import type { Database, DbSession } from './database.js';
-import { readMigrations } from './files.js';
+import { readMigrations, statementsOf } from './files.js';
 import { checkTableName, ensureHistory, readHistory, type AppliedRow } from './history.js';
 import { lintMigrations, type Finding } from './lint.js';
 import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS } from './lock.js';
@@ -35,6 +35,8 @@ export interface MigrateOptions {
   table?: string;
   /** How long to wait for another run's lock (default 300 s). */
   lockTimeoutMs?: number;
+  /** How long one query on the lock connection may go unanswered (default 30 s). */
+  lockQueryTimeoutMs?: number;
   outOfOrder?: boolean;
   allowDestructive?: boolean;
   backup?: boolean;
@@ -78,6 +80,20 @@ export interface MigrationResult {
   remaining: { version: string; file: string }[];
 }
 
+/** What a refused run knew before it refused: enough for the action's findings, pending and current outputs. */
+export type RefusedState = Pick<MigrationResult, 'findings' | 'pending' | 'current'>;
+
+/** A run refused before it applied anything (drift, order, destructive findings); carries what it knew. */
+export class MigrationRefused extends UserError {
+  constructor(
+    message: string,
+    location: ConstructorParameters<typeof UserError>[1],
+    readonly state: RefusedState,
+  ) {
+    super(message, location);
+  }
+}
+
 /** Run the migrations; a UserError explains any refusal or failure (nothing half-applied). */
 export async function runMigrations(options: MigrateOptions, rt: Runtime): Promise<MigrationResult> {
   rt.mask(options.databaseUrl);
@@ -118,6 +134,7 @@ async function migrateWith(
     : await acquireLock(db, {
         table,
         timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+        queryTimeoutMs: options.lockQueryTimeoutMs,
         log: (m) => rt.log.info(m),
       });
   let session: DbSession | null = null;
@@ -126,10 +143,19 @@ async function migrateWith(
     // Read under the lock: a run that waited sees what the other one applied.
     if (!options.dryRun) await ensureHistory(session, table);
     const history = await readHistory(session, table);
-    checkDrift(files, history, ctx.dirShown);
-    const plan = planRun(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
+    const current = history.length ? history[history.length - 1].version.toString() : '';
+    let plan: Plan;
+    try {
+      checkDrift(files, history, ctx.dirShown);
+      plan = planRun(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
+    } catch (err) {
+      if (err instanceof UserError) throw refusedBeforePlan(err, files, history, current);
+      throw err;
+    }
     const findings = lintMigrations(plan.steps.map((s) => ({ file: s.file, statements: s.statements })));
-    reportFindings(findings, options.allowDestructive ?? false, rt);
+    // A dry run stops nothing, so its findings are warnings whatever they would do to a real run.
+    reportFindings(findings, (options.allowDestructive ?? false) || (options.dryRun ?? false), rt);
+    const pending = plan.remaining.length + (plan.direction === 'up' ? plan.steps.length : 0);
 
     const result: MigrationResult = {
       tool: 'builtin',
@@ -137,8 +163,8 @@ async function migrateWith(
       direction: plan.direction,
       dryRun: options.dryRun ?? false,
       applied: [],
-      pending: plan.remaining.length + (options.dryRun && plan.direction === 'up' ? plan.steps.length : 0),
-      current: history.length ? history[history.length - 1].version.toString() : '',
+      pending: options.dryRun ? pending : plan.remaining.length,
+      current,
       backup: '',
       findings,
       destructiveApplied: false,
@@ -146,11 +172,12 @@ async function migrateWith(
       remaining: plan.remaining.map((f) => ({ version: f.version.toString(), file: f.file })),
     };
     const destructive = findings.filter((f) => f.destructive);
-    if (destructive.length && !options.allowDestructive && !options.dryRun) throw destructiveError(destructive);
+    if (destructive.length && !options.allowDestructive && !options.dryRun)
+      throw destructiveError(destructive, { findings, pending, current });
 
     if (options.dryRun) {
       result.applied = plan.steps.map((s) => appliedOf(s, 0));
-      logPlan(plan, rt, destructive.length > 0 && !options.allowDestructive);
+      logPlan(plan, findings, rt, destructive.length > 0 && !options.allowDestructive);
       return result;
     }
     if (!plan.steps.length) {
@@ -210,15 +237,41 @@ function reportFindings(findings: Finding[], allowDestructive: boolean, rt: Runt
   }
 }
 
-function destructiveError(destructive: Finding[]): UserError {
+/** How to let a reviewed destructive migration through, in every message that refuses one. */
+export const ALLOW_DESTRUCTIVE_HOW =
+  'set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file';
+
+function destructiveError(destructive: Finding[], state: RefusedState): MigrationRefused {
   const first = destructive[0];
-  return new UserError(
-    `${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Set allow-destructive: true once no deployed version depends on what they remove`,
+  return new MigrationRefused(
+    `${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Once no deployed version depends on what they remove, ${ALLOW_DESTRUCTIVE_HOW}`,
     { file: first.file, line: first.line },
+    state,
   );
 }
 
-function logPlan(plan: Plan, rt: Runtime, wouldStop: boolean): void {
+/**
+ * Drift or order stopped the run before a plan existed: the outputs still say where the
+ * database is (current), what is not applied (pending) and what those files would do (findings).
+ */
+function refusedBeforePlan(
+  err: UserError,
+  files: Awaited<ReturnType<typeof readMigrations>>,
+  history: AppliedRow[],
+  current: string,
+): MigrationRefused {
+  const applied = new Set(history.map((r) => r.version));
+  const notApplied = files.filter((f) => !applied.has(f.version));
+  let findings: Finding[] = [];
+  try {
+    findings = lintMigrations(notApplied.map((f) => ({ file: f.file, statements: statementsOf(f.file, f.sql) })));
+  } catch {
+    // A file the lexer cannot finish has no findings to give; the refusal is what matters.
+  }
+  return new MigrationRefused(err.message, err.location, { findings, pending: notApplied.length, current });
+}
+
+function logPlan(plan: Plan, findings: Finding[], rt: Runtime, wouldStop: boolean): void {
   if (!plan.steps.length) {
     rt.log.info('Dry run: nothing to migrate.');
     return;
@@ -227,8 +280,17 @@ function logPlan(plan: Plan, rt: Runtime, wouldStop: boolean): void {
     `Dry run: ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} would ${plan.direction === 'down' ? 'be reverted' : 'run'}:`,
   );
   for (const s of plan.steps) rt.log.info(`  ${s.file}${s.noTransaction ? ' (outside a transaction)' : ''}`);
+  if (!findings.length) {
+    rt.log.info('Dry run: no lint findings.');
+    return;
+  }
+  rt.log.info(`Dry run: ${findings.length} lint finding${findings.length === 1 ? '' : 's'}:`);
+  for (const f of findings)
+    rt.log.info(`  ${f.file}:${f.line} ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${f.message}`);
   if (wouldStop)
-    rt.log.warning('Dry run: the destructive findings above would stop a real run (allow-destructive is false).');
+    rt.log.warning(
+      `Dry run: the destructive findings above would stop a real run; to let them through, ${ALLOW_DESTRUCTIVE_HOW}.`,
+    );
 }
 
 async function takeBackup(db: Database, plan: Plan, options: MigrateOptions, rt: Runtime): Promise<string> {

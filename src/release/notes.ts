@@ -99,7 +99,7 @@ export function composeNotes(input: {
   repoUrl: string;
   component?: string;
 }): string {
-  const parts = [renderNotes(input.commits)];
+  const parts: string[] = [];
   if (input.migrations.length) {
     parts.push(`### Migrations\n\n${input.migrations.map((m) => `- \`${m}\``).join('\n')}`);
   }
@@ -113,5 +113,33 @@ export function composeNotes(input: {
       ? `**Roll back to:** ${prev.version} (\`${prev.name}\`)`
       : `First release${input.component ? ` of ${input.component}` : ''}: there is no earlier version to roll back to.`,
   );
-  return parts.join('\n\n');
+  // The commits give way first: the migrations, the link and the rollback line always stay.
+  const rest = parts.join('\n\n');
+  return [fitCommits(renderNotes(input.commits), MAX_NOTES_CHARS - rest.length - 2), rest].join('\n\n');
+}
+
+/**
+ * GitHub refuses a release body over 125,000 characters (a 422), which the first release
+ * of a long history reaches; the notes stay under it with a margin for the changelog heading.
+ */
+export const MAX_NOTES_CHARS = 120_000;
+
+/** The grouped commit lines cut to `budget` characters at a line, saying how many were left out. */
+function fitCommits(text: string, budget: number): string {
+  if (text.length <= budget) return text;
+  const room = budget - 200;
+  const kept: string[] = [];
+  let used = 0;
+  let dropped = 0;
+  for (const line of text.split('\n')) {
+    if (dropped || used + line.length + 1 > room) {
+      if (line.startsWith('- ')) dropped++;
+      continue;
+    }
+    kept.push(line);
+    used += line.length + 1;
+  }
+  // A heading whose lines were all cut goes too.
+  while (kept.length && (kept[kept.length - 1] === '' || kept[kept.length - 1].startsWith('#'))) kept.pop();
+  return `${kept.join('\n')}\n- … and ${dropped} more commit${dropped === 1 ? '' : 's'}, left out: GitHub limits release notes to 125,000 characters`;
 }

@@ -212,8 +212,7 @@ export async function updateChangelog(
     } catch (err) {
       if (httpStatus(err) !== 404) throw err;
     }
-    const heading = new RegExp(`^## ${options.tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm');
-    if (heading.test(text)) {
+    if (entryHeading(options.tag).test(text)) {
       log.info(`${options.file} already has an entry for ${options.tag}.`);
       return 'unchanged';
     }
@@ -244,23 +243,86 @@ export async function updateChangelog(
   }
 }
 
-/** The API calls a run would make, for dry-run output. */
+/** What is already on GitHub, as a dry run finds it (undefined: not looked up, as without a token). */
+export interface PublishedState {
+  /** The commit the tag points to; null when there is no tag. */
+  tagCommit?: string | null;
+  /** The web page of the tag's release; null when there is none. */
+  releaseUrl?: string | null;
+  /** Whether the changelog on its branch already has this tag's entry (null: the file does not exist). */
+  changelogHasEntry?: boolean | null;
+}
+
+/** Look up what a real run would find, without writing anything; fails as a real run would on a moved tag. */
+export async function publishedState(
+  gh: RepoClient,
+  spec: ReleaseSpec,
+  changelog: { file: string; branch: string } | null,
+): Promise<PublishedState> {
+  const tag = await tagCommit(gh, spec.tag);
+  if (tag && tag !== spec.target) throw movedTag(spec.tag, tag, spec.target);
+  const release = await findRelease(gh, spec.tag);
+  const state: PublishedState = { tagCommit: tag, releaseUrl: release?.html_url ?? null };
+  if (changelog) {
+    try {
+      const res = await gh.octokit.rest.repos.getContent({
+        owner: gh.owner,
+        repo: gh.repo,
+        path: changelog.file,
+        ref: changelog.branch,
+      });
+      const data = res.data as { content?: string };
+      const text = Buffer.from(data.content ?? '', 'base64').toString('utf8');
+      state.changelogHasEntry = entryHeading(spec.tag).test(text);
+    } catch (err) {
+      if (httpStatus(err) !== 404) throw err;
+      state.changelogHasEntry = null;
+    }
+  }
+  return state;
+}
+
+/** The heading of a tag's changelog entry, at the start of a line. */
+function entryHeading(tag: string): RegExp {
+  return new RegExp(`^## ${tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm');
+}
+
+/**
+ * The API calls a run would make, for dry-run output: with what a dry run found on GitHub,
+ * only the writes still needed; without (no token), every call of a first release.
+ */
 export function plannedCalls(
   gh: { owner: string; repo: string },
   spec: ReleaseSpec,
   changelog: { file: string; branch: string } | null,
+  state: PublishedState = {},
 ): string[] {
   const r = `/repos/${gh.owner}/${gh.repo}`;
+  const found = (v: unknown, yes: string, no: string) => (v === undefined ? '' : ` → ${v ? yes : no}`);
   const calls = [
-    `GET ${r}/git/ref/tags/${spec.tag} (is the tag there, and on which commit?)`,
-    `POST ${r}/git/tags {"tag":"${spec.tag}","object":"${spec.target}","type":"commit"}`,
-    `POST ${r}/git/refs {"ref":"refs/tags/${spec.tag}","sha":"<the tag object>"}`,
-    `GET ${r}/releases/tags/${spec.tag} (is there a release already?)`,
-    `POST ${r}/releases {"tag_name":"${spec.tag}","target_commitish":"${spec.target}","draft":${spec.draft},"prerelease":${spec.prerelease},"make_latest":"${spec.makeLatest}"}`,
+    `GET ${r}/git/ref/tags/${spec.tag} (is the tag there, and on which commit?)${found(state.tagCommit, `on ${spec.target.slice(0, 7)} already: no tag to create`, 'not there')}`,
   ];
+  if (!state.tagCommit)
+    calls.push(
+      `POST ${r}/git/tags {"tag":"${spec.tag}","object":"${spec.target}","type":"commit"}`,
+      `POST ${r}/git/refs {"ref":"refs/tags/${spec.tag}","sha":"<the tag object>"}`,
+    );
+  calls.push(
+    `GET ${r}/releases/tags/${spec.tag} (is there a release already?)${found(state.releaseUrl, `${state.releaseUrl}: left as it is`, 'none')}`,
+  );
+  if (!state.releaseUrl)
+    calls.push(
+      `POST ${r}/releases {"tag_name":"${spec.tag}","target_commitish":"${spec.target}","draft":${spec.draft},"prerelease":${spec.prerelease},"make_latest":"${spec.makeLatest}"}`,
+    );
   if (changelog) {
-    calls.push(`GET ${r}/contents/${changelog.file}?ref=${changelog.branch}`);
-    calls.push(`PUT ${r}/contents/${changelog.file} (prepend the ${spec.tag} entry, commit to ${changelog.branch})`);
+    const has = state.changelogHasEntry;
+    calls.push(
+      `GET ${r}/contents/${changelog.file}?ref=${changelog.branch}${has === undefined ? '' : has === null ? ' → no such file: it will be created' : has ? ` → has the ${spec.tag} entry already: unchanged` : ''}`,
+    );
+    if (!has)
+      calls.push(
+        `PUT ${r}/contents/${changelog.file} {"branch":"${changelog.branch}","message":"docs(changelog): ${spec.tag}"} (prepend the ${spec.tag} entry)`,
+      );
   }
   return calls;
 }

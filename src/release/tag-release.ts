@@ -17,7 +17,7 @@ import { commonInputs, defineAction, input } from '../core/inputs.js';
 import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
-import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
+import { apiFailure, createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
 import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
 import {
@@ -26,6 +26,7 @@ import {
   ensureTag,
   listTags,
   plannedCalls,
+  publishedState,
   tagCommit,
   updateChangelog,
   type ReleaseSpec,
@@ -63,92 +64,110 @@ export const tagRelease = defineAction({
     notes: 'The release notes (markdown).',
   },
   async run(inputs, rt) {
-    const config = await loadConfig(rt.cwd, inputs.config);
-    const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
-    const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
-    const version = inputs.version;
-    const tag = inputs.tag || formatTag(template, version);
-    checkTagName(tag);
-    const git = new Git(rt.cwd, rt.log);
-    const target = await resolveTarget(inputs.target, rt, git);
-    const prerelease = inputs.prerelease === 'auto' ? semver.prerelease(version) !== null : inputs.prerelease;
-    const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
-    const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
-    if (!gh && !inputs.dryRun)
-      throw new UserError(
-        'input "token": a GitHub token with contents: write is needed to create the tag and the release',
-      );
-
-    const notes =
-      inputs.notes ||
-      (await rt.log.group('Release notes', () =>
-        notesFor({ git, gh, rt, config, component, template, version, tag, target }),
-      ));
-    const spec: ReleaseSpec = {
-      tag,
-      target,
-      name: component ? `${component.name} ${version}` : tag,
-      notes,
-      prerelease,
-      draft: inputs.draft,
-      makeLatest,
-    };
-    rt.setOutput('tag', tag);
-    rt.setOutput('notes', notes);
-
-    if (inputs.dryRun) {
-      const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
-      const changelog = inputs.changelog
-        ? { file: inputs.changelog, branch: rt.env.GITHUB_REF_NAME || '<default branch>' }
-        : null;
-      rt.log.info(
-        `Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`,
-      );
-      rt.log.info(`Notes:\n${notes}`);
-      rt.log.info(
-        `API calls it would make:\n${plannedCalls(repo, spec, changelog)
-          .map((c) => `  ${c}`)
-          .join('\n')}`,
-      );
-      rt.setOutput('created', false);
-      rt.setOutput('release-id', '');
-      rt.setOutput('release-url', '');
-      await rt.summary(summary(spec, null, true));
-      return;
-    }
-
-    const client = gh!;
-    await ensureTag(client, spec, rt.log);
-    const release = await ensureRelease(client, spec, rt.log);
-    if (inputs.changelog) {
-      const branch = await changelogBranch(client, rt);
-      await updateChangelog(
-        client,
-        {
-          file: inputs.changelog,
-          branch,
-          tag,
-          entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
-        },
-        rt.log,
-      );
-    }
-    rt.setOutput('created', release.created);
-    rt.setOutput('release-id', release.id);
-    rt.setOutput('release-url', release.url);
-    await rt.summary(summary(spec, release, false));
-    if (release.created) {
-      await notify(
-        config.notify,
-        { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url },
-        rt,
-      );
+    try {
+      await release(inputs, rt);
+    } catch (err) {
+      throw apiFailure(err);
     }
   },
 });
 
-/** A tag name git and GitHub accept (the common rules of git check-ref-format). */
-function checkTagName(tag: string): void {
+/** The action's work; GitHub's errors leave it raw and become one line in run. */
+async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Runtime): Promise<void> {
+  const config = await loadConfig(rt.cwd, inputs.config);
+  const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
+  const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
+  const version = inputs.version;
+  const tag = inputs.tag || formatTag(template, version);
+  checkTagName(tag);
+  const git = new Git(rt.cwd, rt.log);
+  const target = await resolveTarget(inputs.target, rt, git);
+  const prerelease = inputs.prerelease === 'auto' ? semver.prerelease(version) !== null : inputs.prerelease;
+  const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
+  const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
+  if (!gh && !inputs.dryRun)
+    throw new UserError(
+      'input "token": a GitHub token with contents: write is needed to create the tag and the release',
+    );
+
+  const notes =
+    inputs.notes ||
+    (await rt.log.group('Release notes', () =>
+      notesFor({ git, gh, rt, config, component, template, version, tag, target }),
+    ));
+  const spec: ReleaseSpec = {
+    tag,
+    target,
+    name: component ? `${component.name} ${version}` : tag,
+    notes,
+    prerelease,
+    draft: inputs.draft,
+    makeLatest,
+  };
+  rt.setOutput('tag', tag);
+  rt.setOutput('notes', notes);
+
+  if (inputs.dryRun) {
+    const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
+    const changelog = inputs.changelog ? { file: inputs.changelog, ...(await changelogBranch(gh, rt)) } : null;
+    // With a token, look (reads only) at what is there, so the plan is the calls a real run would make.
+    const state = gh ? await publishedState(gh, spec, changelog) : {};
+    rt.log.info(
+      `Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`,
+    );
+    if (changelog)
+      rt.log.info(
+        `Dry run: the notes would be prepended to ${changelog.file} on the branch ${changelog.branch} (${changelog.why}).`,
+      );
+    rt.log.info(`Notes:\n${notes}`);
+    rt.log.info(
+      `API calls it would make${gh ? '' : ' (without a token nothing was looked up: the calls of a first release)'}:\n${plannedCalls(
+        repo,
+        spec,
+        changelog,
+        state,
+      )
+        .map((c) => `  ${c}`)
+        .join('\n')}`,
+    );
+    rt.setOutput('created', false);
+    rt.setOutput('release-id', '');
+    rt.setOutput('release-url', '');
+    await rt.summary(summary(spec, null, true));
+    return;
+  }
+
+  const client = gh!;
+  await ensureTag(client, spec, rt.log);
+  const release = await ensureRelease(client, spec, rt.log);
+  if (inputs.changelog) {
+    const { branch } = await changelogBranch(client, rt);
+    await updateChangelog(
+      client,
+      {
+        file: inputs.changelog,
+        branch,
+        tag,
+        entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
+      },
+      rt.log,
+    );
+  }
+  rt.setOutput('created', release.created);
+  rt.setOutput('release-id', release.id);
+  rt.setOutput('release-url', release.url);
+  await rt.summary(summary(spec, release, false));
+  if (release.created) {
+    await notify(
+      config.notify,
+      { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url },
+      rt,
+    );
+  }
+}
+
+/** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
+export function checkTagName(tag: string): void {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
   if (!tag || /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag))
     throw new UserError(`input "tag": expected a valid git tag name such as v1.2.0, got ${JSON.stringify(tag)}`);
@@ -185,12 +204,20 @@ function ownerRepo(rt: Runtime): [string, string] {
   return [owner, repo];
 }
 
-/** Where the changelog is committed: the branch being released, else the default branch. */
-async function changelogBranch(gh: RepoClient, rt: Runtime): Promise<string> {
+/**
+ * Where the changelog is committed: the branch being released (GITHUB_REF refs/heads/…),
+ * else the repository's default branch (a tag push, a pull request). Without a token (a dry
+ * run) the default branch cannot be asked for, and is named as such.
+ */
+async function changelogBranch(gh: RepoClient | null, rt: Runtime): Promise<{ branch: string; why: string }> {
   const ref = rt.env.GITHUB_REF ?? '';
-  if (ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
+  if (ref.startsWith('refs/heads/'))
+    return { branch: ref.slice('refs/heads/'.length), why: `the branch released, from GITHUB_REF ${ref}` };
+  const because = ref ? `GITHUB_REF ${ref} is not a branch` : 'GITHUB_REF is not set';
+  if (!gh)
+    return { branch: '<the default branch>', why: `${because}; the default branch, asked from GitHub with a token` };
   const repo = await gh.octokit.rest.repos.get({ owner: gh.owner, repo: gh.repo });
-  return repo.data.default_branch;
+  return { branch: repo.data.default_branch, why: `the repository's default branch: ${because}` };
 }
 
 /** Generate the notes: the previous tag from GitHub (local tags in a dry run without a token), the range from git. */

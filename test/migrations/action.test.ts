@@ -123,6 +123,31 @@ describe('the bundled action', () => {
     ]);
   });
 
+  it('a refused run still sets findings, pending and current, and its one error line names both ways to allow it', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '.github/slipway.yml':
+        'components:\n  schema:\n    kind: migrations\n    migrate: { dir: db, database: { env: APP_DB } }\n',
+      'db/1_users.sql': 'CREATE TABLE users (id int, legacy text);\n',
+    });
+    expect((await runBundledAction('migrate', { cwd: dir, env: { APP_DB: url } })).code).toBe(0);
+    writeFileSync(path.join(dir, 'db/2_drop.sql'), 'ALTER TABLE users DROP COLUMN legacy;\n');
+    const refused = await runBundledAction('migrate', { cwd: dir, env: { APP_DB: url } });
+    expect(refused.code).toBe(1);
+    // The finding's annotation on its line, then the one line that fails the step.
+    expect(errorLines(refused)).toEqual([
+      expect.stringMatching(/^::error title=migration lint%3A drop-column,file=db\/2_drop\.sql,line=1::/),
+      expect.stringMatching(
+        /^::error file=db\/2_drop\.sql,line=1::db\/2_drop\.sql:1: 1 destructive statement .*set the input allow-destructive: true, or migrate\.allowDestructive: true on the component in the policy file$/,
+      ),
+    ]);
+    expect(refused.outputs).toMatchObject({ pending: '1', current: '1', applied: '[]', backup: '' });
+    expect(JSON.parse(refused.outputs.findings)).toEqual([
+      expect.objectContaining({ file: 'db/2_drop.sql', line: 1, rule: 'drop-column', destructive: true }),
+    ]);
+    expect(shown(refused.stdout) + refused.stderr).not.toContain(TEST_PG_PASSWORD);
+  });
+
   it('keeps PGlite out of the bundle', () => {
     const files = readdirSync(path.join(ROOT, 'dist/migrate'));
     expect(files.filter((f) => /\.(wasm|data|tar\.gz)$/.test(f))).toEqual([]);

@@ -4,10 +4,16 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import pg from 'pg';
+import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
 import { isUserError } from '../../src/core/errors.js';
+import { loadConfig } from '../../src/core/config.js';
+import { migrationsStep } from '../../src/deploy/migrate-step.js';
 import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-runtime.js';
 import { lockKey } from '../../src/migrations/lock.js';
+import { migrate as migrateAction } from '../../src/migrations/migrate.js';
+import { invokeActionSettled } from '../../src/pipeline/invoke.js';
 import { runMigrations, type MigrateOptions, type MigrationResult } from '../../src/migrations/runner.js';
 import { startPostgres, TEST_PG_PASSWORD, type TestPostgres } from '../helpers/postgres.js';
 
@@ -412,3 +418,271 @@ describe('connection and secrets', () => {
     expect(existsSync(path.join(dir, 'migrations'))).toBe(true);
   });
 });
+
+describe('the action: allowDestructive, refusals and dry runs', () => {
+  const policy = (extra = '') =>
+    `components:\n  schema:\n    kind: migrations\n    migrate: { dir: migrations, database: { env: APP_DB }${extra} }\n`;
+
+  /** Run the migrate action itself (inputs as INPUT_*), keeping the outputs it set before a failure. */
+  async function action(cwd: string, url: string, inputs: Record<string, string | boolean> = {}) {
+    const rt = createMemoryRuntime({ cwd, env: { GITHUB_RUN_ID: '78', APP_DB: url, PATH: process.env.PATH } });
+    const settled = await invokeActionSettled(migrateAction as unknown as ActionDefinition<InputFields>, inputs, rt);
+    return { ...settled, rt };
+  }
+
+  /** A database where 1_users.sql is applied and 2_drop.sql drops one of its columns. */
+  async function withDropPending(policyText: string): Promise<{ dir: string; url: string }> {
+    const url = server.createDatabase();
+    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, legacy text);\n' });
+    mkdirSync(path.join(dir, '.github'));
+    writeFileSync(path.join(dir, '.github/slipway.yml'), policyText);
+    expect((await migrate(dir, url)).error).toBeUndefined();
+    write(dir, '2_drop.sql', '\nALTER TABLE users DROP COLUMN legacy;\n');
+    return { dir, url };
+  }
+
+  const hasLegacy = async (url: string) =>
+    (await sql(url, "SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'legacy'"))
+      .length === 1;
+
+  it('refuses a destructive migration naming the input and the policy key, and still sets findings, pending and current', async () => {
+    const { dir, url } = await withDropPending(policy());
+    const { outputs, error, rt } = await action(dir, url);
+    expect(isUserError(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      'migrations/2_drop.sql:2: 1 destructive statement would break the running version (drop-column); nothing was applied. Once no deployed version depends on what they remove, set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file',
+    );
+    expect(JSON.parse(outputs.findings)).toEqual([
+      expect.objectContaining({ file: 'migrations/2_drop.sql', line: 2, rule: 'drop-column', destructive: true }),
+    ]);
+    expect(outputs.pending).toBe('1');
+    expect(outputs.current).toBe('1');
+    expect(outputs.applied).toBe('[]');
+    const summary = rt.summaries.join('\n');
+    expect(summary).toContain('## Migrations (refused: nothing applied)');
+    expect(summary).toContain('| migrations/2_drop.sql | 2 | drop-column | yes |');
+    expect(await hasLegacy(url)).toBe(true);
+  });
+
+  it('migrate.allowDestructive: true in the policy file lets the reviewed migration through', async () => {
+    const { dir, url } = await withDropPending(policy(', allowDestructive: true'));
+    const { outputs, error } = await action(dir, url);
+    expect(error).toBeUndefined();
+    expect(outputs.current).toBe('2');
+    expect(JSON.parse(outputs.applied)).toEqual([expect.objectContaining({ file: 'migrations/2_drop.sql' })]);
+    expect(await hasLegacy(url)).toBe(false);
+  });
+
+  it('the allow-destructive input still enables it when the policy file says nothing (or false)', async () => {
+    const { dir, url } = await withDropPending(policy(', allowDestructive: false'));
+    const { outputs, error } = await action(dir, url, { 'allow-destructive': true });
+    expect(error).toBeUndefined();
+    expect(outputs.current).toBe('2');
+    expect(await hasLegacy(url)).toBe(false);
+  });
+
+  it('a run refused for drift sets findings, pending and current before failing', async () => {
+    const { dir, url } = await withDropPending(policy());
+    write(dir, '1_users.sql', 'CREATE TABLE users (id int, legacy text, edited text);\n');
+    const { outputs, error } = await action(dir, url);
+    expect((error as Error).message).toMatch(/^migration drift: migrations\/1_users\.sql changed after it was applied/);
+    expect(outputs.current).toBe('1');
+    expect(outputs.pending).toBe('1');
+    expect(JSON.parse(outputs.findings)).toEqual([
+      expect.objectContaining({ file: 'migrations/2_drop.sql', line: 2, rule: 'drop-column' }),
+    ]);
+  });
+
+  it('a dry run reports the lint findings as warnings on the files, lists them, and changes nothing', async () => {
+    const { dir, url } = await withDropPending(policy());
+    write(dir, '3_index.sql', 'CREATE INDEX users_id ON users (id);\n');
+    const { outputs, error, rt } = await action(dir, url, { 'dry-run': true });
+    expect(error).toBeUndefined();
+    expect(rt.records.filter((r) => r.level === 'error')).toEqual([]);
+    const annotated = rt.records.filter((r) => r.level === 'warning' && r.annotation);
+    expect(annotated.map((r) => [r.annotation!.file, r.annotation!.line, r.annotation!.title])).toEqual([
+      ['migrations/2_drop.sql', 2, 'migration lint: drop-column'],
+      ['migrations/3_index.sql', 1, 'migration lint: index-without-concurrently'],
+    ]);
+    const text = rt.text();
+    expect(text).toContain('Dry run: 2 lint findings:');
+    expect(text).toMatch(/^ {2}migrations\/2_drop\.sql:2 drop-column \(destructive\): /m);
+    expect(text).toMatch(/^ {2}migrations\/3_index\.sql:1 index-without-concurrently: /m);
+    expect(text).toContain('would stop a real run; to let them through, set the input allow-destructive: true');
+    expect(JSON.parse(outputs.findings)).toHaveLength(2);
+    expect(outputs.pending).toBe('2');
+    expect(await hasLegacy(url)).toBe(true);
+    expect(await sql(url, 'SELECT version FROM slipway_migrations')).toHaveLength(1);
+  });
+});
+
+describe("deploy's migrations step", () => {
+  it('honours migrate.allowDestructive from the policy file, and refuses without it', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, legacy text);\n' });
+    expect((await migrate(dir, url)).error).toBeUndefined();
+    write(dir, '2_drop.sql', 'ALTER TABLE users DROP COLUMN legacy;\n');
+    const step = async (allow: string) => {
+      mkdirSync(path.join(dir, '.github'), { recursive: true });
+      writeFileSync(
+        path.join(dir, '.github/slipway.yml'),
+        `components:\n  schema:\n    migrate: { dir: migrations, database: { env: APP_DB }${allow} }\n`,
+      );
+      const config = await loadConfig(dir, '');
+      const runtime = createMemoryRuntime({ cwd: dir, env: { APP_DB: url, PATH: process.env.PATH } });
+      const backupDir = path.join(dir, 'backups');
+      return migrationsStep({ backupDir })({
+        component: config.components.schema,
+        environment: 'production',
+        version: '2.0.0',
+        runtime,
+      });
+    };
+    await expect(step('')).rejects.toThrow(/migrate\.allowDestructive: true on the component in the policy file$/);
+    const outcome = await step(', allowDestructive: true');
+    expect(outcome.applied).toEqual(['migrations/2_drop.sql']);
+    expect(outcome.breaking).toEqual([expect.stringMatching(/^migrations\/2_drop\.sql:1: DROP COLUMN users\.legacy/)]);
+    expect(outcome.backup).toMatch(/slipway-backup-.*-before-2_drop\.dump$/);
+  });
+});
+
+describe('tool: command under the lock', () => {
+  /** Poll until `check` holds (at most 20 s): for states another async run reaches. */
+  async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; !(await check()); i++) {
+      if (i > 200) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('holds the advisory lock while the command runs (a second run waits) and takes the backup first', async () => {
+    const url = server.createDatabase();
+    await sql(url, 'CREATE TABLE steps (n serial, what text)');
+    const dir = repo({});
+    const backups = path.join(dir, 'backups');
+    const step = (what: string) => `psql "$DATABASE_URL" -q -c "INSERT INTO steps (what) VALUES ('${what}')"`;
+    const lockHolders = `psql "$DATABASE_URL" -Atc "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted" > "$WHO.lock"`;
+    // The first command waits for the test's go, so the second run is sure to find the lock taken.
+    const first = [
+      step('first starts'),
+      lockHolders,
+      'ls "$BACKUP_DIR" > first.backups',
+      'touch first.started',
+      'until [ -f go ]; do sleep 0.05; done',
+      step('first ends'),
+    ].join(' && ');
+    const second = [step('second starts'), lockHolders, step('second ends')].join(' && ');
+    const run = (command: string, who: string) =>
+      migrate(
+        dir,
+        url,
+        { tool: 'command', command, backup: true, backupDir: backups },
+        { WHO: who, BACKUP_DIR: backups },
+      );
+
+    const a = run(first, 'first');
+    await until(() => existsSync(path.join(dir, 'first.started')), 'the first command to start');
+    const bRun = run(second, 'second');
+    const b = await Promise.race([bRun, new Promise<null>((r) => setTimeout(() => r(null), 1500))]);
+    expect(b).toBeNull(); // still waiting for the lock, not finished
+    writeFileSync(path.join(dir, 'go'), '');
+    const [ra, rb] = await Promise.all([a, bRun]);
+    expect(ra.error).toBeUndefined();
+    expect(rb.error).toBeUndefined();
+
+    const order = (await sql<{ what: string }>(url, 'SELECT what FROM steps ORDER BY n')).map((r) => r.what);
+    expect(order).toEqual(['first starts', 'first ends', 'second starts', 'second ends']);
+    expect(rb.rt.text()).toMatch(
+      /Waiting for the migration lock on slipway_migrations, held by "slipway migrate lock"/,
+    );
+    expect(readFileSync(path.join(dir, 'first.lock'), 'utf8').trim()).toBe('slipway migrate lock');
+    expect(readFileSync(path.join(dir, 'second.lock'), 'utf8').trim()).toBe('slipway migrate lock');
+    // The backup existed before the command ran, and is the one the run reports.
+    expect(ra.result!.backup).toMatch(/backups\/slipway-backup-\d{8}T\d{6}-before-command\.dump$/);
+    expect(readFileSync(path.join(dir, 'first.backups'), 'utf8').trim().split('\n')).toContain(
+      path.basename(ra.result!.backup),
+    );
+    expect(readFileSync(ra.result!.backup).subarray(0, 5).toString()).toBe('PGDMP');
+  }, 60_000);
+
+  it('every connection of a run has TCP keepalive on (seen by ss while the lock is held)', async () => {
+    const url = server.createDatabase();
+    const dir = repo({});
+    // While the command runs, the run's lock connection is open; ss shows the kernel's keepalive timer on it.
+    const command = `ss -tnoH state established "( dport = :${server.port} )" > sockets`;
+    const { error } = await migrate(dir, url, { tool: 'command', command });
+    expect(error).toBeUndefined();
+    const lines = readFileSync(path.join(dir, 'sockets'), 'utf8').trim().split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toContain('timer:(keepalive');
+  });
+});
+
+describe('the lock connection', () => {
+  it('fails clearly when the server stops answering it, instead of waiting forever', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const proxy = await startTcpProxy(server.port);
+    const holder = new pg.Client({ connectionString: url, application_name: 'someone else' });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [0x534c4950, lockKey('slipway_migrations')]);
+      const through = url.replace(`:${server.port}/`, `:${proxy.port}/`);
+      const running = migrate(dir, through, { lockTimeoutMs: 120_000, lockQueryTimeoutMs: 800 });
+      // Once the run is polling for the lock, the network goes silent (sockets open, nothing delivered).
+      for (let i = 0; ; i++) {
+        const { rows } = await holder.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'slipway migrate lock'",
+        );
+        if (rows.length) break;
+        if (i > 200) throw new Error('the run never connected for the lock');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      proxy.freeze();
+      const { error } = await running;
+      expect(isUserError(error)).toBe(true);
+      expect(error!.message).toMatch(
+        /^PostgreSQL at 127\.0\.0\.1:\d+\/test_\w+ did not answer the lock connection within 800 ms; the network or the server is stuck$/,
+      );
+      expect(await tables(url)).toEqual([]);
+    } finally {
+      await holder.end();
+      proxy.stop();
+    }
+  }, 30_000);
+});
+
+/** A TCP proxy to 127.0.0.1:`port` that can go silent: connections stay open and nothing more is delivered. */
+async function startTcpProxy(port: number) {
+  const pairs: [net.Socket, net.Socket][] = [];
+  let frozen = false;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    pairs.push([client, upstream]);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      from.on('error', () => to.destroy());
+      from.on('data', (d: Buffer) => {
+        if (frozen) return;
+        to.write(d);
+      });
+      from.on('end', () => {
+        if (!frozen) to.end();
+      });
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    freeze: () => void (frozen = true),
+    stop: () => {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      server.close();
+    },
+  };
+}

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { isUserError } from '../../src/core/errors.js';
 import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-runtime.js';
 import { invokeAction } from '../../src/pipeline/invoke.js';
 import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
 import { tagRelease } from '../../src/release/tag-release.js';
-import { composeNotes, previousTag } from '../../src/release/notes.js';
+import { composeNotes, MAX_NOTES_CHARS, previousTag } from '../../src/release/notes.js';
 import { prependEntry } from '../../src/release/publish.js';
 import { parseCommit } from '../../src/versioning/conventional.js';
 import { createRepo, type TestRepo } from '../helpers/git-repo.js';
@@ -274,9 +275,96 @@ describe('tag-release', () => {
     expect(rt.text()).toContain('### Features');
   });
 
+  it('dry-run names the changelog branch a real run uses and only the calls it would make', async () => {
+    repo.commit('feat: one', { 'CHANGELOG.md': '# Changelog\n' });
+    repo.tag('v0.9.0');
+    const head = repo.commit('fix: two');
+    repo.git('branch', '-m', 'trunk');
+    gh.state.repo().importGit(repo.dir, { files: ['CHANGELOG.md'] });
+    // Run from a tag (a tag push, or a dispatch on a tag): the changelog goes to the default branch.
+    const onTag = { GITHUB_REF: 'refs/tags/v0.9.1' };
+    const inputs = { version: '0.9.1', changelog: 'CHANGELOG.md' };
+
+    const dry = await release({ ...inputs, 'dry-run': true }, onTag);
+    expect(writes()).toEqual([]);
+    const planned = dry.rt.text();
+    expect(planned).toContain(
+      "Dry run: the notes would be prepended to CHANGELOG.md on the branch trunk (the repository's default branch: GITHUB_REF refs/tags/v0.9.1 is not a branch).",
+    );
+    expect(planned).toContain(
+      'GET /repos/acme/shop/git/ref/tags/v0.9.1 (is the tag there, and on which commit?) → not there',
+    );
+    expect(planned).toContain(`POST /repos/acme/shop/git/tags {"tag":"v0.9.1","object":"${head}","type":"commit"}`);
+    expect(planned).toContain('POST /repos/acme/shop/releases {"tag_name":"v0.9.1"');
+    expect(planned).toContain(
+      'PUT /repos/acme/shop/contents/CHANGELOG.md {"branch":"trunk","message":"docs(changelog): v0.9.1"}',
+    );
+
+    // The real run does what the dry run said, on that branch.
+    await release(inputs, onTag);
+    expect(gh.state.repo().file('CHANGELOG.md', 'trunk')).toContain('## v0.9.1 (');
+    expect(gh.count('repos/create-or-update-file-contents')).toBe(1);
+
+    // Everything is there now: a dry run plans no write at all.
+    const again = await release({ ...inputs, 'dry-run': true }, onTag);
+    const calls = again.rt.text();
+    expect(calls).toContain(`→ on ${head.slice(0, 7)} already: no tag to create`);
+    expect(calls).toContain(': left as it is');
+    expect(calls).toContain('→ has the v0.9.1 entry already: unchanged');
+    expect(calls).not.toMatch(/^ {2}(POST|PUT|PATCH|DELETE) /m);
+
+    // On a branch, the changelog goes to that branch; without a token nothing is looked up.
+    const onBranch = await release(
+      { ...inputs, version: '0.9.2', 'dry-run': true, token: '' },
+      { GITHUB_REF: 'refs/heads/release/0.9' },
+    );
+    expect(onBranch.rt.text()).toContain(
+      'on the branch release/0.9 (the branch released, from GITHUB_REF refs/heads/release/0.9)',
+    );
+    expect(onBranch.rt.text()).toContain('without a token nothing was looked up');
+  });
+
+  it('dry-run fails as a real run would on a tag that is on another commit', async () => {
+    const old = repo.commit('feat: one');
+    const head = repo.commit('fix: two');
+    gh.state.repo().importGit(repo.dir);
+    gh.state.repo().createAnnotatedTag('v1.0.0', old);
+
+    await expect(release({ version: '1.0.0', 'dry-run': true })).rejects.toThrow(
+      `tag v1.0.0 already exists on commit ${old}, not on ${head}`,
+    );
+    expect(writes()).toEqual([]);
+  });
+
   it('needs a token outside a dry run, and says so naming the input', async () => {
     repo.commit('feat: one');
     await expect(release({ version: '1.0.0', token: '' })).rejects.toThrow(/^input "token": /);
+  });
+
+  it('a token GitHub refuses is one line naming the request and what to check, never the token', async () => {
+    repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+    const wrong = 'ghs_notTheRightToken0123456789abcdef';
+
+    const err = await release({ version: '1.0.0', token: wrong }).catch((e: unknown) => e);
+
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toBe(
+      'GitHub API: GET /repos/acme/shop/git/matching-refs/tags/v failed with 401: Bad credentials; check the token input (expired, revoked, or not a token)',
+    );
+    expect(gh.state.repo().releases).toHaveLength(0);
+  });
+
+  it('a failure the retries cannot fix is one line too', async () => {
+    repo.commit('feat: one');
+    gh.state.repo().importGit(repo.dir);
+    gh.failNext('repos/create-release', 502, 10);
+
+    const err = await release({ version: '1.0.0' }).catch((e: unknown) => e);
+
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/^GitHub API: POST \/repos\/acme\/shop\/releases failed with 502: /);
+    expect((err as Error).message).not.toContain(TOKEN);
   });
 
   it('rejects a version that is not semver, naming the input', async () => {
@@ -304,6 +392,40 @@ describe('notes', () => {
     expect(notes.indexOf('### Breaking changes')).toBeLessThan(notes.indexOf('### Performance'));
     expect(notes).toContain('- faster (aaaaaaa, #3)');
     expect(notes).toContain('### Other\n\n- readme (ccccccc)');
+  });
+
+  it("keeps a long history under GitHub's body limit, cutting commits and keeping migrations and the rollback line", () => {
+    const commits = Array.from({ length: 4000 }, (_, i) =>
+      parseCommit(
+        i.toString(16).padStart(40, '0'),
+        `${i % 3 ? 'fix' : 'feat'}: change number ${i} of a long history (#${i})`,
+        '',
+      ),
+    );
+    const notes = composeNotes({
+      tag: 'v1.0.0',
+      commits,
+      migrations: ['db/001_init.sql'],
+      previous: { name: 'v0.9.0', version: '0.9.0' },
+      repoUrl: 'https://github.com/acme/shop',
+    });
+    expect(notes.length).toBeLessThanOrEqual(MAX_NOTES_CHARS);
+    const shown = notes.split('\n').filter((l) => /^- (.*change number|.*left out)/.test(l));
+    const more = /^- … and (\d+) more commits, left out: GitHub limits release notes to 125,000 characters$/m.exec(
+      notes,
+    );
+    expect(more).not.toBeNull();
+    expect(shown.length - 1 + Number(more![1])).toBe(4000);
+    expect(notes).toContain('### Migrations\n\n- `db/001_init.sql`');
+    expect(notes.endsWith('**Roll back to:** 0.9.0 (`v0.9.0`)')).toBe(true);
+    const short = composeNotes({
+      tag: 'v1',
+      commits: commits.slice(0, 3),
+      migrations: [],
+      previous: null,
+      repoUrl: '',
+    });
+    expect(short).not.toContain('left out');
   });
 
   it('prepends an entry under the title, or makes a new file', () => {
