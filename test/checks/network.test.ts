@@ -297,6 +297,45 @@ describe('bodies', () => {
   });
 });
 
+describe('kept-alive connections', () => {
+  it('send an idempotent request again on a new connection when the server closed the reused one', async () => {
+    // A server that hangs up on the second request of a connection, as one whose idle timeout
+    // fires just as the client reuses the connection.
+    const perSocket = new WeakMap<object, number>();
+    let hangups = 0;
+    const server = http.createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n > 1) {
+        hangups++;
+        return req.socket.destroy();
+      }
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const { results } = await run(
+        `- http: ${url}/a\n- http: ${url}/b\n- http: ${url}/c\n- http: ${url}/d\n  method: POST`,
+        { retries: 0, concurrency: 1 },
+      );
+      // /b reuses the connection of /a, /d that of /c (/b's retry went on a connection of its own).
+      expect(hangups).toBe(2);
+      expect(results.map((r) => [r.name, r.passed, r.attempts])).toEqual([
+        [`${url}/a`, true, 1],
+        [`${url}/b`, true, 1],
+        [`${url}/c`, true, 1],
+        // A POST is not sent twice: the reset is its verdict for this attempt.
+        [`POST ${url}/d`, false, 1],
+      ]);
+      expect(results[3].message).toBe(`connection reset (${url}/d) (after 1 attempt)`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('services that start late', () => {
   it('retry connection refused until the services listen, then pass', async () => {
     const [httpPort, tcpPort] = [await freePort(), await freePort()];

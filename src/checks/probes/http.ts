@@ -20,11 +20,16 @@ export const MAX_REDIRECTS = 20;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 // Idle connections are reused across attempts and checks, as fetch's pool does; the agents
-// unref idle sockets, so they never keep the process alive.
+// unref idle sockets, so they never keep the process alive. An idle socket is closed after
+// 4 s, before the keep-alive timeout of common servers (node 5 s, load balancers 60 s), so
+// a reused socket is rarely one the server is closing.
 const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
+  'http:': new http.Agent({ keepAlive: true, timeout: 4_000 }),
+  'https:': new https.Agent({ keepAlive: true, timeout: 4_000 }),
 };
+
+// Methods a client may send again when a reused connection turned out closed (RFC 9110 9.2.2).
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 const decoders: Record<string, (b: Buffer) => Promise<Buffer>> = {
   gzip: promisify(zlib.gunzip),
@@ -59,7 +64,7 @@ export async function probeHttp(check: HttpCheck & ResolvedCheck, ctx: AttemptCo
   const visited: string[] = [];
   try {
     for (;;) {
-      const answer = await exchange(req, ctx.signal);
+      const answer = await exchangeFresh(req, ctx.signal);
       const location = answer.headers.location;
       if (!REDIRECTS.has(answer.status) || !location) return observe(answer, start);
       visited.push(`${answer.status} ${req.url.href}`);
@@ -105,16 +110,40 @@ function redirected(req: Request, status: number, location: string): Request {
   return { url, method, headers, body };
 }
 
+/**
+ * One request; when a kept-alive connection turns out to have been closed by the server
+ * before answering, an idempotent request is sent once more on a new connection, as browsers
+ * do: a race between the pool and the server's idle timeout is no verdict on the service.
+ */
+async function exchangeFresh(req: Request, signal: AbortSignal): Promise<Answer> {
+  try {
+    return await exchange(req, signal);
+  } catch (err) {
+    const e = err as Error & { code?: string; reusedSocket?: boolean };
+    if (!e.reusedSocket || signal.aborted || !IDEMPOTENT.has(req.method)) throw err;
+    if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') throw err;
+    return exchange(req, signal, false);
+  }
+}
+
 /** One request and its whole (raw) body. */
-function exchange(req: Request, signal: AbortSignal): Promise<Answer> {
+function exchange(req: Request, signal: AbortSignal, reuse = true): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const transport = req.url.protocol === 'https:' ? https : http;
     const headers = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    let answered = false;
     const r = transport.request(
       req.url,
-      { method: req.method, headers, agent: agents[req.url.protocol as 'http:' | 'https:'], signal },
+      {
+        method: req.method,
+        headers,
+        // A retry after a closed kept-alive connection gets a connection of its own.
+        agent: reuse ? agents[req.url.protocol as 'http:' | 'https:'] : false,
+        signal,
+      },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
@@ -127,7 +156,8 @@ function exchange(req: Request, signal: AbortSignal): Promise<Answer> {
         });
       },
     );
-    r.on('error', reject);
+    // Only an error before any answer came on a reused connection may be sent again.
+    r.on('error', (err) => reject(Object.assign(err, { reusedSocket: r.reusedSocket && !answered })));
     r.end(req.body);
   });
 }
