@@ -77,6 +77,11 @@ export async function probeHttp(check: HttpCheck & ResolvedCheck, ctx: AttemptCo
     }
   } catch (err) {
     if (err instanceof ProbeError) throw err;
+    const code = (err as { code?: string }).code;
+    // node:http refuses to send it (a line break in a header value, often a secret read with
+    // its trailing newline): no attempt will ever go out, so waiting for the deadline is pointless.
+    if (code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN')
+      throw new ProbeError(`the request cannot be sent: ${(err as Error).message} [${code}] (${check.target})`, false);
     throw networkError(err, ctx, check.target);
   }
 }
