@@ -304,4 +304,19 @@ describe('the bundled action', () => {
     expect(run.summary).toContain('| ✅ |');
     expect(parser.parse(readFileSync(path.join(dir, 'junit.xml'), 'utf8')).testsuites.tests).toBe('2');
   });
+
+  it('points a malformed health entry at its file and line, escaped as the runner reads annotation properties', async () => {
+    const dir = workspace();
+    mkdirSync(path.join(dir, 'cfg'));
+    writeFileSync(
+      path.join(dir, 'cfg/a,b:c.yml'),
+      'components:\n  api:\n    health:\n      - http: /x\n        expect: { status: nope }\n',
+    );
+    const run = await runBundledAction('smoke-test', { cwd: dir, inputs: { config: 'cfg/a,b:c.yml' } });
+    expect(run.code).toBe(1);
+    expect(errorLines(run)).toEqual([
+      '::error file=cfg/a%2Cb%3Ac.yml,line=5,col=19::cfg/a,b:c.yml:5:19: components.api.health[0].expect.status: expected an HTTP status such as 200',
+    ]);
+    expect(run.outputs).toEqual({});
+  });
 });
