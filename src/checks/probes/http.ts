@@ -23,9 +23,16 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 // unref idle sockets, so they never keep the process alive. An idle socket is closed after
 // 4 s, before the keep-alive timeout of common servers (node 5 s, load balancers 60 s), so
 // a reused socket is rarely one the server is closing.
+// With NODE_USE_ENV_PROXY=1, node 24's fetch goes through HTTP(S)_PROXY; an agent of one's own
+// only does when handed the environment (`proxyEnv`, node ≥ 24.5; older nodes ignore it).
+const agentOptions = {
+  keepAlive: true,
+  timeout: 4_000,
+  ...(process.env.NODE_USE_ENV_PROXY ? { proxyEnv: process.env } : {}),
+};
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, timeout: 4_000 }),
-  'https:': new https.Agent({ keepAlive: true, timeout: 4_000 }),
+  'http:': new http.Agent(agentOptions),
+  'https:': new https.Agent(agentOptions),
 };
 
 // Methods a client may send again when a reused connection turned out closed (RFC 9110 9.2.2).
