@@ -12,6 +12,7 @@ import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { WebSocketServer } from 'ws';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { parseYaml } from '../../src/core/yaml-source.js';
 import { parseChecks, runChecks, type RunOptions } from '../../src/checks/index.js';
@@ -99,6 +100,22 @@ describe('TLS', () => {
     expect(one.message).toBe(
       `TLS: the server's certificate was rejected: self-signed certificate [DEPTH_ZERO_SELF_SIGNED_CERT] (${selfSigned.url}/health); a private CA is trusted through NODE_EXTRA_CA_CERTS ${NOT_RETRIED}`,
     );
+  });
+
+  it('fail a WebSocket behind the same certificate the same way', async () => {
+    const wss = new WebSocketServer({ server: servers[0] });
+    try {
+      const { one } = await run(`- websocket: ${selfSigned.url.replace('https:', 'wss:')}/live`, {
+        retries: null,
+        timeoutMs: 30_000,
+      });
+      expect(one).toMatchObject({ passed: false, attempts: 1 });
+      expect(one.message).toMatch(
+        /^TLS: the server's certificate was rejected: self-signed certificate \[DEPTH_ZERO_SELF_SIGNED_CERT\] \(wss:\/\/127\.0\.0\.1:\d+\/live\); .* \(not retried: another attempt would not change it\)$/,
+      );
+    } finally {
+      wss.close();
+    }
   });
 
   it('accept a private CA through NODE_EXTRA_CA_CERTS, and reject its certificate without it (the bundled action)', async () => {
