@@ -47,8 +47,12 @@ const common = {
     .max(1000, { message: 'expected at most 1000 samples' })
     .optional(),
 };
+// RFC 9110's token: what node:http accepts as a header name.
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+  message: 'expected a header name (letters, digits and -, no spaces or colons)',
+});
 const headers = z
-  .record(z.string().min(1), scalarText, { message: 'expected a mapping of header names to values' })
+  .record(headerName, scalarText, { message: 'expected a mapping of header names to values' })
   .optional();
 const isRelative = (u: string) => u.startsWith('/');
 const hasScheme = (u: string, schemes: string[]) => {
@@ -245,6 +249,8 @@ function keysOf(schema: z.ZodType, path: readonly PropertyKey[]): string | undef
 
 /** zod's message, made to read as "expected …, found …". */
 function describe(issue: z.core.$ZodIssue): string {
+  // A bad key of a mapping: say what is wrong with the key, not with the mapping.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return describe(issue.issues[0]);
   if (issue.code === 'invalid_union') {
     // A value of the right type that breaks a rule says more than "not the other type".
     const specific = issue.errors.flat().find((i) => i.code !== 'invalid_type');

@@ -119,7 +119,7 @@ function absolute(
   return out;
 }
 
-/** fetch refuses URLs with user:password@, so credentials travel as a Basic Authorization header. */
+/** Credentials in a URL travel as a Basic Authorization header, so the URL shown and redirected carries none. */
 function splitCredentials(url: string): { url: string; authorization?: string } {
   const u = new URL(url);
   if (!u.username && !u.password) return { url };

@@ -11,20 +11,20 @@ import { backoffDelay } from '../core/retry.js';
 import type { Runtime } from '../core/runtime.js';
 import { evaluate } from './assert.js';
 import { probeHttp } from './probes/http.js';
-import { probePostgres } from './probes/postgres.js';
 import { ProbeError, type Observation, type Probe } from './probes/probe.js';
 import { probeRedis } from './probes/redis.js';
 import { probeTcp } from './probes/tcp.js';
-import { probeWebSocket } from './probes/websocket.js';
 import { resolveChecks, type ResolvedCheck } from './resolve.js';
 import type { Check, CheckResult, LatencyStats, RunOptions } from './types.js';
 
+// pg and ws are loaded on the first check that needs them: most runs have none, and loading
+// them costs every action's start ~60 ms (the bundle keeps them in chunks of their own).
 const PROBES: Record<Check['kind'], Probe> = {
   http: probeHttp as Probe,
   tcp: probeTcp as Probe,
-  postgres: probePostgres as Probe,
+  postgres: async (check, ctx) => (await import('./probes/postgres.js')).probePostgres(check as never, ctx),
   redis: probeRedis as Probe,
-  websocket: probeWebSocket as Probe,
+  websocket: async (check, ctx) => (await import('./probes/websocket.js')).probeWebSocket(check as never, ctx),
 };
 
 /** Defaults of the smoke-test inputs, shared with deploy. */

@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { isUserError } from '../../src/core/errors.js';
 import { parseYaml } from '../../src/core/yaml-source.js';
 import { parseChecks, runChecks, type RunOptions } from '../../src/checks/index.js';
 import { parseReply, encodeCommand, parseRedisUrl, RespError } from '../../src/checks/resp.js';
 import { freePort, startPostgres, TEST_PG_PASSWORD, type TestPostgres } from '../helpers/postgres.js';
-import { startRedis, type TestRedis } from './servers.js';
+import { runBundledAction } from '../helpers/run-action.js';
+import { startRedis, startTcp, startWebSocket, type TestRedis } from './servers.js';
 
 const REDIS_PASSWORD = 'r3dis-Secret!';
 let pg: TestPostgres;
@@ -168,5 +172,66 @@ describe('RESP', () => {
       db: 2,
     });
     expect(parseRedisUrl('redis://localhost')).toMatchObject({ port: 6379, db: 0, password: undefined });
+  });
+});
+
+describe('the bundled action', () => {
+  it('runs every kind of check, pg and ws loaded from their own chunks, and speaks the runner protocol', async () => {
+    const [ws, tcp] = await Promise.all([startWebSocket(), startTcp()]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-smoke-bundle-'));
+    try {
+      const run = await runBundledAction('smoke-test', {
+        cwd: dir,
+        inputs: {
+          checks: `
+- postgres: { env: DATABASE_URL }
+- redis: { env: REDIS_URL }
+- name: socket
+  websocket: ${ws.url}/live
+  send: status
+  expect: { json: { ok: true } }
+- tcp: 127.0.0.1:${tcp.port}
+- name: "100% down, line 1\\nline 2"
+  tcp: 127.0.0.1:${await freePort()}
+`,
+          retries: '0',
+        },
+        env: { DATABASE_URL: pg.url(), REDIS_URL: redis.url() },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(1);
+      expect(JSON.parse(run.outputs.results).map((r: { name: string; passed: boolean }) => [r.name, r.passed])).toEqual(
+        [
+          ['postgres DATABASE_URL', true],
+          ['redis REDIS_URL', true],
+          ['socket', true],
+          [`127.0.0.1:${tcp.port}`, true],
+          ['100% down, line 1\nline 2', false],
+        ],
+      );
+      const lines = run.stdout.split('\n');
+      // Secrets are masked on the runner before anything else is printed.
+      expect(lines.indexOf(`::add-mask::${pg.url()}`)).toBeGreaterThanOrEqual(0);
+      expect(lines).toContain(`::add-mask::${TEST_PG_PASSWORD}`);
+      expect(lines).toContain(`::add-mask::${redis.url()}`);
+      expect(lines.filter((l) => l.startsWith('::add-mask::')).length).toBe(
+        new Set(lines.filter((l) => l.startsWith('::add-mask::'))).size,
+      );
+      // One fold around the checks, opened and closed.
+      expect(lines.filter((l) => /^::(end)?group::/.test(l))).toEqual([
+        '::group::Smoke tests: 5 checks, 10 at a time, deadline 2 min 0 s',
+        '::endgroup::',
+      ]);
+      // % escaped as the runner unescapes it; the failure stays one line even when a name has two.
+      expect(lines.filter((l) => l.startsWith('::error'))).toEqual([
+        expect.stringMatching(
+          /^::error ::1 of 5 smoke tests failed: 100%25 down, line 1 line 2: connection refused \(127\.0\.0\.1:\d+\) \(after 1 attempt\)$/,
+        ),
+      ]);
+      expect(run.summary).toContain('| ✅ | socket |');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await Promise.all([ws.close(), tcp.close()]);
+    }
   });
 });

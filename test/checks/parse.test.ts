@@ -92,6 +92,10 @@ describe('parseChecks', () => {
       'input "checks":2:27: [0].expect.status[1]: expected an HTTP status between 100 and 599',
     ],
     ['- [a, b]', 'input "checks":1:3: [0]: expected a check (a mapping'],
+    [
+      '- http: /a\n  headers: { "x api key": v }',
+      'input "checks":2:14: [0].headers.x api key: expected a header name (letters, digits and -, no spaces or colons)',
+    ],
     ['- http: /a\n   bad: [', 'input "checks":'],
   ])('rejects %j with the line and what was expected', (text, message) => {
     expect(errorOf(() => parse(text))).toContain(message);

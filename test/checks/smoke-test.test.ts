@@ -2,13 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { inputVariable, parseInputs } from '../../src/core/inputs.js';
 import { isUserError } from '../../src/core/errors.js';
 import { smokeTest } from '../../src/checks/smoke-test.js';
 import { junitXml, type CheckResult } from '../../src/checks/index.js';
 import { errorLines, runBundledAction } from '../helpers/run-action.js';
+import { freePort } from '../helpers/postgres.js';
 import { startHttp, type TestHttp } from './servers.js';
 
 let api: TestHttp;
@@ -202,6 +203,65 @@ environments:
   });
 });
 
+describe('the JUnit report', () => {
+  it('has one testsuite whose counts match its testcases, and one <failure> per failed check', async () => {
+    const tcp = await freePort();
+    const dir = workspace();
+    const out = await smoke(dir, {
+      checks: `
+- name: api health
+  http: /health
+  expect: { json: { status: ok } }
+- name: wrong body
+  http: /missing
+  expect: { status: 200, body: nowhere }
+- name: sampled
+  http: /health
+  samples: 3
+- name: database port
+  tcp: 127.0.0.1:${tcp}
+`,
+      url: api.url,
+      retries: '1',
+      report: 'out/junit.xml',
+    });
+    expect(out.error?.message).toMatch(/^2 of 4 smoke tests failed: /);
+    const results = JSON.parse(out.outputs.results) as CheckResult[];
+    const strict = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      parseTagValue: false,
+      isArray: (name) => ['testsuite', 'testcase', 'failure', 'system-out'].includes(name),
+    });
+    const xml = readFileSync(path.join(dir, 'out/junit.xml'), 'utf8');
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const root = strict.parse(xml).testsuites;
+    expect(root).toMatchObject({ name: 'smoke-test', tests: '4', failures: '2', errors: '0' });
+    expect(root.testsuite).toHaveLength(1);
+    const suite = root.testsuite[0];
+    expect(suite).toMatchObject({ name: 'smoke-test', tests: '4', failures: '2', errors: '0', skipped: '0' });
+    expect(suite.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    const cases = suite.testcase as Array<Record<string, unknown> & { failure?: Array<Record<string, string>> }>;
+    expect(cases.map((c) => [c.name, c.classname])).toEqual([
+      ['api health', 'smoke-test.http'],
+      ['wrong body', 'smoke-test.http'],
+      ['sampled', 'smoke-test.http'],
+      ['database port', 'smoke-test.tcp'],
+    ]);
+    expect(cases.filter((c) => c.failure).length).toBe(Number(suite.failures));
+    cases.forEach((c, i) => {
+      const r = results[i];
+      expect(c.time).toBe((r.durationMs / 1000).toFixed(3));
+      expect((c['system-out'] as string[])[0]).toContain(`attempts: ${r.attempts}\ntarget: ${r.target}`);
+      if (r.passed) return expect(c.failure).toBeUndefined();
+      expect(c.failure).toEqual([{ message: r.message, type: r.kind, '#text': r.message }]);
+    });
+    expect(cases[1].failure![0].message).toBe('expected body containing "nowhere", got "ok" (after 2 attempts)');
+    expect(cases[3].failure![0].message).toBe(`connection refused (127.0.0.1:${tcp}) (after 2 attempts)`);
+    expect((cases[2]['system-out'] as string[])[0]).toMatch(/p50: \d+ ms, p95: \d+ ms, max: \d+ ms/);
+  });
+});
+
 describe('junitXml', () => {
   it('escapes names and messages and drops characters XML forbids', () => {
     const xml = junitXml([
@@ -243,5 +303,20 @@ describe('the bundled action', () => {
     expect(JSON.parse(run.outputs.failed)).toEqual(['broken']);
     expect(run.summary).toContain('| ✅ |');
     expect(parser.parse(readFileSync(path.join(dir, 'junit.xml'), 'utf8')).testsuites.tests).toBe('2');
+  });
+
+  it('points a malformed health entry at its file and line, escaped as the runner reads annotation properties', async () => {
+    const dir = workspace();
+    mkdirSync(path.join(dir, 'cfg'));
+    writeFileSync(
+      path.join(dir, 'cfg/a,b:c.yml'),
+      'components:\n  api:\n    health:\n      - http: /x\n        expect: { status: nope }\n',
+    );
+    const run = await runBundledAction('smoke-test', { cwd: dir, inputs: { config: 'cfg/a,b:c.yml' } });
+    expect(run.code).toBe(1);
+    expect(errorLines(run)).toEqual([
+      '::error file=cfg/a%2Cb%3Ac.yml,line=5,col=19::cfg/a,b:c.yml:5:19: components.api.health[0].expect.status: expected an HTTP status such as 200',
+    ]);
+    expect(run.outputs).toEqual({});
   });
 });

@@ -32,7 +32,8 @@ export interface AttemptContext {
 /** One attempt of a check. */
 export type Probe<C extends ResolvedCheck = ResolvedCheck> = (check: C, ctx: AttemptContext) => Promise<Observation>;
 
-const NOT_RETRYABLE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_VERIFY|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+// Certificate errors: another attempt meets the same certificate.
+const NOT_RETRYABLE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
 
 /** A network error as one line: "connection refused (127.0.0.1:8080)", "no answer within 2000 ms". */
 export function networkError(err: unknown, ctx: AttemptContext, where: string): ProbeError {
@@ -57,7 +58,12 @@ export function networkError(err: unknown, ctx: AttemptContext, where: string): 
       return new ProbeError(`host unreachable (${where})`, true);
   }
   const detail = e.cause?.message ?? e.message;
-  return new ProbeError(`${detail}${code ? ` [${code}]` : ''} (${where})`, !(code && NOT_RETRYABLE.test(code)));
+  if (code && NOT_RETRYABLE.test(code))
+    return new ProbeError(
+      `TLS: the server's certificate was rejected: ${detail} [${code}] (${where}); a private CA is trusted through NODE_EXTRA_CA_CERTS`,
+      false,
+    );
+  return new ProbeError(`${detail}${code ? ` [${code}]` : ''} (${where})`, true);
 }
 
 /** Milliseconds since `start` (a performance.now() value), rounded to 0.1 ms. */
