@@ -32,7 +32,6 @@ export interface FileChange {
   from?: string;
 }
 
-const RECORD = '\x1e';
 const FIELD = '\x1f';
 
 /** A git repository at `cwd`. */
@@ -84,6 +83,13 @@ export class Git {
     return out ? out.trim() : null;
   }
 
+  /** HEAD's SHA and whether the clone is shallow, in one git call. */
+  async headState(): Promise<{ head: string; shallow: boolean }> {
+    const [shallow, head] = (await this.run(['rev-parse', '--is-shallow-repository', 'HEAD'])).trim().split('\n');
+    this.shallowChecked = shallow === 'true';
+    return { head, shallow: this.shallowChecked };
+  }
+
   /** True when the repository is a shallow clone. */
   async isShallow(): Promise<boolean> {
     if (this.shallowChecked === false) return false;
@@ -123,19 +129,30 @@ export class Git {
   }
 
   /**
+   * The names of the tags matching any glob of `patterns`, optionally only those reachable
+   * from `mergedInto`. Tag objects are not read (peeling thousands of annotated tags costs
+   * more than listing them): use `refs/tags/<name>` where a commit is expected.
+   */
+  async tagNames(patterns: readonly string[] = ['*'], mergedInto?: string): Promise<string[]> {
+    const args = ['for-each-ref', '--format=%(refname:strip=2)'];
+    if (mergedInto) args.push(`--merged=${mergedInto}`);
+    args.push(...patterns.map((p) => `refs/tags/${p}`));
+    const out = await this.run(args);
+    return out ? out.split('\n').filter(Boolean) : [];
+  }
+
+  /**
    * Stream the commits of `range` (newest first), optionally only those touching `paths`,
    * without holding the whole history in memory. Return false from `onCommit` to stop.
+   * The whole message (`%B`) is read and split as git splits it, so a message may hold any
+   * byte (the field separator included) but NUL, which git itself cannot store.
    */
   async logStream(
     range: string[],
     onCommit: (commit: Commit) => void | false,
     options: { paths?: string[]; firstParent?: boolean; noMerges?: boolean; dates?: boolean } = {},
   ): Promise<void> {
-    const args = [
-      'log',
-      '-z',
-      `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%s${FIELD}%b${RECORD}`,
-    ];
+    const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%B`];
     if (options.firstParent) args.push('--first-parent');
     if (options.noMerges) args.push('--no-merges');
     args.push(...range, '--');
@@ -143,16 +160,21 @@ export class Git {
     await execStream(
       'git',
       args,
-      (raw) => {
-        const rec = raw.endsWith(RECORD) ? raw.slice(0, -1) : raw;
+      (rec) => {
         if (!rec) return;
-        const [sha, parents, date, subject, body] = rec.split(FIELD);
+        // The first three fields never hold the separator; everything after them is the message.
+        const a = rec.indexOf(FIELD);
+        const b = rec.indexOf(FIELD, a + 1);
+        const c = rec.indexOf(FIELD, b + 1);
+        if (a < 0 || b < 0 || c < 0) return;
+        const parents = rec.slice(a + 1, b);
+        const { subject, body } = splitMessage(rec.slice(c + 1));
         return onCommit({
-          sha,
+          sha: rec.slice(0, a),
           parents: parents ? parents.split(' ') : [],
-          date,
+          date: options.dates ? rec.slice(b + 1, c) : undefined,
           subject,
-          body: (body ?? '').trimEnd(),
+          body,
         });
       },
       { cwd: this.cwd, env: gitEnv(), separator: '\0' },
@@ -280,6 +302,40 @@ export class Git {
     const out = await this.tryRun(['rev-parse', '--verify', '--quiet', `${ref}:${path}`]);
     return out ? out.trim() : null;
   }
+}
+
+/**
+ * A commit message split as git splits it for `%s` and `%b`: the subject is the first
+ * paragraph with its lines joined by a space (each line's trailing blanks dropped), the
+ * body is what follows the blank lines after it, without trailing blanks.
+ */
+export function splitMessage(message: string): { subject: string; body: string } {
+  let pos = 0;
+  // Leading blank lines are not part of the subject (git skips them too).
+  for (;;) {
+    const nl = message.indexOf('\n', pos);
+    const end = nl < 0 ? message.length : nl;
+    if (message.slice(pos, end).trim() !== '' || nl < 0) break;
+    pos = nl + 1;
+  }
+  let subject = '';
+  for (;;) {
+    const nl = message.indexOf('\n', pos);
+    const end = nl < 0 ? message.length : nl;
+    const line = message.slice(pos, end).trimEnd();
+    if (line === '') break;
+    subject = subject ? `${subject} ${line}` : line;
+    pos = end + 1;
+    if (nl < 0) break;
+  }
+  const body =
+    pos < message.length
+      ? message
+          .slice(pos)
+          .replace(/^(?:[ \t]*\n)+/, '')
+          .trimEnd()
+      : '';
+  return { subject, body };
 }
 
 /** A literal pathspec unless the user wrote a glob. */

@@ -6,7 +6,7 @@
 import semver from 'semver';
 import type { BranchRule } from '../core/config.js';
 import type { Git, TagRef } from '../core/git.js';
-import { formatTag, parseTag, tagGlob } from '../core/tag-template.js';
+import { formatTag, parseTag, stableTagsByVersion, tagGlob, type StableTag } from '../core/tag-template.js';
 import { branchSlug, versionInBranch } from './branch-policy.js';
 import { decideBump, type BumpLevel, type ParsedCommit, parseCommit } from './conventional.js';
 
@@ -63,28 +63,46 @@ export async function seriesTags(git: Git, template: string, mergedInto?: string
   return out;
 }
 
-/**
- * The highest stable tag of the series reachable from HEAD. Candidates are tried from the
- * highest down with one ancestry check each (the highest is nearly always reachable), which
- * is much cheaper than `for-each-ref --merged` over thousands of tags; when many higher tags
- * sit on other branches, git is asked once for the reachable set instead.
- */
-export async function lastStableTag(git: Git, template: string): Promise<VersionedTag | null> {
-  const stable = (await seriesTags(git, template))
-    .filter((t) => t.version.prerelease.length === 0)
-    .sort((a, b) => semver.rcompare(a.version, b.version));
-  const probes = Math.min(stable.length, 8);
-  for (let i = 0; i < probes; i++) if (await git.isAncestor(stable[i].commit, 'HEAD')) return stable[i];
-  if (stable.length <= probes) return null;
-  const reachable = new Set((await git.tags(tagGlob(template), 'HEAD')).map((t) => t.name));
-  return stable.find((t) => reachable.has(t.name)) ?? null;
+/** The last release of a series: its tag, as a ref git can resolve, and its version. */
+export interface LastRelease {
+  name: string;
+  /** `refs/tags/<name>`: unambiguous where git expects a commit (annotated tags are peeled). */
+  ref: string;
+  version: semver.SemVer;
 }
 
-/** Read the commits in `range` touching `paths`, parsed, newest first. */
-async function commitsSince(git: Git, last: VersionedTag | null, paths: string[]): Promise<ParsedCommit[]> {
+/**
+ * The highest stable tag of the series reachable from HEAD. `names` (every tag name, listed
+ * once for all series) saves a git call. Candidates are tried from the highest down with
+ * one ancestry check each (the highest is nearly always reachable), which is much cheaper
+ * than `for-each-ref --merged` over thousands of tags; when many higher tags sit on other
+ * branches, git is asked once for the reachable set instead.
+ */
+export async function lastStableTag(
+  git: Git,
+  template: string,
+  names?: readonly string[],
+): Promise<LastRelease | null> {
+  const stable = stableTagsByVersion(template, names ?? (await git.tagNames([tagGlob(template)])));
+  const release = (t: StableTag): LastRelease => ({
+    name: t.name,
+    ref: `refs/tags/${t.name}`,
+    version: parseTag(template, t.name)!,
+  });
+  const probes = Math.min(stable.length, 8);
+  for (let i = 0; i < probes; i++)
+    if (await git.isAncestor(`refs/tags/${stable[i].name}`, 'HEAD')) return release(stable[i]);
+  if (stable.length <= probes) return null;
+  const reachable = new Set(await git.tagNames([tagGlob(template)], 'HEAD'));
+  const found = stable.find((t) => reachable.has(t.name));
+  return found ? release(found) : null;
+}
+
+/** Read the commits since `last` touching `paths`, parsed, newest first. */
+async function commitsSince(git: Git, last: LastRelease | null, paths: string[]): Promise<ParsedCommit[]> {
   const out: ParsedCommit[] = [];
   await git.logStream(
-    last ? [`${last.commit}..HEAD`] : ['HEAD'],
+    last ? [`${last.ref}..HEAD`] : ['HEAD'],
     (c) => {
       out.push(parseCommit(c.sha, c.subject, c.body));
     },
@@ -94,8 +112,13 @@ async function commitsSince(git: Git, last: VersionedTag | null, paths: string[]
 }
 
 /** Decide the next version of a series under the branch's rule. */
-export async function planVersion(git: Git, series: Series, ctx: PolicyContext): Promise<VersionPlan> {
-  const last = await lastStableTag(git, series.template);
+export async function planVersion(
+  git: Git,
+  series: Series,
+  ctx: PolicyContext,
+  names?: readonly string[],
+): Promise<VersionPlan> {
+  const last = await lastStableTag(git, series.template, names);
   const commits = await commitsSince(git, last, series.paths);
   const current = last ? last.version.version : '';
   const computed = decideBump(commits, last ? last.version.major : semver.major(ctx.initial));
@@ -180,7 +203,11 @@ export async function planVersion(git: Git, series: Series, ctx: PolicyContext):
   const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
   const named = versionInBranch(ctx.branch);
   const target = named ?? (last ? semver.inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
-  const all = await seriesTags(git, series.template);
+  const all: { name: string; version: semver.SemVer }[] = [];
+  for (const name of names ?? (await git.tagNames([tagGlob(series.template)]))) {
+    const version = parseTag(series.template, name);
+    if (version) all.push({ name, version });
+  }
   if (all.some((t) => t.version.prerelease.length === 0 && t.version.version === target)) {
     return {
       ...base,
@@ -198,7 +225,7 @@ export async function planVersion(git: Git, series: Series, ctx: PolicyContext):
     )
     .sort((a, b) => semver.rcompare(a.version, b.version));
   const latest = candidates[0];
-  if (latest && latest.commit === ctx.headSha) {
+  if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
     return {
       ...base,
       release: false,

@@ -48,6 +48,7 @@ describe('version-bump on main (stable channel)', () => {
     ['feat: new auth\n\nBREAKING CHANGE: tokens are rotated', '2.0.0', 'major'],
     ['fix: x\n\nBREAKING-CHANGE: y', '2.0.0', 'major'],
     ['feat: x\n\nBREAKING CHANGES: y', '2.0.0', 'major'],
+    ['feat: a\x1fb\n\nBREAKING CHANGE: y', '2.0.0', 'major'],
     ['revert: feat: something old\n\nThis reverts commit 1234567.', '1.2.4', 'patch'],
   ])('%j after 1.2.3 gives %s', async (message, version, kind) => {
     const r = repo();
@@ -336,6 +337,31 @@ describe('version-bump in a shallow clone', () => {
     expect(out['previous-tag']).toBe('v1.0.0');
     expect(out.log).toMatch(/Fetched tags from origin: 1 new/);
     expect(out.log).toMatch(/Shallow clone: fetched \d+ more commits of history/);
+  });
+  it("fetches back to each component's last tag, even one older than the repository's", async () => {
+    const origin = repo();
+    origin.commit('chore: init', {
+      '.github/slipway.yml': 'components:\n  backend: { paths: [services/backend/**] }\n',
+      'services/backend/a.ts': '1',
+    });
+    origin.tag('backend-v1.0.0');
+    for (let i = 0; i < 80; i++) origin.commit(`chore: ${i}`);
+    origin.tag('v3.0.0');
+    for (let i = 0; i < 5; i++) origin.commit(`docs: ${i}`);
+    origin.commit('fix(api): null order', { 'services/backend/a.ts': '2' });
+    const clone = cloneRepo(origin, ['--depth', '1', '--no-tags']);
+    repos.push(clone);
+    const out = await bump(clone, { branch: 'main' });
+    expect(out.version).toBe('3.0.1');
+    const comps = JSON.parse(out.components);
+    expect(comps.backend).toEqual({
+      version: '1.0.1',
+      release: true,
+      bump: 'patch',
+      'previous-version': '1.0.0',
+      tag: 'backend-v1.0.1',
+    });
+    expect(out.log).toMatch(/backend-v\{version\}/);
   });
 });
 
