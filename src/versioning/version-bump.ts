@@ -1,11 +1,7 @@
 /** The version-bump action: the branching and versioning policy turned into the next version. */
-import {
-  loadConfig,
-  tagTemplateFor,
-  requireComponent,
-  type SlipwayConfig,
-  type ComponentConfig,
-} from '../core/config.js';
+// Not config.js: without a policy file the YAML parsers and schemas are never loaded.
+import { loadConfigLazily, requireComponent, tagTemplateFor } from '../core/config-defaults.js';
+import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input } from '../core/inputs.js';
@@ -70,7 +66,7 @@ export const versionBump = defineAction({
     // git's answers that do not depend on the policy start now, while the policy is read.
     const state = settle(git.headState());
     let names = settle(git.tagNames());
-    const config = await loadConfig(rt.cwd, inputs.config);
+    const config = await loadConfigLazily(rt.cwd, inputs.config);
     const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
     if (!branch)
       throw new UserError(
