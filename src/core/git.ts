@@ -310,32 +310,43 @@ export class Git {
  * body is what follows the blank lines after it, without trailing blanks.
  */
 export function splitMessage(message: string): { subject: string; body: string } {
-  let pos = 0;
-  // Leading blank lines are not part of the subject (git skips them too).
-  for (;;) {
-    const nl = message.indexOf('\n', pos);
-    const end = nl < 0 ? message.length : nl;
-    if (message.slice(pos, end).trim() !== '' || nl < 0) break;
-    pos = nl + 1;
-  }
+  const n = message.length;
+  // Indices only, one slice per part: this runs for every commit of a long range.
+  let pos = skipBlankLines(message, 0);
   let subject = '';
-  for (;;) {
+  while (pos < n) {
     const nl = message.indexOf('\n', pos);
-    const end = nl < 0 ? message.length : nl;
-    const line = message.slice(pos, end).trimEnd();
-    if (line === '') break;
-    subject = subject ? `${subject} ${line}` : line;
-    pos = end + 1;
-    if (nl < 0) break;
+    const end = nl < 0 ? n : nl;
+    const e = trimEndAt(message, pos, end);
+    if (e === pos) break;
+    subject = subject ? `${subject} ${message.slice(pos, e)}` : message.slice(pos, e);
+    pos = nl < 0 ? n : nl + 1;
   }
-  const body =
-    pos < message.length
-      ? message
-          .slice(pos)
-          .replace(/^(?:[ \t]*\n)+/, '')
-          .trimEnd()
-      : '';
-  return { subject, body };
+  pos = skipBlankLines(message, pos);
+  const end = trimEndAt(message, pos, n);
+  return { subject, body: end > pos ? message.slice(pos, end) : '' };
+}
+
+/** git's isspace: space, \t, \n, \v, \f, \r. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** The index where `s[from, to)` ends once trailing whitespace is dropped. */
+function trimEndAt(s: string, from: number, to: number): number {
+  while (to > from && isSpace(s.charCodeAt(to - 1))) to--;
+  return to;
+}
+
+/** The start of the first line at or after `pos` that is not blank. */
+function skipBlankLines(s: string, pos: number): number {
+  while (pos < s.length) {
+    const nl = s.indexOf('\n', pos);
+    const end = nl < 0 ? s.length : nl;
+    if (trimEndAt(s, pos, end) !== pos) break;
+    pos = nl < 0 ? s.length : nl + 1;
+  }
+  return pos;
 }
 
 /** A literal pathspec unless the user wrote a glob. */

@@ -111,6 +111,42 @@ async function commitsSince(git: Git, last: LastRelease | null, paths: string[])
   return out;
 }
 
+/**
+ * The last release of a series and the commits since it. The highest stable tag is nearly
+ * always the last release, so its range is read while git confirms that it is an ancestor
+ * of HEAD (the answer comes long before the log ends); when it is not, that read stops at
+ * once and the other candidates are tried.
+ */
+async function lastReleaseAndCommits(
+  git: Git,
+  series: Series,
+  names: readonly string[],
+): Promise<{ last: LastRelease | null; commits: ParsedCommit[] }> {
+  const top = stableTagsByVersion(series.template, names)[0];
+  if (top) {
+    const ref = `refs/tags/${top.name}`;
+    let abandoned = false;
+    const commits: ParsedCommit[] = [];
+    const reading = git.logStream(
+      [`${ref}..HEAD`],
+      (c) => {
+        if (abandoned) return false;
+        commits.push(parseCommit(c.sha, c.subject, c.body));
+      },
+      { paths: series.paths },
+    );
+    reading.catch(() => undefined);
+    if (await git.isAncestor(ref, 'HEAD')) {
+      await reading;
+      return { last: { name: top.name, ref, version: parseTag(series.template, top.name)! }, commits };
+    }
+    abandoned = true;
+    await reading.catch(() => undefined);
+  }
+  const last = await lastStableTag(git, series.template, names);
+  return { last, commits: await commitsSince(git, last, series.paths) };
+}
+
 /** Decide the next version of a series under the branch's rule. */
 export async function planVersion(
   git: Git,
@@ -118,8 +154,11 @@ export async function planVersion(
   ctx: PolicyContext,
   names?: readonly string[],
 ): Promise<VersionPlan> {
-  const last = await lastStableTag(git, series.template, names);
-  const commits = await commitsSince(git, last, series.paths);
+  const { last, commits } = await lastReleaseAndCommits(
+    git,
+    series,
+    names ?? (await git.tagNames([tagGlob(series.template)])),
+  );
   const current = last ? last.version.version : '';
   const computed = decideBump(commits, last ? last.version.major : semver.major(ctx.initial));
   const manual = ctx.bump !== 'auto';

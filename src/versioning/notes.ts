@@ -18,7 +18,9 @@ export function noteGroup(c: ParsedCommit): (typeof NOTE_GROUPS)[number] {
 export function noteLine(c: ParsedCommit): string {
   const refs = [c.sha.slice(0, 7), ...(c.pr ? [`#${c.pr}`] : [])].join(', ');
   const scope = c.scope ? `**${c.scope}:** ` : '';
-  const text = c.type ? c.description.replace(/\s*\(#\d+\)\s*$/, '') : c.subject.replace(/\s*\(#\d+\)\s*$/, '');
+  const raw = c.type ? c.description : c.subject;
+  // Only a subject that named a pull request can end with "(#12)".
+  const text = c.pr === undefined ? raw : raw.replace(/\s*\(#\d+\)\s*$/, '');
   return `- ${scope}${text} (${refs})`;
 }
 
@@ -28,7 +30,9 @@ export function noteLine(c: ParsedCommit): string {
  */
 export function renderNotes(commits: ParsedCommit[], options: { headingLevel?: number } = {}): string {
   const hashes = '#'.repeat(options.headingLevel ?? 3);
-  const kept = cancelReverts(commits).filter((c) => !/^Merge (pull request|branch|remote-tracking)/.test(c.subject));
+  const kept = cancelReverts(commits).filter(
+    (c) => !(c.subject.startsWith('Merge ') && /^Merge (pull request|branch|remote-tracking)/.test(c.subject)),
+  );
   if (!kept.length) return '_No changes._';
   const groups = new Map<string, string[]>();
   for (const c of kept) {
