@@ -177,7 +177,8 @@ export class Git {
           body,
         });
       },
-      { cwd: this.cwd, env: gitEnv(), separator: '\0' },
+      // GIT_FLUSH=0: into a pipe git otherwise writes (and node wakes up) once per commit.
+      { cwd: this.cwd, env: { ...gitEnv(), GIT_FLUSH: '0' }, separator: '\0' },
     ).catch((err) => {
       if (err instanceof ExecError) {
         throw new UserError(`git log ${range.join(' ')} failed: ${err.result.stderr.trim().split('\n').pop() ?? ''}`);

@@ -1,5 +1,6 @@
 /** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
-import semver from 'semver';
+import parse from 'semver/functions/parse.js';
+import type { SemVer } from 'semver';
 
 /** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
 export function formatTag(template: string, version: string): string {
@@ -14,19 +15,22 @@ export function tagGlob(template: string): string {
 // A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
 const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 
-/** The version text in `tag` when it matches `template` and looks like semver, else null. */
-function versionText(template: string, tag: string): RegExpExecArray | null {
+/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
+function versionMatcher(template: string): (tag: string) => RegExpExecArray | null {
   const idx = template.indexOf('{version}');
   const prefix = template.slice(0, idx);
   const suffix = template.slice(idx + '{version}'.length);
-  if (!tag.startsWith(prefix) || !tag.endsWith(suffix) || tag.length < prefix.length + suffix.length) return null;
-  return VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length));
+  const fixed = prefix.length + suffix.length;
+  return (tag) =>
+    tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
+      ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
+      : null;
 }
 
 /** The version in `tag` when it matches `template` and is valid semver, else null. */
-export function parseTag(template: string, tag: string): semver.SemVer | null {
-  const m = versionText(template, tag);
-  return m ? semver.parse(m[0]) : null;
+export function parseTag(template: string, tag: string): SemVer | null {
+  const m = versionMatcher(template)(tag);
+  return m ? parse(m[0]) : null;
 }
 
 /** A stable (no prerelease) tag of a template, with its version numbers. */
@@ -43,9 +47,10 @@ export interface StableTag {
  * the one that wins needs a full semver parse.
  */
 export function stableTagsByVersion(template: string, names: readonly string[]): StableTag[] {
+  const match = versionMatcher(template);
   const out: StableTag[] = [];
   for (const name of names) {
-    const m = versionText(template, name);
+    const m = match(name);
     if (!m || m[4] !== undefined) continue;
     const major = Number(m[1]);
     const minor = Number(m[2]);

@@ -3,7 +3,12 @@
  * stable tag reachable from HEAD, the commits since it that touch the series' paths, and
  * the branch's rule decide it.
  */
-import semver from 'semver';
+// Single functions, not the package index: it loads ranges and everything else at start-up.
+import inc from 'semver/functions/inc.js';
+import major from 'semver/functions/major.js';
+import prerelease from 'semver/functions/prerelease.js';
+import rcompare from 'semver/functions/rcompare.js';
+import type { SemVer } from 'semver';
 import type { BranchRule } from '../core/config.js';
 import type { Git, TagRef } from '../core/git.js';
 import { formatTag, parseTag, stableTagsByVersion, tagGlob, type StableTag } from '../core/tag-template.js';
@@ -50,7 +55,7 @@ export interface VersionPlan {
 }
 
 interface VersionedTag extends TagRef {
-  version: semver.SemVer;
+  version: SemVer;
 }
 
 /** The tags of a template, parsed; stray or malformed tags are skipped. */
@@ -68,7 +73,7 @@ export interface LastRelease {
   name: string;
   /** `refs/tags/<name>`: unambiguous where git expects a commit (annotated tags are peeled). */
   ref: string;
-  version: semver.SemVer;
+  version: SemVer;
 }
 
 /**
@@ -160,7 +165,7 @@ export async function planVersion(
     names ?? (await git.tagNames([tagGlob(series.template)])),
   );
   const current = last ? last.version.version : '';
-  const computed = decideBump(commits, last ? last.version.major : semver.major(ctx.initial));
+  const computed = decideBump(commits, last ? last.version.major : major(ctx.initial));
   const manual = ctx.bump !== 'auto';
   const forced = manual ? (ctx.bump as BumpLevel) : ctx.rule.bump;
   const bump: BumpLevel = forced
@@ -201,7 +206,7 @@ export async function planVersion(
         bump,
         version: ctx.initial,
         tag: formatTag(series.template, ctx.initial),
-        prerelease: semver.prerelease(ctx.initial) !== null,
+        prerelease: prerelease(ctx.initial) !== null,
         reason: release
           ? `no tag yet: the first release is ${ctx.initial}`
           : commits.length
@@ -222,7 +227,7 @@ export async function planVersion(
           : `no commits since ${last.name}`,
       };
     }
-    const version = semver.inc(current, bump)!;
+    const version = inc(current, bump)!;
     return {
       ...base,
       release: true,
@@ -241,8 +246,8 @@ export async function planVersion(
   // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
   const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
   const named = versionInBranch(ctx.branch);
-  const target = named ?? (last ? semver.inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
-  const all: { name: string; version: semver.SemVer }[] = [];
+  const target = named ?? (last ? inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
+  const all: { name: string; version: SemVer }[] = [];
   for (const name of names ?? (await git.tagNames([tagGlob(series.template)]))) {
     const version = parseTag(series.template, name);
     if (version) all.push({ name, version });
@@ -262,7 +267,7 @@ export async function planVersion(
     .filter(
       (t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target && t.version.prerelease[0] === id,
     )
-    .sort((a, b) => semver.rcompare(a.version, b.version));
+    .sort((a, b) => rcompare(a.version, b.version));
   const latest = candidates[0];
   if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
     return {

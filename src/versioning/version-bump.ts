@@ -63,9 +63,10 @@ export const versionBump = defineAction({
   },
   async run(inputs, rt) {
     const git = new Git(rt.cwd, rt.log);
-    // git's answers that do not depend on the policy start now, while the policy is read.
-    const state = settle(git.headState());
+    // git's answers that do not depend on the policy start now, while the policy is read;
+    // the tags first, as the log waits for them.
     let names = settle(git.tagNames());
+    const state = settle(git.headState());
     const config = await loadConfigLazily(rt.cwd, inputs.config);
     const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
     if (!branch)
