@@ -20,7 +20,7 @@ const arg = (name: string, def: number) => {
 const COMMITS = arg('commits', 100_000);
 const TAGS = arg('tags', 2_000);
 const SINCE = arg('since', 10_000);
-const RUNS = arg('runs', 5);
+const RUNS = arg('runs', 7);
 
 const repo = path.join(ROOT, 'bench/.work', `version-bump-${COMMITS}-${TAGS}-${SINCE}`);
 

@@ -6,12 +6,19 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, defaultConfig } from './config-defaults.js';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
-/** The default location of the policy file, relative to the repository. */
-export const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
+export {
+  DEFAULT_BRANCHES,
+  DEFAULT_CONFIG_PATH,
+  defaultConfig,
+  loadConfigLazily,
+  requireComponent,
+  tagTemplateFor,
+} from './config-defaults.js';
 
 const tagTemplate = z.string().refine((t) => t.includes('{version}'), {
   message: 'expected a tag template containing {version}, e.g. "v{version}"',
@@ -36,15 +43,6 @@ const branchRule = z.strictObject({
     .regex(/^[0-9A-Za-z-]+$/)
     .optional(),
 });
-
-/** The default branching policy; the first rule that matches a branch wins. */
-export const DEFAULT_BRANCHES: BranchRule[] = [
-  { match: 'main', channel: 'stable' },
-  { match: 'master', channel: 'stable' },
-  { match: 'release/*', channel: 'rc' },
-  { match: 'hotfix/*', channel: 'stable', bump: 'patch' },
-  { match: '*', channel: 'none' },
-];
 
 const envRef = z.strictObject({
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
@@ -146,19 +144,6 @@ export interface SlipwayConfig {
   errorAt(path: readonly PropertyKey[], message: string): UserError;
 }
 
-/** The configuration used when there is no policy file. */
-export function defaultConfig(): SlipwayConfig {
-  return {
-    file: null,
-    versioning: { tag: 'v{version}', initial: '0.1.0', branches: DEFAULT_BRANCHES },
-    components: {},
-    environments: {},
-    notify: [],
-    locate: () => ({}),
-    errorAt: (p, m) => new UserError(`${p.map(String).join('.')}: ${m}`),
-  };
-}
-
 /**
  * Load the policy file. `configInput` empty means `.github/slipway.yml`, and a missing
  * default file means defaults; a named file that is missing, unreadable or invalid is an error.
@@ -193,6 +178,7 @@ export function parseConfig(text: string, file: string): SlipwayConfig {
   const components: Record<string, ComponentConfig> = {};
   for (const [name, c] of Object.entries(parsed.components)) components[name] = { ...c, name };
   checkReferences(source, components, parsed.environments);
+  checkTagSeries(source, components, parsed.versioning.tag);
   return {
     file,
     versioning: {
@@ -243,25 +229,52 @@ function checkReferences(
   }
 }
 
+/**
+ * No two tag series share a template: two components with the same tag, or a component
+ * versioned on its own (it has paths or migrations) under the repository's template,
+ * would read and write each other's tags. The error points at the later of the two.
+ */
+function checkTagSeries(source: YamlSource, components: Record<string, ComponentConfig>, repoTag: string): void {
+  type Owner = { what: string; path: PropertyKey[] };
+  const repo: Owner = { what: "the repository's series (versioning.tag)", path: ['versioning', 'tag'] };
+  const seen = new Map<string, Owner>();
+  for (const [name, c] of Object.entries(components)) {
+    const versioned = c.paths.length > 0 || c.migrate !== undefined;
+    // A component without its own series only tags under an explicit template.
+    const template = c.tag ?? (versioned ? `${name}-v{version}` : undefined);
+    if (!template) continue;
+    const owner: Owner = {
+      what: `component "${name}"`,
+      path: c.tag ? ['components', name, 'tag'] : ['components', name],
+    };
+    const first = seen.get(template) ?? (versioned && template === repoTag ? repo : undefined);
+    if (!first) {
+      seen.set(template, owner);
+      continue;
+    }
+    // Point at whichever of the two comes later in the file, and name the other.
+    const firstLine = written(source, first.path) ? source.locate(first.path).line : undefined;
+    const ownerLine = source.locate(owner.path).line ?? 0;
+    const [other, later, otherLine] =
+      firstLine !== undefined && firstLine > ownerLine ? [owner, first, ownerLine] : [first, owner, firstLine];
+    throw source.errorAt(
+      later.path,
+      `tag template "${template}" is also used by ${other.what}${otherLine ? ` (line ${otherLine})` : ''}${c.tag ? '' : ` (the default of component "${name}")`}: two tag series cannot share a template`,
+    );
+  }
+}
+
+/** True when the key at `path` is written in the file (not a default). */
+function written(source: YamlSource, path: readonly PropertyKey[]): boolean {
+  let v: unknown = source.value;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || !(k in v)) return false;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return true;
+}
+
 /** The components' dependency map. */
 export function dependencyMap(config: SlipwayConfig): Record<string, string[]> {
   return Object.fromEntries(Object.values(config.components).map((c) => [c.name, c.dependsOn]));
-}
-
-/** The tag template of a component (its own, else the repository's). */
-export function tagTemplateFor(config: SlipwayConfig, component?: string): string {
-  if (component && config.components[component]?.tag) return config.components[component].tag!;
-  return config.versioning.tag;
-}
-
-/** The named component, or a UserError listing the ones that exist. */
-export function requireComponent(config: SlipwayConfig, name: string, input = 'component'): ComponentConfig {
-  const c = config.components[name];
-  if (!c) {
-    const known = Object.keys(config.components);
-    throw new UserError(
-      `${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`,
-    );
-  }
-  return c;
 }

@@ -34,7 +34,6 @@ export interface FileChange {
   from?: string;
 }
 
-const RECORD = '\x1e';
 const FIELD = '\x1f';
 
 /** A git repository at `cwd`. */
@@ -86,6 +85,13 @@ export class Git {
     return out ? out.trim() : null;
   }
 
+  /** HEAD's SHA and whether the clone is shallow, in one git call. */
+  async headState(): Promise<{ head: string; shallow: boolean }> {
+    const [shallow, head] = (await this.run(['rev-parse', '--is-shallow-repository', 'HEAD'])).trim().split('\n');
+    this.shallowChecked = shallow === 'true';
+    return { head, shallow: this.shallowChecked };
+  }
+
   /** True when the repository is a shallow clone. */
   async isShallow(): Promise<boolean> {
     if (this.shallowChecked === false) return false;
@@ -125,19 +131,30 @@ export class Git {
   }
 
   /**
+   * The names of the tags matching any glob of `patterns`, optionally only those reachable
+   * from `mergedInto`. Tag objects are not read (peeling thousands of annotated tags costs
+   * more than listing them): use `refs/tags/<name>` where a commit is expected.
+   */
+  async tagNames(patterns: readonly string[] = ['*'], mergedInto?: string): Promise<string[]> {
+    const args = ['for-each-ref', '--format=%(refname:strip=2)'];
+    if (mergedInto) args.push(`--merged=${mergedInto}`);
+    args.push(...patterns.map((p) => `refs/tags/${p}`));
+    const out = await this.run(args);
+    return out ? out.split('\n').filter(Boolean) : [];
+  }
+
+  /**
    * Stream the commits of `range` (newest first), optionally only those touching `paths`,
    * without holding the whole history in memory. Return false from `onCommit` to stop.
+   * The whole message (`%B`) is read and split as git splits it, so a message may hold any
+   * byte (the field separator included) but NUL, which git itself cannot store.
    */
   async logStream(
     range: string[],
     onCommit: (commit: Commit) => void | false,
     options: { paths?: string[]; firstParent?: boolean; noMerges?: boolean; dates?: boolean } = {},
   ): Promise<void> {
-    const args = [
-      'log',
-      '-z',
-      `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%s${FIELD}%b${RECORD}`,
-    ];
+    const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%B`];
     if (options.firstParent) args.push('--first-parent');
     if (options.noMerges) args.push('--no-merges');
     args.push(...range, '--');
@@ -145,19 +162,25 @@ export class Git {
     await execStream(
       'git',
       args,
-      (raw) => {
-        const rec = raw.endsWith(RECORD) ? raw.slice(0, -1) : raw;
+      (rec) => {
         if (!rec) return;
-        const [sha, parents, date, subject, body] = rec.split(FIELD);
+        // The first three fields never hold the separator; everything after them is the message.
+        const a = rec.indexOf(FIELD);
+        const b = rec.indexOf(FIELD, a + 1);
+        const c = rec.indexOf(FIELD, b + 1);
+        if (a < 0 || b < 0 || c < 0) return;
+        const parents = rec.slice(a + 1, b);
+        const { subject, body } = splitMessage(rec.slice(c + 1));
         return onCommit({
-          sha,
+          sha: rec.slice(0, a),
           parents: parents ? parents.split(' ') : [],
-          date,
+          date: options.dates ? rec.slice(b + 1, c) : undefined,
           subject,
-          body: (body ?? '').trimEnd(),
+          body,
         });
       },
-      { cwd: this.cwd, env: gitEnv(), separator: '\0' },
+      // GIT_FLUSH=0: into a pipe git otherwise writes (and node wakes up) once per commit.
+      { cwd: this.cwd, env: { ...gitEnv(), GIT_FLUSH: '0' }, separator: '\0' },
     ).catch((err) => {
       if (err instanceof ExecError) {
         throw new UserError(`git log ${range.join(' ')} failed: ${err.result.stderr.trim().split('\n').pop() ?? ''}`);
@@ -309,6 +332,51 @@ export class Git {
     const out = await this.tryRun(['rev-parse', '--verify', '--quiet', `${ref}:${path}`]);
     return out ? out.trim() : null;
   }
+}
+
+/**
+ * A commit message split as git splits it for `%s` and `%b`: the subject is the first
+ * paragraph with its lines joined by a space (each line's trailing blanks dropped), the
+ * body is what follows the blank lines after it, without trailing blanks.
+ */
+export function splitMessage(message: string): { subject: string; body: string } {
+  const n = message.length;
+  // Indices only, one slice per part: this runs for every commit of a long range.
+  let pos = skipBlankLines(message, 0);
+  let subject = '';
+  while (pos < n) {
+    const nl = message.indexOf('\n', pos);
+    const end = nl < 0 ? n : nl;
+    const e = trimEndAt(message, pos, end);
+    if (e === pos) break;
+    subject = subject ? `${subject} ${message.slice(pos, e)}` : message.slice(pos, e);
+    pos = nl < 0 ? n : nl + 1;
+  }
+  pos = skipBlankLines(message, pos);
+  const end = trimEndAt(message, pos, n);
+  return { subject, body: end > pos ? message.slice(pos, end) : '' };
+}
+
+/** git's isspace: space, \t, \n, \v, \f, \r. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** The index where `s[from, to)` ends once trailing whitespace is dropped. */
+function trimEndAt(s: string, from: number, to: number): number {
+  while (to > from && isSpace(s.charCodeAt(to - 1))) to--;
+  return to;
+}
+
+/** The start of the first line at or after `pos` that is not blank. */
+function skipBlankLines(s: string, pos: number): number {
+  while (pos < s.length) {
+    const nl = s.indexOf('\n', pos);
+    const end = nl < 0 ? s.length : nl;
+    if (trimEndAt(s, pos, end) !== pos) break;
+    pos = nl < 0 ? s.length : nl + 1;
+  }
+  return pos;
 }
 
 /** A literal pathspec unless the user wrote a glob. */

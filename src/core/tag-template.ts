@@ -1,5 +1,6 @@
 /** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
-import semver from 'semver';
+import parse from 'semver/functions/parse.js';
+import type { SemVer } from 'semver';
 
 /** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
 export function formatTag(template: string, version: string): string {
@@ -11,14 +12,51 @@ export function tagGlob(template: string): string {
   return template.replace('{version}', '*');
 }
 
-/** The version in `tag` when it matches `template` and is valid semver, else null. */
-export function parseTag(template: string, tag: string): semver.SemVer | null {
+// A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
+const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
+function versionMatcher(template: string): (tag: string) => RegExpExecArray | null {
   const idx = template.indexOf('{version}');
   const prefix = template.slice(0, idx);
   const suffix = template.slice(idx + '{version}'.length);
-  if (!tag.startsWith(prefix) || !tag.endsWith(suffix)) return null;
-  const middle = tag.slice(prefix.length, tag.length - suffix.length);
-  // A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
-  if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(middle)) return null;
-  return semver.parse(middle);
+  const fixed = prefix.length + suffix.length;
+  return (tag) =>
+    tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
+      ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
+      : null;
+}
+
+/** The version in `tag` when it matches `template` and is valid semver, else null. */
+export function parseTag(template: string, tag: string): SemVer | null {
+  const m = versionMatcher(template)(tag);
+  return m ? parse(m[0]) : null;
+}
+
+/** A stable (no prerelease) tag of a template, with its version numbers. */
+export interface StableTag {
+  name: string;
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+/**
+ * The stable tags among `names` for `template`, highest version first. Cheaper than
+ * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
+ * the one that wins needs a full semver parse.
+ */
+export function stableTagsByVersion(template: string, names: readonly string[]): StableTag[] {
+  const match = versionMatcher(template);
+  const out: StableTag[] = [];
+  for (const name of names) {
+    const m = match(name);
+    if (!m || m[4] !== undefined) continue;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch)) continue;
+    out.push({ name, major, minor, patch });
+  }
+  return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
 }

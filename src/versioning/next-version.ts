@@ -3,10 +3,15 @@
  * stable tag reachable from HEAD, the commits since it that touch the series' paths, and
  * the branch's rule decide it.
  */
-import semver from 'semver';
+// Single functions, not the package index: it loads ranges and everything else at start-up.
+import inc from 'semver/functions/inc.js';
+import major from 'semver/functions/major.js';
+import prerelease from 'semver/functions/prerelease.js';
+import rcompare from 'semver/functions/rcompare.js';
+import type { SemVer } from 'semver';
 import type { BranchRule } from '../core/config.js';
 import type { Git, TagRef } from '../core/git.js';
-import { formatTag, parseTag, tagGlob } from '../core/tag-template.js';
+import { formatTag, parseTag, stableTagsByVersion, tagGlob, type StableTag } from '../core/tag-template.js';
 import { branchSlug, versionInBranch } from './branch-policy.js';
 import { decideBump, type BumpLevel, type ParsedCommit, parseCommit } from './conventional.js';
 
@@ -50,7 +55,7 @@ export interface VersionPlan {
 }
 
 interface VersionedTag extends TagRef {
-  version: semver.SemVer;
+  version: SemVer;
 }
 
 /** The tags of a template, parsed; stray or malformed tags are skipped. */
@@ -63,28 +68,46 @@ export async function seriesTags(git: Git, template: string, mergedInto?: string
   return out;
 }
 
-/**
- * The highest stable tag of the series reachable from HEAD. Candidates are tried from the
- * highest down with one ancestry check each (the highest is nearly always reachable), which
- * is much cheaper than `for-each-ref --merged` over thousands of tags; when many higher tags
- * sit on other branches, git is asked once for the reachable set instead.
- */
-export async function lastStableTag(git: Git, template: string): Promise<VersionedTag | null> {
-  const stable = (await seriesTags(git, template))
-    .filter((t) => t.version.prerelease.length === 0)
-    .sort((a, b) => semver.rcompare(a.version, b.version));
-  const probes = Math.min(stable.length, 8);
-  for (let i = 0; i < probes; i++) if (await git.isAncestor(stable[i].commit, 'HEAD')) return stable[i];
-  if (stable.length <= probes) return null;
-  const reachable = new Set((await git.tags(tagGlob(template), 'HEAD')).map((t) => t.name));
-  return stable.find((t) => reachable.has(t.name)) ?? null;
+/** The last release of a series: its tag, as a ref git can resolve, and its version. */
+export interface LastRelease {
+  name: string;
+  /** `refs/tags/<name>`: unambiguous where git expects a commit (annotated tags are peeled). */
+  ref: string;
+  version: SemVer;
 }
 
-/** Read the commits in `range` touching `paths`, parsed, newest first. */
-async function commitsSince(git: Git, last: VersionedTag | null, paths: string[]): Promise<ParsedCommit[]> {
+/**
+ * The highest stable tag of the series reachable from HEAD. `names` (every tag name, listed
+ * once for all series) saves a git call. Candidates are tried from the highest down with
+ * one ancestry check each (the highest is nearly always reachable), which is much cheaper
+ * than `for-each-ref --merged` over thousands of tags; when many higher tags sit on other
+ * branches, git is asked once for the reachable set instead.
+ */
+export async function lastStableTag(
+  git: Git,
+  template: string,
+  names?: readonly string[],
+): Promise<LastRelease | null> {
+  const stable = stableTagsByVersion(template, names ?? (await git.tagNames([tagGlob(template)])));
+  const release = (t: StableTag): LastRelease => ({
+    name: t.name,
+    ref: `refs/tags/${t.name}`,
+    version: parseTag(template, t.name)!,
+  });
+  const probes = Math.min(stable.length, 8);
+  for (let i = 0; i < probes; i++)
+    if (await git.isAncestor(`refs/tags/${stable[i].name}`, 'HEAD')) return release(stable[i]);
+  if (stable.length <= probes) return null;
+  const reachable = new Set(await git.tagNames([tagGlob(template)], 'HEAD'));
+  const found = stable.find((t) => reachable.has(t.name));
+  return found ? release(found) : null;
+}
+
+/** Read the commits since `last` touching `paths`, parsed, newest first. */
+async function commitsSince(git: Git, last: LastRelease | null, paths: string[]): Promise<ParsedCommit[]> {
   const out: ParsedCommit[] = [];
   await git.logStream(
-    last ? [`${last.commit}..HEAD`] : ['HEAD'],
+    last ? [`${last.ref}..HEAD`] : ['HEAD'],
     (c) => {
       out.push(parseCommit(c.sha, c.subject, c.body));
     },
@@ -93,12 +116,56 @@ async function commitsSince(git: Git, last: VersionedTag | null, paths: string[]
   return out;
 }
 
+/**
+ * The last release of a series and the commits since it. The highest stable tag is nearly
+ * always the last release, so its range is read while git confirms that it is an ancestor
+ * of HEAD (the answer comes long before the log ends); when it is not, that read stops at
+ * once and the other candidates are tried.
+ */
+async function lastReleaseAndCommits(
+  git: Git,
+  series: Series,
+  names: readonly string[],
+): Promise<{ last: LastRelease | null; commits: ParsedCommit[] }> {
+  const top = stableTagsByVersion(series.template, names)[0];
+  if (top) {
+    const ref = `refs/tags/${top.name}`;
+    let abandoned = false;
+    const commits: ParsedCommit[] = [];
+    const reading = git.logStream(
+      [`${ref}..HEAD`],
+      (c) => {
+        if (abandoned) return false;
+        commits.push(parseCommit(c.sha, c.subject, c.body));
+      },
+      { paths: series.paths },
+    );
+    reading.catch(() => undefined);
+    if (await git.isAncestor(ref, 'HEAD')) {
+      await reading;
+      return { last: { name: top.name, ref, version: parseTag(series.template, top.name)! }, commits };
+    }
+    abandoned = true;
+    await reading.catch(() => undefined);
+  }
+  const last = await lastStableTag(git, series.template, names);
+  return { last, commits: await commitsSince(git, last, series.paths) };
+}
+
 /** Decide the next version of a series under the branch's rule. */
-export async function planVersion(git: Git, series: Series, ctx: PolicyContext): Promise<VersionPlan> {
-  const last = await lastStableTag(git, series.template);
-  const commits = await commitsSince(git, last, series.paths);
+export async function planVersion(
+  git: Git,
+  series: Series,
+  ctx: PolicyContext,
+  names?: readonly string[],
+): Promise<VersionPlan> {
+  const { last, commits } = await lastReleaseAndCommits(
+    git,
+    series,
+    names ?? (await git.tagNames([tagGlob(series.template)])),
+  );
   const current = last ? last.version.version : '';
-  const computed = decideBump(commits, last ? last.version.major : semver.major(ctx.initial));
+  const computed = decideBump(commits, last ? last.version.major : major(ctx.initial));
   const manual = ctx.bump !== 'auto';
   const forced = manual ? (ctx.bump as BumpLevel) : ctx.rule.bump;
   const bump: BumpLevel = forced
@@ -139,7 +206,7 @@ export async function planVersion(git: Git, series: Series, ctx: PolicyContext):
         bump,
         version: ctx.initial,
         tag: formatTag(series.template, ctx.initial),
-        prerelease: semver.prerelease(ctx.initial) !== null,
+        prerelease: prerelease(ctx.initial) !== null,
         reason: release
           ? `no tag yet: the first release is ${ctx.initial}`
           : commits.length
@@ -160,7 +227,7 @@ export async function planVersion(git: Git, series: Series, ctx: PolicyContext):
           : `no commits since ${last.name}`,
       };
     }
-    const version = semver.inc(current, bump)!;
+    const version = inc(current, bump)!;
     return {
       ...base,
       release: true,
@@ -179,8 +246,12 @@ export async function planVersion(git: Git, series: Series, ctx: PolicyContext):
   // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
   const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
   const named = versionInBranch(ctx.branch);
-  const target = named ?? (last ? semver.inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
-  const all = await seriesTags(git, series.template);
+  const target = named ?? (last ? inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
+  const all: { name: string; version: SemVer }[] = [];
+  for (const name of names ?? (await git.tagNames([tagGlob(series.template)]))) {
+    const version = parseTag(series.template, name);
+    if (version) all.push({ name, version });
+  }
   if (all.some((t) => t.version.prerelease.length === 0 && t.version.version === target)) {
     return {
       ...base,
@@ -196,9 +267,9 @@ export async function planVersion(git: Git, series: Series, ctx: PolicyContext):
     .filter(
       (t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target && t.version.prerelease[0] === id,
     )
-    .sort((a, b) => semver.rcompare(a.version, b.version));
+    .sort((a, b) => rcompare(a.version, b.version));
   const latest = candidates[0];
-  if (latest && latest.commit === ctx.headSha) {
+  if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
     return {
       ...base,
       release: false,

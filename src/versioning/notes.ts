@@ -16,11 +16,15 @@ export function noteGroup(c: ParsedCommit): (typeof NOTE_GROUPS)[number] {
 
 /** One note line: `- **scope:** description (abc1234, #12)`. */
 export function noteLine(c: ParsedCommit): string {
-  const refs = [c.sha.slice(0, 7), ...(c.pr ? [`#${c.pr}`] : [])].join(', ');
-  const scope = c.scope ? `**${c.scope}:** ` : '';
-  const text = c.type ? c.description.replace(/\s*\(#\d+\)\s*$/, '') : c.subject.replace(/\s*\(#\d+\)\s*$/, '');
-  return `- ${scope}${text} (${refs})`;
+  const sha = c.sha.slice(0, 7);
+  const raw = c.type ? c.description : c.subject;
+  // Only a subject that named a pull request can end with "(#12)".
+  if (c.pr === undefined) return c.scope ? `- **${c.scope}:** ${raw} (${sha})` : `- ${raw} (${sha})`;
+  const text = raw.replace(/\s*\(#\d+\)\s*$/, '');
+  return `- ${c.scope ? `**${c.scope}:** ` : ''}${text} (${sha}, #${c.pr})`;
 }
+
+const MERGE = /^Merge (pull request|branch|remote-tracking)/;
 
 /**
  * The grouped notes of `commits` (newest first), merge commits left out, and reverted
@@ -28,17 +32,18 @@ export function noteLine(c: ParsedCommit): string {
  */
 export function renderNotes(commits: ParsedCommit[], options: { headingLevel?: number } = {}): string {
   const hashes = '#'.repeat(options.headingLevel ?? 3);
-  const kept = cancelReverts(commits).filter((c) => !/^Merge (pull request|branch|remote-tracking)/.test(c.subject));
-  if (!kept.length) return '_No changes._';
-  const groups = new Map<string, string[]>();
-  for (const c of kept) {
-    const g = noteGroup(c);
-    (groups.get(g) ?? groups.set(g, []).get(g)!).push(noteLine(c));
+  const groups = new Map<string, string[]>(NOTE_GROUPS.map((g) => [g, []]));
+  let kept = 0;
+  for (const c of cancelReverts(commits)) {
+    if (c.subject.startsWith('Merge ') && MERGE.test(c.subject)) continue;
+    groups.get(noteGroup(c))!.push(noteLine(c));
+    kept++;
   }
+  if (!kept) return '_No changes._';
   const sections: string[] = [];
   for (const group of NOTE_GROUPS) {
-    const lines = groups.get(group);
-    if (lines) sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
+    const lines = groups.get(group)!;
+    if (lines.length) sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
   }
   return sections.join('\n\n');
 }

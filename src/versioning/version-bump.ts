@@ -1,17 +1,13 @@
 /** The version-bump action: the branching and versioning policy turned into the next version. */
-import {
-  loadConfig,
-  tagTemplateFor,
-  requireComponent,
-  type SlipwayConfig,
-  type ComponentConfig,
-} from '../core/config.js';
+// Not config.js: without a policy file the YAML parsers and schemas are never loaded.
+import { loadConfigLazily, requireComponent, tagTemplateFor } from '../core/config-defaults.js';
+import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input } from '../core/inputs.js';
 import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
-import { tagGlob } from '../core/tag-template.js';
+import { parseTag } from '../core/tag-template.js';
 import { branchFromEnv, ruleFor } from './branch-policy.js';
 import { lastStableTag, planVersion, type Series, type VersionPlan } from './next-version.js';
 import { renderNotes } from './notes.js';
@@ -67,14 +63,18 @@ export const versionBump = defineAction({
   },
   async run(inputs, rt) {
     const git = new Git(rt.cwd, rt.log);
-    const config = await loadConfig(rt.cwd, inputs.config);
+    // git's answers that do not depend on the policy start now, while the policy is read;
+    // the tags first, as the log waits for them.
+    let names = settle(git.tagNames());
+    const state = settle(git.headState());
+    const config = await loadConfigLazily(rt.cwd, inputs.config);
     const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
     if (!branch)
       throw new UserError(
         'input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input',
       );
     const rule = ruleFor(config.versioning.branches, branch);
-    const headSha = await git.head();
+    const { head: headSha, shallow } = await state;
     const ctx = {
       branch,
       rule,
@@ -99,13 +99,23 @@ export const versionBump = defineAction({
       for (const c of versionedComponents(config))
         others.push({ name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) });
     }
+    const series = [primary, ...others];
 
-    await ensureHistory(git, rt, primary.template);
+    if (shallow) {
+      await names;
+      await ensureHistory(
+        git,
+        rt,
+        series.map((s) => s.template),
+      );
+      names = git.tagNames();
+    }
     rt.log.info(
       `Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`,
     );
-    const plans: VersionPlan[] = [];
-    for (const s of [primary, ...others]) plans.push(await planVersion(git, s, ctx));
+    const allNames = await names;
+    // Series are independent: their git calls overlap, a few at a time.
+    const plans = await mapLimit(series, 4, (s) => planVersion(git, s, ctx, allNames));
     for (const p of plans)
       rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
 
@@ -132,24 +142,57 @@ export const versionBump = defineAction({
   },
 });
 
-/** In a shallow clone, fetch tags and enough history to reach the last tag of the series. */
-async function ensureHistory(git: Git, rt: Runtime, template: string): Promise<void> {
-  if (!(await git.isShallow())) return;
-  rt.log.info('Shallow clone: fetching tags and the history back to the last release.');
+/** A promise started early and awaited later: its rejection is not "unhandled" meanwhile. */
+function settle<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** `fn` over `items` with at most `limit` running at once, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * In a shallow clone, fetch the tags, then history until the last stable tag of every
+ * series is reachable from HEAD: a component released long before the repository's last
+ * tag needs more history than the repository's series does. A series with no tag at all
+ * is versioned from its first commit, so it needs the whole history.
+ */
+async function ensureHistory(git: Git, rt: Runtime, templates: string[]): Promise<void> {
+  rt.log.info('Shallow clone: fetching tags and the history back to the last release of each series.');
   await git.fetchTags();
-  const anyTag = (await git.tags(tagGlob(template))).length > 0;
-  if (!anyTag) {
-    await git.deepenUntil(async () => false, 'the first commit (no tag yet)');
-    return;
-  }
-  const ok = await git.deepenUntil(
-    async () => (await lastStableTag(git, template)) !== null,
-    `the last ${template} tag`,
-  );
-  if (!ok)
+  const names = await git.tagNames();
+  const withTags = templates.filter((t) => parseTagsExist(t, names));
+  const pending = new Set(templates);
+  const what =
+    withTags.length < templates.length
+      ? `the first commit (no ${templates.filter((t) => !withTags.includes(t)).join(', ')} tag yet)`
+      : `the last tag of ${templates.join(', ')}`;
+  await git.deepenUntil(async () => {
+    for (const t of [...pending])
+      if (withTags.includes(t) && (await lastStableTag(git, t, names)) !== null) pending.delete(t);
+    return pending.size === 0;
+  }, what);
+  const unreached = [...pending].filter((t) => withTags.includes(t));
+  if (unreached.length)
     rt.log.warning(
-      'Could not reach the last release tag from HEAD even with full history; versioning from the first commit.',
+      `Could not reach the last ${unreached.join(', ')} tag from HEAD even with full history; versioning ${unreached.length > 1 ? 'those series' : 'that series'} from the first commit.`,
     );
+}
+
+/** True when some tag in `names` belongs to the series of `template`. */
+function parseTagsExist(template: string, names: readonly string[]): boolean {
+  return names.some((n) => parseTag(template, n) !== null);
 }
 
 function summaryMarkdown(branch: string, channel: string, plans: VersionPlan[], dryRun: boolean): string {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dependencyMap, loadConfig, parseConfig } from '../../src/core/config.js';
+import { dependencyMap, loadConfig, loadConfigLazily, parseConfig } from '../../src/core/config.js';
 import { isUserError } from '../../src/core/errors.js';
 import { waves } from '../../src/core/graph.js';
 
@@ -113,5 +113,90 @@ describe('the policy file', () => {
       mkdirSync(path.join(dir, '.github/slipway.yml'));
     }
     await expect(loadConfig(dir, '')).rejects.toThrow(/^config: cannot read \.github\/slipway\.yml: E(ACCES|ISDIR)$/);
+  });
+
+  it('loads lazily: defaults without a file, the same errors with one', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-config-'));
+    dirs.push(dir);
+    expect((await loadConfigLazily(dir, '')).file).toBeNull();
+    await expect(loadConfigLazily(dir, 'deploy/slipway.yml')).rejects.toThrow(
+      'config: deploy/slipway.yml does not exist',
+    );
+    mkdirSync(path.join(dir, '.github'));
+    writeFileSync(path.join(dir, '.github/slipway.yml'), 'components:\n  api: { paths: [api/**] }\n');
+    expect(Object.keys((await loadConfigLazily(dir, '')).components)).toEqual(['api']);
+    writeFileSync(path.join(dir, '.github/slipway.yml'), 'components:\n  api: { path: [api/**] }\n');
+    await expect(loadConfigLazily(dir, '')).rejects.toThrow(
+      /^\.github\/slipway\.yml:2:10: components\.api\.path: unknown key/,
+    );
+  });
+});
+
+describe('tag series in the policy file', () => {
+  it.each([
+    [
+      'two components with the same tag',
+      [
+        'components:',
+        '  api:',
+        '    paths: [api/**]',
+        '    tag: "app-v{version}"',
+        '  web:',
+        '    paths: [web/**]',
+        '    tag: "app-v{version}"',
+      ],
+      /^\.github\/slipway\.yml:7:5: components\.web\.tag: tag template "app-v\{version\}" is also used by component "api" \(line 4\): two tag series cannot share a template$/,
+    ],
+    [
+      "a versioned component with the repository's tag",
+      ['versioning:', '  tag: "v{version}"', 'components:', '  api:', '    paths: [api/**]', '    tag: "v{version}"'],
+      /^\.github\/slipway\.yml:6:5: components\.api\.tag: tag template "v\{version\}" is also used by the repository's series \(versioning\.tag\) \(line 2\)/,
+    ],
+    [
+      'a versioned component with the default repository tag',
+      ['components:', '  api: { paths: [api/**], tag: "v{version}" }'],
+      /^\.github\/slipway\.yml:2:27: components\.api\.tag: tag template "v\{version\}" is also used by the repository's series \(versioning\.tag\): two/,
+    ],
+    [
+      "versioning written after the component: the later line is versioning.tag's",
+      [
+        'components:',
+        '  api:',
+        '    paths: [api/**]',
+        '    tag: "rel-{version}"',
+        'versioning:',
+        '  tag: "rel-{version}"',
+      ],
+      /^\.github\/slipway\.yml:6:3: versioning\.tag: tag template "rel-\{version\}" is also used by component "api" \(line 4\)/,
+    ],
+    [
+      "a tag equal to another component's default",
+      ['components:', '  api: { paths: [api/**] }', '  web:', '    paths: [web/**]', '    tag: "api-v{version}"'],
+      /^\.github\/slipway\.yml:5:5: components\.web\.tag: tag template "api-v\{version\}" is also used by component "api" \(line 2\)/,
+    ],
+    [
+      "a default equal to an earlier component's tag",
+      ['components:', '  web: { paths: [web/**], tag: "api-v{version}" }', '  api: { paths: [api/**] }'],
+      /^\.github\/slipway\.yml:3:3: components\.api: tag template "api-v\{version\}" is also used by component "web" \(line 2\) \(the default of component "api"\)/,
+    ],
+  ])('refuses %s, pointing at the second', (_what, lines, expected) => {
+    const message = errorOf(lines.join('\n') + '\n');
+    expect(message).toMatch(expected);
+    expect(message).not.toContain('\n');
+  });
+
+  it('accepts distinct series, and a component without paths under the repository tag', () => {
+    const config = parseConfig(
+      [
+        'versioning: { tag: "v{version}" }',
+        'components:',
+        '  api: { paths: [api/**], tag: "api-v{version}" }',
+        '  web: { paths: [web/**] }',
+        '  postgres: { kind: data, tag: "v{version}" }',
+        '  schema: { migrate: { dir: db }, tag: "schema-{version}" }',
+      ].join('\n'),
+      '.github/slipway.yml',
+    );
+    expect(Object.keys(config.components)).toEqual(['api', 'web', 'postgres', 'schema']);
   });
 });

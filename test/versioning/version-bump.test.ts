@@ -48,6 +48,7 @@ describe('version-bump on main (stable channel)', () => {
     ['feat: new auth\n\nBREAKING CHANGE: tokens are rotated', '2.0.0', 'major'],
     ['fix: x\n\nBREAKING-CHANGE: y', '2.0.0', 'major'],
     ['feat: x\n\nBREAKING CHANGES: y', '2.0.0', 'major'],
+    ['feat: a\x1fb\n\nBREAKING CHANGE: y', '2.0.0', 'major'],
     ['revert: feat: something old\n\nThis reverts commit 1234567.', '1.2.4', 'patch'],
   ])('%j after 1.2.3 gives %s', async (message, version, kind) => {
     const r = repo();
@@ -176,7 +177,79 @@ describe('version-bump on main (stable channel)', () => {
   });
 });
 
+describe('version-bump inputs and the master branch', () => {
+  it('versions the series of the tag-prefix input, ignoring tags of other prefixes', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('release-1.0.0');
+    r.tag('v9.0.0');
+    r.commit('fix: typo in the api');
+    const out = await bump(r, { branch: 'main', 'tag-prefix': 'release-' });
+    expect(out['previous-tag']).toBe('release-1.0.0');
+    expect(out.version).toBe('1.0.1');
+    expect(out.tag).toBe('release-1.0.1');
+    // Without the input the repository's default series (v) applies.
+    expect((await bump(r, { branch: 'main' })).version).toBe('9.0.1');
+  });
+
+  it('starts from the initial-version input when there is no tag, with or without a leading v', async () => {
+    const r = repo();
+    r.commit('chore: scaffold');
+    let out = await bump(r, { branch: 'main', 'initial-version': '1.0.0' });
+    expect(out.version).toBe('1.0.0');
+    expect(out.tag).toBe('v1.0.0');
+    expect(out.release).toBe('true');
+    out = await bump(r, { branch: 'main', 'initial-version': 'v2.0.0-rc.1' });
+    expect(out.version).toBe('2.0.0-rc.1');
+    expect(out.prerelease).toBe('true');
+    // A tag exists: the input no longer matters.
+    r.tag('v1.0.0');
+    r.commit('feat: next');
+    expect((await bump(r, { branch: 'main', 'initial-version': '5.0.0' })).version).toBe('1.1.0');
+  });
+
+  it('rejects an initial-version that is not a version, naming the input', async () => {
+    const r = repo();
+    r.commit('chore: scaffold');
+    await expect(bump(r, { branch: 'main', 'initial-version': '1.0' })).rejects.toThrow(
+      'input "initial-version": expected a semantic version such as 1.2.3 or 1.2.3-rc.1, got "1.0"',
+    );
+  });
+
+  it('treats master like main, reading the branch from the checkout', async () => {
+    const r = createRepo({ branch: 'master' });
+    repos.push(r);
+    r.commit('feat: base');
+    r.tag('v1.0.0');
+    r.commit('feat: search');
+    const out = await bump(r);
+    expect(out.channel).toBe('stable');
+    expect(out.release).toBe('true');
+    expect(out.version).toBe('1.1.0');
+    expect(out.log).toContain('Branch master: rule "master" → channel stable');
+  });
+});
+
 describe('version-bump on other branches', () => {
+  it('makes release candidates of X.Y.Z on release/X.Y.Z', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.4.1');
+    r.git('checkout', '-q', '-b', 'release/1.4.2');
+    r.commit('fix: for the patch release');
+    let out = await bump(r, { branch: 'release/1.4.2' });
+    expect(out.version).toBe('1.4.2-rc.1');
+    expect(out.tag).toBe('v1.4.2-rc.1');
+    expect(out['previous-version']).toBe('1.4.1');
+    r.tag('v1.4.2-rc.1');
+    r.commit('fix: rc feedback');
+    out = await bump(r, { branch: 'release/1.4.2' });
+    expect(out.version).toBe('1.4.2-rc.2');
+    // The candidates of another patch version do not count.
+    r.tag('v1.4.3-rc.5', 'HEAD~1');
+    expect((await bump(r, { branch: 'release/1.4.2' })).version).toBe('1.4.2-rc.2');
+  });
+
   it('makes release candidates on release/X.Y, numbered after the existing ones', async () => {
     const r = repo();
     r.commit('feat: base');
@@ -260,6 +333,63 @@ describe('version-bump on other branches', () => {
   });
 });
 
+describe('version-bump job summary', () => {
+  it('names the commits that decided the bump in the "decided by" column', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.0.0');
+    r.commit('fix: small');
+    const b = r.commit('feat: export as csv');
+    r.commit('docs: readme');
+    const c = r.commit('feat(api): filters');
+    const out = await bump(r, { branch: 'main' });
+    expect(out.summary).toContain('| component | version | bump | decided by |');
+    // The fix and the docs did not decide a minor bump: only the two features, newest first.
+    expect(out.summary).toContain(
+      `| (repository) | 1.0.0 → 1.1.0 | minor | \`${c.slice(0, 7)}\` feat(api): filters<br>\`${b.slice(0, 7)}\` feat: export as csv |`,
+    );
+  });
+
+  it('shows three deciding commits and counts the rest, and the reason when nothing decided', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v2.0.0');
+    const shas = [1, 2, 3, 4, 5].map((i) => r.commit(`fix: bug ${i}`));
+    let out = await bump(r, { branch: 'main' });
+    const row = out.summary.split('\n').find((l) => l.startsWith('| (repository) |'))!;
+    expect(row).toBe(
+      `| (repository) | 2.0.0 → 2.0.1 | patch | \`${shas[4].slice(0, 7)}\` fix: bug 5<br>\`${shas[3].slice(0, 7)}\` fix: bug 4<br>\`${shas[2].slice(0, 7)}\` fix: bug 3<br>… 2 more |`,
+    );
+    r.tag('v2.0.1');
+    r.commit('chore: deps');
+    out = await bump(r, { branch: 'main', 'dry-run': 'true' });
+    expect(out.summary).toContain('## Version (dry run)');
+    expect(out.summary).toContain(
+      '| (repository) | 2.0.1 → 2.0.1 | none (no release) | 1 commit(s) since v2.0.1, none releasable |',
+    );
+  });
+
+  it('gives each component its own deciding commits', async () => {
+    const r = repo();
+    r.commit('chore: init', {
+      '.github/slipway.yml': 'components:\n  api: { paths: [api/**] }\n  web: { paths: [web/**] }\n',
+      'api/a.ts': '1',
+      'web/a.ts': '1',
+    });
+    r.tag('v1.0.0');
+    r.tag('api-v1.0.0');
+    r.tag('web-v1.0.0');
+    const api = r.commit('feat: api pagination', { 'api/page.ts': 'x' });
+    const web = r.commit('fix: web layout', { 'web/layout.ts': 'x' });
+    const out = await bump(r, { branch: 'main' });
+    expect(out.summary).toContain(`| api | 1.0.0 → 1.1.0 | minor | \`${api.slice(0, 7)}\` feat: api pagination |`);
+    expect(out.summary).toContain(`| web | 1.0.0 → 1.0.1 | patch | \`${web.slice(0, 7)}\` fix: web layout |`);
+    expect(out.summary).toContain(
+      `| (repository) | 1.0.0 → 1.1.0 | minor | \`${api.slice(0, 7)}\` feat: api pagination |`,
+    );
+  });
+});
+
 describe('version-bump in a monorepo', () => {
   const config = [
     'components:',
@@ -337,6 +467,31 @@ describe('version-bump in a shallow clone', () => {
     expect(out.log).toMatch(/Fetched tags from origin: 1 new/);
     expect(out.log).toMatch(/Shallow clone: fetched \d+ more commits of history/);
   });
+  it("fetches back to each component's last tag, even one older than the repository's", async () => {
+    const origin = repo();
+    origin.commit('chore: init', {
+      '.github/slipway.yml': 'components:\n  backend: { paths: [services/backend/**] }\n',
+      'services/backend/a.ts': '1',
+    });
+    origin.tag('backend-v1.0.0');
+    for (let i = 0; i < 80; i++) origin.commit(`chore: ${i}`);
+    origin.tag('v3.0.0');
+    for (let i = 0; i < 5; i++) origin.commit(`docs: ${i}`);
+    origin.commit('fix(api): null order', { 'services/backend/a.ts': '2' });
+    const clone = cloneRepo(origin, ['--depth', '1', '--no-tags']);
+    repos.push(clone);
+    const out = await bump(clone, { branch: 'main' });
+    expect(out.version).toBe('3.0.1');
+    const comps = JSON.parse(out.components);
+    expect(comps.backend).toEqual({
+      version: '1.0.1',
+      release: true,
+      bump: 'patch',
+      'previous-version': '1.0.0',
+      tag: 'backend-v1.0.1',
+    });
+    expect(out.log).toMatch(/backend-v\{version\}/);
+  });
 });
 
 describe('version-bump as the runner runs it', () => {
@@ -355,6 +510,20 @@ describe('version-bump as the runner runs it', () => {
     expect(run.outputs.release).toBe('true');
     expect(run.outputs.channel).toBe('stable');
     expect(run.summary).toContain('| (repository) | 1.0.0 → 1.1.0 | minor |');
+  });
+
+  it('reads the tag-prefix and initial-version inputs as the runner passes them', async () => {
+    const r = repo();
+    r.commit('chore: scaffold');
+    const run = await runBundledAction('version-bump', {
+      cwd: r.dir,
+      inputs: { 'tag-prefix': 'rel-', 'initial-version': 'v3.0.0' },
+      env: { GITHUB_REF: 'refs/heads/master' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.version).toBe('3.0.0');
+    expect(run.outputs.tag).toBe('rel-3.0.0');
+    expect(run.outputs.channel).toBe('stable');
   });
 
   it('fails with the file, line and expectation for a bad policy file, without a stack', async () => {

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Git, splitMessage, type Commit } from '../../src/core/git.js';
+import { createRepo, type TestRepo } from '../helpers/git-repo.js';
+
+const repos: TestRepo[] = [];
+afterEach(() => {
+  while (repos.length) repos.pop()!.cleanup();
+});
+
+function repo(): TestRepo {
+  const r = createRepo();
+  repos.push(r);
+  return r;
+}
+
+async function log(r: TestRepo, range = ['HEAD']): Promise<Commit[]> {
+  const out: Commit[] = [];
+  await new Git(r.dir).logStream(range, (c) => void out.push(c));
+  return out;
+}
+
+describe('git log parsing', () => {
+  it('keeps a message that contains the field separator byte whole', async () => {
+    const r = repo();
+    r.commit('fix: base');
+    r.commit('feat: a\x1fb\n\nbody \x1f with the separator\n\nBREAKING CHANGE: tokens rotate');
+    const [c] = await log(r);
+    expect(c.subject).toBe('feat: a\x1fb');
+    expect(c.body).toBe('body \x1f with the separator\n\nBREAKING CHANGE: tokens rotate');
+    expect(c.parents).toHaveLength(1);
+  });
+
+  it('splits subject and body as git does for %s and %b', async () => {
+    const r = repo();
+    const messages = [
+      'feat: one line',
+      'fix: a subject\nthat wraps  \nonto three lines\n\nthe body\n\nsecond paragraph',
+      'chore: trailing blanks   \n\n\n\n  indented body line\nnext\n\n',
+      'docs: tabs\t\n \t\nbody after a blank line of spaces',
+    ];
+    for (const m of messages) r.git('commit', '-q', '--allow-empty', '--cleanup=verbatim', '-m', m);
+    const ours = (await log(r)).reverse();
+    const shas = r.git('rev-list', '--reverse', 'HEAD').trim().split('\n');
+    expect(ours.map((c) => c.sha)).toEqual(shas);
+    for (const sha of shas) {
+      const c = ours.find((o) => o.sha === sha)!;
+      expect(c.subject).toBe(r.git('log', '-1', '--format=%s', sha).replace(/\n$/, ''));
+      expect(c.body).toBe(r.git('log', '-1', '--format=%b', sha).trimEnd());
+    }
+    expect(ours[1].subject).toBe('fix: a subject that wraps onto three lines');
+  });
+
+  it('streams a long history and stops when asked', async () => {
+    const r = repo();
+    for (let i = 0; i < 60; i++) r.git('commit', '-q', '--allow-empty', '-m', `chore: ${i}\n\nbody ${i}`);
+    const seen: string[] = [];
+    await new Git(r.dir).logStream(['HEAD'], (c) => {
+      seen.push(c.subject);
+      return seen.length < 5 ? undefined : false;
+    });
+    expect(seen).toEqual(['chore: 59', 'chore: 58', 'chore: 57', 'chore: 56', 'chore: 55']);
+    expect(await log(r)).toHaveLength(60);
+  });
+});
+
+describe('splitMessage', () => {
+  it('skips leading blank lines and keeps an empty body empty', () => {
+    expect(splitMessage('\n\nfeat: x\n')).toEqual({ subject: 'feat: x', body: '' });
+    expect(splitMessage('feat: x')).toEqual({ subject: 'feat: x', body: '' });
+    expect(splitMessage('')).toEqual({ subject: '', body: '' });
+  });
+});
