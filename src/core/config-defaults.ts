@@ -49,10 +49,14 @@ export async function loadConfigLazily(cwd: string, configInput = ''): Promise<S
   return loadConfig(cwd, configInput);
 }
 
-/** The tag template of a component (its own, else the repository's). */
-export function tagTemplateFor(config: SlipwayConfig, component?: string): string {
-  if (component && config.components[component]?.tag) return config.components[component].tag!;
+/** The tag template of the repository's own series. */
+export function tagTemplateFor(config: SlipwayConfig): string {
   return config.versioning.tag;
+}
+
+/** A component's tag template: its own, else `<name>-v{version}` so series never collide. */
+export function componentTagTemplate(name: string, c: { tag?: string }): string {
+  return c.tag ?? `${name}-v{version}`;
 }
 
 /** The named component, or a UserError listing the ones that exist. */

@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, defaultConfig } from './config-defaults.js';
+import { componentTagTemplate, DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, defaultConfig } from './config-defaults.js';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
 export {
+  componentTagTemplate,
   DEFAULT_BRANCHES,
   DEFAULT_CONFIG_PATH,
   defaultConfig,
@@ -241,7 +242,7 @@ function checkTagSeries(source: YamlSource, components: Record<string, Component
   for (const [name, c] of Object.entries(components)) {
     const versioned = c.paths.length > 0 || c.migrate !== undefined;
     // A component without its own series only tags under an explicit template.
-    const template = c.tag ?? (versioned ? `${name}-v{version}` : undefined);
+    const template = c.tag !== undefined || versioned ? componentTagTemplate(name, c) : undefined;
     if (!template) continue;
     const owner: Owner = {
       what: `component "${name}"`,

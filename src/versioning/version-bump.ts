@@ -1,6 +1,6 @@
 /** The version-bump action: the branching and versioning policy turned into the next version. */
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
-import { loadConfigLazily, requireComponent, tagTemplateFor } from '../core/config-defaults.js';
+import { componentTagTemplate, loadConfigLazily, requireComponent, tagTemplateFor } from '../core/config-defaults.js';
 import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { Git } from '../core/git.js';
@@ -12,9 +12,9 @@ import { branchFromEnv, ruleFor } from './branch-policy.js';
 import { lastStableTag, planVersion, type Series, type VersionPlan } from './next-version.js';
 import { renderNotes } from './notes.js';
 
-/** The component's tag template: its own, else `<name>-v{version}` so series never collide. */
-export function componentTemplate(config: SlipwayConfig, c: ComponentConfig): string {
-  return c.tag ?? `${c.name}-v{version}`;
+/** The component's tag template (one rule for every action: componentTagTemplate). */
+export function componentTemplate(_config: SlipwayConfig, c: ComponentConfig): string {
+  return componentTagTemplate(c.name, c);
 }
 
 /** The pathspecs whose commits count for a component: its paths and its migrations folder. */
