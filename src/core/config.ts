@@ -160,7 +160,9 @@ export async function loadConfig(cwd: string, configInput = ''): Promise<Slipway
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return defaultConfig();
     if (code === 'ENOENT')
-      throw new UserError(`config: ${rel} does not exist (the "config" input names the policy file)`);
+      throw new UserError(
+        `input "config": expected the path of a policy file in the repository, got ${JSON.stringify(rel)} (no such file)`,
+      );
     throw new UserError(`config: cannot read ${rel}: ${code ?? String(err)}`);
   }
   return parseConfig(text, rel);

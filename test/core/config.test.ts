@@ -98,7 +98,9 @@ describe('the policy file', () => {
     const config = await loadConfig(dir, '');
     expect(config.file).toBeNull();
     expect(config.versioning.tag).toBe('v{version}');
-    await expect(loadConfig(dir, 'deploy/slipway.yml')).rejects.toThrow('config: deploy/slipway.yml does not exist');
+    await expect(loadConfig(dir, 'deploy/slipway.yml')).rejects.toThrow(
+      'input "config": expected the path of a policy file in the repository, got "deploy/slipway.yml" (no such file)',
+    );
   });
 
   it('fails on an unreadable file', async () => {
@@ -120,7 +122,7 @@ describe('the policy file', () => {
     dirs.push(dir);
     expect((await loadConfigLazily(dir, '')).file).toBeNull();
     await expect(loadConfigLazily(dir, 'deploy/slipway.yml')).rejects.toThrow(
-      'config: deploy/slipway.yml does not exist',
+      'input "config": expected the path of a policy file in the repository, got "deploy/slipway.yml" (no such file)',
     );
     mkdirSync(path.join(dir, '.github'));
     writeFileSync(path.join(dir, '.github/slipway.yml'), 'components:\n  api: { paths: [api/**] }\n');
