@@ -25,7 +25,7 @@ export function parseFilters(text: string, cwd: string): Selectable[] {
   if (!trimmed.includes('\n') && /\.ya?ml$/.test(trimmed) && existsSync(path.resolve(cwd, trimmed))) {
     source = parseYaml(readFileSync(path.resolve(cwd, trimmed), 'utf8'), trimmed);
   } else {
-    source = parseYaml(text, 'input "filters"');
+    source = parseYaml(text, 'input "filters"', { input: true });
   }
   const value = source.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -98,7 +98,7 @@ function baseUrlFor(config: SlipwayConfig, environment: string, url: string): st
 }
 
 function inlineChecks(text: string): Check[] {
-  const source = parseYaml(text, 'input "checks"');
+  const source = parseYaml(text, 'input "checks"', { input: true });
   const checks = parseChecks(source.value, source);
   if (checks.length === 0) throw new UserError('input "checks": expected a list of checks, found an empty list');
   return checks;

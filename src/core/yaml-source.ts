@@ -7,6 +7,12 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { z } from 'zod';
 import { UserError, type ErrorLocation } from './errors.js';
 
+/** Where a YAML text came from: a file (errors are annotations on it) or an action input (they are not). */
+export interface YamlOrigin {
+  /** The text is an input's value: errors name it and the line, but no file for an annotation. */
+  input?: boolean;
+}
+
 /** A parsed YAML text and a way to find any key path in it. */
 export interface YamlSource {
   /** The file name used in messages (or the input's name, e.g. `input "checks"`). */
@@ -24,15 +30,15 @@ export interface YamlSource {
  * faster on a cold start, which matters for a policy file of thousands of components; the
  * position-keeping `yaml` parse only runs when something is wrong and must be located.
  */
-export function parseYaml(text: string, file: string): YamlSource {
+export function parseYaml(text: string, file: string, origin: YamlOrigin = {}): YamlSource {
   let value: unknown;
   try {
     value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false }) ?? null;
   } catch {
-    return parseYamlLocated(text, file);
+    return parseYamlLocated(text, file, origin);
   }
   let located: YamlSource | undefined;
-  const slow = () => (located ??= parseYamlLocated(text, file));
+  const slow = () => (located ??= parseYamlLocated(text, file, origin));
   return {
     file,
     value,
@@ -42,18 +48,19 @@ export function parseYaml(text: string, file: string): YamlSource {
 }
 
 /** Parse with `yaml`, keeping every node's position. */
-export function parseYamlLocated(text: string, file: string): YamlSource {
+export function parseYamlLocated(text: string, file: string, origin: YamlOrigin = {}): YamlSource {
+  // An annotation's file must be one the runner can show; an input's name is not.
+  const annotation = (loc: ErrorLocation): ErrorLocation => (origin.input ? {} : loc);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = lineCounter.linePos(e.pos[0]);
     const detail = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw new UserError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, {
-      file,
-      line: pos.line,
-      column: pos.col,
-    });
+    throw new UserError(
+      `${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`,
+      annotation({ file, line: pos.line, column: pos.col }),
+    );
   }
   const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const locate = (path: readonly PropertyKey[]): ErrorLocation => {
@@ -70,7 +77,7 @@ export function parseYamlLocated(text: string, file: string): YamlSource {
       const loc = locate(path);
       const where = loc.line ? `${file}:${loc.line}:${loc.column}` : file;
       const key = formatPath(path);
-      return new UserError(`${where}: ${key ? `${key}: ` : ''}${message}`, loc);
+      return new UserError(`${where}: ${key ? `${key}: ` : ''}${message}`, annotation(loc));
     },
   };
 }
