@@ -39,6 +39,7 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
         {
           dir: m.dir,
           databaseUrl: url,
+          databaseFrom: `components.${component.name}.migrate.database: the variable ${variable}`,
           database,
           tool: m.tool,
           command: m.command,

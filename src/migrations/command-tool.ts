@@ -24,7 +24,7 @@ export async function runCommandTool(options: MigrateOptions, table: string, rt:
     );
   const result: MigrationResult = {
     tool: 'command',
-    database: describeUrl(parseDatabaseUrl(options.databaseUrl)),
+    database: describeUrl(parseDatabaseUrl(options.databaseUrl, options.databaseFrom)),
     direction: 'none',
     dryRun: options.dryRun ?? false,
     applied: [],
@@ -40,7 +40,10 @@ export async function runCommandTool(options: MigrateOptions, table: string, rt:
     rt.log.info(`Dry run: would run \`${command}\` with DATABASE_URL set, under the migration lock.`);
     return result;
   }
-  const db = await openServerDatabase(options.databaseUrl, { onRetry: (m) => rt.log.info(m) });
+  const db = await openServerDatabase(options.databaseUrl, {
+    onRetry: (m) => rt.log.info(m),
+    from: options.databaseFrom,
+  });
   const lock = await acquireLock(db, {
     table,
     timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,

@@ -104,6 +104,7 @@ export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt:
   return {
     dir: parsed.dir || fromConfig?.migrate?.dir || 'migrations',
     databaseUrl: databaseUrl || undefined,
+    databaseFrom: parsed.databaseUrl || !envName ? undefined : `the variable ${envName} (migrate.database.env)`,
     tool: parsed.tool || fromConfig?.migrate?.tool || 'builtin',
     command: parsed.command || fromConfig?.migrate?.command,
     target: parsed.target,
@@ -152,6 +153,7 @@ export function componentOptions(
     table: m.table,
     allowDestructive: m.allowDestructive === true,
     databaseUrl: databaseUrl || undefined,
+    databaseFrom: `components.${component.name}.migrate.database: the variable ${envName}`,
     ...extra,
   };
 }

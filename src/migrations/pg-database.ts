@@ -26,24 +26,25 @@ const CLOSE_TIMEOUT_MS = 5_000;
 /** pg_dump of a large database can take a while, but not forever. */
 const DUMP_TIMEOUT_MS = 60 * 60_000;
 
-/** The parts of a connection URL, checked; throws a UserError naming `inputName` that never shows the URL. */
-export function parseDatabaseUrl(url: string, inputName = 'database-url'): URL {
+/** How errors name a URL given as the migrate action's input. */
+export const DATABASE_URL_INPUT = 'input "database-url"';
+
+/** The parts of a connection URL, checked; throws a UserError naming `from` (where the URL came from) that never shows the URL. */
+export function parseDatabaseUrl(url: string, from = DATABASE_URL_INPUT): URL {
   let u: URL;
   try {
     u = new URL(url.trim());
   } catch {
     throw new UserError(
-      `input "${inputName}": expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL`,
+      `${from}: expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL`,
     );
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
     throw new UserError(
-      `input "${inputName}": expected a postgres:// or postgresql:// URL, got a URL with scheme "${u.protocol.replace(/:$/, '')}"`,
+      `${from}: expected a postgres:// or postgresql:// URL, got a URL with scheme "${u.protocol.replace(/:$/, '')}"`,
     );
   if (!u.hostname && !u.searchParams.get('host'))
-    throw new UserError(
-      `input "${inputName}": the URL names no host (expected postgres://user:password@host:5432/database)`,
-    );
+    throw new UserError(`${from}: the URL names no host (expected postgres://user:password@host:5432/database)`);
   return u;
 }
 
@@ -59,9 +60,10 @@ const PERMANENT = /^(28|3D|08P01|42)/;
 /** Open a server database; the connection is checked (with bounded retries) before it is returned. */
 export async function openServerDatabase(
   url: string,
-  options: { applicationName?: string; onRetry?: (message: string) => void } = {},
+  options: { applicationName?: string; onRetry?: (message: string) => void; from?: string } = {},
 ): Promise<Database> {
-  const u = parseDatabaseUrl(url);
+  const from = options.from ?? DATABASE_URL_INPUT;
+  const u = parseDatabaseUrl(url, from);
   const where = describeUrl(u);
   const clean = (text: string) => redactUrlPasswords(text.split(url).join('***'));
   const appName = (purpose: string) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
@@ -99,7 +101,7 @@ export async function openServerDatabase(
       },
     ).catch((err: unknown) => {
       throw new UserError(
-        `cannot connect to PostgreSQL at ${where}: ${clean(errorMessage(err)) || String((err as { code?: unknown }).code ?? 'connection failed')}`,
+        `${from}: cannot connect to PostgreSQL at ${where}: ${clean(errorMessage(err)) || String((err as { code?: unknown }).code ?? 'connection failed')} (expected a server that accepts the connection)`,
       );
     });
     // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.

@@ -24,6 +24,8 @@ export interface MigrateOptions {
   dir: string;
   /** A PostgreSQL URL (a secret). */
   databaseUrl?: string;
+  /** Where databaseUrl came from, as errors name it (default: input "database-url"). */
+  databaseFrom?: string;
   /** An already open database (the embedded one); used instead of databaseUrl. */
   database?: Database;
   tool?: 'builtin' | 'command';
@@ -108,7 +110,12 @@ export async function runMigrations(options: MigrateOptions, rt: Runtime): Promi
   const files = await readMigrations(dir, rel);
   const target = parseTarget(options.target);
 
-  const db = options.database ?? (await openServerDatabase(options.databaseUrl!, { onRetry: (m) => rt.log.info(m) }));
+  const db =
+    options.database ??
+    (await openServerDatabase(options.databaseUrl!, {
+      onRetry: (m) => rt.log.info(m),
+      from: options.databaseFrom,
+    }));
   try {
     return await migrateWith(db, { options, table, files, target, dirShown: rel(dir) }, rt);
   } finally {

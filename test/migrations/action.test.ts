@@ -103,7 +103,7 @@ describe('the bundled action', () => {
     expect(badPassword.code).toBe(1);
     expect(errorLines(badPassword)).toEqual([
       expect.stringMatching(
-        /^::error ::cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/test_\w+: password authentication failed/,
+        /^::error ::input "database-url": cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/test_\w+: password authentication failed/,
       ),
     ]);
     expect(shown(badPassword.stdout) + badPassword.stderr).not.toMatch(/Wr0ng-pw|at .*\.js:\d+/);

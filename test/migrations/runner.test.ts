@@ -381,13 +381,13 @@ describe('connection and secrets', () => {
     const badPassword = await migrate(dir, wrong);
     expect(isUserError(badPassword.error)).toBe(true);
     expect(badPassword.error!.message).toMatch(
-      /^cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/postgres: password authentication failed for user "postgres"$/,
+      /^input "database-url": cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/postgres: password authentication failed for user "postgres" \(expected a server that accepts the connection\)$/,
     );
     expect(badPassword.error!.message).not.toContain('not-the-password');
 
     const noDb = await migrate(dir, server.url('nope'));
     expect(noDb.error!.message).toMatch(
-      /^cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/nope: database "nope" does not exist$/,
+      /^input "database-url": cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/nope: database "nope" does not exist \(expected a server that accepts the connection\)$/,
     );
     expect(noDb.error!.message).not.toContain(TEST_PG_PASSWORD);
 
