@@ -39,6 +39,16 @@ export function renderActionYaml(
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
+/** Characters, as prettier counts a cell's width (the tables hold no wide or combining ones). */
+const width = (s: string) => [...s].length;
+
+/** A markdown table padded as prettier pads it, so `prettier --check README.md` passes. */
+export function markdownTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(3, width(h), ...rows.map((r) => width(r[i]))));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c + ' '.repeat(widths[i] - width(c))).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
 /** The README block: one section per action with its inputs and outputs. */
 export function renderReadmeTables(actions: ActionDefinition<InputFields>[]): string {
   const out: string[] = [];
@@ -52,15 +62,14 @@ export function renderReadmeTables(actions: ActionDefinition<InputFields>[]): st
       `\`uses: ${uses}\``,
       '',
     );
-    out.push('| input | default | description |', '| --- | --- | --- |');
-    for (const [name, f] of Object.entries(a.inputs)) {
-      out.push(
-        `| \`${name}\` | ${f.required ? '**required**' : f.default ? `\`${esc(f.default)}\`` : ''} | ${esc(f.description)} |`,
-      );
-    }
-    out.push('', '| output | description |', '| --- | --- |');
-    for (const [name, d] of Object.entries(a.outputs)) out.push(`| \`${name}\` | ${esc(d)} |`);
-    out.push('');
+    const inputs = Object.entries(a.inputs).map(([name, f]) => [
+      `\`${name}\``,
+      f.required ? '**required**' : f.default ? `\`${esc(f.default)}\`` : '',
+      esc(f.description),
+    ]);
+    out.push(...markdownTable(['input', 'default', 'description'], inputs));
+    const outputs = Object.entries(a.outputs).map(([name, d]) => [`\`${name}\``, esc(d)]);
+    out.push('', ...markdownTable(['output', 'description'], outputs), '');
   }
   return out.join('\n');
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { parse } from 'yaml';
 import { ACTIONS } from '../src/registry.js';
 import type { ActionDefinition, InputFields } from '../src/core/inputs.js';
@@ -36,6 +37,12 @@ describe('action.yml files and the README agree with the action definitions', ()
     const root = pipelineAction as unknown as ActionDefinition<InputFields>;
     expect(readFileSync(path.join(ROOT, 'action.yml'), 'utf8')).toBe(renderActionYaml(root, 'dist/pipeline/index.js'));
     expect(existsSync(path.join(ROOT, 'dist/pipeline/index.js'))).toBe(true);
+  });
+
+  it('the generated tables are laid out as prettier lays them out, so the README passes prettier --check', async () => {
+    const block = renderReadmeTables([pipelineAction as unknown as ActionDefinition<InputFields>, ...ACTIONS]);
+    const options = await prettier.resolveConfig(path.join(ROOT, 'README.md'));
+    expect(await prettier.format(block, { ...options, parser: 'markdown' })).toBe(`${block.trimEnd()}\n`);
   });
 
   it('the README has the generated tables', () => {

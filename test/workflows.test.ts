@@ -32,6 +32,10 @@ describe('workflows and action.yml files', () => {
   it('the example policy file is valid', () => {
     const config = parseConfig(readFileSync(path.join(ROOT, 'examples/slipway.yml'), 'utf8'), 'examples/slipway.yml');
     expect(Object.keys(config.components)).toContain('backend');
+    // It shows the keys an adopter needs: promotion, the destructive-migration switch, notifications.
+    expect(config.environments.production?.after).toBe('staging');
+    expect(config.components.schema?.migrate?.allowDestructive).toBe(false);
+    expect(config.notify.map((n) => n.webhook.env)).toEqual(['SLACK_WEBHOOK_URL']);
   });
 });
 

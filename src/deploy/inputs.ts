@@ -36,7 +36,7 @@ export const deployInputs = {
   }),
   version: versionField,
   components: input.string(
-    'Components to deploy: a JSON array (such as build-selective\'s changed) or "all". Unchanged dependencies still order the waves.',
+    'Components to deploy: a JSON array (such as build-selective\'s changed), a comma-separated list, or "all". Unchanged dependencies still order the waves.',
     { default: 'all' },
   ),
   ...commonInputs,
