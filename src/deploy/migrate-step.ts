@@ -45,6 +45,8 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
           command: m.command,
           table: m.table,
           allowDestructive: m.allowDestructive,
+          // deploy has no allow-destructive input: the policy file is the one way through.
+          allowDestructiveHow: `set migrate.allowDestructive: true on components.${component.name} in the policy file`,
           backup: true,
           backupDir: options.backupDir,
         },

@@ -41,6 +41,8 @@ export interface MigrateOptions {
   lockQueryTimeoutMs?: number;
   outOfOrder?: boolean;
   allowDestructive?: boolean;
+  /** How the caller lets a destructive migration through, for the refusal (default: the action's input or the policy key). */
+  allowDestructiveHow?: string;
   backup?: boolean;
   /** Where backups go (default $RUNNER_TEMP, else the system's temporary folder). */
   backupDir?: string;
@@ -180,11 +182,11 @@ async function migrateWith(
     };
     const destructive = findings.filter((f) => f.destructive);
     if (destructive.length && !options.allowDestructive && !options.dryRun)
-      throw destructiveError(destructive, { findings, pending, current });
+      throw destructiveError(destructive, { findings, pending, current }, options.allowDestructiveHow);
 
     if (options.dryRun) {
       result.applied = plan.steps.map((s) => appliedOf(s, 0));
-      logPlan(plan, findings, rt, destructive.length > 0 && !options.allowDestructive);
+      logPlan(plan, findings, rt, destructive.length > 0 && !options.allowDestructive, options.allowDestructiveHow);
       return result;
     }
     if (!plan.steps.length) {
@@ -248,10 +250,10 @@ function reportFindings(findings: Finding[], allowDestructive: boolean, rt: Runt
 export const ALLOW_DESTRUCTIVE_HOW =
   'set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file';
 
-function destructiveError(destructive: Finding[], state: RefusedState): MigrationRefused {
+function destructiveError(destructive: Finding[], state: RefusedState, how = ALLOW_DESTRUCTIVE_HOW): MigrationRefused {
   const first = destructive[0];
   return new MigrationRefused(
-    `${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Once no deployed version depends on what they remove, ${ALLOW_DESTRUCTIVE_HOW}`,
+    `${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Once no deployed version depends on what they remove, ${how}`,
     { file: first.file, line: first.line },
     state,
   );
@@ -278,7 +280,7 @@ function refusedBeforePlan(
   return new MigrationRefused(err.message, err.location, { findings, pending: notApplied.length, current });
 }
 
-function logPlan(plan: Plan, findings: Finding[], rt: Runtime, wouldStop: boolean): void {
+function logPlan(plan: Plan, findings: Finding[], rt: Runtime, wouldStop: boolean, how = ALLOW_DESTRUCTIVE_HOW): void {
   if (!plan.steps.length) {
     rt.log.info('Dry run: nothing to migrate.');
     return;
@@ -295,9 +297,7 @@ function logPlan(plan: Plan, findings: Finding[], rt: Runtime, wouldStop: boolea
   for (const f of findings)
     rt.log.info(`  ${f.file}:${f.line} ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${f.message}`);
   if (wouldStop)
-    rt.log.warning(
-      `Dry run: the destructive findings above would stop a real run; to let them through, ${ALLOW_DESTRUCTIVE_HOW}.`,
-    );
+    rt.log.warning(`Dry run: the destructive findings above would stop a real run; to let them through, ${how}.`);
 }
 
 async function takeBackup(db: Database, plan: Plan, options: MigrateOptions, rt: Runtime): Promise<string> {

@@ -538,7 +538,12 @@ describe("deploy's migrations step", () => {
         runtime,
       });
     };
-    await expect(step('')).rejects.toThrow(/migrate\.allowDestructive: true on the component in the policy file$/);
+    // deploy has no allow-destructive input: its refusal names the one way through, the policy key.
+    const refusal = step('');
+    await expect(refusal).rejects.toThrow(
+      /nothing was applied\. Once no deployed version depends on what they remove, set migrate\.allowDestructive: true on components\.schema in the policy file$/,
+    );
+    await expect(refusal).rejects.not.toThrow(/allow-destructive/);
     const outcome = await step(', allowDestructive: true');
     expect(outcome.applied).toEqual(['migrations/2_drop.sql']);
     expect(outcome.breaking).toEqual([expect.stringMatching(/^migrations\/2_drop\.sql:1: DROP COLUMN users\.legacy/)]);
