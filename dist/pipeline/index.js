@@ -1,4 +1,4 @@
-import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
 /***/ 9659:
@@ -6503,7 +6503,7 @@ module.exports = {
 /***/ 4150:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const nodeCrypto = __nccwpck_require__(6982)
+const nodeCrypto = __nccwpck_require__(4601)
 
 module.exports = {
   postgresMd5PasswordHash,
@@ -6705,7 +6705,7 @@ module.exports.__defineSetter__('parseInt8', function (val) {
 const Client = __nccwpck_require__(5042)
 const defaults = __nccwpck_require__(8995)
 const Connection = __nccwpck_require__(9809)
-const Result = __nccwpck_require__(6424)
+const Result = __nccwpck_require__(8014)
 const utils = __nccwpck_require__(9652)
 const Pool = __nccwpck_require__(7558)
 const TypeOverrides = __nccwpck_require__(365)
@@ -7402,7 +7402,7 @@ NativeQuery.prototype.submit = function (client) {
 
 const { EventEmitter } = __nccwpck_require__(4434)
 
-const Result = __nccwpck_require__(6424)
+const Result = __nccwpck_require__(8014)
 const utils = __nccwpck_require__(9652)
 
 class Query extends EventEmitter {
@@ -7665,7 +7665,7 @@ module.exports = Query
 
 /***/ }),
 
-/***/ 6424:
+/***/ 8014:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15000,7 +15000,7 @@ const RetryAgent = __nccwpck_require__(50)
 const errors = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(8996)
+const api = __nccwpck_require__(6615)
 const buildConnector = __nccwpck_require__(9136)
 const MockClient = __nccwpck_require__(7365)
 const MockAgent = __nccwpck_require__(7501)
@@ -15597,7 +15597,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 9281:
+/***/ 6424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16160,12 +16160,12 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 8996:
+/***/ 6615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(9281)
+module.exports.request = __nccwpck_require__(6424)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -17038,7 +17038,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6385:
+/***/ 2414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17703,7 +17703,7 @@ const {
   getServerName,
   normalizedMethodRecords
 } = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
@@ -19492,7 +19492,7 @@ module.exports = BalancedPool
 
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const timers = __nccwpck_require__(6603)
 const {
   RequestContentLengthMismatchError,
@@ -21813,7 +21813,7 @@ const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
 const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const Request = __nccwpck_require__(4655)
 const DispatcherBase = __nccwpck_require__(1841)
 const {
@@ -40489,7 +40489,7 @@ const {
   kResponse
 } = __nccwpck_require__(1216)
 const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const { CloseEvent } = __nccwpck_require__(5188)
 const { makeRequest } = __nccwpck_require__(9967)
 const { fetching } = __nccwpck_require__(4398)
@@ -41486,7 +41486,7 @@ const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
 const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
 const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -43072,5110 +43072,6 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5803:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { websocketMask, websocketUnmask } = __nccwpck_require__(8611);
-
-const { EMPTY_BUFFER } = __nccwpck_require__(1791);
-
-const FastBuffer = Buffer[Symbol.species];
-
-/**
- * Merges an array of buffers into a new buffer.
- *
- * @param {Buffer[]} list The array of buffers to concat
- * @param {Number} totalLength The total length of buffers in the list
- * @return {Buffer} The resulting buffer
- * @public
- */
-function concat(list, totalLength) {
-  if (list.length === 0) return EMPTY_BUFFER;
-  if (list.length === 1) return list[0];
-
-  const target = Buffer.allocUnsafe(totalLength);
-  let offset = 0;
-
-  for (let i = 0; i < list.length; i++) {
-    const buf = list[i];
-    target.set(buf, offset);
-    offset += buf.length;
-  }
-
-  if (offset < totalLength) {
-    return new FastBuffer(target.buffer, target.byteOffset, offset);
-  }
-
-  return target;
-}
-
-/**
- * Masks a buffer using the given mask.
- *
- * @param {Buffer} source The buffer to mask
- * @param {Buffer} mask The mask to use
- * @param {Buffer} output The buffer where to store the result
- * @param {Number} offset The offset at which to start writing
- * @param {Number} length The number of bytes to mask.
- * @public
- */
-function _mask(source, mask, output, offset, length) {
-  for (let i = 0; i < length; i++) {
-    output[offset + i] = source[i] ^ mask[i & 3];
-  }
-}
-
-/**
- * Unmasks a buffer using the given mask.
- *
- * @param {Buffer} buffer The buffer to unmask
- * @param {Buffer} mask The mask to use
- * @public
- */
-function _unmask(buffer, mask) {
-  for (let i = 0; i < buffer.length; i++) {
-    buffer[i] ^= mask[i & 3];
-  }
-}
-
-/**
- * Converts a buffer to an `ArrayBuffer`.
- *
- * @param {Buffer} buf The buffer to convert
- * @return {ArrayBuffer} Converted buffer
- * @public
- */
-function toArrayBuffer(buf) {
-  if (buf.length === buf.buffer.byteLength) {
-    return buf.buffer;
-  }
-
-  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
-}
-
-/**
- * Converts `data` to a `Buffer`.
- *
- * @param {*} data The data to convert
- * @return {Buffer} The buffer
- * @throws {TypeError}
- * @public
- */
-function toBuffer(data) {
-  toBuffer.readOnly = true;
-
-  if (Buffer.isBuffer(data)) return data;
-
-  let buf;
-
-  if (data instanceof ArrayBuffer) {
-    buf = new FastBuffer(data);
-  } else if (ArrayBuffer.isView(data)) {
-    buf = new FastBuffer(data.buffer, data.byteOffset, data.byteLength);
-  } else {
-    buf = Buffer.from(data);
-    toBuffer.readOnly = false;
-  }
-
-  return buf;
-}
-
-module.exports = {
-  concat,
-  mask: _mask,
-  toArrayBuffer,
-  toBuffer,
-  unmask: _unmask
-};
-
-if (websocketMask) {
-  module.exports.mask = function (source, mask, output, offset, length) {
-    if (length < 24) _mask(source, mask, output, offset, length);
-    else websocketMask(source, mask, output, offset, length);
-  };
-
-  module.exports.unmask = function (buffer, mask) {
-    if (buffer.length < 24) _unmask(buffer, mask);
-    else websocketUnmask(buffer, mask);
-  };
-} /* istanbul ignore else  */ else if (!process.env.WS_NO_BUFFER_UTIL) {
-  try {
-    const bufferUtil = __nccwpck_require__(8327);
-
-    module.exports.mask = function (source, mask, output, offset, length) {
-      if (length < 48) _mask(source, mask, output, offset, length);
-      else bufferUtil.mask(source, mask, output, offset, length);
-    };
-
-    module.exports.unmask = function (buffer, mask) {
-      if (buffer.length < 32) _unmask(buffer, mask);
-      else bufferUtil.unmask(buffer, mask);
-    };
-  } catch (e) {
-    // Continue regardless of the error.
-  }
-}
-
-
-/***/ }),
-
-/***/ 1791:
-/***/ ((module) => {
-
-
-
-const BINARY_TYPES = ['nodebuffer', 'arraybuffer', 'fragments'];
-const hasBlob = typeof Blob !== 'undefined';
-
-if (hasBlob) BINARY_TYPES.push('blob');
-
-module.exports = {
-  BINARY_TYPES,
-  CLOSE_TIMEOUT: 30000,
-  EMPTY_BUFFER: Buffer.alloc(0),
-  GUID: '258EAFA5-E914-47DA-95CA-C5AB0DC85B11',
-  hasBlob,
-  kForOnEventAttribute: Symbol('kIsForOnEventAttribute'),
-  kListener: Symbol('kListener'),
-  kStatusCode: Symbol('status-code'),
-  kWebSocket: Symbol('websocket'),
-  NOOP: () => {}
-};
-
-
-/***/ }),
-
-/***/ 4634:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { kForOnEventAttribute, kListener } = __nccwpck_require__(1791);
-
-const kCode = Symbol('kCode');
-const kData = Symbol('kData');
-const kError = Symbol('kError');
-const kMessage = Symbol('kMessage');
-const kReason = Symbol('kReason');
-const kTarget = Symbol('kTarget');
-const kType = Symbol('kType');
-const kWasClean = Symbol('kWasClean');
-
-/**
- * Class representing an event.
- */
-class Event {
-  /**
-   * Create a new `Event`.
-   *
-   * @param {String} type The name of the event
-   * @throws {TypeError} If the `type` argument is not specified
-   */
-  constructor(type) {
-    this[kTarget] = null;
-    this[kType] = type;
-  }
-
-  /**
-   * @type {*}
-   */
-  get target() {
-    return this[kTarget];
-  }
-
-  /**
-   * @type {String}
-   */
-  get type() {
-    return this[kType];
-  }
-}
-
-Object.defineProperty(Event.prototype, 'target', { enumerable: true });
-Object.defineProperty(Event.prototype, 'type', { enumerable: true });
-
-/**
- * Class representing a close event.
- *
- * @extends Event
- */
-class CloseEvent extends Event {
-  /**
-   * Create a new `CloseEvent`.
-   *
-   * @param {String} type The name of the event
-   * @param {Object} [options] A dictionary object that allows for setting
-   *     attributes via object members of the same name
-   * @param {Number} [options.code=0] The status code explaining why the
-   *     connection was closed
-   * @param {String} [options.reason=''] A human-readable string explaining why
-   *     the connection was closed
-   * @param {Boolean} [options.wasClean=false] Indicates whether or not the
-   *     connection was cleanly closed
-   */
-  constructor(type, options = {}) {
-    super(type);
-
-    this[kCode] = options.code === undefined ? 0 : options.code;
-    this[kReason] = options.reason === undefined ? '' : options.reason;
-    this[kWasClean] = options.wasClean === undefined ? false : options.wasClean;
-  }
-
-  /**
-   * @type {Number}
-   */
-  get code() {
-    return this[kCode];
-  }
-
-  /**
-   * @type {String}
-   */
-  get reason() {
-    return this[kReason];
-  }
-
-  /**
-   * @type {Boolean}
-   */
-  get wasClean() {
-    return this[kWasClean];
-  }
-}
-
-Object.defineProperty(CloseEvent.prototype, 'code', { enumerable: true });
-Object.defineProperty(CloseEvent.prototype, 'reason', { enumerable: true });
-Object.defineProperty(CloseEvent.prototype, 'wasClean', { enumerable: true });
-
-/**
- * Class representing an error event.
- *
- * @extends Event
- */
-class ErrorEvent extends Event {
-  /**
-   * Create a new `ErrorEvent`.
-   *
-   * @param {String} type The name of the event
-   * @param {Object} [options] A dictionary object that allows for setting
-   *     attributes via object members of the same name
-   * @param {*} [options.error=null] The error that generated this event
-   * @param {String} [options.message=''] The error message
-   */
-  constructor(type, options = {}) {
-    super(type);
-
-    this[kError] = options.error === undefined ? null : options.error;
-    this[kMessage] = options.message === undefined ? '' : options.message;
-  }
-
-  /**
-   * @type {*}
-   */
-  get error() {
-    return this[kError];
-  }
-
-  /**
-   * @type {String}
-   */
-  get message() {
-    return this[kMessage];
-  }
-}
-
-Object.defineProperty(ErrorEvent.prototype, 'error', { enumerable: true });
-Object.defineProperty(ErrorEvent.prototype, 'message', { enumerable: true });
-
-/**
- * Class representing a message event.
- *
- * @extends Event
- */
-class MessageEvent extends Event {
-  /**
-   * Create a new `MessageEvent`.
-   *
-   * @param {String} type The name of the event
-   * @param {Object} [options] A dictionary object that allows for setting
-   *     attributes via object members of the same name
-   * @param {*} [options.data=null] The message content
-   */
-  constructor(type, options = {}) {
-    super(type);
-
-    this[kData] = options.data === undefined ? null : options.data;
-  }
-
-  /**
-   * @type {*}
-   */
-  get data() {
-    return this[kData];
-  }
-}
-
-Object.defineProperty(MessageEvent.prototype, 'data', { enumerable: true });
-
-/**
- * This provides methods for emulating the `EventTarget` interface. It's not
- * meant to be used directly.
- *
- * @mixin
- */
-const EventTarget = {
-  /**
-   * Register an event listener.
-   *
-   * @param {String} type A string representing the event type to listen for
-   * @param {(Function|Object)} handler The listener to add
-   * @param {Object} [options] An options object specifies characteristics about
-   *     the event listener
-   * @param {Boolean} [options.once=false] A `Boolean` indicating that the
-   *     listener should be invoked at most once after being added. If `true`,
-   *     the listener would be automatically removed when invoked.
-   * @public
-   */
-  addEventListener(type, handler, options = {}) {
-    for (const listener of this.listeners(type)) {
-      if (
-        !options[kForOnEventAttribute] &&
-        listener[kListener] === handler &&
-        !listener[kForOnEventAttribute]
-      ) {
-        return;
-      }
-    }
-
-    let wrapper;
-
-    if (type === 'message') {
-      wrapper = function onMessage(data, isBinary) {
-        const event = new MessageEvent('message', {
-          data: isBinary ? data : data.toString()
-        });
-
-        event[kTarget] = this;
-        callListener(handler, this, event);
-      };
-    } else if (type === 'close') {
-      wrapper = function onClose(code, message) {
-        const event = new CloseEvent('close', {
-          code,
-          reason: message.toString(),
-          wasClean: this._closeFrameReceived && this._closeFrameSent
-        });
-
-        event[kTarget] = this;
-        callListener(handler, this, event);
-      };
-    } else if (type === 'error') {
-      wrapper = function onError(error) {
-        const event = new ErrorEvent('error', {
-          error,
-          message: error.message
-        });
-
-        event[kTarget] = this;
-        callListener(handler, this, event);
-      };
-    } else if (type === 'open') {
-      wrapper = function onOpen() {
-        const event = new Event('open');
-
-        event[kTarget] = this;
-        callListener(handler, this, event);
-      };
-    } else {
-      return;
-    }
-
-    wrapper[kForOnEventAttribute] = !!options[kForOnEventAttribute];
-    wrapper[kListener] = handler;
-
-    if (options.once) {
-      this.once(type, wrapper);
-    } else {
-      this.on(type, wrapper);
-    }
-  },
-
-  /**
-   * Remove an event listener.
-   *
-   * @param {String} type A string representing the event type to remove
-   * @param {(Function|Object)} handler The listener to remove
-   * @public
-   */
-  removeEventListener(type, handler) {
-    for (const listener of this.listeners(type)) {
-      if (listener[kListener] === handler && !listener[kForOnEventAttribute]) {
-        this.removeListener(type, listener);
-        break;
-      }
-    }
-  }
-};
-
-module.exports = {
-  CloseEvent,
-  ErrorEvent,
-  Event,
-  EventTarget,
-  MessageEvent
-};
-
-/**
- * Call an event listener
- *
- * @param {(Function|Object)} listener The listener to call
- * @param {*} thisArg The value to use as `this`` when calling the listener
- * @param {Event} event The event to pass to the listener
- * @private
- */
-function callListener(listener, thisArg, event) {
-  if (typeof listener === 'object' && listener.handleEvent) {
-    listener.handleEvent.call(listener, event);
-  } else {
-    listener.call(thisArg, event);
-  }
-}
-
-
-/***/ }),
-
-/***/ 1335:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { tokenChars } = __nccwpck_require__(6615);
-
-/**
- * Adds an offer to the map of extension offers or a parameter to the map of
- * parameters.
- *
- * @param {Object} dest The map of extension offers or parameters
- * @param {String} name The extension or parameter name
- * @param {(Object|Boolean|String)} elem The extension parameters or the
- *     parameter value
- * @private
- */
-function push(dest, name, elem) {
-  if (dest[name] === undefined) dest[name] = [elem];
-  else dest[name].push(elem);
-}
-
-/**
- * Parses the `Sec-WebSocket-Extensions` header into an object.
- *
- * @param {String} header The field value of the header
- * @return {Object} The parsed object
- * @public
- */
-function parse(header) {
-  const offers = Object.create(null);
-  let params = Object.create(null);
-  let mustUnescape = false;
-  let isEscaping = false;
-  let inQuotes = false;
-  let extensionName;
-  let paramName;
-  let start = -1;
-  let code = -1;
-  let end = -1;
-  let i = 0;
-
-  for (; i < header.length; i++) {
-    code = header.charCodeAt(i);
-
-    if (extensionName === undefined) {
-      if (end === -1 && tokenChars[code] === 1) {
-        if (start === -1) start = i;
-      } else if (
-        i !== 0 &&
-        (code === 0x20 /* ' ' */ || code === 0x09) /* '\t' */
-      ) {
-        if (end === -1 && start !== -1) end = i;
-      } else if (code === 0x3b /* ';' */ || code === 0x2c /* ',' */) {
-        if (start === -1) {
-          throw new SyntaxError(`Unexpected character at index ${i}`);
-        }
-
-        if (end === -1) end = i;
-        const name = header.slice(start, end);
-        if (code === 0x2c) {
-          push(offers, name, params);
-          params = Object.create(null);
-        } else {
-          extensionName = name;
-        }
-
-        start = end = -1;
-      } else {
-        throw new SyntaxError(`Unexpected character at index ${i}`);
-      }
-    } else if (paramName === undefined) {
-      if (end === -1 && tokenChars[code] === 1) {
-        if (start === -1) start = i;
-      } else if (code === 0x20 || code === 0x09) {
-        if (end === -1 && start !== -1) end = i;
-      } else if (code === 0x3b || code === 0x2c) {
-        if (start === -1) {
-          throw new SyntaxError(`Unexpected character at index ${i}`);
-        }
-
-        if (end === -1) end = i;
-        push(params, header.slice(start, end), true);
-        if (code === 0x2c) {
-          push(offers, extensionName, params);
-          params = Object.create(null);
-          extensionName = undefined;
-        }
-
-        start = end = -1;
-      } else if (code === 0x3d /* '=' */ && start !== -1 && end === -1) {
-        paramName = header.slice(start, i);
-        start = end = -1;
-      } else {
-        throw new SyntaxError(`Unexpected character at index ${i}`);
-      }
-    } else {
-      //
-      // The value of a quoted-string after unescaping must conform to the
-      // token ABNF, so only token characters are valid.
-      // Ref: https://tools.ietf.org/html/rfc6455#section-9.1
-      //
-      if (isEscaping) {
-        if (tokenChars[code] !== 1) {
-          throw new SyntaxError(`Unexpected character at index ${i}`);
-        }
-        if (start === -1) start = i;
-        else if (!mustUnescape) mustUnescape = true;
-        isEscaping = false;
-      } else if (inQuotes) {
-        if (tokenChars[code] === 1) {
-          if (start === -1) start = i;
-        } else if (code === 0x22 /* '"' */ && start !== -1) {
-          inQuotes = false;
-          end = i;
-        } else if (code === 0x5c /* '\' */) {
-          isEscaping = true;
-        } else {
-          throw new SyntaxError(`Unexpected character at index ${i}`);
-        }
-      } else if (code === 0x22 && header.charCodeAt(i - 1) === 0x3d) {
-        inQuotes = true;
-      } else if (end === -1 && tokenChars[code] === 1) {
-        if (start === -1) start = i;
-      } else if (start !== -1 && (code === 0x20 || code === 0x09)) {
-        if (end === -1) end = i;
-      } else if (code === 0x3b || code === 0x2c) {
-        if (start === -1) {
-          throw new SyntaxError(`Unexpected character at index ${i}`);
-        }
-
-        if (end === -1) end = i;
-        let value = header.slice(start, end);
-        if (mustUnescape) {
-          value = value.replace(/\\/g, '');
-          mustUnescape = false;
-        }
-        push(params, paramName, value);
-        if (code === 0x2c) {
-          push(offers, extensionName, params);
-          params = Object.create(null);
-          extensionName = undefined;
-        }
-
-        paramName = undefined;
-        start = end = -1;
-      } else {
-        throw new SyntaxError(`Unexpected character at index ${i}`);
-      }
-    }
-  }
-
-  if (start === -1 || inQuotes || code === 0x20 || code === 0x09) {
-    throw new SyntaxError('Unexpected end of input');
-  }
-
-  if (end === -1) end = i;
-  const token = header.slice(start, end);
-  if (extensionName === undefined) {
-    push(offers, token, params);
-  } else {
-    if (paramName === undefined) {
-      push(params, token, true);
-    } else if (mustUnescape) {
-      push(params, paramName, token.replace(/\\/g, ''));
-    } else {
-      push(params, paramName, token);
-    }
-    push(offers, extensionName, params);
-  }
-
-  return offers;
-}
-
-/**
- * Builds the `Sec-WebSocket-Extensions` header field value.
- *
- * @param {Object} extensions The map of extensions and parameters to format
- * @return {String} A string representing the given object
- * @public
- */
-function format(extensions) {
-  return Object.keys(extensions)
-    .map((extension) => {
-      let configurations = extensions[extension];
-      if (!Array.isArray(configurations)) configurations = [configurations];
-      return configurations
-        .map((params) => {
-          return [extension]
-            .concat(
-              Object.keys(params).map((k) => {
-                let values = params[k];
-                if (!Array.isArray(values)) values = [values];
-                return values
-                  .map((v) => (v === true ? k : `${k}=${v}`))
-                  .join('; ');
-              })
-            )
-            .join('; ');
-        })
-        .join(', ');
-    })
-    .join(', ');
-}
-
-module.exports = { format, parse };
-
-
-/***/ }),
-
-/***/ 958:
-/***/ ((module) => {
-
-
-
-const kDone = Symbol('kDone');
-const kRun = Symbol('kRun');
-
-/**
- * A very simple job queue with adjustable concurrency. Adapted from
- * https://github.com/STRML/async-limiter
- */
-class Limiter {
-  /**
-   * Creates a new `Limiter`.
-   *
-   * @param {Number} [concurrency=Infinity] The maximum number of jobs allowed
-   *     to run concurrently
-   */
-  constructor(concurrency) {
-    this[kDone] = () => {
-      this.pending--;
-      this[kRun]();
-    };
-    this.concurrency = concurrency || Infinity;
-    this.jobs = [];
-    this.pending = 0;
-  }
-
-  /**
-   * Adds a job to the queue.
-   *
-   * @param {Function} job The job to run
-   * @public
-   */
-  add(job) {
-    this.jobs.push(job);
-    this[kRun]();
-  }
-
-  /**
-   * Removes a job from the queue and runs it if possible.
-   *
-   * @private
-   */
-  [kRun]() {
-    if (this.pending === this.concurrency) return;
-
-    if (this.jobs.length) {
-      const job = this.jobs.shift();
-
-      this.pending++;
-      job(this[kDone]);
-    }
-  }
-}
-
-module.exports = Limiter;
-
-
-/***/ }),
-
-/***/ 4376:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const zlib = __nccwpck_require__(3106);
-
-const bufferUtil = __nccwpck_require__(5803);
-const Limiter = __nccwpck_require__(958);
-const { kStatusCode } = __nccwpck_require__(1791);
-
-const FastBuffer = Buffer[Symbol.species];
-const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const kPerMessageDeflate = Symbol('permessage-deflate');
-const kTotalLength = Symbol('total-length');
-const kCallback = Symbol('callback');
-const kBuffers = Symbol('buffers');
-const kError = Symbol('error');
-
-//
-// We limit zlib concurrency, which prevents severe memory fragmentation
-// as documented in https://github.com/nodejs/node/issues/8871#issuecomment-250915913
-// and https://github.com/websockets/ws/issues/1202
-//
-// Intentionally global; it's the global thread pool that's an issue.
-//
-let zlibLimiter;
-
-/**
- * permessage-deflate implementation.
- */
-class PerMessageDeflate {
-  /**
-   * Creates a PerMessageDeflate instance.
-   *
-   * @param {Object} [options] Configuration options
-   * @param {(Boolean|Number)} [options.clientMaxWindowBits] Advertise support
-   *     for, or request, a custom client window size
-   * @param {Boolean} [options.clientNoContextTakeover=false] Advertise/
-   *     acknowledge disabling of client context takeover
-   * @param {Number} [options.concurrencyLimit=10] The number of concurrent
-   *     calls to zlib
-   * @param {Boolean} [options.isServer=false] Create the instance in either
-   *     server or client mode
-   * @param {Number} [options.maxPayload=0] The maximum allowed message length
-   * @param {(Boolean|Number)} [options.serverMaxWindowBits] Request/confirm the
-   *     use of a custom server window size
-   * @param {Boolean} [options.serverNoContextTakeover=false] Request/accept
-   *     disabling of server context takeover
-   * @param {Number} [options.threshold=1024] Size (in bytes) below which
-   *     messages should not be compressed if context takeover is disabled
-   * @param {Object} [options.zlibDeflateOptions] Options to pass to zlib on
-   *     deflate
-   * @param {Object} [options.zlibInflateOptions] Options to pass to zlib on
-   *     inflate
-   */
-  constructor(options) {
-    this._options = options || {};
-    this._threshold =
-      this._options.threshold !== undefined ? this._options.threshold : 1024;
-    this._maxPayload = this._options.maxPayload | 0;
-    this._isServer = !!this._options.isServer;
-    this._deflate = null;
-    this._inflate = null;
-
-    this.params = null;
-
-    if (!zlibLimiter) {
-      const concurrency =
-        this._options.concurrencyLimit !== undefined
-          ? this._options.concurrencyLimit
-          : 10;
-      zlibLimiter = new Limiter(concurrency);
-    }
-  }
-
-  /**
-   * @type {String}
-   */
-  static get extensionName() {
-    return 'permessage-deflate';
-  }
-
-  /**
-   * Create an extension negotiation offer.
-   *
-   * @return {Object} Extension parameters
-   * @public
-   */
-  offer() {
-    const params = {};
-
-    if (this._options.serverNoContextTakeover) {
-      params.server_no_context_takeover = true;
-    }
-    if (this._options.clientNoContextTakeover) {
-      params.client_no_context_takeover = true;
-    }
-    if (this._options.serverMaxWindowBits) {
-      params.server_max_window_bits = this._options.serverMaxWindowBits;
-    }
-    if (this._options.clientMaxWindowBits) {
-      params.client_max_window_bits = this._options.clientMaxWindowBits;
-    } else if (this._options.clientMaxWindowBits == null) {
-      params.client_max_window_bits = true;
-    }
-
-    return params;
-  }
-
-  /**
-   * Accept an extension negotiation offer/response.
-   *
-   * @param {Array} configurations The extension negotiation offers/reponse
-   * @return {Object} Accepted configuration
-   * @public
-   */
-  accept(configurations) {
-    configurations = this.normalizeParams(configurations);
-
-    this.params = this._isServer
-      ? this.acceptAsServer(configurations)
-      : this.acceptAsClient(configurations);
-
-    return this.params;
-  }
-
-  /**
-   * Releases all resources used by the extension.
-   *
-   * @public
-   */
-  cleanup() {
-    if (this._inflate) {
-      this._inflate.close();
-      this._inflate = null;
-    }
-
-    if (this._deflate) {
-      const callback = this._deflate[kCallback];
-
-      this._deflate.close();
-      this._deflate = null;
-
-      if (callback) {
-        callback(
-          new Error(
-            'The deflate stream was closed while data was being processed'
-          )
-        );
-      }
-    }
-  }
-
-  /**
-   *  Accept an extension negotiation offer.
-   *
-   * @param {Array} offers The extension negotiation offers
-   * @return {Object} Accepted configuration
-   * @private
-   */
-  acceptAsServer(offers) {
-    const opts = this._options;
-    const accepted = offers.find((params) => {
-      if (
-        (opts.serverNoContextTakeover === false &&
-          params.server_no_context_takeover) ||
-        (params.server_max_window_bits &&
-          (opts.serverMaxWindowBits === false ||
-            (typeof opts.serverMaxWindowBits === 'number' &&
-              opts.serverMaxWindowBits > params.server_max_window_bits))) ||
-        (typeof opts.clientMaxWindowBits === 'number' &&
-          (typeof params.client_max_window_bits === 'number'
-            ? opts.clientMaxWindowBits > params.client_max_window_bits
-            : !params.client_max_window_bits))
-      ) {
-        return false;
-      }
-
-      return true;
-    });
-
-    if (!accepted) {
-      throw new Error('None of the extension offers can be accepted');
-    }
-
-    if (opts.serverNoContextTakeover) {
-      accepted.server_no_context_takeover = true;
-    }
-    if (opts.clientNoContextTakeover) {
-      accepted.client_no_context_takeover = true;
-    }
-    if (typeof opts.serverMaxWindowBits === 'number') {
-      accepted.server_max_window_bits = opts.serverMaxWindowBits;
-    }
-    if (typeof opts.clientMaxWindowBits === 'number') {
-      accepted.client_max_window_bits = opts.clientMaxWindowBits;
-    } else if (
-      accepted.client_max_window_bits === true ||
-      opts.clientMaxWindowBits === false
-    ) {
-      delete accepted.client_max_window_bits;
-    }
-
-    return accepted;
-  }
-
-  /**
-   * Accept the extension negotiation response.
-   *
-   * @param {Array} response The extension negotiation response
-   * @return {Object} Accepted configuration
-   * @private
-   */
-  acceptAsClient(response) {
-    const params = response[0];
-
-    if (
-      this._options.clientNoContextTakeover === false &&
-      params.client_no_context_takeover
-    ) {
-      throw new Error('Unexpected parameter "client_no_context_takeover"');
-    }
-
-    if (!params.client_max_window_bits) {
-      if (typeof this._options.clientMaxWindowBits === 'number') {
-        params.client_max_window_bits = this._options.clientMaxWindowBits;
-      }
-    } else if (
-      this._options.clientMaxWindowBits === false ||
-      (typeof this._options.clientMaxWindowBits === 'number' &&
-        params.client_max_window_bits > this._options.clientMaxWindowBits)
-    ) {
-      throw new Error(
-        'Unexpected or invalid parameter "client_max_window_bits"'
-      );
-    }
-
-    return params;
-  }
-
-  /**
-   * Normalize parameters.
-   *
-   * @param {Array} configurations The extension negotiation offers/reponse
-   * @return {Array} The offers/response with normalized parameters
-   * @private
-   */
-  normalizeParams(configurations) {
-    configurations.forEach((params) => {
-      Object.keys(params).forEach((key) => {
-        let value = params[key];
-
-        if (value.length > 1) {
-          throw new Error(`Parameter "${key}" must have only a single value`);
-        }
-
-        value = value[0];
-
-        if (key === 'client_max_window_bits') {
-          if (value !== true) {
-            const num = +value;
-            if (!Number.isInteger(num) || num < 8 || num > 15) {
-              throw new TypeError(
-                `Invalid value for parameter "${key}": ${value}`
-              );
-            }
-            value = num;
-          } else if (!this._isServer) {
-            throw new TypeError(
-              `Invalid value for parameter "${key}": ${value}`
-            );
-          }
-        } else if (key === 'server_max_window_bits') {
-          const num = +value;
-          if (!Number.isInteger(num) || num < 8 || num > 15) {
-            throw new TypeError(
-              `Invalid value for parameter "${key}": ${value}`
-            );
-          }
-          value = num;
-        } else if (
-          key === 'client_no_context_takeover' ||
-          key === 'server_no_context_takeover'
-        ) {
-          if (value !== true) {
-            throw new TypeError(
-              `Invalid value for parameter "${key}": ${value}`
-            );
-          }
-        } else {
-          throw new Error(`Unknown parameter "${key}"`);
-        }
-
-        params[key] = value;
-      });
-    });
-
-    return configurations;
-  }
-
-  /**
-   * Decompress data. Concurrency limited.
-   *
-   * @param {Buffer} data Compressed data
-   * @param {Boolean} fin Specifies whether or not this is the last fragment
-   * @param {Function} callback Callback
-   * @public
-   */
-  decompress(data, fin, callback) {
-    zlibLimiter.add((done) => {
-      this._decompress(data, fin, (err, result) => {
-        done();
-        callback(err, result);
-      });
-    });
-  }
-
-  /**
-   * Compress data. Concurrency limited.
-   *
-   * @param {(Buffer|String)} data Data to compress
-   * @param {Boolean} fin Specifies whether or not this is the last fragment
-   * @param {Function} callback Callback
-   * @public
-   */
-  compress(data, fin, callback) {
-    zlibLimiter.add((done) => {
-      this._compress(data, fin, (err, result) => {
-        done();
-        callback(err, result);
-      });
-    });
-  }
-
-  /**
-   * Decompress data.
-   *
-   * @param {Buffer} data Compressed data
-   * @param {Boolean} fin Specifies whether or not this is the last fragment
-   * @param {Function} callback Callback
-   * @private
-   */
-  _decompress(data, fin, callback) {
-    const endpoint = this._isServer ? 'client' : 'server';
-
-    if (!this._inflate) {
-      const key = `${endpoint}_max_window_bits`;
-      const windowBits =
-        typeof this.params[key] !== 'number'
-          ? zlib.Z_DEFAULT_WINDOWBITS
-          : this.params[key];
-
-      this._inflate = zlib.createInflateRaw({
-        ...this._options.zlibInflateOptions,
-        windowBits
-      });
-      this._inflate[kPerMessageDeflate] = this;
-      this._inflate[kTotalLength] = 0;
-      this._inflate[kBuffers] = [];
-      this._inflate.on('error', inflateOnError);
-      this._inflate.on('data', inflateOnData);
-    }
-
-    this._inflate[kCallback] = callback;
-
-    this._inflate.write(data);
-    if (fin) this._inflate.write(TRAILER);
-
-    this._inflate.flush(() => {
-      const err = this._inflate[kError];
-
-      if (err) {
-        this._inflate.close();
-        this._inflate = null;
-        callback(err);
-        return;
-      }
-
-      const data = bufferUtil.concat(
-        this._inflate[kBuffers],
-        this._inflate[kTotalLength]
-      );
-
-      if (this._inflate._readableState.endEmitted) {
-        this._inflate.close();
-        this._inflate = null;
-      } else {
-        this._inflate[kTotalLength] = 0;
-        this._inflate[kBuffers] = [];
-
-        if (fin && this.params[`${endpoint}_no_context_takeover`]) {
-          this._inflate.reset();
-        }
-      }
-
-      callback(null, data);
-    });
-  }
-
-  /**
-   * Compress data.
-   *
-   * @param {(Buffer|String)} data Data to compress
-   * @param {Boolean} fin Specifies whether or not this is the last fragment
-   * @param {Function} callback Callback
-   * @private
-   */
-  _compress(data, fin, callback) {
-    const endpoint = this._isServer ? 'server' : 'client';
-
-    if (!this._deflate) {
-      const key = `${endpoint}_max_window_bits`;
-      const windowBits =
-        typeof this.params[key] !== 'number'
-          ? zlib.Z_DEFAULT_WINDOWBITS
-          : this.params[key];
-
-      this._deflate = zlib.createDeflateRaw({
-        ...this._options.zlibDeflateOptions,
-        windowBits
-      });
-
-      this._deflate[kTotalLength] = 0;
-      this._deflate[kBuffers] = [];
-
-      this._deflate.on('data', deflateOnData);
-    }
-
-    this._deflate[kCallback] = callback;
-
-    this._deflate.write(data);
-    this._deflate.flush(zlib.Z_SYNC_FLUSH, () => {
-      if (!this._deflate) {
-        //
-        // The deflate stream was closed while data was being processed.
-        //
-        return;
-      }
-
-      let data = bufferUtil.concat(
-        this._deflate[kBuffers],
-        this._deflate[kTotalLength]
-      );
-
-      if (fin) {
-        data = new FastBuffer(data.buffer, data.byteOffset, data.length - 4);
-      }
-
-      //
-      // Ensure that the callback will not be called again in
-      // `PerMessageDeflate#cleanup()`.
-      //
-      this._deflate[kCallback] = null;
-
-      this._deflate[kTotalLength] = 0;
-      this._deflate[kBuffers] = [];
-
-      if (fin && this.params[`${endpoint}_no_context_takeover`]) {
-        this._deflate.reset();
-      }
-
-      callback(null, data);
-    });
-  }
-}
-
-module.exports = PerMessageDeflate;
-
-/**
- * The listener of the `zlib.DeflateRaw` stream `'data'` event.
- *
- * @param {Buffer} chunk A chunk of data
- * @private
- */
-function deflateOnData(chunk) {
-  this[kBuffers].push(chunk);
-  this[kTotalLength] += chunk.length;
-}
-
-/**
- * The listener of the `zlib.InflateRaw` stream `'data'` event.
- *
- * @param {Buffer} chunk A chunk of data
- * @private
- */
-function inflateOnData(chunk) {
-  this[kTotalLength] += chunk.length;
-
-  if (
-    this[kPerMessageDeflate]._maxPayload < 1 ||
-    this[kTotalLength] <= this[kPerMessageDeflate]._maxPayload
-  ) {
-    this[kBuffers].push(chunk);
-    return;
-  }
-
-  this[kError] = new RangeError('Max payload size exceeded');
-  this[kError].code = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-  this[kError][kStatusCode] = 1009;
-  this.removeListener('data', inflateOnData);
-
-  //
-  // The choice to employ `zlib.reset()` over `zlib.close()` is dictated by the
-  // fact that in Node.js versions prior to 13.10.0, the callback for
-  // `zlib.flush()` is not called if `zlib.close()` is used. Utilizing
-  // `zlib.reset()` ensures that either the callback is invoked or an error is
-  // emitted.
-  //
-  this.reset();
-}
-
-/**
- * The listener of the `zlib.InflateRaw` stream `'error'` event.
- *
- * @param {Error} err The emitted error
- * @private
- */
-function inflateOnError(err) {
-  //
-  // There is no need to call `Zlib#close()` as the handle is automatically
-  // closed when an error is emitted.
-  //
-  this[kPerMessageDeflate]._inflate = null;
-
-  if (this[kError]) {
-    this[kCallback](this[kError]);
-    return;
-  }
-
-  err[kStatusCode] = 1007;
-  this[kCallback](err);
-}
-
-
-/***/ }),
-
-/***/ 893:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { Writable } = __nccwpck_require__(2203);
-
-const PerMessageDeflate = __nccwpck_require__(4376);
-const {
-  BINARY_TYPES,
-  EMPTY_BUFFER,
-  kStatusCode,
-  kWebSocket
-} = __nccwpck_require__(1791);
-const { concat, toArrayBuffer, unmask } = __nccwpck_require__(5803);
-const { isValidStatusCode, isValidUTF8 } = __nccwpck_require__(6615);
-
-const FastBuffer = Buffer[Symbol.species];
-
-const GET_INFO = 0;
-const GET_PAYLOAD_LENGTH_16 = 1;
-const GET_PAYLOAD_LENGTH_64 = 2;
-const GET_MASK = 3;
-const GET_DATA = 4;
-const INFLATING = 5;
-const DEFER_EVENT = 6;
-
-/**
- * HyBi Receiver implementation.
- *
- * @extends Writable
- */
-class Receiver extends Writable {
-  /**
-   * Creates a Receiver instance.
-   *
-   * @param {Object} [options] Options object
-   * @param {Boolean} [options.allowSynchronousEvents=true] Specifies whether
-   *     any of the `'message'`, `'ping'`, and `'pong'` events can be emitted
-   *     multiple times in the same tick
-   * @param {String} [options.binaryType=nodebuffer] The type for binary data
-   * @param {Object} [options.extensions] An object containing the negotiated
-   *     extensions
-   * @param {Boolean} [options.isServer=false] Specifies whether to operate in
-   *     client or server mode
-   * @param {Number} [options.maxBufferedChunks=0] The maximum number of
-   *     buffered data chunks
-   * @param {Number} [options.maxFragments=0] The maximum number of message
-   *     fragments
-   * @param {Number} [options.maxPayload=0] The maximum allowed message length
-   * @param {Boolean} [options.skipUTF8Validation=false] Specifies whether or
-   *     not to skip UTF-8 validation for text and close messages
-   */
-  constructor(options = {}) {
-    super();
-
-    this._allowSynchronousEvents =
-      options.allowSynchronousEvents !== undefined
-        ? options.allowSynchronousEvents
-        : true;
-    this._binaryType = options.binaryType || BINARY_TYPES[0];
-    this._extensions = options.extensions || {};
-    this._isServer = !!options.isServer;
-    this._maxBufferedChunks = options.maxBufferedChunks | 0;
-    this._maxFragments = options.maxFragments | 0;
-    this._maxPayload = options.maxPayload | 0;
-    this._skipUTF8Validation = !!options.skipUTF8Validation;
-    this[kWebSocket] = undefined;
-
-    this._bufferedBytes = 0;
-    this._buffers = [];
-
-    this._compressed = false;
-    this._payloadLength = 0;
-    this._mask = undefined;
-    this._fragmented = 0;
-    this._masked = false;
-    this._fin = false;
-    this._opcode = 0;
-
-    this._totalPayloadLength = 0;
-    this._messageLength = 0;
-    this._numFragments = 0;
-    this._fragments = [];
-
-    this._errored = false;
-    this._loop = false;
-    this._state = GET_INFO;
-  }
-
-  /**
-   * Implements `Writable.prototype._write()`.
-   *
-   * @param {Buffer} chunk The chunk of data to write
-   * @param {String} encoding The character encoding of `chunk`
-   * @param {Function} cb Callback
-   * @private
-   */
-  _write(chunk, encoding, cb) {
-    if (this._opcode === 0x08 && this._state == GET_INFO) return cb();
-
-    if (
-      this._maxBufferedChunks > 0 &&
-      this._buffers.length >= this._maxBufferedChunks
-    ) {
-      cb(
-        this.createError(
-          RangeError,
-          'Too many buffered chunks',
-          false,
-          1008,
-          'WS_ERR_TOO_MANY_BUFFERED_PARTS'
-        )
-      );
-      return;
-    }
-
-    this._bufferedBytes += chunk.length;
-    this._buffers.push(chunk);
-    this.startLoop(cb);
-  }
-
-  /**
-   * Consumes `n` bytes from the buffered data.
-   *
-   * @param {Number} n The number of bytes to consume
-   * @return {Buffer} The consumed bytes
-   * @private
-   */
-  consume(n) {
-    this._bufferedBytes -= n;
-
-    if (n === this._buffers[0].length) return this._buffers.shift();
-
-    if (n < this._buffers[0].length) {
-      const buf = this._buffers[0];
-      this._buffers[0] = new FastBuffer(
-        buf.buffer,
-        buf.byteOffset + n,
-        buf.length - n
-      );
-
-      return new FastBuffer(buf.buffer, buf.byteOffset, n);
-    }
-
-    const dst = Buffer.allocUnsafe(n);
-
-    do {
-      const buf = this._buffers[0];
-      const offset = dst.length - n;
-
-      if (n >= buf.length) {
-        dst.set(this._buffers.shift(), offset);
-      } else {
-        dst.set(new Uint8Array(buf.buffer, buf.byteOffset, n), offset);
-        this._buffers[0] = new FastBuffer(
-          buf.buffer,
-          buf.byteOffset + n,
-          buf.length - n
-        );
-      }
-
-      n -= buf.length;
-    } while (n > 0);
-
-    return dst;
-  }
-
-  /**
-   * Starts the parsing loop.
-   *
-   * @param {Function} cb Callback
-   * @private
-   */
-  startLoop(cb) {
-    this._loop = true;
-
-    do {
-      switch (this._state) {
-        case GET_INFO:
-          this.getInfo(cb);
-          break;
-        case GET_PAYLOAD_LENGTH_16:
-          this.getPayloadLength16(cb);
-          break;
-        case GET_PAYLOAD_LENGTH_64:
-          this.getPayloadLength64(cb);
-          break;
-        case GET_MASK:
-          this.getMask();
-          break;
-        case GET_DATA:
-          this.getData(cb);
-          break;
-        case INFLATING:
-        case DEFER_EVENT:
-          this._loop = false;
-          return;
-      }
-    } while (this._loop);
-
-    if (!this._errored) cb();
-  }
-
-  /**
-   * Reads the first two bytes of a frame.
-   *
-   * @param {Function} cb Callback
-   * @private
-   */
-  getInfo(cb) {
-    if (this._bufferedBytes < 2) {
-      this._loop = false;
-      return;
-    }
-
-    const buf = this.consume(2);
-
-    if ((buf[0] & 0x30) !== 0x00) {
-      const error = this.createError(
-        RangeError,
-        'RSV2 and RSV3 must be clear',
-        true,
-        1002,
-        'WS_ERR_UNEXPECTED_RSV_2_3'
-      );
-
-      cb(error);
-      return;
-    }
-
-    const compressed = (buf[0] & 0x40) === 0x40;
-
-    if (compressed && !this._extensions[PerMessageDeflate.extensionName]) {
-      const error = this.createError(
-        RangeError,
-        'RSV1 must be clear',
-        true,
-        1002,
-        'WS_ERR_UNEXPECTED_RSV_1'
-      );
-
-      cb(error);
-      return;
-    }
-
-    this._fin = (buf[0] & 0x80) === 0x80;
-    this._opcode = buf[0] & 0x0f;
-    this._payloadLength = buf[1] & 0x7f;
-
-    if (this._opcode === 0x00) {
-      if (compressed) {
-        const error = this.createError(
-          RangeError,
-          'RSV1 must be clear',
-          true,
-          1002,
-          'WS_ERR_UNEXPECTED_RSV_1'
-        );
-
-        cb(error);
-        return;
-      }
-
-      if (!this._fragmented) {
-        const error = this.createError(
-          RangeError,
-          'invalid opcode 0',
-          true,
-          1002,
-          'WS_ERR_INVALID_OPCODE'
-        );
-
-        cb(error);
-        return;
-      }
-
-      this._opcode = this._fragmented;
-    } else if (this._opcode === 0x01 || this._opcode === 0x02) {
-      if (this._fragmented) {
-        const error = this.createError(
-          RangeError,
-          `invalid opcode ${this._opcode}`,
-          true,
-          1002,
-          'WS_ERR_INVALID_OPCODE'
-        );
-
-        cb(error);
-        return;
-      }
-
-      this._compressed = compressed;
-    } else if (this._opcode > 0x07 && this._opcode < 0x0b) {
-      if (!this._fin) {
-        const error = this.createError(
-          RangeError,
-          'FIN must be set',
-          true,
-          1002,
-          'WS_ERR_EXPECTED_FIN'
-        );
-
-        cb(error);
-        return;
-      }
-
-      if (compressed) {
-        const error = this.createError(
-          RangeError,
-          'RSV1 must be clear',
-          true,
-          1002,
-          'WS_ERR_UNEXPECTED_RSV_1'
-        );
-
-        cb(error);
-        return;
-      }
-
-      if (
-        this._payloadLength > 0x7d ||
-        (this._opcode === 0x08 && this._payloadLength === 1)
-      ) {
-        const error = this.createError(
-          RangeError,
-          `invalid payload length ${this._payloadLength}`,
-          true,
-          1002,
-          'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'
-        );
-
-        cb(error);
-        return;
-      }
-    } else {
-      const error = this.createError(
-        RangeError,
-        `invalid opcode ${this._opcode}`,
-        true,
-        1002,
-        'WS_ERR_INVALID_OPCODE'
-      );
-
-      cb(error);
-      return;
-    }
-
-    if (!this._fin && !this._fragmented) this._fragmented = this._opcode;
-    this._masked = (buf[1] & 0x80) === 0x80;
-
-    if (this._isServer) {
-      if (!this._masked) {
-        const error = this.createError(
-          RangeError,
-          'MASK must be set',
-          true,
-          1002,
-          'WS_ERR_EXPECTED_MASK'
-        );
-
-        cb(error);
-        return;
-      }
-    } else if (this._masked) {
-      const error = this.createError(
-        RangeError,
-        'MASK must be clear',
-        true,
-        1002,
-        'WS_ERR_UNEXPECTED_MASK'
-      );
-
-      cb(error);
-      return;
-    }
-
-    if (this._payloadLength === 126) this._state = GET_PAYLOAD_LENGTH_16;
-    else if (this._payloadLength === 127) this._state = GET_PAYLOAD_LENGTH_64;
-    else this.haveLength(cb);
-  }
-
-  /**
-   * Gets extended payload length (7+16).
-   *
-   * @param {Function} cb Callback
-   * @private
-   */
-  getPayloadLength16(cb) {
-    if (this._bufferedBytes < 2) {
-      this._loop = false;
-      return;
-    }
-
-    this._payloadLength = this.consume(2).readUInt16BE(0);
-    this.haveLength(cb);
-  }
-
-  /**
-   * Gets extended payload length (7+64).
-   *
-   * @param {Function} cb Callback
-   * @private
-   */
-  getPayloadLength64(cb) {
-    if (this._bufferedBytes < 8) {
-      this._loop = false;
-      return;
-    }
-
-    const buf = this.consume(8);
-    const num = buf.readUInt32BE(0);
-
-    //
-    // The maximum safe integer in JavaScript is 2^53 - 1. An error is returned
-    // if payload length is greater than this number.
-    //
-    if (num > Math.pow(2, 53 - 32) - 1) {
-      const error = this.createError(
-        RangeError,
-        'Unsupported WebSocket frame: payload length > 2^53 - 1',
-        false,
-        1009,
-        'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
-      );
-
-      cb(error);
-      return;
-    }
-
-    this._payloadLength = num * Math.pow(2, 32) + buf.readUInt32BE(4);
-    this.haveLength(cb);
-  }
-
-  /**
-   * Payload length has been read.
-   *
-   * @param {Function} cb Callback
-   * @private
-   */
-  haveLength(cb) {
-    if (this._payloadLength && this._opcode < 0x08) {
-      this._totalPayloadLength += this._payloadLength;
-      if (this._totalPayloadLength > this._maxPayload && this._maxPayload > 0) {
-        const error = this.createError(
-          RangeError,
-          'Max payload size exceeded',
-          false,
-          1009,
-          'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-        );
-
-        cb(error);
-        return;
-      }
-    }
-
-    if (this._masked) this._state = GET_MASK;
-    else this._state = GET_DATA;
-  }
-
-  /**
-   * Reads mask bytes.
-   *
-   * @private
-   */
-  getMask() {
-    if (this._bufferedBytes < 4) {
-      this._loop = false;
-      return;
-    }
-
-    this._mask = this.consume(4);
-    this._state = GET_DATA;
-  }
-
-  /**
-   * Reads data bytes.
-   *
-   * @param {Function} cb Callback
-   * @private
-   */
-  getData(cb) {
-    let data = EMPTY_BUFFER;
-
-    if (this._payloadLength) {
-      if (this._bufferedBytes < this._payloadLength) {
-        this._loop = false;
-        return;
-      }
-
-      data = this.consume(this._payloadLength);
-
-      if (
-        this._masked &&
-        (this._mask[0] | this._mask[1] | this._mask[2] | this._mask[3]) !== 0
-      ) {
-        unmask(data, this._mask);
-      }
-    }
-
-    //
-    // The mask is a view into the buffer the stream delivered, which is commonly
-    // 64 KiB, and it is not needed once the payload above has been unmasked.
-    // Leaving it set would pin that whole buffer until the next frame arrives,
-    // which on an idle connection can be indefinitely.
-    //
-    this._mask = undefined;
-
-    if (this._opcode > 0x07) {
-      this.controlMessage(data, cb);
-      return;
-    }
-
-    if (this._maxFragments > 0 && ++this._numFragments > this._maxFragments) {
-      const error = this.createError(
-        RangeError,
-        'Too many message fragments',
-        false,
-        1008,
-        'WS_ERR_TOO_MANY_BUFFERED_PARTS'
-      );
-
-      cb(error);
-      return;
-    }
-
-    if (this._compressed) {
-      this._state = INFLATING;
-      this.decompress(data, cb);
-      return;
-    }
-
-    if (data.length) {
-      //
-      // This message is not compressed so its length is the sum of the payload
-      // length of all fragments.
-      //
-      this._messageLength = this._totalPayloadLength;
-      this._fragments.push(data);
-    }
-
-    this.dataMessage(cb);
-  }
-
-  /**
-   * Decompresses data.
-   *
-   * @param {Buffer} data Compressed data
-   * @param {Function} cb Callback
-   * @private
-   */
-  decompress(data, cb) {
-    const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
-
-    perMessageDeflate.decompress(data, this._fin, (err, buf) => {
-      if (err) return cb(err);
-
-      if (buf.length) {
-        this._messageLength += buf.length;
-        if (this._messageLength > this._maxPayload && this._maxPayload > 0) {
-          const error = this.createError(
-            RangeError,
-            'Max payload size exceeded',
-            false,
-            1009,
-            'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-          );
-
-          cb(error);
-          return;
-        }
-
-        this._fragments.push(buf);
-      }
-
-      this.dataMessage(cb);
-      if (this._state === GET_INFO) this.startLoop(cb);
-    });
-  }
-
-  /**
-   * Handles a data message.
-   *
-   * @param {Function} cb Callback
-   * @private
-   */
-  dataMessage(cb) {
-    if (!this._fin) {
-      this._state = GET_INFO;
-      return;
-    }
-
-    const messageLength = this._messageLength;
-    const fragments = this._fragments;
-
-    this._totalPayloadLength = 0;
-    this._messageLength = 0;
-    this._fragmented = 0;
-    this._numFragments = 0;
-    this._fragments = [];
-
-    if (this._opcode === 2) {
-      let data;
-
-      if (this._binaryType === 'nodebuffer') {
-        data = concat(fragments, messageLength);
-      } else if (this._binaryType === 'arraybuffer') {
-        data = toArrayBuffer(concat(fragments, messageLength));
-      } else if (this._binaryType === 'blob') {
-        data = new Blob(fragments);
-      } else {
-        data = fragments;
-      }
-
-      if (this._allowSynchronousEvents) {
-        this.emit('message', data, true);
-        this._state = GET_INFO;
-      } else {
-        this._state = DEFER_EVENT;
-        setImmediate(() => {
-          this.emit('message', data, true);
-          this._state = GET_INFO;
-          this.startLoop(cb);
-        });
-      }
-    } else {
-      const buf = concat(fragments, messageLength);
-
-      if (!this._skipUTF8Validation && !isValidUTF8(buf)) {
-        const error = this.createError(
-          Error,
-          'invalid UTF-8 sequence',
-          true,
-          1007,
-          'WS_ERR_INVALID_UTF8'
-        );
-
-        cb(error);
-        return;
-      }
-
-      if (this._state === INFLATING || this._allowSynchronousEvents) {
-        this.emit('message', buf, false);
-        this._state = GET_INFO;
-      } else {
-        this._state = DEFER_EVENT;
-        setImmediate(() => {
-          this.emit('message', buf, false);
-          this._state = GET_INFO;
-          this.startLoop(cb);
-        });
-      }
-    }
-  }
-
-  /**
-   * Handles a control message.
-   *
-   * @param {Buffer} data Data to handle
-   * @return {(Error|RangeError|undefined)} A possible error
-   * @private
-   */
-  controlMessage(data, cb) {
-    if (this._opcode === 0x08) {
-      if (data.length === 0) {
-        this._loop = false;
-        this.emit('conclude', 1005, EMPTY_BUFFER);
-        this.end();
-      } else {
-        const code = data.readUInt16BE(0);
-
-        if (!isValidStatusCode(code)) {
-          const error = this.createError(
-            RangeError,
-            `invalid status code ${code}`,
-            true,
-            1002,
-            'WS_ERR_INVALID_CLOSE_CODE'
-          );
-
-          cb(error);
-          return;
-        }
-
-        const buf = new FastBuffer(
-          data.buffer,
-          data.byteOffset + 2,
-          data.length - 2
-        );
-
-        if (!this._skipUTF8Validation && !isValidUTF8(buf)) {
-          const error = this.createError(
-            Error,
-            'invalid UTF-8 sequence',
-            true,
-            1007,
-            'WS_ERR_INVALID_UTF8'
-          );
-
-          cb(error);
-          return;
-        }
-
-        this._loop = false;
-        this.emit('conclude', code, buf);
-        this.end();
-      }
-
-      this._state = GET_INFO;
-      return;
-    }
-
-    if (this._allowSynchronousEvents) {
-      this.emit(this._opcode === 0x09 ? 'ping' : 'pong', data);
-      this._state = GET_INFO;
-    } else {
-      this._state = DEFER_EVENT;
-      setImmediate(() => {
-        this.emit(this._opcode === 0x09 ? 'ping' : 'pong', data);
-        this._state = GET_INFO;
-        this.startLoop(cb);
-      });
-    }
-  }
-
-  /**
-   * Builds an error object.
-   *
-   * @param {function(new:Error|RangeError)} ErrorCtor The error constructor
-   * @param {String} message The error message
-   * @param {Boolean} prefix Specifies whether or not to add a default prefix to
-   *     `message`
-   * @param {Number} statusCode The status code
-   * @param {String} errorCode The exposed error code
-   * @return {(Error|RangeError)} The error
-   * @private
-   */
-  createError(ErrorCtor, message, prefix, statusCode, errorCode) {
-    this._loop = false;
-    this._errored = true;
-
-    const err = new ErrorCtor(
-      prefix ? `Invalid WebSocket frame: ${message}` : message
-    );
-
-    Error.captureStackTrace(err, this.createError);
-    err.code = errorCode;
-    err[kStatusCode] = statusCode;
-    return err;
-  }
-}
-
-module.exports = Receiver;
-
-
-/***/ }),
-
-/***/ 7389:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/* eslint no-unused-vars: ["error", { "varsIgnorePattern": "^Duplex" }] */
-
-
-
-const { Duplex } = __nccwpck_require__(2203);
-const { randomFillSync } = __nccwpck_require__(6982);
-const {
-  types: { isUint8Array }
-} = __nccwpck_require__(9023);
-
-const PerMessageDeflate = __nccwpck_require__(4376);
-const { EMPTY_BUFFER, kWebSocket, NOOP } = __nccwpck_require__(1791);
-const { isBlob, isValidStatusCode } = __nccwpck_require__(6615);
-const { mask: applyMask, toBuffer } = __nccwpck_require__(5803);
-
-const kByteLength = Symbol('kByteLength');
-const maskBuffer = Buffer.alloc(4);
-const RANDOM_POOL_SIZE = 8 * 1024;
-let randomPool;
-let randomPoolPointer = RANDOM_POOL_SIZE;
-
-const DEFAULT = 0;
-const DEFLATING = 1;
-const GET_BLOB_DATA = 2;
-
-/**
- * HyBi Sender implementation.
- */
-class Sender {
-  /**
-   * Creates a Sender instance.
-   *
-   * @param {Duplex} socket The connection socket
-   * @param {Object} [extensions] An object containing the negotiated extensions
-   * @param {Function} [generateMask] The function used to generate the masking
-   *     key
-   */
-  constructor(socket, extensions, generateMask) {
-    this._extensions = extensions || {};
-
-    if (generateMask) {
-      this._generateMask = generateMask;
-      this._maskBuffer = Buffer.alloc(4);
-    }
-
-    this._socket = socket;
-
-    this._firstFragment = true;
-    this._compress = false;
-
-    this._bufferedBytes = 0;
-    this._queue = [];
-    this._state = DEFAULT;
-    this.onerror = NOOP;
-    this[kWebSocket] = undefined;
-  }
-
-  /**
-   * Frames a piece of data according to the HyBi WebSocket protocol.
-   *
-   * @param {(Buffer|String)} data The data to frame
-   * @param {Object} options Options object
-   * @param {Boolean} [options.fin=false] Specifies whether or not to set the
-   *     FIN bit
-   * @param {Function} [options.generateMask] The function used to generate the
-   *     masking key
-   * @param {Boolean} [options.mask=false] Specifies whether or not to mask
-   *     `data`
-   * @param {Buffer} [options.maskBuffer] The buffer used to store the masking
-   *     key
-   * @param {Number} options.opcode The opcode
-   * @param {Boolean} [options.readOnly=false] Specifies whether `data` can be
-   *     modified
-   * @param {Boolean} [options.rsv1=false] Specifies whether or not to set the
-   *     RSV1 bit
-   * @return {(Buffer|String)[]} The framed data
-   * @public
-   */
-  static frame(data, options) {
-    let mask;
-    let merge = false;
-    let offset = 2;
-    let skipMasking = false;
-
-    if (options.mask) {
-      mask = options.maskBuffer || maskBuffer;
-
-      if (options.generateMask) {
-        options.generateMask(mask);
-      } else {
-        if (randomPoolPointer === RANDOM_POOL_SIZE) {
-          /* istanbul ignore else  */
-          if (randomPool === undefined) {
-            //
-            // This is lazily initialized because server-sent frames must not
-            // be masked so it may never be used.
-            //
-            randomPool = Buffer.alloc(RANDOM_POOL_SIZE);
-          }
-
-          randomFillSync(randomPool, 0, RANDOM_POOL_SIZE);
-          randomPoolPointer = 0;
-        }
-
-        mask[0] = randomPool[randomPoolPointer++];
-        mask[1] = randomPool[randomPoolPointer++];
-        mask[2] = randomPool[randomPoolPointer++];
-        mask[3] = randomPool[randomPoolPointer++];
-      }
-
-      skipMasking = (mask[0] | mask[1] | mask[2] | mask[3]) === 0;
-      offset = 6;
-    }
-
-    let dataLength;
-
-    if (typeof data === 'string') {
-      if (
-        (!options.mask || skipMasking) &&
-        options[kByteLength] !== undefined
-      ) {
-        dataLength = options[kByteLength];
-      } else {
-        data = Buffer.from(data);
-        dataLength = data.length;
-      }
-    } else {
-      dataLength = data.length;
-      merge = options.mask && options.readOnly && !skipMasking;
-    }
-
-    let payloadLength = dataLength;
-
-    if (dataLength >= 65536) {
-      offset += 8;
-      payloadLength = 127;
-    } else if (dataLength > 125) {
-      offset += 2;
-      payloadLength = 126;
-    }
-
-    const target = Buffer.allocUnsafe(merge ? dataLength + offset : offset);
-
-    target[0] = options.fin ? options.opcode | 0x80 : options.opcode;
-    if (options.rsv1) target[0] |= 0x40;
-
-    target[1] = payloadLength;
-
-    if (payloadLength === 126) {
-      target.writeUInt16BE(dataLength, 2);
-    } else if (payloadLength === 127) {
-      target[2] = target[3] = 0;
-      target.writeUIntBE(dataLength, 4, 6);
-    }
-
-    if (!options.mask) {
-      return dataLength ? [target, data] : [target];
-    }
-
-    target[1] |= 0x80;
-    target[offset - 4] = mask[0];
-    target[offset - 3] = mask[1];
-    target[offset - 2] = mask[2];
-    target[offset - 1] = mask[3];
-
-    if (!dataLength) return [target];
-    if (skipMasking) return [target, data];
-
-    if (merge) {
-      applyMask(data, mask, target, offset, dataLength);
-      return [target];
-    }
-
-    applyMask(data, mask, data, 0, dataLength);
-    return [target, data];
-  }
-
-  /**
-   * Sends a close message to the other peer.
-   *
-   * @param {Number} [code] The status code component of the body
-   * @param {(String|Buffer)} [data] The message component of the body
-   * @param {Boolean} [mask=false] Specifies whether or not to mask the message
-   * @param {Function} [cb] Callback
-   * @public
-   */
-  close(code, data, mask, cb) {
-    let buf;
-
-    if (code === undefined) {
-      buf = EMPTY_BUFFER;
-    } else if (typeof code !== 'number' || !isValidStatusCode(code)) {
-      throw new TypeError('First argument must be a valid error code number');
-    } else if (data === undefined || !data.length) {
-      buf = Buffer.allocUnsafe(2);
-      buf.writeUInt16BE(code, 0);
-    } else {
-      const length = Buffer.byteLength(data);
-
-      if (length > 123) {
-        throw new RangeError('The message must not be greater than 123 bytes');
-      }
-
-      buf = Buffer.allocUnsafe(2 + length);
-      buf.writeUInt16BE(code, 0);
-
-      if (typeof data === 'string') {
-        buf.write(data, 2);
-      } else if (isUint8Array(data)) {
-        buf.set(data, 2);
-      } else {
-        throw new TypeError('Second argument must be a string or a Uint8Array');
-      }
-    }
-
-    const options = {
-      [kByteLength]: buf.length,
-      fin: true,
-      generateMask: this._generateMask,
-      mask,
-      maskBuffer: this._maskBuffer,
-      opcode: 0x08,
-      readOnly: false,
-      rsv1: false
-    };
-
-    if (this._state !== DEFAULT) {
-      this.enqueue([this.dispatch, buf, false, options, cb]);
-    } else {
-      this.sendFrame(Sender.frame(buf, options), cb);
-    }
-  }
-
-  /**
-   * Sends a ping message to the other peer.
-   *
-   * @param {*} data The message to send
-   * @param {Boolean} [mask=false] Specifies whether or not to mask `data`
-   * @param {Function} [cb] Callback
-   * @public
-   */
-  ping(data, mask, cb) {
-    let byteLength;
-    let readOnly;
-
-    if (typeof data === 'string') {
-      byteLength = Buffer.byteLength(data);
-      readOnly = false;
-    } else if (isBlob(data)) {
-      byteLength = data.size;
-      readOnly = false;
-    } else {
-      data = toBuffer(data);
-      byteLength = data.length;
-      readOnly = toBuffer.readOnly;
-    }
-
-    if (byteLength > 125) {
-      throw new RangeError('The data size must not be greater than 125 bytes');
-    }
-
-    const options = {
-      [kByteLength]: byteLength,
-      fin: true,
-      generateMask: this._generateMask,
-      mask,
-      maskBuffer: this._maskBuffer,
-      opcode: 0x09,
-      readOnly,
-      rsv1: false
-    };
-
-    if (isBlob(data)) {
-      if (this._state !== DEFAULT) {
-        this.enqueue([this.getBlobData, data, false, options, cb]);
-      } else {
-        this.getBlobData(data, false, options, cb);
-      }
-    } else if (this._state !== DEFAULT) {
-      this.enqueue([this.dispatch, data, false, options, cb]);
-    } else {
-      this.sendFrame(Sender.frame(data, options), cb);
-    }
-  }
-
-  /**
-   * Sends a pong message to the other peer.
-   *
-   * @param {*} data The message to send
-   * @param {Boolean} [mask=false] Specifies whether or not to mask `data`
-   * @param {Function} [cb] Callback
-   * @public
-   */
-  pong(data, mask, cb) {
-    let byteLength;
-    let readOnly;
-
-    if (typeof data === 'string') {
-      byteLength = Buffer.byteLength(data);
-      readOnly = false;
-    } else if (isBlob(data)) {
-      byteLength = data.size;
-      readOnly = false;
-    } else {
-      data = toBuffer(data);
-      byteLength = data.length;
-      readOnly = toBuffer.readOnly;
-    }
-
-    if (byteLength > 125) {
-      throw new RangeError('The data size must not be greater than 125 bytes');
-    }
-
-    const options = {
-      [kByteLength]: byteLength,
-      fin: true,
-      generateMask: this._generateMask,
-      mask,
-      maskBuffer: this._maskBuffer,
-      opcode: 0x0a,
-      readOnly,
-      rsv1: false
-    };
-
-    if (isBlob(data)) {
-      if (this._state !== DEFAULT) {
-        this.enqueue([this.getBlobData, data, false, options, cb]);
-      } else {
-        this.getBlobData(data, false, options, cb);
-      }
-    } else if (this._state !== DEFAULT) {
-      this.enqueue([this.dispatch, data, false, options, cb]);
-    } else {
-      this.sendFrame(Sender.frame(data, options), cb);
-    }
-  }
-
-  /**
-   * Sends a data message to the other peer.
-   *
-   * @param {*} data The message to send
-   * @param {Object} options Options object
-   * @param {Boolean} [options.binary=false] Specifies whether `data` is binary
-   *     or text
-   * @param {Boolean} [options.compress=false] Specifies whether or not to
-   *     compress `data`
-   * @param {Boolean} [options.fin=false] Specifies whether the fragment is the
-   *     last one
-   * @param {Boolean} [options.mask=false] Specifies whether or not to mask
-   *     `data`
-   * @param {Function} [cb] Callback
-   * @public
-   */
-  send(data, options, cb) {
-    const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
-    let opcode = options.binary ? 2 : 1;
-    let rsv1 = options.compress;
-
-    let byteLength;
-    let readOnly;
-
-    if (typeof data === 'string') {
-      byteLength = Buffer.byteLength(data);
-      readOnly = false;
-    } else if (isBlob(data)) {
-      byteLength = data.size;
-      readOnly = false;
-    } else {
-      data = toBuffer(data);
-      byteLength = data.length;
-      readOnly = toBuffer.readOnly;
-    }
-
-    if (this._firstFragment) {
-      this._firstFragment = false;
-      if (
-        rsv1 &&
-        perMessageDeflate &&
-        perMessageDeflate.params[
-          perMessageDeflate._isServer
-            ? 'server_no_context_takeover'
-            : 'client_no_context_takeover'
-        ]
-      ) {
-        rsv1 = byteLength >= perMessageDeflate._threshold;
-      }
-      this._compress = rsv1;
-    } else {
-      rsv1 = false;
-      opcode = 0;
-    }
-
-    if (options.fin) this._firstFragment = true;
-
-    const opts = {
-      [kByteLength]: byteLength,
-      fin: options.fin,
-      generateMask: this._generateMask,
-      mask: options.mask,
-      maskBuffer: this._maskBuffer,
-      opcode,
-      readOnly,
-      rsv1
-    };
-
-    if (isBlob(data)) {
-      if (this._state !== DEFAULT) {
-        this.enqueue([this.getBlobData, data, this._compress, opts, cb]);
-      } else {
-        this.getBlobData(data, this._compress, opts, cb);
-      }
-    } else if (this._state !== DEFAULT) {
-      this.enqueue([this.dispatch, data, this._compress, opts, cb]);
-    } else {
-      this.dispatch(data, this._compress, opts, cb);
-    }
-  }
-
-  /**
-   * Gets the contents of a blob as binary data.
-   *
-   * @param {Blob} blob The blob
-   * @param {Boolean} [compress=false] Specifies whether or not to compress
-   *     the data
-   * @param {Object} options Options object
-   * @param {Boolean} [options.fin=false] Specifies whether or not to set the
-   *     FIN bit
-   * @param {Function} [options.generateMask] The function used to generate the
-   *     masking key
-   * @param {Boolean} [options.mask=false] Specifies whether or not to mask
-   *     `data`
-   * @param {Buffer} [options.maskBuffer] The buffer used to store the masking
-   *     key
-   * @param {Number} options.opcode The opcode
-   * @param {Boolean} [options.readOnly=false] Specifies whether `data` can be
-   *     modified
-   * @param {Boolean} [options.rsv1=false] Specifies whether or not to set the
-   *     RSV1 bit
-   * @param {Function} [cb] Callback
-   * @private
-   */
-  getBlobData(blob, compress, options, cb) {
-    this._bufferedBytes += options[kByteLength];
-    this._state = GET_BLOB_DATA;
-
-    blob
-      .arrayBuffer()
-      .then((arrayBuffer) => {
-        if (this._socket.destroyed) {
-          const err = new Error(
-            'The socket was closed while the blob was being read'
-          );
-
-          //
-          // `callCallbacks` is called in the next tick to ensure that errors
-          // that might be thrown in the callbacks behave like errors thrown
-          // outside the promise chain.
-          //
-          process.nextTick(callCallbacks, this, err, cb);
-          return;
-        }
-
-        this._bufferedBytes -= options[kByteLength];
-        const data = toBuffer(arrayBuffer);
-
-        if (!compress) {
-          this._state = DEFAULT;
-          this.sendFrame(Sender.frame(data, options), cb);
-          this.dequeue();
-        } else {
-          this.dispatch(data, compress, options, cb);
-        }
-      })
-      .catch((err) => {
-        //
-        // `onError` is called in the next tick for the same reason that
-        // `callCallbacks` above is.
-        //
-        process.nextTick(onError, this, err, cb);
-      });
-  }
-
-  /**
-   * Dispatches a message.
-   *
-   * @param {(Buffer|String)} data The message to send
-   * @param {Boolean} [compress=false] Specifies whether or not to compress
-   *     `data`
-   * @param {Object} options Options object
-   * @param {Boolean} [options.fin=false] Specifies whether or not to set the
-   *     FIN bit
-   * @param {Function} [options.generateMask] The function used to generate the
-   *     masking key
-   * @param {Boolean} [options.mask=false] Specifies whether or not to mask
-   *     `data`
-   * @param {Buffer} [options.maskBuffer] The buffer used to store the masking
-   *     key
-   * @param {Number} options.opcode The opcode
-   * @param {Boolean} [options.readOnly=false] Specifies whether `data` can be
-   *     modified
-   * @param {Boolean} [options.rsv1=false] Specifies whether or not to set the
-   *     RSV1 bit
-   * @param {Function} [cb] Callback
-   * @private
-   */
-  dispatch(data, compress, options, cb) {
-    if (!compress) {
-      this.sendFrame(Sender.frame(data, options), cb);
-      return;
-    }
-
-    const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
-
-    this._bufferedBytes += options[kByteLength];
-    this._state = DEFLATING;
-    perMessageDeflate.compress(data, options.fin, (_, buf) => {
-      if (this._socket.destroyed) {
-        const err = new Error(
-          'The socket was closed while data was being compressed'
-        );
-
-        callCallbacks(this, err, cb);
-        return;
-      }
-
-      this._bufferedBytes -= options[kByteLength];
-      this._state = DEFAULT;
-      options.readOnly = false;
-      this.sendFrame(Sender.frame(buf, options), cb);
-      this.dequeue();
-    });
-  }
-
-  /**
-   * Executes queued send operations.
-   *
-   * @private
-   */
-  dequeue() {
-    while (this._state === DEFAULT && this._queue.length) {
-      const params = this._queue.shift();
-
-      this._bufferedBytes -= params[3][kByteLength];
-      Reflect.apply(params[0], this, params.slice(1));
-    }
-  }
-
-  /**
-   * Enqueues a send operation.
-   *
-   * @param {Array} params Send operation parameters.
-   * @private
-   */
-  enqueue(params) {
-    this._bufferedBytes += params[3][kByteLength];
-    this._queue.push(params);
-  }
-
-  /**
-   * Sends a frame.
-   *
-   * @param {(Buffer | String)[]} list The frame to send
-   * @param {Function} [cb] Callback
-   * @private
-   */
-  sendFrame(list, cb) {
-    if (list.length === 2) {
-      this._socket.cork();
-      this._socket.write(list[0]);
-      this._socket.write(list[1], cb);
-      this._socket.uncork();
-    } else {
-      this._socket.write(list[0], cb);
-    }
-  }
-}
-
-module.exports = Sender;
-
-/**
- * Calls queued callbacks with an error.
- *
- * @param {Sender} sender The `Sender` instance
- * @param {Error} err The error to call the callbacks with
- * @param {Function} [cb] The first callback
- * @private
- */
-function callCallbacks(sender, err, cb) {
-  if (typeof cb === 'function') cb(err);
-
-  for (let i = 0; i < sender._queue.length; i++) {
-    const params = sender._queue[i];
-    const callback = params[params.length - 1];
-
-    if (typeof callback === 'function') callback(err);
-  }
-}
-
-/**
- * Handles a `Sender` error.
- *
- * @param {Sender} sender The `Sender` instance
- * @param {Error} err The error
- * @param {Function} [cb] The first pending callback
- * @private
- */
-function onError(sender, err, cb) {
-  callCallbacks(sender, err, cb);
-  sender.onerror(err);
-}
-
-
-/***/ }),
-
-/***/ 6412:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/* eslint no-unused-vars: ["error", { "varsIgnorePattern": "^WebSocket$" }] */
-
-
-const WebSocket = __nccwpck_require__(6681);
-const { Duplex } = __nccwpck_require__(2203);
-
-/**
- * Emits the `'close'` event on a stream.
- *
- * @param {Duplex} stream The stream.
- * @private
- */
-function emitClose(stream) {
-  stream.emit('close');
-}
-
-/**
- * The listener of the `'end'` event.
- *
- * @private
- */
-function duplexOnEnd() {
-  if (!this.destroyed && this._writableState.finished) {
-    this.destroy();
-  }
-}
-
-/**
- * The listener of the `'error'` event.
- *
- * @param {Error} err The error
- * @private
- */
-function duplexOnError(err) {
-  this.removeListener('error', duplexOnError);
-  this.destroy();
-  if (this.listenerCount('error') === 0) {
-    // Do not suppress the throwing behavior.
-    this.emit('error', err);
-  }
-}
-
-/**
- * Wraps a `WebSocket` in a duplex stream.
- *
- * @param {WebSocket} ws The `WebSocket` to wrap
- * @param {Object} [options] The options for the `Duplex` constructor
- * @return {Duplex} The duplex stream
- * @public
- */
-function createWebSocketStream(ws, options) {
-  let terminateOnDestroy = true;
-
-  const duplex = new Duplex({
-    ...options,
-    autoDestroy: false,
-    emitClose: false,
-    objectMode: false,
-    writableObjectMode: false
-  });
-
-  ws.on('message', function message(msg, isBinary) {
-    const data =
-      !isBinary && duplex._readableState.objectMode ? msg.toString() : msg;
-
-    if (!duplex.push(data)) ws.pause();
-  });
-
-  ws.once('error', function error(err) {
-    if (duplex.destroyed) return;
-
-    // Prevent `ws.terminate()` from being called by `duplex._destroy()`.
-    //
-    // - If the `'error'` event is emitted before the `'open'` event, then
-    //   `ws.terminate()` is a noop as no socket is assigned.
-    // - Otherwise, the error is re-emitted by the listener of the `'error'`
-    //   event of the `Receiver` object. The listener already closes the
-    //   connection by calling `ws.close()`. This allows a close frame to be
-    //   sent to the other peer. If `ws.terminate()` is called right after this,
-    //   then the close frame might not be sent.
-    terminateOnDestroy = false;
-    duplex.destroy(err);
-  });
-
-  ws.once('close', function close() {
-    if (duplex.destroyed) return;
-
-    duplex.push(null);
-  });
-
-  duplex._destroy = function (err, callback) {
-    if (ws.readyState === ws.CLOSED) {
-      callback(err);
-      process.nextTick(emitClose, duplex);
-      return;
-    }
-
-    let called = false;
-
-    ws.once('error', function error(err) {
-      called = true;
-      callback(err);
-    });
-
-    ws.once('close', function close() {
-      if (!called) callback(err);
-      process.nextTick(emitClose, duplex);
-    });
-
-    if (terminateOnDestroy) ws.terminate();
-  };
-
-  duplex._final = function (callback) {
-    if (ws.readyState === ws.CONNECTING) {
-      ws.once('open', function open() {
-        duplex._final(callback);
-      });
-      return;
-    }
-
-    // If the value of the `_socket` property is `null` it means that `ws` is a
-    // client websocket and the handshake failed. In fact, when this happens, a
-    // socket is never assigned to the websocket. Wait for the `'error'` event
-    // that will be emitted by the websocket.
-    if (ws._socket === null) return;
-
-    if (ws._socket._writableState.finished) {
-      callback();
-      if (duplex._readableState.endEmitted) duplex.destroy();
-    } else {
-      ws._socket.once('finish', function finish() {
-        // `duplex` is not destroyed here because the `'end'` event will be
-        // emitted on `duplex` after this `'finish'` event. The EOF signaling
-        // `null` chunk is, in fact, pushed when the websocket emits `'close'`.
-        callback();
-      });
-      ws.close();
-    }
-  };
-
-  duplex._read = function () {
-    if (ws.isPaused) ws.resume();
-  };
-
-  duplex._write = function (chunk, encoding, callback) {
-    if (ws.readyState === ws.CONNECTING) {
-      ws.once('open', function open() {
-        duplex._write(chunk, encoding, callback);
-      });
-      return;
-    }
-
-    ws.send(chunk, callback);
-  };
-
-  duplex.on('end', duplexOnEnd);
-  duplex.on('error', duplexOnError);
-  return duplex;
-}
-
-module.exports = createWebSocketStream;
-
-
-/***/ }),
-
-/***/ 3332:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { tokenChars } = __nccwpck_require__(6615);
-
-/**
- * Parses the `Sec-WebSocket-Protocol` header into a set of subprotocol names.
- *
- * @param {String} header The field value of the header
- * @return {Set} The subprotocol names
- * @public
- */
-function parse(header) {
-  const protocols = new Set();
-  let start = -1;
-  let end = -1;
-  let i = 0;
-
-  for (i; i < header.length; i++) {
-    const code = header.charCodeAt(i);
-
-    if (end === -1 && tokenChars[code] === 1) {
-      if (start === -1) start = i;
-    } else if (
-      i !== 0 &&
-      (code === 0x20 /* ' ' */ || code === 0x09) /* '\t' */
-    ) {
-      if (end === -1 && start !== -1) end = i;
-    } else if (code === 0x2c /* ',' */) {
-      if (start === -1) {
-        throw new SyntaxError(`Unexpected character at index ${i}`);
-      }
-
-      if (end === -1) end = i;
-
-      const protocol = header.slice(start, end);
-
-      if (protocols.has(protocol)) {
-        throw new SyntaxError(`The "${protocol}" subprotocol is duplicated`);
-      }
-
-      protocols.add(protocol);
-      start = end = -1;
-    } else {
-      throw new SyntaxError(`Unexpected character at index ${i}`);
-    }
-  }
-
-  if (start === -1 || end !== -1) {
-    throw new SyntaxError('Unexpected end of input');
-  }
-
-  const protocol = header.slice(start, i);
-
-  if (protocols.has(protocol)) {
-    throw new SyntaxError(`The "${protocol}" subprotocol is duplicated`);
-  }
-
-  protocols.add(protocol);
-  return protocols;
-}
-
-module.exports = { parse };
-
-
-/***/ }),
-
-/***/ 6615:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { isUtf8 } = __nccwpck_require__(181);
-
-const { hasBlob } = __nccwpck_require__(1791);
-
-//
-// Allowed token characters:
-//
-// '!', '#', '$', '%', '&', ''', '*', '+', '-',
-// '.', 0-9, A-Z, '^', '_', '`', a-z, '|', '~'
-//
-// tokenChars[32] === 0 // ' '
-// tokenChars[33] === 1 // '!'
-// tokenChars[34] === 0 // '"'
-// ...
-//
-// prettier-ignore
-const tokenChars = [
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0 - 15
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 16 - 31
-  0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, // 32 - 47
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, // 48 - 63
-  0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 64 - 79
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, // 80 - 95
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 96 - 111
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0 // 112 - 127
-];
-
-/**
- * Checks if a status code is allowed in a close frame.
- *
- * @param {Number} code The status code
- * @return {Boolean} `true` if the status code is valid, else `false`
- * @public
- */
-function isValidStatusCode(code) {
-  return (
-    (code >= 1000 &&
-      code <= 1014 &&
-      code !== 1004 &&
-      code !== 1005 &&
-      code !== 1006) ||
-    (code >= 3000 && code <= 4999)
-  );
-}
-
-/**
- * Checks if a given buffer contains only correct UTF-8.
- * Ported from https://www.cl.cam.ac.uk/%7Emgk25/ucs/utf8_check.c by
- * Markus Kuhn.
- *
- * @param {Buffer} buf The buffer to check
- * @return {Boolean} `true` if `buf` contains only correct UTF-8, else `false`
- * @public
- */
-function _isValidUTF8(buf) {
-  const len = buf.length;
-  let i = 0;
-
-  while (i < len) {
-    if ((buf[i] & 0x80) === 0) {
-      // 0xxxxxxx
-      i++;
-    } else if ((buf[i] & 0xe0) === 0xc0) {
-      // 110xxxxx 10xxxxxx
-      if (
-        i + 1 === len ||
-        (buf[i + 1] & 0xc0) !== 0x80 ||
-        (buf[i] & 0xfe) === 0xc0 // Overlong
-      ) {
-        return false;
-      }
-
-      i += 2;
-    } else if ((buf[i] & 0xf0) === 0xe0) {
-      // 1110xxxx 10xxxxxx 10xxxxxx
-      if (
-        i + 2 >= len ||
-        (buf[i + 1] & 0xc0) !== 0x80 ||
-        (buf[i + 2] & 0xc0) !== 0x80 ||
-        (buf[i] === 0xe0 && (buf[i + 1] & 0xe0) === 0x80) || // Overlong
-        (buf[i] === 0xed && (buf[i + 1] & 0xe0) === 0xa0) // Surrogate (U+D800 - U+DFFF)
-      ) {
-        return false;
-      }
-
-      i += 3;
-    } else if ((buf[i] & 0xf8) === 0xf0) {
-      // 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx
-      if (
-        i + 3 >= len ||
-        (buf[i + 1] & 0xc0) !== 0x80 ||
-        (buf[i + 2] & 0xc0) !== 0x80 ||
-        (buf[i + 3] & 0xc0) !== 0x80 ||
-        (buf[i] === 0xf0 && (buf[i + 1] & 0xf0) === 0x80) || // Overlong
-        (buf[i] === 0xf4 && buf[i + 1] > 0x8f) ||
-        buf[i] > 0xf4 // > U+10FFFF
-      ) {
-        return false;
-      }
-
-      i += 4;
-    } else {
-      return false;
-    }
-  }
-
-  return true;
-}
-
-/**
- * Determines whether a value is a `Blob`.
- *
- * @param {*} value The value to be tested
- * @return {Boolean} `true` if `value` is a `Blob`, else `false`
- * @private
- */
-function isBlob(value) {
-  return (
-    hasBlob &&
-    typeof value === 'object' &&
-    typeof value.arrayBuffer === 'function' &&
-    typeof value.type === 'string' &&
-    typeof value.stream === 'function' &&
-    (value[Symbol.toStringTag] === 'Blob' ||
-      value[Symbol.toStringTag] === 'File')
-  );
-}
-
-module.exports = {
-  isBlob,
-  isValidStatusCode,
-  isValidUTF8: _isValidUTF8,
-  tokenChars
-};
-
-if (isUtf8) {
-  module.exports.isValidUTF8 = function (buf) {
-    return buf.length < 24 ? _isValidUTF8(buf) : isUtf8(buf);
-  };
-} /* istanbul ignore else  */ else if (!process.env.WS_NO_UTF_8_VALIDATE) {
-  try {
-    const isValidUTF8 = __nccwpck_require__(2414);
-
-    module.exports.isValidUTF8 = function (buf) {
-      return buf.length < 32 ? _isValidUTF8(buf) : isValidUTF8(buf);
-    };
-  } catch (e) {
-    // Continue regardless of the error.
-  }
-}
-
-
-/***/ }),
-
-/***/ 129:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/* eslint no-unused-vars: ["error", { "varsIgnorePattern": "^Duplex$", "caughtErrors": "none" }] */
-
-
-
-const EventEmitter = __nccwpck_require__(4434);
-const http = __nccwpck_require__(8611);
-const { Duplex } = __nccwpck_require__(2203);
-const { createHash } = __nccwpck_require__(6982);
-
-const extension = __nccwpck_require__(1335);
-const PerMessageDeflate = __nccwpck_require__(4376);
-const subprotocol = __nccwpck_require__(3332);
-const WebSocket = __nccwpck_require__(6681);
-const { CLOSE_TIMEOUT, GUID, kWebSocket } = __nccwpck_require__(1791);
-
-const keyRegex = /^[+/0-9A-Za-z]{22}==$/;
-
-const RUNNING = 0;
-const CLOSING = 1;
-const CLOSED = 2;
-
-/**
- * Class representing a WebSocket server.
- *
- * @extends EventEmitter
- */
-class WebSocketServer extends EventEmitter {
-  /**
-   * Create a `WebSocketServer` instance.
-   *
-   * @param {Object} options Configuration options
-   * @param {Boolean} [options.allowSynchronousEvents=true] Specifies whether
-   *     any of the `'message'`, `'ping'`, and `'pong'` events can be emitted
-   *     multiple times in the same tick
-   * @param {Boolean} [options.autoPong=true] Specifies whether or not to
-   *     automatically send a pong in response to a ping
-   * @param {Number} [options.backlog=511] The maximum length of the queue of
-   *     pending connections
-   * @param {Boolean} [options.clientTracking=true] Specifies whether or not to
-   *     track clients
-   * @param {Number} [options.closeTimeout=30000] Duration in milliseconds to
-   *     wait for the closing handshake to finish after `websocket.close()` is
-   *     called
-   * @param {Function} [options.handleProtocols] A hook to handle protocols
-   * @param {String} [options.host] The hostname where to bind the server
-   * @param {Number} [options.maxBufferedChunks=262144] The maximum number of
-   *     buffered data chunks
-   * @param {Number} [options.maxFragments=16384] The maximum number of message
-   *     fragments
-   * @param {Number} [options.maxPayload=104857600] The maximum allowed message
-   *     size
-   * @param {Number} [options.maxPendingAutoPongs=60] The maximum number of
-   *     pending automatic pongs
-   * @param {Boolean} [options.noServer=false] Enable no server mode
-   * @param {String} [options.path] Accept only connections matching this path
-   * @param {(Boolean|Object)} [options.perMessageDeflate=false] Enable/disable
-   *     permessage-deflate
-   * @param {Number} [options.port] The port where to bind the server
-   * @param {(http.Server|https.Server)} [options.server] A pre-created HTTP/S
-   *     server to use
-   * @param {Boolean} [options.skipUTF8Validation=false] Specifies whether or
-   *     not to skip UTF-8 validation for text and close messages
-   * @param {Function} [options.verifyClient] A hook to reject connections
-   * @param {Function} [options.WebSocket=WebSocket] Specifies the `WebSocket`
-   *     class to use. It must be the `WebSocket` class or class that extends it
-   * @param {Function} [callback] A listener for the `listening` event
-   */
-  constructor(options, callback) {
-    super();
-
-    options = {
-      allowSynchronousEvents: true,
-      autoPong: true,
-      maxBufferedChunks: 256 * 1024,
-      maxFragments: 16 * 1024,
-      maxPayload: 100 * 1024 * 1024,
-      maxPendingAutoPongs: 60,
-      skipUTF8Validation: false,
-      perMessageDeflate: false,
-      handleProtocols: null,
-      clientTracking: true,
-      closeTimeout: CLOSE_TIMEOUT,
-      verifyClient: null,
-      noServer: false,
-      backlog: null, // use default (511 as implemented in net.js)
-      server: null,
-      host: null,
-      path: null,
-      port: null,
-      WebSocket,
-      ...options
-    };
-
-    if (
-      (options.port == null && !options.server && !options.noServer) ||
-      (options.port != null && (options.server || options.noServer)) ||
-      (options.server && options.noServer)
-    ) {
-      throw new TypeError(
-        'One and only one of the "port", "server", or "noServer" options ' +
-          'must be specified'
-      );
-    }
-
-    if (options.port != null) {
-      this._server = http.createServer((req, res) => {
-        const body = http.STATUS_CODES[426];
-
-        res.writeHead(426, {
-          'Content-Length': body.length,
-          'Content-Type': 'text/plain'
-        });
-        res.end(body);
-      });
-      this._server.listen(
-        options.port,
-        options.host,
-        options.backlog,
-        callback
-      );
-    } else if (options.server) {
-      this._server = options.server;
-    }
-
-    if (this._server) {
-      const emitConnection = this.emit.bind(this, 'connection');
-
-      this._removeListeners = addListeners(this._server, {
-        listening: this.emit.bind(this, 'listening'),
-        error: this.emit.bind(this, 'error'),
-        upgrade: (req, socket, head) => {
-          this.handleUpgrade(req, socket, head, emitConnection);
-        }
-      });
-    }
-
-    if (options.perMessageDeflate === true) options.perMessageDeflate = {};
-    if (options.clientTracking) {
-      this.clients = new Set();
-      this._shouldEmitClose = false;
-    }
-
-    this.options = options;
-    this._state = RUNNING;
-  }
-
-  /**
-   * Returns the bound address, the address family name, and port of the server
-   * as reported by the operating system if listening on an IP socket.
-   * If the server is listening on a pipe or UNIX domain socket, the name is
-   * returned as a string.
-   *
-   * @return {(Object|String|null)} The address of the server
-   * @public
-   */
-  address() {
-    if (this.options.noServer) {
-      throw new Error('The server is operating in "noServer" mode');
-    }
-
-    if (!this._server) return null;
-    return this._server.address();
-  }
-
-  /**
-   * Stop the server from accepting new connections and emit the `'close'` event
-   * when all existing connections are closed.
-   *
-   * @param {Function} [cb] A one-time listener for the `'close'` event
-   * @public
-   */
-  close(cb) {
-    if (this._state === CLOSED) {
-      if (cb) {
-        this.once('close', () => {
-          cb(new Error('The server is not running'));
-        });
-      }
-
-      process.nextTick(emitClose, this);
-      return;
-    }
-
-    if (cb) this.once('close', cb);
-
-    if (this._state === CLOSING) return;
-    this._state = CLOSING;
-
-    if (this.options.noServer || this.options.server) {
-      if (this._server) {
-        this._removeListeners();
-        this._removeListeners = this._server = null;
-      }
-
-      if (this.clients) {
-        if (!this.clients.size) {
-          process.nextTick(emitClose, this);
-        } else {
-          this._shouldEmitClose = true;
-        }
-      } else {
-        process.nextTick(emitClose, this);
-      }
-    } else {
-      const server = this._server;
-
-      this._removeListeners();
-      this._removeListeners = this._server = null;
-
-      //
-      // The HTTP/S server was created internally. Close it, and rely on its
-      // `'close'` event.
-      //
-      server.close(() => {
-        emitClose(this);
-      });
-    }
-  }
-
-  /**
-   * See if a given request should be handled by this server instance.
-   *
-   * @param {http.IncomingMessage} req Request object to inspect
-   * @return {Boolean} `true` if the request is valid, else `false`
-   * @public
-   */
-  shouldHandle(req) {
-    if (this.options.path) {
-      const index = req.url.indexOf('?');
-      const pathname = index !== -1 ? req.url.slice(0, index) : req.url;
-
-      if (pathname !== this.options.path) return false;
-    }
-
-    return true;
-  }
-
-  /**
-   * Handle a HTTP Upgrade request.
-   *
-   * @param {http.IncomingMessage} req The request object
-   * @param {Duplex} socket The network socket between the server and client
-   * @param {Buffer} head The first packet of the upgraded stream
-   * @param {Function} cb Callback
-   * @public
-   */
-  handleUpgrade(req, socket, head, cb) {
-    socket.on('error', socketOnError);
-
-    const key = req.headers['sec-websocket-key'];
-    const upgrade = req.headers.upgrade;
-    const version = +req.headers['sec-websocket-version'];
-
-    if (req.method !== 'GET') {
-      const message = 'Invalid HTTP method';
-      abortHandshakeOrEmitwsClientError(this, req, socket, 405, message);
-      return;
-    }
-
-    if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') {
-      const message = 'Invalid Upgrade header';
-      abortHandshakeOrEmitwsClientError(this, req, socket, 400, message);
-      return;
-    }
-
-    if (key === undefined || !keyRegex.test(key)) {
-      const message = 'Missing or invalid Sec-WebSocket-Key header';
-      abortHandshakeOrEmitwsClientError(this, req, socket, 400, message);
-      return;
-    }
-
-    if (version !== 13 && version !== 8) {
-      const message = 'Missing or invalid Sec-WebSocket-Version header';
-      abortHandshakeOrEmitwsClientError(this, req, socket, 400, message, {
-        'Sec-WebSocket-Version': '13, 8'
-      });
-      return;
-    }
-
-    if (!this.shouldHandle(req)) {
-      abortHandshake(socket, 400);
-      return;
-    }
-
-    const secWebSocketProtocol = req.headers['sec-websocket-protocol'];
-    let protocols = new Set();
-
-    if (secWebSocketProtocol !== undefined) {
-      try {
-        protocols = subprotocol.parse(secWebSocketProtocol);
-      } catch (err) {
-        const message = 'Invalid Sec-WebSocket-Protocol header';
-        abortHandshakeOrEmitwsClientError(this, req, socket, 400, message);
-        return;
-      }
-    }
-
-    const secWebSocketExtensions = req.headers['sec-websocket-extensions'];
-    const extensions = {};
-
-    if (
-      this.options.perMessageDeflate &&
-      secWebSocketExtensions !== undefined
-    ) {
-      const perMessageDeflate = new PerMessageDeflate({
-        ...this.options.perMessageDeflate,
-        isServer: true,
-        maxPayload: this.options.maxPayload
-      });
-
-      try {
-        const offers = extension.parse(secWebSocketExtensions);
-
-        if (offers[PerMessageDeflate.extensionName]) {
-          perMessageDeflate.accept(offers[PerMessageDeflate.extensionName]);
-          extensions[PerMessageDeflate.extensionName] = perMessageDeflate;
-        }
-      } catch (err) {
-        const message =
-          'Invalid or unacceptable Sec-WebSocket-Extensions header';
-        abortHandshakeOrEmitwsClientError(this, req, socket, 400, message);
-        return;
-      }
-    }
-
-    //
-    // Optionally call external client verification handler.
-    //
-    if (this.options.verifyClient) {
-      const info = {
-        origin:
-          req.headers[`${version === 8 ? 'sec-websocket-origin' : 'origin'}`],
-        secure: !!(req.socket.authorized || req.socket.encrypted),
-        req
-      };
-
-      if (this.options.verifyClient.length === 2) {
-        this.options.verifyClient(info, (verified, code, message, headers) => {
-          if (!verified) {
-            return abortHandshake(socket, code || 401, message, headers);
-          }
-
-          this.completeUpgrade(
-            extensions,
-            key,
-            protocols,
-            req,
-            socket,
-            head,
-            cb
-          );
-        });
-        return;
-      }
-
-      if (!this.options.verifyClient(info)) return abortHandshake(socket, 401);
-    }
-
-    this.completeUpgrade(extensions, key, protocols, req, socket, head, cb);
-  }
-
-  /**
-   * Upgrade the connection to WebSocket.
-   *
-   * @param {Object} extensions The accepted extensions
-   * @param {String} key The value of the `Sec-WebSocket-Key` header
-   * @param {Set} protocols The subprotocols
-   * @param {http.IncomingMessage} req The request object
-   * @param {Duplex} socket The network socket between the server and client
-   * @param {Buffer} head The first packet of the upgraded stream
-   * @param {Function} cb Callback
-   * @throws {Error} If called more than once with the same socket
-   * @private
-   */
-  completeUpgrade(extensions, key, protocols, req, socket, head, cb) {
-    //
-    // Destroy the socket if the client has already sent a FIN packet.
-    //
-    if (!socket.readable || !socket.writable) return socket.destroy();
-
-    if (socket[kWebSocket]) {
-      throw new Error(
-        'server.handleUpgrade() was called more than once with the same ' +
-          'socket, possibly due to a misconfiguration'
-      );
-    }
-
-    if (this._state > RUNNING) return abortHandshake(socket, 503);
-
-    const digest = createHash('sha1')
-      .update(key + GUID)
-      .digest('base64');
-
-    const headers = [
-      'HTTP/1.1 101 Switching Protocols',
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      `Sec-WebSocket-Accept: ${digest}`
-    ];
-
-    const ws = new this.options.WebSocket(null, undefined, this.options);
-
-    if (protocols.size) {
-      //
-      // Optionally call external protocol selection handler.
-      //
-      const protocol = this.options.handleProtocols
-        ? this.options.handleProtocols(protocols, req)
-        : protocols.values().next().value;
-
-      if (protocol) {
-        headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
-        ws._protocol = protocol;
-      }
-    }
-
-    if (extensions[PerMessageDeflate.extensionName]) {
-      const params = extensions[PerMessageDeflate.extensionName].params;
-      const value = extension.format({
-        [PerMessageDeflate.extensionName]: [params]
-      });
-      headers.push(`Sec-WebSocket-Extensions: ${value}`);
-      ws._extensions = extensions;
-    }
-
-    //
-    // Allow external modification/inspection of handshake headers.
-    //
-    this.emit('headers', headers, req);
-
-    socket.write(headers.concat('\r\n').join('\r\n'));
-    socket.removeListener('error', socketOnError);
-
-    ws.setSocket(socket, head, {
-      allowSynchronousEvents: this.options.allowSynchronousEvents,
-      maxBufferedChunks: this.options.maxBufferedChunks,
-      maxFragments: this.options.maxFragments,
-      maxPayload: this.options.maxPayload,
-      skipUTF8Validation: this.options.skipUTF8Validation
-    });
-
-    if (this.clients) {
-      this.clients.add(ws);
-      ws.on('close', () => {
-        this.clients.delete(ws);
-
-        if (this._shouldEmitClose && !this.clients.size) {
-          process.nextTick(emitClose, this);
-        }
-      });
-    }
-
-    cb(ws, req);
-  }
-}
-
-module.exports = WebSocketServer;
-
-/**
- * Add event listeners on an `EventEmitter` using a map of <event, listener>
- * pairs.
- *
- * @param {EventEmitter} server The event emitter
- * @param {Object.<String, Function>} map The listeners to add
- * @return {Function} A function that will remove the added listeners when
- *     called
- * @private
- */
-function addListeners(server, map) {
-  for (const event of Object.keys(map)) server.on(event, map[event]);
-
-  return function removeListeners() {
-    for (const event of Object.keys(map)) {
-      server.removeListener(event, map[event]);
-    }
-  };
-}
-
-/**
- * Emit a `'close'` event on an `EventEmitter`.
- *
- * @param {EventEmitter} server The event emitter
- * @private
- */
-function emitClose(server) {
-  server._state = CLOSED;
-  server.emit('close');
-}
-
-/**
- * Handle socket errors.
- *
- * @private
- */
-function socketOnError() {
-  this.destroy();
-}
-
-/**
- * Close the connection when preconditions are not fulfilled.
- *
- * @param {Duplex} socket The socket of the upgrade request
- * @param {Number} code The HTTP response status code
- * @param {String} [message] The HTTP response body
- * @param {Object} [headers] Additional HTTP response headers
- * @private
- */
-function abortHandshake(socket, code, message, headers) {
-  //
-  // The socket is writable unless the user destroyed or ended it before calling
-  // `server.handleUpgrade()` or in the `verifyClient` function, which is a user
-  // error. Handling this does not make much sense as the worst that can happen
-  // is that some of the data written by the user might be discarded due to the
-  // call to `socket.end()` below, which triggers an `'error'` event that in
-  // turn causes the socket to be destroyed.
-  //
-  message = message || http.STATUS_CODES[code];
-  headers = {
-    Connection: 'close',
-    'Content-Type': 'text/html',
-    'Content-Length': Buffer.byteLength(message),
-    ...headers
-  };
-
-  socket.once('finish', socket.destroy);
-
-  socket.end(
-    `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\n` +
-      Object.keys(headers)
-        .map((h) => `${h}: ${headers[h]}`)
-        .join('\r\n') +
-      '\r\n\r\n' +
-      message
-  );
-}
-
-/**
- * Emit a `'wsClientError'` event on a `WebSocketServer` if there is at least
- * one listener for it, otherwise call `abortHandshake()`.
- *
- * @param {WebSocketServer} server The WebSocket server
- * @param {http.IncomingMessage} req The request object
- * @param {Duplex} socket The socket of the upgrade request
- * @param {Number} code The HTTP response status code
- * @param {String} message The HTTP response body
- * @param {Object} [headers] The HTTP response headers
- * @private
- */
-function abortHandshakeOrEmitwsClientError(
-  server,
-  req,
-  socket,
-  code,
-  message,
-  headers
-) {
-  if (server.listenerCount('wsClientError')) {
-    const err = new Error(message);
-    Error.captureStackTrace(err, abortHandshakeOrEmitwsClientError);
-
-    server.emit('wsClientError', err, socket, req);
-  } else {
-    abortHandshake(socket, code, message, headers);
-  }
-}
-
-
-/***/ }),
-
-/***/ 6681:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/* eslint no-unused-vars: ["error", { "varsIgnorePattern": "^Duplex|Readable$", "caughtErrors": "none" }] */
-
-
-
-const EventEmitter = __nccwpck_require__(4434);
-const https = __nccwpck_require__(5692);
-const http = __nccwpck_require__(8611);
-const net = __nccwpck_require__(9278);
-const querystring = __nccwpck_require__(3480);
-const tls = __nccwpck_require__(4756);
-const { randomBytes, createHash } = __nccwpck_require__(6982);
-const { Duplex, Readable } = __nccwpck_require__(2203);
-const { URL } = __nccwpck_require__(7016);
-
-const PerMessageDeflate = __nccwpck_require__(4376);
-const Receiver = __nccwpck_require__(893);
-const Sender = __nccwpck_require__(7389);
-const { isBlob } = __nccwpck_require__(6615);
-
-const {
-  BINARY_TYPES,
-  CLOSE_TIMEOUT,
-  EMPTY_BUFFER,
-  GUID,
-  kForOnEventAttribute,
-  kListener,
-  kStatusCode,
-  kWebSocket,
-  NOOP
-} = __nccwpck_require__(1791);
-const {
-  EventTarget: { addEventListener, removeEventListener }
-} = __nccwpck_require__(4634);
-const { format, parse } = __nccwpck_require__(1335);
-const { toBuffer } = __nccwpck_require__(5803);
-
-const kAborted = Symbol('kAborted');
-const protocolVersions = [8, 13];
-const readyStates = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
-const subprotocolRegex = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
-
-/**
- * Class representing a WebSocket.
- *
- * @extends EventEmitter
- */
-class WebSocket extends EventEmitter {
-  /**
-   * Create a new `WebSocket`.
-   *
-   * @param {(String|URL)} address The URL to which to connect
-   * @param {(String|String[])} [protocols] The subprotocols
-   * @param {Object} [options] Connection options
-   */
-  constructor(address, protocols, options) {
-    super();
-
-    this._binaryType = BINARY_TYPES[0];
-    this._closeCode = 1006;
-    this._closeFrameReceived = false;
-    this._closeFrameSent = false;
-    this._closeMessage = EMPTY_BUFFER;
-    this._closeTimer = null;
-    this._errorEmitted = false;
-    this._extensions = {};
-    this._paused = false;
-    this._protocol = '';
-    this._readyState = WebSocket.CONNECTING;
-    this._receiver = null;
-    this._sender = null;
-    this._socket = null;
-
-    if (address !== null) {
-      this._bufferedAmount = 0;
-      this._isServer = false;
-      this._redirects = 0;
-
-      if (protocols === undefined) {
-        if (!options || options.protocols === undefined) {
-          protocols = [];
-        } else if (Array.isArray(options.protocols)) {
-          protocols = options.protocols;
-        } else {
-          protocols = [options.protocols];
-        }
-      } else if (!Array.isArray(protocols)) {
-        if (typeof protocols === 'object' && protocols !== null) {
-          options = protocols;
-
-          if (options.protocols === undefined) {
-            protocols = [];
-          } else if (Array.isArray(options.protocols)) {
-            protocols = options.protocols;
-          } else {
-            protocols = [options.protocols];
-          }
-        } else {
-          protocols = [protocols];
-        }
-      }
-
-      options = initAsClient(this, address, protocols, options);
-    } else {
-      this._isServer = true;
-    }
-
-    if (options.autoPong) {
-      this._autoPong = true;
-      this._autoPongComplete = () => autoPongComplete(this);
-      this._pendingAutoPongs = 0;
-      this._maxPendingAutoPongs = options.maxPendingAutoPongs | 0;
-    }
-
-    this._closeTimeout = options.closeTimeout;
-  }
-
-  /**
-   * For historical reasons, the custom "nodebuffer" type is used by the default
-   * instead of "blob".
-   *
-   * @type {String}
-   */
-  get binaryType() {
-    return this._binaryType;
-  }
-
-  set binaryType(type) {
-    if (!BINARY_TYPES.includes(type)) return;
-
-    this._binaryType = type;
-
-    //
-    // Allow to change `binaryType` on the fly.
-    //
-    if (this._receiver) this._receiver._binaryType = type;
-  }
-
-  /**
-   * @type {Number}
-   */
-  get bufferedAmount() {
-    if (!this._socket) return this._bufferedAmount;
-
-    return this._socket._writableState.length + this._sender._bufferedBytes;
-  }
-
-  /**
-   * @type {String}
-   */
-  get extensions() {
-    return Object.keys(this._extensions).join();
-  }
-
-  /**
-   * @type {Boolean}
-   */
-  get isPaused() {
-    return this._paused;
-  }
-
-  /**
-   * @type {Function}
-   */
-  /* istanbul ignore next */
-  get onclose() {
-    return null;
-  }
-
-  /**
-   * @type {Function}
-   */
-  /* istanbul ignore next */
-  get onerror() {
-    return null;
-  }
-
-  /**
-   * @type {Function}
-   */
-  /* istanbul ignore next */
-  get onopen() {
-    return null;
-  }
-
-  /**
-   * @type {Function}
-   */
-  /* istanbul ignore next */
-  get onmessage() {
-    return null;
-  }
-
-  /**
-   * @type {String}
-   */
-  get protocol() {
-    return this._protocol;
-  }
-
-  /**
-   * @type {Number}
-   */
-  get readyState() {
-    return this._readyState;
-  }
-
-  /**
-   * @type {String}
-   */
-  get url() {
-    return this._url;
-  }
-
-  /**
-   * Set up the socket and the internal resources.
-   *
-   * @param {Duplex} socket The network socket between the server and client
-   * @param {Buffer} head The first packet of the upgraded stream
-   * @param {Object} options Options object
-   * @param {Boolean} [options.allowSynchronousEvents=false] Specifies whether
-   *     any of the `'message'`, `'ping'`, and `'pong'` events can be emitted
-   *     multiple times in the same tick
-   * @param {Function} [options.generateMask] The function used to generate the
-   *     masking key
-   * @param {Number} [options.maxBufferedChunks=0] The maximum number of
-   *     buffered data chunks
-   * @param {Number} [options.maxFragments=0] The maximum number of message
-   *     fragments
-   * @param {Number} [options.maxPayload=0] The maximum allowed message size
-   * @param {Boolean} [options.skipUTF8Validation=false] Specifies whether or
-   *     not to skip UTF-8 validation for text and close messages
-   * @private
-   */
-  setSocket(socket, head, options) {
-    const receiver = new Receiver({
-      allowSynchronousEvents: options.allowSynchronousEvents,
-      binaryType: this.binaryType,
-      extensions: this._extensions,
-      isServer: this._isServer,
-      maxBufferedChunks: options.maxBufferedChunks,
-      maxFragments: options.maxFragments,
-      maxPayload: options.maxPayload,
-      skipUTF8Validation: options.skipUTF8Validation
-    });
-
-    const sender = new Sender(socket, this._extensions, options.generateMask);
-
-    this._receiver = receiver;
-    this._sender = sender;
-    this._socket = socket;
-
-    receiver[kWebSocket] = this;
-    sender[kWebSocket] = this;
-    socket[kWebSocket] = this;
-
-    receiver.on('conclude', receiverOnConclude);
-    receiver.on('drain', receiverOnDrain);
-    receiver.on('error', receiverOnError);
-    receiver.on('message', receiverOnMessage);
-    receiver.on('ping', receiverOnPing);
-    receiver.on('pong', receiverOnPong);
-
-    sender.onerror = senderOnError;
-
-    //
-    // These methods may not be available if `socket` is just a `Duplex`.
-    //
-    if (socket.setTimeout) socket.setTimeout(0);
-    if (socket.setNoDelay) socket.setNoDelay();
-
-    if (head.length > 0) socket.unshift(head);
-
-    socket.on('close', socketOnClose);
-    socket.on('data', socketOnData);
-    socket.on('end', socketOnEnd);
-    socket.on('error', socketOnError);
-
-    this._readyState = WebSocket.OPEN;
-    this.emit('open');
-  }
-
-  /**
-   * Emit the `'close'` event.
-   *
-   * @private
-   */
-  emitClose() {
-    if (!this._socket) {
-      this._readyState = WebSocket.CLOSED;
-      this.emit('close', this._closeCode, this._closeMessage);
-      return;
-    }
-
-    if (this._extensions[PerMessageDeflate.extensionName]) {
-      this._extensions[PerMessageDeflate.extensionName].cleanup();
-    }
-
-    this._receiver.removeAllListeners();
-    this._readyState = WebSocket.CLOSED;
-    this.emit('close', this._closeCode, this._closeMessage);
-  }
-
-  /**
-   * Start a closing handshake.
-   *
-   *          +----------+   +-----------+   +----------+
-   *     - - -|ws.close()|-->|close frame|-->|ws.close()|- - -
-   *    |     +----------+   +-----------+   +----------+     |
-   *          +----------+   +-----------+         |
-   * CLOSING  |ws.close()|<--|close frame|<--+-----+       CLOSING
-   *          +----------+   +-----------+   |
-   *    |           |                        |   +---+        |
-   *                +------------------------+-->|fin| - - - -
-   *    |         +---+                      |   +---+
-   *     - - - - -|fin|<---------------------+
-   *              +---+
-   *
-   * @param {Number} [code] Status code explaining why the connection is closing
-   * @param {(String|Buffer)} [data] The reason why the connection is
-   *     closing
-   * @public
-   */
-  close(code, data) {
-    if (this.readyState === WebSocket.CLOSED) return;
-    if (this.readyState === WebSocket.CONNECTING) {
-      const msg = 'WebSocket was closed before the connection was established';
-      abortHandshake(this, this._req, msg);
-      return;
-    }
-
-    if (this.readyState === WebSocket.CLOSING) {
-      if (
-        this._closeFrameSent &&
-        (this._closeFrameReceived || this._receiver._writableState.errorEmitted)
-      ) {
-        this._socket.end();
-      }
-
-      return;
-    }
-
-    this._sender.close(code, data, !this._isServer, (err) => {
-      //
-      // This error is handled by the `'error'` listener on the socket. We only
-      // want to know if the close frame has been sent here.
-      //
-      if (err) return;
-
-      this._closeFrameSent = true;
-
-      if (
-        this._closeFrameReceived ||
-        this._receiver._writableState.errorEmitted
-      ) {
-        this._socket.end();
-      }
-    });
-
-    this._readyState = WebSocket.CLOSING;
-    setCloseTimer(this);
-  }
-
-  /**
-   * Pause the socket.
-   *
-   * @public
-   */
-  pause() {
-    if (
-      this.readyState === WebSocket.CONNECTING ||
-      this.readyState === WebSocket.CLOSED
-    ) {
-      return;
-    }
-
-    this._paused = true;
-    this._socket.pause();
-  }
-
-  /**
-   * Send a ping.
-   *
-   * @param {*} [data] The data to send
-   * @param {Boolean} [mask] Indicates whether or not to mask `data`
-   * @param {Function} [cb] Callback which is executed when the ping is sent
-   * @public
-   */
-  ping(data, mask, cb) {
-    if (this.readyState === WebSocket.CONNECTING) {
-      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
-    }
-
-    if (typeof data === 'function') {
-      cb = data;
-      data = mask = undefined;
-    } else if (typeof mask === 'function') {
-      cb = mask;
-      mask = undefined;
-    }
-
-    if (typeof data === 'number') data = data.toString();
-
-    if (this.readyState !== WebSocket.OPEN) {
-      sendAfterClose(this, data, cb);
-      return;
-    }
-
-    if (mask === undefined) mask = !this._isServer;
-    this._sender.ping(data || EMPTY_BUFFER, mask, cb);
-  }
-
-  /**
-   * Send a pong.
-   *
-   * @param {*} [data] The data to send
-   * @param {Boolean} [mask] Indicates whether or not to mask `data`
-   * @param {Function} [cb] Callback which is executed when the pong is sent
-   * @public
-   */
-  pong(data, mask, cb) {
-    if (this.readyState === WebSocket.CONNECTING) {
-      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
-    }
-
-    if (typeof data === 'function') {
-      cb = data;
-      data = mask = undefined;
-    } else if (typeof mask === 'function') {
-      cb = mask;
-      mask = undefined;
-    }
-
-    if (typeof data === 'number') data = data.toString();
-
-    if (this.readyState !== WebSocket.OPEN) {
-      sendAfterClose(this, data, cb);
-      return;
-    }
-
-    if (mask === undefined) mask = !this._isServer;
-    this._sender.pong(data || EMPTY_BUFFER, mask, cb);
-  }
-
-  /**
-   * Resume the socket.
-   *
-   * @public
-   */
-  resume() {
-    if (
-      this.readyState === WebSocket.CONNECTING ||
-      this.readyState === WebSocket.CLOSED
-    ) {
-      return;
-    }
-
-    this._paused = false;
-    if (!this._receiver._writableState.needDrain) this._socket.resume();
-  }
-
-  /**
-   * Send a data message.
-   *
-   * @param {*} data The message to send
-   * @param {Object} [options] Options object
-   * @param {Boolean} [options.binary] Specifies whether `data` is binary or
-   *     text
-   * @param {Boolean} [options.compress] Specifies whether or not to compress
-   *     `data`
-   * @param {Boolean} [options.fin=true] Specifies whether the fragment is the
-   *     last one
-   * @param {Boolean} [options.mask] Specifies whether or not to mask `data`
-   * @param {Function} [cb] Callback which is executed when data is written out
-   * @public
-   */
-  send(data, options, cb) {
-    if (this.readyState === WebSocket.CONNECTING) {
-      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
-    }
-
-    if (typeof options === 'function') {
-      cb = options;
-      options = {};
-    }
-
-    if (typeof data === 'number') data = data.toString();
-
-    if (this.readyState !== WebSocket.OPEN) {
-      sendAfterClose(this, data, cb);
-      return;
-    }
-
-    const opts = {
-      binary: typeof data !== 'string',
-      mask: !this._isServer,
-      compress: true,
-      fin: true,
-      ...options
-    };
-
-    if (!this._extensions[PerMessageDeflate.extensionName]) {
-      opts.compress = false;
-    }
-
-    this._sender.send(data || EMPTY_BUFFER, opts, cb);
-  }
-
-  /**
-   * Forcibly close the connection.
-   *
-   * @public
-   */
-  terminate() {
-    if (this.readyState === WebSocket.CLOSED) return;
-    if (this.readyState === WebSocket.CONNECTING) {
-      const msg = 'WebSocket was closed before the connection was established';
-      abortHandshake(this, this._req, msg);
-      return;
-    }
-
-    if (this._socket) {
-      this._readyState = WebSocket.CLOSING;
-      this._socket.destroy();
-    }
-  }
-}
-
-/**
- * @constant {Number} CONNECTING
- * @memberof WebSocket
- */
-Object.defineProperty(WebSocket, 'CONNECTING', {
-  enumerable: true,
-  value: readyStates.indexOf('CONNECTING')
-});
-
-/**
- * @constant {Number} CONNECTING
- * @memberof WebSocket.prototype
- */
-Object.defineProperty(WebSocket.prototype, 'CONNECTING', {
-  enumerable: true,
-  value: readyStates.indexOf('CONNECTING')
-});
-
-/**
- * @constant {Number} OPEN
- * @memberof WebSocket
- */
-Object.defineProperty(WebSocket, 'OPEN', {
-  enumerable: true,
-  value: readyStates.indexOf('OPEN')
-});
-
-/**
- * @constant {Number} OPEN
- * @memberof WebSocket.prototype
- */
-Object.defineProperty(WebSocket.prototype, 'OPEN', {
-  enumerable: true,
-  value: readyStates.indexOf('OPEN')
-});
-
-/**
- * @constant {Number} CLOSING
- * @memberof WebSocket
- */
-Object.defineProperty(WebSocket, 'CLOSING', {
-  enumerable: true,
-  value: readyStates.indexOf('CLOSING')
-});
-
-/**
- * @constant {Number} CLOSING
- * @memberof WebSocket.prototype
- */
-Object.defineProperty(WebSocket.prototype, 'CLOSING', {
-  enumerable: true,
-  value: readyStates.indexOf('CLOSING')
-});
-
-/**
- * @constant {Number} CLOSED
- * @memberof WebSocket
- */
-Object.defineProperty(WebSocket, 'CLOSED', {
-  enumerable: true,
-  value: readyStates.indexOf('CLOSED')
-});
-
-/**
- * @constant {Number} CLOSED
- * @memberof WebSocket.prototype
- */
-Object.defineProperty(WebSocket.prototype, 'CLOSED', {
-  enumerable: true,
-  value: readyStates.indexOf('CLOSED')
-});
-
-[
-  'binaryType',
-  'bufferedAmount',
-  'extensions',
-  'isPaused',
-  'protocol',
-  'readyState',
-  'url'
-].forEach((property) => {
-  Object.defineProperty(WebSocket.prototype, property, { enumerable: true });
-});
-
-//
-// Add the `onopen`, `onerror`, `onclose`, and `onmessage` attributes.
-// See https://html.spec.whatwg.org/multipage/comms.html#the-websocket-interface
-//
-['open', 'error', 'close', 'message'].forEach((method) => {
-  Object.defineProperty(WebSocket.prototype, `on${method}`, {
-    enumerable: true,
-    get() {
-      for (const listener of this.listeners(method)) {
-        if (listener[kForOnEventAttribute]) return listener[kListener];
-      }
-
-      return null;
-    },
-    set(handler) {
-      for (const listener of this.listeners(method)) {
-        if (listener[kForOnEventAttribute]) {
-          this.removeListener(method, listener);
-          break;
-        }
-      }
-
-      if (typeof handler !== 'function') return;
-
-      this.addEventListener(method, handler, {
-        [kForOnEventAttribute]: true
-      });
-    }
-  });
-});
-
-WebSocket.prototype.addEventListener = addEventListener;
-WebSocket.prototype.removeEventListener = removeEventListener;
-
-module.exports = WebSocket;
-
-/**
- * Initialize a WebSocket client.
- *
- * @param {WebSocket} websocket The client to initialize
- * @param {(String|URL)} address The URL to which to connect
- * @param {Array} protocols The subprotocols
- * @param {Object} [options] Connection options
- * @param {Boolean} [options.allowSynchronousEvents=true] Specifies whether any
- *     of the `'message'`, `'ping'`, and `'pong'` events can be emitted multiple
- *     times in the same tick
- * @param {Boolean} [options.autoPong=true] Specifies whether or not to
- *     automatically send a pong in response to a ping
- * @param {Number} [options.closeTimeout=30000] Duration in milliseconds to wait
- *     for the closing handshake to finish after `websocket.close()` is called
- * @param {Function} [options.finishRequest] A function which can be used to
- *     customize the headers of each http request before it is sent
- * @param {Boolean} [options.followRedirects=false] Whether or not to follow
- *     redirects
- * @param {Function} [options.generateMask] The function used to generate the
- *     masking key
- * @param {Number} [options.handshakeTimeout] Timeout in milliseconds for the
- *     handshake request
- * @param {Number} [options.maxBufferedChunks=262144] The maximum number of
- *     buffered data chunks
- * @param {Number} [options.maxFragments=16384] The maximum number of message
- *     fragments
- * @param {Number} [options.maxPayload=104857600] The maximum allowed message
- *     size
- * @param {Number} [options.maxPendingAutoPongs=60] The maximum number of
- *     pending automatic pongs
- * @param {Number} [options.maxRedirects=10] The maximum number of redirects
- *     allowed
- * @param {String} [options.origin] Value of the `Origin` or
- *     `Sec-WebSocket-Origin` header
- * @param {(Boolean|Object)} [options.perMessageDeflate=true] Enable/disable
- *     permessage-deflate
- * @param {Number} [options.protocolVersion=13] Value of the
- *     `Sec-WebSocket-Version` header
- * @param {Boolean} [options.skipUTF8Validation=false] Specifies whether or
- *     not to skip UTF-8 validation for text and close messages
- * @return {Object} The resolved options object used for initialization
- * @private
- */
-function initAsClient(websocket, address, protocols, options) {
-  const opts = {
-    allowSynchronousEvents: true,
-    autoPong: true,
-    closeTimeout: CLOSE_TIMEOUT,
-    protocolVersion: protocolVersions[1],
-    maxBufferedChunks: 256 * 1024,
-    maxFragments: 16 * 1024,
-    maxPayload: 100 * 1024 * 1024,
-    maxPendingAutoPongs: 60,
-    skipUTF8Validation: false,
-    perMessageDeflate: true,
-    followRedirects: false,
-    maxRedirects: 10,
-    ...options,
-    socketPath: undefined,
-    hostname: undefined,
-    protocol: undefined,
-    protocols: undefined,
-    timeout: undefined,
-    method: 'GET',
-    host: undefined,
-    path: undefined,
-    port: undefined
-  };
-
-  if (!protocolVersions.includes(opts.protocolVersion)) {
-    throw new RangeError(
-      `Unsupported protocol version: ${opts.protocolVersion} ` +
-        `(supported versions: ${protocolVersions.join(', ')})`
-    );
-  }
-
-  let parsedUrl;
-
-  if (address instanceof URL) {
-    parsedUrl = address;
-  } else {
-    try {
-      parsedUrl = new URL(address);
-    } catch {
-      throw new SyntaxError(`Invalid URL: ${address}`);
-    }
-  }
-
-  if (parsedUrl.protocol === 'http:' || parsedUrl.protocol === 'https:') {
-    parsedUrl = new URL(parsedUrl);
-    parsedUrl.protocol = parsedUrl.protocol === 'http:' ? 'ws:' : 'wss:';
-  }
-
-  websocket._url = parsedUrl.href;
-
-  const isSecure = parsedUrl.protocol === 'wss:';
-  const isIpcUrl = parsedUrl.protocol === 'ws+unix:';
-  let invalidUrlMessage;
-
-  if (parsedUrl.protocol !== 'ws:' && !isSecure && !isIpcUrl) {
-    invalidUrlMessage =
-      'The URL\'s protocol must be one of "ws:", "wss:", ' +
-      '"http:", "https:", or "ws+unix:"';
-  } else if (isIpcUrl && !parsedUrl.pathname) {
-    invalidUrlMessage = "The URL's pathname is empty";
-  } else if (parsedUrl.hash) {
-    invalidUrlMessage = 'The URL contains a fragment identifier';
-  }
-
-  if (invalidUrlMessage) {
-    const err = new SyntaxError(invalidUrlMessage);
-
-    if (websocket._redirects === 0) {
-      throw err;
-    } else {
-      emitErrorAndClose(websocket, err);
-      return;
-    }
-  }
-
-  const defaultPort = isSecure ? 443 : 80;
-  const key = randomBytes(16).toString('base64');
-  const request = isSecure ? https.request : http.request;
-  const protocolSet = new Set();
-  let perMessageDeflate;
-
-  opts.createConnection =
-    opts.createConnection || (isSecure ? tlsConnect : netConnect);
-  opts.defaultPort = opts.defaultPort || defaultPort;
-  opts.port = parsedUrl.port || defaultPort;
-  opts.host = parsedUrl.hostname.startsWith('[')
-    ? parsedUrl.hostname.slice(1, -1)
-    : parsedUrl.hostname;
-  opts.headers = {
-    ...opts.headers,
-    'Sec-WebSocket-Version': opts.protocolVersion,
-    'Sec-WebSocket-Key': key,
-    Connection: 'Upgrade',
-    Upgrade: 'websocket'
-  };
-  opts.path = parsedUrl.pathname + parsedUrl.search;
-  opts.timeout = opts.handshakeTimeout;
-
-  if (opts.perMessageDeflate) {
-    perMessageDeflate = new PerMessageDeflate({
-      ...opts.perMessageDeflate,
-      isServer: false,
-      maxPayload: opts.maxPayload
-    });
-    opts.headers['Sec-WebSocket-Extensions'] = format({
-      [PerMessageDeflate.extensionName]: perMessageDeflate.offer()
-    });
-  }
-  if (protocols.length) {
-    for (const protocol of protocols) {
-      if (
-        typeof protocol !== 'string' ||
-        !subprotocolRegex.test(protocol) ||
-        protocolSet.has(protocol)
-      ) {
-        throw new SyntaxError(
-          'An invalid or duplicated subprotocol was specified'
-        );
-      }
-
-      protocolSet.add(protocol);
-    }
-
-    opts.headers['Sec-WebSocket-Protocol'] = protocols.join(',');
-  }
-  if (opts.origin) {
-    if (opts.protocolVersion < 13) {
-      opts.headers['Sec-WebSocket-Origin'] = opts.origin;
-    } else {
-      opts.headers.Origin = opts.origin;
-    }
-  }
-  if (parsedUrl.username || parsedUrl.password) {
-    const username = querystring.unescape(parsedUrl.username);
-    const password = querystring.unescape(parsedUrl.password);
-
-    opts.auth = `${username}:${password}`;
-  }
-
-  if (isIpcUrl) {
-    const i = opts.path.indexOf(':');
-
-    if (i === -1) {
-      opts.socketPath = opts.path;
-      opts.path = '';
-    } else {
-      opts.socketPath = opts.path.slice(0, i);
-      opts.path = opts.path.slice(i + 1);
-    }
-  }
-
-  let req;
-
-  if (opts.followRedirects) {
-    if (websocket._redirects === 0) {
-      websocket._originalIpc = isIpcUrl;
-      websocket._originalSecure = isSecure;
-      websocket._originalHostOrSocketPath = isIpcUrl
-        ? opts.socketPath
-        : parsedUrl.host;
-
-      const headers = options && options.headers;
-
-      //
-      // Shallow copy the user provided options so that headers can be changed
-      // without mutating the original object.
-      //
-      options = { ...options, headers: {} };
-
-      if (headers) {
-        for (const [key, value] of Object.entries(headers)) {
-          options.headers[key.toLowerCase()] = value;
-        }
-      }
-    } else if (websocket.listenerCount('redirect') === 0) {
-      const isSameHost = isIpcUrl
-        ? websocket._originalIpc
-          ? opts.socketPath === websocket._originalHostOrSocketPath
-          : false
-        : websocket._originalIpc
-          ? false
-          : parsedUrl.host === websocket._originalHostOrSocketPath;
-
-      if (!isSameHost || (websocket._originalSecure && !isSecure)) {
-        //
-        // Match curl 7.77.0 behavior and drop the following headers. These
-        // headers are also dropped when following a redirect to a subdomain.
-        //
-        delete opts.headers.authorization;
-        delete opts.headers.cookie;
-
-        if (!isSameHost) delete opts.headers.host;
-
-        opts.auth = undefined;
-      }
-    }
-
-    //
-    // Match curl 7.77.0 behavior and make the first `Authorization` header win.
-    // If the `Authorization` header is set, then there is nothing to do as it
-    // will take precedence.
-    //
-    if (opts.auth && !options.headers.authorization) {
-      options.headers.authorization =
-        'Basic ' + Buffer.from(opts.auth).toString('base64');
-    }
-
-    req = websocket._req = request(opts);
-
-    if (websocket._redirects) {
-      //
-      // Unlike what is done for the `'upgrade'` event, no early exit is
-      // triggered here if the user calls `websocket.close()` or
-      // `websocket.terminate()` from a listener of the `'redirect'` event. This
-      // is because the user can also call `request.destroy()` with an error
-      // before calling `websocket.close()` or `websocket.terminate()` and this
-      // would result in an error being emitted on the `request` object with no
-      // `'error'` event listeners attached.
-      //
-      websocket.emit('redirect', websocket.url, req);
-    }
-  } else {
-    req = websocket._req = request(opts);
-  }
-
-  if (opts.timeout) {
-    req.on('timeout', () => {
-      abortHandshake(websocket, req, 'Opening handshake has timed out');
-    });
-  }
-
-  req.on('error', (err) => {
-    if (req === null || req[kAborted]) return;
-
-    req = websocket._req = null;
-    emitErrorAndClose(websocket, err);
-  });
-
-  req.on('response', (res) => {
-    const location = res.headers.location;
-    const statusCode = res.statusCode;
-
-    if (
-      location &&
-      opts.followRedirects &&
-      statusCode >= 300 &&
-      statusCode < 400
-    ) {
-      if (++websocket._redirects > opts.maxRedirects) {
-        abortHandshake(websocket, req, 'Maximum redirects exceeded');
-        return;
-      }
-
-      req.abort();
-
-      let addr;
-
-      try {
-        addr = new URL(location, address);
-      } catch (e) {
-        const err = new SyntaxError(`Invalid URL: ${location}`);
-        emitErrorAndClose(websocket, err);
-        return;
-      }
-
-      initAsClient(websocket, addr, protocols, options);
-    } else if (!websocket.emit('unexpected-response', req, res)) {
-      abortHandshake(
-        websocket,
-        req,
-        `Unexpected server response: ${res.statusCode}`
-      );
-    }
-  });
-
-  req.on('upgrade', (res, socket, head) => {
-    websocket.emit('upgrade', res);
-
-    //
-    // The user may have closed the connection from a listener of the
-    // `'upgrade'` event.
-    //
-    if (websocket.readyState !== WebSocket.CONNECTING) return;
-
-    req = websocket._req = null;
-
-    const upgrade = res.headers.upgrade;
-
-    if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') {
-      abortHandshake(websocket, socket, 'Invalid Upgrade header');
-      return;
-    }
-
-    const digest = createHash('sha1')
-      .update(key + GUID)
-      .digest('base64');
-
-    if (res.headers['sec-websocket-accept'] !== digest) {
-      abortHandshake(websocket, socket, 'Invalid Sec-WebSocket-Accept header');
-      return;
-    }
-
-    const serverProt = res.headers['sec-websocket-protocol'];
-    let protError;
-
-    if (serverProt !== undefined) {
-      if (!protocolSet.size) {
-        protError = 'Server sent a subprotocol but none was requested';
-      } else if (!protocolSet.has(serverProt)) {
-        protError = 'Server sent an invalid subprotocol';
-      }
-    } else if (protocolSet.size) {
-      protError = 'Server sent no subprotocol';
-    }
-
-    if (protError) {
-      abortHandshake(websocket, socket, protError);
-      return;
-    }
-
-    if (serverProt) websocket._protocol = serverProt;
-
-    const secWebSocketExtensions = res.headers['sec-websocket-extensions'];
-
-    if (secWebSocketExtensions !== undefined) {
-      if (!perMessageDeflate) {
-        const message =
-          'Server sent a Sec-WebSocket-Extensions header but no extension ' +
-          'was requested';
-        abortHandshake(websocket, socket, message);
-        return;
-      }
-
-      let extensions;
-
-      try {
-        extensions = parse(secWebSocketExtensions);
-      } catch (err) {
-        const message = 'Invalid Sec-WebSocket-Extensions header';
-        abortHandshake(websocket, socket, message);
-        return;
-      }
-
-      const extensionNames = Object.keys(extensions);
-
-      if (
-        extensionNames.length !== 1 ||
-        extensionNames[0] !== PerMessageDeflate.extensionName
-      ) {
-        const message = 'Server indicated an extension that was not requested';
-        abortHandshake(websocket, socket, message);
-        return;
-      }
-
-      try {
-        perMessageDeflate.accept(extensions[PerMessageDeflate.extensionName]);
-      } catch (err) {
-        const message = 'Invalid Sec-WebSocket-Extensions header';
-        abortHandshake(websocket, socket, message);
-        return;
-      }
-
-      websocket._extensions[PerMessageDeflate.extensionName] =
-        perMessageDeflate;
-    }
-
-    websocket.setSocket(socket, head, {
-      allowSynchronousEvents: opts.allowSynchronousEvents,
-      generateMask: opts.generateMask,
-      maxBufferedChunks: opts.maxBufferedChunks,
-      maxFragments: opts.maxFragments,
-      maxPayload: opts.maxPayload,
-      skipUTF8Validation: opts.skipUTF8Validation
-    });
-  });
-
-  if (opts.finishRequest) {
-    opts.finishRequest(req, websocket);
-  } else {
-    req.end();
-  }
-
-  return opts;
-}
-
-/**
- * Emit the `'error'` and `'close'` events.
- *
- * @param {WebSocket} websocket The WebSocket instance
- * @param {Error} The error to emit
- * @private
- */
-function emitErrorAndClose(websocket, err) {
-  websocket._readyState = WebSocket.CLOSING;
-  //
-  // The following assignment is practically useless and is done only for
-  // consistency.
-  //
-  websocket._errorEmitted = true;
-  websocket.emit('error', err);
-  websocket.emitClose();
-}
-
-/**
- * Create a `net.Socket` and initiate a connection.
- *
- * @param {Object} options Connection options
- * @return {net.Socket} The newly created socket used to start the connection
- * @private
- */
-function netConnect(options) {
-  options.path = options.socketPath;
-  return net.connect(options);
-}
-
-/**
- * Create a `tls.TLSSocket` and initiate a connection.
- *
- * @param {Object} options Connection options
- * @return {tls.TLSSocket} The newly created socket used to start the connection
- * @private
- */
-function tlsConnect(options) {
-  options.path = undefined;
-
-  if (!options.servername && options.servername !== '') {
-    options.servername = net.isIP(options.host) ? '' : options.host;
-  }
-
-  return tls.connect(options);
-}
-
-/**
- * Abort the handshake and emit an error.
- *
- * @param {WebSocket} websocket The WebSocket instance
- * @param {(http.ClientRequest|net.Socket|tls.Socket)} stream The request to
- *     abort or the socket to destroy
- * @param {String} message The error message
- * @private
- */
-function abortHandshake(websocket, stream, message) {
-  websocket._readyState = WebSocket.CLOSING;
-
-  const err = new Error(message);
-  Error.captureStackTrace(err, abortHandshake);
-
-  if (stream.setHeader) {
-    stream[kAborted] = true;
-    stream.abort();
-
-    if (stream.socket && !stream.socket.destroyed) {
-      //
-      // On Node.js >= 14.3.0 `request.abort()` does not destroy the socket if
-      // called after the request completed. See
-      // https://github.com/websockets/ws/issues/1869.
-      //
-      stream.socket.destroy();
-    }
-
-    process.nextTick(emitErrorAndClose, websocket, err);
-  } else {
-    stream.destroy(err);
-    stream.once('error', websocket.emit.bind(websocket, 'error'));
-    stream.once('close', websocket.emitClose.bind(websocket));
-  }
-}
-
-/**
- * Handle cases where the `ping()`, `pong()`, or `send()` methods are called
- * when the `readyState` attribute is `CLOSING` or `CLOSED`.
- *
- * @param {WebSocket} websocket The WebSocket instance
- * @param {*} [data] The data to send
- * @param {Function} [cb] Callback
- * @private
- */
-function sendAfterClose(websocket, data, cb) {
-  if (data) {
-    const length = isBlob(data) ? data.size : toBuffer(data).length;
-
-    //
-    // The `_bufferedAmount` property is used only when the peer is a client and
-    // the opening handshake fails. Under these circumstances, in fact, the
-    // `setSocket()` method is not called, so the `_socket` and `_sender`
-    // properties are set to `null`.
-    //
-    if (websocket._socket) websocket._sender._bufferedBytes += length;
-    else websocket._bufferedAmount += length;
-  }
-
-  if (cb) {
-    const err = new Error(
-      `WebSocket is not open: readyState ${websocket.readyState} ` +
-        `(${readyStates[websocket.readyState]})`
-    );
-    process.nextTick(cb, err);
-  }
-}
-
-/**
- * The listener of the `Receiver` `'conclude'` event.
- *
- * @param {Number} code The status code
- * @param {Buffer} reason The reason for closing
- * @private
- */
-function receiverOnConclude(code, reason) {
-  const websocket = this[kWebSocket];
-
-  websocket._closeFrameReceived = true;
-  websocket._closeCode = code;
-
-  //
-  // The reason is a view into the buffer the socket delivered. Copy it so that
-  // the `WebSocket` does not keep that buffer alive. The copy is not pooled
-  // because a pooled one would keep the pool alive in the same way.
-  //
-  if (reason.length === 0) {
-    websocket._closeMessage = EMPTY_BUFFER;
-  } else {
-    websocket._closeMessage = Buffer.allocUnsafeSlow(reason.length);
-    websocket._closeMessage.set(reason);
-  }
-
-  if (websocket._socket[kWebSocket] === undefined) return;
-
-  websocket._socket.removeListener('data', socketOnData);
-  process.nextTick(resume, websocket._socket);
-
-  if (code === 1005) websocket.close();
-  else websocket.close(code, reason);
-}
-
-/**
- * The listener of the `Receiver` `'drain'` event.
- *
- * @private
- */
-function receiverOnDrain() {
-  const websocket = this[kWebSocket];
-
-  if (!websocket.isPaused) websocket._socket.resume();
-}
-
-/**
- * The listener of the `Receiver` `'error'` event.
- *
- * @param {(RangeError|Error)} err The emitted error
- * @private
- */
-function receiverOnError(err) {
-  const websocket = this[kWebSocket];
-
-  if (websocket._socket[kWebSocket] !== undefined) {
-    websocket._socket.removeListener('data', socketOnData);
-
-    //
-    // On Node.js < 14.0.0 the `'error'` event is emitted synchronously. See
-    // https://github.com/websockets/ws/issues/1940.
-    //
-    process.nextTick(resume, websocket._socket);
-
-    websocket.close(err[kStatusCode]);
-  }
-
-  if (!websocket._errorEmitted) {
-    websocket._errorEmitted = true;
-    websocket.emit('error', err);
-  }
-}
-
-/**
- * The listener of the `Receiver` `'finish'` event.
- *
- * @private
- */
-function receiverOnFinish() {
-  this[kWebSocket].emitClose();
-}
-
-/**
- * The listener of the `Receiver` `'message'` event.
- *
- * @param {Buffer|ArrayBuffer|Buffer[])} data The message
- * @param {Boolean} isBinary Specifies whether the message is binary or not
- * @private
- */
-function receiverOnMessage(data, isBinary) {
-  this[kWebSocket].emit('message', data, isBinary);
-}
-
-/**
- * The listener of the `Receiver` `'ping'` event.
- *
- * @param {Buffer} data The data included in the ping frame
- * @private
- */
-function receiverOnPing(data) {
-  const websocket = this[kWebSocket];
-
-  if (websocket._autoPong && websocket.readyState === WebSocket.OPEN) {
-    if (
-      websocket._maxPendingAutoPongs > 0 &&
-      websocket._pendingAutoPongs >= websocket._maxPendingAutoPongs
-    ) {
-      websocket.terminate();
-    } else {
-      websocket._pendingAutoPongs++;
-      websocket.pong(data, !this._isServer, websocket._autoPongComplete);
-    }
-  }
-
-  websocket.emit('ping', data);
-}
-
-/**
- * The callback for automatic pong responses.
- *
- * @param {WebSocket} websocket The WebSocket instance
- * @private
- */
-function autoPongComplete(websocket) {
-  websocket._pendingAutoPongs--;
-}
-
-/**
- * The listener of the `Receiver` `'pong'` event.
- *
- * @param {Buffer} data The data included in the pong frame
- * @private
- */
-function receiverOnPong(data) {
-  this[kWebSocket].emit('pong', data);
-}
-
-/**
- * Resume a readable stream
- *
- * @param {Readable} stream The readable stream
- * @private
- */
-function resume(stream) {
-  stream.resume();
-}
-
-/**
- * The `Sender` error event handler.
- *
- * @param {Error} The error
- * @private
- */
-function senderOnError(err) {
-  const websocket = this[kWebSocket];
-
-  if (websocket.readyState === WebSocket.CLOSED) return;
-  if (websocket.readyState === WebSocket.OPEN) {
-    websocket._readyState = WebSocket.CLOSING;
-    setCloseTimer(websocket);
-  }
-
-  //
-  // `socket.end()` is used instead of `socket.destroy()` to allow the other
-  // peer to finish sending queued data. There is no need to set a timer here
-  // because `CLOSING` means that it is already set or not needed.
-  //
-  this._socket.end();
-
-  if (!websocket._errorEmitted) {
-    websocket._errorEmitted = true;
-    websocket.emit('error', err);
-  }
-}
-
-/**
- * Set a timer to destroy the underlying raw socket of a WebSocket.
- *
- * @param {WebSocket} websocket The WebSocket instance
- * @private
- */
-function setCloseTimer(websocket) {
-  websocket._closeTimer = setTimeout(
-    websocket._socket.destroy.bind(websocket._socket),
-    websocket._closeTimeout
-  );
-}
-
-/**
- * The listener of the socket `'close'` event.
- *
- * @private
- */
-function socketOnClose() {
-  const websocket = this[kWebSocket];
-
-  this.removeListener('close', socketOnClose);
-  this.removeListener('data', socketOnData);
-  this.removeListener('end', socketOnEnd);
-
-  websocket._readyState = WebSocket.CLOSING;
-
-  //
-  // The close frame might not have been received or the `'end'` event emitted,
-  // for example, if the socket was destroyed due to an error. Ensure that the
-  // `receiver` stream is closed after writing any remaining buffered data to
-  // it. If the readable side of the socket is in flowing mode then there is no
-  // buffered data as everything has been already written. If instead, the
-  // socket is paused, any possible buffered data will be read as a single
-  // chunk.
-  //
-  if (
-    !this._readableState.endEmitted &&
-    !websocket._closeFrameReceived &&
-    !websocket._receiver._writableState.errorEmitted &&
-    this._readableState.length !== 0
-  ) {
-    const chunk = this.read(this._readableState.length);
-
-    websocket._receiver.write(chunk);
-  }
-
-  websocket._receiver.end();
-
-  this[kWebSocket] = undefined;
-
-  clearTimeout(websocket._closeTimer);
-
-  if (
-    websocket._receiver._writableState.finished ||
-    websocket._receiver._writableState.errorEmitted
-  ) {
-    websocket.emitClose();
-  } else {
-    websocket._receiver.on('error', receiverOnFinish);
-    websocket._receiver.on('finish', receiverOnFinish);
-  }
-}
-
-/**
- * The listener of the socket `'data'` event.
- *
- * @param {Buffer} chunk A chunk of data
- * @private
- */
-function socketOnData(chunk) {
-  if (!this[kWebSocket]._receiver.write(chunk)) {
-    this.pause();
-  }
-}
-
-/**
- * The listener of the socket `'end'` event.
- *
- * @private
- */
-function socketOnEnd() {
-  const websocket = this[kWebSocket];
-
-  websocket._readyState = WebSocket.CLOSING;
-  websocket._receiver.end();
-  this.end();
-}
-
-/**
- * The listener of the socket `'error'` event.
- *
- * @private
- */
-function socketOnError() {
-  const websocket = this[kWebSocket];
-
-  this.removeListener('error', socketOnError);
-  this.on('error', NOOP);
-
-  if (websocket) {
-    websocket._readyState = WebSocket.CLOSING;
-    this.destroy();
-  }
-}
-
-
-/***/ }),
-
 /***/ 223:
 /***/ ((module) => {
 
@@ -48200,3013 +43096,129 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 1476:
+/***/ 2753:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  tv: () => (/* binding */ isEntryPoint),
-  _2: () => (/* binding */ runOnGitHub)
-});
-
-// UNUSED EXPORTS: createGitHubRuntime
-
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _2: () => (/* binding */ runOnGitHub),
+/* harmony export */   tv: () => (/* binding */ isEntryPoint)
+/* harmony export */ });
+/* unused harmony exports escapeData, escapeProperty, workflowCommand, outputEntry, createGitHubRuntime */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9114);
+/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(9199);
+/* harmony import */ var _core_secrets_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8198);
+/* harmony import */ var _core_secrets_env_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8640);
 /**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
+ * The Runtime over the GitHub runner, and the one function every entry point calls: parse
+ * the inputs, run the action, and turn any failure into a one-line `::error::`.
  *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ * The runner's protocol is written here directly rather than through @actions/core: its
+ * index also loads @actions/http-client and undici (for OIDC tokens no action here asks
+ * for), ~60 ms of every action's start, and its package exports expose nothing smaller.
+ * The protocol is small: workflow commands on stdout, escaped as the runner unescapes them
+ * (actions/runner ActionCommand.cs), and file commands appended to GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY.
  */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
+
+
+
+
+
+
+
+/** The message of a workflow command: %, CR and LF escaped. */
 function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
+    return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
+/** A property value of a workflow command: also `:` and `,`, which delimit properties. */
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class lib_HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
+    return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 /**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
+ * `::name key=value,…::message`, properties without a value left out. As @actions/core
+ * writes it, a command given properties keeps the space after its name even when none has
+ * a value (`::error ::…`); the runner reads both forms.
  */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
+function workflowCommand(name, properties, message) {
+    const keys = Object.keys(properties ?? {});
+    const props = keys
+        .filter((k) => properties[k] !== undefined && properties[k] !== '')
+        .map((k) => `${k}=${escapeProperty(String(properties[k]))}`)
+        .join(',');
+    return `::${name}${keys.length ? ` ${props}` : ''}::${escapeData(message)}`;
 }
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+/** A GITHUB_OUTPUT entry: a heredoc whose random delimiter no value can contain by accident or design. */
+function outputEntry(name, value) {
+    const delimiter = `ghadelimiter_${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomUUID)()}`;
+    if (name.includes(delimiter) || value.includes(delimiter))
+        throw new Error(`output "${name}": the value contains the delimiter ${delimiter}`);
+    return `${name}<<${delimiter}${node_os__WEBPACK_IMPORTED_MODULE_3__.EOL}${value}${node_os__WEBPACK_IMPORTED_MODULE_3__.EOL}${delimiter}${node_os__WEBPACK_IMPORTED_MODULE_3__.EOL}`;
 }
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(5574);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_.platform();
-const arch = external_os_.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/inputs.ts
-var core_inputs = __nccwpck_require__(9114);
-// EXTERNAL MODULE: ./src/core/runtime.ts
-var runtime = __nccwpck_require__(9199);
-// EXTERNAL MODULE: ./src/core/secrets.ts
-var secrets = __nccwpck_require__(8198);
-;// CONCATENATED MODULE: ./src/actions/github-runtime.ts
-/**
- * The Runtime over @actions/core, and the one function every entry point calls: parse
- * the inputs, run the action, and turn any failure into a one-line `core.setFailed`.
- */
-
-
-
-
-
-function props(a) {
+function annotationProps(a) {
     if (!a)
         return undefined;
-    return { file: a.file, startLine: a.line, startColumn: a.column, title: a.title };
+    return { title: a.title, file: a.file, line: a.line, col: a.column };
 }
-/** A Runtime that writes to the GitHub runner through @actions/core. */
+const issue = (name, properties, message) => process.stdout.write(workflowCommand(name, properties, message) + node_os__WEBPACK_IMPORTED_MODULE_3__.EOL);
+/** A Runtime that writes to the GitHub runner: workflow commands on stdout, file commands for outputs and the summary. */
 function createGitHubRuntime(env = process.env) {
-    const masker = new secrets/* SecretMasker */.M();
+    const masker = new _core_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .SecretMasker */ .M();
     const clean = (t) => masker.redact(t);
+    const masked = new Set();
     return {
         env,
         cwd: env.GITHUB_WORKSPACE || process.cwd(),
         log: {
-            info: (m) => info(clean(m)),
-            debug: (m) => core_debug(clean(m)),
-            warning: (m, a) => warning(clean(m), props(a)),
-            error: (m, a) => error(clean(m), props(a)),
-            notice: (m, a) => notice(clean(m), props(a)),
-            group: (name, fn) => group(clean(name), fn),
+            info: (m) => process.stdout.write(clean(m) + node_os__WEBPACK_IMPORTED_MODULE_3__.EOL),
+            debug: (m) => issue('debug', undefined, clean(m)),
+            warning: (m, a) => issue('warning', annotationProps(a), clean(m)),
+            error: (m, a) => issue('error', annotationProps(a), clean(m)),
+            notice: (m, a) => issue('notice', annotationProps(a), clean(m)),
+            async group(name, fn) {
+                issue('group', undefined, clean(name));
+                try {
+                    return await fn();
+                }
+                finally {
+                    issue('endgroup', undefined, '');
+                }
+            },
         },
-        setOutput: (name, value) => setOutput(name, clean((0,runtime/* outputString */.x)(value))),
+        setOutput(name, value) {
+            const text = clean((0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .outputString */ .x)(value));
+            const file = env.GITHUB_OUTPUT;
+            if (file)
+                (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.appendFileSync)(file, outputEntry(name, text), 'utf8');
+            // Without the file (an old runner, a local run) the deprecated command still works.
+            else
+                process.stdout.write(node_os__WEBPACK_IMPORTED_MODULE_3__.EOL + workflowCommand('set-output', { name }, text) + node_os__WEBPACK_IMPORTED_MODULE_3__.EOL);
+        },
         async summary(markdown) {
             if (!env.GITHUB_STEP_SUMMARY)
                 return;
-            await summary.addRaw(clean(markdown), true).write();
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.appendFile)(env.GITHUB_STEP_SUMMARY, clean(markdown) + node_os__WEBPACK_IMPORTED_MODULE_3__.EOL, 'utf8');
         },
         mask(secret) {
             if (!secret)
                 return;
             masker.add(secret);
+            // The masker may derive more values from one secret (encodings); each is masked once.
             for (const v of masker.values())
-                core_setSecret(v);
+                if (!masked.has(v)) {
+                    masked.add(v);
+                    issue('add-mask', undefined, v);
+                }
         },
         redact: clean,
     };
@@ -51215,16 +43227,17 @@ function createGitHubRuntime(env = process.env) {
 async function runOnGitHub(action, env = process.env) {
     const runtime = createGitHubRuntime(env);
     try {
-        const inputs = (0,core_inputs/* parseInputs */.TL)(action.inputs, env, runtime);
+        (0,_core_secrets_env_js__WEBPACK_IMPORTED_MODULE_6__/* .applySecretsEnv */ .h)(env, runtime.mask);
+        const inputs = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .parseInputs */ .TL)(action.inputs, env, runtime);
         await action.run(inputs, runtime);
     }
     catch (err) {
-        const { message, detail } = (0,errors/* describeFailure */.Ic)(err);
+        const { message, detail } = (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .describeFailure */ .Ic)(err);
         if (detail)
-            core_debug(runtime.redact(detail));
-        // core.setFailed is exit code 1 plus an error line; written by hand to keep the file and line.
+            runtime.log.debug(detail);
+        // The exit code plus one error line; the file and line of a UserError become the annotation's.
         process.exitCode = 1;
-        error(runtime.redact(message), props((0,errors/* isUserError */.iU)(err) ? err.location : undefined));
+        runtime.log.error(message, (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .isUserError */ .iU)(err) ? err.location : undefined);
     }
 }
 /** True when this module is the process's entry script (not imported by a test or local-action). */
@@ -51245,8 +43258,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _pipeline_pipeline_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(741);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1476);
+/* harmony import */ var _pipeline_pipeline_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(432);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2753);
 
 
 /** Entry point of the root action (the whole pipeline). */
@@ -51256,6 +43269,378 @@ if ((0,_github_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isEntryPoint */ .tv)(i
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 7379:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B2: () => (/* binding */ ProbeError),
+/* harmony export */   XP: () => (/* binding */ since),
+/* harmony export */   x6: () => (/* binding */ networkError)
+/* harmony export */ });
+/** A failed attempt: one line, and whether another attempt could change the verdict. */
+class ProbeError extends Error {
+    retryable;
+    constructor(message, retryable) {
+        super(message);
+        this.retryable = retryable;
+        this.name = 'ProbeError';
+    }
+}
+// Certificate errors: another attempt meets the same certificate.
+const NOT_RETRYABLE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+/** A network error as one line: "connection refused (127.0.0.1:8080)", "no answer within 2000 ms". */
+function networkError(err, ctx, where) {
+    if (ctx.signal.aborted)
+        return new ProbeError(`no answer within ${Math.round(ctx.timeoutMs)} ms`, true);
+    const e = err;
+    const code = e.cause?.code ?? e.code;
+    switch (code) {
+        case 'ECONNREFUSED':
+            return new ProbeError(`connection refused (${where})`, true);
+        case 'ECONNRESET':
+        case 'EPIPE':
+        case 'UND_ERR_SOCKET':
+            return new ProbeError(`connection reset (${where})`, true);
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return new ProbeError(`host not found (${where})`, true);
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return new ProbeError(`connection timed out (${where})`, true);
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+            return new ProbeError(`host unreachable (${where})`, true);
+    }
+    const detail = e.cause?.message ?? e.message;
+    if (code && NOT_RETRYABLE.test(code))
+        return new ProbeError(`TLS: the server's certificate was rejected: ${detail} [${code}] (${where}); a private CA is trusted through NODE_EXTRA_CA_CERTS`, false);
+    return new ProbeError(`${detail}${code ? ` [${code}]` : ''} (${where})`, true);
+}
+/** Milliseconds since `start` (a performance.now() value), rounded to 0.1 ms. */
+function since(start) {
+    return Math.round((performance.now() - start) * 10) / 10;
+}
+
+
+/***/ }),
+
+/***/ 6104:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bi: () => (/* binding */ DEFAULT_CONFIG_PATH),
+/* harmony export */   Cq: () => (/* binding */ tagTemplateFor),
+/* harmony export */   J1: () => (/* binding */ DEFAULT_BRANCHES),
+/* harmony export */   Pq: () => (/* binding */ requireComponent),
+/* harmony export */   cs: () => (/* binding */ componentTagTemplate),
+/* harmony export */   sb: () => (/* binding */ defaultConfig),
+/* harmony export */   yH: () => (/* binding */ loadConfigLazily)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/**
+ * The policy file's defaults and the helpers that need no parser, apart from config.ts so
+ * that an action run without a policy file never loads the YAML parsers and the schemas
+ * (a fifth of version-bump's start-up). config.ts re-exports all of this.
+ */
+
+
+
+/** The default location of the policy file, relative to the repository. */
+const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
+/** The default branching policy; the first rule that matches a branch wins. */
+const DEFAULT_BRANCHES = [
+    { match: 'main', channel: 'stable' },
+    { match: 'master', channel: 'stable' },
+    { match: 'release/*', channel: 'rc' },
+    { match: 'hotfix/*', channel: 'stable', bump: 'patch' },
+    { match: '*', channel: 'none' },
+];
+/** The configuration used when there is no policy file. */
+function defaultConfig() {
+    return {
+        file: null,
+        versioning: { tag: 'v{version}', initial: '0.1.0', branches: DEFAULT_BRANCHES },
+        components: {},
+        environments: {},
+        notify: [],
+        locate: () => ({}),
+        errorAt: (p, m) => new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`${p.map(String).join('.')}: ${m}`),
+    };
+}
+/**
+ * loadConfig, with the parser loaded only when there is a file to parse: a missing
+ * default file means defaults, anything else goes to config.ts (same errors).
+ */
+async function loadConfigLazily(cwd, configInput = '') {
+    if (configInput.trim() === '') {
+        try {
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.access)(node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(cwd, DEFAULT_CONFIG_PATH));
+        }
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return defaultConfig();
+        }
+    }
+    const { loadConfig } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 4489));
+    return loadConfig(cwd, configInput);
+}
+/** The tag template of the repository's own series. */
+function tagTemplateFor(config) {
+    return config.versioning.tag;
+}
+/** A component's tag template: its own, else `<name>-v{version}` so series never collide. */
+function componentTagTemplate(name, c) {
+    return c.tag ?? `${name}-v{version}`;
+}
+/** The named component, or a UserError listing the ones that exist. */
+function requireComponent(config, name, input = 'component') {
+    const c = config.components[name];
+    if (!c) {
+        const known = Object.keys(config.components);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`);
+    }
+    return c;
+}
+
+
+/***/ }),
+
+/***/ 4489:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bi: () => (/* reexport safe */ _config_defaults_js__WEBPACK_IMPORTED_MODULE_2__.Bi),
+/* harmony export */   Cq: () => (/* reexport safe */ _config_defaults_js__WEBPACK_IMPORTED_MODULE_2__.Cq),
+/* harmony export */   Pq: () => (/* reexport safe */ _config_defaults_js__WEBPACK_IMPORTED_MODULE_2__.Pq),
+/* harmony export */   S7: () => (/* binding */ dependencyMap),
+/* harmony export */   loadConfig: () => (/* binding */ loadConfig)
+/* harmony export */ });
+/* unused harmony export parseConfig */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8816);
+/* harmony import */ var _config_defaults_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6104);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4296);
+/* harmony import */ var _graph_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2479);
+/* harmony import */ var _yaml_source_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6982);
+/**
+ * The policy file, `.github/slipway.yml`: one description of the product that all six
+ * actions read. Parsed with `yaml`, validated with zod; every error names the file, the
+ * line and column, the key path and what was expected.
+ */
+
+
+
+
+
+
+
+
+const tagTemplate = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().refine((t) => t.includes('{version}'), {
+    message: 'expected a tag template containing {version}, e.g. "v{version}"',
+});
+const semverString = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+    .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
+const channel = zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
+    message: 'expected one of stable, rc, beta, alpha, none',
+});
+const bumpKind = zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['major', 'minor', 'patch'], { message: 'expected one of major, minor, patch' });
+const branchRule = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    match: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1),
+    channel,
+    bump: bumpKind.optional(),
+    /** The prerelease identifier of this channel (default: the channel's name). */
+    prerelease: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+        .regex(/^[0-9A-Za-z-]+$/)
+        .optional(),
+});
+const envRef = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    env: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
+});
+const migrateSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    dir: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().default('migrations'),
+    database: envRef.optional(),
+    tool: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['builtin', 'command']).default('builtin'),
+    command: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+    table: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+    /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
+    allowDestructive: zod__WEBPACK_IMPORTED_MODULE_5__/* .boolean */ .zMY().optional(),
+});
+const deploySchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .looseObject */ ._H3({
+    target: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().default('command'),
+    run: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+    rollback: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+    status: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+    timeout: zod__WEBPACK_IMPORTED_MODULE_5__/* .number */ .aig().int().positive().optional(),
+});
+const buildSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    run: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1),
+    inputs: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()).optional(),
+    /** Files the build leaves behind, restored from the build cache on a hit. */
+    outputs: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1)).optional(),
+});
+const componentSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
+    paths: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1)).default([]),
+    dependsOn: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()).default([]),
+    tag: tagTemplate.optional(),
+    build: buildSchema.optional(),
+    deploy: deploySchema.optional(),
+    health: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_5__/* .unknown */ .L5J())).default([]),
+    migrate: migrateSchema.optional(),
+});
+const environmentSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    url: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+    after: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+});
+const notifySchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    webhook: envRef,
+    events: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']))
+        .default(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']),
+});
+const configSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    versioning: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+        tag: tagTemplate.default('v{version}'),
+        initial: semverString.default('0.1.0'),
+        branches: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(branchRule).optional(),
+    })
+        .default({ tag: 'v{version}', initial: '0.1.0' }),
+    components: zod__WEBPACK_IMPORTED_MODULE_5__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+        message: 'expected a component name of letters, digits, "-", "_" or "."',
+    }), componentSchema)
+        .default({}),
+    environments: zod__WEBPACK_IMPORTED_MODULE_5__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP(), environmentSchema).default({}),
+    notify: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(notifySchema).default([]),
+});
+/**
+ * Load the policy file. `configInput` empty means `.github/slipway.yml`, and a missing
+ * default file means defaults; a named file that is missing, unreadable or invalid is an error.
+ */
+async function loadConfig(cwd, configInput = '') {
+    const explicit = configInput.trim() !== '';
+    const rel = explicit ? configInput.trim() : _config_defaults_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi;
+    const abs = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(cwd, rel);
+    let text;
+    try {
+        text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(abs, 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT' && !explicit)
+            return (0,_config_defaults_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultConfig */ .sb)();
+        if (code === 'ENOENT')
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "config": expected the path of a policy file in the repository, got ${JSON.stringify(rel)} (no such file)`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`config: cannot read ${rel}: ${code ?? String(err)}`);
+    }
+    return parseConfig(text, rel);
+}
+/** Parse and validate the text of a policy file; `file` is used in messages. */
+function parseConfig(text, file) {
+    const source = (0,_yaml_source_js__WEBPACK_IMPORTED_MODULE_4__/* .parseYaml */ .hN)(text, file);
+    if (source.value === null || source.value === undefined) {
+        return { ...(0,_config_defaults_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultConfig */ .sb)(), file };
+    }
+    if (typeof source.value !== 'object' || Array.isArray(source.value)) {
+        throw source.errorAt([], 'expected a mapping with versioning, components and environments');
+    }
+    const parsed = (0,_yaml_source_js__WEBPACK_IMPORTED_MODULE_4__/* .validateYaml */ .uW)(source, configSchema);
+    const components = {};
+    for (const [name, c] of Object.entries(parsed.components))
+        components[name] = { ...c, name };
+    checkReferences(source, components, parsed.environments);
+    checkTagSeries(source, components, parsed.versioning.tag);
+    return {
+        file,
+        versioning: {
+            tag: parsed.versioning.tag,
+            initial: parsed.versioning.initial,
+            branches: parsed.versioning.branches ?? _config_defaults_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_BRANCHES */ .J1,
+        },
+        components,
+        environments: parsed.environments,
+        notify: parsed.notify,
+        locate: source.locate,
+        errorAt: source.errorAt,
+    };
+}
+/** dependsOn names real components without a cycle; `after` names a real environment. */
+function checkReferences(source, components, envs) {
+    for (const [name, c] of Object.entries(components)) {
+        c.dependsOn.forEach((dep, i) => {
+            if (!(dep in components)) {
+                throw source.errorAt(['components', name, 'dependsOn', i], `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`);
+            }
+            if (dep === name)
+                throw source.errorAt(['components', name, 'dependsOn', i], `a component cannot depend on itself`);
+        });
+        if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
+            throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
+        }
+    }
+    const cycle = (0,_graph_js__WEBPACK_IMPORTED_MODULE_6__/* .findCycle */ .u8)(Object.fromEntries(Object.entries(components).map(([n, c]) => [n, c.dependsOn])));
+    if (cycle) {
+        throw source.errorAt(['components', cycle[0], 'dependsOn'], `dependency cycle: ${cycle.join(' → ')}`);
+    }
+    for (const [name, e] of Object.entries(envs)) {
+        if (e.after && !(e.after in envs)) {
+            throw source.errorAt(['environments', name, 'after'], `unknown environment "${e.after}" (expected one of: ${Object.keys(envs).join(', ')})`);
+        }
+    }
+}
+/**
+ * No two tag series share a template: two components with the same tag, or a component
+ * versioned on its own (it has paths or migrations) under the repository's template,
+ * would read and write each other's tags. The error points at the later of the two.
+ */
+function checkTagSeries(source, components, repoTag) {
+    const repo = { what: "the repository's series (versioning.tag)", path: ['versioning', 'tag'] };
+    const seen = new Map();
+    for (const [name, c] of Object.entries(components)) {
+        const versioned = c.paths.length > 0 || c.migrate !== undefined;
+        // A component without its own series only tags under an explicit template.
+        const template = c.tag !== undefined || versioned ? (0,_config_defaults_js__WEBPACK_IMPORTED_MODULE_2__/* .componentTagTemplate */ .cs)(name, c) : undefined;
+        if (!template)
+            continue;
+        const owner = {
+            what: `component "${name}"`,
+            path: c.tag ? ['components', name, 'tag'] : ['components', name],
+        };
+        const first = seen.get(template) ?? (versioned && template === repoTag ? repo : undefined);
+        if (!first) {
+            seen.set(template, owner);
+            continue;
+        }
+        // Point at whichever of the two comes later in the file, and name the other.
+        const firstLine = written(source, first.path) ? source.locate(first.path).line : undefined;
+        const ownerLine = source.locate(owner.path).line ?? 0;
+        const [other, later, otherLine] = firstLine !== undefined && firstLine > ownerLine ? [owner, first, ownerLine] : [first, owner, firstLine];
+        throw source.errorAt(later.path, `tag template "${template}" is also used by ${other.what}${otherLine ? ` (line ${otherLine})` : ''}${c.tag ? '' : ` (the default of component "${name}")`}: two tag series cannot share a template`);
+    }
+}
+/** True when the key at `path` is written in the file (not a default). */
+function written(source, path) {
+    let v = source.value;
+    for (const k of path) {
+        if (v === null || typeof v !== 'object' || !(k in v))
+            return false;
+        v = v[k];
+    }
+    return true;
+}
+/** The components' dependency map. */
+function dependencyMap(config) {
+    return Object.fromEntries(Object.values(config.components).map((c) => [c.name, c.dependsOn]));
+}
+
 
 /***/ }),
 
@@ -51311,6 +43696,119 @@ function describeFailure(err) {
         return { message: err.message };
     const message = `Slipway hit an internal error (please report it): ${oneLine(errorMessage(err))}`;
     return { message, detail: err instanceof Error ? err.stack : undefined };
+}
+
+
+/***/ }),
+
+/***/ 2479:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Lp: () => (/* binding */ waves),
+/* harmony export */   _o: () => (/* binding */ topologicalOrder),
+/* harmony export */   a4: () => (/* binding */ mermaid),
+/* harmony export */   u8: () => (/* binding */ findCycle)
+/* harmony export */ });
+/* unused harmony export withDependents */
+/** The `dependsOn` graph: cycles, waves in topological order, and dependents. */
+/** A cycle as a path that returns to its start (a → b → a), or null when there is none. */
+function findCycle(deps) {
+    const state = new Map();
+    const stack = [];
+    const visit = (n) => {
+        state.set(n, 'visiting');
+        stack.push(n);
+        for (const d of deps[n] ?? []) {
+            if (!(d in deps))
+                continue;
+            const s = state.get(d);
+            if (s === 'visiting')
+                return [...stack.slice(stack.indexOf(d)), d];
+            if (!s) {
+                const c = visit(d);
+                if (c)
+                    return c;
+            }
+        }
+        stack.pop();
+        state.set(n, 'done');
+        return null;
+    };
+    for (const n of Object.keys(deps)) {
+        if (!state.has(n)) {
+            const c = visit(n);
+            if (c)
+                return c;
+        }
+    }
+    return null;
+}
+/**
+ * Group `deps`' nodes into waves: every node comes after all it depends on; nodes of
+ * one wave have no path between them. Ties keep the declaration order. Assumes no cycle.
+ */
+function waves(deps) {
+    const names = Object.keys(deps);
+    const level = new Map();
+    const depth = (n, seen = new Set()) => {
+        const known = level.get(n);
+        if (known !== undefined)
+            return known;
+        if (seen.has(n))
+            throw new Error(`dependency cycle through ${n}`);
+        seen.add(n);
+        let l = 0;
+        for (const d of deps[n] ?? [])
+            if (d in deps)
+                l = Math.max(l, depth(d, seen) + 1);
+        level.set(n, l);
+        return l;
+    };
+    const out = [];
+    for (const n of names) {
+        const l = depth(n);
+        (out[l] ??= []).push(n);
+    }
+    return out.filter((w) => w && w.length > 0);
+}
+/** All nodes in topological order (waves flattened). */
+function topologicalOrder(deps) {
+    return waves(deps).flat();
+}
+/** `roots` and every node that depends on one of them, directly or transitively. */
+function withDependents(deps, roots) {
+    const reverse = new Map();
+    for (const [n, ds] of Object.entries(deps))
+        for (const d of ds)
+            (reverse.get(d) ?? reverse.set(d, []).get(d)).push(n);
+    const out = new Set();
+    const queue = [...roots];
+    while (queue.length) {
+        const n = queue.shift();
+        if (out.has(n))
+            continue;
+        out.add(n);
+        queue.push(...(reverse.get(n) ?? []));
+    }
+    return out;
+}
+/** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
+function mermaid(deps, selected) {
+    const id = (n) => n.replace(/[^A-Za-z0-9_]/g, '_');
+    const lines = ['```mermaid', 'flowchart LR'];
+    for (const n of Object.keys(deps))
+        lines.push(`  ${id(n)}["${n}"]`);
+    for (const [n, ds] of Object.entries(deps))
+        for (const d of ds)
+            if (d in deps)
+                lines.push(`  ${id(d)} --> ${id(n)}`);
+    if (selected && selected.size) {
+        lines.push('  classDef selected fill:#d1f7c4,stroke:#2b8a3e');
+        lines.push(`  class ${[...selected].map(id).join(',')} selected`);
+    }
+    lines.push('```');
+    return lines.join('\n');
 }
 
 
@@ -51460,6 +43958,67 @@ function outputString(value) {
 
 /***/ }),
 
+/***/ 8640:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   h: () => (/* binding */ applySecretsEnv)
+/* harmony export */ });
+/* unused harmony export SECRETS_VARIABLE */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/**
+ * A step of a reusable workflow sees only the environment passed to it explicitly, so the
+ * workflows hand every secret over as one variable, `SLIPWAY_SECRETS: ${{ toJSON(secrets) }}`,
+ * and the actions turn it back into the variables the policy file names (DATABASE_URL,
+ * webhook URLs, deploy tokens).
+ */
+
+/** The variable the reusable workflows set. */
+const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
+// The runner's own token reaches the actions through their `token` input; a secret named
+// github_token in the bundle would otherwise shadow GITHUB_TOKEN set for the step.
+const SKIPPED = new Set(['github_token']);
+/**
+ * Mask every value of SLIPWAY_SECRETS, then set each as an environment variable that is not
+ * already set; removes SLIPWAY_SECRETS from `env`. Returns the names it set.
+ */
+function applySecretsEnv(env, mask) {
+    const raw = env[SECRETS_VARIABLE];
+    if (raw === undefined)
+        return [];
+    delete env[SECRETS_VARIABLE];
+    if (!raw.trim())
+        return [];
+    // Masked before parsing: if the text is malformed, no part of it may reach a log line.
+    mask(raw);
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${SECRETS_VARIABLE}: expected a JSON object of secret names to values (as \${{ toJSON(secrets) }} writes it), but it is not valid JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${SECRETS_VARIABLE}: expected a JSON object of secret names to values (as \${{ toJSON(secrets) }} writes it), got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+    const entries = Object.entries(parsed).filter((e) => typeof e[1] === 'string');
+    // Every value is masked before any is set, so nothing logged while setting can show one.
+    for (const [, value] of entries)
+        mask(value);
+    const set = [];
+    for (const [name, value] of entries) {
+        if (SKIPPED.has(name.toLowerCase()) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            continue;
+        if (env[name] !== undefined)
+            continue;
+        env[name] = value;
+        set.push(name);
+    }
+    return set;
+}
+
+
+/***/ }),
+
 /***/ 8198:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -51530,126 +44089,17 @@ function redactUrlPasswords(text) {
 
 /***/ }),
 
-/***/ 741:
+/***/ 6982:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  H: () => (/* binding */ pipelineAction)
+  hN: () => (/* binding */ parseYaml),
+  uW: () => (/* binding */ validateYaml)
 });
 
-// EXTERNAL MODULE: ./src/core/inputs.ts
-var core_inputs = __nccwpck_require__(9114);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
-var schemas = __nccwpck_require__(8816);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-;// CONCATENATED MODULE: ./src/core/graph.ts
-/** The `dependsOn` graph: cycles, waves in topological order, and dependents. */
-/** A cycle as a path that returns to its start (a → b → a), or null when there is none. */
-function findCycle(deps) {
-    const state = new Map();
-    const stack = [];
-    const visit = (n) => {
-        state.set(n, 'visiting');
-        stack.push(n);
-        for (const d of deps[n] ?? []) {
-            if (!(d in deps))
-                continue;
-            const s = state.get(d);
-            if (s === 'visiting')
-                return [...stack.slice(stack.indexOf(d)), d];
-            if (!s) {
-                const c = visit(d);
-                if (c)
-                    return c;
-            }
-        }
-        stack.pop();
-        state.set(n, 'done');
-        return null;
-    };
-    for (const n of Object.keys(deps)) {
-        if (!state.has(n)) {
-            const c = visit(n);
-            if (c)
-                return c;
-        }
-    }
-    return null;
-}
-/**
- * Group `deps`' nodes into waves: every node comes after all it depends on; nodes of
- * one wave have no path between them. Ties keep the declaration order. Assumes no cycle.
- */
-function graph_waves(deps) {
-    const names = Object.keys(deps);
-    const level = new Map();
-    const depth = (n, seen = new Set()) => {
-        const known = level.get(n);
-        if (known !== undefined)
-            return known;
-        if (seen.has(n))
-            throw new Error(`dependency cycle through ${n}`);
-        seen.add(n);
-        let l = 0;
-        for (const d of deps[n] ?? [])
-            if (d in deps)
-                l = Math.max(l, depth(d, seen) + 1);
-        level.set(n, l);
-        return l;
-    };
-    const out = [];
-    for (const n of names) {
-        const l = depth(n);
-        (out[l] ??= []).push(n);
-    }
-    return out.filter((w) => w && w.length > 0);
-}
-/** All nodes in topological order (waves flattened). */
-function topologicalOrder(deps) {
-    return graph_waves(deps).flat();
-}
-/** `roots` and every node that depends on one of them, directly or transitively. */
-function withDependents(deps, roots) {
-    const reverse = new Map();
-    for (const [n, ds] of Object.entries(deps))
-        for (const d of ds)
-            (reverse.get(d) ?? reverse.set(d, []).get(d)).push(n);
-    const out = new Set();
-    const queue = [...roots];
-    while (queue.length) {
-        const n = queue.shift();
-        if (out.has(n))
-            continue;
-        out.add(n);
-        queue.push(...(reverse.get(n) ?? []));
-    }
-    return out;
-}
-/** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
-function mermaid(deps, selected) {
-    const id = (n) => n.replace(/[^A-Za-z0-9_]/g, '_');
-    const lines = ['```mermaid', 'flowchart LR'];
-    for (const n of Object.keys(deps))
-        lines.push(`  ${id(n)}["${n}"]`);
-    for (const [n, ds] of Object.entries(deps))
-        for (const d of ds)
-            if (d in deps)
-                lines.push(`  ${id(d)} --> ${id(n)}`);
-    if (selected && selected.size) {
-        lines.push('  classDef selected fill:#d1f7c4,stroke:#2b8a3e');
-        lines.push(`  class ${[...selected].map(id).join(',')} selected`);
-    }
-    lines.push('```');
-    return lines.join('\n');
-}
+// UNUSED EXPORTS: formatPath, parseYamlLocated
 
 ;// CONCATENATED MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
 function getDefaultExportFromCjs(x) {
@@ -54721,6 +47171,8 @@ const {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: ./src/core/yaml-source.ts
 /**
  * YAML parsing that remembers where every value came from, so a validation error can
@@ -54735,16 +47187,16 @@ var dist = __nccwpck_require__(8815);
  * faster on a cold start, which matters for a policy file of thousands of components; the
  * position-keeping `yaml` parse only runs when something is wrong and must be located.
  */
-function parseYaml(text, file) {
+function parseYaml(text, file, origin = {}) {
     let value;
     try {
         value = yaml.load(text, { schema: yaml.CORE_SCHEMA, json: false }) ?? null;
     }
     catch {
-        return parseYamlLocated(text, file);
+        return parseYamlLocated(text, file, origin);
     }
     let located;
-    const slow = () => (located ??= parseYamlLocated(text, file));
+    const slow = () => (located ??= parseYamlLocated(text, file, origin));
     return {
         file,
         value,
@@ -54753,18 +47205,16 @@ function parseYaml(text, file) {
     };
 }
 /** Parse with `yaml`, keeping every node's position. */
-function parseYamlLocated(text, file) {
+function parseYamlLocated(text, file, origin = {}) {
+    // An annotation's file must be one the runner can show; an input's name is not.
+    const annotation = (loc) => (origin.input ? {} : loc);
     const lineCounter = new dist/* LineCounter */.HN();
     const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const pos = lineCounter.linePos(e.pos[0]);
         const detail = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, {
-            file,
-            line: pos.line,
-            column: pos.col,
-        });
+        throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, annotation({ file, line: pos.line, column: pos.col }));
     }
     const value = doc.toJS({ maxAliasCount: 100 });
     const locate = (path) => {
@@ -54782,7 +47232,7 @@ function parseYamlLocated(text, file) {
             const loc = locate(path);
             const where = loc.line ? `${file}:${loc.line}:${loc.column}` : file;
             const key = formatPath(path);
-            return new errors/* UserError */.yo(`${where}: ${key ? `${key}: ` : ''}${message}`, loc);
+            return new errors/* UserError */.yo(`${where}: ${key ? `${key}: ` : ''}${message}`, annotation(loc));
         },
     };
 }
@@ -54845,208 +47295,24 @@ function describeIssue(issue) {
     return m;
 }
 
-;// CONCATENATED MODULE: ./src/core/config.ts
-/**
- * The policy file, `.github/slipway.yml`: one description of the product that all six
- * actions read. Parsed with `yaml`, validated with zod; every error names the file, the
- * line and column, the key path and what was expected.
- */
+
+/***/ }),
+
+/***/ 432:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  H: () => (/* binding */ pipelineAction)
+});
 
-
-
-
-/** The default location of the policy file, relative to the repository. */
-const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
-const tagTemplate = schemas/* string */.YjP().refine((t) => t.includes('{version}'), {
-    message: 'expected a tag template containing {version}, e.g. "v{version}"',
-});
-const semverString = schemas/* string */.YjP()
-    .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
-const channel = schemas/* enum */.k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
-    message: 'expected one of stable, rc, beta, alpha, none',
-});
-const bumpKind = schemas/* enum */.k5n(['major', 'minor', 'patch'], { message: 'expected one of major, minor, patch' });
-const branchRule = schemas/* strictObject */.rej({
-    match: schemas/* string */.YjP().min(1),
-    channel,
-    bump: bumpKind.optional(),
-    /** The prerelease identifier of this channel (default: the channel's name). */
-    prerelease: schemas/* string */.YjP()
-        .regex(/^[0-9A-Za-z-]+$/)
-        .optional(),
-});
-/** The default branching policy; the first rule that matches a branch wins. */
-const DEFAULT_BRANCHES = [
-    { match: 'main', channel: 'stable' },
-    { match: 'master', channel: 'stable' },
-    { match: 'release/*', channel: 'rc' },
-    { match: 'hotfix/*', channel: 'stable', bump: 'patch' },
-    { match: '*', channel: 'none' },
-];
-const envRef = schemas/* strictObject */.rej({
-    env: schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
-});
-const migrateSchema = schemas/* strictObject */.rej({
-    dir: schemas/* string */.YjP().default('migrations'),
-    database: envRef.optional(),
-    tool: schemas/* enum */.k5n(['builtin', 'command']).default('builtin'),
-    command: schemas/* string */.YjP().optional(),
-    table: schemas/* string */.YjP().optional(),
-});
-const deploySchema = schemas/* looseObject */._H3({
-    target: schemas/* string */.YjP().default('command'),
-    run: schemas/* string */.YjP().optional(),
-    rollback: schemas/* string */.YjP().optional(),
-    status: schemas/* string */.YjP().optional(),
-    timeout: schemas/* number */.aig().int().positive().optional(),
-});
-const buildSchema = schemas/* strictObject */.rej({
-    run: schemas/* string */.YjP().min(1),
-    inputs: schemas/* array */.YOg(schemas/* string */.YjP()).optional(),
-    /** Files the build leaves behind, restored from the build cache on a hit. */
-    outputs: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).optional(),
-});
-const componentSchema = schemas/* strictObject */.rej({
-    kind: schemas/* enum */.k5n(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
-    paths: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).default([]),
-    dependsOn: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
-    tag: tagTemplate.optional(),
-    build: buildSchema.optional(),
-    deploy: deploySchema.optional(),
-    health: schemas/* array */.YOg(schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* unknown */.L5J())).default([]),
-    migrate: migrateSchema.optional(),
-});
-const environmentSchema = schemas/* strictObject */.rej({
-    url: schemas/* string */.YjP().optional(),
-    after: schemas/* string */.YjP().optional(),
-});
-const notifySchema = schemas/* strictObject */.rej({
-    webhook: envRef,
-    events: schemas/* array */.YOg(schemas/* enum */.k5n(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']))
-        .default(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']),
-});
-const configSchema = schemas/* strictObject */.rej({
-    versioning: schemas/* strictObject */.rej({
-        tag: tagTemplate.default('v{version}'),
-        initial: semverString.default('0.1.0'),
-        branches: schemas/* array */.YOg(branchRule).optional(),
-    })
-        .default({ tag: 'v{version}', initial: '0.1.0' }),
-    components: schemas/* record */.g1P(schemas/* string */.YjP().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-        message: 'expected a component name of letters, digits, "-", "_" or "."',
-    }), componentSchema)
-        .default({}),
-    environments: schemas/* record */.g1P(schemas/* string */.YjP(), environmentSchema).default({}),
-    notify: schemas/* array */.YOg(notifySchema).default([]),
-});
-/** The configuration used when there is no policy file. */
-function defaultConfig() {
-    return {
-        file: null,
-        versioning: { tag: 'v{version}', initial: '0.1.0', branches: DEFAULT_BRANCHES },
-        components: {},
-        environments: {},
-        notify: [],
-        locate: () => ({}),
-        errorAt: (p, m) => new errors/* UserError */.yo(`${p.map(String).join('.')}: ${m}`),
-    };
-}
-/**
- * Load the policy file. `configInput` empty means `.github/slipway.yml`, and a missing
- * default file means defaults; a named file that is missing, unreadable or invalid is an error.
- */
-async function loadConfig(cwd, configInput = '') {
-    const explicit = configInput.trim() !== '';
-    const rel = explicit ? configInput.trim() : DEFAULT_CONFIG_PATH;
-    const abs = external_node_path_default().resolve(cwd, rel);
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(abs, 'utf8');
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'ENOENT' && !explicit)
-            return defaultConfig();
-        if (code === 'ENOENT')
-            throw new errors/* UserError */.yo(`config: ${rel} does not exist (the "config" input names the policy file)`);
-        throw new errors/* UserError */.yo(`config: cannot read ${rel}: ${code ?? String(err)}`);
-    }
-    return parseConfig(text, rel);
-}
-/** Parse and validate the text of a policy file; `file` is used in messages. */
-function parseConfig(text, file) {
-    const source = parseYaml(text, file);
-    if (source.value === null || source.value === undefined) {
-        return { ...defaultConfig(), file };
-    }
-    if (typeof source.value !== 'object' || Array.isArray(source.value)) {
-        throw source.errorAt([], 'expected a mapping with versioning, components and environments');
-    }
-    const parsed = validateYaml(source, configSchema);
-    const components = {};
-    for (const [name, c] of Object.entries(parsed.components))
-        components[name] = { ...c, name };
-    checkReferences(source, components, parsed.environments);
-    return {
-        file,
-        versioning: {
-            tag: parsed.versioning.tag,
-            initial: parsed.versioning.initial,
-            branches: parsed.versioning.branches ?? DEFAULT_BRANCHES,
-        },
-        components,
-        environments: parsed.environments,
-        notify: parsed.notify,
-        locate: source.locate,
-        errorAt: source.errorAt,
-    };
-}
-/** dependsOn names real components without a cycle; `after` names a real environment. */
-function checkReferences(source, components, envs) {
-    for (const [name, c] of Object.entries(components)) {
-        c.dependsOn.forEach((dep, i) => {
-            if (!(dep in components)) {
-                throw source.errorAt(['components', name, 'dependsOn', i], `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`);
-            }
-            if (dep === name)
-                throw source.errorAt(['components', name, 'dependsOn', i], `a component cannot depend on itself`);
-        });
-        if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
-            throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
-        }
-    }
-    const cycle = findCycle(Object.fromEntries(Object.entries(components).map(([n, c]) => [n, c.dependsOn])));
-    if (cycle) {
-        throw source.errorAt(['components', cycle[0], 'dependsOn'], `dependency cycle: ${cycle.join(' → ')}`);
-    }
-    for (const [name, e] of Object.entries(envs)) {
-        if (e.after && !(e.after in envs)) {
-            throw source.errorAt(['environments', name, 'after'], `unknown environment "${e.after}" (expected one of: ${Object.keys(envs).join(', ')})`);
-        }
-    }
-}
-/** The components' dependency map. */
-function dependencyMap(config) {
-    return Object.fromEntries(Object.values(config.components).map((c) => [c.name, c.dependsOn]));
-}
-/** The tag template of a component (its own, else the repository's). */
-function tagTemplateFor(config, component) {
-    if (component && config.components[component]?.tag)
-        return config.components[component].tag;
-    return config.versioning.tag;
-}
-/** The named component, or a UserError listing the ones that exist. */
-function requireComponent(config, name, input = 'component') {
-    const c = config.components[name];
-    if (!c) {
-        const known = Object.keys(config.components);
-        throw new errors/* UserError */.yo(`${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`);
-    }
-    return c;
-}
-
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var core_inputs = __nccwpck_require__(9114);
+// EXTERNAL MODULE: ./src/core/config.ts
+var core_config = __nccwpck_require__(4489);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: ./src/core/markdown.ts
 /** Small helpers for job summaries and notes. */
 /** A markdown table; cells are escaped so a `|` in a value cannot break the row. */
@@ -55067,6 +47333,8 @@ function duration(ms) {
     return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+// EXTERNAL MODULE: ./src/core/config-defaults.ts
+var config_defaults = __nccwpck_require__(6104);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:readline"
@@ -55238,6 +47506,37 @@ function runUserCommand(command, options) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/core/retry.ts
+/** Bounded retries with exponential backoff and jitter, and timeouts for single attempts. */
+/** Resolve after `ms` milliseconds. */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The delay before attempt `attempt + 1`: doubling from base, capped, with ±20 % jitter. */
+function backoffDelay(attempt, baseDelayMs, maxDelayMs = 30_000, random = Math.random) {
+    const raw = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(raw * (0.8 + 0.4 * random()));
+}
+/** Call `fn` until it succeeds or the attempts run out; the last error is thrown. */
+async function retry(fn, options) {
+    const wait = options.sleep ?? sleep;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (err) {
+            const retryable = options.retryable ? options.retryable(err) : true;
+            if (!retryable || attempt >= options.attempts)
+                throw err;
+            const delay = backoffDelay(attempt, options.baseDelayMs, options.maxDelayMs);
+            options.onRetry?.(err, attempt, delay);
+            await wait(delay);
+        }
+    }
+}
+/** An AbortSignal that fires after `ms`, for fetch and friends. */
+function timeoutSignal(ms) {
+    return AbortSignal.timeout(ms);
+}
+
 ;// CONCATENATED MODULE: ./src/core/git.ts
 /**
  * The git CLI, always with argument arrays. It notices a shallow clone (the default of
@@ -55246,7 +47545,8 @@ function runUserCommand(command, options) {
  */
 
 
-const RECORD = '\x1e';
+
+
 const FIELD = '\x1f';
 /** A git repository at `cwd`. */
 class Git {
@@ -55298,6 +47598,12 @@ class Git {
         const out = await this.tryRun(['symbolic-ref', '--quiet', '--short', 'HEAD']);
         return out ? out.trim() : null;
     }
+    /** HEAD's SHA and whether the clone is shallow, in one git call. */
+    async headState() {
+        const [shallow, head] = (await this.run(['rev-parse', '--is-shallow-repository', 'HEAD'])).trim().split('\n');
+        this.shallowChecked = shallow === 'true';
+        return { head, shallow: this.shallowChecked };
+    }
     /** True when the repository is a shallow clone. */
     async isShallow() {
         if (this.shallowChecked === false)
@@ -55336,15 +47642,26 @@ class Git {
         return tags;
     }
     /**
+     * The names of the tags matching any glob of `patterns`, optionally only those reachable
+     * from `mergedInto`. Tag objects are not read (peeling thousands of annotated tags costs
+     * more than listing them): use `refs/tags/<name>` where a commit is expected.
+     */
+    async tagNames(patterns = ['*'], mergedInto) {
+        const args = ['for-each-ref', '--format=%(refname:strip=2)'];
+        if (mergedInto)
+            args.push(`--merged=${mergedInto}`);
+        args.push(...patterns.map((p) => `refs/tags/${p}`));
+        const out = await this.run(args);
+        return out ? out.split('\n').filter(Boolean) : [];
+    }
+    /**
      * Stream the commits of `range` (newest first), optionally only those touching `paths`,
      * without holding the whole history in memory. Return false from `onCommit` to stop.
+     * The whole message (`%B`) is read and split as git splits it, so a message may hold any
+     * byte (the field separator included) but NUL, which git itself cannot store.
      */
     async logStream(range, onCommit, options = {}) {
-        const args = [
-            'log',
-            '-z',
-            `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%s${FIELD}%b${RECORD}`,
-        ];
+        const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%B`];
         if (options.firstParent)
             args.push('--first-parent');
         if (options.noMerges)
@@ -55352,19 +47669,27 @@ class Git {
         args.push(...range, '--');
         if (options.paths && options.paths.length)
             args.push(...options.paths.map(pathspec));
-        await execStream('git', args, (raw) => {
-            const rec = raw.endsWith(RECORD) ? raw.slice(0, -1) : raw;
+        await execStream('git', args, (rec) => {
             if (!rec)
                 return;
-            const [sha, parents, date, subject, body] = rec.split(FIELD);
+            // The first three fields never hold the separator; everything after them is the message.
+            const a = rec.indexOf(FIELD);
+            const b = rec.indexOf(FIELD, a + 1);
+            const c = rec.indexOf(FIELD, b + 1);
+            if (a < 0 || b < 0 || c < 0)
+                return;
+            const parents = rec.slice(a + 1, b);
+            const { subject, body } = splitMessage(rec.slice(c + 1));
             return onCommit({
-                sha,
+                sha: rec.slice(0, a),
                 parents: parents ? parents.split(' ') : [],
-                date,
+                date: options.dates ? rec.slice(b + 1, c) : undefined,
                 subject,
-                body: (body ?? '').trimEnd(),
+                body,
             });
-        }, { cwd: this.cwd, env: gitEnv(), separator: '\0' }).catch((err) => {
+        }, 
+        // GIT_FLUSH=0: into a pipe git otherwise writes (and node wakes up) once per commit.
+        { cwd: this.cwd, env: { ...gitEnv(), GIT_FLUSH: '0' }, separator: '\0' }).catch((err) => {
             if (err instanceof ExecError) {
                 throw new errors/* UserError */.yo(`git log ${range.join(' ')} failed: ${err.result.stderr.trim().split('\n').pop() ?? ''}`);
             }
@@ -55395,7 +47720,9 @@ class Git {
     /** Fetch every tag from the remote, noting how many arrived. */
     async fetchTags() {
         const before = (await this.tags()).length;
-        await this.run(['fetch', '--quiet', '--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+        const failure = await this.fetch(['--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+        if (failure)
+            throw new errors/* UserError */.yo(`Could not fetch the tags from ${this.remote}: ${failure}`);
         const after = (await this.tags()).length;
         this.log?.info(`Fetched tags from ${this.remote}: ${after - before} new, ${after} in all.`);
     }
@@ -55410,12 +47737,9 @@ class Git {
             return true;
         let depth = 50;
         for (let round = 0; round < 12; round++) {
-            const r = await execFile('git', ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', `--deepen=${depth}`, this.remote], {
-                cwd: this.cwd,
-                env: gitEnv(),
-            });
-            if (r.code !== 0) {
-                this.log?.warning(`Could not deepen the shallow clone to find ${what}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+            const failure = await this.fetch(['--no-tags', '--no-recurse-submodules', `--deepen=${depth}`, this.remote]);
+            if (failure) {
+                this.log?.warning(`Could not deepen the shallow clone to find ${what}: ${failure}`);
                 return false;
             }
             this.shallowChecked = undefined;
@@ -55427,12 +47751,11 @@ class Git {
                 return false;
             depth *= 2;
         }
-        const r = await execFile('git', ['fetch', '--quiet', '--no-tags', '--unshallow', this.remote], {
-            cwd: this.cwd,
-            env: gitEnv(),
-        });
+        const failure = await this.fetch(['--no-tags', '--unshallow', this.remote]);
         this.shallowChecked = undefined;
-        if (r.code === 0)
+        if (failure)
+            this.log?.warning(`Could not fetch the complete history to find ${what}: ${failure}`);
+        else
             this.log?.info(`Shallow clone: fetched the complete history to find ${what}.`);
         return satisfied();
     }
@@ -55441,17 +47764,48 @@ class Git {
      * later deepen moves every boundary together). Returns false, with a warning, on failure.
      */
     async fetchRefs(refspecs, depth) {
-        const args = ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules'];
+        const args = ['--no-tags', '--no-recurse-submodules'];
         if (depth !== undefined)
             args.push(`--depth=${depth}`);
-        const r = await execFile('git', [...args, this.remote, ...refspecs], { cwd: this.cwd, env: gitEnv() });
+        const failure = await this.fetch([...args, this.remote, ...refspecs]);
         this.shallowChecked = undefined;
-        if (r.code !== 0) {
-            this.log?.warning(`Could not fetch ${refspecs.join(' ')}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+        if (failure) {
+            this.log?.warning(`Could not fetch ${refspecs.join(' ')}: ${failure}`);
             return false;
         }
         this.log?.info(`Fetched ${refspecs.join(' ')} from ${this.remote}${depth !== undefined ? ` (depth ${depth})` : ''}.`);
         return true;
+    }
+    /**
+     * `git fetch --quiet <args>`, a network call: each attempt is killed after the fetch
+     * timeout, and a failed attempt is retried twice with backoff. Returns null on success,
+     * else the one-line cause of the last attempt.
+     */
+    async fetch(args) {
+        const { timeoutMs, retryBaseMs } = fetchSettings();
+        const full = ['fetch', '--quiet', ...args];
+        try {
+            await retry(async () => {
+                const r = await fetchProcess(full, this.cwd, timeoutMs);
+                if (r === 'timeout')
+                    throw new errors/* UserError */.yo(`git fetch from ${this.remote} timed out after ${Math.round(timeoutMs / 1000)} s`);
+                if (r.code !== 0)
+                    throw new errors/* UserError */.yo(`git fetch from ${this.remote} failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.signal ?? r.code}`}`);
+            }, {
+                attempts: FETCH_ATTEMPTS,
+                baseDelayMs: retryBaseMs,
+                retryable: (err) => err instanceof errors/* UserError */.yo,
+                onRetry: (err, attempt, delay) => this.log?.info(`${err.message}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1} of ${FETCH_ATTEMPTS}).`),
+            });
+            return null;
+        }
+        catch (err) {
+            if (err instanceof errors/* UserError */.yo)
+                return `${err.message} (${FETCH_ATTEMPTS} attempts)`;
+            if (err.code === 'ENOENT')
+                return 'git is not installed or not on PATH';
+            throw err;
+        }
     }
     /** The nearest tag reachable from `ref` whose name matches one of `globs`, or null. */
     async nearestTag(ref, globs) {
@@ -55481,18 +47835,106 @@ class Git {
         return out ? out.trim() : null;
     }
 }
+/**
+ * A commit message split as git splits it for `%s` and `%b`: the subject is the first
+ * paragraph with its lines joined by a space (each line's trailing blanks dropped), the
+ * body is what follows the blank lines after it, without trailing blanks.
+ */
+function splitMessage(message) {
+    const n = message.length;
+    // Indices only, one slice per part: this runs for every commit of a long range.
+    let pos = skipBlankLines(message, 0);
+    let subject = '';
+    while (pos < n) {
+        const nl = message.indexOf('\n', pos);
+        const end = nl < 0 ? n : nl;
+        const e = trimEndAt(message, pos, end);
+        if (e === pos)
+            break;
+        subject = subject ? `${subject} ${message.slice(pos, e)}` : message.slice(pos, e);
+        pos = nl < 0 ? n : nl + 1;
+    }
+    pos = skipBlankLines(message, pos);
+    const end = trimEndAt(message, pos, n);
+    return { subject, body: end > pos ? message.slice(pos, end) : '' };
+}
+/** git's isspace: space, \t, \n, \v, \f, \r. */
+function isSpace(c) {
+    return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+/** The index where `s[from, to)` ends once trailing whitespace is dropped. */
+function trimEndAt(s, from, to) {
+    while (to > from && isSpace(s.charCodeAt(to - 1)))
+        to--;
+    return to;
+}
+/** The start of the first line at or after `pos` that is not blank. */
+function skipBlankLines(s, pos) {
+    while (pos < s.length) {
+        const nl = s.indexOf('\n', pos);
+        const end = nl < 0 ? s.length : nl;
+        if (trimEndAt(s, pos, end) !== pos)
+            break;
+        pos = nl < 0 ? s.length : nl + 1;
+    }
+    return pos;
+}
 /** A literal pathspec unless the user wrote a glob. */
 function pathspec(p) {
     return /[*?[]/.test(p) ? `:(glob)${p}` : p;
+}
+/** A fetch is tried this many times: the first attempt and two retries. */
+const FETCH_ATTEMPTS = 3;
+/**
+ * How long one fetch attempt may take, and the backoff unit between attempts:
+ * SLIPWAY_GIT_FETCH_TIMEOUT_MS (default 120 000) and SLIPWAY_RETRY_BASE_MS (default 1000),
+ * which the tests shorten.
+ */
+function fetchSettings() {
+    const num = (name, fallback) => {
+        const n = Number(process.env[name]);
+        return process.env[name] && Number.isFinite(n) && n > 0 ? n : fallback;
+    };
+    return { timeoutMs: num('SLIPWAY_GIT_FETCH_TIMEOUT_MS', 120_000), retryBaseMs: num('SLIPWAY_RETRY_BASE_MS', 1000) };
+}
+/**
+ * Run one git fetch, killed after `timeoutMs`. git hands the transfer to a helper
+ * (git-remote-http, ssh) that inherits its pipes, so killing git alone would leave the
+ * attempt hanging: the fetch gets a process group of its own, and the whole group is killed.
+ */
+function fetchProcess(args, cwd, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, { cwd, env: gitEnv(), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        const err = [];
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            try {
+                process.kill(-child.pid, 'SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        }, timeoutMs);
+        child.stderr.on('data', (d) => err.push(d));
+        child.on('error', (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            resolve(timedOut ? 'timeout' : { code: code ?? -1, signal, stderr: Buffer.concat(err).toString('utf8') });
+        });
+    });
 }
 /** git's environment: never prompt, never page, stable output. */
 function gitEnv() {
     return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' };
 }
 
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var semver = __nccwpck_require__(2088);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+// EXTERNAL MODULE: ./node_modules/semver/functions/parse.js
+var parse = __nccwpck_require__(6353);
+var parse_default = /*#__PURE__*/__nccwpck_require__.n(parse);
 ;// CONCATENATED MODULE: ./src/core/tag-template.ts
 /** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
 
@@ -55504,18 +47946,43 @@ function formatTag(template, version) {
 function tagGlob(template) {
     return template.replace('{version}', '*');
 }
-/** The version in `tag` when it matches `template` and is valid semver, else null. */
-function parseTag(template, tag) {
+// A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
+const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
+function versionMatcher(template) {
     const idx = template.indexOf('{version}');
     const prefix = template.slice(0, idx);
     const suffix = template.slice(idx + '{version}'.length);
-    if (!tag.startsWith(prefix) || !tag.endsWith(suffix))
-        return null;
-    const middle = tag.slice(prefix.length, tag.length - suffix.length);
-    // A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
-    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(middle))
-        return null;
-    return semver_default().parse(middle);
+    const fixed = prefix.length + suffix.length;
+    return (tag) => tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
+        ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
+        : null;
+}
+/** The version in `tag` when it matches `template` and is valid semver, else null. */
+function parseTag(template, tag) {
+    const m = versionMatcher(template)(tag);
+    return m ? parse_default()(m[0]) : null;
+}
+/**
+ * The stable tags among `names` for `template`, highest version first. Cheaper than
+ * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
+ * the one that wins needs a full semver parse.
+ */
+function stableTagsByVersion(template, names) {
+    const match = versionMatcher(template);
+    const out = [];
+    for (const name of names) {
+        const m = match(name);
+        if (!m || m[4] !== undefined)
+            continue;
+        const major = Number(m[1]);
+        const minor = Number(m[2]);
+        const patch = Number(m[3]);
+        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+            continue;
+        out.push({ name, major, minor, patch });
+    }
+    return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
 }
 
 ;// CONCATENATED MODULE: ./src/versioning/branch-policy.ts
@@ -55563,21 +48030,87 @@ function branchSlug(branch) {
     return (slug || 'branch').slice(0, 40).replace(/-$/, '');
 }
 
+// EXTERNAL MODULE: ./node_modules/semver/functions/inc.js
+var inc = __nccwpck_require__(2338);
+var inc_default = /*#__PURE__*/__nccwpck_require__.n(inc);
+// EXTERNAL MODULE: ./node_modules/semver/functions/major.js
+var major = __nccwpck_require__(8511);
+var major_default = /*#__PURE__*/__nccwpck_require__.n(major);
+// EXTERNAL MODULE: ./node_modules/semver/functions/prerelease.js
+var prerelease = __nccwpck_require__(5714);
+var prerelease_default = /*#__PURE__*/__nccwpck_require__.n(prerelease);
+// EXTERNAL MODULE: ./node_modules/semver/functions/rcompare.js
+var rcompare = __nccwpck_require__(2173);
+var rcompare_default = /*#__PURE__*/__nccwpck_require__.n(rcompare);
 ;// CONCATENATED MODULE: ./src/versioning/conventional.ts
 /** Conventional Commits: what a commit message says about the next version. */
-const HEADER = /^(?<type>[A-Za-z]+)(?:\((?<scope>[^()]*)\))?(?<bang>!)?:[ \t]*(?<desc>.+)$/;
 const BREAKING_FOOTER = /^BREAKING[ -]CHANGES?:/m;
-const REVERT_SUBJECT = /^Revert "(?<subject>.+)"\s*$/;
-const REVERTS_SHA = /This reverts commit (?<sha>[0-9a-f]{7,40})/;
-const PR_SUFFIX = /\(#(?<n>\d+)\)\s*$/;
-const MERGE_PR = /^Merge pull request #(?<n>\d+)/;
+const REVERT_SUBJECT = /^Revert "(.+)"\s*$/;
+const REVERTS_SHA = /This reverts commit ([0-9a-f]{7,40})/;
+const PR_SUFFIX = /\(#(\d+)\)\s*$/;
+const MERGE_PR = /^Merge pull request #(\d+)/;
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+/**
+ * `type(scope)!: description`, read by hand: this runs for every commit of a long range,
+ * and the equivalent regular expression with named groups was most of the parse time.
+ * Same grammar as /^([A-Za-z]+)(?:\(([^()]*)\))?(!)?:[ \t]*(.+)$/ on a trimmed subject.
+ */
+function parseHeader(s) {
+    const n = s.length;
+    let i = 0;
+    for (; i < n; i++) {
+        const ch = s.charCodeAt(i) | 0x20;
+        if (ch < 0x61 || ch > 0x7a)
+            break;
+    }
+    if (i === 0)
+        return null;
+    const type = s.slice(0, i);
+    let scope = '';
+    if (s.charCodeAt(i) === 0x28 /* ( */) {
+        const close = s.indexOf(')', i + 1);
+        if (close < 0)
+            return null;
+        scope = s.slice(i + 1, close);
+        if (scope.includes('('))
+            return null;
+        i = close + 1;
+    }
+    const bang = s.charCodeAt(i) === 0x21; /* ! */
+    if (bang)
+        i++;
+    if (s.charCodeAt(i) !== 0x3a /* : */)
+        return null;
+    i++;
+    while (i < n && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09))
+        i++;
+    if (i >= n)
+        return null;
+    const desc = s.slice(i);
+    if (LINE_BREAK.test(desc))
+        return null;
+    return { type, scope, bang, desc };
+}
+function prNumber(subject) {
+    // Cheap tests first: most subjects name no pull request.
+    if (subject.includes('(#')) {
+        const m = PR_SUFFIX.exec(subject);
+        if (m)
+            return Number(m[1]);
+    }
+    if (subject.startsWith('Merge pull request #'))
+        return Number(MERGE_PR.exec(subject)[1]);
+    return undefined;
+}
+function isBreakingBody(body) {
+    return body.includes('BREAKING') && BREAKING_FOOTER.test(body);
+}
 /** Parse a commit's subject and body. */
 function parseCommit(sha, subject, body) {
-    const prMatch = PR_SUFFIX.exec(subject) ?? MERGE_PR.exec(subject);
-    const pr = prMatch ? Number(prMatch.groups.n) : undefined;
-    const revertSubject = REVERT_SUBJECT.exec(subject);
+    const pr = prNumber(subject);
+    const revertSubject = subject.startsWith('Revert "') ? REVERT_SUBJECT.exec(subject) : null;
     if (revertSubject) {
-        const sha2 = REVERTS_SHA.exec(body)?.groups?.sha;
+        const sha2 = REVERTS_SHA.exec(body)?.[1];
         return {
             sha,
             type: 'revert',
@@ -55585,26 +48118,25 @@ function parseCommit(sha, subject, body) {
             description: subject,
             subject,
             pr,
-            reverts: { sha: sha2, subject: revertSubject.groups.subject },
+            reverts: { sha: sha2, subject: revertSubject[1] },
         };
     }
-    const m = HEADER.exec(subject.trim());
-    if (!m)
-        return { sha, type: '', breaking: BREAKING_FOOTER.test(body), description: subject, subject, pr };
-    const g = m.groups;
-    const type = g.type.toLowerCase();
+    const h = parseHeader(subject.trim());
+    if (!h)
+        return { sha, type: '', breaking: isBreakingBody(body), description: subject, subject, pr };
+    const type = h.type.toLowerCase();
     const parsed = {
         sha,
         type,
-        scope: g.scope || undefined,
-        breaking: Boolean(g.bang) || BREAKING_FOOTER.test(body),
-        description: g.desc.trim(),
+        scope: h.scope || undefined,
+        breaking: h.bang || isBreakingBody(body),
+        description: h.desc.trim(),
         subject,
         pr,
     };
     if (type === 'revert') {
-        const sha2 = REVERTS_SHA.exec(body)?.groups?.sha;
-        parsed.reverts = { sha: sha2, subject: g.desc.trim() };
+        const sha2 = REVERTS_SHA.exec(body)?.[1];
+        parsed.reverts = { sha: sha2, subject: h.desc.trim() };
     }
     return parsed;
 }
@@ -55633,6 +48165,8 @@ function maxBump(a, b) {
  * pair cancels out. A revert of something outside the range stays (a patch).
  */
 function cancelReverts(commits) {
+    if (!commits.some((c) => c.reverts))
+        return commits;
     const dropped = new Set();
     for (const c of commits) {
         if (!c.reverts || dropped.has(c.sha))
@@ -55674,6 +48208,10 @@ function decideBump(commits, currentMajor) {
  * stable tag reachable from HEAD, the commits since it that touch the series' paths, and
  * the branch's rule decide it.
  */
+// Single functions, not the package index: it loads ranges and everything else at start-up.
+
+
+
 
 
 
@@ -55689,38 +48227,70 @@ async function seriesTags(git, template, mergedInto) {
     return out;
 }
 /**
- * The highest stable tag of the series reachable from HEAD. Candidates are tried from the
- * highest down with one ancestry check each (the highest is nearly always reachable), which
- * is much cheaper than `for-each-ref --merged` over thousands of tags; when many higher tags
- * sit on other branches, git is asked once for the reachable set instead.
+ * The highest stable tag of the series reachable from HEAD. `names` (every tag name, listed
+ * once for all series) saves a git call. Candidates are tried from the highest down with
+ * one ancestry check each (the highest is nearly always reachable), which is much cheaper
+ * than `for-each-ref --merged` over thousands of tags; when many higher tags sit on other
+ * branches, git is asked once for the reachable set instead.
  */
-async function lastStableTag(git, template) {
-    const stable = (await seriesTags(git, template))
-        .filter((t) => t.version.prerelease.length === 0)
-        .sort((a, b) => semver_default().rcompare(a.version, b.version));
+async function lastStableTag(git, template, names) {
+    const stable = stableTagsByVersion(template, names ?? (await git.tagNames([tagGlob(template)])));
+    const release = (t) => ({
+        name: t.name,
+        ref: `refs/tags/${t.name}`,
+        version: parseTag(template, t.name),
+    });
     const probes = Math.min(stable.length, 8);
     for (let i = 0; i < probes; i++)
-        if (await git.isAncestor(stable[i].commit, 'HEAD'))
-            return stable[i];
+        if (await git.isAncestor(`refs/tags/${stable[i].name}`, 'HEAD'))
+            return release(stable[i]);
     if (stable.length <= probes)
         return null;
-    const reachable = new Set((await git.tags(tagGlob(template), 'HEAD')).map((t) => t.name));
-    return stable.find((t) => reachable.has(t.name)) ?? null;
+    const reachable = new Set(await git.tagNames([tagGlob(template)], 'HEAD'));
+    const found = stable.find((t) => reachable.has(t.name));
+    return found ? release(found) : null;
 }
-/** Read the commits in `range` touching `paths`, parsed, newest first. */
+/** Read the commits since `last` touching `paths`, parsed, newest first. */
 async function commitsSince(git, last, paths) {
     const out = [];
-    await git.logStream(last ? [`${last.commit}..HEAD`] : ['HEAD'], (c) => {
+    await git.logStream(last ? [`${last.ref}..HEAD`] : ['HEAD'], (c) => {
         out.push(parseCommit(c.sha, c.subject, c.body));
     }, { paths });
     return out;
 }
+/**
+ * The last release of a series and the commits since it. The highest stable tag is nearly
+ * always the last release, so its range is read while git confirms that it is an ancestor
+ * of HEAD (the answer comes long before the log ends); when it is not, that read stops at
+ * once and the other candidates are tried.
+ */
+async function lastReleaseAndCommits(git, series, names) {
+    const top = stableTagsByVersion(series.template, names)[0];
+    if (top) {
+        const ref = `refs/tags/${top.name}`;
+        let abandoned = false;
+        const commits = [];
+        const reading = git.logStream([`${ref}..HEAD`], (c) => {
+            if (abandoned)
+                return false;
+            commits.push(parseCommit(c.sha, c.subject, c.body));
+        }, { paths: series.paths });
+        reading.catch(() => undefined);
+        if (await git.isAncestor(ref, 'HEAD')) {
+            await reading;
+            return { last: { name: top.name, ref, version: parseTag(series.template, top.name) }, commits };
+        }
+        abandoned = true;
+        await reading.catch(() => undefined);
+    }
+    const last = await lastStableTag(git, series.template, names);
+    return { last, commits: await commitsSince(git, last, series.paths) };
+}
 /** Decide the next version of a series under the branch's rule. */
-async function planVersion(git, series, ctx) {
-    const last = await lastStableTag(git, series.template);
-    const commits = await commitsSince(git, last, series.paths);
+async function planVersion(git, series, ctx, names) {
+    const { last, commits } = await lastReleaseAndCommits(git, series, names ?? (await git.tagNames([tagGlob(series.template)])));
     const current = last ? last.version.version : '';
-    const computed = decideBump(commits, last ? last.version.major : semver_default().major(ctx.initial));
+    const computed = decideBump(commits, last ? last.version.major : major_default()(ctx.initial));
     const manual = ctx.bump !== 'auto';
     const forced = manual ? ctx.bump : ctx.rule.bump;
     const bump = forced
@@ -55759,7 +48329,7 @@ async function planVersion(git, series, ctx) {
                 bump,
                 version: ctx.initial,
                 tag: formatTag(series.template, ctx.initial),
-                prerelease: semver_default().prerelease(ctx.initial) !== null,
+                prerelease: prerelease_default()(ctx.initial) !== null,
                 reason: release
                     ? `no tag yet: the first release is ${ctx.initial}`
                     : commits.length
@@ -55780,7 +48350,7 @@ async function planVersion(git, series, ctx) {
                     : `no commits since ${last.name}`,
             };
         }
-        const version = semver_default().inc(current, bump);
+        const version = inc_default()(current, bump);
         return {
             ...base,
             release: true,
@@ -55798,8 +48368,13 @@ async function planVersion(git, series, ctx) {
     // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
     const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
     const named = versionInBranch(ctx.branch);
-    const target = named ?? (last ? semver_default().inc(current, bump === 'none' ? 'patch' : bump) : ctx.initial);
-    const all = await seriesTags(git, series.template);
+    const target = named ?? (last ? inc_default()(current, bump === 'none' ? 'patch' : bump) : ctx.initial);
+    const all = [];
+    for (const name of names ?? (await git.tagNames([tagGlob(series.template)]))) {
+        const version = parseTag(series.template, name);
+        if (version)
+            all.push({ name, version });
+    }
     if (all.some((t) => t.version.prerelease.length === 0 && t.version.version === target)) {
         return {
             ...base,
@@ -55813,9 +48388,9 @@ async function planVersion(git, series, ctx) {
     }
     const candidates = all
         .filter((t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target && t.version.prerelease[0] === id)
-        .sort((a, b) => semver_default().rcompare(a.version, b.version));
+        .sort((a, b) => rcompare_default()(a.version, b.version));
     const latest = candidates[0];
-    if (latest && latest.commit === ctx.headSha) {
+    if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
         return {
             ...base,
             release: false,
@@ -55874,29 +48449,35 @@ function noteGroup(c) {
 }
 /** One note line: `- **scope:** description (abc1234, #12)`. */
 function noteLine(c) {
-    const refs = [c.sha.slice(0, 7), ...(c.pr ? [`#${c.pr}`] : [])].join(', ');
-    const scope = c.scope ? `**${c.scope}:** ` : '';
-    const text = c.type ? c.description.replace(/\s*\(#\d+\)\s*$/, '') : c.subject.replace(/\s*\(#\d+\)\s*$/, '');
-    return `- ${scope}${text} (${refs})`;
+    const sha = c.sha.slice(0, 7);
+    const raw = c.type ? c.description : c.subject;
+    // Only a subject that named a pull request can end with "(#12)".
+    if (c.pr === undefined)
+        return c.scope ? `- **${c.scope}:** ${raw} (${sha})` : `- ${raw} (${sha})`;
+    const text = raw.replace(/\s*\(#\d+\)\s*$/, '');
+    return `- ${c.scope ? `**${c.scope}:** ` : ''}${text} (${sha}, #${c.pr})`;
 }
+const MERGE = /^Merge (pull request|branch|remote-tracking)/;
 /**
  * The grouped notes of `commits` (newest first), merge commits left out, and reverted
  * pairs dropped. Empty groups are omitted; no commit at all gives a one-line note.
  */
 function renderNotes(commits, options = {}) {
     const hashes = '#'.repeat(options.headingLevel ?? 3);
-    const kept = cancelReverts(commits).filter((c) => !/^Merge (pull request|branch|remote-tracking)/.test(c.subject));
-    if (!kept.length)
-        return '_No changes._';
-    const groups = new Map();
-    for (const c of kept) {
-        const g = noteGroup(c);
-        (groups.get(g) ?? groups.set(g, []).get(g)).push(noteLine(c));
+    const groups = new Map(NOTE_GROUPS.map((g) => [g, []]));
+    let kept = 0;
+    for (const c of cancelReverts(commits)) {
+        if (c.subject.startsWith('Merge ') && MERGE.test(c.subject))
+            continue;
+        groups.get(noteGroup(c)).push(noteLine(c));
+        kept++;
     }
+    if (!kept)
+        return '_No changes._';
     const sections = [];
     for (const group of NOTE_GROUPS) {
         const lines = groups.get(group);
-        if (lines)
+        if (lines.length)
             sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
     }
     return sections.join('\n\n');
@@ -55904,6 +48485,7 @@ function renderNotes(commits, options = {}) {
 
 ;// CONCATENATED MODULE: ./src/versioning/version-bump.ts
 /** The version-bump action: the branching and versioning policy turned into the next version. */
+// Not config.js: without a policy file the YAML parsers and schemas are never loaded.
 
 
 
@@ -55913,9 +48495,9 @@ function renderNotes(commits, options = {}) {
 
 
 
-/** The component's tag template: its own, else `<name>-v{version}` so series never collide. */
-function componentTemplate(config, c) {
-    return c.tag ?? `${c.name}-v{version}`;
+/** The component's tag template (one rule for every action: componentTagTemplate). */
+function componentTemplate(_config, c) {
+    return (0,config_defaults/* componentTagTemplate */.cs)(c.name, c);
 }
 /** The pathspecs whose commits count for a component: its paths and its migrations folder. */
 function componentPaths(c) {
@@ -55954,12 +48536,16 @@ const versionBump = (0,core_inputs/* defineAction */.QP)({
     },
     async run(inputs, rt) {
         const git = new Git(rt.cwd, rt.log);
-        const config = await loadConfig(rt.cwd, inputs.config);
+        // git's answers that do not depend on the policy start now, while the policy is read;
+        // the tags first, as the log waits for them.
+        let names = settle(git.tagNames());
+        const state = settle(git.headState());
+        const config = await (0,config_defaults/* loadConfigLazily */.yH)(rt.cwd, inputs.config);
         const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
         if (!branch)
             throw new errors/* UserError */.yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
         const rule = ruleFor(config.versioning.branches, branch);
-        const headSha = await git.head();
+        const { head: headSha, shallow } = await state;
         const ctx = {
             branch,
             rule,
@@ -55970,13 +48556,13 @@ const versionBump = (0,core_inputs/* defineAction */.QP)({
         };
         const repoSeries = {
             name: '',
-            template: inputs.tagPrefix ? `${inputs.tagPrefix}{version}` : tagTemplateFor(config),
+            template: inputs.tagPrefix ? `${inputs.tagPrefix}{version}` : (0,config_defaults/* tagTemplateFor */.Cq)(config),
             paths: [],
         };
         let primary;
         const others = [];
         if (inputs.component) {
-            const c = requireComponent(config, inputs.component);
+            const c = (0,config_defaults/* requireComponent */.Pq)(config, inputs.component);
             primary = { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) };
         }
         else {
@@ -55984,11 +48570,16 @@ const versionBump = (0,core_inputs/* defineAction */.QP)({
             for (const c of versionedComponents(config))
                 others.push({ name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) });
         }
-        await ensureHistory(git, rt, primary.template);
+        const series = [primary, ...others];
+        if (shallow) {
+            await names;
+            await ensureHistory(git, rt, series.map((s) => s.template));
+            names = git.tagNames();
+        }
         rt.log.info(`Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`);
-        const plans = [];
-        for (const s of [primary, ...others])
-            plans.push(await planVersion(git, s, ctx));
+        const allNames = await names;
+        // Series are independent: their git calls overlap, a few at a time.
+        const plans = await mapLimit(series, 4, (s) => planVersion(git, s, ctx, allNames));
         for (const p of plans)
             rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
         const main = plans[0];
@@ -56011,20 +48602,52 @@ const versionBump = (0,core_inputs/* defineAction */.QP)({
         await rt.summary(summaryMarkdown(branch, rule.channel, plans, inputs.dryRun));
     },
 });
-/** In a shallow clone, fetch tags and enough history to reach the last tag of the series. */
-async function ensureHistory(git, rt, template) {
-    if (!(await git.isShallow()))
-        return;
-    rt.log.info('Shallow clone: fetching tags and the history back to the last release.');
+/** A promise started early and awaited later: its rejection is not "unhandled" meanwhile. */
+function settle(p) {
+    p.catch(() => undefined);
+    return p;
+}
+/** `fn` over `items` with at most `limit` running at once, results in order. */
+async function mapLimit(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            out[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return out;
+}
+/**
+ * In a shallow clone, fetch the tags, then history until the last stable tag of every
+ * series is reachable from HEAD: a component released long before the repository's last
+ * tag needs more history than the repository's series does. A series with no tag at all
+ * is versioned from its first commit, so it needs the whole history.
+ */
+async function ensureHistory(git, rt, templates) {
+    rt.log.info('Shallow clone: fetching tags and the history back to the last release of each series.');
     await git.fetchTags();
-    const anyTag = (await git.tags(tagGlob(template))).length > 0;
-    if (!anyTag) {
-        await git.deepenUntil(async () => false, 'the first commit (no tag yet)');
-        return;
-    }
-    const ok = await git.deepenUntil(async () => (await lastStableTag(git, template)) !== null, `the last ${template} tag`);
-    if (!ok)
-        rt.log.warning('Could not reach the last release tag from HEAD even with full history; versioning from the first commit.');
+    const names = await git.tagNames();
+    const withTags = templates.filter((t) => parseTagsExist(t, names));
+    const pending = new Set(templates);
+    const what = withTags.length < templates.length
+        ? `the first commit (no ${templates.filter((t) => !withTags.includes(t)).join(', ')} tag yet)`
+        : `the last tag of ${templates.join(', ')}`;
+    await git.deepenUntil(async () => {
+        for (const t of [...pending])
+            if (withTags.includes(t) && (await lastStableTag(git, t, names)) !== null)
+                pending.delete(t);
+        return pending.size === 0;
+    }, what);
+    const unreached = [...pending].filter((t) => withTags.includes(t));
+    if (unreached.length)
+        rt.log.warning(`Could not reach the last ${unreached.join(', ')} tag from HEAD even with full history; versioning ${unreached.length > 1 ? 'those series' : 'that series'} from the first commit.`);
+}
+/** True when some tag in `names` belongs to the series of `template`. */
+function parseTagsExist(template, names) {
+    return names.some((n) => parseTag(template, n) !== null);
 }
 function summaryMarkdown(branch, channel, plans, dryRun) {
     const rows = plans.map((p) => [
@@ -56048,6 +48671,10 @@ function summaryMarkdown(branch, channel, plans, dryRun) {
     ].join('\n');
 }
 
+// EXTERNAL MODULE: ./src/core/yaml-source.ts + 1 modules
+var yaml_source = __nccwpck_require__(6982);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(8816);
 ;// CONCATENATED MODULE: ./src/checks/inputs.ts
 /** Input fields of the check engine's actions: durations such as `90s` and an optional retry count. */
 
@@ -56118,7 +48745,7 @@ const messageExpect = schemas/* strictObject */.rej({
     maxLatencyMs: latency.optional(),
 });
 const latencyExpect = schemas/* strictObject */.rej({ maxLatencyMs: latency.optional() });
-const parse_common = {
+const common = {
     name: schemas/* string */.YjP().min(1, { message: 'expected a non-empty name' }).optional(),
     samples: schemas/* number */.aig({ message: 'expected a whole number of samples' })
         .int({ message: 'expected a whole number of samples' })
@@ -56126,7 +48753,11 @@ const parse_common = {
         .max(1000, { message: 'expected at most 1000 samples' })
         .optional(),
 };
-const headers = schemas/* record */.g1P(schemas/* string */.YjP().min(1), scalarText, { message: 'expected a mapping of header names to values' })
+// RFC 9110's token: what node:http accepts as a header name.
+const headerName = schemas/* string */.YjP().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+    message: 'expected a header name (letters, digits and -, no spaces or colons)',
+});
+const headers = schemas/* record */.g1P(headerName, scalarText, { message: 'expected a mapping of header names to values' })
     .optional();
 const isRelative = (u) => u.startsWith('/');
 const hasScheme = (u, schemes) => {
@@ -56139,7 +48770,7 @@ const hasScheme = (u, schemes) => {
 };
 const parse_schemas = {
     http: schemas/* strictObject */.rej({
-        ...parse_common,
+        ...common,
         http: schemas/* string */.YjP({ message: 'expected a URL' }).refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
             message: 'expected an http(s) URL or a path starting with /',
         }),
@@ -56155,24 +48786,24 @@ const parse_schemas = {
         expect: httpExpect.optional(),
     }),
     tcp: schemas/* strictObject */.rej({
-        ...parse_common,
+        ...common,
         tcp: schemas/* string */.YjP({ message: 'expected host:port' }).regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, {
             message: 'expected host:port, e.g. db.internal:5432',
         }),
         expect: latencyExpect.optional(),
     }),
     postgres: schemas/* strictObject */.rej({
-        ...parse_common,
+        ...common,
         postgres: schemas/* strictObject */.rej({ env: envName, query: schemas/* string */.YjP().min(1).optional() }, { message: 'expected { env: VARIABLE } naming the variable that holds the connection URL' }),
         expect: latencyExpect.optional(),
     }),
     redis: schemas/* strictObject */.rej({
-        ...parse_common,
+        ...common,
         redis: schemas/* strictObject */.rej({ env: envName }, { message: 'expected { env: VARIABLE } naming the variable that holds the redis:// URL' }),
         expect: latencyExpect.optional(),
     }),
     websocket: schemas/* strictObject */.rej({
-        ...parse_common,
+        ...common,
         websocket: schemas/* string */.YjP({ message: 'expected a URL' })
             .refine((u) => isRelative(u) || hasScheme(u, ['ws:', 'wss:', 'http:', 'https:']), {
             message: 'expected a ws(s):// URL or a path starting with /',
@@ -56299,6 +48930,9 @@ function keysOf(schema, path) {
 }
 /** zod's message, made to read as "expected …, found …". */
 function parse_describe(issue) {
+    // A bad key of a mapping: say what is wrong with the key, not with the mapping.
+    if (issue.code === 'invalid_key' && issue.issues[0])
+        return parse_describe(issue.issues[0]);
     if (issue.code === 'invalid_union') {
         // A value of the right type that breaks a rule says more than "not the other type".
         const specific = issue.errors.flat().find((i) => i.code !== 'invalid_type');
@@ -56324,6 +48958,11 @@ function kindOf(v) {
     return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/checks/report.ts
 /** The reports of a run: a JUnit XML file for test dashboards, and the job summary table. */
 
@@ -56372,8 +49011,8 @@ function junitXml(results, suite = 'smoke-test', timestamp = new Date()) {
 /** Write the JUnit report to `file` (relative to the runtime's cwd), secrets masked; returns its path. */
 async function writeJUnit(file, results, rt, suite) {
     const abs = external_node_path_default().resolve(rt.cwd, file);
-    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(abs), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(abs, rt.redact(junitXml(results, suite)));
+    await (0,promises_.mkdir)(external_node_path_default().dirname(abs), { recursive: true });
+    await (0,promises_.writeFile)(abs, rt.redact(junitXml(results, suite)));
     return abs;
 }
 /** The job summary: a table with ✅/❌, attempts and latency per check, and the failures spelled out. */
@@ -56491,7 +49130,7 @@ function absolute(url, kind, baseUrl, fail) {
         out = out.replace(/^http(s?):/i, 'ws$1:');
     return out;
 }
-/** fetch refuses URLs with user:password@, so credentials travel as a Basic Authorization header. */
+/** Credentials in a URL travel as a Basic Authorization header, so the URL shown and redirected carries none. */
 function splitCredentials(url) {
     const u = new URL(url);
     if (!u.username && !u.password)
@@ -56522,37 +49161,6 @@ function maskUrl(url, rt) {
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./src/core/retry.ts
-/** Bounded retries with exponential backoff and jitter, and timeouts for single attempts. */
-/** Resolve after `ms` milliseconds. */
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** The delay before attempt `attempt + 1`: doubling from base, capped, with ±20 % jitter. */
-function backoffDelay(attempt, baseDelayMs, maxDelayMs = 30_000, random = Math.random) {
-    const raw = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(raw * (0.8 + 0.4 * random()));
-}
-/** Call `fn` until it succeeds or the attempts run out; the last error is thrown. */
-async function retry(fn, options) {
-    const wait = options.sleep ?? sleep;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fn(attempt);
-        }
-        catch (err) {
-            const retryable = options.retryable ? options.retryable(err) : true;
-            if (!retryable || attempt >= options.attempts)
-                throw err;
-            const delay = backoffDelay(attempt, options.baseDelayMs, options.maxDelayMs);
-            options.onRetry?.(err, attempt, delay);
-            await wait(delay);
-        }
-    }
-}
-/** An AbortSignal that fires after `ms`, for fetch and friends. */
-function timeoutSignal(ms) {
-    return AbortSignal.timeout(ms);
-}
-
 ;// CONCATENATED MODULE: ./src/checks/assert.ts
 /** Statuses that mean "try again later" although they are not 5xx. */
 const TRANSIENT_4XX = [408, 425, 429];
@@ -56564,7 +49172,7 @@ function evaluate(check, obs, opts) {
         const ok = e.status?.length ? e.status.includes(obs.status) : obs.status >= 200 && obs.status < 300;
         if (!ok) {
             const wanted = e.status?.length ? `status ${e.status.join(' or ')}` : 'a 2xx status';
-            failures.push(`expected ${wanted}, got ${obs.status}${obs.body ? ` ${assert_snippet(obs.body)}` : ''}`);
+            failures.push(`expected ${wanted}, got ${obs.status}${obs.body ? ` ${snippet(obs.body)}` : ''}`);
             // Other assertions on an error page would only be noise.
             const retryable = obs.status >= 500 || TRANSIENT_4XX.includes(obs.status) || (obs.status >= 200 && obs.status < 300);
             return { failures, retryable };
@@ -56578,7 +49186,7 @@ function evaluate(check, obs, opts) {
             failures.push(`expected header ${name} containing ${JSON.stringify(want)}, found ${JSON.stringify(found)}`);
     }
     if (e.body !== undefined && !(obs.body ?? '').includes(e.body))
-        failures.push(`expected body containing ${JSON.stringify(e.body)}, got ${assert_snippet(obs.body ?? '')}`);
+        failures.push(`expected body containing ${JSON.stringify(e.body)}, got ${snippet(obs.body ?? '')}`);
     if (e.json)
         failures.push(...jsonFailures(e.json, obs.body ?? ''));
     if (opts.latency && e.maxLatencyMs !== undefined && obs.latencyMs > e.maxLatencyMs)
@@ -56591,7 +49199,7 @@ function jsonFailures(want, body) {
         doc = JSON.parse(body);
     }
     catch {
-        return [`expected a JSON body, got ${assert_snippet(body)}`];
+        return [`expected a JSON body, got ${snippet(body)}`];
     }
     const out = [];
     for (const [path, expected] of Object.entries(want)) {
@@ -56639,155 +49247,217 @@ function isRecord(v) {
     return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 /** A body as a short quoted string on one line (inner quotes kept as they are, to stay readable). */
-function assert_snippet(body, max = 80) {
+function snippet(body, max = 80) {
     const flat = body.replace(/\s+/g, ' ').trim();
     if (!flat)
         return 'an empty body';
     return `"${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat}"`;
 }
 
-;// CONCATENATED MODULE: ./src/checks/probes/probe.ts
-/** A failed attempt: one line, and whether another attempt could change the verdict. */
-class ProbeError extends Error {
-    retryable;
-    constructor(message, retryable) {
-        super(message);
-        this.retryable = retryable;
-        this.name = 'ProbeError';
-    }
-}
-const NOT_RETRYABLE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_VERIFY|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
-/** A network error as one line: "connection refused (127.0.0.1:8080)", "no answer within 2000 ms". */
-function networkError(err, ctx, where) {
-    if (ctx.signal.aborted)
-        return new ProbeError(`no answer within ${Math.round(ctx.timeoutMs)} ms`, true);
-    const e = err;
-    const code = e.cause?.code ?? e.code;
-    switch (code) {
-        case 'ECONNREFUSED':
-            return new ProbeError(`connection refused (${where})`, true);
-        case 'ECONNRESET':
-        case 'EPIPE':
-        case 'UND_ERR_SOCKET':
-            return new ProbeError(`connection reset (${where})`, true);
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-            return new ProbeError(`host not found (${where})`, true);
-        case 'ETIMEDOUT':
-        case 'UND_ERR_CONNECT_TIMEOUT':
-            return new ProbeError(`connection timed out (${where})`, true);
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH':
-            return new ProbeError(`host unreachable (${where})`, true);
-    }
-    const detail = e.cause?.message ?? e.message;
-    return new ProbeError(`${detail}${code ? ` [${code}]` : ''} (${where})`, !(code && NOT_RETRYABLE.test(code)));
-}
-/** Milliseconds since `start` (a performance.now() value), rounded to 0.1 ms. */
-function since(start) {
-    return Math.round((performance.now() - start) * 10) / 10;
-}
-
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
+// EXTERNAL MODULE: ./src/checks/probes/probe.ts
+var probe = __nccwpck_require__(7379);
 ;// CONCATENATED MODULE: ./src/checks/probes/http.ts
+/**
+ * HTTP(S) checks over node:http and node:https rather than fetch: undici takes tens of
+ * milliseconds to load and more CPU per request, which shows at hundreds of checks. What
+ * fetch would do is kept: redirects followed (301/302/303/307/308, at most 20, a POST
+ * turned into a GET where fetch does so, credentials dropped when the origin changes),
+ * gzip/deflate/br bodies decoded, and the attempt's signal as the timeout of the whole
+ * exchange, redirects and body included.
+ */
 
-/** One request; the latency runs until the body has been read. */
+
+
+
+
+/** fetch's bound on redirects. */
+const MAX_REDIRECTS = 20;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// Idle connections are reused across attempts and checks, as fetch's pool does; the agents
+// unref idle sockets, so they never keep the process alive. An idle socket is closed after
+// 4 s, before the keep-alive timeout of common servers (node 5 s, load balancers 60 s), so
+// a reused socket is rarely one the server is closing.
+// With NODE_USE_ENV_PROXY=1, node 24's fetch goes through HTTP(S)_PROXY; an agent of one's own
+// only does when handed the environment (`proxyEnv`, node ≥ 24.5; older nodes ignore it).
+const agentOptions = {
+    keepAlive: true,
+    timeout: 4_000,
+    ...(process.env.NODE_USE_ENV_PROXY ? { proxyEnv: process.env } : {}),
+};
+const agents = {
+    'http:': new (external_node_http_default()).Agent(agentOptions),
+    'https:': new (external_node_https_default()).Agent(agentOptions),
+};
+// Methods a client may send again when a reused connection turned out closed (RFC 9110 9.2.2).
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const decoders = {
+    gzip: (0,external_node_util_.promisify)((external_node_zlib_default()).gunzip),
+    'x-gzip': (0,external_node_util_.promisify)((external_node_zlib_default()).gunzip),
+    br: (0,external_node_util_.promisify)((external_node_zlib_default()).brotliDecompress),
+    // "deflate" is meant to be zlib-wrapped, but some servers send it raw; fetch accepts both.
+    deflate: (b) => ((b[0] & 0x0f) === 8 ? (0,external_node_util_.promisify)((external_node_zlib_default()).inflate)(b) : (0,external_node_util_.promisify)((external_node_zlib_default()).inflateRaw)(b)),
+};
+/** One request, redirects followed; the latency runs until the final body has been read. */
 async function probeHttp(check, ctx) {
     const start = performance.now();
-    const where = check.target;
+    let req = {
+        url: new URL(check.url),
+        method: check.method.toUpperCase(),
+        headers: withDefaults(check.headers),
+        body: check.body,
+    };
+    const visited = [];
     try {
-        const res = await fetch(check.url, {
-            method: check.method,
-            headers: check.headers,
-            body: check.body,
-            signal: ctx.signal,
-            redirect: 'follow',
-        });
-        const body = await res.text();
-        const latencyMs = since(start);
-        const headers = {};
-        res.headers.forEach((v, k) => (headers[k.toLowerCase()] = v));
-        return { latencyMs, status: res.status, headers, body };
+        for (;;) {
+            const answer = await exchangeFresh(req, ctx.signal);
+            const location = answer.headers.location;
+            if (!REDIRECTS.has(answer.status) || !location)
+                return observe(answer, start);
+            visited.push(`${answer.status} ${req.url.href}`);
+            if (visited.length > MAX_REDIRECTS)
+                throw new probe/* ProbeError */.B2(`more than ${MAX_REDIRECTS} redirects (${visited[0]} → … → ${answer.status} ${req.url.href} → ${location})`, false);
+            req = redirected(req, answer.status, location);
+        }
     }
     catch (err) {
-        throw networkError(err, ctx, where);
+        if (err instanceof probe/* ProbeError */.B2)
+            throw err;
+        const code = err.code;
+        // node:http refuses to send it (a line break in a header value, often a secret read with
+        // its trailing newline): no attempt will ever go out, so waiting for the deadline is pointless.
+        if (code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN')
+            throw new probe/* ProbeError */.B2(`the request cannot be sent: ${err.message} [${code}] (${check.target})`, false);
+        throw (0,probe/* networkError */.x6)(err, ctx, check.target);
     }
 }
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const esm_types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/checks/probes/postgres.ts
-/** PostgreSQL checks: connect with `pg`, run the query, disconnect, all within the attempt's bound. */
-
-
-// SQLSTATEs that another attempt cannot fix: bad credentials, unknown database or role, bad query.
-const PERMANENT = /^(28|3D|42)/;
-/** Connect and run the check's query; the latency covers both. */
-async function probePostgres(check, ctx) {
-    const where = `${check.env} → ${hostOf(check.connection)}`;
-    const start = performance.now();
-    const timeout = Math.max(1, Math.round(ctx.timeoutMs));
-    const client = new esm.Client({
-        connectionString: check.connection,
-        connectionTimeoutMillis: timeout,
-        query_timeout: timeout,
-        statement_timeout: timeout,
-        application_name: 'slipway smoke-test',
-    });
-    // A connection error after the attempt is over must not crash the process.
-    client.on('error', () => undefined);
-    const onAbort = () => void client.end().catch(() => undefined);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+/** The request a redirect leads to, with fetch's rules for the method, body and credentials. */
+function redirected(req, status, location) {
+    let url;
     try {
-        await client.connect();
-        await client.query(check.query);
-        return { latencyMs: since(start) };
+        url = new URL(location, req.url);
+    }
+    catch {
+        throw new probe/* ProbeError */.B2(`a ${status} redirect to ${JSON.stringify(location)}, which is not a URL`, false);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new probe/* ProbeError */.B2(`a ${status} redirect to ${url.protocol}, which is not http(s) (${url.href})`, false);
+    let { method, body } = req;
+    const headers = { ...req.headers };
+    // fetch: 303 turns anything but HEAD into GET; 301/302 turn a POST into GET. The body goes with it.
+    if ((status === 303 && method !== 'GET' && method !== 'HEAD') ||
+        ((status === 301 || status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+        for (const h of Object.keys(headers))
+            if (/^content-(type|length|encoding|language|location)$/i.test(h))
+                delete headers[h];
+    }
+    // Credentials meant for one origin are not handed to another.
+    if (url.origin !== req.url.origin)
+        for (const h of Object.keys(headers))
+            if (/^(authorization|cookie|proxy-authorization)$/i.test(h))
+                delete headers[h];
+    return { url, method, headers, body };
+}
+/**
+ * One request; when a kept-alive connection turns out to have been closed by the server
+ * before answering, an idempotent request is sent once more on a new connection, as browsers
+ * do: a race between the pool and the server's idle timeout is no verdict on the service.
+ */
+async function exchangeFresh(req, signal) {
+    try {
+        return await exchange(req, signal);
     }
     catch (err) {
         const e = err;
-        if (ctx.signal.aborted)
-            throw networkError(err, ctx, where);
-        if (e.code && /^[0-9A-Z]{5}$/.test(e.code))
-            throw new ProbeError(`PostgreSQL answered ${e.code}: ${e.message} (${where})`, !PERMANENT.test(e.code));
-        if (/timeout/i.test(e.message))
-            throw new ProbeError(`no answer within ${timeout} ms (${where})`, true);
-        throw networkError(err, ctx, where);
-    }
-    finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-        await client.end().catch(() => undefined);
+        if (!e.reusedSocket || signal.aborted || !IDEMPOTENT.has(req.method))
+            throw err;
+        if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE')
+            throw err;
+        return exchange(req, signal, false);
     }
 }
-/** host:port of a connection URL, without its credentials. */
-function hostOf(url) {
-    try {
-        const u = new URL(url);
-        return `${u.hostname}${u.port ? `:${u.port}` : ''}`;
+/** One request and its whole (raw) body. */
+function exchange(req, signal, reuse = true) {
+    return new Promise((resolve, reject) => {
+        const transport = req.url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
+        const headers = { ...req.headers };
+        if (req.body !== undefined)
+            headers['content-length'] = String(Buffer.byteLength(req.body));
+        let answered = false;
+        const r = transport.request(req.url, {
+            method: req.method,
+            headers,
+            // A retry after a closed kept-alive connection gets a connection of its own.
+            agent: reuse ? agents[req.url.protocol] : false,
+            signal,
+        }, (res) => {
+            answered = true;
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+            res.on('error', reject);
+            // Closed before the end (a reset, or the attempt's signal): never leave the attempt hanging.
+            res.on('close', () => {
+                if (!res.complete)
+                    reject(Object.assign(new Error('the connection closed mid-body'), { code: 'ECONNRESET' }));
+            });
+        });
+        // Only an error before any answer came on a reused connection may be sent again.
+        r.on('error', (err) => reject(Object.assign(err, { reusedSocket: r.reusedSocket && !answered })));
+        r.end(req.body);
+    });
+}
+/** The observation of a final answer: headers as single strings, the body decoded and read as UTF-8. */
+async function observe(answer, start) {
+    const headers = {};
+    for (const [k, v] of Object.entries(answer.headers))
+        if (v !== undefined)
+            headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    let body = answer.body;
+    const encodings = (headers['content-encoding'] ?? '')
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter((e) => e && e !== 'identity');
+    // Encodings are listed in the order applied, so they come off last first.
+    for (const enc of encodings.reverse()) {
+        const decode = decoders[enc];
+        if (!decode)
+            break; // An unknown coding: the body is shown as it came, as fetch does.
+        try {
+            body = await decode(body);
+        }
+        catch (err) {
+            throw new probe/* ProbeError */.B2(`the ${enc} body could not be decoded: ${err.message}`, true);
+        }
     }
-    catch {
-        return 'the server';
-    }
+    let text = body.toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff)
+        text = text.slice(1);
+    return { latencyMs: (0,probe/* since */.XP)(start), status: answer.status, headers, body: text };
+}
+/** The headers fetch would add, unless the check sets them. */
+function withDefaults(headers) {
+    const names = new Set(Object.keys(headers).map((h) => h.toLowerCase()));
+    const out = { ...headers };
+    if (!names.has('accept'))
+        out.accept = '*/*';
+    if (!names.has('accept-encoding'))
+        out['accept-encoding'] = 'gzip, deflate, br';
+    if (!names.has('user-agent'))
+        out['user-agent'] = 'slipway-smoke-test';
+    return out;
 }
 
 // EXTERNAL MODULE: external "node:net"
@@ -56938,18 +49608,18 @@ async function probeRedis(check, ctx) {
         replies = await sendCommands(target, commands, ctx.signal);
     }
     catch (err) {
-        throw networkError(err, ctx, where);
+        throw (0,probe/* networkError */.x6)(err, ctx, where);
     }
-    const latencyMs = since(start);
+    const latencyMs = (0,probe/* since */.XP)(start);
     for (const [i, reply] of replies.entries()) {
         if (reply instanceof RespError) {
             const step = commands[i][0];
-            throw new ProbeError(`${step} answered -${reply.message} (${where})`, WARMING.test(reply.message));
+            throw new probe/* ProbeError */.B2(`${step} answered -${reply.message} (${where})`, WARMING.test(reply.message));
         }
     }
     const pong = replies[replies.length - 1];
     if (pong !== 'PONG')
-        throw new ProbeError(`expected +PONG, got ${JSON.stringify(pong)} (${where})`, true);
+        throw new probe/* ProbeError */.B2(`expected +PONG, got ${JSON.stringify(pong)} (${where})`, true);
     return { latencyMs };
 }
 
@@ -56964,13 +49634,13 @@ function probeTcp(check, ctx) {
         const socket = (0,external_node_net_.connect)({ host: check.host, port: check.port });
         const onAbort = () => {
             socket.destroy();
-            reject(networkError(new Error('aborted'), ctx, check.target));
+            reject((0,probe/* networkError */.x6)(new Error('aborted'), ctx, check.target));
         };
         if (ctx.signal.aborted)
             return onAbort();
         ctx.signal.addEventListener('abort', onAbort, { once: true });
         socket.once('connect', () => {
-            const latencyMs = since(start);
+            const latencyMs = (0,probe/* since */.XP)(start);
             ctx.signal.removeEventListener('abort', onAbort);
             socket.destroy();
             resolve({ latencyMs });
@@ -56978,97 +49648,7 @@ function probeTcp(check, ctx) {
         socket.once('error', (err) => {
             ctx.signal.removeEventListener('abort', onAbort);
             socket.destroy();
-            reject(networkError(err, ctx, check.target));
-        });
-    });
-}
-
-// EXTERNAL MODULE: ./node_modules/ws/lib/stream.js
-var stream = __nccwpck_require__(6412);
-// EXTERNAL MODULE: ./node_modules/ws/lib/extension.js
-var extension = __nccwpck_require__(1335);
-// EXTERNAL MODULE: ./node_modules/ws/lib/permessage-deflate.js
-var permessage_deflate = __nccwpck_require__(4376);
-// EXTERNAL MODULE: ./node_modules/ws/lib/receiver.js
-var receiver = __nccwpck_require__(893);
-// EXTERNAL MODULE: ./node_modules/ws/lib/sender.js
-var sender = __nccwpck_require__(7389);
-// EXTERNAL MODULE: ./node_modules/ws/lib/subprotocol.js
-var subprotocol = __nccwpck_require__(3332);
-// EXTERNAL MODULE: ./node_modules/ws/lib/websocket.js
-var websocket = __nccwpck_require__(6681);
-// EXTERNAL MODULE: ./node_modules/ws/lib/websocket-server.js
-var websocket_server = __nccwpck_require__(129);
-;// CONCATENATED MODULE: ./node_modules/ws/wrapper.mjs
-
-
-
-
-
-
-
-
-
-
-
-/* harmony default export */ const wrapper = (websocket);
-
-;// CONCATENATED MODULE: ./src/checks/probes/websocket.ts
-/** WebSocket checks: the handshake, then optionally a message sent and the first answer read. */
-
-
-/** Open a WebSocket; when the check sends or expects a message, wait for the first one. */
-function probeWebSocket(check, ctx) {
-    const waitForMessage = check.send !== undefined || check.expect.body !== undefined || check.expect.json !== undefined;
-    return new Promise((resolve, reject) => {
-        const start = performance.now();
-        const ws = new wrapper(check.url, {
-            headers: check.headers,
-            handshakeTimeout: Math.max(1, Math.round(ctx.timeoutMs)),
-        });
-        let settled = false;
-        const done = (err, obs) => {
-            if (settled)
-                return;
-            settled = true;
-            ctx.signal.removeEventListener('abort', onAbort);
-            ws.removeAllListeners('message');
-            ws.on('error', () => undefined);
-            if (ws.readyState === wrapper.OPEN)
-                ws.close(1000);
-            else
-                ws.terminate();
-            if (err)
-                reject(err);
-            else
-                resolve(obs);
-        };
-        const onAbort = () => done(networkError(new Error('aborted'), ctx, check.target));
-        if (ctx.signal.aborted)
-            return onAbort();
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-        ws.on('unexpected-response', (_req, res) => {
-            const status = res.statusCode ?? 0;
-            res.resume();
-            done(new ProbeError(`expected a WebSocket upgrade, got HTTP ${status}`, status >= 500 || [408, 425, 429].includes(status)));
-        });
-        ws.on('open', () => {
-            if (!waitForMessage)
-                return done(null, { latencyMs: since(start) });
-            if (check.send !== undefined)
-                ws.send(check.send);
-        });
-        ws.on('message', (data) => {
-            const body = Array.isArray(data)
-                ? Buffer.concat(data).toString('utf8')
-                : Buffer.from(data).toString('utf8');
-            done(null, { latencyMs: since(start), body });
-        });
-        ws.on('close', (code) => done(new ProbeError(`the server closed the connection (code ${code}) before a message arrived`, true)));
-        ws.on('error', (err) => {
-            if (/handshake timed out/i.test(err.message))
-                return done(new ProbeError(`no answer within ${Math.round(ctx.timeoutMs)} ms`, true));
-            done(networkError(err, ctx, check.target));
+            reject((0,probe/* networkError */.x6)(err, ctx, check.target));
         });
     });
 }
@@ -57090,14 +49670,14 @@ function probeWebSocket(check, ctx) {
 
 
 
-
-
+// pg and ws are loaded on the first check that needs them: most runs have none, and loading
+// them costs every action's start ~60 ms (the bundle keeps them in chunks of their own).
 const PROBES = {
     http: probeHttp,
     tcp: probeTcp,
-    postgres: probePostgres,
+    postgres: async (check, ctx) => (await __nccwpck_require__.e(/* import() */ 286).then(__nccwpck_require__.bind(__nccwpck_require__, 2286))).probePostgres(check, ctx),
     redis: probeRedis,
-    websocket: probeWebSocket,
+    websocket: async (check, ctx) => (await Promise.all(/* import() */[__nccwpck_require__.e(977), __nccwpck_require__.e(590)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4590))).probeWebSocket(check, ctx),
 };
 /** Defaults of the smoke-test inputs, shared with deploy. */
 const DEFAULT_RUN_OPTIONS = {
@@ -57214,7 +49794,7 @@ async function attempt(check, options, deadline, signal, opts) {
         obs = await PROBES[check.kind](check, { signal: controller.signal, timeoutMs });
     }
     catch (err) {
-        if (err instanceof ProbeError)
+        if (err instanceof probe/* ProbeError */.B2)
             return { ok: false, message: err.message, retryable: err.retryable };
         return { ok: false, message: (0,errors/* errorMessage */.gJ)(err), retryable: true };
     }
@@ -57285,7 +49865,7 @@ const smokeTest = (0,core_inputs/* defineAction */.QP)({
         report: 'Absolute path of the JUnit XML report (empty when none was written).',
     },
     async run(inputs, rt) {
-        const config = await loadConfig(rt.cwd, inputs.config);
+        const config = await (0,core_config.loadConfig)(rt.cwd, inputs.config);
         const baseUrl = baseUrlFor(config, inputs.environment, inputs.url);
         const checks = inputs.checks.trim() ? inlineChecks(inputs.checks) : configChecks(config);
         if (checks.length === 0)
@@ -57338,7 +49918,7 @@ function baseUrlFor(config, environment, url) {
     return base;
 }
 function inlineChecks(text) {
-    const source = parseYaml(text, 'input "checks"');
+    const source = (0,yaml_source/* parseYaml */.hN)(text, 'input "checks"', { input: true });
     const checks = parseChecks(source.value, source);
     if (checks.length === 0)
         throw new errors/* UserError */.yo('input "checks": expected a list of checks, found an empty list');
@@ -57376,8 +49956,11 @@ function resultLine(r) {
     return r.passed ? `✅ ${r.name} (${tries}, ${latencyText(r)})` : `❌ ${r.name} (${tries}): ${r.message}`;
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(2088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 ;// CONCATENATED MODULE: ./src/changes/base.ts
 /**
  * Which commit a run compares against: one rule per kind of run, each explained in the
@@ -57406,9 +49989,9 @@ async function chooseBase(git, req, log) {
     }
     const event = req.event;
     if (req.eventName === 'push' && req.ref.startsWith('refs/tags/'))
-        return previousTagOfSeries(git, req, head, everything);
+        return previousTagOfSeries(git, req, head, everything, log);
     if (req.eventName === 'push') {
-        const before = base_str(event.before);
+        const before = str(event.before);
         if (!before || /^0+$/.test(before))
             return mergeBaseWithDefault(git, req, head, 'push of a new branch', everything);
         const present = await ensure(async () => (await git.resolveCommit(before)) !== null && (await git.isAncestor(before, head)), `the commit before the push (${base_short(before)})`);
@@ -57420,9 +50003,15 @@ async function chooseBase(git, req, log) {
     }
     if (req.eventName === 'pull_request' || req.eventName === 'pull_request_target') {
         const pr = (event.pull_request ?? {});
-        const baseSha = base_str(pr.base?.sha);
+        const baseSha = str(pr.base?.sha);
         if (!baseSha)
             return everything('pull request: the event has no pull_request.base.sha');
+        // A checkout of the head (or of one branch) lacks the base branch: fetch its commit, at
+        // the clone's depth, so that deepening moves both boundaries back together.
+        if ((await git.resolveCommit(baseSha)) === null) {
+            const shallow = await git.isShallow();
+            await git.fetchRefs([baseSha], shallow ? 1 : undefined);
+        }
         let mb = null;
         const ok = await ensure(async () => {
             if ((await git.resolveCommit(baseSha)) === null)
@@ -57458,12 +50047,12 @@ async function chooseBase(git, req, log) {
         else
             log.info(`No successful deployment to ${req.environment} found; using the previous tag.`);
     }
-    return nearestTag(git, req, head, what, everything);
+    return nearestTag(git, req, head, what, everything, log);
 }
 /** The merge-base of head and the default branch (new branches, force pushes). */
 async function mergeBaseWithDefault(git, req, head, why, everything, forced = false) {
     const repo = (req.event.repository ?? {});
-    const branch = base_str(repo.default_branch) || (await originHead(git)) || 'main';
+    const branch = str(repo.default_branch) || (await originHead(git)) || 'main';
     let ref = null;
     for (const r of [`refs/remotes/origin/${branch}`, `refs/heads/${branch}`])
         if ((ref = await git.resolveCommit(r)))
@@ -57494,13 +50083,12 @@ function templates(config) {
     return [config.versioning.tag, ...versionedComponents(config).map((c) => componentTemplate(config, c))];
 }
 /** Tag push: the previous tag of the same series (for a stable tag, the previous stable one). */
-async function previousTagOfSeries(git, req, head, everything) {
+async function previousTagOfSeries(git, req, head, everything, log) {
     const tag = req.ref.slice('refs/tags/'.length);
     const template = templates(req.config).find((t) => parseTag(t, tag) !== null);
     if (!template)
-        return nearestTag(git, { ...req, head: `${head}^` }, head, `tag push ${tag} (no series matches it)`, everything);
-    if (await git.isShallow())
-        await git.fetchTags();
+        return nearestTag(git, { ...req, head: `${head}^` }, head, `tag push ${tag} (no series matches it)`, everything, log);
+    await fetchTagsIfShallow(git, log);
     const current = parseTag(template, tag);
     const candidates = (await seriesTags(git, template))
         .filter((t) => semver_default().lt(t.version, current) && (current.prerelease.length > 0 || t.version.prerelease.length === 0))
@@ -57515,11 +50103,10 @@ async function previousTagOfSeries(git, req, head, everything) {
     return everything(`tag push ${tag}: the first tag of the series ${tagGlob(template)}, nothing earlier to compare with`, '');
 }
 /** The nearest tag of any series reachable from head (dispatch, schedule, local runs). */
-async function nearestTag(git, req, head, what, everything) {
+async function nearestTag(git, req, head, what, everything, log) {
     const from = req.head && req.head !== head ? req.head : head;
     const globs = templates(req.config).map(tagGlob);
-    if (await git.isShallow())
-        await git.fetchTags();
+    await fetchTagsIfShallow(git, log);
     let tag = null;
     const ok = await git.deepenUntil(async () => (tag = await git.nearestTag(from, globs)) !== null, 'the previous tag');
     if (!ok || !tag) {
@@ -57538,7 +50125,18 @@ async function resolveInput(git, ref, input, ensure) {
         throw new errors/* UserError */.yo(`input "${input}": expected a commit, branch or tag of this repository, got "${ref}" (not found, even after fetching history)`);
     return sha;
 }
-function base_str(v) {
+/** In a shallow clone, fetch the tags; a failure is a warning (the rule then falls back on what is here). */
+async function fetchTagsIfShallow(git, log) {
+    if (!(await git.isShallow()))
+        return;
+    try {
+        await git.fetchTags();
+    }
+    catch (err) {
+        log.warning((0,errors/* errorMessage */.gJ)(err));
+    }
+}
+function str(v) {
     return typeof v === 'string' ? v : '';
 }
 
@@ -57576,7 +50174,7 @@ async function buildAll(items, options) {
             outcome.nothingToRun.push(item.name);
             return;
         }
-        if (options.cache && (await options.cache.restore(key, paths))) {
+        if (options.cache && (await restored(options.cache, key, paths, item.name, options.log))) {
             options.log.info(`${item.name}: inputs unchanged since an earlier build (cache ${key}); skipped.`);
             outcome.skipped[item.name] = { hash: item.hash, key };
             return;
@@ -57588,14 +50186,14 @@ async function buildAll(items, options) {
         }
         outcome.built.push(item.name);
         const marker = external_node_path_default().join(options.cwd, markerPath(item.name));
-        (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(marker), { recursive: true });
-        (0,external_node_fs_namespaceObject.writeFileSync)(marker, `${JSON.stringify({ component: item.name, hash: item.hash, sha: options.sha, version: options.version })}\n`);
+        (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(marker), { recursive: true });
+        (0,external_node_fs_.writeFileSync)(marker, `${JSON.stringify({ component: item.name, hash: item.hash, sha: options.sha, version: options.version })}\n`);
         if (options.cache) {
             try {
                 await options.cache.save(key, paths);
             }
             catch (err) {
-                options.log.warning(`${item.name}: built, but saving the build cache failed: ${err.message}`);
+                options.log.warning(`${item.name}: built, but saving the build cache failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
             }
         }
     };
@@ -57622,6 +50220,16 @@ async function buildAll(items, options) {
     if (failures.length)
         throw new errors/* UserError */.yo(failures.join('; '));
     return outcome;
+}
+/** Restore a build from the cache; a cache that cannot be read is a warning and a miss, so the build runs. */
+async function restored(cache, key, paths, name, log) {
+    try {
+        return await cache.restore(key, paths);
+    }
+    catch (err) {
+        log.warning(`${name}: the build cache could not be read (${(0,errors/* errorMessage */.gJ)(err)}); building.`);
+        return false;
+    }
 }
 /** Run one build command; returns a one-line failure, or null on success. */
 async function runBuild(item, options, live) {
@@ -57671,23 +50279,23 @@ function folderCache(root, workspace) {
     return {
         async restore(key, paths) {
             const dir = dirOf(key);
-            if (!(0,external_node_fs_namespaceObject.existsSync)(dir))
+            if (!(0,external_node_fs_.existsSync)(dir))
                 return false;
             for (const p of paths) {
                 const from = external_node_path_default().join(dir, 'files', p);
-                if ((0,external_node_fs_namespaceObject.existsSync)(from))
-                    (0,external_node_fs_namespaceObject.cpSync)(from, external_node_path_default().join(workspace, p), { recursive: true });
+                if ((0,external_node_fs_.existsSync)(from))
+                    (0,external_node_fs_.cpSync)(from, external_node_path_default().join(workspace, p), { recursive: true });
             }
             return true;
         },
         async save(key, paths) {
             const dir = dirOf(key);
-            (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
-            (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().join(dir, 'files'), { recursive: true });
+            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+            (0,external_node_fs_.mkdirSync)(external_node_path_default().join(dir, 'files'), { recursive: true });
             for (const p of paths) {
                 const from = external_node_path_default().join(workspace, p);
-                if ((0,external_node_fs_namespaceObject.existsSync)(from))
-                    (0,external_node_fs_namespaceObject.cpSync)(from, external_node_path_default().join(dir, 'files', p), { recursive: true });
+                if ((0,external_node_fs_.existsSync)(from))
+                    (0,external_node_fs_.cpSync)(from, external_node_path_default().join(dir, 'files', p), { recursive: true });
             }
         },
     };
@@ -57715,11 +50323,11 @@ const KINDS = {
 function parseFilters(text, cwd) {
     let source;
     const trimmed = text.trim();
-    if (!trimmed.includes('\n') && /\.ya?ml$/.test(trimmed) && (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().resolve(cwd, trimmed))) {
-        source = parseYaml((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().resolve(cwd, trimmed), 'utf8'), trimmed);
+    if (!trimmed.includes('\n') && /\.ya?ml$/.test(trimmed) && (0,external_node_fs_.existsSync)(external_node_path_default().resolve(cwd, trimmed))) {
+        source = (0,yaml_source/* parseYaml */.hN)((0,external_node_fs_.readFileSync)(external_node_path_default().resolve(cwd, trimmed), 'utf8'), trimmed);
     }
     else {
-        source = parseYaml(text, 'input "filters"');
+        source = (0,yaml_source/* parseYaml */.hN)(text, 'input "filters"', { input: true });
     }
     const value = source.value;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -57766,2703 +50374,10 @@ function parseFilters(text, cwd) {
     return out;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./src/changes/patterns.ts
-/**
- * Which components a changed file belongs to. Globs are picomatch's (dotfiles match, `!`
- * excludes); each glob is indexed by its literal base folder so a file is only tested
- * against the globs that could match it — with thousands of components and thousands of
- * changed files, testing every pair would dominate the run.
- */
-
-const OPTIONS = { dot: true };
-/** A group's globs, compiled on first use: most components never see a changed file. */
-class CompiledGroup {
-    component;
-    patterns;
-    changes;
-    test;
-    constructor(component, patterns, changes) {
-        this.component = component;
-        this.patterns = patterns;
-        this.changes = changes;
-    }
-    matches(file) {
-        this.test ??= compileGlobs(this.patterns);
-        return this.test(file);
-    }
-}
-/** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
-function compileGlobs(patterns) {
-    const pos = patterns.filter((p) => !p.startsWith('!'));
-    const neg = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
-    const isPos = pos.length ? picomatch_default()(pos, OPTIONS) : () => true;
-    const isNeg = neg.length ? picomatch_default()(neg, OPTIONS) : null;
-    return (file) => isPos(file) && !(isNeg && isNeg(file));
-}
-/** The literal folder (or file) a glob starts with: '' when it can match anywhere. */
-function globBase(pattern) {
-    const scan = picomatch_default().scan(pattern);
-    if (!scan.isGlob)
-        return pattern.replace(/\/+$/, '');
-    return scan.base;
-}
-/** Components' globs, indexed by base folder, to find the components of a path quickly. */
-class ComponentIndex {
-    byBase = new Map();
-    constructor(components) {
-        for (const c of components) {
-            for (const g of c.groups) {
-                if (!g.patterns.length)
-                    continue;
-                const pos = g.patterns.filter((p) => !p.startsWith('!'));
-                const compiled = new CompiledGroup(c.name, g.patterns, g.changes ? new Set(g.changes) : null);
-                const bases = new Set(pos.length ? pos.map(globBase) : ['']);
-                for (const b of bases)
-                    (this.byBase.get(b) ?? this.byBase.set(b, []).get(b)).push(compiled);
-            }
-        }
-    }
-    /** The components whose globs match `file` changed as `kind`, in index order. */
-    match(file, kind) {
-        const out = [];
-        const seen = new Set();
-        const test = (groups) => {
-            if (!groups)
-                return;
-            for (const g of groups) {
-                if (seen.has(g.component))
-                    continue;
-                if (g.changes && !g.changes.has(kind))
-                    continue;
-                if (!g.matches(file))
-                    continue;
-                seen.add(g.component);
-                out.push(g.component);
-            }
-        };
-        test(this.byBase.get(''));
-        for (let i = file.indexOf('/'); i >= 0; i = file.indexOf('/', i + 1))
-            test(this.byBase.get(file.slice(0, i)));
-        test(this.byBase.get(file));
-        return out;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/changes/hash.ts
-/**
- * A component's content hash: git's own object hashes of its build inputs at the head
- * commit (a whole folder's glob is its tree hash, so nothing is read file by file), plus
- * the hashes of what it depends on and its build command. Equal hashes mean equal inputs,
- * which is what lets a cached build stand in for a new one.
- */
-
-
-
-
-/** The path a pattern stands for as one whole object (a file, or a folder's tree), else null. */
-function wholeObject(pattern) {
-    const scan = picomatch_default().scan(pattern);
-    if (!scan.isGlob)
-        return globBase(pattern);
-    return scan.glob === '**' ? globBase(pattern) : null;
-}
-/** Content hashes of `names` and, because they feed in, of everything they depend on. */
-async function contentHashes(git, head, components, names) {
-    const byName = new Map(components.map((c) => [c.name, c]));
-    const needed = new Set();
-    const add = (n) => {
-        if (needed.has(n) || !byName.has(n))
-            return;
-        needed.add(n);
-        byName.get(n).dependsOn.forEach(add);
-    };
-    names.forEach(add);
-    if (!needed.size)
-        return {};
-    const tree = await readTree(git, head, [...needed].map((n) => byName.get(n).inputs));
-    const hashes = {};
-    const deps = Object.fromEntries([...needed].map((n) => [n, byName.get(n).dependsOn.filter((d) => needed.has(d))]));
-    for (const n of topologicalOrder(deps)) {
-        const c = byName.get(n);
-        const h = (0,external_node_crypto_.createHash)('sha256');
-        h.update(`command\0${c.command}\0`);
-        for (const line of inputEntries(tree, c.inputs))
-            h.update(`${line}\0`);
-        for (const d of [...c.dependsOn].sort())
-            h.update(`dep\0${d}\0${hashes[d] ?? ''}\0`);
-        hashes[n] = h.digest('hex').slice(0, 40);
-    }
-    return Object.fromEntries(names.filter((n) => hashes[n]).map((n) => [n, hashes[n]]));
-}
-/**
- * Read what the pattern lists need: whole paths through one `cat-file --batch-check`, and a
- * recursive listing only under the folders of patterns that pick files out of a folder.
- */
-async function readTree(git, head, lists) {
-    const whole = new Set();
-    const listed = new Set();
-    for (const patterns of lists) {
-        const filtering = patterns.some((p) => p.startsWith('!'));
-        for (const p of patterns) {
-            if (p.startsWith('!'))
-                continue;
-            const obj = filtering ? null : wholeObject(p);
-            if (obj === null)
-                listed.add(globBase(p));
-            else if (obj !== '')
-                whole.add(obj);
-        }
-    }
-    const root = (await git.run(['rev-parse', `${head}^{tree}`])).trim();
-    const objects = await git.objectHashes(head, [...whole]);
-    const blobs = [];
-    if (listed.size) {
-        const args = ['ls-tree', '-r', '-z', '--full-tree', head];
-        if (!listed.has(''))
-            args.push('--', ...[...listed].sort());
-        for (const rec of (await git.run(args)).split('\0')) {
-            if (!rec)
-                continue;
-            const tab = rec.indexOf('\t');
-            const path = rec.slice(tab + 1);
-            objects.set(path, rec.slice(0, tab).split(' ')[2]);
-            blobs.push(path);
-        }
-    }
-    return { objects, blobs, root };
-}
-/** "pattern → object" lines standing for the content the patterns select. */
-function inputEntries(tree, patterns) {
-    const lines = [];
-    const hasNegation = patterns.some((p) => p.startsWith('!'));
-    if (hasNegation) {
-        const match = compileGlobs(patterns);
-        for (const f of tree.blobs)
-            if (match(f))
-                lines.push(`file\0${f}\0${tree.objects.get(f)}`);
-        return lines.sort();
-    }
-    for (const p of patterns) {
-        const scan = picomatch_default().scan(p);
-        const base = globBase(p);
-        if (!scan.isGlob) {
-            lines.push(`path\0${p}\0${tree.objects.get(base) ?? 'absent'}`);
-        }
-        else if (scan.glob === '**') {
-            lines.push(`tree\0${p}\0${base === '' ? tree.root : (tree.objects.get(base) ?? 'absent')}`);
-        }
-        else {
-            const match = picomatch_default()(p, { dot: true });
-            const prefix = base ? `${base}/` : '';
-            for (const f of tree.blobs)
-                if (f.startsWith(prefix) && match(f))
-                    lines.push(`file\0${p}\0${f}\0${tree.objects.get(f)}`);
-        }
-    }
-    return lines.sort();
-}
-
-;// CONCATENATED MODULE: ./src/changes/select.ts
-
-
-/** A diff's entries as paths: a rename counts for both paths, a deletion counts. */
-function changedPaths(changes) {
-    const out = [];
-    for (const c of changes) {
-        if (c.status === 'R') {
-            out.push({ path: c.from, kind: 'deleted' }, { path: c.path, kind: 'added' });
-        }
-        else if (c.status === 'C' || c.status === 'A')
-            out.push({ path: c.path, kind: 'added' });
-        else if (c.status === 'D')
-            out.push({ path: c.path, kind: 'deleted' });
-        else
-            out.push({ path: c.path, kind: 'modified' });
-    }
-    return out;
-}
-/** The dependency map of selectable components. */
-function dependencies(components) {
-    return Object.fromEntries(components.map((c) => [c.name, c.dependsOn]));
-}
-/** Select components touched by `paths`, plus their dependents. */
-function select_select(components, paths) {
-    const index = new ComponentIndex(components);
-    const files = {};
-    for (const p of paths)
-        for (const name of index.match(p.path, p.kind))
-            (files[name] ??= []).push(p.path);
-    const reasons = {};
-    for (const [name, list] of Object.entries(files))
-        reasons[name] = { kind: 'files', files: list };
-    const deps = dependencies(components);
-    const dependents = new Map();
-    for (const c of components)
-        for (const d of c.dependsOn)
-            (dependents.get(d) ?? dependents.set(d, []).get(d)).push(c.name);
-    // Breadth first, so the dependency named for each is the nearest one.
-    const queue = Object.keys(files);
-    while (queue.length) {
-        const n = queue.shift();
-        for (const m of dependents.get(n) ?? []) {
-            if (reasons[m])
-                continue;
-            reasons[m] = { kind: 'dependency', via: n };
-            queue.push(m);
-        }
-    }
-    const changed = topologicalOrder(deps).filter((n) => reasons[n]);
-    const filesOut = {};
-    for (const n of changed)
-        filesOut[n] = files[n] ?? [];
-    return { changed, reasons, files: filesOut };
-}
-/** Select every component, for `all: true` or when history cannot be had. */
-function selectAll(components, why) {
-    const changed = topologicalOrder(dependencies(components));
-    return {
-        changed,
-        reasons: Object.fromEntries(changed.map((n) => [n, { kind: 'all', why }])),
-        files: Object.fromEntries(changed.map((n) => [n, []])),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/changes/summary.ts
-/** The job summary of build-selective: each component with why it was selected, and the graph. */
-
-
-const MAX_ROWS = 200;
-/** Past this many components the graph only shows the selection, or it would not render. */
-const MAX_GRAPH = 60;
-/** One line saying why a component was selected. */
-function describeReason(r) {
-    if (r.kind === 'all')
-        return r.why;
-    if (r.kind === 'dependency')
-        return `depends on ${r.via}`;
-    const first = r.files.slice(0, 2).map((f) => `\`${f}\``);
-    return `${first.join(', ')}${r.files.length > 2 ? ` and ${r.files.length - 2} more` : ''} changed`;
-}
-/** The summary markdown. */
-function summary_summaryMarkdown(args) {
-    const { selection, outcome } = args;
-    const state = (n) => {
-        if (!outcome)
-            return args.dryRun ? 'would build' : '—';
-        if (outcome.skipped[n])
-            return 'cached, skipped';
-        if (outcome.built.includes(n))
-            return 'built';
-        if (outcome.nothingToRun.includes(n))
-            return 'no build command';
-        return '—';
-    };
-    const rows = selection.changed
-        .slice(0, MAX_ROWS)
-        .map((n) => [
-        n,
-        describeReason(selection.reasons[n]),
-        args.hashes[n] ? `\`${args.hashes[n].slice(0, 12)}\`` : '',
-        state(n),
-    ]);
-    const lines = [
-        `## Selective build${args.dryRun ? ' (dry run)' : ''}`,
-        '',
-        `${selection.changed.length} of ${args.total} components selected. Base: ${args.base ? `\`${args.base.slice(0, 7)}\`` : 'none'} → \`${args.head.slice(0, 7)}\` (${args.rule}).`,
-        '',
-    ];
-    if (rows.length) {
-        lines.push(table(['component', 'selected because', 'content hash', 'build'], rows));
-        if (selection.changed.length > MAX_ROWS)
-            lines.push('', `… and ${selection.changed.length - MAX_ROWS} more.`);
-    }
-    const selected = new Set(selection.changed);
-    const shown = Object.keys(args.deps).length <= MAX_GRAPH
-        ? args.deps
-        : Object.fromEntries(selection.changed.slice(0, MAX_GRAPH).map((n) => [n, args.deps[n].filter((d) => selected.has(d))]));
-    if (Object.keys(shown).length)
-        lines.push('', mermaid(shown, selected));
-    lines.push('');
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/changes/build-selective.ts
-/** The build-selective action: which components does this change touch, and build only those. */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Outside GitHub: a cache folder in .slipway/, and no Deployments API (the previous tag is used). */
-const localServices = {
-    cache: (rt) => folderCache(external_node_path_default().join(rt.cwd, '.slipway', 'cache'), rt.cwd),
-    deployments: (rt) => async (environment) => {
-        rt.log.warning(`The GitHub Deployments API is not available here, so the last deployment to ${environment} is unknown.`);
-        return null;
-    },
-};
-const INPUTS = {
-    ...core_inputs/* commonInputs */.j$,
-    base: core_inputs/* input */.hF.string('Commit, branch or tag to compare with. Overrides the rule chosen from the event.'),
-    head: core_inputs/* input */.hF.string('Commit, branch or tag to compare. Empty: HEAD.'),
-    filters: core_inputs/* input */.hF.string("Without a policy file: dorny/paths-filter's YAML (name: [globs]), inline or the path of a file holding it."),
-    all: core_inputs/* input */.hF.boolean('Select every component.', 'false'),
-    environment: core_inputs/* input */.hF.string('For workflow_dispatch and schedule: compare with the commit last deployed successfully to this environment.'),
-    component: core_inputs/* input */.hF.string('Build just this component (a matrix job of the selection): it is selected whatever changed.'),
-    run: core_inputs/* input */.hF.boolean("Run each selected component's build.run, in dependency order.", 'false'),
-    cache: core_inputs/* input */.hF.boolean('Skip a build whose content hash was built before (restored from the build cache).', 'false'),
-    parallel: core_inputs/* input */.hF.integer('How many independent builds run at once.', '2', 1),
-    version: core_inputs/* input */.hF.string('The version being built, given to build commands as SLIPWAY_VERSION.'),
-    token: core_inputs/* input */.hF.string('GitHub token, to read the last deployment of `environment`.', {
-        default: '${{ github.token }}',
-        secret: true,
-    }),
-};
-/** Fixed output names; a component with one of these names gets no true/false output of its own. */
-const OUTPUTS = {
-    changed: 'JSON array of the selected components, in dependency order. Each component also has an output of its own name: true or false.',
-    matrix: 'JSON {"include":[{"component","paths"}]} for strategy.matrix.',
-    any: 'true when at least one component is selected.',
-    files: 'JSON: component → its changed files.',
-    base: 'The SHA compared with (empty when everything was selected without one).',
-    hashes: "JSON: component → content hash of its build inputs, its dependencies' hashes and its build command.",
-    skipped: 'JSON: component → {hash, key} of the builds skipped because the cache had them.',
-};
-/** The build-selective action over the given services. */
-function createBuildSelective(services) {
-    return (0,core_inputs/* defineAction */.QP)({
-        name: 'build-selective',
-        description: 'Select the components a change touches, and those that depend on them; build only those, skipping builds the cache already has.',
-        inputs: INPUTS,
-        outputs: OUTPUTS,
-        run: (parsed, rt) => runBuildSelective(parsed, rt, services),
-    });
-}
-/** The action as registered (CLI, pipeline, generated action.yml): local services. */
-const buildSelective = createBuildSelective(localServices);
-async function runBuildSelective(inputs, rt, services) {
-    const git = new Git(rt.cwd, rt.log);
-    const config = await loadConfig(rt.cwd, inputs.config);
-    const components = await componentsOf(config, inputs.filters, rt);
-    const deps = dependencies(components);
-    const byName = new Map(components.map((c) => [c.name, c]));
-    let decision;
-    let selection;
-    if (inputs.component) {
-        const c = byName.get(inputs.component);
-        if (!c)
-            throw new errors/* UserError */.yo(`input "component": unknown component "${inputs.component}" (expected one of: ${components.map((x) => x.name).join(', ')})`);
-        const head = await resolveHead(git, inputs.head);
-        decision = { head, base: null, rule: `component input: ${c.name}` };
-        selection = {
-            changed: [c.name],
-            reasons: { [c.name]: { kind: 'all', why: 'named by the component input' } },
-            files: { [c.name]: [] },
-        };
-    }
-    else if (inputs.all) {
-        const head = await resolveHead(git, inputs.head);
-        decision = { head, base: null, rule: 'all: true' };
-        selection = selectAll(components, 'all: true');
-    }
-    else {
-        decision = await chooseBase(git, {
-            eventName: rt.env.GITHUB_EVENT_NAME ?? '',
-            event: readEvent(rt),
-            ref: rt.env.GITHUB_REF ?? '',
-            base: inputs.base,
-            head: inputs.head,
-            environment: inputs.environment,
-            config,
-            lastDeployment: services.deployments(rt, inputs.token),
-        }, rt.log);
-        rt.log.info(`Base: ${decision.base ?? 'none'} — ${decision.rule}.`);
-        if (decision.base === null) {
-            if (decision.warning)
-                rt.log.warning(`${decision.warning.replace(/\.$/, '')}: selecting every component.`);
-            else
-                rt.log.info('No base to compare with: selecting every component.');
-            selection = selectAll(components, decision.rule);
-        }
-        else {
-            const changes = await git.changedFiles(decision.base, decision.head);
-            rt.log.info(`${changes.length} files changed between ${decision.base.slice(0, 7)} and ${decision.head.slice(0, 7)}.`);
-            selection = select_select(components, changedPaths(changes));
-        }
-    }
-    const hashes = await contentHashes(git, decision.head, components.map((c) => c.hash), selection.changed);
-    for (const n of selection.changed)
-        rt.log.info(`${n}: ${describeReason(selection.reasons[n])}.`);
-    if (!selection.changed.length)
-        rt.log.info('No component is touched by this change.');
-    rt.setOutput('changed', selection.changed);
-    rt.setOutput('matrix', { include: selection.changed.map((n) => ({ component: n, paths: byName.get(n).paths })) });
-    rt.setOutput('any', selection.changed.length > 0);
-    rt.setOutput('files', selection.files);
-    rt.setOutput('base', decision.base ?? '');
-    rt.setOutput('hashes', hashes);
-    const chosen = new Set(selection.changed);
-    for (const c of components) {
-        if (c.name in OUTPUTS) {
-            rt.log.warning(`Component "${c.name}" has the name of an output; read it from "changed" instead.`);
-            continue;
-        }
-        rt.setOutput(c.name, chosen.has(c.name));
-    }
-    let outcome = null;
-    if (inputs.run && inputs.dryRun) {
-        rt.log.info(`Dry run: would build ${selection.changed.join(', ') || 'nothing'}.`);
-    }
-    else if (inputs.run) {
-        outcome = await buildAll(selection.changed.map((n) => {
-            const c = byName.get(n);
-            return {
-                name: n,
-                command: c.hash.command,
-                hash: hashes[n],
-                dependsOn: c.dependsOn.filter((d) => chosen.has(d)),
-                outputs: c.outputs,
-            };
-        }), {
-            cwd: rt.cwd,
-            env: rt.env,
-            parallel: inputs.parallel,
-            version: inputs.version,
-            sha: decision.head,
-            cache: inputs.cache ? services.cache(rt) : null,
-            log: rt.log,
-        });
-    }
-    rt.setOutput('skipped', outcome?.skipped ?? {});
-    await rt.summary(summary_summaryMarkdown({
-        rule: decision.rule,
-        base: decision.base,
-        head: decision.head,
-        selection,
-        deps,
-        hashes,
-        outcome,
-        dryRun: inputs.dryRun,
-        total: components.length,
-    }));
-}
-/** HEAD or the head input, as a SHA. */
-async function resolveHead(git, head) {
-    if (!head)
-        return git.head();
-    const sha = await git.resolveCommit(head);
-    if (!sha)
-        throw new errors/* UserError */.yo(`input "head": expected a commit, branch or tag of this repository, got "${head}"`);
-    return sha;
-}
-/** The components to select from: the filters input, else the policy file, else the repository as one. */
-async function componentsOf(config, filters, rt) {
-    if (filters.trim()) {
-        if (Object.keys(config.components).length)
-            rt.log.info(`The filters input is given: the components of ${config.file} are not used for selection.`);
-        return parseFilters(filters, rt.cwd).map((f) => {
-            const paths = f.groups.flatMap((g) => g.patterns);
-            return { ...f, paths, outputs: [], hash: { name: f.name, inputs: paths, dependsOn: [], command: '' } };
-        });
-    }
-    const list = Object.values(config.components);
-    if (!list.length) {
-        rt.log.info('No policy file components and no filters: the repository is one component, "repository".');
-        return [
-            {
-                name: 'repository',
-                groups: [{ patterns: ['**'] }],
-                dependsOn: [],
-                paths: ['**'],
-                outputs: [],
-                hash: { name: 'repository', inputs: ['**'], dependsOn: [], command: '' },
-            },
-        ];
-    }
-    return list.map((c) => {
-        const paths = componentPaths(c);
-        return {
-            name: c.name,
-            groups: [{ patterns: paths }],
-            dependsOn: c.dependsOn,
-            paths,
-            outputs: c.build?.outputs ?? [],
-            hash: { name: c.name, inputs: c.build?.inputs ?? paths, dependsOn: c.dependsOn, command: c.build?.run ?? '' },
-        };
-    });
-}
-/** The event payload the runner wrote, or {} outside a runner. */
-function readEvent(rt) {
-    const file = rt.env.GITHUB_EVENT_PATH;
-    if (!file)
-        return {};
-    try {
-        const value = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
-        return value && typeof value === 'object' ? value : {};
-    }
-    catch {
-        return {};
-    }
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: ./src/notify/notify.ts
-
-const EMOJI = {
-    'deploy-succeeded': ':white_check_mark:',
-    'deploy-failed': ':x:',
-    'deploy-rolled-back': ':leftwards_arrow_with_hook:',
-    'release-published': ':rocket:',
-};
-/** The Slack-compatible body: `text` for any receiver, `blocks` for Slack. */
-function slackPayload(n) {
-    const summary = `${EMOJI[n.event]} ${n.title}`;
-    const blocks = [
-        { type: 'section', text: { type: 'mrkdwn', text: `*${n.title}*${n.text ? `\n${n.text}` : ''}` } },
-    ];
-    const fields = Object.entries(n.fields ?? {});
-    if (fields.length)
-        blocks.push({ type: 'section', fields: fields.map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}` })) });
-    if (n.url)
-        blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${n.url}|Details>` }] });
-    return { text: summary, event: n.event, blocks };
-}
-class WebhookError extends Error {
-    retryable;
-    constructor(message, retryable) {
-        super(message);
-        this.retryable = retryable;
-    }
-}
-async function post(url, body, timeoutMs) {
-    let res;
-    try {
-        res = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-            signal: AbortSignal.timeout(timeoutMs),
-        });
-    }
-    catch (err) {
-        const e = err;
-        const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-        throw new WebhookError(why, true);
-    }
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.ok)
-        return;
-    throw new WebhookError(`HTTP ${res.status}`, res.status >= 500 || res.status === 429);
-}
-/**
- * Send `n` to every webhook subscribed to its event. Never throws: a failure is a warning
- * naming the variable that holds the URL. Returns how many webhooks accepted it.
- */
-async function notify(webhooks, n, rt, options = {}) {
-    let delivered = 0;
-    for (const hook of webhooks.filter((w) => w.events.includes(n.event))) {
-        const name = hook.webhook.env;
-        const url = rt.env[name];
-        if (!url) {
-            rt.log.warning(`notify: ${name} is not set; the ${n.event} notification was not sent`);
-            continue;
-        }
-        rt.mask(url);
-        try {
-            await retry(() => post(url, slackPayload(n), options.timeoutMs ?? 10_000), {
-                attempts: options.attempts ?? 3,
-                baseDelayMs: options.baseDelayMs ?? 1_000,
-                retryable: (e) => e instanceof WebhookError && e.retryable,
-            });
-            delivered++;
-            rt.log.info(`notify: sent ${n.event} to the webhook in ${name}`);
-        }
-        catch (err) {
-            rt.log.warning(`notify: the webhook in ${name} failed for ${n.event}: ${rt.redact(err.message)}`);
-        }
-    }
-    return delivered;
-}
-
-;// CONCATENATED MODULE: ./src/checks/index.ts
-/** The check engine, as smoke-test and deploy use it. See docs/smoke-test.md. */
-
-
-
-
-;// CONCATENATED MODULE: ./src/deploy/health.ts
-/**
- * The health gate: after a component deploys (or rolls back), its `health` checks from the
- * policy file run with the smoke-test engine until they pass or the deadline passes.
- */
-
-/** The health gate over src/checks. */
-const checkEngineGate = async (request) => {
-    if (request.checks.length === 0)
-        return { healthy: true, results: [] };
-    const results = await runChecks(request.checks, {
-        ...DEFAULT_RUN_OPTIONS,
-        // Short first retries: a service that just restarted is usually up within a second.
-        intervalMs: 250,
-        maxIntervalMs: 5_000,
-        attemptTimeoutMs: Math.min(DEFAULT_RUN_OPTIONS.attemptTimeoutMs, request.timeoutMs),
-        timeoutMs: request.timeoutMs,
-        baseUrl: request.baseUrl || undefined,
-        env: request.runtime.env,
-    }, request.runtime);
-    const failed = results.filter((r) => !r.passed);
-    return {
-        healthy: failed.length === 0,
-        results,
-        message: failed.length ? failed.map((r) => `${r.name}: ${r.message ?? 'failed'}`).join('; ') : undefined,
-    };
-};
-
-;// CONCATENATED MODULE: ./src/deploy/inputs.ts
-/** The deploy action's inputs, and the two that carry structure: `version` and `components`. */
-
-
-
-const versionText = /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/;
-/** A version as given: leading "v" before a digit dropped, no spaces or shell characters. */
-function normalizeVersion(raw) {
-    const v = raw.trim().replace(/^v(?=\d)/, '');
-    return versionText.test(v) ? v : null;
-}
-const versionField = {
-    description: "The version to deploy (e.g. 1.4.0), or JSON component → version (version-bump's per-component versions). Required unless rollback is true.",
-    schema: schemas/* string */.YjP(),
-};
-/** The declared inputs of deploy. */
-const deployInputs = {
-    environment: core_inputs/* input */.hF.string('The environment to deploy to (a key of environments: in the policy file).', {
-        required: true,
-    }),
-    version: versionField,
-    components: core_inputs/* input */.hF.string('Components to deploy: a JSON array (such as build-selective\'s changed) or "all". Unchanged dependencies still order the waves.', { default: 'all' }),
-    ...core_inputs/* commonInputs */.j$,
-    parallel: core_inputs/* input */.hF.integer('The most components deployed at once within the dependency order.', '4', 1),
-    timeout: core_inputs/* input */.hF.integer('Seconds each component has to pass its health checks after it deploys.', '300', 1),
-    'auto-rollback': core_inputs/* input */.hF.boolean('On a failure, roll back what this run deployed to the last good versions.', 'true'),
-    'force-rollback': core_inputs/* input */.hF.boolean('Roll back application components even when this run applied migrations the previous version cannot run on.', 'false'),
-    rollback: core_inputs/* input */.hF.boolean('Manual rollback: redeploy the last good version before the current one of every component (or to-version).', 'false'),
-    'to-version': core_inputs/* input */.hF.semver('With rollback: the version to return to instead of the previous one.'),
-    'lock-timeout': core_inputs/* input */.hF.integer('Seconds to wait while another deployment to the environment is in progress.', '600', 0),
-    'lock-ttl': core_inputs/* input */.hF.integer('Seconds after which an in-progress deployment is stale: marked error and taken over.', '3600', 1),
-    token: core_inputs/* input */.hF.string('GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/.', {
-        default: '${{ github.token }}',
-        secret: true,
-    }),
-};
-/** Parse the `version` input; empty is allowed only for a rollback. */
-function parseVersionInput(raw, config) {
-    const text = raw.trim();
-    if (!text)
-        return null;
-    if (text.startsWith('{')) {
-        let parsed;
-        try {
-            parsed = JSON.parse(text);
-        }
-        catch {
-            throw new errors/* UserError */.yo(`input "version": expected a version or a JSON object of component → version, got invalid JSON`);
-        }
-        const each = {};
-        for (const [name, v] of Object.entries(parsed)) {
-            if (!(name in config.components))
-                throw new errors/* UserError */.yo(`input "version": unknown component "${name}" (expected one of: ${Object.keys(config.components).join(', ')})`);
-            const version = typeof v === 'string' ? normalizeVersion(v) : null;
-            if (!version)
-                throw new errors/* UserError */.yo(`input "version": expected a version for ${name}, got ${JSON.stringify(v)}`);
-            each[name] = version;
-        }
-        return { each };
-    }
-    const version = normalizeVersion(text);
-    if (!version)
-        throw new errors/* UserError */.yo(`input "version": expected a version such as 1.4.0 (letters, digits, . + _ -), got ${JSON.stringify(text)}`);
-    return { all: version };
-}
-/** Parse the `components` input: "all", a JSON array, or a comma-separated list. */
-function parseComponentsInput(raw, config) {
-    const text = raw.trim();
-    const known = Object.keys(config.components);
-    if (text === '' || text.toLowerCase() === 'all')
-        return new Set(known);
-    let names;
-    if (text.startsWith('[')) {
-        try {
-            names = JSON.parse(text);
-        }
-        catch {
-            throw new errors/* UserError */.yo(`input "components": expected "all" or a JSON array of component names, got invalid JSON`);
-        }
-    }
-    else
-        names = text.split(/[\s,]+/).filter(Boolean);
-    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))
-        throw new errors/* UserError */.yo(`input "components": expected "all" or a JSON array of component names, got ${JSON.stringify(text)}`);
-    for (const n of names)
-        if (!known.includes(n))
-            throw new errors/* UserError */.yo(`input "components": unknown component "${n}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'none: there is no policy file'})`);
-    return new Set(names);
-}
-
-;// CONCATENATED MODULE: ./src/migrations/database.ts
-/**
- * The small database surface the runner needs, so the same runner works on a PostgreSQL
- * server through `pg` and on an embedded PGlite folder (the CLI and demo only).
- */
-/** The PostgreSQL fields of an error thrown by `pg` or PGlite, or null when it is not one. */
-function pgErrorOf(err) {
-    if (!err || typeof err !== 'object')
-        return null;
-    const e = err;
-    if (typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code))
-        return null;
-    const position = Number(e.position);
-    return {
-        message: String(e.message ?? ''),
-        code: e.code,
-        position: Number.isFinite(position) && position > 0 ? position : undefined,
-        detail: typeof e.detail === 'string' ? e.detail : undefined,
-        hint: typeof e.hint === 'string' ? e.hint : undefined,
-    };
-}
-/** Quote an SQL literal (standard_conforming_strings is on in every supported version). */
-function literal(value) {
-    return `'${value.replace(/'/g, "''")}'`;
-}
-/** Quote a possibly schema-qualified identifier that was validated as `name` or `schema.name`. */
-function quoteQualified(name) {
-    return name
-        .split('.')
-        .map((p) => `"${p.replace(/"/g, '""')}"`)
-        .join('.');
-}
-
-;// CONCATENATED MODULE: ./src/migrations/history.ts
-/** The history table: which migrations ran, with their checksum, when, how long and by which run. */
-
-
-/** The default history table. */
-const DEFAULT_TABLE = 'slipway_migrations';
-/** Check the `table` input: `name` or `schema.name` of plain identifiers. */
-function checkTableName(table) {
-    const t = table.trim() || DEFAULT_TABLE;
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/.test(t))
-        throw new errors/* UserError */.yo(`input "table": expected a table name such as slipway_migrations or ops.migrations (letters, digits, _), got ${JSON.stringify(t)}`);
-    return t;
-}
-/** Create the table (and its schema) when missing. */
-async function history_ensureHistory(session, table) {
-    const schema = table.includes('.') ? table.split('.')[0] : null;
-    const stmts = [
-        schema ? `CREATE SCHEMA IF NOT EXISTS ${quoteQualified(schema)}` : '',
-        `CREATE TABLE IF NOT EXISTS ${quoteQualified(table)} (
-      version bigint PRIMARY KEY,
-      name text NOT NULL,
-      checksum text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now(),
-      duration_ms integer NOT NULL,
-      applied_by text NOT NULL
-    )`,
-    ].filter(Boolean);
-    await session.exec(stmts.join(';\n'));
-}
-/** The applied migrations in version order; empty when the table does not exist yet. */
-async function readHistory(session, table) {
-    const exists = await session.query('SELECT to_regclass($1)::text AS t', [
-        quoteQualified(table),
-    ]);
-    if (!exists[0]?.t)
-        return [];
-    const rows = await session.query(
-    // Ordered by the bigint column, not the text it is returned as.
-    `SELECT h.version::text AS version, h.name, h.checksum, h.applied_at::text AS applied_at, h.duration_ms, h.applied_by
-       FROM ${quoteQualified(table)} h ORDER BY h.version`);
-    return rows.map((r) => ({
-        version: BigInt(r.version),
-        name: r.name,
-        checksum: r.checksum,
-        appliedAt: r.applied_at,
-        durationMs: Number(r.duration_ms),
-        appliedBy: r.applied_by,
-    }));
-}
-/**
- * The statement that records a migration inside its own transaction. It is sent in the same
- * query as the migration, so its duration is measured by the server from the query's start.
- */
-function recordSql(table, m, by) {
-    return `INSERT INTO ${quoteQualified(table)} (version, name, checksum, applied_at, duration_ms, applied_by) VALUES (${m.version}, ${literal(m.name)}, ${literal(m.checksum)}, clock_timestamp(), (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer, ${literal(by)})`;
-}
-/** Record a migration that ran outside a transaction, with its measured duration. */
-async function recordApplied(session, table, m, by, durationMs) {
-    await session.query(`INSERT INTO ${quoteQualified(table)} (version, name, checksum, duration_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`, [m.version.toString(), m.name, m.checksum, Math.round(durationMs), by]);
-}
-/** The statement that forgets a reverted migration. */
-function forgetSql(table, version) {
-    return `DELETE FROM ${quoteQualified(table)} WHERE version = ${version}`;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/sql-split.ts
-/**
- * A small SQL lexer: splits a migration into statements at top-level semicolons while
- * respecting quotes, dollar-quoting and comments, and keeps each statement's line so lint
- * findings and failures can point into the file.
- */
-const IDENT_CHAR = /[A-Za-z0-9_$]/;
-const PLAIN = /[^'"$;\-/\n]+/y;
-const KEYWORDS = /\b(ATOMIC|CASE|END)\b/i;
-const WORDS = /[A-Za-z_][A-Za-z0-9_$]*/g;
-/** Split `sql` into statements; empty statements (only comments or whitespace) are dropped. */
-function splitSql(sql) {
-    const statements = [];
-    let line = 1;
-    let start = 0;
-    let code = '';
-    let firstLine = 0;
-    let unterminated = null;
-    // SQL-standard function bodies (BEGIN ATOMIC … END) contain semicolons of their own.
-    let atomicDepth = 0;
-    const flush = (end) => {
-        const clean = code.replace(/\s+/g, ' ').trim();
-        if (clean)
-            statements.push({ text: sql.slice(start, end).trim(), code: clean, offset: start, line: firstLine });
-        code = '';
-        firstLine = 0;
-        start = end + 1;
-    };
-    const mark = () => {
-        if (!firstLine)
-            firstLine = line;
-    };
-    let i = 0;
-    while (i < sql.length) {
-        const c = sql[i];
-        const next = sql[i + 1];
-        if (c === '\n') {
-            line++;
-            code += ' ';
-            i++;
-        }
-        else if (c === '-' && next === '-') {
-            const end = sql.indexOf('\n', i);
-            i = end < 0 ? sql.length : end;
-            code += ' ';
-        }
-        else if (c === '/' && next === '*') {
-            const open = line;
-            let depth = 1;
-            i += 2;
-            while (i < sql.length && depth > 0) {
-                if (sql[i] === '\n')
-                    line++;
-                if (sql[i] === '/' && sql[i + 1] === '*') {
-                    depth++;
-                    i += 2;
-                }
-                else if (sql[i] === '*' && sql[i + 1] === '/') {
-                    depth--;
-                    i += 2;
-                }
-                else
-                    i++;
-            }
-            if (depth > 0)
-                unterminated = { what: 'a /* comment', line: open };
-            code += ' ';
-        }
-        else if (c === "'" || c === '"') {
-            mark();
-            const open = line;
-            const begin = i;
-            const escapes = c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !IDENT_CHAR.test(sql[i - 2] ?? '');
-            i++;
-            let closed = false;
-            while (i < sql.length) {
-                const ch = sql[i];
-                if (ch === '\n')
-                    line++;
-                if (escapes && ch === '\\') {
-                    if (sql[i + 1] === '\n')
-                        line++;
-                    i += 2;
-                    continue;
-                }
-                if (ch === c) {
-                    if (sql[i + 1] === c) {
-                        i += 2;
-                        continue;
-                    }
-                    closed = true;
-                    i++;
-                    break;
-                }
-                i++;
-            }
-            if (!closed)
-                unterminated = { what: c === "'" ? 'a quoted string' : 'a quoted identifier', line: open };
-            code += c === "'" ? "''" : `"${sql.slice(begin + 1, closed ? i - 1 : i).replace(/""/g, '"')}"`;
-        }
-        else if (c === '$' &&
-            !IDENT_CHAR.test(sql[i - 1] ?? '') &&
-            /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(sql.slice(i, i + 66))) {
-            mark();
-            const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 66))[0];
-            const open = line;
-            const end = sql.indexOf(tag, i + tag.length);
-            const stop = end < 0 ? sql.length : end + tag.length;
-            for (let k = i; k < stop; k++)
-                if (sql[k] === '\n')
-                    line++;
-            if (end < 0)
-                unterminated = { what: `a ${tag}-quoted body`, line: open };
-            code += '$$';
-            i = stop;
-        }
-        else if (c === ';' && atomicDepth === 0) {
-            flush(i);
-            i++;
-        }
-        else {
-            // A run of ordinary characters at once: per-character work made lint a tenth of a run's time.
-            PLAIN.lastIndex = i;
-            const run = PLAIN.exec(sql)?.[0] || c;
-            if (/\S/.test(run))
-                mark();
-            if (KEYWORDS.test(run)) {
-                for (const w of run.matchAll(WORDS)) {
-                    const word = w[0].toUpperCase();
-                    const before = code + run.slice(0, w.index);
-                    if (w.index === 0 && IDENT_CHAR.test(sql[i - 1] ?? ''))
-                        continue;
-                    if (word === 'ATOMIC' && /\bBEGIN\s*$/i.test(before))
-                        atomicDepth++;
-                    else if (word === 'CASE' && atomicDepth > 0)
-                        atomicDepth++;
-                    else if (word === 'END' && atomicDepth > 0)
-                        atomicDepth--;
-                }
-            }
-            code += run;
-            i += run.length;
-        }
-    }
-    flush(sql.length);
-    return { statements, unterminated };
-}
-/** The 1-based line of character `index` (a code-point index, as PostgreSQL counts) in `text`. */
-function lineAtCodePoint(text, index) {
-    let line = 1;
-    let cp = 0;
-    for (const ch of text) {
-        if (cp >= index)
-            break;
-        if (ch === '\n')
-            line++;
-        cp++;
-    }
-    return line;
-}
-/** The number of code points in `text`. */
-function codePointLength(text) {
-    let n = 0;
-    for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (c < 0xdc00 || c > 0xdfff)
-            n++;
-    }
-    return n;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/apply.ts
-/**
- * Running one migration. A transactional migration goes to the server as one query —
- * BEGIN, the file, the history row, COMMIT — so it costs one round trip and is all or
- * nothing. A `-- slipway:no-transaction` file runs statement by statement and is recorded
- * after its last one.
- */
-
-
-
-
-const PREFIX = 'BEGIN;\n';
-/** Run one planned step; a failure is a UserError naming the file, the statement's line and PostgreSQL's message. */
-async function applyStep(session, step, table, by) {
-    const started = performance.now();
-    if (step.noTransaction)
-        await applyOutsideTransaction(session, step, table, by, started);
-    else
-        await applyInTransaction(session, step, table, by);
-    return performance.now() - started;
-}
-async function applyInTransaction(session, step, table, by) {
-    const { migration: m } = step;
-    const bookkeeping = step.direction === 'up' ? recordSql(table, m, by) : forgetSql(table, m.version);
-    // The newline matters: a file ending in a -- comment would otherwise swallow what follows.
-    const query = `${PREFIX}${step.sql}\n;\n${bookkeeping};\nCOMMIT`;
-    try {
-        await session.exec(query);
-    }
-    catch (err) {
-        await session.exec('ROLLBACK').catch(() => undefined);
-        const pgErr = pgErrorOf(err);
-        if (!pgErr)
-            throw err;
-        let line = lineFromPosition(step.sql, pgErr.position, codePointLength(PREFIX));
-        if (line === undefined && pgErr.position === undefined && step.statements.length > 1)
-            line = await locateByReplay(session, step.statements);
-        if (line === undefined && step.statements.length === 1)
-            line = step.statements[0].line;
-        throw failure(step, pgErr, line, 'rolled back; nothing after it ran');
-    }
-}
-async function applyOutsideTransaction(session, step, table, by, started) {
-    for (const [i, s] of step.statements.entries()) {
-        const at = step.sql.indexOf(s.text, s.offset);
-        try {
-            await session.exec(s.text);
-        }
-        catch (err) {
-            const pgErr = pgErrorOf(err);
-            if (!pgErr)
-                throw err;
-            const line = pgErr.position !== undefined
-                ? lineAtCodePoint(step.sql.slice(0, at), Number.MAX_SAFE_INTEGER) +
-                    lineAtCodePoint(s.text, pgErr.position - 1) -
-                    1
-                : s.line;
-            const kept = i === 0
-                ? 'nothing of it was applied'
-                : `it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before line ${line} stayed applied`;
-            throw failure(step, pgErr, line, `${kept}; nothing after it ran`);
-        }
-    }
-    if (step.direction === 'up')
-        await recordApplied(session, table, step.migration, by, performance.now() - started);
-    else
-        await session.exec(forgetSql(table, step.migration.version));
-}
-/** The line in the file of a position in the query that wrapped it, or undefined when it is outside the file. */
-function lineFromPosition(sql, position, prefixLength) {
-    if (position === undefined)
-        return undefined;
-    const inFile = position - 1 - prefixLength;
-    if (inFile < 0 || inFile > codePointLength(sql))
-        return undefined;
-    return lineAtCodePoint(sql, inFile);
-}
-/**
- * A run-time error (a constraint, a division by zero) carries no position. Replaying the
- * statements one by one in a transaction that is always rolled back finds the one that fails.
- */
-async function locateByReplay(session, statements) {
-    await session.exec('BEGIN');
-    try {
-        for (const s of statements) {
-            try {
-                await session.exec(s.text);
-            }
-            catch {
-                return s.line;
-            }
-        }
-        return undefined;
-    }
-    finally {
-        await session.exec('ROLLBACK').catch(() => undefined);
-    }
-}
-function failure(step, e, line, after) {
-    const where = line ? `${step.file}:${line}` : step.file;
-    const extra = [e.detail, e.hint ? `hint: ${e.hint}` : ''].filter(Boolean).join('; ');
-    return new errors/* UserError */.yo(`${where}: ${step.direction === 'down' ? 'down migration' : 'migration'} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`, { file: step.file, line });
-}
-
-;// CONCATENATED MODULE: ./src/migrations/lock.ts
-/**
- * One run at a time: a session-level advisory lock held on a connection of its own that
- * stays idle (outside any transaction), so it neither blocks nor deadlocks
- * `CREATE INDEX CONCURRENTLY`, which waits for open transactions. PostgreSQL releases the
- * lock when that connection dies, so a killed run never leaves it behind.
- */
-
-
-
-
-/** The default lock wait. */
-const DEFAULT_LOCK_TIMEOUT_MS = 300_000;
-/** The first half of the lock key: "SLIP", so Slipway's locks are easy to spot in pg_locks. */
-const NAMESPACE = 0x534c4950;
-/** The second half of the lock key: a hash of the history table, so two tables never share a lock. */
-function lockKey(table) {
-    return (0,external_node_crypto_.createHash)('sha256').update(table.toLowerCase()).digest().readUInt32BE(0) & 0x7fffffff;
-}
-/** Take the migration lock, polling until `timeoutMs`; a UserError names who holds it on timeout. */
-async function acquireLock(db, options) {
-    const key = lockKey(options.table);
-    const session = await db.connect('lock');
-    const started = Date.now();
-    let lastHolder = '';
-    try {
-        for (let attempt = 1;; attempt++) {
-            const [row] = await session.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [NAMESPACE, key]);
-            if (row?.ok) {
-                if (attempt > 1)
-                    options.log(`Got the migration lock after ${duration(Date.now() - started)}.`);
-                return {
-                    release: async () => {
-                        await session.query('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, key]).catch(() => undefined);
-                        await session.close();
-                    },
-                };
-            }
-            const holder = describeHolder(await holderOf(session, key));
-            const waited = Date.now() - started;
-            if (waited >= options.timeoutMs)
-                throw new errors/* UserError */.yo(`another migration run holds the lock on ${options.table} (${holder}); gave up after ${duration(waited)} (input "lock-timeout")`);
-            if (holder !== lastHolder) {
-                options.log(`Waiting for the migration lock on ${options.table}, held by ${holder} (up to ${duration(options.timeoutMs)}).`);
-                lastHolder = holder;
-            }
-            const delay = backoffDelay(attempt, options.pollMs ?? 250, 5000);
-            await sleep(Math.max(1, Math.min(delay, options.timeoutMs - waited)));
-        }
-    }
-    catch (err) {
-        await session.close();
-        throw err;
-    }
-}
-async function holderOf(session, key) {
-    const rows = await session.query(`SELECT a.pid, a.application_name, a.client_addr::text AS client, a.backend_start::text AS since
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid AND l.objsubid = 2
-      LIMIT 1`, [NAMESPACE, key]);
-    return rows[0] ?? null;
-}
-function describeHolder(h) {
-    if (!h)
-        return 'a session that just let go';
-    const who = h.application_name ? `"${h.application_name}"` : 'an unnamed client';
-    return `${who}, backend pid ${h.pid}${h.client ? ` from ${h.client}` : ''}${h.since ? `, connected at ${h.since}` : ''}`;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/pg-database.ts
-/**
- * A PostgreSQL server through `pg`. The URL is a secret: it is validated without ever being
- * echoed, and every error leaving this module is stripped of it.
- */
-
-
-
-
-
-
-
-/** How long a connection attempt may take, and how many attempts a transient failure gets. */
-const CONNECT_TIMEOUT_MS = 10_000;
-const CONNECT_ATTEMPTS = 3;
-/** pg_dump of a large database can take a while, but not forever. */
-const DUMP_TIMEOUT_MS = 60 * 60_000;
-/** The parts of a connection URL, checked; throws a UserError naming `inputName` that never shows the URL. */
-function parseDatabaseUrl(url, inputName = 'database-url') {
-    let u;
-    try {
-        u = new URL(url.trim());
-    }
-    catch {
-        throw new errors/* UserError */.yo(`input "${inputName}": expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL`);
-    }
-    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
-        throw new errors/* UserError */.yo(`input "${inputName}": expected a postgres:// or postgresql:// URL, got a URL with scheme "${u.protocol.replace(/:$/, '')}"`);
-    if (!u.hostname && !u.searchParams.get('host'))
-        throw new errors/* UserError */.yo(`input "${inputName}": the URL names no host (expected postgres://user:password@host:5432/database)`);
-    return u;
-}
-/** `host:port/database` of a checked URL. */
-function describeUrl(u) {
-    const host = u.hostname || u.searchParams.get('host') || 'localhost';
-    return `${host}:${u.port || '5432'}/${decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username) || 'postgres'}`;
-}
-// Auth, unknown database or role, bad parameters: retrying cannot help.
-const pg_database_PERMANENT = /^(28|3D|08P01|42)/;
-/** Open a server database; the connection is checked (with bounded retries) before it is returned. */
-async function openServerDatabase(url, options = {}) {
-    const u = parseDatabaseUrl(url);
-    const where = describeUrl(u);
-    const clean = (text) => (0,secrets/* redactUrlPasswords */.B)(text.split(url).join('***'));
-    const appName = (purpose) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
-    const connect = async (purpose) => {
-        const client = await retry(async () => {
-            const c = new esm.Client({
-                connectionString: url,
-                connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-                application_name: appName(purpose),
-            });
-            // A connection dropped while idle must not crash the process; the next query reports it.
-            c.on('error', () => undefined);
-            try {
-                await c.connect();
-                return c;
-            }
-            catch (err) {
-                await c.end().catch(() => undefined);
-                throw err;
-            }
-        }, {
-            attempts: CONNECT_ATTEMPTS,
-            baseDelayMs: 500,
-            retryable: (err) => !pg_database_PERMANENT.test(String(err.code ?? '')),
-            onRetry: (err, attempt, delay) => options.onRetry?.(`cannot connect to ${where} yet (${clean((0,errors/* errorMessage */.gJ)(err))}); attempt ${attempt + 1} in ${delay} ms`),
-        }).catch((err) => {
-            throw new errors/* UserError */.yo(`cannot connect to PostgreSQL at ${where}: ${clean((0,errors/* errorMessage */.gJ)(err)) || String(err.code ?? 'connection failed')}`);
-        });
-        // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
-        await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
-        return {
-            exec: async (sql) => {
-                await client.query(sql).catch((err) => {
-                    throw scrub(err, clean);
-                });
-            },
-            query: async (sql, params) => {
-                try {
-                    return (await client.query(sql, params)).rows;
-                }
-                catch (err) {
-                    throw scrub(err, clean);
-                }
-            },
-            close: () => client.end().catch(() => undefined),
-        };
-    };
-    // Fail on a bad URL or password now, with one clear line, rather than in the middle of a run.
-    const probe = await connect('check');
-    await probe.close();
-    return {
-        where,
-        shared: true,
-        connect,
-        async backup(dir, label) {
-            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-            const file = external_node_path_default().join(dir, `${label}.dump`);
-            const noPassword = new URL(u.href);
-            const password = decodeURIComponent(u.password);
-            noPassword.password = '';
-            const result = await execFile('pg_dump', ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${noPassword.href}`], { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' }, timeoutMs: DUMP_TIMEOUT_MS }).catch((err) => {
-                throw new errors/* UserError */.yo(`backup: pg_dump could not run: ${clean((0,errors/* errorMessage */.gJ)(err))}`);
-            });
-            if (result.code !== 0) {
-                const tail = clean(result.stderr.trim().split('\n').slice(-2).join(' | '));
-                throw new errors/* UserError */.yo(`backup: pg_dump of ${where} failed (exit ${result.code}): ${tail}`);
-            }
-            return file;
-        },
-        close: async () => undefined,
-    };
-}
-/** The same error with every trace of the URL removed from its message and fields. */
-function scrub(err, clean) {
-    if (err && typeof err === 'object') {
-        const e = err;
-        for (const k of ['message', 'detail', 'hint', 'where', 'stack'])
-            if (typeof e[k] === 'string')
-                e[k] = clean(e[k]);
-    }
-    return err;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/command-tool.ts
-/**
- * `tool: command`: the project's own migration tool (alembic, prisma, sqitch…) runs instead
- * of the built-in runner, under the same lock and after the same backup, with DATABASE_URL
- * in its environment. Its history table is its own, so Slipway reports no versions.
- */
-
-
-
-
-
-
-
-/** Run the configured command under the migration lock. */
-async function runCommandTool(options, table, rt) {
-    const command = options.command?.trim() ?? '';
-    if (!command)
-        throw new errors/* UserError */.yo('input "command": tool is command, so a command is required (e.g. alembic upgrade head)');
-    if (!options.databaseUrl?.trim())
-        throw new errors/* UserError */.yo('input "database-url": tool: command needs a PostgreSQL URL to give the command as DATABASE_URL');
-    const result = {
-        tool: 'command',
-        database: describeUrl(parseDatabaseUrl(options.databaseUrl)),
-        direction: 'none',
-        dryRun: options.dryRun ?? false,
-        applied: [],
-        pending: 0,
-        current: '',
-        backup: '',
-        findings: [],
-        destructiveApplied: false,
-        previouslyApplied: [],
-        remaining: [],
-    };
-    if (options.dryRun) {
-        rt.log.info(`Dry run: would run \`${command}\` with DATABASE_URL set, under the migration lock.`);
-        return result;
-    }
-    const db = await openServerDatabase(options.databaseUrl, { onRetry: (m) => rt.log.info(m) });
-    const lock = await acquireLock(db, {
-        table,
-        timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-        log: (m) => rt.log.info(m),
-    });
-    try {
-        if (options.backup) {
-            const dir = external_node_path_default().resolve(rt.cwd, options.backupDir?.trim() || rt.env.RUNNER_TEMP || external_node_os_default().tmpdir());
-            const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-            result.backup = await rt.log.group(`Backup of ${db.where}`, () => db.backup(dir, `slipway-backup-${stamp}-before-command`));
-            rt.log.info(`Backup written to ${result.backup}.`);
-        }
-        const run = await rt.log.group(`Migrations: ${command}`, () => runUserCommand(command, {
-            cwd: rt.cwd,
-            baseEnv: rt.env,
-            env: { DATABASE_URL: options.databaseUrl },
-            onLine: (line) => rt.log.info(line),
-        }));
-        if (run.code !== 0) {
-            const tail = rt.redact(run.tail.slice(-3).join(' | '));
-            throw new errors/* UserError */.yo(`the migration command \`${command}\` exited with ${run.signal ?? run.code}${tail ? `: ${tail}` : ''}`);
-        }
-        rt.log.info(`The migration command finished in ${duration(run.durationMs)}.`);
-        return result;
-    }
-    finally {
-        await lock.release();
-        await db.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/migrations/files.ts
-/**
- * The migrations folder: `<version>_<name>.sql` files, applied in numeric order of version,
- * each with an optional `<version>_<name>.down.sql`. A `.sql` file that does not follow the
- * pattern is an error rather than silently skipped.
- */
-
-
-
-
-
-const UP = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*?)(\.down)?\.sql$/;
-const NO_TX = /^\s*--\s*slipway:no-transaction\s*$/i;
-/** True when the first line marks the file to run outside a transaction. */
-function isNoTransaction(sql) {
-    return NO_TX.test(sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '');
-}
-/** Read and order the migrations of `dir` (absolute); `rel` maps an absolute path to the path shown. */
-async function readMigrations(dir, rel) {
-    let names;
-    try {
-        names = await (0,promises_namespaceObject.readdir)(dir);
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'ENOENT')
-            throw new errors/* UserError */.yo(`input "dir": the migrations folder ${rel(dir)} does not exist`);
-        if (code === 'ENOTDIR')
-            throw new errors/* UserError */.yo(`input "dir": ${rel(dir)} is a file, expected a folder of .sql migrations`);
-        throw new errors/* UserError */.yo(`input "dir": cannot read ${rel(dir)}: ${code ?? String(err)}`);
-    }
-    const ups = new Map();
-    const downs = new Map();
-    const byVersion = new Map();
-    const sqlNames = names.filter((n) => n.toLowerCase().endsWith('.sql')).sort();
-    for (const name of sqlNames) {
-        if (!UP.test(name)) {
-            const file = rel(external_node_path_default().join(dir, name));
-            throw new errors/* UserError */.yo(`${file}: a migration must be named <version>_<name>.sql (or .down.sql), with a numeric version such as 001 or 20250101120000`, { file });
-        }
-    }
-    const contents = await readAll(sqlNames.map((n) => external_node_path_default().join(dir, n)));
-    for (const [index, name] of sqlNames.entries()) {
-        const m = UP.exec(name);
-        const file = rel(external_node_path_default().join(dir, name));
-        const buf = contents[index];
-        const sql = buf.toString('utf8');
-        const version = BigInt(m[1]);
-        if (version > 9223372036854775807n)
-            throw new errors/* UserError */.yo(`${file}: version ${m[1]} is larger than a 64-bit number`, { file });
-        if (m[3]) {
-            downs.set(`${m[1]}_${m[2]}`, { file, sql, noTransaction: isNoTransaction(sql), version });
-            continue;
-        }
-        const other = byVersion.get(version);
-        if (other)
-            throw new errors/* UserError */.yo(`${file}: version ${version} is also used by ${other}`, { file });
-        byVersion.set(version, file);
-        ups.set(`${m[1]}_${m[2]}`, {
-            version,
-            versionText: m[1],
-            name: m[2],
-            file,
-            checksum: (0,external_node_crypto_.createHash)('sha256').update(buf).digest('hex'),
-            sql,
-            noTransaction: isNoTransaction(sql),
-        });
-    }
-    for (const [key, down] of downs) {
-        const up = ups.get(key);
-        if (!up)
-            throw new errors/* UserError */.yo(`${down.file}: a down migration without its up migration ${key}.sql`, { file: down.file });
-        up.down = { file: down.file, sql: down.sql, noTransaction: down.noTransaction };
-    }
-    return [...ups.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
-}
-/** Read files a few at a time: one by one is slow for a thousand migrations, all at once can run out of descriptors. */
-async function readAll(files, concurrency = 32) {
-    const out = new Array(files.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < files.length) {
-            const i = next++;
-            out[i] = await (0,promises_namespaceObject.readFile)(files[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    return out;
-}
-/** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */
-function statementsOf(file, sql) {
-    const split = splitSql(sql);
-    if (split.unterminated)
-        throw new errors/* UserError */.yo(`${file}:${split.unterminated.line}: ${split.unterminated.what} is never closed`, {
-            file,
-            line: split.unterminated.line,
-        });
-    return split.statements;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/lint.ts
-const DESTRUCTIVE = {
-    'drop-table': true,
-    'drop-column': true,
-    'alter-column-type': true,
-    truncate: true,
-    rename: false,
-    'set-not-null': false,
-    'add-not-null-column': false,
-    'index-without-concurrently': false,
-};
-const NAME = String.raw `(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_$]*))*`;
-/** Normalise a (possibly qualified, possibly quoted) name: unquoted parts lower-cased, `public.` dropped. */
-function tableKey(name) {
-    const parts = name.match(/"[^"]*"|[^.\s]+/g) ?? [];
-    const norm = parts.map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()));
-    if (norm.length > 1 && norm[0] === 'public')
-        norm.shift();
-    return norm.join('.');
-}
-/** Split a list at top-level commas (not inside parentheses). */
-function topLevel(list) {
-    const out = [];
-    let depth = 0;
-    let cur = '';
-    for (const ch of list) {
-        if (ch === '(')
-            depth++;
-        if (ch === ')')
-            depth--;
-        if (ch === ',' && depth === 0) {
-            out.push(cur.trim());
-            cur = '';
-        }
-        else
-            cur += ch;
-    }
-    if (cur.trim())
-        out.push(cur.trim());
-    return out;
-}
-/** Lint files in the order they will run; tables created earlier in the batch are new. */
-function lintMigrations(files) {
-    const created = new Set();
-    const findings = [];
-    for (const f of files) {
-        const defaults = columnsGivenDefaults(f.statements);
-        for (const s of f.statements) {
-            const add = (rule, message) => findings.push({
-                file: f.file,
-                line: s.line,
-                rule,
-                destructive: DESTRUCTIVE[rule],
-                breaking: true,
-                message,
-                statement: s.code.length > 100 ? `${s.code.slice(0, 97)}...` : s.code,
-            });
-            lintStatement(s.code, created, defaults, add);
-        }
-    }
-    return findings;
-}
-/** `table.column` keys that the file gives a default (ALTER COLUMN … SET DEFAULT). */
-function columnsGivenDefaults(statements) {
-    const out = new Set();
-    const re = new RegExp(String.raw `^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${NAME})\s+(.*)$`, 'i');
-    for (const s of statements) {
-        const m = re.exec(s.code);
-        if (!m)
-            continue;
-        for (const action of topLevel(m[2])) {
-            const d = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+SET\s+DEFAULT\b`, 'i').exec(action);
-            if (d)
-                out.add(`${tableKey(m[1])}.${tableKey(d[1])}`);
-        }
-    }
-    return out;
-}
-function lintStatement(code, created, defaults, add) {
-    let m;
-    const existing = (name) => !created.has(tableKey(name));
-    if ((m = new RegExp(String.raw `^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(${NAME})`, 'i').exec(code))) {
-        created.add(tableKey(m[1]));
-        return;
-    }
-    if ((m = new RegExp(String.raw `^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(.*?)(?:\s+(?:CASCADE|RESTRICT))?$`, 'i').exec(code))) {
-        for (const t of topLevel(m[1]).filter(existing))
-            add('drop-table', `DROP TABLE ${t}: the running version may still read or write it; drop it in a later release, once no deployed version uses it`);
-        return;
-    }
-    if ((m = new RegExp(String.raw `^TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?(.*?)(?:\s+(?:RESTART|CONTINUE)\s+IDENTITY)?(?:\s+(?:CASCADE|RESTRICT))?$`, 'i').exec(code))) {
-        const tables = topLevel(m[1])
-            .map((t) => t.replace(/\s*\*$/, ''))
-            .filter(existing);
-        if (tables.length)
-            add('truncate', `TRUNCATE ${tables.join(', ')}: deletes every row the running version is serving`);
-        return;
-    }
-    if ((m = new RegExp(String.raw `^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?:${NAME}\s+)?ON\s+(?:ONLY\s+)?(${NAME})`, 'i').exec(code))) {
-        if (!m[1] && existing(m[2]))
-            add('index-without-concurrently', `CREATE INDEX on ${m[2]} without CONCURRENTLY blocks its writes while the index builds; use CREATE INDEX CONCURRENTLY in a file starting with -- slipway:no-transaction`);
-        return;
-    }
-    if ((m = new RegExp(String.raw `^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${NAME})\s*\*?\s+(.*)$`, 'i').exec(code))) {
-        const table = m[1];
-        if (!existing(table))
-            return;
-        for (const action of topLevel(m[2]))
-            lintAlterAction(table, action, defaults, add);
-    }
-}
-function lintAlterAction(table, action, defaults, add) {
-    let m;
-    if (/^DROP\s+CONSTRAINT\b/i.test(action))
-        return;
-    if ((m = new RegExp(String.raw `^DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?(${NAME})`, 'i').exec(action))) {
-        add('drop-column', `DROP COLUMN ${table}.${m[1]}: the running version may still read or write it; drop it in a later release, once no deployed version uses it`);
-    }
-    else if ((m = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+(?:SET\s+DATA\s+)?TYPE\b`, 'i').exec(action))) {
-        add('alter-column-type', `ALTER COLUMN ${table}.${m[1]} TYPE rewrites the column under the running version (and can lose data); add a new column and backfill instead`);
-    }
-    else if ((m = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+SET\s+NOT\s+NULL\b`, 'i').exec(action))) {
-        if (!defaults.has(`${tableKey(table)}.${tableKey(m[1])}`))
-            add('set-not-null', `SET NOT NULL on ${table}.${m[1]} without a default: inserts from the running version that omit it will fail; set a default first`);
-    }
-    else if ((m = new RegExp(String.raw `^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(${NAME})\s+(.*)$`, 'i').exec(action))) {
-        if (/^(CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE)$/i.test(m[1]))
-            return;
-        const def = m[2];
-        if (/\bNOT\s+NULL\b/i.test(def) && !/\b(DEFAULT|GENERATED)\b/i.test(def))
-            add('add-not-null-column', `ADD COLUMN ${table}.${m[1]} NOT NULL without a default: inserts from the running version will fail (and a non-empty table rejects it); give it a default`);
-    }
-    else if ((m = /^RENAME\s+(?:(COLUMN|CONSTRAINT)\s+)?(.*)$/i.exec(action))) {
-        if (m[1]?.toUpperCase() === 'CONSTRAINT')
-            return;
-        const what = /^TO\s/i.test(m[2]) ? `table ${table}` : `column ${table}.${m[2].split(/\s+TO\s+/i)[0]}`;
-        add('rename', `RENAME of ${what}: the running version still uses the old name; add the new name alongside and drop the old one in a later release`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/migrations/plan.ts
-/**
- * What a run will do, decided before anything is applied: drift between the history and
- * the files, the direction (up to the latest or a target, or down to a target), the
- * out-of-order rule, and statements that cannot run the way the file asks.
- */
-
-
-/** Fail on an applied migration whose file changed or disappeared, naming the file. */
-function checkDrift(files, history, dirShown) {
-    const byVersion = new Map(files.map((f) => [f.version, f]));
-    for (const row of history) {
-        const f = byVersion.get(row.version);
-        const when = `applied ${row.appliedAt.slice(0, 19)} by ${row.appliedBy}`;
-        if (!f)
-            throw new errors/* UserError */.yo(`migration drift: ${dirShown}/${row.version}_${row.name}.sql was ${when} but is no longer in ${dirShown}; restore it (applied migrations are never removed)`);
-        if (f.checksum !== row.checksum || f.name !== row.name)
-            throw new errors/* UserError */.yo(`migration drift: ${f.file} changed after it was ${when} (checksum ${f.checksum.slice(0, 12)}, recorded ${row.checksum.slice(0, 12)}${f.name !== row.name ? `, recorded name ${row.name}` : ''}); revert the edit and add a new migration instead`, { file: f.file, line: 1 });
-    }
-}
-/** The `target` input as a version, or null for the latest. */
-function parseTarget(target) {
-    const t = (target ?? '').trim();
-    if (!t || t.toLowerCase() === 'latest')
-        return null;
-    if (!/^\d+$/.test(t))
-        throw new errors/* UserError */.yo(`input "target": expected a migration version (a number such as 3 or 20250101120000) or latest, got ${JSON.stringify(t)}`);
-    return BigInt(t);
-}
-/** Decide the steps; throws on out-of-order pending migrations and missing down files. */
-function planRun(files, history, options) {
-    const applied = new Set(history.map((r) => r.version));
-    const current = history.length ? history[history.length - 1].version : 0n;
-    const { target } = options;
-    if (target !== null && target < current) {
-        const byVersion = new Map(files.map((f) => [f.version, f]));
-        const revert = history.filter((r) => r.version > target).reverse();
-        const steps = revert.map((r) => {
-            const m = byVersion.get(r.version);
-            if (!m.down)
-                throw new errors/* UserError */.yo(`input "target": going down to ${target} needs ${m.file.replace(/\.sql$/, '.down.sql')}, which does not exist`, { file: m.file });
-            return step(m, 'down', m.down.file, m.down.sql, m.down.noTransaction);
-        });
-        return { direction: 'down', steps, remaining: files.filter((f) => !applied.has(f.version)) };
-    }
-    const pending = files.filter((f) => !applied.has(f.version));
-    const inPlan = pending.filter((f) => target === null || f.version <= target);
-    const early = inPlan.filter((f) => f.version < current);
-    if (early.length && !options.outOfOrder) {
-        const shown = early.slice(0, 3).map((f) => f.file);
-        throw new errors/* UserError */.yo(`${shown.join(', ')}${early.length > 3 ? ` and ${early.length - 3} more` : ''}: numbered below the last applied migration (${current}); renumber ${early.length === 1 ? 'it' : 'them'} above it, or set out-of-order: true`, { file: early[0].file });
-    }
-    return {
-        direction: inPlan.length ? 'up' : 'none',
-        steps: inPlan.map((m) => step(m, 'up', m.file, m.sql, m.noTransaction)),
-        remaining: pending.filter((f) => !inPlan.includes(f)),
-    };
-}
-function step(m, direction, file, sql, noTransaction) {
-    const statements = statementsOf(file, sql);
-    if (!noTransaction)
-        checkTransactional(file, statements);
-    return { migration: m, direction, file, sql, noTransaction, statements };
-}
-const TX_CONTROL = /^(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\b(?!\s+ATOMIC)/i;
-const NOT_IN_TX = /^(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)\b/i;
-/** A file that runs in a transaction must not end it, nor hold statements PostgreSQL refuses inside one. */
-function checkTransactional(file, statements) {
-    for (const s of statements) {
-        const what = s.code.split(' ').slice(0, 4).join(' ');
-        if (TX_CONTROL.test(s.code))
-            throw new errors/* UserError */.yo(`${file}:${s.line}: ${what} would end the transaction Slipway runs this migration in; remove it, or start the file with -- slipway:no-transaction to manage transactions yourself`, { file, line: s.line });
-        if (NOT_IN_TX.test(s.code))
-            throw new errors/* UserError */.yo(`${file}:${s.line}: ${what} cannot run inside a transaction; start the file with -- slipway:no-transaction (and keep it to this statement)`, { file, line: s.line });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/migrations/runner.ts
-/**
- * The migrations domain: bring a database to the schema a version needs, or stop the
- * deploy. Used by the migrate action, by deploy for components with `migrate:`, and by the
- * CLI (with an embedded database).
- */
-
-
-
-
-
-
-
-
-
-
-
-
-/** Run the migrations; a UserError explains any refusal or failure (nothing half-applied). */
-async function runMigrations(options, rt) {
-    rt.mask(options.databaseUrl);
-    const tool = options.tool ?? 'builtin';
-    const table = checkTableName(options.table ?? '');
-    if (!options.database && !options.databaseUrl?.trim())
-        throw new errors/* UserError */.yo('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
-    if (tool === 'command')
-        return runCommandTool(options, table, rt);
-    const dir = external_node_path_default().resolve(rt.cwd, options.dir || 'migrations');
-    const rel = (abs) => external_node_path_default().relative(rt.cwd, abs).split((external_node_path_default()).sep).join('/') || '.';
-    const files = await readMigrations(dir, rel);
-    const target = parseTarget(options.target);
-    const db = options.database ?? (await openServerDatabase(options.databaseUrl, { onRetry: (m) => rt.log.info(m) }));
-    try {
-        return await migrateWith(db, { options, table, files, target, dirShown: rel(dir) }, rt);
-    }
-    finally {
-        if (!options.database)
-            await db.close();
-    }
-}
-async function migrateWith(db, ctx, rt) {
-    const { options, table, files } = ctx;
-    const by = runIdentity(rt.env);
-    const lock = options.dryRun
-        ? null
-        : await acquireLock(db, {
-            table,
-            timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-            log: (m) => rt.log.info(m),
-        });
-    let session = null;
-    try {
-        session = await db.connect(`(${by})`);
-        // Read under the lock: a run that waited sees what the other one applied.
-        if (!options.dryRun)
-            await history_ensureHistory(session, table);
-        const history = await readHistory(session, table);
-        checkDrift(files, history, ctx.dirShown);
-        const plan = planRun(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
-        const findings = lintMigrations(plan.steps.map((s) => ({ file: s.file, statements: s.statements })));
-        reportFindings(findings, options.allowDestructive ?? false, rt);
-        const result = {
-            tool: 'builtin',
-            database: db.where,
-            direction: plan.direction,
-            dryRun: options.dryRun ?? false,
-            applied: [],
-            pending: plan.remaining.length + (options.dryRun && plan.direction === 'up' ? plan.steps.length : 0),
-            current: history.length ? history[history.length - 1].version.toString() : '',
-            backup: '',
-            findings,
-            destructiveApplied: false,
-            previouslyApplied: history,
-            remaining: plan.remaining.map((f) => ({ version: f.version.toString(), file: f.file })),
-        };
-        const destructive = findings.filter((f) => f.destructive);
-        if (destructive.length && !options.allowDestructive && !options.dryRun)
-            throw destructiveError(destructive);
-        if (options.dryRun) {
-            result.applied = plan.steps.map((s) => appliedOf(s, 0));
-            logPlan(plan, rt, destructive.length > 0 && !options.allowDestructive);
-            return result;
-        }
-        if (!plan.steps.length) {
-            rt.log.info(`Nothing to migrate: ${history.length} migration${history.length === 1 ? '' : 's'} applied, current version ${result.current || '(none)'}${plan.remaining.length ? `, ${plan.remaining.length} beyond the target` : ''}.`);
-            return result;
-        }
-        if (options.backup)
-            result.backup = await takeBackup(db, plan, options, rt);
-        await rt.log.group(`${plan.direction === 'down' ? 'Reverting' : 'Applying'} ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} on ${db.where}`, async () => {
-            for (const step of plan.steps) {
-                if (step.noTransaction)
-                    rt.log.info(`${step.file} runs outside a transaction (-- slipway:no-transaction): a failure can leave part of it applied.`);
-                const ms = await applyStep(session, step, table, by);
-                result.applied.push(appliedOf(step, ms));
-                rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${duration(ms)})`);
-            }
-        });
-        result.destructiveApplied = destructive.length > 0;
-        const after = plan.direction === 'down'
-            ? history.map((r) => r.version).filter((v) => v <= ctx.target)
-            : [...history.map((r) => r.version), ...plan.steps.map((st) => st.migration.version)];
-        result.current = after.length ? after.reduce((a, b) => (a > b ? a : b)).toString() : '';
-        rt.log.info(`Schema at version ${result.current || '(none)'}.`);
-        return result;
-    }
-    finally {
-        await session?.close();
-        await lock?.release();
-    }
-}
-function appliedOf(step, ms) {
-    return {
-        version: step.migration.versionText,
-        name: step.migration.name,
-        file: step.file,
-        direction: step.direction,
-        transaction: !step.noTransaction,
-        durationMs: Math.round(ms),
-    };
-}
-/** Each finding as an annotation on its file and line; destructive ones as errors when they will stop the run. */
-function reportFindings(findings, allowDestructive, rt) {
-    for (const f of findings) {
-        const annotation = { file: f.file, line: f.line, title: `migration lint: ${f.rule}` };
-        const text = `${f.file}:${f.line}: ${f.message}`;
-        if (f.destructive && !allowDestructive)
-            rt.log.error(text, annotation);
-        else
-            rt.log.warning(text, annotation);
-    }
-}
-function destructiveError(destructive) {
-    const first = destructive[0];
-    return new errors/* UserError */.yo(`${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Set allow-destructive: true once no deployed version depends on what they remove`, { file: first.file, line: first.line });
-}
-function logPlan(plan, rt, wouldStop) {
-    if (!plan.steps.length) {
-        rt.log.info('Dry run: nothing to migrate.');
-        return;
-    }
-    rt.log.info(`Dry run: ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} would ${plan.direction === 'down' ? 'be reverted' : 'run'}:`);
-    for (const s of plan.steps)
-        rt.log.info(`  ${s.file}${s.noTransaction ? ' (outside a transaction)' : ''}`);
-    if (wouldStop)
-        rt.log.warning('Dry run: the destructive findings above would stop a real run (allow-destructive is false).');
-}
-async function takeBackup(db, plan, options, rt) {
-    const dir = options.backupDir?.trim() || rt.env.RUNNER_TEMP || external_node_os_default().tmpdir();
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-    const first = plan.steps[0].migration;
-    const label = `slipway-backup-${stamp}-before-${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`;
-    const started = performance.now();
-    const file = await rt.log.group(`Backup of ${db.where}`, () => db.backup(external_node_path_default().resolve(rt.cwd, dir), label));
-    rt.log.info(`Backup written to ${file} (${duration(performance.now() - started)}).`);
-    return file;
-}
-/** Who applies: the workflow run, else user@host. */
-function runIdentity(env) {
-    if (env.GITHUB_RUN_ID)
-        return `run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `/${env.GITHUB_RUN_ATTEMPT}` : ''}`;
-    let user = 'someone';
-    try {
-        user = external_node_os_default().userInfo().username;
-    }
-    catch {
-        /* no passwd entry in some containers */
-    }
-    return `${user}@${external_node_os_default().hostname()}`;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/migrate-step.ts
-
-
-/** Lint rules whose change the previous version can still run on (they only lock). */
-const COMPATIBLE_RULES = new Set(['index-without-concurrently']);
-/** A MigrationStep that runs `runMigrations` for the component's `migrate:` settings. */
-function migrationsStep(options = {}) {
-    return async ({ component, runtime }) => {
-        const m = component.migrate;
-        const variable = m.database?.env ?? 'DATABASE_URL';
-        const url = runtime.env[variable]?.trim() || undefined;
-        runtime.mask(url);
-        let database;
-        if (!url) {
-            if (!options.embedded)
-                throw new errors/* UserError */.yo(`components.${component.name}.migrate.database: the variable ${variable} is empty (expected the PostgreSQL URL to migrate, from a secret)`);
-            database = await options.embedded(component);
-        }
-        try {
-            const result = await runMigrations({
-                dir: m.dir,
-                databaseUrl: url,
-                database,
-                tool: m.tool,
-                command: m.command,
-                table: m.table,
-                backup: true,
-                backupDir: options.backupDir,
-            }, runtime);
-            const applied = result.applied.filter((a) => a.direction === 'up').map((a) => a.file);
-            const appliedFiles = new Set(applied);
-            const breaking = result.findings
-                .filter((f) => appliedFiles.has(f.file) && !COMPATIBLE_RULES.has(f.rule))
-                .map((f) => `${f.file}:${f.line}: ${f.message}`);
-            return { applied, backup: result.backup || null, breaking };
-        }
-        finally {
-            await database?.close();
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ./src/deploy/targets/target.ts
-/** A failed deploy, rollback or status step; the message is one line. */
-class TargetError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'TargetError';
-    }
-}
-const factories = new Map();
-/** Make `deploy.target: <kind>` available. A later registration of the same kind replaces it. */
-function registerTarget(kind, factory) {
-    factories.set(kind, factory);
-}
-/** The registered target kinds, for error messages and docs. */
-function targetKinds() {
-    return [...factories.keys()];
-}
-/** The target of a component, or a located error naming the kinds that exist. */
-function buildTarget(options) {
-    const kind = options.deploy.target;
-    const factory = factories.get(kind);
-    if (!factory)
-        throw options.errorAt('target', `unknown deploy target "${kind}" (expected one of: ${targetKinds().join(', ')})`);
-    return factory(options);
-}
-
-;// CONCATENATED MODULE: ./src/deploy/plan.ts
-/**
- * The plan: which components this run deploys, at which versions, in which order. Waves
- * come from the whole `dependsOn` graph, so a component that is not redeployed still
- * orders the ones around it; each step waits for every step it depends on, directly or
- * through components that are not in the run.
- */
-
-
-
-
-/** Build the plan; bad deploy or health settings throw located errors before anything runs. */
-function buildPlan(request) {
-    const { config } = request;
-    const deps = dependencyMap(config);
-    const steps = [];
-    const skipped = [];
-    const levels = graph_waves(deps);
-    for (const [level, names] of levels.entries()) {
-        for (const name of names) {
-            if (!request.selected.has(name))
-                continue;
-            const c = config.components[name];
-            if (!c.deploy && !c.migrate) {
-                skipped.push({ component: name, reason: 'nothing to deploy (no deploy: or migrate:)' });
-                continue;
-            }
-            const kind = c.migrate ? 'migrate' : 'deploy';
-            const current = request.current[name] ?? '';
-            const choice = request.choose(name, current, kind);
-            if ('skip' in choice) {
-                skipped.push({ component: name, reason: choice.skip });
-                continue;
-            }
-            const target = kind === 'deploy'
-                ? buildTarget({
-                    component: c,
-                    deploy: c.deploy,
-                    errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
-                })
-                : undefined;
-            steps.push({
-                component: name,
-                kind,
-                wave: level,
-                after: [],
-                current,
-                next: choice.next,
-                target,
-                commands: target ? target.describe() : migrateDescription(c.migrate),
-                checks: healthChecks(config, name),
-            });
-        }
-    }
-    const inRun = new Set(steps.map((s) => s.component));
-    for (const s of steps)
-        s.after = [...ancestors(deps, s.component)].filter((a) => inRun.has(a));
-    // Renumber waves so they count only the waves that have a step.
-    const used = [...new Set(steps.map((s) => s.wave))].sort((a, b) => a - b);
-    for (const s of steps)
-        s.wave = used.indexOf(s.wave);
-    const waves = used.map((_, i) => steps.filter((s) => s.wave === i).map((s) => s.component));
-    return {
-        environment: request.environment,
-        environmentUrl: request.environmentUrl,
-        mode: request.mode,
-        steps,
-        waves,
-        skipped,
-        deps,
-        config,
-    };
-}
-function migrateDescription(m) {
-    const out = { migrate: `${m.tool} migrations in ${m.dir}` };
-    if (m.command)
-        out.command = m.command;
-    return out;
-}
-/** Everything `name` depends on, directly or transitively. */
-function ancestors(deps, name) {
-    const out = new Set();
-    const stack = [...(deps[name] ?? [])];
-    while (stack.length) {
-        const n = stack.pop();
-        if (out.has(n))
-            continue;
-        out.add(n);
-        stack.push(...(deps[n] ?? []));
-    }
-    return out;
-}
-/** The plan as the `plan` output carries it. */
-function planJson(plan) {
-    return {
-        environment: plan.environment,
-        mode: plan.mode,
-        waves: plan.waves.map((names) => names.map((name) => {
-            const s = plan.steps.find((x) => x.component === name);
-            return {
-                component: name,
-                kind: s.kind,
-                current: s.current || null,
-                next: s.next,
-                after: s.after,
-                commands: s.commands,
-                health: s.checks.map((c) => c.name),
-            };
-        })),
-        skipped: plan.skipped,
-    };
-}
-/** The Mermaid graph of the plan: the whole dependency graph, this run's steps highlighted. */
-function planGraph(plan) {
-    return mermaid(plan.deps, new Set(plan.steps.map((s) => s.component)));
-}
-
-;// CONCATENATED MODULE: ./src/deploy/record/record.ts
-/** States that mean "was running fine": GitHub turns a superseded success into `inactive`. */
-function wasGood(state) {
-    return state === 'success' || state === 'inactive';
-}
-/** States that hold the environment's lock. */
-function holdsLock(state) {
-    return state === 'queued' || state === 'in_progress';
-}
-/** A holder's description for logs: "#12 by alice since 2024-...". */
-function record_describeHolder(e) {
-    return `#${e.id} by ${e.creator || 'unknown'} (${e.task}, since ${e.createdAt})`;
-}
-/** Per component, the version of the newest good deployment that included it. */
-function lastGoodVersions(history) {
-    const out = {};
-    for (const e of history) {
-        if (!wasGood(e.state))
-            continue;
-        for (const [c, v] of Object.entries(e.versions))
-            if (!(c in out))
-                out[c] = v;
-    }
-    return out;
-}
-/**
- * Per component, the good version before the current one: the newest good version that
- * differs from the newest. Components with a single good version are left out.
- */
-function versionsBeforeCurrent(history) {
-    const current = lastGoodVersions(history);
-    const out = {};
-    for (const e of history) {
-        if (!wasGood(e.state))
-            continue;
-        for (const [c, v] of Object.entries(e.versions))
-            if (!(c in out) && v !== current[c])
-                out[c] = v;
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/report.ts
-/** What each component of a run did, and the job summary that shows it. */
-
-
-/** The health column: "2/2 passed", "no checks", or what failed. */
-function healthText(outcome) {
-    if (!outcome)
-        return '—';
-    if (outcome.results.length === 0)
-        return 'no checks';
-    const passed = outcome.results.filter((r) => r.passed).length;
-    return outcome.healthy
-        ? `${passed}/${outcome.results.length} passed`
-        : `${passed}/${outcome.results.length} passed: ${outcome.message ?? ''}`;
-}
-/** The plan as log lines, wave by wave. */
-function planLines(plan) {
-    const lines = plan.waves.map((names, i) => `Wave ${i + 1}: ${names
-        .map((n) => {
-        const s = plan.steps.find((x) => x.component === n);
-        return `${n}${s.kind === 'migrate' ? ' (migrations)' : ''} ${s.current || '(none)'} → ${s.next}${s.running !== undefined ? ` [running: ${s.running ?? 'unknown'}]` : ''}`;
-    })
-        .join(', ')}`);
-    for (const s of plan.skipped)
-        lines.push(`Skipped ${s.component}: ${s.reason}.`);
-    return lines;
-}
-/** The job summary of a run (or of a dry run when `reports` is null). */
-function deploy_report_summaryMarkdown(plan, status, reports) {
-    const title = `## ${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${plan.environment}: ${status}`;
-    const out = [title, '', planGraph(plan), ''];
-    if (!reports) {
-        out.push(table(['wave', 'component', 'now', 'next', 'commands'], plan.steps.map((s) => [
-            s.wave + 1,
-            s.component,
-            s.current || '—',
-            s.next,
-            Object.entries(s.commands)
-                .map(([k, v]) => `${k}: \`${v}\``)
-                .join('<br>'),
-        ])));
-    }
-    else {
-        out.push(table(['component', 'version', 'result', 'duration', 'health', 'rollback'], reports.map((r) => [
-            r.component,
-            `${r.from || '—'} → ${r.to}`,
-            r.message && r.result !== 'deployed' && r.result !== 'migrated' ? `${r.result}: ${r.message}` : r.result,
-            r.result === 'not-run' ? '—' : duration(r.durationMs),
-            r.health,
-            r.rollback ? `${r.rollback.result}: ${r.rollback.detail}` : '—',
-        ])));
-    }
-    if (plan.skipped.length) {
-        out.push('', ...plan.skipped.map((s) => `- ${s.component}: ${s.reason}`));
-    }
-    out.push('');
-    return out.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/deploy/rollback.ts
-/**
- * Automatic rollback: every component this run deployed goes back to its last good version,
- * in reverse wave order. Migrations are not undone; when they applied changes the old
- * version cannot run on, the components that need the schema are left alone unless
- * `force-rollback` says otherwise.
- */
-
-/** Decide what the automatic rollback does with the steps this run attempted. */
-function selectRollback(plan, attempted, migrations, force) {
-    const unsafe = [...migrations.entries()].filter(([, m]) => m.applied.length > 0 && m.breaking.length > 0);
-    const left = [];
-    const chosen = [];
-    const blocked = [];
-    for (const step of plan.steps) {
-        if (!attempted.has(step.component) || step.kind !== 'deploy')
-            continue;
-        if (!step.current) {
-            left.push({ step, reason: 'no earlier good version is recorded' });
-            continue;
-        }
-        const needs = ancestors(plan.deps, step.component);
-        const schema = unsafe.find(([name]) => needs.has(name));
-        if (schema && !force) {
-            blocked.push(step.component);
-            left.push({ step, reason: `needs the schema migrated by ${schema[0]}` });
-            continue;
-        }
-        chosen.push(step);
-    }
-    let stop;
-    if (blocked.length) {
-        const [name, m] = unsafe.find(([n]) => blocked.some((b) => ancestors(plan.deps, b).has(n)));
-        stop =
-            `Automatic rollback stopped before ${blocked.join(', ')}: the migrations of ${name} applied changes the previous version cannot run on ` +
-                `(${m.breaking.slice(0, 3).join('; ')}${m.breaking.length > 3 ? '; …' : ''}); ` +
-                `${m.backup ? `the backup taken before them is ${m.backup}` : 'no backup was taken'}; set force-rollback: true to roll back anyway.`;
-    }
-    const byWave = new Map();
-    for (const s of chosen)
-        (byWave.get(s.wave) ?? byWave.set(s.wave, []).get(s.wave)).push(s);
-    const waves = [...byWave.entries()].sort((a, b) => b[0] - a[0]).map(([, steps]) => steps);
-    return { waves, left, stop };
-}
-
-;// CONCATENATED MODULE: ./src/deploy/schedule.ts
-/**
- * Running steps in dependency order, at most `parallel` at once. A step starts as soon as
- * every step it waits for has succeeded, not when its whole wave is done: with uneven
- * durations that is never slower than wave by wave, and the order the waves promise holds.
- * After the first failure nothing new starts; the steps in flight finish.
- */
-/** Run `work` for each of `order` (a topological order), honouring `after` and `parallel`. */
-async function runScheduled(order, after, parallel, work, options = {}) {
-    const stopOnFailure = options.stopOnFailure ?? true;
-    const done = new Set();
-    const succeeded = [];
-    const failed = [];
-    const started = new Set();
-    const inFlight = new Map();
-    let stopping = false;
-    const ready = (n) => !started.has(n) && (after[n] ?? []).every((a) => done.has(a) && !failed.includes(a));
-    for (;;) {
-        if (!stopping) {
-            for (const n of order) {
-                if (inFlight.size >= Math.max(1, parallel))
-                    break;
-                if (!ready(n))
-                    continue;
-                started.add(n);
-                inFlight.set(n, work(n)
-                    .catch(() => false)
-                    .then((ok) => {
-                    inFlight.delete(n);
-                    done.add(n);
-                    (ok ? succeeded : failed).push(n);
-                    if (!ok && stopOnFailure)
-                        stopping = true;
-                }));
-            }
-        }
-        if (inFlight.size === 0)
-            break;
-        await Promise.race(inFlight.values());
-    }
-    return { succeeded, failed, notRun: order.filter((n) => !started.has(n)) };
-}
-
-;// CONCATENATED MODULE: ./src/deploy/targets/command.ts
-/**
- * The `command` target: the user's own `run`, `rollback` and `status` command lines (Railway,
- * Vercel, Fly, kubectl, helm, compose...). They run with `bash -c` in the repository and get
- * every value through SLIPWAY_* environment variables, never pasted into the string.
- */
-
-
-
-/** The default bound of one command, in seconds. */
-const DEFAULT_COMMAND_TIMEOUT_S = 600;
-/** The variables a command sees. */
-function slipwayEnv(ctx) {
-    return {
-        SLIPWAY_VERSION: ctx.version,
-        SLIPWAY_PREVIOUS_VERSION: ctx.previousVersion,
-        SLIPWAY_COMPONENT: ctx.component,
-        SLIPWAY_ENVIRONMENT: ctx.environment,
-        SLIPWAY_SHA: ctx.sha,
-        SLIPWAY_ENVIRONMENT_URL: ctx.environmentUrl,
-    };
-}
-/** Build the command target of a component. */
-function commandTarget(options) {
-    const { deploy } = options;
-    if (!deploy.run)
-        throw options.errorAt('run', 'a command target needs "run" (the command that deploys)');
-    const run = deploy.run;
-    const timeoutMs = (deploy.timeout ?? DEFAULT_COMMAND_TIMEOUT_S) * 1000;
-    const exec = async (step, command, ctx) => {
-        const lines = [];
-        const result = await runUserCommand(command, {
-            cwd: ctx.cwd,
-            env: slipwayEnv(ctx),
-            baseEnv: ctx.runtime.env,
-            timeoutMs,
-            onLine: (line) => {
-                lines.push(line);
-                ctx.onLine(line);
-            },
-        });
-        if (result.timedOut)
-            throw new TargetError(`${step} command timed out after ${duration(timeoutMs)}`);
-        if (result.code !== 0) {
-            const last = result.tail.filter((l) => l.trim()).slice(-1)[0];
-            throw new TargetError(`${step} command exited with ${result.signal ?? result.code}${last ? `: ${ctx.runtime.redact(last.trim())}` : ''}`);
-        }
-        return lines;
-    };
-    return {
-        kind: 'command',
-        async deploy(ctx) {
-            await exec('run', run, ctx);
-        },
-        async rollback(ctx) {
-            // Without a rollback command, deploying the old version with `run` is the rollback.
-            await exec(deploy.rollback ? 'rollback' : 'run', deploy.rollback ?? run, ctx);
-        },
-        status: deploy.status
-            ? async (ctx) => {
-                const lines = await exec('status', deploy.status, ctx);
-                return (lines
-                    .map((l) => l.trim())
-                    .filter(Boolean)
-                    .pop() ?? null);
-            }
-            : undefined,
-        describe() {
-            const out = { run };
-            if (deploy.rollback)
-                out.rollback = deploy.rollback;
-            if (deploy.status)
-                out.status = deploy.status;
-            return out;
-        },
-    };
-}
-registerTarget('command', commandTarget);
-
-;// CONCATENATED MODULE: ./src/deploy/deploy.ts
-/**
- * The deploy domain: plan the run, take the environment's lock in the record, deploy step by
- * step behind the health gate, roll back on failure, and report. The caller chooses the
- * record (GitHub Deployments on a runner, the file ledger in the CLI), the health gate and
- * the migrations step, so the same code runs everywhere.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Run deploy: sets every output and the job summary, and throws a one-line UserError when
- * the run did not succeed (after rolling back when it could).
- */
-async function runDeploy(options) {
-    const { inputs, record, runtime: rt } = options;
-    const config = await loadConfig(rt.cwd, inputs.config);
-    const environment = checkEnvironment(config, inputs.environment);
-    const environmentUrl = config.environments[environment]?.url ?? '';
-    if (Object.keys(config.components).length === 0)
-        throw new errors/* UserError */.yo(`config: ${config.file ?? DEFAULT_CONFIG_PATH} has no components (deploy needs components with deploy: or migrate:)`);
-    const selected = parseComponentsInput(inputs.components, config);
-    const versions = parseVersionInput(inputs.version, config);
-    if (!inputs.rollback && !versions)
-        throw new errors/* UserError */.yo('input "version" is required unless rollback is true: the version to deploy, such as 1.4.0');
-    if (inputs.toVersion && !inputs.rollback)
-        throw new errors/* UserError */.yo('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
-    rt.setOutput('environment-url', environmentUrl);
-    let history = await record.history(environment);
-    const plan = buildPlan({
-        config,
-        environment,
-        environmentUrl,
-        mode: inputs.rollback ? 'rollback' : 'deploy',
-        selected,
-        current: lastGoodVersions(history),
-        choose: inputs.rollback ? rollbackChooser(history, inputs.toVersion) : deployChooser(versions),
-    });
-    rt.setOutput('plan', planJson(plan));
-    rt.log.info(`${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`);
-    for (const line of planLines(plan))
-        rt.log.info(`  ${line}`);
-    const info = await runInfo(rt);
-    const empty = (status) => ({
-        status,
-        deployed: {},
-        previousVersion: previousVersion(plan.steps),
-        deploymentId: '',
-        environmentUrl,
-        plan,
-        reports: [],
-    });
-    if (inputs.dryRun) {
-        await probeRunning(plan, environment, info, rt);
-        const result = empty('success');
-        writeOutputs(rt, result);
-        await rt.summary(deploy_report_summaryMarkdown({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
-        return result;
-    }
-    if (plan.steps.length === 0) {
-        rt.log.info('Nothing to deploy.');
-        const result = empty('success');
-        writeOutputs(rt, result);
-        await rt.summary(deploy_report_summaryMarkdown(plan, 'success', []));
-        return result;
-    }
-    const entry = await record.begin({
-        environment,
-        task: plan.mode === 'rollback' ? 'deploy:rollback' : 'deploy',
-        ref: info.ref,
-        sha: info.sha,
-        versions: Object.fromEntries(plan.steps.map((s) => [s.component, s.next])),
-        creator: info.creator,
-        description: `${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140),
-        environmentUrl: environmentUrl || undefined,
-        logUrl: info.logUrl,
-    }, { timeoutMs: inputs.lockTimeout * 1000, ttlMs: inputs.lockTtl * 1000, log: rt.log });
-    rt.setOutput('deployment-id', entry.id);
-    let result;
-    try {
-        // Another deployment may have finished while this one waited for the lock.
-        history = await record.history(environment);
-        const good = lastGoodVersions(history.filter((e) => e.id !== entry.id));
-        for (const s of plan.steps)
-            s.current = good[s.component] ?? '';
-        result = await execute(plan, options, info, entry.id);
-    }
-    catch (err) {
-        await record
-            .finish(entry.id, { state: 'error', description: (0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err)).slice(0, 140) })
-            .catch((e) => rt.log.warning(`Could not mark deployment #${entry.id} as error: ${(0,errors/* errorMessage */.gJ)(e)}`));
-        throw err;
-    }
-    await record.finish(entry.id, {
-        state: result.status === 'success' ? 'success' : 'failure',
-        description: (result.message ?? `${plan.mode} succeeded`).slice(0, 140),
-        environmentUrl: environmentUrl || undefined,
-        logUrl: info.logUrl,
-    });
-    writeOutputs(rt, result);
-    await rt.summary(deploy_report_summaryMarkdown(plan, result.status, result.reports));
-    await notify(config.notify, {
-        event: result.status === 'success'
-            ? 'deploy-succeeded'
-            : result.status === 'rolled-back'
-                ? 'deploy-rolled-back'
-                : 'deploy-failed',
-        title: `${plan.mode === 'rollback' ? 'Rollback of' : 'Deploy to'} ${environment}: ${result.status}`,
-        text: result.message,
-        url: info.logUrl || environmentUrl || undefined,
-        fields: Object.fromEntries(plan.steps.map((s) => [s.component, `${s.current || '(none)'} → ${s.next}`])),
-    }, rt);
-    if (result.status !== 'success')
-        throw new errors/* UserError */.yo(result.message ?? `deploy to ${environment} ${result.status}`);
-    return result;
-}
-function checkEnvironment(config, raw) {
-    const environment = raw.trim();
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.\-/ ]*$/.test(environment))
-        throw new errors/* UserError */.yo(`input "environment": expected an environment name such as staging, got ${JSON.stringify(raw)}`);
-    const known = Object.keys(config.environments);
-    if (known.length && !known.includes(environment))
-        throw new errors/* UserError */.yo(`input "environment": unknown environment "${environment}" in ${config.file} (expected one of: ${known.join(', ')})`);
-    return environment;
-}
-function deployChooser(spec) {
-    return (name) => {
-        const next = 'all' in spec ? spec.all : spec.each[name];
-        return next ? { next } : { skip: 'no version for it in the version input' };
-    };
-}
-function rollbackChooser(history, toVersion) {
-    const before = versionsBeforeCurrent(history);
-    return (name, current, kind) => {
-        if (kind === 'migrate')
-            return { skip: 'migrations are forward-only: not rolled back' };
-        if (!current)
-            return { skip: 'never deployed to this environment' };
-        if (toVersion)
-            return toVersion === current ? { skip: `already at ${current}` } : { next: toVersion };
-        return before[name] ? { next: before[name] } : { skip: `no good version before ${current} is recorded` };
-    };
-}
-async function runInfo(rt) {
-    const git = async (args) => {
-        const r = await execFile('git', args, { cwd: rt.cwd }).catch(() => null);
-        return r && r.code === 0 ? r.stdout.trim() : '';
-    };
-    const sha = rt.env.GITHUB_SHA || (await git(['rev-parse', 'HEAD']));
-    const ref = rt.env.GITHUB_HEAD_REF || rt.env.GITHUB_REF_NAME || (await git(['rev-parse', '--abbrev-ref', 'HEAD'])) || sha;
-    let creator = rt.env.GITHUB_ACTOR || rt.env.USER || '';
-    if (!creator)
-        try {
-            creator = (0,external_node_os_namespaceObject.userInfo)().username;
-        }
-        catch {
-            creator = 'unknown';
-        }
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = rt.env;
-    return { sha, ref, creator, logUrl: server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined };
-}
-function context(plan, step, info, rt, version, previous) {
-    return {
-        component: step.component,
-        version,
-        previousVersion: previous,
-        environment: plan.environment,
-        environmentUrl: plan.environmentUrl,
-        sha: info.sha,
-        cwd: rt.cwd,
-        runtime: rt,
-        onLine: (line) => rt.log.info(`[${step.component}] ${line}`),
-    };
-}
-/** In a dry run, ask each target that has a `status` what it runs now. */
-async function probeRunning(plan, environment, info, rt) {
-    for (const s of plan.steps) {
-        if (!s.target?.status)
-            continue;
-        try {
-            s.running = await s.target.status(context(plan, s, info, rt, s.current, s.current));
-            rt.log.info(`${s.component} on ${environment}: running ${s.running ?? 'an unknown version'} (status command).`);
-        }
-        catch (err) {
-            s.running = null;
-            rt.log.warning(`${s.component}: the status command failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
-        }
-    }
-}
-async function execute(plan, options, info, id) {
-    const { inputs, runtime: rt } = options;
-    const gate = options.health ?? checkEngineGate;
-    const migrate = options.migrations ?? migrationsStep();
-    const steps = new Map(plan.steps.map((s) => [s.component, s]));
-    const reports = new Map();
-    const migrations = new Map();
-    const attempted = new Set();
-    const checkHealth = (step) => step.checks.length === 0
-        ? Promise.resolve({ healthy: true, results: [] })
-        : gate({
-            component: step.component,
-            checks: step.checks,
-            baseUrl: plan.environmentUrl,
-            timeoutMs: inputs.timeout * 1000,
-            runtime: rt,
-        }).catch((err) => ({ healthy: false, results: [], message: (0,errors/* errorMessage */.gJ)(err) }));
-    const deployOne = async (step) => {
-        const started = Date.now();
-        const report = {
-            component: step.component,
-            kind: step.kind,
-            from: step.current,
-            to: step.next,
-            result: 'failed',
-            durationMs: 0,
-            health: '—',
-        };
-        reports.set(step.component, report);
-        attempted.add(step.component);
-        try {
-            if (step.kind === 'migrate') {
-                const outcome = await migrate({
-                    component: plan.config.components[step.component],
-                    environment: plan.environment,
-                    version: step.next,
-                    runtime: rt,
-                });
-                migrations.set(step.component, outcome);
-                rt.log.info(`[${step.component}] ${outcome.applied.length} migration(s) applied${outcome.backup ? `, backup ${outcome.backup}` : ''}${outcome.breaking.length ? `; breaking for the previous version: ${outcome.breaking.join('; ')}` : ''}.`);
-            }
-            else {
-                await step.target.deploy(context(plan, step, info, rt, step.next, step.current));
-            }
-        }
-        catch (err) {
-            report.message = (0,errors/* isUserError */.iU)(err) || err instanceof Error ? (0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err)) : String(err);
-            report.durationMs = Date.now() - started;
-            rt.log.error(`${step.component}: ${report.message}`);
-            return false;
-        }
-        const health = await checkHealth(step);
-        report.health = healthText(health);
-        report.durationMs = Date.now() - started;
-        if (!health.healthy) {
-            report.result = 'unhealthy';
-            report.message = `health checks failed: ${health.message ?? ''}`;
-            rt.log.error(`${step.component} ${step.next} is unhealthy: ${health.message ?? ''}`);
-            return false;
-        }
-        report.result = step.kind === 'migrate' ? 'migrated' : 'deployed';
-        rt.log.info(`${step.component} ${step.next}: ${report.result}, ${report.health}.`);
-        return true;
-    };
-    const order = plan.steps.map((s) => s.component);
-    const after = Object.fromEntries(plan.steps.map((s) => [s.component, s.after]));
-    const outcome = await runScheduled(order, after, inputs.parallel, (name) => {
-        const step = steps.get(name);
-        const verb = step.kind === 'migrate' ? 'Migrate' : 'Deploy';
-        return rt.log.group(`${verb} ${name} ${step.current || '(none)'} → ${step.next}`, () => deployOne(step));
-    });
-    for (const name of outcome.notRun) {
-        const s = steps.get(name);
-        reports.set(name, {
-            component: name,
-            kind: s.kind,
-            from: s.current,
-            to: s.next,
-            result: 'not-run',
-            durationMs: 0,
-            health: '—',
-        });
-    }
-    const ordered = order.map((n) => reports.get(n));
-    const deployed = {};
-    for (const n of [...attempted])
-        deployed[n] = steps.get(n).next;
-    const base = {
-        previousVersion: previousVersion(plan.steps),
-        deploymentId: id,
-        environmentUrl: plan.environmentUrl,
-        plan,
-        reports: ordered,
-    };
-    if (outcome.failed.length === 0)
-        return { status: 'success', deployed, ...base };
-    const first = reports.get(outcome.failed[0]);
-    let message = `${plan.mode} to ${plan.environment} failed at ${first.component} ${first.to}: ${first.message ?? first.result}`;
-    if (!inputs.autoRollback) {
-        rt.log.error(`${message}; auto-rollback is off, so the environment is left as it is.`);
-        return { status: 'failed', deployed, ...base, message };
-    }
-    const selection = selectRollback(plan, attempted, migrations, inputs.forceRollback);
-    if (selection.stop)
-        rt.log.error(selection.stop);
-    for (const { step, reason } of selection.left)
-        reports.get(step.component).rollback = { result: 'left', detail: reason };
-    let allBack = selection.left.length === 0;
-    const rollbackOne = async (step) => {
-        const report = reports.get(step.component);
-        try {
-            await step.target.rollback(context(plan, step, info, rt, step.current, step.next));
-        }
-        catch (err) {
-            report.rollback = { result: 'failed', detail: (0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err)) };
-            rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
-            return false;
-        }
-        const health = await checkHealth(step);
-        if (!health.healthy) {
-            report.rollback = { result: 'failed', detail: `back on ${step.current} but unhealthy: ${health.message ?? ''}` };
-            rt.log.error(`${step.component} ${step.current} is unhealthy after the rollback: ${health.message ?? ''}`);
-            return false;
-        }
-        report.rollback = { result: 'rolled-back', detail: `to ${step.current}, ${healthText(health)}` };
-        deployed[step.component] = step.current;
-        return true;
-    };
-    for (const wave of selection.waves) {
-        const names = wave.map((s) => s.component);
-        rt.log.info(`Rolling back ${names.map((n) => `${n} → ${steps.get(n).current}`).join(', ')}.`);
-        const r = await runScheduled(names, {}, inputs.parallel, (name) => rt.log.group(`Roll back ${name} ${steps.get(name).next} → ${steps.get(name).current}`, () => rollbackOne(steps.get(name))), { stopOnFailure: false });
-        if (r.failed.length)
-            allBack = false;
-    }
-    const status = allBack ? 'rolled-back' : 'failed';
-    message = `${message}; ${allBack ? 'rolled back to the last good versions' : selection.stop ? 'rollback stopped by the schema-safety check' : 'the rollback did not complete'}`;
-    return { status, deployed, ...base, message };
-}
-/** The version the environment ran before: shared by the steps, else the highest of them. */
-function previousVersion(steps) {
-    const all = [...new Set(steps.map((s) => s.current).filter(Boolean))];
-    if (all.length <= 1)
-        return all[0] ?? '';
-    const valid = all.filter((v) => semver_default().valid(v));
-    return valid.length ? valid.sort((semver_default()).rcompare)[0] : all[0];
-}
-function writeOutputs(rt, result) {
-    rt.setOutput('status', result.status);
-    rt.setOutput('deployed', result.deployed);
-    rt.setOutput('previous-version', result.previousVersion);
-    rt.setOutput('deployment-id', result.deploymentId);
-    rt.setOutput('environment-url', result.environmentUrl);
-    rt.setOutput('plan', planJson(result.plan));
-}
-
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -60479,7 +50394,7 @@ class Context {
             }
             else {
                 const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
             }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -60517,7 +50432,7 @@ class Context {
 }
 //# sourceMappingURL=context.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var http_client_lib = __nccwpck_require__(9659);
+var lib = __nccwpck_require__(9659);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
@@ -60542,11 +50457,11 @@ function getAuthString(token, options) {
     return typeof options.auth === 'string' ? options.auth : `token ${token}`;
 }
 function getProxyAgent(destinationUrl) {
-    const hc = new http_client_lib.HttpClient();
+    const hc = new lib.HttpClient();
     return hc.getAgent(destinationUrl);
 }
 function getProxyAgentDispatcher(destinationUrl) {
-    const hc = new http_client_lib.HttpClient();
+    const hc = new lib.HttpClient();
     return hc.getAgentDispatcher(destinationUrl);
 }
 function getProxyFetch(destinationUrl) {
@@ -60738,10 +50653,10 @@ function Collection() {
 
 
 // pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
+var dist_bundle_VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${dist_bundle_VERSION} ${getUserAgent()}`;
 var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -60800,7 +50715,7 @@ function removeUndefinedProperties(obj) {
 }
 
 // pkg/dist-src/merge.js
-function dist_bundle_merge(defaults, route, options) {
+function merge(defaults, route, options) {
   if (typeof route === "string") {
     let [method, url] = route.split(" ");
     options = Object.assign(url ? { method, url } : { url: method }, options);
@@ -60994,7 +50909,7 @@ function expand(template, context) {
 }
 
 // pkg/dist-src/parse.js
-function parse(options) {
+function dist_bundle_parse(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -61060,23 +50975,23 @@ function parse(options) {
 
 // pkg/dist-src/endpoint-with-defaults.js
 function endpointWithDefaults(defaults, route, options) {
-  return parse(dist_bundle_merge(defaults, route, options));
+  return dist_bundle_parse(merge(defaults, route, options));
 }
 
 // pkg/dist-src/with-defaults.js
-function withDefaults(oldDefaults, newDefaults) {
-  const DEFAULTS2 = dist_bundle_merge(oldDefaults, newDefaults);
+function dist_bundle_withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
   const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
   return Object.assign(endpoint2, {
     DEFAULTS: DEFAULTS2,
-    defaults: withDefaults.bind(null, DEFAULTS2),
-    merge: dist_bundle_merge.bind(null, DEFAULTS2),
-    parse
+    defaults: dist_bundle_withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse: dist_bundle_parse
   });
 }
 
 // pkg/dist-src/index.js
-var endpoint = withDefaults(null, DEFAULTS);
+var endpoint = dist_bundle_withDefaults(null, DEFAULTS);
 
 
 ;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
@@ -62021,12 +51936,12 @@ class RequestError extends Error {
 
 
 // pkg/dist-src/version.js
-var dist_bundle_VERSION = "10.0.16";
+var request_dist_bundle_VERSION = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${request_dist_bundle_VERSION} ${getUserAgent()}`
   }
 };
 
@@ -62190,7 +52105,7 @@ function toErrorMessage(data) {
 }
 
 // pkg/dist-src/with-defaults.js
-function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+function request_dist_bundle_withDefaults(oldEndpoint, newDefaults) {
   const endpoint2 = oldEndpoint.defaults(newDefaults);
   const newApi = function(route, parameters) {
     const endpointOptions = endpoint2.merge(route, parameters);
@@ -62204,18 +52119,18 @@ function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
     };
     Object.assign(request2, {
       endpoint: endpoint2,
-      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+      defaults: request_dist_bundle_withDefaults.bind(null, endpoint2)
     });
     return endpointOptions.request.hook(request2, endpointOptions);
   };
   return Object.assign(newApi, {
     endpoint: endpoint2,
-    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    defaults: request_dist_bundle_withDefaults.bind(null, endpoint2)
   });
 }
 
 // pkg/dist-src/index.js
-var request = dist_bundle_withDefaults(endpoint, defaults_default);
+var request = request_dist_bundle_withDefaults(endpoint, defaults_default);
 
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
@@ -65416,16 +55331,16 @@ paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
 
-const utils_context = new Context();
+const context = new Context();
 const baseUrl = getApiBaseUrl();
-const utils_defaults = {
+const defaults = {
     baseUrl,
     request: {
         agent: getProxyAgent(baseUrl),
         fetch: getProxyFetch(baseUrl)
     }
 };
-const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(utils_defaults);
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
 
 /**
  * Convience function to correctly format Octokit Options to pass into the constructor.
@@ -65878,6 +55793,34 @@ function apiMessage(err) {
         .filter(Boolean);
     return details.length ? `${base} (${details.join('; ')})` : base;
 }
+/**
+ * An API failure the retries could not fix, as one line for the user: the request, GitHub's
+ * status and message, and what to check. The token is never part of it. Anything that is
+ * not an HTTP error (a UserError, a bug) is returned unchanged.
+ */
+function apiFailure(err) {
+    const status = httpStatus(err);
+    if (status === undefined || (0,errors/* isUserError */.iU)(err))
+        return err;
+    const req = err.request;
+    let what = 'a request';
+    if (req?.method && req.url) {
+        let where = req.url;
+        try {
+            where = decodeURIComponent(new URL(req.url).pathname);
+        }
+        catch {
+            /* a relative URL: shown as it is */
+        }
+        what = `${req.method} ${where}`;
+    }
+    const hint = status === 401
+        ? '; check the token input (expired, revoked, or not a token)'
+        : status === 403 || status === 404
+            ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
+            : '';
+    return new errors/* UserError */.yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
 /** The signal a caller passed, per request (the plugin replaces it on the options). */
 const callerSignal = new WeakMap();
 /**
@@ -65938,6 +55881,51 @@ function spacing(minMs) {
     return limiter;
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: ./src/deploy/record/record.ts
+/** States that mean "was running fine": GitHub turns a superseded success into `inactive`. */
+function wasGood(state) {
+    return state === 'success' || state === 'inactive';
+}
+/** States that hold the environment's lock. */
+function holdsLock(state) {
+    return state === 'queued' || state === 'in_progress';
+}
+/** A holder's description for logs: "#12 by alice since 2024-...". */
+function describeHolder(e) {
+    return `#${e.id} by ${e.creator || 'unknown'} (${e.task}, since ${e.createdAt})`;
+}
+/** Per component, the version of the newest good deployment that included it. */
+function lastGoodVersions(history) {
+    const out = {};
+    for (const e of history) {
+        if (!wasGood(e.state))
+            continue;
+        for (const [c, v] of Object.entries(e.versions))
+            if (!(c in out))
+                out[c] = v;
+    }
+    return out;
+}
+/**
+ * Per component, the good version before the current one: the newest good version that
+ * differs from the newest. Components with a single good version are left out.
+ */
+function versionsBeforeCurrent(history) {
+    const current = lastGoodVersions(history);
+    const out = {};
+    for (const e of history) {
+        if (!wasGood(e.state))
+            continue;
+        for (const [c, v] of Object.entries(e.versions))
+            if (!(c in out) && v !== current[c])
+                out[c] = v;
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/record/file-ledger.ts
 /**
  * The deployment record of the CLI and the demo: `.slipway/deployments.json` in the
@@ -65985,7 +55973,7 @@ class FileLedger {
                         continue;
                     const age = this.now().getTime() - Date.parse(d.updatedAt);
                     if (age > lock.ttlMs) {
-                        lock.log.warning(`Deployment ${record_describeHolder(d)} to ${d.environment} has held the lock for ${duration(age)}, more than lock-ttl: marking it error and going on.`);
+                        lock.log.warning(`Deployment ${describeHolder(d)} to ${d.environment} has held the lock for ${duration(age)}, more than lock-ttl: marking it error and going on.`);
                         d.state = 'error';
                         d.description = `stale: no progress for ${duration(age)}; taken over by ${request.creator}`;
                         d.updatedAt = nowIso;
@@ -66010,14 +55998,24 @@ class FileLedger {
             const holder = outcome.holder;
             const waited = Date.now() - started;
             if (waited >= lock.timeoutMs)
-                throw new errors/* UserError */.yo(`lock-timeout: deployment ${record_describeHolder(holder)} to ${request.environment} is still in progress after waiting ${duration(waited)}`);
+                throw new errors/* UserError */.yo(`lock-timeout: deployment ${describeHolder(holder)} to ${request.environment} is still in progress after waiting ${duration(waited)}`);
             if (announced !== holder.id) {
-                lock.log.info(`Waiting for deployment ${record_describeHolder(holder)} to ${request.environment} to finish.`);
+                lock.log.info(`Waiting for deployment ${describeHolder(holder)} to ${request.environment} to finish.`);
                 announced = holder.id;
             }
             await sleep(Math.min(delay, Math.max(1, lock.timeoutMs - waited)));
             delay = Math.min(delay * 2, 5_000);
         }
+    }
+    /** Refresh the timestamp of a deployment still in progress. */
+    async heartbeat(id, _request) {
+        return this.mutate((ledger) => {
+            const entry = ledger.deployments.find((d) => d.id === id);
+            if (!entry || entry.state !== 'in_progress')
+                return false;
+            entry.updatedAt = this.now().toISOString();
+            return true;
+        });
     }
     /** Move a deployment to its final state. */
     async finish(id, request) {
@@ -66037,7 +56035,7 @@ class FileLedger {
     async read() {
         let text;
         try {
-            text = await (0,promises_namespaceObject.readFile)(this.file, 'utf8');
+            text = await (0,promises_.readFile)(this.file, 'utf8');
         }
         catch (err) {
             if (err.code === 'ENOENT')
@@ -66056,15 +56054,15 @@ class FileLedger {
     }
     /** Read, change and write the ledger while holding the exclusive lock file. */
     async mutate(change) {
-        await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(this.file), { recursive: true });
+        await (0,promises_.mkdir)(external_node_path_default().dirname(this.file), { recursive: true });
         const release = await this.lockFile();
         try {
             const ledger = await this.read();
             const result = change(ledger);
             const tmp = `${this.file}.${process.pid}.tmp`;
-            await (0,promises_namespaceObject.writeFile)(tmp, `${JSON.stringify(ledger, null, 2)}\n`);
+            await (0,promises_.writeFile)(tmp, `${JSON.stringify(ledger, null, 2)}\n`);
             // rename is atomic: a reader sees the old ledger or the new one, never half of one.
-            await (0,promises_namespaceObject.rename)(tmp, this.file);
+            await (0,promises_.rename)(tmp, this.file);
             return result;
         }
         finally {
@@ -66076,18 +56074,18 @@ class FileLedger {
         const started = Date.now();
         for (let attempt = 0;; attempt++) {
             try {
-                const handle = await (0,promises_namespaceObject.open)(lockPath, 'wx');
-                await handle.writeFile(JSON.stringify({ pid: process.pid, host: (0,external_node_os_namespaceObject.hostname)(), at: new Date().toISOString() }));
+                const handle = await (0,promises_.open)(lockPath, 'wx');
+                await handle.writeFile(JSON.stringify({ pid: process.pid, host: (0,external_node_os_.hostname)(), at: new Date().toISOString() }));
                 await handle.close();
-                return () => (0,promises_namespaceObject.rm)(lockPath, { force: true });
+                return () => (0,promises_.rm)(lockPath, { force: true });
             }
             catch (err) {
                 if (err.code !== 'EEXIST')
                     throw err;
             }
-            const info = await (0,promises_namespaceObject.stat)(lockPath).catch(() => null);
+            const info = await (0,promises_.stat)(lockPath).catch(() => null);
             if (info && Date.now() - info.mtimeMs > MUTEX_STALE_MS) {
-                await (0,promises_namespaceObject.rm)(lockPath, { force: true });
+                await (0,promises_.rm)(lockPath, { force: true });
                 continue;
             }
             if (Date.now() - started > 2 * MUTEX_STALE_MS)
@@ -66160,6 +56158,18 @@ class GitHubRecord {
             description: request.description,
         });
         const mine = created.id;
+        try {
+            return await this.waitAndStart(mine, created, request, lock);
+        }
+        catch (err) {
+            // A deployment left queued would hold the environment until lock-ttl: close it first.
+            await this.api
+                .setStatus(mine, { state: 'error', description: `did not start: ${(0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err))}`.slice(0, 140) })
+                .catch(() => undefined);
+            throw err;
+        }
+    }
+    async waitAndStart(mine, created, request, lock) {
         const queuedAt = await this.api.setStatus(mine, { state: 'queued', description: 'waiting for the environment' });
         const started = this.now();
         // Ages are measured on GitHub's clock (the runner's may be off): our queued status's time plus what elapsed here.
@@ -66174,7 +56184,7 @@ class GitHubRecord {
                     continue;
                 const age = serverNow() - Date.parse(e.updatedAt);
                 if (age > lock.ttlMs) {
-                    lock.log.warning(`Deployment ${record_describeHolder(e)} to ${e.environment} has held the lock for ${duration(age)}, more than lock-ttl: marking it error and going on.`);
+                    lock.log.warning(`Deployment ${describeHolder(e)} to ${e.environment} has held the lock for ${duration(age)}, more than lock-ttl: marking it error and going on.`);
                     await this.api.setStatus(Number(e.id), {
                         state: 'error',
                         description: `stale: no progress for ${duration(age)}; taken over by ${request.creator}`.slice(0, 140),
@@ -66186,12 +56196,10 @@ class GitHubRecord {
             if (!holder)
                 break;
             const waited = this.now() - started;
-            if (waited >= lock.timeoutMs) {
-                await this.api.setStatus(mine, { state: 'error', description: `lock-timeout: waited for #${holder.id}` });
-                throw new errors/* UserError */.yo(`lock-timeout: deployment ${record_describeHolder(holder)} to ${request.environment} is still in progress after waiting ${duration(waited)}`);
-            }
+            if (waited >= lock.timeoutMs)
+                throw new errors/* UserError */.yo(`lock-timeout: deployment ${describeHolder(holder)} to ${request.environment} is still in progress after waiting ${duration(waited)}`);
             if (announced !== holder.id) {
-                lock.log.info(`Waiting for deployment ${record_describeHolder(holder)} to ${request.environment} to finish.`);
+                lock.log.info(`Waiting for deployment ${describeHolder(holder)} to ${request.environment} to finish.`);
                 announced = holder.id;
             }
             await sleep(Math.min(delay, Math.max(1, lock.timeoutMs - waited)));
@@ -66211,6 +56219,19 @@ class GitHubRecord {
             state: 'in_progress',
             updatedAt: now,
         };
+    }
+    /** A new in_progress status: its time is what the lock's age is measured from. */
+    async heartbeat(id, request) {
+        // A run that took this one over marked it error: an in_progress status now would revive it.
+        if ((await this.api.latestState(Number(id))) !== 'in_progress')
+            return false;
+        await this.api.setStatus(Number(id), {
+            state: 'in_progress',
+            description: request.description,
+            environmentUrl: request.environmentUrl,
+            logUrl: request.logUrl,
+        });
+        return true;
     }
     /** Move this run's deployment to its final state. */
     async finish(id, request) {
@@ -66427,11 +56448,2988 @@ function githubDeploymentsApi(gh) {
             });
             return status.createdAt;
         },
+        async latestState(id) {
+            return (await latestStatus(gh, id))?.state ?? null;
+        },
         async list(environment, limit) {
             const list = await listDeployments(gh, { environment, limit });
             return Promise.all(list.map(async (d) => toApi(d, await latestStatus(gh, d.id))));
         },
     };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/record/open.ts
+
+
+
+
+/** The record of a run: GitHub Deployments with a token, else the ledger in `.slipway/`. */
+function chooseRecord(inputs, rt) {
+    if (!inputs.token) {
+        const where = 'No token: deployments are recorded in .slipway/deployments.json of this workspace, not in GitHub Deployments';
+        // On a runner the workspace is thrown away with the job: no later run sees this record or its lock.
+        if (rt.env.GITHUB_ACTIONS === 'true')
+            rt.log.warning(`${where}, and on a runner that file does not survive the job: later runs will not see what runs where, the lock, or the last good versions to roll back to. Set token (the default, \${{ github.token }}, needs permissions: deployments: write).`);
+        else
+            rt.log.notice(`${where}.`);
+        return new FileLedger(rt.cwd);
+    }
+    const octokit = createGitHubClient({ token: inputs.token, runtime: rt });
+    return new GitHubRecord(githubDeploymentsApi(repoClient(octokit, rt.env)));
+}
+
+;// CONCATENATED MODULE: ./src/changes/deployed.ts
+
+
+/**
+ * The commit of the environment's last successful deployment, from its history (newest
+ * first). Failed, errored, queued and in-progress deployments are skipped. A manual
+ * rollback records the commit it ran from, not the one it put back, so after a rollback
+ * the answer is the commit of the earlier deployment that shipped the versions now running
+ * (the oldest of them when components went back to different deployments). Null when
+ * nothing good is recorded, or a rollback's versions cannot be traced to a deployment.
+ */
+function deployedCommit(history) {
+    const index = history.findIndex((e) => wasGood(e.state));
+    if (index < 0)
+        return null;
+    const last = history[index];
+    if (last.task !== 'deploy:rollback')
+        return { sha: last.sha, why: `deployment #${last.id} (${last.state}, ${describeVersions(last.versions)})` };
+    const older = history.slice(index + 1).filter((e) => wasGood(e.state) && e.task === 'deploy');
+    let origin;
+    for (const [component, version] of Object.entries(last.versions)) {
+        const from = older.findIndex((e) => e.versions[component] === version);
+        if (from < 0)
+            return null;
+        // The older the deployment, the more a diff from it covers: take the oldest one needed.
+        if (!origin || older.indexOf(origin) < from)
+            origin = older[from];
+    }
+    if (!origin)
+        return null;
+    return {
+        sha: origin.sha,
+        why: `rollback #${last.id} put back ${describeVersions(last.versions)}, shipped by deployment #${origin.id}`,
+    };
+}
+/** Read the environment's deployments from `record` and answer with deployedCommit. */
+function lookupIn(record, log) {
+    return async (environment) => {
+        const opened = record();
+        const history = await opened.history(environment);
+        const found = deployedCommit(history);
+        if (found)
+            log.info(`${opened.name}: ${environment} runs ${found.sha.slice(0, 7)} — ${found.why}.`);
+        else
+            log.info(`${opened.name}: ${history.length ? `no successful deployment to ${environment} that can be traced to a commit` : `no deployment to ${environment}`}.`);
+        return found?.sha ?? null;
+    };
+}
+/** The lookup over deploy's record: GitHub Deployments when `token` is set, else the ledger. */
+function deploymentLookup(rt, token) {
+    // Opened on first use: a run without `environment` never needs a client or the ledger.
+    return lookupIn(() => chooseRecord({ token }, rt), rt.log);
+}
+function describeVersions(versions) {
+    const list = Object.entries(versions).map(([c, v]) => `${c}@${v}`);
+    return list.length ? list.join(', ') : 'no versions recorded';
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+// EXTERNAL MODULE: ./src/core/graph.ts
+var graph = __nccwpck_require__(2479);
+;// CONCATENATED MODULE: ./src/changes/patterns.ts
+/**
+ * Which components a changed file belongs to. Globs are picomatch's (dotfiles match, `!`
+ * excludes); each glob is indexed by its literal base folder so a file is only tested
+ * against the globs that could match it — with thousands of components and thousands of
+ * changed files, testing every pair would dominate the run.
+ */
+
+const OPTIONS = { dot: true };
+/** A group's globs, compiled on first use: most components never see a changed file. */
+class CompiledGroup {
+    component;
+    patterns;
+    changes;
+    test;
+    constructor(component, patterns, changes) {
+        this.component = component;
+        this.patterns = patterns;
+        this.changes = changes;
+    }
+    matches(file) {
+        this.test ??= compileGlobs(this.patterns);
+        return this.test(file);
+    }
+}
+/** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
+function compileGlobs(patterns) {
+    const pos = patterns.filter((p) => !p.startsWith('!'));
+    const neg = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+    const isPos = pos.length ? picomatch_default()(pos, OPTIONS) : () => true;
+    const isNeg = neg.length ? picomatch_default()(neg, OPTIONS) : null;
+    return (file) => isPos(file) && !(isNeg && isNeg(file));
+}
+/** The literal folder (or file) a glob starts with: '' when it can match anywhere. */
+function globBase(pattern) {
+    const scan = picomatch_default().scan(pattern);
+    if (!scan.isGlob)
+        return pattern.replace(/\/+$/, '');
+    return scan.base;
+}
+/** Components' globs, indexed by base folder, to find the components of a path quickly. */
+class ComponentIndex {
+    byBase = new Map();
+    constructor(components) {
+        for (const c of components) {
+            for (const g of c.groups) {
+                if (!g.patterns.length)
+                    continue;
+                const pos = g.patterns.filter((p) => !p.startsWith('!'));
+                const compiled = new CompiledGroup(c.name, g.patterns, g.changes ? new Set(g.changes) : null);
+                const bases = new Set(pos.length ? pos.map(globBase) : ['']);
+                for (const b of bases)
+                    (this.byBase.get(b) ?? this.byBase.set(b, []).get(b)).push(compiled);
+            }
+        }
+    }
+    /** The components whose globs match `file` changed as `kind`, in index order. */
+    match(file, kind) {
+        const out = [];
+        const seen = new Set();
+        const test = (groups) => {
+            if (!groups)
+                return;
+            for (const g of groups) {
+                if (seen.has(g.component))
+                    continue;
+                if (g.changes && !g.changes.has(kind))
+                    continue;
+                if (!g.matches(file))
+                    continue;
+                seen.add(g.component);
+                out.push(g.component);
+            }
+        };
+        test(this.byBase.get(''));
+        for (let i = file.indexOf('/'); i >= 0; i = file.indexOf('/', i + 1))
+            test(this.byBase.get(file.slice(0, i)));
+        test(this.byBase.get(file));
+        return out;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/changes/hash.ts
+/**
+ * A component's content hash: git's own object hashes of its build inputs at the head
+ * commit (a whole folder's glob is its tree hash, so nothing is read file by file), plus
+ * the hashes of what it depends on and its build command. Equal hashes mean equal inputs,
+ * which is what lets a cached build stand in for a new one.
+ */
+
+
+
+
+/** The path a pattern stands for as one whole object (a file, or a folder's tree), else null. */
+function wholeObject(pattern) {
+    const scan = picomatch_default().scan(pattern);
+    if (!scan.isGlob)
+        return globBase(pattern);
+    return scan.glob === '**' ? globBase(pattern) : null;
+}
+/** Content hashes of `names` and, because they feed in, of everything they depend on. */
+async function contentHashes(git, head, components, names) {
+    const byName = new Map(components.map((c) => [c.name, c]));
+    const needed = new Set();
+    const add = (n) => {
+        if (needed.has(n) || !byName.has(n))
+            return;
+        needed.add(n);
+        byName.get(n).dependsOn.forEach(add);
+    };
+    names.forEach(add);
+    if (!needed.size)
+        return {};
+    const tree = await readTree(git, head, [...needed].map((n) => byName.get(n).inputs));
+    const hashes = {};
+    const deps = Object.fromEntries([...needed].map((n) => [n, byName.get(n).dependsOn.filter((d) => needed.has(d))]));
+    for (const n of (0,graph/* topologicalOrder */._o)(deps)) {
+        const c = byName.get(n);
+        const h = (0,external_node_crypto_.createHash)('sha256');
+        h.update(`command\0${c.command}\0`);
+        for (const line of inputEntries(tree, c.inputs))
+            h.update(`${line}\0`);
+        for (const d of [...c.dependsOn].sort())
+            h.update(`dep\0${d}\0${hashes[d] ?? ''}\0`);
+        hashes[n] = h.digest('hex').slice(0, 40);
+    }
+    return Object.fromEntries(names.filter((n) => hashes[n]).map((n) => [n, hashes[n]]));
+}
+/**
+ * Read what the pattern lists need: whole paths through one `cat-file --batch-check`, and a
+ * recursive listing only under the folders of patterns that pick files out of a folder.
+ */
+async function readTree(git, head, lists) {
+    const whole = new Set();
+    const listed = new Set();
+    for (const patterns of lists) {
+        const filtering = patterns.some((p) => p.startsWith('!'));
+        for (const p of patterns) {
+            if (p.startsWith('!'))
+                continue;
+            const obj = filtering ? null : wholeObject(p);
+            if (obj === null)
+                listed.add(globBase(p));
+            else if (obj !== '')
+                whole.add(obj);
+        }
+    }
+    const root = (await git.run(['rev-parse', `${head}^{tree}`])).trim();
+    const objects = await git.objectHashes(head, [...whole]);
+    const blobs = [];
+    if (listed.size) {
+        const args = ['ls-tree', '-r', '-z', '--full-tree', head];
+        if (!listed.has(''))
+            args.push('--', ...[...listed].sort());
+        for (const rec of (await git.run(args)).split('\0')) {
+            if (!rec)
+                continue;
+            const tab = rec.indexOf('\t');
+            const path = rec.slice(tab + 1);
+            objects.set(path, rec.slice(0, tab).split(' ')[2]);
+            blobs.push(path);
+        }
+    }
+    return { objects, blobs, root };
+}
+/** "pattern → object" lines standing for the content the patterns select. */
+function inputEntries(tree, patterns) {
+    const lines = [];
+    const hasNegation = patterns.some((p) => p.startsWith('!'));
+    if (hasNegation) {
+        const match = compileGlobs(patterns);
+        for (const f of tree.blobs)
+            if (match(f))
+                lines.push(`file\0${f}\0${tree.objects.get(f)}`);
+        return lines.sort();
+    }
+    for (const p of patterns) {
+        const scan = picomatch_default().scan(p);
+        const base = globBase(p);
+        if (!scan.isGlob) {
+            lines.push(`path\0${p}\0${tree.objects.get(base) ?? 'absent'}`);
+        }
+        else if (scan.glob === '**') {
+            lines.push(`tree\0${p}\0${base === '' ? tree.root : (tree.objects.get(base) ?? 'absent')}`);
+        }
+        else {
+            const match = picomatch_default()(p, { dot: true });
+            const prefix = base ? `${base}/` : '';
+            for (const f of tree.blobs)
+                if (f.startsWith(prefix) && match(f))
+                    lines.push(`file\0${p}\0${f}\0${tree.objects.get(f)}`);
+        }
+    }
+    return lines.sort();
+}
+
+;// CONCATENATED MODULE: ./src/changes/select.ts
+
+
+/** A diff's entries as paths: a rename counts for both paths, a deletion counts. */
+function changedPaths(changes) {
+    const out = [];
+    for (const c of changes) {
+        if (c.status === 'R') {
+            out.push({ path: c.from, kind: 'deleted' }, { path: c.path, kind: 'added' });
+        }
+        else if (c.status === 'C' || c.status === 'A')
+            out.push({ path: c.path, kind: 'added' });
+        else if (c.status === 'D')
+            out.push({ path: c.path, kind: 'deleted' });
+        else
+            out.push({ path: c.path, kind: 'modified' });
+    }
+    return out;
+}
+/** The dependency map of selectable components. */
+function dependencies(components) {
+    return Object.fromEntries(components.map((c) => [c.name, c.dependsOn]));
+}
+/** Select components touched by `paths`, plus their dependents. */
+function select_select(components, paths) {
+    const index = new ComponentIndex(components);
+    const files = {};
+    for (const p of paths)
+        for (const name of index.match(p.path, p.kind))
+            (files[name] ??= []).push(p.path);
+    const reasons = {};
+    for (const [name, list] of Object.entries(files))
+        reasons[name] = { kind: 'files', files: list };
+    const deps = dependencies(components);
+    const dependents = new Map();
+    for (const c of components)
+        for (const d of c.dependsOn)
+            (dependents.get(d) ?? dependents.set(d, []).get(d)).push(c.name);
+    // Breadth first, so the dependency named for each is the nearest one.
+    const queue = Object.keys(files);
+    while (queue.length) {
+        const n = queue.shift();
+        for (const m of dependents.get(n) ?? []) {
+            if (reasons[m])
+                continue;
+            reasons[m] = { kind: 'dependency', via: n };
+            queue.push(m);
+        }
+    }
+    const changed = (0,graph/* topologicalOrder */._o)(deps).filter((n) => reasons[n]);
+    const filesOut = {};
+    for (const n of changed)
+        filesOut[n] = files[n] ?? [];
+    return { changed, reasons, files: filesOut };
+}
+/** Select every component, for `all: true` or when history cannot be had. */
+function selectAll(components, why) {
+    const changed = (0,graph/* topologicalOrder */._o)(dependencies(components));
+    return {
+        changed,
+        reasons: Object.fromEntries(changed.map((n) => [n, { kind: 'all', why }])),
+        files: Object.fromEntries(changed.map((n) => [n, []])),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/changes/summary.ts
+/** The job summary of build-selective: each component with why it was selected, and the graph. */
+
+
+const MAX_ROWS = 200;
+/** Past this many components the graph only shows the selection, or it would not render. */
+const MAX_GRAPH = 60;
+/** One line saying why a component was selected. */
+function describeReason(r) {
+    if (r.kind === 'all')
+        return r.why;
+    if (r.kind === 'dependency')
+        return `depends on ${r.via}`;
+    const first = r.files.slice(0, 2).map((f) => `\`${f}\``);
+    return `${first.join(', ')}${r.files.length > 2 ? ` and ${r.files.length - 2} more` : ''} changed`;
+}
+/** The summary markdown. */
+function summary_summaryMarkdown(args) {
+    const { selection, outcome } = args;
+    const state = (n) => {
+        if (!outcome)
+            return args.dryRun ? 'would build' : '—';
+        if (outcome.skipped[n])
+            return 'cached, skipped';
+        if (outcome.built.includes(n))
+            return 'built';
+        if (outcome.nothingToRun.includes(n))
+            return 'no build command';
+        return '—';
+    };
+    const rows = selection.changed
+        .slice(0, MAX_ROWS)
+        .map((n) => [
+        n,
+        describeReason(selection.reasons[n]),
+        args.hashes[n] ? `\`${args.hashes[n].slice(0, 12)}\`` : '',
+        state(n),
+    ]);
+    const lines = [
+        `## Selective build${args.dryRun ? ' (dry run)' : ''}`,
+        '',
+        `${selection.changed.length} of ${args.total} components selected. Base: ${args.base ? `\`${args.base.slice(0, 7)}\`` : 'none'} → \`${args.head.slice(0, 7)}\` (${args.rule}).`,
+        '',
+    ];
+    if (rows.length) {
+        lines.push(table(['component', 'selected because', 'content hash', 'build'], rows));
+        if (selection.changed.length > MAX_ROWS)
+            lines.push('', `… and ${selection.changed.length - MAX_ROWS} more.`);
+    }
+    const selected = new Set(selection.changed);
+    const shown = Object.keys(args.deps).length <= MAX_GRAPH
+        ? args.deps
+        : Object.fromEntries(selection.changed.slice(0, MAX_GRAPH).map((n) => [n, args.deps[n].filter((d) => selected.has(d))]));
+    if (Object.keys(shown).length)
+        lines.push('', (0,graph/* mermaid */.a4)(shown, selected));
+    lines.push('');
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/changes/build-selective.ts
+/** The build-selective action: which components does this change touch, and build only those. */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Outside GitHub: a cache folder in .slipway/; the last deployment from deploy's record (the
+ * ledger in .slipway/, or GitHub Deployments when a token is given).
+ */
+const localServices = {
+    cache: (rt) => folderCache(external_node_path_default().join(rt.cwd, '.slipway', 'cache'), rt.cwd),
+    deployments: deploymentLookup,
+};
+const INPUTS = {
+    ...core_inputs/* commonInputs */.j$,
+    base: core_inputs/* input */.hF.string('Commit, branch or tag to compare with. Overrides the rule chosen from the event.'),
+    head: core_inputs/* input */.hF.string('Commit, branch or tag to compare. Empty: HEAD.'),
+    filters: core_inputs/* input */.hF.string("Without a policy file: dorny/paths-filter's YAML (name: [globs]), inline or the path of a file holding it."),
+    all: core_inputs/* input */.hF.boolean('Select every component.', 'false'),
+    environment: core_inputs/* input */.hF.string('For workflow_dispatch and schedule: compare with the commit last deployed successfully to this environment.'),
+    component: core_inputs/* input */.hF.string('Build just this component (a matrix job of the selection): it is selected whatever changed.'),
+    run: core_inputs/* input */.hF.boolean("Run each selected component's build.run, in dependency order.", 'false'),
+    cache: core_inputs/* input */.hF.boolean('Skip a build whose content hash was built before (restored from the build cache).', 'false'),
+    parallel: core_inputs/* input */.hF.integer('How many independent builds run at once.', '2', 1),
+    version: core_inputs/* input */.hF.string('The version being built, given to build commands as SLIPWAY_VERSION.'),
+    token: core_inputs/* input */.hF.string('GitHub token, to read the last deployment of `environment` from GitHub Deployments. Empty: the .slipway/ ledger.', { default: '${{ github.token }}', secret: true }),
+};
+/** Fixed output names; a component with one of these names gets no true/false output of its own. */
+const OUTPUTS = {
+    changed: 'JSON array of the selected components, in dependency order. Each component also has an output of its own name: true or false.',
+    matrix: 'JSON {"include":[{"component","paths"}]} for strategy.matrix.',
+    any: 'true when at least one component is selected.',
+    files: 'JSON: component → its changed files.',
+    base: 'The SHA compared with (empty when everything was selected without one).',
+    hashes: "JSON: component → content hash of its build inputs, its dependencies' hashes and its build command.",
+    skipped: 'JSON: component → {hash, key} of the builds skipped because the cache had them.',
+};
+/** The build-selective action over the given services. */
+function createBuildSelective(services) {
+    return (0,core_inputs/* defineAction */.QP)({
+        name: 'build-selective',
+        description: 'Select the components a change touches, and those that depend on them; build only those, skipping builds the cache already has.',
+        inputs: INPUTS,
+        outputs: OUTPUTS,
+        run: (parsed, rt) => runBuildSelective(parsed, rt, services),
+    });
+}
+/** The action as registered (CLI, pipeline, generated action.yml): local services. */
+const buildSelective = createBuildSelective(localServices);
+async function runBuildSelective(inputs, rt, services) {
+    const git = new Git(rt.cwd, rt.log);
+    const config = await (0,core_config.loadConfig)(rt.cwd, inputs.config);
+    const components = await componentsOf(config, inputs.filters, rt);
+    const deps = dependencies(components);
+    const byName = new Map(components.map((c) => [c.name, c]));
+    let decision;
+    let selection;
+    if (inputs.component) {
+        const c = byName.get(inputs.component);
+        if (!c)
+            throw new errors/* UserError */.yo(`input "component": unknown component "${inputs.component}" (expected one of: ${components.map((x) => x.name).join(', ')})`);
+        const head = await resolveHead(git, inputs.head);
+        decision = { head, base: null, rule: `component input: ${c.name}` };
+        selection = {
+            changed: [c.name],
+            reasons: { [c.name]: { kind: 'all', why: 'named by the component input' } },
+            files: { [c.name]: [] },
+        };
+    }
+    else if (inputs.all) {
+        const head = await resolveHead(git, inputs.head);
+        decision = { head, base: null, rule: 'all: true' };
+        selection = selectAll(components, 'all: true');
+    }
+    else {
+        decision = await chooseBase(git, {
+            eventName: rt.env.GITHUB_EVENT_NAME ?? '',
+            event: readEvent(rt),
+            ref: rt.env.GITHUB_REF ?? '',
+            base: inputs.base,
+            head: inputs.head,
+            environment: inputs.environment,
+            config,
+            lastDeployment: services.deployments(rt, inputs.token),
+        }, rt.log);
+        rt.log.info(`Base: ${decision.base ?? 'none'} — ${decision.rule}.`);
+        if (decision.base === null) {
+            if (decision.warning)
+                rt.log.warning(`${decision.warning.replace(/\.$/, '')}: selecting every component.`);
+            else
+                rt.log.info('No base to compare with: selecting every component.');
+            selection = selectAll(components, decision.rule);
+        }
+        else {
+            const changes = await git.changedFiles(decision.base, decision.head);
+            rt.log.info(`${changes.length} files changed between ${decision.base.slice(0, 7)} and ${decision.head.slice(0, 7)}.`);
+            selection = select_select(components, changedPaths(changes));
+        }
+    }
+    const hashes = await contentHashes(git, decision.head, components.map((c) => c.hash), selection.changed);
+    for (const n of selection.changed)
+        rt.log.info(`${n}: ${describeReason(selection.reasons[n])}.`);
+    if (!selection.changed.length)
+        rt.log.info('No component is touched by this change.');
+    rt.setOutput('changed', selection.changed);
+    rt.setOutput('matrix', { include: selection.changed.map((n) => ({ component: n, paths: byName.get(n).paths })) });
+    rt.setOutput('any', selection.changed.length > 0);
+    rt.setOutput('files', selection.files);
+    rt.setOutput('base', decision.base ?? '');
+    rt.setOutput('hashes', hashes);
+    const chosen = new Set(selection.changed);
+    for (const c of components) {
+        if (c.name in OUTPUTS) {
+            rt.log.warning(`Component "${c.name}" has the name of an output; read it from "changed" instead.`);
+            continue;
+        }
+        rt.setOutput(c.name, chosen.has(c.name));
+    }
+    let outcome = null;
+    if (inputs.run && inputs.dryRun) {
+        rt.log.info(`Dry run: would build ${selection.changed.join(', ') || 'nothing'}.`);
+    }
+    else if (inputs.run) {
+        outcome = await buildAll(selection.changed.map((n) => {
+            const c = byName.get(n);
+            return {
+                name: n,
+                command: c.hash.command,
+                hash: hashes[n],
+                dependsOn: c.dependsOn.filter((d) => chosen.has(d)),
+                outputs: c.outputs,
+            };
+        }), {
+            cwd: rt.cwd,
+            env: rt.env,
+            parallel: inputs.parallel,
+            version: inputs.version,
+            sha: decision.head,
+            cache: inputs.cache ? services.cache(rt) : null,
+            log: rt.log,
+        });
+    }
+    rt.setOutput('skipped', outcome?.skipped ?? {});
+    await rt.summary(summary_summaryMarkdown({
+        rule: decision.rule,
+        base: decision.base,
+        head: decision.head,
+        selection,
+        deps,
+        hashes,
+        outcome,
+        dryRun: inputs.dryRun,
+        total: components.length,
+    }));
+}
+/** HEAD or the head input, as a SHA. */
+async function resolveHead(git, head) {
+    if (!head)
+        return git.head();
+    const sha = await git.resolveCommit(head);
+    if (!sha)
+        throw new errors/* UserError */.yo(`input "head": expected a commit, branch or tag of this repository, got "${head}"`);
+    return sha;
+}
+/** The components to select from: the filters input, else the policy file, else the repository as one. */
+async function componentsOf(config, filters, rt) {
+    if (filters.trim()) {
+        if (Object.keys(config.components).length)
+            rt.log.info(`The filters input is given: the components of ${config.file} are not used for selection.`);
+        return parseFilters(filters, rt.cwd).map((f) => {
+            const paths = f.groups.flatMap((g) => g.patterns);
+            return { ...f, paths, outputs: [], hash: { name: f.name, inputs: paths, dependsOn: [], command: '' } };
+        });
+    }
+    const list = Object.values(config.components);
+    if (!list.length) {
+        rt.log.info('No policy file components and no filters: the repository is one component, "repository".');
+        return [
+            {
+                name: 'repository',
+                groups: [{ patterns: ['**'] }],
+                dependsOn: [],
+                paths: ['**'],
+                outputs: [],
+                hash: { name: 'repository', inputs: ['**'], dependsOn: [], command: '' },
+            },
+        ];
+    }
+    return list.map((c) => {
+        const paths = componentPaths(c);
+        return {
+            name: c.name,
+            groups: [{ patterns: paths }],
+            dependsOn: c.dependsOn,
+            paths,
+            outputs: c.build?.outputs ?? [],
+            hash: { name: c.name, inputs: c.build?.inputs ?? paths, dependsOn: c.dependsOn, command: c.build?.run ?? '' },
+        };
+    });
+}
+/** The event payload the runner wrote, or {} outside a runner. */
+function readEvent(rt) {
+    const file = rt.env.GITHUB_EVENT_PATH;
+    if (!file)
+        return {};
+    try {
+        const value = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+        return value && typeof value === 'object' ? value : {};
+    }
+    catch {
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./src/notify/notify.ts
+
+const EMOJI = {
+    'deploy-succeeded': ':white_check_mark:',
+    'deploy-failed': ':x:',
+    'deploy-rolled-back': ':leftwards_arrow_with_hook:',
+    'release-published': ':rocket:',
+};
+/** The Slack-compatible body: `text` for any receiver, `blocks` for Slack. */
+function slackPayload(n) {
+    const summary = `${EMOJI[n.event]} ${n.title}`;
+    const blocks = [
+        { type: 'section', text: { type: 'mrkdwn', text: `*${n.title}*${n.text ? `\n${n.text}` : ''}` } },
+    ];
+    const fields = Object.entries(n.fields ?? {});
+    if (fields.length)
+        blocks.push({ type: 'section', fields: fields.map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}` })) });
+    if (n.url)
+        blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${n.url}|Details>` }] });
+    return { text: summary, event: n.event, blocks };
+}
+class WebhookError extends Error {
+    retryable;
+    constructor(message, retryable) {
+        super(message);
+        this.retryable = retryable;
+    }
+}
+async function post(url, body, timeoutMs) {
+    let res;
+    try {
+        res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(timeoutMs),
+        });
+    }
+    catch (err) {
+        const e = err;
+        const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+        throw new WebhookError(why, true);
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.ok)
+        return;
+    throw new WebhookError(`HTTP ${res.status}`, res.status >= 500 || res.status === 429);
+}
+/**
+ * Send `n` to every webhook subscribed to its event. Never throws: a failure is a warning
+ * naming the variable that holds the URL. Returns how many webhooks accepted it.
+ */
+async function notify(webhooks, n, rt, options = {}) {
+    let delivered = 0;
+    for (const hook of webhooks.filter((w) => w.events.includes(n.event))) {
+        const name = hook.webhook.env;
+        const url = rt.env[name];
+        if (!url) {
+            rt.log.warning(`notify: ${name} is not set; the ${n.event} notification was not sent`);
+            continue;
+        }
+        rt.mask(url);
+        try {
+            await retry(() => post(url, slackPayload(n), options.timeoutMs ?? 10_000), {
+                attempts: options.attempts ?? 3,
+                baseDelayMs: options.baseDelayMs ?? 1_000,
+                retryable: (e) => e instanceof WebhookError && e.retryable,
+            });
+            delivered++;
+            rt.log.info(`notify: sent ${n.event} to the webhook in ${name}`);
+        }
+        catch (err) {
+            rt.log.warning(`notify: the webhook in ${name} failed for ${n.event}: ${rt.redact(err.message)}`);
+        }
+    }
+    return delivered;
+}
+
+;// CONCATENATED MODULE: ./src/checks/index.ts
+/** The check engine, as smoke-test and deploy use it. See docs/smoke-test.md. */
+
+
+
+
+;// CONCATENATED MODULE: ./src/deploy/health.ts
+/**
+ * The health gate: after a component deploys (or rolls back), its `health` checks from the
+ * policy file run with the smoke-test engine until they pass or the deadline passes.
+ */
+
+/** The health gate over src/checks. */
+const checkEngineGate = async (request) => {
+    if (request.checks.length === 0)
+        return { healthy: true, results: [] };
+    const results = await runChecks(request.checks, {
+        ...DEFAULT_RUN_OPTIONS,
+        // Short first retries: a service that just restarted is usually up within a second.
+        intervalMs: 250,
+        maxIntervalMs: 5_000,
+        attemptTimeoutMs: Math.min(DEFAULT_RUN_OPTIONS.attemptTimeoutMs, request.timeoutMs),
+        timeoutMs: request.timeoutMs,
+        baseUrl: request.baseUrl || undefined,
+        env: request.runtime.env,
+    }, request.runtime);
+    const failed = results.filter((r) => !r.passed);
+    return {
+        healthy: failed.length === 0,
+        results,
+        message: failed.length ? failed.map((r) => `${r.name}: ${r.message ?? 'failed'}`).join('; ') : undefined,
+    };
+};
+
+;// CONCATENATED MODULE: ./src/deploy/inputs.ts
+/** The deploy action's inputs, and the two that carry structure: `version` and `components`. */
+
+
+
+const versionText = /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/;
+/** A version as given: leading "v" before a digit dropped, no spaces or shell characters. */
+function normalizeVersion(raw) {
+    const v = raw.trim().replace(/^v(?=\d)/, '');
+    return versionText.test(v) ? v : null;
+}
+const versionField = {
+    description: "The version to deploy (e.g. 1.4.0), or JSON component → version (version-bump's per-component versions). Required unless rollback is true.",
+    schema: schemas/* string */.YjP(),
+};
+/** Any version `version` accepts (one version, not JSON), leading "v" dropped. */
+const toVersionField = {
+    description: 'With rollback: the version to return to instead of the previous one (any version `version` accepts).',
+    schema: schemas/* string */.YjP()
+        .transform((s) => (s.trim() === '' ? '' : (normalizeVersion(s) ?? s)))
+        .refine((s) => s === '' || normalizeVersion(s) === s, {
+        message: 'expected a version such as 1.4.0 (letters, digits, . + _ -)',
+    }),
+};
+/** The declared inputs of deploy. */
+const deployInputs = {
+    environment: core_inputs/* input */.hF.string('The environment to deploy to (a key of environments: in the policy file).', {
+        required: true,
+    }),
+    version: versionField,
+    components: core_inputs/* input */.hF.string('Components to deploy: a JSON array (such as build-selective\'s changed), a comma-separated list, or "all". Unchanged dependencies still order the waves.', { default: 'all' }),
+    ...core_inputs/* commonInputs */.j$,
+    parallel: core_inputs/* input */.hF.integer('The most components deployed at once within the dependency order.', '4', 1),
+    timeout: core_inputs/* input */.hF.integer('Seconds each component has to pass its health checks after it deploys.', '300', 1),
+    'auto-rollback': core_inputs/* input */.hF.boolean('On a failure, roll back what this run deployed to the last good versions.', 'true'),
+    'force-rollback': core_inputs/* input */.hF.boolean('Roll back application components even when this run applied migrations the previous version cannot run on.', 'false'),
+    rollback: core_inputs/* input */.hF.boolean('Manual rollback: redeploy the last good version before the current one of every component (or to-version).', 'false'),
+    'to-version': toVersionField,
+    'lock-timeout': core_inputs/* input */.hF.integer('Seconds to wait while another deployment to the environment is in progress.', '600', 0),
+    'lock-ttl': core_inputs/* input */.hF.integer('Seconds without a heartbeat after which an in-progress deployment is stale: marked error and taken over. A running deploy refreshes its record about three times per lock-ttl.', '3600', 1),
+    token: core_inputs/* input */.hF.string("GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/, which does not outlive a runner's job (deploy warns).", {
+        default: '${{ github.token }}',
+        secret: true,
+    }),
+};
+/** Parse the `version` input; empty is allowed only for a rollback. */
+function parseVersionInput(raw, config) {
+    const text = raw.trim();
+    if (!text)
+        return null;
+    if (text.startsWith('{')) {
+        let parsed;
+        try {
+            parsed = JSON.parse(text);
+        }
+        catch {
+            throw new errors/* UserError */.yo(`input "version": expected a version or a JSON object of component → version, got invalid JSON`);
+        }
+        const each = {};
+        for (const [name, v] of Object.entries(parsed)) {
+            if (!(name in config.components))
+                throw new errors/* UserError */.yo(`input "version": unknown component "${name}" (expected one of: ${Object.keys(config.components).join(', ')})`);
+            const version = typeof v === 'string' ? normalizeVersion(v) : null;
+            if (!version)
+                throw new errors/* UserError */.yo(`input "version": expected a version for ${name}, got ${JSON.stringify(v)}`);
+            each[name] = version;
+        }
+        return { each };
+    }
+    const version = normalizeVersion(text);
+    if (!version)
+        throw new errors/* UserError */.yo(`input "version": expected a version such as 1.4.0 (letters, digits, . + _ -), got ${JSON.stringify(text)}`);
+    return { all: version };
+}
+/** Parse the `components` input: "all", a JSON array, or a comma-separated list. */
+function parseComponentsInput(raw, config) {
+    const text = raw.trim();
+    const known = Object.keys(config.components);
+    if (text === '' || text.toLowerCase() === 'all')
+        return new Set(known);
+    let names;
+    if (text.startsWith('[')) {
+        try {
+            names = JSON.parse(text);
+        }
+        catch {
+            throw new errors/* UserError */.yo(`input "components": expected "all" or a JSON array of component names, got invalid JSON`);
+        }
+    }
+    else
+        names = text.split(/[\s,]+/).filter(Boolean);
+    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))
+        throw new errors/* UserError */.yo(`input "components": expected "all" or a JSON array of component names, got ${JSON.stringify(text)}`);
+    for (const n of names)
+        if (!known.includes(n))
+            throw new errors/* UserError */.yo(`input "components": unknown component "${n}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'none: there is no policy file'})`);
+    return new Set(names);
+}
+
+;// CONCATENATED MODULE: ./src/migrations/database.ts
+/**
+ * The small database surface the runner needs, so the same runner works on a PostgreSQL
+ * server through `pg` and on an embedded PGlite folder (the CLI and demo only).
+ */
+/** The PostgreSQL fields of an error thrown by `pg` or PGlite, or null when it is not one. */
+function pgErrorOf(err) {
+    if (!err || typeof err !== 'object')
+        return null;
+    const e = err;
+    if (typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code))
+        return null;
+    const position = Number(e.position);
+    return {
+        message: String(e.message ?? ''),
+        code: e.code,
+        position: Number.isFinite(position) && position > 0 ? position : undefined,
+        detail: typeof e.detail === 'string' ? e.detail : undefined,
+        hint: typeof e.hint === 'string' ? e.hint : undefined,
+    };
+}
+/** Quote an SQL literal (standard_conforming_strings is on in every supported version). */
+function literal(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+}
+/** Quote a possibly schema-qualified identifier that was validated as `name` or `schema.name`. */
+function quoteQualified(name) {
+    return name
+        .split('.')
+        .map((p) => `"${p.replace(/"/g, '""')}"`)
+        .join('.');
+}
+
+;// CONCATENATED MODULE: ./src/migrations/history.ts
+/** The history table: which migrations ran, with their checksum, when, how long and by which run. */
+
+
+/** The default history table. */
+const DEFAULT_TABLE = 'slipway_migrations';
+/** Check the `table` input: `name` or `schema.name` of plain identifiers. */
+function checkTableName(table) {
+    const t = table.trim() || DEFAULT_TABLE;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/.test(t))
+        throw new errors/* UserError */.yo(`input "table": expected a table name such as slipway_migrations or ops.migrations (letters, digits, _), got ${JSON.stringify(t)}`);
+    return t;
+}
+/** Create the table (and its schema) when missing. */
+async function history_ensureHistory(session, table) {
+    const schema = table.includes('.') ? table.split('.')[0] : null;
+    const stmts = [
+        schema ? `CREATE SCHEMA IF NOT EXISTS ${quoteQualified(schema)}` : '',
+        `CREATE TABLE IF NOT EXISTS ${quoteQualified(table)} (
+      version bigint PRIMARY KEY,
+      name text NOT NULL,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      duration_ms integer NOT NULL,
+      applied_by text NOT NULL
+    )`,
+    ].filter(Boolean);
+    await session.exec(stmts.join(';\n'));
+}
+/** The applied migrations in version order; empty when the table does not exist yet. */
+async function readHistory(session, table) {
+    const exists = await session.query('SELECT to_regclass($1)::text AS t', [
+        quoteQualified(table),
+    ]);
+    if (!exists[0]?.t)
+        return [];
+    const rows = await session.query(
+    // Ordered by the bigint column, not the text it is returned as.
+    `SELECT h.version::text AS version, h.name, h.checksum, h.applied_at::text AS applied_at, h.duration_ms, h.applied_by
+       FROM ${quoteQualified(table)} h ORDER BY h.version`);
+    return rows.map((r) => ({
+        version: BigInt(r.version),
+        name: r.name,
+        checksum: r.checksum,
+        appliedAt: r.applied_at,
+        durationMs: Number(r.duration_ms),
+        appliedBy: r.applied_by,
+    }));
+}
+/**
+ * The statement that records a migration inside its own transaction. It is sent in the same
+ * query as the migration, so its duration is measured by the server from the query's start.
+ */
+function recordSql(table, m, by) {
+    return `INSERT INTO ${quoteQualified(table)} (version, name, checksum, applied_at, duration_ms, applied_by) VALUES (${m.version}, ${literal(m.name)}, ${literal(m.checksum)}, clock_timestamp(), (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer, ${literal(by)})`;
+}
+/** Record a migration that ran outside a transaction, with its measured duration. */
+async function recordApplied(session, table, m, by, durationMs) {
+    await session.query(`INSERT INTO ${quoteQualified(table)} (version, name, checksum, duration_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`, [m.version.toString(), m.name, m.checksum, Math.round(durationMs), by]);
+}
+/** The statement that forgets a reverted migration. */
+function forgetSql(table, version) {
+    return `DELETE FROM ${quoteQualified(table)} WHERE version = ${version}`;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/sql-split.ts
+/**
+ * A small SQL lexer: splits a migration into statements at top-level semicolons while
+ * respecting quotes, dollar-quoting and comments, and keeps each statement's line so lint
+ * findings and failures can point into the file.
+ */
+const IDENT_CHAR = /[A-Za-z0-9_$]/;
+const PLAIN = /[^'"$;\-/\n]+/y;
+const KEYWORDS = /\b(ATOMIC|CASE|END)\b/i;
+const WORDS = /[A-Za-z_][A-Za-z0-9_$]*/g;
+/** Split `sql` into statements; empty statements (only comments or whitespace) are dropped. */
+function splitSql(sql) {
+    const statements = [];
+    let line = 1;
+    let start = 0;
+    let code = '';
+    let firstLine = 0;
+    let unterminated = null;
+    // SQL-standard function bodies (BEGIN ATOMIC … END) contain semicolons of their own.
+    let atomicDepth = 0;
+    const flush = (end) => {
+        const clean = code.replace(/\s+/g, ' ').trim();
+        if (clean)
+            statements.push({ text: sql.slice(start, end).trim(), code: clean, offset: start, line: firstLine });
+        code = '';
+        firstLine = 0;
+        start = end + 1;
+    };
+    const mark = () => {
+        if (!firstLine)
+            firstLine = line;
+    };
+    let i = 0;
+    while (i < sql.length) {
+        const c = sql[i];
+        const next = sql[i + 1];
+        if (c === '\n') {
+            line++;
+            code += ' ';
+            i++;
+        }
+        else if (c === '-' && next === '-') {
+            const end = sql.indexOf('\n', i);
+            i = end < 0 ? sql.length : end;
+            code += ' ';
+        }
+        else if (c === '/' && next === '*') {
+            const open = line;
+            let depth = 1;
+            i += 2;
+            while (i < sql.length && depth > 0) {
+                if (sql[i] === '\n')
+                    line++;
+                if (sql[i] === '/' && sql[i + 1] === '*') {
+                    depth++;
+                    i += 2;
+                }
+                else if (sql[i] === '*' && sql[i + 1] === '/') {
+                    depth--;
+                    i += 2;
+                }
+                else
+                    i++;
+            }
+            if (depth > 0)
+                unterminated = { what: 'a /* comment', line: open };
+            code += ' ';
+        }
+        else if (c === "'" || c === '"') {
+            mark();
+            const open = line;
+            const begin = i;
+            const escapes = c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !IDENT_CHAR.test(sql[i - 2] ?? '');
+            i++;
+            let closed = false;
+            while (i < sql.length) {
+                const ch = sql[i];
+                if (ch === '\n')
+                    line++;
+                if (escapes && ch === '\\') {
+                    if (sql[i + 1] === '\n')
+                        line++;
+                    i += 2;
+                    continue;
+                }
+                if (ch === c) {
+                    if (sql[i + 1] === c) {
+                        i += 2;
+                        continue;
+                    }
+                    closed = true;
+                    i++;
+                    break;
+                }
+                i++;
+            }
+            if (!closed)
+                unterminated = { what: c === "'" ? 'a quoted string' : 'a quoted identifier', line: open };
+            code += c === "'" ? "''" : `"${sql.slice(begin + 1, closed ? i - 1 : i).replace(/""/g, '"')}"`;
+        }
+        else if (c === '$' &&
+            !IDENT_CHAR.test(sql[i - 1] ?? '') &&
+            /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(sql.slice(i, i + 66))) {
+            mark();
+            const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 66))[0];
+            const open = line;
+            const end = sql.indexOf(tag, i + tag.length);
+            const stop = end < 0 ? sql.length : end + tag.length;
+            for (let k = i; k < stop; k++)
+                if (sql[k] === '\n')
+                    line++;
+            if (end < 0)
+                unterminated = { what: `a ${tag}-quoted body`, line: open };
+            code += '$$';
+            i = stop;
+        }
+        else if (c === ';' && atomicDepth === 0) {
+            flush(i);
+            i++;
+        }
+        else {
+            // A run of ordinary characters at once: per-character work made lint a tenth of a run's time.
+            PLAIN.lastIndex = i;
+            const run = PLAIN.exec(sql)?.[0] || c;
+            if (/\S/.test(run))
+                mark();
+            if (KEYWORDS.test(run)) {
+                for (const w of run.matchAll(WORDS)) {
+                    const word = w[0].toUpperCase();
+                    const before = code + run.slice(0, w.index);
+                    if (w.index === 0 && IDENT_CHAR.test(sql[i - 1] ?? ''))
+                        continue;
+                    if (word === 'ATOMIC' && /\bBEGIN\s*$/i.test(before))
+                        atomicDepth++;
+                    else if (word === 'CASE' && atomicDepth > 0)
+                        atomicDepth++;
+                    else if (word === 'END' && atomicDepth > 0)
+                        atomicDepth--;
+                }
+            }
+            code += run;
+            i += run.length;
+        }
+    }
+    flush(sql.length);
+    return { statements, unterminated };
+}
+/** The 1-based line of character `index` (a code-point index, as PostgreSQL counts) in `text`. */
+function lineAtCodePoint(text, index) {
+    let line = 1;
+    let cp = 0;
+    for (const ch of text) {
+        if (cp >= index)
+            break;
+        if (ch === '\n')
+            line++;
+        cp++;
+    }
+    return line;
+}
+/** The number of code points in `text`. */
+function codePointLength(text) {
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 0xdc00 || c > 0xdfff)
+            n++;
+    }
+    return n;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/apply.ts
+/**
+ * Running one migration. A transactional migration goes to the server as one query —
+ * BEGIN, the file, the history row, COMMIT — so it costs one round trip and is all or
+ * nothing. A `-- slipway:no-transaction` file runs statement by statement and is recorded
+ * after its last one.
+ */
+
+
+
+
+const PREFIX = 'BEGIN;\n';
+/** Run one planned step; a failure is a UserError naming the file, the statement's line and PostgreSQL's message. */
+async function applyStep(session, step, table, by) {
+    const started = performance.now();
+    if (step.noTransaction)
+        await applyOutsideTransaction(session, step, table, by, started);
+    else
+        await applyInTransaction(session, step, table, by);
+    return performance.now() - started;
+}
+async function applyInTransaction(session, step, table, by) {
+    const { migration: m } = step;
+    const bookkeeping = step.direction === 'up' ? recordSql(table, m, by) : forgetSql(table, m.version);
+    // The newline matters: a file ending in a -- comment would otherwise swallow what follows.
+    const query = `${PREFIX}${step.sql}\n;\n${bookkeeping};\nCOMMIT`;
+    try {
+        await session.exec(query);
+    }
+    catch (err) {
+        await session.exec('ROLLBACK').catch(() => undefined);
+        const pgErr = pgErrorOf(err);
+        if (!pgErr)
+            throw err;
+        let line = lineFromPosition(step.sql, pgErr.position, codePointLength(PREFIX));
+        if (line === undefined && pgErr.position === undefined && step.statements.length > 1)
+            line = await locateByReplay(session, step.statements);
+        if (line === undefined && step.statements.length === 1)
+            line = step.statements[0].line;
+        throw failure(step, pgErr, line, 'rolled back; nothing after it ran');
+    }
+}
+async function applyOutsideTransaction(session, step, table, by, started) {
+    for (const [i, s] of step.statements.entries()) {
+        const at = step.sql.indexOf(s.text, s.offset);
+        try {
+            await session.exec(s.text);
+        }
+        catch (err) {
+            const pgErr = pgErrorOf(err);
+            if (!pgErr)
+                throw err;
+            const line = pgErr.position !== undefined
+                ? lineAtCodePoint(step.sql.slice(0, at), Number.MAX_SAFE_INTEGER) +
+                    lineAtCodePoint(s.text, pgErr.position - 1) -
+                    1
+                : s.line;
+            const kept = i === 0
+                ? 'nothing of it was applied'
+                : `it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before line ${line} stayed applied`;
+            throw failure(step, pgErr, line, `${kept}; nothing after it ran`);
+        }
+    }
+    if (step.direction === 'up')
+        await recordApplied(session, table, step.migration, by, performance.now() - started);
+    else
+        await session.exec(forgetSql(table, step.migration.version));
+}
+/** The line in the file of a position in the query that wrapped it, or undefined when it is outside the file. */
+function lineFromPosition(sql, position, prefixLength) {
+    if (position === undefined)
+        return undefined;
+    const inFile = position - 1 - prefixLength;
+    if (inFile < 0 || inFile > codePointLength(sql))
+        return undefined;
+    return lineAtCodePoint(sql, inFile);
+}
+/**
+ * A run-time error (a constraint, a division by zero) carries no position. Replaying the
+ * statements one by one in a transaction that is always rolled back finds the one that fails.
+ */
+async function locateByReplay(session, statements) {
+    await session.exec('BEGIN');
+    try {
+        for (const s of statements) {
+            try {
+                await session.exec(s.text);
+            }
+            catch {
+                return s.line;
+            }
+        }
+        return undefined;
+    }
+    finally {
+        await session.exec('ROLLBACK').catch(() => undefined);
+    }
+}
+function failure(step, e, line, after) {
+    const where = line ? `${step.file}:${line}` : step.file;
+    const extra = [e.detail, e.hint ? `hint: ${e.hint}` : ''].filter(Boolean).join('; ');
+    return new errors/* UserError */.yo(`${where}: ${step.direction === 'down' ? 'down migration' : 'migration'} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`, { file: step.file, line });
+}
+
+;// CONCATENATED MODULE: ./src/migrations/lock.ts
+/**
+ * One run at a time: a session-level advisory lock held on a connection of its own that
+ * stays idle (outside any transaction), so it neither blocks nor deadlocks
+ * `CREATE INDEX CONCURRENTLY`, which waits for open transactions. PostgreSQL releases the
+ * lock when that connection dies, so a killed run never leaves it behind.
+ */
+
+
+
+
+/** The default lock wait. */
+const DEFAULT_LOCK_TIMEOUT_MS = 300_000;
+/**
+ * Every query on the lock connection is short (try the lock, look up its holder, unlock), so
+ * one that gets no answer within this time means the network or the server is stuck: fail
+ * clearly instead of waiting forever.
+ */
+const DEFAULT_LOCK_QUERY_TIMEOUT_MS = 30_000;
+/** The first half of the lock key: "SLIP", so Slipway's locks are easy to spot in pg_locks. */
+const NAMESPACE = 0x534c4950;
+/** The second half of the lock key: a hash of the history table, so two tables never share a lock. */
+function lockKey(table) {
+    return (0,external_node_crypto_.createHash)('sha256').update(table.toLowerCase()).digest().readUInt32BE(0) & 0x7fffffff;
+}
+/** Take the migration lock, polling until `timeoutMs`; a UserError names who holds it on timeout. */
+async function acquireLock(db, options) {
+    const key = lockKey(options.table);
+    const session = await db.connect('lock', {
+        queryTimeoutMs: options.queryTimeoutMs || DEFAULT_LOCK_QUERY_TIMEOUT_MS,
+    });
+    const started = Date.now();
+    let lastHolder = '';
+    try {
+        for (let attempt = 1;; attempt++) {
+            const [row] = await session.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [NAMESPACE, key]);
+            if (row?.ok) {
+                if (attempt > 1)
+                    options.log(`Got the migration lock after ${duration(Date.now() - started)}.`);
+                return {
+                    release: async () => {
+                        await session.query('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, key]).catch(() => undefined);
+                        await session.close();
+                    },
+                };
+            }
+            const holder = lock_describeHolder(await holderOf(session, key));
+            const waited = Date.now() - started;
+            if (waited >= options.timeoutMs)
+                throw new errors/* UserError */.yo(`another migration run holds the lock on ${options.table} (${holder}); gave up after ${duration(waited)} (input "lock-timeout")`);
+            if (holder !== lastHolder) {
+                options.log(`Waiting for the migration lock on ${options.table}, held by ${holder} (up to ${duration(options.timeoutMs)}).`);
+                lastHolder = holder;
+            }
+            const delay = backoffDelay(attempt, options.pollMs ?? 250, 5000);
+            await sleep(Math.max(1, Math.min(delay, options.timeoutMs - waited)));
+        }
+    }
+    catch (err) {
+        await session.close();
+        throw err;
+    }
+}
+async function holderOf(session, key) {
+    const rows = await session.query(`SELECT a.pid, a.application_name, a.client_addr::text AS client, a.backend_start::text AS since
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid AND l.objsubid = 2
+      LIMIT 1`, [NAMESPACE, key]);
+    return rows[0] ?? null;
+}
+function lock_describeHolder(h) {
+    if (!h)
+        return 'a session that just let go';
+    const who = h.application_name ? `"${h.application_name}"` : 'an unnamed client';
+    return `${who}, backend pid ${h.pid}${h.client ? ` from ${h.client}` : ''}${h.since ? `, connected at ${h.since}` : ''}`;
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(3849);
+;// CONCATENATED MODULE: ./src/migrations/pg-database.ts
+/**
+ * A PostgreSQL server through `pg`. The URL is a secret: it is validated without ever being
+ * echoed, and every error leaving this module is stripped of it.
+ */
+
+
+
+
+
+
+
+
+/** How long a connection attempt may take, and how many attempts a transient failure gets. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_ATTEMPTS = 3;
+/**
+ * TCP keepalive on every connection: a peer that vanished (a NAT or a load balancer dropping
+ * an idle flow, a host that died) is noticed by the kernel instead of leaving a socket that
+ * waits forever, which matters most for the lock connection, idle for the whole run.
+ */
+const KEEPALIVE_DELAY_MS = 10_000;
+/** How long closing a connection may wait for the server before the socket is dropped. */
+const CLOSE_TIMEOUT_MS = 5_000;
+/** pg_dump of a large database can take a while, but not forever. */
+const DUMP_TIMEOUT_MS = 60 * 60_000;
+/** How errors name a URL given as the migrate action's input. */
+const DATABASE_URL_INPUT = 'input "database-url"';
+/** The parts of a connection URL, checked; throws a UserError naming `from` (where the URL came from) that never shows the URL. */
+function parseDatabaseUrl(url, from = DATABASE_URL_INPUT) {
+    let u;
+    try {
+        u = new URL(url.trim());
+    }
+    catch {
+        throw new errors/* UserError */.yo(`${from}: expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL`);
+    }
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+        throw new errors/* UserError */.yo(`${from}: expected a postgres:// or postgresql:// URL, got a URL with scheme "${u.protocol.replace(/:$/, '')}"`);
+    if (!u.hostname && !u.searchParams.get('host'))
+        throw new errors/* UserError */.yo(`${from}: the URL names no host (expected postgres://user:password@host:5432/database)`);
+    return u;
+}
+/** `host:port/database` of a checked URL. */
+function describeUrl(u) {
+    const host = u.hostname || u.searchParams.get('host') || 'localhost';
+    return `${host}:${u.port || '5432'}/${decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username) || 'postgres'}`;
+}
+// Auth, unknown database or role, bad parameters: retrying cannot help.
+const PERMANENT = /^(28|3D|08P01|42)/;
+/** Open a server database; the connection is checked (with bounded retries) before it is returned. */
+async function openServerDatabase(url, options = {}) {
+    const from = options.from ?? DATABASE_URL_INPUT;
+    const u = parseDatabaseUrl(url, from);
+    const where = describeUrl(u);
+    const clean = (text) => (0,secrets/* redactUrlPasswords */.B)(text.split(url).join('***'));
+    const appName = (purpose) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
+    const connect = async (purpose, session = {}) => {
+        const queryTimeoutMs = session.queryTimeoutMs;
+        const client = await retry(async () => {
+            const c = new esm/* default.Client */.Ay.Client({
+                connectionString: url,
+                connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+                application_name: appName(purpose),
+                keepAlive: true,
+                keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+                ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
+            });
+            // A connection dropped while idle must not crash the process; the next query reports it.
+            c.on('error', () => undefined);
+            try {
+                await c.connect();
+                return c;
+            }
+            catch (err) {
+                await c.end().catch(() => undefined);
+                throw err;
+            }
+        }, {
+            attempts: CONNECT_ATTEMPTS,
+            baseDelayMs: 500,
+            retryable: (err) => !PERMANENT.test(String(err.code ?? '')),
+            onRetry: (err, attempt, delay) => options.onRetry?.(`cannot connect to ${where} yet (${clean((0,errors/* errorMessage */.gJ)(err))}); attempt ${attempt + 1} in ${delay} ms`),
+        }).catch((err) => {
+            throw new errors/* UserError */.yo(`${from}: cannot connect to PostgreSQL at ${where}: ${clean((0,errors/* errorMessage */.gJ)(err)) || String(err.code ?? 'connection failed')} (expected a server that accepts the connection)`);
+        });
+        // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
+        await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+        let stuck = false;
+        const failed = (err) => {
+            // pg's own words for its query_timeout; say which connection went quiet, and how long we waited.
+            if (queryTimeoutMs && err instanceof Error && /^Query read timeout$/.test(err.message)) {
+                stuck = true;
+                return new errors/* UserError */.yo(`PostgreSQL at ${where} did not answer the ${purpose} connection within ${duration(queryTimeoutMs)}; the network or the server is stuck`);
+            }
+            return scrub(err, clean);
+        };
+        return {
+            exec: async (sql) => {
+                await client.query(sql).catch((err) => {
+                    throw failed(err);
+                });
+            },
+            query: async (sql, params) => {
+                try {
+                    return (await client.query(sql, params)).rows;
+                }
+                catch (err) {
+                    throw failed(err);
+                }
+            },
+            // A connection that stopped answering gets no goodbye: its socket is dropped at once.
+            close: () => (stuck ? Promise.resolve(dropClient(client)) : closeClient(client)),
+        };
+    };
+    // Fail on a bad URL or password now, with one clear line, rather than in the middle of a run.
+    const probe = await connect('check');
+    await probe.close();
+    return {
+        where,
+        shared: true,
+        connect,
+        async backup(dir, label) {
+            await (0,promises_.mkdir)(dir, { recursive: true });
+            const file = external_node_path_default().join(dir, `${label}.dump`);
+            const noPassword = new URL(u.href);
+            const password = decodeURIComponent(u.password);
+            noPassword.password = '';
+            const result = await execFile('pg_dump', ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${noPassword.href}`], { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' }, timeoutMs: DUMP_TIMEOUT_MS }).catch((err) => {
+                throw new errors/* UserError */.yo(`backup: pg_dump could not run: ${clean((0,errors/* errorMessage */.gJ)(err))}`);
+            });
+            if (result.code !== 0) {
+                const tail = clean(result.stderr.trim().split('\n').slice(-2).join(' | '));
+                throw new errors/* UserError */.yo(`backup: pg_dump of ${where} failed (exit ${result.code}): ${tail}`);
+            }
+            return file;
+        },
+        close: async () => undefined,
+    };
+}
+/** End the session politely, but never wait on a server that stopped answering. */
+async function closeClient(client) {
+    let timer;
+    const ended = await Promise.race([
+        client.end().then(() => true, () => true),
+        new Promise((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!ended)
+        dropClient(client);
+}
+function dropClient(client) {
+    client.connection?.stream?.destroy();
+}
+/** The same error with every trace of the URL removed from its message and fields. */
+function scrub(err, clean) {
+    if (err && typeof err === 'object') {
+        const e = err;
+        for (const k of ['message', 'detail', 'hint', 'where', 'stack'])
+            if (typeof e[k] === 'string')
+                e[k] = clean(e[k]);
+    }
+    return err;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/command-tool.ts
+/**
+ * `tool: command`: the project's own migration tool (alembic, prisma, sqitch…) runs instead
+ * of the built-in runner, under the same lock and after the same backup, with DATABASE_URL
+ * in its environment. Its history table is its own, so Slipway reports no versions.
+ */
+
+
+
+
+
+
+
+/** Run the configured command under the migration lock. */
+async function runCommandTool(options, table, rt) {
+    const command = options.command?.trim() ?? '';
+    if (!command)
+        throw new errors/* UserError */.yo('input "command": tool is command, so a command is required (e.g. alembic upgrade head)');
+    if (!options.databaseUrl?.trim())
+        throw new errors/* UserError */.yo('input "database-url": tool: command needs a PostgreSQL URL to give the command as DATABASE_URL');
+    const result = {
+        tool: 'command',
+        database: describeUrl(parseDatabaseUrl(options.databaseUrl, options.databaseFrom)),
+        direction: 'none',
+        dryRun: options.dryRun ?? false,
+        applied: [],
+        pending: 0,
+        current: '',
+        backup: '',
+        findings: [],
+        destructiveApplied: false,
+        previouslyApplied: [],
+        remaining: [],
+    };
+    if (options.dryRun) {
+        rt.log.info(`Dry run: would run \`${command}\` with DATABASE_URL set, under the migration lock.`);
+        return result;
+    }
+    const db = await openServerDatabase(options.databaseUrl, {
+        onRetry: (m) => rt.log.info(m),
+        from: options.databaseFrom,
+    });
+    const lock = await acquireLock(db, {
+        table,
+        timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+        queryTimeoutMs: options.lockQueryTimeoutMs,
+        log: (m) => rt.log.info(m),
+    });
+    try {
+        if (options.backup) {
+            const dir = external_node_path_default().resolve(rt.cwd, options.backupDir?.trim() || rt.env.RUNNER_TEMP || external_node_os_default().tmpdir());
+            const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+            result.backup = await rt.log.group(`Backup of ${db.where}`, () => db.backup(dir, `slipway-backup-${stamp}-before-command`));
+            rt.log.info(`Backup written to ${result.backup}.`);
+        }
+        const run = await rt.log.group(`Migrations: ${command}`, () => runUserCommand(command, {
+            cwd: rt.cwd,
+            baseEnv: rt.env,
+            env: { DATABASE_URL: options.databaseUrl },
+            onLine: (line) => rt.log.info(line),
+        }));
+        if (run.code !== 0) {
+            const tail = rt.redact(run.tail.slice(-3).join(' | '));
+            throw new errors/* UserError */.yo(`the migration command \`${command}\` exited with ${run.signal ?? run.code}${tail ? `: ${tail}` : ''}`);
+        }
+        rt.log.info(`The migration command finished in ${duration(run.durationMs)}.`);
+        return result;
+    }
+    finally {
+        await lock.release();
+        await db.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/files.ts
+/**
+ * The migrations folder: `<version>_<name>.sql` files, applied in numeric order of version,
+ * each with an optional `<version>_<name>.down.sql`. A `.sql` file that does not follow the
+ * pattern is an error rather than silently skipped.
+ */
+
+
+
+
+
+const UP = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*?)(\.down)?\.sql$/;
+const NO_TX = /^\s*--\s*slipway:no-transaction\s*$/i;
+/** True when the first line marks the file to run outside a transaction. */
+function isNoTransaction(sql) {
+    return NO_TX.test(sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '');
+}
+/** Read and order the migrations of `dir` (absolute); `rel` maps an absolute path to the path shown. */
+async function readMigrations(dir, rel) {
+    let names;
+    try {
+        names = await (0,promises_.readdir)(dir);
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            throw new errors/* UserError */.yo(`input "dir": the migrations folder ${rel(dir)} does not exist`);
+        if (code === 'ENOTDIR')
+            throw new errors/* UserError */.yo(`input "dir": ${rel(dir)} is a file, expected a folder of .sql migrations`);
+        throw new errors/* UserError */.yo(`input "dir": cannot read ${rel(dir)}: ${code ?? String(err)}`);
+    }
+    const ups = new Map();
+    const downs = new Map();
+    const byVersion = new Map();
+    const sqlNames = names.filter((n) => n.toLowerCase().endsWith('.sql')).sort();
+    for (const name of sqlNames) {
+        if (!UP.test(name)) {
+            const file = rel(external_node_path_default().join(dir, name));
+            throw new errors/* UserError */.yo(`${file}: a migration must be named <version>_<name>.sql (or .down.sql), with a numeric version such as 001 or 20250101120000`, { file });
+        }
+    }
+    const contents = await readAll(sqlNames.map((n) => external_node_path_default().join(dir, n)));
+    for (const [index, name] of sqlNames.entries()) {
+        const m = UP.exec(name);
+        const file = rel(external_node_path_default().join(dir, name));
+        const buf = contents[index];
+        const sql = buf.toString('utf8');
+        const version = BigInt(m[1]);
+        if (version > 9223372036854775807n)
+            throw new errors/* UserError */.yo(`${file}: version ${m[1]} is larger than a 64-bit number`, { file });
+        if (m[3]) {
+            downs.set(`${m[1]}_${m[2]}`, { file, sql, noTransaction: isNoTransaction(sql), version });
+            continue;
+        }
+        const other = byVersion.get(version);
+        if (other)
+            throw new errors/* UserError */.yo(`${file}: version ${version} is also used by ${other}`, { file });
+        byVersion.set(version, file);
+        ups.set(`${m[1]}_${m[2]}`, {
+            version,
+            versionText: m[1],
+            name: m[2],
+            file,
+            checksum: (0,external_node_crypto_.createHash)('sha256').update(buf).digest('hex'),
+            sql,
+            noTransaction: isNoTransaction(sql),
+        });
+    }
+    for (const [key, down] of downs) {
+        const up = ups.get(key);
+        if (!up)
+            throw new errors/* UserError */.yo(`${down.file}: a down migration without its up migration ${key}.sql`, { file: down.file });
+        up.down = { file: down.file, sql: down.sql, noTransaction: down.noTransaction };
+    }
+    return [...ups.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+/** Read files a few at a time: one by one is slow for a thousand migrations, all at once can run out of descriptors. */
+async function readAll(files, concurrency = 32) {
+    const out = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < files.length) {
+            const i = next++;
+            out[i] = await (0,promises_.readFile)(files[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+    return out;
+}
+/** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */
+function statementsOf(file, sql) {
+    const split = splitSql(sql);
+    if (split.unterminated)
+        throw new errors/* UserError */.yo(`${file}:${split.unterminated.line}: ${split.unterminated.what} is never closed`, {
+            file,
+            line: split.unterminated.line,
+        });
+    return split.statements;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/lint.ts
+const DESTRUCTIVE = {
+    'drop-table': true,
+    'drop-column': true,
+    'alter-column-type': true,
+    truncate: true,
+    rename: false,
+    'set-not-null': false,
+    'add-not-null-column': false,
+    'index-without-concurrently': false,
+};
+const NAME = String.raw `(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_$]*))*`;
+/** Normalise a (possibly qualified, possibly quoted) name: unquoted parts lower-cased, `public.` dropped. */
+function tableKey(name) {
+    const parts = name.match(/"[^"]*"|[^.\s]+/g) ?? [];
+    const norm = parts.map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()));
+    if (norm.length > 1 && norm[0] === 'public')
+        norm.shift();
+    return norm.join('.');
+}
+/** Split a list at top-level commas (not inside parentheses). */
+function topLevel(list) {
+    const out = [];
+    let depth = 0;
+    let cur = '';
+    for (const ch of list) {
+        if (ch === '(')
+            depth++;
+        if (ch === ')')
+            depth--;
+        if (ch === ',' && depth === 0) {
+            out.push(cur.trim());
+            cur = '';
+        }
+        else
+            cur += ch;
+    }
+    if (cur.trim())
+        out.push(cur.trim());
+    return out;
+}
+/** Lint files in the order they will run; tables created earlier in the batch are new. */
+function lintMigrations(files) {
+    const created = new Set();
+    const findings = [];
+    for (const f of files) {
+        const defaults = columnsGivenDefaults(f.statements);
+        for (const s of f.statements) {
+            const add = (rule, message) => findings.push({
+                file: f.file,
+                line: s.line,
+                rule,
+                destructive: DESTRUCTIVE[rule],
+                breaking: true,
+                message,
+                statement: s.code.length > 100 ? `${s.code.slice(0, 97)}...` : s.code,
+            });
+            lintStatement(s.code, created, defaults, add);
+        }
+    }
+    return findings;
+}
+/** `table.column` keys that the file gives a default (ALTER COLUMN … SET DEFAULT). */
+function columnsGivenDefaults(statements) {
+    const out = new Set();
+    const re = new RegExp(String.raw `^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${NAME})\s+(.*)$`, 'i');
+    for (const s of statements) {
+        const m = re.exec(s.code);
+        if (!m)
+            continue;
+        for (const action of topLevel(m[2])) {
+            const d = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+SET\s+DEFAULT\b`, 'i').exec(action);
+            if (d)
+                out.add(`${tableKey(m[1])}.${tableKey(d[1])}`);
+        }
+    }
+    return out;
+}
+function lintStatement(code, created, defaults, add) {
+    let m;
+    const existing = (name) => !created.has(tableKey(name));
+    if ((m = new RegExp(String.raw `^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(${NAME})`, 'i').exec(code))) {
+        created.add(tableKey(m[1]));
+        return;
+    }
+    if ((m = new RegExp(String.raw `^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(.*?)(?:\s+(?:CASCADE|RESTRICT))?$`, 'i').exec(code))) {
+        for (const t of topLevel(m[1]).filter(existing))
+            add('drop-table', `DROP TABLE ${t}: the running version may still read or write it; drop it in a later release, once no deployed version uses it`);
+        return;
+    }
+    if ((m = new RegExp(String.raw `^TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?(.*?)(?:\s+(?:RESTART|CONTINUE)\s+IDENTITY)?(?:\s+(?:CASCADE|RESTRICT))?$`, 'i').exec(code))) {
+        const tables = topLevel(m[1])
+            .map((t) => t.replace(/\s*\*$/, ''))
+            .filter(existing);
+        if (tables.length)
+            add('truncate', `TRUNCATE ${tables.join(', ')}: deletes every row the running version is serving`);
+        return;
+    }
+    if ((m = new RegExp(String.raw `^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?:${NAME}\s+)?ON\s+(?:ONLY\s+)?(${NAME})`, 'i').exec(code))) {
+        if (!m[1] && existing(m[2]))
+            add('index-without-concurrently', `CREATE INDEX on ${m[2]} without CONCURRENTLY blocks its writes while the index builds; use CREATE INDEX CONCURRENTLY in a file starting with -- slipway:no-transaction`);
+        return;
+    }
+    if ((m = new RegExp(String.raw `^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${NAME})\s*\*?\s+(.*)$`, 'i').exec(code))) {
+        const table = m[1];
+        if (!existing(table))
+            return;
+        for (const action of topLevel(m[2]))
+            lintAlterAction(table, action, defaults, add);
+    }
+}
+function lintAlterAction(table, action, defaults, add) {
+    let m;
+    if (/^DROP\s+CONSTRAINT\b/i.test(action))
+        return;
+    if ((m = new RegExp(String.raw `^DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?(${NAME})`, 'i').exec(action))) {
+        add('drop-column', `DROP COLUMN ${table}.${m[1]}: the running version may still read or write it; drop it in a later release, once no deployed version uses it`);
+    }
+    else if ((m = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+(?:SET\s+DATA\s+)?TYPE\b`, 'i').exec(action))) {
+        add('alter-column-type', `ALTER COLUMN ${table}.${m[1]} TYPE rewrites the column under the running version (and can lose data); add a new column and backfill instead`);
+    }
+    else if ((m = new RegExp(String.raw `^ALTER\s+(?:COLUMN\s+)?(${NAME})\s+SET\s+NOT\s+NULL\b`, 'i').exec(action))) {
+        if (!defaults.has(`${tableKey(table)}.${tableKey(m[1])}`))
+            add('set-not-null', `SET NOT NULL on ${table}.${m[1]} without a default: inserts from the running version that omit it will fail; set a default first`);
+    }
+    else if ((m = new RegExp(String.raw `^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(${NAME})\s+(.*)$`, 'i').exec(action))) {
+        if (/^(CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE)$/i.test(m[1]))
+            return;
+        const def = m[2];
+        if (/\bNOT\s+NULL\b/i.test(def) && !/\b(DEFAULT|GENERATED)\b/i.test(def))
+            add('add-not-null-column', `ADD COLUMN ${table}.${m[1]} NOT NULL without a default: inserts from the running version will fail (and a non-empty table rejects it); give it a default`);
+    }
+    else if ((m = /^RENAME\s+(?:(COLUMN|CONSTRAINT)\s+)?(.*)$/i.exec(action))) {
+        if (m[1]?.toUpperCase() === 'CONSTRAINT')
+            return;
+        const what = /^TO\s/i.test(m[2]) ? `table ${table}` : `column ${table}.${m[2].split(/\s+TO\s+/i)[0]}`;
+        add('rename', `RENAME of ${what}: the running version still uses the old name; add the new name alongside and drop the old one in a later release`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/plan.ts
+/**
+ * What a run will do, decided before anything is applied: drift between the history and
+ * the files, the direction (up to the latest or a target, or down to a target), the
+ * out-of-order rule, and statements that cannot run the way the file asks.
+ */
+
+
+/** Fail on an applied migration whose file changed or disappeared, naming the file. */
+function checkDrift(files, history, dirShown) {
+    const byVersion = new Map(files.map((f) => [f.version, f]));
+    for (const row of history) {
+        const f = byVersion.get(row.version);
+        const when = `applied ${row.appliedAt.slice(0, 19)} by ${row.appliedBy}`;
+        if (!f)
+            throw new errors/* UserError */.yo(`migration drift: ${dirShown}/${row.version}_${row.name}.sql was ${when} but is no longer in ${dirShown}; restore it (applied migrations are never removed)`);
+        if (f.checksum !== row.checksum || f.name !== row.name)
+            throw new errors/* UserError */.yo(`migration drift: ${f.file} changed after it was ${when} (checksum ${f.checksum.slice(0, 12)}, recorded ${row.checksum.slice(0, 12)}${f.name !== row.name ? `, recorded name ${row.name}` : ''}); revert the edit and add a new migration instead`, { file: f.file, line: 1 });
+    }
+}
+/** The `target` input as a version, or null for the latest. */
+function parseTarget(target) {
+    const t = (target ?? '').trim();
+    if (!t || t.toLowerCase() === 'latest')
+        return null;
+    if (!/^\d+$/.test(t))
+        throw new errors/* UserError */.yo(`input "target": expected a migration version (a number such as 3 or 20250101120000) or latest, got ${JSON.stringify(t)}`);
+    return BigInt(t);
+}
+/** Decide the steps; throws on out-of-order pending migrations and missing down files. */
+function planRun(files, history, options) {
+    const applied = new Set(history.map((r) => r.version));
+    const current = history.length ? history[history.length - 1].version : 0n;
+    const { target } = options;
+    if (target !== null && target < current) {
+        const byVersion = new Map(files.map((f) => [f.version, f]));
+        const revert = history.filter((r) => r.version > target).reverse();
+        const steps = revert.map((r) => {
+            const m = byVersion.get(r.version);
+            if (!m.down)
+                throw new errors/* UserError */.yo(`input "target": going down to ${target} needs ${m.file.replace(/\.sql$/, '.down.sql')}, which does not exist`, { file: m.file });
+            return step(m, 'down', m.down.file, m.down.sql, m.down.noTransaction);
+        });
+        return { direction: 'down', steps, remaining: files.filter((f) => !applied.has(f.version)) };
+    }
+    const pending = files.filter((f) => !applied.has(f.version));
+    const inPlan = pending.filter((f) => target === null || f.version <= target);
+    const early = inPlan.filter((f) => f.version < current);
+    if (early.length && !options.outOfOrder) {
+        const shown = early.slice(0, 3).map((f) => f.file);
+        throw new errors/* UserError */.yo(`${shown.join(', ')}${early.length > 3 ? ` and ${early.length - 3} more` : ''}: numbered below the last applied migration (${current}); renumber ${early.length === 1 ? 'it' : 'them'} above it, or set out-of-order: true`, { file: early[0].file });
+    }
+    return {
+        direction: inPlan.length ? 'up' : 'none',
+        steps: inPlan.map((m) => step(m, 'up', m.file, m.sql, m.noTransaction)),
+        remaining: pending.filter((f) => !inPlan.includes(f)),
+    };
+}
+function step(m, direction, file, sql, noTransaction) {
+    const statements = statementsOf(file, sql);
+    if (!noTransaction)
+        checkTransactional(file, statements);
+    return { migration: m, direction, file, sql, noTransaction, statements };
+}
+const TX_CONTROL = /^(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\b(?!\s+ATOMIC)/i;
+const NOT_IN_TX = /^(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)\b/i;
+/** A file that runs in a transaction must not end it, nor hold statements PostgreSQL refuses inside one. */
+function checkTransactional(file, statements) {
+    for (const s of statements) {
+        const what = s.code.split(' ').slice(0, 4).join(' ');
+        if (TX_CONTROL.test(s.code))
+            throw new errors/* UserError */.yo(`${file}:${s.line}: ${what} would end the transaction Slipway runs this migration in; remove it, or start the file with -- slipway:no-transaction to manage transactions yourself`, { file, line: s.line });
+        if (NOT_IN_TX.test(s.code))
+            throw new errors/* UserError */.yo(`${file}:${s.line}: ${what} cannot run inside a transaction; start the file with -- slipway:no-transaction (and keep it to this statement)`, { file, line: s.line });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/runner.ts
+/**
+ * The migrations domain: bring a database to the schema a version needs, or stop the
+ * deploy. Used by the migrate action, by deploy for components with `migrate:`, and by the
+ * CLI (with an embedded database).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/** A run refused before it applied anything (drift, order, destructive findings); carries what it knew. */
+class MigrationRefused extends errors/* UserError */.yo {
+    state;
+    constructor(message, location, state) {
+        super(message, location);
+        this.state = state;
+    }
+}
+/** Run the migrations; a UserError explains any refusal or failure (nothing half-applied). */
+async function runMigrations(options, rt) {
+    rt.mask(options.databaseUrl);
+    const tool = options.tool ?? 'builtin';
+    const table = checkTableName(options.table ?? '');
+    if (!options.database && !options.databaseUrl?.trim())
+        throw new errors/* UserError */.yo('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
+    if (tool === 'command')
+        return runCommandTool(options, table, rt);
+    const dir = external_node_path_default().resolve(rt.cwd, options.dir || 'migrations');
+    const rel = (abs) => external_node_path_default().relative(rt.cwd, abs).split((external_node_path_default()).sep).join('/') || '.';
+    const files = await readMigrations(dir, rel);
+    const target = parseTarget(options.target);
+    const db = options.database ??
+        (await openServerDatabase(options.databaseUrl, {
+            onRetry: (m) => rt.log.info(m),
+            from: options.databaseFrom,
+        }));
+    try {
+        return await migrateWith(db, { options, table, files, target, dirShown: rel(dir) }, rt);
+    }
+    finally {
+        if (!options.database)
+            await db.close();
+    }
+}
+async function migrateWith(db, ctx, rt) {
+    const { options, table, files } = ctx;
+    const by = runIdentity(rt.env);
+    const lock = options.dryRun
+        ? null
+        : await acquireLock(db, {
+            table,
+            timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+            queryTimeoutMs: options.lockQueryTimeoutMs,
+            log: (m) => rt.log.info(m),
+        });
+    let session = null;
+    try {
+        session = await db.connect(`(${by})`);
+        // Read under the lock: a run that waited sees what the other one applied.
+        if (!options.dryRun)
+            await history_ensureHistory(session, table);
+        const history = await readHistory(session, table);
+        const current = history.length ? history[history.length - 1].version.toString() : '';
+        let plan;
+        try {
+            checkDrift(files, history, ctx.dirShown);
+            plan = planRun(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
+        }
+        catch (err) {
+            if (err instanceof errors/* UserError */.yo)
+                throw refusedBeforePlan(err, files, history, current);
+            throw err;
+        }
+        const findings = lintMigrations(plan.steps.map((s) => ({ file: s.file, statements: s.statements })));
+        // A dry run stops nothing, so its findings are warnings whatever they would do to a real run.
+        reportFindings(findings, (options.allowDestructive ?? false) || (options.dryRun ?? false), rt);
+        const pending = plan.remaining.length + (plan.direction === 'up' ? plan.steps.length : 0);
+        const result = {
+            tool: 'builtin',
+            database: db.where,
+            direction: plan.direction,
+            dryRun: options.dryRun ?? false,
+            applied: [],
+            pending: options.dryRun ? pending : plan.remaining.length,
+            current,
+            backup: '',
+            findings,
+            destructiveApplied: false,
+            previouslyApplied: history,
+            remaining: plan.remaining.map((f) => ({ version: f.version.toString(), file: f.file })),
+        };
+        const destructive = findings.filter((f) => f.destructive);
+        if (destructive.length && !options.allowDestructive && !options.dryRun)
+            throw destructiveError(destructive, { findings, pending, current }, options.allowDestructiveHow);
+        if (options.dryRun) {
+            result.applied = plan.steps.map((s) => appliedOf(s, 0));
+            logPlan(plan, findings, rt, destructive.length > 0 && !options.allowDestructive, options.allowDestructiveHow);
+            return result;
+        }
+        if (!plan.steps.length) {
+            rt.log.info(`Nothing to migrate: ${history.length} migration${history.length === 1 ? '' : 's'} applied, current version ${result.current || '(none)'}${plan.remaining.length ? `, ${plan.remaining.length} beyond the target` : ''}.`);
+            return result;
+        }
+        if (options.backup)
+            result.backup = await takeBackup(db, plan, options, rt);
+        await rt.log.group(`${plan.direction === 'down' ? 'Reverting' : 'Applying'} ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} on ${db.where}`, async () => {
+            for (const step of plan.steps) {
+                if (step.noTransaction)
+                    rt.log.info(`${step.file} runs outside a transaction (-- slipway:no-transaction): a failure can leave part of it applied.`);
+                const ms = await applyStep(session, step, table, by);
+                result.applied.push(appliedOf(step, ms));
+                rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${duration(ms)})`);
+            }
+        });
+        result.destructiveApplied = destructive.length > 0;
+        const after = plan.direction === 'down'
+            ? history.map((r) => r.version).filter((v) => v <= ctx.target)
+            : [...history.map((r) => r.version), ...plan.steps.map((st) => st.migration.version)];
+        result.current = after.length ? after.reduce((a, b) => (a > b ? a : b)).toString() : '';
+        rt.log.info(`Schema at version ${result.current || '(none)'}.`);
+        return result;
+    }
+    finally {
+        await session?.close();
+        await lock?.release();
+    }
+}
+function appliedOf(step, ms) {
+    return {
+        version: step.migration.versionText,
+        name: step.migration.name,
+        file: step.file,
+        direction: step.direction,
+        transaction: !step.noTransaction,
+        durationMs: Math.round(ms),
+    };
+}
+/** Each finding as an annotation on its file and line; destructive ones as errors when they will stop the run. */
+function reportFindings(findings, allowDestructive, rt) {
+    for (const f of findings) {
+        const annotation = { file: f.file, line: f.line, title: `migration lint: ${f.rule}` };
+        const text = `${f.file}:${f.line}: ${f.message}`;
+        if (f.destructive && !allowDestructive)
+            rt.log.error(text, annotation);
+        else
+            rt.log.warning(text, annotation);
+    }
+}
+/** How to let a reviewed destructive migration through, in every message that refuses one. */
+const ALLOW_DESTRUCTIVE_HOW = 'set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file';
+function destructiveError(destructive, state, how = ALLOW_DESTRUCTIVE_HOW) {
+    const first = destructive[0];
+    return new MigrationRefused(`${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Once no deployed version depends on what they remove, ${how}`, { file: first.file, line: first.line }, state);
+}
+/**
+ * Drift or order stopped the run before a plan existed: the outputs still say where the
+ * database is (current), what is not applied (pending) and what those files would do (findings).
+ */
+function refusedBeforePlan(err, files, history, current) {
+    const applied = new Set(history.map((r) => r.version));
+    const notApplied = files.filter((f) => !applied.has(f.version));
+    let findings = [];
+    try {
+        findings = lintMigrations(notApplied.map((f) => ({ file: f.file, statements: statementsOf(f.file, f.sql) })));
+    }
+    catch {
+        // A file the lexer cannot finish has no findings to give; the refusal is what matters.
+    }
+    return new MigrationRefused(err.message, err.location, { findings, pending: notApplied.length, current });
+}
+function logPlan(plan, findings, rt, wouldStop, how = ALLOW_DESTRUCTIVE_HOW) {
+    if (!plan.steps.length) {
+        rt.log.info('Dry run: nothing to migrate.');
+        return;
+    }
+    rt.log.info(`Dry run: ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} would ${plan.direction === 'down' ? 'be reverted' : 'run'}:`);
+    for (const s of plan.steps)
+        rt.log.info(`  ${s.file}${s.noTransaction ? ' (outside a transaction)' : ''}`);
+    if (!findings.length) {
+        rt.log.info('Dry run: no lint findings.');
+        return;
+    }
+    rt.log.info(`Dry run: ${findings.length} lint finding${findings.length === 1 ? '' : 's'}:`);
+    for (const f of findings)
+        rt.log.info(`  ${f.file}:${f.line} ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${f.message}`);
+    if (wouldStop)
+        rt.log.warning(`Dry run: the destructive findings above would stop a real run; to let them through, ${how}.`);
+}
+async function takeBackup(db, plan, options, rt) {
+    const dir = options.backupDir?.trim() || rt.env.RUNNER_TEMP || external_node_os_default().tmpdir();
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+    const first = plan.steps[0].migration;
+    const label = `slipway-backup-${stamp}-before-${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`;
+    const started = performance.now();
+    const file = await rt.log.group(`Backup of ${db.where}`, () => db.backup(external_node_path_default().resolve(rt.cwd, dir), label));
+    rt.log.info(`Backup written to ${file} (${duration(performance.now() - started)}).`);
+    return file;
+}
+/** Who applies: the workflow run, else user@host. */
+function runIdentity(env) {
+    if (env.GITHUB_RUN_ID)
+        return `run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `/${env.GITHUB_RUN_ATTEMPT}` : ''}`;
+    let user = 'someone';
+    try {
+        user = external_node_os_default().userInfo().username;
+    }
+    catch {
+        /* no passwd entry in some containers */
+    }
+    return `${user}@${external_node_os_default().hostname()}`;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/migrate-step.ts
+
+
+/** Lint rules whose change the previous version can still run on (they only lock). */
+const COMPATIBLE_RULES = new Set(['index-without-concurrently']);
+/** A MigrationStep that runs `runMigrations` for the component's `migrate:` settings. */
+function migrationsStep(options = {}) {
+    return async ({ component, runtime }) => {
+        const m = component.migrate;
+        const variable = m.database?.env ?? 'DATABASE_URL';
+        const url = runtime.env[variable]?.trim() || undefined;
+        runtime.mask(url);
+        let database;
+        if (!url) {
+            if (!options.embedded)
+                throw new errors/* UserError */.yo(`components.${component.name}.migrate.database: the variable ${variable} is empty (expected the PostgreSQL URL to migrate, from a secret)`);
+            database = await options.embedded(component);
+        }
+        try {
+            const result = await runMigrations({
+                dir: m.dir,
+                databaseUrl: url,
+                databaseFrom: `components.${component.name}.migrate.database: the variable ${variable}`,
+                database,
+                tool: m.tool,
+                command: m.command,
+                table: m.table,
+                allowDestructive: m.allowDestructive,
+                // deploy has no allow-destructive input: the policy file is the one way through.
+                allowDestructiveHow: `set migrate.allowDestructive: true on components.${component.name} in the policy file`,
+                backup: true,
+                backupDir: options.backupDir,
+            }, runtime);
+            const applied = result.applied.filter((a) => a.direction === 'up').map((a) => a.file);
+            const appliedFiles = new Set(applied);
+            const breaking = result.findings
+                .filter((f) => appliedFiles.has(f.file) && !COMPATIBLE_RULES.has(f.rule))
+                .map((f) => `${f.file}:${f.line}: ${f.message}`);
+            return { applied, backup: result.backup || null, breaking };
+        }
+        finally {
+            await database?.close();
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/promotion.ts
+
+/** The steps (component → version) that the earlier environment's history has never run successfully. */
+function unpromoted(steps, earlier) {
+    const ran = new Set();
+    for (const e of earlier)
+        if (wasGood(e.state))
+            for (const [c, v] of Object.entries(e.versions))
+                ran.add(`${c}@${v}`);
+    return steps
+        .filter((s) => !ran.has(`${s.component}@${s.next}`))
+        .map((s) => ({ component: s.component, version: s.next }));
+}
+/** The one-line refusal: the environment, what is missing, and the environment it must go to first. */
+function promotionRefusal(environment, after, missing, configFile) {
+    const shown = missing.slice(0, 5).map((m) => `${m.component} ${m.version}`);
+    if (missing.length > shown.length)
+        shown.push(`${missing.length - shown.length} more`);
+    return (`refusing to deploy to ${environment}: ${shown.join(', ')} ${missing.length === 1 ? 'has' : 'have'} not been deployed successfully to ${after}, ` +
+        `and environments.${environment}.after in ${configFile} requires it (deploy ${missing.length === 1 ? 'it' : 'them'} to ${after} first)`);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/targets/target.ts
+/** A failed deploy, rollback or status step; the message is one line. */
+class TargetError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TargetError';
+    }
+}
+const factories = new Map();
+/** Make `deploy.target: <kind>` available. A later registration of the same kind replaces it. */
+function registerTarget(kind, factory) {
+    factories.set(kind, factory);
+}
+/** The registered target kinds, for error messages and docs. */
+function targetKinds() {
+    return [...factories.keys()];
+}
+/** The target of a component, or a located error naming the kinds that exist. */
+function buildTarget(options) {
+    const kind = options.deploy.target;
+    const factory = factories.get(kind);
+    if (!factory)
+        throw options.errorAt('target', `unknown deploy target "${kind}" (expected one of: ${targetKinds().join(', ')})`);
+    return factory(options);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/plan.ts
+/**
+ * The plan: which components this run deploys, at which versions, in which order. Waves
+ * come from the whole `dependsOn` graph, so a component that is not redeployed still
+ * orders the ones around it; each step waits for every step it depends on, directly or
+ * through components that are not in the run.
+ */
+
+
+
+
+/** Build the plan; bad deploy or health settings throw located errors before anything runs. */
+function buildPlan(request) {
+    const { config } = request;
+    const deps = (0,core_config/* dependencyMap */.S7)(config);
+    const steps = [];
+    const skipped = [];
+    const levels = (0,graph/* waves */.Lp)(deps);
+    for (const [level, names] of levels.entries()) {
+        for (const name of names) {
+            if (!request.selected.has(name))
+                continue;
+            const c = config.components[name];
+            if (!c.deploy && !c.migrate) {
+                skipped.push({ component: name, reason: 'nothing to deploy (no deploy: or migrate:)' });
+                continue;
+            }
+            const kind = c.migrate ? 'migrate' : 'deploy';
+            const current = request.current[name] ?? '';
+            const choice = request.choose(name, current, kind);
+            if ('skip' in choice) {
+                skipped.push({ component: name, reason: choice.skip });
+                continue;
+            }
+            const target = kind === 'deploy'
+                ? buildTarget({
+                    component: c,
+                    deploy: c.deploy,
+                    errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
+                })
+                : undefined;
+            steps.push({
+                component: name,
+                kind,
+                wave: level,
+                after: [],
+                current,
+                next: choice.next,
+                target,
+                commands: target ? target.describe() : migrateDescription(c.migrate),
+                checks: healthChecks(config, name),
+            });
+        }
+    }
+    const inRun = new Set(steps.map((s) => s.component));
+    for (const s of steps)
+        s.after = [...ancestors(deps, s.component)].filter((a) => inRun.has(a));
+    // Renumber waves so they count only the waves that have a step.
+    const used = [...new Set(steps.map((s) => s.wave))].sort((a, b) => a - b);
+    for (const s of steps)
+        s.wave = used.indexOf(s.wave);
+    const waves = used.map((_, i) => steps.filter((s) => s.wave === i).map((s) => s.component));
+    return {
+        environment: request.environment,
+        environmentUrl: request.environmentUrl,
+        mode: request.mode,
+        steps,
+        waves,
+        skipped,
+        deps,
+        config,
+    };
+}
+function migrateDescription(m) {
+    const out = { migrate: `${m.tool} migrations in ${m.dir}` };
+    if (m.command)
+        out.command = m.command;
+    return out;
+}
+/** Everything `name` depends on, directly or transitively. */
+function ancestors(deps, name) {
+    const out = new Set();
+    const stack = [...(deps[name] ?? [])];
+    while (stack.length) {
+        const n = stack.pop();
+        if (out.has(n))
+            continue;
+        out.add(n);
+        stack.push(...(deps[n] ?? []));
+    }
+    return out;
+}
+/** The plan as the `plan` output carries it. */
+function planJson(plan) {
+    return {
+        environment: plan.environment,
+        mode: plan.mode,
+        waves: plan.waves.map((names) => names.map((name) => {
+            const s = plan.steps.find((x) => x.component === name);
+            return {
+                component: name,
+                kind: s.kind,
+                current: s.current || null,
+                next: s.next,
+                after: s.after,
+                commands: s.commands,
+                health: s.checks.map((c) => c.name),
+            };
+        })),
+        skipped: plan.skipped,
+    };
+}
+/** The Mermaid graph of the plan: the whole dependency graph, this run's steps highlighted. */
+function planGraph(plan) {
+    return (0,graph/* mermaid */.a4)(plan.deps, new Set(plan.steps.map((s) => s.component)));
+}
+
+;// CONCATENATED MODULE: ./src/deploy/record/heartbeat.ts
+/**
+ * The heartbeat of a running deployment: its in_progress record is refreshed about three
+ * times per lock-ttl, so a deployment that runs longer than lock-ttl is not taken over as
+ * stale by a second run. Only a deployment that stops beating (a crashed or cancelled job)
+ * goes stale.
+ */
+
+/** Beats per lock-ttl: two can be lost (a slow API, a busy machine) before the lock looks stale. */
+const BEATS_PER_TTL = 3;
+/** Refresh deployment `id` every ttlMs / BEATS_PER_TTL until stopped; a failed beat is a warning. */
+function startHeartbeat(record, id, request, options) {
+    const intervalMs = Math.max(50, Math.floor(options.ttlMs / BEATS_PER_TTL));
+    let stopped = false;
+    let inFlight = Promise.resolve();
+    let timer;
+    const beat = async () => {
+        try {
+            const alive = await record.heartbeat(id, request);
+            if (!alive) {
+                options.log.warning(`Deployment #${id} is no longer in progress in ${record.name} (another run took it over); this run goes on, but the environment lock is gone.`);
+                stopped = true;
+            }
+        }
+        catch (err) {
+            options.log.warning(`Could not refresh deployment #${id} in ${record.name}: ${(0,errors/* errorMessage */.gJ)(err)}`);
+        }
+    };
+    const schedule = () => {
+        if (stopped)
+            return;
+        timer = setTimeout(() => {
+            inFlight = beat().finally(schedule);
+        }, intervalMs);
+        // A pending beat must not keep the process alive after the deployment ends.
+        timer.unref?.();
+    };
+    schedule();
+    return {
+        async stop() {
+            stopped = true;
+            if (timer)
+                clearTimeout(timer);
+            await inFlight;
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/report.ts
+/** What each component of a run did, and the job summary that shows it. */
+
+
+/** The health column: "2/2 passed", "no checks", or what failed. */
+function healthText(outcome) {
+    if (!outcome)
+        return '—';
+    if (outcome.results.length === 0)
+        return 'no checks';
+    const passed = outcome.results.filter((r) => r.passed).length;
+    return outcome.healthy
+        ? `${passed}/${outcome.results.length} passed`
+        : `${passed}/${outcome.results.length} passed: ${outcome.message ?? ''}`;
+}
+/** The plan as log lines, wave by wave. */
+function planLines(plan) {
+    const lines = plan.waves.map((names, i) => `Wave ${i + 1}: ${names
+        .map((n) => {
+        const s = plan.steps.find((x) => x.component === n);
+        return `${n}${s.kind === 'migrate' ? ' (migrations)' : ''} ${s.current || '(none)'} → ${s.next}${s.running !== undefined ? ` [running: ${s.running ?? 'unknown'}]` : ''}`;
+    })
+        .join(', ')}`);
+    for (const s of plan.skipped)
+        lines.push(`Skipped ${s.component}: ${s.reason}.`);
+    return lines;
+}
+/** The job summary of a run (or of a dry run when `reports` is null). */
+function deploy_report_summaryMarkdown(plan, status, reports) {
+    const title = `## ${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${plan.environment}: ${status}`;
+    const out = [title, '', planGraph(plan), ''];
+    if (!reports) {
+        out.push(table(['wave', 'component', 'now', 'next', 'commands'], plan.steps.map((s) => [
+            s.wave + 1,
+            s.component,
+            s.current || '—',
+            s.next,
+            Object.entries(s.commands)
+                .map(([k, v]) => `${k}: \`${v}\``)
+                .join('<br>'),
+        ])));
+    }
+    else {
+        out.push(table(['component', 'version', 'result', 'duration', 'health', 'rollback'], reports.map((r) => [
+            r.component,
+            `${r.from || '—'} → ${r.to}`,
+            r.message && r.result !== 'deployed' && r.result !== 'migrated' ? `${r.result}: ${r.message}` : r.result,
+            r.result === 'not-run' ? '—' : duration(r.durationMs),
+            r.health,
+            r.rollback ? `${r.rollback.result}: ${r.rollback.detail}` : '—',
+        ])));
+    }
+    if (plan.skipped.length) {
+        out.push('', ...plan.skipped.map((s) => `- ${s.component}: ${s.reason}`));
+    }
+    out.push('');
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/deploy/rollback.ts
+/**
+ * Automatic rollback: every component this run deployed goes back to its last good version,
+ * in reverse wave order. Migrations are not undone; when they applied changes the old
+ * version cannot run on, the components that need the schema are left alone unless
+ * `force-rollback` says otherwise.
+ */
+
+/** Decide what the automatic rollback does with the steps this run attempted. */
+function selectRollback(plan, attempted, migrations, force) {
+    const unsafe = [...migrations.entries()].filter(([, m]) => m.applied.length > 0 && m.breaking.length > 0);
+    const left = [];
+    const chosen = [];
+    const blocked = [];
+    for (const step of plan.steps) {
+        if (!attempted.has(step.component) || step.kind !== 'deploy')
+            continue;
+        if (!step.current) {
+            left.push({ step, reason: 'no earlier good version is recorded' });
+            continue;
+        }
+        const needs = ancestors(plan.deps, step.component);
+        const schema = unsafe.find(([name]) => needs.has(name));
+        if (schema && !force) {
+            blocked.push(step.component);
+            left.push({ step, reason: `needs the schema migrated by ${schema[0]}` });
+            continue;
+        }
+        chosen.push(step);
+    }
+    let stop;
+    if (blocked.length) {
+        const [name, m] = unsafe.find(([n]) => blocked.some((b) => ancestors(plan.deps, b).has(n)));
+        stop =
+            `Automatic rollback stopped before ${blocked.join(', ')}: the migrations of ${name} applied changes the previous version cannot run on ` +
+                `(${m.breaking.slice(0, 3).join('; ')}${m.breaking.length > 3 ? '; …' : ''}); ` +
+                `${m.backup ? `the backup taken before them is ${m.backup}` : 'no backup was taken'}; set force-rollback: true to roll back anyway.`;
+    }
+    const byWave = new Map();
+    for (const s of chosen)
+        (byWave.get(s.wave) ?? byWave.set(s.wave, []).get(s.wave)).push(s);
+    const waves = [...byWave.entries()].sort((a, b) => b[0] - a[0]).map(([, steps]) => steps);
+    return { waves, left, stop };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/schedule.ts
+/**
+ * Running steps in dependency order, at most `parallel` at once. A step starts as soon as
+ * every step it waits for has succeeded, not when its whole wave is done: with uneven
+ * durations that is never slower than wave by wave, and the order the waves promise holds.
+ * After the first failure nothing new starts; the steps in flight finish.
+ */
+/** Run `work` for each of `order` (a topological order), honouring `after` and `parallel`. */
+async function runScheduled(order, after, parallel, work, options = {}) {
+    const stopOnFailure = options.stopOnFailure ?? true;
+    const done = new Set();
+    const succeeded = [];
+    const failed = [];
+    const started = new Set();
+    const inFlight = new Map();
+    let stopping = false;
+    const ready = (n) => !started.has(n) && (after[n] ?? []).every((a) => done.has(a) && !failed.includes(a));
+    for (;;) {
+        if (!stopping) {
+            for (const n of order) {
+                if (inFlight.size >= Math.max(1, parallel))
+                    break;
+                if (!ready(n))
+                    continue;
+                started.add(n);
+                inFlight.set(n, work(n)
+                    .catch(() => false)
+                    .then((ok) => {
+                    inFlight.delete(n);
+                    done.add(n);
+                    (ok ? succeeded : failed).push(n);
+                    if (!ok && stopOnFailure)
+                        stopping = true;
+                }));
+            }
+        }
+        if (inFlight.size === 0)
+            break;
+        await Promise.race(inFlight.values());
+    }
+    return { succeeded, failed, notRun: order.filter((n) => !started.has(n)) };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/targets/command.ts
+/**
+ * The `command` target: the user's own `run`, `rollback` and `status` command lines (Railway,
+ * Vercel, Fly, kubectl, helm, compose...). They run with `bash -c` in the repository and get
+ * every value through SLIPWAY_* environment variables, never pasted into the string.
+ */
+
+
+
+/** The default bound of one command, in seconds. */
+const DEFAULT_COMMAND_TIMEOUT_S = 600;
+/** The variables a command sees. */
+function slipwayEnv(ctx) {
+    return {
+        SLIPWAY_VERSION: ctx.version,
+        SLIPWAY_PREVIOUS_VERSION: ctx.previousVersion,
+        SLIPWAY_COMPONENT: ctx.component,
+        SLIPWAY_ENVIRONMENT: ctx.environment,
+        SLIPWAY_SHA: ctx.sha,
+        SLIPWAY_ENVIRONMENT_URL: ctx.environmentUrl,
+    };
+}
+/** Build the command target of a component. */
+function commandTarget(options) {
+    const { deploy } = options;
+    if (!deploy.run)
+        throw options.errorAt('run', 'a command target needs "run" (the command that deploys)');
+    const run = deploy.run;
+    const timeoutMs = (deploy.timeout ?? DEFAULT_COMMAND_TIMEOUT_S) * 1000;
+    const exec = async (step, command, ctx) => {
+        const lines = [];
+        const result = await runUserCommand(command, {
+            cwd: ctx.cwd,
+            env: slipwayEnv(ctx),
+            baseEnv: ctx.runtime.env,
+            timeoutMs,
+            onLine: (line) => {
+                lines.push(line);
+                ctx.onLine(line);
+            },
+        });
+        if (result.timedOut)
+            throw new TargetError(`${step} command timed out after ${duration(timeoutMs)}`);
+        if (result.code !== 0) {
+            const last = result.tail.filter((l) => l.trim()).slice(-1)[0];
+            throw new TargetError(`${step} command exited with ${result.signal ?? result.code}${last ? `: ${ctx.runtime.redact(last.trim())}` : ''}`);
+        }
+        return lines;
+    };
+    return {
+        kind: 'command',
+        async deploy(ctx) {
+            await exec('run', run, ctx);
+        },
+        async rollback(ctx) {
+            // Without a rollback command, deploying the old version with `run` is the rollback.
+            await exec(deploy.rollback ? 'rollback' : 'run', deploy.rollback ?? run, ctx);
+        },
+        status: deploy.status
+            ? async (ctx) => {
+                const lines = await exec('status', deploy.status, ctx);
+                return (lines
+                    .map((l) => l.trim())
+                    .filter(Boolean)
+                    .pop() ?? null);
+            }
+            : undefined,
+        describe() {
+            const out = { run };
+            if (deploy.rollback)
+                out.rollback = deploy.rollback;
+            if (deploy.status)
+                out.status = deploy.status;
+            return out;
+        },
+    };
+}
+registerTarget('command', commandTarget);
+
+;// CONCATENATED MODULE: ./src/deploy/deploy.ts
+/**
+ * The deploy domain: plan the run, take the environment's lock in the record, deploy step by
+ * step behind the health gate, roll back on failure, and report. The caller chooses the
+ * record (GitHub Deployments on a runner, the file ledger in the CLI), the health gate and
+ * the migrations step, so the same code runs everywhere.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Run deploy: sets every output and the job summary, and throws a one-line UserError when
+ * the run did not succeed (after rolling back when it could). Once the policy file is read,
+ * every way of not succeeding (a refusal, lock-timeout, a failed step, an unexpected error)
+ * sets `status` and sends the deploy-failed (or deploy-rolled-back) notification.
+ */
+async function runDeploy(options) {
+    const { inputs, runtime: rt } = options;
+    const config = await (0,core_config.loadConfig)(rt.cwd, inputs.config);
+    const state = { rollback: inputs.rollback };
+    let result;
+    try {
+        result = await deployWith(config, options, state);
+    }
+    catch (err) {
+        rt.setOutput('status', 'failed');
+        if (!inputs.dryRun) {
+            const environment = state.plan?.environment ?? inputs.environment.trim();
+            await announce(config, environment, state, 'failed', rt.redact((0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err))), rt);
+        }
+        throw err;
+    }
+    if (inputs.dryRun || result.reports.length === 0)
+        return result;
+    await announce(config, result.plan.environment, state, result.status, result.message, rt);
+    if (result.status !== 'success')
+        throw new errors/* UserError */.yo(result.message ?? `deploy to ${result.plan.environment} ${result.status}`);
+    return result;
+}
+/** Send the notification of a run (the plan's steps as fields once there is a plan). */
+async function announce(config, environment, state, status, message, rt) {
+    const { plan, info } = state;
+    await notify(config.notify, {
+        event: status === 'success' ? 'deploy-succeeded' : status === 'rolled-back' ? 'deploy-rolled-back' : 'deploy-failed',
+        title: `${plan?.mode === 'rollback' || (!plan && state.rollback) ? 'Rollback of' : 'Deploy to'} ${environment}: ${status}`,
+        text: message,
+        url: info?.logUrl || plan?.environmentUrl || undefined,
+        fields: Object.fromEntries((plan?.steps ?? []).map((s) => [s.component, `${s.current || '(none)'} → ${s.next}`])),
+    }, rt);
+}
+async function deployWith(config, options, state) {
+    const { inputs, record, runtime: rt } = options;
+    const environment = checkEnvironment(config, inputs.environment);
+    const environmentUrl = config.environments[environment]?.url ?? '';
+    if (Object.keys(config.components).length === 0)
+        throw new errors/* UserError */.yo(`config: ${config.file ?? core_config/* DEFAULT_CONFIG_PATH */.Bi} has no components (deploy needs components with deploy: or migrate:)`);
+    const selected = parseComponentsInput(inputs.components, config);
+    const versions = parseVersionInput(inputs.version, config);
+    if (!inputs.rollback && !versions)
+        throw new errors/* UserError */.yo('input "version" is required unless rollback is true: the version to deploy, such as 1.4.0');
+    const toVersion = parseToVersion(inputs.toVersion);
+    if (toVersion && !inputs.rollback)
+        throw new errors/* UserError */.yo('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
+    rt.setOutput('environment-url', environmentUrl);
+    let history = await record.history(environment);
+    const plan = buildPlan({
+        config,
+        environment,
+        environmentUrl,
+        mode: inputs.rollback ? 'rollback' : 'deploy',
+        selected,
+        current: lastGoodVersions(history),
+        choose: inputs.rollback ? rollbackChooser(history, toVersion) : deployChooser(versions),
+    });
+    rt.setOutput('plan', planJson(plan));
+    rt.log.info(`${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`);
+    for (const line of planLines(plan))
+        rt.log.info(`  ${line}`);
+    const info = await runInfo(rt);
+    state.plan = plan;
+    state.info = info;
+    const refusal = await checkPromotion(config, plan, record);
+    if (refusal && inputs.dryRun)
+        rt.log.warning(`A real run would stop here: ${refusal}`);
+    else if (refusal)
+        throw new errors/* UserError */.yo(refusal);
+    const empty = (status) => ({
+        status,
+        deployed: {},
+        previousVersion: previousVersion(plan.steps),
+        deploymentId: '',
+        environmentUrl,
+        plan,
+        reports: [],
+    });
+    if (inputs.dryRun) {
+        await probeRunning(plan, environment, info, rt);
+        const result = empty('success');
+        writeOutputs(rt, result);
+        await rt.summary(deploy_report_summaryMarkdown({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
+        return result;
+    }
+    if (plan.steps.length === 0) {
+        rt.log.info('Nothing to deploy.');
+        const result = empty('success');
+        writeOutputs(rt, result);
+        await rt.summary(deploy_report_summaryMarkdown(plan, 'success', []));
+        return result;
+    }
+    const description = rt.redact(`${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140));
+    const entry = await record.begin({
+        environment,
+        task: plan.mode === 'rollback' ? 'deploy:rollback' : 'deploy',
+        ref: info.ref,
+        sha: info.sha,
+        versions: Object.fromEntries(plan.steps.map((s) => [s.component, s.next])),
+        creator: info.creator,
+        description,
+        environmentUrl: environmentUrl || undefined,
+        logUrl: info.logUrl,
+    }, { timeoutMs: inputs.lockTimeout * 1000, ttlMs: inputs.lockTtl * 1000, log: rt.log });
+    rt.setOutput('deployment-id', entry.id);
+    const heartbeat = startHeartbeat(record, entry.id, { description, environmentUrl: environmentUrl || undefined, logUrl: info.logUrl }, { ttlMs: inputs.lockTtl * 1000, log: rt.log });
+    let result;
+    try {
+        // Another deployment may have finished while this one waited for the lock.
+        history = await record.history(environment);
+        const good = lastGoodVersions(history.filter((e) => e.id !== entry.id));
+        for (const s of plan.steps)
+            s.current = good[s.component] ?? '';
+        result = await execute(plan, options, info, entry.id);
+    }
+    catch (err) {
+        await heartbeat.stop();
+        await record
+            .finish(entry.id, { state: 'error', description: rt.redact((0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err))).slice(0, 140) })
+            .catch((e) => rt.log.warning(`Could not mark deployment #${entry.id} as error: ${(0,errors/* errorMessage */.gJ)(e)}`));
+        throw err;
+    }
+    await heartbeat.stop();
+    await record.finish(entry.id, {
+        state: result.status === 'success' ? 'success' : 'failure',
+        description: rt.redact(result.message ?? `${plan.mode} succeeded`).slice(0, 140),
+        environmentUrl: environmentUrl || undefined,
+        logUrl: info.logUrl,
+    });
+    writeOutputs(rt, result);
+    await rt.summary(deploy_report_summaryMarkdown(plan, result.status, result.reports));
+    return result;
+}
+/** The refusal of the `after` rule for a deploy (a manual rollback puts back what already ran there), or null. */
+async function checkPromotion(config, plan, record) {
+    const after = config.environments[plan.environment]?.after;
+    if (!after || plan.mode !== 'deploy' || plan.steps.length === 0)
+        return null;
+    const missing = unpromoted(plan.steps, await record.history(after));
+    return missing.length ? promotionRefusal(plan.environment, after, missing, config.file ?? core_config/* DEFAULT_CONFIG_PATH */.Bi) : null;
+}
+/** The `to-version` input: any version `version` accepts, or ''. */
+function parseToVersion(raw) {
+    if (!raw.trim())
+        return '';
+    const v = normalizeVersion(raw);
+    if (!v)
+        throw new errors/* UserError */.yo(`input "to-version": expected a version such as 1.4.0 (letters, digits, . + _ -), got ${JSON.stringify(raw.trim())}`);
+    return v;
+}
+function checkEnvironment(config, raw) {
+    const environment = raw.trim();
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.\-/ ]*$/.test(environment))
+        throw new errors/* UserError */.yo(`input "environment": expected an environment name such as staging, got ${JSON.stringify(raw)}`);
+    const known = Object.keys(config.environments);
+    if (known.length && !known.includes(environment))
+        throw new errors/* UserError */.yo(`input "environment": unknown environment "${environment}" in ${config.file} (expected one of: ${known.join(', ')})`);
+    return environment;
+}
+function deployChooser(spec) {
+    return (name) => {
+        const next = 'all' in spec ? spec.all : spec.each[name];
+        return next ? { next } : { skip: 'no version for it in the version input' };
+    };
+}
+function rollbackChooser(history, toVersion) {
+    const before = versionsBeforeCurrent(history);
+    return (name, current, kind) => {
+        if (kind === 'migrate')
+            return { skip: 'migrations are forward-only: not rolled back' };
+        if (!current)
+            return { skip: 'never deployed to this environment' };
+        if (toVersion)
+            return toVersion === current ? { skip: `already at ${current}` } : { next: toVersion };
+        return before[name] ? { next: before[name] } : { skip: `no good version before ${current} is recorded` };
+    };
+}
+async function runInfo(rt) {
+    const git = async (args) => {
+        const r = await execFile('git', args, { cwd: rt.cwd }).catch(() => null);
+        return r && r.code === 0 ? r.stdout.trim() : '';
+    };
+    const sha = rt.env.GITHUB_SHA || (await git(['rev-parse', 'HEAD']));
+    const ref = rt.env.GITHUB_HEAD_REF || rt.env.GITHUB_REF_NAME || (await git(['rev-parse', '--abbrev-ref', 'HEAD'])) || sha;
+    let creator = rt.env.GITHUB_ACTOR || rt.env.USER || '';
+    if (!creator)
+        try {
+            creator = (0,external_node_os_.userInfo)().username;
+        }
+        catch {
+            creator = 'unknown';
+        }
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = rt.env;
+    return { sha, ref, creator, logUrl: server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined };
+}
+function deploy_context(plan, step, info, rt, version, previous) {
+    return {
+        component: step.component,
+        version,
+        previousVersion: previous,
+        environment: plan.environment,
+        environmentUrl: plan.environmentUrl,
+        sha: info.sha,
+        cwd: rt.cwd,
+        runtime: rt,
+        onLine: (line) => rt.log.info(`[${step.component}] ${line}`),
+    };
+}
+/** In a dry run, ask each target that has a `status` what it runs now. */
+async function probeRunning(plan, environment, info, rt) {
+    for (const s of plan.steps) {
+        if (!s.target?.status)
+            continue;
+        try {
+            s.running = await s.target.status(deploy_context(plan, s, info, rt, s.current, s.current));
+            rt.log.info(`${s.component} on ${environment}: running ${s.running ?? 'an unknown version'} (status command).`);
+        }
+        catch (err) {
+            s.running = null;
+            rt.log.warning(`${s.component}: the status command failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
+        }
+    }
+}
+async function execute(plan, options, info, id) {
+    const { inputs, runtime: rt } = options;
+    const gate = options.health ?? checkEngineGate;
+    const migrate = options.migrations ?? migrationsStep();
+    const steps = new Map(plan.steps.map((s) => [s.component, s]));
+    const reports = new Map();
+    const migrations = new Map();
+    const attempted = new Set();
+    const checkHealth = (step) => step.checks.length === 0
+        ? Promise.resolve({ healthy: true, results: [] })
+        : gate({
+            component: step.component,
+            checks: step.checks,
+            baseUrl: plan.environmentUrl,
+            timeoutMs: inputs.timeout * 1000,
+            runtime: rt,
+        }).catch((err) => ({ healthy: false, results: [], message: (0,errors/* errorMessage */.gJ)(err) }));
+    const deployOne = async (step) => {
+        const started = Date.now();
+        const report = {
+            component: step.component,
+            kind: step.kind,
+            from: step.current,
+            to: step.next,
+            result: 'failed',
+            durationMs: 0,
+            health: '—',
+        };
+        reports.set(step.component, report);
+        attempted.add(step.component);
+        try {
+            if (step.kind === 'migrate') {
+                const outcome = await migrate({
+                    component: plan.config.components[step.component],
+                    environment: plan.environment,
+                    version: step.next,
+                    runtime: rt,
+                });
+                migrations.set(step.component, outcome);
+                rt.log.info(`[${step.component}] ${outcome.applied.length} migration(s) applied${outcome.backup ? `, backup ${outcome.backup}` : ''}${outcome.breaking.length ? `; breaking for the previous version: ${outcome.breaking.join('; ')}` : ''}.`);
+            }
+            else {
+                await step.target.deploy(deploy_context(plan, step, info, rt, step.next, step.current));
+            }
+        }
+        catch (err) {
+            report.message = (0,errors/* isUserError */.iU)(err) || err instanceof Error ? (0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err)) : String(err);
+            report.durationMs = Date.now() - started;
+            rt.log.error(`${step.component}: ${report.message}`);
+            return false;
+        }
+        const health = await checkHealth(step);
+        report.health = healthText(health);
+        report.durationMs = Date.now() - started;
+        if (!health.healthy) {
+            report.result = 'unhealthy';
+            report.message = `health checks failed: ${health.message ?? ''}`;
+            rt.log.error(`${step.component} ${step.next} is unhealthy: ${health.message ?? ''}`);
+            return false;
+        }
+        report.result = step.kind === 'migrate' ? 'migrated' : 'deployed';
+        rt.log.info(`${step.component} ${step.next}: ${report.result}, ${report.health}.`);
+        return true;
+    };
+    const order = plan.steps.map((s) => s.component);
+    const after = Object.fromEntries(plan.steps.map((s) => [s.component, s.after]));
+    const outcome = await runScheduled(order, after, inputs.parallel, (name) => {
+        const step = steps.get(name);
+        const verb = step.kind === 'migrate' ? 'Migrate' : 'Deploy';
+        return rt.log.group(`${verb} ${name} ${step.current || '(none)'} → ${step.next}`, () => deployOne(step));
+    });
+    for (const name of outcome.notRun) {
+        const s = steps.get(name);
+        reports.set(name, {
+            component: name,
+            kind: s.kind,
+            from: s.current,
+            to: s.next,
+            result: 'not-run',
+            durationMs: 0,
+            health: '—',
+        });
+    }
+    const ordered = order.map((n) => reports.get(n));
+    const deployed = {};
+    for (const n of [...attempted])
+        deployed[n] = steps.get(n).next;
+    const base = {
+        previousVersion: previousVersion(plan.steps),
+        deploymentId: id,
+        environmentUrl: plan.environmentUrl,
+        plan,
+        reports: ordered,
+    };
+    if (outcome.failed.length === 0)
+        return { status: 'success', deployed, ...base };
+    const first = reports.get(outcome.failed[0]);
+    let message = `${plan.mode} to ${plan.environment} failed at ${first.component} ${first.to}: ${first.message ?? first.result}`;
+    if (!inputs.autoRollback) {
+        rt.log.error(`${message}; auto-rollback is off, so the environment is left as it is.`);
+        return { status: 'failed', deployed, ...base, message };
+    }
+    const selection = selectRollback(plan, attempted, migrations, inputs.forceRollback);
+    if (selection.stop)
+        rt.log.error(selection.stop);
+    for (const { step, reason } of selection.left)
+        reports.get(step.component).rollback = { result: 'left', detail: reason };
+    let allBack = selection.left.length === 0;
+    const rollbackOne = async (step) => {
+        const report = reports.get(step.component);
+        try {
+            await step.target.rollback(deploy_context(plan, step, info, rt, step.current, step.next));
+        }
+        catch (err) {
+            report.rollback = { result: 'failed', detail: (0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err)) };
+            rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
+            return false;
+        }
+        const health = await checkHealth(step);
+        if (!health.healthy) {
+            report.rollback = { result: 'failed', detail: `back on ${step.current} but unhealthy: ${health.message ?? ''}` };
+            rt.log.error(`${step.component} ${step.current} is unhealthy after the rollback: ${health.message ?? ''}`);
+            return false;
+        }
+        report.rollback = { result: 'rolled-back', detail: `to ${step.current}, ${healthText(health)}` };
+        deployed[step.component] = step.current;
+        return true;
+    };
+    for (const wave of selection.waves) {
+        const names = wave.map((s) => s.component);
+        rt.log.info(`Rolling back ${names.map((n) => `${n} → ${steps.get(n).current}`).join(', ')}.`);
+        const r = await runScheduled(names, {}, inputs.parallel, (name) => rt.log.group(`Roll back ${name} ${steps.get(name).next} → ${steps.get(name).current}`, () => rollbackOne(steps.get(name))), { stopOnFailure: false });
+        if (r.failed.length)
+            allBack = false;
+    }
+    // rolled-back means something was put back: a run whose only step was a failed migration
+    // (migrations are forward-only) rolled nothing back, and ends failed.
+    const rolledBack = selection.waves.length > 0;
+    const status = allBack && rolledBack ? 'rolled-back' : 'failed';
+    message = `${message}; ${!rolledBack && allBack
+        ? 'nothing this run deployed could be rolled back'
+        : allBack
+            ? 'rolled back to the last good versions'
+            : selection.stop
+                ? 'rollback stopped by the schema-safety check'
+                : 'the rollback did not complete'}`;
+    return { status, deployed, ...base, message };
+}
+/** The version the environment ran before: shared by the steps, else the highest of them. */
+function previousVersion(steps) {
+    const all = [...new Set(steps.map((s) => s.current).filter(Boolean))];
+    if (all.length <= 1)
+        return all[0] ?? '';
+    const valid = all.filter((v) => semver_default().valid(v));
+    return valid.length ? valid.sort((semver_default()).rcompare)[0] : all[0];
+}
+function writeOutputs(rt, result) {
+    rt.setOutput('status', result.status);
+    rt.setOutput('deployed', result.deployed);
+    rt.setOutput('previous-version', result.previousVersion);
+    rt.setOutput('deployment-id', result.deploymentId);
+    rt.setOutput('environment-url', result.environmentUrl);
+    rt.setOutput('plan', planJson(result.plan));
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/deploy-action.ts
@@ -66441,17 +59439,6 @@ function githubDeploymentsApi(gh) {
 
 
 
-
-
-/** The record of a run: GitHub Deployments with a token, else the ledger in `.slipway/`. */
-function chooseRecord(inputs, rt) {
-    if (!inputs.token) {
-        rt.log.notice('No token: deployments are recorded in .slipway/deployments.json of this workspace, not in GitHub Deployments.');
-        return new FileLedger(rt.cwd);
-    }
-    const octokit = createGitHubClient({ token: inputs.token, runtime: rt });
-    return new GitHubRecord(githubDeploymentsApi(repoClient(octokit, rt.env)));
-}
 const deploy = (0,core_inputs/* defineAction */.QP)({
     name: 'deploy',
     description: 'Deploy components to an environment in dependency order, gate each on its health checks, record it, and roll back on failure.',
@@ -66479,6 +59466,28 @@ function setMigrateOutputs(result, rt) {
     rt.setOutput('current', result.current);
     rt.setOutput('backup', result.backup);
     rt.setOutput('findings', result.findings);
+}
+/** The outputs of a run refused before it applied anything: nothing applied, no backup. */
+function setRefusedOutputs(state, rt) {
+    rt.setOutput('applied', []);
+    rt.setOutput('pending', state.pending);
+    rt.setOutput('current', state.current);
+    rt.setOutput('backup', '');
+    rt.setOutput('findings', state.findings);
+}
+/** The job summary of a refused run: why, where the database is, and the findings that stopped it. */
+function refusedSummaryMarkdown(state, reason) {
+    const lines = [
+        '## Migrations (refused: nothing applied)',
+        '',
+        reason,
+        '',
+        `Version **${state.current || 'none'}**, ${state.pending} migration${state.pending === 1 ? '' : 's'} pending.`,
+        '',
+    ];
+    if (state.findings.length)
+        lines.push(findingsTable(state.findings), '');
+    return lines.join('\n');
 }
 /** Only the last applied migrations are listed; a long history would drown the summary. */
 const HISTORY_ROWS = 10;
@@ -66515,10 +59524,16 @@ function migrations_report_summaryMarkdown(result) {
     if (result.backup)
         lines.push(`Backup: \`${result.backup}\``, '');
     if (result.findings.length) {
-        lines.push('### Findings: changes that break the running version', '');
-        lines.push(table(['file', 'line', 'rule', 'destructive', 'why'], result.findings.map((f) => [f.file, f.line, f.rule, f.destructive ? 'yes' : 'no', f.message])), '');
+        lines.push(findingsTable(result.findings), '');
     }
     return lines.join('\n');
+}
+function findingsTable(findings) {
+    return [
+        '### Findings: changes that break the running version',
+        '',
+        table(['file', 'line', 'rule', 'destructive', 'why'], findings.map((f) => [f.file, f.line, f.rule, f.destructive ? 'yes' : 'no', f.message])),
+    ].join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/migrate.ts
@@ -66544,7 +59559,7 @@ const inputs = {
     table: core_inputs/* input */.hF.string("History table of the built-in runner. Empty: the policy file's, else slipway_migrations."),
     'lock-timeout': core_inputs/* input */.hF.integer('Seconds to wait for another run holding the migration lock.', '300', 0),
     'out-of-order': core_inputs/* input */.hF.boolean('Apply a new migration numbered below the last applied one.', 'false'),
-    'allow-destructive': core_inputs/* input */.hF.boolean('Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE).', 'false'),
+    'allow-destructive': core_inputs/* input */.hF.boolean("Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.", 'false'),
     backup: core_inputs/* input */.hF.boolean('Take a pg_dump (custom format) before the first pending migration.', 'false'),
     'backup-dir': core_inputs/* input */.hF.string('Folder for the backup. Empty: $RUNNER_TEMP.'),
     ...core_inputs/* commonInputs */.j$,
@@ -66569,7 +59584,7 @@ const migrate = (0,core_inputs/* defineAction */.QP)({
  * embedded PGlite). On GitHub there is no fallback, so the URL is required.
  */
 async function runMigrateAction(parsed, rt, fallback) {
-    const config = await loadConfig(rt.cwd, parsed.config);
+    const config = await (0,core_config.loadConfig)(rt.cwd, parsed.config);
     const options = resolveOptions(parsed, config, rt);
     let database;
     if (!options.databaseUrl && fallback && options.tool !== 'command') {
@@ -66577,7 +59592,18 @@ async function runMigrateAction(parsed, rt, fallback) {
         rt.log.info(`No database-url: using the embedded database in ${database.where}.`);
     }
     try {
-        const result = await runMigrations({ ...options, database }, rt);
+        let result;
+        try {
+            result = await runMigrations({ ...options, database }, rt);
+        }
+        catch (err) {
+            // A refusal still tells the workflow what is pending and what the lint found.
+            if (err instanceof MigrationRefused) {
+                setRefusedOutputs(err.state, rt);
+                await rt.summary(refusedSummaryMarkdown(err.state, err.message));
+            }
+            throw err;
+        }
         setMigrateOutputs(result, rt);
         await rt.summary(migrations_report_summaryMarkdown(result));
         return result;
@@ -66595,13 +59621,15 @@ function resolveOptions(parsed, config, rt) {
     return {
         dir: parsed.dir || fromConfig?.migrate?.dir || 'migrations',
         databaseUrl: databaseUrl || undefined,
+        databaseFrom: parsed.databaseUrl || !envName ? undefined : `the variable ${envName} (migrate.database.env)`,
         tool: parsed.tool || fromConfig?.migrate?.tool || 'builtin',
         command: parsed.command || fromConfig?.migrate?.command,
         target: parsed.target,
         table: parsed.table || fromConfig?.migrate?.table,
         lockTimeoutMs: parsed.lockTimeout * 1000,
         outOfOrder: parsed.outOfOrder,
-        allowDestructive: parsed.allowDestructive,
+        // Either one enables it: the input for a one-off run, the policy file for a reviewed change.
+        allowDestructive: parsed.allowDestructive || fromConfig?.migrate?.allowDestructive === true,
         backup: parsed.backup,
         backupDir: parsed.backupDir,
         dryRun: parsed.dryRun,
@@ -66632,7 +59660,9 @@ function componentOptions(component, rt, extra = {}) {
         tool: m.tool,
         command: m.command,
         table: m.table,
+        allowDestructive: m.allowDestructive === true,
         databaseUrl: databaseUrl || undefined,
+        databaseFrom: `components.${component.name}.migrate.database: the variable ${envName}`,
         ...extra,
     };
 }
@@ -66703,7 +59733,7 @@ async function generateNotes(input) {
 }
 /** Put the parts together (pure, for tests and for notes given from elsewhere). */
 function composeNotes(input) {
-    const parts = [renderNotes(input.commits)];
+    const parts = [];
     if (input.migrations.length) {
         parts.push(`### Migrations\n\n${input.migrations.map((m) => `- \`${m}\``).join('\n')}`);
     }
@@ -66715,7 +59745,36 @@ function composeNotes(input) {
     parts.push(prev
         ? `**Roll back to:** ${prev.version} (\`${prev.name}\`)`
         : `First release${input.component ? ` of ${input.component}` : ''}: there is no earlier version to roll back to.`);
-    return parts.join('\n\n');
+    // The commits give way first: the migrations, the link and the rollback line always stay.
+    const rest = parts.join('\n\n');
+    return [fitCommits(renderNotes(input.commits), MAX_NOTES_CHARS - rest.length - 2), rest].join('\n\n');
+}
+/**
+ * GitHub refuses a release body over 125,000 characters (a 422), which the first release
+ * of a long history reaches; the notes stay under it with a margin for the changelog heading.
+ */
+const MAX_NOTES_CHARS = 120_000;
+/** The grouped commit lines cut to `budget` characters at a line, saying how many were left out. */
+function fitCommits(text, budget) {
+    if (text.length <= budget)
+        return text;
+    const room = budget - 200;
+    const kept = [];
+    let used = 0;
+    let dropped = 0;
+    for (const line of text.split('\n')) {
+        if (dropped || used + line.length + 1 > room) {
+            if (line.startsWith('- '))
+                dropped++;
+            continue;
+        }
+        kept.push(line);
+        used += line.length + 1;
+    }
+    // A heading whose lines were all cut goes too.
+    while (kept.length && (kept[kept.length - 1] === '' || kept[kept.length - 1].startsWith('#')))
+        kept.pop();
+    return `${kept.join('\n')}\n- … and ${dropped} more commit${dropped === 1 ? '' : 's'}, left out: GitHub limits release notes to 125,000 characters`;
 }
 
 ;// CONCATENATED MODULE: ./src/release/publish.ts
@@ -66907,8 +59966,7 @@ async function updateChangelog(gh, options, log) {
             if (httpStatus(err) !== 404)
                 throw err;
         }
-        const heading = new RegExp(`^## ${options.tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm');
-        if (heading.test(text)) {
+        if (entryHeading(options.tag).test(text)) {
             log.info(`${options.file} already has an entry for ${options.tag}.`);
             return 'unchanged';
         }
@@ -66937,19 +59995,57 @@ async function updateChangelog(gh, options, log) {
         }
     }
 }
-/** The API calls a run would make, for dry-run output. */
-function plannedCalls(gh, spec, changelog) {
-    const r = `/repos/${gh.owner}/${gh.repo}`;
-    const calls = [
-        `GET ${r}/git/ref/tags/${spec.tag} (is the tag there, and on which commit?)`,
-        `POST ${r}/git/tags {"tag":"${spec.tag}","object":"${spec.target}","type":"commit"}`,
-        `POST ${r}/git/refs {"ref":"refs/tags/${spec.tag}","sha":"<the tag object>"}`,
-        `GET ${r}/releases/tags/${spec.tag} (is there a release already?)`,
-        `POST ${r}/releases {"tag_name":"${spec.tag}","target_commitish":"${spec.target}","draft":${spec.draft},"prerelease":${spec.prerelease},"make_latest":"${spec.makeLatest}"}`,
-    ];
+/** Look up what a real run would find, without writing anything; fails as a real run would on a moved tag. */
+async function publishedState(gh, spec, changelog) {
+    const tag = await tagCommit(gh, spec.tag);
+    if (tag && tag !== spec.target)
+        throw movedTag(spec.tag, tag, spec.target);
+    const release = await findRelease(gh, spec.tag);
+    const state = { tagCommit: tag, releaseUrl: release?.html_url ?? null };
     if (changelog) {
-        calls.push(`GET ${r}/contents/${changelog.file}?ref=${changelog.branch}`);
-        calls.push(`PUT ${r}/contents/${changelog.file} (prepend the ${spec.tag} entry, commit to ${changelog.branch})`);
+        try {
+            const res = await gh.octokit.rest.repos.getContent({
+                owner: gh.owner,
+                repo: gh.repo,
+                path: changelog.file,
+                ref: changelog.branch,
+            });
+            const data = res.data;
+            const text = Buffer.from(data.content ?? '', 'base64').toString('utf8');
+            state.changelogHasEntry = entryHeading(spec.tag).test(text);
+        }
+        catch (err) {
+            if (httpStatus(err) !== 404)
+                throw err;
+            state.changelogHasEntry = null;
+        }
+    }
+    return state;
+}
+/** The heading of a tag's changelog entry, at the start of a line. */
+function entryHeading(tag) {
+    return new RegExp(`^## ${tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm');
+}
+/**
+ * The API calls a run would make, for dry-run output: with what a dry run found on GitHub,
+ * only the writes still needed; without (no token), every call of a first release.
+ */
+function plannedCalls(gh, spec, changelog, state = {}) {
+    const r = `/repos/${gh.owner}/${gh.repo}`;
+    const found = (v, yes, no) => (v === undefined ? '' : ` → ${v ? yes : no}`);
+    const calls = [
+        `GET ${r}/git/ref/tags/${spec.tag} (is the tag there, and on which commit?)${found(state.tagCommit, `on ${spec.target.slice(0, 7)} already: no tag to create`, 'not there')}`,
+    ];
+    if (!state.tagCommit)
+        calls.push(`POST ${r}/git/tags {"tag":"${spec.tag}","object":"${spec.target}","type":"commit"}`, `POST ${r}/git/refs {"ref":"refs/tags/${spec.tag}","sha":"<the tag object>"}`);
+    calls.push(`GET ${r}/releases/tags/${spec.tag} (is there a release already?)${found(state.releaseUrl, `${state.releaseUrl}: left as it is`, 'none')}`);
+    if (!state.releaseUrl)
+        calls.push(`POST ${r}/releases {"tag_name":"${spec.tag}","target_commitish":"${spec.target}","draft":${spec.draft},"prerelease":${spec.prerelease},"make_latest":"${spec.makeLatest}"}`);
+    if (changelog) {
+        const has = state.changelogHasEntry;
+        calls.push(`GET ${r}/contents/${changelog.file}?ref=${changelog.branch}${has === undefined ? '' : has === null ? ' → no such file: it will be created' : has ? ` → has the ${spec.tag} entry already: unchanged` : ''}`);
+        if (!has)
+            calls.push(`PUT ${r}/contents/${changelog.file} {"branch":"${changelog.branch}","message":"docs(changelog): ${spec.tag}"} (prepend the ${spec.tag} entry)`);
     }
     return calls;
 }
@@ -66995,70 +60091,81 @@ const tagRelease = (0,core_inputs/* defineAction */.QP)({
         notes: 'The release notes (markdown).',
     },
     async run(inputs, rt) {
-        const config = await loadConfig(rt.cwd, inputs.config);
-        const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
-        const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
-        const version = inputs.version;
-        const tag = inputs.tag || formatTag(template, version);
-        checkTagName(tag);
-        const git = new Git(rt.cwd, rt.log);
-        const target = await resolveTarget(inputs.target, rt, git);
-        const prerelease = inputs.prerelease === 'auto' ? semver_default().prerelease(version) !== null : inputs.prerelease;
-        const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
-        const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
-        if (!gh && !inputs.dryRun)
-            throw new errors/* UserError */.yo('input "token": a GitHub token with contents: write is needed to create the tag and the release');
-        const notes = inputs.notes ||
-            (await rt.log.group('Release notes', () => notesFor({ git, gh, rt, config, component, template, version, tag, target })));
-        const spec = {
-            tag,
-            target,
-            name: component ? `${component.name} ${version}` : tag,
-            notes,
-            prerelease,
-            draft: inputs.draft,
-            makeLatest,
-        };
-        rt.setOutput('tag', tag);
-        rt.setOutput('notes', notes);
-        if (inputs.dryRun) {
-            const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
-            const changelog = inputs.changelog
-                ? { file: inputs.changelog, branch: rt.env.GITHUB_REF_NAME || '<default branch>' }
-                : null;
-            rt.log.info(`Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`);
-            rt.log.info(`Notes:\n${notes}`);
-            rt.log.info(`API calls it would make:\n${plannedCalls(repo, spec, changelog)
-                .map((c) => `  ${c}`)
-                .join('\n')}`);
-            rt.setOutput('created', false);
-            rt.setOutput('release-id', '');
-            rt.setOutput('release-url', '');
-            await rt.summary(summary(spec, null, true));
-            return;
+        try {
+            await release(inputs, rt);
         }
-        const client = gh;
-        await ensureTag(client, spec, rt.log);
-        const release = await ensureRelease(client, spec, rt.log);
-        if (inputs.changelog) {
-            const branch = await changelogBranch(client, rt);
-            await updateChangelog(client, {
-                file: inputs.changelog,
-                branch,
-                tag,
-                entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
-            }, rt.log);
-        }
-        rt.setOutput('created', release.created);
-        rt.setOutput('release-id', release.id);
-        rt.setOutput('release-url', release.url);
-        await rt.summary(summary(spec, release, false));
-        if (release.created) {
-            await notify(config.notify, { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url }, rt);
+        catch (err) {
+            throw apiFailure(err);
         }
     },
 });
-/** A tag name git and GitHub accept (the common rules of git check-ref-format). */
+/** The action's work; GitHub's errors leave it raw and become one line in run. */
+async function release(inputs, rt) {
+    const config = await (0,core_config.loadConfig)(rt.cwd, inputs.config);
+    const component = inputs.component ? (0,core_config/* requireComponent */.Pq)(config, inputs.component) : undefined;
+    const template = component ? componentTemplate(config, component) : (0,core_config/* tagTemplateFor */.Cq)(config);
+    const version = inputs.version;
+    const tag = inputs.tag || formatTag(template, version);
+    checkTagName(tag);
+    const git = new Git(rt.cwd, rt.log);
+    const target = await resolveTarget(inputs.target, rt, git);
+    const prerelease = inputs.prerelease === 'auto' ? semver_default().prerelease(version) !== null : inputs.prerelease;
+    const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
+    const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
+    if (!gh && !inputs.dryRun)
+        throw new errors/* UserError */.yo('input "token": a GitHub token with contents: write is needed to create the tag and the release');
+    const notes = inputs.notes ||
+        (await rt.log.group('Release notes', () => notesFor({ git, gh, rt, config, component, template, version, tag, target })));
+    const spec = {
+        tag,
+        target,
+        name: component ? `${component.name} ${version}` : tag,
+        notes,
+        prerelease,
+        draft: inputs.draft,
+        makeLatest,
+    };
+    rt.setOutput('tag', tag);
+    rt.setOutput('notes', notes);
+    if (inputs.dryRun) {
+        const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
+        const changelog = inputs.changelog ? { file: inputs.changelog, ...(await changelogBranch(gh, rt)) } : null;
+        // With a token, look (reads only) at what is there, so the plan is the calls a real run would make.
+        const state = gh ? await publishedState(gh, spec, changelog) : {};
+        rt.log.info(`Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`);
+        if (changelog)
+            rt.log.info(`Dry run: the notes would be prepended to ${changelog.file} on the branch ${changelog.branch} (${changelog.why}).`);
+        rt.log.info(`Notes:\n${notes}`);
+        rt.log.info(`API calls it would make${gh ? '' : ' (without a token nothing was looked up: the calls of a first release)'}:\n${plannedCalls(repo, spec, changelog, state)
+            .map((c) => `  ${c}`)
+            .join('\n')}`);
+        rt.setOutput('created', false);
+        rt.setOutput('release-id', '');
+        rt.setOutput('release-url', '');
+        await rt.summary(summary(spec, null, true));
+        return;
+    }
+    const client = gh;
+    await ensureTag(client, spec, rt.log);
+    const release = await ensureRelease(client, spec, rt.log);
+    if (inputs.changelog) {
+        const { branch } = await changelogBranch(client, rt);
+        await updateChangelog(client, {
+            file: inputs.changelog,
+            branch,
+            tag,
+            entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
+        }, rt.log);
+    }
+    rt.setOutput('created', release.created);
+    rt.setOutput('release-id', release.id);
+    rt.setOutput('release-url', release.url);
+    await rt.summary(summary(spec, release, false));
+    if (release.created) {
+        await notify(config.notify, { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url }, rt);
+    }
+}
+/** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
 function checkTagName(tag) {
     // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
     if (!tag || /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag))
@@ -67087,13 +60194,20 @@ function ownerRepo(rt) {
     const [owner = 'OWNER', repo = 'REPO'] = (rt.env.GITHUB_REPOSITORY ?? '').split('/');
     return [owner, repo];
 }
-/** Where the changelog is committed: the branch being released, else the default branch. */
+/**
+ * Where the changelog is committed: the branch being released (GITHUB_REF refs/heads/…),
+ * else the repository's default branch (a tag push, a pull request). Without a token (a dry
+ * run) the default branch cannot be asked for, and is named as such.
+ */
 async function changelogBranch(gh, rt) {
     const ref = rt.env.GITHUB_REF ?? '';
     if (ref.startsWith('refs/heads/'))
-        return ref.slice('refs/heads/'.length);
+        return { branch: ref.slice('refs/heads/'.length), why: `the branch released, from GITHUB_REF ${ref}` };
+    const because = ref ? `GITHUB_REF ${ref} is not a branch` : 'GITHUB_REF is not set';
+    if (!gh)
+        return { branch: '<the default branch>', why: `${because}; the default branch, asked from GitHub with a token` };
     const repo = await gh.octokit.rest.repos.get({ owner: gh.owner, repo: gh.repo });
-    return repo.data.default_branch;
+    return { branch: repo.data.default_branch, why: `the repository's default branch: ${because}` };
 }
 /** Generate the notes: the previous tag from GitHub (local tags in a dry run without a token), the range from git. */
 async function notesFor(o) {
@@ -67179,6 +60293,8 @@ const ACTIONS = [
     tagRelease,
 ];
 
+// EXTERNAL MODULE: ./src/core/secrets-env.ts
+var secrets_env = __nccwpck_require__(8640);
 // EXTERNAL MODULE: ./src/core/runtime.ts
 var runtime = __nccwpck_require__(9199);
 ;// CONCATENATED MODULE: ./src/pipeline/invoke.ts
@@ -67186,6 +60302,7 @@ var runtime = __nccwpck_require__(9199);
  * Run one action from another (the pipeline, the CLI's plan and demo) through exactly the
  * code the runner runs: inputs go in as INPUT_* variables, outputs come back as strings.
  */
+
 
 
 /** A Runtime that logs through `parent` but keeps the outputs (and summaries) for the caller. */
@@ -67225,6 +60342,8 @@ async function invokeAction(action, inputs, parent, override, sink) {
     for (const [k, v] of Object.entries(parent.env))
         if (!k.startsWith('INPUT_'))
             env[k] = v;
+    // The parent's env is copied, not shared: SLIPWAY_SECRETS still there (the CLI) is expanded here.
+    (0,secrets_env/* applySecretsEnv */.h)(env, (s) => parent.mask(s));
     for (const [name, value] of Object.entries(inputs))
         if (value !== undefined)
             env[(0,core_inputs/* inputVariable */.LO)(name)] = String(value);
@@ -67243,6 +60362,14 @@ async function invokeAction(action, inputs, parent, override, sink) {
 
 
 
+/** A pipeline that stopped: the one-line cause, and what the run had done until then (for the outputs). */
+class PipelineError extends errors/* UserError */.yo {
+    result;
+    constructor(message, result) {
+        super(message);
+        this.result = result;
+    }
+}
 /** The environments of the policy file in `after` order (an environment after the one it names). */
 function orderedEnvironments(config) {
     const names = Object.keys(config.environments);
@@ -67268,9 +60395,9 @@ function action(name) {
         throw new errors/* UserError */.yo(`the pipeline needs the ${name} action, which this build of Slipway does not have`);
     return a;
 }
-/** Run the chain; throws a UserError at the end when a step failed (after smoke-testing what serves). */
+/** Run the chain; a failed step throws a PipelineError carrying the result so far (after smoke-testing what serves). */
 async function runPipeline(options, rt, overrides = {}) {
-    const config = await loadConfig(rt.cwd, options.config);
+    const config = await (0,core_config.loadConfig)(rt.cwd, options.config);
     let envs = options.environments.length ? options.environments : orderedEnvironments(config);
     if (!envs.length)
         throw new errors/* UserError */.yo(`input "environments": the policy file names no environment; name one (e.g. production)`);
@@ -67284,6 +60411,7 @@ async function runPipeline(options, rt, overrides = {}) {
         tag: '',
         releaseUrl: '',
         steps: [],
+        smoke: {},
     };
     const note = (step, res, detail) => {
         result.steps.push({ step, result: res, detail });
@@ -67296,9 +60424,14 @@ async function runPipeline(options, rt, overrides = {}) {
         const withToken = 'token' in a.inputs && options.token ? { ...inputs, token: options.token } : inputs;
         return rt.log.group(`${name}`, () => invokeActionSettled(a, { ...common, ...withToken }, rt, overrides[name]));
     };
-    const fail = (step, error) => {
+    const stop = async (status, message) => {
+        result.status = status;
+        await finish();
+        throw new PipelineError(message, result);
+    };
+    const fail = async (step, error) => {
         note(step, 'failed', (0,errors/* errorMessage */.gJ)(error));
-        throw new errors/* UserError */.yo(`pipeline stopped at ${step}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+        return stop('failed', `pipeline stopped at ${step}: ${(0,errors/* errorMessage */.gJ)(error)}`);
     };
     if (options.mode === 'rollback') {
         for (const env of envs) {
@@ -67308,10 +60441,11 @@ async function runPipeline(options, rt, overrides = {}) {
                 'to-version': options.toVersion || undefined,
             });
             if (dep.error)
-                fail(`rollback ${env}`, dep.error);
-            result.deployed[env] = parseJson(dep.outputs.deployed);
-            note(`rollback ${env}`, 'ok', `back to ${describeDeployed(result.deployed[env])}`);
-            await smoke(env);
+                await fail(`rollback ${env}`, dep.error);
+            result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
+            note(`rollback ${env}`, 'ok', options.dryRun ? describePlan(dep.outputs.plan) : `back to ${describeDeployed(result.deployed[env])}`);
+            if (!(await smoke(env)))
+                await stop('failed', `smoke tests failed on ${env} after the rollback`);
         }
         await finish();
         return result;
@@ -67321,17 +60455,17 @@ async function runPipeline(options, rt, overrides = {}) {
         ...(options.mode === 'hotfix' ? { bump: 'patch' } : {}),
     });
     if (vb.error)
-        fail('version', vb.error);
+        await fail('version', vb.error);
     result.version = vb.outputs.version;
     result.release = vb.outputs.release === 'true';
     note('version', 'ok', `${vb.outputs['previous-version'] || '(none)'} → ${vb.outputs.version}${result.release ? ` (${vb.outputs.bump})` : ' (no release)'}`);
     const bs = await call('build-selective', { run: options.build, version: result.version });
     if (bs.error)
-        fail('build', bs.error);
+        await fail('build', bs.error);
     const changed = parseJson(bs.outputs.changed) ?? [];
     const skipped = parseJson(bs.outputs.skipped) ?? {};
     note('build', 'ok', changed.length
-        ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''}`
+        ? `${changed.join(', ')}${Object.keys(skipped).length ? ` (cached: ${Object.keys(skipped).join(', ')})` : ''} — ${selectionReasons(config, changed, bs.outputs)}`
         : 'nothing changed');
     if (options.dryRun)
         await previewMigrations(config);
@@ -67346,18 +60480,20 @@ async function runPipeline(options, rt, overrides = {}) {
             const status = dep.outputs.status || (dep.error ? 'failed' : 'success');
             result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
             if (dep.error || status !== 'success') {
-                result.status = status === 'rolled-back' ? 'rolled-back' : 'failed';
-                note(`deploy ${env}`, status === 'rolled-back' ? 'rolled-back' : 'failed', (0,errors/* errorMessage */.gJ)(dep.error ?? status));
-                await smoke(env);
-                await finish();
-                throw new errors/* UserError */.yo(`deploy to ${env} ${status === 'rolled-back' ? 'was rolled back' : 'failed'}: ${(0,errors/* errorMessage */.gJ)(dep.error ?? status)}`);
+                const rolledBack = status === 'rolled-back';
+                const cause = (0,errors/* errorMessage */.gJ)(dep.error ?? status);
+                note(`deploy ${env}`, rolledBack ? 'rolled-back' : 'failed', cause);
+                // What serves now must still pass: a rollback that left a broken environment is a failure.
+                const serving = await smoke(env);
+                if (rolledBack && serving)
+                    await stop('rolled-back', `deploy to ${env} was rolled back: ${cause}`);
+                await stop('failed', rolledBack
+                    ? `deploy to ${env} was rolled back, and the smoke tests failed on the version rolled back to: ${cause}`
+                    : `deploy to ${env} failed: ${cause}`);
             }
             note(`deploy ${env}`, 'ok', options.dryRun ? describePlan(dep.outputs.plan) : describeDeployed(result.deployed[env]));
-            if (!(await smoke(env))) {
-                result.status = 'failed';
-                await finish();
-                throw new errors/* UserError */.yo(`smoke tests failed on ${env}; the release was not tagged`);
-            }
+            if (!(await smoke(env)))
+                await stop('failed', `smoke tests failed on ${env}; the release was not tagged`);
         }
     }
     else {
@@ -67366,7 +60502,7 @@ async function runPipeline(options, rt, overrides = {}) {
     if (result.release) {
         const tr = await call('tag-release', { version: result.version });
         if (tr.error)
-            fail('release', tr.error);
+            await fail('release', tr.error);
         result.tag = tr.outputs.tag;
         result.releaseUrl = tr.outputs['release-url'] ?? '';
         note('release', 'ok', `${tr.outputs.tag}${options.dryRun ? ' (dry run: would be created)' : tr.outputs.created === 'false' ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}`);
@@ -67381,12 +60517,17 @@ async function runPipeline(options, rt, overrides = {}) {
             environment: env,
             timeout: options.healthTimeout ? `${options.healthTimeout}s` : undefined,
         });
-        if (st.error) {
-            note(`smoke-test ${env}`, 'failed', (0,errors/* errorMessage */.gJ)(st.error));
+        const results = parseJson(st.outputs.results) ?? [];
+        // A dry run leaves `passed` empty: nothing was contacted, nothing failed.
+        const passed = !st.error && st.outputs.passed !== 'false';
+        result.smoke[env] = { passed, results, failed: parseJson(st.outputs.failed) ?? [] };
+        if (!passed) {
+            note(`smoke-test ${env}`, 'failed', st.error ? (0,errors/* errorMessage */.gJ)(st.error) : 'checks failed');
             return false;
         }
-        const results = parseJson(st.outputs.results) ?? [];
-        note(`smoke-test ${env}`, 'ok', options.dryRun ? 'checks listed above (dry run: nothing contacted)' : `${results.length} check(s) passed`);
+        note(`smoke-test ${env}`, 'ok', options.dryRun
+            ? `would run ${results.length} check(s)${results.length ? `: ${results.map((c) => `${c.kind} ${c.name}${c.name.includes(c.target) ? '' : ` → ${c.target}`}`).join(', ')}` : ''} (dry run: nothing contacted)`
+            : `${results.length} check(s) passed`);
         return true;
     }
     /** Dry runs list each migrations component's pending files and lint findings. */
@@ -67424,6 +60565,21 @@ function parseJson(text) {
         return undefined;
     }
 }
+/** Why each component was selected, from build-selective's outputs (its changed files, or the dependency it follows). */
+function selectionReasons(config, changed, outputs) {
+    if (!outputs.base)
+        return 'everything selected (no earlier state to compare with)';
+    const files = parseJson(outputs.files) ?? {};
+    return changed
+        .map((c) => {
+        const own = files[c] ?? [];
+        if (own.length)
+            return `${c}: ${own.slice(0, 2).join(', ')}${own.length > 2 ? ` and ${own.length - 2} more` : ''} changed`;
+        const via = (config.components[c]?.dependsOn ?? []).find((d) => changed.includes(d));
+        return `${c}: ${via ? `depends on ${via}` : 'a dependency changed'}`;
+    })
+        .join('; ');
+}
 function describePlan(planText) {
     const plan = parseJson(planText);
     if (!plan?.waves?.length)
@@ -67441,6 +60597,15 @@ function describeDeployed(deployed) {
 /** The root action: the whole chain in one step, for a small repository. */
 
 
+/** The outputs of a run, also when it stopped early (a rollback, a failed step). */
+function pipeline_action_writeOutputs(rt, result) {
+    rt.setOutput('version', result.version);
+    rt.setOutput('release', result.release);
+    rt.setOutput('status', result.status);
+    rt.setOutput('deployed', result.deployed);
+    rt.setOutput('tag', result.tag);
+    rt.setOutput('release-url', result.releaseUrl);
+}
 const pipelineAction = (0,core_inputs/* defineAction */.QP)({
     name: 'pipeline',
     description: 'The whole chain in one step: version-bump, build-selective, deploy (migrations first), smoke-test, tag-release.',
@@ -67450,6 +60615,7 @@ const pipelineAction = (0,core_inputs/* defineAction */.QP)({
         environments: core_inputs/* input */.hF.string("Environments to deploy to, in order, comma-separated. Empty: the policy file's, in `after` order (release mode: the first only)."),
         'to-version': core_inputs/* input */.hF.string('rollback mode: the version to return to. Empty: the last good one before the current.'),
         build: core_inputs/* input */.hF.boolean("Run the selected components' build commands.", 'true'),
+        'health-timeout': core_inputs/* input */.hF.integer("Seconds each component has to pass its health checks after it deploys, and the smoke tests' deadline. 0: deploy's and smoke-test's defaults.", '0'),
         token: core_inputs/* input */.hF.string('GitHub token for deployments and the release.', {
             default: '${{ github.token }}',
             secret: true,
@@ -67468,31 +60634,29 @@ const pipelineAction = (0,core_inputs/* defineAction */.QP)({
             .split(',')
             .map((s) => s.trim())
             .filter(Boolean);
-        const result = await runPipeline({
-            mode: inputs.mode,
-            config: inputs.config,
-            environments: envs,
-            toVersion: inputs.toVersion,
-            build: inputs.build,
-            token: inputs.token,
-            dryRun: inputs.dryRun,
-        }, rt);
-        rt.setOutput('version', result.version);
-        rt.setOutput('release', result.release);
-        rt.setOutput('status', result.status);
-        rt.setOutput('deployed', result.deployed);
-        rt.setOutput('tag', result.tag);
-        rt.setOutput('release-url', result.releaseUrl);
+        let result;
+        try {
+            result = await runPipeline({
+                mode: inputs.mode,
+                config: inputs.config,
+                environments: envs,
+                toVersion: inputs.toVersion,
+                build: inputs.build,
+                token: inputs.token,
+                dryRun: inputs.dryRun,
+                healthTimeout: inputs.healthTimeout,
+            }, rt);
+        }
+        catch (err) {
+            if (err instanceof PipelineError)
+                pipeline_action_writeOutputs(rt, err.result);
+            else
+                rt.setOutput('status', 'failed');
+            throw err;
+        }
+        pipeline_action_writeOutputs(rt, result);
     },
 });
-
-
-/***/ }),
-
-/***/ 8327:
-/***/ ((module) => {
-
-module.exports = eval("require")("bufferutil");
 
 
 /***/ }),
@@ -67501,14 +60665,6 @@ module.exports = eval("require")("bufferutil");
 /***/ ((module) => {
 
 module.exports = eval("require")("pg-native");
-
-
-/***/ }),
-
-/***/ 2414:
-/***/ ((module) => {
-
-module.exports = eval("require")("utf-8-validate");
 
 
 /***/ }),
@@ -67527,7 +60683,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
-/***/ 6982:
+/***/ 4601:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
@@ -67632,6 +60788,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -67650,6 +60820,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -67713,13 +60897,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 857:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
@@ -76356,6 +69533,38 @@ function replaceNode(key, path, node) {
 
 exports.visit = visit;
 exports.visitAsync = visitAsync;
+
+
+/***/ }),
+
+/***/ 3849:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ay: () => (__WEBPACK_DEFAULT_EXPORT__)
+/* harmony export */ });
+/* unused harmony exports Client, Pool, Connection, types, Query, DatabaseError, escapeIdentifier, escapeLiteral, Result, TypeOverrides, defaults */
+/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3273);
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Client
+const Pool = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Pool
+const Connection = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Connection
+const types = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.types
+const Query = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Query
+const DatabaseError = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.DatabaseError
+const escapeIdentifier = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.escapeIdentifier
+const escapeLiteral = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.escapeLiteral
+const Result = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Result
+const TypeOverrides = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.TypeOverrides
+
+// Also export the defaults
+const defaults = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.defaults
+
+// Re-export the default
+/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (_lib_index_js__WEBPACK_IMPORTED_MODULE_0__);
 
 
 /***/ }),
@@ -85952,6 +79161,9 @@ function preprocess(fn, schema) {
 /******/ 	return module.exports;
 /******/ }
 /******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
+/******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
@@ -86049,9 +79261,105 @@ function preprocess(fn, schema) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/
@@ -86064,5 +79372,3 @@ function preprocess(fn, schema) {
 /******/ var __webpack_exports__run = __webpack_exports__.e;
 /******/ export { __webpack_exports__run as run };
 /******/ 
-
-//# sourceMappingURL=index.js.map

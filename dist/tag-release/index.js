@@ -1,4 +1,4 @@
-import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
 /***/ 9659:
@@ -33980,7 +33980,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3425:
+/***/ 659:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33990,2953 +33990,16 @@ __nccwpck_require__.d(__webpack_exports__, {
   _2: () => (/* binding */ runOnGitHub)
 });
 
-// UNUSED EXPORTS: createGitHubRuntime
+// UNUSED EXPORTS: createGitHubRuntime, escapeData, escapeProperty, outputEntry, workflowCommand
 
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
-
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class lib_HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(5574);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_.platform();
-const arch = external_os_.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/inputs.ts
@@ -37014,48 +34077,160 @@ function redactUrlPasswords(text) {
     return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@');
 }
 
+;// CONCATENATED MODULE: ./src/core/secrets-env.ts
+/**
+ * A step of a reusable workflow sees only the environment passed to it explicitly, so the
+ * workflows hand every secret over as one variable, `SLIPWAY_SECRETS: ${{ toJSON(secrets) }}`,
+ * and the actions turn it back into the variables the policy file names (DATABASE_URL,
+ * webhook URLs, deploy tokens).
+ */
+
+/** The variable the reusable workflows set. */
+const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
+// The runner's own token reaches the actions through their `token` input; a secret named
+// github_token in the bundle would otherwise shadow GITHUB_TOKEN set for the step.
+const SKIPPED = new Set(['github_token']);
+/**
+ * Mask every value of SLIPWAY_SECRETS, then set each as an environment variable that is not
+ * already set; removes SLIPWAY_SECRETS from `env`. Returns the names it set.
+ */
+function applySecretsEnv(env, mask) {
+    const raw = env[SECRETS_VARIABLE];
+    if (raw === undefined)
+        return [];
+    delete env[SECRETS_VARIABLE];
+    if (!raw.trim())
+        return [];
+    // Masked before parsing: if the text is malformed, no part of it may reach a log line.
+    mask(raw);
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    }
+    catch {
+        throw new errors/* UserError */.yo(`${SECRETS_VARIABLE}: expected a JSON object of secret names to values (as \${{ toJSON(secrets) }} writes it), but it is not valid JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new errors/* UserError */.yo(`${SECRETS_VARIABLE}: expected a JSON object of secret names to values (as \${{ toJSON(secrets) }} writes it), got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+    const entries = Object.entries(parsed).filter((e) => typeof e[1] === 'string');
+    // Every value is masked before any is set, so nothing logged while setting can show one.
+    for (const [, value] of entries)
+        mask(value);
+    const set = [];
+    for (const [name, value] of entries) {
+        if (SKIPPED.has(name.toLowerCase()) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            continue;
+        if (env[name] !== undefined)
+            continue;
+        env[name] = value;
+        set.push(name);
+    }
+    return set;
+}
+
 ;// CONCATENATED MODULE: ./src/actions/github-runtime.ts
 /**
- * The Runtime over @actions/core, and the one function every entry point calls: parse
- * the inputs, run the action, and turn any failure into a one-line `core.setFailed`.
+ * The Runtime over the GitHub runner, and the one function every entry point calls: parse
+ * the inputs, run the action, and turn any failure into a one-line `::error::`.
+ *
+ * The runner's protocol is written here directly rather than through @actions/core: its
+ * index also loads @actions/http-client and undici (for OIDC tokens no action here asks
+ * for), ~60 ms of every action's start, and its package exports expose nothing smaller.
+ * The protocol is small: workflow commands on stdout, escaped as the runner unescapes them
+ * (actions/runner ActionCommand.cs), and file commands appended to GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY.
  */
 
 
 
 
 
-function props(a) {
+
+
+
+
+/** The message of a workflow command: %, CR and LF escaped. */
+function escapeData(s) {
+    return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+/** A property value of a workflow command: also `:` and `,`, which delimit properties. */
+function escapeProperty(s) {
+    return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+/**
+ * `::name key=value,…::message`, properties without a value left out. As @actions/core
+ * writes it, a command given properties keeps the space after its name even when none has
+ * a value (`::error ::…`); the runner reads both forms.
+ */
+function workflowCommand(name, properties, message) {
+    const keys = Object.keys(properties ?? {});
+    const props = keys
+        .filter((k) => properties[k] !== undefined && properties[k] !== '')
+        .map((k) => `${k}=${escapeProperty(String(properties[k]))}`)
+        .join(',');
+    return `::${name}${keys.length ? ` ${props}` : ''}::${escapeData(message)}`;
+}
+/** A GITHUB_OUTPUT entry: a heredoc whose random delimiter no value can contain by accident or design. */
+function outputEntry(name, value) {
+    const delimiter = `ghadelimiter_${(0,external_node_crypto_.randomUUID)()}`;
+    if (name.includes(delimiter) || value.includes(delimiter))
+        throw new Error(`output "${name}": the value contains the delimiter ${delimiter}`);
+    return `${name}<<${delimiter}${external_node_os_namespaceObject.EOL}${value}${external_node_os_namespaceObject.EOL}${delimiter}${external_node_os_namespaceObject.EOL}`;
+}
+function annotationProps(a) {
     if (!a)
         return undefined;
-    return { file: a.file, startLine: a.line, startColumn: a.column, title: a.title };
+    return { title: a.title, file: a.file, line: a.line, col: a.column };
 }
-/** A Runtime that writes to the GitHub runner through @actions/core. */
+const issue = (name, properties, message) => process.stdout.write(workflowCommand(name, properties, message) + external_node_os_namespaceObject.EOL);
+/** A Runtime that writes to the GitHub runner: workflow commands on stdout, file commands for outputs and the summary. */
 function createGitHubRuntime(env = process.env) {
     const masker = new SecretMasker();
     const clean = (t) => masker.redact(t);
+    const masked = new Set();
     return {
         env,
         cwd: env.GITHUB_WORKSPACE || process.cwd(),
         log: {
-            info: (m) => info(clean(m)),
-            debug: (m) => core_debug(clean(m)),
-            warning: (m, a) => warning(clean(m), props(a)),
-            error: (m, a) => error(clean(m), props(a)),
-            notice: (m, a) => notice(clean(m), props(a)),
-            group: (name, fn) => group(clean(name), fn),
+            info: (m) => process.stdout.write(clean(m) + external_node_os_namespaceObject.EOL),
+            debug: (m) => issue('debug', undefined, clean(m)),
+            warning: (m, a) => issue('warning', annotationProps(a), clean(m)),
+            error: (m, a) => issue('error', annotationProps(a), clean(m)),
+            notice: (m, a) => issue('notice', annotationProps(a), clean(m)),
+            async group(name, fn) {
+                issue('group', undefined, clean(name));
+                try {
+                    return await fn();
+                }
+                finally {
+                    issue('endgroup', undefined, '');
+                }
+            },
         },
-        setOutput: (name, value) => setOutput(name, clean(outputString(value))),
+        setOutput(name, value) {
+            const text = clean(outputString(value));
+            const file = env.GITHUB_OUTPUT;
+            if (file)
+                (0,external_node_fs_namespaceObject.appendFileSync)(file, outputEntry(name, text), 'utf8');
+            // Without the file (an old runner, a local run) the deprecated command still works.
+            else
+                process.stdout.write(external_node_os_namespaceObject.EOL + workflowCommand('set-output', { name }, text) + external_node_os_namespaceObject.EOL);
+        },
         async summary(markdown) {
             if (!env.GITHUB_STEP_SUMMARY)
                 return;
-            await summary.addRaw(clean(markdown), true).write();
+            await (0,promises_.appendFile)(env.GITHUB_STEP_SUMMARY, clean(markdown) + external_node_os_namespaceObject.EOL, 'utf8');
         },
         mask(secret) {
             if (!secret)
                 return;
             masker.add(secret);
+            // The masker may derive more values from one secret (encodings); each is masked once.
             for (const v of masker.values())
-                core_setSecret(v);
+                if (!masked.has(v)) {
+                    masked.add(v);
+                    issue('add-mask', undefined, v);
+                }
         },
         redact: clean,
     };
@@ -37064,16 +34239,17 @@ function createGitHubRuntime(env = process.env) {
 async function runOnGitHub(action, env = process.env) {
     const runtime = createGitHubRuntime(env);
     try {
+        applySecretsEnv(env, runtime.mask);
         const inputs = (0,core_inputs/* parseInputs */.TL)(action.inputs, env, runtime);
         await action.run(inputs, runtime);
     }
     catch (err) {
         const { message, detail } = (0,errors/* describeFailure */.Ic)(err);
         if (detail)
-            core_debug(runtime.redact(detail));
-        // core.setFailed is exit code 1 plus an error line; written by hand to keep the file and line.
+            runtime.log.debug(detail);
+        // The exit code plus one error line; the file and line of a UserError become the annotation's.
         process.exitCode = 1;
-        error(runtime.redact(message), props((0,errors/* isUserError */.iU)(err) ? err.location : undefined));
+        runtime.log.error(message, (0,errors/* isUserError */.iU)(err) ? err.location : undefined);
     }
 }
 /** True when this module is the process's entry script (not imported by a test or local-action). */
@@ -37094,8 +34270,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _release_tag_release_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9080);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3425);
+/* harmony import */ var _release_tag_release_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(611);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(659);
 
 
 /** Entry point of the tag-release action. */
@@ -37108,203 +34284,113 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4296:
+/***/ 6104:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ic: () => (/* binding */ describeFailure),
-/* harmony export */   iU: () => (/* binding */ isUserError),
-/* harmony export */   yo: () => (/* binding */ UserError)
+/* harmony export */   Bi: () => (/* binding */ DEFAULT_CONFIG_PATH),
+/* harmony export */   Cq: () => (/* binding */ tagTemplateFor),
+/* harmony export */   J1: () => (/* binding */ DEFAULT_BRANCHES),
+/* harmony export */   Pq: () => (/* binding */ requireComponent),
+/* harmony export */   cs: () => (/* binding */ componentTagTemplate),
+/* harmony export */   sb: () => (/* binding */ defaultConfig),
+/* harmony export */   yH: () => (/* binding */ loadConfigLazily)
 /* harmony export */ });
-/* unused harmony exports InternalError, oneLine, errorMessage */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
 /**
- * Two kinds of failure: a UserError is something the user must fix (bad input, a bad
- * config, a refused deploy) and is shown as one line without a stack; anything else is
- * a bug in Slipway and is reported with its stack so it can be filed.
- */
-/** An error the user must fix; its message is one line, shown without a stack trace. */
-class UserError extends Error {
-    location;
-    constructor(message, location = {}) {
-        super(oneLine(message));
-        this.name = 'UserError';
-        this.location = location;
-    }
-}
-/** A broken invariant inside Slipway itself. */
-class InternalError extends Error {
-    constructor(message, options) {
-        super(message, options);
-        this.name = 'InternalError';
-    }
-}
-/** True for errors the user must fix. */
-function isUserError(err) {
-    return err instanceof UserError || (err instanceof Error && err.name === 'UserError');
-}
-/** Collapse whitespace and newlines so a cause always fits on one line. */
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-/** The message of any thrown value. */
-function errorMessage(err) {
-    if (err instanceof Error)
-        return err.message;
-    return String(err);
-}
-/** The text to show for a failure: one line for a user error, message and stack for a bug. */
-function describeFailure(err) {
-    if (isUserError(err))
-        return { message: err.message };
-    const message = `Slipway hit an internal error (please report it): ${oneLine(errorMessage(err))}`;
-    return { message, detail: err instanceof Error ? err.stack : undefined };
-}
-
-
-/***/ }),
-
-/***/ 9114:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   QP: () => (/* binding */ defineAction),
-/* harmony export */   TL: () => (/* binding */ parseInputs),
-/* harmony export */   hF: () => (/* binding */ input),
-/* harmony export */   j$: () => (/* binding */ commonInputs)
-/* harmony export */ });
-/* unused harmony exports inputVariable, inputNames */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
-/**
- * Action inputs: each action declares its inputs once (name, description, default, and a
- * zod schema over the raw string); the runner's `INPUT_*` variables, or the CLI's flags,
- * become a typed object. A test checks every action.yml against these declarations.
+ * The policy file's defaults and the helpers that need no parser, apart from config.ts so
+ * that an action run without a policy file never loads the YAML parsers and the schemas
+ * (a fifth of version-bump's start-up). config.ts re-exports all of this.
  */
 
 
-/** Declare an action (keeps the input types). */
-function defineAction(def) {
-    return def;
+
+/** The default location of the policy file, relative to the repository. */
+const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
+/** The default branching policy; the first rule that matches a branch wins. */
+const DEFAULT_BRANCHES = [
+    { match: 'main', channel: 'stable' },
+    { match: 'master', channel: 'stable' },
+    { match: 'release/*', channel: 'rc' },
+    { match: 'hotfix/*', channel: 'stable', bump: 'patch' },
+    { match: '*', channel: 'none' },
+];
+/** The configuration used when there is no policy file. */
+function defaultConfig() {
+    return {
+        file: null,
+        versioning: { tag: 'v{version}', initial: '0.1.0', branches: DEFAULT_BRANCHES },
+        components: {},
+        environments: {},
+        notify: [],
+        locate: () => ({}),
+        errorAt: (p, m) => new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`${p.map(String).join('.')}: ${m}`),
+    };
 }
-/** The runner's variable for an input: `INPUT_` + upper-cased name, spaces as underscores. */
-function inputVariable(name) {
-    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-/** Read and validate every declared input from `env`; the first bad one is a one-line UserError. */
-function parseInputs(fields, env, runtime) {
-    const out = {};
-    for (const [name, field] of Object.entries(fields)) {
-        let raw = (env[inputVariable(name)] ?? '').trim();
-        if (field.secret && raw)
-            runtime?.mask(raw);
-        // A runner expression default (`${{ github.token }}`) is only evaluated by the runner;
-        // elsewhere (the CLI, a test) it means "not given".
-        if (raw === '' && field.default !== undefined && !field.default.startsWith('${{'))
-            raw = field.default;
-        if (raw === '' && field.required)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`input "${name}" is required: ${field.description}`);
-        const result = field.schema.safeParse(raw);
-        if (!result.success) {
-            const shown = field.secret ? '***' : JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
-            const issue = result.error.issues[0];
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`input "${name}": ${issue.message.replace(/^Invalid input: /, '')}, got ${shown}`);
+/**
+ * loadConfig, with the parser loaded only when there is a file to parse: a missing
+ * default file means defaults, anything else goes to config.ts (same errors).
+ */
+async function loadConfigLazily(cwd, configInput = '') {
+    if (configInput.trim() === '') {
+        try {
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.access)(node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(cwd, DEFAULT_CONFIG_PATH));
         }
-        out[camel(name)] = result.data;
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return defaultConfig();
+        }
     }
-    return out;
+    const { loadConfig } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 9083));
+    return loadConfig(cwd, configInput);
 }
-function camel(name) {
-    return name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
+/** The tag template of the repository's own series. */
+function tagTemplateFor(config) {
+    return config.versioning.tag;
 }
-/** Field builders: each returns an InputField over the raw string. */
-const input = {
-    string(description, opts = {}) {
-        return { description, ...opts, schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP() };
-    },
-    boolean(description, def) {
-        return {
-            description,
-            default: def,
-            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
-                .transform((s) => s.toLowerCase())
-                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(['true', 'false'], { message: 'expected true or false' }))
-                .transform((s) => s === 'true'),
-        };
-    },
-    /** A boolean that may also be `auto` (undefined). */
-    tristate(description) {
-        return {
-            description,
-            default: 'auto',
-            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
-                .transform((s) => s.toLowerCase())
-                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(['auto', 'true', 'false'], { message: 'expected auto, true or false' }))
-                .transform((s) => (s === 'auto' ? 'auto' : s === 'true')),
-        };
-    },
-    integer(description, def, min = 0) {
-        return {
-            description,
-            default: def,
-            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
-                .regex(/^\d+$/, { message: `expected a whole number of at least ${min}` })
-                .transform(Number)
-                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* .number */ .aig().min(min, { message: `expected a whole number of at least ${min}` })),
-        };
-    },
-    choice(description, values, def) {
-        return {
-            description,
-            default: def,
-            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
-                .transform((s) => s.toLowerCase())
-                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(values, { message: `expected one of ${values.join(', ')}` })),
-        };
-    },
-    semver(description, opts = {}) {
-        return {
-            description,
-            ...opts,
-            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
-                .transform((s) => s.replace(/^v(?=\d)/, ''))
-                .refine((s) => s === '' || /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(s), {
-                message: 'expected a semantic version such as 1.2.3 or 1.2.3-rc.1',
-            }),
-        };
-    },
-};
-/** The list of kebab-case input names of an action, for comparisons with action.yml. */
-function inputNames(fields) {
-    return Object.keys(fields);
+/** A component's tag template: its own, else `<name>-v{version}` so series never collide. */
+function componentTagTemplate(name, c) {
+    return c.tag ?? `${name}-v{version}`;
 }
-/** The inputs every action shares. */
-const commonInputs = {
-    config: input.string('Path of the policy file, relative to the repository. Empty: .github/slipway.yml, and defaults when that file does not exist.'),
-    'dry-run': input.boolean('Plan and print what would happen; change nothing.', 'false'),
-};
+/** The named component, or a UserError listing the ones that exist. */
+function requireComponent(config, name, input = 'component') {
+    const c = config.components[name];
+    if (!c) {
+        const known = Object.keys(config.components);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`);
+    }
+    return c;
+}
 
 
 /***/ }),
 
-/***/ 9080:
+/***/ 9083:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Q: () => (/* binding */ tagRelease)
+  loadConfig: () => (/* binding */ loadConfig),
+  Pq: () => (/* reexport */ config_defaults/* requireComponent */.Pq),
+  Cq: () => (/* reexport */ config_defaults/* tagTemplateFor */.Cq)
 });
 
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var semver = __nccwpck_require__(2088);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// UNUSED EXPORTS: DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, componentTagTemplate, defaultConfig, dependencyMap, loadConfigLazily, parseConfig
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
 var schemas = __nccwpck_require__(8816);
+// EXTERNAL MODULE: ./src/core/config-defaults.ts
+var config_defaults = __nccwpck_require__(6104);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: ./src/core/graph.ts
@@ -40492,16 +37578,16 @@ var dist = __nccwpck_require__(8815);
  * faster on a cold start, which matters for a policy file of thousands of components; the
  * position-keeping `yaml` parse only runs when something is wrong and must be located.
  */
-function parseYaml(text, file) {
+function parseYaml(text, file, origin = {}) {
     let value;
     try {
         value = yaml.load(text, { schema: yaml.CORE_SCHEMA, json: false }) ?? null;
     }
     catch {
-        return parseYamlLocated(text, file);
+        return parseYamlLocated(text, file, origin);
     }
     let located;
-    const slow = () => (located ??= parseYamlLocated(text, file));
+    const slow = () => (located ??= parseYamlLocated(text, file, origin));
     return {
         file,
         value,
@@ -40510,18 +37596,16 @@ function parseYaml(text, file) {
     };
 }
 /** Parse with `yaml`, keeping every node's position. */
-function parseYamlLocated(text, file) {
+function parseYamlLocated(text, file, origin = {}) {
+    // An annotation's file must be one the runner can show; an input's name is not.
+    const annotation = (loc) => (origin.input ? {} : loc);
     const lineCounter = new dist/* LineCounter */.HN();
     const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const pos = lineCounter.linePos(e.pos[0]);
         const detail = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, {
-            file,
-            line: pos.line,
-            column: pos.col,
-        });
+        throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, annotation({ file, line: pos.line, column: pos.col }));
     }
     const value = doc.toJS({ maxAliasCount: 100 });
     const locate = (path) => {
@@ -40539,7 +37623,7 @@ function parseYamlLocated(text, file) {
             const loc = locate(path);
             const where = loc.line ? `${file}:${loc.line}:${loc.column}` : file;
             const key = formatPath(path);
-            return new errors/* UserError */.yo(`${where}: ${key ? `${key}: ` : ''}${message}`, loc);
+            return new errors/* UserError */.yo(`${where}: ${key ? `${key}: ` : ''}${message}`, annotation(loc));
         },
     };
 }
@@ -40614,8 +37698,8 @@ function describeIssue(issue) {
 
 
 
-/** The default location of the policy file, relative to the repository. */
-const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
+
+
 const tagTemplate = schemas/* string */.YjP().refine((t) => t.includes('{version}'), {
     message: 'expected a tag template containing {version}, e.g. "v{version}"',
 });
@@ -40634,14 +37718,6 @@ const branchRule = schemas/* strictObject */.rej({
         .regex(/^[0-9A-Za-z-]+$/)
         .optional(),
 });
-/** The default branching policy; the first rule that matches a branch wins. */
-const DEFAULT_BRANCHES = [
-    { match: 'main', channel: 'stable' },
-    { match: 'master', channel: 'stable' },
-    { match: 'release/*', channel: 'rc' },
-    { match: 'hotfix/*', channel: 'stable', bump: 'patch' },
-    { match: '*', channel: 'none' },
-];
 const envRef = schemas/* strictObject */.rej({
     env: schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
 });
@@ -40651,6 +37727,8 @@ const migrateSchema = schemas/* strictObject */.rej({
     tool: schemas/* enum */.k5n(['builtin', 'command']).default('builtin'),
     command: schemas/* string */.YjP().optional(),
     table: schemas/* string */.YjP().optional(),
+    /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
+    allowDestructive: schemas/* boolean */.zMY().optional(),
 });
 const deploySchema = schemas/* looseObject */._H3({
     target: schemas/* string */.YjP().default('command'),
@@ -40698,36 +37776,24 @@ const configSchema = schemas/* strictObject */.rej({
     environments: schemas/* record */.g1P(schemas/* string */.YjP(), environmentSchema).default({}),
     notify: schemas/* array */.YOg(notifySchema).default([]),
 });
-/** The configuration used when there is no policy file. */
-function defaultConfig() {
-    return {
-        file: null,
-        versioning: { tag: 'v{version}', initial: '0.1.0', branches: DEFAULT_BRANCHES },
-        components: {},
-        environments: {},
-        notify: [],
-        locate: () => ({}),
-        errorAt: (p, m) => new errors/* UserError */.yo(`${p.map(String).join('.')}: ${m}`),
-    };
-}
 /**
  * Load the policy file. `configInput` empty means `.github/slipway.yml`, and a missing
  * default file means defaults; a named file that is missing, unreadable or invalid is an error.
  */
 async function loadConfig(cwd, configInput = '') {
     const explicit = configInput.trim() !== '';
-    const rel = explicit ? configInput.trim() : DEFAULT_CONFIG_PATH;
+    const rel = explicit ? configInput.trim() : config_defaults/* DEFAULT_CONFIG_PATH */.Bi;
     const abs = external_node_path_default().resolve(cwd, rel);
     let text;
     try {
-        text = await (0,promises_namespaceObject.readFile)(abs, 'utf8');
+        text = await (0,promises_.readFile)(abs, 'utf8');
     }
     catch (err) {
         const code = err.code;
         if (code === 'ENOENT' && !explicit)
-            return defaultConfig();
+            return (0,config_defaults/* defaultConfig */.sb)();
         if (code === 'ENOENT')
-            throw new errors/* UserError */.yo(`config: ${rel} does not exist (the "config" input names the policy file)`);
+            throw new errors/* UserError */.yo(`input "config": expected the path of a policy file in the repository, got ${JSON.stringify(rel)} (no such file)`);
         throw new errors/* UserError */.yo(`config: cannot read ${rel}: ${code ?? String(err)}`);
     }
     return parseConfig(text, rel);
@@ -40736,7 +37802,7 @@ async function loadConfig(cwd, configInput = '') {
 function parseConfig(text, file) {
     const source = parseYaml(text, file);
     if (source.value === null || source.value === undefined) {
-        return { ...defaultConfig(), file };
+        return { ...(0,config_defaults/* defaultConfig */.sb)(), file };
     }
     if (typeof source.value !== 'object' || Array.isArray(source.value)) {
         throw source.errorAt([], 'expected a mapping with versioning, components and environments');
@@ -40746,12 +37812,13 @@ function parseConfig(text, file) {
     for (const [name, c] of Object.entries(parsed.components))
         components[name] = { ...c, name };
     checkReferences(source, components, parsed.environments);
+    checkTagSeries(source, components, parsed.versioning.tag);
     return {
         file,
         versioning: {
             tag: parsed.versioning.tag,
             initial: parsed.versioning.initial,
-            branches: parsed.versioning.branches ?? DEFAULT_BRANCHES,
+            branches: parsed.versioning.branches ?? config_defaults/* DEFAULT_BRANCHES */.J1,
         },
         components,
         environments: parsed.environments,
@@ -40784,26 +37851,250 @@ function checkReferences(source, components, envs) {
         }
     }
 }
+/**
+ * No two tag series share a template: two components with the same tag, or a component
+ * versioned on its own (it has paths or migrations) under the repository's template,
+ * would read and write each other's tags. The error points at the later of the two.
+ */
+function checkTagSeries(source, components, repoTag) {
+    const repo = { what: "the repository's series (versioning.tag)", path: ['versioning', 'tag'] };
+    const seen = new Map();
+    for (const [name, c] of Object.entries(components)) {
+        const versioned = c.paths.length > 0 || c.migrate !== undefined;
+        // A component without its own series only tags under an explicit template.
+        const template = c.tag !== undefined || versioned ? (0,config_defaults/* componentTagTemplate */.cs)(name, c) : undefined;
+        if (!template)
+            continue;
+        const owner = {
+            what: `component "${name}"`,
+            path: c.tag ? ['components', name, 'tag'] : ['components', name],
+        };
+        const first = seen.get(template) ?? (versioned && template === repoTag ? repo : undefined);
+        if (!first) {
+            seen.set(template, owner);
+            continue;
+        }
+        // Point at whichever of the two comes later in the file, and name the other.
+        const firstLine = written(source, first.path) ? source.locate(first.path).line : undefined;
+        const ownerLine = source.locate(owner.path).line ?? 0;
+        const [other, later, otherLine] = firstLine !== undefined && firstLine > ownerLine ? [owner, first, ownerLine] : [first, owner, firstLine];
+        throw source.errorAt(later.path, `tag template "${template}" is also used by ${other.what}${otherLine ? ` (line ${otherLine})` : ''}${c.tag ? '' : ` (the default of component "${name}")`}: two tag series cannot share a template`);
+    }
+}
+/** True when the key at `path` is written in the file (not a default). */
+function written(source, path) {
+    let v = source.value;
+    for (const k of path) {
+        if (v === null || typeof v !== 'object' || !(k in v))
+            return false;
+        v = v[k];
+    }
+    return true;
+}
 /** The components' dependency map. */
 function dependencyMap(config) {
     return Object.fromEntries(Object.values(config.components).map((c) => [c.name, c.dependsOn]));
 }
-/** The tag template of a component (its own, else the repository's). */
-function tagTemplateFor(config, component) {
-    if (component && config.components[component]?.tag)
-        return config.components[component].tag;
-    return config.versioning.tag;
-}
-/** The named component, or a UserError listing the ones that exist. */
-function requireComponent(config, name, input = 'component') {
-    const c = config.components[name];
-    if (!c) {
-        const known = Object.keys(config.components);
-        throw new errors/* UserError */.yo(`${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`);
+
+
+/***/ }),
+
+/***/ 4296:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ic: () => (/* binding */ describeFailure),
+/* harmony export */   iU: () => (/* binding */ isUserError),
+/* harmony export */   yo: () => (/* binding */ UserError)
+/* harmony export */ });
+/* unused harmony exports InternalError, oneLine, errorMessage */
+/**
+ * Two kinds of failure: a UserError is something the user must fix (bad input, a bad
+ * config, a refused deploy) and is shown as one line without a stack; anything else is
+ * a bug in Slipway and is reported with its stack so it can be filed.
+ */
+/** An error the user must fix; its message is one line, shown without a stack trace. */
+class UserError extends Error {
+    location;
+    constructor(message, location = {}) {
+        super(oneLine(message));
+        this.name = 'UserError';
+        this.location = location;
     }
-    return c;
+}
+/** A broken invariant inside Slipway itself. */
+class InternalError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = 'InternalError';
+    }
+}
+/** True for errors the user must fix. */
+function isUserError(err) {
+    return err instanceof UserError || (err instanceof Error && err.name === 'UserError');
+}
+/** Collapse whitespace and newlines so a cause always fits on one line. */
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/** The message of any thrown value. */
+function errorMessage(err) {
+    if (err instanceof Error)
+        return err.message;
+    return String(err);
+}
+/** The text to show for a failure: one line for a user error, message and stack for a bug. */
+function describeFailure(err) {
+    if (isUserError(err))
+        return { message: err.message };
+    const message = `Slipway hit an internal error (please report it): ${oneLine(errorMessage(err))}`;
+    return { message, detail: err instanceof Error ? err.stack : undefined };
 }
 
+
+/***/ }),
+
+/***/ 9114:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   TL: () => (/* binding */ parseInputs),
+/* harmony export */   hF: () => (/* binding */ input),
+/* harmony export */   j$: () => (/* binding */ commonInputs)
+/* harmony export */ });
+/* unused harmony exports inputVariable, inputNames */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/**
+ * Action inputs: each action declares its inputs once (name, description, default, and a
+ * zod schema over the raw string); the runner's `INPUT_*` variables, or the CLI's flags,
+ * become a typed object. A test checks every action.yml against these declarations.
+ */
+
+
+/** Declare an action (keeps the input types). */
+function defineAction(def) {
+    return def;
+}
+/** The runner's variable for an input: `INPUT_` + upper-cased name, spaces as underscores. */
+function inputVariable(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+/** Read and validate every declared input from `env`; the first bad one is a one-line UserError. */
+function parseInputs(fields, env, runtime) {
+    const out = {};
+    for (const [name, field] of Object.entries(fields)) {
+        let raw = (env[inputVariable(name)] ?? '').trim();
+        if (field.secret && raw)
+            runtime?.mask(raw);
+        // A runner expression default (`${{ github.token }}`) is only evaluated by the runner;
+        // elsewhere (the CLI, a test) it means "not given".
+        if (raw === '' && field.default !== undefined && !field.default.startsWith('${{'))
+            raw = field.default;
+        if (raw === '' && field.required)
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`input "${name}" is required: ${field.description}`);
+        const result = field.schema.safeParse(raw);
+        if (!result.success) {
+            const shown = field.secret ? '***' : JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
+            const issue = result.error.issues[0];
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`input "${name}": ${issue.message.replace(/^Invalid input: /, '')}, got ${shown}`);
+        }
+        out[camel(name)] = result.data;
+    }
+    return out;
+}
+function camel(name) {
+    return name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
+}
+/** Field builders: each returns an InputField over the raw string. */
+const input = {
+    string(description, opts = {}) {
+        return { description, ...opts, schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP() };
+    },
+    boolean(description, def) {
+        return {
+            description,
+            default: def,
+            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
+                .transform((s) => s.toLowerCase())
+                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(['true', 'false'], { message: 'expected true or false' }))
+                .transform((s) => s === 'true'),
+        };
+    },
+    /** A boolean that may also be `auto` (undefined). */
+    tristate(description) {
+        return {
+            description,
+            default: 'auto',
+            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
+                .transform((s) => s.toLowerCase())
+                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(['auto', 'true', 'false'], { message: 'expected auto, true or false' }))
+                .transform((s) => (s === 'auto' ? 'auto' : s === 'true')),
+        };
+    },
+    integer(description, def, min = 0) {
+        return {
+            description,
+            default: def,
+            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
+                .regex(/^\d+$/, { message: `expected a whole number of at least ${min}` })
+                .transform(Number)
+                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* .number */ .aig().min(min, { message: `expected a whole number of at least ${min}` })),
+        };
+    },
+    choice(description, values, def) {
+        return {
+            description,
+            default: def,
+            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
+                .transform((s) => s.toLowerCase())
+                .pipe(zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(values, { message: `expected one of ${values.join(', ')}` })),
+        };
+    },
+    semver(description, opts = {}) {
+        return {
+            description,
+            ...opts,
+            schema: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP()
+                .transform((s) => s.replace(/^v(?=\d)/, ''))
+                .refine((s) => s === '' || /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(s), {
+                message: 'expected a semantic version such as 1.2.3 or 1.2.3-rc.1',
+            }),
+        };
+    },
+};
+/** The list of kebab-case input names of an action, for comparisons with action.yml. */
+function inputNames(fields) {
+    return Object.keys(fields);
+}
+/** The inputs every action shares. */
+const commonInputs = {
+    config: input.string('Path of the policy file, relative to the repository. Empty: .github/slipway.yml, and defaults when that file does not exist.'),
+    'dry-run': input.boolean('Plan and print what would happen; change nothing.', 'false'),
+};
+
+
+/***/ }),
+
+/***/ 611:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Q: () => (/* binding */ tagRelease)
+});
+
+// UNUSED EXPORTS: checkTagName
+
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(2088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+// EXTERNAL MODULE: ./src/core/config.ts + 3 modules
+var core_config = __nccwpck_require__(9083);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: ./src/core/retry.ts
 /** Bounded retries with exponential backoff and jitter, and timeouts for single attempts. */
 /** Resolve after `ms` milliseconds. */
@@ -41092,7 +38383,8 @@ function runUserCommand(command, options) {
  */
 
 
-const RECORD = '\x1e';
+
+
 const FIELD = '\x1f';
 /** A git repository at `cwd`. */
 class Git {
@@ -41144,6 +38436,12 @@ class Git {
         const out = await this.tryRun(['symbolic-ref', '--quiet', '--short', 'HEAD']);
         return out ? out.trim() : null;
     }
+    /** HEAD's SHA and whether the clone is shallow, in one git call. */
+    async headState() {
+        const [shallow, head] = (await this.run(['rev-parse', '--is-shallow-repository', 'HEAD'])).trim().split('\n');
+        this.shallowChecked = shallow === 'true';
+        return { head, shallow: this.shallowChecked };
+    }
     /** True when the repository is a shallow clone. */
     async isShallow() {
         if (this.shallowChecked === false)
@@ -41182,15 +38480,26 @@ class Git {
         return tags;
     }
     /**
+     * The names of the tags matching any glob of `patterns`, optionally only those reachable
+     * from `mergedInto`. Tag objects are not read (peeling thousands of annotated tags costs
+     * more than listing them): use `refs/tags/<name>` where a commit is expected.
+     */
+    async tagNames(patterns = ['*'], mergedInto) {
+        const args = ['for-each-ref', '--format=%(refname:strip=2)'];
+        if (mergedInto)
+            args.push(`--merged=${mergedInto}`);
+        args.push(...patterns.map((p) => `refs/tags/${p}`));
+        const out = await this.run(args);
+        return out ? out.split('\n').filter(Boolean) : [];
+    }
+    /**
      * Stream the commits of `range` (newest first), optionally only those touching `paths`,
      * without holding the whole history in memory. Return false from `onCommit` to stop.
+     * The whole message (`%B`) is read and split as git splits it, so a message may hold any
+     * byte (the field separator included) but NUL, which git itself cannot store.
      */
     async logStream(range, onCommit, options = {}) {
-        const args = [
-            'log',
-            '-z',
-            `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%s${FIELD}%b${RECORD}`,
-        ];
+        const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%B`];
         if (options.firstParent)
             args.push('--first-parent');
         if (options.noMerges)
@@ -41198,19 +38507,27 @@ class Git {
         args.push(...range, '--');
         if (options.paths && options.paths.length)
             args.push(...options.paths.map(pathspec));
-        await execStream('git', args, (raw) => {
-            const rec = raw.endsWith(RECORD) ? raw.slice(0, -1) : raw;
+        await execStream('git', args, (rec) => {
             if (!rec)
                 return;
-            const [sha, parents, date, subject, body] = rec.split(FIELD);
+            // The first three fields never hold the separator; everything after them is the message.
+            const a = rec.indexOf(FIELD);
+            const b = rec.indexOf(FIELD, a + 1);
+            const c = rec.indexOf(FIELD, b + 1);
+            if (a < 0 || b < 0 || c < 0)
+                return;
+            const parents = rec.slice(a + 1, b);
+            const { subject, body } = splitMessage(rec.slice(c + 1));
             return onCommit({
-                sha,
+                sha: rec.slice(0, a),
                 parents: parents ? parents.split(' ') : [],
-                date,
+                date: options.dates ? rec.slice(b + 1, c) : undefined,
                 subject,
-                body: (body ?? '').trimEnd(),
+                body,
             });
-        }, { cwd: this.cwd, env: gitEnv(), separator: '\0' }).catch((err) => {
+        }, 
+        // GIT_FLUSH=0: into a pipe git otherwise writes (and node wakes up) once per commit.
+        { cwd: this.cwd, env: { ...gitEnv(), GIT_FLUSH: '0' }, separator: '\0' }).catch((err) => {
             if (err instanceof ExecError) {
                 throw new errors/* UserError */.yo(`git log ${range.join(' ')} failed: ${err.result.stderr.trim().split('\n').pop() ?? ''}`);
             }
@@ -41241,7 +38558,9 @@ class Git {
     /** Fetch every tag from the remote, noting how many arrived. */
     async fetchTags() {
         const before = (await this.tags()).length;
-        await this.run(['fetch', '--quiet', '--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+        const failure = await this.fetch(['--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+        if (failure)
+            throw new errors/* UserError */.yo(`Could not fetch the tags from ${this.remote}: ${failure}`);
         const after = (await this.tags()).length;
         this.log?.info(`Fetched tags from ${this.remote}: ${after - before} new, ${after} in all.`);
     }
@@ -41256,12 +38575,9 @@ class Git {
             return true;
         let depth = 50;
         for (let round = 0; round < 12; round++) {
-            const r = await execFile('git', ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', `--deepen=${depth}`, this.remote], {
-                cwd: this.cwd,
-                env: gitEnv(),
-            });
-            if (r.code !== 0) {
-                this.log?.warning(`Could not deepen the shallow clone to find ${what}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+            const failure = await this.fetch(['--no-tags', '--no-recurse-submodules', `--deepen=${depth}`, this.remote]);
+            if (failure) {
+                this.log?.warning(`Could not deepen the shallow clone to find ${what}: ${failure}`);
                 return false;
             }
             this.shallowChecked = undefined;
@@ -41273,12 +38589,11 @@ class Git {
                 return false;
             depth *= 2;
         }
-        const r = await execFile('git', ['fetch', '--quiet', '--no-tags', '--unshallow', this.remote], {
-            cwd: this.cwd,
-            env: gitEnv(),
-        });
+        const failure = await this.fetch(['--no-tags', '--unshallow', this.remote]);
         this.shallowChecked = undefined;
-        if (r.code === 0)
+        if (failure)
+            this.log?.warning(`Could not fetch the complete history to find ${what}: ${failure}`);
+        else
             this.log?.info(`Shallow clone: fetched the complete history to find ${what}.`);
         return satisfied();
     }
@@ -41287,17 +38602,48 @@ class Git {
      * later deepen moves every boundary together). Returns false, with a warning, on failure.
      */
     async fetchRefs(refspecs, depth) {
-        const args = ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules'];
+        const args = ['--no-tags', '--no-recurse-submodules'];
         if (depth !== undefined)
             args.push(`--depth=${depth}`);
-        const r = await execFile('git', [...args, this.remote, ...refspecs], { cwd: this.cwd, env: gitEnv() });
+        const failure = await this.fetch([...args, this.remote, ...refspecs]);
         this.shallowChecked = undefined;
-        if (r.code !== 0) {
-            this.log?.warning(`Could not fetch ${refspecs.join(' ')}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+        if (failure) {
+            this.log?.warning(`Could not fetch ${refspecs.join(' ')}: ${failure}`);
             return false;
         }
         this.log?.info(`Fetched ${refspecs.join(' ')} from ${this.remote}${depth !== undefined ? ` (depth ${depth})` : ''}.`);
         return true;
+    }
+    /**
+     * `git fetch --quiet <args>`, a network call: each attempt is killed after the fetch
+     * timeout, and a failed attempt is retried twice with backoff. Returns null on success,
+     * else the one-line cause of the last attempt.
+     */
+    async fetch(args) {
+        const { timeoutMs, retryBaseMs } = fetchSettings();
+        const full = ['fetch', '--quiet', ...args];
+        try {
+            await retry(async () => {
+                const r = await fetchProcess(full, this.cwd, timeoutMs);
+                if (r === 'timeout')
+                    throw new errors/* UserError */.yo(`git fetch from ${this.remote} timed out after ${Math.round(timeoutMs / 1000)} s`);
+                if (r.code !== 0)
+                    throw new errors/* UserError */.yo(`git fetch from ${this.remote} failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.signal ?? r.code}`}`);
+            }, {
+                attempts: FETCH_ATTEMPTS,
+                baseDelayMs: retryBaseMs,
+                retryable: (err) => err instanceof errors/* UserError */.yo,
+                onRetry: (err, attempt, delay) => this.log?.info(`${err.message}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1} of ${FETCH_ATTEMPTS}).`),
+            });
+            return null;
+        }
+        catch (err) {
+            if (err instanceof errors/* UserError */.yo)
+                return `${err.message} (${FETCH_ATTEMPTS} attempts)`;
+            if (err.code === 'ENOENT')
+                return 'git is not installed or not on PATH';
+            throw err;
+        }
     }
     /** The nearest tag reachable from `ref` whose name matches one of `globs`, or null. */
     async nearestTag(ref, globs) {
@@ -41327,9 +38673,97 @@ class Git {
         return out ? out.trim() : null;
     }
 }
+/**
+ * A commit message split as git splits it for `%s` and `%b`: the subject is the first
+ * paragraph with its lines joined by a space (each line's trailing blanks dropped), the
+ * body is what follows the blank lines after it, without trailing blanks.
+ */
+function splitMessage(message) {
+    const n = message.length;
+    // Indices only, one slice per part: this runs for every commit of a long range.
+    let pos = skipBlankLines(message, 0);
+    let subject = '';
+    while (pos < n) {
+        const nl = message.indexOf('\n', pos);
+        const end = nl < 0 ? n : nl;
+        const e = trimEndAt(message, pos, end);
+        if (e === pos)
+            break;
+        subject = subject ? `${subject} ${message.slice(pos, e)}` : message.slice(pos, e);
+        pos = nl < 0 ? n : nl + 1;
+    }
+    pos = skipBlankLines(message, pos);
+    const end = trimEndAt(message, pos, n);
+    return { subject, body: end > pos ? message.slice(pos, end) : '' };
+}
+/** git's isspace: space, \t, \n, \v, \f, \r. */
+function isSpace(c) {
+    return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+/** The index where `s[from, to)` ends once trailing whitespace is dropped. */
+function trimEndAt(s, from, to) {
+    while (to > from && isSpace(s.charCodeAt(to - 1)))
+        to--;
+    return to;
+}
+/** The start of the first line at or after `pos` that is not blank. */
+function skipBlankLines(s, pos) {
+    while (pos < s.length) {
+        const nl = s.indexOf('\n', pos);
+        const end = nl < 0 ? s.length : nl;
+        if (trimEndAt(s, pos, end) !== pos)
+            break;
+        pos = nl < 0 ? s.length : nl + 1;
+    }
+    return pos;
+}
 /** A literal pathspec unless the user wrote a glob. */
 function pathspec(p) {
     return /[*?[]/.test(p) ? `:(glob)${p}` : p;
+}
+/** A fetch is tried this many times: the first attempt and two retries. */
+const FETCH_ATTEMPTS = 3;
+/**
+ * How long one fetch attempt may take, and the backoff unit between attempts:
+ * SLIPWAY_GIT_FETCH_TIMEOUT_MS (default 120 000) and SLIPWAY_RETRY_BASE_MS (default 1000),
+ * which the tests shorten.
+ */
+function fetchSettings() {
+    const num = (name, fallback) => {
+        const n = Number(process.env[name]);
+        return process.env[name] && Number.isFinite(n) && n > 0 ? n : fallback;
+    };
+    return { timeoutMs: num('SLIPWAY_GIT_FETCH_TIMEOUT_MS', 120_000), retryBaseMs: num('SLIPWAY_RETRY_BASE_MS', 1000) };
+}
+/**
+ * Run one git fetch, killed after `timeoutMs`. git hands the transfer to a helper
+ * (git-remote-http, ssh) that inherits its pipes, so killing git alone would leave the
+ * attempt hanging: the fetch gets a process group of its own, and the whole group is killed.
+ */
+function fetchProcess(args, cwd, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, { cwd, env: gitEnv(), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        const err = [];
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            try {
+                process.kill(-child.pid, 'SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        }, timeoutMs);
+        child.stderr.on('data', (d) => err.push(d));
+        child.on('error', (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            resolve(timedOut ? 'timeout' : { code: code ?? -1, signal, stderr: Buffer.concat(err).toString('utf8') });
+        });
+    });
 }
 /** git's environment: never prompt, never page, stable output. */
 function gitEnv() {
@@ -41358,6 +38792,9 @@ function duration(ms) {
     return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+// EXTERNAL MODULE: ./node_modules/semver/functions/parse.js
+var parse = __nccwpck_require__(6353);
+var parse_default = /*#__PURE__*/__nccwpck_require__.n(parse);
 ;// CONCATENATED MODULE: ./src/core/tag-template.ts
 /** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
 
@@ -41366,27 +38803,52 @@ function formatTag(template, version) {
     return template.replace('{version}', version);
 }
 /** The glob that selects a template's tags for `git for-each-ref`. */
-function tagGlob(template) {
+function tag_template_tagGlob(template) {
     return template.replace('{version}', '*');
 }
-/** The version in `tag` when it matches `template` and is valid semver, else null. */
-function parseTag(template, tag) {
+// A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
+const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
+function versionMatcher(template) {
     const idx = template.indexOf('{version}');
     const prefix = template.slice(0, idx);
     const suffix = template.slice(idx + '{version}'.length);
-    if (!tag.startsWith(prefix) || !tag.endsWith(suffix))
-        return null;
-    const middle = tag.slice(prefix.length, tag.length - suffix.length);
-    // A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
-    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(middle))
-        return null;
-    return semver_default().parse(middle);
+    const fixed = prefix.length + suffix.length;
+    return (tag) => tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
+        ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
+        : null;
+}
+/** The version in `tag` when it matches `template` and is valid semver, else null. */
+function tag_template_parseTag(template, tag) {
+    const m = versionMatcher(template)(tag);
+    return m ? parse_default()(m[0]) : null;
+}
+/**
+ * The stable tags among `names` for `template`, highest version first. Cheaper than
+ * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
+ * the one that wins needs a full semver parse.
+ */
+function stableTagsByVersion(template, names) {
+    const match = versionMatcher(template);
+    const out = [];
+    for (const name of names) {
+        const m = match(name);
+        if (!m || m[4] !== undefined)
+            continue;
+        const major = Number(m[1]);
+        const minor = Number(m[2]);
+        const patch = Number(m[3]);
+        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+            continue;
+        out.push({ name, major, minor, patch });
+    }
+    return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
 }
 
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -41398,12 +38860,12 @@ class Context {
         var _a, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-            if ((0,external_fs_.existsSync)(process.env.GITHUB_EVENT_PATH)) {
-                this.payload = JSON.parse((0,external_fs_.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
             }
             else {
                 const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
             }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -41662,10 +39124,10 @@ function Collection() {
 
 
 // pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
+var dist_bundle_VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${dist_bundle_VERSION} ${getUserAgent()}`;
 var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -41724,7 +39186,7 @@ function removeUndefinedProperties(obj) {
 }
 
 // pkg/dist-src/merge.js
-function dist_bundle_merge(defaults, route, options) {
+function merge(defaults, route, options) {
   if (typeof route === "string") {
     let [method, url] = route.split(" ");
     options = Object.assign(url ? { method, url } : { url: method }, options);
@@ -41918,7 +39380,7 @@ function expand(template, context) {
 }
 
 // pkg/dist-src/parse.js
-function parse(options) {
+function dist_bundle_parse(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -41984,18 +39446,18 @@ function parse(options) {
 
 // pkg/dist-src/endpoint-with-defaults.js
 function endpointWithDefaults(defaults, route, options) {
-  return parse(dist_bundle_merge(defaults, route, options));
+  return dist_bundle_parse(merge(defaults, route, options));
 }
 
 // pkg/dist-src/with-defaults.js
 function withDefaults(oldDefaults, newDefaults) {
-  const DEFAULTS2 = dist_bundle_merge(oldDefaults, newDefaults);
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
   const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
   return Object.assign(endpoint2, {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
-    merge: dist_bundle_merge.bind(null, DEFAULTS2),
-    parse
+    merge: merge.bind(null, DEFAULTS2),
+    parse: dist_bundle_parse
   });
 }
 
@@ -42945,12 +40407,12 @@ class RequestError extends Error {
 
 
 // pkg/dist-src/version.js
-var dist_bundle_VERSION = "10.0.16";
+var request_dist_bundle_VERSION = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${request_dist_bundle_VERSION} ${getUserAgent()}`
   }
 };
 
@@ -46802,6 +44264,34 @@ function apiMessage(err) {
         .filter(Boolean);
     return details.length ? `${base} (${details.join('; ')})` : base;
 }
+/**
+ * An API failure the retries could not fix, as one line for the user: the request, GitHub's
+ * status and message, and what to check. The token is never part of it. Anything that is
+ * not an HTTP error (a UserError, a bug) is returned unchanged.
+ */
+function apiFailure(err) {
+    const status = httpStatus(err);
+    if (status === undefined || (0,errors/* isUserError */.iU)(err))
+        return err;
+    const req = err.request;
+    let what = 'a request';
+    if (req?.method && req.url) {
+        let where = req.url;
+        try {
+            where = decodeURIComponent(new URL(req.url).pathname);
+        }
+        catch {
+            /* a relative URL: shown as it is */
+        }
+        what = `${req.method} ${where}`;
+    }
+    const hint = status === 401
+        ? '; check the token input (expired, revoked, or not a token)'
+        : status === 403 || status === 404
+            ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
+            : '';
+    return new errors/* UserError */.yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
 /** The signal a caller passed, per request (the plugin replaces it on the options). */
 const callerSignal = new WeakMap();
 /**
@@ -46862,6 +44352,8 @@ function spacing(minMs) {
     return limiter;
 }
 
+// EXTERNAL MODULE: ./src/core/config-defaults.ts
+var config_defaults = __nccwpck_require__(6104);
 ;// CONCATENATED MODULE: ./src/versioning/branch-policy.ts
 
 /** True when `branch` matches `pattern`; `*` matches any characters, slashes included. */
@@ -46907,21 +44399,87 @@ function branchSlug(branch) {
     return (slug || 'branch').slice(0, 40).replace(/-$/, '');
 }
 
+// EXTERNAL MODULE: ./node_modules/semver/functions/inc.js
+var inc = __nccwpck_require__(2338);
+var inc_default = /*#__PURE__*/__nccwpck_require__.n(inc);
+// EXTERNAL MODULE: ./node_modules/semver/functions/major.js
+var major = __nccwpck_require__(8511);
+var major_default = /*#__PURE__*/__nccwpck_require__.n(major);
+// EXTERNAL MODULE: ./node_modules/semver/functions/prerelease.js
+var prerelease = __nccwpck_require__(5714);
+var prerelease_default = /*#__PURE__*/__nccwpck_require__.n(prerelease);
+// EXTERNAL MODULE: ./node_modules/semver/functions/rcompare.js
+var rcompare = __nccwpck_require__(2173);
+var rcompare_default = /*#__PURE__*/__nccwpck_require__.n(rcompare);
 ;// CONCATENATED MODULE: ./src/versioning/conventional.ts
 /** Conventional Commits: what a commit message says about the next version. */
-const HEADER = /^(?<type>[A-Za-z]+)(?:\((?<scope>[^()]*)\))?(?<bang>!)?:[ \t]*(?<desc>.+)$/;
 const BREAKING_FOOTER = /^BREAKING[ -]CHANGES?:/m;
-const REVERT_SUBJECT = /^Revert "(?<subject>.+)"\s*$/;
-const REVERTS_SHA = /This reverts commit (?<sha>[0-9a-f]{7,40})/;
-const PR_SUFFIX = /\(#(?<n>\d+)\)\s*$/;
-const MERGE_PR = /^Merge pull request #(?<n>\d+)/;
+const REVERT_SUBJECT = /^Revert "(.+)"\s*$/;
+const REVERTS_SHA = /This reverts commit ([0-9a-f]{7,40})/;
+const PR_SUFFIX = /\(#(\d+)\)\s*$/;
+const MERGE_PR = /^Merge pull request #(\d+)/;
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+/**
+ * `type(scope)!: description`, read by hand: this runs for every commit of a long range,
+ * and the equivalent regular expression with named groups was most of the parse time.
+ * Same grammar as /^([A-Za-z]+)(?:\(([^()]*)\))?(!)?:[ \t]*(.+)$/ on a trimmed subject.
+ */
+function parseHeader(s) {
+    const n = s.length;
+    let i = 0;
+    for (; i < n; i++) {
+        const ch = s.charCodeAt(i) | 0x20;
+        if (ch < 0x61 || ch > 0x7a)
+            break;
+    }
+    if (i === 0)
+        return null;
+    const type = s.slice(0, i);
+    let scope = '';
+    if (s.charCodeAt(i) === 0x28 /* ( */) {
+        const close = s.indexOf(')', i + 1);
+        if (close < 0)
+            return null;
+        scope = s.slice(i + 1, close);
+        if (scope.includes('('))
+            return null;
+        i = close + 1;
+    }
+    const bang = s.charCodeAt(i) === 0x21; /* ! */
+    if (bang)
+        i++;
+    if (s.charCodeAt(i) !== 0x3a /* : */)
+        return null;
+    i++;
+    while (i < n && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09))
+        i++;
+    if (i >= n)
+        return null;
+    const desc = s.slice(i);
+    if (LINE_BREAK.test(desc))
+        return null;
+    return { type, scope, bang, desc };
+}
+function prNumber(subject) {
+    // Cheap tests first: most subjects name no pull request.
+    if (subject.includes('(#')) {
+        const m = PR_SUFFIX.exec(subject);
+        if (m)
+            return Number(m[1]);
+    }
+    if (subject.startsWith('Merge pull request #'))
+        return Number(MERGE_PR.exec(subject)[1]);
+    return undefined;
+}
+function isBreakingBody(body) {
+    return body.includes('BREAKING') && BREAKING_FOOTER.test(body);
+}
 /** Parse a commit's subject and body. */
 function parseCommit(sha, subject, body) {
-    const prMatch = PR_SUFFIX.exec(subject) ?? MERGE_PR.exec(subject);
-    const pr = prMatch ? Number(prMatch.groups.n) : undefined;
-    const revertSubject = REVERT_SUBJECT.exec(subject);
+    const pr = prNumber(subject);
+    const revertSubject = subject.startsWith('Revert "') ? REVERT_SUBJECT.exec(subject) : null;
     if (revertSubject) {
-        const sha2 = REVERTS_SHA.exec(body)?.groups?.sha;
+        const sha2 = REVERTS_SHA.exec(body)?.[1];
         return {
             sha,
             type: 'revert',
@@ -46929,26 +44487,25 @@ function parseCommit(sha, subject, body) {
             description: subject,
             subject,
             pr,
-            reverts: { sha: sha2, subject: revertSubject.groups.subject },
+            reverts: { sha: sha2, subject: revertSubject[1] },
         };
     }
-    const m = HEADER.exec(subject.trim());
-    if (!m)
-        return { sha, type: '', breaking: BREAKING_FOOTER.test(body), description: subject, subject, pr };
-    const g = m.groups;
-    const type = g.type.toLowerCase();
+    const h = parseHeader(subject.trim());
+    if (!h)
+        return { sha, type: '', breaking: isBreakingBody(body), description: subject, subject, pr };
+    const type = h.type.toLowerCase();
     const parsed = {
         sha,
         type,
-        scope: g.scope || undefined,
-        breaking: Boolean(g.bang) || BREAKING_FOOTER.test(body),
-        description: g.desc.trim(),
+        scope: h.scope || undefined,
+        breaking: h.bang || isBreakingBody(body),
+        description: h.desc.trim(),
         subject,
         pr,
     };
     if (type === 'revert') {
-        const sha2 = REVERTS_SHA.exec(body)?.groups?.sha;
-        parsed.reverts = { sha: sha2, subject: g.desc.trim() };
+        const sha2 = REVERTS_SHA.exec(body)?.[1];
+        parsed.reverts = { sha: sha2, subject: h.desc.trim() };
     }
     return parsed;
 }
@@ -46977,6 +44534,8 @@ function maxBump(a, b) {
  * pair cancels out. A revert of something outside the range stays (a patch).
  */
 function cancelReverts(commits) {
+    if (!commits.some((c) => c.reverts))
+        return commits;
     const dropped = new Set();
     for (const c of commits) {
         if (!c.reverts || dropped.has(c.sha))
@@ -47018,6 +44577,10 @@ function decideBump(commits, currentMajor) {
  * stable tag reachable from HEAD, the commits since it that touch the series' paths, and
  * the branch's rule decide it.
  */
+// Single functions, not the package index: it loads ranges and everything else at start-up.
+
+
+
 
 
 
@@ -47033,38 +44596,70 @@ async function seriesTags(git, template, mergedInto) {
     return out;
 }
 /**
- * The highest stable tag of the series reachable from HEAD. Candidates are tried from the
- * highest down with one ancestry check each (the highest is nearly always reachable), which
- * is much cheaper than `for-each-ref --merged` over thousands of tags; when many higher tags
- * sit on other branches, git is asked once for the reachable set instead.
+ * The highest stable tag of the series reachable from HEAD. `names` (every tag name, listed
+ * once for all series) saves a git call. Candidates are tried from the highest down with
+ * one ancestry check each (the highest is nearly always reachable), which is much cheaper
+ * than `for-each-ref --merged` over thousands of tags; when many higher tags sit on other
+ * branches, git is asked once for the reachable set instead.
  */
-async function lastStableTag(git, template) {
-    const stable = (await seriesTags(git, template))
-        .filter((t) => t.version.prerelease.length === 0)
-        .sort((a, b) => semver_default().rcompare(a.version, b.version));
+async function lastStableTag(git, template, names) {
+    const stable = stableTagsByVersion(template, names ?? (await git.tagNames([tag_template_tagGlob(template)])));
+    const release = (t) => ({
+        name: t.name,
+        ref: `refs/tags/${t.name}`,
+        version: tag_template_parseTag(template, t.name),
+    });
     const probes = Math.min(stable.length, 8);
     for (let i = 0; i < probes; i++)
-        if (await git.isAncestor(stable[i].commit, 'HEAD'))
-            return stable[i];
+        if (await git.isAncestor(`refs/tags/${stable[i].name}`, 'HEAD'))
+            return release(stable[i]);
     if (stable.length <= probes)
         return null;
-    const reachable = new Set((await git.tags(tagGlob(template), 'HEAD')).map((t) => t.name));
-    return stable.find((t) => reachable.has(t.name)) ?? null;
+    const reachable = new Set(await git.tagNames([tag_template_tagGlob(template)], 'HEAD'));
+    const found = stable.find((t) => reachable.has(t.name));
+    return found ? release(found) : null;
 }
-/** Read the commits in `range` touching `paths`, parsed, newest first. */
+/** Read the commits since `last` touching `paths`, parsed, newest first. */
 async function commitsSince(git, last, paths) {
     const out = [];
-    await git.logStream(last ? [`${last.commit}..HEAD`] : ['HEAD'], (c) => {
+    await git.logStream(last ? [`${last.ref}..HEAD`] : ['HEAD'], (c) => {
         out.push(parseCommit(c.sha, c.subject, c.body));
     }, { paths });
     return out;
 }
+/**
+ * The last release of a series and the commits since it. The highest stable tag is nearly
+ * always the last release, so its range is read while git confirms that it is an ancestor
+ * of HEAD (the answer comes long before the log ends); when it is not, that read stops at
+ * once and the other candidates are tried.
+ */
+async function lastReleaseAndCommits(git, series, names) {
+    const top = stableTagsByVersion(series.template, names)[0];
+    if (top) {
+        const ref = `refs/tags/${top.name}`;
+        let abandoned = false;
+        const commits = [];
+        const reading = git.logStream([`${ref}..HEAD`], (c) => {
+            if (abandoned)
+                return false;
+            commits.push(parseCommit(c.sha, c.subject, c.body));
+        }, { paths: series.paths });
+        reading.catch(() => undefined);
+        if (await git.isAncestor(ref, 'HEAD')) {
+            await reading;
+            return { last: { name: top.name, ref, version: tag_template_parseTag(series.template, top.name) }, commits };
+        }
+        abandoned = true;
+        await reading.catch(() => undefined);
+    }
+    const last = await lastStableTag(git, series.template, names);
+    return { last, commits: await commitsSince(git, last, series.paths) };
+}
 /** Decide the next version of a series under the branch's rule. */
-async function planVersion(git, series, ctx) {
-    const last = await lastStableTag(git, series.template);
-    const commits = await commitsSince(git, last, series.paths);
+async function planVersion(git, series, ctx, names) {
+    const { last, commits } = await lastReleaseAndCommits(git, series, names ?? (await git.tagNames([tag_template_tagGlob(series.template)])));
     const current = last ? last.version.version : '';
-    const computed = decideBump(commits, last ? last.version.major : semver_default().major(ctx.initial));
+    const computed = decideBump(commits, last ? last.version.major : major_default()(ctx.initial));
     const manual = ctx.bump !== 'auto';
     const forced = manual ? ctx.bump : ctx.rule.bump;
     const bump = forced
@@ -47103,7 +44698,7 @@ async function planVersion(git, series, ctx) {
                 bump,
                 version: ctx.initial,
                 tag: formatTag(series.template, ctx.initial),
-                prerelease: semver_default().prerelease(ctx.initial) !== null,
+                prerelease: prerelease_default()(ctx.initial) !== null,
                 reason: release
                     ? `no tag yet: the first release is ${ctx.initial}`
                     : commits.length
@@ -47124,7 +44719,7 @@ async function planVersion(git, series, ctx) {
                     : `no commits since ${last.name}`,
             };
         }
-        const version = semver_default().inc(current, bump);
+        const version = inc_default()(current, bump);
         return {
             ...base,
             release: true,
@@ -47142,8 +44737,13 @@ async function planVersion(git, series, ctx) {
     // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
     const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
     const named = versionInBranch(ctx.branch);
-    const target = named ?? (last ? semver_default().inc(current, bump === 'none' ? 'patch' : bump) : ctx.initial);
-    const all = await seriesTags(git, series.template);
+    const target = named ?? (last ? inc_default()(current, bump === 'none' ? 'patch' : bump) : ctx.initial);
+    const all = [];
+    for (const name of names ?? (await git.tagNames([tag_template_tagGlob(series.template)]))) {
+        const version = tag_template_parseTag(series.template, name);
+        if (version)
+            all.push({ name, version });
+    }
     if (all.some((t) => t.version.prerelease.length === 0 && t.version.version === target)) {
         return {
             ...base,
@@ -47157,9 +44757,9 @@ async function planVersion(git, series, ctx) {
     }
     const candidates = all
         .filter((t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target && t.version.prerelease[0] === id)
-        .sort((a, b) => semver_default().rcompare(a.version, b.version));
+        .sort((a, b) => rcompare_default()(a.version, b.version));
     const latest = candidates[0];
-    if (latest && latest.commit === ctx.headSha) {
+    if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
         return {
             ...base,
             release: false,
@@ -47218,29 +44818,35 @@ function noteGroup(c) {
 }
 /** One note line: `- **scope:** description (abc1234, #12)`. */
 function noteLine(c) {
-    const refs = [c.sha.slice(0, 7), ...(c.pr ? [`#${c.pr}`] : [])].join(', ');
-    const scope = c.scope ? `**${c.scope}:** ` : '';
-    const text = c.type ? c.description.replace(/\s*\(#\d+\)\s*$/, '') : c.subject.replace(/\s*\(#\d+\)\s*$/, '');
-    return `- ${scope}${text} (${refs})`;
+    const sha = c.sha.slice(0, 7);
+    const raw = c.type ? c.description : c.subject;
+    // Only a subject that named a pull request can end with "(#12)".
+    if (c.pr === undefined)
+        return c.scope ? `- **${c.scope}:** ${raw} (${sha})` : `- ${raw} (${sha})`;
+    const text = raw.replace(/\s*\(#\d+\)\s*$/, '');
+    return `- ${c.scope ? `**${c.scope}:** ` : ''}${text} (${sha}, #${c.pr})`;
 }
+const MERGE = /^Merge (pull request|branch|remote-tracking)/;
 /**
  * The grouped notes of `commits` (newest first), merge commits left out, and reverted
  * pairs dropped. Empty groups are omitted; no commit at all gives a one-line note.
  */
 function renderNotes(commits, options = {}) {
     const hashes = '#'.repeat(options.headingLevel ?? 3);
-    const kept = cancelReverts(commits).filter((c) => !/^Merge (pull request|branch|remote-tracking)/.test(c.subject));
-    if (!kept.length)
-        return '_No changes._';
-    const groups = new Map();
-    for (const c of kept) {
-        const g = noteGroup(c);
-        (groups.get(g) ?? groups.set(g, []).get(g)).push(noteLine(c));
+    const groups = new Map(NOTE_GROUPS.map((g) => [g, []]));
+    let kept = 0;
+    for (const c of cancelReverts(commits)) {
+        if (c.subject.startsWith('Merge ') && MERGE.test(c.subject))
+            continue;
+        groups.get(noteGroup(c)).push(noteLine(c));
+        kept++;
     }
+    if (!kept)
+        return '_No changes._';
     const sections = [];
     for (const group of NOTE_GROUPS) {
         const lines = groups.get(group);
-        if (lines)
+        if (lines.length)
             sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
     }
     return sections.join('\n\n');
@@ -47248,6 +44854,7 @@ function renderNotes(commits, options = {}) {
 
 ;// CONCATENATED MODULE: ./src/versioning/version-bump.ts
 /** The version-bump action: the branching and versioning policy turned into the next version. */
+// Not config.js: without a policy file the YAML parsers and schemas are never loaded.
 
 
 
@@ -47257,9 +44864,9 @@ function renderNotes(commits, options = {}) {
 
 
 
-/** The component's tag template: its own, else `<name>-v{version}` so series never collide. */
-function componentTemplate(config, c) {
-    return c.tag ?? `${c.name}-v{version}`;
+/** The component's tag template (one rule for every action: componentTagTemplate). */
+function componentTemplate(_config, c) {
+    return (0,config_defaults/* componentTagTemplate */.cs)(c.name, c);
 }
 /** The pathspecs whose commits count for a component: its paths and its migrations folder. */
 function componentPaths(c) {
@@ -47298,12 +44905,16 @@ const versionBump = (0,inputs/* defineAction */.QP)({
     },
     async run(inputs, rt) {
         const git = new Git(rt.cwd, rt.log);
-        const config = await loadConfig(rt.cwd, inputs.config);
+        // git's answers that do not depend on the policy start now, while the policy is read;
+        // the tags first, as the log waits for them.
+        let names = settle(git.tagNames());
+        const state = settle(git.headState());
+        const config = await (0,config_defaults/* loadConfigLazily */.yH)(rt.cwd, inputs.config);
         const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
         if (!branch)
             throw new errors/* UserError */.yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
         const rule = ruleFor(config.versioning.branches, branch);
-        const headSha = await git.head();
+        const { head: headSha, shallow } = await state;
         const ctx = {
             branch,
             rule,
@@ -47314,13 +44925,13 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         };
         const repoSeries = {
             name: '',
-            template: inputs.tagPrefix ? `${inputs.tagPrefix}{version}` : tagTemplateFor(config),
+            template: inputs.tagPrefix ? `${inputs.tagPrefix}{version}` : (0,config_defaults/* tagTemplateFor */.Cq)(config),
             paths: [],
         };
         let primary;
         const others = [];
         if (inputs.component) {
-            const c = requireComponent(config, inputs.component);
+            const c = (0,config_defaults/* requireComponent */.Pq)(config, inputs.component);
             primary = { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) };
         }
         else {
@@ -47328,11 +44939,16 @@ const versionBump = (0,inputs/* defineAction */.QP)({
             for (const c of versionedComponents(config))
                 others.push({ name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) });
         }
-        await ensureHistory(git, rt, primary.template);
+        const series = [primary, ...others];
+        if (shallow) {
+            await names;
+            await ensureHistory(git, rt, series.map((s) => s.template));
+            names = git.tagNames();
+        }
         rt.log.info(`Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`);
-        const plans = [];
-        for (const s of [primary, ...others])
-            plans.push(await planVersion(git, s, ctx));
+        const allNames = await names;
+        // Series are independent: their git calls overlap, a few at a time.
+        const plans = await mapLimit(series, 4, (s) => planVersion(git, s, ctx, allNames));
         for (const p of plans)
             rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
         const main = plans[0];
@@ -47355,20 +44971,52 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         await rt.summary(summaryMarkdown(branch, rule.channel, plans, inputs.dryRun));
     },
 });
-/** In a shallow clone, fetch tags and enough history to reach the last tag of the series. */
-async function ensureHistory(git, rt, template) {
-    if (!(await git.isShallow()))
-        return;
-    rt.log.info('Shallow clone: fetching tags and the history back to the last release.');
+/** A promise started early and awaited later: its rejection is not "unhandled" meanwhile. */
+function settle(p) {
+    p.catch(() => undefined);
+    return p;
+}
+/** `fn` over `items` with at most `limit` running at once, results in order. */
+async function mapLimit(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            out[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return out;
+}
+/**
+ * In a shallow clone, fetch the tags, then history until the last stable tag of every
+ * series is reachable from HEAD: a component released long before the repository's last
+ * tag needs more history than the repository's series does. A series with no tag at all
+ * is versioned from its first commit, so it needs the whole history.
+ */
+async function ensureHistory(git, rt, templates) {
+    rt.log.info('Shallow clone: fetching tags and the history back to the last release of each series.');
     await git.fetchTags();
-    const anyTag = (await git.tags(tagGlob(template))).length > 0;
-    if (!anyTag) {
-        await git.deepenUntil(async () => false, 'the first commit (no tag yet)');
-        return;
-    }
-    const ok = await git.deepenUntil(async () => (await lastStableTag(git, template)) !== null, `the last ${template} tag`);
-    if (!ok)
-        rt.log.warning('Could not reach the last release tag from HEAD even with full history; versioning from the first commit.');
+    const names = await git.tagNames();
+    const withTags = templates.filter((t) => parseTagsExist(t, names));
+    const pending = new Set(templates);
+    const what = withTags.length < templates.length
+        ? `the first commit (no ${templates.filter((t) => !withTags.includes(t)).join(', ')} tag yet)`
+        : `the last tag of ${templates.join(', ')}`;
+    await git.deepenUntil(async () => {
+        for (const t of [...pending])
+            if (withTags.includes(t) && (await lastStableTag(git, t, names)) !== null)
+                pending.delete(t);
+        return pending.size === 0;
+    }, what);
+    const unreached = [...pending].filter((t) => withTags.includes(t));
+    if (unreached.length)
+        rt.log.warning(`Could not reach the last ${unreached.join(', ')} tag from HEAD even with full history; versioning ${unreached.length > 1 ? 'those series' : 'that series'} from the first commit.`);
+}
+/** True when some tag in `names` belongs to the series of `template`. */
+function parseTagsExist(template, names) {
+    return names.some((n) => tag_template_parseTag(template, n) !== null);
 }
 function summaryMarkdown(branch, channel, plans, dryRun) {
     const rows = plans.map((p) => [
@@ -47415,7 +45063,7 @@ function previousTag(tagNames, template, version) {
     let best = null;
     let bestName = '';
     for (const name of tagNames) {
-        const v = parseTag(template, name);
+        const v = tag_template_parseTag(template, name);
         if (!v || semver_default().gte(v, current))
             continue;
         if (stable && v.prerelease.length)
@@ -47458,7 +45106,7 @@ async function generateNotes(input) {
 }
 /** Put the parts together (pure, for tests and for notes given from elsewhere). */
 function composeNotes(input) {
-    const parts = [renderNotes(input.commits)];
+    const parts = [];
     if (input.migrations.length) {
         parts.push(`### Migrations\n\n${input.migrations.map((m) => `- \`${m}\``).join('\n')}`);
     }
@@ -47470,7 +45118,36 @@ function composeNotes(input) {
     parts.push(prev
         ? `**Roll back to:** ${prev.version} (\`${prev.name}\`)`
         : `First release${input.component ? ` of ${input.component}` : ''}: there is no earlier version to roll back to.`);
-    return parts.join('\n\n');
+    // The commits give way first: the migrations, the link and the rollback line always stay.
+    const rest = parts.join('\n\n');
+    return [fitCommits(renderNotes(input.commits), MAX_NOTES_CHARS - rest.length - 2), rest].join('\n\n');
+}
+/**
+ * GitHub refuses a release body over 125,000 characters (a 422), which the first release
+ * of a long history reaches; the notes stay under it with a margin for the changelog heading.
+ */
+const MAX_NOTES_CHARS = 120_000;
+/** The grouped commit lines cut to `budget` characters at a line, saying how many were left out. */
+function fitCommits(text, budget) {
+    if (text.length <= budget)
+        return text;
+    const room = budget - 200;
+    const kept = [];
+    let used = 0;
+    let dropped = 0;
+    for (const line of text.split('\n')) {
+        if (dropped || used + line.length + 1 > room) {
+            if (line.startsWith('- '))
+                dropped++;
+            continue;
+        }
+        kept.push(line);
+        used += line.length + 1;
+    }
+    // A heading whose lines were all cut goes too.
+    while (kept.length && (kept[kept.length - 1] === '' || kept[kept.length - 1].startsWith('#')))
+        kept.pop();
+    return `${kept.join('\n')}\n- … and ${dropped} more commit${dropped === 1 ? '' : 's'}, left out: GitHub limits release notes to 125,000 characters`;
 }
 
 ;// CONCATENATED MODULE: ./src/release/publish.ts
@@ -47662,8 +45339,7 @@ async function updateChangelog(gh, options, log) {
             if (httpStatus(err) !== 404)
                 throw err;
         }
-        const heading = new RegExp(`^## ${options.tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm');
-        if (heading.test(text)) {
+        if (entryHeading(options.tag).test(text)) {
             log.info(`${options.file} already has an entry for ${options.tag}.`);
             return 'unchanged';
         }
@@ -47692,19 +45368,57 @@ async function updateChangelog(gh, options, log) {
         }
     }
 }
-/** The API calls a run would make, for dry-run output. */
-function plannedCalls(gh, spec, changelog) {
-    const r = `/repos/${gh.owner}/${gh.repo}`;
-    const calls = [
-        `GET ${r}/git/ref/tags/${spec.tag} (is the tag there, and on which commit?)`,
-        `POST ${r}/git/tags {"tag":"${spec.tag}","object":"${spec.target}","type":"commit"}`,
-        `POST ${r}/git/refs {"ref":"refs/tags/${spec.tag}","sha":"<the tag object>"}`,
-        `GET ${r}/releases/tags/${spec.tag} (is there a release already?)`,
-        `POST ${r}/releases {"tag_name":"${spec.tag}","target_commitish":"${spec.target}","draft":${spec.draft},"prerelease":${spec.prerelease},"make_latest":"${spec.makeLatest}"}`,
-    ];
+/** Look up what a real run would find, without writing anything; fails as a real run would on a moved tag. */
+async function publishedState(gh, spec, changelog) {
+    const tag = await tagCommit(gh, spec.tag);
+    if (tag && tag !== spec.target)
+        throw movedTag(spec.tag, tag, spec.target);
+    const release = await findRelease(gh, spec.tag);
+    const state = { tagCommit: tag, releaseUrl: release?.html_url ?? null };
     if (changelog) {
-        calls.push(`GET ${r}/contents/${changelog.file}?ref=${changelog.branch}`);
-        calls.push(`PUT ${r}/contents/${changelog.file} (prepend the ${spec.tag} entry, commit to ${changelog.branch})`);
+        try {
+            const res = await gh.octokit.rest.repos.getContent({
+                owner: gh.owner,
+                repo: gh.repo,
+                path: changelog.file,
+                ref: changelog.branch,
+            });
+            const data = res.data;
+            const text = Buffer.from(data.content ?? '', 'base64').toString('utf8');
+            state.changelogHasEntry = entryHeading(spec.tag).test(text);
+        }
+        catch (err) {
+            if (httpStatus(err) !== 404)
+                throw err;
+            state.changelogHasEntry = null;
+        }
+    }
+    return state;
+}
+/** The heading of a tag's changelog entry, at the start of a line. */
+function entryHeading(tag) {
+    return new RegExp(`^## ${tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm');
+}
+/**
+ * The API calls a run would make, for dry-run output: with what a dry run found on GitHub,
+ * only the writes still needed; without (no token), every call of a first release.
+ */
+function plannedCalls(gh, spec, changelog, state = {}) {
+    const r = `/repos/${gh.owner}/${gh.repo}`;
+    const found = (v, yes, no) => (v === undefined ? '' : ` → ${v ? yes : no}`);
+    const calls = [
+        `GET ${r}/git/ref/tags/${spec.tag} (is the tag there, and on which commit?)${found(state.tagCommit, `on ${spec.target.slice(0, 7)} already: no tag to create`, 'not there')}`,
+    ];
+    if (!state.tagCommit)
+        calls.push(`POST ${r}/git/tags {"tag":"${spec.tag}","object":"${spec.target}","type":"commit"}`, `POST ${r}/git/refs {"ref":"refs/tags/${spec.tag}","sha":"<the tag object>"}`);
+    calls.push(`GET ${r}/releases/tags/${spec.tag} (is there a release already?)${found(state.releaseUrl, `${state.releaseUrl}: left as it is`, 'none')}`);
+    if (!state.releaseUrl)
+        calls.push(`POST ${r}/releases {"tag_name":"${spec.tag}","target_commitish":"${spec.target}","draft":${spec.draft},"prerelease":${spec.prerelease},"make_latest":"${spec.makeLatest}"}`);
+    if (changelog) {
+        const has = state.changelogHasEntry;
+        calls.push(`GET ${r}/contents/${changelog.file}?ref=${changelog.branch}${has === undefined ? '' : has === null ? ' → no such file: it will be created' : has ? ` → has the ${spec.tag} entry already: unchanged` : ''}`);
+        if (!has)
+            calls.push(`PUT ${r}/contents/${changelog.file} {"branch":"${changelog.branch}","message":"docs(changelog): ${spec.tag}"} (prepend the ${spec.tag} entry)`);
     }
     return calls;
 }
@@ -47750,70 +45464,81 @@ const tagRelease = (0,inputs/* defineAction */.QP)({
         notes: 'The release notes (markdown).',
     },
     async run(inputs, rt) {
-        const config = await loadConfig(rt.cwd, inputs.config);
-        const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
-        const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
-        const version = inputs.version;
-        const tag = inputs.tag || formatTag(template, version);
-        checkTagName(tag);
-        const git = new Git(rt.cwd, rt.log);
-        const target = await resolveTarget(inputs.target, rt, git);
-        const prerelease = inputs.prerelease === 'auto' ? semver_default().prerelease(version) !== null : inputs.prerelease;
-        const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
-        const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
-        if (!gh && !inputs.dryRun)
-            throw new errors/* UserError */.yo('input "token": a GitHub token with contents: write is needed to create the tag and the release');
-        const notes = inputs.notes ||
-            (await rt.log.group('Release notes', () => notesFor({ git, gh, rt, config, component, template, version, tag, target })));
-        const spec = {
-            tag,
-            target,
-            name: component ? `${component.name} ${version}` : tag,
-            notes,
-            prerelease,
-            draft: inputs.draft,
-            makeLatest,
-        };
-        rt.setOutput('tag', tag);
-        rt.setOutput('notes', notes);
-        if (inputs.dryRun) {
-            const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
-            const changelog = inputs.changelog
-                ? { file: inputs.changelog, branch: rt.env.GITHUB_REF_NAME || '<default branch>' }
-                : null;
-            rt.log.info(`Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`);
-            rt.log.info(`Notes:\n${notes}`);
-            rt.log.info(`API calls it would make:\n${plannedCalls(repo, spec, changelog)
-                .map((c) => `  ${c}`)
-                .join('\n')}`);
-            rt.setOutput('created', false);
-            rt.setOutput('release-id', '');
-            rt.setOutput('release-url', '');
-            await rt.summary(summary(spec, null, true));
-            return;
+        try {
+            await release(inputs, rt);
         }
-        const client = gh;
-        await ensureTag(client, spec, rt.log);
-        const release = await ensureRelease(client, spec, rt.log);
-        if (inputs.changelog) {
-            const branch = await changelogBranch(client, rt);
-            await updateChangelog(client, {
-                file: inputs.changelog,
-                branch,
-                tag,
-                entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
-            }, rt.log);
-        }
-        rt.setOutput('created', release.created);
-        rt.setOutput('release-id', release.id);
-        rt.setOutput('release-url', release.url);
-        await rt.summary(summary(spec, release, false));
-        if (release.created) {
-            await notify(config.notify, { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url }, rt);
+        catch (err) {
+            throw apiFailure(err);
         }
     },
 });
-/** A tag name git and GitHub accept (the common rules of git check-ref-format). */
+/** The action's work; GitHub's errors leave it raw and become one line in run. */
+async function release(inputs, rt) {
+    const config = await (0,core_config.loadConfig)(rt.cwd, inputs.config);
+    const component = inputs.component ? (0,core_config/* requireComponent */.Pq)(config, inputs.component) : undefined;
+    const template = component ? componentTemplate(config, component) : (0,core_config/* tagTemplateFor */.Cq)(config);
+    const version = inputs.version;
+    const tag = inputs.tag || formatTag(template, version);
+    checkTagName(tag);
+    const git = new Git(rt.cwd, rt.log);
+    const target = await resolveTarget(inputs.target, rt, git);
+    const prerelease = inputs.prerelease === 'auto' ? semver_default().prerelease(version) !== null : inputs.prerelease;
+    const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
+    const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
+    if (!gh && !inputs.dryRun)
+        throw new errors/* UserError */.yo('input "token": a GitHub token with contents: write is needed to create the tag and the release');
+    const notes = inputs.notes ||
+        (await rt.log.group('Release notes', () => notesFor({ git, gh, rt, config, component, template, version, tag, target })));
+    const spec = {
+        tag,
+        target,
+        name: component ? `${component.name} ${version}` : tag,
+        notes,
+        prerelease,
+        draft: inputs.draft,
+        makeLatest,
+    };
+    rt.setOutput('tag', tag);
+    rt.setOutput('notes', notes);
+    if (inputs.dryRun) {
+        const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
+        const changelog = inputs.changelog ? { file: inputs.changelog, ...(await changelogBranch(gh, rt)) } : null;
+        // With a token, look (reads only) at what is there, so the plan is the calls a real run would make.
+        const state = gh ? await publishedState(gh, spec, changelog) : {};
+        rt.log.info(`Dry run: would release ${tag} at ${target}${prerelease ? ' (prerelease)' : ''}${inputs.draft ? ' (draft)' : ''}.`);
+        if (changelog)
+            rt.log.info(`Dry run: the notes would be prepended to ${changelog.file} on the branch ${changelog.branch} (${changelog.why}).`);
+        rt.log.info(`Notes:\n${notes}`);
+        rt.log.info(`API calls it would make${gh ? '' : ' (without a token nothing was looked up: the calls of a first release)'}:\n${plannedCalls(repo, spec, changelog, state)
+            .map((c) => `  ${c}`)
+            .join('\n')}`);
+        rt.setOutput('created', false);
+        rt.setOutput('release-id', '');
+        rt.setOutput('release-url', '');
+        await rt.summary(summary(spec, null, true));
+        return;
+    }
+    const client = gh;
+    await ensureTag(client, spec, rt.log);
+    const release = await ensureRelease(client, spec, rt.log);
+    if (inputs.changelog) {
+        const { branch } = await changelogBranch(client, rt);
+        await updateChangelog(client, {
+            file: inputs.changelog,
+            branch,
+            tag,
+            entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
+        }, rt.log);
+    }
+    rt.setOutput('created', release.created);
+    rt.setOutput('release-id', release.id);
+    rt.setOutput('release-url', release.url);
+    await rt.summary(summary(spec, release, false));
+    if (release.created) {
+        await notify(config.notify, { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url }, rt);
+    }
+}
+/** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
 function checkTagName(tag) {
     // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
     if (!tag || /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag))
@@ -47842,19 +45567,26 @@ function ownerRepo(rt) {
     const [owner = 'OWNER', repo = 'REPO'] = (rt.env.GITHUB_REPOSITORY ?? '').split('/');
     return [owner, repo];
 }
-/** Where the changelog is committed: the branch being released, else the default branch. */
+/**
+ * Where the changelog is committed: the branch being released (GITHUB_REF refs/heads/…),
+ * else the repository's default branch (a tag push, a pull request). Without a token (a dry
+ * run) the default branch cannot be asked for, and is named as such.
+ */
 async function changelogBranch(gh, rt) {
     const ref = rt.env.GITHUB_REF ?? '';
     if (ref.startsWith('refs/heads/'))
-        return ref.slice('refs/heads/'.length);
+        return { branch: ref.slice('refs/heads/'.length), why: `the branch released, from GITHUB_REF ${ref}` };
+    const because = ref ? `GITHUB_REF ${ref} is not a branch` : 'GITHUB_REF is not set';
+    if (!gh)
+        return { branch: '<the default branch>', why: `${because}; the default branch, asked from GitHub with a token` };
     const repo = await gh.octokit.rest.repos.get({ owner: gh.owner, repo: gh.repo });
-    return repo.data.default_branch;
+    return { branch: repo.data.default_branch, why: `the repository's default branch: ${because}` };
 }
 /** Generate the notes: the previous tag from GitHub (local tags in a dry run without a token), the range from git. */
 async function notesFor(o) {
     const { git, gh, rt } = o;
     const prefix = o.template.slice(0, o.template.indexOf('{version}'));
-    const local = gh ? [] : await git.tags(tagGlob(o.template));
+    const local = gh ? [] : await git.tags(tag_template_tagGlob(o.template));
     const names = gh ? await listTags(gh, prefix) : local.map((t) => t.name);
     const prev = previousTag(names, o.template, o.version);
     let previous = null;
@@ -47941,13 +45673,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-
-/***/ }),
-
 /***/ 8611:
 /***/ ((module) => {
 
@@ -48025,6 +45750,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -48043,6 +45775,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -48106,13 +45845,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 857:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
@@ -56718,6 +54450,7 @@ exports.visitAsync = visitAsync;
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   YOg: () => (/* binding */ array),
+  zMY: () => (/* binding */ schemas_boolean),
   k5n: () => (/* binding */ schemas_enum),
   _H3: () => (/* binding */ looseObject),
   aig: () => (/* binding */ schemas_number),
@@ -56727,7 +54460,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, boolean, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, literal, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, union, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, literal, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, union, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -59449,9 +57182,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -59469,7 +57202,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -61859,7 +59592,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -65401,13 +63134,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -66411,5 +64144,3 @@ function preprocess(fn, schema) {
 /******/ var __webpack_exports__run = __webpack_exports__.e;
 /******/ export { __webpack_exports__run as run };
 /******/ 
-
-//# sourceMappingURL=index.js.map
