@@ -6,7 +6,13 @@ import { commonInputs, defineAction, input, type InputField, type ParsedInputs }
 import type { Runtime } from '../core/runtime.js';
 import type { Database } from './database.js';
 import { refusedSummaryMarkdown, setMigrateOutputs, setRefusedOutputs, summaryMarkdown } from './report.js';
-import { MigrationRefused, runMigrations, type MigrateOptions, type MigrationResult } from './runner.js';
+import {
+  MigrationFailed,
+  MigrationRefused,
+  runMigrations,
+  type MigrateOptions,
+  type MigrationResult,
+} from './runner.js';
 
 const toolInput: InputField<'' | 'builtin' | 'command'> = {
   description:
@@ -84,6 +90,11 @@ export async function runMigrateAction(
       if (err instanceof MigrationRefused) {
         setRefusedOutputs(err.state, rt);
         await rt.summary(refusedSummaryMarkdown(err.state, err.message));
+      }
+      // The migrations before the failing one stay applied (each committed on its own): say so.
+      if (err instanceof MigrationFailed) {
+        setMigrateOutputs(err.result, rt);
+        await rt.summary(`${summaryMarkdown(err.result)}\n**Failed:** ${err.message}\n`);
       }
       throw err;
     }

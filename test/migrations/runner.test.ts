@@ -514,6 +514,27 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
     expect(await hasLegacy(url)).toBe(true);
     expect(await sql(url, 'SELECT version FROM slipway_migrations')).toHaveLength(1);
   });
+  it('a migration failing mid-run still sets applied (what committed before it), pending and current', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
+    mkdirSync(path.join(dir, '.github'));
+    writeFileSync(path.join(dir, '.github/slipway.yml'), policy());
+    expect((await migrate(dir, url)).error).toBeUndefined();
+    write(dir, '2_orders.sql', 'CREATE TABLE orders (id int);\n');
+    write(dir, '3_bad.sql', 'INSERT INTO nowhere VALUES (1);\n');
+    write(dir, '4_after.sql', 'CREATE TABLE after_bad (id int);\n');
+    const { outputs, error, rt } = await action(dir, url);
+    expect((error as Error).message).toMatch(
+      /^migrations\/3_bad\.sql:1: migration failed: relation "nowhere" does not exist/,
+    );
+    expect(JSON.parse(outputs.applied)).toEqual([
+      expect.objectContaining({ file: 'migrations/2_orders.sql', direction: 'up', transaction: true }),
+    ]);
+    expect(outputs.current).toBe('2');
+    expect(outputs.pending).toBe('2');
+    expect(rt.summaries.join('\n')).toMatch(/\*\*Failed:\*\* migrations\/3_bad\.sql:1: migration failed/);
+    expect(await tables(url)).toEqual(['orders', 'slipway_migrations', 'users']);
+  });
 });
 
 describe("deploy's migrations step", () => {
