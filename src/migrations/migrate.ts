@@ -25,7 +25,7 @@ const toolInput: InputField<'' | 'builtin' | 'command'> = {
 
 const inputs = {
   'database-url': input.string(
-    'PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env).',
+    'PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env, default DATABASE_URL) when it has a migrate: component.',
     { secret: true },
   ),
   dir: input.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
@@ -109,13 +109,17 @@ export async function runMigrateAction(
 /** Inputs first, then the policy file's one `migrate:` component, then the defaults. */
 export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt: Runtime): MigrateOptions {
   const fromConfig = migrateComponent(config, parsed.dir);
-  const envName = fromConfig?.migrate?.database?.env;
+  // The same default as deploy's migrations step, so one policy file means one database to both.
+  const envName = fromConfig ? (fromConfig.migrate?.database?.env ?? 'DATABASE_URL') : undefined;
   const databaseUrl = parsed.databaseUrl || (envName ? (rt.env[envName] ?? '') : '');
   rt.mask(databaseUrl);
   return {
     dir: parsed.dir || fromConfig?.migrate?.dir || 'migrations',
     databaseUrl: databaseUrl || undefined,
-    databaseFrom: parsed.databaseUrl || !envName ? undefined : `the variable ${envName} (migrate.database.env)`,
+    databaseFrom:
+      parsed.databaseUrl || !envName
+        ? undefined
+        : `the variable ${envName} (${fromConfig?.migrate?.database?.env ? 'migrate.database.env' : 'the default of migrate.database.env'})`,
     tool: parsed.tool || fromConfig?.migrate?.tool || 'builtin',
     command: parsed.command || fromConfig?.migrate?.command,
     target: parsed.target,

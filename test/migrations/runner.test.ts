@@ -514,6 +514,24 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
     expect(await hasLegacy(url)).toBe(true);
     expect(await sql(url, 'SELECT version FROM slipway_migrations')).toHaveLength(1);
   });
+  it('reads DATABASE_URL when the policy file names no variable, as deploy does', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
+    mkdirSync(path.join(dir, '.github'));
+    writeFileSync(path.join(dir, '.github/slipway.yml'), 'components:\n  schema:\n    migrate: { dir: migrations }\n');
+    const run = async (env: NodeJS.ProcessEnv) => {
+      const rt = createMemoryRuntime({ cwd: dir, env: { GITHUB_RUN_ID: '79', PATH: process.env.PATH, ...env } });
+      return { ...(await invokeActionSettled(migrateAction as unknown as ActionDefinition<InputFields>, {}, rt)), rt };
+    };
+    const missing = await run({});
+    expect((missing.error as Error).message).toMatch(/^input "database-url": required/);
+    const done = await run({ DATABASE_URL: url });
+    expect(done.error).toBeUndefined();
+    expect(done.outputs.current).toBe('1');
+    expect(await tables(url)).toEqual(['slipway_migrations', 'users']);
+    expect(done.rt.text()).not.toContain(TEST_PG_PASSWORD);
+  });
+
   it('a migration failing mid-run still sets applied (what committed before it), pending and current', async () => {
     const url = server.createDatabase();
     const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
