@@ -47366,6 +47366,18 @@ class MigrationRefused extends errors/* UserError */.yo {
         this.state = state;
     }
 }
+/**
+ * A migration failed after the ones before it in the run were applied (each committed on its
+ * own): carries the result so far, so the outputs say what was applied, what is pending and
+ * where the database stands.
+ */
+class MigrationFailed extends errors/* UserError */.yo {
+    result;
+    constructor(message, location, result) {
+        super(message, location);
+        this.result = result;
+    }
+}
 /** Run the migrations; a UserError explains any refusal or failure (nothing half-applied). */
 async function runMigrations(options, rt) {
     rt.mask(options.databaseUrl);
@@ -47457,16 +47469,24 @@ async function migrateWith(db, ctx, rt) {
             for (const step of plan.steps) {
                 if (step.noTransaction)
                     rt.log.info(`${step.file} runs outside a transaction (-- slipway:no-transaction): a failure can leave part of it applied.`);
-                const ms = await applyStep(session, step, table, by);
+                let ms;
+                try {
+                    ms = await applyStep(session, step, table, by);
+                }
+                catch (err) {
+                    if (!(err instanceof errors/* UserError */.yo))
+                        throw err;
+                    result.current = currentAfter(history, result.applied, plan.direction);
+                    result.pending =
+                        plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - result.applied.length : 0);
+                    throw new MigrationFailed(err.message, err.location, result);
+                }
                 result.applied.push(appliedOf(step, ms));
                 rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${markdown_duration(ms)})`);
             }
         });
         result.destructiveApplied = destructive.length > 0;
-        const after = plan.direction === 'down'
-            ? history.map((r) => r.version).filter((v) => v <= ctx.target)
-            : [...history.map((r) => r.version), ...plan.steps.map((st) => st.migration.version)];
-        result.current = after.length ? after.reduce((a, b) => (a > b ? a : b)).toString() : '';
+        result.current = currentAfter(history, result.applied, plan.direction);
         rt.log.info(`Schema at version ${result.current || '(none)'}.`);
         return result;
     }
@@ -47474,6 +47494,17 @@ async function migrateWith(db, ctx, rt) {
         await session?.close();
         await lock?.release();
     }
+}
+/** The highest version applied once `done` (this run's migrations, in order) ran on top of `history`. */
+function currentAfter(history, done, direction) {
+    let versions = history.map((r) => r.version);
+    if (direction === 'down') {
+        const reverted = new Set(done.map((a) => BigInt(a.version)));
+        versions = versions.filter((v) => !reverted.has(v));
+    }
+    else
+        versions = [...versions, ...done.map((a) => BigInt(a.version))];
+    return versions.length ? versions.reduce((a, b) => (a > b ? a : b)).toString() : '';
 }
 function appliedOf(step, ms) {
     return {

@@ -12088,6 +12088,18 @@ class MigrationRefused extends errors/* UserError */.yo {
         this.state = state;
     }
 }
+/**
+ * A migration failed after the ones before it in the run were applied (each committed on its
+ * own): carries the result so far, so the outputs say what was applied, what is pending and
+ * where the database stands.
+ */
+class MigrationFailed extends errors/* UserError */.yo {
+    result;
+    constructor(message, location, result) {
+        super(message, location);
+        this.result = result;
+    }
+}
 /** Run the migrations; a UserError explains any refusal or failure (nothing half-applied). */
 async function runMigrations(options, rt) {
     rt.mask(options.databaseUrl);
@@ -12179,16 +12191,24 @@ async function migrateWith(db, ctx, rt) {
             for (const step of plan.steps) {
                 if (step.noTransaction)
                     rt.log.info(`${step.file} runs outside a transaction (-- slipway:no-transaction): a failure can leave part of it applied.`);
-                const ms = await applyStep(session, step, table, by);
+                let ms;
+                try {
+                    ms = await applyStep(session, step, table, by);
+                }
+                catch (err) {
+                    if (!(err instanceof errors/* UserError */.yo))
+                        throw err;
+                    result.current = currentAfter(history, result.applied, plan.direction);
+                    result.pending =
+                        plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - result.applied.length : 0);
+                    throw new MigrationFailed(err.message, err.location, result);
+                }
                 result.applied.push(appliedOf(step, ms));
                 rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${duration(ms)})`);
             }
         });
         result.destructiveApplied = destructive.length > 0;
-        const after = plan.direction === 'down'
-            ? history.map((r) => r.version).filter((v) => v <= ctx.target)
-            : [...history.map((r) => r.version), ...plan.steps.map((st) => st.migration.version)];
-        result.current = after.length ? after.reduce((a, b) => (a > b ? a : b)).toString() : '';
+        result.current = currentAfter(history, result.applied, plan.direction);
         rt.log.info(`Schema at version ${result.current || '(none)'}.`);
         return result;
     }
@@ -12196,6 +12216,17 @@ async function migrateWith(db, ctx, rt) {
         await session?.close();
         await lock?.release();
     }
+}
+/** The highest version applied once `done` (this run's migrations, in order) ran on top of `history`. */
+function currentAfter(history, done, direction) {
+    let versions = history.map((r) => r.version);
+    if (direction === 'down') {
+        const reverted = new Set(done.map((a) => BigInt(a.version)));
+        versions = versions.filter((v) => !reverted.has(v));
+    }
+    else
+        versions = [...versions, ...done.map((a) => BigInt(a.version))];
+    return versions.length ? versions.reduce((a, b) => (a > b ? a : b)).toString() : '';
 }
 function appliedOf(step, ms) {
     return {
@@ -12297,7 +12328,7 @@ const toolInput = {
         .pipe(schemas/* enum */.k5n(['', 'builtin', 'command'], { message: 'expected builtin or command' })),
 };
 const migrate_inputs = {
-    'database-url': inputs/* input */.hF.string('PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env).', { secret: true }),
+    'database-url': inputs/* input */.hF.string('PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env, default DATABASE_URL) when it has a migrate: component.', { secret: true }),
     dir: inputs/* input */.hF.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
     tool: toolInput,
     command: inputs/* input */.hF.string('The migration command when tool is command, e.g. alembic upgrade head (DATABASE_URL is set).'),
@@ -12348,6 +12379,11 @@ async function runMigrateAction(parsed, rt, fallback) {
                 setRefusedOutputs(err.state, rt);
                 await rt.summary(refusedSummaryMarkdown(err.state, err.message));
             }
+            // The migrations before the failing one stay applied (each committed on its own): say so.
+            if (err instanceof MigrationFailed) {
+                setMigrateOutputs(err.result, rt);
+                await rt.summary(`${summaryMarkdown(err.result)}\n**Failed:** ${err.message}\n`);
+            }
             throw err;
         }
         setMigrateOutputs(result, rt);
@@ -12361,13 +12397,16 @@ async function runMigrateAction(parsed, rt, fallback) {
 /** Inputs first, then the policy file's one `migrate:` component, then the defaults. */
 function resolveOptions(parsed, config, rt) {
     const fromConfig = migrateComponent(config, parsed.dir);
-    const envName = fromConfig?.migrate?.database?.env;
+    // The same default as deploy's migrations step, so one policy file means one database to both.
+    const envName = fromConfig ? (fromConfig.migrate?.database?.env ?? 'DATABASE_URL') : undefined;
     const databaseUrl = parsed.databaseUrl || (envName ? (rt.env[envName] ?? '') : '');
     rt.mask(databaseUrl);
     return {
         dir: parsed.dir || fromConfig?.migrate?.dir || 'migrations',
         databaseUrl: databaseUrl || undefined,
-        databaseFrom: parsed.databaseUrl || !envName ? undefined : `the variable ${envName} (migrate.database.env)`,
+        databaseFrom: parsed.databaseUrl || !envName
+            ? undefined
+            : `the variable ${envName} (${fromConfig?.migrate?.database?.env ? 'migrate.database.env' : 'the default of migrate.database.env'})`,
         tool: parsed.tool || fromConfig?.migrate?.tool || 'builtin',
         command: parsed.command || fromConfig?.migrate?.command,
         target: parsed.target,
