@@ -1,19 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/run-action.js';
 
-const demoFolders = () => readdirSync(tmpdir()).filter((f) => f.startsWith('slipway-demo-'));
-
 describe('npm run demo', () => {
   it('releases the sample product, rolls back the broken bot by itself, and leaves nothing behind', () => {
-    const before = demoFolders();
+    // A temporary folder of its own: another demo running at the same time (a second test
+    // run on the machine) must neither be counted as left behind nor hide what this one left.
+    const tmp = mkdtempSync(path.join(tmpdir(), 'slipway-demo-test-'));
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'demo'], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, CI: 'true' },
+      env: { ...process.env, CI: 'true', TMPDIR: tmp },
       timeout: 170_000,
     });
     const out = r.stdout + r.stderr;
@@ -30,8 +30,11 @@ describe('npm run demo', () => {
     expect(Number(verdict![1])).toBeGreaterThanOrEqual(3);
     expect(verdict![1]).toBe(verdict![2]);
     expect(out).toMatch(/Stopped 3 service\(s\) and removed /);
-    expect(demoFolders()).toEqual(before);
-    const leftover = spawnSync('pgrep', ['-f', 'slipway-demo-'], { encoding: 'utf8' }).stdout.trim();
+    expect(out).toContain(`removed ${tmp}/slipway-demo-`);
+    // (tsx keeps its compile cache there too: only the demo's own folders count.)
+    expect(readdirSync(tmp).filter((f) => f.startsWith('slipway-demo-'))).toEqual([]);
+    const leftover = spawnSync('pgrep', ['-f', tmp], { encoding: 'utf8' }).stdout.trim();
     expect(leftover).toBe('');
+    rmSync(tmp, { recursive: true, force: true });
   }, 180_000);
 });
