@@ -182,6 +182,24 @@ export function prependEntry(existing: string, entry: string): string {
   return `${head}\n\n${entry}${rest ? `\n${rest}` : ''}`;
 }
 
+/** The changelog file's text and blob SHA on `branch`, or null when it does not exist yet. */
+async function readChangelog(
+  gh: RepoClient,
+  file: string,
+  branch: string,
+): Promise<{ text: string; sha: string } | null> {
+  try {
+    const res = await gh.octokit.rest.repos.getContent({ owner: gh.owner, repo: gh.repo, path: file, ref: branch });
+    const data = res.data as { type?: string; content?: string; sha: string };
+    if (Array.isArray(res.data) || data.type !== 'file')
+      throw new UserError(`input "changelog": ${file} is not a file in ${gh.owner}/${gh.repo}@${branch}`);
+    return { text: Buffer.from(data.content ?? '', 'base64').toString('utf8'), sha: data.sha };
+  } catch (err) {
+    if (httpStatus(err) === 404) return null;
+    throw err;
+  }
+}
+
 /**
  * Prepend the entry to `file` on `branch` and commit it through the API. Skipped when the
  * file already has this tag's heading (a re-run); a concurrent commit to the file is
@@ -193,25 +211,9 @@ export async function updateChangelog(
   log: Logger,
 ): Promise<'updated' | 'unchanged'> {
   for (let attempt = 1; ; attempt++) {
-    let text = '';
-    let sha: string | undefined;
-    try {
-      const res = await gh.octokit.rest.repos.getContent({
-        owner: gh.owner,
-        repo: gh.repo,
-        path: options.file,
-        ref: options.branch,
-      });
-      const data = res.data as { type?: string; content?: string; sha: string };
-      if (Array.isArray(res.data) || data.type !== 'file')
-        throw new UserError(
-          `input "changelog": ${options.file} is not a file in ${gh.owner}/${gh.repo}@${options.branch}`,
-        );
-      text = Buffer.from(data.content ?? '', 'base64').toString('utf8');
-      sha = data.sha;
-    } catch (err) {
-      if (httpStatus(err) !== 404) throw err;
-    }
+    const current = await readChangelog(gh, options.file, options.branch);
+    const text = current?.text ?? '';
+    const sha = current?.sha;
     if (entryHeading(options.tag).test(text)) {
       log.info(`${options.file} already has an entry for ${options.tag}.`);
       return 'unchanged';
@@ -264,20 +266,8 @@ export async function publishedState(
   const release = await findRelease(gh, spec.tag);
   const state: PublishedState = { tagCommit: tag, releaseUrl: release?.html_url ?? null };
   if (changelog) {
-    try {
-      const res = await gh.octokit.rest.repos.getContent({
-        owner: gh.owner,
-        repo: gh.repo,
-        path: changelog.file,
-        ref: changelog.branch,
-      });
-      const data = res.data as { content?: string };
-      const text = Buffer.from(data.content ?? '', 'base64').toString('utf8');
-      state.changelogHasEntry = entryHeading(spec.tag).test(text);
-    } catch (err) {
-      if (httpStatus(err) !== 404) throw err;
-      state.changelogHasEntry = null;
-    }
+    const current = await readChangelog(gh, changelog.file, changelog.branch);
+    state.changelogHasEntry = current ? entryHeading(spec.tag).test(current.text) : null;
   }
   return state;
 }
