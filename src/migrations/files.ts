@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { mapLimit } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
 import { splitSql, type SqlStatement } from './sql-split.js';
 
@@ -94,17 +95,8 @@ export async function readMigrations(dir: string, rel: (abs: string) => string):
 }
 
 /** Read files a few at a time: one by one is slow for a thousand migrations, all at once can run out of descriptors. */
-async function readAll(files: string[], concurrency = 32): Promise<Buffer[]> {
-  const out: Buffer[] = new Array<Buffer>(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const i = next++;
-      out[i] = await readFile(files[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-  return out;
+function readAll(files: string[], concurrency = 32): Promise<Buffer[]> {
+  return mapLimit(files, concurrency, (f) => readFile(f));
 }
 
 /** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */

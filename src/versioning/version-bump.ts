@@ -2,6 +2,7 @@
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
 import { componentTagTemplate, loadConfigLazily, requireComponent, tagTemplateFor } from '../core/config-defaults.js';
 import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
+import { mapLimit } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
 import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input } from '../core/inputs.js';
@@ -148,20 +149,6 @@ function settle<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-/** `fn` over `items` with at most `limit` running at once, results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /**
  * In a shallow clone, fetch the tags, then history until the last stable tag of every
  * series is reachable from HEAD: a component released long before the repository's last
@@ -172,7 +159,7 @@ async function ensureHistory(git: Git, rt: Runtime, templates: string[]): Promis
   rt.log.info('Shallow clone: fetching tags and the history back to the last release of each series.');
   await git.fetchTags();
   const names = await git.tagNames();
-  const withTags = templates.filter((t) => parseTagsExist(t, names));
+  const withTags = templates.filter((t) => hasSeriesTag(t, names));
   const pending = new Set(templates);
   const what =
     withTags.length < templates.length
@@ -191,7 +178,7 @@ async function ensureHistory(git: Git, rt: Runtime, templates: string[]): Promis
 }
 
 /** True when some tag in `names` belongs to the series of `template`. */
-function parseTagsExist(template: string, names: readonly string[]): boolean {
+function hasSeriesTag(template: string, names: readonly string[]): boolean {
   return names.some((n) => parseTag(template, n) !== null);
 }
 
