@@ -17,6 +17,8 @@ import { errorLines, runBundledAction, type ActionRun } from './helpers/run-acti
 
 const TOKEN = 'ghs_badInputToken0123456789abcdefABCDEF';
 const POLICY = '.github/slipway.yml';
+/** A token the GitHub server answers 401 to. */
+const WRONG_TOKEN = 'ghs_wrongToken0123456789abcdefABCDEF0';
 
 /** A valid policy: one deployable component, one environment. */
 const GOOD_POLICY = [
@@ -260,6 +262,14 @@ const inputCases: Case[] = [
     names: 'input "version"',
     expected: /expected a version/,
     secret: TOKEN,
+  },
+  {
+    action: 'deploy',
+    what: 'a token GitHub refuses',
+    inputs: () => ({ ...BASE.deploy, token: WRONG_TOKEN }),
+    names: 'check the token input',
+    expected: /GitHub API: GET \/repos\/[^ ]+\/deployments failed with 401: Bad credentials/,
+    secret: WRONG_TOKEN,
   },
   {
     action: 'deploy',

@@ -18,6 +18,7 @@ import { parseInputs, type ActionDefinition, type InputFields } from '../core/in
 import { outputString, type Annotation, type Runtime } from '../core/runtime.js';
 import { SecretMasker } from '../core/secrets.js';
 import { applySecretsEnv } from '../core/secrets-env.js';
+import { apiFailure } from '../github/errors.js';
 
 /** The message of a workflow command: %, CR and LF escaped. */
 export function escapeData(s: string): string {
@@ -121,7 +122,10 @@ export async function runOnGitHub<F extends InputFields>(
     applySecretsEnv(env, runtime.mask);
     const inputs = parseInputs(action.inputs, env, runtime);
     await action.run(inputs, runtime);
-  } catch (err) {
+  } catch (caught) {
+    // A GitHub API error the client's retries could not fix is the user's to act on (a token,
+    // a permission), whichever action met it: one line, not an internal error.
+    const err = apiFailure(caught);
     const { message, detail } = describeFailure(err);
     if (detail) runtime.log.debug(detail);
     // The exit code plus one error line; the file and line of a UserError become the annotation's.

@@ -8,8 +8,10 @@ import { getOctokit } from '@actions/github';
 import type { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { isUserError, UserError } from '../core/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
+
+export { apiFailure, apiMessage, httpStatus } from './errors.js';
 
 /** How to reach GitHub. */
 export interface GitHubClientOptions {
@@ -123,54 +125,6 @@ export function repoClient(
       `GITHUB_REPOSITORY: expected owner/name of the repository, got ${JSON.stringify(fullName)} (the runner sets it; set it when running locally)`,
     );
   return { octokit, owner: m[1], repo: m[2] };
-}
-
-/** The HTTP status of an Octokit error, or undefined for anything else. */
-export function httpStatus(err: unknown): number | undefined {
-  const s = (err as { status?: unknown } | null)?.status;
-  return typeof s === 'number' ? s : undefined;
-}
-
-/** The message GitHub gave with an error response (and its validation errors), one line. */
-export function apiMessage(err: unknown): string {
-  const data = (err as { response?: { data?: { message?: string; errors?: unknown[] } } }).response?.data;
-  const base =
-    data?.message ??
-    (err instanceof Error ? err.message.replace(/ - https:\/\/docs\.github\.com\S*/, '') : String(err));
-  const details = (data?.errors ?? [])
-    .map((e) =>
-      typeof e === 'string' ? e : ((e as { message?: string; code?: string }).message ?? (e as { code?: string }).code),
-    )
-    .filter(Boolean);
-  return details.length ? `${base} (${details.join('; ')})` : base;
-}
-
-/**
- * An API failure the retries could not fix, as one line for the user: the request, GitHub's
- * status and message, and what to check. The token is never part of it. Anything that is
- * not an HTTP error (a UserError, a bug) is returned unchanged.
- */
-export function apiFailure(err: unknown): unknown {
-  const status = httpStatus(err);
-  if (status === undefined || isUserError(err)) return err;
-  const req = (err as { request?: { method?: string; url?: string } }).request;
-  let what = 'a request';
-  if (req?.method && req.url) {
-    let where = req.url;
-    try {
-      where = decodeURIComponent(new URL(req.url).pathname);
-    } catch {
-      /* a relative URL: shown as it is */
-    }
-    what = `${req.method} ${where}`;
-  }
-  const hint =
-    status === 401
-      ? '; check the token input (expired, revoked, or not a token)'
-      : status === 403 || status === 404
-        ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
-        : '';
-  return new UserError(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
 }
 
 /** The signal a caller passed, per request (the plugin replaces it on the options). */

@@ -6,6 +6,7 @@ import { inputVariable, parseInputs, type ActionDefinition, type InputFields } f
 import type { Runtime } from '../core/runtime.js';
 import { applySecretsEnv } from '../core/secrets-env.js';
 import { outputString } from '../core/runtime.js';
+import { apiFailure } from '../github/errors.js';
 
 /** Replaces an action's run for a local context (file ledger, embedded database). */
 export type ActionOverride = (inputs: Record<string, unknown>, rt: Runtime) => Promise<void>;
@@ -72,7 +73,12 @@ export async function invokeAction(
   for (const [name, value] of Object.entries(inputs)) if (value !== undefined) env[inputVariable(name)] = String(value);
   const rt = childRuntime(parent, env, sink);
   const parsed = parseInputs(action.inputs, env, rt);
-  if (override) await override(parsed, rt);
-  else await action.run(parsed, rt);
+  try {
+    if (override) await override(parsed, rt);
+    else await action.run(parsed, rt);
+  } catch (err) {
+    // As runOnGitHub does: a GitHub error the retries could not fix is one line for the user.
+    throw apiFailure(err);
+  }
   return rt.outputs;
 }

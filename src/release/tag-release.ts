@@ -17,7 +17,7 @@ import { commonInputs, defineAction, input } from '../core/inputs.js';
 import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
-import { apiFailure, createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
+import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
 import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
 import {
@@ -64,15 +64,11 @@ export const tagRelease = defineAction({
     notes: 'The release notes (markdown).',
   },
   async run(inputs, rt) {
-    try {
-      await release(inputs, rt);
-    } catch (err) {
-      throw apiFailure(err);
-    }
+    await release(inputs, rt);
   },
 });
 
-/** The action's work; GitHub's errors leave it raw and become one line in run. */
+/** The action's work; a GitHub error the retries could not fix becomes one line at the entry point (apiFailure). */
 async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Runtime): Promise<void> {
   const config = await loadConfig(rt.cwd, inputs.config);
   const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
