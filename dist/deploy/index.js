@@ -40599,7 +40599,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3312);
+/* harmony import */ var _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9024);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8738);
 
 
@@ -40702,6 +40702,8 @@ function applySecretsEnv(env, mask) {
     return set;
 }
 
+// EXTERNAL MODULE: ./src/github/errors.ts
+var github_errors = __nccwpck_require__(3116);
 ;// CONCATENATED MODULE: ./src/actions/github-runtime.ts
 /**
  * The Runtime over the GitHub runner, and the one function every entry point calls: parse
@@ -40714,6 +40716,7 @@ function applySecretsEnv(env, mask) {
  * (actions/runner ActionCommand.cs), and file commands appended to GITHUB_OUTPUT and
  * GITHUB_STEP_SUMMARY.
  */
+
 
 
 
@@ -40817,7 +40820,10 @@ async function runOnGitHub(action, env = process.env) {
         const inputs = (0,core_inputs/* parseInputs */.TL)(action.inputs, env, runtime);
         await action.run(inputs, runtime);
     }
-    catch (err) {
+    catch (caught) {
+        // A GitHub API error the client's retries could not fix is the user's to act on (a token,
+        // a permission), whichever action met it: one line, not an internal error.
+        const err = (0,github_errors/* apiFailure */.tF)(caught);
         const { message, detail } = (0,errors/* describeFailure */.Ic)(err);
         if (detail)
             runtime.log.debug(detail);
@@ -44749,7 +44755,7 @@ function redactUrlPasswords(text) {
 
 /***/ }),
 
-/***/ 3312:
+/***/ 9024:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47023,12 +47029,29 @@ async function runCommandTool(options, table, rt) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/concurrency.ts
+/** Bounded concurrency for independent async work. */
+/** `fn` over `items` with at most `limit` running at once; the results keep the items' order. */
+async function mapLimit(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            out[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/files.ts
 /**
  * The migrations folder: `<version>_<name>.sql` files, applied in numeric order of version,
  * each with an optional `<version>_<name>.down.sql`. A `.sql` file that does not follow the
  * pattern is an error rather than silently skipped.
  */
+
 
 
 
@@ -47100,17 +47123,8 @@ async function readMigrations(dir, rel) {
     return [...ups.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
 }
 /** Read files a few at a time: one by one is slow for a thousand migrations, all at once can run out of descriptors. */
-async function readAll(files, concurrency = 32) {
-    const out = new Array(files.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < files.length) {
-            const i = next++;
-            out[i] = await (0,promises_.readFile)(files[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    return out;
+function readAll(files, concurrency = 32) {
+    return mapLimit(files, concurrency, (f) => (0,promises_.readFile)(f));
 }
 /** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */
 function statementsOf(file, sql) {
@@ -53870,6 +53884,8 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
+// EXTERNAL MODULE: ./src/github/errors.ts
+var github_errors = __nccwpck_require__(3116);
 ;// CONCATENATED MODULE: ./src/github/client.ts
 /**
  * The one GitHub API client every action uses: Octokit from @actions/github with the retry
@@ -53877,6 +53893,7 @@ throttling.triggersNotification = triggersNotification;
  * backoff a bounded number of times; every attempt has its own timeout; the token is masked
  * before the first request so it can never reach a log line, an error or a summary.
  */
+
 
 
 
@@ -53942,49 +53959,6 @@ function repoClient(octokit, env, fullName = env.GITHUB_REPOSITORY ?? '') {
     if (!m)
         throw new errors/* UserError */.yo(`GITHUB_REPOSITORY: expected owner/name of the repository, got ${JSON.stringify(fullName)} (the runner sets it; set it when running locally)`);
     return { octokit, owner: m[1], repo: m[2] };
-}
-/** The HTTP status of an Octokit error, or undefined for anything else. */
-function httpStatus(err) {
-    const s = err?.status;
-    return typeof s === 'number' ? s : undefined;
-}
-/** The message GitHub gave with an error response (and its validation errors), one line. */
-function apiMessage(err) {
-    const data = err.response?.data;
-    const base = data?.message ??
-        (err instanceof Error ? err.message.replace(/ - https:\/\/docs\.github\.com\S*/, '') : String(err));
-    const details = (data?.errors ?? [])
-        .map((e) => typeof e === 'string' ? e : (e.message ?? e.code))
-        .filter(Boolean);
-    return details.length ? `${base} (${details.join('; ')})` : base;
-}
-/**
- * An API failure the retries could not fix, as one line for the user: the request, GitHub's
- * status and message, and what to check. The token is never part of it. Anything that is
- * not an HTTP error (a UserError, a bug) is returned unchanged.
- */
-function apiFailure(err) {
-    const status = httpStatus(err);
-    if (status === undefined || isUserError(err))
-        return err;
-    const req = err.request;
-    let what = 'a request';
-    if (req?.method && req.url) {
-        let where = req.url;
-        try {
-            where = decodeURIComponent(new URL(req.url).pathname);
-        }
-        catch {
-            /* a relative URL: shown as it is */
-        }
-        what = `${req.method} ${where}`;
-    }
-    const hint = status === 401
-        ? '; check the token input (expired, revoked, or not a token)'
-        : status === 403 || status === 404
-            ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
-            : '';
-    return new UserError(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
 }
 /** The signal a caller passed, per request (the plugin replaces it on the options). */
 const callerSignal = new WeakMap();
@@ -54621,6 +54595,67 @@ const deploy = (0,inputs/* defineAction */.QP)({
         await runDeploy({ inputs, record: chooseRecord(inputs, rt), runtime: rt });
     },
 });
+
+
+/***/ }),
+
+/***/ 3116:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   tF: () => (/* binding */ apiFailure)
+/* harmony export */ });
+/* unused harmony exports httpStatus, apiMessage */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/**
+ * GitHub API errors as the user reads them. Kept apart from client.ts, which loads Octokit:
+ * every action's entry point turns a failure into its error line through apiFailure, and
+ * most actions never load a client.
+ */
+
+/** The HTTP status of an Octokit error, or undefined for anything else. */
+function httpStatus(err) {
+    const s = err?.status;
+    return typeof s === 'number' ? s : undefined;
+}
+/** The message GitHub gave with an error response (and its validation errors), one line. */
+function apiMessage(err) {
+    const data = err.response?.data;
+    const base = data?.message ??
+        (err instanceof Error ? err.message.replace(/ - https:\/\/docs\.github\.com\S*/, '') : String(err));
+    const details = (data?.errors ?? [])
+        .map((e) => typeof e === 'string' ? e : (e.message ?? e.code))
+        .filter(Boolean);
+    return details.length ? `${base} (${details.join('; ')})` : base;
+}
+/**
+ * An API failure the retries could not fix, as one line for the user: the request, GitHub's
+ * status and message, and what to check. The token is never part of it. Anything that is
+ * not an HTTP error (a UserError, a bug) is returned unchanged.
+ */
+function apiFailure(err) {
+    const status = httpStatus(err);
+    if (status === undefined || (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .isUserError */ .iU)(err))
+        return err;
+    const req = err.request;
+    let what = 'a request';
+    if (req?.method && req.url) {
+        let where = req.url;
+        try {
+            where = decodeURIComponent(new URL(req.url).pathname);
+        }
+        catch {
+            /* a relative URL: shown as it is */
+        }
+        what = `${req.method} ${where}`;
+    }
+    const hint = status === 401
+        ? '; check the token input (expired, revoked, or not a token)'
+        : status === 403 || status === 404
+            ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
+            : '';
+    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
 
 
 /***/ }),

@@ -43114,9 +43114,10 @@ function extend(target) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_3__);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9114);
-/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(9199);
-/* harmony import */ var _core_secrets_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8198);
+/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(9199);
+/* harmony import */ var _core_secrets_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8198);
 /* harmony import */ var _core_secrets_env_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8640);
+/* harmony import */ var _github_errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3116);
 /**
  * The Runtime over the GitHub runner, and the one function every entry point calls: parse
  * the inputs, run the action, and turn any failure into a one-line `::error::`.
@@ -43128,6 +43129,7 @@ function extend(target) {
  * (actions/runner ActionCommand.cs), and file commands appended to GITHUB_OUTPUT and
  * GITHUB_STEP_SUMMARY.
  */
+
 
 
 
@@ -43173,7 +43175,7 @@ function annotationProps(a) {
 const issue = (name, properties, message) => process.stdout.write(workflowCommand(name, properties, message) + node_os__WEBPACK_IMPORTED_MODULE_3__.EOL);
 /** A Runtime that writes to the GitHub runner: workflow commands on stdout, file commands for outputs and the summary. */
 function createGitHubRuntime(env = process.env) {
-    const masker = new _core_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .SecretMasker */ .M();
+    const masker = new _core_secrets_js__WEBPACK_IMPORTED_MODULE_8__/* .SecretMasker */ .M();
     const clean = (t) => masker.redact(t);
     const masked = new Set();
     return {
@@ -43196,7 +43198,7 @@ function createGitHubRuntime(env = process.env) {
             },
         },
         setOutput(name, value) {
-            const text = clean((0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .outputString */ .x)(value));
+            const text = clean((0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_9__/* .outputString */ .x)(value));
             const file = env.GITHUB_OUTPUT;
             if (file)
                 (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.appendFileSync)(file, outputEntry(name, text), 'utf8');
@@ -43231,7 +43233,10 @@ async function runOnGitHub(action, env = process.env) {
         const inputs = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .parseInputs */ .TL)(action.inputs, env, runtime);
         await action.run(inputs, runtime);
     }
-    catch (err) {
+    catch (caught) {
+        // A GitHub API error the client's retries could not fix is the user's to act on (a token,
+        // a permission), whichever action met it: one line, not an internal error.
+        const err = (0,_github_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .apiFailure */ .tF)(caught);
         const { message, detail } = (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .describeFailure */ .Ic)(err);
         if (detail)
             runtime.log.debug(detail);
@@ -43258,7 +43263,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _pipeline_pipeline_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(432);
+/* harmony import */ var _pipeline_pipeline_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(910);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2753);
 
 
@@ -47298,7 +47303,69 @@ function describeIssue(issue) {
 
 /***/ }),
 
-/***/ 432:
+/***/ 3116:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   SX: () => (/* binding */ apiMessage),
+/* harmony export */   nG: () => (/* binding */ httpStatus),
+/* harmony export */   tF: () => (/* binding */ apiFailure)
+/* harmony export */ });
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/**
+ * GitHub API errors as the user reads them. Kept apart from client.ts, which loads Octokit:
+ * every action's entry point turns a failure into its error line through apiFailure, and
+ * most actions never load a client.
+ */
+
+/** The HTTP status of an Octokit error, or undefined for anything else. */
+function httpStatus(err) {
+    const s = err?.status;
+    return typeof s === 'number' ? s : undefined;
+}
+/** The message GitHub gave with an error response (and its validation errors), one line. */
+function apiMessage(err) {
+    const data = err.response?.data;
+    const base = data?.message ??
+        (err instanceof Error ? err.message.replace(/ - https:\/\/docs\.github\.com\S*/, '') : String(err));
+    const details = (data?.errors ?? [])
+        .map((e) => typeof e === 'string' ? e : (e.message ?? e.code))
+        .filter(Boolean);
+    return details.length ? `${base} (${details.join('; ')})` : base;
+}
+/**
+ * An API failure the retries could not fix, as one line for the user: the request, GitHub's
+ * status and message, and what to check. The token is never part of it. Anything that is
+ * not an HTTP error (a UserError, a bug) is returned unchanged.
+ */
+function apiFailure(err) {
+    const status = httpStatus(err);
+    if (status === undefined || (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .isUserError */ .iU)(err))
+        return err;
+    const req = err.request;
+    let what = 'a request';
+    if (req?.method && req.url) {
+        let where = req.url;
+        try {
+            where = decodeURIComponent(new URL(req.url).pathname);
+        }
+        catch {
+            /* a relative URL: shown as it is */
+        }
+        what = `${req.method} ${where}`;
+    }
+    const hint = status === 401
+        ? '; check the token input (expired, revoked, or not a token)'
+        : status === 403 || status === 404
+            ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
+            : '';
+    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
+
+
+/***/ }),
+
+/***/ 910:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47335,6 +47402,22 @@ function duration(ms) {
 
 // EXTERNAL MODULE: ./src/core/config-defaults.ts
 var config_defaults = __nccwpck_require__(6104);
+;// CONCATENATED MODULE: ./src/core/concurrency.ts
+/** Bounded concurrency for independent async work. */
+/** `fn` over `items` with at most `limit` running at once; the results keep the items' order. */
+async function mapLimit(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            out[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+    return out;
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:readline"
@@ -48495,6 +48578,7 @@ function renderNotes(commits, options = {}) {
 
 
 
+
 /** The component's tag template (one rule for every action: componentTagTemplate). */
 function componentTemplate(_config, c) {
     return (0,config_defaults/* componentTagTemplate */.cs)(c.name, c);
@@ -48607,19 +48691,6 @@ function settle(p) {
     p.catch(() => undefined);
     return p;
 }
-/** `fn` over `items` with at most `limit` running at once, results in order. */
-async function mapLimit(items, limit, fn) {
-    const out = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const i = next++;
-            out[i] = await fn(items[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return out;
-}
 /**
  * In a shallow clone, fetch the tags, then history until the last stable tag of every
  * series is reachable from HEAD: a component released long before the repository's last
@@ -48630,7 +48701,7 @@ async function ensureHistory(git, rt, templates) {
     rt.log.info('Shallow clone: fetching tags and the history back to the last release of each series.');
     await git.fetchTags();
     const names = await git.tagNames();
-    const withTags = templates.filter((t) => parseTagsExist(t, names));
+    const withTags = templates.filter((t) => hasSeriesTag(t, names));
     const pending = new Set(templates);
     const what = withTags.length < templates.length
         ? `the first commit (no ${templates.filter((t) => !withTags.includes(t)).join(', ')} tag yet)`
@@ -48646,7 +48717,7 @@ async function ensureHistory(git, rt, templates) {
         rt.log.warning(`Could not reach the last ${unreached.join(', ')} tag from HEAD even with full history; versioning ${unreached.length > 1 ? 'those series' : 'that series'} from the first commit.`);
 }
 /** True when some tag in `names` belongs to the series of `template`. */
-function parseTagsExist(template, names) {
+function hasSeriesTag(template, names) {
     return names.some((n) => parseTag(template, n) !== null);
 }
 function summaryMarkdown(branch, channel, plans, dryRun) {
@@ -55705,6 +55776,8 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
+// EXTERNAL MODULE: ./src/github/errors.ts
+var github_errors = __nccwpck_require__(3116);
 ;// CONCATENATED MODULE: ./src/github/client.ts
 /**
  * The one GitHub API client every action uses: Octokit from @actions/github with the retry
@@ -55712,6 +55785,7 @@ throttling.triggersNotification = triggersNotification;
  * backoff a bounded number of times; every attempt has its own timeout; the token is masked
  * before the first request so it can never reach a log line, an error or a summary.
  */
+
 
 
 
@@ -55777,49 +55851,6 @@ function repoClient(octokit, env, fullName = env.GITHUB_REPOSITORY ?? '') {
     if (!m)
         throw new errors/* UserError */.yo(`GITHUB_REPOSITORY: expected owner/name of the repository, got ${JSON.stringify(fullName)} (the runner sets it; set it when running locally)`);
     return { octokit, owner: m[1], repo: m[2] };
-}
-/** The HTTP status of an Octokit error, or undefined for anything else. */
-function httpStatus(err) {
-    const s = err?.status;
-    return typeof s === 'number' ? s : undefined;
-}
-/** The message GitHub gave with an error response (and its validation errors), one line. */
-function apiMessage(err) {
-    const data = err.response?.data;
-    const base = data?.message ??
-        (err instanceof Error ? err.message.replace(/ - https:\/\/docs\.github\.com\S*/, '') : String(err));
-    const details = (data?.errors ?? [])
-        .map((e) => typeof e === 'string' ? e : (e.message ?? e.code))
-        .filter(Boolean);
-    return details.length ? `${base} (${details.join('; ')})` : base;
-}
-/**
- * An API failure the retries could not fix, as one line for the user: the request, GitHub's
- * status and message, and what to check. The token is never part of it. Anything that is
- * not an HTTP error (a UserError, a bug) is returned unchanged.
- */
-function apiFailure(err) {
-    const status = httpStatus(err);
-    if (status === undefined || (0,errors/* isUserError */.iU)(err))
-        return err;
-    const req = err.request;
-    let what = 'a request';
-    if (req?.method && req.url) {
-        let where = req.url;
-        try {
-            where = decodeURIComponent(new URL(req.url).pathname);
-        }
-        catch {
-            /* a relative URL: shown as it is */
-        }
-        what = `${req.method} ${where}`;
-    }
-    const hint = status === 401
-        ? '; check the token input (expired, revoked, or not a token)'
-        : status === 403 || status === 404
-            ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
-            : '';
-    return new errors/* UserError */.yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
 }
 /** The signal a caller passed, per request (the plugin replaces it on the options). */
 const callerSignal = new WeakMap();
@@ -58002,6 +58033,7 @@ async function runCommandTool(options, table, rt) {
 
 
 
+
 const UP = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*?)(\.down)?\.sql$/;
 const NO_TX = /^\s*--\s*slipway:no-transaction\s*$/i;
 /** True when the first line marks the file to run outside a transaction. */
@@ -58068,17 +58100,8 @@ async function readMigrations(dir, rel) {
     return [...ups.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
 }
 /** Read files a few at a time: one by one is slow for a thousand migrations, all at once can run out of descriptors. */
-async function readAll(files, concurrency = 32) {
-    const out = new Array(files.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < files.length) {
-            const i = next++;
-            out[i] = await (0,promises_.readFile)(files[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    return out;
+function readAll(files, concurrency = 32) {
+    return mapLimit(files, concurrency, (f) => (0,promises_.readFile)(f));
 }
 /** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */
 function statementsOf(file, sql) {
@@ -59841,7 +59864,7 @@ async function tagCommit(gh, tag) {
         ref = await gh.octokit.rest.git.getRef({ owner: gh.owner, repo: gh.repo, ref: `tags/${tag}` });
     }
     catch (err) {
-        if (httpStatus(err) === 404)
+        if ((0,github_errors/* httpStatus */.nG)(err) === 404)
             return null;
         throw err;
     }
@@ -59886,15 +59909,15 @@ async function ensureTag(gh, spec, log) {
     }
     catch (err) {
         // A racing run created the ref between our look and our write: judge it as if we had seen it.
-        if (httpStatus(err) === 422 && /already exists/i.test(apiMessage(err))) {
+        if ((0,github_errors/* httpStatus */.nG)(err) === 422 && /already exists/i.test((0,github_errors/* apiMessage */.SX)(err))) {
             const now = await tagCommit(gh, spec.tag);
             if (now && now !== spec.target)
                 throw movedTag(spec.tag, now, spec.target);
             log.info(`Tag ${spec.tag} was created by another run at the same time, on the same commit.`);
             return false;
         }
-        if (httpStatus(err) === 422)
-            throw new errors/* UserError */.yo(`cannot create tag ${spec.tag} at ${spec.target}: ${apiMessage(err)}`);
+        if ((0,github_errors/* httpStatus */.nG)(err) === 422)
+            throw new errors/* UserError */.yo(`cannot create tag ${spec.tag} at ${spec.target}: ${(0,github_errors/* apiMessage */.SX)(err)}`);
         throw err;
     }
     log.info(`Created tag ${spec.tag} at ${spec.target.slice(0, 7)}.`);
@@ -59907,7 +59930,7 @@ async function findRelease(gh, tag) {
         return r.data;
     }
     catch (err) {
-        if (httpStatus(err) !== 404)
+        if ((0,github_errors/* httpStatus */.nG)(err) !== 404)
             throw err;
     }
     // Drafts are newest first in the list; a draft older than a few hundred releases is not worth the calls.
@@ -59948,15 +59971,15 @@ async function ensureRelease(gh, spec, log) {
         return { id: r.data.id, url: r.data.html_url, created: true };
     }
     catch (err) {
-        if (httpStatus(err) === 422 && /already_exists|already exists/i.test(apiMessage(err))) {
+        if ((0,github_errors/* httpStatus */.nG)(err) === 422 && /already_exists|already exists/i.test((0,github_errors/* apiMessage */.SX)(err))) {
             const raced = await findRelease(gh, spec.tag);
             if (raced) {
                 log.info(`Release ${spec.tag} was created by another run at the same time: ${raced.html_url}`);
                 return { id: raced.id, url: raced.html_url, created: false };
             }
         }
-        if (httpStatus(err) === 422)
-            throw new errors/* UserError */.yo(`cannot create the release of ${spec.tag}: ${apiMessage(err)}`);
+        if ((0,github_errors/* httpStatus */.nG)(err) === 422)
+            throw new errors/* UserError */.yo(`cannot create the release of ${spec.tag}: ${(0,github_errors/* apiMessage */.SX)(err)}`);
         throw err;
     }
 }
@@ -59979,6 +60002,21 @@ function prependEntry(existing, entry) {
     const rest = lines.slice(i).join('\n');
     return `${head}\n\n${entry}${rest ? `\n${rest}` : ''}`;
 }
+/** The changelog file's text and blob SHA on `branch`, or null when it does not exist yet. */
+async function readChangelog(gh, file, branch) {
+    try {
+        const res = await gh.octokit.rest.repos.getContent({ owner: gh.owner, repo: gh.repo, path: file, ref: branch });
+        const data = res.data;
+        if (Array.isArray(res.data) || data.type !== 'file')
+            throw new errors/* UserError */.yo(`input "changelog": ${file} is not a file in ${gh.owner}/${gh.repo}@${branch}`);
+        return { text: Buffer.from(data.content ?? '', 'base64').toString('utf8'), sha: data.sha };
+    }
+    catch (err) {
+        if ((0,github_errors/* httpStatus */.nG)(err) === 404)
+            return null;
+        throw err;
+    }
+}
 /**
  * Prepend the entry to `file` on `branch` and commit it through the API. Skipped when the
  * file already has this tag's heading (a re-run); a concurrent commit to the file is
@@ -59986,25 +60024,9 @@ function prependEntry(existing, entry) {
  */
 async function updateChangelog(gh, options, log) {
     for (let attempt = 1;; attempt++) {
-        let text = '';
-        let sha;
-        try {
-            const res = await gh.octokit.rest.repos.getContent({
-                owner: gh.owner,
-                repo: gh.repo,
-                path: options.file,
-                ref: options.branch,
-            });
-            const data = res.data;
-            if (Array.isArray(res.data) || data.type !== 'file')
-                throw new errors/* UserError */.yo(`input "changelog": ${options.file} is not a file in ${gh.owner}/${gh.repo}@${options.branch}`);
-            text = Buffer.from(data.content ?? '', 'base64').toString('utf8');
-            sha = data.sha;
-        }
-        catch (err) {
-            if (httpStatus(err) !== 404)
-                throw err;
-        }
+        const current = await readChangelog(gh, options.file, options.branch);
+        const text = current?.text ?? '';
+        const sha = current?.sha;
         if (entryHeading(options.tag).test(text)) {
             log.info(`${options.file} already has an entry for ${options.tag}.`);
             return 'unchanged';
@@ -60023,13 +60045,13 @@ async function updateChangelog(gh, options, log) {
             return 'updated';
         }
         catch (err) {
-            const s = httpStatus(err);
+            const s = (0,github_errors/* httpStatus */.nG)(err);
             if ((s === 409 || s === 422) && attempt < 3) {
                 log.info(`${options.file} changed while it was being updated; reading it again.`);
                 continue;
             }
             if (s === 409 || s === 422 || s === 404)
-                throw new errors/* UserError */.yo(`input "changelog": cannot commit ${options.file} to ${options.branch}: ${apiMessage(err)}`);
+                throw new errors/* UserError */.yo(`input "changelog": cannot commit ${options.file} to ${options.branch}: ${(0,github_errors/* apiMessage */.SX)(err)}`);
             throw err;
         }
     }
@@ -60042,22 +60064,8 @@ async function publishedState(gh, spec, changelog) {
     const release = await findRelease(gh, spec.tag);
     const state = { tagCommit: tag, releaseUrl: release?.html_url ?? null };
     if (changelog) {
-        try {
-            const res = await gh.octokit.rest.repos.getContent({
-                owner: gh.owner,
-                repo: gh.repo,
-                path: changelog.file,
-                ref: changelog.branch,
-            });
-            const data = res.data;
-            const text = Buffer.from(data.content ?? '', 'base64').toString('utf8');
-            state.changelogHasEntry = entryHeading(spec.tag).test(text);
-        }
-        catch (err) {
-            if (httpStatus(err) !== 404)
-                throw err;
-            state.changelogHasEntry = null;
-        }
+        const current = await readChangelog(gh, changelog.file, changelog.branch);
+        state.changelogHasEntry = current ? entryHeading(spec.tag).test(current.text) : null;
     }
     return state;
 }
@@ -60130,15 +60138,10 @@ const tagRelease = (0,core_inputs/* defineAction */.QP)({
         notes: 'The release notes (markdown).',
     },
     async run(inputs, rt) {
-        try {
-            await release(inputs, rt);
-        }
-        catch (err) {
-            throw apiFailure(err);
-        }
+        await release(inputs, rt);
     },
 });
-/** The action's work; GitHub's errors leave it raw and become one line in run. */
+/** The action's work; a GitHub error the retries could not fix becomes one line at the entry point (apiFailure). */
 async function release(inputs, rt) {
     const config = await (0,core_config.loadConfig)(rt.cwd, inputs.config);
     const component = inputs.component ? (0,core_config/* requireComponent */.Pq)(config, inputs.component) : undefined;
@@ -60344,6 +60347,7 @@ var runtime = __nccwpck_require__(9199);
 
 
 
+
 /** A Runtime that logs through `parent` but keeps the outputs (and summaries) for the caller. */
 function childRuntime(parent, env, outputs = {}) {
     const summaries = [];
@@ -60388,10 +60392,16 @@ async function invokeAction(action, inputs, parent, override, sink) {
             env[(0,core_inputs/* inputVariable */.LO)(name)] = String(value);
     const rt = childRuntime(parent, env, sink);
     const parsed = (0,core_inputs/* parseInputs */.TL)(action.inputs, env, rt);
-    if (override)
-        await override(parsed, rt);
-    else
-        await action.run(parsed, rt);
+    try {
+        if (override)
+            await override(parsed, rt);
+        else
+            await action.run(parsed, rt);
+    }
+    catch (err) {
+        // As runOnGitHub does: a GitHub error the retries could not fix is one line for the user.
+        throw (0,github_errors/* apiFailure */.tF)(err);
+    }
     return rt.outputs;
 }
 

@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 2646:
+/***/ 9872:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -90,6 +90,57 @@ function applySecretsEnv(env, mask) {
     return set;
 }
 
+;// CONCATENATED MODULE: ./src/github/errors.ts
+/**
+ * GitHub API errors as the user reads them. Kept apart from client.ts, which loads Octokit:
+ * every action's entry point turns a failure into its error line through apiFailure, and
+ * most actions never load a client.
+ */
+
+/** The HTTP status of an Octokit error, or undefined for anything else. */
+function httpStatus(err) {
+    const s = err?.status;
+    return typeof s === 'number' ? s : undefined;
+}
+/** The message GitHub gave with an error response (and its validation errors), one line. */
+function apiMessage(err) {
+    const data = err.response?.data;
+    const base = data?.message ??
+        (err instanceof Error ? err.message.replace(/ - https:\/\/docs\.github\.com\S*/, '') : String(err));
+    const details = (data?.errors ?? [])
+        .map((e) => typeof e === 'string' ? e : (e.message ?? e.code))
+        .filter(Boolean);
+    return details.length ? `${base} (${details.join('; ')})` : base;
+}
+/**
+ * An API failure the retries could not fix, as one line for the user: the request, GitHub's
+ * status and message, and what to check. The token is never part of it. Anything that is
+ * not an HTTP error (a UserError, a bug) is returned unchanged.
+ */
+function apiFailure(err) {
+    const status = httpStatus(err);
+    if (status === undefined || (0,errors/* isUserError */.iU)(err))
+        return err;
+    const req = err.request;
+    let what = 'a request';
+    if (req?.method && req.url) {
+        let where = req.url;
+        try {
+            where = decodeURIComponent(new URL(req.url).pathname);
+        }
+        catch {
+            /* a relative URL: shown as it is */
+        }
+        what = `${req.method} ${where}`;
+    }
+    const hint = status === 401
+        ? '; check the token input (expired, revoked, or not a token)'
+        : status === 403 || status === 404
+            ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
+            : '';
+    return new errors/* UserError */.yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
+
 ;// CONCATENATED MODULE: ./src/actions/github-runtime.ts
 /**
  * The Runtime over the GitHub runner, and the one function every entry point calls: parse
@@ -102,6 +153,7 @@ function applySecretsEnv(env, mask) {
  * (actions/runner ActionCommand.cs), and file commands appended to GITHUB_OUTPUT and
  * GITHUB_STEP_SUMMARY.
  */
+
 
 
 
@@ -205,7 +257,10 @@ async function runOnGitHub(action, env = process.env) {
         const inputs = (0,core_inputs/* parseInputs */.TL)(action.inputs, env, runtime);
         await action.run(inputs, runtime);
     }
-    catch (err) {
+    catch (caught) {
+        // A GitHub API error the client's retries could not fix is the user's to act on (a token,
+        // a permission), whichever action met it: one line, not an internal error.
+        const err = apiFailure(caught);
         const { message, detail } = (0,errors/* describeFailure */.Ic)(err);
         if (detail)
             runtime.log.debug(detail);
@@ -233,7 +288,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4739);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2646);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9872);
 
 
 /** Entry point of the smoke-test action. */

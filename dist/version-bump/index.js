@@ -846,7 +846,7 @@ createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
 
 /***/ }),
 
-/***/ 3156:
+/***/ 2906:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -994,6 +994,57 @@ function applySecretsEnv(env, mask) {
     return set;
 }
 
+;// CONCATENATED MODULE: ./src/github/errors.ts
+/**
+ * GitHub API errors as the user reads them. Kept apart from client.ts, which loads Octokit:
+ * every action's entry point turns a failure into its error line through apiFailure, and
+ * most actions never load a client.
+ */
+
+/** The HTTP status of an Octokit error, or undefined for anything else. */
+function httpStatus(err) {
+    const s = err?.status;
+    return typeof s === 'number' ? s : undefined;
+}
+/** The message GitHub gave with an error response (and its validation errors), one line. */
+function apiMessage(err) {
+    const data = err.response?.data;
+    const base = data?.message ??
+        (err instanceof Error ? err.message.replace(/ - https:\/\/docs\.github\.com\S*/, '') : String(err));
+    const details = (data?.errors ?? [])
+        .map((e) => typeof e === 'string' ? e : (e.message ?? e.code))
+        .filter(Boolean);
+    return details.length ? `${base} (${details.join('; ')})` : base;
+}
+/**
+ * An API failure the retries could not fix, as one line for the user: the request, GitHub's
+ * status and message, and what to check. The token is never part of it. Anything that is
+ * not an HTTP error (a UserError, a bug) is returned unchanged.
+ */
+function apiFailure(err) {
+    const status = httpStatus(err);
+    if (status === undefined || (0,errors/* isUserError */.iU)(err))
+        return err;
+    const req = err.request;
+    let what = 'a request';
+    if (req?.method && req.url) {
+        let where = req.url;
+        try {
+            where = decodeURIComponent(new URL(req.url).pathname);
+        }
+        catch {
+            /* a relative URL: shown as it is */
+        }
+        what = `${req.method} ${where}`;
+    }
+    const hint = status === 401
+        ? '; check the token input (expired, revoked, or not a token)'
+        : status === 403 || status === 404
+            ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
+            : '';
+    return new errors/* UserError */.yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
+
 ;// CONCATENATED MODULE: ./src/actions/github-runtime.ts
 /**
  * The Runtime over the GitHub runner, and the one function every entry point calls: parse
@@ -1006,6 +1057,7 @@ function applySecretsEnv(env, mask) {
  * (actions/runner ActionCommand.cs), and file commands appended to GITHUB_OUTPUT and
  * GITHUB_STEP_SUMMARY.
  */
+
 
 
 
@@ -1109,7 +1161,10 @@ async function runOnGitHub(action, env = process.env) {
         const inputs = (0,core_inputs/* parseInputs */.TL)(action.inputs, env, runtime);
         await action.run(inputs, runtime);
     }
-    catch (err) {
+    catch (caught) {
+        // A GitHub API error the client's retries could not fix is the user's to act on (a token,
+        // a permission), whichever action met it: one line, not an internal error.
+        const err = apiFailure(caught);
         const { message, detail } = (0,errors/* describeFailure */.Ic)(err);
         if (detail)
             runtime.log.debug(detail);
@@ -1136,8 +1191,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4680);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3156);
+/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4925);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2906);
 
 
 /** Entry point of the version-bump action. */
@@ -1413,7 +1468,7 @@ const commonInputs = {
 
 /***/ }),
 
-/***/ 4680:
+/***/ 4925:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1426,6 +1481,22 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/core/config-defaults.ts
 var config_defaults = __nccwpck_require__(6104);
+;// CONCATENATED MODULE: ./src/core/concurrency.ts
+/** Bounded concurrency for independent async work. */
+/** `fn` over `items` with at most `limit` running at once; the results keep the items' order. */
+async function mapLimit(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            out[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+    return out;
+}
+
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -2610,6 +2681,7 @@ function renderNotes(commits, options = {}) {
 
 
 
+
 /** The component's tag template (one rule for every action: componentTagTemplate). */
 function componentTemplate(_config, c) {
     return (0,config_defaults/* componentTagTemplate */.cs)(c.name, c);
@@ -2722,19 +2794,6 @@ function settle(p) {
     p.catch(() => undefined);
     return p;
 }
-/** `fn` over `items` with at most `limit` running at once, results in order. */
-async function mapLimit(items, limit, fn) {
-    const out = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const i = next++;
-            out[i] = await fn(items[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return out;
-}
 /**
  * In a shallow clone, fetch the tags, then history until the last stable tag of every
  * series is reachable from HEAD: a component released long before the repository's last
@@ -2745,7 +2804,7 @@ async function ensureHistory(git, rt, templates) {
     rt.log.info('Shallow clone: fetching tags and the history back to the last release of each series.');
     await git.fetchTags();
     const names = await git.tagNames();
-    const withTags = templates.filter((t) => parseTagsExist(t, names));
+    const withTags = templates.filter((t) => hasSeriesTag(t, names));
     const pending = new Set(templates);
     const what = withTags.length < templates.length
         ? `the first commit (no ${templates.filter((t) => !withTags.includes(t)).join(', ')} tag yet)`
@@ -2761,7 +2820,7 @@ async function ensureHistory(git, rt, templates) {
         rt.log.warning(`Could not reach the last ${unreached.join(', ')} tag from HEAD even with full history; versioning ${unreached.length > 1 ? 'those series' : 'that series'} from the first commit.`);
 }
 /** True when some tag in `names` belongs to the series of `template`. */
-function parseTagsExist(template, names) {
+function hasSeriesTag(template, names) {
     return names.some((n) => tag_template_parseTag(template, n) !== null);
 }
 function summaryMarkdown(branch, channel, plans, dryRun) {
