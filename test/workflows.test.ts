@@ -35,7 +35,9 @@ describe('workflows and action.yml files', () => {
     // It shows the keys an adopter needs: promotion, the destructive-migration switch, notifications.
     expect(config.environments.production?.after).toBe('staging');
     expect(config.components.schema?.migrate?.allowDestructive).toBe(false);
-    expect(config.notify.map((n) => n.webhook.env)).toEqual(['SLACK_WEBHOOK_URL']);
+    expect(config.notify.map((n) => (n.kind === 'email' ? n.smtp.url.env : n.webhook.env))).toEqual([
+      'SLACK_WEBHOOK_URL',
+    ]);
   });
 });
 

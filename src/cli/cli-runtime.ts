@@ -1,7 +1,8 @@
 /** The Runtime for the terminal: readable logs on stderr, outputs kept for printing at the end. */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { outputString, type Annotation, type Runtime } from '../core/runtime.js';
 import { SecretMasker } from '../core/secrets.js';
-import type { Terminal } from './terminal.js';
+import type { ProgressStep, Terminal } from './terminal.js';
 
 /** A terminal Runtime and what it collected. */
 export interface CliRuntime extends Runtime {
@@ -23,8 +24,9 @@ export function createCliRuntime(
   const outputs: Record<string, string> = {};
   const summaries: string[] = [];
   const clean = (t: string) => masker.redact(t);
-  let depth = 0;
-  const indent = () => '  '.repeat(depth);
+  // The group a line belongs to follows the async call, so parallel groups nest correctly.
+  const groups = new AsyncLocalStorage<{ step: ProgressStep; depth: number }>();
+  const indent = () => '  '.repeat(groups.getStore()?.depth ?? 0);
   return {
     outputs,
     summaries,
@@ -43,13 +45,12 @@ export function createCliRuntime(
       async group(name, fn) {
         if (options.quiet) return fn();
         term.line(`${indent()}${term.color('bold', `▸ ${clean(name)}`)}`);
-        const stop = term.tty ? term.progress(clean(name)) : () => undefined;
-        depth++;
+        const outer = groups.getStore();
+        const step = term.step(clean(name), outer?.step);
         try {
-          return await fn();
+          return await groups.run({ step, depth: (outer?.depth ?? 0) + 1 }, fn);
         } finally {
-          stop();
-          depth--;
+          step.end();
         }
       },
     },

@@ -40,10 +40,16 @@ function usage(commands: Command[]): string {
   return lines.join('\n');
 }
 
+/** A default as a person would type it: a runner expression means nothing here. */
+function shownDefault(value: string): string {
+  if (value === '${{ github.token }}') return "none (on a runner: the job's GITHUB_TOKEN)";
+  return value.startsWith('${{') ? 'none (on a runner: what the workflow provides)' : value;
+}
+
 function actionHelp(action: ActionDefinition<InputFields>): string {
   const lines = [`Usage: slipway ${action.name} [--input value …]`, '', action.description, '', 'Inputs:'];
   for (const [name, f] of Object.entries(action.inputs)) {
-    const def = f.required ? ' (required)' : f.default ? ` (default: ${f.default})` : '';
+    const def = f.required ? ' (required)' : f.default ? ` (default: ${shownDefault(f.default)})` : '';
     lines.push(`  --${name.padEnd(18)} ${f.description}${def}`);
   }
   lines.push('', 'Outputs:');

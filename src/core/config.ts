@@ -90,12 +90,39 @@ const environmentSchema = z.strictObject({
   after: z.string().optional(),
 });
 
-const notifySchema = z.strictObject({
+/** Every event a notification can subscribe to. */
+export const NOTIFY_EVENTS = [
+  'deploy-started',
+  'deploy-succeeded',
+  'deploy-failed',
+  'deploy-rolled-back',
+  'migration-failed',
+  'release-published',
+] as const;
+/** What an entry without `events` receives: everything but deploy-started, which would double the messages. */
+export const DEFAULT_NOTIFY_EVENTS = NOTIFY_EVENTS.filter((e) => e !== 'deploy-started');
+const notifyEvents = z.array(z.enum(NOTIFY_EVENTS)).default([...DEFAULT_NOTIFY_EVENTS]);
+
+const webhookNotify = z.strictObject({
+  kind: z.enum(['slack', 'discord', 'teams', 'webhook']),
   webhook: envRef,
-  events: z
-    .array(z.enum(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']))
-    .default(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']),
+  events: notifyEvents,
 });
+const emailAddress = z.string().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, { message: 'expected an email address' });
+const emailNotify = z.strictObject({
+  kind: z.literal('email'),
+  smtp: z.strictObject({ url: envRef }),
+  from: emailAddress,
+  to: z.union([emailAddress, z.array(emailAddress).min(1)]).transform((to) => (Array.isArray(to) ? to : [to])),
+  events: notifyEvents,
+});
+// An entry without `kind` is a Slack webhook, as every notify entry was before channels existed.
+const notifySchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'slack', ...v } : v),
+  z.discriminatedUnion('kind', [webhookNotify, emailNotify], {
+    error: () => 'expected "kind" to be one of slack, discord, teams, webhook, email',
+  }),
+);
 
 const configSchema = z.strictObject({
   versioning: z
@@ -123,8 +150,12 @@ export type BranchRule = z.infer<typeof branchRule>;
 export type ComponentConfig = z.infer<typeof componentSchema> & { name: string };
 /** An environment of the policy file. */
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
-/** A webhook to notify. */
+/** A channel to notify: a webhook of some kind, or email over SMTP. */
 export type NotifyConfig = z.infer<typeof notifySchema>;
+/** A notify entry that posts to a webhook. */
+export type WebhookNotifyConfig = z.infer<typeof webhookNotify>;
+/** A notify entry that sends email. */
+export type EmailNotifyConfig = z.infer<typeof emailNotify>;
 /** A migrations step's settings. */
 export type MigrateConfig = z.infer<typeof migrateSchema>;
 /** A component's deploy settings. */

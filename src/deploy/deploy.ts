@@ -6,7 +6,7 @@
  */
 import { userInfo } from 'node:os';
 import semver from 'semver';
-import { notify } from '../notify/notify.js';
+import { announceResult, announceStart } from './announce.js';
 import { loadConfig, DEFAULT_CONFIG_PATH, type SlipwayConfig } from '../core/config.js';
 import { errorMessage, isUserError, oneLine, UserError } from '../core/errors.js';
 import { execFile } from '../core/exec.js';
@@ -80,6 +80,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   let result: DeployResult;
   try {
     result = await deployWith(config, options, state);
+    state.reports = result.reports;
   } catch (err) {
     rt.setOutput('status', 'failed');
     if (!inputs.dryRun) {
@@ -100,9 +101,10 @@ interface RunState {
   plan?: Plan;
   info?: RunInfo;
   rollback?: boolean;
+  reports?: StepReport[];
 }
 
-/** Send the notification of a run (the plan's steps as fields once there is a plan). */
+/** Send the notifications of a run's end. */
 async function announce(
   config: SlipwayConfig,
   environment: string,
@@ -111,17 +113,12 @@ async function announce(
   message: string | undefined,
   rt: Runtime,
 ): Promise<void> {
-  const { plan, info } = state;
-  await notify(
-    config.notify,
-    {
-      event:
-        status === 'success' ? 'deploy-succeeded' : status === 'rolled-back' ? 'deploy-rolled-back' : 'deploy-failed',
-      title: `${plan?.mode === 'rollback' || (!plan && state.rollback) ? 'Rollback of' : 'Deploy to'} ${environment}: ${status}`,
-      text: message,
-      url: info?.logUrl || plan?.environmentUrl || undefined,
-      fields: Object.fromEntries((plan?.steps ?? []).map((s) => [s.component, `${s.current || '(none)'} → ${s.next}`])),
-    },
+  const { plan, info, rollback, reports } = state;
+  await announceResult(
+    config,
+    { environment, plan, rollback, reports, creator: info?.creator, logUrl: info?.logUrl },
+    status,
+    message,
     rt,
   );
 }
@@ -208,6 +205,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     { timeoutMs: inputs.lockTimeout * 1000, ttlMs: inputs.lockTtl * 1000, log: rt.log },
   );
   rt.setOutput('deployment-id', entry.id);
+  await announceStart(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
   const heartbeat = startHeartbeat(
     record,
     entry.id,

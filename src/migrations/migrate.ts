@@ -1,9 +1,10 @@
 /** The migrate action: bring PostgreSQL to the schema the new version needs, or block the deploy. */
 import { z } from 'zod';
 import { loadConfig, type ComponentConfig, type SlipwayConfig } from '../core/config.js';
-import { UserError } from '../core/errors.js';
+import { errorMessage, oneLine, UserError } from '../core/errors.js';
 import { commonInputs, defineAction, input, type InputField, type ParsedInputs } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
+import { notify } from '../notify/notify.js';
 import type { Database } from './database.js';
 import { refusedSummaryMarkdown, setMigrateOutputs, setRefusedOutputs, summaryMarkdown } from './report.js';
 import {
@@ -96,6 +97,12 @@ export async function runMigrateAction(
         setMigrateOutputs(err.result, rt);
         await rt.summary(`${summaryMarkdown(err.result)}\n**Failed:** ${err.message}\n`);
       }
+      if (!options.dryRun)
+        await notify(
+          config.notify,
+          { event: 'migration-failed', title: 'Migrations failed', text: rt.redact(oneLine(errorMessage(err))) },
+          rt,
+        );
       throw err;
     }
     setMigrateOutputs(result, rt);

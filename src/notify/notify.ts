@@ -1,113 +1,134 @@
 /**
- * Webhook notifications (`notify:` in the policy file): Slack-compatible JSON posted to URLs
- * held in environment variables. A failing webhook is a warning, never a failed deploy, and
- * its URL is a secret: it is masked and never printed.
+ * Notifications (`notify:` in the policy file): Slack, Discord, Teams, a generic JSON
+ * webhook, or email. Each channel gets the same message rendered its own way. Delivery runs
+ * on every channel at once, each with a timeout per attempt and bounded retries; a channel
+ * that fails is a warning naming it, never a failed run, and its URL is a secret: masked,
+ * never printed.
  */
-import type { NotifyConfig } from '../core/config.js';
-import { retry } from '../core/retry.js';
+import type { EmailNotifyConfig, NotifyConfig, WebhookNotifyConfig } from '../core/config.js';
+import { retry, sleep } from '../core/retry.js';
 import type { Runtime } from '../core/runtime.js';
+import { discordPayload } from './channels/discord.js';
+import { emailMessage } from './channels/email.js';
+import { slackPayload } from './channels/slack.js';
+import { teamsPayload } from './channels/teams.js';
+import { webhookPayload } from './channels/webhook.js';
+import { sendEmail } from './email-send.js';
+import { DeliveryError, postJson } from './http-post.js';
+import { withRunContext, type Notification } from './message.js';
 
-/** The events a webhook can subscribe to. */
-export type NotifyEvent = 'deploy-succeeded' | 'deploy-failed' | 'deploy-rolled-back' | 'release-published';
-
-/** What happened, for the message. */
-export interface Notification {
-  event: NotifyEvent;
-  /** One line, e.g. "backend 1.4.0 deployed to production". */
-  title: string;
-  /** Markdown-ish details (Slack mrkdwn). */
-  text?: string;
-  /** A link to the run, the release or the environment. */
-  url?: string;
-  fields?: Record<string, string>;
-}
+export type { Notification, NotifyEvent, VersionMove } from './message.js';
+export { slackPayload } from './channels/slack.js';
 
 /** Delivery options; tests shorten the timeouts. */
 export interface NotifyOptions {
+  /** Per attempt (default 10 s). */
   timeoutMs?: number;
+  /** Attempts per channel (default 3). */
   attempts?: number;
   baseDelayMs?: number;
+  /** The most one channel may take in all, retries included (default 30 s). */
+  deadlineMs?: number;
 }
 
-const EMOJI: Record<NotifyEvent, string> = {
-  'deploy-succeeded': ':white_check_mark:',
-  'deploy-failed': ':x:',
-  'deploy-rolled-back': ':leftwards_arrow_with_hook:',
-  'release-published': ':rocket:',
+const WEBHOOK_BODY: Record<WebhookNotifyConfig['kind'], (n: Notification) => unknown> = {
+  slack: slackPayload,
+  discord: discordPayload,
+  teams: teamsPayload,
+  webhook: webhookPayload,
 };
 
-/** The Slack-compatible body: `text` for any receiver, `blocks` for Slack. */
-export function slackPayload(n: Notification): Record<string, unknown> {
-  const summary = `${EMOJI[n.event]} ${n.title}`;
-  const blocks: unknown[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${n.title}*${n.text ? `\n${n.text}` : ''}` } },
-  ];
-  const fields = Object.entries(n.fields ?? {});
-  if (fields.length)
-    blocks.push({ type: 'section', fields: fields.map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}` })) });
-  if (n.url) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${n.url}|Details>` }] });
-  return { text: summary, event: n.event, blocks };
+/** How a channel is named in the log: its kind and the variable that holds its URL. */
+export function channelName(entry: NotifyConfig): string {
+  return entry.kind === 'email' ? `email (${entry.smtp.url.env})` : `${entry.kind} (${entry.webhook.env})`;
 }
 
-class WebhookError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-  }
+/** The variable holding the channel's secret URL. */
+function secretVariable(entry: NotifyConfig): string {
+  return entry.kind === 'email' ? entry.smtp.url.env : entry.webhook.env;
 }
 
-async function post(url: string, body: unknown, timeoutMs: number): Promise<void> {
-  let res: Response;
+/** Mask a URL and, for one with credentials, its decoded password too (it may appear decoded in an error). */
+function maskUrl(url: string, rt: Runtime): void {
+  rt.mask(url);
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why =
-      e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new WebhookError(why, true);
+    const password = new URL(url).password;
+    if (password) {
+      rt.mask(password);
+      rt.mask(decodeURIComponent(password));
+    }
+  } catch {
+    // Not a URL: the whole value is masked already.
   }
-  await res.arrayBuffer().catch(() => undefined);
-  if (res.ok) return;
-  throw new WebhookError(`HTTP ${res.status}`, res.status >= 500 || res.status === 429);
+}
+
+/** One delivery attempt to one channel. */
+function attempt(entry: NotifyConfig, url: string, n: Notification, timeoutMs: number, signal: AbortSignal) {
+  if (entry.kind === 'email')
+    return sendEmail(
+      { smtpUrl: url, from: entry.from, to: (entry as EmailNotifyConfig).to },
+      emailMessage(n),
+      timeoutMs,
+    );
+  return postJson(url, WEBHOOK_BODY[entry.kind](n), timeoutMs, signal);
+}
+
+/** Deliver to one channel within its deadline; true when it accepted the message. */
+async function deliver(entry: NotifyConfig, n: Notification, rt: Runtime, options: NotifyOptions): Promise<boolean> {
+  const name = channelName(entry);
+  const url = rt.env[secretVariable(entry)];
+  if (!url) {
+    rt.log.warning(`notify: ${secretVariable(entry)} is not set; the ${n.event} notification to ${name} was not sent`);
+    return false;
+  }
+  maskUrl(url, rt);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadlineMs = options.deadlineMs ?? 30_000;
+  const giveUp = new AbortController();
+  let lastError: unknown;
+  const sending = retry(() => attempt(entry, url, n, timeoutMs, giveUp.signal), {
+    attempts: options.attempts ?? 3,
+    baseDelayMs: options.baseDelayMs ?? 1_000,
+    retryable: (e) => {
+      lastError = e;
+      return e instanceof DeliveryError && e.retryable && !giveUp.signal.aborted;
+    },
+    // A 429's Retry-After is honoured, up to 10 s: the deadline bounds the whole delivery anyway.
+    sleep: (ms) => sleep(Math.max(ms, Math.min((lastError as DeliveryError | undefined)?.retryAfterMs ?? 0, 10_000))),
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      giveUp.abort();
+      reject(new DeliveryError(`no delivery within ${deadlineMs / 1000} s`, false));
+    }, deadlineMs);
+  });
+  try {
+    await Promise.race([sending, deadline]);
+    rt.log.info(`notify: sent ${n.event} to ${name}`);
+    return true;
+  } catch (err) {
+    rt.log.warning(`notify: ${name} failed for ${n.event}: ${rt.redact((err as Error).message)}`);
+    return false;
+  } finally {
+    clearTimeout(timer);
+    giveUp.abort();
+    sending.catch(() => undefined);
+  }
 }
 
 /**
- * Send `n` to every webhook subscribed to its event. Never throws: a failure is a warning
- * naming the variable that holds the URL. Returns how many webhooks accepted it.
+ * Send `n` to every channel subscribed to its event, all at once. Never throws: a failure is
+ * a warning naming the channel. Returns how many channels accepted it.
  */
 export async function notify(
-  webhooks: NotifyConfig[],
+  channels: NotifyConfig[],
   n: Notification,
   rt: Runtime,
   options: NotifyOptions = {},
 ): Promise<number> {
-  let delivered = 0;
-  for (const hook of webhooks.filter((w) => w.events.includes(n.event))) {
-    const name = hook.webhook.env;
-    const url = rt.env[name];
-    if (!url) {
-      rt.log.warning(`notify: ${name} is not set; the ${n.event} notification was not sent`);
-      continue;
-    }
-    rt.mask(url);
-    try {
-      await retry(() => post(url, slackPayload(n), options.timeoutMs ?? 10_000), {
-        attempts: options.attempts ?? 3,
-        baseDelayMs: options.baseDelayMs ?? 1_000,
-        retryable: (e) => e instanceof WebhookError && e.retryable,
-      });
-      delivered++;
-      rt.log.info(`notify: sent ${n.event} to the webhook in ${name}`);
-    } catch (err) {
-      rt.log.warning(`notify: the webhook in ${name} failed for ${n.event}: ${rt.redact((err as Error).message)}`);
-    }
-  }
-  return delivered;
+  const message = withRunContext(n, rt.env);
+  const subscribed = channels.filter((c) => c.events.includes(n.event));
+  const results = await Promise.all(subscribed.map((c) => deliver(c, message, rt, options)));
+  return results.filter(Boolean).length;
 }

@@ -69,6 +69,9 @@ describe('the slipway CLI', () => {
     expect(r.stdout).toMatch(new RegExp(`^Usage: slipway ${name} `));
     for (const input of Object.keys(action.inputs)) expect(r.stdout).toMatch(new RegExp(`^  --${input} `, 'm'));
     for (const output of Object.keys(action.outputs)) expect(r.stdout).toMatch(new RegExp(`^  ${output} `, 'm'));
+    // Defaults as a person types them: a runner expression means nothing in a terminal.
+    expect(r.stdout).not.toContain('${{');
+    if ('token' in action.inputs) expect(r.stdout).toContain("(default: none (on a runner: the job's GITHUB_TOKEN))");
     expect(r.stderr).toBe('');
   });
 

@@ -58,7 +58,7 @@ describe('deploy sends notifications', () => {
     expect(ok.error).toBeNull();
     expect(bodies.map((b) => b.event)).toEqual(['deploy-succeeded']);
     expect(bodies[0].text).toContain('Deploy to production: success');
-    expect(ok.rt.text()).toMatch(/notify: the webhook in DEAD_HOOK failed for deploy-succeeded/);
+    expect(ok.rt.text()).toMatch(/notify: slack \(DEAD_HOOK\) failed for deploy-succeeded/);
     expect(ok.rt.text()).not.toContain('hook-secret');
 
     const bad = await run('9.9.9');

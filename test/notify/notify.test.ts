@@ -45,8 +45,12 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const hooks: NotifyConfig[] = [
-  { webhook: { env: 'SLACK_DEPLOYS' }, events: ['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back'] },
-  { webhook: { env: 'SLACK_RELEASES' }, events: ['release-published'] },
+  {
+    kind: 'slack',
+    webhook: { env: 'SLACK_DEPLOYS' },
+    events: ['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back'],
+  },
+  { kind: 'slack', webhook: { env: 'SLACK_RELEASES' }, events: ['release-published'] },
 ];
 
 describe('notify', () => {
@@ -67,7 +71,7 @@ describe('notify', () => {
     expect(received[0].body.text).toBe(':leftwards_arrow_with_hook: bot rolled back to 1.2.0 on production');
     expect(received[0].body.event).toBe('deploy-rolled-back');
     expect(JSON.stringify(received[0].body.blocks)).toContain('*version*\\n1.3.0');
-    expect(rt.text()).toContain('sent deploy-rolled-back to the webhook in SLACK_DEPLOYS');
+    expect(rt.text()).toContain('sent deploy-rolled-back to slack (SLACK_DEPLOYS)');
     expect(rt.text()).not.toContain('secret-token');
   });
 
@@ -86,7 +90,7 @@ describe('notify', () => {
     const n = await notify(hooks, { event: 'deploy-failed', title: 'deploy failed' }, rt, { baseDelayMs: 5 });
     expect(n).toBe(0);
     const warnings = rt.records.filter((r) => r.level === 'warning').map((r) => r.message);
-    expect(warnings).toEqual(['notify: the webhook in SLACK_DEPLOYS failed for deploy-failed: HTTP 404']);
+    expect(warnings).toEqual(['notify: slack (SLACK_DEPLOYS) failed for deploy-failed: HTTP 404: no such hook']);
     expect(rt.text()).not.toContain('hook-secret-abc');
   });
 
@@ -99,6 +103,6 @@ describe('notify', () => {
     expect(
       await notify(hooks, { event: 'deploy-succeeded', title: 'ok' }, refused, { attempts: 2, baseDelayMs: 5 }),
     ).toBe(0);
-    expect(refused.text()).toMatch(/the webhook in SLACK_DEPLOYS failed for deploy-succeeded: ECONNREFUSED/);
+    expect(refused.text()).toMatch(/slack \(SLACK_DEPLOYS\) failed for deploy-succeeded: ECONNREFUSED/);
   });
 });
