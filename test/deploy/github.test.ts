@@ -409,3 +409,20 @@ describe("deployments that are not Slipway's", () => {
     expect(back.rt.text()).toMatch(/no good version before 1\.0\.0 is recorded/);
   });
 });
+
+test('force-unlock releases a lock that a dead run left held, naming it, and deploys at once', async () => {
+  expect((await deploy({ version: '1.0.0' })).error).toBeUndefined();
+  const repo = gh.state.repo();
+  // The run that succeeded goes back in progress, fresh on the server's clock: a holder that is not stale.
+  const holder = deployments()[0];
+  repo.addStatus(holder, 'in_progress');
+  const r = await deploy({ version: '1.1.0', 'lock-timeout': '0', 'force-unlock': 'true' });
+  expect(r.error).toBeUndefined();
+  expect(r.rt.records.find((l) => l.level === 'warning')?.message).toMatch(
+    new RegExp(`^Released the lock of staging: #${holder.id} by octocat \\(deploy, since .*\\) marked error\\.$`),
+  );
+  expect(holder.statuses.at(-1)).toMatchObject({
+    state: 'error',
+    description: 'lock released by hand by octocat (was in_progress)',
+  });
+});

@@ -10,6 +10,7 @@
  * `deploy`, empty payload, in progress while the job runs, so also while this action runs),
  * and other tools create theirs; none of them holds the lock or supplies versions.
  */
+import { cancelReason, isCancelled, onCancel } from '../../core/cancel.js';
 import { errorMessage, oneLine, UserError } from '../../core/errors.js';
 import { duration } from '../../core/markdown.js';
 import { sleep } from '../../core/retry.js';
@@ -150,14 +151,24 @@ export class GitHubRecord implements DeploymentRecord {
       description: request.description,
     });
     const mine = created.id;
+    // Cancelled while queued: a queued deployment would hold the environment until lock-ttl.
+    const releaseOnCancel = onCancel(async () => {
+      await this.api.setStatus(mine, {
+        state: 'error',
+        description: `cancelled (${cancelReason()}) before it started`,
+      });
+    });
     try {
       return await this.waitAndStart(mine, created, request, lock);
     } catch (err) {
+      if (isCancelled()) throw err;
       // A deployment left queued would hold the environment until lock-ttl: close it first.
       await this.api
         .setStatus(mine, { state: 'error', description: `did not start: ${oneLine(errorMessage(err))}`.slice(0, 140) })
         .catch(() => undefined);
       throw err;
+    } finally {
+      releaseOnCancel();
     }
   }
 
