@@ -37,6 +37,7 @@ import { selectRollback } from './rollback.js';
 import { runScheduled } from './schedule.js';
 import type { TargetContext } from './targets/target.js';
 import './targets/command.js';
+import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 /** What runDeploy needs; health and migrations default to the check engine and the migrate domain on DATABASE_URL-style variables. */
 export interface DeployOptions {
@@ -78,6 +79,8 @@ interface RunInfo {
 export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const { inputs, runtime: rt } = options;
   const config = await loadConfig(rt.cwd, inputs.config);
+  // Before any command runs: a secret the policy names is masked even where it is printed first.
+  maskPolicySecrets(config, rt);
   const state: RunState = { rollback: inputs.rollback };
   let result: DeployResult;
   try {
