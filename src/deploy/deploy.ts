@@ -11,7 +11,7 @@ import { loadConfig, DEFAULT_CONFIG_PATH, type SlipwayConfig } from '../core/con
 import { errorMessage, isUserError, oneLine, UserError } from '../core/errors.js';
 import { cancelReason, isCancelled, onCancel } from '../core/cancel.js';
 import { execFile } from '../core/exec.js';
-import type { Runtime } from '../core/runtime.js';
+import { outputString, type Runtime } from '../core/runtime.js';
 import { checkEngineGate, type HealthGate, type HealthOutcome } from './health.js';
 import {
   normalizeVersion,
@@ -76,7 +76,10 @@ interface RunInfo {
  * every way of not succeeding (a refusal, lock-timeout, a failed step, an unexpected error)
  * sets `status` and sends the deploy-failed (or deploy-rolled-back) notification.
  */
-export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
+export async function runDeploy(given: DeployOptions): Promise<DeployResult> {
+  // Outputs are set as soon as they are known (a failed run still has them) and again at
+  // the end: each value reaches GITHUB_OUTPUT once.
+  const options: DeployOptions = { ...given, runtime: outputsOnce(given.runtime) };
   const { inputs, runtime: rt } = options;
   const config = await loadConfig(rt.cwd, inputs.config);
   // Before any command runs: a secret the policy names is masked even where it is printed first.
@@ -88,6 +91,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     state.reports = result.reports;
   } catch (err) {
     rt.setOutput('status', 'failed');
+    if (state.plan) rt.setOutput('plan', planJson(state.plan));
     // A cancelled run's cleanup (deployWith) marks the record and announces it.
     if (!inputs.dryRun && !isCancelled()) {
       const environment = state.plan?.environment ?? inputs.environment.trim();
@@ -157,7 +161,6 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     current: lastGoodVersions(history),
     choose: inputs.rollback ? rollbackChooser(history, toVersion) : deployChooser(versions!),
   });
-  rt.setOutput('plan', planJson(plan));
   rt.log.info(
     `${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`,
   );
@@ -491,6 +494,8 @@ async function execute(plan: Plan, options: DeployOptions, info: RunInfo, id: st
       rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
       return false;
     }
+    // The rollback command ran: the component runs the old version now, healthy or not.
+    deployed[step.component] = step.current;
     const health = await checkHealth(step);
     if (!health.healthy) {
       report.rollback = { result: 'failed', detail: `back on ${step.current} but unhealthy: ${health.message ?? ''}` };
@@ -538,6 +543,20 @@ function previousVersion(steps: readonly PlanStep[]): string {
   if (all.length <= 1) return all[0] ?? '';
   const valid = all.filter((v) => semver.valid(v));
   return valid.length ? valid.sort(semver.rcompare)[0] : all[0];
+}
+
+/** `rt` whose setOutput skips a value already written under that name. */
+function outputsOnce(rt: Runtime): Runtime {
+  const written = new Map<string, string>();
+  return {
+    ...rt,
+    setOutput(name, value) {
+      const text = outputString(value);
+      if (written.get(name) === text) return;
+      written.set(name, text);
+      rt.setOutput(name, value);
+    },
+  };
 }
 
 function writeOutputs(rt: Runtime, result: DeployResult): void {
