@@ -34,6 +34,7 @@ import { startHeartbeat } from './record/heartbeat.js';
 import { describeRelease, releaseLock } from './record/unlock.js';
 import { healthText, planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
 import { selectRollback } from './rollback.js';
+import { clashRefusal, downgradeRefusal, downgrades, sameComponentContent, versionClashes } from './version-rules.js';
 import { runScheduled } from './schedule.js';
 import type { TargetContext } from './targets/target.js';
 import './targets/command.js';
@@ -169,7 +170,8 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   const info = await runInfo(rt);
   state.plan = plan;
   state.info = info;
-  const refusal = await checkPromotion(config, plan, record);
+  const refusal =
+    (await checkPromotion(config, plan, record)) ?? (await checkVersions(config, plan, history, info, inputs, rt));
   if (refusal && inputs.dryRun) rt.log.warning(`A real run would stop here: ${refusal}`);
   else if (refusal) throw new UserError(refusal);
 
@@ -240,6 +242,9 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     history = await record.history(environment);
     const good = lastGoodVersions(history.filter((e) => e.id !== entry.id));
     for (const s of plan.steps) s.current = good[s.component] ?? '';
+    // What the environment runs may have moved while this run waited for the lock.
+    const late = await checkVersions(config, plan, history, info, inputs, rt);
+    if (late) throw new UserError(late);
     result = await execute(plan, options, info, entry.id);
   } catch (err) {
     if (isCancelled()) throw err;
@@ -270,6 +275,27 @@ async function checkPromotion(config: SlipwayConfig, plan: Plan, record: Deploym
   if (!after || plan.mode !== 'deploy' || plan.steps.length === 0) return null;
   const missing = unpromoted(plan.steps, await record.history(after));
   return missing.length ? promotionRefusal(plan.environment, after, missing, config.file ?? DEFAULT_CONFIG_PATH) : null;
+}
+
+/** The refusal of the version rules (one version, one commit; no silent downgrade) for a deploy, or null. */
+async function checkVersions(
+  config: SlipwayConfig,
+  plan: Plan,
+  history: readonly DeploymentEntry[],
+  info: RunInfo,
+  inputs: DeployInputs,
+  rt: Runtime,
+): Promise<string | null> {
+  if (plan.mode !== 'deploy' || plan.steps.length === 0) return null;
+  const clashes = await versionClashes(plan.steps, history, info.sha, sameComponentContent(config, rt.cwd, info.sha));
+  if (clashes.length) return clashRefusal(plan.environment, info.sha, clashes);
+  const down = downgrades(plan.steps);
+  if (down.length === 0) return null;
+  if (!inputs.allowDowngrade) return downgradeRefusal(plan.environment, down);
+  rt.log.warning(
+    `allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`,
+  );
+  return null;
 }
 
 /** The `to-version` input: any version `version` accepts, or ''. */
