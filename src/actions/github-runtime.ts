@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { EOL } from 'node:os';
+import { installCancelHandlers, isCancelled } from '../core/cancel.js';
 import { describeFailure, isUserError } from '../core/errors.js';
 import { parseInputs, type ActionDefinition, type InputFields } from '../core/inputs.js';
 import { outputString, type Annotation, type Runtime } from '../core/runtime.js';
@@ -118,11 +119,18 @@ export async function runOnGitHub<F extends InputFields>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const runtime = createGitHubRuntime(env);
+  // A cancelled job: SIGINT, then SIGTERM ~7.5 s later. Stop, release, say so, exit non-zero.
+  const removeHandlers = installCancelHandlers(runtime.log, (code) => {
+    runtime.log.error(`${action.name} cancelled: its commands were stopped and what it held was released.`);
+    process.exit(code);
+  });
   try {
     applySecretsEnv(env, runtime.mask);
     const inputs = parseInputs(action.inputs, env, runtime);
     await action.run(inputs, runtime);
   } catch (caught) {
+    // Cancelled: the signal handler reports it once, when what the run held is released.
+    if (isCancelled()) return;
     // A GitHub API error the client's retries could not fix is the user's to act on (a token,
     // a permission), whichever action met it: one line, not an internal error.
     const err = apiFailure(caught);
@@ -131,6 +139,8 @@ export async function runOnGitHub<F extends InputFields>(
     // The exit code plus one error line; the file and line of a UserError become the annotation's.
     process.exitCode = 1;
     runtime.log.error(message, isUserError(err) ? err.location : undefined);
+  } finally {
+    removeHandlers();
   }
 }
 

@@ -3,6 +3,7 @@
  * action with the same code as the runner; `plan`, `status` and `demo` are CLI-only.
  */
 import path from 'node:path';
+import { installCancelHandlers } from '../core/cancel.js';
 import { describeFailure, isUserError, UserError } from '../core/errors.js';
 import type { ActionDefinition, InputFields } from '../core/inputs.js';
 import { invokeActionSettled } from '../pipeline/invoke.js';
@@ -97,8 +98,18 @@ async function runAction(
     inputs[name] = value;
   }
   const rt = createCliRuntime(term, { cwd, verbose: flags.verbose === 'true', quiet: flags.quiet === 'true' });
+  // Ctrl-C: stop the commands, release the environment, then exit non-zero.
+  const removeHandlers = installCancelHandlers(rt.log, (code) => {
+    term.line(`${term.color('red', 'error:')} ${action.name} cancelled`);
+    process.exit(code);
+  });
   // Outputs set before a failure are printed too: a rolled-back deploy's status and versions matter most.
-  const { outputs, error } = await invokeActionSettled(action, inputs, rt, localRunner(action.name) ?? undefined);
+  const { outputs, error } = await invokeActionSettled(
+    action,
+    inputs,
+    rt,
+    localRunner(action.name) ?? undefined,
+  ).finally(removeHandlers);
   printOutputs(outputs, flags.json === 'true', term);
   if (error === undefined) return 0;
   reportFailure(error, term);

@@ -3,8 +3,53 @@
  * runUserCommand, for the user's own `run:` strings, and values reach it through the
  * environment, never by pasting them into the command.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { CancelledError, isCancelled, onCancel } from './cancel.js';
+
+/** Processes this run started and that are still running; a user command is its own process group. */
+const live = new Map<ChildProcess, { group: boolean }>();
+
+function track(child: ChildProcess, group: boolean): void {
+  live.set(child, { group });
+  child.once('close', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+}
+
+function signal(child: ChildProcess, group: boolean, sig: NodeJS.Signals): void {
+  try {
+    if (group && child.pid) process.kill(-child.pid, sig);
+    else child.kill(sig);
+  } catch {
+    // ESRCH: already gone.
+  }
+}
+
+/** How long a stopped process gets to exit on SIGTERM before its group gets SIGKILL. */
+const STOP_GRACE_MS = 1_000;
+
+/**
+ * Stop every process this run started: SIGTERM to each (a user command's whole process
+ * group), SIGKILL after STOP_GRACE_MS to whatever is left, including a group's members that
+ * outlived its shell. Resolves once they are gone.
+ */
+export async function stopAllProcesses(graceMs = STOP_GRACE_MS): Promise<void> {
+  const children = [...live];
+  if (children.length === 0) return;
+  const closed = children.map(
+    ([child]) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+        else child.once('close', () => resolve());
+      }),
+  );
+  for (const [child, { group }] of children) signal(child, group, 'SIGTERM');
+  await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, graceMs).unref())]);
+  for (const [child, { group }] of children) signal(child, group, 'SIGKILL');
+  await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 500).unref())]);
+}
+
+onCancel(() => stopAllProcesses(), 'stop');
 
 /** The result of a finished process. */
 export interface ExecResult {
@@ -44,7 +89,9 @@ export class ExecError extends Error {
 /** Run a program to completion and collect its output, without a shell. */
 export function execFile(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
+    if (isCancelled()) return reject(new CancelledError(command));
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    track(child, false);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -96,7 +143,9 @@ export function execStream(
 ): Promise<ExecResult> {
   const separator = options.separator ?? '\n';
   return new Promise((resolve, reject) => {
+    if (isCancelled()) return reject(new CancelledError(command));
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child, false);
     const err: Buffer[] = [];
     let pending = '';
     let stopped = false;
@@ -154,17 +203,20 @@ export interface UserCommandResult {
 
 /**
  * Run a user's `run:` string with `bash -c`. The command's process group is killed on
- * timeout so a command that started servers in the foreground does not linger.
+ * timeout so a command that started servers in the foreground does not linger, and on a
+ * cancelled run (stopAllProcesses). Once the run is cancelled no command starts.
  */
 export function runUserCommand(command: string, options: UserCommandOptions): Promise<UserCommandResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
+    if (isCancelled()) return reject(new CancelledError('the command'));
     const child = spawn('bash', ['-c', command], {
       cwd: options.cwd,
       env: { ...(options.baseEnv ?? process.env), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    track(child, true);
     const tail: string[] = [];
     let timedOut = false;
     const keep = (line: string, stream: 'stdout' | 'stderr') => {

@@ -9,6 +9,7 @@ import semver from 'semver';
 import { announceResult, announceStart } from './announce.js';
 import { loadConfig, DEFAULT_CONFIG_PATH, type SlipwayConfig } from '../core/config.js';
 import { errorMessage, isUserError, oneLine, UserError } from '../core/errors.js';
+import { cancelReason, isCancelled, onCancel } from '../core/cancel.js';
 import { execFile } from '../core/exec.js';
 import type { Runtime } from '../core/runtime.js';
 import { checkEngineGate, type HealthGate, type HealthOutcome } from './health.js';
@@ -30,6 +31,7 @@ import {
   type DeploymentRecord,
 } from './record/record.js';
 import { startHeartbeat } from './record/heartbeat.js';
+import { describeRelease, releaseLock } from './record/unlock.js';
 import { healthText, planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
 import { selectRollback } from './rollback.js';
 import { runScheduled } from './schedule.js';
@@ -83,13 +85,15 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     state.reports = result.reports;
   } catch (err) {
     rt.setOutput('status', 'failed');
-    if (!inputs.dryRun) {
+    // A cancelled run's cleanup (deployWith) marks the record and announces it.
+    if (!inputs.dryRun && !isCancelled()) {
       const environment = state.plan?.environment ?? inputs.environment.trim();
       await announce(config, environment, state, 'failed', rt.redact(oneLine(errorMessage(err))), rt);
     }
     throw err;
   }
   if (inputs.dryRun || result.reports.length === 0) return result;
+  if (isCancelled()) throw new UserError(`deploy to ${result.plan.environment} cancelled (${cancelReason()})`);
   await announce(config, result.plan.environment, state, result.status, result.message, rt);
   if (result.status !== 'success')
     throw new UserError(result.message ?? `deploy to ${result.plan.environment} ${result.status}`);
@@ -190,6 +194,8 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   const description = rt.redact(
     `${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140),
   );
+  if (inputs.forceUnlock)
+    rt.log.warning(describeRelease(environment, await releaseLock(record, environment, info.creator)));
   const entry = await record.begin(
     {
       environment,
@@ -205,13 +211,23 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     { timeoutMs: inputs.lockTimeout * 1000, ttlMs: inputs.lockTtl * 1000, log: rt.log },
   );
   rt.setOutput('deployment-id', entry.id);
-  await announceStart(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
   const heartbeat = startHeartbeat(
     record,
     entry.id,
     { description, environmentUrl: environmentUrl || undefined, logUrl: info.logUrl },
     { ttlMs: inputs.lockTtl * 1000, log: rt.log },
   );
+  // Cancelled (SIGINT/SIGTERM): the commands are stopped first (core/exec), then this marks
+  // the record error, which releases the environment, and announces the end.
+  const releaseOnCancel = onCancel(async () => {
+    const why = `cancelled (${cancelReason()})`;
+    rt.log.warning(`Deploy to ${environment} ${why}: marking deployment #${entry.id} as error.`);
+    await heartbeat.stop();
+    await record.finish(entry.id, { state: 'error', description: rt.redact(`${why}: ${description}`).slice(0, 140) });
+    rt.setOutput('status', 'failed');
+    await announce(config, environment, state, 'failed', `${plan.mode} ${why}`, rt);
+  });
+  await announceStart(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
   let result: DeployResult;
   try {
     // Another deployment may have finished while this one waited for the lock.
@@ -220,12 +236,16 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     for (const s of plan.steps) s.current = good[s.component] ?? '';
     result = await execute(plan, options, info, entry.id);
   } catch (err) {
+    if (isCancelled()) throw err;
+    releaseOnCancel();
     await heartbeat.stop();
     await record
       .finish(entry.id, { state: 'error', description: rt.redact(oneLine(errorMessage(err))).slice(0, 140) })
       .catch((e) => rt.log.warning(`Could not mark deployment #${entry.id} as error: ${errorMessage(e)}`));
     throw err;
   }
+  if (isCancelled()) return result;
+  releaseOnCancel();
   await heartbeat.stop();
   await record.finish(entry.id, {
     state: result.status === 'success' ? 'success' : 'failure',
@@ -395,7 +415,9 @@ async function execute(plan: Plan, options: DeployOptions, info: RunInfo, id: st
     } catch (err) {
       report.message = isUserError(err) || err instanceof Error ? oneLine(errorMessage(err)) : String(err);
       report.durationMs = Date.now() - started;
-      rt.log.error(`${step.component}: ${report.message}`);
+      // A command stopped because the run is cancelled is not this step's failure to report.
+      if (isCancelled()) rt.log.info(`${step.component}: stopped (${cancelReason()}): ${report.message}`);
+      else rt.log.error(`${step.component}: ${report.message}`);
       return false;
     }
     const health = await checkHealth(step);
@@ -445,6 +467,8 @@ async function execute(plan: Plan, options: DeployOptions, info: RunInfo, id: st
 
   const first = reports.get(outcome.failed[0])!;
   let message = `${plan.mode} to ${plan.environment} failed at ${first.component} ${first.to}: ${first.message ?? first.result}`;
+  // A cancelled run starts nothing more, not even a rollback: the job is being stopped.
+  if (isCancelled()) return { status: 'failed', deployed, ...base, message: `${plan.mode} cancelled` };
   if (!inputs.autoRollback) {
     rt.log.error(`${message}; auto-rollback is off, so the environment is left as it is.`);
     return { status: 'failed', deployed, ...base, message };

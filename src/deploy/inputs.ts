@@ -62,6 +62,10 @@ export const deployInputs = {
     '3600',
     1,
   ),
+  'force-unlock': input.boolean(
+    "Before taking the environment's lock, release it from any deployment still queued or in progress (marked error, named in a warning). Only for a lock a cancelled or crashed run left held.",
+    'false',
+  ),
   token: input.string(
     "GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/, which does not outlive a runner's job (deploy warns).",
     {

@@ -100,6 +100,23 @@ describe('the dispatch base from GitHub Deployments', () => {
     expect(run.stdout).toMatch(/put back web@1\.1\.0, api@1\.1\.0, shipped by deployment #\d+/);
   });
 
+  it("ignores the job's own deployment and other tools' deployments", async () => {
+    await recordDeploy(commits.good, { web: '1.1.0' }, 'success');
+    const repo = gh.state.repo();
+    // Newer successes that are not Slipway's: a finished job's deployment and another tool's.
+    repo.startJobDeployment('staging', { sha: commits.running }).finish('success');
+    repo.addDeployment({
+      environment: 'staging',
+      sha: commits.failed,
+      payload: { versions: { web: '7.0.0' } },
+      creator: 'other-bot',
+      states: ['success'],
+    });
+    const run = await dispatch();
+    expect(run.code).toBe(0);
+    expect(run.outputs.base).toBe(commits.good);
+  });
+
   it('with no successful deployment, is the previous tag', async () => {
     await recordDeploy(commits.failed, { web: '1.2.0' }, 'failure');
     const run = await dispatch();

@@ -116,7 +116,7 @@ test('the lock: a stale in-progress deployment is marked error; a fresh one make
     sha: p.repo.head(),
     ref: 'main',
     task: 'deploy',
-    payload: { versions: { api: '0.9.0' }, creator: 'alice' },
+    payload: { slipway: 1, versions: { api: '0.9.0' }, creator: 'alice' },
     environment: 'staging',
     original_environment: 'staging',
     description: null,
@@ -342,4 +342,87 @@ test('stopping the heartbeat waits for a beat in flight, so the final state is t
   await record.finish(entry.id, { state: 'success', description: 'deployed' });
   await sleep(400);
   expect(states(0)).toEqual(['queued', 'in_progress', 'in_progress', 'success']);
+});
+
+describe("deployments that are not Slipway's", () => {
+  test("a deploy inside a job that names its environment does not wait for the job's own deployment", async () => {
+    const repo = gh.state.repo();
+    // GitHub creates it before the first step and keeps it in_progress while the job runs.
+    const job = repo.startJobDeployment('staging', { sha: p.repo.head(), ref: 'main' });
+    const r = await deploy({ version: '1.0.0', 'lock-timeout': '5' });
+    expect(r.error).toBeUndefined();
+    expect(r.rt.text()).not.toMatch(/Waiting for deployment/);
+    const ours = deployments().find((d) => d !== job.deployment)!;
+    expect(ours.payload).toMatchObject({ slipway: 1, versions: { api: '1.0.0', web: '1.0.0' } });
+    expect(ours.statuses.map((s) => s.state)).toEqual(['queued', 'in_progress', 'success']);
+    // The job's deployment is GitHub's to finish: deploy posted nothing to it.
+    expect(job.deployment.statuses.map((s) => s.state)).toEqual(['queued', 'in_progress']);
+    job.finish('success');
+    // The job's success made ours inactive: still the last good version, and the job's never one.
+    expect(ours.statuses.at(-1)!.state).toBe('inactive');
+
+    const next = repo.startJobDeployment('staging', { sha: p.repo.head(), ref: 'main', runId: 2 });
+    const second = await deploy({ version: '1.1.0', 'lock-timeout': '5' });
+    expect(second.error).toBeUndefined();
+    expect(second.rt.outputs['previous-version']).toBe('1.0.0');
+    next.finish('success');
+  });
+
+  test("other tools' deployments never hold the lock, supply versions or count for after:", async () => {
+    p.writeConfig(
+      stringify({
+        components: { api: { deploy: { run: logged(), rollback: loggedRollback() } } },
+        environments: { staging: { url: p.url }, production: { url: p.url, after: 'staging' } },
+      }),
+    );
+    const repo = gh.state.repo();
+    // Another tool's deployments, with payloads that look like ours but carry no marker.
+    repo.addDeployment({
+      environment: 'staging',
+      payload: { versions: { api: '9.0.0' }, creator: 'mallory' },
+      creator: 'other-bot',
+      states: ['success'],
+    });
+    repo.addDeployment({ environment: 'staging', payload: 'not json at all', states: ['in_progress'] });
+    repo.addDeployment({
+      environment: 'staging',
+      task: 'deploy:rollback',
+      payload: { slipway: 'yes' },
+      states: ['queued'],
+    });
+    repo.addDeployment({ environment: 'staging', payload: { versions: ['1.0.0'] }, states: ['in_progress'] });
+    const r = await deploy({ version: '1.0.0', 'lock-timeout': '0' });
+    expect(r.error).toBeUndefined();
+    // 9.0.0 was never Slipway's: nothing was running before.
+    expect(r.rt.outputs['previous-version']).toBe('');
+
+    repo.addDeployment({
+      environment: 'staging',
+      payload: { versions: { api: '2.0.0' } },
+      states: ['success'],
+    });
+    const refused = await deploy({ environment: 'production', version: '2.0.0' });
+    expect(refused.error?.message).toMatch(/^refusing to deploy to production: api 2\.0\.0 has not been deployed/);
+    // And a rollback has nothing before 1.0.0 to go back to: the foreign 9.0.0 is not a candidate.
+    const back = await deploy({ rollback: 'true' });
+    expect(back.error).toBeUndefined();
+    expect(back.rt.text()).toMatch(/no good version before 1\.0\.0 is recorded/);
+  });
+});
+
+test('force-unlock releases a lock that a dead run left held, naming it, and deploys at once', async () => {
+  expect((await deploy({ version: '1.0.0' })).error).toBeUndefined();
+  const repo = gh.state.repo();
+  // The run that succeeded goes back in progress, fresh on the server's clock: a holder that is not stale.
+  const holder = deployments()[0];
+  repo.addStatus(holder, 'in_progress');
+  const r = await deploy({ version: '1.1.0', 'lock-timeout': '0', 'force-unlock': 'true' });
+  expect(r.error).toBeUndefined();
+  expect(r.rt.records.find((l) => l.level === 'warning')?.message).toMatch(
+    new RegExp(`^Released the lock of staging: #${holder.id} by octocat \\(deploy, since .*\\) marked error\\.$`),
+  );
+  expect(holder.statuses.at(-1)).toMatchObject({
+    state: 'error',
+    description: 'lock released by hand by octocat (was in_progress)',
+  });
 });

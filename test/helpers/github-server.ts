@@ -12,6 +12,11 @@
  * `failNext(op, 429)` (secondary rate limit with retry-after), `failNext(op, 'hang')`
  * (never answers, for timeouts), each N times.
  *
+ * Deployments made outside the code under test: `repo.startJobDeployment('staging')` is the
+ * one GitHub Actions creates for a job that names `environment:` (task deploy, empty
+ * payload, github-actions[bot], in_progress until `finish()`); `repo.addDeployment({...})`
+ * is another tool's, with any payload, creator and statuses.
+ *
  *   const gh = await startGitHubServer({ token: 'ghs_secret' });
  *   gh.state.repo().importGit(repo.dir);          // commits, branches and tags of a real repo
  *   env.GITHUB_API_URL = gh.url;
@@ -112,6 +117,29 @@ export interface Deployment {
   created_at: string;
   updated_at: string;
   statuses: DeploymentStatus[];
+  /** Who created it (default github-actions[bot], as with a job's GITHUB_TOKEN). */
+  creator?: string;
+}
+
+/** What a deployment made outside the API under test holds (another tool's, or a job's). */
+export interface OtherDeployment {
+  environment: string;
+  task?: string;
+  /** Any payload, as another tool writes it (GitHub's job deployment: `{}`). */
+  payload?: unknown;
+  creator?: string;
+  /** Default: the default branch's head. */
+  sha?: string;
+  ref?: string;
+  /** Statuses to add at once, oldest first. */
+  states?: DeploymentStatus['state'][];
+}
+
+/** The deployment GitHub Actions creates for a job that names `environment:`. */
+export interface JobDeployment {
+  deployment: Deployment;
+  /** The job ends: its deployment's final status (success makes earlier successes inactive). */
+  finish(state?: 'success' | 'failure' | 'error'): void;
 }
 
 /** A file in a branch. */
@@ -294,6 +322,101 @@ export class RepoState {
     };
     this.releases.push(r);
     return r;
+  }
+
+  /**
+   * Add a deployment as another client would (another tool, a person with curl): any task,
+   * payload and creator, with the given statuses.
+   */
+  addDeployment(o: OtherDeployment): Deployment {
+    const created = now();
+    const head = this.refs.get(`refs/heads/${this.defaultBranch}`);
+    const sha = o.sha ?? (head ? this.peel(head)! : fakeSha('commit', 'none'));
+    const d: Deployment = {
+      id: this.newId(),
+      sha,
+      ref: o.ref ?? this.defaultBranch,
+      task: o.task ?? 'deploy',
+      payload: o.payload ?? {},
+      environment: o.environment,
+      original_environment: o.environment,
+      description: null,
+      transient_environment: false,
+      production_environment: o.environment === 'production',
+      created_at: created,
+      updated_at: created,
+      statuses: [],
+      creator: o.creator,
+    };
+    this.deployments.push(d);
+    for (const state of o.states ?? []) this.addStatus(d, state);
+    return d;
+  }
+
+  /**
+   * Start a job that names `environment:` as GitHub Actions does, before its first step runs:
+   * a deployment with task deploy, an empty payload and github-actions[bot] as creator,
+   * queued then in_progress (with the job's log URL) until `finish`.
+   */
+  startJobDeployment(environment: string, options: { sha?: string; ref?: string; runId?: number } = {}): JobDeployment {
+    const logUrl = `https://github.com/${this.fullName}/actions/runs/${options.runId ?? 1}/job/1`;
+    const deployment = this.addDeployment({
+      environment,
+      sha: options.sha,
+      ref: options.ref,
+      task: 'deploy',
+      payload: {},
+      creator: 'github-actions[bot]',
+    });
+    this.addStatus(deployment, 'queued', { log_url: logUrl });
+    this.addStatus(deployment, 'in_progress', { log_url: logUrl });
+    return { deployment, finish: (state = 'success') => void this.addStatus(deployment, state, { log_url: logUrl }) };
+  }
+
+  /**
+   * Add a status to a deployment as GitHub does: a `success` (auto_inactive, the default)
+   * makes the environment's earlier successful deployments inactive.
+   */
+  addStatus(
+    d: Deployment,
+    state: DeploymentStatus['state'],
+    fields: Partial<Omit<DeploymentStatus, 'id' | 'state'>> & { auto_inactive?: boolean } = {},
+  ): DeploymentStatus {
+    const created = now();
+    const { auto_inactive: autoInactive, ...rest } = fields;
+    const s: DeploymentStatus = {
+      id: this.newId(),
+      state,
+      description: '',
+      environment: d.environment,
+      target_url: rest.target_url ?? rest.log_url ?? '',
+      log_url: rest.log_url ?? rest.target_url ?? '',
+      environment_url: '',
+      ...rest,
+      created_at: created,
+      updated_at: created,
+    };
+    d.statuses.push(s);
+    d.updated_at = created;
+    if (s.environment !== d.environment) d.environment = s.environment;
+    if (s.state === 'success' && autoInactive !== false) {
+      for (const other of this.deployments) {
+        if (other === d || other.environment !== d.environment || other.transient_environment) continue;
+        if (other.statuses.at(-1)?.state === 'success') {
+          const t = now();
+          other.statuses.push({
+            ...other.statuses.at(-1)!,
+            id: this.newId(),
+            state: 'inactive',
+            description: '',
+            created_at: t,
+            updated_at: t,
+          });
+          other.updated_at = t;
+        }
+      }
+    }
+    return s;
   }
 
   /** Put a file into a branch without a commit (the state a test starts from). */
@@ -582,13 +705,13 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       assets: [],
     });
     const deploymentJson = (d: Deployment) => {
-      const { statuses: _statuses, ...rest } = d;
+      const { statuses: _statuses, creator: _creator, ...rest } = d;
       return {
         ...rest,
         url: `${api}/deployments/${d.id}`,
         statuses_url: `${api}/deployments/${d.id}/statuses`,
         repository_url: api,
-        creator: { login: 'github-actions[bot]' },
+        creator: { login: d.creator ?? 'github-actions[bot]' },
       };
     };
     const statusJson = (d: Deployment, s: DeploymentStatus) => ({
@@ -880,39 +1003,15 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       case 'repos/create-deployment-status': {
         const d = repo.deployments.find((x) => x.id === Number(p.deployment_id));
         if (!d) throw notFound();
-        const created = now();
-        const s: DeploymentStatus = {
-          id: repo.newId(),
-          state: b.state as DeploymentStatus['state'],
+        const targetUrl = (b.target_url as string | undefined) ?? (b.log_url as string | undefined) ?? '';
+        const s = repo.addStatus(d, b.state as DeploymentStatus['state'], {
           description: (b.description as string | undefined) ?? '',
           environment: (b.environment as string | undefined) ?? d.environment,
-          target_url: (b.target_url as string | undefined) ?? (b.log_url as string | undefined) ?? '',
+          target_url: targetUrl,
           log_url: (b.log_url as string | undefined) ?? (b.target_url as string | undefined) ?? '',
           environment_url: (b.environment_url as string | undefined) ?? '',
-          created_at: created,
-          updated_at: created,
-        };
-        d.statuses.push(s);
-        d.updated_at = created;
-        if (s.environment !== d.environment) d.environment = s.environment;
-        // auto_inactive (default true): earlier successful deployments of the environment go inactive.
-        if (s.state === 'success' && b.auto_inactive !== false) {
-          for (const other of repo.deployments) {
-            if (other === d || other.environment !== d.environment || other.transient_environment) continue;
-            if (other.statuses.at(-1)?.state === 'success') {
-              const t = now();
-              other.statuses.push({
-                ...other.statuses.at(-1)!,
-                id: repo.newId(),
-                state: 'inactive',
-                description: '',
-                created_at: t,
-                updated_at: t,
-              });
-              other.updated_at = t;
-            }
-          }
-        }
+          auto_inactive: b.auto_inactive as boolean | undefined,
+        });
         return { status: 201, data: statusJson(d, s) };
       }
       case 'repos/list-deployment-statuses': {

@@ -1,5 +1,5 @@
 /** Run a bundled action the way a GitHub runner does: node dist/<name>/index.js with INPUT_* and the file commands. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,8 @@ export interface RunOptions {
   event?: unknown;
   eventName?: string;
   timeoutMs?: number;
+  /** Called with the action's process once started (a test that signals it, as a runner cancelling the job). */
+  onStart?: (child: ChildProcess) => void;
 }
 
 /** Run dist/<name>/index.js as a runner would and collect its outputs and summary. */
@@ -83,6 +85,7 @@ export async function runBundledAction(name: string, options: RunOptions): Promi
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run bundle`);
   const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [entry], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    options.onStart?.(child);
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);

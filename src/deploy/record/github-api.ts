@@ -58,8 +58,8 @@ export function githubDeploymentsApi(gh: RepoClient): DeploymentsApi {
     async latestState(id) {
       return (await latestStatus(gh, id))?.state ?? null;
     },
-    async list(environment, limit) {
-      const list = await listDeployments(gh, { environment, limit });
+    async list(environment, limit, keep) {
+      const list = (await listDeployments(gh, { environment, limit })).filter((d) => !keep || keep(d));
       return Promise.all(list.map(async (d) => toApi(d, await latestStatus(gh, d.id))));
     },
   };

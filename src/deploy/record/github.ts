@@ -4,7 +4,13 @@
  * whose payload holds each component's version, and moves it through in_progress to
  * success, failure or error. The lock: wait while an earlier deployment to the environment
  * is queued or in progress; one not updated for lock-ttl is marked error and passed.
+ *
+ * Only Slipway's own deployments count: their payload carries `slipway: RECORD_FORMAT`.
+ * GitHub itself creates a deployment for every job that names an `environment:` (task
+ * `deploy`, empty payload, in progress while the job runs, so also while this action runs),
+ * and other tools create theirs; none of them holds the lock or supplies versions.
  */
+import { cancelReason, isCancelled, onCancel } from '../../core/cancel.js';
 import { errorMessage, oneLine, UserError } from '../../core/errors.js';
 import { duration } from '../../core/markdown.js';
 import { sleep } from '../../core/retry.js';
@@ -51,14 +57,41 @@ export interface DeploymentsApi {
   ): Promise<string>;
   /** The state of a deployment's latest status (null when it has none). */
   latestState(id: number): Promise<string | null>;
-  /** The newest `limit` deployments of the environment, newest first, each with its latest status. */
-  list(environment: string, limit: number): Promise<ApiDeployment[]>;
+  /**
+   * The newest `limit` deployments of the environment, newest first, each with its latest
+   * status; only those `keep` accepts are returned (and only theirs statuses are read).
+   */
+  list(
+    environment: string,
+    limit: number,
+    keep?: (d: { task: string; payload: unknown }) => boolean,
+  ): Promise<ApiDeployment[]>;
 }
 
-/** How many of an environment's newest deployments are read for history and the lock. */
-export const HISTORY_LIMIT = 50;
+/**
+ * How many of an environment's newest deployments are read for history and the lock (one
+ * page): each run inside a job with `environment:` adds two, the job's and ours.
+ */
+export const HISTORY_LIMIT = 100;
 
 const TASKS = new Set(['deploy', 'deploy:rollback']);
+
+/** The payload key that marks a deployment as Slipway's, and the record format it was written in. */
+export const RECORD_MARKER = 'slipway';
+/** The record format Slipway writes (the value under RECORD_MARKER). */
+export const RECORD_FORMAT = 1;
+
+/** True when a deployment's payload is one Slipway wrote (any format this version reads). */
+export function isSlipwayPayload(payload: unknown): boolean {
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return false;
+  const marker = (payload as Record<string, unknown>)[RECORD_MARKER];
+  return typeof marker === 'number' && Number.isInteger(marker) && marker >= 1;
+}
+
+/** Whether a listed deployment belongs to the record: ours, and a task we write. */
+export function isRecordDeployment(d: { task: string; payload: unknown }): boolean {
+  return TASKS.has(d.task) && isSlipwayPayload(d.payload);
+}
 
 /** Turn an API deployment into a record entry. */
 export function toEntry(d: ApiDeployment): DeploymentEntry {
@@ -96,9 +129,11 @@ export class GitHubRecord implements DeploymentRecord {
     this.now = options.now ?? Date.now;
   }
 
-  /** The environment's deploy and deploy:rollback deployments, newest first. */
+  /** The environment's deploy and deploy:rollback deployments that Slipway wrote, newest first. */
   async history(environment: string): Promise<DeploymentEntry[]> {
-    return (await this.api.list(environment, HISTORY_LIMIT)).filter((d) => TASKS.has(d.task)).map(toEntry);
+    return (await this.api.list(environment, HISTORY_LIMIT, isRecordDeployment))
+      .filter(isRecordDeployment)
+      .map(toEntry);
   }
 
   /** Create this run's deployment, wait for the earlier ones, then mark it in_progress. */
@@ -107,18 +142,33 @@ export class GitHubRecord implements DeploymentRecord {
       environment: request.environment,
       ref: request.sha || request.ref,
       task: request.task,
-      payload: { versions: request.versions, ref: request.ref, creator: request.creator },
+      payload: {
+        [RECORD_MARKER]: RECORD_FORMAT,
+        versions: request.versions,
+        ref: request.ref,
+        creator: request.creator,
+      },
       description: request.description,
     });
     const mine = created.id;
+    // Cancelled while queued: a queued deployment would hold the environment until lock-ttl.
+    const releaseOnCancel = onCancel(async () => {
+      await this.api.setStatus(mine, {
+        state: 'error',
+        description: `cancelled (${cancelReason()}) before it started`,
+      });
+    });
     try {
       return await this.waitAndStart(mine, created, request, lock);
     } catch (err) {
+      if (isCancelled()) throw err;
       // A deployment left queued would hold the environment until lock-ttl: close it first.
       await this.api
         .setStatus(mine, { state: 'error', description: `did not start: ${oneLine(errorMessage(err))}`.slice(0, 140) })
         .catch(() => undefined);
       throw err;
+    } finally {
+      releaseOnCancel();
     }
   }
 
