@@ -1,15 +1,20 @@
 /**
  * bench/build-selective: a generated npm-workspaces monorepo of 2,000 packages and 100,000
- * files (built with `git fast-import`), then a commit changing 5,000 files. Times the
- * bundled action (as a process, the way a runner starts it, with base/head inputs) against
- * `turbo ls --affected` on the same repository in one run, checks that both pick the same
- * packages, and prints the ratio.
+ * files (built with `git fast-import`), and two scenarios on top of it:
+ *   - one changed file, objects packed (a routine push after `git gc`);
+ *   - 5,001 changed files in a fresh local commit, objects loose (a large change as a runner
+ *     sees it right after `git commit`, before any gc).
+ * Each scenario times, interleaved run by run, the bundled action as a process (cold, its
+ * default settings, the way a runner starts it), turbo's native binary (`turbo ls --affected`,
+ * not the Node launcher in node_modules/.bin, which adds ~100 ms of start-up), and the floor
+ * (`git diff --name-only base head`, what any tool must at least do). It checks that both
+ * select the same packages and prints medians, ratios and the machine's load as a table.
  *
- *   npm run bundle -- build-selective && npx tsx bench/build-selective/run.ts [--packages 2000]
+ *   npm run bundle -- build-selective && npx tsx bench/build-selective/run.ts [--packages 2000] [--runs 7]
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,13 +25,13 @@ const arg = (name: string, def: number) => {
 };
 const PACKAGES = arg('packages', 2_000);
 const FILES = arg('files', 100_000);
-const CHANGED = arg('changed', 5_000);
-const RUNS = arg('runs', 5);
+const CHANGED = arg('changed', 5_001);
+const RUNS = arg('runs', 7);
 /** The first LIBS packages are libraries; the rest are apps that depend on some of them. */
 const LIBS = Math.floor(PACKAGES / 10);
 const PER = Math.floor(FILES / PACKAGES) - 1;
 
-const repo = path.join(ROOT, 'bench/.work', `build-selective-${PACKAGES}-${FILES}-${CHANGED}`);
+const repo = path.join(ROOT, 'bench/.work', `build-selective-v2-${PACKAGES}-${FILES}-${CHANGED}`);
 const name = (i: number) => `pkg-${String(i).padStart(4, '0')}`;
 
 /** Workspace dependencies of package i: two libraries, and for every fifth app an earlier app. */
@@ -102,19 +107,42 @@ async function build(): Promise<void> {
   file('.github/slipway.yml', policy.join('\n') + '\n');
   buf += `reset refs/tags/bench-base\nfrom :1\n\n`;
 
-  commit(2, 'feat: change 5,000 files', 1);
-  let changed = 0;
-  for (const i of changedPackages()) {
-    for (let f = 0; f < PER && changed < CHANGED; f++, changed++)
-      file(`packages/${name(i)}/src/${f % 10}/file-${f}.ts`, `export const v${f} = ${i * PER + f} + 1;\n`);
-  }
+  // Scenario one-file: a single library file changed, packed with the base by the gc below.
+  commit(2, 'fix: one file', 1);
+  file(`packages/${name(LIBS - 1)}/src/0/file-0.ts`, `export const v0 = 'changed';\n`);
+  buf += `reset refs/heads/one-file\nfrom :2\n\n`;
   await flush();
   fi.stdin.end();
   await new Promise<void>((resolve, reject) =>
     fi.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`)))),
   );
-  execFileSync('git', ['checkout', '-q', '-f', 'main'], { cwd: repo });
+  execFileSync('git', ['reset', '-q', '--hard', 'bench-base'], { cwd: repo });
   execFileSync('git', ['gc', '-q'], { cwd: repo });
+  // Scenario large-loose: CHANGED files edited in the work tree and committed by git itself,
+  // after the gc, so its objects stay loose.
+  execFileSync('git', ['checkout', '-q', '-f', '-b', 'large-loose', 'bench-base'], { cwd: repo });
+  let changed = 0;
+  for (const i of changedPackages())
+    for (let f = 0; f < PER && changed < CHANGED; f++, changed++)
+      writeFileSync(
+        path.join(repo, `packages/${name(i)}/src/${f % 10}/file-${f}.ts`),
+        `export const v${f} = ${i * PER + f} + 1;\n`,
+      );
+  execFileSync('git', ['add', '-A'], { cwd: repo });
+  execFileSync(
+    'git',
+    [
+      '-c',
+      'user.name=Bench',
+      '-c',
+      'user.email=bench@example.com',
+      'commit',
+      '-q',
+      '-m',
+      `feat: change ${CHANGED} files`,
+    ],
+    { cwd: repo },
+  );
   writeFileSync(path.join(repo, '.git', 'bench-ready'), '');
 }
 
@@ -128,68 +156,118 @@ function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): { ms: number
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-await build();
-const base = execFileSync('git', ['rev-parse', 'bench-base'], { cwd: repo, encoding: 'utf8' }).trim();
-const out = mkdtempSync(path.join(tmpdir(), 'bench-bs-'));
-const ours: number[] = [];
-const theirs: number[] = [];
-let oursSet: string[] = [];
-let theirsSet: string[] = [];
-let diffCount = '';
-// turbo compares with TURBO_SCM_BASE; its telemetry and update checks are off so only the work is timed.
-const turboEnv = {
-  ...process.env,
-  TURBO_SCM_BASE: base,
-  TURBO_SCM_HEAD: 'HEAD',
-  TURBO_TELEMETRY_DISABLED: '1',
-  DO_NOT_TRACK: '1',
-  TURBO_NO_UPDATE_NOTIFIER: '1',
-};
-for (let i = 0; i < RUNS; i++) {
-  const outputFile = path.join(out, `o${i}`);
-  writeFileSync(outputFile, '');
-  const a = time(process.execPath, [path.join(ROOT, 'dist/build-selective/index.js')], {
+/** The native turbo binary of this platform, as a user who installs turbo globally runs it. */
+function turboBinary(): string {
+  const dir = path.join(ROOT, 'node_modules/@turbo');
+  for (const d of existsSync(dir) ? readdirSync(dir) : []) {
+    const bin = path.join(dir, d, 'bin/turbo');
+    if (existsSync(bin)) return bin;
+  }
+  throw new Error('no native turbo binary under node_modules/@turbo (npm ci installs the one of this platform)');
+}
+
+interface Row {
+  scenario: string;
+  files: string;
+  ours: number;
+  turbo: number;
+  floor: number;
+  selected: number;
+  affected: number;
+  same: boolean;
+}
+
+/** Time one scenario: our bundle, native turbo and the floor, interleaved, RUNS times each. */
+function scenario(label: string, branch: string, turbo: string, out: string): Row {
+  execFileSync('git', ['checkout', '-q', '-f', branch], { cwd: repo });
+  const base = execFileSync('git', ['rev-parse', 'bench-base'], { cwd: repo, encoding: 'utf8' }).trim();
+  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+  const turboEnv = {
     ...process.env,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_WORKSPACE: repo,
-    GITHUB_EVENT_NAME: 'push',
-    INPUT_BASE: base,
-  });
-  ours.push(a.ms);
-  const outputs = readFileSync(outputFile, 'utf8');
-  oursSet = JSON.parse(/changed<<(\S+)\n([^\n]*)/.exec(outputs)?.[2] ?? '[]') as string[];
-  diffCount = /(\d+) files changed between/.exec(a.out)?.[1] ?? '?';
-  const b = time(path.join(ROOT, 'node_modules/.bin/turbo'), ['ls', '--affected', '--output=json'], turboEnv);
-  theirs.push(b.ms);
-  const json = JSON.parse(b.out.slice(b.out.indexOf('{'))) as { packages: { items: { name: string }[] } };
-  theirsSet = json.packages.items.map((p) => p.name);
+    TURBO_SCM_BASE: base,
+    TURBO_SCM_HEAD: head,
+    TURBO_TELEMETRY_DISABLED: '1',
+    DO_NOT_TRACK: '1',
+    TURBO_NO_UPDATE_NOTIFIER: '1',
+  };
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const floor: number[] = [];
+  let oursSet: string[] = [];
+  let theirsSet: string[] = [];
+  let files = '?';
+  for (let i = 0; i < RUNS; i++) {
+    const outputFile = path.join(out, `${branch}-${i}`);
+    writeFileSync(outputFile, '');
+    // The order rotates so that neither contender always runs on the other's warm caches.
+    const steps = [
+      () => {
+        const a = time(process.execPath, [path.join(ROOT, 'dist/build-selective/index.js')], {
+          ...process.env,
+          GITHUB_OUTPUT: outputFile,
+          GITHUB_WORKSPACE: repo,
+          GITHUB_EVENT_NAME: 'push',
+          GITHUB_SHA: head,
+          INPUT_BASE: base,
+        });
+        ours.push(a.ms);
+        const outputs = readFileSync(outputFile, 'utf8');
+        oursSet = JSON.parse(
+          /changed<<(\S+)\n([^\n]*)/.exec(outputs)?.[2] ?? /changed=(.*)/.exec(outputs)?.[1] ?? '[]',
+        ) as string[];
+      },
+      () => {
+        const b = time(turbo, ['ls', '--affected', '--output=json'], turboEnv);
+        theirs.push(b.ms);
+        const json = JSON.parse(b.out.slice(b.out.indexOf('{'))) as { packages: { items: { name: string }[] } };
+        theirsSet = json.packages.items.map((p) => p.name);
+      },
+      () => {
+        const c = time('git', ['diff', '--name-only', base, head], process.env);
+        floor.push(c.ms);
+        files = String(c.out.split('\n').filter(Boolean).length);
+      },
+    ];
+    for (let k = 0; k < steps.length; k++) steps[(i + k) % steps.length]();
+  }
+  const same = JSON.stringify([...oursSet].sort()) === JSON.stringify([...theirsSet].sort());
+  return {
+    scenario: label,
+    files,
+    ours: median(ours),
+    turbo: median(theirs),
+    floor: median(floor),
+    selected: oursSet.length,
+    affected: theirsSet.length,
+    same,
+  };
 }
+
+await build();
+const turbo = turboBinary();
+const out = mkdtempSync(path.join(tmpdir(), 'bench-bs-'));
+const loadBefore = loadavg()[0];
+const rows = [
+  scenario('one file, packed', 'one-file', turbo, out),
+  scenario(`${CHANGED} files, loose`, 'large-loose', turbo, out),
+];
+const loadAfter = loadavg()[0];
 rmSync(out, { recursive: true, force: true });
-const o = median(ours);
-const t = median(theirs);
-const same = JSON.stringify([...oursSet].sort()) === JSON.stringify([...theirsSet].sort());
+execFileSync('git', ['checkout', '-q', '-f', 'main'], { cwd: repo });
+
+console.log(`monorepo: ${PACKAGES} packages, ${PACKAGES * (PER + 1)} files; medians of ${RUNS} interleaved runs`);
 console.log(
-  `monorepo: ${PACKAGES} packages, ${PACKAGES * (PER + 1)} files; ${diffCount} files changed in ${changedPackages().length} packages`,
+  `load average (1 min): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${os.cpus().length} cores`,
 );
+console.log('');
 console.log(
-  `slipway build-selective (bundle, as a process): median ${o.toFixed(0)} ms over ${RUNS} runs → ${oursSet.length} selected`,
+  '| scenario | files changed | slipway (bundle) | turbo (native) | floor: git diff | slipway / turbo | selected (slipway / turbo) |',
 );
-console.log(`turbo ls --affected: median ${t.toFixed(0)} ms → ${theirsSet.length} affected`);
-console.log(`same set: ${same ? 'yes' : 'NO'}`);
-if (!same) {
-  const a = new Set(oursSet);
-  const b = new Set(theirsSet);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+for (const r of rows)
   console.log(
-    `only slipway: ${oursSet
-      .filter((x) => !b.has(x))
-      .slice(0, 20)
-      .join(', ')}`,
+    `| ${r.scenario} | ${r.files} | ${r.ours.toFixed(0)} ms | ${r.turbo.toFixed(0)} ms | ${r.floor.toFixed(0)} ms | **${(r.ours / r.turbo).toFixed(2)}×** | ${r.selected} / ${r.affected}${r.same ? ', same' : ', DIFFERENT'} |`,
   );
-  console.log(
-    `only turbo: ${theirsSet
-      .filter((x) => !a.has(x))
-      .slice(0, 20)
-      .join(', ')}`,
-  );
-}
-console.log(`ratio: slipway takes ${(o / t).toFixed(2)}× turbo's time (target ≤ 1, identical sets)`);
+console.log('');
+console.log('target: slipway ≤ 0.8× turbo in every scenario, with the same selection');
+if (rows.some((r) => !r.same)) process.exitCode = 1;

@@ -65,7 +65,7 @@ export async function contentHashes(
 }
 
 /**
- * Read what the pattern lists need: whole paths through one `cat-file --batch-check`, and a
+ * Read what the pattern lists need: whole paths through one `ls-tree` of their parent folders, and a
  * recursive listing only under the folders of patterns that pick files out of a folder.
  */
 async function readTree(git: Git, head: string, lists: string[][]): Promise<TreeIndex> {

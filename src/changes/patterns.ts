@@ -46,8 +46,22 @@ class CompiledGroup {
   }
 }
 
+/** The folder of a glob that means "everything under this folder" (`web/**`), else null. */
+function wholeFolder(pattern: string): string | null {
+  const m = /^([^!*?[\]{}()@+\\]+?)\/\*\*$/.exec(pattern);
+  return m && !picomatch.scan(m[1]).isGlob ? m[1] : null;
+}
+
 /** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
 export function compileGlobs(patterns: readonly string[]): (file: string) => boolean {
+  // The usual component (`paths: [web/**]`) needs no regular expression: a prefix test gives
+  // picomatch's answer (dot files included) at a fraction of the cost for thousands of files.
+  const folders = patterns.map(wholeFolder);
+  if (folders.every((f) => f !== null)) {
+    const prefixes = folders.map((f) => `${f}/`);
+    // `web/**` also matches `web` itself, as picomatch's globstar matches no segment at all.
+    return (file) => folders.includes(file) || prefixes.some((prefix) => file.startsWith(prefix));
+  }
   const pos = patterns.filter((p) => !p.startsWith('!'));
   const neg = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
   const isPos = pos.length ? picomatch(pos, OPTIONS) : () => true;

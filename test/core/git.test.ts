@@ -70,3 +70,35 @@ describe('splitMessage', () => {
     expect(splitMessage('')).toEqual({ subject: '', body: '' });
   });
 });
+
+describe('object hashes of paths', () => {
+  it('resolves root-level and nested paths, folders and files, odd names, and absent paths as rev-parse does', async () => {
+    const r = repo();
+    r.commit('feat: tree', {
+      'README.md': 'hi\n',
+      'libs/shared/index.ts': 'export {}\n',
+      'packages/a b/x.ts': '1\n',
+      'packages/c[1]/y.ts': '2\n',
+      'packages/*/z.ts': '3\n',
+      'services/api/main.go': 'package main\n',
+    });
+    const git = new Git(r.dir);
+    const paths = [
+      'README.md',
+      'libs',
+      'libs/shared',
+      'libs/shared/index.ts',
+      'packages/a b',
+      'packages/c[1]',
+      'packages/*',
+      'services/api',
+      'services/none',
+      'missing',
+      'libs/shared/none/deeper',
+    ];
+    const got = await git.objectHashes('HEAD', paths);
+    for (const p of paths) expect([p, got.get(p)]).toEqual([p, await git.objectHash('HEAD', p)]);
+    expect(got.get('packages/*')).not.toBeNull();
+    expect(got.get('missing')).toBeNull();
+  });
+});

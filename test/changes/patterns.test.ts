@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import picomatch from 'picomatch';
+import { compileGlobs } from '../../src/changes/patterns.js';
+
+describe('compiled globs', () => {
+  const files = [
+    'web',
+    'web/',
+    'web/index.ts',
+    'web/.env',
+    'web/a/b/c.ts',
+    'webx/a.ts',
+    'web.app/x',
+    'a.b/c',
+    'a.b',
+    'services/api/main.go',
+    'services/api',
+    'services/apix/main.go',
+    'services/api/.github/x',
+    'README.md',
+    'x/web/y',
+  ];
+  const lists = [
+    ['web/**'],
+    ['a.b/**'],
+    ['services/api/**'],
+    ['web/**', 'services/api/**'],
+    ['web/*'],
+    ['web/**/*.ts'],
+    ['**/web/**'],
+    ['web/**', '!web/.env'],
+    ['services/*/main.go'],
+    ['README.md'],
+    ['web{,x}/**'],
+    ['w?b/**'],
+  ];
+  it.each(lists.map((l) => [l.join(' ')]))('%s answers as picomatch does (dot files included)', (joined) => {
+    const patterns = joined.split(' ');
+    const ours = compileGlobs(patterns);
+    const pos = patterns.filter((p) => !p.startsWith('!'));
+    const neg = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+    const reference = (f: string) =>
+      picomatch(pos, { dot: true })(f) && !(neg.length && picomatch(neg, { dot: true })(f));
+    for (const f of files) expect([f, ours(f)]).toEqual([f, reference(f)]);
+  });
+});
