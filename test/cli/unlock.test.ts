@@ -90,6 +90,6 @@ it('slipway unlock --token releases a GitHub Deployments lock', async () => {
   const d = gh.state.repo().deployments.find((x) => String(x.id) === held.id)!;
   expect(d.statuses.at(-1)).toMatchObject({
     state: 'error',
-    description: 'lock released by hand by bob (was in_progress)',
+    description: 'lock released by hand by bob (was queued)',
   });
 });
