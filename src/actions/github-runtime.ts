@@ -9,6 +9,7 @@
  * (actions/runner ActionCommand.cs), and file commands appended to GITHUB_OUTPUT and
  * GITHUB_STEP_SUMMARY.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
@@ -62,11 +63,70 @@ function annotationProps(a?: Annotation): Record<string, string | number | undef
   return { title: a.title, file: a.file, line: a.line, col: a.column };
 }
 
-const issue = (name: string, properties: Record<string, string | number | undefined> | undefined, message: string) =>
-  process.stdout.write(workflowCommand(name, properties, message) + EOL);
+/**
+ * Where a log line goes. GitHub's log viewer folds one level of `::group::` and nothing
+ * interleaved, so groups are kept whole and flat: the first group opened is printed live;
+ * a group opened inside it becomes a heading line inside it (live too, unless a sibling is
+ * already live); a group opened while another one at its level is live (parallel work) is
+ * buffered and printed whole when the live one has ended. Which group a line belongs to is
+ * the async context it is logged from.
+ */
+interface Sink {
+  write(line: string): void;
+  /** The child group printing live into this sink, if any. */
+  live: Sink | null;
+  /** Whole blocks of buffered children that ended while another child was live. */
+  waiting: string[][];
+}
+
+function flush(sink: Sink): void {
+  for (const block of sink.waiting.splice(0)) for (const line of block) sink.write(line);
+}
+
+/** Group and line routing over `out` (stdout on a runner). */
+export function groupedLog(out: (line: string) => void) {
+  const root: Sink = { write: out, live: null, waiting: [] };
+  const context = new AsyncLocalStorage<Sink>();
+  const current = () => context.getStore() ?? root;
+  return {
+    line: (text: string) => current().write(text),
+    async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+      const parent = current();
+      const top = parent === root;
+      const open = top ? workflowCommand('group', undefined, name) : `── ${name.replace(/\r?\n/g, ' ')}`;
+      const close = top ? [workflowCommand('endgroup', undefined, '')] : [];
+      if (parent.live === null) {
+        const me: Sink = { write: (l) => parent.write(l), live: null, waiting: [] };
+        parent.live = me;
+        parent.write(open);
+        try {
+          return await context.run(me, fn);
+        } finally {
+          flush(me);
+          for (const l of close) parent.write(l);
+          parent.live = null;
+          flush(parent);
+        }
+      }
+      const lines: string[] = [];
+      const me: Sink = { write: (l) => lines.push(l), live: null, waiting: [] };
+      try {
+        return await context.run(me, fn);
+      } finally {
+        flush(me);
+        const block = [open, ...lines, ...close];
+        if (parent.live === null) for (const l of block) parent.write(l);
+        else parent.waiting.push(block);
+      }
+    },
+  };
+}
 
 /** A Runtime that writes to the GitHub runner: workflow commands on stdout, file commands for outputs and the summary. */
 export function createGitHubRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+  const grouped = groupedLog((line) => process.stdout.write(line + EOL));
+  const issue = (name: string, properties: Record<string, string | number | undefined> | undefined, message: string) =>
+    grouped.line(workflowCommand(name, properties, message));
   const masker = new SecretMasker();
   const clean = (t: string) => masker.redact(t);
   const masked = new Set<string>();
@@ -74,19 +134,12 @@ export function createGitHubRuntime(env: NodeJS.ProcessEnv = process.env): Runti
     env,
     cwd: env.GITHUB_WORKSPACE || process.cwd(),
     log: {
-      info: (m) => process.stdout.write(clean(m) + EOL),
+      info: (m) => grouped.line(clean(m)),
       debug: (m) => issue('debug', undefined, clean(m)),
       warning: (m, a) => issue('warning', annotationProps(a), clean(m)),
       error: (m, a) => issue('error', annotationProps(a), clean(m)),
       notice: (m, a) => issue('notice', annotationProps(a), clean(m)),
-      async group(name, fn) {
-        issue('group', undefined, clean(name));
-        try {
-          return await fn();
-        } finally {
-          issue('endgroup', undefined, '');
-        }
-      },
+      group: (name, fn) => grouped.group(clean(name), fn),
     },
     setOutput(name, value) {
       const text = clean(outputString(value));
@@ -106,7 +159,8 @@ export function createGitHubRuntime(env: NodeJS.ProcessEnv = process.env): Runti
       for (const v of masker.values())
         if (!masked.has(v)) {
           masked.add(v);
-          issue('add-mask', undefined, v);
+          // Straight to the runner, never held back in a buffered group: it must mask from now on.
+          process.stdout.write(workflowCommand('add-mask', undefined, v) + EOL);
         }
     },
     redact: clean,

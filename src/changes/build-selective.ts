@@ -16,6 +16,7 @@ import { contentHashes, type HashInput } from './hash.js';
 import type { Selectable } from './patterns.js';
 import { changedPaths, dependencies, select, selectAll, type Selection } from './select.js';
 import { describeReason, summaryMarkdown } from './summary.js';
+import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 /** What the action needs from where it runs: a build cache, and the Deployments API. */
 export interface BuildSelectiveServices {
@@ -98,6 +99,8 @@ async function runBuildSelective(
 ): Promise<void> {
   const git = new Git(rt.cwd, rt.log);
   const config = await loadConfig(rt.cwd, inputs.config);
+  // Before any command runs: a secret the policy names is masked even where it is printed first.
+  maskPolicySecrets(config, rt);
   const components = await componentsOf(config, inputs.filters, rt);
   const deps = dependencies(components);
   const byName = new Map(components.map((c) => [c.name, c]));

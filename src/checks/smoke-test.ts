@@ -11,6 +11,7 @@ import { summaryMarkdown, writeJUnit, latencyText } from './report.js';
 import { resolveChecks } from './resolve.js';
 import { DEFAULT_RUN_OPTIONS, runChecks } from './run.js';
 import type { Check, CheckResult, RunOptions } from './types.js';
+import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 export const smokeTest = defineAction({
   name: 'smoke-test',
@@ -38,6 +39,8 @@ export const smokeTest = defineAction({
   },
   async run(inputs, rt) {
     const config = await loadConfig(rt.cwd, inputs.config);
+    // Before any command runs: a secret the policy names is masked even where it is printed first.
+    maskPolicySecrets(config, rt);
     const baseUrl = baseUrlFor(config, inputs.environment, inputs.url);
     const checks = inputs.checks.trim() ? inlineChecks(inputs.checks) : configChecks(config);
     if (checks.length === 0) return nothingToCheck(config, rt);

@@ -78,16 +78,53 @@ export function withDependents(deps: DependencyMap, roots: Iterable<string>): Se
   return out;
 }
 
-/** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
-export function mermaid(deps: DependencyMap, selected?: ReadonlySet<string>): string {
-  const id = (n: string) => n.replace(/[^A-Za-z0-9_]/g, '_');
+/** How a class of nodes is drawn: its name in the graph and its Mermaid style. */
+export interface NodeClass {
+  name: string;
+  style: string;
+}
+
+/**
+ * A node's label inside `["…"]`: Mermaid's entity codes for what would end the string or
+ * be read as markup, so any name draws as written.
+ */
+function mermaidLabel(text: string): string {
+  return text.replace(/[#"<>&\\`]/g, (c) => `#${c.codePointAt(0)};`).replace(/[\r\n]+/g, ' ');
+}
+
+/**
+ * A Mermaid flowchart of the graph. Node ids are `n0`, `n1`, … in declaration order, so a
+ * component named `end`, `class` or `graph` (keywords) draws, and `web-app`, `web.app` and
+ * `web_app` stay three nodes; the name is the label. `classOf` puts a node in a class.
+ */
+export function mermaidGraph(
+  deps: DependencyMap,
+  options: { classOf?: (node: string) => NodeClass | undefined } = {},
+): string {
+  const names = Object.keys(deps);
+  const ids = new Map(names.map((n, i) => [n, `n${i}`]));
   const lines = ['```mermaid', 'flowchart LR'];
-  for (const n of Object.keys(deps)) lines.push(`  ${id(n)}["${n}"]`);
-  for (const [n, ds] of Object.entries(deps)) for (const d of ds) if (d in deps) lines.push(`  ${id(d)} --> ${id(n)}`);
-  if (selected && selected.size) {
-    lines.push('  classDef selected fill:#d1f7c4,stroke:#2b8a3e');
-    lines.push(`  class ${[...selected].map(id).join(',')} selected`);
+  for (const n of names) lines.push(`  ${ids.get(n)}["${mermaidLabel(n)}"]`);
+  for (const [n, ds] of Object.entries(deps))
+    for (const d of ds) if (ids.has(d)) lines.push(`  ${ids.get(d)} --> ${ids.get(n)}`);
+  const members = new Map<string, { style: string; nodes: string[] }>();
+  for (const n of names) {
+    const c = options.classOf?.(n);
+    if (!c) continue;
+    const m = members.get(c.name) ?? members.set(c.name, { style: c.style, nodes: [] }).get(c.name)!;
+    m.nodes.push(ids.get(n)!);
+  }
+  for (const [name, m] of members) {
+    lines.push(`  classDef ${name} ${m.style}`);
+    lines.push(`  class ${m.nodes.join(',')} ${name}`);
   }
   lines.push('```');
   return lines.join('\n');
+}
+
+const SELECTED: NodeClass = { name: 'selected', style: 'fill:#d1f7c4,stroke:#2b8a3e' };
+
+/** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
+export function mermaid(deps: DependencyMap, selected?: ReadonlySet<string>): string {
+  return mermaidGraph(deps, { classOf: (n) => (selected?.has(n) ? SELECTED : undefined) });
 }

@@ -11,7 +11,7 @@ import { loadConfig, DEFAULT_CONFIG_PATH, type SlipwayConfig } from '../core/con
 import { errorMessage, isUserError, oneLine, UserError } from '../core/errors.js';
 import { cancelReason, isCancelled, onCancel } from '../core/cancel.js';
 import { execFile } from '../core/exec.js';
-import type { Runtime } from '../core/runtime.js';
+import { outputString, type Runtime } from '../core/runtime.js';
 import { checkEngineGate, type HealthGate, type HealthOutcome } from './health.js';
 import {
   normalizeVersion,
@@ -34,9 +34,11 @@ import { startHeartbeat } from './record/heartbeat.js';
 import { describeRelease, releaseLock } from './record/unlock.js';
 import { healthText, planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
 import { selectRollback } from './rollback.js';
+import { clashRefusal, downgradeRefusal, downgrades, sameComponentContent, versionClashes } from './version-rules.js';
 import { runScheduled } from './schedule.js';
 import type { TargetContext } from './targets/target.js';
 import './targets/command.js';
+import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 /** What runDeploy needs; health and migrations default to the check engine and the migrate domain on DATABASE_URL-style variables. */
 export interface DeployOptions {
@@ -75,9 +77,14 @@ interface RunInfo {
  * every way of not succeeding (a refusal, lock-timeout, a failed step, an unexpected error)
  * sets `status` and sends the deploy-failed (or deploy-rolled-back) notification.
  */
-export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
+export async function runDeploy(given: DeployOptions): Promise<DeployResult> {
+  // Outputs are set as soon as they are known (a failed run still has them) and again at
+  // the end: each value reaches GITHUB_OUTPUT once.
+  const options: DeployOptions = { ...given, runtime: outputsOnce(given.runtime) };
   const { inputs, runtime: rt } = options;
   const config = await loadConfig(rt.cwd, inputs.config);
+  // Before any command runs: a secret the policy names is masked even where it is printed first.
+  maskPolicySecrets(config, rt);
   const state: RunState = { rollback: inputs.rollback };
   let result: DeployResult;
   try {
@@ -85,6 +92,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     state.reports = result.reports;
   } catch (err) {
     rt.setOutput('status', 'failed');
+    if (state.plan) rt.setOutput('plan', planJson(state.plan));
     // A cancelled run's cleanup (deployWith) marks the record and announces it.
     if (!inputs.dryRun && !isCancelled()) {
       const environment = state.plan?.environment ?? inputs.environment.trim();
@@ -154,7 +162,6 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     current: lastGoodVersions(history),
     choose: inputs.rollback ? rollbackChooser(history, toVersion) : deployChooser(versions!),
   });
-  rt.setOutput('plan', planJson(plan));
   rt.log.info(
     `${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`,
   );
@@ -163,7 +170,8 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   const info = await runInfo(rt);
   state.plan = plan;
   state.info = info;
-  const refusal = await checkPromotion(config, plan, record);
+  const refusal =
+    (await checkPromotion(config, plan, record)) ?? (await checkVersions(config, plan, history, info, inputs, rt));
   if (refusal && inputs.dryRun) rt.log.warning(`A real run would stop here: ${refusal}`);
   else if (refusal) throw new UserError(refusal);
 
@@ -234,6 +242,9 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     history = await record.history(environment);
     const good = lastGoodVersions(history.filter((e) => e.id !== entry.id));
     for (const s of plan.steps) s.current = good[s.component] ?? '';
+    // What the environment runs may have moved while this run waited for the lock.
+    const late = await checkVersions(config, plan, history, info, inputs, rt);
+    if (late) throw new UserError(late);
     result = await execute(plan, options, info, entry.id);
   } catch (err) {
     if (isCancelled()) throw err;
@@ -264,6 +275,27 @@ async function checkPromotion(config: SlipwayConfig, plan: Plan, record: Deploym
   if (!after || plan.mode !== 'deploy' || plan.steps.length === 0) return null;
   const missing = unpromoted(plan.steps, await record.history(after));
   return missing.length ? promotionRefusal(plan.environment, after, missing, config.file ?? DEFAULT_CONFIG_PATH) : null;
+}
+
+/** The refusal of the version rules (one version, one commit; no silent downgrade) for a deploy, or null. */
+async function checkVersions(
+  config: SlipwayConfig,
+  plan: Plan,
+  history: readonly DeploymentEntry[],
+  info: RunInfo,
+  inputs: DeployInputs,
+  rt: Runtime,
+): Promise<string | null> {
+  if (plan.mode !== 'deploy' || plan.steps.length === 0) return null;
+  const clashes = await versionClashes(plan.steps, history, info.sha, sameComponentContent(config, rt.cwd, info.sha));
+  if (clashes.length) return clashRefusal(plan.environment, info.sha, clashes);
+  const down = downgrades(plan.steps);
+  if (down.length === 0) return null;
+  if (!inputs.allowDowngrade) return downgradeRefusal(plan.environment, down);
+  rt.log.warning(
+    `allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`,
+  );
+  return null;
 }
 
 /** The `to-version` input: any version `version` accepts, or ''. */
@@ -488,6 +520,8 @@ async function execute(plan: Plan, options: DeployOptions, info: RunInfo, id: st
       rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
       return false;
     }
+    // The rollback command ran: the component runs the old version now, healthy or not.
+    deployed[step.component] = step.current;
     const health = await checkHealth(step);
     if (!health.healthy) {
       report.rollback = { result: 'failed', detail: `back on ${step.current} but unhealthy: ${health.message ?? ''}` };
@@ -535,6 +569,20 @@ function previousVersion(steps: readonly PlanStep[]): string {
   if (all.length <= 1) return all[0] ?? '';
   const valid = all.filter((v) => semver.valid(v));
   return valid.length ? valid.sort(semver.rcompare)[0] : all[0];
+}
+
+/** `rt` whose setOutput skips a value already written under that name. */
+function outputsOnce(rt: Runtime): Runtime {
+  const written = new Map<string, string>();
+  return {
+    ...rt,
+    setOutput(name, value) {
+      const text = outputString(value);
+      if (written.get(name) === text) return;
+      written.set(name, text);
+      rt.setOutput(name, value);
+    },
+  };
 }
 
 function writeOutputs(rt: Runtime, result: DeployResult): void {

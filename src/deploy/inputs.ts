@@ -62,6 +62,10 @@ export const deployInputs = {
     '3600',
     1,
   ),
+  'allow-downgrade': input.boolean(
+    'Deploy a version lower than the one the environment runs (refused otherwise, so a run that waited for the lock never puts an older version over a newer one). A manual rollback needs no such permission.',
+    'false',
+  ),
   'force-unlock': input.boolean(
     "Before taking the environment's lock, release it from any deployment still queued or in progress (marked error, named in a warning). Only for a lock a cancelled or crashed run left held.",
     'false',

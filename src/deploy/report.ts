@@ -1,4 +1,5 @@
 /** What each component of a run did, and the job summary that shows it. */
+import { mermaidGraph, type NodeClass } from '../core/graph.js';
 import { duration, table } from '../core/markdown.js';
 import type { HealthOutcome } from './health.js';
 import { planGraph, type Plan } from './plan.js';
@@ -45,10 +46,39 @@ export function planLines(plan: Plan): string[] {
   return lines;
 }
 
+/** How a component ended, as the summary's graph colours it. */
+export type Outcome = 'deployed' | 'rolled-back' | 'failed' | 'skipped';
+
+const OUTCOME_CLASS: Record<Outcome, NodeClass> = {
+  deployed: { name: 'deployed', style: 'fill:#d1f7c4,stroke:#2b8a3e' },
+  'rolled-back': { name: 'rolledBack', style: 'fill:#ffe8a3,stroke:#b07d00' },
+  failed: { name: 'failed', style: 'fill:#ffc9c9,stroke:#c92a2a' },
+  skipped: { name: 'skipped', style: 'fill:#f1f3f5,stroke:#868e96,color:#868e96' },
+};
+
+/**
+ * A component's outcome: put back by the rollback, failed (its step, or the rollback of it),
+ * deployed (or migrated), or skipped (not run, or not in this run).
+ */
+export function outcomeOf(report: StepReport | undefined): Outcome {
+  if (!report || report.result === 'not-run') return 'skipped';
+  if (report.rollback?.result === 'rolled-back') return 'rolled-back';
+  if (report.rollback?.result === 'failed') return 'failed';
+  if (report.result === 'failed' || report.result === 'unhealthy') return 'failed';
+  return 'deployed';
+}
+
+/** The graph of a finished run, each component coloured by how it ended. */
+export function outcomeGraph(plan: Plan, reports: readonly StepReport[]): string {
+  const byName = new Map(reports.map((r) => [r.component, r]));
+  return mermaidGraph(plan.deps, { classOf: (n) => OUTCOME_CLASS[outcomeOf(byName.get(n))] });
+}
+
 /** The job summary of a run (or of a dry run when `reports` is null). */
 export function summaryMarkdown(plan: Plan, status: DeployStatus | 'planned', reports: StepReport[] | null): string {
   const title = `## ${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${plan.environment}: ${status}`;
-  const out = [title, '', planGraph(plan), ''];
+  const out = [title, '', reports ? outcomeGraph(plan, reports) : planGraph(plan), ''];
+  if (reports) out.push('Green: deployed · amber: rolled back · red: failed · grey: skipped or not in this run.', '');
   if (!reports) {
     out.push(
       table(

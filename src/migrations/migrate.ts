@@ -14,6 +14,7 @@ import {
   type MigrateOptions,
   type MigrationResult,
 } from './runner.js';
+import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 const toolInput: InputField<'' | 'builtin' | 'command'> = {
   description:
@@ -76,6 +77,8 @@ export async function runMigrateAction(
   fallback?: () => Promise<Database>,
 ): Promise<MigrationResult> {
   const config = await loadConfig(rt.cwd, parsed.config);
+  // Before any command runs: a secret the policy names is masked even where it is printed first.
+  maskPolicySecrets(config, rt);
   const options = resolveOptions(parsed, config, rt);
   let database: Database | undefined;
   if (!options.databaseUrl && fallback && options.tool !== 'command') {

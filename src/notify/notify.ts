@@ -117,6 +117,18 @@ async function deliver(entry: NotifyConfig, n: Notification, rt: Runtime, option
   }
 }
 
+/** `value` with `redact` applied to every string in it. */
+function redactDeep<T>(value: T, redact: (s: string) => string): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, redact);
+    return out as T;
+  }
+  return value;
+}
+
 /**
  * Send `n` to every channel subscribed to its event, all at once. Never throws: a failure is
  * a warning naming the channel. Returns how many channels accepted it.
@@ -127,7 +139,8 @@ export async function notify(
   rt: Runtime,
   options: NotifyOptions = {},
 ): Promise<number> {
-  const message = withRunContext(n, rt.env);
+  // Every secret masked so far (the policy's, at start) becomes *** in whatever the message says.
+  const message = redactDeep(withRunContext(n, rt.env), rt.redact);
   const subscribed = channels.filter((c) => c.events.includes(n.event));
   const results = await Promise.all(subscribed.map((c) => deliver(c, message, rt, options)));
   return results.filter(Boolean).length;

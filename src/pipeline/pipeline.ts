@@ -13,6 +13,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { CheckResult } from '../checks/types.js';
 import { ACTIONS } from '../registry.js';
 import { invokeActionSettled, type ActionOverride } from './invoke.js';
+import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 /** The four ways to run the chain. */
 export type PipelineMode = 'main' | 'release' | 'hotfix' | 'rollback';
@@ -99,6 +100,8 @@ export async function runPipeline(
   overrides: Record<string, ActionOverride> = {},
 ): Promise<PipelineResult> {
   const config = await loadConfig(rt.cwd, options.config);
+  // Before any command runs: a secret the policy names is masked even where it is printed first.
+  maskPolicySecrets(config, rt);
   let envs = options.environments.length ? options.environments : orderedEnvironments(config);
   if (!envs.length)
     throw new UserError(`input "environments": the policy file names no environment; name one (e.g. production)`);

@@ -155,14 +155,91 @@ test('the lock: a stale in-progress deployment is marked error; a fresh one make
 });
 
 test('two runs at once: the later deployment waits for the earlier one', async () => {
-  const [a, b] = await Promise.all([deploy({ version: '2.0.0' }), deploy({ version: '3.0.0' })]);
-  expect(a.error).toBeUndefined();
-  expect(b.error).toBeUndefined();
+  const [a, b] = await Promise.all([deploy({ version: '2.0.0' }), deploy({ version: '2.0.1' })]);
   const versions = p.log().map((l) => l.version);
   const firstOther = versions.findIndex((v) => v !== versions[0]);
-  expect(firstOther).toBeGreaterThan(0);
-  expect(versions.slice(firstOther).every((v) => v !== versions[0])).toBe(true);
   expect(a.rt.text() + b.rt.text()).toMatch(/Waiting for deployment #\d+ by octocat/);
+  if (versions[0] === '2.0.0') {
+    expect(a.error).toBeUndefined();
+    expect(b.error).toBeUndefined();
+    expect(firstOther).toBeGreaterThan(0);
+    expect(versions.slice(firstOther).every((v) => v !== versions[0])).toBe(true);
+  } else {
+    // 2.0.1 got the lock first: 2.0.0, which waited, must not go over it.
+    expect(versions.every((v) => v === '2.0.1')).toBe(true);
+    expect(a.error?.message).toMatch(/^refusing to deploy to staging: api 2\.0\.0 is older than the 2\.0\.1 it runs/);
+  }
+});
+
+test('an older version that waited for the lock is refused once it holds it, unless allow-downgrade', async () => {
+  p.writeConfig(
+    stringify({
+      components: { api: { deploy: { run: logged('sleep 1'), rollback: loggedRollback() } } },
+      environments: { staging: { url: p.url } },
+    }),
+  );
+  const newer = deploy({ version: '3.1.0' });
+  while (!p.log().some((l) => l.event === 'start')) await sleep(25);
+  const older = await deploy({ version: '3.0.0' });
+  expect((await newer).error).toBeUndefined();
+  expect(older.rt.text()).toMatch(/Waiting for deployment #\d+ by octocat/);
+  expect(older.error?.message).toBe(
+    'refusing to deploy to staging: api 3.0.0 is older than the 3.1.0 it runs (to go back on purpose use rollback: true with to-version, or set allow-downgrade: true)',
+  );
+  expect(older.rt.outputs.status).toBe('failed');
+  expect(p.log().map((l) => `${l.event} ${l.version}`)).toEqual(['start 3.1.0', 'end 3.1.0']);
+  // Its own deployment says why, and does not hold the environment.
+  expect(deployments()[1].statuses.at(-1)).toMatchObject({
+    state: 'error',
+    description: expect.stringMatching(/^refusing/),
+  });
+
+  // Refused before the lock as well; allowed on purpose.
+  expect((await deploy({ version: '3.0.0' })).error?.message).toMatch(
+    /^refusing to deploy to staging: api 3\.0\.0 is older/,
+  );
+  const forced = await deploy({ version: '3.0.0', 'allow-downgrade': 'true' });
+  expect(forced.error).toBeUndefined();
+  expect(forced.rt.records.find((l) => l.level === 'warning')?.message).toBe(
+    'allow-downgrade: api goes from 3.1.0 back to 3.0.0.',
+  );
+});
+
+test('one version is one commit: a version the record holds for another commit is refused', async () => {
+  p.writeConfig(
+    stringify({
+      components: {
+        api: { paths: ['api/**'], deploy: { run: logged() } },
+        web: { paths: ['web/**'], deploy: { run: logged() } },
+      },
+      environments: { staging: { url: p.url } },
+    }),
+  );
+  const first = p.repo.commit('api and web', { 'api/a.txt': '1\n', 'web/w.txt': '1\n' });
+  gh.state.repo().importGit(p.dir);
+  const at = (sha: string, values: Record<string, string>) =>
+    deployAction
+      .run(
+        p.inputs({ environment: 'staging', timeout: '2', token: TOKEN, ...values }),
+        createMemoryRuntime({ cwd: p.dir, env: { ...env(), GITHUB_SHA: sha } }),
+      )
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+  expect(await at(first, { version: '0.1.1' })).toBeUndefined();
+  // A second push computed the same version: only web changed.
+  const second = p.repo.commit('web only', { 'web/w.txt': '2\n' });
+  gh.state.repo().importGit(p.dir);
+  const refused = await at(second, { version: '0.1.1' });
+  expect(refused?.message).toBe(
+    `refusing to deploy commit ${second.slice(0, 7)} to staging: web 0.1.1 is already commit ${first.slice(0, 7)} (deployment #1); one version is one commit, so this commit needs a version of its own`,
+  );
+  expect(deployments()).toHaveLength(1);
+  // api's files are the same in both commits: its 0.1.1 is the same thing, web gets a version of its own.
+  expect(await at(second, { version: JSON.stringify({ api: '0.1.1', web: '0.1.2' }) })).toBeUndefined();
+  // The same commit may redeploy its version.
+  expect(await at(second, { version: JSON.stringify({ web: '0.1.2' }) })).toBeUndefined();
 });
 
 test('the bundled action records in GitHub Deployments with the token', async () => {

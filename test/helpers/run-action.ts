@@ -13,6 +13,8 @@ export interface ActionRun {
   stdout: string;
   stderr: string;
   outputs: Record<string, string>;
+  /** Output names in the order GITHUB_OUTPUT received them, repeats included. */
+  outputNames: string[];
   summary: string;
   env: Record<string, string>;
 }
@@ -100,6 +102,7 @@ export async function runBundledAction(name: string, options: RunOptions): Promi
   const run: ActionRun = {
     ...result,
     outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+    outputNames: [...readFileSync(files.GITHUB_OUTPUT, 'utf8').matchAll(/^([\w-]+)(?:<<|=)/gm)].map((m) => m[1]),
     env: parseFileCommands(readFileSync(files.GITHUB_ENV, 'utf8')),
     summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
   };
