@@ -133,6 +133,10 @@ interface Case {
   at?: { file: string; line: number };
   /** A secret of the case: on no stdout/stderr line but ::add-mask::. */
   secret?: string;
+  /** Run in a repository without any commit. */
+  emptyRepo?: boolean;
+  /** A cause retries cannot fix: it must fail at the first attempt. */
+  noRetry?: boolean;
 }
 
 /** The inputs each action needs besides the bad one, so only that one is wrong. */
@@ -179,6 +183,74 @@ const policyCases: Case[] = ACTIONS.flatMap((action): Case[] => [
 ]);
 
 const migrateSecret = 'Hunter2-never-shown';
+
+/** Line 2 starts an alias bomb: a few lines that expand to millions of nodes. */
+const ALIAS_BOMB_POLICY = [
+  'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]',
+  'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+  'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+  'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+  'e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]',
+  'components: { api: { paths: [api/**] } }',
+  '',
+].join('\n');
+
+/** More of the red-team's hostile inputs (#18.8), each a case for the action that meets it first. */
+const hostileCases: Case[] = [
+  ...['version-bump', 'deploy'].map((action): Case => ({
+    action,
+    what: 'a YAML alias bomb in the policy file',
+    policy: ALIAS_BOMB_POLICY,
+    inputs: () => BASE[action],
+    names: `${POLICY}:2`,
+    expected: /aliases expand to too many nodes/,
+    at: { file: POLICY, line: 2 },
+  })),
+  {
+    action: 'version-bump',
+    what: 'a component named __proto__',
+    policy: GOOD_POLICY.replace('environments:', '  __proto__: { paths: [x/**] }\nenvironments:'),
+    inputs: () => ({}),
+    names: `${POLICY}:7`,
+    expected: /key "__proto__" is not allowed \(expected a name of letters/,
+    at: { file: POLICY, line: 7 },
+  },
+  {
+    action: 'build-selective',
+    what: 'a component name with shell characters',
+    policy: GOOD_POLICY.replace('environments:', '  "web; rm -rf /": { paths: [web/**] }\nenvironments:'),
+    inputs: () => BASE['build-selective'],
+    names: `${POLICY}:7`,
+    expected: /invalid name: expected a component name of letters, digits/,
+    secret: TOKEN,
+  },
+  {
+    action: 'deploy',
+    what: 'an environment input of 10,000 characters',
+    inputs: () => ({ ...BASE.deploy, environment: `staging${'x'.repeat(9_993)}` }),
+    names: 'input "environment"',
+    expected: /…" \(10000 characters\)/,
+    secret: TOKEN,
+  },
+  {
+    action: 'version-bump',
+    what: 'a repository without commits',
+    emptyRepo: true,
+    inputs: () => ({}),
+    names: 'has no commits yet',
+    expected: /expected a checkout with at least one commit/,
+  },
+  {
+    action: 'migrate',
+    what: 'sslmode=require against a server without TLS',
+    database: true,
+    inputs: (s) => ({ 'database-url': `${s.database!}?sslmode=require`, dir: 'migrations' }),
+    names: 'input "database-url"',
+    expected: /the URL asks for TLS \(sslmode\) and the server does not offer it/,
+    noRetry: true,
+    secret: TEST_PG_PASSWORD,
+  },
+];
 
 const inputCases: Case[] = [
   {
@@ -375,9 +447,9 @@ function properties(line: string): Record<string, string> {
   return out;
 }
 
-describe.each([...policyCases, ...inputCases])('$action with $what', (c) => {
+describe.each([...policyCases, ...inputCases, ...hostileCases])('$action with $what', (c) => {
   it('fails with one line naming the input and what was expected; no stack, no secret, no change', async () => {
-    const repo = product(c.policy === undefined ? GOOD_POLICY : c.policy);
+    const repo = c.emptyRepo ? createRepo() : product(c.policy === undefined ? GOOD_POLICY : c.policy);
     try {
       const setup: Setup = { repo, database: c.database ? postgres.createDatabase() : undefined };
       const before = snapshot(repo);
@@ -390,14 +462,17 @@ describe.each([...policyCases, ...inputCases])('$action with $what', (c) => {
         env: {
           GITHUB_API_URL: gh.url,
           GITHUB_REF: 'refs/heads/main',
-          GITHUB_SHA: repo.head(),
+          GITHUB_SHA: c.emptyRepo ? '' : repo.head(),
           SLIPWAY_RETRY_BASE_MS: '1',
           ...c.env?.(setup),
         },
-        event: { before: repo.git('rev-parse', 'HEAD~1').trim() },
+        event: c.emptyRepo ? {} : { before: repo.git('rev-parse', 'HEAD~1').trim() },
       });
 
       const errors = errorLines(run);
+      // One line a person reads: a hostile input is never echoed whole.
+      expect(errors.join('').length).toBeLessThan(600);
+      if (c.noRetry) expect(run.stdout).not.toMatch(/attempt \d+ in \d+ ms/);
       expect({ code: run.code, errors }).toEqual({ code: 1, errors: [expect.any(String)] });
       const [error] = errors;
       expect(error).toContain(typeof c.names === 'string' ? c.names : c.names(setup));

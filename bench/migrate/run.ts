@@ -1,19 +1,22 @@
 /**
- * bench/migrate: 1,000 small SQL migrations applied to an empty database, by Slipway's
- * built-in runner and by node-pg-migrate, on the same PostgreSQL server (started here, as
- * the tests start theirs) in one run. Each tool gets a fresh database per round; rounds
- * alternate the tools and the median is compared. node-pg-migrate runs twice: with its
- * default (all pending migrations in one transaction) and with one transaction per
- * migration, which is the guarantee Slipway gives. Target: no slower.
+ * bench/migrate: small SQL migrations applied to an empty database by each tool as a user
+ * runs it, as a process, on one PostgreSQL server with its durable defaults (fsync on):
+ *   - slipway: the bundled migrate action (node dist/migrate/index.js, default inputs);
+ *   - node-pg-migrate's CLI, in its default mode (one transaction for all) and with one
+ *     transaction per migration (the guarantee Slipway gives);
+ *   - the floor: psql applying the same files in one session and one transaction (one commit,
+ *     no history, no lock, no checks: less than any tool that commits each migration can do).
+ * Two scenarios: a typical deploy (20 migrations) and a large backlog (1,000). Rounds rotate
+ * the order; each tool gets a fresh database per round; medians and ratios are printed as a
+ * table with the machine's load.
  *
- *   npx tsx bench/migrate/run.ts [--migrations 1000] [--rounds 5]
+ *   npm run bundle -- migrate && npx tsx bench/migrate/run.ts [--rounds 5]
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runner } from 'node-pg-migrate';
-import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
-import { runMigrations } from '../../src/migrations/runner.js';
 import { startPostgres } from '../../test/helpers/postgres.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,72 +24,127 @@ const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
-const COUNT = arg('migrations', 1000);
 const ROUNDS = arg('rounds', 5);
-
-const work = path.join(ROOT, 'bench/.work/migrate');
-const dir = path.join(work, 'migrations');
-rmSync(work, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
-for (let i = 1; i <= COUNT; i++) {
-  const n = String(i).padStart(4, '0');
-  // Small but real: a table, an index and a row each.
-  writeFileSync(
-    path.join(dir, `${n}_step_${n}.sql`),
-    `CREATE TABLE t_${n} (id int PRIMARY KEY, v text NOT NULL);\nCREATE INDEX t_${n}_v ON t_${n} (v);\nINSERT INTO t_${n} VALUES (${i}, 'row ${i}');\n`,
-  );
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function ours(url: string): Promise<number> {
-  const rt = createMemoryRuntime({ cwd: work, env: {} });
-  const start = performance.now();
-  const result = await runMigrations({ dir: 'migrations', databaseUrl: url }, rt);
-  const ms = performance.now() - start;
-  if (result.applied.length !== COUNT) throw new Error(`slipway applied ${result.applied.length} of ${COUNT}`);
-  return ms;
-}
-
-async function peer(url: string, singleTransaction: boolean): Promise<number> {
-  const start = performance.now();
-  const done = await runner({
-    databaseUrl: url,
-    dir,
-    direction: 'up',
-    migrationsTable: 'pgmigrations',
-    count: Infinity,
-    singleTransaction,
-    log: () => undefined,
-  });
-  const ms = performance.now() - start;
-  if (done.length !== COUNT) throw new Error(`node-pg-migrate applied ${done.length} of ${COUNT}`);
-  return ms;
-}
-
-const server = await startPostgres();
-try {
-  const contenders: [string, (url: string) => Promise<number>][] = [
-    ['slipway', ours],
-    ['node-pg-migrate (one transaction per migration)', (url) => peer(url, false)],
-    ['node-pg-migrate (default: one transaction for all)', (url) => peer(url, true)],
-  ];
-  const times: Record<string, number[]> = Object.fromEntries(contenders.map(([name]) => [name, []]));
-  for (let r = 0; r < ROUNDS; r++) {
-    // Rotate who goes first so a warming or busy server favours no one.
-    for (let k = 0; k < contenders.length; k++) {
-      const [name, fn] = contenders[(r + k) % contenders.length];
-      times[name].push(await fn(server.createDatabase()));
-    }
-  }
-  const base = median(times.slipway);
-  console.log(`${COUNT} migrations, ${ROUNDS} rounds, median wall time (lower is better):`);
-  for (const [name, xs] of Object.entries(times)) {
-    const m = median(xs);
-    console.log(
-      `  ${name.padEnd(52)} ${(m / 1000).toFixed(2).padStart(6)} s  (${(m / COUNT).toFixed(2)} ms per migration)${name === 'slipway' ? '' : `  → slipway is ${(m / base).toFixed(2)}× as fast`}`,
+/** A folder of `count` migrations in our layout (node-pg-migrate reads the same .sql files). */
+function writeMigrations(count: number): { work: string; dir: string; driver: string } {
+  const work = mkdtempSync(path.join(os.tmpdir(), `bench-migrate-${count}-`));
+  const dir = path.join(work, 'migrations');
+  mkdirSync(dir);
+  const includes: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const n = String(i).padStart(4, '0');
+    const file = path.join(dir, `${n}_step_${n}.sql`);
+    // Small but real: a table, an index and a row each.
+    writeFileSync(
+      file,
+      `CREATE TABLE t_${n} (id int PRIMARY KEY, v text NOT NULL);\nCREATE INDEX t_${n}_v ON t_${n} (v);\nINSERT INTO t_${n} VALUES (${i}, 'row ${i}');\n`,
     );
+    includes.push(`\\i ${file}`);
+  }
+  const driver = path.join(work, 'all.psql');
+  writeFileSync(driver, `${includes.join('\n')}\n`);
+  return { work, dir, driver };
+}
+
+/** Run a command and return its wall time in ms; throws with its output when it fails. */
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+  return ms;
+}
+
+type Contender = [name: string, run: (url: string, m: ReturnType<typeof writeMigrations>) => number];
+
+const contenders: Contender[] = [
+  [
+    'slipway (bundled action)',
+    (url, m) =>
+      timed(
+        process.execPath,
+        [path.join(ROOT, 'dist/migrate/index.js')],
+        {
+          ...process.env,
+          'INPUT_DATABASE-URL': url,
+          INPUT_DIR: 'migrations',
+          GITHUB_WORKSPACE: m.work,
+          GITHUB_OUTPUT: path.join(m.work, 'output'),
+          RUNNER_TEMP: m.work,
+        },
+        m.work,
+      ),
+  ],
+  [
+    'node-pg-migrate (default: one transaction)',
+    (url, m) =>
+      timed(
+        process.execPath,
+        [path.join(ROOT, 'node_modules/node-pg-migrate/bin/node-pg-migrate.js'), 'up', '-m', m.dir],
+        { ...process.env, DATABASE_URL: url },
+        m.work,
+      ),
+  ],
+  [
+    'node-pg-migrate (a transaction each)',
+    (url, m) =>
+      timed(
+        process.execPath,
+        [
+          path.join(ROOT, 'node_modules/node-pg-migrate/bin/node-pg-migrate.js'),
+          'up',
+          '-m',
+          m.dir,
+          '--no-single-transaction',
+        ],
+        { ...process.env, DATABASE_URL: url },
+        m.work,
+      ),
+  ],
+  [
+    'floor: psql, one transaction',
+    (url, m) =>
+      timed('psql', ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', m.driver], process.env, m.work),
+  ],
+];
+
+const server = await startPostgres({ durable: true });
+const loadBefore = os.loadavg()[0];
+const rows: { scenario: string; times: Record<string, number> }[] = [];
+try {
+  for (const count of [20, 1000]) {
+    const m = writeMigrations(count);
+    const times: Record<string, number[]> = Object.fromEntries(contenders.map(([n]) => [n, []]));
+    for (let r = 0; r < ROUNDS; r++)
+      for (let k = 0; k < contenders.length; k++) {
+        const [name, run] = contenders[(r + k) % contenders.length];
+        times[name].push(run(server.createDatabase(), m));
+      }
+    rows.push({
+      scenario: `${count} migrations`,
+      times: Object.fromEntries(Object.entries(times).map(([n, xs]) => [n, median(xs)])),
+    });
+    rmSync(m.work, { recursive: true, force: true });
   }
 } finally {
   server.stop();
 }
+const loadAfter = os.loadavg()[0];
+console.log(`PostgreSQL 15 with fsync on; medians of ${ROUNDS} rotated rounds; every tool as a process`);
+console.log(
+  `load average (1 min): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${os.cpus().length} cores`,
+);
+console.log('');
+console.log(`| scenario | ${contenders.map(([n]) => n).join(' | ')} |`);
+console.log(`| --- | ${contenders.map(() => '---:').join(' | ')} |`);
+for (const row of rows) {
+  const ours = row.times[contenders[0][0]];
+  const cells = contenders.map(([n], i) =>
+    i === 0 ? `${ours.toFixed(0)} ms` : `${row.times[n].toFixed(0)} ms (slipway ${(ours / row.times[n]).toFixed(2)}×)`,
+  );
+  console.log(`| ${row.scenario} | ${cells.join(' | ')} |`);
+}
+console.log('');
+console.log('slipway N× = its time over that contender’s (below 1: faster). Target: at or under 1× node-pg-migrate.');

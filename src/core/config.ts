@@ -236,7 +236,7 @@ function checkReferences(
 ): void {
   for (const [name, c] of Object.entries(components)) {
     c.dependsOn.forEach((dep, i) => {
-      if (!(dep in components)) {
+      if (!Object.hasOwn(components, dep)) {
         throw source.errorAt(
           ['components', name, 'dependsOn', i],
           `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`,
@@ -254,7 +254,7 @@ function checkReferences(
     throw source.errorAt(['components', cycle[0], 'dependsOn'], `dependency cycle: ${cycle.join(' → ')}`);
   }
   for (const [name, e] of Object.entries(envs)) {
-    if (e.after && !(e.after in envs)) {
+    if (e.after && !Object.hasOwn(envs, e.after)) {
       throw source.errorAt(
         ['environments', name, 'after'],
         `unknown environment "${e.after}" (expected one of: ${Object.keys(envs).join(', ')})`,

@@ -15,7 +15,7 @@ export interface ErrorLocation {
 export class UserError extends Error {
   readonly location: ErrorLocation;
   constructor(message: string, location: ErrorLocation = {}) {
-    super(oneLine(message));
+    super(shortenQuoted(oneLine(message)));
     this.name = 'UserError';
     this.location = location;
   }
@@ -37,6 +37,23 @@ export function isUserError(err: unknown): err is UserError {
 /** Collapse whitespace and newlines so a cause always fits on one line. */
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The longest quoted value a message shows whole, in characters. */
+const QUOTED_MAX = 100;
+
+/**
+ * Cut every quoted value longer than QUOTED_MAX characters (a 10,000-character input echoed
+ * back helps no one and buries the cause) to its start and how long it was.
+ */
+export function shortenQuoted(message: string): string {
+  return message.replace(/"(?:[^"\\]|\\.){100,}"/g, (quoted) => {
+    const inner = quoted.slice(1, -1);
+    if (inner.length <= QUOTED_MAX) return quoted;
+    // Never end inside an escape sequence.
+    const start = inner.slice(0, 60).replace(/\\[^"]{0,5}$/, '');
+    return `"${start}…" (${inner.length} characters)`;
+  });
 }
 
 /** The message of any thrown value. */

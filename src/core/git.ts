@@ -36,6 +36,15 @@ export interface FileChange {
 
 const FIELD = '\x1f';
 
+/**
+ * The line of git's output that says what went wrong: its `fatal:` or `error:` line, not the
+ * usage hint git prints after it ("'git <command> [<revision>...] -- [<file>...]'").
+ */
+function gitCause(result: { stderr: string; stdout: string }): string {
+  const lines = (result.stderr || result.stdout).trim().split('\n');
+  return (lines.find((l) => /^(fatal|error): /.test(l)) ?? lines.pop() ?? '').replace(/^(fatal|error): /, '');
+}
+
 /** A git repository at `cwd`. */
 export class Git {
   private shallowChecked: boolean | undefined;
@@ -53,12 +62,20 @@ export class Git {
       return result.stdout;
     } catch (err) {
       if (err instanceof ExecError) {
-        const cause = (err.result.stderr || err.result.stdout).trim().split('\n').pop() ?? '';
-        throw new UserError(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${cause}`);
+        if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null && (await this.isRepository()))
+          throw new UserError(
+            `the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`,
+          );
+        throw new UserError(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${gitCause(err.result)}`);
       }
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('git is not installed or not on PATH');
       throw err;
     }
+  }
+
+  /** True when `cwd` is inside a git work tree. */
+  private async isRepository(): Promise<boolean> {
+    return (await this.tryRun(['rev-parse', '--is-inside-work-tree'])) !== null;
   }
 
   /** Run git and return stdout, or null when it exits non-zero. */

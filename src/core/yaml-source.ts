@@ -3,7 +3,7 @@
  * name the file, line and column of the offending key.
  */
 import jsyaml from 'js-yaml';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { UserError, type ErrorLocation } from './errors.js';
 
@@ -31,6 +31,9 @@ export interface YamlSource {
  * position-keeping `yaml` parse only runs when something is wrong and must be located.
  */
 export function parseYaml(text: string, file: string, origin: YamlOrigin = {}): YamlSource {
+  // Such keys and aliases are refused with their line by the located parse (see toValue).
+  if (/__proto__|constructor|prototype|(^|[\s[{,])\*[^\s*,\]}]/m.test(text))
+    return parseYamlLocated(text, file, origin);
   let value: unknown;
   try {
     value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false }) ?? null;
@@ -62,7 +65,7 @@ export function parseYamlLocated(text: string, file: string, origin: YamlOrigin 
       annotation({ file, line: pos.line, column: pos.col }),
     );
   }
-  const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const value = toValue(doc, lineCounter, file, annotation);
   const locate = (path: readonly PropertyKey[]): ErrorLocation => {
     const offset = findOffset(doc, path);
     if (offset === undefined) return { file };
@@ -80,6 +83,49 @@ export function parseYamlLocated(text: string, file: string, origin: YamlOrigin 
       return new UserError(`${where}: ${key ? `${key}: ` : ''}${message}`, annotation(loc));
     },
   };
+}
+
+/** Keys that would set an object's prototype instead of being a key: never a name in a policy file. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The document's value. Refused, at their line: aliases expanded more than 100 times (an
+ * "alias bomb", a document of a few lines that expands to millions of nodes), and keys such
+ * as `__proto__` that JavaScript objects cannot hold as plain keys (they would vanish).
+ */
+function toValue(
+  doc: Document,
+  lineCounter: LineCounter,
+  file: string,
+  annotation: (loc: ErrorLocation) => ErrorLocation,
+): unknown {
+  const fail = (offset: number | undefined, message: string): never => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    throw new UserError(
+      `${file}:${pos.line}:${pos.col}: ${message}`,
+      annotation({ file, line: pos.line, column: pos.col }),
+    );
+  };
+  let aliasAt: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && PROTOTYPE_KEYS.has(String(pair.key.value)))
+        fail(
+          pair.key.range?.[0],
+          `key "${String(pair.key.value)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`,
+        );
+    },
+    Alias(_, alias) {
+      aliasAt ??= alias.range?.[0];
+    },
+  });
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    if (err instanceof ReferenceError && /alias/i.test(err.message))
+      fail(aliasAt, 'invalid YAML: aliases expand to too many nodes (more than 100 uses of an alias; an alias bomb?)');
+    throw err;
+  }
 }
 
 /** The text offset of the key (for maps) or item (for sequences) at `path`. */
@@ -134,5 +180,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const m = issue.message.replace(/^Invalid input: /, '');
   if (issue.code === 'invalid_type' && / received undefined$/.test(m))
     return `is required (expected ${issue.expected})`;
+  // A bad key of a record (a component's name): say which and what a name may be.
+  if (issue.code === 'invalid_key') {
+    const inner = issue.issues[0]?.message.replace(/^Invalid input: /, '') ?? 'not a valid name';
+    return `invalid name: ${inner}`;
+  }
   return m;
 }

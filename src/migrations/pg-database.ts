@@ -56,6 +56,8 @@ export function describeUrl(u: URL): string {
 
 // Auth, unknown database or role, bad parameters: retrying cannot help.
 const PERMANENT = /^(28|3D|08P01|42)/;
+/** pg's words when the URL asks for TLS (sslmode=require) and the server offers none. */
+const NO_TLS = /does not support SSL/i;
 
 /** Open a server database; the connection is checked (with bounded retries) before it is returned. */
 export async function openServerDatabase(
@@ -93,7 +95,9 @@ export async function openServerDatabase(
       {
         attempts: CONNECT_ATTEMPTS,
         baseDelayMs: 500,
-        retryable: (err) => !PERMANENT.test(String((err as { code?: unknown }).code ?? '')),
+        // A server without TLS asked for it (sslmode=require) will not grow TLS on a retry.
+        retryable: (err) =>
+          !PERMANENT.test(String((err as { code?: unknown }).code ?? '')) && !NO_TLS.test(errorMessage(err)),
         onRetry: (err, attempt, delay) =>
           options.onRetry?.(
             `cannot connect to ${where} yet (${clean(errorMessage(err))}); attempt ${attempt + 1} in ${delay} ms`,
@@ -101,7 +105,9 @@ export async function openServerDatabase(
       },
     ).catch((err: unknown) => {
       throw new UserError(
-        `${from}: cannot connect to PostgreSQL at ${where}: ${clean(errorMessage(err)) || String((err as { code?: unknown }).code ?? 'connection failed')} (expected a server that accepts the connection)`,
+        NO_TLS.test(errorMessage(err))
+          ? `${from}: cannot connect to PostgreSQL at ${where}: the URL asks for TLS (sslmode) and the server does not offer it (expected a server with ssl = on, or an sslmode the server supports)`
+          : `${from}: cannot connect to PostgreSQL at ${where}: ${clean(errorMessage(err)) || String((err as { code?: unknown }).code ?? 'connection failed')} (expected a server that accepts the connection)`,
       );
     });
     // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.

@@ -49,8 +49,11 @@ function pgUid(): { uid: number; gid: number } | null {
 
 let dbCounter = 0;
 
-/** Start a server; call stop() in afterAll. */
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * Start a server; call stop() in afterAll. Tests run it with fsync off (they never survive a
+ * crash); `durable: true` keeps PostgreSQL's defaults, as a benchmark must.
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
   const bin = binDir();
   const tool = (name: string) => (bin ? path.join(bin, name) : name);
   const dir = mkdtempSync(path.join(tmpdir(), 'slipway-pg-'));
@@ -75,7 +78,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     path.join(dir, 'log'),
     '-w',
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
     'start',
   ]);
   const url = (db = 'postgres') => `postgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${db}`;
