@@ -267,6 +267,8 @@ export class GitHubRecord implements DeploymentRecord {
           )
           .then(resolve);
       }, this.startDelayMs);
+      // Nothing to mark when the process is otherwise done: finish cancels or awaits it.
+      timer.unref();
       cancel = () => {
         if (sent) return false;
         clearTimeout(timer);
