@@ -345,6 +345,22 @@ const inputCases: Case[] = [
   },
   {
     action: 'deploy',
+    what: 'allow-downgrade: maybe',
+    inputs: () => ({ ...BASE.deploy, 'allow-downgrade': 'maybe' }),
+    names: 'input "allow-downgrade"',
+    expected: /expected (a boolean|true or false|one of)/,
+    secret: TOKEN,
+  },
+  {
+    action: 'deploy',
+    what: 'force-unlock: please',
+    inputs: () => ({ ...BASE.deploy, 'force-unlock': 'please' }),
+    names: 'input "force-unlock"',
+    expected: /expected (a boolean|true or false|one of)/,
+    secret: TOKEN,
+  },
+  {
+    action: 'deploy',
     what: 'components: [broken',
     inputs: () => ({ ...BASE.deploy, components: '[broken' }),
     names: 'input "components"',

@@ -57,7 +57,7 @@ describe('the slipway CLI', () => {
   it('has --help for itself, and names every command', () => {
     const top = slipway('--help');
     expect(top.code).toBe(0);
-    for (const name of [...ACTIONS.map((a) => a.name), 'plan', 'status', 'demo'])
+    for (const name of [...ACTIONS.map((a) => a.name), 'plan', 'status', 'unlock', 'demo'])
       expect(top.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(slipway('nonsense').stderr).toMatch(/unknown command "nonsense" \(expected one of: version-bump/);
   });
@@ -78,6 +78,7 @@ describe('the slipway CLI', () => {
   it.each([
     ['plan', /--event push\|release\|hotfix\|rollback/],
     ['status', /--environment/],
+    ['unlock', /queued or in-progress deployment/],
     ['demo', /temporary folder/],
   ])('%s --help prints its usage, running nothing', (name, expected) => {
     const r = slipway(name, '--help');

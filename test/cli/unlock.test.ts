@@ -80,6 +80,8 @@ it('slipway unlock --token releases a GitHub Deployments lock', async () => {
   const rt = createMemoryRuntime({ env: { GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: 'acme/shop' } });
   const record = new GitHubRecord(
     githubDeploymentsApi(repoClient(createGitHubClient({ token: TOKEN, runtime: rt, retryBaseMs: 1 }), rt.env)),
+    // The run died before it marked itself in progress: its deployment stays pending (queued).
+    { startDelayMs: 3_600_000 },
   );
   const held = await record.begin(request('carol'), lock);
   const env = { GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: 'acme/shop', SLIPWAY_RETRY_BASE_MS: '1' };
@@ -90,6 +92,6 @@ it('slipway unlock --token releases a GitHub Deployments lock', async () => {
   const d = gh.state.repo().deployments.find((x) => String(x.id) === held.id)!;
   expect(d.statuses.at(-1)).toMatchObject({
     state: 'error',
-    description: 'lock released by hand by bob (was in_progress)',
+    description: 'lock released by hand by bob (was queued)',
   });
 });

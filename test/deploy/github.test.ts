@@ -61,6 +61,8 @@ async function deploy(values: Record<string, string>) {
 
 const deployments = () => gh.state.repo().deployments;
 const states = (i: number) => deployments()[i].statuses.map((s) => s.state);
+/** The statuses but in_progress, which a run sends only once it has gone on for a while (GitHubRecord's startDelayMs). */
+const outcome = (i: number) => states(i).filter((s) => s !== 'in_progress');
 
 test('records each run as a deployment, reads the last good versions back, and rolls back to them', async () => {
   const first = await deploy({ version: '1.0.0' });
@@ -75,8 +77,8 @@ test('records each run as a deployment, reads the last good versions back, and r
     required_contexts: [],
     payload: { versions: { api: '1.0.0', web: '1.0.0' }, creator: 'octocat' },
   });
-  expect(states(0)).toEqual(['queued', 'in_progress', 'success']);
-  expect(deployments()[0].statuses[2]).toMatchObject({
+  expect(outcome(0)).toEqual(['success']);
+  expect(deployments()[0].statuses.at(-1)).toMatchObject({
     environment_url: p.url,
     log_url: 'https://github.com/acme/shop/actions/runs/77',
   });
@@ -91,7 +93,7 @@ test('records each run as a deployment, reads the last good versions back, and r
       .filter((l) => l.version === '1.0.0')
       .map((l) => `${l.event} ${l.component}`),
   ).toEqual(['start web', 'end web', 'rollback api']);
-  expect(states(1)).toEqual(['queued', 'in_progress', 'failure']);
+  expect(outcome(1)).toEqual(['failure']);
   // The first deployment is still the good one.
   expect(states(0).at(-1)).toBe('success');
 
@@ -250,7 +252,7 @@ test('the bundled action records in GitHub Deployments with the token', async ()
   });
   expect(run.code).toBe(0);
   expect(run.outputs.status).toBe('success');
-  expect(states(0)).toEqual(['queued', 'in_progress', 'success']);
+  expect(outcome(0)).toEqual(['success']);
   expect(run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::') && l.includes(TOKEN))).toEqual([]);
 });
 
@@ -418,7 +420,8 @@ test('stopping the heartbeat waits for a beat in flight, so the final state is t
   await heartbeat.stop();
   await record.finish(entry.id, { state: 'success', description: 'deployed' });
   await sleep(400);
-  expect(states(0)).toEqual(['queued', 'in_progress', 'in_progress', 'success']);
+  // The delayed in_progress was not sent yet: the beat's own took its place, and the final state came last.
+  expect(states(0)).toEqual(['in_progress', 'success']);
 });
 
 describe("deployments that are not Slipway's", () => {
@@ -431,7 +434,7 @@ describe("deployments that are not Slipway's", () => {
     expect(r.rt.text()).not.toMatch(/Waiting for deployment/);
     const ours = deployments().find((d) => d !== job.deployment)!;
     expect(ours.payload).toMatchObject({ slipway: 1, versions: { api: '1.0.0', web: '1.0.0' } });
-    expect(ours.statuses.map((s) => s.state)).toEqual(['queued', 'in_progress', 'success']);
+    expect(ours.statuses.map((s) => s.state).filter((s) => s !== 'in_progress')).toEqual(['success']);
     // The job's deployment is GitHub's to finish: deploy posted nothing to it.
     expect(job.deployment.statuses.map((s) => s.state)).toEqual(['queued', 'in_progress']);
     job.finish('success');
@@ -501,5 +504,46 @@ test('force-unlock releases a lock that a dead run left held, naming it, and dep
   expect(holder.statuses.at(-1)).toMatchObject({
     state: 'error',
     description: 'lock released by hand by octocat (was in_progress)',
+  });
+});
+
+describe('the in_progress status, off the critical path', () => {
+  const open = (startDelayMs: number) => {
+    const rt = createMemoryRuntime({ cwd: p.dir, env: env() });
+    const api = githubDeploymentsApi(repoClient(createGitHubClient({ token: TOKEN, runtime: rt }), rt.env));
+    return { rt, record: new GitHubRecord(api, { startDelayMs }) };
+  };
+  const request = {
+    environment: 'staging',
+    task: 'deploy' as const,
+    ref: 'main',
+    sha: '',
+    versions: { api: '1.0.0' },
+    creator: 'octocat',
+    description: 'deploy api@1.0.0',
+  };
+
+  test('a run that ends before the start delay writes only its creation and its final state', async () => {
+    const { rt, record } = open(60_000);
+    const entry = await record.begin({ ...request, sha: p.repo.head() }, { timeoutMs: 0, ttlMs: 60_000, log: rt.log });
+    expect(gh.count('repos/create-deployment-status')).toBe(0);
+    // Pending (no status yet) holds the lock as queued does: a second run waits for it.
+    const other = open(60_000);
+    await expect(
+      other.record.begin(
+        { ...request, sha: p.repo.head(), creator: 'hubot' },
+        { timeoutMs: 0, ttlMs: 60_000, log: other.rt.log },
+      ),
+    ).rejects.toThrow(/^lock-timeout: deployment #\d+ by octocat/);
+    await record.finish(entry.id, { state: 'success', description: 'deployed' });
+    expect(states(0)).toEqual(['success']);
+  });
+
+  test('a longer run is marked in_progress, then its final state, in that order', async () => {
+    const { rt, record } = open(0);
+    const entry = await record.begin({ ...request, sha: p.repo.head() }, { timeoutMs: 0, ttlMs: 60_000, log: rt.log });
+    while (gh.count('repos/create-deployment-status') === 0) await sleep(10);
+    await record.finish(entry.id, { state: 'success', description: 'deployed' });
+    expect(states(0)).toEqual(['in_progress', 'success']);
   });
 });

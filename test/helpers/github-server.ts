@@ -527,6 +527,8 @@ export interface GitHubServerOptions {
   token?: string;
   /** Reject body properties the schema does not declare (default true). */
   strictBodies?: boolean;
+  /** Milliseconds every answer is held back, as GitHub's round trip (benchmarks: ~50). */
+  latencyMs?: number;
 }
 
 class HttpError extends Error {
@@ -625,6 +627,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       const f = failureResponse(failure);
       return send(f.status, f.body, f.headers);
     }
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
     try {
       const repo = state.repo(`${matched.params.owner}/${matched.params.repo}`);
       for (const b of befores.filter((x) => x.op === op && x.left > 0)) {

@@ -69,6 +69,13 @@ export interface DeploymentsApi {
 }
 
 /**
+ * How long after taking the lock a run marks its deployment in_progress (until then it is
+ * pending, which holds the lock all the same): twice the second GitHub asks between writes,
+ * so a run shorter than that writes only its creation and its final state.
+ */
+export const START_DELAY_MS = 2_000;
+
+/**
  * How many of an environment's newest deployments are read for history and the lock (one
  * page): each run inside a job with `environment:` adds two, the job's and ours.
  */
@@ -121,22 +128,37 @@ export function toEntry(d: ApiDeployment): DeploymentEntry {
 export class GitHubRecord implements DeploymentRecord {
   readonly name = 'GitHub Deployments';
   private readonly now: () => number;
+  /** The in_progress write of each deployment begun here: cancel it unless sent, or wait until it has landed. */
+  private readonly starting = new Map<string, { write: Promise<void>; cancel: () => boolean }>();
+  private readonly startDelayMs: number;
+  /** The history the last lock check read, handed to the next history() of that environment. */
+  private readonly lockRead = new Map<string, DeploymentEntry[]>();
 
   constructor(
     private readonly api: DeploymentsApi,
-    options: { now?: () => number } = {},
+    options: { now?: () => number; startDelayMs?: number } = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.startDelayMs = options.startDelayMs ?? START_DELAY_MS;
   }
 
   /** The environment's deploy and deploy:rollback deployments that Slipway wrote, newest first. */
   async history(environment: string): Promise<DeploymentEntry[]> {
+    const fresh = this.lockRead.get(environment);
+    if (fresh) {
+      this.lockRead.delete(environment);
+      return fresh;
+    }
+    return this.read(environment);
+  }
+
+  private async read(environment: string): Promise<DeploymentEntry[]> {
     return (await this.api.list(environment, HISTORY_LIMIT, isRecordDeployment))
       .filter(isRecordDeployment)
       .map(toEntry);
   }
 
-  /** Create this run's deployment, wait for the earlier ones, then mark it in_progress. */
+  /** Create this run's deployment, wait for the earlier ones, then mark it in_progress (without waiting for that write). */
   async begin(request: BeginRequest, lock: LockOptions): Promise<DeploymentEntry> {
     const created = await this.api.create({
       environment: request.environment,
@@ -178,15 +200,18 @@ export class GitHubRecord implements DeploymentRecord {
     request: BeginRequest,
     lock: LockOptions,
   ): Promise<DeploymentEntry> {
-    const queuedAt = await this.api.setStatus(mine, { state: 'queued', description: 'waiting for the environment' });
+    // No `queued` status: a deployment without a status is pending on GitHub, and holds the
+    // lock as queued does (toEntry), so the first write after the creation is in_progress.
     const started = this.now();
-    // Ages are measured on GitHub's clock (the runner's may be off): our queued status's time plus what elapsed here.
-    const serverNow = () => (Date.parse(queuedAt) || started) + (this.now() - started);
+    // Ages are measured on GitHub's clock (the runner's may be off): our deployment's creation time plus what elapsed here.
+    const serverNow = () => (Date.parse(created.createdAt) || started) + (this.now() - started);
     let delay = lock.pollMs ?? 1_000;
     let announced = '';
     for (;;) {
       let holder: DeploymentEntry | undefined;
-      for (const e of await this.history(request.environment)) {
+      let tookOver = false;
+      const seen = await this.read(request.environment);
+      for (const e of seen) {
         // Earlier deployments go first; a later one waits for this one.
         if (Number(e.id) >= mine || !holdsLock(e.state)) continue;
         const age = serverNow() - Date.parse(e.updatedAt);
@@ -198,9 +223,15 @@ export class GitHubRecord implements DeploymentRecord {
             state: 'error',
             description: `stale: no progress for ${duration(age)}; taken over by ${request.creator}`.slice(0, 140),
           });
+          tookOver = true;
         } else holder ??= e;
       }
-      if (!holder) break;
+      if (!holder) {
+        // The caller reads the history again once it holds the lock: this read is that one,
+        // unless a takeover changed it since.
+        if (!tookOver) this.lockRead.set(request.environment, seen);
+        break;
+      }
       const waited = this.now() - started;
       if (waited >= lock.timeoutMs)
         throw new UserError(
@@ -213,12 +244,39 @@ export class GitHubRecord implements DeploymentRecord {
       await sleep(Math.min(delay, Math.max(1, lock.timeoutMs - waited)));
       delay = Math.min(delay * 2, 15_000);
     }
-    await this.api.setStatus(mine, {
-      state: 'in_progress',
-      description: request.description,
-      environmentUrl: request.environmentUrl,
-      logUrl: request.logUrl,
+    // Off the critical path: the deployment holds the lock from its creation (pending counts
+    // as queued), so no component waits for this write. It is sent only once the run has gone
+    // on for startDelayMs: GitHub asks for a second between writes, and a short run's three
+    // writes (create, in_progress, final) would keep it waiting at the end. heartbeat and
+    // finish cancel it or wait for it, so the statuses keep their order.
+    let cancel!: () => boolean;
+    const write = new Promise<void>((resolve) => {
+      let sent = false;
+      const timer = setTimeout(() => {
+        sent = true;
+        void this.api
+          .setStatus(mine, {
+            state: 'in_progress',
+            description: request.description,
+            environmentUrl: request.environmentUrl,
+            logUrl: request.logUrl,
+          })
+          .then(
+            () => undefined,
+            (err) => lock.log.warning(`Could not mark deployment #${mine} in progress: ${oneLine(errorMessage(err))}`),
+          )
+          .then(resolve);
+      }, this.startDelayMs);
+      // Nothing to mark when the process is otherwise done: finish cancels or awaits it.
+      timer.unref();
+      cancel = () => {
+        if (sent) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
+      };
     });
+    this.starting.set(String(mine), { write, cancel });
     const now = new Date(this.now()).toISOString();
     return {
       ...toEntry(created),
@@ -229,10 +287,26 @@ export class GitHubRecord implements DeploymentRecord {
     };
   }
 
+  /**
+   * The delayed in_progress write: cancelled if not sent yet (the caller's own write takes
+   * its place), else waited for. True when it was cancelled unsent.
+   */
+  private async settleStart(id: string): Promise<boolean> {
+    this.lockRead.clear();
+    const start = this.starting.get(id);
+    if (!start) return false;
+    this.starting.delete(id);
+    const unsent = start.cancel();
+    await start.write;
+    return unsent;
+  }
+
   /** A new in_progress status: its time is what the lock's age is measured from. */
   async heartbeat(id: string, request: HeartbeatRequest): Promise<boolean> {
+    const unsent = await this.settleStart(id);
     // A run that took this one over marked it error: an in_progress status now would revive it.
-    if ((await this.api.latestState(Number(id))) !== 'in_progress') return false;
+    const state = await this.api.latestState(Number(id));
+    if (state !== 'in_progress' && !(unsent && state === null)) return false;
     await this.api.setStatus(Number(id), {
       state: 'in_progress',
       description: request.description,
@@ -244,6 +318,7 @@ export class GitHubRecord implements DeploymentRecord {
 
   /** Move this run's deployment to its final state. */
   async finish(id: string, request: FinishRequest): Promise<void> {
+    await this.settleStart(id);
     await this.api.setStatus(Number(id), {
       state: request.state,
       description: request.description,
