@@ -39,20 +39,22 @@ export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-/** The longest quoted value a message shows whole, in characters. */
-const QUOTED_MAX = 100;
+/** The longest echoed value a message shows whole, in characters. */
+const ECHO_MAX = 100;
 
 /**
- * Cut every quoted value longer than QUOTED_MAX characters (a 10,000-character input echoed
- * back helps no one and buries the cause) to its start and how long it was.
+ * Cut every quoted value longer than ECHO_MAX characters that a message echoes back (`got
+ * "…"`, `unknown environment "…"`) to its start and its length: a 10,000-character input
+ * shown whole helps no one and buries the cause. A value is a quoted run that starts after a
+ * space, `(`, `:` or `=` and ends before one, so text between two short values is never taken
+ * for one.
  */
 export function shortenQuoted(message: string): string {
-  return message.replace(/"(?:[^"\\]|\\.){100,}"/g, (quoted) => {
-    const inner = quoted.slice(1, -1);
-    if (inner.length <= QUOTED_MAX) return quoted;
+  return message.replace(/(^|[\s(:=])"((?:[^"\\]|\\.)*)"(?=$|[\s),.:;])/g, (whole, before: string, inner: string) => {
+    if (inner.length <= ECHO_MAX) return whole;
     // Never end inside an escape sequence.
     const start = inner.slice(0, 60).replace(/\\[^"]{0,5}$/, '');
-    return `"${start}…" (${inner.length} characters)`;
+    return `${before}"${start}…" (${inner.length} characters)`;
   });
 }
 
