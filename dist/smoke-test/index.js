@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 9872:
+/***/ 3577:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -11,8 +11,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   _2: () => (/* binding */ runOnGitHub)
 });
 
-// UNUSED EXPORTS: createGitHubRuntime, escapeData, escapeProperty, outputEntry, workflowCommand
+// UNUSED EXPORTS: createGitHubRuntime, escapeData, escapeProperty, groupedLog, outputEntry, workflowCommand
 
+;// CONCATENATED MODULE: external "node:async_hooks"
+const external_node_async_hooks_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:fs"
@@ -23,6 +25,120 @@ var promises_ = __nccwpck_require__(1455);
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
+;// CONCATENATED MODULE: ./src/core/cancel.ts
+/**
+ * Cancellation of a whole run. A cancelled job gets SIGINT from the runner and, about 7.5 s
+ * later, SIGTERM; a person at a terminal presses Ctrl-C. Either way the process must stop
+ * what it started (user commands run in their own process groups, which no signal to this
+ * process reaches), leave the record saying so and release what it holds, and exit
+ * non-zero before the runner kills it. Code that holds something registers a cleanup with
+ * `onCancel`; the entry points install the signal handlers.
+ */
+
+const cleanups = new Set();
+let reason = null;
+let running = null;
+/** The whole run's time budget for cleanups: inside the runner's 7.5 s between SIGINT and SIGTERM. */
+const CANCEL_DEADLINE_MS = 5_000;
+/** Raised by work that refuses to start once the run is cancelled. */
+class CancelledError extends Error {
+    constructor(what) {
+        super(`cancelled (${reason ?? 'cancelled'}): ${what} was not started`);
+        this.name = 'CancelledError';
+    }
+}
+/** True once the run is being cancelled. */
+function isCancelled() {
+    return reason !== null;
+}
+/** Why the run is cancelled ("SIGINT", "SIGTERM"), or null. */
+function cancelReason() {
+    return reason;
+}
+/**
+ * Register a cleanup for a cancelled run; returns the function that unregisters it (call it
+ * once what it releases is released the normal way).
+ */
+function onCancel(fn, phase = 'release') {
+    const entry = { fn, phase };
+    cleanups.add(entry);
+    return () => cleanups.delete(entry);
+}
+/**
+ * Cancel the run: mark it cancelled (synchronously, so work racing with the cleanups sees
+ * it), run the `stop` cleanups, then the `release` ones, all within `deadlineMs`. A
+ * cleanup's failure is a warning; a second call only waits for the first.
+ */
+function cancelRun(why, log, deadlineMs = CANCEL_DEADLINE_MS) {
+    if (running)
+        return running;
+    reason = why;
+    const started = Date.now();
+    const runPhase = async (phase) => {
+        const left = deadlineMs - (Date.now() - started);
+        if (left <= 0)
+            return;
+        const list = [...cleanups].filter((c) => c.phase === phase);
+        let timer;
+        const deadline = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('late'), left);
+            timer.unref();
+        });
+        const all = Promise.all(list.map(async (c) => {
+            try {
+                await c.fn();
+            }
+            catch (err) {
+                log.warning(`While cancelling: ${(0,errors/* errorMessage */.gJ)(err)}`);
+            }
+            finally {
+                // `stop` cleanups belong to modules (the process registry) and stay for the next run.
+                if (c.phase === 'release')
+                    cleanups.delete(c);
+            }
+        }));
+        const outcome = await Promise.race([all.then(() => 'done'), deadline]);
+        clearTimeout(timer);
+        if (outcome === 'late')
+            log.warning(`While cancelling: cleanups did not finish within ${deadlineMs} ms.`);
+    };
+    running = (async () => {
+        await runPhase('stop');
+        await runPhase('release');
+    })();
+    return running;
+}
+/**
+ * On SIGINT or SIGTERM: cancel the run, then exit with 130 (SIGINT) or 143 (SIGTERM). A
+ * second signal while cancelling exits at once. Returns the function that removes the
+ * handlers.
+ */
+function installCancelHandlers(log, exit = process.exit) {
+    const handler = (signal) => {
+        if (running) {
+            log.warning(`${signal} again while cancelling: exiting now.`);
+            exit(signal === 'SIGINT' ? 130 : 143);
+            return;
+        }
+        log.warning(`${signal}: cancelling the run (stopping its commands, releasing the environment).`);
+        void cancelRun(signal, log).then(() => exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+    };
+}
+/** Forget a cancellation and the run's cleanups (tests that cancel in process). */
+function resetCancellation() {
+    reason = null;
+    running = null;
+    for (const c of cleanups)
+        if (c.phase === 'release')
+            cleanups.delete(c);
+}
+
 // EXTERNAL MODULE: ./src/core/inputs.ts
 var core_inputs = __nccwpck_require__(9114);
 ;// CONCATENATED MODULE: ./src/core/runtime.ts
@@ -163,6 +279,8 @@ function apiFailure(err) {
 
 
 
+
+
 /** The message of a workflow command: %, CR and LF escaped. */
 function escapeData(s) {
     return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -196,9 +314,59 @@ function annotationProps(a) {
         return undefined;
     return { title: a.title, file: a.file, line: a.line, col: a.column };
 }
-const issue = (name, properties, message) => process.stdout.write(workflowCommand(name, properties, message) + external_node_os_namespaceObject.EOL);
+function flush(sink) {
+    for (const block of sink.waiting.splice(0))
+        for (const line of block)
+            sink.write(line);
+}
+/** Group and line routing over `out` (stdout on a runner). */
+function groupedLog(out) {
+    const root = { write: out, live: null, waiting: [] };
+    const context = new external_node_async_hooks_namespaceObject.AsyncLocalStorage();
+    const current = () => context.getStore() ?? root;
+    return {
+        line: (text) => current().write(text),
+        async group(name, fn) {
+            const parent = current();
+            const top = parent === root;
+            const open = top ? workflowCommand('group', undefined, name) : `── ${name.replace(/\r?\n/g, ' ')}`;
+            const close = top ? [workflowCommand('endgroup', undefined, '')] : [];
+            if (parent.live === null) {
+                const me = { write: (l) => parent.write(l), live: null, waiting: [] };
+                parent.live = me;
+                parent.write(open);
+                try {
+                    return await context.run(me, fn);
+                }
+                finally {
+                    flush(me);
+                    for (const l of close)
+                        parent.write(l);
+                    parent.live = null;
+                    flush(parent);
+                }
+            }
+            const lines = [];
+            const me = { write: (l) => lines.push(l), live: null, waiting: [] };
+            try {
+                return await context.run(me, fn);
+            }
+            finally {
+                flush(me);
+                const block = [open, ...lines, ...close];
+                if (parent.live === null)
+                    for (const l of block)
+                        parent.write(l);
+                else
+                    parent.waiting.push(block);
+            }
+        },
+    };
+}
 /** A Runtime that writes to the GitHub runner: workflow commands on stdout, file commands for outputs and the summary. */
 function createGitHubRuntime(env = process.env) {
+    const grouped = groupedLog((line) => process.stdout.write(line + external_node_os_namespaceObject.EOL));
+    const issue = (name, properties, message) => grouped.line(workflowCommand(name, properties, message));
     const masker = new secrets/* SecretMasker */.M();
     const clean = (t) => masker.redact(t);
     const masked = new Set();
@@ -206,20 +374,12 @@ function createGitHubRuntime(env = process.env) {
         env,
         cwd: env.GITHUB_WORKSPACE || process.cwd(),
         log: {
-            info: (m) => process.stdout.write(clean(m) + external_node_os_namespaceObject.EOL),
+            info: (m) => grouped.line(clean(m)),
             debug: (m) => issue('debug', undefined, clean(m)),
             warning: (m, a) => issue('warning', annotationProps(a), clean(m)),
             error: (m, a) => issue('error', annotationProps(a), clean(m)),
             notice: (m, a) => issue('notice', annotationProps(a), clean(m)),
-            async group(name, fn) {
-                issue('group', undefined, clean(name));
-                try {
-                    return await fn();
-                }
-                finally {
-                    issue('endgroup', undefined, '');
-                }
-            },
+            group: (name, fn) => grouped.group(clean(name), fn),
         },
         setOutput(name, value) {
             const text = clean(outputString(value));
@@ -243,7 +403,8 @@ function createGitHubRuntime(env = process.env) {
             for (const v of masker.values())
                 if (!masked.has(v)) {
                     masked.add(v);
-                    issue('add-mask', undefined, v);
+                    // Straight to the runner, never held back in a buffered group: it must mask from now on.
+                    process.stdout.write(workflowCommand('add-mask', undefined, v) + external_node_os_namespaceObject.EOL);
                 }
         },
         redact: clean,
@@ -252,12 +413,20 @@ function createGitHubRuntime(env = process.env) {
 /** Run an action as the runner does; never throws, sets the exit code on failure. */
 async function runOnGitHub(action, env = process.env) {
     const runtime = createGitHubRuntime(env);
+    // A cancelled job: SIGINT, then SIGTERM ~7.5 s later. Stop, release, say so, exit non-zero.
+    const removeHandlers = installCancelHandlers(runtime.log, (code) => {
+        runtime.log.error(`${action.name} cancelled: its commands were stopped and what it held was released.`);
+        process.exit(code);
+    });
     try {
         applySecretsEnv(env, runtime.mask);
         const inputs = (0,core_inputs/* parseInputs */.TL)(action.inputs, env, runtime);
         await action.run(inputs, runtime);
     }
     catch (caught) {
+        // Cancelled: the signal handler reports it once, when what the run held is released.
+        if (isCancelled())
+            return;
         // A GitHub API error the client's retries could not fix is the user's to act on (a token,
         // a permission), whichever action met it: one line, not an internal error.
         const err = apiFailure(caught);
@@ -267,6 +436,9 @@ async function runOnGitHub(action, env = process.env) {
         // The exit code plus one error line; the file and line of a UserError become the annotation's.
         process.exitCode = 1;
         runtime.log.error(message, (0,errors/* isUserError */.iU)(err) ? err.location : undefined);
+    }
+    finally {
+        removeHandlers();
     }
 }
 /** True when this module is the process's entry script (not imported by a test or local-action). */
@@ -287,8 +459,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4739);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9872);
+/* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1678);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3577);
 
 
 /** Entry point of the smoke-test action. */
@@ -356,7 +528,7 @@ function since(start) {
 
 /***/ }),
 
-/***/ 4739:
+/***/ 1678:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1582,8 +1754,61 @@ function abortableSleep(ms, signal) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/core/policy-secrets.ts
+/** Header names whose values are credentials (as the check engine treats them). */
+const SENSITIVE_HEADER = /auth|token|secret|password|passwd|key|cookie|session|signature|credential/i;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The environment variables the policy names as holding secrets, sorted. */
+function policySecretNames(config) {
+    const names = new Set();
+    const seen = new Set();
+    const walk = (node, key) => {
+        if (typeof node === 'string') {
+            // ${NAME} in a sensitive header's value: the check engine expands it into a credential.
+            if (key && SENSITIVE_HEADER.test(key))
+                for (const m of node.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g))
+                    names.add(m[1]);
+            return;
+        }
+        if (!node || typeof node !== 'object' || seen.has(node))
+            return;
+        seen.add(node);
+        if (Array.isArray(node)) {
+            for (const item of node)
+                walk(item, '');
+            return;
+        }
+        const record = node;
+        if (typeof record.env === 'string' && NAME.test(record.env))
+            names.add(record.env);
+        for (const [k, v] of Object.entries(record))
+            walk(v, k);
+    };
+    walk(config.components, '');
+    walk(config.environments, '');
+    walk(config.notify, '');
+    // A migrations component without `database` reads DATABASE_URL.
+    for (const c of Object.values(config.components))
+        if (c.migrate && !c.migrate.database)
+            names.add('DATABASE_URL');
+    return [...names].sort();
+}
+/** Mask the value of every variable the policy names as a secret; returns the names that were set. */
+function maskPolicySecrets(config, rt) {
+    const set = [];
+    for (const name of policySecretNames(config)) {
+        const value = rt.env[name];
+        if (!value)
+            continue;
+        rt.mask(value);
+        set.push(name);
+    }
+    return set;
+}
+
 ;// CONCATENATED MODULE: ./src/checks/smoke-test.ts
 /** The smoke-test action: prove a deployed environment works, with a verdict that says exactly what failed. */
+
 
 
 
@@ -1617,6 +1842,8 @@ const smokeTest = (0,inputs/* defineAction */.QP)({
     },
     async run(inputs, rt) {
         const config = await (0,core_config.loadConfig)(rt.cwd, inputs.config);
+        // Before any command runs: a secret the policy names is masked even where it is printed first.
+        maskPolicySecrets(config, rt);
         const baseUrl = baseUrlFor(config, inputs.environment, inputs.url);
         const checks = inputs.checks.trim() ? inlineChecks(inputs.checks) : configChecks(config);
         if (checks.length === 0)
@@ -1719,7 +1946,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   loadConfig: () => (/* binding */ loadConfig)
 });
 
-// UNUSED EXPORTS: DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, componentTagTemplate, defaultConfig, dependencyMap, loadConfigLazily, parseConfig, requireComponent, tagTemplateFor
+// UNUSED EXPORTS: DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, DEFAULT_NOTIFY_EVENTS, NOTIFY_EVENTS, componentTagTemplate, defaultConfig, dependencyMap, loadConfigLazily, parseConfig, requireComponent, tagTemplateFor
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
@@ -1879,22 +2106,47 @@ function withDependents(deps, roots) {
     }
     return out;
 }
-/** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
-function mermaid(deps, selected) {
-    const id = (n) => n.replace(/[^A-Za-z0-9_]/g, '_');
+/**
+ * A node's label inside `["…"]`: Mermaid's entity codes for what would end the string or
+ * be read as markup, so any name draws as written.
+ */
+function mermaidLabel(text) {
+    return text.replace(/[#"<>&\\`]/g, (c) => `#${c.codePointAt(0)};`).replace(/[\r\n]+/g, ' ');
+}
+/**
+ * A Mermaid flowchart of the graph. Node ids are `n0`, `n1`, … in declaration order, so a
+ * component named `end`, `class` or `graph` (keywords) draws, and `web-app`, `web.app` and
+ * `web_app` stay three nodes; the name is the label. `classOf` puts a node in a class.
+ */
+function mermaidGraph(deps, options = {}) {
+    const names = Object.keys(deps);
+    const ids = new Map(names.map((n, i) => [n, `n${i}`]));
     const lines = ['```mermaid', 'flowchart LR'];
-    for (const n of Object.keys(deps))
-        lines.push(`  ${id(n)}["${n}"]`);
+    for (const n of names)
+        lines.push(`  ${ids.get(n)}["${mermaidLabel(n)}"]`);
     for (const [n, ds] of Object.entries(deps))
         for (const d of ds)
-            if (d in deps)
-                lines.push(`  ${id(d)} --> ${id(n)}`);
-    if (selected && selected.size) {
-        lines.push('  classDef selected fill:#d1f7c4,stroke:#2b8a3e');
-        lines.push(`  class ${[...selected].map(id).join(',')} selected`);
+            if (ids.has(d))
+                lines.push(`  ${ids.get(d)} --> ${ids.get(n)}`);
+    const members = new Map();
+    for (const n of names) {
+        const c = options.classOf?.(n);
+        if (!c)
+            continue;
+        const m = members.get(c.name) ?? members.set(c.name, { style: c.style, nodes: [] }).get(c.name);
+        m.nodes.push(ids.get(n));
+    }
+    for (const [name, m] of members) {
+        lines.push(`  classDef ${name} ${m.style}`);
+        lines.push(`  class ${m.nodes.join(',')} ${name}`);
     }
     lines.push('```');
     return lines.join('\n');
+}
+const SELECTED = { name: 'selected', style: 'fill:#d1f7c4,stroke:#2b8a3e' };
+/** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
+function mermaid(deps, selected) {
+    return mermaidGraph(deps, { classOf: (n) => (selected?.has(n) ? SELECTED : undefined) });
 }
 
 // EXTERNAL MODULE: ./src/core/yaml-source.ts + 1 modules
@@ -1970,11 +2222,35 @@ const environmentSchema = schemas/* strictObject */.rej({
     url: schemas/* string */.YjP().optional(),
     after: schemas/* string */.YjP().optional(),
 });
-const notifySchema = schemas/* strictObject */.rej({
+/** Every event a notification can subscribe to. */
+const NOTIFY_EVENTS = [
+    'deploy-started',
+    'deploy-succeeded',
+    'deploy-failed',
+    'deploy-rolled-back',
+    'migration-failed',
+    'release-published',
+];
+/** What an entry without `events` receives: everything but deploy-started, which would double the messages. */
+const DEFAULT_NOTIFY_EVENTS = NOTIFY_EVENTS.filter((e) => e !== 'deploy-started');
+const notifyEvents = schemas/* array */.YOg(schemas/* enum */.k5n(NOTIFY_EVENTS)).default([...DEFAULT_NOTIFY_EVENTS]);
+const webhookNotify = schemas/* strictObject */.rej({
+    kind: schemas/* enum */.k5n(['slack', 'discord', 'teams', 'webhook']),
     webhook: envRef,
-    events: schemas/* array */.YOg(schemas/* enum */.k5n(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']))
-        .default(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']),
+    events: notifyEvents,
 });
+const emailAddress = schemas/* string */.YjP().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, { message: 'expected an email address' });
+const emailNotify = schemas/* strictObject */.rej({
+    kind: schemas/* literal */.euz('email'),
+    smtp: schemas/* strictObject */.rej({ url: envRef }),
+    from: emailAddress,
+    to: schemas/* union */.KCZ([emailAddress, schemas/* array */.YOg(emailAddress).min(1)]).transform((to) => (Array.isArray(to) ? to : [to])),
+    events: notifyEvents,
+});
+// An entry without `kind` is a Slack webhook, as every notify entry was before channels existed.
+const notifySchema = schemas/* preprocess */.vkY((v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'slack', ...v } : v), schemas/* discriminatedUnion */.gMt('kind', [webhookNotify, emailNotify], {
+    error: () => 'expected "kind" to be one of slack, discord, teams, webhook, email',
+}));
 const configSchema = schemas/* strictObject */.rej({
     versioning: schemas/* strictObject */.rej({
         tag: tagTemplate.default('v{version}'),
@@ -2044,7 +2320,7 @@ function parseConfig(text, file) {
 function checkReferences(source, components, envs) {
     for (const [name, c] of Object.entries(components)) {
         c.dependsOn.forEach((dep, i) => {
-            if (!(dep in components)) {
+            if (!Object.hasOwn(components, dep)) {
                 throw source.errorAt(['components', name, 'dependsOn', i], `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`);
             }
             if (dep === name)
@@ -2059,7 +2335,7 @@ function checkReferences(source, components, envs) {
         throw source.errorAt(['components', cycle[0], 'dependsOn'], `dependency cycle: ${cycle.join(' → ')}`);
     }
     for (const [name, e] of Object.entries(envs)) {
-        if (e.after && !(e.after in envs)) {
+        if (e.after && !Object.hasOwn(envs, e.after)) {
             throw source.errorAt(['environments', name, 'after'], `unknown environment "${e.after}" (expected one of: ${Object.keys(envs).join(', ')})`);
         }
     }
@@ -2121,7 +2397,7 @@ function dependencyMap(config) {
 /* harmony export */   iU: () => (/* binding */ isUserError),
 /* harmony export */   yo: () => (/* binding */ UserError)
 /* harmony export */ });
-/* unused harmony exports InternalError, oneLine */
+/* unused harmony exports InternalError, oneLine, shortenQuoted */
 /**
  * Two kinds of failure: a UserError is something the user must fix (bad input, a bad
  * config, a refused deploy) and is shown as one line without a stack; anything else is
@@ -2131,7 +2407,7 @@ function dependencyMap(config) {
 class UserError extends Error {
     location;
     constructor(message, location = {}) {
-        super(oneLine(message));
+        super(shortenQuoted(oneLine(message)));
         this.name = 'UserError';
         this.location = location;
     }
@@ -2150,6 +2426,24 @@ function isUserError(err) {
 /** Collapse whitespace and newlines so a cause always fits on one line. */
 function oneLine(text) {
     return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/** The longest echoed value a message shows whole, in characters. */
+const ECHO_MAX = 100;
+/**
+ * Cut every quoted value longer than ECHO_MAX characters that a message echoes back (`got
+ * "…"`, `unknown environment "…"`) to its start and its length: a 10,000-character input
+ * shown whole helps no one and buries the cause. A value is a quoted run that starts after a
+ * space, `(`, `:` or `=` and ends before one, so text between two short values is never taken
+ * for one.
+ */
+function shortenQuoted(message) {
+    return message.replace(/(^|[\s(:=])"((?:[^"\\]|\\.)*)"(?=$|[\s),.:;])/g, (whole, before, inner) => {
+        if (inner.length <= ECHO_MAX)
+            return whole;
+        // Never end inside an escape sequence.
+        const start = inner.slice(0, 60).replace(/\\[^"]{0,5}$/, '');
+        return `${before}"${start}…" (${inner.length} characters)`;
+    });
 }
 /** The message of any thrown value. */
 function errorMessage(err) {
@@ -5460,6 +5754,9 @@ var errors = __nccwpck_require__(4296);
  * position-keeping `yaml` parse only runs when something is wrong and must be located.
  */
 function parseYaml(text, file, origin = {}) {
+    // Such keys and aliases are refused with their line by the located parse (see toValue).
+    if (/__proto__|constructor|prototype|(^|[\s[{,])\*[^\s*,\]}]/m.test(text))
+        return parseYamlLocated(text, file, origin);
     let value;
     try {
         value = yaml.load(text, { schema: yaml.CORE_SCHEMA, json: false }) ?? null;
@@ -5488,7 +5785,7 @@ function parseYamlLocated(text, file, origin = {}) {
         const detail = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
         throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, annotation({ file, line: pos.line, column: pos.col }));
     }
-    const value = doc.toJS({ maxAliasCount: 100 });
+    const value = toValue(doc, lineCounter, file, annotation);
     const locate = (path) => {
         const offset = findOffset(doc, path);
         if (offset === undefined)
@@ -5507,6 +5804,37 @@ function parseYamlLocated(text, file, origin = {}) {
             return new errors/* UserError */.yo(`${where}: ${key ? `${key}: ` : ''}${message}`, annotation(loc));
         },
     };
+}
+/** Keys that would set an object's prototype instead of being a key: never a name in a policy file. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * The document's value. Refused, at their line: aliases expanded more than 100 times (an
+ * "alias bomb", a document of a few lines that expands to millions of nodes), and keys such
+ * as `__proto__` that JavaScript objects cannot hold as plain keys (they would vanish).
+ */
+function toValue(doc, lineCounter, file, annotation) {
+    const fail = (offset, message) => {
+        const pos = lineCounter.linePos(offset ?? 0);
+        throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: ${message}`, annotation({ file, line: pos.line, column: pos.col }));
+    };
+    let aliasAt;
+    (0,dist/* visit */.YR)(doc, {
+        Pair(_, pair) {
+            if ((0,dist/* isScalar */.jn)(pair.key) && PROTOTYPE_KEYS.has(String(pair.key.value)))
+                fail(pair.key.range?.[0], `key "${String(pair.key.value)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+        },
+        Alias(_, alias) {
+            aliasAt ??= alias.range?.[0];
+        },
+    });
+    try {
+        return doc.toJS({ maxAliasCount: 100 });
+    }
+    catch (err) {
+        if (err instanceof ReferenceError && /alias/i.test(err.message))
+            fail(aliasAt, 'invalid YAML: aliases expand to too many nodes (more than 100 uses of an alias; an alias bomb?)');
+        throw err;
+    }
 }
 /** The text offset of the key (for maps) or item (for sequences) at `path`. */
 function findOffset(doc, path) {
@@ -5564,6 +5892,11 @@ function describeIssue(issue) {
     const m = issue.message.replace(/^Invalid input: /, '');
     if (issue.code === 'invalid_type' && / received undefined$/.test(m))
         return `is required (expected ${issue.expected})`;
+    // A bad key of a record (a component's name): say which and what a name may be.
+    if (issue.code === 'invalid_key') {
+        const inner = issue.issues[0]?.message.replace(/^Invalid input: /, '') ?? 'not a valid name';
+        return `invalid name: ${inner}`;
+    }
     return m;
 }
 
@@ -8363,7 +8696,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 
@@ -14287,9 +14620,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   IiU: () => (/* binding */ ZodOptional),
   YOg: () => (/* binding */ array),
   zMY: () => (/* binding */ schemas_boolean),
+  gMt: () => (/* binding */ discriminatedUnion),
   k5n: () => (/* binding */ schemas_enum),
+  euz: () => (/* binding */ literal),
   _H3: () => (/* binding */ looseObject),
   aig: () => (/* binding */ schemas_number),
+  vkY: () => (/* binding */ preprocess),
   g1P: () => (/* binding */ record),
   rej: () => (/* binding */ strictObject),
   YjP: () => (/* binding */ schemas_string),
@@ -14297,7 +14633,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, literal, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -17743,11 +18079,11 @@ function discriminatorMap(def) {
 }
 const $ZodDiscriminatedUnion = 
 /*@__PURE__*/
-(/* unused pure expression or super */ null && (core.$constructor("$ZodDiscriminatedUnion", (inst, def) => {
+$constructor("$ZodDiscriminatedUnion", (inst, def) => {
     def.inclusive = false;
     $ZodUnion.init(inst, def);
     const _super = inst._zod.parse;
-    util.defineLazyInternal(inst, "propValues", (zod) => {
+    defineLazyInternal(inst, "propValues", (zod) => {
         const propValues = {};
         let undefinedCount = 0;
         for (const option of zod.def.options) {
@@ -17758,7 +18094,7 @@ const $ZodDiscriminatedUnion =
                 undefinedCount++;
             for (const [k, v] of Object.entries(pv)) {
                 if (!Object.prototype.hasOwnProperty.call(propValues, k)) {
-                    util.assignProp(propValues, k, new Set());
+                    util_assignProp(propValues, k, new Set());
                 }
                 for (const val of v) {
                     propValues[k].add(val);
@@ -17771,15 +18107,15 @@ const $ZodDiscriminatedUnion =
     });
     // Checked now rather than in the lookup map below, so an option that lacks the discriminator fails at the `discriminatedUnion` call instead of on the first object parsed. Options whose shape cannot be enumerated without resolving it — pipes and lazies — are left to the map.
     def.options.forEach((option, i) => {
-        const propShape = util.rawShape(option._zod.def);
+        const propShape = rawShape(option._zod.def);
         if (propShape && !Object.prototype.hasOwnProperty.call(propShape, def.discriminator)) {
             throw new Error(`Invalid discriminated union option at index "${i}"`);
         }
     });
-    const disc = util.cached(() => discriminatorMap(def));
+    const disc = cached(() => discriminatorMap(def));
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isObject(input)) {
+        if (!util_isObject(input)) {
             payload.issues.push({
                 code: "invalid_type",
                 expected: "object",
@@ -17813,7 +18149,7 @@ const $ZodDiscriminatedUnion =
         });
         return payload;
     };
-})));
+});
 const $ZodIntersection = /*@__PURE__*/ $constructor("$ZodIntersection", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, ctx) => {
@@ -18384,16 +18720,16 @@ const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
+    defineLazyInternal(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -18410,7 +18746,7 @@ const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -18734,9 +19070,9 @@ function handleCodecTxResult(left, value, nextSchema, ctx) {
     }
     return nextSchema._zod.run({ value, issues: left.issues }, ctx);
 }
-const $ZodPreprocess = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodPreprocess", (inst, def) => {
+const $ZodPreprocess = /*@__PURE__*/ $constructor("$ZodPreprocess", (inst, def) => {
     $ZodPipe.init(inst, def);
-})));
+});
 const $ZodReadonly = /*@__PURE__*/ $constructor("$ZodReadonly", (inst, def) => {
     $ZodType.init(inst, def);
     defineLazyInternal(inst, "propValues", (zod) => zod.def.innerType._zod.propValues);
@@ -23253,17 +23589,17 @@ function xor(options, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodDiscriminatedUnion = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodDiscriminatedUnion", (inst, def) => {
+const ZodDiscriminatedUnion = /*@__PURE__*/ $constructor("ZodDiscriminatedUnion", (inst, def) => {
     ZodUnion.init(inst, def);
-    core.$ZodDiscriminatedUnion.init(inst, def);
-})));
+    $ZodDiscriminatedUnion.init(inst, def);
+});
 function discriminatedUnion(discriminator, options, params) {
     // const [options, params] = args;
     return new ZodDiscriminatedUnion({
         type: "union",
         options: options,
         discriminator,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodIntersection = /*@__PURE__*/ $constructor("ZodIntersection", (inst, def) => {
@@ -23457,10 +23793,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -23470,12 +23806,12 @@ const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && 
             return def.values[0];
         },
     });
-})));
+});
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {
@@ -23689,10 +24025,10 @@ function invertCodec(codec) {
         reverseTransform: def.transform,
     });
 }
-const ZodPreprocess = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodPreprocess", (inst, def) => {
+const ZodPreprocess = /*@__PURE__*/ $constructor("ZodPreprocess", (inst, def) => {
     ZodPipe.init(inst, def);
-    core.$ZodPreprocess.init(inst, def);
-})));
+    $ZodPreprocess.init(inst, def);
+});
 const ZodReadonly = /*@__PURE__*/ $constructor("ZodReadonly", (inst, def) => {
     $ZodReadonly.init(inst, def);
     ZodType.init(inst, def);

@@ -11,7 +11,7 @@ __webpack_require__.d(__webpack_exports__, {
   loadConfig: () => (/* binding */ loadConfig)
 });
 
-// UNUSED EXPORTS: DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, componentTagTemplate, defaultConfig, dependencyMap, loadConfigLazily, parseConfig, requireComponent, tagTemplateFor
+// UNUSED EXPORTS: DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, DEFAULT_NOTIFY_EVENTS, NOTIFY_EVENTS, componentTagTemplate, defaultConfig, dependencyMap, loadConfigLazily, parseConfig, requireComponent, tagTemplateFor
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
@@ -107,22 +107,47 @@ function withDependents(deps, roots) {
     }
     return out;
 }
-/** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
-function mermaid(deps, selected) {
-    const id = (n) => n.replace(/[^A-Za-z0-9_]/g, '_');
+/**
+ * A node's label inside `["…"]`: Mermaid's entity codes for what would end the string or
+ * be read as markup, so any name draws as written.
+ */
+function mermaidLabel(text) {
+    return text.replace(/[#"<>&\\`]/g, (c) => `#${c.codePointAt(0)};`).replace(/[\r\n]+/g, ' ');
+}
+/**
+ * A Mermaid flowchart of the graph. Node ids are `n0`, `n1`, … in declaration order, so a
+ * component named `end`, `class` or `graph` (keywords) draws, and `web-app`, `web.app` and
+ * `web_app` stay three nodes; the name is the label. `classOf` puts a node in a class.
+ */
+function mermaidGraph(deps, options = {}) {
+    const names = Object.keys(deps);
+    const ids = new Map(names.map((n, i) => [n, `n${i}`]));
     const lines = ['```mermaid', 'flowchart LR'];
-    for (const n of Object.keys(deps))
-        lines.push(`  ${id(n)}["${n}"]`);
+    for (const n of names)
+        lines.push(`  ${ids.get(n)}["${mermaidLabel(n)}"]`);
     for (const [n, ds] of Object.entries(deps))
         for (const d of ds)
-            if (d in deps)
-                lines.push(`  ${id(d)} --> ${id(n)}`);
-    if (selected && selected.size) {
-        lines.push('  classDef selected fill:#d1f7c4,stroke:#2b8a3e');
-        lines.push(`  class ${[...selected].map(id).join(',')} selected`);
+            if (ids.has(d))
+                lines.push(`  ${ids.get(d)} --> ${ids.get(n)}`);
+    const members = new Map();
+    for (const n of names) {
+        const c = options.classOf?.(n);
+        if (!c)
+            continue;
+        const m = members.get(c.name) ?? members.set(c.name, { style: c.style, nodes: [] }).get(c.name);
+        m.nodes.push(ids.get(n));
+    }
+    for (const [name, m] of members) {
+        lines.push(`  classDef ${name} ${m.style}`);
+        lines.push(`  class ${m.nodes.join(',')} ${name}`);
     }
     lines.push('```');
     return lines.join('\n');
+}
+const SELECTED = { name: 'selected', style: 'fill:#d1f7c4,stroke:#2b8a3e' };
+/** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
+function mermaid(deps, selected) {
+    return mermaidGraph(deps, { classOf: (n) => (selected?.has(n) ? SELECTED : undefined) });
 }
 
 // EXTERNAL MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
@@ -144,6 +169,9 @@ var dist = __webpack_require__(8815);
  * position-keeping `yaml` parse only runs when something is wrong and must be located.
  */
 function parseYaml(text, file, origin = {}) {
+    // Such keys and aliases are refused with their line by the located parse (see toValue).
+    if (/__proto__|constructor|prototype|(^|[\s[{,])\*[^\s*,\]}]/m.test(text))
+        return parseYamlLocated(text, file, origin);
     let value;
     try {
         value = js_yaml/* default.load */.Ay.load(text, { schema: js_yaml/* default.CORE_SCHEMA */.Ay.CORE_SCHEMA, json: false }) ?? null;
@@ -172,7 +200,7 @@ function parseYamlLocated(text, file, origin = {}) {
         const detail = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
         throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: invalid YAML: ${detail}`, annotation({ file, line: pos.line, column: pos.col }));
     }
-    const value = doc.toJS({ maxAliasCount: 100 });
+    const value = toValue(doc, lineCounter, file, annotation);
     const locate = (path) => {
         const offset = findOffset(doc, path);
         if (offset === undefined)
@@ -191,6 +219,37 @@ function parseYamlLocated(text, file, origin = {}) {
             return new errors/* UserError */.yo(`${where}: ${key ? `${key}: ` : ''}${message}`, annotation(loc));
         },
     };
+}
+/** Keys that would set an object's prototype instead of being a key: never a name in a policy file. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * The document's value. Refused, at their line: aliases expanded more than 100 times (an
+ * "alias bomb", a document of a few lines that expands to millions of nodes), and keys such
+ * as `__proto__` that JavaScript objects cannot hold as plain keys (they would vanish).
+ */
+function toValue(doc, lineCounter, file, annotation) {
+    const fail = (offset, message) => {
+        const pos = lineCounter.linePos(offset ?? 0);
+        throw new errors/* UserError */.yo(`${file}:${pos.line}:${pos.col}: ${message}`, annotation({ file, line: pos.line, column: pos.col }));
+    };
+    let aliasAt;
+    (0,dist/* visit */.YR)(doc, {
+        Pair(_, pair) {
+            if ((0,dist/* isScalar */.jn)(pair.key) && PROTOTYPE_KEYS.has(String(pair.key.value)))
+                fail(pair.key.range?.[0], `key "${String(pair.key.value)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+        },
+        Alias(_, alias) {
+            aliasAt ??= alias.range?.[0];
+        },
+    });
+    try {
+        return doc.toJS({ maxAliasCount: 100 });
+    }
+    catch (err) {
+        if (err instanceof ReferenceError && /alias/i.test(err.message))
+            fail(aliasAt, 'invalid YAML: aliases expand to too many nodes (more than 100 uses of an alias; an alias bomb?)');
+        throw err;
+    }
 }
 /** The text offset of the key (for maps) or item (for sequences) at `path`. */
 function findOffset(doc, path) {
@@ -248,6 +307,11 @@ function describeIssue(issue) {
     const m = issue.message.replace(/^Invalid input: /, '');
     if (issue.code === 'invalid_type' && / received undefined$/.test(m))
         return `is required (expected ${issue.expected})`;
+    // A bad key of a record (a component's name): say which and what a name may be.
+    if (issue.code === 'invalid_key') {
+        const inner = issue.issues[0]?.message.replace(/^Invalid input: /, '') ?? 'not a valid name';
+        return `invalid name: ${inner}`;
+    }
     return m;
 }
 
@@ -322,11 +386,35 @@ const environmentSchema = schemas/* strictObject */.rej({
     url: schemas/* string */.YjP().optional(),
     after: schemas/* string */.YjP().optional(),
 });
-const notifySchema = schemas/* strictObject */.rej({
+/** Every event a notification can subscribe to. */
+const NOTIFY_EVENTS = [
+    'deploy-started',
+    'deploy-succeeded',
+    'deploy-failed',
+    'deploy-rolled-back',
+    'migration-failed',
+    'release-published',
+];
+/** What an entry without `events` receives: everything but deploy-started, which would double the messages. */
+const DEFAULT_NOTIFY_EVENTS = NOTIFY_EVENTS.filter((e) => e !== 'deploy-started');
+const notifyEvents = schemas/* array */.YOg(schemas/* enum */.k5n(NOTIFY_EVENTS)).default([...DEFAULT_NOTIFY_EVENTS]);
+const webhookNotify = schemas/* strictObject */.rej({
+    kind: schemas/* enum */.k5n(['slack', 'discord', 'teams', 'webhook']),
     webhook: envRef,
-    events: schemas/* array */.YOg(schemas/* enum */.k5n(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']))
-        .default(['deploy-succeeded', 'deploy-failed', 'deploy-rolled-back', 'release-published']),
+    events: notifyEvents,
 });
+const emailAddress = schemas/* string */.YjP().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, { message: 'expected an email address' });
+const emailNotify = schemas/* strictObject */.rej({
+    kind: schemas/* literal */.euz('email'),
+    smtp: schemas/* strictObject */.rej({ url: envRef }),
+    from: emailAddress,
+    to: schemas/* union */.KCZ([emailAddress, schemas/* array */.YOg(emailAddress).min(1)]).transform((to) => (Array.isArray(to) ? to : [to])),
+    events: notifyEvents,
+});
+// An entry without `kind` is a Slack webhook, as every notify entry was before channels existed.
+const notifySchema = schemas/* preprocess */.vkY((v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'slack', ...v } : v), schemas/* discriminatedUnion */.gMt('kind', [webhookNotify, emailNotify], {
+    error: () => 'expected "kind" to be one of slack, discord, teams, webhook, email',
+}));
 const configSchema = schemas/* strictObject */.rej({
     versioning: schemas/* strictObject */.rej({
         tag: tagTemplate.default('v{version}'),
@@ -396,7 +484,7 @@ function parseConfig(text, file) {
 function checkReferences(source, components, envs) {
     for (const [name, c] of Object.entries(components)) {
         c.dependsOn.forEach((dep, i) => {
-            if (!(dep in components)) {
+            if (!Object.hasOwn(components, dep)) {
                 throw source.errorAt(['components', name, 'dependsOn', i], `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`);
             }
             if (dep === name)
@@ -411,7 +499,7 @@ function checkReferences(source, components, envs) {
         throw source.errorAt(['components', cycle[0], 'dependsOn'], `dependency cycle: ${cycle.join(' → ')}`);
     }
     for (const [name, e] of Object.entries(envs)) {
-        if (e.after && !(e.after in envs)) {
+        if (e.after && !Object.hasOwn(envs, e.after)) {
             throw source.errorAt(['environments', name, 'after'], `unknown environment "${e.after}" (expected one of: ${Object.keys(envs).join(', ')})`);
         }
     }

@@ -846,7 +846,7 @@ createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
 
 /***/ }),
 
-/***/ 2906:
+/***/ 712:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -856,8 +856,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   _2: () => (/* binding */ runOnGitHub)
 });
 
-// UNUSED EXPORTS: createGitHubRuntime, escapeData, escapeProperty, outputEntry, workflowCommand
+// UNUSED EXPORTS: createGitHubRuntime, escapeData, escapeProperty, groupedLog, outputEntry, workflowCommand
 
+;// CONCATENATED MODULE: external "node:async_hooks"
+const external_node_async_hooks_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:fs"
@@ -866,6 +868,8 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: ./src/core/cancel.ts
+var cancel = __nccwpck_require__(9317);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/inputs.ts
@@ -1067,6 +1071,8 @@ function apiFailure(err) {
 
 
 
+
+
 /** The message of a workflow command: %, CR and LF escaped. */
 function escapeData(s) {
     return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -1100,9 +1106,59 @@ function annotationProps(a) {
         return undefined;
     return { title: a.title, file: a.file, line: a.line, col: a.column };
 }
-const issue = (name, properties, message) => process.stdout.write(workflowCommand(name, properties, message) + external_node_os_namespaceObject.EOL);
+function flush(sink) {
+    for (const block of sink.waiting.splice(0))
+        for (const line of block)
+            sink.write(line);
+}
+/** Group and line routing over `out` (stdout on a runner). */
+function groupedLog(out) {
+    const root = { write: out, live: null, waiting: [] };
+    const context = new external_node_async_hooks_namespaceObject.AsyncLocalStorage();
+    const current = () => context.getStore() ?? root;
+    return {
+        line: (text) => current().write(text),
+        async group(name, fn) {
+            const parent = current();
+            const top = parent === root;
+            const open = top ? workflowCommand('group', undefined, name) : `── ${name.replace(/\r?\n/g, ' ')}`;
+            const close = top ? [workflowCommand('endgroup', undefined, '')] : [];
+            if (parent.live === null) {
+                const me = { write: (l) => parent.write(l), live: null, waiting: [] };
+                parent.live = me;
+                parent.write(open);
+                try {
+                    return await context.run(me, fn);
+                }
+                finally {
+                    flush(me);
+                    for (const l of close)
+                        parent.write(l);
+                    parent.live = null;
+                    flush(parent);
+                }
+            }
+            const lines = [];
+            const me = { write: (l) => lines.push(l), live: null, waiting: [] };
+            try {
+                return await context.run(me, fn);
+            }
+            finally {
+                flush(me);
+                const block = [open, ...lines, ...close];
+                if (parent.live === null)
+                    for (const l of block)
+                        parent.write(l);
+                else
+                    parent.waiting.push(block);
+            }
+        },
+    };
+}
 /** A Runtime that writes to the GitHub runner: workflow commands on stdout, file commands for outputs and the summary. */
 function createGitHubRuntime(env = process.env) {
+    const grouped = groupedLog((line) => process.stdout.write(line + external_node_os_namespaceObject.EOL));
+    const issue = (name, properties, message) => grouped.line(workflowCommand(name, properties, message));
     const masker = new SecretMasker();
     const clean = (t) => masker.redact(t);
     const masked = new Set();
@@ -1110,20 +1166,12 @@ function createGitHubRuntime(env = process.env) {
         env,
         cwd: env.GITHUB_WORKSPACE || process.cwd(),
         log: {
-            info: (m) => process.stdout.write(clean(m) + external_node_os_namespaceObject.EOL),
+            info: (m) => grouped.line(clean(m)),
             debug: (m) => issue('debug', undefined, clean(m)),
             warning: (m, a) => issue('warning', annotationProps(a), clean(m)),
             error: (m, a) => issue('error', annotationProps(a), clean(m)),
             notice: (m, a) => issue('notice', annotationProps(a), clean(m)),
-            async group(name, fn) {
-                issue('group', undefined, clean(name));
-                try {
-                    return await fn();
-                }
-                finally {
-                    issue('endgroup', undefined, '');
-                }
-            },
+            group: (name, fn) => grouped.group(clean(name), fn),
         },
         setOutput(name, value) {
             const text = clean(outputString(value));
@@ -1147,7 +1195,8 @@ function createGitHubRuntime(env = process.env) {
             for (const v of masker.values())
                 if (!masked.has(v)) {
                     masked.add(v);
-                    issue('add-mask', undefined, v);
+                    // Straight to the runner, never held back in a buffered group: it must mask from now on.
+                    process.stdout.write(workflowCommand('add-mask', undefined, v) + external_node_os_namespaceObject.EOL);
                 }
         },
         redact: clean,
@@ -1156,12 +1205,20 @@ function createGitHubRuntime(env = process.env) {
 /** Run an action as the runner does; never throws, sets the exit code on failure. */
 async function runOnGitHub(action, env = process.env) {
     const runtime = createGitHubRuntime(env);
+    // A cancelled job: SIGINT, then SIGTERM ~7.5 s later. Stop, release, say so, exit non-zero.
+    const removeHandlers = (0,cancel/* installCancelHandlers */.Jz)(runtime.log, (code) => {
+        runtime.log.error(`${action.name} cancelled: its commands were stopped and what it held was released.`);
+        process.exit(code);
+    });
     try {
         applySecretsEnv(env, runtime.mask);
         const inputs = (0,core_inputs/* parseInputs */.TL)(action.inputs, env, runtime);
         await action.run(inputs, runtime);
     }
     catch (caught) {
+        // Cancelled: the signal handler reports it once, when what the run held is released.
+        if ((0,cancel/* isCancelled */.mm)())
+            return;
         // A GitHub API error the client's retries could not fix is the user's to act on (a token,
         // a permission), whichever action met it: one line, not an internal error.
         const err = apiFailure(caught);
@@ -1171,6 +1228,9 @@ async function runOnGitHub(action, env = process.env) {
         // The exit code plus one error line; the file and line of a UserError become the annotation's.
         process.exitCode = 1;
         runtime.log.error(message, (0,errors/* isUserError */.iU)(err) ? err.location : undefined);
+    }
+    finally {
+        removeHandlers();
     }
 }
 /** True when this module is the process's entry script (not imported by a test or local-action). */
@@ -1192,7 +1252,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4925);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2906);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(712);
 
 
 /** Entry point of the version-bump action. */
@@ -1202,6 +1262,133 @@ if ((0,_github_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isEntryPoint */ .tv)(i
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 9317:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ao: () => (/* binding */ onCancel),
+/* harmony export */   Jz: () => (/* binding */ installCancelHandlers),
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   mm: () => (/* binding */ isCancelled)
+/* harmony export */ });
+/* unused harmony exports CANCEL_DEADLINE_MS, cancelReason, cancelRun, resetCancellation */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/**
+ * Cancellation of a whole run. A cancelled job gets SIGINT from the runner and, about 7.5 s
+ * later, SIGTERM; a person at a terminal presses Ctrl-C. Either way the process must stop
+ * what it started (user commands run in their own process groups, which no signal to this
+ * process reaches), leave the record saying so and release what it holds, and exit
+ * non-zero before the runner kills it. Code that holds something registers a cleanup with
+ * `onCancel`; the entry points install the signal handlers.
+ */
+
+const cleanups = new Set();
+let reason = null;
+let running = null;
+/** The whole run's time budget for cleanups: inside the runner's 7.5 s between SIGINT and SIGTERM. */
+const CANCEL_DEADLINE_MS = 5_000;
+/** Raised by work that refuses to start once the run is cancelled. */
+class CancelledError extends Error {
+    constructor(what) {
+        super(`cancelled (${reason ?? 'cancelled'}): ${what} was not started`);
+        this.name = 'CancelledError';
+    }
+}
+/** True once the run is being cancelled. */
+function isCancelled() {
+    return reason !== null;
+}
+/** Why the run is cancelled ("SIGINT", "SIGTERM"), or null. */
+function cancelReason() {
+    return reason;
+}
+/**
+ * Register a cleanup for a cancelled run; returns the function that unregisters it (call it
+ * once what it releases is released the normal way).
+ */
+function onCancel(fn, phase = 'release') {
+    const entry = { fn, phase };
+    cleanups.add(entry);
+    return () => cleanups.delete(entry);
+}
+/**
+ * Cancel the run: mark it cancelled (synchronously, so work racing with the cleanups sees
+ * it), run the `stop` cleanups, then the `release` ones, all within `deadlineMs`. A
+ * cleanup's failure is a warning; a second call only waits for the first.
+ */
+function cancelRun(why, log, deadlineMs = CANCEL_DEADLINE_MS) {
+    if (running)
+        return running;
+    reason = why;
+    const started = Date.now();
+    const runPhase = async (phase) => {
+        const left = deadlineMs - (Date.now() - started);
+        if (left <= 0)
+            return;
+        const list = [...cleanups].filter((c) => c.phase === phase);
+        let timer;
+        const deadline = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('late'), left);
+            timer.unref();
+        });
+        const all = Promise.all(list.map(async (c) => {
+            try {
+                await c.fn();
+            }
+            catch (err) {
+                log.warning(`While cancelling: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err)}`);
+            }
+            finally {
+                // `stop` cleanups belong to modules (the process registry) and stay for the next run.
+                if (c.phase === 'release')
+                    cleanups.delete(c);
+            }
+        }));
+        const outcome = await Promise.race([all.then(() => 'done'), deadline]);
+        clearTimeout(timer);
+        if (outcome === 'late')
+            log.warning(`While cancelling: cleanups did not finish within ${deadlineMs} ms.`);
+    };
+    running = (async () => {
+        await runPhase('stop');
+        await runPhase('release');
+    })();
+    return running;
+}
+/**
+ * On SIGINT or SIGTERM: cancel the run, then exit with 130 (SIGINT) or 143 (SIGTERM). A
+ * second signal while cancelling exits at once. Returns the function that removes the
+ * handlers.
+ */
+function installCancelHandlers(log, exit = process.exit) {
+    const handler = (signal) => {
+        if (running) {
+            log.warning(`${signal} again while cancelling: exiting now.`);
+            exit(signal === 'SIGINT' ? 130 : 143);
+            return;
+        }
+        log.warning(`${signal}: cancelling the run (stopping its commands, releasing the environment).`);
+        void cancelRun(signal, log).then(() => exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+    };
+}
+/** Forget a cancellation and the run's cleanups (tests that cancel in process). */
+function resetCancellation() {
+    reason = null;
+    running = null;
+    for (const c of cleanups)
+        if (c.phase === 'release')
+            cleanups.delete(c);
+}
+
 
 /***/ }),
 
@@ -1295,10 +1482,11 @@ function requireComponent(config, name, input = 'component') {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Ic: () => (/* binding */ describeFailure),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   iU: () => (/* binding */ isUserError),
 /* harmony export */   yo: () => (/* binding */ UserError)
 /* harmony export */ });
-/* unused harmony exports InternalError, oneLine, errorMessage */
+/* unused harmony exports InternalError, oneLine, shortenQuoted */
 /**
  * Two kinds of failure: a UserError is something the user must fix (bad input, a bad
  * config, a refused deploy) and is shown as one line without a stack; anything else is
@@ -1308,7 +1496,7 @@ function requireComponent(config, name, input = 'component') {
 class UserError extends Error {
     location;
     constructor(message, location = {}) {
-        super(oneLine(message));
+        super(shortenQuoted(oneLine(message)));
         this.name = 'UserError';
         this.location = location;
     }
@@ -1327,6 +1515,24 @@ function isUserError(err) {
 /** Collapse whitespace and newlines so a cause always fits on one line. */
 function oneLine(text) {
     return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/** The longest echoed value a message shows whole, in characters. */
+const ECHO_MAX = 100;
+/**
+ * Cut every quoted value longer than ECHO_MAX characters that a message echoes back (`got
+ * "…"`, `unknown environment "…"`) to its start and its length: a 10,000-character input
+ * shown whole helps no one and buries the cause. A value is a quoted run that starts after a
+ * space, `(`, `:` or `=` and ends before one, so text between two short values is never taken
+ * for one.
+ */
+function shortenQuoted(message) {
+    return message.replace(/(^|[\s(:=])"((?:[^"\\]|\\.)*)"(?=$|[\s),.:;])/g, (whole, before, inner) => {
+        if (inner.length <= ECHO_MAX)
+            return whole;
+        // Never end inside an escape sequence.
+        const start = inner.slice(0, 60).replace(/\\[^"]{0,5}$/, '');
+        return `${before}"${start}…" (${inner.length} characters)`;
+    });
 }
 /** The message of any thrown value. */
 function errorMessage(err) {
@@ -1503,6 +1709,8 @@ var errors = __nccwpck_require__(4296);
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
+// EXTERNAL MODULE: ./src/core/cancel.ts
+var cancel = __nccwpck_require__(9317);
 ;// CONCATENATED MODULE: ./src/core/exec.ts
 /**
  * Child processes, always from an argument array. The one place a shell is used is
@@ -1511,6 +1719,50 @@ const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(
  */
 
 
+
+/** Processes this run started and that are still running; a user command is its own process group. */
+const live = new Map();
+function track(child, group) {
+    live.set(child, { group });
+    child.once('close', () => live.delete(child));
+    child.once('error', () => live.delete(child));
+}
+function signal(child, group, sig) {
+    try {
+        if (group && child.pid)
+            process.kill(-child.pid, sig);
+        else
+            child.kill(sig);
+    }
+    catch {
+        // ESRCH: already gone.
+    }
+}
+/** How long a stopped process gets to exit on SIGTERM before its group gets SIGKILL. */
+const STOP_GRACE_MS = 1_000;
+/**
+ * Stop every process this run started: SIGTERM to each (a user command's whole process
+ * group), SIGKILL after STOP_GRACE_MS to whatever is left, including a group's members that
+ * outlived its shell. Resolves once they are gone.
+ */
+async function stopAllProcesses(graceMs = STOP_GRACE_MS) {
+    const children = [...live];
+    if (children.length === 0)
+        return;
+    const closed = children.map(([child]) => new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null)
+            resolve();
+        else
+            child.once('close', () => resolve());
+    }));
+    for (const [child, { group }] of children)
+        signal(child, group, 'SIGTERM');
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const [child, { group }] of children)
+        signal(child, group, 'SIGKILL');
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 500).unref())]);
+}
+(0,cancel/* onCancel */.Ao)(() => stopAllProcesses(), 'stop');
 /** Raised when a process exits non-zero; carries its output. */
 class ExecError extends Error {
     command;
@@ -1532,7 +1784,10 @@ class ExecError extends Error {
 /** Run a program to completion and collect its output, without a shell. */
 function execFile(command, args, options = {}) {
     return new Promise((resolve, reject) => {
+        if ((0,cancel/* isCancelled */.mm)())
+            return reject(new cancel/* CancelledError */.cc(command));
         const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+        track(child, false);
         const out = [];
         const err = [];
         let timedOut = false;
@@ -1584,7 +1839,10 @@ async function execText(command, args, options = {}) {
 function execStream(command, args, onRecord, options = {}) {
     const separator = options.separator ?? '\n';
     return new Promise((resolve, reject) => {
+        if ((0,cancel/* isCancelled */.mm)())
+            return reject(new cancel/* CancelledError */.cc(command));
         const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        track(child, false);
         const err = [];
         let pending = '';
         let stopped = false;
@@ -1624,17 +1882,21 @@ function execStream(command, args, onRecord, options = {}) {
 }
 /**
  * Run a user's `run:` string with `bash -c`. The command's process group is killed on
- * timeout so a command that started servers in the foreground does not linger.
+ * timeout so a command that started servers in the foreground does not linger, and on a
+ * cancelled run (stopAllProcesses). Once the run is cancelled no command starts.
  */
 function runUserCommand(command, options) {
     const started = Date.now();
     return new Promise((resolve, reject) => {
+        if (isCancelled())
+            return reject(new CancelledError('the command'));
         const child = spawn('bash', ['-c', command], {
             cwd: options.cwd,
             env: { ...(options.baseEnv ?? process.env), ...options.env },
             stdio: ['ignore', 'pipe', 'pipe'],
             detached: true,
         });
+        track(child, true);
         const tail = [];
         let timedOut = false;
         const keep = (line, stream) => {
@@ -1712,6 +1974,14 @@ function timeoutSignal(ms) {
 
 
 const FIELD = '\x1f';
+/**
+ * The line of git's output that says what went wrong: its `fatal:` or `error:` line, not the
+ * usage hint git prints after it ("'git <command> [<revision>...] -- [<file>...]'").
+ */
+function gitCause(result) {
+    const lines = (result.stderr || result.stdout).trim().split('\n');
+    return (lines.find((l) => /^(fatal|error): /.test(l)) ?? lines.pop() ?? '').replace(/^(fatal|error): /, '');
+}
 /** A git repository at `cwd`. */
 class Git {
     cwd;
@@ -1733,13 +2003,18 @@ class Git {
         }
         catch (err) {
             if (err instanceof ExecError) {
-                const cause = (err.result.stderr || err.result.stdout).trim().split('\n').pop() ?? '';
-                throw new errors/* UserError */.yo(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${cause}`);
+                if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null && (await this.isRepository()))
+                    throw new errors/* UserError */.yo(`the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`);
+                throw new errors/* UserError */.yo(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${gitCause(err.result)}`);
             }
             if (err.code === 'ENOENT')
                 throw new errors/* UserError */.yo('git is not installed or not on PATH');
             throw err;
         }
+    }
+    /** True when `cwd` is inside a git work tree. */
+    async isRepository() {
+        return (await this.tryRun(['rev-parse', '--is-inside-work-tree'])) !== null;
     }
     /** Run git and return stdout, or null when it exits non-zero. */
     async tryRun(args) {
@@ -1976,21 +2251,52 @@ class Git {
         const out = await this.tryRun(['describe', '--tags', '--abbrev=0', ...globs.map((g) => `--match=${g}`), ref]);
         return out ? out.trim() : null;
     }
-    /** The object SHAs of many `paths` at `ref` in one git call (null for an absent path). */
+    /**
+     * The object SHAs of many `paths` at `ref` (null for an absent path). One `git ls-tree`
+     * lists each parent folder once: resolving each path on its own re-reads its parent's
+     * tree every time (306 lookups in a 2,000-entry folder took 156 ms; one listing takes 4).
+     */
     async objectHashes(ref, paths) {
-        const out = new Map();
+        const out = new Map(paths.map((p) => [p, null]));
         if (!paths.length)
             return out;
-        const input = paths.map((p) => `${ref}:${p}\n`).join('');
-        const r = await execFile('git', ['cat-file', '--batch-check=%(objectname)'], {
-            cwd: this.cwd,
-            env: gitEnv(),
-            input,
-        });
-        if (r.code !== 0)
-            throw new errors/* UserError */.yo(`git cat-file failed in ${this.cwd}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-        const lines = r.stdout.split('\n');
-        paths.forEach((p, i) => out.set(p, /^[0-9a-f]{40,64}$/.test(lines[i] ?? '') ? lines[i] : null));
+        // Each path is found in a listing of its parent folder, one git call per folder depth: when
+        // one pathspec is inside another (`libs/` and `libs/shared/`, or `libs` and `libs/`), git
+        // shows the inner folder's contents instead of its entry. Depth 0 is the root's listing.
+        const byDepth = new Map();
+        for (const p of paths) {
+            const parent = p.includes('/') ? `${p.slice(0, p.lastIndexOf('/'))}/` : '';
+            const depth = parent.split('/').length - 1;
+            if (!byDepth.has(depth))
+                byDepth.set(depth, new Set());
+            if (parent)
+                byDepth.get(depth).add(parent);
+        }
+        const listings = [];
+        for (const folders of byDepth.values()) {
+            const all = [...folders].sort();
+            if (!all.length)
+                listings.push([]);
+            // Chunks keep the argument list far below the system's limit in a repository of many folders.
+            for (let i = 0; i < all.length; i += 2_000)
+                listings.push(all.slice(i, i + 2_000));
+        }
+        for (const specs of listings) {
+            const r = await execFile('git', ['ls-tree', '-z', '--full-tree', ref, '--', ...specs], {
+                cwd: this.cwd,
+                env: { ...gitEnv(), GIT_LITERAL_PATHSPECS: '1' },
+            });
+            if (r.code !== 0)
+                throw new errors/* UserError */.yo(`git ls-tree failed in ${this.cwd}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+            for (const rec of r.stdout.split('\0')) {
+                const tab = rec.indexOf('\t');
+                if (tab < 0)
+                    continue;
+                const path = rec.slice(tab + 1);
+                if (out.has(path))
+                    out.set(path, rec.slice(0, tab).split(' ')[2]);
+            }
+        }
         return out;
     }
     /** The content hash (tree or blob SHA) of `path` at `ref`, or null when absent. */
@@ -2884,16 +3190,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 __nccwpck_require__.d(__webpack_exports__, {
   YOg: () => (/* binding */ array),
   zMY: () => (/* binding */ schemas_boolean),
+  gMt: () => (/* binding */ discriminatedUnion),
   k5n: () => (/* binding */ schemas_enum),
+  euz: () => (/* binding */ literal),
   _H3: () => (/* binding */ looseObject),
   aig: () => (/* binding */ schemas_number),
+  vkY: () => (/* binding */ preprocess),
   g1P: () => (/* binding */ record),
   rej: () => (/* binding */ strictObject),
   YjP: () => (/* binding */ schemas_string),
+  KCZ: () => (/* binding */ union),
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, literal, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, union, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -6339,11 +6649,11 @@ function discriminatorMap(def) {
 }
 const $ZodDiscriminatedUnion = 
 /*@__PURE__*/
-(/* unused pure expression or super */ null && (core.$constructor("$ZodDiscriminatedUnion", (inst, def) => {
+$constructor("$ZodDiscriminatedUnion", (inst, def) => {
     def.inclusive = false;
     $ZodUnion.init(inst, def);
     const _super = inst._zod.parse;
-    util.defineLazyInternal(inst, "propValues", (zod) => {
+    defineLazyInternal(inst, "propValues", (zod) => {
         const propValues = {};
         let undefinedCount = 0;
         for (const option of zod.def.options) {
@@ -6354,7 +6664,7 @@ const $ZodDiscriminatedUnion =
                 undefinedCount++;
             for (const [k, v] of Object.entries(pv)) {
                 if (!Object.prototype.hasOwnProperty.call(propValues, k)) {
-                    util.assignProp(propValues, k, new Set());
+                    util_assignProp(propValues, k, new Set());
                 }
                 for (const val of v) {
                     propValues[k].add(val);
@@ -6367,15 +6677,15 @@ const $ZodDiscriminatedUnion =
     });
     // Checked now rather than in the lookup map below, so an option that lacks the discriminator fails at the `discriminatedUnion` call instead of on the first object parsed. Options whose shape cannot be enumerated without resolving it — pipes and lazies — are left to the map.
     def.options.forEach((option, i) => {
-        const propShape = util.rawShape(option._zod.def);
+        const propShape = rawShape(option._zod.def);
         if (propShape && !Object.prototype.hasOwnProperty.call(propShape, def.discriminator)) {
             throw new Error(`Invalid discriminated union option at index "${i}"`);
         }
     });
-    const disc = util.cached(() => discriminatorMap(def));
+    const disc = cached(() => discriminatorMap(def));
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isObject(input)) {
+        if (!util_isObject(input)) {
             payload.issues.push({
                 code: "invalid_type",
                 expected: "object",
@@ -6409,7 +6719,7 @@ const $ZodDiscriminatedUnion =
         });
         return payload;
     };
-})));
+});
 const $ZodIntersection = /*@__PURE__*/ $constructor("$ZodIntersection", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, ctx) => {
@@ -6980,16 +7290,16 @@ const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
+    defineLazyInternal(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -7006,7 +7316,7 @@ const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -7330,9 +7640,9 @@ function handleCodecTxResult(left, value, nextSchema, ctx) {
     }
     return nextSchema._zod.run({ value, issues: left.issues }, ctx);
 }
-const $ZodPreprocess = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodPreprocess", (inst, def) => {
+const $ZodPreprocess = /*@__PURE__*/ $constructor("$ZodPreprocess", (inst, def) => {
     $ZodPipe.init(inst, def);
-})));
+});
 const $ZodReadonly = /*@__PURE__*/ $constructor("$ZodReadonly", (inst, def) => {
     $ZodType.init(inst, def);
     defineLazyInternal(inst, "propValues", (zod) => zod.def.innerType._zod.propValues);
@@ -11849,17 +12159,17 @@ function xor(options, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodDiscriminatedUnion = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodDiscriminatedUnion", (inst, def) => {
+const ZodDiscriminatedUnion = /*@__PURE__*/ $constructor("ZodDiscriminatedUnion", (inst, def) => {
     ZodUnion.init(inst, def);
-    core.$ZodDiscriminatedUnion.init(inst, def);
-})));
+    $ZodDiscriminatedUnion.init(inst, def);
+});
 function discriminatedUnion(discriminator, options, params) {
     // const [options, params] = args;
     return new ZodDiscriminatedUnion({
         type: "union",
         options: options,
         discriminator,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodIntersection = /*@__PURE__*/ $constructor("ZodIntersection", (inst, def) => {
@@ -12053,10 +12363,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -12066,12 +12376,12 @@ const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && 
             return def.values[0];
         },
     });
-})));
+});
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {
@@ -12285,10 +12595,10 @@ function invertCodec(codec) {
         reverseTransform: def.transform,
     });
 }
-const ZodPreprocess = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodPreprocess", (inst, def) => {
+const ZodPreprocess = /*@__PURE__*/ $constructor("ZodPreprocess", (inst, def) => {
     ZodPipe.init(inst, def);
-    core.$ZodPreprocess.init(inst, def);
-})));
+    $ZodPreprocess.init(inst, def);
+});
 const ZodReadonly = /*@__PURE__*/ $constructor("ZodReadonly", (inst, def) => {
     $ZodReadonly.init(inst, def);
     ZodType.init(inst, def);
