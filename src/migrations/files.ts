@@ -87,9 +87,10 @@ export async function loadMigrations(
   options: LoadOptions = {},
 ): Promise<{ format: MigrationFormat; files: MigrationFile[] }> {
   const { root } = options;
-  const inside = (abs: string, shown: string, what: string) =>
-    root ? realInside(root, abs, shown, what) : Promise.resolve(abs);
-  await inside(dir, rel(dir), 'input "dir": the migrations folder');
+  const inside = (abs: string, shown: string, what: string, annotate = true) =>
+    root ? realInside(root, abs, shown, what, annotate) : Promise.resolve(abs);
+  // The input names the folder; an annotation could only point outside the repository.
+  await inside(dir, rel(dir), 'input "dir": the migrations folder', false);
   let dirents;
   try {
     dirents = await readdir(dir, { withFileTypes: true });

@@ -19,10 +19,17 @@ export function isInside(root: string, abs: string): boolean {
 }
 
 /**
- * The real path of `abs`, refused when it is outside `root`; `shown` is how messages name it.
- * A path that does not exist is returned as resolved (the caller reports it missing).
+ * The real path of `abs`, refused when it is outside `root`; `shown` is how messages name it
+ * (and, with `annotate`, the file the error annotates: a path in the repository). A path that
+ * does not exist is returned as resolved (the caller reports it missing).
  */
-export async function realInside(root: string, abs: string, shown: string, what: string): Promise<string> {
+export async function realInside(
+  root: string,
+  abs: string,
+  shown: string,
+  what: string,
+  annotate = true,
+): Promise<string> {
   let real: string;
   try {
     real = await realpath(abs);
@@ -33,7 +40,7 @@ export async function realInside(root: string, abs: string, shown: string, what:
   if (!isInside(root, real))
     throw new UserError(
       `${what} ${shown}${real !== path.resolve(abs) ? ` resolves to ${real}, which is` : ' is'} outside the workspace ${root}; migrations must be files of the repository`,
-      { file: shown },
+      annotate ? { file: shown } : {},
     );
   return real;
 }
