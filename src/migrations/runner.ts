@@ -181,7 +181,7 @@ async function migrateWith(
     if (!options.dryRun) await ensureHistory(session, table);
     let history = await readHistory(session, table);
     if (!history.length) history = await adopt(session, { table, format, files, dryRun: options.dryRun, by }, rt);
-    history = acceptOldChecksums(files, history);
+    history = acceptOldRecords(files, history, format);
     const current = history.length ? shown(history[history.length - 1].version) : '';
     let plan: Plan;
     try {
@@ -308,16 +308,20 @@ function adoptedRows(adoption: Adoption): AppliedRow[] {
 }
 
 /**
- * Checksums were once taken over the raw bytes; a row recorded that way (or over the same
- * text with CRLF) still matches its file, so a line-ending change is not drift.
+ * Rows written before this version still match their files: checksums were taken over the
+ * raw bytes (a row recorded that way, or over the same text with CRLF, is not drift), and
+ * golang-migrate files were named with their `.up` (`create_users.up`).
  */
-function acceptOldChecksums(files: MigrationFile[], history: AppliedRow[]): AppliedRow[] {
+function acceptOldRecords(files: MigrationFile[], history: AppliedRow[], format: MigrationFormat): AppliedRow[] {
   const byVersion = new Map(files.map((f) => [f.version, f]));
   return history.map((row) => {
     const f = byVersion.get(row.version);
-    return f && row.checksum !== f.checksum && f.acceptedChecksums.includes(row.checksum)
-      ? { ...row, checksum: f.checksum }
-      : row;
+    if (!f) return row;
+    let out = row;
+    if (row.checksum !== f.checksum && f.acceptedChecksums.includes(row.checksum))
+      out = { ...out, checksum: f.checksum };
+    if (format.name === 'golang-migrate' && row.name === `${f.name}.up`) out = { ...out, name: f.name };
+    return out;
   });
 }
 

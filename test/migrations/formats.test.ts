@@ -116,6 +116,31 @@ DROP FUNCTION touch_user(int);
     expect((await history(url)).map((r) => r.version)).toEqual(['1']);
   });
 
+  it('a StatementBegin/End block is one statement: in a NO TRANSACTION file it runs as one query, all or nothing', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      'migrations/00001_t.sql': '-- +goose Up\nCREATE TABLE t (id int);\n\n-- +goose Down\nDROP TABLE t;\n',
+      'migrations/00002_fill.sql': `-- +goose NO TRANSACTION
+-- +goose Up
+CREATE INDEX CONCURRENTLY t_id ON t (id);
+-- +goose StatementBegin
+INSERT INTO t VALUES (1);
+INSERT INTO t VALUES ('x'::int);
+-- +goose StatementEnd
+
+-- +goose Down
+DELETE FROM t;
+`,
+    });
+    const { error } = await migrate(dir, url);
+    expect(error!.message).toMatch(
+      /^migrations\/00002_fill\.sql:\d+: migration failed: invalid input syntax for type integer/,
+    );
+    // Split by the lexer, the first INSERT would have stayed; goose sends the block as one query.
+    expect(await sql(url, 'SELECT count(*)::int AS n FROM t')).toEqual([{ n: 0 }]);
+    expect(await sql(url, "SELECT count(*)::int AS n FROM pg_class WHERE relname = 't_id'")).toEqual([{ n: 1 }]);
+  });
+
   it('a .go migration fails in one line naming it and tool: command with goose; nothing runs', async () => {
     const url = server.createDatabase();
     const dir = repo({
@@ -199,6 +224,16 @@ COMMIT;
       'migrations/000002_add_mood_to_users.down.sql',
     ]);
     expect(await columns(url, 'users')).toEqual(['user_id', 'username', 'email']);
+  });
+
+  it('a history written when the name kept its .up (create_users_table.up) is not drift', async () => {
+    const url = server.createDatabase();
+    const dir = repo(files);
+    await migrate(dir, url);
+    await sql(url, "UPDATE slipway_migrations SET name = name || '.up'");
+    const { error, result } = await migrate(dir, url);
+    expect(error).toBeUndefined();
+    expect(result!.applied).toEqual([]);
   });
 
   it('a .down.sql without its .up.sql names the missing up file', async () => {
