@@ -91,30 +91,43 @@ export async function loadMigrations(
     root ? realInside(root, abs, shown, what, annotate) : Promise.resolve(abs);
   // The input names the folder; an annotation could only point outside the repository.
   await inside(dir, rel(dir), 'input "dir": the migrations folder', false);
-  let dirents;
-  try {
-    dirents = await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`input "dir": the migrations folder ${rel(dir)} does not exist`);
-    if (code === 'ENOTDIR')
-      throw new UserError(`input "dir": ${rel(dir)} is a file, expected a folder of .sql migrations`);
-    throw new UserError(`input "dir": cannot read ${rel(dir)}: ${code ?? String(err)}`);
-  }
-  dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const entries: FolderEntry[] = [];
-  for (const d of dirents) {
-    const abs = path.join(dir, d.name);
-    const entry = { name: d.name, abs, file: rel(abs), isDir: d.isDirectory() };
-    if (ignorable(d.name)) {
-      entries.push(entry);
-      continue;
+  const list = async (folder: string, shown: string): Promise<FolderEntry[]> => {
+    let dirents;
+    try {
+      dirents = await readdir(folder, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new UserError(`input "dir": the migrations folder ${shown} does not exist`);
+      if (code === 'ENOTDIR')
+        throw new UserError(`input "dir": ${shown} is a file, expected a folder of .sql migrations`);
+      throw new UserError(`input "dir": cannot read ${shown}: ${code ?? String(err)}`);
     }
-    // Before anything follows the entry: a link out of the workspace is refused, not read.
-    const real = await inside(abs, entry.file, 'migration file');
-    if (d.isSymbolicLink()) entry.isDir = (await stat(real).catch(() => null))?.isDirectory() ?? false;
-    entries.push(entry);
-  }
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const out: FolderEntry[] = [];
+    for (const d of dirents) {
+      const abs = path.join(folder, d.name);
+      const entry = { name: d.name, abs, file: rel(abs), isDir: d.isDirectory() };
+      if (!ignorable(d.name)) {
+        // Before anything follows the entry: a link out of the workspace is refused, not read.
+        const real = await inside(abs, entry.file, 'migration file');
+        if (d.isSymbolicLink()) entry.isDir = (await stat(real).catch(() => null))?.isDirectory() ?? false;
+      }
+      out.push(entry);
+    }
+    return out;
+  };
+  const entries = await list(dir, rel(dir));
+  /** Sub-folders replaced by the files in them, at any depth (Flyway scans its locations so). */
+  const flatten = async (from: FolderEntry[], depth = 0): Promise<FolderEntry[]> => {
+    const out: FolderEntry[] = [];
+    for (const e of from) {
+      if (!e.isDir || ignorable(e.name)) out.push(e);
+      else if (depth < 16) out.push(...(await flatten(await list(e.abs, e.file), depth + 1)));
+      else
+        throw new UserError(`${e.file}/: more than 16 levels of sub-folders; move its migrations up`, { file: e.file });
+    }
+    return out;
+  };
 
   // Read what any format could ask for at once, a few at a time; a thousand one by one is slow.
   const cache = new Map<string, Promise<ReadFile>>();
@@ -140,8 +153,10 @@ export async function loadMigrations(
     child ? load(path.join(e.abs, child), `${e.file}/${child}`) : load(e.abs, e.file);
 
   const format =
-    options.format && options.format !== 'auto' ? FORMATS[options.format] : await detectFormat(wanted, read);
-  const parsed = await format.parse(entries, read);
+    options.format && options.format !== 'auto'
+      ? FORMATS[options.format]
+      : await detectFormat(wanted, read, () => flatten(wanted));
+  const parsed = await format.parse(format === flywayFormat ? await flatten(entries) : entries, read);
 
   const byVersion = new Map<bigint, string>();
   const files: MigrationFile[] = [];
@@ -170,10 +185,13 @@ export async function loadMigrations(
   return { format, files };
 }
 
+const FLYWAY_NAME = /^(V\d[\d._]*|R)__.+\.sql$/;
+
 /** The format a folder is written in, from its names and, for goose and dbmate, their annotations. */
 async function detectFormat(
   entries: FolderEntry[],
   read: (e: FolderEntry, child?: string) => Promise<ReadFile>,
+  nested: () => Promise<FolderEntry[]>,
 ): Promise<MigrationFormat> {
   const has = (re: RegExp, dir = false) => entries.some((e) => e.isDir === dir && re.test(e.name));
   if (has(/^migration_lock\.toml$/)) return prismaFormat;
@@ -184,7 +202,7 @@ async function detectFormat(
     );
     if (found) return prismaFormat;
   }
-  if (has(/^(V\d[\d._]*|R)__.+\.sql$/)) return flywayFormat;
+  if (has(FLYWAY_NAME)) return flywayFormat;
   if (has(/^\d+_.+\.up\.sql$/)) return golangMigrateFormat;
   if (has(/^\d+_.+\.go$/)) return gooseFormat;
   for (const e of entries.filter((x) => !x.isDir && /\.sql$/i.test(x.name))) {
@@ -192,6 +210,8 @@ async function detectFormat(
     if (/^\s*--\s*\+goose\s+up\b/im.test(text)) return gooseFormat;
     if (/^\s*--\s*migrate:up\b/im.test(text)) return dbmateFormat;
   }
+  // Flyway reads sub-folders too: a folder whose versions are all in them is still Flyway's.
+  if (entries.some((e) => e.isDir) && (await nested()).some((e) => FLYWAY_NAME.test(e.name))) return flywayFormat;
   return slipwayFormat;
 }
 

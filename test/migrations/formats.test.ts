@@ -371,6 +371,21 @@ describe('Flyway', () => {
     expect(keys.every((k) => k < 2n ** 63n)).toBe(true);
   });
 
+  it('reads sub-folders as Flyway scans them, and a .sql.conf with executeInTransaction=false', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      'db/migration/v1/V1__Create_person.sql': 'create table PERSON (ID int not null, NAME varchar(100));\n',
+      'db/migration/v2/V2__Add_people.sql': "insert into PERSON (ID, NAME) values (1, 'Axel');\n",
+      'db/migration/v2/V2__Add_people.sql.conf': 'executeInTransaction=false\n',
+    });
+    const { result, error } = await migrate(dir, url, { dir: 'db/migration' });
+    expect(error).toBeUndefined();
+    expect(result!.applied.map((a) => [a.file, a.transaction])).toEqual([
+      ['db/migration/v1/V1__Create_person.sql', true],
+      ['db/migration/v2/V2__Add_people.sql', false],
+    ]);
+  });
+
   it('a repeatable migration is refused in one line pointing to tool: command with flyway', async () => {
     const url = server.createDatabase();
     const dir = repo({

@@ -2,7 +2,8 @@
  * Flyway versioned migrations: `V<version>__<description>.sql`, the version numeric parts
  * separated by `.` or `_` and ordered part by part as numbers (1 < 1.1 < 1.2 < 1.10 < 2;
  * 1.0 is 1). `U<version>__…sql` is the undo of the same version: what a down step runs.
- * Repeatable (`R__`) migrations, callbacks and Java migrations need Flyway itself.
+ * Sub-folders are read, as Flyway scans its locations. Repeatable (`R__`) migrations,
+ * callbacks and Java migrations need Flyway itself.
  * A `<file>.conf` with `executeInTransaction=false` runs the file outside a transaction.
  */
 import { UserError } from '../../core/errors.js';
@@ -20,16 +21,10 @@ export const flywayFormat: MigrationFormat = {
   async parse(entries, read) {
     const ups = new Map<bigint, ParsedMigration>();
     const undos = new Map<bigint, Part & { versionText: string }>();
-    const byName = new Map(entries.map((e) => [e.name, e]));
+    const byPath = new Map(entries.map((e) => [e.abs, e]));
     for (const e of entries) {
       if (ignorable(e.name)) continue;
-      if (e.isDir)
-        throw notAMigration(
-          e,
-          flywayFormat,
-          'V<version>__<description>.sql files in the folder itself, not in sub-folders',
-        );
-      if (e.name.endsWith('.sql.conf') && byName.has(e.name.slice(0, -'.conf'.length))) continue;
+      if (e.name.endsWith('.sql.conf') && byPath.has(e.abs.slice(0, -'.conf'.length))) continue;
       if (/^R__.+\.sql$/.test(e.name)) throw needsTool(e.file, 'a Flyway repeatable migration', flywayFormat);
       if (CALLBACK.test(e.name)) throw needsTool(e.file, 'a Flyway callback', flywayFormat);
       if (/^[VUR].*__.+\.(java|class|kt|scala|groovy)$/.test(e.name))
@@ -46,7 +41,7 @@ export const flywayFormat: MigrationFormat = {
       const versionText = m[2].replace(/_/g, '.');
       const source = await read(e);
       const noTransaction =
-        (await scriptConfigSaysNoTransaction(byName.get(`${e.name}.conf`), read)) ??
+        (await scriptConfigSaysNoTransaction(byPath.get(`${e.abs}.conf`), read)) ??
         cannotRunInTransaction(e.file, source.text);
       const part: Part = { file: e.file, sql: source.text, noTransaction };
       const same = m[1] === 'V' ? ups.get(version)?.up.file : undos.get(version)?.file;
