@@ -131,26 +131,32 @@ export async function loadMigrations(
 
   // Read what any format could ask for at once, a few at a time; a thousand one by one is slow.
   const cache = new Map<string, Promise<ReadFile>>();
-  const load = (abs: string, file: string): Promise<ReadFile> => {
+  const load = (abs: string, file: string, child = false): Promise<ReadFile> => {
     let p = cache.get(abs);
     if (!p) {
       p = (async () => {
         await inside(abs, file, 'migration file');
-        const buf = await readFile(abs);
+        const buf = await readFile(abs).catch((err: NodeJS.ErrnoException) => {
+          // A missing child (a Prisma folder without migration.sql) is the format's to report.
+          if (err.code === 'ENOENT' && child) throw err;
+          throw new UserError(
+            `${file}: cannot read it (${err.code ?? String(err)}${err.code === 'ENOENT' ? ': a link to nothing?' : ''})`,
+            { file },
+          );
+        });
         return { file, buf, text: buf.toString('utf8') };
       })();
       cache.set(abs, p);
     }
     return p;
   };
+  const read = (e: FolderEntry, child?: string) =>
+    child ? load(path.join(e.abs, child), `${e.file}/${child}`, true) : load(e.abs, e.file);
   const wanted = entries.filter((e) => !ignorable(e.name));
   await mapLimit(wanted, 32, async (e) => {
-    const [abs, file] = e.isDir ? [path.join(e.abs, 'migration.sql'), `${e.file}/migration.sql`] : [e.abs, e.file];
     if (!e.isDir && !/\.(sql|conf)$/i.test(e.name)) return;
-    await load(abs, file).catch(() => undefined);
+    await read(e, e.isDir ? 'migration.sql' : undefined).catch(() => undefined);
   });
-  const read = (e: FolderEntry, child?: string) =>
-    child ? load(path.join(e.abs, child), `${e.file}/${child}`) : load(e.abs, e.file);
 
   const format =
     options.format && options.format !== 'auto'

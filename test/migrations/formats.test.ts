@@ -512,6 +512,15 @@ describe('migration files outside the workspace', () => {
     expect(await tables(url)).toEqual([]);
   });
 
+  it('a link to nothing is an error naming it', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);\n' });
+    symlinkSync(path.join(dir, 'gone.sql'), path.join(dir, 'migrations', '2_gone.sql'));
+    const { error } = await migrate(dir, url);
+    expect(isUserError(error)).toBe(true);
+    expect(error!.message).toBe('migrations/2_gone.sql: cannot read it (ENOENT: a link to nothing?)');
+  });
+
   it('a symlink inside the workspace is read', async () => {
     const url = server.createDatabase();
     const dir = repo({ 'db/1_a.sql': 'CREATE TABLE a (id int);\n' });
