@@ -103,18 +103,16 @@ export async function loadMigrations(
       throw new UserError(`input "dir": cannot read ${shown}: ${code ?? String(err)}`);
     }
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const out: FolderEntry[] = [];
-    for (const d of dirents) {
+    return mapLimit(dirents, 32, async (d) => {
       const abs = path.join(folder, d.name);
       const entry = { name: d.name, abs, file: rel(abs), isDir: d.isDirectory() };
-      if (!ignorable(d.name)) {
-        // Before anything follows the entry: a link out of the workspace is refused, not read.
+      // Before anything follows a link: one out of the workspace is refused, not read.
+      if (!ignorable(d.name) && d.isSymbolicLink()) {
         const real = await inside(abs, entry.file, 'migration file');
-        if (d.isSymbolicLink()) entry.isDir = (await stat(real).catch(() => null))?.isDirectory() ?? false;
+        entry.isDir = (await stat(real).catch(() => null))?.isDirectory() ?? false;
       }
-      out.push(entry);
-    }
-    return out;
+      return entry;
+    });
   };
   const entries = await list(dir, rel(dir));
   /** Sub-folders replaced by the files in them, at any depth (Flyway scans its locations so). */
@@ -135,7 +133,8 @@ export async function loadMigrations(
     let p = cache.get(abs);
     if (!p) {
       p = (async () => {
-        await inside(abs, file, 'migration file');
+        // A listed entry was checked when listed; a file inside a listed folder is checked here.
+        if (child) await inside(abs, file, 'migration file');
         const buf = await readFile(abs).catch((err: NodeJS.ErrnoException) => {
           // A missing child (a Prisma folder without migration.sql) is the format's to report.
           if (err.code === 'ENOENT' && child) throw err;
