@@ -353,7 +353,7 @@ function adviseFor(format: MigrationFormat, err: UserError): UserError {
   if (format.name === 'slipway' || !err.message.includes('-- slipway:no-transaction')) return err;
   return new UserError(
     err.message
-      .replace(/start the file with -- slipway:no-transaction/g, `mark it with ${format.noTransactionHint}`)
+      .replace(/start the file with -- slipway:no-transaction/g, format.noTransactionAdvice)
       .replace(/-- slipway:no-transaction/g, format.noTransactionHint),
     err.location,
   );

@@ -154,6 +154,19 @@ DELETE FROM t;
     expect(await tables(url)).toEqual([]);
   });
 
+  it('advice to run a file outside a transaction is in goose terms', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      'migrations/00001_a.sql': files['migrations/00001_create_users_table.sql'],
+      'migrations/00002_b.sql': '-- +goose Up\nCREATE INDEX CONCURRENTLY users_name ON users (name);\n',
+    });
+    const { error } = await migrate(dir, url);
+    expect(error!.message).toMatch(
+      /^migrations\/00002_b\.sql:2: .*cannot run inside a transaction; add -- \+goose NO TRANSACTION to the file/,
+    );
+    expect(error!.message).not.toContain('slipway:no-transaction');
+  });
+
   it('a goose file without -- +goose Up is an error naming it, not a migration run whole', async () => {
     const url = server.createDatabase();
     const dir = repo({

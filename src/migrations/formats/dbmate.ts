@@ -14,7 +14,8 @@ export const dbmateFormat: MigrationFormat = {
   name: 'dbmate',
   tool: 'dbmate',
   command: 'dbmate --migrations-dir <dir> up',
-  noTransactionHint: 'transaction:false on the -- migrate:up line',
+  noTransactionHint: 'transaction:false',
+  noTransactionAdvice: 'add transaction:false to its -- migrate:up line',
   async parse(entries, read) {
     const out: ParsedMigration[] = [];
     for (const e of entries) {

@@ -17,7 +17,8 @@ export const flywayFormat: MigrationFormat = {
   name: 'flyway',
   tool: 'flyway',
   command: 'flyway -url=jdbc:postgresql://… -locations=filesystem:<dir> migrate',
-  noTransactionHint: 'executeInTransaction=false in <file>.conf',
+  noTransactionHint: 'executeInTransaction=false, or a statement that cannot run in one',
+  noTransactionAdvice: 'set executeInTransaction=false in its .sql.conf',
   async parse(entries, read) {
     const ups = new Map<bigint, ParsedMigration>();
     const undos = new Map<bigint, Part & { versionText: string }>();

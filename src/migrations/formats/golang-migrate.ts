@@ -14,7 +14,8 @@ export const golangMigrateFormat: MigrationFormat = {
   name: 'golang-migrate',
   tool: 'golang-migrate',
   command: 'migrate -path <dir> -database "$DATABASE_URL" up',
-  noTransactionHint: 'a file holding only that statement',
+  noTransactionHint: 'a statement that cannot run in one',
+  noTransactionAdvice: 'move it to a migration of its own',
   async parse(entries, read) {
     const ups = new Map<bigint, ParsedMigration>();
     const downs = new Map<bigint, Part & { versionText: string }>();

@@ -20,6 +20,7 @@ export const gooseFormat: MigrationFormat = {
   tool: 'goose',
   command: 'goose -dir <dir> postgres "$DATABASE_URL" up',
   noTransactionHint: '-- +goose NO TRANSACTION',
+  noTransactionAdvice: 'add -- +goose NO TRANSACTION to the file',
   async parse(entries, read) {
     const out: ParsedMigration[] = [];
     for (const e of entries) {

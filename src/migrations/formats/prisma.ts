@@ -12,7 +12,8 @@ export const prismaFormat: MigrationFormat = {
   name: 'prisma',
   tool: 'prisma',
   command: 'npx prisma migrate deploy',
-  noTransactionHint: 'a migration.sql holding only that statement',
+  noTransactionHint: 'a statement that cannot run in one',
+  noTransactionAdvice: 'move it to a migration of its own',
   async parse(entries, read) {
     const out: ParsedMigration[] = [];
     for (const e of entries) {

@@ -15,7 +15,8 @@ export const slipwayFormat: MigrationFormat = {
   name: 'slipway',
   tool: 'your migration tool',
   command: '<the command that applies your migrations>',
-  noTransactionHint: '-- slipway:no-transaction as the first line',
+  noTransactionHint: '-- slipway:no-transaction',
+  noTransactionAdvice: 'start the file with -- slipway:no-transaction',
   async parse(entries, read) {
     const ups = new Map<string, ParsedMigration>();
     const downs = new Map<string, Part>();

@@ -53,8 +53,10 @@ export interface MigrationFormat {
   tool: string;
   /** An example command for that tool. */
   command: string;
-  /** How a file of this format says it runs outside a transaction, for advice. */
+  /** What makes a file of this format run outside a transaction, as the log names it. */
   noTransactionHint: string;
+  /** How to make a file of this format run outside a transaction, as advice in an error. */
+  noTransactionAdvice: string;
   /** Parse the folder's entries; `read` reads one (after the workspace check). */
   parse(
     entries: FolderEntry[],
