@@ -14,7 +14,7 @@ import { runCommandTool } from './command-tool.js';
 import type { Database, DbSession } from './database.js';
 import { readForeignHistory, recordAdoption, type Adoption } from './adopt.js';
 import { loadMigrations, statementsOf, type FormatChoice, type MigrationFile } from './files.js';
-import { flywayKey, flywayParts } from './formats/flyway.js';
+import { flywayKey, flywayParts, flywayVersionOfKey } from './formats/flyway.js';
 import type { MigrationFormat } from './formats/types.js';
 import { checkTableName, ensureHistory, readHistory, type AppliedRow } from './history.js';
 import { lintMigrations, type Finding } from './lint.js';
@@ -169,7 +169,7 @@ async function migrateWith(
   const { options, table, files, format } = ctx;
   // A Flyway version's key means nothing to a reader: show the version as written.
   const texts = new Map(files.map((f) => [f.version, f.versionText]));
-  const shown = (v: bigint) => (format.name === 'flyway' ? (texts.get(v) ?? v.toString()) : v.toString());
+  const shown = (v: bigint) => (format.name === 'flyway' ? (texts.get(v) ?? flywayVersionOfKey(v)) : v.toString());
   const by = runIdentity(rt.env);
   // Checked before the lock: a bad folder must fail at once, not with the lock held.
   if (options.backup && !options.dryRun)
@@ -193,6 +193,7 @@ async function migrateWith(
     const current = history.length ? shown(history[history.length - 1].version) : '';
     let plan: Plan;
     try {
+      checkMissing(files, history, format, ctx.dirShown, shown);
       checkDrift(files, history, ctx.dirShown);
       plan = planRun(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
     } catch (err) {
@@ -338,6 +339,26 @@ function acceptOldRecords(files: MigrationFile[], history: AppliedRow[], format:
     if (format.name === 'golang-migrate' && row.name === `${f.name}.up`) out = { ...out, name: f.name };
     return out;
   });
+}
+
+/**
+ * An applied migration whose file is gone, named as the folder's format names it (the
+ * planner's message spells a file in Slipway's own layout).
+ */
+function checkMissing(
+  files: MigrationFile[],
+  history: AppliedRow[],
+  format: MigrationFormat,
+  dirShown: string,
+  shown: (v: bigint) => string,
+): void {
+  if (format.name === 'slipway') return;
+  const versions = new Set(files.map((f) => f.version));
+  const gone = history.find((r) => !versions.has(r.version));
+  if (gone)
+    throw new UserError(
+      `migration drift: the ${format.name} migration ${shown(gone.version)} (${gone.name}) was applied ${gone.appliedAt.slice(0, 19)} by ${gone.appliedBy} but is no longer in ${dirShown}; restore its file (applied migrations are never removed)`,
+    );
 }
 
 /** A file that states its statement boundaries (goose StatementBegin/End) runs and is linted by them. */

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isUserError } from '../../src/core/errors.js';
-import { flywayKey } from '../../src/migrations/formats/flyway.js';
+import { flywayKey, flywayVersionOfKey } from '../../src/migrations/formats/flyway.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { cleanRepos, columns, history, migrate, repo, sql, tables, write } from '../helpers/migrate-repo.js';
 
@@ -362,6 +362,17 @@ describe('Flyway', () => {
     expect(await columns(url, 'person')).toEqual(['id', 'name']);
   });
 
+  it('an applied Flyway migration whose file is gone is named by its version, not its key', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ 'migrations/V1__a.sql': 'CREATE TABLE a (id int);\n', 'migrations/V1.1__b.sql': 'SELECT 1;\n' });
+    await migrate(dir, url);
+    rmSync(path.join(dir, 'migrations/V1.1__b.sql'));
+    const { error } = await migrate(dir, url);
+    expect(error!.message).toMatch(
+      /^migration drift: the flyway migration 1\.1 \(b\) was applied .* by run 88 but is no longer in migrations; restore its file/,
+    );
+  });
+
   it('the version key keeps Flyway order and equality (1.0 is 1)', () => {
     const key = (v: string) => flywayKey(v.split(/[._]/).map(BigInt))!;
     const ordered = [
@@ -381,6 +392,7 @@ describe('Flyway', () => {
     expect([...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(keys);
     expect(new Set(keys).size).toBe(keys.length);
     expect(key('1.0')).toBe(key('1'));
+    expect(keys.map(flywayVersionOfKey)).toEqual(ordered.map((v) => v.split('.').map(Number).join('.')));
     expect(keys.every((k) => k < 2n ** 63n)).toBe(true);
   });
 

@@ -96,3 +96,18 @@ export function flywayKey(parts: bigint[]): bigint | null {
   if (bits.length > 63) return null;
   return bits ? BigInt(`0b${bits.padEnd(63, '0')}`) : 0n;
 }
+
+/** The version a key stands for ('1.1'), for a row whose file is gone: the inverse of flywayKey. */
+export function flywayVersionOfKey(key: bigint): string {
+  const bits = key.toString(2).padStart(63, '0');
+  const parts: string[] = [];
+  let at = 0;
+  while (at + 6 <= bits.length) {
+    const field = parseInt(bits.slice(at, at + 6), 2);
+    if (field === 0) break;
+    const length = field - 1;
+    parts.push(length === 0 ? '0' : BigInt(`0b1${bits.slice(at + 6, at + 6 + length - 1)}`).toString());
+    at += 6 + Math.max(length - 1, 0);
+  }
+  return parts.join('.') || '0';
+}
