@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../src/core/config.js';
 import { isUserError } from '../../src/core/errors.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { migrationsStep } from '../../src/deploy/migrate-step.js';
 import { flywayKey, flywayVersionOfKey } from '../../src/migrations/formats/flyway.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { cleanRepos, columns, history, migrate, repo, sql, tables, write } from '../helpers/migrate-repo.js';
@@ -490,6 +493,36 @@ describe('detection and files that belong to no format', () => {
     const { result, error } = await migrate(dir, url, { format: 'slipway' });
     expect(error).toBeUndefined();
     expect(result!.applied.map((a) => a.name)).toEqual(['a']);
+  });
+});
+
+describe('migrate.format in the policy file', () => {
+  it("deploy's migrations step reads the folder in the format the component names", async () => {
+    const url = server.createDatabase();
+    // Detected, this is goose's and only its Up runs; the policy says it is Slipway's own: one whole file.
+    const dir = repo({
+      'db/1_a.sql': '-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nCREATE TABLE b (id int);\n',
+      '.github/slipway.yml':
+        'components:\n  schema:\n    migrate: { dir: db, format: slipway, database: { env: APP_DB } }\n',
+    });
+    const config = await loadConfig(dir, '');
+    expect(config.components.schema.migrate?.format).toBe('slipway');
+    const runtime = createMemoryRuntime({ cwd: dir, env: { APP_DB: url, PATH: process.env.PATH } });
+    const outcome = await migrationsStep({ backupDir: path.join(dir, 'backups') })({
+      component: config.components.schema,
+      environment: 'production',
+      version: '1.0.0',
+      runtime,
+    });
+    expect(outcome.applied).toEqual(['db/1_a.sql']);
+    expect(await tables(url)).toEqual(['a', 'b', 'slipway_migrations']);
+  });
+
+  it('an unknown format is a located config error', async () => {
+    const dir = repo({
+      '.github/slipway.yml': 'components:\n  schema:\n    migrate: { dir: db, format: liquibase }\n',
+    });
+    await expect(loadConfig(dir, '')).rejects.toThrow(/\.github\/slipway\.yml:3.*format/);
   });
 });
 
