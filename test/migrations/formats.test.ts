@@ -11,7 +11,10 @@ import path from 'node:path';
 import { loadConfig } from '../../src/core/config.js';
 import { isUserError } from '../../src/core/errors.js';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
 import { migrationsStep } from '../../src/deploy/migrate-step.js';
+import { migrate as migrateAction } from '../../src/migrations/migrate.js';
+import { invokeActionSettled } from '../../src/pipeline/invoke.js';
 import { flywayKey, flywayVersionOfKey } from '../../src/migrations/formats/flyway.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { cleanRepos, columns, history, migrate, repo, sql, tables, write } from '../helpers/migrate-repo.js';
@@ -516,6 +519,25 @@ describe('migrate.format in the policy file', () => {
     });
     expect(outcome.applied).toEqual(['db/1_a.sql']);
     expect(await tables(url)).toEqual(['a', 'b', 'slipway_migrations']);
+  });
+
+  it("the action's format input wins over the policy file's, and the outputs carry Flyway versions as written", async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      'migrations/V1__a.sql': 'CREATE TABLE a (id int);\n',
+      'migrations/V1.1__b.sql': 'CREATE TABLE b (id int);\n',
+      '.github/slipway.yml':
+        'components:\n  schema:\n    migrate: { dir: migrations, format: goose, database: { env: APP_DB } }\n',
+    });
+    const rt = createMemoryRuntime({ cwd: dir, env: { APP_DB: url, PATH: process.env.PATH } });
+    const run = (inputs: Record<string, string>) =>
+      invokeActionSettled(migrateAction as unknown as ActionDefinition<InputFields>, inputs, rt);
+    // The policy file's goose cannot read V files.
+    expect(((await run({})).error as Error).message).toMatch(/^migrations\/V1\.1__b\.sql: not a goose migration/);
+    const done = await run({ format: 'flyway' });
+    expect(done.error).toBeUndefined();
+    expect(done.outputs.current).toBe('1.1');
+    expect(JSON.parse(done.outputs.applied).map((a: { version: string }) => a.version)).toEqual(['1', '1.1']);
   });
 
   it('an unknown format is a located config error', async () => {
