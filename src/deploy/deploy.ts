@@ -33,7 +33,7 @@ import { describeRelease, releaseLock } from './record/unlock.js';
 import { planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
 import { DeployRun, previousVersion, targetContext, type DeployResult, type RunInfo } from './run.js';
 import { clashRefusal, downgradeRefusal, downgrades, sameComponentContent, versionClashes } from './version-rules.js';
-import './targets/command.js';
+import type { TargetFactories } from './targets/target.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 export type { DeployResult } from './run.js';
@@ -45,6 +45,8 @@ export interface DeployOptions {
   runtime: Runtime;
   health?: HealthGate;
   migrations?: MigrationStep;
+  /** The target kinds (default: every target deploy ships); tests add their own. */
+  targets?: TargetFactories;
 }
 
 /**
@@ -137,6 +139,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     selected,
     current: lastGoodVersions(history),
     choose: inputs.rollback ? rollbackChooser(history, toVersion) : deployChooser(versions!),
+    targets: options.targets,
   });
   rt.log.info(
     `${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`,

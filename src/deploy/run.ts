@@ -152,7 +152,10 @@ export class DeployRun {
           `[${step.component}] ${outcome.applied.length} migration(s) applied${outcome.backup ? `, backup ${outcome.backup}` : ''}${outcome.breaking.length ? `; breaking for the previous version: ${outcome.breaking.join('; ')}` : ''}.`,
         );
       } else {
-        await step.target!.deploy(targetContext(plan, step, this.info, rt, step.next, step.current));
+        const ctx = targetContext(plan, step, this.info, rt, step.next, step.current);
+        // A manual rollback returns to a version that ran there: the target's own way back
+        // (switching to a kept release, a rollback command), not a fresh deploy of it.
+        await (plan.mode === 'rollback' ? step.target!.rollback(ctx) : step.target!.deploy(ctx));
       }
     } catch (err) {
       report.message = isUserError(err) || err instanceof Error ? oneLine(errorMessage(err)) : String(err);
