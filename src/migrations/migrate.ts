@@ -59,6 +59,9 @@ const inputs = {
   'backup-dir': input.string(
     'Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP.',
   ),
+  resolve: input.string(
+    'Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.',
+  ),
   ...commonInputs,
 };
 
@@ -160,6 +163,7 @@ export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt:
     backup: parsed.backup,
     backupDir: parsed.backupDir,
     dryRun: parsed.dryRun,
+    resolve: parsed.resolve,
   };
 }
 

@@ -17,6 +17,14 @@ import { loadMigrations, statementsOf, type FormatChoice, type MigrationFile } f
 import { flywayKey, flywayParts, flywayVersionOfKey } from './formats/flyway.js';
 import type { MigrationFormat } from './formats/types.js';
 import { checkTableName, ensureHistory, readHistory, type AppliedRow } from './history.js';
+import {
+  clearSql,
+  parseResolve,
+  readUnfinished,
+  resolveAppliedSql,
+  unfinishedRefusal,
+  type UnfinishedRow,
+} from './unfinished.js';
 import { lintMigrations, type Finding } from './lint.js';
 import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS } from './lock.js';
 import { openServerDatabase } from './pg-database.js';
@@ -54,6 +62,8 @@ export interface MigrateOptions {
   /** Where backups go (default $RUNNER_TEMP, else the system's temporary folder). */
   backupDir?: string;
   dryRun?: boolean;
+  /** `<version> applied|pending`: settle a no-transaction migration that did not finish, and stop. */
+  resolve?: string;
 }
 
 /** One migration this run applied or reverted (or would, on a dry run). */
@@ -191,6 +201,22 @@ async function migrateWith(
     if (!history.length) history = await adopt(session, { table, format, files, dryRun: options.dryRun, by }, rt);
     history = acceptOldRecords(files, history, format);
     const current = history.length ? shown(history[history.length - 1].version) : '';
+    const unfinished = await readUnfinished(session, table);
+    const resolution = parseResolve(options.resolve ?? '');
+    if (resolution && options.dryRun)
+      throw new UserError('input "resolve": not with dry-run (resolving writes the history table)');
+    if (resolution)
+      return await resolveUnfinished(session, { table, files, unfinished, resolution, by, current, db, history }, rt);
+    if (unfinished.length) {
+      const u = unfinished[0];
+      const file = files.find((f) => f.version === u.version);
+      throw refusedBeforePlan(
+        unfinishedRefusal(u, file?.versionText ?? shown(u.version), (n) => statementLine(file, n)),
+        files,
+        history,
+        current,
+      );
+    }
     let plan: Plan;
     try {
       checkMissing(files, history, format, ctx.dirShown, shown);
@@ -473,4 +499,67 @@ export function runIdentity(env: NodeJS.ProcessEnv): string {
     /* no passwd entry in some containers */
   }
   return `${user}@${os.hostname()}`;
+}
+
+/** The line of the `n`th statement of a migration file (1-based), when the file is there. */
+function statementLine(file: MigrationFile | undefined, n: number): number | undefined {
+  if (!file) return undefined;
+  try {
+    return statementsOf(file.file, file.sql)[n - 1]?.line;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Settle an unfinished migration as applied (recorded with the file's checksum) or pending (the mark removed), and stop. */
+async function resolveUnfinished(
+  session: DbSession,
+  ctx: {
+    table: string;
+    files: MigrationFile[];
+    unfinished: UnfinishedRow[];
+    resolution: { version: string; as: 'applied' | 'pending' };
+    by: string;
+    current: string;
+    db: Database;
+    history: AppliedRow[];
+  },
+  rt: Runtime,
+): Promise<MigrationResult> {
+  const { resolution, table } = ctx;
+  if (!ctx.unfinished.length && !resolution) throw new UserError('nothing to resolve');
+  const file = ctx.files.find((f) => f.versionText === resolution.version);
+  const u = ctx.unfinished.find((x) =>
+    file ? x.version === file.version : x.version.toString() === resolution.version,
+  );
+  if (!u)
+    throw new UserError(
+      `input "resolve": version ${resolution.version} is not an unfinished migration (${ctx.unfinished.length ? `unfinished: ${ctx.unfinished.map((x) => x.file).join(', ')}` : 'none is'})`,
+    );
+  if (resolution.as === 'applied') {
+    if (!file)
+      throw new UserError(
+        `input "resolve": ${u.file} is not in the migrations folder, so its checksum cannot be recorded`,
+      );
+    await session.exec(resolveAppliedSql(table, u, file.checksum, ctx.by));
+    rt.log.info(`Resolved ${u.file}: recorded as applied. Run migrate again for what is pending.`);
+  } else {
+    await session.exec(clearSql(table, u.version));
+    rt.log.info(`Resolved ${u.file}: pending again; the next run applies it from its first statement.`);
+  }
+  return {
+    tool: 'builtin',
+    database: ctx.db.where,
+    direction: 'none',
+    dryRun: false,
+    applied: [],
+    pending: 0,
+    current: resolution.as === 'applied' && file ? file.versionText : ctx.current,
+    backup: '',
+    backupLocation: '',
+    findings: [],
+    destructiveApplied: false,
+    previouslyApplied: ctx.history,
+    remaining: [],
+  };
 }
