@@ -189,6 +189,9 @@ maybe('target: nginx', () => {
   });
 
   test('canary: the split puts the canary’s share of 2,000 requests within 2 points of each weight', async () => {
+    // Split on a key the client sends (client-0 … client-1999): the same sample on every run,
+    // where ${request_id} would make a 2-point bound fail one run in ten by chance alone.
+    const key = '${http_x_request_key}';
     const upstream = path.join(work, 'upstream.conf');
     writeFileSync(upstream, upstreamFile('slipway_web', slots(), 'blue', 0));
     nginx = await startNginx({ proxyPass: 'http://$slipway_web', httpExtra: `  include ${upstream};` });
@@ -207,10 +210,16 @@ maybe('target: nginx', () => {
     expect(started).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 500));
     for (const weight of [10, 25, 50]) {
-      writeFileSync(upstream, upstreamFile('slipway_web', slots(), 'blue', weight));
+      writeFileSync(upstream, upstreamFile('slipway_web', slots(), 'blue', weight, key));
       execFileSync(nginxBin(), ['-p', nginx.prefix, '-c', nginx.config, '-s', 'reload']);
       await new Promise((r) => setTimeout(r, 700));
-      const load = await runLoad({ url: nginx.url, total: 2000, concurrency: 10, keepAlive: true });
+      const load = await runLoad({
+        url: nginx.url,
+        total: 2000,
+        concurrency: 10,
+        keepAlive: true,
+        headers: (n) => ({ 'x-request-key': `client-${n}` }),
+      });
       const share = ((load.versions.v1 ?? 0) / 2000) * 100;
       expect(Math.abs(share - weight)).toBeLessThanOrEqual(2);
     }

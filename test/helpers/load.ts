@@ -24,14 +24,16 @@ export async function runLoad(o: {
   keepAlive: boolean;
   until?: Promise<unknown>;
   path?: string;
+  /** Headers of the n-th request (a split key, say). */
+  headers?: (n: number) => Record<string, string>;
 }): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: o.keepAlive, maxSockets: o.concurrency });
   const result: LoadResult = { sent: 0, statuses: {}, errors: {}, versions: {}, non2xx: 0 };
   let done = !o.until;
   void o.until?.finally(() => (done = true));
-  const one = () =>
+  const one = (n: number) =>
     new Promise<void>((resolve) => {
-      const req = http.get(`${o.url}${o.path ?? '/'}`, { agent }, (res) => {
+      const req = http.get(`${o.url}${o.path ?? '/'}`, { agent, headers: o.headers?.(n) }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
@@ -56,8 +58,7 @@ export async function runLoad(o: {
   const worker = async () => {
     // Bounded: never more than five times the count, however long the deploy takes.
     while ((result.sent < o.total || !done) && result.sent < o.total * 5) {
-      result.sent++;
-      await one();
+      await one(result.sent++);
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));

@@ -50,9 +50,9 @@ const STEP_TIMEOUT_MS = 300_000;
 const WORKER_EXIT_GRACE_MS = 60_000;
 
 /** Worker PIDs of the nginx master whose pid file is $1 (from /proc: no ps or pgrep needed). */
-const WORKERS = `m=$(cat "$1") || exit 3
+const WORKERS = `read -r m < "$1" || exit 3
 for d in /proc/[0-9]*; do
-  s=$(cat "$d/stat" 2>/dev/null) || continue
+  read -r s < "$d/stat" 2>/dev/null || continue
   set -- $s
   [ "$4" = "$m" ] && echo "\${d#/proc/}"
 done
@@ -71,13 +71,22 @@ const RELINK = `set -eu; ln -sfn "$2" "$1.slipway-tmp"; mv -T "$1.slipway-tmp" "
 const LOG_SIZE = `wc -c < "$1" 2>/dev/null || echo 0`;
 const LOG_SINCE = `tail -c "+$(($2 + 1))" "$1" 2>/dev/null || true`;
 
+/** What a request's slot is chosen by: each request on its own (`$remote_addr` makes a client sticky). */
+const DEFAULT_SPLIT_ON = '${request_id}';
+
 /** The split_clients file for the canary's share (0 and 100 written alone: nginx refuses 0%). */
-export function upstreamFile(name: string, slots: Record<Slot, string>, stable: Slot, canaryWeight: number): string {
+export function upstreamFile(
+  name: string,
+  slots: Record<Slot, string>,
+  stable: Slot,
+  canaryWeight: number,
+  splitOn = DEFAULT_SPLIT_ON,
+): string {
   const canary = other(stable);
   const up = (s: Slot) => `${name}_${s}`;
   const lines = [
     ...SLOTS.map((s) => `upstream ${up(s)} {\n    server ${slots[s]};\n}`),
-    `split_clients "\${request_id}" $${name} {`,
+    `split_clients "${splitOn}" $${name} {`,
   ];
   if (canaryWeight >= 100) lines.push(`    * ${up(canary)};`);
   else if (canaryWeight <= 0) lines.push(`    * ${up(stable)};`);
@@ -163,6 +172,9 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
       };
     }
   }
+  const splitOn = deploy.splitOn ?? DEFAULT_SPLIT_ON;
+  if (typeof splitOn !== 'string' || !/^[^"\n]+$/.test(splitOn))
+    throw err('splitOn', 'expected an nginx variable expression such as ${remote_addr}');
   const nginxBin = typeof deploy.nginx === 'string' ? deploy.nginx : 'nginx';
   const prefix = typeof deploy.prefix === 'string' ? ['-p', deploy.prefix] : [];
   const pidFile = typeof deploy.pid === 'string' ? deploy.pid : '';
@@ -242,7 +254,7 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   const applySplit = async (host: Host, stable: Slot, canaryWeight: number, ctx: TargetContext) => {
     const before = await workers(host);
     const previous = await host.run(['cat', upstream]);
-    const text = upstreamFile(name, slots, stable, canaryWeight);
+    const text = upstreamFile(name, slots, stable, canaryWeight, splitOn);
     const w = await host.run(sh(WRITE, upstream), { input: () => Readable.from([text]) });
     if (w.code !== 0) throw new TargetError(`cannot write ${upstream} on ${host.where}: ${w.stderr.trim()}`);
     const t = await host.run([nginxBin, '-t', '-q', ...prefix, '-c', config!]);
@@ -332,8 +344,7 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   const goLive = async (ctx: TargetContext, version: string, reuse: boolean) => {
     const host = await openHost(ssh, ctx.runtime.env);
     try {
-      await checkNoKeepalive(host);
-      const state = await readState(host);
+      const [, state] = await Promise.all([checkNoKeepalive(host), readState(host)]);
       const live = state.live;
       // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
       if (reuse && live && state[live] === version) {
@@ -347,8 +358,18 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
         state[slot] = null;
         await startSlot(host, slot, version, ctx);
         state[slot] = version;
-        await writeState(host, state, ctx);
-        await gate(host, slot, version, live, ctx);
+        // What the slot runs is written while its health is checked: neither waits for the other.
+        const written = writeState(host, state, ctx);
+        try {
+          await gate(host, slot, version, live, ctx);
+        } catch (err) {
+          // The slot was stopped: the state says so before the run goes on to its rollback.
+          await written;
+          state[slot] = null;
+          await writeState(host, state, ctx);
+          throw err;
+        }
+        await written;
         if (strategy === 'canary' && !reuse && live) await canary(host, state, slot, version, ctx);
       }
       await switchTo(host, slot, ctx);
