@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node, ScanToken } from 'libpg-query';
+import { InternalError } from '../core/errors.js';
 
 /** The parser's functions this module uses. */
 interface LibPgQuery {
@@ -38,6 +39,11 @@ async function load(): Promise<LibPgQuery> {
     const lib = typeof mod.parseSync === 'function' ? mod : mod.default!;
     await lib.loadModule();
     return lib;
+  } catch (err) {
+    throw new InternalError(
+      `PostgreSQL's parser (${PARSER_WASM}) could not be loaded: ${(err as Error).message}; a bundle needs ${PARSER_WASM} beside its index.js (scripts/bundle.mjs copies it there)`,
+      { cause: err },
+    );
   } finally {
     // The loader read it synchronously when the module was evaluated; nothing else should see it.
     if (folder) delete g.__dirname;
