@@ -59,6 +59,19 @@ const DESTRUCTIVE: Record<LintRule, boolean> = {
   'lock-timeout': false,
 };
 
+/**
+ * Rules about how long a statement locks, not about the schema it leaves: the previous
+ * version still runs on the result (deploy may roll back to it).
+ */
+export const LOCK_ONLY_RULES: ReadonlySet<LintRule> = new Set<LintRule>([
+  'index-without-concurrently',
+  'foreign-key-without-not-valid',
+  'check-without-not-valid',
+  'vacuum-full',
+  'cluster',
+  'lock-timeout',
+]);
+
 /** A file to lint: its path for messages, its statements, and its format when known (for advice). */
 export interface LintInput {
   file: string;
