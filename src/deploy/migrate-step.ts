@@ -2,6 +2,7 @@
  * The migrations step over the migrate domain (src/migrations): the same lock, lint, backup
  * and transactional apply as the migrate action, for a component with `migrate:`.
  */
+import path from 'node:path';
 import type { ComponentConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import type { Database } from '../migrations/database.js';
@@ -58,7 +59,11 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
       const breaking = result.findings
         .filter((f) => appliedFiles.has(f.file) && !COMPATIBLE_RULES.has(f.rule))
         .map((f) => `${f.file}:${f.line}: ${f.message}`);
-      return { applied, backup: result.backup || null, breaking };
+      // Where it outlives the job comes first: the local file goes with the runner's temp folder.
+      const backup = result.backupLocation
+        ? `${result.backupLocation} (${path.basename(result.backup)})`
+        : result.backup || null;
+      return { applied, backup, breaking };
     } finally {
       await database?.close();
     }

@@ -41,8 +41,13 @@ const inputs = {
     "Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.",
     'false',
   ),
-  backup: input.boolean('Take a pg_dump (custom format) before the first pending migration.', 'false'),
-  'backup-dir': input.string('Folder for the backup. Empty: $RUNNER_TEMP.'),
+  backup: input.boolean(
+    'Take a pg_dump (custom format, owner-only file) before the first pending migration; on a runner it is also uploaded as an artifact of the run, so it outlives the job.',
+    'false',
+  ),
+  'backup-dir': input.string(
+    'Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP.',
+  ),
   ...commonInputs,
 };
 
@@ -60,6 +65,8 @@ export const migrate = defineAction({
     pending: 'How many migrations are not applied after the run (on a dry run: before it).',
     current: 'The highest applied version after the run (empty when none).',
     backup: 'Path of the backup taken before migrating (empty when none).',
+    'backup-location':
+      'Where that backup outlives the job: the URL of the run artifact holding it (empty when none was taken or it is only the local file).',
     findings: 'JSON list of lint findings: {file, line, rule, destructive, breaking, message, statement}.',
   },
   async run(parsed, rt) {

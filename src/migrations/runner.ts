@@ -9,6 +9,7 @@ import { UserError } from '../core/errors.js';
 import { duration } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { applyStep } from './apply.js';
+import { backupDirOf, backupLabel, prepareBackupDir, takeBackup } from './backup.js';
 import { runCommandTool } from './command-tool.js';
 import type { Database, DbSession } from './database.js';
 import { readMigrations, statementsOf } from './files.js';
@@ -74,6 +75,8 @@ export interface MigrationResult {
   current: string;
   /** Path of the backup taken before the first change ('' when none). */
   backup: string;
+  /** Where that backup is kept beyond the job, e.g. the run's artifact URL ('' when it is only the local file). */
+  backupLocation: string;
   /** Statements of this run's migrations that break the running version. */
   findings: Finding[];
   /** True when a destructive finding was applied: the previous version cannot run on this schema. */
@@ -134,7 +137,8 @@ export async function runMigrations(options: MigrateOptions, rt: Runtime): Promi
       from: options.databaseFrom,
     }));
   try {
-    return await migrateWith(db, { options, table, files, target, dirShown: rel(dir) }, rt);
+    const backupDir = backupDirOf(options.backupDir, rt);
+    return await migrateWith(db, { options, table, files, target, dirShown: rel(dir), backupDir }, rt);
   } finally {
     if (!options.database) await db.close();
   }
@@ -148,11 +152,15 @@ async function migrateWith(
     files: Awaited<ReturnType<typeof readMigrations>>;
     target: bigint | null;
     dirShown: string;
+    backupDir: string;
   },
   rt: Runtime,
 ): Promise<MigrationResult> {
   const { options, table, files } = ctx;
   const by = runIdentity(rt.env);
+  // Checked before the lock: a bad folder must fail at once, not with the lock held.
+  if (options.backup && !options.dryRun)
+    await prepareBackupDir(ctx.backupDir, options.backupDir?.trim() || ctx.backupDir);
   const lock = options.dryRun
     ? null
     : await acquireLock(db, {
@@ -190,6 +198,7 @@ async function migrateWith(
       pending: options.dryRun ? pending : plan.remaining.length,
       current,
       backup: '',
+      backupLocation: '',
       findings,
       destructiveApplied: false,
       previouslyApplied: history,
@@ -210,7 +219,13 @@ async function migrateWith(
       );
       return result;
     }
-    if (options.backup) result.backup = await takeBackup(db, plan, options, rt);
+    if (options.backup) {
+      const first = plan.steps[0].migration;
+      const label = backupLabel(`${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`);
+      const backup = await takeBackup(db, ctx.backupDir, label, rt);
+      result.backup = backup.file;
+      result.backupLocation = backup.kept;
+    }
 
     await rt.log.group(
       `${plan.direction === 'down' ? 'Reverting' : 'Applying'} ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} on ${db.where}`,
@@ -328,17 +343,6 @@ function logPlan(plan: Plan, findings: Finding[], rt: Runtime, wouldStop: boolea
     rt.log.info(`  ${f.file}:${f.line} ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${f.message}`);
   if (wouldStop)
     rt.log.warning(`Dry run: the destructive findings above would stop a real run; to let them through, ${how}.`);
-}
-
-async function takeBackup(db: Database, plan: Plan, options: MigrateOptions, rt: Runtime): Promise<string> {
-  const dir = options.backupDir?.trim() || rt.env.RUNNER_TEMP || os.tmpdir();
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  const first = plan.steps[0].migration;
-  const label = `slipway-backup-${stamp}-before-${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`;
-  const started = performance.now();
-  const file = await rt.log.group(`Backup of ${db.where}`, () => db.backup(path.resolve(rt.cwd, dir), label));
-  rt.log.info(`Backup written to ${file} (${duration(performance.now() - started)}).`);
-  return file;
 }
 
 /** Who applies: the workflow run, else user@host. */

@@ -20,6 +20,7 @@ import { formatTag, tagGlob } from '../core/tag-template.js';
 import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
 import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
+import { reserveVersion } from './reserve.js';
 import {
   changelogEntry,
   ensureRelease,
@@ -50,6 +51,10 @@ export const tagRelease = defineAction({
     changelog: input.string(
       'A file to prepend the notes to, committed through the API (e.g. CHANGELOG.md). Empty: none.',
     ),
+    reserve: input.boolean(
+      'Only create the tag, before anything is built with the version: the tag reserves it for this commit. When another commit holds it (a racing run), the next free version of the same kind is tagged instead; the version output says which. A later run without reserve adds the release to the tag.',
+      'false',
+    ),
     'make-latest': input.choice(
       "Mark the release latest. auto: GitHub's choice by version (legacy); a prerelease is never latest.",
       ['auto', 'true', 'false'] as const,
@@ -58,6 +63,7 @@ export const tagRelease = defineAction({
   },
   outputs: {
     tag: 'The tag.',
+    version: 'The version tagged: the input, or with reserve the next free one when another commit held it.',
     created: 'true when this run created the release; false when it was already there.',
     'release-id': 'The id of the release (empty in a dry run).',
     'release-url': 'The web page of the release (empty in a dry run).',
@@ -85,6 +91,25 @@ async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Ru
     throw new UserError(
       'input "token": a GitHub token with contents: write is needed to create the tag and the release',
     );
+  if (inputs.reserve) {
+    if (inputs.tag) throw new UserError('input "tag": not with reserve (the next free version gets its own tag)');
+    if (inputs.dryRun) {
+      rt.log.info(`Dry run: would reserve ${version} by creating ${tag} at ${target} (or the next free version).`);
+      rt.setOutput('tag', tag);
+      rt.setOutput('version', version);
+      rt.setOutput('created', false);
+      return;
+    }
+    const reserved = await reserveVersion(
+      gh!,
+      { version, template, target, message: (t, v) => (component ? `${component.name} ${v}` : t) },
+      rt.log,
+    );
+    rt.setOutput('tag', reserved.tag);
+    rt.setOutput('version', reserved.version);
+    rt.setOutput('created', reserved.created);
+    return;
+  }
 
   const notes =
     inputs.notes ||
@@ -101,6 +126,7 @@ async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Ru
     makeLatest,
   };
   rt.setOutput('tag', tag);
+  rt.setOutput('version', version);
   rt.setOutput('notes', notes);
 
   if (inputs.dryRun) {
