@@ -295,7 +295,7 @@ function lintStatement(
     if (!tree.IndexStmt.concurrent && existing(tree.IndexStmt.relation))
       add(
         'index-without-concurrently',
-        `CREATE INDEX on ${nameOf(tree.IndexStmt.relation)} without CONCURRENTLY blocks its writes while the index builds; use CREATE INDEX CONCURRENTLY in a migration of its own that runs outside a transaction (${noTransactionAdvice(ctx.format)})`,
+        `CREATE INDEX on ${nameOf(tree.IndexStmt.relation)} without CONCURRENTLY blocks its writes while the index builds; use CREATE INDEX CONCURRENTLY in a migration of its own, and ${noTransactionAdvice(ctx.format)}`,
       );
     return;
   }
@@ -393,15 +393,17 @@ function lintAlterCommand(table: string, key: string, cmd: AlterTableCmd, defaul
       const con = cmd.def?.Constraint;
       if (!con || con.skip_validation) return;
       const name = con.conname ? ` ${con.conname}` : '';
+      // VALIDATE needs the constraint's name: an unnamed one must be given one first.
+      const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${con.conname ?? '<its name>'}`;
       if (con.contype === 'CONSTR_FOREIGN')
         add(
           'foreign-key-without-not-valid',
-          `ADD CONSTRAINT${name} FOREIGN KEY on ${table} without NOT VALID checks every row while it blocks writes to ${table} and ${nameOf(con.pktable)}; add it NOT VALID, then ALTER TABLE ${table} VALIDATE CONSTRAINT in a later migration (that check takes no blocking lock)`,
+          `ADD CONSTRAINT${name} FOREIGN KEY on ${table} without NOT VALID checks every row while it blocks writes to ${table} and ${nameOf(con.pktable)}; add it NOT VALID (named), then ${validate} in a later migration (that check takes no blocking lock)`,
         );
       else if (con.contype === 'CONSTR_CHECK')
         add(
           'check-without-not-valid',
-          `ADD CONSTRAINT${name} CHECK on ${table} without NOT VALID checks every row under an ACCESS EXCLUSIVE lock; add it NOT VALID, then ALTER TABLE ${table} VALIDATE CONSTRAINT in a later migration (that check takes no blocking lock)`,
+          `ADD CONSTRAINT${name} CHECK on ${table} without NOT VALID checks every row under an ACCESS EXCLUSIVE lock; add it NOT VALID (named), then ${validate} in a later migration (that check takes no blocking lock)`,
         );
       return;
     }
