@@ -6,8 +6,7 @@
  * batch is new: the running version cannot depend on it, so changes to it are not findings.
  */
 import { noTransactionAdvice, shownStatement } from './advice.js';
-import { parseStatements } from './pg-parser.js';
-import type { SqlStatement } from './sql-split.js';
+import { nodeOf, type SqlStatement } from './sql-split.js';
 
 /** What a finding is about. */
 export type LintRule =
@@ -144,12 +143,7 @@ function nameOf(rel: RangeVar | undefined): string {
 }
 
 function treeOf(s: SqlStatement): Tree {
-  if (s.node) return s.node as Tree;
-  try {
-    return (parseStatements(s.text)[0]?.stmt ?? {}) as Tree;
-  } catch {
-    return {};
-  }
+  return nodeOf(s) as Tree;
 }
 
 /** What one statement says, for the rules: a finding's rule and message. */

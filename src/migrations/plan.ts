@@ -8,7 +8,7 @@ import type { MigrationFile } from './files.js';
 import { statementsOf } from './files.js';
 import type { AppliedRow } from './history.js';
 import { noTransactionAdvice, shownStatement } from './advice.js';
-import { SqlSyntaxError, type SqlStatement } from './sql-split.js';
+import { nodeOf, SqlSyntaxError, type SqlStatement } from './sql-split.js';
 
 /** One migration to run, in order. */
 export interface PlannedMigration {
@@ -136,7 +136,6 @@ interface Tree {
   AlterSystemStmt?: unknown;
   CreateTableSpaceStmt?: unknown;
   DropTableSpaceStmt?: unknown;
-  CopyStmt?: unknown;
 }
 
 /** Transaction control a migration must not use inside the transaction Slipway runs it in (savepoints are fine). */
@@ -168,7 +167,7 @@ function refusedInTransaction(t: Tree): boolean {
 /** A file that runs in a transaction must not end it, nor hold statements PostgreSQL refuses inside one. */
 function checkTransactional(file: string, statements: SqlStatement[], format: string | undefined): void {
   for (const s of statements) {
-    const t = (s.node ?? {}) as Tree;
+    const t = nodeOf(s) as Tree;
     if (t.TransactionStmt && ENDS_TRANSACTION.has(t.TransactionStmt.kind ?? ''))
       throw new UserError(
         `${file}:${s.line}: ${shownStatement(s.text)} would end the transaction Slipway runs this migration in; remove it, or ${noTransactionAdvice(format)} to manage transactions yourself`,

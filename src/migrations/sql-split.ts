@@ -193,6 +193,16 @@ function codeOf(text: string): string {
   return out;
 }
 
+/** A statement's syntax tree: the splitter's, else parsed from its text (for statements made elsewhere); {} when it has none. */
+export function nodeOf(s: SqlStatement): Node {
+  if (s.node) return s.node;
+  try {
+    return parseStatements(s.text)[0]?.stmt ?? ({} as Node);
+  } catch {
+    return {} as Node;
+  }
+}
+
 /** The 1-based line of character `index` (a code-point index, as PostgreSQL counts) in `text`. */
 export function lineAtCodePoint(text: string, index: number): number {
   let line = 1;

@@ -123,6 +123,15 @@ describe('the unsafe corpus: every rule at its line', () => {
   });
 });
 
+describe('statements made by other readers', () => {
+  it('lints a statement that carries no syntax tree by parsing its text', () => {
+    const made = { text: 'ALTER TABLE users DROP COLUMN legacy', code: '', offset: 0, line: 7 };
+    expect(lintMigrations([{ file: 'goose/1_x.sql', statements: [made] }]).map((f) => [f.line, f.rule])).toEqual([
+      [7, 'drop-column'],
+    ]);
+  });
+});
+
 describe('the safe corpus: nothing found', () => {
   it('finds nothing in the safe ways of doing the same things', () => {
     const safe = [
