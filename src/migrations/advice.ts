@@ -1,25 +1,19 @@
 /**
  * Words shared by the lint and the planner: how a migration is made to run outside a
- * transaction in the format it is written in, and a statement shown whole on one line.
+ * transaction, and a statement shown whole on one line.
  */
 import { scanTokens } from './pg-parser.js';
 
-const NO_TRANSACTION: Record<string, string> = {
-  slipway: 'start the file with -- slipway:no-transaction',
-  goose: 'put -- +goose NO TRANSACTION at the top of the file',
-  dbmate: 'mark its section -- migrate:up transaction:false',
-  flyway: 'set executeInTransaction=false in its script configuration file (<file>.conf)',
-};
-
 /**
- * How to run a migration outside a transaction, for the format it is written in; generic
- * (but true for every format) when the format is not known.
+ * How the planner says to run a migration outside a transaction: Slipway's marker. The
+ * runner rewrites it into the file's own format (`MigrationFormat.noTransactionAdvice`) when
+ * the folder is another tool's.
  */
-export function noTransactionAdvice(format: string | undefined): string {
-  const known = format ? NO_TRANSACTION[format] : undefined;
-  if (known) return known;
-  return "run it outside a transaction (a Slipway file starts with -- slipway:no-transaction; another tool's file uses that tool's marker, e.g. -- +goose NO TRANSACTION)";
-}
+export const NO_TRANSACTION_ADVICE = 'start the file with -- slipway:no-transaction';
+
+/** The same advice when the format is not known: true for every format. */
+export const ANY_FORMAT_NO_TRANSACTION_ADVICE =
+  "run it outside a transaction (a Slipway file starts with -- slipway:no-transaction; another tool's file uses that tool's marker, e.g. -- +goose NO TRANSACTION)";
 
 /** The longest statement an error or finding shows before cutting it. */
 export const STATEMENT_MAX = 300;

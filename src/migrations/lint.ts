@@ -5,7 +5,7 @@
  * fail the run unless allowed; the others are reported. A table created earlier in the same
  * batch is new: the running version cannot depend on it, so changes to it are not findings.
  */
-import { noTransactionAdvice, shownStatement } from './advice.js';
+import { ANY_FORMAT_NO_TRANSACTION_ADVICE, shownStatement } from './advice.js';
 import { nodeOf, type SqlStatement } from './sql-split.js';
 
 /** What a finding is about. */
@@ -71,11 +71,12 @@ export const LOCK_ONLY_RULES: ReadonlySet<LintRule> = new Set<LintRule>([
   'lock-timeout',
 ]);
 
-/** A file to lint: its path for messages, its statements, and its format when known (for advice). */
+/** A file to lint: its path for messages, its statements, and how its format runs a file outside a transaction. */
 export interface LintInput {
   file: string;
   statements: SqlStatement[];
-  format?: string;
+  /** The format's advice (`MigrationFormat.noTransactionAdvice`); without it, advice true for every format. */
+  noTransactionAdvice?: string;
 }
 
 /** Normalise a (possibly qualified, possibly quoted) name: unquoted parts lower-cased, `public.` dropped. */
@@ -174,7 +175,7 @@ export function lintMigrations(files: LintInput[]): Finding[] {
           message,
           statement: (statement ??= shownStatement(s.text)),
         });
-      lintStatement(tree, { created, defaults, format: f.format }, add);
+      lintStatement(tree, { created, defaults, noTransactionAdvice: f.noTransactionAdvice }, add);
       if (locks && !lockTimeoutSet && !lockAdvised) {
         // Once per file, on its first statement that waits for a lock on a live table.
         lockAdvised = true;
@@ -244,7 +245,7 @@ function isFull(vacuum: NonNullable<Tree['VacuumStmt']>): boolean {
 
 function lintStatement(
   tree: Tree,
-  ctx: { created: Set<string>; defaults: Set<string>; format?: string },
+  ctx: { created: Set<string>; defaults: Set<string>; noTransactionAdvice?: string },
   add: Add,
 ): void {
   const { created } = ctx;
@@ -289,7 +290,7 @@ function lintStatement(
     if (!tree.IndexStmt.concurrent && existing(tree.IndexStmt.relation))
       add(
         'index-without-concurrently',
-        `CREATE INDEX on ${nameOf(tree.IndexStmt.relation)} without CONCURRENTLY blocks its writes while the index builds; use CREATE INDEX CONCURRENTLY in a migration of its own, and ${noTransactionAdvice(ctx.format)}`,
+        `CREATE INDEX on ${nameOf(tree.IndexStmt.relation)} without CONCURRENTLY blocks its writes while the index builds; use CREATE INDEX CONCURRENTLY in a migration of its own, and ${ctx.noTransactionAdvice ?? ANY_FORMAT_NO_TRANSACTION_ADVICE}`,
       );
     return;
   }

@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.js';
 import type { MigrationFile } from './files.js';
 import { statementsOf } from './files.js';
 import type { AppliedRow } from './history.js';
-import { noTransactionAdvice, shownStatement } from './advice.js';
+import { NO_TRANSACTION_ADVICE, shownStatement } from './advice.js';
 import { nodeOf, SqlSyntaxError, type SqlStatement } from './sql-split.js';
 
 /** One migration to run, in order. */
@@ -115,14 +115,8 @@ function step(
     throw err;
   }
   checkCopyData(file, statements);
-  if (!noTransaction) checkTransactional(file, statements, formatOf(m));
+  if (!noTransaction) checkTransactional(file, statements);
   return { migration: m, direction, file, sql, noTransaction, statements };
-}
-
-/** The migration's format when the reader recorded one (for advice in its own terms). */
-function formatOf(m: MigrationFile): string | undefined {
-  const format = (m as { format?: unknown }).format;
-  return typeof format === 'string' ? format : undefined;
 }
 
 interface Tree {
@@ -165,17 +159,17 @@ function refusedInTransaction(t: Tree): boolean {
 }
 
 /** A file that runs in a transaction must not end it, nor hold statements PostgreSQL refuses inside one. */
-function checkTransactional(file: string, statements: SqlStatement[], format: string | undefined): void {
+function checkTransactional(file: string, statements: SqlStatement[]): void {
   for (const s of statements) {
     const t = nodeOf(s) as Tree;
     if (t.TransactionStmt && ENDS_TRANSACTION.has(t.TransactionStmt.kind ?? ''))
       throw new UserError(
-        `${file}:${s.line}: ${shownStatement(s.text)} would end the transaction Slipway runs this migration in; remove it, or ${noTransactionAdvice(format)} to manage transactions yourself`,
+        `${file}:${s.line}: ${shownStatement(s.text)} would end the transaction Slipway runs this migration in; remove it, or ${NO_TRANSACTION_ADVICE} to manage transactions yourself`,
         { file, line: s.line },
       );
     if (refusedInTransaction(t))
       throw new UserError(
-        `${file}:${s.line}: ${shownStatement(s.text)} cannot run inside a transaction; ${noTransactionAdvice(format)} (and keep that migration to this statement)`,
+        `${file}:${s.line}: ${shownStatement(s.text)} cannot run inside a transaction; ${NO_TRANSACTION_ADVICE} (and keep that migration to this statement)`,
         { file, line: s.line },
       );
   }

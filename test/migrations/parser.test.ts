@@ -16,12 +16,10 @@ const findings = (...files: string[]) =>
 const rules = (...files: string[]) => findings(...files).map((f) => `${f.file}:${f.line} ${f.rule}`);
 
 /** A migration file as the reader makes it, for the planner. */
-function migration(name: string, sql: string, noTransaction = false, format?: string): MigrationFile {
+function migration(name: string, sql: string, noTransaction = false): MigrationFile {
   const [version, rest] = name.split('_', 2);
-  // The format is what a reader of other tools' layouts records; the planner reads it when present.
-  const known = format ? { format } : {};
   return {
-    ...known,
+    acceptedChecksums: [],
     version: BigInt(version),
     versionText: version,
     name: rest.replace(/\.sql$/, ''),
@@ -236,24 +234,28 @@ describe('the planner on parsed statements', () => {
 
   it('quotes the whole statement that cannot run in a transaction, and how to run it outside one', () => {
     const message = planError(
-      migration(
-        '1_idx.sql',
-        'SELECT 1;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n',
-        false,
-        'slipway',
-      ),
+      migration('1_idx.sql', 'SELECT 1;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n'),
     );
     expect(message).toBe(
       'db/1_idx.sql:2: CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email) cannot run inside a transaction; start the file with -- slipway:no-transaction (and keep that migration to this statement)',
     );
   });
 
-  it('speaks the format of the file when the reader knows it', () => {
-    const goose = migration('1_idx.sql', 'DROP INDEX CONCURRENTLY users_email;', false, 'goose');
-    expect(planError(goose)).toContain('put -- +goose NO TRANSACTION at the top of the file');
-    const unknown = migration('1_idx.sql', 'VACUUM users;', false, 'something-new');
-    expect(planError(unknown)).toContain(
-      'run it outside a transaction (a Slipway file starts with -- slipway:no-transaction;',
+  it('lints with the advice of the file’s format, and with advice true for every format when it is not given', () => {
+    const index = 'CREATE INDEX users_email ON users (email);';
+    const [goose] = lintMigrations([
+      {
+        file: 'm/1.sql',
+        statements: splitSql(index).statements,
+        noTransactionAdvice: 'add -- +goose NO TRANSACTION to the file',
+      },
+    ]);
+    expect(goose.message).toContain(
+      'use CREATE INDEX CONCURRENTLY in a migration of its own, and add -- +goose NO TRANSACTION to the file',
+    );
+    const [unknown] = findings(index);
+    expect(unknown.message).toContain(
+      "and run it outside a transaction (a Slipway file starts with -- slipway:no-transaction; another tool's file uses that tool's marker, e.g. -- +goose NO TRANSACTION)",
     );
   });
 
