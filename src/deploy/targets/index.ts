@@ -1,8 +1,12 @@
 /** Every deploy target kind, by the name `deploy.target` gives it; a new target is one line here. */
 import { commandTarget } from './command.js';
+import { composeTarget } from './compose.js';
+import { kubernetesTarget } from './kubernetes.js';
 import type { TargetFactories } from './target.js';
 
 /** The targets deploy knows. */
 export const TARGETS: TargetFactories = {
   command: commandTarget,
+  compose: composeTarget,
+  kubernetes: kubernetesTarget,
 };
