@@ -1,0 +1,148 @@
+/**
+ * The compose target against a private dockerd with docker-compose: 1.0.0 → 1.1.0 deploys
+ * with the container healthcheck and the component's health checks; a 1.2.0 whose container
+ * healthcheck fails is rolled back to 1.1.0, and status reads 1.1.0 from the running container.
+ */
+import { jest } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { execFile } from '../../src/core/exec.js';
+import { runDeploy } from '../../src/deploy/deploy.js';
+import { FileLedger } from '../../src/deploy/record/file-ledger.js';
+import { TARGETS } from '../../src/deploy/targets/index.js';
+import { startDockerd, type Dockerd } from '../helpers/docker.js';
+import { createProduct, type Product } from './fixture.js';
+
+jest.setTimeout(240_000);
+
+let docker: Dockerd | undefined;
+let skip = '';
+let p: Product;
+let record: FileLedger;
+let port = 0;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+beforeAll(async () => {
+  const started = await startDockerd();
+  if ('skip' in started) {
+    skip = started.skip;
+    // Skipped, never silently: the reason is printed.
+    console.warn(`compose target tests skipped: ${skip}`);
+    return;
+  }
+  docker = started;
+  port = await freePort();
+  // Each version serves /www/VERSION; 1.2.0 lacks /www/ready, which its container healthcheck reads.
+  for (const version of ['1.0.0', '1.1.0', '1.2.0'])
+    await docker.importImage(`example/api:${version}`, {
+      'www/VERSION': `${version}\n`,
+      ...(version === '1.2.0' ? {} : { 'www/ready': 'ok\n' }),
+    });
+  p = await createProduct();
+  record = new FileLedger(p.dir);
+  writeFileSync(
+    path.join(p.dir, 'compose.yaml'),
+    stringify({
+      services: {
+        api: {
+          image: '${API_IMAGE}',
+          network_mode: 'host',
+          command: ['/bin/httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', '/www'],
+          healthcheck: {
+            test: ['CMD', '/bin/wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}/ready`],
+            interval: '1s',
+            timeout: '2s',
+            retries: 2,
+          },
+        },
+      },
+    }),
+  );
+  p.writeConfig(
+    stringify({
+      components: {
+        api: {
+          deploy: {
+            target: 'compose',
+            file: 'compose.yaml',
+            project: 'shop',
+            service: 'api',
+            image: 'example/api:{version}',
+            timeout: 60,
+          },
+          health: [{ http: `http://127.0.0.1:${port}/VERSION`, expect: { status: 200 } }],
+        },
+      },
+      environments: { production: { url: `http://127.0.0.1:${port}` } },
+    }),
+  );
+});
+
+afterAll(async () => {
+  if (docker) {
+    await execFile('docker-compose', ['-p', 'shop', '-f', path.join(p.dir, 'compose.yaml'), 'down', '-t', '1'], {
+      env: { ...docker.env, API_IMAGE: 'example/api:1.0.0' },
+      timeoutMs: 60_000,
+    }).catch(() => undefined);
+    await docker.stop();
+  }
+  await p?.close();
+});
+
+async function deploy(values: Record<string, string>) {
+  const rt = createMemoryRuntime({ cwd: p.dir, env: docker!.env });
+  let error: Error | undefined;
+  try {
+    await runDeploy({
+      inputs: p.inputs({ environment: 'production', timeout: '20', ...values }),
+      record,
+      runtime: rt,
+      targets: TARGETS,
+    });
+  } catch (err) {
+    error = err as Error;
+  }
+  return { rt, error };
+}
+
+const served = async () => (await fetch(`http://127.0.0.1:${port}/VERSION`)).text().then((t) => t.trim());
+
+test('compose: 1.0.0 then 1.1.0 deploy, health-checked; a 1.2.0 failing its container healthcheck goes back to 1.1.0', async () => {
+  if (!docker) return console.warn(`skipped: ${skip}`);
+  const first = await deploy({ version: '1.0.0' });
+  expect(first.error).toBeUndefined();
+  expect(first.rt.outputs.status).toBe('success');
+  expect(await served()).toBe('1.0.0');
+  expect(first.rt.text()).toContain('ran docker-compose (v1): up -d --no-deps api with API_IMAGE=example/api:1.0.0');
+  expect(first.rt.text()).toContain('api: container healthcheck healthy (example/api:1.0.0)');
+  expect(JSON.parse(first.rt.outputs.plan).waves[0][0].commands.run).toMatch(/up -d --no-deps api; .*brief outage/);
+
+  const second = await deploy({ version: '1.1.0' });
+  expect(second.rt.outputs.status).toBe('success');
+  expect(await served()).toBe('1.1.0');
+
+  const bad = await deploy({ version: '1.2.0' });
+  expect(bad.rt.outputs.status).toBe('rolled-back');
+  expect(bad.error?.message.includes('\n')).toBe(false);
+  expect(bad.error?.message).toMatch(
+    /failed at api 1\.2\.0: compose service api is unhealthy with example\/api:1\.2\.0 \(its container healthcheck failed\); rolled back/,
+  );
+  expect(await served()).toBe('1.1.0');
+
+  // status: the image tag of the running container, read in a dry run.
+  const dry = await deploy({ version: '1.3.0', 'dry-run': 'true' });
+  expect(dry.rt.text()).toContain('api on production: running 1.1.0 (status command).');
+
+  // The user's compose file was never edited.
+  expect(readFileSync(path.join(p.dir, 'compose.yaml'), 'utf8')).toContain('image: ${API_IMAGE}');
+});
