@@ -43,6 +43,7 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
           databaseFrom: `components.${component.name}.migrate.database: the variable ${variable}`,
           database,
           tool: m.tool,
+          format: m.format,
           command: m.command,
           table: m.table,
           allowDestructive: m.allowDestructive,

@@ -56,8 +56,10 @@ export function targetContext(
   rt: Runtime,
   version: string,
   previous: string,
+  checkHealth: (baseUrl: string) => Promise<HealthOutcome> = async () => ({ healthy: true, results: [] }),
 ): TargetContext {
   return {
+    checkHealth,
     component: step.component,
     version,
     previousVersion: previous,
@@ -152,7 +154,12 @@ export class DeployRun {
           `[${step.component}] ${outcome.applied.length} migration(s) applied${outcome.backup ? `, backup ${outcome.backup}` : ''}${outcome.breaking.length ? `; breaking for the previous version: ${outcome.breaking.join('; ')}` : ''}.`,
         );
       } else {
-        await step.target!.deploy(targetContext(plan, step, this.info, rt, step.next, step.current));
+        const ctx = targetContext(plan, step, this.info, rt, step.next, step.current, (base) =>
+          this.gateOnHealth(step, base),
+        );
+        // A manual rollback returns to a version that ran there: the target's own way back
+        // (switching to a kept release, a rollback command), not a fresh deploy of it.
+        await (plan.mode === 'rollback' ? step.target!.rollback(ctx) : step.target!.deploy(ctx));
       }
     } catch (err) {
       report.message = isUserError(err) || err instanceof Error ? oneLine(errorMessage(err)) : String(err);
@@ -177,12 +184,12 @@ export class DeployRun {
   }
 
   /** Step two: the component's health checks, until they pass or the timeout; an error in the gate is a failed check. */
-  private gateOnHealth(step: PlanStep): Promise<HealthOutcome> {
+  private gateOnHealth(step: PlanStep, baseUrl = this.plan.environmentUrl): Promise<HealthOutcome> {
     if (step.checks.length === 0) return Promise.resolve({ healthy: true, results: [] });
     return this.gate({
       component: step.component,
       checks: step.checks,
-      baseUrl: this.plan.environmentUrl,
+      baseUrl,
       timeoutMs: this.options.inputs.timeout * 1000,
       runtime: this.rt,
     }).catch((err: unknown) => ({ healthy: false, results: [], message: errorMessage(err) }));
@@ -230,7 +237,9 @@ export class DeployRun {
     const { rt } = this;
     const report = this.reports.get(step.component)!;
     try {
-      await step.target!.rollback(targetContext(this.plan, step, this.info, rt, step.current, step.next));
+      await step.target!.rollback(
+        targetContext(this.plan, step, this.info, rt, step.current, step.next, (base) => this.gateOnHealth(step, base)),
+      );
     } catch (err) {
       report.rollback = { result: 'failed', detail: oneLine(errorMessage(err)) };
       rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);

@@ -6,6 +6,7 @@ import { commonInputs, defineAction, input, type InputField, type ParsedInputs }
 import type { Runtime } from '../core/runtime.js';
 import { notify } from '../notify/notify.js';
 import type { Database } from './database.js';
+import { FORMAT_NAMES, type FormatChoice } from './files.js';
 import { refusedSummaryMarkdown, setMigrateOutputs, setRefusedOutputs, summaryMarkdown } from './report.js';
 import {
   MigrationFailed,
@@ -18,11 +19,20 @@ import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 const toolInput: InputField<'' | 'builtin' | 'command'> = {
   description:
-    "builtin (Slipway's runner over <version>_<name>.sql files) or command (the project's own tool). Empty: the policy file's, else builtin.",
+    "builtin (Slipway's runner: its own <version>_<name>.sql files, or golang-migrate, goose, dbmate, Flyway or Prisma folders) or command (the project's own tool). Empty: the policy file's, else builtin.",
   schema: z
     .string()
     .transform((s) => s.toLowerCase())
     .pipe(z.enum(['', 'builtin', 'command'], { message: 'expected builtin or command' })),
+};
+
+const formatInput: InputField<'' | FormatChoice> = {
+  description:
+    "The migrations folder's format for the built-in runner: auto (detect), slipway, golang-migrate, goose, dbmate, flyway or prisma. Empty: the policy file's migrate.format, else auto.",
+  schema: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['', 'auto', ...FORMAT_NAMES], { message: `expected auto, ${FORMAT_NAMES.join(', ')}` })),
 };
 
 const inputs = {
@@ -32,6 +42,7 @@ const inputs = {
   ),
   dir: input.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
   tool: toolInput,
+  format: formatInput,
   command: input.string('The migration command when tool is command, e.g. alembic upgrade head (DATABASE_URL is set).'),
   target: input.string('Version to migrate to; below the current one runs the .down.sql files. Empty: the latest.'),
   table: input.string("History table of the built-in runner. Empty: the policy file's, else slipway_migrations."),
@@ -47,6 +58,9 @@ const inputs = {
   ),
   'backup-dir': input.string(
     'Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP.',
+  ),
+  resolve: input.string(
+    'Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.',
   ),
   ...commonInputs,
 };
@@ -138,6 +152,7 @@ export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt:
         ? undefined
         : `the variable ${envName} (${fromConfig?.migrate?.database?.env ? 'migrate.database.env' : 'the default of migrate.database.env'})`,
     tool: parsed.tool || fromConfig?.migrate?.tool || 'builtin',
+    format: parsed.format || fromConfig?.migrate?.format || 'auto',
     command: parsed.command || fromConfig?.migrate?.command,
     target: parsed.target,
     table: parsed.table || fromConfig?.migrate?.table,
@@ -148,6 +163,7 @@ export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt:
     backup: parsed.backup,
     backupDir: parsed.backupDir,
     dryRun: parsed.dryRun,
+    resolve: parsed.resolve,
   };
 }
 
@@ -181,6 +197,7 @@ export function componentOptions(
   return {
     dir: m.dir,
     tool: m.tool,
+    format: m.format,
     command: m.command,
     table: m.table,
     allowDestructive: m.allowDestructive === true,

@@ -2,11 +2,15 @@
 import { commandTarget } from './command.js';
 import { composeTarget } from './compose.js';
 import { kubernetesTarget } from './kubernetes.js';
+import { nginxTarget } from './nginx.js';
+import { releaseTarget } from './release.js';
 import type { TargetFactories } from './target.js';
 
 /** The targets deploy knows. */
 export const TARGETS: TargetFactories = {
   command: commandTarget,
+  release: releaseTarget,
+  nginx: nginxTarget,
   compose: composeTarget,
   kubernetes: kubernetesTarget,
 };

@@ -5,6 +5,7 @@
  */
 import type { ComponentConfig, DeployConfig } from '../../core/config.js';
 import type { Runtime } from '../../core/runtime.js';
+import type { HealthOutcome } from '../health.js';
 
 /** What a target is told for one deploy or rollback. */
 export interface TargetContext {
@@ -21,6 +22,11 @@ export interface TargetContext {
   runtime: Runtime;
   /** Each line of the target's output, already attributed to the component. */
   onLine(line: string): void;
+  /**
+   * Run the component's health checks against `baseUrl` (a slot before traffic moves to it;
+   * see addressBaseUrl for a Unix socket) until they pass or the run's timeout.
+   */
+  checkHealth(baseUrl: string): Promise<HealthOutcome>;
 }
 
 /** A failed deploy, rollback or status step; the message is one line. */
