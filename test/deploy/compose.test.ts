@@ -13,7 +13,10 @@ import { execFile } from '../../src/core/exec.js';
 import { runDeploy } from '../../src/deploy/deploy.js';
 import { FileLedger } from '../../src/deploy/record/file-ledger.js';
 import { TARGETS } from '../../src/deploy/targets/index.js';
+import { upstreamFile } from '../../src/deploy/targets/nginx.js';
 import { startDockerd, type Dockerd } from '../helpers/docker.js';
+import { runLoad } from '../helpers/load.js';
+import { nginxAvailable, nginxBin, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { createProduct, type Product } from './fixture.js';
 
 jest.setTimeout(240_000);
@@ -88,8 +91,15 @@ beforeAll(async () => {
   );
 });
 
+let nginx: TestNginx | undefined;
+
 afterAll(async () => {
+  nginx?.stop();
   if (docker) {
+    await execFile('docker-compose', ['-p', 'zd', '-f', path.join(p.dir, 'zd.yaml'), 'down', '-t', '1'], {
+      env: { ...docker.env, WEB_IMAGE: 'example/api:1.0.0' },
+      timeoutMs: 60_000,
+    }).catch(() => undefined);
     await execFile('docker-compose', ['-p', 'shop', '-f', path.join(p.dir, 'compose.yaml'), 'down', '-t', '1'], {
       env: { ...docker.env, API_IMAGE: 'example/api:1.0.0' },
       timeoutMs: 60_000,
@@ -145,4 +155,97 @@ test('compose: 1.0.0 then 1.1.0 deploy, health-checked; a 1.2.0 failing its cont
 
   // The user's compose file was never edited.
   expect(readFileSync(path.join(p.dir, 'compose.yaml'), 'utf8')).toContain('image: ${API_IMAGE}');
+});
+
+test('compose zeroDowntime: blue-green behind nginx, a deploy and a rollback under 4,000 requests lose no request to a 502 or a non-2xx', async () => {
+  if (!docker) return console.warn(`skipped: ${skip}`);
+  if (!nginxAvailable()) return console.warn('skipped: nginx is not installed');
+  const ports = { blue: await freePort(), green: await freePort() };
+  const slots = { blue: `127.0.0.1:${ports.blue}`, green: `127.0.0.1:${ports.green}` };
+  const service = (slot: 'blue' | 'green') => ({
+    image: '${WEB_IMAGE}',
+    network_mode: 'host',
+    init: true,
+    command: ['/bin/httpd', '-f', '-p', slots[slot], '-h', '/www'],
+    healthcheck: {
+      test: ['CMD', '/bin/wget', '-q', '-O', '/dev/null', `http://${slots[slot]}/ready`],
+      interval: '1s',
+      timeout: '2s',
+      retries: 2,
+    },
+  });
+  writeFileSync(
+    path.join(p.dir, 'zd.yaml'),
+    stringify({ services: { 'web-blue': service('blue'), 'web-green': service('green') } }),
+  );
+  const upstream = path.join(p.dir, 'upstream.conf');
+  writeFileSync(upstream, upstreamFile('slipway_web', slots, 'blue', 0));
+  nginx = await startNginx({ proxyPass: 'http://$slipway_web', httpExtra: `  include ${upstream};` });
+  p.writeConfig(
+    stringify({
+      components: {
+        web: {
+          deploy: {
+            target: 'compose',
+            zeroDowntime: true,
+            file: 'zd.yaml',
+            project: 'zd',
+            service: 'web',
+            image: 'example/api:{version}',
+            variable: 'WEB_IMAGE',
+            slots,
+            switch: 'reload',
+            upstream,
+            config: nginx.config,
+            nginx: nginxBin(),
+            prefix: nginx.prefix,
+            drain: 1,
+            timeout: 60,
+          },
+          health: [{ http: '/VERSION' }],
+        },
+      },
+      environments: { staging: { url: nginx.url } },
+    }),
+  );
+  const run = async (values: Record<string, string>) => {
+    const r = await deploy({ environment: 'staging', ...values });
+    expect(r.error).toBeUndefined();
+    return r;
+  };
+  const first = await run({ version: '1.0.0' });
+  expect(first.rt.text()).toContain('slots are compose services web-blue and web-green, run with docker-compose (v1)');
+  expect(JSON.parse(first.rt.outputs.plan).waves[0][0].commands.run).toContain(
+    'WEB_IMAGE=example/api:$SLIPWAY_VERSION docker compose up -d --no-deps web-<idle slot>',
+  );
+  const changes = (async () => {
+    await run({ version: '1.1.0' });
+    await run({ version: '', rollback: 'true' });
+  })();
+  // Without client keep-alive: nginx's reload resets idle kept-alive client connections (docs/deploy.md).
+  const load = await runLoad({
+    url: nginx.url,
+    path: '/VERSION',
+    total: 4000,
+    concurrency: 10,
+    keepAlive: false,
+    until: changes,
+  });
+  await changes;
+  expect(load.sent).toBeGreaterThanOrEqual(4000);
+  expect(load.statuses[502] ?? 0).toBe(0);
+  expect(load.non2xx).toBe(0);
+  // nginx's reload closes connections its old workers accepted but had not read yet: the
+  // reload switch's bound, as in the nginx target's tests (docs/deploy.md).
+  const resets = Object.values(load.errors).reduce((a, b) => a + b, 0);
+  expect(resets).toBeLessThanOrEqual(Math.ceil((10 * load.sent) / 4000));
+  expect(Object.keys(load.versions).sort()).toEqual(['1.0.0\n', '1.1.0\n']);
+  // Only the rolled-back version's slot is left running.
+  const ps = await execFile('docker', ['ps', '--format', '{{.Names}} {{.Image}}'], { env: docker.env });
+  expect(
+    ps.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('zd_')),
+  ).toEqual([expect.stringMatching(/ example\/api:1\.0\.0$/)]);
 });

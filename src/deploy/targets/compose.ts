@@ -5,10 +5,12 @@
  * last good version. A recreate stops the old container before the new one serves, so the
  * service has a brief outage; the plan says so.
  */
+import path from 'node:path';
 import { execFile, type ExecResult } from '../../core/exec.js';
 import { duration } from '../../core/markdown.js';
 import { DEFAULT_COMMAND_TIMEOUT_S, slipwayEnv } from './command.js';
 import { imageFor, imageTemplate, optionalString, requiredString, versionOf } from './image.js';
+import { nginxTarget } from './nginx.js';
 import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 /** How often the container's health is read while waiting, in milliseconds. */
@@ -55,14 +57,13 @@ export function composeTarget(options: TargetOptions): DeployTarget {
   const variable = optionalString(options, 'variable') ?? defaultImageVariable(service);
   if (!/^[A-Za-z_]\w*$/.test(variable))
     throw options.errorAt('variable', `expected a variable name, got "${variable}"`);
-  const extra = deploy.env ?? {};
+  const extra = (deploy.env ?? {}) as Record<string, string>;
   if (typeof extra !== 'object' || Array.isArray(extra) || Object.values(extra).some((v) => typeof v !== 'string'))
     throw options.errorAt('env', 'expected a mapping of variable names to strings');
+  if (deploy.zeroDowntime !== undefined && typeof deploy.zeroDowntime !== 'boolean')
+    throw options.errorAt('zeroDowntime', 'expected true or false');
   if (deploy.zeroDowntime === true)
-    throw options.errorAt(
-      'zeroDowntime',
-      'not supported yet by the compose target: use the nginx target for zero downtime',
-    );
+    return zeroDowntimeTarget(options, { service, template, variable, file, project, extra });
   const timeoutS = deploy.timeout ?? DEFAULT_COMMAND_TIMEOUT_S;
   const fileArgs = [...(file ? ['-f', file] : []), ...(project ? ['-p', project] : [])];
   let cli: Promise<ComposeCli | null> | undefined;
@@ -70,7 +71,7 @@ export function composeTarget(options: TargetOptions): DeployTarget {
   const envFor = (ctx: TargetContext): NodeJS.ProcessEnv => ({
     ...ctx.runtime.env,
     ...slipwayEnv(ctx),
-    ...(extra as Record<string, string>),
+    ...extra,
     [variable]: imageFor(template, ctx.version),
   });
 
@@ -179,6 +180,110 @@ export function composeTarget(options: TargetOptions): DeployTarget {
         rollback: `the same with the recorded last good version`,
         status: `the image tag of ${service}'s running container`,
       };
+    },
+  };
+}
+
+/**
+ * A slot's start, run by the nginx target with `sh -c`: every value arrives through the
+ * environment. The image is the template with each `{version}` replaced by SLIPWAY_VERSION;
+ * the slot's service is `<service>-<slot>`; it returns once the container's healthcheck (if
+ * any) says healthy.
+ */
+const SLOT_START = `set -eu
+cd "$SLIPWAY_COMPOSE_DIR"
+t="$SLIPWAY_COMPOSE_IMAGE"; image=""
+while :; do case "$t" in *"{version}"*) image="$image\${t%%"{version}"*}$SLIPWAY_VERSION"; t="\${t#*"{version}"}";; *) image="$image$t"; break;; esac; done
+export "$SLIPWAY_COMPOSE_VARIABLE=$image"
+svc="$SLIPWAY_COMPOSE_SERVICE-$SLIPWAY_SLOT"
+set -- $SLIPWAY_COMPOSE_PROGRAM
+[ -n "\${SLIPWAY_COMPOSE_FILE:-}" ] && set -- "$@" -f "$SLIPWAY_COMPOSE_FILE"
+[ -n "\${SLIPWAY_COMPOSE_PROJECT:-}" ] && set -- "$@" -p "$SLIPWAY_COMPOSE_PROJECT"
+"$@" up -d --no-deps "$svc"
+id=$("$@" ps -q "$svc")
+n=0
+while :; do
+  h=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
+  case "$h" in
+    healthy|none) exit 0;;
+    unhealthy) echo "compose service $svc is unhealthy with $image (its container healthcheck failed)" >&2; exit 1;;
+  esac
+  n=$((n + 1))
+  [ "$n" -gt $((SLIPWAY_COMPOSE_TIMEOUT * 2)) ] && { echo "compose service $svc was not healthy within $SLIPWAY_COMPOSE_TIMEOUT s with $image" >&2; exit 1; }
+  sleep 0.5
+done`;
+
+/** A slot's stop: the slot's service is stopped and its container removed. */
+const SLOT_STOP = `set -eu
+cd "$SLIPWAY_COMPOSE_DIR"
+export "$SLIPWAY_COMPOSE_VARIABLE=unused"
+svc="$SLIPWAY_COMPOSE_SERVICE-$SLIPWAY_SLOT"
+set -- $SLIPWAY_COMPOSE_PROGRAM
+[ -n "\${SLIPWAY_COMPOSE_FILE:-}" ] && set -- "$@" -f "$SLIPWAY_COMPOSE_FILE"
+[ -n "\${SLIPWAY_COMPOSE_PROJECT:-}" ] && set -- "$@" -p "$SLIPWAY_COMPOSE_PROJECT"
+"$@" stop -t "$SLIPWAY_COMPOSE_STOP_TIMEOUT" "$svc"
+"$@" rm -f "$svc"`;
+
+/**
+ * `zeroDowntime: true`: the nginx target's blue-green (or canary) with compose services
+ * `<service>-blue` and `<service>-green` as the slots; the new version starts on the idle
+ * one, passes its health checks there, and traffic moves before the old one stops.
+ */
+function zeroDowntimeTarget(
+  options: TargetOptions,
+  s: {
+    service: string;
+    template: string;
+    variable: string;
+    file?: string;
+    project?: string;
+    extra: Record<string, string>;
+  },
+): DeployTarget {
+  const { deploy } = options;
+  // The slot commands read their settings from this machine's environment, which a remote
+  // host does not get.
+  if (deploy.ssh !== undefined)
+    throw options.errorAt('ssh', 'zeroDowntime compose runs here only (set DOCKER_HOST in env for a remote Docker)');
+  for (const key of ['start', 'stop'])
+    if (deploy[key] !== undefined)
+      throw options.errorAt(key, `zeroDowntime compose writes its own ${key} (the slot's compose service)`);
+  const timeoutS = deploy.timeout ?? DEFAULT_COMMAND_TIMEOUT_S;
+  const nginx = nginxTarget({ ...options, deploy: { ...deploy, target: 'nginx', start: SLOT_START, stop: SLOT_STOP } });
+  let program: Promise<ComposeCli | null> | undefined;
+
+  /** The context with the compose settings added to the environment the slot commands inherit. */
+  const withCompose = async (ctx: TargetContext): Promise<TargetContext> => {
+    program ??= detectCompose(ctx.runtime.env);
+    const found = await program;
+    if (!found) throw new TargetError('neither "docker compose" (v2) nor "docker-compose" (v1) runs on this machine');
+    const env: Record<string, string> = {
+      ...s.extra,
+      SLIPWAY_COMPOSE_DIR: ctx.cwd,
+      SLIPWAY_COMPOSE_PROGRAM: [found.command, ...found.prefix].join(' '),
+      SLIPWAY_COMPOSE_FILE: s.file ? path.resolve(ctx.cwd, s.file) : '',
+      SLIPWAY_COMPOSE_PROJECT: s.project ?? '',
+      SLIPWAY_COMPOSE_SERVICE: s.service,
+      SLIPWAY_COMPOSE_IMAGE: s.template,
+      SLIPWAY_COMPOSE_VARIABLE: s.variable,
+      SLIPWAY_COMPOSE_TIMEOUT: String(timeoutS),
+      SLIPWAY_COMPOSE_STOP_TIMEOUT: '10',
+    };
+    ctx.onLine(`slots are compose services ${s.service}-blue and ${s.service}-green, run with ${found.name}`);
+    return { ...ctx, runtime: { ...ctx.runtime, env: { ...ctx.runtime.env, ...env } } };
+  };
+
+  return {
+    kind: 'compose',
+    deploy: async (ctx) => nginx.deploy(await withCompose(ctx)),
+    rollback: async (ctx) => nginx.rollback(await withCompose(ctx)),
+    status: nginx.status ? async (ctx) => nginx.status!(await withCompose(ctx)) : undefined,
+    describe() {
+      const start = `${s.variable}=${imageFor(s.template, '$SLIPWAY_VERSION')} docker compose up -d --no-deps ${s.service}-<idle slot>`;
+      const stop = `docker compose stop ${s.service}-<old slot>`;
+      return Object.fromEntries(
+        Object.entries(nginx.describe()).map(([k, v]) => [k, v.replace(SLOT_START, start).replace(SLOT_STOP, stop)]),
+      );
     },
   };
 }
