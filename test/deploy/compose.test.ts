@@ -4,7 +4,7 @@
  * healthcheck fails is rolled back to 1.1.0, and status reads 1.1.0 from the running container.
  */
 import { jest } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -20,6 +20,19 @@ import { nginxAvailable, nginxBin, startNginx, type TestNginx } from '../helpers
 import { createProduct, type Product } from './fixture.js';
 
 jest.setTimeout(240_000);
+
+/**
+ * The version's server on a Unix socket (argv[2]), for the socket switch: node from the host's
+ * /usr, mounted read-only. SIGTERM finishes the requests in flight, then exits.
+ */
+const SOCKET_SERVER = `import http from 'node:http';
+import { readFileSync, rmSync } from 'node:fs';
+const socket = process.argv[2];
+const version = readFileSync('/www/VERSION', 'utf8');
+rmSync(socket, { force: true });
+const server = http.createServer((req, res) => res.writeHead(200).end(version)).listen(socket);
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
 
 let docker: Dockerd | undefined;
 let skip = '';
@@ -50,6 +63,7 @@ beforeAll(async () => {
     await docker.importImage(`example/api:${version}`, {
       'www/VERSION': `${version}\n`,
       ...(version === '1.2.0' ? {} : { 'www/ready': 'ok\n' }),
+      'srv/server.mjs': SOCKET_SERVER,
     });
   p = await createProduct();
   record = new FileLedger(p.dir);
@@ -96,14 +110,16 @@ let nginx: TestNginx | undefined;
 afterAll(async () => {
   nginx?.stop();
   if (docker) {
-    await execFile('docker-compose', ['-p', 'zd', '-f', path.join(p.dir, 'zd.yaml'), 'down', '-t', '1'], {
-      env: { ...docker.env, WEB_IMAGE: 'example/api:1.0.0' },
-      timeoutMs: 60_000,
-    }).catch(() => undefined);
-    await execFile('docker-compose', ['-p', 'shop', '-f', path.join(p.dir, 'compose.yaml'), 'down', '-t', '1'], {
-      env: { ...docker.env, API_IMAGE: 'example/api:1.0.0' },
-      timeoutMs: 60_000,
-    }).catch(() => undefined);
+    // Each project's containers go, then dockerd (by its PID).
+    for (const [project, file] of [
+      ['shop', 'compose.yaml'],
+      ['zd', 'zd.yaml'],
+      ['zds', 'zds.yaml'],
+    ])
+      await execFile('docker-compose', ['-p', project, '-f', path.join(p.dir, file), 'down', '-t', '1'], {
+        env: { ...docker.env, API_IMAGE: 'unused', WEB_IMAGE: 'unused' },
+        timeoutMs: 60_000,
+      }).catch(() => undefined);
     await docker.stop();
   }
   await p?.close();
@@ -247,5 +263,86 @@ test('compose zeroDowntime: blue-green behind nginx, a deploy and a rollback und
       .trim()
       .split('\n')
       .filter((l) => l.startsWith('zd_')),
+  ).toEqual([expect.stringMatching(/ example\/api:1\.0\.0$/)]);
+});
+
+test('compose zeroDowntime, socket switch: a deploy and a rollback under 4,000 kept-alive requests lose none', async () => {
+  if (!docker) return console.warn(`skipped: ${skip}`);
+  if (!nginxAvailable()) return console.warn('skipped: nginx is not installed');
+  nginx?.stop();
+  const sockets = path.join(p.dir, 'sockets');
+  mkdirSync(sockets);
+  const slots = { blue: `unix:${sockets}/blue.sock`, green: `unix:${sockets}/green.sock` };
+  const service = (slot: 'blue' | 'green') => ({
+    image: '${WEB_IMAGE}',
+    network_mode: 'none',
+    init: true,
+    volumes: ['/usr:/usr:ro', `${sockets}:${sockets}`],
+    command: ['/usr/bin/node', '/srv/server.mjs', `${sockets}/${slot}.sock`],
+    healthcheck: {
+      test: [
+        'CMD',
+        '/usr/bin/node',
+        '-e',
+        "require('http').get({ socketPath: process.argv[1], path: '/' }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))",
+        `${sockets}/${slot}.sock`,
+      ],
+      interval: '1s',
+      timeout: '2s',
+      retries: 2,
+    },
+  });
+  writeFileSync(
+    path.join(p.dir, 'zds.yaml'),
+    stringify({ services: { 'web-blue': service('blue'), 'web-green': service('green') } }),
+  );
+  nginx = await startNginx({ proxyPass: `http://unix:${sockets}/live.sock:` });
+  p.writeConfig(
+    stringify({
+      components: {
+        web: {
+          deploy: {
+            target: 'compose',
+            zeroDowntime: true,
+            file: 'zds.yaml',
+            project: 'zds',
+            service: 'web',
+            image: 'example/api:{version}',
+            variable: 'WEB_IMAGE',
+            slots,
+            switch: 'socket',
+            link: `${sockets}/live.sock`,
+            config: nginx.config,
+            drain: 1,
+            timeout: 60,
+          },
+          health: [{ http: '/' }],
+        },
+      },
+      environments: { demo: { url: nginx.url } },
+    }),
+  );
+  const run = async (values: Record<string, string>) => {
+    const r = await deploy({ environment: 'demo', ...values });
+    expect(r.error).toBeUndefined();
+    return r;
+  };
+  await run({ version: '1.0.0' });
+  const changes = (async () => {
+    await run({ version: '1.1.0' });
+    await run({ version: '', rollback: 'true' });
+  })();
+  const load = await runLoad({ url: nginx.url, total: 4000, concurrency: 10, keepAlive: true, until: changes });
+  await changes;
+  expect(load.sent).toBeGreaterThanOrEqual(4000);
+  expect(load.errors).toEqual({});
+  expect(load.non2xx).toBe(0);
+  expect(Object.keys(load.versions).sort()).toEqual(['1.0.0\n', '1.1.0\n']);
+  const ps = await execFile('docker', ['ps', '--format', '{{.Names}} {{.Image}}'], { env: docker.env });
+  expect(
+    ps.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('zds_')),
   ).toEqual([expect.stringMatching(/ example\/api:1\.0\.0$/)]);
 });

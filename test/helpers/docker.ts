@@ -106,6 +106,9 @@ export async function startDockerd(): Promise<Dockerd | { skip: string }> {
       try {
         mkdirSync(path.join(root, 'bin'));
         copyFileSync(readlinkBusybox(), path.join(root, 'bin', 'busybox'));
+        // With the host's /usr mounted read-only, its programs (node) run in the container.
+        symlinkSync('usr/lib', path.join(root, 'lib'));
+        symlinkSync('usr/lib64', path.join(root, 'lib64'));
         for (const applet of ['sh', 'httpd', 'wget', 'cat', 'sleep', 'test'])
           symlinkSync('busybox', path.join(root, 'bin', applet));
         for (const [file, content] of Object.entries(files)) {
