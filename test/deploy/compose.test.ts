@@ -168,6 +168,9 @@ test('compose: 1.0.0 then 1.1.0 deploy, health-checked; a 1.2.0 failing its cont
   // status: the image tag of the running container, read in a dry run.
   const dry = await deploy({ version: '1.3.0', 'dry-run': 'true' });
   expect(dry.rt.text()).toContain('api on production: running 1.1.0 (status command).');
+  expect(dry.rt.text()).toMatch(
+    /api run: API_IMAGE=example\/api:\$SLIPWAY_VERSION docker compose -f compose\.yaml -p shop up -d --no-deps api; .*brief outage/,
+  );
 
   // The user's compose file was never edited.
   expect(readFileSync(path.join(p.dir, 'compose.yaml'), 'utf8')).toContain('image: ${API_IMAGE}');

@@ -130,6 +130,13 @@ test('after two bad deploys in a row the rollback goes to the last good image, n
   // status reads the container's image tag.
   const dry = await deploy({ version: '1.5.0', 'dry-run': 'true' });
   expect(dry.rt.text()).toContain('api on production: running 1.1.0 (status command).');
+  // The plan says what each step would run.
+  expect(dry.rt.text()).toContain(
+    'api run: kubectl -n prod --kubeconfig <temp file> set image deployment/api app=example/api:$SLIPWAY_VERSION;',
+  );
+  expect(dry.rt.text()).toContain(
+    'api rollback: the same with the recorded last good version (never kubectl rollout undo)',
+  );
   expect(dry.everything).not.toContain(TOKEN);
   expect(kube.schemaErrors).toEqual([]);
 });
