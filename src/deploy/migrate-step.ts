@@ -6,11 +6,12 @@ import path from 'node:path';
 import type { ComponentConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import type { Database } from '../migrations/database.js';
+import { LOCK_ONLY_RULES } from '../migrations/lint.js';
 import { runMigrations } from '../migrations/runner.js';
 import type { MigrationStep } from './migrations.js';
 
 /** Lint rules whose change the previous version can still run on (they only lock). */
-const COMPATIBLE_RULES = new Set(['index-without-concurrently']);
+const COMPATIBLE_RULES: ReadonlySet<string> = LOCK_ONLY_RULES;
 
 /** How deploy reaches the databases. */
 export interface MigrationStepOptions {

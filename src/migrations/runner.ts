@@ -227,7 +227,13 @@ async function migrateWith(
       throw err;
     }
     useStatedBoundaries(plan);
-    const findings = lintMigrations(plan.steps.map((s) => ({ file: s.file, statements: s.statements })));
+    const findings = lintMigrations(
+      plan.steps.map((s) => ({
+        file: s.file,
+        statements: s.statements,
+        noTransactionAdvice: format.noTransactionAdvice,
+      })),
+    );
     // A dry run stops nothing, so its findings are warnings whatever they would do to a real run.
     reportFindings(findings, (options.allowDestructive ?? false) || (options.dryRun ?? false), rt);
     const pending = plan.remaining.length + (plan.direction === 'up' ? plan.steps.length : 0);

@@ -192,7 +192,7 @@ describe('slipway plan', () => {
     // What each deploy step would run, as its target describes it.
     expect(r.stderr).toContain('api run: touch deployed-$SLIPWAY_VERSION');
     expect(r.stderr).toContain(
-      'Migration history: no embedded database in .slipway/db; treating it as empty (nothing applied yet).',
+      'Migration history: DATABASE_URL is not set and there is no embedded database in .slipway/db: nothing applied yet (no database opened).',
     );
     expect(app.git('status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');
     expect(app.git('tag', '--list').trim()).toBe('');
@@ -314,4 +314,22 @@ describe('slipway plan', () => {
       db.cleanup();
     }
   }, 60_000);
+});
+
+describe('the slipway command starts from its bundle', () => {
+  it('bin/slipway.js loads dist/cli, and tsx is not a runtime dependency', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.devDependencies.tsx).toBeDefined();
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Usage: slipway <command>');
+    expect(readFileSync(path.join(ROOT, 'bin/slipway.js'), 'utf8')).not.toMatch(/tsx/);
+  });
 });

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { trackServer, untrackServer } from './processes.js';
 import { freePort } from './postgres.js';
 
 /** A running nginx. */
@@ -72,6 +73,7 @@ export async function startNginx(o: { proxyPass: string; httpExtra?: string }): 
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  if (child.pid) trackServer(child.pid, 'nginx');
   for (let i = 0; ; i++) {
     if (child.exitCode !== null)
       throw new Error(
@@ -95,6 +97,7 @@ export async function startNginx(o: { proxyPass: string; httpExtra?: string }): 
     accessLog,
     stop() {
       if (child.pid && child.exitCode === null) child.kill('SIGTERM');
+      if (child.pid) untrackServer(child.pid);
       rmSync(prefix, { recursive: true, force: true });
     },
   };

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { trackServer, untrackServer } from './processes.js';
 import { freePort } from './postgres.js';
 
 /** A running server. */
@@ -87,6 +88,7 @@ export async function startSshd(): Promise<TestSshd> {
   let log = '';
   const child = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  if (child.pid) trackServer(child.pid, 'sshd');
   await waitForPort(port, child, () => log);
   const hostPub = readFileSync(path.join(dir, 'host.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   const otherPub = readFileSync(path.join(dir, 'other.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
@@ -98,6 +100,7 @@ export async function startSshd(): Promise<TestSshd> {
     wrongKnownHosts: `[127.0.0.1]:${port} ${otherPub}`,
     stop() {
       if (child.pid && child.exitCode === null) child.kill('SIGTERM');
+      if (child.pid) untrackServer(child.pid);
       rmSync(dir, { recursive: true, force: true });
     },
   };
