@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from '../../src/core/exec.js';
+import { trackServer, untrackServer } from './processes.js';
 
 /** A running daemon. */
 export interface Dockerd {
@@ -59,6 +60,7 @@ export async function startDockerd(): Promise<Dockerd | { skip: string }> {
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: false },
   );
+  if (child.pid) trackServer(child.pid, 'dockerd');
   const log: Buffer[] = [];
   child.stderr!.on('data', (d: Buffer) => log.push(d));
   const env = { ...process.env, DOCKER_HOST: host };
@@ -75,6 +77,7 @@ export async function startDockerd(): Promise<Dockerd | { skip: string }> {
       await exited;
       clearTimeout(timer);
     }
+    if (child.pid) untrackServer(child.pid);
     await cleanup();
   };
 
