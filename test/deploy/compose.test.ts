@@ -349,3 +349,33 @@ test('compose zeroDowntime, socket switch: a deploy and a rollback under 4,000 k
       .filter((l) => l.startsWith('zds_')),
   ).toEqual([expect.stringMatching(/ example\/api:1\.0\.0$/)]);
 });
+
+test('compose: bad settings are one line naming the key, before anything runs', async () => {
+  const { composeTarget } = await import('../../src/deploy/targets/compose.js');
+  const build = (deploy: Record<string, unknown>) => {
+    try {
+      composeTarget({
+        component: {} as never,
+        deploy: { target: 'compose', ...deploy },
+        errorAt: (key, message) => new Error(`${key}: ${message}`),
+      });
+      return 'ok';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  expect(build({ image: 'a:{version}' })).toBe(
+    'service: a compose target needs "service" (the compose service to recreate)',
+  );
+  expect(build({ service: 'api', image: 'a:latest' })).toMatch(/^image: expected "\{version\}"/);
+  expect(build({ service: 'api', image: 'a:{version}', env: { A: 1 } })).toBe(
+    'env: expected a mapping of variable names to strings',
+  );
+  expect(build({ service: 'api', image: 'a:{version}', zeroDowntime: 'yes' })).toBe(
+    'zeroDowntime: expected true or false',
+  );
+  expect(build({ service: 'api', image: 'a:{version}', zeroDowntime: true, ssh: { host: 'h' }, slots: {} })).toMatch(
+    /^ssh: zeroDowntime compose runs here only/,
+  );
+  expect(build({ service: 'api', image: 'a:{version}' })).toBe('ok');
+});
