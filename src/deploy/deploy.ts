@@ -164,6 +164,9 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     reports: [],
   });
   if (inputs.dryRun) {
+    // What each step would run, as its target describes it (slipway plan prints this).
+    for (const s of plan.steps)
+      for (const [step, what] of Object.entries(s.commands)) rt.log.info(`  ${s.component} ${step}: ${what}`);
     await probeRunning(plan, environment, info, rt);
     const result = empty('success');
     writeOutputs(rt, result);

@@ -189,6 +189,8 @@ describe('slipway plan', () => {
     expect(r.stdout).toContain('deploy production: wave 1');
     expect(r.stdout).toContain('release: v0.1.0 (dry run: would be created)');
     expect(r.stderr).toContain('http api: http://127.0.0.1:9/h');
+    // What each deploy step would run, as its target describes it.
+    expect(r.stderr).toContain('api run: touch deployed-$SLIPWAY_VERSION');
     expect(r.stderr).toContain(
       'Migration history: DATABASE_URL is not set and there is no embedded database in .slipway/db: nothing applied yet (no database opened).',
     );

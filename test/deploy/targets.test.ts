@@ -187,8 +187,10 @@ describe('target plugins', () => {
     );
     const unknown = await deploy({ version: '1.0.0' });
     expect(unknown.error?.name).toBe('UserError');
-    expect(unknown.error?.message).toMatch(
-      /^\.github\/slipway\.yml:6:7: components\.api\.deploy\.target: unknown deploy target "nomad" \(expected one of: command, recording-test\)$/,
+    // Every shipped kind is named, then the plugin's.
+    expect(Object.keys(TARGETS)).toEqual(['command', 'release', 'nginx', 'compose', 'kubernetes']);
+    expect(unknown.error?.message).toBe(
+      `.github/slipway.yml:6:7: components.api.deploy.target: unknown deploy target "nomad" (expected one of: ${[...Object.keys(TARGETS), 'recording-test'].join(', ')})`,
     );
     expect(p.log()).toEqual([]);
   });

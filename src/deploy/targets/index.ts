@@ -1,5 +1,7 @@
 /** Every deploy target kind, by the name `deploy.target` gives it; a new target is one line here. */
 import { commandTarget } from './command.js';
+import { composeTarget } from './compose.js';
+import { kubernetesTarget } from './kubernetes.js';
 import { nginxTarget } from './nginx.js';
 import { releaseTarget } from './release.js';
 import type { TargetFactories } from './target.js';
@@ -9,4 +11,6 @@ export const TARGETS: TargetFactories = {
   command: commandTarget,
   release: releaseTarget,
   nginx: nginxTarget,
+  compose: composeTarget,
+  kubernetes: kubernetesTarget,
 };

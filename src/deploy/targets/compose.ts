@@ -1,0 +1,289 @@
+/**
+ * The `compose` target: `up -d --no-deps <service>` with the version's image set through the
+ * variable the user's compose file reads (`image: ${API_IMAGE}`), never by editing the file;
+ * then the container's own healthcheck when the service has one. Rollback is the same with the
+ * last good version. A recreate stops the old container before the new one serves, so the
+ * service has a brief outage; the plan says so.
+ */
+import path from 'node:path';
+import { execFile, type ExecResult } from '../../core/exec.js';
+import { duration } from '../../core/markdown.js';
+import { DEFAULT_COMMAND_TIMEOUT_S, slipwayEnv } from './command.js';
+import { imageFor, imageTemplate, optionalString, requiredString, versionOf } from './image.js';
+import { nginxTarget } from './nginx.js';
+import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
+
+/** How often the container's health is read while waiting, in milliseconds. */
+const HEALTH_POLL_MS = 500;
+/** Bound of one docker call that only reads, in seconds. */
+const READ_TIMEOUT_S = 30;
+
+/** The compose program found on the machine: v2 (`docker compose`) or v1 (`docker-compose`). */
+export interface ComposeCli {
+  command: string;
+  prefix: string[];
+  name: string;
+}
+
+/** Find `docker compose` (v2) first, else `docker-compose` (v1); null when neither runs. */
+export async function detectCompose(env: NodeJS.ProcessEnv): Promise<ComposeCli | null> {
+  const candidates: ComposeCli[] = [
+    { command: 'docker', prefix: ['compose'], name: 'docker compose (v2)' },
+    { command: 'docker-compose', prefix: [], name: 'docker-compose (v1)' },
+  ];
+  for (const c of candidates) {
+    try {
+      const r = await execFile(c.command, [...c.prefix, 'version'], { env, timeoutMs: READ_TIMEOUT_S * 1000 });
+      if (r.code === 0) return c;
+    } catch {
+      // Not installed, or it hung: try the next one.
+    }
+  }
+  return null;
+}
+
+/** The variable name `service` reads its image from by default: `api` → `API_IMAGE`. */
+export function defaultImageVariable(service: string): string {
+  return `${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_IMAGE`;
+}
+
+/** Build the compose target of a component. */
+export function composeTarget(options: TargetOptions): DeployTarget {
+  const { deploy } = options;
+  const service = requiredString(options, 'service', 'the compose service to recreate');
+  const template = imageTemplate(options);
+  const file = optionalString(options, 'file');
+  const project = optionalString(options, 'project');
+  const variable = optionalString(options, 'variable') ?? defaultImageVariable(service);
+  if (!/^[A-Za-z_]\w*$/.test(variable))
+    throw options.errorAt('variable', `expected a variable name, got "${variable}"`);
+  const extra = (deploy.env ?? {}) as Record<string, string>;
+  if (typeof extra !== 'object' || Array.isArray(extra) || Object.values(extra).some((v) => typeof v !== 'string'))
+    throw options.errorAt('env', 'expected a mapping of variable names to strings');
+  if (deploy.zeroDowntime !== undefined && typeof deploy.zeroDowntime !== 'boolean')
+    throw options.errorAt('zeroDowntime', 'expected true or false');
+  if (deploy.zeroDowntime === true)
+    return zeroDowntimeTarget(options, { service, template, variable, file, project, extra });
+  const timeoutS = deploy.timeout ?? DEFAULT_COMMAND_TIMEOUT_S;
+  const fileArgs = [...(file ? ['-f', file] : []), ...(project ? ['-p', project] : [])];
+  let cli: Promise<ComposeCli | null> | undefined;
+
+  const envFor = (ctx: TargetContext): NodeJS.ProcessEnv => ({
+    ...ctx.runtime.env,
+    ...slipwayEnv(ctx),
+    ...extra,
+    [variable]: imageFor(template, ctx.version),
+  });
+
+  const run = async (ctx: TargetContext, command: string, args: string[], timeoutMs: number): Promise<ExecResult> => {
+    try {
+      return await execFile(command, args, { cwd: ctx.cwd, env: envFor(ctx), timeoutMs });
+    } catch (err) {
+      if ((err as { timedOut?: boolean }).timedOut)
+        throw new TargetError(
+          `${command} ${args
+            .filter((a) => !a.startsWith('-'))
+            .slice(0, 2)
+            .join(' ')} timed out after ${duration(timeoutMs)}`,
+        );
+      throw err;
+    }
+  };
+  const lastLine = (ctx: TargetContext, r: ExecResult) =>
+    ctx.runtime.redact(
+      (r.stderr || r.stdout)
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .pop() ?? `exit ${r.signal ?? r.code}`,
+    );
+
+  const compose = async (ctx: TargetContext, args: string[], timeoutMs = READ_TIMEOUT_S * 1000) => {
+    cli ??= detectCompose(ctx.runtime.env);
+    const found = await cli;
+    if (!found) throw new TargetError('neither "docker compose" (v2) nor "docker-compose" (v1) runs on this machine');
+    return { found, result: await run(ctx, found.command, [...found.prefix, ...fileArgs, ...args], timeoutMs) };
+  };
+
+  /** The id of the service's running container, or null. */
+  const containerId = async (ctx: TargetContext): Promise<string | null> => {
+    const { result } = await compose(ctx, ['ps', '-q', service]);
+    if (result.code !== 0) throw new TargetError(`compose ps ${service} failed: ${lastLine(ctx, result)}`);
+    return result.stdout.trim().split('\n').filter(Boolean)[0] ?? null;
+  };
+
+  const inspect = async (ctx: TargetContext, id: string, format: string) => {
+    const r = await run(ctx, 'docker', ['inspect', '--format', format, id], READ_TIMEOUT_S * 1000);
+    if (r.code !== 0) throw new TargetError(`docker inspect of ${service} failed: ${lastLine(ctx, r)}`);
+    return r.stdout.trim();
+  };
+
+  /** Wait for the container's own healthcheck, when the service defines one. */
+  const waitHealthy = async (ctx: TargetContext, id: string, image: string) => {
+    const deadline = Date.now() + timeoutS * 1000;
+    for (;;) {
+      const health = await inspect(
+        ctx,
+        id,
+        '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.State.Status}}',
+      );
+      const [status, state] = health.split(' ');
+      if (status === 'none') {
+        if (state !== 'running')
+          throw new TargetError(`compose service ${service} (${image}) is ${state}, not running`);
+        ctx.onLine(`${service}: no container healthcheck defined; the component's health checks decide`);
+        return;
+      }
+      if (status === 'healthy') {
+        ctx.onLine(`${service}: container healthcheck healthy (${image})`);
+        return;
+      }
+      if (status === 'unhealthy')
+        throw new TargetError(
+          `compose service ${service} is unhealthy with ${image} (its container healthcheck failed)`,
+        );
+      if (state !== 'running')
+        throw new TargetError(`compose service ${service} (${image}) is ${state} before its healthcheck passed`);
+      if (Date.now() > deadline)
+        throw new TargetError(
+          `compose service ${service} was not healthy within ${timeoutS} s with ${image} (timeout)`,
+        );
+      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+    }
+  };
+
+  const up = async (ctx: TargetContext) => {
+    const image = imageFor(template, ctx.version);
+    const { found, result } = await compose(ctx, ['up', '-d', '--no-deps', service], timeoutS * 1000);
+    for (const line of `${result.stdout}\n${result.stderr}`.split('\n')) if (line.trim()) ctx.onLine(line);
+    ctx.onLine(`ran ${found.name}: up -d --no-deps ${service} with ${variable}=${image}`);
+    if (result.code !== 0)
+      throw new TargetError(`compose up of ${service} with ${image} failed: ${lastLine(ctx, result)}`);
+    const id = await containerId(ctx);
+    if (!id) throw new TargetError(`compose service ${service} has no container after up`);
+    await waitHealthy(ctx, id, image);
+  };
+
+  return {
+    kind: 'compose',
+    deploy: up,
+    rollback: up,
+    async status(ctx) {
+      const id = await containerId(ctx);
+      if (!id) return null;
+      return versionOf(template, await inspect(ctx, id, '{{.Config.Image}}'));
+    },
+    describe() {
+      const c = `docker compose${fileArgs.length ? ` ${fileArgs.join(' ')}` : ''}`;
+      return {
+        run: `${variable}=${imageFor(template, '$SLIPWAY_VERSION')} ${c} up -d --no-deps ${service}; wait for its container healthcheck (brief outage: the container is recreated)`,
+        rollback: `the same with the recorded last good version`,
+        status: `the image tag of ${service}'s running container`,
+      };
+    },
+  };
+}
+
+/**
+ * A slot's start, run by the nginx target with `sh -c`: every value arrives through the
+ * environment. The image is the template with each `{version}` replaced by SLIPWAY_VERSION;
+ * the slot's service is `<service>-<slot>`; it returns once the container's healthcheck (if
+ * any) says healthy.
+ */
+const SLOT_START = `set -eu
+cd "$SLIPWAY_COMPOSE_DIR"
+t="$SLIPWAY_COMPOSE_IMAGE"; image=""
+while :; do case "$t" in *"{version}"*) image="$image\${t%%"{version}"*}$SLIPWAY_VERSION"; t="\${t#*"{version}"}";; *) image="$image$t"; break;; esac; done
+export "$SLIPWAY_COMPOSE_VARIABLE=$image"
+svc="$SLIPWAY_COMPOSE_SERVICE-$SLIPWAY_SLOT"
+set -- $SLIPWAY_COMPOSE_PROGRAM
+[ -n "\${SLIPWAY_COMPOSE_FILE:-}" ] && set -- "$@" -f "$SLIPWAY_COMPOSE_FILE"
+[ -n "\${SLIPWAY_COMPOSE_PROJECT:-}" ] && set -- "$@" -p "$SLIPWAY_COMPOSE_PROJECT"
+"$@" up -d --no-deps "$svc"
+id=$("$@" ps -q "$svc")
+n=0
+while :; do
+  h=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
+  case "$h" in
+    healthy|none) exit 0;;
+    unhealthy) echo "compose service $svc is unhealthy with $image (its container healthcheck failed)" >&2; exit 1;;
+  esac
+  n=$((n + 1))
+  [ "$n" -gt $((SLIPWAY_COMPOSE_TIMEOUT * 2)) ] && { echo "compose service $svc was not healthy within $SLIPWAY_COMPOSE_TIMEOUT s with $image" >&2; exit 1; }
+  sleep 0.5
+done`;
+
+/** A slot's stop: the slot's service is stopped and its container removed. */
+const SLOT_STOP = `set -eu
+cd "$SLIPWAY_COMPOSE_DIR"
+export "$SLIPWAY_COMPOSE_VARIABLE=unused"
+svc="$SLIPWAY_COMPOSE_SERVICE-$SLIPWAY_SLOT"
+set -- $SLIPWAY_COMPOSE_PROGRAM
+[ -n "\${SLIPWAY_COMPOSE_FILE:-}" ] && set -- "$@" -f "$SLIPWAY_COMPOSE_FILE"
+[ -n "\${SLIPWAY_COMPOSE_PROJECT:-}" ] && set -- "$@" -p "$SLIPWAY_COMPOSE_PROJECT"
+"$@" stop -t "$SLIPWAY_COMPOSE_STOP_TIMEOUT" "$svc"
+"$@" rm -f "$svc"`;
+
+/**
+ * `zeroDowntime: true`: the nginx target's blue-green (or canary) with compose services
+ * `<service>-blue` and `<service>-green` as the slots; the new version starts on the idle
+ * one, passes its health checks there, and traffic moves before the old one stops.
+ */
+function zeroDowntimeTarget(
+  options: TargetOptions,
+  s: {
+    service: string;
+    template: string;
+    variable: string;
+    file?: string;
+    project?: string;
+    extra: Record<string, string>;
+  },
+): DeployTarget {
+  const { deploy } = options;
+  // The slot commands read their settings from this machine's environment, which a remote
+  // host does not get.
+  if (deploy.ssh !== undefined)
+    throw options.errorAt('ssh', 'zeroDowntime compose runs here only (set DOCKER_HOST in env for a remote Docker)');
+  for (const key of ['start', 'stop'])
+    if (deploy[key] !== undefined)
+      throw options.errorAt(key, `zeroDowntime compose writes its own ${key} (the slot's compose service)`);
+  const timeoutS = deploy.timeout ?? DEFAULT_COMMAND_TIMEOUT_S;
+  const nginx = nginxTarget({ ...options, deploy: { ...deploy, target: 'nginx', start: SLOT_START, stop: SLOT_STOP } });
+  let program: Promise<ComposeCli | null> | undefined;
+
+  /** The context with the compose settings added to the environment the slot commands inherit. */
+  const withCompose = async (ctx: TargetContext): Promise<TargetContext> => {
+    program ??= detectCompose(ctx.runtime.env);
+    const found = await program;
+    if (!found) throw new TargetError('neither "docker compose" (v2) nor "docker-compose" (v1) runs on this machine');
+    const env: Record<string, string> = {
+      ...s.extra,
+      SLIPWAY_COMPOSE_DIR: ctx.cwd,
+      SLIPWAY_COMPOSE_PROGRAM: [found.command, ...found.prefix].join(' '),
+      SLIPWAY_COMPOSE_FILE: s.file ? path.resolve(ctx.cwd, s.file) : '',
+      SLIPWAY_COMPOSE_PROJECT: s.project ?? '',
+      SLIPWAY_COMPOSE_SERVICE: s.service,
+      SLIPWAY_COMPOSE_IMAGE: s.template,
+      SLIPWAY_COMPOSE_VARIABLE: s.variable,
+      SLIPWAY_COMPOSE_TIMEOUT: String(timeoutS),
+      SLIPWAY_COMPOSE_STOP_TIMEOUT: '10',
+    };
+    ctx.onLine(`slots are compose services ${s.service}-blue and ${s.service}-green, run with ${found.name}`);
+    return { ...ctx, runtime: { ...ctx.runtime, env: { ...ctx.runtime.env, ...env } } };
+  };
+
+  return {
+    kind: 'compose',
+    deploy: async (ctx) => nginx.deploy(await withCompose(ctx)),
+    rollback: async (ctx) => nginx.rollback(await withCompose(ctx)),
+    status: nginx.status ? async (ctx) => nginx.status!(await withCompose(ctx)) : undefined,
+    describe() {
+      const start = `${s.variable}=${imageFor(s.template, '$SLIPWAY_VERSION')} docker compose up -d --no-deps ${s.service}-<idle slot>`;
+      const stop = `docker compose stop ${s.service}-<old slot>`;
+      return Object.fromEntries(
+        Object.entries(nginx.describe()).map(([k, v]) => [k, v.replace(SLOT_START, start).replace(SLOT_STOP, stop)]),
+      );
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The `kubernetes` target: `kubectl set image` on a workload, then `kubectl rollout status`
+ * until it is available or its progress deadline passes. Rollback sets the recorded last good
+ * image and waits the same way; never `kubectl rollout undo`, which returns to the previous
+ * revision, and after two bad deploys in a row that is the first bad one. Kubernetes leaves
+ * rollback to "higher-level deployment pipelines" on purpose (kubernetes #23211): this is one.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execFile } from '../../core/exec.js';
+import { duration } from '../../core/markdown.js';
+import { slipwayEnv, DEFAULT_COMMAND_TIMEOUT_S } from './command.js';
+import { imageFor, imageTemplate, optionalString, requiredString, versionOf } from './image.js';
+import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
+
+/** Bound of one kubectl call that is not a rollout wait, in seconds. */
+const REQUEST_TIMEOUT_S = 30;
+
+/** Build the kubernetes target of a component. */
+export function kubernetesTarget(options: TargetOptions): DeployTarget {
+  const { deploy } = options;
+  if (deploy.manifests !== undefined)
+    throw options.errorAt('manifests', 'not supported yet: name the workload in "resource" and its "image"');
+  const resource = requiredString(options, 'resource', 'the workload, for example "deployment/api"');
+  if (!/^[a-z]+(\.[a-z0-9.]+)?\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(resource))
+    throw options.errorAt('resource', `expected "kind/name" such as "deployment/api", got "${resource}"`);
+  const container = optionalString(options, 'container') ?? resource.slice(resource.indexOf('/') + 1);
+  const template = imageTemplate(options);
+  const namespace = optionalString(options, 'namespace');
+  const context = optionalString(options, 'context');
+  const kubeconfigEnv = secretEnv(options, 'kubeconfig');
+  const timeoutS = deploy.timeout ?? DEFAULT_COMMAND_TIMEOUT_S;
+
+  const scope = [...(namespace ? ['--namespace', namespace] : []), ...(context ? ['--context', context] : [])];
+
+  /** Run `fn` with the kubectl arguments that select the cluster; a kubeconfig secret lives only that long. */
+  const withCluster = async <T>(ctx: TargetContext, fn: (args: string[]) => Promise<T>): Promise<T> => {
+    if (!kubeconfigEnv) return fn(scope);
+    const text = ctx.runtime.env[kubeconfigEnv];
+    if (!text) throw new TargetError(`the variable ${kubeconfigEnv} (kubeconfig.env) is empty or not set`);
+    ctx.runtime.mask(text);
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-kube-'));
+    try {
+      const file = path.join(dir, 'config');
+      writeFileSync(file, text, { mode: 0o600 });
+      return await fn(['--kubeconfig', file, ...scope]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  const kubectl = async (ctx: TargetContext, args: string[], timeoutMs: number) => {
+    const env = { ...ctx.runtime.env, ...slipwayEnv(ctx) };
+    try {
+      const result = await execFile('kubectl', args, { cwd: ctx.cwd, env, timeoutMs });
+      const text = (s: string) => ctx.runtime.redact(s.trim());
+      return { code: result.code, stdout: text(result.stdout), stderr: text(result.stderr) };
+    } catch (err) {
+      if ((err as { timedOut?: boolean }).timedOut)
+        throw new TargetError(`kubectl ${args[0]} ${args[1] ?? ''} timed out after ${duration(timeoutMs)}`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new TargetError('kubectl was not found on PATH (install it before the deploy step)');
+      throw err;
+    }
+  };
+
+  const lastLine = (text: string) =>
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? '';
+
+  /** Set the image of the version and wait for the rollout; one-line TargetErrors. */
+  const roll = async (ctx: TargetContext) => {
+    const image = imageFor(template, ctx.version);
+    await withCluster(ctx, async (cluster) => {
+      const set = await kubectl(
+        ctx,
+        ['set', 'image', resource, `${container}=${image}`, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`],
+        (REQUEST_TIMEOUT_S + 10) * 1000,
+      );
+      for (const line of [set.stdout, set.stderr].join('\n').split('\n')) if (line.trim()) ctx.onLine(line);
+      if (set.code !== 0) throw new TargetError(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
+      ctx.onLine(`kubectl set image ${resource} ${container}=${image}; waiting for the rollout`);
+      const status = await kubectl(
+        ctx,
+        ['rollout', 'status', resource, `--timeout=${timeoutS}s`, ...cluster],
+        (timeoutS + REQUEST_TIMEOUT_S) * 1000,
+      );
+      for (const line of status.stdout.split('\n')) if (line.trim()) ctx.onLine(line);
+      if (status.code === 0) return;
+      const cause = lastLine(status.stderr);
+      if (/progress deadline/.test(cause))
+        throw new TargetError(`${resource} exceeded its progress deadline with ${image} (kubectl rollout status)`);
+      if (/timed out waiting/.test(cause))
+        throw new TargetError(`${resource} did not finish rolling out ${image} within ${timeoutS} s (timeout)`);
+      throw new TargetError(`kubectl rollout status ${resource} failed: ${cause || `exit ${status.code}`}`);
+    });
+  };
+
+  return {
+    kind: 'kubernetes',
+    deploy: roll,
+    rollback: roll,
+    async status(ctx) {
+      return withCluster(ctx, async (cluster) => {
+        const got = await kubectl(
+          ctx,
+          ['get', resource, '-o', 'json', ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`],
+          (REQUEST_TIMEOUT_S + 10) * 1000,
+        );
+        if (got.code !== 0) throw new TargetError(`kubectl get ${resource} failed: ${lastLine(got.stderr)}`);
+        const object = JSON.parse(got.stdout) as {
+          spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
+        };
+        const image = object.spec?.template?.spec?.containers?.find((c) => c.name === container)?.image;
+        if (!image) throw new TargetError(`${resource} has no container named "${container}"`);
+        return versionOf(template, image);
+      });
+    },
+    describe() {
+      const where = [
+        namespace && `-n ${namespace}`,
+        context && `--context ${context}`,
+        kubeconfigEnv && '--kubeconfig <temp file>',
+      ]
+        .filter(Boolean)
+        .join(' ');
+      const k = `kubectl${where ? ` ${where}` : ''}`;
+      return {
+        run: `${k} set image ${resource} ${container}=${imageFor(template, '$SLIPWAY_VERSION')}; ${k} rollout status ${resource} --timeout=${timeoutS}s`,
+        rollback: `the same with the recorded last good version (never kubectl rollout undo)`,
+        status: `the tag of ${container}'s image in ${k} get ${resource}`,
+      };
+    },
+  };
+}
+
+/** The variable a `{ env: NAME }` key names (a secret), or undefined when the key is absent. */
+export function secretEnv(options: TargetOptions, key: string): string | undefined {
+  const value = options.deploy[key];
+  if (value === undefined) return undefined;
+  const name = (value as { env?: unknown } | null)?.env;
+  if (typeof value !== 'object' || value === null || typeof name !== 'string' || !/^[A-Za-z_]\w*$/.test(name))
+    throw options.errorAt(key, 'expected { env: NAME }: the variable holding the value (a secret)');
+  return name;
+}
