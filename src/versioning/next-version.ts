@@ -77,7 +77,7 @@ export interface LastRelease {
 }
 
 /**
- * The highest stable tag of the series reachable from HEAD. `names` (every tag name, listed
+ * The highest stable tag of the series reachable from `from` (HEAD). `names` (every tag name, listed
  * once for all series) saves a git call. Candidates are tried from the highest down with
  * one ancestry check each (the highest is nearly always reachable), which is much cheaper
  * than `for-each-ref --merged` over thousands of tags; when many higher tags sit on other
@@ -87,6 +87,7 @@ export async function lastStableTag(
   git: Git,
   template: string,
   names?: readonly string[],
+  from = 'HEAD',
 ): Promise<LastRelease | null> {
   const stable = stableTagsByVersion(template, names ?? (await git.tagNames([tagGlob(template)])));
   const release = (t: StableTag): LastRelease => ({
@@ -96,9 +97,9 @@ export async function lastStableTag(
   });
   const probes = Math.min(stable.length, 8);
   for (let i = 0; i < probes; i++)
-    if (await git.isAncestor(`refs/tags/${stable[i].name}`, 'HEAD')) return release(stable[i]);
+    if (await git.isAncestor(`refs/tags/${stable[i].name}`, from)) return release(stable[i]);
   if (stable.length <= probes) return null;
-  const reachable = new Set(await git.tagNames([tagGlob(template)], 'HEAD'));
+  const reachable = new Set(await git.tagNames([tagGlob(template)], from));
   const found = stable.find((t) => reachable.has(t.name));
   return found ? release(found) : null;
 }

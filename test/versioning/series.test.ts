@@ -1,0 +1,151 @@
+/**
+ * Several tag series in one repository, any tag shape git accepts: version-bump,
+ * tag-release and build-selective read the same tags and agree on every series.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createBuildSelective, localServices } from '../../src/changes/build-selective.js';
+import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
+import { inputVariable, parseInputs } from '../../src/core/inputs.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { invokeAction } from '../../src/pipeline/invoke.js';
+import { tagRelease } from '../../src/release/tag-release.js';
+import { versionBump } from '../../src/versioning/version-bump.js';
+import { createRepo, type TestRepo } from '../helpers/git-repo.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+
+const POLICY = [
+  'versioning: { tag: "v{version}" }',
+  'components:',
+  '  api: { paths: [services/api/**] }',
+  '  py: { paths: [sdk/python/**], tag: "py/{version}" }',
+  '  web: { paths: [web/**], tag: "@acme/web@{version}" }',
+  '  rb: { paths: [sdk/ruby/**], tag: "rb/{version}" }',
+  '',
+].join('\n');
+
+/** A monorepo whose series were last released at 0.104.7, py/1.37.5, @acme/web@2.3.0 and rb/0.9.2. */
+function monorepo(policy = POLICY): { r: TestRepo; productTag: string; pyFix: string; pyOld: string } {
+  const r = createRepo();
+  cleanups.push(() => r.cleanup());
+  r.commit('chore: scaffold', {
+    '.github/slipway.yml': policy,
+    'services/api/main.go': 'package main\n',
+    'sdk/python/client.py': 'x = 1\n',
+    'web/app.ts': 'app\n',
+    'sdk/ruby/client.rb': 'x = 1\n',
+  });
+  r.tag('v0.104.7');
+  r.tag('@acme/web@2.3.0');
+  r.tag('rb/0.9.2', 'HEAD', false);
+  const productTag = r.head();
+  r.commit('fix(api): timeouts', { 'services/api/main.go': 'package main // 2\n' });
+  r.commit('fix(web): layout', { 'web/app.ts': 'app 2\n' });
+  const pyOld = r.commit('fix(py): encoding', { 'sdk/python/client.py': 'x = 2\n' });
+  // A fresh component tag, newer than every product change: it must hide none of them.
+  r.tag('py/1.37.5');
+  const pyFix = r.commit('fix(py): retries', { 'sdk/python/client.py': 'x = 3\n' });
+  r.commit('fix(rb): nil', { 'sdk/ruby/client.rb': 'x = 2\n' });
+  return { r, productTag, pyFix, pyOld };
+}
+
+function envOf(inputs: Record<string, string>, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+  for (const [k, v] of Object.entries(inputs)) env[inputVariable(k)] = v;
+  return env;
+}
+
+async function bump(r: TestRepo, inputs: Record<string, string> = {}) {
+  const env = envOf({ branch: 'main', ...inputs });
+  const rt = createMemoryRuntime({ env, cwd: r.dir });
+  await versionBump.run(parseInputs(versionBump.inputs, env, rt), rt);
+  return { outputs: rt.outputs, log: rt.text() };
+}
+
+async function selective(r: TestRepo, inputs: Record<string, string> = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-series-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'event.json'), '{}');
+  const env = envOf(inputs, {
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    GITHUB_EVENT_PATH: path.join(dir, 'event.json'),
+  });
+  const action = createBuildSelective(localServices);
+  const rt = createMemoryRuntime({ env, cwd: r.dir });
+  await action.run(parseInputs(action.inputs, env, rt), rt);
+  return { outputs: rt.outputs, log: rt.text() };
+}
+
+async function tagDryRun(r: TestRepo, inputs: Record<string, string>) {
+  const rt = createMemoryRuntime({ cwd: r.dir, env: { PATH: process.env.PATH } });
+  return invokeAction(
+    tagRelease as unknown as ActionDefinition<InputFields>,
+    { token: '', 'dry-run': 'true', ...inputs },
+    rt,
+  );
+}
+
+describe('tag series of any shape', () => {
+  it('version-bump, tag-release and build-selective agree on 0.104.8, 1.37.6, 2.3.1 and 0.9.3', async () => {
+    const { r, productTag, pyFix, pyOld } = monorepo();
+
+    const vb = await bump(r);
+    expect(vb.outputs.version).toBe('0.104.8');
+    expect(vb.outputs['previous-tag']).toBe('v0.104.7');
+    const comps = JSON.parse(vb.outputs.components) as Record<string, Record<string, unknown>>;
+    expect(comps.py).toMatchObject({ version: '1.37.6', 'previous-version': '1.37.5', tag: 'py/1.37.6' });
+    expect(comps.web).toMatchObject({ version: '2.3.1', 'previous-version': '2.3.0', tag: '@acme/web@2.3.1' });
+    expect(comps.rb).toMatchObject({ version: '0.9.3', 'previous-version': '0.9.2', tag: 'rb/0.9.3' });
+
+    // One component at a time, as a matrix job asks.
+    expect((await bump(r, { component: 'web' })).outputs.tag).toBe('@acme/web@2.3.1');
+
+    // tag-release starts each series' notes from that series' previous tag.
+    for (const [component, version, previous] of [
+      ['', '0.104.8', 'v0.104.7'],
+      ['py', '1.37.6', 'py/1.37.5'],
+      ['web', '2.3.1', '@acme/web@2.3.0'],
+      ['rb', '0.9.3', 'rb/0.9.2'],
+    ]) {
+      const out = await tagDryRun(r, { component, version });
+      expect(out.notes).toContain(`(\`${previous}\`)`);
+    }
+    const py = await tagDryRun(r, { component: 'py', version: '1.37.6' });
+    expect(py.tag).toBe('py/1.37.6');
+    expect(py.notes).toContain(pyFix.slice(0, 7));
+    expect(py.notes).not.toContain(pyOld.slice(0, 7));
+
+    // build-selective's base is the product's last tag, not the fresher py/1.37.5.
+    const bs = await selective(r);
+    expect(bs.outputs.base).toBe(productTag);
+    expect(JSON.parse(bs.outputs.changed)).toEqual(['api', 'py', 'web', 'rb']);
+    expect(bs.log).toContain('the last tag of the product series, v0.104.7');
+  });
+
+  it('reads `{version}` alone and `sdk/python/v{version}`', async () => {
+    const r = createRepo();
+    cleanups.push(() => r.cleanup());
+    r.commit('chore: scaffold', {
+      '.github/slipway.yml': [
+        'versioning: { tag: "{version}" }',
+        'components:',
+        '  py: { paths: [sdk/python/**], tag: "sdk/python/v{version}" }',
+        '',
+      ].join('\n'),
+      'sdk/python/a.py': '1\n',
+    });
+    r.tag('3.1.4');
+    r.tag('sdk/python/v1.0.0');
+    r.commit('feat(py): stream', { 'sdk/python/a.py': '2\n' });
+    const vb = await bump(r);
+    expect(vb.outputs.version).toBe('3.2.0');
+    expect(vb.outputs.tag).toBe('3.2.0');
+    expect(JSON.parse(vb.outputs.components).py).toMatchObject({ version: '1.1.0', tag: 'sdk/python/v1.1.0' });
+  });
+});
