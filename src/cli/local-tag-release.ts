@@ -9,7 +9,7 @@ import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
 import { generateNotes, previousTag } from '../release/notes.js';
 import { checkTagName } from '../release/tag-release.js';
-import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
+import { componentTemplate, seriesPaths } from '../versioning/version-bump.js';
 
 /** Inputs of tag-release that the local form uses. */
 interface LocalTagInputs {
@@ -51,7 +51,7 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
       tag,
       target,
       previous: prev && prevCommit ? { ...prev, commit: prevCommit } : null,
-      paths: component ? componentPaths(component) : [],
+      paths: component ? seriesPaths(component) : [],
       migrationDirs,
       repoUrl: '',
       component: component?.name,

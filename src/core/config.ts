@@ -6,12 +6,19 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { componentTagTemplate, DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, defaultConfig } from './config-defaults.js';
+import {
+  componentSeries,
+  componentTagTemplate,
+  DEFAULT_BRANCHES,
+  DEFAULT_CONFIG_PATH,
+  defaultConfig,
+} from './config-defaults.js';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
 export {
+  componentSeries,
   componentTagTemplate,
   DEFAULT_BRANCHES,
   DEFAULT_CONFIG_PATH,
@@ -79,6 +86,8 @@ const componentSchema = z.strictObject({
   paths: z.array(z.string().min(1)).default([]),
   dependsOn: z.array(z.string()).default([]),
   tag: tagTemplate.optional(),
+  /** own: a tag series of its own (the default with paths); product: the repository's version and tags. */
+  series: z.enum(['own', 'product'], { message: 'expected own or product' }).optional(),
   build: buildSchema.optional(),
   deploy: deploySchema.optional(),
   health: z.array(z.record(z.string(), z.unknown())).default([]),
@@ -273,7 +282,19 @@ function checkTagSeries(source: YamlSource, components: Record<string, Component
   const repo: Owner = { what: "the repository's series (versioning.tag)", path: ['versioning', 'tag'] };
   const seen = new Map<string, Owner>();
   for (const [name, c] of Object.entries(components)) {
-    const versioned = c.paths.length > 0 || c.migrate !== undefined;
+    const watched = c.paths.length > 0 || c.migrate !== undefined;
+    if (c.series === 'own' && !watched)
+      throw source.errorAt(
+        ['components', name, 'series'],
+        'series: own needs paths (or migrate.dir): the commits that move its version',
+      );
+    if (c.series === 'product' && c.tag !== undefined && c.tag !== repoTag)
+      throw source.errorAt(
+        ['components', name, 'tag'],
+        `a component with series: product is released under versioning.tag ("${repoTag}") and has no tag of its own; remove tag, or set series: own`,
+      );
+    if (c.series === 'product') continue;
+    const versioned = componentSeries(c) === 'own';
     // A component without its own series only tags under an explicit template.
     const template = c.tag !== undefined || versioned ? componentTagTemplate(name, c) : undefined;
     if (!template) continue;

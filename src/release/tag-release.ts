@@ -4,6 +4,7 @@
  */
 import semver from 'semver';
 import {
+  componentSeries,
   loadConfig,
   requireComponent,
   tagTemplateFor,
@@ -18,7 +19,7 @@ import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
 import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
-import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
+import { componentTemplate, seriesPaths } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
 import {
   changelogEntry,
@@ -71,7 +72,11 @@ export const tagRelease = defineAction({
 /** The action's work; a GitHub error the retries could not fix becomes one line at the entry point (apiFailure). */
 async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Runtime): Promise<void> {
   const config = await loadConfig(rt.cwd, inputs.config);
-  const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
+  const named = inputs.component ? requireComponent(config, inputs.component) : undefined;
+  // A component that follows the product has no release of its own: it is the repository's.
+  const component = named && componentSeries(named) === 'own' ? named : undefined;
+  if (named && !component)
+    rt.log.info(`Component ${named.name} follows the product series (series: product): releasing the repository.`);
   const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
   const version = inputs.version;
   const tag = inputs.tag || formatTag(template, version);
@@ -252,7 +257,7 @@ async function notesFor(o: {
     tag: o.tag,
     target: o.target,
     previous,
-    paths: o.component ? componentPaths(o.component) : [],
+    paths: o.component ? seriesPaths(o.component) : [],
     migrationDirs: migrationDirs(o.config, o.component),
     repoUrl,
     component: o.component?.name,

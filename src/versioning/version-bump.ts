@@ -1,6 +1,12 @@
 /** The version-bump action: the branching and versioning policy turned into the next version. */
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
-import { componentTagTemplate, loadConfigLazily, requireComponent, tagTemplateFor } from '../core/config-defaults.js';
+import {
+  componentSeries,
+  componentTagTemplate,
+  loadConfigLazily,
+  requireComponent,
+  tagTemplateFor,
+} from '../core/config-defaults.js';
 import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
 import { mapLimit } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
@@ -13,9 +19,12 @@ import { branchFromEnv, ruleFor } from './branch-policy.js';
 import { lastStableTag, planVersion, type Series, type VersionPlan } from './next-version.js';
 import { renderNotes } from './notes.js';
 
-/** The component's tag template (one rule for every action: componentTagTemplate). */
-export function componentTemplate(_config: SlipwayConfig, c: ComponentConfig): string {
-  return componentTagTemplate(c.name, c);
+/**
+ * The component's tag template (one rule for every action): its own series'
+ * (componentTagTemplate), or the repository's for a component that follows the product.
+ */
+export function componentTemplate(config: SlipwayConfig, c: ComponentConfig): string {
+  return componentSeries(c) === 'product' ? tagTemplateFor(config) : componentTagTemplate(c.name, c);
 }
 
 /** The pathspecs whose commits count for a component: its paths and its migrations folder. */
@@ -25,9 +34,14 @@ export function componentPaths(c: ComponentConfig): string[] {
   return paths;
 }
 
-/** The components that have their own version: those with paths to watch. */
+/** The pathspecs whose commits move a component's version: none (every commit) when it follows the product. */
+export function seriesPaths(c: ComponentConfig): string[] {
+  return componentSeries(c) === 'product' ? [] : componentPaths(c);
+}
+
+/** The components that have their own version: series own, with paths to watch. */
 export function versionedComponents(config: SlipwayConfig): ComponentConfig[] {
-  return Object.values(config.components).filter((c) => componentPaths(c).length > 0);
+  return Object.values(config.components).filter((c) => componentSeries(c) === 'own' && componentPaths(c).length > 0);
 }
 
 export const versionBump = defineAction({
@@ -60,7 +74,10 @@ export const versionBump = defineAction({
     prerelease: 'true when the version has a prerelease part.',
     channel: 'The channel of the branch: stable, rc, beta, alpha or none.',
     notes: 'Markdown notes of the commits, grouped by change type.',
-    components: 'JSON: component → {version, release, bump, previous-version, tag}.',
+    components:
+      'JSON: component → {version, release, bump, previous-version, tag}, for each component with its own series.',
+    versions:
+      "JSON: component → the version it deploys at, for deploy's version input: its own series' version, else (series: product, or no paths) the product version.",
   },
   async run(inputs, rt) {
     const git = new Git(rt.cwd, rt.log);
@@ -94,7 +111,10 @@ export const versionBump = defineAction({
     const others: Series[] = [];
     if (inputs.component) {
       const c = requireComponent(config, inputs.component);
-      primary = { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) };
+      primary =
+        componentSeries(c) === 'product'
+          ? { ...repoSeries, name: c.name }
+          : { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) };
     } else {
       primary = repoSeries;
       for (const c of versionedComponents(config))
@@ -139,6 +159,9 @@ export const versionBump = defineAction({
     rt.setOutput('channel', main.channel);
     rt.setOutput('notes', notes);
     rt.setOutput('components', componentsJson);
+    const own = new Map(comps.map((p) => [p.component, p.version]));
+    const componentNames = inputs.component ? [inputs.component] : Object.keys(config.components);
+    rt.setOutput('versions', Object.fromEntries(componentNames.map((n) => [n, own.get(n) ?? main.version])));
     await rt.summary(summaryMarkdown(branch, rule.channel, plans, inputs.dryRun));
   },
 });

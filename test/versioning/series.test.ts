@@ -13,6 +13,10 @@ import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { invokeAction } from '../../src/pipeline/invoke.js';
 import { tagRelease } from '../../src/release/tag-release.js';
 import { versionBump } from '../../src/versioning/version-bump.js';
+import { parseConfig } from '../../src/core/config.js';
+import { runDeploy } from '../../src/deploy/deploy.js';
+import { FileLedger } from '../../src/deploy/record/file-ledger.js';
+import { createProduct, logged } from '../deploy/fixture.js';
 import { createRepo, type TestRepo } from '../helpers/git-repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -23,7 +27,7 @@ afterEach(() => {
 const POLICY = [
   'versioning: { tag: "v{version}" }',
   'components:',
-  '  api: { paths: [services/api/**] }',
+  '  api: { paths: [services/api/**], series: product }',
   '  py: { paths: [sdk/python/**], tag: "py/{version}" }',
   '  web: { paths: [web/**], tag: "@acme/web@{version}" }',
   '  rb: { paths: [sdk/ruby/**], tag: "rb/{version}" }',
@@ -102,6 +106,10 @@ describe('tag series of any shape', () => {
     expect(comps.py).toMatchObject({ version: '1.37.6', 'previous-version': '1.37.5', tag: 'py/1.37.6' });
     expect(comps.web).toMatchObject({ version: '2.3.1', 'previous-version': '2.3.0', tag: '@acme/web@2.3.1' });
     expect(comps.rb).toMatchObject({ version: '0.9.3', 'previous-version': '0.9.2', tag: 'rb/0.9.3' });
+    // api follows the product: no series of its own, deployed at the product version.
+    expect(comps.api).toBeUndefined();
+    expect(JSON.parse(vb.outputs.versions)).toEqual({ api: '0.104.8', py: '1.37.6', web: '2.3.1', rb: '0.9.3' });
+    expect((await bump(r, { component: 'api' })).outputs).toMatchObject({ version: '0.104.8', tag: 'v0.104.8' });
 
     // One component at a time, as a matrix job asks.
     expect((await bump(r, { component: 'web' })).outputs.tag).toBe('@acme/web@2.3.1');
@@ -116,6 +124,7 @@ describe('tag series of any shape', () => {
       const out = await tagDryRun(r, { component, version });
       expect(out.notes).toContain(`(\`${previous}\`)`);
     }
+    expect((await tagDryRun(r, { component: 'api', version: '0.104.8' })).tag).toBe('v0.104.8');
     const py = await tagDryRun(r, { component: 'py', version: '1.37.6' });
     expect(py.tag).toBe('py/1.37.6');
     expect(py.notes).toContain(pyFix.slice(0, 7));
@@ -147,5 +156,59 @@ describe('tag series of any shape', () => {
     expect(vb.outputs.version).toBe('3.2.0');
     expect(vb.outputs.tag).toBe('3.2.0');
     expect(JSON.parse(vb.outputs.components).py).toMatchObject({ version: '1.1.0', tag: 'sdk/python/v1.1.0' });
+  });
+});
+
+describe('components.<name>.series', () => {
+  it('product: deployed at the product version with no tag of its own; own: at its own version', async () => {
+    const p = await createProduct();
+    cleanups.push(() => void p.close());
+    p.writeConfig(
+      [
+        'components:',
+        '  api: { paths: [api/**], series: product, deploy: { run: "$RUN" } }',
+        '  py: { paths: [py/**], tag: "py/{version}", deploy: { run: "$RUN" } }',
+        '  db: { kind: data, deploy: { run: "$RUN" } }',
+        'environments: { staging: { url: $URL } }',
+        '',
+      ]
+        .join('\n')
+        .replaceAll('$RUN', logged().replaceAll('"', '\\"')),
+    );
+    p.repo.tag('v1.4.0');
+    p.repo.tag('py/0.3.0');
+    p.repo.commit('feat(api): orders', { 'api/main.go': '1\n' });
+    p.repo.commit('fix(py): retries', { 'py/client.py': '1\n' });
+    const vb = await bump(p.repo);
+    expect(vb.outputs.version).toBe('1.5.0');
+    expect(Object.keys(JSON.parse(vb.outputs.components))).toEqual(['py']);
+    const rt = p.runtime();
+    await runDeploy({
+      inputs: p.inputs({ environment: 'staging', timeout: '2', version: vb.outputs.versions }),
+      record: new FileLedger(p.dir),
+      runtime: rt,
+    });
+    const ends = Object.fromEntries(
+      p
+        .log()
+        .filter((l) => l.event === 'end')
+        .map((l) => [l.component, l.version]),
+    );
+    expect(ends).toEqual({ db: '1.5.0', api: '1.5.0', py: '0.3.1' });
+  });
+
+  it('is checked: own needs paths, product carries no other tag', () => {
+    expect(() => parseConfig('components:\n  a: { series: own }\n', 'p.yml')).toThrow(
+      /p\.yml:2:.*series: own needs paths/,
+    );
+    expect(() =>
+      parseConfig('components:\n  a: { paths: [a/**], series: product, tag: "a/{version}" }\n', 'p.yml'),
+    ).toThrow(/series: product is released under versioning.tag/);
+    expect(() => parseConfig('components:\n  a: { paths: [a/**], series: mine }\n', 'p.yml')).toThrow(
+      /expected own or product/,
+    );
+    // Following the product under its template is no duplicate series.
+    const c = parseConfig('components:\n  a: { paths: [a/**], series: product, tag: "v{version}" }\n', 'p.yml');
+    expect(c.components.a.series).toBe('product');
   });
 });
