@@ -220,15 +220,25 @@ export async function runPipeline(
     result.status = 'nothing-to-do';
   }
 
-  if (result.release) {
-    const tr = await call('tag-release', { version: result.version });
+  // Each component whose own series moved gets its tag and release with the product's.
+  const moved = Object.entries(parseJson<Record<string, { release?: boolean }>>(vb.outputs.components) ?? {})
+    .filter(([, c]) => c.release === true)
+    .map(([name]) => name);
+  if (result.release || moved.length) {
+    const tr = await call('tag-release', {
+      version: result.release ? result.version : '',
+      components: vb.outputs.components,
+    });
     if (tr.error) await fail('release', tr.error);
     result.tag = tr.outputs.tag;
     result.releaseUrl = tr.outputs['release-url'] ?? '';
+    const componentTags = Object.values(parseJson<Record<string, { tag: string }>>(tr.outputs.components) ?? {}).map(
+      (c) => c.tag,
+    );
     note(
       'release',
       'ok',
-      `${tr.outputs.tag}${options.dryRun ? ' (dry run: would be created)' : tr.outputs.created === 'false' ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}`,
+      `${tr.outputs.tag || '(no product release)'}${options.dryRun ? ' (dry run: would be created)' : tr.outputs.created === 'false' && tr.outputs.tag ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}${componentTags.length ? `; components: ${componentTags.join(', ')}` : ''}`,
     );
   } else {
     note('release', 'skipped', 'no new version');

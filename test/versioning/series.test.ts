@@ -18,6 +18,7 @@ import { runDeploy } from '../../src/deploy/deploy.js';
 import { FileLedger } from '../../src/deploy/record/file-ledger.js';
 import { createProduct, logged } from '../deploy/fixture.js';
 import { createRepo, type TestRepo } from '../helpers/git-repo.js';
+import { startGitHubServer } from '../helpers/github-server.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -210,5 +211,88 @@ describe('components.<name>.series', () => {
     // Following the product under its template is no duplicate series.
     const c = parseConfig('components:\n  a: { paths: [a/**], series: product, tag: "v{version}" }\n', 'p.yml');
     expect(c.components.a.series).toBe('product');
+  });
+});
+
+describe('the pipeline creates the tags and releases of every series that moved', () => {
+  it('one run of version-bump then tag-release: a tag and a release per series; a second run creates nothing', async () => {
+    const TOKEN = 'ghs_seriesTestToken0123456789abcdef';
+    const gh = await startGitHubServer({ token: TOKEN });
+    cleanups.push(() => void gh.stop());
+    const { r, pyFix } = monorepo();
+    gh.state.repo().importGit(r.dir);
+
+    /** The main workflow's version and release steps, through the actions' own run functions. */
+    const pipelineRun = async () => {
+      const vb = await bump(r);
+      const rt = createMemoryRuntime({
+        cwd: r.dir,
+        env: {
+          PATH: process.env.PATH,
+          GITHUB_API_URL: gh.url,
+          GITHUB_REPOSITORY: 'acme/shop',
+          GITHUB_SHA: r.head(),
+          GITHUB_REF: 'refs/heads/main',
+          SLIPWAY_RETRY_BASE_MS: '1',
+        },
+      });
+      const outputs = await invokeAction(
+        tagRelease as unknown as ActionDefinition<InputFields>,
+        {
+          token: TOKEN,
+          version: vb.outputs.release === 'true' ? vb.outputs.version : '',
+          components: vb.outputs.components,
+        },
+        rt,
+      );
+      return { vb, outputs };
+    };
+
+    const first = await pipelineRun();
+    const state = gh.state.repo();
+    const head = r.head();
+    for (const tag of ['v0.104.8', 'py/1.37.6', '@acme/web@2.3.1', 'rb/0.9.3'])
+      expect(state.tag(tag)).toMatchObject({ commit: head, annotated: true });
+    expect(state.releases.map((x) => x.tag_name).sort()).toEqual([
+      '@acme/web@2.3.1',
+      'py/1.37.6',
+      'rb/0.9.3',
+      'v0.104.8',
+    ]);
+    expect(first.outputs.tag).toBe('v0.104.8');
+    expect(JSON.parse(first.outputs.components)).toMatchObject({
+      py: { tag: 'py/1.37.6', created: true },
+      web: { tag: '@acme/web@2.3.1', created: true },
+      rb: { tag: 'rb/0.9.3', created: true },
+    });
+    // A component's notes hold only its own commits, and it never becomes "latest".
+    const py = state.releases.find((x) => x.tag_name === 'py/1.37.6')!;
+    expect(py).toMatchObject({ name: 'py 1.37.6', make_latest: 'false' });
+    expect(py.body).toContain(pyFix.slice(0, 7));
+    expect(py.body).toContain('(`py/1.37.5`)');
+    expect(py.body).not.toContain('timeouts');
+    expect(py.body).not.toContain('layout');
+    const product = state.releases.find((x) => x.tag_name === 'v0.104.8')!;
+    expect(product.body).toContain('timeouts');
+
+    // The same run again (a re-run of the workflow): nothing new is written.
+    const writes = () => gh.requests.filter((x) => x.method !== 'GET').length;
+    const before = writes();
+    const again = await pipelineRun();
+    expect(writes()).toBe(before);
+    expect(again.outputs.created).toBe('false');
+    expect(Object.values(JSON.parse(again.outputs.components)).map((x) => (x as { created: boolean }).created)).toEqual(
+      [false, false, false],
+    );
+
+    // The next run, on a checkout that has the new tags: every series is released already.
+    for (const tag of ['v0.104.8', 'py/1.37.6', '@acme/web@2.3.1', 'rb/0.9.3']) r.tag(tag);
+    const next = await pipelineRun();
+    expect(next.vb.outputs.release).toBe('false');
+    expect(
+      Object.values(JSON.parse(next.vb.outputs.components)).every((x) => !(x as { release: boolean }).release),
+    ).toBe(true);
+    expect(writes()).toBe(before);
+    expect(gh.violations).toEqual([]);
   });
 });
