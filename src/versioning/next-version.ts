@@ -46,6 +46,8 @@ export interface VersionPlan {
   previousTag: string;
   tag: string;
   prerelease: boolean;
+  /** On a prerelease channel, the version the candidate is of (0.105.0 for 0.105.0-rc.2); else empty. */
+  candidateOf: string;
   /** Commits since the previous tag that touch the series, newest first. */
   commits: ParsedCommit[];
   /** The commits that decided the bump. */
@@ -175,6 +177,7 @@ export async function planVersion(
       : 'none'
     : computed.bump;
   const base = {
+    candidateOf: '',
     component: series.name,
     channel: ctx.rule.channel,
     previousVersion: current,
@@ -248,6 +251,9 @@ export async function planVersion(
   const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
   const named = versionInBranch(ctx.branch);
   const target = named ?? (last ? inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
+  // What the candidate is: the step from the last stable version to the one it is a candidate of.
+  const step: BumpLevel = last ? levelBetween(current, target) : bump === 'none' ? 'patch' : bump;
+  base.candidateOf = target;
   const all: { name: string; version: SemVer }[] = [];
   for (const name of names ?? (await git.tagNames([tagGlob(series.template)]))) {
     const version = parseTag(series.template, name);
@@ -274,7 +280,7 @@ export async function planVersion(
     return {
       ...base,
       release: false,
-      bump,
+      bump: step,
       version: latest.version.version,
       tag: latest.name,
       prerelease: true,
@@ -297,12 +303,20 @@ export async function planVersion(
   return {
     ...base,
     release: true,
-    bump: bump === 'none' ? 'patch' : bump,
+    bump: step,
     version,
     tag: formatTag(series.template, version),
     prerelease: true,
     reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
   };
+}
+
+/** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */
+function levelBetween(from: string, to: string): BumpLevel {
+  const [a, b] = [from, to].map((v) => v.split(/[-+]/)[0].split('.').map(Number));
+  if (b[0] !== a[0]) return b[0] > a[0] ? 'major' : 'none';
+  if (b[1] !== a[1]) return b[1] > a[1] ? 'minor' : 'none';
+  return b[2] > a[2] ? 'patch' : 'none';
 }
 
 function describe(commits: ParsedCommit[]): string {

@@ -67,7 +67,9 @@ export const versionBump = defineAction({
   outputs: {
     version: 'The next version, or the current one when nothing is releasable.',
     release: 'true when a new version is due.',
-    bump: 'The bump applied: major, minor, patch or none.',
+    bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor).',
+    'candidate-of':
+      'On a prerelease channel (release/*), the version the candidate is of (0.105.0 for 0.105.0-rc.2); else empty.',
     'previous-version': 'The last stable version (empty when there is none).',
     'previous-tag': 'The tag of the last stable version.',
     tag: 'The tag of the version.',
@@ -141,12 +143,22 @@ export const versionBump = defineAction({
       rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
 
     const main = plans[0];
-    const notes = renderNotes(main.commits);
+    // A candidate's notes say what it is a candidate of, and since which release they count.
+    const notes = main.candidateOf
+      ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${main.previousTag || 'the first commit'}.\n\n${renderNotes(main.commits)}`
+      : renderNotes(main.commits);
     const comps = plans.slice(inputs.component ? 0 : 1);
     const componentsJson = Object.fromEntries(
       comps.map((p) => [
         p.component,
-        { version: p.version, release: p.release, bump: p.bump, 'previous-version': p.previousVersion, tag: p.tag },
+        {
+          version: p.version,
+          release: p.release,
+          bump: p.bump,
+          'previous-version': p.previousVersion,
+          tag: p.tag,
+          ...(p.candidateOf ? { 'candidate-of': p.candidateOf } : {}),
+        },
       ]),
     );
     rt.setOutput('version', main.version);
@@ -157,6 +169,7 @@ export const versionBump = defineAction({
     rt.setOutput('tag', main.tag);
     rt.setOutput('prerelease', main.prerelease);
     rt.setOutput('channel', main.channel);
+    rt.setOutput('candidate-of', main.candidateOf);
     rt.setOutput('notes', notes);
     rt.setOutput('components', componentsJson);
     const own = new Map(comps.map((p) => [p.component, p.version]));

@@ -296,3 +296,25 @@ describe('the pipeline creates the tags and releases of every series that moved'
     expect(gh.violations).toEqual([]);
   });
 });
+
+describe('release branches', () => {
+  it('say what was decided: a candidate of 0.105.0, with its notes', async () => {
+    const { r } = monorepo();
+    r.git('checkout', '-q', '-b', 'release/0.105');
+    const vb = await bump(r, { branch: 'release/0.105' });
+    expect(vb.outputs).toMatchObject({
+      version: '0.105.0-rc.1',
+      release: 'true',
+      bump: 'minor',
+      'candidate-of': '0.105.0',
+      channel: 'rc',
+      'previous-tag': 'v0.104.7',
+    });
+    expect(vb.outputs.notes).toMatch(/^Release candidate 0\.105\.0-rc\.1 of 0\.105\.0: the changes since v0\.104\.7\./);
+    expect(vb.outputs.notes).toContain('### Fixes');
+    expect(vb.outputs.notes).toContain('**api:** timeouts');
+    // On main, a plain release: no candidate.
+    r.git('checkout', '-q', 'main');
+    expect((await bump(r)).outputs).toMatchObject({ bump: 'patch', 'candidate-of': '' });
+  });
+});
