@@ -45,6 +45,8 @@ const branchRule = z.strictObject({
   match: z.string().min(1),
   channel,
   bump: bumpKind.optional(),
+  /** On a prerelease channel, what a component with its own series gets: its own next version as a candidate, or none. */
+  ownSeries: z.enum(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
   /** The prerelease identifier of this channel (default: the channel's name). */
   prerelease: z
     .string()

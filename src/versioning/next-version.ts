@@ -21,6 +21,11 @@ export interface Series {
   template: string;
   /** Pathspecs whose commits count; empty means every commit. */
   paths: string[];
+  /**
+   * A component's own series: a release branch's `X.Y` names the product's version, not
+   * this series', which gets its own next version as a candidate (or none, by the rule's ownSeries).
+   */
+  own?: boolean;
 }
 
 /** What the policy decides for a series. */
@@ -249,7 +254,17 @@ export async function planVersion(
 
   // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
   const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
-  const named = versionInBranch(ctx.branch);
+  if (series.own && ctx.rule.ownSeries === 'none')
+    return {
+      ...base,
+      release: false,
+      bump: 'none',
+      version: current || ctx.initial,
+      tag: last?.name ?? '',
+      prerelease: false,
+      reason: `${ctx.branch}: no candidate for a component's own series (ownSeries: none)`,
+    };
+  const named = series.own ? null : versionInBranch(ctx.branch);
   const target = named ?? (last ? inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
   // What the candidate is: the step from the last stable version to the one it is a candidate of.
   const step: BumpLevel = last ? levelBetween(current, target) : bump === 'none' ? 'patch' : bump;

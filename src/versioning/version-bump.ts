@@ -116,11 +116,11 @@ export const versionBump = defineAction({
       primary =
         componentSeries(c) === 'product'
           ? { ...repoSeries, name: c.name }
-          : { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) };
+          : { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c), own: true };
     } else {
       primary = repoSeries;
       for (const c of versionedComponents(config))
-        others.push({ name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) });
+        others.push({ name: c.name, template: componentTemplate(config, c), paths: componentPaths(c), own: true });
     }
     const series = [primary, ...others];
 

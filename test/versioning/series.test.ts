@@ -313,6 +313,38 @@ describe('release branches', () => {
     expect(vb.outputs.notes).toMatch(/^Release candidate 0\.105\.0-rc\.1 of 0\.105\.0: the changes since v0\.104\.7\./);
     expect(vb.outputs.notes).toContain('### Fixes');
     expect(vb.outputs.notes).toContain('**api:** timeouts');
+    // release/0.105 names the product's version: each own series gets its own next version as a candidate.
+    const comps = JSON.parse(vb.outputs.components) as Record<string, Record<string, unknown>>;
+    expect(comps.py).toMatchObject({ version: '1.37.6-rc.1', tag: 'py/1.37.6-rc.1', 'candidate-of': '1.37.6' });
+    expect(comps.web).toMatchObject({ version: '2.3.1-rc.1', tag: '@acme/web@2.3.1-rc.1', release: true });
+    expect(comps.rb).toMatchObject({ version: '0.9.3-rc.1', tag: 'rb/0.9.3-rc.1' });
+    expect(JSON.parse(vb.outputs.versions)).toEqual({
+      api: '0.105.0-rc.1',
+      py: '1.37.6-rc.1',
+      web: '2.3.1-rc.1',
+      rb: '0.9.3-rc.1',
+    });
+    // A candidate tagged, then a new py fix: only py moves to its next candidate.
+    r.tag('py/1.37.6-rc.1');
+    r.commit('fix(py): again', { 'sdk/python/client.py': 'x = 4\n' });
+    const next = JSON.parse((await bump(r, { branch: 'release/0.105' })).outputs.components);
+    expect(next.py).toMatchObject({ version: '1.37.6-rc.2', release: true });
+    // ownSeries: none: the product alone gets candidates on release branches.
+    writeFileSync(
+      path.join(r.dir, '.github/slipway.yml'),
+      POLICY.replace(
+        'versioning: { tag: "v{version}" }',
+        'versioning:\n  tag: "v{version}"\n  branches:\n    - { match: main, channel: stable }\n    - { match: "release/*", channel: rc, ownSeries: none }',
+      ),
+    );
+    const none = await bump(r, { branch: 'release/0.105' });
+    expect(none.outputs.version).toBe('0.105.0-rc.1');
+    expect(JSON.parse(none.outputs.components).py).toMatchObject({
+      release: false,
+      version: '1.37.5',
+      tag: 'py/1.37.5',
+    });
+    expect(JSON.parse(none.outputs.versions).py).toBe('1.37.5');
     // On main, a plain release: no candidate.
     r.git('checkout', '-q', 'main');
     expect((await bump(r)).outputs).toMatchObject({ bump: 'patch', 'candidate-of': '' });
