@@ -126,7 +126,7 @@ async function tagLocally(
       tag,
       target,
       previous: prev && prevCommit ? { ...prev, commit: prevCommit } : null,
-      paths: component ? seriesPaths(component) : [],
+      paths: component ? seriesPaths(config, component) : [],
       migrationDirs,
       repoUrl: '',
       component: component?.name,

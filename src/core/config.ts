@@ -87,6 +87,8 @@ const componentSchema = z.strictObject({
   kind: z.enum(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
   paths: z.array(z.string().min(1)).default([]),
   dependsOn: z.array(z.string()).default([]),
+  /** Deploy order only: deployed after these, never rebuilt or re-versioned because they changed. */
+  deployAfter: z.array(z.string()).default([]),
   tag: tagTemplate.optional(),
   /** own: a tag series of its own (the default with paths); product: the repository's version and tags. */
   series: z.enum(['own', 'product'], { message: 'expected own or product' }).optional(),
@@ -246,23 +248,26 @@ function checkReferences(
   envs: Record<string, EnvironmentConfig>,
 ): void {
   for (const [name, c] of Object.entries(components)) {
-    c.dependsOn.forEach((dep, i) => {
-      if (!Object.hasOwn(components, dep)) {
-        throw source.errorAt(
-          ['components', name, 'dependsOn', i],
-          `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`,
-        );
-      }
-      if (dep === name)
-        throw source.errorAt(['components', name, 'dependsOn', i], `a component cannot depend on itself`);
-    });
+    for (const key of ['dependsOn', 'deployAfter'] as const)
+      c[key].forEach((dep, i) => {
+        if (!Object.hasOwn(components, dep)) {
+          throw source.errorAt(
+            ['components', name, key, i],
+            `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`,
+          );
+        }
+        if (dep === name) throw source.errorAt(['components', name, key, i], `a component cannot depend on itself`);
+      });
     if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
       throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
     }
   }
-  const cycle = findCycle(Object.fromEntries(Object.entries(components).map(([n, c]) => [n, c.dependsOn])));
+  const cycle = findCycle(
+    Object.fromEntries(Object.entries(components).map(([n, c]) => [n, [...c.dependsOn, ...c.deployAfter]])),
+  );
   if (cycle) {
-    throw source.errorAt(['components', cycle[0], 'dependsOn'], `dependency cycle: ${cycle.join(' → ')}`);
+    const key = components[cycle[0]].dependsOn.includes(cycle[1]) ? 'dependsOn' : 'deployAfter';
+    throw source.errorAt(['components', cycle[0], key], `dependency cycle: ${cycle.join(' → ')}`);
   }
   for (const [name, e] of Object.entries(envs)) {
     if (e.after && !Object.hasOwn(envs, e.after)) {
@@ -331,7 +336,9 @@ function written(source: YamlSource, path: readonly PropertyKey[]): boolean {
   return true;
 }
 
-/** The components' dependency map. */
+/** The components' deploy-order map: `dependsOn` and `deployAfter` alike. */
 export function dependencyMap(config: SlipwayConfig): Record<string, string[]> {
-  return Object.fromEntries(Object.values(config.components).map((c) => [c.name, c.dependsOn]));
+  return Object.fromEntries(
+    Object.values(config.components).map((c) => [c.name, [...new Set([...c.dependsOn, ...c.deployAfter])]]),
+  );
 }

@@ -382,7 +382,7 @@ async function notesFor(o: {
     tag: o.tag,
     target: o.target,
     previous,
-    paths: o.component ? seriesPaths(o.component) : [],
+    paths: o.component ? seriesPaths(o.config, o.component) : [],
     migrationDirs: migrationDirs(o.config, o.component),
     repoUrl,
     component: o.component?.name,

@@ -34,9 +34,25 @@ export function componentPaths(c: ComponentConfig): string[] {
   return paths;
 }
 
-/** The pathspecs whose commits move a component's version: none (every commit) when it follows the product. */
-export function seriesPaths(c: ComponentConfig): string[] {
-  return componentSeries(c) === 'product' ? [] : componentPaths(c);
+/**
+ * The pathspecs whose commits move a component's version: its own and those of what it
+ * `dependsOn`, transitively (the rule build-selective rebuilds by: a rebuilt component
+ * gets a new version); `deployAfter` is order only and moves nothing. None (every commit)
+ * for a component that follows the product.
+ */
+export function seriesPaths(config: SlipwayConfig, c: ComponentConfig): string[] {
+  if (componentSeries(c) === 'product') return [];
+  const seen = new Set<string>([c.name]);
+  const paths = componentPaths(c);
+  const queue = [...c.dependsOn];
+  while (queue.length) {
+    const d = config.components[queue.shift()!];
+    if (!d || seen.has(d.name)) continue;
+    seen.add(d.name);
+    paths.push(...componentPaths(d));
+    queue.push(...d.dependsOn);
+  }
+  return [...new Set(paths)];
 }
 
 /** The components that have their own version: series own, with paths to watch. */
@@ -116,11 +132,11 @@ export const versionBump = defineAction({
       primary =
         componentSeries(c) === 'product'
           ? { ...repoSeries, name: c.name }
-          : { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c), own: true };
+          : { name: c.name, template: componentTemplate(config, c), paths: seriesPaths(config, c), own: true };
     } else {
       primary = repoSeries;
       for (const c of versionedComponents(config))
-        others.push({ name: c.name, template: componentTemplate(config, c), paths: componentPaths(c), own: true });
+        others.push({ name: c.name, template: componentTemplate(config, c), paths: seriesPaths(config, c), own: true });
     }
     const series = [primary, ...others];
 

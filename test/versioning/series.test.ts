@@ -350,3 +350,58 @@ describe('release branches', () => {
     expect((await bump(r)).outputs).toMatchObject({ bump: 'patch', 'candidate-of': '' });
   });
 });
+
+describe('dependsOn (rebuild, re-version and order) and deployAfter (order only)', () => {
+  const policy = [
+    'components:',
+    '  shared: { paths: [libs/shared/**] }',
+    '  api: { paths: [api/**], dependsOn: [shared], deploy: { run: "$RUN" } }',
+    '  web: { paths: [web/**], deployAfter: [api], deploy: { run: "$RUN" } }',
+    'environments: { staging: { url: $URL } }',
+    '',
+  ].join('\n');
+
+  it('a frontend that deploys after the API is not rebuilt nor re-versioned when only the API changed, and still deploys after it', async () => {
+    const p = await createProduct();
+    cleanups.push(() => void p.close());
+    p.writeConfig(policy.replaceAll('$RUN', logged().replaceAll('"', '\\"')));
+    p.repo.commit('chore: scaffold', { 'libs/shared/a.ts': '1\n', 'api/main.go': '1\n', 'web/app.ts': '1\n' });
+    for (const t of ['v1.0.0', 'shared-v1.0.0', 'api-v1.0.0', 'web-v1.0.0']) p.repo.tag(t);
+
+    p.repo.commit('fix(api): timeouts', { 'api/main.go': '2\n' });
+    const bs = await selective(p.repo);
+    expect(JSON.parse(bs.outputs.changed)).toEqual(['api']);
+    const vb = await bump(p.repo);
+    const comps = JSON.parse(vb.outputs.components) as Record<string, { release: boolean; version: string }>;
+    expect(comps.api).toMatchObject({ release: true, version: '1.0.1' });
+    expect(comps.web).toMatchObject({ release: false, version: '1.0.0' });
+
+    // A shared library's change rebuilds and re-versions what dependsOn it, and nothing that only deploys after.
+    p.repo.commit('feat(shared): cache', { 'libs/shared/a.ts': '2\n' });
+    expect(JSON.parse((await selective(p.repo)).outputs.changed)).toEqual(['shared', 'api']);
+    const after = JSON.parse((await bump(p.repo)).outputs.components);
+    expect(after.api).toMatchObject({ release: true, version: '1.1.0' });
+    expect(after.web).toMatchObject({ release: false });
+
+    // Both deployed: web waits for api.
+    await runDeploy({
+      inputs: p.inputs({ environment: 'staging', timeout: '2', version: '1.1.0', components: '["web","api"]' }),
+      record: new FileLedger(p.dir),
+      runtime: p.runtime(),
+    });
+    const log = p.log().map((l) => `${l.event} ${l.component}`);
+    expect(log).toEqual(['start api', 'end api', 'start web', 'end web']);
+  });
+
+  it('a cycle through deployAfter is refused, naming it', () => {
+    expect(() =>
+      parseConfig(
+        'components:\n  a: { deployAfter: [b] }\n  b: { dependsOn: [a] }\n  c: { deployAfter: [zz] }\n',
+        'p.yml',
+      ),
+    ).toThrow(/unknown component "zz"|dependency cycle/);
+    expect(() => parseConfig('components:\n  a: { deployAfter: [b] }\n  b: { dependsOn: [a] }\n', 'p.yml')).toThrow(
+      /p\.yml:2:.*dependency cycle: a → b → a/,
+    );
+  });
+});
