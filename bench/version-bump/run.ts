@@ -66,8 +66,8 @@ async function build(): Promise<void> {
     const content = `line ${i}\n`;
     buf += `commit refs/heads/main\nmark :${i}\ncommitter Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`;
     if (i > 1) buf += `from :${i - 1}\n`;
-    // With series, commit i touches component i % SERIES's folder (and every few, only src/).
-    const folder = SERIES && i % 4 !== 0 ? `s${i % SERIES}` : 'src';
+    // With series, commit i touches component i % SERIES's folder (and every fifth, only src/).
+    const folder = SERIES && i % 5 !== 0 ? `s${i % SERIES}` : 'src';
     buf += `M 100644 inline ${folder}/f${i % 500}.txt\ndata ${Buffer.byteLength(content)}\n${content}\n`;
     if (i === 1 && policy) buf += `M 100644 inline .github/slipway.yml\ndata ${Buffer.byteLength(policy)}\n${policy}\n`;
     if (i <= tagged && i % every === 0) {
