@@ -171,7 +171,9 @@ export async function runPipeline(
     `${vb.outputs['previous-version'] || '(none)'} → ${vb.outputs.version}${result.release ? ` (${vb.outputs.bump})` : ' (no release)'}`,
   );
 
-  const bs = await call('build-selective', { run: options.build, version: result.version });
+  // Each component is built and deployed at its own version: its own series', else the product's.
+  const versions = vb.outputs.versions || result.version;
+  const bs = await call('build-selective', { run: options.build, version: versions });
   if (bs.error) await fail('build', bs.error);
   const changed = parseJson<string[]>(bs.outputs.changed) ?? [];
   const skipped = parseJson<Record<string, unknown>>(bs.outputs.skipped) ?? {};
@@ -189,7 +191,7 @@ export async function runPipeline(
     for (const env of envs) {
       const dep = await call('deploy', {
         environment: env,
-        version: result.version,
+        version: versions,
         components: JSON.stringify(changed),
         timeout: options.healthTimeout ? String(options.healthTimeout) : undefined,
       });

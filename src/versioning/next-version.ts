@@ -26,6 +26,11 @@ export interface Series {
    * this series', which gets its own next version as a candidate (or none, by the rule's ownSeries).
    */
   own?: boolean;
+  /**
+   * The product's template: a series with no release of its own yet continues from the
+   * product's last release (its component was released, and deployed, at those versions).
+   */
+  fallback?: string;
 }
 
 /** What the policy decides for a series. */
@@ -156,7 +161,9 @@ async function lastReleaseAndCommits(
     abandoned = true;
     await reading.catch(() => undefined);
   }
-  const last = await lastStableTag(git, series.template, names);
+  const last =
+    (await lastStableTag(git, series.template, names)) ??
+    (series.fallback ? await lastStableTag(git, series.fallback, names) : null);
   return { last, commits: await commitsSince(git, last, series.paths) };
 }
 

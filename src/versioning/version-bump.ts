@@ -132,11 +132,23 @@ export const versionBump = defineAction({
       primary =
         componentSeries(c) === 'product'
           ? { ...repoSeries, name: c.name }
-          : { name: c.name, template: componentTemplate(config, c), paths: seriesPaths(config, c), own: true };
+          : {
+              name: c.name,
+              template: componentTemplate(config, c),
+              paths: seriesPaths(config, c),
+              own: true,
+              fallback: repoSeries.template,
+            };
     } else {
       primary = repoSeries;
       for (const c of versionedComponents(config))
-        others.push({ name: c.name, template: componentTemplate(config, c), paths: seriesPaths(config, c), own: true });
+        others.push({
+          name: c.name,
+          template: componentTemplate(config, c),
+          paths: seriesPaths(config, c),
+          own: true,
+          fallback: repoSeries.template,
+        });
     }
     const series = [primary, ...others];
 

@@ -3,7 +3,7 @@
  * tag-release and build-selective read the same tags and agree on every series.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBuildSelective, localServices } from '../../src/changes/build-selective.js';
@@ -402,6 +402,54 @@ describe('dependsOn (rebuild, re-version and order) and deployAfter (order only)
     ).toThrow(/unknown component "zz"|dependency cycle/);
     expect(() => parseConfig('components:\n  a: { deployAfter: [b] }\n  b: { dependsOn: [a] }\n', 'p.yml')).toThrow(
       /p\.yml:2:.*dependency cycle: a → b → a/,
+    );
+  });
+});
+
+describe('a component series with no tag of its own yet', () => {
+  it("continues from the product's last release, so its first own version is no downgrade", async () => {
+    const r = createRepo();
+    cleanups.push(() => r.cleanup());
+    r.commit('chore: scaffold', {
+      '.github/slipway.yml': 'components:\n  api: { paths: [api/**] }\n  web: { paths: [web/**] }\n',
+      'api/a.go': '1\n',
+      'web/a.ts': '1\n',
+    });
+    r.tag('v1.4.0');
+    r.commit('fix(api): timeouts', { 'api/a.go': '2\n' });
+    const vb = await bump(r);
+    const comps = JSON.parse(vb.outputs.components);
+    expect(comps.api).toMatchObject({
+      version: '1.4.1',
+      release: true,
+      'previous-version': '1.4.0',
+      tag: 'api-v1.4.1',
+    });
+    expect(comps.web).toMatchObject({ version: '1.4.0', release: false });
+    expect(JSON.parse(vb.outputs.versions)).toEqual({ api: '1.4.1', web: '1.4.0' });
+  });
+});
+
+describe('build-selective builds each component at its own version', () => {
+  it("takes version-bump's versions output as its version input", async () => {
+    const r = createRepo();
+    cleanups.push(() => r.cleanup());
+    const build = 'echo \\"$SLIPWAY_VERSION\\" > built-$SLIPWAY_COMPONENT.txt';
+    r.commit('chore: scaffold', {
+      '.github/slipway.yml': `components:\n  api: { paths: [api/**], build: { run: "${build}" } }\n  web: { paths: [web/**], series: product, build: { run: "${build}" } }\n`,
+      'api/a.go': '1\n',
+      'web/a.ts': '1\n',
+    });
+    r.tag('v1.4.0');
+    r.commit('fix(api): timeouts', { 'api/a.go': '2\n' });
+    r.commit('feat(web): page', { 'web/a.ts': '2\n' });
+    const vb = await bump(r);
+    expect(JSON.parse(vb.outputs.versions)).toEqual({ api: '1.4.1', web: '1.5.0' });
+    await selective(r, { run: 'true', version: vb.outputs.versions });
+    expect(readFileSync(path.join(r.dir, 'built-api.txt'), 'utf8').trim()).toBe('1.4.1');
+    expect(readFileSync(path.join(r.dir, 'built-web.txt'), 'utf8').trim()).toBe('1.5.0');
+    await expect(selective(r, { run: 'true', version: '{nope' })).rejects.toThrow(
+      /^input "version": expected a version or a JSON object/,
     );
   });
 });
