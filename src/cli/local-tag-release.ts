@@ -110,12 +110,24 @@ async function tagLocally(
   checkTagName(tag);
   const tags = await git.tags(tagGlob(template));
   const existing = tags.find((t) => t.name === tag);
+  // A component's first own release continues from the product's, as version-bump counts it.
+  const product = tagTemplateFor(config);
+  const from =
+    component &&
+    template !== product &&
+    !previousTag(
+      tags.map((t) => t.name),
+      template,
+      req.version,
+    )
+      ? { template: product, tags: await git.tags(tagGlob(product)) }
+      : { template, tags };
   const prev = previousTag(
-    tags.map((t) => t.name),
-    template,
+    from.tags.map((t) => t.name),
+    from.template,
     req.version,
   );
-  const prevCommit = prev ? (tags.find((t) => t.name === prev.name)?.commit ?? null) : null;
+  const prevCommit = prev ? (from.tags.find((t) => t.name === prev.name)?.commit ?? null) : null;
   const migrationDirs = Object.values(config.components)
     .filter((c) => c.migrate && (!component || c.name === component.name || component.dependsOn.includes(c.name)))
     .map((c) => c.migrate!.dir);

@@ -359,10 +359,15 @@ async function notesFor(o: {
   target: string;
 }): Promise<string> {
   const { git, gh, rt } = o;
-  const prefix = o.template.slice(0, o.template.indexOf('{version}'));
-  const local = gh ? [] : await git.tags(tagGlob(o.template));
-  const names = gh ? await listTags(gh, prefix) : local.map((t) => t.name);
-  const prev: SeriesTag | null = previousTag(names, o.template, o.version);
+  const seriesTags = async (template: string) => {
+    const local = gh ? [] : await git.tags(tagGlob(template));
+    const names = gh ? await listTags(gh, template.slice(0, template.indexOf('{version}'))) : local.map((t) => t.name);
+    return { local, prev: previousTag(names, template, o.version) };
+  };
+  let { local, prev } = await seriesTags(o.template);
+  // A component's first own release continues from the product's, as version-bump counts it.
+  const product = tagTemplateFor(o.config);
+  if (!prev && o.component && o.template !== product) ({ local, prev } = await seriesTags(product));
   let previous: (SeriesTag & { commit: string }) | null = null;
   if (prev) {
     const commit = gh ? await tagCommit(gh, prev.name) : local.find((t) => t.name === prev.name)!.commit;

@@ -427,6 +427,12 @@ describe('a component series with no tag of its own yet', () => {
     });
     expect(comps.web).toMatchObject({ version: '1.4.0', release: false });
     expect(JSON.parse(vb.outputs.versions)).toEqual({ api: '1.4.1', web: '1.4.0' });
+    // tag-release counts its notes from the same release, and rolls back to it.
+    const tr = await tagDryRun(r, { component: 'api', version: '1.4.1' });
+    expect(tr.tag).toBe('api-v1.4.1');
+    expect(tr.notes).toContain('**Roll back to:** 1.4.0 (`v1.4.0`)');
+    expect(tr.notes).toContain('timeouts');
+    expect(tr.notes).not.toContain('scaffold');
   });
 });
 
