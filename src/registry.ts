@@ -9,10 +9,10 @@ import { tagRelease } from './release/tag-release.js';
 
 /** The actions by name, in pipeline order. */
 export const ACTIONS: ActionDefinition<InputFields>[] = [
-  versionBump as unknown as ActionDefinition<InputFields>,
-  buildSelective as unknown as ActionDefinition<InputFields>,
-  migrate as unknown as ActionDefinition<InputFields>,
-  deploy as unknown as ActionDefinition<InputFields>,
-  smokeTest as unknown as ActionDefinition<InputFields>,
-  tagRelease as unknown as ActionDefinition<InputFields>,
+  versionBump,
+  buildSelective,
+  migrate,
+  deploy,
+  smokeTest,
+  tagRelease,
 ];

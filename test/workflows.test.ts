@@ -65,6 +65,7 @@ describe('the workflow checks catch mistakes', () => {
   it('flags unpinned actions, missing permissions and unknown inputs', () => {
     expect(policyErrors(dir, '.github/workflows/bad.yml')).toEqual([
       '.github/workflows/bad.yml: no top-level permissions (set the least the jobs need)',
+      '.github/workflows/bad.yml: job a: step #3: template-injection: ${{ }} inside run:; pass the value through env: and use "$NAME"',
       '.github/workflows/bad.yml: job a: actions/checkout@v4 is not pinned by commit SHA',
       '.github/workflows/bad.yml: job a: version-bump has no input "bumpp"',
       ".github/workflows/bad.yml: job a runs version-bump without actions/checkout's fetch-depth: 0 (deepening a shallow clone needs the credentials checkout does not persist)",
@@ -92,7 +93,7 @@ describe('Slipway’s workflow rules', () => {
   cpSync(path.join(ROOT, 'actions'), path.join(dir, 'actions'), { recursive: true });
   cpSync(path.join(ROOT, 'action.yml'), path.join(dir, 'action.yml'));
   const CHECKOUT = 'actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8';
-  const SECRETS = { SLIPWAY_SECRETS: '${{ toJSON(secrets) }}' };
+  const SECRETS = { SLIPWAY_SECRETS: '${{ secrets.SLIPWAY_SECRETS }}' };
   const check = (name: string, jobs: Record<string, unknown>) => {
     const file = `.github/workflows/${name}.yml`;
     writeFileSync(
@@ -122,13 +123,13 @@ describe('Slipway’s workflow rules', () => {
     with: { component: 'api', run: true },
   };
 
-  it('every step that runs a Slipway action with the user’s commands or secrets carries SLIPWAY_SECRETS', () => {
+  it('in a reusable workflow, every step that runs the user’s commands or notifies carries SLIPWAY_SECRETS, and no other step gets secrets', () => {
     expect(
       check('secrets', {
         a: job([
           checkout(0),
-          { uses: 'slipway-actions/slipway/actions/version-bump@v1' },
-          { id: 'sel', uses: 'slipway-actions/slipway/actions/build-selective@v1' },
+          { uses: 'slipway-actions/slipway/actions/version-bump@v1', env: { GH: '${{ secrets.GITHUB_TOKEN }}' } },
+          { id: 'sel', uses: 'slipway-actions/slipway/actions/build-selective@v1', env: SECRETS },
           { uses: 'slipway-actions/slipway/actions/build-selective@v1', with: { run: true } },
           { uses: 'slipway-actions/slipway/actions/migrate@v1' },
           deploy('staging', { OTHER: 'x' }),
@@ -139,14 +140,22 @@ describe('Slipway’s workflow rules', () => {
             with: { version: '1.0.0' },
           },
           { uses: 'slipway-actions/slipway@v1', with: { mode: 'main' } },
+          {
+            id: 'reserve',
+            uses: 'slipway-actions/slipway/actions/tag-release@v1',
+            env: SECRETS,
+            with: { version: '1.0.0', reserve: true },
+          },
         ]),
       }),
     ).toEqual([
-      'job a: step #4 runs build-selective with run without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
-      'job a: step #5 runs migrate without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
-      'job a: step deploy runs deploy without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
-      'job a: step #8 runs tag-release without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
-      'job a: step #9 runs pipeline without env SLIPWAY_SECRETS: ${{ toJSON(secrets) }} (a step sees no secret it is not given)',
+      'job a: step sel runs build-selective, which runs none of your commands, yet is given secrets (least secrets: remove them)',
+      'job a: step #4 runs build-selective with run without env SLIPWAY_SECRETS: ${{ secrets.SLIPWAY_SECRETS }} (a step sees no secret it is not given)',
+      'job a: step #5 runs migrate without env SLIPWAY_SECRETS: ${{ secrets.SLIPWAY_SECRETS }} (a step sees no secret it is not given)',
+      'job a: step deploy runs deploy without env SLIPWAY_SECRETS: ${{ secrets.SLIPWAY_SECRETS }} (a step sees no secret it is not given)',
+      'job a: step #8 runs tag-release without env SLIPWAY_SECRETS: ${{ secrets.SLIPWAY_SECRETS }} (a step sees no secret it is not given)',
+      'job a: step #9 runs pipeline without env SLIPWAY_SECRETS: ${{ secrets.SLIPWAY_SECRETS }} (a step sees no secret it is not given)',
+      'job a: step reserve runs tag-release, which runs none of your commands, yet is given secrets (least secrets: remove them)',
     ]);
   });
 
@@ -220,5 +229,101 @@ describe('Slipway’s workflow rules', () => {
     expect(release.jobs.changes.if).toBeUndefined();
     expect(release.jobs.tag.needs).toContain('production');
     expect(release.jobs.tag.if).toContain("needs.production.outputs.status == 'success'");
+  });
+});
+
+describe('zizmor’s audits, enforced by npm run lint', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-wf-audits-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, '.github/workflows'), { recursive: true });
+  cpSync(path.join(ROOT, 'actions'), path.join(dir, 'actions'), { recursive: true });
+  cpSync(path.join(ROOT, 'action.yml'), path.join(dir, 'action.yml'));
+  const CHECKOUT = 'actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8';
+  const audit = (name: string, doc: Record<string, unknown>) => {
+    const file = `.github/workflows/${name}.yml`;
+    writeFileSync(path.join(dir, file), stringify({ on: 'push', permissions: {}, ...doc }));
+    return policyErrors(dir, file)
+      .map((e) => e.slice(file.length + 2))
+      .filter((e) => !/fetch-depth|deploys to production with|unknown workflow/.test(e));
+  };
+  const steps = (list: unknown[]) => ({ jobs: { a: { 'runs-on': 'ubuntu-24.04', steps: list } } });
+
+  it('overprovisioned-secrets: toJSON(secrets) and secrets[…]', () => {
+    expect(
+      audit(
+        'over',
+        steps([{ run: 'true', env: { ALL: '${{ toJSON(secrets) }}', ONE: "${{ secrets[format('{0}', 'X')] }}" } }]),
+      ),
+    ).toEqual([
+      'overprovisioned-secrets: toJSON(secrets) hands every secret over; pass the ones needed by name',
+      'overprovisioned-secrets: secrets[…] picks a secret by a computed name; name it',
+    ]);
+  });
+
+  it('secrets-inherit', () => {
+    expect(
+      audit('inherit', {
+        jobs: { a: { uses: 'slipway-actions/slipway/.github/workflows/slipway-main.yml@v1', secrets: 'inherit' } },
+      }),
+    ).toEqual(['job a: secrets-inherit: secrets: inherit passes every secret; pass the ones it declares by name']);
+  });
+
+  it('template-injection: an expression inside run:', () => {
+    expect(audit('inject', steps([{ run: 'echo "${{ github.event.head_commit.message }}"' }]))).toEqual([
+      'job a: step #1: template-injection: ${{ }} inside run:; pass the value through env: and use "$NAME"',
+    ]);
+    expect(
+      audit('inject-ok', steps([{ run: 'echo "$MSG"', env: { MSG: '${{ github.event.head_commit.message }}' } }])),
+    ).toEqual([]);
+  });
+
+  it('unpinned-uses: a third-party action by tag or branch', () => {
+    expect(audit('unpinned', steps([{ uses: 'actions/checkout@v5' }, { uses: CHECKOUT }]))).toEqual([
+      'job a: actions/checkout@v5 is not pinned by commit SHA',
+    ]);
+  });
+
+  it('excessive-permissions: writes at the top level, write-all anywhere', () => {
+    expect(audit('perm-top', { permissions: { contents: 'write' }, ...steps([{ run: 'true' }]) })).toEqual([
+      'excessive-permissions: the top-level permissions grant contents: write to every job; set permissions: {} or read access at the top and grant writes in the jobs that need them',
+    ]);
+    expect(
+      audit('perm-job', {
+        jobs: { a: { 'runs-on': 'ubuntu-24.04', permissions: 'write-all', steps: [{ run: 'true' }] } },
+      }),
+    ).toEqual(['job a: excessive-permissions: write-all; grant only the scopes the job needs']);
+    expect(
+      audit('perm-ok', {
+        jobs: { a: { 'runs-on': 'ubuntu-24.04', permissions: { contents: 'write' }, steps: [{ run: 'true' }] } },
+      }),
+    ).toEqual([]);
+  });
+
+  it('cache-poisoning: a cache restored in a workflow that publishes, and not in one that does not', () => {
+    const cached = [
+      { uses: 'actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830', with: { path: 'x', key: 'k' } },
+      { uses: 'actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020', with: { cache: 'npm' } },
+      {
+        uses: 'slipway-actions/slipway/actions/build-selective@v1',
+        with: { component: 'api', run: true, cache: true },
+      },
+    ];
+    const publish = {
+      uses: 'slipway-actions/slipway/actions/tag-release@v1',
+      with: { version: '1.0.0' },
+    };
+    expect(audit('cache-release', steps([...cached, publish]))).toEqual([
+      'job a: step #1: cache-poisoning: actions/cache in a workflow that publishes (deploys to production or releases); build from clean inputs',
+      'job a: step #2: cache-poisoning: actions/setup-node with cache in a workflow that publishes (deploys to production or releases); build from clean inputs',
+      'job a: step #3: cache-poisoning: build-selective with cache: true in a workflow that publishes (deploys to production or releases); build from clean inputs',
+    ]);
+    expect(audit('cache-ci', steps(cached))).toEqual([]);
+  });
+
+  it('the README’s first workflow is examples/workflows/minimal.yml, which these checks pass', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const first = /```yaml\n([\s\S]*?)```/.exec(readme)![1];
+    expect(first).toBe(readFileSync(path.join(ROOT, 'examples/workflows/minimal.yml'), 'utf8'));
+    expect(policyErrors(ROOT, 'examples/workflows/minimal.yml')).toEqual([]);
   });
 });

@@ -123,7 +123,7 @@ export function groupedLog(out: (line: string) => void) {
 }
 
 /** A Runtime that writes to the GitHub runner: workflow commands on stdout, file commands for outputs and the summary. */
-export function createGitHubRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+export function createGitHubRuntime(env: NodeJS.ProcessEnv = process.env, services: RunnerServices = {}): Runtime {
   const grouped = groupedLog((line) => process.stdout.write(line + EOL));
   const issue = (name: string, properties: Record<string, string | number | undefined> | undefined, message: string) =>
     grouped.line(workflowCommand(name, properties, message));
@@ -164,15 +164,23 @@ export function createGitHubRuntime(env: NodeJS.ProcessEnv = process.env): Runti
         }
     },
     redact: clean,
+    keep: services.keep && ((file) => services.keep!(file, env)),
   };
+}
+
+/** What an action may use on a runner beyond the protocol, given by its entry point. */
+export interface RunnerServices {
+  /** Keep a file beyond the job (see Runtime.keep); '' when the runner offers no way. */
+  keep?: (file: string, env: NodeJS.ProcessEnv) => Promise<string>;
 }
 
 /** Run an action as the runner does; never throws, sets the exit code on failure. */
 export async function runOnGitHub<F extends InputFields>(
   action: ActionDefinition<F>,
   env: NodeJS.ProcessEnv = process.env,
+  services: RunnerServices = {},
 ): Promise<void> {
-  const runtime = createGitHubRuntime(env);
+  const runtime = createGitHubRuntime(env, services);
   // A cancelled job: SIGINT, then SIGTERM ~7.5 s later. Stop, release, say so, exit non-zero.
   const removeHandlers = installCancelHandlers(runtime.log, (code) => {
     runtime.log.error(`${action.name} cancelled: its commands were stopped and what it held was released.`);

@@ -1,6 +1,7 @@
 import { pipelineAction } from '../pipeline/pipeline-action.js';
+import { keepAsArtifact } from './adapters/artifact-keeper.js';
 import { isEntryPoint, runOnGitHub } from './github-runtime.js';
 
 /** Entry point of the root action (the whole pipeline). */
-export const run = (): Promise<void> => runOnGitHub(pipelineAction);
+export const run = (): Promise<void> => runOnGitHub(pipelineAction, process.env, { keep: keepAsArtifact });
 if (isEntryPoint(import.meta.url)) await run();

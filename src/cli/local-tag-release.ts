@@ -53,10 +53,12 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
       inputs.dryRun,
     );
     rt.setOutput('tag', main.tag);
+    rt.setOutput('version', inputs.version);
     rt.setOutput('created', main.created);
     rt.setOutput('notes', main.notes);
   } else {
     rt.setOutput('tag', '');
+    rt.setOutput('version', '');
     rt.setOutput('created', false);
     rt.setOutput('notes', '');
   }

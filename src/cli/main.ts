@@ -11,7 +11,6 @@ import { ACTIONS } from '../registry.js';
 import { parseArgs } from './args.js';
 import { createCliRuntime } from './cli-runtime.js';
 import { localRunner } from './local-actions.js';
-import './local-runners.js';
 import { createTerminal, type Terminal } from './terminal.js';
 
 /** A CLI-only command. */

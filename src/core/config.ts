@@ -62,6 +62,8 @@ const migrateSchema = z.strictObject({
   dir: z.string().default('migrations'),
   database: envRef.optional(),
   tool: z.enum(['builtin', 'command']).default('builtin'),
+  /** The folder's migration format for the built-in runner (default: detected). */
+  format: z.enum(['auto', 'slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 'prisma']).optional(),
   command: z.string().optional(),
   table: z.string().optional(),
   /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */

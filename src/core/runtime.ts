@@ -36,6 +36,11 @@ export interface Runtime {
   readonly env: NodeJS.ProcessEnv;
   /** The repository's working directory. */
   readonly cwd: string;
+  /**
+   * Keep a file beyond this job and say where (on a runner: an artifact of the run, since
+   * RUNNER_TEMP goes with the job); absent where files outlive the run anyway (the CLI).
+   */
+  readonly keep?: (file: string) => Promise<string>;
 }
 
 /** The string form of an output value, as runners store it. */

@@ -1,8 +1,10 @@
 /**
- * A step of a reusable workflow sees only the environment passed to it explicitly, so the
- * workflows hand every secret over as one variable, `SLIPWAY_SECRETS: ${{ toJSON(secrets) }}`,
- * and the actions turn it back into the variables the policy file names (DATABASE_URL,
- * webhook URLs, deploy tokens).
+ * A step of a reusable workflow sees only the environment passed to it explicitly, and a
+ * reusable workflow cannot know the names of its caller's secrets; so the user keeps the
+ * variables their commands need in one secret, SLIPWAY_SECRETS (a JSON object, or NAME=value
+ * lines), the workflows hand it only to the steps that run those commands, and the actions
+ * turn it back into the variables the policy file names (DATABASE_URL, webhook URLs, deploy
+ * tokens).
  */
 import { UserError } from './errors.js';
 
@@ -24,21 +26,7 @@ export function applySecretsEnv(env: NodeJS.ProcessEnv, mask: (secret: string) =
   if (!raw.trim()) return [];
   // Masked before parsing: if the text is malformed, no part of it may reach a log line.
   mask(raw);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new UserError(
-      `${SECRETS_VARIABLE}: expected a JSON object of secret names to values (as \${{ toJSON(secrets) }} writes it), but it is not valid JSON`,
-    );
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new UserError(
-      `${SECRETS_VARIABLE}: expected a JSON object of secret names to values (as \${{ toJSON(secrets) }} writes it), got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
-    );
-  const entries = Object.entries(parsed as Record<string, unknown>).filter(
-    (e): e is [string, string] => typeof e[1] === 'string',
-  );
+  const entries = /^\s*[[{"]/.test(raw) ? jsonEntries(raw) : lineEntries(raw);
   // Every value is masked before any is set, so nothing logged while setting can show one.
   for (const [, value] of entries) mask(value);
   const set: string[] = [];
@@ -49,4 +37,36 @@ export function applySecretsEnv(env: NodeJS.ProcessEnv, mask: (secret: string) =
     set.push(name);
   }
   return set;
+}
+
+const EXPECTED = `${SECRETS_VARIABLE}: expected a JSON object of secret names to values, or NAME=value lines`;
+
+/** The string values of a JSON object (as `${{ toJSON(secrets) }}` writes one). */
+function jsonEntries(raw: string): [string, string][] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new UserError(`${EXPECTED}, but it is not valid JSON`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UserError(`${EXPECTED}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+  return Object.entries(parsed as Record<string, unknown>).filter(
+    (e): e is [string, string] => typeof e[1] === 'string',
+  );
+}
+
+/** NAME=value lines (blank lines and # comments skipped; one pair of surrounding quotes removed). */
+function lineEntries(raw: string): [string, string][] {
+  const entries: [string, string][] = [];
+  raw.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim() || line.trimStart().startsWith('#')) return;
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
+    // The line number only: the line itself may hold a secret.
+    if (!m) throw new UserError(`${EXPECTED}; line ${i + 1} is neither`);
+    const value = m[2].trim();
+    const quoted = /^(["'])(.*)\1$/.exec(value);
+    entries.push([m[1], quoted ? quoted[2] : value]);
+  });
+  return entries;
 }

@@ -2,7 +2,6 @@
  * YAML parsing that remembers where every value came from, so a validation error can
  * name the file, line and column of the offending key.
  */
-import jsyaml from 'js-yaml';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { UserError, type ErrorLocation } from './errors.js';
@@ -25,29 +24,12 @@ export interface YamlSource {
 }
 
 /**
- * Parse YAML text; a syntax error becomes a UserError with its line and column. The value
- * comes from js-yaml (core schema, the same YAML 1.2 types as `yaml`), about eight times
- * faster on a cold start, which matters for a policy file of thousands of components; the
- * position-keeping `yaml` parse only runs when something is wrong and must be located.
+ * Parse YAML text with `yaml`, keeping every node's position; a syntax error becomes a
+ * UserError with its line and column. One parser gives both the value and the locations, so
+ * the two can never disagree.
  */
 export function parseYaml(text: string, file: string, origin: YamlOrigin = {}): YamlSource {
-  // Such keys and aliases are refused with their line by the located parse (see toValue).
-  if (/__proto__|constructor|prototype|(^|[\s[{,])\*[^\s*,\]}]/m.test(text))
-    return parseYamlLocated(text, file, origin);
-  let value: unknown;
-  try {
-    value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false }) ?? null;
-  } catch {
-    return parseYamlLocated(text, file, origin);
-  }
-  let located: YamlSource | undefined;
-  const slow = () => (located ??= parseYamlLocated(text, file, origin));
-  return {
-    file,
-    value,
-    locate: (path) => slow().locate(path),
-    errorAt: (path, message) => slow().errorAt(path, message),
-  };
+  return parseYamlLocated(text, file, origin);
 }
 
 /** Parse with `yaml`, keeping every node's position. */

@@ -5,14 +5,13 @@
  * the migrations step, so the same code runs everywhere.
  */
 import { userInfo } from 'node:os';
-import semver from 'semver';
 import { announceResult, announceStart } from './announce.js';
 import { loadConfig, DEFAULT_CONFIG_PATH, type SlipwayConfig } from '../core/config.js';
-import { errorMessage, isUserError, oneLine, UserError } from '../core/errors.js';
+import { errorMessage, oneLine, UserError } from '../core/errors.js';
 import { cancelReason, isCancelled, onCancel } from '../core/cancel.js';
 import { execFile } from '../core/exec.js';
 import { outputString, type Runtime } from '../core/runtime.js';
-import { checkEngineGate, type HealthGate, type HealthOutcome } from './health.js';
+import type { HealthGate } from './health.js';
 import {
   normalizeVersion,
   parseComponentsInput,
@@ -20,8 +19,7 @@ import {
   type DeployInputs,
   type VersionSpec,
 } from './inputs.js';
-import { migrationsStep } from './migrate-step.js';
-import type { MigrationOutcome, MigrationStep } from './migrations.js';
+import type { MigrationStep } from './migrations.js';
 import { promotionRefusal, unpromoted } from './promotion.js';
 import { buildPlan, planJson, type Plan, type PlanStep, type VersionChoice } from './plan.js';
 import {
@@ -32,13 +30,13 @@ import {
 } from './record/record.js';
 import { startHeartbeat } from './record/heartbeat.js';
 import { describeRelease, releaseLock } from './record/unlock.js';
-import { healthText, planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
-import { selectRollback } from './rollback.js';
+import { planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
+import { DeployRun, previousVersion, targetContext, type DeployResult, type RunInfo } from './run.js';
 import { clashRefusal, downgradeRefusal, downgrades, sameComponentContent, versionClashes } from './version-rules.js';
-import { runScheduled } from './schedule.js';
-import type { TargetContext } from './targets/target.js';
-import './targets/command.js';
+import type { TargetFactories } from './targets/target.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
+
+export type { DeployResult } from './run.js';
 
 /** What runDeploy needs; health and migrations default to the check engine and the migrate domain on DATABASE_URL-style variables. */
 export interface DeployOptions {
@@ -47,28 +45,8 @@ export interface DeployOptions {
   runtime: Runtime;
   health?: HealthGate;
   migrations?: MigrationStep;
-}
-
-/** How a run ended and what it left on the environment. */
-export interface DeployResult {
-  status: DeployStatus;
-  /** Component → the version it runs after this run, for every component the run touched. */
-  deployed: Record<string, string>;
-  previousVersion: string;
-  deploymentId: string;
-  environmentUrl: string;
-  plan: Plan;
-  reports: StepReport[];
-  /** One line on why the run did not succeed. */
-  message?: string;
-}
-
-/** Where this run comes from, for the record and the commands. */
-interface RunInfo {
-  sha: string;
-  ref: string;
-  creator: string;
-  logUrl?: string;
+  /** The target kinds (default: every target deploy ships); tests add their own. */
+  targets?: TargetFactories;
 }
 
 /**
@@ -161,6 +139,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     selected,
     current: lastGoodVersions(history),
     choose: inputs.rollback ? rollbackChooser(history, toVersion) : deployChooser(versions!),
+    targets: options.targets,
   });
   rt.log.info(
     `${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`,
@@ -245,7 +224,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     // What the environment runs may have moved while this run waited for the lock.
     const late = await checkVersions(config, plan, history, info, inputs, rt);
     if (late) throw new UserError(late);
-    result = await execute(plan, options, info, entry.id);
+    result = await new DeployRun(plan, options, info, entry.id).execute();
   } catch (err) {
     if (isCancelled()) throw err;
     releaseOnCancel();
@@ -362,213 +341,18 @@ async function runInfo(rt: Runtime): Promise<RunInfo> {
   return { sha, ref, creator, logUrl: server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined };
 }
 
-function context(
-  plan: Plan,
-  step: PlanStep,
-  info: RunInfo,
-  rt: Runtime,
-  version: string,
-  previous: string,
-): TargetContext {
-  return {
-    component: step.component,
-    version,
-    previousVersion: previous,
-    environment: plan.environment,
-    environmentUrl: plan.environmentUrl,
-    sha: info.sha,
-    cwd: rt.cwd,
-    runtime: rt,
-    onLine: (line) => rt.log.info(`[${step.component}] ${line}`),
-  };
-}
-
 /** In a dry run, ask each target that has a `status` what it runs now. */
 async function probeRunning(plan: Plan, environment: string, info: RunInfo, rt: Runtime): Promise<void> {
   for (const s of plan.steps) {
     if (!s.target?.status) continue;
     try {
-      s.running = await s.target.status(context(plan, s, info, rt, s.current, s.current));
+      s.running = await s.target.status(targetContext(plan, s, info, rt, s.current, s.current));
       rt.log.info(`${s.component} on ${environment}: running ${s.running ?? 'an unknown version'} (status command).`);
     } catch (err) {
       s.running = null;
       rt.log.warning(`${s.component}: the status command failed: ${errorMessage(err)}`);
     }
   }
-}
-
-async function execute(plan: Plan, options: DeployOptions, info: RunInfo, id: string): Promise<DeployResult> {
-  const { inputs, runtime: rt } = options;
-  const gate = options.health ?? checkEngineGate;
-  const migrate = options.migrations ?? migrationsStep();
-  const steps = new Map(plan.steps.map((s) => [s.component, s]));
-  const reports = new Map<string, StepReport>();
-  const migrations = new Map<string, MigrationOutcome>();
-  const attempted = new Set<string>();
-  const checkHealth = (step: PlanStep): Promise<HealthOutcome> =>
-    step.checks.length === 0
-      ? Promise.resolve({ healthy: true, results: [] })
-      : gate({
-          component: step.component,
-          checks: step.checks,
-          baseUrl: plan.environmentUrl,
-          timeoutMs: inputs.timeout * 1000,
-          runtime: rt,
-        }).catch((err) => ({ healthy: false, results: [], message: errorMessage(err) }));
-
-  const deployOne = async (step: PlanStep): Promise<boolean> => {
-    const started = Date.now();
-    const report: StepReport = {
-      component: step.component,
-      kind: step.kind,
-      from: step.current,
-      to: step.next,
-      result: 'failed',
-      durationMs: 0,
-      health: '—',
-    };
-    reports.set(step.component, report);
-    attempted.add(step.component);
-    try {
-      if (step.kind === 'migrate') {
-        const outcome = await migrate({
-          component: plan.config.components[step.component],
-          environment: plan.environment,
-          version: step.next,
-          runtime: rt,
-        });
-        migrations.set(step.component, outcome);
-        rt.log.info(
-          `[${step.component}] ${outcome.applied.length} migration(s) applied${outcome.backup ? `, backup ${outcome.backup}` : ''}${outcome.breaking.length ? `; breaking for the previous version: ${outcome.breaking.join('; ')}` : ''}.`,
-        );
-      } else {
-        await step.target!.deploy(context(plan, step, info, rt, step.next, step.current));
-      }
-    } catch (err) {
-      report.message = isUserError(err) || err instanceof Error ? oneLine(errorMessage(err)) : String(err);
-      report.durationMs = Date.now() - started;
-      // A command stopped because the run is cancelled is not this step's failure to report.
-      if (isCancelled()) rt.log.info(`${step.component}: stopped (${cancelReason()}): ${report.message}`);
-      else rt.log.error(`${step.component}: ${report.message}`);
-      return false;
-    }
-    const health = await checkHealth(step);
-    report.health = healthText(health);
-    report.durationMs = Date.now() - started;
-    if (!health.healthy) {
-      report.result = 'unhealthy';
-      report.message = `health checks failed: ${health.message ?? ''}`;
-      rt.log.error(`${step.component} ${step.next} is unhealthy: ${health.message ?? ''}`);
-      return false;
-    }
-    report.result = step.kind === 'migrate' ? 'migrated' : 'deployed';
-    rt.log.info(`${step.component} ${step.next}: ${report.result}, ${report.health}.`);
-    return true;
-  };
-
-  const order = plan.steps.map((s) => s.component);
-  const after = Object.fromEntries(plan.steps.map((s) => [s.component, s.after]));
-  const outcome = await runScheduled(order, after, inputs.parallel, (name) => {
-    const step = steps.get(name)!;
-    const verb = step.kind === 'migrate' ? 'Migrate' : 'Deploy';
-    return rt.log.group(`${verb} ${name} ${step.current || '(none)'} → ${step.next}`, () => deployOne(step));
-  });
-  for (const name of outcome.notRun) {
-    const s = steps.get(name)!;
-    reports.set(name, {
-      component: name,
-      kind: s.kind,
-      from: s.current,
-      to: s.next,
-      result: 'not-run',
-      durationMs: 0,
-      health: '—',
-    });
-  }
-  const ordered = order.map((n) => reports.get(n)!);
-  const deployed: Record<string, string> = {};
-  for (const n of [...attempted]) deployed[n] = steps.get(n)!.next;
-  const base = {
-    previousVersion: previousVersion(plan.steps),
-    deploymentId: id,
-    environmentUrl: plan.environmentUrl,
-    plan,
-    reports: ordered,
-  };
-  if (outcome.failed.length === 0) return { status: 'success', deployed, ...base };
-
-  const first = reports.get(outcome.failed[0])!;
-  let message = `${plan.mode} to ${plan.environment} failed at ${first.component} ${first.to}: ${first.message ?? first.result}`;
-  // A cancelled run starts nothing more, not even a rollback: the job is being stopped.
-  if (isCancelled()) return { status: 'failed', deployed, ...base, message: `${plan.mode} cancelled` };
-  if (!inputs.autoRollback) {
-    rt.log.error(`${message}; auto-rollback is off, so the environment is left as it is.`);
-    return { status: 'failed', deployed, ...base, message };
-  }
-
-  const selection = selectRollback(plan, attempted, migrations, inputs.forceRollback);
-  if (selection.stop) rt.log.error(selection.stop);
-  for (const { step, reason } of selection.left)
-    reports.get(step.component)!.rollback = { result: 'left', detail: reason };
-  let allBack = selection.left.length === 0;
-  const rollbackOne = async (step: PlanStep): Promise<boolean> => {
-    const report = reports.get(step.component)!;
-    try {
-      await step.target!.rollback(context(plan, step, info, rt, step.current, step.next));
-    } catch (err) {
-      report.rollback = { result: 'failed', detail: oneLine(errorMessage(err)) };
-      rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
-      return false;
-    }
-    // The rollback command ran: the component runs the old version now, healthy or not.
-    deployed[step.component] = step.current;
-    const health = await checkHealth(step);
-    if (!health.healthy) {
-      report.rollback = { result: 'failed', detail: `back on ${step.current} but unhealthy: ${health.message ?? ''}` };
-      rt.log.error(`${step.component} ${step.current} is unhealthy after the rollback: ${health.message ?? ''}`);
-      return false;
-    }
-    report.rollback = { result: 'rolled-back', detail: `to ${step.current}, ${healthText(health)}` };
-    deployed[step.component] = step.current;
-    return true;
-  };
-  for (const wave of selection.waves) {
-    const names = wave.map((s) => s.component);
-    rt.log.info(`Rolling back ${names.map((n) => `${n} → ${steps.get(n)!.current}`).join(', ')}.`);
-    const r = await runScheduled(
-      names,
-      {},
-      inputs.parallel,
-      (name) =>
-        rt.log.group(`Roll back ${name} ${steps.get(name)!.next} → ${steps.get(name)!.current}`, () =>
-          rollbackOne(steps.get(name)!),
-        ),
-      { stopOnFailure: false },
-    );
-    if (r.failed.length) allBack = false;
-  }
-  // rolled-back means something was put back: a run whose only step was a failed migration
-  // (migrations are forward-only) rolled nothing back, and ends failed.
-  const rolledBack = selection.waves.length > 0;
-  const status: DeployStatus = allBack && rolledBack ? 'rolled-back' : 'failed';
-  message = `${message}; ${
-    !rolledBack && allBack
-      ? 'nothing this run deployed could be rolled back'
-      : allBack
-        ? 'rolled back to the last good versions'
-        : selection.stop
-          ? 'rollback stopped by the schema-safety check'
-          : 'the rollback did not complete'
-  }`;
-  return { status, deployed, ...base, message };
-}
-
-/** The version the environment ran before: shared by the steps, else the highest of them. */
-function previousVersion(steps: readonly PlanStep[]): string {
-  const all = [...new Set(steps.map((s) => s.current).filter(Boolean))];
-  if (all.length <= 1) return all[0] ?? '';
-  const valid = all.filter((v) => semver.valid(v));
-  return valid.length ? valid.sort(semver.rcompare)[0] : all[0];
 }
 
 /** `rt` whose setOutput skips a value already written under that name. */

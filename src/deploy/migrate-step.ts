@@ -2,14 +2,16 @@
  * The migrations step over the migrate domain (src/migrations): the same lock, lint, backup
  * and transactional apply as the migrate action, for a component with `migrate:`.
  */
+import path from 'node:path';
 import type { ComponentConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import type { Database } from '../migrations/database.js';
+import { LOCK_ONLY_RULES } from '../migrations/lint.js';
 import { runMigrations } from '../migrations/runner.js';
 import type { MigrationStep } from './migrations.js';
 
 /** Lint rules whose change the previous version can still run on (they only lock). */
-const COMPATIBLE_RULES = new Set(['index-without-concurrently']);
+const COMPATIBLE_RULES: ReadonlySet<string> = LOCK_ONLY_RULES;
 
 /** How deploy reaches the databases. */
 export interface MigrationStepOptions {
@@ -42,6 +44,7 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
           databaseFrom: `components.${component.name}.migrate.database: the variable ${variable}`,
           database,
           tool: m.tool,
+          format: m.format,
           command: m.command,
           table: m.table,
           allowDestructive: m.allowDestructive,
@@ -57,7 +60,11 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
       const breaking = result.findings
         .filter((f) => appliedFiles.has(f.file) && !COMPATIBLE_RULES.has(f.rule))
         .map((f) => `${f.file}:${f.line}: ${f.message}`);
-      return { applied, backup: result.backup || null, breaking };
+      // Where it outlives the job comes first: the local file goes with the runner's temp folder.
+      const backup = result.backupLocation
+        ? `${result.backupLocation} (${path.basename(result.backup)})`
+        : result.backup || null;
+      return { applied, backup, breaking };
     } finally {
       await database?.close();
     }

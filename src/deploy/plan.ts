@@ -7,7 +7,8 @@
 import { healthChecks, type Check } from '../checks/index.js';
 import { dependencyMap, type SlipwayConfig } from '../core/config.js';
 import { mermaid, waves as graphWaves, type DependencyMap } from '../core/graph.js';
-import { buildTarget, type DeployTarget } from './targets/target.js';
+import { TARGETS } from './targets/index.js';
+import { buildTarget, type DeployTarget, type TargetFactories } from './targets/target.js';
 
 /** One component of the run. */
 export interface PlanStep {
@@ -63,6 +64,8 @@ export interface PlanRequest {
   /** The last good version of each component on the environment. */
   current: Record<string, string>;
   choose(component: string, current: string, kind: PlanStep['kind']): VersionChoice;
+  /** The target kinds (default: every target deploy ships). */
+  targets?: TargetFactories;
 }
 
 /** Build the plan; bad deploy or health settings throw located errors before anything runs. */
@@ -89,11 +92,14 @@ export function buildPlan(request: PlanRequest): Plan {
       }
       const target =
         kind === 'deploy'
-          ? buildTarget({
-              component: c,
-              deploy: c.deploy!,
-              errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
-            })
+          ? buildTarget(
+              {
+                component: c,
+                deploy: c.deploy!,
+                errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
+              },
+              request.targets ?? TARGETS,
+            )
           : undefined;
       steps.push({
         component: name,

@@ -5,8 +5,9 @@
  * after its last one.
  */
 import { UserError } from '../core/errors.js';
-import { pgErrorOf, type DbSession, type PgError } from './database.js';
-import { forgetSql, recordApplied, recordSql } from './history.js';
+import { literal, pgErrorOf, quoteQualified, type DbSession, type PgError } from './database.js';
+import { forgetSql, recordSql } from './history.js';
+import { clearSql, invalidIndexes, markProgress, markStarted } from './unfinished.js';
 import type { PlannedMigration } from './plan.js';
 import { codePointLength, lineAtCodePoint, type SqlStatement } from './sql-split.js';
 
@@ -56,6 +57,11 @@ async function applyOutsideTransaction(
   by: string,
   started: number,
 ): Promise<void> {
+  const m = step.migration;
+  const up = step.direction === 'up';
+  // Marked before the first statement: a run killed midway leaves the mark for the next one.
+  if (up) await markStarted(session, table, { ...m, statements: step.statements.length }, by);
+  const resolveHint = `it is marked unfinished: check the database, then run migrate with resolve: "${m.versionText} applied" or "${m.versionText} pending"`;
   for (const [i, s] of step.statements.entries()) {
     const at = step.sql.indexOf(s.text, s.offset);
     try {
@@ -73,11 +79,28 @@ async function applyOutsideTransaction(
         i === 0
           ? 'nothing of it was applied'
           : `it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before line ${line} stayed applied`;
-      throw failure(step, pgErr, line, `${kept}; nothing after it ran`);
+      throw failure(step, pgErr, line, `${kept}; nothing after it ran${up ? `; ${resolveHint}` : ''}`);
     }
+    if (up) await markProgress(session, table, m.version, i + 1);
   }
-  if (step.direction === 'up') await recordApplied(session, table, step.migration, by, performance.now() - started);
-  else await session.exec(forgetSql(table, step.migration.version));
+  if (!up) {
+    await session.exec(forgetSql(table, m.version));
+    return;
+  }
+  // A concurrent index build that did not finish leaves an invalid index behind (a unique one
+  // may not enforce uniqueness), and IF NOT EXISTS would then skip it silently.
+  if (step.statements.some((s) => /\bCONCURRENTLY\b/i.test(s.text))) {
+    const invalid = await invalidIndexes(session);
+    if (invalid.length)
+      throw new UserError(
+        `${step.file}: index ${invalid.join(', ')} is invalid (a concurrent build did not finish); DROP INDEX CONCURRENTLY ${invalid[0]}, then ${resolveHint.replace('it is marked unfinished: check the database, then ', '')}`,
+        { file: step.file },
+      );
+  }
+  const ms = Math.round(performance.now() - started);
+  await session.exec(
+    `BEGIN; INSERT INTO ${quoteQualified(table)} (version, name, checksum, duration_ms, applied_by) VALUES (${m.version}, ${literal(m.name)}, ${literal(m.checksum)}, ${ms}, ${literal(by)}); ${clearSql(table, m.version)}; COMMIT`,
+  );
 }
 
 /** The line in the file of a position in the query that wrapped it, or undefined when it is outside the file. */

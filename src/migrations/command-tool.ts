@@ -3,12 +3,11 @@
  * of the built-in runner, under the same lock and after the same backup, with DATABASE_URL
  * in its environment. Its history table is its own, so Slipway reports no versions.
  */
-import os from 'node:os';
-import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { runUserCommand } from '../core/exec.js';
 import { duration } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
+import { backupDirOf, backupLabel, prepareBackupDir, takeBackup } from './backup.js';
 import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS } from './lock.js';
 import { describeUrl, openServerDatabase, parseDatabaseUrl } from './pg-database.js';
 import type { MigrateOptions, MigrationResult } from './runner.js';
@@ -31,6 +30,7 @@ export async function runCommandTool(options: MigrateOptions, table: string, rt:
     pending: 0,
     current: '',
     backup: '',
+    backupLocation: '',
     findings: [],
     destructiveApplied: false,
     previouslyApplied: [],
@@ -44,6 +44,9 @@ export async function runCommandTool(options: MigrateOptions, table: string, rt:
     onRetry: (m) => rt.log.info(m),
     from: options.databaseFrom,
   });
+  const backupDir = backupDirOf(options.backupDir, rt);
+  // Checked before the lock: a bad folder must fail at once, not with the lock held.
+  if (options.backup) await prepareBackupDir(backupDir, options.backupDir?.trim() || backupDir);
   const lock = await acquireLock(db, {
     table,
     timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
@@ -52,12 +55,9 @@ export async function runCommandTool(options: MigrateOptions, table: string, rt:
   });
   try {
     if (options.backup) {
-      const dir = path.resolve(rt.cwd, options.backupDir?.trim() || rt.env.RUNNER_TEMP || os.tmpdir());
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-      result.backup = await rt.log.group(`Backup of ${db.where}`, () =>
-        db.backup(dir, `slipway-backup-${stamp}-before-command`),
-      );
-      rt.log.info(`Backup written to ${result.backup}.`);
+      const backup = await takeBackup(db, backupDir, backupLabel('command'), rt);
+      result.backup = backup.file;
+      result.backupLocation = backup.kept;
     }
     const run = await rt.log.group(`Migrations: ${command}`, () =>
       runUserCommand(command, {

@@ -29,7 +29,7 @@ export interface Database {
   readonly shared: boolean;
   /** Open a session; `purpose` names it in pg_stat_activity (who holds the lock). */
   connect(purpose: string, options?: SessionOptions): Promise<DbSession>;
-  /** Write a backup into `dir`; returns its path. */
+  /** Write a backup, readable by its owner only, into the existing folder `dir`; returns its path. */
   backup(dir: string, label: string): Promise<string>;
   close(): Promise<void>;
 }

@@ -1,111 +1,234 @@
 /**
- * The migrations folder: `<version>_<name>.sql` files, applied in numeric order of version,
- * each with an optional `<version>_<name>.down.sql`. A `.sql` file that does not follow the
- * pattern is an error rather than silently skipped.
+ * The migrations folder: which format it is in (detected, or `migrate.format`), its
+ * migrations in version order, each with the checksum of its file. Parsing each format is
+ * in `formats/`; this module lists the folder (refusing what resolves outside the
+ * workspace), reads the files, and checks what every format shares: one migration per
+ * version, versions that fit the history table.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { mapLimit } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
-import { splitSql, type SqlStatement } from './sql-split.js';
+import { ignorable } from './formats/common.js';
+import { dbmateFormat } from './formats/dbmate.js';
+import { flywayFormat } from './formats/flyway.js';
+import { golangMigrateFormat } from './formats/golang-migrate.js';
+import { gooseFormat } from './formats/goose.js';
+import { prismaFormat } from './formats/prisma.js';
+import { slipwayFormat } from './formats/slipway.js';
+import type { FolderEntry, FormatName, MigrationFormat, ReadFile } from './formats/types.js';
+import type { SqlStatement } from './sql-split.js';
+import { realInside } from './workspace.js';
+
+export { statementsOf } from './statements.js';
+export { isNoTransaction } from './formats/slipway.js';
+export { FORMAT_NAMES, type FormatName } from './formats/types.js';
 
 /** One migration on disk. */
 export interface MigrationFile {
+  /** The version as the history table keys it (a Flyway version: its ordered 63-bit key). */
   version: bigint;
   /** The version as written in the file name (leading zeros kept). */
   versionText: string;
   name: string;
   /** Path relative to the repository, for messages and annotations. */
   file: string;
-  /** sha256 of the file's bytes, hex. */
+  /** sha256 of the file with line endings made \n, hex. */
   checksum: string;
+  /** Checksums recorded before line endings were normalised that still mean this file (raw bytes, CRLF). */
+  acceptedChecksums: string[];
+  /** The SQL that runs forward (for a file with sections: its up section, other lines blanked). */
   sql: string;
-  /** First line is `-- slipway:no-transaction`. */
+  /** Runs outside a transaction (`-- slipway:no-transaction`, `-- +goose NO TRANSACTION`, …). */
   noTransaction: boolean;
-  down?: { file: string; sql: string; noTransaction: boolean };
+  /** Statement boundaries the file states itself (goose StatementBegin/End). */
+  statements?: SqlStatement[];
+  down?: { file: string; sql: string; noTransaction: boolean; statements?: SqlStatement[] };
 }
 
-const UP = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*?)(\.down)?\.sql$/;
-const NO_TX = /^\s*--\s*slipway:no-transaction\s*$/i;
+/** `migrate.format`: a format, or detection from the folder. */
+export type FormatChoice = FormatName | 'auto';
 
-/** True when the first line marks the file to run outside a transaction. */
-export function isNoTransaction(sql: string): boolean {
-  return NO_TX.test(sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '');
+const FORMATS: Record<FormatName, MigrationFormat> = {
+  slipway: slipwayFormat,
+  'golang-migrate': golangMigrateFormat,
+  goose: gooseFormat,
+  dbmate: dbmateFormat,
+  flyway: flywayFormat,
+  prisma: prismaFormat,
+};
+
+/** The format module for a name. */
+export function formatNamed(name: FormatName): MigrationFormat {
+  return FORMATS[name];
+}
+
+/** How to read a folder. */
+export interface LoadOptions {
+  /** The workspace's real path: a folder or file resolving outside it is refused before it is read. */
+  root?: string;
+  format?: FormatChoice;
 }
 
 /** Read and order the migrations of `dir` (absolute); `rel` maps an absolute path to the path shown. */
-export async function readMigrations(dir: string, rel: (abs: string) => string): Promise<MigrationFile[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`input "dir": the migrations folder ${rel(dir)} does not exist`);
-    if (code === 'ENOTDIR')
-      throw new UserError(`input "dir": ${rel(dir)} is a file, expected a folder of .sql migrations`);
-    throw new UserError(`input "dir": cannot read ${rel(dir)}: ${code ?? String(err)}`);
-  }
-  const ups = new Map<string, MigrationFile>();
-  const downs = new Map<string, { file: string; sql: string; noTransaction: boolean; version: bigint }>();
+export async function readMigrations(
+  dir: string,
+  rel: (abs: string) => string,
+  options: LoadOptions = {},
+): Promise<MigrationFile[]> {
+  return (await loadMigrations(dir, rel, options)).files;
+}
+
+/** The folder's format and its migrations in version order. */
+export async function loadMigrations(
+  dir: string,
+  rel: (abs: string) => string,
+  options: LoadOptions = {},
+): Promise<{ format: MigrationFormat; files: MigrationFile[] }> {
+  const { root } = options;
+  const inside = (abs: string, shown: string, what: string, annotate = true) =>
+    root ? realInside(root, abs, shown, what, annotate) : Promise.resolve(abs);
+  // The input names the folder; an annotation could only point outside the repository.
+  await inside(dir, rel(dir), 'input "dir": the migrations folder', false);
+  const list = async (folder: string, shown: string): Promise<FolderEntry[]> => {
+    let dirents;
+    try {
+      dirents = await readdir(folder, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new UserError(`input "dir": the migrations folder ${shown} does not exist`);
+      if (code === 'ENOTDIR')
+        throw new UserError(`input "dir": ${shown} is a file, expected a folder of .sql migrations`);
+      throw new UserError(`input "dir": cannot read ${shown}: ${code ?? String(err)}`);
+    }
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return mapLimit(dirents, 32, async (d) => {
+      const abs = path.join(folder, d.name);
+      const entry = { name: d.name, abs, file: rel(abs), isDir: d.isDirectory() };
+      // Before anything follows a link: one out of the workspace is refused, not read.
+      if (!ignorable(d.name) && d.isSymbolicLink()) {
+        const real = await inside(abs, entry.file, 'migration file');
+        entry.isDir = (await stat(real).catch(() => null))?.isDirectory() ?? false;
+      }
+      return entry;
+    });
+  };
+  const entries = await list(dir, rel(dir));
+  /** Sub-folders replaced by the files in them, at any depth (Flyway scans its locations so). */
+  const flatten = async (from: FolderEntry[], depth = 0): Promise<FolderEntry[]> => {
+    const out: FolderEntry[] = [];
+    for (const e of from) {
+      if (!e.isDir || ignorable(e.name)) out.push(e);
+      else if (depth < 16) out.push(...(await flatten(await list(e.abs, e.file), depth + 1)));
+      else
+        throw new UserError(`${e.file}/: more than 16 levels of sub-folders; move its migrations up`, { file: e.file });
+    }
+    return out;
+  };
+
+  // Read what any format could ask for at once, a few at a time; a thousand one by one is slow.
+  const cache = new Map<string, Promise<ReadFile>>();
+  const load = (abs: string, file: string, child = false): Promise<ReadFile> => {
+    let p = cache.get(abs);
+    if (!p) {
+      p = (async () => {
+        // A listed entry was checked when listed; a file inside a listed folder is checked here.
+        if (child) await inside(abs, file, 'migration file');
+        const buf = await readFile(abs).catch((err: NodeJS.ErrnoException) => {
+          // A missing child (a Prisma folder without migration.sql) is the format's to report.
+          if (err.code === 'ENOENT' && child) throw err;
+          throw new UserError(
+            `${file}: cannot read it (${err.code ?? String(err)}${err.code === 'ENOENT' ? ': a link to nothing?' : ''})`,
+            { file },
+          );
+        });
+        return { file, buf, text: buf.toString('utf8') };
+      })();
+      cache.set(abs, p);
+    }
+    return p;
+  };
+  const read = (e: FolderEntry, child?: string) =>
+    child ? load(path.join(e.abs, child), `${e.file}/${child}`, true) : load(e.abs, e.file);
+  const wanted = entries.filter((e) => !ignorable(e.name));
+  await mapLimit(wanted, 32, async (e) => {
+    if (!e.isDir && !/\.(sql|conf)$/i.test(e.name)) return;
+    await read(e, e.isDir ? 'migration.sql' : undefined).catch(() => undefined);
+  });
+
+  const format =
+    options.format && options.format !== 'auto'
+      ? FORMATS[options.format]
+      : await detectFormat(wanted, read, () => flatten(wanted));
+  const parsed = await format.parse(format === flywayFormat ? await flatten(entries) : entries, read);
+
   const byVersion = new Map<bigint, string>();
-  const sqlNames = names.filter((n) => n.toLowerCase().endsWith('.sql')).sort();
-  for (const name of sqlNames) {
-    if (!UP.test(name)) {
-      const file = rel(path.join(dir, name));
-      throw new UserError(
-        `${file}: a migration must be named <version>_<name>.sql (or .down.sql), with a numeric version such as 001 or 20250101120000`,
-        { file },
-      );
-    }
-  }
-  const contents = await readAll(sqlNames.map((n) => path.join(dir, n)));
-  for (const [index, name] of sqlNames.entries()) {
-    const m = UP.exec(name)!;
-    const file = rel(path.join(dir, name));
-    const buf = contents[index];
-    const sql = buf.toString('utf8');
-    const version = BigInt(m[1]);
-    if (version > 9_223_372_036_854_775_807n)
-      throw new UserError(`${file}: version ${m[1]} is larger than a 64-bit number`, { file });
-    if (m[3]) {
-      downs.set(`${m[1]}_${m[2]}`, { file, sql, noTransaction: isNoTransaction(sql), version });
-      continue;
-    }
-    const other = byVersion.get(version);
-    if (other) throw new UserError(`${file}: version ${version} is also used by ${other}`, { file });
-    byVersion.set(version, file);
-    ups.set(`${m[1]}_${m[2]}`, {
-      version,
-      versionText: m[1],
-      name: m[2],
+  const files: MigrationFile[] = [];
+  for (const p of parsed) {
+    const file = p.up.file;
+    if (p.version > 9_223_372_036_854_775_807n)
+      throw new UserError(`${file}: version ${p.versionText} is larger than a 64-bit number`, { file });
+    const other = byVersion.get(p.version);
+    if (other) throw new UserError(`${file}: version ${p.versionText} is also used by ${other}`, { file });
+    byVersion.set(p.version, file);
+    const sums = checksumsOf(p.source.buf);
+    files.push({
+      version: p.version,
+      versionText: p.versionText,
+      name: p.name,
       file,
-      checksum: createHash('sha256').update(buf).digest('hex'),
-      sql,
-      noTransaction: isNoTransaction(sql),
+      checksum: sums.checksum,
+      acceptedChecksums: sums.accepted,
+      sql: p.up.sql,
+      noTransaction: p.up.noTransaction,
+      statements: p.up.statements,
+      down: p.down,
     });
   }
-  for (const [key, down] of downs) {
-    const up = ups.get(key);
-    if (!up)
-      throw new UserError(`${down.file}: a down migration without its up migration ${key}.sql`, { file: down.file });
-    up.down = { file: down.file, sql: down.sql, noTransaction: down.noTransaction };
+  files.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  return { format, files };
+}
+
+const FLYWAY_NAME = /^(V\d[\d._]*|R)__.+\.sql$/;
+
+/** The format a folder is written in, from its names and, for goose and dbmate, their annotations. */
+async function detectFormat(
+  entries: FolderEntry[],
+  read: (e: FolderEntry, child?: string) => Promise<ReadFile>,
+  nested: () => Promise<FolderEntry[]>,
+): Promise<MigrationFormat> {
+  const has = (re: RegExp, dir = false) => entries.some((e) => e.isDir === dir && re.test(e.name));
+  if (has(/^migration_lock\.toml$/)) return prismaFormat;
+  for (const e of entries.filter((x) => x.isDir && /^\d+_/.test(x.name))) {
+    const found = await read(e, 'migration.sql').then(
+      () => true,
+      () => false,
+    );
+    if (found) return prismaFormat;
   }
-  return [...ups.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  if (has(FLYWAY_NAME)) return flywayFormat;
+  if (has(/^\d+_.+\.up\.sql$/)) return golangMigrateFormat;
+  if (has(/^\d+_.+\.go$/)) return gooseFormat;
+  for (const e of entries.filter((x) => !x.isDir && /\.sql$/i.test(x.name))) {
+    const { text } = await read(e);
+    if (/^\s*--\s*\+goose\s+up\b/im.test(text)) return gooseFormat;
+    if (/^\s*--\s*migrate:up\b/im.test(text)) return dbmateFormat;
+  }
+  // Flyway reads sub-folders too: a folder whose versions are all in them is still Flyway's.
+  if (entries.some((e) => e.isDir) && (await nested()).some((e) => FLYWAY_NAME.test(e.name))) return flywayFormat;
+  return slipwayFormat;
 }
 
-/** Read files a few at a time: one by one is slow for a thousand migrations, all at once can run out of descriptors. */
-function readAll(files: string[], concurrency = 32): Promise<Buffer[]> {
-  return mapLimit(files, concurrency, (f) => readFile(f));
-}
-
-/** Split a migration's SQL, failing on a quote or comment left open (it would swallow what follows). */
-export function statementsOf(file: string, sql: string): SqlStatement[] {
-  const split = splitSql(sql);
-  if (split.unterminated)
-    throw new UserError(`${file}:${split.unterminated.line}: ${split.unterminated.what} is never closed`, {
-      file,
-      line: split.unterminated.line,
-    });
-  return split.statements;
+/**
+ * The checksum of a file: sha256 of its text with \r\n and \r made \n (as Flyway does), so a
+ * checkout with other line endings is not drift. Histories written before recorded the raw
+ * bytes; those, and the same text with \r\n, are accepted as the same file.
+ */
+export function checksumsOf(buf: Buffer): { checksum: string; accepted: string[] } {
+  const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+  const normal = buf.toString('utf8').replace(/\r\n?/g, '\n');
+  const checksum = sha(normal);
+  const accepted = [...new Set([sha(buf), sha(normal.replace(/\n/g, '\r\n'))])].filter((c) => c !== checksum);
+  return { checksum, accepted };
 }

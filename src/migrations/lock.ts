@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../core/errors.js';
 import { duration } from '../core/markdown.js';
-import { backoffDelay, sleep } from '../core/retry.js';
-import type { Database, DbSession } from './database.js';
+import { pgErrorOf, type Database, type DbSession } from './database.js';
 
 /** The default lock wait. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 300_000;
@@ -23,9 +22,20 @@ export const DEFAULT_LOCK_QUERY_TIMEOUT_MS = 30_000;
 /** The first half of the lock key: "SLIP", so Slipway's locks are easy to spot in pg_locks. */
 const NAMESPACE = 0x534c4950;
 
-/** The second half of the lock key: a hash of the history table, so two tables never share a lock. */
-export function lockKey(table: string): number {
-  return createHash('sha256').update(table.toLowerCase()).digest().readUInt32BE(0) & 0x7fffffff;
+/**
+ * The second half of the lock key: a hash of the schema-qualified history table, so two tables
+ * never share a lock and two spellings of one table (`t`, `public.t`) never get two.
+ */
+export function lockKey(qualifiedTable: string): number {
+  return createHash('sha256').update(qualifiedTable.toLowerCase()).digest().readUInt32BE(0) & 0x7fffffff;
+}
+
+/** `schema.table` as the server resolves `table`: an unqualified name lives in the first schema of the search_path. */
+export async function qualifiedTable(session: DbSession, table: string): Promise<string> {
+  if (table.includes('.')) return table;
+  const [row] = await session.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+  // With no existing schema on the search_path, CREATE TABLE would fail anyway; public is the usual one.
+  return `${row?.schema ?? 'public'}.${table}`;
 }
 
 /** Who holds the lock, from pg_stat_activity. */
@@ -46,32 +56,29 @@ export interface LockOptions {
   table: string;
   timeoutMs: number;
   log: (message: string) => void;
-  /** Poll interval before the first retry; doubles up to 5 s. */
-  pollMs?: number;
+  /** Longest single wait on the server for the lock before the holder is looked up again (default 5 s). */
+  waitSliceMs?: number;
   /** How long one query on the lock connection may wait for an answer (default 30 s). */
   queryTimeoutMs?: number;
 }
 
-/** Take the migration lock, polling until `timeoutMs`; a UserError names who holds it on timeout. */
+/**
+ * Take the migration lock, waiting on the server (pg_advisory_lock under lock_timeout) so the
+ * lock is ours the moment the holder lets go, in slices so the holder can be named while we
+ * wait; a UserError names who holds it when `timeoutMs` runs out.
+ */
 export async function acquireLock(db: Database, options: LockOptions): Promise<HeldLock> {
-  const key = lockKey(options.table);
-  const session = await db.connect('lock', {
-    queryTimeoutMs: options.queryTimeoutMs || DEFAULT_LOCK_QUERY_TIMEOUT_MS,
-  });
+  const queryTimeoutMs = options.queryTimeoutMs || DEFAULT_LOCK_QUERY_TIMEOUT_MS;
+  const session = await db.connect('lock', { queryTimeoutMs });
   const started = Date.now();
   let lastHolder = '';
   try {
-    for (let attempt = 1; ; attempt++) {
+    const key = lockKey(await qualifiedTable(session, options.table));
+    // A slice must end well before the connection's own query timeout would call it stuck.
+    const slice = Math.max(50, Math.min(options.waitSliceMs ?? 5000, Math.floor(queryTimeoutMs / 2)));
+    for (;;) {
       const [row] = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [NAMESPACE, key]);
-      if (row?.ok) {
-        if (attempt > 1) options.log(`Got the migration lock after ${duration(Date.now() - started)}.`);
-        return {
-          release: async () => {
-            await session.query('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, key]).catch(() => undefined);
-            await session.close();
-          },
-        };
-      }
+      if (row?.ok) break;
       const holder = describeHolder(await holderOf(session, key));
       const waited = Date.now() - started;
       if (waited >= options.timeoutMs)
@@ -84,12 +91,33 @@ export async function acquireLock(db: Database, options: LockOptions): Promise<H
         );
         lastHolder = holder;
       }
-      const delay = backoffDelay(attempt, options.pollMs ?? 250, 5000);
-      await sleep(Math.max(1, Math.min(delay, options.timeoutMs - waited)));
+      if (await waitForLock(session, key, Math.max(1, Math.min(slice, options.timeoutMs - waited)))) break;
     }
+    if (lastHolder) options.log(`Got the migration lock after ${duration(Date.now() - started)}.`);
+    return {
+      release: async () => {
+        await session.query('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, key]).catch(() => undefined);
+        await session.close();
+      },
+    };
   } catch (err) {
     await session.close();
     throw err;
+  }
+}
+
+/** Block on the server for up to `ms`; true once the lock is ours, false when the wait ran out. */
+async function waitForLock(session: DbSession, key: number, ms: number): Promise<boolean> {
+  await session.exec(`SET lock_timeout = ${Math.round(ms)}`);
+  try {
+    await session.query('SELECT pg_advisory_lock($1, $2)', [NAMESPACE, key]);
+    return true;
+  } catch (err) {
+    // 55P03 lock_not_available: lock_timeout ran out, the holder still has it.
+    if (pgErrorOf(err)?.code === '55P03') return false;
+    throw err;
+  } finally {
+    await session.exec('SET lock_timeout = 0').catch(() => undefined);
   }
 }
 

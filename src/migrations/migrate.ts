@@ -6,6 +6,7 @@ import { commonInputs, defineAction, input, type InputField, type ParsedInputs }
 import type { Runtime } from '../core/runtime.js';
 import { notify } from '../notify/notify.js';
 import type { Database } from './database.js';
+import { FORMAT_NAMES, type FormatChoice } from './files.js';
 import { refusedSummaryMarkdown, setMigrateOutputs, setRefusedOutputs, summaryMarkdown } from './report.js';
 import {
   MigrationFailed,
@@ -18,11 +19,20 @@ import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 const toolInput: InputField<'' | 'builtin' | 'command'> = {
   description:
-    "builtin (Slipway's runner over <version>_<name>.sql files) or command (the project's own tool). Empty: the policy file's, else builtin.",
+    "builtin (Slipway's runner: its own <version>_<name>.sql files, or golang-migrate, goose, dbmate, Flyway or Prisma folders) or command (the project's own tool). Empty: the policy file's, else builtin.",
   schema: z
     .string()
     .transform((s) => s.toLowerCase())
     .pipe(z.enum(['', 'builtin', 'command'], { message: 'expected builtin or command' })),
+};
+
+const formatInput: InputField<'' | FormatChoice> = {
+  description:
+    "The migrations folder's format for the built-in runner: auto (detect), slipway, golang-migrate, goose, dbmate, flyway or prisma. Empty: the policy file's migrate.format, else auto.",
+  schema: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['', 'auto', ...FORMAT_NAMES], { message: `expected auto, ${FORMAT_NAMES.join(', ')}` })),
 };
 
 const inputs = {
@@ -32,6 +42,7 @@ const inputs = {
   ),
   dir: input.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
   tool: toolInput,
+  format: formatInput,
   command: input.string('The migration command when tool is command, e.g. alembic upgrade head (DATABASE_URL is set).'),
   target: input.string('Version to migrate to; below the current one runs the .down.sql files. Empty: the latest.'),
   table: input.string("History table of the built-in runner. Empty: the policy file's, else slipway_migrations."),
@@ -41,8 +52,16 @@ const inputs = {
     "Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.",
     'false',
   ),
-  backup: input.boolean('Take a pg_dump (custom format) before the first pending migration.', 'false'),
-  'backup-dir': input.string('Folder for the backup. Empty: $RUNNER_TEMP.'),
+  backup: input.boolean(
+    'Take a pg_dump (custom format, owner-only file) before the first pending migration; on a runner it is also uploaded as an artifact of the run, so it outlives the job.',
+    'false',
+  ),
+  'backup-dir': input.string(
+    'Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP.',
+  ),
+  resolve: input.string(
+    'Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.',
+  ),
   ...commonInputs,
 };
 
@@ -60,6 +79,8 @@ export const migrate = defineAction({
     pending: 'How many migrations are not applied after the run (on a dry run: before it).',
     current: 'The highest applied version after the run (empty when none).',
     backup: 'Path of the backup taken before migrating (empty when none).',
+    'backup-location':
+      'Where that backup outlives the job: the URL of the run artifact holding it (empty when none was taken or it is only the local file).',
     findings: 'JSON list of lint findings: {file, line, rule, destructive, breaking, message, statement}.',
   },
   async run(parsed, rt) {
@@ -131,6 +152,7 @@ export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt:
         ? undefined
         : `the variable ${envName} (${fromConfig?.migrate?.database?.env ? 'migrate.database.env' : 'the default of migrate.database.env'})`,
     tool: parsed.tool || fromConfig?.migrate?.tool || 'builtin',
+    format: parsed.format || fromConfig?.migrate?.format || 'auto',
     command: parsed.command || fromConfig?.migrate?.command,
     target: parsed.target,
     table: parsed.table || fromConfig?.migrate?.table,
@@ -141,6 +163,7 @@ export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt:
     backup: parsed.backup,
     backupDir: parsed.backupDir,
     dryRun: parsed.dryRun,
+    resolve: parsed.resolve,
   };
 }
 
@@ -174,6 +197,7 @@ export function componentOptions(
   return {
     dir: m.dir,
     tool: m.tool,
+    format: m.format,
     command: m.command,
     table: m.table,
     allowDestructive: m.allowDestructive === true,

@@ -2,7 +2,7 @@
  * A PostgreSQL server through `pg`. The URL is a secret: it is validated without ever being
  * echoed, and every error leaving this module is stripped of it.
  */
-import { mkdir } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { errorMessage, UserError } from '../core/errors.js';
@@ -150,8 +150,11 @@ export async function openServerDatabase(
     shared: true,
     connect,
     async backup(dir, label) {
-      await mkdir(dir, { recursive: true });
       const file = path.join(dir, `${label}.dump`);
+      // Created first, owner-only: pg_dump keeps the mode of a file that exists, so the dump is never readable by others.
+      const handle = await open(file, 'w', 0o600);
+      await handle.chmod(0o600);
+      await handle.close();
       const noPassword = new URL(u.href);
       const password = decodeURIComponent(u.password);
       noPassword.password = '';
@@ -159,10 +162,12 @@ export async function openServerDatabase(
         'pg_dump',
         ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${noPassword.href}`],
         { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' }, timeoutMs: DUMP_TIMEOUT_MS },
-      ).catch((err: unknown) => {
+      ).catch(async (err: unknown) => {
+        await rm(file, { force: true });
         throw new UserError(`backup: pg_dump could not run: ${clean(errorMessage(err))}`);
       });
       if (result.code !== 0) {
+        await rm(file, { force: true });
         const tail = clean(result.stderr.trim().split('\n').slice(-2).join(' | '));
         throw new UserError(`backup: pg_dump of ${where} failed (exit ${result.code}): ${tail}`);
       }

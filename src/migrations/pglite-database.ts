@@ -3,7 +3,7 @@
  * flow without a server. Only the CLI's path imports this module (dynamically), which keeps
  * PGlite out of the action bundles.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, DbSession } from './database.js';
@@ -25,10 +25,10 @@ export async function openEmbeddedDatabase(folder: string): Promise<Database> {
     shared: false,
     connect: async () => session,
     async backup(dir, label) {
-      await mkdir(dir, { recursive: true });
       const file = path.join(dir, `${label}.tar.gz`);
       const dump = await db.dumpDataDir('gzip');
-      await writeFile(file, Buffer.from(await dump.arrayBuffer()));
+      await writeFile(file, Buffer.from(await dump.arrayBuffer()), { mode: 0o600 });
+      await chmod(file, 0o600);
       return file;
     },
     close: () => db.close(),

@@ -7,7 +7,8 @@ import { UserError } from '../core/errors.js';
 import type { MigrationFile } from './files.js';
 import { statementsOf } from './files.js';
 import type { AppliedRow } from './history.js';
-import type { SqlStatement } from './sql-split.js';
+import { NO_TRANSACTION_ADVICE, shownStatement } from './advice.js';
+import { nodeOf, SqlSyntaxError, type SqlStatement } from './sql-split.js';
 
 /** One migration to run, in order. */
 export interface PlannedMigration {
@@ -106,28 +107,83 @@ function step(
   sql: string,
   noTransaction: boolean,
 ): PlannedMigration {
-  const statements = statementsOf(file, sql);
+  let statements: SqlStatement[];
+  try {
+    statements = statementsOf(file, sql);
+  } catch (err) {
+    if (err instanceof SqlSyntaxError) throw err.inFile(file);
+    throw err;
+  }
+  checkCopyData(file, statements);
   if (!noTransaction) checkTransactional(file, statements);
   return { migration: m, direction, file, sql, noTransaction, statements };
 }
 
-const TX_CONTROL = /^(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\b(?!\s+ATOMIC)/i;
-const NOT_IN_TX =
-  /^(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)\b/i;
+interface Tree {
+  TransactionStmt?: { kind?: string };
+  IndexStmt?: { concurrent?: boolean };
+  DropStmt?: { concurrent?: boolean };
+  ReindexStmt?: { params?: { DefElem?: { defname?: string } }[] };
+  VacuumStmt?: { is_vacuumcmd?: boolean };
+  CreatedbStmt?: unknown;
+  DropdbStmt?: unknown;
+  AlterSystemStmt?: unknown;
+  CreateTableSpaceStmt?: unknown;
+  DropTableSpaceStmt?: unknown;
+}
+
+/** Transaction control a migration must not use inside the transaction Slipway runs it in (savepoints are fine). */
+const ENDS_TRANSACTION = new Set([
+  'TRANS_STMT_BEGIN',
+  'TRANS_STMT_START',
+  'TRANS_STMT_COMMIT',
+  'TRANS_STMT_ROLLBACK',
+  'TRANS_STMT_PREPARE',
+  'TRANS_STMT_COMMIT_PREPARED',
+  'TRANS_STMT_ROLLBACK_PREPARED',
+]);
+
+/** True for statements PostgreSQL refuses inside a transaction block. */
+function refusedInTransaction(t: Tree): boolean {
+  return !!(
+    t.IndexStmt?.concurrent ||
+    t.DropStmt?.concurrent ||
+    t.ReindexStmt?.params?.some((p) => p.DefElem?.defname === 'concurrently') ||
+    (t.VacuumStmt && t.VacuumStmt.is_vacuumcmd) ||
+    t.CreatedbStmt ||
+    t.DropdbStmt ||
+    t.AlterSystemStmt ||
+    t.CreateTableSpaceStmt ||
+    t.DropTableSpaceStmt
+  );
+}
 
 /** A file that runs in a transaction must not end it, nor hold statements PostgreSQL refuses inside one. */
 function checkTransactional(file: string, statements: SqlStatement[]): void {
   for (const s of statements) {
-    const what = s.code.split(' ').slice(0, 4).join(' ');
-    if (TX_CONTROL.test(s.code))
+    const t = nodeOf(s) as Tree;
+    if (t.TransactionStmt && ENDS_TRANSACTION.has(t.TransactionStmt.kind ?? ''))
       throw new UserError(
-        `${file}:${s.line}: ${what} would end the transaction Slipway runs this migration in; remove it, or start the file with -- slipway:no-transaction to manage transactions yourself`,
+        `${file}:${s.line}: ${shownStatement(s.text)} would end the transaction Slipway runs this migration in; remove it, or ${NO_TRANSACTION_ADVICE} to manage transactions yourself`,
         { file, line: s.line },
       );
-    if (NOT_IN_TX.test(s.code))
+    if (refusedInTransaction(t))
       throw new UserError(
-        `${file}:${s.line}: ${what} cannot run inside a transaction; start the file with -- slipway:no-transaction (and keep it to this statement)`,
+        `${file}:${s.line}: ${shownStatement(s.text)} cannot run inside a transaction; ${NO_TRANSACTION_ADVICE} (and keep that migration to this statement)`,
         { file, line: s.line },
       );
   }
+}
+
+/**
+ * psql sends the lines after `COPY … FROM stdin` as the copy's data; the runner sends SQL
+ * only, so such a statement would fail (or read the next statements as data) on the server.
+ */
+function checkCopyData(file: string, statements: SqlStatement[]): void {
+  const copy = statements.find((s) => s.copyData !== undefined);
+  if (copy)
+    throw new UserError(
+      `${file}:${copy.line}: ${shownStatement(copy.text)} reads its data from the lines that follow it, which only psql can send; write the rows as INSERT … VALUES, or run this migration with psql through tool: command`,
+      { file, line: copy.line },
+    );
 }

@@ -9,6 +9,7 @@ export function setMigrateOutputs(result: MigrationResult, rt: Runtime): void {
   rt.setOutput('pending', result.pending);
   rt.setOutput('current', result.current);
   rt.setOutput('backup', result.backup);
+  rt.setOutput('backup-location', result.backupLocation);
   rt.setOutput('findings', result.findings);
 }
 
@@ -18,6 +19,7 @@ export function setRefusedOutputs(state: RefusedState, rt: Runtime): void {
   rt.setOutput('pending', state.pending);
   rt.setOutput('current', state.current);
   rt.setOutput('backup', '');
+  rt.setOutput('backup-location', '');
   rt.setOutput('findings', state.findings);
 }
 

@@ -9,19 +9,34 @@ import { UserError } from '../core/errors.js';
 import { duration } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { applyStep } from './apply.js';
+import { backupDirOf, backupLabel, prepareBackupDir, takeBackup } from './backup.js';
 import { runCommandTool } from './command-tool.js';
 import type { Database, DbSession } from './database.js';
-import { readMigrations, statementsOf } from './files.js';
+import { readForeignHistory, recordAdoption, type Adoption } from './adopt.js';
+import { loadMigrations, statementsOf, type FormatChoice, type MigrationFile } from './files.js';
+import { flywayKey, flywayParts, flywayVersionOfKey } from './formats/flyway.js';
+import type { MigrationFormat } from './formats/types.js';
 import { checkTableName, ensureHistory, readHistory, type AppliedRow } from './history.js';
+import {
+  clearSql,
+  parseResolve,
+  readUnfinished,
+  resolveAppliedSql,
+  unfinishedRefusal,
+  type UnfinishedRow,
+} from './unfinished.js';
 import { lintMigrations, type Finding } from './lint.js';
 import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS } from './lock.js';
 import { openServerDatabase } from './pg-database.js';
 import { checkDrift, parseTarget, planRun, type Plan } from './plan.js';
+import { workspaceRoot } from './workspace.js';
 
 /** What to migrate and how. */
 export interface MigrateOptions {
-  /** The migrations folder, relative to the runtime's cwd (or absolute). */
+  /** The migrations folder, relative to the runtime's cwd (or absolute, inside it). */
   dir: string;
+  /** The folder's format (default: detected from the folder). */
+  format?: FormatChoice;
   /** A PostgreSQL URL (a secret). */
   databaseUrl?: string;
   /** Where databaseUrl came from, as errors name it (default: input "database-url"). */
@@ -47,6 +62,8 @@ export interface MigrateOptions {
   /** Where backups go (default $RUNNER_TEMP, else the system's temporary folder). */
   backupDir?: string;
   dryRun?: boolean;
+  /** `<version> applied|pending`: settle a no-transaction migration that did not finish, and stop. */
+  resolve?: string;
 }
 
 /** One migration this run applied or reverted (or would, on a dry run). */
@@ -74,6 +91,8 @@ export interface MigrationResult {
   current: string;
   /** Path of the backup taken before the first change ('' when none). */
   backup: string;
+  /** Where that backup is kept beyond the job, e.g. the run's artifact URL ('' when it is only the local file). */
+  backupLocation: string;
   /** Statements of this run's migrations that break the running version. */
   findings: Finding[];
   /** True when a destructive finding was applied: the previous version cannot run on this schema. */
@@ -124,8 +143,11 @@ export async function runMigrations(options: MigrateOptions, rt: Runtime): Promi
 
   const dir = path.resolve(rt.cwd, options.dir || 'migrations');
   const rel = (abs: string) => path.relative(rt.cwd, abs).split(path.sep).join('/') || '.';
-  const files = await readMigrations(dir, rel);
-  const target = parseTarget(options.target);
+  const { format, files } = await loadMigrations(dir, rel, {
+    root: await workspaceRoot(rt.cwd),
+    format: options.format,
+  });
+  const target = parseTarget(format.name === 'flyway' ? flywayTarget(options.target) : options.target);
 
   const db =
     options.database ??
@@ -134,7 +156,8 @@ export async function runMigrations(options: MigrateOptions, rt: Runtime): Promi
       from: options.databaseFrom,
     }));
   try {
-    return await migrateWith(db, { options, table, files, target, dirShown: rel(dir) }, rt);
+    const backupDir = backupDirOf(options.backupDir, rt);
+    return await migrateWith(db, { options, table, files, format, target, dirShown: rel(dir), backupDir }, rt);
   } finally {
     if (!options.database) await db.close();
   }
@@ -145,14 +168,22 @@ async function migrateWith(
   ctx: {
     options: MigrateOptions;
     table: string;
-    files: Awaited<ReturnType<typeof readMigrations>>;
+    files: MigrationFile[];
+    format: MigrationFormat;
     target: bigint | null;
     dirShown: string;
+    backupDir: string;
   },
   rt: Runtime,
 ): Promise<MigrationResult> {
-  const { options, table, files } = ctx;
+  const { options, table, files, format } = ctx;
+  // A Flyway version's key means nothing to a reader: show the version as written.
+  const texts = new Map(files.map((f) => [f.version, f.versionText]));
+  const shown = (v: bigint) => (format.name === 'flyway' ? (texts.get(v) ?? flywayVersionOfKey(v)) : v.toString());
   const by = runIdentity(rt.env);
+  // Checked before the lock: a bad folder must fail at once, not with the lock held.
+  if (options.backup && !options.dryRun)
+    await prepareBackupDir(ctx.backupDir, options.backupDir?.trim() || ctx.backupDir);
   const lock = options.dryRun
     ? null
     : await acquireLock(db, {
@@ -166,17 +197,43 @@ async function migrateWith(
     session = await db.connect(`(${by})`);
     // Read under the lock: a run that waited sees what the other one applied.
     if (!options.dryRun) await ensureHistory(session, table);
-    const history = await readHistory(session, table);
-    const current = history.length ? history[history.length - 1].version.toString() : '';
+    let history = await readHistory(session, table);
+    if (!history.length) history = await adopt(session, { table, format, files, dryRun: options.dryRun, by }, rt);
+    history = acceptOldRecords(files, history, format);
+    const current = history.length ? shown(history[history.length - 1].version) : '';
+    const unfinished = await readUnfinished(session, table);
+    const resolution = parseResolve(options.resolve ?? '');
+    if (resolution && options.dryRun)
+      throw new UserError('input "resolve": not with dry-run (resolving writes the history table)');
+    if (resolution)
+      return await resolveUnfinished(session, { table, files, unfinished, resolution, by, current, db, history }, rt);
+    if (unfinished.length) {
+      const u = unfinished[0];
+      const file = files.find((f) => f.version === u.version);
+      throw refusedBeforePlan(
+        unfinishedRefusal(u, file?.versionText ?? shown(u.version), (n) => statementLine(file, n)),
+        files,
+        history,
+        current,
+      );
+    }
     let plan: Plan;
     try {
+      checkMissing(files, history, format, ctx.dirShown, shown);
       checkDrift(files, history, ctx.dirShown);
       plan = planRun(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
     } catch (err) {
-      if (err instanceof UserError) throw refusedBeforePlan(err, files, history, current);
+      if (err instanceof UserError) throw refusedBeforePlan(adviseFor(format, err), files, history, current);
       throw err;
     }
-    const findings = lintMigrations(plan.steps.map((s) => ({ file: s.file, statements: s.statements })));
+    useStatedBoundaries(plan);
+    const findings = lintMigrations(
+      plan.steps.map((s) => ({
+        file: s.file,
+        statements: s.statements,
+        noTransactionAdvice: format.noTransactionAdvice,
+      })),
+    );
     // A dry run stops nothing, so its findings are warnings whatever they would do to a real run.
     reportFindings(findings, (options.allowDestructive ?? false) || (options.dryRun ?? false), rt);
     const pending = plan.remaining.length + (plan.direction === 'up' ? plan.steps.length : 0);
@@ -190,10 +247,11 @@ async function migrateWith(
       pending: options.dryRun ? pending : plan.remaining.length,
       current,
       backup: '',
+      backupLocation: '',
       findings,
       destructiveApplied: false,
       previouslyApplied: history,
-      remaining: plan.remaining.map((f) => ({ version: f.version.toString(), file: f.file })),
+      remaining: plan.remaining.map((f) => ({ version: shown(f.version), file: f.file })),
     };
     const destructive = findings.filter((f) => f.destructive);
     if (destructive.length && !options.allowDestructive && !options.dryRun)
@@ -210,7 +268,13 @@ async function migrateWith(
       );
       return result;
     }
-    if (options.backup) result.backup = await takeBackup(db, plan, options, rt);
+    if (options.backup) {
+      const first = plan.steps[0].migration;
+      const label = backupLabel(`${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`);
+      const backup = await takeBackup(db, ctx.backupDir, label, rt);
+      result.backup = backup.file;
+      result.backupLocation = backup.kept;
+    }
 
     await rt.log.group(
       `${plan.direction === 'down' ? 'Reverting' : 'Applying'} ${plan.steps.length} migration${plan.steps.length === 1 ? '' : 's'} on ${db.where}`,
@@ -218,14 +282,14 @@ async function migrateWith(
         for (const step of plan.steps) {
           if (step.noTransaction)
             rt.log.info(
-              `${step.file} runs outside a transaction (-- slipway:no-transaction): a failure can leave part of it applied.`,
+              `${step.file} runs outside a transaction (${format.noTransactionHint}): a failure can leave part of it applied.`,
             );
           let ms: number;
           try {
             ms = await applyStep(session!, step, table, by);
           } catch (err) {
             if (!(err instanceof UserError)) throw err;
-            result.current = currentAfter(history, result.applied, plan.direction);
+            result.current = currentAfter(history, plan, result.applied.length, shown);
             result.pending =
               plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - result.applied.length : 0);
             throw new MigrationFailed(err.message, err.location, result);
@@ -236,7 +300,7 @@ async function migrateWith(
       },
     );
     result.destructiveApplied = destructive.length > 0;
-    result.current = currentAfter(history, result.applied, plan.direction);
+    result.current = currentAfter(history, plan, result.applied.length, shown);
     rt.log.info(`Schema at version ${result.current || '(none)'}.`);
     return result;
   } finally {
@@ -245,14 +309,115 @@ async function migrateWith(
   }
 }
 
-/** The highest version applied once `done` (this run's migrations, in order) ran on top of `history`. */
-function currentAfter(history: AppliedRow[], done: AppliedMigration[], direction: Plan['direction']): string {
+/** The highest version applied once the plan's first `done` steps ran on top of `history`. */
+function currentAfter(history: AppliedRow[], plan: Plan, done: number, shown: (v: bigint) => string): string {
   let versions = history.map((r) => r.version);
-  if (direction === 'down') {
-    const reverted = new Set(done.map((a) => BigInt(a.version)));
+  const ran = plan.steps.slice(0, done).map((s) => s.migration.version);
+  if (plan.direction === 'down') {
+    const reverted = new Set(ran);
     versions = versions.filter((v) => !reverted.has(v));
-  } else versions = [...versions, ...done.map((a) => BigInt(a.version))];
-  return versions.length ? versions.reduce((a, b) => (a > b ? a : b)).toString() : '';
+  } else versions = [...versions, ...ran];
+  return versions.length ? shown(versions.reduce((a, b) => (a > b ? a : b))) : '';
+}
+
+/**
+ * First run on a database another tool migrated: take that tool's history as applied, and
+ * record it (on a dry run, only in memory). Returns the history to plan from.
+ */
+async function adopt(
+  session: DbSession,
+  ctx: { table: string; format: MigrationFormat; files: MigrationFile[]; dryRun?: boolean; by: string },
+  rt: Runtime,
+): Promise<AppliedRow[]> {
+  const adoption = await readForeignHistory(session, ctx.format.name, ctx.files);
+  if (!adoption?.applied.length) return [];
+  const n = adoption.applied.length;
+  rt.log.info(
+    `${ctx.dryRun ? 'Would adopt' : 'Adopting'} ${n} migration${n === 1 ? '' : 's'} that ${adoption.tool} applied (${adoption.table}): recorded in ${ctx.table} with their checksums, never run again.`,
+  );
+  if (!ctx.dryRun) {
+    await recordAdoption(session, ctx.table, adoption);
+    return readHistory(session, ctx.table);
+  }
+  return adoptedRows(adoption);
+}
+
+function adoptedRows(adoption: Adoption): AppliedRow[] {
+  return adoption.applied
+    .map(({ file, appliedAt }) => ({
+      version: file.version,
+      name: file.name,
+      checksum: file.checksum,
+      appliedAt: appliedAt ?? '',
+      durationMs: 0,
+      appliedBy: `adopted from ${adoption.table}`,
+    }))
+    .sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+
+/**
+ * Rows written before this version still match their files: checksums were taken over the
+ * raw bytes (a row recorded that way, or over the same text with CRLF, is not drift), and
+ * golang-migrate files were named with their `.up` (`create_users.up`).
+ */
+function acceptOldRecords(files: MigrationFile[], history: AppliedRow[], format: MigrationFormat): AppliedRow[] {
+  const byVersion = new Map(files.map((f) => [f.version, f]));
+  return history.map((row) => {
+    const f = byVersion.get(row.version);
+    if (!f) return row;
+    let out = row;
+    if (row.checksum !== f.checksum && f.acceptedChecksums.includes(row.checksum))
+      out = { ...out, checksum: f.checksum };
+    if (format.name === 'golang-migrate' && row.name === `${f.name}.up`) out = { ...out, name: f.name };
+    return out;
+  });
+}
+
+/**
+ * An applied migration whose file is gone, named as the folder's format names it (the
+ * planner's message spells a file in Slipway's own layout).
+ */
+function checkMissing(
+  files: MigrationFile[],
+  history: AppliedRow[],
+  format: MigrationFormat,
+  dirShown: string,
+  shown: (v: bigint) => string,
+): void {
+  if (format.name === 'slipway') return;
+  const versions = new Set(files.map((f) => f.version));
+  const gone = history.find((r) => !versions.has(r.version));
+  if (gone)
+    throw new UserError(
+      `migration drift: the ${format.name} migration ${shown(gone.version)} (${gone.name}) was applied ${gone.appliedAt.slice(0, 19)} by ${gone.appliedBy} but is no longer in ${dirShown}; restore its file (applied migrations are never removed)`,
+    );
+}
+
+/** A file that states its statement boundaries (goose StatementBegin/End) runs and is linted by them. */
+function useStatedBoundaries(plan: Plan): void {
+  for (const step of plan.steps) {
+    const stated = step.direction === 'up' ? step.migration.statements : step.migration.down?.statements;
+    if (stated) step.statements = stated;
+  }
+}
+
+/** The planner's advice names Slipway's own marker; a file of another format says it its own way. */
+function adviseFor(format: MigrationFormat, err: UserError): UserError {
+  if (format.name === 'slipway' || !err.message.includes('-- slipway:no-transaction')) return err;
+  return new UserError(
+    err.message
+      .replace(/start the file with -- slipway:no-transaction/g, format.noTransactionAdvice)
+      .replace(/-- slipway:no-transaction/g, format.noTransactionHint),
+    err.location,
+  );
+}
+
+/** A Flyway `target` (1.1, 2_1) as the key its history rows carry; anything else as given. */
+function flywayTarget(target: string | undefined): string | undefined {
+  const t = (target ?? '').trim();
+  const parts = flywayParts(t);
+  const key = parts && flywayKey(parts);
+  return key === null || key === undefined ? target : key.toString();
 }
 
 function appliedOf(step: Plan['steps'][number], ms: number): AppliedMigration {
@@ -295,7 +460,7 @@ function destructiveError(destructive: Finding[], state: RefusedState, how = ALL
  */
 function refusedBeforePlan(
   err: UserError,
-  files: Awaited<ReturnType<typeof readMigrations>>,
+  files: MigrationFile[],
   history: AppliedRow[],
   current: string,
 ): MigrationRefused {
@@ -330,17 +495,6 @@ function logPlan(plan: Plan, findings: Finding[], rt: Runtime, wouldStop: boolea
     rt.log.warning(`Dry run: the destructive findings above would stop a real run; to let them through, ${how}.`);
 }
 
-async function takeBackup(db: Database, plan: Plan, options: MigrateOptions, rt: Runtime): Promise<string> {
-  const dir = options.backupDir?.trim() || rt.env.RUNNER_TEMP || os.tmpdir();
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  const first = plan.steps[0].migration;
-  const label = `slipway-backup-${stamp}-before-${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`;
-  const started = performance.now();
-  const file = await rt.log.group(`Backup of ${db.where}`, () => db.backup(path.resolve(rt.cwd, dir), label));
-  rt.log.info(`Backup written to ${file} (${duration(performance.now() - started)}).`);
-  return file;
-}
-
 /** Who applies: the workflow run, else user@host. */
 export function runIdentity(env: NodeJS.ProcessEnv): string {
   if (env.GITHUB_RUN_ID) return `run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `/${env.GITHUB_RUN_ATTEMPT}` : ''}`;
@@ -351,4 +505,67 @@ export function runIdentity(env: NodeJS.ProcessEnv): string {
     /* no passwd entry in some containers */
   }
   return `${user}@${os.hostname()}`;
+}
+
+/** The line of the `n`th statement of a migration file (1-based), when the file is there. */
+function statementLine(file: MigrationFile | undefined, n: number): number | undefined {
+  if (!file) return undefined;
+  try {
+    return statementsOf(file.file, file.sql)[n - 1]?.line;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Settle an unfinished migration as applied (recorded with the file's checksum) or pending (the mark removed), and stop. */
+async function resolveUnfinished(
+  session: DbSession,
+  ctx: {
+    table: string;
+    files: MigrationFile[];
+    unfinished: UnfinishedRow[];
+    resolution: { version: string; as: 'applied' | 'pending' };
+    by: string;
+    current: string;
+    db: Database;
+    history: AppliedRow[];
+  },
+  rt: Runtime,
+): Promise<MigrationResult> {
+  const { resolution, table } = ctx;
+  if (!ctx.unfinished.length && !resolution) throw new UserError('nothing to resolve');
+  const file = ctx.files.find((f) => f.versionText === resolution.version);
+  const u = ctx.unfinished.find((x) =>
+    file ? x.version === file.version : x.version.toString() === resolution.version,
+  );
+  if (!u)
+    throw new UserError(
+      `input "resolve": version ${resolution.version} is not an unfinished migration (${ctx.unfinished.length ? `unfinished: ${ctx.unfinished.map((x) => x.file).join(', ')}` : 'none is'})`,
+    );
+  if (resolution.as === 'applied') {
+    if (!file)
+      throw new UserError(
+        `input "resolve": ${u.file} is not in the migrations folder, so its checksum cannot be recorded`,
+      );
+    await session.exec(resolveAppliedSql(table, u, file.checksum, ctx.by));
+    rt.log.info(`Resolved ${u.file}: recorded as applied. Run migrate again for what is pending.`);
+  } else {
+    await session.exec(clearSql(table, u.version));
+    rt.log.info(`Resolved ${u.file}: pending again; the next run applies it from its first statement.`);
+  }
+  return {
+    tool: 'builtin',
+    database: ctx.db.where,
+    direction: 'none',
+    dryRun: false,
+    applied: [],
+    pending: 0,
+    current: resolution.as === 'applied' && file ? file.versionText : ctx.current,
+    backup: '',
+    backupLocation: '',
+    findings: [],
+    destructiveApplied: false,
+    previouslyApplied: ctx.history,
+    remaining: [],
+  };
 }

@@ -33,6 +33,7 @@ export function childRuntime(
     },
     mask: (s) => parent.mask(s),
     redact: (t) => parent.redact(t),
+    keep: parent.keep,
   };
 }
 

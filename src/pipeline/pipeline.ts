@@ -220,6 +220,12 @@ export async function runPipeline(
     }
   } else {
     result.status = 'nothing-to-do';
+    // A plan still shows each environment: nothing would deploy, and what its checks are.
+    if (options.dryRun)
+      for (const env of envs) {
+        note(`deploy ${env}`, 'skipped', 'nothing selected: no component changed, so nothing would deploy');
+        await smoke(env);
+      }
   }
 
   // Each component whose own series moved gets its tag and release with the product's.
@@ -275,6 +281,18 @@ export async function runPipeline(
   async function previewMigrations(cfg: SlipwayConfig): Promise<void> {
     for (const c of Object.values(cfg.components).filter((x) => x.migrate)) {
       const dbEnv = c.migrate!.database?.env;
+      if (c.migrate!.tool === 'command') {
+        // The project's tool keeps its own history: nothing to count or lint, and a plan runs no command.
+        const cmd = c.migrate!.command?.trim();
+        if (cmd)
+          note(
+            `migrations ${c.name}`,
+            'ok',
+            `tool: command: would run \`${cmd}\`; its own history, so no pending count and no lint`,
+          );
+        else note(`migrations ${c.name}`, 'failed', `tool: command needs migrate.command on components.${c.name}`);
+        continue;
+      }
       const mig = await call('migrate', { dir: c.migrate!.dir, 'database-url': dbEnv ? rt.env[dbEnv] : undefined });
       if (mig.error) {
         note(`migrations ${c.name}`, 'failed', errorMessage(mig.error));

@@ -21,6 +21,7 @@ import { formatTag, tagGlob } from '../core/tag-template.js';
 import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
 import { componentTemplate, seriesPaths } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
+import { reserveVersion } from './reserve.js';
 import {
   changelogEntry,
   ensureRelease,
@@ -56,6 +57,10 @@ export const tagRelease = defineAction({
     components: input.string(
       "version-bump's components output (JSON): a tag and a release for each component whose series moved (release true), notes from its own commits. Empty: none.",
     ),
+    reserve: input.boolean(
+      'Only create the tag, before anything is built with the version: the tag reserves it for this commit. When another commit holds it (a racing run), the next free version of the same kind is tagged instead; the version output says which. A later run without reserve adds the release to the tag.',
+      'false',
+    ),
     'make-latest': input.choice(
       "Mark the release latest. auto: GitHub's choice by version (legacy); a prerelease is never latest.",
       ['auto', 'true', 'false'] as const,
@@ -64,6 +69,7 @@ export const tagRelease = defineAction({
   },
   outputs: {
     tag: 'The tag.',
+    version: 'The version tagged: the input, or with reserve the next free one when another commit held it.',
     created: 'true when this run created the release; false when it was already there.',
     'release-id': 'The id of the release (empty in a dry run).',
     'release-url': 'The web page of the release (empty in a dry run).',
@@ -123,6 +129,30 @@ async function release(inputs: TagReleaseInputs, rt: Runtime): Promise<void> {
       'input "token": a GitHub token with contents: write is needed to create the tag and the release',
     );
   const ctx = { inputs, rt, config, git, gh, target };
+  if (inputs.reserve) {
+    if (inputs.tag) throw new UserError('input "tag": not with reserve (the next free version gets its own tag)');
+    if (!inputs.version) throw new UserError('input "version" is required with reserve: the version to reserve');
+    const version = inputs.version;
+    const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
+    const tag = formatTag(template, version);
+    checkTagName(tag);
+    if (inputs.dryRun) {
+      rt.log.info(`Dry run: would reserve ${version} by creating ${tag} at ${target} (or the next free version).`);
+      rt.setOutput('tag', tag);
+      rt.setOutput('version', version);
+      rt.setOutput('created', false);
+      return;
+    }
+    const reserved = await reserveVersion(
+      gh!,
+      { version, template, target, message: (t, v) => (component ? `${component.name} ${v}` : t) },
+      rt.log,
+    );
+    rt.setOutput('tag', reserved.tag);
+    rt.setOutput('version', reserved.version);
+    rt.setOutput('created', reserved.created);
+    return;
+  }
 
   if (inputs.version) {
     const main = await releaseOne(ctx, {
@@ -133,13 +163,14 @@ async function release(inputs: TagReleaseInputs, rt: Runtime): Promise<void> {
       primary: true,
     });
     rt.setOutput('tag', main.tag);
+    rt.setOutput('version', inputs.version);
     rt.setOutput('notes', main.notes);
     rt.setOutput('created', main.created);
     rt.setOutput('release-id', main.id);
     rt.setOutput('release-url', main.url);
   } else {
     rt.log.info('No version input: no release of the repository, only the components whose series moved.');
-    for (const o of ['tag', 'notes', 'release-id', 'release-url']) rt.setOutput(o, '');
+    for (const o of ['tag', 'version', 'notes', 'release-id', 'release-url']) rt.setOutput(o, '');
     rt.setOutput('created', false);
   }
 

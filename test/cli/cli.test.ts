@@ -190,7 +190,7 @@ describe('slipway plan', () => {
     expect(r.stdout).toContain('release: v0.1.0 (dry run: would be created)');
     expect(r.stderr).toContain('http api: http://127.0.0.1:9/h');
     expect(r.stderr).toContain(
-      'Migration history: no embedded database in .slipway/db; treating it as empty (nothing applied yet).',
+      'Migration history: DATABASE_URL is not set and there is no embedded database in .slipway/db: nothing applied yet (no database opened).',
     );
     expect(app.git('status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');
     expect(app.git('tag', '--list').trim()).toBe('');

@@ -47,6 +47,26 @@ describe('applySecretsEnv', () => {
     expect(applySecretsEnv(env, () => undefined)).toEqual([]);
   });
 
+  it('reads NAME=value lines too, masking every value, and names a bad line by its number only', () => {
+    const masked: string[] = [];
+    const env: NodeJS.ProcessEnv = {
+      SLIPWAY_SECRETS: [
+        '# staging',
+        'DATABASE_URL=postgres://app:pw-9@db/shop',
+        '',
+        'export SLACK_WEBHOOK="https://hooks.example/T1/B2"',
+        "EMPTY=''",
+      ].join('\n'),
+    };
+    expect(applySecretsEnv(env, (s) => masked.push(s))).toEqual(['DATABASE_URL', 'SLACK_WEBHOOK', 'EMPTY']);
+    expect(env.SLACK_WEBHOOK).toBe('https://hooks.example/T1/B2');
+    expect(env.EMPTY).toBe('');
+    expect(masked).toEqual(expect.arrayContaining(['postgres://app:pw-9@db/shop', 'https://hooks.example/T1/B2']));
+    expect(() => applySecretsEnv({ SLIPWAY_SECRETS: 'A=1\nhunter22 no equals' }, () => undefined)).toThrow(
+      /^SLIPWAY_SECRETS: expected a JSON object of secret names to values, or NAME=value lines; line 2 is neither$/,
+    );
+  });
+
   it('does nothing without SLIPWAY_SECRETS or with an empty one', () => {
     expect(applySecretsEnv({}, () => undefined)).toEqual([]);
     expect(applySecretsEnv({ SLIPWAY_SECRETS: ' ' }, () => undefined)).toEqual([]);
@@ -136,7 +156,7 @@ describe('the bundled deploy action with SLIPWAY_SECRETS', () => {
     });
     expect(run.code).toBe(1);
     expect(errorLines(run).map((l) => l.replace(/^::error ?::/, ''))).toEqual([
-      'SLIPWAY_SECRETS: expected a JSON object of secret names to values (as ${{ toJSON(secrets) }} writes it), but it is not valid JSON',
+      'SLIPWAY_SECRETS: expected a JSON object of secret names to values, or NAME=value lines, but it is not valid JSON',
     ]);
     for (const l of run.stdout.split('\n').filter((x) => x.includes('Sup3r-s3cret')))
       expect(l).toMatch(/^::add-mask::/);

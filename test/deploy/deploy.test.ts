@@ -356,10 +356,10 @@ describe('manual rollback', () => {
     const r = await deploy({ rollback: 'true' });
     expect(r.error).toBeUndefined();
     expect(JSON.parse(r.outputs.deployed)).toEqual({ api: '1.1.0', web: '1.1.0' });
-    // A manual rollback deploys through the plan: each component's run, in dependency order.
+    // A manual rollback goes through the plan in dependency order, each component by its own
+    // way back: its rollback command when it has one (api), else its run (web).
     expect(p.log().map((l) => `${l.event} ${l.component} ${l.version} ${l.previous}`)).toEqual([
-      'start api 1.1.0 1.2.0',
-      'end api 1.1.0 1.2.0',
+      'rollback api 1.1.0 1.2.0',
       'start web 1.1.0 1.2.0',
       'end web 1.1.0 1.2.0',
     ]);

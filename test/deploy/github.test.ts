@@ -7,7 +7,10 @@ import { sleep } from '../../src/core/retry.js';
 import { GitHubRecord, type DeploymentsApi } from '../../src/deploy/record/github.js';
 import { githubDeploymentsApi } from '../../src/deploy/record/github-api.js';
 import { startHeartbeat } from '../../src/deploy/record/heartbeat.js';
-import { registerTarget, TargetError } from '../../src/deploy/targets/target.js';
+import { runDeploy } from '../../src/deploy/deploy.js';
+import { chooseRecord } from '../../src/deploy/record/open.js';
+import { TARGETS } from '../../src/deploy/targets/index.js';
+import { TargetError, type TargetFactory } from '../../src/deploy/targets/target.js';
 import { createGitHubClient, repoClient } from '../../src/github/client.js';
 import { runBundledAction } from '../helpers/run-action.js';
 import { createProduct, logged, loggedRollback, type Product } from './fixture.js';
@@ -342,21 +345,27 @@ describe('the record read back and written', () => {
     expect(deployments()[0].statuses.at(-1)!.description).toMatch(/cannot log in with \*\*\*/);
 
     // A plugin target's error is not redacted by the target: deploy redacts it before the record.
-    registerTarget('leaky-test', () => ({
+    const leaky: TargetFactory = () => ({
       kind: 'leaky-test',
       async deploy(ctx) {
         throw new TargetError(`the API refused key ${ctx.runtime.env.API_KEY}`);
       },
       async rollback() {},
       describe: () => ({ run: 'leaky' }),
-    }));
+    });
     p.writeConfig(
       stringify({
         components: { api: { deploy: { target: 'leaky-test' } } },
         environments: { staging: { url: p.url } },
       }),
     );
-    const again = await deployAction.run(p.inputs({ environment: 'staging', version: '1.0.1', token: TOKEN }), rt).then(
+    const inputs = p.inputs({ environment: 'staging', version: '1.0.1', token: TOKEN });
+    const again = await runDeploy({
+      inputs,
+      record: chooseRecord(inputs, rt),
+      runtime: rt,
+      targets: { ...TARGETS, 'leaky-test': leaky },
+    }).then(
       () => undefined,
       (e: Error) => e,
     );

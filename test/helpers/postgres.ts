@@ -3,10 +3,11 @@
  * port. As root the server runs as the `postgres` user, as PostgreSQL requires.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { killServer, trackServer, untrackServer } from './processes.js';
 
 /** A running server. */
 export interface TestPostgres {
@@ -81,6 +82,8 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
     'start',
   ]);
+  const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  trackServer(postmaster, `PostgreSQL on port ${port}`);
   const url = (db = 'postgres') => `postgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${db}`;
   return {
     port,
@@ -92,8 +95,9 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     stop() {
       try {
         asPg(tool('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        untrackServer(postmaster);
       } catch {
-        /* already stopped */
+        killServer(postmaster);
       }
       rmSync(dir, { recursive: true, force: true });
     },

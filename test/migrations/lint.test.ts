@@ -71,11 +71,12 @@ describe('lintMigrations', () => {
     ]);
   });
 
-  it('leaves safe changes alone: new tables of the batch, defaults, CONCURRENTLY, constraints', () => {
+  it('leaves safe changes alone: new tables of the batch, defaults, CONCURRENTLY, constraints, under a lock_timeout', () => {
     expect(
       lint(
         'CREATE TABLE public.fresh (id int);',
         [
+          "SET lock_timeout = '5s';",
           'ALTER TABLE fresh DROP COLUMN id;',
           'CREATE INDEX fresh_id ON fresh (id);',
           'ALTER TABLE users ADD COLUMN flag boolean NOT NULL DEFAULT false;',

@@ -355,13 +355,59 @@ describe('concurrency', () => {
     expect(rows).toHaveLength(2);
   });
 
+  it('two spellings of one table (slipway_migrations, public.slipway_migrations) share one lock: applied once', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '1_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(0.3);\n',
+      '2_next.sql': 'CREATE TABLE next (id int);\n',
+    });
+    const [a, b] = await Promise.all([
+      migrate(dir, url, { table: 'slipway_migrations' }),
+      migrate(dir, url, { table: 'public.slipway_migrations' }),
+    ]);
+    expect(a.error).toBeUndefined();
+    expect(b.error).toBeUndefined();
+    expect([a.result!.applied.length, b.result!.applied.length].sort()).toEqual([0, 2]);
+    expect(await sql(url, 'SELECT version FROM slipway_migrations ORDER BY version')).toEqual([
+      { version: '1' },
+      { version: '2' },
+    ]);
+  });
+
+  it('waits for the lock on the server (not by sleeping between polls) and takes it when the holder lets go', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const holder = new pg.Client({ connectionString: url, application_name: 'someone else' });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [0x534c4950, lockKey('public.slipway_migrations')]);
+      const running = migrate(dir, url, { lockTimeoutMs: 60_000 });
+      // The waiting run is blocked inside PostgreSQL on the advisory lock itself.
+      let waiting: unknown[] = [];
+      for (let i = 0; i < 100 && !waiting.length; i++) {
+        waiting = await sql(
+          url,
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'slipway migrate lock' AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+        );
+        if (!waiting.length) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(waiting).toHaveLength(1);
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      const { error, result } = await running;
+      expect(error).toBeUndefined();
+      expect(result!.applied.map((m) => m.file)).toEqual(['migrations/1_a.sql']);
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('gives up after lock-timeout, saying who holds the lock', async () => {
     const url = server.createDatabase();
     const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const holder = new pg.Client({ connectionString: url, application_name: 'someone else' });
     await holder.connect();
     try {
-      await holder.query('SELECT pg_advisory_lock($1, $2)', [0x534c4950, lockKey('slipway_migrations')]);
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [0x534c4950, lockKey('public.slipway_migrations')]);
       const { error } = await migrate(dir, url, { lockTimeoutMs: 400 });
       expect(error!.message).toMatch(
         /^another migration run holds the lock on slipway_migrations \("someone else", backend pid \d+/,
@@ -670,7 +716,7 @@ describe('the lock connection', () => {
     const holder = new pg.Client({ connectionString: url, application_name: 'someone else' });
     await holder.connect();
     try {
-      await holder.query('SELECT pg_advisory_lock($1, $2)', [0x534c4950, lockKey('slipway_migrations')]);
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [0x534c4950, lockKey('public.slipway_migrations')]);
       const through = url.replace(`:${server.port}/`, `:${proxy.port}/`);
       const running = migrate(dir, through, { lockTimeoutMs: 120_000, lockQueryTimeoutMs: 800 });
       // Once the run is polling for the lock, the network goes silent (sockets open, nothing delivered).

@@ -14,6 +14,15 @@ import type { HttpCheck } from '../types.js';
 import type { ResolvedCheck } from '../resolve.js';
 import { networkError, ProbeError, since, type AttemptContext, type Observation } from './probe.js';
 
+/** The scheme of a base URL naming a Unix socket: `http+unix://%2Frun%2Fapp.sock`. */
+export const UNIX_PROTOCOL = 'http+unix:';
+
+/** The base URL of a server address: `host:port`, or `unix:/path.sock` (a socket). */
+export function addressBaseUrl(address: string): string {
+  if (address.startsWith('unix:')) return `http+unix://${encodeURIComponent(address.slice('unix:'.length))}`;
+  return `http://${address}`;
+}
+
 /** fetch's bound on redirects. */
 export const MAX_REDIRECTS = 20;
 
@@ -145,29 +154,32 @@ function exchange(req: Request, signal: AbortSignal, reuse = true): Promise<Answ
     const headers = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     let answered = false;
-    const r = transport.request(
-      req.url,
-      {
-        method: req.method,
-        headers,
-        // A retry after a closed kept-alive connection gets a connection of its own.
-        agent: reuse ? agents[req.url.protocol as 'http:' | 'https:'] : false,
-        signal,
-      },
-      (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-        // Closed before the end (a reset, or the attempt's signal): never leave the attempt hanging.
-        res.on('close', () => {
-          if (!res.complete) reject(Object.assign(new Error('the connection closed mid-body'), { code: 'ECONNRESET' }));
-        });
-      },
-    );
+    // http+unix://<socket path, percent-encoded>/path: a server on a Unix socket (a deploy slot).
+    const unix = req.url.protocol === UNIX_PROTOCOL;
+    const options: http.RequestOptions = {
+      method: req.method,
+      headers: unix ? { host: 'localhost', ...headers } : headers,
+      // A retry after a closed kept-alive connection gets a connection of its own.
+      agent: reuse && !unix ? agents[req.url.protocol as 'http:' | 'https:'] : false,
+      signal,
+    };
+    const onResponse = (res: http.IncomingMessage) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+      // Closed before the end (a reset, or the attempt's signal): never leave the attempt hanging.
+      res.on('close', () => {
+        if (!res.complete) reject(Object.assign(new Error('the connection closed mid-body'), { code: 'ECONNRESET' }));
+      });
+    };
+    const r = unix
+      ? http.request(
+          { ...options, socketPath: decodeURIComponent(req.url.host), path: req.url.pathname + req.url.search },
+          onResponse,
+        )
+      : transport.request(req.url, options, onResponse);
     // Only an error before any answer came on a reused connection may be sent again.
     r.on('error', (err) => reject(Object.assign(err, { reusedSocket: r.reusedSocket && !answered })));
     r.end(req.body);

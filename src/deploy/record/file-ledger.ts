@@ -10,6 +10,7 @@ import path from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { duration } from '../../core/markdown.js';
 import { sleep } from '../../core/retry.js';
+import { waitForLock, type LockLook } from './lock-wait.js';
 import {
   describeHolder,
   holdsLock,
@@ -54,10 +55,8 @@ export class FileLedger implements DeploymentRecord {
   /** Wait until no fresh deployment of the environment is in progress, then record this one. */
   async begin(request: BeginRequest, lock: LockOptions): Promise<DeploymentEntry> {
     const started = Date.now();
-    let delay = lock.pollMs ?? 250;
-    let announced = '';
-    for (;;) {
-      const outcome = await this.mutate((ledger) => {
+    const look = (): Promise<LockLook<DeploymentEntry>> =>
+      this.mutate((ledger) => {
         const nowIso = this.now().toISOString();
         let holder: DeploymentEntry | undefined;
         for (const d of ledger.deployments) {
@@ -81,22 +80,15 @@ export class FileLedger implements DeploymentRecord {
           updatedAt: nowIso,
         };
         ledger.deployments.push(entry);
-        return { entry };
+        return { free: entry };
       });
-      if ('entry' in outcome && outcome.entry) return outcome.entry;
-      const holder = outcome.holder!;
-      const waited = Date.now() - started;
-      if (waited >= lock.timeoutMs)
-        throw new UserError(
-          `lock-timeout: deployment ${describeHolder(holder)} to ${request.environment} is still in progress after waiting ${duration(waited)}`,
-        );
-      if (announced !== holder.id) {
-        lock.log.info(`Waiting for deployment ${describeHolder(holder)} to ${request.environment} to finish.`);
-        announced = holder.id;
-      }
-      await sleep(Math.min(delay, Math.max(1, lock.timeoutMs - waited)));
-      delay = Math.min(delay * 2, 5_000);
-    }
+    return waitForLock(look, {
+      environment: request.environment,
+      lock,
+      firstDelayMs: 250,
+      maxDelayMs: 5_000,
+      elapsed: () => Date.now() - started,
+    });
   }
 
   /** Refresh the timestamp of a deployment still in progress. */

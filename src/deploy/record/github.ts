@@ -11,9 +11,9 @@
  * and other tools create theirs; none of them holds the lock or supplies versions.
  */
 import { cancelReason, isCancelled, onCancel } from '../../core/cancel.js';
-import { errorMessage, oneLine, UserError } from '../../core/errors.js';
+import { errorMessage, oneLine } from '../../core/errors.js';
 import { duration } from '../../core/markdown.js';
-import { sleep } from '../../core/retry.js';
+import { waitForLock, type LockLook } from './lock-wait.js';
 import {
   describeHolder,
   holdsLock,
@@ -205,9 +205,7 @@ export class GitHubRecord implements DeploymentRecord {
     const started = this.now();
     // Ages are measured on GitHub's clock (the runner's may be off): our deployment's creation time plus what elapsed here.
     const serverNow = () => (Date.parse(created.createdAt) || started) + (this.now() - started);
-    let delay = lock.pollMs ?? 1_000;
-    let announced = '';
-    for (;;) {
+    const look = async (): Promise<LockLook<true>> => {
       let holder: DeploymentEntry | undefined;
       let tookOver = false;
       const seen = await this.read(request.environment);
@@ -226,24 +224,19 @@ export class GitHubRecord implements DeploymentRecord {
           tookOver = true;
         } else holder ??= e;
       }
-      if (!holder) {
-        // The caller reads the history again once it holds the lock: this read is that one,
-        // unless a takeover changed it since.
-        if (!tookOver) this.lockRead.set(request.environment, seen);
-        break;
-      }
-      const waited = this.now() - started;
-      if (waited >= lock.timeoutMs)
-        throw new UserError(
-          `lock-timeout: deployment ${describeHolder(holder)} to ${request.environment} is still in progress after waiting ${duration(waited)}`,
-        );
-      if (announced !== holder.id) {
-        lock.log.info(`Waiting for deployment ${describeHolder(holder)} to ${request.environment} to finish.`);
-        announced = holder.id;
-      }
-      await sleep(Math.min(delay, Math.max(1, lock.timeoutMs - waited)));
-      delay = Math.min(delay * 2, 15_000);
-    }
+      if (holder) return { holder };
+      // The caller reads the history again once it holds the lock: this read is that one,
+      // unless a takeover changed it since.
+      if (!tookOver) this.lockRead.set(request.environment, seen);
+      return { free: true };
+    };
+    await waitForLock(look, {
+      environment: request.environment,
+      lock,
+      firstDelayMs: 1_000,
+      maxDelayMs: 15_000,
+      elapsed: () => this.now() - started,
+    });
     // Off the critical path: the deployment holds the lock from its creation (pending counts
     // as queued), so no component waits for this write. It is sent only once the run has gone
     // on for startDelayMs: GitHub asks for a second between writes, and a short run's three

@@ -5,7 +5,7 @@
  */
 import { runUserCommand } from '../../core/exec.js';
 import { duration } from '../../core/markdown.js';
-import { registerTarget, TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
+import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 /** The default bound of one command, in seconds. */
 export const DEFAULT_COMMAND_TIMEOUT_S = 600;
@@ -79,5 +79,3 @@ export function commandTarget(options: TargetOptions): DeployTarget {
     },
   };
 }
-
-registerTarget('command', commandTarget);

@@ -1,10 +1,11 @@
 /**
- * Deploy targets: how a component is put on an environment. The `command` target ships
- * here; SSH, Kubernetes or compose targets plug in through `registerTarget`, the way
- * release-please's factories map a strategy name to a builder (see docs/deploy.md).
+ * Deploy targets: how a component is put on an environment. Each kind is a factory in the
+ * constant map of targets/index.ts (as release-please maps a strategy name to a builder);
+ * see docs/architecture.md for adding one.
  */
 import type { ComponentConfig, DeployConfig } from '../../core/config.js';
 import type { Runtime } from '../../core/runtime.js';
+import type { HealthOutcome } from '../health.js';
 
 /** What a target is told for one deploy or rollback. */
 export interface TargetContext {
@@ -21,6 +22,11 @@ export interface TargetContext {
   runtime: Runtime;
   /** Each line of the target's output, already attributed to the component. */
   onLine(line: string): void;
+  /**
+   * Run the component's health checks against `baseUrl` (a slot before traffic moves to it;
+   * see addressBaseUrl for a Unix socket) until they pass or the run's timeout.
+   */
+  checkHealth(baseUrl: string): Promise<HealthOutcome>;
 }
 
 /** A failed deploy, rollback or status step; the message is one line. */
@@ -56,23 +62,17 @@ export interface TargetOptions {
 /** Builds a target from the policy file; throws a located error on bad settings. */
 export type TargetFactory = (options: TargetOptions) => DeployTarget;
 
-const factories = new Map<string, TargetFactory>();
+/** Target kinds by name, as the policy file's `deploy.target` names them. */
+export type TargetFactories = Readonly<Record<string, TargetFactory>>;
 
-/** Make `deploy.target: <kind>` available. A later registration of the same kind replaces it. */
-export function registerTarget(kind: string, factory: TargetFactory): void {
-  factories.set(kind, factory);
-}
-
-/** The registered target kinds, for error messages and docs. */
-export function targetKinds(): string[] {
-  return [...factories.keys()];
-}
-
-/** The target of a component, or a located error naming the kinds that exist. */
-export function buildTarget(options: TargetOptions): DeployTarget {
+/** The target of a component from `factories`, or a located error naming the kinds that exist. */
+export function buildTarget(options: TargetOptions, factories: TargetFactories): DeployTarget {
   const kind = options.deploy.target;
-  const factory = factories.get(kind);
+  const factory = Object.hasOwn(factories, kind) ? factories[kind] : undefined;
   if (!factory)
-    throw options.errorAt('target', `unknown deploy target "${kind}" (expected one of: ${targetKinds().join(', ')})`);
+    throw options.errorAt(
+      'target',
+      `unknown deploy target "${kind}" (expected one of: ${Object.keys(factories).join(', ')})`,
+    );
   return factory(options);
 }

@@ -1,0 +1,238 @@
+/**
+ * Where a target's steps run: this machine, or a host over SSH (`deploy.ssh`). The system
+ * OpenSSH client is used rather than an SSH library: it checks host keys against the
+ * known_hosts lines the user gives (never trust-on-first-use), reuses one connection for the
+ * whole run (ControlMaster), and is what the user debugs with; a library would add a
+ * dependency and its own host-key handling. A step is always a program and its arguments; on
+ * a host each argument is single-quoted for the remote shell, so no value is ever code.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { backoffDelay, sleep } from '../../core/retry.js';
+import { TargetError, type TargetOptions } from './target.js';
+
+/** A finished step. */
+export interface HostResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** How one step runs. */
+export interface HostRunOptions {
+  /** Variables the program sees (SLIPWAY_*, SLIPWAY_SLOT...). */
+  env?: Record<string, string>;
+  /** What the program reads on stdin (an upload). */
+  input?: () => Readable;
+  timeoutMs?: number;
+  /** Each line the program prints. */
+  onLine?: (line: string) => void;
+}
+
+/** Where steps run. */
+export interface Host {
+  /** For messages: `this machine` or `user@host:port`. */
+  readonly where: string;
+  /** Run `argv` (a program and its arguments, never a shell string). */
+  run(argv: readonly string[], options?: HostRunOptions): Promise<HostResult>;
+  /** Close the shared connection. */
+  close(): Promise<void>;
+}
+
+/** The `deploy.ssh` settings. */
+export interface SshSettings {
+  host: string;
+  port: number;
+  user: string;
+  /** The variable holding the private key. */
+  keyEnv: string;
+  /** The variable holding the known_hosts lines. */
+  knownHostsEnv: string;
+}
+
+/** Quote one argument for a POSIX shell: inside single quotes nothing is special. */
+export function shQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The `deploy.ssh` mapping of a target, checked; null when the target runs on this machine. */
+export function sshSettings(options: TargetOptions): SshSettings | null {
+  const raw = options.deploy.ssh as unknown;
+  if (raw === undefined) return null;
+  const at = (key: string, message: string) => options.errorAt('ssh', `${key}: ${message}`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw options.errorAt('ssh', 'expected a mapping with host, user, key: { env } and knownHosts: { env }');
+  const s = raw as Record<string, unknown>;
+  const envOf = (key: string): string => {
+    const v = s[key] as { env?: unknown } | undefined;
+    if (!v || typeof v !== 'object' || typeof v.env !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.env))
+      throw at(
+        key,
+        key === 'key'
+          ? 'expected { env: NAME }, the variable holding the private key (a secret)'
+          : 'expected { env: NAME }, the variable holding the host’s known_hosts lines; host keys are always checked',
+      );
+    return v.env;
+  };
+  if (typeof s.host !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(s.host))
+    throw at('host', `expected a host name or address, got ${JSON.stringify(s.host)}`);
+  if (typeof s.user !== 'string' || !/^[a-z_][a-z0-9_.-]*$/i.test(s.user))
+    throw at('user', `expected a user name, got ${JSON.stringify(s.user)}`);
+  const port = s.port === undefined ? 22 : s.port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw at('port', `expected a port number from 1 to 65535, got ${JSON.stringify(port)}`);
+  return { host: s.host, port, user: s.user, keyEnv: envOf('key'), knownHostsEnv: envOf('knownHosts') };
+}
+
+/** Collect a child's output; lines go to onLine as they come. */
+function collect(argv: readonly string[], options: HostRunOptions, env: NodeJS.ProcessEnv): Promise<HostResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let partial = '';
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+    child.stdout.on('data', (d: Buffer) => {
+      out.push(d);
+      if (!options.onLine) return;
+      partial += d.toString('utf8');
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) options.onLine(l);
+    });
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      if (partial && options.onLine) options.onLine(partial);
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+    child.stdin.on('error', () => undefined);
+    if (options.input)
+      options
+        .input()
+        .on('error', (e) => child.stdin.destroy(e))
+        .pipe(child.stdin);
+    else child.stdin.end();
+  });
+}
+
+/** This machine: the program runs directly, with the run's environment plus `env`. */
+export function localHost(baseEnv: NodeJS.ProcessEnv): Host {
+  return {
+    where: 'this machine',
+    run: (argv, options = {}) => collect(argv, options, { ...baseEnv, ...options.env }),
+    close: async () => undefined,
+  };
+}
+
+/** OpenSSH's exit status when the connection itself failed (not the remote program). */
+const SSH_FAILED = 255;
+const CONNECT_ATTEMPTS = 3;
+
+/**
+ * A host over SSH: the key and known_hosts lines are written owner-only to a private folder
+ * removed on close; BatchMode (never a prompt), strict host-key checking, one master
+ * connection reused by every step. A connection that fails is retried with backoff; a
+ * remote program that failed is not.
+ */
+export async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<Host> {
+  const key = env[settings.keyEnv];
+  const known = env[settings.knownHostsEnv];
+  if (!key?.trim())
+    throw new TargetError(`deploy.ssh.key: the variable ${settings.keyEnv} is empty (expected the private key)`);
+  if (!known?.trim())
+    throw new TargetError(
+      `deploy.ssh.knownHosts: the variable ${settings.knownHostsEnv} is empty (expected the host's known_hosts lines, from ssh-keyscan checked by you)`,
+    );
+  // Short: a ControlPath is a Unix socket path, limited to about 100 characters.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'slw-'));
+  await chmod(dir, 0o700);
+  const keyFile = path.join(dir, 'key');
+  const knownFile = path.join(dir, 'known_hosts');
+  await writeFile(keyFile, key.endsWith('\n') ? key : `${key}\n`, { mode: 0o600 });
+  await writeFile(knownFile, known.endsWith('\n') ? known : `${known}\n`, { mode: 0o600 });
+  const where = `${settings.user}@${settings.host}:${settings.port}`;
+  const base = [
+    'ssh',
+    '-F',
+    '/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownFile}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-i',
+    keyFile,
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${path.join(dir, 'cm')}`,
+    '-o',
+    'ControlPersist=300',
+    '-o',
+    'ConnectTimeout=10',
+    '-o',
+    'ServerAliveInterval=15',
+    '-o',
+    'ServerAliveCountMax=3',
+    '-o',
+    'LogLevel=ERROR',
+    '-p',
+    String(settings.port),
+    '-l',
+    settings.user,
+    settings.host,
+  ];
+  const sshEnv = { PATH: env.PATH ?? process.env.PATH ?? '', HOME: env.HOME ?? os.homedir() };
+  return {
+    where,
+    async run(argv, options = {}) {
+      // `env` sets the variables for the program alone; every word is quoted for the remote shell.
+      const vars = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+      const remote = ['env', ...vars, ...argv].map(shQuote).join(' ');
+      for (let attempt = 1; ; attempt++) {
+        const result = await collect([...base, '--', remote], options, sshEnv);
+        // Only a failed connection is retried: a remote program may not be safe to run twice.
+        if (result.code !== SSH_FAILED || options.input || attempt >= CONNECT_ATTEMPTS) {
+          if (result.code === SSH_FAILED)
+            throw new TargetError(
+              `ssh to ${where} failed: ${result.stderr.trim().split('\n').pop() || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`,
+            );
+          return result;
+        }
+        await sleep(backoffDelay(attempt, 500, 4000));
+      }
+    },
+    async close() {
+      await collect([...base.slice(0, -1), '-O', 'exit', settings.host], {}, sshEnv).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Open where a target's steps run: over SSH when `deploy.ssh` is set, else this machine. */
+export async function openHost(ssh: SshSettings | null, env: NodeJS.ProcessEnv): Promise<Host> {
+  return ssh ? sshHost(ssh, env) : localHost(env);
+}
+
+/** A file to upload as stdin. */
+export function fileInput(file: string): () => Readable {
+  return () => createReadStream(file);
+}

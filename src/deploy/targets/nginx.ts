@@ -1,0 +1,409 @@
+/**
+ * `target: nginx`: blue-green and canary behind nginx, as kamal-proxy and Argo Rollouts do it.
+ * The new version starts on the idle slot and must pass the component's health checks there
+ * before any traffic moves; a failure stops it and traffic never reaches it. Traffic moves by
+ * one of two switches:
+ * - `socket` (default): nginx proxies to a Unix-socket symlink (`link`), swapped atomically.
+ *   No reload, so no connection is dropped; the upstream must not pool connections
+ *   (`keepalive`), which would keep talking to the old slot.
+ * - `reload`: the included `upstream` file is rewritten (a split_clients between the slots,
+ *   so a canary takes a share), checked with `nginx -t` (the previous file is kept when it
+ *   fails), and nginx reloaded; the old slot is stopped only once every worker that existed
+ *   before the reload has exited (`nginx -s reload` returns before it takes effect).
+ * The old slot serves in-flight requests for `drain` seconds, then is stopped. Which slot is
+ * live, and what each runs, is kept in a small state file next to the link or upstream file.
+ */
+import { Readable } from 'node:stream';
+import { duration } from '../../core/markdown.js';
+import { sleep } from '../../core/retry.js';
+import { addressBaseUrl } from '../../checks/probes/http.js';
+import { slipwayEnv } from './command.js';
+import { openHost, sshSettings, type Host } from './host.js';
+import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
+
+type Slot = 'blue' | 'green';
+const SLOTS: readonly Slot[] = ['blue', 'green'];
+const other = (s: Slot): Slot => (s === 'blue' ? 'green' : 'blue');
+
+/** What the host keeps: the live slot and the version each slot runs (null: stopped). */
+interface SlotState {
+  live: Slot | null;
+  blue: string | null;
+  green: string | null;
+}
+
+/** One canary step: the canary's share of requests, and how long it holds there. */
+interface CanaryStep {
+  weight: number;
+  holdS: number;
+}
+
+/** When a canary is aborted. */
+interface Abort {
+  maxErrorRate: number;
+  minRequests: number;
+  accessLog: string;
+}
+
+const STEP_TIMEOUT_MS = 300_000;
+/** How long old workers may take to finish after a reload beyond the drain time. */
+const WORKER_EXIT_GRACE_MS = 60_000;
+
+/** Worker PIDs of the nginx master whose pid file is $1 (from /proc: no ps or pgrep needed). */
+const WORKERS = `read -r m < "$1" || exit 3
+for d in /proc/[0-9]*; do
+  read -r s < "$d/stat" 2>/dev/null || continue
+  set -- $s
+  [ "$4" = "$m" ] && echo "\${d#/proc/}"
+done
+exit 0`;
+
+/** Which of the given PIDs still exist. */
+const ALIVE = `for p in "$@"; do kill -0 "$p" 2>/dev/null && echo "$p"; done; exit 0`;
+
+/** Replace file $1 with stdin, atomically. */
+const WRITE = `set -eu; cat > "$1.slipway-tmp"; mv -f "$1.slipway-tmp" "$1"`;
+
+/** Point link $1 at $2 atomically. */
+const RELINK = `set -eu; ln -sfn "$2" "$1.slipway-tmp"; mv -T "$1.slipway-tmp" "$1"`;
+
+/** The access log's size, then (with an offset) what was written after it. */
+const LOG_SIZE = `wc -c < "$1" 2>/dev/null || echo 0`;
+const LOG_SINCE = `tail -c "+$(($2 + 1))" "$1" 2>/dev/null || true`;
+
+/** What a request's slot is chosen by: each request on its own (`$remote_addr` makes a client sticky). */
+const DEFAULT_SPLIT_ON = '${request_id}';
+
+/** The split_clients file for the canary's share (0 and 100 written alone: nginx refuses 0%). */
+export function upstreamFile(
+  name: string,
+  slots: Record<Slot, string>,
+  stable: Slot,
+  canaryWeight: number,
+  splitOn = DEFAULT_SPLIT_ON,
+): string {
+  const canary = other(stable);
+  const up = (s: Slot) => `${name}_${s}`;
+  const lines = [
+    ...SLOTS.map((s) => `upstream ${up(s)} {\n    server ${slots[s]};\n}`),
+    `split_clients "${splitOn}" $${name} {`,
+  ];
+  if (canaryWeight >= 100) lines.push(`    * ${up(canary)};`);
+  else if (canaryWeight <= 0) lines.push(`    * ${up(stable)};`);
+  else lines.push(`    ${canaryWeight}% ${up(canary)};`, `    * ${up(stable)};`);
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
+/** Build the nginx target of a component. */
+export function nginxTarget(options: TargetOptions): DeployTarget {
+  const { deploy, component } = options;
+  const err = options.errorAt;
+  const slotsRaw = deploy.slots as Record<string, unknown> | undefined;
+  if (
+    !slotsRaw ||
+    typeof slotsRaw !== 'object' ||
+    typeof slotsRaw.blue !== 'string' ||
+    typeof slotsRaw.green !== 'string'
+  )
+    throw err('slots', 'expected { blue: ADDRESS, green: ADDRESS }, each host:port or unix:/path.sock');
+  const slots: Record<Slot, string> = { blue: slotsRaw.blue, green: slotsRaw.green };
+  for (const s of SLOTS)
+    if (!/^unix:\/\S+$|^[A-Za-z0-9.-]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(slots[s]))
+      throw err('slots', `${s}: expected host:port or unix:/path.sock, got ${JSON.stringify(slots[s])}`);
+  if (typeof deploy.start !== 'string' || typeof deploy.stop !== 'string')
+    throw err(
+      typeof deploy.start !== 'string' ? 'start' : 'stop',
+      'an nginx target needs "start" and "stop" commands (they get SLIPWAY_SLOT and SLIPWAY_SLOT_ADDRESS)',
+    );
+  const start = deploy.start;
+  const stop = deploy.stop;
+  const mode = deploy.switch ?? 'socket';
+  if (mode !== 'socket' && mode !== 'reload')
+    throw err('switch', `expected socket or reload, got ${JSON.stringify(mode)}`);
+  const drainS = deploy.drain ?? 30;
+  if (typeof drainS !== 'number' || drainS < 0) throw err('drain', 'expected a number of seconds, 0 or more');
+  const config = deploy.config;
+  if (config !== undefined && (typeof config !== 'string' || !config.startsWith('/')))
+    throw err('config', 'expected the absolute path of the nginx configuration file');
+  let link = '';
+  let upstream = '';
+  if (mode === 'socket') {
+    if (typeof deploy.link !== 'string' || !deploy.link.startsWith('/'))
+      throw err('link', 'the socket switch needs "link": the absolute path of the socket symlink nginx proxies to');
+    link = deploy.link;
+    for (const s of SLOTS)
+      if (!slots[s].startsWith('unix:')) throw err('slots', `${s}: the socket switch needs unix:/path.sock addresses`);
+  } else {
+    if (typeof deploy.upstream !== 'string' || !deploy.upstream.startsWith('/'))
+      throw err('upstream', 'the reload switch needs "upstream": the absolute path of the file nginx includes');
+    if (!config) throw err('config', 'the reload switch needs "config", to test and reload nginx');
+    upstream = deploy.upstream;
+  }
+  const name = `slipway_${component.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const strategy = deploy.strategy ?? 'blue-green';
+  if (strategy !== 'blue-green' && strategy !== 'canary')
+    throw err('strategy', `expected blue-green or canary, got ${JSON.stringify(strategy)}`);
+  let steps: CanaryStep[] = [];
+  let abort: Abort | null = null;
+  if (strategy === 'canary') {
+    if (mode !== 'reload') throw err('switch', 'a canary needs switch: reload (traffic is split by weight)');
+    if (!Array.isArray(deploy.steps) || deploy.steps.length === 0)
+      throw err('steps', 'a canary needs steps: [{ weight: 10, hold: 30 }, …]');
+    steps = (deploy.steps as unknown[]).map((raw, i) => {
+      const s = raw as { weight?: unknown; hold?: unknown };
+      if (typeof s.weight !== 'number' || s.weight < 0 || s.weight > 100)
+        throw err('steps', `step ${i + 1}: weight must be a percentage from 0 to 100`);
+      if (s.hold !== undefined && (typeof s.hold !== 'number' || s.hold < 0))
+        throw err('steps', `step ${i + 1}: hold must be a number of seconds`);
+      return { weight: Math.round(s.weight), holdS: (s.hold as number | undefined) ?? 30 };
+    });
+    const a = deploy.abort as Record<string, unknown> | undefined;
+    if (a !== undefined) {
+      if (typeof a !== 'object' || typeof a.accessLog !== 'string' || typeof a.maxErrorRate !== 'number')
+        throw err(
+          'abort',
+          'expected { maxErrorRate: 0.05, minRequests: 20, accessLog: /path } (log_format $upstream_addr $status)',
+        );
+      abort = {
+        maxErrorRate: a.maxErrorRate,
+        minRequests: typeof a.minRequests === 'number' ? a.minRequests : 20,
+        accessLog: a.accessLog,
+      };
+    }
+  }
+  const splitOn = deploy.splitOn ?? DEFAULT_SPLIT_ON;
+  if (typeof splitOn !== 'string' || !/^[^"\n]+$/.test(splitOn))
+    throw err('splitOn', 'expected an nginx variable expression such as ${remote_addr}');
+  const nginxBin = typeof deploy.nginx === 'string' ? deploy.nginx : 'nginx';
+  const prefix = typeof deploy.prefix === 'string' ? ['-p', deploy.prefix] : [];
+  const pidFile = typeof deploy.pid === 'string' ? deploy.pid : '';
+  const stateFile = `${mode === 'socket' ? link : upstream}.slipway.json`;
+  const ssh = sshSettings(options);
+
+  const run = async (
+    host: Host,
+    what: string,
+    argv: string[],
+    ctx: TargetContext,
+    env: Record<string, string> = {},
+  ) => {
+    const r = await host.run(argv, { env, timeoutMs: STEP_TIMEOUT_MS, onLine: ctx.onLine });
+    if (r.code !== 0)
+      throw new TargetError(
+        `${what} on ${host.where} exited with ${r.code}${r.stderr.trim() ? `: ${ctx.runtime.redact(r.stderr.trim().split('\n').pop()!)}` : ''}`,
+      );
+    return r.stdout;
+  };
+  const sh = (text: string, ...args: string[]) => ['sh', '-c', text, 'sh', ...args];
+  const slotEnv = (ctx: TargetContext, slot: Slot, version: string) => ({
+    ...slipwayEnv(ctx),
+    SLIPWAY_VERSION: version,
+    SLIPWAY_SLOT: slot,
+    SLIPWAY_SLOT_ADDRESS: slots[slot],
+  });
+
+  const readState = async (host: Host): Promise<SlotState> => {
+    const r = await host.run(['cat', stateFile]);
+    if (r.code !== 0) return { live: null, blue: null, green: null };
+    try {
+      const s = JSON.parse(r.stdout) as SlotState;
+      return { live: s.live ?? null, blue: s.blue ?? null, green: s.green ?? null };
+    } catch {
+      throw new TargetError(`${stateFile} on ${host.where} is not the state Slipway wrote; remove it to start afresh`);
+    }
+  };
+  const writeState = async (host: Host, state: SlotState, ctx: TargetContext) => {
+    await host.run(sh(WRITE, stateFile), { input: () => Readable.from([JSON.stringify(state) + '\n']) }).then((r) => {
+      if (r.code !== 0) throw new TargetError(`cannot write ${stateFile} on ${host.where}: ${r.stderr.trim()}`);
+    });
+    ctx.onLine(`live: ${state.live} (blue ${state.blue ?? 'stopped'}, green ${state.green ?? 'stopped'})`);
+  };
+
+  const startSlot = (host: Host, slot: Slot, version: string, ctx: TargetContext) =>
+    run(host, `start (${slot})`, ['sh', '-c', start], ctx, slotEnv(ctx, slot, version));
+  const stopSlot = (host: Host, slot: Slot, version: string, ctx: TargetContext) =>
+    run(host, `stop (${slot})`, ['sh', '-c', stop], ctx, slotEnv(ctx, slot, version));
+
+  /** Refuse an upstream that pools connections: with the socket switch they would stay on the old slot. */
+  const checkNoKeepalive = async (host: Host) => {
+    if (!config || mode !== 'socket') return;
+    const r = await host.run(['cat', config]);
+    if (r.code !== 0) throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
+    const m = /^[ \t]*keepalive[ \t]+\d+[ \t]*;/m.exec(r.stdout);
+    if (m)
+      throw new TargetError(
+        `${config}:${r.stdout.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`,
+      );
+  };
+
+  const workers = async (host: Host): Promise<string[]> => {
+    const pid = pidFile || (await nginxPidFile(host));
+    const r = await host.run(sh(WORKERS, pid));
+    if (r.code !== 0) throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
+    return r.stdout.split('\n').filter(Boolean);
+  };
+  const nginxPidFile = async (host: Host): Promise<string> => {
+    const r = await host.run(['cat', config!]);
+    const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(r.stdout);
+    if (!m) throw new TargetError(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
+    return m[1];
+  };
+
+  /** Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the old workers. */
+  const applySplit = async (host: Host, stable: Slot, canaryWeight: number, ctx: TargetContext) => {
+    const before = await workers(host);
+    const previous = await host.run(['cat', upstream]);
+    const text = upstreamFile(name, slots, stable, canaryWeight, splitOn);
+    const w = await host.run(sh(WRITE, upstream), { input: () => Readable.from([text]) });
+    if (w.code !== 0) throw new TargetError(`cannot write ${upstream} on ${host.where}: ${w.stderr.trim()}`);
+    const t = await host.run([nginxBin, '-t', '-q', ...prefix, '-c', config!]);
+    if (t.code !== 0) {
+      if (previous.code === 0) await host.run(sh(WRITE, upstream), { input: () => Readable.from([previous.stdout]) });
+      throw new TargetError(
+        `nginx -t refused the new ${upstream} (the previous one is back): ${t.stderr.trim().split('\n').pop() ?? ''}`,
+      );
+    }
+    await run(host, 'nginx -s reload', [nginxBin, ...prefix, '-c', config!, '-s', 'reload'], ctx);
+    const deadline = Date.now() + drainS * 1000 + WORKER_EXIT_GRACE_MS;
+    let left = before;
+    while (left.length) {
+      const alive = await host.run(sh(ALIVE, ...left));
+      left = alive.stdout.split('\n').filter(Boolean);
+      if (!left.length) break;
+      if (Date.now() > deadline)
+        throw new TargetError(
+          `nginx workers ${left.join(', ')} had not exited ${duration(drainS * 1000 + WORKER_EXIT_GRACE_MS)} after the reload`,
+        );
+      await sleep(100);
+    }
+    ctx.onLine(
+      `nginx reloaded: ${canaryWeight >= 100 ? `all traffic on ${other(stable)}` : canaryWeight <= 0 ? `all traffic on ${stable}` : `${canaryWeight}% on ${other(stable)}`}`,
+    );
+  };
+
+  /** Move all traffic to `slot`. */
+  const switchTo = async (host: Host, slot: Slot, ctx: TargetContext) => {
+    if (mode === 'socket') {
+      await run(host, `switching ${link}`, sh(RELINK, link, slots[slot].slice('unix:'.length)), ctx);
+      ctx.onLine(`${link} → ${slot}`);
+    } else await applySplit(host, other(slot), 100, ctx);
+  };
+
+  /** Health-check a slot before traffic goes there; on failure stop it and say so. */
+  const gate = async (host: Host, slot: Slot, version: string, live: Slot | null, ctx: TargetContext) => {
+    const health = await ctx.checkHealth(addressBaseUrl(slots[slot]));
+    if (health.healthy) return;
+    await stopSlot(host, slot, version, ctx).catch(() => undefined);
+    throw new TargetError(
+      `${version} on the idle slot ${slot} failed its health checks, so no traffic was moved to it${live ? ` (still on ${live})` : ''}: ${health.message ?? ''}`,
+    );
+  };
+
+  /** After the switch: let the old slot finish what it serves, then stop it. */
+  const retire = async (host: Host, state: SlotState, old: Slot | null, ctx: TargetContext) => {
+    if (!old || !state[old]) return;
+    // The reload switch already waited for the old workers; the socket switch waits here.
+    if (mode === 'socket' && drainS > 0) {
+      ctx.onLine(`draining ${old} for ${duration(drainS * 1000)}`);
+      await sleep(drainS * 1000);
+    }
+    await stopSlot(host, old, state[old]!, ctx);
+    state[old] = null;
+    await writeState(host, state, ctx);
+  };
+
+  /** Canary steps on the idle slot; aborted to weight 0 when its error rate is too high. */
+  const canary = async (host: Host, state: SlotState, slot: Slot, version: string, ctx: TargetContext) => {
+    const stable = other(slot);
+    for (const step of steps) {
+      const offset = abort ? Number((await host.run(sh(LOG_SIZE, abort.accessLog))).stdout.trim()) || 0 : 0;
+      await applySplit(host, stable, step.weight, ctx);
+      ctx.onLine(`canary ${version} at ${step.weight}%, holding ${duration(step.holdS * 1000)}`);
+      const until = Date.now() + step.holdS * 1000;
+      while (Date.now() < until) {
+        await sleep(Math.min(1000, Math.max(0, until - Date.now())));
+        if (!abort) continue;
+        const text = (await host.run(sh(LOG_SINCE, abort.accessLog, String(offset)))).stdout;
+        const mine = text.split('\n').filter((l) => l.split(' ')[0]?.includes(slots[slot]));
+        const errors = mine.filter((l) => /^5\d\d$/.test(l.split(' ')[1] ?? '')).length;
+        if (mine.length >= abort.minRequests && errors / mine.length > abort.maxErrorRate) {
+          await applySplit(host, stable, 0, ctx);
+          await stopSlot(host, slot, version, ctx).catch(() => undefined);
+          state[slot] = null;
+          await writeState(host, state, ctx);
+          throw new TargetError(
+            `canary ${version} aborted at ${step.weight}%: ${errors} of ${mine.length} requests failed (${Math.round((errors / mine.length) * 100)}%, more than ${Math.round(abort.maxErrorRate * 100)}%); all traffic back on ${stable}`,
+          );
+        }
+      }
+    }
+  };
+
+  /** Put `version` live: reuse a slot already running it (a rollback), else start it on the idle slot first. */
+  const goLive = async (ctx: TargetContext, version: string, reuse: boolean) => {
+    const host = await openHost(ssh, ctx.runtime.env);
+    try {
+      const [, state] = await Promise.all([checkNoKeepalive(host), readState(host)]);
+      const live = state.live;
+      // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
+      if (reuse && live && state[live] === version) {
+        ctx.onLine(`${version} is live on ${live} already: traffic never left it`);
+        return;
+      }
+      const running = reuse ? SLOTS.find((s) => s !== live && state[s] === version) : undefined;
+      const slot: Slot = running ?? (live ? other(live) : 'blue');
+      if (!running) {
+        if (state[slot]) await stopSlot(host, slot, state[slot]!, ctx).catch(() => undefined);
+        state[slot] = null;
+        await startSlot(host, slot, version, ctx);
+        state[slot] = version;
+        // What the slot runs is written while its health is checked: neither waits for the other.
+        const written = writeState(host, state, ctx);
+        try {
+          await gate(host, slot, version, live, ctx);
+        } catch (err) {
+          // The slot was stopped: the state says so before the run goes on to its rollback.
+          await written;
+          state[slot] = null;
+          await writeState(host, state, ctx);
+          throw err;
+        }
+        await written;
+        if (strategy === 'canary' && !reuse && live) await canary(host, state, slot, version, ctx);
+      }
+      await switchTo(host, slot, ctx);
+      state.live = slot;
+      await writeState(host, state, ctx);
+      await retire(host, state, live && live !== slot ? live : null, ctx);
+    } finally {
+      await host.close();
+    }
+  };
+
+  return {
+    kind: 'nginx',
+    deploy: (ctx) => goLive(ctx, ctx.version, false),
+    rollback: (ctx) => goLive(ctx, ctx.version, true),
+    async status(ctx) {
+      const host = await openHost(ssh, ctx.runtime.env);
+      try {
+        const state = await readState(host);
+        return state.live ? state[state.live] : null;
+      } finally {
+        await host.close();
+      }
+    },
+    describe() {
+      const how =
+        mode === 'socket'
+          ? `swap ${link} (no reload)`
+          : `rewrite ${upstream}, nginx -t, reload, wait for the old workers`;
+      return {
+        run: `${start} on the idle slot, health-check it there, ${strategy === 'canary' ? `canary ${steps.map((s) => `${s.weight}%`).join(' → ')}, ` : ''}${how}, drain ${drainS}s, ${stop} on the old slot`,
+        rollback: 'traffic back to the slot running the last good version (started there first if stopped)',
+        status: `the version on the live slot (${stateFile})`,
+      };
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Reserving a version for a commit before anything is built with it: its tag is created
+ * first, and the tag is the lock (as semantic-release treats it). Two quick pushes both compute
+ * 0.1.1; the run whose tag lands first owns 0.1.1, and the other takes the next free version of
+ * the same kind instead of failing hours later, so one version always means one commit.
+ */
+import semver from 'semver';
+import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/runtime.js';
+import { formatTag } from '../core/tag-template.js';
+import type { RepoClient } from '../github/client.js';
+import { ensureTag, tagCommit } from './publish.js';
+
+/** How many taken versions a run steps over before it gives up (each is a racing run). */
+const MAX_ATTEMPTS = 20;
+
+/** A version reserved: its tag now points to the commit. */
+export interface Reservation {
+  version: string;
+  tag: string;
+  /** False when the tag was already on this commit (a re-run). */
+  created: boolean;
+}
+
+/** The version after `taken` of the same kind: the next candidate, patch, minor or major. */
+export function nextFree(taken: string): string {
+  const v = semver.parse(taken);
+  if (!v) throw new UserError(`input "version": expected a semantic version, got ${JSON.stringify(taken)}`);
+  const kind = v.prerelease.length ? 'prerelease' : v.patch ? 'patch' : v.minor ? 'minor' : 'major';
+  return semver.inc(v, kind)!;
+}
+
+/**
+ * Create `template`'s tag for `version` at `target`, stepping to the next free version while
+ * the tag is held by another commit. A UserError when every attempt was taken.
+ */
+export async function reserveVersion(
+  gh: RepoClient,
+  o: { version: string; template: string; target: string; message: (tag: string, version: string) => string },
+  log: Logger,
+): Promise<Reservation> {
+  let version = o.version;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const tag = formatTag(o.template, version);
+    const holder = await tagCommit(gh, tag);
+    if (holder && holder !== o.target) {
+      log.info(
+        `${version} is taken: tag ${tag} is on ${holder.slice(0, 7)}, another run's commit; trying the next version.`,
+      );
+      version = nextFree(version);
+      continue;
+    }
+    try {
+      const created = await ensureTag(
+        gh,
+        {
+          tag,
+          target: o.target,
+          name: o.message(tag, version),
+          notes: '',
+          prerelease: semver.prerelease(version) !== null,
+          draft: false,
+          makeLatest: 'false',
+        },
+        log,
+      );
+      log.info(`Reserved ${version} for ${o.target.slice(0, 7)} (tag ${tag}).`);
+      return { version, tag, created };
+    } catch (err) {
+      // Lost the race between the look and the write: the tag is another commit's now.
+      if (err instanceof UserError && /already exists on commit/.test(err.message)) {
+        log.info(`${version} was reserved by another run at the same moment; trying the next version.`);
+        version = nextFree(version);
+        continue;
+      }
+      throw err;
+    }
+  }
+  throw new UserError(
+    `input "version": ${o.version} and the next ${MAX_ATTEMPTS - 1} versions are all tagged on other commits; is another pipeline tagging this repository?`,
+  );
+}

@@ -1,0 +1,152 @@
+/**
+ * `slipway plan` as a user runs it (the CLI as a subprocess): the migration history it
+ * really reads (none opened when there is none, the server in DATABASE_URL when set, none
+ * for tool: command), the deploy and smoke sections when nothing is selected, and a
+ * non-zero exit when a step failed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { createRepo } from '../helpers/git-repo.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { ROOT } from '../helpers/run-action.js';
+
+const POLICY = [
+  'components:',
+  '  schema: { kind: migrations, migrate: { dir: db } }',
+  '  api: { paths: [api/**], dependsOn: [schema], deploy: { run: "true" }, health: [ { http: "http://127.0.0.1:9/h" } ] }',
+  'environments:',
+  '  staging: {}',
+  '',
+].join('\n');
+
+function plan(dir: string, env: Record<string, string> = {}, ...args: string[]) {
+  const base: NodeJS.ProcessEnv = { ...process.env, CI: 'true', GITHUB_REF: '', GITHUB_HEAD_REF: '' };
+  delete base.DATABASE_URL;
+  delete base.SLIPWAY_EMBEDDED_DB;
+  return spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'plan', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...base, ...env },
+  });
+}
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(() => server?.stop());
+
+describe('slipway plan: the history it reads', () => {
+  const app = createRepo();
+  afterAll(() => app.cleanup());
+  app.commit('feat: schema and api', {
+    '.github/slipway.yml': POLICY,
+    'db/001_orders.sql': 'CREATE TABLE orders (id int, note text);\n',
+    'db/002_drop.sql': 'ALTER TABLE orders DROP COLUMN note;\n',
+    'api/a.txt': 'a',
+  });
+
+  it('opens no database when there is none to read: the history is empty', () => {
+    const r = plan(app.dir, {}, '--verbose');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      'Migration history: DATABASE_URL is not set and there is no embedded database in .slipway/db: nothing applied yet (no database opened).',
+    );
+    // The migrate step says which database it used: the empty stand-in, not PGlite.
+    expect(r.stderr).toContain(
+      'No database-url: using the embedded database in .slipway/db (none yet: nothing applied, not opened).',
+    );
+    // orders is created by the same run, so dropping its column breaks nothing that runs.
+    expect(r.stdout).toMatch(/^migrations schema: 2 pending; lint clean$/m);
+    expect(app.git('status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');
+  }, 60_000);
+
+  it('reads the history from the server in DATABASE_URL when it is set, and says so', () => {
+    const url = server.createDatabase();
+    // The first migration applied by a real run, as CI would have done.
+    const first = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'migrate', '--target', '1'], {
+      cwd: app.dir,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', DATABASE_URL: url },
+    });
+    expect(first.status).toBe(0);
+    const r = plan(app.dir, { DATABASE_URL: url });
+    expect(r.status).toBe(0);
+    const where = new URL(url);
+    expect(r.stderr).toContain(
+      `Migration history: read from the database in DATABASE_URL (${where.hostname}:${where.port}${where.pathname}).`,
+    );
+    expect(r.stderr).not.toContain(where.password);
+    expect(r.stdout).toMatch(/^migrations schema: 1 pending; lint: db\/002_drop\.sql:1 drop-column$/m);
+  }, 60_000);
+});
+
+describe('slipway plan: what it says it did', () => {
+  it('with tool: command, says that the tool keeps its own history and nothing was counted or linted', () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: schema', {
+        '.github/slipway.yml': POLICY.replace(
+          'migrate: { dir: db }',
+          'migrate: { dir: db, tool: command, command: "alembic upgrade head" }',
+        ),
+        'db/001_orders.sql': 'DROP TABLE everything;\n',
+        'api/a.txt': 'a',
+      });
+      const r = plan(app.dir);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain(
+        "Migration history: kept by the project's own tool (tool: command); Slipway reads none.",
+      );
+      expect(r.stdout).toContain(
+        'migrations schema: tool: command: would run `alembic upgrade head`; its own history, so no pending count and no lint',
+      );
+      expect(r.stdout).not.toContain('lint clean');
+    } finally {
+      app.cleanup();
+    }
+  }, 60_000);
+
+  it('with nothing selected, still shows each environment’s deploy and smoke sections', () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: api', { '.github/slipway.yml': POLICY, 'db/001_orders.sql': 'SELECT 1;\n', 'api/a.txt': 'a' });
+      app.tag('v0.1.0');
+      app.tag('schema-v0.1.0');
+      app.tag('api-v0.1.0');
+      const r = plan(app.dir);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('build: nothing changed');
+      expect(r.stdout).toContain('deploy staging: nothing selected: no component changed, so nothing would deploy');
+      expect(r.stdout).toContain(
+        'smoke-test staging: would run 1 check(s): http api: http://127.0.0.1:9/h (dry run: nothing contacted)',
+      );
+    } finally {
+      app.cleanup();
+    }
+  }, 60_000);
+
+  it('exits non-zero when a step found an error, naming it in one line, after printing the whole plan', () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: api', {
+        '.github/slipway.yml': POLICY,
+        'db/001_orders.sql': 'CREATE TABLE orders (id int);\n\nCREATE TABEL oops (id int);\n',
+        'api/a.txt': 'a',
+      });
+      const r = plan(app.dir);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain(
+        'migrations schema: db/001_orders.sql:3: syntax error at or near "TABEL" (PostgreSQL\'s parser rejects this statement; nothing was run)',
+      );
+      expect(r.stdout).toContain('deploy staging: wave 1');
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      expect(errors).toEqual([
+        'error: plan: migrations schema failed: db/001_orders.sql:3: syntax error at or near "TABEL" (PostgreSQL\'s parser rejects this statement; nothing was run)',
+      ]);
+    } finally {
+      app.cleanup();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,107 @@
+/**
+ * A real OpenSSH server for tests on 127.0.0.1 and a free port, with a generated host key and
+ * user key; the current user logs in with the key only. Stopped by its PID.
+ *
+ *   const sshd = await startSshd();
+ *   env = { ...env, DEPLOY_KEY: sshd.userKey, KNOWN_HOSTS: sshd.knownHosts };
+ *   ssh: { host: '127.0.0.1', port: sshd.port, user: sshd.user, key: { env: 'DEPLOY_KEY' }, knownHosts: { env: 'KNOWN_HOSTS' } }
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { trackServer, untrackServer } from './processes.js';
+import { freePort } from './postgres.js';
+
+/** A running server. */
+export interface TestSshd {
+  port: number;
+  user: string;
+  /** The user's private key (OpenSSH format). */
+  userKey: string;
+  /** The known_hosts line for the server. */
+  knownHosts: string;
+  /** A known_hosts line for the right address with a different key: a host-key mismatch. */
+  wrongKnownHosts: string;
+  stop(): void;
+}
+
+const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => existsSync(p)) ?? 'sshd';
+
+/** True when an OpenSSH server and client are installed. */
+export function sshdAvailable(): boolean {
+  return existsSync(SSHD) && existsSync('/usr/bin/ssh');
+}
+
+function keygen(file: string): void {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+}
+
+async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`sshd exited: ${log()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`sshd did not listen on ${port}: ${log()}`);
+}
+
+/** Start sshd; the caller stops it (afterAll). */
+export async function startSshd(): Promise<TestSshd> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-sshd-'));
+  const port = await freePort();
+  const user = userInfo().username;
+  keygen(path.join(dir, 'host'));
+  keygen(path.join(dir, 'user'));
+  keygen(path.join(dir, 'other'));
+  writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'user.pub')), { mode: 0o600 });
+  // Privilege separation needs this folder when sshd starts as root.
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true });
+  writeFileSync(
+    path.join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${path.join(dir, 'host')}`,
+      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'PermitRootLogin prohibit-password',
+      'StrictModes no',
+      'UsePAM no',
+      'MaxSessions 50',
+      'MaxStartups 50',
+      '',
+    ].join('\n'),
+  );
+  let log = '';
+  const child = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  if (child.pid) trackServer(child.pid, 'sshd');
+  await waitForPort(port, child, () => log);
+  const hostPub = readFileSync(path.join(dir, 'host.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  const otherPub = readFileSync(path.join(dir, 'other.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  return {
+    port,
+    user,
+    userKey: readFileSync(path.join(dir, 'user'), 'utf8'),
+    knownHosts: `[127.0.0.1]:${port} ${hostPub}`,
+    wrongKnownHosts: `[127.0.0.1]:${port} ${otherPub}`,
+    stop() {
+      if (child.pid && child.exitCode === null) child.kill('SIGTERM');
+      if (child.pid) untrackServer(child.pid);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Two quick pushes that both compute 0.1.1: the version is reserved by its tag before anything
+ * is built, so the run that lost the race takes 0.1.2, and deploy refuses a version held by
+ * another commit. Against the OpenAPI-checked GitHub server and one real git repository.
+ */
+import { stringify } from 'yaml';
+import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { deploy as deployAction } from '../../src/deploy/deploy-action.js';
+import { invokeAction } from '../../src/pipeline/invoke.js';
+import { nextFree } from '../../src/release/reserve.js';
+import { tagRelease } from '../../src/release/tag-release.js';
+import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
+import { createProduct, logged, type Product } from '../deploy/fixture.js';
+
+const TOKEN = 'ghs_reserveTestToken0123456789';
+let gh: GitHubServer;
+let p: Product;
+beforeEach(async () => {
+  p = await createProduct();
+  gh = await startGitHubServer({ token: TOKEN });
+});
+afterEach(async () => {
+  expect(gh.violations).toEqual([]);
+  await gh.stop();
+  await p.close();
+});
+
+const env = (sha: string) => ({
+  ...process.env,
+  DEPLOY_LOG: `${p.dir}/deploy.log`,
+  GITHUB_API_URL: gh.url,
+  GITHUB_REPOSITORY: 'acme/shop',
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_SHA: sha,
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_REF_NAME: 'main',
+  GITHUB_ACTOR: 'octocat',
+  GITHUB_RUN_ID: '77',
+  SLIPWAY_RETRY_BASE_MS: '1',
+});
+
+async function tag(sha: string, inputs: Record<string, string | boolean>) {
+  const rt = createMemoryRuntime({ cwd: p.dir, env: env(sha) });
+  return invokeAction(tagRelease as unknown as ActionDefinition<InputFields>, { token: TOKEN, ...inputs }, rt);
+}
+
+async function deploy(sha: string, version: string) {
+  const rt = createMemoryRuntime({ cwd: p.dir, env: env(sha) });
+  try {
+    await deployAction.run(p.inputs({ environment: 'staging', timeout: '2', token: TOKEN, version }), rt);
+    return null;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+test('the next free version keeps the kind of the one taken', () => {
+  expect(nextFree('0.1.1')).toBe('0.1.2');
+  expect(nextFree('0.2.0')).toBe('0.3.0');
+  expect(nextFree('2.0.0')).toBe('3.0.0');
+  expect(nextFree('1.4.0-rc.1')).toBe('1.4.0-rc.2');
+});
+
+test('two runs that computed one version: each commit gets its own, and deploy holds to it', async () => {
+  p.writeConfig(
+    stringify({ components: { api: { deploy: { run: logged() } } }, environments: { staging: { url: p.url } } }),
+  );
+  p.repo.commit('chore: init');
+  p.repo.tag('v0.1.0');
+  const a = p.repo.commit('fix: rounding');
+  const b = p.repo.commit('fix: totals');
+  gh.state.repo().importGit(p.dir);
+
+  // Both pushes computed 0.1.1 from v0.1.0; their version jobs reserve at the same moment.
+  const [ra, rb] = await Promise.all([
+    tag(a, { version: '0.1.1', reserve: true }),
+    tag(b, { version: '0.1.1', reserve: true }),
+  ]);
+  const won = [ra, rb].map((o) => o.version).sort();
+  expect(won).toEqual(['0.1.1', '0.1.2']);
+  const state = gh.state.repo();
+  const byCommit = new Map([
+    [a, ra.version],
+    [b, rb.version],
+  ]);
+  for (const [commit, version] of byCommit) expect(state.tag(`v${version}`)?.commit).toBe(commit);
+  expect(state.releases).toEqual([]);
+
+  // A re-run of a reservation changes nothing; the release job later adds the release to the tag.
+  const again = await tag(a, { version: ra.version, reserve: true });
+  expect(again).toMatchObject({ version: ra.version, created: 'false' });
+  const released = await tag(a, { version: ra.version });
+  expect(released.created).toBe('true');
+  expect(state.tag(`v${ra.version}`)?.commit).toBe(a);
+
+  // Each commit deploys under its own version; B's code under A's version is refused in one line.
+  expect(await deploy(a, ra.version)).toBeNull();
+  const wrong = await deploy(b, ra.version);
+  expect(wrong?.message).toMatch(new RegExp(`${ra.version.replace(/\./g, '\\.')}.*${a.slice(0, 7)}`));
+  expect(await deploy(b, rb.version)).toBeNull();
+});
