@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Build one ncc bundle per action into dist/<name>/ (committed; CI checks they are current).
-// Usage: npm run bundle [-- name ...]   (no names: every action in src/actions/)
+// Build one ncc bundle per action into dist/<name>/, and the CLI into dist/cli/ (committed;
+// CI checks they are current). Usage: npm run bundle [-- name ...]   (no names: all of them)
 // No source maps: a map is one line of several MB, so every rebuild rewrote ~20 MB of
 // committed text for nothing a user sees (errors are one line, never a stack). The bundles
 // stay unminified, so a stack in a debug log still reads.
@@ -9,19 +9,25 @@ import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-const all = readdirSync('src/actions')
+const actions = readdirSync('src/actions')
   .filter((f) => f.endsWith('.ts') && f !== 'github-runtime.ts')
   .map((f) => f.replace(/\.ts$/, ''));
+const all = [...actions, 'cli'];
+/** The entry of a bundle: an action's entry point, or the CLI's. */
+const entryOf = (name) => (name === 'cli' ? 'src/cli/bin.ts' : `src/actions/${name}.ts`);
+// The embedded database (PGlite: WebAssembly and data files ncc cannot follow) stays a
+// dependency the CLI loads from node_modules; the actions never load it.
+const externals = (name) => (name === 'cli' ? ['-e', '@electric-sql/pglite'] : []);
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of names) {
   if (!all.includes(name)) {
-    console.error(`bundle: no entry point src/actions/${name}.ts (expected one of: ${all.join(', ')})`);
+    console.error(`bundle: no bundle named ${name} (expected one of: ${all.join(', ')})`);
     process.exit(1);
   }
   rmSync(`dist/${name}`, { recursive: true, force: true });
   execFileSync(
     'npx',
-    ['ncc', 'build', `src/actions/${name}.ts`, '-o', `dist/${name}`, '--license', 'licenses.txt', '--quiet'],
+    ['ncc', 'build', entryOf(name), '-o', `dist/${name}`, ...externals(name), '--license', 'licenses.txt', '--quiet'],
     {
       stdio: 'inherit',
     },

@@ -3,5 +3,5 @@ import { keepAsArtifact } from './adapters/artifact-keeper.js';
 import { isEntryPoint, runOnGitHub } from './github-runtime.js';
 
 /** Entry point of the deploy action. */
-export const run = (): Promise<void> => runOnGitHub(deploy, process.env, { keep: keepAsArtifact });
+export const run = (): Promise<void> => runOnGitHub(deploy, { keep: keepAsArtifact });
 if (isEntryPoint(import.meta.url)) await run();

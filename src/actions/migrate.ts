@@ -3,5 +3,5 @@ import { keepAsArtifact } from './adapters/artifact-keeper.js';
 import { isEntryPoint, runOnGitHub } from './github-runtime.js';
 
 /** Entry point of the migrate action. */
-export const run = (): Promise<void> => runOnGitHub(migrate, process.env, { keep: keepAsArtifact });
+export const run = (): Promise<void> => runOnGitHub(migrate, { keep: keepAsArtifact });
 if (isEntryPoint(import.meta.url)) await run();

@@ -3,5 +3,5 @@ import { keepAsArtifact } from './adapters/artifact-keeper.js';
 import { isEntryPoint, runOnGitHub } from './github-runtime.js';
 
 /** Entry point of the root action (the whole pipeline). */
-export const run = (): Promise<void> => runOnGitHub(pipelineAction, process.env, { keep: keepAsArtifact });
+export const run = (): Promise<void> => runOnGitHub(pipelineAction, { keep: keepAsArtifact });
 if (isEntryPoint(import.meta.url)) await run();

@@ -124,12 +124,6 @@ export function execFile(command: string, args: readonly string[], options: Exec
   });
 }
 
-/** Run a program and return its stdout; a non-zero exit throws ExecError. */
-export async function execText(command: string, args: readonly string[], options: ExecOptions = {}): Promise<string> {
-  const result = await execFile(command, args, options);
-  if (result.code !== 0) throw new ExecError(command, args, result);
-  return result.stdout;
-}
 
 /**
  * Stream a program's stdout split on `separator`, calling `onRecord` for each record, so

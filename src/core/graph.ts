@@ -62,21 +62,6 @@ export function topologicalOrder(deps: DependencyMap): string[] {
   return waves(deps).flat();
 }
 
-/** `roots` and every node that depends on one of them, directly or transitively. */
-export function withDependents(deps: DependencyMap, roots: Iterable<string>): Set<string> {
-  const reverse = new Map<string, string[]>();
-  for (const [n, ds] of Object.entries(deps))
-    for (const d of ds) (reverse.get(d) ?? reverse.set(d, []).get(d)!).push(n);
-  const out = new Set<string>();
-  const queue = [...roots];
-  while (queue.length) {
-    const n = queue.shift()!;
-    if (out.has(n)) continue;
-    out.add(n);
-    queue.push(...(reverse.get(n) ?? []));
-  }
-  return out;
-}
 
 /** How a class of nodes is drawn: its name in the graph and its Mermaid style. */
 export interface NodeClass {

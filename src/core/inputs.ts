@@ -147,10 +147,6 @@ export const input = {
   },
 };
 
-/** The list of kebab-case input names of an action, for comparisons with action.yml. */
-export function inputNames(fields: InputFields): string[] {
-  return Object.keys(fields);
-}
 
 /** The inputs every action shares. */
 export const commonInputs = {

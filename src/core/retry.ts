@@ -38,7 +38,3 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
   }
 }
 
-/** An AbortSignal that fires after `ms`, for fetch and friends. */
-export function timeoutSignal(ms: number): AbortSignal {
-  return AbortSignal.timeout(ms);
-}

@@ -179,30 +179,3 @@ function migrateComponent(config: SlipwayConfig, dir: string): ComponentConfig |
   return all[0] ?? null;
 }
 
-/** Options for one component's migrations, as deploy runs them (its database from the env variable the policy file names). */
-export function componentOptions(
-  component: ComponentConfig,
-  rt: Runtime,
-  extra: Partial<MigrateOptions> = {},
-): MigrateOptions {
-  const m = component.migrate;
-  if (!m) throw new UserError(`component ${component.name} has no migrate: settings`);
-  const envName = m.database?.env ?? 'DATABASE_URL';
-  const databaseUrl = rt.env[envName] ?? '';
-  rt.mask(databaseUrl);
-  if (!databaseUrl && !extra.database)
-    throw new UserError(
-      `component ${component.name}: the environment variable ${envName} (migrate.database.env) is empty; set it from a secret`,
-    );
-  return {
-    dir: m.dir,
-    tool: m.tool,
-    format: m.format,
-    command: m.command,
-    table: m.table,
-    allowDestructive: m.allowDestructive === true,
-    databaseUrl: databaseUrl || undefined,
-    databaseFrom: `components.${component.name}.migrate.database: the variable ${envName}`,
-    ...extra,
-  };
-}

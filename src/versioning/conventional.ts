@@ -124,10 +124,6 @@ export function commitBump(c: ParsedCommit): BumpLevel {
 
 const ORDER: BumpLevel[] = ['none', 'patch', 'minor', 'major'];
 
-/** The larger of two bumps. */
-export function maxBump(a: BumpLevel, b: BumpLevel): BumpLevel {
-  return ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b;
-}
 
 /**
  * Drop every revert whose reverted commit is also in the list, and that commit too: the

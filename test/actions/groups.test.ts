@@ -29,7 +29,11 @@ function parseGroups(log: string): { name: string; lines: string[] }[] {
 
 test('parallel and nested groups come out whole and flat', async () => {
   const out: string[] = [];
-  const log = groupedLog((l) => out.push(l));
+  const log = groupedLog({
+    line: (l) => out.push(l),
+    open: (name) => out.push(`::group::${name}`),
+    close: () => out.push('::endgroup::'),
+  });
   const work = (name: string, steps: number, delay: number) =>
     log.group(name, async () => {
       for (let i = 0; i < steps; i++) {

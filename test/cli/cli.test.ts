@@ -315,3 +315,21 @@ describe('slipway plan', () => {
     }
   }, 60_000);
 });
+
+describe('the slipway command starts from its bundle', () => {
+  it('bin/slipway.js loads dist/cli, and tsx is not a runtime dependency', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.devDependencies.tsx).toBeDefined();
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Usage: slipway <command>');
+    expect(readFileSync(path.join(ROOT, 'bin/slipway.js'), 'utf8')).not.toMatch(/tsx/);
+  });
+});
