@@ -20,9 +20,9 @@ import { createProduct, logged } from '../deploy/fixture.js';
 import { createRepo, type TestRepo } from '../helpers/git-repo.js';
 import { startGitHubServer } from '../helpers/github-server.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
 });
 
 const POLICY = [
@@ -163,7 +163,7 @@ describe('tag series of any shape', () => {
 describe('components.<name>.series', () => {
   it('product: deployed at the product version with no tag of its own; own: at its own version', async () => {
     const p = await createProduct();
-    cleanups.push(() => void p.close());
+    cleanups.push(() => p.close());
     p.writeConfig(
       [
         'components:',
@@ -218,7 +218,7 @@ describe('the pipeline creates the tags and releases of every series that moved'
   it('one run of version-bump then tag-release: a tag and a release per series; a second run creates nothing', async () => {
     const TOKEN = 'ghs_seriesTestToken0123456789abcdef';
     const gh = await startGitHubServer({ token: TOKEN });
-    cleanups.push(() => void gh.stop());
+    cleanups.push(() => gh.stop());
     const { r, pyFix } = monorepo();
     gh.state.repo().importGit(r.dir);
 
@@ -363,7 +363,7 @@ describe('dependsOn (rebuild, re-version and order) and deployAfter (order only)
 
   it('a frontend that deploys after the API is not rebuilt nor re-versioned when only the API changed, and still deploys after it', async () => {
     const p = await createProduct();
-    cleanups.push(() => void p.close());
+    cleanups.push(() => p.close());
     p.writeConfig(policy.replaceAll('$RUN', logged().replaceAll('"', '\\"')));
     p.repo.commit('chore: scaffold', { 'libs/shared/a.ts': '1\n', 'api/main.go': '1\n', 'web/app.ts': '1\n' });
     for (const t of ['v1.0.0', 'shared-v1.0.0', 'api-v1.0.0', 'web-v1.0.0']) p.repo.tag(t);
