@@ -277,6 +277,13 @@ const inputCases: Case[] = [
   },
   {
     action: 'build-selective',
+    what: 'a version object that is not JSON',
+    inputs: () => ({ token: TOKEN, version: '{api: 1.0.0' }),
+    names: 'input "version"',
+    expected: /expected a version or a JSON object of component → version/,
+  },
+  {
+    action: 'build-selective',
     what: 'parallel: 0',
     inputs: () => ({ token: TOKEN, parallel: '0' }),
     names: 'input "parallel"',
@@ -461,6 +468,22 @@ const inputCases: Case[] = [
     inputs: () => ({ ...BASE['tag-release'], 'make-latest': 'maybe' }),
     names: 'input "make-latest"',
     expected: /expected one of auto, true, false/,
+    secret: TOKEN,
+  },
+  {
+    action: 'tag-release',
+    what: 'components that are not JSON',
+    inputs: () => ({ ...BASE['tag-release'], components: '{api: 1.0.0}' }),
+    names: 'input "components"',
+    expected: /expected version-bump's components output .*got invalid JSON/,
+    secret: TOKEN,
+  },
+  {
+    action: 'tag-release',
+    what: 'components naming a component not in the policy',
+    inputs: () => ({ ...BASE['tag-release'], components: '{"ghost":{"version":"1.0.0","release":true}}' }),
+    names: 'input "components"',
+    expected: /unknown component "ghost".*expected one of: api/,
     secret: TOKEN,
   },
   {

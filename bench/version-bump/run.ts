@@ -4,7 +4,12 @@
  * a process, the way a runner starts it) against `conventional-recommended-bump -p
  * conventionalcommits` on the same repository in one run, and prints the ratio.
  *
- *   npm run bundle -- version-bump && npx tsx bench/version-bump/run.ts [--commits 100000]
+ *   npm run bundle -- version-bump && npx tsx bench/version-bump/run.ts [--commits 100000] [--series 4]
+ *
+ * `--series N` adds N components, each with its own folder and its own tag series in a
+ * different shape (`s0/1.2.3`, `@acme/s1@1.2.3`, `s2-v1.2.3`, `sdk/s3/v1.2.3`, …), tagged
+ * as often as the repository: version-bump then versions N + 1 series in one run.
+ * `--bundle DIR` times another bundle of the action than dist/version-bump.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,8 +26,19 @@ const COMMITS = arg('commits', 100_000);
 const TAGS = arg('tags', 2_000);
 const SINCE = arg('since', 10_000);
 const RUNS = arg('runs', 7);
+const SERIES = arg('series', 0);
+const bundleAt = process.argv.indexOf('--bundle');
+const BUNDLE = bundleAt > 0 ? path.resolve(process.argv[bundleAt + 1]) : path.join(ROOT, 'dist/version-bump');
 
-const repo = path.join(ROOT, 'bench/.work', `version-bump-${COMMITS}-${TAGS}-${SINCE}`);
+const SHAPES = ['s{k}/{version}', '@acme/s{k}@{version}', 's{k}-v{version}', 'sdk/s{k}/v{version}'];
+/** The tag template of component k: the shapes in turn, so every kind of name is listed and parsed. */
+const template = (k: number) => SHAPES[k % SHAPES.length].replace('{k}', String(k));
+
+const repo = path.join(
+  ROOT,
+  'bench/.work',
+  `version-bump-${COMMITS}-${TAGS}-${SINCE}${SERIES ? `-series${SERIES}` : ''}`,
+);
 
 /** Stream a fast-import script into git: commits, a file per commit, tags every so often. */
 async function build(): Promise<void> {
@@ -41,13 +57,19 @@ async function build(): Promise<void> {
     buf = '';
   };
   const t0 = 1_600_000_000;
+  const policy = SERIES
+    ? `components:\n${Array.from({ length: SERIES }, (_, k) => `  s${k}: { paths: [s${k}/**], tag: "${template(k)}" }\n`).join('')}`
+    : '';
   for (let i = 1; i <= COMMITS; i++) {
     const type = types[i % types.length];
     const msg = `${type}${i % 13 === 0 ? '(api)' : ''}: change number ${i}${i % 17 === 0 ? ` (#${i})` : ''}\n\nBody of commit ${i}.\n`;
     const content = `line ${i}\n`;
     buf += `commit refs/heads/main\nmark :${i}\ncommitter Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`;
     if (i > 1) buf += `from :${i - 1}\n`;
-    buf += `M 100644 inline src/f${i % 500}.txt\ndata ${Buffer.byteLength(content)}\n${content}\n`;
+    // With series, commit i touches component i % SERIES's folder (and every fifth, only src/).
+    const folder = SERIES && i % 5 !== 0 ? `s${i % SERIES}` : 'src';
+    buf += `M 100644 inline ${folder}/f${i % 500}.txt\ndata ${Buffer.byteLength(content)}\n${content}\n`;
+    if (i === 1 && policy) buf += `M 100644 inline .github/slipway.yml\ndata ${Buffer.byteLength(policy)}\n${policy}\n`;
     if (i <= tagged && i % every === 0) {
       version =
         i % (every * 50) === 0
@@ -58,6 +80,10 @@ async function build(): Promise<void> {
       const name = `v${version.join('.')}`;
       const tmsg = `Release ${name}\n`;
       buf += `tag ${name}\nfrom :${i}\ntagger Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(tmsg)}\n${tmsg}\n`;
+      for (let k = 0; k < SERIES; k++) {
+        const c = template(k).replace('{version}', version.join('.'));
+        buf += `tag ${c}\nfrom :${i}\ntagger Bench <bench@example.com> ${t0 + i} +0000\ndata ${Buffer.byteLength(c) + 1}\n${c}\n\n`;
+      }
     }
     if (buf.length > 1 << 20) await flush();
   }
@@ -90,7 +116,7 @@ let theirsBump = '';
 for (let i = 0; i < RUNS; i++) {
   const outputFile = path.join(out, `o${i}`);
   writeFileSync(outputFile, '');
-  const a = time(process.execPath, [path.join(ROOT, 'dist/version-bump/index.js')], {
+  const a = time(process.execPath, [path.join(BUNDLE, 'index.js')], {
     ...process.env,
     GITHUB_OUTPUT: outputFile,
     GITHUB_REF: 'refs/heads/main',
@@ -109,7 +135,9 @@ for (let i = 0; i < RUNS; i++) {
 rmSync(out, { recursive: true, force: true });
 const o = median(ours);
 const t = median(theirs);
-console.log(`history: ${COMMITS} commits, ${TAGS} tags, ${SINCE} commits since the last tag`);
+console.log(
+  `history: ${COMMITS} commits, ${TAGS} tags, ${SINCE} commits since the last tag${SERIES ? `; ${SERIES} component series (${TAGS * SERIES} more tags)` : ''}`,
+);
 console.log(
   `slipway version-bump (bundle, as a process): median ${o.toFixed(0)} ms over ${RUNS} runs → ${oursVersion}`,
 );

@@ -10,7 +10,7 @@ import type { Git } from '../core/git.js';
 import type { Logger } from '../core/runtime.js';
 import { parseTag, tagGlob } from '../core/tag-template.js';
 import { componentTemplate, versionedComponents } from '../versioning/version-bump.js';
-import { seriesTags } from '../versioning/next-version.js';
+import { lastStableTag, seriesTags, type LastRelease } from '../versioning/next-version.js';
 
 /** The commit of the last successful deployment to an environment, or null when there is none. */
 export type DeploymentLookup = (environment: string) => Promise<string | null>;
@@ -230,7 +230,12 @@ async function previousTagOfSeries(
   );
 }
 
-/** The nearest tag of any series reachable from head (dispatch, schedule, local runs). */
+/**
+ * The product series' last stable tag reachable from head (dispatch, schedule, local runs).
+ * Only the repository's own series counts: a component's fresh tag (`py/1.37.5`) marks that
+ * component's release, not the product's, and would hide the product's changes since its
+ * own last release.
+ */
 async function nearestTag(
   git: Git,
   req: BaseRequest,
@@ -240,16 +245,25 @@ async function nearestTag(
   log: Logger,
 ): Promise<BaseDecision> {
   const from = req.head && req.head !== head ? req.head : head;
-  const globs = templates(req.config).map(tagGlob);
+  const template = req.config.versioning.tag;
   await fetchTagsIfShallow(git, log);
-  let tag: string | null = null;
-  const ok = await git.deepenUntil(async () => (tag = await git.nearestTag(from, globs)) !== null, 'the previous tag');
+  const names = await git.tagNames([tagGlob(template)]);
+  let last: LastRelease | null = null;
+  const ok = await git.deepenUntil(
+    async () => (last = await lastStableTag(git, template, names, from)) !== null,
+    `the last ${tagGlob(template)} tag`,
+  );
+  const tag = last as LastRelease | null;
   if (!ok || !tag) {
-    if (await git.isShallow()) return everything(`${what}: no tag in the fetched history`);
-    return everything(`${what}: no tag matching ${globs.join(', ')} yet, nothing to compare with`, '');
+    if (await git.isShallow()) return everything(`${what}: no ${tagGlob(template)} tag in the fetched history`);
+    return everything(`${what}: no ${tagGlob(template)} tag yet, nothing to compare with`, '');
   }
-  const commit = (await git.resolveCommit(tag))!;
-  return { head, base: commit, rule: `${what}: the previous tag ${tag} (${short(commit)})` };
+  const commit = (await git.resolveCommit(tag.ref))!;
+  return {
+    head,
+    base: commit,
+    rule: `${what}: the last tag of the product series, ${tag.name} (${short(commit)})`,
+  };
 }
 
 /** Resolve a `base`/`head` input, deepening a shallow clone; absent is a UserError naming the input. */

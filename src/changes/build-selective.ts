@@ -51,7 +51,9 @@ const INPUTS = {
   run: input.boolean("Run each selected component's build.run, in dependency order.", 'false'),
   cache: input.boolean('Skip a build whose content hash was built before (restored from the build cache).', 'false'),
   parallel: input.integer('How many independent builds run at once.', '2', 1),
-  version: input.string('The version being built, given to build commands as SLIPWAY_VERSION.'),
+  version: input.string(
+    "The version being built, given to build commands as SLIPWAY_VERSION: one for every component, or JSON component → version (version-bump's versions output).",
+  ),
   token: input.string(
     'GitHub token, to read the last deployment of `environment` from GitHub Deployments. Empty: the .slipway/ ledger.',
     { default: '${{ github.token }}', secret: true },
@@ -177,6 +179,7 @@ async function runBuildSelective(
     rt.setOutput(c.name, chosen.has(c.name));
   }
 
+  const versions = buildVersions(inputs.version);
   let outcome: BuildOutcome | null = null;
   if (inputs.run && inputs.dryRun) {
     rt.log.info(`Dry run: would build ${selection.changed.join(', ') || 'nothing'}.`);
@@ -190,6 +193,7 @@ async function runBuildSelective(
           hash: hashes[n],
           dependsOn: c.dependsOn.filter((d) => chosen.has(d)),
           outputs: c.outputs,
+          version: versions(n),
         };
       }),
       {
@@ -217,6 +221,22 @@ async function runBuildSelective(
       total: components.length,
     }),
   );
+}
+
+/** The `version` input as each component's version: one for all, or a JSON object (a missing component: empty). */
+function buildVersions(raw: string): (component: string) => string {
+  const text = raw.trim();
+  if (!text.startsWith('{')) return () => text;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UserError(
+      'input "version": expected a version or a JSON object of component → version, got invalid JSON',
+    );
+  }
+  const map = (parsed ?? {}) as Record<string, unknown>;
+  return (component) => (typeof map[component] === 'string' ? (map[component] as string) : '');
 }
 
 /** HEAD or the head input, as a SHA. */

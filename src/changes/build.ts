@@ -21,6 +21,8 @@ export interface BuildItem {
   dependsOn: string[];
   /** build.outputs: saved with the cache. */
   outputs: string[];
+  /** Its own version (a component with its own series); else the options' version. */
+  version?: string;
 }
 
 /** How to build. */
@@ -89,7 +91,7 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
     mkdirSync(path.dirname(marker), { recursive: true });
     writeFileSync(
       marker,
-      `${JSON.stringify({ component: item.name, hash: item.hash, sha: options.sha, version: options.version })}\n`,
+      `${JSON.stringify({ component: item.name, hash: item.hash, sha: options.sha, version: item.version ?? options.version })}\n`,
     );
     if (options.cache) {
       try {
@@ -142,7 +144,7 @@ async function runBuild(item: BuildItem, options: BuildOptions, live: boolean): 
       baseEnv: options.env,
       env: {
         SLIPWAY_COMPONENT: item.name,
-        SLIPWAY_VERSION: options.version,
+        SLIPWAY_VERSION: item.version ?? options.version,
         SLIPWAY_SHA: options.sha,
         SLIPWAY_HASH: item.hash,
       },

@@ -2,14 +2,21 @@
  * tag-release in the CLI and the demo: the same notes, written into a local annotated tag
  * instead of a GitHub release (there is no API to call on a laptop).
  */
-import { loadConfig, requireComponent, tagTemplateFor } from '../core/config.js';
+import {
+  componentSeries,
+  loadConfig,
+  requireComponent,
+  tagTemplateFor,
+  type ComponentConfig,
+  type SlipwayConfig,
+} from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { Git } from '../core/git.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
 import { generateNotes, previousTag } from '../release/notes.js';
 import { checkTagName } from '../release/tag-release.js';
-import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
+import { componentTemplate, seriesPaths } from '../versioning/version-bump.js';
 
 /** Inputs of tag-release that the local form uses. */
 interface LocalTagInputs {
@@ -20,38 +27,120 @@ interface LocalTagInputs {
   target: string;
   config: string;
   dryRun: boolean;
+  components?: string;
 }
 
-/** Create (or find) the local annotated tag of a version, with generated notes. */
+/** Create (or find) the local annotated tags of a version and of the components whose series moved. */
 export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtime): Promise<void> {
   const inputs = raw as unknown as LocalTagInputs;
   const git = new Git(rt.cwd, rt.log);
   const config = await loadConfig(rt.cwd, inputs.config);
-  const component = inputs.component ? requireComponent(config, inputs.component) : null;
+  const moved = movedComponents(inputs.components ?? '', config);
+  if (!inputs.version && !moved)
+    throw new UserError(
+      'input "version" is required: the version to release (or components: version-bump\'s components output)',
+    );
+  const named = inputs.component ? requireComponent(config, inputs.component) : null;
+  const component = named && componentSeries(named) === 'own' ? named : null;
+  const target = await localTarget(git, inputs.target);
+  if (inputs.version) {
+    const main = await tagLocally(
+      git,
+      rt,
+      config,
+      { component, version: inputs.version, tag: inputs.tag, notes: inputs.notes },
+      target,
+      inputs.dryRun,
+    );
+    rt.setOutput('tag', main.tag);
+    rt.setOutput('version', inputs.version);
+    rt.setOutput('created', main.created);
+    rt.setOutput('notes', main.notes);
+  } else {
+    rt.setOutput('tag', '');
+    rt.setOutput('version', '');
+    rt.setOutput('created', false);
+    rt.setOutput('notes', '');
+  }
+  rt.setOutput('release-id', '');
+  rt.setOutput('release-url', '');
+  const results: Record<string, { tag: string; created: boolean; 'release-id': string; 'release-url': string }> = {};
+  for (const m of moved ?? []) {
+    const r = await tagLocally(git, rt, config, { ...m, notes: '' }, target, inputs.dryRun);
+    results[m.component.name] = { tag: r.tag, created: r.created, 'release-id': '', 'release-url': '' };
+  }
+  rt.setOutput('components', results);
+}
+
+/** The entries of version-bump's components output whose series moved; null when the input is empty. */
+function movedComponents(
+  raw: string,
+  config: SlipwayConfig,
+): { component: ComponentConfig; version: string; tag: string }[] | null {
+  if (!raw.trim()) return null;
+  let parsed: Record<string, { version?: unknown; release?: unknown; tag?: unknown }>;
+  try {
+    parsed = JSON.parse(raw) as typeof parsed;
+  } catch {
+    throw new UserError(
+      'input "components": expected version-bump\'s components output (JSON component → {version, release, tag}), got invalid JSON',
+    );
+  }
+  return Object.entries(parsed ?? {})
+    .filter(([, e]) => e && (e.release === true || e.release === 'true'))
+    .map(([name, e]) => ({
+      component: requireComponent(config, name, 'input "components"'),
+      version: String(e.version),
+      tag: typeof e.tag === 'string' ? e.tag : '',
+    }))
+    .filter((m) => componentSeries(m.component) === 'own');
+}
+
+/** One local annotated tag with generated notes, or the one already there on the same commit. */
+async function tagLocally(
+  git: Git,
+  rt: Runtime,
+  config: SlipwayConfig,
+  req: { component: ComponentConfig | null; version: string; tag: string; notes: string },
+  target: string,
+  dryRun: boolean,
+): Promise<{ tag: string; created: boolean; notes: string }> {
+  const component = req.component;
   const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
-  const tag = inputs.tag || formatTag(template, inputs.version);
+  const tag = req.tag || formatTag(template, req.version);
   // Also keeps a name such as "-d" from reaching git's command line as an option.
   checkTagName(tag);
-  const target = await localTarget(git, inputs.target);
   const tags = await git.tags(tagGlob(template));
   const existing = tags.find((t) => t.name === tag);
+  // A component's first own release continues from the product's, as version-bump counts it.
+  const product = tagTemplateFor(config);
+  const from =
+    component &&
+    template !== product &&
+    !previousTag(
+      tags.map((t) => t.name),
+      template,
+      req.version,
+    )
+      ? { template: product, tags: await git.tags(tagGlob(product)) }
+      : { template, tags };
   const prev = previousTag(
-    tags.map((t) => t.name),
-    template,
-    inputs.version,
+    from.tags.map((t) => t.name),
+    from.template,
+    req.version,
   );
-  const prevCommit = prev ? (tags.find((t) => t.name === prev.name)?.commit ?? null) : null;
+  const prevCommit = prev ? (from.tags.find((t) => t.name === prev.name)?.commit ?? null) : null;
   const migrationDirs = Object.values(config.components)
     .filter((c) => c.migrate && (!component || c.name === component.name || component.dependsOn.includes(c.name)))
     .map((c) => c.migrate!.dir);
   const notes =
-    inputs.notes ||
+    req.notes ||
     (await generateNotes({
       git,
       tag,
       target,
       previous: prev && prevCommit ? { ...prev, commit: prevCommit } : null,
-      paths: component ? componentPaths(component) : [],
+      paths: component ? seriesPaths(config, component) : [],
       migrationDirs,
       repoUrl: '',
       component: component?.name,
@@ -64,7 +153,7 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
       );
     }
     rt.log.info(`Tag ${tag} is already on ${target.slice(0, 12)}; nothing to do.`);
-  } else if (inputs.dryRun) {
+  } else if (dryRun) {
     rt.log.info(`Dry run: would create the annotated tag ${tag} on ${target.slice(0, 12)}.`);
     rt.log.info(`Notes:\n${notes}`);
   } else {
@@ -75,12 +164,8 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
       `Created the annotated tag ${tag} on ${target.slice(0, 12)} (a local tag: push it with git push origin ${tag}).`,
     );
   }
-  rt.setOutput('tag', tag);
-  rt.setOutput('created', created);
-  rt.setOutput('release-id', '');
-  rt.setOutput('release-url', '');
-  rt.setOutput('notes', notes);
   await rt.summary(`## Release ${tag}\n\n${notes}\n`);
+  return { tag, created, notes };
 }
 
 /** The commit to tag: `target` (a SHA, branch or tag of the repository), else HEAD; never a silent fallback. */

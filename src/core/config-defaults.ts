@@ -54,6 +54,19 @@ export function tagTemplateFor(config: SlipwayConfig): string {
   return config.versioning.tag;
 }
 
+/**
+ * Whether a component has a version series of its own (`own`) or follows the repository's
+ * (`product`: deployed at the product version, no tag of its own). `series` in the policy
+ * file, else `own` for a component with paths or migrations, whose commits move it.
+ */
+export function componentSeries(c: {
+  series?: 'own' | 'product';
+  paths: readonly string[];
+  migrate?: unknown;
+}): 'own' | 'product' {
+  return c.series ?? (c.paths.length > 0 || c.migrate !== undefined ? 'own' : 'product');
+}
+
 /** A component's tag template: its own, else `<name>-v{version}` so series never collide. */
 export function componentTagTemplate(name: string, c: { tag?: string }): string {
   return c.tag ?? `${name}-v{version}`;

@@ -6,12 +6,19 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { componentTagTemplate, DEFAULT_BRANCHES, DEFAULT_CONFIG_PATH, defaultConfig } from './config-defaults.js';
+import {
+  componentSeries,
+  componentTagTemplate,
+  DEFAULT_BRANCHES,
+  DEFAULT_CONFIG_PATH,
+  defaultConfig,
+} from './config-defaults.js';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
 export {
+  componentSeries,
   componentTagTemplate,
   DEFAULT_BRANCHES,
   DEFAULT_CONFIG_PATH,
@@ -38,6 +45,8 @@ const branchRule = z.strictObject({
   match: z.string().min(1),
   channel,
   bump: bumpKind.optional(),
+  /** On a prerelease channel, what a component with its own series gets: its own next version as a candidate, or none. */
+  ownSeries: z.enum(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
   /** The prerelease identifier of this channel (default: the channel's name). */
   prerelease: z
     .string()
@@ -80,7 +89,11 @@ const componentSchema = z.strictObject({
   kind: z.enum(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
   paths: z.array(z.string().min(1)).default([]),
   dependsOn: z.array(z.string()).default([]),
+  /** Deploy order only: deployed after these, never rebuilt or re-versioned because they changed. */
+  deployAfter: z.array(z.string()).default([]),
   tag: tagTemplate.optional(),
+  /** own: a tag series of its own (the default with paths); product: the repository's version and tags. */
+  series: z.enum(['own', 'product'], { message: 'expected own or product' }).optional(),
   build: buildSchema.optional(),
   deploy: deploySchema.optional(),
   health: z.array(z.record(z.string(), z.unknown())).default([]),
@@ -237,23 +250,26 @@ function checkReferences(
   envs: Record<string, EnvironmentConfig>,
 ): void {
   for (const [name, c] of Object.entries(components)) {
-    c.dependsOn.forEach((dep, i) => {
-      if (!Object.hasOwn(components, dep)) {
-        throw source.errorAt(
-          ['components', name, 'dependsOn', i],
-          `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`,
-        );
-      }
-      if (dep === name)
-        throw source.errorAt(['components', name, 'dependsOn', i], `a component cannot depend on itself`);
-    });
+    for (const key of ['dependsOn', 'deployAfter'] as const)
+      c[key].forEach((dep, i) => {
+        if (!Object.hasOwn(components, dep)) {
+          throw source.errorAt(
+            ['components', name, key, i],
+            `unknown component "${dep}" (expected one of: ${Object.keys(components).join(', ')})`,
+          );
+        }
+        if (dep === name) throw source.errorAt(['components', name, key, i], `a component cannot depend on itself`);
+      });
     if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
       throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
     }
   }
-  const cycle = findCycle(Object.fromEntries(Object.entries(components).map(([n, c]) => [n, c.dependsOn])));
+  const cycle = findCycle(
+    Object.fromEntries(Object.entries(components).map(([n, c]) => [n, [...c.dependsOn, ...c.deployAfter]])),
+  );
   if (cycle) {
-    throw source.errorAt(['components', cycle[0], 'dependsOn'], `dependency cycle: ${cycle.join(' → ')}`);
+    const key = components[cycle[0]].dependsOn.includes(cycle[1]) ? 'dependsOn' : 'deployAfter';
+    throw source.errorAt(['components', cycle[0], key], `dependency cycle: ${cycle.join(' → ')}`);
   }
   for (const [name, e] of Object.entries(envs)) {
     if (e.after && !Object.hasOwn(envs, e.after)) {
@@ -275,7 +291,19 @@ function checkTagSeries(source: YamlSource, components: Record<string, Component
   const repo: Owner = { what: "the repository's series (versioning.tag)", path: ['versioning', 'tag'] };
   const seen = new Map<string, Owner>();
   for (const [name, c] of Object.entries(components)) {
-    const versioned = c.paths.length > 0 || c.migrate !== undefined;
+    const watched = c.paths.length > 0 || c.migrate !== undefined;
+    if (c.series === 'own' && !watched)
+      throw source.errorAt(
+        ['components', name, 'series'],
+        'series: own needs paths (or migrate.dir): the commits that move its version',
+      );
+    if (c.series === 'product' && c.tag !== undefined && c.tag !== repoTag)
+      throw source.errorAt(
+        ['components', name, 'tag'],
+        `a component with series: product is released under versioning.tag ("${repoTag}") and has no tag of its own; remove tag, or set series: own`,
+      );
+    if (c.series === 'product') continue;
+    const versioned = componentSeries(c) === 'own';
     // A component without its own series only tags under an explicit template.
     const template = c.tag !== undefined || versioned ? componentTagTemplate(name, c) : undefined;
     if (!template) continue;
@@ -310,7 +338,9 @@ function written(source: YamlSource, path: readonly PropertyKey[]): boolean {
   return true;
 }
 
-/** The components' dependency map. */
+/** The components' deploy-order map: `dependsOn` and `deployAfter` alike. */
 export function dependencyMap(config: SlipwayConfig): Record<string, string[]> {
-  return Object.fromEntries(Object.values(config.components).map((c) => [c.name, c.dependsOn]));
+  return Object.fromEntries(
+    Object.values(config.components).map((c) => [c.name, [...new Set([...c.dependsOn, ...c.deployAfter])]]),
+  );
 }

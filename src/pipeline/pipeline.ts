@@ -171,7 +171,9 @@ export async function runPipeline(
     `${vb.outputs['previous-version'] || '(none)'} → ${vb.outputs.version}${result.release ? ` (${vb.outputs.bump})` : ' (no release)'}`,
   );
 
-  const bs = await call('build-selective', { run: options.build, version: result.version });
+  // Each component is built and deployed at its own version: its own series', else the product's.
+  const versions = vb.outputs.versions || result.version;
+  const bs = await call('build-selective', { run: options.build, version: versions });
   if (bs.error) await fail('build', bs.error);
   const changed = parseJson<string[]>(bs.outputs.changed) ?? [];
   const skipped = parseJson<Record<string, unknown>>(bs.outputs.skipped) ?? {};
@@ -189,7 +191,7 @@ export async function runPipeline(
     for (const env of envs) {
       const dep = await call('deploy', {
         environment: env,
-        version: result.version,
+        version: versions,
         components: JSON.stringify(changed),
         timeout: options.healthTimeout ? String(options.healthTimeout) : undefined,
       });
@@ -226,15 +228,25 @@ export async function runPipeline(
       }
   }
 
-  if (result.release) {
-    const tr = await call('tag-release', { version: result.version });
+  // Each component whose own series moved gets its tag and release with the product's.
+  const moved = Object.entries(parseJson<Record<string, { release?: boolean }>>(vb.outputs.components) ?? {})
+    .filter(([, c]) => c.release === true)
+    .map(([name]) => name);
+  if (result.release || moved.length) {
+    const tr = await call('tag-release', {
+      version: result.release ? result.version : '',
+      components: vb.outputs.components,
+    });
     if (tr.error) await fail('release', tr.error);
     result.tag = tr.outputs.tag;
     result.releaseUrl = tr.outputs['release-url'] ?? '';
+    const componentTags = Object.values(parseJson<Record<string, { tag: string }>>(tr.outputs.components) ?? {}).map(
+      (c) => c.tag,
+    );
     note(
       'release',
       'ok',
-      `${tr.outputs.tag}${options.dryRun ? ' (dry run: would be created)' : tr.outputs.created === 'false' ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}`,
+      `${tr.outputs.tag || '(no product release)'}${options.dryRun ? ' (dry run: would be created)' : tr.outputs.created === 'false' && tr.outputs.tag ? ' (already there)' : ''}${result.releaseUrl ? ` ${result.releaseUrl}` : ''}${componentTags.length ? `; components: ${componentTags.join(', ')}` : ''}`,
     );
   } else {
     note('release', 'skipped', 'no new version');

@@ -4,6 +4,7 @@
  */
 import semver from 'semver';
 import {
+  componentSeries,
   loadConfig,
   requireComponent,
   tagTemplateFor,
@@ -18,7 +19,7 @@ import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
 import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
-import { componentPaths, componentTemplate } from '../versioning/version-bump.js';
+import { componentTemplate, seriesPaths } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
 import { reserveVersion } from './reserve.js';
 import {
@@ -38,7 +39,9 @@ export const tagRelease = defineAction({
   description: 'Create the annotated tag and the GitHub Release of a version, with release notes; safe to re-run.',
   inputs: {
     ...commonInputs,
-    version: input.semver('The version to release (e.g. 1.4.0 or 1.4.0-rc.1).', { required: true }),
+    version: input.semver(
+      'The version of the repository to release (e.g. 1.4.0 or 1.4.0-rc.1). Empty: only the components input is released.',
+    ),
     tag: input.string("The tag. Empty: the tag template (the component's, else versioning.tag) applied to version."),
     component: input.string(
       'The component released (its tag template, its commits and migrations). Empty: the repository.',
@@ -50,6 +53,9 @@ export const tagRelease = defineAction({
     token: input.string('GitHub token with contents: write.', { default: '${{ github.token }}', secret: true }),
     changelog: input.string(
       'A file to prepend the notes to, committed through the API (e.g. CHANGELOG.md). Empty: none.',
+    ),
+    components: input.string(
+      "version-bump's components output (JSON): a tag and a release for each component whose series moved (release true), notes from its own commits. Empty: none.",
     ),
     reserve: input.boolean(
       'Only create the tag, before anything is built with the version: the tag reserves it for this commit. When another commit holds it (a racing run), the next free version of the same kind is tagged instead; the version output says which. A later run without reserve adds the release to the tag.',
@@ -68,31 +74,68 @@ export const tagRelease = defineAction({
     'release-id': 'The id of the release (empty in a dry run).',
     'release-url': 'The web page of the release (empty in a dry run).',
     notes: 'The release notes (markdown).',
+    components: 'JSON: component → {tag, created, release-id, release-url} of the component releases made or found.',
   },
   async run(inputs, rt) {
     await release(inputs, rt);
   },
 });
 
-/** The action's work; a GitHub error the retries could not fix becomes one line at the entry point (apiFailure). */
-async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Runtime): Promise<void> {
+type TagReleaseInputs = Parameters<(typeof tagRelease)['run']>[0];
+
+/** What one release made (or found). */
+interface ReleaseResult {
+  tag: string;
+  created: boolean;
+  id: number | '';
+  url: string;
+  notes: string;
+}
+
+/** One release to make: the repository's (no component) or a component's own series'. */
+interface ReleaseRequest {
+  component?: ComponentConfig;
+  version: string;
+  /** Empty: the template applied to version. */
+  tag: string;
+  /** Empty: generated. */
+  notes: string;
+  /** Only the repository's release may become latest or write the changelog. */
+  primary: boolean;
+}
+
+/**
+ * The action's work: the repository's release (version), then one per component whose
+ * series moved (components). A GitHub error the retries could not fix becomes one line at
+ * the entry point (apiFailure).
+ */
+async function release(inputs: TagReleaseInputs, rt: Runtime): Promise<void> {
   const config = await loadConfig(rt.cwd, inputs.config);
-  const component = inputs.component ? requireComponent(config, inputs.component) : undefined;
-  const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
-  const version = inputs.version;
-  const tag = inputs.tag || formatTag(template, version);
-  checkTagName(tag);
+  const moved = componentReleases(inputs.components, config, rt);
+  if (!inputs.version && moved === null)
+    throw new UserError(
+      'input "version" is required: the version to release (or components: version-bump\'s components output)',
+    );
+  const named = inputs.component ? requireComponent(config, inputs.component) : undefined;
+  // A component that follows the product has no release of its own: it is the repository's.
+  const component = named && componentSeries(named) === 'own' ? named : undefined;
+  if (named && !component)
+    rt.log.info(`Component ${named.name} follows the product series (series: product): releasing the repository.`);
   const git = new Git(rt.cwd, rt.log);
   const target = await resolveTarget(inputs.target, rt, git);
-  const prerelease = inputs.prerelease === 'auto' ? semver.prerelease(version) !== null : inputs.prerelease;
-  const makeLatest = latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt);
   const gh = inputs.token ? repoClient(createGitHubClient({ token: inputs.token, runtime: rt }), rt.env) : null;
   if (!gh && !inputs.dryRun)
     throw new UserError(
       'input "token": a GitHub token with contents: write is needed to create the tag and the release',
     );
+  const ctx = { inputs, rt, config, git, gh, target };
   if (inputs.reserve) {
     if (inputs.tag) throw new UserError('input "tag": not with reserve (the next free version gets its own tag)');
+    if (!inputs.version) throw new UserError('input "version" is required with reserve: the version to reserve');
+    const version = inputs.version;
+    const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
+    const tag = formatTag(template, version);
+    checkTagName(tag);
     if (inputs.dryRun) {
       rt.log.info(`Dry run: would reserve ${version} by creating ${tag} at ${target} (or the next free version).`);
       rt.setOutput('tag', tag);
@@ -111,9 +154,108 @@ async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Ru
     return;
   }
 
+  if (inputs.version) {
+    const main = await releaseOne(ctx, {
+      component,
+      version: inputs.version,
+      tag: inputs.tag,
+      notes: inputs.notes,
+      primary: true,
+    });
+    rt.setOutput('tag', main.tag);
+    rt.setOutput('version', inputs.version);
+    rt.setOutput('notes', main.notes);
+    rt.setOutput('created', main.created);
+    rt.setOutput('release-id', main.id);
+    rt.setOutput('release-url', main.url);
+  } else {
+    rt.log.info('No version input: no release of the repository, only the components whose series moved.');
+    for (const o of ['tag', 'version', 'notes', 'release-id', 'release-url']) rt.setOutput(o, '');
+    rt.setOutput('created', false);
+  }
+
+  const results: Record<string, { tag: string; created: boolean; 'release-id': number | ''; 'release-url': string }> =
+    {};
+  for (const m of moved ?? []) {
+    if (m.component.name === component?.name && m.version === inputs.version) continue;
+    const r = await releaseOne(ctx, {
+      component: m.component,
+      version: m.version,
+      tag: m.tag,
+      notes: '',
+      primary: false,
+    });
+    results[m.component.name] = { tag: r.tag, created: r.created, 'release-id': r.id, 'release-url': r.url };
+  }
+  rt.setOutput('components', results);
+}
+
+/**
+ * The `components` input: version-bump's components output, each entry whose `release` is
+ * true a release to make; null when the input is empty.
+ */
+function componentReleases(
+  raw: string,
+  config: SlipwayConfig,
+  rt: Runtime,
+): { component: ComponentConfig; version: string; tag: string }[] | null {
+  const text = raw.trim();
+  if (!text) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UserError(
+      'input "components": expected version-bump\'s components output (JSON component → {version, release, tag}), got invalid JSON',
+    );
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UserError(
+      'input "components": expected a JSON object of component → {version, release, tag} (version-bump\'s components output)',
+    );
+  const out: { component: ComponentConfig; version: string; tag: string }[] = [];
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const component = requireComponent(config, name, 'input "components"');
+    const entry = (value ?? {}) as Record<string, unknown>;
+    if (entry.release !== true && entry.release !== 'true') continue;
+    if (componentSeries(component) === 'product') {
+      rt.log.info(`Component ${name} follows the product series: no release of its own.`);
+      continue;
+    }
+    const version = typeof entry.version === 'string' ? entry.version.replace(/^v(?=\d)/, '') : '';
+    if (!semver.valid(version))
+      throw new UserError(
+        `input "components": expected a semantic version for ${name}, got ${JSON.stringify(entry.version)}`,
+      );
+    out.push({ component, version, tag: typeof entry.tag === 'string' ? entry.tag : '' });
+  }
+  return out;
+}
+
+/** Make (or find) one release: its tag, its GitHub release, the changelog entry of the primary one. */
+async function releaseOne(
+  ctx: {
+    inputs: TagReleaseInputs;
+    rt: Runtime;
+    config: SlipwayConfig;
+    git: Git;
+    gh: RepoClient | null;
+    target: string;
+  },
+  req: ReleaseRequest,
+): Promise<ReleaseResult> {
+  const { inputs, rt, config, git, gh, target } = ctx;
+  const component = req.component;
+  const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
+  const version = req.version;
+  const tag = req.tag || formatTag(template, version);
+  checkTagName(tag);
+  const prerelease = inputs.prerelease === 'auto' ? semver.prerelease(version) !== null : inputs.prerelease;
+  // A component's release never takes "latest" from the product's.
+  const makeLatest = req.primary ? latestFlag(inputs.makeLatest, prerelease, inputs.draft, rt) : 'false';
   const notes =
-    inputs.notes ||
-    (await rt.log.group('Release notes', () =>
+    req.notes ||
+    (await rt.log.group(`Release notes of ${tag}`, () =>
       notesFor({ git, gh, rt, config, component, template, version, tag, target }),
     ));
   const spec: ReleaseSpec = {
@@ -125,13 +267,11 @@ async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Ru
     draft: inputs.draft,
     makeLatest,
   };
-  rt.setOutput('tag', tag);
-  rt.setOutput('version', version);
-  rt.setOutput('notes', notes);
+  const changelogFile = req.primary ? inputs.changelog : '';
 
   if (inputs.dryRun) {
     const repo = gh ?? { owner: ownerRepo(rt)[0], repo: ownerRepo(rt)[1] };
-    const changelog = inputs.changelog ? { file: inputs.changelog, ...(await changelogBranch(gh, rt)) } : null;
+    const changelog = changelogFile ? { file: changelogFile, ...(await changelogBranch(gh, rt)) } : null;
     // With a token, look (reads only) at what is there, so the plan is the calls a real run would make.
     const state = gh ? await publishedState(gh, spec, changelog) : {};
     rt.log.info(
@@ -152,22 +292,19 @@ async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Ru
         .map((c) => `  ${c}`)
         .join('\n')}`,
     );
-    rt.setOutput('created', false);
-    rt.setOutput('release-id', '');
-    rt.setOutput('release-url', '');
     await rt.summary(summary(spec, null, true));
-    return;
+    return { tag, created: false, id: '', url: '', notes };
   }
 
   const client = gh!;
   await ensureTag(client, spec, rt.log);
-  const release = await ensureRelease(client, spec, rt.log);
-  if (inputs.changelog) {
+  const made = await ensureRelease(client, spec, rt.log);
+  if (changelogFile) {
     const { branch } = await changelogBranch(client, rt);
     await updateChangelog(
       client,
       {
-        file: inputs.changelog,
+        file: changelogFile,
         branch,
         tag,
         entry: changelogEntry(tag, new Date().toISOString().slice(0, 10), notes),
@@ -175,17 +312,15 @@ async function release(inputs: Parameters<(typeof tagRelease)['run']>[0], rt: Ru
       rt.log,
     );
   }
-  rt.setOutput('created', release.created);
-  rt.setOutput('release-id', release.id);
-  rt.setOutput('release-url', release.url);
-  await rt.summary(summary(spec, release, false));
-  if (release.created) {
+  await rt.summary(summary(spec, made, false));
+  if (made.created) {
     await notify(
       config.notify,
-      { event: 'release-published', title: `Released ${tag}`, text: notes, url: release.url },
+      { event: 'release-published', title: `Released ${tag}`, text: notes, url: made.url },
       rt,
     );
   }
+  return { tag, created: made.created, id: made.id, url: made.url, notes };
 }
 
 /** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
@@ -255,10 +390,15 @@ async function notesFor(o: {
   target: string;
 }): Promise<string> {
   const { git, gh, rt } = o;
-  const prefix = o.template.slice(0, o.template.indexOf('{version}'));
-  const local = gh ? [] : await git.tags(tagGlob(o.template));
-  const names = gh ? await listTags(gh, prefix) : local.map((t) => t.name);
-  const prev: SeriesTag | null = previousTag(names, o.template, o.version);
+  const seriesTags = async (template: string) => {
+    const local = gh ? [] : await git.tags(tagGlob(template));
+    const names = gh ? await listTags(gh, template.slice(0, template.indexOf('{version}'))) : local.map((t) => t.name);
+    return { local, prev: previousTag(names, template, o.version) };
+  };
+  let { local, prev } = await seriesTags(o.template);
+  // A component's first own release continues from the product's, as version-bump counts it.
+  const product = tagTemplateFor(o.config);
+  if (!prev && o.component && o.template !== product) ({ local, prev } = await seriesTags(product));
   let previous: (SeriesTag & { commit: string }) | null = null;
   if (prev) {
     const commit = gh ? await tagCommit(gh, prev.name) : local.find((t) => t.name === prev.name)!.commit;
@@ -278,7 +418,7 @@ async function notesFor(o: {
     tag: o.tag,
     target: o.target,
     previous,
-    paths: o.component ? componentPaths(o.component) : [],
+    paths: o.component ? seriesPaths(o.config, o.component) : [],
     migrationDirs: migrationDirs(o.config, o.component),
     repoUrl,
     component: o.component?.name,

@@ -21,6 +21,16 @@ export interface Series {
   template: string;
   /** Pathspecs whose commits count; empty means every commit. */
   paths: string[];
+  /**
+   * A component's own series: a release branch's `X.Y` names the product's version, not
+   * this series', which gets its own next version as a candidate (or none, by the rule's ownSeries).
+   */
+  own?: boolean;
+  /**
+   * The product's template: a series with no release of its own yet continues from the
+   * product's last release (its component was released, and deployed, at those versions).
+   */
+  fallback?: string;
 }
 
 /** What the policy decides for a series. */
@@ -46,6 +56,8 @@ export interface VersionPlan {
   previousTag: string;
   tag: string;
   prerelease: boolean;
+  /** On a prerelease channel, the version the candidate is of (0.105.0 for 0.105.0-rc.2); else empty. */
+  candidateOf: string;
   /** Commits since the previous tag that touch the series, newest first. */
   commits: ParsedCommit[];
   /** The commits that decided the bump. */
@@ -77,7 +89,7 @@ export interface LastRelease {
 }
 
 /**
- * The highest stable tag of the series reachable from HEAD. `names` (every tag name, listed
+ * The highest stable tag of the series reachable from `from` (HEAD). `names` (every tag name, listed
  * once for all series) saves a git call. Candidates are tried from the highest down with
  * one ancestry check each (the highest is nearly always reachable), which is much cheaper
  * than `for-each-ref --merged` over thousands of tags; when many higher tags sit on other
@@ -87,6 +99,7 @@ export async function lastStableTag(
   git: Git,
   template: string,
   names?: readonly string[],
+  from = 'HEAD',
 ): Promise<LastRelease | null> {
   const stable = stableTagsByVersion(template, names ?? (await git.tagNames([tagGlob(template)])));
   const release = (t: StableTag): LastRelease => ({
@@ -96,9 +109,9 @@ export async function lastStableTag(
   });
   const probes = Math.min(stable.length, 8);
   for (let i = 0; i < probes; i++)
-    if (await git.isAncestor(`refs/tags/${stable[i].name}`, 'HEAD')) return release(stable[i]);
+    if (await git.isAncestor(`refs/tags/${stable[i].name}`, from)) return release(stable[i]);
   if (stable.length <= probes) return null;
-  const reachable = new Set(await git.tagNames([tagGlob(template)], 'HEAD'));
+  const reachable = new Set(await git.tagNames([tagGlob(template)], from));
   const found = stable.find((t) => reachable.has(t.name));
   return found ? release(found) : null;
 }
@@ -148,7 +161,9 @@ async function lastReleaseAndCommits(
     abandoned = true;
     await reading.catch(() => undefined);
   }
-  const last = await lastStableTag(git, series.template, names);
+  const last =
+    (await lastStableTag(git, series.template, names)) ??
+    (series.fallback ? await lastStableTag(git, series.fallback, names) : null);
   return { last, commits: await commitsSince(git, last, series.paths) };
 }
 
@@ -174,6 +189,7 @@ export async function planVersion(
       : 'none'
     : computed.bump;
   const base = {
+    candidateOf: '',
     component: series.name,
     channel: ctx.rule.channel,
     previousVersion: current,
@@ -245,8 +261,21 @@ export async function planVersion(
 
   // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
   const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
-  const named = versionInBranch(ctx.branch);
+  if (series.own && ctx.rule.ownSeries === 'none')
+    return {
+      ...base,
+      release: false,
+      bump: 'none',
+      version: current || ctx.initial,
+      tag: last?.name ?? '',
+      prerelease: false,
+      reason: `${ctx.branch}: no candidate for a component's own series (ownSeries: none)`,
+    };
+  const named = series.own ? null : versionInBranch(ctx.branch);
   const target = named ?? (last ? inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
+  // What the candidate is: the step from the last stable version to the one it is a candidate of.
+  const step: BumpLevel = last ? levelBetween(current, target) : bump === 'none' ? 'patch' : bump;
+  base.candidateOf = target;
   const all: { name: string; version: SemVer }[] = [];
   for (const name of names ?? (await git.tagNames([tagGlob(series.template)]))) {
     const version = parseTag(series.template, name);
@@ -273,7 +302,7 @@ export async function planVersion(
     return {
       ...base,
       release: false,
-      bump,
+      bump: step,
       version: latest.version.version,
       tag: latest.name,
       prerelease: true,
@@ -296,12 +325,20 @@ export async function planVersion(
   return {
     ...base,
     release: true,
-    bump: bump === 'none' ? 'patch' : bump,
+    bump: step,
     version,
     tag: formatTag(series.template, version),
     prerelease: true,
     reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
   };
+}
+
+/** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */
+function levelBetween(from: string, to: string): BumpLevel {
+  const [a, b] = [from, to].map((v) => v.split(/[-+]/)[0].split('.').map(Number));
+  if (b[0] !== a[0]) return b[0] > a[0] ? 'major' : 'none';
+  if (b[1] !== a[1]) return b[1] > a[1] ? 'minor' : 'none';
+  return b[2] > a[2] ? 'patch' : 'none';
 }
 
 function describe(commits: ParsedCommit[]): string {

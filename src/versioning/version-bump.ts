@@ -1,6 +1,12 @@
 /** The version-bump action: the branching and versioning policy turned into the next version. */
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
-import { componentTagTemplate, loadConfigLazily, requireComponent, tagTemplateFor } from '../core/config-defaults.js';
+import {
+  componentSeries,
+  componentTagTemplate,
+  loadConfigLazily,
+  requireComponent,
+  tagTemplateFor,
+} from '../core/config-defaults.js';
 import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
 import { mapLimit } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
@@ -13,9 +19,12 @@ import { branchFromEnv, ruleFor } from './branch-policy.js';
 import { lastStableTag, planVersion, type Series, type VersionPlan } from './next-version.js';
 import { renderNotes } from './notes.js';
 
-/** The component's tag template (one rule for every action: componentTagTemplate). */
-export function componentTemplate(_config: SlipwayConfig, c: ComponentConfig): string {
-  return componentTagTemplate(c.name, c);
+/**
+ * The component's tag template (one rule for every action): its own series'
+ * (componentTagTemplate), or the repository's for a component that follows the product.
+ */
+export function componentTemplate(config: SlipwayConfig, c: ComponentConfig): string {
+  return componentSeries(c) === 'product' ? tagTemplateFor(config) : componentTagTemplate(c.name, c);
 }
 
 /** The pathspecs whose commits count for a component: its paths and its migrations folder. */
@@ -25,9 +34,30 @@ export function componentPaths(c: ComponentConfig): string[] {
   return paths;
 }
 
-/** The components that have their own version: those with paths to watch. */
+/**
+ * The pathspecs whose commits move a component's version: its own and those of what it
+ * `dependsOn`, transitively (the rule build-selective rebuilds by: a rebuilt component
+ * gets a new version); `deployAfter` is order only and moves nothing. None (every commit)
+ * for a component that follows the product.
+ */
+export function seriesPaths(config: SlipwayConfig, c: ComponentConfig): string[] {
+  if (componentSeries(c) === 'product') return [];
+  const seen = new Set<string>([c.name]);
+  const paths = componentPaths(c);
+  const queue = [...c.dependsOn];
+  while (queue.length) {
+    const d = config.components[queue.shift()!];
+    if (!d || seen.has(d.name)) continue;
+    seen.add(d.name);
+    paths.push(...componentPaths(d));
+    queue.push(...d.dependsOn);
+  }
+  return [...new Set(paths)];
+}
+
+/** The components that have their own version: series own, with paths to watch. */
 export function versionedComponents(config: SlipwayConfig): ComponentConfig[] {
-  return Object.values(config.components).filter((c) => componentPaths(c).length > 0);
+  return Object.values(config.components).filter((c) => componentSeries(c) === 'own' && componentPaths(c).length > 0);
 }
 
 export const versionBump = defineAction({
@@ -53,14 +83,19 @@ export const versionBump = defineAction({
   outputs: {
     version: 'The next version, or the current one when nothing is releasable.',
     release: 'true when a new version is due.',
-    bump: 'The bump applied: major, minor, patch or none.',
+    bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor).',
+    'candidate-of':
+      'On a prerelease channel (release/*), the version the candidate is of (0.105.0 for 0.105.0-rc.2); else empty.',
     'previous-version': 'The last stable version (empty when there is none).',
     'previous-tag': 'The tag of the last stable version.',
     tag: 'The tag of the version.',
     prerelease: 'true when the version has a prerelease part.',
     channel: 'The channel of the branch: stable, rc, beta, alpha or none.',
     notes: 'Markdown notes of the commits, grouped by change type.',
-    components: 'JSON: component → {version, release, bump, previous-version, tag}.',
+    components:
+      'JSON: component → {version, release, bump, previous-version, tag}, for each component with its own series.',
+    versions:
+      "JSON: component → the version it deploys at, for deploy's version input: its own series' version, else (series: product, or no paths) the product version.",
   },
   async run(inputs, rt) {
     const git = new Git(rt.cwd, rt.log);
@@ -94,11 +129,26 @@ export const versionBump = defineAction({
     const others: Series[] = [];
     if (inputs.component) {
       const c = requireComponent(config, inputs.component);
-      primary = { name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) };
+      primary =
+        componentSeries(c) === 'product'
+          ? { ...repoSeries, name: c.name }
+          : {
+              name: c.name,
+              template: componentTemplate(config, c),
+              paths: seriesPaths(config, c),
+              own: true,
+              fallback: repoSeries.template,
+            };
     } else {
       primary = repoSeries;
       for (const c of versionedComponents(config))
-        others.push({ name: c.name, template: componentTemplate(config, c), paths: componentPaths(c) });
+        others.push({
+          name: c.name,
+          template: componentTemplate(config, c),
+          paths: seriesPaths(config, c),
+          own: true,
+          fallback: repoSeries.template,
+        });
     }
     const series = [primary, ...others];
 
@@ -121,12 +171,22 @@ export const versionBump = defineAction({
       rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
 
     const main = plans[0];
-    const notes = renderNotes(main.commits);
+    // A candidate's notes say what it is a candidate of, and since which release they count.
+    const notes = main.candidateOf
+      ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${main.previousTag || 'the first commit'}.\n\n${renderNotes(main.commits)}`
+      : renderNotes(main.commits);
     const comps = plans.slice(inputs.component ? 0 : 1);
     const componentsJson = Object.fromEntries(
       comps.map((p) => [
         p.component,
-        { version: p.version, release: p.release, bump: p.bump, 'previous-version': p.previousVersion, tag: p.tag },
+        {
+          version: p.version,
+          release: p.release,
+          bump: p.bump,
+          'previous-version': p.previousVersion,
+          tag: p.tag,
+          ...(p.candidateOf ? { 'candidate-of': p.candidateOf } : {}),
+        },
       ]),
     );
     rt.setOutput('version', main.version);
@@ -137,8 +197,12 @@ export const versionBump = defineAction({
     rt.setOutput('tag', main.tag);
     rt.setOutput('prerelease', main.prerelease);
     rt.setOutput('channel', main.channel);
+    rt.setOutput('candidate-of', main.candidateOf);
     rt.setOutput('notes', notes);
     rt.setOutput('components', componentsJson);
+    const own = new Map(comps.map((p) => [p.component, p.version]));
+    const componentNames = inputs.component ? [inputs.component] : Object.keys(config.components);
+    rt.setOutput('versions', Object.fromEntries(componentNames.map((n) => [n, own.get(n) ?? main.version])));
     await rt.summary(summaryMarkdown(branch, rule.channel, plans, inputs.dryRun));
   },
 });

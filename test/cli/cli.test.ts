@@ -220,7 +220,9 @@ describe('slipway plan', () => {
     const r = plan(app.dir, '--event', 'release', '--branch', 'release/1.0');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('version: (none) → 1.0.0-rc.1');
-    expect(r.stdout).toContain('deploy staging: wave 1: schema (none) → 1.0.0-rc.1; wave 2: api (none) → 1.0.0-rc.1');
+    // release/1.0 names the product's version; schema and api have series of their own, with no release yet.
+    expect(r.stdout).toContain('deploy staging: wave 1: schema (none) → 0.1.0-rc.1; wave 2: api (none) → 0.1.0-rc.1');
+    expect(r.stdout).toContain('components: schema-v0.1.0-rc.1, api-v0.1.0-rc.1');
     expect(r.stdout).not.toContain('deploy production');
     expect(r.stdout).toContain('release: v1.0.0-rc.1 (dry run: would be created)');
     expect(app.git('status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');

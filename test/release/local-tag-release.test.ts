@@ -72,3 +72,30 @@ describe('tag-release locally', () => {
     expect((err as Error).message).toMatch(/^input "target": the repository in .* has no commit to tag yet/);
   });
 });
+
+describe('tag-release locally, components', () => {
+  it("tags each component whose series moved, with its own commits' notes, and only once", async () => {
+    repo.commit('chore: scaffold', {
+      '.github/slipway.yml': 'components:\n  py: { paths: [py/**], tag: "py/{version}" }\n  rb: { paths: [rb/**] }\n',
+    });
+    repo.tag('py/1.0.0');
+    repo.commit('fix(py): retries', { 'py/a.py': '1\n' });
+    repo.commit('fix(api): other', { 'api/a.go': '1\n' });
+    const components = JSON.stringify({
+      py: { version: '1.0.1', release: true, tag: 'py/1.0.1' },
+      rb: { version: '0.1.0', release: false, tag: 'rb-v0.1.0' },
+    });
+    const { outputs } = await tagLocally({ version: '', components });
+    expect(outputs.tag).toBe('');
+    expect(JSON.parse(outputs.components)).toEqual({
+      py: { tag: 'py/1.0.1', created: true, 'release-id': '', 'release-url': '' },
+    });
+    const message = repo.git('tag', '-l', '--format=%(contents)', 'py/1.0.1');
+    expect(message).toContain('retries');
+    expect(message).not.toContain('other');
+    expect(repo.git('tag', '-l', 'rb-*').trim()).toBe('');
+    const again = await tagLocally({ version: '', components });
+    expect(JSON.parse(again.outputs.components).py.created).toBe(false);
+    await expect(tagLocally({ version: '' })).rejects.toThrow(/^input "version" is required/);
+  });
+});

@@ -395,7 +395,8 @@ describe('version-bump in a monorepo', () => {
     'components:',
     '  shared: { paths: [libs/shared/**] }',
     '  backend: { paths: [services/backend/**], tag: "backend-v{version}", dependsOn: [shared] }',
-    '  frontend: { paths: [web/**], dependsOn: [backend] }',
+    // deployAfter: deployed after the backend, but versioned by its own commits alone.
+    '  frontend: { paths: [web/**], deployAfter: [backend] }',
     '  postgres: { kind: data }',
     '',
   ].join('\n');
