@@ -61,6 +61,9 @@ export const tagRelease = defineAction({
       'Only create the tag, before anything is built with the version: the tag reserves it for this commit. When another commit holds it (a racing run), the next free version of the same kind is tagged instead; the version output says which. A later run without reserve adds the release to the tag.',
       'false',
     ),
+    versions: input.string(
+      "With reserve: version-bump's versions output (JSON component → version); the versions output is the same with every component at the product's version moved to the one reserved.",
+    ),
     'make-latest': input.choice(
       "Mark the release latest. auto: GitHub's choice by version (legacy); a prerelease is never latest.",
       ['auto', 'true', 'false'] as const,
@@ -70,6 +73,8 @@ export const tagRelease = defineAction({
   outputs: {
     tag: 'The tag.',
     version: 'The version tagged: the input, or with reserve the next free one when another commit held it.',
+    versions:
+      'With reserve and the versions input: JSON component → version to build and deploy at, product-series components at the version reserved.',
     created: 'true when this run created the release; false when it was already there.',
     'release-id': 'The id of the release (empty in a dry run).',
     'release-url': 'The web page of the release (empty in a dry run).',
@@ -151,6 +156,7 @@ async function release(inputs: TagReleaseInputs, rt: Runtime): Promise<void> {
     rt.setOutput('tag', reserved.tag);
     rt.setOutput('version', reserved.version);
     rt.setOutput('created', reserved.created);
+    if (inputs.versions.trim()) rt.setOutput('versions', movedVersions(inputs.versions, version, reserved.version));
     return;
   }
 
@@ -321,6 +327,23 @@ async function releaseOne(
     );
   }
   return { tag, created: made.created, id: made.id, url: made.url, notes };
+}
+
+/** version-bump's versions JSON with every component at the computed product version moved to the reserved one. */
+function movedVersions(raw: string, computed: string, reserved: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new UserError(
+      'input "versions": expected JSON component → version (version-bump\'s versions output), got text that is not JSON',
+    );
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UserError('input "versions": expected a JSON object of component → version');
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, unknown>).map(([name, v]) => [name, v === computed ? reserved : String(v)]),
+  );
 }
 
 /** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */

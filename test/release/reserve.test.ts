@@ -73,10 +73,13 @@ test('two runs that computed one version: each commit gets its own, and deploy h
   gh.state.repo().importGit(p.dir);
 
   // Both pushes computed 0.1.1 from v0.1.0; their version jobs reserve at the same moment.
+  const versions = JSON.stringify({ api: '0.1.1', sdk: '2.0.0' });
   const [ra, rb] = await Promise.all([
-    tag(a, { version: '0.1.1', reserve: true }),
-    tag(b, { version: '0.1.1', reserve: true }),
+    tag(a, { version: '0.1.1', reserve: true, versions }),
+    tag(b, { version: '0.1.1', reserve: true, versions }),
   ]);
+  // The versions to build and deploy at follow the product's reservation; an own series keeps its own.
+  for (const r of [ra, rb]) expect(JSON.parse(r.versions)).toEqual({ api: r.version, sdk: '2.0.0' });
   const won = [ra, rb].map((o) => o.version).sort();
   expect(won).toEqual(['0.1.1', '0.1.2']);
   const state = gh.state.repo();
