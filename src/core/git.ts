@@ -170,12 +170,19 @@ export class Git {
    * The whole message (`%B`) is read and split as git splits it, so a message may hold any
    * byte (the field separator included) but NUL, which git itself cannot store.
    */
+  /** How many commits `range` holds (touching `paths`), without reading them. */
+  async countCommits(range: string[], paths: string[] = []): Promise<number> {
+    const out = await this.run(['rev-list', '--count', ...range, '--', ...paths.map(pathspec)]);
+    return Number(out.trim()) || 0;
+  }
+
   async logStream(
     range: string[],
     onCommit: (commit: Commit) => void | false,
-    options: { paths?: string[]; firstParent?: boolean; noMerges?: boolean; dates?: boolean } = {},
+    options: { paths?: string[]; firstParent?: boolean; noMerges?: boolean; dates?: boolean; maxCount?: number } = {},
   ): Promise<void> {
     const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%B`];
+    if (options.maxCount !== undefined) args.push(`--max-count=${options.maxCount}`);
     if (options.firstParent) args.push('--first-parent');
     if (options.noMerges) args.push('--no-merges');
     args.push(...range, '--');

@@ -115,7 +115,13 @@ export function composeNotes(input: {
   );
   // The commits give way first: the migrations, the link and the rollback line always stay.
   const rest = parts.join('\n\n');
-  return [fitCommits(renderNotes(input.commits), MAX_NOTES_CHARS - rest.length - 2), rest].join('\n\n');
+  return [
+    fitCommits(
+      renderNotes(input.commits, { maxCommits: Infinity, maxChars: Infinity }),
+      MAX_NOTES_CHARS - rest.length - 2,
+    ),
+    rest,
+  ].join('\n\n');
 }
 
 /**

@@ -124,7 +124,6 @@ export function commitBump(c: ParsedCommit): BumpLevel {
 
 const ORDER: BumpLevel[] = ['none', 'patch', 'minor', 'major'];
 
-
 /**
  * Drop every revert whose reverted commit is also in the list, and that commit too: the
  * pair cancels out. A revert of something outside the range stays (a patch).

@@ -60,6 +60,8 @@ export interface VersionPlan {
   candidateOf: string;
   /** Commits since the previous tag that touch the series, newest first. */
   commits: ParsedCommit[];
+  /** Older commits of an untagged history that were not read (see UNTAGGED_HISTORY_LIMIT). */
+  unread: number;
   /** The commits that decided the bump. */
   deciding: ParsedCommit[];
   /** One line saying why. */
@@ -116,17 +118,30 @@ export async function lastStableTag(
   return found ? release(found) : null;
 }
 
-/** Read the commits since `last` touching `paths`, parsed, newest first. */
-async function commitsSince(git: Git, last: LastRelease | null, paths: string[]): Promise<ParsedCommit[]> {
+/**
+ * With no release yet the version is `initial` whatever the commits say, so only the newest
+ * commits are read (for the notes and the bump shown): a 100,000-commit history without a
+ * tag is not read whole, and its notes stay within what GitHub accepts as an output.
+ */
+export const UNTAGGED_HISTORY_LIMIT = 1000;
+
+/** Read the commits since `last` touching `paths`, parsed, newest first; without `last`, the newest only. */
+async function commitsSince(
+  git: Git,
+  last: LastRelease | null,
+  paths: string[],
+): Promise<{ commits: ParsedCommit[]; unread: number }> {
   const out: ParsedCommit[] = [];
   await git.logStream(
     last ? [`${last.ref}..HEAD`] : ['HEAD'],
     (c) => {
       out.push(parseCommit(c.sha, c.subject, c.body));
     },
-    { paths },
+    { paths, ...(last ? {} : { maxCount: UNTAGGED_HISTORY_LIMIT }) },
   );
-  return out;
+  const unread =
+    !last && out.length === UNTAGGED_HISTORY_LIMIT ? (await git.countCommits(['HEAD'], paths)) - out.length : 0;
+  return { commits: out, unread };
 }
 
 /**
@@ -139,7 +154,7 @@ async function lastReleaseAndCommits(
   git: Git,
   series: Series,
   names: readonly string[],
-): Promise<{ last: LastRelease | null; commits: ParsedCommit[] }> {
+): Promise<{ last: LastRelease | null; commits: ParsedCommit[]; unread: number }> {
   const top = stableTagsByVersion(series.template, names)[0];
   if (top) {
     const ref = `refs/tags/${top.name}`;
@@ -156,7 +171,7 @@ async function lastReleaseAndCommits(
     reading.catch(() => undefined);
     if (await git.isAncestor(ref, 'HEAD')) {
       await reading;
-      return { last: { name: top.name, ref, version: parseTag(series.template, top.name)! }, commits };
+      return { last: { name: top.name, ref, version: parseTag(series.template, top.name)! }, commits, unread: 0 };
     }
     abandoned = true;
     await reading.catch(() => undefined);
@@ -164,7 +179,7 @@ async function lastReleaseAndCommits(
   const last =
     (await lastStableTag(git, series.template, names)) ??
     (series.fallback ? await lastStableTag(git, series.fallback, names) : null);
-  return { last, commits: await commitsSince(git, last, series.paths) };
+  return { last, ...(await commitsSince(git, last, series.paths)) };
 }
 
 /** Decide the next version of a series under the branch's rule. */
@@ -174,7 +189,7 @@ export async function planVersion(
   ctx: PolicyContext,
   names?: readonly string[],
 ): Promise<VersionPlan> {
-  const { last, commits } = await lastReleaseAndCommits(
+  const { last, commits, unread } = await lastReleaseAndCommits(
     git,
     series,
     names ?? (await git.tagNames([tagGlob(series.template)])),
@@ -195,6 +210,7 @@ export async function planVersion(
     previousVersion: current,
     previousTag: last?.name ?? '',
     commits,
+    unread,
     deciding: forced ? commits.slice(0, 1) : computed.deciding,
   };
   const short = ctx.headSha.slice(0, 7);

@@ -26,24 +26,45 @@ export function noteLine(c: ParsedCommit): string {
 
 const MERGE = /^Merge (pull request|branch|remote-tracking)/;
 
+/** Commits listed in notes at most: GitHub takes an output of 1 MB, a release body of 125,000 characters. */
+export const NOTES_MAX_COMMITS = 500;
+/** Characters of notes at most, for the same reason. */
+export const NOTES_MAX_CHARS = 60_000;
+
 /**
  * The grouped notes of `commits` (newest first), merge commits left out, and reverted
- * pairs dropped. Empty groups are omitted; no commit at all gives a one-line note.
+ * pairs dropped. Empty groups are omitted; no commit at all gives a one-line note. At most
+ * NOTES_MAX_COMMITS commits and NOTES_MAX_CHARS characters are listed, the newest first;
+ * the notes then end by saying how many were left out (with `unread`, commits never read).
  */
-export function renderNotes(commits: ParsedCommit[], options: { headingLevel?: number } = {}): string {
+export function renderNotes(
+  commits: ParsedCommit[],
+  options: { headingLevel?: number; unread?: number; maxCommits?: number; maxChars?: number } = {},
+): string {
   const hashes = '#'.repeat(options.headingLevel ?? 3);
+  const maxCommits = options.maxCommits ?? NOTES_MAX_COMMITS;
+  const maxChars = options.maxChars ?? NOTES_MAX_CHARS;
   const groups = new Map<string, string[]>(NOTE_GROUPS.map((g) => [g, []]));
   let kept = 0;
+  let left = options.unread ?? 0;
+  let chars = 0;
   for (const c of cancelReverts(commits)) {
     if (c.subject.startsWith('Merge ') && MERGE.test(c.subject)) continue;
-    groups.get(noteGroup(c))!.push(noteLine(c));
+    const line = noteLine(c);
+    if (kept >= maxCommits || chars + line.length + 1 > maxChars) {
+      left++;
+      continue;
+    }
+    groups.get(noteGroup(c))!.push(line);
+    chars += line.length + 1;
     kept++;
   }
-  if (!kept) return '_No changes._';
+  if (!kept && !left) return '_No changes._';
   const sections: string[] = [];
   for (const group of NOTE_GROUPS) {
     const lines = groups.get(group)!;
     if (lines.length) sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
   }
+  if (left) sections.push(`_${left} older commit${left === 1 ? ' is' : 's are'} not listed._`);
   return sections.join('\n\n');
 }

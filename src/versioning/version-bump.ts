@@ -173,8 +173,8 @@ export const versionBump = defineAction({
     const main = plans[0];
     // A candidate's notes say what it is a candidate of, and since which release they count.
     const notes = main.candidateOf
-      ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${main.previousTag || 'the first commit'}.\n\n${renderNotes(main.commits)}`
-      : renderNotes(main.commits);
+      ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${main.previousTag || 'the first commit'}.\n\n${renderNotes(main.commits, { unread: main.unread })}`
+      : renderNotes(main.commits, { unread: main.unread });
     const comps = plans.slice(inputs.component ? 0 : 1);
     const componentsJson = Object.fromEntries(
       comps.map((p) => [
