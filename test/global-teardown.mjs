@@ -27,5 +27,6 @@ export default function globalTeardown() {
     }
     rmSync(path.join(REGISTRY, name), { force: true });
   }
-  if (left.length) console.warn(`test teardown: stopped ${left.length} server(s) a test left running: ${left.join(', ')}`);
+  if (left.length)
+    console.warn(`test teardown: stopped ${left.length} server(s) a test left running: ${left.join(', ')}`);
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig, type SlipwayConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { Git } from '../core/git.js';
-import { commonInputs, defineAction, input, type ActionDefinition, type ParsedInputs } from '../core/inputs.js';
+import { commonInputs, defineAction, input, type ParsedInputs } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
 import { componentPaths } from '../versioning/version-bump.js';
 import { chooseBase, type BaseDecision, type DeploymentLookup } from './base.js';
@@ -295,5 +295,3 @@ function readEvent(rt: Runtime): Record<string, unknown> {
     return {};
   }
 }
-
-export type BuildSelectiveAction = ActionDefinition<typeof INPUTS>;

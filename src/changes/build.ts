@@ -37,7 +37,7 @@ export interface BuildOptions {
 }
 
 /** A component whose build was skipped because its hash was in the cache. */
-export interface Skipped {
+interface Skipped {
   hash: string;
   key: string;
 }
@@ -51,12 +51,12 @@ export interface BuildOutcome {
 }
 
 /** The cache key of a component's build. */
-export function cacheKey(name: string, hash: string): string {
+function cacheKey(name: string, hash: string): string {
   return `slipway-build-${name}-${hash}`;
 }
 
 /** The marker a build leaves in the workspace, cached with its outputs so a hit is never empty. */
-export function markerPath(name: string): string {
+function markerPath(name: string): string {
   return `.slipway/builds/${name}.json`;
 }
 

@@ -10,7 +10,7 @@ import { wasGood, type DeploymentEntry, type DeploymentRecord } from '../deploy/
 import type { DeploymentLookup } from './base.js';
 
 /** What the environment runs, and which deployment says so. */
-export interface DeployedCommit {
+interface DeployedCommit {
   sha: string;
   /** One line for the log: which deployment (and, after a rollback, which earlier one). */
   why: string;
@@ -24,7 +24,7 @@ export interface DeployedCommit {
  * (the oldest of them when components went back to different deployments). Null when
  * nothing good is recorded, or a rollback's versions cannot be traced to a deployment.
  */
-export function deployedCommit(history: readonly DeploymentEntry[]): DeployedCommit | null {
+function deployedCommit(history: readonly DeploymentEntry[]): DeployedCommit | null {
   const index = history.findIndex((e) => wasGood(e.state));
   if (index < 0) return null;
   const last = history[index];
@@ -46,7 +46,7 @@ export function deployedCommit(history: readonly DeploymentEntry[]): DeployedCom
 }
 
 /** Read the environment's deployments from `record` and answer with deployedCommit. */
-export function lookupIn(record: () => DeploymentRecord, log: Runtime['log']): DeploymentLookup {
+function lookupIn(record: () => DeploymentRecord, log: Runtime['log']): DeploymentLookup {
   return async (environment) => {
     const opened = record();
     const history = await opened.history(environment);

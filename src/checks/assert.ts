@@ -63,7 +63,7 @@ function jsonFailures(want: Record<string, unknown>, body: string): string[] {
 }
 
 /** The value at a dot path (`db.up`, `items.0.id`); a key that itself contains dots is matched whole first. */
-export function jsonPath(doc: unknown, path: string): { exists: boolean; value?: unknown } {
+function jsonPath(doc: unknown, path: string): { exists: boolean; value?: unknown } {
   if (isRecord(doc) && Object.prototype.hasOwnProperty.call(doc, path)) return { exists: true, value: doc[path] };
   let node: unknown = doc;
   for (const seg of path.split('.')) {
@@ -75,7 +75,7 @@ export function jsonPath(doc: unknown, path: string): { exists: boolean; value?:
 }
 
 /** Structural equality of JSON values. */
-export function deepEqual(a: unknown, b: unknown): boolean {
+function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
@@ -94,7 +94,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** A body as a short quoted string on one line (inner quotes kept as they are, to stay readable). */
-export function snippet(body: string, max = 80): string {
+function snippet(body: string, max = 80): string {
   const flat = body.replace(/\s+/g, ' ').trim();
   if (!flat) return 'an empty body';
   return `"${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat}"`;

@@ -5,7 +5,7 @@ import type { InputField } from '../core/inputs.js';
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
 /** Milliseconds of "500ms", "1.5s", "2m", "1h"; a bare number is seconds. Null when it is not a duration. */
-export function parseDuration(text: string): number | null {
+function parseDuration(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/i.exec(text.trim());
   if (!m) return null;
   return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);

@@ -193,7 +193,7 @@ function attemptsText(n: number): string {
 }
 
 /** p50, p95 (nearest rank) and max of some latencies. */
-export function latencyStats(values: readonly number[]): LatencyStats {
+function latencyStats(values: readonly number[]): LatencyStats {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
   return { samples: sorted.length, p50: rank(0.5), p95: rank(0.95), max: sorted[sorted.length - 1] };

@@ -18,6 +18,21 @@ import { generateNotes, previousTag } from '../release/notes.js';
 import { checkTagName } from '../release/tag-release.js';
 import { componentTemplate, seriesPaths } from '../versioning/version-bump.js';
 
+/** The parsed inputs (as parseInputs gives them) that the local form reads, typed. */
+function localTagInputs(raw: Record<string, unknown>): LocalTagInputs {
+  const text = (key: string) => (typeof raw[key] === 'string' ? (raw[key] as string) : '');
+  return {
+    version: text('version'),
+    tag: text('tag'),
+    component: text('component'),
+    notes: text('notes'),
+    target: text('target'),
+    config: text('config'),
+    dryRun: raw.dryRun === true,
+    components: text('components') || undefined,
+  };
+}
+
 /** Inputs of tag-release that the local form uses. */
 interface LocalTagInputs {
   version: string;
@@ -32,7 +47,7 @@ interface LocalTagInputs {
 
 /** Create (or find) the local annotated tags of a version and of the components whose series moved. */
 export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtime): Promise<void> {
-  const inputs = raw as unknown as LocalTagInputs;
+  const inputs = localTagInputs(raw);
   const git = new Git(rt.cwd, rt.log);
   const config = await loadConfig(rt.cwd, inputs.config);
   const moved = movedComponents(inputs.components ?? '', config);

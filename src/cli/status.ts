@@ -6,7 +6,7 @@ import type { DeploymentEntry } from '../deploy/record/record.js';
 import type { Command } from './main.js';
 
 /** One row: a component's running version, from which deployment. */
-export interface RunningVersion {
+interface RunningVersion {
   component: string;
   version: string;
   at: string;
@@ -17,7 +17,7 @@ export interface RunningVersion {
 }
 
 /** The version each component runs: the newest successful deployment that included it. */
-export function runningVersions(history: DeploymentEntry[]): RunningVersion[] {
+function runningVersions(history: DeploymentEntry[]): RunningVersion[] {
   const rows = new Map<string, RunningVersion>();
   const ok = history.filter((e) => e.state === 'success').sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
   for (const e of ok) {

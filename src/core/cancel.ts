@@ -27,7 +27,7 @@ let reason: string | null = null;
 let running: Promise<void> | null = null;
 
 /** The whole run's time budget for cleanups: inside the runner's 7.5 s between SIGINT and SIGTERM. */
-export const CANCEL_DEADLINE_MS = 5_000;
+const CANCEL_DEADLINE_MS = 5_000;
 
 /** Raised by work that refuses to start once the run is cancelled. */
 export class CancelledError extends Error {
@@ -62,7 +62,7 @@ export function onCancel(fn: Cleanup, phase: Registered['phase'] = 'release'): (
  * it), run the `stop` cleanups, then the `release` ones, all within `deadlineMs`. A
  * cleanup's failure is a warning; a second call only waits for the first.
  */
-export function cancelRun(why: string, log: CancelLog, deadlineMs = CANCEL_DEADLINE_MS): Promise<void> {
+function cancelRun(why: string, log: CancelLog, deadlineMs = CANCEL_DEADLINE_MS): Promise<void> {
   if (running) return running;
   reason = why;
   const started = Date.now();
@@ -119,11 +119,4 @@ export function installCancelHandlers(log: CancelLog, exit: (code: number) => vo
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
-}
-
-/** Forget a cancellation and the run's cleanups (tests that cancel in process). */
-export function resetCancellation(): void {
-  reason = null;
-  running = null;
-  for (const c of cleanups) if (c.phase === 'release') cleanups.delete(c);
 }

@@ -19,10 +19,8 @@ import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
 export {
   componentSeries,
-  componentTagTemplate,
   DEFAULT_BRANCHES,
   DEFAULT_CONFIG_PATH,
-  defaultConfig,
   loadConfigLazily,
   requireComponent,
   tagTemplateFor,
@@ -115,7 +113,7 @@ export const NOTIFY_EVENTS = [
   'release-published',
 ] as const;
 /** What an entry without `events` receives: everything but deploy-started, which would double the messages. */
-export const DEFAULT_NOTIFY_EVENTS = NOTIFY_EVENTS.filter((e) => e !== 'deploy-started');
+const DEFAULT_NOTIFY_EVENTS = NOTIFY_EVENTS.filter((e) => e !== 'deploy-started');
 const notifyEvents = z.array(z.enum(NOTIFY_EVENTS)).default([...DEFAULT_NOTIFY_EVENTS]);
 
 const webhookNotify = z.strictObject({
@@ -164,15 +162,13 @@ export type BranchRule = z.infer<typeof branchRule>;
 /** A component as written in the policy file, with defaults applied. */
 export type ComponentConfig = z.infer<typeof componentSchema> & { name: string };
 /** An environment of the policy file. */
-export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+type EnvironmentConfig = z.infer<typeof environmentSchema>;
 /** A channel to notify: a webhook of some kind, or email over SMTP. */
 export type NotifyConfig = z.infer<typeof notifySchema>;
 /** A notify entry that posts to a webhook. */
 export type WebhookNotifyConfig = z.infer<typeof webhookNotify>;
 /** A notify entry that sends email. */
 export type EmailNotifyConfig = z.infer<typeof emailNotify>;
-/** A migrations step's settings. */
-export type MigrateConfig = z.infer<typeof migrateSchema>;
 /** A component's deploy settings. */
 export type DeployConfig = z.infer<typeof deploySchema>;
 

@@ -49,7 +49,7 @@ const ECHO_MAX = 100;
  * space, `(`, `:` or `=` and ends before one, so text between two short values is never taken
  * for one.
  */
-export function shortenQuoted(message: string): string {
+function shortenQuoted(message: string): string {
   return message.replace(/(^|[\s(:=])"((?:[^"\\]|\\.)*)"(?=$|[\s),.:;])/g, (whole, before: string, inner: string) => {
     if (inner.length <= ECHO_MAX) return whole;
     // Never end inside an escape sequence.

@@ -33,7 +33,7 @@ const STOP_GRACE_MS = 1_000;
  * group), SIGKILL after STOP_GRACE_MS to whatever is left, including a group's members that
  * outlived its shell. Resolves once they are gone.
  */
-export async function stopAllProcesses(graceMs = STOP_GRACE_MS): Promise<void> {
+async function stopAllProcesses(graceMs = STOP_GRACE_MS): Promise<void> {
   const children = [...live];
   if (children.length === 0) return;
   const closed = children.map(
@@ -123,7 +123,6 @@ export function execFile(command: string, args: readonly string[], options: Exec
     else child.stdin.end();
   });
 }
-
 
 /**
  * Stream a program's stdout split on `separator`, calling `onRecord` for each record, so

@@ -433,7 +433,7 @@ function skipBlankLines(s: string, pos: number): number {
  * `@acme/web@*`) keeps its folders literal, and its one star stands for a version, which
  * never holds a `/`.
  */
-export function tagRefPattern(glob: string): string {
+function tagRefPattern(glob: string): string {
   return /^\**$/.test(glob) ? 'refs/tags/' : `refs/tags/${glob}`;
 }
 

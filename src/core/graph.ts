@@ -62,7 +62,6 @@ export function topologicalOrder(deps: DependencyMap): string[] {
   return waves(deps).flat();
 }
 
-
 /** How a class of nodes is drawn: its name in the graph and its Mermaid style. */
 export interface NodeClass {
   name: string;

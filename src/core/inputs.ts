@@ -147,7 +147,6 @@ export const input = {
   },
 };
 
-
 /** The inputs every action shares. */
 export const commonInputs = {
   config: input.string(

@@ -2,7 +2,7 @@ import { SecretMasker } from './secrets.js';
 import { outputString, type Annotation, type Runtime } from './runtime.js';
 
 /** One recorded log line of a MemoryRuntime. */
-export interface LogRecord {
+interface LogRecord {
   level: 'info' | 'debug' | 'warning' | 'error' | 'notice' | 'group';
   message: string;
   annotation?: Annotation;

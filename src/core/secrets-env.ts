@@ -9,7 +9,7 @@
 import { UserError } from './errors.js';
 
 /** The variable the reusable workflows set. */
-export const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
+const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
 
 // The runner's own token reaches the actions through their `token` input; a secret named
 // github_token in the bundle would otherwise shadow GITHUB_TOKEN set for the step.

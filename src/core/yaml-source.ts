@@ -33,7 +33,7 @@ export function parseYaml(text: string, file: string, origin: YamlOrigin = {}): 
 }
 
 /** Parse with `yaml`, keeping every node's position. */
-export function parseYamlLocated(text: string, file: string, origin: YamlOrigin = {}): YamlSource {
+function parseYamlLocated(text: string, file: string, origin: YamlOrigin = {}): YamlSource {
   // An annotation's file must be one the runner can show; an input's name is not.
   const annotation = (loc: ErrorLocation): ErrorLocation => (origin.input ? {} : loc);
   const lineCounter = new LineCounter();
@@ -133,7 +133,7 @@ function findOffset(doc: Document, path: readonly PropertyKey[]): number | undef
 }
 
 /** `components.backend.dependsOn[0]` from a key path. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;

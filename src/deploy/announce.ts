@@ -38,14 +38,14 @@ function what(a: Announcement): string {
 }
 
 /** Whether the automatic rollback restored what it touched: undefined when none ran. */
-export function rollbackHeld(reports: readonly StepReport[]): boolean | undefined {
+function rollbackHeld(reports: readonly StepReport[]): boolean | undefined {
   const tried = reports.filter((r) => r.rollback && r.rollback.result !== 'left');
   if (tried.length === 0) return undefined;
   return tried.every((r) => r.rollback!.result === 'rolled-back');
 }
 
 /** The end-of-run notifications for `status`. */
-export function resultNotifications(a: Announcement, status: DeployStatus, message?: string): Notification[] {
+function resultNotifications(a: Announcement, status: DeployStatus, message?: string): Notification[] {
   const reports = a.reports ?? [];
   const failed = reports.find((r) => r.result === 'failed' || r.result === 'unhealthy');
   const event =

@@ -4,8 +4,6 @@ import { runDeploy } from './deploy.js';
 import { deployInputs } from './inputs.js';
 import { chooseRecord } from './record/open.js';
 
-export { chooseRecord };
-
 export const deploy = defineAction({
   name: 'deploy',
   description:

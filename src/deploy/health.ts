@@ -14,7 +14,7 @@ export interface HealthOutcome {
 }
 
 /** What a gate needs for one component. */
-export interface HealthRequest {
+interface HealthRequest {
   component: string;
   checks: readonly Check[];
   /** The environment's URL: relative check URLs resolve against it. */

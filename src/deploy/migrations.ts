@@ -19,7 +19,7 @@ export interface MigrationOutcome {
 }
 
 /** What a migrations step receives. */
-export interface MigrationRequest {
+interface MigrationRequest {
   component: ComponentConfig;
   environment: string;
   version: string;

@@ -31,7 +31,7 @@ export interface PlanStep {
 }
 
 /** A component of the graph that this run leaves alone, and why. */
-export interface SkippedComponent {
+interface SkippedComponent {
   component: string;
   reason: string;
 }

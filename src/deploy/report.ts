@@ -47,7 +47,7 @@ export function planLines(plan: Plan): string[] {
 }
 
 /** How a component ended, as the summary's graph colours it. */
-export type Outcome = 'deployed' | 'rolled-back' | 'failed' | 'skipped';
+type Outcome = 'deployed' | 'rolled-back' | 'failed' | 'skipped';
 
 const OUTCOME_CLASS: Record<Outcome, NodeClass> = {
   deployed: { name: 'deployed', style: 'fill:#d1f7c4,stroke:#2b8a3e' },
@@ -60,7 +60,7 @@ const OUTCOME_CLASS: Record<Outcome, NodeClass> = {
  * A component's outcome: put back by the rollback, failed (its step, or the rollback of it),
  * deployed (or migrated), or skipped (not run, or not in this run).
  */
-export function outcomeOf(report: StepReport | undefined): Outcome {
+function outcomeOf(report: StepReport | undefined): Outcome {
   if (!report || report.result === 'not-run') return 'skipped';
   if (report.rollback?.result === 'rolled-back') return 'rolled-back';
   if (report.rollback?.result === 'failed') return 'failed';
@@ -69,7 +69,7 @@ export function outcomeOf(report: StepReport | undefined): Outcome {
 }
 
 /** The graph of a finished run, each component coloured by how it ended. */
-export function outcomeGraph(plan: Plan, reports: readonly StepReport[]): string {
+function outcomeGraph(plan: Plan, reports: readonly StepReport[]): string {
   const byName = new Map(reports.map((r) => [r.component, r]));
   return mermaidGraph(plan.deps, { classOf: (n) => OUTCOME_CLASS[outcomeOf(byName.get(n))] });
 }

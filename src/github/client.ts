@@ -11,7 +11,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { UserError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
 
-export { apiFailure, apiMessage, httpStatus } from './errors.js';
+export { apiMessage, httpStatus } from './errors.js';
 
 /** How to reach GitHub. */
 export interface GitHubClientOptions {
@@ -53,7 +53,7 @@ function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
 }
 
 /** The API base URL of the environment (GITHUB_API_URL), without a trailing slash. */
-export function apiBaseUrl(env: NodeJS.ProcessEnv): string {
+function apiBaseUrl(env: NodeJS.ProcessEnv): string {
   return (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
 }
 

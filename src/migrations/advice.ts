@@ -16,7 +16,7 @@ export const ANY_FORMAT_NO_TRANSACTION_ADVICE =
   "run it outside a transaction (a Slipway file starts with -- slipway:no-transaction; another tool's file uses that tool's marker, e.g. -- +goose NO TRANSACTION)";
 
 /** The longest statement an error or finding shows before cutting it. */
-export const STATEMENT_MAX = 300;
+const STATEMENT_MAX = 300;
 
 /**
  * A statement on one line as written: comments dropped, whitespace between tokens collapsed,

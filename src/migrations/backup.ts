@@ -124,7 +124,7 @@ export async function takeBackup(db: Database, dir: string, label: string, rt: R
  * Delete the oldest `slipway-backup-*` files of `dir` beyond `keep` (their names start with the
  * time they were taken, so name order is age order); `current` is never deleted. Returns what went.
  */
-export async function pruneBackups(dir: string, keep: number, current: string): Promise<string[]> {
+async function pruneBackups(dir: string, keep: number, current: string): Promise<string[]> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(PREFIX)).sort();
   const old = names.slice(0, Math.max(0, names.length - keep)).map((n) => path.join(dir, n));
   const gone: string[] = [];

@@ -23,7 +23,7 @@ import { realInside } from './workspace.js';
 
 export { statementsOf } from './statements.js';
 export { isNoTransaction } from './formats/slipway.js';
-export { FORMAT_NAMES, type FormatName } from './formats/types.js';
+export { FORMAT_NAMES } from './formats/types.js';
 
 /** One migration on disk. */
 export interface MigrationFile {
@@ -59,25 +59,11 @@ const FORMATS: Record<FormatName, MigrationFormat> = {
   prisma: prismaFormat,
 };
 
-/** The format module for a name. */
-export function formatNamed(name: FormatName): MigrationFormat {
-  return FORMATS[name];
-}
-
 /** How to read a folder. */
 export interface LoadOptions {
   /** The workspace's real path: a folder or file resolving outside it is refused before it is read. */
   root?: string;
   format?: FormatChoice;
-}
-
-/** Read and order the migrations of `dir` (absolute); `rel` maps an absolute path to the path shown. */
-export async function readMigrations(
-  dir: string,
-  rel: (abs: string) => string,
-  options: LoadOptions = {},
-): Promise<MigrationFile[]> {
-  return (await loadMigrations(dir, rel, options)).files;
 }
 
 /** The folder's format and its migrations in version order. */
@@ -225,7 +211,7 @@ async function detectFormat(
  * checkout with other line endings is not drift. Histories written before recorded the raw
  * bytes; those, and the same text with \r\n, are accepted as the same file.
  */
-export function checksumsOf(buf: Buffer): { checksum: string; accepted: string[] } {
+function checksumsOf(buf: Buffer): { checksum: string; accepted: string[] } {
   const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
   const normal = buf.toString('utf8').replace(/\r\n?/g, '\n');
   const checksum = sha(normal);

@@ -13,7 +13,7 @@ export interface AppliedRow {
 }
 
 /** The default history table. */
-export const DEFAULT_TABLE = 'slipway_migrations';
+const DEFAULT_TABLE = 'slipway_migrations';
 
 /** Check the `table` input: `name` or `schema.name` of plain identifiers. */
 export function checkTableName(table: string): string {
@@ -76,20 +76,6 @@ export async function readHistory(session: DbSession, table: string): Promise<Ap
  */
 export function recordSql(table: string, m: { version: bigint; name: string; checksum: string }, by: string): string {
   return `INSERT INTO ${quoteQualified(table)} (version, name, checksum, applied_at, duration_ms, applied_by) VALUES (${m.version}, ${literal(m.name)}, ${literal(m.checksum)}, clock_timestamp(), (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer, ${literal(by)})`;
-}
-
-/** Record a migration that ran outside a transaction, with its measured duration. */
-export async function recordApplied(
-  session: DbSession,
-  table: string,
-  m: { version: bigint; name: string; checksum: string },
-  by: string,
-  durationMs: number,
-): Promise<void> {
-  await session.query(
-    `INSERT INTO ${quoteQualified(table)} (version, name, checksum, duration_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`,
-    [m.version.toString(), m.name, m.checksum, Math.round(durationMs), by],
-  );
 }
 
 /** The statement that forgets a reverted migration. */

@@ -17,7 +17,7 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 300_000;
  * one that gets no answer within this time means the network or the server is stuck: fail
  * clearly instead of waiting forever.
  */
-export const DEFAULT_LOCK_QUERY_TIMEOUT_MS = 30_000;
+const DEFAULT_LOCK_QUERY_TIMEOUT_MS = 30_000;
 
 /** The first half of the lock key: "SLIP", so Slipway's locks are easy to spot in pg_locks. */
 const NAMESPACE = 0x534c4950;
@@ -31,7 +31,7 @@ export function lockKey(qualifiedTable: string): number {
 }
 
 /** `schema.table` as the server resolves `table`: an unqualified name lives in the first schema of the search_path. */
-export async function qualifiedTable(session: DbSession, table: string): Promise<string> {
+async function qualifiedTable(session: DbSession, table: string): Promise<string> {
   if (table.includes('.')) return table;
   const [row] = await session.query<{ schema: string | null }>('SELECT current_schema() AS schema');
   // With no existing schema on the search_path, CREATE TABLE would fail anyway; public is the usual one.

@@ -138,7 +138,7 @@ export async function runMigrateAction(
 }
 
 /** Inputs first, then the policy file's one `migrate:` component, then the defaults. */
-export function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt: Runtime): MigrateOptions {
+function resolveOptions(parsed: MigrateInputs, config: SlipwayConfig, rt: Runtime): MigrateOptions {
   const fromConfig = migrateComponent(config, parsed.dir);
   // The same default as deploy's migrations step, so one policy file means one database to both.
   const envName = fromConfig ? (fromConfig.migrate?.database?.env ?? 'DATABASE_URL') : undefined;
@@ -178,4 +178,3 @@ function migrateComponent(config: SlipwayConfig, dir: string): ComponentConfig |
     );
   return all[0] ?? null;
 }
-

@@ -27,7 +27,7 @@ const CLOSE_TIMEOUT_MS = 5_000;
 const DUMP_TIMEOUT_MS = 60 * 60_000;
 
 /** How errors name a URL given as the migrate action's input. */
-export const DATABASE_URL_INPUT = 'input "database-url"';
+const DATABASE_URL_INPUT = 'input "database-url"';
 
 /** The parts of a connection URL, checked; throws a UserError naming `from` (where the URL came from) that never shows the URL. */
 export function parseDatabaseUrl(url: string, from = DATABASE_URL_INPUT): URL {
@@ -192,7 +192,9 @@ async function closeClient(client: pg.Client): Promise<void> {
 }
 
 function dropClient(client: pg.Client): void {
-  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  // pg keeps its socket on a connection object its types do not declare.
+  const connection = Reflect.get(client, 'connection') as { stream?: { destroy(): void } } | undefined;
+  connection?.stream?.destroy();
 }
 
 /** The same error with every trace of the URL removed from its message and fields. */

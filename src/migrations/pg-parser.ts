@@ -17,7 +17,7 @@ interface LibPgQuery {
 }
 
 /** The file holding the compiled parser; scripts/bundle.mjs copies it next to each bundle that needs it. */
-export const PARSER_WASM = 'libpg-query.wasm';
+const PARSER_WASM = 'libpg-query.wasm';
 
 /**
  * The folder an ncc bundle runs from. The package's loader finds its .wasm through
@@ -35,8 +35,11 @@ async function load(): Promise<LibPgQuery> {
   const folder = g.__dirname === undefined ? bundleFolder() : undefined;
   if (folder) g.__dirname = folder;
   try {
-    const mod = (await import('libpg-query')) as unknown as LibPgQuery & { default?: LibPgQuery };
-    const lib = typeof mod.parseSync === 'function' ? mod : mod.default!;
+    // Its ESM entry and its CommonJS one (what a bundle may get) put the functions in different places.
+    const mod: unknown = await import('libpg-query');
+    const lib = (
+      typeof (mod as Partial<LibPgQuery>).parseSync === 'function' ? mod : (mod as { default: unknown }).default
+    ) as LibPgQuery;
     await lib.loadModule();
     return lib;
   } catch (err) {

@@ -67,7 +67,7 @@ export interface MigrateOptions {
 }
 
 /** One migration this run applied or reverted (or would, on a dry run). */
-export interface AppliedMigration {
+interface AppliedMigration {
   version: string;
   name: string;
   file: string;
@@ -442,7 +442,7 @@ function reportFindings(findings: Finding[], allowDestructive: boolean, rt: Runt
 }
 
 /** How to let a reviewed destructive migration through, in every message that refuses one. */
-export const ALLOW_DESTRUCTIVE_HOW =
+const ALLOW_DESTRUCTIVE_HOW =
   'set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file';
 
 function destructiveError(destructive: Finding[], state: RefusedState, how = ALLOW_DESTRUCTIVE_HOW): MigrationRefused {
@@ -496,7 +496,7 @@ function logPlan(plan: Plan, findings: Finding[], rt: Runtime, wouldStop: boolea
 }
 
 /** Who applies: the workflow run, else user@host. */
-export function runIdentity(env: NodeJS.ProcessEnv): string {
+function runIdentity(env: NodeJS.ProcessEnv): string {
   if (env.GITHUB_RUN_ID) return `run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `/${env.GITHUB_RUN_ATTEMPT}` : ''}`;
   let user = 'someone';
   try {

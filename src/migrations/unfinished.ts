@@ -22,12 +22,12 @@ export interface UnfinishedRow {
 }
 
 /** The table of started migrations, next to the history table. */
-export function startedTable(table: string): string {
+function startedTable(table: string): string {
   return `${table}_started`;
 }
 
 /** Create the table of started migrations when missing. */
-export async function ensureStartedTable(session: DbSession, table: string): Promise<void> {
+async function ensureStartedTable(session: DbSession, table: string): Promise<void> {
   await session.exec(`CREATE TABLE IF NOT EXISTS ${quoteQualified(startedTable(table))} (
     version bigint PRIMARY KEY,
     name text NOT NULL,

@@ -13,7 +13,7 @@ export async function workspaceRoot(cwd: string): Promise<string> {
 }
 
 /** True when `abs` is `root` or inside it. */
-export function isInside(root: string, abs: string): boolean {
+function isInside(root: string, abs: string): boolean {
   const r = path.relative(root, abs);
   return r === '' || (!r.startsWith('..') && !path.isAbsolute(r));
 }

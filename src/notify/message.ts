@@ -5,10 +5,10 @@
 import type { NOTIFY_EVENTS } from '../core/config.js';
 
 /** The events a channel can subscribe to. */
-export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** One component's version before and after the run. */
-export interface VersionMove {
+interface VersionMove {
   component: string;
   /** '' when the environment had no recorded version. */
   from: string;
@@ -62,7 +62,7 @@ export function withRunContext(n: Notification, env: Record<string, string | und
 }
 
 /** "1.2.0 → 1.3.0", "(none) → 1.3.0". */
-export function moveText(v: VersionMove): string {
+function moveText(v: VersionMove): string {
   return `${v.from || '(none)'} → ${v.to}`;
 }
 

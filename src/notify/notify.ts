@@ -17,9 +17,7 @@ import { sendEmail } from './email-send.js';
 import { DeliveryError, postJson } from './http-post.js';
 import { withRunContext, type Notification } from './message.js';
 
-export type { Notification, NotifyEvent, VersionMove } from './message.js';
-export { slackPayload } from './channels/slack.js';
-
+export type { Notification } from './message.js';
 /** Delivery options; tests shorten the timeouts. */
 export interface NotifyOptions {
   /** Per attempt (default 10 s). */
@@ -39,7 +37,7 @@ const WEBHOOK_BODY: Record<WebhookNotifyConfig['kind'], (n: Notification) => unk
 };
 
 /** How a channel is named in the log: its kind and the variable that holds its URL. */
-export function channelName(entry: NotifyConfig): string {
+function channelName(entry: NotifyConfig): string {
   return entry.kind === 'email' ? `email (${entry.smtp.url.env})` : `${entry.kind} (${entry.webhook.env})`;
 }
 

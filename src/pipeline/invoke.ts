@@ -12,7 +12,7 @@ import { apiFailure } from '../github/errors.js';
 export type ActionOverride = (inputs: Record<string, unknown>, rt: Runtime) => Promise<void>;
 
 /** A Runtime that logs through `parent` but keeps the outputs (and summaries) for the caller. */
-export function childRuntime(
+function childRuntime(
   parent: Runtime,
   env: NodeJS.ProcessEnv,
   outputs: Record<string, string> = {},

@@ -35,7 +35,7 @@ export interface PipelineOptions {
 }
 
 /** One line of the story. */
-export interface PipelineStep {
+interface PipelineStep {
   step: string;
   result: 'ok' | 'skipped' | 'failed' | 'rolled-back';
   detail: string;
@@ -55,7 +55,7 @@ export interface PipelineResult {
 }
 
 /** A smoke test's outputs: `passed` is false when it failed or could not run. */
-export interface SmokeOutcome {
+interface SmokeOutcome {
   passed: boolean;
   results: CheckResult[];
   failed: string[];
@@ -72,7 +72,7 @@ export class PipelineError extends UserError {
 }
 
 /** The environments of the policy file in `after` order (an environment after the one it names). */
-export function orderedEnvironments(config: SlipwayConfig): string[] {
+function orderedEnvironments(config: SlipwayConfig): string[] {
   const names = Object.keys(config.environments);
   const out: string[] = [];
   const visit = (n: string, seen: Set<string>) => {

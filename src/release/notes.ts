@@ -56,12 +56,7 @@ export interface NotesInput {
 }
 
 /** The commits of the range touching `paths`, parsed, newest first. */
-export async function rangeCommits(
-  git: Git,
-  from: string | null,
-  to: string,
-  paths: string[],
-): Promise<ParsedCommit[]> {
+async function rangeCommits(git: Git, from: string | null, to: string, paths: string[]): Promise<ParsedCommit[]> {
   const out: ParsedCommit[] = [];
   await git.logStream(from ? [`${from}..${to}`] : [to], (c) => void out.push(parseCommit(c.sha, c.subject, c.body)), {
     paths,
@@ -70,7 +65,7 @@ export async function rangeCommits(
 }
 
 /** Files added under the migration folders in the range, in path order. */
-export async function addedMigrations(git: Git, from: string | null, to: string, dirs: string[]): Promise<string[]> {
+async function addedMigrations(git: Git, from: string | null, to: string, dirs: string[]): Promise<string[]> {
   if (!dirs.length) return [];
   const prefixes = dirs.map((d) => `${d.replace(/\/+$/, '')}/`);
   let added: string[];

@@ -107,7 +107,7 @@ export async function ensureTag(gh: RepoClient, spec: ReleaseSpec, log: Logger):
 type RawRelease = { id: number; html_url: string; tag_name: string; draft: boolean };
 
 /** The release of a tag, drafts included (GitHub only finds published ones by tag). */
-export async function findRelease(gh: RepoClient, tag: string): Promise<RawRelease | null> {
+async function findRelease(gh: RepoClient, tag: string): Promise<RawRelease | null> {
   try {
     const r = await gh.octokit.rest.repos.getReleaseByTag({ owner: gh.owner, repo: gh.repo, tag });
     return r.data;

@@ -108,7 +108,7 @@ export function parseCommit(sha: string, subject: string, body: string): ParsedC
 }
 
 /** The bump one commit asks for, ignoring revert pairing. */
-export function commitBump(c: ParsedCommit): BumpLevel {
+function commitBump(c: ParsedCommit): BumpLevel {
   if (c.breaking) return 'major';
   switch (c.type) {
     case 'feat':

@@ -123,7 +123,7 @@ export async function lastStableTag(
  * commits are read (for the notes and the bump shown): a 100,000-commit history without a
  * tag is not read whole, and its notes stay within what GitHub accepts as an output.
  */
-export const UNTAGGED_HISTORY_LIMIT = 1000;
+const UNTAGGED_HISTORY_LIMIT = 1000;
 
 /** Read the commits since `last` touching `paths`, parsed, newest first; without `last`, the newest only. */
 async function commitsSince(

@@ -3,10 +3,10 @@ import type { ParsedCommit } from './conventional.js';
 import { cancelReverts } from './conventional.js';
 
 /** The headings, in the order they appear. */
-export const NOTE_GROUPS = ['Breaking changes', 'Features', 'Fixes', 'Performance', 'Other'] as const;
+const NOTE_GROUPS = ['Breaking changes', 'Features', 'Fixes', 'Performance', 'Other'] as const;
 
 /** The heading a commit belongs under. */
-export function noteGroup(c: ParsedCommit): (typeof NOTE_GROUPS)[number] {
+function noteGroup(c: ParsedCommit): (typeof NOTE_GROUPS)[number] {
   if (c.breaking) return 'Breaking changes';
   if (c.type === 'feat') return 'Features';
   if (c.type === 'fix' || c.type === 'revert') return 'Fixes';
@@ -15,7 +15,7 @@ export function noteGroup(c: ParsedCommit): (typeof NOTE_GROUPS)[number] {
 }
 
 /** One note line: `- **scope:** description (abc1234, #12)`. */
-export function noteLine(c: ParsedCommit): string {
+function noteLine(c: ParsedCommit): string {
   const sha = c.sha.slice(0, 7);
   const raw = c.type ? c.description : c.subject;
   // Only a subject that named a pull request can end with "(#12)".
@@ -29,7 +29,7 @@ const MERGE = /^Merge (pull request|branch|remote-tracking)/;
 /** Commits listed in notes at most: GitHub takes an output of 1 MB, a release body of 125,000 characters. */
 export const NOTES_MAX_COMMITS = 500;
 /** Characters of notes at most, for the same reason. */
-export const NOTES_MAX_CHARS = 60_000;
+const NOTES_MAX_CHARS = 60_000;
 
 /**
  * The grouped notes of `commits` (newest first), merge commits left out, and reverted

@@ -20,7 +20,7 @@ import type { AddressInfo, Socket } from 'node:net';
 const SERVICE = 'github.actions.results.api.v1.ArtifactService';
 
 /** An artifact as the service keeps it. */
-export interface StoredArtifact {
+interface StoredArtifact {
   id: number;
   name: string;
   runBackendId: string;

@@ -21,7 +21,7 @@ import type { AddressInfo, Socket } from 'node:net';
 const SERVICE = 'github.actions.results.api.v1.CacheService';
 
 /** A cache entry as the service keeps it. */
-export interface CacheEntry {
+interface CacheEntry {
   id: number;
   key: string;
   version: string;
@@ -31,7 +31,7 @@ export interface CacheEntry {
 }
 
 /** One call as the service saw it. */
-export interface CacheCall {
+interface CacheCall {
   method: string;
   body: Record<string, unknown>;
   status: number;

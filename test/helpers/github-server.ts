@@ -31,7 +31,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { checkRequest, matchOperation } from './openapi.js';
 
 /** A request that broke GitHub's API description. */
-export interface Violation {
+interface Violation {
   method: string;
   path: string;
   operationId?: string;
@@ -39,7 +39,7 @@ export interface Violation {
 }
 
 /** One request as the server saw it. */
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   operationId?: string;
@@ -50,11 +50,11 @@ export interface RecordedRequest {
 }
 
 /** What `failNext` answers with. */
-export type Failure =
+type Failure =
   502 | 500 | 503 | 403 | 429 | 'hang' | { status: number; headers?: Record<string, string>; body?: unknown };
 
 /** A git commit known to the fake. */
-export interface CommitObject {
+interface CommitObject {
   sha: string;
   message: string;
   parents: string[];
@@ -65,7 +65,7 @@ export interface CommitObject {
 }
 
 /** An annotated tag object. */
-export interface TagObject {
+interface TagObject {
   sha: string;
   tag: string;
   message: string;
@@ -74,7 +74,7 @@ export interface TagObject {
 }
 
 /** A release. */
-export interface Release {
+interface Release {
   id: number;
   tag_name: string;
   target_commitish: string;
@@ -90,7 +90,7 @@ export interface Release {
 }
 
 /** A deployment status. */
-export interface DeploymentStatus {
+interface DeploymentStatus {
   id: number;
   state: 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
   description: string;
@@ -103,7 +103,7 @@ export interface DeploymentStatus {
 }
 
 /** A deployment and its statuses (oldest first). */
-export interface Deployment {
+interface Deployment {
   id: number;
   sha: string;
   ref: string;
@@ -122,7 +122,7 @@ export interface Deployment {
 }
 
 /** What a deployment made outside the API under test holds (another tool's, or a job's). */
-export interface OtherDeployment {
+interface OtherDeployment {
   environment: string;
   task?: string;
   /** Any payload, as another tool writes it (GitHub's job deployment: `{}`). */
@@ -136,14 +136,14 @@ export interface OtherDeployment {
 }
 
 /** The deployment GitHub Actions creates for a job that names `environment:`. */
-export interface JobDeployment {
+interface JobDeployment {
   deployment: Deployment;
   /** The job ends: its deployment's final status (success makes earlier successes inactive). */
   finish(state?: 'success' | 'failure' | 'error'): void;
 }
 
 /** A file in a branch. */
-export interface FileEntry {
+interface FileEntry {
   content: Buffer;
   sha: string;
 }
@@ -164,7 +164,7 @@ function blobSha(content: Buffer): string {
 }
 
 /** One repository of the fake GitHub. */
-export class RepoState {
+class RepoState {
   defaultBranch = 'main';
   /** Full ref name (`refs/tags/v1.0.0`, `refs/heads/main`) → object SHA (a commit, or a tag object). */
   readonly refs = new Map<string, string>();
@@ -480,7 +480,7 @@ export class RepoState {
 }
 
 /** The whole fake GitHub: repositories by full name. */
-export class GitHubState {
+class GitHubState {
   private readonly repos = new Map<string, RepoState>();
   private repoIds = 1000;
   constructor(readonly defaultRepo: string) {}
@@ -1049,9 +1049,6 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     },
   };
 }
-
-/** Start the fake GitHub (the short name other tests use). */
-export const start = startGitHubServer;
 
 /** The status, headers and body GitHub sends for a failure. */
 function failureResponse(f: Exclude<Failure, 'hang'>): {

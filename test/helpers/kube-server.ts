@@ -26,7 +26,7 @@ type Json = Record<string, unknown>;
 type Obj = Json & { metadata: Json & { name: string; namespace: string; resourceVersion: string } };
 
 /** One ReplicaSet of a deployment: its revision and image. */
-export interface Revision {
+interface Revision {
   revision: number;
   image: string;
 }

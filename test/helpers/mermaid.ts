@@ -14,7 +14,7 @@ export interface Flowchart {
 }
 
 /** Parse flowcharts (with or without their ```mermaid fence); a chart mermaid rejects throws its parse error. */
-export async function parseFlowcharts(sources: string[]): Promise<Flowchart[]> {
+async function parseFlowcharts(sources: string[]): Promise<Flowchart[]> {
   const texts = sources.map((s) => s.replace(/^```mermaid\n/, '').replace(/\n```\s*$/, ''));
   const stdout = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'test/helpers/mermaid-parse.mjs')], { cwd: ROOT });

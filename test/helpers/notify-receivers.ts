@@ -20,10 +20,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /** The services a receiver stands in for. */
-export type Service = 'slack' | 'discord' | 'teams' | 'webhook' | 'hang';
+type Service = 'slack' | 'discord' | 'teams' | 'webhook' | 'hang';
 
 /** A message a receiver accepted. */
-export interface Accepted {
+interface Accepted {
   service: Service;
   body: Record<string, unknown>;
 }

@@ -41,7 +41,7 @@ export interface Matched {
 let cached: Operation[] | undefined;
 
 /** The operations of the committed fixture. */
-export function operations(): Operation[] {
+function operations(): Operation[] {
   cached ??= (
     JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/github-openapi.json'), 'utf8')) as {
       operations: Operation[];
@@ -129,7 +129,7 @@ function typeOf(v: unknown): string {
  * `strict`, a property the schema does not declare is a problem: GitHub ignores it, which
  * is exactly how a misspelt field (`makeLatest`) would go unnoticed.
  */
-export function checkValue(schema: Schema, value: unknown, at: string, strict = false): string[] {
+function checkValue(schema: Schema, value: unknown, at: string, strict = false): string[] {
   if (value === null)
     return schema.nullable || schema.type === 'null' ? [] : [`${at}: expected ${schema.type ?? 'a value'}, got null`];
   if (schema.oneOf || schema.anyOf) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** Where the registrations live: one file per server, named by its PID. */
-export const REGISTRY = path.join(tmpdir(), `slipway-test-servers-${process.env.SLIPWAY_TEST_RUN ?? 'default'}`);
+const REGISTRY = path.join(tmpdir(), `slipway-test-servers-${process.env.SLIPWAY_TEST_RUN ?? 'default'}`);
 
 const mine = new Set<number>();
 

@@ -20,7 +20,7 @@ export interface ActionRun {
 }
 
 /** Parse a GITHUB_OUTPUT / GITHUB_ENV file (name=value and heredoc forms). */
-export function parseFileCommands(text: string): Record<string, string> {
+function parseFileCommands(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -8,7 +8,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 /** A received mail. */
-export interface ReceivedMail {
+interface ReceivedMail {
   mail: ParsedMail;
   secure: boolean;
   user?: string;

@@ -11,7 +11,7 @@ import type { Runtime } from '../../core/runtime.js';
 const load = () => import('@actions/cache');
 
 /** A BuildCache over @actions/cache; exact keys only, so a hit always means identical inputs. */
-export function actionsCache(rt: Runtime): BuildCache {
+function actionsCache(rt: Runtime): BuildCache {
   return {
     async restore(key, paths) {
       const cache = await load();

@@ -15,7 +15,7 @@ import type { ResolvedCheck } from '../resolve.js';
 import { networkError, ProbeError, since, type AttemptContext, type Observation } from './probe.js';
 
 /** The scheme of a base URL naming a Unix socket: `http+unix://%2Frun%2Fapp.sock`. */
-export const UNIX_PROTOCOL = 'http+unix:';
+const UNIX_PROTOCOL = 'http+unix:';
 
 /** The base URL of a server address: `host:port`, or `unix:/path.sock` (a socket). */
 export function addressBaseUrl(address: string): string {
@@ -24,7 +24,7 @@ export function addressBaseUrl(address: string): string {
 }
 
 /** fetch's bound on redirects. */
-export const MAX_REDIRECTS = 20;
+const MAX_REDIRECTS = 20;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 

@@ -78,7 +78,7 @@ async function health(port: number): Promise<string> {
 }
 
 /** Run the demo; returns the exit code. */
-export async function runDemo(term: Terminal): Promise<number> {
+async function runDemo(term: Terminal): Promise<number> {
   const home = mkdtempSync(path.join(tmpdir(), 'slipway-demo-'));
   const repo = path.join(home, 'shop');
   const saved = { DEMO_HOME: process.env.DEMO_HOME, RUNNER_TEMP: process.env.RUNNER_TEMP };

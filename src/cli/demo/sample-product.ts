@@ -96,7 +96,7 @@ const BUILD =
   'mkdir -p "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/shared" && cp services/$SLIPWAY_COMPONENT/*.js "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/" && cp libs/shared/*.js "$DEMO_HOME/artifacts/$SLIPWAY_COMPONENT/$SLIPWAY_VERSION/shared/"';
 
 /** The policy file of the sample product. */
-export function policyFile(ports: DemoPorts): string {
+function policyFile(ports: DemoPorts): string {
   const app = (name: string, port: number, deps: string[]) => `  ${name}:
     paths: [services/${name}/**]
     dependsOn: [${deps.join(', ')}]

@@ -73,35 +73,35 @@ export interface DeploymentsApi {
  * pending, which holds the lock all the same): twice the second GitHub asks between writes,
  * so a run shorter than that writes only its creation and its final state.
  */
-export const START_DELAY_MS = 2_000;
+const START_DELAY_MS = 2_000;
 
 /**
  * How many of an environment's newest deployments are read for history and the lock (one
  * page): each run inside a job with `environment:` adds two, the job's and ours.
  */
-export const HISTORY_LIMIT = 100;
+const HISTORY_LIMIT = 100;
 
 const TASKS = new Set(['deploy', 'deploy:rollback']);
 
 /** The payload key that marks a deployment as Slipway's, and the record format it was written in. */
-export const RECORD_MARKER = 'slipway';
+const RECORD_MARKER = 'slipway';
 /** The record format Slipway writes (the value under RECORD_MARKER). */
-export const RECORD_FORMAT = 1;
+const RECORD_FORMAT = 1;
 
 /** True when a deployment's payload is one Slipway wrote (any format this version reads). */
-export function isSlipwayPayload(payload: unknown): boolean {
+function isSlipwayPayload(payload: unknown): boolean {
   if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return false;
   const marker = (payload as Record<string, unknown>)[RECORD_MARKER];
   return typeof marker === 'number' && Number.isInteger(marker) && marker >= 1;
 }
 
 /** Whether a listed deployment belongs to the record: ours, and a task we write. */
-export function isRecordDeployment(d: { task: string; payload: unknown }): boolean {
+function isRecordDeployment(d: { task: string; payload: unknown }): boolean {
   return TASKS.has(d.task) && isSlipwayPayload(d.payload);
 }
 
 /** Turn an API deployment into a record entry. */
-export function toEntry(d: ApiDeployment): DeploymentEntry {
+function toEntry(d: ApiDeployment): DeploymentEntry {
   const payload = (d.payload && typeof d.payload === 'object' ? d.payload : {}) as { versions?: unknown };
   const versions: Record<string, string> = {};
   if (payload.versions && typeof payload.versions === 'object')

@@ -9,7 +9,7 @@ import type { Logger } from '../../core/runtime.js';
 import type { DeploymentRecord, HeartbeatRequest } from './record.js';
 
 /** Beats per lock-ttl: two can be lost (a slow API, a busy machine) before the lock looks stale. */
-export const BEATS_PER_TTL = 3;
+const BEATS_PER_TTL = 3;
 
 /** A running heartbeat; `stop` waits for a beat in flight, so no beat lands after the final state. */
 export interface Heartbeat {

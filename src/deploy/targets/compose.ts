@@ -19,14 +19,14 @@ const HEALTH_POLL_MS = 500;
 const READ_TIMEOUT_S = 30;
 
 /** The compose program found on the machine: v2 (`docker compose`) or v1 (`docker-compose`). */
-export interface ComposeCli {
+interface ComposeCli {
   command: string;
   prefix: string[];
   name: string;
 }
 
 /** Find `docker compose` (v2) first, else `docker-compose` (v1); null when neither runs. */
-export async function detectCompose(env: NodeJS.ProcessEnv): Promise<ComposeCli | null> {
+async function detectCompose(env: NodeJS.ProcessEnv): Promise<ComposeCli | null> {
   const candidates: ComposeCli[] = [
     { command: 'docker', prefix: ['compose'], name: 'docker compose (v2)' },
     { command: 'docker-compose', prefix: [], name: 'docker-compose (v1)' },
@@ -43,7 +43,7 @@ export async function detectCompose(env: NodeJS.ProcessEnv): Promise<ComposeCli 
 }
 
 /** The variable name `service` reads its image from by default: `api` → `API_IMAGE`. */
-export function defaultImageVariable(service: string): string {
+function defaultImageVariable(service: string): string {
   return `${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_IMAGE`;
 }
 

@@ -16,14 +16,14 @@ import { backoffDelay, sleep } from '../../core/retry.js';
 import { TargetError, type TargetOptions } from './target.js';
 
 /** A finished step. */
-export interface HostResult {
+interface HostResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
 /** How one step runs. */
-export interface HostRunOptions {
+interface HostRunOptions {
   /** Variables the program sees (SLIPWAY_*, SLIPWAY_SLOT...). */
   env?: Record<string, string>;
   /** What the program reads on stdin (an upload). */
@@ -55,7 +55,7 @@ export interface SshSettings {
 }
 
 /** Quote one argument for a POSIX shell: inside single quotes nothing is special. */
-export function shQuote(arg: string): string {
+function shQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -129,7 +129,7 @@ function collect(argv: readonly string[], options: HostRunOptions, env: NodeJS.P
 }
 
 /** This machine: the program runs directly, with the run's environment plus `env`. */
-export function localHost(baseEnv: NodeJS.ProcessEnv): Host {
+function localHost(baseEnv: NodeJS.ProcessEnv): Host {
   return {
     where: 'this machine',
     run: (argv, options = {}) => collect(argv, options, { ...baseEnv, ...options.env }),
@@ -147,7 +147,7 @@ const CONNECT_ATTEMPTS = 3;
  * connection reused by every step. A connection that fails is retried with backoff; a
  * remote program that failed is not.
  */
-export async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<Host> {
+async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<Host> {
   const key = env[settings.keyEnv];
   const known = env[settings.knownHostsEnv];
   if (!key?.trim())

@@ -139,7 +139,7 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
 }
 
 /** The variable a `{ env: NAME }` key names (a secret), or undefined when the key is absent. */
-export function secretEnv(options: TargetOptions, key: string): string | undefined {
+function secretEnv(options: TargetOptions, key: string): string | undefined {
   const value = options.deploy[key];
   if (value === undefined) return undefined;
   const name = (value as { env?: unknown } | null)?.env;

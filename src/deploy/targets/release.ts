@@ -16,7 +16,7 @@ import { fileInput, openHost, sshSettings, type Host } from './host.js';
 import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 /** Releases kept by default. */
-export const DEFAULT_KEEP = 5;
+const DEFAULT_KEEP = 5;
 
 /** The deploy log on the host: one version per line, in the order they went live. */
 const LOG = '.slipway-releases.log';

@@ -31,7 +31,7 @@ export const dbmateFormat: MigrationFormat = {
 };
 
 /** Split one dbmate file into its up and down parts. */
-export function parseDbmateFile(source: ReadFile): { up: Part; down?: Part } {
+function parseDbmateFile(source: ReadFile): { up: Part; down?: Part } {
   const { file } = source;
   const lines = linesOf(source.text);
   const sectionOf: ('up' | 'down' | null)[] = [];

@@ -37,7 +37,7 @@ export const gooseFormat: MigrationFormat = {
 };
 
 /** Split one goose file into its Up and Down parts. */
-export function parseGooseFile(source: ReadFile): { up: Part; down?: Part } {
+function parseGooseFile(source: ReadFile): { up: Part; down?: Part } {
   const { file } = source;
   const lines = linesOf(source.text);
   const sectionOf: (Section | null)[] = [];
