@@ -12,6 +12,7 @@ import { parseArgs } from './args.js';
 import { createCliRuntime } from './cli-runtime.js';
 import { localRunner } from './local-actions.js';
 import { createTerminal, type Terminal } from './terminal.js';
+import { COMMANDS } from './commands.js';
 
 /** A CLI-only command. */
 export interface Command {
@@ -22,10 +23,6 @@ export interface Command {
 }
 
 const GLOBAL_FLAGS = ['json', 'cwd', 'verbose', 'quiet', 'help'];
-
-async function loadCommands(): Promise<Command[]> {
-  return (await import('./commands.js')).COMMANDS;
-}
 
 function usage(commands: Command[]): string {
   const lines = ['Usage: slipway <command> [--flag value …]', '', 'Actions (the same code as the GitHub Actions):'];
@@ -127,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
   const term = createTerminal();
   try {
     const { positional, flags } = parseArgs(argv, new Set(['json', 'verbose', 'quiet', 'help', 'dry-run']));
-    const commands = await loadCommands();
+    const commands = COMMANDS;
     const name = positional[0];
     if (!name || name === 'help') {
       process.stdout.write(`${usage(commands)}\n`);

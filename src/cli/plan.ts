@@ -2,7 +2,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfigLazily } from '../core/config-defaults.js';
+import { loadConfig } from '../core/config.js';
 import type { SlipwayConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
@@ -44,7 +44,7 @@ export const command: Command = {
     if (!mode) throw new UserError(`--event: expected one of ${Object.keys(EVENTS).join(', ')}, got "${event}"`);
     const scratch = mkdtempSync(path.join(tmpdir(), 'slipway-plan-'));
     try {
-      const config = await loadConfigLazily(cwd, flags.config ?? '');
+      const config = await loadConfig(cwd, flags.config ?? '');
       const embedded = embeddedHistory(cwd, scratch);
       reportHistories(config, embedded, term);
       const env = { ...process.env, SLIPWAY_EMBEDDED_DB: embedded.copy };

@@ -6,25 +6,69 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import {
-  componentSeries,
-  componentTagTemplate,
-  DEFAULT_BRANCHES,
-  DEFAULT_CONFIG_PATH,
-  defaultConfig,
-} from './config-defaults.js';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
 import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
-export {
-  componentSeries,
-  DEFAULT_BRANCHES,
-  DEFAULT_CONFIG_PATH,
-  loadConfigLazily,
-  requireComponent,
-  tagTemplateFor,
-} from './config-defaults.js';
+/** The default location of the policy file, relative to the repository. */
+export const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
+
+/** The default branching policy; the first rule that matches a branch wins. */
+export const DEFAULT_BRANCHES: BranchRule[] = [
+  { match: 'main', channel: 'stable' },
+  { match: 'master', channel: 'stable' },
+  { match: 'release/*', channel: 'rc' },
+  { match: 'hotfix/*', channel: 'stable', bump: 'patch' },
+  { match: '*', channel: 'none' },
+];
+
+/** The configuration used when there is no policy file. */
+function defaultConfig(): SlipwayConfig {
+  return {
+    file: null,
+    versioning: { tag: 'v{version}', initial: '0.1.0', branches: DEFAULT_BRANCHES },
+    components: {},
+    environments: {},
+    notify: [],
+    locate: () => ({}),
+    errorAt: (p, m) => new UserError(`${p.map(String).join('.')}: ${m}`),
+  };
+}
+
+/** The tag template of the repository's own series. */
+export function tagTemplateFor(config: SlipwayConfig): string {
+  return config.versioning.tag;
+}
+
+/**
+ * Whether a component has a version series of its own (`own`) or follows the repository's
+ * (`product`: deployed at the product version, no tag of its own). `series` in the policy
+ * file, else `own` for a component with paths or migrations, whose commits move it.
+ */
+export function componentSeries(c: {
+  series?: 'own' | 'product';
+  paths: readonly string[];
+  migrate?: unknown;
+}): 'own' | 'product' {
+  return c.series ?? (c.paths.length > 0 || c.migrate !== undefined ? 'own' : 'product');
+}
+
+/** A component's tag template: its own, else `<name>-v{version}` so series never collide. */
+export function componentTagTemplate(name: string, c: { tag?: string }): string {
+  return c.tag ?? `${name}-v{version}`;
+}
+
+/** The named component, or a UserError listing the ones that exist. */
+export function requireComponent(config: SlipwayConfig, name: string, input = 'component'): ComponentConfig {
+  const c = config.components[name];
+  if (!c) {
+    const known = Object.keys(config.components);
+    throw new UserError(
+      `${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`,
+    );
+  }
+  return c;
+}
 
 const tagTemplate = z.string().refine((t) => t.includes('{version}'), {
   message: 'expected a tag template containing {version}, e.g. "v{version}"',

@@ -1,12 +1,6 @@
 /** The version-bump action: the branching and versioning policy turned into the next version. */
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
-import {
-  componentSeries,
-  componentTagTemplate,
-  loadConfigLazily,
-  requireComponent,
-  tagTemplateFor,
-} from '../core/config-defaults.js';
+import { componentSeries, componentTagTemplate, loadConfig, requireComponent, tagTemplateFor } from '../core/config.js';
 import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
 import { mapLimit } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
@@ -103,7 +97,7 @@ export const versionBump = defineAction({
     // the tags first, as the log waits for them.
     let names = settle(git.tagNames());
     const state = settle(git.headState());
-    const config = await loadConfigLazily(rt.cwd, inputs.config);
+    const config = await loadConfig(rt.cwd, inputs.config);
     const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
     if (!branch)
       throw new UserError(

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dependencyMap, loadConfig, loadConfigLazily, parseConfig } from '../../src/core/config.js';
+import { dependencyMap, loadConfig, parseConfig } from '../../src/core/config.js';
 import { isUserError } from '../../src/core/errors.js';
 import { waves } from '../../src/core/graph.js';
 
@@ -117,18 +117,18 @@ describe('the policy file', () => {
     await expect(loadConfig(dir, '')).rejects.toThrow(/^config: cannot read \.github\/slipway\.yml: E(ACCES|ISDIR)$/);
   });
 
-  it('loads lazily: defaults without a file, the same errors with one', async () => {
+  it('defaults without a file; a named file that is missing, and a bad one, are errors', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'slipway-config-'));
     dirs.push(dir);
-    expect((await loadConfigLazily(dir, '')).file).toBeNull();
-    await expect(loadConfigLazily(dir, 'deploy/slipway.yml')).rejects.toThrow(
+    expect((await loadConfig(dir, '')).file).toBeNull();
+    await expect(loadConfig(dir, 'deploy/slipway.yml')).rejects.toThrow(
       'input "config": expected the path of a policy file in the repository, got "deploy/slipway.yml" (no such file)',
     );
     mkdirSync(path.join(dir, '.github'));
     writeFileSync(path.join(dir, '.github/slipway.yml'), 'components:\n  api: { paths: [api/**] }\n');
-    expect(Object.keys((await loadConfigLazily(dir, '')).components)).toEqual(['api']);
+    expect(Object.keys((await loadConfig(dir, '')).components)).toEqual(['api']);
     writeFileSync(path.join(dir, '.github/slipway.yml'), 'components:\n  api: { path: [api/**] }\n');
-    await expect(loadConfigLazily(dir, '')).rejects.toThrow(
+    await expect(loadConfig(dir, '')).rejects.toThrow(
       /^\.github\/slipway\.yml:2:10: components\.api\.path: unknown key/,
     );
   });
