@@ -14,8 +14,8 @@ import { parseFilters } from './filters.js';
 import { deploymentLookup } from './deployed.js';
 import { contentHashes, type HashInput } from './hash.js';
 import type { Selectable } from './patterns.js';
-import { changedPaths, dependencies, select, selectAll, type Selection } from './select.js';
-import { describeReason, summaryMarkdown } from './summary.js';
+import { changedPaths, dependencies, selectByChangedPaths, selectAll, type Selection } from './select.js';
+import { describeReason, selectionSummary } from './summary.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
 
 /** What the action needs from where it runs: a build cache, and the Deployments API. */
@@ -151,7 +151,7 @@ async function runBuildSelective(
       rt.log.info(
         `${changes.length} files changed between ${decision.base.slice(0, 7)} and ${decision.head.slice(0, 7)}.`,
       );
-      selection = select(components, changedPaths(changes));
+      selection = selectByChangedPaths(components, changedPaths(changes));
     }
   }
 
@@ -209,7 +209,7 @@ async function runBuildSelective(
   }
   rt.setOutput('skipped', outcome?.skipped ?? {});
   await rt.summary(
-    summaryMarkdown({
+    selectionSummary({
       rule: decision.rule,
       base: decision.base,
       head: decision.head,

@@ -6,7 +6,7 @@
  */
 import type { Runtime } from '../core/runtime.js';
 import { chooseRecord } from '../deploy/record/open.js';
-import { wasGood, type DeploymentEntry, type DeploymentRecord } from '../deploy/record/record.js';
+import { endedGood, type DeploymentEntry, type DeploymentRecord } from '../deploy/record/record.js';
 import type { DeploymentLookup } from './base.js';
 
 /** What the environment runs, and which deployment says so. */
@@ -25,12 +25,12 @@ interface DeployedCommit {
  * nothing good is recorded, or a rollback's versions cannot be traced to a deployment.
  */
 function deployedCommit(history: readonly DeploymentEntry[]): DeployedCommit | null {
-  const index = history.findIndex((e) => wasGood(e.state));
+  const index = history.findIndex((e) => endedGood(e.state));
   if (index < 0) return null;
   const last = history[index];
   if (last.task !== 'deploy:rollback')
     return { sha: last.sha, why: `deployment #${last.id} (${last.state}, ${describeVersions(last.versions)})` };
-  const older = history.slice(index + 1).filter((e) => wasGood(e.state) && e.task === 'deploy');
+  const older = history.slice(index + 1).filter((e) => endedGood(e.state) && e.task === 'deploy');
   let origin: DeploymentEntry | undefined;
   for (const [component, version] of Object.entries(last.versions)) {
     const from = older.findIndex((e) => e.versions[component] === version);

@@ -39,7 +39,7 @@ export function dependencies(components: readonly Selectable[]): Record<string, 
 }
 
 /** Select components touched by `paths`, plus their dependents. */
-export function select(components: readonly Selectable[], paths: readonly ChangedPath[]): Selection {
+export function selectByChangedPaths(components: readonly Selectable[], paths: readonly ChangedPath[]): Selection {
   const index = new ComponentIndex(components);
   const files: Record<string, string[]> = {};
   for (const p of paths) for (const name of index.match(p.path, p.kind)) (files[name] ??= []).push(p.path);

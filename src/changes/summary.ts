@@ -17,7 +17,7 @@ export function describeReason(r: Reason): string {
 }
 
 /** The summary markdown. */
-export function summaryMarkdown(args: {
+export function selectionSummary(args: {
   rule: string;
   base: string | null;
   head: string;

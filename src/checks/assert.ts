@@ -16,7 +16,7 @@ export interface Verdict {
 const TRANSIENT_4XX = [408, 425, 429];
 
 /** Check `obs` against the check's expectations; `latency: false` leaves maxLatencyMs to sampling. */
-export function evaluate(check: Check, obs: Observation, opts: { latency: boolean }): Verdict {
+export function judgeObservation(check: Check, obs: Observation, opts: { latency: boolean }): Verdict {
   const e = check.expect;
   const failures: string[] = [];
   if (obs.status !== undefined) {

@@ -64,7 +64,7 @@ export async function writeJUnit(
 }
 
 /** The job summary: a table with ✅/❌, attempts and latency per check, and the failures spelled out. */
-export function summaryMarkdown(results: readonly CheckResult[], title = 'Smoke tests'): string {
+export function smokeTestSummary(results: readonly CheckResult[], title = 'Smoke tests'): string {
   const failed = results.filter((r) => !r.passed);
   const rows = results.map((r) => [
     r.passed ? '✅' : '❌',

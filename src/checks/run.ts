@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import { duration } from '../core/markdown.js';
 import { backoffDelay } from '../core/retry.js';
 import type { Runtime } from '../core/runtime.js';
-import { evaluate } from './assert.js';
+import { judgeObservation } from './assert.js';
 import { probeHttp } from './probes/http.js';
 import { ProbeError, type Observation, type Probe } from './probes/probe.js';
 import { probeRedis } from './probes/redis.js';
@@ -182,7 +182,7 @@ async function attempt(
     clearTimeout(timer);
     signal.removeEventListener('abort', abort);
   }
-  const verdict = evaluate(check, obs, opts);
+  const verdict = judgeObservation(check, obs, opts);
   if (verdict.failures.length === 0) return { ok: true, obs };
   return { ok: false, message: verdict.failures.join('; '), retryable: verdict.retryable, latencyMs: obs.latencyMs };
 }

@@ -7,7 +7,7 @@ import type { Runtime } from '../core/runtime.js';
 import { parseYaml } from '../core/yaml-source.js';
 import { durationInput, retriesInput } from './inputs.js';
 import { healthChecks, parseChecks } from './parse.js';
-import { summaryMarkdown, writeJUnit, latencyText } from './report.js';
+import { smokeTestSummary, writeJUnit, latencyText } from './report.js';
 import { resolveChecks } from './resolve.js';
 import { DEFAULT_RUN_OPTIONS, runChecks } from './run.js';
 import type { Check, CheckResult, RunOptions } from './types.js';
@@ -68,7 +68,7 @@ export const smokeTest = defineAction({
     );
     rt.setOutput('results', results);
     rt.setOutput('report', report);
-    await rt.summary(summaryMarkdown(results));
+    await rt.summary(smokeTestSummary(results));
     if (failed.length) {
       const shown = failed.slice(0, 3).map((r) => `${r.name}: ${r.message}`);
       if (failed.length > 3) shown.push(`and ${failed.length - 3} more`);

@@ -30,7 +30,7 @@ import {
 } from './record/record.js';
 import { startHeartbeat } from './record/heartbeat.js';
 import { describeRelease, releaseLock } from './record/unlock.js';
-import { planLines, summaryMarkdown, type DeployStatus, type StepReport } from './report.js';
+import { planLines, deploySummary, type DeployStatus, type StepReport } from './report.js';
 import { DeployRun, previousVersion, targetContext, type DeployResult, type RunInfo } from './run.js';
 import { clashRefusal, downgradeRefusal, downgrades, sameComponentContent, versionClashes } from './version-rules.js';
 import type { TargetFactories } from './targets/target.js';
@@ -170,14 +170,14 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     await probeRunning(plan, environment, info, rt);
     const result = empty('success');
     writeOutputs(rt, result);
-    await rt.summary(summaryMarkdown({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
+    await rt.summary(deploySummary({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
     return result;
   }
   if (plan.steps.length === 0) {
     rt.log.info('Nothing to deploy.');
     const result = empty('success');
     writeOutputs(rt, result);
-    await rt.summary(summaryMarkdown(plan, 'success', []));
+    await rt.summary(deploySummary(plan, 'success', []));
     return result;
   }
 
@@ -247,7 +247,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     logUrl: info.logUrl,
   });
   writeOutputs(rt, result);
-  await rt.summary(summaryMarkdown(plan, result.status, result.reports));
+  await rt.summary(deploySummary(plan, result.status, result.reports));
   return result;
 }
 

@@ -4,7 +4,7 @@
  * against the same record it writes (GitHub Deployments or the ledger), per component.
  */
 import type { DeploymentEntry } from './record/record.js';
-import { wasGood } from './record/record.js';
+import { endedGood } from './record/record.js';
 
 /** A component whose version has not been deployed successfully to the earlier environment. */
 export interface Unpromoted {
@@ -18,7 +18,8 @@ export function unpromoted(
   earlier: readonly DeploymentEntry[],
 ): Unpromoted[] {
   const ran = new Set<string>();
-  for (const e of earlier) if (wasGood(e.state)) for (const [c, v] of Object.entries(e.versions)) ran.add(`${c}@${v}`);
+  for (const e of earlier)
+    if (endedGood(e.state)) for (const [c, v] of Object.entries(e.versions)) ran.add(`${c}@${v}`);
   return steps
     .filter((s) => !ran.has(`${s.component}@${s.next}`))
     .map((s) => ({ component: s.component, version: s.next }));

@@ -75,7 +75,7 @@ function outcomeGraph(plan: Plan, reports: readonly StepReport[]): string {
 }
 
 /** The job summary of a run (or of a dry run when `reports` is null). */
-export function summaryMarkdown(plan: Plan, status: DeployStatus | 'planned', reports: StepReport[] | null): string {
+export function deploySummary(plan: Plan, status: DeployStatus | 'planned', reports: StepReport[] | null): string {
   const title = `## ${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${plan.environment}: ${status}`;
   const out = [title, '', reports ? outcomeGraph(plan, reports) : planGraph(plan), ''];
   if (reports) out.push('Green: deployed · amber: rolled back · red: failed · grey: skipped or not in this run.', '');

@@ -6,7 +6,7 @@
  * from (golang-migrate dirty, a failed Flyway or Prisma migration) is refused the same way.
  */
 import { UserError } from '../core/errors.js';
-import { literal, quoteQualified, type DbSession } from './database.js';
+import { sqlLiteral, quoteQualified, type DbSession } from './database.js';
 import type { MigrationFile } from './files.js';
 import { flywayKey, flywayParts } from './formats/flyway.js';
 import type { FormatName } from './formats/types.js';
@@ -162,7 +162,7 @@ export async function recordAdoption(session: DbSession, historyTable: string, a
   const values = adoption.applied
     .map(
       ({ file, appliedAt }) =>
-        `(${file.version}, ${literal(file.name)}, ${literal(file.checksum)}, ${appliedAt ? `${literal(appliedAt)}::timestamptz` : 'now()'}, 0, ${literal(by)})`,
+        `(${file.version}, ${sqlLiteral(file.name)}, ${sqlLiteral(file.checksum)}, ${appliedAt ? `${sqlLiteral(appliedAt)}::timestamptz` : 'now()'}, 0, ${sqlLiteral(by)})`,
     )
     .join(',\n');
   try {

@@ -5,7 +5,7 @@
  * after its last one.
  */
 import { UserError } from '../core/errors.js';
-import { literal, pgErrorOf, quoteQualified, type DbSession, type PgError } from './database.js';
+import { sqlLiteral, pgErrorOf, quoteQualified, type DbSession, type PgError } from './database.js';
 import { forgetSql, recordSql } from './history.js';
 import { clearSql, invalidIndexes, markProgress, markStarted } from './unfinished.js';
 import type { PlannedMigration } from './plan.js';
@@ -99,7 +99,7 @@ async function applyOutsideTransaction(
   }
   const ms = Math.round(performance.now() - started);
   await session.exec(
-    `BEGIN; INSERT INTO ${quoteQualified(table)} (version, name, checksum, duration_ms, applied_by) VALUES (${m.version}, ${literal(m.name)}, ${literal(m.checksum)}, ${ms}, ${literal(by)}); ${clearSql(table, m.version)}; COMMIT`,
+    `BEGIN; INSERT INTO ${quoteQualified(table)} (version, name, checksum, duration_ms, applied_by) VALUES (${m.version}, ${sqlLiteral(m.name)}, ${sqlLiteral(m.checksum)}, ${ms}, ${sqlLiteral(by)}); ${clearSql(table, m.version)}; COMMIT`,
   );
 }
 

@@ -60,7 +60,7 @@ export function pgErrorOf(err: unknown): PgError | null {
 }
 
 /** Quote an SQL literal (standard_conforming_strings is on in every supported version). */
-export function literal(value: string): string {
+export function sqlLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 

@@ -1,6 +1,6 @@
 /** The history table: which migrations ran, with their checksum, when, how long and by which run. */
 import { UserError } from '../core/errors.js';
-import { literal, quoteQualified, type DbSession } from './database.js';
+import { sqlLiteral, quoteQualified, type DbSession } from './database.js';
 
 /** A row of the history table. */
 export interface AppliedRow {
@@ -75,7 +75,7 @@ export async function readHistory(session: DbSession, table: string): Promise<Ap
  * query as the migration, so its duration is measured by the server from the query's start.
  */
 export function recordSql(table: string, m: { version: bigint; name: string; checksum: string }, by: string): string {
-  return `INSERT INTO ${quoteQualified(table)} (version, name, checksum, applied_at, duration_ms, applied_by) VALUES (${m.version}, ${literal(m.name)}, ${literal(m.checksum)}, clock_timestamp(), (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer, ${literal(by)})`;
+  return `INSERT INTO ${quoteQualified(table)} (version, name, checksum, applied_at, duration_ms, applied_by) VALUES (${m.version}, ${sqlLiteral(m.name)}, ${sqlLiteral(m.checksum)}, clock_timestamp(), (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer, ${sqlLiteral(by)})`;
 }
 
 /** The statement that forgets a reverted migration. */

@@ -13,7 +13,7 @@ export const EMBEDDED_FOLDER = '.slipway/db';
 
 /** Open the embedded database in `folder` (PGlite, loaded on first use). */
 export async function openEmbeddedDatabase(folder: string): Promise<Database> {
-  const { openEmbeddedDatabase: open } = await import('./pglite-database.js');
+  const { openPGliteFolder: open } = await import('./pglite-database.js');
   return open(folder);
 }
 

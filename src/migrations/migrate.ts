@@ -7,7 +7,7 @@ import type { Runtime } from '../core/runtime.js';
 import { notify } from '../notify/notify.js';
 import type { Database } from './database.js';
 import { FORMAT_NAMES, type FormatChoice } from './files.js';
-import { refusedSummaryMarkdown, setMigrateOutputs, setRefusedOutputs, summaryMarkdown } from './report.js';
+import { refusedMigrationSummary, setMigrateOutputs, setRefusedOutputs, migrationSummary } from './report.js';
 import {
   MigrationFailed,
   MigrationRefused,
@@ -114,12 +114,12 @@ export async function runMigrateAction(
       // A refusal still tells the workflow what is pending and what the lint found.
       if (err instanceof MigrationRefused) {
         setRefusedOutputs(err.state, rt);
-        await rt.summary(refusedSummaryMarkdown(err.state, err.message));
+        await rt.summary(refusedMigrationSummary(err.state, err.message));
       }
       // The migrations before the failing one stay applied (each committed on its own): say so.
       if (err instanceof MigrationFailed) {
         setMigrateOutputs(err.result, rt);
-        await rt.summary(`${summaryMarkdown(err.result)}\n**Failed:** ${err.message}\n`);
+        await rt.summary(`${migrationSummary(err.result)}\n**Failed:** ${err.message}\n`);
       }
       if (!options.dryRun)
         await notify(
@@ -130,7 +130,7 @@ export async function runMigrateAction(
       throw err;
     }
     setMigrateOutputs(result, rt);
-    await rt.summary(summaryMarkdown(result));
+    await rt.summary(migrationSummary(result));
     return result;
   } finally {
     await database?.close();

@@ -9,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Database, DbSession } from './database.js';
 
 /** Open (creating when needed) the PGlite database stored in `folder`. */
-export async function openEmbeddedDatabase(folder: string): Promise<Database> {
+export async function openPGliteFolder(folder: string): Promise<Database> {
   await mkdir(folder, { recursive: true });
   const db = await PGlite.create(folder);
   // One process, one session: every "connection" is the same one, and closing it is the database's job.

@@ -24,7 +24,7 @@ export function setRefusedOutputs(state: RefusedState, rt: Runtime): void {
 }
 
 /** The job summary of a refused run: why, where the database is, and the findings that stopped it. */
-export function refusedSummaryMarkdown(state: RefusedState, reason: string): string {
+export function refusedMigrationSummary(state: RefusedState, reason: string): string {
   const lines = [
     '## Migrations (refused: nothing applied)',
     '',
@@ -41,7 +41,7 @@ export function refusedSummaryMarkdown(state: RefusedState, reason: string): str
 const HISTORY_ROWS = 10;
 
 /** The job summary: migrations with their state and duration, then the lint findings. */
-export function summaryMarkdown(result: MigrationResult): string {
+export function migrationSummary(result: MigrationResult): string {
   const where = result.database;
   const title = `## Migrations${result.dryRun ? ' (dry run)' : ''}`;
   if (result.tool === 'command')

@@ -8,7 +8,7 @@
  * unique index may not enforce uniqueness) fails the migration, naming the index.
  */
 import { UserError } from '../core/errors.js';
-import { literal, quoteQualified, type DbSession } from './database.js';
+import { sqlLiteral, quoteQualified, type DbSession } from './database.js';
 
 /** A migration started and not finished. */
 export interface UnfinishedRow {
@@ -134,5 +134,5 @@ export async function invalidIndexes(session: DbSession): Promise<string[]> {
 
 /** The SQL that records the resolution `applied`: the history row and the mark cleared, together. */
 export function resolveAppliedSql(history: string, u: UnfinishedRow, checksum: string, by: string): string {
-  return `BEGIN; INSERT INTO ${quoteQualified(history)} (version, name, checksum, duration_ms, applied_by) VALUES (${u.version}, ${literal(u.name)}, ${literal(checksum)}, 0, ${literal(`${by} (resolved)`)}); ${clearSql(history, u.version)}; COMMIT`;
+  return `BEGIN; INSERT INTO ${quoteQualified(history)} (version, name, checksum, duration_ms, applied_by) VALUES (${u.version}, ${sqlLiteral(u.name)}, ${sqlLiteral(checksum)}, 0, ${sqlLiteral(`${by} (resolved)`)}); ${clearSql(history, u.version)}; COMMIT`;
 }

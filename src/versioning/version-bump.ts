@@ -197,7 +197,7 @@ export const versionBump = defineAction({
     const own = new Map(comps.map((p) => [p.component, p.version]));
     const componentNames = inputs.component ? [inputs.component] : Object.keys(config.components);
     rt.setOutput('versions', Object.fromEntries(componentNames.map((n) => [n, own.get(n) ?? main.version])));
-    await rt.summary(summaryMarkdown(branch, rule.channel, plans, inputs.dryRun));
+    await rt.summary(versionSummary(branch, rule.channel, plans, inputs.dryRun));
   },
 });
 
@@ -240,7 +240,7 @@ function hasSeriesTag(template: string, names: readonly string[]): boolean {
   return names.some((n) => parseTag(template, n) !== null);
 }
 
-function summaryMarkdown(branch: string, channel: string, plans: VersionPlan[], dryRun: boolean): string {
+function versionSummary(branch: string, channel: string, plans: VersionPlan[], dryRun: boolean): string {
   const rows = plans.map((p) => [
     p.component || '(repository)',
     `${p.previousVersion || '—'} → ${p.version}`,

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { HttpCheck } from '../types.js';
 import type { ResolvedCheck } from '../resolve.js';
-import { networkError, ProbeError, since, type AttemptContext, type Observation } from './probe.js';
+import { networkError, ProbeError, msSince, type AttemptContext, type Observation } from './probe.js';
 
 /** The scheme of a base URL naming a Unix socket: `http+unix://%2Frun%2Fapp.sock`. */
 const UNIX_PROTOCOL = 'http+unix:';
@@ -208,7 +208,7 @@ async function observe(answer: Answer, start: number): Promise<Observation> {
   }
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return { latencyMs: since(start), status: answer.status, headers, body: text };
+  return { latencyMs: msSince(start), status: answer.status, headers, body: text };
 }
 
 /** The headers fetch would add, unless the check sets them. */

@@ -2,7 +2,7 @@
 import pg from 'pg';
 import type { ResolvedCheck } from '../resolve.js';
 import type { PostgresCheck } from '../types.js';
-import { networkError, ProbeError, since, type AttemptContext, type Observation } from './probe.js';
+import { networkError, ProbeError, msSince, type AttemptContext, type Observation } from './probe.js';
 
 // SQLSTATEs that another attempt cannot fix: bad credentials, unknown database or role, bad query.
 const PERMANENT = /^(28|3D|42)/;
@@ -26,7 +26,7 @@ export async function probePostgres(check: PostgresCheck & ResolvedCheck, ctx: A
   try {
     await client.connect();
     await client.query(check.query);
-    return { latencyMs: since(start) };
+    return { latencyMs: msSince(start) };
   } catch (err) {
     const e = err as Error & { code?: string };
     if (ctx.signal.aborted) throw networkError(err, ctx, where);

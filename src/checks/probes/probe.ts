@@ -67,6 +67,6 @@ export function networkError(err: unknown, ctx: AttemptContext, where: string): 
 }
 
 /** Milliseconds since `start` (a performance.now() value), rounded to 0.1 ms. */
-export function since(start: number): number {
+export function msSince(start: number): number {
   return Math.round((performance.now() - start) * 10) / 10;
 }

@@ -2,7 +2,7 @@
 import type { ResolvedCheck } from '../resolve.js';
 import { parseRedisUrl, RespError, sendCommands } from '../resp.js';
 import type { RedisCheck } from '../types.js';
-import { networkError, ProbeError, since, type AttemptContext, type Observation } from './probe.js';
+import { networkError, ProbeError, msSince, type AttemptContext, type Observation } from './probe.js';
 
 // Replies that mean the server is still starting; anything else (auth, unknown db) is permanent.
 const WARMING = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN)\b/;
@@ -23,7 +23,7 @@ export async function probeRedis(check: RedisCheck & ResolvedCheck, ctx: Attempt
   } catch (err) {
     throw networkError(err, ctx, where);
   }
-  const latencyMs = since(start);
+  const latencyMs = msSince(start);
   for (const [i, reply] of replies.entries()) {
     if (reply instanceof RespError) {
       const step = commands[i][0];

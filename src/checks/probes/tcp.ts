@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import type { ResolvedCheck } from '../resolve.js';
 import type { TcpCheck } from '../types.js';
-import { networkError, since, type AttemptContext, type Observation } from './probe.js';
+import { networkError, msSince, type AttemptContext, type Observation } from './probe.js';
 
 /** Connect to host:port; the latency is the time to the established connection. */
 export function probeTcp(check: TcpCheck & ResolvedCheck, ctx: AttemptContext): Promise<Observation> {
@@ -16,7 +16,7 @@ export function probeTcp(check: TcpCheck & ResolvedCheck, ctx: AttemptContext): 
     if (ctx.signal.aborted) return onAbort();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => {
-      const latencyMs = since(start);
+      const latencyMs = msSince(start);
       ctx.signal.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve({ latencyMs });

@@ -2,7 +2,7 @@
 import WebSocket from 'ws';
 import type { ResolvedCheck } from '../resolve.js';
 import type { WebSocketCheck } from '../types.js';
-import { networkError, ProbeError, since, type AttemptContext, type Observation } from './probe.js';
+import { networkError, ProbeError, msSince, type AttemptContext, type Observation } from './probe.js';
 
 /** Open a WebSocket; when the check sends or expects a message, wait for the first one. */
 export function probeWebSocket(check: WebSocketCheck & ResolvedCheck, ctx: AttemptContext): Promise<Observation> {
@@ -39,14 +39,14 @@ export function probeWebSocket(check: WebSocketCheck & ResolvedCheck, ctx: Attem
       );
     });
     ws.on('open', () => {
-      if (!waitForMessage) return done(null, { latencyMs: since(start) });
+      if (!waitForMessage) return done(null, { latencyMs: msSince(start) });
       if (check.send !== undefined) ws.send(check.send);
     });
     ws.on('message', (data: WebSocket.RawData) => {
       const body = Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data as ArrayBuffer).toString('utf8');
-      done(null, { latencyMs: since(start), body });
+      done(null, { latencyMs: msSince(start), body });
     });
     ws.on('close', (code) =>
       done(new ProbeError(`the server closed the connection (code ${code}) before a message arrived`, true)),

@@ -89,7 +89,7 @@ export interface HeartbeatRequest {
 }
 
 /** States that mean "was running fine": GitHub turns a superseded success into `inactive`. */
-export function wasGood(state: DeploymentState): boolean {
+export function endedGood(state: DeploymentState): boolean {
   return state === 'success' || state === 'inactive';
 }
 
@@ -107,7 +107,7 @@ export function describeHolder(e: DeploymentEntry): string {
 export function lastGoodVersions(history: readonly DeploymentEntry[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of history) {
-    if (!wasGood(e.state)) continue;
+    if (!endedGood(e.state)) continue;
     for (const [c, v] of Object.entries(e.versions)) if (!(c in out)) out[c] = v;
   }
   return out;
@@ -121,7 +121,7 @@ export function versionsBeforeCurrent(history: readonly DeploymentEntry[]): Reco
   const current = lastGoodVersions(history);
   const out: Record<string, string> = {};
   for (const e of history) {
-    if (!wasGood(e.state)) continue;
+    if (!endedGood(e.state)) continue;
     for (const [c, v] of Object.entries(e.versions)) if (!(c in out) && v !== current[c]) out[c] = v;
   }
   return out;
