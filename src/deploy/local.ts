@@ -11,7 +11,7 @@ import type { DeployInputs } from './inputs.js';
 import { migrationsStep } from './migrate-step.js';
 import { FileLedger } from './record/file-ledger.js';
 
-/** Run deploy with the file ledger and the embedded database; for registerLocalRunner('deploy', …). */
+/** Run deploy with the file ledger and the embedded database; the CLI's local deploy (LOCAL_RUNNERS in src/cli/local-actions.ts). */
 export async function deployLocally(inputs: Record<string, unknown>, rt: Runtime): Promise<void> {
   await runDeploy({
     inputs: inputs as DeployInputs,

@@ -17,7 +17,7 @@ export async function openEmbeddedDatabase(folder: string): Promise<Database> {
   return open(folder);
 }
 
-/** Run the migrate action with the embedded database as the default; for registerLocalRunner('migrate', …). */
+/** Run the migrate action with the embedded database as the default; the CLI's local migrate (LOCAL_RUNNERS in src/cli/local-actions.ts). */
 export async function migrateLocally(inputs: Record<string, unknown>, rt: Runtime): Promise<void> {
   await runMigrateAction(inputs as MigrateInputs, rt, () =>
     openEmbeddedDatabase(path.resolve(rt.cwd, rt.env.SLIPWAY_EMBEDDED_DB || EMBEDDED_FOLDER)),

@@ -139,6 +139,11 @@ export async function runMigrations(options: MigrateOptions, rt: Runtime): Promi
   const table = checkTableName(options.table ?? '');
   if (!options.database && !options.databaseUrl?.trim())
     throw new UserError('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
+  // A malformed resolve is refused before anything is opened or created.
+  if (parseResolve(options.resolve ?? '') && tool === 'command')
+    throw new UserError(
+      'input "resolve": only for the built-in runner (with tool: command, your tool keeps its own state)',
+    );
   if (tool === 'command') return runCommandTool(options, table, rt);
 
   const dir = path.resolve(rt.cwd, options.dir || 'migrations');
