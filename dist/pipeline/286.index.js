@@ -2,7 +2,7 @@ export const id = 286;
 export const ids = [286];
 export const modules = {
 
-/***/ 2286:
+/***/ 52286:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
@@ -10,8 +10,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   hostOf: () => (/* binding */ hostOf),
 /* harmony export */   probePostgres: () => (/* binding */ probePostgres)
 /* harmony export */ });
-/* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3849);
-/* harmony import */ var _probe_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7379);
+/* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(83849);
+/* harmony import */ var _probe_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(17379);
 /** PostgreSQL checks: connect with `pg`, run the query, disconnect, all within the attempt's bound. */
 
 
@@ -36,7 +36,7 @@ async function probePostgres(check, ctx) {
     try {
         await client.connect();
         await client.query(check.query);
-        return { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .since */ .XP)(start) };
+        return { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .msSince */ .XR)(start) };
     }
     catch (err) {
         const e = err;

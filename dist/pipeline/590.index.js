@@ -2,15 +2,15 @@ export const id = 590;
 export const ids = [590];
 export const modules = {
 
-/***/ 4590:
+/***/ 44590:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   probeWebSocket: () => (/* binding */ probeWebSocket)
 /* harmony export */ });
-/* harmony import */ var ws__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2977);
-/* harmony import */ var _probe_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7379);
+/* harmony import */ var ws__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(52977);
+/* harmony import */ var _probe_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(17379);
 /** WebSocket checks: the handshake, then optionally a message sent and the first answer read. */
 
 
@@ -51,7 +51,7 @@ function probeWebSocket(check, ctx) {
         });
         ws.on('open', () => {
             if (!waitForMessage)
-                return done(null, { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .since */ .XP)(start) });
+                return done(null, { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .msSince */ .XR)(start) });
             if (check.send !== undefined)
                 ws.send(check.send);
         });
@@ -59,7 +59,7 @@ function probeWebSocket(check, ctx) {
             const body = Array.isArray(data)
                 ? Buffer.concat(data).toString('utf8')
                 : Buffer.from(data).toString('utf8');
-            done(null, { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .since */ .XP)(start), body });
+            done(null, { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .msSince */ .XR)(start), body });
         });
         ws.on('close', (code) => done(new _probe_js__WEBPACK_IMPORTED_MODULE_1__/* .ProbeError */ .B2(`the server closed the connection (code ${code}) before a message arrived`, true)));
         ws.on('error', (err) => {

@@ -36,7 +36,7 @@ async function probePostgres(check, ctx) {
     try {
         await client.connect();
         await client.query(check.query);
-        return { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .since */ .XP)(start) };
+        return { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .msSince */ .XR)(start) };
     }
     catch (err) {
         const e = err;

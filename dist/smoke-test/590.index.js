@@ -51,7 +51,7 @@ function probeWebSocket(check, ctx) {
         });
         ws.on('open', () => {
             if (!waitForMessage)
-                return done(null, { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .since */ .XP)(start) });
+                return done(null, { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .msSince */ .XR)(start) });
             if (check.send !== undefined)
                 ws.send(check.send);
         });
@@ -59,7 +59,7 @@ function probeWebSocket(check, ctx) {
             const body = Array.isArray(data)
                 ? Buffer.concat(data).toString('utf8')
                 : Buffer.from(data).toString('utf8');
-            done(null, { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .since */ .XP)(start), body });
+            done(null, { latencyMs: (0,_probe_js__WEBPACK_IMPORTED_MODULE_1__/* .msSince */ .XR)(start), body });
         });
         ws.on('close', (code) => done(new _probe_js__WEBPACK_IMPORTED_MODULE_1__/* .ProbeError */ .B2(`the server closed the connection (code ${code}) before a message arrived`, true)));
         ws.on('error', (err) => {
