@@ -62,8 +62,10 @@ type Contender = [name: string, run: (url: string, m: ReturnType<typeof writeMig
 const contenders: Contender[] = [
   [
     'slipway (bundled action)',
-    (url, m) =>
-      timed(
+    (url, m) => {
+      // A runner creates the file before the step; @actions/core appends to it.
+      writeFileSync(path.join(m.work, 'output'), '');
+      return timed(
         process.execPath,
         [path.join(ROOT, 'dist/migrate/index.js')],
         {
@@ -75,7 +77,8 @@ const contenders: Contender[] = [
           RUNNER_TEMP: m.work,
         },
         m.work,
-      ),
+      );
+    },
   ],
   [
     'node-pg-migrate (default: one transaction)',
