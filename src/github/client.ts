@@ -10,6 +10,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { UserError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
+import Bottleneck from 'bottleneck';
 
 export { apiMessage, httpStatus } from './errors.js';
 
@@ -99,16 +100,15 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         retryAfterBaseValue: unit,
         fallbackSecondaryRateRetryAfter: 60,
         // GitHub asks for a second between writes (three for releases, which notify watchers).
-        write: spacing(unit) as never,
-        notifications: spacing(unit * 3) as never,
+        write: spacing(unit),
+        notifications: spacing(unit * 3),
         onRateLimit: onLimit('rate limit'),
         onSecondaryRateLimit: onLimit('secondary rate limit'),
       },
-      slipwayTimeoutMs: timeoutMs,
-    } as never,
-    timeoutPlugin as never,
-    retry as never,
-    throttling as never,
+    },
+    timeoutPlugin(timeoutMs),
+    retry,
+    throttling,
   );
   return octokit;
 }
@@ -134,8 +134,12 @@ const callerSignal = new WeakMap<object, AbortSignal | undefined>();
  * Every attempt gets its own deadline. It is the innermost hook, so each retry starts a
  * fresh timer, and a timeout is raised as a 504-like error the retry plugin retries.
  */
-function timeoutPlugin(octokit: Octokit, options: { slipwayTimeoutMs?: number }): void {
-  const ms = options.slipwayTimeoutMs ?? 30_000;
+function timeoutPlugin(ms: number) {
+  return (octokit: Octokit): void => attemptTimeout(octokit, ms);
+}
+
+/** The hook of timeoutPlugin. */
+function attemptTimeout(octokit: Octokit, ms: number): void {
   octokit.hook.wrap('request', async (request, opts) => {
     const timer = AbortSignal.timeout(ms);
     const own = (opts.request ?? {}) as Record<string, unknown>;
@@ -160,27 +164,9 @@ function timeoutPlugin(octokit: Octokit, options: { slipwayTimeoutMs?: number })
 }
 
 /**
- * A stand-in for the throttling plugin's Bottleneck groups: jobs run one at a time, at
- * least `minMs` apart. Its own limiter is fixed at a second, which would slow every test.
+ * The throttling plugin's write limiter, at `minMs` between jobs one at a time: its own
+ * groups are fixed at a second, which would slow every test (SLIPWAY_RETRY_BASE_MS scales it).
  */
-function spacing(minMs: number) {
-  let last = 0;
-  let chain: Promise<unknown> = Promise.resolve();
-  const limiter = {
-    key: () => limiter,
-    schedule(...args: unknown[]): Promise<unknown> {
-      const at = typeof args[0] === 'function' ? 0 : 1;
-      const fn = args[at] as (...a: unknown[]) => unknown;
-      const rest = args.slice(at + 1);
-      const run = chain.then(async () => {
-        const wait = last + minMs - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        last = Date.now();
-        return fn(...rest);
-      });
-      chain = run.catch(() => undefined);
-      return run;
-    },
-  };
-  return limiter;
+function spacing(minMs: number): Bottleneck.Group {
+  return new Bottleneck.Group({ maxConcurrent: 1, minTime: minMs });
 }
