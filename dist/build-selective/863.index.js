@@ -10652,7 +10652,7 @@ class DefaultGlobber {
 // EXTERNAL MODULE: external "crypto"
 var external_crypto_ = __webpack_require__(6982);
 // EXTERNAL MODULE: external "stream"
-var external_stream_ = __webpack_require__(2203);
+var external_stream_ = __webpack_require__(4584);
 // EXTERNAL MODULE: external "util"
 var external_util_ = __webpack_require__(9023);
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-hash-files.js

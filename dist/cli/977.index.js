@@ -1290,7 +1290,7 @@ function inflateOnError(err) {
 
 
 
-const { Writable } = __webpack_require__(2203);
+const { Writable } = __webpack_require__(4584);
 
 const PerMessageDeflate = __webpack_require__(4376);
 const {
@@ -2050,7 +2050,7 @@ module.exports = Receiver;
 
 
 
-const { Duplex } = __webpack_require__(2203);
+const { Duplex } = __webpack_require__(4584);
 const { randomFillSync } = __webpack_require__(6982);
 const {
   types: { isUint8Array }
@@ -2667,7 +2667,7 @@ function onError(sender, err, cb) {
 
 
 const WebSocket = __webpack_require__(6681);
-const { Duplex } = __webpack_require__(2203);
+const { Duplex } = __webpack_require__(4584);
 
 /**
  * Emits the `'close'` event on a stream.
@@ -3065,7 +3065,7 @@ if (isUtf8) {
 
 const EventEmitter = __webpack_require__(4434);
 const http = __webpack_require__(8611);
-const { Duplex } = __webpack_require__(2203);
+const { Duplex } = __webpack_require__(4584);
 const { createHash } = __webpack_require__(6982);
 
 const extension = __webpack_require__(1335);
@@ -3642,7 +3642,7 @@ const net = __webpack_require__(9278);
 const querystring = __webpack_require__(3480);
 const tls = __webpack_require__(4756);
 const { randomBytes, createHash } = __webpack_require__(6982);
-const { Duplex, Readable } = __webpack_require__(2203);
+const { Duplex, Readable } = __webpack_require__(4584);
 const { URL } = __webpack_require__(7016);
 
 const PerMessageDeflate = __webpack_require__(4376);
