@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { CancelledError, isCancelled, onCancel } from './cancel.js';
 
 /** Processes this run started and that are still running; a user command is its own process group. */
@@ -63,9 +64,12 @@ export interface ExecResult {
 export interface ExecOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  input?: string;
+  /** What the program reads on stdin: text, or a stream opened when it starts (an upload). */
+  input?: string | (() => Readable);
   /** Kill the process after this many milliseconds. */
   timeoutMs?: number;
+  /** Each line of stdout as it comes (stdout is still collected whole). */
+  onLine?: (line: string) => void;
 }
 
 /** Raised when a process exits non-zero; carries its output. */
@@ -101,7 +105,15 @@ export function execFile(command: string, args: readonly string[], options: Exec
           child.kill('SIGKILL');
         }, options.timeoutMs)
       : undefined;
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out.push(d);
+      if (!options.onLine) return;
+      partial += d.toString('utf8');
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) options.onLine(l);
+    });
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
@@ -109,6 +121,7 @@ export function execFile(command: string, args: readonly string[], options: Exec
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (partial && options.onLine) options.onLine(partial);
       const result = {
         code: code ?? -1,
         signal,
@@ -119,7 +132,12 @@ export function execFile(command: string, args: readonly string[], options: Exec
       else resolve(result);
     });
     child.stdin.on('error', () => undefined);
-    if (options.input !== undefined) child.stdin.end(options.input);
+    if (typeof options.input === 'function')
+      options
+        .input()
+        .on('error', (e) => child.stdin.destroy(e))
+        .pipe(child.stdin);
+    else if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
   });
 }

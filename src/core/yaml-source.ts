@@ -29,11 +29,6 @@ export interface YamlSource {
  * the two can never disagree.
  */
 export function parseYaml(text: string, file: string, origin: YamlOrigin = {}): YamlSource {
-  return parseYamlLocated(text, file, origin);
-}
-
-/** Parse with `yaml`, keeping every node's position. */
-function parseYamlLocated(text: string, file: string, origin: YamlOrigin = {}): YamlSource {
   // An annotation's file must be one the runner can show; an input's name is not.
   const annotation = (loc: ErrorLocation): ErrorLocation => (origin.input ? {} : loc);
   const lineCounter = new LineCounter();

@@ -158,6 +158,15 @@ maybe('target: release', () => {
     expect(releases()).toEqual(['5.0.0', '5.0.1']);
   });
 
+  test('a missing artifact fails in one line before anything reaches the host', async () => {
+    configure({ artifact: 'no-such-build' });
+    const r = await deploy('7.0.0');
+    expect(r.error?.message).toMatch(
+      /failed at web 7\.0\.0: artifact no-such-build does not exist \(expected the folder or \.tar\.gz the build left\)/,
+    );
+    expect(existsSync(path.join(app, 'releases'))).toBe(false);
+  });
+
   test('bad settings are one line at their key in the policy file', async () => {
     configure({ keep: 1 });
     expect((await deploy('6.0.0')).error?.message).toMatch(

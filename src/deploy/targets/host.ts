@@ -6,12 +6,13 @@
  * dependency and its own host-key handling. A step is always a program and its arguments; on
  * a host each argument is single-quoted for the remote shell, so no value is ever code.
  */
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { execFile, ExecError } from '../../core/exec.js';
+import { duration } from '../../core/markdown.js';
 import { backoffDelay, sleep } from '../../core/retry.js';
 import { TargetError, type TargetOptions } from './target.js';
 
@@ -88,44 +89,26 @@ export function sshSettings(options: TargetOptions): SshSettings | null {
   return { host: s.host, port, user: s.user, keyEnv: envOf('key'), knownHostsEnv: envOf('knownHosts') };
 }
 
-/** Collect a child's output; lines go to onLine as they come. */
-function collect(argv: readonly string[], options: HostRunOptions, env: NodeJS.ProcessEnv): Promise<HostResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let partial = '';
-    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      out.push(d);
-      if (!options.onLine) return;
-      partial += d.toString('utf8');
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) options.onLine(l);
+/**
+ * Run one program through core/exec (so a cancelled run stops it with the rest), its lines
+ * to onLine as they come; a timeout is a one-line TargetError.
+ */
+async function collect(argv: readonly string[], options: HostRunOptions, env: NodeJS.ProcessEnv): Promise<HostResult> {
+  try {
+    const r = await execFile(argv[0], argv.slice(1), {
+      env,
+      input: options.input,
+      timeoutMs: options.timeoutMs,
+      onLine: options.onLine,
     });
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e) => {
-      if (timer) clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      if (timer) clearTimeout(timer);
-      if (partial && options.onLine) options.onLine(partial);
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-    child.stdin.on('error', () => undefined);
-    if (options.input)
-      options
-        .input()
-        .on('error', (e) => child.stdin.destroy(e))
-        .pipe(child.stdin);
-    else child.stdin.end();
-  });
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    if (err instanceof ExecError && err.timedOut)
+      throw new TargetError(
+        `${argv[0] === 'ssh' ? 'a step over ssh' : argv[0]} did not finish within ${duration(options.timeoutMs ?? 0)}`,
+      );
+    throw err;
+  }
 }
 
 /** This machine: the program runs directly, with the run's environment plus `env`. */

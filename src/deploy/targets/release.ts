@@ -7,10 +7,11 @@
  * archive), and `current` and the last good release are never pruned. Rollback switches
  * back, after checking the release is still there.
  */
-import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { execFile } from '../../core/exec.js';
 import { slipwayEnv } from './command.js';
 import { fileInput, openHost, sshSettings, type Host } from './host.js';
 import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
@@ -70,17 +71,27 @@ export function releasesToPrune(log: string[], present: string[], keep: number, 
   return present.filter((v) => !kept.has(v) && !v.startsWith('.'));
 }
 
-/** A .tar.gz of the artifact for stdin: the file itself, or `tar` of the folder. */
-async function artifactInput(cwd: string, artifact: string): Promise<() => Readable> {
+/**
+ * The artifact as a .tar.gz file: the file itself, or the folder packed by `tar` into a
+ * private temporary folder first, so a failure to pack is reported as such (with tar's own
+ * words) before anything reaches the host. `done` removes what was packed.
+ */
+async function artifactArchive(cwd: string, artifact: string): Promise<{ file: string; done: () => Promise<void> }> {
   const abs = path.resolve(cwd, artifact);
   const info = await stat(abs).catch(() => null);
   if (!info)
     throw new TargetError(`artifact ${artifact} does not exist (expected the folder or .tar.gz the build left)`);
-  if (info.isFile()) return fileInput(abs);
-  return () => {
-    const tar = spawn('tar', ['-czf', '-', '-C', abs, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    return tar.stdout;
-  };
+  if (info.isFile()) return { file: abs, done: async () => undefined };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-release-'));
+  const file = path.join(dir, 'release.tar.gz');
+  const r = await execFile('tar', ['-czf', file, '-C', abs, '.'], { timeoutMs: STEP_TIMEOUT_MS });
+  if (r.code !== 0) {
+    await rm(dir, { recursive: true, force: true });
+    throw new TargetError(
+      `packing ${artifact} failed: ${r.stderr.trim().split('\n').pop() ?? `tar exited with ${r.code}`}`,
+    );
+  }
+  return { file, done: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** Build the release target of a component. */
@@ -152,8 +163,8 @@ export function releaseTarget(options: TargetOptions): DeployTarget {
     deploy: (ctx) =>
       withHost(ctx, async (host) => {
         const version = releaseName(ctx.version);
-        const input = await artifactInput(ctx.cwd, artifact);
-        const r = await script(host, RECEIVE, [appPath, version], input);
+        const archive = await artifactArchive(ctx.cwd, artifact);
+        const r = await script(host, RECEIVE, [appPath, version], fileInput(archive.file)).finally(archive.done);
         if (r.code !== 0) throw failed(host, `uploading ${artifact} as release ${version}`, r);
         ctx.onLine(
           `${r.stdout.trim() === 'kept' ? 'kept the existing' : 'uploaded'} releases/${version} on ${host.where}`,
