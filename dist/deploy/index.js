@@ -45200,10 +45200,6 @@ var dist = __nccwpck_require__(38815);
  * the two can never disagree.
  */
 function parseYaml(text, file, origin = {}) {
-    return parseYamlLocated(text, file, origin);
-}
-/** Parse with `yaml`, keeping every node's position. */
-function parseYamlLocated(text, file, origin = {}) {
     // An annotation's file must be one the runner can show; an input's name is not.
     const annotation = (loc) => (origin.input ? {} : loc);
     const lineCounter = new dist/* LineCounter */.HN();
@@ -45709,11 +45705,12 @@ function describeFailure(err) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  cI: () => (/* binding */ ExecError),
   St: () => (/* binding */ execFile),
   w0: () => (/* binding */ runUserCommand)
 });
 
-// UNUSED EXPORTS: ExecError, execStream
+// UNUSED EXPORTS: execStream
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
@@ -45807,7 +45804,17 @@ function execFile(command, args, options = {}) {
                 child.kill('SIGKILL');
             }, options.timeoutMs)
             : undefined;
-        child.stdout.on('data', (d) => out.push(d));
+        let partial = '';
+        child.stdout.on('data', (d) => {
+            out.push(d);
+            if (!options.onLine)
+                return;
+            partial += d.toString('utf8');
+            const lines = partial.split('\n');
+            partial = lines.pop() ?? '';
+            for (const l of lines)
+                options.onLine(l);
+        });
         child.stderr.on('data', (d) => err.push(d));
         child.on('error', (e) => {
             if (timer)
@@ -45817,6 +45824,8 @@ function execFile(command, args, options = {}) {
         child.on('close', (code, signal) => {
             if (timer)
                 clearTimeout(timer);
+            if (partial && options.onLine)
+                options.onLine(partial);
             const result = {
                 code: code ?? -1,
                 signal,
@@ -45829,7 +45838,12 @@ function execFile(command, args, options = {}) {
                 resolve(result);
         });
         child.stdin.on('error', () => undefined);
-        if (options.input !== undefined)
+        if (typeof options.input === 'function')
+            options
+                .input()
+                .on('error', (e) => child.stdin.destroy(e))
+                .pipe(child.stdin);
+        else if (options.input !== undefined)
             child.stdin.end(options.input);
         else
             child.stdin.end();
@@ -64069,8 +64083,6 @@ var external_node_stream_ = __nccwpck_require__(57075);
 var retry = __nccwpck_require__(27253);
 // EXTERNAL MODULE: ./src/checks/probes/http.ts
 var http = __nccwpck_require__(87329);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -64087,6 +64099,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
  * dependency and its own host-key handling. A step is always a program and its arguments; on
  * a host each argument is single-quoted for the remote shell, so no value is ever code.
  */
+
 
 
 
@@ -64124,50 +64137,25 @@ function sshSettings(options) {
         throw at('port', `expected a port number from 1 to 65535, got ${JSON.stringify(port)}`);
     return { host: s.host, port, user: s.user, keyEnv: envOf('key'), knownHostsEnv: envOf('knownHosts') };
 }
-/** Collect a child's output; lines go to onLine as they come. */
-function collect(argv, options, env) {
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_.spawn)(argv[0], argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
-        const out = [];
-        const err = [];
-        let partial = '';
-        const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
-        child.stdout.on('data', (d) => {
-            out.push(d);
-            if (!options.onLine)
-                return;
-            partial += d.toString('utf8');
-            const lines = partial.split('\n');
-            partial = lines.pop() ?? '';
-            for (const l of lines)
-                options.onLine(l);
+/**
+ * Run one program through core/exec (so a cancelled run stops it with the rest), its lines
+ * to onLine as they come; a timeout is a one-line TargetError.
+ */
+async function collect(argv, options, env) {
+    try {
+        const r = await (0,core_exec/* execFile */.St)(argv[0], argv.slice(1), {
+            env,
+            input: options.input,
+            timeoutMs: options.timeoutMs,
+            onLine: options.onLine,
         });
-        child.stderr.on('data', (d) => err.push(d));
-        child.on('error', (e) => {
-            if (timer)
-                clearTimeout(timer);
-            reject(e);
-        });
-        child.on('close', (code) => {
-            if (timer)
-                clearTimeout(timer);
-            if (partial && options.onLine)
-                options.onLine(partial);
-            resolve({
-                code: code ?? -1,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8'),
-            });
-        });
-        child.stdin.on('error', () => undefined);
-        if (options.input)
-            options
-                .input()
-                .on('error', (e) => child.stdin.destroy(e))
-                .pipe(child.stdin);
-        else
-            child.stdin.end();
-    });
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    }
+    catch (err) {
+        if (err instanceof core_exec/* ExecError */.cI && err.timedOut)
+            throw new TargetError(`${argv[0] === 'ssh' ? 'a step over ssh' : argv[0]} did not finish within ${(0,markdown/* duration */.p)(options.timeoutMs ?? 0)}`);
+        throw err;
+    }
 }
 /** This machine: the program runs directly, with the run's environment plus `env`. */
 function localHost(baseEnv) {
@@ -65038,6 +65026,7 @@ function secretEnv(options, key) {
 
 
 
+
 /** Releases kept by default. */
 const DEFAULT_KEEP = 5;
 /** The deploy log on the host: one version per line, in the order they went live. */
@@ -65088,18 +65077,26 @@ function releasesToPrune(log, present, keep, protect) {
     }
     return present.filter((v) => !kept.has(v) && !v.startsWith('.'));
 }
-/** A .tar.gz of the artifact for stdin: the file itself, or `tar` of the folder. */
-async function artifactInput(cwd, artifact) {
+/**
+ * The artifact as a .tar.gz file: the file itself, or the folder packed by `tar` into a
+ * private temporary folder first, so a failure to pack is reported as such (with tar's own
+ * words) before anything reaches the host. `done` removes what was packed.
+ */
+async function artifactArchive(cwd, artifact) {
     const abs = external_node_path_default().resolve(cwd, artifact);
     const info = await (0,promises_.stat)(abs).catch(() => null);
     if (!info)
         throw new TargetError(`artifact ${artifact} does not exist (expected the folder or .tar.gz the build left)`);
     if (info.isFile())
-        return fileInput(abs);
-    return () => {
-        const tar = (0,external_node_child_process_.spawn)('tar', ['-czf', '-', '-C', abs, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-        return tar.stdout;
-    };
+        return { file: abs, done: async () => undefined };
+    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'slipway-release-'));
+    const file = external_node_path_default().join(dir, 'release.tar.gz');
+    const r = await (0,core_exec/* execFile */.St)('tar', ['-czf', file, '-C', abs, '.'], { timeoutMs: release_STEP_TIMEOUT_MS });
+    if (r.code !== 0) {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+        throw new TargetError(`packing ${artifact} failed: ${r.stderr.trim().split('\n').pop() ?? `tar exited with ${r.code}`}`);
+    }
+    return { file, done: () => (0,promises_.rm)(dir, { recursive: true, force: true }) };
 }
 /** Build the release target of a component. */
 function releaseTarget(options) {
@@ -65162,8 +65159,8 @@ function releaseTarget(options) {
         kind: 'release',
         deploy: (ctx) => withHost(ctx, async (host) => {
             const version = releaseName(ctx.version);
-            const input = await artifactInput(ctx.cwd, artifact);
-            const r = await script(host, RECEIVE, [appPath, version], input);
+            const archive = await artifactArchive(ctx.cwd, artifact);
+            const r = await script(host, RECEIVE, [appPath, version], fileInput(archive.file)).finally(archive.done);
             if (r.code !== 0)
                 throw failed(host, `uploading ${artifact} as release ${version}`, r);
             ctx.onLine(`${r.stdout.trim() === 'kept' ? 'kept the existing' : 'uploaded'} releases/${version} on ${host.where}`);

@@ -31961,10 +31961,6 @@ var dist = __nccwpck_require__(8815);
  * the two can never disagree.
  */
 function parseYaml(text, file, origin = {}) {
-    return parseYamlLocated(text, file, origin);
-}
-/** Parse with `yaml`, keeping every node's position. */
-function parseYamlLocated(text, file, origin = {}) {
     // An annotation's file must be one the runner can show; an input's name is not.
     const annotation = (loc) => (origin.input ? {} : loc);
     const lineCounter = new dist/* LineCounter */.HN();

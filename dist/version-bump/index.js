@@ -33020,10 +33020,6 @@ var dist = __nccwpck_require__(8815);
  * the two can never disagree.
  */
 function parseYaml(text, file, origin = {}) {
-    return parseYamlLocated(text, file, origin);
-}
-/** Parse with `yaml`, keeping every node's position. */
-function parseYamlLocated(text, file, origin = {}) {
     // An annotation's file must be one the runner can show; an input's name is not.
     const annotation = (loc) => (origin.input ? {} : loc);
     const lineCounter = new dist/* LineCounter */.HN();
@@ -33553,7 +33549,17 @@ function execFile(command, args, options = {}) {
                 child.kill('SIGKILL');
             }, options.timeoutMs)
             : undefined;
-        child.stdout.on('data', (d) => out.push(d));
+        let partial = '';
+        child.stdout.on('data', (d) => {
+            out.push(d);
+            if (!options.onLine)
+                return;
+            partial += d.toString('utf8');
+            const lines = partial.split('\n');
+            partial = lines.pop() ?? '';
+            for (const l of lines)
+                options.onLine(l);
+        });
         child.stderr.on('data', (d) => err.push(d));
         child.on('error', (e) => {
             if (timer)
@@ -33563,6 +33569,8 @@ function execFile(command, args, options = {}) {
         child.on('close', (code, signal) => {
             if (timer)
                 clearTimeout(timer);
+            if (partial && options.onLine)
+                options.onLine(partial);
             const result = {
                 code: code ?? -1,
                 signal,
@@ -33575,7 +33583,12 @@ function execFile(command, args, options = {}) {
                 resolve(result);
         });
         child.stdin.on('error', () => undefined);
-        if (options.input !== undefined)
+        if (typeof options.input === 'function')
+            options
+                .input()
+                .on('error', (e) => child.stdin.destroy(e))
+                .pipe(child.stdin);
+        else if (options.input !== undefined)
             child.stdin.end(options.input);
         else
             child.stdin.end();
