@@ -167,6 +167,8 @@ maybe('target: nginx', () => {
     expect(readFileSync(upstream, 'utf8')).toBe(live);
     const answer = await fetch(nginx.url).then((r) => r.text());
     expect(answer).toBe('1.0.0');
+    // The slot started for 1.1.0 is stopped again: only the live one runs.
+    expect(running()).toEqual(['blue']);
   });
 
   test('negative control: stopping the old slot at the switch, without a drain, fails requests in flight', async () => {

@@ -392,7 +392,18 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
         await written;
         if (strategy === 'canary' && !reuse && live) await canary(host, state, slot, version, ctx);
       }
-      await switchTo(host, slot, ctx);
+      try {
+        await switchTo(host, slot, ctx);
+      } catch (err) {
+        // Traffic never moved (nginx -t refused, or the link could not be swapped): the slot
+        // this run started is stopped, as after a failed health check.
+        if (!running && slot !== live) {
+          await stopSlot(host, slot, version, ctx).catch(() => undefined);
+          state[slot] = null;
+          await writeState(host, state, ctx);
+        }
+        throw err;
+      }
       state.live = slot;
       await writeState(host, state, ctx);
       await retire(host, state, live && live !== slot ? live : null, ctx);
