@@ -17,7 +17,10 @@ interface Step {
   with?: Record<string, unknown>;
 }
 interface Workflow {
-  jobs: Record<string, { outputs?: Record<string, string>; steps: Step[] }>;
+  jobs: Record<
+    string,
+    { outputs?: Record<string, string>; steps: Step[]; concurrency?: { group: string; 'cancel-in-progress': boolean } }
+  >;
 }
 
 const FILES = [
@@ -63,6 +66,11 @@ it("the release workflow's promote runs go through version-bump, which finalizes
   const w = load('.github/workflows/slipway-release.yml');
   const bump = steps(w).find((s) => uses(s, 'version-bump'))!;
   expect(bump.with?.promote).toBe('${{ inputs.promote }}');
+  // Two promote runs of a branch take turns at the reservation: the second finds the first's final tags.
+  expect(w.jobs.version.concurrency?.group).toMatch(
+    /inputs\.promote && format\('slipway-promote-\{0\}', github\.ref\)/,
+  );
+  expect(w.jobs.version.concurrency?.['cancel-in-progress']).toBe(false);
   // No step of its own cuts a candidate's suffix: version-bump decides the final versions.
   expect(readFileSync(path.join(ROOT, '.github/workflows/slipway-release.yml'), 'utf8')).not.toMatch(/%%-\*/);
 });

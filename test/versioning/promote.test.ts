@@ -166,6 +166,17 @@ describe('promote on a release branch', () => {
     expect(later.vb.release).toBe('false');
     expect(JSON.parse(later.vb.components).py).toMatchObject({ release: false });
     expect(writes()).toBe(before);
+
+    // A promote run after the branch moved on (the next in the release workflow's queue): the
+    // final versions are taken, by the commit promoted first; it releases nothing, moves nothing.
+    r.commit('fix(py): late', { 'sdk/python/client.py': 'x = 4\n' });
+    gh.state.repo().importGit(r.dir);
+    const moved = await run(true);
+    expect(moved.released).toBeNull();
+    expect(moved.vb.release).toBe('false');
+    expect(JSON.parse(moved.vb.components).py).toMatchObject({ release: false, version: '1.37.6' });
+    expect(writes()).toBe(before);
+    expect(state.tag('v0.105.0')?.commit).toBe(head);
     expect(gh.violations).toEqual([]);
   });
 
