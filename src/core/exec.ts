@@ -164,16 +164,19 @@ export function execStream(
     child.stdout.on('data', (chunk: string) => {
       if (stopped) return;
       pending += chunk;
+      // One slice per record and one for the rest: a long log is tens of thousands of records.
+      let start = 0;
       let idx: number;
-      while ((idx = pending.indexOf(separator)) >= 0) {
-        const record = pending.slice(0, idx);
-        pending = pending.slice(idx + separator.length);
+      while ((idx = pending.indexOf(separator, start)) >= 0) {
+        const record = pending.slice(start, idx);
+        start = idx + separator.length;
         if (onRecord(record) === false) {
           stopped = true;
           child.kill('SIGTERM');
           return;
         }
       }
+      pending = pending.slice(start);
     });
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);

@@ -126,6 +126,26 @@ export class Git {
     return r.code === 0;
   }
 
+  /**
+   * Which of `refs` (full names) are reachable from `head`, each with the commit it points to
+   * (annotated tags peeled): one git call for many isAncestor questions.
+   */
+  async mergedInto(refs: readonly string[], head: string): Promise<Map<string, string>> {
+    if (refs.length === 0) return new Map();
+    const out = await this.run([
+      'for-each-ref',
+      `--merged=${head}`,
+      '--format=%(refname) %(objectname) %(*objectname)',
+      ...refs,
+    ]);
+    const reachable = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [ref, object, peeled] = line.split(' ');
+      if (ref) reachable.set(ref, peeled || object);
+    }
+    return reachable;
+  }
+
   /** The best common ancestor of two commits, or null when they share no history here. */
   async mergeBase(a: string, b: string): Promise<string | null> {
     const out = await this.tryRun(['merge-base', a, b]);

@@ -41,6 +41,23 @@ export interface StableTag {
   patch: number;
 }
 
+/** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
+export function highestStableTag(template: string, names: readonly string[]): StableTag | undefined {
+  const match = versionMatcher(template);
+  let best: StableTag | undefined;
+  for (const name of names) {
+    const m = match(name);
+    if (!m || m[4] !== undefined) continue;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch)) continue;
+    if (best && (best.major - major || best.minor - minor || best.patch - patch) >= 0) continue;
+    best = { name, major, minor, patch };
+  }
+  return best;
+}
+
 /**
  * The stable tags among `names` for `template`, highest version first. Cheaper than
  * parseTag on every name: thousands of tags are sorted on their numbers alone, and only

@@ -11,7 +11,14 @@ import rcompare from 'semver/functions/rcompare.js';
 import type { SemVer } from 'semver';
 import type { BranchRule } from '../core/config.js';
 import type { Git, TagRef } from '../core/git.js';
-import { formatTag, parseTag, stableTagsByVersion, tagGlob, type StableTag } from '../core/tag-template.js';
+import {
+  formatTag,
+  highestStableTag,
+  parseTag,
+  stableTagsByVersion,
+  tagGlob,
+  type StableTag,
+} from '../core/tag-template.js';
 import { branchSlug, versionInBranch } from './branch-policy.js';
 import { decideBump, type BumpLevel, type ParsedCommit, parseCommit } from './conventional.js';
 
@@ -156,8 +163,9 @@ async function lastReleaseAndCommits(
   git: Git,
   series: Series,
   names: readonly string[],
+  reachable?: Promise<ReadonlyMap<string, string>>,
 ): Promise<{ last: LastRelease | null; commits: ParsedCommit[]; unread: number }> {
-  const top = stableTagsByVersion(series.template, names)[0];
+  const top = highestStableTag(series.template, names);
   if (top) {
     const ref = `refs/tags/${top.name}`;
     let abandoned = false;
@@ -171,7 +179,7 @@ async function lastReleaseAndCommits(
       { paths: series.paths },
     );
     reading.catch(() => undefined);
-    if (await git.isAncestor(ref, 'HEAD')) {
+    if (reachable ? (await reachable).has(ref) : await git.isAncestor(ref, 'HEAD')) {
       await reading;
       return { last: { name: top.name, ref, version: parseTag(series.template, top.name)! }, commits, unread: 0 };
     }
@@ -184,17 +192,28 @@ async function lastReleaseAndCommits(
   return { last, ...(await commitsSince(git, last, series.paths)) };
 }
 
-/** Decide the next version of a series under the branch's rule. */
+/** The full ref of a series' highest stable tag among `names`, or undefined: what `reachable` is asked about. */
+export function newestTagRef(template: string, names: readonly string[]): string | undefined {
+  const top = highestStableTag(template, names);
+  return top ? `refs/tags/${top.name}` : undefined;
+}
+
+/**
+ * Decide the next version of a series under the branch's rule. `reachable`, when given, holds
+ * the refs among the series' newest tags that HEAD contains (one git call for every series).
+ */
 export async function planVersion(
   git: Git,
   series: Series,
   ctx: PolicyContext,
   names?: readonly string[],
+  reachable?: Promise<ReadonlyMap<string, string>>,
 ): Promise<VersionPlan> {
   const { last, commits, unread } = await lastReleaseAndCommits(
     git,
     series,
     names ?? (await git.tagNames([tagGlob(series.template)])),
+    reachable,
   );
   const current = last ? last.version.version : '';
   const computed = decideBump(commits, last ? last.version.major : major(ctx.initial));

@@ -10,7 +10,7 @@ import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { parseTag } from '../core/tag-template.js';
 import { branchFromEnv, ruleFor } from './branch-policy.js';
-import { lastStableTag, planVersion, type Series, type VersionPlan } from './next-version.js';
+import { lastStableTag, newestTagRef, planVersion, type Series, type VersionPlan } from './next-version.js';
 import { renderNotes } from './notes.js';
 import { planPromotion } from './promote.js';
 
@@ -164,9 +164,13 @@ export const versionBump = defineAction({
       `Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`,
     );
     const allNames = await names;
-    // Series are independent: their git calls overlap, a few at a time.
-    const plans = await mapLimit(series, 4, async (s) => {
-      const plan = await planVersion(git, s, ctx, allNames);
+    // Whether HEAD holds each series' newest tag is one git question for all of them, asked
+    // while the series' logs are read; the series' git calls overlap, a few at a time.
+    const tops = series.map((s) => newestTagRef(s.template, allNames)).filter((r) => r !== undefined);
+    const reachable = git.mergedInto(tops, 'HEAD');
+    reachable.catch(() => undefined);
+    const plans = await mapLimit(series, 6, async (s) => {
+      const plan = await planVersion(git, s, ctx, allNames, reachable);
       return inputs.promote ? planPromotion(git, s, ctx, plan, allNames) : plan;
     });
     for (const p of plans)
