@@ -1,7 +1,8 @@
 /**
- * The `kubernetes` target: `kubectl set image` on a workload, then `kubectl rollout status`
- * until it is available or its progress deadline passes. Rollback sets the recorded last good
- * image and waits the same way; never `kubectl rollout undo`, which returns to the previous
+ * The `kubernetes` target: `kubectl set image` on a workload (or `kubectl apply` of the
+ * repository's manifests rendered at the version), then `kubectl rollout status` until it is
+ * available or its progress deadline passes. Rollback does the same at the recorded last good
+ * version and waits the same way; never `kubectl rollout undo`, which returns to the previous
  * revision, and after two bad deploys in a row that is the first bad one. Kubernetes leaves
  * rollback to "higher-level deployment pipelines" on purpose (kubernetes #23211): this is one.
  */
@@ -12,6 +13,7 @@ import { execFile } from '../../core/exec.js';
 import { duration } from '../../core/markdown.js';
 import { slipwayEnv, DEFAULT_COMMAND_TIMEOUT_S } from './command.js';
 import { imageFor, imageTemplate, optionalString, requiredString, versionOf } from './image.js';
+import { manifestPaths, renderManifests, type RenderedManifest } from './manifests.js';
 import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 /** Bound of one kubectl call that is not a rollout wait, in seconds. */
@@ -20,13 +22,13 @@ const REQUEST_TIMEOUT_S = 30;
 /** Build the kubernetes target of a component. */
 export function kubernetesTarget(options: TargetOptions): DeployTarget {
   const { deploy } = options;
-  if (deploy.manifests !== undefined)
-    throw options.errorAt('manifests', 'not supported yet: name the workload in "resource" and its "image"');
+  const manifests = deploy.manifests === undefined ? undefined : manifestPaths(options);
   const resource = requiredString(options, 'resource', 'the workload, for example "deployment/api"');
   if (!/^[a-z]+(\.[a-z0-9.]+)?\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(resource))
     throw options.errorAt('resource', `expected "kind/name" such as "deployment/api", got "${resource}"`);
   const container = optionalString(options, 'container') ?? resource.slice(resource.indexOf('/') + 1);
-  const template = imageTemplate(options);
+  // With manifests the image is theirs; a template, when given, reads the version back from it.
+  const template = manifests && deploy.image === undefined ? undefined : imageTemplate(options);
   const namespace = optionalString(options, 'namespace');
   const context = optionalString(options, 'context');
   const kubeconfigEnv = secretEnv(options, 'kubeconfig');
@@ -72,18 +74,49 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
       .filter(Boolean)
       .pop() ?? '';
 
-  /** Set the image of the version and wait for the rollout; one-line TargetErrors. */
-  const roll = async (ctx: TargetContext) => {
-    const image = imageFor(template, ctx.version);
-    await withCluster(ctx, async (cluster) => {
-      const set = await kubectl(
+  /** The rendered manifests' temporary paths replaced by the repository paths they came from. */
+  const shownPaths = (text: string, rendered: readonly RenderedManifest[]) =>
+    rendered.reduce((t, r) => t.replaceAll(r.file, r.shown), text);
+
+  /** `kubectl apply` of the manifests rendered at the version, in a private folder removed afterwards. */
+  const apply = async (ctx: TargetContext, cluster: string[], entries: readonly string[]) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-kube-'));
+    try {
+      const rendered = await renderManifests(ctx.cwd, entries, ctx.version, dir);
+      const applied = await kubectl(
         ctx,
-        ['set', 'image', resource, `${container}=${image}`, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`],
+        ['apply', '-f', dir, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`],
         (REQUEST_TIMEOUT_S + 10) * 1000,
       );
-      for (const line of [set.stdout, set.stderr].join('\n').split('\n')) if (line.trim()) ctx.onLine(line);
-      if (set.code !== 0) throw new TargetError(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
-      ctx.onLine(`kubectl set image ${resource} ${container}=${image}; waiting for the rollout`);
+      const out = (t: string) => shownPaths(t, rendered).replaceAll(dir, '<rendered manifests>');
+      for (const line of out([applied.stdout, applied.stderr].join('\n')).split('\n'))
+        if (line.trim()) ctx.onLine(line);
+      if (applied.code !== 0)
+        throw new TargetError(
+          `kubectl apply of manifests failed: ${out(lastLine(applied.stderr)) || `exit ${applied.code}`}`,
+        );
+      ctx.onLine(`kubectl apply -f ${entries.join(', ')} at ${ctx.version}; waiting for the rollout of ${resource}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  /** Set the image of the version (or apply the manifests at it) and wait for the rollout; one-line TargetErrors. */
+  const roll = async (ctx: TargetContext) => {
+    const image = template === undefined ? undefined : imageFor(template, ctx.version);
+    const what = image ?? `the manifests at ${ctx.version}`;
+    await withCluster(ctx, async (cluster) => {
+      if (manifests) await apply(ctx, cluster, manifests);
+      else {
+        const set = await kubectl(
+          ctx,
+          ['set', 'image', resource, `${container}=${image}`, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`],
+          (REQUEST_TIMEOUT_S + 10) * 1000,
+        );
+        for (const line of [set.stdout, set.stderr].join('\n').split('\n')) if (line.trim()) ctx.onLine(line);
+        if (set.code !== 0) throw new TargetError(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
+        ctx.onLine(`kubectl set image ${resource} ${container}=${image}; waiting for the rollout`);
+      }
       const status = await kubectl(
         ctx,
         ['rollout', 'status', resource, `--timeout=${timeoutS}s`, ...cluster],
@@ -93,9 +126,9 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
       if (status.code === 0) return;
       const cause = lastLine(status.stderr);
       if (/progress deadline/.test(cause))
-        throw new TargetError(`${resource} exceeded its progress deadline with ${image} (kubectl rollout status)`);
+        throw new TargetError(`${resource} exceeded its progress deadline with ${what} (kubectl rollout status)`);
       if (/timed out waiting/.test(cause))
-        throw new TargetError(`${resource} did not finish rolling out ${image} within ${timeoutS} s (timeout)`);
+        throw new TargetError(`${resource} did not finish rolling out ${what} within ${timeoutS} s (timeout)`);
       throw new TargetError(`kubectl rollout status ${resource} failed: ${cause || `exit ${status.code}`}`);
     });
   };
@@ -117,7 +150,7 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
         };
         const image = object.spec?.template?.spec?.containers?.find((c) => c.name === container)?.image;
         if (!image) throw new TargetError(`${resource} has no container named "${container}"`);
-        return versionOf(template, image);
+        return template === undefined ? tagOf(image) : versionOf(template, image);
       });
     },
     describe() {
@@ -129,13 +162,28 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
         .filter(Boolean)
         .join(' ');
       const k = `kubectl${where ? ` ${where}` : ''}`;
+      const wait = `${k} rollout status ${resource} --timeout=${timeoutS}s`;
+      if (manifests)
+        return {
+          run: `render ${manifests.join(', ')} with {version} = $SLIPWAY_VERSION into a private temp folder; ${k} apply -f <that folder>; ${wait}`,
+          rollback: `the same manifests rendered at the recorded last good version, applied, and their rollout waited for (never kubectl rollout undo)`,
+          status: `the tag of ${container}'s image in ${k} get ${resource}`,
+        };
       return {
-        run: `${k} set image ${resource} ${container}=${imageFor(template, '$SLIPWAY_VERSION')}; ${k} rollout status ${resource} --timeout=${timeoutS}s`,
+        run: `${k} set image ${resource} ${container}=${imageFor(template!, '$SLIPWAY_VERSION')}; ${wait}`,
         rollback: `the same with the recorded last good version (never kubectl rollout undo)`,
         status: `the tag of ${container}'s image in ${k} get ${resource}`,
       };
     },
   };
+}
+
+/** An image reference's tag, or null without one (a digest-only reference). */
+function tagOf(image: string): string | null {
+  const name = image.split('@')[0];
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  return colon > slash ? name.slice(colon + 1) : null;
 }
 
 /** The variable a `{ env: NAME }` key names (a secret), or undefined when the key is absent. */
