@@ -191,6 +191,38 @@ test('a manifest path that does not exist fails in one line naming the key and t
   }
 });
 
+test('a manifest kubectl refuses fails in one line, without kubectl dumping the objects into the log', async () => {
+  const refused = MANIFEST.replace('- name: app', '- nam: app').replace(
+    'labels: { app: api }\nspec',
+    'labels: { app: api, note: do-not-log-me }\nspec',
+  );
+  p.repo.commit('a broken manifest', { 'k8s-broken/api.yaml': refused });
+  p.writeConfig(deployConfig('k8s-broken'));
+  try {
+    const r = await deploy({ version: '1.7.0' });
+    expect(r.rt.outputs.status).not.toBe('success');
+    expect(r.error?.message.includes('\n')).toBe(false);
+    expect(r.error?.message).toMatch(
+      /failed at api 1\.7\.0: kubectl apply of manifests failed: .*does not contain declared merge key: name/,
+    );
+    // kubectl printed the original, modified and current objects on stderr; none of it is logged.
+    expect(r.rt.text()).not.toContain('do-not-log-me');
+    expect(r.everything).not.toContain('/tmp/slipway-kube-');
+    expect(kube.image('prod', 'api', 'app')).toBe('example/api:1.1.0');
+
+    // A new object the server's schema refuses: its answer, naming the repository's file.
+    const worker = MANIFEST.replaceAll(/\bapi\b(?!Version)/g, 'worker').replace(/ {2}selector:\n.*\n/, '');
+    p.repo.commit('a worker without a selector', { 'k8s-invalid/worker.yaml': worker });
+    p.writeConfig(deployConfig('k8s-invalid'));
+    const invalid = await deploy({ version: '1.8.0' });
+    expect(invalid.error?.message).toMatch(
+      /kubectl apply of manifests failed: The Deployment "worker" is invalid: spec\.selector: Required value; /,
+    );
+  } finally {
+    p.writeConfig(deployConfig('k8s'));
+  }
+});
+
 describe('rendering', () => {
   let dir: string;
   let out: string;

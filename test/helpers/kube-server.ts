@@ -500,13 +500,25 @@ export async function startKubeServer(): Promise<KubeServer> {
       return null;
     } catch (err) {
       const name = ((d.metadata as Json | undefined)?.name as string | undefined) ?? '';
+      // As the API server words it: one cause per field, "spec.selector: Required value".
+      const errors = (err as { errors?: { instancePath: string; keyword: string; params: Json; message?: string }[] })
+        .errors ?? [{ instancePath: '', keyword: '', params: {}, message: (err as Error).message }];
+      const causes = errors.map((e) => {
+        const parent = e.instancePath.split('/').filter(Boolean);
+        const field = [...parent, ...(e.keyword === 'required' ? [String(e.params.missingProperty)] : [])]
+          .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : `${i ? '.' : ''}${part}`))
+          .join('');
+        return e.keyword === 'required'
+          ? { reason: 'FieldValueRequired', message: 'Required value', field }
+          : { reason: 'FieldValueInvalid', message: `Invalid value: ${e.message ?? ''}`, field };
+      });
       return check('Status', Status, {
         apiVersion: 'v1',
         kind: 'Status',
         status: 'Failure',
-        message: `Deployment.apps "${name}" is invalid: ${(err as Error).message}`,
+        message: `Deployment.apps "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
         reason: 'Invalid',
-        details: { name, group: 'apps', kind: 'Deployment' },
+        details: { name, group: 'apps', kind: 'Deployment', causes },
         code: 422,
       });
     }

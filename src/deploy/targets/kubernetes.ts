@@ -89,8 +89,11 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
         (REQUEST_TIMEOUT_S + 10) * 1000,
       );
       const out = (t: string) => shownPaths(t, rendered).replaceAll(dir, '<rendered manifests>');
-      for (const line of out([applied.stdout, applied.stderr].join('\n')).split('\n'))
-        if (line.trim()) ctx.onLine(line);
+      // kubectl's errors may dump whole objects (a failed patch prints the original, modified
+      // and current object, a Secret's data with them): only its warnings reach the log, and
+      // the last line of an error the message.
+      const warnings = applied.stderr.split('\n').filter((l) => /^warning:/i.test(l.trim()));
+      for (const line of out([applied.stdout, ...warnings].join('\n')).split('\n')) if (line.trim()) ctx.onLine(line);
       if (applied.code !== 0)
         throw new TargetError(
           `kubectl apply of manifests failed: ${out(lastLine(applied.stderr)) || `exit ${applied.code}`}`,
