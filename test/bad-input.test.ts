@@ -217,6 +217,15 @@ const hostileCases: Case[] = [
   },
   {
     action: 'build-selective',
+    what: 'a component listed twice (the second would silently win)',
+    policy: GOOD_POLICY.replace('environments:', '  api: { paths: [other/**] }\nenvironments:'),
+    inputs: () => BASE['build-selective'],
+    names: `${POLICY}:7`,
+    expected: /key "api" appears twice in the same map/,
+    at: { file: POLICY, line: 7 },
+  },
+  {
+    action: 'build-selective',
     what: 'a component name with shell characters',
     policy: GOOD_POLICY.replace('environments:', '  "web; rm -rf /": { paths: [web/**] }\nenvironments:'),
     inputs: () => BASE['build-selective'],

@@ -48,8 +48,8 @@ class CompiledGroup {
 
 /** The folder of a glob that means "everything under this folder" (`web/**`), else null. */
 function wholeFolder(pattern: string): string | null {
-  const m = /^([^!*?[\]{}()@+\\]+?)\/\*\*$/.exec(pattern);
-  return m && !picomatch.scan(m[1]).isGlob ? m[1] : null;
+  // The folder part holds none of picomatch's special characters, so it is literal.
+  return /^([^!*?[\]{}()@+\\]+?)\/\*\*$/.exec(pattern)?.[1] ?? null;
 }
 
 /** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
@@ -71,6 +71,8 @@ export function compileGlobs(patterns: readonly string[]): (file: string) => boo
 
 /** The literal folder (or file) a glob starts with: '' when it can match anywhere. */
 export function globBase(pattern: string): string {
+  const folder = wholeFolder(pattern);
+  if (folder !== null) return folder;
   const scan = picomatch.scan(pattern);
   if (!scan.isGlob) return pattern.replace(/\/+$/, '');
   return scan.base;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
+import { discoverWorkspaces } from './workspaces.js';
 import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
 /** The default location of the policy file, relative to the repository. */
@@ -199,6 +200,16 @@ const configSchema = z.strictObject({
     .default({}),
   environments: z.record(z.string(), environmentSchema).default({}),
   notify: z.array(notifySchema).default([]),
+  /** Components from the package manager's workspaces: true, or the folders' globs and their series. */
+  workspaces: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        packages: z.array(z.string().min(1)).min(1).optional(),
+        series: z.enum(['own', 'product'], { message: 'expected own or product' }).default('product'),
+      }),
+    ])
+    .optional(),
 });
 
 /** One rule of the branching policy. */
@@ -251,11 +262,14 @@ export async function loadConfig(cwd: string, configInput = ''): Promise<Slipway
       );
     throw new UserError(`config: cannot read ${rel}: ${code ?? String(err)}`);
   }
-  return parseConfig(text, rel);
+  return parseConfig(text, rel, cwd);
 }
 
-/** Parse and validate the text of a policy file; `file` is used in messages. */
-export function parseConfig(text: string, file: string): SlipwayConfig {
+/**
+ * Parse and validate the text of a policy file; `file` is used in messages, and `cwd` is the
+ * repository whose workspace packages `workspaces:` reads.
+ */
+export function parseConfig(text: string, file: string, cwd = process.cwd()): SlipwayConfig {
   const source = parseYaml(text, file);
   if (source.value === null || source.value === undefined) {
     return { ...defaultConfig(), file };
@@ -266,6 +280,7 @@ export function parseConfig(text: string, file: string): SlipwayConfig {
   const parsed = validateYaml(source, configSchema);
   const components: Record<string, ComponentConfig> = {};
   for (const [name, c] of Object.entries(parsed.components)) components[name] = { ...c, name };
+  if (parsed.workspaces) addWorkspaceComponents(source, components, parsed.workspaces, cwd);
   checkReferences(source, components, parsed.environments);
   checkTagSeries(source, components, parsed.versioning.tag);
   return {
@@ -281,6 +296,38 @@ export function parseConfig(text: string, file: string): SlipwayConfig {
     locate: source.locate,
     errorAt: source.errorAt,
   };
+}
+
+/**
+ * Add the workspace packages as components. A package the file also lists keeps what the file
+ * says, and takes its folder and dependencies from the workspace where the file is silent.
+ */
+function addWorkspaceComponents(
+  source: YamlSource,
+  components: Record<string, ComponentConfig>,
+  spec: true | { packages?: string[]; series: 'own' | 'product' },
+  cwd: string,
+): void {
+  const { packages, series } = spec === true ? { packages: undefined, series: 'product' as const } : spec;
+  const found = discoverWorkspaces(cwd, packages, `${source.file}: workspaces`);
+  for (const pkg of found) {
+    const listed = components[pkg.name];
+    if (!listed) {
+      components[pkg.name] = {
+        name: pkg.name,
+        paths: [`${pkg.folder}/**`],
+        dependsOn: pkg.dependsOn,
+        deployAfter: [],
+        health: [],
+        series,
+      };
+      continue;
+    }
+    const at = ['components', pkg.name];
+    if (!written(source, [...at, 'paths'])) listed.paths = [`${pkg.folder}/**`];
+    if (!written(source, [...at, 'dependsOn'])) listed.dependsOn = pkg.dependsOn;
+    if (!written(source, [...at, 'series']) && !written(source, [...at, 'tag'])) listed.series = series;
+  }
 }
 
 /** dependsOn names real components without a cycle; `after` names a real environment. */
@@ -309,7 +356,12 @@ function checkReferences(
   );
   if (cycle) {
     const key = components[cycle[0]].dependsOn.includes(cycle[1]) ? 'dependsOn' : 'deployAfter';
-    throw source.errorAt(['components', cycle[0], key], `dependency cycle: ${cycle.join(' → ')}`);
+    // A cycle among workspace packages is in their package.json files, not in the policy file.
+    const fromWorkspace = !written(source, ['components', cycle[0], key]);
+    throw source.errorAt(
+      fromWorkspace ? ['workspaces'] : ['components', cycle[0], key],
+      `dependency cycle: ${cycle.join(' → ')}${fromWorkspace ? " (from the workspace packages' package.json dependencies)" : ''}`,
+    );
   }
   for (const [name, e] of Object.entries(envs)) {
     if (e.after && !Object.hasOwn(envs, e.after)) {

@@ -19,9 +19,9 @@ import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
 import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
-import { componentTemplate, seriesPaths } from '../versioning/version-bump.js';
+import { componentTemplate, seriesPaths, versionedComponents } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
-import { reserveVersion } from './reserve.js';
+import { reserveVersion, type Reservation } from './reserve.js';
 import {
   changelogEntry,
   ensureRelease,
@@ -58,11 +58,11 @@ export const tagRelease = defineAction({
       "version-bump's components output (JSON): a tag and a release for each component whose series moved (release true), notes from its own commits. Empty: none.",
     ),
     reserve: input.boolean(
-      'Only create the tag, before anything is built with the version: the tag reserves it for this commit. When another commit holds it (a racing run), the next free version of the same kind is tagged instead; the version output says which. A later run without reserve adds the release to the tag.',
+      "Only create the tags, before anything is built: a tag reserves its version for this commit, the product's (version) and each moved component's own (components). When another commit holds one (a racing run), the next free version of that series and kind is tagged instead; the version, versions and components outputs say which. A later run without reserve adds the releases to the tags.",
       'false',
     ),
     versions: input.string(
-      "With reserve: version-bump's versions output (JSON component → version); the versions output is the same with every component at the product's version moved to the one reserved.",
+      "With reserve: version-bump's versions output (JSON component → version); the versions output is the same with each component at the version reserved for it (its own series', else the product's).",
     ),
     'make-latest': input.choice(
       "Mark the release latest. auto: GitHub's choice by version (legacy); a prerelease is never latest.",
@@ -74,12 +74,13 @@ export const tagRelease = defineAction({
     tag: 'The tag.',
     version: 'The version tagged: the input, or with reserve the next free one when another commit held it.',
     versions:
-      'With reserve and the versions input: JSON component → version to build and deploy at, product-series components at the version reserved.',
+      'With reserve and the versions input: JSON component → version to build and deploy at, each at the version reserved for it.',
     created: 'true when this run created the release; false when it was already there.',
     'release-id': 'The id of the release (empty in a dry run).',
     'release-url': 'The web page of the release (empty in a dry run).',
     notes: 'The release notes (markdown).',
-    components: 'JSON: component → {tag, created, release-id, release-url} of the component releases made or found.',
+    components:
+      "JSON: component → {tag, created, release-id, release-url} of the component releases made or found. With reserve: the components input with each reserved component's version and tag (the next free one when another commit held it), for the later release.",
   },
   async run(inputs, rt) {
     await release(inputs, rt);
@@ -95,6 +96,14 @@ interface ReleaseResult {
   id: number | '';
   url: string;
   notes: string;
+}
+
+/** A component whose own series moved, from the components input. */
+interface MovedComponent {
+  component: ComponentConfig;
+  version: string;
+  /** Empty: the template applied to version. */
+  tag: string;
 }
 
 /** One release to make: the repository's (no component) or a component's own series'. */
@@ -135,28 +144,7 @@ async function release(inputs: TagReleaseInputs, rt: Runtime): Promise<void> {
     );
   const ctx = { inputs, rt, config, git, gh, target };
   if (inputs.reserve) {
-    if (inputs.tag) throw new UserError('input "tag": not with reserve (the next free version gets its own tag)');
-    if (!inputs.version) throw new UserError('input "version" is required with reserve: the version to reserve');
-    const version = inputs.version;
-    const template = component ? componentTemplate(config, component) : tagTemplateFor(config);
-    const tag = formatTag(template, version);
-    checkTagName(tag);
-    if (inputs.dryRun) {
-      rt.log.info(`Dry run: would reserve ${version} by creating ${tag} at ${target} (or the next free version).`);
-      rt.setOutput('tag', tag);
-      rt.setOutput('version', version);
-      rt.setOutput('created', false);
-      return;
-    }
-    const reserved = await reserveVersion(
-      gh!,
-      { version, template, target, message: (t, v) => (component ? `${component.name} ${v}` : t) },
-      rt.log,
-    );
-    rt.setOutput('tag', reserved.tag);
-    rt.setOutput('version', reserved.version);
-    rt.setOutput('created', reserved.created);
-    if (inputs.versions.trim()) rt.setOutput('versions', movedVersions(inputs.versions, version, reserved.version));
+    await reserve(ctx, component, moved ?? []);
     return;
   }
 
@@ -197,14 +185,74 @@ async function release(inputs: TagReleaseInputs, rt: Runtime): Promise<void> {
 }
 
 /**
+ * Reserve mode: the product's version (version) and each moved component's own version
+ * (components) are tagged at the target before anything is built, each stepping to its
+ * series' next free version when another commit holds it. The versions and components
+ * outputs are the inputs with those reservations, for the build, the deploy and the release.
+ */
+async function reserve(
+  ctx: { inputs: TagReleaseInputs; rt: Runtime; config: SlipwayConfig; gh: RepoClient | null; target: string },
+  component: ComponentConfig | undefined,
+  moved: MovedComponent[],
+): Promise<void> {
+  const { inputs, rt, config, gh, target } = ctx;
+  if (inputs.tag) throw new UserError('input "tag": not with reserve (the next free version gets its own tag)');
+  const wanted: { component?: ComponentConfig; version: string; template: string }[] = [];
+  if (inputs.version)
+    wanted.push({
+      component,
+      version: inputs.version,
+      template: component ? componentTemplate(config, component) : tagTemplateFor(config),
+    });
+  for (const m of moved)
+    if (!(m.component.name === component?.name && m.version === inputs.version))
+      wanted.push({ component: m.component, version: m.version, template: componentTemplate(config, m.component) });
+  const reserved: (Reservation & { component?: ComponentConfig; computed: string })[] = [];
+  for (const w of wanted) {
+    const tag = formatTag(w.template, w.version);
+    checkTagName(tag);
+    if (inputs.dryRun) {
+      rt.log.info(`Dry run: would reserve ${w.version} by creating ${tag} at ${target} (or the next free version).`);
+      reserved.push({ version: w.version, tag, created: false, component: w.component, computed: w.version });
+      continue;
+    }
+    const name = w.component?.name;
+    const r = await reserveVersion(
+      gh!,
+      { version: w.version, template: w.template, target, message: (t, v) => (name ? `${name} ${v}` : t) },
+      rt.log,
+    );
+    reserved.push({ ...r, component: w.component, computed: w.version });
+  }
+  const product = inputs.version ? reserved[0] : undefined;
+  const comps = reserved.slice(inputs.version ? 1 : 0);
+  rt.setOutput('tag', product?.tag ?? '');
+  rt.setOutput('version', product?.version ?? '');
+  rt.setOutput('created', product?.created ?? false);
+  if (inputs.components.trim()) {
+    // version-bump's components JSON, each reserved component at the version it now holds.
+    const out = JSON.parse(inputs.components) as Record<string, Record<string, unknown>>;
+    for (const r of comps)
+      out[r.component!.name] = { ...out[r.component!.name], version: r.version, tag: r.tag, created: r.created };
+    rt.setOutput('components', out);
+  }
+  if (inputs.versions.trim())
+    rt.setOutput(
+      'versions',
+      reservedVersions(
+        inputs.versions,
+        config,
+        product ? { computed: product.computed, reserved: product.version } : null,
+        new Map(comps.map((r) => [r.component!.name, r.version])),
+      ),
+    );
+}
+
+/**
  * The `components` input: version-bump's components output, each entry whose `release` is
  * true a release to make; null when the input is empty.
  */
-function componentReleases(
-  raw: string,
-  config: SlipwayConfig,
-  rt: Runtime,
-): { component: ComponentConfig; version: string; tag: string }[] | null {
+function componentReleases(raw: string, config: SlipwayConfig, rt: Runtime): MovedComponent[] | null {
   const text = raw.trim();
   if (!text) return null;
   let parsed: unknown;
@@ -219,7 +267,7 @@ function componentReleases(
     throw new UserError(
       'input "components": expected a JSON object of component → {version, release, tag} (version-bump\'s components output)',
     );
-  const out: { component: ComponentConfig; version: string; tag: string }[] = [];
+  const out: MovedComponent[] = [];
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
     const component = requireComponent(config, name, 'input "components"');
     const entry = (value ?? {}) as Record<string, unknown>;
@@ -329,8 +377,17 @@ async function releaseOne(
   return { tag, created: made.created, id: made.id, url: made.url, notes };
 }
 
-/** version-bump's versions JSON with every component at the computed product version moved to the reserved one. */
-function movedVersions(raw: string, computed: string, reserved: string): Record<string, string> {
+/**
+ * version-bump's versions JSON with the reservations: a component with a reservation of its
+ * own series at it; one that follows the product (any other at the computed product version)
+ * at the product's reservation.
+ */
+function reservedVersions(
+  raw: string,
+  config: SlipwayConfig,
+  product: { computed: string; reserved: string } | null,
+  own: Map<string, string>,
+): Record<string, string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -341,8 +398,14 @@ function movedVersions(raw: string, computed: string, reserved: string): Record<
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new UserError('input "versions": expected a JSON object of component → version');
+  const ownSeries = new Set(versionedComponents(config).map((c) => c.name));
   return Object.fromEntries(
-    Object.entries(parsed as Record<string, unknown>).map(([name, v]) => [name, v === computed ? reserved : String(v)]),
+    Object.entries(parsed as Record<string, unknown>).map(([name, v]) => {
+      const reserved = own.get(name);
+      if (reserved) return [name, reserved];
+      if (product && !ownSeries.has(name) && v === product.computed) return [name, product.reserved];
+      return [name, String(v)];
+    }),
   );
 }
 

@@ -66,6 +66,8 @@ export interface VersionPlan {
   deciding: ParsedCommit[];
   /** One line saying why. */
   reason: string;
+  /** On a promote run, the candidate tag this final version is promoted from (empty: none). */
+  promotedFrom?: string;
 }
 
 interface VersionedTag extends TagRef {
@@ -350,7 +352,7 @@ export async function planVersion(
 }
 
 /** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */
-function levelBetween(from: string, to: string): BumpLevel {
+export function levelBetween(from: string, to: string): BumpLevel {
   const [a, b] = [from, to].map((v) => v.split(/[-+]/)[0].split('.').map(Number));
   if (b[0] !== a[0]) return b[0] > a[0] ? 'major' : 'none';
   if (b[1] !== a[1]) return b[1] > a[1] ? 'minor' : 'none';

@@ -12,6 +12,7 @@ import { parseTag } from '../core/tag-template.js';
 import { branchFromEnv, ruleFor } from './branch-policy.js';
 import { lastStableTag, planVersion, type Series, type VersionPlan } from './next-version.js';
 import { renderNotes } from './notes.js';
+import { planPromotion } from './promote.js';
 
 /**
  * The component's tag template (one rule for every action): its own series'
@@ -73,6 +74,10 @@ export const versionBump = defineAction({
     'initial-version': input.semver(
       "First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0.",
     ),
+    promote: input.boolean(
+      "On a release branch: the final release instead of a new candidate. The product gets the version the branch names (release/0.105 → 0.105.0); each component with its own series, its newest candidate's on the branch (py/1.37.6-rc.2 → 1.37.6); one without a candidate, nothing. A final version already tagged is not released again.",
+      'false',
+    ),
   },
   outputs: {
     version: 'The next version, or the current one when nothing is releasable.',
@@ -87,7 +92,7 @@ export const versionBump = defineAction({
     channel: 'The channel of the branch: stable, rc, beta, alpha or none.',
     notes: 'Markdown notes of the commits, grouped by change type.',
     components:
-      'JSON: component → {version, release, bump, previous-version, tag}, for each component with its own series.',
+      'JSON: component → {version, release, bump, previous-version, tag, and candidate-of on a candidate, promoted-from on a promote run}, for each component with its own series.',
     versions:
       "JSON: component → the version it deploys at, for deploy's version input: its own series' version, else (series: product, or no paths) the product version.",
   },
@@ -160,15 +165,22 @@ export const versionBump = defineAction({
     );
     const allNames = await names;
     // Series are independent: their git calls overlap, a few at a time.
-    const plans = await mapLimit(series, 4, (s) => planVersion(git, s, ctx, allNames));
+    const plans = await mapLimit(series, 4, async (s) => {
+      const plan = await planVersion(git, s, ctx, allNames);
+      return inputs.promote ? planPromotion(git, s, ctx, plan, allNames) : plan;
+    });
     for (const p of plans)
       rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
 
     const main = plans[0];
     // A candidate's notes say what it is a candidate of, and since which release they count.
+    const since = main.previousTag || 'the first commit';
+    const body = renderNotes(main.commits, { unread: main.unread });
     const notes = main.candidateOf
-      ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${main.previousTag || 'the first commit'}.\n\n${renderNotes(main.commits, { unread: main.unread })}`
-      : renderNotes(main.commits, { unread: main.unread });
+      ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${since}.\n\n${body}`
+      : main.promotedFrom
+        ? `Release ${main.version}, promoted from ${main.promotedFrom}: the changes since ${since}.\n\n${body}`
+        : body;
     const comps = plans.slice(inputs.component ? 0 : 1);
     const componentsJson = Object.fromEntries(
       comps.map((p) => [
@@ -180,6 +192,7 @@ export const versionBump = defineAction({
           'previous-version': p.previousVersion,
           tag: p.tag,
           ...(p.candidateOf ? { 'candidate-of': p.candidateOf } : {}),
+          ...(p.promotedFrom ? { 'promoted-from': p.promotedFrom } : {}),
         },
       ]),
     );

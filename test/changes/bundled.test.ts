@@ -45,6 +45,32 @@ describe('the bundled build-selective action', () => {
     expect(run.summary).toContain('```mermaid');
   });
 
+  it('selects workspace packages as components (workspaces: true), dependents included', async () => {
+    const r = createRepo();
+    repos.push(r);
+    const manifest = (name: string, dependencies: Record<string, string> = {}) =>
+      JSON.stringify({ name, version: '1.0.0', dependencies });
+    r.commit('init', {
+      '.github/slipway.yml': 'workspaces: true\n',
+      'package.json': JSON.stringify({ name: 'root', private: true, workspaces: ['packages/*', 'apps/*'] }),
+      'packages/ui/package.json': manifest('@acme/ui'),
+      'packages/ui/index.ts': '1\n',
+      'apps/web/package.json': manifest('web', { '@acme/ui': '*' }),
+      'apps/docs/package.json': manifest('docs'),
+    });
+    const before = r.head();
+    r.commit('fix: ui', { 'packages/ui/index.ts': '2\n' });
+    const run = await runBundledAction('build-selective', {
+      cwd: r.dir,
+      eventName: 'push',
+      event: { before, after: r.head() },
+      env: { GITHUB_REF: 'refs/heads/main' },
+    });
+    expect(errorLines(run)).toEqual([]);
+    expect(JSON.parse(run.outputs.changed)).toEqual(['acme-ui', 'web']);
+    expect(run.outputs.docs).toBe('false');
+  });
+
   it('fails with one located line for a dependsOn cycle', async () => {
     const r = createRepo();
     repos.push(r);

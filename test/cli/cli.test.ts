@@ -43,7 +43,7 @@ describe('the slipway CLI', () => {
     const r = slipway('version-bump', '--bmp', 'major');
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(
-      'error: unknown flag --bmp for version-bump (expected one of: --config, --dry-run, --component, --branch, --bump, --prerelease, --tag-prefix, --initial-version)',
+      'error: unknown flag --bmp for version-bump (expected one of: --config, --dry-run, --component, --branch, --bump, --prerelease, --tag-prefix, --initial-version, --promote)',
     );
   });
 

@@ -151,6 +151,26 @@ maybe('target: nginx', () => {
     expect(running()).toHaveLength(1);
   });
 
+  test('reload switch: a configuration nginx -t refuses keeps the previous upstream file and the traffic where it was', async () => {
+    const upstream = path.join(work, 'upstream.conf');
+    writeFileSync(upstream, upstreamFile('slipway_web', slots(), 'blue', 0));
+    nginx = await startNginx({ proxyPass: 'http://$slipway_web', httpExtra: `  include ${upstream};` });
+    configure({ switch: 'reload', upstream, config: nginx.config, nginx: nginxBin(), prefix: nginx.prefix });
+    expect((await deploy('1.0.0')).error).toBeUndefined();
+    const live = readFileSync(upstream, 'utf8');
+    // Someone left the main configuration broken: nginx -t fails whatever Slipway writes.
+    writeFileSync(nginx.config, `${readFileSync(nginx.config, 'utf8')}\nnot_a_directive on;\n`);
+    const failed = await deploy('1.1.0');
+    expect(failed.error?.message).toMatch(
+      /nginx -t refused the new .*upstream\.conf \(the previous one is back\): .*unknown directive "not_a_directive"/,
+    );
+    expect(readFileSync(upstream, 'utf8')).toBe(live);
+    const answer = await fetch(nginx.url).then((r) => r.text());
+    expect(answer).toBe('1.0.0');
+    // The slot started for 1.1.0 is stopped again: only the live one runs.
+    expect(running()).toEqual(['blue']);
+  });
+
   test('negative control: stopping the old slot at the switch, without a drain, fails requests in flight', async () => {
     nginx = await startNginx({ proxyPass: `http://unix:${work}/live.sock:` });
     configure({

@@ -49,14 +49,33 @@ const STEP_TIMEOUT_MS = 300_000;
 /** How long old workers may take to finish after a reload beyond the drain time. */
 const WORKER_EXIT_GRACE_MS = 60_000;
 
-/** Worker PIDs of the nginx master whose pid file is $1 (from /proc: no ps or pgrep needed). */
-const WORKERS = `read -r m < "$1" || exit 3
-for d in /proc/[0-9]*; do
+/**
+ * The reload switch as one host command (one round trip over SSH, one process here): note the
+ * master's workers (from /proc: no ps or pgrep needed), keep the previous upstream file, put
+ * the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
+ * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
+ * configuration a second time. Prints the workers that existed before the reload.
+ * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
+ * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
+ */
+const RELOAD = `up=$1; pidfile=$2; shift 2
+read -r m < "$pidfile" || exit 3
+before=$(for d in /proc/[0-9]*; do
   read -r s < "$d/stat" 2>/dev/null || continue
   set -- $s
   [ "$4" = "$m" ] && echo "\${d#/proc/}"
-done
-exit 0`;
+done)
+had=0
+if [ -f "$up" ]; then cp -p "$up" "$up.slipway-prev" || exit 5; had=1; fi
+{ cat > "$up.slipway-tmp" && mv -f "$up.slipway-tmp" "$up"; } || exit 5
+if ! out=$("$@" 2>&1); then
+  [ $had = 1 ] && mv -f "$up.slipway-prev" "$up"
+  printf '%s\n' "$out" >&2
+  exit 4
+fi
+rm -f "$up.slipway-prev"
+kill -HUP "$m" || exit 6
+printf '%s\n' "$before"`;
 
 /** Which of the given PIDs still exist. */
 const ALIVE = `for p in "$@"; do kill -0 "$p" 2>/dev/null && echo "$p"; done; exit 0`;
@@ -237,14 +256,11 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
       );
   };
 
-  const workers = async (host: Host): Promise<string[]> => {
-    const pid = pidFile || (await nginxPidFile(host));
-    const r = await host.run(sh(WORKERS, pid));
-    if (r.code !== 0) throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
-    return r.stdout.split('\n').filter(Boolean);
-  };
+  // nginx's pid file, read from its configuration once per target (it does not move between steps).
+  let pidPath: Promise<string> | undefined;
   const nginxPidFile = async (host: Host): Promise<string> => {
     const r = await host.run(['cat', config!]);
+    if (r.code !== 0) throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
     const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(r.stdout);
     if (!m) throw new TargetError(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
     return m[1];
@@ -252,19 +268,21 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
 
   /** Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the old workers. */
   const applySplit = async (host: Host, stable: Slot, canaryWeight: number, ctx: TargetContext) => {
-    const before = await workers(host);
-    const previous = await host.run(['cat', upstream]);
+    const pid = pidFile || (await (pidPath ??= nginxPidFile(host)));
     const text = upstreamFile(name, slots, stable, canaryWeight, splitOn);
-    const w = await host.run(sh(WRITE, upstream), { input: () => Readable.from([text]) });
-    if (w.code !== 0) throw new TargetError(`cannot write ${upstream} on ${host.where}: ${w.stderr.trim()}`);
-    const t = await host.run([nginxBin, '-t', '-q', ...prefix, '-c', config!]);
-    if (t.code !== 0) {
-      if (previous.code === 0) await host.run(sh(WRITE, upstream), { input: () => Readable.from([previous.stdout]) });
-      throw new TargetError(
-        `nginx -t refused the new ${upstream} (the previous one is back): ${t.stderr.trim().split('\n').pop() ?? ''}`,
-      );
-    }
-    await run(host, 'nginx -s reload', [nginxBin, ...prefix, '-c', config!, '-s', 'reload'], ctx);
+    const r = await host.run(sh(RELOAD, upstream, pid, nginxBin, '-t', '-q', ...prefix, '-c', config!), {
+      input: () => Readable.from([text]),
+      timeoutMs: STEP_TIMEOUT_MS,
+    });
+    // nginx -t's cause is its [emerg] line; its last line only says the test failed.
+    const lines = r.stderr.trim().split('\n');
+    const why = lines.find((l) => l.includes('[emerg]')) ?? lines.pop() ?? '';
+    if (r.code === 3) throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
+    if (r.code === 4) throw new TargetError(`nginx -t refused the new ${upstream} (the previous one is back): ${why}`);
+    if (r.code === 5) throw new TargetError(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
+    if (r.code !== 0)
+      throw new TargetError(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
+    const before = r.stdout.split('\n').filter(Boolean);
     const deadline = Date.now() + drainS * 1000 + WORKER_EXIT_GRACE_MS;
     let left = before;
     while (left.length) {
@@ -344,6 +362,8 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   const goLive = async (ctx: TargetContext, version: string, reuse: boolean) => {
     const host = await openHost(ssh, ctx.runtime.env);
     try {
+      // The reload switch's pid file is looked up while the new version starts, off the critical path.
+      if (mode === 'reload' && !pidFile) (pidPath ??= nginxPidFile(host)).catch(() => undefined);
       const [, state] = await Promise.all([checkNoKeepalive(host), readState(host)]);
       const live = state.live;
       // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
@@ -372,7 +392,18 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
         await written;
         if (strategy === 'canary' && !reuse && live) await canary(host, state, slot, version, ctx);
       }
-      await switchTo(host, slot, ctx);
+      try {
+        await switchTo(host, slot, ctx);
+      } catch (err) {
+        // Traffic never moved (nginx -t refused, or the link could not be swapped): the slot
+        // this run started is stopped, as after a failed health check.
+        if (!running && slot !== live) {
+          await stopSlot(host, slot, version, ctx).catch(() => undefined);
+          state[slot] = null;
+          await writeState(host, state, ctx);
+        }
+        throw err;
+      }
       state.live = slot;
       await writeState(host, state, ctx);
       await retire(host, state, live && live !== slot ? live : null, ctx);

@@ -1,0 +1,163 @@
+/**
+ * Component versions are reserved like the product's: two quick pushes that both compute
+ * py/1.37.6 race for its tag before anything is built; the loser takes py/1.37.7, builds,
+ * deploys and releases under it, and deploy refuses the winner's version for the loser's
+ * code. Against the OpenAPI-checked GitHub server and one real git repository.
+ */
+import { stringify } from 'yaml';
+import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { deploy as deployAction } from '../../src/deploy/deploy-action.js';
+import { invokeAction } from '../../src/pipeline/invoke.js';
+import { tagRelease } from '../../src/release/tag-release.js';
+import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
+import { createProduct, logged, type Product } from '../deploy/fixture.js';
+
+const TOKEN = 'ghs_reserveComponentsToken0123456';
+let gh: GitHubServer;
+let p: Product;
+beforeEach(async () => {
+  p = await createProduct();
+  gh = await startGitHubServer({ token: TOKEN });
+});
+afterEach(async () => {
+  expect(gh.violations).toEqual([]);
+  await gh.stop();
+  await p.close();
+});
+
+const env = (sha: string) => ({
+  ...process.env,
+  DEPLOY_LOG: `${p.dir}/deploy.log`,
+  GITHUB_API_URL: gh.url,
+  GITHUB_REPOSITORY: 'acme/shop',
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_SHA: sha,
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_REF_NAME: 'main',
+  GITHUB_ACTOR: 'octocat',
+  GITHUB_RUN_ID: '78',
+  SLIPWAY_RETRY_BASE_MS: '1',
+});
+
+async function tag(sha: string, inputs: Record<string, string | boolean>) {
+  const rt = createMemoryRuntime({ cwd: p.dir, env: env(sha) });
+  return invokeAction(tagRelease as unknown as ActionDefinition<InputFields>, { token: TOKEN, ...inputs }, rt);
+}
+
+async function deploy(sha: string, versions: Record<string, string>) {
+  const rt = createMemoryRuntime({ cwd: p.dir, env: env(sha) });
+  try {
+    await deployAction.run(
+      p.inputs({ environment: 'staging', timeout: '2', token: TOKEN, version: JSON.stringify(versions) }),
+      rt,
+    );
+    return null;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+function setUp() {
+  p.writeConfig(
+    stringify({
+      components: {
+        api: { deploy: { run: logged() } },
+        py: { paths: ['sdk/python/**'], tag: 'py/{version}', deploy: { run: logged() } },
+      },
+      environments: { staging: { url: p.url } },
+    }),
+  );
+  p.repo.commit('chore: init', { 'sdk/python/client.py': 'x = 1\n' });
+  p.repo.tag('v0.1.0');
+  p.repo.tag('py/1.37.5');
+  const a = p.repo.commit('fix(py): rounding', { 'sdk/python/client.py': 'x = 2\n' });
+  const b = p.repo.commit('fix(py): totals', { 'sdk/python/client.py': 'x = 3\n' });
+  gh.state.repo().importGit(p.dir);
+  return { a, b };
+}
+
+test('two runs that computed py/1.37.6: each commit gets its own component version, and deploy holds to it', async () => {
+  const { a, b } = setUp();
+  // Both pushes computed 0.1.1 and py 1.37.6 from v0.1.0 and py/1.37.5; their version jobs reserve at once.
+  const components = JSON.stringify({
+    py: { version: '1.37.6', release: true, bump: 'patch', 'previous-version': '1.37.5', tag: 'py/1.37.6' },
+  });
+  const versions = JSON.stringify({ api: '0.1.1', py: '1.37.6' });
+  const inputs = { version: '0.1.1', reserve: true, components, versions };
+  const [ra, rb] = await Promise.all([tag(a, inputs), tag(b, inputs)]);
+
+  const state = gh.state.repo();
+  const runs = new Map([
+    [a, ra],
+    [b, rb],
+  ]);
+  const py = [ra, rb].map((r) => JSON.parse(r.components).py.version).sort();
+  expect(py).toEqual(['1.37.6', '1.37.7']);
+  expect([ra.version, rb.version].sort()).toEqual(['0.1.1', '0.1.2']);
+  for (const [commit, r] of runs) {
+    const own = JSON.parse(r.components).py;
+    // The tag holds the component version for this commit; the outputs carry it on to build, deploy, release.
+    expect(own).toMatchObject({ tag: `py/${own.version}`, release: true, created: true });
+    expect(state.tag(`py/${own.version}`)).toMatchObject({ commit, annotated: true });
+    expect(state.tag(`v${r.version}`)?.commit).toBe(commit);
+    expect(JSON.parse(r.versions)).toEqual({ api: r.version, py: own.version });
+  }
+  expect(state.releases).toEqual([]);
+
+  // A re-run of a reservation creates nothing; the release job releases each commit's own tags.
+  const writes = () => gh.requests.filter((x) => x.method !== 'GET').length;
+  const before = writes();
+  const again = await tag(a, { version: ra.version, reserve: true, components: ra.components, versions });
+  expect(again).toMatchObject({ version: ra.version, created: 'false' });
+  expect(JSON.parse(again.components).py).toMatchObject({
+    version: JSON.parse(ra.components).py.version,
+    created: false,
+  });
+  expect(writes()).toBe(before);
+  for (const [commit, r] of runs) {
+    const released = await tag(commit, { version: r.version, components: r.components });
+    expect(JSON.parse(released.components).py).toMatchObject({ created: true });
+  }
+  expect(state.releases.map((x) => x.tag_name).sort()).toEqual(['py/1.37.6', 'py/1.37.7', 'v0.1.1', 'v0.1.2']);
+  for (const [commit, r] of runs) {
+    const own = JSON.parse(r.components).py.version as string;
+    expect(state.releases.find((x) => x.tag_name === `py/${own}`)?.name).toBe(`py ${own}`);
+    expect(state.tag(`py/${own}`)?.commit).toBe(commit);
+  }
+
+  // Each commit deploys py under its own version; B's code under A's py version is refused in one line.
+  const versionsOf = (r: typeof ra) => JSON.parse(r.versions) as Record<string, string>;
+  const [first, second] = ra.version === '0.1.1' ? ([a, b] as const) : ([b, a] as const);
+  expect(await deploy(first, versionsOf(runs.get(first)!))).toBeNull();
+  const wrong = await deploy(second, { ...versionsOf(runs.get(second)!), py: versionsOf(runs.get(first)!).py });
+  expect(wrong?.message).toMatch(
+    new RegExp(`py ${versionsOf(runs.get(first)!).py.replace(/\./g, '\\.')}.*${first.slice(0, 7)}`),
+  );
+  expect(await deploy(second, versionsOf(runs.get(second)!))).toBeNull();
+});
+
+test('a component candidate is reserved too, alone when the product has nothing to release', async () => {
+  const { a, b } = setUp();
+  const components = JSON.stringify({
+    py: { version: '1.37.6-rc.1', release: true, tag: 'py/1.37.6-rc.1', 'candidate-of': '1.37.6' },
+  });
+  const versions = JSON.stringify({ api: '0.1.0', py: '1.37.6-rc.1' });
+  const [ra, rb] = await Promise.all([
+    tag(a, { reserve: true, components, versions }),
+    tag(b, { reserve: true, components, versions }),
+  ]);
+  const got = [ra, rb].map((r) => JSON.parse(r.components).py.version).sort();
+  expect(got).toEqual(['1.37.6-rc.1', '1.37.6-rc.2']);
+  for (const [commit, r] of [
+    [a, ra],
+    [b, rb],
+  ] as const) {
+    const own = JSON.parse(r.components).py.version as string;
+    expect(gh.state.repo().tag(`py/${own}`)?.commit).toBe(commit);
+    // No product version to reserve: api stays where version-bump put it.
+    expect(r.version).toBe('');
+    expect(JSON.parse(r.versions)).toEqual({ api: '0.1.0', py: own });
+  }
+  expect(gh.state.repo().tag('v0.1.1')).toBeUndefined();
+});
