@@ -63,8 +63,15 @@ const deployConfig = (manifests: unknown) =>
     environments: { production: { url: p.url } },
   });
 
+// The target's temporary folders go to a TMPDIR of this file's own, so that another test file
+// running in parallel cannot add to or take from what the leftover check sees.
+const previousTmpdir = process.env.TMPDIR;
+let privateTmp: string;
+
 beforeAll(async () => {
   p = await createProduct();
+  privateTmp = mkdtempSync(path.join(tmpdir(), 'kube-test-tmp-'));
+  process.env.TMPDIR = privateTmp;
   p.repo.commit('manifests', { 'k8s/api.yaml': MANIFEST, 'k8s/README.md': 'not a manifest\n' });
   kube = await startKubeServer();
   kube.addNamespace('prod');
@@ -72,11 +79,14 @@ beforeAll(async () => {
   p.writeConfig(deployConfig('k8s'));
 });
 afterAll(async () => {
+  if (previousTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = previousTmpdir;
+  rmSync(privateTmp, { recursive: true, force: true });
   await kube.close();
   await p.close();
 });
 
-const kubeTemps = () => readdirSync(tmpdir()).filter((f) => f.startsWith('slipway-kube-'));
+const kubeTemps = () => readdirSync(privateTmp).filter((f) => f.startsWith('slipway-kube-'));
 
 async function deploy(values: Record<string, string>) {
   const rt = createMemoryRuntime({ cwd: p.dir, env: { ...process.env, KUBE_CONFIG: kube.kubeconfig(TOKEN) } });
@@ -98,7 +108,6 @@ async function deploy(values: Record<string, string>) {
 const K = 'kubectl -n prod --kubeconfig <temp file>';
 
 test('the manifests at a good version are applied (created, then patched) and roll out', async () => {
-  const before = kubeTemps();
   const r = await deploy({ version: '1.0.0' });
   expect(r.error).toBeUndefined();
   expect(r.rt.outputs.status).toBe('success');
@@ -116,7 +125,7 @@ test('the manifests at a good version are applied (created, then patched) and ro
   expect(kube.authorizations).toContain(`Bearer ${TOKEN}`);
   expect(r.everything).not.toContain(TOKEN);
   // The rendered copies and the kubeconfig are gone; the user's file is as committed.
-  expect(kubeTemps()).toEqual(before);
+  expect(kubeTemps()).toEqual([]);
   expect(readFileSync(path.join(p.dir, 'k8s/api.yaml'), 'utf8')).toBe(MANIFEST);
 
   const next = await deploy({ version: '1.1.0' });
