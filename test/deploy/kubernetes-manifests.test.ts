@@ -119,7 +119,7 @@ test('the manifests at a good version are applied (created, then patched) and ro
     'POST /apis/apps/v1/namespaces/prod/deployments?fieldManager=kubectl-client-side-apply&fieldValidation=Strict&timeout=30s',
   );
   expect(JSON.parse(r.rt.outputs.plan).waves[0][0].commands.run).toBe(
-    `render k8s with {version} = $SLIPWAY_VERSION into a private temp folder; ${K} apply -f <that folder>; ` +
+    `render k8s at $SLIPWAY_VERSION into a private temp folder ({version} replaced); ${K} apply -f <it>; ` +
       `${K} rollout status deployment/api --timeout=60s`,
   );
   expect(kube.authorizations).toContain(`Bearer ${TOKEN}`);
@@ -258,7 +258,9 @@ describe('rendering', () => {
     write('deploy/a.yml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n');
     write('deploy/notes.txt', 'ignored');
     write('app.manifest', '---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n---\n');
-    const rendered = await renderManifests(dir, ['deploy', 'app.manifest'], '2.0.0', out);
+    const result = await renderManifests(dir, ['deploy', 'app.manifest'], '2.0.0', out);
+    if (result.kind !== 'files') throw new Error(`rendered as ${result.kind}`);
+    const rendered = result.files;
     expect(rendered.map((r) => [path.basename(r.file), r.shown])).toEqual([
       ['000-a.yml', 'deploy/a.yml'],
       ['001-b.yaml', 'deploy/b.yaml'],
@@ -288,9 +290,28 @@ describe('rendering', () => {
     write('empty/README.md', 'x');
     expect(await error(['empty'])).toBe('TargetError: manifests: empty has no .yaml, .yml or .json file');
     write('kust/kustomization.yaml', 'resources: [a.yaml]\n');
-    expect(await error(['kust'])).toMatch(
-      /^TargetError: manifests: kust is a kustomize folder, which is not supported/,
+    expect(await error(['kust'])).toBe(
+      'TargetError: manifests: kust is a kustomize folder, whose version is set as the tag of "image", which is missing (expected "image" with the version in its tag, for example "ghcr.io/acme/api:{version}")',
     );
+    expect(await error(['kust', 'k8s/api.yaml'])).toMatch(
+      /^TargetError: manifests: kust, k8s\/api\.yaml: a kustomize folder must be the only entry/,
+    );
+    const kustomize = (template: string) =>
+      renderManifests(dir, ['kust'], '2.0.0', out, template).then(
+        (r) =>
+          r.kind === 'kustomize'
+            ? `${r.image} ${readFileSync(path.join(r.overlay, 'kustomization.yaml'), 'utf8')}`
+            : r.kind,
+        (err: Error) => err.message,
+      );
+    expect(await kustomize('example/api@{version}')).toBe(
+      'image: "example/api@{version}" cannot be set by kustomize (expected "image" with the version in its tag, for example "ghcr.io/acme/api:{version}")',
+    );
+    expect(await kustomize('registry:5000/{version}/api:latest')).toMatch(/^image: .* cannot be set by kustomize/);
+    const overlay = await kustomize('registry:5000/api:v{version}');
+    expect(overlay).toContain('registry:5000/api:v2.0.0 ');
+    expect(overlay).toContain('images: [{ name: "registry:5000/api", newTag: "v2.0.0" }]');
+    expect(overlay).toMatch(/resources: \["(\.\.\/)+.*kust"\]/);
   });
 
   test('a path that resolves outside the workspace is refused before it is read', async () => {
@@ -329,4 +350,69 @@ test('the manifests key is checked when the policy is read', async () => {
   expect(build({ manifests: '../elsewhere' })).toMatch(/^manifests: "\.\.\/elsewhere" is outside the repository/);
   expect(build({ manifests: '/etc/k8s' })).toMatch(/^manifests: "\/etc\/k8s" is outside the repository/);
   expect(build({ manifests: 'k8s', image: 'example/api:latest' })).toMatch(/^image: expected "\{version\}"/);
+});
+
+describe('a kustomize folder', () => {
+  const WEB = MANIFEST.replaceAll(/\bapi\b/g, 'web').replace('example/web:{version}', 'example/web:latest');
+  const config = (image: string) =>
+    stringify({
+      components: {
+        web: {
+          deploy: {
+            target: 'kubernetes',
+            resource: 'deployment/web',
+            container: 'app',
+            manifests: 'kustomize/overlays/prod',
+            image,
+            namespace: 'prod',
+            kubeconfig: { env: 'KUBE_CONFIG' },
+            timeout: 60,
+          },
+        },
+      },
+      environments: { production: { url: p.url } },
+    });
+  beforeAll(() => {
+    p.repo.commit('kustomize', {
+      'kustomize/base/kustomization.yaml': 'resources: [web.yaml]\n',
+      'kustomize/base/web.yaml': WEB,
+      'kustomize/overlays/prod/kustomization.yaml': 'resources: [../../base]\ncommonAnnotations: { tier: web }\n',
+    });
+  });
+  afterAll(() => p.writeConfig(deployConfig('k8s')));
+
+  test('kustomize sets the image tag to the version; a bad one goes back to the recorded version', async () => {
+    p.writeConfig(config('example/web:{version}'));
+    const good = await deploy({ version: '2.0.0' });
+    expect(good.error).toBeUndefined();
+    expect(good.rt.outputs.status).toBe('success');
+    expect(good.rt.text()).toContain('deployment.apps/web created');
+    expect(kube.image('prod', 'web', 'app')).toBe('example/web:2.0.0');
+    expect(JSON.parse(good.rt.outputs.plan).waves[0][0].commands.run).toContain(
+      'render kustomize/overlays/prod at $SLIPWAY_VERSION into a private temp folder ({version} replaced, or for a kustomize folder the tag of example/web:{version} set by kustomize)',
+    );
+
+    kube.bad.add('example/web:2.1.0');
+    const bad = await deploy({ version: '2.1.0' });
+    expect(bad.rt.outputs.status).toBe('rolled-back');
+    expect(bad.error?.message).toMatch(
+      /failed at web 2\.1\.0: deployment\/web exceeded its progress deadline with example\/web:2\.1\.0 \(kubectl rollout status\); rolled back/,
+    );
+    expect(kube.image('prod', 'web', 'app')).toBe('example/web:2.0.0');
+    expect(bad.everything).not.toContain(TOKEN);
+    expect(kubeTemps()).toEqual([]);
+    expect(kube.schemaErrors).toEqual([]);
+  });
+
+  test('an image the kustomize build does not have is one line, before anything is applied', async () => {
+    p.writeConfig(config('example/other:{version}'));
+    const before = kube.requests.length;
+    const r = await deploy({ version: '2.2.0' });
+    expect(r.error?.message.includes('\n')).toBe(false);
+    expect(r.error?.message).toContain(
+      'failed at web 2.2.0: manifests: the kustomize build of kustomize/overlays/prod has no image example/other:2.2.0 (expected a container whose image is the one "image" names)',
+    );
+    expect(kube.requests.slice(before).filter((q) => !q.startsWith('GET'))).toEqual([]);
+    expect(kube.image('prod', 'web', 'app')).toBe('example/web:2.0.0');
+  });
 });

@@ -13,7 +13,7 @@ import { execFile } from '../../core/exec.js';
 import { duration } from '../../core/markdown.js';
 import { slipwayEnv, DEFAULT_COMMAND_TIMEOUT_S } from './command.js';
 import { imageFor, imageTemplate, optionalString, requiredString, versionOf } from './image.js';
-import { manifestPaths, renderManifests, type RenderedManifest } from './manifests.js';
+import { manifestPaths, renderManifests, type Rendered, type RenderedManifest } from './manifests.js';
 import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 /** Bound of one kubectl call that is not a rollout wait, in seconds. */
@@ -52,12 +52,13 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
     }
   };
 
-  const kubectl = async (ctx: TargetContext, args: string[], timeoutMs: number) => {
+  /** Run kubectl; its output redacted, but for a `raw` standard output (manifests to apply, not to show). */
+  const kubectl = async (ctx: TargetContext, args: string[], timeoutMs: number, raw = false) => {
     const env = { ...ctx.runtime.env, ...slipwayEnv(ctx) };
     try {
       const result = await execFile('kubectl', args, { cwd: ctx.cwd, env, timeoutMs });
       const text = (s: string) => ctx.runtime.redact(s.trim());
-      return { code: result.code, stdout: text(result.stdout), stderr: text(result.stderr) };
+      return { code: result.code, stdout: raw ? result.stdout : text(result.stdout), stderr: text(result.stderr) };
     } catch (err) {
       if ((err as { timedOut?: boolean }).timedOut)
         throw new TargetError(`kubectl ${args[0]} ${args[1] ?? ''} timed out after ${duration(timeoutMs)}`);
@@ -78,17 +79,45 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
   const shownPaths = (text: string, rendered: readonly RenderedManifest[]) =>
     rendered.reduce((t, r) => t.replaceAll(r.file, r.shown), text);
 
+  /** The kustomize build of an overlay, checked to set the image, in a file of `dir` to apply. */
+  const kustomizeBuild = async (
+    ctx: TargetContext,
+    k: Extract<Rendered, { kind: 'kustomize' }>,
+    dir: string,
+  ): Promise<RenderedManifest> => {
+    const built = await kubectl(ctx, ['kustomize', k.overlay], (REQUEST_TIMEOUT_S + 10) * 1000, true);
+    if (built.code !== 0)
+      throw new TargetError(
+        `manifests: kustomize build of ${k.shown} failed: ${lastLine(built.stderr).replaceAll(dir, '<rendered manifests>') || `exit ${built.code}`}`,
+      );
+    // kustomize leaves an image it does not find alone: applying that would change nothing.
+    if (!built.stdout.includes(k.image))
+      throw new TargetError(
+        `manifests: the kustomize build of ${k.shown} has no image ${k.image} (expected a container whose image is the one "image" names)`,
+      );
+    const file = path.join(dir, '000-kustomize-build.yaml');
+    writeFileSync(file, built.stdout, { mode: 0o600 });
+    return { file, shown: `${k.shown} (kustomize build)` };
+  };
+
   /** `kubectl apply` of the manifests rendered at the version, in a private folder removed afterwards. */
   const apply = async (ctx: TargetContext, cluster: string[], entries: readonly string[]) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'slipway-kube-'));
     try {
-      const rendered = await renderManifests(ctx.cwd, entries, ctx.version, dir);
+      const rendered = await renderManifests(ctx.cwd, entries, ctx.version, dir, template);
+      const files = rendered.kind === 'files' ? rendered.files : [await kustomizeBuild(ctx, rendered, dir)];
       const applied = await kubectl(
         ctx,
-        ['apply', '-f', dir, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`],
-        (REQUEST_TIMEOUT_S + 10) * 1000,
+        [
+          'apply',
+          '-f',
+          rendered.kind === 'files' ? dir : files[0].file,
+          ...cluster,
+          `--request-timeout=${REQUEST_TIMEOUT_S}s`,
+        ],
+        (REQUEST_TIMEOUT_S * (files.length + 1) + 10) * 1000,
       );
-      const out = (t: string) => shownPaths(t, rendered).replaceAll(dir, '<rendered manifests>');
+      const out = (t: string) => shownPaths(t, files).replaceAll(dir, '<rendered manifests>');
       // kubectl's errors may dump whole objects (a failed patch prints the original, modified
       // and current object, a Secret's data with them): only its warnings reach the log, and
       // the last line of an error the message.
@@ -168,7 +197,7 @@ export function kubernetesTarget(options: TargetOptions): DeployTarget {
       const wait = `${k} rollout status ${resource} --timeout=${timeoutS}s`;
       if (manifests)
         return {
-          run: `render ${manifests.join(', ')} with {version} = $SLIPWAY_VERSION into a private temp folder; ${k} apply -f <that folder>; ${wait}`,
+          run: `render ${manifests.join(', ')} at $SLIPWAY_VERSION into a private temp folder (${template ? `{version} replaced, or for a kustomize folder the tag of ${template} set by kustomize` : '{version} replaced'}); ${k} apply -f <it>; ${wait}`,
           rollback: `the same manifests rendered at the recorded last good version, applied, and their rollout waited for (never kubectl rollout undo)`,
           status: `the tag of ${container}'s image in ${k} get ${resource}`,
         };

@@ -1,10 +1,12 @@
 /**
  * Kubernetes manifests of the repository for `kubectl apply`, rendered at a version: every
  * `{version}` in their text is replaced, and the result is written to a private folder that
- * kubectl reads; the user's files are never edited. A path that resolves outside the workspace
- * (`../x`, an absolute path, a committed symlink) is refused before anything is read.
+ * kubectl reads; the user's files are never edited. A kustomize folder gets, instead, an
+ * overlay in that private folder whose `images:` sets the tag of the target's `image` to the
+ * version (kustomize's own way). A path that resolves outside the workspace (`../x`, an
+ * absolute path, a committed symlink) is refused before anything is read.
  */
-import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { TargetError, type TargetOptions } from './target.js';
@@ -61,10 +63,6 @@ async function filesOf(root: string, cwd: string, entry: string): Promise<{ real
   if (!real) throw new TargetError(`manifests: ${entry} does not exist (expected a file or folder of the repository)`);
   if (!(await stat(real)).isDirectory()) return [{ real, shown: entry }];
   const names = (await readdir(real)).sort();
-  if (names.some((n) => /^kustomization\.ya?ml$|^Kustomization$/.test(n)))
-    throw new TargetError(
-      `manifests: ${entry} is a kustomize folder, which is not supported (expected plain manifests: list the files, or a folder of them)`,
-    );
   const files: { real: string; shown: string }[] = [];
   for (const name of names.filter((n) => MANIFEST_FILE.test(n))) {
     const shown = path.join(entry, name);
@@ -100,26 +98,48 @@ function problemOf(text: string, shown: string): string | null {
   return null;
 }
 
+/** The names kustomize reads a folder's kustomization from. */
+const KUSTOMIZATION = /^(kustomization\.ya?ml|Kustomization)$/;
+
+/** What `renderManifests` made: plain files for `kubectl apply -f`, or an overlay for kustomize to build. */
+export type Rendered =
+  { kind: 'files'; files: RenderedManifest[] } | { kind: 'kustomize'; overlay: string; shown: string; image: string };
+
 /**
- * Render `entries` at `version` into `dir` (a private folder the caller made and removes):
- * every `{version}` replaced, each file checked to be YAML of Kubernetes objects. Throws a
- * one-line TargetError naming the key and file. Files keep their order, as kubectl applies
- * a folder's files in name order.
+ * Render `entries` at `version` into `dir` (a private folder the caller made and removes).
+ * Plain manifests: every `{version}` replaced, each file checked to be YAML of Kubernetes
+ * objects, kept in order (kubectl applies a folder's files in name order). A kustomize folder
+ * (the only entry): an overlay of it that sets the tag of `template`'s image to the version.
+ * Throws a one-line TargetError naming the key and the file.
  */
 export async function renderManifests(
   cwd: string,
   entries: readonly string[],
   version: string,
   dir: string,
-): Promise<RenderedManifest[]> {
+  template?: string,
+): Promise<Rendered> {
   const root = await realpath(cwd).catch(() => path.resolve(cwd));
+  const kustomize: string[] = [];
+  for (const entry of entries) {
+    const real = await realInWorkspace(root, path.resolve(cwd, entry), entry);
+    if (real && (await stat(real)).isDirectory() && (await readdir(real)).some((n) => KUSTOMIZATION.test(n)))
+      kustomize.push(real);
+  }
+  if (kustomize.length > 0) {
+    if (entries.length > 1)
+      throw new TargetError(
+        `manifests: ${entries.join(', ')}: a kustomize folder must be the only entry (expected one folder with a kustomization.yaml, or plain manifests)`,
+      );
+    return kustomizeOverlay(kustomize[0], entries[0], version, dir, template);
+  }
   const sources = (await Promise.all(entries.map((e) => filesOf(root, cwd, e)))).flat();
   const texts = await Promise.all(sources.map((s) => readFile(s.real, 'utf8')));
   if (!texts.some((t) => t.includes('{version}')))
     throw new TargetError(
       `manifests: no "{version}" in ${sources.map((s) => s.shown).join(', ')} (expected it where the version goes, for example "image: ghcr.io/acme/api:{version}")`,
     );
-  const rendered: RenderedManifest[] = [];
+  const files: RenderedManifest[] = [];
   for (const [i, source] of sources.entries()) {
     const text = texts[i].replaceAll('{version}', version);
     const problem = problemOf(text, source.shown);
@@ -127,7 +147,48 @@ export async function renderManifests(
     const base = path.basename(source.shown);
     const file = path.join(dir, `${String(i).padStart(3, '0')}-${MANIFEST_FILE.test(base) ? base : `${base}.yaml`}`);
     await writeFile(file, text, { mode: 0o600 });
-    rendered.push({ file, shown: source.shown });
+    files.push({ file, shown: source.shown });
   }
-  return rendered;
+  return { kind: 'files', files };
+}
+
+/**
+ * An overlay in `dir` of the kustomize folder `real`: its resources plus an `images:` entry
+ * setting the tag of `template`'s image to the version. kustomize refuses an absolute
+ * resource path, so the overlay names the folder relative to itself.
+ */
+async function kustomizeOverlay(
+  real: string,
+  shown: string,
+  version: string,
+  dir: string,
+  template: string | undefined,
+): Promise<Rendered> {
+  const expected = 'expected "image" with the version in its tag, for example "ghcr.io/acme/api:{version}"';
+  if (template === undefined)
+    throw new TargetError(
+      `manifests: ${shown} is a kustomize folder, whose version is set as the tag of "image", which is missing (${expected})`,
+    );
+  const colon = template.lastIndexOf(':');
+  const name = template.slice(0, colon);
+  const tag = template.slice(colon + 1);
+  if (
+    template.includes('@') ||
+    colon <= template.lastIndexOf('/') ||
+    name.includes('{version}') ||
+    !tag.includes('{version}')
+  )
+    throw new TargetError(`image: "${template}" cannot be set by kustomize (${expected})`);
+  const overlay = path.join(dir, 'overlay');
+  await mkdir(overlay, { mode: 0o700 });
+  const newTag = tag.replaceAll('{version}', version);
+  const kustomization = [
+    'apiVersion: kustomize.config.k8s.io/v1beta1',
+    'kind: Kustomization',
+    `resources: [${JSON.stringify(path.relative(overlay, real))}]`,
+    `images: [{ name: ${JSON.stringify(name)}, newTag: ${JSON.stringify(newTag)} }]`,
+    '',
+  ].join('\n');
+  await writeFile(path.join(overlay, 'kustomization.yaml'), kustomization, { mode: 0o600 });
+  return { kind: 'kustomize', overlay, shown, image: `${name}:${newTag}` };
 }
