@@ -280,6 +280,10 @@ describe('rendering', () => {
     expect(await error(['k8s/bad.yaml'])).toMatch(
       /^TargetError: manifests: k8s\/bad\.yaml:\d+:\d+: invalid YAML: [^\n]+$/,
     );
+    write('k8s/aliases.yaml', `apiVersion: v1\nkind: ConfigMap\nx: &x ["{version}"]\ny: [${'*x, '.repeat(101)}*x]\n`);
+    expect(await error(['k8s/aliases.yaml'])).toBe(
+      'TargetError: manifests: k8s/aliases.yaml:1:1: invalid YAML: Excessive alias count indicates a resource exhaustion attack',
+    );
     write('k8s/list.yaml', '- image: "{version}"\n');
     expect(await error(['k8s/list.yaml'])).toBe(
       'TargetError: manifests: k8s/list.yaml:1:1: expected a Kubernetes object with "apiVersion" and "kind"',

@@ -84,7 +84,13 @@ function problemOf(text: string, shown: string): string | null {
     const error = doc.errors[0];
     if (error)
       return `${at(error.pos[0])}: invalid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
-    const value = doc.toJS() as unknown;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias bomb or an unresolvable alias: parsed, but not a value kubectl could read.
+      return `${at(doc.range[0])}: invalid YAML: ${(err as Error).message.split('\n')[0]}`;
+    }
     if (value === null || value === undefined) continue;
     const object = value as { apiVersion?: unknown; kind?: unknown };
     if (
