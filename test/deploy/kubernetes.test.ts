@@ -5,8 +5,9 @@
  * kubeconfig secret never reaches the output.
  */
 import { jest } from '@jest/globals';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { stringify } from 'yaml';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { runDeploy } from '../../src/deploy/deploy.js';
@@ -22,8 +23,15 @@ let p: Product;
 let kube: KubeServer;
 let record: FileLedger;
 
+// The target's temporary folders go to a TMPDIR of this file's own, so that another test file
+// running in parallel cannot add to or take from what the leftover check sees.
+const previousTmpdir = process.env.TMPDIR;
+let privateTmp: string;
+
 beforeAll(async () => {
   p = await createProduct();
+  privateTmp = mkdtempSync(path.join(tmpdir(), 'kube-test-tmp-'));
+  process.env.TMPDIR = privateTmp;
   kube = await startKubeServer();
   record = new FileLedger(p.dir);
   kube.addDeployment({
@@ -53,11 +61,14 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  if (previousTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = previousTmpdir;
+  rmSync(privateTmp, { recursive: true, force: true });
   await kube.close();
   await p.close();
 });
 
-const kubeTemps = () => readdirSync(tmpdir()).filter((f) => f.startsWith('slipway-kube-'));
+const kubeTemps = () => readdirSync(privateTmp).filter((f) => f.startsWith('slipway-kube-'));
 
 async function deploy(values: Record<string, string>) {
   const rt = createMemoryRuntime({ cwd: p.dir, env: { ...process.env, KUBE_CONFIG: kube.kubeconfig(TOKEN) } });
@@ -77,7 +88,6 @@ async function deploy(values: Record<string, string>) {
 }
 
 test('a good image rolls out and reports success; the plan shows the kubectl commands', async () => {
-  const before = kubeTemps();
   const r = await deploy({ version: '1.0.0' });
   expect(r.error).toBeUndefined();
   expect(r.rt.outputs.status).toBe('success');
@@ -90,7 +100,7 @@ test('a good image rolls out and reports success; the plan shows the kubectl com
   // kubectl used the secret (the server saw the token), the output never shows it, the file is gone.
   expect(kube.authorizations).toContain(`Bearer ${TOKEN}`);
   expect(r.everything).not.toContain(TOKEN);
-  expect(kubeTemps()).toEqual(before);
+  expect(kubeTemps()).toEqual([]);
 
   expect((await deploy({ version: '1.1.0' })).rt.outputs.status).toBe('success');
   expect(kube.schemaErrors).toEqual([]);

@@ -8,6 +8,7 @@
  * OpenAPI schema (kubernetes-models); failures go to `schemaErrors`, which tests assert empty.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type http from 'node:http';
 import https from 'node:https';
@@ -18,6 +19,7 @@ import { APIResourceList } from '@kubernetes-models/apimachinery/apis/meta/v1/AP
 import { APIVersions } from '@kubernetes-models/apimachinery/apis/meta/v1/APIVersions';
 import { Status } from '@kubernetes-models/apimachinery/apis/meta/v1/Status';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { DeploymentList } from 'kubernetes-models/apps/v1/DeploymentList';
 import { ReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
 import { ReplicaSetList } from 'kubernetes-models/apps/v1/ReplicaSetList';
@@ -42,6 +44,8 @@ export interface KubeServer {
   authorizations: string[];
   /** Objects returned that the Kubernetes schema refused, as "kind: message". */
   schemaErrors: string[];
+  /** Create a namespace (`default` exists; adding a deployment creates its own). */
+  addNamespace(name: string): void;
   /** Create a deployment with one container. */
   addDeployment(d: {
     namespace: string;
@@ -83,6 +87,132 @@ function strategicMerge(target: Json, patch: Json): Json {
   }
   return out;
 }
+
+/**
+ * The OpenAPI v3 document of apps/v1 as far as kubectl reads it: `kubectl apply` looks up the
+ * Deployment's PATCH operation (its group-version-kind and request media types) and whether the
+ * server takes `fieldValidation`, which every API server since 1.27 does, so kubectl leaves
+ * validation to the server instead of downloading a schema of its own. The schemas carry no
+ * field detail: kubectl then builds its strategic merge patch from its compiled-in Deployment
+ * type, the same merge keys a real cluster's document describes.
+ */
+const DEPLOYMENT_GVK = [{ group: 'apps', kind: 'Deployment', version: 'v1' }];
+const queryParam = (name: string, type = 'string') => ({ name, in: 'query', schema: { type, uniqueItems: true } });
+const pathParam = (name: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'string', uniqueItems: true },
+});
+const ref = (name: string) => ({ schema: { $ref: `#/components/schemas/${name}` } });
+const DEPLOYMENT = 'io.k8s.api.apps.v1.Deployment';
+const operation = (operationId: string, action: string, extra: Json = {}) => ({
+  operationId,
+  tags: ['apps_v1'],
+  'x-kubernetes-action': action,
+  'x-kubernetes-group-version-kind': DEPLOYMENT_GVK[0],
+  responses: { '200': { description: 'OK', content: { 'application/json': ref(DEPLOYMENT) } } },
+  ...extra,
+});
+const writeParams = [queryParam('dryRun'), queryParam('fieldManager'), queryParam('fieldValidation')];
+const APPS_V1_OPENAPI = {
+  openapi: '3.0.0',
+  info: { title: 'Kubernetes', version: 'v1.32.0' },
+  paths: {
+    '/apis/apps/v1/namespaces/{namespace}/deployments': {
+      get: operation('listAppsV1NamespacedDeployment', 'list'),
+      post: operation('createAppsV1NamespacedDeployment', 'post', {
+        parameters: writeParams,
+        requestBody: { required: true, content: { '*/*': ref(DEPLOYMENT) } },
+      }),
+      parameters: [pathParam('namespace'), queryParam('pretty')],
+    },
+    '/apis/apps/v1/namespaces/{namespace}/deployments/{name}': {
+      get: operation('readAppsV1NamespacedDeployment', 'get'),
+      patch: operation('patchAppsV1NamespacedDeployment', 'patch', {
+        parameters: [...writeParams, queryParam('force', 'boolean')],
+        requestBody: {
+          required: true,
+          content: Object.fromEntries(
+            [
+              'application/apply-patch+yaml',
+              'application/json-patch+json',
+              'application/merge-patch+json',
+              'application/strategic-merge-patch+json',
+            ].map((t) => [t, ref('io.k8s.apimachinery.pkg.apis.meta.v1.Patch')]),
+          ),
+        },
+      }),
+      parameters: [pathParam('name'), pathParam('namespace'), queryParam('pretty')],
+    },
+  },
+  components: {
+    schemas: {
+      [DEPLOYMENT]: {
+        description: 'Deployment enables declarative updates for Pods and ReplicaSets.',
+        type: 'object',
+        properties: {
+          apiVersion: { type: 'string' },
+          kind: { type: 'string' },
+          metadata: { allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }] },
+          spec: { allOf: [{ $ref: '#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec' }] },
+          status: { type: 'object' },
+        },
+        'x-kubernetes-group-version-kind': DEPLOYMENT_GVK,
+      },
+      'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta': {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          namespace: { type: 'string' },
+          labels: { type: 'object', additionalProperties: { type: 'string', default: '' } },
+          annotations: { type: 'object', additionalProperties: { type: 'string', default: '' } },
+        },
+      },
+      'io.k8s.api.apps.v1.DeploymentSpec': {
+        type: 'object',
+        required: ['selector', 'template'],
+        properties: {
+          replicas: { type: 'integer', format: 'int32' },
+          progressDeadlineSeconds: { type: 'integer', format: 'int32' },
+          selector: {
+            type: 'object',
+            properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string', default: '' } } },
+          },
+          template: {
+            type: 'object',
+            properties: {
+              metadata: { allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }] },
+              spec: {
+                type: 'object',
+                properties: {
+                  containers: {
+                    type: 'array',
+                    items: { allOf: [{ $ref: '#/components/schemas/io.k8s.api.core.v1.Container' }] },
+                    'x-kubernetes-list-map-keys': ['name'],
+                    'x-kubernetes-list-type': 'map',
+                    'x-kubernetes-patch-merge-key': 'name',
+                    'x-kubernetes-patch-strategy': 'merge',
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      'io.k8s.api.core.v1.Container': {
+        type: 'object',
+        required: ['name'],
+        properties: { name: { type: 'string' }, image: { type: 'string' } },
+      },
+      'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': {
+        description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.',
+        type: 'object',
+      },
+    },
+  },
+};
+const OPENAPI_HASH = createHash('sha512').update(JSON.stringify(APPS_V1_OPENAPI)).digest('hex').toUpperCase();
 
 interface State {
   deployment: Obj;
@@ -134,6 +264,7 @@ export async function startKubeServer(): Promise<KubeServer> {
   const authorizations: string[] = [];
   const schemaErrors: string[] = [];
   const states = new Map<string, State>();
+  const namespaces = new Set(['default']);
   const watchers = new Set<{ ns: string; name: string; res: http.ServerResponse }>();
 
   const check = <T>(kind: string, Model: new (data: never) => { validate(): void }, data: T): T => {
@@ -356,7 +487,112 @@ export async function startKubeServer(): Promise<KubeServer> {
         ],
       });
     }
+    if (path === '/openapi/v3')
+      return { paths: { 'apis/apps/v1': { serverRelativeURL: `/openapi/v3/apis/apps/v1?hash=${OPENAPI_HASH}` } } };
+    if (path === '/openapi/v3/apis/apps/v1') return APPS_V1_OPENAPI;
     return undefined;
+  };
+
+  /** Reject what the schema refuses, as the API server's validation does: a 422 Status, else null. */
+  const invalid = (d: Json): Json | null => {
+    try {
+      new Deployment(d as never).validate();
+      return null;
+    } catch (err) {
+      const name = ((d.metadata as Json | undefined)?.name as string | undefined) ?? '';
+      // As the API server words it: one cause per field, "spec.selector: Required value".
+      const errors = (err as { errors?: { instancePath: string; keyword: string; params: Json; message?: string }[] })
+        .errors ?? [{ instancePath: '', keyword: '', params: {}, message: (err as Error).message }];
+      const causes = errors.map((e) => {
+        const parent = e.instancePath.split('/').filter(Boolean);
+        const field = [...parent, ...(e.keyword === 'required' ? [String(e.params.missingProperty)] : [])]
+          .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : `${i ? '.' : ''}${part}`))
+          .join('');
+        return e.keyword === 'required'
+          ? { reason: 'FieldValueRequired', message: 'Required value', field }
+          : { reason: 'FieldValueInvalid', message: `Invalid value: ${e.message ?? ''}`, field };
+      });
+      return check('Status', Status, {
+        apiVersion: 'v1',
+        kind: 'Status',
+        status: 'Failure',
+        message: `Deployment.apps "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
+        reason: 'Invalid',
+        details: { name, group: 'apps', kind: 'Deployment', causes },
+        code: 422,
+      });
+    }
+  };
+
+  /** Store a new deployment with the API server's defaults, and start its first rollout. */
+  const admit = (d: Json & { metadata: Json; spec: Json }): Obj => {
+    const spec = d.spec;
+    const deployment = {
+      ...d,
+      metadata: {
+        ...d.metadata,
+        uid: `uid-${String(d.metadata.namespace)}-${String(d.metadata.name)}`,
+        resourceVersion: nextRv(),
+        generation: 1,
+        creationTimestamp: now(),
+        annotations: { ...((d.metadata.annotations as Json | undefined) ?? {}) },
+      },
+      spec: {
+        replicas: 1,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
+        revisionHistoryLimit: 10,
+        progressDeadlineSeconds: 600,
+        ...spec,
+      },
+    } as unknown as Obj;
+    const s: State = { deployment, replicaSets: [] };
+    states.set(`${deployment.metadata.namespace}/${deployment.metadata.name}`, s);
+    reconcile(s);
+    return deployment;
+  };
+
+  /** POST of a new deployment (kubectl apply of an object that does not exist yet). */
+  const create = (ns: string, body: string, res: http.ServerResponse) => {
+    let d: Json & { metadata: Json; spec: Json };
+    try {
+      d = JSON.parse(body) as typeof d;
+    } catch {
+      return send(res, 400, { apiVersion: 'v1', kind: 'Status', status: 'Failure', reason: 'BadRequest', code: 400 });
+    }
+    d.metadata = { ...(d.metadata ?? {}), namespace: (d.metadata?.namespace as string | undefined) ?? ns };
+    if (d.metadata.namespace !== ns)
+      return send(
+        res,
+        400,
+        check('Status', Status, {
+          apiVersion: 'v1',
+          kind: 'Status',
+          status: 'Failure',
+          message: 'the namespace of the provided object does not match the namespace sent on the request',
+          reason: 'BadRequest',
+          code: 400,
+        }),
+      );
+    if (!namespaces.has(ns)) return notFound(res, `namespaces "${ns}"`);
+    const refused = invalid(d);
+    if (refused) return send(res, 422, refused);
+    const name = String(d.metadata.name);
+    if (states.has(`${ns}/${name}`))
+      return send(
+        res,
+        409,
+        check('Status', Status, {
+          apiVersion: 'v1',
+          kind: 'Status',
+          status: 'Failure',
+          message: `deployments.apps "${name}" already exists`,
+          reason: 'AlreadyExists',
+          details: { name, group: 'apps', kind: 'deployments' },
+          code: 409,
+        }),
+      );
+    const created = admit(d);
+    send(res, 201, check('Deployment', Deployment, structuredClone(created)));
   };
 
   const server = https.createServer(tls, (req, res) => {
@@ -369,6 +605,21 @@ export async function startKubeServer(): Promise<KubeServer> {
     req.on('end', () => {
       const found = req.method === 'GET' ? discovery(port, url.pathname) : undefined;
       if (found) return send(res, 200, found);
+      const namespace = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url.pathname)?.[1];
+      if (namespace && req.method === 'GET')
+        return namespaces.has(namespace)
+          ? send(
+              res,
+              200,
+              check('Namespace', Namespace, {
+                apiVersion: 'v1',
+                kind: 'Namespace',
+                metadata: { name: namespace, uid: `ns-${namespace}`, resourceVersion: '1', creationTimestamp: now() },
+                spec: { finalizers: ['kubernetes'] },
+                status: { phase: 'Active' },
+              }),
+            )
+          : notFound(res, `namespaces "${namespace}"`);
       const m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|replicasets)(?:\/([^/]+))?$/.exec(url.pathname);
       if (!m) return notFound(res, url.pathname);
       const [, ns, kind, name] = m;
@@ -388,6 +639,7 @@ export async function startKubeServer(): Promise<KubeServer> {
           }),
         );
       }
+      if (!name && req.method === 'POST') return create(ns, Buffer.concat(chunks).toString('utf8'), res);
       if (!name) {
         // A list or watch, selected by metadata.name as kubectl's rollout status asks.
         const selected = /^metadata\.name=(.+)$/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
@@ -435,7 +687,16 @@ export async function startKubeServer(): Promise<KubeServer> {
           });
         const before = JSON.stringify(template(s.deployment));
         const patched = strategicMerge(s.deployment, JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json) as Obj;
-        s.deployment = { ...patched, metadata: s.deployment.metadata, status: s.deployment.status };
+        // Metadata is the server's but for what a client may set: labels and annotations
+        // (kubectl apply keeps its last-applied-configuration there).
+        const metadata = {
+          ...s.deployment.metadata,
+          labels: patched.metadata.labels ?? {},
+          annotations: patched.metadata.annotations ?? {},
+        };
+        const refused = invalid({ ...patched, metadata, status: s.deployment.status });
+        if (refused) return send(res, 422, refused);
+        s.deployment = { ...patched, metadata, status: s.deployment.status };
         const changed = JSON.stringify(template(s.deployment)) !== before;
         if (changed) {
           s.deployment.metadata.generation = (s.deployment.metadata.generation as number) + 1;
@@ -458,35 +719,22 @@ export async function startKubeServer(): Promise<KubeServer> {
     requests,
     authorizations,
     schemaErrors,
+    addNamespace(name) {
+      namespaces.add(name);
+    },
     addDeployment({ namespace, name, container, image, progressDeadlineSeconds }) {
+      namespaces.add(namespace);
       const labels = { app: name };
-      const s: State = {
-        deployment: {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: {
-            name,
-            namespace,
-            uid: `uid-${namespace}-${name}`,
-            resourceVersion: nextRv(),
-            generation: 1,
-            creationTimestamp: now(),
-            labels,
-            annotations: {},
-          },
-          spec: {
-            replicas: 1,
-            selector: { matchLabels: labels },
-            template: { metadata: { labels }, spec: { containers: [{ name: container, image }] } },
-            strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
-            revisionHistoryLimit: 10,
-            progressDeadlineSeconds,
-          },
+      admit({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace, labels },
+        spec: {
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: container, image }] } },
+          progressDeadlineSeconds,
         },
-        replicaSets: [],
-      };
-      states.set(`${namespace}/${name}`, s);
-      reconcile(s);
+      });
     },
     image(namespace, name, container) {
       const s = states.get(`${namespace}/${name}`)!;
