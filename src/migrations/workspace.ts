@@ -3,20 +3,11 @@
  * workspace (`dir: ../x`, an absolute path, a committed symlink to /tmp/…) is refused,
  * naming it, before any of its content is read.
  */
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
+import { resolveInside } from '../core/workspace-path.js';
 
-/** The workspace's real path; the folder a run may read migrations from. */
-export async function workspaceRoot(cwd: string): Promise<string> {
-  return realpath(cwd).catch(() => path.resolve(cwd));
-}
-
-/** True when `abs` is `root` or inside it. */
-function isInside(root: string, abs: string): boolean {
-  const r = path.relative(root, abs);
-  return r === '' || (!r.startsWith('..') && !path.isAbsolute(r));
-}
+export { workspaceRoot } from '../core/workspace-path.js';
 
 /**
  * The real path of `abs`, refused when it is outside `root`; `shown` is how messages name it
@@ -30,14 +21,8 @@ export async function realInside(
   what: string,
   annotate = true,
 ): Promise<string> {
-  let real: string;
-  try {
-    real = await realpath(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    real = path.resolve(abs);
-  }
-  if (!isInside(root, real))
+  const { real, inside } = await resolveInside(root, abs);
+  if (!inside)
     throw new UserError(
       `${what} ${shown}${real !== path.resolve(abs) ? ` resolves to ${real}, which is` : ' is'} outside the workspace ${root}; migrations must be files of the repository`,
       annotate ? { file: shown } : {},

@@ -6,9 +6,10 @@
  * version (kustomize's own way). A path that resolves outside the workspace (`../x`, an
  * absolute path, a committed symlink) is refused before anything is read.
  */
-import { mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { resolveInside, workspaceRoot } from '../../core/workspace-path.js';
 import { TargetError, type TargetOptions } from './target.js';
 
 /** The files kubectl reads from a folder given to `-f` (without `-R`). */
@@ -35,22 +36,11 @@ export interface RenderedManifest {
   shown: string;
 }
 
-/** True when `abs` is `root` or inside it. */
-function isInside(root: string, abs: string): boolean {
-  const r = path.relative(root, abs);
-  return r === '' || (!r.startsWith('..') && !path.isAbsolute(r));
-}
-
 /** The real path of a configured path, refused outside the workspace; null when it does not exist. */
 async function realInWorkspace(root: string, abs: string, shown: string): Promise<string | null> {
-  let real: string;
-  try {
-    real = await realpath(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  if (!isInside(root, real))
+  const { real, exists, inside } = await resolveInside(root, abs);
+  if (!exists) return null;
+  if (!inside)
     throw new TargetError(
       `manifests: ${shown} resolves to ${real}, outside the workspace ${root}; manifests must be files of the repository`,
     );
@@ -125,7 +115,7 @@ export async function renderManifests(
   dir: string,
   template?: string,
 ): Promise<Rendered> {
-  const root = await realpath(cwd).catch(() => path.resolve(cwd));
+  const root = await workspaceRoot(cwd);
   const kustomize: string[] = [];
   for (const entry of entries) {
     const real = await realInWorkspace(root, path.resolve(cwd, entry), entry);
