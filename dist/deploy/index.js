@@ -11284,6 +11284,2510 @@ module.exports.warnTo = helper.warnTo;
 
 /***/ }),
 
+/***/ 14006:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const pico = __nccwpck_require__(98016);
+const utils = __nccwpck_require__(64059);
+
+function picomatch(glob, options, returnState = false) {
+  // default to os.platform()
+  if (options && (options.windows === null || options.windows === undefined)) {
+    // don't mutate the original options object
+    options = { ...options, windows: utils.isWindows() };
+  }
+
+  return pico(glob, options, returnState);
+}
+
+Object.assign(picomatch, pico);
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 5595:
+/***/ ((module) => {
+
+
+
+const WIN_SLASH = '\\\\/';
+const WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+
+const DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+
+/**
+ * Posix glob regex
+ */
+
+const DOT_LITERAL = '\\.';
+const PLUS_LITERAL = '\\+';
+const QMARK_LITERAL = '\\?';
+const SLASH_LITERAL = '\\/';
+const ONE_CHAR = '(?=.)';
+const QMARK = '[^/]';
+const END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+const START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+const DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+const NO_DOT = `(?!${DOT_LITERAL})`;
+const NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+const NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+const NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+const QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+const STAR = `${QMARK}*?`;
+const SEP = '/';
+
+const POSIX_CHARS = {
+  DOT_LITERAL,
+  PLUS_LITERAL,
+  QMARK_LITERAL,
+  SLASH_LITERAL,
+  ONE_CHAR,
+  QMARK,
+  END_ANCHOR,
+  DOTS_SLASH,
+  NO_DOT,
+  NO_DOTS,
+  NO_DOT_SLASH,
+  NO_DOTS_SLASH,
+  QMARK_NO_DOT,
+  STAR,
+  START_ANCHOR,
+  SEP
+};
+
+/**
+ * Windows glob regex
+ */
+
+const WINDOWS_CHARS = {
+  ...POSIX_CHARS,
+
+  SLASH_LITERAL: `[${WIN_SLASH}]`,
+  QMARK: WIN_NO_SLASH,
+  STAR: `${WIN_NO_SLASH}*?`,
+  DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+  NO_DOT: `(?!${DOT_LITERAL})`,
+  NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+  NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+  START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+  END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+  SEP: '\\'
+};
+
+/**
+ * POSIX Bracket Regex
+ */
+
+const POSIX_REGEX_SOURCE = {
+  __proto__: null,
+  alnum: 'a-zA-Z0-9',
+  alpha: 'a-zA-Z',
+  ascii: '\\x00-\\x7F',
+  blank: ' \\t',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '\\x21-\\x7E',
+  lower: 'a-z',
+  print: '\\x20-\\x7E ',
+  punct: '\\-!"#$%&\'()\\*+,./:;<=>?@[\\]^_`{|}~',
+  space: ' \\t\\r\\n\\v\\f',
+  upper: 'A-Z',
+  word: 'A-Za-z0-9_',
+  xdigit: 'A-Fa-f0-9'
+};
+
+module.exports = {
+  DEFAULT_MAX_EXTGLOB_RECURSION,
+  MAX_LENGTH: 1024 * 64,
+  POSIX_REGEX_SOURCE,
+
+  // regular expressions
+  REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+  REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+  REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+  REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+  REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+  REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+
+  // Replace globs with equivalent patterns to reduce parsing time.
+  REPLACEMENTS: {
+    __proto__: null,
+    '***': '*',
+    '**/**': '**',
+    '**/**/**': '**'
+  },
+
+  // Digits
+  CHAR_0: 48, /* 0 */
+  CHAR_9: 57, /* 9 */
+
+  // Alphabet chars.
+  CHAR_UPPERCASE_A: 65, /* A */
+  CHAR_LOWERCASE_A: 97, /* a */
+  CHAR_UPPERCASE_Z: 90, /* Z */
+  CHAR_LOWERCASE_Z: 122, /* z */
+
+  CHAR_LEFT_PARENTHESES: 40, /* ( */
+  CHAR_RIGHT_PARENTHESES: 41, /* ) */
+
+  CHAR_ASTERISK: 42, /* * */
+
+  // Non-alphabetic chars.
+  CHAR_AMPERSAND: 38, /* & */
+  CHAR_AT: 64, /* @ */
+  CHAR_BACKWARD_SLASH: 92, /* \ */
+  CHAR_CARRIAGE_RETURN: 13, /* \r */
+  CHAR_CIRCUMFLEX_ACCENT: 94, /* ^ */
+  CHAR_COLON: 58, /* : */
+  CHAR_COMMA: 44, /* , */
+  CHAR_DOT: 46, /* . */
+  CHAR_DOUBLE_QUOTE: 34, /* " */
+  CHAR_EQUAL: 61, /* = */
+  CHAR_EXCLAMATION_MARK: 33, /* ! */
+  CHAR_FORM_FEED: 12, /* \f */
+  CHAR_FORWARD_SLASH: 47, /* / */
+  CHAR_GRAVE_ACCENT: 96, /* ` */
+  CHAR_HASH: 35, /* # */
+  CHAR_HYPHEN_MINUS: 45, /* - */
+  CHAR_LEFT_ANGLE_BRACKET: 60, /* < */
+  CHAR_LEFT_CURLY_BRACE: 123, /* { */
+  CHAR_LEFT_SQUARE_BRACKET: 91, /* [ */
+  CHAR_LINE_FEED: 10, /* \n */
+  CHAR_NO_BREAK_SPACE: 160, /* \u00A0 */
+  CHAR_PERCENT: 37, /* % */
+  CHAR_PLUS: 43, /* + */
+  CHAR_QUESTION_MARK: 63, /* ? */
+  CHAR_RIGHT_ANGLE_BRACKET: 62, /* > */
+  CHAR_RIGHT_CURLY_BRACE: 125, /* } */
+  CHAR_RIGHT_SQUARE_BRACKET: 93, /* ] */
+  CHAR_SEMICOLON: 59, /* ; */
+  CHAR_SINGLE_QUOTE: 39, /* ' */
+  CHAR_SPACE: 32, /*   */
+  CHAR_TAB: 9, /* \t */
+  CHAR_UNDERSCORE: 95, /* _ */
+  CHAR_VERTICAL_LINE: 124, /* | */
+  CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279, /* \uFEFF */
+
+  /**
+   * Create EXTGLOB_CHARS
+   */
+
+  extglobChars(chars) {
+    return {
+      '!': { type: 'negate', open: '(?:(?!(?:', close: `))${chars.STAR})` },
+      '?': { type: 'qmark', open: '(?:', close: ')?' },
+      '+': { type: 'plus', open: '(?:', close: ')+' },
+      '*': { type: 'star', open: '(?:', close: ')*' },
+      '@': { type: 'at', open: '(?:', close: ')' }
+    };
+  },
+
+  /**
+   * Create GLOB_CHARS
+   */
+
+  globChars(win32) {
+    return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+  }
+};
+
+
+/***/ }),
+
+/***/ 78265:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const constants = __nccwpck_require__(5595);
+const utils = __nccwpck_require__(64059);
+
+/**
+ * Constants
+ */
+
+const {
+  MAX_LENGTH,
+  POSIX_REGEX_SOURCE,
+  REGEX_NON_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_BACKREF,
+  REPLACEMENTS
+} = constants;
+
+/**
+ * Helpers
+ */
+
+const expandRange = (args, options) => {
+  if (typeof options.expandRange === 'function') {
+    return options.expandRange(...args, options);
+  }
+
+  args.sort();
+  const value = `[${args.join('-')}]`;
+
+  try {
+    /* eslint-disable-next-line no-new */
+    new RegExp(value);
+  } catch (ex) {
+    return args.map(v => utils.escapeRegex(v)).join('..');
+  }
+
+  return value;
+};
+
+/**
+ * Create the message for a syntax error
+ */
+
+const syntaxError = (type, char) => {
+  return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+};
+
+const splitTopLevel = input => {
+  const parts = [];
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let value = '';
+  let escaped = false;
+
+  for (const ch of input) {
+    if (escaped === true) {
+      value += ch;
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      value += ch;
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      value += ch;
+      continue;
+    }
+
+    if (quote === 0) {
+      if (ch === '[') {
+        bracket++;
+      } else if (ch === ']' && bracket > 0) {
+        bracket--;
+      } else if (bracket === 0) {
+        if (ch === '(') {
+          paren++;
+        } else if (ch === ')' && paren > 0) {
+          paren--;
+        } else if (ch === '|' && paren === 0) {
+          parts.push(value);
+          value = '';
+          continue;
+        }
+      }
+    }
+
+    value += ch;
+  }
+
+  parts.push(value);
+  return parts;
+};
+
+const isPlainBranch = branch => {
+  let escaped = false;
+
+  for (const ch of branch) {
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (/[?*+@!()[\]{}]/.test(ch)) {
+      return false;
+    }
+  }
+
+  return true;
+};
+
+const normalizeSimpleBranch = branch => {
+  let value = branch.trim();
+  let changed = true;
+
+  while (changed === true) {
+    changed = false;
+
+    if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+      value = value.slice(2, -1);
+      changed = true;
+    }
+  }
+
+  if (!isPlainBranch(value)) {
+    return;
+  }
+
+  return value.replace(/\\(.)/g, '$1');
+};
+
+const hasRepeatedCharPrefixOverlap = branches => {
+  const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) {
+      const a = values[i];
+      const b = values[j];
+      const char = a[0];
+
+      if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+        continue;
+      }
+
+      if (a === b || a.startsWith(b) || b.startsWith(a)) {
+        return true;
+      }
+    }
+  }
+
+  return false;
+};
+
+const parseRepeatedExtglob = (pattern, requireEnd = true) => {
+  if ((pattern[0] !== '+' && pattern[0] !== '*') || pattern[1] !== '(') {
+    return;
+  }
+
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let escaped = false;
+
+  for (let i = 1; i < pattern.length; i++) {
+    const ch = pattern[i];
+
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      continue;
+    }
+
+    if (quote === 1) {
+      continue;
+    }
+
+    if (ch === '[') {
+      bracket++;
+      continue;
+    }
+
+    if (ch === ']' && bracket > 0) {
+      bracket--;
+      continue;
+    }
+
+    if (bracket > 0) {
+      continue;
+    }
+
+    if (ch === '(') {
+      paren++;
+      continue;
+    }
+
+    if (ch === ')') {
+      paren--;
+
+      if (paren === 0) {
+        if (requireEnd === true && i !== pattern.length - 1) {
+          return;
+        }
+
+        return {
+          type: pattern[0],
+          body: pattern.slice(2, i),
+          end: i
+        };
+      }
+    }
+  }
+};
+
+const buildCharClassStar = chars => {
+  const source = chars.length === 1
+    ? utils.escapeRegex(chars[0])
+    : `[${chars.map(ch => utils.escapeRegex(ch)).join('')}]`;
+
+  return `${source}*`;
+};
+
+const getStarExtglobSequenceChars = pattern => {
+  let index = 0;
+  const chars = [];
+
+  while (index < pattern.length) {
+    const match = parseRepeatedExtglob(pattern.slice(index), false);
+
+    if (!match || match.type !== '*') {
+      return;
+    }
+
+    const branches = splitTopLevel(match.body).map(branch => branch.trim());
+    if (branches.length !== 1) {
+      return;
+    }
+
+    const branch = normalizeSimpleBranch(branches[0]);
+    if (!branch || branch.length !== 1) {
+      return;
+    }
+
+    chars.push(branch);
+    index += match.end + 1;
+  }
+
+  if (chars.length < 1) {
+    return;
+  }
+
+  return chars;
+};
+
+const repeatedExtglobRecursion = pattern => {
+  let depth = 0;
+  let value = pattern.trim();
+  let match = parseRepeatedExtglob(value);
+
+  while (match) {
+    depth++;
+    value = match.body.trim();
+    match = parseRepeatedExtglob(value);
+  }
+
+  return depth;
+};
+
+const analyzeRepeatedExtglob = (body, options) => {
+  if (options.maxExtglobRecursion === false) {
+    return { risky: false };
+  }
+
+  const max =
+    typeof options.maxExtglobRecursion === 'number'
+      ? options.maxExtglobRecursion
+      : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+
+  const branches = splitTopLevel(body).map(branch => branch.trim());
+
+  if (branches.length > 1) {
+    if (
+      branches.some(branch => branch === '') ||
+      branches.some(branch => /^[*?]+$/.test(branch)) ||
+      hasRepeatedCharPrefixOverlap(branches)
+    ) {
+      return { risky: true };
+    }
+  }
+
+  // A repeated extglob is "risky" (prone to catastrophic backtracking) when a
+  // branch is itself a `*(...)` sequence, since that nests an unbounded quantifier
+  // inside the outer `+(...)`/`*(...)`. When *every* branch reduces to single
+  // characters we can emit one flat, ReDoS-safe character class that preserves the
+  // meaning of ALL branches (e.g. `+(*(a)|*(b))` -> `[ab]*`), rather than dropping
+  // every branch but the first.
+  const safeChars = [];
+  let sawStarSequence = false;
+  let combinable = true;
+
+  for (const branch of branches) {
+    const chars = getStarExtglobSequenceChars(branch);
+    if (chars) {
+      sawStarSequence = true;
+      safeChars.push(...chars);
+      continue;
+    }
+
+    const literal = normalizeSimpleBranch(branch);
+    if (literal && literal.length === 1) {
+      safeChars.push(literal);
+      continue;
+    }
+
+    combinable = false;
+
+    if (repeatedExtglobRecursion(branch) > max) {
+      return { risky: true };
+    }
+  }
+
+  if (sawStarSequence) {
+    return combinable
+      ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) }
+      : { risky: true };
+  }
+
+  return { risky: false };
+};
+
+/**
+ * Parse the given input string.
+ * @param {String} input
+ * @param {Object} options
+ * @return {Object}
+ */
+
+const parse = (input, options) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected a string');
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+
+  let len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  const bos = { type: 'bos', value: '', output: opts.prepend || '' };
+  const tokens = [bos];
+
+  const capture = opts.capture ? '' : '?:';
+
+  // create constants based on platform, for windows or posix
+  const PLATFORM_CHARS = constants.globChars(opts.windows);
+  const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+
+  const {
+    DOT_LITERAL,
+    PLUS_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOT_SLASH,
+    NO_DOTS_SLASH,
+    QMARK,
+    QMARK_NO_DOT,
+    STAR,
+    START_ANCHOR
+  } = PLATFORM_CHARS;
+
+  const globstar = opts => {
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const nodot = opts.dot ? '' : NO_DOT;
+  const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+  let star = opts.bash === true ? globstar(opts) : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  // minimatch options support
+  if (typeof opts.noext === 'boolean') {
+    opts.noextglob = opts.noext;
+  }
+
+  const state = {
+    input,
+    index: -1,
+    start: 0,
+    dot: opts.dot === true,
+    consumed: '',
+    output: '',
+    prefix: '',
+    backtrack: false,
+    negated: false,
+    brackets: 0,
+    braces: 0,
+    parens: 0,
+    quotes: 0,
+    globstar: false,
+    tokens
+  };
+
+  input = utils.removePrefix(input, state);
+  len = input.length;
+
+  const extglobs = [];
+  const braces = [];
+  const stack = [];
+  let prev = bos;
+  let value;
+
+  /**
+   * Tokenizing helpers
+   */
+
+  const eos = () => state.index === len - 1;
+  const peek = state.peek = (n = 1) => input[state.index + n];
+  const advance = state.advance = () => input[++state.index] || '';
+  const remaining = () => input.slice(state.index + 1);
+  const consume = (value = '', num = 0) => {
+    state.consumed += value;
+    state.index += num;
+  };
+
+  const append = token => {
+    state.output += token.output != null ? token.output : token.value;
+    consume(token.value);
+  };
+
+  const negate = () => {
+    let count = 1;
+
+    while (peek() === '!' && (peek(2) !== '(' || peek(3) === '?')) {
+      advance();
+      state.start++;
+      count++;
+    }
+
+    if (count % 2 === 0) {
+      return false;
+    }
+
+    state.negated = true;
+    state.start++;
+    return true;
+  };
+
+  const increment = type => {
+    state[type]++;
+    stack.push(type);
+  };
+
+  const decrement = type => {
+    state[type]--;
+    stack.pop();
+  };
+
+  /**
+   * Push tokens onto the tokens array. This helper speeds up
+   * tokenizing by 1) helping us avoid backtracking as much as possible,
+   * and 2) helping us avoid creating extra tokens when consecutive
+   * characters are plain text. This improves performance and simplifies
+   * lookbehinds.
+   */
+
+  const push = tok => {
+    if (prev.type === 'globstar') {
+      const isBrace = state.braces > 0 && (tok.type === 'comma' || tok.type === 'brace');
+      const isExtglob = tok.extglob === true || (extglobs.length && (tok.type === 'pipe' || tok.type === 'paren'));
+
+      if (tok.type !== 'slash' && tok.type !== 'paren' && !isBrace && !isExtglob) {
+        state.output = state.output.slice(0, -prev.output.length);
+        prev.type = 'star';
+        prev.value = '*';
+        prev.output = star;
+        state.output += prev.output;
+      }
+    }
+
+    if (extglobs.length && tok.type !== 'paren') {
+      extglobs[extglobs.length - 1].inner += tok.value;
+    }
+
+    if (tok.value || tok.output) append(tok);
+    if (prev && prev.type === 'text' && tok.type === 'text') {
+      prev.output = (prev.output || prev.value) + tok.value;
+      prev.value += tok.value;
+      return;
+    }
+
+    tok.prev = prev;
+    tokens.push(tok);
+    prev = tok;
+  };
+
+  const extglobOpen = (type, value) => {
+    const token = { ...EXTGLOB_CHARS[value], conditions: 1, inner: '' };
+
+    token.prev = prev;
+    token.parens = state.parens;
+    token.output = state.output;
+    token.startIndex = state.index;
+    token.tokensIndex = tokens.length;
+    const output = (opts.capture ? '(' : '') + token.open;
+
+    increment('parens');
+    push({ type, value, output: state.output ? '' : ONE_CHAR });
+    push({ type: 'paren', extglob: true, value: advance(), output });
+    extglobs.push(token);
+  };
+
+  const extglobClose = token => {
+    const literal = input.slice(token.startIndex, state.index + 1);
+    const body = input.slice(token.startIndex + 2, state.index);
+    const analysis = analyzeRepeatedExtglob(body, opts);
+
+    if ((token.type === 'plus' || token.type === 'star') && analysis.risky) {
+      const safeOutput = analysis.safeOutput
+        ? (token.output ? '' : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput)
+        : undefined;
+      const open = tokens[token.tokensIndex];
+
+      open.type = 'text';
+      open.value = literal;
+      open.output = safeOutput || utils.escapeRegex(literal);
+
+      for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+        tokens[i].value = '';
+        tokens[i].output = '';
+        delete tokens[i].suffix;
+      }
+
+      state.output = token.output + open.output;
+      state.backtrack = true;
+
+      push({ type: 'paren', extglob: true, value, output: '' });
+      decrement('parens');
+      return;
+    }
+
+    let output = token.close + (opts.capture ? ')' : '');
+    let rest;
+
+    if (token.type === 'negate') {
+      let extglobStar = star;
+
+      if (token.inner && token.inner.length > 1 && token.inner.includes('/')) {
+        extglobStar = globstar(opts);
+      }
+
+      if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+        output = token.close = `)$))${extglobStar}`;
+      }
+
+      if (token.inner.includes('*') && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+        // Any non-magical string (`.ts`) or even nested expression (`.{ts,tsx}`) can follow after the closing parenthesis.
+        // In this case, we need to parse the string and use it in the output of the original pattern.
+        // Suitable patterns: `/!(*.d).ts`, `/!(*.d).{ts,tsx}`, `**/!(*-dbg).@(js)`.
+        //
+        // Disabling the `fastpaths` option due to a problem with parsing strings as `.ts` in the pattern like `**/!(*.d).ts`.
+        const expression = parse(rest, { ...options, fastpaths: false }).output;
+
+        output = token.close = `)${expression})${extglobStar})`;
+      }
+
+      if (token.prev.type === 'bos') {
+        state.negatedExtglob = true;
+      }
+    }
+
+    push({ type: 'paren', extglob: true, value, output });
+    decrement('parens');
+  };
+
+  /**
+   * Fast paths
+   */
+
+  if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+    let backslashes = false;
+
+    let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index) => {
+      if (first === '\\') {
+        backslashes = true;
+        return m;
+      }
+
+      if (first === '?') {
+        if (esc) {
+          return esc + first + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        if (index === 0) {
+          return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        return QMARK.repeat(chars.length);
+      }
+
+      if (first === '.') {
+        return DOT_LITERAL.repeat(chars.length);
+      }
+
+      if (first === '*') {
+        if (esc) {
+          return esc + first + (rest ? star : '');
+        }
+        return star;
+      }
+      return esc ? m : `\\${m}`;
+    });
+
+    if (backslashes === true) {
+      if (opts.unescape === true) {
+        output = output.replace(/\\/g, '');
+      } else {
+        output = output.replace(/\\+/g, m => {
+          return m.length % 2 === 0 ? '\\\\' : (m ? '\\' : '');
+        });
+      }
+    }
+
+    if (output === input && opts.contains === true) {
+      state.output = input;
+      return state;
+    }
+
+    state.output = utils.wrapOutput(output, state, options);
+    return state;
+  }
+
+  /**
+   * Tokenize input until we reach end-of-string
+   */
+
+  while (!eos()) {
+    value = advance();
+
+    if (value === '\u0000') {
+      continue;
+    }
+
+    /**
+     * Escaped characters
+     */
+
+    if (value === '\\') {
+      const next = peek();
+
+      if (next === '/' && opts.bash !== true) {
+        continue;
+      }
+
+      if (next === '.' || next === ';') {
+        continue;
+      }
+
+      if (!next) {
+        value += '\\';
+        push({ type: 'text', value });
+        continue;
+      }
+
+      // collapse slashes to reduce potential for exploits
+      const match = /^\\+/.exec(remaining());
+      let slashes = 0;
+
+      if (match && match[0].length > 2) {
+        slashes = match[0].length;
+        state.index += slashes;
+        if (slashes % 2 !== 0) {
+          value += '\\';
+        }
+      }
+
+      if (opts.unescape === true) {
+        value = advance();
+      } else {
+        value += advance();
+      }
+
+      if (state.brackets === 0) {
+        push({ type: 'text', value });
+        continue;
+      }
+    }
+
+    /**
+     * If we're inside a regex character class, continue
+     * until we reach the closing bracket.
+     */
+
+    if (state.brackets > 0 && (value !== ']' || prev.value === '[' || prev.value === '[^')) {
+      if (opts.posix !== false && value === ':') {
+        const inner = prev.value.slice(1);
+        if (inner.includes('[')) {
+          prev.posix = true;
+
+          if (inner.includes(':')) {
+            const idx = prev.value.lastIndexOf('[');
+            const pre = prev.value.slice(0, idx);
+            const rest = prev.value.slice(idx + 2);
+            const posix = POSIX_REGEX_SOURCE[rest];
+            if (posix) {
+              prev.value = pre + posix;
+              state.backtrack = true;
+              advance();
+
+              if (!bos.output && tokens.indexOf(prev) === 1) {
+                bos.output = ONE_CHAR;
+              }
+              continue;
+            }
+          }
+        }
+      }
+
+      if ((value === '[' && peek() !== ':') || (value === '-' && peek() === ']')) {
+        value = `\\${value}`;
+      }
+
+      if (value === ']' && (prev.value === '[' || prev.value === '[^')) {
+        value = `\\${value}`;
+      }
+
+      if (opts.posix === true && value === '!' && prev.value === '[') {
+        value = '^';
+      }
+
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * If we're inside a quoted string, continue
+     * until we reach the closing double quote.
+     */
+
+    if (state.quotes === 1 && value !== '"') {
+      value = utils.escapeRegex(value);
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * Double quotes
+     */
+
+    if (value === '"') {
+      state.quotes = state.quotes === 1 ? 0 : 1;
+      if (opts.keepQuotes === true) {
+        push({ type: 'text', value });
+      }
+      continue;
+    }
+
+    /**
+     * Parentheses
+     */
+
+    if (value === '(') {
+      increment('parens');
+      push({ type: 'paren', value });
+      continue;
+    }
+
+    if (value === ')') {
+      if (state.parens === 0 && opts.strictBrackets === true) {
+        throw new SyntaxError(syntaxError('opening', '('));
+      }
+
+      const extglob = extglobs[extglobs.length - 1];
+      if (extglob && state.parens === extglob.parens + 1) {
+        extglobClose(extglobs.pop());
+        continue;
+      }
+
+      push({ type: 'paren', value, output: state.parens ? ')' : '\\)' });
+      decrement('parens');
+      continue;
+    }
+
+    /**
+     * Square brackets
+     */
+
+    if (value === '[') {
+      if (opts.nobracket === true || !remaining().includes(']')) {
+        if (opts.nobracket !== true && opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('closing', ']'));
+        }
+
+        value = `\\${value}`;
+      } else {
+        increment('brackets');
+      }
+
+      push({ type: 'bracket', value });
+      continue;
+    }
+
+    if (value === ']') {
+      if (opts.nobracket === true || (prev && prev.type === 'bracket' && prev.value.length === 1)) {
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      if (state.brackets === 0) {
+        if (opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('opening', '['));
+        }
+
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      decrement('brackets');
+
+      const prevValue = prev.value.slice(1);
+      if (prev.posix !== true && prevValue[0] === '^' && !prevValue.includes('/')) {
+        value = `/${value}`;
+      }
+
+      prev.value += value;
+      append({ value });
+
+      // when literal brackets are explicitly disabled
+      // assume we should match with a regex character class
+      if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+        continue;
+      }
+
+      const escaped = utils.escapeRegex(prev.value);
+      state.output = state.output.slice(0, -prev.value.length);
+
+      // when literal brackets are explicitly enabled
+      // assume we should escape the brackets to match literal characters
+      if (opts.literalBrackets === true) {
+        state.output += escaped;
+        prev.value = escaped;
+        continue;
+      }
+
+      // when the user specifies nothing, try to match both
+      prev.value = `(${capture}${escaped}|${prev.value})`;
+      state.output += prev.value;
+      continue;
+    }
+
+    /**
+     * Braces
+     */
+
+    if (value === '{' && opts.nobrace !== true) {
+      increment('braces');
+
+      const open = {
+        type: 'brace',
+        value,
+        output: '(',
+        outputIndex: state.output.length,
+        tokensIndex: state.tokens.length
+      };
+
+      braces.push(open);
+      push(open);
+      continue;
+    }
+
+    if (value === '}') {
+      const brace = braces[braces.length - 1];
+
+      if (opts.nobrace === true || !brace) {
+        push({ type: 'text', value, output: value });
+        continue;
+      }
+
+      let output = ')';
+
+      if (brace.dots === true) {
+        const arr = tokens.slice();
+        const range = [];
+
+        for (let i = arr.length - 1; i >= 0; i--) {
+          tokens.pop();
+          if (arr[i].type === 'brace') {
+            break;
+          }
+          if (arr[i].type !== 'dots') {
+            range.unshift(arr[i].value);
+          }
+        }
+
+        output = expandRange(range, opts);
+        state.backtrack = true;
+      }
+
+      if (brace.comma !== true && brace.dots !== true) {
+        const out = state.output.slice(0, brace.outputIndex);
+        const toks = state.tokens.slice(brace.tokensIndex);
+        brace.value = brace.output = '\\{';
+        value = output = '\\}';
+        state.output = out;
+        for (const t of toks) {
+          state.output += (t.output || t.value);
+        }
+      }
+
+      push({ type: 'brace', value, output });
+      decrement('braces');
+      braces.pop();
+      continue;
+    }
+
+    /**
+     * Pipes
+     */
+
+    if (value === '|') {
+      if (extglobs.length > 0) {
+        extglobs[extglobs.length - 1].conditions++;
+      }
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Commas
+     */
+
+    if (value === ',') {
+      let output = value;
+
+      const brace = braces[braces.length - 1];
+      if (brace && stack[stack.length - 1] === 'braces') {
+        brace.comma = true;
+        output = '|';
+      }
+
+      push({ type: 'comma', value, output });
+      continue;
+    }
+
+    /**
+     * Slashes
+     */
+
+    if (value === '/') {
+      // if the beginning of the glob is "./", advance the start
+      // to the current index, and don't add the "./" characters
+      // to the state. This greatly simplifies lookbehinds when
+      // checking for BOS characters like "!" and "." (not "./")
+      if (prev.type === 'dot' && state.index === state.start + 1) {
+        state.start = state.index + 1;
+        state.consumed = '';
+        state.output = '';
+        tokens.pop();
+        prev = bos; // reset "prev" to the first token
+        continue;
+      }
+
+      push({ type: 'slash', value, output: SLASH_LITERAL });
+      continue;
+    }
+
+    /**
+     * Dots
+     */
+
+    if (value === '.') {
+      if (state.braces > 0 && prev.type === 'dot') {
+        if (prev.value === '.') prev.output = DOT_LITERAL;
+        const brace = braces[braces.length - 1];
+        prev.type = 'dots';
+        prev.output += value;
+        prev.value += value;
+        brace.dots = true;
+        continue;
+      }
+
+      if ((state.braces + state.parens) === 0 && prev.type !== 'bos' && prev.type !== 'slash') {
+        push({ type: 'text', value, output: DOT_LITERAL });
+        continue;
+      }
+
+      push({ type: 'dot', value, output: DOT_LITERAL });
+      continue;
+    }
+
+    /**
+     * Question marks
+     */
+
+    if (value === '?') {
+      const isGroup = prev && prev.value === '(';
+      if (!isGroup && opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('qmark', value);
+        continue;
+      }
+
+      if (prev && prev.type === 'paren') {
+        const next = peek();
+        let output = value;
+
+        if ((prev.value === '(' && !/[!=<:]/.test(next)) || (next === '<' && !/<([!=]|\w+>)/.test(remaining()))) {
+          output = `\\${value}`;
+        }
+
+        push({ type: 'text', value, output });
+        continue;
+      }
+
+      if (opts.dot !== true && (prev.type === 'slash' || prev.type === 'bos')) {
+        push({ type: 'qmark', value, output: QMARK_NO_DOT });
+        continue;
+      }
+
+      push({ type: 'qmark', value, output: QMARK });
+      continue;
+    }
+
+    /**
+     * Exclamation
+     */
+
+    if (value === '!') {
+      if (opts.noextglob !== true && peek() === '(') {
+        if (peek(2) !== '?' || !/[!=<:]/.test(peek(3))) {
+          extglobOpen('negate', value);
+          continue;
+        }
+      }
+
+      if (opts.nonegate !== true && state.index === 0) {
+        negate();
+        continue;
+      }
+    }
+
+    /**
+     * Plus
+     */
+
+    if (value === '+') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('plus', value);
+        continue;
+      }
+
+      if ((prev && prev.value === '(') || opts.regex === false) {
+        push({ type: 'plus', value, output: PLUS_LITERAL });
+        continue;
+      }
+
+      if ((prev && (prev.type === 'bracket' || prev.type === 'paren' || prev.type === 'brace')) || state.parens > 0) {
+        push({ type: 'plus', value });
+        continue;
+      }
+
+      push({ type: 'plus', value: PLUS_LITERAL });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value === '@') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        push({ type: 'at', extglob: true, value, output: '' });
+        continue;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value !== '*') {
+      if (value === '$' || value === '^') {
+        value = `\\${value}`;
+      }
+
+      const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+      if (match) {
+        value += match[0];
+        state.index += match[0].length;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Stars
+     */
+
+    if (prev && (prev.type === 'globstar' || prev.star === true)) {
+      prev.type = 'star';
+      prev.star = true;
+      prev.value += value;
+      prev.output = star;
+      state.backtrack = true;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    let rest = remaining();
+    if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+      extglobOpen('star', value);
+      continue;
+    }
+
+    if (prev.type === 'star') {
+      if (opts.noglobstar === true) {
+        consume(value);
+        continue;
+      }
+
+      const prior = prev.prev;
+      const before = prior.prev;
+      const isStart = prior.type === 'slash' || prior.type === 'bos';
+      const afterStar = before && (before.type === 'star' || before.type === 'globstar');
+
+      if (opts.bash === true && (!isStart || (rest[0] && rest[0] !== '/'))) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      const isBrace = state.braces > 0 && (prior.type === 'comma' || prior.type === 'brace');
+      const isExtglob = extglobs.length && (prior.type === 'pipe' || prior.type === 'paren');
+      if (!isStart && prior.type !== 'paren' && !isBrace && !isExtglob) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      // strip consecutive `/**/`
+      while (rest.slice(0, 3) === '/**') {
+        const after = input[state.index + 4];
+        if (after && after !== '/') {
+          break;
+        }
+        rest = rest.slice(3);
+        consume('/**', 3);
+      }
+
+      // A globstar followed only by balanced closing parens is at the logical end of patterns like
+      // `test(/utils/**)` and `test?(/utils/**)`. Treat it as EOS so the trailing `/**` can match its
+      // parent path, except in negated extglobs where that would change the exclusion semantics.
+      const isEnd = eos() || (
+        state.parens > 0
+        && rest === ')'.repeat(state.parens)
+        && !extglobs.some(extglob => extglob.type === 'negate')
+      );
+
+      if (prior.type === 'bos' && eos()) {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = globstar(opts);
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && !afterStar && isEnd) {
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = globstar(opts) + (opts.strictSlashes ? ')' : '|$)');
+        prev.value += value;
+        state.globstar = true;
+        state.output += prior.output + prev.output;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && rest[0] === '/') {
+        const end = rest[1] !== void 0 ? '|$' : '';
+
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+        prev.value += value;
+
+        state.output += prior.output + prev.output;
+        state.globstar = true;
+
+        consume(value + advance());
+
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      if (prior.type === 'bos' && rest[0] === '/') {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value + advance());
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      // remove single star from output
+      state.output = state.output.slice(0, -prev.output.length);
+
+      // reset previous token to globstar
+      prev.type = 'globstar';
+      prev.output = globstar(opts);
+      prev.value += value;
+
+      // reset output with globstar
+      state.output += prev.output;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    const token = { type: 'star', value, output: star };
+
+    if (opts.bash === true) {
+      token.output = '.*?';
+      if (prev.type === 'bos' || prev.type === 'slash') {
+        token.output = nodot + token.output;
+      }
+      push(token);
+      continue;
+    }
+
+    if (prev && (prev.type === 'bracket' || prev.type === 'paren') && opts.regex === true) {
+      token.output = value;
+      push(token);
+      continue;
+    }
+
+    if (state.index === state.start || prev.type === 'slash' || prev.type === 'dot') {
+      if (prev.type === 'dot') {
+        state.output += NO_DOT_SLASH;
+        prev.output += NO_DOT_SLASH;
+
+      } else if (opts.dot === true) {
+        state.output += NO_DOTS_SLASH;
+        prev.output += NO_DOTS_SLASH;
+
+      } else {
+        state.output += nodot;
+        prev.output += nodot;
+      }
+
+      if (peek() !== '*') {
+        state.output += ONE_CHAR;
+        prev.output += ONE_CHAR;
+      }
+    }
+
+    push(token);
+  }
+
+  while (state.brackets > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ']'));
+    state.output = utils.escapeLast(state.output, '[');
+    decrement('brackets');
+  }
+
+  while (state.parens > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ')'));
+    state.output = utils.escapeLast(state.output, '(');
+    decrement('parens');
+  }
+
+  while (state.braces > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', '}'));
+    state.output = utils.escapeLast(state.output, '{');
+    decrement('braces');
+  }
+
+  if (opts.strictSlashes !== true && (prev.type === 'star' || prev.type === 'bracket')) {
+    push({ type: 'maybe_slash', value: '', output: `${SLASH_LITERAL}?` });
+  }
+
+  // rebuild the output if we had to backtrack at any point
+  if (state.backtrack === true) {
+    state.output = '';
+
+    for (const token of state.tokens) {
+      state.output += token.output != null ? token.output : token.value;
+
+      if (token.suffix) {
+        state.output += token.suffix;
+      }
+    }
+  }
+
+  return state;
+};
+
+/**
+ * Fast paths for creating regular expressions for common glob patterns.
+ * This can significantly speed up processing and has very little downside
+ * impact when none of the fast paths match.
+ */
+
+parse.fastpaths = (input, options) => {
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+  const len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  // create constants based on platform, for windows or posix
+  const {
+    DOT_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOTS,
+    NO_DOTS_SLASH,
+    STAR,
+    START_ANCHOR
+  } = constants.globChars(opts.windows);
+
+  const nodot = opts.dot ? NO_DOTS : NO_DOT;
+  const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+  const capture = opts.capture ? '' : '?:';
+  const state = { negated: false, prefix: '' };
+  let star = opts.bash === true ? '.*?' : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  const globstar = opts => {
+    if (opts.noglobstar === true) return star;
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const create = str => {
+    switch (str) {
+      case '*':
+        return `${nodot}${ONE_CHAR}${star}`;
+
+      case '.*':
+        return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*.*':
+        return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*/*':
+        return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+
+      case '**':
+        return nodot + globstar(opts);
+
+      case '**/*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+
+      case '**/*.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '**/.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      default: {
+        const match = /^(.*?)\.(\w+)$/.exec(str);
+        if (!match) return;
+
+        const source = create(match[1]);
+        if (!source) return;
+
+        return source + DOT_LITERAL + match[2];
+      }
+    }
+  };
+
+  const output = utils.removePrefix(input, state);
+  let source = create(output);
+
+  if (source && opts.strictSlashes !== true) {
+    source += `${SLASH_LITERAL}?`;
+  }
+
+  return source;
+};
+
+module.exports = parse;
+
+
+/***/ }),
+
+/***/ 98016:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const scan = __nccwpck_require__(31781);
+const parse = __nccwpck_require__(78265);
+const utils = __nccwpck_require__(64059);
+const constants = __nccwpck_require__(5595);
+const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
+
+/**
+ * Creates a matcher function from one or more glob patterns. The
+ * returned function takes a string to match as its first argument,
+ * and returns true if the string is a match. The returned matcher
+ * function also takes a boolean as the second argument that, when true,
+ * returns an object with additional information.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch(glob[, options]);
+ *
+ * const isMatch = picomatch('*.!(*a)');
+ * console.log(isMatch('a.a')); //=> false
+ * console.log(isMatch('a.b')); //=> true
+ *
+ * // For environments without `node.js`, `picomatch/posix` provides you a dependency-free matcher, without automatic OS detection.
+ * const picomatch = require('picomatch/posix');
+ * // the same API, defaulting to posix paths
+ * const isMatch = picomatch('a/*');
+ * console.log(isMatch('a\\b')); //=> false
+ * console.log(isMatch('a/b')); //=> true
+ *
+ * // you can still configure the matcher function to accept windows paths
+ * const isMatch = picomatch('a/*', { options: windows });
+ * console.log(isMatch('a\\b')); //=> true
+ * console.log(isMatch('a/b')); //=> true
+ * ```
+ * @name picomatch
+ * @param {String|Array} `globs` One or more glob patterns.
+ * @param {Object=} `options`
+ * @return {Function=} Returns a matcher function.
+ * @api public
+ */
+
+const picomatch = (glob, options, returnState = false) => {
+  if (Array.isArray(glob)) {
+    const fns = glob.map(input => picomatch(input, options, returnState));
+    const arrayMatcher = str => {
+      for (const isMatch of fns) {
+        const state = isMatch(str);
+        if (state) return state;
+      }
+      return false;
+    };
+    return arrayMatcher;
+  }
+
+  const isState = isObject(glob) && glob.tokens && glob.input;
+
+  if (glob === '' || (typeof glob !== 'string' && !isState)) {
+    throw new TypeError('Expected pattern to be a non-empty string');
+  }
+
+  const opts = options || {};
+  const posix = opts.windows;
+  const regex = isState
+    ? picomatch.compileRe(glob, options)
+    : picomatch.makeRe(glob, options, false, true);
+
+  const state = regex.state;
+  delete regex.state;
+
+  let isIgnored = () => false;
+  if (opts.ignore) {
+    const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+    isIgnored = picomatch(opts.ignore, ignoreOpts, returnState);
+  }
+
+  const matcher = (input, returnObject = false) => {
+    const { isMatch, match, output } = picomatch.test(input, regex, options, { glob, posix });
+    const result = { glob, state, regex, posix, input, output, match, isMatch };
+
+    if (typeof opts.onResult === 'function') {
+      opts.onResult(result);
+    }
+
+    if (isMatch === false) {
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (isIgnored(input)) {
+      if (typeof opts.onIgnore === 'function') {
+        opts.onIgnore(result);
+      }
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (typeof opts.onMatch === 'function') {
+      opts.onMatch(result);
+    }
+    return returnObject ? result : true;
+  };
+
+  if (returnState) {
+    matcher.state = state;
+  }
+
+  return matcher;
+};
+
+/**
+ * Test `input` with the given `regex`. This is used by the main
+ * `picomatch()` function to test the input string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.test(input, regex[, options]);
+ *
+ * console.log(picomatch.test('foo/bar', /^(?:([^/]*?)\/([^/]*?))$/));
+ * // { isMatch: true, match: [ 'foo/', 'foo', 'bar' ], output: 'foo/bar' }
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp} `regex`
+ * @return {Object} Returns an object with matching info.
+ * @api public
+ */
+
+picomatch.test = (input, regex, options, { glob, posix } = {}) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected input to be a string');
+  }
+
+  if (input === '') {
+    return { isMatch: false, output: '' };
+  }
+
+  const opts = options || {};
+  const format = opts.format || (posix ? utils.toPosixSlashes : null);
+  let match = input === glob;
+  let output = (match && format) ? format(input) : input;
+
+  if (match === false) {
+    output = format ? format(input) : input;
+    match = output === glob;
+  }
+
+  if (match === false || opts.capture === true) {
+    if (opts.matchBase === true || opts.basename === true) {
+      match = picomatch.matchBase(input, regex, options, posix);
+    } else {
+      match = regex.exec(output);
+    }
+  }
+
+  return { isMatch: Boolean(match), match, output };
+};
+
+/**
+ * Match the basename of a filepath.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.matchBase(input, glob[, options]);
+ * console.log(picomatch.matchBase('foo/bar.js', '*.js'); // true
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp|String} `glob` Glob pattern or regex created by [.makeRe](#makeRe).
+ * @return {Boolean}
+ * @api public
+ */
+
+picomatch.matchBase = (input, glob, options, posix = options && options.windows) => {
+  const regex = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options);
+  return regex.test(utils.basename(input, { windows: posix }));
+};
+
+/**
+ * Returns true if **any** of the given glob `patterns` match the specified `string`.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.isMatch(string, patterns[, options]);
+ *
+ * console.log(picomatch.isMatch('a.a', ['b.*', '*.a'])); //=> true
+ * console.log(picomatch.isMatch('a.a', 'b.*')); //=> false
+ * ```
+ * @param {String|Array} str The string to test.
+ * @param {String|Array} patterns One or more glob patterns to use for matching.
+ * @param {Object} [options] See available [options](#options).
+ * @return {Boolean} Returns true if any patterns match `str`
+ * @api public
+ */
+
+picomatch.isMatch = (str, patterns, options) => picomatch(patterns, options)(str);
+
+/**
+ * Parse a glob pattern to create the source string for a regular
+ * expression.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const result = picomatch.parse(pattern[, options]);
+ * ```
+ * @param {String} `pattern`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with useful properties and output to be used as a regex source string.
+ * @api public
+ */
+
+picomatch.parse = (pattern, options) => {
+  if (Array.isArray(pattern)) return pattern.map(p => picomatch.parse(p, options));
+  return parse(pattern, { ...options, fastpaths: false });
+};
+
+/**
+ * Scan a glob pattern to separate the pattern into segments.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.scan(input[, options]);
+ *
+ * const result = picomatch.scan('!./foo/*.js');
+ * console.log(result);
+ * { prefix: '!./',
+ *   input: '!./foo/*.js',
+ *   start: 3,
+ *   base: 'foo',
+ *   glob: '*.js',
+ *   isBrace: false,
+ *   isBracket: false,
+ *   isGlob: true,
+ *   isExtglob: false,
+ *   isGlobstar: false,
+ *   negated: true }
+ * ```
+ * @param {String} `input` Glob pattern to scan.
+ * @param {Object} `options`
+ * @return {Object} Returns an object with
+ * @api public
+ */
+
+picomatch.scan = (input, options) => scan(input, options);
+
+/**
+ * Compile a regular expression from the `state` object returned by the
+ * [parse()](#parse) method.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const state = picomatch.parse('*.js');
+ * // picomatch.compileRe(state[, options]);
+ *
+ * console.log(picomatch.compileRe(state));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {Object} `state`
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Intended for implementors, this argument allows you to return the raw output from the parser.
+ * @param {Boolean} `returnState` Adds the state to a `state` property on the returned regex. Useful for implementors and debugging.
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.compileRe = (state, options, returnOutput = false, returnState = false) => {
+  if (returnOutput === true) {
+    return state.output;
+  }
+
+  const opts = options || {};
+  const prepend = opts.contains ? '' : '^';
+  const append = opts.contains ? '' : '$';
+
+  let source = `${prepend}(?:${state.output})${append}`;
+  if (state && state.negated === true) {
+    source = `^(?!${source}).*$`;
+  }
+
+  const regex = picomatch.toRegex(source, options);
+  if (returnState === true) {
+    regex.state = state;
+  }
+
+  return regex;
+};
+
+/**
+ * Create a regular expression from a parsed glob pattern.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.makeRe(state[, options]);
+ *
+ * const result = picomatch.makeRe('*.js');
+ * console.log(result);
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `state` The object returned from the `.parse` method.
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Implementors may use this argument to return the compiled output, instead of a regular expression. This is not exposed on the options to prevent end-users from mutating the result.
+ * @param {Boolean} `returnState` Implementors may use this argument to return the state from the parsed glob with the returned regular expression.
+ * @return {RegExp} Returns a regex created from the given pattern.
+ * @api public
+ */
+
+picomatch.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+  if (!input || typeof input !== 'string') {
+    throw new TypeError('Expected a non-empty string');
+  }
+
+  let parsed = { negated: false, fastpaths: true };
+
+  if (options.fastpaths !== false && (input[0] === '.' || input[0] === '*')) {
+    parsed.output = parse.fastpaths(input, options);
+  }
+
+  if (!parsed.output) {
+    parsed = parse(input, options);
+  }
+
+  return picomatch.compileRe(parsed, options, returnOutput, returnState);
+};
+
+/**
+ * Create a regular expression from the given regex source string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.toRegex(source[, options]);
+ *
+ * const { output } = picomatch.parse('*.js');
+ * console.log(picomatch.toRegex(output));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `source` Regular expression source string.
+ * @param {Object} `options`
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.toRegex = (source, options) => {
+  try {
+    const opts = options || {};
+    return new RegExp(source, opts.flags || (opts.nocase ? 'i' : ''));
+  } catch (err) {
+    if (options && options.debug === true) throw err;
+    return /$^/;
+  }
+};
+
+/**
+ * Picomatch constants.
+ * @return {Object}
+ */
+
+picomatch.constants = constants;
+
+/**
+ * Expose "picomatch"
+ */
+
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 31781:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const utils = __nccwpck_require__(64059);
+const {
+  CHAR_ASTERISK,             /* * */
+  CHAR_AT,                   /* @ */
+  CHAR_BACKWARD_SLASH,       /* \ */
+  CHAR_COMMA,                /* , */
+  CHAR_DOT,                  /* . */
+  CHAR_EXCLAMATION_MARK,     /* ! */
+  CHAR_FORWARD_SLASH,        /* / */
+  CHAR_LEFT_CURLY_BRACE,     /* { */
+  CHAR_LEFT_PARENTHESES,     /* ( */
+  CHAR_LEFT_SQUARE_BRACKET,  /* [ */
+  CHAR_PLUS,                 /* + */
+  CHAR_QUESTION_MARK,        /* ? */
+  CHAR_RIGHT_CURLY_BRACE,    /* } */
+  CHAR_RIGHT_PARENTHESES,    /* ) */
+  CHAR_RIGHT_SQUARE_BRACKET  /* ] */
+} = __nccwpck_require__(5595);
+
+const isPathSeparator = code => {
+  return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+};
+
+const depth = token => {
+  if (token.isPrefix !== true) {
+    token.depth = token.isGlobstar ? Infinity : 1;
+  }
+};
+
+/**
+ * Quickly scans a glob pattern and returns an object with a handful of
+ * useful properties, like `isGlob`, `path` (the leading non-glob, if it exists),
+ * `glob` (the actual pattern), `negated` (true if the path starts with `!` but not
+ * with `!(`) and `negatedExtglob` (true if the path starts with `!(`).
+ *
+ * ```js
+ * const pm = require('picomatch');
+ * console.log(pm.scan('foo/bar/*.js'));
+ * { isGlob: true, input: 'foo/bar/*.js', base: 'foo/bar', glob: '*.js' }
+ * ```
+ * @param {String} `str`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with tokens and regex source string.
+ * @api public
+ */
+
+const scan = (input, options) => {
+  const opts = options || {};
+
+  const length = input.length - 1;
+  const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+  const slashes = [];
+  const tokens = [];
+  const parts = [];
+
+  let str = input;
+  let index = -1;
+  let start = 0;
+  let lastIndex = 0;
+  let isBrace = false;
+  let isBracket = false;
+  let isGlob = false;
+  let isExtglob = false;
+  let isGlobstar = false;
+  let braceEscaped = false;
+  let backslashes = false;
+  let negated = false;
+  let negatedExtglob = false;
+  let finished = false;
+  let braces = 0;
+  let prev;
+  let code;
+  let token = { value: '', depth: 0, isGlob: false };
+
+  const eos = () => index >= length;
+  const peek = () => str.charCodeAt(index + 1);
+  const advance = () => {
+    prev = code;
+    return str.charCodeAt(++index);
+  };
+
+  while (index < length) {
+    code = advance();
+    let next;
+
+    if (code === CHAR_BACKWARD_SLASH) {
+      backslashes = token.backslashes = true;
+      code = advance();
+
+      if (code === CHAR_LEFT_CURLY_BRACE) {
+        braceEscaped = true;
+      }
+      continue;
+    }
+
+    if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+      braces++;
+
+      while (eos() !== true && (code = advance())) {
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          continue;
+        }
+
+        if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (braceEscaped !== true && code === CHAR_COMMA) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (code === CHAR_RIGHT_CURLY_BRACE) {
+          braces--;
+
+          if (braces === 0) {
+            braceEscaped = false;
+            isBrace = token.isBrace = true;
+            finished = true;
+            break;
+          }
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (code === CHAR_FORWARD_SLASH) {
+      slashes.push(index);
+      tokens.push(token);
+      token = { value: '', depth: 0, isGlob: false };
+
+      if (finished === true) continue;
+      if (prev === CHAR_DOT && index === (start + 1)) {
+        start += 2;
+        continue;
+      }
+
+      lastIndex = index + 1;
+      continue;
+    }
+
+    if (opts.noext !== true) {
+      const isExtglobChar = code === CHAR_PLUS
+        || code === CHAR_AT
+        || code === CHAR_ASTERISK
+        || code === CHAR_QUESTION_MARK
+        || code === CHAR_EXCLAMATION_MARK;
+
+      if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+        isGlob = token.isGlob = true;
+        isExtglob = token.isExtglob = true;
+        finished = true;
+        if (code === CHAR_EXCLAMATION_MARK && index === start) {
+          negatedExtglob = true;
+        }
+
+        if (scanToEnd === true) {
+          let parens = 0;
+
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+
+            if (code === CHAR_LEFT_PARENTHESES) {
+              parens++;
+              continue;
+            }
+
+            if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+              finished = true;
+              break;
+            }
+          }
+          continue;
+        }
+        break;
+      }
+    }
+
+    if (code === CHAR_ASTERISK) {
+      if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_QUESTION_MARK) {
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_LEFT_SQUARE_BRACKET) {
+      while (eos() !== true && (next = advance())) {
+        if (next === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+          isBracket = token.isBracket = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          break;
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+      negated = token.negated = true;
+      start++;
+      continue;
+    }
+
+    if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+      isGlob = token.isGlob = true;
+
+      if (scanToEnd === true) {
+        let parens = 1;
+
+        while (eos() !== true && (code = advance())) {
+          if (code === CHAR_BACKWARD_SLASH) {
+            backslashes = token.backslashes = true;
+            advance();
+            continue;
+          }
+
+          if (code === CHAR_LEFT_PARENTHESES) {
+            parens++;
+            continue;
+          }
+
+          if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+            finished = true;
+            break;
+          }
+        }
+        continue;
+      }
+      break;
+    }
+
+    if (isGlob === true) {
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+  }
+
+  if (opts.noext === true) {
+    isExtglob = false;
+    isGlob = false;
+  }
+
+  let base = str;
+  let prefix = '';
+  let glob = '';
+
+  if (start > 0) {
+    prefix = str.slice(0, start);
+    str = str.slice(start);
+    lastIndex -= start;
+  }
+
+  if (base && isGlob === true && lastIndex > 0) {
+    base = str.slice(0, lastIndex);
+    glob = str.slice(lastIndex);
+  } else if (isGlob === true) {
+    base = '';
+    glob = str;
+  } else {
+    base = str;
+  }
+
+  if (base && base !== '' && base !== '/' && base !== str) {
+    if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+      base = base.slice(0, -1);
+    }
+  }
+
+  if (opts.unescape === true) {
+    if (glob) glob = utils.removeBackslashes(glob);
+
+    if (base && backslashes === true) {
+      base = utils.removeBackslashes(base);
+    }
+  }
+
+  const state = {
+    prefix,
+    input,
+    start,
+    base,
+    glob,
+    isBrace,
+    isBracket,
+    isGlob,
+    isExtglob,
+    isGlobstar,
+    negated,
+    negatedExtglob
+  };
+
+  if (opts.tokens === true) {
+    state.maxDepth = 0;
+    if (!isPathSeparator(code)) {
+      tokens.push(token);
+    }
+    state.tokens = tokens;
+  }
+
+  if (opts.parts === true || opts.tokens === true) {
+    let prevIndex;
+
+    for (let idx = 0; idx < slashes.length; idx++) {
+      const n = prevIndex !== undefined ? prevIndex + 1 : start;
+      const i = slashes[idx];
+      const value = input.slice(n, i);
+      if (opts.tokens) {
+        if (idx === 0 && start !== 0) {
+          tokens[idx].isPrefix = true;
+          tokens[idx].value = prefix;
+        } else {
+          tokens[idx].value = value;
+        }
+        depth(tokens[idx]);
+        state.maxDepth += tokens[idx].depth;
+      }
+      if (i >= start) {
+        parts.push(value);
+        prevIndex = i;
+      }
+    }
+
+    const n = prevIndex !== undefined ? prevIndex + 1 : start;
+    const value = input.slice(n);
+    parts.push(value);
+
+    if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+      tokens[tokens.length - 1].value = value;
+      depth(tokens[tokens.length - 1]);
+      state.maxDepth += tokens[tokens.length - 1].depth;
+    }
+
+    state.slashes = slashes;
+    state.parts = parts;
+  }
+
+  return state;
+};
+
+module.exports = scan;
+
+
+/***/ }),
+
+/***/ 64059:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+/*global navigator*/
+
+
+const {
+  REGEX_BACKSLASH,
+  REGEX_REMOVE_BACKSLASH,
+  REGEX_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_GLOBAL
+} = __nccwpck_require__(5595);
+
+exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
+exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
+exports.isRegexChar = str => str.length === 1 && exports.hasRegexChars(str);
+exports.escapeRegex = str => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, '\\$1');
+exports.toPosixSlashes = str => str.replace(REGEX_BACKSLASH, '/');
+
+exports.isWindows = () => {
+  if (typeof navigator !== 'undefined' && navigator.platform) {
+    const platform = navigator.platform.toLowerCase();
+    return platform === 'win32' || platform === 'windows';
+  }
+
+  if (typeof process !== 'undefined' && process.platform) {
+    return process.platform === 'win32';
+  }
+
+  return false;
+};
+
+exports.removeBackslashes = str => {
+  return str.replace(REGEX_REMOVE_BACKSLASH, match => {
+    return match === '\\' ? '' : match;
+  });
+};
+
+exports.escapeLast = (input, char, lastIdx) => {
+  const idx = input.lastIndexOf(char, lastIdx);
+  if (idx === -1) return input;
+  if (input[idx - 1] === '\\') return exports.escapeLast(input, char, idx - 1);
+  return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+};
+
+exports.removePrefix = (input, state = {}) => {
+  let output = input;
+  if (output.startsWith('./')) {
+    output = output.slice(2);
+    state.prefix = './';
+  }
+  return output;
+};
+
+exports.wrapOutput = (input, state = {}, options = {}) => {
+  const prepend = options.contains ? '' : '^';
+  const append = options.contains ? '' : '$';
+
+  let output = `${prepend}(?:${input})${append}`;
+  if (state.negated === true) {
+    output = `(?:^(?!${output}).*$)`;
+  }
+  return output;
+};
+
+exports.basename = (path, { windows } = {}) => {
+  const segs = path.split(windows ? /[\\/]/ : '/');
+  const last = segs[segs.length - 1];
+
+  if (last === '') {
+    return segs[segs.length - 2];
+  }
+
+  return last;
+};
+
+
+/***/ }),
+
 /***/ 3879:
 /***/ ((__unused_webpack_module, exports) => {
 
@@ -45161,7 +47665,7 @@ async function mapLimit(items, limit, fn) {
 
 /***/ }),
 
-/***/ 77488:
+/***/ 29598:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45185,6 +47689,11 @@ var schemas = __nccwpck_require__(38816);
 var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/core/graph.ts
 var graph = __nccwpck_require__(42479);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(14006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(38815);
 ;// CONCATENATED MODULE: ./src/core/yaml-source.ts
@@ -45203,7 +47712,10 @@ function parseYaml(text, file, origin = {}) {
     // An annotation's file must be one the runner can show; an input's name is not.
     const annotation = (loc) => (origin.input ? {} : loc);
     const lineCounter = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    // Duplicate keys are found in toValue with a set per map: yaml's own check (`uniqueKeys`)
+    // compares each key with every earlier one, which on a 2,000-component policy was a fifth of
+    // the action's start-up.
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const pos = lineCounter.linePos(e.pos[0]);
@@ -45233,9 +47745,10 @@ function parseYaml(text, file, origin = {}) {
 /** Keys that would set an object's prototype instead of being a key: never a name in a policy file. */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /**
- * The document's value. Refused, at their line: aliases expanded more than 100 times (an
- * "alias bomb", a document of a few lines that expands to millions of nodes), and keys such
- * as `__proto__` that JavaScript objects cannot hold as plain keys (they would vanish).
+ * The document's value. Refused, at their line: a key that appears twice in one map (the
+ * second would silently win), aliases expanded more than 100 times (an "alias bomb", a
+ * document of a few lines that expands to millions of nodes), and keys such as `__proto__`
+ * that JavaScript objects cannot hold as plain keys (they would vanish).
  */
 function toValue(doc, lineCounter, file, annotation) {
     const fail = (offset, message) => {
@@ -45244,9 +47757,18 @@ function toValue(doc, lineCounter, file, annotation) {
     };
     let aliasAt;
     (0,dist/* visit */.YR)(doc, {
-        Pair(_, pair) {
-            if ((0,dist/* isScalar */.jn)(pair.key) && PROTOTYPE_KEYS.has(String(pair.key.value)))
-                fail(pair.key.range?.[0], `key "${String(pair.key.value)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+        Map(_, map) {
+            const seen = new Set();
+            for (const pair of map.items) {
+                if (!(0,dist/* isScalar */.jn)(pair.key))
+                    continue;
+                const key = pair.key.value;
+                if (PROTOTYPE_KEYS.has(String(key)))
+                    fail(pair.key.range?.[0], `key "${String(key)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+                if (seen.has(key))
+                    fail(pair.key.range?.[0], `invalid YAML: key "${String(key)}" appears twice in the same map (keys must be unique)`);
+                seen.add(key);
+            }
         },
         Alias(_, alias) {
             aliasAt ??= alias.range?.[0];
@@ -45325,12 +47847,183 @@ function describeIssue(issue) {
     return m;
 }
 
+;// CONCATENATED MODULE: ./src/core/workspaces.ts
+/**
+ * Components found in the package manager's workspaces (`workspaces:` in the policy file):
+ * every npm, yarn, bun or pnpm workspace package becomes a component whose paths are its
+ * folder and whose dependsOn are the workspace packages it depends on, as Turborepo reads
+ * them. A monorepo of hundreds of packages then needs no component list of its own.
+ */
+
+
+
+
+
+const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+/**
+ * The workspace packages of the repository at `cwd`. `globs` are the policy file's own, else
+ * the root package.json's `workspaces` (an array, or yarn's `{ packages }`), else
+ * pnpm-workspace.yaml's `packages`. `where` names the policy key in messages.
+ */
+function discoverWorkspaces(cwd, globs, where) {
+    const patterns = globs ?? workspaceGlobs(cwd, where);
+    const include = patterns.filter((p) => !p.startsWith('!')).map(normalize);
+    const exclude = picomatch_default()(patterns.filter((p) => p.startsWith('!')).map((p) => normalize(p.slice(1))), { dot: false });
+    const folders = new Set();
+    for (const pattern of include)
+        for (const folder of expand(cwd, pattern))
+            if (!exclude(folder))
+                folders.add(folder);
+    const found = [];
+    for (const folder of [...folders].sort()) {
+        const file = `${folder}/package.json`;
+        const text = readIfFile(external_node_path_default().join(cwd, file));
+        if (text !== undefined)
+            found.push({ folder, file, manifest: parseManifest(text, file) });
+    }
+    const byPackage = new Map();
+    const fileOf = new Map();
+    const packages = [];
+    for (const { folder, file, manifest } of found) {
+        const packageName = typeof manifest.name === 'string' && manifest.name !== '' ? manifest.name : external_node_path_default().basename(folder);
+        const name = packageName.replace(/^@/, '').replace(/\//g, '-');
+        if (!COMPONENT_NAME.test(name))
+            throw new errors/* UserError */.yo(`${file}: package name "${packageName}" cannot be a component name (expected letters, digits, "-", "_", "." after "@scope/" is made "scope-")`, { file });
+        const earlier = fileOf.get(name);
+        if (earlier)
+            throw new errors/* UserError */.yo(`${file}: package "${packageName}" becomes component "${name}", as ${earlier} does (${where}: two workspace packages cannot share a name)`, { file });
+        fileOf.set(name, file);
+        const pkg = { name, folder, dependsOn: [] };
+        byPackage.set(packageName, pkg);
+        packages.push(pkg);
+    }
+    found.forEach(({ manifest }, i) => {
+        const deps = new Set();
+        for (const field of DEPENDENCY_FIELDS) {
+            const entries = manifest[field];
+            if (entries && typeof entries === 'object')
+                for (const dep of Object.keys(entries)) {
+                    const target = byPackage.get(dep);
+                    if (target && target !== packages[i])
+                        deps.add(target.name);
+                }
+        }
+        packages[i].dependsOn = [...deps];
+    });
+    return packages;
+}
+/** The workspace globs the package manager itself reads. */
+function workspaceGlobs(cwd, where) {
+    const rootText = readIfFile(external_node_path_default().join(cwd, 'package.json'));
+    if (rootText !== undefined) {
+        const ws = parseManifest(rootText, 'package.json').workspaces;
+        const list = Array.isArray(ws) ? ws : ws?.packages;
+        if (Array.isArray(list))
+            return stringList(list, 'package.json: "workspaces"');
+    }
+    const pnpmText = readIfFile(external_node_path_default().join(cwd, 'pnpm-workspace.yaml'));
+    if (pnpmText !== undefined) {
+        const value = parseYaml(pnpmText, 'pnpm-workspace.yaml').value;
+        if (Array.isArray(value?.packages))
+            return stringList(value.packages, 'pnpm-workspace.yaml: "packages"');
+    }
+    throw new errors/* UserError */.yo(`${where}: no workspaces found (expected "workspaces" in package.json, "packages" in pnpm-workspace.yaml, or ${where}.packages listing the package folders' globs)`);
+}
+function stringList(list, what) {
+    if (list.every((x) => typeof x === 'string' && x.trim() !== ''))
+        return list;
+    throw new errors/* UserError */.yo(`${what}: expected a list of folder globs such as "packages/*"`);
+}
+/** `./packages/*\/` → `packages/*`. */
+function normalize(glob) {
+    return glob.trim().replace(/^\.\//, '').replace(/\/+$/, '');
+}
+/**
+ * The folders matching one glob, walked segment by segment so that `packages/*` reads one
+ * directory; `**` descends, never into node_modules or dot folders (npm skips them too).
+ */
+function expand(cwd, pattern) {
+    const segments = pattern.split('/').filter((s) => s !== '' && s !== '.');
+    let current = [''];
+    for (let i = 0; i < segments.length; i++) {
+        const seg = segments[i];
+        if (seg === '**') {
+            const rest = segments.slice(i + 1).join('/');
+            const matchRest = rest === '' ? () => true : picomatch_default()(rest, { dot: false });
+            const out = [];
+            for (const base of current)
+                for (const folder of [base, ...descendants(cwd, base)]) {
+                    const tail = base === '' ? folder : folder.slice(base.length + 1);
+                    if (folder !== '' && (rest === '' || matchRest(tail)))
+                        out.push(folder);
+                }
+            return out;
+        }
+        if (!picomatch_default().scan(seg).isGlob) {
+            current = current.map((base) => (base ? `${base}/${seg}` : seg));
+            continue;
+        }
+        const match = picomatch_default()(seg, { dot: false });
+        current = current.flatMap((base) => subfolders(cwd, base)
+            .filter((name) => match(name))
+            .map((name) => (base ? `${base}/${name}` : name)));
+    }
+    return current.filter((f) => f !== '');
+}
+function subfolders(cwd, folder) {
+    try {
+        return (0,external_node_fs_.readdirSync)(external_node_path_default().join(cwd, folder), { withFileTypes: true })
+            .filter((d) => d.isDirectory() && d.name !== 'node_modules' && !d.name.startsWith('.'))
+            .map((d) => d.name);
+    }
+    catch {
+        return [];
+    }
+}
+function descendants(cwd, folder) {
+    const out = [];
+    for (const name of subfolders(cwd, folder)) {
+        const child = folder ? `${folder}/${name}` : name;
+        out.push(child, ...descendants(cwd, child));
+    }
+    return out;
+}
+function readIfFile(file) {
+    try {
+        return (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR')
+            return undefined;
+        throw new errors/* UserError */.yo(`${file}: cannot read: ${code ?? String(err)}`);
+    }
+}
+/** A package.json's object; invalid JSON is a one-line error at its line. */
+function parseManifest(text, file) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (err) {
+        const message = err.message;
+        const at = /position (\d+)/.exec(message);
+        const line = at ? text.slice(0, Number(at[1])).split('\n').length : undefined;
+        throw new errors/* UserError */.yo(`${file}${line ? `:${line}` : ''}: invalid JSON in a workspace package's manifest: ${message.replace(/ in JSON at position \d+.*$/, '')}`, { file, line });
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw new errors/* UserError */.yo(`${file}: expected a JSON object (a package manifest)`, { file });
+    return value;
+}
+
 ;// CONCATENATED MODULE: ./src/core/config.ts
 /**
  * The policy file, `.github/slipway.yml`: one description of the product that all six
  * actions read. Parsed with `yaml`, validated with zod; every error names the file, the
  * line and column, the key path and what was expected.
  */
+
 
 
 
@@ -45491,6 +48184,15 @@ const configSchema = schemas/* strictObject */.rej({
         .default({}),
     environments: schemas/* record */.g1P(schemas/* string */.YjP(), environmentSchema).default({}),
     notify: schemas/* array */.YOg(notifySchema).default([]),
+    /** Components from the package manager's workspaces: true, or the folders' globs and their series. */
+    workspaces: schemas/* union */.KCZ([
+        schemas/* boolean */.zMY(),
+        schemas/* strictObject */.rej({
+            packages: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).min(1).optional(),
+            series: schemas/* enum */.k5n(['own', 'product'], { message: 'expected own or product' }).default('product'),
+        }),
+    ])
+        .optional(),
 });
 /**
  * Load the policy file. `configInput` empty means `.github/slipway.yml`, and a missing
@@ -45512,10 +48214,13 @@ async function loadConfig(cwd, configInput = '') {
             throw new errors/* UserError */.yo(`input "config": expected the path of a policy file in the repository, got ${JSON.stringify(rel)} (no such file)`);
         throw new errors/* UserError */.yo(`config: cannot read ${rel}: ${code ?? String(err)}`);
     }
-    return parseConfig(text, rel);
+    return parseConfig(text, rel, cwd);
 }
-/** Parse and validate the text of a policy file; `file` is used in messages. */
-function parseConfig(text, file) {
+/**
+ * Parse and validate the text of a policy file; `file` is used in messages, and `cwd` is the
+ * repository whose workspace packages `workspaces:` reads.
+ */
+function parseConfig(text, file, cwd = process.cwd()) {
     const source = parseYaml(text, file);
     if (source.value === null || source.value === undefined) {
         return { ...defaultConfig(), file };
@@ -45527,6 +48232,8 @@ function parseConfig(text, file) {
     const components = {};
     for (const [name, c] of Object.entries(parsed.components))
         components[name] = { ...c, name };
+    if (parsed.workspaces)
+        addWorkspaceComponents(source, components, parsed.workspaces, cwd);
     checkReferences(source, components, parsed.environments);
     checkTagSeries(source, components, parsed.versioning.tag);
     return {
@@ -45542,6 +48249,35 @@ function parseConfig(text, file) {
         locate: source.locate,
         errorAt: source.errorAt,
     };
+}
+/**
+ * Add the workspace packages as components. A package the file also lists keeps what the file
+ * says, and takes its folder and dependencies from the workspace where the file is silent.
+ */
+function addWorkspaceComponents(source, components, spec, cwd) {
+    const { packages, series } = spec === true ? { packages: undefined, series: 'product' } : spec;
+    const found = discoverWorkspaces(cwd, packages, `${source.file}: workspaces`);
+    for (const pkg of found) {
+        const listed = components[pkg.name];
+        if (!listed) {
+            components[pkg.name] = {
+                name: pkg.name,
+                paths: [`${pkg.folder}/**`],
+                dependsOn: pkg.dependsOn,
+                deployAfter: [],
+                health: [],
+                series,
+            };
+            continue;
+        }
+        const at = ['components', pkg.name];
+        if (!written(source, [...at, 'paths']))
+            listed.paths = [`${pkg.folder}/**`];
+        if (!written(source, [...at, 'dependsOn']))
+            listed.dependsOn = pkg.dependsOn;
+        if (!written(source, [...at, 'series']) && !written(source, [...at, 'tag']))
+            listed.series = series;
+    }
 }
 /** dependsOn names real components without a cycle; `after` names a real environment. */
 function checkReferences(source, components, envs) {
@@ -45561,7 +48297,9 @@ function checkReferences(source, components, envs) {
     const cycle = (0,graph/* findCycle */.u8)(Object.fromEntries(Object.entries(components).map(([n, c]) => [n, [...c.dependsOn, ...c.deployAfter]])));
     if (cycle) {
         const key = components[cycle[0]].dependsOn.includes(cycle[1]) ? 'dependsOn' : 'deployAfter';
-        throw source.errorAt(['components', cycle[0], key], `dependency cycle: ${cycle.join(' → ')}`);
+        // A cycle among workspace packages is in their package.json files, not in the policy file.
+        const fromWorkspace = !written(source, ['components', cycle[0], key]);
+        throw source.errorAt(fromWorkspace ? ['workspaces'] : ['components', cycle[0], key], `dependency cycle: ${cycle.join(' → ')}${fromWorkspace ? " (from the workspace packages' package.json dependencies)" : ''}`);
     }
     for (const [name, e] of Object.entries(envs)) {
         if (e.after && !Object.hasOwn(envs, e.after)) {
@@ -45868,16 +48606,19 @@ function execStream(command, args, onRecord, options = {}) {
             if (stopped)
                 return;
             pending += chunk;
+            // One slice per record and one for the rest: a long log is tens of thousands of records.
+            let start = 0;
             let idx;
-            while ((idx = pending.indexOf(separator)) >= 0) {
-                const record = pending.slice(0, idx);
-                pending = pending.slice(idx + separator.length);
+            while ((idx = pending.indexOf(separator, start)) >= 0) {
+                const record = pending.slice(start, idx);
+                start = idx + separator.length;
                 if (onRecord(record) === false) {
                     stopped = true;
                     child.kill('SIGTERM');
                     return;
                 }
             }
+            pending = pending.slice(start);
         });
         child.stderr.on('data', (d) => err.push(d));
         child.on('error', reject);
@@ -46404,6 +49145,52 @@ function urlCredentials(value) {
 /** Hide the password part of any URL in `text` (scheme://user:password@host). */
 function redactUrlPasswords(text) {
     return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@');
+}
+
+
+/***/ }),
+
+/***/ 3364:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ resolveInside),
+/* harmony export */   o: () => (/* binding */ workspaceRoot)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/**
+ * Files a step reads from the repository stay in the repository: a configured path that
+ * resolves outside the workspace (`../x`, an absolute path, a committed symlink to /tmp/…)
+ * is found here, before any of its content is read; each caller words the refusal.
+ */
+
+
+/** The workspace's real path: the folder a run may read configured files from. */
+async function workspaceRoot(cwd) {
+    return (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(cwd).catch(() => node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(cwd));
+}
+/** True when `abs` is `root` or inside it. */
+function isInside(root, abs) {
+    const r = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(root, abs);
+    return r === '' || (!r.startsWith('..') && !node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(r));
+}
+/** Where `abs` really is (as resolved when it does not exist), whether it exists, and whether that is inside `root`. */
+async function resolveInside(root, abs) {
+    let real;
+    let exists = true;
+    try {
+        real = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(abs);
+    }
+    catch (err) {
+        if (err.code !== 'ENOENT')
+            throw err;
+        real = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(abs);
+        exists = false;
+    }
+    return { real, exists, inside: isInside(root, real) };
 }
 
 
@@ -63355,14 +66142,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _announce_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(75516);
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(77488);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(29598);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35330);
 /* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(89199);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(23614);
 /* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(61346);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(96649);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(70218);
 /* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(60540);
 /* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(12593);
 /* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(5965);
@@ -63914,7 +66701,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 96649:
+/***/ 70218:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63928,8 +66715,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/checks/index.ts + 9 modules
 var checks = __nccwpck_require__(89073);
-// EXTERNAL MODULE: ./src/core/config.ts + 1 modules
-var core_config = __nccwpck_require__(77488);
+// EXTERNAL MODULE: ./src/core/config.ts + 2 modules
+var core_config = __nccwpck_require__(29598);
 // EXTERNAL MODULE: ./src/core/graph.ts
 var graph = __nccwpck_require__(42479);
 // EXTERNAL MODULE: ./src/core/exec.ts + 1 modules
@@ -64286,14 +67073,33 @@ const other = (s) => (s === 'blue' ? 'green' : 'blue');
 const STEP_TIMEOUT_MS = 300_000;
 /** How long old workers may take to finish after a reload beyond the drain time. */
 const WORKER_EXIT_GRACE_MS = 60_000;
-/** Worker PIDs of the nginx master whose pid file is $1 (from /proc: no ps or pgrep needed). */
-const WORKERS = `read -r m < "$1" || exit 3
-for d in /proc/[0-9]*; do
+/**
+ * The reload switch as one host command (one round trip over SSH, one process here): note the
+ * master's workers (from /proc: no ps or pgrep needed), keep the previous upstream file, put
+ * the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
+ * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
+ * configuration a second time. Prints the workers that existed before the reload.
+ * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
+ * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
+ */
+const RELOAD = `up=$1; pidfile=$2; shift 2
+read -r m < "$pidfile" || exit 3
+before=$(for d in /proc/[0-9]*; do
   read -r s < "$d/stat" 2>/dev/null || continue
   set -- $s
   [ "$4" = "$m" ] && echo "\${d#/proc/}"
-done
-exit 0`;
+done)
+had=0
+if [ -f "$up" ]; then cp -p "$up" "$up.slipway-prev" || exit 5; had=1; fi
+{ cat > "$up.slipway-tmp" && mv -f "$up.slipway-tmp" "$up"; } || exit 5
+if ! out=$("$@" 2>&1); then
+  [ $had = 1 ] && mv -f "$up.slipway-prev" "$up"
+  printf '%s\n' "$out" >&2
+  exit 4
+fi
+rm -f "$up.slipway-prev"
+kill -HUP "$m" || exit 6
+printf '%s\n' "$before"`;
 /** Which of the given PIDs still exist. */
 const ALIVE = `for p in "$@"; do kill -0 "$p" 2>/dev/null && echo "$p"; done; exit 0`;
 /** Replace file $1 with stdin, atomically. */
@@ -64449,15 +67255,12 @@ function nginxTarget(options) {
         if (m)
             throw new TargetError(`${config}:${r.stdout.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`);
     };
-    const workers = async (host) => {
-        const pid = pidFile || (await nginxPidFile(host));
-        const r = await host.run(sh(WORKERS, pid));
-        if (r.code !== 0)
-            throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
-        return r.stdout.split('\n').filter(Boolean);
-    };
+    // nginx's pid file, read from its configuration once per target (it does not move between steps).
+    let pidPath;
     const nginxPidFile = async (host) => {
         const r = await host.run(['cat', config]);
+        if (r.code !== 0)
+            throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
         const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(r.stdout);
         if (!m)
             throw new TargetError(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
@@ -64465,19 +67268,24 @@ function nginxTarget(options) {
     };
     /** Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the old workers. */
     const applySplit = async (host, stable, canaryWeight, ctx) => {
-        const before = await workers(host);
-        const previous = await host.run(['cat', upstream]);
+        const pid = pidFile || (await (pidPath ??= nginxPidFile(host)));
         const text = upstreamFile(name, slots, stable, canaryWeight, splitOn);
-        const w = await host.run(sh(WRITE, upstream), { input: () => external_node_stream_.Readable.from([text]) });
-        if (w.code !== 0)
-            throw new TargetError(`cannot write ${upstream} on ${host.where}: ${w.stderr.trim()}`);
-        const t = await host.run([nginxBin, '-t', '-q', ...prefix, '-c', config]);
-        if (t.code !== 0) {
-            if (previous.code === 0)
-                await host.run(sh(WRITE, upstream), { input: () => external_node_stream_.Readable.from([previous.stdout]) });
-            throw new TargetError(`nginx -t refused the new ${upstream} (the previous one is back): ${t.stderr.trim().split('\n').pop() ?? ''}`);
-        }
-        await run(host, 'nginx -s reload', [nginxBin, ...prefix, '-c', config, '-s', 'reload'], ctx);
+        const r = await host.run(sh(RELOAD, upstream, pid, nginxBin, '-t', '-q', ...prefix, '-c', config), {
+            input: () => external_node_stream_.Readable.from([text]),
+            timeoutMs: STEP_TIMEOUT_MS,
+        });
+        // nginx -t's cause is its [emerg] line; its last line only says the test failed.
+        const lines = r.stderr.trim().split('\n');
+        const why = lines.find((l) => l.includes('[emerg]')) ?? lines.pop() ?? '';
+        if (r.code === 3)
+            throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
+        if (r.code === 4)
+            throw new TargetError(`nginx -t refused the new ${upstream} (the previous one is back): ${why}`);
+        if (r.code === 5)
+            throw new TargetError(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
+        if (r.code !== 0)
+            throw new TargetError(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
+        const before = r.stdout.split('\n').filter(Boolean);
         const deadline = Date.now() + drainS * 1000 + WORKER_EXIT_GRACE_MS;
         let left = before;
         while (left.length) {
@@ -64550,6 +67358,9 @@ function nginxTarget(options) {
     const goLive = async (ctx, version, reuse) => {
         const host = await openHost(ssh, ctx.runtime.env);
         try {
+            // The reload switch's pid file is looked up while the new version starts, off the critical path.
+            if (mode === 'reload' && !pidFile)
+                (pidPath ??= nginxPidFile(host)).catch(() => undefined);
             const [, state] = await Promise.all([checkNoKeepalive(host), readState(host)]);
             const live = state.live;
             // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
@@ -64581,7 +67392,19 @@ function nginxTarget(options) {
                 if (strategy === 'canary' && !reuse && live)
                     await canary(host, state, slot, version, ctx);
             }
-            await switchTo(host, slot, ctx);
+            try {
+                await switchTo(host, slot, ctx);
+            }
+            catch (err) {
+                // Traffic never moved (nginx -t refused, or the link could not be swapped): the slot
+                // this run started is stopped, as after a failed health check.
+                if (!running && slot !== live) {
+                    await stopSlot(host, slot, version, ctx).catch(() => undefined);
+                    state[slot] = null;
+                    await writeState(host, state, ctx);
+                }
+                throw err;
+            }
             state.live = slot;
             await writeState(host, state, ctx);
             await retire(host, state, live && live !== slot ? live : null, ctx);
@@ -64870,14 +67693,178 @@ function zeroDowntimeTarget(options, s) {
     };
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(38815);
+// EXTERNAL MODULE: ./src/core/workspace-path.ts
+var workspace_path = __nccwpck_require__(3364);
+;// CONCATENATED MODULE: ./src/deploy/targets/manifests.ts
+/**
+ * Kubernetes manifests of the repository for `kubectl apply`, rendered at a version: every
+ * `{version}` in their text is replaced, and the result is written to a private folder that
+ * kubectl reads; the user's files are never edited. A kustomize folder gets, instead, an
+ * overlay in that private folder whose `images:` sets the tag of the target's `image` to the
+ * version (kustomize's own way). A path that resolves outside the workspace (`../x`, an
+ * absolute path, a committed symlink) is refused before anything is read.
+ */
+
+
+
+
+
+/** The files kubectl reads from a folder given to `-f` (without `-R`). */
+const MANIFEST_FILE = /\.(ya?ml|json)$/;
+/** The `manifests` key: one path or a list, each a relative path in the repository. */
+function manifestPaths(options) {
+    const value = options.deploy.manifests;
+    const list = typeof value === 'string' ? [value] : value;
+    const expected = 'expected a path or a list of paths of the repository (files or folders of YAML manifests)';
+    if (!Array.isArray(list) || list.length === 0 || list.some((p) => typeof p !== 'string' || p.trim() === ''))
+        throw options.errorAt('manifests', expected);
+    for (const p of list) {
+        const normal = external_node_path_default().normalize(p);
+        if (external_node_path_default().isAbsolute(p) || normal === '..' || normal.startsWith(`..${(external_node_path_default()).sep}`))
+            throw options.errorAt('manifests', `"${p}" is outside the repository; ${expected}`);
+    }
+    return list;
+}
+/** The real path of a configured path, refused outside the workspace; null when it does not exist. */
+async function realInWorkspace(root, abs, shown) {
+    const { real, exists, inside } = await (0,workspace_path/* resolveInside */.L)(root, abs);
+    if (!exists)
+        return null;
+    if (!inside)
+        throw new TargetError(`manifests: ${shown} resolves to ${real}, outside the workspace ${root}; manifests must be files of the repository`);
+    return real;
+}
+/** The manifest files a configured path names: the file, or a folder's YAML and JSON files in name order. */
+async function filesOf(root, cwd, entry) {
+    const real = await realInWorkspace(root, external_node_path_default().resolve(cwd, entry), entry);
+    if (!real)
+        throw new TargetError(`manifests: ${entry} does not exist (expected a file or folder of the repository)`);
+    if (!(await (0,promises_.stat)(real)).isDirectory())
+        return [{ real, shown: entry }];
+    const names = (await (0,promises_.readdir)(real)).sort();
+    const files = [];
+    for (const name of names.filter((n) => MANIFEST_FILE.test(n))) {
+        const shown = external_node_path_default().join(entry, name);
+        const file = await realInWorkspace(root, external_node_path_default().join(real, name), shown);
+        if (file && (await (0,promises_.stat)(file)).isFile())
+            files.push({ real: file, shown });
+    }
+    if (files.length === 0)
+        throw new TargetError(`manifests: ${entry} has no .yaml, .yml or .json file`);
+    return files;
+}
+/** The first problem of a rendered manifest as "file:line:col: what", or null when each document is an object. */
+function problemOf(text, shown) {
+    const lines = new dist/* LineCounter */.HN();
+    for (const doc of (0,dist/* parseAllDocuments */.hR)(text, { lineCounter: lines, prettyErrors: false })) {
+        const at = (offset) => {
+            const pos = lines.linePos(offset);
+            return `${shown}:${pos.line}:${pos.col}`;
+        };
+        const error = doc.errors[0];
+        if (error)
+            return `${at(error.pos[0])}: invalid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+        let value;
+        try {
+            value = doc.toJS({ maxAliasCount: 100 });
+        }
+        catch (err) {
+            // An alias bomb or an unresolvable alias: parsed, but not a value kubectl could read.
+            return `${at(doc.range[0])}: invalid YAML: ${err.message.split('\n')[0]}`;
+        }
+        if (value === null || value === undefined)
+            continue;
+        const object = value;
+        if (typeof value !== 'object' ||
+            Array.isArray(value) ||
+            typeof object.apiVersion !== 'string' ||
+            typeof object.kind !== 'string')
+            return `${at(doc.range[0])}: expected a Kubernetes object with "apiVersion" and "kind"`;
+    }
+    return null;
+}
+/** The names kustomize reads a folder's kustomization from. */
+const KUSTOMIZATION = /^(kustomization\.ya?ml|Kustomization)$/;
+/**
+ * Render `entries` at `version` into `dir` (a private folder the caller made and removes).
+ * Plain manifests: every `{version}` replaced, each file checked to be YAML of Kubernetes
+ * objects, kept in order (kubectl applies a folder's files in name order). A kustomize folder
+ * (the only entry): an overlay of it that sets the tag of `template`'s image to the version.
+ * Throws a one-line TargetError naming the key and the file.
+ */
+async function renderManifests(cwd, entries, version, dir, template) {
+    const root = await (0,workspace_path/* workspaceRoot */.o)(cwd);
+    const kustomize = [];
+    for (const entry of entries) {
+        const real = await realInWorkspace(root, external_node_path_default().resolve(cwd, entry), entry);
+        if (real && (await (0,promises_.stat)(real)).isDirectory() && (await (0,promises_.readdir)(real)).some((n) => KUSTOMIZATION.test(n)))
+            kustomize.push(real);
+    }
+    if (kustomize.length > 0) {
+        if (entries.length > 1)
+            throw new TargetError(`manifests: ${entries.join(', ')}: a kustomize folder must be the only entry (expected one folder with a kustomization.yaml, or plain manifests)`);
+        return kustomizeOverlay(kustomize[0], entries[0], version, dir, template);
+    }
+    const sources = (await Promise.all(entries.map((e) => filesOf(root, cwd, e)))).flat();
+    const texts = await Promise.all(sources.map((s) => (0,promises_.readFile)(s.real, 'utf8')));
+    if (!texts.some((t) => t.includes('{version}')))
+        throw new TargetError(`manifests: no "{version}" in ${sources.map((s) => s.shown).join(', ')} (expected it where the version goes, for example "image: ghcr.io/acme/api:{version}")`);
+    const files = [];
+    for (const [i, source] of sources.entries()) {
+        const text = texts[i].replaceAll('{version}', version);
+        const problem = problemOf(text, source.shown);
+        if (problem)
+            throw new TargetError(`manifests: ${problem}`);
+        const base = external_node_path_default().basename(source.shown);
+        const file = external_node_path_default().join(dir, `${String(i).padStart(3, '0')}-${MANIFEST_FILE.test(base) ? base : `${base}.yaml`}`);
+        await (0,promises_.writeFile)(file, text, { mode: 0o600 });
+        files.push({ file, shown: source.shown });
+    }
+    return { kind: 'files', files };
+}
+/**
+ * An overlay in `dir` of the kustomize folder `real`: its resources plus an `images:` entry
+ * setting the tag of `template`'s image to the version. kustomize refuses an absolute
+ * resource path, so the overlay names the folder relative to itself.
+ */
+async function kustomizeOverlay(real, shown, version, dir, template) {
+    const expected = 'expected "image" with the version in its tag, for example "ghcr.io/acme/api:{version}"';
+    if (template === undefined)
+        throw new TargetError(`manifests: ${shown} is a kustomize folder, whose version is set as the tag of "image", which is missing (${expected})`);
+    const colon = template.lastIndexOf(':');
+    const name = template.slice(0, colon);
+    const tag = template.slice(colon + 1);
+    if (template.includes('@') ||
+        colon <= template.lastIndexOf('/') ||
+        name.includes('{version}') ||
+        !tag.includes('{version}'))
+        throw new TargetError(`image: "${template}" cannot be set by kustomize (${expected})`);
+    const overlay = external_node_path_default().join(dir, 'overlay');
+    await (0,promises_.mkdir)(overlay, { mode: 0o700 });
+    const newTag = tag.replaceAll('{version}', version);
+    const kustomization = [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `resources: [${JSON.stringify(external_node_path_default().relative(overlay, real))}]`,
+        `images: [{ name: ${JSON.stringify(name)}, newTag: ${JSON.stringify(newTag)} }]`,
+        '',
+    ].join('\n');
+    await (0,promises_.writeFile)(external_node_path_default().join(overlay, 'kustomization.yaml'), kustomization, { mode: 0o600 });
+    return { kind: 'kustomize', overlay, shown, image: `${name}:${newTag}` };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/targets/kubernetes.ts
 /**
- * The `kubernetes` target: `kubectl set image` on a workload, then `kubectl rollout status`
- * until it is available or its progress deadline passes. Rollback sets the recorded last good
- * image and waits the same way; never `kubectl rollout undo`, which returns to the previous
+ * The `kubernetes` target: `kubectl set image` on a workload (or `kubectl apply` of the
+ * repository's manifests rendered at the version), then `kubectl rollout status` until it is
+ * available or its progress deadline passes. Rollback does the same at the recorded last good
+ * version and waits the same way; never `kubectl rollout undo`, which returns to the previous
  * revision, and after two bad deploys in a row that is the first bad one. Kubernetes leaves
  * rollback to "higher-level deployment pipelines" on purpose (kubernetes #23211): this is one.
  */
+
 
 
 
@@ -64891,13 +67878,13 @@ const REQUEST_TIMEOUT_S = 30;
 /** Build the kubernetes target of a component. */
 function kubernetesTarget(options) {
     const { deploy } = options;
-    if (deploy.manifests !== undefined)
-        throw options.errorAt('manifests', 'not supported yet: name the workload in "resource" and its "image"');
+    const manifests = deploy.manifests === undefined ? undefined : manifestPaths(options);
     const resource = requiredString(options, 'resource', 'the workload, for example "deployment/api"');
     if (!/^[a-z]+(\.[a-z0-9.]+)?\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(resource))
         throw options.errorAt('resource', `expected "kind/name" such as "deployment/api", got "${resource}"`);
     const container = optionalString(options, 'container') ?? resource.slice(resource.indexOf('/') + 1);
-    const template = imageTemplate(options);
+    // With manifests the image is theirs; a template, when given, reads the version back from it.
+    const template = manifests && deploy.image === undefined ? undefined : imageTemplate(options);
     const namespace = optionalString(options, 'namespace');
     const context = optionalString(options, 'context');
     const kubeconfigEnv = secretEnv(options, 'kubeconfig');
@@ -64921,12 +67908,13 @@ function kubernetesTarget(options) {
             (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
         }
     };
-    const kubectl = async (ctx, args, timeoutMs) => {
+    /** Run kubectl; its output redacted, but for a `raw` standard output (manifests to apply, not to show). */
+    const kubectl = async (ctx, args, timeoutMs, raw = false) => {
         const env = { ...ctx.runtime.env, ...slipwayEnv(ctx) };
         try {
             const result = await (0,core_exec/* execFile */.St)('kubectl', args, { cwd: ctx.cwd, env, timeoutMs });
             const text = (s) => ctx.runtime.redact(s.trim());
-            return { code: result.code, stdout: text(result.stdout), stderr: text(result.stderr) };
+            return { code: result.code, stdout: raw ? result.stdout : text(result.stdout), stderr: text(result.stderr) };
         }
         catch (err) {
             if (err.timedOut)
@@ -64941,17 +67929,65 @@ function kubernetesTarget(options) {
         .map((l) => l.trim())
         .filter(Boolean)
         .pop() ?? '';
-    /** Set the image of the version and wait for the rollout; one-line TargetErrors. */
-    const roll = async (ctx) => {
-        const image = imageFor(template, ctx.version);
-        await withCluster(ctx, async (cluster) => {
-            const set = await kubectl(ctx, ['set', 'image', resource, `${container}=${image}`, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`], (REQUEST_TIMEOUT_S + 10) * 1000);
-            for (const line of [set.stdout, set.stderr].join('\n').split('\n'))
+    /** The rendered manifests' temporary paths replaced by the repository paths they came from. */
+    const shownPaths = (text, rendered) => rendered.reduce((t, r) => t.replaceAll(r.file, r.shown), text);
+    /** The kustomize build of an overlay, checked to set the image, in a file of `dir` to apply. */
+    const kustomizeBuild = async (ctx, k, dir) => {
+        const built = await kubectl(ctx, ['kustomize', k.overlay], (REQUEST_TIMEOUT_S + 10) * 1000, true);
+        if (built.code !== 0)
+            throw new TargetError(`manifests: kustomize build of ${k.shown} failed: ${lastLine(built.stderr).replaceAll(dir, '<rendered manifests>') || `exit ${built.code}`}`);
+        // kustomize leaves an image it does not find alone: applying that would change nothing.
+        if (!built.stdout.includes(k.image))
+            throw new TargetError(`manifests: the kustomize build of ${k.shown} has no image ${k.image} (expected a container whose image is the one "image" names)`);
+        const file = external_node_path_default().join(dir, '000-kustomize-build.yaml');
+        (0,external_node_fs_.writeFileSync)(file, built.stdout, { mode: 0o600 });
+        return { file, shown: `${k.shown} (kustomize build)` };
+    };
+    /** `kubectl apply` of the manifests rendered at the version, in a private folder removed afterwards. */
+    const apply = async (ctx, cluster, entries) => {
+        const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join((0,external_node_os_.tmpdir)(), 'slipway-kube-'));
+        try {
+            const rendered = await renderManifests(ctx.cwd, entries, ctx.version, dir, template);
+            const files = rendered.kind === 'files' ? rendered.files : [await kustomizeBuild(ctx, rendered, dir)];
+            const applied = await kubectl(ctx, [
+                'apply',
+                '-f',
+                rendered.kind === 'files' ? dir : files[0].file,
+                ...cluster,
+                `--request-timeout=${REQUEST_TIMEOUT_S}s`,
+            ], (REQUEST_TIMEOUT_S * (files.length + 1) + 10) * 1000);
+            const out = (t) => shownPaths(t, files).replaceAll(dir, '<rendered manifests>');
+            // kubectl's errors may dump whole objects (a failed patch prints the original, modified
+            // and current object, a Secret's data with them): only its warnings reach the log, and
+            // the last line of an error the message.
+            const warnings = applied.stderr.split('\n').filter((l) => /^warning:/i.test(l.trim()));
+            for (const line of out([applied.stdout, ...warnings].join('\n')).split('\n'))
                 if (line.trim())
                     ctx.onLine(line);
-            if (set.code !== 0)
-                throw new TargetError(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
-            ctx.onLine(`kubectl set image ${resource} ${container}=${image}; waiting for the rollout`);
+            if (applied.code !== 0)
+                throw new TargetError(`kubectl apply of manifests failed: ${out(lastLine(applied.stderr)) || `exit ${applied.code}`}`);
+            ctx.onLine(`kubectl apply -f ${entries.join(', ')} at ${ctx.version}; waiting for the rollout of ${resource}`);
+        }
+        finally {
+            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+        }
+    };
+    /** Set the image of the version (or apply the manifests at it) and wait for the rollout; one-line TargetErrors. */
+    const roll = async (ctx) => {
+        const image = template === undefined ? undefined : imageFor(template, ctx.version);
+        const what = image ?? `the manifests at ${ctx.version}`;
+        await withCluster(ctx, async (cluster) => {
+            if (manifests)
+                await apply(ctx, cluster, manifests);
+            else {
+                const set = await kubectl(ctx, ['set', 'image', resource, `${container}=${image}`, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`], (REQUEST_TIMEOUT_S + 10) * 1000);
+                for (const line of [set.stdout, set.stderr].join('\n').split('\n'))
+                    if (line.trim())
+                        ctx.onLine(line);
+                if (set.code !== 0)
+                    throw new TargetError(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
+                ctx.onLine(`kubectl set image ${resource} ${container}=${image}; waiting for the rollout`);
+            }
             const status = await kubectl(ctx, ['rollout', 'status', resource, `--timeout=${timeoutS}s`, ...cluster], (timeoutS + REQUEST_TIMEOUT_S) * 1000);
             for (const line of status.stdout.split('\n'))
                 if (line.trim())
@@ -64960,9 +67996,9 @@ function kubernetesTarget(options) {
                 return;
             const cause = lastLine(status.stderr);
             if (/progress deadline/.test(cause))
-                throw new TargetError(`${resource} exceeded its progress deadline with ${image} (kubectl rollout status)`);
+                throw new TargetError(`${resource} exceeded its progress deadline with ${what} (kubectl rollout status)`);
             if (/timed out waiting/.test(cause))
-                throw new TargetError(`${resource} did not finish rolling out ${image} within ${timeoutS} s (timeout)`);
+                throw new TargetError(`${resource} did not finish rolling out ${what} within ${timeoutS} s (timeout)`);
             throw new TargetError(`kubectl rollout status ${resource} failed: ${cause || `exit ${status.code}`}`);
         });
     };
@@ -64979,7 +68015,7 @@ function kubernetesTarget(options) {
                 const image = object.spec?.template?.spec?.containers?.find((c) => c.name === container)?.image;
                 if (!image)
                     throw new TargetError(`${resource} has no container named "${container}"`);
-                return versionOf(template, image);
+                return template === undefined ? tagOf(image) : versionOf(template, image);
             });
         },
         describe() {
@@ -64991,13 +68027,27 @@ function kubernetesTarget(options) {
                 .filter(Boolean)
                 .join(' ');
             const k = `kubectl${where ? ` ${where}` : ''}`;
+            const wait = `${k} rollout status ${resource} --timeout=${timeoutS}s`;
+            if (manifests)
+                return {
+                    run: `render ${manifests.join(', ')} at $SLIPWAY_VERSION into a private temp folder (${template ? `{version} replaced, or for a kustomize folder the tag of ${template} set by kustomize` : '{version} replaced'}); ${k} apply -f <it>; ${wait}`,
+                    rollback: `the same manifests rendered at the recorded last good version, applied, and their rollout waited for (never kubectl rollout undo)`,
+                    status: `the tag of ${container}'s image in ${k} get ${resource}`,
+                };
             return {
-                run: `${k} set image ${resource} ${container}=${imageFor(template, '$SLIPWAY_VERSION')}; ${k} rollout status ${resource} --timeout=${timeoutS}s`,
+                run: `${k} set image ${resource} ${container}=${imageFor(template, '$SLIPWAY_VERSION')}; ${wait}`,
                 rollback: `the same with the recorded last good version (never kubectl rollout undo)`,
                 status: `the tag of ${container}'s image in ${k} get ${resource}`,
             };
         },
     };
+}
+/** An image reference's tag, or null without one (a digest-only reference). */
+function tagOf(image) {
+    const name = image.split('@')[0];
+    const slash = name.lastIndexOf('/');
+    const colon = name.lastIndexOf(':');
+    return colon > slash ? name.slice(colon + 1) : null;
 }
 /** The variable a `{ env: NAME }` key names (a secret), or undefined when the key is absent. */
 function secretEnv(options, key) {
@@ -66594,7 +69644,7 @@ function describeRelease(environment, released) {
 /* harmony export */ });
 /* harmony import */ var _core_graph_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42479);
 /* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16706);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(96649);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70218);
 /** What each component of a run did, and the job summary that shows it. */
 
 
@@ -66691,7 +69741,7 @@ function deploySummary(plan, status, reports) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   F: () => (/* binding */ selectRollback)
 /* harmony export */ });
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(96649);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70218);
 /**
  * Automatic rollback: every component this run deployed goes back to its last good version,
  * in reverse wave order. Migrations are not undone; when they applied changes the old
@@ -70459,13 +73509,12 @@ function resolveAppliedSql(history, u, checksum, by) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   h: () => (/* binding */ realInside),
-/* harmony export */   o: () => (/* binding */ workspaceRoot)
+/* harmony export */   o: () => (/* reexport safe */ _core_workspace_path_js__WEBPACK_IMPORTED_MODULE_2__.o)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(74296);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
+/* harmony import */ var _core_workspace_path_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3364);
 /**
  * Migrations are files of the repository: a folder or file that resolves outside the
  * workspace (`dir: ../x`, an absolute path, a committed symlink to /tmp/…) is refused,
@@ -70474,32 +73523,16 @@ function resolveAppliedSql(history, u, checksum, by) {
 
 
 
-/** The workspace's real path; the folder a run may read migrations from. */
-async function workspaceRoot(cwd) {
-    return (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(cwd).catch(() => node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(cwd));
-}
-/** True when `abs` is `root` or inside it. */
-function isInside(root, abs) {
-    const r = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(root, abs);
-    return r === '' || (!r.startsWith('..') && !node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(r));
-}
+
 /**
  * The real path of `abs`, refused when it is outside `root`; `shown` is how messages name it
  * (and, with `annotate`, the file the error annotates: a path in the repository). A path that
  * does not exist is returned as resolved (the caller reports it missing).
  */
 async function realInside(root, abs, shown, what, annotate = true) {
-    let real;
-    try {
-        real = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(abs);
-    }
-    catch (err) {
-        if (err.code !== 'ENOENT')
-            throw err;
-        real = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(abs);
-    }
-    if (!isInside(root, real))
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`${what} ${shown}${real !== node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(abs) ? ` resolves to ${real}, which is` : ' is'} outside the workspace ${root}; migrations must be files of the repository`, annotate ? { file: shown } : {});
+    const { real, inside } = await (0,_core_workspace_path_js__WEBPACK_IMPORTED_MODULE_2__/* .resolveInside */ .L)(root, abs);
+    if (!inside)
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${what} ${shown}${real !== node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(abs) ? ` resolves to ${real}, which is` : ' is'} outside the workspace ${root}; migrations must be files of the repository`, annotate ? { file: shown } : {});
     return real;
 }
 
@@ -73521,7 +76554,7 @@ __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 __webpack_unused_export__ = publicApi.parse;
-__webpack_unused_export__ = publicApi.parseAllDocuments;
+exports.hR = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 exports.YR = visit.visit;

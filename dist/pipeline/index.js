@@ -46223,16 +46223,16 @@ var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/core/config.ts
-var core_config = __nccwpck_require__(84489);
+// EXTERNAL MODULE: ./src/core/config.ts + 1 modules
+var core_config = __nccwpck_require__(22512);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/core/git.ts
 var core_git = __nccwpck_require__(17167);
 // EXTERNAL MODULE: ./src/core/inputs.ts
 var inputs = __nccwpck_require__(89114);
-// EXTERNAL MODULE: ./src/versioning/version-bump.ts
-var version_bump = __nccwpck_require__(58529);
+// EXTERNAL MODULE: ./src/versioning/version-bump.ts + 1 modules
+var version_bump = __nccwpck_require__(28660);
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(62088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
@@ -46766,8 +46766,8 @@ class CompiledGroup {
 }
 /** The folder of a glob that means "everything under this folder" (`web/**`), else null. */
 function wholeFolder(pattern) {
-    const m = /^([^!*?[\]{}()@+\\]+?)\/\*\*$/.exec(pattern);
-    return m && !picomatch_default().scan(m[1]).isGlob ? m[1] : null;
+    // The folder part holds none of picomatch's special characters, so it is literal.
+    return /^([^!*?[\]{}()@+\\]+?)\/\*\*$/.exec(pattern)?.[1] ?? null;
 }
 /** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
 function compileGlobs(patterns) {
@@ -46787,6 +46787,9 @@ function compileGlobs(patterns) {
 }
 /** The literal folder (or file) a glob starts with: '' when it can match anywhere. */
 function globBase(pattern) {
+    const folder = wholeFolder(pattern);
+    if (folder !== null)
+        return folder;
     const scan = picomatch_default().scan(pattern);
     if (!scan.isGlob)
         return pattern.replace(/\/+$/, '');
@@ -48608,8 +48611,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   K: () => (/* binding */ smokeTest)
 });
 
-// EXTERNAL MODULE: ./src/core/config.ts
-var core_config = __nccwpck_require__(84489);
+// EXTERNAL MODULE: ./src/core/config.ts + 1 modules
+var core_config = __nccwpck_require__(22512);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/core/inputs.ts
@@ -48937,32 +48940,218 @@ async function mapLimit(items, limit, fn) {
 
 /***/ }),
 
-/***/ 84489:
+/***/ 22512:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Bi: () => (/* binding */ DEFAULT_CONFIG_PATH),
-/* harmony export */   Cq: () => (/* binding */ tagTemplateFor),
-/* harmony export */   Ni: () => (/* binding */ componentSeries),
-/* harmony export */   Pq: () => (/* binding */ requireComponent),
-/* harmony export */   S7: () => (/* binding */ dependencyMap),
-/* harmony export */   Z9: () => (/* binding */ loadConfig),
-/* harmony export */   cs: () => (/* binding */ componentTagTemplate)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_BRANCHES, NOTIFY_EVENTS, parseConfig */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(38816);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(74296);
-/* harmony import */ var _graph_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(42479);
-/* harmony import */ var _yaml_source_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(30668);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Bi: () => (/* binding */ DEFAULT_CONFIG_PATH),
+  Ni: () => (/* binding */ componentSeries),
+  cs: () => (/* binding */ componentTagTemplate),
+  S7: () => (/* binding */ dependencyMap),
+  Z9: () => (/* binding */ loadConfig),
+  Pq: () => (/* binding */ requireComponent),
+  Cq: () => (/* binding */ tagTemplateFor)
+});
+
+// UNUSED EXPORTS: DEFAULT_BRANCHES, NOTIFY_EVENTS, parseConfig
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(38816);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(74296);
+// EXTERNAL MODULE: ./src/core/graph.ts
+var graph = __nccwpck_require__(42479);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(14006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+// EXTERNAL MODULE: ./src/core/yaml-source.ts
+var yaml_source = __nccwpck_require__(30668);
+;// CONCATENATED MODULE: ./src/core/workspaces.ts
+/**
+ * Components found in the package manager's workspaces (`workspaces:` in the policy file):
+ * every npm, yarn, bun or pnpm workspace package becomes a component whose paths are its
+ * folder and whose dependsOn are the workspace packages it depends on, as Turborepo reads
+ * them. A monorepo of hundreds of packages then needs no component list of its own.
+ */
+
+
+
+
+
+const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+/**
+ * The workspace packages of the repository at `cwd`. `globs` are the policy file's own, else
+ * the root package.json's `workspaces` (an array, or yarn's `{ packages }`), else
+ * pnpm-workspace.yaml's `packages`. `where` names the policy key in messages.
+ */
+function discoverWorkspaces(cwd, globs, where) {
+    const patterns = globs ?? workspaceGlobs(cwd, where);
+    const include = patterns.filter((p) => !p.startsWith('!')).map(normalize);
+    const exclude = picomatch_default()(patterns.filter((p) => p.startsWith('!')).map((p) => normalize(p.slice(1))), { dot: false });
+    const folders = new Set();
+    for (const pattern of include)
+        for (const folder of expand(cwd, pattern))
+            if (!exclude(folder))
+                folders.add(folder);
+    const found = [];
+    for (const folder of [...folders].sort()) {
+        const file = `${folder}/package.json`;
+        const text = readIfFile(external_node_path_default().join(cwd, file));
+        if (text !== undefined)
+            found.push({ folder, file, manifest: parseManifest(text, file) });
+    }
+    const byPackage = new Map();
+    const fileOf = new Map();
+    const packages = [];
+    for (const { folder, file, manifest } of found) {
+        const packageName = typeof manifest.name === 'string' && manifest.name !== '' ? manifest.name : external_node_path_default().basename(folder);
+        const name = packageName.replace(/^@/, '').replace(/\//g, '-');
+        if (!COMPONENT_NAME.test(name))
+            throw new errors/* UserError */.yo(`${file}: package name "${packageName}" cannot be a component name (expected letters, digits, "-", "_", "." after "@scope/" is made "scope-")`, { file });
+        const earlier = fileOf.get(name);
+        if (earlier)
+            throw new errors/* UserError */.yo(`${file}: package "${packageName}" becomes component "${name}", as ${earlier} does (${where}: two workspace packages cannot share a name)`, { file });
+        fileOf.set(name, file);
+        const pkg = { name, folder, dependsOn: [] };
+        byPackage.set(packageName, pkg);
+        packages.push(pkg);
+    }
+    found.forEach(({ manifest }, i) => {
+        const deps = new Set();
+        for (const field of DEPENDENCY_FIELDS) {
+            const entries = manifest[field];
+            if (entries && typeof entries === 'object')
+                for (const dep of Object.keys(entries)) {
+                    const target = byPackage.get(dep);
+                    if (target && target !== packages[i])
+                        deps.add(target.name);
+                }
+        }
+        packages[i].dependsOn = [...deps];
+    });
+    return packages;
+}
+/** The workspace globs the package manager itself reads. */
+function workspaceGlobs(cwd, where) {
+    const rootText = readIfFile(external_node_path_default().join(cwd, 'package.json'));
+    if (rootText !== undefined) {
+        const ws = parseManifest(rootText, 'package.json').workspaces;
+        const list = Array.isArray(ws) ? ws : ws?.packages;
+        if (Array.isArray(list))
+            return stringList(list, 'package.json: "workspaces"');
+    }
+    const pnpmText = readIfFile(external_node_path_default().join(cwd, 'pnpm-workspace.yaml'));
+    if (pnpmText !== undefined) {
+        const value = (0,yaml_source/* parseYaml */.h)(pnpmText, 'pnpm-workspace.yaml').value;
+        if (Array.isArray(value?.packages))
+            return stringList(value.packages, 'pnpm-workspace.yaml: "packages"');
+    }
+    throw new errors/* UserError */.yo(`${where}: no workspaces found (expected "workspaces" in package.json, "packages" in pnpm-workspace.yaml, or ${where}.packages listing the package folders' globs)`);
+}
+function stringList(list, what) {
+    if (list.every((x) => typeof x === 'string' && x.trim() !== ''))
+        return list;
+    throw new errors/* UserError */.yo(`${what}: expected a list of folder globs such as "packages/*"`);
+}
+/** `./packages/*\/` → `packages/*`. */
+function normalize(glob) {
+    return glob.trim().replace(/^\.\//, '').replace(/\/+$/, '');
+}
+/**
+ * The folders matching one glob, walked segment by segment so that `packages/*` reads one
+ * directory; `**` descends, never into node_modules or dot folders (npm skips them too).
+ */
+function expand(cwd, pattern) {
+    const segments = pattern.split('/').filter((s) => s !== '' && s !== '.');
+    let current = [''];
+    for (let i = 0; i < segments.length; i++) {
+        const seg = segments[i];
+        if (seg === '**') {
+            const rest = segments.slice(i + 1).join('/');
+            const matchRest = rest === '' ? () => true : picomatch_default()(rest, { dot: false });
+            const out = [];
+            for (const base of current)
+                for (const folder of [base, ...descendants(cwd, base)]) {
+                    const tail = base === '' ? folder : folder.slice(base.length + 1);
+                    if (folder !== '' && (rest === '' || matchRest(tail)))
+                        out.push(folder);
+                }
+            return out;
+        }
+        if (!picomatch_default().scan(seg).isGlob) {
+            current = current.map((base) => (base ? `${base}/${seg}` : seg));
+            continue;
+        }
+        const match = picomatch_default()(seg, { dot: false });
+        current = current.flatMap((base) => subfolders(cwd, base)
+            .filter((name) => match(name))
+            .map((name) => (base ? `${base}/${name}` : name)));
+    }
+    return current.filter((f) => f !== '');
+}
+function subfolders(cwd, folder) {
+    try {
+        return (0,external_node_fs_.readdirSync)(external_node_path_default().join(cwd, folder), { withFileTypes: true })
+            .filter((d) => d.isDirectory() && d.name !== 'node_modules' && !d.name.startsWith('.'))
+            .map((d) => d.name);
+    }
+    catch {
+        return [];
+    }
+}
+function descendants(cwd, folder) {
+    const out = [];
+    for (const name of subfolders(cwd, folder)) {
+        const child = folder ? `${folder}/${name}` : name;
+        out.push(child, ...descendants(cwd, child));
+    }
+    return out;
+}
+function readIfFile(file) {
+    try {
+        return (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR')
+            return undefined;
+        throw new errors/* UserError */.yo(`${file}: cannot read: ${code ?? String(err)}`);
+    }
+}
+/** A package.json's object; invalid JSON is a one-line error at its line. */
+function parseManifest(text, file) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (err) {
+        const message = err.message;
+        const at = /position (\d+)/.exec(message);
+        const line = at ? text.slice(0, Number(at[1])).split('\n').length : undefined;
+        throw new errors/* UserError */.yo(`${file}${line ? `:${line}` : ''}: invalid JSON in a workspace package's manifest: ${message.replace(/ in JSON at position \d+.*$/, '')}`, { file, line });
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw new errors/* UserError */.yo(`${file}: expected a JSON object (a package manifest)`, { file });
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/core/config.ts
 /**
  * The policy file, `.github/slipway.yml`: one description of the product that all six
  * actions read. Parsed with `yaml`, validated with zod; every error names the file, the
  * line and column, the key path and what was expected.
  */
+
 
 
 
@@ -48988,7 +49177,7 @@ function defaultConfig() {
         environments: {},
         notify: [],
         locate: () => ({}),
-        errorAt: (p, m) => new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`${p.map(String).join('.')}: ${m}`),
+        errorAt: (p, m) => new errors/* UserError */.yo(`${p.map(String).join('.')}: ${m}`),
     };
 }
 /** The tag template of the repository's own series. */
@@ -49012,74 +49201,74 @@ function requireComponent(config, name, input = 'component') {
     const c = config.components[name];
     if (!c) {
         const known = Object.keys(config.components);
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`);
+        throw new errors/* UserError */.yo(`${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`);
     }
     return c;
 }
-const tagTemplate = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().refine((t) => t.includes('{version}'), {
+const tagTemplate = schemas/* string */.YjP().refine((t) => t.includes('{version}'), {
     message: 'expected a tag template containing {version}, e.g. "v{version}"',
 });
-const semverString = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+const semverString = schemas/* string */.YjP()
     .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
-const channel = zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
+const channel = schemas/* enum */.k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
     message: 'expected one of stable, rc, beta, alpha, none',
 });
-const bumpKind = zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['major', 'minor', 'patch'], { message: 'expected one of major, minor, patch' });
-const branchRule = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    match: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1),
+const bumpKind = schemas/* enum */.k5n(['major', 'minor', 'patch'], { message: 'expected one of major, minor, patch' });
+const branchRule = schemas/* strictObject */.rej({
+    match: schemas/* string */.YjP().min(1),
     channel,
     bump: bumpKind.optional(),
     /** On a prerelease channel, what a component with its own series gets: its own next version as a candidate, or none. */
-    ownSeries: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
+    ownSeries: schemas/* enum */.k5n(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
     /** The prerelease identifier of this channel (default: the channel's name). */
-    prerelease: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+    prerelease: schemas/* string */.YjP()
         .regex(/^[0-9A-Za-z-]+$/)
         .optional(),
 });
-const envRef = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    env: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
+const envRef = schemas/* strictObject */.rej({
+    env: schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
 });
-const migrateSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    dir: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().default('migrations'),
+const migrateSchema = schemas/* strictObject */.rej({
+    dir: schemas/* string */.YjP().default('migrations'),
     database: envRef.optional(),
-    tool: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['builtin', 'command']).default('builtin'),
+    tool: schemas/* enum */.k5n(['builtin', 'command']).default('builtin'),
     /** The folder's migration format for the built-in runner (default: detected). */
-    format: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['auto', 'slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 'prisma']).optional(),
-    command: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
-    table: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+    format: schemas/* enum */.k5n(['auto', 'slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 'prisma']).optional(),
+    command: schemas/* string */.YjP().optional(),
+    table: schemas/* string */.YjP().optional(),
     /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
-    allowDestructive: zod__WEBPACK_IMPORTED_MODULE_5__/* .boolean */ .zMY().optional(),
+    allowDestructive: schemas/* boolean */.zMY().optional(),
 });
-const deploySchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .looseObject */ ._H3({
-    target: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().default('command'),
-    run: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
-    rollback: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
-    status: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
-    timeout: zod__WEBPACK_IMPORTED_MODULE_5__/* .number */ .aig().int().positive().optional(),
+const deploySchema = schemas/* looseObject */._H3({
+    target: schemas/* string */.YjP().default('command'),
+    run: schemas/* string */.YjP().optional(),
+    rollback: schemas/* string */.YjP().optional(),
+    status: schemas/* string */.YjP().optional(),
+    timeout: schemas/* number */.aig().int().positive().optional(),
 });
-const buildSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    run: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1),
-    inputs: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()).optional(),
+const buildSchema = schemas/* strictObject */.rej({
+    run: schemas/* string */.YjP().min(1),
+    inputs: schemas/* array */.YOg(schemas/* string */.YjP()).optional(),
     /** Files the build leaves behind, restored from the build cache on a hit. */
-    outputs: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1)).optional(),
+    outputs: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).optional(),
 });
-const componentSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
-    paths: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1)).default([]),
-    dependsOn: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()).default([]),
+const componentSchema = schemas/* strictObject */.rej({
+    kind: schemas/* enum */.k5n(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
+    paths: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).default([]),
+    dependsOn: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
     /** Deploy order only: deployed after these, never rebuilt or re-versioned because they changed. */
-    deployAfter: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()).default([]),
+    deployAfter: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
     tag: tagTemplate.optional(),
     /** own: a tag series of its own (the default with paths); product: the repository's version and tags. */
-    series: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['own', 'product'], { message: 'expected own or product' }).optional(),
+    series: schemas/* enum */.k5n(['own', 'product'], { message: 'expected own or product' }).optional(),
     build: buildSchema.optional(),
     deploy: deploySchema.optional(),
-    health: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_5__/* .unknown */ .L5J())).default([]),
+    health: schemas/* array */.YOg(schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* unknown */.L5J())).default([]),
     migrate: migrateSchema.optional(),
 });
-const environmentSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    url: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
-    after: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().optional(),
+const environmentSchema = schemas/* strictObject */.rej({
+    url: schemas/* string */.YjP().optional(),
+    after: schemas/* string */.YjP().optional(),
 });
 /** Every event a notification can subscribe to. */
 const NOTIFY_EVENTS = [
@@ -49092,37 +49281,46 @@ const NOTIFY_EVENTS = [
 ];
 /** What an entry without `events` receives: everything but deploy-started, which would double the messages. */
 const DEFAULT_NOTIFY_EVENTS = NOTIFY_EVENTS.filter((e) => e !== 'deploy-started');
-const notifyEvents = zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(NOTIFY_EVENTS)).default([...DEFAULT_NOTIFY_EVENTS]);
-const webhookNotify = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['slack', 'discord', 'teams', 'webhook']),
+const notifyEvents = schemas/* array */.YOg(schemas/* enum */.k5n(NOTIFY_EVENTS)).default([...DEFAULT_NOTIFY_EVENTS]);
+const webhookNotify = schemas/* strictObject */.rej({
+    kind: schemas/* enum */.k5n(['slack', 'discord', 'teams', 'webhook']),
     webhook: envRef,
     events: notifyEvents,
 });
-const emailAddress = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, { message: 'expected an email address' });
-const emailNotify = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_5__/* .literal */ .euz('email'),
-    smtp: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({ url: envRef }),
+const emailAddress = schemas/* string */.YjP().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, { message: 'expected an email address' });
+const emailNotify = schemas/* strictObject */.rej({
+    kind: schemas/* literal */.euz('email'),
+    smtp: schemas/* strictObject */.rej({ url: envRef }),
     from: emailAddress,
-    to: zod__WEBPACK_IMPORTED_MODULE_5__/* .union */ .KCZ([emailAddress, zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(emailAddress).min(1)]).transform((to) => (Array.isArray(to) ? to : [to])),
+    to: schemas/* union */.KCZ([emailAddress, schemas/* array */.YOg(emailAddress).min(1)]).transform((to) => (Array.isArray(to) ? to : [to])),
     events: notifyEvents,
 });
 // An entry without `kind` is a Slack webhook, as every notify entry was before channels existed.
-const notifySchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .preprocess */ .vkY((v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'slack', ...v } : v), zod__WEBPACK_IMPORTED_MODULE_5__/* .discriminatedUnion */ .gMt('kind', [webhookNotify, emailNotify], {
+const notifySchema = schemas/* preprocess */.vkY((v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'slack', ...v } : v), schemas/* discriminatedUnion */.gMt('kind', [webhookNotify, emailNotify], {
     error: () => 'expected "kind" to be one of slack, discord, teams, webhook, email',
 }));
-const configSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    versioning: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+const configSchema = schemas/* strictObject */.rej({
+    versioning: schemas/* strictObject */.rej({
         tag: tagTemplate.default('v{version}'),
         initial: semverString.default('0.1.0'),
-        branches: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(branchRule).optional(),
+        branches: schemas/* array */.YOg(branchRule).optional(),
     })
         .default({ tag: 'v{version}', initial: '0.1.0' }),
-    components: zod__WEBPACK_IMPORTED_MODULE_5__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    components: schemas/* record */.g1P(schemas/* string */.YjP().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
         message: 'expected a component name of letters, digits, "-", "_" or "."',
     }), componentSchema)
         .default({}),
-    environments: zod__WEBPACK_IMPORTED_MODULE_5__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP(), environmentSchema).default({}),
-    notify: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(notifySchema).default([]),
+    environments: schemas/* record */.g1P(schemas/* string */.YjP(), environmentSchema).default({}),
+    notify: schemas/* array */.YOg(notifySchema).default([]),
+    /** Components from the package manager's workspaces: true, or the folders' globs and their series. */
+    workspaces: schemas/* union */.KCZ([
+        schemas/* boolean */.zMY(),
+        schemas/* strictObject */.rej({
+            packages: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).min(1).optional(),
+            series: schemas/* enum */.k5n(['own', 'product'], { message: 'expected own or product' }).default('product'),
+        }),
+    ])
+        .optional(),
 });
 /**
  * Load the policy file. `configInput` empty means `.github/slipway.yml`, and a missing
@@ -49131,34 +49329,39 @@ const configSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
 async function loadConfig(cwd, configInput = '') {
     const explicit = configInput.trim() !== '';
     const rel = explicit ? configInput.trim() : DEFAULT_CONFIG_PATH;
-    const abs = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(cwd, rel);
+    const abs = external_node_path_default().resolve(cwd, rel);
     let text;
     try {
-        text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(abs, 'utf8');
+        text = await (0,promises_.readFile)(abs, 'utf8');
     }
     catch (err) {
         const code = err.code;
         if (code === 'ENOENT' && !explicit)
             return defaultConfig();
         if (code === 'ENOENT')
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "config": expected the path of a policy file in the repository, got ${JSON.stringify(rel)} (no such file)`);
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`config: cannot read ${rel}: ${code ?? String(err)}`);
+            throw new errors/* UserError */.yo(`input "config": expected the path of a policy file in the repository, got ${JSON.stringify(rel)} (no such file)`);
+        throw new errors/* UserError */.yo(`config: cannot read ${rel}: ${code ?? String(err)}`);
     }
-    return parseConfig(text, rel);
+    return parseConfig(text, rel, cwd);
 }
-/** Parse and validate the text of a policy file; `file` is used in messages. */
-function parseConfig(text, file) {
-    const source = (0,_yaml_source_js__WEBPACK_IMPORTED_MODULE_4__/* .parseYaml */ .h)(text, file);
+/**
+ * Parse and validate the text of a policy file; `file` is used in messages, and `cwd` is the
+ * repository whose workspace packages `workspaces:` reads.
+ */
+function parseConfig(text, file, cwd = process.cwd()) {
+    const source = (0,yaml_source/* parseYaml */.h)(text, file);
     if (source.value === null || source.value === undefined) {
         return { ...defaultConfig(), file };
     }
     if (typeof source.value !== 'object' || Array.isArray(source.value)) {
         throw source.errorAt([], 'expected a mapping with versioning, components and environments');
     }
-    const parsed = (0,_yaml_source_js__WEBPACK_IMPORTED_MODULE_4__/* .validateYaml */ .u)(source, configSchema);
+    const parsed = (0,yaml_source/* validateYaml */.u)(source, configSchema);
     const components = {};
     for (const [name, c] of Object.entries(parsed.components))
         components[name] = { ...c, name };
+    if (parsed.workspaces)
+        addWorkspaceComponents(source, components, parsed.workspaces, cwd);
     checkReferences(source, components, parsed.environments);
     checkTagSeries(source, components, parsed.versioning.tag);
     return {
@@ -49175,6 +49378,35 @@ function parseConfig(text, file) {
         errorAt: source.errorAt,
     };
 }
+/**
+ * Add the workspace packages as components. A package the file also lists keeps what the file
+ * says, and takes its folder and dependencies from the workspace where the file is silent.
+ */
+function addWorkspaceComponents(source, components, spec, cwd) {
+    const { packages, series } = spec === true ? { packages: undefined, series: 'product' } : spec;
+    const found = discoverWorkspaces(cwd, packages, `${source.file}: workspaces`);
+    for (const pkg of found) {
+        const listed = components[pkg.name];
+        if (!listed) {
+            components[pkg.name] = {
+                name: pkg.name,
+                paths: [`${pkg.folder}/**`],
+                dependsOn: pkg.dependsOn,
+                deployAfter: [],
+                health: [],
+                series,
+            };
+            continue;
+        }
+        const at = ['components', pkg.name];
+        if (!written(source, [...at, 'paths']))
+            listed.paths = [`${pkg.folder}/**`];
+        if (!written(source, [...at, 'dependsOn']))
+            listed.dependsOn = pkg.dependsOn;
+        if (!written(source, [...at, 'series']) && !written(source, [...at, 'tag']))
+            listed.series = series;
+    }
+}
 /** dependsOn names real components without a cycle; `after` names a real environment. */
 function checkReferences(source, components, envs) {
     for (const [name, c] of Object.entries(components)) {
@@ -49190,10 +49422,12 @@ function checkReferences(source, components, envs) {
             throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
         }
     }
-    const cycle = (0,_graph_js__WEBPACK_IMPORTED_MODULE_3__/* .findCycle */ .u8)(Object.fromEntries(Object.entries(components).map(([n, c]) => [n, [...c.dependsOn, ...c.deployAfter]])));
+    const cycle = (0,graph/* findCycle */.u8)(Object.fromEntries(Object.entries(components).map(([n, c]) => [n, [...c.dependsOn, ...c.deployAfter]])));
     if (cycle) {
         const key = components[cycle[0]].dependsOn.includes(cycle[1]) ? 'dependsOn' : 'deployAfter';
-        throw source.errorAt(['components', cycle[0], key], `dependency cycle: ${cycle.join(' → ')}`);
+        // A cycle among workspace packages is in their package.json files, not in the policy file.
+        const fromWorkspace = !written(source, ['components', cycle[0], key]);
+        throw source.errorAt(fromWorkspace ? ['workspaces'] : ['components', cycle[0], key], `dependency cycle: ${cycle.join(' → ')}${fromWorkspace ? " (from the workspace packages' package.json dependencies)" : ''}`);
     }
     for (const [name, e] of Object.entries(envs)) {
         if (e.after && !Object.hasOwn(envs, e.after)) {
@@ -49499,16 +49733,19 @@ function execStream(command, args, onRecord, options = {}) {
             if (stopped)
                 return;
             pending += chunk;
+            // One slice per record and one for the rest: a long log is tens of thousands of records.
+            let start = 0;
             let idx;
-            while ((idx = pending.indexOf(separator)) >= 0) {
-                const record = pending.slice(0, idx);
-                pending = pending.slice(idx + separator.length);
+            while ((idx = pending.indexOf(separator, start)) >= 0) {
+                const record = pending.slice(start, idx);
+                start = idx + separator.length;
                 if (onRecord(record) === false) {
                     stopped = true;
                     child.kill('SIGTERM');
                     return;
                 }
             }
+            pending = pending.slice(start);
         });
         child.stderr.on('data', (d) => err.push(d));
         child.on('error', reject);
@@ -49689,6 +49926,27 @@ class Git {
             env: gitEnv(),
         });
         return r.code === 0;
+    }
+    /**
+     * Which of `refs` (full names) are reachable from `head`, each with the commit it points to
+     * (annotated tags peeled): one git call for many isAncestor questions.
+     */
+    async mergedInto(refs, head) {
+        if (refs.length === 0)
+            return new Map();
+        const out = await this.run([
+            'for-each-ref',
+            `--merged=${head}`,
+            '--format=%(refname) %(objectname) %(*objectname)',
+            ...refs,
+        ]);
+        const reachable = new Map();
+        for (const line of out.split('\n')) {
+            const [ref, object, peeled] = line.split(' ');
+            if (ref)
+                reachable.set(ref, peeled || object);
+        }
+        return reachable;
     }
     /** The best common ancestor of two commits, or null when they share no history here. */
     async mergeBase(a, b) {
@@ -50606,6 +50864,7 @@ function redactUrlPasswords(text) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   ED: () => (/* binding */ parseTag),
 /* harmony export */   ZM: () => (/* binding */ tagGlob),
+/* harmony export */   _2: () => (/* binding */ highestStableTag),
 /* harmony export */   _3: () => (/* binding */ formatTag),
 /* harmony export */   iV: () => (/* binding */ stableTagsByVersion)
 /* harmony export */ });
@@ -50638,6 +50897,25 @@ function parseTag(template, tag) {
     const m = versionMatcher(template)(tag);
     return m ? semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0___default()(m[0]) : null;
 }
+/** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
+function highestStableTag(template, names) {
+    const match = versionMatcher(template);
+    let best;
+    for (const name of names) {
+        const m = match(name);
+        if (!m || m[4] !== undefined)
+            continue;
+        const major = Number(m[1]);
+        const minor = Number(m[2]);
+        const patch = Number(m[3]);
+        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+            continue;
+        if (best && (best.major - major || best.minor - minor || best.patch - patch) >= 0)
+            continue;
+        best = { name, major, minor, patch };
+    }
+    return best;
+}
 /**
  * The stable tags among `names` for `template`, highest version first. Cheaper than
  * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
@@ -50658,6 +50936,52 @@ function stableTagsByVersion(template, names) {
         out.push({ name, major, minor, patch });
     }
     return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
+}
+
+
+/***/ }),
+
+/***/ 3364:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ resolveInside),
+/* harmony export */   o: () => (/* binding */ workspaceRoot)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/**
+ * Files a step reads from the repository stay in the repository: a configured path that
+ * resolves outside the workspace (`../x`, an absolute path, a committed symlink to /tmp/…)
+ * is found here, before any of its content is read; each caller words the refusal.
+ */
+
+
+/** The workspace's real path: the folder a run may read configured files from. */
+async function workspaceRoot(cwd) {
+    return (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(cwd).catch(() => node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(cwd));
+}
+/** True when `abs` is `root` or inside it. */
+function isInside(root, abs) {
+    const r = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(root, abs);
+    return r === '' || (!r.startsWith('..') && !node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(r));
+}
+/** Where `abs` really is (as resolved when it does not exist), whether it exists, and whether that is inside `root`. */
+async function resolveInside(root, abs) {
+    let real;
+    let exists = true;
+    try {
+        real = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(abs);
+    }
+    catch (err) {
+        if (err.code !== 'ENOENT')
+            throw err;
+        real = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(abs);
+        exists = false;
+    }
+    return { real, exists, inside: isInside(root, real) };
 }
 
 
@@ -50687,7 +51011,10 @@ function parseYaml(text, file, origin = {}) {
     // An annotation's file must be one the runner can show; an input's name is not.
     const annotation = (loc) => (origin.input ? {} : loc);
     const lineCounter = new yaml__WEBPACK_IMPORTED_MODULE_0__/* .LineCounter */ .HN();
-    const doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    // Duplicate keys are found in toValue with a set per map: yaml's own check (`uniqueKeys`)
+    // compares each key with every earlier one, which on a 2,000-component policy was a fifth of
+    // the action's start-up.
+    const doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const pos = lineCounter.linePos(e.pos[0]);
@@ -50717,9 +51044,10 @@ function parseYaml(text, file, origin = {}) {
 /** Keys that would set an object's prototype instead of being a key: never a name in a policy file. */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /**
- * The document's value. Refused, at their line: aliases expanded more than 100 times (an
- * "alias bomb", a document of a few lines that expands to millions of nodes), and keys such
- * as `__proto__` that JavaScript objects cannot hold as plain keys (they would vanish).
+ * The document's value. Refused, at their line: a key that appears twice in one map (the
+ * second would silently win), aliases expanded more than 100 times (an "alias bomb", a
+ * document of a few lines that expands to millions of nodes), and keys such as `__proto__`
+ * that JavaScript objects cannot hold as plain keys (they would vanish).
  */
 function toValue(doc, lineCounter, file, annotation) {
     const fail = (offset, message) => {
@@ -50728,9 +51056,18 @@ function toValue(doc, lineCounter, file, annotation) {
     };
     let aliasAt;
     (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
-        Pair(_, pair) {
-            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(pair.key) && PROTOTYPE_KEYS.has(String(pair.key.value)))
-                fail(pair.key.range?.[0], `key "${String(pair.key.value)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+        Map(_, map) {
+            const seen = new Set();
+            for (const pair of map.items) {
+                if (!(0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(pair.key))
+                    continue;
+                const key = pair.key.value;
+                if (PROTOTYPE_KEYS.has(String(key)))
+                    fail(pair.key.range?.[0], `key "${String(key)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+                if (seen.has(key))
+                    fail(pair.key.range?.[0], `invalid YAML: key "${String(key)}" appears twice in the same map (keys must be unique)`);
+                seen.add(key);
+            }
         },
         Alias(_, alias) {
             aliasAt ??= alias.range?.[0];
@@ -50929,14 +51266,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _announce_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(86048);
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(84489);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(22512);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35330);
 /* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(89199);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(23614);
 /* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(61346);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(96649);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(70218);
 /* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(60540);
 /* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(12593);
 /* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(5965);
@@ -51488,7 +51825,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 96649:
+/***/ 70218:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51502,8 +51839,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/checks/index.ts
 var checks = __nccwpck_require__(2369);
-// EXTERNAL MODULE: ./src/core/config.ts
-var core_config = __nccwpck_require__(84489);
+// EXTERNAL MODULE: ./src/core/config.ts + 1 modules
+var core_config = __nccwpck_require__(22512);
 // EXTERNAL MODULE: ./src/core/graph.ts
 var graph = __nccwpck_require__(42479);
 // EXTERNAL MODULE: ./src/core/exec.ts + 1 modules
@@ -51860,14 +52197,33 @@ const other = (s) => (s === 'blue' ? 'green' : 'blue');
 const STEP_TIMEOUT_MS = 300_000;
 /** How long old workers may take to finish after a reload beyond the drain time. */
 const WORKER_EXIT_GRACE_MS = 60_000;
-/** Worker PIDs of the nginx master whose pid file is $1 (from /proc: no ps or pgrep needed). */
-const WORKERS = `read -r m < "$1" || exit 3
-for d in /proc/[0-9]*; do
+/**
+ * The reload switch as one host command (one round trip over SSH, one process here): note the
+ * master's workers (from /proc: no ps or pgrep needed), keep the previous upstream file, put
+ * the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
+ * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
+ * configuration a second time. Prints the workers that existed before the reload.
+ * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
+ * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
+ */
+const RELOAD = `up=$1; pidfile=$2; shift 2
+read -r m < "$pidfile" || exit 3
+before=$(for d in /proc/[0-9]*; do
   read -r s < "$d/stat" 2>/dev/null || continue
   set -- $s
   [ "$4" = "$m" ] && echo "\${d#/proc/}"
-done
-exit 0`;
+done)
+had=0
+if [ -f "$up" ]; then cp -p "$up" "$up.slipway-prev" || exit 5; had=1; fi
+{ cat > "$up.slipway-tmp" && mv -f "$up.slipway-tmp" "$up"; } || exit 5
+if ! out=$("$@" 2>&1); then
+  [ $had = 1 ] && mv -f "$up.slipway-prev" "$up"
+  printf '%s\n' "$out" >&2
+  exit 4
+fi
+rm -f "$up.slipway-prev"
+kill -HUP "$m" || exit 6
+printf '%s\n' "$before"`;
 /** Which of the given PIDs still exist. */
 const ALIVE = `for p in "$@"; do kill -0 "$p" 2>/dev/null && echo "$p"; done; exit 0`;
 /** Replace file $1 with stdin, atomically. */
@@ -52023,15 +52379,12 @@ function nginxTarget(options) {
         if (m)
             throw new TargetError(`${config}:${r.stdout.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`);
     };
-    const workers = async (host) => {
-        const pid = pidFile || (await nginxPidFile(host));
-        const r = await host.run(sh(WORKERS, pid));
-        if (r.code !== 0)
-            throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
-        return r.stdout.split('\n').filter(Boolean);
-    };
+    // nginx's pid file, read from its configuration once per target (it does not move between steps).
+    let pidPath;
     const nginxPidFile = async (host) => {
         const r = await host.run(['cat', config]);
+        if (r.code !== 0)
+            throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
         const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(r.stdout);
         if (!m)
             throw new TargetError(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
@@ -52039,19 +52392,24 @@ function nginxTarget(options) {
     };
     /** Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the old workers. */
     const applySplit = async (host, stable, canaryWeight, ctx) => {
-        const before = await workers(host);
-        const previous = await host.run(['cat', upstream]);
+        const pid = pidFile || (await (pidPath ??= nginxPidFile(host)));
         const text = upstreamFile(name, slots, stable, canaryWeight, splitOn);
-        const w = await host.run(sh(WRITE, upstream), { input: () => external_node_stream_.Readable.from([text]) });
-        if (w.code !== 0)
-            throw new TargetError(`cannot write ${upstream} on ${host.where}: ${w.stderr.trim()}`);
-        const t = await host.run([nginxBin, '-t', '-q', ...prefix, '-c', config]);
-        if (t.code !== 0) {
-            if (previous.code === 0)
-                await host.run(sh(WRITE, upstream), { input: () => external_node_stream_.Readable.from([previous.stdout]) });
-            throw new TargetError(`nginx -t refused the new ${upstream} (the previous one is back): ${t.stderr.trim().split('\n').pop() ?? ''}`);
-        }
-        await run(host, 'nginx -s reload', [nginxBin, ...prefix, '-c', config, '-s', 'reload'], ctx);
+        const r = await host.run(sh(RELOAD, upstream, pid, nginxBin, '-t', '-q', ...prefix, '-c', config), {
+            input: () => external_node_stream_.Readable.from([text]),
+            timeoutMs: STEP_TIMEOUT_MS,
+        });
+        // nginx -t's cause is its [emerg] line; its last line only says the test failed.
+        const lines = r.stderr.trim().split('\n');
+        const why = lines.find((l) => l.includes('[emerg]')) ?? lines.pop() ?? '';
+        if (r.code === 3)
+            throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
+        if (r.code === 4)
+            throw new TargetError(`nginx -t refused the new ${upstream} (the previous one is back): ${why}`);
+        if (r.code === 5)
+            throw new TargetError(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
+        if (r.code !== 0)
+            throw new TargetError(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
+        const before = r.stdout.split('\n').filter(Boolean);
         const deadline = Date.now() + drainS * 1000 + WORKER_EXIT_GRACE_MS;
         let left = before;
         while (left.length) {
@@ -52124,6 +52482,9 @@ function nginxTarget(options) {
     const goLive = async (ctx, version, reuse) => {
         const host = await openHost(ssh, ctx.runtime.env);
         try {
+            // The reload switch's pid file is looked up while the new version starts, off the critical path.
+            if (mode === 'reload' && !pidFile)
+                (pidPath ??= nginxPidFile(host)).catch(() => undefined);
             const [, state] = await Promise.all([checkNoKeepalive(host), readState(host)]);
             const live = state.live;
             // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
@@ -52155,7 +52516,19 @@ function nginxTarget(options) {
                 if (strategy === 'canary' && !reuse && live)
                     await canary(host, state, slot, version, ctx);
             }
-            await switchTo(host, slot, ctx);
+            try {
+                await switchTo(host, slot, ctx);
+            }
+            catch (err) {
+                // Traffic never moved (nginx -t refused, or the link could not be swapped): the slot
+                // this run started is stopped, as after a failed health check.
+                if (!running && slot !== live) {
+                    await stopSlot(host, slot, version, ctx).catch(() => undefined);
+                    state[slot] = null;
+                    await writeState(host, state, ctx);
+                }
+                throw err;
+            }
             state.live = slot;
             await writeState(host, state, ctx);
             await retire(host, state, live && live !== slot ? live : null, ctx);
@@ -52444,14 +52817,178 @@ function zeroDowntimeTarget(options, s) {
     };
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(38815);
+// EXTERNAL MODULE: ./src/core/workspace-path.ts
+var workspace_path = __nccwpck_require__(3364);
+;// CONCATENATED MODULE: ./src/deploy/targets/manifests.ts
+/**
+ * Kubernetes manifests of the repository for `kubectl apply`, rendered at a version: every
+ * `{version}` in their text is replaced, and the result is written to a private folder that
+ * kubectl reads; the user's files are never edited. A kustomize folder gets, instead, an
+ * overlay in that private folder whose `images:` sets the tag of the target's `image` to the
+ * version (kustomize's own way). A path that resolves outside the workspace (`../x`, an
+ * absolute path, a committed symlink) is refused before anything is read.
+ */
+
+
+
+
+
+/** The files kubectl reads from a folder given to `-f` (without `-R`). */
+const MANIFEST_FILE = /\.(ya?ml|json)$/;
+/** The `manifests` key: one path or a list, each a relative path in the repository. */
+function manifestPaths(options) {
+    const value = options.deploy.manifests;
+    const list = typeof value === 'string' ? [value] : value;
+    const expected = 'expected a path or a list of paths of the repository (files or folders of YAML manifests)';
+    if (!Array.isArray(list) || list.length === 0 || list.some((p) => typeof p !== 'string' || p.trim() === ''))
+        throw options.errorAt('manifests', expected);
+    for (const p of list) {
+        const normal = external_node_path_default().normalize(p);
+        if (external_node_path_default().isAbsolute(p) || normal === '..' || normal.startsWith(`..${(external_node_path_default()).sep}`))
+            throw options.errorAt('manifests', `"${p}" is outside the repository; ${expected}`);
+    }
+    return list;
+}
+/** The real path of a configured path, refused outside the workspace; null when it does not exist. */
+async function realInWorkspace(root, abs, shown) {
+    const { real, exists, inside } = await (0,workspace_path/* resolveInside */.L)(root, abs);
+    if (!exists)
+        return null;
+    if (!inside)
+        throw new TargetError(`manifests: ${shown} resolves to ${real}, outside the workspace ${root}; manifests must be files of the repository`);
+    return real;
+}
+/** The manifest files a configured path names: the file, or a folder's YAML and JSON files in name order. */
+async function filesOf(root, cwd, entry) {
+    const real = await realInWorkspace(root, external_node_path_default().resolve(cwd, entry), entry);
+    if (!real)
+        throw new TargetError(`manifests: ${entry} does not exist (expected a file or folder of the repository)`);
+    if (!(await (0,promises_.stat)(real)).isDirectory())
+        return [{ real, shown: entry }];
+    const names = (await (0,promises_.readdir)(real)).sort();
+    const files = [];
+    for (const name of names.filter((n) => MANIFEST_FILE.test(n))) {
+        const shown = external_node_path_default().join(entry, name);
+        const file = await realInWorkspace(root, external_node_path_default().join(real, name), shown);
+        if (file && (await (0,promises_.stat)(file)).isFile())
+            files.push({ real: file, shown });
+    }
+    if (files.length === 0)
+        throw new TargetError(`manifests: ${entry} has no .yaml, .yml or .json file`);
+    return files;
+}
+/** The first problem of a rendered manifest as "file:line:col: what", or null when each document is an object. */
+function problemOf(text, shown) {
+    const lines = new dist/* LineCounter */.HN();
+    for (const doc of (0,dist/* parseAllDocuments */.hR)(text, { lineCounter: lines, prettyErrors: false })) {
+        const at = (offset) => {
+            const pos = lines.linePos(offset);
+            return `${shown}:${pos.line}:${pos.col}`;
+        };
+        const error = doc.errors[0];
+        if (error)
+            return `${at(error.pos[0])}: invalid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+        let value;
+        try {
+            value = doc.toJS({ maxAliasCount: 100 });
+        }
+        catch (err) {
+            // An alias bomb or an unresolvable alias: parsed, but not a value kubectl could read.
+            return `${at(doc.range[0])}: invalid YAML: ${err.message.split('\n')[0]}`;
+        }
+        if (value === null || value === undefined)
+            continue;
+        const object = value;
+        if (typeof value !== 'object' ||
+            Array.isArray(value) ||
+            typeof object.apiVersion !== 'string' ||
+            typeof object.kind !== 'string')
+            return `${at(doc.range[0])}: expected a Kubernetes object with "apiVersion" and "kind"`;
+    }
+    return null;
+}
+/** The names kustomize reads a folder's kustomization from. */
+const KUSTOMIZATION = /^(kustomization\.ya?ml|Kustomization)$/;
+/**
+ * Render `entries` at `version` into `dir` (a private folder the caller made and removes).
+ * Plain manifests: every `{version}` replaced, each file checked to be YAML of Kubernetes
+ * objects, kept in order (kubectl applies a folder's files in name order). A kustomize folder
+ * (the only entry): an overlay of it that sets the tag of `template`'s image to the version.
+ * Throws a one-line TargetError naming the key and the file.
+ */
+async function renderManifests(cwd, entries, version, dir, template) {
+    const root = await (0,workspace_path/* workspaceRoot */.o)(cwd);
+    const kustomize = [];
+    for (const entry of entries) {
+        const real = await realInWorkspace(root, external_node_path_default().resolve(cwd, entry), entry);
+        if (real && (await (0,promises_.stat)(real)).isDirectory() && (await (0,promises_.readdir)(real)).some((n) => KUSTOMIZATION.test(n)))
+            kustomize.push(real);
+    }
+    if (kustomize.length > 0) {
+        if (entries.length > 1)
+            throw new TargetError(`manifests: ${entries.join(', ')}: a kustomize folder must be the only entry (expected one folder with a kustomization.yaml, or plain manifests)`);
+        return kustomizeOverlay(kustomize[0], entries[0], version, dir, template);
+    }
+    const sources = (await Promise.all(entries.map((e) => filesOf(root, cwd, e)))).flat();
+    const texts = await Promise.all(sources.map((s) => (0,promises_.readFile)(s.real, 'utf8')));
+    if (!texts.some((t) => t.includes('{version}')))
+        throw new TargetError(`manifests: no "{version}" in ${sources.map((s) => s.shown).join(', ')} (expected it where the version goes, for example "image: ghcr.io/acme/api:{version}")`);
+    const files = [];
+    for (const [i, source] of sources.entries()) {
+        const text = texts[i].replaceAll('{version}', version);
+        const problem = problemOf(text, source.shown);
+        if (problem)
+            throw new TargetError(`manifests: ${problem}`);
+        const base = external_node_path_default().basename(source.shown);
+        const file = external_node_path_default().join(dir, `${String(i).padStart(3, '0')}-${MANIFEST_FILE.test(base) ? base : `${base}.yaml`}`);
+        await (0,promises_.writeFile)(file, text, { mode: 0o600 });
+        files.push({ file, shown: source.shown });
+    }
+    return { kind: 'files', files };
+}
+/**
+ * An overlay in `dir` of the kustomize folder `real`: its resources plus an `images:` entry
+ * setting the tag of `template`'s image to the version. kustomize refuses an absolute
+ * resource path, so the overlay names the folder relative to itself.
+ */
+async function kustomizeOverlay(real, shown, version, dir, template) {
+    const expected = 'expected "image" with the version in its tag, for example "ghcr.io/acme/api:{version}"';
+    if (template === undefined)
+        throw new TargetError(`manifests: ${shown} is a kustomize folder, whose version is set as the tag of "image", which is missing (${expected})`);
+    const colon = template.lastIndexOf(':');
+    const name = template.slice(0, colon);
+    const tag = template.slice(colon + 1);
+    if (template.includes('@') ||
+        colon <= template.lastIndexOf('/') ||
+        name.includes('{version}') ||
+        !tag.includes('{version}'))
+        throw new TargetError(`image: "${template}" cannot be set by kustomize (${expected})`);
+    const overlay = external_node_path_default().join(dir, 'overlay');
+    await (0,promises_.mkdir)(overlay, { mode: 0o700 });
+    const newTag = tag.replaceAll('{version}', version);
+    const kustomization = [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `resources: [${JSON.stringify(external_node_path_default().relative(overlay, real))}]`,
+        `images: [{ name: ${JSON.stringify(name)}, newTag: ${JSON.stringify(newTag)} }]`,
+        '',
+    ].join('\n');
+    await (0,promises_.writeFile)(external_node_path_default().join(overlay, 'kustomization.yaml'), kustomization, { mode: 0o600 });
+    return { kind: 'kustomize', overlay, shown, image: `${name}:${newTag}` };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/targets/kubernetes.ts
 /**
- * The `kubernetes` target: `kubectl set image` on a workload, then `kubectl rollout status`
- * until it is available or its progress deadline passes. Rollback sets the recorded last good
- * image and waits the same way; never `kubectl rollout undo`, which returns to the previous
+ * The `kubernetes` target: `kubectl set image` on a workload (or `kubectl apply` of the
+ * repository's manifests rendered at the version), then `kubectl rollout status` until it is
+ * available or its progress deadline passes. Rollback does the same at the recorded last good
+ * version and waits the same way; never `kubectl rollout undo`, which returns to the previous
  * revision, and after two bad deploys in a row that is the first bad one. Kubernetes leaves
  * rollback to "higher-level deployment pipelines" on purpose (kubernetes #23211): this is one.
  */
+
 
 
 
@@ -52465,13 +53002,13 @@ const REQUEST_TIMEOUT_S = 30;
 /** Build the kubernetes target of a component. */
 function kubernetesTarget(options) {
     const { deploy } = options;
-    if (deploy.manifests !== undefined)
-        throw options.errorAt('manifests', 'not supported yet: name the workload in "resource" and its "image"');
+    const manifests = deploy.manifests === undefined ? undefined : manifestPaths(options);
     const resource = requiredString(options, 'resource', 'the workload, for example "deployment/api"');
     if (!/^[a-z]+(\.[a-z0-9.]+)?\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(resource))
         throw options.errorAt('resource', `expected "kind/name" such as "deployment/api", got "${resource}"`);
     const container = optionalString(options, 'container') ?? resource.slice(resource.indexOf('/') + 1);
-    const template = imageTemplate(options);
+    // With manifests the image is theirs; a template, when given, reads the version back from it.
+    const template = manifests && deploy.image === undefined ? undefined : imageTemplate(options);
     const namespace = optionalString(options, 'namespace');
     const context = optionalString(options, 'context');
     const kubeconfigEnv = secretEnv(options, 'kubeconfig');
@@ -52495,12 +53032,13 @@ function kubernetesTarget(options) {
             (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
         }
     };
-    const kubectl = async (ctx, args, timeoutMs) => {
+    /** Run kubectl; its output redacted, but for a `raw` standard output (manifests to apply, not to show). */
+    const kubectl = async (ctx, args, timeoutMs, raw = false) => {
         const env = { ...ctx.runtime.env, ...slipwayEnv(ctx) };
         try {
             const result = await (0,core_exec/* execFile */.St)('kubectl', args, { cwd: ctx.cwd, env, timeoutMs });
             const text = (s) => ctx.runtime.redact(s.trim());
-            return { code: result.code, stdout: text(result.stdout), stderr: text(result.stderr) };
+            return { code: result.code, stdout: raw ? result.stdout : text(result.stdout), stderr: text(result.stderr) };
         }
         catch (err) {
             if (err.timedOut)
@@ -52515,17 +53053,65 @@ function kubernetesTarget(options) {
         .map((l) => l.trim())
         .filter(Boolean)
         .pop() ?? '';
-    /** Set the image of the version and wait for the rollout; one-line TargetErrors. */
-    const roll = async (ctx) => {
-        const image = imageFor(template, ctx.version);
-        await withCluster(ctx, async (cluster) => {
-            const set = await kubectl(ctx, ['set', 'image', resource, `${container}=${image}`, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`], (REQUEST_TIMEOUT_S + 10) * 1000);
-            for (const line of [set.stdout, set.stderr].join('\n').split('\n'))
+    /** The rendered manifests' temporary paths replaced by the repository paths they came from. */
+    const shownPaths = (text, rendered) => rendered.reduce((t, r) => t.replaceAll(r.file, r.shown), text);
+    /** The kustomize build of an overlay, checked to set the image, in a file of `dir` to apply. */
+    const kustomizeBuild = async (ctx, k, dir) => {
+        const built = await kubectl(ctx, ['kustomize', k.overlay], (REQUEST_TIMEOUT_S + 10) * 1000, true);
+        if (built.code !== 0)
+            throw new TargetError(`manifests: kustomize build of ${k.shown} failed: ${lastLine(built.stderr).replaceAll(dir, '<rendered manifests>') || `exit ${built.code}`}`);
+        // kustomize leaves an image it does not find alone: applying that would change nothing.
+        if (!built.stdout.includes(k.image))
+            throw new TargetError(`manifests: the kustomize build of ${k.shown} has no image ${k.image} (expected a container whose image is the one "image" names)`);
+        const file = external_node_path_default().join(dir, '000-kustomize-build.yaml');
+        (0,external_node_fs_.writeFileSync)(file, built.stdout, { mode: 0o600 });
+        return { file, shown: `${k.shown} (kustomize build)` };
+    };
+    /** `kubectl apply` of the manifests rendered at the version, in a private folder removed afterwards. */
+    const apply = async (ctx, cluster, entries) => {
+        const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join((0,external_node_os_.tmpdir)(), 'slipway-kube-'));
+        try {
+            const rendered = await renderManifests(ctx.cwd, entries, ctx.version, dir, template);
+            const files = rendered.kind === 'files' ? rendered.files : [await kustomizeBuild(ctx, rendered, dir)];
+            const applied = await kubectl(ctx, [
+                'apply',
+                '-f',
+                rendered.kind === 'files' ? dir : files[0].file,
+                ...cluster,
+                `--request-timeout=${REQUEST_TIMEOUT_S}s`,
+            ], (REQUEST_TIMEOUT_S * (files.length + 1) + 10) * 1000);
+            const out = (t) => shownPaths(t, files).replaceAll(dir, '<rendered manifests>');
+            // kubectl's errors may dump whole objects (a failed patch prints the original, modified
+            // and current object, a Secret's data with them): only its warnings reach the log, and
+            // the last line of an error the message.
+            const warnings = applied.stderr.split('\n').filter((l) => /^warning:/i.test(l.trim()));
+            for (const line of out([applied.stdout, ...warnings].join('\n')).split('\n'))
                 if (line.trim())
                     ctx.onLine(line);
-            if (set.code !== 0)
-                throw new TargetError(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
-            ctx.onLine(`kubectl set image ${resource} ${container}=${image}; waiting for the rollout`);
+            if (applied.code !== 0)
+                throw new TargetError(`kubectl apply of manifests failed: ${out(lastLine(applied.stderr)) || `exit ${applied.code}`}`);
+            ctx.onLine(`kubectl apply -f ${entries.join(', ')} at ${ctx.version}; waiting for the rollout of ${resource}`);
+        }
+        finally {
+            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+        }
+    };
+    /** Set the image of the version (or apply the manifests at it) and wait for the rollout; one-line TargetErrors. */
+    const roll = async (ctx) => {
+        const image = template === undefined ? undefined : imageFor(template, ctx.version);
+        const what = image ?? `the manifests at ${ctx.version}`;
+        await withCluster(ctx, async (cluster) => {
+            if (manifests)
+                await apply(ctx, cluster, manifests);
+            else {
+                const set = await kubectl(ctx, ['set', 'image', resource, `${container}=${image}`, ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`], (REQUEST_TIMEOUT_S + 10) * 1000);
+                for (const line of [set.stdout, set.stderr].join('\n').split('\n'))
+                    if (line.trim())
+                        ctx.onLine(line);
+                if (set.code !== 0)
+                    throw new TargetError(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
+                ctx.onLine(`kubectl set image ${resource} ${container}=${image}; waiting for the rollout`);
+            }
             const status = await kubectl(ctx, ['rollout', 'status', resource, `--timeout=${timeoutS}s`, ...cluster], (timeoutS + REQUEST_TIMEOUT_S) * 1000);
             for (const line of status.stdout.split('\n'))
                 if (line.trim())
@@ -52534,9 +53120,9 @@ function kubernetesTarget(options) {
                 return;
             const cause = lastLine(status.stderr);
             if (/progress deadline/.test(cause))
-                throw new TargetError(`${resource} exceeded its progress deadline with ${image} (kubectl rollout status)`);
+                throw new TargetError(`${resource} exceeded its progress deadline with ${what} (kubectl rollout status)`);
             if (/timed out waiting/.test(cause))
-                throw new TargetError(`${resource} did not finish rolling out ${image} within ${timeoutS} s (timeout)`);
+                throw new TargetError(`${resource} did not finish rolling out ${what} within ${timeoutS} s (timeout)`);
             throw new TargetError(`kubectl rollout status ${resource} failed: ${cause || `exit ${status.code}`}`);
         });
     };
@@ -52553,7 +53139,7 @@ function kubernetesTarget(options) {
                 const image = object.spec?.template?.spec?.containers?.find((c) => c.name === container)?.image;
                 if (!image)
                     throw new TargetError(`${resource} has no container named "${container}"`);
-                return versionOf(template, image);
+                return template === undefined ? tagOf(image) : versionOf(template, image);
             });
         },
         describe() {
@@ -52565,13 +53151,27 @@ function kubernetesTarget(options) {
                 .filter(Boolean)
                 .join(' ');
             const k = `kubectl${where ? ` ${where}` : ''}`;
+            const wait = `${k} rollout status ${resource} --timeout=${timeoutS}s`;
+            if (manifests)
+                return {
+                    run: `render ${manifests.join(', ')} at $SLIPWAY_VERSION into a private temp folder (${template ? `{version} replaced, or for a kustomize folder the tag of ${template} set by kustomize` : '{version} replaced'}); ${k} apply -f <it>; ${wait}`,
+                    rollback: `the same manifests rendered at the recorded last good version, applied, and their rollout waited for (never kubectl rollout undo)`,
+                    status: `the tag of ${container}'s image in ${k} get ${resource}`,
+                };
             return {
-                run: `${k} set image ${resource} ${container}=${imageFor(template, '$SLIPWAY_VERSION')}; ${k} rollout status ${resource} --timeout=${timeoutS}s`,
+                run: `${k} set image ${resource} ${container}=${imageFor(template, '$SLIPWAY_VERSION')}; ${wait}`,
                 rollback: `the same with the recorded last good version (never kubectl rollout undo)`,
                 status: `the tag of ${container}'s image in ${k} get ${resource}`,
             };
         },
     };
+}
+/** An image reference's tag, or null without one (a digest-only reference). */
+function tagOf(image) {
+    const name = image.split('@')[0];
+    const slash = name.lastIndexOf('/');
+    const colon = name.lastIndexOf(':');
+    return colon > slash ? name.slice(colon + 1) : null;
 }
 /** The variable a `{ env: NAME }` key names (a secret), or undefined when the key is absent. */
 function secretEnv(options, key) {
@@ -53799,7 +54399,7 @@ function describeRelease(environment, released) {
 /* harmony export */ });
 /* harmony import */ var _core_graph_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42479);
 /* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16706);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(96649);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70218);
 /** What each component of a run did, and the job summary that shows it. */
 
 
@@ -53896,7 +54496,7 @@ function deploySummary(plan, status, reports) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   F: () => (/* binding */ selectRollback)
 /* harmony export */ });
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(96649);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70218);
 /**
  * Automatic rollback: every component this run deployed goes back to its last good version,
  * in reverse wave order. Migrations are not undone; when they applied changes the old
@@ -56774,7 +57374,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* unused harmony export runMigrateAction */
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(38816);
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(84489);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(22512);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(89114);
 /* harmony import */ var _notify_notify_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(18064);
@@ -58321,13 +58921,12 @@ function resolveAppliedSql(history, u, checksum, by) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   h: () => (/* binding */ realInside),
-/* harmony export */   o: () => (/* binding */ workspaceRoot)
+/* harmony export */   o: () => (/* reexport safe */ _core_workspace_path_js__WEBPACK_IMPORTED_MODULE_2__.o)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(74296);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
+/* harmony import */ var _core_workspace_path_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3364);
 /**
  * Migrations are files of the repository: a folder or file that resolves outside the
  * workspace (`dir: ../x`, an absolute path, a committed symlink to /tmp/…) is refused,
@@ -58336,32 +58935,16 @@ function resolveAppliedSql(history, u, checksum, by) {
 
 
 
-/** The workspace's real path; the folder a run may read migrations from. */
-async function workspaceRoot(cwd) {
-    return (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(cwd).catch(() => node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(cwd));
-}
-/** True when `abs` is `root` or inside it. */
-function isInside(root, abs) {
-    const r = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(root, abs);
-    return r === '' || (!r.startsWith('..') && !node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(r));
-}
+
 /**
  * The real path of `abs`, refused when it is outside `root`; `shown` is how messages name it
  * (and, with `annotate`, the file the error annotates: a path in the repository). A path that
  * does not exist is returned as resolved (the caller reports it missing).
  */
 async function realInside(root, abs, shown, what, annotate = true) {
-    let real;
-    try {
-        real = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(abs);
-    }
-    catch (err) {
-        if (err.code !== 'ENOENT')
-            throw err;
-        real = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(abs);
-    }
-    if (!isInside(root, real))
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`${what} ${shown}${real !== node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(abs) ? ` resolves to ${real}, which is` : ' is'} outside the workspace ${root}; migrations must be files of the repository`, annotate ? { file: shown } : {});
+    const { real, inside } = await (0,_core_workspace_path_js__WEBPACK_IMPORTED_MODULE_2__/* .resolveInside */ .L)(root, abs);
+    if (!inside)
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${what} ${shown}${real !== node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(abs) ? ` resolves to ${real}, which is` : ' is'} outside the workspace ${root}; migrations must be files of the repository`, annotate ? { file: shown } : {});
     return real;
 }
 
@@ -75374,7 +75957,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   a: () => (/* binding */ runPipeline),
 /* harmony export */   z: () => (/* binding */ PipelineError)
 /* harmony export */ });
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(84489);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(22512);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(16706);
 /* harmony import */ var _registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(92976);
@@ -75658,7 +76241,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   k: () => (/* binding */ ACTIONS)
 /* harmony export */ });
-/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(58529);
+/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(28660);
 /* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(22503);
 /* harmony import */ var _changes_build_selective_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(70256);
 /* harmony import */ var _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(82743);
@@ -75701,8 +76284,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(62088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-// EXTERNAL MODULE: ./src/core/config.ts
-var core_config = __nccwpck_require__(84489);
+// EXTERNAL MODULE: ./src/core/config.ts + 1 modules
+var core_config = __nccwpck_require__(22512);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/notify/notify.ts + 47 modules
@@ -75717,8 +76300,8 @@ var markdown = __nccwpck_require__(16706);
 var tag_template = __nccwpck_require__(3942);
 // EXTERNAL MODULE: ./src/github/client.ts + 1 modules
 var client = __nccwpck_require__(43154);
-// EXTERNAL MODULE: ./src/versioning/version-bump.ts
-var version_bump = __nccwpck_require__(58529);
+// EXTERNAL MODULE: ./src/versioning/version-bump.ts + 1 modules
+var version_bump = __nccwpck_require__(28660);
 // EXTERNAL MODULE: ./src/versioning/conventional.ts
 var conventional = __nccwpck_require__(75988);
 // EXTERNAL MODULE: ./src/versioning/notes.ts
@@ -76188,19 +76771,19 @@ const tagRelease = (0,inputs/* defineAction */.QP)({
         token: inputs/* input */.hF.string('GitHub token with contents: write.', { default: '${{ github.token }}', secret: true }),
         changelog: inputs/* input */.hF.string('A file to prepend the notes to, committed through the API (e.g. CHANGELOG.md). Empty: none.'),
         components: inputs/* input */.hF.string("version-bump's components output (JSON): a tag and a release for each component whose series moved (release true), notes from its own commits. Empty: none."),
-        reserve: inputs/* input */.hF.boolean('Only create the tag, before anything is built with the version: the tag reserves it for this commit. When another commit holds it (a racing run), the next free version of the same kind is tagged instead; the version output says which. A later run without reserve adds the release to the tag.', 'false'),
-        versions: inputs/* input */.hF.string("With reserve: version-bump's versions output (JSON component → version); the versions output is the same with every component at the product's version moved to the one reserved."),
+        reserve: inputs/* input */.hF.boolean("Only create the tags, before anything is built: a tag reserves its version for this commit, the product's (version) and each moved component's own (components). When another commit holds one (a racing run), the next free version of that series and kind is tagged instead; the version, versions and components outputs say which. A later run without reserve adds the releases to the tags.", 'false'),
+        versions: inputs/* input */.hF.string("With reserve: version-bump's versions output (JSON component → version); the versions output is the same with each component at the version reserved for it (its own series', else the product's)."),
         'make-latest': inputs/* input */.hF.choice("Mark the release latest. auto: GitHub's choice by version (legacy); a prerelease is never latest.", ['auto', 'true', 'false'], 'auto'),
     },
     outputs: {
         tag: 'The tag.',
         version: 'The version tagged: the input, or with reserve the next free one when another commit held it.',
-        versions: 'With reserve and the versions input: JSON component → version to build and deploy at, product-series components at the version reserved.',
+        versions: 'With reserve and the versions input: JSON component → version to build and deploy at, each at the version reserved for it.',
         created: 'true when this run created the release; false when it was already there.',
         'release-id': 'The id of the release (empty in a dry run).',
         'release-url': 'The web page of the release (empty in a dry run).',
         notes: 'The release notes (markdown).',
-        components: 'JSON: component → {tag, created, release-id, release-url} of the component releases made or found.',
+        components: "JSON: component → {tag, created, release-id, release-url} of the component releases made or found. With reserve: the components input with each reserved component's version and tag (the next free one when another commit held it), for the later release.",
     },
     async run(inputs, rt) {
         await release(inputs, rt);
@@ -76228,27 +76811,7 @@ async function release(inputs, rt) {
         throw new errors/* UserError */.yo('input "token": a GitHub token with contents: write is needed to create the tag and the release');
     const ctx = { inputs, rt, config, git, gh, target };
     if (inputs.reserve) {
-        if (inputs.tag)
-            throw new errors/* UserError */.yo('input "tag": not with reserve (the next free version gets its own tag)');
-        if (!inputs.version)
-            throw new errors/* UserError */.yo('input "version" is required with reserve: the version to reserve');
-        const version = inputs.version;
-        const template = component ? (0,version_bump/* componentTemplate */._x)(config, component) : (0,core_config/* tagTemplateFor */.Cq)(config);
-        const tag = (0,tag_template/* formatTag */._3)(template, version);
-        checkTagName(tag);
-        if (inputs.dryRun) {
-            rt.log.info(`Dry run: would reserve ${version} by creating ${tag} at ${target} (or the next free version).`);
-            rt.setOutput('tag', tag);
-            rt.setOutput('version', version);
-            rt.setOutput('created', false);
-            return;
-        }
-        const reserved = await reserveVersion(gh, { version, template, target, message: (t, v) => (component ? `${component.name} ${v}` : t) }, rt.log);
-        rt.setOutput('tag', reserved.tag);
-        rt.setOutput('version', reserved.version);
-        rt.setOutput('created', reserved.created);
-        if (inputs.versions.trim())
-            rt.setOutput('versions', movedVersions(inputs.versions, version, reserved.version));
+        await reserve(ctx, component, moved ?? []);
         return;
     }
     if (inputs.version) {
@@ -76286,6 +76849,54 @@ async function release(inputs, rt) {
         results[m.component.name] = { tag: r.tag, created: r.created, 'release-id': r.id, 'release-url': r.url };
     }
     rt.setOutput('components', results);
+}
+/**
+ * Reserve mode: the product's version (version) and each moved component's own version
+ * (components) are tagged at the target before anything is built, each stepping to its
+ * series' next free version when another commit holds it. The versions and components
+ * outputs are the inputs with those reservations, for the build, the deploy and the release.
+ */
+async function reserve(ctx, component, moved) {
+    const { inputs, rt, config, gh, target } = ctx;
+    if (inputs.tag)
+        throw new errors/* UserError */.yo('input "tag": not with reserve (the next free version gets its own tag)');
+    const wanted = [];
+    if (inputs.version)
+        wanted.push({
+            component,
+            version: inputs.version,
+            template: component ? (0,version_bump/* componentTemplate */._x)(config, component) : (0,core_config/* tagTemplateFor */.Cq)(config),
+        });
+    for (const m of moved)
+        if (!(m.component.name === component?.name && m.version === inputs.version))
+            wanted.push({ component: m.component, version: m.version, template: (0,version_bump/* componentTemplate */._x)(config, m.component) });
+    const reserved = [];
+    for (const w of wanted) {
+        const tag = (0,tag_template/* formatTag */._3)(w.template, w.version);
+        checkTagName(tag);
+        if (inputs.dryRun) {
+            rt.log.info(`Dry run: would reserve ${w.version} by creating ${tag} at ${target} (or the next free version).`);
+            reserved.push({ version: w.version, tag, created: false, component: w.component, computed: w.version });
+            continue;
+        }
+        const name = w.component?.name;
+        const r = await reserveVersion(gh, { version: w.version, template: w.template, target, message: (t, v) => (name ? `${name} ${v}` : t) }, rt.log);
+        reserved.push({ ...r, component: w.component, computed: w.version });
+    }
+    const product = inputs.version ? reserved[0] : undefined;
+    const comps = reserved.slice(inputs.version ? 1 : 0);
+    rt.setOutput('tag', product?.tag ?? '');
+    rt.setOutput('version', product?.version ?? '');
+    rt.setOutput('created', product?.created ?? false);
+    if (inputs.components.trim()) {
+        // version-bump's components JSON, each reserved component at the version it now holds.
+        const out = JSON.parse(inputs.components);
+        for (const r of comps)
+            out[r.component.name] = { ...out[r.component.name], version: r.version, tag: r.tag, created: r.created };
+        rt.setOutput('components', out);
+    }
+    if (inputs.versions.trim())
+        rt.setOutput('versions', reservedVersions(inputs.versions, config, product ? { computed: product.computed, reserved: product.version } : null, new Map(comps.map((r) => [r.component.name, r.version]))));
 }
 /**
  * The `components` input: version-bump's components output, each entry whose `release` is
@@ -76377,8 +76988,12 @@ async function releaseOne(ctx, req) {
     }
     return { tag, created: made.created, id: made.id, url: made.url, notes };
 }
-/** version-bump's versions JSON with every component at the computed product version moved to the reserved one. */
-function movedVersions(raw, computed, reserved) {
+/**
+ * version-bump's versions JSON with the reservations: a component with a reservation of its
+ * own series at it; one that follows the product (any other at the computed product version)
+ * at the product's reservation.
+ */
+function reservedVersions(raw, config, product, own) {
     let parsed;
     try {
         parsed = JSON.parse(raw);
@@ -76388,7 +77003,15 @@ function movedVersions(raw, computed, reserved) {
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
         throw new errors/* UserError */.yo('input "versions": expected a JSON object of component → version');
-    return Object.fromEntries(Object.entries(parsed).map(([name, v]) => [name, v === computed ? reserved : String(v)]));
+    const ownSeries = new Set((0,version_bump/* versionedComponents */.eR)(config).map((c) => c.name));
+    return Object.fromEntries(Object.entries(parsed).map(([name, v]) => {
+        const reserved = own.get(name);
+        if (reserved)
+            return [name, reserved];
+        if (product && !ownSeries.has(name) && v === product.computed)
+            return [name, product.reserved];
+        return [name, String(v)];
+    }));
 }
 /** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
 function checkTagName(tag) {
@@ -76738,6 +77361,8 @@ function decideBump(commits, currentMajor) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Fb: () => (/* binding */ levelBetween),
+/* harmony export */   IK: () => (/* binding */ newestTagRef),
 /* harmony export */   Uk: () => (/* binding */ planVersion),
 /* harmony export */   Zu: () => (/* binding */ seriesTags),
 /* harmony export */   gm: () => (/* binding */ lastStableTag)
@@ -76821,8 +77446,8 @@ async function commitsSince(git, last, paths) {
  * of HEAD (the answer comes long before the log ends); when it is not, that read stops at
  * once and the other candidates are tried.
  */
-async function lastReleaseAndCommits(git, series, names) {
-    const top = (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .stableTagsByVersion */ .iV)(series.template, names)[0];
+async function lastReleaseAndCommits(git, series, names, reachable) {
+    const top = (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .highestStableTag */ ._2)(series.template, names);
     if (top) {
         const ref = `refs/tags/${top.name}`;
         let abandoned = false;
@@ -76833,7 +77458,7 @@ async function lastReleaseAndCommits(git, series, names) {
             commits.push((0,_conventional_js__WEBPACK_IMPORTED_MODULE_6__/* .parseCommit */ .L5)(c.sha, c.subject, c.body));
         }, { paths: series.paths });
         reading.catch(() => undefined);
-        if (await git.isAncestor(ref, 'HEAD')) {
+        if (reachable ? (await reachable).has(ref) : await git.isAncestor(ref, 'HEAD')) {
             await reading;
             return { last: { name: top.name, ref, version: (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .parseTag */ .ED)(series.template, top.name) }, commits, unread: 0 };
         }
@@ -76844,9 +77469,17 @@ async function lastReleaseAndCommits(git, series, names) {
         (series.fallback ? await lastStableTag(git, series.fallback, names) : null);
     return { last, ...(await commitsSince(git, last, series.paths)) };
 }
-/** Decide the next version of a series under the branch's rule. */
-async function planVersion(git, series, ctx, names) {
-    const { last, commits, unread } = await lastReleaseAndCommits(git, series, names ?? (await git.tagNames([(0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .tagGlob */ .ZM)(series.template)])));
+/** The full ref of a series' highest stable tag among `names`, or undefined: what `reachable` is asked about. */
+function newestTagRef(template, names) {
+    const top = (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .highestStableTag */ ._2)(template, names);
+    return top ? `refs/tags/${top.name}` : undefined;
+}
+/**
+ * Decide the next version of a series under the branch's rule. `reachable`, when given, holds
+ * the refs among the series' newest tags that HEAD contains (one git call for every series).
+ */
+async function planVersion(git, series, ctx, names, reachable) {
+    const { last, commits, unread } = await lastReleaseAndCommits(git, series, names ?? (await git.tagNames([(0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .tagGlob */ .ZM)(series.template)])), reachable);
     const current = last ? last.version.version : '';
     const computed = (0,_conventional_js__WEBPACK_IMPORTED_MODULE_6__/* .decideBump */ .DP)(commits, last ? last.version.major : semver_functions_major_js__WEBPACK_IMPORTED_MODULE_1___default()(ctx.initial));
     const manual = ctx.bump !== 'auto';
@@ -77096,28 +77729,143 @@ function renderNotes(commits, options = {}) {
 
 /***/ }),
 
-/***/ 58529:
+/***/ 28660:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   It: () => (/* binding */ componentPaths),
-/* harmony export */   WM: () => (/* binding */ seriesPaths),
-/* harmony export */   _x: () => (/* binding */ componentTemplate),
-/* harmony export */   eR: () => (/* binding */ versionedComponents),
-/* harmony export */   n_: () => (/* binding */ versionBump)
-/* harmony export */ });
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(84489);
-/* harmony import */ var _core_concurrency_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(88904);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
-/* harmony import */ var _core_git_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(17167);
-/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(89114);
-/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(16706);
-/* harmony import */ var _core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3942);
-/* harmony import */ var _branch_policy_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(31969);
-/* harmony import */ var _next_version_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(546);
-/* harmony import */ var _notes_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(69325);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  It: () => (/* binding */ componentPaths),
+  _x: () => (/* binding */ componentTemplate),
+  WM: () => (/* binding */ seriesPaths),
+  n_: () => (/* binding */ versionBump),
+  eR: () => (/* binding */ versionedComponents)
+});
+
+// EXTERNAL MODULE: ./src/core/config.ts + 1 modules
+var core_config = __nccwpck_require__(22512);
+// EXTERNAL MODULE: ./src/core/concurrency.ts
+var concurrency = __nccwpck_require__(88904);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(74296);
+// EXTERNAL MODULE: ./src/core/git.ts
+var core_git = __nccwpck_require__(17167);
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var inputs = __nccwpck_require__(89114);
+// EXTERNAL MODULE: ./src/core/markdown.ts
+var markdown = __nccwpck_require__(16706);
+// EXTERNAL MODULE: ./src/core/tag-template.ts
+var tag_template = __nccwpck_require__(3942);
+// EXTERNAL MODULE: ./src/versioning/branch-policy.ts
+var branch_policy = __nccwpck_require__(31969);
+// EXTERNAL MODULE: ./src/versioning/next-version.ts
+var next_version = __nccwpck_require__(546);
+// EXTERNAL MODULE: ./src/versioning/notes.ts
+var versioning_notes = __nccwpck_require__(69325);
+// EXTERNAL MODULE: ./node_modules/semver/functions/gt.js
+var gt = __nccwpck_require__(16599);
+var gt_default = /*#__PURE__*/__nccwpck_require__.n(gt);
+// EXTERNAL MODULE: ./node_modules/semver/functions/rcompare.js
+var rcompare = __nccwpck_require__(32173);
+var rcompare_default = /*#__PURE__*/__nccwpck_require__.n(rcompare);
+;// CONCATENATED MODULE: ./src/versioning/promote.ts
+/**
+ * Promoting a release branch: each series' newest candidate on the branch becomes its final
+ * version (`v0.105.0-rc.2` → `v0.105.0`, `py/1.37.6-rc.2` → `py/1.37.6`), released at the
+ * commit the run promotes. A series with no candidate on the branch gets nothing.
+ */
+
+
+
+
+
+
+const core = (v) => `${v.major}.${v.minor}.${v.patch}`;
+/**
+ * The newest candidate of the series that HEAD contains (so one of this branch's, not
+ * another release branch's) and that is above the last stable version; `of` keeps only the
+ * candidates of that version (the product's, named by the branch).
+ */
+async function newestCandidate(git, template, id, names, above, of) {
+    const candidates = [];
+    for (const name of names) {
+        const version = (0,tag_template/* parseTag */.ED)(template, name);
+        if (!version || version.prerelease[0] !== id)
+            continue;
+        if (above && !gt_default()(core(version), above))
+            continue;
+        if (of && core(version) !== of)
+            continue;
+        candidates.push({ name, version });
+    }
+    candidates.sort((a, b) => rcompare_default()(a.version, b.version));
+    for (const c of candidates)
+        if (await git.isAncestor(`refs/tags/${c.name}`, 'HEAD'))
+            return c;
+    return null;
+}
+/**
+ * The promote run's plan for a series, from its candidate plan (planVersion on the same
+ * branch, which found the last stable release and the commits since it: the final
+ * release's notes). The product's final version is the one the branch names (`release/0.105`
+ * → 0.105.0), else its newest candidate's; a component's own series takes its newest
+ * candidate's. A final version already tagged releases nothing: on HEAD it is a re-run.
+ */
+async function planPromotion(git, series, ctx, candidate, names) {
+    if (ctx.rule.channel === 'stable' || ctx.rule.channel === 'none')
+        throw new errors/* UserError */.yo(`input "promote": branch ${ctx.branch} is on the ${ctx.rule.channel} channel; promote turns a release branch's (release/X.Y) candidates into the final release`);
+    const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
+    const current = candidate.previousVersion;
+    const nothing = (reason) => ({
+        ...candidate,
+        candidateOf: '',
+        release: false,
+        bump: 'none',
+        version: current || ctx.initial,
+        tag: candidate.previousTag,
+        prerelease: false,
+        reason,
+    });
+    if (series.own && ctx.rule.ownSeries === 'none')
+        return nothing(`${ctx.branch}: a component's own series has no candidates to promote (ownSeries: none)`);
+    const named = series.own ? null : (0,branch_policy/* versionInBranch */.mO)(ctx.branch);
+    const newest = await newestCandidate(git, series.template, id, names, current, named);
+    const target = named ?? (newest ? core(newest.version) : null);
+    if (!target)
+        return nothing(`no ${id} candidate on ${ctx.branch} to promote`);
+    const tag = (0,tag_template/* formatTag */._3)(series.template, target);
+    const final = { ...candidate, candidateOf: '', version: target, tag, prerelease: false };
+    const released = names.find((n) => {
+        const v = (0,tag_template/* parseTag */.ED)(series.template, n);
+        return v !== null && v.prerelease.length === 0 && v.version === target;
+    });
+    if (released) {
+        const at = await git.resolveCommit(`refs/tags/${released}`);
+        return {
+            ...final,
+            release: false,
+            tag: released,
+            bump: 'none',
+            reason: at === ctx.headSha
+                ? `HEAD is already ${released} (promoted)`
+                : `${released} is already released on ${at?.slice(0, 7) ?? 'another commit'}; nothing to promote`,
+        };
+    }
+    return {
+        ...final,
+        release: true,
+        bump: current ? (0,next_version/* levelBetween */.Fb)(current, target) : candidate.bump,
+        promotedFrom: newest?.name ?? '',
+        reason: newest
+            ? `promotes ${newest.name} to ${target}`
+            : `promotes ${ctx.branch} to ${target} (no candidate tagged on the branch yet)`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/versioning/version-bump.ts
 /** The version-bump action: the branching and versioning policy turned into the next version. */
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
+
 
 
 
@@ -77133,7 +77881,7 @@ function renderNotes(commits, options = {}) {
  * (componentTagTemplate), or the repository's for a component that follows the product.
  */
 function componentTemplate(config, c) {
-    return (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .componentSeries */ .Ni)(c) === 'product' ? (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .tagTemplateFor */ .Cq)(config) : (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .componentTagTemplate */ .cs)(c.name, c);
+    return (0,core_config/* componentSeries */.Ni)(c) === 'product' ? (0,core_config/* tagTemplateFor */.Cq)(config) : (0,core_config/* componentTagTemplate */.cs)(c.name, c);
 }
 /** The pathspecs whose commits count for a component: its paths and its migrations folder. */
 function componentPaths(c) {
@@ -77149,7 +77897,7 @@ function componentPaths(c) {
  * for a component that follows the product.
  */
 function seriesPaths(config, c) {
-    if ((0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .componentSeries */ .Ni)(c) === 'product')
+    if ((0,core_config/* componentSeries */.Ni)(c) === 'product')
         return [];
     const seen = new Set([c.name]);
     const paths = componentPaths(c);
@@ -77166,19 +77914,20 @@ function seriesPaths(config, c) {
 }
 /** The components that have their own version: series own, with paths to watch. */
 function versionedComponents(config) {
-    return Object.values(config.components).filter((c) => (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .componentSeries */ .Ni)(c) === 'own' && componentPaths(c).length > 0);
+    return Object.values(config.components).filter((c) => (0,core_config/* componentSeries */.Ni)(c) === 'own' && componentPaths(c).length > 0);
 }
-const versionBump = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .defineAction */ .QP)({
+const versionBump = (0,inputs/* defineAction */.QP)({
     name: 'version-bump',
     description: 'Compute the next semantic version from Conventional Commits and the branching policy.',
     inputs: {
-        ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .commonInputs */ .j$,
-        component: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Component to version. Empty: the repository, plus every component with paths.'),
-        branch: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Branch whose policy applies. Empty: from GITHUB_HEAD_REF or GITHUB_REF.'),
-        bump: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.choice('auto (from commits), or a manual major, minor, patch or none.', ['auto', 'major', 'minor', 'patch', 'none'], 'auto'),
-        prerelease: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
-        'tag-prefix': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
-        'initial-version': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.semver("First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0."),
+        ...inputs/* commonInputs */.j$,
+        component: inputs/* input */.hF.string('Component to version. Empty: the repository, plus every component with paths.'),
+        branch: inputs/* input */.hF.string('Branch whose policy applies. Empty: from GITHUB_HEAD_REF or GITHUB_REF.'),
+        bump: inputs/* input */.hF.choice('auto (from commits), or a manual major, minor, patch or none.', ['auto', 'major', 'minor', 'patch', 'none'], 'auto'),
+        prerelease: inputs/* input */.hF.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
+        'tag-prefix': inputs/* input */.hF.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
+        'initial-version': inputs/* input */.hF.semver("First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0."),
+        promote: inputs/* input */.hF.boolean("On a release branch: the final release instead of a new candidate. The product gets the version the branch names (release/0.105 → 0.105.0); each component with its own series, its newest candidate's on the branch (py/1.37.6-rc.2 → 1.37.6); one without a candidate, nothing. A final version already tagged is not released again.", 'false'),
     },
     outputs: {
         version: 'The next version, or the current one when nothing is releasable.',
@@ -77191,20 +77940,20 @@ const versionBump = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .defineAct
         prerelease: 'true when the version has a prerelease part.',
         channel: 'The channel of the branch: stable, rc, beta, alpha or none.',
         notes: 'Markdown notes of the commits, grouped by change type.',
-        components: 'JSON: component → {version, release, bump, previous-version, tag}, for each component with its own series.',
+        components: 'JSON: component → {version, release, bump, previous-version, tag, and candidate-of on a candidate, promoted-from on a promote run}, for each component with its own series.',
         versions: "JSON: component → the version it deploys at, for deploy's version input: its own series' version, else (series: product, or no paths) the product version.",
     },
     async run(inputs, rt) {
-        const git = new _core_git_js__WEBPACK_IMPORTED_MODULE_2__/* .Git */ .T(rt.cwd, rt.log);
+        const git = new core_git/* Git */.T(rt.cwd, rt.log);
         // git's answers that do not depend on the policy start now, while the policy is read;
         // the tags first, as the log waits for them.
         let names = settle(git.tagNames());
         const state = settle(git.headState());
-        const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .loadConfig */ .Z9)(rt.cwd, inputs.config);
-        const branch = (0,_branch_policy_js__WEBPACK_IMPORTED_MODULE_5__/* .branchFromEnv */ .y2)(inputs.branch, rt.env) ?? (await git.currentBranch());
+        const config = await (0,core_config/* loadConfig */.Z9)(rt.cwd, inputs.config);
+        const branch = (0,branch_policy/* branchFromEnv */.y2)(inputs.branch, rt.env) ?? (await git.currentBranch());
         if (!branch)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
-        const rule = (0,_branch_policy_js__WEBPACK_IMPORTED_MODULE_5__/* .ruleFor */ .sG)(config.versioning.branches, branch);
+            throw new errors/* UserError */.yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
+        const rule = (0,branch_policy/* ruleFor */.sG)(config.versioning.branches, branch);
         const { head: headSha, shallow } = await state;
         const ctx = {
             branch,
@@ -77216,15 +77965,15 @@ const versionBump = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .defineAct
         };
         const repoSeries = {
             name: '',
-            template: inputs.tagPrefix ? `${inputs.tagPrefix}{version}` : (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .tagTemplateFor */ .Cq)(config),
+            template: inputs.tagPrefix ? `${inputs.tagPrefix}{version}` : (0,core_config/* tagTemplateFor */.Cq)(config),
             paths: [],
         };
         let primary;
         const others = [];
         if (inputs.component) {
-            const c = (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .requireComponent */ .Pq)(config, inputs.component);
+            const c = (0,core_config/* requireComponent */.Pq)(config, inputs.component);
             primary =
-                (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .componentSeries */ .Ni)(c) === 'product'
+                (0,core_config/* componentSeries */.Ni)(c) === 'product'
                     ? { ...repoSeries, name: c.name }
                     : {
                         name: c.name,
@@ -77253,15 +78002,26 @@ const versionBump = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .defineAct
         }
         rt.log.info(`Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`);
         const allNames = await names;
-        // Series are independent: their git calls overlap, a few at a time.
-        const plans = await (0,_core_concurrency_js__WEBPACK_IMPORTED_MODULE_7__/* .mapLimit */ .s)(series, 4, (s) => (0,_next_version_js__WEBPACK_IMPORTED_MODULE_6__/* .planVersion */ .Uk)(git, s, ctx, allNames));
+        // Whether HEAD holds each series' newest tag is one git question for all of them, asked
+        // while the series' logs are read; the series' git calls overlap, a few at a time.
+        const tops = series.map((s) => (0,next_version/* newestTagRef */.IK)(s.template, allNames)).filter((r) => r !== undefined);
+        const reachable = git.mergedInto(tops, 'HEAD');
+        reachable.catch(() => undefined);
+        const plans = await (0,concurrency/* mapLimit */.s)(series, 6, async (s) => {
+            const plan = await (0,next_version/* planVersion */.Uk)(git, s, ctx, allNames, reachable);
+            return inputs.promote ? planPromotion(git, s, ctx, plan, allNames) : plan;
+        });
         for (const p of plans)
             rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
         const main = plans[0];
         // A candidate's notes say what it is a candidate of, and since which release they count.
+        const since = main.previousTag || 'the first commit';
+        const body = (0,versioning_notes/* renderNotes */.I)(main.commits, { unread: main.unread });
         const notes = main.candidateOf
-            ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${main.previousTag || 'the first commit'}.\n\n${(0,_notes_js__WEBPACK_IMPORTED_MODULE_8__/* .renderNotes */ .I)(main.commits, { unread: main.unread })}`
-            : (0,_notes_js__WEBPACK_IMPORTED_MODULE_8__/* .renderNotes */ .I)(main.commits, { unread: main.unread });
+            ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${since}.\n\n${body}`
+            : main.promotedFrom
+                ? `Release ${main.version}, promoted from ${main.promotedFrom}: the changes since ${since}.\n\n${body}`
+                : body;
         const comps = plans.slice(inputs.component ? 0 : 1);
         const componentsJson = Object.fromEntries(comps.map((p) => [
             p.component,
@@ -77272,6 +78032,7 @@ const versionBump = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .defineAct
                 'previous-version': p.previousVersion,
                 tag: p.tag,
                 ...(p.candidateOf ? { 'candidate-of': p.candidateOf } : {}),
+                ...(p.promotedFrom ? { 'promoted-from': p.promotedFrom } : {}),
             },
         ]));
         rt.setOutput('version', main.version);
@@ -77313,7 +78074,7 @@ async function ensureHistory(git, rt, templates) {
         : `the last tag of ${templates.join(', ')}`;
     await git.deepenUntil(async () => {
         for (const t of [...pending])
-            if (withTags.includes(t) && (await (0,_next_version_js__WEBPACK_IMPORTED_MODULE_6__/* .lastStableTag */ .gm)(git, t, names)) !== null)
+            if (withTags.includes(t) && (await (0,next_version/* lastStableTag */.gm)(git, t, names)) !== null)
                 pending.delete(t);
         return pending.size === 0;
     }, what);
@@ -77323,7 +78084,7 @@ async function ensureHistory(git, rt, templates) {
 }
 /** True when some tag in `names` belongs to the series of `template`. */
 function hasSeriesTag(template, names) {
-    return names.some((n) => (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .parseTag */ .ED)(template, n) !== null);
+    return names.some((n) => (0,tag_template/* parseTag */.ED)(template, n) !== null);
 }
 function versionSummary(branch, channel, plans, dryRun) {
     const rows = plans.map((p) => [
@@ -77342,7 +78103,7 @@ function versionSummary(branch, channel, plans, dryRun) {
         '',
         `Branch \`${branch}\`, channel **${channel}**.`,
         '',
-        (0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_9__/* .table */ .t)(['component', 'version', 'bump', 'decided by'], rows),
+        (0,markdown/* table */.t)(['component', 'version', 'bump', 'decided by'], rows),
         '',
     ].join('\n');
 }
@@ -80365,7 +81126,7 @@ __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 __webpack_unused_export__ = publicApi.parse;
-__webpack_unused_export__ = publicApi.parseAllDocuments;
+exports.hR = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 exports.YR = visit.visit;
