@@ -4,8 +4,9 @@
  * healthcheck fails is rolled back to 1.1.0, and status reads 1.1.0 from the running container.
  */
 import { jest } from '@jest/globals';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
@@ -36,6 +37,12 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 let docker: Dockerd | undefined;
 let skip = '';
+/**
+ * Docker Compose v2, a docker CLI plugin that scripts/fetch-compose-v2.sh unpacks from
+ * Debian's package (bookworm has only v1): DOCKER_CONFIG pointing here makes `docker compose` run.
+ */
+const COMPOSE_V2_CONFIG = path.resolve(import.meta.dirname, '../../.cache/compose-v2');
+const composeV2 = existsSync(path.join(COMPOSE_V2_CONFIG, 'cli-plugins/docker-compose'));
 let p: Product;
 let record: FileLedger;
 let port = 0;
@@ -120,13 +127,18 @@ afterAll(async () => {
         env: { ...docker.env, API_IMAGE: 'unused', WEB_IMAGE: 'unused' },
         timeoutMs: 60_000,
       }).catch(() => undefined);
+    if (composeV2)
+      await execFile('docker', ['compose', '-p', 'shopv2', '-f', path.join(p.dir, 'v2.yaml'), 'down', '-t', '1'], {
+        env: { ...docker.env, DOCKER_CONFIG: COMPOSE_V2_CONFIG, APIV2_IMAGE: 'unused' },
+        timeoutMs: 60_000,
+      }).catch(() => undefined);
     await docker.stop();
   }
   await p?.close();
 });
 
-async function deploy(values: Record<string, string>) {
-  const rt = createMemoryRuntime({ cwd: p.dir, env: docker!.env });
+async function deploy(values: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
+  const rt = createMemoryRuntime({ cwd: p.dir, env: { ...docker!.env, ...env } });
   let error: Error | undefined;
   try {
     await runDeploy({
@@ -174,6 +186,79 @@ test('compose: 1.0.0 then 1.1.0 deploy, health-checked; a 1.2.0 failing its cont
 
   // The user's compose file was never edited.
   expect(readFileSync(path.join(p.dir, 'compose.yaml'), 'utf8')).toContain('image: ${API_IMAGE}');
+});
+
+test('compose v2: with docker compose (v2) and docker-compose (v1) both present, v2 runs the same deploy, rollback and status', async () => {
+  if (!docker) return console.warn(`skipped: ${skip}`);
+  // Skipped, never silently: .ci/run fetches it; a machine without it says why.
+  if (!composeV2)
+    return console.warn('compose v2 test skipped: run scripts/fetch-compose-v2.sh to fetch Docker Compose v2');
+  const v2 = { DOCKER_CONFIG: COMPOSE_V2_CONFIG };
+  expect((await execFile('docker', ['compose', 'version'], { env: { ...docker.env, ...v2 } })).stdout).toMatch(
+    /Docker Compose version v?2\./,
+  );
+  expect((await execFile('docker-compose', ['version', '--short'], { env: docker.env })).stdout).toMatch(/^1\./);
+  const port2 = await freePort();
+  writeFileSync(
+    path.join(p.dir, 'v2.yaml'),
+    stringify({
+      services: {
+        apiv2: {
+          image: '${APIV2_IMAGE}',
+          network_mode: 'host',
+          command: ['/bin/httpd', '-f', '-p', `127.0.0.1:${port2}`, '-h', '/www'],
+          healthcheck: {
+            test: ['CMD', '/bin/wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port2}/ready`],
+            interval: '1s',
+            timeout: '2s',
+            retries: 2,
+          },
+        },
+      },
+    }),
+  );
+  p.writeConfig(
+    stringify({
+      components: {
+        apiv2: {
+          deploy: {
+            target: 'compose',
+            file: 'v2.yaml',
+            project: 'shopv2',
+            service: 'apiv2',
+            image: 'example/api:{version}',
+            timeout: 60,
+          },
+          health: [{ http: `http://127.0.0.1:${port2}/VERSION`, expect: { status: 200 } }],
+        },
+      },
+      environments: { preview: { url: `http://127.0.0.1:${port2}` } },
+    }),
+  );
+  const servedV2 = async () => (await fetch(`http://127.0.0.1:${port2}/VERSION`)).text().then((t) => t.trim());
+  const at = (values: Record<string, string>) => deploy({ environment: 'preview', ...values }, v2);
+
+  const first = await at({ version: '1.0.0' });
+  expect(first.error).toBeUndefined();
+  expect(first.rt.text()).toContain(
+    'ran docker compose (v2): up -d --no-deps apiv2 with APIV2_IMAGE=example/api:1.0.0',
+  );
+  expect(first.rt.text()).toContain('apiv2: container healthcheck healthy (example/api:1.0.0)');
+  expect(await servedV2()).toBe('1.0.0');
+  expect((await at({ version: '1.1.0' })).rt.outputs.status).toBe('success');
+  expect(await servedV2()).toBe('1.1.0');
+
+  const bad = await at({ version: '1.2.0' });
+  expect(bad.rt.outputs.status).toBe('rolled-back');
+  expect(bad.error?.message).toMatch(
+    /failed at apiv2 1\.2\.0: compose service apiv2 is unhealthy with example\/api:1\.2\.0 \(its container healthcheck failed\); rolled back/,
+  );
+  expect(await servedV2()).toBe('1.1.0');
+  const dry = await at({ version: '1.3.0', 'dry-run': 'true' });
+  expect(dry.rt.text()).toContain('apiv2 on preview: running 1.1.0 (status command).');
+  // The container really is v2's: compose v2 names containers <project>-<service>-<n>.
+  const ps = await execFile('docker', ['ps', '--format', '{{.Names}} {{.Image}}'], { env: docker.env });
+  expect(ps.stdout).toMatch(/^shopv2-apiv2-1 example\/api:1\.1\.0$/m);
 });
 
 test('compose zeroDowntime: blue-green behind nginx, a deploy and a rollback under 4,000 requests lose no request to a 502 or a non-2xx', async () => {
@@ -378,4 +463,30 @@ test('compose: bad settings are one line naming the key, before anything runs', 
     /^ssh: zeroDowntime compose runs here only/,
   );
   expect(build({ service: 'api', image: 'a:{version}' })).toBe('ok');
+});
+
+test('compose: a machine with neither docker compose (v2) nor docker-compose (v1) is one line naming both', async () => {
+  const { composeTarget } = await import('../../src/deploy/targets/compose.js');
+  const target = composeTarget({
+    component: { name: 'api' } as never,
+    deploy: { target: 'compose', service: 'api', image: 'example/api:{version}' },
+    errorAt: (key, message) => new Error(`${key}: ${message}`),
+  });
+  // A PATH where neither program exists.
+  const rt = createMemoryRuntime({ cwd: tmpdir(), env: { PATH: path.join(tmpdir(), 'slipway-no-such-bin') } });
+  const ctx = {
+    component: 'api',
+    version: '1.0.0',
+    previousVersion: '',
+    environment: 'production',
+    environmentUrl: '',
+    sha: 'a'.repeat(40),
+    cwd: tmpdir(),
+    runtime: rt,
+    onLine: () => undefined,
+    checkHealth: () => Promise.resolve({ healthy: true }),
+  };
+  await expect(target.deploy(ctx as never)).rejects.toThrow(
+    /^neither "docker compose" \(v2\) nor "docker-compose" \(v1\) runs on this machine$/,
+  );
 });
