@@ -52199,20 +52199,37 @@ const STEP_TIMEOUT_MS = 300_000;
 const WORKER_EXIT_GRACE_MS = 60_000;
 /**
  * The reload switch as one host command (one round trip over SSH, one process here): note the
- * master's workers (from /proc: no ps or pgrep needed), keep the previous upstream file, put
+ * master's workers (from /proc, its children file where the kernel has one, else every
+ * process's stat: no ps or pgrep needed), keep the previous upstream file, put
  * the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
  * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
- * configuration a second time. Prints the workers that existed before the reload.
+ * configuration a second time. The master then starts new workers and waits 100 ms before it
+ * tells the old ones to stop (ngx_master_process_cycle's "allow new processes to start"), and
+ * until then the old workers still accept most new connections on the old configuration; so
+ * once as many new workers wait in epoll (accepting; /proc/PID/wchan), or have run for 35 ms
+ * where that cannot be read, and 10 ms more (quitting the old ones sooner reset more idle
+ * client connections), the old ones get QUIT here: the
+ * graceful shutdown nginx documents for a worker and sends them itself 100 ms later; they
+ * accept nothing new and finish what they serve. No new worker within a second (the master
+ * refused the configuration) leaves the old ones alone. Prints the workers that existed before.
  * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
  * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
  */
 const RELOAD = `up=$1; pidfile=$2; shift 2
 read -r m < "$pidfile" || exit 3
-before=$(for d in /proc/[0-9]*; do
-  read -r s < "$d/stat" 2>/dev/null || continue
-  set -- $s
-  [ "$4" = "$m" ] && echo "\${d#/proc/}"
-done)
+workers() {
+  if [ -r "/proc/$m/task/$m/children" ]; then
+    read -r c < "/proc/$m/task/$m/children"
+    for p in $c; do echo "$p"; done
+    return
+  fi
+  for d in /proc/[0-9]*; do
+    read -r s < "$d/stat" 2>/dev/null || continue
+    set -- $s
+    [ "$4" = "$m" ] && echo "\${d#/proc/}"
+  done
+}
+before=$(workers)
 had=0
 if [ -f "$up" ]; then cp -p "$up" "$up.slipway-prev" || exit 5; had=1; fi
 { cat > "$up.slipway-tmp" && mv -f "$up.slipway-tmp" "$up"; } || exit 5
@@ -52223,6 +52240,24 @@ if ! out=$("$@" 2>&1); then
 fi
 rm -f "$up.slipway-prev"
 kill -HUP "$m" || exit 6
+old=$(echo $before)
+want=$(printf '%s\n' "$before" | grep -c .)
+i=0
+since=0
+while [ -n "$old" ] && [ $i -lt 200 ]; do
+  new=0
+  ready=0
+  for p in $(workers); do
+    case " $old " in *" $p "*) continue ;; esac
+    new=$((new + 1))
+    w=; read -r w < "/proc/$p/wchan" 2>/dev/null
+    case "$w" in *epoll*) ready=$((ready + 1)) ;; esac
+  done
+  [ $new -ge $want ] && since=$((since + 1))
+  if [ $ready -ge $want ] || [ $since -gt 6 ]; then sleep 0.01; kill -QUIT $old 2>/dev/null; break; fi
+  sleep 0.005
+  i=$((i + 1))
+done
 printf '%s\n' "$before"`;
 /** Which of the given PIDs still exist. */
 const ALIVE = `for p in "$@"; do kill -0 "$p" 2>/dev/null && echo "$p"; done; exit 0`;
