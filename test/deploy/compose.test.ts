@@ -137,7 +137,11 @@ afterAll(async () => {
   await p?.close();
 });
 
-async function deploy(values: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
+/**
+ * Deploy with these inputs. Without `env`, the docker CLI's configuration is an empty folder,
+ * so a compose v2 plugin in the user's ~/.docker cannot stand in for v1 in the v1 tests.
+ */
+async function deploy(values: Record<string, string>, env: NodeJS.ProcessEnv = { DOCKER_CONFIG: p.dir }) {
   const rt = createMemoryRuntime({ cwd: p.dir, env: { ...docker!.env, ...env } });
   let error: Error | undefined;
   try {
@@ -163,7 +167,9 @@ test('compose: 1.0.0 then 1.1.0 deploy, health-checked; a 1.2.0 failing its cont
   expect(await served()).toBe('1.0.0');
   expect(first.rt.text()).toContain('ran docker-compose (v1): up -d --no-deps api with API_IMAGE=example/api:1.0.0');
   expect(first.rt.text()).toContain('api: container healthcheck healthy (example/api:1.0.0)');
-  expect(JSON.parse(first.rt.outputs.plan).waves[0][0].commands.run).toMatch(/up -d --no-deps api; .*brief outage/);
+  expect(JSON.parse(first.rt.outputs.plan).waves[0][0].commands.run).toMatch(
+    /up -d --no-deps api \(docker-compose v1 when docker compose v2 is absent\); .*brief outage/,
+  );
 
   const second = await deploy({ version: '1.1.0' });
   expect(second.rt.outputs.status).toBe('success');
@@ -181,8 +187,12 @@ test('compose: 1.0.0 then 1.1.0 deploy, health-checked; a 1.2.0 failing its cont
   const dry = await deploy({ version: '1.3.0', 'dry-run': 'true' });
   expect(dry.rt.text()).toContain('api on production: running 1.1.0 (status command).');
   expect(dry.rt.text()).toMatch(
-    /api run: API_IMAGE=example\/api:\$SLIPWAY_VERSION docker compose -f compose\.yaml -p shop up -d --no-deps api; .*brief outage/,
+    /api run: API_IMAGE=example\/api:\$SLIPWAY_VERSION docker compose -f compose\.yaml -p shop up -d --no-deps api \(docker-compose v1 when docker compose v2 is absent\); .*brief outage/,
   );
+
+  // v1 ran: it names containers <project>_<service>_<n> (v2 uses "-").
+  const ps = await execFile('docker', ['ps', '--format', '{{.Names}} {{.Image}}'], { env: docker.env });
+  expect(ps.stdout).toMatch(/^shop_api_1 example\/api:1\.1\.0$/m);
 
   // The user's compose file was never edited.
   expect(readFileSync(path.join(p.dir, 'compose.yaml'), 'utf8')).toContain('image: ${API_IMAGE}');
@@ -487,6 +497,6 @@ test('compose: a machine with neither docker compose (v2) nor docker-compose (v1
     checkHealth: () => Promise.resolve({ healthy: true }),
   };
   await expect(target.deploy(ctx as never)).rejects.toThrow(
-    /^neither "docker compose" \(v2\) nor "docker-compose" \(v1\) runs on this machine$/,
+    /^neither "docker compose" \(v2\) nor "docker-compose" \(v1\) runs on this machine: install the Compose v2 plugin \(or v1\)$/,
   );
 });
