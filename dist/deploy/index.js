@@ -67494,6 +67494,10 @@ function nginxTarget(options) {
 const HEALTH_POLL_MS = 500;
 /** Bound of one docker call that only reads, in seconds. */
 const READ_TIMEOUT_S = 30;
+/** What the plan says about the program: detection happens at run time, the log names the one that ran. */
+const V1_FALLBACK = 'docker-compose v1 when docker compose v2 is absent';
+/** The one-line failure when neither program runs. */
+const NEITHER = 'neither "docker compose" (v2) nor "docker-compose" (v1) runs on this machine: install the Compose v2 plugin (or v1)';
 /** Find `docker compose` (v2) first, else `docker-compose` (v1); null when neither runs. */
 async function detectCompose(env) {
     const candidates = [
@@ -67564,7 +67568,7 @@ function composeTarget(options) {
         cli ??= detectCompose(ctx.runtime.env);
         const found = await cli;
         if (!found)
-            throw new TargetError('neither "docker compose" (v2) nor "docker-compose" (v1) runs on this machine');
+            throw new TargetError(NEITHER);
         return { found, result: await run(ctx, found.command, [...found.prefix, ...fileArgs, ...args], timeoutMs) };
     };
     /** The id of the service's running container, or null. */
@@ -67632,7 +67636,7 @@ function composeTarget(options) {
         describe() {
             const c = `docker compose${fileArgs.length ? ` ${fileArgs.join(' ')}` : ''}`;
             return {
-                run: `${variable}=${imageFor(template, '$SLIPWAY_VERSION')} ${c} up -d --no-deps ${service}; wait for its container healthcheck (brief outage: the container is recreated)`,
+                run: `${variable}=${imageFor(template, '$SLIPWAY_VERSION')} ${c} up -d --no-deps ${service} (${V1_FALLBACK}); wait for its container healthcheck (brief outage: the container is recreated)`,
                 rollback: `the same with the recorded last good version`,
                 status: `the image tag of ${service}'s running container`,
             };
@@ -67699,7 +67703,7 @@ function zeroDowntimeTarget(options, s) {
         program ??= detectCompose(ctx.runtime.env);
         const found = await program;
         if (!found)
-            throw new TargetError('neither "docker compose" (v2) nor "docker-compose" (v1) runs on this machine');
+            throw new TargetError(NEITHER);
         const env = {
             ...s.extra,
             SLIPWAY_COMPOSE_DIR: ctx.cwd,
@@ -67721,7 +67725,7 @@ function zeroDowntimeTarget(options, s) {
         rollback: async (ctx) => nginx.rollback(await withCompose(ctx)),
         status: nginx.status ? async (ctx) => nginx.status(await withCompose(ctx)) : undefined,
         describe() {
-            const start = `${s.variable}=${imageFor(s.template, '$SLIPWAY_VERSION')} docker compose up -d --no-deps ${s.service}-<idle slot>`;
+            const start = `${s.variable}=${imageFor(s.template, '$SLIPWAY_VERSION')} docker compose up -d --no-deps ${s.service}-<idle slot> (${V1_FALLBACK})`;
             const stop = `docker compose stop ${s.service}-<old slot>`;
             return Object.fromEntries(Object.entries(nginx.describe()).map(([k, v]) => [k, v.replace(SLOT_START, start).replace(SLOT_STOP, stop)]));
         },
