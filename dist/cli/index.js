@@ -51023,26 +51023,12 @@ class Git {
         });
         return r.code === 0;
     }
-    /**
-     * Which of `refs` (full names) are reachable from `head`, each with the commit it points to
-     * (annotated tags peeled): one git call for many isAncestor questions.
-     */
+    /** Which of `refs` (full names) are reachable from `head`: one git call for many isAncestor questions. */
     async mergedInto(refs, head) {
         if (refs.length === 0)
-            return new Map();
-        const out = await this.run([
-            'for-each-ref',
-            `--merged=${head}`,
-            '--format=%(refname) %(objectname) %(*objectname)',
-            ...refs,
-        ]);
-        const reachable = new Map();
-        for (const line of out.split('\n')) {
-            const [ref, object, peeled] = line.split(' ');
-            if (ref)
-                reachable.set(ref, peeled || object);
-        }
-        return reachable;
+            return new Set();
+        const out = await this.run(['for-each-ref', `--merged=${head}`, '--format=%(refname)', ...refs]);
+        return new Set(out.split('\n').filter(Boolean));
     }
     /** The best common ancestor of two commits, or null when they share no history here. */
     async mergeBase(a, b) {
@@ -52070,15 +52056,16 @@ function toValue(doc, lineCounter, file, annotation) {
     let aliasAt;
     (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
         Map(_, map) {
+            // As JavaScript object keys: `1` and "1" are one key.
             const seen = new Set();
             for (const pair of map.items) {
                 if (!(0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(pair.key))
                     continue;
-                const key = pair.key.value;
-                if (PROTOTYPE_KEYS.has(String(key)))
-                    fail(pair.key.range?.[0], `key "${String(key)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+                const key = String(pair.key.value);
+                if (PROTOTYPE_KEYS.has(key))
+                    fail(pair.key.range?.[0], `key "${key}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
                 if (seen.has(key))
-                    fail(pair.key.range?.[0], `invalid YAML: key "${String(key)}" appears twice in the same map (keys must be unique)`);
+                    fail(pair.key.range?.[0], `invalid YAML: key "${key}" appears twice in the same map (keys must be unique)`);
                 seen.add(key);
             }
         },
@@ -53255,18 +53242,17 @@ const WORKER_EXIT_GRACE_MS = 60_000;
 /**
  * The reload switch as one host command (one round trip over SSH, one process here): note the
  * master's workers (from /proc, its children file where the kernel has one, else every
- * process's stat: no ps or pgrep needed), keep the previous upstream file, put
- * the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
+ * process's stat: no ps or pgrep needed), keep the previous upstream file, put the new one
+ * (stdin) in place, test with `nginx -t` (the previous file back when it fails),
  * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
  * configuration a second time. The master then starts new workers and waits 100 ms before it
  * tells the old ones to stop (ngx_master_process_cycle's "allow new processes to start"), and
  * until then the old workers still accept most new connections on the old configuration; so
  * once as many new workers wait in epoll (accepting; /proc/PID/wchan), or have run for 35 ms
- * where that cannot be read, and 10 ms more (quitting the old ones sooner reset more idle
- * client connections), the old ones get QUIT here: the
- * graceful shutdown nginx documents for a worker and sends them itself 100 ms later; they
- * accept nothing new and finish what they serve. No new worker within a second (the master
- * refused the configuration) leaves the old ones alone. Prints the workers that existed before.
+ * where that cannot be read, and 10 ms more, the old ones get QUIT here: the graceful
+ * shutdown nginx documents for a worker and sends them itself 100 ms later; they accept
+ * nothing new and finish what they serve. No new worker within a second (the master refused
+ * the configuration) leaves the old ones alone. Prints the workers that existed before.
  * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
  * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
  */

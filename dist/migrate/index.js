@@ -38211,15 +38211,16 @@ function toValue(doc, lineCounter, file, annotation) {
     let aliasAt;
     (0,dist/* visit */.YR)(doc, {
         Map(_, map) {
+            // As JavaScript object keys: `1` and "1" are one key.
             const seen = new Set();
             for (const pair of map.items) {
                 if (!(0,dist/* isScalar */.jn)(pair.key))
                     continue;
-                const key = pair.key.value;
-                if (PROTOTYPE_KEYS.has(String(key)))
-                    fail(pair.key.range?.[0], `key "${String(key)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+                const key = String(pair.key.value);
+                if (PROTOTYPE_KEYS.has(key))
+                    fail(pair.key.range?.[0], `key "${key}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
                 if (seen.has(key))
-                    fail(pair.key.range?.[0], `invalid YAML: key "${String(key)}" appears twice in the same map (keys must be unique)`);
+                    fail(pair.key.range?.[0], `invalid YAML: key "${key}" appears twice in the same map (keys must be unique)`);
                 seen.add(key);
             }
         },

@@ -43228,15 +43228,16 @@ function toValue(doc, lineCounter, file, annotation) {
     let aliasAt;
     (0,dist/* visit */.YR)(doc, {
         Map(_, map) {
+            // As JavaScript object keys: `1` and "1" are one key.
             const seen = new Set();
             for (const pair of map.items) {
                 if (!(0,dist/* isScalar */.jn)(pair.key))
                     continue;
-                const key = pair.key.value;
-                if (PROTOTYPE_KEYS.has(String(key)))
-                    fail(pair.key.range?.[0], `key "${String(key)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
+                const key = String(pair.key.value);
+                if (PROTOTYPE_KEYS.has(key))
+                    fail(pair.key.range?.[0], `key "${key}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`);
                 if (seen.has(key))
-                    fail(pair.key.range?.[0], `invalid YAML: key "${String(key)}" appears twice in the same map (keys must be unique)`);
+                    fail(pair.key.range?.[0], `invalid YAML: key "${key}" appears twice in the same map (keys must be unique)`);
                 seen.add(key);
             }
         },
@@ -61010,26 +61011,12 @@ class Git {
         });
         return r.code === 0;
     }
-    /**
-     * Which of `refs` (full names) are reachable from `head`, each with the commit it points to
-     * (annotated tags peeled): one git call for many isAncestor questions.
-     */
+    /** Which of `refs` (full names) are reachable from `head`: one git call for many isAncestor questions. */
     async mergedInto(refs, head) {
         if (refs.length === 0)
-            return new Map();
-        const out = await this.run([
-            'for-each-ref',
-            `--merged=${head}`,
-            '--format=%(refname) %(objectname) %(*objectname)',
-            ...refs,
-        ]);
-        const reachable = new Map();
-        for (const line of out.split('\n')) {
-            const [ref, object, peeled] = line.split(' ');
-            if (ref)
-                reachable.set(ref, peeled || object);
-        }
-        return reachable;
+            return new Set();
+        const out = await this.run(['for-each-ref', `--merged=${head}`, '--format=%(refname)', ...refs]);
+        return new Set(out.split('\n').filter(Boolean));
     }
     /** The best common ancestor of two commits, or null when they share no history here. */
     async mergeBase(a, b) {

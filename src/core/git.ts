@@ -126,24 +126,11 @@ export class Git {
     return r.code === 0;
   }
 
-  /**
-   * Which of `refs` (full names) are reachable from `head`, each with the commit it points to
-   * (annotated tags peeled): one git call for many isAncestor questions.
-   */
-  async mergedInto(refs: readonly string[], head: string): Promise<Map<string, string>> {
-    if (refs.length === 0) return new Map();
-    const out = await this.run([
-      'for-each-ref',
-      `--merged=${head}`,
-      '--format=%(refname) %(objectname) %(*objectname)',
-      ...refs,
-    ]);
-    const reachable = new Map<string, string>();
-    for (const line of out.split('\n')) {
-      const [ref, object, peeled] = line.split(' ');
-      if (ref) reachable.set(ref, peeled || object);
-    }
-    return reachable;
+  /** Which of `refs` (full names) are reachable from `head`: one git call for many isAncestor questions. */
+  async mergedInto(refs: readonly string[], head: string): Promise<Set<string>> {
+    if (refs.length === 0) return new Set();
+    const out = await this.run(['for-each-ref', `--merged=${head}`, '--format=%(refname)', ...refs]);
+    return new Set(out.split('\n').filter(Boolean));
   }
 
   /** The best common ancestor of two commits, or null when they share no history here. */

@@ -90,20 +90,18 @@ function toValue(
   let aliasAt: number | undefined;
   visit(doc, {
     Map(_, map) {
-      const seen = new Set<unknown>();
+      // As JavaScript object keys: `1` and "1" are one key.
+      const seen = new Set<string>();
       for (const pair of map.items) {
         if (!isScalar(pair.key)) continue;
-        const key = pair.key.value;
-        if (PROTOTYPE_KEYS.has(String(key)))
+        const key = String(pair.key.value);
+        if (PROTOTYPE_KEYS.has(key))
           fail(
             pair.key.range?.[0],
-            `key "${String(key)}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`,
+            `key "${key}" is not allowed (expected a name of letters, digits, "-", "_" or ".")`,
           );
         if (seen.has(key))
-          fail(
-            pair.key.range?.[0],
-            `invalid YAML: key "${String(key)}" appears twice in the same map (keys must be unique)`,
-          );
+          fail(pair.key.range?.[0], `invalid YAML: key "${key}" appears twice in the same map (keys must be unique)`);
         seen.add(key);
       }
     },

@@ -163,7 +163,7 @@ async function lastReleaseAndCommits(
   git: Git,
   series: Series,
   names: readonly string[],
-  reachable?: Promise<ReadonlyMap<string, string>>,
+  reachable?: Promise<ReadonlySet<string>>,
 ): Promise<{ last: LastRelease | null; commits: ParsedCommit[]; unread: number }> {
   const top = highestStableTag(series.template, names);
   if (top) {
@@ -207,7 +207,7 @@ export async function planVersion(
   series: Series,
   ctx: PolicyContext,
   names?: readonly string[],
-  reachable?: Promise<ReadonlyMap<string, string>>,
+  reachable?: Promise<ReadonlySet<string>>,
 ): Promise<VersionPlan> {
   const { last, commits, unread } = await lastReleaseAndCommits(
     git,

@@ -52,18 +52,17 @@ const WORKER_EXIT_GRACE_MS = 60_000;
 /**
  * The reload switch as one host command (one round trip over SSH, one process here): note the
  * master's workers (from /proc, its children file where the kernel has one, else every
- * process's stat: no ps or pgrep needed), keep the previous upstream file, put
- * the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
+ * process's stat: no ps or pgrep needed), keep the previous upstream file, put the new one
+ * (stdin) in place, test with `nginx -t` (the previous file back when it fails),
  * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
  * configuration a second time. The master then starts new workers and waits 100 ms before it
  * tells the old ones to stop (ngx_master_process_cycle's "allow new processes to start"), and
  * until then the old workers still accept most new connections on the old configuration; so
  * once as many new workers wait in epoll (accepting; /proc/PID/wchan), or have run for 35 ms
- * where that cannot be read, and 10 ms more (quitting the old ones sooner reset more idle
- * client connections), the old ones get QUIT here: the
- * graceful shutdown nginx documents for a worker and sends them itself 100 ms later; they
- * accept nothing new and finish what they serve. No new worker within a second (the master
- * refused the configuration) leaves the old ones alone. Prints the workers that existed before.
+ * where that cannot be read, and 10 ms more, the old ones get QUIT here: the graceful
+ * shutdown nginx documents for a worker and sends them itself 100 ms later; they accept
+ * nothing new and finish what they serve. No new worker within a second (the master refused
+ * the configuration) leaves the old ones alone. Prints the workers that existed before.
  * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
  * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
  */
