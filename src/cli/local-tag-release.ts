@@ -15,7 +15,7 @@ import { Git } from '../core/git.js';
 import type { Runtime } from '../core/runtime.js';
 import { formatTag, tagGlob } from '../core/tag-template.js';
 import { generateNotes, previousTag } from '../release/notes.js';
-import { checkTagName } from '../release/tag-release.js';
+import { checkTagName, componentReleases } from '../release/tag-release.js';
 import { componentTemplate, seriesPaths } from '../versioning/version-bump.js';
 
 /** The parsed inputs (as parseInputs gives them) that the local form reads, typed. */
@@ -50,7 +50,7 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
   const inputs = localTagInputs(raw);
   const git = new Git(rt.cwd, rt.log);
   const config = await loadConfig(rt.cwd, inputs.config);
-  const moved = movedComponents(inputs.components ?? '', config);
+  const moved = componentReleases(inputs.components ?? '', config, rt);
   if (!inputs.version && !moved)
     throw new UserError(
       'input "version" is required: the version to release (or components: version-bump\'s components output)',
@@ -85,30 +85,6 @@ export async function tagReleaseLocally(raw: Record<string, unknown>, rt: Runtim
     results[m.component.name] = { tag: r.tag, created: r.created, 'release-id': '', 'release-url': '' };
   }
   rt.setOutput('components', results);
-}
-
-/** The entries of version-bump's components output whose series moved; null when the input is empty. */
-function movedComponents(
-  raw: string,
-  config: SlipwayConfig,
-): { component: ComponentConfig; version: string; tag: string }[] | null {
-  if (!raw.trim()) return null;
-  let parsed: Record<string, { version?: unknown; release?: unknown; tag?: unknown }>;
-  try {
-    parsed = JSON.parse(raw) as typeof parsed;
-  } catch {
-    throw new UserError(
-      'input "components": expected version-bump\'s components output (JSON component → {version, release, tag}), got invalid JSON',
-    );
-  }
-  return Object.entries(parsed ?? {})
-    .filter(([, e]) => e && (e.release === true || e.release === 'true'))
-    .map(([name, e]) => ({
-      component: requireComponent(config, name, 'input "components"'),
-      version: String(e.version),
-      tag: typeof e.tag === 'string' ? e.tag : '',
-    }))
-    .filter((m) => componentSeries(m.component) === 'own');
 }
 
 /** One local annotated tag with generated notes, or the one already there on the same commit. */

@@ -41,19 +41,27 @@ export interface StableTag {
   patch: number;
 }
 
+/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
+function stableTag(match: (tag: string) => RegExpExecArray | null, name: string): StableTag | null {
+  const m = match(name);
+  if (!m || m[4] !== undefined) return null;
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  const patch = Number(m[3]);
+  if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch)) return null;
+  return { name, major, minor, patch };
+}
+
+const byVersionDescending = (a: StableTag, b: StableTag): number =>
+  b.major - a.major || b.minor - a.minor || b.patch - a.patch;
+
 /** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
 export function highestStableTag(template: string, names: readonly string[]): StableTag | undefined {
   const match = versionMatcher(template);
   let best: StableTag | undefined;
   for (const name of names) {
-    const m = match(name);
-    if (!m || m[4] !== undefined) continue;
-    const major = Number(m[1]);
-    const minor = Number(m[2]);
-    const patch = Number(m[3]);
-    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch)) continue;
-    if (best && (best.major - major || best.minor - minor || best.patch - patch) >= 0) continue;
-    best = { name, major, minor, patch };
+    const t = stableTag(match, name);
+    if (t && (!best || byVersionDescending(best, t) > 0)) best = t;
   }
   return best;
 }
@@ -67,13 +75,8 @@ export function stableTagsByVersion(template: string, names: readonly string[]):
   const match = versionMatcher(template);
   const out: StableTag[] = [];
   for (const name of names) {
-    const m = match(name);
-    if (!m || m[4] !== undefined) continue;
-    const major = Number(m[1]);
-    const minor = Number(m[2]);
-    const patch = Number(m[3]);
-    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch)) continue;
-    out.push({ name, major, minor, patch });
+    const t = stableTag(match, name);
+    if (t) out.push(t);
   }
-  return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
+  return out.sort(byVersionDescending);
 }

@@ -99,7 +99,7 @@ interface ReleaseResult {
 }
 
 /** A component whose own series moved, from the components input. */
-interface MovedComponent {
+export interface MovedComponent {
   component: ComponentConfig;
   version: string;
   /** Empty: the template applied to version. */
@@ -252,7 +252,7 @@ async function reserve(
  * The `components` input: version-bump's components output, each entry whose `release` is
  * true a release to make; null when the input is empty.
  */
-function componentReleases(raw: string, config: SlipwayConfig, rt: Runtime): MovedComponent[] | null {
+export function componentReleases(raw: string, config: SlipwayConfig, rt: Runtime): MovedComponent[] | null {
   const text = raw.trim();
   if (!text) return null;
   let parsed: unknown;

@@ -55,6 +55,23 @@ const freePort = () =>
     });
   });
 
+/**
+ * A compose service of the busybox images: httpd serving /www on `address` (host networking),
+ * healthy once /www/ready answers (1.2.0's image lacks it).
+ */
+const httpdService = (variable: string, address: string, extra: Record<string, unknown> = {}) => ({
+  image: `\${${variable}}`,
+  network_mode: 'host',
+  ...extra,
+  command: ['/bin/httpd', '-f', '-p', address, '-h', '/www'],
+  healthcheck: {
+    test: ['CMD', '/bin/wget', '-q', '-O', '/dev/null', `http://${address}/ready`],
+    interval: '1s',
+    timeout: '2s',
+    retries: 2,
+  },
+});
+
 beforeAll(async () => {
   const started = await startDockerd();
   if ('skip' in started) {
@@ -78,17 +95,7 @@ beforeAll(async () => {
     path.join(p.dir, 'compose.yaml'),
     stringify({
       services: {
-        api: {
-          image: '${API_IMAGE}',
-          network_mode: 'host',
-          command: ['/bin/httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', '/www'],
-          healthcheck: {
-            test: ['CMD', '/bin/wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}/ready`],
-            interval: '1s',
-            timeout: '2s',
-            retries: 2,
-          },
-        },
+        api: httpdService('API_IMAGE', `127.0.0.1:${port}`),
       },
     }),
   );
@@ -213,17 +220,7 @@ test('compose v2: with docker compose (v2) and docker-compose (v1) both present,
     path.join(p.dir, 'v2.yaml'),
     stringify({
       services: {
-        apiv2: {
-          image: '${APIV2_IMAGE}',
-          network_mode: 'host',
-          command: ['/bin/httpd', '-f', '-p', `127.0.0.1:${port2}`, '-h', '/www'],
-          healthcheck: {
-            test: ['CMD', '/bin/wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port2}/ready`],
-            interval: '1s',
-            timeout: '2s',
-            retries: 2,
-          },
-        },
+        apiv2: httpdService('APIV2_IMAGE', `127.0.0.1:${port2}`),
       },
     }),
   );
@@ -276,18 +273,7 @@ test('compose zeroDowntime: blue-green behind nginx, a deploy and a rollback und
   if (!nginxAvailable()) return console.warn('skipped: nginx is not installed');
   const ports = { blue: await freePort(), green: await freePort() };
   const slots = { blue: `127.0.0.1:${ports.blue}`, green: `127.0.0.1:${ports.green}` };
-  const service = (slot: 'blue' | 'green') => ({
-    image: '${WEB_IMAGE}',
-    network_mode: 'host',
-    init: true,
-    command: ['/bin/httpd', '-f', '-p', slots[slot], '-h', '/www'],
-    healthcheck: {
-      test: ['CMD', '/bin/wget', '-q', '-O', '/dev/null', `http://${slots[slot]}/ready`],
-      interval: '1s',
-      timeout: '2s',
-      retries: 2,
-    },
-  });
+  const service = (slot: 'blue' | 'green') => httpdService('WEB_IMAGE', slots[slot], { init: true });
   writeFileSync(
     path.join(p.dir, 'zd.yaml'),
     stringify({ services: { 'web-blue': service('blue'), 'web-green': service('green') } }),

@@ -5,60 +5,19 @@
  * code. Against the OpenAPI-checked GitHub server and one real git repository.
  */
 import { stringify } from 'yaml';
-import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
-import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
-import { deploy as deployAction } from '../../src/deploy/deploy-action.js';
-import { invokeAction } from '../../src/pipeline/invoke.js';
-import { tagRelease } from '../../src/release/tag-release.js';
-import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
-import { createProduct, logged, type Product } from '../deploy/fixture.js';
+import { logged } from '../deploy/fixture.js';
+import { reserveHarness } from './reserve-harness.js';
 
 const TOKEN = 'ghs_reserveComponentsToken0123456';
-let gh: GitHubServer;
-let p: Product;
-beforeEach(async () => {
-  p = await createProduct();
-  gh = await startGitHubServer({ token: TOKEN });
-});
-afterEach(async () => {
-  expect(gh.violations).toEqual([]);
-  await gh.stop();
-  await p.close();
-});
+const h = reserveHarness(TOKEN, '78');
+const { tag } = h;
 
-const env = (sha: string) => ({
-  ...process.env,
-  DEPLOY_LOG: `${p.dir}/deploy.log`,
-  GITHUB_API_URL: gh.url,
-  GITHUB_REPOSITORY: 'acme/shop',
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_SHA: sha,
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_REF_NAME: 'main',
-  GITHUB_ACTOR: 'octocat',
-  GITHUB_RUN_ID: '78',
-  SLIPWAY_RETRY_BASE_MS: '1',
-});
-
-async function tag(sha: string, inputs: Record<string, string | boolean>) {
-  const rt = createMemoryRuntime({ cwd: p.dir, env: env(sha) });
-  return invokeAction(tagRelease as unknown as ActionDefinition<InputFields>, { token: TOKEN, ...inputs }, rt);
-}
-
-async function deploy(sha: string, versions: Record<string, string>) {
-  const rt = createMemoryRuntime({ cwd: p.dir, env: env(sha) });
-  try {
-    await deployAction.run(
-      p.inputs({ environment: 'staging', timeout: '2', token: TOKEN, version: JSON.stringify(versions) }),
-      rt,
-    );
-    return null;
-  } catch (err) {
-    return err as Error;
-  }
-}
+/** deploy of one version per component, as commit `sha`'s job runs it. */
+const deploy = (sha: string, versions: Record<string, string>) => h.deploy(sha, JSON.stringify(versions));
 
 function setUp() {
+  const p = h.product();
+  const gh = h.github();
   p.writeConfig(
     stringify({
       components: {
@@ -78,6 +37,7 @@ function setUp() {
 }
 
 test('two runs that computed py/1.37.6: each commit gets its own component version, and deploy holds to it', async () => {
+  const gh = h.github();
   const { a, b } = setUp();
   // Both pushes computed 0.1.1 and py 1.37.6 from v0.1.0 and py/1.37.5; their version jobs reserve at once.
   const components = JSON.stringify({
@@ -138,6 +98,7 @@ test('two runs that computed py/1.37.6: each commit gets its own component versi
 });
 
 test('a component candidate is reserved too, alone when the product has nothing to release', async () => {
+  const gh = h.github();
   const { a, b } = setUp();
   const components = JSON.stringify({
     py: { version: '1.37.6-rc.1', release: true, tag: 'py/1.37.6-rc.1', 'candidate-of': '1.37.6' },

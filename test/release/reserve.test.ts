@@ -4,56 +4,14 @@
  * another commit. Against the OpenAPI-checked GitHub server and one real git repository.
  */
 import { stringify } from 'yaml';
-import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
-import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
-import { deploy as deployAction } from '../../src/deploy/deploy-action.js';
-import { invokeAction } from '../../src/pipeline/invoke.js';
 import { nextFree } from '../../src/release/reserve.js';
-import { tagRelease } from '../../src/release/tag-release.js';
-import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
-import { createProduct, logged, type Product } from '../deploy/fixture.js';
+import { logged } from '../deploy/fixture.js';
+import { reserveHarness } from './reserve-harness.js';
 
 const TOKEN = 'ghs_reserveTestToken0123456789';
-let gh: GitHubServer;
-let p: Product;
-beforeEach(async () => {
-  p = await createProduct();
-  gh = await startGitHubServer({ token: TOKEN });
-});
-afterEach(async () => {
-  expect(gh.violations).toEqual([]);
-  await gh.stop();
-  await p.close();
-});
-
-const env = (sha: string) => ({
-  ...process.env,
-  DEPLOY_LOG: `${p.dir}/deploy.log`,
-  GITHUB_API_URL: gh.url,
-  GITHUB_REPOSITORY: 'acme/shop',
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_SHA: sha,
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_REF_NAME: 'main',
-  GITHUB_ACTOR: 'octocat',
-  GITHUB_RUN_ID: '77',
-  SLIPWAY_RETRY_BASE_MS: '1',
-});
-
-async function tag(sha: string, inputs: Record<string, string | boolean>) {
-  const rt = createMemoryRuntime({ cwd: p.dir, env: env(sha) });
-  return invokeAction(tagRelease as unknown as ActionDefinition<InputFields>, { token: TOKEN, ...inputs }, rt);
-}
-
-async function deploy(sha: string, version: string) {
-  const rt = createMemoryRuntime({ cwd: p.dir, env: env(sha) });
-  try {
-    await deployAction.run(p.inputs({ environment: 'staging', timeout: '2', token: TOKEN, version }), rt);
-    return null;
-  } catch (err) {
-    return err as Error;
-  }
-}
+const h = reserveHarness(TOKEN, '77');
+const { tag } = h;
+const { deploy } = h;
 
 test('the next free version keeps the kind of the one taken', () => {
   expect(nextFree('0.1.1')).toBe('0.1.2');
@@ -63,6 +21,8 @@ test('the next free version keeps the kind of the one taken', () => {
 });
 
 test('two runs that computed one version: each commit gets its own, and deploy holds to it', async () => {
+  const p = h.product();
+  const gh = h.github();
   p.writeConfig(
     stringify({ components: { api: { deploy: { run: logged() } } }, environments: { staging: { url: p.url } } }),
   );
