@@ -49127,7 +49127,7 @@ async function tagReleaseLocally(raw, rt) {
     const inputs = localTagInputs(raw);
     const git = new _core_git_js__WEBPACK_IMPORTED_MODULE_2__/* .Git */ .T(rt.cwd, rt.log);
     const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .loadConfig */ .Z9)(rt.cwd, inputs.config);
-    const moved = movedComponents(inputs.components ?? '', config);
+    const moved = (0,_release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__/* .componentReleases */ .iz)(inputs.components ?? '', config, rt);
     if (!inputs.version && !moved)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo('input "version" is required: the version to release (or components: version-bump\'s components output)');
     const named = inputs.component ? (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .requireComponent */ .Pq)(config, inputs.component) : null;
@@ -49155,33 +49155,13 @@ async function tagReleaseLocally(raw, rt) {
     }
     rt.setOutput('components', results);
 }
-/** The entries of version-bump's components output whose series moved; null when the input is empty. */
-function movedComponents(raw, config) {
-    if (!raw.trim())
-        return null;
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo('input "components": expected version-bump\'s components output (JSON component → {version, release, tag}), got invalid JSON');
-    }
-    return Object.entries(parsed ?? {})
-        .filter(([, e]) => e && (e.release === true || e.release === 'true'))
-        .map(([name, e]) => ({
-        component: (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .requireComponent */ .Pq)(config, name, 'input "components"'),
-        version: String(e.version),
-        tag: typeof e.tag === 'string' ? e.tag : '',
-    }))
-        .filter((m) => (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .componentSeries */ .Ni)(m.component) === 'own');
-}
 /** One local annotated tag with generated notes, or the one already there on the same commit. */
 async function tagLocally(git, rt, config, req, target, dryRun) {
     const component = req.component;
     const template = component ? (0,_versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_6__/* .componentTemplate */ ._x)(config, component) : (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .tagTemplateFor */ .Cq)(config);
     const tag = req.tag || (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_3__/* .formatTag */ ._3)(template, req.version);
     // Also keeps a name such as "-d" from reaching git's command line as an option.
-    (0,_release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__/* .checkTagName */ .u)(tag);
+    (0,_release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__/* .checkTagName */ .uz)(tag);
     const tags = await git.tags((0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_3__/* .tagGlob */ .ZM)(template));
     const existing = tags.find((t) => t.name === tag);
     // A component's first own release continues from the product's, as version-bump counts it.
@@ -51896,22 +51876,27 @@ function parseTag(template, tag) {
     const m = versionMatcher(template)(tag);
     return m ? semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0___default()(m[0]) : null;
 }
+/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
+function stableTag(match, name) {
+    const m = match(name);
+    if (!m || m[4] !== undefined)
+        return null;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+        return null;
+    return { name, major, minor, patch };
+}
+const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
 /** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
 function highestStableTag(template, names) {
     const match = versionMatcher(template);
     let best;
     for (const name of names) {
-        const m = match(name);
-        if (!m || m[4] !== undefined)
-            continue;
-        const major = Number(m[1]);
-        const minor = Number(m[2]);
-        const patch = Number(m[3]);
-        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-            continue;
-        if (best && (best.major - major || best.minor - minor || best.patch - patch) >= 0)
-            continue;
-        best = { name, major, minor, patch };
+        const t = stableTag(match, name);
+        if (t && (!best || byVersionDescending(best, t) > 0))
+            best = t;
     }
     return best;
 }
@@ -51924,17 +51909,11 @@ function stableTagsByVersion(template, names) {
     const match = versionMatcher(template);
     const out = [];
     for (const name of names) {
-        const m = match(name);
-        if (!m || m[4] !== undefined)
-            continue;
-        const major = Number(m[1]);
-        const minor = Number(m[2]);
-        const patch = Number(m[3]);
-        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-            continue;
-        out.push({ name, major, minor, patch });
+        const t = stableTag(match, name);
+        if (t)
+            out.push(t);
     }
-    return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
+    return out.sort(byVersionDescending);
 }
 
 
@@ -82531,7 +82510,7 @@ const ACTIONS = [
     _migrations_migrate_js__WEBPACK_IMPORTED_MODULE_4__/* .migrate */ ._,
     _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_3__/* .deploy */ .g,
     _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_1__/* .smokeTest */ .K,
-    _release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__/* .tagRelease */ .Q,
+    _release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__/* .tagRelease */ .Q5,
 ];
 
 __webpack_async_result__();
@@ -82673,8 +82652,9 @@ function fitCommits(text, budget) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  u: () => (/* binding */ checkTagName),
-  Q: () => (/* binding */ tagRelease)
+  uz: () => (/* binding */ checkTagName),
+  iz: () => (/* binding */ componentReleases),
+  Q5: () => (/* binding */ tagRelease)
 });
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js

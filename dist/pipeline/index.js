@@ -50883,22 +50883,27 @@ function parseTag(template, tag) {
     const m = versionMatcher(template)(tag);
     return m ? semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0___default()(m[0]) : null;
 }
+/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
+function stableTag(match, name) {
+    const m = match(name);
+    if (!m || m[4] !== undefined)
+        return null;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+        return null;
+    return { name, major, minor, patch };
+}
+const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
 /** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
 function highestStableTag(template, names) {
     const match = versionMatcher(template);
     let best;
     for (const name of names) {
-        const m = match(name);
-        if (!m || m[4] !== undefined)
-            continue;
-        const major = Number(m[1]);
-        const minor = Number(m[2]);
-        const patch = Number(m[3]);
-        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-            continue;
-        if (best && (best.major - major || best.minor - minor || best.patch - patch) >= 0)
-            continue;
-        best = { name, major, minor, patch };
+        const t = stableTag(match, name);
+        if (t && (!best || byVersionDescending(best, t) > 0))
+            best = t;
     }
     return best;
 }
@@ -50911,17 +50916,11 @@ function stableTagsByVersion(template, names) {
     const match = versionMatcher(template);
     const out = [];
     for (const name of names) {
-        const m = match(name);
-        if (!m || m[4] !== undefined)
-            continue;
-        const major = Number(m[1]);
-        const minor = Number(m[2]);
-        const patch = Number(m[3]);
-        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-            continue;
-        out.push({ name, major, minor, patch });
+        const t = stableTag(match, name);
+        if (t)
+            out.push(t);
     }
-    return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
+    return out.sort(byVersionDescending);
 }
 
 
@@ -76287,7 +76286,7 @@ const ACTIONS = [
     _migrations_migrate_js__WEBPACK_IMPORTED_MODULE_4__/* .migrate */ ._,
     _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_3__/* .deploy */ .g,
     _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_1__/* .smokeTest */ .K,
-    _release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__/* .tagRelease */ .Q,
+    _release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__/* .tagRelease */ .Q5,
 ];
 
 __webpack_async_result__();
@@ -76301,10 +76300,10 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Q: () => (/* binding */ tagRelease)
+  Q5: () => (/* binding */ tagRelease)
 });
 
-// UNUSED EXPORTS: checkTagName
+// UNUSED EXPORTS: checkTagName, componentReleases
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(62088);

@@ -42644,7 +42644,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 /** Entry point of the tag-release action. */
-const run = () => (0,_github_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runOnGitHub */ ._2)(_release_tag_release_js__WEBPACK_IMPORTED_MODULE_0__/* .tagRelease */ .Q);
+const run = () => (0,_github_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runOnGitHub */ ._2)(_release_tag_release_js__WEBPACK_IMPORTED_MODULE_0__/* .tagRelease */ .Q5);
 if ((0,_github_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
@@ -43033,10 +43033,10 @@ function apiFailure(err) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Q: () => (/* binding */ tagRelease)
+  Q5: () => (/* binding */ tagRelease)
 });
 
-// UNUSED EXPORTS: checkTagName
+// UNUSED EXPORTS: checkTagName, componentReleases
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
@@ -61438,22 +61438,27 @@ function tag_template_parseTag(template, tag) {
     const m = versionMatcher(template)(tag);
     return m ? parse_default()(m[0]) : null;
 }
+/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
+function stableTag(match, name) {
+    const m = match(name);
+    if (!m || m[4] !== undefined)
+        return null;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+        return null;
+    return { name, major, minor, patch };
+}
+const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
 /** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
 function highestStableTag(template, names) {
     const match = versionMatcher(template);
     let best;
     for (const name of names) {
-        const m = match(name);
-        if (!m || m[4] !== undefined)
-            continue;
-        const major = Number(m[1]);
-        const minor = Number(m[2]);
-        const patch = Number(m[3]);
-        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-            continue;
-        if (best && (best.major - major || best.minor - minor || best.patch - patch) >= 0)
-            continue;
-        best = { name, major, minor, patch };
+        const t = stableTag(match, name);
+        if (t && (!best || byVersionDescending(best, t) > 0))
+            best = t;
     }
     return best;
 }
@@ -61466,17 +61471,11 @@ function stableTagsByVersion(template, names) {
     const match = versionMatcher(template);
     const out = [];
     for (const name of names) {
-        const m = match(name);
-        if (!m || m[4] !== undefined)
-            continue;
-        const major = Number(m[1]);
-        const minor = Number(m[2]);
-        const patch = Number(m[3]);
-        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-            continue;
-        out.push({ name, major, minor, patch });
+        const t = stableTag(match, name);
+        if (t)
+            out.push(t);
     }
-    return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
+    return out.sort(byVersionDescending);
 }
 
 // EXTERNAL MODULE: external "fs"

@@ -36998,22 +36998,27 @@ function tag_template_parseTag(template, tag) {
     const m = versionMatcher(template)(tag);
     return m ? parse_default()(m[0]) : null;
 }
+/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
+function stableTag(match, name) {
+    const m = match(name);
+    if (!m || m[4] !== undefined)
+        return null;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+        return null;
+    return { name, major, minor, patch };
+}
+const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
 /** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
 function highestStableTag(template, names) {
     const match = versionMatcher(template);
     let best;
     for (const name of names) {
-        const m = match(name);
-        if (!m || m[4] !== undefined)
-            continue;
-        const major = Number(m[1]);
-        const minor = Number(m[2]);
-        const patch = Number(m[3]);
-        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-            continue;
-        if (best && (best.major - major || best.minor - minor || best.patch - patch) >= 0)
-            continue;
-        best = { name, major, minor, patch };
+        const t = stableTag(match, name);
+        if (t && (!best || byVersionDescending(best, t) > 0))
+            best = t;
     }
     return best;
 }
@@ -37026,17 +37031,11 @@ function stableTagsByVersion(template, names) {
     const match = versionMatcher(template);
     const out = [];
     for (const name of names) {
-        const m = match(name);
-        if (!m || m[4] !== undefined)
-            continue;
-        const major = Number(m[1]);
-        const minor = Number(m[2]);
-        const patch = Number(m[3]);
-        if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-            continue;
-        out.push({ name, major, minor, patch });
+        const t = stableTag(match, name);
+        if (t)
+            out.push(t);
     }
-    return out.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
+    return out.sort(byVersionDescending);
 }
 
 ;// CONCATENATED MODULE: ./src/versioning/branch-policy.ts
