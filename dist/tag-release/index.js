@@ -68220,7 +68220,13 @@ function plannedCalls(gh, spec, changelog, state = {}) {
  * first, and the tag is the lock (as semantic-release treats it). Two quick pushes both compute
  * 0.1.1; the run whose tag lands first owns 0.1.1, and the other takes the next free version of
  * the same kind instead of failing hours later, so one version always means one commit.
+ *
+ * Versions follow history: when the commit holding the tag already contains this run's commit
+ * (the newer push won), stepping on would give the older code the higher version, and the
+ * newer push's deploy would then be refused as a downgrade. This run is superseded instead:
+ * the newer push releases and deploys these changes with its own.
  */
+
 
 
 
@@ -68235,15 +68241,46 @@ function nextFree(taken) {
     const kind = v.prerelease.length ? 'prerelease' : v.patch ? 'patch' : v.minor ? 'minor' : 'major';
     return semver_default().inc(v, kind);
 }
+/** True when commit `newer`'s history contains `commit` (GitHub's compare: newer is ahead of it). */
+async function containsCommit(gh, newer, commit) {
+    try {
+        const { data } = await gh.octokit.rest.repos.compareCommitsWithBasehead({
+            owner: gh.owner,
+            repo: gh.repo,
+            basehead: `${commit}...${newer}`,
+            // Only the status is read: one commit per page keeps the answer small.
+            per_page: 1,
+        });
+        return data.status === 'ahead';
+    }
+    catch (err) {
+        // A commit GitHub does not know cannot contain ours; anything else is the entry point's to report.
+        if ((0,github_errors/* httpStatus */.nG)(err) === 404)
+            return false;
+        throw err;
+    }
+}
+/** The newer commit holding `tag` that already contains `target`, or null when there is none. */
+async function supersedingHolder(gh, tag, target) {
+    const holder = await tagCommit(gh, tag);
+    if (!holder || holder === target)
+        return null;
+    return (await containsCommit(gh, holder, target)) ? holder : null;
+}
 /**
  * Create `template`'s tag for `version` at `target`, stepping to the next free version while
- * the tag is held by another commit. A UserError when every attempt was taken.
+ * the tag is held by another commit; superseded (nothing created) when that commit contains
+ * `target`. A UserError when every attempt was taken.
  */
 async function reserveVersion(gh, o, log) {
     let version = o.version;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const tag = formatTag(o.template, version);
         const holder = await tagCommit(gh, tag);
+        if (holder && holder !== o.target && (await containsCommit(gh, holder, o.target))) {
+            log.info(`${version} is held by ${holder.slice(0, 7)}, a newer commit that contains ${o.target.slice(0, 7)}: that run releases these changes.`);
+            return { version, tag, created: false, supersededBy: holder };
+        }
         if (holder && holder !== o.target) {
             log.info(`${version} is taken: tag ${tag} is on ${holder.slice(0, 7)}, another run's commit; trying the next version.`);
             version = nextFree(version);
@@ -68263,10 +68300,10 @@ async function reserveVersion(gh, o, log) {
             return { version, tag, created };
         }
         catch (err) {
-            // Lost the race between the look and the write: the tag is another commit's now.
+            // Lost the race between the look and the write: the tag is another commit's now; the
+            // next look decides between stepping on and being superseded.
             if (err instanceof errors/* UserError */.yo && /already exists on commit/.test(err.message)) {
-                log.info(`${version} was reserved by another run at the same moment; trying the next version.`);
-                version = nextFree(version);
+                log.info(`${version} was reserved by another run at the same moment; looking again.`);
                 continue;
             }
             throw err;
@@ -68308,7 +68345,7 @@ const tagRelease = (0,inputs/* defineAction */.QP)({
         token: inputs/* input */.hF.string('GitHub token with contents: write.', { default: '${{ github.token }}', secret: true }),
         changelog: inputs/* input */.hF.string('A file to prepend the notes to, committed through the API (e.g. CHANGELOG.md). Empty: none.'),
         components: inputs/* input */.hF.string("version-bump's components output (JSON): a tag and a release for each component whose series moved (release true), notes from its own commits. Empty: none."),
-        reserve: inputs/* input */.hF.boolean("Only create the tags, before anything is built: a tag reserves its version for this commit, the product's (version) and each moved component's own (components). When another commit holds one (a racing run), the next free version of that series and kind is tagged instead; the version, versions and components outputs say which. A later run without reserve adds the releases to the tags.", 'false'),
+        reserve: inputs/* input */.hF.boolean("Only create the tags, before anything is built: a tag reserves its version for this commit, the product's (version) and each moved component's own (components). When another commit holds one (a racing run), the next free version of that series and kind is tagged instead; the version, versions and components outputs say which. When the commit holding it is newer and contains this one, this run is superseded instead (the superseded output). A later run without reserve adds the releases to the tags.", 'false'),
         versions: inputs/* input */.hF.string("With reserve: version-bump's versions output (JSON component → version); the versions output is the same with each component at the version reserved for it (its own series', else the product's)."),
         'make-latest': inputs/* input */.hF.choice("Mark the release latest. auto: GitHub's choice by version (legacy); a prerelease is never latest.", ['auto', 'true', 'false'], 'auto'),
     },
@@ -68320,6 +68357,7 @@ const tagRelease = (0,inputs/* defineAction */.QP)({
         'release-id': 'The id of the release (empty in a dry run).',
         'release-url': 'The web page of the release (empty in a dry run).',
         notes: 'The release notes (markdown).',
+        superseded: "With reserve: the SHA of a newer commit that contains this one and holds a version this run computed (its run releases and deploys these changes; skip this run's build, deploy and release), else empty.",
         components: "JSON: component → {tag, created, release-id, release-url} of the component releases made or found. With reserve: the components input with each reserved component's version and tag (the next free one when another commit held it), for the later release.",
     },
     async run(inputs, rt) {
@@ -68407,19 +68445,29 @@ async function reserve(ctx, component, moved) {
     for (const m of moved)
         if (!(m.component.name === component?.name && m.version === inputs.version))
             wanted.push({ component: m.component, version: m.version, template: componentTemplate(config, m.component) });
+    const tags = wanted.map((w) => formatTag(w.template, w.version));
+    tags.forEach(checkTagName);
+    // Looked at before any tag is made, so a superseded run usually leaves none behind.
+    if (!inputs.dryRun)
+        for (const [i, w] of wanted.entries()) {
+            const newer = await supersedingHolder(gh, tags[i], target);
+            if (newer)
+                return superseded(rt, newer, { version: w.version, tag: tags[i] }, []);
+        }
     const reserved = [];
-    for (const w of wanted) {
-        const tag = formatTag(w.template, w.version);
-        checkTagName(tag);
+    for (const [i, w] of wanted.entries()) {
         if (inputs.dryRun) {
-            rt.log.info(`Dry run: would reserve ${w.version} by creating ${tag} at ${target} (or the next free version).`);
-            reserved.push({ version: w.version, tag, created: false, component: w.component, computed: w.version });
+            rt.log.info(`Dry run: would reserve ${w.version} by creating ${tags[i]} at ${target} (or the next free version).`);
+            reserved.push({ version: w.version, tag: tags[i], created: false, component: w.component, computed: w.version });
             continue;
         }
         const name = w.component?.name;
         const r = await reserveVersion(gh, { version: w.version, template: w.template, target, message: (t, v) => (name ? `${name} ${v}` : t) }, rt.log);
+        if (r.supersededBy)
+            return superseded(rt, r.supersededBy, r, reserved.filter((x) => x.created).map((x) => x.tag));
         reserved.push({ ...r, component: w.component, computed: w.version });
     }
+    rt.setOutput('superseded', '');
     const product = inputs.version ? reserved[0] : undefined;
     const comps = reserved.slice(inputs.version ? 1 : 0);
     rt.setOutput('tag', product?.tag ?? '');
@@ -68434,6 +68482,21 @@ async function reserve(ctx, component, moved) {
     }
     if (inputs.versions.trim())
         rt.setOutput('versions', reservedVersions(inputs.versions, config, product ? { computed: product.computed, reserved: product.version } : null, new Map(comps.map((r) => [r.component.name, r.version]))));
+}
+/**
+ * A newer commit that contains this one holds a version this run computed: it releases and
+ * deploys these changes, so this run reserves nothing more and says so; the workflows skip
+ * its build, deploy and release. `left` are tags this run made before it found out.
+ */
+function superseded(rt, newer, held, left) {
+    rt.log.info(`Superseded: ${held.tag} (${held.version}) is held by ${newer.slice(0, 7)}, a newer commit that contains this one; its run releases and deploys these changes, so this run stops here.`);
+    if (left.length)
+        rt.log.warning(`${left.join(', ')} were reserved on this commit before the newer run's tag was seen; they stay as tags without releases (a version skipped, never moved).`);
+    rt.setOutput('superseded', newer);
+    for (const o of ['tag', 'version', 'versions'])
+        rt.setOutput(o, '');
+    rt.setOutput('created', false);
+    rt.setOutput('components', '');
 }
 /**
  * The `components` input: version-bump's components output, each entry whose `release` is

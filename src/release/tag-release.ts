@@ -21,7 +21,7 @@ import { formatTag, tagGlob } from '../core/tag-template.js';
 import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
 import { componentTemplate, seriesPaths, versionedComponents } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
-import { reserveVersion, type Reservation } from './reserve.js';
+import { reserveVersion, supersedingHolder, type Reservation } from './reserve.js';
 import {
   changelogEntry,
   ensureRelease,
@@ -58,7 +58,7 @@ export const tagRelease = defineAction({
       "version-bump's components output (JSON): a tag and a release for each component whose series moved (release true), notes from its own commits. Empty: none.",
     ),
     reserve: input.boolean(
-      "Only create the tags, before anything is built: a tag reserves its version for this commit, the product's (version) and each moved component's own (components). When another commit holds one (a racing run), the next free version of that series and kind is tagged instead; the version, versions and components outputs say which. A later run without reserve adds the releases to the tags.",
+      "Only create the tags, before anything is built: a tag reserves its version for this commit, the product's (version) and each moved component's own (components). When another commit holds one (a racing run), the next free version of that series and kind is tagged instead; the version, versions and components outputs say which. When the commit holding it is newer and contains this one, this run is superseded instead (the superseded output). A later run without reserve adds the releases to the tags.",
       'false',
     ),
     versions: input.string(
@@ -79,6 +79,8 @@ export const tagRelease = defineAction({
     'release-id': 'The id of the release (empty in a dry run).',
     'release-url': 'The web page of the release (empty in a dry run).',
     notes: 'The release notes (markdown).',
+    superseded:
+      "With reserve: the SHA of a newer commit that contains this one and holds a version this run computed (its run releases and deploys these changes; skip this run's build, deploy and release), else empty.",
     components:
       "JSON: component → {tag, created, release-id, release-url} of the component releases made or found. With reserve: the components input with each reserved component's version and tag (the next free one when another commit held it), for the later release.",
   },
@@ -207,13 +209,21 @@ async function reserve(
   for (const m of moved)
     if (!(m.component.name === component?.name && m.version === inputs.version))
       wanted.push({ component: m.component, version: m.version, template: componentTemplate(config, m.component) });
+  const tags = wanted.map((w) => formatTag(w.template, w.version));
+  tags.forEach(checkTagName);
+  // Looked at before any tag is made, so a superseded run usually leaves none behind.
+  if (!inputs.dryRun)
+    for (const [i, w] of wanted.entries()) {
+      const newer = await supersedingHolder(gh!, tags[i], target);
+      if (newer) return superseded(rt, newer, { version: w.version, tag: tags[i] }, []);
+    }
   const reserved: (Reservation & { component?: ComponentConfig; computed: string })[] = [];
-  for (const w of wanted) {
-    const tag = formatTag(w.template, w.version);
-    checkTagName(tag);
+  for (const [i, w] of wanted.entries()) {
     if (inputs.dryRun) {
-      rt.log.info(`Dry run: would reserve ${w.version} by creating ${tag} at ${target} (or the next free version).`);
-      reserved.push({ version: w.version, tag, created: false, component: w.component, computed: w.version });
+      rt.log.info(
+        `Dry run: would reserve ${w.version} by creating ${tags[i]} at ${target} (or the next free version).`,
+      );
+      reserved.push({ version: w.version, tag: tags[i], created: false, component: w.component, computed: w.version });
       continue;
     }
     const name = w.component?.name;
@@ -222,8 +232,16 @@ async function reserve(
       { version: w.version, template: w.template, target, message: (t, v) => (name ? `${name} ${v}` : t) },
       rt.log,
     );
+    if (r.supersededBy)
+      return superseded(
+        rt,
+        r.supersededBy,
+        r,
+        reserved.filter((x) => x.created).map((x) => x.tag),
+      );
     reserved.push({ ...r, component: w.component, computed: w.version });
   }
+  rt.setOutput('superseded', '');
   const product = inputs.version ? reserved[0] : undefined;
   const comps = reserved.slice(inputs.version ? 1 : 0);
   rt.setOutput('tag', product?.tag ?? '');
@@ -246,6 +264,25 @@ async function reserve(
         new Map(comps.map((r) => [r.component!.name, r.version])),
       ),
     );
+}
+
+/**
+ * A newer commit that contains this one holds a version this run computed: it releases and
+ * deploys these changes, so this run reserves nothing more and says so; the workflows skip
+ * its build, deploy and release. `left` are tags this run made before it found out.
+ */
+function superseded(rt: Runtime, newer: string, held: { version: string; tag: string }, left: string[]): void {
+  rt.log.info(
+    `Superseded: ${held.tag} (${held.version}) is held by ${newer.slice(0, 7)}, a newer commit that contains this one; its run releases and deploys these changes, so this run stops here.`,
+  );
+  if (left.length)
+    rt.log.warning(
+      `${left.join(', ')} were reserved on this commit before the newer run's tag was seen; they stay as tags without releases (a version skipped, never moved).`,
+    );
+  rt.setOutput('superseded', newer);
+  for (const o of ['tag', 'version', 'versions']) rt.setOutput(o, '');
+  rt.setOutput('created', false);
+  rt.setOutput('components', '');
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Component versions are reserved like the product's: two quick pushes that both compute
- * py/1.37.6 race for its tag before anything is built; the loser takes py/1.37.7, builds,
- * deploys and releases under it, and deploy refuses the winner's version for the loser's
- * code. Against the OpenAPI-checked GitHub server and one real git repository.
+ * py/1.37.6 reserve its tag before anything is built. When the older push tags first, the
+ * newer takes py/1.37.7, builds, deploys and releases under it, and deploy refuses the older
+ * one's version for its code; when the newer push tags first, the older run is superseded.
+ * Against the OpenAPI-checked GitHub server and one real git repository.
  */
 import { stringify } from 'yaml';
 import { logged } from '../deploy/fixture.js';
@@ -36,25 +37,25 @@ function setUp() {
   return { a, b };
 }
 
-test('two runs that computed py/1.37.6: each commit gets its own component version, and deploy holds to it', async () => {
+test('two pushes that computed py/1.37.6: each commit gets its own component version, and deploy holds to it', async () => {
   const gh = h.github();
   const { a, b } = setUp();
-  // Both pushes computed 0.1.1 and py 1.37.6 from v0.1.0 and py/1.37.5; their version jobs reserve at once.
+  // Both pushes computed 0.1.1 and py 1.37.6 from v0.1.0 and py/1.37.5; the older one's version job reserves first.
   const components = JSON.stringify({
     py: { version: '1.37.6', release: true, bump: 'patch', 'previous-version': '1.37.5', tag: 'py/1.37.6' },
   });
   const versions = JSON.stringify({ api: '0.1.1', py: '1.37.6' });
   const inputs = { version: '0.1.1', reserve: true, components, versions };
-  const [ra, rb] = await Promise.all([tag(a, inputs), tag(b, inputs)]);
+  const ra = await tag(a, inputs);
+  const rb = await tag(b, inputs);
 
   const state = gh.state.repo();
   const runs = new Map([
     [a, ra],
     [b, rb],
   ]);
-  const py = [ra, rb].map((r) => JSON.parse(r.components).py.version).sort();
-  expect(py).toEqual(['1.37.6', '1.37.7']);
-  expect([ra.version, rb.version].sort()).toEqual(['0.1.1', '0.1.2']);
+  expect([ra, rb].map((r) => JSON.parse(r.components).py.version)).toEqual(['1.37.6', '1.37.7']);
+  expect([ra.version, rb.version]).toEqual(['0.1.1', '0.1.2']);
   for (const [commit, r] of runs) {
     const own = JSON.parse(r.components).py;
     // The tag holds the component version for this commit; the outputs carry it on to build, deploy, release.
@@ -88,7 +89,7 @@ test('two runs that computed py/1.37.6: each commit gets its own component versi
 
   // Each commit deploys py under its own version; B's code under A's py version is refused in one line.
   const versionsOf = (r: typeof ra) => JSON.parse(r.versions) as Record<string, string>;
-  const [first, second] = ra.version === '0.1.1' ? ([a, b] as const) : ([b, a] as const);
+  const [first, second] = [a, b];
   expect(await deploy(first, versionsOf(runs.get(first)!))).toBeNull();
   const wrong = await deploy(second, { ...versionsOf(runs.get(second)!), py: versionsOf(runs.get(first)!).py });
   expect(wrong?.message).toMatch(
@@ -104,11 +105,9 @@ test('a component candidate is reserved too, alone when the product has nothing 
     py: { version: '1.37.6-rc.1', release: true, tag: 'py/1.37.6-rc.1', 'candidate-of': '1.37.6' },
   });
   const versions = JSON.stringify({ api: '0.1.0', py: '1.37.6-rc.1' });
-  const [ra, rb] = await Promise.all([
-    tag(a, { reserve: true, components, versions }),
-    tag(b, { reserve: true, components, versions }),
-  ]);
-  const got = [ra, rb].map((r) => JSON.parse(r.components).py.version).sort();
+  const ra = await tag(a, { reserve: true, components, versions });
+  const rb = await tag(b, { reserve: true, components, versions });
+  const got = [ra, rb].map((r) => JSON.parse(r.components).py.version);
   expect(got).toEqual(['1.37.6-rc.1', '1.37.6-rc.2']);
   for (const [commit, r] of [
     [a, ra],
@@ -121,4 +120,17 @@ test('a component candidate is reserved too, alone when the product has nothing 
     expect(JSON.parse(r.versions)).toEqual({ api: '0.1.0', py: own });
   }
   expect(gh.state.repo().tag('v0.1.1')).toBeUndefined();
+});
+
+test('the newer push holds py/1.37.6 first: the older run is superseded and reserves nothing', async () => {
+  const gh = h.github();
+  const { a, b } = setUp();
+  const components = JSON.stringify({ py: { version: '1.37.6', release: true, tag: 'py/1.37.6' } });
+  const versions = JSON.stringify({ api: '0.1.0', py: '1.37.6' });
+  expect(JSON.parse((await tag(b, { reserve: true, components, versions })).components).py.version).toBe('1.37.6');
+  // The older run computed the product's 0.1.1 too, which no one holds yet: it still takes nothing.
+  const ra = await tag(a, { version: '0.1.1', reserve: true, components, versions });
+  expect(ra).toMatchObject({ superseded: b, version: '', versions: '', components: '' });
+  expect(gh.state.repo().tag('v0.1.1')).toBeUndefined();
+  expect(gh.state.repo().tag('py/1.37.7')).toBeUndefined();
 });

@@ -19,7 +19,12 @@ interface Step {
 interface Workflow {
   jobs: Record<
     string,
-    { outputs?: Record<string, string>; steps: Step[]; concurrency?: { group: string; 'cancel-in-progress': boolean } }
+    {
+      if?: string;
+      outputs?: Record<string, string>;
+      steps: Step[];
+      concurrency?: { group: string; 'cancel-in-progress': boolean };
+    }
   >;
 }
 
@@ -59,6 +64,26 @@ describe.each(FILES)('%s', (file) => {
     const release = all.filter((s) => uses(s, 'tag-release') && s.with?.reserve !== true);
     expect(release).toHaveLength(1);
     expect(release[0].with?.components).toBe('${{ needs.version.outputs.components }}');
+  });
+
+  it('a run superseded by a newer push builds, deploys and releases nothing', () => {
+    expect(w.jobs[reserve.job].outputs?.superseded).toBe('${{ steps.reserve.outputs.superseded }}');
+    const gate = `needs.${reserve.job}.outputs.superseded == ''`;
+    // Gated itself, or only after a gated job's success (a skipped job has no status output).
+    const gated = (job: string): boolean => {
+      const cond = w.jobs[job].if ?? '';
+      if (cond.includes(gate)) return true;
+      const after = /needs\.([\w-]+)\.outputs\.status == 'success'/.exec(cond);
+      return after !== null && gated(after[1]);
+    };
+    const ships = steps(w).filter(
+      (s) =>
+        uses(s, 'deploy') ||
+        (uses(s, 'build-selective') && s.with?.run) ||
+        (uses(s, 'tag-release') && !s.with?.reserve),
+    );
+    expect(ships.length).toBeGreaterThan(0);
+    for (const s of ships) expect([s.job, gated(s.job)]).toEqual([s.job, true]);
   });
 });
 
