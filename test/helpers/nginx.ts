@@ -32,6 +32,9 @@ export function nginxAvailable(): boolean {
 /** The nginx binary. */
 export const nginxBin = (): string => NGINX;
 
+/** Worker processes of the test nginx (a reload replaces each). */
+export const NGINX_WORKERS = 2;
+
 /** Start nginx proxying `/` to `proxyPass`, with `httpExtra` at the http level (an include). */
 export async function startNginx(o: { proxyPass: string; httpExtra?: string }): Promise<TestNginx> {
   const prefix = mkdtempSync(path.join(tmpdir(), 'slipway-nginx-'));
@@ -45,7 +48,7 @@ export async function startNginx(o: { proxyPass: string; httpExtra?: string }): 
     [
       'daemon off;',
       'master_process on;',
-      'worker_processes 2;',
+      `worker_processes ${NGINX_WORKERS};`,
       `pid ${pidFile};`,
       `error_log ${path.join(prefix, 'error.log')} warn;`,
       // Workers reach the test's sockets, which belong to the user running the tests.
