@@ -3,7 +3,7 @@
  * the new version", for the socket and the reload switch, against the critical path no
  * switch can beat: starting the new version and its health check passing (the same slot
  * server, started and polled by hand). A client polls nginx every 5 ms and notes the first
- * answer from the new version. Interleaved rounds, medians of 11, the load average printed.
+ * answer from the new version. Interleaved rounds, medians of 21, the load average printed.
  * Target: the ratio at or under 1.2.
  * Run: npx tsx bench/deploy/switch.ts
  */
@@ -23,7 +23,7 @@ import { nginxBin, startNginx, type TestNginx } from '../../test/helpers/nginx.j
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER = path.join(ROOT, 'test/fixtures/slot-server.mjs');
-const ROUNDS = 11;
+const ROUNDS = 21;
 const START =
   'nohup node "$SLOT_SERVER" "${SLIPWAY_SLOT_ADDRESS#unix:}" "$SLIPWAY_VERSION" > /dev/null 2>&1 & echo $! > "$WORK/$SLIPWAY_SLOT.pid"';
 const STOP = 'kill -TERM "$(cat "$WORK/$SLIPWAY_SLOT.pid")" 2>/dev/null; rm -f "$WORK/$SLIPWAY_SLOT.pid"; true';

@@ -53039,6 +53039,30 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+
+/** Replace file $1 with stdin, atomically. */
+const WRITE = `set -eu; cat > "$1.slipway-tmp"; mv -f "$1.slipway-tmp" "$1"`;
+/** Point link $1 at $2 atomically. */
+const RELINK = `set -eu; ln -sfn "$2" "$1.slipway-tmp"; mv -T "$1.slipway-tmp" "$1"`;
+/** The file operations of a host that runs programs: one program each (one round trip over SSH). */
+function fileOps(host) {
+    return {
+        async readText(file) {
+            const r = await host.run(['cat', file]);
+            return r.code === 0 ? r.stdout : null;
+        },
+        async writeText(file, text) {
+            const r = await host.run(['sh', '-c', WRITE, 'sh', file], { input: () => external_node_stream_.Readable.from([text]) });
+            if (r.code !== 0)
+                throw new TargetError(`cannot write ${file} on ${host.where}: ${r.stderr.trim()}`);
+        },
+        async relink(link, target) {
+            const r = await host.run(['sh', '-c', RELINK, 'sh', link, target]);
+            if (r.code !== 0)
+                throw new TargetError(`cannot point ${link} at ${target} on ${host.where}: ${r.stderr.trim()}`);
+        },
+    };
+}
 /** Quote one argument for a POSIX shell: inside single quotes nothing is special. */
 function shQuote(arg) {
     return `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -53089,11 +53113,37 @@ async function collect(argv, options, env) {
         throw err;
     }
 }
-/** This machine: the program runs directly, with the run's environment plus `env`. */
+/**
+ * This machine: the program runs directly, with the run's environment plus `env`; files are
+ * read, written and relinked in-process, the same rename(2) as `mv -T`, without a process
+ * per step on the path from a healthy slot to traffic on it.
+ */
 function localHost(baseEnv) {
+    const where = 'this machine';
+    const temp = (file) => `${file}.slipway-tmp`;
     return {
-        where: 'this machine',
+        where,
         run: (argv, options = {}) => collect(argv, options, { ...baseEnv, ...options.env }),
+        readText: (file) => (0,promises_.readFile)(file, 'utf8').catch(() => null),
+        async writeText(file, text) {
+            try {
+                await (0,promises_.writeFile)(temp(file), text);
+                await (0,promises_.rename)(temp(file), file);
+            }
+            catch (err) {
+                throw new TargetError(`cannot write ${file} on ${where}: ${err.message}`);
+            }
+        },
+        async relink(link, target) {
+            try {
+                await (0,promises_.unlink)(temp(link)).catch(() => undefined);
+                await (0,promises_.symlink)(target, temp(link));
+                await (0,promises_.rename)(temp(link), link);
+            }
+            catch (err) {
+                throw new TargetError(`cannot point ${link} at ${target} on ${where}: ${err.message}`);
+            }
+        },
         close: async () => undefined,
     };
 }
@@ -53158,8 +53208,9 @@ async function sshHost(settings, env) {
         settings.host,
     ];
     const sshEnv = { PATH: env.PATH ?? process.env.PATH ?? '', HOME: env.HOME ?? external_node_os_default().homedir() };
-    return {
+    const host = {
         where,
+        ...fileOps({ where, run: (argv, options) => host.run(argv, options) }),
         async run(argv, options = {}) {
             // `env` sets the variables for the program alone; every word is quoted for the remote shell.
             const vars = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -53180,6 +53231,7 @@ async function sshHost(settings, env) {
             await (0,promises_.rm)(dir, { recursive: true, force: true });
         },
     };
+    return host;
 }
 /** Open where a target's steps run: over SSH when `deploy.ssh` is set, else this machine. */
 async function openHost(ssh, env) {
@@ -53221,17 +53273,18 @@ const WORKER_EXIT_GRACE_MS = 60_000;
 /**
  * The reload switch as one host command (one round trip over SSH, one process here): note the
  * master's workers (from /proc, its children file where the kernel has one, else every
- * process's stat: no ps or pgrep needed), keep the previous upstream file, put the new one
- * (stdin) in place, test with `nginx -t` (the previous file back when it fails),
+ * process's stat: no ps or pgrep needed), keep the previous upstream file (a hard link: no
+ * copy, and the rename below leaves it the old file), put the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
  * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
  * configuration a second time. The master then starts new workers and waits 100 ms before it
  * tells the old ones to stop (ngx_master_process_cycle's "allow new processes to start"), and
  * until then the old workers still accept most new connections on the old configuration; so
  * once as many new workers wait in epoll (accepting; /proc/PID/wchan), or have run for 35 ms
- * where that cannot be read, and 10 ms more, the old ones get QUIT here: the graceful
- * shutdown nginx documents for a worker and sends them itself 100 ms later; they accept
- * nothing new and finish what they serve. No new worker within a second (the master refused
- * the configuration) leaves the old ones alone. Prints the workers that existed before.
+ * where that cannot be read, the old ones get QUIT here: the graceful shutdown nginx
+ * documents for a worker and sends them itself 100 ms later; they accept nothing new and
+ * finish what they serve. No margin is needed: the listening socket belongs to the master,
+ * so a connection that arrives before a new worker accepts waits in its backlog. No new
+ * worker within a second (the master refused the configuration) leaves the old ones alone. Prints the workers that existed before.
  * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
  * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
  */
@@ -53250,18 +53303,18 @@ workers() {
   done
 }
 before=$(workers)
+old=
+want=0
+for p in $before; do old="$old $p"; want=$((want + 1)); done
 had=0
-if [ -f "$up" ]; then cp -p "$up" "$up.slipway-prev" || exit 5; had=1; fi
+if [ -f "$up" ]; then ln -f "$up" "$up.slipway-prev" || exit 5; had=1; fi
 { cat > "$up.slipway-tmp" && mv -f "$up.slipway-tmp" "$up"; } || exit 5
 if ! out=$("$@" 2>&1); then
   [ $had = 1 ] && mv -f "$up.slipway-prev" "$up"
   printf '%s\n' "$out" >&2
   exit 4
 fi
-rm -f "$up.slipway-prev"
 kill -HUP "$m" || exit 6
-old=$(echo $before)
-want=$(printf '%s\n' "$before" | grep -c .)
 i=0
 since=0
 while [ -n "$old" ] && [ $i -lt 200 ]; do
@@ -53274,17 +53327,14 @@ while [ -n "$old" ] && [ $i -lt 200 ]; do
     case "$w" in *epoll*) ready=$((ready + 1)) ;; esac
   done
   [ $new -ge $want ] && since=$((since + 1))
-  if [ $ready -ge $want ] || [ $since -gt 6 ]; then sleep 0.01; kill -QUIT $old 2>/dev/null; break; fi
+  if [ $ready -ge $want ] || [ $since -gt 6 ]; then kill -QUIT $old 2>/dev/null; break; fi
   sleep 0.005
   i=$((i + 1))
 done
+rm -f "$up.slipway-prev"
 printf '%s\n' "$before"`;
 /** Which of the given PIDs still exist. */
 const ALIVE = `for p in "$@"; do kill -0 "$p" 2>/dev/null && echo "$p"; done; exit 0`;
-/** Replace file $1 with stdin, atomically. */
-const WRITE = `set -eu; cat > "$1.slipway-tmp"; mv -f "$1.slipway-tmp" "$1"`;
-/** Point link $1 at $2 atomically. */
-const RELINK = `set -eu; ln -sfn "$2" "$1.slipway-tmp"; mv -T "$1.slipway-tmp" "$1"`;
 /** The access log's size, then (with an offset) what was written after it. */
 const LOG_SIZE = `wc -c < "$1" 2>/dev/null || echo 0`;
 const LOG_SINCE = `tail -c "+$(($2 + 1))" "$1" 2>/dev/null || true`;
@@ -53403,11 +53453,11 @@ function nginxTarget(options) {
         SLIPWAY_SLOT_ADDRESS: slots[slot],
     });
     const readState = async (host) => {
-        const r = await host.run(['cat', stateFile]);
-        if (r.code !== 0)
+        const text = await host.readText(stateFile);
+        if (text === null)
             return { live: null, blue: null, green: null };
         try {
-            const s = JSON.parse(r.stdout);
+            const s = JSON.parse(text);
             return { live: s.live ?? null, blue: s.blue ?? null, green: s.green ?? null };
         }
         catch {
@@ -53415,10 +53465,7 @@ function nginxTarget(options) {
         }
     };
     const writeState = async (host, state, ctx) => {
-        await host.run(sh(WRITE, stateFile), { input: () => external_node_stream_.Readable.from([JSON.stringify(state) + '\n']) }).then((r) => {
-            if (r.code !== 0)
-                throw new TargetError(`cannot write ${stateFile} on ${host.where}: ${r.stderr.trim()}`);
-        });
+        await host.writeText(stateFile, JSON.stringify(state) + '\n');
         ctx.onLine(`live: ${state.live} (blue ${state.blue ?? 'stopped'}, green ${state.green ?? 'stopped'})`);
     };
     const startSlot = (host, slot, version, ctx) => run(host, `start (${slot})`, ['sh', '-c', start], ctx, slotEnv(ctx, slot, version));
@@ -53427,20 +53474,20 @@ function nginxTarget(options) {
     const checkNoKeepalive = async (host) => {
         if (!config || mode !== 'socket')
             return;
-        const r = await host.run(['cat', config]);
-        if (r.code !== 0)
+        const text = await host.readText(config);
+        if (text === null)
             throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
-        const m = /^[ \t]*keepalive[ \t]+\d+[ \t]*;/m.exec(r.stdout);
+        const m = /^[ \t]*keepalive[ \t]+\d+[ \t]*;/m.exec(text);
         if (m)
-            throw new TargetError(`${config}:${r.stdout.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`);
+            throw new TargetError(`${config}:${text.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`);
     };
     // nginx's pid file, read from its configuration once per target (it does not move between steps).
     let pidPath;
     const nginxPidFile = async (host) => {
-        const r = await host.run(['cat', config]);
-        if (r.code !== 0)
+        const text = await host.readText(config);
+        if (text === null)
             throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
-        const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(r.stdout);
+        const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(text);
         if (!m)
             throw new TargetError(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
         return m[1];
@@ -53476,13 +53523,13 @@ function nginxTarget(options) {
                 throw new TargetError(`nginx workers ${left.join(', ')} had not exited ${(0,markdown/* duration */.p)(drainS * 1000 + WORKER_EXIT_GRACE_MS)} after the reload`);
             await (0,retry/* sleep */.yy)(100);
         }
-        ctx.onLine(`nginx reloaded: ${canaryWeight >= 100 ? `all traffic on ${other(stable)}` : canaryWeight <= 0 ? `all traffic on ${stable}` : `${canaryWeight}% on ${other(stable)}`}`);
+        ctx.onLine(`nginx reloaded on ${host.where}: ${canaryWeight >= 100 ? `all traffic on ${other(stable)}` : canaryWeight <= 0 ? `all traffic on ${stable}` : `${canaryWeight}% on ${other(stable)}`}`);
     };
     /** Move all traffic to `slot`. */
     const switchTo = async (host, slot, ctx) => {
         if (mode === 'socket') {
-            await run(host, `switching ${link}`, sh(RELINK, link, slots[slot].slice('unix:'.length)), ctx);
-            ctx.onLine(`${link} → ${slot}`);
+            await host.relink(link, slots[slot].slice('unix:'.length));
+            ctx.onLine(`${link} → ${slot} on ${host.where}`);
         }
         else
             await applySplit(host, other(slot), 100, ctx);

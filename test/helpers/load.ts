@@ -33,7 +33,10 @@ export async function runLoad(o: {
   void o.until?.finally(() => (done = true));
   const one = (n: number) =>
     new Promise<void>((resolve) => {
-      const req = http.get(`${o.url}${o.path ?? '/'}`, { agent, headers: o.headers?.(n) }, (res) => {
+      // Without keep-alive, say so: Node's agent otherwise asks for keep-alive whenever
+      // maxSockets is finite, and nginx keeps the connection open until the client closes it.
+      const headers = { ...(o.keepAlive ? {} : { connection: 'close' }), ...o.headers?.(n) };
+      const req = http.get(`${o.url}${o.path ?? '/'}`, { agent, headers }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));

@@ -7,10 +7,10 @@
  * a host each argument is single-quoted for the remote shell, so no value is ever code.
  */
 import { createReadStream } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { execFile, ExecError } from '../../core/exec.js';
 import { duration } from '../../core/markdown.js';
 import { backoffDelay, sleep } from '../../core/retry.js';
@@ -40,6 +40,12 @@ export interface Host {
   readonly where: string;
   /** Run `argv` (a program and its arguments, never a shell string). */
   run(argv: readonly string[], options?: HostRunOptions): Promise<HostResult>;
+  /** A file's text, or null when it cannot be read. */
+  readText(file: string): Promise<string | null>;
+  /** Replace `file` with `text` atomically (a temporary name, then a rename). */
+  writeText(file: string, text: string): Promise<void>;
+  /** Point the symlink `link` at `target` atomically (a temporary link renamed over it). */
+  relink(link: string, target: string): Promise<void>;
   /** Close the shared connection. */
   close(): Promise<void>;
 }
@@ -53,6 +59,30 @@ export interface SshSettings {
   keyEnv: string;
   /** The variable holding the known_hosts lines. */
   knownHostsEnv: string;
+}
+
+/** Replace file $1 with stdin, atomically. */
+const WRITE = `set -eu; cat > "$1.slipway-tmp"; mv -f "$1.slipway-tmp" "$1"`;
+
+/** Point link $1 at $2 atomically. */
+const RELINK = `set -eu; ln -sfn "$2" "$1.slipway-tmp"; mv -T "$1.slipway-tmp" "$1"`;
+
+/** The file operations of a host that runs programs: one program each (one round trip over SSH). */
+function fileOps(host: Pick<Host, 'run' | 'where'>): Pick<Host, 'readText' | 'writeText' | 'relink'> {
+  return {
+    async readText(file) {
+      const r = await host.run(['cat', file]);
+      return r.code === 0 ? r.stdout : null;
+    },
+    async writeText(file, text) {
+      const r = await host.run(['sh', '-c', WRITE, 'sh', file], { input: () => Readable.from([text]) });
+      if (r.code !== 0) throw new TargetError(`cannot write ${file} on ${host.where}: ${r.stderr.trim()}`);
+    },
+    async relink(link, target) {
+      const r = await host.run(['sh', '-c', RELINK, 'sh', link, target]);
+      if (r.code !== 0) throw new TargetError(`cannot point ${link} at ${target} on ${host.where}: ${r.stderr.trim()}`);
+    },
+  };
 }
 
 /** Quote one argument for a POSIX shell: inside single quotes nothing is special. */
@@ -111,11 +141,35 @@ async function collect(argv: readonly string[], options: HostRunOptions, env: No
   }
 }
 
-/** This machine: the program runs directly, with the run's environment plus `env`. */
+/**
+ * This machine: the program runs directly, with the run's environment plus `env`; files are
+ * read, written and relinked in-process, the same rename(2) as `mv -T`, without a process
+ * per step on the path from a healthy slot to traffic on it.
+ */
 function localHost(baseEnv: NodeJS.ProcessEnv): Host {
+  const where = 'this machine';
+  const temp = (file: string) => `${file}.slipway-tmp`;
   return {
-    where: 'this machine',
+    where,
     run: (argv, options = {}) => collect(argv, options, { ...baseEnv, ...options.env }),
+    readText: (file) => readFile(file, 'utf8').catch(() => null),
+    async writeText(file, text) {
+      try {
+        await writeFile(temp(file), text);
+        await rename(temp(file), file);
+      } catch (err) {
+        throw new TargetError(`cannot write ${file} on ${where}: ${(err as Error).message}`);
+      }
+    },
+    async relink(link, target) {
+      try {
+        await unlink(temp(link)).catch(() => undefined);
+        await symlink(target, temp(link));
+        await rename(temp(link), link);
+      } catch (err) {
+        throw new TargetError(`cannot point ${link} at ${target} on ${where}: ${(err as Error).message}`);
+      }
+    },
     close: async () => undefined,
   };
 }
@@ -184,8 +238,9 @@ async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<H
     settings.host,
   ];
   const sshEnv = { PATH: env.PATH ?? process.env.PATH ?? '', HOME: env.HOME ?? os.homedir() };
-  return {
+  const host: Host = {
     where,
+    ...fileOps({ where, run: (argv, options) => host.run(argv, options) }),
     async run(argv, options = {}) {
       // `env` sets the variables for the program alone; every word is quoted for the remote shell.
       const vars = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -208,6 +263,7 @@ async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<H
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return host;
 }
 
 /** Open where a target's steps run: over SSH when `deploy.ssh` is set, else this machine. */

@@ -52,17 +52,18 @@ const WORKER_EXIT_GRACE_MS = 60_000;
 /**
  * The reload switch as one host command (one round trip over SSH, one process here): note the
  * master's workers (from /proc, its children file where the kernel has one, else every
- * process's stat: no ps or pgrep needed), keep the previous upstream file, put the new one
- * (stdin) in place, test with `nginx -t` (the previous file back when it fails),
+ * process's stat: no ps or pgrep needed), keep the previous upstream file (a hard link: no
+ * copy, and the rename below leaves it the old file), put the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
  * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
  * configuration a second time. The master then starts new workers and waits 100 ms before it
  * tells the old ones to stop (ngx_master_process_cycle's "allow new processes to start"), and
  * until then the old workers still accept most new connections on the old configuration; so
  * once as many new workers wait in epoll (accepting; /proc/PID/wchan), or have run for 35 ms
- * where that cannot be read, and 10 ms more, the old ones get QUIT here: the graceful
- * shutdown nginx documents for a worker and sends them itself 100 ms later; they accept
- * nothing new and finish what they serve. No new worker within a second (the master refused
- * the configuration) leaves the old ones alone. Prints the workers that existed before.
+ * where that cannot be read, the old ones get QUIT here: the graceful shutdown nginx
+ * documents for a worker and sends them itself 100 ms later; they accept nothing new and
+ * finish what they serve. No margin is needed: the listening socket belongs to the master,
+ * so a connection that arrives before a new worker accepts waits in its backlog. No new
+ * worker within a second (the master refused the configuration) leaves the old ones alone. Prints the workers that existed before.
  * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
  * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
  */
@@ -81,18 +82,18 @@ workers() {
   done
 }
 before=$(workers)
+old=
+want=0
+for p in $before; do old="$old $p"; want=$((want + 1)); done
 had=0
-if [ -f "$up" ]; then cp -p "$up" "$up.slipway-prev" || exit 5; had=1; fi
+if [ -f "$up" ]; then ln -f "$up" "$up.slipway-prev" || exit 5; had=1; fi
 { cat > "$up.slipway-tmp" && mv -f "$up.slipway-tmp" "$up"; } || exit 5
 if ! out=$("$@" 2>&1); then
   [ $had = 1 ] && mv -f "$up.slipway-prev" "$up"
   printf '%s\n' "$out" >&2
   exit 4
 fi
-rm -f "$up.slipway-prev"
 kill -HUP "$m" || exit 6
-old=$(echo $before)
-want=$(printf '%s\n' "$before" | grep -c .)
 i=0
 since=0
 while [ -n "$old" ] && [ $i -lt 200 ]; do
@@ -105,20 +106,15 @@ while [ -n "$old" ] && [ $i -lt 200 ]; do
     case "$w" in *epoll*) ready=$((ready + 1)) ;; esac
   done
   [ $new -ge $want ] && since=$((since + 1))
-  if [ $ready -ge $want ] || [ $since -gt 6 ]; then sleep 0.01; kill -QUIT $old 2>/dev/null; break; fi
+  if [ $ready -ge $want ] || [ $since -gt 6 ]; then kill -QUIT $old 2>/dev/null; break; fi
   sleep 0.005
   i=$((i + 1))
 done
+rm -f "$up.slipway-prev"
 printf '%s\n' "$before"`;
 
 /** Which of the given PIDs still exist. */
 const ALIVE = `for p in "$@"; do kill -0 "$p" 2>/dev/null && echo "$p"; done; exit 0`;
-
-/** Replace file $1 with stdin, atomically. */
-const WRITE = `set -eu; cat > "$1.slipway-tmp"; mv -f "$1.slipway-tmp" "$1"`;
-
-/** Point link $1 at $2 atomically. */
-const RELINK = `set -eu; ln -sfn "$2" "$1.slipway-tmp"; mv -T "$1.slipway-tmp" "$1"`;
 
 /** The access log's size, then (with an offset) what was written after it. */
 const LOG_SIZE = `wc -c < "$1" 2>/dev/null || echo 0`;
@@ -257,19 +253,17 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   });
 
   const readState = async (host: Host): Promise<SlotState> => {
-    const r = await host.run(['cat', stateFile]);
-    if (r.code !== 0) return { live: null, blue: null, green: null };
+    const text = await host.readText(stateFile);
+    if (text === null) return { live: null, blue: null, green: null };
     try {
-      const s = JSON.parse(r.stdout) as SlotState;
+      const s = JSON.parse(text) as SlotState;
       return { live: s.live ?? null, blue: s.blue ?? null, green: s.green ?? null };
     } catch {
       throw new TargetError(`${stateFile} on ${host.where} is not the state Slipway wrote; remove it to start afresh`);
     }
   };
   const writeState = async (host: Host, state: SlotState, ctx: TargetContext) => {
-    await host.run(sh(WRITE, stateFile), { input: () => Readable.from([JSON.stringify(state) + '\n']) }).then((r) => {
-      if (r.code !== 0) throw new TargetError(`cannot write ${stateFile} on ${host.where}: ${r.stderr.trim()}`);
-    });
+    await host.writeText(stateFile, JSON.stringify(state) + '\n');
     ctx.onLine(`live: ${state.live} (blue ${state.blue ?? 'stopped'}, green ${state.green ?? 'stopped'})`);
   };
 
@@ -281,21 +275,21 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   /** Refuse an upstream that pools connections: with the socket switch they would stay on the old slot. */
   const checkNoKeepalive = async (host: Host) => {
     if (!config || mode !== 'socket') return;
-    const r = await host.run(['cat', config]);
-    if (r.code !== 0) throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
-    const m = /^[ \t]*keepalive[ \t]+\d+[ \t]*;/m.exec(r.stdout);
+    const text = await host.readText(config);
+    if (text === null) throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
+    const m = /^[ \t]*keepalive[ \t]+\d+[ \t]*;/m.exec(text);
     if (m)
       throw new TargetError(
-        `${config}:${r.stdout.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`,
+        `${config}:${text.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`,
       );
   };
 
   // nginx's pid file, read from its configuration once per target (it does not move between steps).
   let pidPath: Promise<string> | undefined;
   const nginxPidFile = async (host: Host): Promise<string> => {
-    const r = await host.run(['cat', config!]);
-    if (r.code !== 0) throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
-    const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(r.stdout);
+    const text = await host.readText(config!);
+    if (text === null) throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
+    const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(text);
     if (!m) throw new TargetError(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
     return m[1];
   };
@@ -330,15 +324,15 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
       await sleep(100);
     }
     ctx.onLine(
-      `nginx reloaded: ${canaryWeight >= 100 ? `all traffic on ${other(stable)}` : canaryWeight <= 0 ? `all traffic on ${stable}` : `${canaryWeight}% on ${other(stable)}`}`,
+      `nginx reloaded on ${host.where}: ${canaryWeight >= 100 ? `all traffic on ${other(stable)}` : canaryWeight <= 0 ? `all traffic on ${stable}` : `${canaryWeight}% on ${other(stable)}`}`,
     );
   };
 
   /** Move all traffic to `slot`. */
   const switchTo = async (host: Host, slot: Slot, ctx: TargetContext) => {
     if (mode === 'socket') {
-      await run(host, `switching ${link}`, sh(RELINK, link, slots[slot].slice('unix:'.length)), ctx);
-      ctx.onLine(`${link} → ${slot}`);
+      await host.relink(link, slots[slot].slice('unix:'.length));
+      ctx.onLine(`${link} → ${slot} on ${host.where}`);
     } else await applySplit(host, other(slot), 100, ctx);
   };
 
