@@ -67130,17 +67130,19 @@ const WORKER_EXIT_GRACE_MS = 60_000;
  * The reload switch as one host command (one round trip over SSH, one process here): note the
  * master's workers (from /proc, its children file where the kernel has one, else every
  * process's stat: no ps or pgrep needed), keep the previous upstream file (a hard link: no
- * copy, and the rename below leaves it the old file), put the new one (stdin) in place, test with `nginx -t` (the previous file back when it fails),
- * and send the master HUP, which is what `nginx -s reload` does without parsing the whole
- * configuration a second time. The master then starts new workers and waits 100 ms before it
- * tells the old ones to stop (ngx_master_process_cycle's "allow new processes to start"), and
- * until then the old workers still accept most new connections on the old configuration; so
- * once as many new workers wait in epoll (accepting; /proc/PID/wchan), or have run for 35 ms
- * where that cannot be read, the old ones get QUIT here: the graceful shutdown nginx
- * documents for a worker and sends them itself 100 ms later; they accept nothing new and
- * finish what they serve. No margin is needed: the listening socket belongs to the master,
- * so a connection that arrives before a new worker accepts waits in its backlog. No new
- * worker within a second (the master refused the configuration) leaves the old ones alone. Prints the workers that existed before.
+ * copy, and the rename below leaves it the old file), put the new one (stdin) in place, test
+ * with `nginx -t` (the previous file back when it fails), and send the master HUP, which is
+ * what `nginx -s reload` does without parsing the whole configuration a second time. The
+ * master then starts new workers and waits 100 ms before it tells the old ones to stop
+ * (ngx_master_process_cycle's "allow new processes to start"), and until then the old workers
+ * still accept most new connections on the old configuration; so once as many new workers
+ * wait in epoll (accepting; /proc/PID/wchan, polled about every millisecond), or have run for
+ * about 40 ms where that cannot be read, the old ones get QUIT here: the graceful shutdown
+ * nginx documents for a worker and sends them itself 100 ms later; they accept nothing new
+ * and finish what they serve. No margin is needed: the listening socket belongs to the
+ * master, so a connection that arrives before a new worker accepts waits in its backlog. No
+ * new worker within about a second (the master refused the configuration) leaves the old
+ * ones alone. Prints the workers that existed before.
  * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
  * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
  */
@@ -67173,7 +67175,7 @@ fi
 kill -HUP "$m" || exit 6
 i=0
 since=0
-while [ -n "$old" ] && [ $i -lt 200 ]; do
+while [ -n "$old" ] && [ $i -lt 500 ]; do
   new=0
   ready=0
   for p in $(workers); do
@@ -67183,8 +67185,8 @@ while [ -n "$old" ] && [ $i -lt 200 ]; do
     case "$w" in *epoll*) ready=$((ready + 1)) ;; esac
   done
   [ $new -ge $want ] && since=$((since + 1))
-  if [ $ready -ge $want ] || [ $since -gt 6 ]; then kill -QUIT $old 2>/dev/null; break; fi
-  sleep 0.005
+  if [ $ready -ge $want ] || [ $since -gt 20 ]; then kill -QUIT $old 2>/dev/null; break; fi
+  sleep 0.001
   i=$((i + 1))
 done
 rm -f "$up.slipway-prev"
