@@ -52238,20 +52238,20 @@ const WORKER_EXIT_GRACE_MS = 60_000;
 /**
  * The reload switch as one host command (one round trip over SSH, one process here): note the
  * master's workers (from /proc, its children file where the kernel has one, else every
- * process's stat: no ps or pgrep needed), keep the previous upstream file (a hard link: no
- * copy, and the rename below leaves it the old file), put the new one (stdin) in place, test
- * with `nginx -t` (the previous file back when it fails), and send the master HUP, which is
- * what `nginx -s reload` does without parsing the whole configuration a second time. The
- * master then starts new workers and waits 100 ms before it tells the old ones to stop
- * (ngx_master_process_cycle's "allow new processes to start"), and until then the old workers
- * still accept most new connections on the old configuration; so once as many new workers
- * wait in epoll (accepting; /proc/PID/wchan, polled about every millisecond), or have run for
- * about 40 ms where that cannot be read, the old ones get QUIT here: the graceful shutdown
- * nginx documents for a worker and sends them itself 100 ms later; they accept nothing new
- * and finish what they serve. No margin is needed: the listening socket belongs to the
- * master, so a connection that arrives before a new worker accepts waits in its backlog. No
- * new worker within about a second (the master refused the configuration) leaves the old
- * ones alone. Prints the workers that existed before.
+ * process's stat: no ps or pgrep needed), keep the previous upstream file (a hard link where
+ * the file system allows one: the rename below leaves it the old file), put the new one
+ * (stdin) in place, test with `nginx -t` (the previous file back when it fails), and send the
+ * master HUP, which is what `nginx -s reload` does without parsing the whole configuration a
+ * second time. The master then starts new workers and waits 100 ms before it tells the old
+ * ones to stop (ngx_master_process_cycle's "allow new processes to start"), and until then
+ * the old workers still accept most new connections on the old configuration; so once as many
+ * new workers wait in epoll (accepting; /proc/PID/wchan, polled about every millisecond), or
+ * have run for about 40 ms where that cannot be read, the old ones get QUIT here: the
+ * graceful shutdown nginx documents for a worker and sends them itself 100 ms later; they
+ * accept nothing new and finish what they serve. No margin is needed: the listening socket
+ * belongs to the master, so a connection that arrives before a new worker accepts waits in
+ * its backlog. No new worker within about a second (the master refused the configuration)
+ * leaves the old ones alone. Prints the workers that existed before.
  * $1 the upstream file, $2 nginx's pid file, $3… the `nginx -t` command.
  * Exit 3: no master pid; 4: nginx -t refused (its output on stderr); 5: cannot write; 6: HUP failed.
  */
@@ -52274,7 +52274,7 @@ old=
 want=0
 for p in $before; do old="$old $p"; want=$((want + 1)); done
 had=0
-if [ -f "$up" ]; then ln -f "$up" "$up.slipway-prev" || exit 5; had=1; fi
+if [ -f "$up" ]; then { ln -f "$up" "$up.slipway-prev" 2>/dev/null || cp -p "$up" "$up.slipway-prev"; } || exit 5; had=1; fi
 { cat > "$up.slipway-tmp" && mv -f "$up.slipway-tmp" "$up"; } || exit 5
 if ! out=$("$@" 2>&1); then
   [ $had = 1 ] && mv -f "$up.slipway-prev" "$up"
