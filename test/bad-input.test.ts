@@ -484,7 +484,8 @@ const inputCases: Case[] = [
     what: 'components that are not JSON',
     inputs: () => ({ ...BASE['tag-release'], components: '{api: 1.0.0}' }),
     names: 'input "components"',
-    expected: /expected version-bump's components output .*got invalid JSON/,
+    expected:
+      /input "components": expected a JSON object of component → \{version, release, tag\} \(version-bump's components output\), but it is not valid JSON/,
     secret: TOKEN,
   },
   {

@@ -46053,6 +46053,8 @@ var core_inputs = __nccwpck_require__(89114);
 var runtime = __nccwpck_require__(89199);
 // EXTERNAL MODULE: ./src/core/secrets.ts
 var secrets = __nccwpck_require__(58198);
+// EXTERNAL MODULE: ./src/core/json-object.ts
+var json_object = __nccwpck_require__(64157);
 ;// CONCATENATED MODULE: ./src/core/secrets-env.ts
 /**
  * A step of a reusable workflow sees only the environment passed to it explicitly, and a
@@ -46062,6 +46064,7 @@ var secrets = __nccwpck_require__(58198);
  * turn it back into the variables the policy file names (DATABASE_URL, webhook URLs, deploy
  * tokens).
  */
+
 
 /** The variable the reusable workflows set. */
 const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
@@ -46099,16 +46102,7 @@ function applySecretsEnv(env, mask) {
 const EXPECTED = `${SECRETS_VARIABLE}: expected a JSON object of secret names to values, or NAME=value lines`;
 /** The string values of a JSON object (as `${{ toJSON(secrets) }}` writes one). */
 function jsonEntries(raw) {
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        throw new errors/* UserError */.yo(`${EXPECTED}, but it is not valid JSON`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new errors/* UserError */.yo(`${EXPECTED}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
-    return Object.entries(parsed).filter((e) => typeof e[1] === 'string');
+    return Object.entries((0,json_object/* parseJsonObject */.d)(raw, EXPECTED)).filter((e) => typeof e[1] === 'string');
 }
 /** NAME=value lines (blank lines and # comments skipped; one pair of surrounding quotes removed). */
 function lineEntries(raw) {
@@ -48930,6 +48924,47 @@ const commonInputs = {
     config: input.string('Path of the policy file, relative to the repository. Empty: .github/slipway.yml, and defaults when that file does not exist.'),
     'dry-run': input.boolean('Plan and print what would happen; change nothing.', 'false'),
 };
+
+
+/***/ }),
+
+/***/ 64157:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ parseJsonObject)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
+/**
+ * One parse for the inputs and variables that hold a JSON object (component → version,
+ * version-bump's outputs, SLIPWAY_SECRETS), so each fails the same way, in one line.
+ */
+
+/** What a parsed JSON value is, for a message: "an array", "null", "a string"... */
+function kindOf(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    const type = typeof value;
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+/**
+ * `text` as a JSON object; otherwise a UserError `<expected>, but it is not valid JSON` or
+ * `<expected>, got an array` (never the text itself, which may hold a secret).
+ */
+function parseJsonObject(text, expected) {
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${expected}, but it is not valid JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${expected}, got ${kindOf(parsed)}`);
+    return parsed;
+}
 
 
 /***/ }),
@@ -66521,10 +66556,12 @@ const checkEngineGate = async (request) => {
 /* harmony export */   kN: () => (/* binding */ parseComponentsInput),
 /* harmony export */   xR: () => (/* binding */ deployInputs)
 /* harmony export */ });
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(38816);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(38816);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
-/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(89114);
+/* harmony import */ var _core_json_object_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64157);
+/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(89114);
 /** The deploy action's inputs, and the two that carry structure: `version` and `components`. */
+
 
 
 
@@ -66536,12 +66573,12 @@ function normalizeVersion(raw) {
 }
 const versionField = {
     description: "The version to deploy (e.g. 1.4.0), or JSON component → version (version-bump's per-component versions). Required unless rollback is true.",
-    schema: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+    schema: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
 };
 /** Any version `version` accepts (one version, not JSON), leading "v" dropped. */
 const toVersionField = {
     description: 'With rollback: the version to return to instead of the previous one (any version `version` accepts).',
-    schema: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP()
+    schema: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
         .transform((s) => (s.trim() === '' ? '' : (normalizeVersion(s) ?? s)))
         .refine((s) => s === '' || normalizeVersion(s) === s, {
         message: 'expected a version such as 1.4.0 (letters, digits, . + _ -)',
@@ -66549,23 +66586,23 @@ const toVersionField = {
 };
 /** The declared inputs of deploy. */
 const deployInputs = {
-    environment: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.string('The environment to deploy to (a key of environments: in the policy file).', {
+    environment: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('The environment to deploy to (a key of environments: in the policy file).', {
         required: true,
     }),
     version: versionField,
-    components: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.string('Components to deploy: a JSON array (such as build-selective\'s changed), a comma-separated list, or "all". Unchanged dependencies still order the waves.', { default: 'all' }),
-    ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .commonInputs */ .j$,
-    parallel: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.integer('The most components deployed at once within the dependency order.', '4', 1),
-    timeout: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.integer('Seconds each component has to pass its health checks after it deploys.', '300', 1),
-    'auto-rollback': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean('On a failure, roll back what this run deployed to the last good versions.', 'true'),
-    'force-rollback': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean('Roll back application components even when this run applied migrations the previous version cannot run on.', 'false'),
-    rollback: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean('Manual rollback: redeploy the last good version before the current one of every component (or to-version).', 'false'),
+    components: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('Components to deploy: a JSON array (such as build-selective\'s changed), a comma-separated list, or "all". Unchanged dependencies still order the waves.', { default: 'all' }),
+    ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .commonInputs */ .j$,
+    parallel: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('The most components deployed at once within the dependency order.', '4', 1),
+    timeout: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('Seconds each component has to pass its health checks after it deploys.', '300', 1),
+    'auto-rollback': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('On a failure, roll back what this run deployed to the last good versions.', 'true'),
+    'force-rollback': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('Roll back application components even when this run applied migrations the previous version cannot run on.', 'false'),
+    rollback: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('Manual rollback: redeploy the last good version before the current one of every component (or to-version).', 'false'),
     'to-version': toVersionField,
-    'lock-timeout': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.integer('Seconds to wait while another deployment to the environment is in progress.', '600', 0),
-    'lock-ttl': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.integer('Seconds without a heartbeat after which an in-progress deployment is stale: marked error and taken over. A running deploy refreshes its record about three times per lock-ttl.', '3600', 1),
-    'allow-downgrade': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean('Deploy a version lower than the one the environment runs (refused otherwise, so a run that waited for the lock never puts an older version over a newer one). A manual rollback needs no such permission.', 'false'),
-    'force-unlock': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean("Before taking the environment's lock, release it from any deployment still queued or in progress (marked error, named in a warning). Only for a lock a cancelled or crashed run left held.", 'false'),
-    token: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.string("GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/, which does not outlive a runner's job (deploy warns).", {
+    'lock-timeout': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('Seconds to wait while another deployment to the environment is in progress.', '600', 0),
+    'lock-ttl': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('Seconds without a heartbeat after which an in-progress deployment is stale: marked error and taken over. A running deploy refreshes its record about three times per lock-ttl.', '3600', 1),
+    'allow-downgrade': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('Deploy a version lower than the one the environment runs (refused otherwise, so a run that waited for the lock never puts an older version over a newer one). A manual rollback needs no such permission.', 'false'),
+    'force-unlock': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean("Before taking the environment's lock, release it from any deployment still queued or in progress (marked error, named in a warning). Only for a lock a cancelled or crashed run left held.", 'false'),
+    token: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string("GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/, which does not outlive a runner's job (deploy warns).", {
         default: '${{ github.token }}',
         secret: true,
     }),
@@ -66576,13 +66613,7 @@ function parseVersionInput(raw, config) {
     if (!text)
         return null;
     if (text.startsWith('{')) {
-        let parsed;
-        try {
-            parsed = JSON.parse(text);
-        }
-        catch {
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`input "version": expected a version or a JSON object of component → version, got invalid JSON`);
-        }
+        const parsed = (0,_core_json_object_js__WEBPACK_IMPORTED_MODULE_1__/* .parseJsonObject */ .d)(text, 'input "version": expected a version or a JSON object of component → version');
         const each = {};
         for (const [name, v] of Object.entries(parsed)) {
             if (!(name in config.components))

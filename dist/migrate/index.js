@@ -37519,7 +37519,7 @@ async function keepAsArtifact(file, env) {
 
 /***/ }),
 
-/***/ 49086:
+/***/ 18132:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37557,6 +37557,38 @@ function outputString(value) {
 
 // EXTERNAL MODULE: ./src/core/secrets.ts
 var secrets = __nccwpck_require__(58198);
+;// CONCATENATED MODULE: ./src/core/json-object.ts
+/**
+ * One parse for the inputs and variables that hold a JSON object (component → version,
+ * version-bump's outputs, SLIPWAY_SECRETS), so each fails the same way, in one line.
+ */
+
+/** What a parsed JSON value is, for a message: "an array", "null", "a string"... */
+function kindOf(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    const type = typeof value;
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+/**
+ * `text` as a JSON object; otherwise a UserError `<expected>, but it is not valid JSON` or
+ * `<expected>, got an array` (never the text itself, which may hold a secret).
+ */
+function parseJsonObject(text, expected) {
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        throw new errors/* UserError */.yo(`${expected}, but it is not valid JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new errors/* UserError */.yo(`${expected}, got ${kindOf(parsed)}`);
+    return parsed;
+}
+
 ;// CONCATENATED MODULE: ./src/core/secrets-env.ts
 /**
  * A step of a reusable workflow sees only the environment passed to it explicitly, and a
@@ -37566,6 +37598,7 @@ var secrets = __nccwpck_require__(58198);
  * turn it back into the variables the policy file names (DATABASE_URL, webhook URLs, deploy
  * tokens).
  */
+
 
 /** The variable the reusable workflows set. */
 const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
@@ -37603,16 +37636,7 @@ function applySecretsEnv(env, mask) {
 const EXPECTED = `${SECRETS_VARIABLE}: expected a JSON object of secret names to values, or NAME=value lines`;
 /** The string values of a JSON object (as `${{ toJSON(secrets) }}` writes one). */
 function jsonEntries(raw) {
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        throw new errors/* UserError */.yo(`${EXPECTED}, but it is not valid JSON`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new errors/* UserError */.yo(`${EXPECTED}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
-    return Object.entries(parsed).filter((e) => typeof e[1] === 'string');
+    return Object.entries(parseJsonObject(raw, EXPECTED)).filter((e) => typeof e[1] === 'string');
 }
 /** NAME=value lines (blank lines and # comments skipped; one pair of surrounding quotes removed). */
 function lineEntries(raw) {
@@ -37854,7 +37878,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _migrations_migrate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(54880);
 /* harmony import */ var _adapters_artifact_keeper_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4763);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(49086);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(18132);
 var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_migrations_migrate_js__WEBPACK_IMPORTED_MODULE_0__]);
 _migrations_migrate_js__WEBPACK_IMPORTED_MODULE_0__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
 

@@ -46227,6 +46227,8 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 var core_config = __nccwpck_require__(22512);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(74296);
+// EXTERNAL MODULE: ./src/core/json-object.ts
+var json_object = __nccwpck_require__(64157);
 // EXTERNAL MODULE: ./src/core/git.ts
 var core_git = __nccwpck_require__(17167);
 // EXTERNAL MODULE: ./src/core/inputs.ts
@@ -47095,6 +47097,7 @@ var policy_secrets = __nccwpck_require__(67941);
 
 
 
+
 /**
  * Outside GitHub: a cache folder in .slipway/; the last deployment from deploy's record (the
  * ledger in .slipway/, or GitHub Deployments when a token is given).
@@ -47254,14 +47257,7 @@ function buildVersions(raw) {
     const text = raw.trim();
     if (!text.startsWith('{'))
         return () => text;
-    let parsed;
-    try {
-        parsed = JSON.parse(text);
-    }
-    catch {
-        throw new errors/* UserError */.yo('input "version": expected a version or a JSON object of component → version, got invalid JSON');
-    }
-    const map = (parsed ?? {});
+    const map = (0,json_object/* parseJsonObject */.d)(text, 'input "version": expected a version or a JSON object of component → version');
     return (component) => (typeof map[component] === 'string' ? map[component] : '');
 }
 /** HEAD or the head input, as a SHA. */
@@ -50544,6 +50540,47 @@ const commonInputs = {
 
 /***/ }),
 
+/***/ 64157:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ parseJsonObject)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
+/**
+ * One parse for the inputs and variables that hold a JSON object (component → version,
+ * version-bump's outputs, SLIPWAY_SECRETS), so each fails the same way, in one line.
+ */
+
+/** What a parsed JSON value is, for a message: "an array", "null", "a string"... */
+function kindOf(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    const type = typeof value;
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+/**
+ * `text` as a JSON object; otherwise a UserError `<expected>, but it is not valid JSON` or
+ * `<expected>, got an array` (never the text itself, which may hold a secret).
+ */
+function parseJsonObject(text, expected) {
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${expected}, but it is not valid JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${expected}, got ${kindOf(parsed)}`);
+    return parsed;
+}
+
+
+/***/ }),
+
 /***/ 16706:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -50698,6 +50735,7 @@ function outputString(value) {
 /* harmony export */   h: () => (/* binding */ applySecretsEnv)
 /* harmony export */ });
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
+/* harmony import */ var _json_object_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64157);
 /**
  * A step of a reusable workflow sees only the environment passed to it explicitly, and a
  * reusable workflow cannot know the names of its caller's secrets; so the user keeps the
@@ -50706,6 +50744,7 @@ function outputString(value) {
  * turn it back into the variables the policy file names (DATABASE_URL, webhook URLs, deploy
  * tokens).
  */
+
 
 /** The variable the reusable workflows set. */
 const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
@@ -50743,16 +50782,7 @@ function applySecretsEnv(env, mask) {
 const EXPECTED = `${SECRETS_VARIABLE}: expected a JSON object of secret names to values, or NAME=value lines`;
 /** The string values of a JSON object (as `${{ toJSON(secrets) }}` writes one). */
 function jsonEntries(raw) {
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${EXPECTED}, but it is not valid JSON`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${EXPECTED}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
-    return Object.entries(parsed).filter((e) => typeof e[1] === 'string');
+    return Object.entries((0,_json_object_js__WEBPACK_IMPORTED_MODULE_1__/* .parseJsonObject */ .d)(raw, EXPECTED)).filter((e) => typeof e[1] === 'string');
 }
 /** NAME=value lines (blank lines and # comments skipped; one pair of surrounding quotes removed). */
 function lineEntries(raw) {
@@ -51630,10 +51660,12 @@ const checkEngineGate = async (request) => {
 /* harmony export */   kN: () => (/* binding */ parseComponentsInput),
 /* harmony export */   xR: () => (/* binding */ deployInputs)
 /* harmony export */ });
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(38816);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(38816);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
-/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(89114);
+/* harmony import */ var _core_json_object_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64157);
+/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(89114);
 /** The deploy action's inputs, and the two that carry structure: `version` and `components`. */
+
 
 
 
@@ -51645,12 +51677,12 @@ function normalizeVersion(raw) {
 }
 const versionField = {
     description: "The version to deploy (e.g. 1.4.0), or JSON component → version (version-bump's per-component versions). Required unless rollback is true.",
-    schema: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+    schema: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
 };
 /** Any version `version` accepts (one version, not JSON), leading "v" dropped. */
 const toVersionField = {
     description: 'With rollback: the version to return to instead of the previous one (any version `version` accepts).',
-    schema: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP()
+    schema: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
         .transform((s) => (s.trim() === '' ? '' : (normalizeVersion(s) ?? s)))
         .refine((s) => s === '' || normalizeVersion(s) === s, {
         message: 'expected a version such as 1.4.0 (letters, digits, . + _ -)',
@@ -51658,23 +51690,23 @@ const toVersionField = {
 };
 /** The declared inputs of deploy. */
 const deployInputs = {
-    environment: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.string('The environment to deploy to (a key of environments: in the policy file).', {
+    environment: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('The environment to deploy to (a key of environments: in the policy file).', {
         required: true,
     }),
     version: versionField,
-    components: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.string('Components to deploy: a JSON array (such as build-selective\'s changed), a comma-separated list, or "all". Unchanged dependencies still order the waves.', { default: 'all' }),
-    ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .commonInputs */ .j$,
-    parallel: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.integer('The most components deployed at once within the dependency order.', '4', 1),
-    timeout: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.integer('Seconds each component has to pass its health checks after it deploys.', '300', 1),
-    'auto-rollback': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean('On a failure, roll back what this run deployed to the last good versions.', 'true'),
-    'force-rollback': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean('Roll back application components even when this run applied migrations the previous version cannot run on.', 'false'),
-    rollback: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean('Manual rollback: redeploy the last good version before the current one of every component (or to-version).', 'false'),
+    components: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('Components to deploy: a JSON array (such as build-selective\'s changed), a comma-separated list, or "all". Unchanged dependencies still order the waves.', { default: 'all' }),
+    ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .commonInputs */ .j$,
+    parallel: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('The most components deployed at once within the dependency order.', '4', 1),
+    timeout: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('Seconds each component has to pass its health checks after it deploys.', '300', 1),
+    'auto-rollback': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('On a failure, roll back what this run deployed to the last good versions.', 'true'),
+    'force-rollback': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('Roll back application components even when this run applied migrations the previous version cannot run on.', 'false'),
+    rollback: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('Manual rollback: redeploy the last good version before the current one of every component (or to-version).', 'false'),
     'to-version': toVersionField,
-    'lock-timeout': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.integer('Seconds to wait while another deployment to the environment is in progress.', '600', 0),
-    'lock-ttl': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.integer('Seconds without a heartbeat after which an in-progress deployment is stale: marked error and taken over. A running deploy refreshes its record about three times per lock-ttl.', '3600', 1),
-    'allow-downgrade': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean('Deploy a version lower than the one the environment runs (refused otherwise, so a run that waited for the lock never puts an older version over a newer one). A manual rollback needs no such permission.', 'false'),
-    'force-unlock': _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.boolean("Before taking the environment's lock, release it from any deployment still queued or in progress (marked error, named in a warning). Only for a lock a cancelled or crashed run left held.", 'false'),
-    token: _core_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .input */ .hF.string("GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/, which does not outlive a runner's job (deploy warns).", {
+    'lock-timeout': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('Seconds to wait while another deployment to the environment is in progress.', '600', 0),
+    'lock-ttl': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('Seconds without a heartbeat after which an in-progress deployment is stale: marked error and taken over. A running deploy refreshes its record about three times per lock-ttl.', '3600', 1),
+    'allow-downgrade': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('Deploy a version lower than the one the environment runs (refused otherwise, so a run that waited for the lock never puts an older version over a newer one). A manual rollback needs no such permission.', 'false'),
+    'force-unlock': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean("Before taking the environment's lock, release it from any deployment still queued or in progress (marked error, named in a warning). Only for a lock a cancelled or crashed run left held.", 'false'),
+    token: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string("GitHub token for the Deployments API. Empty: the record is the ledger in .slipway/, which does not outlive a runner's job (deploy warns).", {
         default: '${{ github.token }}',
         secret: true,
     }),
@@ -51685,13 +51717,7 @@ function parseVersionInput(raw, config) {
     if (!text)
         return null;
     if (text.startsWith('{')) {
-        let parsed;
-        try {
-            parsed = JSON.parse(text);
-        }
-        catch {
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`input "version": expected a version or a JSON object of component → version, got invalid JSON`);
-        }
+        const parsed = (0,_core_json_object_js__WEBPACK_IMPORTED_MODULE_1__/* .parseJsonObject */ .d)(text, 'input "version": expected a version or a JSON object of component → version');
         const each = {};
         for (const [name, v] of Object.entries(parsed)) {
             if (!(name in config.components))
@@ -76361,6 +76387,8 @@ var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 var core_config = __nccwpck_require__(22512);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(74296);
+// EXTERNAL MODULE: ./src/core/json-object.ts
+var json_object = __nccwpck_require__(64157);
 // EXTERNAL MODULE: ./src/notify/notify.ts + 47 modules
 var notify = __nccwpck_require__(18064);
 // EXTERNAL MODULE: ./src/core/git.ts
@@ -76866,6 +76894,7 @@ async function reserveVersion(gh, o, log) {
 
 
 
+
 const tagRelease = (0,inputs/* defineAction */.QP)({
     name: 'tag-release',
     description: 'Create the annotated tag and the GitHub Release of a version, with release notes; safe to re-run.',
@@ -77042,15 +77071,7 @@ function componentReleases(raw, config, rt) {
     const text = raw.trim();
     if (!text)
         return null;
-    let parsed;
-    try {
-        parsed = JSON.parse(text);
-    }
-    catch {
-        throw new errors/* UserError */.yo('input "components": expected version-bump\'s components output (JSON component → {version, release, tag}), got invalid JSON');
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new errors/* UserError */.yo('input "components": expected a JSON object of component → {version, release, tag} (version-bump\'s components output)');
+    const parsed = (0,json_object/* parseJsonObject */.d)(text, 'input "components": expected a JSON object of component → {version, release, tag} (version-bump\'s components output)');
     const out = [];
     for (const [name, value] of Object.entries(parsed)) {
         const component = (0,core_config/* requireComponent */.Pq)(config, name, 'input "components"');
@@ -77130,15 +77151,7 @@ async function releaseOne(ctx, req) {
  * at the product's reservation.
  */
 function reservedVersions(raw, config, product, own) {
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        throw new errors/* UserError */.yo('input "versions": expected JSON component → version (version-bump\'s versions output), got text that is not JSON');
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new errors/* UserError */.yo('input "versions": expected a JSON object of component → version');
+    const parsed = (0,json_object/* parseJsonObject */.d)(raw, 'input "versions": expected a JSON object of component → version (version-bump\'s versions output)');
     const ownSeries = new Set((0,version_bump/* versionedComponents */.eR)(config).map((c) => c.name));
     return Object.fromEntries(Object.entries(parsed).map(([name, v]) => {
         const reserved = own.get(name);

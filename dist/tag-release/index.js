@@ -42393,6 +42393,8 @@ function redactUrlPasswords(text) {
     return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@');
 }
 
+// EXTERNAL MODULE: ./src/core/json-object.ts
+var json_object = __nccwpck_require__(4157);
 ;// CONCATENATED MODULE: ./src/core/secrets-env.ts
 /**
  * A step of a reusable workflow sees only the environment passed to it explicitly, and a
@@ -42402,6 +42404,7 @@ function redactUrlPasswords(text) {
  * turn it back into the variables the policy file names (DATABASE_URL, webhook URLs, deploy
  * tokens).
  */
+
 
 /** The variable the reusable workflows set. */
 const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
@@ -42439,16 +42442,7 @@ function applySecretsEnv(env, mask) {
 const EXPECTED = `${SECRETS_VARIABLE}: expected a JSON object of secret names to values, or NAME=value lines`;
 /** The string values of a JSON object (as `${{ toJSON(secrets) }}` writes one). */
 function jsonEntries(raw) {
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        throw new errors/* UserError */.yo(`${EXPECTED}, but it is not valid JSON`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new errors/* UserError */.yo(`${EXPECTED}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
-    return Object.entries(parsed).filter((e) => typeof e[1] === 'string');
+    return Object.entries((0,json_object/* parseJsonObject */.d)(raw, EXPECTED)).filter((e) => typeof e[1] === 'string');
 }
 /** NAME=value lines (blank lines and # comments skipped; one pair of surrounding quotes removed). */
 function lineEntries(raw) {
@@ -42961,6 +42955,47 @@ const commonInputs = {
     config: input.string('Path of the policy file, relative to the repository. Empty: .github/slipway.yml, and defaults when that file does not exist.'),
     'dry-run': input.boolean('Plan and print what would happen; change nothing.', 'false'),
 };
+
+
+/***/ }),
+
+/***/ 4157:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ parseJsonObject)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/**
+ * One parse for the inputs and variables that hold a JSON object (component → version,
+ * version-bump's outputs, SLIPWAY_SECRETS), so each fails the same way, in one line.
+ */
+
+/** What a parsed JSON value is, for a message: "an array", "null", "a string"... */
+function kindOf(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    const type = typeof value;
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+/**
+ * `text` as a JSON object; otherwise a UserError `<expected>, but it is not valid JSON` or
+ * `<expected>, got an array` (never the text itself, which may hold a secret).
+ */
+function parseJsonObject(text, expected) {
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${expected}, but it is not valid JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${expected}, got ${kindOf(parsed)}`);
+    return parsed;
+}
 
 
 /***/ }),
@@ -43830,6 +43865,8 @@ function dependencyMap(config) {
     return Object.fromEntries(Object.values(config.components).map((c) => [c.name, [...new Set([...c.dependsOn, ...c.deployAfter])]]));
 }
 
+// EXTERNAL MODULE: ./src/core/json-object.ts
+var json_object = __nccwpck_require__(4157);
 ;// CONCATENATED MODULE: ./src/core/retry.ts
 /** Bounded retries with exponential backoff and jitter, and timeouts for single attempts. */
 /** Resolve after `ms` milliseconds. */
@@ -68330,6 +68367,7 @@ async function reserveVersion(gh, o, log) {
 
 
 
+
 const tagRelease = (0,inputs/* defineAction */.QP)({
     name: 'tag-release',
     description: 'Create the annotated tag and the GitHub Release of a version, with release notes; safe to re-run.',
@@ -68506,15 +68544,7 @@ function componentReleases(raw, config, rt) {
     const text = raw.trim();
     if (!text)
         return null;
-    let parsed;
-    try {
-        parsed = JSON.parse(text);
-    }
-    catch {
-        throw new errors/* UserError */.yo('input "components": expected version-bump\'s components output (JSON component → {version, release, tag}), got invalid JSON');
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new errors/* UserError */.yo('input "components": expected a JSON object of component → {version, release, tag} (version-bump\'s components output)');
+    const parsed = (0,json_object/* parseJsonObject */.d)(text, 'input "components": expected a JSON object of component → {version, release, tag} (version-bump\'s components output)');
     const out = [];
     for (const [name, value] of Object.entries(parsed)) {
         const component = requireComponent(config, name, 'input "components"');
@@ -68594,15 +68624,7 @@ async function releaseOne(ctx, req) {
  * at the product's reservation.
  */
 function reservedVersions(raw, config, product, own) {
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        throw new errors/* UserError */.yo('input "versions": expected JSON component → version (version-bump\'s versions output), got text that is not JSON');
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new errors/* UserError */.yo('input "versions": expected a JSON object of component → version');
+    const parsed = (0,json_object/* parseJsonObject */.d)(raw, 'input "versions": expected a JSON object of component → version (version-bump\'s versions output)');
     const ownSeries = new Set(versionedComponents(config).map((c) => c.name));
     return Object.fromEntries(Object.entries(parsed).map(([name, v]) => {
         const reserved = own.get(name);

@@ -31731,7 +31731,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1989:
+/***/ 5150:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34771,6 +34771,38 @@ function redactUrlPasswords(text) {
     return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@');
 }
 
+;// CONCATENATED MODULE: ./src/core/json-object.ts
+/**
+ * One parse for the inputs and variables that hold a JSON object (component → version,
+ * version-bump's outputs, SLIPWAY_SECRETS), so each fails the same way, in one line.
+ */
+
+/** What a parsed JSON value is, for a message: "an array", "null", "a string"... */
+function kindOf(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    const type = typeof value;
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+/**
+ * `text` as a JSON object; otherwise a UserError `<expected>, but it is not valid JSON` or
+ * `<expected>, got an array` (never the text itself, which may hold a secret).
+ */
+function parseJsonObject(text, expected) {
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        throw new errors/* UserError */.yo(`${expected}, but it is not valid JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new errors/* UserError */.yo(`${expected}, got ${kindOf(parsed)}`);
+    return parsed;
+}
+
 ;// CONCATENATED MODULE: ./src/core/secrets-env.ts
 /**
  * A step of a reusable workflow sees only the environment passed to it explicitly, and a
@@ -34780,6 +34812,7 @@ function redactUrlPasswords(text) {
  * turn it back into the variables the policy file names (DATABASE_URL, webhook URLs, deploy
  * tokens).
  */
+
 
 /** The variable the reusable workflows set. */
 const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
@@ -34817,16 +34850,7 @@ function applySecretsEnv(env, mask) {
 const EXPECTED = `${SECRETS_VARIABLE}: expected a JSON object of secret names to values, or NAME=value lines`;
 /** The string values of a JSON object (as `${{ toJSON(secrets) }}` writes one). */
 function jsonEntries(raw) {
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        throw new errors/* UserError */.yo(`${EXPECTED}, but it is not valid JSON`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new errors/* UserError */.yo(`${EXPECTED}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
-    return Object.entries(parsed).filter((e) => typeof e[1] === 'string');
+    return Object.entries(parseJsonObject(raw, EXPECTED)).filter((e) => typeof e[1] === 'string');
 }
 /** NAME=value lines (blank lines and # comments skipped; one pair of surrounding quotes removed). */
 function lineEntries(raw) {
@@ -35067,7 +35091,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9722);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1989);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5150);
 
 
 /** Entry point of the version-bump action. */

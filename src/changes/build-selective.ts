@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type SlipwayConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
+import { parseJsonObject } from '../core/json-object.js';
 import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input, type ParsedInputs } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
@@ -227,15 +228,7 @@ async function runBuildSelective(
 function buildVersions(raw: string): (component: string) => string {
   const text = raw.trim();
   if (!text.startsWith('{')) return () => text;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new UserError(
-      'input "version": expected a version or a JSON object of component → version, got invalid JSON',
-    );
-  }
-  const map = (parsed ?? {}) as Record<string, unknown>;
+  const map = parseJsonObject(text, 'input "version": expected a version or a JSON object of component → version');
   return (component) => (typeof map[component] === 'string' ? (map[component] as string) : '');
 }
 

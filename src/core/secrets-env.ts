@@ -7,6 +7,7 @@
  * tokens).
  */
 import { UserError } from './errors.js';
+import { parseJsonObject } from './json-object.js';
 
 /** The variable the reusable workflows set. */
 const SECRETS_VARIABLE = 'SLIPWAY_SECRETS';
@@ -43,17 +44,7 @@ const EXPECTED = `${SECRETS_VARIABLE}: expected a JSON object of secret names to
 
 /** The string values of a JSON object (as `${{ toJSON(secrets) }}` writes one). */
 function jsonEntries(raw: string): [string, string][] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new UserError(`${EXPECTED}, but it is not valid JSON`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new UserError(`${EXPECTED}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
-  return Object.entries(parsed as Record<string, unknown>).filter(
-    (e): e is [string, string] => typeof e[1] === 'string',
-  );
+  return Object.entries(parseJsonObject(raw, EXPECTED)).filter((e): e is [string, string] => typeof e[1] === 'string');
 }
 
 /** NAME=value lines (blank lines and # comments skipped; one pair of surrounding quotes removed). */

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { SlipwayConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
+import { parseJsonObject } from '../core/json-object.js';
 import { commonInputs, input, type InputField, type ParsedInputs } from '../core/inputs.js';
 
 const versionText = /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/;
@@ -90,16 +91,9 @@ export function parseVersionInput(raw: string, config: SlipwayConfig): VersionSp
   const text = raw.trim();
   if (!text) return null;
   if (text.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new UserError(
-        `input "version": expected a version or a JSON object of component → version, got invalid JSON`,
-      );
-    }
+    const parsed = parseJsonObject(text, 'input "version": expected a version or a JSON object of component → version');
     const each: Record<string, string> = {};
-    for (const [name, v] of Object.entries(parsed as Record<string, unknown>)) {
+    for (const [name, v] of Object.entries(parsed)) {
       if (!(name in config.components))
         throw new UserError(
           `input "version": unknown component "${name}" (expected one of: ${Object.keys(config.components).join(', ')})`,

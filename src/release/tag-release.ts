@@ -12,6 +12,7 @@ import {
   type SlipwayConfig,
 } from '../core/config.js';
 import { UserError } from '../core/errors.js';
+import { parseJsonObject } from '../core/json-object.js';
 import { notify } from '../notify/notify.js';
 import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input } from '../core/inputs.js';
@@ -292,20 +293,12 @@ function superseded(rt: Runtime, newer: string, held: { version: string; tag: st
 export function componentReleases(raw: string, config: SlipwayConfig, rt: Runtime): MovedComponent[] | null {
   const text = raw.trim();
   if (!text) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new UserError(
-      'input "components": expected version-bump\'s components output (JSON component → {version, release, tag}), got invalid JSON',
-    );
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new UserError(
-      'input "components": expected a JSON object of component → {version, release, tag} (version-bump\'s components output)',
-    );
+  const parsed = parseJsonObject(
+    text,
+    'input "components": expected a JSON object of component → {version, release, tag} (version-bump\'s components output)',
+  );
   const out: MovedComponent[] = [];
-  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+  for (const [name, value] of Object.entries(parsed)) {
     const component = requireComponent(config, name, 'input "components"');
     const entry = (value ?? {}) as Record<string, unknown>;
     if (entry.release !== true && entry.release !== 'true') continue;
@@ -425,19 +418,13 @@ function reservedVersions(
   product: { computed: string; reserved: string } | null,
   own: Map<string, string>,
 ): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new UserError(
-      'input "versions": expected JSON component → version (version-bump\'s versions output), got text that is not JSON',
-    );
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new UserError('input "versions": expected a JSON object of component → version');
+  const parsed = parseJsonObject(
+    raw,
+    'input "versions": expected a JSON object of component → version (version-bump\'s versions output)',
+  );
   const ownSeries = new Set(versionedComponents(config).map((c) => c.name));
   return Object.fromEntries(
-    Object.entries(parsed as Record<string, unknown>).map(([name, v]) => {
+    Object.entries(parsed).map(([name, v]) => {
       const reserved = own.get(name);
       if (reserved) return [name, reserved];
       if (product && !ownSeries.has(name) && v === product.computed) return [name, product.reserved];

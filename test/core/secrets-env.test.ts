@@ -75,7 +75,7 @@ describe('applySecretsEnv', () => {
   it.each([
     ['{"DATABASE_URL": "postgres://u:hunter22@h/db"', /is not valid JSON$/],
     ['["hunter22-in-an-array"]', /got an array$/],
-    ['"hunter22"', /got string$/],
+    ['"hunter22"', /got a string$/],
   ])('rejects %s in one line that never shows the value', (raw, expected) => {
     const masker = new SecretMasker();
     let thrown: unknown;
