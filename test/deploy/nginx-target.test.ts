@@ -16,7 +16,7 @@ import { FileLedger } from '../../src/deploy/record/file-ledger.js';
 import { upstreamFile } from '../../src/deploy/targets/nginx.js';
 import { runLoad, type LoadResult } from '../helpers/load.js';
 import { nginxAvailable, nginxBin, startNginx, type TestNginx, NGINX_WORKERS } from '../helpers/nginx.js';
-import { sshdAvailable, startSshd } from '../helpers/sshd.js';
+import { sshdAvailable, sshPolicy, startSshd } from '../helpers/sshd.js';
 import { createProduct, type Product } from './fixture.js';
 
 const SERVER = path.resolve(import.meta.dirname, '../fixtures/slot-server.mjs');
@@ -140,13 +140,7 @@ maybe('target: nginx', () => {
             work,
           ),
           stop: STOP.replaceAll('$WORK', work),
-          ssh: {
-            host: '127.0.0.1',
-            port: sshd.port,
-            user: sshd.user,
-            key: { env: 'DEPLOY_KEY' },
-            knownHosts: { env: 'KNOWN_HOSTS' },
-          },
+          ssh: sshPolicy(sshd),
         });
         const keys = { DEPLOY_KEY: sshd.userKey, KNOWN_HOSTS: sshd.knownHosts };
         const first = await deploy('1.0.0', {}, keys);

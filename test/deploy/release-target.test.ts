@@ -20,7 +20,7 @@ import { stringify } from 'yaml';
 import { runDeploy } from '../../src/deploy/deploy.js';
 import { FileLedger } from '../../src/deploy/record/file-ledger.js';
 import { releasesToPrune } from '../../src/deploy/targets/release.js';
-import { sshdAvailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { sshdAvailable, sshPolicy, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { createProduct, type Product } from './fixture.js';
 
 const available = sshdAvailable();
@@ -55,17 +55,7 @@ maybe('target: release', () => {
               artifact: 'build',
               keep: 3,
               activate: 'echo "$SLIPWAY_VERSION from $SLIPWAY_PREVIOUS_VERSION" >> ../../activated.log',
-              ...(withSsh
-                ? {
-                    ssh: {
-                      host: '127.0.0.1',
-                      port: sshd.port,
-                      user: sshd.user,
-                      key: { env: 'DEPLOY_KEY' },
-                      knownHosts: { env: 'KNOWN_HOSTS' },
-                    },
-                  }
-                : {}),
+              ...(withSsh ? { ssh: sshPolicy(sshd) } : {}),
               ...deploy,
             },
           },

@@ -4,7 +4,7 @@
  *
  *   const sshd = await startSshd();
  *   env = { ...env, DEPLOY_KEY: sshd.userKey, KNOWN_HOSTS: sshd.knownHosts };
- *   ssh: { host: '127.0.0.1', port: sshd.port, user: sshd.user, key: { env: 'DEPLOY_KEY' }, knownHosts: { env: 'KNOWN_HOSTS' } }
+ *   deploy: { ..., ssh: sshPolicy(sshd) }
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +53,17 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`sshd did not listen on ${port}: ${log()}`);
+}
+
+/** A target's `deploy.ssh` for this server: the key in DEPLOY_KEY, the known_hosts lines in KNOWN_HOSTS. */
+export function sshPolicy(sshd: TestSshd): Record<string, unknown> {
+  return {
+    host: '127.0.0.1',
+    port: sshd.port,
+    user: sshd.user,
+    key: { env: 'DEPLOY_KEY' },
+    knownHosts: { env: 'KNOWN_HOSTS' },
+  };
 }
 
 /** Start sshd; the caller stops it (afterAll). */
