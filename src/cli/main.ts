@@ -3,7 +3,7 @@
  * action with the same code as the runner; `plan`, `status` and `demo` are CLI-only.
  */
 import path from 'node:path';
-import { installCancelHandlers } from '../core/cancel.js';
+import { installCancelHandlers, isCancelled } from '../core/cancel.js';
 import { describeFailure, isUserError, UserError } from '../core/errors.js';
 import type { ActionDefinition, InputFields } from '../core/inputs.js';
 import { invokeActionSettled } from '../pipeline/invoke.js';
@@ -108,7 +108,8 @@ async function runAction(
   ).finally(removeHandlers);
   printOutputs(outputs, flags.json === 'true', term);
   if (error === undefined) return 0;
-  reportFailure(error, term);
+  // Cancelled: the signal handler says so once, when what the run held is released.
+  if (!isCancelled()) reportFailure(error, term);
   return 1;
 }
 

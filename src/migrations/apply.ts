@@ -4,6 +4,7 @@
  * nothing. A `-- slipway:no-transaction` file runs statement by statement and is recorded
  * after its last one.
  */
+import { CancelledError, cancelReason, isCancelled } from '../core/cancel.js';
 import { UserError } from '../core/errors.js';
 import { sqlLiteral, pgErrorOf, quoteQualified, type DbSession, type PgError } from './database.js';
 import { forgetSql, recordSql } from './history.js';
@@ -20,6 +21,7 @@ export async function applyStep(
   table: string,
   by: string,
 ): Promise<number> {
+  if (isCancelled()) throw new CancelledError(step.file);
   const started = performance.now();
   if (step.noTransaction) await applyOutsideTransaction(session, step, table, by, started);
   else await applyInTransaction(session, step, table, by);
@@ -43,7 +45,8 @@ async function applyInTransaction(
     const pgErr = pgErrorOf(err);
     if (!pgErr) throw err;
     let line = lineFromPosition(step.sql, pgErr.position, codePointLength(PREFIX));
-    if (line === undefined && pgErr.position === undefined && step.statements.length > 1)
+    // A cancelled run replays nothing: the replay would run the slow statement again.
+    if (line === undefined && pgErr.position === undefined && step.statements.length > 1 && !isCancelled())
       line = await locateByReplay(session, step.statements);
     if (line === undefined && step.statements.length === 1) line = step.statements[0].line;
     throw failure(step, pgErr, line, 'rolled back; nothing after it ran');
@@ -63,6 +66,12 @@ async function applyOutsideTransaction(
   if (up) await markStarted(session, table, { ...m, statements: step.statements.length }, by);
   const resolveHint = `it is marked unfinished: check the database, then run migrate with resolve: "${m.versionText} applied" or "${m.versionText} pending"`;
   for (const [i, s] of step.statements.entries()) {
+    // Cancelled between two statements: the next one does not start.
+    if (i > 0 && isCancelled())
+      throw new UserError(
+        `${step.file}:${s.line}: ${up ? 'migration' : 'down migration'} cancelled (${cancelReason()}) before this statement; it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before stayed applied${up ? `; ${resolveHint}` : ''}`,
+        { file: step.file, line: s.line },
+      );
     const at = step.sql.indexOf(s.text, s.offset);
     try {
       await session.exec(s.text);
@@ -133,9 +142,13 @@ async function locateByReplay(session: DbSession, statements: SqlStatement[]): P
 
 function failure(step: PlannedMigration, e: PgError, line: number | undefined, after: string): UserError {
   const where = line ? `${step.file}:${line}` : step.file;
+  const kind = step.direction === 'down' ? 'down migration' : 'migration';
+  // The run's own cancel request (query_canceled), not a statement_timeout the file set.
+  if (e.code === '57014' && isCancelled() && /user request/.test(e.message))
+    return new UserError(`${where}: ${kind} cancelled (${cancelReason()}); ${after}`, { file: step.file, line });
   const extra = [e.detail, e.hint ? `hint: ${e.hint}` : ''].filter(Boolean).join('; ');
   return new UserError(
-    `${where}: ${step.direction === 'down' ? 'down migration' : 'migration'} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`,
+    `${where}: ${kind} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`,
     { file: step.file, line },
   );
 }

@@ -9,6 +9,11 @@ export interface DbSession {
   exec(sql: string): Promise<void>;
   /** One statement with parameters; its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Ask the server to cancel the statement this session is running (its query then fails with
+   * query_canceled); nothing when it is idle. Absent where no other process can reach the database.
+   */
+  cancel?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 /** The migrate action: bring PostgreSQL to the schema the new version needs, or block the deploy. */
 import { z } from 'zod';
 import { loadConfig, type ComponentConfig, type SlipwayConfig } from '../core/config.js';
+import { isCancelled } from '../core/cancel.js';
 import { errorMessage, oneLine, UserError } from '../core/errors.js';
 import { commonInputs, defineAction, input, type InputField, type ParsedInputs } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
@@ -121,7 +122,8 @@ export async function runMigrateAction(
         setMigrateOutputs(err.result, rt);
         await rt.summary(`${migrationSummary(err.result)}\n**Failed:** ${err.message}\n`);
       }
-      if (!options.dryRun)
+      // A cancelled run was stopped on purpose; its log says what it left.
+      if (!options.dryRun && !isCancelled())
         await notify(
           config.notify,
           { event: 'migration-failed', title: 'Migrations failed', text: rt.redact(oneLine(errorMessage(err))) },

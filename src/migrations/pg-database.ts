@@ -23,6 +23,8 @@ const CONNECT_ATTEMPTS = 3;
 const KEEPALIVE_DELAY_MS = 10_000;
 /** How long closing a connection may wait for the server before the socket is dropped. */
 const CLOSE_TIMEOUT_MS = 5_000;
+/** How long cancelling a running statement may take: a cancelled job has seconds left. */
+const CANCEL_TIMEOUT_MS = 2_000;
 /** pg_dump of a large database can take a while, but not forever. */
 const DUMP_TIMEOUT_MS = 60 * 60_000;
 
@@ -70,40 +72,54 @@ export async function openServerDatabase(
   const clean = (text: string) => redactUrlPasswords(text.split(url).join('***'));
   const appName = (purpose: string) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
 
+  /** One connected client, or the driver's error. */
+  const newClient = async (purpose: string, queryTimeoutMs?: number): Promise<pg.Client> => {
+    const c = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs ?? CONNECT_TIMEOUT_MS),
+      application_name: appName(purpose),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+      ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
+    });
+    // A connection dropped while idle must not crash the process; the next query reports it.
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      return c;
+    } catch (err) {
+      await c.end().catch(() => undefined);
+      throw err;
+    }
+  };
+
+  /**
+   * Cancel what backend `pid` runs, from a connection of its own: a cancelled run must not
+   * leave its statement running after it let go of the lock. One attempt: it happens within
+   * the few seconds a cancelled job has left.
+   */
+  const cancelBackend = async (pid: number): Promise<void> => {
+    const c = await newClient('cancel', CANCEL_TIMEOUT_MS);
+    try {
+      await c.query('SELECT pg_cancel_backend($1)', [pid]);
+    } finally {
+      await closeClient(c);
+    }
+  };
+
   const connect = async (purpose: string, session: SessionOptions = {}): Promise<DbSession> => {
     const queryTimeoutMs = session.queryTimeoutMs;
-    const client = await retry(
-      async () => {
-        const c = new pg.Client({
-          connectionString: url,
-          connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-          application_name: appName(purpose),
-          keepAlive: true,
-          keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
-          ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
-        });
-        // A connection dropped while idle must not crash the process; the next query reports it.
-        c.on('error', () => undefined);
-        try {
-          await c.connect();
-          return c;
-        } catch (err) {
-          await c.end().catch(() => undefined);
-          throw err;
-        }
-      },
-      {
-        attempts: CONNECT_ATTEMPTS,
-        baseDelayMs: 500,
-        // A server without TLS asked for it (sslmode=require) will not grow TLS on a retry.
-        retryable: (err) =>
-          !PERMANENT.test(String((err as { code?: unknown }).code ?? '')) && !NO_TLS.test(errorMessage(err)),
-        onRetry: (err, attempt, delay) =>
-          options.onRetry?.(
-            `cannot connect to ${where} yet (${clean(errorMessage(err))}); attempt ${attempt + 1} in ${delay} ms`,
-          ),
-      },
-    ).catch((err: unknown) => {
+    const client = await retry(() => newClient(purpose, queryTimeoutMs), {
+      attempts: CONNECT_ATTEMPTS,
+      baseDelayMs: 500,
+      // A server without TLS asked for it (sslmode=require) will not grow TLS on a retry.
+      retryable: (err) =>
+        !PERMANENT.test(String((err as { code?: unknown }).code ?? '')) && !NO_TLS.test(errorMessage(err)),
+      onRetry: (err, attempt, delay) =>
+        options.onRetry?.(
+          `cannot connect to ${where} yet (${clean(errorMessage(err))}); attempt ${attempt + 1} in ${delay} ms`,
+        ),
+    }).catch((err: unknown) => {
       throw new UserError(
         NO_TLS.test(errorMessage(err))
           ? `${from}: cannot connect to PostgreSQL at ${where}: the URL asks for TLS (sslmode) and the server does not offer it (expected a server with ssl = on, or an sslmode the server supports)`
@@ -112,6 +128,7 @@ export async function openServerDatabase(
     });
     // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
     await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+    const pid = await backendPid(client);
     let stuck = false;
     const failed = (err: unknown): unknown => {
       // pg's own words for its query_timeout; say which connection went quiet, and how long we waited.
@@ -135,6 +152,12 @@ export async function openServerDatabase(
         } catch (err) {
           throw failed(err);
         }
+      },
+      cancel: async () => {
+        if (pid === undefined) return;
+        await cancelBackend(pid).catch((err: unknown) => {
+          throw scrub(err, clean);
+        });
       },
       // A connection that stopped answering gets no goodbye: its socket is dropped at once.
       close: () => (stuck ? Promise.resolve(dropClient(client)) : closeClient(client)),
@@ -175,6 +198,15 @@ export async function openServerDatabase(
     },
     close: async () => undefined,
   };
+}
+
+/** The server process behind a connection, for cancelling what it runs (undefined where a pooler hides it). */
+async function backendPid(client: pg.Client): Promise<number | undefined> {
+  const rows = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then(
+    (r) => r.rows,
+    () => [],
+  );
+  return rows[0]?.pid;
 }
 
 /** End the session politely, but never wait on a server that stopped answering. */

@@ -5,7 +5,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../core/errors.js';
+import { onCancel } from '../core/cancel.js';
+import { errorMessage, UserError } from '../core/errors.js';
 import { duration } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import { applyStep } from './apply.js';
@@ -290,14 +291,26 @@ async function migrateWith(
               `${step.file} runs outside a transaction (${format.noTransactionHint}): a failure can leave part of it applied.`,
             );
           let ms: number;
+          const applying = applyStep(session!, step, table, by);
+          // A cancelled run: the server cancels the statement, and the run ends (letting go of
+          // the lock) only once it is rolled back, so no other run starts beside it.
+          const stopOnCancel = onCancel(async () => {
+            await session!.cancel?.();
+            await applying.then(
+              () => undefined,
+              (err: unknown) => rt.log.warning(errorMessage(err)),
+            );
+          }, 'stop');
           try {
-            ms = await applyStep(session!, step, table, by);
+            ms = await applying;
           } catch (err) {
             if (!(err instanceof UserError)) throw err;
             result.current = currentAfter(history, plan, result.applied.length, shown);
             result.pending =
               plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - result.applied.length : 0);
             throw new MigrationFailed(err.message, err.location, result);
+          } finally {
+            stopOnCancel();
           }
           result.applied.push(appliedOf(step, ms));
           rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${duration(ms)})`);

@@ -230,3 +230,84 @@ describe('a run killed mid-migration', () => {
     expect(history.map((r) => r.v)).toEqual(['1', '2', '3']);
   });
 });
+
+describe('a cancelled run (SIGINT, as a runner cancels a job)', () => {
+  /** Start the bundled action on `dir`, wait until PostgreSQL runs its pg_sleep, send SIGINT; its output, exit code and whether a statement still ran as it exited. */
+  async function cancelMidStatement(dir: string, url: string) {
+    const runner = mkdtempSync(path.join(tmpdir(), 'slipway-cancelled-'));
+    dirs.push(runner);
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/migrate/index.js')], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        GITHUB_WORKSPACE: dir,
+        GITHUB_RUN_ID: '7',
+        RUNNER_TEMP: runner,
+        GITHUB_OUTPUT: path.join(runner, 'out'),
+        'INPUT_DATABASE-URL': url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const sleeping =
+      "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()";
+    try {
+      await until(
+        async () => child.exitCode !== null || (await query(url, sleeping)).length > 0,
+        30_000,
+        'the slow statement',
+      );
+      child.kill('SIGINT');
+      await until(async () => child.exitCode !== null, 15_000, 'the cancelled run to exit');
+      // Checked the moment the process is gone: the lock is free, so nothing of the run may still run.
+      const stillRunning = (await query(url, sleeping)).length > 0;
+      return { code: child.exitCode, output: shown(output), stillRunning };
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+
+  it('cancels the running statement on the server and rolls it back before letting go of the lock', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      'migrations/1_first.sql': 'CREATE TABLE first (id int);\n',
+      'migrations/2_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(60);\n',
+      'migrations/3_last.sql': 'CREATE TABLE last (id int);\n',
+    });
+    const run = await cancelMidStatement(dir, url);
+    expect(run.code).toBe(130);
+    expect(run.stillRunning).toBe(false);
+    expect(run.output).toContain(
+      'migrations/2_slow.sql: migration cancelled (SIGINT); rolled back; nothing after it ran',
+    );
+    expect(run.output).toContain('::error::migrate cancelled');
+    expect(await query(url, "SELECT 1 FROM pg_tables WHERE tablename IN ('slow', 'last')")).toEqual([]);
+    const history = await query<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY 1');
+    expect(history).toEqual([{ v: '1' }]);
+  });
+
+  it('outside a transaction: says which statements stayed applied and leaves the migration marked unfinished', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      'migrations/1_first.sql': 'CREATE TABLE first (id int);\n',
+      'migrations/2_split.sql': '-- slipway:no-transaction\nCREATE TABLE split (id int);\nSELECT pg_sleep(60);\n',
+    });
+    const run = await cancelMidStatement(dir, url);
+    expect(run.code).toBe(130);
+    expect(run.stillRunning).toBe(false);
+    expect(run.output).toContain(
+      'migrations/2_split.sql:3: migration cancelled (SIGINT); it runs outside a transaction, so its 1 statement before line 3 stayed applied; nothing after it ran; it is marked unfinished',
+    );
+    expect(await query(url, "SELECT 1 AS one FROM pg_tables WHERE tablename = 'split'")).toEqual([{ one: 1 }]);
+    // The next run refuses until someone says what the database holds.
+    const rerun = await runBundledAction('migrate', { cwd: dir, inputs: { 'database-url': url, 'lock-timeout': '5' } });
+    expect(errorLines(rerun)).toEqual([
+      expect.stringContaining(
+        'migrations/2_split.sql runs outside a transaction and did not finish (started by run 7 at',
+      ),
+    ]);
+    expect(errorLines(rerun)[0]).toContain('statement 1 of 2 ran, statement 2 (line 3) may have run');
+  });
+});
