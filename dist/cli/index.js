@@ -48624,10 +48624,12 @@ __webpack_async_result__();
 
 
 
-function where(a) {
+/** The annotation's place as a prefix, unless the message already starts with it (a lint finding). */
+function where(a, message) {
     if (!a?.file)
         return '';
-    return `${a.file}${a.line ? `:${a.line}${a.column ? `:${a.column}` : ''}` : ''}: `;
+    const place = `${a.file}${a.line ? `:${a.line}${a.column ? `:${a.column}` : ''}` : ''}: `;
+    return message.startsWith(place) ? '' : place;
 }
 /** Build a Runtime printing to `term`; `verbose` shows debug lines; `quiet` hides info lines. */
 function createCliRuntime(term, options) {
@@ -48652,9 +48654,9 @@ function createCliRuntime(term, options) {
                 if (options.verbose)
                     term.line(term.color('dim', `${indent()}${clean(m)}`));
             },
-            warning: (m, a) => term.line(`${indent()}${term.color('yellow', 'warning:')} ${where(a)}${clean(m)}`),
-            error: (m, a) => term.line(`${indent()}${term.color('red', 'error:')} ${where(a)}${clean(m)}`),
-            notice: (m, a) => term.line(`${indent()}${term.color('cyan', 'notice:')} ${where(a)}${clean(m)}`),
+            warning: (m, a) => term.line(`${indent()}${term.color('yellow', 'warning:')} ${where(a, m)}${clean(m)}`),
+            error: (m, a) => term.line(`${indent()}${term.color('red', 'error:')} ${where(a, m)}${clean(m)}`),
+            notice: (m, a) => term.line(`${indent()}${term.color('cyan', 'notice:')} ${where(a, m)}${clean(m)}`),
             async group(name, fn) {
                 if (options.quiet)
                     return fn();
@@ -49323,7 +49325,9 @@ async function runAction(action, flags, term, cwd) {
     printOutputs(outputs, flags.json === 'true', term);
     if (error === undefined)
         return 0;
-    reportFailure(error, term);
+    // Cancelled: the signal handler says so once, when what the run held is released.
+    if (!(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
+        reportFailure(error, term);
     return 1;
 }
 /** One line for a failure on stderr; a bug's stack only with SLIPWAY_DEBUG. */
@@ -61861,13 +61865,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   p: () => (/* binding */ applyStep)
 /* harmony export */ });
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
-/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1472);
-/* harmony import */ var _history_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5237);
-/* harmony import */ var _unfinished_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(856);
-/* harmony import */ var _sql_split_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6524);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_sql_split_js__WEBPACK_IMPORTED_MODULE_3__]);
-_sql_split_js__WEBPACK_IMPORTED_MODULE_3__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
+/* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9317);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
+/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1472);
+/* harmony import */ var _history_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5237);
+/* harmony import */ var _unfinished_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(856);
+/* harmony import */ var _sql_split_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6524);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_sql_split_js__WEBPACK_IMPORTED_MODULE_4__]);
+_sql_split_js__WEBPACK_IMPORTED_MODULE_4__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
 /**
  * Running one migration. A transactional migration goes to the server as one query —
  * BEGIN, the file, the history row, COMMIT — so it costs one round trip and is all or
@@ -61879,9 +61884,12 @@ _sql_split_js__WEBPACK_IMPORTED_MODULE_3__ = (__webpack_async_dependencies__.the
 
 
 
+
 const PREFIX = 'BEGIN;\n';
 /** Run one planned step; a failure is a UserError naming the file, the statement's line and PostgreSQL's message. */
 async function applyStep(session, step, table, by) {
+    if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .isCancelled */ .mm)())
+        throw new _core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc(step.file);
     const started = performance.now();
     if (step.noTransaction)
         await applyOutsideTransaction(session, step, table, by, started);
@@ -61891,7 +61899,7 @@ async function applyStep(session, step, table, by) {
 }
 async function applyInTransaction(session, step, table, by) {
     const { migration: m } = step;
-    const bookkeeping = step.direction === 'up' ? (0,_history_js__WEBPACK_IMPORTED_MODULE_1__/* .recordSql */ .aC)(table, m, by) : (0,_history_js__WEBPACK_IMPORTED_MODULE_1__/* .forgetSql */ .qu)(table, m.version);
+    const bookkeeping = step.direction === 'up' ? (0,_history_js__WEBPACK_IMPORTED_MODULE_2__/* .recordSql */ .aC)(table, m, by) : (0,_history_js__WEBPACK_IMPORTED_MODULE_2__/* .forgetSql */ .qu)(table, m.version);
     // The newline matters: a file ending in a -- comment would otherwise swallow what follows.
     const query = `${PREFIX}${step.sql}\n;\n${bookkeeping};\nCOMMIT`;
     try {
@@ -61899,11 +61907,12 @@ async function applyInTransaction(session, step, table, by) {
     }
     catch (err) {
         await session.exec('ROLLBACK').catch(() => undefined);
-        const pgErr = (0,_database_js__WEBPACK_IMPORTED_MODULE_4__/* .pgErrorOf */ .Bd)(err);
+        const pgErr = (0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .pgErrorOf */ .Bd)(err);
         if (!pgErr)
             throw err;
-        let line = lineFromPosition(step.sql, pgErr.position, (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_3__/* .codePointLength */ .O7)(PREFIX));
-        if (line === undefined && pgErr.position === undefined && step.statements.length > 1)
+        let line = lineFromPosition(step.sql, pgErr.position, (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .codePointLength */ .O7)(PREFIX));
+        // A cancelled run replays nothing: the replay would run the slow statement again.
+        if (line === undefined && pgErr.position === undefined && step.statements.length > 1 && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .isCancelled */ .mm)())
             line = await locateByReplay(session, step.statements);
         if (line === undefined && step.statements.length === 1)
             line = step.statements[0].line;
@@ -61915,20 +61924,23 @@ async function applyOutsideTransaction(session, step, table, by, started) {
     const up = step.direction === 'up';
     // Marked before the first statement: a run killed midway leaves the mark for the next one.
     if (up)
-        await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_2__/* .markStarted */ .Fm)(session, table, { ...m, statements: step.statements.length }, by);
+        await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .markStarted */ .Fm)(session, table, { ...m, statements: step.statements.length }, by);
     const resolveHint = `it is marked unfinished: check the database, then run migrate with resolve: "${m.versionText} applied" or "${m.versionText} pending"`;
     for (const [i, s] of step.statements.entries()) {
+        // Cancelled between two statements: the next one does not start.
+        if (i > 0 && (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .isCancelled */ .mm)())
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${step.file}:${s.line}: ${up ? 'migration' : 'down migration'} cancelled (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .cancelReason */ .zw)()}) before this statement; it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before stayed applied${up ? `; ${resolveHint}` : ''}`, { file: step.file, line: s.line });
         const at = step.sql.indexOf(s.text, s.offset);
         try {
             await session.exec(s.text);
         }
         catch (err) {
-            const pgErr = (0,_database_js__WEBPACK_IMPORTED_MODULE_4__/* .pgErrorOf */ .Bd)(err);
+            const pgErr = (0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .pgErrorOf */ .Bd)(err);
             if (!pgErr)
                 throw err;
             const line = pgErr.position !== undefined
-                ? (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_3__/* .lineAtCodePoint */ .Rh)(step.sql.slice(0, at), Number.MAX_SAFE_INTEGER) +
-                    (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_3__/* .lineAtCodePoint */ .Rh)(s.text, pgErr.position - 1) -
+                ? (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .lineAtCodePoint */ .Rh)(step.sql.slice(0, at), Number.MAX_SAFE_INTEGER) +
+                    (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .lineAtCodePoint */ .Rh)(s.text, pgErr.position - 1) -
                     1
                 : s.line;
             const kept = i === 0
@@ -61937,30 +61949,30 @@ async function applyOutsideTransaction(session, step, table, by, started) {
             throw failure(step, pgErr, line, `${kept}; nothing after it ran${up ? `; ${resolveHint}` : ''}`);
         }
         if (up)
-            await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_2__/* .markProgress */ .Jj)(session, table, m.version, i + 1);
+            await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .markProgress */ .Jj)(session, table, m.version, i + 1);
     }
     if (!up) {
-        await session.exec((0,_history_js__WEBPACK_IMPORTED_MODULE_1__/* .forgetSql */ .qu)(table, m.version));
+        await session.exec((0,_history_js__WEBPACK_IMPORTED_MODULE_2__/* .forgetSql */ .qu)(table, m.version));
         return;
     }
     // A concurrent index build that did not finish leaves an invalid index behind (a unique one
     // may not enforce uniqueness), and IF NOT EXISTS would then skip it silently.
     if (step.statements.some((s) => /\bCONCURRENTLY\b/i.test(s.text))) {
-        const invalid = await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_2__/* .invalidIndexes */ .We)(session);
+        const invalid = await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .invalidIndexes */ .We)(session);
         if (invalid.length)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${step.file}: index ${invalid.join(', ')} is invalid (a concurrent build did not finish); DROP INDEX CONCURRENTLY ${invalid[0]}, then ${resolveHint.replace('it is marked unfinished: check the database, then ', '')}`, { file: step.file });
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${step.file}: index ${invalid.join(', ')} is invalid (a concurrent build did not finish); DROP INDEX CONCURRENTLY ${invalid[0]}, then ${resolveHint.replace('it is marked unfinished: check the database, then ', '')}`, { file: step.file });
     }
     const ms = Math.round(performance.now() - started);
-    await session.exec(`BEGIN; INSERT INTO ${(0,_database_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteQualified */ .$s)(table)} (version, name, checksum, duration_ms, applied_by) VALUES (${m.version}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_4__/* .sqlLiteral */ .YG)(m.name)}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_4__/* .sqlLiteral */ .YG)(m.checksum)}, ${ms}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_4__/* .sqlLiteral */ .YG)(by)}); ${(0,_unfinished_js__WEBPACK_IMPORTED_MODULE_2__/* .clearSql */ .UI)(table, m.version)}; COMMIT`);
+    await session.exec(`BEGIN; INSERT INTO ${(0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .quoteQualified */ .$s)(table)} (version, name, checksum, duration_ms, applied_by) VALUES (${m.version}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .sqlLiteral */ .YG)(m.name)}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .sqlLiteral */ .YG)(m.checksum)}, ${ms}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .sqlLiteral */ .YG)(by)}); ${(0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .clearSql */ .UI)(table, m.version)}; COMMIT`);
 }
 /** The line in the file of a position in the query that wrapped it, or undefined when it is outside the file. */
 function lineFromPosition(sql, position, prefixLength) {
     if (position === undefined)
         return undefined;
     const inFile = position - 1 - prefixLength;
-    if (inFile < 0 || inFile > (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_3__/* .codePointLength */ .O7)(sql))
+    if (inFile < 0 || inFile > (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .codePointLength */ .O7)(sql))
         return undefined;
-    return (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_3__/* .lineAtCodePoint */ .Rh)(sql, inFile);
+    return (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .lineAtCodePoint */ .Rh)(sql, inFile);
 }
 /**
  * A run-time error (a constraint, a division by zero) carries no position. Replaying the
@@ -61985,8 +61997,12 @@ async function locateByReplay(session, statements) {
 }
 function failure(step, e, line, after) {
     const where = line ? `${step.file}:${line}` : step.file;
+    const kind = step.direction === 'down' ? 'down migration' : 'migration';
+    // The run's own cancel request (query_canceled), not a statement_timeout the file set.
+    if (e.code === '57014' && (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .isCancelled */ .mm)() && /user request/.test(e.message))
+        return new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${where}: ${kind} cancelled (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .cancelReason */ .zw)()}); ${after}`, { file: step.file, line });
     const extra = [e.detail, e.hint ? `hint: ${e.hint}` : ''].filter(Boolean).join('; ');
-    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${where}: ${step.direction === 'down' ? 'down migration' : 'migration'} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`, { file: step.file, line });
+    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${where}: ${kind} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`, { file: step.file, line });
 }
 
 __webpack_async_result__();
@@ -63700,18 +63716,20 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   _: () => (/* binding */ migrate),
 /* harmony export */   t: () => (/* binding */ runMigrateAction)
 /* harmony export */ });
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8816);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8816);
 /* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2512);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9114);
-/* harmony import */ var _notify_notify_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8064);
-/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6378);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3183);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3575);
-/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7941);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_files_js__WEBPACK_IMPORTED_MODULE_4__, _runner_js__WEBPACK_IMPORTED_MODULE_5__]);
-([_files_js__WEBPACK_IMPORTED_MODULE_4__, _runner_js__WEBPACK_IMPORTED_MODULE_5__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
+/* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9317);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9114);
+/* harmony import */ var _notify_notify_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8064);
+/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6378);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3183);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3575);
+/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7941);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_files_js__WEBPACK_IMPORTED_MODULE_5__, _runner_js__WEBPACK_IMPORTED_MODULE_6__]);
+([_files_js__WEBPACK_IMPORTED_MODULE_5__, _runner_js__WEBPACK_IMPORTED_MODULE_6__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
 /** The migrate action: bring PostgreSQL to the schema the new version needs, or block the deploy. */
+
 
 
 
@@ -63723,33 +63741,33 @@ var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_fil
 
 const toolInput = {
     description: "builtin (Slipway's runner: its own <version>_<name>.sql files, or golang-migrate, goose, dbmate, Flyway or Prisma folders) or command (the project's own tool). Empty: the policy file's, else builtin.",
-    schema: zod__WEBPACK_IMPORTED_MODULE_6__/* .string */ .YjP()
+    schema: zod__WEBPACK_IMPORTED_MODULE_7__/* .string */ .YjP()
         .transform((s) => s.toLowerCase())
-        .pipe(zod__WEBPACK_IMPORTED_MODULE_6__/* ["enum"] */ .k5n(['', 'builtin', 'command'], { message: 'expected builtin or command' })),
+        .pipe(zod__WEBPACK_IMPORTED_MODULE_7__/* ["enum"] */ .k5n(['', 'builtin', 'command'], { message: 'expected builtin or command' })),
 };
 const formatInput = {
     description: "The migrations folder's format for the built-in runner: auto (detect), slipway, golang-migrate, goose, dbmate, flyway or prisma. Empty: the policy file's migrate.format, else auto.",
-    schema: zod__WEBPACK_IMPORTED_MODULE_6__/* .string */ .YjP()
+    schema: zod__WEBPACK_IMPORTED_MODULE_7__/* .string */ .YjP()
         .transform((s) => s.toLowerCase())
-        .pipe(zod__WEBPACK_IMPORTED_MODULE_6__/* ["enum"] */ .k5n(['', 'auto', ..._files_js__WEBPACK_IMPORTED_MODULE_4__/* .FORMAT_NAMES */ .BU], { message: `expected auto, ${_files_js__WEBPACK_IMPORTED_MODULE_4__/* .FORMAT_NAMES */ .BU.join(', ')}` })),
+        .pipe(zod__WEBPACK_IMPORTED_MODULE_7__/* ["enum"] */ .k5n(['', 'auto', ..._files_js__WEBPACK_IMPORTED_MODULE_5__/* .FORMAT_NAMES */ .BU], { message: `expected auto, ${_files_js__WEBPACK_IMPORTED_MODULE_5__/* .FORMAT_NAMES */ .BU.join(', ')}` })),
 };
 const inputs = {
-    'database-url': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env, default DATABASE_URL) when it has a migrate: component.', { secret: true }),
-    dir: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
+    'database-url': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env, default DATABASE_URL) when it has a migrate: component.', { secret: true }),
+    dir: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
     tool: toolInput,
     format: formatInput,
-    command: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('The migration command when tool is command, e.g. alembic upgrade head (DATABASE_URL is set).'),
-    target: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('Version to migrate to; below the current one runs the .down.sql files. Empty: the latest.'),
-    table: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string("History table of the built-in runner. Empty: the policy file's, else slipway_migrations."),
-    'lock-timeout': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.integer('Seconds to wait for another run holding the migration lock.', '300', 0),
-    'out-of-order': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('Apply a new migration numbered below the last applied one.', 'false'),
-    'allow-destructive': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean("Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.", 'false'),
-    backup: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.boolean('Take a pg_dump (custom format, owner-only file) before the first pending migration; on a runner it is also uploaded as an artifact of the run, so it outlives the job.', 'false'),
-    'backup-dir': _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP.'),
-    resolve: _core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .input */ .hF.string('Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.'),
-    ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .commonInputs */ .j$,
+    command: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('The migration command when tool is command, e.g. alembic upgrade head (DATABASE_URL is set).'),
+    target: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Version to migrate to; below the current one runs the .down.sql files. Empty: the latest.'),
+    table: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string("History table of the built-in runner. Empty: the policy file's, else slipway_migrations."),
+    'lock-timeout': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.integer('Seconds to wait for another run holding the migration lock.', '300', 0),
+    'out-of-order': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean('Apply a new migration numbered below the last applied one.', 'false'),
+    'allow-destructive': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean("Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.", 'false'),
+    backup: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean('Take a pg_dump (custom format, owner-only file) before the first pending migration; on a runner it is also uploaded as an artifact of the run, so it outlives the job.', 'false'),
+    'backup-dir': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP.'),
+    resolve: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.'),
+    ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .commonInputs */ .j$,
 };
-const migrate = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .defineAction */ .QP)({
+const migrate = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .defineAction */ .QP)({
     name: 'migrate',
     description: 'Apply PostgreSQL migrations safely before a deploy: transactional, locked, checksummed, linted for changes that break the running version, with an optional backup.',
     inputs,
@@ -63772,7 +63790,7 @@ const migrate = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .defineAction 
 async function runMigrateAction(parsed, rt, fallback) {
     const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .loadConfig */ .Z9)(rt.cwd, parsed.config);
     // Before any command runs: a secret the policy names is masked even where it is printed first.
-    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .maskPolicySecrets */ .A)(config, rt);
+    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_8__/* .maskPolicySecrets */ .A)(config, rt);
     const options = resolveOptions(parsed, config, rt);
     let database;
     if (!options.databaseUrl && fallback && options.tool !== 'command') {
@@ -63782,25 +63800,26 @@ async function runMigrateAction(parsed, rt, fallback) {
     try {
         let result;
         try {
-            result = await (0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .runMigrations */ .vI)({ ...options, database }, rt);
+            result = await (0,_runner_js__WEBPACK_IMPORTED_MODULE_6__/* .runMigrations */ .vI)({ ...options, database }, rt);
         }
         catch (err) {
             // A refusal still tells the workflow what is pending and what the lint found.
-            if (err instanceof _runner_js__WEBPACK_IMPORTED_MODULE_5__/* .MigrationRefused */ .jh) {
-                (0,_report_js__WEBPACK_IMPORTED_MODULE_8__/* .setRefusedOutputs */ .Pl)(err.state, rt);
-                await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_8__/* .refusedMigrationSummary */ .rS)(err.state, err.message));
+            if (err instanceof _runner_js__WEBPACK_IMPORTED_MODULE_6__/* .MigrationRefused */ .jh) {
+                (0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .setRefusedOutputs */ .Pl)(err.state, rt);
+                await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .refusedMigrationSummary */ .rS)(err.state, err.message));
             }
             // The migrations before the failing one stay applied (each committed on its own): say so.
-            if (err instanceof _runner_js__WEBPACK_IMPORTED_MODULE_5__/* .MigrationFailed */ .g6) {
-                (0,_report_js__WEBPACK_IMPORTED_MODULE_8__/* .setMigrateOutputs */ .Cx)(err.result, rt);
-                await rt.summary(`${(0,_report_js__WEBPACK_IMPORTED_MODULE_8__/* .migrationSummary */ .jz)(err.result)}\n**Failed:** ${err.message}\n`);
+            if (err instanceof _runner_js__WEBPACK_IMPORTED_MODULE_6__/* .MigrationFailed */ .g6) {
+                (0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .setMigrateOutputs */ .Cx)(err.result, rt);
+                await rt.summary(`${(0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .migrationSummary */ .jz)(err.result)}\n**Failed:** ${err.message}\n`);
             }
-            if (!options.dryRun)
-                await (0,_notify_notify_js__WEBPACK_IMPORTED_MODULE_3__/* .notify */ .m)(config.notify, { event: 'migration-failed', title: 'Migrations failed', text: rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err))) }, rt);
+            // A cancelled run was stopped on purpose; its log says what it left.
+            if (!options.dryRun && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
+                await (0,_notify_notify_js__WEBPACK_IMPORTED_MODULE_4__/* .notify */ .m)(config.notify, { event: 'migration-failed', title: 'Migrations failed', text: rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))) }, rt);
             throw err;
         }
-        (0,_report_js__WEBPACK_IMPORTED_MODULE_8__/* .setMigrateOutputs */ .Cx)(result, rt);
-        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_8__/* .migrationSummary */ .jz)(result));
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .setMigrateOutputs */ .Cx)(result, rt);
+        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .migrationSummary */ .jz)(result));
         return result;
     }
     finally {
@@ -63842,7 +63861,7 @@ function migrateComponent(config, dir) {
     if (dir)
         return all.find((c) => norm(c.migrate.dir) === norm(dir)) ?? null;
     if (all.length > 1)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`input "dir": ${config.file} has ${all.length} components with migrate: (${all.map((c) => c.name).join(', ')}); set dir to the folder of the one to migrate`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "dir": ${config.file} has ${all.length} components with migrate: (${all.map((c) => c.name).join(', ')}); set dir to the folder of the one to migrate`);
     return all[0] ?? null;
 }
 
@@ -63892,6 +63911,8 @@ const CONNECT_ATTEMPTS = 3;
 const KEEPALIVE_DELAY_MS = 10_000;
 /** How long closing a connection may wait for the server before the socket is dropped. */
 const CLOSE_TIMEOUT_MS = 5_000;
+/** How long cancelling a running statement may take: a cancelled job has seconds left. */
+const CANCEL_TIMEOUT_MS = 2_000;
 /** pg_dump of a large database can take a while, but not forever. */
 const DUMP_TIMEOUT_MS = 60 * 60_000;
 /** How errors name a URL given as the migrate action's input. */
@@ -63927,28 +63948,44 @@ async function openServerDatabase(url, options = {}) {
     const where = describeUrl(u);
     const clean = (text) => (0,_core_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redactUrlPasswords */ .B)(text.split(url).join('***'));
     const appName = (purpose) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
+    /** One connected client, or the driver's error. */
+    const newClient = async (purpose, queryTimeoutMs) => {
+        const c = new pg__WEBPACK_IMPORTED_MODULE_2__/* ["default"].Client */ .Ay.Client({
+            connectionString: url,
+            connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs ?? CONNECT_TIMEOUT_MS),
+            application_name: appName(purpose),
+            keepAlive: true,
+            keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+            ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
+        });
+        // A connection dropped while idle must not crash the process; the next query reports it.
+        c.on('error', () => undefined);
+        try {
+            await c.connect();
+            return c;
+        }
+        catch (err) {
+            await c.end().catch(() => undefined);
+            throw err;
+        }
+    };
+    /**
+     * Cancel what backend `pid` runs, from a connection of its own: a cancelled run must not
+     * leave its statement running after it let go of the lock. One attempt: it happens within
+     * the few seconds a cancelled job has left.
+     */
+    const cancelBackend = async (pid) => {
+        const c = await newClient('cancel', CANCEL_TIMEOUT_MS);
+        try {
+            await c.query('SELECT pg_cancel_backend($1)', [pid]);
+        }
+        finally {
+            await closeClient(c);
+        }
+    };
     const connect = async (purpose, session = {}) => {
         const queryTimeoutMs = session.queryTimeoutMs;
-        const client = await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_6__/* .retry */ .L5)(async () => {
-            const c = new pg__WEBPACK_IMPORTED_MODULE_2__/* ["default"].Client */ .Ay.Client({
-                connectionString: url,
-                connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-                application_name: appName(purpose),
-                keepAlive: true,
-                keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
-                ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
-            });
-            // A connection dropped while idle must not crash the process; the next query reports it.
-            c.on('error', () => undefined);
-            try {
-                await c.connect();
-                return c;
-            }
-            catch (err) {
-                await c.end().catch(() => undefined);
-                throw err;
-            }
-        }, {
+        const client = await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_6__/* .retry */ .L5)(() => newClient(purpose, queryTimeoutMs), {
             attempts: CONNECT_ATTEMPTS,
             baseDelayMs: 500,
             // A server without TLS asked for it (sslmode=require) will not grow TLS on a retry.
@@ -63961,6 +63998,7 @@ async function openServerDatabase(url, options = {}) {
         });
         // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
         await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+        const pid = await backendPid(client);
         let stuck = false;
         const failed = (err) => {
             // pg's own words for its query_timeout; say which connection went quiet, and how long we waited.
@@ -63983,6 +64021,13 @@ async function openServerDatabase(url, options = {}) {
                 catch (err) {
                     throw failed(err);
                 }
+            },
+            cancel: async () => {
+                if (pid === undefined)
+                    return;
+                await cancelBackend(pid).catch((err) => {
+                    throw scrub(err, clean);
+                });
             },
             // A connection that stopped answering gets no goodbye: its socket is dropped at once.
             close: () => (stuck ? Promise.resolve(dropClient(client)) : closeClient(client)),
@@ -64017,6 +64062,11 @@ async function openServerDatabase(url, options = {}) {
         },
         close: async () => undefined,
     };
+}
+/** The server process behind a connection, for cancelling what it runs (undefined where a pooler hides it). */
+async function backendPid(client) {
+    const rows = await client.query('SELECT pg_backend_pid() AS pid').then((r) => r.rows, () => []);
+    return rows[0]?.pid;
 }
 /** End the session politely, but never wait on a server that stopped answering. */
 async function closeClient(client) {
@@ -64391,23 +64441,24 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(6706);
-/* harmony import */ var _apply_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9657);
-/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3491);
-/* harmony import */ var _command_tool_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1939);
-/* harmony import */ var _adopt_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4615);
-/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6378);
-/* harmony import */ var _formats_flyway_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(5484);
-/* harmony import */ var _history_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(5237);
-/* harmony import */ var _unfinished_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(856);
-/* harmony import */ var _lint_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(4496);
-/* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(1538);
-/* harmony import */ var _pg_database_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(1104);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(9422);
-/* harmony import */ var _workspace_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(2760);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_apply_js__WEBPACK_IMPORTED_MODULE_3__, _adopt_js__WEBPACK_IMPORTED_MODULE_6__, _files_js__WEBPACK_IMPORTED_MODULE_7__, _formats_flyway_js__WEBPACK_IMPORTED_MODULE_8__, _lint_js__WEBPACK_IMPORTED_MODULE_11__, _plan_js__WEBPACK_IMPORTED_MODULE_14__]);
-([_apply_js__WEBPACK_IMPORTED_MODULE_3__, _adopt_js__WEBPACK_IMPORTED_MODULE_6__, _files_js__WEBPACK_IMPORTED_MODULE_7__, _formats_flyway_js__WEBPACK_IMPORTED_MODULE_8__, _lint_js__WEBPACK_IMPORTED_MODULE_11__, _plan_js__WEBPACK_IMPORTED_MODULE_14__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
+/* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9317);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(6706);
+/* harmony import */ var _apply_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9657);
+/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3491);
+/* harmony import */ var _command_tool_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1939);
+/* harmony import */ var _adopt_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4615);
+/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6378);
+/* harmony import */ var _formats_flyway_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(5484);
+/* harmony import */ var _history_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(5237);
+/* harmony import */ var _unfinished_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(856);
+/* harmony import */ var _lint_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(4496);
+/* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(1538);
+/* harmony import */ var _pg_database_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(1104);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(9422);
+/* harmony import */ var _workspace_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(2760);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_apply_js__WEBPACK_IMPORTED_MODULE_4__, _adopt_js__WEBPACK_IMPORTED_MODULE_7__, _files_js__WEBPACK_IMPORTED_MODULE_8__, _formats_flyway_js__WEBPACK_IMPORTED_MODULE_9__, _lint_js__WEBPACK_IMPORTED_MODULE_12__, _plan_js__WEBPACK_IMPORTED_MODULE_15__]);
+([_apply_js__WEBPACK_IMPORTED_MODULE_4__, _adopt_js__WEBPACK_IMPORTED_MODULE_7__, _files_js__WEBPACK_IMPORTED_MODULE_8__, _formats_flyway_js__WEBPACK_IMPORTED_MODULE_9__, _lint_js__WEBPACK_IMPORTED_MODULE_12__, _plan_js__WEBPACK_IMPORTED_MODULE_15__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
 /**
  * The migrations domain: bring a database to the schema a version needs, or stop the
  * deploy. Used by the migrate action, by deploy for components with `migrate:`, and by the
@@ -64430,8 +64481,9 @@ var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_app
 
 
 
+
 /** A run refused before it applied anything (drift, order, destructive findings); carries what it knew. */
-class MigrationRefused extends _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo {
+class MigrationRefused extends _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo {
     state;
     constructor(message, location, state) {
         super(message, location);
@@ -64443,7 +64495,7 @@ class MigrationRefused extends _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .U
  * own): carries the result so far, so the outputs say what was applied, what is pending and
  * where the database stands.
  */
-class MigrationFailed extends _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo {
+class MigrationFailed extends _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo {
     result;
     constructor(message, location, result) {
         super(message, location);
@@ -64454,28 +64506,28 @@ class MigrationFailed extends _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .Us
 async function runMigrations(options, rt) {
     rt.mask(options.databaseUrl);
     const tool = options.tool ?? 'builtin';
-    const table = (0,_history_js__WEBPACK_IMPORTED_MODULE_9__/* .checkTableName */ .Wr)(options.table ?? '');
+    const table = (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .checkTableName */ .Wr)(options.table ?? '');
     if (!options.database && !options.databaseUrl?.trim())
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
     // A malformed resolve is refused before anything is opened or created.
-    if ((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_10__/* .parseResolve */ .qK)(options.resolve ?? '') && tool === 'command')
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo('input "resolve": only for the built-in runner (with tool: command, your tool keeps its own state)');
+    if ((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .parseResolve */ .qK)(options.resolve ?? '') && tool === 'command')
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "resolve": only for the built-in runner (with tool: command, your tool keeps its own state)');
     if (tool === 'command')
-        return (0,_command_tool_js__WEBPACK_IMPORTED_MODULE_5__/* .runCommandTool */ .L)(options, table, rt);
+        return (0,_command_tool_js__WEBPACK_IMPORTED_MODULE_6__/* .runCommandTool */ .L)(options, table, rt);
     const dir = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(rt.cwd, options.dir || 'migrations');
     const rel = (abs) => node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(rt.cwd, abs).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/') || '.';
-    const { format, files } = await (0,_files_js__WEBPACK_IMPORTED_MODULE_7__/* .loadMigrations */ .Y$)(dir, rel, {
-        root: await (0,_workspace_js__WEBPACK_IMPORTED_MODULE_15__/* .workspaceRoot */ .o)(rt.cwd),
+    const { format, files } = await (0,_files_js__WEBPACK_IMPORTED_MODULE_8__/* .loadMigrations */ .Y$)(dir, rel, {
+        root: await (0,_workspace_js__WEBPACK_IMPORTED_MODULE_16__/* .workspaceRoot */ .o)(rt.cwd),
         format: options.format,
     });
-    const target = (0,_plan_js__WEBPACK_IMPORTED_MODULE_14__/* .parseTarget */ .hu)(format.name === 'flyway' ? flywayTarget(options.target) : options.target);
+    const target = (0,_plan_js__WEBPACK_IMPORTED_MODULE_15__/* .parseTarget */ .hu)(format.name === 'flyway' ? flywayTarget(options.target) : options.target);
     const db = options.database ??
-        (await (0,_pg_database_js__WEBPACK_IMPORTED_MODULE_13__/* .openServerDatabase */ .vw)(options.databaseUrl, {
+        (await (0,_pg_database_js__WEBPACK_IMPORTED_MODULE_14__/* .openServerDatabase */ .vw)(options.databaseUrl, {
             onRetry: (m) => rt.log.info(m),
             from: options.databaseFrom,
         }));
     try {
-        const backupDir = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__/* .backupDirOf */ .F9)(options.backupDir, rt);
+        const backupDir = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__/* .backupDirOf */ .F9)(options.backupDir, rt);
         return await migrateWith(db, { options, table, files, format, target, dirShown: rel(dir), backupDir }, rt);
     }
     finally {
@@ -64487,16 +64539,16 @@ async function migrateWith(db, ctx, rt) {
     const { options, table, files, format } = ctx;
     // A Flyway version's key means nothing to a reader: show the version as written.
     const texts = new Map(files.map((f) => [f.version, f.versionText]));
-    const shown = (v) => (format.name === 'flyway' ? (texts.get(v) ?? (0,_formats_flyway_js__WEBPACK_IMPORTED_MODULE_8__/* .flywayVersionOfKey */ .jD)(v)) : v.toString());
+    const shown = (v) => (format.name === 'flyway' ? (texts.get(v) ?? (0,_formats_flyway_js__WEBPACK_IMPORTED_MODULE_9__/* .flywayVersionOfKey */ .jD)(v)) : v.toString());
     const by = runIdentity(rt.env);
     // Checked before the lock: a bad folder must fail at once, not with the lock held.
     if (options.backup && !options.dryRun)
-        await (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__/* .prepareBackupDir */ .d0)(ctx.backupDir, options.backupDir?.trim() || ctx.backupDir);
+        await (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__/* .prepareBackupDir */ .d0)(ctx.backupDir, options.backupDir?.trim() || ctx.backupDir);
     const lock = options.dryRun
         ? null
-        : await (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .acquireLock */ .IZ)(db, {
+        : await (0,_lock_js__WEBPACK_IMPORTED_MODULE_13__/* .acquireLock */ .IZ)(db, {
             table,
-            timeoutMs: options.lockTimeoutMs ?? _lock_js__WEBPACK_IMPORTED_MODULE_12__/* .DEFAULT_LOCK_TIMEOUT_MS */ .L$,
+            timeoutMs: options.lockTimeoutMs ?? _lock_js__WEBPACK_IMPORTED_MODULE_13__/* .DEFAULT_LOCK_TIMEOUT_MS */ .L$,
             queryTimeoutMs: options.lockQueryTimeoutMs,
             log: (m) => rt.log.info(m),
         });
@@ -64505,36 +64557,36 @@ async function migrateWith(db, ctx, rt) {
         session = await db.connect(`(${by})`);
         // Read under the lock: a run that waited sees what the other one applied.
         if (!options.dryRun)
-            await (0,_history_js__WEBPACK_IMPORTED_MODULE_9__/* .ensureHistory */ .J0)(session, table);
-        let history = await (0,_history_js__WEBPACK_IMPORTED_MODULE_9__/* .readHistory */ .Lu)(session, table);
+            await (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .ensureHistory */ .J0)(session, table);
+        let history = await (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .readHistory */ .Lu)(session, table);
         if (!history.length)
             history = await adopt(session, { table, format, files, dryRun: options.dryRun, by }, rt);
         history = acceptOldRecords(files, history, format);
         const current = history.length ? shown(history[history.length - 1].version) : '';
-        const unfinished = await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_10__/* .readUnfinished */ .ML)(session, table);
-        const resolution = (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_10__/* .parseResolve */ .qK)(options.resolve ?? '');
+        const unfinished = await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .readUnfinished */ .ML)(session, table);
+        const resolution = (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .parseResolve */ .qK)(options.resolve ?? '');
         if (resolution && options.dryRun)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo('input "resolve": not with dry-run (resolving writes the history table)');
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "resolve": not with dry-run (resolving writes the history table)');
         if (resolution)
             return await resolveUnfinished(session, { table, files, unfinished, resolution, by, current, db, history }, rt);
         if (unfinished.length) {
             const u = unfinished[0];
             const file = files.find((f) => f.version === u.version);
-            throw refusedBeforePlan((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_10__/* .unfinishedRefusal */ .UV)(u, file?.versionText ?? shown(u.version), (n) => statementLine(file, n)), files, history, current);
+            throw refusedBeforePlan((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .unfinishedRefusal */ .UV)(u, file?.versionText ?? shown(u.version), (n) => statementLine(file, n)), files, history, current);
         }
         let plan;
         try {
             checkMissing(files, history, format, ctx.dirShown, shown);
-            (0,_plan_js__WEBPACK_IMPORTED_MODULE_14__/* .checkDrift */ .o4)(files, history, ctx.dirShown);
-            plan = (0,_plan_js__WEBPACK_IMPORTED_MODULE_14__/* .planRun */ .nY)(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
+            (0,_plan_js__WEBPACK_IMPORTED_MODULE_15__/* .checkDrift */ .o4)(files, history, ctx.dirShown);
+            plan = (0,_plan_js__WEBPACK_IMPORTED_MODULE_15__/* .planRun */ .nY)(files, history, { target: ctx.target, outOfOrder: options.outOfOrder ?? false });
         }
         catch (err) {
-            if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo)
+            if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo)
                 throw refusedBeforePlan(adviseFor(format, err), files, history, current);
             throw err;
         }
         useStatedBoundaries(plan);
-        const findings = (0,_lint_js__WEBPACK_IMPORTED_MODULE_11__/* .lintMigrations */ .JW)(plan.steps.map((s) => ({
+        const findings = (0,_lint_js__WEBPACK_IMPORTED_MODULE_12__/* .lintMigrations */ .JW)(plan.steps.map((s) => ({
             file: s.file,
             statements: s.statements,
             noTransactionAdvice: format.noTransactionAdvice,
@@ -64571,8 +64623,8 @@ async function migrateWith(db, ctx, rt) {
         }
         if (options.backup) {
             const first = plan.steps[0].migration;
-            const label = (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__/* .backupLabel */ .XM)(`${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`);
-            const backup = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__/* .takeBackup */ .ay)(db, ctx.backupDir, label, rt);
+            const label = (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__/* .backupLabel */ .XM)(`${plan.direction === 'down' ? 'revert-' : ''}${first.versionText}_${first.name}`);
+            const backup = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__/* .takeBackup */ .ay)(db, ctx.backupDir, label, rt);
             result.backup = backup.file;
             result.backupLocation = backup.kept;
         }
@@ -64581,19 +64633,29 @@ async function migrateWith(db, ctx, rt) {
                 if (step.noTransaction)
                     rt.log.info(`${step.file} runs outside a transaction (${format.noTransactionHint}): a failure can leave part of it applied.`);
                 let ms;
+                const applying = (0,_apply_js__WEBPACK_IMPORTED_MODULE_4__/* .applyStep */ .p)(session, step, table, by);
+                // A cancelled run: the server cancels the statement, and the run ends (letting go of
+                // the lock) only once it is rolled back, so no other run starts beside it.
+                const stopOnCancel = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .onCancel */ .Ao)(async () => {
+                    await session.cancel?.();
+                    await applying.then(() => undefined, (err) => rt.log.warning((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)));
+                }, 'stop');
                 try {
-                    ms = await (0,_apply_js__WEBPACK_IMPORTED_MODULE_3__/* .applyStep */ .p)(session, step, table, by);
+                    ms = await applying;
                 }
                 catch (err) {
-                    if (!(err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo))
+                    if (!(err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo))
                         throw err;
                     result.current = currentAfter(history, plan, result.applied.length, shown);
                     result.pending =
                         plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - result.applied.length : 0);
                     throw new MigrationFailed(err.message, err.location, result);
                 }
+                finally {
+                    stopOnCancel();
+                }
                 result.applied.push(appliedOf(step, ms));
-                rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_16__/* .duration */ .p)(ms)})`);
+                rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_17__/* .duration */ .p)(ms)})`);
             }
         });
         result.destructiveApplied = destructive.length > 0;
@@ -64623,14 +64685,14 @@ function currentAfter(history, plan, done, shown) {
  * record it (on a dry run, only in memory). Returns the history to plan from.
  */
 async function adopt(session, ctx, rt) {
-    const adoption = await (0,_adopt_js__WEBPACK_IMPORTED_MODULE_6__/* .readForeignHistory */ .T)(session, ctx.format.name, ctx.files);
+    const adoption = await (0,_adopt_js__WEBPACK_IMPORTED_MODULE_7__/* .readForeignHistory */ .T)(session, ctx.format.name, ctx.files);
     if (!adoption?.applied.length)
         return [];
     const n = adoption.applied.length;
     rt.log.info(`${ctx.dryRun ? 'Would adopt' : 'Adopting'} ${n} migration${n === 1 ? '' : 's'} that ${adoption.tool} applied (${adoption.table}): recorded in ${ctx.table} with their checksums, never run again.`);
     if (!ctx.dryRun) {
-        await (0,_adopt_js__WEBPACK_IMPORTED_MODULE_6__/* .recordAdoption */ .s)(session, ctx.table, adoption);
-        return (0,_history_js__WEBPACK_IMPORTED_MODULE_9__/* .readHistory */ .Lu)(session, ctx.table);
+        await (0,_adopt_js__WEBPACK_IMPORTED_MODULE_7__/* .recordAdoption */ .s)(session, ctx.table, adoption);
+        return (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .readHistory */ .Lu)(session, ctx.table);
     }
     return adoptedRows(adoption);
 }
@@ -64675,7 +64737,7 @@ function checkMissing(files, history, format, dirShown, shown) {
     const versions = new Set(files.map((f) => f.version));
     const gone = history.find((r) => !versions.has(r.version));
     if (gone)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`migration drift: the ${format.name} migration ${shown(gone.version)} (${gone.name}) was applied ${gone.appliedAt.slice(0, 19)} by ${gone.appliedBy} but is no longer in ${dirShown}; restore its file (applied migrations are never removed)`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`migration drift: the ${format.name} migration ${shown(gone.version)} (${gone.name}) was applied ${gone.appliedAt.slice(0, 19)} by ${gone.appliedBy} but is no longer in ${dirShown}; restore its file (applied migrations are never removed)`);
 }
 /** A file that states its statement boundaries (goose StatementBegin/End) runs and is linted by them. */
 function useStatedBoundaries(plan) {
@@ -64689,15 +64751,15 @@ function useStatedBoundaries(plan) {
 function adviseFor(format, err) {
     if (format.name === 'slipway' || !err.message.includes('-- slipway:no-transaction'))
         return err;
-    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(err.message
+    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(err.message
         .replace(/start the file with -- slipway:no-transaction/g, format.noTransactionAdvice)
         .replace(/-- slipway:no-transaction/g, format.noTransactionHint), err.location);
 }
 /** A Flyway `target` (1.1, 2_1) as the key its history rows carry; anything else as given. */
 function flywayTarget(target) {
     const t = (target ?? '').trim();
-    const parts = (0,_formats_flyway_js__WEBPACK_IMPORTED_MODULE_8__/* .flywayParts */ .ps)(t);
-    const key = parts && (0,_formats_flyway_js__WEBPACK_IMPORTED_MODULE_8__/* .flywayKey */ .C_)(parts);
+    const parts = (0,_formats_flyway_js__WEBPACK_IMPORTED_MODULE_9__/* .flywayParts */ .ps)(t);
+    const key = parts && (0,_formats_flyway_js__WEBPACK_IMPORTED_MODULE_9__/* .flywayKey */ .C_)(parts);
     return key === null || key === undefined ? target : key.toString();
 }
 function appliedOf(step, ms) {
@@ -64736,7 +64798,7 @@ function refusedBeforePlan(err, files, history, current) {
     const notApplied = files.filter((f) => !applied.has(f.version));
     let findings = [];
     try {
-        findings = (0,_lint_js__WEBPACK_IMPORTED_MODULE_11__/* .lintMigrations */ .JW)(notApplied.map((f) => ({ file: f.file, statements: (0,_files_js__WEBPACK_IMPORTED_MODULE_7__/* .statementsOf */ .GX)(f.file, f.sql) })));
+        findings = (0,_lint_js__WEBPACK_IMPORTED_MODULE_12__/* .lintMigrations */ .JW)(notApplied.map((f) => ({ file: f.file, statements: (0,_files_js__WEBPACK_IMPORTED_MODULE_8__/* .statementsOf */ .GX)(f.file, f.sql) })));
     }
     catch {
         // A file the lexer cannot finish has no findings to give; the refusal is what matters.
@@ -64779,7 +64841,7 @@ function statementLine(file, n) {
     if (!file)
         return undefined;
     try {
-        return (0,_files_js__WEBPACK_IMPORTED_MODULE_7__/* .statementsOf */ .GX)(file.file, file.sql)[n - 1]?.line;
+        return (0,_files_js__WEBPACK_IMPORTED_MODULE_8__/* .statementsOf */ .GX)(file.file, file.sql)[n - 1]?.line;
     }
     catch {
         return undefined;
@@ -64789,19 +64851,19 @@ function statementLine(file, n) {
 async function resolveUnfinished(session, ctx, rt) {
     const { resolution, table } = ctx;
     if (!ctx.unfinished.length && !resolution)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo('nothing to resolve');
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('nothing to resolve');
     const file = ctx.files.find((f) => f.versionText === resolution.version);
     const u = ctx.unfinished.find((x) => file ? x.version === file.version : x.version.toString() === resolution.version);
     if (!u)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "resolve": version ${resolution.version} is not an unfinished migration (${ctx.unfinished.length ? `unfinished: ${ctx.unfinished.map((x) => x.file).join(', ')}` : 'none is'})`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "resolve": version ${resolution.version} is not an unfinished migration (${ctx.unfinished.length ? `unfinished: ${ctx.unfinished.map((x) => x.file).join(', ')}` : 'none is'})`);
     if (resolution.as === 'applied') {
         if (!file)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "resolve": ${u.file} is not in the migrations folder, so its checksum cannot be recorded`);
-        await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_10__/* .resolveAppliedSql */ .ox)(table, u, file.checksum, ctx.by));
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "resolve": ${u.file} is not in the migrations folder, so its checksum cannot be recorded`);
+        await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .resolveAppliedSql */ .ox)(table, u, file.checksum, ctx.by));
         rt.log.info(`Resolved ${u.file}: recorded as applied. Run migrate again for what is pending.`);
     }
     else {
-        await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_10__/* .clearSql */ .UI)(table, u.version));
+        await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .clearSql */ .UI)(table, u.version));
         rt.log.info(`Resolved ${u.file}: pending again; the next run applies it from its first statement.`);
     }
     return {

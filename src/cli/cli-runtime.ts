@@ -10,9 +10,11 @@ export interface CliRuntime extends Runtime {
   readonly summaries: string[];
 }
 
-function where(a?: Annotation): string {
+/** The annotation's place as a prefix, unless the message already starts with it (a lint finding). */
+function where(a: Annotation | undefined, message: string): string {
   if (!a?.file) return '';
-  return `${a.file}${a.line ? `:${a.line}${a.column ? `:${a.column}` : ''}` : ''}: `;
+  const place = `${a.file}${a.line ? `:${a.line}${a.column ? `:${a.column}` : ''}` : ''}: `;
+  return message.startsWith(place) ? '' : place;
 }
 
 /** Build a Runtime printing to `term`; `verbose` shows debug lines; `quiet` hides info lines. */
@@ -39,9 +41,9 @@ export function createCliRuntime(
       debug: (m) => {
         if (options.verbose) term.line(term.color('dim', `${indent()}${clean(m)}`));
       },
-      warning: (m, a) => term.line(`${indent()}${term.color('yellow', 'warning:')} ${where(a)}${clean(m)}`),
-      error: (m, a) => term.line(`${indent()}${term.color('red', 'error:')} ${where(a)}${clean(m)}`),
-      notice: (m, a) => term.line(`${indent()}${term.color('cyan', 'notice:')} ${where(a)}${clean(m)}`),
+      warning: (m, a) => term.line(`${indent()}${term.color('yellow', 'warning:')} ${where(a, m)}${clean(m)}`),
+      error: (m, a) => term.line(`${indent()}${term.color('red', 'error:')} ${where(a, m)}${clean(m)}`),
+      notice: (m, a) => term.line(`${indent()}${term.color('cyan', 'notice:')} ${where(a, m)}${clean(m)}`),
       async group(name, fn) {
         if (options.quiet) return fn();
         term.line(`${indent()}${term.color('bold', `▸ ${clean(name)}`)}`);

@@ -54,6 +54,27 @@ describe('the slipway CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('names a lint finding’s file and line once', () => {
+    const db = createRepo();
+    try {
+      db.commit('feat: schema', { 'db/001_drop.sql': 'ALTER TABLE orders DROP COLUMN note;\n' });
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'bin/slipway.js'), 'migrate', '--dir', 'db', '--dry-run'],
+        {
+          cwd: db.dir,
+          encoding: 'utf8',
+          env: { ...process.env, CI: 'true' },
+        },
+      );
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/^warning: db\/001_drop\.sql:1: DROP COLUMN orders\.note: /m);
+      expect(r.stderr).not.toContain('db/001_drop.sql:1: db/001_drop.sql:1:');
+    } finally {
+      db.cleanup();
+    }
+  }, 60_000);
+
   it('has --help for itself, and names every command', () => {
     const top = slipway('--help');
     expect(top.code).toBe(0);
