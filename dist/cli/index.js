@@ -62019,15 +62019,13 @@ __webpack_async_result__();
 /* harmony export */   ay: () => (/* binding */ takeBackup),
 /* harmony export */   d0: () => (/* binding */ prepareBackupDir)
 /* harmony export */ });
-/* unused harmony export KEEP_BACKUPS */
+/* unused harmony exports KEEP_BACKUPS, LOCAL_BACKUP_DIR */
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6706);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6706);
 /**
  * The backup taken before migrating: where it goes, checked before the lock is taken; written
  * readable by its owner only; kept beyond the job when the runtime can keep files (on a runner,
@@ -62038,16 +62036,20 @@ __webpack_async_result__();
 
 
 
-
 /** Local backups kept in a folder; older ones are deleted after a new one is written. */
 const KEEP_BACKUPS = 5;
 /** How long checking or creating the backup folder may take (a hung file system must not hold the lock). */
 const DIR_CHECK_TIMEOUT_MS = 10_000;
 /** Every backup's file name starts with this, and only these files are ever pruned. */
 const PREFIX = 'slipway-backup-';
-/** The folder backups go to: the input, else $RUNNER_TEMP, else the system's temporary folder. */
+/**
+ * Off a runner, backups go to a folder of the repository's own: in the shared temporary
+ * folder, pruning would delete other projects' backups, and a reboot every one.
+ */
+const LOCAL_BACKUP_DIR = '.slipway/backups';
+/** The folder backups go to: the input, else $RUNNER_TEMP, else the repository's .slipway/backups. */
 function backupDirOf(backupDir, rt) {
-    return node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(rt.cwd, backupDir?.trim() || rt.env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir());
+    return node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(rt.cwd, backupDir?.trim() || rt.env.RUNNER_TEMP || LOCAL_BACKUP_DIR);
 }
 /**
  * Make sure `dir` is a writable folder, creating what is missing one level at a time (a
@@ -62057,7 +62059,7 @@ function backupDirOf(backupDir, rt) {
 async function prepareBackupDir(dir, shown) {
     let timer;
     const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "backup-dir": ${shown} could not be checked within ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .duration */ .p)(DIR_CHECK_TIMEOUT_MS)} (a stuck file system?)`)), DIR_CHECK_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "backup-dir": ${shown} could not be checked within ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_3__/* .duration */ .p)(DIR_CHECK_TIMEOUT_MS)} (a stuck file system?)`)), DIR_CHECK_TIMEOUT_MS);
         timer.unref();
     });
     try {
@@ -62066,6 +62068,12 @@ async function prepareBackupDir(dir, shown) {
     finally {
         clearTimeout(timer);
     }
+    // A dump holds the data: the default folder, inside the repository, is never committed.
+    if (node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(dir) === node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(LOCAL_BACKUP_DIR) && node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname(dir)) === '.slipway')
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, '.gitignore'), '*\n', { flag: 'wx' }).catch((err) => {
+            if (err.code !== 'EEXIST')
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "backup-dir": cannot write in ${shown}: ${err.code}`);
+        });
 }
 async function ensureWritableDir(dir, shown) {
     const missing = [];
@@ -62074,15 +62082,15 @@ async function ensureWritableDir(dir, shown) {
         const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(existing).catch((err) => {
             if (err.code === 'ENOENT' || err.code === 'ENOTDIR')
                 return null;
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "backup-dir": cannot use ${shown}: ${err.code ?? err.message}`);
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "backup-dir": cannot use ${shown}: ${err.code ?? err.message}`);
         });
         if (info) {
             if (!info.isDirectory())
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "backup-dir": ${existing} is not a folder (expected a folder for the backup)`);
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "backup-dir": ${existing} is not a folder (expected a folder for the backup)`);
             break;
         }
         missing.unshift(existing);
-        const parent = node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(existing);
+        const parent = node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname(existing);
         if (parent === existing)
             break;
         existing = parent;
@@ -62090,10 +62098,10 @@ async function ensureWritableDir(dir, shown) {
     for (const folder of missing)
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(folder, { mode: 0o700 }).catch((err) => {
             if (err.code !== 'EEXIST')
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "backup-dir": cannot create ${folder}: ${err.code ?? err.message}`);
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "backup-dir": cannot create ${folder}: ${err.code ?? err.message}`);
         });
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.access)(dir, node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.constants.W_OK).catch((err) => {
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "backup-dir": ${shown} is not writable: ${err.code ?? err.message}`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "backup-dir": ${shown} is not writable: ${err.code ?? err.message}`);
     });
 }
 /** The file name of a backup taken now, before `what` (e.g. `001_orders`). */
@@ -62109,14 +62117,14 @@ function backupLabel(what, now = new Date()) {
 async function takeBackup(db, dir, label, rt) {
     const started = performance.now();
     const file = await rt.log.group(`Backup of ${db.where}`, () => db.backup(dir, label));
-    rt.log.info(`Backup written to ${file} (${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .duration */ .p)(performance.now() - started)}).`);
+    rt.log.info(`Backup written to ${file} (${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_3__/* .duration */ .p)(performance.now() - started)}).`);
     let kept = '';
     if (rt.keep) {
         try {
             kept = await rt.keep(file);
         }
         catch (err) {
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`backup: ${file} was written but could not be kept beyond this job (${err instanceof Error ? err.message : String(err)}); nothing was migrated`);
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`backup: ${file} was written but could not be kept beyond this job (${err instanceof Error ? err.message : String(err)}); nothing was migrated`);
         }
         if (kept)
             rt.log.info(`Backup kept as ${kept}.`);
@@ -62132,10 +62140,10 @@ async function takeBackup(db, dir, label, rt) {
  */
 async function pruneBackups(dir, keep, current) {
     const names = (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readdir)(dir).catch(() => [])).filter((n) => n.startsWith(PREFIX)).sort();
-    const old = names.slice(0, Math.max(0, names.length - keep)).map((n) => node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, n));
+    const old = names.slice(0, Math.max(0, names.length - keep)).map((n) => node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, n));
     const gone = [];
     for (const file of old) {
-        if (node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(file) === node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(current))
+        if (node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(file) === node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(current))
             continue;
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(file, { force: true });
         gone.push(file);
@@ -63763,7 +63771,7 @@ const inputs = {
     'out-of-order': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean('Apply a new migration numbered below the last applied one.', 'false'),
     'allow-destructive': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean("Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.", 'false'),
     backup: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean('Take a pg_dump (custom format, owner-only file) before the first pending migration; on a runner it is also uploaded as an artifact of the run, so it outlives the job.', 'false'),
-    'backup-dir': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP.'),
+    'backup-dir': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP on a runner, else the repository’s .slipway/backups (kept out of git).'),
     resolve: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.'),
     ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .commonInputs */ .j$,
 };

@@ -4,8 +4,7 @@
  * as an artifact of the run, since RUNNER_TEMP is deleted with the job); and old local backups
  * pruned so they do not pile up.
  */
-import { access, constants, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { access, constants, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { duration } from '../core/markdown.js';
@@ -27,9 +26,15 @@ export interface Backup {
   kept: string;
 }
 
-/** The folder backups go to: the input, else $RUNNER_TEMP, else the system's temporary folder. */
+/**
+ * Off a runner, backups go to a folder of the repository's own: in the shared temporary
+ * folder, pruning would delete other projects' backups, and a reboot every one.
+ */
+export const LOCAL_BACKUP_DIR = '.slipway/backups';
+
+/** The folder backups go to: the input, else $RUNNER_TEMP, else the repository's .slipway/backups. */
 export function backupDirOf(backupDir: string | undefined, rt: Runtime): string {
-  return path.resolve(rt.cwd, backupDir?.trim() || rt.env.RUNNER_TEMP || os.tmpdir());
+  return path.resolve(rt.cwd, backupDir?.trim() || rt.env.RUNNER_TEMP || LOCAL_BACKUP_DIR);
 }
 
 /**
@@ -56,6 +61,11 @@ export async function prepareBackupDir(dir: string, shown: string): Promise<void
   } finally {
     clearTimeout(timer);
   }
+  // A dump holds the data: the default folder, inside the repository, is never committed.
+  if (path.basename(dir) === path.basename(LOCAL_BACKUP_DIR) && path.basename(path.dirname(dir)) === '.slipway')
+    await writeFile(path.join(dir, '.gitignore'), '*\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw new UserError(`input "backup-dir": cannot write in ${shown}: ${err.code}`);
+    });
 }
 
 async function ensureWritableDir(dir: string, shown: string): Promise<void> {

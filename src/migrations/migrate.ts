@@ -58,7 +58,7 @@ const inputs = {
     'false',
   ),
   'backup-dir': input.string(
-    'Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP.',
+    'Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP on a runner, else the repository’s .slipway/backups (kept out of git).',
   ),
   resolve: input.string(
     'Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.',

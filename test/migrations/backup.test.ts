@@ -1,5 +1,15 @@
 /** The backup before migrating: its folder checked before the lock, owner-only files, old ones pruned, restorable. */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -31,6 +41,28 @@ function migrate(url: string, options: Partial<MigrateOptions> = {}, keep?: (fil
 test('the dump is readable by its owner only', async () => {
   const result = await migrate(server.createDatabase(), { backupDir: 'backups' });
   expect(statSync(result.backup).mode & 0o777).toBe(0o600);
+});
+
+test('off a runner, without backup-dir: the repository’s .slipway/backups, kept out of git; the shared temporary folder is never pruned', async () => {
+  // Another project's backups in the system's temporary folder, more than would be kept.
+  const shared = mkdtempSync(path.join(tmpdir(), 'slipway-shared-'));
+  const theirs = Array.from(
+    { length: KEEP_BACKUPS + 1 },
+    (_, i) => `slipway-backup-2020010${i}T000000-before-0_x.dump`,
+  );
+  for (const name of theirs) writeFileSync(path.join(shared, name), 'theirs');
+  try {
+    const rt = createMemoryRuntime({ cwd: dir, env: { TMPDIR: shared } });
+    const result = await runMigrations({ dir: 'migrations', databaseUrl: server.createDatabase(), backup: true }, rt);
+    expect(path.dirname(result.backup)).toBe(path.join(dir, '.slipway', 'backups'));
+    expect(readdirSync(path.join(dir, '.slipway', 'backups')).sort()).toEqual(
+      ['.gitignore', path.basename(result.backup)].sort(),
+    );
+    expect(readFileSync(path.join(dir, '.slipway', 'backups', '.gitignore'), 'utf8')).toBe('*\n');
+    expect(readdirSync(shared).sort()).toEqual(theirs);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+  }
 });
 
 test('keeps the newest backups of the folder and deletes older ones, never other files', async () => {
