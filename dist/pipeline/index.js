@@ -51398,7 +51398,9 @@ async function deployWith(config, options, state) {
     const info = await runInfo(rt);
     state.plan = plan;
     state.info = info;
-    const refusal = (await checkPromotion(config, plan, record)) ?? (await checkVersions(config, plan, history, info, inputs, rt));
+    const refusal = (await checkPromotion(config, plan, record)) ??
+        (await checkVersions(config, plan, history, info, inputs, rt)) ??
+        toVersionRefusal(plan, history, toVersion);
     if (refusal && inputs.dryRun)
         rt.log.warning(`A real run would stop here: ${refusal}`);
     else if (refusal)
@@ -51516,6 +51518,21 @@ async function checkVersions(config, plan, history, info, inputs, rt) {
         return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .downgradeRefusal */ .mE)(plan.environment, down);
     rt.log.warning(`allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`);
     return null;
+}
+/**
+ * A manual rollback goes back only to a version the environment ran (a good deployment in
+ * its record): it skips the promotion gate, so a version never deployed there must come
+ * through a deploy, which that gate checks. Null when every step's version ran there.
+ */
+function toVersionRefusal(plan, history, toVersion) {
+    if (plan.mode !== 'rollback' || !toVersion)
+        return null;
+    const ran = (component) => history.filter((e) => (0,_record_record_js__WEBPACK_IMPORTED_MODULE_13__/* .endedGood */ .UW)(e.state) && e.versions[component] !== undefined).map((e) => e.versions[component]);
+    const never = plan.steps.filter((s) => s.kind !== 'migrate' && !ran(s.component).includes(toVersion));
+    if (!never.length)
+        return null;
+    const known = [...new Set(ran(never[0].component))].slice(0, 5);
+    return `input "to-version": ${never.map((s) => s.component).join(', ')} never ran ${toVersion} on ${plan.environment} (expected a version it ran there${known.length ? `: ${known.join(', ')}` : ''}; a version new to ${plan.environment} is deployed with "version", through the promotion gate)`;
 }
 /** The `to-version` input: any version `version` accepts, or ''. */
 function parseToVersion(raw) {
@@ -51681,7 +51698,7 @@ const versionField = {
 };
 /** Any version `version` accepts (one version, not JSON), leading "v" dropped. */
 const toVersionField = {
-    description: 'With rollback: the version to return to instead of the previous one (any version `version` accepts).',
+    description: 'With rollback: the version to return to instead of the previous one; one the environment ran (a version new to it is deployed with version).',
     schema: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
         .transform((s) => (s.trim() === '' ? '' : (normalizeVersion(s) ?? s)))
         .refine((s) => s === '' || normalizeVersion(s) === s, {

@@ -23,6 +23,7 @@ import type { MigrationStep } from './migrations.js';
 import { promotionRefusal, unpromoted } from './promotion.js';
 import { buildPlan, planJson, type Plan, type PlanStep, type VersionChoice } from './plan.js';
 import {
+  endedGood,
   lastGoodVersions,
   versionsBeforeCurrent,
   type DeploymentEntry,
@@ -150,7 +151,9 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   state.plan = plan;
   state.info = info;
   const refusal =
-    (await checkPromotion(config, plan, record)) ?? (await checkVersions(config, plan, history, info, inputs, rt));
+    (await checkPromotion(config, plan, record)) ??
+    (await checkVersions(config, plan, history, info, inputs, rt)) ??
+    toVersionRefusal(plan, history, toVersion);
   if (refusal && inputs.dryRun) rt.log.warning(`A real run would stop here: ${refusal}`);
   else if (refusal) throw new UserError(refusal);
 
@@ -278,6 +281,21 @@ async function checkVersions(
     `allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`,
   );
   return null;
+}
+
+/**
+ * A manual rollback goes back only to a version the environment ran (a good deployment in
+ * its record): it skips the promotion gate, so a version never deployed there must come
+ * through a deploy, which that gate checks. Null when every step's version ran there.
+ */
+function toVersionRefusal(plan: Plan, history: readonly DeploymentEntry[], toVersion: string): string | null {
+  if (plan.mode !== 'rollback' || !toVersion) return null;
+  const ran = (component: string) =>
+    history.filter((e) => endedGood(e.state) && e.versions[component] !== undefined).map((e) => e.versions[component]);
+  const never = plan.steps.filter((s) => s.kind !== 'migrate' && !ran(s.component).includes(toVersion));
+  if (!never.length) return null;
+  const known = [...new Set(ran(never[0].component))].slice(0, 5);
+  return `input "to-version": ${never.map((s) => s.component).join(', ')} never ran ${toVersion} on ${plan.environment} (expected a version it ran there${known.length ? `: ${known.join(', ')}` : ''}; a version new to ${plan.environment} is deployed with "version", through the promotion gate)`;
 }
 
 /** The `to-version` input: any version `version` accepts, or ''. */

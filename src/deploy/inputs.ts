@@ -21,7 +21,8 @@ const versionField: InputField<string> = {
 
 /** Any version `version` accepts (one version, not JSON), leading "v" dropped. */
 const toVersionField: InputField<string> = {
-  description: 'With rollback: the version to return to instead of the previous one (any version `version` accepts).',
+  description:
+    'With rollback: the version to return to instead of the previous one; one the environment ran (a version new to it is deployed with version).',
   schema: z
     .string()
     .transform((s) => (s.trim() === '' ? '' : (normalizeVersion(s) ?? s)))

@@ -402,6 +402,23 @@ describe('manual rollback', () => {
     );
   });
 
+  test('to-version must be a version the environment ran: a rollback never brings a new version past the promotion gate', async () => {
+    configure({ api: { deploy: { run: logged() } }, web: { deploy: { run: logged() } } });
+    for (const v of ['1.0.0', '1.1.0']) expect((await deploy({ version: v })).error).toBeUndefined();
+    // api also ran 1.2.0.
+    expect((await deploy({ version: '1.2.0', components: '["api"]' })).error).toBeUndefined();
+    p.clearLog();
+    const ahead = await deploy({ rollback: 'true', 'to-version': '5.5.5' });
+    expect(ahead.error?.message).toBe(
+      'input "to-version": api, web never ran 5.5.5 on staging (expected a version it ran there: 1.2.0, 1.1.0, 1.0.0; a version new to staging is deployed with "version", through the promotion gate)',
+    );
+    expect(p.log()).toEqual([]);
+    // A version every selected component ran is fine.
+    const back = await deploy({ rollback: 'true', 'to-version': '1.0.0' });
+    expect(back.error).toBeUndefined();
+    expect(JSON.parse(back.outputs.deployed)).toEqual({ api: '1.0.0', web: '1.0.0' });
+  });
+
   test('to-version needs rollback', async () => {
     configure({ api: { deploy: { run: logged() } } });
     expect((await deploy({ version: '1.0.0', 'to-version': '0.9.0' })).error?.message).toMatch(
