@@ -70756,7 +70756,7 @@ __webpack_async_result__();
 /* harmony export */   ay: () => (/* binding */ takeBackup),
 /* harmony export */   d0: () => (/* binding */ prepareBackupDir)
 /* harmony export */ });
-/* unused harmony exports KEEP_BACKUPS, LOCAL_BACKUP_DIR */
+/* unused harmony export KEEP_BACKUPS */
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);

@@ -30,7 +30,7 @@ export interface Backup {
  * Off a runner, backups go to a folder of the repository's own: in the shared temporary
  * folder, pruning would delete other projects' backups, and a reboot every one.
  */
-export const LOCAL_BACKUP_DIR = '.slipway/backups';
+const LOCAL_BACKUP_DIR = '.slipway/backups';
 
 /** The folder backups go to: the input, else $RUNNER_TEMP, else the repository's .slipway/backups. */
 export function backupDirOf(backupDir: string | undefined, rt: Runtime): string {

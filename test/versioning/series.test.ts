@@ -138,6 +138,29 @@ describe('tag series of any shape', () => {
     expect(bs.log).toContain('the last tag of the product series, v0.104.7');
   });
 
+  it('reads paths as build-selective does: `!` excludes and braces expand, so the two agree', async () => {
+    const r = createRepo();
+    cleanups.push(() => r.cleanup());
+    r.commit('chore: scaffold', {
+      '.github/slipway.yml': [
+        'components:',
+        '  api: { paths: ["api/**", "!api/docs/**"] }',
+        '  svc: { paths: ["services/{a,b}/**"] }',
+        '',
+      ].join('\n'),
+      'api/main.go': '1\n',
+      'api/docs/guide.md': '1\n',
+      'services/b/main.go': '1\n',
+    });
+    for (const t of ['v0.1.0', 'api-v0.1.0', 'svc-v0.1.0']) r.tag(t);
+    r.commit('feat: docs only change in api', { 'api/docs/guide.md': '2\n' });
+    r.commit('fix: svc b fix', { 'services/b/main.go': '2\n' });
+    const comps = JSON.parse((await bump(r)).outputs.components) as Record<string, Record<string, unknown>>;
+    expect(comps.api).toMatchObject({ version: '0.1.0', release: false });
+    expect(comps.svc).toMatchObject({ version: '0.1.1', release: true, tag: 'svc-v0.1.1' });
+    expect(JSON.parse((await selective(r)).outputs.changed)).toEqual(['svc']);
+  });
+
   it('reads `{version}` alone and `sdk/python/v{version}`', async () => {
     const r = createRepo();
     cleanups.push(() => r.cleanup());
