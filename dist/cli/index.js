@@ -47618,8 +47618,12 @@ async function mergeBaseWithDefault(git, req, head, why, everything, forced = fa
     const ok = await git.deepenUntil(async () => (mb = await git.mergeBase(tip, head)) !== null, `the merge-base with ${branch}`);
     if (!ok || !mb)
         return everything(`${why}; no merge-base with ${branch}`);
-    if (forced && mb === head)
-        return everything(`${why} on ${branch} itself`, `${why} on the default branch: there is no earlier state to compare with, selecting everything.`);
+    // No commit of its own: the first push of a repository, or a branch (release/1.5) cut and
+    // pushed before any commit. Its builds are new (a new version), so nothing is not the answer.
+    if (mb === head)
+        return everything(forced ? `${why} on ${branch} itself` : `${why} with no commit of its own (at ${base_short(head)} on ${branch})`, forced
+            ? `${why} on the default branch: there is no earlier state to compare with, selecting everything.`
+            : `${why} with no commit of its own: there is no earlier state to compare with, selecting everything.`);
     return { head, base: mb, rule: `${why}: merge-base ${base_short(mb)} with ${branch}` };
 }
 /** The default branch the remote advertises, if the clone recorded it. */
@@ -47715,9 +47719,14 @@ var markdown = __nccwpck_require__(6706);
 
 
 
-/** The cache key of a component's build. */
-function cacheKey(name, hash) {
-    return `slipway-build-${name}-${hash}`;
+/**
+ * The cache key of a component's build: its inputs' hash and the version it is built at. A
+ * build gets SLIPWAY_VERSION (an image tag it pushes, a version it stamps), so the same
+ * inputs at a new version (a revert, a promoted candidate) are built again, not restored.
+ */
+function cacheKey(name, hash, version) {
+    const v = version.replace(/[^0-9A-Za-z.+_-]/g, '_');
+    return `slipway-build-${name}-${v ? `${v}-` : ''}${hash}`;
 }
 /** The marker a build leaves in the workspace, cached with its outputs so a hit is never empty. */
 function markerPath(name) {
@@ -47732,7 +47741,7 @@ async function buildAll(items, options) {
     const failures = [];
     const live = options.parallel <= 1 || items.filter((i) => i.command).length <= 1;
     const one = async (item) => {
-        const key = cacheKey(item.name, item.hash);
+        const key = cacheKey(item.name, item.hash, item.version ?? options.version);
         const paths = [markerPath(item.name), ...item.outputs];
         if (!item.command) {
             outcome.nothingToRun.push(item.name);
@@ -47865,6 +47874,8 @@ function folderCache(root, workspace) {
     };
 }
 
+// EXTERNAL MODULE: ./src/core/repo-glob.ts
+var repo_glob = __nccwpck_require__(4258);
 // EXTERNAL MODULE: ./src/core/yaml-source.ts
 var yaml_source = __nccwpck_require__(668);
 ;// CONCATENATED MODULE: ./src/changes/filters.ts
@@ -47874,6 +47885,7 @@ var yaml_source = __nccwpck_require__(668);
  * and change-type items such as `added|modified: 'src/**'`. The input is the YAML itself
  * or the path of a file holding it.
  */
+
 
 
 
@@ -47907,7 +47919,7 @@ function parseFilters(text, cwd) {
         const groups = [];
         const walk = (item, at) => {
             if (typeof item === 'string')
-                plain.push(item);
+                plain.push((0,repo_glob/* repoGlob */.D)(item));
             else if (Array.isArray(item))
                 item.forEach((x, i) => walk(x, [...at, i]));
             else if (item && typeof item === 'object') {
@@ -47922,7 +47934,7 @@ function parseFilters(text, cwd) {
                     const list = (Array.isArray(globs) ? globs.flat(Infinity) : [globs]);
                     if (!list.every((g) => typeof g === 'string'))
                         throw source.errorAt([...at, kinds], 'expected a glob or a list of globs');
-                    groups.push({ patterns: list, changes: [...changes] });
+                    groups.push({ patterns: list.map(repo_glob/* repoGlob */.D), changes: [...changes] });
                 }
             }
             else
@@ -51553,6 +51565,8 @@ var schemas = __nccwpck_require__(8816);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/graph.ts
 var graph = __nccwpck_require__(2479);
+// EXTERNAL MODULE: ./src/core/repo-glob.ts
+var repo_glob = __nccwpck_require__(4258);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -51743,6 +51757,7 @@ function parseManifest(text, file) {
 
 
 
+
 /** The default location of the policy file, relative to the repository. */
 const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
 /** The default branching policy; the first rule that matches a branch wins. */
@@ -51813,8 +51828,12 @@ const branchRule = schemas/* strictObject */.rej({
 const envRef = schemas/* strictObject */.rej({
     env: schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
 });
+/** A glob of repository paths, `./` or not (git reports paths without it). */
+const globSchema = schemas/* string */.YjP().min(1).transform(repo_glob/* repoGlob */.D);
 const migrateSchema = schemas/* strictObject */.rej({
-    dir: schemas/* string */.YjP().default('migrations'),
+    dir: schemas/* string */.YjP()
+        .transform((d) => (0,repo_glob/* repoGlob */.D)(d).replace(/\/+$/, '') || '.')
+        .default('migrations'),
     database: envRef.optional(),
     tool: schemas/* enum */.k5n(['builtin', 'command']).default('builtin'),
     /** The folder's migration format for the built-in runner (default: detected). */
@@ -51833,13 +51852,13 @@ const deploySchema = schemas/* looseObject */._H3({
 });
 const buildSchema = schemas/* strictObject */.rej({
     run: schemas/* string */.YjP().min(1),
-    inputs: schemas/* array */.YOg(schemas/* string */.YjP()).optional(),
+    inputs: schemas/* array */.YOg(globSchema).optional(),
     /** Files the build leaves behind, restored from the build cache on a hit. */
-    outputs: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).optional(),
+    outputs: schemas/* array */.YOg(globSchema).optional(),
 });
 const componentSchema = schemas/* strictObject */.rej({
     kind: schemas/* enum */.k5n(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
-    paths: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).default([]),
+    paths: schemas/* array */.YOg(globSchema).default([]),
     dependsOn: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
     /** Deploy order only: deployed after these, never rebuilt or re-versioned because they changed. */
     deployAfter: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
@@ -53276,6 +53295,29 @@ function maskPolicySecrets(config, rt) {
         set.push(name);
     }
     return set;
+}
+
+
+/***/ }),
+
+/***/ 4258:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ repoGlob)
+/* harmony export */ });
+/**
+ * Globs and folders of the repository as users write them. Git reports paths without a
+ * leading `./`, so `./web/**` would match nothing while picomatch's own matcher (and
+ * paths-filter) accept it: the same folder written two ways must select the same files.
+ */
+/** The glob without a leading `./` (after a `!`, too): `./web/**` → `web/**`, `!./a` → `!a`. */
+function repoGlob(glob) {
+    const neg = glob.startsWith('!') ? '!' : '';
+    let rest = neg ? glob.slice(1) : glob;
+    while (rest.startsWith('./'))
+        rest = rest.slice(2).replace(/^\/+/, '');
+    return `${neg}${rest}`;
 }
 
 

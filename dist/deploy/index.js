@@ -47659,7 +47659,7 @@ async function mapLimit(items, limit, fn) {
 
 /***/ }),
 
-/***/ 29598:
+/***/ 61729:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47683,6 +47683,21 @@ var schemas = __nccwpck_require__(38816);
 var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/core/graph.ts
 var graph = __nccwpck_require__(42479);
+;// CONCATENATED MODULE: ./src/core/repo-glob.ts
+/**
+ * Globs and folders of the repository as users write them. Git reports paths without a
+ * leading `./`, so `./web/**` would match nothing while picomatch's own matcher (and
+ * paths-filter) accept it: the same folder written two ways must select the same files.
+ */
+/** The glob without a leading `./` (after a `!`, too): `./web/**` → `web/**`, `!./a` → `!a`. */
+function repoGlob(glob) {
+    const neg = glob.startsWith('!') ? '!' : '';
+    let rest = neg ? glob.slice(1) : glob;
+    while (rest.startsWith('./'))
+        rest = rest.slice(2).replace(/^\/+/, '');
+    return `${neg}${rest}`;
+}
+
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -48025,6 +48040,7 @@ function parseManifest(text, file) {
 
 
 
+
 /** The default location of the policy file, relative to the repository. */
 const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
 /** The default branching policy; the first rule that matches a branch wins. */
@@ -48095,8 +48111,12 @@ const branchRule = schemas/* strictObject */.rej({
 const envRef = schemas/* strictObject */.rej({
     env: schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
 });
+/** A glob of repository paths, `./` or not (git reports paths without it). */
+const globSchema = schemas/* string */.YjP().min(1).transform(repoGlob);
 const migrateSchema = schemas/* strictObject */.rej({
-    dir: schemas/* string */.YjP().default('migrations'),
+    dir: schemas/* string */.YjP()
+        .transform((d) => repoGlob(d).replace(/\/+$/, '') || '.')
+        .default('migrations'),
     database: envRef.optional(),
     tool: schemas/* enum */.k5n(['builtin', 'command']).default('builtin'),
     /** The folder's migration format for the built-in runner (default: detected). */
@@ -48115,13 +48135,13 @@ const deploySchema = schemas/* looseObject */._H3({
 });
 const buildSchema = schemas/* strictObject */.rej({
     run: schemas/* string */.YjP().min(1),
-    inputs: schemas/* array */.YOg(schemas/* string */.YjP()).optional(),
+    inputs: schemas/* array */.YOg(globSchema).optional(),
     /** Files the build leaves behind, restored from the build cache on a hit. */
-    outputs: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).optional(),
+    outputs: schemas/* array */.YOg(globSchema).optional(),
 });
 const componentSchema = schemas/* strictObject */.rej({
     kind: schemas/* enum */.k5n(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
-    paths: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).default([]),
+    paths: schemas/* array */.YOg(globSchema).default([]),
     dependsOn: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
     /** Deploy order only: deployed after these, never rebuilt or re-versioned because they changed. */
     deployAfter: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
@@ -66178,7 +66198,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _announce_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(75516);
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(29598);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(61729);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35330);
@@ -66764,8 +66784,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/checks/index.ts + 9 modules
 var checks = __nccwpck_require__(89073);
-// EXTERNAL MODULE: ./src/core/config.ts + 2 modules
-var core_config = __nccwpck_require__(29598);
+// EXTERNAL MODULE: ./src/core/config.ts + 3 modules
+var core_config = __nccwpck_require__(61729);
 // EXTERNAL MODULE: ./src/core/graph.ts
 var graph = __nccwpck_require__(42479);
 // EXTERNAL MODULE: ./src/core/exec.ts + 1 modules

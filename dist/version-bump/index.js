@@ -36599,7 +36599,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9722);
+/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4473);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5150);
 
 
@@ -36925,7 +36925,7 @@ const commonInputs = {
 
 /***/ }),
 
-/***/ 9722:
+/***/ 4473:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37052,6 +37052,21 @@ const SELECTED = { name: 'selected', style: 'fill:#d1f7c4,stroke:#2b8a3e' };
 /** A Mermaid flowchart of the graph, highlighting `selected` nodes. */
 function mermaid(deps, selected) {
     return mermaidGraph(deps, { classOf: (n) => (selected?.has(n) ? SELECTED : undefined) });
+}
+
+;// CONCATENATED MODULE: ./src/core/repo-glob.ts
+/**
+ * Globs and folders of the repository as users write them. Git reports paths without a
+ * leading `./`, so `./web/**` would match nothing while picomatch's own matcher (and
+ * paths-filter) accept it: the same folder written two ways must select the same files.
+ */
+/** The glob without a leading `./` (after a `!`, too): `./web/**` → `web/**`, `!./a` → `!a`. */
+function repoGlob(glob) {
+    const neg = glob.startsWith('!') ? '!' : '';
+    let rest = neg ? glob.slice(1) : glob;
+    while (rest.startsWith('./'))
+        rest = rest.slice(2).replace(/^\/+/, '');
+    return `${neg}${rest}`;
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -37396,6 +37411,7 @@ function parseManifest(text, file) {
 
 
 
+
 /** The default location of the policy file, relative to the repository. */
 const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
 /** The default branching policy; the first rule that matches a branch wins. */
@@ -37466,8 +37482,12 @@ const branchRule = schemas/* strictObject */.rej({
 const envRef = schemas/* strictObject */.rej({
     env: schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
 });
+/** A glob of repository paths, `./` or not (git reports paths without it). */
+const globSchema = schemas/* string */.YjP().min(1).transform(repoGlob);
 const migrateSchema = schemas/* strictObject */.rej({
-    dir: schemas/* string */.YjP().default('migrations'),
+    dir: schemas/* string */.YjP()
+        .transform((d) => repoGlob(d).replace(/\/+$/, '') || '.')
+        .default('migrations'),
     database: envRef.optional(),
     tool: schemas/* enum */.k5n(['builtin', 'command']).default('builtin'),
     /** The folder's migration format for the built-in runner (default: detected). */
@@ -37486,13 +37506,13 @@ const deploySchema = schemas/* looseObject */._H3({
 });
 const buildSchema = schemas/* strictObject */.rej({
     run: schemas/* string */.YjP().min(1),
-    inputs: schemas/* array */.YOg(schemas/* string */.YjP()).optional(),
+    inputs: schemas/* array */.YOg(globSchema).optional(),
     /** Files the build leaves behind, restored from the build cache on a hit. */
-    outputs: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).optional(),
+    outputs: schemas/* array */.YOg(globSchema).optional(),
 });
 const componentSchema = schemas/* strictObject */.rej({
     kind: schemas/* enum */.k5n(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
-    paths: schemas/* array */.YOg(schemas/* string */.YjP().min(1)).default([]),
+    paths: schemas/* array */.YOg(globSchema).default([]),
     dependsOn: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
     /** Deploy order only: deployed after these, never rebuilt or re-versioned because they changed. */
     deployAfter: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),

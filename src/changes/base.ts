@@ -170,10 +170,14 @@ async function mergeBaseWithDefault(
     `the merge-base with ${branch}`,
   );
   if (!ok || !mb) return everything(`${why}; no merge-base with ${branch}`);
-  if (forced && mb === head)
+  // No commit of its own: the first push of a repository, or a branch (release/1.5) cut and
+  // pushed before any commit. Its builds are new (a new version), so nothing is not the answer.
+  if (mb === head)
     return everything(
-      `${why} on ${branch} itself`,
-      `${why} on the default branch: there is no earlier state to compare with, selecting everything.`,
+      forced ? `${why} on ${branch} itself` : `${why} with no commit of its own (at ${short(head)} on ${branch})`,
+      forced
+        ? `${why} on the default branch: there is no earlier state to compare with, selecting everything.`
+        : `${why} with no commit of its own: there is no earlier state to compare with, selecting everything.`,
     );
   return { head, base: mb, rule: `${why}: merge-base ${short(mb)} with ${branch}` };
 }

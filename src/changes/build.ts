@@ -50,9 +50,14 @@ export interface BuildOutcome {
   nothingToRun: string[];
 }
 
-/** The cache key of a component's build. */
-function cacheKey(name: string, hash: string): string {
-  return `slipway-build-${name}-${hash}`;
+/**
+ * The cache key of a component's build: its inputs' hash and the version it is built at. A
+ * build gets SLIPWAY_VERSION (an image tag it pushes, a version it stamps), so the same
+ * inputs at a new version (a revert, a promoted candidate) are built again, not restored.
+ */
+function cacheKey(name: string, hash: string, version: string): string {
+  const v = version.replace(/[^0-9A-Za-z.+_-]/g, '_');
+  return `slipway-build-${name}-${v ? `${v}-` : ''}${hash}`;
 }
 
 /** The marker a build leaves in the workspace, cached with its outputs so a hit is never empty. */
@@ -70,7 +75,7 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
   const live = options.parallel <= 1 || items.filter((i) => i.command).length <= 1;
 
   const one = async (item: BuildItem): Promise<void> => {
-    const key = cacheKey(item.name, item.hash);
+    const key = cacheKey(item.name, item.hash, item.version ?? options.version);
     const paths = [markerPath(item.name), ...item.outputs];
     if (!item.command) {
       outcome.nothingToRun.push(item.name);

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { repoGlob } from '../core/repo-glob.js';
 import { parseYaml, type YamlSource } from '../core/yaml-source.js';
 import type { ChangeKind, PatternGroup, Selectable } from './patterns.js';
 
@@ -38,7 +39,7 @@ export function parseFilters(text: string, cwd: string): Selectable[] {
     const plain: string[] = [];
     const groups: PatternGroup[] = [];
     const walk = (item: unknown, at: PropertyKey[]): void => {
-      if (typeof item === 'string') plain.push(item);
+      if (typeof item === 'string') plain.push(repoGlob(item));
       else if (Array.isArray(item)) item.forEach((x, i) => walk(x, [...at, i]));
       else if (item && typeof item === 'object') {
         for (const [kinds, globs] of Object.entries(item as Record<string, unknown>)) {
@@ -55,7 +56,7 @@ export function parseFilters(text: string, cwd: string): Selectable[] {
           const list = (Array.isArray(globs) ? globs.flat(Infinity) : [globs]) as unknown[];
           if (!list.every((g) => typeof g === 'string'))
             throw source.errorAt([...at, kinds], 'expected a glob or a list of globs');
-          groups.push({ patterns: list as string[], changes: [...changes] });
+          groups.push({ patterns: (list as string[]).map(repoGlob), changes: [...changes] });
         }
       } else throw source.errorAt(at, `expected a glob or a list of globs, got ${JSON.stringify(item)}`);
     };

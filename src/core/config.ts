@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
+import { repoGlob } from './repo-glob.js';
 import { discoverWorkspaces } from './workspaces.js';
 import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
@@ -101,8 +102,14 @@ const envRef = z.strictObject({
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
 });
 
+/** A glob of repository paths, `./` or not (git reports paths without it). */
+const globSchema = z.string().min(1).transform(repoGlob);
+
 const migrateSchema = z.strictObject({
-  dir: z.string().default('migrations'),
+  dir: z
+    .string()
+    .transform((d) => repoGlob(d).replace(/\/+$/, '') || '.')
+    .default('migrations'),
   database: envRef.optional(),
   tool: z.enum(['builtin', 'command']).default('builtin'),
   /** The folder's migration format for the built-in runner (default: detected). */
@@ -123,14 +130,14 @@ const deploySchema = z.looseObject({
 
 const buildSchema = z.strictObject({
   run: z.string().min(1),
-  inputs: z.array(z.string()).optional(),
+  inputs: z.array(globSchema).optional(),
   /** Files the build leaves behind, restored from the build cache on a hit. */
-  outputs: z.array(z.string().min(1)).optional(),
+  outputs: z.array(globSchema).optional(),
 });
 
 const componentSchema = z.strictObject({
   kind: z.enum(['service', 'data', 'migrations', 'frontend', 'proxy', 'worker', 'library']).optional(),
-  paths: z.array(z.string().min(1)).default([]),
+  paths: z.array(globSchema).default([]),
   dependsOn: z.array(z.string()).default([]),
   /** Deploy order only: deployed after these, never rebuilt or re-versioned because they changed. */
   deployAfter: z.array(z.string()).default([]),

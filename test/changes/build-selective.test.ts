@@ -208,6 +208,26 @@ describe('selecting on push', () => {
     expect(run.log).toContain('push of a new branch: merge-base');
   });
 
+  it.each(['main', 'release/1.5'])(
+    'selects everything, with a warning, on the first push of %s with no commit of its own',
+    async (branch) => {
+      const origin = product();
+      const clone = track(cloneRepo(origin));
+      if (branch !== 'main') clone.git('checkout', '-q', '-b', branch);
+      const run = await selective(
+        clone,
+        {},
+        {
+          eventName: 'push',
+          event: { before: '0'.repeat(40), created: true, repository: { default_branch: 'main' } },
+          ref: `refs/heads/${branch}`,
+        },
+      );
+      expect(changed(run)).toHaveLength(6);
+      expect(run.warnings.join('\n')).toMatch(/push of a new branch with no commit of its own.*selecting everything/);
+    },
+  );
+
   it('after a force push, compares with the merge-base with the default branch', async () => {
     const origin = product();
     const clone = track(cloneRepo(origin));
@@ -469,6 +489,25 @@ describe('configuration', () => {
     );
   });
 
+  it('reads `./` globs as the same folder: paths, migrate.dir, build.inputs and filters', async () => {
+    const policy = [
+      'components:',
+      '  web: { paths: [./web/**], build: { run: "true", inputs: ["./web/**"] } }',
+      '  db: { kind: migrations, migrate: { dir: ./db/migrations/ } }',
+      '',
+    ].join('\n');
+    const r = product(policy);
+    const before = r.head();
+    const run = async () => selective(r, {}, { eventName: 'push', event: { before } });
+    const first = await run();
+    r.commit('change', { 'web/app.ts': 'app2\n', 'db/migrations/002.sql': 'create table b();\n' });
+    const second = await run();
+    expect(changed(second)).toEqual(['web', 'db']);
+    expect(JSON.parse(second.outputs.hashes).web).not.toBe(JSON.parse(first.outputs.hashes).web);
+    const filtered = await selective(r, { filters: "web: ['./web/**']\n" }, { eventName: 'push', event: { before } });
+    expect(changed(filtered)).toEqual(['web']);
+  });
+
   it('treats a repository without policy file or filters as one component', async () => {
     const r = track(createRepo());
     r.commit('init', { 'a.txt': '1\n' });
@@ -534,6 +573,14 @@ describe('building', () => {
     // The hit restored the build's outputs.
     expect(readFileSync(path.join(r.dir, 'out/shared.txt'), 'utf8')).toBe('shared\n');
     expect(second.summary).toContain('cached, skipped');
+
+    // The same inputs at a new version are built again: the build pushes that version's image.
+    writeFileSync(log, '');
+    const newVersion = await selective(r, { ...inputs, version: '1.2.4' }, { services, env: { LOG: log } });
+    expect(JSON.parse(newVersion.outputs.skipped)).toEqual({});
+    expect(readFileSync(log, 'utf8').trim().split('\n').sort()).toEqual(
+      [`backend 1.2.4 ${r.head()}`, `shared 1.2.4 ${r.head()}`, `web 1.2.4 ${r.head()}`].sort(),
+    );
 
     // A change to shared changes backend's hash too (it depends on shared).
     r.commit('shared', { 'libs/shared/a.ts': '2\n' });
