@@ -47659,7 +47659,7 @@ async function mapLimit(items, limit, fn) {
 
 /***/ }),
 
-/***/ 61729:
+/***/ 88135:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47696,6 +47696,81 @@ function repoGlob(glob) {
     while (rest.startsWith('./'))
         rest = rest.slice(2).replace(/^\/+/, '');
     return `${neg}${rest}`;
+}
+
+// EXTERNAL MODULE: ./node_modules/semver/functions/parse.js
+var functions_parse = __nccwpck_require__(16353);
+;// CONCATENATED MODULE: ./src/core/tag-template.ts
+/** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
+
+/** Whether git and GitHub accept `tag` as a tag name (the common rules of git check-ref-format). */
+function isValidTagName(tag) {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
+    return !!tag && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag);
+}
+/** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
+function formatTag(template, version) {
+    return template.replace('{version}', version);
+}
+/** The glob that selects a template's tags for `git for-each-ref`. */
+function tagGlob(template) {
+    return template.replace('{version}', '*');
+}
+// A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
+const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
+function versionMatcher(template) {
+    const idx = template.indexOf('{version}');
+    const prefix = template.slice(0, idx);
+    const suffix = template.slice(idx + '{version}'.length);
+    const fixed = prefix.length + suffix.length;
+    return (tag) => tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
+        ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
+        : null;
+}
+/** The version in `tag` when it matches `template` and is valid semver, else null. */
+function parseTag(template, tag) {
+    const m = versionMatcher(template)(tag);
+    return m ? parse(m[0]) : null;
+}
+/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
+function stableTag(match, name) {
+    const m = match(name);
+    if (!m || m[4] !== undefined)
+        return null;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+        return null;
+    return { name, major, minor, patch };
+}
+const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
+/** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
+function highestStableTag(template, names) {
+    const match = versionMatcher(template);
+    let best;
+    for (const name of names) {
+        const t = stableTag(match, name);
+        if (t && (!best || byVersionDescending(best, t) > 0))
+            best = t;
+    }
+    return best;
+}
+/**
+ * The stable tags among `names` for `template`, highest version first. Cheaper than
+ * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
+ * the one that wins needs a full semver parse.
+ */
+function stableTagsByVersion(template, names) {
+    const match = versionMatcher(template);
+    const out = [];
+    for (const name of names) {
+        const t = stableTag(match, name);
+        if (t)
+            out.push(t);
+    }
+    return out.sort(byVersionDescending);
 }
 
 // EXTERNAL MODULE: external "node:fs"
@@ -48041,6 +48116,7 @@ function parseManifest(text, file) {
 
 
 
+
 /** The default location of the policy file, relative to the repository. */
 const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
 /** The default branching policy; the first rule that matches a branch wins. */
@@ -48088,8 +48164,10 @@ function requireComponent(config, name, input = 'component') {
     }
     return c;
 }
-const tagTemplate = schemas/* string */.YjP().refine((t) => t.includes('{version}'), {
-    message: 'expected a tag template containing {version}, e.g. "v{version}"',
+/** A template that makes a tag git accepts for every version: `{version}` once, and legal characters around it. */
+const tagTemplate = schemas/* string */.YjP()
+    .refine((t) => t.split('{version}').length === 2 && isValidTagName(formatTag(t, '1.2.3-rc.1')), {
+    message: 'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
 });
 const semverString = schemas/* string */.YjP()
     .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
@@ -66198,7 +66276,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _announce_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(75516);
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(61729);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(88135);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35330);
@@ -66784,8 +66862,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/checks/index.ts + 9 modules
 var checks = __nccwpck_require__(89073);
-// EXTERNAL MODULE: ./src/core/config.ts + 3 modules
-var core_config = __nccwpck_require__(61729);
+// EXTERNAL MODULE: ./src/core/config.ts + 4 modules
+var core_config = __nccwpck_require__(88135);
 // EXTERNAL MODULE: ./src/core/graph.ts
 var graph = __nccwpck_require__(42479);
 // EXTERNAL MODULE: ./src/core/exec.ts + 1 modules

@@ -50487,6 +50487,8 @@ var errors = __nccwpck_require__(74296);
 var graph = __nccwpck_require__(42479);
 // EXTERNAL MODULE: ./src/core/repo-glob.ts
 var repo_glob = __nccwpck_require__(14258);
+// EXTERNAL MODULE: ./src/core/tag-template.ts
+var tag_template = __nccwpck_require__(3942);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -50678,6 +50680,7 @@ function parseManifest(text, file) {
 
 
 
+
 /** The default location of the policy file, relative to the repository. */
 const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
 /** The default branching policy; the first rule that matches a branch wins. */
@@ -50725,8 +50728,10 @@ function requireComponent(config, name, input = 'component') {
     }
     return c;
 }
-const tagTemplate = schemas/* string */.YjP().refine((t) => t.includes('{version}'), {
-    message: 'expected a tag template containing {version}, e.g. "v{version}"',
+/** A template that makes a tag git accepts for every version: `{version}` once, and legal characters around it. */
+const tagTemplate = schemas/* string */.YjP()
+    .refine((t) => t.split('{version}').length === 2 && (0,tag_template/* isValidTagName */.Qd)((0,tag_template/* formatTag */._3)(t, '1.2.3-rc.1')), {
+    message: 'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
 });
 const semverString = schemas/* string */.YjP()
     .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
@@ -52451,6 +52456,7 @@ function redactUrlPasswords(text) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   ED: () => (/* binding */ parseTag),
+/* harmony export */   Qd: () => (/* binding */ isValidTagName),
 /* harmony export */   ZM: () => (/* binding */ tagGlob),
 /* harmony export */   _2: () => (/* binding */ highestStableTag),
 /* harmony export */   _3: () => (/* binding */ formatTag),
@@ -52460,6 +52466,11 @@ function redactUrlPasswords(text) {
 /* harmony import */ var semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0__);
 /** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
 
+/** Whether git and GitHub accept `tag` as a tag name (the common rules of git check-ref-format). */
+function isValidTagName(tag) {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
+    return !!tag && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag);
+}
 /** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
 function formatTag(template, version) {
     return template.replace('{version}', version);
@@ -78819,8 +78830,7 @@ function reservedVersions(raw, config, product, own) {
 }
 /** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
 function checkTagName(tag) {
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
-    if (!tag || /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag))
+    if (!(0,tag_template/* isValidTagName */.Qd)(tag))
         throw new errors/* UserError */.yo(`input "tag": expected a valid git tag name such as v1.2.0, got ${JSON.stringify(tag)}`);
 }
 /** The commit to tag as a full SHA. */

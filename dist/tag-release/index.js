@@ -44718,6 +44718,82 @@ function repoGlob(glob) {
     return `${neg}${rest}`;
 }
 
+// EXTERNAL MODULE: ./node_modules/semver/functions/parse.js
+var parse = __nccwpck_require__(6353);
+var parse_default = /*#__PURE__*/__nccwpck_require__.n(parse);
+;// CONCATENATED MODULE: ./src/core/tag-template.ts
+/** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
+
+/** Whether git and GitHub accept `tag` as a tag name (the common rules of git check-ref-format). */
+function isValidTagName(tag) {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
+    return !!tag && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag);
+}
+/** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
+function formatTag(template, version) {
+    return template.replace('{version}', version);
+}
+/** The glob that selects a template's tags for `git for-each-ref`. */
+function tag_template_tagGlob(template) {
+    return template.replace('{version}', '*');
+}
+// A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
+const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
+function versionMatcher(template) {
+    const idx = template.indexOf('{version}');
+    const prefix = template.slice(0, idx);
+    const suffix = template.slice(idx + '{version}'.length);
+    const fixed = prefix.length + suffix.length;
+    return (tag) => tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
+        ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
+        : null;
+}
+/** The version in `tag` when it matches `template` and is valid semver, else null. */
+function tag_template_parseTag(template, tag) {
+    const m = versionMatcher(template)(tag);
+    return m ? parse_default()(m[0]) : null;
+}
+/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
+function stableTag(match, name) {
+    const m = match(name);
+    if (!m || m[4] !== undefined)
+        return null;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+        return null;
+    return { name, major, minor, patch };
+}
+const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
+/** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
+function highestStableTag(template, names) {
+    const match = versionMatcher(template);
+    let best;
+    for (const name of names) {
+        const t = stableTag(match, name);
+        if (t && (!best || byVersionDescending(best, t) > 0))
+            best = t;
+    }
+    return best;
+}
+/**
+ * The stable tags among `names` for `template`, highest version first. Cheaper than
+ * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
+ * the one that wins needs a full semver parse.
+ */
+function stableTagsByVersion(template, names) {
+    const match = versionMatcher(template);
+    const out = [];
+    for (const name of names) {
+        const t = stableTag(match, name);
+        if (t)
+            out.push(t);
+    }
+    return out.sort(byVersionDescending);
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -45061,6 +45137,7 @@ function parseManifest(text, file) {
 
 
 
+
 /** The default location of the policy file, relative to the repository. */
 const DEFAULT_CONFIG_PATH = '.github/slipway.yml';
 /** The default branching policy; the first rule that matches a branch wins. */
@@ -45108,8 +45185,10 @@ function requireComponent(config, name, input = 'component') {
     }
     return c;
 }
-const tagTemplate = schemas/* string */.YjP().refine((t) => t.includes('{version}'), {
-    message: 'expected a tag template containing {version}, e.g. "v{version}"',
+/** A template that makes a tag git accepts for every version: `{version}` once, and legal characters around it. */
+const tagTemplate = schemas/* string */.YjP()
+    .refine((t) => t.split('{version}').length === 2 && isValidTagName(formatTag(t, '1.2.3-rc.1')), {
+    message: 'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
 });
 const semverString = schemas/* string */.YjP()
     .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
@@ -46186,7 +46265,7 @@ function normalizeHostname(raw, href) {
     }
     return mapped;
 }
-const parse = (input, parseQueryString) => {
+const url_parse = (input, parseQueryString) => {
     input = stripSurroundingWhitespace(input || '');
     // Legacy url.parse() parses a "user:pass@host:port" authority that follows
     // the scheme even without the "//" separator, for schemes outside its
@@ -46316,7 +46395,7 @@ class Cookies {
      * @param url Current URL
      */
     set(cookieStr, url) {
-        const urlparts = parse(url || '');
+        const urlparts = url_parse(url || '');
         const cookie = this.parse(cookieStr);
         let domain;
         if (cookie.domain) {
@@ -46459,7 +46538,7 @@ class Cookies {
      * @returns true if cookie is valid for specifiec URL
      */
     match(cookie, url) {
-        const urlparts = parse(url || '');
+        const urlparts = url_parse(url || '');
         // check if hostname matches
         // .foo.com also matches subdomains, foo.com does not
         if (urlparts.hostname !== cookie.domain &&
@@ -46774,7 +46853,7 @@ function setFetchCode(err) {
 function parseFetchUrl(url) {
     let parsed;
     try {
-        parsed = parse(url);
+        parsed = url_parse(url);
     }
     catch (_err) {
         return false;
@@ -47379,7 +47458,7 @@ const resolveHostname = (options, callback) => {
 const parseConnectionUrl = (str) => {
     str = str || '';
     const options = {};
-    const url = parse(str, true);
+    const url = url_parse(str, true);
     switch (url.protocol) {
         case 'smtp:':
             options.secure = false;
@@ -55717,7 +55796,7 @@ function httpProxyClient(proxyUrl, destinationPort, destinationHost, tlsOptions,
         setImmediate(() => done(err));
         return;
     }
-    const proxy = parse(proxyUrl);
+    const proxy = url_parse(proxyUrl);
     // the CONNECT request line and the Host header take an IPv6 destination in brackets
     const authority = (external_node_net_.isIPv6(unbracket(destinationHost)) ? '[' + unbracket(destinationHost) + ']' : destinationHost) + ':' + destinationPort;
     const connectOptions = {
@@ -56490,7 +56569,7 @@ class Mail extends external_node_events_.EventEmitter {
      * @param proxyUrl Proxy configuration url
      */
     setupProxy(proxyUrl) {
-        const proxy = parse(proxyUrl);
+        const proxy = url_parse(proxyUrl);
         // setup socket handler for the mailer object
         this.getSocket = (options, callback) => {
             const protocol = proxy.protocol.replace(/:$/, '').toLowerCase();
@@ -62993,77 +63072,6 @@ function duration(ms) {
     if (ms < 60_000)
         return `${(ms / 1000).toFixed(1)} s`;
     return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-// EXTERNAL MODULE: ./node_modules/semver/functions/parse.js
-var functions_parse = __nccwpck_require__(6353);
-var parse_default = /*#__PURE__*/__nccwpck_require__.n(functions_parse);
-;// CONCATENATED MODULE: ./src/core/tag-template.ts
-/** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
-
-/** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
-function formatTag(template, version) {
-    return template.replace('{version}', version);
-}
-/** The glob that selects a template's tags for `git for-each-ref`. */
-function tag_template_tagGlob(template) {
-    return template.replace('{version}', '*');
-}
-// A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
-const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
-/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
-function versionMatcher(template) {
-    const idx = template.indexOf('{version}');
-    const prefix = template.slice(0, idx);
-    const suffix = template.slice(idx + '{version}'.length);
-    const fixed = prefix.length + suffix.length;
-    return (tag) => tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
-        ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
-        : null;
-}
-/** The version in `tag` when it matches `template` and is valid semver, else null. */
-function tag_template_parseTag(template, tag) {
-    const m = versionMatcher(template)(tag);
-    return m ? parse_default()(m[0]) : null;
-}
-/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
-function stableTag(match, name) {
-    const m = match(name);
-    if (!m || m[4] !== undefined)
-        return null;
-    const major = Number(m[1]);
-    const minor = Number(m[2]);
-    const patch = Number(m[3]);
-    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-        return null;
-    return { name, major, minor, patch };
-}
-const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
-/** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
-function highestStableTag(template, names) {
-    const match = versionMatcher(template);
-    let best;
-    for (const name of names) {
-        const t = stableTag(match, name);
-        if (t && (!best || byVersionDescending(best, t) > 0))
-            best = t;
-    }
-    return best;
-}
-/**
- * The stable tags among `names` for `template`, highest version first. Cheaper than
- * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
- * the one that wins needs a full semver parse.
- */
-function stableTagsByVersion(template, names) {
-    const match = versionMatcher(template);
-    const out = [];
-    for (const name of names) {
-        const t = stableTag(match, name);
-        if (t)
-            out.push(t);
-    }
-    return out.sort(byVersionDescending);
 }
 
 // EXTERNAL MODULE: external "fs"
@@ -70188,8 +70196,7 @@ function reservedVersions(raw, config, product, own) {
 }
 /** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
 function checkTagName(tag) {
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
-    if (!tag || /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag))
+    if (!isValidTagName(tag))
         throw new errors/* UserError */.yo(`input "tag": expected a valid git tag name such as v1.2.0, got ${JSON.stringify(tag)}`);
 }
 /** The commit to tag as a full SHA. */

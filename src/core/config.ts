@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
 import { repoGlob } from './repo-glob.js';
+import { formatTag, isValidTagName } from './tag-template.js';
 import { discoverWorkspaces } from './workspaces.js';
 import { parseYaml, validateYaml, type YamlSource } from './yaml-source.js';
 
@@ -72,9 +73,13 @@ export function requireComponent(config: SlipwayConfig, name: string, input = 'c
   return c;
 }
 
-const tagTemplate = z.string().refine((t) => t.includes('{version}'), {
-  message: 'expected a tag template containing {version}, e.g. "v{version}"',
-});
+/** A template that makes a tag git accepts for every version: `{version}` once, and legal characters around it. */
+const tagTemplate = z
+  .string()
+  .refine((t) => t.split('{version}').length === 2 && isValidTagName(formatTag(t, '1.2.3-rc.1')), {
+    message:
+      'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
+  });
 
 const semverString = z
   .string()

@@ -2,6 +2,12 @@
 import parse from 'semver/functions/parse.js';
 import type { SemVer } from 'semver';
 
+/** Whether git and GitHub accept `tag` as a tag name (the common rules of git check-ref-format). */
+export function isValidTagName(tag: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
+  return !!tag && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag);
+}
+
 /** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
 export function formatTag(template: string, version: string): string {
   return template.replace('{version}', version);

@@ -18,7 +18,7 @@ import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input } from '../core/inputs.js';
 import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
-import { formatTag, tagGlob } from '../core/tag-template.js';
+import { formatTag, isValidTagName, tagGlob } from '../core/tag-template.js';
 import { createGitHubClient, repoClient, type RepoClient } from '../github/client.js';
 import { componentTemplate, seriesPaths, versionedComponents } from '../versioning/version-bump.js';
 import { generateNotes, previousTag, type SeriesTag } from './notes.js';
@@ -435,8 +435,7 @@ function reservedVersions(
 
 /** A tag name git and GitHub accept (the common rules of git check-ref-format); a UserError naming the input otherwise. */
 export function checkTagName(tag: string): void {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
-  if (!tag || /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag))
+  if (!isValidTagName(tag))
     throw new UserError(`input "tag": expected a valid git tag name such as v1.2.0, got ${JSON.stringify(tag)}`);
 }
 

@@ -71,7 +71,19 @@ describe('the policy file', () => {
       'components:\n  api: { dependsOn: [db] }\n',
       /:2:22: components\.api\.dependsOn\[0\]: unknown component "db" \(expected one of: api\)$/,
     ],
-    ['versioning:\n  tag: "v"\n', /:2:3: versioning\.tag: expected a tag template containing \{version\}/],
+    ['versioning:\n  tag: "v"\n', /:2:3: versioning\.tag: expected a tag template with \{version\} once/],
+    [
+      'components:\n  api: { paths: [api/**], tag: "api {version}" }\n',
+      /:2:27: components\.api\.tag: expected a tag template with \{version\} once that makes a valid git tag name/,
+    ],
+    [
+      'versioning:\n  tag: "bad..tag{version}"\n',
+      /:2:3: versioning\.tag: expected a tag template with \{version\} once/,
+    ],
+    [
+      'versioning:\n  tag: "{version}-{version}"\n',
+      /:2:3: versioning\.tag: expected a tag template with \{version\} once/,
+    ],
     [
       'versioning:\n  branches:\n    - { match: main, channel: gold }\n',
       /:3:22: versioning\.branches\[0\]\.channel: expected one of stable, rc, beta, alpha, none$/,
