@@ -50250,19 +50250,21 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_3__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4296);
-/* harmony import */ var _pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6190);
-/* harmony import */ var _cli_runtime_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7141);
-/* harmony import */ var _local_actions_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2943);
-/* harmony import */ var _sample_product_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2790);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_6__, _local_actions_js__WEBPACK_IMPORTED_MODULE_8__]);
-([_pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_6__, _local_actions_js__WEBPACK_IMPORTED_MODULE_8__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
+/* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9317);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4296);
+/* harmony import */ var _pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6190);
+/* harmony import */ var _cli_runtime_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7141);
+/* harmony import */ var _local_actions_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2943);
+/* harmony import */ var _sample_product_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(2790);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_7__, _local_actions_js__WEBPACK_IMPORTED_MODULE_9__]);
+([_pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_7__, _local_actions_js__WEBPACK_IMPORTED_MODULE_9__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
 /**
  * `npm run demo`: the main pipeline on embedded defaults, on a fresh machine, with no
  * server and no network. A sample product is created in a temporary folder and released
  * twice: once cleanly, once with a change that breaks the bot's health, which deploy rolls
  * back by itself. Every process started is stopped and the folder is removed.
  */
+
 
 
 
@@ -50328,7 +50330,7 @@ async function health(port) {
         return `HTTP ${res.status}, status ${body.status}, version ${body.version}`;
     }
     catch (err) {
-        return `unreachable (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .errorMessage */ .gJ)(err)})`;
+        return `unreachable (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .errorMessage */ .gJ)(err)})`;
     }
 }
 /** Run the demo; returns the exit code. */
@@ -50340,15 +50342,27 @@ async function runDemo(term) {
     process.env.DEMO_HOME = home;
     process.env.RUNNER_TEMP = home;
     const say = (text) => term.line(`\n${term.color('bold', text)}`);
+    const cleanUp = () => {
+        const stopped = stopServices(home);
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(home, { recursive: true, force: true });
+        term.line(term.color('dim', `Stopped ${stopped} service(s) and removed ${home}.`));
+    };
+    // Ctrl-C: the finally below never runs on a signal's exit, so the same clean-up is registered
+    // to run once the pipeline's commands are stopped.
+    const unregister = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_5__/* .onCancel */ .Ao)(cleanUp, 'release');
+    const removeHandlers = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_5__/* .installCancelHandlers */ .Jz)({
+        info: (m) => term.line(m),
+        warning: (m) => term.line(`${term.color('yellow', 'warning:')} ${m}`),
+    });
     try {
         const ports = { backend: await freePort(), bot: await freePort(), frontend: await freePort() };
         (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(repo);
         git(repo, 'init', '-q', '-b', 'main');
-        write(repo, (0,_sample_product_js__WEBPACK_IMPORTED_MODULE_9__/* .sampleFiles */ .M)(ports));
+        write(repo, (0,_sample_product_js__WEBPACK_IMPORTED_MODULE_10__/* .sampleFiles */ .M)(ports));
         git(repo, 'add', '-A');
         git(repo, 'commit', '-q', '-m', 'feat: the Acme shop: an API, a bot and a storefront');
         say(`① A sample product in ${repo}: backend (port ${ports.backend}), bot (${ports.bot}), frontend (${ports.frontend}), a shared library and two migrations.`);
-        const rt = (0,_cli_runtime_js__WEBPACK_IMPORTED_MODULE_7__/* .createCliRuntime */ .L)(term, { cwd: repo, env: process.env });
+        const rt = (0,_cli_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .createCliRuntime */ .L)(term, { cwd: repo, env: process.env });
         const options = {
             mode: 'main',
             config: '',
@@ -50360,7 +50374,7 @@ async function runDemo(term) {
             healthTimeout: 8,
         };
         say('② The main pipeline: version → build → migrate (embedded PostgreSQL) → deploy → smoke test → release.');
-        const first = await (0,_pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .runPipeline */ .a)(options, rt, (0,_local_actions_js__WEBPACK_IMPORTED_MODULE_8__/* .localOverrides */ .D)());
+        const first = await (0,_pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_7__/* .runPipeline */ .a)(options, rt, (0,_local_actions_js__WEBPACK_IMPORTED_MODULE_9__/* .localOverrides */ .D)());
         term.line(story(first));
         term.line(`   bot /health: ${await health(ports.bot)}`);
         if (!smokePassed(first)) {
@@ -50368,18 +50382,18 @@ async function runDemo(term) {
             return 1;
         }
         say('③ A change that breaks the bot: it now needs a BOT_TOKEN the deploy does not set.');
-        write(repo, { 'services/bot/server.js': (0,_sample_product_js__WEBPACK_IMPORTED_MODULE_9__/* .botSource */ .r)(true) });
+        write(repo, { 'services/bot/server.js': (0,_sample_product_js__WEBPACK_IMPORTED_MODULE_10__/* .botSource */ .r)(true) });
         git(repo, 'commit', '-q', '-am', 'fix(bot): read the chat token from the environment');
         let second;
         let failure = '';
         try {
-            second = await (0,_pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .runPipeline */ .a)(options, rt, (0,_local_actions_js__WEBPACK_IMPORTED_MODULE_8__/* .localOverrides */ .D)());
+            second = await (0,_pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_7__/* .runPipeline */ .a)(options, rt, (0,_local_actions_js__WEBPACK_IMPORTED_MODULE_9__/* .localOverrides */ .D)());
         }
         catch (err) {
-            if (!(err instanceof _pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .PipelineError */ .z))
+            if (!(err instanceof _pipeline_pipeline_js__WEBPACK_IMPORTED_MODULE_7__/* .PipelineError */ .z))
                 throw err;
             second = err.result;
-            failure = (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .errorMessage */ .gJ)(err);
+            failure = (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .errorMessage */ .gJ)(err);
         }
         if (second.status !== 'rolled-back') {
             term.line(term.color('red', `The broken bot was not rolled back (${second.status}): ${failure || story(second)}`));
@@ -50400,15 +50414,15 @@ async function runDemo(term) {
         return 0;
     }
     finally {
-        const stopped = stopServices(home);
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(home, { recursive: true, force: true });
+        removeHandlers();
+        unregister();
         for (const [k, v] of Object.entries(saved)) {
             if (v === undefined)
                 delete process.env[k];
             else
                 process.env[k] = v;
         }
-        term.line(term.color('dim', `Stopped ${stopped} service(s) and removed ${home}.`));
+        cleanUp();
     }
 }
 const MARKS = { ok: '✔', skipped: '–', failed: '✘', 'rolled-back': '↩' };
@@ -51495,7 +51509,8 @@ function cancelRun(why, log, deadlineMs = CANCEL_DEADLINE_MS) {
 function installCancelHandlers(log, exit = process.exit) {
     const handler = (signal) => {
         if (running) {
-            log.warning(`${signal} again while cancelling: exiting now.`);
+            // Forced: what the first signal was releasing may stay held; say how to free it.
+            log.warning(`${signal} again while cancelling: exiting now; a deployment lock the run held may stay held (slipway unlock --environment NAME, or deploy's force-unlock: true).`);
             exit(signal === 'SIGINT' ? 130 : 143);
             return;
         }
@@ -51848,6 +51863,46 @@ const migrateSchema = schemas/* strictObject */.rej({
     /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
     allowDestructive: schemas/* boolean */.zMY().optional(),
 });
+/**
+ * The keys each built-in target reads (docs/deploy.md): the mapping stays open for targets
+ * added in code, but a misspelt key of a built-in one (`keeep: 3`) must not be ignored.
+ */
+const SSH_KEY = ['ssh'];
+const NGINX_KEYS = [
+    'slots',
+    'start',
+    'stop',
+    'switch',
+    'link',
+    'config',
+    'drain',
+    'upstream',
+    'nginx',
+    'prefix',
+    'pid',
+    'strategy',
+    'steps',
+    'abort',
+    'splitOn',
+];
+const TARGET_KEYS = {
+    command: ['run', 'rollback', 'status', 'timeout'],
+    release: ['path', 'artifact', 'activate', 'keep', ...SSH_KEY],
+    nginx: [...NGINX_KEYS, ...SSH_KEY],
+    compose: [
+        'file',
+        'project',
+        'service',
+        'image',
+        'variable',
+        'env',
+        'timeout',
+        'zeroDowntime',
+        ...SSH_KEY,
+        ...NGINX_KEYS,
+    ],
+    kubernetes: ['resource', 'container', 'image', 'manifests', 'namespace', 'context', 'kubeconfig', 'timeout'],
+};
 const deploySchema = schemas/* looseObject */._H3({
     target: schemas/* string */.YjP().default('command'),
     run: schemas/* string */.YjP().optional(),
@@ -52027,6 +52082,14 @@ function checkReferences(source, components, envs) {
                 if (dep === name)
                     throw source.errorAt(['components', name, key, i], `a component cannot depend on itself`);
             });
+        // One component, one step: deploy plans a component with migrate as its migrations step
+        // only, so a deploy beside it would silently never run.
+        if (c.deploy && c.migrate)
+            throw source.errorAt(['components', name, 'deploy'], 'a component with migrate: is the migrations step, and its deploy: would never run (expected the migrations in a component of their own, kind: migrations, that this one dependsOn)');
+        const known = c.deploy && Object.hasOwn(TARGET_KEYS, c.deploy.target) ? TARGET_KEYS[c.deploy.target] : null;
+        const unknown = known && Object.keys(c.deploy).find((k) => k !== 'target' && !known.includes(k));
+        if (unknown)
+            throw source.errorAt(['components', name, 'deploy', unknown], `unknown key "${unknown}" for target ${c.deploy.target} (expected one of: ${known.join(', ')})`);
         if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
             throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
         }

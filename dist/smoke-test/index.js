@@ -34692,7 +34692,8 @@ function cancelRun(why, log, deadlineMs = CANCEL_DEADLINE_MS) {
 function installCancelHandlers(log, exit = process.exit) {
     const handler = (signal) => {
         if (running) {
-            log.warning(`${signal} again while cancelling: exiting now.`);
+            // Forced: what the first signal was releasing may stay held; say how to free it.
+            log.warning(`${signal} again while cancelling: exiting now; a deployment lock the run held may stay held (slipway unlock --environment NAME, or deploy's force-unlock: true).`);
             exit(signal === 'SIGINT' ? 130 : 143);
             return;
         }
@@ -35759,6 +35760,46 @@ const migrateSchema = schemas/* strictObject */.rej({
     /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
     allowDestructive: schemas/* boolean */.zMY().optional(),
 });
+/**
+ * The keys each built-in target reads (docs/deploy.md): the mapping stays open for targets
+ * added in code, but a misspelt key of a built-in one (`keeep: 3`) must not be ignored.
+ */
+const SSH_KEY = ['ssh'];
+const NGINX_KEYS = [
+    'slots',
+    'start',
+    'stop',
+    'switch',
+    'link',
+    'config',
+    'drain',
+    'upstream',
+    'nginx',
+    'prefix',
+    'pid',
+    'strategy',
+    'steps',
+    'abort',
+    'splitOn',
+];
+const TARGET_KEYS = {
+    command: ['run', 'rollback', 'status', 'timeout'],
+    release: ['path', 'artifact', 'activate', 'keep', ...SSH_KEY],
+    nginx: [...NGINX_KEYS, ...SSH_KEY],
+    compose: [
+        'file',
+        'project',
+        'service',
+        'image',
+        'variable',
+        'env',
+        'timeout',
+        'zeroDowntime',
+        ...SSH_KEY,
+        ...NGINX_KEYS,
+    ],
+    kubernetes: ['resource', 'container', 'image', 'manifests', 'namespace', 'context', 'kubeconfig', 'timeout'],
+};
 const deploySchema = schemas/* looseObject */._H3({
     target: schemas/* string */.YjP().default('command'),
     run: schemas/* string */.YjP().optional(),
@@ -35938,6 +35979,14 @@ function checkReferences(source, components, envs) {
                 if (dep === name)
                     throw source.errorAt(['components', name, key, i], `a component cannot depend on itself`);
             });
+        // One component, one step: deploy plans a component with migrate as its migrations step
+        // only, so a deploy beside it would silently never run.
+        if (c.deploy && c.migrate)
+            throw source.errorAt(['components', name, 'deploy'], 'a component with migrate: is the migrations step, and its deploy: would never run (expected the migrations in a component of their own, kind: migrations, that this one dependsOn)');
+        const known = c.deploy && Object.hasOwn(TARGET_KEYS, c.deploy.target) ? TARGET_KEYS[c.deploy.target] : null;
+        const unknown = known && Object.keys(c.deploy).find((k) => k !== 'target' && !known.includes(k));
+        if (unknown)
+            throw source.errorAt(['components', name, 'deploy', unknown], `unknown key "${unknown}" for target ${c.deploy.target} (expected one of: ${known.join(', ')})`);
         if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
             throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
         }

@@ -106,7 +106,10 @@ function cancelRun(why: string, log: CancelLog, deadlineMs = CANCEL_DEADLINE_MS)
 export function installCancelHandlers(log: CancelLog, exit: (code: number) => void = process.exit): () => void {
   const handler = (signal: NodeJS.Signals) => {
     if (running) {
-      log.warning(`${signal} again while cancelling: exiting now.`);
+      // Forced: what the first signal was releasing may stay held; say how to free it.
+      log.warning(
+        `${signal} again while cancelling: exiting now; a deployment lock the run held may stay held (slipway unlock --environment NAME, or deploy's force-unlock: true).`,
+      );
       exit(signal === 'SIGINT' ? 130 : 143);
       return;
     }

@@ -125,6 +125,47 @@ const migrateSchema = z.strictObject({
   allowDestructive: z.boolean().optional(),
 });
 
+/**
+ * The keys each built-in target reads (docs/deploy.md): the mapping stays open for targets
+ * added in code, but a misspelt key of a built-in one (`keeep: 3`) must not be ignored.
+ */
+const SSH_KEY = ['ssh'];
+const NGINX_KEYS = [
+  'slots',
+  'start',
+  'stop',
+  'switch',
+  'link',
+  'config',
+  'drain',
+  'upstream',
+  'nginx',
+  'prefix',
+  'pid',
+  'strategy',
+  'steps',
+  'abort',
+  'splitOn',
+];
+const TARGET_KEYS: Readonly<Record<string, readonly string[]>> = {
+  command: ['run', 'rollback', 'status', 'timeout'],
+  release: ['path', 'artifact', 'activate', 'keep', ...SSH_KEY],
+  nginx: [...NGINX_KEYS, ...SSH_KEY],
+  compose: [
+    'file',
+    'project',
+    'service',
+    'image',
+    'variable',
+    'env',
+    'timeout',
+    'zeroDowntime',
+    ...SSH_KEY,
+    ...NGINX_KEYS,
+  ],
+  kubernetes: ['resource', 'container', 'image', 'manifests', 'namespace', 'context', 'kubeconfig', 'timeout'],
+};
+
 const deploySchema = z.looseObject({
   target: z.string().default('command'),
   run: z.string().optional(),
@@ -359,6 +400,20 @@ function checkReferences(
         }
         if (dep === name) throw source.errorAt(['components', name, key, i], `a component cannot depend on itself`);
       });
+    // One component, one step: deploy plans a component with migrate as its migrations step
+    // only, so a deploy beside it would silently never run.
+    if (c.deploy && c.migrate)
+      throw source.errorAt(
+        ['components', name, 'deploy'],
+        'a component with migrate: is the migrations step, and its deploy: would never run (expected the migrations in a component of their own, kind: migrations, that this one dependsOn)',
+      );
+    const known = c.deploy && Object.hasOwn(TARGET_KEYS, c.deploy.target) ? TARGET_KEYS[c.deploy.target] : null;
+    const unknown = known && Object.keys(c.deploy!).find((k) => k !== 'target' && !known.includes(k));
+    if (unknown)
+      throw source.errorAt(
+        ['components', name, 'deploy', unknown],
+        `unknown key "${unknown}" for target ${c.deploy!.target} (expected one of: ${known.join(', ')})`,
+      );
     if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
       throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
     }

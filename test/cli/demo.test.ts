@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,33 @@ describe('npm run demo', () => {
     expect(out).toMatch(/Stopped 3 service\(s\) and removed /);
     expect(out).toContain(`removed ${tmp}/slipway-demo-`);
     // (tsx keeps its compile cache there too: only the demo's own folders count.)
+    expect(readdirSync(tmp).filter((f) => f.startsWith('slipway-demo-'))).toEqual([]);
+    const leftover = spawnSync('pgrep', ['-f', tmp], { encoding: 'utf8' }).stdout.trim();
+    expect(leftover).toBe('');
+    rmSync(tmp, { recursive: true, force: true });
+  }, 180_000);
+
+  it('Ctrl-C once the services run: stops them and removes the folder, then exits 130', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'slipway-demo-test-'));
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'demo'], {
+      cwd: ROOT,
+      env: { ...process.env, CI: 'true', TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const code = await new Promise<number | null>((resolve) => {
+      const onData = (d: Buffer) => {
+        out += d;
+        // The first release is live: three services run from the demo's folder.
+        if (out.includes('bot /health:') && !child.killed) child.kill('SIGINT');
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (c) => resolve(c));
+    });
+    expect(out).toContain('bot /health: HTTP 200');
+    expect(code).toBe(130);
+    expect(out).toMatch(/Stopped 3 service\(s\) and removed /);
     expect(readdirSync(tmp).filter((f) => f.startsWith('slipway-demo-'))).toEqual([]);
     const leftover = spawnSync('pgrep', ['-f', tmp], { encoding: 'utf8' }).stdout.trim();
     expect(leftover).toBe('');

@@ -89,6 +89,18 @@ describe('the policy file', () => {
       /:3:22: versioning\.branches\[0\]\.channel: expected one of stable, rc, beta, alpha, none$/,
     ],
     ['components:\n  api: { deploy: { target: command } }\n', /components\.api\.deploy: a command target needs "run"/],
+    [
+      'components:\n  web:\n    deploy: { target: release, path: /srv/web, artifact: dist, keeep: 3 }\n',
+      /:3:64: components\.web\.deploy\.keeep: unknown key "keeep" for target release \(expected one of: path, artifact, activate, keep, ssh\)$/,
+    ],
+    [
+      'components:\n  api:\n    deploy: { run: "true", tiemout: 5 }\n',
+      /components\.api\.deploy\.tiemout: unknown key "tiemout" for target command/,
+    ],
+    [
+      'components:\n  api:\n    migrate: { dir: db }\n    deploy: { run: "true" }\n',
+      /:4:5: components\.api\.deploy: a component with migrate: is the migrations step, and its deploy: would never run/,
+    ],
     ['environments:\n  prod: { after: stage }\n', /:2:11: environments\.prod\.after: unknown environment "stage"/],
     ['components: [a, b\n', /^\.github\/slipway\.yml:2:1: invalid YAML: /],
     ['- just\n- a list\n', /^\.github\/slipway\.yml:1:1: expected a mapping/],

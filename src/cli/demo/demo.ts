@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { installCancelHandlers, onCancel } from '../../core/cancel.js';
 import { errorMessage } from '../../core/errors.js';
 import { PipelineError, runPipeline, type PipelineResult } from '../../pipeline/pipeline.js';
 import { createCliRuntime } from '../cli-runtime.js';
@@ -86,6 +87,18 @@ async function runDemo(term: Terminal): Promise<number> {
   process.env.DEMO_HOME = home;
   process.env.RUNNER_TEMP = home;
   const say = (text: string) => term.line(`\n${term.color('bold', text)}`);
+  const cleanUp = () => {
+    const stopped = stopServices(home);
+    rmSync(home, { recursive: true, force: true });
+    term.line(term.color('dim', `Stopped ${stopped} service(s) and removed ${home}.`));
+  };
+  // Ctrl-C: the finally below never runs on a signal's exit, so the same clean-up is registered
+  // to run once the pipeline's commands are stopped.
+  const unregister = onCancel(cleanUp, 'release');
+  const removeHandlers = installCancelHandlers({
+    info: (m) => term.line(m),
+    warning: (m) => term.line(`${term.color('yellow', 'warning:')} ${m}`),
+  });
   try {
     const ports: DemoPorts = { backend: await freePort(), bot: await freePort(), frontend: await freePort() };
     mkdirSync(repo);
@@ -158,13 +171,13 @@ async function runDemo(term: Terminal): Promise<number> {
     );
     return 0;
   } finally {
-    const stopped = stopServices(home);
-    rmSync(home, { recursive: true, force: true });
+    removeHandlers();
+    unregister();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    term.line(term.color('dim', `Stopped ${stopped} service(s) and removed ${home}.`));
+    cleanUp();
   }
 }
 
