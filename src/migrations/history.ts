@@ -1,6 +1,6 @@
 /** The history table: which migrations ran, with their checksum, when, how long and by which run. */
 import { UserError } from '../core/errors.js';
-import { sqlLiteral, quoteQualified, type DbSession } from './database.js';
+import { pgErrorOf, sqlLiteral, quoteQualified, type DbSession } from './database.js';
 
 /** A row of the history table. */
 export interface AppliedRow {
@@ -39,7 +39,14 @@ export async function ensureHistory(session: DbSession, table: string): Promise<
       applied_by text NOT NULL
     )`,
   ].filter(Boolean);
-  await session.exec(stmts.join(';\n'));
+  await session.exec(stmts.join(';\n')).catch((err: unknown) => {
+    // A role without CREATE on the schema (PostgreSQL 15's default on public) is the user's to fix.
+    const e = pgErrorOf(err);
+    if (!e) throw err;
+    throw new UserError(
+      `cannot create the history table ${table}: ${e.message} (SQLSTATE ${e.code}); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write`,
+    );
+  });
 }
 
 /** The applied migrations in version order; empty when the table does not exist yet. */

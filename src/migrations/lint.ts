@@ -11,6 +11,7 @@ import { nodeOf, type SqlStatement } from './sql-split.js';
 /** What a finding is about. */
 export type LintRule =
   | 'drop-table'
+  | 'drop-object'
   | 'drop-column'
   | 'drop-database'
   | 'alter-column-type'
@@ -43,6 +44,7 @@ export interface Finding {
 
 const DESTRUCTIVE: Record<LintRule, boolean> = {
   'drop-table': true,
+  'drop-object': true,
   'drop-column': true,
   'drop-database': true,
   'alter-column-type': true,
@@ -114,7 +116,7 @@ interface AlterTableCmd {
 interface Tree {
   CreateStmt?: { relation?: RangeVar };
   CreateTableAsStmt?: { into?: { rel?: RangeVar }; objtype?: string };
-  DropStmt?: { objects?: { List?: { items?: StringNode[] } }[]; removeType?: string };
+  DropStmt?: { objects?: { List?: { items?: StringNode[] } }[]; removeType?: string; behavior?: string };
   DropdbStmt?: { dbname?: string };
   TruncateStmt?: { relations?: { RangeVar?: RangeVar }[] };
   IndexStmt?: { relation?: RangeVar; concurrent?: boolean; idxname?: string };
@@ -232,6 +234,34 @@ function locksExistingTable(tree: Tree, created: Set<string>): string {
   return '';
 }
 
+/** Objects whose DROP loses data on its own, by the parser's removeType. */
+const DATA_OBJECTS: Record<string, string> = {
+  OBJECT_SCHEMA: 'SCHEMA',
+  OBJECT_TYPE: 'TYPE',
+  OBJECT_DOMAIN: 'DOMAIN',
+  OBJECT_SEQUENCE: 'SEQUENCE',
+  OBJECT_MATVIEW: 'MATERIALIZED VIEW',
+};
+
+/** The dotted names in a DROP's objects (`app`, `public.mood`), whatever node shape holds them. */
+function stringsIn(objects: unknown): string[] {
+  const names: string[] = [];
+  const walk = (node: unknown, parts: string[]): void => {
+    if (Array.isArray(node)) node.forEach((n) => walk(n, parts));
+    else if (node && typeof node === 'object')
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'String' && v && typeof v === 'object' && 'sval' in v) parts.push(String(v.sval));
+        else walk(v, parts);
+      }
+  };
+  for (const o of (objects as unknown[]) ?? []) {
+    const parts: string[] = [];
+    walk(o, parts);
+    if (parts.length) names.push(parts.join('.'));
+  }
+  return names;
+}
+
 function rangeOfList(items: StringNode[] | undefined): RangeVar {
   const parts = (items ?? []).map((i) => i.String?.sval ?? '');
   return parts.length > 1
@@ -258,6 +288,21 @@ function lintStatement(
   if (tree.CreateTableAsStmt?.into?.rel) {
     created.add(keyOf(tree.CreateTableAsStmt.into.rel));
     return;
+  }
+  // A schema, a type or a sequence holds data, and CASCADE removes whatever depends on the
+  // object (a schema's tables, the columns of a type): both lose data DROP TABLE's rule misses.
+  const drop = tree.DropStmt;
+  if (drop && drop.removeType !== 'OBJECT_TABLE') {
+    const kind = DATA_OBJECTS[drop.removeType ?? ''];
+    const cascade = drop.behavior === 'DROP_CASCADE';
+    if (kind || cascade) {
+      const names = stringsIn(drop.objects).join(', ');
+      add(
+        'drop-object',
+        `DROP ${kind ?? (drop.removeType ?? '').replace(/^OBJECT_/, '')} ${names}${cascade ? ' CASCADE' : ''}: ${cascade ? 'removes every object that depends on it, with their data' : 'removes what it holds'}, which the running version may still use; drop it in a later release, once no deployed version uses it`,
+      );
+      return;
+    }
   }
   if (tree.DropStmt?.removeType === 'OBJECT_TABLE') {
     for (const rel of (tree.DropStmt.objects ?? []).map((o) => rangeOfList(o.List?.items)).filter(existing))

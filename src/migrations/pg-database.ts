@@ -60,6 +60,8 @@ export function describeUrl(u: URL): string {
 const PERMANENT = /^(28|3D|08P01|42)/;
 /** pg's words when the URL asks for TLS (sslmode=require) and the server offers none. */
 const NO_TLS = /does not support SSL/i;
+/** Node's codes for a certificate it refused (sslmode=verify-full): a retry gets the same certificate. */
+const BAD_CERT = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
 
 /** Open a server database; the connection is checked (with bounded retries) before it is returned. */
 export async function openServerDatabase(
@@ -69,13 +71,14 @@ export async function openServerDatabase(
   const from = options.from ?? DATABASE_URL_INPUT;
   const u = parseDatabaseUrl(url, from);
   const where = describeUrl(u);
+  const connectionString = withLibpqSslMode(u, from);
   const clean = (text: string) => redactUrlPasswords(text.split(url).join('***'));
   const appName = (purpose: string) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
 
   /** One connected client, or the driver's error. */
   const newClient = async (purpose: string, queryTimeoutMs?: number): Promise<pg.Client> => {
     const c = new pg.Client({
-      connectionString: url,
+      connectionString,
       connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs ?? CONNECT_TIMEOUT_MS),
       application_name: appName(purpose),
       keepAlive: true,
@@ -114,7 +117,9 @@ export async function openServerDatabase(
       baseDelayMs: 500,
       // A server without TLS asked for it (sslmode=require) will not grow TLS on a retry.
       retryable: (err) =>
-        !PERMANENT.test(String((err as { code?: unknown }).code ?? '')) && !NO_TLS.test(errorMessage(err)),
+        !PERMANENT.test(String((err as { code?: unknown }).code ?? '')) &&
+        !NO_TLS.test(errorMessage(err)) &&
+        !BAD_CERT.test(String((err as { code?: unknown }).code ?? '')),
       onRetry: (err, attempt, delay) =>
         options.onRetry?.(
           `cannot connect to ${where} yet (${clean(errorMessage(err))}); attempt ${attempt + 1} in ${delay} ms`,
@@ -207,6 +212,27 @@ async function backendPid(client: pg.Client): Promise<number | undefined> {
     () => [],
   );
   return rows[0]?.pid;
+}
+
+/** The sslmode values libpq knows, and pg's own no-verify. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+/**
+ * The URL as pg must read it to mean what psql, pg_dump and every libpq client mean by the
+ * same URL: `sslmode=require` encrypts without verifying the certificate (a managed
+ * database's private CA), while pg alone would verify it as verify-full and refuse.
+ */
+function withLibpqSslMode(u: URL, from: string): string {
+  const mode = u.searchParams.get('sslmode');
+  if (mode === null) return u.href;
+  if (!SSL_MODES.includes(mode))
+    throw new UserError(
+      `${from}: sslmode=${mode} is not a mode PostgreSQL knows (expected one of ${SSL_MODES.slice(0, 5).join(', ')})`,
+    );
+  if (mode === 'no-verify' || u.searchParams.has('uselibpqcompat')) return u.href;
+  const compat = new URL(u.href);
+  compat.searchParams.set('uselibpqcompat', 'true');
+  return compat.href;
 }
 
 /** End the session politely, but never wait on a server that stopped answering. */

@@ -54,7 +54,7 @@ let dbCounter = 0;
  * Start a server; call stop() in afterAll. Tests run it with fsync off (they never survive a
  * crash); `durable: true` keeps PostgreSQL's defaults, as a benchmark must.
  */
-export async function startPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
+export async function startPostgres(options: { durable?: boolean; tls?: boolean } = {}): Promise<TestPostgres> {
   const bin = binDir();
   const tool = (name: string) => (bin ? path.join(bin, name) : name);
   const dir = mkdtempSync(path.join(tmpdir(), 'slipway-pg-'));
@@ -71,6 +71,32 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
       env: { ...process.env, LC_ALL: 'C' },
     });
   asPg(tool('initdb'), ['-D', data, '-U', 'postgres', '--pwfile', pwfile, '-A', 'md5', '--no-sync', '-E', 'UTF8']);
+  if (options.tls) {
+    // A self-signed certificate, as a managed database's private CA looks to a client that has not got it.
+    const key = path.join(data, 'server.key');
+    const crt = path.join(data, 'server.crt');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=db.internal',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+      ],
+      { stdio: 'ignore' },
+    );
+    chmodSync(key, 0o600);
+    if (owner) for (const f of [key, crt]) chownSync(f, owner.uid, owner.gid);
+  }
   const port = await freePort();
   asPg(tool('pg_ctl'), [
     '-D',
@@ -79,7 +105,7 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     path.join(dir, 'log'),
     '-w',
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${options.tls ? ' -c ssl=on' : ''}${options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
     'start',
   ]);
   const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);

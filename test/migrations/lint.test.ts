@@ -71,6 +71,34 @@ describe('lintMigrations', () => {
     ]);
   });
 
+  it('flags DROP SCHEMA, TYPE and SEQUENCE, and any DROP … CASCADE, as destructive; a plain DROP VIEW or FUNCTION is not', () => {
+    const findings = lintMigrations([
+      {
+        file: 'm/1.sql',
+        statements: splitSql(
+          [
+            'DROP SCHEMA app CASCADE;',
+            'DROP TYPE public.mood;',
+            'DROP SEQUENCE order_numbers;',
+            'DROP VIEW report CASCADE;',
+            'DROP VIEW other_report;',
+            'DROP FUNCTION touch();',
+          ].join('\n'),
+        ).statements,
+      },
+    ]);
+    expect(findings.map((f) => `${f.line} ${f.rule}${f.destructive ? '!' : ''}`)).toEqual([
+      '1 drop-object!',
+      '2 drop-object!',
+      '3 drop-object!',
+      '4 drop-object!',
+    ]);
+    expect(findings[0].message).toMatch(
+      /^DROP SCHEMA app CASCADE: removes every object that depends on it, with their data/,
+    );
+    expect(findings[1].message).toMatch(/^DROP TYPE public\.mood: removes what it holds/);
+  });
+
   it('leaves safe changes alone: new tables of the batch, defaults, CONCURRENTLY, constraints, under a lock_timeout', () => {
     expect(
       lint(

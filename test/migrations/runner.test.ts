@@ -71,6 +71,21 @@ const tables = async (url: string) =>
   );
 
 describe('applying', () => {
+  it('a role that may not create the history table gets one line saying so, not an internal error', async () => {
+    const url = server.createDatabase();
+    // PostgreSQL 15: only the database owner may create in public.
+    await sql(url, "DROP ROLE IF EXISTS slipway_ro; CREATE ROLE slipway_ro LOGIN PASSWORD 'ro'");
+    const u = new URL(url);
+    u.username = 'slipway_ro';
+    u.password = 'ro';
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const { error } = await migrate(dir, u.href);
+    expect(isUserError(error)).toBe(true);
+    expect(error?.message).toBe(
+      'cannot create the history table slipway_migrations: permission denied for schema public (SQLSTATE 42501); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write',
+    );
+  });
+
   it('applies in numeric order, each recorded with its checksum, duration and run; a second run finds nothing', async () => {
     const url = server.createDatabase();
     const ten = 'ALTER TABLE a ADD COLUMN note text;\n';
@@ -776,3 +791,31 @@ async function startTcpProxy(port: number) {
     },
   };
 }
+
+describe('TLS: sslmode as libpq means it', () => {
+  let tls: TestPostgres;
+  beforeAll(async () => {
+    tls = await startPostgres({ tls: true });
+  }, 60_000);
+  afterAll(() => tls?.stop());
+
+  it('require encrypts without verifying a private certificate, as psql and pg_dump do; verify-full refuses it at once', async () => {
+    const url = tls.createDatabase();
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const required = await migrate(dir, `${url}?sslmode=require`);
+    expect(required.error).toBeUndefined();
+    expect(required.result?.applied.map((a) => a.version)).toEqual(['1']);
+
+    const verified = await migrate(dir, `${url}?sslmode=verify-full`);
+    expect(verified.error?.message).toMatch(
+      /^input "database-url": cannot connect to PostgreSQL at .*self-signed certificate/,
+    );
+    // A certificate does not change on a retry.
+    expect(verified.rt.text()).not.toContain('attempt 2');
+
+    const bogus = await migrate(dir, `${url}?sslmode=bogus`);
+    expect(bogus.error?.message).toBe(
+      'input "database-url": sslmode=bogus is not a mode PostgreSQL knows (expected one of disable, prefer, require, verify-ca, verify-full)',
+    );
+  });
+});
