@@ -48423,7 +48423,7 @@ function createBuildSelective(services) {
 /** The action as registered (CLI, pipeline, generated action.yml): local services. */
 const buildSelective = createBuildSelective(localServices);
 async function runBuildSelective(inputs, rt, services) {
-    const git = new core_git/* Git */.T(rt.cwd, rt.log);
+    const git = new core_git/* Git */.TU(rt.cwd, rt.log);
     const config = await (0,core_config/* loadConfig */.Z9)(rt.cwd, inputs.config);
     // Before any command runs: a secret the policy names is masked even where it is printed first.
     (0,policy_secrets/* maskPolicySecrets */.A)(config, rt);
@@ -48693,10 +48693,26 @@ const hasScheme = (u, schemes) => {
         return false;
     }
 };
+/** Whether `port` (its digits) names a port a connection can be made to: 1 to 65535. */
+const isPort = (port) => Number(port) >= 1 && Number(port) <= 65535;
+/**
+ * The explicit port of a URL (its digits, as written), or null when it has none. Read from
+ * the text, not from `new URL`, which refuses 99999 as an invalid URL (saying nothing of the
+ * port) and accepts 0.
+ */
+const urlPort = (u) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):(\d+)(?=[/?#]|$)/.exec(u)?.[1] ?? null;
+/** A URL whose explicit port is out of range is an issue of its own, reported before "expected a URL". */
+const checkUrlPort = (u, ctx) => {
+    const port = urlPort(u);
+    if (port !== null && !isPort(port))
+        ctx.addIssue({ code: 'custom', message: `expected a port from 1 to 65535 in the URL, found ${port}` });
+};
 const parse_schemas = {
     http: schemas/* strictObject */.rej({
         ...common,
-        http: schemas/* string */.YjP({ message: 'expected a URL' }).refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
+        http: schemas/* string */.YjP({ message: 'expected a URL' })
+            .superRefine(checkUrlPort)
+            .refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
             message: 'expected an http(s) URL or a path starting with /',
         }),
         method: schemas/* string */.YjP()
@@ -48712,8 +48728,12 @@ const parse_schemas = {
     }),
     tcp: schemas/* strictObject */.rej({
         ...common,
-        tcp: schemas/* string */.YjP({ message: 'expected host:port' }).regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, {
-            message: 'expected host:port, e.g. db.internal:5432',
+        tcp: schemas/* string */.YjP({ message: 'expected host:port' })
+            .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d+$/, { message: 'expected host:port, e.g. db.internal:5432' })
+            .superRefine((spec, ctx) => {
+            const port = /:(\d+)$/.exec(spec)?.[1];
+            if (port !== undefined && !isPort(port))
+                ctx.addIssue({ code: 'custom', message: `expected a port from 1 to 65535, found ${port}` });
         }),
         expect: latencyExpect.optional(),
     }),
@@ -48730,6 +48750,7 @@ const parse_schemas = {
     websocket: schemas/* strictObject */.rej({
         ...common,
         websocket: schemas/* string */.YjP({ message: 'expected a URL' })
+            .superRefine(checkUrlPort)
             .refine((u) => isRelative(u) || hasScheme(u, ['ws:', 'wss:', 'http:', 'https:']), {
             message: 'expected a ws(s):// URL or a path starting with /',
         }),
@@ -50658,7 +50679,7 @@ function localTagInputs(raw) {
 /** Create (or find) the local annotated tags of a version and of the components whose series moved. */
 async function tagReleaseLocally(raw, rt) {
     const inputs = localTagInputs(raw);
-    const git = new _core_git_js__WEBPACK_IMPORTED_MODULE_2__/* .Git */ .T(rt.cwd, rt.log);
+    const git = new _core_git_js__WEBPACK_IMPORTED_MODULE_2__/* .Git */ .TU(rt.cwd, rt.log);
     const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .loadConfig */ .Z9)(rt.cwd, inputs.config);
     const moved = (0,_release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__/* .componentReleases */ .iz)(inputs.components ?? '', config, rt);
     if (!inputs.version && !moved)
@@ -51842,7 +51863,9 @@ const branchRule = schemas/* strictObject */.rej({
     ownSeries: schemas/* enum */.k5n(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
     /** The prerelease identifier of this channel (default: the channel's name). */
     prerelease: schemas/* string */.YjP()
-        .regex(/^[0-9A-Za-z-]+$/)
+        .regex(/^(?!0\d+$)[0-9A-Za-z-]+$/, {
+        message: 'expected one prerelease identifier (letters, digits and -, all-digit without a leading zero), e.g. beta',
+    })
         .optional(),
 });
 const envRef = schemas/* strictObject */.rej({
@@ -52496,9 +52519,9 @@ function runUserCommand(command, options) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   T: () => (/* binding */ Git)
+/* harmony export */   TU: () => (/* binding */ Git)
 /* harmony export */ });
-/* unused harmony export splitMessage */
+/* unused harmony exports splitMessage, fetchFailure */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var braces__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(748);
@@ -52721,8 +52744,9 @@ class Git {
     async fetchTags() {
         const before = (await this.tags()).length;
         const failure = await this.fetch(['--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+        // Only a shallow clone fetches: a complete checkout has the tags and history already.
         if (failure)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`Could not fetch the tags from ${this.remote}: ${failure}`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`Could not fetch the tags from ${this.remote}: ${failure}; check out with \`fetch-depth: 0\` (actions/checkout) so that nothing has to be fetched`);
         const after = (await this.tags()).length;
         this.log?.info(`Fetched tags from ${this.remote}: ${after - before} new, ${after} in all.`);
     }
@@ -52778,30 +52802,37 @@ class Git {
     }
     /**
      * `git fetch --quiet <args>`, a network call: each attempt is killed after the fetch
-     * timeout, and a failed attempt is retried twice with backoff. Returns null on success,
-     * else the one-line cause of the last attempt.
+     * timeout, and a failed attempt is retried twice with backoff unless the failure is one
+     * another attempt cannot change (see fetchFailure). Returns null on success, else the
+     * one-line cause of the last attempt.
      */
     async fetch(args) {
         const { timeoutMs, retryBaseMs } = fetchSettings();
         const full = ['fetch', '--quiet', ...args];
+        let attempts = 0;
+        let permanent = false;
         try {
             await (0,_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .retry */ .L5)(async () => {
+                attempts++;
                 const r = await fetchProcess(full, this.cwd, timeoutMs);
                 if (r === 'timeout')
                     throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`git fetch from ${this.remote} timed out after ${Math.round(timeoutMs / 1000)} s`);
-                if (r.code !== 0)
-                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`git fetch from ${this.remote} failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.signal ?? r.code}`}`);
+                if (r.code !== 0) {
+                    const failure = fetchFailure(r.stderr);
+                    permanent = failure.permanent;
+                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`git fetch from ${this.remote} failed: ${failure.cause || `exit ${r.signal ?? r.code}`}`);
+                }
             }, {
                 attempts: FETCH_ATTEMPTS,
                 baseDelayMs: retryBaseMs,
-                retryable: (err) => err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo,
+                retryable: (err) => err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo && !permanent,
                 onRetry: (err, attempt, delay) => this.log?.info(`${err.message}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1} of ${FETCH_ATTEMPTS}).`),
             });
             return null;
         }
         catch (err) {
             if (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo)
-                return `${err.message} (${FETCH_ATTEMPTS} attempts)`;
+                return `${err.message} (${permanent ? 'not retried' : `${attempts} attempts`})`;
             if (err.code === 'ENOENT')
                 return 'git is not installed or not on PATH';
             throw err;
@@ -52944,6 +52975,35 @@ function pathspec(p, exclude) {
         ...(glob ? ['glob'] : exclude || p.startsWith(':') ? ['literal'] : []),
     ];
     return `${magic(words)}${p}`;
+}
+// Whole-stderr patterns. Transient is tested first: ssh prints "Connection timed out" and
+// then the same "Could not read from remote repository." as for a refused key.
+const TRANSIENT_FETCH = /timed out|timeout|connection reset|reset by peer|early EOF|hung up unexpectedly|(returned error|HTTP):? (5\d\d|429)\b|temporarily unavailable/i;
+const PERMANENT_FETCH = /does not appear to be a git repository|repository .*not found|authentication failed|could not read from remote repository|could not read (username|password)|permission denied|returned error: 40[134]\b|couldn't find remote ref|not our ref/i;
+// git's closing line after a transport failure: true of every transport, so it names none.
+const GENERIC_FATAL = /^fatal: could not read from remote repository\.?$/i;
+/**
+ * What a failed `git fetch` says, in one line, and whether another attempt could change it.
+ * The cause is git's first `fatal:` line (git follows it with a hint paragraph whose last
+ * line, "and the repository exists.", names nothing); where the only one is the generic
+ * "Could not read from remote repository.", the transport's line before it (ssh's
+ * "Permission denied (publickey)."); else the last non-empty line. Timeouts, resets and
+ * 5xx answers are transient; a missing repository, refused credentials or a missing ref are
+ * permanent; anything else is retried.
+ */
+function fetchFailure(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const generic = lines.findIndex((l) => GENERIC_FATAL.test(l));
+    const line = lines.find((l) => l.startsWith('fatal: ') && !GENERIC_FATAL.test(l)) ??
+        (generic >= 0 ? lines[Math.max(0, generic - 1)] : lines.at(-1)) ??
+        '';
+    return {
+        cause: line.replace(/^(fatal|error): /, ''),
+        permanent: !TRANSIENT_FETCH.test(stderr) && PERMANENT_FETCH.test(stderr),
+    };
 }
 /** A fetch is tried this many times: the first attempt and two retries. */
 const FETCH_ATTEMPTS = 3;
@@ -56016,9 +56076,14 @@ const LOG = '.slipway-releases.log';
 /** How long one step on the host may take. */
 const release_STEP_TIMEOUT_MS = 600_000;
 // Each script is fixed text; the values arrive as its positional arguments ("$1"...).
-/** Receive a .tar.gz on stdin into releases/<tmp>, then rename it to releases/<version> (kept when it exists). */
+/**
+ * Create path/releases when missing (a first deploy, as Capistrano does; exit 4 when it
+ * cannot be made), receive a .tar.gz on stdin into releases/<tmp>, then rename it to
+ * releases/<version> (kept when it exists).
+ */
 const RECEIVE = `set -eu
-cd "$1"; mkdir -p releases; tmp="releases/.incoming-$2-$$"
+mkdir -p "$1/releases" || exit 4
+cd "$1"; tmp="releases/.incoming-$2-$$"
 rm -rf "$tmp"; mkdir "$tmp"
 tar -xzf - -C "$tmp"
 if [ -d "releases/$2" ]; then rm -rf "$tmp"; echo kept; else mv -T "$tmp" "releases/$2"; echo received; fi`;
@@ -56143,6 +56208,8 @@ function releaseTarget(options) {
             const version = releaseName(ctx.version);
             const archive = await artifactArchive(ctx.cwd, artifact);
             const r = await script(host, RECEIVE, [appPath, version], fileInput(archive.file)).finally(archive.done);
+            if (r.code === 4)
+                throw new TargetError(`path ${appPath} could not be created on ${host.where}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''} (expected a folder the deploy user may create or write)`);
             if (r.code !== 0)
                 throw failed(host, `uploading ${artifact} as release ${version}`, r);
             ctx.onLine(`${r.stdout.trim() === 'kept' ? 'kept the existing' : 'uploaded'} releases/${version} on ${host.where}`);
@@ -64899,7 +64966,13 @@ async function ensureHistory(session, table) {
       applied_by text NOT NULL
     )`,
     ].filter(Boolean);
-    await session.exec(stmts.join(';\n'));
+    await session.exec(stmts.join(';\n')).catch((err) => {
+        // A role without CREATE on the schema (PostgreSQL 15's default on public) is the user's to fix.
+        const e = (0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .pgErrorOf */ .Bd)(err);
+        if (!e)
+            throw err;
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`cannot create the history table ${table}: ${e.message} (SQLSTATE ${e.code}); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write`);
+    });
 }
 /** The applied migrations in version order; empty when the table does not exist yet. */
 async function readHistory(session, table) {
@@ -64960,6 +65033,7 @@ var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_adv
 
 const DESTRUCTIVE = {
     'drop-table': true,
+    'drop-object': true,
     'drop-column': true,
     'drop-database': true,
     'alter-column-type': true,
@@ -65089,6 +65163,36 @@ function locksExistingTable(tree, created) {
         return tree.VacuumStmt.rels?.map((r) => live(r.VacuumRelation?.relation)).find(Boolean) ?? '';
     return '';
 }
+/** Objects whose DROP loses data on its own, by the parser's removeType. */
+const DATA_OBJECTS = {
+    OBJECT_SCHEMA: 'SCHEMA',
+    OBJECT_TYPE: 'TYPE',
+    OBJECT_DOMAIN: 'DOMAIN',
+    OBJECT_SEQUENCE: 'SEQUENCE',
+    OBJECT_MATVIEW: 'MATERIALIZED VIEW',
+};
+/** The dotted names in a DROP's objects (`app`, `public.mood`), whatever node shape holds them. */
+function stringsIn(objects) {
+    const names = [];
+    const walk = (node, parts) => {
+        if (Array.isArray(node))
+            node.forEach((n) => walk(n, parts));
+        else if (node && typeof node === 'object')
+            for (const [k, v] of Object.entries(node)) {
+                if (k === 'String' && v && typeof v === 'object' && 'sval' in v)
+                    parts.push(String(v.sval));
+                else
+                    walk(v, parts);
+            }
+    };
+    for (const o of objects ?? []) {
+        const parts = [];
+        walk(o, parts);
+        if (parts.length)
+            names.push(parts.join('.'));
+    }
+    return names;
+}
 function rangeOfList(items) {
     const parts = (items ?? []).map((i) => i.String?.sval ?? '');
     return parts.length > 1
@@ -65108,6 +65212,18 @@ function lintStatement(tree, ctx, add) {
     if (tree.CreateTableAsStmt?.into?.rel) {
         created.add(keyOf(tree.CreateTableAsStmt.into.rel));
         return;
+    }
+    // A schema, a type or a sequence holds data, and CASCADE removes whatever depends on the
+    // object (a schema's tables, the columns of a type): both lose data DROP TABLE's rule misses.
+    const drop = tree.DropStmt;
+    if (drop && drop.removeType !== 'OBJECT_TABLE') {
+        const kind = DATA_OBJECTS[drop.removeType ?? ''];
+        const cascade = drop.behavior === 'DROP_CASCADE';
+        if (kind || cascade) {
+            const names = stringsIn(drop.objects).join(', ');
+            add('drop-object', `DROP ${kind ?? (drop.removeType ?? '').replace(/^OBJECT_/, '')} ${names}${cascade ? ' CASCADE' : ''}: ${cascade ? 'removes every object that depends on it, with their data' : 'removes what it holds'}, which the running version may still use; drop it in a later release, once no deployed version uses it`);
+            return;
+        }
     }
     if (tree.DropStmt?.removeType === 'OBJECT_TABLE') {
         for (const rel of (tree.DropStmt.objects ?? []).map((o) => rangeOfList(o.List?.items)).filter(existing))
@@ -65612,17 +65728,20 @@ function describeUrl(u) {
 const PERMANENT = /^(28|3D|08P01|42)/;
 /** pg's words when the URL asks for TLS (sslmode=require) and the server offers none. */
 const NO_TLS = /does not support SSL/i;
+/** Node's codes for a certificate it refused (sslmode=verify-full): a retry gets the same certificate. */
+const BAD_CERT = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
 /** Open a server database; the connection is checked (with bounded retries) before it is returned. */
 async function openServerDatabase(url, options = {}) {
     const from = options.from ?? DATABASE_URL_INPUT;
     const u = parseDatabaseUrl(url, from);
     const where = describeUrl(u);
+    const connectionString = withLibpqSslMode(u, from);
     const clean = (text) => (0,_core_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redactUrlPasswords */ .B)(text.split(url).join('***'));
     const appName = (purpose) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
     /** One connected client, or the driver's error. */
     const newClient = async (purpose, queryTimeoutMs) => {
         const c = new pg__WEBPACK_IMPORTED_MODULE_2__/* ["default"].Client */ .Ay.Client({
-            connectionString: url,
+            connectionString,
             connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs ?? CONNECT_TIMEOUT_MS),
             application_name: appName(purpose),
             keepAlive: true,
@@ -65660,7 +65779,9 @@ async function openServerDatabase(url, options = {}) {
             attempts: CONNECT_ATTEMPTS,
             baseDelayMs: 500,
             // A server without TLS asked for it (sslmode=require) will not grow TLS on a retry.
-            retryable: (err) => !PERMANENT.test(String(err.code ?? '')) && !NO_TLS.test((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)),
+            retryable: (err) => !PERMANENT.test(String(err.code ?? '')) &&
+                !NO_TLS.test((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)) &&
+                !BAD_CERT.test(String(err.code ?? '')),
             onRetry: (err, attempt, delay) => options.onRetry?.(`cannot connect to ${where} yet (${clean((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err))}); attempt ${attempt + 1} in ${delay} ms`),
         }).catch((err) => {
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(NO_TLS.test((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err))
@@ -65738,6 +65859,25 @@ async function openServerDatabase(url, options = {}) {
 async function backendPid(client) {
     const rows = await client.query('SELECT pg_backend_pid() AS pid').then((r) => r.rows, () => []);
     return rows[0]?.pid;
+}
+/** The sslmode values libpq knows, and pg's own no-verify. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+/**
+ * The URL as pg must read it to mean what psql, pg_dump and every libpq client mean by the
+ * same URL: `sslmode=require` encrypts without verifying the certificate (a managed
+ * database's private CA), while pg alone would verify it as verify-full and refuse.
+ */
+function withLibpqSslMode(u, from) {
+    const mode = u.searchParams.get('sslmode');
+    if (mode === null)
+        return u.href;
+    if (!SSL_MODES.includes(mode))
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${from}: sslmode=${mode} is not a mode PostgreSQL knows (expected one of ${SSL_MODES.slice(0, 5).join(', ')})`);
+    if (mode === 'no-verify' || u.searchParams.has('uselibpqcompat'))
+        return u.href;
+    const compat = new URL(u.href);
+    compat.searchParams.set('uselibpqcompat', 'true');
+    return compat.href;
 }
 /** End the session politely, but never wait on a server that stopped answering. */
 async function closeClient(client) {
@@ -84915,7 +85055,7 @@ async function release(inputs, rt) {
     const component = named && (0,core_config/* componentSeries */.Ni)(named) === 'own' ? named : undefined;
     if (named && !component)
         rt.log.info(`Component ${named.name} follows the product series (series: product): releasing the repository.`);
-    const git = new core_git/* Git */.T(rt.cwd, rt.log);
+    const git = new core_git/* Git */.TU(rt.cwd, rt.log);
     const target = await resolveTarget(inputs.target, rt, git);
     const gh = inputs.token ? (0,client/* repoClient */.yF)((0,client/* createGitHubClient */.LX)({ token: inputs.token, runtime: rt }), rt.env) : null;
     if (!gh && !inputs.dryRun)
@@ -85257,6 +85397,7 @@ function summary(spec, release, dryRun) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   W3: () => (/* binding */ branchSlug),
+/* harmony export */   YE: () => (/* binding */ isPrereleaseId),
 /* harmony export */   mO: () => (/* binding */ versionInBranch),
 /* harmony export */   sG: () => (/* binding */ ruleFor),
 /* harmony export */   y2: () => (/* binding */ branchFromEnv)
@@ -85304,7 +85445,16 @@ function branchSlug(branch) {
         .replace(/[^0-9a-z-]+/g, '-')
         .replace(/-+/g, '-')
         .replace(/^-|-$/g, '');
-    return (slug || 'branch').slice(0, 40).replace(/-$/, '');
+    const id = (slug || 'branch').slice(0, 40).replace(/-$/, '');
+    // semver refuses an all-digit identifier with a leading zero (a branch named 007): a
+    // letter makes it alphanumeric, which semver takes as it is.
+    return /^0\d+$/.test(id) ? `branch-${id}`.slice(0, 40) : id;
+}
+/** One semver prerelease identifier: letters, digits and -, all-digit only without a leading zero. */
+const PRERELEASE_PART = /^(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)$/;
+/** Whether `id` is a semver prerelease (`beta`, `beta.2`, `rc-1`): dot-separated identifiers. */
+function isPrereleaseId(id) {
+    return id.split('.').every((part) => PRERELEASE_PART.test(part));
 }
 
 
@@ -85484,6 +85634,7 @@ function decideBump(commits, currentMajor) {
 /* harmony export */   IK: () => (/* binding */ newestTagRef),
 /* harmony export */   Uk: () => (/* binding */ planVersion),
 /* harmony export */   Zu: () => (/* binding */ seriesTags),
+/* harmony export */   bE: () => (/* binding */ candidateNumber),
 /* harmony export */   gm: () => (/* binding */ lastStableTag)
 /* harmony export */ });
 /* harmony import */ var semver_functions_inc_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2338);
@@ -85598,7 +85749,8 @@ function newestTagRef(template, names) {
  * the refs among the series' newest tags that HEAD contains (one git call for every series).
  */
 async function planVersion(git, series, ctx, names, reachable) {
-    const { last, commits, unread } = await lastReleaseAndCommits(git, series, names ?? (await git.tagNames([(0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .tagGlob */ .ZM)(series.template)])), reachable);
+    const tagNames = names ?? (await git.tagNames([(0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .tagGlob */ .ZM)(series.template)]));
+    const { last, commits, unread } = await lastReleaseAndCommits(git, series, tagNames, reachable);
     const current = last ? last.version.version : '';
     const computed = (0,_conventional_js__WEBPACK_IMPORTED_MODULE_6__/* .decideBump */ .DP)(commits, last ? last.version.major : semver_functions_major_js__WEBPACK_IMPORTED_MODULE_1___default()(ctx.initial));
     const manual = ctx.bump !== 'auto';
@@ -85621,7 +85773,8 @@ async function planVersion(git, series, ctx, names, reachable) {
     const short = ctx.headSha.slice(0, 7);
     if (ctx.rule.channel === 'none') {
         const id = ctx.prerelease || (0,_branch_policy_js__WEBPACK_IMPORTED_MODULE_5__/* .branchSlug */ .W3)(ctx.branch);
-        const version = `${current || ctx.initial}-${id}+${short}`;
+        // The preview's own build metadata is the commit: an initial version's would make two.
+        const version = `${(current || ctx.initial).replace(/\+.*$/, '')}-${id}+${short}`;
         return {
             ...base,
             release: false,
@@ -85662,7 +85815,16 @@ async function planVersion(git, series, ctx, names, reachable) {
                     : `no commits since ${last.name}`,
             };
         }
-        const version = semver_functions_inc_js__WEBPACK_IMPORTED_MODULE_0___default()(current, bump);
+        let version = semver_functions_inc_js__WEBPACK_IMPORTED_MODULE_0___default()(current, bump);
+        // A release branch or an unmerged hotfix may have tagged that version already, outside
+        // this history: never output a tag that exists; step past the series' highest instead.
+        let taken = '';
+        if (tagNames.includes((0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .formatTag */ ._3)(series.template, version))) {
+            const highest = (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .highestStableTag */ ._2)(series.template, tagNames);
+            taken = (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .formatTag */ ._3)(series.template, version);
+            if (highest)
+                version = semver_functions_inc_js__WEBPACK_IMPORTED_MODULE_0___default()(`${highest.major}.${highest.minor}.${highest.patch}`, bump);
+        }
         return {
             ...base,
             release: true,
@@ -85670,11 +85832,14 @@ async function planVersion(git, series, ctx, names, reachable) {
             version,
             tag: (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .formatTag */ ._3)(series.template, version),
             prerelease: false,
-            reason: manual
+            reason: (manual
                 ? `manual ${bump} bump`
                 : ctx.rule.bump
                     ? `${ctx.branch}: ${bump} on ${last.name}`
-                    : `${bump} from ${describe(base.deciding)}`,
+                    : `${bump} from ${describe(base.deciding)}`) +
+                (taken
+                    ? `; ${taken} exists outside this history (a release or hotfix branch), so the ${bump} after the series' highest`
+                    : ''),
         };
     }
     // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
@@ -85712,7 +85877,8 @@ async function planVersion(git, series, ctx, names, reachable) {
         };
     }
     const candidates = all
-        .filter((t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target && t.version.prerelease[0] === id)
+        .filter((t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target &&
+        candidateNumber(t.version, id) !== null)
         .sort((a, b) => semver_functions_rcompare_js__WEBPACK_IMPORTED_MODULE_3___default()(a.version, b.version));
     const latest = candidates[0];
     if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
@@ -85737,7 +85903,7 @@ async function planVersion(git, series, ctx, names, reachable) {
             reason: `no commits since ${last.name}`,
         };
     }
-    const n = latest ? Number(latest.version.prerelease[1] ?? 0) + 1 : 1;
+    const n = latest ? candidateNumber(latest.version, id) + 1 : 1;
     const version = `${target}-${id}.${n}`;
     return {
         ...base,
@@ -85748,6 +85914,21 @@ async function planVersion(git, series, ctx, names, reachable) {
         prerelease: true,
         reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
     };
+}
+/**
+ * The number of `version` as a candidate of the prerelease identifier `id` (1.5.0-beta.2.3 of
+ * `beta.2` → 3; a bare 1.5.0-rc of `rc` → 0), or null when it is not one: its prerelease is
+ * `id`'s parts, then at most a number. semver turns all-digit parts into numbers, so parts
+ * are compared as text (`1.5.0-7.2` is a candidate of `7`).
+ */
+function candidateNumber(version, id) {
+    const want = id.split('.');
+    const got = version.prerelease.map(String);
+    if (got.length < want.length || got.length > want.length + 1 || want.some((p, i) => got[i] !== p))
+        return null;
+    if (got.length === want.length)
+        return 0;
+    return /^\d+$/.test(got[want.length]) ? Number(got[want.length]) : null;
 }
 /** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */
 function levelBetween(from, to) {
@@ -85861,6 +86042,11 @@ __nccwpck_require__.d(__webpack_exports__, {
   eR: () => (/* binding */ versionedComponents)
 });
 
+// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
+var valid = __nccwpck_require__(8780);
+var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(8816);
 // EXTERNAL MODULE: ./src/core/config.ts + 1 modules
 var core_config = __nccwpck_require__(2512);
 // EXTERNAL MODULE: ./src/core/concurrency.ts
@@ -85909,7 +86095,7 @@ async function newestCandidate(git, template, id, names, above, of) {
     const candidates = [];
     for (const name of names) {
         const version = (0,tag_template/* parseTag */.ED)(template, name);
-        if (!version || version.prerelease[0] !== id)
+        if (!version || (0,next_version/* candidateNumber */.bE)(version, id) === null)
             continue;
         if (above && !gt_default()(core(version), above))
             continue;
@@ -85983,6 +86169,8 @@ async function planPromotion(git, series, ctx, candidate, names) {
 
 ;// CONCATENATED MODULE: ./src/versioning/version-bump.ts
 /** The version-bump action: the branching and versioning policy turned into the next version. */
+
+
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
 
 
@@ -86035,6 +86223,10 @@ function seriesPaths(config, c) {
 function versionedComponents(config) {
     return Object.values(config.components).filter((c) => (0,core_config/* componentSeries */.Ni)(c) === 'own' && componentPaths(c).length > 0);
 }
+/** Whether `prefix` + a version makes a tag git accepts; `{version}` in it would be pasted into the tag as text. */
+function isTagPrefix(prefix) {
+    return !prefix.includes('{version}') && (0,tag_template/* isValidTagName */.Qd)(`${prefix}1.2.3-rc.1`);
+}
 const versionBump = (0,inputs/* defineAction */.QP)({
     name: 'version-bump',
     description: 'Compute the next semantic version from Conventional Commits and the branching policy.',
@@ -86043,8 +86235,19 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         component: inputs/* input */.hF.string('Component to version. Empty: the repository, plus every component with paths.'),
         branch: inputs/* input */.hF.string('Branch whose policy applies. Empty: from GITHUB_HEAD_REF or GITHUB_REF.'),
         bump: inputs/* input */.hF.choice('auto (from commits), or a manual major, minor, patch or none.', ['auto', 'major', 'minor', 'patch', 'none'], 'auto'),
-        prerelease: inputs/* input */.hF.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
-        'tag-prefix': inputs/* input */.hF.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
+        // The identifier and the prefix end up in a version and a tag: checked here, before either is made.
+        prerelease: {
+            ...inputs/* input */.hF.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
+            schema: schemas/* string */.YjP().refine((s) => s === '' || (0,branch_policy/* isPrereleaseId */.YE)(s), {
+                message: 'expected a prerelease identifier: dot-separated parts of letters, digits and -, no part empty and no all-digit part with a leading zero, e.g. beta or beta.2',
+            }),
+        },
+        'tag-prefix': {
+            ...inputs/* input */.hF.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
+            schema: schemas/* string */.YjP().refine((s) => s === '' || isTagPrefix(s), {
+                message: 'expected a tag prefix that makes a valid git tag name with the version after it, without {version}, e.g. "v" or "api/v" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
+            }),
+        },
         'initial-version': inputs/* input */.hF.semver("First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0."),
         promote: inputs/* input */.hF.boolean("On a release branch: the final release instead of a new candidate. The product gets the version the branch names (release/0.105 → 0.105.0); each component with its own series, its newest candidate's on the branch (py/1.37.6-rc.2 → 1.37.6); one without a candidate, nothing. A final version already tagged is not released again.", 'false'),
     },
@@ -86063,7 +86266,7 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         versions: "JSON: component → the version it deploys at, for deploy's version input: its own series' version, else (series: product, or no paths) the product version.",
     },
     async run(inputs, rt) {
-        const git = new core_git/* Git */.T(rt.cwd, rt.log);
+        const git = new core_git/* Git */.TU(rt.cwd, rt.log);
         // git's answers that do not depend on the policy start now, while the policy is read;
         // the tags first, as the log waits for them.
         let names = settle(git.tagNames());
@@ -86073,13 +86276,20 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         if (!branch)
             throw new errors/* UserError */.yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
         const rule = (0,branch_policy/* ruleFor */.sG)(config.versioning.branches, branch);
+        // Ignoring it would release a stable version the caller asked to be a prerelease.
+        if (inputs.prerelease && rule.channel === 'stable')
+            throw new errors/* UserError */.yo(`input "prerelease": applies to release branches and feature-branch previews only, but branch ${branch} follows rule "${rule.match}" (channel stable), which releases stable versions; leave it empty there, got "${inputs.prerelease}"`);
+        const initial = inputs.initialVersion || config.versioning.initial;
+        // The input's and the policy file's patterns let a leading zero through (01.0.0, 1.0.0-01).
+        if (!valid_default()(initial))
+            throw new errors/* UserError */.yo(`${inputs.initialVersion ? 'input "initial-version"' : `${config.file ?? 'the policy file'}: versioning.initial`}: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "${initial}"`);
         const { head: headSha, shallow } = await state;
         const ctx = {
             branch,
             rule,
             bump: inputs.bump,
             prerelease: inputs.prerelease,
-            initial: inputs.initialVersion || config.versioning.initial,
+            initial,
             headSha,
         };
         const repoSeries = {

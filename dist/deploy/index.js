@@ -46361,10 +46361,26 @@ const hasScheme = (u, schemes) => {
         return false;
     }
 };
+/** Whether `port` (its digits) names a port a connection can be made to: 1 to 65535. */
+const isPort = (port) => Number(port) >= 1 && Number(port) <= 65535;
+/**
+ * The explicit port of a URL (its digits, as written), or null when it has none. Read from
+ * the text, not from `new URL`, which refuses 99999 as an invalid URL (saying nothing of the
+ * port) and accepts 0.
+ */
+const urlPort = (u) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):(\d+)(?=[/?#]|$)/.exec(u)?.[1] ?? null;
+/** A URL whose explicit port is out of range is an issue of its own, reported before "expected a URL". */
+const checkUrlPort = (u, ctx) => {
+    const port = urlPort(u);
+    if (port !== null && !isPort(port))
+        ctx.addIssue({ code: 'custom', message: `expected a port from 1 to 65535 in the URL, found ${port}` });
+};
 const parse_schemas = {
     http: schemas/* strictObject */.rej({
         ...common,
-        http: schemas/* string */.YjP({ message: 'expected a URL' }).refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
+        http: schemas/* string */.YjP({ message: 'expected a URL' })
+            .superRefine(checkUrlPort)
+            .refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
             message: 'expected an http(s) URL or a path starting with /',
         }),
         method: schemas/* string */.YjP()
@@ -46380,8 +46396,12 @@ const parse_schemas = {
     }),
     tcp: schemas/* strictObject */.rej({
         ...common,
-        tcp: schemas/* string */.YjP({ message: 'expected host:port' }).regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, {
-            message: 'expected host:port, e.g. db.internal:5432',
+        tcp: schemas/* string */.YjP({ message: 'expected host:port' })
+            .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d+$/, { message: 'expected host:port, e.g. db.internal:5432' })
+            .superRefine((spec, ctx) => {
+            const port = /:(\d+)$/.exec(spec)?.[1];
+            if (port !== undefined && !isPort(port))
+                ctx.addIssue({ code: 'custom', message: `expected a port from 1 to 65535, found ${port}` });
         }),
         expect: latencyExpect.optional(),
     }),
@@ -46398,6 +46418,7 @@ const parse_schemas = {
     websocket: schemas/* strictObject */.rej({
         ...common,
         websocket: schemas/* string */.YjP({ message: 'expected a URL' })
+            .superRefine(checkUrlPort)
             .refine((u) => isRelative(u) || hasScheme(u, ['ws:', 'wss:', 'http:', 'https:']), {
             message: 'expected a ws(s):// URL or a path starting with /',
         }),
@@ -48184,7 +48205,9 @@ const branchRule = schemas/* strictObject */.rej({
     ownSeries: schemas/* enum */.k5n(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
     /** The prerelease identifier of this channel (default: the channel's name). */
     prerelease: schemas/* string */.YjP()
-        .regex(/^[0-9A-Za-z-]+$/)
+        .regex(/^(?!0\d+$)[0-9A-Za-z-]+$/, {
+        message: 'expected one prerelease identifier (letters, digits and -, all-digit without a leading zero), e.g. beta',
+    })
         .optional(),
 });
 const envRef = schemas/* strictObject */.rej({
@@ -68367,9 +68390,14 @@ const LOG = '.slipway-releases.log';
 /** How long one step on the host may take. */
 const release_STEP_TIMEOUT_MS = 600_000;
 // Each script is fixed text; the values arrive as its positional arguments ("$1"...).
-/** Receive a .tar.gz on stdin into releases/<tmp>, then rename it to releases/<version> (kept when it exists). */
+/**
+ * Create path/releases when missing (a first deploy, as Capistrano does; exit 4 when it
+ * cannot be made), receive a .tar.gz on stdin into releases/<tmp>, then rename it to
+ * releases/<version> (kept when it exists).
+ */
 const RECEIVE = `set -eu
-cd "$1"; mkdir -p releases; tmp="releases/.incoming-$2-$$"
+mkdir -p "$1/releases" || exit 4
+cd "$1"; tmp="releases/.incoming-$2-$$"
 rm -rf "$tmp"; mkdir "$tmp"
 tar -xzf - -C "$tmp"
 if [ -d "releases/$2" ]; then rm -rf "$tmp"; echo kept; else mv -T "$tmp" "releases/$2"; echo received; fi`;
@@ -68494,6 +68522,8 @@ function releaseTarget(options) {
             const version = releaseName(ctx.version);
             const archive = await artifactArchive(ctx.cwd, artifact);
             const r = await script(host, RECEIVE, [appPath, version], fileInput(archive.file)).finally(archive.done);
+            if (r.code === 4)
+                throw new TargetError(`path ${appPath} could not be created on ${host.where}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''} (expected a folder the deploy user may create or write)`);
             if (r.code !== 0)
                 throw failed(host, `uploading ${artifact} as release ${version}`, r);
             ctx.onLine(`${r.stdout.trim() === 'kept' ? 'kept the existing' : 'uploaded'} releases/${version} on ${host.where}`);
@@ -72068,7 +72098,13 @@ async function ensureHistory(session, table) {
       applied_by text NOT NULL
     )`,
     ].filter(Boolean);
-    await session.exec(stmts.join(';\n'));
+    await session.exec(stmts.join(';\n')).catch((err) => {
+        // A role without CREATE on the schema (PostgreSQL 15's default on public) is the user's to fix.
+        const e = (0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .pgErrorOf */ .Bd)(err);
+        if (!e)
+            throw err;
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`cannot create the history table ${table}: ${e.message} (SQLSTATE ${e.code}); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write`);
+    });
 }
 /** The applied migrations in version order; empty when the table does not exist yet. */
 async function readHistory(session, table) {
@@ -72129,6 +72165,7 @@ var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_adv
 
 const DESTRUCTIVE = {
     'drop-table': true,
+    'drop-object': true,
     'drop-column': true,
     'drop-database': true,
     'alter-column-type': true,
@@ -72258,6 +72295,36 @@ function locksExistingTable(tree, created) {
         return tree.VacuumStmt.rels?.map((r) => live(r.VacuumRelation?.relation)).find(Boolean) ?? '';
     return '';
 }
+/** Objects whose DROP loses data on its own, by the parser's removeType. */
+const DATA_OBJECTS = {
+    OBJECT_SCHEMA: 'SCHEMA',
+    OBJECT_TYPE: 'TYPE',
+    OBJECT_DOMAIN: 'DOMAIN',
+    OBJECT_SEQUENCE: 'SEQUENCE',
+    OBJECT_MATVIEW: 'MATERIALIZED VIEW',
+};
+/** The dotted names in a DROP's objects (`app`, `public.mood`), whatever node shape holds them. */
+function stringsIn(objects) {
+    const names = [];
+    const walk = (node, parts) => {
+        if (Array.isArray(node))
+            node.forEach((n) => walk(n, parts));
+        else if (node && typeof node === 'object')
+            for (const [k, v] of Object.entries(node)) {
+                if (k === 'String' && v && typeof v === 'object' && 'sval' in v)
+                    parts.push(String(v.sval));
+                else
+                    walk(v, parts);
+            }
+    };
+    for (const o of objects ?? []) {
+        const parts = [];
+        walk(o, parts);
+        if (parts.length)
+            names.push(parts.join('.'));
+    }
+    return names;
+}
 function rangeOfList(items) {
     const parts = (items ?? []).map((i) => i.String?.sval ?? '');
     return parts.length > 1
@@ -72277,6 +72344,18 @@ function lintStatement(tree, ctx, add) {
     if (tree.CreateTableAsStmt?.into?.rel) {
         created.add(keyOf(tree.CreateTableAsStmt.into.rel));
         return;
+    }
+    // A schema, a type or a sequence holds data, and CASCADE removes whatever depends on the
+    // object (a schema's tables, the columns of a type): both lose data DROP TABLE's rule misses.
+    const drop = tree.DropStmt;
+    if (drop && drop.removeType !== 'OBJECT_TABLE') {
+        const kind = DATA_OBJECTS[drop.removeType ?? ''];
+        const cascade = drop.behavior === 'DROP_CASCADE';
+        if (kind || cascade) {
+            const names = stringsIn(drop.objects).join(', ');
+            add('drop-object', `DROP ${kind ?? (drop.removeType ?? '').replace(/^OBJECT_/, '')} ${names}${cascade ? ' CASCADE' : ''}: ${cascade ? 'removes every object that depends on it, with their data' : 'removes what it holds'}, which the running version may still use; drop it in a later release, once no deployed version uses it`);
+            return;
+        }
     }
     if (tree.DropStmt?.removeType === 'OBJECT_TABLE') {
         for (const rel of (tree.DropStmt.objects ?? []).map((o) => rangeOfList(o.List?.items)).filter(existing))
@@ -72581,17 +72660,20 @@ function describeUrl(u) {
 const PERMANENT = /^(28|3D|08P01|42)/;
 /** pg's words when the URL asks for TLS (sslmode=require) and the server offers none. */
 const NO_TLS = /does not support SSL/i;
+/** Node's codes for a certificate it refused (sslmode=verify-full): a retry gets the same certificate. */
+const BAD_CERT = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
 /** Open a server database; the connection is checked (with bounded retries) before it is returned. */
 async function openServerDatabase(url, options = {}) {
     const from = options.from ?? DATABASE_URL_INPUT;
     const u = parseDatabaseUrl(url, from);
     const where = describeUrl(u);
+    const connectionString = withLibpqSslMode(u, from);
     const clean = (text) => (0,_core_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redactUrlPasswords */ .B)(text.split(url).join('***'));
     const appName = (purpose) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
     /** One connected client, or the driver's error. */
     const newClient = async (purpose, queryTimeoutMs) => {
         const c = new pg__WEBPACK_IMPORTED_MODULE_2__/* ["default"].Client */ .Ay.Client({
-            connectionString: url,
+            connectionString,
             connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs ?? CONNECT_TIMEOUT_MS),
             application_name: appName(purpose),
             keepAlive: true,
@@ -72629,7 +72711,9 @@ async function openServerDatabase(url, options = {}) {
             attempts: CONNECT_ATTEMPTS,
             baseDelayMs: 500,
             // A server without TLS asked for it (sslmode=require) will not grow TLS on a retry.
-            retryable: (err) => !PERMANENT.test(String(err.code ?? '')) && !NO_TLS.test((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)),
+            retryable: (err) => !PERMANENT.test(String(err.code ?? '')) &&
+                !NO_TLS.test((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)) &&
+                !BAD_CERT.test(String(err.code ?? '')),
             onRetry: (err, attempt, delay) => options.onRetry?.(`cannot connect to ${where} yet (${clean((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err))}); attempt ${attempt + 1} in ${delay} ms`),
         }).catch((err) => {
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(NO_TLS.test((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err))
@@ -72707,6 +72791,25 @@ async function openServerDatabase(url, options = {}) {
 async function backendPid(client) {
     const rows = await client.query('SELECT pg_backend_pid() AS pid').then((r) => r.rows, () => []);
     return rows[0]?.pid;
+}
+/** The sslmode values libpq knows, and pg's own no-verify. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+/**
+ * The URL as pg must read it to mean what psql, pg_dump and every libpq client mean by the
+ * same URL: `sslmode=require` encrypts without verifying the certificate (a managed
+ * database's private CA), while pg alone would verify it as verify-full and refuse.
+ */
+function withLibpqSslMode(u, from) {
+    const mode = u.searchParams.get('sslmode');
+    if (mode === null)
+        return u.href;
+    if (!SSL_MODES.includes(mode))
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${from}: sslmode=${mode} is not a mode PostgreSQL knows (expected one of ${SSL_MODES.slice(0, 5).join(', ')})`);
+    if (mode === 'no-verify' || u.searchParams.has('uselibpqcompat'))
+        return u.href;
+    const compat = new URL(u.href);
+    compat.searchParams.set('uselibpqcompat', 'true');
+    return compat.href;
 }
 /** End the session politely, but never wait on a server that stopped answering. */
 async function closeClient(client) {

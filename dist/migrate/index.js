@@ -39431,7 +39431,9 @@ const branchRule = schemas/* strictObject */.rej({
     ownSeries: schemas/* enum */.k5n(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
     /** The prerelease identifier of this channel (default: the channel's name). */
     prerelease: schemas/* string */.YjP()
-        .regex(/^[0-9A-Za-z-]+$/)
+        .regex(/^(?!0\d+$)[0-9A-Za-z-]+$/, {
+        message: 'expected one prerelease identifier (letters, digits and -, all-digit without a leading zero), e.g. beta',
+    })
         .optional(),
 });
 const envRef = schemas/* strictObject */.rej({
@@ -41956,7 +41958,13 @@ async function ensureHistory(session, table) {
       applied_by text NOT NULL
     )`,
     ].filter(Boolean);
-    await session.exec(stmts.join(';\n'));
+    await session.exec(stmts.join(';\n')).catch((err) => {
+        // A role without CREATE on the schema (PostgreSQL 15's default on public) is the user's to fix.
+        const e = (0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .pgErrorOf */ .Bd)(err);
+        if (!e)
+            throw err;
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`cannot create the history table ${table}: ${e.message} (SQLSTATE ${e.code}); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write`);
+    });
 }
 /** The applied migrations in version order; empty when the table does not exist yet. */
 async function readHistory(session, table) {
@@ -42016,6 +42024,7 @@ var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_adv
 
 const DESTRUCTIVE = {
     'drop-table': true,
+    'drop-object': true,
     'drop-column': true,
     'drop-database': true,
     'alter-column-type': true,
@@ -42145,6 +42154,36 @@ function locksExistingTable(tree, created) {
         return tree.VacuumStmt.rels?.map((r) => live(r.VacuumRelation?.relation)).find(Boolean) ?? '';
     return '';
 }
+/** Objects whose DROP loses data on its own, by the parser's removeType. */
+const DATA_OBJECTS = {
+    OBJECT_SCHEMA: 'SCHEMA',
+    OBJECT_TYPE: 'TYPE',
+    OBJECT_DOMAIN: 'DOMAIN',
+    OBJECT_SEQUENCE: 'SEQUENCE',
+    OBJECT_MATVIEW: 'MATERIALIZED VIEW',
+};
+/** The dotted names in a DROP's objects (`app`, `public.mood`), whatever node shape holds them. */
+function stringsIn(objects) {
+    const names = [];
+    const walk = (node, parts) => {
+        if (Array.isArray(node))
+            node.forEach((n) => walk(n, parts));
+        else if (node && typeof node === 'object')
+            for (const [k, v] of Object.entries(node)) {
+                if (k === 'String' && v && typeof v === 'object' && 'sval' in v)
+                    parts.push(String(v.sval));
+                else
+                    walk(v, parts);
+            }
+    };
+    for (const o of objects ?? []) {
+        const parts = [];
+        walk(o, parts);
+        if (parts.length)
+            names.push(parts.join('.'));
+    }
+    return names;
+}
 function rangeOfList(items) {
     const parts = (items ?? []).map((i) => i.String?.sval ?? '');
     return parts.length > 1
@@ -42164,6 +42203,18 @@ function lintStatement(tree, ctx, add) {
     if (tree.CreateTableAsStmt?.into?.rel) {
         created.add(keyOf(tree.CreateTableAsStmt.into.rel));
         return;
+    }
+    // A schema, a type or a sequence holds data, and CASCADE removes whatever depends on the
+    // object (a schema's tables, the columns of a type): both lose data DROP TABLE's rule misses.
+    const drop = tree.DropStmt;
+    if (drop && drop.removeType !== 'OBJECT_TABLE') {
+        const kind = DATA_OBJECTS[drop.removeType ?? ''];
+        const cascade = drop.behavior === 'DROP_CASCADE';
+        if (kind || cascade) {
+            const names = stringsIn(drop.objects).join(', ');
+            add('drop-object', `DROP ${kind ?? (drop.removeType ?? '').replace(/^OBJECT_/, '')} ${names}${cascade ? ' CASCADE' : ''}: ${cascade ? 'removes every object that depends on it, with their data' : 'removes what it holds'}, which the running version may still use; drop it in a later release, once no deployed version uses it`);
+            return;
+        }
     }
     if (tree.DropStmt?.removeType === 'OBJECT_TABLE') {
         for (const rel of (tree.DropStmt.objects ?? []).map((o) => rangeOfList(o.List?.items)).filter(existing))
@@ -42663,17 +42714,20 @@ function describeUrl(u) {
 const PERMANENT = /^(28|3D|08P01|42)/;
 /** pg's words when the URL asks for TLS (sslmode=require) and the server offers none. */
 const NO_TLS = /does not support SSL/i;
+/** Node's codes for a certificate it refused (sslmode=verify-full): a retry gets the same certificate. */
+const BAD_CERT = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
 /** Open a server database; the connection is checked (with bounded retries) before it is returned. */
 async function openServerDatabase(url, options = {}) {
     const from = options.from ?? DATABASE_URL_INPUT;
     const u = parseDatabaseUrl(url, from);
     const where = describeUrl(u);
+    const connectionString = withLibpqSslMode(u, from);
     const clean = (text) => (0,secrets/* redactUrlPasswords */.B)(text.split(url).join('***'));
     const appName = (purpose) => `${options.applicationName ?? 'slipway migrate'} ${purpose}`.slice(0, 63);
     /** One connected client, or the driver's error. */
     const newClient = async (purpose, queryTimeoutMs) => {
         const c = new esm.Client({
-            connectionString: url,
+            connectionString,
             connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs ?? CONNECT_TIMEOUT_MS),
             application_name: appName(purpose),
             keepAlive: true,
@@ -42711,7 +42765,9 @@ async function openServerDatabase(url, options = {}) {
             attempts: CONNECT_ATTEMPTS,
             baseDelayMs: 500,
             // A server without TLS asked for it (sslmode=require) will not grow TLS on a retry.
-            retryable: (err) => !PERMANENT.test(String(err.code ?? '')) && !NO_TLS.test((0,errors/* errorMessage */.gJ)(err)),
+            retryable: (err) => !PERMANENT.test(String(err.code ?? '')) &&
+                !NO_TLS.test((0,errors/* errorMessage */.gJ)(err)) &&
+                !BAD_CERT.test(String(err.code ?? '')),
             onRetry: (err, attempt, delay) => options.onRetry?.(`cannot connect to ${where} yet (${clean((0,errors/* errorMessage */.gJ)(err))}); attempt ${attempt + 1} in ${delay} ms`),
         }).catch((err) => {
             throw new errors/* UserError */.yo(NO_TLS.test((0,errors/* errorMessage */.gJ)(err))
@@ -42789,6 +42845,25 @@ async function openServerDatabase(url, options = {}) {
 async function backendPid(client) {
     const rows = await client.query('SELECT pg_backend_pid() AS pid').then((r) => r.rows, () => []);
     return rows[0]?.pid;
+}
+/** The sslmode values libpq knows, and pg's own no-verify. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+/**
+ * The URL as pg must read it to mean what psql, pg_dump and every libpq client mean by the
+ * same URL: `sslmode=require` encrypts without verifying the certificate (a managed
+ * database's private CA), while pg alone would verify it as verify-full and refuse.
+ */
+function withLibpqSslMode(u, from) {
+    const mode = u.searchParams.get('sslmode');
+    if (mode === null)
+        return u.href;
+    if (!SSL_MODES.includes(mode))
+        throw new errors/* UserError */.yo(`${from}: sslmode=${mode} is not a mode PostgreSQL knows (expected one of ${SSL_MODES.slice(0, 5).join(', ')})`);
+    if (mode === 'no-verify' || u.searchParams.has('uselibpqcompat'))
+        return u.href;
+    const compat = new URL(u.href);
+    compat.searchParams.set('uselibpqcompat', 'true');
+    return compat.href;
 }
 /** End the session politely, but never wait on a server that stopped answering. */
 async function closeClient(client) {

@@ -35739,7 +35739,9 @@ const branchRule = schemas/* strictObject */.rej({
     ownSeries: schemas/* enum */.k5n(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
     /** The prerelease identifier of this channel (default: the channel's name). */
     prerelease: schemas/* string */.YjP()
-        .regex(/^[0-9A-Za-z-]+$/)
+        .regex(/^(?!0\d+$)[0-9A-Za-z-]+$/, {
+        message: 'expected one prerelease identifier (letters, digits and -, all-digit without a leading zero), e.g. beta',
+    })
         .optional(),
 });
 const envRef = schemas/* strictObject */.rej({
@@ -36171,10 +36173,26 @@ const hasScheme = (u, schemes) => {
         return false;
     }
 };
+/** Whether `port` (its digits) names a port a connection can be made to: 1 to 65535. */
+const isPort = (port) => Number(port) >= 1 && Number(port) <= 65535;
+/**
+ * The explicit port of a URL (its digits, as written), or null when it has none. Read from
+ * the text, not from `new URL`, which refuses 99999 as an invalid URL (saying nothing of the
+ * port) and accepts 0.
+ */
+const urlPort = (u) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):(\d+)(?=[/?#]|$)/.exec(u)?.[1] ?? null;
+/** A URL whose explicit port is out of range is an issue of its own, reported before "expected a URL". */
+const checkUrlPort = (u, ctx) => {
+    const port = urlPort(u);
+    if (port !== null && !isPort(port))
+        ctx.addIssue({ code: 'custom', message: `expected a port from 1 to 65535 in the URL, found ${port}` });
+};
 const parse_schemas = {
     http: schemas/* strictObject */.rej({
         ...common,
-        http: schemas/* string */.YjP({ message: 'expected a URL' }).refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
+        http: schemas/* string */.YjP({ message: 'expected a URL' })
+            .superRefine(checkUrlPort)
+            .refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
             message: 'expected an http(s) URL or a path starting with /',
         }),
         method: schemas/* string */.YjP()
@@ -36190,8 +36208,12 @@ const parse_schemas = {
     }),
     tcp: schemas/* strictObject */.rej({
         ...common,
-        tcp: schemas/* string */.YjP({ message: 'expected host:port' }).regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, {
-            message: 'expected host:port, e.g. db.internal:5432',
+        tcp: schemas/* string */.YjP({ message: 'expected host:port' })
+            .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d+$/, { message: 'expected host:port, e.g. db.internal:5432' })
+            .superRefine((spec, ctx) => {
+            const port = /:(\d+)$/.exec(spec)?.[1];
+            if (port !== undefined && !isPort(port))
+                ctx.addIssue({ code: 'custom', message: `expected a port from 1 to 65535, found ${port}` });
         }),
         expect: latencyExpect.optional(),
     }),
@@ -36208,6 +36230,7 @@ const parse_schemas = {
     websocket: schemas/* strictObject */.rej({
         ...common,
         websocket: schemas/* string */.YjP({ message: 'expected a URL' })
+            .superRefine(checkUrlPort)
             .refine((u) => isRelative(u) || hasScheme(u, ['ws:', 'wss:', 'http:', 'https:']), {
             message: 'expected a ws(s):// URL or a path starting with /',
         }),

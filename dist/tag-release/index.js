@@ -45205,7 +45205,9 @@ const branchRule = schemas/* strictObject */.rej({
     ownSeries: schemas/* enum */.k5n(['candidate', 'none'], { message: 'expected candidate or none' }).optional(),
     /** The prerelease identifier of this channel (default: the channel's name). */
     prerelease: schemas/* string */.YjP()
-        .regex(/^[0-9A-Za-z-]+$/)
+        .regex(/^(?!0\d+$)[0-9A-Za-z-]+$/, {
+        message: 'expected one prerelease identifier (letters, digits and -, all-digit without a leading zero), e.g. beta',
+    })
         .optional(),
 });
 const envRef = schemas/* strictObject */.rej({
@@ -62828,8 +62830,9 @@ class Git {
     async fetchTags() {
         const before = (await this.tags()).length;
         const failure = await this.fetch(['--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+        // Only a shallow clone fetches: a complete checkout has the tags and history already.
         if (failure)
-            throw new errors/* UserError */.yo(`Could not fetch the tags from ${this.remote}: ${failure}`);
+            throw new errors/* UserError */.yo(`Could not fetch the tags from ${this.remote}: ${failure}; check out with \`fetch-depth: 0\` (actions/checkout) so that nothing has to be fetched`);
         const after = (await this.tags()).length;
         this.log?.info(`Fetched tags from ${this.remote}: ${after - before} new, ${after} in all.`);
     }
@@ -62885,30 +62888,37 @@ class Git {
     }
     /**
      * `git fetch --quiet <args>`, a network call: each attempt is killed after the fetch
-     * timeout, and a failed attempt is retried twice with backoff. Returns null on success,
-     * else the one-line cause of the last attempt.
+     * timeout, and a failed attempt is retried twice with backoff unless the failure is one
+     * another attempt cannot change (see fetchFailure). Returns null on success, else the
+     * one-line cause of the last attempt.
      */
     async fetch(args) {
         const { timeoutMs, retryBaseMs } = fetchSettings();
         const full = ['fetch', '--quiet', ...args];
+        let attempts = 0;
+        let permanent = false;
         try {
             await retry(async () => {
+                attempts++;
                 const r = await fetchProcess(full, this.cwd, timeoutMs);
                 if (r === 'timeout')
                     throw new errors/* UserError */.yo(`git fetch from ${this.remote} timed out after ${Math.round(timeoutMs / 1000)} s`);
-                if (r.code !== 0)
-                    throw new errors/* UserError */.yo(`git fetch from ${this.remote} failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.signal ?? r.code}`}`);
+                if (r.code !== 0) {
+                    const failure = fetchFailure(r.stderr);
+                    permanent = failure.permanent;
+                    throw new errors/* UserError */.yo(`git fetch from ${this.remote} failed: ${failure.cause || `exit ${r.signal ?? r.code}`}`);
+                }
             }, {
                 attempts: FETCH_ATTEMPTS,
                 baseDelayMs: retryBaseMs,
-                retryable: (err) => err instanceof errors/* UserError */.yo,
+                retryable: (err) => err instanceof errors/* UserError */.yo && !permanent,
                 onRetry: (err, attempt, delay) => this.log?.info(`${err.message}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1} of ${FETCH_ATTEMPTS}).`),
             });
             return null;
         }
         catch (err) {
             if (err instanceof errors/* UserError */.yo)
-                return `${err.message} (${FETCH_ATTEMPTS} attempts)`;
+                return `${err.message} (${permanent ? 'not retried' : `${attempts} attempts`})`;
             if (err.code === 'ENOENT')
                 return 'git is not installed or not on PATH';
             throw err;
@@ -63051,6 +63061,35 @@ function pathspec(p, exclude) {
         ...(glob ? ['glob'] : exclude || p.startsWith(':') ? ['literal'] : []),
     ];
     return `${magic(words)}${p}`;
+}
+// Whole-stderr patterns. Transient is tested first: ssh prints "Connection timed out" and
+// then the same "Could not read from remote repository." as for a refused key.
+const TRANSIENT_FETCH = /timed out|timeout|connection reset|reset by peer|early EOF|hung up unexpectedly|(returned error|HTTP):? (5\d\d|429)\b|temporarily unavailable/i;
+const PERMANENT_FETCH = /does not appear to be a git repository|repository .*not found|authentication failed|could not read from remote repository|could not read (username|password)|permission denied|returned error: 40[134]\b|couldn't find remote ref|not our ref/i;
+// git's closing line after a transport failure: true of every transport, so it names none.
+const GENERIC_FATAL = /^fatal: could not read from remote repository\.?$/i;
+/**
+ * What a failed `git fetch` says, in one line, and whether another attempt could change it.
+ * The cause is git's first `fatal:` line (git follows it with a hint paragraph whose last
+ * line, "and the repository exists.", names nothing); where the only one is the generic
+ * "Could not read from remote repository.", the transport's line before it (ssh's
+ * "Permission denied (publickey)."); else the last non-empty line. Timeouts, resets and
+ * 5xx answers are transient; a missing repository, refused credentials or a missing ref are
+ * permanent; anything else is retried.
+ */
+function fetchFailure(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const generic = lines.findIndex((l) => GENERIC_FATAL.test(l));
+    const line = lines.find((l) => l.startsWith('fatal: ') && !GENERIC_FATAL.test(l)) ??
+        (generic >= 0 ? lines[Math.max(0, generic - 1)] : lines.at(-1)) ??
+        '';
+    return {
+        cause: line.replace(/^(fatal|error): /, ''),
+        permanent: !TRANSIENT_FETCH.test(stderr) && PERMANENT_FETCH.test(stderr),
+    };
 }
 /** A fetch is tried this many times: the first attempt and two retries. */
 const FETCH_ATTEMPTS = 3;
@@ -68577,6 +68616,9 @@ function spacing(minMs) {
     return new (bottleneck_lib_default()).Group({ maxConcurrent: 1, minTime: minMs });
 }
 
+// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
+var valid = __nccwpck_require__(8780);
+var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
 ;// CONCATENATED MODULE: ./src/core/concurrency.ts
 /** Bounded concurrency for independent async work. */
 /** `fn` over `items` with at most `limit` running at once; the results keep the items' order. */
@@ -68635,7 +68677,16 @@ function branchSlug(branch) {
         .replace(/[^0-9a-z-]+/g, '-')
         .replace(/-+/g, '-')
         .replace(/^-|-$/g, '');
-    return (slug || 'branch').slice(0, 40).replace(/-$/, '');
+    const id = (slug || 'branch').slice(0, 40).replace(/-$/, '');
+    // semver refuses an all-digit identifier with a leading zero (a branch named 007): a
+    // letter makes it alphanumeric, which semver takes as it is.
+    return /^0\d+$/.test(id) ? `branch-${id}`.slice(0, 40) : id;
+}
+/** One semver prerelease identifier: letters, digits and -, all-digit only without a leading zero. */
+const PRERELEASE_PART = /^(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)$/;
+/** Whether `id` is a semver prerelease (`beta`, `beta.2`, `rc-1`): dot-separated identifiers. */
+function isPrereleaseId(id) {
+    return id.split('.').every((part) => PRERELEASE_PART.test(part));
 }
 
 // EXTERNAL MODULE: ./node_modules/semver/functions/inc.js
@@ -68908,7 +68959,8 @@ function newestTagRef(template, names) {
  * the refs among the series' newest tags that HEAD contains (one git call for every series).
  */
 async function planVersion(git, series, ctx, names, reachable) {
-    const { last, commits, unread } = await lastReleaseAndCommits(git, series, names ?? (await git.tagNames([tag_template_tagGlob(series.template)])), reachable);
+    const tagNames = names ?? (await git.tagNames([tag_template_tagGlob(series.template)]));
+    const { last, commits, unread } = await lastReleaseAndCommits(git, series, tagNames, reachable);
     const current = last ? last.version.version : '';
     const computed = decideBump(commits, last ? last.version.major : major_default()(ctx.initial));
     const manual = ctx.bump !== 'auto';
@@ -68931,7 +68983,8 @@ async function planVersion(git, series, ctx, names, reachable) {
     const short = ctx.headSha.slice(0, 7);
     if (ctx.rule.channel === 'none') {
         const id = ctx.prerelease || branchSlug(ctx.branch);
-        const version = `${current || ctx.initial}-${id}+${short}`;
+        // The preview's own build metadata is the commit: an initial version's would make two.
+        const version = `${(current || ctx.initial).replace(/\+.*$/, '')}-${id}+${short}`;
         return {
             ...base,
             release: false,
@@ -68972,7 +69025,16 @@ async function planVersion(git, series, ctx, names, reachable) {
                     : `no commits since ${last.name}`,
             };
         }
-        const version = inc_default()(current, bump);
+        let version = inc_default()(current, bump);
+        // A release branch or an unmerged hotfix may have tagged that version already, outside
+        // this history: never output a tag that exists; step past the series' highest instead.
+        let taken = '';
+        if (tagNames.includes(formatTag(series.template, version))) {
+            const highest = highestStableTag(series.template, tagNames);
+            taken = formatTag(series.template, version);
+            if (highest)
+                version = inc_default()(`${highest.major}.${highest.minor}.${highest.patch}`, bump);
+        }
         return {
             ...base,
             release: true,
@@ -68980,11 +69042,14 @@ async function planVersion(git, series, ctx, names, reachable) {
             version,
             tag: formatTag(series.template, version),
             prerelease: false,
-            reason: manual
+            reason: (manual
                 ? `manual ${bump} bump`
                 : ctx.rule.bump
                     ? `${ctx.branch}: ${bump} on ${last.name}`
-                    : `${bump} from ${describe(base.deciding)}`,
+                    : `${bump} from ${describe(base.deciding)}`) +
+                (taken
+                    ? `; ${taken} exists outside this history (a release or hotfix branch), so the ${bump} after the series' highest`
+                    : ''),
         };
     }
     // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
@@ -69022,7 +69087,8 @@ async function planVersion(git, series, ctx, names, reachable) {
         };
     }
     const candidates = all
-        .filter((t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target && t.version.prerelease[0] === id)
+        .filter((t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target &&
+        candidateNumber(t.version, id) !== null)
         .sort((a, b) => rcompare_default()(a.version, b.version));
     const latest = candidates[0];
     if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
@@ -69047,7 +69113,7 @@ async function planVersion(git, series, ctx, names, reachable) {
             reason: `no commits since ${last.name}`,
         };
     }
-    const n = latest ? Number(latest.version.prerelease[1] ?? 0) + 1 : 1;
+    const n = latest ? candidateNumber(latest.version, id) + 1 : 1;
     const version = `${target}-${id}.${n}`;
     return {
         ...base,
@@ -69058,6 +69124,21 @@ async function planVersion(git, series, ctx, names, reachable) {
         prerelease: true,
         reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
     };
+}
+/**
+ * The number of `version` as a candidate of the prerelease identifier `id` (1.5.0-beta.2.3 of
+ * `beta.2` → 3; a bare 1.5.0-rc of `rc` → 0), or null when it is not one: its prerelease is
+ * `id`'s parts, then at most a number. semver turns all-digit parts into numbers, so parts
+ * are compared as text (`1.5.0-7.2` is a candidate of `7`).
+ */
+function candidateNumber(version, id) {
+    const want = id.split('.');
+    const got = version.prerelease.map(String);
+    if (got.length < want.length || got.length > want.length + 1 || want.some((p, i) => got[i] !== p))
+        return null;
+    if (got.length === want.length)
+        return 0;
+    return /^\d+$/.test(got[want.length]) ? Number(got[want.length]) : null;
 }
 /** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */
 function levelBetween(from, to) {
@@ -69170,7 +69251,7 @@ async function newestCandidate(git, template, id, names, above, of) {
     const candidates = [];
     for (const name of names) {
         const version = tag_template_parseTag(template, name);
-        if (!version || version.prerelease[0] !== id)
+        if (!version || candidateNumber(version, id) === null)
             continue;
         if (above && !gt_default()(core(version), above))
             continue;
@@ -69244,6 +69325,8 @@ async function planPromotion(git, series, ctx, candidate, names) {
 
 ;// CONCATENATED MODULE: ./src/versioning/version-bump.ts
 /** The version-bump action: the branching and versioning policy turned into the next version. */
+
+
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
 
 
@@ -69296,6 +69379,10 @@ function seriesPaths(config, c) {
 function versionedComponents(config) {
     return Object.values(config.components).filter((c) => componentSeries(c) === 'own' && componentPaths(c).length > 0);
 }
+/** Whether `prefix` + a version makes a tag git accepts; `{version}` in it would be pasted into the tag as text. */
+function isTagPrefix(prefix) {
+    return !prefix.includes('{version}') && isValidTagName(`${prefix}1.2.3-rc.1`);
+}
 const versionBump = (0,inputs/* defineAction */.QP)({
     name: 'version-bump',
     description: 'Compute the next semantic version from Conventional Commits and the branching policy.',
@@ -69304,8 +69391,19 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         component: inputs/* input */.hF.string('Component to version. Empty: the repository, plus every component with paths.'),
         branch: inputs/* input */.hF.string('Branch whose policy applies. Empty: from GITHUB_HEAD_REF or GITHUB_REF.'),
         bump: inputs/* input */.hF.choice('auto (from commits), or a manual major, minor, patch or none.', ['auto', 'major', 'minor', 'patch', 'none'], 'auto'),
-        prerelease: inputs/* input */.hF.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
-        'tag-prefix': inputs/* input */.hF.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
+        // The identifier and the prefix end up in a version and a tag: checked here, before either is made.
+        prerelease: {
+            ...inputs/* input */.hF.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
+            schema: schemas/* string */.YjP().refine((s) => s === '' || isPrereleaseId(s), {
+                message: 'expected a prerelease identifier: dot-separated parts of letters, digits and -, no part empty and no all-digit part with a leading zero, e.g. beta or beta.2',
+            }),
+        },
+        'tag-prefix': {
+            ...inputs/* input */.hF.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
+            schema: schemas/* string */.YjP().refine((s) => s === '' || isTagPrefix(s), {
+                message: 'expected a tag prefix that makes a valid git tag name with the version after it, without {version}, e.g. "v" or "api/v" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
+            }),
+        },
         'initial-version': inputs/* input */.hF.semver("First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0."),
         promote: inputs/* input */.hF.boolean("On a release branch: the final release instead of a new candidate. The product gets the version the branch names (release/0.105 → 0.105.0); each component with its own series, its newest candidate's on the branch (py/1.37.6-rc.2 → 1.37.6); one without a candidate, nothing. A final version already tagged is not released again.", 'false'),
     },
@@ -69334,13 +69432,20 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         if (!branch)
             throw new errors/* UserError */.yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
         const rule = ruleFor(config.versioning.branches, branch);
+        // Ignoring it would release a stable version the caller asked to be a prerelease.
+        if (inputs.prerelease && rule.channel === 'stable')
+            throw new errors/* UserError */.yo(`input "prerelease": applies to release branches and feature-branch previews only, but branch ${branch} follows rule "${rule.match}" (channel stable), which releases stable versions; leave it empty there, got "${inputs.prerelease}"`);
+        const initial = inputs.initialVersion || config.versioning.initial;
+        // The input's and the policy file's patterns let a leading zero through (01.0.0, 1.0.0-01).
+        if (!valid_default()(initial))
+            throw new errors/* UserError */.yo(`${inputs.initialVersion ? 'input "initial-version"' : `${config.file ?? 'the policy file'}: versioning.initial`}: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "${initial}"`);
         const { head: headSha, shallow } = await state;
         const ctx = {
             branch,
             rule,
             bump: inputs.bump,
             prerelease: inputs.prerelease,
-            initial: inputs.initialVersion || config.versioning.initial,
+            initial,
             headSha,
         };
         const repoSeries = {

@@ -63,12 +63,31 @@ const hasScheme = (u: string, schemes: string[]) => {
   }
 };
 
+/** Whether `port` (its digits) names a port a connection can be made to: 1 to 65535. */
+const isPort = (port: string) => Number(port) >= 1 && Number(port) <= 65535;
+/**
+ * The explicit port of a URL (its digits, as written), or null when it has none. Read from
+ * the text, not from `new URL`, which refuses 99999 as an invalid URL (saying nothing of the
+ * port) and accepts 0.
+ */
+const urlPort = (u: string): string | null =>
+  /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):(\d+)(?=[/?#]|$)/.exec(u)?.[1] ?? null;
+/** A URL whose explicit port is out of range is an issue of its own, reported before "expected a URL". */
+const checkUrlPort = (u: string, ctx: z.RefinementCtx) => {
+  const port = urlPort(u);
+  if (port !== null && !isPort(port))
+    ctx.addIssue({ code: 'custom', message: `expected a port from 1 to 65535 in the URL, found ${port}` });
+};
+
 const schemas = {
   http: z.strictObject({
     ...common,
-    http: z.string({ message: 'expected a URL' }).refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
-      message: 'expected an http(s) URL or a path starting with /',
-    }),
+    http: z
+      .string({ message: 'expected a URL' })
+      .superRefine(checkUrlPort)
+      .refine((u) => isRelative(u) || hasScheme(u, ['http:', 'https:']), {
+        message: 'expected an http(s) URL or a path starting with /',
+      }),
     method: z
       .string()
       .regex(/^[A-Za-z]+$/, { message: 'expected an HTTP method such as GET' })
@@ -84,9 +103,14 @@ const schemas = {
   }),
   tcp: z.strictObject({
     ...common,
-    tcp: z.string({ message: 'expected host:port' }).regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, {
-      message: 'expected host:port, e.g. db.internal:5432',
-    }),
+    tcp: z
+      .string({ message: 'expected host:port' })
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d+$/, { message: 'expected host:port, e.g. db.internal:5432' })
+      .superRefine((spec, ctx) => {
+        const port = /:(\d+)$/.exec(spec)?.[1];
+        if (port !== undefined && !isPort(port))
+          ctx.addIssue({ code: 'custom', message: `expected a port from 1 to 65535, found ${port}` });
+      }),
     expect: latencyExpect.optional(),
   }),
   postgres: z.strictObject({
@@ -109,6 +133,7 @@ const schemas = {
     ...common,
     websocket: z
       .string({ message: 'expected a URL' })
+      .superRefine(checkUrlPort)
       .refine((u) => isRelative(u) || hasScheme(u, ['ws:', 'wss:', 'http:', 'https:']), {
         message: 'expected a ws(s):// URL or a path starting with /',
       }),

@@ -99,7 +99,10 @@ const branchRule = z.strictObject({
   /** The prerelease identifier of this channel (default: the channel's name). */
   prerelease: z
     .string()
-    .regex(/^[0-9A-Za-z-]+$/)
+    .regex(/^(?!0\d+$)[0-9A-Za-z-]+$/, {
+      message:
+        'expected one prerelease identifier (letters, digits and -, all-digit without a leading zero), e.g. beta',
+    })
     .optional(),
 });
 

@@ -249,7 +249,11 @@ export class Git {
   async fetchTags(): Promise<void> {
     const before = (await this.tags()).length;
     const failure = await this.fetch(['--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
-    if (failure) throw new UserError(`Could not fetch the tags from ${this.remote}: ${failure}`);
+    // Only a shallow clone fetches: a complete checkout has the tags and history already.
+    if (failure)
+      throw new UserError(
+        `Could not fetch the tags from ${this.remote}: ${failure}; check out with \`fetch-depth: 0\` (actions/checkout) so that nothing has to be fetched`,
+      );
     const after = (await this.tags()).length;
     this.log?.info(`Fetched tags from ${this.remote}: ${after - before} new, ${after} in all.`);
   }
@@ -305,27 +309,34 @@ export class Git {
 
   /**
    * `git fetch --quiet <args>`, a network call: each attempt is killed after the fetch
-   * timeout, and a failed attempt is retried twice with backoff. Returns null on success,
-   * else the one-line cause of the last attempt.
+   * timeout, and a failed attempt is retried twice with backoff unless the failure is one
+   * another attempt cannot change (see fetchFailure). Returns null on success, else the
+   * one-line cause of the last attempt.
    */
   private async fetch(args: readonly string[]): Promise<string | null> {
     const { timeoutMs, retryBaseMs } = fetchSettings();
     const full = ['fetch', '--quiet', ...args];
+    let attempts = 0;
+    let permanent = false;
     try {
       await retry(
         async () => {
+          attempts++;
           const r = await fetchProcess(full, this.cwd, timeoutMs);
           if (r === 'timeout')
             throw new UserError(`git fetch from ${this.remote} timed out after ${Math.round(timeoutMs / 1000)} s`);
-          if (r.code !== 0)
+          if (r.code !== 0) {
+            const failure = fetchFailure(r.stderr);
+            permanent = failure.permanent;
             throw new UserError(
-              `git fetch from ${this.remote} failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.signal ?? r.code}`}`,
+              `git fetch from ${this.remote} failed: ${failure.cause || `exit ${r.signal ?? r.code}`}`,
             );
+          }
         },
         {
           attempts: FETCH_ATTEMPTS,
           baseDelayMs: retryBaseMs,
-          retryable: (err) => err instanceof UserError,
+          retryable: (err) => err instanceof UserError && !permanent,
           onRetry: (err, attempt, delay) =>
             this.log?.info(
               `${(err as Error).message}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1} of ${FETCH_ATTEMPTS}).`,
@@ -334,7 +345,7 @@ export class Git {
       );
       return null;
     } catch (err) {
-      if (err instanceof UserError) return `${err.message} (${FETCH_ATTEMPTS} attempts)`;
+      if (err instanceof UserError) return `${err.message} (${permanent ? 'not retried' : `${attempts} attempts`})`;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'git is not installed or not on PATH';
       throw err;
     }
@@ -474,6 +485,40 @@ function pathspec(p: string, exclude: boolean): string {
     ...(glob ? ['glob'] : exclude || p.startsWith(':') ? ['literal'] : []),
   ];
   return `${magic(words)}${p}`;
+}
+
+// Whole-stderr patterns. Transient is tested first: ssh prints "Connection timed out" and
+// then the same "Could not read from remote repository." as for a refused key.
+const TRANSIENT_FETCH =
+  /timed out|timeout|connection reset|reset by peer|early EOF|hung up unexpectedly|(returned error|HTTP):? (5\d\d|429)\b|temporarily unavailable/i;
+const PERMANENT_FETCH =
+  /does not appear to be a git repository|repository .*not found|authentication failed|could not read from remote repository|could not read (username|password)|permission denied|returned error: 40[134]\b|couldn't find remote ref|not our ref/i;
+// git's closing line after a transport failure: true of every transport, so it names none.
+const GENERIC_FATAL = /^fatal: could not read from remote repository\.?$/i;
+
+/**
+ * What a failed `git fetch` says, in one line, and whether another attempt could change it.
+ * The cause is git's first `fatal:` line (git follows it with a hint paragraph whose last
+ * line, "and the repository exists.", names nothing); where the only one is the generic
+ * "Could not read from remote repository.", the transport's line before it (ssh's
+ * "Permission denied (publickey)."); else the last non-empty line. Timeouts, resets and
+ * 5xx answers are transient; a missing repository, refused credentials or a missing ref are
+ * permanent; anything else is retried.
+ */
+export function fetchFailure(stderr: string): { cause: string; permanent: boolean } {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const generic = lines.findIndex((l) => GENERIC_FATAL.test(l));
+  const line =
+    lines.find((l) => l.startsWith('fatal: ') && !GENERIC_FATAL.test(l)) ??
+    (generic >= 0 ? lines[Math.max(0, generic - 1)] : lines.at(-1)) ??
+    '';
+  return {
+    cause: line.replace(/^(fatal|error): /, ''),
+    permanent: !TRANSIENT_FETCH.test(stderr) && PERMANENT_FETCH.test(stderr),
+  };
 }
 
 /** A fetch is tried this many times: the first attempt and two retries. */

@@ -46,5 +46,16 @@ export function branchSlug(branch: string): string {
     .replace(/[^0-9a-z-]+/g, '-')
     .replace(/-+/g, '-')
     .replace(/^-|-$/g, '');
-  return (slug || 'branch').slice(0, 40).replace(/-$/, '');
+  const id = (slug || 'branch').slice(0, 40).replace(/-$/, '');
+  // semver refuses an all-digit identifier with a leading zero (a branch named 007): a
+  // letter makes it alphanumeric, which semver takes as it is.
+  return /^0\d+$/.test(id) ? `branch-${id}`.slice(0, 40) : id;
+}
+
+/** One semver prerelease identifier: letters, digits and -, all-digit only without a leading zero. */
+const PRERELEASE_PART = /^(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)$/;
+
+/** Whether `id` is a semver prerelease (`beta`, `beta.2`, `rc-1`): dot-separated identifiers. */
+export function isPrereleaseId(id: string): boolean {
+  return id.split('.').every((part) => PRERELEASE_PART.test(part));
 }

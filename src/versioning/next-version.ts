@@ -209,12 +209,8 @@ export async function planVersion(
   names?: readonly string[],
   reachable?: Promise<ReadonlySet<string>>,
 ): Promise<VersionPlan> {
-  const { last, commits, unread } = await lastReleaseAndCommits(
-    git,
-    series,
-    names ?? (await git.tagNames([tagGlob(series.template)])),
-    reachable,
-  );
+  const tagNames = names ?? (await git.tagNames([tagGlob(series.template)]));
+  const { last, commits, unread } = await lastReleaseAndCommits(git, series, tagNames, reachable);
   const current = last ? last.version.version : '';
   const computed = decideBump(commits, last ? last.version.major : major(ctx.initial));
   const manual = ctx.bump !== 'auto';
@@ -238,7 +234,8 @@ export async function planVersion(
 
   if (ctx.rule.channel === 'none') {
     const id = ctx.prerelease || branchSlug(ctx.branch);
-    const version = `${current || ctx.initial}-${id}+${short}`;
+    // The preview's own build metadata is the commit: an initial version's would make two.
+    const version = `${(current || ctx.initial).replace(/\+.*$/, '')}-${id}+${short}`;
     return {
       ...base,
       release: false,
@@ -280,7 +277,15 @@ export async function planVersion(
           : `no commits since ${last.name}`,
       };
     }
-    const version = inc(current, bump)!;
+    let version = inc(current, bump)!;
+    // A release branch or an unmerged hotfix may have tagged that version already, outside
+    // this history: never output a tag that exists; step past the series' highest instead.
+    let taken = '';
+    if (tagNames.includes(formatTag(series.template, version))) {
+      const highest = highestStableTag(series.template, tagNames);
+      taken = formatTag(series.template, version);
+      if (highest) version = inc(`${highest.major}.${highest.minor}.${highest.patch}`, bump)!;
+    }
     return {
       ...base,
       release: true,
@@ -288,11 +293,15 @@ export async function planVersion(
       version,
       tag: formatTag(series.template, version),
       prerelease: false,
-      reason: manual
-        ? `manual ${bump} bump`
-        : ctx.rule.bump
-          ? `${ctx.branch}: ${bump} on ${last.name}`
-          : `${bump} from ${describe(base.deciding)}`,
+      reason:
+        (manual
+          ? `manual ${bump} bump`
+          : ctx.rule.bump
+            ? `${ctx.branch}: ${bump} on ${last.name}`
+            : `${bump} from ${describe(base.deciding)}`) +
+        (taken
+          ? `; ${taken} exists outside this history (a release or hotfix branch), so the ${bump} after the series' highest`
+          : ''),
     };
   }
 
@@ -331,7 +340,9 @@ export async function planVersion(
   }
   const candidates = all
     .filter(
-      (t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target && t.version.prerelease[0] === id,
+      (t) =>
+        `${t.version.major}.${t.version.minor}.${t.version.patch}` === target &&
+        candidateNumber(t.version, id) !== null,
     )
     .sort((a, b) => rcompare(a.version, b.version));
   const latest = candidates[0];
@@ -357,7 +368,7 @@ export async function planVersion(
       reason: `no commits since ${last.name}`,
     };
   }
-  const n = latest ? Number(latest.version.prerelease[1] ?? 0) + 1 : 1;
+  const n = latest ? candidateNumber(latest.version, id)! + 1 : 1;
   const version = `${target}-${id}.${n}`;
   return {
     ...base,
@@ -368,6 +379,20 @@ export async function planVersion(
     prerelease: true,
     reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
   };
+}
+
+/**
+ * The number of `version` as a candidate of the prerelease identifier `id` (1.5.0-beta.2.3 of
+ * `beta.2` → 3; a bare 1.5.0-rc of `rc` → 0), or null when it is not one: its prerelease is
+ * `id`'s parts, then at most a number. semver turns all-digit parts into numbers, so parts
+ * are compared as text (`1.5.0-7.2` is a candidate of `7`).
+ */
+export function candidateNumber(version: SemVer, id: string): number | null {
+  const want = id.split('.');
+  const got = version.prerelease.map(String);
+  if (got.length < want.length || got.length > want.length + 1 || want.some((p, i) => got[i] !== p)) return null;
+  if (got.length === want.length) return 0;
+  return /^\d+$/.test(got[want.length]) ? Number(got[want.length]) : null;
 }
 
 /** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */

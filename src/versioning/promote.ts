@@ -10,7 +10,7 @@ import { UserError } from '../core/errors.js';
 import type { Git } from '../core/git.js';
 import { formatTag, parseTag } from '../core/tag-template.js';
 import { versionInBranch } from './branch-policy.js';
-import { levelBetween, type PolicyContext, type Series, type VersionPlan } from './next-version.js';
+import { candidateNumber, levelBetween, type PolicyContext, type Series, type VersionPlan } from './next-version.js';
 
 const core = (v: SemVer): string => `${v.major}.${v.minor}.${v.patch}`;
 
@@ -30,7 +30,7 @@ async function newestCandidate(
   const candidates: { name: string; version: SemVer }[] = [];
   for (const name of names) {
     const version = parseTag(template, name);
-    if (!version || version.prerelease[0] !== id) continue;
+    if (!version || candidateNumber(version, id) === null) continue;
     if (above && !gt(core(version), above)) continue;
     if (of && core(version) !== of) continue;
     candidates.push({ name, version });

@@ -1,4 +1,6 @@
 /** The version-bump action: the branching and versioning policy turned into the next version. */
+import valid from 'semver/functions/valid.js';
+import { z } from 'zod';
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
 import { componentSeries, componentTagTemplate, loadConfig, requireComponent, tagTemplateFor } from '../core/config.js';
 import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
@@ -8,8 +10,8 @@ import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input } from '../core/inputs.js';
 import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
-import { parseTag } from '../core/tag-template.js';
-import { branchFromEnv, ruleFor } from './branch-policy.js';
+import { isValidTagName, parseTag } from '../core/tag-template.js';
+import { branchFromEnv, isPrereleaseId, ruleFor } from './branch-policy.js';
 import { lastStableTag, newestTagRef, planVersion, type Series, type VersionPlan } from './next-version.js';
 import { renderNotes } from './notes.js';
 import { planPromotion } from './promote.js';
@@ -55,6 +57,11 @@ export function versionedComponents(config: SlipwayConfig): ComponentConfig[] {
   return Object.values(config.components).filter((c) => componentSeries(c) === 'own' && componentPaths(c).length > 0);
 }
 
+/** Whether `prefix` + a version makes a tag git accepts; `{version}` in it would be pasted into the tag as text. */
+function isTagPrefix(prefix: string): boolean {
+  return !prefix.includes('{version}') && isValidTagName(`${prefix}1.2.3-rc.1`);
+}
+
 export const versionBump = defineAction({
   name: 'version-bump',
   description: 'Compute the next semantic version from Conventional Commits and the branching policy.',
@@ -67,10 +74,21 @@ export const versionBump = defineAction({
       ['auto', 'major', 'minor', 'patch', 'none'] as const,
       'auto',
     ),
-    prerelease: input.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
-    'tag-prefix': input.string(
-      "Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v.",
-    ),
+    // The identifier and the prefix end up in a version and a tag: checked here, before either is made.
+    prerelease: {
+      ...input.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
+      schema: z.string().refine((s) => s === '' || isPrereleaseId(s), {
+        message:
+          'expected a prerelease identifier: dot-separated parts of letters, digits and -, no part empty and no all-digit part with a leading zero, e.g. beta or beta.2',
+      }),
+    },
+    'tag-prefix': {
+      ...input.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
+      schema: z.string().refine((s) => s === '' || isTagPrefix(s), {
+        message:
+          'expected a tag prefix that makes a valid git tag name with the version after it, without {version}, e.g. "v" or "api/v" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
+      }),
+    },
     'initial-version': input.semver(
       "First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0.",
     ),
@@ -109,13 +127,24 @@ export const versionBump = defineAction({
         'input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input',
       );
     const rule = ruleFor(config.versioning.branches, branch);
+    // Ignoring it would release a stable version the caller asked to be a prerelease.
+    if (inputs.prerelease && rule.channel === 'stable')
+      throw new UserError(
+        `input "prerelease": applies to release branches and feature-branch previews only, but branch ${branch} follows rule "${rule.match}" (channel stable), which releases stable versions; leave it empty there, got "${inputs.prerelease}"`,
+      );
+    const initial = inputs.initialVersion || config.versioning.initial;
+    // The input's and the policy file's patterns let a leading zero through (01.0.0, 1.0.0-01).
+    if (!valid(initial))
+      throw new UserError(
+        `${inputs.initialVersion ? 'input "initial-version"' : `${config.file ?? 'the policy file'}: versioning.initial`}: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "${initial}"`,
+      );
     const { head: headSha, shallow } = await state;
     const ctx = {
       branch,
       rule,
       bump: inputs.bump,
       prerelease: inputs.prerelease,
-      initial: inputs.initialVersion || config.versioning.initial,
+      initial,
       headSha,
     };
 

@@ -66,8 +66,8 @@ describe('build cache on the GitHub cache service (v2)', () => {
       'FinalizeCacheEntryUpload 200',
     ]);
     expect(cache.entries.map((e) => e.key)).toEqual([
-      `slipway-build-lib-${hashes.lib}`,
-      `slipway-build-web-${hashes.web}`,
+      `slipway-build-lib-1.0.0-${hashes.lib}`,
+      `slipway-build-web-1.0.0-${hashes.web}`,
     ]);
     expect(cache.entries.every((e) => e.archive && e.archive.length === e.sizeBytes)).toBe(true);
 
@@ -80,8 +80,8 @@ describe('build cache on the GitHub cache service (v2)', () => {
     expect(second.code).toBe(0);
     expect(built()).toEqual([]);
     expect(JSON.parse(second.outputs.skipped)).toEqual({
-      lib: { hash: hashes.lib, key: `slipway-build-lib-${hashes.lib}` },
-      web: { hash: hashes.web, key: `slipway-build-web-${hashes.web}` },
+      lib: { hash: hashes.lib, key: `slipway-build-lib-1.0.0-${hashes.lib}` },
+      web: { hash: hashes.web, key: `slipway-build-web-1.0.0-${hashes.web}` },
     });
     expect(readFileSync(path.join(r.dir, 'out/lib.txt'), 'utf8')).toBe('library v1\n');
     expect(JSON.parse(readFileSync(path.join(r.dir, '.slipway/builds/lib.json'), 'utf8'))).toMatchObject({

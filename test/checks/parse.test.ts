@@ -56,6 +56,13 @@ describe('parseChecks', () => {
     expect(checks[5]).toMatchObject({ kind: 'websocket', send: 'ping', samples: 5, expect: { body: 'pong' } });
   });
 
+  it('accepts ports 1 and 65535, in host:port and in URLs', () => {
+    const checks = parse(
+      '- tcp: localhost:1\n- tcp: "[::1]:65535"\n- http: http://localhost:65535/x\n- websocket: ws://localhost:1/ws',
+    );
+    expect(checks.map((c) => (c.kind === 'tcp' ? c.port : c.kind))).toEqual([1, 65535, 'http', 'websocket']);
+  });
+
   it('hides a password in a default name', () => {
     const [c] = parse('- http: https://user:hunter22@example.com/health');
     expect(c.name).toBe('https://user:***@example.com/health');
@@ -97,6 +104,23 @@ describe('parseChecks', () => {
       'input "checks":2:14: [0].headers.x api key: expected a header name (letters, digits and -, no spaces or colons)',
     ],
     ['- http: /a\n   bad: [', 'input "checks":'],
+    // A port outside 1-65535 is a parse error, not a check retried until the deadline.
+    ['- tcp: localhost:99999', 'input "checks":1:3: [0].tcp: expected a port from 1 to 65535, found 99999'],
+    ['- tcp: localhost:0', 'input "checks":1:3: [0].tcp: expected a port from 1 to 65535, found 0'],
+    ['- tcp: "[::1]:65536"', 'input "checks":1:3: [0].tcp: expected a port from 1 to 65535, found 65536'],
+    ['- tcp: a:1234567', 'input "checks":1:3: [0].tcp: expected a port from 1 to 65535, found 1234567'],
+    [
+      '- http: http://localhost:0/health',
+      'input "checks":1:3: [0].http: expected a port from 1 to 65535 in the URL, found 0',
+    ],
+    [
+      '- http: https://user:p@ss@localhost:99999/health',
+      'input "checks":1:3: [0].http: expected a port from 1 to 65535 in the URL, found 99999',
+    ],
+    [
+      '- websocket: ws://[::1]:70000/ws',
+      'input "checks":1:3: [0].websocket: expected a port from 1 to 65535 in the URL, found 70000',
+    ],
   ])('rejects %j with the line and what was expected', (text, message) => {
     expect(errorOf(() => parse(text))).toContain(message);
   });

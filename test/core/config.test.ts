@@ -88,6 +88,10 @@ describe('the policy file', () => {
       'versioning:\n  branches:\n    - { match: main, channel: gold }\n',
       /:3:22: versioning\.branches\[0\]\.channel: expected one of stable, rc, beta, alpha, none$/,
     ],
+    [
+      'versioning:\n  branches:\n    - { match: "release/*", channel: rc, prerelease: "01" }\n',
+      /:3:42: versioning\.branches\[0\]\.prerelease: expected one prerelease identifier \(letters, digits and -, all-digit without a leading zero\), e\.g\. beta$/,
+    ],
     ['components:\n  api: { deploy: { target: command } }\n', /components\.api\.deploy: a command target needs "run"/],
     [
       'components:\n  web:\n    deploy: { target: release, path: /srv/web, artifact: dist, keeep: 3 }\n',
@@ -109,6 +113,16 @@ describe('the policy file', () => {
     expect(message).toMatch(expected);
     expect(message).toMatch(/^\.github\/slipway\.yml/);
     expect(message).not.toContain('\n');
+  });
+
+  it('accepts a prerelease identifier of one part, all-digit ones without a leading zero', () => {
+    for (const id of ['beta', 'rc-1', '0', '7', '0a'])
+      expect(
+        parseConfig(
+          `versioning:\n  branches:\n    - { match: "*", channel: beta, prerelease: "${id}" }\n`,
+          '.github/slipway.yml',
+        ).versioning.branches[0].prerelease,
+      ).toBe(id);
   });
 
   it('names the cycle in dependsOn', () => {

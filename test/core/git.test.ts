@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Git, splitMessage, type Commit } from '../../src/core/git.js';
-import { createRepo, type TestRepo } from '../helpers/git-repo.js';
+import { fetchFailure, Git, splitMessage, type Commit } from '../../src/core/git.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { cloneRepo, createRepo, type TestRepo } from '../helpers/git-repo.js';
 
 const repos: TestRepo[] = [];
 afterEach(() => {
@@ -100,5 +101,68 @@ describe('object hashes of paths', () => {
     for (const p of paths) expect([p, got.get(p)]).toEqual([p, await git.objectHash('HEAD', p)]);
     expect(got.get('packages/*')).not.toBeNull();
     expect(got.get('missing')).toBeNull();
+  });
+});
+
+describe('a fetch that cannot succeed', () => {
+  it('says why in one line, is not retried, and names fetch-depth: 0 as the fix', async () => {
+    const source = repo();
+    source.commit('fix: one');
+    source.commit('fix: two');
+    const clone = cloneRepo(source, ['--depth=1']);
+    repos.push(clone);
+    // The origin of the clone is a folder that no longer exists.
+    source.cleanup();
+    const rt = createMemoryRuntime({ cwd: clone.dir });
+    const git = new Git(clone.dir, rt.log);
+    await expect(git.fetchTags()).rejects.toThrow(
+      new Error(
+        `Could not fetch the tags from origin: git fetch from origin failed: '${source.dir}' does not appear to be a git repository (not retried); check out with \`fetch-depth: 0\` (actions/checkout) so that nothing has to be fetched`,
+      ),
+    );
+    expect(rt.text()).not.toContain('retrying');
+    expect(rt.text()).not.toContain('the repository exists');
+  });
+
+  it.each([
+    [
+      "fatal: '/gone' does not appear to be a git repository\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n",
+      "'/gone' does not appear to be a git repository",
+      true,
+    ],
+    [
+      "remote: Repository not found.\nfatal: repository 'https://github.com/acme/gone/' not found\n",
+      "repository 'https://github.com/acme/gone/' not found",
+      true,
+    ],
+    [
+      "remote: Invalid username or password.\nfatal: Authentication failed for 'https://github.com/acme/app/'\n",
+      "Authentication failed for 'https://github.com/acme/app/'",
+      true,
+    ],
+    [
+      'git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n',
+      'git@github.com: Permission denied (publickey).',
+      true,
+    ],
+    [
+      'ssh: connect to host github.com port 22: Connection timed out\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n',
+      'ssh: connect to host github.com port 22: Connection timed out',
+      false,
+    ],
+    [
+      "fatal: unable to access 'https://github.com/acme/app/': The requested URL returned error: 503\n",
+      "unable to access 'https://github.com/acme/app/': The requested URL returned error: 503",
+      false,
+    ],
+    [
+      "fatal: unable to access 'https://github.com/acme/app/': Recv failure: Connection reset by peer\n",
+      "unable to access 'https://github.com/acme/app/': Recv failure: Connection reset by peer",
+      false,
+    ],
+    ['error: RPC failed; curl 18 transfer closed\nfatal: early EOF\nfatal: index-pack failed\n', 'early EOF', false],
+    ['something odd\n\n', 'something odd', false],
+  ])('reads %j as %j (permanent: %s)', (stderr, cause, permanent) => {
+    expect(fetchFailure(stderr)).toEqual({ cause, permanent });
   });
 });

@@ -148,6 +148,33 @@ maybe('target: release', () => {
     expect(releases()).toEqual(['5.0.0', '5.0.1']);
   });
 
+  test('a first deploy creates path and path/releases, over SSH and on this machine', async () => {
+    // Capistrano creates the application folder too: the first deploy needs nothing prepared.
+    const remote = path.join(app, 'srv', 'web');
+    configure({ path: remote });
+    const r = await deploy('8.0.0');
+    expect(r.error).toBeUndefined();
+    expect(path.basename(readlinkSync(path.join(remote, 'current')))).toBe('8.0.0');
+    expect(readFileSync(path.join(remote, 'current', 'VERSION'), 'utf8')).toBe('8.0.0\n');
+    const local = path.join(app, 'local', 'web');
+    configure({ path: local }, false);
+    expect((await deploy('8.0.1')).error).toBeUndefined();
+    expect(readdirSync(path.join(local, 'releases'))).toEqual(['8.0.1']);
+  });
+
+  test('a path that cannot be created fails in one line naming path and the host', async () => {
+    // A regular file where a parent folder should be: mkdir fails even for root.
+    writeFileSync(path.join(app, 'taken'), '');
+    const blocked = path.join(app, 'taken', 'web');
+    configure({ path: blocked });
+    const r = await deploy('9.0.0');
+    expect(r.error?.message).toContain(
+      `failed at web 9.0.0: path ${blocked} could not be created on ${sshd.user}@127.0.0.1:${sshd.port}: mkdir: `,
+    );
+    expect(r.error?.message).toMatch(/Not a directory/);
+    expect(r.error?.message).not.toContain('\n');
+  });
+
   test('a missing artifact fails in one line before anything reaches the host', async () => {
     configure({ artifact: 'no-such-build' });
     const r = await deploy('7.0.0');

@@ -1,5 +1,6 @@
 /** The branching policy as pure logic: which rule a branch falls under, and what it names. */
 import { describe, expect, it } from '@jest/globals';
+import valid from 'semver/functions/valid.js';
 import { DEFAULT_BRANCHES } from '../../src/core/config.js';
 import {
   branchFromEnv,
@@ -36,5 +37,31 @@ describe('branch policy', () => {
     expect(versionInBranch('release/v2.3.4')).toBe('2.3.4');
     expect(versionInBranch('release/next')).toBeNull();
     expect(branchSlug('feature/Login_v2')).toBe('feature-login-v2');
+  });
+
+  it('never makes an all-digit identifier with a leading zero, so every preview version is valid semver', () => {
+    expect(branchSlug('007')).toBe('branch-007');
+    expect(branchSlug('feature/007')).toBe('feature-007');
+    expect(branchSlug('00')).toBe('branch-00');
+    expect(branchSlug('0')).toBe('0');
+    expect(branchSlug('123')).toBe('123');
+    for (const branch of [
+      '007',
+      '0',
+      '00',
+      '0/1',
+      '-',
+      '___',
+      'Ünïcødé',
+      'release/1.2',
+      'feature/Login_v2',
+      '0'.repeat(60),
+      `${'a'.repeat(39)}-b`,
+      'dependabot/npm_and_yarn/@types/node-20.1.0',
+    ]) {
+      const preview = `0.1.0-${branchSlug(branch)}+abc1234`;
+      // valid() answers without the build metadata (+abc1234), null when invalid.
+      expect([branch, valid(preview)]).toEqual([branch, preview.replace(/\+.*$/, '')]);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import valid from 'semver/functions/valid.js';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { inputVariable, parseInputs } from '../../src/core/inputs.js';
 import { versionBump } from '../../src/versioning/version-bump.js';
@@ -293,6 +294,27 @@ describe('version-bump on other branches', () => {
     expect(out.log).toContain('1.4.0 is already released');
   });
 
+  it('never outputs a version a release or hotfix branch tagged outside main’s history: it steps past the highest', async () => {
+    const r = repo();
+    r.commit('feat: init');
+    r.tag('v1.1.0');
+    r.git('checkout', '-q', '-b', 'release/1.2');
+    r.commit('feat: big thing');
+    r.tag('v1.2.0'); // promoted, not merged back
+    r.git('checkout', '-q', '-b', 'hotfix/x', 'v1.1.0');
+    r.commit('fix: outage');
+    r.tag('v1.1.1'); // an unmerged hotfix
+    r.git('checkout', '-q', 'main');
+    r.commit('feat: next on main');
+    const minor = await bump(r, { branch: 'main' });
+    expect(minor).toMatchObject({ version: '1.3.0', tag: 'v1.3.0', release: 'true', 'previous-version': '1.1.0' });
+    expect(minor.log).toContain('v1.2.0 exists outside this history');
+    r.git('checkout', '-q', '-b', 'only-fix', 'v1.1.0');
+    r.commit('fix: small');
+    const patch = await bump(r, { branch: 'main' });
+    expect(patch).toMatchObject({ version: '1.2.1', tag: 'v1.2.1' });
+  });
+
   it('makes a patch on hotfix/* even for a chore', async () => {
     const r = repo();
     r.commit('feat: base');
@@ -330,6 +352,107 @@ describe('version-bump on other branches', () => {
     expect((await bump(r, { branch: 'trunk' })).tag).toBe('app@1.1.0');
     expect((await bump(r, { branch: 'next' })).version).toBe('1.1.0-beta.1');
     expect((await bump(r, { branch: 'main' })).release).toBe('false');
+  });
+});
+
+describe('version-bump checks what ends up in a version or a tag', () => {
+  const TAG_PREFIX =
+    'expected a tag prefix that makes a valid git tag name with the version after it, without {version}, e.g. "v" or "api/v" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")';
+  it.each([
+    ['v{version}', 'v{version}'],
+    ['my tag ', 'my tag'],
+    ['rel..x/', 'rel..x/'],
+    ['-v', '-v'],
+    ['v:', 'v:'],
+  ])('refuses the tag-prefix %j in one line naming the input', async (prefix, shown) => {
+    const r = repo();
+    r.commit('feat: base');
+    await expect(bump(r, { branch: 'main', 'tag-prefix': prefix })).rejects.toThrow(
+      new Error(`input "tag-prefix": ${TAG_PREFIX}, got "${shown}"`),
+    );
+  });
+
+  const PRERELEASE =
+    'expected a prerelease identifier: dot-separated parts of letters, digits and -, no part empty and no all-digit part with a leading zero, e.g. beta or beta.2';
+  it.each(['beta 1', '01', 'beta.01', 'beta..1', '.beta', 'beta_1', 'beta+1'])(
+    'refuses the prerelease %j in one line naming the input',
+    async (id) => {
+      const r = repo();
+      r.commit('feat: base');
+      r.git('checkout', '-q', '-b', 'release/1.5');
+      await expect(bump(r, { branch: 'release/1.5', prerelease: id })).rejects.toThrow(
+        new Error(`input "prerelease": ${PRERELEASE}, got "${id}"`),
+      );
+    },
+  );
+
+  it('numbers candidates of a dotted or numeric prerelease identifier after the existing ones', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.4.0');
+    r.git('checkout', '-q', '-b', 'release/1.5');
+    r.commit('feat: for 1.5');
+    for (const id of ['beta.2', '0', '7']) {
+      const first = await bump(r, { branch: 'release/1.5', prerelease: id });
+      expect(first.version).toBe(`1.5.0-${id}.1`);
+      expect(valid(first.version)).toBe(first.version);
+      r.tag(first.tag, 'HEAD~1');
+      expect((await bump(r, { branch: 'release/1.5', prerelease: id })).version).toBe(`1.5.0-${id}.2`);
+    }
+    // beta.2's candidates are not beta's.
+    expect((await bump(r, { branch: 'release/1.5', prerelease: 'beta' })).version).toBe('1.5.0-beta.1');
+  });
+
+  it.each([
+    ['main', 'main'],
+    ['hotfix/login', 'hotfix/*'],
+  ])('refuses a prerelease on the stable branch %s, naming the branch and its rule', async (branch, rule) => {
+    const r = repo();
+    r.commit('feat: base');
+    r.tag('v1.0.0');
+    r.commit('feat: more');
+    await expect(bump(r, { branch, prerelease: 'beta' })).rejects.toThrow(
+      new Error(
+        `input "prerelease": applies to release branches and feature-branch previews only, but branch ${branch} follows rule "${rule}" (channel stable), which releases stable versions; leave it empty there, got "beta"`,
+      ),
+    );
+  });
+
+  it('refuses an initial version with a leading zero, from the input or the policy file', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.git('checkout', '-q', '-b', 'feature/x');
+    await expect(bump(r, { branch: 'feature/x', 'initial-version': '01.0.0' })).rejects.toThrow(
+      new Error(
+        'input "initial-version": expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "01.0.0"',
+      ),
+    );
+    r.commit('chore: policy', { '.github/slipway.yml': 'versioning:\n  initial: 1.0.0-01\n' });
+    await expect(bump(r, { branch: 'feature/x' })).rejects.toThrow(
+      new Error(
+        '.github/slipway.yml: versioning.initial: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "1.0.0-01"',
+      ),
+    );
+  });
+
+  it("keeps an initial version's build metadata out of a preview", async () => {
+    const r = repo();
+    r.git('checkout', '-q', '-b', 'feature/x');
+    const sha = r.commit('feat: base');
+    const out = await bump(r, { branch: 'feature/x', 'initial-version': '1.0.0+build.5' });
+    expect(out.version).toBe(`1.0.0-feature-x+${sha.slice(0, 7)}`);
+  });
+
+  it('gives a branch named 007 a preview that is valid semver', async () => {
+    const r = repo();
+    r.commit('feat: base');
+    r.git('checkout', '-q', '-b', '007');
+    const sha = r.commit('feat: bond');
+    const out = await bump(r, { branch: '007' });
+    expect(out.version).toBe(`0.1.0-branch-007+${sha.slice(0, 7)}`);
+    expect(valid(out.version)).not.toBeNull();
+    // A numeric prerelease input is an identifier of its own: valid too.
+    expect(valid((await bump(r, { branch: '007', prerelease: '7.x' })).version)).not.toBeNull();
   });
 });
 

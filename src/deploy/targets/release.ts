@@ -26,9 +26,14 @@ const LOG = '.slipway-releases.log';
 const STEP_TIMEOUT_MS = 600_000;
 
 // Each script is fixed text; the values arrive as its positional arguments ("$1"...).
-/** Receive a .tar.gz on stdin into releases/<tmp>, then rename it to releases/<version> (kept when it exists). */
+/**
+ * Create path/releases when missing (a first deploy, as Capistrano does; exit 4 when it
+ * cannot be made), receive a .tar.gz on stdin into releases/<tmp>, then rename it to
+ * releases/<version> (kept when it exists).
+ */
 const RECEIVE = `set -eu
-cd "$1"; mkdir -p releases; tmp="releases/.incoming-$2-$$"
+mkdir -p "$1/releases" || exit 4
+cd "$1"; tmp="releases/.incoming-$2-$$"
 rm -rf "$tmp"; mkdir "$tmp"
 tar -xzf - -C "$tmp"
 if [ -d "releases/$2" ]; then rm -rf "$tmp"; echo kept; else mv -T "$tmp" "releases/$2"; echo received; fi`;
@@ -165,6 +170,10 @@ export function releaseTarget(options: TargetOptions): DeployTarget {
         const version = releaseName(ctx.version);
         const archive = await artifactArchive(ctx.cwd, artifact);
         const r = await script(host, RECEIVE, [appPath, version], fileInput(archive.file)).finally(archive.done);
+        if (r.code === 4)
+          throw new TargetError(
+            `path ${appPath} could not be created on ${host.where}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''} (expected a folder the deploy user may create or write)`,
+          );
         if (r.code !== 0) throw failed(host, `uploading ${artifact} as release ${version}`, r);
         ctx.onLine(
           `${r.stdout.trim() === 'kept' ? 'kept the existing' : 'uploaded'} releases/${version} on ${host.where}`,
