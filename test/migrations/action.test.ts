@@ -1,6 +1,6 @@
 /** The bundled migrate action as a runner runs it, against a real PostgreSQL server, including a run killed mid-migration. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -53,6 +53,28 @@ async function until(check: () => Promise<boolean>, limitMs: number, what: strin
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** The bundled migrate action started as a runner starts it, with its output collected as it comes. */
+function startMigrate(dir: string, url: string, runId: string): { child: ChildProcess; output: () => string } {
+  const runner = mkdtempSync(path.join(tmpdir(), 'slipway-runner-'));
+  dirs.push(runner);
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/migrate/index.js')], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      GITHUB_WORKSPACE: dir,
+      GITHUB_RUN_ID: runId,
+      RUNNER_TEMP: runner,
+      GITHUB_OUTPUT: path.join(runner, 'out'),
+      'INPUT_DATABASE-URL': url,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  return { child, output: () => output };
 }
 
 describe('the bundled action', () => {
@@ -169,23 +191,7 @@ describe('a run killed mid-migration', () => {
         "CREATE TABLE slow (id int);\nSELECT pg_sleep(CASE WHEN to_regclass('slow_flag') IS NULL THEN 0 ELSE 60 END);\n",
       'migrations/3_last.sql': 'CREATE TABLE last (id int);\n',
     });
-    const runner = mkdtempSync(path.join(tmpdir(), 'slipway-killed-'));
-    dirs.push(runner);
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/migrate/index.js')], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        GITHUB_WORKSPACE: dir,
-        GITHUB_RUN_ID: '1',
-        RUNNER_TEMP: runner,
-        GITHUB_OUTPUT: path.join(runner, 'out'),
-        'INPUT_DATABASE-URL': url,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    const { child, output } = startMigrate(dir, url, '1');
     let exited = false;
     child.once('exit', () => (exited = true));
     try {
@@ -205,8 +211,8 @@ describe('a run killed mid-migration', () => {
       child.kill('SIGKILL');
     }
     if (!exited) await new Promise((r) => child.once('exit', r));
-    expect(output).not.toMatch(/::error/);
-    expect(output).toContain('Applying 3 migrations');
+    expect(output()).not.toMatch(/::error/);
+    expect(output()).toContain('Applying 3 migrations');
     // PostgreSQL notices the dead client (client_connection_check_interval) and rolls the migration back.
     await until(
       async () =>
@@ -234,23 +240,7 @@ describe('a run killed mid-migration', () => {
 describe('a cancelled run (SIGINT, as a runner cancels a job)', () => {
   /** Start the bundled action on `dir`, wait until PostgreSQL runs its pg_sleep, send SIGINT; its output, exit code and whether a statement still ran as it exited. */
   async function cancelMidStatement(dir: string, url: string) {
-    const runner = mkdtempSync(path.join(tmpdir(), 'slipway-cancelled-'));
-    dirs.push(runner);
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/migrate/index.js')], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        GITHUB_WORKSPACE: dir,
-        GITHUB_RUN_ID: '7',
-        RUNNER_TEMP: runner,
-        GITHUB_OUTPUT: path.join(runner, 'out'),
-        'INPUT_DATABASE-URL': url,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    const { child, output } = startMigrate(dir, url, '7');
     const sleeping =
       "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()";
     try {
@@ -263,7 +253,7 @@ describe('a cancelled run (SIGINT, as a runner cancels a job)', () => {
       await until(async () => child.exitCode !== null, 15_000, 'the cancelled run to exit');
       // Checked the moment the process is gone: the lock is free, so nothing of the run may still run.
       const stillRunning = (await query(url, sleeping)).length > 0;
-      return { code: child.exitCode, output: shown(output), stillRunning };
+      return { code: child.exitCode, output: shown(output()), stillRunning };
     } finally {
       child.kill('SIGKILL');
     }
