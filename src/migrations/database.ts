@@ -14,8 +14,17 @@ export interface DbSession {
    * query_canceled); nothing when it is idle. Absent where no other process can reach the database.
    */
   cancel?(): Promise<void>;
+  /**
+   * Put the session back as it connected: a migration's SET, SET ROLE or temporary table lasts
+   * for the session, and would otherwise change what the next file of the same run does (and
+   * not when that file runs alone in a later run).
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What `reset()` runs: every session setting, the role, and temporary tables (advisory locks are kept). */
+export const RESET_SESSION_SQL = 'RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; DISCARD TEMP';
 
 /** How a session behaves. */
 export interface SessionOptions {

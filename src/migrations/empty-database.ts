@@ -15,6 +15,7 @@ export function emptyDatabase(where: string): Database {
     exec: async (sql) => {
       throw new InternalError(`a dry run's empty database was asked to run SQL: ${sql.slice(0, 80)}`);
     },
+    reset: async () => undefined,
     close: async () => undefined,
   };
   return {

@@ -27,7 +27,9 @@ export function checkTableName(table: string): string {
 
 /** Create the table (and its schema) when missing. */
 export async function ensureHistory(session: DbSession, table: string): Promise<void> {
-  const schema = table.includes('.') ? table.split('.')[0] : null;
+  let schema = table.includes('.') ? table.split('.')[0] : null;
+  // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there.
+  if (schema && (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length) schema = null;
   const stmts = [
     schema ? `CREATE SCHEMA IF NOT EXISTS ${quoteQualified(schema)}` : '',
     `CREATE TABLE IF NOT EXISTS ${quoteQualified(table)} (

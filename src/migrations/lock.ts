@@ -31,7 +31,7 @@ export function lockKey(qualifiedTable: string): number {
 }
 
 /** `schema.table` as the server resolves `table`: an unqualified name lives in the first schema of the search_path. */
-async function qualifiedTable(session: DbSession, table: string): Promise<string> {
+export async function qualifiedTable(session: DbSession, table: string): Promise<string> {
   if (table.includes('.')) return table;
   const [row] = await session.query<{ schema: string | null }>('SELECT current_schema() AS schema');
   // With no existing schema on the search_path, CREATE TABLE would fail anyway; public is the usual one.

@@ -10,7 +10,7 @@ import { execFile } from '../core/exec.js';
 import { duration } from '../core/markdown.js';
 import { retry } from '../core/retry.js';
 import { redactUrlPasswords } from '../core/secrets.js';
-import type { Database, DbSession, SessionOptions } from './database.js';
+import { RESET_SESSION_SQL, type Database, type DbSession, type SessionOptions } from './database.js';
 
 /** How long a connection attempt may take, and how many attempts a transient failure gets. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -132,7 +132,8 @@ export async function openServerDatabase(
       );
     });
     // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
-    await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+    const checkConnection = () => client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+    await checkConnection();
     const pid = await backendPid(client);
     let stuck = false;
     const failed = (err: unknown): unknown => {
@@ -157,6 +158,12 @@ export async function openServerDatabase(
         } catch (err) {
           throw failed(err);
         }
+      },
+      reset: async () => {
+        await client.query(RESET_SESSION_SQL).catch((err: unknown) => {
+          throw failed(err);
+        });
+        await checkConnection();
       },
       cancel: async () => {
         if (pid === undefined) return;

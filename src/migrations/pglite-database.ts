@@ -6,7 +6,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { Database, DbSession } from './database.js';
+import { RESET_SESSION_SQL, type Database, type DbSession } from './database.js';
 
 /** Open (creating when needed) the PGlite database stored in `folder`. */
 export async function openPGliteFolder(folder: string): Promise<Database> {
@@ -18,6 +18,9 @@ export async function openPGliteFolder(folder: string): Promise<Database> {
       await db.exec(sql);
     },
     query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
+    reset: async () => {
+      await db.exec(RESET_SESSION_SQL);
+    },
     close: async () => undefined,
   };
   return {

@@ -27,7 +27,7 @@ import {
   type UnfinishedRow,
 } from './unfinished.js';
 import { lintMigrations, type Finding } from './lint.js';
-import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS } from './lock.js';
+import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, qualifiedTable } from './lock.js';
 import { openServerDatabase } from './pg-database.js';
 import { checkDrift, parseTarget, planRun, type Plan } from './plan.js';
 import { workspaceRoot } from './workspace.js';
@@ -182,7 +182,8 @@ async function migrateWith(
   },
   rt: Runtime,
 ): Promise<MigrationResult> {
-  const { options, table, files, format } = ctx;
+  const { options, files, format } = ctx;
+  let table = ctx.table;
   // A Flyway version's key means nothing to a reader: show the version as written.
   const texts = new Map(files.map((f) => [f.version, f.versionText]));
   const shown = (v: bigint) => (format.name === 'flyway' ? (texts.get(v) ?? flywayVersionOfKey(v)) : v.toString());
@@ -201,6 +202,8 @@ async function migrateWith(
   let session: DbSession | null = null;
   try {
     session = await db.connect(`(${by})`);
+    // Named by its schema once: a migration's SET search_path must not move the history table.
+    table = await qualifiedTable(session, table);
     // Read under the lock: a run that waited sees what the other one applied.
     if (!options.dryRun) await ensureHistory(session, table);
     let history = await readHistory(session, table);
@@ -242,7 +245,10 @@ async function migrateWith(
     );
     // A dry run stops nothing, so its findings are warnings whatever they would do to a real run.
     reportFindings(findings, (options.allowDestructive ?? false) || (options.dryRun ?? false), rt);
-    const pending = plan.remaining.length + (plan.direction === 'up' ? plan.steps.length : 0);
+    // What is not applied once the first `done` steps ran: a reverted migration is pending again.
+    const pendingAfter = (done: number) =>
+      plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - done : done);
+    const pending = pendingAfter(0);
 
     const result: MigrationResult = {
       tool: 'builtin',
@@ -250,7 +256,7 @@ async function migrateWith(
       direction: plan.direction,
       dryRun: options.dryRun ?? false,
       applied: [],
-      pending: options.dryRun ? pending : plan.remaining.length,
+      pending: options.dryRun ? pending : pendingAfter(plan.steps.length),
       current,
       backup: '',
       backupLocation: '',
@@ -306,14 +312,14 @@ async function migrateWith(
           } catch (err) {
             if (!(err instanceof UserError)) throw err;
             result.current = currentAfter(history, plan, result.applied.length, shown);
-            result.pending =
-              plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - result.applied.length : 0);
+            result.pending = pendingAfter(result.applied.length);
             throw new MigrationFailed(err.message, err.location, result);
           } finally {
             stopOnCancel();
           }
           result.applied.push(appliedOf(step, ms));
           rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${duration(ms)})`);
+          await session!.reset();
         }
       },
     );

@@ -82,7 +82,7 @@ describe('applying', () => {
     const { error } = await migrate(dir, u.href);
     expect(isUserError(error)).toBe(true);
     expect(error?.message).toBe(
-      'cannot create the history table slipway_migrations: permission denied for schema public (SQLSTATE 42501); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write',
+      'cannot create the history table public.slipway_migrations: permission denied for schema public (SQLSTATE 42501); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write',
     );
   });
 
@@ -121,6 +121,33 @@ describe('applying', () => {
     expect(again.result!.applied).toEqual([]);
     expect(again.result!.current).toBe('10');
     expect(again.rt.text()).toContain('Nothing to migrate');
+  });
+
+  it("one migration's session settings never reach the next: each starts as the connection did", async () => {
+    const url = server.createDatabase();
+    await sql(url, 'CREATE SCHEMA other; CREATE ROLE slipway_other NOLOGIN');
+    const dir = repo({
+      // A SET outside SET LOCAL lasts for the session; a second file must not inherit it.
+      '1_move.sql': "SET search_path = other; CREATE TABLE t1 (id int); SET lock_timeout = '1ms';\n",
+      '2_plain.sql':
+        "CREATE TEMP TABLE scratch (id int); CREATE TABLE t2 AS SELECT current_setting('lock_timeout') AS lock_timeout;\n",
+      '3_temp.sql': "SELECT set_config('search_path', '', false); CREATE TABLE public.t3 (id int);\n",
+      '4_again.sql': 'CREATE TEMP TABLE scratch (id int); CREATE TABLE t4 (id int);\n',
+    });
+    const { error, result } = await migrate(dir, url);
+    expect(error).toBeUndefined();
+    expect(result!.applied).toHaveLength(4);
+    const where = await sql<{ s: string; t: string }>(
+      url,
+      "SELECT schemaname AS s, tablename AS t FROM pg_tables WHERE tablename LIKE 't_' ORDER BY 2",
+    );
+    expect(where.map((r) => `${r.s}.${r.t}`)).toEqual(['other.t1', 'public.t2', 'public.t3', 'public.t4']);
+    const recorded = await sql<{ v: string }>(
+      url,
+      'SELECT version::text AS v FROM public.slipway_migrations ORDER BY 1',
+    );
+    expect(recorded.map((r) => r.v)).toEqual(['1', '2', '3', '4']);
+    expect(await sql(url, 'SELECT lock_timeout FROM public.t2')).toEqual([{ lock_timeout: '0' }]);
   });
 
   it('runs a -- slipway:no-transaction file outside a transaction: CREATE INDEX CONCURRENTLY under the lock', async () => {
@@ -342,7 +369,11 @@ describe('backup, dry run and target', () => {
       ['migrations/2_b.down.sql', 'down'],
     ]);
     expect(down.result!.current).toBe('1');
+    // Reverted migrations are pending again: the output must say so, on a dry run and after the run.
+    expect(down.result!.pending).toBe(2);
     expect(await tables(url)).toEqual(['a', 'slipway_migrations']);
+    const back = await migrate(dir, url, { dryRun: true });
+    expect(back.result!.pending).toBe(2);
     const none = await migrate(dir, url, { target: '0' });
     expect(none.error!.message).toBe(
       'input "target": going down to 0 needs migrations/1_a.down.sql, which does not exist',
