@@ -64,13 +64,13 @@ const hasScheme = (u: string, schemes: string[]) => {
 };
 
 /** Whether `port` (its digits) names a port a connection can be made to: 1 to 65535. */
-const isPort = (port: string) => Number(port) >= 1 && Number(port) <= 65535;
+export const isPort = (port: string) => Number(port) >= 1 && Number(port) <= 65535;
 /**
  * The explicit port of a URL (its digits, as written), or null when it has none. Read from
  * the text, not from `new URL`, which refuses 99999 as an invalid URL (saying nothing of the
  * port) and accepts 0.
  */
-const urlPort = (u: string): string | null =>
+export const urlPort = (u: string): string | null =>
   /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):(\d+)(?=[/?#]|$)/.exec(u)?.[1] ?? null;
 /** A URL whose explicit port is out of range is an issue of its own, reported before "expected a URL". */
 const checkUrlPort = (u: string, ctx: z.RefinementCtx) => {

@@ -5,6 +5,7 @@
  */
 import { UserError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
+import { isPort, urlPort } from './parse.js';
 import type { Check } from './types.js';
 
 /** A check with its values filled in from the environment. */
@@ -80,6 +81,10 @@ function resolveOne(
           `${c.kind}.env: the environment variable ${c.env} is not set (expected a ${c.kind === 'redis' ? 'redis://' : 'postgres://'} URL)`,
         );
       rt.mask(value);
+      // new URL refuses 99999 without naming the port, and takes 0, which no server listens on.
+      const port = urlPort(value.trim());
+      if (port !== null && !isPort(port))
+        throw fail(`${c.kind}.env: ${c.env} holds a URL with port ${port}; expected a port from 1 to 65535`);
       const schemes = c.kind === 'redis' ? ['redis:', 'rediss:'] : ['postgres:', 'postgresql:'];
       let scheme = '';
       try {

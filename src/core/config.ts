@@ -123,7 +123,12 @@ const migrateSchema = z.strictObject({
   /** The folder's migration format for the built-in runner (default: detected). */
   format: z.enum(['auto', 'slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 'prisma']).optional(),
   command: z.string().optional(),
-  table: z.string().optional(),
+  table: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, {
+      message: 'expected a table name such as slipway_migrations or ops.migrations (letters, digits, _)',
+    })
+    .optional(),
   /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
   allowDestructive: z.boolean().optional(),
 });

@@ -198,8 +198,9 @@ async function detectFormat(
   if (has(/^\d+_.+\.go$/)) return gooseFormat;
   for (const e of entries.filter((x) => !x.isDir && /\.sql$/i.test(x.name))) {
     const { text } = await read(e);
-    if (/^\s*--\s*\+goose\s+up\b/im.test(text)) return gooseFormat;
-    if (/^\s*--\s*migrate:up\b/im.test(text)) return dbmateFormat;
+    // Any annotation decides: a file with only a Down section read as plain SQL would run its Down.
+    if (/^\s*--\s*\+goose\s/im.test(text)) return gooseFormat;
+    if (/^\s*--\s*migrate:(up|down)\b/im.test(text)) return dbmateFormat;
   }
   // Flyway reads sub-folders too: a folder whose versions are all in them is still Flyway's.
   if (entries.some((e) => e.isDir) && (await nested()).some((e) => FLYWAY_NAME.test(e.name))) return flywayFormat;

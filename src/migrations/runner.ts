@@ -139,7 +139,11 @@ export async function runMigrations(options: MigrateOptions, rt: Runtime): Promi
   const tool = options.tool ?? 'builtin';
   const table = checkTableName(options.table ?? '');
   if (!options.database && !options.databaseUrl?.trim())
-    throw new UserError('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
+    throw new UserError(
+      options.databaseFrom
+        ? `input "database-url" is empty and ${options.databaseFrom} is not set; expected the PostgreSQL URL to migrate, from a secret`
+        : 'input "database-url": required (the PostgreSQL URL to migrate, from a secret)',
+    );
   // A malformed resolve is refused before anything is opened or created.
   if (parseResolve(options.resolve ?? '') && tool === 'command')
     throw new UserError(

@@ -88,6 +88,18 @@ describe('postgres checks', () => {
     expect(wrong.message).toBe(
       'check "postgres DB": postgres.env: DB does not hold a postgres:// or postgresql:// URL',
     );
+    for (const [kind, url] of [
+      ['postgres', 'postgres://u:topsecret@127.0.0.1:99999/db'],
+      ['postgres', 'postgres://u:topsecret@127.0.0.1:0/db'],
+      ['redis', 'redis://:topsecret@127.0.0.1:70000/0'],
+    ]) {
+      const port = /:(\d+)\//.exec(url.slice(12))![1];
+      const bad = await run(`- ${kind}: { env: DB }`, { DB: url }).catch((e) => e);
+      expect(isUserError(bad)).toBe(true);
+      expect(bad.message).toBe(
+        `check "${kind} DB": ${kind}.env: DB holds a URL with port ${port}; expected a port from 1 to 65535`,
+      );
+    }
   });
 });
 

@@ -183,6 +183,48 @@ DELETE FROM t;
     expect(error!.message).toMatch(/^migrations\/00002_b\.sql:1: SQL before -- \+goose Up/);
     expect(await tables(url)).toEqual([]);
   });
+
+  it('a folder whose only goose file has just a Down section is read as goose, and refused: its Down never runs', async () => {
+    for (const [file, text, expected] of [
+      [
+        'migrations/00001_a.sql',
+        '-- +goose Down\nCREATE TABLE oops (id int);\n',
+        /^migrations\/00001_a\.sql: no -- \+goose Up/,
+      ],
+      [
+        'migrations/20240101000000_a.sql',
+        '-- migrate:down\nCREATE TABLE oops (id int);\n',
+        /^migrations\/20240101000000_a\.sql.*migrate:up/,
+      ],
+    ] as const) {
+      const url = server.createDatabase();
+      const { error } = await migrate(repo({ [file]: text }), url);
+      expect(isUserError(error)).toBe(true);
+      expect(error!.message).toMatch(expected);
+      expect(await tables(url)).toEqual([]);
+    }
+  });
+
+  it('annotation errors point at the annotation line, with the file name as it is', async () => {
+    const cases = [
+      [
+        '-- +goose Up\n-- +goose ENVSUB ON\nCREATE TABLE a (id int);\n',
+        2,
+        /^migrations\/00001_a\.sql:2: uses -- \+goose ENVSUB ON/,
+      ],
+      [
+        '-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n',
+        2,
+        /^migrations\/00001_a\.sql:2: -- \+goose StatementBegin without StatementEnd/,
+      ],
+    ] as const;
+    for (const [text, line, message] of cases) {
+      const url = server.createDatabase();
+      const { error } = await migrate(repo({ 'migrations/00001_a.sql': text }), url);
+      expect(error!.message).toMatch(message);
+      expect((error as unknown as { location?: unknown }).location).toEqual({ file: 'migrations/00001_a.sql', line });
+    }
+  });
 });
 
 describe('golang-migrate', () => {

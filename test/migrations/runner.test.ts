@@ -616,12 +616,38 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
       return { ...(await invokeActionSettled(migrateAction as unknown as ActionDefinition<InputFields>, {}, rt)), rt };
     };
     const missing = await run({});
-    expect((missing.error as Error).message).toMatch(/^input "database-url": required/);
+    expect((missing.error as Error).message).toBe(
+      'input "database-url" is empty and the variable DATABASE_URL (the default of migrate.database.env) is not set; expected the PostgreSQL URL to migrate, from a secret',
+    );
     const done = await run({ DATABASE_URL: url });
     expect(done.error).toBeUndefined();
     expect(done.outputs.current).toBe('1');
     expect(await tables(url)).toEqual(['slipway_migrations', 'users']);
     expect(done.rt.text()).not.toContain(TEST_PG_PASSWORD);
+  });
+
+  it('a bad migrate.table or an unset migrate.database.env variable is named as the policy file says it, not as an input', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
+    mkdirSync(path.join(dir, '.github'));
+    const run = async (yml: string, env: NodeJS.ProcessEnv = {}) => {
+      writeFileSync(path.join(dir, '.github/slipway.yml'), yml);
+      const rt = createMemoryRuntime({ cwd: dir, env: { GITHUB_RUN_ID: '79', PATH: process.env.PATH, ...env } });
+      return (await invokeActionSettled(migrateAction as unknown as ActionDefinition<InputFields>, {}, rt))
+        .error as Error;
+    };
+    expect(
+      (await run('components:\n  schema:\n    migrate:\n      dir: migrations\n      table: ops-history\n')).message,
+    ).toBe(
+      '.github/slipway.yml:5:7: components.schema.migrate.table: expected a table name such as slipway_migrations or ops.migrations (letters, digits, _)',
+    );
+    const unset = await run('components:\n  schema:\n    migrate: { dir: migrations, database: { env: PROD_DB } }\n', {
+      DATABASE_URL: url,
+    });
+    expect(unset.message).toBe(
+      'input "database-url" is empty and the variable PROD_DB (migrate.database.env) is not set; expected the PostgreSQL URL to migrate, from a secret',
+    );
+    expect(await tables(url)).toEqual([]);
   });
 
   it('a migration failing mid-run still sets applied (what committed before it), pending and current', async () => {

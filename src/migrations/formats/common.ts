@@ -9,10 +9,15 @@ export function ignorable(name: string): boolean {
 }
 
 /** A migration the built-in runner cannot run: one line naming it and the tool that can. */
-export function needsTool(file: string, why: string, format: Pick<MigrationFormat, 'tool' | 'command'>): UserError {
+export function needsTool(
+  file: string,
+  why: string,
+  format: Pick<MigrationFormat, 'tool' | 'command'>,
+  line?: number,
+): UserError {
   return new UserError(
-    `${file}: ${why}; Slipway's built-in runner cannot run it, so set tool: command with command: ${format.command} (the ${format.tool} CLI)`,
-    { file },
+    `${file}${line ? `:${line}` : ''}: ${why}; Slipway's built-in runner cannot run it, so set tool: command with command: ${format.command} (the ${format.tool} CLI)`,
+    line ? { file, line } : { file },
   );
 }
 

@@ -64,7 +64,10 @@ function parseGooseFile(source: ReadFile): { up: Part; down?: Part } {
       const s: Section = cmd === 'UP' ? 'up' : 'down';
       if (seen[s]) throw new UserError(`${file}:${i + 1}: a second -- +goose ${a[1].trim()}`, at);
       if (blockStart !== null)
-        throw new UserError(`${file}:${blockStart + 1}: -- +goose StatementBegin without StatementEnd`, at);
+        throw new UserError(`${file}:${blockStart + 1}: -- +goose StatementBegin without StatementEnd`, {
+          file,
+          line: blockStart + 1,
+        });
       seen = { ...seen, [s]: true };
       section = s;
     } else if (cmd === 'STATEMENTBEGIN') {
@@ -79,7 +82,7 @@ function parseGooseFile(source: ReadFile): { up: Part; down?: Part } {
     } else if (cmd === 'NO TRANSACTION') noTransaction = true;
     else if (cmd === 'ENVSUB OFF') continue;
     else if (cmd === 'ENVSUB ON')
-      throw needsTool(`${file}:${i + 1}`, 'uses -- +goose ENVSUB ON (environment substitution)', gooseFormat);
+      throw needsTool(file, 'uses -- +goose ENVSUB ON (environment substitution)', gooseFormat, i + 1);
     else throw new UserError(`${file}:${i + 1}: unknown goose annotation ${JSON.stringify(line)}`, at);
   }
   if (blockStart !== null)
