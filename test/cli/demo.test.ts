@@ -13,12 +13,14 @@ describe('npm run demo', () => {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'demo'], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, CI: 'true', TMPDIR: tmp },
+      // A real database in the user's shell is never what the demo migrates (nothing listens on port 1).
+      env: { ...process.env, CI: 'true', TMPDIR: tmp, DATABASE_URL: 'postgres://app:s3cret@127.0.0.1:1/production' },
       timeout: 170_000,
     });
     const out = r.stdout + r.stderr;
     expect(r.status).toBe(0);
     expect(out).toContain('✔ release: v0.1.0');
+    expect(out).not.toContain('127.0.0.1:1');
     expect(out).toMatch(/bot \/health: HTTP 200, status ok, version 0\.1\.0/);
     expect(out).toMatch(/↩ deploy local: .*BOT_TOKEN missing.*rolled back/);
     expect(out).toMatch(/bot \/health after the rollback: HTTP 200, status ok, version 0\.1\.0/);

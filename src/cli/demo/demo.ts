@@ -110,7 +110,9 @@ async function runDemo(term: Terminal): Promise<number> {
       `① A sample product in ${repo}: backend (port ${ports.backend}), bot (${ports.bot}), frontend (${ports.frontend}), a shared library and two migrations.`,
     );
 
-    const rt = createCliRuntime(term, { cwd: repo, env: process.env });
+    // The sample migrates the embedded database: a DATABASE_URL in the user's shell (their real
+    // database, maybe production) must never be what the demo migrates.
+    const rt = createCliRuntime(term, { cwd: repo, env: { ...process.env, DATABASE_URL: '' } });
     const options = {
       mode: 'main' as const,
       config: '',
