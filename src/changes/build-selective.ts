@@ -6,7 +6,7 @@ import { UserError } from '../core/errors.js';
 import { parseJsonObject } from '../core/json-object.js';
 import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input, type ParsedInputs } from '../core/inputs.js';
-import type { Runtime } from '../core/runtime.js';
+import type { Logger, Runtime } from '../core/runtime.js';
 import { componentPaths } from '../versioning/version-bump.js';
 import { chooseBase, type BaseDecision, type DeploymentLookup } from './base.js';
 import { buildAll, type BuildOutcome } from './build.js';
@@ -15,6 +15,7 @@ import { parseFilters } from './filters.js';
 import { deploymentLookup } from './deployed.js';
 import { contentHashes, type HashInput } from './hash.js';
 import type { Selectable } from './patterns.js';
+import { policyChanges } from './policy-changes.js';
 import { changedPaths, dependencies, selectByChangedPaths, selectAll, type Selection } from './select.js';
 import { describeReason, selectionSummary } from './summary.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
@@ -105,6 +106,7 @@ async function runBuildSelective(
   // Before any command runs: a secret the policy names is masked even where it is printed first.
   maskPolicySecrets(config, rt);
   const components = await componentsOf(config, inputs.filters, rt);
+  const fromPolicy = !inputs.filters.trim() && Object.keys(config.components).length > 0;
   const deps = dependencies(components);
   const byName = new Map(components.map((c) => [c.name, c]));
 
@@ -152,7 +154,8 @@ async function runBuildSelective(
       rt.log.info(
         `${changes.length} files changed between ${decision.base.slice(0, 7)} and ${decision.head.slice(0, 7)}.`,
       );
-      selection = selectByChangedPaths(components, changedPaths(changes));
+      const policy = fromPolicy ? await policyChanges(git, config, decision.base, rt.cwd, rt.log) : {};
+      selection = selectByChangedPaths(components, changedPaths(changes), policy);
     }
   }
 
@@ -203,11 +206,12 @@ async function runBuildSelective(
         parallel: inputs.parallel,
         version: inputs.version,
         sha: decision.head,
-        cache: inputs.cache ? services.cache(rt) : null,
+        cache: inputs.cache ? services.cache(warningsOnce(rt)) : null,
         log: rt.log,
       },
     );
   }
+  // Set, and summarised, before a failure is reported: a later step still learns what the cache had.
   rt.setOutput('skipped', outcome?.skipped ?? {});
   await rt.summary(
     selectionSummary({
@@ -222,6 +226,38 @@ async function runBuildSelective(
       total: components.length,
     }),
   );
+  const failures = Object.values(outcome?.failures ?? {});
+  if (failures.length) throw new UserError(failures.join('; '));
+}
+
+/**
+ * The runtime given to the build cache, saying each warning once: a cache that is not
+ * available says so on every lookup, once per component, where once per run is the news.
+ */
+function warningsOnce(rt: Runtime): Runtime {
+  const said = new Set<string>();
+  const log: Logger = {
+    info: (m) => rt.log.info(m),
+    debug: (m) => rt.log.debug(m),
+    warning: (m, a) => {
+      if (said.has(m)) return;
+      said.add(m);
+      rt.log.warning(m, a);
+    },
+    error: (m, a) => rt.log.error(m, a),
+    notice: (m, a) => rt.log.notice(m, a),
+    group: (name, fn) => rt.log.group(name, fn),
+  };
+  return {
+    log,
+    env: rt.env,
+    cwd: rt.cwd,
+    keep: rt.keep,
+    setOutput: (name, value) => rt.setOutput(name, value),
+    summary: (markdown) => rt.summary(markdown),
+    mask: (secret) => rt.mask(secret),
+    redact: (text) => rt.redact(text),
+  };
 }
 
 /** The `version` input as each component's version: one for all, or a JSON object (a missing component: empty). */

@@ -3,13 +3,14 @@
  * selected components it depends on are done, up to `parallel` at once. With a cache, a
  * component whose content hash was built before is restored instead of built.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { errorMessage, UserError } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import { runUserCommand } from '../core/exec.js';
 import { duration } from '../core/markdown.js';
 import type { Logger } from '../core/runtime.js';
 import type { BuildCache } from './cache.js';
+import { ensureIgnoredDir } from './ignored-dir.js';
 
 /** One component to build. */
 export interface BuildItem {
@@ -48,6 +49,8 @@ export interface BuildOutcome {
   skipped: Record<string, Skipped>;
   /** Components without a build command. */
   nothingToRun: string[];
+  /** Component → the one-line cause of its failed build; empty when every build passed. */
+  failures: Record<string, string>;
 }
 
 /**
@@ -60,18 +63,24 @@ function cacheKey(name: string, hash: string, version: string): string {
   return `slipway-build-${name}-${v ? `${v}-` : ''}${hash}`;
 }
 
+/** The folder of the markers builds leave in the workspace. */
+const MARKERS = '.slipway/builds';
+
 /** The marker a build leaves in the workspace, cached with its outputs so a hit is never empty. */
 function markerPath(name: string): string {
-  return `.slipway/builds/${name}.json`;
+  return `${MARKERS}/${name}.json`;
 }
 
-/** Build `items` (given in dependency order); the first failure stops new builds and fails the run. */
+/**
+ * Build `items` (given in dependency order); the first failure stops new builds. Failures are
+ * in the outcome, not thrown, so the caller sets its outputs (what was skipped) before failing.
+ */
 export async function buildAll(items: readonly BuildItem[], options: BuildOptions): Promise<BuildOutcome> {
-  const outcome: BuildOutcome = { built: [], skipped: {}, nothingToRun: [] };
+  const outcome: BuildOutcome = { built: [], skipped: {}, nothingToRun: [], failures: {} };
   const done = new Set<string>();
   const pending = [...items];
   const running = new Map<string, Promise<void>>();
-  const failures: string[] = [];
+  const failed = () => Object.keys(outcome.failures).length > 0;
   const live = options.parallel <= 1 || items.filter((i) => i.command).length <= 1;
 
   const one = async (item: BuildItem): Promise<void> => {
@@ -81,6 +90,8 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
       outcome.nothingToRun.push(item.name);
       return;
     }
+    // Before a restore too: restoring a marker creates the folder.
+    ensureIgnoredDir(path.join(options.cwd, MARKERS));
     if (options.cache && (await restored(options.cache, key, paths, item.name, options.log))) {
       options.log.info(`${item.name}: inputs unchanged since an earlier build (cache ${key}); skipped.`);
       outcome.skipped[item.name] = { hash: item.hash, key };
@@ -88,12 +99,13 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
     }
     const result = await runBuild(item, options, live);
     if (result) {
-      failures.push(result);
+      outcome.failures[item.name] = result;
       return;
     }
     outcome.built.push(item.name);
     const marker = path.join(options.cwd, markerPath(item.name));
-    mkdirSync(path.dirname(marker), { recursive: true });
+    // The build may have removed the folder.
+    ensureIgnoredDir(path.dirname(marker));
     writeFileSync(
       marker,
       `${JSON.stringify({ component: item.name, hash: item.hash, sha: options.sha, version: item.version ?? options.version })}\n`,
@@ -108,7 +120,7 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
   };
 
   while (pending.length || running.size) {
-    if (!failures.length) {
+    if (!failed()) {
       for (let i = 0; i < pending.length && running.size < Math.max(1, options.parallel);) {
         const item = pending[i];
         if (item.dependsOn.every((d) => done.has(d))) {
@@ -117,7 +129,7 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
             item.name,
             one(item).finally(() => {
               running.delete(item.name);
-              if (!failures.length) done.add(item.name);
+              if (!failed()) done.add(item.name);
             }),
           );
         } else i++;
@@ -126,7 +138,6 @@ export async function buildAll(items: readonly BuildItem[], options: BuildOption
     if (!running.size) break;
     await Promise.race(running.values());
   }
-  if (failures.length) throw new UserError(failures.join('; '));
   return outcome;
 }
 

@@ -5,6 +5,7 @@
  */
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { ensureIgnoredDir } from './ignored-dir.js';
 
 /** Where built outputs are kept between runs. */
 export interface BuildCache {
@@ -14,7 +15,7 @@ export interface BuildCache {
   save(key: string, paths: string[]): Promise<void>;
 }
 
-/** A BuildCache in a local folder: each key is a sub-folder holding copies of the paths. */
+/** A BuildCache in a local folder (never committed: it gets a .gitignore): each key is a sub-folder holding copies of the paths. */
 export function folderCache(root: string, workspace: string): BuildCache {
   const dirOf = (key: string) => path.join(root, key.replace(/[^A-Za-z0-9._-]/g, '_'));
   return {
@@ -29,6 +30,7 @@ export function folderCache(root: string, workspace: string): BuildCache {
     },
     async save(key, paths) {
       const dir = dirOf(key);
+      ensureIgnoredDir(root);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(path.join(dir, 'files'), { recursive: true });
       for (const p of paths) {

@@ -5,6 +5,7 @@
  * deploy opens it.
  */
 import type { Runtime } from '../core/runtime.js';
+import { FileLedger, LEDGER_PATH } from '../deploy/record/file-ledger.js';
 import { chooseRecord } from '../deploy/record/open.js';
 import { endedGood, type DeploymentEntry, type DeploymentRecord } from '../deploy/record/record.js';
 import type { DeploymentLookup } from './base.js';
@@ -46,9 +47,9 @@ function deployedCommit(history: readonly DeploymentEntry[]): DeployedCommit | n
 }
 
 /** Read the environment's deployments from `record` and answer with deployedCommit. */
-function lookupIn(record: () => DeploymentRecord, log: Runtime['log']): DeploymentLookup {
+function lookupIn(record: (environment: string) => DeploymentRecord, log: Runtime['log']): DeploymentLookup {
   return async (environment) => {
-    const opened = record();
+    const opened = record(environment);
     const history = await opened.history(environment);
     const found = deployedCommit(history);
     if (found) log.info(`${opened.name}: ${environment} runs ${found.sha.slice(0, 7)} — ${found.why}.`);
@@ -63,7 +64,22 @@ function lookupIn(record: () => DeploymentRecord, log: Runtime['log']): Deployme
 /** The lookup over deploy's record: GitHub Deployments when `token` is set, else the ledger. */
 export function deploymentLookup(rt: Runtime, token: string): DeploymentLookup {
   // Opened on first use: a run without `environment` never needs a client or the ledger.
-  return lookupIn(() => chooseRecord({ token }, rt), rt.log);
+  return lookupIn((environment) => (token ? chooseRecord({ token }, rt) : localLedger(rt, environment)), rt.log);
+}
+
+/**
+ * The ledger chooseRecord opens without a token, announced in build-selective's words: deploy's
+ * notice is about where it writes, its lock and rollbacks, none of which a read has. What a
+ * read without a token loses is the comparison with what the environment runs.
+ */
+function localLedger(rt: Runtime, environment: string): DeploymentRecord {
+  const where = `No token: the last deployment to ${environment} is not read from GitHub Deployments, only from ${LEDGER_PATH} of this workspace`;
+  if (rt.env.GITHUB_ACTIONS === 'true')
+    rt.log.warning(
+      `${where}, which on a runner starts empty with each job: the base is usually the previous tag, not the commit ${environment} runs. Set token (the default, \${{ github.token }}, needs permissions: deployments: read).`,
+    );
+  else rt.log.info(`${where}.`);
+  return new FileLedger(rt.cwd);
 }
 
 function describeVersions(versions: Record<string, string>): string {

@@ -4,8 +4,9 @@
  * and change-type items such as `added|modified: 'src/**'`. The input is the YAML itself
  * or the path of a file holding it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../core/errors.js';
 import { repoGlob } from '../core/repo-glob.js';
 import { parseYaml, type YamlSource } from '../core/yaml-source.js';
 import type { ChangeKind, PatternGroup, Selectable } from './patterns.js';
@@ -21,13 +22,12 @@ const KINDS: Record<string, ChangeKind[]> = {
 
 /** Parse the filters input into components (no dependencies); errors name the line. */
 export function parseFilters(text: string, cwd: string): Selectable[] {
-  let source: YamlSource;
   const trimmed = text.trim();
-  if (!trimmed.includes('\n') && /\.ya?ml$/.test(trimmed) && existsSync(path.resolve(cwd, trimmed))) {
-    source = parseYaml(readFileSync(path.resolve(cwd, trimmed), 'utf8'), trimmed);
-  } else {
-    source = parseYaml(text, 'input "filters"', { input: true });
-  }
+  // paths-filter's rule: one line without ":" cannot be a mapping of filters, so it is a file's path.
+  const source: YamlSource =
+    !trimmed.includes('\n') && !trimmed.includes(':')
+      ? parseYaml(readFilters(trimmed, cwd), trimmed)
+      : parseYaml(text, 'input "filters"', { input: true });
   const value = source.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw source.errorAt([], 'expected a mapping of filter name to a list of globs (paths-filter format)');
@@ -67,4 +67,18 @@ export function parseFilters(text: string, cwd: string): Selectable[] {
   }
   if (!out.length) throw source.errorAt([], 'expected at least one filter');
   return out;
+}
+
+/** The text of the filters file `file` (relative to the repository); a missing one is named as such. */
+function readFilters(file: string, cwd: string): string {
+  try {
+    return readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new UserError(
+        `input "filters": file ${file} not found (expected the path of a paths-filter YAML file in the repository, or the filters YAML itself)`,
+      );
+    throw new UserError(`input "filters": cannot read file ${file}: ${code ?? String(err)}`);
+  }
 }

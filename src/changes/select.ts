@@ -9,7 +9,11 @@ import { ComponentIndex, type ChangedPath, type Selectable } from './patterns.js
 
 /** Why a component was selected. */
 export type Reason =
-  { kind: 'files'; files: string[] } | { kind: 'dependency'; via: string } | { kind: 'all'; why: string };
+  | { kind: 'files'; files: string[] }
+  | { kind: 'dependency'; via: string }
+  | { kind: 'all'; why: string }
+  /** Its entry in the policy file changed: `keys` are the entry's keys that differ; none for a new component. */
+  | { kind: 'policy'; file: string; keys: string[] };
 
 /** The outcome of selection. */
 export interface Selection {
@@ -38,20 +42,29 @@ export function dependencies(components: readonly Selectable[]): Record<string, 
   return Object.fromEntries(components.map((c) => [c.name, c.dependsOn]));
 }
 
-/** Select components touched by `paths`, plus their dependents. */
-export function selectByChangedPaths(components: readonly Selectable[], paths: readonly ChangedPath[]): Selection {
+/**
+ * Select components touched by `paths`, and those whose policy entry changed (`policy`:
+ * component → its reason), plus their dependents.
+ */
+export function selectByChangedPaths(
+  components: readonly Selectable[],
+  paths: readonly ChangedPath[],
+  policy: Record<string, Reason> = {},
+): Selection {
   const index = new ComponentIndex(components);
   const files: Record<string, string[]> = {};
   for (const p of paths) for (const name of index.match(p.path, p.kind)) (files[name] ??= []).push(p.path);
   const reasons: Record<string, Reason> = {};
   for (const [name, list] of Object.entries(files)) reasons[name] = { kind: 'files', files: list };
+  // Its own files explain a component best; the policy entry is named when no file of its changed.
+  for (const [name, why] of Object.entries(policy)) reasons[name] ??= why;
 
   const deps = dependencies(components);
   const dependents = new Map<string, string[]>();
   for (const c of components)
     for (const d of c.dependsOn) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(c.name);
   // Breadth first, so the dependency named for each is the nearest one.
-  const queue = Object.keys(files);
+  const queue = Object.keys(reasons);
   while (queue.length) {
     const n = queue.shift()!;
     for (const m of dependents.get(n) ?? []) {

@@ -8,11 +8,23 @@ const MAX_ROWS = 200;
 /** Past this many components the graph only shows the selection, or it would not render. */
 const MAX_GRAPH = 60;
 
+/**
+ * `text` as a Markdown code span: fenced with one backtick more than its longest run of them,
+ * and padded when it starts or ends with one, so a file named with a backtick stays one span.
+ */
+function codeSpan(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
 /** One line saying why a component was selected. */
 export function describeReason(r: Reason): string {
   if (r.kind === 'all') return r.why;
   if (r.kind === 'dependency') return `depends on ${r.via}`;
-  const first = r.files.slice(0, 2).map((f) => `\`${f}\``);
+  if (r.kind === 'policy') return r.keys.length ? `its ${r.keys.join(', ')} in ${r.file} changed` : `new in ${r.file}`;
+  const first = r.files.slice(0, 2).map(codeSpan);
   return `${first.join(', ')}${r.files.length > 2 ? ` and ${r.files.length - 2} more` : ''} changed`;
 }
 
@@ -34,6 +46,7 @@ export function selectionSummary(args: {
     if (outcome.skipped[n]) return 'cached, skipped';
     if (outcome.built.includes(n)) return 'built';
     if (outcome.nothingToRun.includes(n)) return 'no build command';
+    if (outcome.failures[n]) return 'failed';
     return '—';
   };
   const rows = selection.changed

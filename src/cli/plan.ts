@@ -2,7 +2,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../core/config.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../core/config.js';
 import type { SlipwayConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
@@ -36,7 +36,8 @@ export const command: Command = {
     "component's URL variable (DATABASE_URL unless migrate.database names another) when it is set,",
     'else a copy of the embedded database (.slipway/db) when there is one; with neither, nothing is',
     "applied yet and no database is opened. --event rollback previews deploy's manual rollback",
-    '(to --to-version, or the last good version). Exits 1 when a step failed.',
+    '(to --to-version, or the last good version). The policy file must name at least one environment;',
+    '--environment picks one of them (default: each, in `after` order). Exits 1 when a step failed.',
   ].join('\n'),
   async run({ flags, cwd, term }) {
     const event = flags.event ?? 'push';
@@ -45,6 +46,7 @@ export const command: Command = {
     const scratch = mkdtempSync(path.join(tmpdir(), 'slipway-plan-'));
     try {
       const config = await loadConfig(cwd, flags.config ?? '');
+      checkEnvironments(config, flags.environment);
       const embedded = embeddedHistory(cwd, scratch);
       reportHistories(config, embedded, term);
       const env = { ...process.env, SLIPWAY_EMBEDDED_DB: embedded.copy };
@@ -92,6 +94,23 @@ export const command: Command = {
     }
   },
 };
+
+/**
+ * Before anything runs: the environments the plan shows must be in the policy file. The
+ * pipeline's own message names its `environments` input, which this command does not have.
+ */
+function checkEnvironments(config: SlipwayConfig, wanted: string | undefined): void {
+  const file = config.file ?? `${DEFAULT_CONFIG_PATH} (not found)`;
+  const known = Object.keys(config.environments);
+  if (!known.length)
+    throw new UserError(
+      `${file}: environments: none defined (expected at least one, e.g. "environments: { production: {} }"; plan shows each one's deploy and smoke tests)`,
+    );
+  if (wanted && !known.includes(wanted))
+    throw new UserError(
+      `--environment: unknown environment "${wanted}" in ${file} (expected one of: ${known.join(', ')})`,
+    );
+}
 
 /** The embedded database a dry run may use, and how to open it. */
 interface EmbeddedHistory {

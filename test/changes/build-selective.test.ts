@@ -63,18 +63,27 @@ interface Run {
   summary: string;
 }
 
+interface RunOptions {
+  eventName?: string;
+  event?: unknown;
+  ref?: string;
+  services?: BuildSelectiveServices;
+  env?: Record<string, string>;
+}
+
 /** Run build-selective in-process as a runner would set it up (event file, GITHUB_* variables). */
-async function selective(
+async function selective(r: TestRepo, inputs: Record<string, string> = {}, options: RunOptions = {}): Promise<Run> {
+  const { run, error } = await selectiveSettled(r, inputs, options);
+  if (error) throw error;
+  return run;
+}
+
+/** As selective, but a failed run still gives what it wrote (outputs, log, summary) with its error. */
+async function selectiveSettled(
   r: TestRepo,
   inputs: Record<string, string> = {},
-  options: {
-    eventName?: string;
-    event?: unknown;
-    ref?: string;
-    services?: BuildSelectiveServices;
-    env?: Record<string, string>;
-  } = {},
-): Promise<Run> {
+  options: RunOptions = {},
+): Promise<{ run: Run; error: unknown }> {
   const dir = tmp();
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
   if (options.eventName !== undefined) {
@@ -86,13 +95,19 @@ async function selective(
   for (const [k, v] of Object.entries(inputs)) env[inputVariable(k)] = v;
   const action = createBuildSelective(options.services ?? localServices);
   const rt = createMemoryRuntime({ env, cwd: r.dir });
-  await action.run(parseInputs(action.inputs, env, rt), rt);
-  return {
+  let error: unknown = null;
+  try {
+    await action.run(parseInputs(action.inputs, env, rt), rt);
+  } catch (err) {
+    error = err;
+  }
+  const run = {
     outputs: rt.outputs,
     log: rt.text(),
     warnings: rt.records.filter((x) => x.level === 'warning').map((x) => x.message),
     summary: rt.summaries.join('\n'),
   };
+  return { run, error };
 }
 
 /** Record a deployment in the workspace's ledger through deploy's own FileLedger. */
@@ -632,5 +647,225 @@ describe('building', () => {
     expect(changed(run)).toEqual(['a']);
     expect(existsSync(path.join(r.dir, 'built'))).toBe(false);
     expect(run.log).toContain('Dry run: would build a');
+  });
+});
+
+describe('a push that changes only the policy file', () => {
+  const push = (r: TestRepo, before: string) =>
+    selective(r, {}, { eventName: 'push', event: { before, after: r.head() }, ref: 'refs/heads/main' });
+
+  it('selects a new component and one whose build, deploy or paths changed, with their dependents', async () => {
+    const r = product();
+    const before = r.head();
+    const policy = POLICY.replace(
+      '  shared: { paths: [libs/shared/**] }',
+      '  shared: { paths: [libs/shared/**], build: { run: make shared } }',
+    )
+      .replace(
+        '  docs: { paths: [docs/**, "**/*.md"] }',
+        '  docs: { paths: [docs/**, "**/*.md"], deploy: { run: ./publish } }',
+      )
+      .concat('  worker: { paths: [worker/**] }\n');
+    r.commit('chore: policy', { '.github/slipway.yml': policy });
+    const run = await push(r, before);
+    expect(changed(run).sort()).toEqual(['backend', 'docs', 'frontend', 'shared', 'worker']);
+    expect(JSON.parse(run.outputs.files)).toMatchObject({ shared: [], worker: [] });
+    expect(run.log).toContain('shared: its build in .github/slipway.yml changed.');
+    expect(run.log).toContain('docs: its deploy in .github/slipway.yml changed.');
+    expect(run.log).toContain('worker: new in .github/slipway.yml.');
+    expect(run.log).toContain('backend: depends on shared.');
+
+    const paths = r.head();
+    r.commit('chore: web paths', {
+      '.github/slipway.yml': policy.replace('paths: [web/**]', 'paths: [web/**, ui/**]'),
+    });
+    expect(changed(await push(r, paths))).toEqual(['frontend']);
+  });
+
+  it('compares parsed values: comments, reordering and other keys of an entry select nothing', async () => {
+    const r = product();
+    const before = r.head();
+    const reordered = [
+      '# the product',
+      'components:',
+      '  docs: { paths: [docs/**, "**/*.md"] }   # moved up',
+      '  shared:',
+      '    paths: [libs/shared/**]',
+      '  postgres: { kind: data }',
+      '  schema: { migrate: { dir: db/migrations }, dependsOn: [postgres], kind: migrations }',
+      '  backend:',
+      '    dependsOn: [shared, schema]',
+      '    paths: [services/backend/**, "!services/backend/**/*.md"]',
+      '    health: [ { http: "http://127.0.0.1:9/h" } ]',
+      '  frontend: { paths: [web/**], dependsOn: [backend] }',
+      '',
+    ].join('\n');
+    r.commit('chore: tidy policy', { '.github/slipway.yml': reordered });
+    const run = await push(r, before);
+    expect(changed(run)).toEqual([]);
+  });
+
+  it('selects nothing for a change to the shared keys (environments, versioning, notify), and says so', async () => {
+    const r = product();
+    const before = r.head();
+    r.commit('chore: environments', {
+      '.github/slipway.yml': `${POLICY}environments:\n  staging: {}\nversioning: { tag: "release-{version}" }\n`,
+    });
+    const run = await push(r, before);
+    expect(changed(run)).toEqual([]);
+    expect(run.log).toContain('.github/slipway.yml: versioning, environments changed; that selects no component');
+  });
+
+  it('takes every component as new when the base has no policy file, and as changed when it cannot be read', async () => {
+    const r = track(createRepo());
+    r.commit('init', { 'web/a.ts': '1\n', 'api/b.ts': '1\n' });
+    const none = r.head();
+    const policy = 'components:\n  web: { paths: [web/**] }\n  api: { paths: [api/**] }\n';
+    r.commit('chore: policy', { '.github/slipway.yml': policy });
+    const added = await push(r, none);
+    expect(changed(added).sort()).toEqual(['api', 'web']);
+    expect(added.log).toContain('web: new in .github/slipway.yml.');
+
+    r.commit('chore: broken policy', { '.github/slipway.yml': 'components: [\n' });
+    const broken = r.head();
+    r.commit('chore: fixed policy', { '.github/slipway.yml': policy });
+    const fixed = await push(r, broken);
+    expect(changed(fixed).sort()).toEqual(['api', 'web']);
+    expect(fixed.log).toMatch(/\.github\/slipway\.yml at the base [0-9a-f]{7} cannot be read \(.*invalid YAML/);
+  });
+});
+
+describe('reporting', () => {
+  it('names a missing filters file as missing, in one line', async () => {
+    const r = track(createRepo());
+    r.commit('init', { 'src/a.ts': '1\n', 'ci/filters.yml': "src: ['src/**']\n" });
+    await expect(selective(r, { filters: 'ci/missing.yml', all: 'true' })).rejects.toThrow(
+      /^input "filters": file ci\/missing\.yml not found \(expected [^\n]*\)$/,
+    );
+    // A file that is there is read, as before.
+    expect(changed(await selective(r, { filters: 'ci/filters.yml', all: 'true' }))).toEqual(['src']);
+  });
+
+  it('keeps a changed file named with a backtick inside one code span of the summary', async () => {
+    const r = track(createRepo());
+    r.commit('init', { '.github/slipway.yml': 'components:\n  web: { paths: [web/**] }\n', 'web/a.ts': '1\n' });
+    const before = r.head();
+    const name = 'web/it`s ``odd``.ts';
+    r.commit('feat: odd name', { [name]: '1\n' });
+    const run = await selective(r, {}, { eventName: 'push', event: { before } });
+    const row = run.summary.split('\n').find((l) => l.startsWith('| web |'))!;
+    const reasonCell = row.split(' | ')[1];
+    expect(codeSpans(reasonCell)).toEqual([name]);
+  });
+
+  it('without a token, says what build-selective cannot read, not what deploy writes', async () => {
+    const r = product();
+    r.tag('v1.0.0');
+    r.commit('fix: web', { 'web/app.ts': 'x\n' });
+    const run = await selective(
+      r,
+      { environment: 'staging' },
+      { eventName: 'workflow_dispatch', env: { GITHUB_ACTIONS: 'true' } },
+    );
+    expect(run.warnings).toHaveLength(1);
+    expect(run.warnings[0]).toMatch(/^No token: the last deployment to staging is not read from GitHub Deployments/);
+    expect(run.warnings[0]).toContain('deployments: read');
+    // Deploy's wording is about where it records, its lock and rollbacks: nothing a read does.
+    expect(run.warnings[0]).not.toMatch(/recorded|lock|roll back/);
+    expect(changed(run)).toEqual(['frontend']);
+  });
+});
+
+/** The contents of the code spans in one line of Markdown, by CommonMark's rule (a run of n backticks closes at the next run of exactly n). */
+function codeSpans(line: string): string[] {
+  const runs = [...line.matchAll(/`+/g)].map((m) => ({ at: m.index, n: m[0].length }));
+  const out: string[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    const close = runs.findIndex((x, j) => j > i && x.n === runs[i].n);
+    if (close < 0) continue;
+    let text = line.slice(runs[i].at + runs[i].n, runs[close].at);
+    if (text.startsWith(' ') && text.endsWith(' ') && text.trim()) text = text.slice(1, -1);
+    out.push(text);
+    i = close;
+  }
+  return out;
+}
+
+describe('building: what a run leaves and says', () => {
+  const TWO = [
+    'components:',
+    "  a: { paths: [a/**], build: { run: 'echo a > a.out', outputs: [a.out] } }",
+    "  b: { paths: [b/**], build: { run: 'echo broken >&2; exit 4' } }",
+    '',
+  ].join('\n');
+
+  it('sets skipped, and writes the summary, before reporting a failed build', async () => {
+    const r = track(createRepo());
+    r.commit('init', { '.github/slipway.yml': TWO, '.gitignore': 'a.out\n', 'a/x': '1\n', 'b/y': '1\n' });
+    const cacheDir = tmp();
+    const services: BuildSelectiveServices = { ...localServices, cache: (rt) => folderCache(cacheDir, rt.cwd) };
+    const inputs = { all: 'true', run: 'true', cache: 'true', parallel: '1' };
+    const first = await selectiveSettled(r, inputs, { services });
+    expect(String(first.error)).toContain('build of b failed (exit 4): broken');
+    expect(JSON.parse(first.run.outputs.skipped)).toEqual({});
+
+    const second = await selectiveSettled(r, inputs, { services });
+    expect(String(second.error)).toContain('build of b failed (exit 4): broken');
+    const hashes = JSON.parse(second.run.outputs.hashes) as Record<string, string>;
+    expect(JSON.parse(second.run.outputs.skipped)).toEqual({
+      a: { hash: hashes.a, key: `slipway-build-a-${hashes.a}` },
+    });
+    expect(second.run.summary).toMatch(/\| a \|.*\| cached, skipped \|/);
+    expect(second.run.summary).toMatch(/\| b \|.*\| failed \|/);
+  });
+
+  it('says once per run that the cache is not available, however many components look it up', async () => {
+    const r = track(createRepo());
+    const policy = [
+      'components:',
+      ...['a', 'b', 'c'].map((n) => `  ${n}: { paths: [${n}/**], build: { run: "true" } }`),
+    ];
+    r.commit('init', { '.github/slipway.yml': `${policy.join('\n')}\n`, 'a/x': '1\n', 'b/x': '1\n', 'c/x': '1\n' });
+    let lookups = 0;
+    // As the runner's adapter does: every lookup of an unavailable service warns.
+    const services: BuildSelectiveServices = {
+      ...localServices,
+      cache: (rt) => ({
+        async restore() {
+          lookups++;
+          rt.log.warning('The GitHub cache service is not available to this run; building without the cache.');
+          return false;
+        },
+        async save() {},
+      }),
+    };
+    const run = await selective(r, { all: 'true', run: 'true', cache: 'true' }, { services });
+    expect(lookups).toBe(3);
+    expect(run.warnings.filter((w) => w.includes('not available'))).toHaveLength(1);
+  });
+
+  it('gives the folders it creates in the repository a .gitignore, so `git add -A` commits none of it', async () => {
+    const r = track(createRepo());
+    r.commit('init', {
+      '.github/slipway.yml': TWO.replace("'echo broken >&2; exit 4'", "'true'"),
+      '.gitignore': 'a.out\n',
+      'a/x': '1\n',
+      'b/y': '1\n',
+    });
+    const inputs = { all: 'true', run: 'true', cache: 'true' };
+    const untracked = () => r.git('status', '--porcelain', '--untracked-files=all');
+    await selective(r, inputs);
+    expect(existsSync(path.join(r.dir, '.slipway/builds/a.json'))).toBe(true);
+    expect(existsSync(path.join(r.dir, '.slipway/cache'))).toBe(true);
+    expect(untracked()).toBe('');
+
+    // A cache hit restores the markers into a fresh folder: it is ignored too.
+    rmSync(path.join(r.dir, '.slipway/builds'), { recursive: true });
+    const hit = await selective(r, inputs);
+    expect(Object.keys(JSON.parse(hit.outputs.skipped)).sort()).toEqual(['a', 'b']);
+    expect(existsSync(path.join(r.dir, '.slipway/builds/a.json'))).toBe(true);
+    expect(untracked()).toBe('');
+    r.git('add', '-A');
+    expect(r.git('diff', '--cached', '--name-only')).toBe('');
   });
 });

@@ -2,11 +2,13 @@
  * `slipway plan` as a user runs it (the CLI as a subprocess): the migration history it
  * really reads (none opened when there is none, the server in DATABASE_URL when set, none
  * for tool: command), the deploy and smoke sections when nothing is selected, and a
- * non-zero exit when a step failed.
+ * non-zero exit when a step failed; and, in-process, the environments it checks before running.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { command as planCommand } from '../../src/cli/plan.js';
+import type { Terminal } from '../../src/cli/terminal.js';
 import { createRepo } from '../helpers/git-repo.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { ROOT } from '../helpers/run-action.js';
@@ -149,4 +151,46 @@ describe('slipway plan: what it says it did', () => {
       app.cleanup();
     }
   }, 60_000);
+});
+
+describe('slipway plan: the environments it previews', () => {
+  const lines: string[] = [];
+  const term: Terminal = { tty: false, color: (_c, t) => t, line: (t) => lines.push(t), step: () => ({ end() {} }) };
+  const run = (dir: string, flags: Record<string, string> = {}) =>
+    planCommand.run({ flags, positional: [], term, cwd: dir });
+
+  it('without environments in the policy file, fails in one line naming the file and its key, before running anything', async () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: api', {
+        '.github/slipway.yml': 'components:\n  api: { paths: [api/**], deploy: { run: "true" } }\n',
+        'api/a.txt': 'a',
+      });
+      const error = await run(app.dir).catch((e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(
+        /^\.github\/slipway\.yml: environments: none defined \(expected [^\n]*\)$/,
+      );
+      expect((error as Error).message).not.toContain('input');
+      expect(lines).toEqual([]);
+    } finally {
+      app.cleanup();
+    }
+  });
+
+  it('an unknown --environment fails early, in one line listing the known ones', async () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: api', {
+        '.github/slipway.yml': `${POLICY}  production: { after: staging }\n`,
+        'api/a.txt': 'a',
+      });
+      await expect(run(app.dir, { environment: 'prod' })).rejects.toThrow(
+        /^--environment: unknown environment "prod" in \.github\/slipway\.yml \(expected one of: staging, production\)$/,
+      );
+      expect(lines).toEqual([]);
+    } finally {
+      app.cleanup();
+    }
+  });
 });
