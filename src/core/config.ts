@@ -5,6 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+// The single function, not the package index (which loads ranges and everything else).
+import valid from 'semver/functions/valid.js';
 import { z } from 'zod';
 import { UserError, type ErrorLocation } from './errors.js';
 import { findCycle } from './graph.js';
@@ -81,9 +83,18 @@ const tagTemplate = z
       'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
   });
 
+const SEMVER_EXPECTED = 'expected a semantic version like 0.1.0 or 1.0.0-rc.1 (no leading zeros)';
+
+/**
+ * X.Y.Z[-pre], checked by semver itself: the pattern alone lets a leading zero through
+ * (01.0.0, 1.0.0-01), which version-bump would then refuse without the file's line.
+ */
 const semverString = z
-  .string()
-  .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
+  // An unquoted 1.0 is a YAML number: said as such, since its text is lost.
+  .string({ error: (iss) => `${SEMVER_EXPECTED}, got a ${typeof iss.input}` })
+  .refine((v) => /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v) && valid(v) !== null, {
+    error: (iss) => `${SEMVER_EXPECTED}, got ${JSON.stringify(iss.input)}`,
+  });
 
 const channel = z.enum(['stable', 'rc', 'beta', 'alpha', 'none'], {
   message: 'expected one of stable, rc, beta, alpha, none',

@@ -518,7 +518,7 @@ async function notesFor(o: {
       ? `Notes cover ${previous.name}..${o.target.slice(0, 7)}.`
       : `No earlier ${o.template} tag: notes cover the whole history.`,
   );
-  await ensureHistory(git, [o.target, ...(previous ? [previous.commit] : [])]);
+  await ensureHistory(git, o.target, previous);
   const repoUrl = rt.env.GITHUB_REPOSITORY
     ? `${(rt.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')}/${rt.env.GITHUB_REPOSITORY}`
     : '';
@@ -540,26 +540,39 @@ function migrationDirs(config: SlipwayConfig, c?: ComponentConfig): string[] {
   return [...new Set(comps.map((x) => x?.migrate?.dir).filter((d): d is string => Boolean(d)))];
 }
 
-/** A shallow checkout (actions/checkout's default) gets the commits the notes need. */
-async function ensureHistory(git: Git, commits: string[]): Promise<void> {
-  const have = async () => {
-    for (const c of commits) if (!(await git.resolveCommit(c))) return false;
-    return true;
+/**
+ * A shallow checkout (actions/checkout's default) gets the commits the notes need: the target
+ * and, when there is one, the previous tag's commit.
+ */
+async function ensureHistory(
+  git: Git,
+  target: string,
+  previous: { name: string; commit: string } | null,
+): Promise<void> {
+  const commits = [target, ...(previous ? [previous.commit] : [])];
+  const missing = async () => {
+    for (const c of commits) if (!(await git.resolveCommit(c))) return c;
+    return null;
   };
-  if (await have()) {
-    if (commits.length < 2 && (await git.isShallow())) await git.deepenUntil(async () => false, 'the first commit');
-    else if (commits.length === 2 && (await git.isShallow()))
+  if (!(await missing())) {
+    if (!previous && (await git.isShallow())) await git.deepenUntil(async () => false, 'the first commit');
+    else if (previous && (await git.isShallow()))
       await git.deepenUntil(
-        async () => (await git.mergeBase(commits[0], commits[1])) === commits[1],
-        `${commits[1].slice(0, 7)}`,
+        async () => (await git.mergeBase(target, previous.commit)) === previous.commit,
+        `${previous.commit.slice(0, 7)}`,
       );
     return;
   }
-  if (!(await git.resolveCommit(commits[0]))) await git.fetchRefs([commits[0]], 1);
-  if (!(await git.deepenUntil(have, 'the commits of the release')))
-    throw new UserError(
-      `target: commit ${commits.find(Boolean)!.slice(0, 7)} or the previous tag's commit is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`,
-    );
+  if (!(await git.resolveCommit(target))) await git.fetchRefs([target], 1);
+  if (await git.deepenUntil(async () => (await missing()) === null, 'the commits of the release')) return;
+  // Name the commit that is still missing, not the first one asked for: the target is often there.
+  const absent = await missing();
+  if (!absent) return;
+  throw new UserError(
+    absent === target
+      ? `target: commit ${target.slice(0, 7)} is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`
+      : `previous tag ${previous!.name}: its commit ${absent.slice(0, 7)} (where the notes start) is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`,
+  );
 }
 
 function summary(

@@ -220,6 +220,9 @@ export async function planVersion(
       ? forced
       : 'none'
     : computed.bump;
+  // With no release yet the version is `initial` (or the branch's) whatever the commits ask
+  // for, so the bump reported is the step to it from nothing, never the commits' own.
+  const first = !last && commits.length > 0 && ctx.bump !== 'none';
   const base = {
     candidateOf: '',
     component: series.name,
@@ -228,7 +231,7 @@ export async function planVersion(
     previousTag: last?.name ?? '',
     commits,
     unread,
-    deciding: forced ? commits.slice(0, 1) : computed.deciding,
+    deciding: !last ? [] : forced ? commits.slice(0, 1) : computed.deciding,
   };
   const short = ctx.headSha.slice(0, 7);
 
@@ -239,7 +242,8 @@ export async function planVersion(
     return {
       ...base,
       release: false,
-      bump,
+      // What main would do: with no release yet, its first release.
+      bump: last ? bump : first ? firstRelease(ctx.initial) : 'none',
       version,
       tag: '',
       prerelease: true,
@@ -249,16 +253,15 @@ export async function planVersion(
 
   if (ctx.rule.channel === 'stable') {
     if (!last) {
-      const release = commits.length > 0 && ctx.bump !== 'none';
       return {
         ...base,
-        release,
-        bump,
+        release: first,
+        bump: first ? firstRelease(ctx.initial) : 'none',
         version: ctx.initial,
         tag: formatTag(series.template, ctx.initial),
         prerelease: prerelease(ctx.initial) !== null,
-        reason: release
-          ? `no tag yet: the first release is ${ctx.initial}`
+        reason: first
+          ? `no tag yet: the first release is ${ctx.initial}${forced && forced !== 'none' ? ` (the ${forced} bump applies from the next release)` : ''}`
           : commits.length
             ? 'manual bump none'
             : 'no commits yet',
@@ -320,7 +323,7 @@ export async function planVersion(
   const named = series.own ? null : versionInBranch(ctx.branch);
   const target = named ?? (last ? inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
   // What the candidate is: the step from the last stable version to the one it is a candidate of.
-  const step: BumpLevel = last ? levelBetween(current, target) : bump === 'none' ? 'patch' : bump;
+  const step: BumpLevel = levelBetween(current || '0.0.0', target);
   base.candidateOf = target;
   const all: { name: string; version: SemVer }[] = [];
   for (const name of names ?? (await git.tagNames([tagGlob(series.template)]))) {
@@ -355,6 +358,20 @@ export async function planVersion(
       tag: latest.name,
       prerelease: true,
       reason: `HEAD is already ${latest.name}`,
+    };
+  }
+  // A push that changes nothing of the series since its newest candidate (a component's
+  // candidate, then a commit elsewhere) is still that candidate: a new number would be a
+  // release of the same content. The same count is what promote refuses on, so the two agree.
+  if (latest && !manual && (await commitsSinceCandidate(git, latest.name, series.paths)) === 0) {
+    return {
+      ...base,
+      release: false,
+      bump: step,
+      version: latest.version.version,
+      tag: latest.name,
+      prerelease: true,
+      reason: `no commit since ${latest.name} touches ${series.paths.length ? 'its paths' : 'the repository'}: still that candidate`,
     };
   }
   if (!manual && commits.length === 0 && last) {
@@ -393,6 +410,21 @@ export function candidateNumber(version: SemVer, id: string): number | null {
   if (got.length < want.length || got.length > want.length + 1 || want.some((p, i) => got[i] !== p)) return null;
   if (got.length === want.length) return 0;
   return /^\d+$/.test(got[want.length]) ? Number(got[want.length]) : null;
+}
+
+/**
+ * The commits in HEAD and not in the candidate tag `name` that touch `paths` (all commits
+ * when empty), or null when HEAD does not contain the candidate (another branch's).
+ */
+export async function commitsSinceCandidate(git: Git, name: string, paths: string[]): Promise<number | null> {
+  const ref = `refs/tags/${name}`;
+  if (!(await git.isAncestor(ref, 'HEAD'))) return null;
+  return git.countCommits([`${ref}..HEAD`], paths);
+}
+
+/** A first release's bump: the step from no release at all (0.0.0) to `version` (0.1.0: minor, 1.0.0: major). */
+function firstRelease(version: string): BumpLevel {
+  return levelBetween('0.0.0', version);
 }
 
 /** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */

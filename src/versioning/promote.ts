@@ -1,7 +1,8 @@
 /**
  * Promoting a release branch: each series' newest candidate on the branch becomes its final
  * version (`v0.105.0-rc.2` → `v0.105.0`, `py/1.37.6-rc.2` → `py/1.37.6`), released at the
- * commit the run promotes. A series with no candidate on the branch gets nothing.
+ * commit the run promotes, which must hold nothing of the series that the candidate lacks.
+ * A series with no candidate on the branch gets nothing.
  */
 import gt from 'semver/functions/gt.js';
 import rcompare from 'semver/functions/rcompare.js';
@@ -10,7 +11,14 @@ import { UserError } from '../core/errors.js';
 import type { Git } from '../core/git.js';
 import { formatTag, parseTag } from '../core/tag-template.js';
 import { versionInBranch } from './branch-policy.js';
-import { candidateNumber, levelBetween, type PolicyContext, type Series, type VersionPlan } from './next-version.js';
+import {
+  candidateNumber,
+  commitsSinceCandidate,
+  levelBetween,
+  type PolicyContext,
+  type Series,
+  type VersionPlan,
+} from './next-version.js';
 
 const core = (v: SemVer): string => `${v.major}.${v.minor}.${v.patch}`;
 
@@ -95,10 +103,21 @@ export async function planPromotion(
           : `${released} is already released on ${at?.slice(0, 7) ?? 'another commit'}; nothing to promote`,
     };
   }
+  // The release is what was tested: the newest candidate's commit. HEAD past it (for this
+  // series' paths) would be released untested, so the run stops; tagging the candidate's
+  // commit instead would release something other than what this run builds and deploys.
+  const ahead = newest ? await commitsSinceCandidate(git, newest.name, series.paths) : 0;
+  if (newest && ahead) {
+    const at = (await git.resolveCommit(`refs/tags/${newest.name}`))?.slice(0, 7) ?? '?';
+    throw new UserError(
+      `input "promote": HEAD ${ctx.headSha.slice(0, 7)} has ${ahead} commit${ahead > 1 ? 's' : ''} not in candidate ${newest.name} (${at}), the newest on ${ctx.branch}${series.paths.length ? ` for ${series.name}'s paths` : ''}; only a tested candidate is promoted: cut a candidate of HEAD first (the push run, or a run without promote), then promote it`,
+    );
+  }
   return {
     ...final,
     release: true,
-    bump: current ? levelBetween(current, target) : candidate.bump,
+    // With no release yet, the step from nothing, as the candidate's.
+    bump: levelBetween(current || '0.0.0', target),
     promotedFrom: newest?.name ?? '',
     reason: newest
       ? `promotes ${newest.name} to ${target}`

@@ -100,7 +100,7 @@ export const versionBump = defineAction({
   outputs: {
     version: 'The next version, or the current one when nothing is releasable.',
     release: 'true when a new version is due.',
-    bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor).',
+    bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor). For a first release, the step from 0.0.0 (0.1.0: minor, 1.0.0: major).',
     'candidate-of':
       'On a prerelease channel (release/*), the version the candidate is of (0.105.0 for 0.105.0-rc.2); else empty.',
     'previous-version': 'The last stable version (empty when there is none).',

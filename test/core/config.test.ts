@@ -106,6 +106,23 @@ describe('the policy file', () => {
       /:4:5: components\.api\.deploy: a component with migrate: is the migrations step, and its deploy: would never run/,
     ],
     ['environments:\n  prod: { after: stage }\n', /:2:11: environments\.prod\.after: unknown environment "stage"/],
+    // versioning.initial is checked as semver itself: a leading zero, a missing part or a number YAML read.
+    [
+      'versioning:\n  tag: "v{version}"\n  initial: 01.0.0\n',
+      /:3:3: versioning\.initial: expected a semantic version like 0\.1\.0 or 1\.0\.0-rc\.1 \(no leading zeros\), got "01\.0\.0"$/,
+    ],
+    [
+      'versioning:\n  initial: 1.0.0-01\n',
+      /:2:3: versioning\.initial: expected a semantic version like 0\.1\.0 or 1\.0\.0-rc\.1 \(no leading zeros\), got "1\.0\.0-01"$/,
+    ],
+    [
+      'versioning:\n\n  initial: "1.0"\n',
+      /:3:3: versioning\.initial: expected a semantic version like 0\.1\.0 .*, got "1\.0"$/,
+    ],
+    [
+      'versioning:\n  initial: 1.0\n',
+      /:2:3: versioning\.initial: expected a semantic version like 0\.1\.0 .*, got a number$/,
+    ],
     ['components: [a, b\n', /^\.github\/slipway\.yml:2:1: invalid YAML: /],
     ['- just\n- a list\n', /^\.github\/slipway\.yml:1:1: expected a mapping/],
   ])('rejects %j with a located one-line error', (text, expected) => {

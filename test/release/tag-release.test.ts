@@ -7,7 +7,7 @@ import { tagRelease } from '../../src/release/tag-release.js';
 import { composeNotes, MAX_NOTES_CHARS, previousTag } from '../../src/release/notes.js';
 import { prependEntry } from '../../src/release/publish.js';
 import { parseCommit } from '../../src/versioning/conventional.js';
-import { createRepo, type TestRepo } from '../helpers/git-repo.js';
+import { cloneRepo, createRepo, type TestRepo } from '../helpers/git-repo.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 
 const TOKEN = 'ghs_tagReleaseSecret0123456789abcdef';
@@ -365,6 +365,32 @@ describe('tag-release', () => {
     expect(isUserError(err)).toBe(true);
     expect((err as Error).message).toMatch(/^GitHub API: POST \/repos\/acme\/shop\/releases failed with 502: /);
     expect((err as Error).message).not.toContain(TOKEN);
+  });
+
+  it("in a shallow clone, names the commit that is missing: the previous tag's, not the target", async () => {
+    repo.commit('feat: one');
+    // v1.0.0 sits on a branch the clone never gets: its commit cannot be fetched by deepening main.
+    repo.git('checkout', '-q', '-b', 'old');
+    const gone = repo.commit('fix: on a side branch');
+    repo.tag('v1.0.0');
+    repo.git('checkout', '-q', 'main');
+    repo.commit('feat: two');
+    gh.state.repo().importGit(repo.dir);
+    const source = repo;
+    const clone = cloneRepo(source, ['--depth', '1', '--single-branch', '--branch', 'main', '--no-tags']);
+    repo = clone;
+    try {
+      const err = await release({ version: '1.1.0' }).catch((e: unknown) => e);
+      expect(isUserError(err)).toBe(true);
+      const message = (err as Error).message;
+      expect(message).not.toContain('\n');
+      expect(message).toContain(gone.slice(0, 7));
+      expect(message).toContain('v1.0.0');
+      expect(message).not.toContain(clone.head().slice(0, 7));
+    } finally {
+      repo = source;
+      clone.cleanup();
+    }
   });
 
   it('rejects a version that is not semver, naming the input', async () => {

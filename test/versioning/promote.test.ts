@@ -5,6 +5,7 @@
  * tag-release), against the OpenAPI-checked GitHub server and a real git repository.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { isUserError } from '../../src/core/errors.js';
 import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
 import { inputVariable, parseInputs } from '../../src/core/inputs.js';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
@@ -177,6 +178,44 @@ describe('promote on a release branch', () => {
     expect(JSON.parse(moved.vb.components).py).toMatchObject({ release: false, version: '1.37.6' });
     expect(writes()).toBe(before);
     expect(state.tag('v0.105.0')?.commit).toBe(head);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('refuses to promote a HEAD that has commits its newest candidate lacks, naming them and the way on', async () => {
+    const gh = await startGitHubServer({ token: TOKEN });
+    cleanups.push(() => gh.stop());
+    const r = releaseBranch();
+    gh.state.repo().importGit(r.dir);
+    const run = pipeline(r, gh);
+    const state = gh.state.repo();
+    const rc1 = await run(false);
+    fetchTags(r, gh, [rc1.vb.tag, JSON.parse(rc1.vb.components).py.tag]);
+    const tested = r.head();
+    // Pushed after the candidate, and never a candidate itself: not what staging tested.
+    r.commit('fix(api): untested', { 'services/api/main.go': 'package main // 3\n' });
+    r.commit('docs: untested too');
+    gh.state.repo().importGit(r.dir);
+
+    const err = await run(true).catch((e: unknown) => e);
+    expect(isUserError(err)).toBe(true);
+    const message = (err as Error).message;
+    expect(message).not.toContain('\n');
+    expect(message).toContain(`HEAD ${r.head().slice(0, 7)} has 2 commits not in candidate ${rc1.vb.tag}`);
+    expect(message).toContain(tested.slice(0, 7));
+    expect(message).toMatch(/without promote/);
+    // Nothing final was tagged or released, on HEAD or anywhere.
+    const core = rc1.vb['candidate-of'];
+    expect(state.tag(`v${core}`)).toBeUndefined();
+    expect(state.releases.map((x) => x.tag_name)).not.toContain(`v${core}`);
+
+    // The way on: a candidate of HEAD (the push run), then the promotion of that candidate.
+    const rc2 = await run(false);
+    expect(rc2.vb.release).toBe('true');
+    fetchTags(r, gh, [rc2.vb.tag]);
+    const promoted = await run(true);
+    expect(promoted.vb).toMatchObject({ release: 'true', version: core });
+    expect(JSON.parse(promoted.vb.components).py).toMatchObject({ release: true, 'promoted-from': 'py/1.37.6-rc.1' });
+    expect(state.tag(`v${core}`)?.commit).toBe(r.head());
     expect(gh.violations).toEqual([]);
   });
 

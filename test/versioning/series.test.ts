@@ -374,6 +374,46 @@ describe('release branches', () => {
   });
 });
 
+describe('release branches, push after push', () => {
+  it('give a series a new candidate only when a commit since its newest candidate touches it', async () => {
+    const { r } = monorepo();
+    r.git('checkout', '-q', '-b', 'release/0.105');
+    const first = await bump(r, { branch: 'release/0.105' });
+    const firstComps = JSON.parse(first.outputs.components) as Record<string, Record<string, string>>;
+    // The workflow tags what moved at the commit of the run.
+    for (const tag of [first.outputs.tag, ...Object.values(firstComps).map((c) => c.tag)]) r.tag(tag);
+
+    // A push that touches the api only: the product gets its next candidate, the components none.
+    r.commit('fix(api): retry budget', { 'services/api/main.go': 'package main // 3\n' });
+    const second = await bump(r, { branch: 'release/0.105' });
+    expect(second.outputs).toMatchObject({ release: 'true', 'candidate-of': first.outputs['candidate-of'] });
+    expect(second.outputs.version).not.toBe(first.outputs.version);
+    const comps = JSON.parse(second.outputs.components) as Record<string, Record<string, unknown>>;
+    for (const name of ['py', 'web', 'rb']) {
+      // Nothing of theirs changed since their candidate: that candidate is still the one, not released again.
+      expect(comps[name]).toMatchObject({
+        release: false,
+        version: firstComps[name].version,
+        tag: firstComps[name].tag,
+        'candidate-of': firstComps[name]['candidate-of'],
+      });
+      expect(JSON.parse(second.outputs.versions)[name]).toBe(firstComps[name].version);
+    }
+    expect(second.log).toMatch(/no commit since py\/1\.37\.6-rc\.1 touches its paths/);
+
+    // A push that touches py: py, and only py among the components, gets its next candidate.
+    r.tag(second.outputs.tag);
+    r.commit('fix(py): timeouts', { 'sdk/python/client.py': 'x = 5\n' });
+    const third = JSON.parse((await bump(r, { branch: 'release/0.105' })).outputs.components) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(third.py).toMatchObject({ release: true });
+    expect(third.py.version).not.toBe(firstComps.py.version);
+    expect(third.web).toMatchObject({ release: false, version: firstComps.web.version });
+  });
+});
+
 describe('dependsOn (rebuild, re-version and order) and deployAfter (order only)', () => {
   const policy = [
     'components:',

@@ -178,6 +178,49 @@ describe('version-bump on main (stable channel)', () => {
   });
 });
 
+describe('the first release (no tag yet)', () => {
+  /** The step from no release at all (0.0.0) to `version`: what a first release's bump describes. */
+  const stepFromNothing = (version: string) => {
+    const [major, minor] = version.split(/[-+]/)[0].split('.').map(Number);
+    return major > 0 ? 'major' : minor > 0 ? 'minor' : 'patch';
+  };
+
+  it.each([
+    ['main', 'chore: scaffold', {}],
+    ['main', 'feat: first feature', {}],
+    ['main', 'fix: first fix', { 'initial-version': '1.0.0' }],
+    ['main', 'feat!: breaking from the start', { 'initial-version': '0.0.1' }],
+    ['main', 'chore: scaffold', { bump: 'major' }],
+    ['main', 'feat: first', { bump: 'patch', 'initial-version': '2.0.0' }],
+    ['hotfix/urgent', 'chore: scaffold', {}],
+    ['release/1.4', 'chore: scaffold', {}],
+    ['release/next', 'fix: first fix', { 'initial-version': '2.0.0' }],
+    ['release/next', 'feat: first feature', { 'initial-version': '0.0.3' }],
+  ])('on %s after %j (%j): bump is the step to the version released', async (branch, message, inputs) => {
+    const r = repo();
+    r.commit(message);
+    const out = await bump(r, { branch, ...inputs });
+    expect(out.release).toBe('true');
+    expect(out['previous-version']).toBe('');
+    expect(out.bump).toBe(stepFromNothing(out['candidate-of'] || out.version));
+    // The summary shows the same bump as the output.
+    expect(out.summary).toContain(`| ${out.bump} |`);
+  });
+
+  it('says none when nothing is released, and a promotion of a first candidate says the same step as it', async () => {
+    const r = repo();
+    r.commit('feat: first');
+    const none = await bump(r, { branch: 'main', bump: 'none' });
+    expect(none).toMatchObject({ release: 'false', bump: 'none' });
+    r.git('checkout', '-q', '-b', 'release/1.4');
+    const candidate = await bump(r, { branch: 'release/1.4' });
+    r.tag(candidate.tag);
+    const promoted = await bump(r, { branch: 'release/1.4', promote: 'true' });
+    expect(promoted).toMatchObject({ release: 'true', version: candidate['candidate-of'], bump: candidate.bump });
+    expect(promoted.bump).toBe(stepFromNothing(promoted.version));
+  });
+});
+
 describe('version-bump inputs and the master branch', () => {
   it('versions the series of the tag-prefix input, ignoring tags of other prefixes', async () => {
     const r = repo();
@@ -418,7 +461,7 @@ describe('version-bump checks what ends up in a version or a tag', () => {
     );
   });
 
-  it('refuses an initial version with a leading zero, from the input or the policy file', async () => {
+  it('refuses an initial version with a leading zero, from the input or the policy file (at its line)', async () => {
     const r = repo();
     r.commit('feat: base');
     r.git('checkout', '-q', '-b', 'feature/x');
@@ -430,7 +473,7 @@ describe('version-bump checks what ends up in a version or a tag', () => {
     r.commit('chore: policy', { '.github/slipway.yml': 'versioning:\n  initial: 1.0.0-01\n' });
     await expect(bump(r, { branch: 'feature/x' })).rejects.toThrow(
       new Error(
-        '.github/slipway.yml: versioning.initial: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "1.0.0-01"',
+        '.github/slipway.yml:2:3: versioning.initial: expected a semantic version like 0.1.0 or 1.0.0-rc.1 (no leading zeros), got "1.0.0-01"',
       ),
     );
   });
