@@ -13,11 +13,13 @@ export const modules = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _electric_sql_pglite__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7556);
+/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1472);
 /**
  * The embedded default: a PGlite database in a folder, so the CLI and the demo run the whole
  * flow without a server. Only the CLI's path imports this module (dynamically), which keeps
  * PGlite out of the action bundles.
  */
+
 
 
 
@@ -31,6 +33,9 @@ async function openPGliteFolder(folder) {
             await db.exec(sql);
         },
         query: async (sql, params) => (await db.query(sql, params)).rows,
+        reset: async () => {
+            await db.exec(_database_js__WEBPACK_IMPORTED_MODULE_3__/* .RESET_SESSION_SQL */ ._W);
+        },
         close: async () => undefined,
     };
     return {

@@ -9327,6 +9327,21 @@ module.exports = parse
 
 /***/ }),
 
+/***/ 58780:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(16353)
+const valid = (version, options) => {
+  const v = parse(version, options)
+  return v ? v.version : null
+}
+module.exports = valid
+
+
+/***/ }),
+
 /***/ 45101:
 /***/ ((module) => {
 
@@ -38818,6 +38833,9 @@ var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
+var valid = __nccwpck_require__(58780);
+var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
 var schemas = __nccwpck_require__(38816);
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -39358,6 +39376,8 @@ function parseManifest(text, file) {
  */
 
 
+// The single function, not the package index (which loads ranges and everything else).
+
 
 
 
@@ -39417,8 +39437,15 @@ const tagTemplate = schemas/* string */.YjP()
     .refine((t) => t.split('{version}').length === 2 && isValidTagName(formatTag(t, '1.2.3-rc.1')), {
     message: 'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
 });
-const semverString = schemas/* string */.YjP()
-    .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
+const SEMVER_EXPECTED = 'expected a semantic version like 0.1.0 or 1.0.0-rc.1 (no leading zeros)';
+/**
+ * X.Y.Z[-pre], checked by semver itself: the pattern alone lets a leading zero through
+ * (01.0.0, 1.0.0-01), which version-bump would then refuse without the file's line.
+ */
+const semverString = schemas/* string */.YjP({ error: (iss) => `${SEMVER_EXPECTED}, got a ${typeof iss.input}` })
+    .refine((v) => /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v) && valid_default()(v) !== null, {
+    error: (iss) => `${SEMVER_EXPECTED}, got ${JSON.stringify(iss.input)}`,
+});
 const channel = schemas/* enum */.k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
     message: 'expected one of stable, rc, beta, alpha, none',
 });
@@ -39450,7 +39477,11 @@ const migrateSchema = schemas/* strictObject */.rej({
     /** The folder's migration format for the built-in runner (default: detected). */
     format: schemas/* enum */.k5n(['auto', 'slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 'prisma']).optional(),
     command: schemas/* string */.YjP().optional(),
-    table: schemas/* string */.YjP().optional(),
+    table: schemas/* string */.YjP()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, {
+        message: 'expected a table name such as slipway_migrations or ops.migrations (letters, digits, _)',
+    })
+        .optional(),
     /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
     allowDestructive: schemas/* boolean */.zMY().optional(),
 });
@@ -41011,12 +41042,15 @@ async function runCommandTool(options, table, rt) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $s: () => (/* binding */ quoteQualified),
 /* harmony export */   Bd: () => (/* binding */ pgErrorOf),
-/* harmony export */   YG: () => (/* binding */ sqlLiteral)
+/* harmony export */   YG: () => (/* binding */ sqlLiteral),
+/* harmony export */   _W: () => (/* binding */ RESET_SESSION_SQL)
 /* harmony export */ });
 /**
  * The small database surface the runner needs, so the same runner works on a PostgreSQL
  * server through `pg` and on an embedded PGlite folder (the CLI and demo only).
  */
+/** What `reset()` runs: every session setting, the role, and temporary tables (advisory locks are kept). */
+const RESET_SESSION_SQL = 'RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; DISCARD TEMP';
 /** The PostgreSQL fields of an error thrown by `pg` or PGlite, or null when it is not one. */
 function pgErrorOf(err) {
     if (!err || typeof err !== 'object')
@@ -41231,9 +41265,10 @@ async function detectFormat(entries, read, nested) {
         return _formats_goose_js__WEBPACK_IMPORTED_MODULE_8__/* .gooseFormat */ .V;
     for (const e of entries.filter((x) => !x.isDir && /\.sql$/i.test(x.name))) {
         const { text } = await read(e);
-        if (/^\s*--\s*\+goose\s+up\b/im.test(text))
+        // Any annotation decides: a file with only a Down section read as plain SQL would run its Down.
+        if (/^\s*--\s*\+goose\s/im.test(text))
             return _formats_goose_js__WEBPACK_IMPORTED_MODULE_8__/* .gooseFormat */ .V;
-        if (/^\s*--\s*migrate:up\b/im.test(text))
+        if (/^\s*--\s*migrate:(up|down)\b/im.test(text))
             return _formats_dbmate_js__WEBPACK_IMPORTED_MODULE_5__/* .dbmateFormat */ .d;
     }
     // Flyway reads sub-folders too: a folder whose versions are all in them is still Flyway's.
@@ -41284,8 +41319,8 @@ function ignorable(name) {
     return name.startsWith('.') || /\.(md|txt)$/i.test(name) || /^(readme|license)$/i.test(name);
 }
 /** A migration the built-in runner cannot run: one line naming it and the tool that can. */
-function needsTool(file, why, format) {
-    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}: ${why}; Slipway's built-in runner cannot run it, so set tool: command with command: ${format.command} (the ${format.tool} CLI)`, { file });
+function needsTool(file, why, format, line) {
+    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}${line ? `:${line}` : ''}: ${why}; Slipway's built-in runner cannot run it, so set tool: command with command: ${format.command} (the ${format.tool} CLI)`, line ? { file, line } : { file });
 }
 /** A file in the folder that belongs to no migration this format reads. */
 function notAMigration(entry, format, expected) {
@@ -41712,7 +41747,10 @@ function parseGooseFile(source) {
             if (seen[s])
                 throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}:${i + 1}: a second -- +goose ${a[1].trim()}`, at);
             if (blockStart !== null)
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}:${blockStart + 1}: -- +goose StatementBegin without StatementEnd`, at);
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}:${blockStart + 1}: -- +goose StatementBegin without StatementEnd`, {
+                    file,
+                    line: blockStart + 1,
+                });
             seen = { ...seen, [s]: true };
             section = s;
         }
@@ -41734,7 +41772,7 @@ function parseGooseFile(source) {
         else if (cmd === 'ENVSUB OFF')
             continue;
         else if (cmd === 'ENVSUB ON')
-            throw (0,_common_js__WEBPACK_IMPORTED_MODULE_2__/* .needsTool */ .m)(`${file}:${i + 1}`, 'uses -- +goose ENVSUB ON (environment substitution)', gooseFormat);
+            throw (0,_common_js__WEBPACK_IMPORTED_MODULE_2__/* .needsTool */ .m)(file, 'uses -- +goose ENVSUB ON (environment substitution)', gooseFormat, i + 1);
         else
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}:${i + 1}: unknown goose annotation ${JSON.stringify(line)}`, at);
     }
@@ -41946,7 +41984,10 @@ function checkTableName(table) {
 }
 /** Create the table (and its schema) when missing. */
 async function ensureHistory(session, table) {
-    const schema = table.includes('.') ? table.split('.')[0] : null;
+    let schema = table.includes('.') ? table.split('.')[0] : null;
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there.
+    if (schema && (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length)
+        schema = null;
     const stmts = [
         schema ? `CREATE SCHEMA IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(schema)}` : '',
         `CREATE TABLE IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(table)} (
@@ -42328,7 +42369,8 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   IZ: () => (/* binding */ acquireLock),
-/* harmony export */   L$: () => (/* binding */ DEFAULT_LOCK_TIMEOUT_MS)
+/* harmony export */   L$: () => (/* binding */ DEFAULT_LOCK_TIMEOUT_MS),
+/* harmony export */   Nt: () => (/* binding */ qualifiedTable)
 /* harmony export */ });
 /* unused harmony export lockKey */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
@@ -42660,11 +42702,14 @@ var markdown = __nccwpck_require__(16706);
 var retry = __nccwpck_require__(27253);
 // EXTERNAL MODULE: ./src/core/secrets.ts
 var secrets = __nccwpck_require__(58198);
+// EXTERNAL MODULE: ./src/migrations/database.ts
+var database = __nccwpck_require__(81472);
 ;// CONCATENATED MODULE: ./src/migrations/pg-database.ts
 /**
  * A PostgreSQL server through `pg`. The URL is a secret: it is validated without ever being
  * echoed, and every error leaving this module is stripped of it.
  */
+
 
 
 
@@ -42775,7 +42820,8 @@ async function openServerDatabase(url, options = {}) {
                 : `${from}: cannot connect to PostgreSQL at ${where}: ${clean((0,errors/* errorMessage */.gJ)(err)) || String(err.code ?? 'connection failed')} (expected a server that accepts the connection)`);
         });
         // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
-        await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+        const checkConnection = () => client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+        await checkConnection();
         const pid = await backendPid(client);
         let stuck = false;
         const failed = (err) => {
@@ -42799,6 +42845,12 @@ async function openServerDatabase(url, options = {}) {
                 catch (err) {
                     throw failed(err);
                 }
+            },
+            reset: async () => {
+                await client.query(database/* RESET_SESSION_SQL */._W).catch((err) => {
+                    throw failed(err);
+                });
+                await checkConnection();
             },
             cancel: async () => {
                 if (pid === undefined)
@@ -43305,7 +43357,9 @@ async function runMigrations(options, rt) {
     const tool = options.tool ?? 'builtin';
     const table = (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .checkTableName */ .Wr)(options.table ?? '');
     if (!options.database && !options.databaseUrl?.trim())
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(options.databaseFrom
+            ? `input "database-url" is empty and ${options.databaseFrom} is not set; expected the PostgreSQL URL to migrate, from a secret`
+            : 'input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
     // A malformed resolve is refused before anything is opened or created.
     if ((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .parseResolve */ .qK)(options.resolve ?? '') && tool === 'command')
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "resolve": only for the built-in runner (with tool: command, your tool keeps its own state)');
@@ -43333,7 +43387,8 @@ async function runMigrations(options, rt) {
     }
 }
 async function migrateWith(db, ctx, rt) {
-    const { options, table, files, format } = ctx;
+    const { options, files, format } = ctx;
+    let table = ctx.table;
     // A Flyway version's key means nothing to a reader: show the version as written.
     const texts = new Map(files.map((f) => [f.version, f.versionText]));
     const shown = (v) => (format.name === 'flyway' ? (texts.get(v) ?? (0,_formats_flyway_js__WEBPACK_IMPORTED_MODULE_9__/* .flywayVersionOfKey */ .jD)(v)) : v.toString());
@@ -43352,6 +43407,8 @@ async function migrateWith(db, ctx, rt) {
     let session = null;
     try {
         session = await db.connect(`(${by})`);
+        // Named by its schema once: a migration's SET search_path must not move the history table.
+        table = await (0,_lock_js__WEBPACK_IMPORTED_MODULE_13__/* .qualifiedTable */ .Nt)(session, table);
         // Read under the lock: a run that waited sees what the other one applied.
         if (!options.dryRun)
             await (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .ensureHistory */ .J0)(session, table);
@@ -43390,14 +43447,16 @@ async function migrateWith(db, ctx, rt) {
         })));
         // A dry run stops nothing, so its findings are warnings whatever they would do to a real run.
         reportFindings(findings, (options.allowDestructive ?? false) || (options.dryRun ?? false), rt);
-        const pending = plan.remaining.length + (plan.direction === 'up' ? plan.steps.length : 0);
+        // What is not applied once the first `done` steps ran: a reverted migration is pending again.
+        const pendingAfter = (done) => plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - done : done);
+        const pending = pendingAfter(0);
         const result = {
             tool: 'builtin',
             database: db.where,
             direction: plan.direction,
             dryRun: options.dryRun ?? false,
             applied: [],
-            pending: options.dryRun ? pending : plan.remaining.length,
+            pending: options.dryRun ? pending : pendingAfter(plan.steps.length),
             current,
             backup: '',
             backupLocation: '',
@@ -43444,8 +43503,7 @@ async function migrateWith(db, ctx, rt) {
                     if (!(err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo))
                         throw err;
                     result.current = currentAfter(history, plan, result.applied.length, shown);
-                    result.pending =
-                        plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - result.applied.length : 0);
+                    result.pending = pendingAfter(result.applied.length);
                     throw new MigrationFailed(err.message, err.location, result);
                 }
                 finally {
@@ -43453,6 +43511,7 @@ async function migrateWith(db, ctx, rt) {
                 }
                 result.applied.push(appliedOf(step, ms));
                 rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_17__/* .duration */ .p)(ms)})`);
+                await session.reset();
             }
         });
         result.destructiveApplied = destructive.length > 0;

@@ -47716,7 +47716,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 70256:
+/***/ 78455:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47949,12 +47949,41 @@ function str(v) {
 var exec = __nccwpck_require__(35330);
 // EXTERNAL MODULE: ./src/core/markdown.ts
 var markdown = __nccwpck_require__(16706);
+;// CONCATENATED MODULE: ./src/changes/ignored-dir.ts
+/**
+ * Folders Slipway writes inside the user's repository (.slipway/builds, .slipway/cache) hold
+ * build output: each gets a `.gitignore` of `*`, as .slipway/backups does, so a later
+ * `git add -A` never commits them.
+ */
+
+
+
+/** Create `dir` (and its parents) if missing, with a `.gitignore` that ignores everything in it. */
+function ensureIgnoredDir(dir) {
+    const fail = (err) => new errors/* UserError */.yo(`cannot create ${dir} with its .gitignore: ${err.code ?? String(err)}`);
+    try {
+        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+    }
+    catch (err) {
+        throw fail(err);
+    }
+    try {
+        // wx: a .gitignore already there (the user's own) is left as it is.
+        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, '.gitignore'), '*\n', { flag: 'wx' });
+    }
+    catch (err) {
+        if (err.code !== 'EEXIST')
+            throw fail(err);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/changes/build.ts
 /**
  * Running the selected components' build commands: a component starts as soon as the
  * selected components it depends on are done, up to `parallel` at once. With a cache, a
  * component whose content hash was built before is restored instead of built.
  */
+
 
 
 
@@ -47969,17 +47998,22 @@ function cacheKey(name, hash, version) {
     const v = version.replace(/[^0-9A-Za-z.+_-]/g, '_');
     return `slipway-build-${name}-${v ? `${v}-` : ''}${hash}`;
 }
+/** The folder of the markers builds leave in the workspace. */
+const MARKERS = '.slipway/builds';
 /** The marker a build leaves in the workspace, cached with its outputs so a hit is never empty. */
 function markerPath(name) {
-    return `.slipway/builds/${name}.json`;
+    return `${MARKERS}/${name}.json`;
 }
-/** Build `items` (given in dependency order); the first failure stops new builds and fails the run. */
+/**
+ * Build `items` (given in dependency order); the first failure stops new builds. Failures are
+ * in the outcome, not thrown, so the caller sets its outputs (what was skipped) before failing.
+ */
 async function buildAll(items, options) {
-    const outcome = { built: [], skipped: {}, nothingToRun: [] };
+    const outcome = { built: [], skipped: {}, nothingToRun: [], failures: {} };
     const done = new Set();
     const pending = [...items];
     const running = new Map();
-    const failures = [];
+    const failed = () => Object.keys(outcome.failures).length > 0;
     const live = options.parallel <= 1 || items.filter((i) => i.command).length <= 1;
     const one = async (item) => {
         const key = cacheKey(item.name, item.hash, item.version ?? options.version);
@@ -47988,6 +48022,8 @@ async function buildAll(items, options) {
             outcome.nothingToRun.push(item.name);
             return;
         }
+        // Before a restore too: restoring a marker creates the folder.
+        ensureIgnoredDir(external_node_path_default().join(options.cwd, MARKERS));
         if (options.cache && (await restored(options.cache, key, paths, item.name, options.log))) {
             options.log.info(`${item.name}: inputs unchanged since an earlier build (cache ${key}); skipped.`);
             outcome.skipped[item.name] = { hash: item.hash, key };
@@ -47995,12 +48031,13 @@ async function buildAll(items, options) {
         }
         const result = await runBuild(item, options, live);
         if (result) {
-            failures.push(result);
+            outcome.failures[item.name] = result;
             return;
         }
         outcome.built.push(item.name);
         const marker = external_node_path_default().join(options.cwd, markerPath(item.name));
-        (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(marker), { recursive: true });
+        // The build may have removed the folder.
+        ensureIgnoredDir(external_node_path_default().dirname(marker));
         (0,external_node_fs_.writeFileSync)(marker, `${JSON.stringify({ component: item.name, hash: item.hash, sha: options.sha, version: item.version ?? options.version })}\n`);
         if (options.cache) {
             try {
@@ -48012,14 +48049,14 @@ async function buildAll(items, options) {
         }
     };
     while (pending.length || running.size) {
-        if (!failures.length) {
+        if (!failed()) {
             for (let i = 0; i < pending.length && running.size < Math.max(1, options.parallel);) {
                 const item = pending[i];
                 if (item.dependsOn.every((d) => done.has(d))) {
                     pending.splice(i, 1);
                     running.set(item.name, one(item).finally(() => {
                         running.delete(item.name);
-                        if (!failures.length)
+                        if (!failed())
                             done.add(item.name);
                     }));
                 }
@@ -48031,8 +48068,6 @@ async function buildAll(items, options) {
             break;
         await Promise.race(running.values());
     }
-    if (failures.length)
-        throw new errors/* UserError */.yo(failures.join('; '));
     return outcome;
 }
 /** Restore a build from the cache; a cache that cannot be read is a warning and a miss, so the build runs. */
@@ -48087,7 +48122,8 @@ async function runBuild(item, options, live) {
  */
 
 
-/** A BuildCache in a local folder: each key is a sub-folder holding copies of the paths. */
+
+/** A BuildCache in a local folder (never committed: it gets a .gitignore): each key is a sub-folder holding copies of the paths. */
 function folderCache(root, workspace) {
     const dirOf = (key) => external_node_path_default().join(root, key.replace(/[^A-Za-z0-9._-]/g, '_'));
     return {
@@ -48104,6 +48140,7 @@ function folderCache(root, workspace) {
         },
         async save(key, paths) {
             const dir = dirOf(key);
+            ensureIgnoredDir(root);
             (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
             (0,external_node_fs_.mkdirSync)(external_node_path_default().join(dir, 'files'), { recursive: true });
             for (const p of paths) {
@@ -48130,6 +48167,7 @@ var yaml_source = __nccwpck_require__(30668);
 
 
 
+
 const KINDS = {
     added: ['added'],
     modified: ['modified'],
@@ -48140,14 +48178,11 @@ const KINDS = {
 };
 /** Parse the filters input into components (no dependencies); errors name the line. */
 function parseFilters(text, cwd) {
-    let source;
     const trimmed = text.trim();
-    if (!trimmed.includes('\n') && /\.ya?ml$/.test(trimmed) && (0,external_node_fs_.existsSync)(external_node_path_default().resolve(cwd, trimmed))) {
-        source = (0,yaml_source/* parseYaml */.h)((0,external_node_fs_.readFileSync)(external_node_path_default().resolve(cwd, trimmed), 'utf8'), trimmed);
-    }
-    else {
-        source = (0,yaml_source/* parseYaml */.h)(text, 'input "filters"', { input: true });
-    }
+    // paths-filter's rule: one line without ":" cannot be a mapping of filters, so it is a file's path.
+    const source = !trimmed.includes('\n') && !trimmed.includes(':')
+        ? (0,yaml_source/* parseYaml */.h)(readFilters(trimmed, cwd), trimmed)
+        : (0,yaml_source/* parseYaml */.h)(text, 'input "filters"', { input: true });
     const value = source.value;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw source.errorAt([], 'expected a mapping of filter name to a list of globs (paths-filter format)');
@@ -48192,12 +48227,27 @@ function parseFilters(text, cwd) {
         throw source.errorAt([], 'expected at least one filter');
     return out;
 }
+/** The text of the filters file `file` (relative to the repository); a missing one is named as such. */
+function readFilters(file, cwd) {
+    try {
+        return (0,external_node_fs_.readFileSync)(external_node_path_default().resolve(cwd, file), 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            throw new errors/* UserError */.yo(`input "filters": file ${file} not found (expected the path of a paths-filter YAML file in the repository, or the filters YAML itself)`);
+        throw new errors/* UserError */.yo(`input "filters": cannot read file ${file}: ${code ?? String(err)}`);
+    }
+}
 
-// EXTERNAL MODULE: ./src/deploy/record/open.ts + 5 modules
-var record_open = __nccwpck_require__(64141);
+// EXTERNAL MODULE: ./src/deploy/record/file-ledger.ts
+var file_ledger = __nccwpck_require__(65953);
+// EXTERNAL MODULE: ./src/deploy/record/open.ts + 3 modules
+var record_open = __nccwpck_require__(72363);
 // EXTERNAL MODULE: ./src/deploy/record/record.ts
 var record = __nccwpck_require__(60540);
 ;// CONCATENATED MODULE: ./src/changes/deployed.ts
+
 
 
 /**
@@ -48235,7 +48285,7 @@ function deployedCommit(history) {
 /** Read the environment's deployments from `record` and answer with deployedCommit. */
 function lookupIn(record, log) {
     return async (environment) => {
-        const opened = record();
+        const opened = record(environment);
         const history = await opened.history(environment);
         const found = deployedCommit(history);
         if (found)
@@ -48248,7 +48298,20 @@ function lookupIn(record, log) {
 /** The lookup over deploy's record: GitHub Deployments when `token` is set, else the ledger. */
 function deploymentLookup(rt, token) {
     // Opened on first use: a run without `environment` never needs a client or the ledger.
-    return lookupIn(() => (0,record_open/* chooseRecord */.Z)({ token }, rt), rt.log);
+    return lookupIn((environment) => (token ? (0,record_open/* chooseRecord */.Z)({ token }, rt) : localLedger(rt, environment)), rt.log);
+}
+/**
+ * The ledger chooseRecord opens without a token, announced in build-selective's words: deploy's
+ * notice is about where it writes, its lock and rollbacks, none of which a read has. What a
+ * read without a token loses is the comparison with what the environment runs.
+ */
+function localLedger(rt, environment) {
+    const where = `No token: the last deployment to ${environment} is not read from GitHub Deployments, only from ${file_ledger/* LEDGER_PATH */.K} of this workspace`;
+    if (rt.env.GITHUB_ACTIONS === 'true')
+        rt.log.warning(`${where}, which on a runner starts empty with each job: the base is usually the previous tag, not the commit ${environment} runs. Set token (the default, \${{ github.token }}, needs permissions: deployments: read).`);
+    else
+        rt.log.info(`${where}.`);
+    return new file_ledger/* FileLedger */.U(rt.cwd);
 }
 function describeVersions(versions) {
     const list = Object.entries(versions).map(([c, v]) => `${c}@${v}`);
@@ -48474,6 +48537,82 @@ function inputEntries(tree, patterns) {
     return lines.sort();
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./src/changes/policy-changes.ts
+/**
+ * A push that only edits the policy file (a new component, a new build command) changes what
+ * is built or deployed without touching any component's files. So the policy at the base is
+ * compared with the one in use, component by component, on parsed values: a comment, a
+ * reordering or a reformatting selects nothing.
+ */
+
+
+
+
+/**
+ * The keys of a component's entry whose change selects it: what it is built from, how it is
+ * built, and how it is deployed or migrated. The others (kind, dependsOn, deployAfter, tag,
+ * series, health) change order, versions or checks, which the next run applies anyway.
+ */
+const COMPONENT_KEYS = ['paths', 'build', 'deploy', 'migrate'];
+/**
+ * Keys every component shares. A change to them selects nothing (docs/build-selective.md):
+ * they decide versions, environments and notifications, not what a build makes, and
+ * rebuilding everything for a new environment would be surprising; `all: true` is there.
+ */
+const SHARED_KEYS = ['versioning', 'environments', 'notify'];
+/** Components whose policy entry differs between `base` and the policy in use, each with its reason. */
+async function policyChanges(git, config, base, cwd, log) {
+    if (!config.file)
+        return {};
+    const rel = external_node_path_default().relative(cwd, external_node_path_default().resolve(cwd, config.file)).split((external_node_path_default()).sep).join('/');
+    // A policy file outside the repository has no history to compare with.
+    if (rel.startsWith('../') || external_node_path_default().isAbsolute(rel))
+        return {};
+    const file = config.file;
+    const now = await (0,promises_.readFile)(external_node_path_default().resolve(cwd, rel), 'utf8');
+    // cat-file, not show: a textconv filter configured for .yml must not change the text compared.
+    const then = await git.tryRun(['cat-file', 'blob', `${base}:./${rel}`]);
+    if (then === now)
+        return {};
+    // Never committed (a file kept beside the checkout): it has no history, so nothing of it changed.
+    if (then === null && (await git.tryRun(['cat-file', '-e', `HEAD:./${rel}`])) === null)
+        return {};
+    let before = null;
+    if (then !== null) {
+        try {
+            before = (0,core_config/* parseConfig */.o4)(then, file, cwd);
+        }
+        catch (err) {
+            log.info(`${file} at the base ${base.slice(0, 7)} cannot be read (${(0,errors/* errorMessage */.gJ)(err)}): every component counts as changed.`);
+            const why = { kind: 'all', why: `${file} could not be read at the base` };
+            return Object.fromEntries(Object.keys(config.components).map((n) => [n, why]));
+        }
+    }
+    const shared = SHARED_KEYS.filter((k) => before && canonical(before[k]) !== canonical(config[k]));
+    if (shared.length)
+        log.info(`${file}: ${shared.join(', ')} changed; that selects no component (use all: true to rebuild everything).`);
+    const out = {};
+    for (const c of Object.values(config.components)) {
+        const old = before?.components[c.name];
+        if (!old) {
+            out[c.name] = { kind: 'policy', file, keys: [] };
+            continue;
+        }
+        const keys = COMPONENT_KEYS.filter((k) => canonical(old[k]) !== canonical(c[k]));
+        if (keys.length)
+            out[c.name] = { kind: 'policy', file, keys };
+    }
+    return out;
+}
+/** JSON with object keys sorted, so two parsed values compare equal whatever order the file wrote them in. */
+function canonical(value) {
+    return (JSON.stringify(value, (_, v) => v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v) ?? 'undefined');
+}
+
 ;// CONCATENATED MODULE: ./src/changes/select.ts
 
 
@@ -48497,8 +48636,11 @@ function changedPaths(changes) {
 function dependencies(components) {
     return Object.fromEntries(components.map((c) => [c.name, c.dependsOn]));
 }
-/** Select components touched by `paths`, plus their dependents. */
-function selectByChangedPaths(components, paths) {
+/**
+ * Select components touched by `paths`, and those whose policy entry changed (`policy`:
+ * component → its reason), plus their dependents.
+ */
+function selectByChangedPaths(components, paths, policy = {}) {
     const index = new ComponentIndex(components);
     const files = {};
     for (const p of paths)
@@ -48507,13 +48649,16 @@ function selectByChangedPaths(components, paths) {
     const reasons = {};
     for (const [name, list] of Object.entries(files))
         reasons[name] = { kind: 'files', files: list };
+    // Its own files explain a component best; the policy entry is named when no file of its changed.
+    for (const [name, why] of Object.entries(policy))
+        reasons[name] ??= why;
     const deps = dependencies(components);
     const dependents = new Map();
     for (const c of components)
         for (const d of c.dependsOn)
             (dependents.get(d) ?? dependents.set(d, []).get(d)).push(c.name);
     // Breadth first, so the dependency named for each is the nearest one.
-    const queue = Object.keys(files);
+    const queue = Object.keys(reasons);
     while (queue.length) {
         const n = queue.shift();
         for (const m of dependents.get(n) ?? []) {
@@ -48546,13 +48691,25 @@ function selectAll(components, why) {
 const MAX_ROWS = 200;
 /** Past this many components the graph only shows the selection, or it would not render. */
 const MAX_GRAPH = 60;
+/**
+ * `text` as a Markdown code span: fenced with one backtick more than its longest run of them,
+ * and padded when it starts or ends with one, so a file named with a backtick stays one span.
+ */
+function codeSpan(text) {
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${text}${pad}${fence}`;
+}
 /** One line saying why a component was selected. */
 function describeReason(r) {
     if (r.kind === 'all')
         return r.why;
     if (r.kind === 'dependency')
         return `depends on ${r.via}`;
-    const first = r.files.slice(0, 2).map((f) => `\`${f}\``);
+    if (r.kind === 'policy')
+        return r.keys.length ? `its ${r.keys.join(', ')} in ${r.file} changed` : `new in ${r.file}`;
+    const first = r.files.slice(0, 2).map(codeSpan);
     return `${first.join(', ')}${r.files.length > 2 ? ` and ${r.files.length - 2} more` : ''} changed`;
 }
 /** The summary markdown. */
@@ -48567,6 +48724,8 @@ function selectionSummary(args) {
             return 'built';
         if (outcome.nothingToRun.includes(n))
             return 'no build command';
+        if (outcome.failures[n])
+            return 'failed';
         return '—';
     };
     const rows = selection.changed
@@ -48602,6 +48761,7 @@ function selectionSummary(args) {
 var policy_secrets = __nccwpck_require__(67941);
 ;// CONCATENATED MODULE: ./src/changes/build-selective.ts
 /** The build-selective action: which components does this change touch, and build only those. */
+
 
 
 
@@ -48669,6 +48829,7 @@ async function runBuildSelective(inputs, rt, services) {
     // Before any command runs: a secret the policy names is masked even where it is printed first.
     (0,policy_secrets/* maskPolicySecrets */.A)(config, rt);
     const components = await componentsOf(config, inputs.filters, rt);
+    const fromPolicy = !inputs.filters.trim() && Object.keys(config.components).length > 0;
     const deps = dependencies(components);
     const byName = new Map(components.map((c) => [c.name, c]));
     let decision;
@@ -48712,7 +48873,8 @@ async function runBuildSelective(inputs, rt, services) {
         else {
             const changes = await git.changedFiles(decision.base, decision.head);
             rt.log.info(`${changes.length} files changed between ${decision.base.slice(0, 7)} and ${decision.head.slice(0, 7)}.`);
-            selection = selectByChangedPaths(components, changedPaths(changes));
+            const policy = fromPolicy ? await policyChanges(git, config, decision.base, rt.cwd, rt.log) : {};
+            selection = selectByChangedPaths(components, changedPaths(changes), policy);
         }
     }
     const hashes = await contentHashes(git, decision.head, components.map((c) => c.hash), selection.changed);
@@ -48756,10 +48918,11 @@ async function runBuildSelective(inputs, rt, services) {
             parallel: inputs.parallel,
             version: inputs.version,
             sha: decision.head,
-            cache: inputs.cache ? services.cache(rt) : null,
+            cache: inputs.cache ? services.cache(warningsOnce(rt)) : null,
             log: rt.log,
         });
     }
+    // Set, and summarised, before a failure is reported: a later step still learns what the cache had.
     rt.setOutput('skipped', outcome?.skipped ?? {});
     await rt.summary(selectionSummary({
         rule: decision.rule,
@@ -48772,6 +48935,39 @@ async function runBuildSelective(inputs, rt, services) {
         dryRun: inputs.dryRun,
         total: components.length,
     }));
+    const failures = Object.values(outcome?.failures ?? {});
+    if (failures.length)
+        throw new errors/* UserError */.yo(failures.join('; '));
+}
+/**
+ * The runtime given to the build cache, saying each warning once: a cache that is not
+ * available says so on every lookup, once per component, where once per run is the news.
+ */
+function warningsOnce(rt) {
+    const said = new Set();
+    const log = {
+        info: (m) => rt.log.info(m),
+        debug: (m) => rt.log.debug(m),
+        warning: (m, a) => {
+            if (said.has(m))
+                return;
+            said.add(m);
+            rt.log.warning(m, a);
+        },
+        error: (m, a) => rt.log.error(m, a),
+        notice: (m, a) => rt.log.notice(m, a),
+        group: (name, fn) => rt.log.group(name, fn),
+    };
+    return {
+        log,
+        env: rt.env,
+        cwd: rt.cwd,
+        keep: rt.keep,
+        setOutput: (name, value) => rt.setOutput(name, value),
+        summary: (markdown) => rt.summary(markdown),
+        mask: (secret) => rt.mask(secret),
+        redact: (text) => rt.redact(text),
+    };
 }
 /** The `version` input as each component's version: one for all, or a JSON object (a missing component: empty). */
 function buildVersions(raw) {
@@ -48847,7 +49043,7 @@ function readEvent(rt) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ii: () => (/* reexport safe */ _parse_js__WEBPACK_IMPORTED_MODULE_0__.I),
+/* harmony export */   Ii: () => (/* reexport safe */ _parse_js__WEBPACK_IMPORTED_MODULE_0__.Ii),
 /* harmony export */   JT: () => (/* reexport safe */ _run_js__WEBPACK_IMPORTED_MODULE_1__.J),
 /* harmony export */   pI: () => (/* reexport safe */ _run_js__WEBPACK_IMPORTED_MODULE_1__.p)
 /* harmony export */ });
@@ -48868,8 +49064,10 @@ function readEvent(rt) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  I: () => (/* binding */ healthChecks),
-  B: () => (/* binding */ parseChecks)
+  Ii: () => (/* binding */ healthChecks),
+  sW: () => (/* binding */ isPort),
+  B2: () => (/* binding */ parseChecks),
+  lq: () => (/* binding */ urlPort)
 });
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
@@ -49525,11 +49723,13 @@ function latencyText(r) {
 /* harmony export */   K: () => (/* binding */ resolveChecks)
 /* harmony export */ });
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
+/* harmony import */ var _parse_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(61676);
 /**
  * Turns checks into what a run needs: relative URLs joined to the base URL, `${NAME}`
  * placeholders and `{ env: NAME }` connection strings read from the environment, and every
  * secret among them registered with the runtime's masker before anything is logged.
  */
+
 
 const SENSITIVE = /auth|token|secret|password|passwd|key|cookie|session|signature|credential/i;
 /** Resolve and mask every check; a missing variable or base URL is a UserError naming the check. */
@@ -49584,6 +49784,10 @@ function resolveOne(c, opts, rt) {
             if (value === undefined || value.trim() === '')
                 throw fail(`${c.kind}.env: the environment variable ${c.env} is not set (expected a ${c.kind === 'redis' ? 'redis://' : 'postgres://'} URL)`);
             rt.mask(value);
+            // new URL refuses 99999 without naming the port, and takes 0, which no server listens on.
+            const port = (0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .urlPort */ .lq)(value.trim());
+            if (port !== null && !(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .isPort */ .sW)(port))
+                throw fail(`${c.kind}.env: ${c.env} holds a URL with port ${port}; expected a port from 1 to 65535`);
             const schemes = c.kind === 'redis' ? ['redis:', 'rediss:'] : ['postgres:', 'postgresql:'];
             let scheme = '';
             try {
@@ -50295,14 +50499,14 @@ function baseUrlFor(config, environment, url) {
 }
 function inlineChecks(text) {
     const source = (0,yaml_source/* parseYaml */.h)(text, 'input "checks"', { input: true });
-    const checks = (0,parse/* parseChecks */.B)(source.value, source);
+    const checks = (0,parse/* parseChecks */.B2)(source.value, source);
     if (checks.length === 0)
         throw new errors/* UserError */.yo('input "checks": expected a list of checks, found an empty list');
     return checks;
 }
 /** Every component's health entries, named "<component>: <check>". */
 function configChecks(config) {
-    return Object.keys(config.components).flatMap((name) => (0,parse/* healthChecks */.I)(config, name).map((c) => ({ ...c, name: `${name}: ${c.name}` })));
+    return Object.keys(config.components).flatMap((name) => (0,parse/* healthChecks */.Ii)(config, name).map((c) => ({ ...c, name: `${name}: ${c.name}` })));
 }
 /** No checks input and no health entries: a well-formed "nothing to do", said loudly. */
 async function nothingToCheck(config, rt) {
@@ -50490,17 +50694,21 @@ __nccwpck_require__.d(__webpack_exports__, {
   cs: () => (/* binding */ componentTagTemplate),
   S7: () => (/* binding */ dependencyMap),
   Z9: () => (/* binding */ loadConfig),
+  o4: () => (/* binding */ parseConfig),
   Pq: () => (/* binding */ requireComponent),
   Cq: () => (/* binding */ tagTemplateFor)
 });
 
-// UNUSED EXPORTS: DEFAULT_BRANCHES, NOTIFY_EVENTS, parseConfig
+// UNUSED EXPORTS: DEFAULT_BRANCHES, NOTIFY_EVENTS
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
+var valid = __nccwpck_require__(58780);
+var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
 var schemas = __nccwpck_require__(38816);
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -50696,6 +50904,8 @@ function parseManifest(text, file) {
  */
 
 
+// The single function, not the package index (which loads ranges and everything else).
+
 
 
 
@@ -50755,8 +50965,15 @@ const tagTemplate = schemas/* string */.YjP()
     .refine((t) => t.split('{version}').length === 2 && (0,tag_template/* isValidTagName */.Qd)((0,tag_template/* formatTag */._3)(t, '1.2.3-rc.1')), {
     message: 'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
 });
-const semverString = schemas/* string */.YjP()
-    .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
+const SEMVER_EXPECTED = 'expected a semantic version like 0.1.0 or 1.0.0-rc.1 (no leading zeros)';
+/**
+ * X.Y.Z[-pre], checked by semver itself: the pattern alone lets a leading zero through
+ * (01.0.0, 1.0.0-01), which version-bump would then refuse without the file's line.
+ */
+const semverString = schemas/* string */.YjP({ error: (iss) => `${SEMVER_EXPECTED}, got a ${typeof iss.input}` })
+    .refine((v) => /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v) && valid_default()(v) !== null, {
+    error: (iss) => `${SEMVER_EXPECTED}, got ${JSON.stringify(iss.input)}`,
+});
 const channel = schemas/* enum */.k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
     message: 'expected one of stable, rc, beta, alpha, none',
 });
@@ -50788,7 +51005,11 @@ const migrateSchema = schemas/* strictObject */.rej({
     /** The folder's migration format for the built-in runner (default: detected). */
     format: schemas/* enum */.k5n(['auto', 'slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 'prisma']).optional(),
     command: schemas/* string */.YjP().optional(),
-    table: schemas/* string */.YjP().optional(),
+    table: schemas/* string */.YjP()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, {
+        message: 'expected a table name such as slipway_migrations or ops.migrations (letters, digits, _)',
+    })
+        .optional(),
     /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
     allowDestructive: schemas/* boolean */.zMY().optional(),
 });
@@ -52934,7 +53155,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(89114);
 /* harmony import */ var _deploy_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4592);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(23614);
-/* harmony import */ var _record_open_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(64141);
+/* harmony import */ var _record_open_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(72363);
 var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_deploy_js__WEBPACK_IMPORTED_MODULE_1__]);
 _deploy_js__WEBPACK_IMPORTED_MODULE_1__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
 /** The deploy action: inputs and outputs as declared for action.yml, over runDeploy. */
@@ -55342,6 +55563,187 @@ function promotionRefusal(environment, after, missing, configFile) {
 
 /***/ }),
 
+/***/ 65953:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K: () => (/* binding */ LEDGER_PATH),
+/* harmony export */   U: () => (/* binding */ FileLedger)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(16706);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(27253);
+/* harmony import */ var _lock_wait_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(51162);
+/* harmony import */ var _record_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(60540);
+/**
+ * The deployment record of the CLI and the demo: `.slipway/deployments.json` in the
+ * repository. Every read-modify-write happens under an exclusive lock file (created with
+ * O_EXCL, so only one process wins), and the environment lock is an entry in the ledger
+ * in state `in_progress`, exactly as with GitHub Deployments.
+ */
+
+
+
+
+
+
+
+
+/** The ledger's location inside the repository. */
+const LEDGER_PATH = '.slipway/deployments.json';
+/** A ledger mutation takes milliseconds; a lock file this old was left by a crashed process. */
+const MUTEX_STALE_MS = 30_000;
+/** A JSON ledger of deployments with the same lock semantics as GitHub Deployments. */
+class FileLedger {
+    file;
+    name;
+    now;
+    constructor(cwd, options = {}) {
+        this.file = node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(cwd, options.file ?? LEDGER_PATH);
+        this.name = `the ledger ${node_path__WEBPACK_IMPORTED_MODULE_2___default().relative(cwd, this.file) || this.file}`;
+        this.now = options.now ?? (() => new Date());
+    }
+    /** The environment's deployments, newest first. */
+    async history(environment) {
+        const ledger = await this.read();
+        return ledger.deployments.filter((d) => d.environment === environment).reverse();
+    }
+    /** Wait until no fresh deployment of the environment is in progress, then record this one. */
+    async begin(request, lock) {
+        const started = Date.now();
+        const look = () => this.mutate((ledger) => {
+            const nowIso = this.now().toISOString();
+            let holder;
+            for (const d of ledger.deployments) {
+                if (d.environment !== request.environment || !(0,_record_js__WEBPACK_IMPORTED_MODULE_5__/* .holdsLock */ .ub)(d.state))
+                    continue;
+                const age = this.now().getTime() - Date.parse(d.updatedAt);
+                if (age > lock.ttlMs) {
+                    lock.log.warning(`Deployment ${(0,_record_js__WEBPACK_IMPORTED_MODULE_5__/* .describeHolder */ .sG)(d)} to ${d.environment} has held the lock for ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_6__/* .duration */ .p)(age)}, more than lock-ttl: marking it error and going on.`);
+                    d.state = 'error';
+                    d.description = `stale: no progress for ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_6__/* .duration */ .p)(age)}; taken over by ${request.creator}`;
+                    d.updatedAt = nowIso;
+                }
+                else
+                    holder ??= d;
+            }
+            if (holder)
+                return { holder };
+            const entry = {
+                id: String(ledger.nextId++),
+                ...request,
+                state: 'in_progress',
+                createdAt: nowIso,
+                updatedAt: nowIso,
+            };
+            ledger.deployments.push(entry);
+            return { free: entry };
+        });
+        return (0,_lock_wait_js__WEBPACK_IMPORTED_MODULE_4__/* .waitForLock */ .g)(look, {
+            environment: request.environment,
+            lock,
+            firstDelayMs: 250,
+            maxDelayMs: 5_000,
+            elapsed: () => Date.now() - started,
+        });
+    }
+    /** Refresh the timestamp of a deployment still in progress. */
+    async heartbeat(id, _request) {
+        return this.mutate((ledger) => {
+            const entry = ledger.deployments.find((d) => d.id === id);
+            if (!entry || entry.state !== 'in_progress')
+                return false;
+            entry.updatedAt = this.now().toISOString();
+            return true;
+        });
+    }
+    /** Move a deployment to its final state. */
+    async finish(id, request) {
+        await this.mutate((ledger) => {
+            const entry = ledger.deployments.find((d) => d.id === id);
+            if (!entry)
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${this.name}: deployment #${id} is missing (was the ledger edited?)`);
+            entry.state = request.state;
+            entry.description = request.description;
+            if (request.environmentUrl)
+                entry.environmentUrl = request.environmentUrl;
+            if (request.logUrl)
+                entry.logUrl = request.logUrl;
+            entry.updatedAt = this.now().toISOString();
+        });
+    }
+    async read() {
+        let text;
+        try {
+            text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(this.file, 'utf8');
+        }
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return { version: 1, nextId: 1, deployments: [] };
+            throw err;
+        }
+        try {
+            const parsed = JSON.parse(text);
+            if (!Array.isArray(parsed.deployments))
+                throw new Error('no deployments list');
+            return parsed;
+        }
+        catch (err) {
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${this.name}: not a deployment ledger (${err.message}); fix or delete the file`);
+        }
+    }
+    /** Read, change and write the ledger while holding the exclusive lock file. */
+    async mutate(change) {
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(this.file), { recursive: true });
+        const release = await this.lockFile();
+        try {
+            const ledger = await this.read();
+            const result = change(ledger);
+            const tmp = `${this.file}.${process.pid}.tmp`;
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(tmp, `${JSON.stringify(ledger, null, 2)}\n`);
+            // rename is atomic: a reader sees the old ledger or the new one, never half of one.
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rename)(tmp, this.file);
+            return result;
+        }
+        finally {
+            await release();
+        }
+    }
+    async lockFile() {
+        const lockPath = `${this.file}.lock`;
+        const started = Date.now();
+        for (let attempt = 0;; attempt++) {
+            try {
+                const handle = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.open)(lockPath, 'wx');
+                await handle.writeFile(JSON.stringify({ pid: process.pid, host: (0,node_os__WEBPACK_IMPORTED_MODULE_1__.hostname)(), at: new Date().toISOString() }));
+                await handle.close();
+                return () => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(lockPath, { force: true });
+            }
+            catch (err) {
+                if (err.code !== 'EEXIST')
+                    throw err;
+            }
+            const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(lockPath).catch(() => null);
+            if (info && Date.now() - info.mtimeMs > MUTEX_STALE_MS) {
+                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(lockPath, { force: true });
+                continue;
+            }
+            if (Date.now() - started > 2 * MUTEX_STALE_MS)
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${this.name}: cannot take ${lockPath} (another process keeps it)`);
+            await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_7__/* .sleep */ .yy)(Math.min(5 * 2 ** attempt, 100) + Math.random() * 10);
+        }
+    }
+}
+
+
+/***/ }),
+
 /***/ 12593:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -55399,33 +55801,16 @@ function startHeartbeat(record, id, request, options) {
 
 /***/ }),
 
-/***/ 64141:
+/***/ 51162:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Z: () => (/* binding */ chooseRecord)
-});
-
-// EXTERNAL MODULE: ./src/github/client.ts + 1 modules
-var client = __nccwpck_require__(43154);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(74296);
-// EXTERNAL MODULE: ./src/core/markdown.ts
-var markdown = __nccwpck_require__(16706);
-// EXTERNAL MODULE: ./src/core/retry.ts
-var retry = __nccwpck_require__(27253);
-// EXTERNAL MODULE: ./src/deploy/record/record.ts
-var record = __nccwpck_require__(60540);
-;// CONCATENATED MODULE: ./src/deploy/record/lock-wait.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   g: () => (/* binding */ waitForLock)
+/* harmony export */ });
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16706);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(27253);
+/* harmony import */ var _record_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(60540);
 /**
  * The wait for an environment's lock, the same for every record: look, and while an earlier
  * deployment holds the environment, say who (once per holder) and look again after a
@@ -55446,179 +55831,42 @@ async function waitForLock(look, wait) {
         const holder = seen.holder;
         const waited = wait.elapsed();
         if (waited >= wait.lock.timeoutMs)
-            throw new errors/* UserError */.yo(`lock-timeout: deployment ${(0,record/* describeHolder */.sG)(holder)} to ${wait.environment} is still in progress after waiting ${(0,markdown/* duration */.p)(waited)}`);
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`lock-timeout: deployment ${(0,_record_js__WEBPACK_IMPORTED_MODULE_1__/* .describeHolder */ .sG)(holder)} to ${wait.environment} is still in progress after waiting ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p)(waited)}`);
         if (announced !== holder.id) {
-            wait.lock.log.info(`Waiting for deployment ${(0,record/* describeHolder */.sG)(holder)} to ${wait.environment} to finish.`);
+            wait.lock.log.info(`Waiting for deployment ${(0,_record_js__WEBPACK_IMPORTED_MODULE_1__/* .describeHolder */ .sG)(holder)} to ${wait.environment} to finish.`);
             announced = holder.id;
         }
-        await (0,retry/* sleep */.yy)(Math.min(delay, Math.max(1, wait.lock.timeoutMs - waited)));
+        await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .sleep */ .yy)(Math.min(delay, Math.max(1, wait.lock.timeoutMs - waited)));
         delay = Math.min(delay * 2, wait.maxDelayMs);
     }
 }
 
-;// CONCATENATED MODULE: ./src/deploy/record/file-ledger.ts
-/**
- * The deployment record of the CLI and the demo: `.slipway/deployments.json` in the
- * repository. Every read-modify-write happens under an exclusive lock file (created with
- * O_EXCL, so only one process wins), and the environment lock is an entry in the ledger
- * in state `in_progress`, exactly as with GitHub Deployments.
- */
+
+/***/ }),
+
+/***/ 72363:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Z: () => (/* binding */ chooseRecord)
+});
 
-
-
-
-
-
-/** The ledger's location inside the repository. */
-const LEDGER_PATH = '.slipway/deployments.json';
-/** A ledger mutation takes milliseconds; a lock file this old was left by a crashed process. */
-const MUTEX_STALE_MS = 30_000;
-/** A JSON ledger of deployments with the same lock semantics as GitHub Deployments. */
-class FileLedger {
-    file;
-    name;
-    now;
-    constructor(cwd, options = {}) {
-        this.file = external_node_path_default().resolve(cwd, options.file ?? LEDGER_PATH);
-        this.name = `the ledger ${external_node_path_default().relative(cwd, this.file) || this.file}`;
-        this.now = options.now ?? (() => new Date());
-    }
-    /** The environment's deployments, newest first. */
-    async history(environment) {
-        const ledger = await this.read();
-        return ledger.deployments.filter((d) => d.environment === environment).reverse();
-    }
-    /** Wait until no fresh deployment of the environment is in progress, then record this one. */
-    async begin(request, lock) {
-        const started = Date.now();
-        const look = () => this.mutate((ledger) => {
-            const nowIso = this.now().toISOString();
-            let holder;
-            for (const d of ledger.deployments) {
-                if (d.environment !== request.environment || !(0,record/* holdsLock */.ub)(d.state))
-                    continue;
-                const age = this.now().getTime() - Date.parse(d.updatedAt);
-                if (age > lock.ttlMs) {
-                    lock.log.warning(`Deployment ${(0,record/* describeHolder */.sG)(d)} to ${d.environment} has held the lock for ${(0,markdown/* duration */.p)(age)}, more than lock-ttl: marking it error and going on.`);
-                    d.state = 'error';
-                    d.description = `stale: no progress for ${(0,markdown/* duration */.p)(age)}; taken over by ${request.creator}`;
-                    d.updatedAt = nowIso;
-                }
-                else
-                    holder ??= d;
-            }
-            if (holder)
-                return { holder };
-            const entry = {
-                id: String(ledger.nextId++),
-                ...request,
-                state: 'in_progress',
-                createdAt: nowIso,
-                updatedAt: nowIso,
-            };
-            ledger.deployments.push(entry);
-            return { free: entry };
-        });
-        return waitForLock(look, {
-            environment: request.environment,
-            lock,
-            firstDelayMs: 250,
-            maxDelayMs: 5_000,
-            elapsed: () => Date.now() - started,
-        });
-    }
-    /** Refresh the timestamp of a deployment still in progress. */
-    async heartbeat(id, _request) {
-        return this.mutate((ledger) => {
-            const entry = ledger.deployments.find((d) => d.id === id);
-            if (!entry || entry.state !== 'in_progress')
-                return false;
-            entry.updatedAt = this.now().toISOString();
-            return true;
-        });
-    }
-    /** Move a deployment to its final state. */
-    async finish(id, request) {
-        await this.mutate((ledger) => {
-            const entry = ledger.deployments.find((d) => d.id === id);
-            if (!entry)
-                throw new errors/* UserError */.yo(`${this.name}: deployment #${id} is missing (was the ledger edited?)`);
-            entry.state = request.state;
-            entry.description = request.description;
-            if (request.environmentUrl)
-                entry.environmentUrl = request.environmentUrl;
-            if (request.logUrl)
-                entry.logUrl = request.logUrl;
-            entry.updatedAt = this.now().toISOString();
-        });
-    }
-    async read() {
-        let text;
-        try {
-            text = await (0,promises_.readFile)(this.file, 'utf8');
-        }
-        catch (err) {
-            if (err.code === 'ENOENT')
-                return { version: 1, nextId: 1, deployments: [] };
-            throw err;
-        }
-        try {
-            const parsed = JSON.parse(text);
-            if (!Array.isArray(parsed.deployments))
-                throw new Error('no deployments list');
-            return parsed;
-        }
-        catch (err) {
-            throw new errors/* UserError */.yo(`${this.name}: not a deployment ledger (${err.message}); fix or delete the file`);
-        }
-    }
-    /** Read, change and write the ledger while holding the exclusive lock file. */
-    async mutate(change) {
-        await (0,promises_.mkdir)(external_node_path_default().dirname(this.file), { recursive: true });
-        const release = await this.lockFile();
-        try {
-            const ledger = await this.read();
-            const result = change(ledger);
-            const tmp = `${this.file}.${process.pid}.tmp`;
-            await (0,promises_.writeFile)(tmp, `${JSON.stringify(ledger, null, 2)}\n`);
-            // rename is atomic: a reader sees the old ledger or the new one, never half of one.
-            await (0,promises_.rename)(tmp, this.file);
-            return result;
-        }
-        finally {
-            await release();
-        }
-    }
-    async lockFile() {
-        const lockPath = `${this.file}.lock`;
-        const started = Date.now();
-        for (let attempt = 0;; attempt++) {
-            try {
-                const handle = await (0,promises_.open)(lockPath, 'wx');
-                await handle.writeFile(JSON.stringify({ pid: process.pid, host: (0,external_node_os_.hostname)(), at: new Date().toISOString() }));
-                await handle.close();
-                return () => (0,promises_.rm)(lockPath, { force: true });
-            }
-            catch (err) {
-                if (err.code !== 'EEXIST')
-                    throw err;
-            }
-            const info = await (0,promises_.stat)(lockPath).catch(() => null);
-            if (info && Date.now() - info.mtimeMs > MUTEX_STALE_MS) {
-                await (0,promises_.rm)(lockPath, { force: true });
-                continue;
-            }
-            if (Date.now() - started > 2 * MUTEX_STALE_MS)
-                throw new errors/* UserError */.yo(`${this.name}: cannot take ${lockPath} (another process keeps it)`);
-            await (0,retry/* sleep */.yy)(Math.min(5 * 2 ** attempt, 100) + Math.random() * 10);
-        }
-    }
-}
-
+// EXTERNAL MODULE: ./src/github/client.ts + 1 modules
+var client = __nccwpck_require__(43154);
+// EXTERNAL MODULE: ./src/deploy/record/file-ledger.ts
+var file_ledger = __nccwpck_require__(65953);
 // EXTERNAL MODULE: ./src/core/cancel.ts
 var cancel = __nccwpck_require__(49317);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(74296);
+// EXTERNAL MODULE: ./src/core/markdown.ts
+var markdown = __nccwpck_require__(16706);
+// EXTERNAL MODULE: ./src/deploy/record/lock-wait.ts
+var lock_wait = __nccwpck_require__(51162);
+// EXTERNAL MODULE: ./src/deploy/record/record.ts
+var record = __nccwpck_require__(60540);
 ;// CONCATENATED MODULE: ./src/deploy/record/github.ts
 /**
  * The record on a runner: GitHub Deployments. Each run creates a deployment (auto_merge
@@ -55790,7 +56038,7 @@ class GitHubRecord {
                 this.lockRead.set(request.environment, seen);
             return { free: true };
         };
-        await waitForLock(look, {
+        await (0,lock_wait/* waitForLock */.g)(look, {
             environment: request.environment,
             lock,
             firstDelayMs: 1_000,
@@ -56106,7 +56354,7 @@ function chooseRecord(inputs, rt) {
             rt.log.warning(`${where}, and on a runner that file does not survive the job: later runs will not see what runs where, the lock, or the last good versions to roll back to. Set token (the default, \${{ github.token }}, needs permissions: deployments: write).`);
         else
             rt.log.notice(`${where}.`);
-        return new FileLedger(rt.cwd);
+        return new file_ledger/* FileLedger */.U(rt.cwd);
     }
     const octokit = (0,client/* createGitHubClient */.LX)({ token: inputs.token, runtime: rt });
     return new GitHubRecord(githubDeploymentsApi((0,client/* repoClient */.yF)(octokit, rt.env)));
@@ -57811,12 +58059,15 @@ async function runCommandTool(options, table, rt) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $s: () => (/* binding */ quoteQualified),
 /* harmony export */   Bd: () => (/* binding */ pgErrorOf),
-/* harmony export */   YG: () => (/* binding */ sqlLiteral)
+/* harmony export */   YG: () => (/* binding */ sqlLiteral),
+/* harmony export */   _W: () => (/* binding */ RESET_SESSION_SQL)
 /* harmony export */ });
 /**
  * The small database surface the runner needs, so the same runner works on a PostgreSQL
  * server through `pg` and on an embedded PGlite folder (the CLI and demo only).
  */
+/** What `reset()` runs: every session setting, the role, and temporary tables (advisory locks are kept). */
+const RESET_SESSION_SQL = 'RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; DISCARD TEMP';
 /** The PostgreSQL fields of an error thrown by `pg` or PGlite, or null when it is not one. */
 function pgErrorOf(err) {
     if (!err || typeof err !== 'object')
@@ -58031,9 +58282,10 @@ async function detectFormat(entries, read, nested) {
         return _formats_goose_js__WEBPACK_IMPORTED_MODULE_8__/* .gooseFormat */ .V;
     for (const e of entries.filter((x) => !x.isDir && /\.sql$/i.test(x.name))) {
         const { text } = await read(e);
-        if (/^\s*--\s*\+goose\s+up\b/im.test(text))
+        // Any annotation decides: a file with only a Down section read as plain SQL would run its Down.
+        if (/^\s*--\s*\+goose\s/im.test(text))
             return _formats_goose_js__WEBPACK_IMPORTED_MODULE_8__/* .gooseFormat */ .V;
-        if (/^\s*--\s*migrate:up\b/im.test(text))
+        if (/^\s*--\s*migrate:(up|down)\b/im.test(text))
             return _formats_dbmate_js__WEBPACK_IMPORTED_MODULE_5__/* .dbmateFormat */ .d;
     }
     // Flyway reads sub-folders too: a folder whose versions are all in them is still Flyway's.
@@ -58084,8 +58336,8 @@ function ignorable(name) {
     return name.startsWith('.') || /\.(md|txt)$/i.test(name) || /^(readme|license)$/i.test(name);
 }
 /** A migration the built-in runner cannot run: one line naming it and the tool that can. */
-function needsTool(file, why, format) {
-    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}: ${why}; Slipway's built-in runner cannot run it, so set tool: command with command: ${format.command} (the ${format.tool} CLI)`, { file });
+function needsTool(file, why, format, line) {
+    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}${line ? `:${line}` : ''}: ${why}; Slipway's built-in runner cannot run it, so set tool: command with command: ${format.command} (the ${format.tool} CLI)`, line ? { file, line } : { file });
 }
 /** A file in the folder that belongs to no migration this format reads. */
 function notAMigration(entry, format, expected) {
@@ -58512,7 +58764,10 @@ function parseGooseFile(source) {
             if (seen[s])
                 throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}:${i + 1}: a second -- +goose ${a[1].trim()}`, at);
             if (blockStart !== null)
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}:${blockStart + 1}: -- +goose StatementBegin without StatementEnd`, at);
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}:${blockStart + 1}: -- +goose StatementBegin without StatementEnd`, {
+                    file,
+                    line: blockStart + 1,
+                });
             seen = { ...seen, [s]: true };
             section = s;
         }
@@ -58534,7 +58789,7 @@ function parseGooseFile(source) {
         else if (cmd === 'ENVSUB OFF')
             continue;
         else if (cmd === 'ENVSUB ON')
-            throw (0,_common_js__WEBPACK_IMPORTED_MODULE_2__/* .needsTool */ .m)(`${file}:${i + 1}`, 'uses -- +goose ENVSUB ON (environment substitution)', gooseFormat);
+            throw (0,_common_js__WEBPACK_IMPORTED_MODULE_2__/* .needsTool */ .m)(file, 'uses -- +goose ENVSUB ON (environment substitution)', gooseFormat, i + 1);
         else
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${file}:${i + 1}: unknown goose annotation ${JSON.stringify(line)}`, at);
     }
@@ -58746,7 +59001,10 @@ function checkTableName(table) {
 }
 /** Create the table (and its schema) when missing. */
 async function ensureHistory(session, table) {
-    const schema = table.includes('.') ? table.split('.')[0] : null;
+    let schema = table.includes('.') ? table.split('.')[0] : null;
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there.
+    if (schema && (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length)
+        schema = null;
     const stmts = [
         schema ? `CREATE SCHEMA IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(schema)}` : '',
         `CREATE TABLE IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(table)} (
@@ -59129,7 +59387,8 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   IZ: () => (/* binding */ acquireLock),
-/* harmony export */   L$: () => (/* binding */ DEFAULT_LOCK_TIMEOUT_MS)
+/* harmony export */   L$: () => (/* binding */ DEFAULT_LOCK_TIMEOUT_MS),
+/* harmony export */   Nt: () => (/* binding */ qualifiedTable)
 /* harmony export */ });
 /* unused harmony export lockKey */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
@@ -59429,10 +59688,12 @@ __webpack_async_result__();
 /* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(16706);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(27253);
 /* harmony import */ var _core_secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(58198);
+/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(81472);
 /**
  * A PostgreSQL server through `pg`. The URL is a secret: it is validated without ever being
  * echoed, and every error leaving this module is stripped of it.
  */
+
 
 
 
@@ -59543,7 +59804,8 @@ async function openServerDatabase(url, options = {}) {
                 : `${from}: cannot connect to PostgreSQL at ${where}: ${clean((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)) || String(err.code ?? 'connection failed')} (expected a server that accepts the connection)`);
         });
         // A killed runner leaves its backend running a long statement; this makes PostgreSQL notice and roll it back.
-        await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+        const checkConnection = () => client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+        await checkConnection();
         const pid = await backendPid(client);
         let stuck = false;
         const failed = (err) => {
@@ -59567,6 +59829,12 @@ async function openServerDatabase(url, options = {}) {
                 catch (err) {
                     throw failed(err);
                 }
+            },
+            reset: async () => {
+                await client.query(_database_js__WEBPACK_IMPORTED_MODULE_8__/* .RESET_SESSION_SQL */ ._W).catch((err) => {
+                    throw failed(err);
+                });
+                await checkConnection();
             },
             cancel: async () => {
                 if (pid === undefined)
@@ -60073,7 +60341,9 @@ async function runMigrations(options, rt) {
     const tool = options.tool ?? 'builtin';
     const table = (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .checkTableName */ .Wr)(options.table ?? '');
     if (!options.database && !options.databaseUrl?.trim())
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(options.databaseFrom
+            ? `input "database-url" is empty and ${options.databaseFrom} is not set; expected the PostgreSQL URL to migrate, from a secret`
+            : 'input "database-url": required (the PostgreSQL URL to migrate, from a secret)');
     // A malformed resolve is refused before anything is opened or created.
     if ((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .parseResolve */ .qK)(options.resolve ?? '') && tool === 'command')
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "resolve": only for the built-in runner (with tool: command, your tool keeps its own state)');
@@ -60101,7 +60371,8 @@ async function runMigrations(options, rt) {
     }
 }
 async function migrateWith(db, ctx, rt) {
-    const { options, table, files, format } = ctx;
+    const { options, files, format } = ctx;
+    let table = ctx.table;
     // A Flyway version's key means nothing to a reader: show the version as written.
     const texts = new Map(files.map((f) => [f.version, f.versionText]));
     const shown = (v) => (format.name === 'flyway' ? (texts.get(v) ?? (0,_formats_flyway_js__WEBPACK_IMPORTED_MODULE_9__/* .flywayVersionOfKey */ .jD)(v)) : v.toString());
@@ -60120,6 +60391,8 @@ async function migrateWith(db, ctx, rt) {
     let session = null;
     try {
         session = await db.connect(`(${by})`);
+        // Named by its schema once: a migration's SET search_path must not move the history table.
+        table = await (0,_lock_js__WEBPACK_IMPORTED_MODULE_13__/* .qualifiedTable */ .Nt)(session, table);
         // Read under the lock: a run that waited sees what the other one applied.
         if (!options.dryRun)
             await (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .ensureHistory */ .J0)(session, table);
@@ -60158,14 +60431,16 @@ async function migrateWith(db, ctx, rt) {
         })));
         // A dry run stops nothing, so its findings are warnings whatever they would do to a real run.
         reportFindings(findings, (options.allowDestructive ?? false) || (options.dryRun ?? false), rt);
-        const pending = plan.remaining.length + (plan.direction === 'up' ? plan.steps.length : 0);
+        // What is not applied once the first `done` steps ran: a reverted migration is pending again.
+        const pendingAfter = (done) => plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - done : done);
+        const pending = pendingAfter(0);
         const result = {
             tool: 'builtin',
             database: db.where,
             direction: plan.direction,
             dryRun: options.dryRun ?? false,
             applied: [],
-            pending: options.dryRun ? pending : plan.remaining.length,
+            pending: options.dryRun ? pending : pendingAfter(plan.steps.length),
             current,
             backup: '',
             backupLocation: '',
@@ -60212,8 +60487,7 @@ async function migrateWith(db, ctx, rt) {
                     if (!(err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo))
                         throw err;
                     result.current = currentAfter(history, plan, result.applied.length, shown);
-                    result.pending =
-                        plan.remaining.length + (plan.direction === 'up' ? plan.steps.length - result.applied.length : 0);
+                    result.pending = pendingAfter(result.applied.length);
                     throw new MigrationFailed(err.message, err.location, result);
                 }
                 finally {
@@ -60221,6 +60495,7 @@ async function migrateWith(db, ctx, rt) {
                 }
                 result.applied.push(appliedOf(step, ms));
                 rt.log.info(`${step.direction === 'down' ? '↓ reverted' : '✓ applied'} ${step.file} (${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_17__/* .duration */ .p)(ms)})`);
+                await session.reset();
             }
         });
         result.destructiveApplied = destructive.length > 0;
@@ -78197,7 +78472,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(28660);
 /* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(22503);
-/* harmony import */ var _changes_build_selective_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(70256);
+/* harmony import */ var _changes_build_selective_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(78455);
 /* harmony import */ var _deploy_deploy_action_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(82743);
 /* harmony import */ var _migrations_migrate_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(54880);
 /* harmony import */ var _release_tag_release_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4388);
@@ -79082,7 +79357,7 @@ async function notesFor(o) {
     rt.log.info(previous
         ? `Notes cover ${previous.name}..${o.target.slice(0, 7)}.`
         : `No earlier ${o.template} tag: notes cover the whole history.`);
-    await ensureHistory(git, [o.target, ...(previous ? [previous.commit] : [])]);
+    await ensureHistory(git, o.target, previous);
     const repoUrl = rt.env.GITHUB_REPOSITORY
         ? `${(rt.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')}/${rt.env.GITHUB_REPOSITORY}`
         : '';
@@ -79102,25 +79377,36 @@ function migrationDirs(config, c) {
     const comps = c ? [c, ...c.dependsOn.map((d) => config.components[d])] : Object.values(config.components);
     return [...new Set(comps.map((x) => x?.migrate?.dir).filter((d) => Boolean(d)))];
 }
-/** A shallow checkout (actions/checkout's default) gets the commits the notes need. */
-async function ensureHistory(git, commits) {
-    const have = async () => {
+/**
+ * A shallow checkout (actions/checkout's default) gets the commits the notes need: the target
+ * and, when there is one, the previous tag's commit.
+ */
+async function ensureHistory(git, target, previous) {
+    const commits = [target, ...(previous ? [previous.commit] : [])];
+    const missing = async () => {
         for (const c of commits)
             if (!(await git.resolveCommit(c)))
-                return false;
-        return true;
+                return c;
+        return null;
     };
-    if (await have()) {
-        if (commits.length < 2 && (await git.isShallow()))
+    if (!(await missing())) {
+        if (!previous && (await git.isShallow()))
             await git.deepenUntil(async () => false, 'the first commit');
-        else if (commits.length === 2 && (await git.isShallow()))
-            await git.deepenUntil(async () => (await git.mergeBase(commits[0], commits[1])) === commits[1], `${commits[1].slice(0, 7)}`);
+        else if (previous && (await git.isShallow()))
+            await git.deepenUntil(async () => (await git.mergeBase(target, previous.commit)) === previous.commit, `${previous.commit.slice(0, 7)}`);
         return;
     }
-    if (!(await git.resolveCommit(commits[0])))
-        await git.fetchRefs([commits[0]], 1);
-    if (!(await git.deepenUntil(have, 'the commits of the release')))
-        throw new errors/* UserError */.yo(`target: commit ${commits.find(Boolean).slice(0, 7)} or the previous tag's commit is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`);
+    if (!(await git.resolveCommit(target)))
+        await git.fetchRefs([target], 1);
+    if (await git.deepenUntil(async () => (await missing()) === null, 'the commits of the release'))
+        return;
+    // Name the commit that is still missing, not the first one asked for: the target is often there.
+    const absent = await missing();
+    if (!absent)
+        return;
+    throw new errors/* UserError */.yo(absent === target
+        ? `target: commit ${target.slice(0, 7)} is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`
+        : `previous tag ${previous.name}: its commit ${absent.slice(0, 7)} (where the notes start) is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`);
 }
 function summary(spec, release, dryRun) {
     const rows = [
@@ -79374,6 +79660,7 @@ function decideBump(commits, currentMajor) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   E: () => (/* binding */ commitsSinceCandidate),
 /* harmony export */   Fb: () => (/* binding */ levelBetween),
 /* harmony export */   IK: () => (/* binding */ newestTagRef),
 /* harmony export */   Uk: () => (/* binding */ planVersion),
@@ -79504,6 +79791,9 @@ async function planVersion(git, series, ctx, names, reachable) {
             ? forced
             : 'none'
         : computed.bump;
+    // With no release yet the version is `initial` (or the branch's) whatever the commits ask
+    // for, so the bump reported is the step to it from nothing, never the commits' own.
+    const first = !last && commits.length > 0 && ctx.bump !== 'none';
     const base = {
         candidateOf: '',
         component: series.name,
@@ -79512,7 +79802,7 @@ async function planVersion(git, series, ctx, names, reachable) {
         previousTag: last?.name ?? '',
         commits,
         unread,
-        deciding: forced ? commits.slice(0, 1) : computed.deciding,
+        deciding: !last ? [] : forced ? commits.slice(0, 1) : computed.deciding,
     };
     const short = ctx.headSha.slice(0, 7);
     if (ctx.rule.channel === 'none') {
@@ -79522,7 +79812,8 @@ async function planVersion(git, series, ctx, names, reachable) {
         return {
             ...base,
             release: false,
-            bump,
+            // What main would do: with no release yet, its first release.
+            bump: last ? bump : first ? firstRelease(ctx.initial) : 'none',
             version,
             tag: '',
             prerelease: true,
@@ -79531,16 +79822,15 @@ async function planVersion(git, series, ctx, names, reachable) {
     }
     if (ctx.rule.channel === 'stable') {
         if (!last) {
-            const release = commits.length > 0 && ctx.bump !== 'none';
             return {
                 ...base,
-                release,
-                bump,
+                release: first,
+                bump: first ? firstRelease(ctx.initial) : 'none',
                 version: ctx.initial,
                 tag: (0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .formatTag */ ._3)(series.template, ctx.initial),
                 prerelease: semver_functions_prerelease_js__WEBPACK_IMPORTED_MODULE_2___default()(ctx.initial) !== null,
-                reason: release
-                    ? `no tag yet: the first release is ${ctx.initial}`
+                reason: first
+                    ? `no tag yet: the first release is ${ctx.initial}${forced && forced !== 'none' ? ` (the ${forced} bump applies from the next release)` : ''}`
                     : commits.length
                         ? 'manual bump none'
                         : 'no commits yet',
@@ -79601,7 +79891,7 @@ async function planVersion(git, series, ctx, names, reachable) {
     const named = series.own ? null : (0,_branch_policy_js__WEBPACK_IMPORTED_MODULE_5__/* .versionInBranch */ .mO)(ctx.branch);
     const target = named ?? (last ? semver_functions_inc_js__WEBPACK_IMPORTED_MODULE_0___default()(current, bump === 'none' ? 'patch' : bump) : ctx.initial);
     // What the candidate is: the step from the last stable version to the one it is a candidate of.
-    const step = last ? levelBetween(current, target) : bump === 'none' ? 'patch' : bump;
+    const step = levelBetween(current || '0.0.0', target);
     base.candidateOf = target;
     const all = [];
     for (const name of names ?? (await git.tagNames([(0,_core_tag_template_js__WEBPACK_IMPORTED_MODULE_4__/* .tagGlob */ .ZM)(series.template)]))) {
@@ -79634,6 +79924,20 @@ async function planVersion(git, series, ctx, names, reachable) {
             tag: latest.name,
             prerelease: true,
             reason: `HEAD is already ${latest.name}`,
+        };
+    }
+    // A push that changes nothing of the series since its newest candidate (a component's
+    // candidate, then a commit elsewhere) is still that candidate: a new number would be a
+    // release of the same content. The same count is what promote refuses on, so the two agree.
+    if (latest && !manual && (await commitsSinceCandidate(git, latest.name, series.paths)) === 0) {
+        return {
+            ...base,
+            release: false,
+            bump: step,
+            version: latest.version.version,
+            tag: latest.name,
+            prerelease: true,
+            reason: `no commit since ${latest.name} touches ${series.paths.length ? 'its paths' : 'the repository'}: still that candidate`,
         };
     }
     if (!manual && commits.length === 0 && last) {
@@ -79673,6 +79977,20 @@ function candidateNumber(version, id) {
     if (got.length === want.length)
         return 0;
     return /^\d+$/.test(got[want.length]) ? Number(got[want.length]) : null;
+}
+/**
+ * The commits in HEAD and not in the candidate tag `name` that touch `paths` (all commits
+ * when empty), or null when HEAD does not contain the candidate (another branch's).
+ */
+async function commitsSinceCandidate(git, name, paths) {
+    const ref = `refs/tags/${name}`;
+    if (!(await git.isAncestor(ref, 'HEAD')))
+        return null;
+    return git.countCommits([`${ref}..HEAD`], paths);
+}
+/** A first release's bump: the step from no release at all (0.0.0) to `version` (0.1.0: minor, 1.0.0: major). */
+function firstRelease(version) {
+    return levelBetween('0.0.0', version);
 }
 /** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */
 function levelBetween(from, to) {
@@ -79821,7 +80139,8 @@ var rcompare_default = /*#__PURE__*/__nccwpck_require__.n(rcompare);
 /**
  * Promoting a release branch: each series' newest candidate on the branch becomes its final
  * version (`v0.105.0-rc.2` → `v0.105.0`, `py/1.37.6-rc.2` → `py/1.37.6`), released at the
- * commit the run promotes. A series with no candidate on the branch gets nothing.
+ * commit the run promotes, which must hold nothing of the series that the candidate lacks.
+ * A series with no candidate on the branch gets nothing.
  */
 
 
@@ -79900,10 +80219,19 @@ async function planPromotion(git, series, ctx, candidate, names) {
                 : `${released} is already released on ${at?.slice(0, 7) ?? 'another commit'}; nothing to promote`,
         };
     }
+    // The release is what was tested: the newest candidate's commit. HEAD past it (for this
+    // series' paths) would be released untested, so the run stops; tagging the candidate's
+    // commit instead would release something other than what this run builds and deploys.
+    const ahead = newest ? await (0,next_version/* commitsSinceCandidate */.E)(git, newest.name, series.paths) : 0;
+    if (newest && ahead) {
+        const at = (await git.resolveCommit(`refs/tags/${newest.name}`))?.slice(0, 7) ?? '?';
+        throw new errors/* UserError */.yo(`input "promote": HEAD ${ctx.headSha.slice(0, 7)} has ${ahead} commit${ahead > 1 ? 's' : ''} not in candidate ${newest.name} (${at}), the newest on ${ctx.branch}${series.paths.length ? ` for ${series.name}'s paths` : ''}; only a tested candidate is promoted: cut a candidate of HEAD first (the push run, or a run without promote), then promote it`);
+    }
     return {
         ...final,
         release: true,
-        bump: current ? (0,next_version/* levelBetween */.Fb)(current, target) : candidate.bump,
+        // With no release yet, the step from nothing, as the candidate's.
+        bump: (0,next_version/* levelBetween */.Fb)(current || '0.0.0', target),
         promotedFrom: newest?.name ?? '',
         reason: newest
             ? `promotes ${newest.name} to ${target}`
@@ -79998,7 +80326,7 @@ const versionBump = (0,inputs/* defineAction */.QP)({
     outputs: {
         version: 'The next version, or the current one when nothing is releasable.',
         release: 'true when a new version is due.',
-        bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor).',
+        bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor). For a first release, the step from 0.0.0 (0.1.0: minor, 1.0.0: major).',
         'candidate-of': 'On a prerelease channel (release/*), the version the candidate is of (0.105.0 for 0.105.0-rc.2); else empty.',
         'previous-version': 'The last stable version (empty when there is none).',
         'previous-tag': 'The tag of the last stable version.',

@@ -2887,6 +2887,21 @@ module.exports = parse
 
 /***/ }),
 
+/***/ 8780:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(6353)
+const valid = (version, options) => {
+  const v = parse(version, options)
+  return v ? v.version : null
+}
+module.exports = valid
+
+
+/***/ }),
+
 /***/ 5101:
 /***/ ((module) => {
 
@@ -35126,6 +35141,9 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
+var valid = __nccwpck_require__(8780);
+var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
 var schemas = __nccwpck_require__(8816);
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -35666,6 +35684,8 @@ function parseManifest(text, file) {
  */
 
 
+// The single function, not the package index (which loads ranges and everything else).
+
 
 
 
@@ -35725,8 +35745,15 @@ const tagTemplate = schemas/* string */.YjP()
     .refine((t) => t.split('{version}').length === 2 && isValidTagName(formatTag(t, '1.2.3-rc.1')), {
     message: 'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
 });
-const semverString = schemas/* string */.YjP()
-    .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
+const SEMVER_EXPECTED = 'expected a semantic version like 0.1.0 or 1.0.0-rc.1 (no leading zeros)';
+/**
+ * X.Y.Z[-pre], checked by semver itself: the pattern alone lets a leading zero through
+ * (01.0.0, 1.0.0-01), which version-bump would then refuse without the file's line.
+ */
+const semverString = schemas/* string */.YjP({ error: (iss) => `${SEMVER_EXPECTED}, got a ${typeof iss.input}` })
+    .refine((v) => /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v) && valid_default()(v) !== null, {
+    error: (iss) => `${SEMVER_EXPECTED}, got ${JSON.stringify(iss.input)}`,
+});
 const channel = schemas/* enum */.k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
     message: 'expected one of stable, rc, beta, alpha, none',
 });
@@ -35758,7 +35785,11 @@ const migrateSchema = schemas/* strictObject */.rej({
     /** The folder's migration format for the built-in runner (default: detected). */
     format: schemas/* enum */.k5n(['auto', 'slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 'prisma']).optional(),
     command: schemas/* string */.YjP().optional(),
-    table: schemas/* string */.YjP().optional(),
+    table: schemas/* string */.YjP()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, {
+        message: 'expected a table name such as slipway_migrations or ops.migrations (letters, digits, _)',
+    })
+        .optional(),
     /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
     allowDestructive: schemas/* boolean */.zMY().optional(),
 });
@@ -36465,6 +36496,7 @@ function latencyText(r) {
  * secret among them registered with the runtime's masker before anything is logged.
  */
 
+
 const SENSITIVE = /auth|token|secret|password|passwd|key|cookie|session|signature|credential/i;
 /** Resolve and mask every check; a missing variable or base URL is a UserError naming the check. */
 function resolveChecks(checks, opts, rt) {
@@ -36518,6 +36550,10 @@ function resolveOne(c, opts, rt) {
             if (value === undefined || value.trim() === '')
                 throw fail(`${c.kind}.env: the environment variable ${c.env} is not set (expected a ${c.kind === 'redis' ? 'redis://' : 'postgres://'} URL)`);
             rt.mask(value);
+            // new URL refuses 99999 without naming the port, and takes 0, which no server listens on.
+            const port = urlPort(value.trim());
+            if (port !== null && !isPort(port))
+                throw fail(`${c.kind}.env: ${c.env} holds a URL with port ${port}; expected a port from 1 to 65535`);
             const schemes = c.kind === 'redis' ? ['redis:', 'rediss:'] : ['postgres:', 'postgresql:'];
             let scheme = '';
             try {

@@ -44591,6 +44591,9 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
+var valid = __nccwpck_require__(8780);
+var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
 var schemas = __nccwpck_require__(8816);
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -45132,6 +45135,8 @@ function parseManifest(text, file) {
  */
 
 
+// The single function, not the package index (which loads ranges and everything else).
+
 
 
 
@@ -45191,8 +45196,15 @@ const tagTemplate = schemas/* string */.YjP()
     .refine((t) => t.split('{version}').length === 2 && isValidTagName(formatTag(t, '1.2.3-rc.1')), {
     message: 'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
 });
-const semverString = schemas/* string */.YjP()
-    .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: 'expected a semantic version such as 0.1.0' });
+const SEMVER_EXPECTED = 'expected a semantic version like 0.1.0 or 1.0.0-rc.1 (no leading zeros)';
+/**
+ * X.Y.Z[-pre], checked by semver itself: the pattern alone lets a leading zero through
+ * (01.0.0, 1.0.0-01), which version-bump would then refuse without the file's line.
+ */
+const semverString = schemas/* string */.YjP({ error: (iss) => `${SEMVER_EXPECTED}, got a ${typeof iss.input}` })
+    .refine((v) => /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v) && valid_default()(v) !== null, {
+    error: (iss) => `${SEMVER_EXPECTED}, got ${JSON.stringify(iss.input)}`,
+});
 const channel = schemas/* enum */.k5n(['stable', 'rc', 'beta', 'alpha', 'none'], {
     message: 'expected one of stable, rc, beta, alpha, none',
 });
@@ -45224,7 +45236,11 @@ const migrateSchema = schemas/* strictObject */.rej({
     /** The folder's migration format for the built-in runner (default: detected). */
     format: schemas/* enum */.k5n(['auto', 'slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 'prisma']).optional(),
     command: schemas/* string */.YjP().optional(),
-    table: schemas/* string */.YjP().optional(),
+    table: schemas/* string */.YjP()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, {
+        message: 'expected a table name such as slipway_migrations or ops.migrations (letters, digits, _)',
+    })
+        .optional(),
     /** A reviewed destructive migration may run (the migrate action's allow-destructive, for this component). */
     allowDestructive: schemas/* boolean */.zMY().optional(),
 });
@@ -68616,9 +68632,6 @@ function spacing(minMs) {
     return new (bottleneck_lib_default()).Group({ maxConcurrent: 1, minTime: minMs });
 }
 
-// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
-var valid = __nccwpck_require__(8780);
-var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
 ;// CONCATENATED MODULE: ./src/core/concurrency.ts
 /** Bounded concurrency for independent async work. */
 /** `fn` over `items` with at most `limit` running at once; the results keep the items' order. */
@@ -68970,6 +68983,9 @@ async function planVersion(git, series, ctx, names, reachable) {
             ? forced
             : 'none'
         : computed.bump;
+    // With no release yet the version is `initial` (or the branch's) whatever the commits ask
+    // for, so the bump reported is the step to it from nothing, never the commits' own.
+    const first = !last && commits.length > 0 && ctx.bump !== 'none';
     const base = {
         candidateOf: '',
         component: series.name,
@@ -68978,7 +68994,7 @@ async function planVersion(git, series, ctx, names, reachable) {
         previousTag: last?.name ?? '',
         commits,
         unread,
-        deciding: forced ? commits.slice(0, 1) : computed.deciding,
+        deciding: !last ? [] : forced ? commits.slice(0, 1) : computed.deciding,
     };
     const short = ctx.headSha.slice(0, 7);
     if (ctx.rule.channel === 'none') {
@@ -68988,7 +69004,8 @@ async function planVersion(git, series, ctx, names, reachable) {
         return {
             ...base,
             release: false,
-            bump,
+            // What main would do: with no release yet, its first release.
+            bump: last ? bump : first ? firstRelease(ctx.initial) : 'none',
             version,
             tag: '',
             prerelease: true,
@@ -68997,16 +69014,15 @@ async function planVersion(git, series, ctx, names, reachable) {
     }
     if (ctx.rule.channel === 'stable') {
         if (!last) {
-            const release = commits.length > 0 && ctx.bump !== 'none';
             return {
                 ...base,
-                release,
-                bump,
+                release: first,
+                bump: first ? firstRelease(ctx.initial) : 'none',
                 version: ctx.initial,
                 tag: formatTag(series.template, ctx.initial),
                 prerelease: prerelease_default()(ctx.initial) !== null,
-                reason: release
-                    ? `no tag yet: the first release is ${ctx.initial}`
+                reason: first
+                    ? `no tag yet: the first release is ${ctx.initial}${forced && forced !== 'none' ? ` (the ${forced} bump applies from the next release)` : ''}`
                     : commits.length
                         ? 'manual bump none'
                         : 'no commits yet',
@@ -69067,7 +69083,7 @@ async function planVersion(git, series, ctx, names, reachable) {
     const named = series.own ? null : versionInBranch(ctx.branch);
     const target = named ?? (last ? inc_default()(current, bump === 'none' ? 'patch' : bump) : ctx.initial);
     // What the candidate is: the step from the last stable version to the one it is a candidate of.
-    const step = last ? levelBetween(current, target) : bump === 'none' ? 'patch' : bump;
+    const step = levelBetween(current || '0.0.0', target);
     base.candidateOf = target;
     const all = [];
     for (const name of names ?? (await git.tagNames([tag_template_tagGlob(series.template)]))) {
@@ -69100,6 +69116,20 @@ async function planVersion(git, series, ctx, names, reachable) {
             tag: latest.name,
             prerelease: true,
             reason: `HEAD is already ${latest.name}`,
+        };
+    }
+    // A push that changes nothing of the series since its newest candidate (a component's
+    // candidate, then a commit elsewhere) is still that candidate: a new number would be a
+    // release of the same content. The same count is what promote refuses on, so the two agree.
+    if (latest && !manual && (await commitsSinceCandidate(git, latest.name, series.paths)) === 0) {
+        return {
+            ...base,
+            release: false,
+            bump: step,
+            version: latest.version.version,
+            tag: latest.name,
+            prerelease: true,
+            reason: `no commit since ${latest.name} touches ${series.paths.length ? 'its paths' : 'the repository'}: still that candidate`,
         };
     }
     if (!manual && commits.length === 0 && last) {
@@ -69139,6 +69169,20 @@ function candidateNumber(version, id) {
     if (got.length === want.length)
         return 0;
     return /^\d+$/.test(got[want.length]) ? Number(got[want.length]) : null;
+}
+/**
+ * The commits in HEAD and not in the candidate tag `name` that touch `paths` (all commits
+ * when empty), or null when HEAD does not contain the candidate (another branch's).
+ */
+async function commitsSinceCandidate(git, name, paths) {
+    const ref = `refs/tags/${name}`;
+    if (!(await git.isAncestor(ref, 'HEAD')))
+        return null;
+    return git.countCommits([`${ref}..HEAD`], paths);
+}
+/** A first release's bump: the step from no release at all (0.0.0) to `version` (0.1.0: minor, 1.0.0: major). */
+function firstRelease(version) {
+    return levelBetween('0.0.0', version);
 }
 /** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */
 function levelBetween(from, to) {
@@ -69233,7 +69277,8 @@ var gt_default = /*#__PURE__*/__nccwpck_require__.n(gt);
 /**
  * Promoting a release branch: each series' newest candidate on the branch becomes its final
  * version (`v0.105.0-rc.2` → `v0.105.0`, `py/1.37.6-rc.2` → `py/1.37.6`), released at the
- * commit the run promotes. A series with no candidate on the branch gets nothing.
+ * commit the run promotes, which must hold nothing of the series that the candidate lacks.
+ * A series with no candidate on the branch gets nothing.
  */
 
 
@@ -69312,10 +69357,19 @@ async function planPromotion(git, series, ctx, candidate, names) {
                 : `${released} is already released on ${at?.slice(0, 7) ?? 'another commit'}; nothing to promote`,
         };
     }
+    // The release is what was tested: the newest candidate's commit. HEAD past it (for this
+    // series' paths) would be released untested, so the run stops; tagging the candidate's
+    // commit instead would release something other than what this run builds and deploys.
+    const ahead = newest ? await commitsSinceCandidate(git, newest.name, series.paths) : 0;
+    if (newest && ahead) {
+        const at = (await git.resolveCommit(`refs/tags/${newest.name}`))?.slice(0, 7) ?? '?';
+        throw new errors/* UserError */.yo(`input "promote": HEAD ${ctx.headSha.slice(0, 7)} has ${ahead} commit${ahead > 1 ? 's' : ''} not in candidate ${newest.name} (${at}), the newest on ${ctx.branch}${series.paths.length ? ` for ${series.name}'s paths` : ''}; only a tested candidate is promoted: cut a candidate of HEAD first (the push run, or a run without promote), then promote it`);
+    }
     return {
         ...final,
         release: true,
-        bump: current ? levelBetween(current, target) : candidate.bump,
+        // With no release yet, the step from nothing, as the candidate's.
+        bump: levelBetween(current || '0.0.0', target),
         promotedFrom: newest?.name ?? '',
         reason: newest
             ? `promotes ${newest.name} to ${target}`
@@ -69410,7 +69464,7 @@ const versionBump = (0,inputs/* defineAction */.QP)({
     outputs: {
         version: 'The next version, or the current one when nothing is releasable.',
         release: 'true when a new version is due.',
-        bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor).',
+        bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor). For a first release, the step from 0.0.0 (0.1.0: minor, 1.0.0: major).',
         'candidate-of': 'On a prerelease channel (release/*), the version the candidate is of (0.105.0 for 0.105.0-rc.2); else empty.',
         'previous-version': 'The last stable version (empty when there is none).',
         'previous-tag': 'The tag of the last stable version.',
@@ -70413,7 +70467,7 @@ async function notesFor(o) {
     rt.log.info(previous
         ? `Notes cover ${previous.name}..${o.target.slice(0, 7)}.`
         : `No earlier ${o.template} tag: notes cover the whole history.`);
-    await tag_release_ensureHistory(git, [o.target, ...(previous ? [previous.commit] : [])]);
+    await tag_release_ensureHistory(git, o.target, previous);
     const repoUrl = rt.env.GITHUB_REPOSITORY
         ? `${(rt.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')}/${rt.env.GITHUB_REPOSITORY}`
         : '';
@@ -70433,25 +70487,36 @@ function migrationDirs(config, c) {
     const comps = c ? [c, ...c.dependsOn.map((d) => config.components[d])] : Object.values(config.components);
     return [...new Set(comps.map((x) => x?.migrate?.dir).filter((d) => Boolean(d)))];
 }
-/** A shallow checkout (actions/checkout's default) gets the commits the notes need. */
-async function tag_release_ensureHistory(git, commits) {
-    const have = async () => {
+/**
+ * A shallow checkout (actions/checkout's default) gets the commits the notes need: the target
+ * and, when there is one, the previous tag's commit.
+ */
+async function tag_release_ensureHistory(git, target, previous) {
+    const commits = [target, ...(previous ? [previous.commit] : [])];
+    const missing = async () => {
         for (const c of commits)
             if (!(await git.resolveCommit(c)))
-                return false;
-        return true;
+                return c;
+        return null;
     };
-    if (await have()) {
-        if (commits.length < 2 && (await git.isShallow()))
+    if (!(await missing())) {
+        if (!previous && (await git.isShallow()))
             await git.deepenUntil(async () => false, 'the first commit');
-        else if (commits.length === 2 && (await git.isShallow()))
-            await git.deepenUntil(async () => (await git.mergeBase(commits[0], commits[1])) === commits[1], `${commits[1].slice(0, 7)}`);
+        else if (previous && (await git.isShallow()))
+            await git.deepenUntil(async () => (await git.mergeBase(target, previous.commit)) === previous.commit, `${previous.commit.slice(0, 7)}`);
         return;
     }
-    if (!(await git.resolveCommit(commits[0])))
-        await git.fetchRefs([commits[0]], 1);
-    if (!(await git.deepenUntil(have, 'the commits of the release')))
-        throw new errors/* UserError */.yo(`target: commit ${commits.find(Boolean).slice(0, 7)} or the previous tag's commit is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`);
+    if (!(await git.resolveCommit(target)))
+        await git.fetchRefs([target], 1);
+    if (await git.deepenUntil(async () => (await missing()) === null, 'the commits of the release'))
+        return;
+    // Name the commit that is still missing, not the first one asked for: the target is often there.
+    const absent = await missing();
+    if (!absent)
+        return;
+    throw new errors/* UserError */.yo(absent === target
+        ? `target: commit ${target.slice(0, 7)} is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`
+        : `previous tag ${previous.name}: its commit ${absent.slice(0, 7)} (where the notes start) is not in the checkout and could not be fetched; check out the repository with fetch-depth: 0 or give notes`);
 }
 function summary(spec, release, dryRun) {
     const rows = [
