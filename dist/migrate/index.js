@@ -42534,7 +42534,7 @@ const formatInput = {
         .pipe(zod__WEBPACK_IMPORTED_MODULE_7__/* ["enum"] */ .k5n(['', 'auto', ..._files_js__WEBPACK_IMPORTED_MODULE_5__/* .FORMAT_NAMES */ .BU], { message: `expected auto, ${_files_js__WEBPACK_IMPORTED_MODULE_5__/* .FORMAT_NAMES */ .BU.join(', ')}` })),
 };
 const inputs = {
-    'database-url': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env, default DATABASE_URL) when it has a migrate: component.', { secret: true }),
+    'database-url': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env), else DATABASE_URL.', { secret: true }),
     dir: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
     tool: toolInput,
     format: formatInput,
@@ -42611,16 +42611,17 @@ async function runMigrateAction(parsed, rt, fallback) {
 /** Inputs first, then the policy file's one `migrate:` component, then the defaults. */
 function resolveOptions(parsed, config, rt) {
     const fromConfig = migrateComponent(config, parsed.dir);
-    // The same default as deploy's migrations step, so one policy file means one database to both.
-    const envName = fromConfig ? (fromConfig.migrate?.database?.env ?? 'DATABASE_URL') : undefined;
-    const databaseUrl = parsed.databaseUrl || (envName ? (rt.env[envName] ?? '') : '');
+    // The same default as deploy's migrations step, so one policy file means one database to
+    // both; without a policy file too, as `psql`-style tools and the other actions read it.
+    const envName = fromConfig?.migrate?.database?.env ?? 'DATABASE_URL';
+    const databaseUrl = parsed.databaseUrl || (rt.env[envName] ?? '');
     rt.mask(databaseUrl);
     return {
         dir: parsed.dir || fromConfig?.migrate?.dir || 'migrations',
         databaseUrl: databaseUrl || undefined,
-        databaseFrom: parsed.databaseUrl || !envName
+        databaseFrom: parsed.databaseUrl
             ? undefined
-            : `the variable ${envName} (${fromConfig?.migrate?.database?.env ? 'migrate.database.env' : 'the default of migrate.database.env'})`,
+            : `the variable ${envName} (${fromConfig?.migrate?.database?.env ? 'migrate.database.env' : fromConfig ? 'the default of migrate.database.env' : 'read when the input is empty'})`,
         tool: parsed.tool || fromConfig?.migrate?.tool || 'builtin',
         format: parsed.format || fromConfig?.migrate?.format || 'auto',
         command: parsed.command || fromConfig?.migrate?.command,

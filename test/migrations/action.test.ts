@@ -141,7 +141,7 @@ describe('the bundled action', () => {
 
     const missing = await runBundledAction('migrate', { cwd: dir, inputs: {} });
     expect(errorLines(missing)).toEqual([
-      '::error ::input "database-url": required (the PostgreSQL URL to migrate, from a secret)',
+      '::error ::input "database-url" is empty and the variable DATABASE_URL (read when the input is empty) is not set; expected the PostgreSQL URL to migrate, from a secret',
     ]);
   });
 

@@ -624,6 +624,17 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
     expect(done.outputs.current).toBe('1');
     expect(await tables(url)).toEqual(['slipway_migrations', 'users']);
     expect(done.rt.text()).not.toContain(TEST_PG_PASSWORD);
+
+    // No policy file at all: the same variable, as deploy and psql-style tools read it.
+    const bare = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
+    const other = server.createDatabase();
+    const rt = createMemoryRuntime({
+      cwd: bare,
+      env: { GITHUB_RUN_ID: '80', PATH: process.env.PATH, DATABASE_URL: other },
+    });
+    const plain = await invokeActionSettled(migrateAction as unknown as ActionDefinition<InputFields>, {}, rt);
+    expect(plain.error).toBeUndefined();
+    expect(await tables(other)).toEqual(['slipway_migrations', 'users']);
   });
 
   it('a bad migrate.table or an unset migrate.database.env variable is named as the policy file says it, not as an input', async () => {
