@@ -732,6 +732,15 @@ describe('a push that changes only the policy file', () => {
     const fixed = await push(r, broken);
     expect(changed(fixed).sort()).toEqual(['api', 'web']);
     expect(fixed.log).toMatch(/\.github\/slipway\.yml at the base [0-9a-f]{7} cannot be read \(.*invalid YAML/);
+
+    // A policy file kept beside the checkout, never committed, has no history: only files select.
+    const u = track(createRepo());
+    u.commit('init', { 'web/a.ts': '1\n', 'api/b.ts': '1\n' });
+    const start = u.head();
+    mkdirSync(path.join(u.dir, '.github'));
+    writeFileSync(path.join(u.dir, '.github/slipway.yml'), policy);
+    u.commit('fix(api): b', { 'api/b.ts': '2\n' });
+    expect(changed(await push(u, start))).toEqual(['api']);
   });
 });
 
