@@ -22,6 +22,7 @@ export type LintRule =
   | 'index-without-concurrently'
   | 'foreign-key-without-not-valid'
   | 'check-without-not-valid'
+  | 'unique-constraint'
   | 'vacuum-full'
   | 'cluster'
   | 'lock-timeout';
@@ -55,6 +56,7 @@ const DESTRUCTIVE: Record<LintRule, boolean> = {
   'index-without-concurrently': false,
   'foreign-key-without-not-valid': false,
   'check-without-not-valid': false,
+  'unique-constraint': false,
   'vacuum-full': false,
   cluster: false,
   'lock-timeout': false,
@@ -68,6 +70,7 @@ export const LOCK_ONLY_RULES: ReadonlySet<LintRule> = new Set<LintRule>([
   'index-without-concurrently',
   'foreign-key-without-not-valid',
   'check-without-not-valid',
+  'unique-constraint',
   'vacuum-full',
   'cluster',
   'lock-timeout',
@@ -102,6 +105,8 @@ interface Constraint {
   conname?: string;
   skip_validation?: boolean;
   pktable?: RangeVar;
+  /** USING INDEX: the constraint adopts an index built before (CONCURRENTLY), so nothing is built under the lock. */
+  indexname?: string;
 }
 interface ColumnDef {
   colname?: string;
@@ -421,6 +426,11 @@ function lintAlterCommand(table: string, key: string, cmd: AlterTableCmd, defaul
           'add-not-null-column',
           `ADD COLUMN ${table}.${col.colname} NOT NULL without a default: inserts from the running version will fail (and a non-empty table rejects it); give it a default`,
         );
+      if (kinds.includes('CONSTR_UNIQUE') || kinds.includes('CONSTR_PRIMARY'))
+        add(
+          'unique-constraint',
+          `ADD COLUMN ${table}.${col.colname} ${kinds.includes('CONSTR_PRIMARY') ? 'PRIMARY KEY' : 'UNIQUE'} builds its index over every row of ${table} while reads and writes wait (ACCESS EXCLUSIVE lock); add the column, CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ADD CONSTRAINT … ${kinds.includes('CONSTR_PRIMARY') ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX it`,
+        );
       for (const c of col.constraints ?? [])
         if (c.Constraint?.contype === 'CONSTR_FOREIGN')
           add(
@@ -440,7 +450,13 @@ function lintAlterCommand(table: string, key: string, cmd: AlterTableCmd, defaul
           'foreign-key-without-not-valid',
           `ADD CONSTRAINT${name} FOREIGN KEY on ${table} without NOT VALID checks every row while it blocks writes to ${table} and ${nameOf(con.pktable)}; add it NOT VALID (named), then ${validate} in a later migration (that check takes no blocking lock)`,
         );
-      else if (con.contype === 'CONSTR_CHECK')
+      else if ((con.contype === 'CONSTR_UNIQUE' || con.contype === 'CONSTR_PRIMARY') && !con.indexname) {
+        const kind = con.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE';
+        add(
+          'unique-constraint',
+          `ADD CONSTRAINT${name} ${kind} on ${table} builds its index while reads and writes of ${table} wait (ACCESS EXCLUSIVE lock); CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ALTER TABLE ${table} ADD CONSTRAINT ${con.conname ?? '<name>'} ${kind} USING INDEX <that index>`,
+        );
+      } else if (con.contype === 'CONSTR_CHECK')
         add(
           'check-without-not-valid',
           `ADD CONSTRAINT${name} CHECK on ${table} without NOT VALID checks every row under an ACCESS EXCLUSIVE lock; add it NOT VALID (named), then ${validate} in a later migration (that check takes no blocking lock)`,

@@ -99,6 +99,34 @@ describe('lintMigrations', () => {
     expect(findings[1].message).toMatch(/^DROP TYPE public\.mood: removes what it holds/);
   });
 
+  it("flags a UNIQUE or PRIMARY KEY constraint that builds its index under the table's lock, not one USING INDEX", () => {
+    const findings = lintMigrations([
+      {
+        file: 'm/1.sql',
+        statements: splitSql(
+          [
+            "SET lock_timeout = '5s';",
+            'ALTER TABLE users ADD CONSTRAINT users_mail UNIQUE (mail);',
+            'ALTER TABLE orders ADD PRIMARY KEY (id);',
+            'ALTER TABLE users ADD COLUMN code text UNIQUE;',
+            'ALTER TABLE users ADD CONSTRAINT users_mail2 UNIQUE USING INDEX users_mail_idx;',
+            'CREATE TABLE fresh (id int);',
+            'ALTER TABLE fresh ADD CONSTRAINT fresh_id UNIQUE (id);',
+          ].join('\n'),
+        ).statements,
+      },
+    ]);
+    expect(findings.map((f) => `${f.line} ${f.rule}${f.destructive ? '!' : ''}`)).toEqual([
+      '2 unique-constraint',
+      '3 unique-constraint',
+      '4 unique-constraint',
+    ]);
+    expect(findings[0].message).toMatch(
+      /^ADD CONSTRAINT users_mail UNIQUE on users builds its index while reads and writes of users wait .*CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ALTER TABLE users ADD CONSTRAINT users_mail UNIQUE USING INDEX/,
+    );
+    expect(findings[1].message).toMatch(/^ADD CONSTRAINT PRIMARY KEY on orders/);
+  });
+
   it('leaves safe changes alone: new tables of the batch, defaults, CONCURRENTLY, constraints, under a lock_timeout', () => {
     expect(
       lint(
