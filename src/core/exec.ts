@@ -70,6 +70,11 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Each line of stdout as it comes (stdout is still collected whole). */
   onLine?: (line: string) => void;
+  /**
+   * A cancelled run's own cleanup (traffic back on the stable slot): it starts although the run
+   * is cancelled, and the cancel does not stop it. Every other program is refused then.
+   */
+  cleanup?: boolean;
 }
 
 /** Raised when a process exits non-zero; carries its output. */
@@ -93,9 +98,9 @@ export class ExecError extends Error {
 /** Run a program to completion and collect its output, without a shell. */
 export function execFile(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    if (isCancelled()) return reject(new CancelledError(command));
+    if (isCancelled() && !options.cleanup) return reject(new CancelledError(command));
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    track(child, false);
+    if (!options.cleanup) track(child, false);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

@@ -68,6 +68,27 @@ export interface PlanRequest {
   targets?: TargetFactories;
 }
 
+/**
+ * Build every component's target, so a bad `deploy:` (a misspelt target, a missing key) fails
+ * in one located line before anything runs, deploys or notifies; not only when deploy plans.
+ */
+export function checkTargets(config: SlipwayConfig, factories: TargetFactories = TARGETS): void {
+  for (const [name, c] of Object.entries(config.components))
+    if (c.deploy && !c.migrate) targetOf(config, name, factories);
+}
+
+function targetOf(config: SlipwayConfig, name: string, factories: TargetFactories): DeployTarget {
+  const component = config.components[name];
+  return buildTarget(
+    {
+      component,
+      deploy: component.deploy!,
+      errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
+    },
+    factories,
+  );
+}
+
 /** Build the plan; bad deploy or health settings throw located errors before anything runs. */
 export function buildPlan(request: PlanRequest): Plan {
   const { config } = request;
@@ -90,17 +111,7 @@ export function buildPlan(request: PlanRequest): Plan {
         skipped.push({ component: name, reason: choice.skip });
         continue;
       }
-      const target =
-        kind === 'deploy'
-          ? buildTarget(
-              {
-                component: c,
-                deploy: c.deploy!,
-                errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
-              },
-              request.targets ?? TARGETS,
-            )
-          : undefined;
+      const target = kind === 'deploy' ? targetOf(config, name, request.targets ?? TARGETS) : undefined;
       steps.push({
         component: name,
         kind,

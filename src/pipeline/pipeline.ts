@@ -14,6 +14,7 @@ import type { CheckResult } from '../checks/types.js';
 import { ACTIONS } from '../registry.js';
 import { invokeActionSettled, type ActionOverride } from './invoke.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
+import { checkTargets } from '../deploy/plan.js';
 
 /** The four ways to run the chain. */
 export type PipelineMode = 'main' | 'release' | 'hotfix' | 'rollback';
@@ -102,6 +103,8 @@ export async function runPipeline(
   const config = await loadConfig(rt.cwd, options.config);
   // Before any command runs: a secret the policy names is masked even where it is printed first.
   maskPolicySecrets(config, rt);
+  // A misspelt target fails the run now, not after version, build and migrations ran.
+  checkTargets(config);
   let envs = options.environments.length ? options.environments : orderedEnvironments(config);
   if (!envs.length)
     throw new UserError(`input "environments": the policy file names no environment; name one (e.g. production)`);

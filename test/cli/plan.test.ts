@@ -178,6 +178,24 @@ describe('slipway plan: the environments it previews', () => {
     }
   });
 
+  it('a misspelt deploy target fails at once, at its line, before version, build or migrations run', async () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: api', {
+        '.github/slipway.yml':
+          'environments:\n  staging: {}\ncomponents:\n  api:\n    paths: [api/**]\n    deploy: { target: compos, service: api }\n',
+        'api/a.txt': 'a',
+      });
+      lines.length = 0;
+      await expect(run(app.dir)).rejects.toThrow(
+        /^\.github\/slipway\.yml:6:\d+: components\.api\.deploy\.target: unknown deploy target "compos" \(expected one of: command, release, nginx, compose, kubernetes\)$/,
+      );
+      expect(lines.filter((l) => /version|build|migrat/.test(l))).toEqual([]);
+    } finally {
+      app.cleanup();
+    }
+  });
+
   it('an unknown --environment fails early, in one line listing the known ones', async () => {
     const app = createRepo();
     try {

@@ -6,8 +6,8 @@
  * fails its health checks never gets a request; canary weights and an aborted canary.
  */
 import { jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -15,6 +15,7 @@ import { runDeploy } from '../../src/deploy/deploy.js';
 import { FileLedger } from '../../src/deploy/record/file-ledger.js';
 import { upstreamFile } from '../../src/deploy/targets/nginx.js';
 import { runLoad, type LoadResult } from '../helpers/load.js';
+import { ROOT } from '../helpers/run-action.js';
 import { nginxAvailable, nginxBin, startNginx, type TestNginx, NGINX_WORKERS } from '../helpers/nginx.js';
 import { sshdAvailable, sshPolicy, startSshd } from '../helpers/sshd.js';
 import { createProduct, type Product } from './fixture.js';
@@ -165,15 +166,111 @@ maybe('target: nginx', () => {
   test('the socket switch refuses an upstream with keepalive, in one line naming the file and line', async () => {
     nginx = await startNginx({ proxyPass: `http://unix:${work}/live.sock:` });
     const pooled = path.join(work, 'pooled.conf');
-    writeFileSync(pooled, 'upstream app {\n    server unix:/x.sock;\n    keepalive 16;\n}\n');
+    writeFileSync(pooled, `upstream app {\n    server unix:${work}/live.sock;\n    keepalive 16;\n}\n`);
     configure({ switch: 'socket', link: `${work}/live.sock`, config: pooled });
     const r = await deploy('1.0.0');
     expect(r.error?.message).toMatch(
       new RegExp(
-        `${pooled.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: "keepalive" in an upstream keeps pooled connections on the old slot`,
+        `${pooled.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: "keepalive" in upstream app, which sends to .*live\\.sock, keeps pooled connections on the old slot`,
       ),
     );
     expect(running()).toEqual([]);
+  });
+
+  test('the keepalive check reads the configuration as nginx does: an upstream in an included file is refused, one to elsewhere is not', async () => {
+    mkdirSync(path.join(work, 'conf.d'));
+    const included = path.join(work, 'conf.d', 'app.conf');
+    writeFileSync(
+      included,
+      `# the app\nupstream other { server 127.0.0.1:9; keepalive 8; }\nupstream app {\n  server unix:${work}/live.sock;\n  keepalive 16;\n}\n`,
+    );
+    nginx = await startNginx({ proxyPass: 'http://app', httpExtra: `  include ${work}/conf.d/*.conf;` });
+    const base = {
+      switch: 'socket',
+      link: `${work}/live.sock`,
+      config: nginx.config,
+      nginx: nginxBin(),
+      prefix: nginx.prefix,
+    };
+    configure(base);
+    const refused = await deploy('1.0.0');
+    expect(refused.error?.message).toContain(
+      `${included}:5: "keepalive" in upstream app, which sends to ${work}/live.sock, keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`,
+    );
+    expect(running()).toEqual([]);
+    // Only the upstream to the link matters: one to another backend may pool.
+    writeFileSync(
+      included,
+      `upstream other { server 127.0.0.1:9; keepalive 8; }\nupstream app { server unix:${work}/live.sock; }\n`,
+    );
+    expect((await deploy('1.0.0')).error).toBeUndefined();
+    expect(await fetch(nginx.url).then((res) => res.text())).toBe('1.0.0');
+  });
+
+  test('canary settings are checked at their line: a percentage as maxErrorRate, steps without strategy: canary', async () => {
+    const upstream = path.join(work, 'upstream.conf');
+    writeFileSync(upstream, upstreamFile('slipway_web', slots(), 'blue', 0));
+    nginx = await startNginx({ proxyPass: 'http://$slipway_web', httpExtra: `  include ${upstream};` });
+    const reload = { switch: 'reload', upstream, config: nginx.config, nginx: nginxBin(), prefix: nginx.prefix };
+    configure({
+      ...reload,
+      strategy: 'canary',
+      steps: [{ weight: 10, hold: 1 }],
+      abort: { maxErrorRate: 5, minRequests: 20, accessLog: nginx.accessLog },
+    });
+    const percent = await deploy('1.0.0');
+    expect(percent.error?.message).toMatch(
+      /^\.github\/slipway\.yml:\d+:\d+: components\.web\.deploy\.abort: maxErrorRate: expected a fraction from 0 to 1 \(0\.05 is 5 %\), got 5$/,
+    );
+    configure({ ...reload, steps: [{ weight: 10, hold: 1 }] });
+    const ignored = await deploy('1.0.0');
+    expect(ignored.error?.message).toMatch(
+      /^\.github\/slipway\.yml:\d+:\d+: components\.web\.deploy\.steps: only read by strategy: canary/,
+    );
+    expect(running()).toEqual([]);
+  });
+
+  test('canary: a run cancelled during a hold (SIGINT) puts all traffic back on the stable slot', async () => {
+    const upstream = path.join(work, 'upstream.conf');
+    const stableOnly = upstreamFile('slipway_web', slots(), 'blue', 0);
+    writeFileSync(upstream, stableOnly);
+    nginx = await startNginx({ proxyPass: 'http://$slipway_web', httpExtra: `  include ${upstream};` });
+    configure({
+      switch: 'reload',
+      upstream,
+      config: nginx.config,
+      nginx: nginxBin(),
+      prefix: nginx.prefix,
+      strategy: 'canary',
+      steps: [{ weight: 50, hold: 60 }],
+    });
+    expect((await deploy('1.0.0')).error).toBeUndefined();
+    let out = '';
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, 'bin/slipway.js'), 'deploy', '--environment', 'staging', '--version', '1.1.0'],
+        {
+          cwd: p.dir,
+          env: { ...process.env, CI: 'true', GITHUB_TOKEN: '', SLOT_SERVER: SERVER, WORK: work },
+        },
+      );
+      const onData = (d: Buffer) => {
+        out += d;
+        if (out.includes('holding') && !child.killed) child.kill('SIGINT');
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    expect(out).toContain('canary 1.1.0 at 50%');
+    expect(code).not.toBe(0);
+    expect(out).toMatch(/cancelled: all traffic back on blue; 1\.1\.0 still runs on green, without traffic/);
+    expect(readFileSync(upstream, 'utf8')).toBe(stableOnly);
+    const after = await runLoad({ url: nginx.url, total: 500, concurrency: 10, keepAlive: false });
+    expect(after.versions['1.1.0'] ?? 0).toBe(0);
+    expect(after.non2xx).toBe(0);
   });
 
   test.each([true, false])(

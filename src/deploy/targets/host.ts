@@ -32,6 +32,8 @@ interface HostRunOptions {
   timeoutMs?: number;
   /** Each line the program prints. */
   onLine?: (line: string) => void;
+  /** A cancelled run's cleanup: runs although the run is cancelled (core/exec's `cleanup`). */
+  cleanup?: boolean;
 }
 
 /** Where steps run. */
@@ -130,6 +132,7 @@ async function collect(argv: readonly string[], options: HostRunOptions, env: No
       input: options.input,
       timeoutMs: options.timeoutMs,
       onLine: options.onLine,
+      cleanup: options.cleanup,
     });
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {

@@ -14,11 +14,13 @@
  * live, and what each runs, is kept in a small state file next to the link or upstream file.
  */
 import { Readable } from 'node:stream';
+import { CancelledError, isCancelled, onCancel } from '../../core/cancel.js';
 import { duration } from '../../core/markdown.js';
 import { sleep } from '../../core/retry.js';
 import { addressBaseUrl } from '../../checks/probes/http.js';
 import { slipwayEnv } from './command.js';
 import { openHost, sshSettings, type Host } from './host.js';
+import { configFiles, pooledUpstreams } from './nginx-config.js';
 import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 type Slot = 'blue' | 'green';
@@ -197,6 +199,13 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     throw err('strategy', `expected blue-green or canary, got ${JSON.stringify(strategy)}`);
   let steps: CanaryStep[] = [];
   let abort: Abort | null = null;
+  // Canary keys on a blue-green target would be ignored: a deploy meant to go 10 % at a time would go all at once.
+  for (const key of ['steps', 'abort'] as const)
+    if (strategy !== 'canary' && deploy[key] !== undefined)
+      throw err(
+        key,
+        `only read by strategy: canary (this target is blue-green: add strategy: canary, or remove ${key})`,
+      );
   if (strategy === 'canary') {
     if (mode !== 'reload') throw err('switch', 'a canary needs switch: reload (traffic is split by weight)');
     if (!Array.isArray(deploy.steps) || deploy.steps.length === 0)
@@ -215,6 +224,14 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
         throw err(
           'abort',
           'expected { maxErrorRate: 0.05, minRequests: 20, accessLog: /path } (log_format $upstream_addr $status)',
+        );
+      // A percentage written as 5 would never be exceeded: a canary failing every request would be promoted.
+      if (a.maxErrorRate < 0 || a.maxErrorRate > 1)
+        throw err('abort', `maxErrorRate: expected a fraction from 0 to 1 (0.05 is 5 %), got ${a.maxErrorRate}`);
+      if (a.minRequests !== undefined && (!Number.isInteger(a.minRequests) || (a.minRequests as number) < 1))
+        throw err(
+          'abort',
+          `minRequests: expected a whole number of requests, 1 or more, got ${JSON.stringify(a.minRequests)}`,
         );
       abort = {
         maxErrorRate: a.maxErrorRate,
@@ -274,15 +291,26 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   const stopSlot = (host: Host, slot: Slot, version: string, ctx: TargetContext) =>
     run(host, `stop (${slot})`, ['sh', '-c', stop], ctx, slotEnv(ctx, slot, version));
 
-  /** Refuse an upstream that pools connections: with the socket switch they would stay on the old slot. */
-  const checkNoKeepalive = async (host: Host) => {
+  /**
+   * Refuse an upstream that pools connections to the link: with the socket switch they would
+   * stay on the old slot. Read as nginx reads it (`nginx -T`, includes too); when nginx cannot
+   * dump it here, the named file alone, saying so.
+   */
+  const checkNoKeepalive = async (host: Host, ctx: TargetContext) => {
     if (!config || mode !== 'socket') return;
-    const text = await host.readText(config);
-    if (text === null) throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
-    const m = /^[ \t]*keepalive[ \t]+\d+[ \t]*;/m.exec(text);
-    if (m)
+    const dump = await host.run([nginxBin, ...prefix, '-T', '-c', config], { timeoutMs: STEP_TIMEOUT_MS });
+    let files = dump.code === 0 ? configFiles(dump.stdout) : [];
+    if (!files.length) {
+      const text = await host.readText(config);
+      if (text === null) throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
+      const why = ctx.runtime.redact(dump.stderr.trim().split('\n').pop() ?? '') || `exit ${dump.code}`;
+      ctx.onLine(`nginx -T could not read the configuration (${why}): checked ${config} alone, not its includes`);
+      files = [{ path: config, text }];
+    }
+    const [pooled] = pooledUpstreams(files, link);
+    if (pooled)
       throw new TargetError(
-        `${config}:${text.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`,
+        `${pooled.file}:${pooled.line}: "keepalive" in upstream ${pooled.name}, which sends to ${link}, keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`,
       );
   };
 
@@ -296,13 +324,17 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     return m[1];
   };
 
-  /** Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the old workers. */
-  const applySplit = async (host: Host, stable: Slot, canaryWeight: number, ctx: TargetContext) => {
+  /**
+   * Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the
+   * old workers (not with `wait: false`: a cancelled run has seconds, and stops nothing after).
+   */
+  const applySplit = async (host: Host, stable: Slot, canaryWeight: number, ctx: TargetContext, wait = true) => {
     const pid = pidFile || (await (pidPath ??= nginxPidFile(host)));
     const text = upstreamFile(name, slots, stable, canaryWeight, splitOn);
     const r = await host.run(sh(RELOAD, upstream, pid, nginxBin, '-t', '-q', ...prefix, '-c', config!), {
       input: () => Readable.from([text]),
       timeoutMs: STEP_TIMEOUT_MS,
+      cleanup: !wait,
     });
     // nginx -t's cause is its [emerg] line; its last line only says the test failed.
     const lines = r.stderr.trim().split('\n');
@@ -312,7 +344,7 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     if (r.code === 5) throw new TargetError(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
     if (r.code !== 0)
       throw new TargetError(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
-    const before = r.stdout.split('\n').filter(Boolean);
+    const before = wait ? r.stdout.split('\n').filter(Boolean) : [];
     const deadline = Date.now() + drainS * 1000 + WORKER_EXIT_GRACE_MS;
     let left = before;
     while (left.length) {
@@ -364,8 +396,26 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   /** Canary steps on the idle slot; aborted to weight 0 when its error rate is too high. */
   const canary = async (host: Host, state: SlotState, slot: Slot, version: string, ctx: TargetContext) => {
     const stable = other(slot);
+    // A cancelled run must not leave a share of the traffic on a canary nobody watches any more.
+    // The canary keeps running, without traffic (stopping it could fail requests still in
+    // flight there); the state says so, and the next deploy stops it.
+    const back = onCancel(async () => {
+      await applySplit(host, stable, 0, ctx, false);
+      ctx.onLine(`cancelled: all traffic back on ${stable}; ${version} still runs on ${slot}, without traffic`);
+    }, 'stop');
+    try {
+      await canarySteps(host, state, slot, version, ctx);
+    } finally {
+      back();
+    }
+  };
+
+  const canarySteps = async (host: Host, state: SlotState, slot: Slot, version: string, ctx: TargetContext) => {
+    const stable = other(slot);
     for (const step of steps) {
+      if (isCancelled()) throw new CancelledError(`the canary's ${step.weight}% step`);
       const offset = abort ? Number((await host.run(sh(LOG_SIZE, abort.accessLog))).stdout.trim()) || 0 : 0;
+      if (isCancelled()) throw new CancelledError(`the canary's ${step.weight}% step`);
       await applySplit(host, stable, step.weight, ctx);
       ctx.onLine(`canary ${version} at ${step.weight}%, holding ${duration(step.holdS * 1000)}`);
       const until = Date.now() + step.holdS * 1000;
@@ -394,7 +444,7 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     try {
       // The reload switch's pid file is looked up while the new version starts, off the critical path.
       if (mode === 'reload' && !pidFile) (pidPath ??= nginxPidFile(host)).catch(() => undefined);
-      const [, state] = await Promise.all([checkNoKeepalive(host), readState(host)]);
+      const [, state] = await Promise.all([checkNoKeepalive(host, ctx), readState(host)]);
       const live = state.live;
       // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
       if (reuse && live && state[live] === version) {
@@ -422,6 +472,8 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
         await written;
         if (strategy === 'canary' && !reuse && live) await canary(host, state, slot, version, ctx);
       }
+      // Cancelled during the health check or the canary: traffic stays where it is.
+      if (isCancelled()) throw new CancelledError(`the switch to ${version} on ${slot}`);
       try {
         await switchTo(host, slot, ctx);
       } catch (err) {
