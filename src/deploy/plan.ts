@@ -83,6 +83,9 @@ function targetOf(config: SlipwayConfig, name: string, factories: TargetFactorie
     {
       component,
       deploy: component.deploy!,
+      others: Object.values(config.components)
+        .filter((c) => c.name !== name && c.deploy)
+        .map((c) => c.deploy!),
       errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
     },
     factories,

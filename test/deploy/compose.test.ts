@@ -134,6 +134,10 @@ afterAll(async () => {
         env: { ...docker.env, API_IMAGE: 'unused', WEB_IMAGE: 'unused' },
         timeoutMs: 60_000,
       }).catch(() => undefined);
+    await execFile('docker-compose', ['-p', 'two', '-f', path.join(p.dir, 'two.yaml'), 'down', '-t', '1'], {
+      env: { ...docker.env, WEB2_IMAGE: 'unused', CRASHER_IMAGE: 'unused' },
+      timeoutMs: 60_000,
+    }).catch(() => undefined);
     if (composeV2)
       await execFile('docker', ['compose', '-p', 'shopv2', '-f', path.join(p.dir, 'v2.yaml'), 'down', '-t', '1'], {
         env: { ...docker.env, DOCKER_CONFIG: COMPOSE_V2_CONFIG, APIV2_IMAGE: 'unused' },
@@ -485,4 +489,52 @@ test('compose: a machine with neither docker compose (v2) nor docker-compose (v1
   await expect(target.deploy(ctx as never)).rejects.toThrow(
     /^neither "docker compose" \(v2\) nor "docker-compose" \(v1\) runs on this machine: install the Compose v2 plugin \(or v1\)$/,
   );
+});
+
+test('compose: two components in one compose file deploy one at a time; a container that exits at once is named with its exit code and last line', async () => {
+  if (!docker) return console.warn(`skipped: ${skip}`);
+  const port2 = await freePort();
+  // The file reads both components' variables: deploying one must not need the other's.
+  writeFileSync(
+    path.join(p.dir, 'two.yaml'),
+    stringify({
+      services: {
+        web2: httpdService('WEB2_IMAGE', `127.0.0.1:${port2}`),
+        crasher: {
+          image: '${CRASHER_IMAGE}',
+          network_mode: 'host',
+          command: ['/bin/sh', '-c', 'echo starting; echo cannot open /data: permission denied >&2; exit 3'],
+        },
+      },
+    }),
+  );
+  const component = (service: string) => ({
+    deploy: {
+      target: 'compose',
+      file: 'two.yaml',
+      project: 'two',
+      service,
+      image: 'example/api:{version}',
+      timeout: 30,
+    },
+  });
+  p.writeConfig(
+    stringify({
+      components: { web2: component('web2'), crasher: component('crasher') },
+      environments: { production: { url: `http://127.0.0.1:${port2}` } },
+    }),
+  );
+  // v2 refuses a file whose other services' variables are unset (v1 only warns).
+  if (!composeV2) console.warn('compose v2 missing: the two-component deploy runs with v1 only');
+  const v2 = composeV2 ? { DOCKER_CONFIG: COMPOSE_V2_CONFIG } : undefined;
+  const web = await deploy({ version: '1.0.0', components: 'web2' }, v2);
+  expect(web.error).toBeUndefined();
+  expect((await (await fetch(`http://127.0.0.1:${port2}/VERSION`)).text()).trim()).toBe('1.0.0');
+
+  const crash = await deploy({ version: '1.1.0', components: 'crasher' }, v2);
+  expect(crash.error?.message).toMatch(
+    /compose service crasher \(example\/api:1\.1\.0\) is exited \(code 3\): cannot open \/data: permission denied/,
+  );
+  // The other component's service was not touched.
+  expect((await (await fetch(`http://127.0.0.1:${port2}/VERSION`)).text()).trim()).toBe('1.0.0');
 });

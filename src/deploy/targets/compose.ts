@@ -48,10 +48,36 @@ async function detectCompose(env: NodeJS.ProcessEnv): Promise<ComposeCli | null>
   return null;
 }
 
+/** The run's environment with `extra` over it, except a placeholder never hides a value the environment sets. */
+function placeholdersUnset(extra: Record<string, string>, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const [k, v] of Object.entries(extra)) if (v !== PLACEHOLDER_IMAGE || !env[k]) out[k] = v;
+  return out;
+}
+
 /** The variable name `service` reads its image from by default: `api` → `API_IMAGE`. */
 function defaultImageVariable(service: string): string {
   return `${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_IMAGE`;
 }
+
+/**
+ * Compose reads the whole file, so `image: ${WORKER_IMAGE}` of another component's service
+ * must be set for `up --no-deps api` to run at all. Those variables get a placeholder (unless
+ * the run's environment sets them): `--no-deps` and `ps <service>` never touch the services
+ * they name.
+ */
+function siblingPlaceholders(options: TargetOptions, variable: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of options.others ?? []) {
+    if (d.target !== 'compose' || typeof d.service !== 'string') continue;
+    const v = typeof d.variable === 'string' ? d.variable : defaultImageVariable(d.service);
+    if (v !== variable) out[v] = PLACEHOLDER_IMAGE;
+  }
+  return out;
+}
+
+/** What another component's image variable is set to when the run's environment leaves it unset. */
+const PLACEHOLDER_IMAGE = 'slipway-placeholder:not-this-service';
 
 /** Build the compose target of a component. */
 export function composeTarget(options: TargetOptions): DeployTarget {
@@ -63,9 +89,10 @@ export function composeTarget(options: TargetOptions): DeployTarget {
   const variable = optionalString(options, 'variable') ?? defaultImageVariable(service);
   if (!/^[A-Za-z_]\w*$/.test(variable))
     throw options.errorAt('variable', `expected a variable name, got "${variable}"`);
-  const extra = (deploy.env ?? {}) as Record<string, string>;
-  if (typeof extra !== 'object' || Array.isArray(extra) || Object.values(extra).some((v) => typeof v !== 'string'))
+  const own = (deploy.env ?? {}) as Record<string, string>;
+  if (typeof own !== 'object' || Array.isArray(own) || Object.values(own).some((v) => typeof v !== 'string'))
     throw options.errorAt('env', 'expected a mapping of variable names to strings');
+  const extra = { ...siblingPlaceholders(options, variable), ...own };
   if (deploy.zeroDowntime !== undefined && typeof deploy.zeroDowntime !== 'boolean')
     throw options.errorAt('zeroDowntime', 'expected true or false');
   if (deploy.zeroDowntime === true)
@@ -75,9 +102,8 @@ export function composeTarget(options: TargetOptions): DeployTarget {
   let cli: Promise<ComposeCli | null> | undefined;
 
   const envFor = (ctx: TargetContext): NodeJS.ProcessEnv => ({
-    ...ctx.runtime.env,
+    ...placeholdersUnset(extra, ctx.runtime.env),
     ...slipwayEnv(ctx),
-    ...extra,
     [variable]: imageFor(template, ctx.version),
   });
 
@@ -111,9 +137,9 @@ export function composeTarget(options: TargetOptions): DeployTarget {
     return { found, result: await run(ctx, found.command, [...found.prefix, ...fileArgs, ...args], timeoutMs) };
   };
 
-  /** The id of the service's running container, or null. */
-  const containerId = async (ctx: TargetContext): Promise<string | null> => {
-    const { result } = await compose(ctx, ['ps', '-q', service]);
+  /** The id of the service's running container (`all`: or one that exited), or null. */
+  const containerId = async (ctx: TargetContext, all = false): Promise<string | null> => {
+    const { result } = await compose(ctx, ['ps', ...(all ? ['-a'] : []), '-q', service]);
     if (result.code !== 0) throw new TargetError(`compose ps ${service} failed: ${lastLine(ctx, result)}`);
     return result.stdout.trim().split('\n').filter(Boolean)[0] ?? null;
   };
@@ -126,6 +152,14 @@ export function composeTarget(options: TargetOptions): DeployTarget {
 
   /** Wait for the container's own healthcheck, when the service defines one. */
   const waitHealthy = async (ctx: TargetContext, id: string, image: string) => {
+    // An exited container: its exit code and its last line of output say why.
+    const why = async (state: string) => {
+      if (state !== 'exited') return `${state}, not running`;
+      const code = await inspect(ctx, id, '{{.State.ExitCode}}').catch(() => '?');
+      const logs = await run(ctx, 'docker', ['logs', '--tail', '5', id], READ_TIMEOUT_S * 1000).catch(() => null);
+      const last = logs ? lastLine(ctx, { ...logs, stderr: `${logs.stdout}\n${logs.stderr}` }) : '';
+      return `exited (code ${code})${last && !/^exit /.test(last) ? `: ${last}` : ''}`;
+    };
     const deadline = Date.now() + timeoutS * 1000;
     for (;;) {
       const health = await inspect(
@@ -135,8 +169,7 @@ export function composeTarget(options: TargetOptions): DeployTarget {
       );
       const [status, state] = health.split(' ');
       if (status === 'none') {
-        if (state !== 'running')
-          throw new TargetError(`compose service ${service} (${image}) is ${state}, not running`);
+        if (state !== 'running') throw new TargetError(`compose service ${service} (${image}) is ${await why(state)}`);
         ctx.onLine(`${service}: no container healthcheck defined; the component's health checks decide`);
         return;
       }
@@ -149,7 +182,9 @@ export function composeTarget(options: TargetOptions): DeployTarget {
           `compose service ${service} is unhealthy with ${image} (its container healthcheck failed)`,
         );
       if (state !== 'running')
-        throw new TargetError(`compose service ${service} (${image}) is ${state} before its healthcheck passed`);
+        throw new TargetError(
+          `compose service ${service} (${image}) is ${await why(state)}, before its healthcheck passed`,
+        );
       if (Date.now() > deadline)
         throw new TargetError(
           `compose service ${service} was not healthy within ${timeoutS} s with ${image} (timeout)`,
@@ -165,7 +200,8 @@ export function composeTarget(options: TargetOptions): DeployTarget {
     ctx.onLine(`ran ${found.name}: up -d --no-deps ${service} with ${variable}=${image}`);
     if (result.code !== 0)
       throw new TargetError(`compose up of ${service} with ${image} failed: ${lastLine(ctx, result)}`);
-    const id = await containerId(ctx);
+    // -a: a container that exited at once is the news, not "no container".
+    const id = await containerId(ctx, true);
     if (!id) throw new TargetError(`compose service ${service} has no container after up`);
     await waitHealthy(ctx, id, image);
   };
@@ -264,7 +300,7 @@ function zeroDowntimeTarget(
     const found = await program;
     if (!found) throw new TargetError(NEITHER);
     const env: Record<string, string> = {
-      ...s.extra,
+      ...placeholdersUnset(s.extra, ctx.runtime.env),
       SLIPWAY_COMPOSE_DIR: ctx.cwd,
       SLIPWAY_COMPOSE_PROGRAM: [found.command, ...found.prefix].join(' '),
       SLIPWAY_COMPOSE_FILE: s.file ? path.resolve(ctx.cwd, s.file) : '',

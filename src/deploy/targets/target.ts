@@ -55,6 +55,8 @@ export interface DeployTarget {
 export interface TargetOptions {
   component: ComponentConfig;
   deploy: DeployConfig;
+  /** The other components' deploy settings (compose: the image variables a shared file reads). */
+  others?: readonly DeployConfig[];
   /** A located error about a key of `components.<name>.deploy`. */
   errorAt(key: string, message: string): Error;
 }
