@@ -70,6 +70,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Each line of stdout as it comes (stdout is still collected whole). */
   onLine?: (line: string) => void;
+  /** Each line of stderr as it comes (stderr is still collected whole). */
+  onErrorLine?: (line: string) => void;
   /**
    * A cancelled run's own cleanup (traffic back on the stable slot): it starts although the run
    * is cancelled, and the cancel does not stop it. Every other program is refused then.
@@ -119,7 +121,15 @@ export function execFile(command: string, args: readonly string[], options: Exec
       partial = lines.pop() ?? '';
       for (const l of lines) options.onLine(l);
     });
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    let errPartial = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err.push(d);
+      if (!options.onErrorLine) return;
+      errPartial += d.toString('utf8');
+      const lines = errPartial.split('\n');
+      errPartial = lines.pop() ?? '';
+      for (const l of lines) options.onErrorLine(l);
+    });
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
       reject(e);
@@ -127,6 +137,7 @@ export function execFile(command: string, args: readonly string[], options: Exec
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       if (partial && options.onLine) options.onLine(partial);
+      if (errPartial && options.onErrorLine) options.onErrorLine(errPartial);
       const result = {
         code: code ?? -1,
         signal,

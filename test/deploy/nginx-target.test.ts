@@ -207,6 +207,22 @@ maybe('target: nginx', () => {
     expect(await fetch(nginx.url).then((res) => res.text())).toBe('1.0.0');
   });
 
+  test("a failing start shows its stderr in the log, and its cause (not a stack frame) in the error's one line", async () => {
+    nginx = await startNginx({ proxyPass: `http://unix:${work}/live.sock:` });
+    configure({
+      switch: 'socket',
+      link: `${work}/live.sock`,
+      start:
+        'echo "starting $SLIPWAY_VERSION" >&2; echo "Error: listen EADDRINUSE: address already in use" >&2; echo "    at Server.listen (node:net:1)" >&2; exit 3',
+    });
+    const r = await deploy('1.0.0');
+    expect(r.error?.message).toContain(
+      'start (blue) on this machine exited with 3: starting 1.0.0 | Error: listen EADDRINUSE: address already in use',
+    );
+    expect(r.error?.message).not.toContain('Server.listen');
+    expect(r.rt.text()).toContain('[web] starting 1.0.0');
+  });
+
   test('canary settings are checked at their line: a percentage as maxErrorRate, steps without strategy: canary', async () => {
     const upstream = path.join(work, 'upstream.conf');
     writeFileSync(upstream, upstreamFile('slipway_web', slots(), 'blue', 0));

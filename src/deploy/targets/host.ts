@@ -23,6 +23,20 @@ interface HostResult {
   stderr: string;
 }
 
+/**
+ * Why a program failed, in one line, from its stderr: its last lines (up to three), without
+ * stack frames, joined with " | ". The last line alone often hides the cause: a Node
+ * program's error line is followed by its stack, ssh's "Load key: error in libcrypto" by
+ * "Permission denied (publickey)".
+ */
+export function stderrCause(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^at\s/.test(l) && !/^\^+$/.test(l) && !/^Node\.js v\d/.test(l));
+  return lines.slice(-3).join(' | ');
+}
+
 /** How one step runs. */
 interface HostRunOptions {
   /** Variables the program sees (SLIPWAY_*, SLIPWAY_SLOT...). */
@@ -132,6 +146,8 @@ async function collect(argv: readonly string[], options: HostRunOptions, env: No
       input: options.input,
       timeoutMs: options.timeoutMs,
       onLine: options.onLine,
+      // A user's command writes its warnings and errors there: the log shows them too.
+      onErrorLine: options.onLine,
       cleanup: options.cleanup,
     });
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
@@ -254,7 +270,7 @@ async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<H
         if (result.code !== SSH_FAILED || options.input || attempt >= CONNECT_ATTEMPTS) {
           if (result.code === SSH_FAILED)
             throw new TargetError(
-              `ssh to ${where} failed: ${result.stderr.trim().split('\n').pop() || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`,
+              `ssh to ${where} failed: ${stderrCause(result.stderr) || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`,
             );
           return result;
         }

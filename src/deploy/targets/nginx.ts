@@ -19,7 +19,7 @@ import { duration } from '../../core/markdown.js';
 import { sleep } from '../../core/retry.js';
 import { addressBaseUrl } from '../../checks/probes/http.js';
 import { slipwayEnv } from './command.js';
-import { openHost, sshSettings, type Host } from './host.js';
+import { openHost, sshSettings, stderrCause, type Host } from './host.js';
 import { configFiles, pooledUpstreams } from './nginx-config.js';
 import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
@@ -259,7 +259,7 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     const r = await host.run(argv, { env, timeoutMs: STEP_TIMEOUT_MS, onLine: ctx.onLine });
     if (r.code !== 0)
       throw new TargetError(
-        `${what} on ${host.where} exited with ${r.code}${r.stderr.trim() ? `: ${ctx.runtime.redact(r.stderr.trim().split('\n').pop()!)}` : ''}`,
+        `${what} on ${host.where} exited with ${r.code}${r.stderr.trim() ? `: ${ctx.runtime.redact(stderrCause(r.stderr))}` : ''}`,
       );
     return r.stdout;
   };

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { execFile } from '../../core/exec.js';
 import { slipwayEnv } from './command.js';
-import { fileInput, openHost, sshSettings, type Host } from './host.js';
+import { fileInput, openHost, sshSettings, stderrCause, type Host } from './host.js';
 import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 /** Releases kept by default. */
@@ -122,7 +122,7 @@ export function releaseTarget(options: TargetOptions): DeployTarget {
 
   const failed = (host: Host, what: string, r: { code: number; stderr: string }) =>
     new TargetError(
-      `${what} on ${host.where} failed (exit ${r.code})${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''}`,
+      `${what} on ${host.where} failed (exit ${r.code})${r.stderr.trim() ? `: ${stderrCause(r.stderr)}` : ''}`,
     );
 
   const switchTo = async (host: Host, version: string, ctx: TargetContext) => {
