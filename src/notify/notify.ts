@@ -60,6 +60,15 @@ function maskUrl(url: string, rt: Runtime): void {
   }
 }
 
+/** Whether `text` is an http: or https: URL. */
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text.trim()).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** One delivery attempt to one channel. */
 function attempt(entry: NotifyConfig, url: string, n: Notification, timeoutMs: number, signal: AbortSignal) {
   if (entry.kind === 'email')
@@ -80,6 +89,13 @@ async function deliver(entry: NotifyConfig, n: Notification, rt: Runtime, option
     return false;
   }
   maskUrl(url, rt);
+  // Said before any attempt, without the value: "ERR_INVALID_URL" three times says nothing.
+  if (entry.kind !== 'email' && !isHttpUrl(url)) {
+    rt.log.warning(
+      `notify: ${secretVariable(entry)} does not hold an http(s) URL (expected the webhook URL); the ${n.event} notification to ${name} was not sent`,
+    );
+    return false;
+  }
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadlineMs = options.deadlineMs ?? 30_000;
   const giveUp = new AbortController();

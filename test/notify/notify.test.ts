@@ -104,5 +104,15 @@ describe('notify', () => {
       await notify(hooks, { event: 'deploy-succeeded', title: 'ok' }, refused, { attempts: 2, baseDelayMs: 5 }),
     ).toBe(0);
     expect(refused.text()).toMatch(/slack \(SLACK_DEPLOYS\) failed for deploy-succeeded: ECONNREFUSED/);
+    // A value that is no URL is said once, naming the variable, never showing the value.
+    const notUrl = createMemoryRuntime({ env: { SLACK_DEPLOYS: 'hooks.slack.com/services/T0/B0/s3cr3t-value' } });
+    expect(
+      await notify(hooks, { event: 'deploy-succeeded', title: 'ok' }, notUrl, { attempts: 3, baseDelayMs: 5 }),
+    ).toBe(0);
+    expect(notUrl.text()).toContain(
+      'notify: SLACK_DEPLOYS does not hold an http(s) URL (expected the webhook URL); the deploy-succeeded notification to slack (SLACK_DEPLOYS) was not sent',
+    );
+    expect(notUrl.text()).not.toContain('s3cr3t');
+    expect(notUrl.text()).not.toContain('ERR_INVALID_URL');
   });
 });
