@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import http from 'node:http';
 import { createGitHubClient, repoClient, type RepoClient } from '../../src/github/client.js';
+import { apiFailure } from '../../src/github/errors.js';
 import {
   createDeployment,
   deploymentStatuses,
@@ -64,6 +66,37 @@ describe('the GitHub client', () => {
     const res = await getRepo(repo);
     expect(res.status).toBe(200);
     expect(gh.count('repos/get')).toBe(2);
+  });
+
+  it('reports an API it cannot connect to as unreachable, with the attempts, not as an HTTP 500', async () => {
+    // A port nothing listens on: every attempt is refused.
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const rt = createMemoryRuntime({
+      env: { GITHUB_API_URL: `http://127.0.0.1:${port}`, GITHUB_REPOSITORY: 'acme/shop', SLIPWAY_RETRY_BASE_MS: '1' },
+    });
+    const repo = repoClient(createGitHubClient({ token: TOKEN, runtime: rt, retries: 2 }), rt.env);
+    const err = await getRepo(repo).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const message = (apiFailure(err) as Error).message;
+    expect(message).toBe(
+      `cannot reach the GitHub API at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port} (GET /repos/acme/shop, after 3 attempts); check GITHUB_API_URL and the network`,
+    );
+    expect(message).not.toContain(TOKEN);
+  });
+
+  it('still reports a status the API answered with as that status', async () => {
+    const { repo } = client({ retries: 1 });
+    gh.failNext('repos/get', 502, 10);
+    const err = await getRepo(repo).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((apiFailure(err) as Error).message).toMatch(/^GitHub API: GET \/repos\/acme\/shop failed with 502: /);
   });
 
   it('masks the token through the runtime', () => {
