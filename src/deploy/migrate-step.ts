@@ -40,6 +40,8 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
       const result = await runMigrations(
         {
           dir: m.dir,
+          // The folder comes from the policy file, not from the migrate action's dir input.
+          dirFrom: `components.${component.name}.migrate.dir`,
           databaseUrl: url,
           databaseFrom: `components.${component.name}.migrate.database: the variable ${variable}`,
           database,

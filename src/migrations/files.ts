@@ -64,6 +64,8 @@ export interface LoadOptions {
   /** The workspace's real path: a folder or file resolving outside it is refused before it is read. */
   root?: string;
   format?: FormatChoice;
+  /** Where the folder's name came from, as errors name it (default: input "dir"). */
+  dirFrom?: string;
 }
 
 /** The folder's format and its migrations in version order. */
@@ -73,20 +75,20 @@ export async function loadMigrations(
   options: LoadOptions = {},
 ): Promise<{ format: MigrationFormat; files: MigrationFile[] }> {
   const { root } = options;
+  const from = options.dirFrom ?? 'input "dir"';
   const inside = (abs: string, shown: string, what: string, annotate = true) =>
     root ? realInside(root, abs, shown, what, annotate) : Promise.resolve(abs);
   // The input names the folder; an annotation could only point outside the repository.
-  await inside(dir, rel(dir), 'input "dir": the migrations folder', false);
+  await inside(dir, rel(dir), `${from}: the migrations folder`, false);
   const list = async (folder: string, shown: string): Promise<FolderEntry[]> => {
     let dirents;
     try {
       dirents = await readdir(folder, { withFileTypes: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new UserError(`input "dir": the migrations folder ${shown} does not exist`);
-      if (code === 'ENOTDIR')
-        throw new UserError(`input "dir": ${shown} is a file, expected a folder of .sql migrations`);
-      throw new UserError(`input "dir": cannot read ${shown}: ${code ?? String(err)}`);
+      if (code === 'ENOENT') throw new UserError(`${from}: the migrations folder ${shown} does not exist`);
+      if (code === 'ENOTDIR') throw new UserError(`${from}: ${shown} is a file, expected a folder of .sql migrations`);
+      throw new UserError(`${from}: cannot read ${shown}: ${code ?? String(err)}`);
     }
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return mapLimit(dirents, 32, async (d) => {

@@ -36,6 +36,8 @@ import { workspaceRoot } from './workspace.js';
 export interface MigrateOptions {
   /** The migrations folder, relative to the runtime's cwd (or absolute, inside it). */
   dir: string;
+  /** Where dir came from, as errors name it (default: input "dir"). */
+  dirFrom?: string;
   /** The folder's format (default: detected from the folder). */
   format?: FormatChoice;
   /** A PostgreSQL URL (a secret). */
@@ -156,6 +158,7 @@ export async function runMigrations(options: MigrateOptions, rt: Runtime): Promi
   const { format, files } = await loadMigrations(dir, rel, {
     root: await workspaceRoot(rt.cwd),
     format: options.format,
+    dirFrom: options.dirFrom,
   });
   const target = parseTarget(format.name === 'flyway' ? flywayTarget(options.target) : options.target);
 

@@ -117,3 +117,23 @@ test('locally, a migrations step without a URL migrates the embedded database an
   const [entry] = await new FileLedger(p.dir).history('staging');
   expect(entry).toMatchObject({ state: 'success', versions: { schema: '1.0.0', api: '1.0.0', web: '1.0.0' } });
 });
+
+test('a missing migrations folder is named by its policy key, not the migrate action input', async () => {
+  p.writeConfig(
+    stringify({
+      components: {
+        schema: { kind: 'migrations', migrate: { dir: 'db/missing', database: { env: 'APP_DB' } } },
+        api: { dependsOn: ['schema'], deploy: { run: logged() } },
+      },
+      environments: { staging: { url: p.url } },
+    }),
+  );
+  // The folder is read before the database is opened: no server is needed to meet it.
+  const r = await deploy('postgres://app@127.0.0.1:1/app', { version: '1.0.0' });
+  expect(r.rt.outputs.status).toBe('failed');
+  expect(r.error?.message).toMatch(
+    /failed at schema 1\.0\.0: components\.schema\.migrate\.dir: the migrations folder db\/missing does not exist/,
+  );
+  expect(r.rt.text()).not.toContain('input "dir"');
+  expect(p.log()).toEqual([]);
+});
