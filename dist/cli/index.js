@@ -51063,6 +51063,17 @@ function printOutputs(outputs, json, term) {
         process.stdout.write(`${term.color('cyan', k)}: ${value}\n`);
     }
 }
+/** Refuse a flag `command` does not take, in one line listing those it does. */
+function checkCommandFlags(command, flags) {
+    const own = command.flags ?? [];
+    const unknown = Object.keys(flags).find((name) => !GLOBAL_FLAGS.includes(name) && !own.includes(name));
+    if (unknown === undefined)
+        return;
+    const expected = own.length
+        ? `expected one of: ${own.map((n) => `--${n}`).join(', ')}`
+        : `it takes only the global flags ${GLOBAL_FLAGS.map((n) => `--${n}`).join(', ')}`;
+    throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`unknown flag --${unknown} for ${command.name} (${expected})`);
+}
 /** Run an action from the command line with flags as its inputs. */
 async function runAction(action, flags, term, cwd) {
     const inputs = {};
@@ -51077,19 +51088,33 @@ async function runAction(action, flags, term, cwd) {
         inputs[name] = value;
     }
     const rt = (0,_cli_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .createCliRuntime */ .L)(term, { cwd, verbose: flags.verbose === 'true', quiet: flags.quiet === 'true' });
-    // Ctrl-C: stop the commands, release the environment, then exit non-zero.
+    // Filled as the action sets them, so a cancelled run's outputs can be printed before it exits.
+    const outputs = {};
+    // Ctrl-C: stop the commands, release the environment (the action's cleanup sets its
+    // outputs), print the outputs and one error line, then exit non-zero.
     const removeHandlers = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .installCancelHandlers */ .Jz)(rt.log, (code) => {
+        printOutputs(outputs, flags.json === 'true', term);
         term.line(`${term.color('red', 'error:')} ${action.name} cancelled`);
         process.exit(code);
     });
+    let error;
+    try {
+        await (0,_pipeline_invoke_js__WEBPACK_IMPORTED_MODULE_3__/* .invokeAction */ .J)(action, inputs, rt, (0,_local_actions_js__WEBPACK_IMPORTED_MODULE_7__/* .localRunner */ .i)(action.name) ?? undefined, outputs);
+    }
+    catch (err) {
+        error = err;
+    }
+    finally {
+        removeHandlers();
+    }
+    // Cancelled: the signal handler prints the outputs and the error line once what the run held is released.
+    if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
+        return 1;
     // Outputs set before a failure are printed too: a rolled-back deploy's status and versions matter most.
-    const { outputs, error } = await (0,_pipeline_invoke_js__WEBPACK_IMPORTED_MODULE_3__/* .invokeActionSettled */ .G)(action, inputs, rt, (0,_local_actions_js__WEBPACK_IMPORTED_MODULE_7__/* .localRunner */ .i)(action.name) ?? undefined).finally(removeHandlers);
     printOutputs(outputs, flags.json === 'true', term);
     if (error === undefined)
         return 0;
-    // Cancelled: the signal handler says so once, when what the run held is released.
-    if (!(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
-        reportFailure(error, term);
+    reportFailure(error, term);
     return 1;
 }
 /** One line for a failure on stderr; a bug's stack only with SLIPWAY_DEBUG. */
@@ -51126,6 +51151,7 @@ async function main(argv) {
             process.stdout.write(`${command.usage}\n`);
             return 0;
         }
+        checkCommandFlags(command, flags);
         return await command.run({ flags, positional: positional.slice(1), term, cwd });
     }
     catch (err) {
@@ -51202,6 +51228,7 @@ const command = {
         '(to --to-version, or the last good version). The policy file must name at least one environment;',
         '--environment picks one of them (default: each, in `after` order). Exits 1 when a step failed.',
     ].join('\n'),
+    flags: ['event', 'branch', 'environment', 'to-version', 'config'],
     async run({ flags, cwd, term }) {
         const event = flags.event ?? 'push';
         const mode = EVENTS[event];
@@ -51425,6 +51452,7 @@ const command = {
         'holds are dropped and recreated, in one transaction. On GitHub, download the backup first:',
         '  gh run download RUN_ID --name slipway-backup-….dump',
     ].join('\n'),
+    flags: ['database-env'],
     async run({ flags, positional, cwd, term }) {
         const file = positional[0];
         if (!file)
@@ -51448,40 +51476,99 @@ const command = {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   G: () => (/* binding */ command)
 /* harmony export */ });
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6706);
-/* harmony import */ var _deploy_record_file_ledger_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5953);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2512);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6706);
+/* harmony import */ var _deploy_environments_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6413);
+/* harmony import */ var _deploy_record_cancelled_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7754);
+/* harmony import */ var _deploy_record_file_ledger_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5953);
+/* harmony import */ var _deploy_record_record_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(540);
 /** `slipway status --environment E`: what runs where, from the deployment record. */
 
 
 
-/** The version each component runs: the newest successful deployment that included it. */
-function runningVersions(history) {
-    const rows = new Map();
-    const ok = history.filter((e) => e.state === 'success').sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
-    for (const e of ok) {
-        for (const [component, version] of Object.entries(e.versions)) {
-            rows.set(component, {
-                component,
-                version,
-                at: e.updatedAt,
-                sha: e.sha.slice(0, 7),
-                by: e.creator || 'unknown',
-                task: e.task,
-            });
-        }
+
+
+
+
+/** What a deployment that did not end good left of `component`: unknown, finished, or nothing it changed. */
+function leftBehind(e, component) {
+    const version = e.versions[component];
+    const cancelled = (0,_deploy_record_cancelled_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelledComponents */ .u)(e);
+    if (cancelled) {
+        if (component in cancelled.done)
+            return { done: `which was cancelled (${cancelled.signal}) afterwards` };
+        if (!(component in cancelled.stopped))
+            return null;
+        const verb = e.task === 'deploy:rollback' ? 'rolling back to' : 'deploying';
+        return { unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})` };
     }
-    return [...rows.values()];
+    if (e.state === 'in_progress')
+        return { unknown: `deployment #${e.id} of ${version} is in progress` };
+    // A run that died holding the lock (released by hand, or taken over as stale) stopped anywhere.
+    if (e.state === 'error' && /^(?:lock released by hand .*\(was in_progress\)|stale: )/.test(e.description ?? ''))
+        return { unknown: `deployment #${e.id} of ${version} stopped without finishing (${e.description})` };
+    return null;
+}
+/**
+ * The version each component runs: that of the newest deployment that included it and
+ * ended good — unless a newer one was cancelled or abandoned while deploying it, or is
+ * still in progress: then it is unknown, and the row says why and what ran before.
+ */
+function runningVersions(history) {
+    // The record lists the newest first; rows come in the order components were first deployed.
+    const names = [...new Set([...history].reverse().flatMap((e) => Object.keys(e.versions)))];
+    const row = (component, e, version, note) => ({
+        component,
+        version,
+        at: e.updatedAt,
+        sha: e.sha.slice(0, 7),
+        by: e.creator || 'unknown',
+        task: e.task,
+        ...(note ? { note } : {}),
+    });
+    const rows = [];
+    for (const component of names) {
+        let unknown;
+        let known;
+        for (const e of history) {
+            if (!(component in e.versions))
+                continue;
+            const left = (0,_deploy_record_record_js__WEBPACK_IMPORTED_MODULE_5__/* .endedGood */ .UW)(e.state) ? { done: '' } : leftBehind(e, component);
+            if (!left)
+                continue;
+            if ('unknown' in left) {
+                unknown ??= { entry: e, why: left.unknown };
+                continue;
+            }
+            known = row(component, e, e.versions[component], left.done && `deployed by #${e.id}, ${left.done}`);
+            break;
+        }
+        if (unknown) {
+            const before = known ? `ran ${known.version} before` : 'nothing recorded before';
+            rows.push(row(component, unknown.entry, null, `${unknown.why}; ${before}`));
+        }
+        else if (known)
+            rows.push(known);
+    }
+    return rows;
 }
 const command = {
     name: 'status',
     summary: 'Show what runs where: each component’s version, when, from which commit, and who deployed it.',
-    usage: 'Usage: slipway status --environment NAME [--json]\n\nReads the deployment record (.slipway/deployments.json, written by local deploys).',
+    usage: [
+        'Usage: slipway status --environment NAME [--config FILE] [--json]',
+        '',
+        'Reads the deployment record (.slipway/deployments.json, written by local deploys). A component a',
+        'cancelled or unfinished deployment was deploying shows version "unknown", with what is known.',
+    ].join('\n'),
+    flags: ['environment', 'config'],
     async run({ flags, cwd, term }) {
-        const environment = flags.environment;
-        if (!environment || environment === 'true')
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo('--environment is required: the environment to show (e.g. production)');
-        const history = await new _deploy_record_file_ledger_js__WEBPACK_IMPORTED_MODULE_1__/* .FileLedger */ .U(cwd).history(environment);
+        if (!flags.environment || flags.environment === 'true')
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo('--environment is required: the environment to show (e.g. production)');
+        const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .loadConfig */ .Z9)(cwd, flags.config ?? '');
+        const environment = (0,_deploy_environments_js__WEBPACK_IMPORTED_MODULE_2__/* .knownEnvironment */ .$)(config, flags.environment, '--environment');
+        const history = await new _deploy_record_file_ledger_js__WEBPACK_IMPORTED_MODULE_3__/* .FileLedger */ .U(cwd).history(environment);
         const rows = runningVersions(history);
         if (flags.json === 'true') {
             process.stdout.write(`${JSON.stringify({ environment, components: rows }, null, 2)}\n`);
@@ -51492,7 +51579,16 @@ const command = {
             return 0;
         }
         const last = [...history].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
-        process.stdout.write(`${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .table */ .t)(['component', 'version', 'deployed at', 'commit', 'by', 'task'], rows.map((r) => [r.component, r.version, r.at, r.sha, r.by, r.task]))}\n`);
+        const notes = rows.some((r) => r.note);
+        process.stdout.write(`${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_6__/* .table */ .t)(['component', 'version', 'deployed at', 'commit', 'by', 'task', ...(notes ? ['note'] : [])], rows.map((r) => [
+            r.component,
+            r.version ?? 'unknown',
+            r.at,
+            r.sha,
+            r.by,
+            r.task,
+            ...(notes ? [r.note ?? ''] : []),
+        ]))}\n`);
         if (last && last.state !== 'success')
             term.line(term.color('yellow', `Last deployment #${last.id}: ${last.state}${last.description ? ` — ${last.description}` : ''}`));
         return 0;
@@ -51605,11 +51701,15 @@ function createTerminal(stream = process.stderr, env = process.env) {
 /* harmony export */ });
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _deploy_record_open_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2363);
-/* harmony import */ var _deploy_record_unlock_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5965);
-/* harmony import */ var _cli_runtime_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7141);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2512);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _deploy_environments_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6413);
+/* harmony import */ var _deploy_record_open_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2363);
+/* harmony import */ var _deploy_record_unlock_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5965);
+/* harmony import */ var _cli_runtime_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7141);
 /** `slipway unlock --environment E`: release a lock a dead run left held, naming its holder. */
+
+
 
 
 
@@ -51627,21 +51727,23 @@ const command = {
     name: 'unlock',
     summary: 'Release an environment’s deployment lock that a cancelled or crashed run left held.',
     usage: [
-        'Usage: slipway unlock --environment NAME [--token TOKEN]',
+        'Usage: slipway unlock --environment NAME [--token TOKEN] [--config FILE]',
         '',
         'Marks every queued or in-progress deployment of the environment as error, naming each.',
         'With --token (or GITHUB_TOKEN) and GITHUB_REPOSITORY=owner/name: in GitHub Deployments;',
         'otherwise in .slipway/deployments.json. Only for a run that is gone: a live one goes on.',
     ].join('\n'),
+    flags: ['environment', 'token', 'config'],
     async run({ flags, cwd, term }) {
-        const environment = flags.environment;
-        if (!environment || environment === 'true')
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo('--environment is required: the environment whose lock to release (e.g. production)');
+        if (!flags.environment || flags.environment === 'true')
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo('--environment is required: the environment whose lock to release (e.g. production)');
+        const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_1__/* .loadConfig */ .Z9)(cwd, flags.config ?? '');
+        const environment = (0,_deploy_environments_js__WEBPACK_IMPORTED_MODULE_3__/* .knownEnvironment */ .$)(config, flags.environment, '--environment');
         const token = flags.token && flags.token !== 'true' ? flags.token : (process.env.GITHUB_TOKEN ?? '');
-        const rt = (0,_cli_runtime_js__WEBPACK_IMPORTED_MODULE_3__/* .createCliRuntime */ .L)(term, { cwd, verbose: flags.verbose === 'true', quiet: false });
-        const record = (0,_deploy_record_open_js__WEBPACK_IMPORTED_MODULE_2__/* .chooseRecord */ .Z)({ token }, rt);
-        const released = await (0,_deploy_record_unlock_js__WEBPACK_IMPORTED_MODULE_4__/* .releaseLock */ .x)(record, environment, process.env.GITHUB_ACTOR || localUser());
-        term.line((0,_deploy_record_unlock_js__WEBPACK_IMPORTED_MODULE_4__/* .describeRelease */ .N)(environment, released));
+        const rt = (0,_cli_runtime_js__WEBPACK_IMPORTED_MODULE_5__/* .createCliRuntime */ .L)(term, { cwd, verbose: flags.verbose === 'true', quiet: false });
+        const record = (0,_deploy_record_open_js__WEBPACK_IMPORTED_MODULE_4__/* .chooseRecord */ .Z)({ token }, rt);
+        const released = await (0,_deploy_record_unlock_js__WEBPACK_IMPORTED_MODULE_6__/* .releaseLock */ .x)(record, environment, process.env.GITHUB_ACTOR || localUser());
+        term.line((0,_deploy_record_unlock_js__WEBPACK_IMPORTED_MODULE_6__/* .describeRelease */ .N)(environment, released));
         return 0;
     },
 };
@@ -52588,10 +52690,11 @@ class ExecError extends Error {
 /** Run a program to completion and collect its output, without a shell. */
 function execFile(command, args, options = {}) {
     return new Promise((resolve, reject) => {
-        if ((0,cancel/* isCancelled */.mm)())
+        if ((0,cancel/* isCancelled */.mm)() && !options.cleanup)
             return reject(new cancel/* CancelledError */.cc(command));
         const child = (0,external_node_child_process_.spawn)(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-        track(child, false);
+        if (!options.cleanup)
+            track(child, false);
         const out = [];
         const err = [];
         let timedOut = false;
@@ -52612,7 +52715,17 @@ function execFile(command, args, options = {}) {
             for (const l of lines)
                 options.onLine(l);
         });
-        child.stderr.on('data', (d) => err.push(d));
+        let errPartial = '';
+        child.stderr.on('data', (d) => {
+            err.push(d);
+            if (!options.onErrorLine)
+                return;
+            errPartial += d.toString('utf8');
+            const lines = errPartial.split('\n');
+            errPartial = lines.pop() ?? '';
+            for (const l of lines)
+                options.onErrorLine(l);
+        });
         child.on('error', (e) => {
             if (timer)
                 clearTimeout(timer);
@@ -52623,6 +52736,8 @@ function execFile(command, args, options = {}) {
                 clearTimeout(timer);
             if (partial && options.onLine)
                 options.onLine(partial);
+            if (errPartial && options.onErrorLine)
+                options.onErrorLine(errPartial);
             const result = {
                 code: code ?? -1,
                 signal,
@@ -54179,6 +54294,57 @@ async function announceResult(config, a, status, message, rt) {
 
 /***/ }),
 
+/***/ 2424:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   t: () => (/* binding */ maskCredentialVariables)
+/* harmony export */ });
+/** Names that hold credentials: TOKEN, SECRET, PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL(S), or a KEY word (API_KEY, APIKEY, SSH_KEY, KEY_ID). */
+const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|(?:^|_)[A-Z0-9]*KEYS?(?:_|$)/i;
+/** …unless the variable names where a credential is, not the credential itself. */
+const LOCATION_NAME = /_(?:FILE|PATH|DIR|SOCK)$/i;
+/** Values too plain to be a credential, which masking would only blot out of every line. */
+const PLAIN_VALUE = /^(?:true|false|yes|no|on|off|null|none|\d+)$/i;
+/** The shortest value masked by name: shorter ones are words and flags, not credentials. */
+const MIN_LENGTH = 6;
+/** True when `name=value` looks like a credential by its name. */
+function isCredentialVariable(name, value) {
+    const v = value.trim();
+    return CREDENTIAL_NAME.test(name) && !LOCATION_NAME.test(name) && v.length >= MIN_LENGTH && !PLAIN_VALUE.test(v);
+}
+/** True when `value` is a URL with a password in it (a database URL, say). */
+function hasUrlPassword(value) {
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i.test(value.trim());
+}
+/**
+ * Mask the value of every environment variable named like a credential (each of its lines
+ * too, for a private key), and every URL with a password; returns the names masked.
+ */
+function maskCredentialVariables(rt) {
+    const names = [];
+    for (const [name, value] of Object.entries(rt.env)) {
+        if (!value)
+            continue;
+        if (isCredentialVariable(name, value)) {
+            rt.mask(value);
+            for (const line of value.split(/\r?\n/))
+                if (line.trim().length >= MIN_LENGTH)
+                    rt.mask(line.trim());
+            names.push(name);
+        }
+        else if (hasUrlPassword(value)) {
+            // The masker adds the URL's password (plain and percent-decoded) with the URL.
+            rt.mask(value);
+            names.push(name);
+        }
+    }
+    return names.sort();
+}
+
+
+/***/ }),
+
 /***/ 2743:
 /***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -54202,8 +54368,8 @@ const deploy = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .defineAction *
     description: 'Deploy components to an environment in dependency order, gate each on its health checks, record it, and roll back on failure.',
     inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .deployInputs */ .xR,
     outputs: {
-        status: 'success, rolled-back or failed.',
-        deployed: 'JSON: component → the version it runs after this run.',
+        status: 'success, rolled-back, failed, or cancelled (the job was cancelled: a component in progress is left as it is, not rolled back).',
+        deployed: 'JSON: component → the version it runs after this run (after a cancel, one stopped in the middle maps to the version it was moving to).',
         'previous-version': 'The version the environment ran before (the highest, when components differed).',
         'deployment-id': 'The id of the deployment record of this run.',
         'environment-url': "The environment's URL from the policy file.",
@@ -54233,25 +54399,31 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5330);
-/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(9199);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3614);
-/* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(1346);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7837);
-/* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(540);
-/* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2593);
-/* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(5965);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(5505);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(114);
-/* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(4125);
-/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(7941);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_run_js__WEBPACK_IMPORTED_MODULE_10__]);
-_run_js__WEBPACK_IMPORTED_MODULE_10__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
+/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(9199);
+/* harmony import */ var _environments_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6413);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3614);
+/* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(1346);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7407);
+/* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(540);
+/* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2593);
+/* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(5965);
+/* harmony import */ var _record_cancelled_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(7754);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(5505);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(114);
+/* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(4125);
+/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(7941);
+/* harmony import */ var _credential_env_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(2424);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_run_js__WEBPACK_IMPORTED_MODULE_11__]);
+_run_js__WEBPACK_IMPORTED_MODULE_11__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
 /**
  * The deploy domain: plan the run, take the environment's lock in the record, deploy step by
  * step behind the health gate, roll back on failure, and report. The caller chooses the
  * record (GitHub Deployments on a runner, the file ledger in the CLI), the health gate and
  * the migrations step, so the same code runs everywhere.
  */
+
+
+
 
 
 
@@ -54281,24 +54453,38 @@ async function runDeploy(given) {
     const options = { ...given, runtime: outputsOnce(given.runtime) };
     const { inputs, runtime: rt } = options;
     const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .loadConfig */ .Z9)(rt.cwd, inputs.config);
-    // Before any command runs: a secret the policy names is masked even where it is printed first.
-    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_12__/* .maskPolicySecrets */ .A)(config, rt);
+    // Before any command runs: a secret the policy names is masked even where it is printed first,
+    // and so is a credential the workflow passed in a plain env: (see credential-env.ts).
+    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_13__/* .maskPolicySecrets */ .A)(config, rt);
+    (0,_credential_env_js__WEBPACK_IMPORTED_MODULE_14__/* .maskCredentialVariables */ .t)(rt);
     const state = { rollback: inputs.rollback };
+    // Cancelled before the environment is held (waiting for the lock, reading the record):
+    // nothing ran, and the outputs say so before the process exits.
+    const cancelledEarly = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .onCancel */ .Ao)(() => {
+        if (state.held)
+            return;
+        rt.setOutput('status', 'cancelled');
+        if (state.plan)
+            rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(state.plan));
+    });
     let result;
     try {
         result = await deployWith(config, options, state);
         state.reports = result.reports;
     }
     catch (err) {
-        rt.setOutput('status', 'failed');
+        rt.setOutput('status', (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .isCancelled */ .mm)() ? 'cancelled' : 'failed');
         if (state.plan)
-            rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_7__/* .planJson */ .iY)(state.plan));
+            rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(state.plan));
         // A cancelled run's cleanup (deployWith) marks the record and announces it.
         if (!inputs.dryRun && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .isCancelled */ .mm)()) {
             const environment = state.plan?.environment ?? inputs.environment.trim();
             await announce(config, environment, state, 'failed', rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err))), rt);
         }
         throw err;
+    }
+    finally {
+        cancelledEarly();
     }
     if (inputs.dryRun || result.reports.length === 0)
         return result;
@@ -54316,12 +54502,12 @@ async function announce(config, environment, state, status, message, rt) {
 }
 async function deployWith(config, options, state) {
     const { inputs, record, runtime: rt } = options;
-    const environment = checkEnvironment(config, inputs.environment);
+    const environment = (0,_environments_js__WEBPACK_IMPORTED_MODULE_6__/* .knownEnvironment */ .$)(config, inputs.environment, 'input "environment"');
     const environmentUrl = config.environments[environment]?.url ?? '';
     if (Object.keys(config.components).length === 0)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`config: ${config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi} has no components (deploy needs components with deploy: or migrate:)`);
-    const selected = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_6__/* .parseComponentsInput */ .kN)(inputs.components, config);
-    const versions = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_6__/* .parseVersionInput */ .gX)(inputs.version, config);
+    const selected = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_7__/* .parseComponentsInput */ .kN)(inputs.components, config);
+    const versions = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_7__/* .parseVersionInput */ .gX)(inputs.version, config);
     if (!inputs.rollback && !versions)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "version" is required unless rollback is true: the version to deploy, such as 1.4.0');
     const toVersion = parseToVersion(inputs.toVersion);
@@ -54329,18 +54515,18 @@ async function deployWith(config, options, state) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
     rt.setOutput('environment-url', environmentUrl);
     let history = await record.history(environment);
-    const plan = (0,_plan_js__WEBPACK_IMPORTED_MODULE_7__/* .buildPlan */ .Gg)({
+    const plan = (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .buildPlan */ .Gg)({
         config,
         environment,
         environmentUrl,
         mode: inputs.rollback ? 'rollback' : 'deploy',
         selected,
-        current: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_13__/* .lastGoodVersions */ .B)(history),
+        current: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_15__/* .lastGoodVersions */ .B)(history),
         choose: inputs.rollback ? rollbackChooser(history, toVersion) : deployChooser(versions),
         targets: options.targets,
     });
     rt.log.info(`${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`);
-    for (const line of (0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .planLines */ .HN)(plan))
+    for (const line of (0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .planLines */ .HN)(plan))
         rt.log.info(`  ${line}`);
     const info = await runInfo(rt);
     state.plan = plan;
@@ -54355,7 +54541,7 @@ async function deployWith(config, options, state) {
     const empty = (status) => ({
         status,
         deployed: {},
-        previousVersion: (0,_run_js__WEBPACK_IMPORTED_MODULE_10__/* .previousVersion */ .CO)(plan.steps),
+        previousVersion: (0,_run_js__WEBPACK_IMPORTED_MODULE_11__/* .previousVersion */ .CO)(plan.steps),
         deploymentId: '',
         environmentUrl,
         plan,
@@ -54369,19 +54555,19 @@ async function deployWith(config, options, state) {
         await probeRunning(plan, environment, info, rt);
         const result = empty('success');
         writeOutputs(rt, result);
-        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
+        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
         return result;
     }
     if (plan.steps.length === 0) {
         rt.log.info('Nothing to deploy.');
         const result = empty('success');
         writeOutputs(rt, result);
-        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .deploySummary */ .eN)(plan, 'success', []));
+        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)(plan, 'success', []));
         return result;
     }
     const description = rt.redact(`${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140));
     if (inputs.forceUnlock)
-        rt.log.warning((0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_14__/* .describeRelease */ .N)(environment, await (0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_14__/* .releaseLock */ .x)(record, environment, info.creator)));
+        rt.log.warning((0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_16__/* .describeRelease */ .N)(environment, await (0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_16__/* .releaseLock */ .x)(record, environment, info.creator)));
     const entry = await record.begin({
         environment,
         task: plan.mode === 'rollback' ? 'deploy:rollback' : 'deploy',
@@ -54394,30 +54580,43 @@ async function deployWith(config, options, state) {
         logUrl: info.logUrl,
     }, { timeoutMs: inputs.lockTimeout * 1000, ttlMs: inputs.lockTtl * 1000, log: rt.log });
     rt.setOutput('deployment-id', entry.id);
-    const heartbeat = (0,_record_heartbeat_js__WEBPACK_IMPORTED_MODULE_8__/* .startHeartbeat */ .t)(record, entry.id, { description, environmentUrl: environmentUrl || undefined, logUrl: info.logUrl }, { ttlMs: inputs.lockTtl * 1000, log: rt.log });
-    // Cancelled (SIGINT/SIGTERM): the commands are stopped first (core/exec), then this marks
-    // the record error, which releases the environment, and announces the end.
+    const heartbeat = (0,_record_heartbeat_js__WEBPACK_IMPORTED_MODULE_9__/* .startHeartbeat */ .t)(record, entry.id, { description, environmentUrl: environmentUrl || undefined, logUrl: info.logUrl }, { ttlMs: inputs.lockTtl * 1000, log: rt.log });
+    state.held = true;
+    const run = new _run_js__WEBPACK_IMPORTED_MODULE_11__/* .DeployRun */ .jQ(plan, options, info, entry.id);
+    let executing;
+    // Cancelled (SIGINT/SIGTERM): the commands are stopped first (core/exec), then this sets
+    // the outputs (first: they are local and the CLI prints them when it exits), marks the
+    // record error, which releases the environment, and announces the end.
     const releaseOnCancel = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .onCancel */ .Ao)(async () => {
-        const why = `cancelled (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelReason */ .zw)()})`;
-        rt.log.warning(`Deploy to ${environment} ${why}: marking deployment #${entry.id} as error.`);
+        // The run settles as soon as its stopped commands are reaped; a health gate still polling would not.
+        if (executing)
+            await settledWithin(executing, CANCEL_SETTLE_MS);
+        const { result, components } = run.cancelled();
+        writeOutputs(rt, result);
+        rt.log.warning(`${result.message}.`);
+        rt.log.info(`Marking deployment #${entry.id} as error, which releases ${environment}.`);
         await heartbeat.stop();
-        await record.finish(entry.id, { state: 'error', description: rt.redact(`${why}: ${description}`).slice(0, 140) });
-        rt.setOutput('status', 'failed');
-        await announce(config, environment, state, 'failed', `${plan.mode} ${why}`, rt);
+        await record.finish(entry.id, {
+            state: 'error',
+            description: rt.redact((0,_record_cancelled_js__WEBPACK_IMPORTED_MODULE_17__/* .cancelledDescription */ .Y)((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelReason */ .zw)() ?? 'cancelled', plan.mode, components)).slice(0, 140),
+        });
+        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)(plan, result.status, result.reports));
+        await announce(config, environment, { ...state, reports: result.reports }, 'cancelled', result.message, rt);
     });
     await (0,_announce_js__WEBPACK_IMPORTED_MODULE_1__/* .announceStart */ .W)(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
     let result;
     try {
         // Another deployment may have finished while this one waited for the lock.
         history = await record.history(environment);
-        const good = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_13__/* .lastGoodVersions */ .B)(history.filter((e) => e.id !== entry.id));
+        const good = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_15__/* .lastGoodVersions */ .B)(history.filter((e) => e.id !== entry.id));
         for (const s of plan.steps)
             s.current = good[s.component] ?? '';
         // What the environment runs may have moved while this run waited for the lock.
         const late = await checkVersions(config, plan, history, info, inputs, rt);
         if (late)
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(late);
-        result = await new _run_js__WEBPACK_IMPORTED_MODULE_10__/* .DeployRun */ .jQ(plan, options, info, entry.id).execute();
+        executing = run.execute();
+        result = await executing;
     }
     catch (err) {
         if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .isCancelled */ .mm)())
@@ -54440,7 +54639,7 @@ async function deployWith(config, options, state) {
         logUrl: info.logUrl,
     });
     writeOutputs(rt, result);
-    await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .deploySummary */ .eN)(plan, result.status, result.reports));
+    await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)(plan, result.status, result.reports));
     return result;
 }
 /** The refusal of the `after` rule for a deploy (a manual rollback puts back what already ran there), or null. */
@@ -54448,21 +54647,21 @@ async function checkPromotion(config, plan, record) {
     const after = config.environments[plan.environment]?.after;
     if (!after || plan.mode !== 'deploy' || plan.steps.length === 0)
         return null;
-    const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_15__/* .unpromoted */ .u)(plan.steps, await record.history(after));
-    return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_15__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
+    const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_18__/* .unpromoted */ .u)(plan.steps, await record.history(after));
+    return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_18__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
 }
 /** The refusal of the version rules (one version, one commit; no silent downgrade) for a deploy, or null. */
 async function checkVersions(config, plan, history, info, inputs, rt) {
     if (plan.mode !== 'deploy' || plan.steps.length === 0)
         return null;
-    const clashes = await (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .versionClashes */ .IR)(plan.steps, history, info.sha, (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .sameComponentContent */ .T0)(config, rt.cwd, info.sha));
+    const clashes = await (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .versionClashes */ .IR)(plan.steps, history, info.sha, (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .sameComponentContent */ .T0)(config, rt.cwd, info.sha));
     if (clashes.length)
-        return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .clashRefusal */ .sC)(plan.environment, info.sha, clashes);
-    const down = (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .downgrades */ .lU)(plan.steps);
+        return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .clashRefusal */ .sC)(plan.environment, info.sha, clashes);
+    const down = (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .downgrades */ .lU)(plan.steps);
     if (down.length === 0)
         return null;
     if (!inputs.allowDowngrade)
-        return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .downgradeRefusal */ .mE)(plan.environment, down);
+        return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .downgradeRefusal */ .mE)(plan.environment, down);
     rt.log.warning(`allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`);
     return null;
 }
@@ -54474,7 +54673,7 @@ async function checkVersions(config, plan, history, info, inputs, rt) {
 function toVersionRefusal(plan, history, toVersion) {
     if (plan.mode !== 'rollback' || !toVersion)
         return null;
-    const ran = (component) => history.filter((e) => (0,_record_record_js__WEBPACK_IMPORTED_MODULE_13__/* .endedGood */ .UW)(e.state) && e.versions[component] !== undefined).map((e) => e.versions[component]);
+    const ran = (component) => history.filter((e) => (0,_record_record_js__WEBPACK_IMPORTED_MODULE_15__/* .endedGood */ .UW)(e.state) && e.versions[component] !== undefined).map((e) => e.versions[component]);
     const never = plan.steps.filter((s) => s.kind !== 'migrate' && !ran(s.component).includes(toVersion));
     if (!never.length)
         return null;
@@ -54485,19 +54684,10 @@ function toVersionRefusal(plan, history, toVersion) {
 function parseToVersion(raw) {
     if (!raw.trim())
         return '';
-    const v = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_6__/* .normalizeVersion */ .Qj)(raw);
+    const v = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_7__/* .normalizeVersion */ .Qj)(raw);
     if (!v)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "to-version": expected a version such as 1.4.0 (letters, digits, . + _ -), got ${JSON.stringify(raw.trim())}`);
     return v;
-}
-function checkEnvironment(config, raw) {
-    const environment = raw.trim();
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.\-/ ]*$/.test(environment))
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "environment": expected an environment name such as staging, got ${JSON.stringify(raw)}`);
-    const known = Object.keys(config.environments);
-    if (known.length && !known.includes(environment))
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "environment": unknown environment "${environment}" in ${config.file} (expected one of: ${known.join(', ')})`);
-    return environment;
 }
 function deployChooser(spec) {
     return (name) => {
@@ -54506,7 +54696,7 @@ function deployChooser(spec) {
     };
 }
 function rollbackChooser(history, toVersion) {
-    const before = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_13__/* .versionsBeforeCurrent */ .gJ)(history);
+    const before = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_15__/* .versionsBeforeCurrent */ .gJ)(history);
     return (name, current, kind) => {
         if (kind === 'migrate')
             return { skip: 'migrations are forward-only: not rolled back' };
@@ -54541,7 +54731,7 @@ async function probeRunning(plan, environment, info, rt) {
         if (!s.target?.status)
             continue;
         try {
-            s.running = await s.target.status((0,_run_js__WEBPACK_IMPORTED_MODULE_10__/* .targetContext */ .Tw)(plan, s, info, rt, s.current, s.current));
+            s.running = await s.target.status((0,_run_js__WEBPACK_IMPORTED_MODULE_11__/* .targetContext */ .Tw)(plan, s, info, rt, s.current, s.current));
             rt.log.info(`${s.component} on ${environment}: running ${s.running ?? 'an unknown version'} (status command).`);
         }
         catch (err) {
@@ -54550,13 +54740,26 @@ async function probeRunning(plan, environment, info, rt) {
         }
     }
 }
+/** How long a cancel waits for the run to note how its stopped steps ended. */
+const CANCEL_SETTLE_MS = 1_000;
+/** Wait for `p` to settle, at most `ms`. */
+async function settledWithin(p, ms) {
+    let timer;
+    await Promise.race([
+        p.catch(() => undefined),
+        new Promise((resolve) => {
+            timer = setTimeout(resolve, ms);
+        }),
+    ]);
+    clearTimeout(timer);
+}
 /** `rt` whose setOutput skips a value already written under that name. */
 function outputsOnce(rt) {
     const written = new Map();
     return {
         ...rt,
         setOutput(name, value) {
-            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_16__/* .outputString */ .x)(value);
+            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_19__/* .outputString */ .x)(value);
             if (written.get(name) === text)
                 return;
             written.set(name, text);
@@ -54570,11 +54773,44 @@ function writeOutputs(rt, result) {
     rt.setOutput('previous-version', result.previousVersion);
     rt.setOutput('deployment-id', result.deploymentId);
     rt.setOutput('environment-url', result.environmentUrl);
-    rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_7__/* .planJson */ .iY)(result.plan));
+    rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(result.plan));
 }
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } });
+
+/***/ }),
+
+/***/ 6413:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $: () => (/* binding */ knownEnvironment)
+/* harmony export */ });
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2512);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
+/**
+ * The one rule for an environment name, shared by deploy and the CLI's status and unlock: a
+ * name the policy file does not define is refused, so a typo never reads an empty record,
+ * releases nothing, or starts a deployment to an environment no one configured.
+ */
+
+
+/**
+ * `raw`, trimmed, when it names an environment; `from` is how errors name it (`input
+ * "environment"`, `--environment`). Any well-formed name passes when the policy file defines
+ * no environments.
+ */
+function knownEnvironment(config, raw, from) {
+    const environment = raw.trim();
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.\-/ ]*$/.test(environment))
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${from}: expected an environment name such as staging, got ${JSON.stringify(raw)}`);
+    const known = Object.keys(config.environments);
+    if (known.length && !known.includes(environment))
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${from}: unknown environment "${environment}" in ${config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_CONFIG_PATH */ .Bi} (expected one of: ${known.join(', ')})`);
+    return environment;
+}
+
 
 /***/ }),
 
@@ -54808,6 +55044,8 @@ function migrationsStep(options = {}) {
         try {
             const result = await (0,_migrations_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .runMigrations */ .vI)({
                 dir: m.dir,
+                // The folder comes from the policy file, not from the migrate action's dir input.
+                dirFrom: `components.${component.name}.migrate.dir`,
                 databaseUrl: url,
                 databaseFrom: `components.${component.name}.migrate.database: the variable ${variable}`,
                 database,
@@ -54843,7 +55081,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7837:
+/***/ 7407:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54851,6 +55089,7 @@ __webpack_async_result__();
 __nccwpck_require__.d(__webpack_exports__, {
   T1: () => (/* binding */ ancestors),
   Gg: () => (/* binding */ buildPlan),
+  VJ: () => (/* binding */ checkTargets),
   Gf: () => (/* binding */ planGraph),
   iY: () => (/* binding */ planJson)
 });
@@ -55008,6 +55247,8 @@ function imageTemplate(options, key = 'image') {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ./src/core/cancel.ts
+var cancel = __nccwpck_require__(9317);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
 // EXTERNAL MODULE: ./src/checks/probes/http.ts
@@ -55037,6 +55278,19 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+/**
+ * Why a program failed, in one line, from its stderr: its last lines (up to three), without
+ * stack frames, joined with " | ". The last line alone often hides the cause: a Node
+ * program's error line is followed by its stack, ssh's "Load key: error in libcrypto" by
+ * "Permission denied (publickey)".
+ */
+function stderrCause(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !/^at\s/.test(l) && !/^\^+$/.test(l) && !/^Node\.js v\d/.test(l));
+    return lines.slice(-3).join(' | ');
+}
 /** Replace file $1 with stdin, atomically. */
 const WRITE = `set -eu; cat > "$1.slipway-tmp"; mv -f "$1.slipway-tmp" "$1"`;
 /** Point link $1 at $2 atomically. */
@@ -55101,6 +55355,9 @@ async function collect(argv, options, env) {
             input: options.input,
             timeoutMs: options.timeoutMs,
             onLine: options.onLine,
+            // A user's command writes its warnings and errors there: the log shows them too.
+            onErrorLine: options.onLine,
+            cleanup: options.cleanup,
         });
         return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     }
@@ -55217,7 +55474,7 @@ async function sshHost(settings, env) {
                 // Only a failed connection is retried: a remote program may not be safe to run twice.
                 if (result.code !== SSH_FAILED || options.input || attempt >= CONNECT_ATTEMPTS) {
                     if (result.code === SSH_FAILED)
-                        throw new TargetError(`ssh to ${where} failed: ${result.stderr.trim().split('\n').pop() || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`);
+                        throw new TargetError(`ssh to ${where} failed: ${stderrCause(result.stderr) || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`);
                     return result;
                 }
                 await (0,retry/* sleep */.yy)((0,retry/* backoffDelay */.EY)(attempt, 500, 4000));
@@ -55239,6 +55496,73 @@ function fileInput(file) {
     return () => (0,external_node_fs_.createReadStream)(file);
 }
 
+;// CONCATENATED MODULE: ./src/deploy/targets/nginx-config.ts
+/**
+ * Reading an nginx configuration as nginx reads it: `nginx -T` prints every file it loaded
+ * (the main one and each `include`, globs expanded, relative paths resolved), each after a
+ * `# configuration file PATH:` line. Most real configurations keep their upstreams in an
+ * included `conf.d/*.conf`, so a check of the main file alone misses them.
+ */
+const HEADER = /^# configuration file (.+):$/;
+/** The files of an `nginx -T` dump, in the order nginx read them. */
+function configFiles(dump) {
+    const files = [];
+    let current = null;
+    const flush = () => {
+        if (current)
+            files.push({ path: current.path, text: current.lines.join('\n') });
+    };
+    for (const line of dump.split('\n')) {
+        const m = HEADER.exec(line);
+        if (m) {
+            flush();
+            current = { path: m[1], lines: [] };
+        }
+        else
+            current?.lines.push(line);
+    }
+    flush();
+    // nginx -T ends each file with a blank line of its own.
+    return files.map((f) => ({ ...f, text: f.text.replace(/\n$/, '') }));
+}
+/**
+ * The upstream blocks that send to `link` (a `server unix:LINK` entry) and keep idle
+ * connections (`keepalive N`): pooled connections stay on the old slot after the link moves.
+ * An upstream to anything else may pool as it likes.
+ */
+function pooledUpstreams(files, link) {
+    const found = [];
+    for (const f of files) {
+        const text = withoutComments(f.text);
+        for (const m of text.matchAll(/\bupstream\s+([^\s{]+)\s*\{/g)) {
+            const open = m.index + m[0].length;
+            const body = text.slice(open, blockEnd(text, open));
+            const servers = [...body.matchAll(/(?:^|[;{}\s])server\s+unix:([^\s;]+)/g)].map((s) => s[1]);
+            const keepalive = /(?:^|[;{}\s])keepalive\s+\d+\s*;/.exec(body);
+            if (!keepalive || !servers.includes(link))
+                continue;
+            const at = open + keepalive.index + keepalive[0].indexOf('keepalive');
+            found.push({ name: m[1], file: f.path, line: text.slice(0, at).split('\n').length });
+        }
+    }
+    return found;
+}
+/** The text with `#` comments blanked, line breaks kept (so offsets still give lines); quoted `#` is not a comment. */
+function withoutComments(text) {
+    return text.replace(/("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|#[^\n]*/g, (all, quoted) => quoted ? all : ' '.repeat(all.length));
+}
+/** The offset of the `}` closing the block whose body starts at `from` (the text's end when unclosed). */
+function blockEnd(text, from) {
+    let depth = 1;
+    for (let i = from; i < text.length; i++) {
+        if (text[i] === '{')
+            depth++;
+        else if (text[i] === '}' && --depth === 0)
+            return i;
+    }
+    return text.length;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/targets/nginx.ts
 /**
  * `target: nginx`: blue-green and canary behind nginx, as kamal-proxy and Argo Rollouts do it.
@@ -55255,6 +55579,8 @@ function fileInput(file) {
  * The old slot serves in-flight requests for `drain` seconds, then is stopped. Which slot is
  * live, and what each runs, is kept in a small state file next to the link or upstream file.
  */
+
+
 
 
 
@@ -55406,6 +55732,10 @@ function nginxTarget(options) {
         throw err('strategy', `expected blue-green or canary, got ${JSON.stringify(strategy)}`);
     let steps = [];
     let abort = null;
+    // Canary keys on a blue-green target would be ignored: a deploy meant to go 10 % at a time would go all at once.
+    for (const key of ['steps', 'abort'])
+        if (strategy !== 'canary' && deploy[key] !== undefined)
+            throw err(key, `only read by strategy: canary (this target is blue-green: add strategy: canary, or remove ${key})`);
     if (strategy === 'canary') {
         if (mode !== 'reload')
             throw err('switch', 'a canary needs switch: reload (traffic is split by weight)');
@@ -55423,6 +55753,11 @@ function nginxTarget(options) {
         if (a !== undefined) {
             if (typeof a !== 'object' || typeof a.accessLog !== 'string' || typeof a.maxErrorRate !== 'number')
                 throw err('abort', 'expected { maxErrorRate: 0.05, minRequests: 20, accessLog: /path } (log_format $upstream_addr $status)');
+            // A percentage written as 5 would never be exceeded: a canary failing every request would be promoted.
+            if (a.maxErrorRate < 0 || a.maxErrorRate > 1)
+                throw err('abort', `maxErrorRate: expected a fraction from 0 to 1 (0.05 is 5 %), got ${a.maxErrorRate}`);
+            if (a.minRequests !== undefined && (!Number.isInteger(a.minRequests) || a.minRequests < 1))
+                throw err('abort', `minRequests: expected a whole number of requests, 1 or more, got ${JSON.stringify(a.minRequests)}`);
             abort = {
                 maxErrorRate: a.maxErrorRate,
                 minRequests: typeof a.minRequests === 'number' ? a.minRequests : 20,
@@ -55441,7 +55776,7 @@ function nginxTarget(options) {
     const run = async (host, what, argv, ctx, env = {}) => {
         const r = await host.run(argv, { env, timeoutMs: STEP_TIMEOUT_MS, onLine: ctx.onLine });
         if (r.code !== 0)
-            throw new TargetError(`${what} on ${host.where} exited with ${r.code}${r.stderr.trim() ? `: ${ctx.runtime.redact(r.stderr.trim().split('\n').pop())}` : ''}`);
+            throw new TargetError(`${what} on ${host.where} exited with ${r.code}${r.stderr.trim() ? `: ${ctx.runtime.redact(stderrCause(r.stderr))}` : ''}`);
         return r.stdout;
     };
     const sh = (text, ...args) => ['sh', '-c', text, 'sh', ...args];
@@ -55469,16 +55804,27 @@ function nginxTarget(options) {
     };
     const startSlot = (host, slot, version, ctx) => run(host, `start (${slot})`, ['sh', '-c', start], ctx, slotEnv(ctx, slot, version));
     const stopSlot = (host, slot, version, ctx) => run(host, `stop (${slot})`, ['sh', '-c', stop], ctx, slotEnv(ctx, slot, version));
-    /** Refuse an upstream that pools connections: with the socket switch they would stay on the old slot. */
-    const checkNoKeepalive = async (host) => {
+    /**
+     * Refuse an upstream that pools connections to the link: with the socket switch they would
+     * stay on the old slot. Read as nginx reads it (`nginx -T`, includes too); when nginx cannot
+     * dump it here, the named file alone, saying so.
+     */
+    const checkNoKeepalive = async (host, ctx) => {
         if (!config || mode !== 'socket')
             return;
-        const text = await host.readText(config);
-        if (text === null)
-            throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
-        const m = /^[ \t]*keepalive[ \t]+\d+[ \t]*;/m.exec(text);
-        if (m)
-            throw new TargetError(`${config}:${text.slice(0, m.index).split('\n').length}: "keepalive" in an upstream keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`);
+        const dump = await host.run([nginxBin, ...prefix, '-T', '-c', config], { timeoutMs: STEP_TIMEOUT_MS });
+        let files = dump.code === 0 ? configFiles(dump.stdout) : [];
+        if (!files.length) {
+            const text = await host.readText(config);
+            if (text === null)
+                throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
+            const why = ctx.runtime.redact(dump.stderr.trim().split('\n').pop() ?? '') || `exit ${dump.code}`;
+            ctx.onLine(`nginx -T could not read the configuration (${why}): checked ${config} alone, not its includes`);
+            files = [{ path: config, text }];
+        }
+        const [pooled] = pooledUpstreams(files, link);
+        if (pooled)
+            throw new TargetError(`${pooled.file}:${pooled.line}: "keepalive" in upstream ${pooled.name}, which sends to ${link}, keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`);
     };
     // nginx's pid file, read from its configuration once per target (it does not move between steps).
     let pidPath;
@@ -55491,13 +55837,17 @@ function nginxTarget(options) {
             throw new TargetError(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
         return m[1];
     };
-    /** Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the old workers. */
-    const applySplit = async (host, stable, canaryWeight, ctx) => {
+    /**
+     * Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the
+     * old workers (not with `wait: false`: a cancelled run has seconds, and stops nothing after).
+     */
+    const applySplit = async (host, stable, canaryWeight, ctx, wait = true) => {
         const pid = pidFile || (await (pidPath ??= nginxPidFile(host)));
         const text = upstreamFile(name, slots, stable, canaryWeight, splitOn);
         const r = await host.run(sh(RELOAD, upstream, pid, nginxBin, '-t', '-q', ...prefix, '-c', config), {
             input: () => external_node_stream_.Readable.from([text]),
             timeoutMs: STEP_TIMEOUT_MS,
+            cleanup: !wait,
         });
         // nginx -t's cause is its [emerg] line; its last line only says the test failed.
         const lines = r.stderr.trim().split('\n');
@@ -55510,7 +55860,7 @@ function nginxTarget(options) {
             throw new TargetError(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
         if (r.code !== 0)
             throw new TargetError(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
-        const before = r.stdout.split('\n').filter(Boolean);
+        const before = wait ? r.stdout.split('\n').filter(Boolean) : [];
         const deadline = Date.now() + drainS * 1000 + WORKER_EXIT_GRACE_MS;
         let left = before;
         while (left.length) {
@@ -55557,8 +55907,28 @@ function nginxTarget(options) {
     /** Canary steps on the idle slot; aborted to weight 0 when its error rate is too high. */
     const canary = async (host, state, slot, version, ctx) => {
         const stable = other(slot);
+        // A cancelled run must not leave a share of the traffic on a canary nobody watches any more.
+        // The canary keeps running, without traffic (stopping it could fail requests still in
+        // flight there); the state says so, and the next deploy stops it.
+        const back = (0,cancel/* onCancel */.Ao)(async () => {
+            await applySplit(host, stable, 0, ctx, false);
+            ctx.onLine(`cancelled: all traffic back on ${stable}; ${version} still runs on ${slot}, without traffic`);
+        }, 'stop');
+        try {
+            await canarySteps(host, state, slot, version, ctx);
+        }
+        finally {
+            back();
+        }
+    };
+    const canarySteps = async (host, state, slot, version, ctx) => {
+        const stable = other(slot);
         for (const step of steps) {
+            if ((0,cancel/* isCancelled */.mm)())
+                throw new cancel/* CancelledError */.cc(`the canary's ${step.weight}% step`);
             const offset = abort ? Number((await host.run(sh(LOG_SIZE, abort.accessLog))).stdout.trim()) || 0 : 0;
+            if ((0,cancel/* isCancelled */.mm)())
+                throw new cancel/* CancelledError */.cc(`the canary's ${step.weight}% step`);
             await applySplit(host, stable, step.weight, ctx);
             ctx.onLine(`canary ${version} at ${step.weight}%, holding ${(0,markdown/* duration */.p)(step.holdS * 1000)}`);
             const until = Date.now() + step.holdS * 1000;
@@ -55586,7 +55956,7 @@ function nginxTarget(options) {
             // The reload switch's pid file is looked up while the new version starts, off the critical path.
             if (mode === 'reload' && !pidFile)
                 (pidPath ??= nginxPidFile(host)).catch(() => undefined);
-            const [, state] = await Promise.all([checkNoKeepalive(host), readState(host)]);
+            const [, state] = await Promise.all([checkNoKeepalive(host, ctx), readState(host)]);
             const live = state.live;
             // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
             if (reuse && live && state[live] === version) {
@@ -55617,6 +55987,9 @@ function nginxTarget(options) {
                 if (strategy === 'canary' && !reuse && live)
                     await canary(host, state, slot, version, ctx);
             }
+            // Cancelled during the health check or the canary: traffic stays where it is.
+            if ((0,cancel/* isCancelled */.mm)())
+                throw new cancel/* CancelledError */.cc(`the switch to ${version} on ${slot}`);
             try {
                 await switchTo(host, slot, ctx);
             }
@@ -55706,10 +56079,37 @@ async function detectCompose(env) {
     }
     return null;
 }
+/** The run's environment with `extra` over it, except a placeholder never hides a value the environment sets. */
+function placeholdersUnset(extra, env) {
+    const out = { ...env };
+    for (const [k, v] of Object.entries(extra))
+        if (v !== PLACEHOLDER_IMAGE || !env[k])
+            out[k] = v;
+    return out;
+}
 /** The variable name `service` reads its image from by default: `api` → `API_IMAGE`. */
 function defaultImageVariable(service) {
     return `${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_IMAGE`;
 }
+/**
+ * Compose reads the whole file, so `image: ${WORKER_IMAGE}` of another component's service
+ * must be set for `up --no-deps api` to run at all. Those variables get a placeholder (unless
+ * the run's environment sets them): `--no-deps` and `ps <service>` never touch the services
+ * they name.
+ */
+function siblingPlaceholders(options, variable) {
+    const out = {};
+    for (const d of options.others ?? []) {
+        if (d.target !== 'compose' || typeof d.service !== 'string')
+            continue;
+        const v = typeof d.variable === 'string' ? d.variable : defaultImageVariable(d.service);
+        if (v !== variable)
+            out[v] = PLACEHOLDER_IMAGE;
+    }
+    return out;
+}
+/** What another component's image variable is set to when the run's environment leaves it unset. */
+const PLACEHOLDER_IMAGE = 'slipway-placeholder:not-this-service';
 /** Build the compose target of a component. */
 function composeTarget(options) {
     const { deploy } = options;
@@ -55720,9 +56120,10 @@ function composeTarget(options) {
     const variable = optionalString(options, 'variable') ?? defaultImageVariable(service);
     if (!/^[A-Za-z_]\w*$/.test(variable))
         throw options.errorAt('variable', `expected a variable name, got "${variable}"`);
-    const extra = (deploy.env ?? {});
-    if (typeof extra !== 'object' || Array.isArray(extra) || Object.values(extra).some((v) => typeof v !== 'string'))
+    const own = (deploy.env ?? {});
+    if (typeof own !== 'object' || Array.isArray(own) || Object.values(own).some((v) => typeof v !== 'string'))
         throw options.errorAt('env', 'expected a mapping of variable names to strings');
+    const extra = { ...siblingPlaceholders(options, variable), ...own };
     if (deploy.zeroDowntime !== undefined && typeof deploy.zeroDowntime !== 'boolean')
         throw options.errorAt('zeroDowntime', 'expected true or false');
     if (deploy.zeroDowntime === true)
@@ -55731,9 +56132,8 @@ function composeTarget(options) {
     const fileArgs = [...(file ? ['-f', file] : []), ...(project ? ['-p', project] : [])];
     let cli;
     const envFor = (ctx) => ({
-        ...ctx.runtime.env,
+        ...placeholdersUnset(extra, ctx.runtime.env),
         ...slipwayEnv(ctx),
-        ...extra,
         [variable]: imageFor(template, ctx.version),
     });
     const run = async (ctx, command, args, timeoutMs) => {
@@ -55761,9 +56161,9 @@ function composeTarget(options) {
             throw new TargetError(NEITHER);
         return { found, result: await run(ctx, found.command, [...found.prefix, ...fileArgs, ...args], timeoutMs) };
     };
-    /** The id of the service's running container, or null. */
-    const containerId = async (ctx) => {
-        const { result } = await compose(ctx, ['ps', '-q', service]);
+    /** The id of the service's running container (`all`: or one that exited), or null. */
+    const containerId = async (ctx, all = false) => {
+        const { result } = await compose(ctx, ['ps', ...(all ? ['-a'] : []), '-q', service]);
         if (result.code !== 0)
             throw new TargetError(`compose ps ${service} failed: ${lastLine(ctx, result)}`);
         return result.stdout.trim().split('\n').filter(Boolean)[0] ?? null;
@@ -55776,13 +56176,22 @@ function composeTarget(options) {
     };
     /** Wait for the container's own healthcheck, when the service defines one. */
     const waitHealthy = async (ctx, id, image) => {
+        // An exited container: its exit code and its last line of output say why.
+        const why = async (state) => {
+            if (state !== 'exited')
+                return `${state}, not running`;
+            const code = await inspect(ctx, id, '{{.State.ExitCode}}').catch(() => '?');
+            const logs = await run(ctx, 'docker', ['logs', '--tail', '5', id], READ_TIMEOUT_S * 1000).catch(() => null);
+            const last = logs ? lastLine(ctx, { ...logs, stderr: `${logs.stdout}\n${logs.stderr}` }) : '';
+            return `exited (code ${code})${last && !/^exit /.test(last) ? `: ${last}` : ''}`;
+        };
         const deadline = Date.now() + timeoutS * 1000;
         for (;;) {
             const health = await inspect(ctx, id, '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.State.Status}}');
             const [status, state] = health.split(' ');
             if (status === 'none') {
                 if (state !== 'running')
-                    throw new TargetError(`compose service ${service} (${image}) is ${state}, not running`);
+                    throw new TargetError(`compose service ${service} (${image}) is ${await why(state)}`);
                 ctx.onLine(`${service}: no container healthcheck defined; the component's health checks decide`);
                 return;
             }
@@ -55793,7 +56202,7 @@ function composeTarget(options) {
             if (status === 'unhealthy')
                 throw new TargetError(`compose service ${service} is unhealthy with ${image} (its container healthcheck failed)`);
             if (state !== 'running')
-                throw new TargetError(`compose service ${service} (${image}) is ${state} before its healthcheck passed`);
+                throw new TargetError(`compose service ${service} (${image}) is ${await why(state)}, before its healthcheck passed`);
             if (Date.now() > deadline)
                 throw new TargetError(`compose service ${service} was not healthy within ${timeoutS} s with ${image} (timeout)`);
             await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
@@ -55808,7 +56217,8 @@ function composeTarget(options) {
         ctx.onLine(`ran ${found.name}: up -d --no-deps ${service} with ${variable}=${image}`);
         if (result.code !== 0)
             throw new TargetError(`compose up of ${service} with ${image} failed: ${lastLine(ctx, result)}`);
-        const id = await containerId(ctx);
+        // -a: a container that exited at once is the news, not "no container".
+        const id = await containerId(ctx, true);
         if (!id)
             throw new TargetError(`compose service ${service} has no container after up`);
         await waitHealthy(ctx, id, image);
@@ -55895,7 +56305,7 @@ function zeroDowntimeTarget(options, s) {
         if (!found)
             throw new TargetError(NEITHER);
         const env = {
-            ...s.extra,
+            ...placeholdersUnset(s.extra, ctx.runtime.env),
             SLIPWAY_COMPOSE_DIR: ctx.cwd,
             SLIPWAY_COMPOSE_PROGRAM: [found.command, ...found.prefix].join(' '),
             SLIPWAY_COMPOSE_FILE: s.file ? external_node_path_default().resolve(ctx.cwd, s.file) : '',
@@ -56400,7 +56810,7 @@ function releaseTarget(options) {
     const ssh = sshSettings(options);
     /** Run a fixed script on the host with the given arguments. */
     const script = (host, text, args, input) => host.run(['sh', '-c', text, 'sh', ...args], { input, timeoutMs: release_STEP_TIMEOUT_MS });
-    const failed = (host, what, r) => new TargetError(`${what} on ${host.where} failed (exit ${r.code})${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''}`);
+    const failed = (host, what, r) => new TargetError(`${what} on ${host.where} failed (exit ${r.code})${r.stderr.trim() ? `: ${stderrCause(r.stderr)}` : ''}`);
     const switchTo = async (host, version, ctx) => {
         const r = await script(host, SWITCH, [appPath, version]);
         if (r.code === 3)
@@ -56498,6 +56908,26 @@ const TARGETS = {
 
 
 
+/**
+ * Build every component's target, so a bad `deploy:` (a misspelt target, a missing key) fails
+ * in one located line before anything runs, deploys or notifies; not only when deploy plans.
+ */
+function checkTargets(config, factories = TARGETS) {
+    for (const [name, c] of Object.entries(config.components))
+        if (c.deploy && !c.migrate)
+            targetOf(config, name, factories);
+}
+function targetOf(config, name, factories) {
+    const component = config.components[name];
+    return buildTarget({
+        component,
+        deploy: component.deploy,
+        others: Object.values(config.components)
+            .filter((c) => c.name !== name && c.deploy)
+            .map((c) => c.deploy),
+        errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
+    }, factories);
+}
 /** Build the plan; bad deploy or health settings throw located errors before anything runs. */
 function buildPlan(request) {
     const { config } = request;
@@ -56521,13 +56951,7 @@ function buildPlan(request) {
                 skipped.push({ component: name, reason: choice.skip });
                 continue;
             }
-            const target = kind === 'deploy'
-                ? buildTarget({
-                    component: c,
-                    deploy: c.deploy,
-                    errorAt: (key, message) => config.errorAt(['components', name, 'deploy', key], message),
-                }, request.targets ?? TARGETS)
-                : undefined;
+            const target = kind === 'deploy' ? targetOf(config, name, request.targets ?? TARGETS) : undefined;
             steps.push({
                 component: name,
                 kind,
@@ -56634,6 +57058,74 @@ function promotionRefusal(environment, after, missing, configFile) {
         shown.push(`${missing.length - shown.length} more`);
     return (`refusing to deploy to ${environment}: ${shown.join(', ')} ${missing.length === 1 ? 'has' : 'have'} not been deployed successfully to ${after}, ` +
         `and environments.${environment}.after in ${configFile} requires it (deploy ${missing.length === 1 ? 'it' : 'them'} to ${after} first)`);
+}
+
+
+/***/ }),
+
+/***/ 7754:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Y: () => (/* binding */ cancelledDescription),
+/* harmony export */   u: () => (/* binding */ cancelledComponents)
+/* harmony export */ });
+/** The longest description the record keeps (GitHub's limit). */
+const MAX = 140;
+const list = (m) => Object.entries(m)
+    .map(([name, version]) => `${name}@${version}`)
+    .join(', ');
+/**
+ * The description of a run cancelled by `signal`, e.g. `cancelled (SIGINT) while deploying
+ * api@1.1.0 (done: db@3)`. When the lists do not fit, they are left out, and a reader must
+ * take every component of the deployment as unknown.
+ */
+function cancelledDescription(signal, mode, c) {
+    const stopped = Object.keys(c.stopped).length;
+    const done = Object.keys(c.done).length;
+    const head = `cancelled (${signal})`;
+    const verb = mode === 'rollback' ? 'rolling back' : 'deploying';
+    const what = stopped
+        ? ` while ${verb} ${list(c.stopped)}`
+        : done
+            ? ' between steps'
+            : ' before any component started';
+    const full = `${head}${what}${done ? ` (done: ${list(c.done)})` : ''}`;
+    if (full.length <= MAX)
+        return full;
+    return `${head} while ${verb} ${stopped + done} components (too many to name here; see the run's log)`.slice(0, MAX);
+}
+/** `a@1, b@2` → { a: '1', b: '2' }, or null when it is not such a list. */
+function parseList(text) {
+    const out = {};
+    for (const item of text.split(', ')) {
+        const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)@([A-Za-z0-9][A-Za-z0-9_.+-]*)$/.exec(item);
+        if (!m)
+            return null;
+        out[m[1]] = m[2];
+    }
+    return out;
+}
+/**
+ * What a cancelled deployment left, read from its description: null when it was not
+ * cancelled. A description this module did not write the lists of (an older record, a list
+ * that did not fit) makes every component of the deployment `stopped`: nothing is known.
+ */
+function cancelledComponents(entry) {
+    const text = entry.description ?? '';
+    const head = /^cancelled \(([A-Z]+)\)/.exec(text);
+    if (entry.state !== 'error' || !head)
+        return null;
+    const signal = head[1];
+    const rest = text.slice(head[0].length);
+    if (rest === ' before any component started' || rest === ' before it started')
+        return { signal, stopped: {}, done: {} };
+    const m = /^ (?:while (?:deploying|rolling back) (.+?)|between steps)(?: \(done: (.+)\))?$/.exec(rest);
+    const stopped = m ? (m[1] === undefined ? {} : parseList(m[1])) : null;
+    const done = m ? (m[2] === undefined ? {} : parseList(m[2])) : null;
+    if (!stopped || !done)
+        return { signal, stopped: { ...entry.versions }, done: {} };
+    return { signal, stopped, done };
 }
 
 
@@ -57538,7 +58030,7 @@ function describeRelease(environment, released) {
 /* harmony export */ });
 /* harmony import */ var _core_graph_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2479);
 /* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6706);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7837);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7407);
 /** What each component of a run did, and the job summary that shows it. */
 
 
@@ -57635,7 +58127,7 @@ function deploySummary(plan, status, reports) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   F: () => (/* binding */ selectRollback)
 /* harmony export */ });
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7837);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7407);
 /**
  * Automatic rollback: every component this run deployed goes back to its last good version,
  * in reverse wave order. Migrations are not undone; when they applied changes the old
@@ -57754,6 +58246,8 @@ class DeployRun {
     migrations = new Map();
     /** Components whose deploy started, in order: what a rollback considers. */
     attempted = new Set();
+    /** Components whose rollback started. */
+    rollingBack = new Set();
     /** Component → the version it runs now, for every component the run touched. */
     deployed = {};
     constructor(plan, options, info, deploymentId) {
@@ -57774,6 +58268,11 @@ class DeployRun {
         const after = Object.fromEntries(plan.steps.map((s) => [s.component, s.after]));
         const outcome = await (0,_schedule_js__WEBPACK_IMPORTED_MODULE_7__/* .runScheduled */ .h)(order, after, inputs.parallel, (name) => {
             const step = this.steps.get(name);
+            // Once cancelled nothing new starts: its commands would be refused anyway.
+            if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)()) {
+                this.reports.set(name, this.report(step, 'not-run'));
+                return Promise.resolve(false);
+            }
             const verb = step.kind === 'migrate' ? 'Migrate' : 'Deploy';
             return rt.log.group(`${verb} ${name} ${step.current || '(none)'} → ${step.next}`, () => this.deployComponent(step));
         });
@@ -57785,7 +58284,7 @@ class DeployRun {
         const failure = `${plan.mode} to ${plan.environment} failed at ${first.component} ${first.to}: ${first.message ?? first.result}`;
         // A cancelled run starts nothing more, not even a rollback: the job is being stopped.
         if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
-            return this.result('failed', `${plan.mode} cancelled`);
+            return this.cancelled().result;
         if (!inputs.autoRollback) {
             rt.log.error(`${failure}; auto-rollback is off, so the environment is left as it is.`);
             return this.result('failed', failure);
@@ -57835,7 +58334,11 @@ class DeployRun {
         if (!health.healthy) {
             report.result = 'unhealthy';
             report.message = `health checks failed: ${health.message ?? ''}`;
-            rt.log.error(`${step.component} ${step.next} is unhealthy: ${health.message ?? ''}`);
+            // After a cancel the run's one error line is the cancel's own; this is why it stopped.
+            if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
+                rt.log.info(`${step.component}: stopped (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .cancelReason */ .zw)()}): ${report.message}`);
+            else
+                rt.log.error(`${step.component} ${step.next} is unhealthy: ${health.message ?? ''}`);
             return false;
         }
         report.result = step.kind === 'migrate' ? 'migrated' : 'deployed';
@@ -57889,12 +58392,17 @@ class DeployRun {
     async rollBackComponent(step) {
         const { rt } = this;
         const report = this.reports.get(step.component);
+        this.rollingBack.add(step.component);
         try {
             await step.target.rollback(targetContext(this.plan, step, this.info, rt, step.current, step.next, (base) => this.gateOnHealth(step, base)));
         }
         catch (err) {
             report.rollback = { result: 'failed', detail: (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err)) };
-            rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
+            // A rollback command stopped by a cancel: the cancel prints the run's one error line.
+            if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
+                rt.log.info(`Rollback of ${step.component} stopped (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .cancelReason */ .zw)()}): ${report.rollback.detail}`);
+            else
+                rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
             return false;
         }
         // The rollback command ran: the component runs the old version now, healthy or not.
@@ -57902,11 +58410,53 @@ class DeployRun {
         const health = await this.gateOnHealth(step);
         if (!health.healthy) {
             report.rollback = { result: 'failed', detail: `back on ${step.current} but unhealthy: ${health.message ?? ''}` };
-            rt.log.error(`${step.component} ${step.current} is unhealthy after the rollback: ${health.message ?? ''}`);
+            if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
+                rt.log.info(`${step.component}: rollback stopped (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .cancelReason */ .zw)()}): ${report.rollback.detail}`);
+            else
+                rt.log.error(`${step.component} ${step.current} is unhealthy after the rollback: ${health.message ?? ''}`);
             return false;
         }
         report.rollback = { result: 'rolled-back', detail: `to ${step.current}, ${(0,_report_js__WEBPACK_IMPORTED_MODULE_5__/* .healthText */ .gB)(health)}` };
         return true;
+    }
+    /**
+     * How the run stands once it is cancelled, at any moment (its commands are stopped; a health
+     * gate may still be polling): each started component is done, back on its old version, or
+     * stopped in the middle, where the version it runs is not known. Nothing is rolled back.
+     */
+    cancelled() {
+        const reason = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .cancelReason */ .zw)() ?? 'cancelled';
+        const components = { stopped: {}, done: {} };
+        const back = [];
+        for (const name of this.attempted) {
+            const step = this.steps.get(name);
+            const report = this.reports.get(name);
+            if (report.rollback?.result === 'rolled-back')
+                back.push(name);
+            else if ((report.result === 'deployed' || report.result === 'migrated') && !this.rollingBack.has(name))
+                components.done[name] = step.next;
+            else {
+                components.stopped[name] = step.next;
+                report.message ??= `stopped (${reason})`;
+            }
+        }
+        for (const s of this.plan.steps)
+            if (!this.reports.has(s.component))
+                this.reports.set(s.component, this.report(s, 'not-run'));
+        const stopped = Object.keys(components.stopped).filter((n) => !this.rollingBack.has(n));
+        const stoppedBack = Object.keys(components.stopped).filter((n) => this.rollingBack.has(n));
+        const notRun = this.plan.steps.filter((s) => !this.attempted.has(s.component)).map((s) => s.component);
+        const parts = [
+            stopped.length &&
+                `${stopped.join(', ')} stopped in the middle, left as ${stopped.length === 1 ? 'it is' : 'they are'} (not rolled back)`,
+            stoppedBack.length &&
+                `${stoppedBack.join(', ')} stopped in the middle of the rollback, left as ${stoppedBack.length === 1 ? 'it is' : 'they are'}`,
+            Object.keys(components.done).length && `${Object.keys(components.done).join(', ')} done`,
+            back.length && `${back.join(', ')} rolled back`,
+            notRun.length && `${notRun.join(', ')} not started`,
+        ].filter(Boolean);
+        const message = `${this.plan.mode} to ${this.plan.environment} cancelled (${reason})${parts.length ? `: ${parts.join('; ')}` : ''}`;
+        return { result: this.result('cancelled', message), components };
     }
     report(step, result) {
         return {
@@ -63585,15 +64135,23 @@ function apiFailure(err) {
         return err;
     const req = err.request;
     let what = 'a request';
+    let origin = '';
     if (req?.method && req.url) {
         let where = req.url;
         try {
-            where = decodeURIComponent(new URL(req.url).pathname);
+            const url = new URL(req.url);
+            where = decodeURIComponent(url.pathname);
+            origin = url.origin;
         }
         catch {
             /* a relative URL: shown as it is */
         }
         what = `${req.method} ${where}`;
+    }
+    if (!answered(err)) {
+        // No HTTP answer at all (Octokit calls that a 500): say the API could not be reached, and why.
+        const attempts = attemptsOf(err);
+        return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`cannot reach the GitHub API${origin ? ` at ${origin}` : ''}: ${transportReason(err)} (${what}${attempts > 1 ? `, after ${attempts} attempts` : ''}); check GITHUB_API_URL and the network`);
     }
     const hint = status === 401
         ? '; check the token input (expired, revoked, or not a token)'
@@ -63601,6 +64159,33 @@ function apiFailure(err) {
             ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
             : '';
     return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
+/** True when the server answered (any status); false for a refused connection, DNS, TLS or a timeout. */
+function answered(err) {
+    return err.response !== undefined;
+}
+/** How many times the request was tried (the retry plugin counts its retries on the request options). */
+function attemptsOf(err) {
+    const retries = err.request?.request?.retryCount;
+    return typeof retries === 'number' ? retries + 1 : 1;
+}
+/**
+ * Why a request got no answer, one line: `connect ECONNREFUSED 127.0.0.1:8080`,
+ * `getaddrinfo ENOTFOUND api.example.com`, a timeout. fetch wraps the system error in a
+ * "fetch failed" TypeError, and an AggregateError (IPv6 and IPv4 both refused) has no message.
+ */
+function transportReason(err) {
+    for (let e = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
+        const { message, code, errors } = e;
+        // The client's own timeout names the request, which the caller names already.
+        if (typeof message === 'string' && message && message !== 'fetch failed')
+            return message.split('\n')[0].replace(/^[A-Z]+ \S+ (timed out)/, '$1');
+        if (Array.isArray(errors) && errors.length)
+            return transportReason(errors[0]);
+        if (typeof code === 'string')
+            return code;
+    }
+    return 'no answer';
 }
 
 
@@ -64360,9 +64945,10 @@ const FORMATS = {
 /** The folder's format and its migrations in version order. */
 async function loadMigrations(dir, rel, options = {}) {
     const { root } = options;
+    const from = options.dirFrom ?? 'input "dir"';
     const inside = (abs, shown, what, annotate = true) => root ? (0,_workspace_js__WEBPACK_IMPORTED_MODULE_11__/* .realInside */ .h)(root, abs, shown, what, annotate) : Promise.resolve(abs);
     // The input names the folder; an annotation could only point outside the repository.
-    await inside(dir, rel(dir), 'input "dir": the migrations folder', false);
+    await inside(dir, rel(dir), `${from}: the migrations folder`, false);
     const list = async (folder, shown) => {
         let dirents;
         try {
@@ -64371,10 +64957,10 @@ async function loadMigrations(dir, rel, options = {}) {
         catch (err) {
             const code = err.code;
             if (code === 'ENOENT')
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "dir": the migrations folder ${shown} does not exist`);
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${from}: the migrations folder ${shown} does not exist`);
             if (code === 'ENOTDIR')
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "dir": ${shown} is a file, expected a folder of .sql migrations`);
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "dir": cannot read ${shown}: ${code ?? String(err)}`);
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${from}: ${shown} is a file, expected a folder of .sql migrations`);
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${from}: cannot read ${shown}: ${code ?? String(err)}`);
         }
         dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         return (0,_core_concurrency_js__WEBPACK_IMPORTED_MODULE_14__/* .mapLimit */ .s)(dirents, 32, async (d) => {
@@ -65292,6 +65878,7 @@ const DESTRUCTIVE = {
     'index-without-concurrently': false,
     'foreign-key-without-not-valid': false,
     'check-without-not-valid': false,
+    'unique-constraint': false,
     'vacuum-full': false,
     cluster: false,
     'lock-timeout': false,
@@ -65304,6 +65891,7 @@ const LOCK_ONLY_RULES = new Set([
     'index-without-concurrently',
     'foreign-key-without-not-valid',
     'check-without-not-valid',
+    'unique-constraint',
     'vacuum-full',
     'cluster',
     'lock-timeout',
@@ -65554,6 +66142,8 @@ function lintAlterCommand(table, key, cmd, defaults, add) {
                 SERIAL.has(type);
             if ((kinds.includes('CONSTR_NOTNULL') || kinds.includes('CONSTR_PRIMARY')) && !filled)
                 add('add-not-null-column', `ADD COLUMN ${table}.${col.colname} NOT NULL without a default: inserts from the running version will fail (and a non-empty table rejects it); give it a default`);
+            if (kinds.includes('CONSTR_UNIQUE') || kinds.includes('CONSTR_PRIMARY'))
+                add('unique-constraint', `ADD COLUMN ${table}.${col.colname} ${kinds.includes('CONSTR_PRIMARY') ? 'PRIMARY KEY' : 'UNIQUE'} builds its index over every row of ${table} while reads and writes wait (ACCESS EXCLUSIVE lock); add the column, CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ADD CONSTRAINT … ${kinds.includes('CONSTR_PRIMARY') ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX it`);
             for (const c of col.constraints ?? [])
                 if (c.Constraint?.contype === 'CONSTR_FOREIGN')
                     add('foreign-key-without-not-valid', `ADD COLUMN ${table}.${col.colname} REFERENCES ${nameOf(c.Constraint.pktable)} checks every row while it blocks writes to both tables; add the column first, then ADD CONSTRAINT … FOREIGN KEY … NOT VALID, and VALIDATE CONSTRAINT in a later migration`);
@@ -65568,6 +66158,10 @@ function lintAlterCommand(table, key, cmd, defaults, add) {
             const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${con.conname ?? '<its name>'}`;
             if (con.contype === 'CONSTR_FOREIGN')
                 add('foreign-key-without-not-valid', `ADD CONSTRAINT${name} FOREIGN KEY on ${table} without NOT VALID checks every row while it blocks writes to ${table} and ${nameOf(con.pktable)}; add it NOT VALID (named), then ${validate} in a later migration (that check takes no blocking lock)`);
+            else if ((con.contype === 'CONSTR_UNIQUE' || con.contype === 'CONSTR_PRIMARY') && !con.indexname) {
+                const kind = con.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE';
+                add('unique-constraint', `ADD CONSTRAINT${name} ${kind} on ${table} builds its index while reads and writes of ${table} wait (ACCESS EXCLUSIVE lock); CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ALTER TABLE ${table} ADD CONSTRAINT ${con.conname ?? '<name>'} ${kind} USING INDEX <that index>`);
+            }
             else if (con.contype === 'CONSTR_CHECK')
                 add('check-without-not-valid', `ADD CONSTRAINT${name} CHECK on ${table} without NOT VALID checks every row under an ACCESS EXCLUSIVE lock; add it NOT VALID (named), then ${validate} in a later migration (that check takes no blocking lock)`);
             return;
@@ -66591,6 +67185,7 @@ async function runMigrations(options, rt) {
     const { format, files } = await (0,_files_js__WEBPACK_IMPORTED_MODULE_8__/* .loadMigrations */ .Y$)(dir, rel, {
         root: await (0,_workspace_js__WEBPACK_IMPORTED_MODULE_16__/* .workspaceRoot */ .o)(rt.cwd),
         format: options.format,
+        dirFrom: options.dirFrom,
     });
     const target = (0,_plan_js__WEBPACK_IMPORTED_MODULE_15__/* .parseTarget */ .hu)(format.name === 'flyway' ? flywayTarget(options.target) : options.target);
     const db = options.database ??
@@ -84175,6 +84770,15 @@ function maskUrl(url, rt) {
         // Not a URL: the whole value is masked already.
     }
 }
+/** Whether `text` is an http: or https: URL. */
+function isHttpUrl(text) {
+    try {
+        return ['http:', 'https:'].includes(new URL(text.trim()).protocol);
+    }
+    catch {
+        return false;
+    }
+}
 /** One delivery attempt to one channel. */
 function attempt(entry, url, n, timeoutMs, signal) {
     if (entry.kind === 'email')
@@ -84190,6 +84794,11 @@ async function deliver(entry, n, rt, options) {
         return false;
     }
     maskUrl(url, rt);
+    // Said before any attempt, without the value: "ERR_INVALID_URL" three times says nothing.
+    if (entry.kind !== 'email' && !isHttpUrl(url)) {
+        rt.log.warning(`notify: ${secretVariable(entry)} does not hold an http(s) URL (expected the webhook URL); the ${n.event} notification to ${name} was not sent`);
+        return false;
+    }
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadlineMs = options.deadlineMs ?? 30_000;
     const giveUp = new AbortController();
@@ -84261,10 +84870,9 @@ async function notify(channels, n, rt, options = {}) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  J: () => (/* binding */ invokeAction),
   G: () => (/* binding */ invokeActionSettled)
 });
-
-// UNUSED EXPORTS: invokeAction
 
 // EXTERNAL MODULE: ./src/core/inputs.ts
 var core_inputs = __nccwpck_require__(9114);
@@ -84422,12 +85030,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2512);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6706);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6706);
 /* harmony import */ var _registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2976);
 /* harmony import */ var _invoke_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8674);
-/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7941);
+/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7941);
+/* harmony import */ var _deploy_plan_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7407);
 var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_registry_js__WEBPACK_IMPORTED_MODULE_2__]);
 _registry_js__WEBPACK_IMPORTED_MODULE_2__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
+
 
 
 
@@ -84471,7 +85081,9 @@ function action(name) {
 async function runPipeline(options, rt, overrides = {}) {
     const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .loadConfig */ .Z9)(rt.cwd, options.config);
     // Before any command runs: a secret the policy names is masked even where it is printed first.
-    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskPolicySecrets */ .A)(config, rt);
+    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .maskPolicySecrets */ .A)(config, rt);
+    // A misspelt target fails the run now, not after version, build and migrations ran.
+    (0,_deploy_plan_js__WEBPACK_IMPORTED_MODULE_4__/* .checkTargets */ .VJ)(config);
     let envs = options.environments.length ? options.environments : orderedEnvironments(config);
     if (!envs.length)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`input "environments": the policy file names no environment; name one (e.g. production)`);
@@ -84649,7 +85261,7 @@ async function runPipeline(options, rt, overrides = {}) {
         await rt.summary([
             `## Slipway ${options.mode}${options.dryRun ? ' (dry run)' : ''}`,
             '',
-            (0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_5__/* .table */ .t)(['step', 'result', 'detail'], result.steps.map((s) => [s.step, s.result, s.detail])),
+            (0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_6__/* .table */ .t)(['step', 'result', 'detail'], result.steps.map((s) => [s.step, s.result, s.detail])),
             '',
         ].join('\n'));
     }

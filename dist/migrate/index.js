@@ -38467,15 +38467,23 @@ function apiFailure(err) {
         return err;
     const req = err.request;
     let what = 'a request';
+    let origin = '';
     if (req?.method && req.url) {
         let where = req.url;
         try {
-            where = decodeURIComponent(new URL(req.url).pathname);
+            const url = new URL(req.url);
+            where = decodeURIComponent(url.pathname);
+            origin = url.origin;
         }
         catch {
             /* a relative URL: shown as it is */
         }
         what = `${req.method} ${where}`;
+    }
+    if (!answered(err)) {
+        // No HTTP answer at all (Octokit calls that a 500): say the API could not be reached, and why.
+        const attempts = attemptsOf(err);
+        return new errors/* UserError */.yo(`cannot reach the GitHub API${origin ? ` at ${origin}` : ''}: ${transportReason(err)} (${what}${attempts > 1 ? `, after ${attempts} attempts` : ''}); check GITHUB_API_URL and the network`);
     }
     const hint = status === 401
         ? '; check the token input (expired, revoked, or not a token)'
@@ -38483,6 +38491,33 @@ function apiFailure(err) {
             ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
             : '';
     return new errors/* UserError */.yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
+/** True when the server answered (any status); false for a refused connection, DNS, TLS or a timeout. */
+function answered(err) {
+    return err.response !== undefined;
+}
+/** How many times the request was tried (the retry plugin counts its retries on the request options). */
+function attemptsOf(err) {
+    const retries = err.request?.request?.retryCount;
+    return typeof retries === 'number' ? retries + 1 : 1;
+}
+/**
+ * Why a request got no answer, one line: `connect ECONNREFUSED 127.0.0.1:8080`,
+ * `getaddrinfo ENOTFOUND api.example.com`, a timeout. fetch wraps the system error in a
+ * "fetch failed" TypeError, and an AggregateError (IPv6 and IPv4 both refused) has no message.
+ */
+function transportReason(err) {
+    for (let e = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
+        const { message, code, errors } = e;
+        // The client's own timeout names the request, which the caller names already.
+        if (typeof message === 'string' && message && message !== 'fetch failed')
+            return message.split('\n')[0].replace(/^[A-Z]+ \S+ (timed out)/, '$1');
+        if (Array.isArray(errors) && errors.length)
+            return transportReason(errors[0]);
+        if (typeof code === 'string')
+            return code;
+    }
+    return 'no answer';
 }
 
 ;// CONCATENATED MODULE: ./src/actions/github-runtime.ts
@@ -39950,10 +39985,11 @@ class ExecError extends Error {
 /** Run a program to completion and collect its output, without a shell. */
 function execFile(command, args, options = {}) {
     return new Promise((resolve, reject) => {
-        if ((0,cancel/* isCancelled */.mm)())
+        if ((0,cancel/* isCancelled */.mm)() && !options.cleanup)
             return reject(new cancel/* CancelledError */.cc(command));
         const child = (0,external_node_child_process_.spawn)(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-        track(child, false);
+        if (!options.cleanup)
+            track(child, false);
         const out = [];
         const err = [];
         let timedOut = false;
@@ -39974,7 +40010,17 @@ function execFile(command, args, options = {}) {
             for (const l of lines)
                 options.onLine(l);
         });
-        child.stderr.on('data', (d) => err.push(d));
+        let errPartial = '';
+        child.stderr.on('data', (d) => {
+            err.push(d);
+            if (!options.onErrorLine)
+                return;
+            errPartial += d.toString('utf8');
+            const lines = errPartial.split('\n');
+            errPartial = lines.pop() ?? '';
+            for (const l of lines)
+                options.onErrorLine(l);
+        });
         child.on('error', (e) => {
             if (timer)
                 clearTimeout(timer);
@@ -39985,6 +40031,8 @@ function execFile(command, args, options = {}) {
                 clearTimeout(timer);
             if (partial && options.onLine)
                 options.onLine(partial);
+            if (errPartial && options.onErrorLine)
+                options.onErrorLine(errPartial);
             const result = {
                 code: code ?? -1,
                 signal,
@@ -41145,9 +41193,10 @@ const FORMATS = {
 /** The folder's format and its migrations in version order. */
 async function loadMigrations(dir, rel, options = {}) {
     const { root } = options;
+    const from = options.dirFrom ?? 'input "dir"';
     const inside = (abs, shown, what, annotate = true) => root ? (0,_workspace_js__WEBPACK_IMPORTED_MODULE_11__/* .realInside */ .h)(root, abs, shown, what, annotate) : Promise.resolve(abs);
     // The input names the folder; an annotation could only point outside the repository.
-    await inside(dir, rel(dir), 'input "dir": the migrations folder', false);
+    await inside(dir, rel(dir), `${from}: the migrations folder`, false);
     const list = async (folder, shown) => {
         let dirents;
         try {
@@ -41156,10 +41205,10 @@ async function loadMigrations(dir, rel, options = {}) {
         catch (err) {
             const code = err.code;
             if (code === 'ENOENT')
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "dir": the migrations folder ${shown} does not exist`);
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${from}: the migrations folder ${shown} does not exist`);
             if (code === 'ENOTDIR')
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "dir": ${shown} is a file, expected a folder of .sql migrations`);
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "dir": cannot read ${shown}: ${code ?? String(err)}`);
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${from}: ${shown} is a file, expected a folder of .sql migrations`);
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`${from}: cannot read ${shown}: ${code ?? String(err)}`);
         }
         dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         return (0,_core_concurrency_js__WEBPACK_IMPORTED_MODULE_14__/* .mapLimit */ .s)(dirents, 32, async (d) => {
@@ -42076,6 +42125,7 @@ const DESTRUCTIVE = {
     'index-without-concurrently': false,
     'foreign-key-without-not-valid': false,
     'check-without-not-valid': false,
+    'unique-constraint': false,
     'vacuum-full': false,
     cluster: false,
     'lock-timeout': false,
@@ -42088,6 +42138,7 @@ const LOCK_ONLY_RULES = new Set([
     'index-without-concurrently',
     'foreign-key-without-not-valid',
     'check-without-not-valid',
+    'unique-constraint',
     'vacuum-full',
     'cluster',
     'lock-timeout',
@@ -42338,6 +42389,8 @@ function lintAlterCommand(table, key, cmd, defaults, add) {
                 SERIAL.has(type);
             if ((kinds.includes('CONSTR_NOTNULL') || kinds.includes('CONSTR_PRIMARY')) && !filled)
                 add('add-not-null-column', `ADD COLUMN ${table}.${col.colname} NOT NULL without a default: inserts from the running version will fail (and a non-empty table rejects it); give it a default`);
+            if (kinds.includes('CONSTR_UNIQUE') || kinds.includes('CONSTR_PRIMARY'))
+                add('unique-constraint', `ADD COLUMN ${table}.${col.colname} ${kinds.includes('CONSTR_PRIMARY') ? 'PRIMARY KEY' : 'UNIQUE'} builds its index over every row of ${table} while reads and writes wait (ACCESS EXCLUSIVE lock); add the column, CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ADD CONSTRAINT … ${kinds.includes('CONSTR_PRIMARY') ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX it`);
             for (const c of col.constraints ?? [])
                 if (c.Constraint?.contype === 'CONSTR_FOREIGN')
                     add('foreign-key-without-not-valid', `ADD COLUMN ${table}.${col.colname} REFERENCES ${nameOf(c.Constraint.pktable)} checks every row while it blocks writes to both tables; add the column first, then ADD CONSTRAINT … FOREIGN KEY … NOT VALID, and VALIDATE CONSTRAINT in a later migration`);
@@ -42352,6 +42405,10 @@ function lintAlterCommand(table, key, cmd, defaults, add) {
             const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${con.conname ?? '<its name>'}`;
             if (con.contype === 'CONSTR_FOREIGN')
                 add('foreign-key-without-not-valid', `ADD CONSTRAINT${name} FOREIGN KEY on ${table} without NOT VALID checks every row while it blocks writes to ${table} and ${nameOf(con.pktable)}; add it NOT VALID (named), then ${validate} in a later migration (that check takes no blocking lock)`);
+            else if ((con.contype === 'CONSTR_UNIQUE' || con.contype === 'CONSTR_PRIMARY') && !con.indexname) {
+                const kind = con.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE';
+                add('unique-constraint', `ADD CONSTRAINT${name} ${kind} on ${table} builds its index while reads and writes of ${table} wait (ACCESS EXCLUSIVE lock); CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ALTER TABLE ${table} ADD CONSTRAINT ${con.conname ?? '<name>'} ${kind} USING INDEX <that index>`);
+            }
             else if (con.contype === 'CONSTR_CHECK')
                 add('check-without-not-valid', `ADD CONSTRAINT${name} CHECK on ${table} without NOT VALID checks every row under an ACCESS EXCLUSIVE lock; add it NOT VALID (named), then ${validate} in a later migration (that check takes no blocking lock)`);
             return;
@@ -43371,6 +43428,7 @@ async function runMigrations(options, rt) {
     const { format, files } = await (0,_files_js__WEBPACK_IMPORTED_MODULE_8__/* .loadMigrations */ .Y$)(dir, rel, {
         root: await (0,_workspace_js__WEBPACK_IMPORTED_MODULE_16__/* .workspaceRoot */ .o)(rt.cwd),
         format: options.format,
+        dirFrom: options.dirFrom,
     });
     const target = (0,_plan_js__WEBPACK_IMPORTED_MODULE_15__/* .parseTarget */ .hu)(format.name === 'flyway' ? flywayTarget(options.target) : options.target);
     const db = options.database ??
@@ -60995,6 +61053,15 @@ function maskUrl(url, rt) {
         // Not a URL: the whole value is masked already.
     }
 }
+/** Whether `text` is an http: or https: URL. */
+function isHttpUrl(text) {
+    try {
+        return ['http:', 'https:'].includes(new URL(text.trim()).protocol);
+    }
+    catch {
+        return false;
+    }
+}
 /** One delivery attempt to one channel. */
 function attempt(entry, url, n, timeoutMs, signal) {
     if (entry.kind === 'email')
@@ -61010,6 +61077,11 @@ async function deliver(entry, n, rt, options) {
         return false;
     }
     maskUrl(url, rt);
+    // Said before any attempt, without the value: "ERR_INVALID_URL" three times says nothing.
+    if (entry.kind !== 'email' && !isHttpUrl(url)) {
+        rt.log.warning(`notify: ${secretVariable(entry)} does not hold an http(s) URL (expected the webhook URL); the ${n.event} notification to ${name} was not sent`);
+        return false;
+    }
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadlineMs = options.deadlineMs ?? 30_000;
     const giveUp = new AbortController();

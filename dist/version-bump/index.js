@@ -36426,15 +36426,23 @@ function apiFailure(err) {
         return err;
     const req = err.request;
     let what = 'a request';
+    let origin = '';
     if (req?.method && req.url) {
         let where = req.url;
         try {
-            where = decodeURIComponent(new URL(req.url).pathname);
+            const url = new URL(req.url);
+            where = decodeURIComponent(url.pathname);
+            origin = url.origin;
         }
         catch {
             /* a relative URL: shown as it is */
         }
         what = `${req.method} ${where}`;
+    }
+    if (!answered(err)) {
+        // No HTTP answer at all (Octokit calls that a 500): say the API could not be reached, and why.
+        const attempts = attemptsOf(err);
+        return new errors/* UserError */.yo(`cannot reach the GitHub API${origin ? ` at ${origin}` : ''}: ${transportReason(err)} (${what}${attempts > 1 ? `, after ${attempts} attempts` : ''}); check GITHUB_API_URL and the network`);
     }
     const hint = status === 401
         ? '; check the token input (expired, revoked, or not a token)'
@@ -36442,6 +36450,33 @@ function apiFailure(err) {
             ? '; check that the token can reach this repository and the job has the permissions it needs (contents: write)'
             : '';
     return new errors/* UserError */.yo(`GitHub API: ${what} failed with ${status}: ${apiMessage(err)}${hint}`);
+}
+/** True when the server answered (any status); false for a refused connection, DNS, TLS or a timeout. */
+function answered(err) {
+    return err.response !== undefined;
+}
+/** How many times the request was tried (the retry plugin counts its retries on the request options). */
+function attemptsOf(err) {
+    const retries = err.request?.request?.retryCount;
+    return typeof retries === 'number' ? retries + 1 : 1;
+}
+/**
+ * Why a request got no answer, one line: `connect ECONNREFUSED 127.0.0.1:8080`,
+ * `getaddrinfo ENOTFOUND api.example.com`, a timeout. fetch wraps the system error in a
+ * "fetch failed" TypeError, and an AggregateError (IPv6 and IPv4 both refused) has no message.
+ */
+function transportReason(err) {
+    for (let e = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
+        const { message, code, errors } = e;
+        // The client's own timeout names the request, which the caller names already.
+        if (typeof message === 'string' && message && message !== 'fetch failed')
+            return message.split('\n')[0].replace(/^[A-Z]+ \S+ (timed out)/, '$1');
+        if (Array.isArray(errors) && errors.length)
+            return transportReason(errors[0]);
+        if (typeof code === 'string')
+            return code;
+    }
+    return 'no answer';
 }
 
 ;// CONCATENATED MODULE: ./src/actions/github-runtime.ts
@@ -38004,10 +38039,11 @@ class ExecError extends Error {
 /** Run a program to completion and collect its output, without a shell. */
 function execFile(command, args, options = {}) {
     return new Promise((resolve, reject) => {
-        if ((0,cancel/* isCancelled */.mm)())
+        if ((0,cancel/* isCancelled */.mm)() && !options.cleanup)
             return reject(new cancel/* CancelledError */.cc(command));
         const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-        track(child, false);
+        if (!options.cleanup)
+            track(child, false);
         const out = [];
         const err = [];
         let timedOut = false;
@@ -38028,7 +38064,17 @@ function execFile(command, args, options = {}) {
             for (const l of lines)
                 options.onLine(l);
         });
-        child.stderr.on('data', (d) => err.push(d));
+        let errPartial = '';
+        child.stderr.on('data', (d) => {
+            err.push(d);
+            if (!options.onErrorLine)
+                return;
+            errPartial += d.toString('utf8');
+            const lines = errPartial.split('\n');
+            errPartial = lines.pop() ?? '';
+            for (const l of lines)
+                options.onErrorLine(l);
+        });
         child.on('error', (e) => {
             if (timer)
                 clearTimeout(timer);
@@ -38039,6 +38085,8 @@ function execFile(command, args, options = {}) {
                 clearTimeout(timer);
             if (partial && options.onLine)
                 options.onLine(partial);
+            if (errPartial && options.onErrorLine)
+                options.onErrorLine(errPartial);
             const result = {
                 code: code ?? -1,
                 signal,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { installCancelHandlers, isCancelled } from '../core/cancel.js';
 import { describeFailure, isUserError, UserError } from '../core/errors.js';
 import type { ActionDefinition, InputFields } from '../core/inputs.js';
-import { invokeActionSettled } from '../pipeline/invoke.js';
+import { invokeAction } from '../pipeline/invoke.js';
 import { ACTIONS } from '../registry.js';
 import { parseArgs } from './args.js';
 import { createCliRuntime } from './cli-runtime.js';
@@ -19,6 +19,8 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** The flags it takes besides the global ones (--json, --cwd, --verbose, --quiet, --help); none when absent. */
+  flags?: readonly string[];
   run(args: { flags: Record<string, string>; positional: string[]; term: Terminal; cwd: string }): Promise<number>;
 }
 
@@ -74,6 +76,17 @@ function printOutputs(outputs: Record<string, string>, json: boolean, term: Term
   }
 }
 
+/** Refuse a flag `command` does not take, in one line listing those it does. */
+function checkCommandFlags(command: Command, flags: Record<string, string>): void {
+  const own = command.flags ?? [];
+  const unknown = Object.keys(flags).find((name) => !GLOBAL_FLAGS.includes(name) && !own.includes(name));
+  if (unknown === undefined) return;
+  const expected = own.length
+    ? `expected one of: ${own.map((n) => `--${n}`).join(', ')}`
+    : `it takes only the global flags ${GLOBAL_FLAGS.map((n) => `--${n}`).join(', ')}`;
+  throw new UserError(`unknown flag --${unknown} for ${command.name} (${expected})`);
+}
+
 /** Run an action from the command line with flags as its inputs. */
 async function runAction(
   action: ActionDefinition<InputFields>,
@@ -94,22 +107,29 @@ async function runAction(
     inputs[name] = value;
   }
   const rt = createCliRuntime(term, { cwd, verbose: flags.verbose === 'true', quiet: flags.quiet === 'true' });
-  // Ctrl-C: stop the commands, release the environment, then exit non-zero.
+  // Filled as the action sets them, so a cancelled run's outputs can be printed before it exits.
+  const outputs: Record<string, string> = {};
+  // Ctrl-C: stop the commands, release the environment (the action's cleanup sets its
+  // outputs), print the outputs and one error line, then exit non-zero.
   const removeHandlers = installCancelHandlers(rt.log, (code) => {
+    printOutputs(outputs, flags.json === 'true', term);
     term.line(`${term.color('red', 'error:')} ${action.name} cancelled`);
     process.exit(code);
   });
+  let error: unknown;
+  try {
+    await invokeAction(action, inputs, rt, localRunner(action.name) ?? undefined, outputs);
+  } catch (err) {
+    error = err;
+  } finally {
+    removeHandlers();
+  }
+  // Cancelled: the signal handler prints the outputs and the error line once what the run held is released.
+  if (isCancelled()) return 1;
   // Outputs set before a failure are printed too: a rolled-back deploy's status and versions matter most.
-  const { outputs, error } = await invokeActionSettled(
-    action,
-    inputs,
-    rt,
-    localRunner(action.name) ?? undefined,
-  ).finally(removeHandlers);
   printOutputs(outputs, flags.json === 'true', term);
   if (error === undefined) return 0;
-  // Cancelled: the signal handler says so once, when what the run held is released.
-  if (!isCancelled()) reportFailure(error, term);
+  reportFailure(error, term);
   return 1;
 }
 
@@ -149,6 +169,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${command.usage}\n`);
       return 0;
     }
+    checkCommandFlags(command, flags);
     return await command.run({ flags, positional: positional.slice(1), term, cwd });
   } catch (err) {
     reportFailure(err, term);

@@ -39,6 +39,7 @@ export const command: Command = {
     '(to --to-version, or the last good version). The policy file must name at least one environment;',
     '--environment picks one of them (default: each, in `after` order). Exits 1 when a step failed.',
   ].join('\n'),
+  flags: ['event', 'branch', 'environment', 'to-version', 'config'],
   async run({ flags, cwd, term }) {
     const event = flags.event ?? 'push';
     const mode = EVENTS[event];

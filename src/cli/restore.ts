@@ -15,6 +15,7 @@ export const command: Command = {
     'holds are dropped and recreated, in one transaction. On GitHub, download the backup first:',
     '  gh run download RUN_ID --name slipway-backup-….dump',
   ].join('\n'),
+  flags: ['database-env'],
   async run({ flags, positional, cwd, term }) {
     const file = positional[0];
     if (!file) throw new UserError('restore: expected the backup file, e.g. slipway restore slipway-backup-….dump');

@@ -1,49 +1,99 @@
 /** `slipway status --environment E`: what runs where, from the deployment record. */
+import { loadConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { table } from '../core/markdown.js';
+import { knownEnvironment } from '../deploy/environments.js';
+import { cancelledComponents } from '../deploy/record/cancelled.js';
 import { FileLedger } from '../deploy/record/file-ledger.js';
-import type { DeploymentEntry } from '../deploy/record/record.js';
+import { endedGood, type DeploymentEntry } from '../deploy/record/record.js';
 import type { Command } from './main.js';
 
 /** One row: a component's running version, from which deployment. */
 interface RunningVersion {
   component: string;
-  version: string;
+  /** null when a deployment that did not finish (cancelled, still in progress, abandoned) leaves it unknown. */
+  version: string | null;
   at: string;
   sha: string;
   /** Who deployed it: the GitHub actor or the local user. */
   by: string;
   task: string;
+  /** What is known when the version is not simply the last good one. */
+  note?: string;
 }
 
-/** The version each component runs: the newest successful deployment that included it. */
-function runningVersions(history: DeploymentEntry[]): RunningVersion[] {
-  const rows = new Map<string, RunningVersion>();
-  const ok = history.filter((e) => e.state === 'success').sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
-  for (const e of ok) {
-    for (const [component, version] of Object.entries(e.versions)) {
-      rows.set(component, {
-        component,
-        version,
-        at: e.updatedAt,
-        sha: e.sha.slice(0, 7),
-        by: e.creator || 'unknown',
-        task: e.task,
-      });
-    }
+/** What a deployment that did not end good left of `component`: unknown, finished, or nothing it changed. */
+function leftBehind(e: DeploymentEntry, component: string): { unknown: string } | { done: string } | null {
+  const version = e.versions[component];
+  const cancelled = cancelledComponents(e);
+  if (cancelled) {
+    if (component in cancelled.done) return { done: `which was cancelled (${cancelled.signal}) afterwards` };
+    if (!(component in cancelled.stopped)) return null;
+    const verb = e.task === 'deploy:rollback' ? 'rolling back to' : 'deploying';
+    return { unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})` };
   }
-  return [...rows.values()];
+  if (e.state === 'in_progress') return { unknown: `deployment #${e.id} of ${version} is in progress` };
+  // A run that died holding the lock (released by hand, or taken over as stale) stopped anywhere.
+  if (e.state === 'error' && /^(?:lock released by hand .*\(was in_progress\)|stale: )/.test(e.description ?? ''))
+    return { unknown: `deployment #${e.id} of ${version} stopped without finishing (${e.description})` };
+  return null;
+}
+
+/**
+ * The version each component runs: that of the newest deployment that included it and
+ * ended good — unless a newer one was cancelled or abandoned while deploying it, or is
+ * still in progress: then it is unknown, and the row says why and what ran before.
+ */
+function runningVersions(history: DeploymentEntry[]): RunningVersion[] {
+  // The record lists the newest first; rows come in the order components were first deployed.
+  const names = [...new Set([...history].reverse().flatMap((e) => Object.keys(e.versions)))];
+  const row = (component: string, e: DeploymentEntry, version: string | null, note?: string): RunningVersion => ({
+    component,
+    version,
+    at: e.updatedAt,
+    sha: e.sha.slice(0, 7),
+    by: e.creator || 'unknown',
+    task: e.task,
+    ...(note ? { note } : {}),
+  });
+  const rows: RunningVersion[] = [];
+  for (const component of names) {
+    let unknown: { entry: DeploymentEntry; why: string } | undefined;
+    let known: RunningVersion | undefined;
+    for (const e of history) {
+      if (!(component in e.versions)) continue;
+      const left = endedGood(e.state) ? { done: '' } : leftBehind(e, component);
+      if (!left) continue;
+      if ('unknown' in left) {
+        unknown ??= { entry: e, why: left.unknown };
+        continue;
+      }
+      known = row(component, e, e.versions[component], left.done && `deployed by #${e.id}, ${left.done}`);
+      break;
+    }
+    if (unknown) {
+      const before = known ? `ran ${known.version} before` : 'nothing recorded before';
+      rows.push(row(component, unknown.entry, null, `${unknown.why}; ${before}`));
+    } else if (known) rows.push(known);
+  }
+  return rows;
 }
 
 export const command: Command = {
   name: 'status',
   summary: 'Show what runs where: each component’s version, when, from which commit, and who deployed it.',
-  usage:
-    'Usage: slipway status --environment NAME [--json]\n\nReads the deployment record (.slipway/deployments.json, written by local deploys).',
+  usage: [
+    'Usage: slipway status --environment NAME [--config FILE] [--json]',
+    '',
+    'Reads the deployment record (.slipway/deployments.json, written by local deploys). A component a',
+    'cancelled or unfinished deployment was deploying shows version "unknown", with what is known.',
+  ].join('\n'),
+  flags: ['environment', 'config'],
   async run({ flags, cwd, term }) {
-    const environment = flags.environment;
-    if (!environment || environment === 'true')
+    if (!flags.environment || flags.environment === 'true')
       throw new UserError('--environment is required: the environment to show (e.g. production)');
+    const config = await loadConfig(cwd, flags.config ?? '');
+    const environment = knownEnvironment(config, flags.environment, '--environment');
     const history = await new FileLedger(cwd).history(environment);
     const rows = runningVersions(history);
     if (flags.json === 'true') {
@@ -55,10 +105,19 @@ export const command: Command = {
       return 0;
     }
     const last = [...history].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+    const notes = rows.some((r) => r.note);
     process.stdout.write(
       `${table(
-        ['component', 'version', 'deployed at', 'commit', 'by', 'task'],
-        rows.map((r) => [r.component, r.version, r.at, r.sha, r.by, r.task]),
+        ['component', 'version', 'deployed at', 'commit', 'by', 'task', ...(notes ? ['note'] : [])],
+        rows.map((r) => [
+          r.component,
+          r.version ?? 'unknown',
+          r.at,
+          r.sha,
+          r.by,
+          r.task,
+          ...(notes ? [r.note ?? ''] : []),
+        ]),
       )}\n`,
     );
     if (last && last.state !== 'success')

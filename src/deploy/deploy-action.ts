@@ -10,8 +10,10 @@ export const deploy = defineAction({
     'Deploy components to an environment in dependency order, gate each on its health checks, record it, and roll back on failure.',
   inputs: deployInputs,
   outputs: {
-    status: 'success, rolled-back or failed.',
-    deployed: 'JSON: component → the version it runs after this run.',
+    status:
+      'success, rolled-back, failed, or cancelled (the job was cancelled: a component in progress is left as it is, not rolled back).',
+    deployed:
+      'JSON: component → the version it runs after this run (after a cancel, one stopped in the middle maps to the version it was moving to).',
     'previous-version': 'The version the environment ran before (the highest, when components differed).',
     'deployment-id': 'The id of the deployment record of this run.',
     'environment-url': "The environment's URL from the policy file.",

@@ -11,6 +11,7 @@ import { errorMessage, oneLine, UserError } from '../core/errors.js';
 import { cancelReason, isCancelled, onCancel } from '../core/cancel.js';
 import { execFile } from '../core/exec.js';
 import { outputString, type Runtime } from '../core/runtime.js';
+import { knownEnvironment } from './environments.js';
 import type { HealthGate } from './health.js';
 import {
   normalizeVersion,
@@ -31,11 +32,13 @@ import {
 } from './record/record.js';
 import { startHeartbeat } from './record/heartbeat.js';
 import { describeRelease, releaseLock } from './record/unlock.js';
+import { cancelledDescription } from './record/cancelled.js';
 import { planLines, deploySummary, type DeployStatus, type StepReport } from './report.js';
 import { DeployRun, previousVersion, targetContext, type DeployResult, type RunInfo } from './run.js';
 import { clashRefusal, downgradeRefusal, downgrades, sameComponentContent, versionClashes } from './version-rules.js';
 import type { TargetFactories } from './targets/target.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
+import { maskCredentialVariables } from './credential-env.js';
 
 export type { DeployResult } from './run.js';
 
@@ -62,15 +65,24 @@ export async function runDeploy(given: DeployOptions): Promise<DeployResult> {
   const options: DeployOptions = { ...given, runtime: outputsOnce(given.runtime) };
   const { inputs, runtime: rt } = options;
   const config = await loadConfig(rt.cwd, inputs.config);
-  // Before any command runs: a secret the policy names is masked even where it is printed first.
+  // Before any command runs: a secret the policy names is masked even where it is printed first,
+  // and so is a credential the workflow passed in a plain env: (see credential-env.ts).
   maskPolicySecrets(config, rt);
+  maskCredentialVariables(rt);
   const state: RunState = { rollback: inputs.rollback };
+  // Cancelled before the environment is held (waiting for the lock, reading the record):
+  // nothing ran, and the outputs say so before the process exits.
+  const cancelledEarly = onCancel(() => {
+    if (state.held) return;
+    rt.setOutput('status', 'cancelled');
+    if (state.plan) rt.setOutput('plan', planJson(state.plan));
+  });
   let result: DeployResult;
   try {
     result = await deployWith(config, options, state);
     state.reports = result.reports;
   } catch (err) {
-    rt.setOutput('status', 'failed');
+    rt.setOutput('status', isCancelled() ? 'cancelled' : 'failed');
     if (state.plan) rt.setOutput('plan', planJson(state.plan));
     // A cancelled run's cleanup (deployWith) marks the record and announces it.
     if (!inputs.dryRun && !isCancelled()) {
@@ -78,6 +90,8 @@ export async function runDeploy(given: DeployOptions): Promise<DeployResult> {
       await announce(config, environment, state, 'failed', rt.redact(oneLine(errorMessage(err))), rt);
     }
     throw err;
+  } finally {
+    cancelledEarly();
   }
   if (inputs.dryRun || result.reports.length === 0) return result;
   if (isCancelled()) throw new UserError(`deploy to ${result.plan.environment} cancelled (${cancelReason()})`);
@@ -90,6 +104,8 @@ export async function runDeploy(given: DeployOptions): Promise<DeployResult> {
 /** What the run learned before it failed, for the notification. */
 interface RunState {
   plan?: Plan;
+  /** True once the environment's lock is held (a cancel is then reported by deployWith's cleanup). */
+  held?: boolean;
   info?: RunInfo;
   rollback?: boolean;
   reports?: StepReport[];
@@ -116,7 +132,7 @@ async function announce(
 
 async function deployWith(config: SlipwayConfig, options: DeployOptions, state: RunState): Promise<DeployResult> {
   const { inputs, record, runtime: rt } = options;
-  const environment = checkEnvironment(config, inputs.environment);
+  const environment = knownEnvironment(config, inputs.environment, 'input "environment"');
   const environmentUrl = config.environments[environment]?.url ?? '';
   if (Object.keys(config.components).length === 0)
     throw new UserError(
@@ -210,15 +226,26 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     { description, environmentUrl: environmentUrl || undefined, logUrl: info.logUrl },
     { ttlMs: inputs.lockTtl * 1000, log: rt.log },
   );
-  // Cancelled (SIGINT/SIGTERM): the commands are stopped first (core/exec), then this marks
-  // the record error, which releases the environment, and announces the end.
+  state.held = true;
+  const run = new DeployRun(plan, options, info, entry.id);
+  let executing: Promise<DeployResult> | undefined;
+  // Cancelled (SIGINT/SIGTERM): the commands are stopped first (core/exec), then this sets
+  // the outputs (first: they are local and the CLI prints them when it exits), marks the
+  // record error, which releases the environment, and announces the end.
   const releaseOnCancel = onCancel(async () => {
-    const why = `cancelled (${cancelReason()})`;
-    rt.log.warning(`Deploy to ${environment} ${why}: marking deployment #${entry.id} as error.`);
+    // The run settles as soon as its stopped commands are reaped; a health gate still polling would not.
+    if (executing) await settledWithin(executing, CANCEL_SETTLE_MS);
+    const { result, components } = run.cancelled();
+    writeOutputs(rt, result);
+    rt.log.warning(`${result.message}.`);
+    rt.log.info(`Marking deployment #${entry.id} as error, which releases ${environment}.`);
     await heartbeat.stop();
-    await record.finish(entry.id, { state: 'error', description: rt.redact(`${why}: ${description}`).slice(0, 140) });
-    rt.setOutput('status', 'failed');
-    await announce(config, environment, state, 'failed', `${plan.mode} ${why}`, rt);
+    await record.finish(entry.id, {
+      state: 'error',
+      description: rt.redact(cancelledDescription(cancelReason() ?? 'cancelled', plan.mode, components)).slice(0, 140),
+    });
+    await rt.summary(deploySummary(plan, result.status, result.reports));
+    await announce(config, environment, { ...state, reports: result.reports }, 'cancelled', result.message, rt);
   });
   await announceStart(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
   let result: DeployResult;
@@ -230,7 +257,8 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     // What the environment runs may have moved while this run waited for the lock.
     const late = await checkVersions(config, plan, history, info, inputs, rt);
     if (late) throw new UserError(late);
-    result = await new DeployRun(plan, options, info, entry.id).execute();
+    executing = run.execute();
+    result = await executing;
   } catch (err) {
     if (isCancelled()) throw err;
     releaseOnCancel();
@@ -309,20 +337,6 @@ function parseToVersion(raw: string): string {
   return v;
 }
 
-function checkEnvironment(config: SlipwayConfig, raw: string): string {
-  const environment = raw.trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.\-/ ]*$/.test(environment))
-    throw new UserError(
-      `input "environment": expected an environment name such as staging, got ${JSON.stringify(raw)}`,
-    );
-  const known = Object.keys(config.environments);
-  if (known.length && !known.includes(environment))
-    throw new UserError(
-      `input "environment": unknown environment "${environment}" in ${config.file} (expected one of: ${known.join(', ')})`,
-    );
-  return environment;
-}
-
 function deployChooser(spec: VersionSpec): (name: string) => VersionChoice {
   return (name) => {
     const next = 'all' in spec ? spec.all : spec.each[name];
@@ -374,6 +388,21 @@ async function probeRunning(plan: Plan, environment: string, info: RunInfo, rt: 
       rt.log.warning(`${s.component}: the status command failed: ${errorMessage(err)}`);
     }
   }
+}
+
+/** How long a cancel waits for the run to note how its stopped steps ended. */
+const CANCEL_SETTLE_MS = 1_000;
+
+/** Wait for `p` to settle, at most `ms`. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** `rt` whose setOutput skips a value already written under that name. */

@@ -5,7 +5,7 @@ import type { HealthOutcome } from './health.js';
 import { planGraph, type Plan } from './plan.js';
 
 /** How a run ended. */
-export type DeployStatus = 'success' | 'rolled-back' | 'failed';
+export type DeployStatus = 'success' | 'rolled-back' | 'failed' | 'cancelled';
 
 /** One component's result. */
 export interface StepReport {

@@ -17,6 +17,7 @@ import { healthText, type DeployStatus, type StepReport } from './report.js';
 import { selectRollback } from './rollback.js';
 import { runScheduled } from './schedule.js';
 import type { TargetContext } from './targets/target.js';
+import type { CancelledComponents } from './record/cancelled.js';
 
 /** Where this run comes from, for the record and the commands. */
 export interface RunInfo {
@@ -90,6 +91,8 @@ export class DeployRun {
   private readonly migrations = new Map<string, MigrationOutcome>();
   /** Components whose deploy started, in order: what a rollback considers. */
   private readonly attempted = new Set<string>();
+  /** Components whose rollback started. */
+  private readonly rollingBack = new Set<string>();
   /** Component → the version it runs now, for every component the run touched. */
   private readonly deployed: Record<string, string> = {};
 
@@ -113,6 +116,11 @@ export class DeployRun {
     const after = Object.fromEntries(plan.steps.map((s) => [s.component, s.after]));
     const outcome = await runScheduled(order, after, inputs.parallel, (name) => {
       const step = this.steps.get(name)!;
+      // Once cancelled nothing new starts: its commands would be refused anyway.
+      if (isCancelled()) {
+        this.reports.set(name, this.report(step, 'not-run'));
+        return Promise.resolve(false);
+      }
       const verb = step.kind === 'migrate' ? 'Migrate' : 'Deploy';
       return rt.log.group(`${verb} ${name} ${step.current || '(none)'} → ${step.next}`, () =>
         this.deployComponent(step),
@@ -124,7 +132,7 @@ export class DeployRun {
     const first = this.reports.get(outcome.failed[0])!;
     const failure = `${plan.mode} to ${plan.environment} failed at ${first.component} ${first.to}: ${first.message ?? first.result}`;
     // A cancelled run starts nothing more, not even a rollback: the job is being stopped.
-    if (isCancelled()) return this.result('failed', `${plan.mode} cancelled`);
+    if (isCancelled()) return this.cancelled().result;
     if (!inputs.autoRollback) {
       rt.log.error(`${failure}; auto-rollback is off, so the environment is left as it is.`);
       return this.result('failed', failure);
@@ -175,7 +183,9 @@ export class DeployRun {
     if (!health.healthy) {
       report.result = 'unhealthy';
       report.message = `health checks failed: ${health.message ?? ''}`;
-      rt.log.error(`${step.component} ${step.next} is unhealthy: ${health.message ?? ''}`);
+      // After a cancel the run's one error line is the cancel's own; this is why it stopped.
+      if (isCancelled()) rt.log.info(`${step.component}: stopped (${cancelReason()}): ${report.message}`);
+      else rt.log.error(`${step.component} ${step.next} is unhealthy: ${health.message ?? ''}`);
       return false;
     }
     report.result = step.kind === 'migrate' ? 'migrated' : 'deployed';
@@ -236,13 +246,17 @@ export class DeployRun {
   private async rollBackComponent(step: PlanStep): Promise<boolean> {
     const { rt } = this;
     const report = this.reports.get(step.component)!;
+    this.rollingBack.add(step.component);
     try {
       await step.target!.rollback(
         targetContext(this.plan, step, this.info, rt, step.current, step.next, (base) => this.gateOnHealth(step, base)),
       );
     } catch (err) {
       report.rollback = { result: 'failed', detail: oneLine(errorMessage(err)) };
-      rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
+      // A rollback command stopped by a cancel: the cancel prints the run's one error line.
+      if (isCancelled())
+        rt.log.info(`Rollback of ${step.component} stopped (${cancelReason()}): ${report.rollback.detail}`);
+      else rt.log.error(`Rollback of ${step.component} to ${step.current} failed: ${report.rollback.detail}`);
       return false;
     }
     // The rollback command ran: the component runs the old version now, healthy or not.
@@ -250,11 +264,51 @@ export class DeployRun {
     const health = await this.gateOnHealth(step);
     if (!health.healthy) {
       report.rollback = { result: 'failed', detail: `back on ${step.current} but unhealthy: ${health.message ?? ''}` };
-      rt.log.error(`${step.component} ${step.current} is unhealthy after the rollback: ${health.message ?? ''}`);
+      if (isCancelled())
+        rt.log.info(`${step.component}: rollback stopped (${cancelReason()}): ${report.rollback.detail}`);
+      else rt.log.error(`${step.component} ${step.current} is unhealthy after the rollback: ${health.message ?? ''}`);
       return false;
     }
     report.rollback = { result: 'rolled-back', detail: `to ${step.current}, ${healthText(health)}` };
     return true;
+  }
+
+  /**
+   * How the run stands once it is cancelled, at any moment (its commands are stopped; a health
+   * gate may still be polling): each started component is done, back on its old version, or
+   * stopped in the middle, where the version it runs is not known. Nothing is rolled back.
+   */
+  cancelled(): { result: DeployResult; components: CancelledComponents } {
+    const reason = cancelReason() ?? 'cancelled';
+    const components: CancelledComponents = { stopped: {}, done: {} };
+    const back: string[] = [];
+    for (const name of this.attempted) {
+      const step = this.steps.get(name)!;
+      const report = this.reports.get(name)!;
+      if (report.rollback?.result === 'rolled-back') back.push(name);
+      else if ((report.result === 'deployed' || report.result === 'migrated') && !this.rollingBack.has(name))
+        components.done[name] = step.next;
+      else {
+        components.stopped[name] = step.next;
+        report.message ??= `stopped (${reason})`;
+      }
+    }
+    for (const s of this.plan.steps)
+      if (!this.reports.has(s.component)) this.reports.set(s.component, this.report(s, 'not-run'));
+    const stopped = Object.keys(components.stopped).filter((n) => !this.rollingBack.has(n));
+    const stoppedBack = Object.keys(components.stopped).filter((n) => this.rollingBack.has(n));
+    const notRun = this.plan.steps.filter((s) => !this.attempted.has(s.component)).map((s) => s.component);
+    const parts = [
+      stopped.length &&
+        `${stopped.join(', ')} stopped in the middle, left as ${stopped.length === 1 ? 'it is' : 'they are'} (not rolled back)`,
+      stoppedBack.length &&
+        `${stoppedBack.join(', ')} stopped in the middle of the rollback, left as ${stoppedBack.length === 1 ? 'it is' : 'they are'}`,
+      Object.keys(components.done).length && `${Object.keys(components.done).join(', ')} done`,
+      back.length && `${back.join(', ')} rolled back`,
+      notRun.length && `${notRun.join(', ')} not started`,
+    ].filter(Boolean);
+    const message = `${this.plan.mode} to ${this.plan.environment} cancelled (${reason})${parts.length ? `: ${parts.join('; ')}` : ''}`;
+    return { result: this.result('cancelled', message), components };
   }
 
   private report(step: PlanStep, result: StepReport['result']): StepReport {

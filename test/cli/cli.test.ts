@@ -47,6 +47,44 @@ describe('the slipway CLI', () => {
     );
   });
 
+  it.each([
+    [
+      'status',
+      ['--enviroment', 'production'],
+      'unknown flag --enviroment for status (expected one of: --environment, --config)',
+    ],
+    [
+      'status',
+      ['--environment', 'production', '--foo'],
+      'unknown flag --foo for status (expected one of: --environment, --config)',
+    ],
+    [
+      'unlock',
+      ['--environment', 'production', '--force'],
+      'unknown flag --force for unlock (expected one of: --environment, --token, --config)',
+    ],
+    [
+      'plan',
+      ['--evnt', 'push'],
+      'unknown flag --evnt for plan (expected one of: --event, --branch, --environment, --to-version, --config)',
+    ],
+    [
+      'restore',
+      ['x.dump', '--database', 'DB'],
+      'unknown flag --database for restore (expected one of: --database-env)',
+    ],
+    [
+      'demo',
+      ['--fast'],
+      'unknown flag --fast for demo (it takes only the global flags --json, --cwd, --verbose, --quiet, --help)',
+    ],
+  ])('%s refuses an unknown flag in one line naming its flags, running nothing', (name, args, expected) => {
+    const r = slipway(name, ...args);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`error: ${expected}`);
+    expect(r.stdout).toBe('');
+  });
+
   it('validates inputs like the action does', () => {
     const r = slipway('version-bump', '--bump', 'huge');
     expect(r.code).toBe(1);

@@ -76,6 +76,17 @@ it('slipway unlock releases the ledger lock a dead run left, naming its holder; 
   expect((await slipway(['unlock'])).stderr).toMatch(/--environment is required/);
 });
 
+it('slipway unlock refuses an environment the policy file does not define, releasing nothing', async () => {
+  await new FileLedger(app.dir).begin({ ...request('carol'), environment: 'prod' }, lock);
+  const r = await slipway(['unlock', '--environment', 'prod']);
+  expect(r.code).toBe(1);
+  expect(r.stderr.trim()).toBe(
+    'error: --environment: unknown environment "prod" in .github/slipway.yml (expected one of: production)',
+  );
+  const held = (await new FileLedger(app.dir).history('prod')).map((e) => e.state);
+  expect(held).toEqual(['in_progress']);
+});
+
 it('slipway unlock --token releases a GitHub Deployments lock', async () => {
   const rt = createMemoryRuntime({ env: { GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: 'acme/shop' } });
   const record = new GitHubRecord(
