@@ -66288,12 +66288,26 @@ async function notify(channels, n, rt, options = {}) {
 
 ;// CONCATENATED MODULE: ./src/deploy/announce.ts
 
+/**
+ * The versions a message lists: what the run set out to move, or at its end what it did move
+ * (a component never started, or one that failed before it changed anything, did not; one
+ * rolled back did, and the rollback line says it went back).
+ */
+function versionsOf(a) {
+    const steps = a.plan?.steps ?? [];
+    if (!a.reports)
+        return steps.map((s) => ({ component: s.component, from: s.current, to: s.next }));
+    const moved = new Set(a.reports.filter((r) => r.result !== 'not-run' && !r.unchanged).map((r) => r.component));
+    return steps
+        .filter((s) => moved.has(s.component))
+        .map((s) => ({ component: s.component, from: s.current, to: s.next }));
+}
 /** The common part of every deploy notification. */
 function announce_base(a) {
     return {
         environment: a.environment,
         environmentUrl: a.plan?.environmentUrl || undefined,
-        versions: (a.plan?.steps ?? []).map((s) => ({ component: s.component, from: s.current, to: s.next })),
+        versions: versionsOf(a),
         actor: a.creator,
         runUrl: a.logUrl,
         url: a.logUrl || a.plan?.environmentUrl || undefined,
@@ -66455,7 +66469,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _environments_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(66413);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(23614);
 /* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(61346);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(27407);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(70559);
 /* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(60540);
 /* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(12593);
 /* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(5965);
@@ -66617,7 +66631,7 @@ async function deployWith(config, options, state) {
         await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)(plan, 'success', []));
         return result;
     }
-    const description = rt.redact(`${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140));
+    const description = rt.redact((0,_record_record_js__WEBPACK_IMPORTED_MODULE_15__/* .fitDescription */ .Am)(`${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`));
     if (inputs.forceUnlock)
         rt.log.warning((0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_16__/* .describeRelease */ .N)(environment, await (0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_16__/* .releaseLock */ .x)(record, environment, info.creator)));
     const entry = await record.begin({
@@ -66650,12 +66664,11 @@ async function deployWith(config, options, state) {
         await heartbeat.stop();
         await record.finish(entry.id, {
             state: 'error',
-            description: rt.redact((0,_record_cancelled_js__WEBPACK_IMPORTED_MODULE_17__/* .cancelledDescription */ .Y)((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelReason */ .zw)() ?? 'cancelled', plan.mode, components)).slice(0, 140),
+            description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_15__/* .fitDescription */ .Am)(rt.redact((0,_record_cancelled_js__WEBPACK_IMPORTED_MODULE_17__/* .cancelledDescription */ .Y)((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelReason */ .zw)() ?? 'cancelled', plan.mode, components))),
         });
         await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)(plan, result.status, result.reports));
         await announce(config, environment, { ...state, reports: result.reports }, 'cancelled', result.message, rt);
     });
-    await (0,_announce_js__WEBPACK_IMPORTED_MODULE_1__/* .announceStart */ .W)(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
     let result;
     try {
         // Another deployment may have finished while this one waited for the lock.
@@ -66667,6 +66680,8 @@ async function deployWith(config, options, state) {
         const late = await checkVersions(config, plan, history, info, inputs, rt);
         if (late)
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(late);
+        // Announced with the versions read under the lock: "from" is what runs now.
+        await (0,_announce_js__WEBPACK_IMPORTED_MODULE_1__/* .announceStart */ .W)(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
         executing = run.execute();
         result = await executing;
     }
@@ -66676,7 +66691,7 @@ async function deployWith(config, options, state) {
         releaseOnCancel();
         await heartbeat.stop();
         await record
-            .finish(entry.id, { state: 'error', description: rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err))).slice(0, 140) })
+            .finish(entry.id, { state: 'error', description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_15__/* .fitDescription */ .Am)(rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)))) })
             .catch((e) => rt.log.warning(`Could not mark deployment #${entry.id} as error: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(e)}`));
         throw err;
     }
@@ -66686,7 +66701,7 @@ async function deployWith(config, options, state) {
     await heartbeat.stop();
     await record.finish(entry.id, {
         state: result.status === 'success' ? 'success' : 'failure',
-        description: rt.redact(result.message ?? `${plan.mode} succeeded`).slice(0, 140),
+        description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_15__/* .fitDescription */ .Am)(rt.redact(result.message ?? `${plan.mode} succeeded`)),
         environmentUrl: environmentUrl || undefined,
         logUrl: info.logUrl,
     });
@@ -67091,7 +67106,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 27407:
+/***/ 70559:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67115,23 +67130,8 @@ var graph = __nccwpck_require__(42479);
 var core_exec = __nccwpck_require__(35330);
 // EXTERNAL MODULE: ./src/core/markdown.ts
 var markdown = __nccwpck_require__(16706);
-;// CONCATENATED MODULE: ./src/deploy/targets/target.ts
-/** A failed deploy, rollback or status step; the message is one line. */
-class TargetError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'TargetError';
-    }
-}
-/** The target of a component from `factories`, or a located error naming the kinds that exist. */
-function buildTarget(options, factories) {
-    const kind = options.deploy.target;
-    const factory = Object.hasOwn(factories, kind) ? factories[kind] : undefined;
-    if (!factory)
-        throw options.errorAt('target', `unknown deploy target "${kind}" (expected one of: ${Object.keys(factories).join(', ')})`);
-    return factory(options);
-}
-
+// EXTERNAL MODULE: ./src/deploy/targets/target.ts
+var targets_target = __nccwpck_require__(28073);
 ;// CONCATENATED MODULE: ./src/deploy/targets/command.ts
 /**
  * The `command` target: the user's own `run`, `rollback` and `status` command lines (Railway,
@@ -67174,10 +67174,10 @@ function commandTarget(options) {
             },
         });
         if (result.timedOut)
-            throw new TargetError(`${step} command timed out after ${(0,markdown/* duration */.p)(timeoutMs)}`);
+            throw new targets_target/* TargetError */.I0(`${step} command timed out after ${(0,markdown/* duration */.p)(timeoutMs)}`);
         if (result.code !== 0) {
             const last = result.tail.filter((l) => l.trim()).slice(-1)[0];
-            throw new TargetError(`${step} command exited with ${result.signal ?? result.code}${last ? `: ${ctx.runtime.redact(last.trim())}` : ''}`);
+            throw new targets_target/* TargetError */.I0(`${step} command exited with ${result.signal ?? result.code}${last ? `: ${ctx.runtime.redact(last.trim())}` : ''}`);
         }
         return lines;
     };
@@ -67260,6 +67260,8 @@ function imageTemplate(options, key = 'image') {
 var external_node_stream_ = __nccwpck_require__(57075);
 // EXTERNAL MODULE: ./src/core/cancel.ts
 var cancel = __nccwpck_require__(49317);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(27253);
 // EXTERNAL MODULE: ./src/checks/probes/http.ts
@@ -67316,12 +67318,12 @@ function fileOps(host) {
         async writeText(file, text) {
             const r = await host.run(['sh', '-c', WRITE, 'sh', file], { input: () => external_node_stream_.Readable.from([text]) });
             if (r.code !== 0)
-                throw new TargetError(`cannot write ${file} on ${host.where}: ${r.stderr.trim()}`);
+                throw new targets_target/* TargetError */.I0(`cannot write ${file} on ${host.where}: ${r.stderr.trim()}`);
         },
         async relink(link, target) {
             const r = await host.run(['sh', '-c', RELINK, 'sh', link, target]);
             if (r.code !== 0)
-                throw new TargetError(`cannot point ${link} at ${target} on ${host.where}: ${r.stderr.trim()}`);
+                throw new targets_target/* TargetError */.I0(`cannot point ${link} at ${target} on ${host.where}: ${r.stderr.trim()}`);
         },
     };
 }
@@ -67374,7 +67376,7 @@ async function collect(argv, options, env) {
     }
     catch (err) {
         if (err instanceof core_exec/* ExecError */.cI && err.timedOut)
-            throw new TargetError(`${argv[0] === 'ssh' ? 'a step over ssh' : argv[0]} did not finish within ${(0,markdown/* duration */.p)(options.timeoutMs ?? 0)}`);
+            throw new targets_target/* TargetError */.I0(`${argv[0] === 'ssh' ? 'a step over ssh' : argv[0]} did not finish within ${(0,markdown/* duration */.p)(options.timeoutMs ?? 0)}`);
         throw err;
     }
 }
@@ -67396,7 +67398,7 @@ function localHost(baseEnv) {
                 await (0,promises_.rename)(temp(file), file);
             }
             catch (err) {
-                throw new TargetError(`cannot write ${file} on ${where}: ${err.message}`);
+                throw new targets_target/* TargetError */.I0(`cannot write ${file} on ${where}: ${err.message}`);
             }
         },
         async relink(link, target) {
@@ -67406,7 +67408,7 @@ function localHost(baseEnv) {
                 await (0,promises_.rename)(temp(link), link);
             }
             catch (err) {
-                throw new TargetError(`cannot point ${link} at ${target} on ${where}: ${err.message}`);
+                throw new targets_target/* TargetError */.I0(`cannot point ${link} at ${target} on ${where}: ${err.message}`);
             }
         },
         close: async () => undefined,
@@ -67425,9 +67427,9 @@ async function sshHost(settings, env) {
     const key = env[settings.keyEnv];
     const known = env[settings.knownHostsEnv];
     if (!key?.trim())
-        throw new TargetError(`deploy.ssh.key: the variable ${settings.keyEnv} is empty (expected the private key)`);
+        throw new targets_target/* TargetError */.I0(`deploy.ssh.key: the variable ${settings.keyEnv} is empty (expected the private key)`);
     if (!known?.trim())
-        throw new TargetError(`deploy.ssh.knownHosts: the variable ${settings.knownHostsEnv} is empty (expected the host's known_hosts lines, from ssh-keyscan checked by you)`);
+        throw new targets_target/* TargetError */.I0(`deploy.ssh.knownHosts: the variable ${settings.knownHostsEnv} is empty (expected the host's known_hosts lines, from ssh-keyscan checked by you)`);
     // Short: a ControlPath is a Unix socket path, limited to about 100 characters.
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'slw-'));
     await (0,promises_.chmod)(dir, 0o700);
@@ -67485,7 +67487,7 @@ async function sshHost(settings, env) {
                 // Only a failed connection is retried: a remote program may not be safe to run twice.
                 if (result.code !== SSH_FAILED || options.input || attempt >= CONNECT_ATTEMPTS) {
                     if (result.code === SSH_FAILED)
-                        throw new TargetError(`ssh to ${where} failed: ${stderrCause(result.stderr) || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`);
+                        throw new targets_target/* TargetError */.I0(`ssh to ${where} failed: ${stderrCause(result.stderr) || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`);
                     return result;
                 }
                 await (0,retry/* sleep */.yy)((0,retry/* backoffDelay */.EY)(attempt, 500, 4000));
@@ -67590,6 +67592,7 @@ function blockEnd(text, from) {
  * The old slot serves in-flight requests for `drain` seconds, then is stopped. Which slot is
  * live, and what each runs, is kept in a small state file next to the link or upstream file.
  */
+
 
 
 
@@ -67787,7 +67790,7 @@ function nginxTarget(options) {
     const run = async (host, what, argv, ctx, env = {}) => {
         const r = await host.run(argv, { env, timeoutMs: STEP_TIMEOUT_MS, onLine: ctx.onLine });
         if (r.code !== 0)
-            throw new TargetError(`${what} on ${host.where} exited with ${r.code}${r.stderr.trim() ? `: ${ctx.runtime.redact(stderrCause(r.stderr))}` : ''}`);
+            throw new targets_target/* TargetError */.I0(`${what} on ${host.where} exited with ${r.code}${r.stderr.trim() ? `: ${ctx.runtime.redact(stderrCause(r.stderr))}` : ''}`);
         return r.stdout;
     };
     const sh = (text, ...args) => ['sh', '-c', text, 'sh', ...args];
@@ -67806,7 +67809,7 @@ function nginxTarget(options) {
             return { live: s.live ?? null, blue: s.blue ?? null, green: s.green ?? null };
         }
         catch {
-            throw new TargetError(`${stateFile} on ${host.where} is not the state Slipway wrote; remove it to start afresh`);
+            throw new targets_target/* TargetError */.I0(`${stateFile} on ${host.where} is not the state Slipway wrote; remove it to start afresh`);
         }
     };
     const writeState = async (host, state, ctx) => {
@@ -67828,26 +67831,29 @@ function nginxTarget(options) {
         if (!files.length) {
             const text = await host.readText(config);
             if (text === null)
-                throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
+                throw new targets_target/* TargetError */.I0(`cannot read the nginx configuration ${config} on ${host.where}`);
             const why = ctx.runtime.redact(dump.stderr.trim().split('\n').pop() ?? '') || `exit ${dump.code}`;
             ctx.onLine(`nginx -T could not read the configuration (${why}): checked ${config} alone, not its includes`);
             files = [{ path: config, text }];
         }
         const [pooled] = pooledUpstreams(files, link);
         if (pooled)
-            throw new TargetError(`${pooled.file}:${pooled.line}: "keepalive" in upstream ${pooled.name}, which sends to ${link}, keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`);
+            throw new targets_target/* TargetError */.I0(`${pooled.file}:${pooled.line}: "keepalive" in upstream ${pooled.name}, which sends to ${link}, keeps pooled connections on the old slot after a socket switch; remove it (or use switch: reload)`);
     };
     // nginx's pid file, read from its configuration once per target (it does not move between steps).
     let pidPath;
     const nginxPidFile = async (host) => {
         const text = await host.readText(config);
         if (text === null)
-            throw new TargetError(`cannot read the nginx configuration ${config} on ${host.where}`);
+            throw new targets_target/* TargetError */.I0(`cannot read the nginx configuration ${config} on ${host.where}`);
         const m = /^[ \t]*pid[ \t]+([^;\s]+)[ \t]*;/m.exec(text);
         if (!m)
-            throw new TargetError(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
+            throw new targets_target/* TargetError */.I0(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
         return m[1];
     };
+    // Whether this deploy or rollback has moved any traffic yet: before that, a failure leaves
+    // the old version serving everything (unchanged, nothing to roll back).
+    let moved = false;
     /**
      * Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the
      * old workers (not with `wait: false`: a cancelled run has seconds, and stops nothing after).
@@ -67864,13 +67870,15 @@ function nginxTarget(options) {
         const lines = r.stderr.trim().split('\n');
         const why = lines.find((l) => l.includes('[emerg]')) ?? lines.pop() ?? '';
         if (r.code === 3)
-            throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
+            throw new targets_target/* TargetError */.I0(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
         if (r.code === 4)
-            throw new TargetError(`nginx -t refused the new ${upstream} (the previous one is back): ${why}`);
+            throw new targets_target/* TargetError */.I0(`nginx -t refused the new ${upstream} (the previous one is back): ${why}`);
         if (r.code === 5)
-            throw new TargetError(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
+            throw new targets_target/* TargetError */.I0(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
         if (r.code !== 0)
-            throw new TargetError(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
+            throw new targets_target/* TargetError */.I0(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
+        // nginx has the new split: the new slot gets traffic from now on (none when the weight is 0).
+        moved = canaryWeight > 0;
         const before = wait ? r.stdout.split('\n').filter(Boolean) : [];
         const deadline = Date.now() + drainS * 1000 + WORKER_EXIT_GRACE_MS;
         let left = before;
@@ -67880,7 +67888,7 @@ function nginxTarget(options) {
             if (!left.length)
                 break;
             if (Date.now() > deadline)
-                throw new TargetError(`nginx workers ${left.join(', ')} had not exited ${(0,markdown/* duration */.p)(drainS * 1000 + WORKER_EXIT_GRACE_MS)} after the reload`);
+                throw new targets_target/* TargetError */.I0(`nginx workers ${left.join(', ')} had not exited ${(0,markdown/* duration */.p)(drainS * 1000 + WORKER_EXIT_GRACE_MS)} after the reload`);
             await (0,retry/* sleep */.yy)(100);
         }
         ctx.onLine(`nginx reloaded on ${host.where}: ${canaryWeight >= 100 ? `all traffic on ${other(stable)}` : canaryWeight <= 0 ? `all traffic on ${stable}` : `${canaryWeight}% on ${other(stable)}`}`);
@@ -67889,6 +67897,7 @@ function nginxTarget(options) {
     const switchTo = async (host, slot, ctx) => {
         if (mode === 'socket') {
             await host.relink(link, slots[slot].slice('unix:'.length));
+            moved = true;
             ctx.onLine(`${link} → ${slot} on ${host.where}`);
         }
         else
@@ -67900,7 +67909,7 @@ function nginxTarget(options) {
         if (health.healthy)
             return;
         await stopSlot(host, slot, version, ctx).catch(() => undefined);
-        throw new TargetError(`${version} on the idle slot ${slot} failed its health checks, so no traffic was moved to it${live ? ` (still on ${live})` : ''}: ${health.message ?? ''}`);
+        throw new targets_target/* TargetError */.I0(`${version} on the idle slot ${slot} failed its health checks, so no traffic was moved to it${live ? ` (still on ${live})` : ''}: ${health.message ?? ''}`);
     };
     /** After the switch: let the old slot finish what it serves, then stop it. */
     const retire = async (host, state, old, ctx) => {
@@ -67911,7 +67920,15 @@ function nginxTarget(options) {
             ctx.onLine(`draining ${old} for ${(0,markdown/* duration */.p)(drainS * 1000)}`);
             await (0,retry/* sleep */.yy)(drainS * 1000);
         }
-        await stopSlot(host, old, state[old], ctx);
+        // The new version serves and is healthy: a stop that fails is worth a warning, not a
+        // rollback. The state keeps the old slot's version, so the next deploy stops it first.
+        try {
+            await stopSlot(host, old, state[old], ctx);
+        }
+        catch (err) {
+            ctx.onLine(`warning: ${(0,errors/* errorMessage */.gJ)(err)}; ${state[old]} may still run on ${old} (the next deploy stops it)`);
+            return;
+        }
         state[old] = null;
         await writeState(host, state, ctx);
     };
@@ -67955,13 +67972,26 @@ function nginxTarget(options) {
                     await stopSlot(host, slot, version, ctx).catch(() => undefined);
                     state[slot] = null;
                     await writeState(host, state, ctx);
-                    throw new TargetError(`canary ${version} aborted at ${step.weight}%: ${errors} of ${mine.length} requests failed (${Math.round((errors / mine.length) * 100)}%, more than ${Math.round(abort.maxErrorRate * 100)}%); all traffic back on ${stable}`);
+                    throw new targets_target/* TargetError */.I0(`canary ${version} aborted at ${step.weight}%: ${errors} of ${mine.length} requests failed (${Math.round((errors / mine.length) * 100)}%, more than ${Math.round(abort.maxErrorRate * 100)}%); all traffic back on ${stable}`);
                 }
             }
         }
     };
     /** Put `version` live: reuse a slot already running it (a rollback), else start it on the idle slot first. */
     const goLive = async (ctx, version, reuse) => {
+        moved = false;
+        try {
+            await goLiveOn(ctx, version, reuse);
+        }
+        catch (err) {
+            // Before any traffic moved, the old version still serves everything: say so, so the run
+            // neither reports the new version as running nor rolls back what never changed.
+            if (!moved && !(err instanceof cancel/* CancelledError */.cc))
+                throw (0,targets_target/* unchangedError */.Wu)(err);
+            throw err;
+        }
+    };
+    const goLiveOn = async (ctx, version, reuse) => {
         const host = await openHost(ssh, ctx.runtime.env);
         try {
             // The reload switch's pid file is looked up while the new version starts, off the critical path.
@@ -68006,8 +68036,9 @@ function nginxTarget(options) {
             }
             catch (err) {
                 // Traffic never moved (nginx -t refused, or the link could not be swapped): the slot
-                // this run started is stopped, as after a failed health check.
-                if (!running && slot !== live) {
+                // this run started is stopped, as after a failed health check. Not once nginx has the
+                // new split (the old workers were slow to exit): the new slot serves.
+                if (!moved && !running && slot !== live) {
                     await stopSlot(host, slot, version, ctx).catch(() => undefined);
                     state[slot] = null;
                     await writeState(host, state, ctx);
@@ -68153,7 +68184,7 @@ function composeTarget(options) {
         }
         catch (err) {
             if (err.timedOut)
-                throw new TargetError(`${command} ${args
+                throw new targets_target/* TargetError */.I0(`${command} ${args
                     .filter((a) => !a.startsWith('-'))
                     .slice(0, 2)
                     .join(' ')} timed out after ${(0,markdown/* duration */.p)(timeoutMs)}`);
@@ -68169,20 +68200,20 @@ function composeTarget(options) {
         cli ??= detectCompose(ctx.runtime.env);
         const found = await cli;
         if (!found)
-            throw new TargetError(NEITHER);
+            throw new targets_target/* TargetError */.I0(NEITHER);
         return { found, result: await run(ctx, found.command, [...found.prefix, ...fileArgs, ...args], timeoutMs) };
     };
     /** The id of the service's running container (`all`: or one that exited), or null. */
     const containerId = async (ctx, all = false) => {
         const { result } = await compose(ctx, ['ps', ...(all ? ['-a'] : []), '-q', service]);
         if (result.code !== 0)
-            throw new TargetError(`compose ps ${service} failed: ${lastLine(ctx, result)}`);
+            throw new targets_target/* TargetError */.I0(`compose ps ${service} failed: ${lastLine(ctx, result)}`);
         return result.stdout.trim().split('\n').filter(Boolean)[0] ?? null;
     };
     const inspect = async (ctx, id, format) => {
         const r = await run(ctx, 'docker', ['inspect', '--format', format, id], READ_TIMEOUT_S * 1000);
         if (r.code !== 0)
-            throw new TargetError(`docker inspect of ${service} failed: ${lastLine(ctx, r)}`);
+            throw new targets_target/* TargetError */.I0(`docker inspect of ${service} failed: ${lastLine(ctx, r)}`);
         return r.stdout.trim();
     };
     /** Wait for the container's own healthcheck, when the service defines one. */
@@ -68202,7 +68233,7 @@ function composeTarget(options) {
             const [status, state] = health.split(' ');
             if (status === 'none') {
                 if (state !== 'running')
-                    throw new TargetError(`compose service ${service} (${image}) is ${await why(state)}`);
+                    throw new targets_target/* TargetError */.I0(`compose service ${service} (${image}) is ${await why(state)}`);
                 ctx.onLine(`${service}: no container healthcheck defined; the component's health checks decide`);
                 return;
             }
@@ -68211,11 +68242,11 @@ function composeTarget(options) {
                 return;
             }
             if (status === 'unhealthy')
-                throw new TargetError(`compose service ${service} is unhealthy with ${image} (its container healthcheck failed)`);
+                throw new targets_target/* TargetError */.I0(`compose service ${service} is unhealthy with ${image} (its container healthcheck failed)`);
             if (state !== 'running')
-                throw new TargetError(`compose service ${service} (${image}) is ${await why(state)}, before its healthcheck passed`);
+                throw new targets_target/* TargetError */.I0(`compose service ${service} (${image}) is ${await why(state)}, before its healthcheck passed`);
             if (Date.now() > deadline)
-                throw new TargetError(`compose service ${service} was not healthy within ${timeoutS} s with ${image} (timeout)`);
+                throw new targets_target/* TargetError */.I0(`compose service ${service} was not healthy within ${timeoutS} s with ${image} (timeout)`);
             await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
         }
     };
@@ -68227,11 +68258,11 @@ function composeTarget(options) {
                 ctx.onLine(line);
         ctx.onLine(`ran ${found.name}: up -d --no-deps ${service} with ${variable}=${image}`);
         if (result.code !== 0)
-            throw new TargetError(`compose up of ${service} with ${image} failed: ${lastLine(ctx, result)}`);
+            throw new targets_target/* TargetError */.I0(`compose up of ${service} with ${image} failed: ${lastLine(ctx, result)}`);
         // -a: a container that exited at once is the news, not "no container".
         const id = await containerId(ctx, true);
         if (!id)
-            throw new TargetError(`compose service ${service} has no container after up`);
+            throw new targets_target/* TargetError */.I0(`compose service ${service} has no container after up`);
         await waitHealthy(ctx, id, image);
     };
     return {
@@ -68314,7 +68345,7 @@ function zeroDowntimeTarget(options, s) {
         program ??= detectCompose(ctx.runtime.env);
         const found = await program;
         if (!found)
-            throw new TargetError(NEITHER);
+            throw new targets_target/* TargetError */.I0(NEITHER);
         const env = {
             ...placeholdersUnset(s.extra, ctx.runtime.env),
             SLIPWAY_COMPOSE_DIR: ctx.cwd,
@@ -68383,14 +68414,14 @@ async function realInWorkspace(root, abs, shown) {
     if (!exists)
         return null;
     if (!inside)
-        throw new TargetError(`manifests: ${shown} resolves to ${real}, outside the workspace ${root}; manifests must be files of the repository`);
+        throw new targets_target/* TargetError */.I0(`manifests: ${shown} resolves to ${real}, outside the workspace ${root}; manifests must be files of the repository`);
     return real;
 }
 /** The manifest files a configured path names: the file, or a folder's YAML and JSON files in name order. */
 async function filesOf(root, cwd, entry) {
     const real = await realInWorkspace(root, external_node_path_default().resolve(cwd, entry), entry);
     if (!real)
-        throw new TargetError(`manifests: ${entry} does not exist (expected a file or folder of the repository)`);
+        throw new targets_target/* TargetError */.I0(`manifests: ${entry} does not exist (expected a file or folder of the repository)`);
     if (!(await (0,promises_.stat)(real)).isDirectory())
         return [{ real, shown: entry }];
     const names = (await (0,promises_.readdir)(real)).sort();
@@ -68402,7 +68433,7 @@ async function filesOf(root, cwd, entry) {
             files.push({ real: file, shown });
     }
     if (files.length === 0)
-        throw new TargetError(`manifests: ${entry} has no .yaml, .yml or .json file`);
+        throw new targets_target/* TargetError */.I0(`manifests: ${entry} has no .yaml, .yml or .json file`);
     return files;
 }
 /** The first problem of a rendered manifest as "file:line:col: what", or null when each document is an object. */
@@ -68454,19 +68485,19 @@ async function renderManifests(cwd, entries, version, dir, template) {
     }
     if (kustomize.length > 0) {
         if (entries.length > 1)
-            throw new TargetError(`manifests: ${entries.join(', ')}: a kustomize folder must be the only entry (expected one folder with a kustomization.yaml, or plain manifests)`);
+            throw new targets_target/* TargetError */.I0(`manifests: ${entries.join(', ')}: a kustomize folder must be the only entry (expected one folder with a kustomization.yaml, or plain manifests)`);
         return kustomizeOverlay(kustomize[0], entries[0], version, dir, template);
     }
     const sources = (await Promise.all(entries.map((e) => filesOf(root, cwd, e)))).flat();
     const texts = await Promise.all(sources.map((s) => (0,promises_.readFile)(s.real, 'utf8')));
     if (!texts.some((t) => t.includes('{version}')))
-        throw new TargetError(`manifests: no "{version}" in ${sources.map((s) => s.shown).join(', ')} (expected it where the version goes, for example "image: ghcr.io/acme/api:{version}")`);
+        throw new targets_target/* TargetError */.I0(`manifests: no "{version}" in ${sources.map((s) => s.shown).join(', ')} (expected it where the version goes, for example "image: ghcr.io/acme/api:{version}")`);
     const files = [];
     for (const [i, source] of sources.entries()) {
         const text = texts[i].replaceAll('{version}', version);
         const problem = problemOf(text, source.shown);
         if (problem)
-            throw new TargetError(`manifests: ${problem}`);
+            throw new targets_target/* TargetError */.I0(`manifests: ${problem}`);
         const base = external_node_path_default().basename(source.shown);
         const file = external_node_path_default().join(dir, `${String(i).padStart(3, '0')}-${MANIFEST_FILE.test(base) ? base : `${base}.yaml`}`);
         await (0,promises_.writeFile)(file, text, { mode: 0o600 });
@@ -68482,7 +68513,7 @@ async function renderManifests(cwd, entries, version, dir, template) {
 async function kustomizeOverlay(real, shown, version, dir, template) {
     const expected = 'expected "image" with the version in its tag, for example "ghcr.io/acme/api:{version}"';
     if (template === undefined)
-        throw new TargetError(`manifests: ${shown} is a kustomize folder, whose version is set as the tag of "image", which is missing (${expected})`);
+        throw new targets_target/* TargetError */.I0(`manifests: ${shown} is a kustomize folder, whose version is set as the tag of "image", which is missing (${expected})`);
     const colon = template.lastIndexOf(':');
     const name = template.slice(0, colon);
     const tag = template.slice(colon + 1);
@@ -68490,7 +68521,7 @@ async function kustomizeOverlay(real, shown, version, dir, template) {
         colon <= template.lastIndexOf('/') ||
         name.includes('{version}') ||
         !tag.includes('{version}'))
-        throw new TargetError(`image: "${template}" cannot be set by kustomize (${expected})`);
+        throw new targets_target/* TargetError */.I0(`image: "${template}" cannot be set by kustomize (${expected})`);
     const overlay = external_node_path_default().join(dir, 'overlay');
     await (0,promises_.mkdir)(overlay, { mode: 0o700 });
     const newTag = tag.replaceAll('{version}', version);
@@ -68546,7 +68577,7 @@ function kubernetesTarget(options) {
             return fn(scope);
         const text = ctx.runtime.env[kubeconfigEnv];
         if (!text)
-            throw new TargetError(`the variable ${kubeconfigEnv} (kubeconfig.env) is empty or not set`);
+            throw new targets_target/* TargetError */.I0(`the variable ${kubeconfigEnv} (kubeconfig.env) is empty or not set`);
         ctx.runtime.mask(text);
         const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join((0,external_node_os_.tmpdir)(), 'slipway-kube-'));
         try {
@@ -68568,9 +68599,9 @@ function kubernetesTarget(options) {
         }
         catch (err) {
             if (err.timedOut)
-                throw new TargetError(`kubectl ${args[0]} ${args[1] ?? ''} timed out after ${(0,markdown/* duration */.p)(timeoutMs)}`);
+                throw new targets_target/* TargetError */.I0(`kubectl ${args[0]} ${args[1] ?? ''} timed out after ${(0,markdown/* duration */.p)(timeoutMs)}`);
             if (err.code === 'ENOENT')
-                throw new TargetError('kubectl was not found on PATH (install it before the deploy step)');
+                throw new targets_target/* TargetError */.I0('kubectl was not found on PATH (install it before the deploy step)');
             throw err;
         }
     };
@@ -68585,10 +68616,10 @@ function kubernetesTarget(options) {
     const kustomizeBuild = async (ctx, k, dir) => {
         const built = await kubectl(ctx, ['kustomize', k.overlay], (REQUEST_TIMEOUT_S + 10) * 1000, true);
         if (built.code !== 0)
-            throw new TargetError(`manifests: kustomize build of ${k.shown} failed: ${lastLine(built.stderr).replaceAll(dir, '<rendered manifests>') || `exit ${built.code}`}`);
+            throw new targets_target/* TargetError */.I0(`manifests: kustomize build of ${k.shown} failed: ${lastLine(built.stderr).replaceAll(dir, '<rendered manifests>') || `exit ${built.code}`}`);
         // kustomize leaves an image it does not find alone: applying that would change nothing.
         if (!built.stdout.includes(k.image))
-            throw new TargetError(`manifests: the kustomize build of ${k.shown} has no image ${k.image} (expected a container whose image is the one "image" names)`);
+            throw new targets_target/* TargetError */.I0(`manifests: the kustomize build of ${k.shown} has no image ${k.image} (expected a container whose image is the one "image" names)`);
         const file = external_node_path_default().join(dir, '000-kustomize-build.yaml');
         (0,external_node_fs_.writeFileSync)(file, built.stdout, { mode: 0o600 });
         return { file, shown: `${k.shown} (kustomize build)` };
@@ -68615,7 +68646,7 @@ function kubernetesTarget(options) {
                 if (line.trim())
                     ctx.onLine(line);
             if (applied.code !== 0)
-                throw new TargetError(`kubectl apply of manifests failed: ${out(lastLine(applied.stderr)) || `exit ${applied.code}`}`);
+                throw new targets_target/* TargetError */.I0(`kubectl apply of manifests failed: ${out(lastLine(applied.stderr)) || `exit ${applied.code}`}`);
             ctx.onLine(`kubectl apply -f ${entries.join(', ')} at ${ctx.version}; waiting for the rollout of ${resource}`);
         }
         finally {
@@ -68635,7 +68666,7 @@ function kubernetesTarget(options) {
                     if (line.trim())
                         ctx.onLine(line);
                 if (set.code !== 0)
-                    throw new TargetError(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
+                    throw new targets_target/* TargetError */.I0(`kubectl set image on ${resource} failed: ${lastLine(set.stderr)}`);
                 ctx.onLine(`kubectl set image ${resource} ${container}=${image}; waiting for the rollout`);
             }
             const status = await kubectl(ctx, ['rollout', 'status', resource, `--timeout=${timeoutS}s`, ...cluster], (timeoutS + REQUEST_TIMEOUT_S) * 1000);
@@ -68646,10 +68677,10 @@ function kubernetesTarget(options) {
                 return;
             const cause = lastLine(status.stderr);
             if (/progress deadline/.test(cause))
-                throw new TargetError(`${resource} exceeded its progress deadline with ${what} (kubectl rollout status)`);
+                throw new targets_target/* TargetError */.I0(`${resource} exceeded its progress deadline with ${what} (kubectl rollout status)`);
             if (/timed out waiting/.test(cause))
-                throw new TargetError(`${resource} did not finish rolling out ${what} within ${timeoutS} s (timeout)`);
-            throw new TargetError(`kubectl rollout status ${resource} failed: ${cause || `exit ${status.code}`}`);
+                throw new targets_target/* TargetError */.I0(`${resource} did not finish rolling out ${what} within ${timeoutS} s (timeout)`);
+            throw new targets_target/* TargetError */.I0(`kubectl rollout status ${resource} failed: ${cause || `exit ${status.code}`}`);
         });
     };
     return {
@@ -68660,11 +68691,11 @@ function kubernetesTarget(options) {
             return withCluster(ctx, async (cluster) => {
                 const got = await kubectl(ctx, ['get', resource, '-o', 'json', ...cluster, `--request-timeout=${REQUEST_TIMEOUT_S}s`], (REQUEST_TIMEOUT_S + 10) * 1000);
                 if (got.code !== 0)
-                    throw new TargetError(`kubectl get ${resource} failed: ${lastLine(got.stderr)}`);
+                    throw new targets_target/* TargetError */.I0(`kubectl get ${resource} failed: ${lastLine(got.stderr)}`);
                 const object = JSON.parse(got.stdout);
                 const image = object.spec?.template?.spec?.containers?.find((c) => c.name === container)?.image;
                 if (!image)
-                    throw new TargetError(`${resource} has no container named "${container}"`);
+                    throw new targets_target/* TargetError */.I0(`${resource} has no container named "${container}"`);
                 return template === undefined ? tagOf(image) : versionOf(template, image);
             });
         },
@@ -68727,6 +68758,7 @@ function secretEnv(options, key) {
 
 
 
+
 /** Releases kept by default. */
 const DEFAULT_KEEP = 5;
 /** The deploy log on the host: one version per line, in the order they went live. */
@@ -68764,7 +68796,7 @@ for v in "$@"; do rm -rf "releases/$v"; done`;
 /** A version fit to be a folder name. */
 function releaseName(version) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version))
-        throw new TargetError(`version ${JSON.stringify(version)} cannot name a release folder (letters, digits, . _ + -)`);
+        throw new targets_target/* TargetError */.I0(`version ${JSON.stringify(version)} cannot name a release folder (letters, digits, . _ + -)`);
     return version;
 }
 /** Which releases to delete: all but the `keep` most recently deployed, never the protected ones. */
@@ -68791,7 +68823,7 @@ async function artifactArchive(cwd, artifact) {
     const abs = external_node_path_default().resolve(cwd, artifact);
     const info = await (0,promises_.stat)(abs).catch(() => null);
     if (!info)
-        throw new TargetError(`artifact ${artifact} does not exist (expected the folder or .tar.gz the build left)`);
+        throw new targets_target/* TargetError */.I0(`artifact ${artifact} does not exist (expected the folder or .tar.gz the build left)`);
     if (info.isFile())
         return { file: abs, done: async () => undefined };
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'slipway-release-'));
@@ -68799,7 +68831,7 @@ async function artifactArchive(cwd, artifact) {
     const r = await (0,core_exec/* execFile */.St)('tar', ['-czf', file, '-C', abs, '.'], { timeoutMs: release_STEP_TIMEOUT_MS });
     if (r.code !== 0) {
         await (0,promises_.rm)(dir, { recursive: true, force: true });
-        throw new TargetError(`packing ${artifact} failed: ${r.stderr.trim().split('\n').pop() ?? `tar exited with ${r.code}`}`);
+        throw new targets_target/* TargetError */.I0(`packing ${artifact} failed: ${r.stderr.trim().split('\n').pop() ?? `tar exited with ${r.code}`}`);
     }
     return { file, done: () => (0,promises_.rm)(dir, { recursive: true, force: true }) };
 }
@@ -68821,13 +68853,15 @@ function releaseTarget(options) {
     const ssh = sshSettings(options);
     /** Run a fixed script on the host with the given arguments. */
     const script = (host, text, args, input) => host.run(['sh', '-c', text, 'sh', ...args], { input, timeoutMs: release_STEP_TIMEOUT_MS });
-    const failed = (host, what, r) => new TargetError(`${what} on ${host.where} failed (exit ${r.code})${r.stderr.trim() ? `: ${stderrCause(r.stderr)}` : ''}`);
-    const switchTo = async (host, version, ctx) => {
+    const failed = (host, what, r) => new targets_target/* TargetError */.I0(`${what} on ${host.where} failed (exit ${r.code})${r.stderr.trim() ? `: ${stderrCause(r.stderr)}` : ''}`);
+    /** Point `current` at `version` (then activate it); `progress.switched` once `current` moved. */
+    const switchTo = async (host, version, ctx, progress) => {
         const r = await script(host, SWITCH, [appPath, version]);
         if (r.code === 3)
-            throw new TargetError(`release ${version} is not in ${appPath}/releases on ${host.where} (pruned?); current still points at ${external_node_path_default().basename(r.stdout.trim()) || 'nothing'}`);
+            throw new targets_target/* TargetError */.I0(`release ${version} is not in ${appPath}/releases on ${host.where} (pruned?); current still points at ${external_node_path_default().basename(r.stdout.trim()) || 'nothing'}`);
         if (r.code !== 0)
             throw failed(host, `switching ${appPath}/current to ${version}`, r);
+        progress.switched = true;
         ctx.onLine(`current → releases/${version} on ${host.where}`);
         if (activate) {
             const dir = `${appPath}/releases/${version}`;
@@ -68847,8 +68881,9 @@ function releaseTarget(options) {
         if (!gone.length)
             return;
         const p = await script(host, PRUNE, [appPath, ...gone]);
+        // The new release is live: old ones left behind are worth a warning, not a rollback.
         if (p.code !== 0)
-            throw failed(host, 'pruning old releases', p);
+            return ctx.onLine(`warning: ${failed(host, 'pruning old releases', p).message}`);
         ctx.onLine(`pruned ${gone.join(', ')} (keeping ${keep})`);
     };
     const withHost = async (ctx, fn) => {
@@ -68860,22 +68895,34 @@ function releaseTarget(options) {
             await host.close();
         }
     };
+    /** Run `fn`; a failure before `current` moved left the old release live (nothing to roll back). */
+    const moving = async (ctx, fn) => {
+        const progress = { switched: false };
+        try {
+            await withHost(ctx, (host) => fn(host, progress));
+        }
+        catch (err) {
+            if (!progress.switched && !(err instanceof cancel/* CancelledError */.cc))
+                throw (0,targets_target/* unchangedError */.Wu)(err);
+            throw err;
+        }
+    };
     return {
         kind: 'release',
-        deploy: (ctx) => withHost(ctx, async (host) => {
+        deploy: (ctx) => moving(ctx, async (host, progress) => {
             const version = releaseName(ctx.version);
             const archive = await artifactArchive(ctx.cwd, artifact);
             const r = await script(host, RECEIVE, [appPath, version], fileInput(archive.file)).finally(archive.done);
             if (r.code === 4)
-                throw new TargetError(`path ${appPath} could not be created on ${host.where}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''} (expected a folder the deploy user may create or write)`);
+                throw new targets_target/* TargetError */.I0(`path ${appPath} could not be created on ${host.where}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''} (expected a folder the deploy user may create or write)`);
             if (r.code !== 0)
                 throw failed(host, `uploading ${artifact} as release ${version}`, r);
             ctx.onLine(`${r.stdout.trim() === 'kept' ? 'kept the existing' : 'uploaded'} releases/${version} on ${host.where}`);
-            await switchTo(host, version, ctx);
+            await switchTo(host, version, ctx, progress);
             // The release now live and the last good one (what a rollback returns to) are never pruned.
             await prune(host, [version, ctx.previousVersion], ctx);
         }),
-        rollback: (ctx) => withHost(ctx, (host) => switchTo(host, releaseName(ctx.version), ctx)),
+        rollback: (ctx) => moving(ctx, (host, progress) => switchTo(host, releaseName(ctx.version), ctx, progress)),
         status: (ctx) => withHost(ctx, async (host) => {
             const r = await host.run(['readlink', `${appPath}/current`]);
             return r.code === 0 && r.stdout.trim() ? external_node_path_default().basename(r.stdout.trim()) : null;
@@ -68930,7 +68977,7 @@ function checkTargets(config, factories = TARGETS) {
 }
 function targetOf(config, name, factories) {
     const component = config.components[name];
-    return buildTarget({
+    return (0,targets_target/* buildTarget */.k0)({
         component,
         deploy: component.deploy,
         others: Object.values(config.components)
@@ -69917,7 +69964,10 @@ class GitHubRecord {
                 throw err;
             // A deployment left queued would hold the environment until lock-ttl: close it first.
             await this.api
-                .setStatus(mine, { state: 'error', description: `did not start: ${(0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err))}`.slice(0, 140) })
+                .setStatus(mine, {
+                state: 'error',
+                description: (0,record/* fitDescription */.Am)(`did not start: ${(0,errors/* oneLine */.TN)((0,errors/* errorMessage */.gJ)(err))}`),
+            })
                 .catch(() => undefined);
             throw err;
         }
@@ -69944,7 +69994,7 @@ class GitHubRecord {
                     lock.log.warning(`Deployment ${(0,record/* describeHolder */.sG)(e)} to ${e.environment} has held the lock for ${(0,markdown/* duration */.p)(age)}, more than lock-ttl: marking it error and going on.`);
                     await this.api.setStatus(Number(e.id), {
                         state: 'error',
-                        description: `stale: no progress for ${(0,markdown/* duration */.p)(age)}; taken over by ${request.creator}`.slice(0, 140),
+                        description: (0,record/* fitDescription */.Am)(`stale: no progress for ${(0,markdown/* duration */.p)(age)}; taken over by ${request.creator}`),
                     });
                     tookOver = true;
                 }
@@ -70288,6 +70338,7 @@ function chooseRecord(inputs, rt) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Am: () => (/* binding */ fitDescription),
 /* harmony export */   B: () => (/* binding */ lastGoodVersions),
 /* harmony export */   UW: () => (/* binding */ endedGood),
 /* harmony export */   gJ: () => (/* binding */ versionsBeforeCurrent),
@@ -70334,6 +70385,12 @@ function versionsBeforeCurrent(history) {
     }
     return out;
 }
+/** The longest description a deployment keeps (GitHub's limit). */
+const DESCRIPTION_MAX = 140;
+/** `text` cut to what the record keeps, with an ellipsis when cut, so a reader sees it goes on in the log. */
+function fitDescription(text) {
+    return text.length <= DESCRIPTION_MAX ? text : `${text.slice(0, DESCRIPTION_MAX - 1).trimEnd()}…`;
+}
 
 
 /***/ }),
@@ -70359,7 +70416,7 @@ async function releaseLock(record, environment, by) {
     for (const e of holders)
         await record.finish(e.id, {
             state: 'error',
-            description: `lock released by hand by ${by || 'unknown'} (was ${e.state})`.slice(0, 140),
+            description: (0,_record_js__WEBPACK_IMPORTED_MODULE_0__/* .fitDescription */ .Am)(`lock released by hand by ${by || 'unknown'} (was ${e.state})`),
         });
     return holders;
 }
@@ -70383,7 +70440,7 @@ function describeRelease(environment, released) {
 /* harmony export */ });
 /* harmony import */ var _core_graph_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42479);
 /* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16706);
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(27407);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70559);
 /** What each component of a run did, and the job summary that shows it. */
 
 
@@ -70480,7 +70537,7 @@ function deploySummary(plan, status, reports) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   F: () => (/* binding */ selectRollback)
 /* harmony export */ });
-/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(27407);
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70559);
 /**
  * Automatic rollback: every component this run deployed goes back to its last good version,
  * in reverse wave order. Migrations are not undone; when they applied changes the old
@@ -70545,7 +70602,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _migrate_step_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(48289);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(65505);
 /* harmony import */ var _rollback_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(24283);
-/* harmony import */ var _schedule_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(91558);
+/* harmony import */ var _schedule_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(91558);
+/* harmony import */ var _targets_target_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(28073);
 var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_migrate_step_js__WEBPACK_IMPORTED_MODULE_4__]);
 _migrate_step_js__WEBPACK_IMPORTED_MODULE_4__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
 /**
@@ -70554,6 +70612,7 @@ _migrate_step_js__WEBPACK_IMPORTED_MODULE_4__ = (__webpack_async_dependencies__.
  * deployed when a step fails. A new target plugs in through `Target` (targets/target.ts); it
  * gets the same context, gate and rollback as every other.
  */
+
 
 
 
@@ -70619,7 +70678,7 @@ class DeployRun {
         const { inputs } = this.options;
         const order = plan.steps.map((s) => s.component);
         const after = Object.fromEntries(plan.steps.map((s) => [s.component, s.after]));
-        const outcome = await (0,_schedule_js__WEBPACK_IMPORTED_MODULE_7__/* .runScheduled */ .h)(order, after, inputs.parallel, (name) => {
+        const outcome = await (0,_schedule_js__WEBPACK_IMPORTED_MODULE_8__/* .runScheduled */ .h)(order, after, inputs.parallel, (name) => {
             const step = this.steps.get(name);
             // Once cancelled nothing new starts: its commands would be refused anyway.
             if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)()) {
@@ -70674,6 +70733,16 @@ class DeployRun {
         catch (err) {
             report.message = (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isUserError */ .iU)(err) || err instanceof Error ? (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err)) : String(err);
             report.durationMs = Date.now() - started;
+            // What runs afterwards: the old version when the target changed nothing, and for a
+            // migration that failed (its transaction rolled back, the schema is the old release's).
+            if ((err instanceof _targets_target_js__WEBPACK_IMPORTED_MODULE_7__/* .TargetError */ .I0 && err.unchanged) || step.kind === 'migrate') {
+                if (step.kind === 'deploy')
+                    report.unchanged = true;
+                if (step.current)
+                    this.deployed[step.component] = step.current;
+                else
+                    delete this.deployed[step.component];
+            }
             // A command stopped because the run is cancelled is not this step's failure to report.
             if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
                 rt.log.info(`${step.component}: stopped (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .cancelReason */ .zw)()}): ${report.message}`);
@@ -70713,7 +70782,10 @@ class DeployRun {
     /** Step three: put back the last good version of what the run deployed, in reverse waves, as the schema allows. */
     async rollBack() {
         const { plan, rt } = this;
-        const selection = (0,_rollback_js__WEBPACK_IMPORTED_MODULE_6__/* .selectRollback */ .F)(plan, this.attempted, this.migrations, this.options.inputs.forceRollback);
+        // A step that changed nothing needs no rollback (and one would fail as it did).
+        const changed = new Set([...this.attempted].filter((n) => !this.reports.get(n)?.unchanged));
+        const unchanged = [...this.attempted].filter((n) => this.reports.get(n)?.unchanged);
+        const selection = (0,_rollback_js__WEBPACK_IMPORTED_MODULE_6__/* .selectRollback */ .F)(plan, changed, this.migrations, this.options.inputs.forceRollback);
         if (selection.stop)
             rt.log.error(selection.stop);
         for (const { step, reason } of selection.left)
@@ -70722,7 +70794,7 @@ class DeployRun {
         for (const wave of selection.waves) {
             const names = wave.map((s) => s.component);
             rt.log.info(`Rolling back ${names.map((n) => `${n} → ${this.steps.get(n).current}`).join(', ')}.`);
-            const r = await (0,_schedule_js__WEBPACK_IMPORTED_MODULE_7__/* .runScheduled */ .h)(names, {}, this.options.inputs.parallel, (name) => {
+            const r = await (0,_schedule_js__WEBPACK_IMPORTED_MODULE_8__/* .runScheduled */ .h)(names, {}, this.options.inputs.parallel, (name) => {
                 const step = this.steps.get(name);
                 return rt.log.group(`Roll back ${name} ${step.next} → ${step.current}`, () => this.rollBackComponent(step));
             }, { stopOnFailure: false });
@@ -70732,13 +70804,18 @@ class DeployRun {
         // rolled-back means something was put back: a run whose only step was a failed migration
         // (migrations are forward-only) rolled nothing back, and ends failed.
         const rolledBack = selection.waves.length > 0;
-        const how = !rolledBack && allBack
-            ? 'nothing this run deployed could be rolled back'
-            : allBack
-                ? 'rolled back to the last good versions'
-                : selection.stop
-                    ? 'rollback stopped by the schema-safety check'
-                    : 'the rollback did not complete';
+        const wavesBack = selection.waves
+            .flat()
+            .every((w) => this.reports.get(w.component)?.rollback?.result === 'rolled-back');
+        const first = selection.left.filter((l) => !l.step.current).map((l) => l.step.component);
+        const parts = [
+            unchanged.length &&
+                `nothing changed for ${unchanged.map((n) => `${n} (still ${this.steps.get(n).current || 'not deployed'})`).join(', ')}`,
+            first.length && `${first.join(', ')}: first deploy, no earlier version to roll back to`,
+            rolledBack && (wavesBack ? 'rolled back to the last good versions' : 'the rollback did not complete'),
+            selection.stop && 'rollback stopped by the schema-safety check',
+        ].filter(Boolean);
+        const how = parts.length ? parts.join('; ') : 'nothing this run deployed could be rolled back';
         return { status: allBack && rolledBack ? 'rolled-back' : 'failed', how };
     }
     /** Roll one component back to its last good version and gate that on its health. */
@@ -70888,6 +70965,45 @@ async function runScheduled(order, after, parallel, work, options = {}) {
         await Promise.race(inFlight.values());
     }
     return { succeeded, failed, notRun: order.filter((n) => !started.has(n)) };
+}
+
+
+/***/ }),
+
+/***/ 28073:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I0: () => (/* binding */ TargetError),
+/* harmony export */   Wu: () => (/* binding */ unchangedError),
+/* harmony export */   k0: () => (/* binding */ buildTarget)
+/* harmony export */ });
+/** A failed deploy, rollback or status step; the message is one line. */
+class TargetError extends Error {
+    /**
+     * True when the step failed before it changed what serves (an upload, a start on the idle
+     * slot, a refused configuration): the old version still runs, so there is nothing to roll back.
+     */
+    unchanged;
+    constructor(message, options = {}) {
+        super(message);
+        this.name = 'TargetError';
+        this.unchanged = options.unchanged ?? false;
+    }
+}
+/** `err` as a TargetError that says nothing changed (an error of any kind, kept as one line). */
+function unchangedError(err) {
+    if (err instanceof TargetError && err.unchanged)
+        return err;
+    return new TargetError(err instanceof Error ? err.message : String(err), { unchanged: true });
+}
+/** The target of a component from `factories`, or a located error naming the kinds that exist. */
+function buildTarget(options, factories) {
+    const kind = options.deploy.target;
+    const factory = Object.hasOwn(factories, kind) ? factories[kind] : undefined;
+    if (!factory)
+        throw options.errorAt('target', `unknown deploy target "${kind}" (expected one of: ${Object.keys(factories).join(', ')})`);
+    return factory(options);
 }
 
 

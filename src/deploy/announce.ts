@@ -21,12 +21,26 @@ export interface Announcement {
   logUrl?: string;
 }
 
+/**
+ * The versions a message lists: what the run set out to move, or at its end what it did move
+ * (a component never started, or one that failed before it changed anything, did not; one
+ * rolled back did, and the rollback line says it went back).
+ */
+function versionsOf(a: Announcement): Notification['versions'] {
+  const steps = a.plan?.steps ?? [];
+  if (!a.reports) return steps.map((s) => ({ component: s.component, from: s.current, to: s.next }));
+  const moved = new Set(a.reports.filter((r) => r.result !== 'not-run' && !r.unchanged).map((r) => r.component));
+  return steps
+    .filter((s) => moved.has(s.component))
+    .map((s) => ({ component: s.component, from: s.current, to: s.next }));
+}
+
 /** The common part of every deploy notification. */
 function base(a: Announcement): Omit<Notification, 'event' | 'title'> {
   return {
     environment: a.environment,
     environmentUrl: a.plan?.environmentUrl || undefined,
-    versions: (a.plan?.steps ?? []).map((s) => ({ component: s.component, from: s.current, to: s.next })),
+    versions: versionsOf(a),
     actor: a.creator,
     runUrl: a.logUrl,
     url: a.logUrl || a.plan?.environmentUrl || undefined,

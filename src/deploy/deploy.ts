@@ -25,6 +25,7 @@ import { promotionRefusal, unpromoted } from './promotion.js';
 import { buildPlan, planJson, type Plan, type PlanStep, type VersionChoice } from './plan.js';
 import {
   endedGood,
+  fitDescription,
   lastGoodVersions,
   versionsBeforeCurrent,
   type DeploymentEntry,
@@ -201,7 +202,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   }
 
   const description = rt.redact(
-    `${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`.slice(0, 140),
+    fitDescription(`${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`),
   );
   if (inputs.forceUnlock)
     rt.log.warning(describeRelease(environment, await releaseLock(record, environment, info.creator)));
@@ -242,12 +243,13 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     await heartbeat.stop();
     await record.finish(entry.id, {
       state: 'error',
-      description: rt.redact(cancelledDescription(cancelReason() ?? 'cancelled', plan.mode, components)).slice(0, 140),
+      description: fitDescription(
+        rt.redact(cancelledDescription(cancelReason() ?? 'cancelled', plan.mode, components)),
+      ),
     });
     await rt.summary(deploySummary(plan, result.status, result.reports));
     await announce(config, environment, { ...state, reports: result.reports }, 'cancelled', result.message, rt);
   });
-  await announceStart(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
   let result: DeployResult;
   try {
     // Another deployment may have finished while this one waited for the lock.
@@ -257,6 +259,8 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     // What the environment runs may have moved while this run waited for the lock.
     const late = await checkVersions(config, plan, history, info, inputs, rt);
     if (late) throw new UserError(late);
+    // Announced with the versions read under the lock: "from" is what runs now.
+    await announceStart(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
     executing = run.execute();
     result = await executing;
   } catch (err) {
@@ -264,7 +268,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     releaseOnCancel();
     await heartbeat.stop();
     await record
-      .finish(entry.id, { state: 'error', description: rt.redact(oneLine(errorMessage(err))).slice(0, 140) })
+      .finish(entry.id, { state: 'error', description: fitDescription(rt.redact(oneLine(errorMessage(err)))) })
       .catch((e) => rt.log.warning(`Could not mark deployment #${entry.id} as error: ${errorMessage(e)}`));
     throw err;
   }
@@ -273,7 +277,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   await heartbeat.stop();
   await record.finish(entry.id, {
     state: result.status === 'success' ? 'success' : 'failure',
-    description: rt.redact(result.message ?? `${plan.mode} succeeded`).slice(0, 140),
+    description: fitDescription(rt.redact(result.message ?? `${plan.mode} succeeded`)),
     environmentUrl: environmentUrl || undefined,
     logUrl: info.logUrl,
   });

@@ -14,6 +14,8 @@ export interface StepReport {
   from: string;
   to: string;
   result: 'deployed' | 'migrated' | 'failed' | 'unhealthy' | 'not-run';
+  /** It failed before it changed what serves: the version it replaced still runs. */
+  unchanged?: boolean;
   /** What the automatic rollback did with it, when it ran. */
   rollback?: { result: 'rolled-back' | 'failed' | 'left'; detail: string };
   durationMs: number;

@@ -16,7 +16,7 @@ import type { Plan, PlanStep } from './plan.js';
 import { healthText, type DeployStatus, type StepReport } from './report.js';
 import { selectRollback } from './rollback.js';
 import { runScheduled } from './schedule.js';
-import type { TargetContext } from './targets/target.js';
+import { TargetError, type TargetContext } from './targets/target.js';
 import type { CancelledComponents } from './record/cancelled.js';
 
 /** Where this run comes from, for the record and the commands. */
@@ -172,6 +172,13 @@ export class DeployRun {
     } catch (err) {
       report.message = isUserError(err) || err instanceof Error ? oneLine(errorMessage(err)) : String(err);
       report.durationMs = Date.now() - started;
+      // What runs afterwards: the old version when the target changed nothing, and for a
+      // migration that failed (its transaction rolled back, the schema is the old release's).
+      if ((err instanceof TargetError && err.unchanged) || step.kind === 'migrate') {
+        if (step.kind === 'deploy') report.unchanged = true;
+        if (step.current) this.deployed[step.component] = step.current;
+        else delete this.deployed[step.component];
+      }
       // A command stopped because the run is cancelled is not this step's failure to report.
       if (isCancelled()) rt.log.info(`${step.component}: stopped (${cancelReason()}): ${report.message}`);
       else rt.log.error(`${step.component}: ${report.message}`);
@@ -208,7 +215,10 @@ export class DeployRun {
   /** Step three: put back the last good version of what the run deployed, in reverse waves, as the schema allows. */
   private async rollBack(): Promise<{ status: DeployStatus; how: string }> {
     const { plan, rt } = this;
-    const selection = selectRollback(plan, this.attempted, this.migrations, this.options.inputs.forceRollback);
+    // A step that changed nothing needs no rollback (and one would fail as it did).
+    const changed = new Set([...this.attempted].filter((n) => !this.reports.get(n)?.unchanged));
+    const unchanged = [...this.attempted].filter((n) => this.reports.get(n)?.unchanged);
+    const selection = selectRollback(plan, changed, this.migrations, this.options.inputs.forceRollback);
     if (selection.stop) rt.log.error(selection.stop);
     for (const { step, reason } of selection.left)
       this.reports.get(step.component)!.rollback = { result: 'left', detail: reason };
@@ -231,14 +241,18 @@ export class DeployRun {
     // rolled-back means something was put back: a run whose only step was a failed migration
     // (migrations are forward-only) rolled nothing back, and ends failed.
     const rolledBack = selection.waves.length > 0;
-    const how =
-      !rolledBack && allBack
-        ? 'nothing this run deployed could be rolled back'
-        : allBack
-          ? 'rolled back to the last good versions'
-          : selection.stop
-            ? 'rollback stopped by the schema-safety check'
-            : 'the rollback did not complete';
+    const wavesBack = selection.waves
+      .flat()
+      .every((w) => this.reports.get(w.component)?.rollback?.result === 'rolled-back');
+    const first = selection.left.filter((l) => !l.step.current).map((l) => l.step.component);
+    const parts = [
+      unchanged.length &&
+        `nothing changed for ${unchanged.map((n) => `${n} (still ${this.steps.get(n)!.current || 'not deployed'})`).join(', ')}`,
+      first.length && `${first.join(', ')}: first deploy, no earlier version to roll back to`,
+      rolledBack && (wavesBack ? 'rolled back to the last good versions' : 'the rollback did not complete'),
+      selection.stop && 'rollback stopped by the schema-safety check',
+    ].filter(Boolean);
+    const how = parts.length ? parts.join('; ') : 'nothing this run deployed could be rolled back';
     return { status: allBack && rolledBack ? 'rolled-back' : 'failed', how };
   }
 

@@ -257,7 +257,11 @@ describe('failures and the automatic rollback', () => {
     p.bad.set('api', new Set(['1.0.0']));
     const r = await deploy({ version: '1.0.0' });
     expect(r.outputs.status).toBe('failed');
-    expect(r.error?.message).toMatch(/the rollback did not complete/);
+    expect(r.error?.message).toMatch(/; db, api: first deploy, no earlier version to roll back to$/);
+    // The record keeps 140 characters: a cut one says so.
+    const [entry] = await r.ledger();
+    expect(entry.description).toHaveLength(140);
+    expect(entry.description!.endsWith('…')).toBe(true);
     expect(r.rt.summaries.join('\n')).toContain('left: no earlier good version is recorded');
   });
 
@@ -277,6 +281,8 @@ describe('failures and the automatic rollback', () => {
     expect(r.error?.message).toMatch(
       /failed at schema 1\.1\.0: 002_bad\.sql: syntax error .*; nothing this run deployed could be rolled back$/,
     );
+    // The failed migration's transaction was rolled back: the schema is still the 1.0.0 release's.
+    expect(JSON.parse(r.outputs.deployed)).toEqual({ schema: '1.0.0' });
     expect(p.log()).toEqual([]);
     expect((await r.ledger())[0]).toMatchObject({ state: 'failure' });
   });

@@ -371,6 +371,30 @@ maybe('target: nginx', () => {
     expect(load.versions['2.0.0'] ?? 0).toBe(0);
     expect(load.non2xx).toBe(0);
     expect(running()).toEqual(['blue']);
+    // Nothing changed, so nothing is rolled back, and the outputs say what still runs.
+    expect(bad.rt.outputs.status).toBe('failed');
+    expect(JSON.parse(bad.rt.outputs.deployed)).toEqual({ web: '1.0.0' });
+    expect(bad.error?.message).toMatch(/; nothing changed for web \(still 1\.0\.0\)$/);
+    expect(bad.rt.text()).not.toMatch(/Rolling back|traffic never left it/);
+  });
+
+  test('a stop that fails after a healthy switch is a warning: the new version stays live, nothing is rolled back', async () => {
+    nginx = await startNginx({ proxyPass: `http://unix:${work}/live.sock:` });
+    configure({
+      switch: 'socket',
+      link: `${work}/live.sock`,
+      drain: 0,
+      stop: `${STOP}; echo "stop: permission denied" >&2; exit 1`,
+    });
+    expect((await deploy('1.0.0')).error).toBeUndefined();
+    const r = await deploy('1.1.0');
+    expect(r.error).toBeUndefined();
+    expect(r.rt.outputs.status).toBe('success');
+    expect(JSON.parse(r.rt.outputs.deployed)).toEqual({ web: '1.1.0' });
+    expect(r.rt.text()).toMatch(
+      /warning: stop \(blue\) on this machine exited with 1: stop: permission denied; 1\.0\.0 may still run on blue/,
+    );
+    expect(await fetch(nginx.url).then((res) => res.text())).toBe('1.1.0');
   });
 
   test('canary: the split puts the canary’s share of 2,000 requests within 2 points of each weight', async () => {

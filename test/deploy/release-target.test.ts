@@ -176,12 +176,18 @@ maybe('target: release', () => {
   });
 
   test('a missing artifact fails in one line before anything reaches the host', async () => {
+    configure({});
+    expect((await deploy('6.9.0')).error).toBeUndefined();
     configure({ artifact: 'no-such-build' });
     const r = await deploy('7.0.0');
+    // current never moved: nothing is rolled back, and the outputs name what still runs.
+    expect(r.rt.outputs.status).toBe('failed');
+    expect(JSON.parse(r.rt.outputs.deployed)).toEqual({ web: '6.9.0' });
+    expect(r.error?.message).toMatch(/; nothing changed for web \(still 6\.9\.0\)$/);
+    expect(current()).toBe('6.9.0');
     expect(r.error?.message).toMatch(
       /failed at web 7\.0\.0: artifact no-such-build does not exist \(expected the folder or \.tar\.gz the build left\)/,
     );
-    expect(existsSync(path.join(app, 'releases'))).toBe(false);
   });
 
   test('bad settings are one line at their key in the policy file', async () => {

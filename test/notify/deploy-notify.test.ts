@@ -67,6 +67,41 @@ describe('deploy sends notifications', () => {
     repo.cleanup();
   }, 60_000);
 
+  it('a failed run lists only the versions it moved: not a component it never started', async () => {
+    const repo = createRepo();
+    repo.commit('feat: app', {
+      '.github/slipway.yml': [
+        'components:',
+        '  api: { deploy: { run: "test \\"$SLIPWAY_VERSION\\" != 2.0.0" } }',
+        '  worker: { dependsOn: [api], deploy: { run: "true" } }',
+        'environments:',
+        '  production: {}',
+        'notify:',
+        '  - kind: webhook',
+        '    webhook: { env: HOOK }',
+        '    events: [deploy-failed, deploy-rolled-back]',
+        '',
+      ].join('\n'),
+    });
+    const run = async (version: string) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, HOOK: `${base}/hook` };
+      env[inputVariable('environment')] = 'production';
+      env[inputVariable('version')] = version;
+      const rt = createMemoryRuntime({ env, cwd: repo.dir });
+      return deployLocally(parseInputs(deploy.inputs, env, rt) as Record<string, unknown>, rt).catch((e: Error) => e);
+    };
+    await run('1.0.0');
+    bodies.length = 0;
+    await run('2.0.0');
+    const [body] = bodies as unknown as {
+      event: string;
+      versions: { component: string; from: string; to: string }[];
+    }[];
+    expect(body.event).toBe('deploy-rolled-back');
+    expect(body.versions).toEqual([{ component: 'api', from: '1.0.0', to: '2.0.0' }]);
+    repo.cleanup();
+  }, 60_000);
+
   it('posts deploy-failed and sets status=failed on lock-timeout and on an unexpected error', async () => {
     const repo = createRepo();
     repo.commit('feat: app', {

@@ -17,6 +17,7 @@ import { waitForLock, type LockLook } from './lock-wait.js';
 import {
   describeHolder,
   holdsLock,
+  fitDescription,
   type BeginRequest,
   type DeploymentEntry,
   type DeploymentRecord,
@@ -186,7 +187,10 @@ export class GitHubRecord implements DeploymentRecord {
       if (isCancelled()) throw err;
       // A deployment left queued would hold the environment until lock-ttl: close it first.
       await this.api
-        .setStatus(mine, { state: 'error', description: `did not start: ${oneLine(errorMessage(err))}`.slice(0, 140) })
+        .setStatus(mine, {
+          state: 'error',
+          description: fitDescription(`did not start: ${oneLine(errorMessage(err))}`),
+        })
         .catch(() => undefined);
       throw err;
     } finally {
@@ -219,7 +223,7 @@ export class GitHubRecord implements DeploymentRecord {
           );
           await this.api.setStatus(Number(e.id), {
             state: 'error',
-            description: `stale: no progress for ${duration(age)}; taken over by ${request.creator}`.slice(0, 140),
+            description: fitDescription(`stale: no progress for ${duration(age)}; taken over by ${request.creator}`),
           });
           tookOver = true;
         } else holder ??= e;

@@ -126,3 +126,11 @@ export function versionsBeforeCurrent(history: readonly DeploymentEntry[]): Reco
   }
   return out;
 }
+
+/** The longest description a deployment keeps (GitHub's limit). */
+const DESCRIPTION_MAX = 140;
+
+/** `text` cut to what the record keeps, with an ellipsis when cut, so a reader sees it goes on in the log. */
+export function fitDescription(text: string): string {
+  return text.length <= DESCRIPTION_MAX ? text : `${text.slice(0, DESCRIPTION_MAX - 1).trimEnd()}…`;
+}

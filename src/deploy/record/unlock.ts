@@ -4,7 +4,7 @@
  * without releasing it (a killed runner, a lost machine), not for one that is alive: a
  * live run would go on deploying while the next one starts.
  */
-import { describeHolder, holdsLock, type DeploymentEntry, type DeploymentRecord } from './record.js';
+import { describeHolder, fitDescription, holdsLock, type DeploymentEntry, type DeploymentRecord } from './record.js';
 
 /** Mark every holder of `environment`'s lock as error; returns the deployments released. */
 export async function releaseLock(
@@ -16,7 +16,7 @@ export async function releaseLock(
   for (const e of holders)
     await record.finish(e.id, {
       state: 'error',
-      description: `lock released by hand by ${by || 'unknown'} (was ${e.state})`.slice(0, 140),
+      description: fitDescription(`lock released by hand by ${by || 'unknown'} (was ${e.state})`),
     });
   return holders;
 }

@@ -15,13 +15,14 @@
  */
 import { Readable } from 'node:stream';
 import { CancelledError, isCancelled, onCancel } from '../../core/cancel.js';
+import { errorMessage } from '../../core/errors.js';
 import { duration } from '../../core/markdown.js';
 import { sleep } from '../../core/retry.js';
 import { addressBaseUrl } from '../../checks/probes/http.js';
 import { slipwayEnv } from './command.js';
 import { openHost, sshSettings, stderrCause, type Host } from './host.js';
 import { configFiles, pooledUpstreams } from './nginx-config.js';
-import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
+import { TargetError, unchangedError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 type Slot = 'blue' | 'green';
 const SLOTS: readonly Slot[] = ['blue', 'green'];
@@ -324,6 +325,10 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     return m[1];
   };
 
+  // Whether this deploy or rollback has moved any traffic yet: before that, a failure leaves
+  // the old version serving everything (unchanged, nothing to roll back).
+  let moved = false;
+
   /**
    * Write the split (the previous file kept when nginx -t refuses it), reload, and wait for the
    * old workers (not with `wait: false`: a cancelled run has seconds, and stops nothing after).
@@ -344,6 +349,8 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     if (r.code === 5) throw new TargetError(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
     if (r.code !== 0)
       throw new TargetError(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
+    // nginx has the new split: the new slot gets traffic from now on (none when the weight is 0).
+    moved = canaryWeight > 0;
     const before = wait ? r.stdout.split('\n').filter(Boolean) : [];
     const deadline = Date.now() + drainS * 1000 + WORKER_EXIT_GRACE_MS;
     let left = before;
@@ -366,6 +373,7 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   const switchTo = async (host: Host, slot: Slot, ctx: TargetContext) => {
     if (mode === 'socket') {
       await host.relink(link, slots[slot].slice('unix:'.length));
+      moved = true;
       ctx.onLine(`${link} → ${slot} on ${host.where}`);
     } else await applySplit(host, other(slot), 100, ctx);
   };
@@ -388,7 +396,14 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
       ctx.onLine(`draining ${old} for ${duration(drainS * 1000)}`);
       await sleep(drainS * 1000);
     }
-    await stopSlot(host, old, state[old]!, ctx);
+    // The new version serves and is healthy: a stop that fails is worth a warning, not a
+    // rollback. The state keeps the old slot's version, so the next deploy stops it first.
+    try {
+      await stopSlot(host, old, state[old]!, ctx);
+    } catch (err) {
+      ctx.onLine(`warning: ${errorMessage(err)}; ${state[old]} may still run on ${old} (the next deploy stops it)`);
+      return;
+    }
     state[old] = null;
     await writeState(host, state, ctx);
   };
@@ -440,6 +455,18 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
 
   /** Put `version` live: reuse a slot already running it (a rollback), else start it on the idle slot first. */
   const goLive = async (ctx: TargetContext, version: string, reuse: boolean) => {
+    moved = false;
+    try {
+      await goLiveOn(ctx, version, reuse);
+    } catch (err) {
+      // Before any traffic moved, the old version still serves everything: say so, so the run
+      // neither reports the new version as running nor rolls back what never changed.
+      if (!moved && !(err instanceof CancelledError)) throw unchangedError(err);
+      throw err;
+    }
+  };
+
+  const goLiveOn = async (ctx: TargetContext, version: string, reuse: boolean) => {
     const host = await openHost(ssh, ctx.runtime.env);
     try {
       // The reload switch's pid file is looked up while the new version starts, off the critical path.
@@ -478,8 +505,9 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
         await switchTo(host, slot, ctx);
       } catch (err) {
         // Traffic never moved (nginx -t refused, or the link could not be swapped): the slot
-        // this run started is stopped, as after a failed health check.
-        if (!running && slot !== live) {
+        // this run started is stopped, as after a failed health check. Not once nginx has the
+        // new split (the old workers were slow to exit): the new slot serves.
+        if (!moved && !running && slot !== live) {
           await stopSlot(host, slot, version, ctx).catch(() => undefined);
           state[slot] = null;
           await writeState(host, state, ctx);

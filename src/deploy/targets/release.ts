@@ -11,10 +11,11 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { CancelledError } from '../../core/cancel.js';
 import { execFile } from '../../core/exec.js';
 import { slipwayEnv } from './command.js';
 import { fileInput, openHost, sshSettings, stderrCause, type Host } from './host.js';
-import { TargetError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
+import { TargetError, unchangedError, type DeployTarget, type TargetContext, type TargetOptions } from './target.js';
 
 /** Releases kept by default. */
 const DEFAULT_KEEP = 5;
@@ -125,13 +126,15 @@ export function releaseTarget(options: TargetOptions): DeployTarget {
       `${what} on ${host.where} failed (exit ${r.code})${r.stderr.trim() ? `: ${stderrCause(r.stderr)}` : ''}`,
     );
 
-  const switchTo = async (host: Host, version: string, ctx: TargetContext) => {
+  /** Point `current` at `version` (then activate it); `progress.switched` once `current` moved. */
+  const switchTo = async (host: Host, version: string, ctx: TargetContext, progress: { switched: boolean }) => {
     const r = await script(host, SWITCH, [appPath, version]);
     if (r.code === 3)
       throw new TargetError(
         `release ${version} is not in ${appPath}/releases on ${host.where} (pruned?); current still points at ${path.basename(r.stdout.trim()) || 'nothing'}`,
       );
     if (r.code !== 0) throw failed(host, `switching ${appPath}/current to ${version}`, r);
+    progress.switched = true;
     ctx.onLine(`current → releases/${version} on ${host.where}`);
     if (activate) {
       const dir = `${appPath}/releases/${version}`;
@@ -150,7 +153,8 @@ export function releaseTarget(options: TargetOptions): DeployTarget {
     const gone = releasesToPrune(log ?? [], present ?? [], keep, protect.filter(Boolean));
     if (!gone.length) return;
     const p = await script(host, PRUNE, [appPath, ...gone]);
-    if (p.code !== 0) throw failed(host, 'pruning old releases', p);
+    // The new release is live: old ones left behind are worth a warning, not a rollback.
+    if (p.code !== 0) return ctx.onLine(`warning: ${failed(host, 'pruning old releases', p).message}`);
     ctx.onLine(`pruned ${gone.join(', ')} (keeping ${keep})`);
   };
 
@@ -163,10 +167,21 @@ export function releaseTarget(options: TargetOptions): DeployTarget {
     }
   };
 
+  /** Run `fn`; a failure before `current` moved left the old release live (nothing to roll back). */
+  const moving = async (ctx: TargetContext, fn: (host: Host, progress: { switched: boolean }) => Promise<void>) => {
+    const progress = { switched: false };
+    try {
+      await withHost(ctx, (host) => fn(host, progress));
+    } catch (err) {
+      if (!progress.switched && !(err instanceof CancelledError)) throw unchangedError(err);
+      throw err;
+    }
+  };
+
   return {
     kind: 'release',
     deploy: (ctx) =>
-      withHost(ctx, async (host) => {
+      moving(ctx, async (host, progress) => {
         const version = releaseName(ctx.version);
         const archive = await artifactArchive(ctx.cwd, artifact);
         const r = await script(host, RECEIVE, [appPath, version], fileInput(archive.file)).finally(archive.done);
@@ -178,11 +193,11 @@ export function releaseTarget(options: TargetOptions): DeployTarget {
         ctx.onLine(
           `${r.stdout.trim() === 'kept' ? 'kept the existing' : 'uploaded'} releases/${version} on ${host.where}`,
         );
-        await switchTo(host, version, ctx);
+        await switchTo(host, version, ctx, progress);
         // The release now live and the last good one (what a rollback returns to) are never pruned.
         await prune(host, [version, ctx.previousVersion], ctx);
       }),
-    rollback: (ctx) => withHost(ctx, (host) => switchTo(host, releaseName(ctx.version), ctx)),
+    rollback: (ctx) => moving(ctx, (host, progress) => switchTo(host, releaseName(ctx.version), ctx, progress)),
     status: (ctx) =>
       withHost(ctx, async (host) => {
         const r = await host.run(['readlink', `${appPath}/current`]);

@@ -31,10 +31,22 @@ export interface TargetContext {
 
 /** A failed deploy, rollback or status step; the message is one line. */
 export class TargetError extends Error {
-  constructor(message: string) {
+  /**
+   * True when the step failed before it changed what serves (an upload, a start on the idle
+   * slot, a refused configuration): the old version still runs, so there is nothing to roll back.
+   */
+  readonly unchanged: boolean;
+  constructor(message: string, options: { unchanged?: boolean } = {}) {
     super(message);
     this.name = 'TargetError';
+    this.unchanged = options.unchanged ?? false;
   }
+}
+
+/** `err` as a TargetError that says nothing changed (an error of any kind, kept as one line). */
+export function unchangedError(err: unknown): TargetError {
+  if (err instanceof TargetError && err.unchanged) return err;
+  return new TargetError(err instanceof Error ? err.message : String(err), { unchanged: true });
 }
 
 /** One component's way to deploy, roll back and report its running version. */
