@@ -66597,7 +66597,7 @@ async function deployWith(config, options, state) {
     const info = await runInfo(rt);
     state.plan = plan;
     state.info = info;
-    const refusal = (await checkPromotion(config, plan, record)) ??
+    const refusal = (await checkPromotion(config, plan, record, inputs.dryRun ? plannedBefore(rt.env) : [])) ??
         (await checkVersions(config, plan, history, info, inputs, rt)) ??
         toVersionRefusal(plan, history, toVersion);
     if (refusal && inputs.dryRun)
@@ -66710,12 +66710,22 @@ async function deployWith(config, options, state) {
     return result;
 }
 /** The refusal of the `after` rule for a deploy (a manual rollback puts back what already ran there), or null. */
-async function checkPromotion(config, plan, record) {
+async function checkPromotion(config, plan, record, planned) {
     const after = config.environments[plan.environment]?.after;
     if (!after || plan.mode !== 'deploy' || plan.steps.length === 0)
         return null;
+    // A plan of the whole pipeline deploys `after` earlier in the same run: the gate is met then.
+    if (planned.includes(after))
+        return null;
     const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_18__/* .unpromoted */ .u)(plan.steps, await record.history(after));
     return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_18__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
+}
+/**
+ * The environments a pipeline's dry run plans to deploy before this one (SLIPWAY_PLANNED_ENVIRONMENTS,
+ * set by the pipeline for its own deploy steps), so the plan does not warn about a gate the run meets.
+ */
+function plannedBefore(env) {
+    return (env.SLIPWAY_PLANNED_ENVIRONMENTS ?? '').split(',').filter(Boolean);
 }
 /** The refusal of the version rules (one version, one commit; no silent downgrade) for a deploy, or null. */
 async function checkVersions(config, plan, history, info, inputs, rt) {

@@ -168,7 +168,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   state.plan = plan;
   state.info = info;
   const refusal =
-    (await checkPromotion(config, plan, record)) ??
+    (await checkPromotion(config, plan, record, inputs.dryRun ? plannedBefore(rt.env) : [])) ??
     (await checkVersions(config, plan, history, info, inputs, rt)) ??
     toVersionRefusal(plan, history, toVersion);
   if (refusal && inputs.dryRun) rt.log.warning(`A real run would stop here: ${refusal}`);
@@ -287,11 +287,26 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
 }
 
 /** The refusal of the `after` rule for a deploy (a manual rollback puts back what already ran there), or null. */
-async function checkPromotion(config: SlipwayConfig, plan: Plan, record: DeploymentRecord): Promise<string | null> {
+async function checkPromotion(
+  config: SlipwayConfig,
+  plan: Plan,
+  record: DeploymentRecord,
+  planned: readonly string[],
+): Promise<string | null> {
   const after = config.environments[plan.environment]?.after;
   if (!after || plan.mode !== 'deploy' || plan.steps.length === 0) return null;
+  // A plan of the whole pipeline deploys `after` earlier in the same run: the gate is met then.
+  if (planned.includes(after)) return null;
   const missing = unpromoted(plan.steps, await record.history(after));
   return missing.length ? promotionRefusal(plan.environment, after, missing, config.file ?? DEFAULT_CONFIG_PATH) : null;
+}
+
+/**
+ * The environments a pipeline's dry run plans to deploy before this one (SLIPWAY_PLANNED_ENVIRONMENTS,
+ * set by the pipeline for its own deploy steps), so the plan does not warn about a gate the run meets.
+ */
+function plannedBefore(env: NodeJS.ProcessEnv): string[] {
+  return (env.SLIPWAY_PLANNED_ENVIRONMENTS ?? '').split(',').filter(Boolean);
 }
 
 /** The refusal of the version rules (one version, one commit; no silent downgrade) for a deploy, or null. */

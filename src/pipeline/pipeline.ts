@@ -191,7 +191,9 @@ export async function runPipeline(
   if (options.dryRun) await previewMigrations(config);
 
   if (changed.length) {
-    for (const env of envs) {
+    for (const [i, env] of envs.entries()) {
+      // A plan: the environments before this one are deployed first in the same run.
+      if (options.dryRun) rt.env.SLIPWAY_PLANNED_ENVIRONMENTS = envs.slice(0, i).join(',');
       const dep = await call('deploy', {
         environment: env,
         version: versions,
@@ -221,6 +223,7 @@ export async function runPipeline(
       );
       if (!(await smoke(env))) await stop('failed', `smoke tests failed on ${env}; the release was not tagged`);
     }
+    delete rt.env.SLIPWAY_PLANNED_ENVIRONMENTS;
   } else {
     result.status = 'nothing-to-do';
     // A plan still shows each environment: nothing would deploy, and what its checks are.

@@ -196,6 +196,29 @@ describe('slipway plan: the environments it previews', () => {
     }
   });
 
+  it("does not warn that production's after: staging would stop the run: the same run deploys staging first", async () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: api', {
+        '.github/slipway.yml':
+          'environments:\n  staging: {}\n  production: { after: staging }\ncomponents:\n  api: { paths: [api/**], deploy: { run: "true" } }\n',
+        'api/a.txt': 'a',
+      });
+      lines.length = 0;
+      await run(app.dir);
+      const text = lines.join('\n');
+      expect(text).toMatch(/deploy production: wave 1: api \(none\) → 0\.1\.0/);
+      expect(text).not.toMatch(/would stop here|have not been deployed successfully to staging/);
+      // Asked for production alone, the gate is real: staging has nothing yet.
+      lines.length = 0;
+      await run(app.dir, { environment: 'production' });
+      expect(lines.join('\n')).toMatch(/A real run would stop here: refusing to deploy to production/);
+    } finally {
+      lines.length = 0;
+      app.cleanup();
+    }
+  });
+
   it('an unknown --environment fails early, in one line listing the known ones', async () => {
     const app = createRepo();
     try {
