@@ -53407,10 +53407,11 @@ async function deployWith(config, options, state) {
     for (const line of (0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .planLines */ .HN)(plan))
         rt.log.info(`  ${line}`);
     const info = await runInfo(rt);
+    const said = new Set();
     state.plan = plan;
     state.info = info;
     const refusal = (await checkPromotion(config, plan, record, inputs.dryRun ? plannedBefore(rt.env) : [])) ??
-        (await checkVersions(config, plan, history, info, inputs, rt)) ??
+        (await checkVersions(config, plan, history, info, inputs, rt, said)) ??
         toVersionRefusal(plan, history, toVersion);
     if (refusal && inputs.dryRun)
         rt.log.warning(`A real run would stop here: ${refusal}`);
@@ -53489,7 +53490,7 @@ async function deployWith(config, options, state) {
         for (const s of plan.steps)
             s.current = good[s.component] ?? '';
         // What the environment runs may have moved while this run waited for the lock.
-        const late = await checkVersions(config, plan, history, info, inputs, rt);
+        const late = await checkVersions(config, plan, history, info, inputs, rt, said);
         if (late)
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(late);
         // Announced with the versions read under the lock: "from" is what runs now.
@@ -53540,7 +53541,9 @@ function plannedBefore(env) {
     return (env.SLIPWAY_PLANNED_ENVIRONMENTS ?? '').split(',').filter(Boolean);
 }
 /** The refusal of the version rules (one version, one commit; no silent downgrade) for a deploy, or null. */
-async function checkVersions(config, plan, history, info, inputs, rt) {
+async function checkVersions(config, plan, history, info, inputs, rt, 
+/** Warnings this run gave already (the check runs before and after the lock). */
+said) {
     if (plan.mode !== 'deploy' || plan.steps.length === 0)
         return null;
     const clashes = await (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .versionClashes */ .IR)(plan.steps, history, info.sha, (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .sameComponentContent */ .T0)(config, rt.cwd, info.sha));
@@ -53551,7 +53554,11 @@ async function checkVersions(config, plan, history, info, inputs, rt) {
         return null;
     if (!inputs.allowDowngrade)
         return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .downgradeRefusal */ .mE)(plan.environment, down);
-    rt.log.warning(`allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`);
+    const warning = `allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`;
+    // Checked again once the lock is held: said again only when what it says changed.
+    if (!said.has(warning))
+        rt.log.warning(warning);
+    said.add(warning);
     return null;
 }
 /**

@@ -165,11 +165,12 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   for (const line of planLines(plan)) rt.log.info(`  ${line}`);
 
   const info = await runInfo(rt);
+  const said = new Set<string>();
   state.plan = plan;
   state.info = info;
   const refusal =
     (await checkPromotion(config, plan, record, inputs.dryRun ? plannedBefore(rt.env) : [])) ??
-    (await checkVersions(config, plan, history, info, inputs, rt)) ??
+    (await checkVersions(config, plan, history, info, inputs, rt, said)) ??
     toVersionRefusal(plan, history, toVersion);
   if (refusal && inputs.dryRun) rt.log.warning(`A real run would stop here: ${refusal}`);
   else if (refusal) throw new UserError(refusal);
@@ -257,7 +258,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     const good = lastGoodVersions(history.filter((e) => e.id !== entry.id));
     for (const s of plan.steps) s.current = good[s.component] ?? '';
     // What the environment runs may have moved while this run waited for the lock.
-    const late = await checkVersions(config, plan, history, info, inputs, rt);
+    const late = await checkVersions(config, plan, history, info, inputs, rt, said);
     if (late) throw new UserError(late);
     // Announced with the versions read under the lock: "from" is what runs now.
     await announceStart(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
@@ -317,6 +318,8 @@ async function checkVersions(
   info: RunInfo,
   inputs: DeployInputs,
   rt: Runtime,
+  /** Warnings this run gave already (the check runs before and after the lock). */
+  said: Set<string>,
 ): Promise<string | null> {
   if (plan.mode !== 'deploy' || plan.steps.length === 0) return null;
   const clashes = await versionClashes(plan.steps, history, info.sha, sameComponentContent(config, rt.cwd, info.sha));
@@ -324,9 +327,10 @@ async function checkVersions(
   const down = downgrades(plan.steps);
   if (down.length === 0) return null;
   if (!inputs.allowDowngrade) return downgradeRefusal(plan.environment, down);
-  rt.log.warning(
-    `allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`,
-  );
+  const warning = `allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`;
+  // Checked again once the lock is held: said again only when what it says changed.
+  if (!said.has(warning)) rt.log.warning(warning);
+  said.add(warning);
   return null;
 }
 
