@@ -48712,6 +48712,26 @@ class ExecError extends Error {
         this.name = 'ExecError';
     }
 }
+/** Calls `onLine` for each complete line of the chunks pushed, and for what is left at `end()`. */
+function lineSplitter(onLine) {
+    let partial = '';
+    return {
+        push(d) {
+            if (!onLine)
+                return;
+            partial += d.toString('utf8');
+            const lines = partial.split('\n');
+            partial = lines.pop() ?? '';
+            for (const l of lines)
+                onLine(l);
+        },
+        end() {
+            if (partial && onLine)
+                onLine(partial);
+            partial = '';
+        },
+    };
+}
 /** Run a program to completion and collect its output, without a shell. */
 function execFile(command, args, options = {}) {
     return new Promise((resolve, reject) => {
@@ -48729,27 +48749,15 @@ function execFile(command, args, options = {}) {
                 child.kill('SIGKILL');
             }, options.timeoutMs)
             : undefined;
-        let partial = '';
+        const outLines = lineSplitter(options.onLine);
         child.stdout.on('data', (d) => {
             out.push(d);
-            if (!options.onLine)
-                return;
-            partial += d.toString('utf8');
-            const lines = partial.split('\n');
-            partial = lines.pop() ?? '';
-            for (const l of lines)
-                options.onLine(l);
+            outLines.push(d);
         });
-        let errPartial = '';
+        const errLines = lineSplitter(options.onErrorLine);
         child.stderr.on('data', (d) => {
             err.push(d);
-            if (!options.onErrorLine)
-                return;
-            errPartial += d.toString('utf8');
-            const lines = errPartial.split('\n');
-            errPartial = lines.pop() ?? '';
-            for (const l of lines)
-                options.onErrorLine(l);
+            errLines.push(d);
         });
         child.on('error', (e) => {
             if (timer)
@@ -48759,10 +48767,8 @@ function execFile(command, args, options = {}) {
         child.on('close', (code, signal) => {
             if (timer)
                 clearTimeout(timer);
-            if (partial && options.onLine)
-                options.onLine(partial);
-            if (errPartial && options.onErrorLine)
-                options.onErrorLine(errPartial);
+            outLines.end();
+            errLines.end();
             const result = {
                 code: code ?? -1,
                 signal,

@@ -62515,6 +62515,26 @@ class ExecError extends Error {
         this.name = 'ExecError';
     }
 }
+/** Calls `onLine` for each complete line of the chunks pushed, and for what is left at `end()`. */
+function lineSplitter(onLine) {
+    let partial = '';
+    return {
+        push(d) {
+            if (!onLine)
+                return;
+            partial += d.toString('utf8');
+            const lines = partial.split('\n');
+            partial = lines.pop() ?? '';
+            for (const l of lines)
+                onLine(l);
+        },
+        end() {
+            if (partial && onLine)
+                onLine(partial);
+            partial = '';
+        },
+    };
+}
 /** Run a program to completion and collect its output, without a shell. */
 function execFile(command, args, options = {}) {
     return new Promise((resolve, reject) => {
@@ -62532,27 +62552,15 @@ function execFile(command, args, options = {}) {
                 child.kill('SIGKILL');
             }, options.timeoutMs)
             : undefined;
-        let partial = '';
+        const outLines = lineSplitter(options.onLine);
         child.stdout.on('data', (d) => {
             out.push(d);
-            if (!options.onLine)
-                return;
-            partial += d.toString('utf8');
-            const lines = partial.split('\n');
-            partial = lines.pop() ?? '';
-            for (const l of lines)
-                options.onLine(l);
+            outLines.push(d);
         });
-        let errPartial = '';
+        const errLines = lineSplitter(options.onErrorLine);
         child.stderr.on('data', (d) => {
             err.push(d);
-            if (!options.onErrorLine)
-                return;
-            errPartial += d.toString('utf8');
-            const lines = errPartial.split('\n');
-            errPartial = lines.pop() ?? '';
-            for (const l of lines)
-                options.onErrorLine(l);
+            errLines.push(d);
         });
         child.on('error', (e) => {
             if (timer)
@@ -62562,10 +62570,8 @@ function execFile(command, args, options = {}) {
         child.on('close', (code, signal) => {
             if (timer)
                 clearTimeout(timer);
-            if (partial && options.onLine)
-                options.onLine(partial);
-            if (errPartial && options.onErrorLine)
-                options.onErrorLine(errPartial);
+            outLines.end();
+            errLines.end();
             const result = {
                 code: code ?? -1,
                 signal,
@@ -69169,31 +69175,23 @@ async function planVersion(git, series, ctx, names, reachable) {
         candidateNumber(t.version, id) !== null)
         .sort((a, b) => rcompare_default()(a.version, b.version));
     const latest = candidates[0];
-    if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
-        return {
-            ...base,
-            release: false,
-            bump: step,
-            version: latest.version.version,
-            tag: latest.name,
-            prerelease: true,
-            reason: `HEAD is already ${latest.name}`,
-        };
-    }
+    /** The newest candidate again, released already: `reason` says why there is no new one. */
+    const still = (c, reason) => ({
+        ...base,
+        release: false,
+        bump: step,
+        version: c.version.version,
+        tag: c.name,
+        prerelease: true,
+        reason,
+    });
+    if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha)
+        return still(latest, `HEAD is already ${latest.name}`);
     // A push that changes nothing of the series since its newest candidate (a component's
     // candidate, then a commit elsewhere) is still that candidate: a new number would be a
     // release of the same content. The same count is what promote refuses on, so the two agree.
-    if (latest && !manual && (await commitsSinceCandidate(git, latest.name, series.paths)) === 0) {
-        return {
-            ...base,
-            release: false,
-            bump: step,
-            version: latest.version.version,
-            tag: latest.name,
-            prerelease: true,
-            reason: `no commit since ${latest.name} touches ${series.paths.length ? 'its paths' : 'the repository'}: still that candidate`,
-        };
-    }
+    if (latest && !manual && (await commitsSinceCandidate(git, latest.name, series.paths)) === 0)
+        return still(latest, `no commit since ${latest.name} touches ${series.paths.length ? 'its paths' : 'the repository'}: still that candidate`);
     if (!manual && commits.length === 0 && last) {
         return {
             ...base,

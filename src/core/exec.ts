@@ -97,6 +97,24 @@ export class ExecError extends Error {
   }
 }
 
+/** Calls `onLine` for each complete line of the chunks pushed, and for what is left at `end()`. */
+function lineSplitter(onLine: ((line: string) => void) | undefined) {
+  let partial = '';
+  return {
+    push(d: Buffer) {
+      if (!onLine) return;
+      partial += d.toString('utf8');
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) onLine(l);
+    },
+    end() {
+      if (partial && onLine) onLine(partial);
+      partial = '';
+    },
+  };
+}
+
 /** Run a program to completion and collect its output, without a shell. */
 export function execFile(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
@@ -112,23 +130,15 @@ export function execFile(command: string, args: readonly string[], options: Exec
           child.kill('SIGKILL');
         }, options.timeoutMs)
       : undefined;
-    let partial = '';
+    const outLines = lineSplitter(options.onLine);
     child.stdout.on('data', (d: Buffer) => {
       out.push(d);
-      if (!options.onLine) return;
-      partial += d.toString('utf8');
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) options.onLine(l);
+      outLines.push(d);
     });
-    let errPartial = '';
+    const errLines = lineSplitter(options.onErrorLine);
     child.stderr.on('data', (d: Buffer) => {
       err.push(d);
-      if (!options.onErrorLine) return;
-      errPartial += d.toString('utf8');
-      const lines = errPartial.split('\n');
-      errPartial = lines.pop() ?? '';
-      for (const l of lines) options.onErrorLine(l);
+      errLines.push(d);
     });
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
@@ -136,8 +146,8 @@ export function execFile(command: string, args: readonly string[], options: Exec
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      if (partial && options.onLine) options.onLine(partial);
-      if (errPartial && options.onErrorLine) options.onErrorLine(errPartial);
+      outLines.end();
+      errLines.end();
       const result = {
         code: code ?? -1,
         signal,

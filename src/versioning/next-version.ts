@@ -349,31 +349,26 @@ export async function planVersion(
     )
     .sort((a, b) => rcompare(a.version, b.version));
   const latest = candidates[0];
-  if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha) {
-    return {
-      ...base,
-      release: false,
-      bump: step,
-      version: latest.version.version,
-      tag: latest.name,
-      prerelease: true,
-      reason: `HEAD is already ${latest.name}`,
-    };
-  }
+  /** The newest candidate again, released already: `reason` says why there is no new one. */
+  const still = (c: { name: string; version: SemVer }, reason: string): VersionPlan => ({
+    ...base,
+    release: false,
+    bump: step,
+    version: c.version.version,
+    tag: c.name,
+    prerelease: true,
+    reason,
+  });
+  if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha)
+    return still(latest, `HEAD is already ${latest.name}`);
   // A push that changes nothing of the series since its newest candidate (a component's
   // candidate, then a commit elsewhere) is still that candidate: a new number would be a
   // release of the same content. The same count is what promote refuses on, so the two agree.
-  if (latest && !manual && (await commitsSinceCandidate(git, latest.name, series.paths)) === 0) {
-    return {
-      ...base,
-      release: false,
-      bump: step,
-      version: latest.version.version,
-      tag: latest.name,
-      prerelease: true,
-      reason: `no commit since ${latest.name} touches ${series.paths.length ? 'its paths' : 'the repository'}: still that candidate`,
-    };
-  }
+  if (latest && !manual && (await commitsSinceCandidate(git, latest.name, series.paths)) === 0)
+    return still(
+      latest,
+      `no commit since ${latest.name} touches ${series.paths.length ? 'its paths' : 'the repository'}: still that candidate`,
+    );
   if (!manual && commits.length === 0 && last) {
     return {
       ...base,
