@@ -174,3 +174,29 @@ test('bad settings are one line naming the key', async () => {
   );
   expect(build({ resource: 'deployment/api', image: 'a:{version}' })).toBe('ok');
 });
+
+test('the test API server sends a watch its headers before any event, as the real one does', async () => {
+  // kubectl's informer cannot stop until its watch has its headers: a server holding them back
+  // until the first event hung `kubectl rollout status` past its --timeout when the rollout
+  // finished between its list and its watch (the full suite's load hit that window).
+  const { request } = await import('node:https');
+  const url = new URL(`${kube.url}/apis/apps/v1/namespaces/prod/deployments`);
+  url.searchParams.set('watch', 'true');
+  url.searchParams.set('fieldSelector', 'metadata.name=no-such-deployment');
+  url.searchParams.set('resourceVersion', '999999999');
+  const ca = Buffer.from(/certificate-authority-data: (\S+) \}/.exec(kube.kubeconfig(TOKEN))![1], 'base64');
+  const status = await new Promise<number | string>((resolve) => {
+    const req = request(url, { ca, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    });
+    req.on('error', (err) => resolve(err.message));
+    // Liveness only: with nothing to replay, no event comes; without the headers, nothing would.
+    setTimeout(() => {
+      resolve('no headers within 10 s');
+      req.destroy();
+    }, 10_000).unref();
+    req.end();
+  });
+  expect(status).toBe(200);
+});

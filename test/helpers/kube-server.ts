@@ -648,6 +648,10 @@ export async function startKubeServer(): Promise<KubeServer> {
           .filter((d) => d.metadata.namespace === ns && (!selected || d.metadata.name === selected));
         if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
           res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+          // As the API server does: the headers go now, not with the first event. kubectl's
+          // informer waits for them before it can stop, so a watch with nothing to replay (the
+          // rollout finished between its list and its watch) hung kubectl past its --timeout.
+          res.flushHeaders();
           const since = Number(url.searchParams.get('resourceVersion') ?? '0');
           for (const d of matching)
             if (Number(d.metadata.resourceVersion) > since)
