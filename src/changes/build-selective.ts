@@ -185,8 +185,10 @@ async function runBuildSelective(
 
   const versions = buildVersions(inputs.version);
   let outcome: BuildOutcome | null = null;
+  // The selected components a build would have nothing to run for (a real run says "no build command").
+  const commandless = selection.changed.filter((n) => !byName.get(n)!.hash.command);
   if (inputs.run && inputs.dryRun) {
-    rt.log.info(`Dry run: would build ${selection.changed.join(', ') || 'nothing'}.`);
+    rt.log.info(dryRunBuildLine(selection.changed, commandless));
   } else if (inputs.run) {
     outcome = await buildAll(
       selection.changed.map((n) => {
@@ -223,11 +225,21 @@ async function runBuildSelective(
       hashes,
       outcome,
       dryRun: inputs.dryRun,
+      commandless,
       total: components.length,
     }),
   );
   const failures = Object.values(outcome?.failures ?? {});
   if (failures.length) throw new UserError(failures.join('; '));
+}
+
+/** What a dry run would build: the selected components with a build command, then those without one. */
+function dryRunBuildLine(selected: readonly string[], commandless: readonly string[]): string {
+  const buildable = selected.filter((n) => !commandless.includes(n));
+  const none = commandless.length
+    ? `; ${commandless.join(', ')} ${commandless.length === 1 ? 'has' : 'have'} no build command`
+    : '';
+  return `Dry run: would build ${buildable.join(', ') || 'nothing'}${none}.`;
 }
 
 /**

@@ -38,11 +38,13 @@ export function selectionSummary(args: {
   hashes: Record<string, string>;
   outcome: BuildOutcome | null;
   dryRun: boolean;
+  /** Selected components without a build command: a dry run would build nothing for them either. */
+  commandless: readonly string[];
   total: number;
 }): string {
   const { selection, outcome } = args;
   const state = (n: string) => {
-    if (!outcome) return args.dryRun ? 'would build' : '—';
+    if (!outcome) return args.dryRun ? (args.commandless.includes(n) ? 'no build command' : 'would build') : '—';
     if (outcome.skipped[n]) return 'cached, skipped';
     if (outcome.built.includes(n)) return 'built';
     if (outcome.nothingToRun.includes(n)) return 'no build command';

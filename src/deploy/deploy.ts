@@ -76,7 +76,7 @@ export async function runDeploy(given: DeployOptions): Promise<DeployResult> {
   const cancelledEarly = onCancel(() => {
     if (state.held) return;
     rt.setOutput('status', 'cancelled');
-    if (state.plan) rt.setOutput('plan', planJson(state.plan));
+    if (state.plan) rt.setOutput('plan', planOutput(state.plan, state.refusal));
   });
   let result: DeployResult;
   try {
@@ -84,7 +84,7 @@ export async function runDeploy(given: DeployOptions): Promise<DeployResult> {
     state.reports = result.reports;
   } catch (err) {
     rt.setOutput('status', isCancelled() ? 'cancelled' : 'failed');
-    if (state.plan) rt.setOutput('plan', planJson(state.plan));
+    if (state.plan) rt.setOutput('plan', planOutput(state.plan, state.refusal));
     // A cancelled run's cleanup (deployWith) marks the record and announces it.
     if (!inputs.dryRun && !isCancelled()) {
       const environment = state.plan?.environment ?? inputs.environment.trim();
@@ -110,6 +110,8 @@ interface RunState {
   info?: RunInfo;
   rollback?: boolean;
   reports?: StepReport[];
+  /** The rule that refused the run (in a dry run: that a real run would stop at), for the `plan` output. */
+  refusal?: string;
 }
 
 /** Send the notifications of a run's end. */
@@ -172,6 +174,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     (await checkPromotion(config, plan, record, inputs.dryRun ? plannedBefore(rt.env) : [])) ??
     (await checkVersions(config, plan, history, info, inputs, rt, said)) ??
     toVersionRefusal(plan, history, toVersion);
+  if (refusal) state.refusal = refusal;
   if (refusal && inputs.dryRun) rt.log.warning(`A real run would stop here: ${refusal}`);
   else if (refusal) throw new UserError(refusal);
 
@@ -189,9 +192,12 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     for (const s of plan.steps)
       for (const [step, what] of Object.entries(s.commands)) rt.log.info(`  ${s.component} ${step}: ${what}`);
     await probeRunning(plan, environment, info, rt);
+    // `status` stays success (the dry run itself did): the refusal reaches the caller in the
+    // `plan` output, which the pipeline's plan reads to mark this deploy as failing.
     const result = empty('success');
-    writeOutputs(rt, result);
-    await rt.summary(deploySummary({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
+    writeOutputs(rt, result, refusal);
+    const summary = deploySummary({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)');
+    await rt.summary(refusal ? `${summary}\n**A real run would stop here:** ${refusal}\n` : summary);
     return result;
   }
   if (plan.steps.length === 0) {
@@ -259,7 +265,10 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     for (const s of plan.steps) s.current = good[s.component] ?? '';
     // What the environment runs may have moved while this run waited for the lock.
     const late = await checkVersions(config, plan, history, info, inputs, rt, said);
-    if (late) throw new UserError(late);
+    if (late) {
+      state.refusal = late;
+      throw new UserError(late);
+    }
     // Announced with the versions read under the lock: "from" is what runs now.
     await announceStart(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
     executing = run.execute();
@@ -442,11 +451,16 @@ function outputsOnce(rt: Runtime): Runtime {
   };
 }
 
-function writeOutputs(rt: Runtime, result: DeployResult): void {
+function writeOutputs(rt: Runtime, result: DeployResult, refusal: string | null = null): void {
   rt.setOutput('status', result.status);
   rt.setOutput('deployed', result.deployed);
   rt.setOutput('previous-version', result.previousVersion);
   rt.setOutput('deployment-id', result.deploymentId);
   rt.setOutput('environment-url', result.environmentUrl);
-  rt.setOutput('plan', planJson(result.plan));
+  rt.setOutput('plan', planOutput(result.plan, refusal));
+}
+
+/** The `plan` output: the plan, and the refusal that stops the run (or would, in a dry run), null when none. */
+function planOutput(plan: Plan, refusal: string | null | undefined): unknown {
+  return { ...(planJson(plan) as Record<string, unknown>), refusal: refusal ?? null };
 }

@@ -12,7 +12,7 @@ import { table } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
 import type { CheckResult } from '../checks/types.js';
 import { ACTIONS } from '../registry.js';
-import { invokeActionSettled, type ActionOverride } from './invoke.js';
+import { invokeActionSettled, type ActionOverride, type Settled } from './invoke.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
 import { checkTargets } from '../deploy/plan.js';
 
@@ -150,6 +150,7 @@ export async function runPipeline(
       });
       if (dep.error) await fail(`rollback ${env}`, dep.error);
       result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
+      if (await refused(`rollback ${env}`, env, dep)) continue;
       note(
         `rollback ${env}`,
         'ok',
@@ -202,6 +203,7 @@ export async function runPipeline(
       });
       const status = dep.outputs.status || (dep.error ? 'failed' : 'success');
       result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
+      if (await refused(`deploy ${env}`, env, dep)) continue;
       if (dep.error || status !== 'success') {
         const rolledBack = status === 'rolled-back';
         const cause = errorMessage(dep.error ?? status);
@@ -259,6 +261,19 @@ export async function runPipeline(
   }
   await finish();
   return result;
+
+  /**
+   * In a dry run, a deploy that a real run would refuse (its `plan` output's refusal): noted as
+   * failed, and its smoke tests previewed, so the plan carries on to show the rest. True when refused.
+   */
+  async function refused(step: string, env: string, dep: Settled): Promise<boolean> {
+    if (!options.dryRun || dep.error) return false;
+    const refusal = parseJson<{ refusal?: string | null } | undefined>(dep.outputs.plan)?.refusal;
+    if (!refusal) return false;
+    note(step, 'failed', `a real run would stop here: ${refusal}`);
+    await smoke(env);
+    return true;
+  }
 
   async function smoke(env: string): Promise<boolean> {
     const st = await call('smoke-test', {

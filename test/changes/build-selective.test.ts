@@ -648,6 +648,40 @@ describe('building', () => {
     expect(existsSync(path.join(r.dir, 'built'))).toBe(false);
     expect(run.log).toContain('Dry run: would build a');
   });
+
+  it('dry-run says "would build" only for components with a build command, and names the others', async () => {
+    const r = track(createRepo());
+    r.commit('init', {
+      '.github/slipway.yml': [
+        'components:',
+        "  api: { paths: [api/**], build: { run: 'touch built-api' } }",
+        '  db: { paths: [db/**], kind: data }',
+        "  web: { paths: [web/**], dependsOn: [api], build: { run: 'touch built-web' } }",
+        '',
+      ].join('\n'),
+      'api/x': '1\n',
+      'db/x': '1\n',
+      'web/x': '1\n',
+    });
+    const run = await selective(r, { all: 'true', run: 'true', 'dry-run': 'true' });
+    expect(changed(run).sort()).toEqual(['api', 'db', 'web']);
+    expect(run.log).toContain('Dry run: would build api, web; db has no build command.');
+    expect(run.summary).toMatch(/^\| api \|.*\| would build \|$/m);
+    expect(run.summary).toMatch(/^\| web \|.*\| would build \|$/m);
+    expect(run.summary).toMatch(/^\| db \|.*\| no build command \|$/m);
+    expect(existsSync(path.join(r.dir, 'built-api'))).toBe(false);
+
+    // Nothing to build at all: said so, and each one named.
+    const none = track(createRepo());
+    none.commit('init', {
+      '.github/slipway.yml': 'components:\n  db: { paths: [db/**] }\n  cache: { paths: [cache/**] }\n',
+      'db/x': '1\n',
+      'cache/x': '1\n',
+    });
+    const nothing = await selective(none, { all: 'true', run: 'true', 'dry-run': 'true' });
+    expect(nothing.log).toMatch(/Dry run: would build nothing; (db, cache|cache, db) have no build command\./);
+    expect(nothing.summary).not.toContain('would build');
+  });
 });
 
 describe('a push that changes only the policy file', () => {

@@ -4,11 +4,14 @@
  * for tool: command), the deploy and smoke sections when nothing is selected, and a
  * non-zero exit when a step failed; and, in-process, the environments it checks before running.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { main } from '../../src/cli/main.js';
 import { command as planCommand } from '../../src/cli/plan.js';
 import type { Terminal } from '../../src/cli/terminal.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
+import { FileLedger } from '../../src/deploy/record/file-ledger.js';
 import { createRepo } from '../helpers/git-repo.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { ROOT } from '../helpers/run-action.js';
@@ -31,6 +34,40 @@ function plan(dir: string, env: Record<string, string> = {}, ...args: string[]) 
     encoding: 'utf8',
     env: { ...base, ...env },
   });
+}
+
+/** Record a successful deployment in the repository's ledger, as a real `slipway deploy` would have. */
+async function recordDeploy(dir: string, environment: string, sha: string, versions: Record<string, string>) {
+  const ledger = new FileLedger(dir);
+  const log = createMemoryRuntime().log;
+  const request = {
+    environment,
+    task: 'deploy' as const,
+    ref: 'main',
+    sha,
+    versions,
+    creator: 'test',
+    description: 'deploy',
+  };
+  const entry = await ledger.begin(request, { timeoutMs: 1000, ttlMs: 60_000, log });
+  await ledger.finish(entry.id, { state: 'success', description: 'deployed' });
+}
+
+/** `slipway plan` through the CLI's main in this process: its exit code and what it wrote. */
+async function planInProcess(dir: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  const written = { stdout: '', stderr: '' };
+  const capture = (stream: 'stdout' | 'stderr') =>
+    jest.spyOn(process[stream], 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written[stream] += String(chunk);
+      return true;
+    });
+  const spies = [capture('stdout'), capture('stderr')];
+  try {
+    const status = await main(['plan', '--cwd', dir]);
+    return { status, ...written };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
 }
 
 let server: TestPostgres;
@@ -151,6 +188,44 @@ describe('slipway plan: what it says it did', () => {
       app.cleanup();
     }
   }, 60_000);
+
+  it('shows a deploy a real run would refuse (a downgrade) as failed, still shows the rest, and exits 1', async () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: api', {
+        '.github/slipway.yml': [
+          'environments:',
+          '  staging: {}',
+          '  production: { after: staging }',
+          'components:',
+          '  api: { paths: [api/**], deploy: { run: "true" }, health: [ { http: "http://127.0.0.1:9/h" } ] }',
+          '',
+        ].join('\n'),
+        'api/a.txt': 'a',
+      });
+      // Staging runs api 1.0.0; this commit's version is 0.1.0, which a real deploy refuses.
+      await recordDeploy(app.dir, 'staging', app.head(), { api: '1.0.0' });
+      // The CLI in-process (the subprocess runs dist/, which this source change has not rebuilt).
+      const r = await planInProcess(app.dir);
+      const refusal =
+        'refusing to deploy to staging: api 0.1.0 is older than the 1.0.0 it runs (to go back on purpose use rollback: true with to-version, or set allow-downgrade: true)';
+      expect(r.stderr).toContain(`\n✘ deploy staging: a real run would stop here: ${refusal}\n`);
+      expect(r.stdout).toContain(`\ndeploy staging: a real run would stop here: ${refusal}\n`);
+      // The plan carries on: staging's smoke tests, production (its after: staging is met by this
+      // same run, so it is not refused), and the release.
+      expect(r.stdout).toContain(
+        'smoke-test staging: would run 1 check(s): http api: http://127.0.0.1:9/h (dry run: nothing contacted)',
+      );
+      expect(r.stderr).toMatch(/^✔ deploy production: wave 1: api \(none\) → 0\.1\.0$/m);
+      expect(r.stdout).toContain('smoke-test production: would run 1 check(s)');
+      expect(r.stdout).toMatch(/^release: v0\.1\.0 \(dry run: would be created\)/m);
+      expect(r.status).toBe(1);
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      expect(errors).toEqual([`error: plan: deploy staging failed: a real run would stop here: ${refusal}`]);
+    } finally {
+      app.cleanup();
+    }
+  }, 60_000);
 });
 
 describe('slipway plan: the environments it previews', () => {
@@ -207,12 +282,41 @@ describe('slipway plan: the environments it previews', () => {
       lines.length = 0;
       await run(app.dir);
       const text = lines.join('\n');
-      expect(text).toMatch(/deploy production: wave 1: api \(none\) → 0\.1\.0/);
-      expect(text).not.toMatch(/would stop here|have not been deployed successfully to staging/);
-      // Asked for production alone, the gate is real: staging has nothing yet.
+      expect(text).toMatch(/^✔ deploy staging: wave 1: api \(none\) → 0\.1\.0$/m);
+      expect(text).toMatch(/^✔ deploy production: wave 1: api \(none\) → 0\.1\.0$/m);
+      expect(text).not.toMatch(/would stop here|have not been deployed successfully to staging|✘/);
+      // Asked for production alone, the gate is real: staging has nothing yet, so the plan fails
+      // on it, as the real run would, after showing the rest.
       lines.length = 0;
-      await run(app.dir, { environment: 'production' });
-      expect(lines.join('\n')).toMatch(/A real run would stop here: refusing to deploy to production/);
+      const refusal =
+        /a real run would stop here: refusing to deploy to production: api 0\.1\.0 has not been deployed successfully to staging/;
+      await expect(run(app.dir, { environment: 'production' })).rejects.toThrow(
+        new RegExp(`^plan: deploy production failed: ${refusal.source}`),
+      );
+      const alone = lines.join('\n');
+      expect(alone).toMatch(/A real run would stop here: refusing to deploy to production/);
+      expect(alone).toMatch(new RegExp(`^✘ deploy production: ${refusal.source}`, 'm'));
+      expect(alone).toMatch(/^✔ smoke-test production: /m);
+      expect(alone).toMatch(/^✔ release: v0\.1\.0/m);
+    } finally {
+      lines.length = 0;
+      app.cleanup();
+    }
+  });
+
+  it('--event rollback to a version the environment never ran: the rollback is shown failed, with the refusal', async () => {
+    const app = createRepo();
+    try {
+      app.commit('feat: api', {
+        '.github/slipway.yml': 'environments:\n  production: {}\ncomponents:\n  api: { deploy: { run: "true" } }\n',
+      });
+      for (const version of ['1.0.0', '1.1.0']) await recordDeploy(app.dir, 'production', app.head(), { api: version });
+      lines.length = 0;
+      await expect(run(app.dir, { event: 'rollback', 'to-version': '0.9.0' })).rejects.toThrow(
+        /^plan: rollback production failed: a real run would stop here: input "to-version": api never ran 0\.9\.0 on production \(expected a version it ran there: 1\.1\.0, 1\.0\.0;/,
+      );
+      expect(lines.join('\n')).toMatch(/^✘ rollback production: a real run would stop here: input "to-version"/m);
+      expect(lines.join('\n')).toMatch(/^✔ smoke-test production: /m);
     } finally {
       lines.length = 0;
       app.cleanup();

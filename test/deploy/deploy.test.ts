@@ -161,6 +161,33 @@ describe('the plan and its order', () => {
     expect(summary).toMatch(/```mermaid\nflowchart LR\n {2}n0\["db"\][\s\S]*n0 --> n1/);
   });
 
+  test("a refusal is in the plan output's refusal: a dry run reports it and succeeds, a real run fails with it", async () => {
+    configure({ api: { deploy: { run: logged() } } });
+    const first = await deploy({ version: '2.0.0' });
+    expect(first.error).toBeUndefined();
+    expect(JSON.parse(first.outputs.plan).refusal).toBeNull();
+    p.clearLog();
+    const refusal =
+      'refusing to deploy to staging: api 1.0.0 is older than the 2.0.0 it runs (to go back on purpose use rollback: true with to-version, or set allow-downgrade: true)';
+
+    // The pipeline's plan reads `refusal` to show this deploy failed; status keeps meaning "the dry run ran".
+    const dry = await deploy({ version: '1.0.0', 'dry-run': 'true' });
+    expect(dry.error).toBeUndefined();
+    expect(dry.outputs.status).toBe('success');
+    expect(JSON.parse(dry.outputs.plan)).toMatchObject({ environment: 'staging', refusal });
+    expect(dry.rt.records.filter((l) => l.level === 'warning').map((l) => l.message)).toEqual([
+      `A real run would stop here: ${refusal}`,
+    ]);
+    expect(dry.rt.summaries.join('\n')).toContain(`**A real run would stop here:** ${refusal}`);
+    expect(p.log()).toEqual([]);
+
+    const real = await deploy({ version: '1.0.0' });
+    expect(real.error?.message).toBe(refusal);
+    expect(real.outputs.status).toBe('failed');
+    expect(JSON.parse(real.outputs.plan).refusal).toBe(refusal);
+    expect(p.log()).toEqual([]);
+  });
+
   test('a dependency cycle is a config error naming the file and the cycle', async () => {
     configure({ a: { dependsOn: ['b'], deploy: { run: 'true' } }, b: { dependsOn: ['a'], deploy: { run: 'true' } } });
     const r = await deploy({ version: '1.0.0' });
