@@ -48476,7 +48476,7 @@ function selectionSummary(args) {
     const { selection, outcome } = args;
     const state = (n) => {
         if (!outcome)
-            return args.dryRun ? 'would build' : '—';
+            return args.dryRun ? (args.commandless.includes(n) ? 'no build command' : 'would build') : '—';
         if (outcome.skipped[n])
             return 'cached, skipped';
         if (outcome.built.includes(n))
@@ -48657,8 +48657,10 @@ async function runBuildSelective(inputs, rt, services) {
     }
     const versions = buildVersions(inputs.version);
     let outcome = null;
+    // The selected components a build would have nothing to run for (a real run says "no build command").
+    const commandless = selection.changed.filter((n) => !byName.get(n).hash.command);
     if (inputs.run && inputs.dryRun) {
-        rt.log.info(`Dry run: would build ${selection.changed.join(', ') || 'nothing'}.`);
+        rt.log.info(dryRunBuildLine(selection.changed, commandless));
     }
     else if (inputs.run) {
         outcome = await buildAll(selection.changed.map((n) => {
@@ -48692,11 +48694,20 @@ async function runBuildSelective(inputs, rt, services) {
         hashes,
         outcome,
         dryRun: inputs.dryRun,
+        commandless,
         total: components.length,
     }));
     const failures = Object.values(outcome?.failures ?? {});
     if (failures.length)
         throw new errors/* UserError */.yo(failures.join('; '));
+}
+/** What a dry run would build: the selected components with a build command, then those without one. */
+function dryRunBuildLine(selected, commandless) {
+    const buildable = selected.filter((n) => !commandless.includes(n));
+    const none = commandless.length
+        ? `; ${commandless.join(', ')} ${commandless.length === 1 ? 'has' : 'have'} no build command`
+        : '';
+    return `Dry run: would build ${buildable.join(', ') || 'nothing'}${none}.`;
 }
 /**
  * The runtime given to the build cache, saying each warning once: a cache that is not
@@ -54388,12 +54399,12 @@ const deploy = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .defineAction *
     description: 'Deploy components to an environment in dependency order, gate each on its health checks, record it, and roll back on failure.',
     inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .deployInputs */ .xR,
     outputs: {
-        status: 'success, rolled-back, failed, or cancelled (the job was cancelled: a component in progress is left as it is, not rolled back).',
+        status: 'success, rolled-back, failed, or cancelled (the job was cancelled: a component in progress is not rolled back; it is left as it is, except a compose service being recreated, which is started at the new version).',
         deployed: 'JSON: component → the version it runs after this run (after a cancel, one stopped in the middle maps to the version it was moving to).',
         'previous-version': 'The version the environment ran before (the highest, when components differed).',
         'deployment-id': 'The id of the deployment record of this run.',
         'environment-url': "The environment's URL from the policy file.",
-        plan: 'JSON: the waves, each component with its version now and next and its commands.',
+        plan: 'JSON: the waves, each component with its version now and next and its commands; refusal: why the run was refused before anything ran (in a dry run, which still succeeds: why a real run would be), or null.',
     },
     async run(inputs, rt) {
         await (0,_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .runDeploy */ .z)({ inputs, record: (0,_record_open_js__WEBPACK_IMPORTED_MODULE_3__/* .chooseRecord */ .Z)(inputs, rt), runtime: rt });
@@ -54485,7 +54496,7 @@ async function runDeploy(given) {
             return;
         rt.setOutput('status', 'cancelled');
         if (state.plan)
-            rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(state.plan));
+            rt.setOutput('plan', planOutput(state.plan, state.refusal));
     });
     let result;
     try {
@@ -54495,7 +54506,7 @@ async function runDeploy(given) {
     catch (err) {
         rt.setOutput('status', (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .isCancelled */ .mm)() ? 'cancelled' : 'failed');
         if (state.plan)
-            rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(state.plan));
+            rt.setOutput('plan', planOutput(state.plan, state.refusal));
         // A cancelled run's cleanup (deployWith) marks the record and announces it.
         if (!inputs.dryRun && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .isCancelled */ .mm)()) {
             const environment = state.plan?.environment ?? inputs.environment.trim();
@@ -54555,6 +54566,8 @@ async function deployWith(config, options, state) {
     const refusal = (await checkPromotion(config, plan, record, inputs.dryRun ? plannedBefore(rt.env) : [])) ??
         (await checkVersions(config, plan, history, info, inputs, rt, said)) ??
         toVersionRefusal(plan, history, toVersion);
+    if (refusal)
+        state.refusal = refusal;
     if (refusal && inputs.dryRun)
         rt.log.warning(`A real run would stop here: ${refusal}`);
     else if (refusal)
@@ -54574,9 +54587,12 @@ async function deployWith(config, options, state) {
             for (const [step, what] of Object.entries(s.commands))
                 rt.log.info(`  ${s.component} ${step}: ${what}`);
         await probeRunning(plan, environment, info, rt);
+        // `status` stays success (the dry run itself did): the refusal reaches the caller in the
+        // `plan` output, which the pipeline's plan reads to mark this deploy as failing.
         const result = empty('success');
-        writeOutputs(rt, result);
-        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
+        writeOutputs(rt, result, refusal);
+        const summary = (0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)');
+        await rt.summary(refusal ? `${summary}\n**A real run would stop here:** ${refusal}\n` : summary);
         return result;
     }
     if (plan.steps.length === 0) {
@@ -54633,8 +54649,10 @@ async function deployWith(config, options, state) {
             s.current = good[s.component] ?? '';
         // What the environment runs may have moved while this run waited for the lock.
         const late = await checkVersions(config, plan, history, info, inputs, rt, said);
-        if (late)
+        if (late) {
+            state.refusal = late;
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(late);
+        }
         // Announced with the versions read under the lock: "from" is what runs now.
         await (0,_announce_js__WEBPACK_IMPORTED_MODULE_1__/* .announceStart */ .W)(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
         executing = run.execute();
@@ -54805,13 +54823,17 @@ function outputsOnce(rt) {
         },
     };
 }
-function writeOutputs(rt, result) {
+function writeOutputs(rt, result, refusal = null) {
     rt.setOutput('status', result.status);
     rt.setOutput('deployed', result.deployed);
     rt.setOutput('previous-version', result.previousVersion);
     rt.setOutput('deployment-id', result.deploymentId);
     rt.setOutput('environment-url', result.environmentUrl);
-    rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(result.plan));
+    rt.setOutput('plan', planOutput(result.plan, refusal));
+}
+/** The `plan` output: the plan, and the refusal that stops the run (or would, in a dry run), null when none. */
+function planOutput(plan, refusal) {
+    return { ...(0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(plan), refusal: refusal ?? null };
 }
 
 __webpack_async_result__();
@@ -85268,6 +85290,8 @@ async function runPipeline(options, rt, overrides = {}) {
             if (dep.error)
                 await fail(`rollback ${env}`, dep.error);
             result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
+            if (await refused(`rollback ${env}`, env, dep))
+                continue;
             note(`rollback ${env}`, 'ok', options.dryRun ? describePlan(dep.outputs.plan) : `back to ${describeDeployed(result.deployed[env])}`);
             if (!(await smoke(env)))
                 await stop('failed', `smoke tests failed on ${env} after the rollback`);
@@ -85309,6 +85333,8 @@ async function runPipeline(options, rt, overrides = {}) {
             });
             const status = dep.outputs.status || (dep.error ? 'failed' : 'success');
             result.deployed[env] = parseJson(dep.outputs.deployed) ?? {};
+            if (await refused(`deploy ${env}`, env, dep))
+                continue;
             if (dep.error || status !== 'success') {
                 const rolledBack = status === 'rolled-back';
                 const cause = (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(dep.error ?? status);
@@ -85357,6 +85383,20 @@ async function runPipeline(options, rt, overrides = {}) {
     }
     await finish();
     return result;
+    /**
+     * In a dry run, a deploy that a real run would refuse (its `plan` output's refusal): noted as
+     * failed, and its smoke tests previewed, so the plan carries on to show the rest. True when refused.
+     */
+    async function refused(step, env, dep) {
+        if (!options.dryRun || dep.error)
+            return false;
+        const refusal = parseJson(dep.outputs.plan)?.refusal;
+        if (!refusal)
+            return false;
+        note(step, 'failed', `a real run would stop here: ${refusal}`);
+        await smoke(env);
+        return true;
+    }
     async function smoke(env) {
         const st = await call('smoke-test', {
             environment: env,

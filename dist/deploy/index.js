@@ -66440,12 +66440,12 @@ const deploy = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .defineAction *
     description: 'Deploy components to an environment in dependency order, gate each on its health checks, record it, and roll back on failure.',
     inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .deployInputs */ .xR,
     outputs: {
-        status: 'success, rolled-back, failed, or cancelled (the job was cancelled: a component in progress is left as it is, not rolled back).',
+        status: 'success, rolled-back, failed, or cancelled (the job was cancelled: a component in progress is not rolled back; it is left as it is, except a compose service being recreated, which is started at the new version).',
         deployed: 'JSON: component → the version it runs after this run (after a cancel, one stopped in the middle maps to the version it was moving to).',
         'previous-version': 'The version the environment ran before (the highest, when components differed).',
         'deployment-id': 'The id of the deployment record of this run.',
         'environment-url': "The environment's URL from the policy file.",
-        plan: 'JSON: the waves, each component with its version now and next and its commands.',
+        plan: 'JSON: the waves, each component with its version now and next and its commands; refusal: why the run was refused before anything ran (in a dry run, which still succeeds: why a real run would be), or null.',
     },
     async run(inputs, rt) {
         await (0,_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .runDeploy */ .z)({ inputs, record: (0,_record_open_js__WEBPACK_IMPORTED_MODULE_3__/* .chooseRecord */ .Z)(inputs, rt), runtime: rt });
@@ -66537,7 +66537,7 @@ async function runDeploy(given) {
             return;
         rt.setOutput('status', 'cancelled');
         if (state.plan)
-            rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(state.plan));
+            rt.setOutput('plan', planOutput(state.plan, state.refusal));
     });
     let result;
     try {
@@ -66547,7 +66547,7 @@ async function runDeploy(given) {
     catch (err) {
         rt.setOutput('status', (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .isCancelled */ .mm)() ? 'cancelled' : 'failed');
         if (state.plan)
-            rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(state.plan));
+            rt.setOutput('plan', planOutput(state.plan, state.refusal));
         // A cancelled run's cleanup (deployWith) marks the record and announces it.
         if (!inputs.dryRun && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .isCancelled */ .mm)()) {
             const environment = state.plan?.environment ?? inputs.environment.trim();
@@ -66607,6 +66607,8 @@ async function deployWith(config, options, state) {
     const refusal = (await checkPromotion(config, plan, record, inputs.dryRun ? plannedBefore(rt.env) : [])) ??
         (await checkVersions(config, plan, history, info, inputs, rt, said)) ??
         toVersionRefusal(plan, history, toVersion);
+    if (refusal)
+        state.refusal = refusal;
     if (refusal && inputs.dryRun)
         rt.log.warning(`A real run would stop here: ${refusal}`);
     else if (refusal)
@@ -66626,9 +66628,12 @@ async function deployWith(config, options, state) {
             for (const [step, what] of Object.entries(s.commands))
                 rt.log.info(`  ${s.component} ${step}: ${what}`);
         await probeRunning(plan, environment, info, rt);
+        // `status` stays success (the dry run itself did): the refusal reaches the caller in the
+        // `plan` output, which the pipeline's plan reads to mark this deploy as failing.
         const result = empty('success');
-        writeOutputs(rt, result);
-        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)'));
+        writeOutputs(rt, result, refusal);
+        const summary = (0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)');
+        await rt.summary(refusal ? `${summary}\n**A real run would stop here:** ${refusal}\n` : summary);
         return result;
     }
     if (plan.steps.length === 0) {
@@ -66685,8 +66690,10 @@ async function deployWith(config, options, state) {
             s.current = good[s.component] ?? '';
         // What the environment runs may have moved while this run waited for the lock.
         const late = await checkVersions(config, plan, history, info, inputs, rt, said);
-        if (late)
+        if (late) {
+            state.refusal = late;
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(late);
+        }
         // Announced with the versions read under the lock: "from" is what runs now.
         await (0,_announce_js__WEBPACK_IMPORTED_MODULE_1__/* .announceStart */ .W)(config, { environment, plan, creator: info.creator, logUrl: info.logUrl }, rt);
         executing = run.execute();
@@ -66857,13 +66864,17 @@ function outputsOnce(rt) {
         },
     };
 }
-function writeOutputs(rt, result) {
+function writeOutputs(rt, result, refusal = null) {
     rt.setOutput('status', result.status);
     rt.setOutput('deployed', result.deployed);
     rt.setOutput('previous-version', result.previousVersion);
     rt.setOutput('deployment-id', result.deploymentId);
     rt.setOutput('environment-url', result.environmentUrl);
-    rt.setOutput('plan', (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(result.plan));
+    rt.setOutput('plan', planOutput(result.plan, refusal));
+}
+/** The `plan` output: the plan, and the refusal that stops the run (or would, in a dry run), null when none. */
+function planOutput(plan, refusal) {
+    return { ...(0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .planJson */ .iY)(plan), refusal: refusal ?? null };
 }
 
 __webpack_async_result__();
