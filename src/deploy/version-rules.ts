@@ -14,6 +14,7 @@ import type { SlipwayConfig } from '../core/config.js';
 import { execFile } from '../core/exec.js';
 import type { PlanStep } from './plan.js';
 import type { DeploymentEntry } from './record/record.js';
+import { componentPaths } from '../versioning/version-bump.js';
 
 const short = (sha: string) => sha.slice(0, 7);
 
@@ -79,14 +80,15 @@ export function clashRefusal(environment: string, sha: string, clashes: readonly
 }
 
 /**
- * Whether a component's files are the same in `a` and `b`, by git in `cwd`: its `paths` and
- * build inputs. False when it declares none, or git cannot tell (a shallow clone without `b`).
+ * Whether a component's files are the same in `a` and `b`, by git in `cwd`: its `paths`, its
+ * migrations folder and its build inputs. False when it declares none, or git cannot tell (a shallow clone without `b`).
  */
 export function sameComponentContent(config: SlipwayConfig, cwd: string, a: string) {
   return async (component: string, b: string): Promise<boolean> => {
     const c = config.components[component];
-    const patterns = [...(c?.paths ?? []), ...(c?.build?.inputs ?? [])];
-    if (!c || patterns.length === 0) return false;
+    // Its migrations folder too: a migrations component has no paths of its own to compare.
+    const patterns = c ? [...componentPaths(c), ...(c.build?.inputs ?? [])] : [];
+    if (patterns.length === 0) return false;
     const r = await execFile('git', ['diff', '--quiet', a, b, '--', ...patterns.map((p) => `:(glob)${p}`)], {
       cwd,
     }).catch(() => null);
