@@ -3,10 +3,13 @@
  * variable the user's compose file reads (`image: ${API_IMAGE}`), never by editing the file;
  * then the container's own healthcheck when the service has one. Rollback is the same with the
  * last good version. A recreate stops the old container before the new one serves, so the
- * service has a brief outage; the plan says so.
+ * service has a brief outage; the plan says so. A cancel in the middle of that `up` finishes
+ * the recreate at the same version (see finishRecreate), so the service is not left stopped.
  */
 import path from 'node:path';
-import { execFile, type ExecResult } from '../../core/exec.js';
+import { CancelledError, isCancelled, onCancel } from '../../core/cancel.js';
+import { errorMessage } from '../../core/errors.js';
+import { execFile, execUninterrupted, type ExecResult } from '../../core/exec.js';
 import { duration } from '../../core/markdown.js';
 import { DEFAULT_COMMAND_TIMEOUT_S, slipwayEnv } from './command.js';
 import { imageFor, imageTemplate, optionalString, requiredString, versionOf } from './image.js';
@@ -17,6 +20,18 @@ import { TargetError, type DeployTarget, type TargetContext, type TargetOptions 
 const HEALTH_POLL_MS = 500;
 /** Bound of one docker call that only reads, in seconds. */
 const READ_TIMEOUT_S = 30;
+/**
+ * How long a cancelled run waits for its own `up`, in milliseconds: it shares the cancel's 5 s
+ * with the processes' stop before it (usually a moment, 1.5 s at most) and runs beside the
+ * record's release. Measured here with the old container still stopping: 1.5 s with compose
+ * v2, 1.9 s with v1 (over 3 s on a busy machine). The `up` is not killed when the wait ends.
+ */
+const CANCEL_WAIT_MS = 3_500;
+/**
+ * The stop timeout (`up -t`) of that `up`, in seconds: an old container still stopping (its
+ * stop_grace_period is 10 s by default) would hold the recreate past the cancel's budget.
+ */
+const CANCEL_STOP_S = 1;
 
 /** What the plan says about the program: detection happens at run time, the log names the one that ran. */
 const V1_FALLBACK = 'docker-compose v1 when docker compose v2 is absent';
@@ -29,13 +44,14 @@ interface ComposeCli {
   command: string;
   prefix: string[];
   name: string;
+  v2: boolean;
 }
 
 /** Find `docker compose` (v2) first, else `docker-compose` (v1); null when neither runs. */
 async function detectCompose(env: NodeJS.ProcessEnv): Promise<ComposeCli | null> {
   const candidates: ComposeCli[] = [
-    { command: 'docker', prefix: ['compose'], name: 'docker compose (v2)' },
-    { command: 'docker-compose', prefix: [], name: 'docker-compose (v1)' },
+    { command: 'docker', prefix: ['compose'], name: 'docker compose (v2)', v2: true },
+    { command: 'docker-compose', prefix: [], name: 'docker-compose (v1)', v2: false },
   ];
   for (const c of candidates) {
     try {
@@ -130,10 +146,15 @@ export function composeTarget(options: TargetOptions): DeployTarget {
         .pop() ?? `exit ${r.signal ?? r.code}`,
     );
 
-  const compose = async (ctx: TargetContext, args: string[], timeoutMs = READ_TIMEOUT_S * 1000) => {
+  const program = async (ctx: TargetContext): Promise<ComposeCli> => {
     cli ??= detectCompose(ctx.runtime.env);
     const found = await cli;
     if (!found) throw new TargetError(NEITHER);
+    return found;
+  };
+
+  const compose = async (ctx: TargetContext, args: string[], timeoutMs = READ_TIMEOUT_S * 1000) => {
+    const found = await program(ctx);
     return { found, result: await run(ctx, found.command, [...found.prefix, ...fileArgs, ...args], timeoutMs) };
   };
 
@@ -193,9 +214,104 @@ export function composeTarget(options: TargetOptions): DeployTarget {
     }
   };
 
+  /**
+   * A cancel kills compose wherever it is; in the middle of a recreate that is after the old
+   * container stopped and before the new one started (compose v2 creates the new one, stops
+   * the old, then starts the new), and the service stays down. This runs the same `up` again,
+   * which finishes the recreate at the version being deployed (a container already at that
+   * configuration is left alone). Forward, not back to the previous version: the outputs and
+   * the record of a cancelled run already name that version for a component stopped in the
+   * middle, a cancel rolls nothing back, and the new container often exists already. Killing
+   * this `up` half-way would be the same outage again, so it is never killed, only waited for.
+   */
+  const finishRecreate = async (ctx: TargetContext, found: ComposeCli, image: string) => {
+    const args = [...found.prefix, ...fileArgs, 'up', '-d', '--no-deps', '-t', String(CANCEL_STOP_S), service];
+    const shown = (more: string[]) => [found.command, ...found.prefix, ...fileArgs, ...more].join(' ');
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    if (found.v2) await removeHalfMade(ctx, found, deadline);
+    let why = '';
+    // A failed `up` runs once more while the wait lasts: what the killed one left may still
+    // be changing under it.
+    for (let attempt = 0; attempt < 2 && (attempt === 0 || Date.now() < deadline); attempt++) {
+      let r: ExecResult | 'running';
+      try {
+        r = await execUninterrupted(found.command, args, {
+          cwd: ctx.cwd,
+          env: envFor(ctx),
+          // The first one is waited for a moment at least, whatever the `ps` before it took.
+          waitMs: Math.max(deadline - Date.now(), 500),
+        });
+      } catch (err) {
+        why = ctx.runtime.redact(errorMessage(err));
+        break;
+      }
+      if (r === 'running') {
+        ctx.onLine(
+          `cancelled during compose up: running it again to finish the recreate at ${ctx.version} (${image}), still at it after ${duration(CANCEL_WAIT_MS)}; it goes on after this run ends, not verified (${shown(['ps', service])} shows it)`,
+        );
+        return;
+      }
+      if (r.code === 0) {
+        ctx.onLine(
+          `cancelled during compose up: ran it again to finish the recreate; ${service} left running at ${ctx.version} (${image}), not verified`,
+        );
+        return;
+      }
+      why = lastLine(ctx, r);
+      ctx.onLine(`cancelled during compose up: running it again to finish the recreate failed (${why})`);
+    }
+    ctx.runtime.log.warning(
+      `[${ctx.component}] cancelled during compose up, and running it again to finish the recreate failed (${why}): ${service} may be stopped; to start it at ${ctx.version}: ${variable}=${image} ${shown(['up', '-d', '--no-deps', service])}`,
+    );
+  };
+
+  /**
+   * Compose v2 makes the new container (under a name taken from the old one's id) before it
+   * stops the old one. An `up` killed after that leaves it created, never started, and the
+   * next `up` removes it while making another of that very name, in parallel: it fails on
+   * its own name conflict more often than not. A created container never ran, so removing it
+   * first loses nothing. A failure here is left to the `up` after it to report.
+   */
+  const removeHalfMade = async (ctx: TargetContext, found: ComposeCli, deadline: number) => {
+    const quick = { cwd: ctx.cwd, env: envFor(ctx), cleanup: true };
+    try {
+      const ps = await execFile(
+        found.command,
+        [...found.prefix, ...fileArgs, 'ps', '-a', '-q', '--status', 'created', service],
+        {
+          ...quick,
+          timeoutMs: Math.max(deadline - Date.now(), 1),
+        },
+      );
+      const ids = ps.code === 0 ? ps.stdout.split('\n').filter(Boolean) : [];
+      if (ids.length)
+        await execFile('docker', ['rm', '-f', ...ids], { ...quick, timeoutMs: Math.max(deadline - Date.now(), 1) });
+    } catch {
+      // Timed out: the `up` runs with what time is left.
+    }
+  };
+
   const up = async (ctx: TargetContext) => {
     const image = imageFor(template, ctx.version);
-    const { found, result } = await compose(ctx, ['up', '-d', '--no-deps', service], timeoutS * 1000);
+    const found = await program(ctx);
+    // Nothing is started once cancelled, so there is no recreate to finish either.
+    if (isCancelled()) throw new CancelledError(`compose up of ${service}`);
+    // Registered in the same tick as the spawn, so it runs exactly when an `up` was started.
+    // In the release phase: after the cancel has reaped the killed `up` (two at once would
+    // race for the container), beside the record's release, which it must not delay.
+    const finish = onCancel(() => finishRecreate(ctx, found, image), 'release');
+    let result: ExecResult;
+    try {
+      result = await run(
+        ctx,
+        found.command,
+        [...found.prefix, ...fileArgs, 'up', '-d', '--no-deps', service],
+        timeoutS * 1000,
+      );
+    } finally {
+      // Once cancelled the cleanup must stay: this `up` may have been killed half-way.
+      if (!isCancelled()) finish();
+    }
     for (const line of `${result.stdout}\n${result.stderr}`.split('\n')) if (line.trim()) ctx.onLine(line);
     ctx.onLine(`ran ${found.name}: up -d --no-deps ${service} with ${variable}=${image}`);
     if (result.code !== 0)
