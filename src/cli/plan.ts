@@ -154,6 +154,8 @@ function reportHistories(config: SlipwayConfig, embedded: EmbeddedHistory, term:
     const url = process.env[variable]?.trim();
     if (m.tool === 'command')
       term.line(`${label}: kept by the project's own tool (tool: command); Slipway reads none.`);
+    else if (url && !describe(url))
+      term.line(`${label}: ${variable} is set but is not a postgres:// URL; the migrations step below says why.`);
     else if (url) term.line(`${label}: read from the database in ${variable} (${describe(url)}).`);
     else if (embedded.exists)
       term.line(`${label}: read from a copy of the embedded database in ${embedded.configured}.`);
@@ -164,12 +166,15 @@ function reportHistories(config: SlipwayConfig, embedded: EmbeddedHistory, term:
   }
 }
 
-/** host:port/name of a URL, without credentials. */
+/** host:port/name of a postgres:// URL, without credentials; empty for anything else. */
 function describe(url: string): string {
   try {
     const u = new URL(url);
+    // Anything else may hold its credentials outside the userinfo ("user:pw@host" parses
+    // as scheme "user" with the password in its path): never printed.
+    if (!['postgres:', 'postgresql:'].includes(u.protocol)) return '';
     return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
   } catch {
-    return 'an unreadable URL';
+    return '';
   }
 }

@@ -119,6 +119,15 @@ describe('slipway plan: the history it reads', () => {
     expect(r.stderr).not.toContain(where.password);
     expect(r.stdout).toMatch(/^migrations schema: 1 pending; lint: db\/002_drop\.sql:1 drop-column$/m);
   }, 60_000);
+
+  it('says a DATABASE_URL that is no postgres:// URL is not one, and never prints its parts', () => {
+    // "user:pw@host" parses as a URL of scheme "user" whose path holds the password.
+    const r = plan(app.dir, { DATABASE_URL: 'app:s3cretPW@db.internal:5432/shop' });
+    expect(r.stderr).toContain(
+      'Migration history: DATABASE_URL is set but is not a postgres:// URL; the migrations step below says why.',
+    );
+    expect(`${r.stdout}${r.stderr}`).not.toContain('s3cretPW');
+  }, 60_000);
 });
 
 describe('slipway plan: what it says it did', () => {
