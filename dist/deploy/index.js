@@ -5243,6 +5243,1220 @@ exports.overwrite = function (received, defaults, onto = {}) {
 
 /***/ }),
 
+/***/ 60748:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const stringify = __nccwpck_require__(3317);
+const compile = __nccwpck_require__(31113);
+const expand = __nccwpck_require__(65290);
+const parse = __nccwpck_require__(30507);
+
+/**
+ * Expand the given pattern or create a regex-compatible string.
+ *
+ * ```js
+ * const braces = require('braces');
+ * console.log(braces('{a,b,c}', { compile: true })); //=> ['(a|b|c)']
+ * console.log(braces('{a,b,c}')); //=> ['a', 'b', 'c']
+ * ```
+ * @param {String} `str`
+ * @param {Object} `options`
+ * @return {String}
+ * @api public
+ */
+
+const braces = (input, options = {}) => {
+  let output = [];
+
+  if (Array.isArray(input)) {
+    for (const pattern of input) {
+      const result = braces.create(pattern, options);
+      if (Array.isArray(result)) {
+        output.push(...result);
+      } else {
+        output.push(result);
+      }
+    }
+  } else {
+    output = [].concat(braces.create(input, options));
+  }
+
+  if (options && options.expand === true && options.nodupes === true) {
+    output = [...new Set(output)];
+  }
+  return output;
+};
+
+/**
+ * Parse the given `str` with the given `options`.
+ *
+ * ```js
+ * // braces.parse(pattern, [, options]);
+ * const ast = braces.parse('a/{b,c}/d');
+ * console.log(ast);
+ * ```
+ * @param {String} pattern Brace pattern to parse
+ * @param {Object} options
+ * @return {Object} Returns an AST
+ * @api public
+ */
+
+braces.parse = (input, options = {}) => parse(input, options);
+
+/**
+ * Creates a braces string from an AST, or an AST node.
+ *
+ * ```js
+ * const braces = require('braces');
+ * let ast = braces.parse('foo/{a,b}/bar');
+ * console.log(stringify(ast.nodes[2])); //=> '{a,b}'
+ * ```
+ * @param {String} `input` Brace pattern or AST.
+ * @param {Object} `options`
+ * @return {Array} Returns an array of expanded values.
+ * @api public
+ */
+
+braces.stringify = (input, options = {}) => {
+  if (typeof input === 'string') {
+    return stringify(braces.parse(input, options), options);
+  }
+  return stringify(input, options);
+};
+
+/**
+ * Compiles a brace pattern into a regex-compatible, optimized string.
+ * This method is called by the main [braces](#braces) function by default.
+ *
+ * ```js
+ * const braces = require('braces');
+ * console.log(braces.compile('a/{b,c}/d'));
+ * //=> ['a/(b|c)/d']
+ * ```
+ * @param {String} `input` Brace pattern or AST.
+ * @param {Object} `options`
+ * @return {Array} Returns an array of expanded values.
+ * @api public
+ */
+
+braces.compile = (input, options = {}) => {
+  if (typeof input === 'string') {
+    input = braces.parse(input, options);
+  }
+  return compile(input, options);
+};
+
+/**
+ * Expands a brace pattern into an array. This method is called by the
+ * main [braces](#braces) function when `options.expand` is true. Before
+ * using this method it's recommended that you read the [performance notes](#performance))
+ * and advantages of using [.compile](#compile) instead.
+ *
+ * ```js
+ * const braces = require('braces');
+ * console.log(braces.expand('a/{b,c}/d'));
+ * //=> ['a/b/d', 'a/c/d'];
+ * ```
+ * @param {String} `pattern` Brace pattern
+ * @param {Object} `options`
+ * @return {Array} Returns an array of expanded values.
+ * @api public
+ */
+
+braces.expand = (input, options = {}) => {
+  if (typeof input === 'string') {
+    input = braces.parse(input, options);
+  }
+
+  let result = expand(input, options);
+
+  // filter out empty strings if specified
+  if (options.noempty === true) {
+    result = result.filter(Boolean);
+  }
+
+  // filter out duplicates if specified
+  if (options.nodupes === true) {
+    result = [...new Set(result)];
+  }
+
+  return result;
+};
+
+/**
+ * Processes a brace pattern and returns either an expanded array
+ * (if `options.expand` is true), a highly optimized regex-compatible string.
+ * This method is called by the main [braces](#braces) function.
+ *
+ * ```js
+ * const braces = require('braces');
+ * console.log(braces.create('user-{200..300}/project-{a,b,c}-{1..10}'))
+ * //=> 'user-(20[0-9]|2[1-9][0-9]|300)/project-(a|b|c)-([1-9]|10)'
+ * ```
+ * @param {String} `pattern` Brace pattern
+ * @param {Object} `options`
+ * @return {Array} Returns an array of expanded values.
+ * @api public
+ */
+
+braces.create = (input, options = {}) => {
+  if (input === '' || input.length < 3) {
+    return [input];
+  }
+
+  return options.expand !== true
+    ? braces.compile(input, options)
+    : braces.expand(input, options);
+};
+
+/**
+ * Expose "braces"
+ */
+
+module.exports = braces;
+
+
+/***/ }),
+
+/***/ 31113:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const fill = __nccwpck_require__(70877);
+const utils = __nccwpck_require__(52257);
+
+const compile = (ast, options = {}) => {
+  const walk = (node, parent = {}) => {
+    const invalidBlock = utils.isInvalidBrace(parent);
+    const invalidNode = node.invalid === true && options.escapeInvalid === true;
+    const invalid = invalidBlock === true || invalidNode === true;
+    const prefix = options.escapeInvalid === true ? '\\' : '';
+    let output = '';
+
+    if (node.isOpen === true) {
+      return prefix + node.value;
+    }
+
+    if (node.isClose === true) {
+      console.log('node.isClose', prefix, node.value);
+      return prefix + node.value;
+    }
+
+    if (node.type === 'open') {
+      return invalid ? prefix + node.value : '(';
+    }
+
+    if (node.type === 'close') {
+      return invalid ? prefix + node.value : ')';
+    }
+
+    if (node.type === 'comma') {
+      return node.prev.type === 'comma' ? '' : invalid ? node.value : '|';
+    }
+
+    if (node.value) {
+      return node.value;
+    }
+
+    if (node.nodes && node.ranges > 0) {
+      const args = utils.reduce(node.nodes);
+      const range = fill(...args, { ...options, wrap: false, toRegex: true, strictZeros: true });
+
+      if (range.length !== 0) {
+        return args.length > 1 && range.length > 1 ? `(${range})` : range;
+      }
+    }
+
+    if (node.nodes) {
+      for (const child of node.nodes) {
+        output += walk(child, node);
+      }
+    }
+
+    return output;
+  };
+
+  return walk(ast);
+};
+
+module.exports = compile;
+
+
+/***/ }),
+
+/***/ 62477:
+/***/ ((module) => {
+
+
+
+module.exports = {
+  MAX_LENGTH: 10000,
+
+  // Digits
+  CHAR_0: '0', /* 0 */
+  CHAR_9: '9', /* 9 */
+
+  // Alphabet chars.
+  CHAR_UPPERCASE_A: 'A', /* A */
+  CHAR_LOWERCASE_A: 'a', /* a */
+  CHAR_UPPERCASE_Z: 'Z', /* Z */
+  CHAR_LOWERCASE_Z: 'z', /* z */
+
+  CHAR_LEFT_PARENTHESES: '(', /* ( */
+  CHAR_RIGHT_PARENTHESES: ')', /* ) */
+
+  CHAR_ASTERISK: '*', /* * */
+
+  // Non-alphabetic chars.
+  CHAR_AMPERSAND: '&', /* & */
+  CHAR_AT: '@', /* @ */
+  CHAR_BACKSLASH: '\\', /* \ */
+  CHAR_BACKTICK: '`', /* ` */
+  CHAR_CARRIAGE_RETURN: '\r', /* \r */
+  CHAR_CIRCUMFLEX_ACCENT: '^', /* ^ */
+  CHAR_COLON: ':', /* : */
+  CHAR_COMMA: ',', /* , */
+  CHAR_DOLLAR: '$', /* . */
+  CHAR_DOT: '.', /* . */
+  CHAR_DOUBLE_QUOTE: '"', /* " */
+  CHAR_EQUAL: '=', /* = */
+  CHAR_EXCLAMATION_MARK: '!', /* ! */
+  CHAR_FORM_FEED: '\f', /* \f */
+  CHAR_FORWARD_SLASH: '/', /* / */
+  CHAR_HASH: '#', /* # */
+  CHAR_HYPHEN_MINUS: '-', /* - */
+  CHAR_LEFT_ANGLE_BRACKET: '<', /* < */
+  CHAR_LEFT_CURLY_BRACE: '{', /* { */
+  CHAR_LEFT_SQUARE_BRACKET: '[', /* [ */
+  CHAR_LINE_FEED: '\n', /* \n */
+  CHAR_NO_BREAK_SPACE: '\u00A0', /* \u00A0 */
+  CHAR_PERCENT: '%', /* % */
+  CHAR_PLUS: '+', /* + */
+  CHAR_QUESTION_MARK: '?', /* ? */
+  CHAR_RIGHT_ANGLE_BRACKET: '>', /* > */
+  CHAR_RIGHT_CURLY_BRACE: '}', /* } */
+  CHAR_RIGHT_SQUARE_BRACKET: ']', /* ] */
+  CHAR_SEMICOLON: ';', /* ; */
+  CHAR_SINGLE_QUOTE: '\'', /* ' */
+  CHAR_SPACE: ' ', /*   */
+  CHAR_TAB: '\t', /* \t */
+  CHAR_UNDERSCORE: '_', /* _ */
+  CHAR_VERTICAL_LINE: '|', /* | */
+  CHAR_ZERO_WIDTH_NOBREAK_SPACE: '\uFEFF' /* \uFEFF */
+};
+
+
+/***/ }),
+
+/***/ 65290:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const fill = __nccwpck_require__(70877);
+const stringify = __nccwpck_require__(3317);
+const utils = __nccwpck_require__(52257);
+
+const append = (queue = '', stash = '', enclose = false) => {
+  const result = [];
+
+  queue = [].concat(queue);
+  stash = [].concat(stash);
+
+  if (!stash.length) return queue;
+  if (!queue.length) {
+    return enclose ? utils.flatten(stash).map(ele => `{${ele}}`) : stash;
+  }
+
+  for (const item of queue) {
+    if (Array.isArray(item)) {
+      for (const value of item) {
+        result.push(append(value, stash, enclose));
+      }
+    } else {
+      for (let ele of stash) {
+        if (enclose === true && typeof ele === 'string') ele = `{${ele}}`;
+        result.push(Array.isArray(ele) ? append(item, ele, enclose) : item + ele);
+      }
+    }
+  }
+  return utils.flatten(result);
+};
+
+const expand = (ast, options = {}) => {
+  const rangeLimit = options.rangeLimit === undefined ? 1000 : options.rangeLimit;
+
+  const walk = (node, parent = {}) => {
+    node.queue = [];
+
+    let p = parent;
+    let q = parent.queue;
+
+    while (p.type !== 'brace' && p.type !== 'root' && p.parent) {
+      p = p.parent;
+      q = p.queue;
+    }
+
+    if (node.invalid || node.dollar) {
+      q.push(append(q.pop(), stringify(node, options)));
+      return;
+    }
+
+    if (node.type === 'brace' && node.invalid !== true && node.nodes.length === 2) {
+      q.push(append(q.pop(), ['{}']));
+      return;
+    }
+
+    if (node.nodes && node.ranges > 0) {
+      const args = utils.reduce(node.nodes);
+
+      if (utils.exceedsLimit(...args, options.step, rangeLimit)) {
+        throw new RangeError('expanded array length exceeds range limit. Use options.rangeLimit to increase or disable the limit.');
+      }
+
+      let range = fill(...args, options);
+      if (range.length === 0) {
+        range = stringify(node, options);
+      }
+
+      q.push(append(q.pop(), range));
+      node.nodes = [];
+      return;
+    }
+
+    const enclose = utils.encloseBrace(node);
+    let queue = node.queue;
+    let block = node;
+
+    while (block.type !== 'brace' && block.type !== 'root' && block.parent) {
+      block = block.parent;
+      queue = block.queue;
+    }
+
+    for (let i = 0; i < node.nodes.length; i++) {
+      const child = node.nodes[i];
+
+      if (child.type === 'comma' && node.type === 'brace') {
+        if (i === 1) queue.push('');
+        queue.push('');
+        continue;
+      }
+
+      if (child.type === 'close') {
+        q.push(append(q.pop(), queue, enclose));
+        continue;
+      }
+
+      if (child.value && child.type !== 'open') {
+        queue.push(append(queue.pop(), child.value));
+        continue;
+      }
+
+      if (child.nodes) {
+        walk(child, node);
+      }
+    }
+
+    return queue;
+  };
+
+  return utils.flatten(walk(ast));
+};
+
+module.exports = expand;
+
+
+/***/ }),
+
+/***/ 30507:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const stringify = __nccwpck_require__(3317);
+
+/**
+ * Constants
+ */
+
+const {
+  MAX_LENGTH,
+  CHAR_BACKSLASH, /* \ */
+  CHAR_BACKTICK, /* ` */
+  CHAR_COMMA, /* , */
+  CHAR_DOT, /* . */
+  CHAR_LEFT_PARENTHESES, /* ( */
+  CHAR_RIGHT_PARENTHESES, /* ) */
+  CHAR_LEFT_CURLY_BRACE, /* { */
+  CHAR_RIGHT_CURLY_BRACE, /* } */
+  CHAR_LEFT_SQUARE_BRACKET, /* [ */
+  CHAR_RIGHT_SQUARE_BRACKET, /* ] */
+  CHAR_DOUBLE_QUOTE, /* " */
+  CHAR_SINGLE_QUOTE, /* ' */
+  CHAR_NO_BREAK_SPACE,
+  CHAR_ZERO_WIDTH_NOBREAK_SPACE
+} = __nccwpck_require__(62477);
+
+/**
+ * parse
+ */
+
+const parse = (input, options = {}) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected a string');
+  }
+
+  const opts = options || {};
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+  if (input.length > max) {
+    throw new SyntaxError(`Input length (${input.length}), exceeds max characters (${max})`);
+  }
+
+  const ast = { type: 'root', input, nodes: [] };
+  const stack = [ast];
+  let block = ast;
+  let prev = ast;
+  let brackets = 0;
+  const length = input.length;
+  let index = 0;
+  let depth = 0;
+  let value;
+
+  /**
+   * Helpers
+   */
+
+  const advance = () => input[index++];
+  const push = node => {
+    if (node.type === 'text' && prev.type === 'dot') {
+      prev.type = 'text';
+    }
+
+    if (prev && prev.type === 'text' && node.type === 'text') {
+      prev.value += node.value;
+      return;
+    }
+
+    block.nodes.push(node);
+    node.parent = block;
+    node.prev = prev;
+    prev = node;
+    return node;
+  };
+
+  push({ type: 'bos' });
+
+  while (index < length) {
+    block = stack[stack.length - 1];
+    value = advance();
+
+    /**
+     * Invalid chars
+     */
+
+    if (value === CHAR_ZERO_WIDTH_NOBREAK_SPACE || value === CHAR_NO_BREAK_SPACE) {
+      continue;
+    }
+
+    /**
+     * Escaped chars
+     */
+
+    if (value === CHAR_BACKSLASH) {
+      push({ type: 'text', value: (options.keepEscaping ? value : '') + advance() });
+      continue;
+    }
+
+    /**
+     * Right square bracket (literal): ']'
+     */
+
+    if (value === CHAR_RIGHT_SQUARE_BRACKET) {
+      push({ type: 'text', value: '\\' + value });
+      continue;
+    }
+
+    /**
+     * Left square bracket: '['
+     */
+
+    if (value === CHAR_LEFT_SQUARE_BRACKET) {
+      brackets++;
+
+      let next;
+
+      while (index < length && (next = advance())) {
+        value += next;
+
+        if (next === CHAR_LEFT_SQUARE_BRACKET) {
+          brackets++;
+          continue;
+        }
+
+        if (next === CHAR_BACKSLASH) {
+          value += advance();
+          continue;
+        }
+
+        if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+          brackets--;
+
+          if (brackets === 0) {
+            break;
+          }
+        }
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Parentheses
+     */
+
+    if (value === CHAR_LEFT_PARENTHESES) {
+      block = push({ type: 'paren', nodes: [] });
+      stack.push(block);
+      push({ type: 'text', value });
+      continue;
+    }
+
+    if (value === CHAR_RIGHT_PARENTHESES) {
+      if (block.type !== 'paren') {
+        push({ type: 'text', value });
+        continue;
+      }
+      block = stack.pop();
+      push({ type: 'text', value });
+      block = stack[stack.length - 1];
+      continue;
+    }
+
+    /**
+     * Quotes: '|"|`
+     */
+
+    if (value === CHAR_DOUBLE_QUOTE || value === CHAR_SINGLE_QUOTE || value === CHAR_BACKTICK) {
+      const open = value;
+      let next;
+
+      if (options.keepQuotes !== true) {
+        value = '';
+      }
+
+      while (index < length && (next = advance())) {
+        if (next === CHAR_BACKSLASH) {
+          value += next + advance();
+          continue;
+        }
+
+        if (next === open) {
+          if (options.keepQuotes === true) value += next;
+          break;
+        }
+
+        value += next;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Left curly brace: '{'
+     */
+
+    if (value === CHAR_LEFT_CURLY_BRACE) {
+      depth++;
+
+      const dollar = prev.value && prev.value.slice(-1) === '$' || block.dollar === true;
+      const brace = {
+        type: 'brace',
+        open: true,
+        close: false,
+        dollar,
+        depth,
+        commas: 0,
+        ranges: 0,
+        nodes: []
+      };
+
+      block = push(brace);
+      stack.push(block);
+      push({ type: 'open', value });
+      continue;
+    }
+
+    /**
+     * Right curly brace: '}'
+     */
+
+    if (value === CHAR_RIGHT_CURLY_BRACE) {
+      if (block.type !== 'brace') {
+        push({ type: 'text', value });
+        continue;
+      }
+
+      const type = 'close';
+      block = stack.pop();
+      block.close = true;
+
+      push({ type, value });
+      depth--;
+
+      block = stack[stack.length - 1];
+      continue;
+    }
+
+    /**
+     * Comma: ','
+     */
+
+    if (value === CHAR_COMMA && depth > 0) {
+      if (block.ranges > 0) {
+        block.ranges = 0;
+        const open = block.nodes.shift();
+        block.nodes = [open, { type: 'text', value: stringify(block) }];
+      }
+
+      push({ type: 'comma', value });
+      block.commas++;
+      continue;
+    }
+
+    /**
+     * Dot: '.'
+     */
+
+    if (value === CHAR_DOT && depth > 0 && block.commas === 0) {
+      const siblings = block.nodes;
+
+      if (depth === 0 || siblings.length === 0) {
+        push({ type: 'text', value });
+        continue;
+      }
+
+      if (prev.type === 'dot') {
+        block.range = [];
+        prev.value += value;
+        prev.type = 'range';
+
+        if (block.nodes.length !== 3 && block.nodes.length !== 5) {
+          block.invalid = true;
+          block.ranges = 0;
+          prev.type = 'text';
+          continue;
+        }
+
+        block.ranges++;
+        block.args = [];
+        continue;
+      }
+
+      if (prev.type === 'range') {
+        siblings.pop();
+
+        const before = siblings[siblings.length - 1];
+        before.value += prev.value + value;
+        prev = before;
+        block.ranges--;
+        continue;
+      }
+
+      push({ type: 'dot', value });
+      continue;
+    }
+
+    /**
+     * Text
+     */
+
+    push({ type: 'text', value });
+  }
+
+  // Mark imbalanced braces and brackets as invalid
+  do {
+    block = stack.pop();
+
+    if (block.type !== 'root') {
+      block.nodes.forEach(node => {
+        if (!node.nodes) {
+          if (node.type === 'open') node.isOpen = true;
+          if (node.type === 'close') node.isClose = true;
+          if (!node.nodes) node.type = 'text';
+          node.invalid = true;
+        }
+      });
+
+      // get the location of the block on parent.nodes (block's siblings)
+      const parent = stack[stack.length - 1];
+      const index = parent.nodes.indexOf(block);
+      // replace the (invalid) block with it's nodes
+      parent.nodes.splice(index, 1, ...block.nodes);
+    }
+  } while (stack.length > 0);
+
+  push({ type: 'eos' });
+  return ast;
+};
+
+module.exports = parse;
+
+
+/***/ }),
+
+/***/ 3317:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const utils = __nccwpck_require__(52257);
+
+module.exports = (ast, options = {}) => {
+  const stringify = (node, parent = {}) => {
+    const invalidBlock = options.escapeInvalid && utils.isInvalidBrace(parent);
+    const invalidNode = node.invalid === true && options.escapeInvalid === true;
+    let output = '';
+
+    if (node.value) {
+      if ((invalidBlock || invalidNode) && utils.isOpenOrClose(node)) {
+        return '\\' + node.value;
+      }
+      return node.value;
+    }
+
+    if (node.value) {
+      return node.value;
+    }
+
+    if (node.nodes) {
+      for (const child of node.nodes) {
+        output += stringify(child);
+      }
+    }
+    return output;
+  };
+
+  return stringify(ast);
+};
+
+
+
+/***/ }),
+
+/***/ 52257:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+exports.isInteger = num => {
+  if (typeof num === 'number') {
+    return Number.isInteger(num);
+  }
+  if (typeof num === 'string' && num.trim() !== '') {
+    return Number.isInteger(Number(num));
+  }
+  return false;
+};
+
+/**
+ * Find a node of the given type
+ */
+
+exports.find = (node, type) => node.nodes.find(node => node.type === type);
+
+/**
+ * Find a node of the given type
+ */
+
+exports.exceedsLimit = (min, max, step = 1, limit) => {
+  if (limit === false) return false;
+  if (!exports.isInteger(min) || !exports.isInteger(max)) return false;
+  return ((Number(max) - Number(min)) / Number(step)) >= limit;
+};
+
+/**
+ * Escape the given node with '\\' before node.value
+ */
+
+exports.escapeNode = (block, n = 0, type) => {
+  const node = block.nodes[n];
+  if (!node) return;
+
+  if ((type && node.type === type) || node.type === 'open' || node.type === 'close') {
+    if (node.escaped !== true) {
+      node.value = '\\' + node.value;
+      node.escaped = true;
+    }
+  }
+};
+
+/**
+ * Returns true if the given brace node should be enclosed in literal braces
+ */
+
+exports.encloseBrace = node => {
+  if (node.type !== 'brace') return false;
+  if ((node.commas >> 0 + node.ranges >> 0) === 0) {
+    node.invalid = true;
+    return true;
+  }
+  return false;
+};
+
+/**
+ * Returns true if a brace node is invalid.
+ */
+
+exports.isInvalidBrace = block => {
+  if (block.type !== 'brace') return false;
+  if (block.invalid === true || block.dollar) return true;
+  if ((block.commas >> 0 + block.ranges >> 0) === 0) {
+    block.invalid = true;
+    return true;
+  }
+  if (block.open !== true || block.close !== true) {
+    block.invalid = true;
+    return true;
+  }
+  return false;
+};
+
+/**
+ * Returns true if a node is an open or close node
+ */
+
+exports.isOpenOrClose = node => {
+  if (node.type === 'open' || node.type === 'close') {
+    return true;
+  }
+  return node.open === true || node.close === true;
+};
+
+/**
+ * Reduce an array of text nodes.
+ */
+
+exports.reduce = nodes => nodes.reduce((acc, node) => {
+  if (node.type === 'text') acc.push(node.value);
+  if (node.type === 'range') node.type = 'text';
+  return acc;
+}, []);
+
+/**
+ * Flatten an array
+ */
+
+exports.flatten = (...args) => {
+  const result = [];
+
+  const flat = arr => {
+    for (let i = 0; i < arr.length; i++) {
+      const ele = arr[i];
+
+      if (Array.isArray(ele)) {
+        flat(ele);
+        continue;
+      }
+
+      if (ele !== undefined) {
+        result.push(ele);
+      }
+    }
+    return result;
+  };
+
+  flat(args);
+  return result;
+};
+
+
+/***/ }),
+
+/***/ 70877:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*!
+ * fill-range <https://github.com/jonschlinkert/fill-range>
+ *
+ * Copyright (c) 2014-present, Jon Schlinkert.
+ * Licensed under the MIT License.
+ */
+
+
+
+const util = __nccwpck_require__(39023);
+const toRegexRange = __nccwpck_require__(17551);
+
+const isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
+
+const transform = toNumber => {
+  return value => toNumber === true ? Number(value) : String(value);
+};
+
+const isValidValue = value => {
+  return typeof value === 'number' || (typeof value === 'string' && value !== '');
+};
+
+const isNumber = num => Number.isInteger(+num);
+
+const zeros = input => {
+  let value = `${input}`;
+  let index = -1;
+  if (value[0] === '-') value = value.slice(1);
+  if (value === '0') return false;
+  while (value[++index] === '0');
+  return index > 0;
+};
+
+const stringify = (start, end, options) => {
+  if (typeof start === 'string' || typeof end === 'string') {
+    return true;
+  }
+  return options.stringify === true;
+};
+
+const pad = (input, maxLength, toNumber) => {
+  if (maxLength > 0) {
+    let dash = input[0] === '-' ? '-' : '';
+    if (dash) input = input.slice(1);
+    input = (dash + input.padStart(dash ? maxLength - 1 : maxLength, '0'));
+  }
+  if (toNumber === false) {
+    return String(input);
+  }
+  return input;
+};
+
+const toMaxLen = (input, maxLength) => {
+  let negative = input[0] === '-' ? '-' : '';
+  if (negative) {
+    input = input.slice(1);
+    maxLength--;
+  }
+  while (input.length < maxLength) input = '0' + input;
+  return negative ? ('-' + input) : input;
+};
+
+const toSequence = (parts, options, maxLen) => {
+  parts.negatives.sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  parts.positives.sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+
+  let prefix = options.capture ? '' : '?:';
+  let positives = '';
+  let negatives = '';
+  let result;
+
+  if (parts.positives.length) {
+    positives = parts.positives.map(v => toMaxLen(String(v), maxLen)).join('|');
+  }
+
+  if (parts.negatives.length) {
+    negatives = `-(${prefix}${parts.negatives.map(v => toMaxLen(String(v), maxLen)).join('|')})`;
+  }
+
+  if (positives && negatives) {
+    result = `${positives}|${negatives}`;
+  } else {
+    result = positives || negatives;
+  }
+
+  if (options.wrap) {
+    return `(${prefix}${result})`;
+  }
+
+  return result;
+};
+
+const toRange = (a, b, isNumbers, options) => {
+  if (isNumbers) {
+    return toRegexRange(a, b, { wrap: false, ...options });
+  }
+
+  let start = String.fromCharCode(a);
+  if (a === b) return start;
+
+  let stop = String.fromCharCode(b);
+  return `[${start}-${stop}]`;
+};
+
+const toRegex = (start, end, options) => {
+  if (Array.isArray(start)) {
+    let wrap = options.wrap === true;
+    let prefix = options.capture ? '' : '?:';
+    return wrap ? `(${prefix}${start.join('|')})` : start.join('|');
+  }
+  return toRegexRange(start, end, options);
+};
+
+const rangeError = (...args) => {
+  return new RangeError('Invalid range arguments: ' + util.inspect(...args));
+};
+
+const invalidRange = (start, end, options) => {
+  if (options.strictRanges === true) throw rangeError([start, end]);
+  return [];
+};
+
+const invalidStep = (step, options) => {
+  if (options.strictRanges === true) {
+    throw new TypeError(`Expected step "${step}" to be a number`);
+  }
+  return [];
+};
+
+const fillNumbers = (start, end, step = 1, options = {}) => {
+  let a = Number(start);
+  let b = Number(end);
+
+  if (!Number.isInteger(a) || !Number.isInteger(b)) {
+    if (options.strictRanges === true) throw rangeError([start, end]);
+    return [];
+  }
+
+  // fix negative zero
+  if (a === 0) a = 0;
+  if (b === 0) b = 0;
+
+  let descending = a > b;
+  let startString = String(start);
+  let endString = String(end);
+  let stepString = String(step);
+  step = Math.max(Math.abs(step), 1);
+
+  let padded = zeros(startString) || zeros(endString) || zeros(stepString);
+  let maxLen = padded ? Math.max(startString.length, endString.length, stepString.length) : 0;
+  let toNumber = padded === false && stringify(start, end, options) === false;
+  let format = options.transform || transform(toNumber);
+
+  if (options.toRegex && step === 1) {
+    return toRange(toMaxLen(start, maxLen), toMaxLen(end, maxLen), true, options);
+  }
+
+  let parts = { negatives: [], positives: [] };
+  let push = num => parts[num < 0 ? 'negatives' : 'positives'].push(Math.abs(num));
+  let range = [];
+  let index = 0;
+
+  while (descending ? a >= b : a <= b) {
+    if (options.toRegex === true && step > 1) {
+      push(a);
+    } else {
+      range.push(pad(format(a, index), maxLen, toNumber));
+    }
+    a = descending ? a - step : a + step;
+    index++;
+  }
+
+  if (options.toRegex === true) {
+    return step > 1
+      ? toSequence(parts, options, maxLen)
+      : toRegex(range, null, { wrap: false, ...options });
+  }
+
+  return range;
+};
+
+const fillLetters = (start, end, step = 1, options = {}) => {
+  if ((!isNumber(start) && start.length > 1) || (!isNumber(end) && end.length > 1)) {
+    return invalidRange(start, end, options);
+  }
+
+  let format = options.transform || (val => String.fromCharCode(val));
+  let a = `${start}`.charCodeAt(0);
+  let b = `${end}`.charCodeAt(0);
+
+  let descending = a > b;
+  let min = Math.min(a, b);
+  let max = Math.max(a, b);
+
+  if (options.toRegex && step === 1) {
+    return toRange(min, max, false, options);
+  }
+
+  let range = [];
+  let index = 0;
+
+  while (descending ? a >= b : a <= b) {
+    range.push(format(a, index));
+    a = descending ? a - step : a + step;
+    index++;
+  }
+
+  if (options.toRegex === true) {
+    return toRegex(range, null, { wrap: false, options });
+  }
+
+  return range;
+};
+
+const fill = (start, end, step, options = {}) => {
+  if (end == null && isValidValue(start)) {
+    return [start];
+  }
+
+  if (!isValidValue(start) || !isValidValue(end)) {
+    return invalidRange(start, end, options);
+  }
+
+  if (typeof step === 'function') {
+    return fill(start, end, 1, { transform: step });
+  }
+
+  if (isObject(step)) {
+    return fill(start, end, 0, step);
+  }
+
+  let opts = { ...options };
+  if (opts.capture === true) opts.wrap = true;
+  step = step || opts.step || 1;
+
+  if (!isNumber(step)) {
+    if (step != null && !isObject(step)) return invalidStep(step, opts);
+    return fill(start, end, 1, step);
+  }
+
+  if (isNumber(start) && isNumber(end)) {
+    return fillNumbers(start, end, step, opts);
+  }
+
+  return fillLetters(start, end, Math.max(Math.abs(step), 1), opts);
+};
+
+module.exports = fill;
+
+
+/***/ }),
+
+/***/ 3102:
+/***/ ((module) => {
+
+/*!
+ * is-number <https://github.com/jonschlinkert/is-number>
+ *
+ * Copyright (c) 2014-present, Jon Schlinkert.
+ * Released under the MIT License.
+ */
+
+
+
+module.exports = function(num) {
+  if (typeof num === 'number') {
+    return num - num === 0;
+  }
+  if (typeof num === 'string' && num.trim() !== '') {
+    return Number.isFinite ? Number.isFinite(+num) : isFinite(+num);
+  }
+  return false;
+};
+
+
+/***/ }),
+
 /***/ 785:
 /***/ ((__unused_webpack_module, exports) => {
 
@@ -17570,6 +18784,301 @@ function split (matcher, mapper, options) {
 }
 
 module.exports = split
+
+
+/***/ }),
+
+/***/ 17551:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*!
+ * to-regex-range <https://github.com/micromatch/to-regex-range>
+ *
+ * Copyright (c) 2015-present, Jon Schlinkert.
+ * Released under the MIT License.
+ */
+
+
+
+const isNumber = __nccwpck_require__(3102);
+
+const toRegexRange = (min, max, options) => {
+  if (isNumber(min) === false) {
+    throw new TypeError('toRegexRange: expected the first argument to be a number');
+  }
+
+  if (max === void 0 || min === max) {
+    return String(min);
+  }
+
+  if (isNumber(max) === false) {
+    throw new TypeError('toRegexRange: expected the second argument to be a number.');
+  }
+
+  let opts = { relaxZeros: true, ...options };
+  if (typeof opts.strictZeros === 'boolean') {
+    opts.relaxZeros = opts.strictZeros === false;
+  }
+
+  let relax = String(opts.relaxZeros);
+  let shorthand = String(opts.shorthand);
+  let capture = String(opts.capture);
+  let wrap = String(opts.wrap);
+  let cacheKey = min + ':' + max + '=' + relax + shorthand + capture + wrap;
+
+  if (toRegexRange.cache.hasOwnProperty(cacheKey)) {
+    return toRegexRange.cache[cacheKey].result;
+  }
+
+  let a = Math.min(min, max);
+  let b = Math.max(min, max);
+
+  if (Math.abs(a - b) === 1) {
+    let result = min + '|' + max;
+    if (opts.capture) {
+      return `(${result})`;
+    }
+    if (opts.wrap === false) {
+      return result;
+    }
+    return `(?:${result})`;
+  }
+
+  let isPadded = hasPadding(min) || hasPadding(max);
+  let state = { min, max, a, b };
+  let positives = [];
+  let negatives = [];
+
+  if (isPadded) {
+    state.isPadded = isPadded;
+    state.maxLen = String(state.max).length;
+  }
+
+  if (a < 0) {
+    let newMin = b < 0 ? Math.abs(b) : 1;
+    negatives = splitToPatterns(newMin, Math.abs(a), state, opts);
+    a = state.a = 0;
+  }
+
+  if (b >= 0) {
+    positives = splitToPatterns(a, b, state, opts);
+  }
+
+  state.negatives = negatives;
+  state.positives = positives;
+  state.result = collatePatterns(negatives, positives, opts);
+
+  if (opts.capture === true) {
+    state.result = `(${state.result})`;
+  } else if (opts.wrap !== false && (positives.length + negatives.length) > 1) {
+    state.result = `(?:${state.result})`;
+  }
+
+  toRegexRange.cache[cacheKey] = state;
+  return state.result;
+};
+
+function collatePatterns(neg, pos, options) {
+  let onlyNegative = filterPatterns(neg, pos, '-', false, options) || [];
+  let onlyPositive = filterPatterns(pos, neg, '', false, options) || [];
+  let intersected = filterPatterns(neg, pos, '-?', true, options) || [];
+  let subpatterns = onlyNegative.concat(intersected).concat(onlyPositive);
+  return subpatterns.join('|');
+}
+
+function splitToRanges(min, max) {
+  let nines = 1;
+  let zeros = 1;
+
+  let stop = countNines(min, nines);
+  let stops = new Set([max]);
+
+  while (min <= stop && stop <= max) {
+    stops.add(stop);
+    nines += 1;
+    stop = countNines(min, nines);
+  }
+
+  stop = countZeros(max + 1, zeros) - 1;
+
+  while (min < stop && stop <= max) {
+    stops.add(stop);
+    zeros += 1;
+    stop = countZeros(max + 1, zeros) - 1;
+  }
+
+  stops = [...stops];
+  stops.sort(compare);
+  return stops;
+}
+
+/**
+ * Convert a range to a regex pattern
+ * @param {Number} `start`
+ * @param {Number} `stop`
+ * @return {String}
+ */
+
+function rangeToPattern(start, stop, options) {
+  if (start === stop) {
+    return { pattern: start, count: [], digits: 0 };
+  }
+
+  let zipped = zip(start, stop);
+  let digits = zipped.length;
+  let pattern = '';
+  let count = 0;
+
+  for (let i = 0; i < digits; i++) {
+    let [startDigit, stopDigit] = zipped[i];
+
+    if (startDigit === stopDigit) {
+      pattern += startDigit;
+
+    } else if (startDigit !== '0' || stopDigit !== '9') {
+      pattern += toCharacterClass(startDigit, stopDigit, options);
+
+    } else {
+      count++;
+    }
+  }
+
+  if (count) {
+    pattern += options.shorthand === true ? '\\d' : '[0-9]';
+  }
+
+  return { pattern, count: [count], digits };
+}
+
+function splitToPatterns(min, max, tok, options) {
+  let ranges = splitToRanges(min, max);
+  let tokens = [];
+  let start = min;
+  let prev;
+
+  for (let i = 0; i < ranges.length; i++) {
+    let max = ranges[i];
+    let obj = rangeToPattern(String(start), String(max), options);
+    let zeros = '';
+
+    if (!tok.isPadded && prev && prev.pattern === obj.pattern) {
+      if (prev.count.length > 1) {
+        prev.count.pop();
+      }
+
+      prev.count.push(obj.count[0]);
+      prev.string = prev.pattern + toQuantifier(prev.count);
+      start = max + 1;
+      continue;
+    }
+
+    if (tok.isPadded) {
+      zeros = padZeros(max, tok, options);
+    }
+
+    obj.string = zeros + obj.pattern + toQuantifier(obj.count);
+    tokens.push(obj);
+    start = max + 1;
+    prev = obj;
+  }
+
+  return tokens;
+}
+
+function filterPatterns(arr, comparison, prefix, intersection, options) {
+  let result = [];
+
+  for (let ele of arr) {
+    let { string } = ele;
+
+    // only push if _both_ are negative...
+    if (!intersection && !contains(comparison, 'string', string)) {
+      result.push(prefix + string);
+    }
+
+    // or _both_ are positive
+    if (intersection && contains(comparison, 'string', string)) {
+      result.push(prefix + string);
+    }
+  }
+  return result;
+}
+
+/**
+ * Zip strings
+ */
+
+function zip(a, b) {
+  let arr = [];
+  for (let i = 0; i < a.length; i++) arr.push([a[i], b[i]]);
+  return arr;
+}
+
+function compare(a, b) {
+  return a > b ? 1 : b > a ? -1 : 0;
+}
+
+function contains(arr, key, val) {
+  return arr.some(ele => ele[key] === val);
+}
+
+function countNines(min, len) {
+  return Number(String(min).slice(0, -len) + '9'.repeat(len));
+}
+
+function countZeros(integer, zeros) {
+  return integer - (integer % Math.pow(10, zeros));
+}
+
+function toQuantifier(digits) {
+  let [start = 0, stop = ''] = digits;
+  if (stop || start > 1) {
+    return `{${start + (stop ? ',' + stop : '')}}`;
+  }
+  return '';
+}
+
+function toCharacterClass(a, b, options) {
+  return `[${a}${(b - a === 1) ? '' : '-'}${b}]`;
+}
+
+function hasPadding(str) {
+  return /^-?(0+)\d/.test(str);
+}
+
+function padZeros(value, tok, options) {
+  if (!tok.isPadded) {
+    return value;
+  }
+
+  let diff = Math.abs(tok.maxLen - String(value).length);
+  let relax = options.relaxZeros !== false;
+
+  switch (diff) {
+    case 0:
+      return '';
+    case 1:
+      return relax ? '0?' : '0';
+    case 2:
+      return relax ? '0{0,2}' : '00';
+    default: {
+      return relax ? `0{0,${diff}}` : `0{${diff}}`;
+    }
+  }
+}
+
+/**
+ * Cache
+ */
+
+toRegexRange.cache = {};
+toRegexRange.clearCache = () => (toRegexRange.cache = {});
+
+/**
+ * Expose `toRegexRange`
+ */
+
+module.exports = toRegexRange;
 
 
 /***/ }),
@@ -47686,18 +49195,22 @@ async function mapLimit(items, limit, fn) {
 
 /***/ }),
 
-/***/ 88135:
+/***/ 61729:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Bi: () => (/* binding */ DEFAULT_CONFIG_PATH),
+  Ni: () => (/* binding */ componentSeries),
+  cs: () => (/* binding */ componentTagTemplate),
   S7: () => (/* binding */ dependencyMap),
-  Z9: () => (/* binding */ loadConfig)
+  Z9: () => (/* binding */ loadConfig),
+  Pq: () => (/* binding */ requireComponent),
+  Cq: () => (/* binding */ tagTemplateFor)
 });
 
-// UNUSED EXPORTS: DEFAULT_BRANCHES, NOTIFY_EVENTS, componentSeries, componentTagTemplate, parseConfig, requireComponent, tagTemplateFor
+// UNUSED EXPORTS: DEFAULT_BRANCHES, NOTIFY_EVENTS, parseConfig
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
@@ -47728,81 +49241,8 @@ function repoGlob(glob) {
     return `${neg}${rest}`;
 }
 
-// EXTERNAL MODULE: ./node_modules/semver/functions/parse.js
-var functions_parse = __nccwpck_require__(16353);
-;// CONCATENATED MODULE: ./src/core/tag-template.ts
-/** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
-
-/** Whether git and GitHub accept `tag` as a tag name (the common rules of git check-ref-format). */
-function isValidTagName(tag) {
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
-    return !!tag && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag);
-}
-/** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
-function formatTag(template, version) {
-    return template.replace('{version}', version);
-}
-/** The glob that selects a template's tags for `git for-each-ref`. */
-function tagGlob(template) {
-    return template.replace('{version}', '*');
-}
-// A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
-const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
-/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
-function versionMatcher(template) {
-    const idx = template.indexOf('{version}');
-    const prefix = template.slice(0, idx);
-    const suffix = template.slice(idx + '{version}'.length);
-    const fixed = prefix.length + suffix.length;
-    return (tag) => tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
-        ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
-        : null;
-}
-/** The version in `tag` when it matches `template` and is valid semver, else null. */
-function parseTag(template, tag) {
-    const m = versionMatcher(template)(tag);
-    return m ? parse(m[0]) : null;
-}
-/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
-function stableTag(match, name) {
-    const m = match(name);
-    if (!m || m[4] !== undefined)
-        return null;
-    const major = Number(m[1]);
-    const minor = Number(m[2]);
-    const patch = Number(m[3]);
-    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
-        return null;
-    return { name, major, minor, patch };
-}
-const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
-/** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
-function highestStableTag(template, names) {
-    const match = versionMatcher(template);
-    let best;
-    for (const name of names) {
-        const t = stableTag(match, name);
-        if (t && (!best || byVersionDescending(best, t) > 0))
-            best = t;
-    }
-    return best;
-}
-/**
- * The stable tags among `names` for `template`, highest version first. Cheaper than
- * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
- * the one that wins needs a full semver parse.
- */
-function stableTagsByVersion(template, names) {
-    const match = versionMatcher(template);
-    const out = [];
-    for (const name of names) {
-        const t = stableTag(match, name);
-        if (t)
-            out.push(t);
-    }
-    return out.sort(byVersionDescending);
-}
-
+// EXTERNAL MODULE: ./src/core/tag-template.ts
+var tag_template = __nccwpck_require__(3942);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -48192,13 +49632,13 @@ function requireComponent(config, name, input = 'component') {
     const c = config.components[name];
     if (!c) {
         const known = Object.keys(config.components);
-        throw new UserError(`${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`);
+        throw new errors/* UserError */.yo(`${input}: unknown component "${name}" in ${config.file ?? 'the default configuration'} (expected ${known.length ? `one of: ${known.join(', ')}` : 'no component: there is no policy file'})`);
     }
     return c;
 }
 /** A template that makes a tag git accepts for every version: `{version}` once, and legal characters around it. */
 const tagTemplate = schemas/* string */.YjP()
-    .refine((t) => t.split('{version}').length === 2 && isValidTagName(formatTag(t, '1.2.3-rc.1')), {
+    .refine((t) => t.split('{version}').length === 2 && (0,tag_template/* isValidTagName */.Qd)((0,tag_template/* formatTag */._3)(t, '1.2.3-rc.1')), {
     message: 'expected a tag template with {version} once that makes a valid git tag name, e.g. "v{version}" or "api/v{version}" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
 });
 const SEMVER_EXPECTED = 'expected a semantic version like 0.1.0 or 1.0.0-rc.1 (no leading zeros)';
@@ -48631,13 +50071,20 @@ function describeFailure(err) {
 __nccwpck_require__.d(__webpack_exports__, {
   cI: () => (/* binding */ ExecError),
   St: () => (/* binding */ execFile),
+  U1: () => (/* binding */ execStream),
+  Z9: () => (/* binding */ execUninterrupted),
   w0: () => (/* binding */ runUserCommand)
 });
 
-// UNUSED EXPORTS: execStream
-
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 // EXTERNAL MODULE: ./src/core/cancel.ts
@@ -48648,6 +50095,9 @@ var cancel = __nccwpck_require__(49317);
  * runUserCommand, for the user's own `run:` strings, and values reach it through the
  * environment, never by pasting them into the command.
  */
+
+
+
 
 
 
@@ -48793,15 +50243,64 @@ function execFile(command, args, options = {}) {
     });
 }
 /**
+ * Run a cancelled run's repair that must not be cut short, because what it repairs is a
+ * program killed half-way (a `docker compose up` between stopping the old container and
+ * starting the new one). Nothing ends it early: it runs in a process group of its own, which a
+ * second Ctrl-C to this one's does not reach; its output goes to files, not pipes, whose
+ * closing at this process's exit would break its next write; and `waitMs` bounds only the
+ * waiting: 'running' when it has not finished by then (it goes on after this process exits).
+ * It starts although the run is cancelled, as `cleanup` does.
+ */
+function execUninterrupted(command, args, options) {
+    // Unnamed files: open, then removed at once, so nothing is left behind whichever of the two
+    // processes ends first; this one reads them through its own descriptors.
+    const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join((0,external_node_os_.tmpdir)(), 'slipway-exec-'));
+    const out = (0,external_node_fs_.openSync)(external_node_path_default().join(dir, 'stdout'), 'w+');
+    const err = (0,external_node_fs_.openSync)(external_node_path_default().join(dir, 'stderr'), 'w+');
+    (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+    const done = () => {
+        (0,external_node_fs_.closeSync)(out);
+        (0,external_node_fs_.closeSync)(err);
+    };
+    const read = (fd) => {
+        const buf = Buffer.alloc((0,external_node_fs_.fstatSync)(fd).size);
+        (0,external_node_fs_.readSync)(fd, buf, 0, buf.length, 0);
+        return buf.toString('utf8');
+    };
+    let child;
+    try {
+        child = (0,external_node_child_process_.spawn)(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', out, err], detached: true });
+    }
+    catch (e) {
+        done();
+        throw e;
+    }
+    child.unref();
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve('running'), options.waitMs);
+        child.once('error', (e) => {
+            clearTimeout(timer);
+            done();
+            reject(e);
+        });
+        child.once('exit', (code, signal) => {
+            clearTimeout(timer);
+            const result = { code: code ?? -1, signal, stdout: read(out), stderr: read(err) };
+            done();
+            resolve(result);
+        });
+    });
+}
+/**
  * Stream a program's stdout split on `separator`, calling `onRecord` for each record, so
  * large outputs (git log of a long history) are never held in memory at once.
  */
 function execStream(command, args, onRecord, options = {}) {
     const separator = options.separator ?? '\n';
     return new Promise((resolve, reject) => {
-        if (isCancelled())
-            return reject(new CancelledError(command));
-        const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        if ((0,cancel/* isCancelled */.mm)())
+            return reject(new cancel/* CancelledError */.cc(command));
+        const child = (0,external_node_child_process_.spawn)(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
         track(child, false);
         const err = [];
         let pending = '';
@@ -49391,6 +50890,94 @@ function urlCredentials(value) {
 /** Hide the password part of any URL in `text` (scheme://user:password@host). */
 function redactUrlPasswords(text) {
     return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@');
+}
+
+
+/***/ }),
+
+/***/ 3942:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   ED: () => (/* binding */ parseTag),
+/* harmony export */   Qd: () => (/* binding */ isValidTagName),
+/* harmony export */   ZM: () => (/* binding */ tagGlob),
+/* harmony export */   _2: () => (/* binding */ highestStableTag),
+/* harmony export */   _3: () => (/* binding */ formatTag),
+/* harmony export */   iV: () => (/* binding */ stableTagsByVersion)
+/* harmony export */ });
+/* harmony import */ var semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16353);
+/* harmony import */ var semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0__);
+/** Tag templates such as `v{version}` or `backend-v{version}`: formatting and parsing. */
+
+/** Whether git and GitHub accept `tag` as a tag name (the common rules of git check-ref-format). */
+function isValidTagName(tag) {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what a tag name may not hold
+    return !!tag && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|^[./-]|[./]$|\.lock$|\/\//.test(tag);
+}
+/** Apply a template to a version: `backend-v{version}` + 1.2.0 → `backend-v1.2.0`. */
+function formatTag(template, version) {
+    return template.replace('{version}', version);
+}
+/** The glob that selects a template's tags for `git for-each-ref`. */
+function tagGlob(template) {
+    return template.replace('{version}', '*');
+}
+// A component's prefix is a prefix of another's ("api-v" and "api-v2-v"): only a clean semver counts.
+const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/** A matcher of one template's tags: the version text's parts, or null for a stray tag. */
+function versionMatcher(template) {
+    const idx = template.indexOf('{version}');
+    const prefix = template.slice(0, idx);
+    const suffix = template.slice(idx + '{version}'.length);
+    const fixed = prefix.length + suffix.length;
+    return (tag) => tag.length > fixed && tag.startsWith(prefix) && tag.endsWith(suffix)
+        ? VERSION.exec(tag.slice(prefix.length, tag.length - suffix.length))
+        : null;
+}
+/** The version in `tag` when it matches `template` and is valid semver, else null. */
+function parseTag(template, tag) {
+    const m = versionMatcher(template)(tag);
+    return m ? semver_functions_parse_js__WEBPACK_IMPORTED_MODULE_0___default()(m[0]) : null;
+}
+/** `name` as a stable tag of the template whose matcher is `match`, or null (a prerelease, a stray tag). */
+function stableTag(match, name) {
+    const m = match(name);
+    if (!m || m[4] !== undefined)
+        return null;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const patch = Number(m[3]);
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+        return null;
+    return { name, major, minor, patch };
+}
+const byVersionDescending = (a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch;
+/** The highest stable tag among `names` for `template`, in one pass (no sort), or undefined. */
+function highestStableTag(template, names) {
+    const match = versionMatcher(template);
+    let best;
+    for (const name of names) {
+        const t = stableTag(match, name);
+        if (t && (!best || byVersionDescending(best, t) > 0))
+            best = t;
+    }
+    return best;
+}
+/**
+ * The stable tags among `names` for `template`, highest version first. Cheaper than
+ * parseTag on every name: thousands of tags are sorted on their numbers alone, and only
+ * the one that wins needs a full semver parse.
+ */
+function stableTagsByVersion(template, names) {
+    const match = versionMatcher(template);
+    const out = [];
+    for (const name of names) {
+        const t = stableTag(match, name);
+        if (t)
+            out.push(t);
+    }
+    return out.sort(byVersionDescending);
 }
 
 
@@ -66467,7 +68054,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _announce_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(75516);
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(88135);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(61729);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35330);
@@ -66482,7 +68069,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _record_cancelled_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(97754);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(65505);
 /* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(60114);
-/* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(94125);
+/* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(60237);
 /* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(67941);
 /* harmony import */ var _credential_env_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(42424);
 var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_run_js__WEBPACK_IMPORTED_MODULE_11__]);
@@ -66888,7 +68475,7 @@ __webpack_async_result__();
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $: () => (/* binding */ knownEnvironment)
 /* harmony export */ });
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(88135);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(61729);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
 /**
  * The one rule for an environment name, shared by deploy and the CLI's status and unlock: a
@@ -67156,8 +68743,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/checks/index.ts + 9 modules
 var checks = __nccwpck_require__(89073);
-// EXTERNAL MODULE: ./src/core/config.ts + 4 modules
-var core_config = __nccwpck_require__(88135);
+// EXTERNAL MODULE: ./src/core/config.ts + 3 modules
+var core_config = __nccwpck_require__(61729);
 // EXTERNAL MODULE: ./src/core/graph.ts
 var graph = __nccwpck_require__(42479);
 // EXTERNAL MODULE: ./src/core/exec.ts + 1 modules
@@ -67247,6 +68834,10 @@ function commandTarget(options) {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/core/cancel.ts
+var cancel = __nccwpck_require__(49317);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(74296);
 ;// CONCATENATED MODULE: ./src/deploy/targets/image.ts
 /** The image reference of `version` under `template` (`example/api:{version}`). */
 function imageFor(template, version) {
@@ -67292,10 +68883,6 @@ function imageTemplate(options, key = 'image') {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: ./src/core/cancel.ts
-var cancel = __nccwpck_require__(49317);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(27253);
 // EXTERNAL MODULE: ./src/checks/probes/http.ts
@@ -68120,8 +69707,11 @@ function nginxTarget(options) {
  * variable the user's compose file reads (`image: ${API_IMAGE}`), never by editing the file;
  * then the container's own healthcheck when the service has one. Rollback is the same with the
  * last good version. A recreate stops the old container before the new one serves, so the
- * service has a brief outage; the plan says so.
+ * service has a brief outage; the plan says so. A cancel in the middle of that `up` finishes
+ * the recreate at the same version (see finishRecreate), so the service is not left stopped.
  */
+
+
 
 
 
@@ -68133,6 +69723,18 @@ function nginxTarget(options) {
 const HEALTH_POLL_MS = 500;
 /** Bound of one docker call that only reads, in seconds. */
 const READ_TIMEOUT_S = 30;
+/**
+ * How long a cancelled run waits for its own `up`, in milliseconds: it shares the cancel's 5 s
+ * with the processes' stop before it (usually a moment, 1.5 s at most) and runs beside the
+ * record's release. Measured here with the old container still stopping: 1.5 s with compose
+ * v2, 1.9 s with v1 (over 3 s on a busy machine). The `up` is not killed when the wait ends.
+ */
+const CANCEL_WAIT_MS = 3_500;
+/**
+ * The stop timeout (`up -t`) of that `up`, in seconds: an old container still stopping (its
+ * stop_grace_period is 10 s by default) would hold the recreate past the cancel's budget.
+ */
+const CANCEL_STOP_S = 1;
 /** What the plan says about the program: detection happens at run time, the log names the one that ran. */
 const V1_FALLBACK = 'docker-compose v1 when docker compose v2 is absent';
 /** The one-line failure when neither program runs. */
@@ -68140,8 +69742,8 @@ const NEITHER = 'neither "docker compose" (v2) nor "docker-compose" (v1) runs on
 /** Find `docker compose` (v2) first, else `docker-compose` (v1); null when neither runs. */
 async function detectCompose(env) {
     const candidates = [
-        { command: 'docker', prefix: ['compose'], name: 'docker compose (v2)' },
-        { command: 'docker-compose', prefix: [], name: 'docker-compose (v1)' },
+        { command: 'docker', prefix: ['compose'], name: 'docker compose (v2)', v2: true },
+        { command: 'docker-compose', prefix: [], name: 'docker-compose (v1)', v2: false },
     ];
     for (const c of candidates) {
         try {
@@ -68230,11 +69832,15 @@ function composeTarget(options) {
         .map((l) => l.trim())
         .filter(Boolean)
         .pop() ?? `exit ${r.signal ?? r.code}`);
-    const compose = async (ctx, args, timeoutMs = READ_TIMEOUT_S * 1000) => {
+    const program = async (ctx) => {
         cli ??= detectCompose(ctx.runtime.env);
         const found = await cli;
         if (!found)
             throw new targets_target/* TargetError */.I0(NEITHER);
+        return found;
+    };
+    const compose = async (ctx, args, timeoutMs = READ_TIMEOUT_S * 1000) => {
+        const found = await program(ctx);
         return { found, result: await run(ctx, found.command, [...found.prefix, ...fileArgs, ...args], timeoutMs) };
     };
     /** The id of the service's running container (`all`: or one that exited), or null. */
@@ -68284,9 +69890,93 @@ function composeTarget(options) {
             await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
         }
     };
+    /**
+     * A cancel kills compose wherever it is; in the middle of a recreate that is after the old
+     * container stopped and before the new one started (compose v2 creates the new one, stops
+     * the old, then starts the new), and the service stays down. This runs the same `up` again,
+     * which finishes the recreate at the version being deployed (a container already at that
+     * configuration is left alone). Forward, not back to the previous version: the outputs and
+     * the record of a cancelled run already name that version for a component stopped in the
+     * middle, a cancel rolls nothing back, and the new container often exists already. Killing
+     * this `up` half-way would be the same outage again, so it is never killed, only waited for.
+     */
+    const finishRecreate = async (ctx, found, image) => {
+        const args = [...found.prefix, ...fileArgs, 'up', '-d', '--no-deps', '-t', String(CANCEL_STOP_S), service];
+        const shown = (more) => [found.command, ...found.prefix, ...fileArgs, ...more].join(' ');
+        const deadline = Date.now() + CANCEL_WAIT_MS;
+        if (found.v2)
+            await removeHalfMade(ctx, found, deadline);
+        let why = '';
+        // A failed `up` runs once more while the wait lasts: what the killed one left may still
+        // be changing under it.
+        for (let attempt = 0; attempt < 2 && (attempt === 0 || Date.now() < deadline); attempt++) {
+            let r;
+            try {
+                r = await (0,core_exec/* execUninterrupted */.Z9)(found.command, args, {
+                    cwd: ctx.cwd,
+                    env: envFor(ctx),
+                    // The first one is waited for a moment at least, whatever the `ps` before it took.
+                    waitMs: Math.max(deadline - Date.now(), 500),
+                });
+            }
+            catch (err) {
+                why = ctx.runtime.redact((0,errors/* errorMessage */.gJ)(err));
+                break;
+            }
+            if (r === 'running') {
+                ctx.onLine(`cancelled during compose up: running it again to finish the recreate at ${ctx.version} (${image}), still at it after ${(0,markdown/* duration */.p)(CANCEL_WAIT_MS)}; it goes on after this run ends, not verified (${shown(['ps', service])} shows it)`);
+                return;
+            }
+            if (r.code === 0) {
+                ctx.onLine(`cancelled during compose up: ran it again to finish the recreate; ${service} left running at ${ctx.version} (${image}), not verified`);
+                return;
+            }
+            why = lastLine(ctx, r);
+            ctx.onLine(`cancelled during compose up: running it again to finish the recreate failed (${why})`);
+        }
+        ctx.runtime.log.warning(`[${ctx.component}] cancelled during compose up, and running it again to finish the recreate failed (${why}): ${service} may be stopped; to start it at ${ctx.version}: ${variable}=${image} ${shown(['up', '-d', '--no-deps', service])}`);
+    };
+    /**
+     * Compose v2 makes the new container (under a name taken from the old one's id) before it
+     * stops the old one. An `up` killed after that leaves it created, never started, and the
+     * next `up` removes it while making another of that very name, in parallel: it fails on
+     * its own name conflict more often than not. A created container never ran, so removing it
+     * first loses nothing. A failure here is left to the `up` after it to report.
+     */
+    const removeHalfMade = async (ctx, found, deadline) => {
+        const quick = { cwd: ctx.cwd, env: envFor(ctx), cleanup: true };
+        try {
+            const ps = await (0,core_exec/* execFile */.St)(found.command, [...found.prefix, ...fileArgs, 'ps', '-a', '-q', '--status', 'created', service], {
+                ...quick,
+                timeoutMs: Math.max(deadline - Date.now(), 1),
+            });
+            const ids = ps.code === 0 ? ps.stdout.split('\n').filter(Boolean) : [];
+            if (ids.length)
+                await (0,core_exec/* execFile */.St)('docker', ['rm', '-f', ...ids], { ...quick, timeoutMs: Math.max(deadline - Date.now(), 1) });
+        }
+        catch {
+            // Timed out: the `up` runs with what time is left.
+        }
+    };
     const up = async (ctx) => {
         const image = imageFor(template, ctx.version);
-        const { found, result } = await compose(ctx, ['up', '-d', '--no-deps', service], timeoutS * 1000);
+        const found = await program(ctx);
+        // Nothing is started once cancelled, so there is no recreate to finish either.
+        if ((0,cancel/* isCancelled */.mm)())
+            throw new cancel/* CancelledError */.cc(`compose up of ${service}`);
+        // Registered in the same tick as the spawn, so it runs exactly when an `up` was started.
+        // In the release phase: after the cancel has reaped the killed `up` (two at once would
+        // race for the container), beside the record's release, which it must not delay.
+        const finish = (0,cancel/* onCancel */.Ao)(() => finishRecreate(ctx, found, image), 'release');
+        let result;
+        try {
+            result = await run(ctx, found.command, [...found.prefix, ...fileArgs, 'up', '-d', '--no-deps', service], timeoutS * 1000);
+        }
+        finally {
+            // Once cancelled the cleanup must stay: this `up` may have been killed half-way.
+            if (!(0,cancel/* isCancelled */.mm)())
+                finish();
+        }
         for (const line of `${result.stdout}\n${result.stderr}`.split('\n'))
             if (line.trim())
                 ctx.onLine(line);
@@ -71043,19 +72733,1566 @@ function buildTarget(options, factories) {
 
 /***/ }),
 
-/***/ 94125:
+/***/ 60237:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   IR: () => (/* binding */ versionClashes),
-/* harmony export */   T0: () => (/* binding */ sameComponentContent),
-/* harmony export */   lU: () => (/* binding */ downgrades),
-/* harmony export */   mE: () => (/* binding */ downgradeRefusal),
-/* harmony export */   sC: () => (/* binding */ clashRefusal)
-/* harmony export */ });
-/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(62088);
-/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(35330);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  sC: () => (/* binding */ clashRefusal),
+  mE: () => (/* binding */ downgradeRefusal),
+  lU: () => (/* binding */ downgrades),
+  T0: () => (/* binding */ sameComponentContent),
+  IR: () => (/* binding */ versionClashes)
+});
+
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(62088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+// EXTERNAL MODULE: ./src/core/exec.ts + 1 modules
+var exec = __nccwpck_require__(35330);
+// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
+var valid = __nccwpck_require__(58780);
+var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(38816);
+// EXTERNAL MODULE: ./src/core/config.ts + 3 modules
+var core_config = __nccwpck_require__(61729);
+// EXTERNAL MODULE: ./src/core/concurrency.ts
+var concurrency = __nccwpck_require__(88904);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(74296);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: ./node_modules/braces/index.js
+var braces = __nccwpck_require__(60748);
+var braces_default = /*#__PURE__*/__nccwpck_require__.n(braces);
+// EXTERNAL MODULE: ./src/core/retry.ts
+var retry = __nccwpck_require__(27253);
+;// CONCATENATED MODULE: ./src/core/git.ts
+/**
+ * The git CLI, always with argument arrays. It notices a shallow clone (the default of
+ * actions/checkout) and fetches what an answer needs — tags, history back to a base —
+ * before it answers, and logs what it fetched.
+ */
+
+
+
+
+
+const FIELD = '\x1f';
+/**
+ * The line of git's output that says what went wrong: its `fatal:` or `error:` line, not the
+ * usage hint git prints after it ("'git <command> [<revision>...] -- [<file>...]'").
+ */
+function gitCause(result) {
+    const lines = (result.stderr || result.stdout).trim().split('\n');
+    return (lines.find((l) => /^(fatal|error): /.test(l)) ?? lines.pop() ?? '').replace(/^(fatal|error): /, '');
+}
+/** A git repository at `cwd`. */
+class Git {
+    cwd;
+    log;
+    remote;
+    shallowChecked;
+    constructor(cwd, log, remote = 'origin') {
+        this.cwd = cwd;
+        this.log = log;
+        this.remote = remote;
+    }
+    /** Run git and return stdout; a failure becomes a one-line UserError. */
+    async run(args) {
+        try {
+            const result = await (0,exec/* execFile */.St)('git', args, { cwd: this.cwd, env: gitEnv() });
+            if (result.code !== 0)
+                throw new exec/* ExecError */.cI('git', args, result);
+            return result.stdout;
+        }
+        catch (err) {
+            if (err instanceof exec/* ExecError */.cI) {
+                if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null && (await this.isRepository()))
+                    throw new errors/* UserError */.yo(`the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`);
+                throw new errors/* UserError */.yo(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${gitCause(err.result)}`);
+            }
+            if (err.code === 'ENOENT')
+                throw new errors/* UserError */.yo('git is not installed or not on PATH');
+            throw err;
+        }
+    }
+    /** True when `cwd` is inside a git work tree. */
+    async isRepository() {
+        return (await this.tryRun(['rev-parse', '--is-inside-work-tree'])) !== null;
+    }
+    /** Run git and return stdout, or null when it exits non-zero. */
+    async tryRun(args) {
+        const result = await (0,exec/* execFile */.St)('git', args, { cwd: this.cwd, env: gitEnv() });
+        return result.code === 0 ? result.stdout : null;
+    }
+    /** The full SHA of `ref` as a commit, or null when it does not exist here. */
+    async resolveCommit(ref) {
+        if (/^0+$/.test(ref))
+            return null;
+        const out = await this.tryRun(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+        return out ? out.trim() : null;
+    }
+    /** The SHA of HEAD. */
+    async head() {
+        return (await this.run(['rev-parse', 'HEAD'])).trim();
+    }
+    /** The checked-out branch name, or null on a detached HEAD. */
+    async currentBranch() {
+        const out = await this.tryRun(['symbolic-ref', '--quiet', '--short', 'HEAD']);
+        return out ? out.trim() : null;
+    }
+    /** HEAD's SHA and whether the clone is shallow, in one git call. */
+    async headState() {
+        const [shallow, head] = (await this.run(['rev-parse', '--is-shallow-repository', 'HEAD'])).trim().split('\n');
+        this.shallowChecked = shallow === 'true';
+        return { head, shallow: this.shallowChecked };
+    }
+    /** True when the repository is a shallow clone. */
+    async isShallow() {
+        if (this.shallowChecked === false)
+            return false;
+        const out = (await this.run(['rev-parse', '--is-shallow-repository'])).trim();
+        this.shallowChecked = out === 'true';
+        return this.shallowChecked;
+    }
+    /** True when `ancestor` is reachable from `descendant`. */
+    async isAncestor(ancestor, descendant) {
+        const r = await (0,exec/* execFile */.St)('git', ['merge-base', '--is-ancestor', ancestor, descendant], {
+            cwd: this.cwd,
+            env: gitEnv(),
+        });
+        return r.code === 0;
+    }
+    /** Which of `refs` (full names) are reachable from `head`: one git call for many isAncestor questions. */
+    async mergedInto(refs, head) {
+        if (refs.length === 0)
+            return new Set();
+        const out = await this.run(['for-each-ref', `--merged=${head}`, '--format=%(refname)', ...refs]);
+        return new Set(out.split('\n').filter(Boolean));
+    }
+    /** The best common ancestor of two commits, or null when they share no history here. */
+    async mergeBase(a, b) {
+        const out = await this.tryRun(['merge-base', a, b]);
+        return out ? out.trim() : null;
+    }
+    /**
+     * Every tag matching the glob `pattern`, with the commit it points to (annotated tags peeled).
+     * The one tag lister of every action (with tagNames): `*` is every tag, `py/1.0.0` and
+     * `@acme/web@2.3.0` included.
+     */
+    async tags(pattern = '*', mergedInto) {
+        const args = ['for-each-ref', '--format=%(refname:strip=2)%09%(objectname)%09%(*objectname)'];
+        if (mergedInto)
+            args.push(`--merged=${mergedInto}`);
+        args.push(tagRefPattern(pattern));
+        const out = await this.run(args);
+        const tags = [];
+        for (const line of out.split('\n')) {
+            if (!line)
+                continue;
+            const [name, object, peeled] = line.split('\t');
+            tags.push({ name, commit: peeled || object });
+        }
+        return tags;
+    }
+    /**
+     * The names of the tags matching any glob of `patterns`, optionally only those reachable
+     * from `mergedInto`. Tag objects are not read (peeling thousands of annotated tags costs
+     * more than listing them): use `refs/tags/<name>` where a commit is expected.
+     */
+    async tagNames(patterns = ['*'], mergedInto) {
+        const args = ['for-each-ref', '--format=%(refname:strip=2)'];
+        if (mergedInto)
+            args.push(`--merged=${mergedInto}`);
+        args.push(...patterns.map(tagRefPattern));
+        const out = await this.run(args);
+        return out ? out.split('\n').filter(Boolean) : [];
+    }
+    /**
+     * Stream the commits of `range` (newest first), optionally only those touching `paths`,
+     * without holding the whole history in memory. Return false from `onCommit` to stop.
+     * The whole message (`%B`) is read and split as git splits it, so a message may hold any
+     * byte (the field separator included) but NUL, which git itself cannot store.
+     */
+    /** How many commits `range` holds (touching `paths`), without reading them. */
+    async countCommits(range, paths = []) {
+        const out = await this.run(['rev-list', '--count', ...range, '--', ...pathspecs(paths)]);
+        return Number(out.trim()) || 0;
+    }
+    async logStream(range, onCommit, options = {}) {
+        const args = ['log', '-z', `--format=%H${FIELD}%P${FIELD}${options.dates ? '%aI' : ''}${FIELD}%B`];
+        if (options.maxCount !== undefined)
+            args.push(`--max-count=${options.maxCount}`);
+        if (options.firstParent)
+            args.push('--first-parent');
+        if (options.noMerges)
+            args.push('--no-merges');
+        args.push(...range, '--');
+        if (options.paths && options.paths.length)
+            args.push(...pathspecs(options.paths));
+        await (0,exec/* execStream */.U1)('git', args, (rec) => {
+            if (!rec)
+                return;
+            // The first three fields never hold the separator; everything after them is the message.
+            const a = rec.indexOf(FIELD);
+            const b = rec.indexOf(FIELD, a + 1);
+            const c = rec.indexOf(FIELD, b + 1);
+            if (a < 0 || b < 0 || c < 0)
+                return;
+            const parents = rec.slice(a + 1, b);
+            const { subject, body } = splitMessage(rec.slice(c + 1));
+            return onCommit({
+                sha: rec.slice(0, a),
+                parents: parents ? parents.split(' ') : [],
+                date: options.dates ? rec.slice(b + 1, c) : undefined,
+                subject,
+                body,
+            });
+        }, 
+        // GIT_FLUSH=0: into a pipe git otherwise writes (and node wakes up) once per commit.
+        { cwd: this.cwd, env: { ...gitEnv(), GIT_FLUSH: '0' }, separator: '\0' }).catch((err) => {
+            if (err instanceof exec/* ExecError */.cI) {
+                throw new errors/* UserError */.yo(`git log ${range.join(' ')} failed: ${err.result.stderr.trim().split('\n').pop() ?? ''}`);
+            }
+            throw err;
+        });
+    }
+    /** The files changed from `base` to `head`, with renames detected. */
+    async changedFiles(base, head) {
+        const out = await this.run(['diff', '--name-status', '-z', '-M', base, head]);
+        const parts = out.split('\0');
+        const changes = [];
+        for (let i = 0; i < parts.length;) {
+            const status = parts[i++];
+            if (!status)
+                continue;
+            const kind = status[0];
+            if (kind === 'R' || kind === 'C') {
+                const from = parts[i++];
+                const to = parts[i++];
+                changes.push({ status: kind, path: to, from });
+            }
+            else {
+                changes.push({ status: kind, path: parts[i++] });
+            }
+        }
+        return changes;
+    }
+    /** Fetch every tag from the remote, noting how many arrived. */
+    async fetchTags() {
+        const before = (await this.tags()).length;
+        const failure = await this.fetch(['--force', '--no-recurse-submodules', this.remote, '+refs/tags/*:refs/tags/*']);
+        // Only a shallow clone fetches: a complete checkout has the tags and history already.
+        if (failure)
+            throw new errors/* UserError */.yo(`Could not fetch the tags from ${this.remote}: ${failure}; check out with \`fetch-depth: 0\` (actions/checkout) so that nothing has to be fetched`);
+        const after = (await this.tags()).length;
+        this.log?.info(`Fetched tags from ${this.remote}: ${after - before} new, ${after} in all.`);
+    }
+    /**
+     * In a shallow clone, deepen the history (doubling) until `satisfied` says it has what
+     * it needs or the clone is complete. Returns false when history could not be had.
+     */
+    async deepenUntil(satisfied, what) {
+        if (!(await this.isShallow()))
+            return satisfied();
+        if (await satisfied())
+            return true;
+        let depth = 50;
+        for (let round = 0; round < 12; round++) {
+            const failure = await this.fetch(['--no-tags', '--no-recurse-submodules', `--deepen=${depth}`, this.remote]);
+            if (failure) {
+                this.log?.warning(`Could not deepen the shallow clone to find ${what}: ${failure}`);
+                return false;
+            }
+            this.shallowChecked = undefined;
+            const shallow = await this.isShallow();
+            this.log?.info(`Shallow clone: fetched ${depth} more commits of history to find ${what}${shallow ? '' : ' (history now complete)'}.`);
+            if (await satisfied())
+                return true;
+            if (!shallow)
+                return false;
+            depth *= 2;
+        }
+        const failure = await this.fetch(['--no-tags', '--unshallow', this.remote]);
+        this.shallowChecked = undefined;
+        if (failure)
+            this.log?.warning(`Could not fetch the complete history to find ${what}: ${failure}`);
+        else
+            this.log?.info(`Shallow clone: fetched the complete history to find ${what}.`);
+        return satisfied();
+    }
+    /**
+     * Fetch `refspecs` from the remote; in a shallow clone only `depth` commits of each (so a
+     * later deepen moves every boundary together). Returns false, with a warning, on failure.
+     */
+    async fetchRefs(refspecs, depth) {
+        const args = ['--no-tags', '--no-recurse-submodules'];
+        if (depth !== undefined)
+            args.push(`--depth=${depth}`);
+        const failure = await this.fetch([...args, this.remote, ...refspecs]);
+        this.shallowChecked = undefined;
+        if (failure) {
+            this.log?.warning(`Could not fetch ${refspecs.join(' ')}: ${failure}`);
+            return false;
+        }
+        this.log?.info(`Fetched ${refspecs.join(' ')} from ${this.remote}${depth !== undefined ? ` (depth ${depth})` : ''}.`);
+        return true;
+    }
+    /**
+     * `git fetch --quiet <args>`, a network call: each attempt is killed after the fetch
+     * timeout, and a failed attempt is retried twice with backoff unless the failure is one
+     * another attempt cannot change (see fetchFailure). Returns null on success, else the
+     * one-line cause of the last attempt.
+     */
+    async fetch(args) {
+        const { timeoutMs, retryBaseMs } = fetchSettings();
+        const full = ['fetch', '--quiet', ...args];
+        let attempts = 0;
+        let permanent = false;
+        try {
+            await (0,retry/* retry */.L5)(async () => {
+                attempts++;
+                const r = await fetchProcess(full, this.cwd, timeoutMs);
+                if (r === 'timeout')
+                    throw new errors/* UserError */.yo(`git fetch from ${this.remote} timed out after ${Math.round(timeoutMs / 1000)} s`);
+                if (r.code !== 0) {
+                    const failure = fetchFailure(r.stderr);
+                    permanent = failure.permanent;
+                    throw new errors/* UserError */.yo(`git fetch from ${this.remote} failed: ${failure.cause || `exit ${r.signal ?? r.code}`}`);
+                }
+            }, {
+                attempts: FETCH_ATTEMPTS,
+                baseDelayMs: retryBaseMs,
+                retryable: (err) => err instanceof errors/* UserError */.yo && !permanent,
+                onRetry: (err, attempt, delay) => this.log?.info(`${err.message}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1} of ${FETCH_ATTEMPTS}).`),
+            });
+            return null;
+        }
+        catch (err) {
+            if (err instanceof errors/* UserError */.yo)
+                return `${err.message} (${permanent ? 'not retried' : `${attempts} attempts`})`;
+            if (err.code === 'ENOENT')
+                return 'git is not installed or not on PATH';
+            throw err;
+        }
+    }
+    /**
+     * The object SHAs of many `paths` at `ref` (null for an absent path). One `git ls-tree`
+     * lists each parent folder once: resolving each path on its own re-reads its parent's
+     * tree every time (306 lookups in a 2,000-entry folder took 156 ms; one listing takes 4).
+     */
+    async objectHashes(ref, paths) {
+        const out = new Map(paths.map((p) => [p, null]));
+        if (!paths.length)
+            return out;
+        // Each path is found in a listing of its parent folder, one git call per folder depth: when
+        // one pathspec is inside another (`libs/` and `libs/shared/`, or `libs` and `libs/`), git
+        // shows the inner folder's contents instead of its entry. Depth 0 is the root's listing.
+        const byDepth = new Map();
+        for (const p of paths) {
+            const parent = p.includes('/') ? `${p.slice(0, p.lastIndexOf('/'))}/` : '';
+            const depth = parent.split('/').length - 1;
+            if (!byDepth.has(depth))
+                byDepth.set(depth, new Set());
+            if (parent)
+                byDepth.get(depth).add(parent);
+        }
+        const listings = [];
+        for (const folders of byDepth.values()) {
+            const all = [...folders].sort();
+            if (!all.length)
+                listings.push([]);
+            // Chunks keep the argument list far below the system's limit in a repository of many folders.
+            for (let i = 0; i < all.length; i += 2_000)
+                listings.push(all.slice(i, i + 2_000));
+        }
+        for (const specs of listings) {
+            const r = await (0,exec/* execFile */.St)('git', ['ls-tree', '-z', '--full-tree', ref, '--', ...specs], {
+                cwd: this.cwd,
+                env: { ...gitEnv(), GIT_LITERAL_PATHSPECS: '1' },
+            });
+            if (r.code !== 0)
+                throw new errors/* UserError */.yo(`git ls-tree failed in ${this.cwd}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+            for (const rec of r.stdout.split('\0')) {
+                const tab = rec.indexOf('\t');
+                if (tab < 0)
+                    continue;
+                const path = rec.slice(tab + 1);
+                if (out.has(path))
+                    out.set(path, rec.slice(0, tab).split(' ')[2]);
+            }
+        }
+        return out;
+    }
+    /** The content hash (tree or blob SHA) of `path` at `ref`, or null when absent. */
+    async objectHash(ref, path) {
+        const out = await this.tryRun(['rev-parse', '--verify', '--quiet', `${ref}:${path}`]);
+        return out ? out.trim() : null;
+    }
+}
+/**
+ * A commit message split as git splits it for `%s` and `%b`: the subject is the first
+ * paragraph with its lines joined by a space (each line's trailing blanks dropped), the
+ * body is what follows the blank lines after it, without trailing blanks.
+ */
+function splitMessage(message) {
+    const n = message.length;
+    // Indices only, one slice per part: this runs for every commit of a long range.
+    let pos = skipBlankLines(message, 0);
+    let subject = '';
+    while (pos < n) {
+        const nl = message.indexOf('\n', pos);
+        const end = nl < 0 ? n : nl;
+        const e = trimEndAt(message, pos, end);
+        if (e === pos)
+            break;
+        subject = subject ? `${subject} ${message.slice(pos, e)}` : message.slice(pos, e);
+        pos = nl < 0 ? n : nl + 1;
+    }
+    pos = skipBlankLines(message, pos);
+    const end = trimEndAt(message, pos, n);
+    return { subject, body: end > pos ? message.slice(pos, end) : '' };
+}
+/** git's isspace: space, \t, \n, \v, \f, \r. */
+function isSpace(c) {
+    return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+/** The index where `s[from, to)` ends once trailing whitespace is dropped. */
+function trimEndAt(s, from, to) {
+    while (to > from && isSpace(s.charCodeAt(to - 1)))
+        to--;
+    return to;
+}
+/** The start of the first line at or after `pos` that is not blank. */
+function skipBlankLines(s, pos) {
+    while (pos < s.length) {
+        const nl = s.indexOf('\n', pos);
+        const end = nl < 0 ? s.length : nl;
+        if (trimEndAt(s, pos, end) !== pos)
+            break;
+        pos = nl < 0 ? s.length : nl + 1;
+    }
+    return pos;
+}
+/**
+ * The for-each-ref pattern of a tag glob. for-each-ref's `*` stops at a `/`, so
+ * `refs/tags/*` misses `py/1.37.5`; a glob that is only stars becomes the prefix
+ * `refs/tags/`, which matches every tag at any depth. A template's glob (`py/*`,
+ * `@acme/web@*`) keeps its folders literal, and its one star stands for a version, which
+ * never holds a `/`.
+ */
+function tagRefPattern(glob) {
+    return /^\**$/.test(glob) ? 'refs/tags/' : `refs/tags/${glob}`;
+}
+/**
+ * The pathspecs git needs to select what the component's globs (picomatch's, as
+ * build-selective matches them) select: `!x` is git's `:(exclude)` magic, and braces, which
+ * git does not know, are expanded (`services/{a,b}/**` is two pathspecs).
+ */
+function pathspecs(globs) {
+    return globs.flatMap((g) => {
+        const exclude = g.startsWith('!');
+        return braces_default().expand(exclude ? g.slice(1) : g).map((p) => pathspec(p, exclude));
+    });
+}
+/**
+ * A literal pathspec unless the user wrote a glob. The commonest glob, a folder and all
+ * below it (`sdk/python/**`), is the folder's plain prefix `sdk/python/`, which git
+ * matches without the glob machinery: a path-limited log of 10,000 commits took 0.54 s
+ * with `:(glob)s1/**` and 0.16 s with `s1/`, once per series.
+ */
+function pathspec(p, exclude) {
+    const folder = /^([^*?[\]\\:!]+)\/\*\*$/.exec(p);
+    const magic = (words) => (words.length ? `:(${words.join(',')})` : '');
+    if (folder && !folder[1].startsWith('/'))
+        return `${magic(exclude ? ['exclude'] : [])}${folder[1]}/`;
+    const glob = /[*?[]/.test(p);
+    // A literal path starting with git's magic character needs magic of its own to stay literal.
+    const words = [
+        ...(exclude ? ['exclude'] : []),
+        ...(glob ? ['glob'] : exclude || p.startsWith(':') ? ['literal'] : []),
+    ];
+    return `${magic(words)}${p}`;
+}
+// Whole-stderr patterns. Transient is tested first: ssh prints "Connection timed out" and
+// then the same "Could not read from remote repository." as for a refused key.
+const TRANSIENT_FETCH = /timed out|timeout|connection reset|reset by peer|early EOF|hung up unexpectedly|(returned error|HTTP):? (5\d\d|429)\b|temporarily unavailable/i;
+const PERMANENT_FETCH = /does not appear to be a git repository|repository .*not found|authentication failed|could not read from remote repository|could not read (username|password)|permission denied|returned error: 40[134]\b|couldn't find remote ref|not our ref/i;
+// git's closing line after a transport failure: true of every transport, so it names none.
+const GENERIC_FATAL = /^fatal: could not read from remote repository\.?$/i;
+/**
+ * What a failed `git fetch` says, in one line, and whether another attempt could change it.
+ * The cause is git's first `fatal:` line (git follows it with a hint paragraph whose last
+ * line, "and the repository exists.", names nothing); where the only one is the generic
+ * "Could not read from remote repository.", the transport's line before it (ssh's
+ * "Permission denied (publickey)."); else the last non-empty line. Timeouts, resets and
+ * 5xx answers are transient; a missing repository, refused credentials or a missing ref are
+ * permanent; anything else is retried.
+ */
+function fetchFailure(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const generic = lines.findIndex((l) => GENERIC_FATAL.test(l));
+    const line = lines.find((l) => l.startsWith('fatal: ') && !GENERIC_FATAL.test(l)) ??
+        (generic >= 0 ? lines[Math.max(0, generic - 1)] : lines.at(-1)) ??
+        '';
+    return {
+        cause: line.replace(/^(fatal|error): /, ''),
+        permanent: !TRANSIENT_FETCH.test(stderr) && PERMANENT_FETCH.test(stderr),
+    };
+}
+/** A fetch is tried this many times: the first attempt and two retries. */
+const FETCH_ATTEMPTS = 3;
+/**
+ * How long one fetch attempt may take, and the backoff unit between attempts:
+ * SLIPWAY_GIT_FETCH_TIMEOUT_MS (default 120 000) and SLIPWAY_RETRY_BASE_MS (default 1000),
+ * which the tests shorten.
+ */
+function fetchSettings() {
+    const num = (name, fallback) => {
+        const n = Number(process.env[name]);
+        return process.env[name] && Number.isFinite(n) && n > 0 ? n : fallback;
+    };
+    return { timeoutMs: num('SLIPWAY_GIT_FETCH_TIMEOUT_MS', 120_000), retryBaseMs: num('SLIPWAY_RETRY_BASE_MS', 1000) };
+}
+/**
+ * Run one git fetch, killed after `timeoutMs`. git hands the transfer to a helper
+ * (git-remote-http, ssh) that inherits its pipes, so killing git alone would leave the
+ * attempt hanging: the fetch gets a process group of its own, and the whole group is killed.
+ */
+function fetchProcess(args, cwd, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_.spawn)('git', args, { cwd, env: gitEnv(), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        const err = [];
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            try {
+                process.kill(-child.pid, 'SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        }, timeoutMs);
+        child.stderr.on('data', (d) => err.push(d));
+        child.on('error', (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            resolve(timedOut ? 'timeout' : { code: code ?? -1, signal, stderr: Buffer.concat(err).toString('utf8') });
+        });
+    });
+}
+/** git's environment: never prompt, never page, stable output. */
+function gitEnv() {
+    return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' };
+}
+
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var inputs = __nccwpck_require__(89114);
+// EXTERNAL MODULE: ./src/core/markdown.ts
+var markdown = __nccwpck_require__(16706);
+// EXTERNAL MODULE: ./src/core/tag-template.ts
+var tag_template = __nccwpck_require__(3942);
+;// CONCATENATED MODULE: ./src/versioning/branch-policy.ts
+
+/** True when `branch` matches `pattern`; `*` matches any characters, slashes included. */
+function branchMatches(pattern, branch) {
+    const re = new RegExp(`^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`);
+    return re.test(branch);
+}
+/** The first rule that matches `branch`. */
+function ruleFor(rules, branch) {
+    const rule = rules.find((r) => branchMatches(r.match, branch));
+    if (!rule)
+        throw new errors/* UserError */.yo(`branch "${branch}" matches no rule of versioning.branches (add a final { match: "*", channel: none })`);
+    return rule;
+}
+/** The branch a run is about: the input, else the pull request's head, else GITHUB_REF. */
+function branchFromEnv(input, env) {
+    if (input)
+        return input.replace(/^refs\/heads\//, '');
+    if (env.GITHUB_HEAD_REF)
+        return env.GITHUB_HEAD_REF;
+    const ref = env.GITHUB_REF ?? '';
+    if (ref.startsWith('refs/heads/'))
+        return ref.slice('refs/heads/'.length);
+    return null;
+}
+/** The `X.Y` or `X.Y.Z` in a `release/X.Y` branch name, as X.Y.Z, or null. */
+function versionInBranch(branch) {
+    const m = /(?:^|\/)v?(\d+)\.(\d+)(?:\.(\d+))?$/.exec(branch);
+    if (!m)
+        return null;
+    return `${m[1]}.${m[2]}.${m[3] ?? '0'}`;
+}
+/** A branch name as a semver prerelease identifier: `feature/Login_v2` → `feature-login-v2`. */
+function branchSlug(branch) {
+    const slug = branch
+        .toLowerCase()
+        .replace(/[^0-9a-z-]+/g, '-')
+        .replace(/-+/g, '-')
+        .replace(/^-|-$/g, '');
+    const id = (slug || 'branch').slice(0, 40).replace(/-$/, '');
+    // semver refuses an all-digit identifier with a leading zero (a branch named 007): a
+    // letter makes it alphanumeric, which semver takes as it is.
+    return /^0\d+$/.test(id) ? `branch-${id}`.slice(0, 40) : id;
+}
+/** One semver prerelease identifier: letters, digits and -, all-digit only without a leading zero. */
+const PRERELEASE_PART = /^(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)$/;
+/** Whether `id` is a semver prerelease (`beta`, `beta.2`, `rc-1`): dot-separated identifiers. */
+function isPrereleaseId(id) {
+    return id.split('.').every((part) => PRERELEASE_PART.test(part));
+}
+
+// EXTERNAL MODULE: ./node_modules/semver/functions/inc.js
+var inc = __nccwpck_require__(62338);
+var inc_default = /*#__PURE__*/__nccwpck_require__.n(inc);
+// EXTERNAL MODULE: ./node_modules/semver/functions/major.js
+var major = __nccwpck_require__(68511);
+var major_default = /*#__PURE__*/__nccwpck_require__.n(major);
+// EXTERNAL MODULE: ./node_modules/semver/functions/prerelease.js
+var prerelease = __nccwpck_require__(15714);
+var prerelease_default = /*#__PURE__*/__nccwpck_require__.n(prerelease);
+// EXTERNAL MODULE: ./node_modules/semver/functions/rcompare.js
+var rcompare = __nccwpck_require__(32173);
+var rcompare_default = /*#__PURE__*/__nccwpck_require__.n(rcompare);
+;// CONCATENATED MODULE: ./src/versioning/conventional.ts
+/** Conventional Commits: what a commit message says about the next version. */
+const BREAKING_FOOTER = /^BREAKING[ -]CHANGES?:/m;
+const REVERT_SUBJECT = /^Revert "(.+)"\s*$/;
+const REVERTS_SHA = /This reverts commit ([0-9a-f]{7,40})/;
+const PR_SUFFIX = /\(#(\d+)\)\s*$/;
+const MERGE_PR = /^Merge pull request #(\d+)/;
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+/**
+ * `type(scope)!: description`, read by hand: this runs for every commit of a long range,
+ * and the equivalent regular expression with named groups was most of the parse time.
+ * Same grammar as /^([A-Za-z]+)(?:\(([^()]*)\))?(!)?:[ \t]*(.+)$/ on a trimmed subject.
+ */
+function parseHeader(s) {
+    const n = s.length;
+    let i = 0;
+    for (; i < n; i++) {
+        const ch = s.charCodeAt(i) | 0x20;
+        if (ch < 0x61 || ch > 0x7a)
+            break;
+    }
+    if (i === 0)
+        return null;
+    const type = s.slice(0, i);
+    let scope = '';
+    if (s.charCodeAt(i) === 0x28 /* ( */) {
+        const close = s.indexOf(')', i + 1);
+        if (close < 0)
+            return null;
+        scope = s.slice(i + 1, close);
+        if (scope.includes('('))
+            return null;
+        i = close + 1;
+    }
+    const bang = s.charCodeAt(i) === 0x21; /* ! */
+    if (bang)
+        i++;
+    if (s.charCodeAt(i) !== 0x3a /* : */)
+        return null;
+    i++;
+    while (i < n && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09))
+        i++;
+    if (i >= n)
+        return null;
+    const desc = s.slice(i);
+    if (LINE_BREAK.test(desc))
+        return null;
+    return { type, scope, bang, desc };
+}
+function prNumber(subject) {
+    // Cheap tests first: most subjects name no pull request.
+    if (subject.includes('(#')) {
+        const m = PR_SUFFIX.exec(subject);
+        if (m)
+            return Number(m[1]);
+    }
+    if (subject.startsWith('Merge pull request #'))
+        return Number(MERGE_PR.exec(subject)[1]);
+    return undefined;
+}
+function isBreakingBody(body) {
+    return body.includes('BREAKING') && BREAKING_FOOTER.test(body);
+}
+/** Parse a commit's subject and body. */
+function parseCommit(sha, subject, body) {
+    const pr = prNumber(subject);
+    const revertSubject = subject.startsWith('Revert "') ? REVERT_SUBJECT.exec(subject) : null;
+    if (revertSubject) {
+        const sha2 = REVERTS_SHA.exec(body)?.[1];
+        return {
+            sha,
+            type: 'revert',
+            breaking: false,
+            description: subject,
+            subject,
+            pr,
+            reverts: { sha: sha2, subject: revertSubject[1] },
+        };
+    }
+    const h = parseHeader(subject.trim());
+    if (!h)
+        return { sha, type: '', breaking: isBreakingBody(body), description: subject, subject, pr };
+    const type = h.type.toLowerCase();
+    const parsed = {
+        sha,
+        type,
+        scope: h.scope || undefined,
+        breaking: h.bang || isBreakingBody(body),
+        description: h.desc.trim(),
+        subject,
+        pr,
+    };
+    if (type === 'revert') {
+        const sha2 = REVERTS_SHA.exec(body)?.[1];
+        parsed.reverts = { sha: sha2, subject: h.desc.trim() };
+    }
+    return parsed;
+}
+/** The bump one commit asks for, ignoring revert pairing. */
+function commitBump(c) {
+    if (c.breaking)
+        return 'major';
+    switch (c.type) {
+        case 'feat':
+            return 'minor';
+        case 'fix':
+        case 'perf':
+        case 'revert':
+            return 'patch';
+        default:
+            return 'none';
+    }
+}
+const ORDER = ['none', 'patch', 'minor', 'major'];
+/**
+ * Drop every revert whose reverted commit is also in the list, and that commit too: the
+ * pair cancels out. A revert of something outside the range stays (a patch).
+ */
+function cancelReverts(commits) {
+    if (!commits.some((c) => c.reverts))
+        return commits;
+    const dropped = new Set();
+    for (const c of commits) {
+        if (!c.reverts || dropped.has(c.sha))
+            continue;
+        const target = commits.find((o) => o !== c &&
+            !dropped.has(o.sha) &&
+            ((c.reverts.sha && o.sha.startsWith(c.reverts.sha)) || (!c.reverts.sha && c.reverts.subject === o.subject)));
+        if (target) {
+            dropped.add(c.sha);
+            dropped.add(target.sha);
+        }
+    }
+    return commits.filter((c) => !dropped.has(c.sha));
+}
+/** The bump a set of commits asks for, and the commits that decided it. */
+function decideBump(commits, currentMajor) {
+    let bump = 'none';
+    let deciding = [];
+    for (const c of cancelReverts(commits)) {
+        let b = commitBump(c);
+        // Below 1.0.0 a breaking change is a minor bump: 0.x is the unstable series.
+        if (b === 'major' && currentMajor === 0)
+            b = 'minor';
+        if (b === 'none')
+            continue;
+        if (ORDER.indexOf(b) > ORDER.indexOf(bump)) {
+            bump = b;
+            deciding = [c];
+        }
+        else if (b === bump)
+            deciding.push(c);
+    }
+    return { bump, deciding };
+}
+
+;// CONCATENATED MODULE: ./src/versioning/next-version.ts
+/**
+ * The next version of one tag series (the whole repository, or one component): the last
+ * stable tag reachable from HEAD, the commits since it that touch the series' paths, and
+ * the branch's rule decide it.
+ */
+// Single functions, not the package index: it loads ranges and everything else at start-up.
+
+
+
+
+
+
+
+/** The tags of a template, parsed; stray or malformed tags are skipped. */
+async function seriesTags(git, template, mergedInto) {
+    const out = [];
+    for (const t of await git.tags(tagGlob(template), mergedInto)) {
+        const version = parseTag(template, t.name);
+        if (version)
+            out.push({ ...t, version });
+    }
+    return out;
+}
+/**
+ * The highest stable tag of the series reachable from `from` (HEAD). `names` (every tag name, listed
+ * once for all series) saves a git call. Candidates are tried from the highest down with
+ * one ancestry check each (the highest is nearly always reachable), which is much cheaper
+ * than `for-each-ref --merged` over thousands of tags; when many higher tags sit on other
+ * branches, git is asked once for the reachable set instead.
+ */
+async function lastStableTag(git, template, names, from = 'HEAD') {
+    const stable = (0,tag_template/* stableTagsByVersion */.iV)(template, names ?? (await git.tagNames([(0,tag_template/* tagGlob */.ZM)(template)])));
+    const release = (t) => ({
+        name: t.name,
+        ref: `refs/tags/${t.name}`,
+        version: (0,tag_template/* parseTag */.ED)(template, t.name),
+    });
+    const probes = Math.min(stable.length, 8);
+    for (let i = 0; i < probes; i++)
+        if (await git.isAncestor(`refs/tags/${stable[i].name}`, from))
+            return release(stable[i]);
+    if (stable.length <= probes)
+        return null;
+    const reachable = new Set(await git.tagNames([(0,tag_template/* tagGlob */.ZM)(template)], from));
+    const found = stable.find((t) => reachable.has(t.name));
+    return found ? release(found) : null;
+}
+/**
+ * With no release yet the version is `initial` whatever the commits say, so only the newest
+ * commits are read (for the notes and the bump shown): a 100,000-commit history without a
+ * tag is not read whole, and its notes stay within what GitHub accepts as an output.
+ */
+const UNTAGGED_HISTORY_LIMIT = 1000;
+/** Read the commits since `last` touching `paths`, parsed, newest first; without `last`, the newest only. */
+async function commitsSince(git, last, paths) {
+    const out = [];
+    await git.logStream(last ? [`${last.ref}..HEAD`] : ['HEAD'], (c) => {
+        out.push(parseCommit(c.sha, c.subject, c.body));
+    }, { paths, ...(last ? {} : { maxCount: UNTAGGED_HISTORY_LIMIT }) });
+    const unread = !last && out.length === UNTAGGED_HISTORY_LIMIT ? (await git.countCommits(['HEAD'], paths)) - out.length : 0;
+    return { commits: out, unread };
+}
+/**
+ * The last release of a series and the commits since it. The highest stable tag is nearly
+ * always the last release, so its range is read while git confirms that it is an ancestor
+ * of HEAD (the answer comes long before the log ends); when it is not, that read stops at
+ * once and the other candidates are tried.
+ */
+async function lastReleaseAndCommits(git, series, names, reachable) {
+    const top = (0,tag_template/* highestStableTag */._2)(series.template, names);
+    if (top) {
+        const ref = `refs/tags/${top.name}`;
+        let abandoned = false;
+        const commits = [];
+        const reading = git.logStream([`${ref}..HEAD`], (c) => {
+            if (abandoned)
+                return false;
+            commits.push(parseCommit(c.sha, c.subject, c.body));
+        }, { paths: series.paths });
+        reading.catch(() => undefined);
+        if (reachable ? (await reachable).has(ref) : await git.isAncestor(ref, 'HEAD')) {
+            await reading;
+            return { last: { name: top.name, ref, version: (0,tag_template/* parseTag */.ED)(series.template, top.name) }, commits, unread: 0 };
+        }
+        abandoned = true;
+        await reading.catch(() => undefined);
+    }
+    const last = (await lastStableTag(git, series.template, names)) ??
+        (series.fallback ? await lastStableTag(git, series.fallback, names) : null);
+    return { last, ...(await commitsSince(git, last, series.paths)) };
+}
+/** The full ref of a series' highest stable tag among `names`, or undefined: what `reachable` is asked about. */
+function newestTagRef(template, names) {
+    const top = (0,tag_template/* highestStableTag */._2)(template, names);
+    return top ? `refs/tags/${top.name}` : undefined;
+}
+/**
+ * Decide the next version of a series under the branch's rule. `reachable`, when given, holds
+ * the refs among the series' newest tags that HEAD contains (one git call for every series).
+ */
+async function planVersion(git, series, ctx, names, reachable) {
+    const tagNames = names ?? (await git.tagNames([(0,tag_template/* tagGlob */.ZM)(series.template)]));
+    const { last, commits, unread } = await lastReleaseAndCommits(git, series, tagNames, reachable);
+    const current = last ? last.version.version : '';
+    const computed = decideBump(commits, last ? last.version.major : major_default()(ctx.initial));
+    const manual = ctx.bump !== 'auto';
+    const forced = manual ? ctx.bump : ctx.rule.bump;
+    const bump = forced
+        ? forced === 'none' || manual || commits.length > 0
+            ? forced
+            : 'none'
+        : computed.bump;
+    // With no release yet the version is `initial` (or the branch's) whatever the commits ask
+    // for, so the bump reported is the step to it from nothing, never the commits' own.
+    const first = !last && commits.length > 0 && ctx.bump !== 'none';
+    const base = {
+        candidateOf: '',
+        component: series.name,
+        channel: ctx.rule.channel,
+        previousVersion: current,
+        previousTag: last?.name ?? '',
+        commits,
+        unread,
+        deciding: !last ? [] : forced ? commits.slice(0, 1) : computed.deciding,
+    };
+    const short = ctx.headSha.slice(0, 7);
+    if (ctx.rule.channel === 'none') {
+        const id = ctx.prerelease || branchSlug(ctx.branch);
+        // The preview's own build metadata is the commit: an initial version's would make two.
+        const version = `${(current || ctx.initial).replace(/\+.*$/, '')}-${id}+${short}`;
+        return {
+            ...base,
+            release: false,
+            // What main would do: with no release yet, its first release.
+            bump: last ? bump : first ? firstRelease(ctx.initial) : 'none',
+            version,
+            tag: '',
+            prerelease: true,
+            reason: `branch ${ctx.branch} releases nothing (channel none); preview version ${version}`,
+        };
+    }
+    if (ctx.rule.channel === 'stable') {
+        if (!last) {
+            return {
+                ...base,
+                release: first,
+                bump: first ? firstRelease(ctx.initial) : 'none',
+                version: ctx.initial,
+                tag: (0,tag_template/* formatTag */._3)(series.template, ctx.initial),
+                prerelease: prerelease_default()(ctx.initial) !== null,
+                reason: first
+                    ? `no tag yet: the first release is ${ctx.initial}${forced && forced !== 'none' ? ` (the ${forced} bump applies from the next release)` : ''}`
+                    : commits.length
+                        ? 'manual bump none'
+                        : 'no commits yet',
+            };
+        }
+        if (bump === 'none') {
+            return {
+                ...base,
+                release: false,
+                bump,
+                version: current,
+                tag: last.name,
+                prerelease: false,
+                reason: commits.length
+                    ? `${commits.length} commit(s) since ${last.name}, none releasable`
+                    : `no commits since ${last.name}`,
+            };
+        }
+        let version = inc_default()(current, bump);
+        // A release branch or an unmerged hotfix may have tagged that version already, outside
+        // this history: never output a tag that exists; step past the series' highest instead.
+        let taken = '';
+        if (tagNames.includes((0,tag_template/* formatTag */._3)(series.template, version))) {
+            const highest = (0,tag_template/* highestStableTag */._2)(series.template, tagNames);
+            taken = (0,tag_template/* formatTag */._3)(series.template, version);
+            if (highest)
+                version = inc_default()(`${highest.major}.${highest.minor}.${highest.patch}`, bump);
+        }
+        return {
+            ...base,
+            release: true,
+            bump,
+            version,
+            tag: (0,tag_template/* formatTag */._3)(series.template, version),
+            prerelease: false,
+            reason: (manual
+                ? `manual ${bump} bump`
+                : ctx.rule.bump
+                    ? `${ctx.branch}: ${bump} on ${last.name}`
+                    : `${bump} from ${describe(base.deciding)}`) +
+                (taken
+                    ? `; ${taken} exists outside this history (a release or hotfix branch), so the ${bump} after the series' highest`
+                    : ''),
+        };
+    }
+    // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
+    const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
+    if (series.own && ctx.rule.ownSeries === 'none')
+        return {
+            ...base,
+            release: false,
+            bump: 'none',
+            version: current || ctx.initial,
+            tag: last?.name ?? '',
+            prerelease: false,
+            reason: `${ctx.branch}: no candidate for a component's own series (ownSeries: none)`,
+        };
+    const named = series.own ? null : versionInBranch(ctx.branch);
+    const target = named ?? (last ? inc_default()(current, bump === 'none' ? 'patch' : bump) : ctx.initial);
+    // What the candidate is: the step from the last stable version to the one it is a candidate of.
+    const step = levelBetween(current || '0.0.0', target);
+    base.candidateOf = target;
+    const all = [];
+    for (const name of names ?? (await git.tagNames([(0,tag_template/* tagGlob */.ZM)(series.template)]))) {
+        const version = (0,tag_template/* parseTag */.ED)(series.template, name);
+        if (version)
+            all.push({ name, version });
+    }
+    if (all.some((t) => t.version.prerelease.length === 0 && t.version.version === target)) {
+        return {
+            ...base,
+            release: false,
+            bump,
+            version: target,
+            tag: (0,tag_template/* formatTag */._3)(series.template, target),
+            prerelease: false,
+            reason: `${target} is already released; bump the release branch to the next version`,
+        };
+    }
+    const candidates = all
+        .filter((t) => `${t.version.major}.${t.version.minor}.${t.version.patch}` === target &&
+        candidateNumber(t.version, id) !== null)
+        .sort((a, b) => rcompare_default()(a.version, b.version));
+    const latest = candidates[0];
+    /** The newest candidate again, released already: `reason` says why there is no new one. */
+    const still = (c, reason) => ({
+        ...base,
+        release: false,
+        bump: step,
+        version: c.version.version,
+        tag: c.name,
+        prerelease: true,
+        reason,
+    });
+    if (latest && (await git.resolveCommit(`refs/tags/${latest.name}`)) === ctx.headSha)
+        return still(latest, `HEAD is already ${latest.name}`);
+    // A push that changes nothing of the series since its newest candidate (a component's
+    // candidate, then a commit elsewhere) is still that candidate: a new number would be a
+    // release of the same content. The same count is what promote refuses on, so the two agree.
+    if (latest && !manual && (await commitsSinceCandidate(git, latest.name, series.paths)) === 0)
+        return still(latest, `no commit since ${latest.name} touches ${series.paths.length ? 'its paths' : 'the repository'}: still that candidate`);
+    if (!manual && commits.length === 0 && last) {
+        return {
+            ...base,
+            release: false,
+            bump: 'none',
+            version: current,
+            tag: last.name,
+            prerelease: false,
+            reason: `no commits since ${last.name}`,
+        };
+    }
+    const n = latest ? candidateNumber(latest.version, id) + 1 : 1;
+    const version = `${target}-${id}.${n}`;
+    return {
+        ...base,
+        release: true,
+        bump: step,
+        version,
+        tag: (0,tag_template/* formatTag */._3)(series.template, version),
+        prerelease: true,
+        reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
+    };
+}
+/**
+ * The number of `version` as a candidate of the prerelease identifier `id` (1.5.0-beta.2.3 of
+ * `beta.2` → 3; a bare 1.5.0-rc of `rc` → 0), or null when it is not one: its prerelease is
+ * `id`'s parts, then at most a number. semver turns all-digit parts into numbers, so parts
+ * are compared as text (`1.5.0-7.2` is a candidate of `7`).
+ */
+function candidateNumber(version, id) {
+    const want = id.split('.');
+    const got = version.prerelease.map(String);
+    if (got.length < want.length || got.length > want.length + 1 || want.some((p, i) => got[i] !== p))
+        return null;
+    if (got.length === want.length)
+        return 0;
+    return /^\d+$/.test(got[want.length]) ? Number(got[want.length]) : null;
+}
+/**
+ * The commits in HEAD and not in the candidate tag `name` that touch `paths` (all commits
+ * when empty), or null when HEAD does not contain the candidate (another branch's).
+ */
+async function commitsSinceCandidate(git, name, paths) {
+    const ref = `refs/tags/${name}`;
+    if (!(await git.isAncestor(ref, 'HEAD')))
+        return null;
+    return git.countCommits([`${ref}..HEAD`], paths);
+}
+/** A first release's bump: the step from no release at all (0.0.0) to `version` (0.1.0: minor, 1.0.0: major). */
+function firstRelease(version) {
+    return levelBetween('0.0.0', version);
+}
+/** The level of the step from `from` to `to` (0.104.7 → 0.105.0: minor); none when they are equal or `to` is lower. */
+function levelBetween(from, to) {
+    const [a, b] = [from, to].map((v) => v.split(/[-+]/)[0].split('.').map(Number));
+    if (b[0] !== a[0])
+        return b[0] > a[0] ? 'major' : 'none';
+    if (b[1] !== a[1])
+        return b[1] > a[1] ? 'minor' : 'none';
+    return b[2] > a[2] ? 'patch' : 'none';
+}
+function describe(commits) {
+    if (!commits.length)
+        return 'no commit';
+    const first = commits[0];
+    return `${first.sha.slice(0, 7)} "${first.subject}"${commits.length > 1 ? ` and ${commits.length - 1} more` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/versioning/notes.ts
+
+/** The headings, in the order they appear. */
+const NOTE_GROUPS = ['Breaking changes', 'Features', 'Fixes', 'Performance', 'Other'];
+/** The heading a commit belongs under. */
+function noteGroup(c) {
+    if (c.breaking)
+        return 'Breaking changes';
+    if (c.type === 'feat')
+        return 'Features';
+    if (c.type === 'fix' || c.type === 'revert')
+        return 'Fixes';
+    if (c.type === 'perf')
+        return 'Performance';
+    return 'Other';
+}
+/** One note line: `- **scope:** description (abc1234, #12)`. */
+function noteLine(c) {
+    const sha = c.sha.slice(0, 7);
+    const raw = c.type ? c.description : c.subject;
+    // Only a subject that named a pull request can end with "(#12)".
+    if (c.pr === undefined)
+        return c.scope ? `- **${c.scope}:** ${raw} (${sha})` : `- ${raw} (${sha})`;
+    const text = raw.replace(/\s*\(#\d+\)\s*$/, '');
+    return `- ${c.scope ? `**${c.scope}:** ` : ''}${text} (${sha}, #${c.pr})`;
+}
+const MERGE = /^Merge (pull request|branch|remote-tracking)/;
+/** Commits listed in notes at most: GitHub takes an output of 1 MB, a release body of 125,000 characters. */
+const NOTES_MAX_COMMITS = 500;
+/** Characters of notes at most, for the same reason. */
+const NOTES_MAX_CHARS = 60_000;
+/**
+ * The grouped notes of `commits` (newest first), merge commits left out, and reverted
+ * pairs dropped. Empty groups are omitted; no commit at all gives a one-line note. At most
+ * NOTES_MAX_COMMITS commits and NOTES_MAX_CHARS characters are listed, the newest first;
+ * the notes then end by saying how many were left out (with `unread`, commits never read).
+ */
+function renderNotes(commits, options = {}) {
+    const hashes = '#'.repeat(options.headingLevel ?? 3);
+    const maxCommits = options.maxCommits ?? NOTES_MAX_COMMITS;
+    const maxChars = options.maxChars ?? NOTES_MAX_CHARS;
+    const groups = new Map(NOTE_GROUPS.map((g) => [g, []]));
+    let kept = 0;
+    let left = options.unread ?? 0;
+    let chars = 0;
+    for (const c of cancelReverts(commits)) {
+        if (c.subject.startsWith('Merge ') && MERGE.test(c.subject))
+            continue;
+        const line = noteLine(c);
+        if (kept >= maxCommits || chars + line.length + 1 > maxChars) {
+            left++;
+            continue;
+        }
+        groups.get(noteGroup(c)).push(line);
+        chars += line.length + 1;
+        kept++;
+    }
+    if (!kept && !left)
+        return '_No changes._';
+    const sections = [];
+    for (const group of NOTE_GROUPS) {
+        const lines = groups.get(group);
+        if (lines.length)
+            sections.push(`${hashes} ${group}\n\n${lines.join('\n')}`);
+    }
+    if (left)
+        sections.push(`_${left} older commit${left === 1 ? ' is' : 's are'} not listed._`);
+    return sections.join('\n\n');
+}
+
+// EXTERNAL MODULE: ./node_modules/semver/functions/gt.js
+var gt = __nccwpck_require__(16599);
+var gt_default = /*#__PURE__*/__nccwpck_require__.n(gt);
+;// CONCATENATED MODULE: ./src/versioning/promote.ts
+/**
+ * Promoting a release branch: each series' newest candidate on the branch becomes its final
+ * version (`v0.105.0-rc.2` → `v0.105.0`, `py/1.37.6-rc.2` → `py/1.37.6`), released at the
+ * commit the run promotes, which must hold nothing of the series that the candidate lacks.
+ * A series with no candidate on the branch gets nothing.
+ */
+
+
+
+
+
+
+const core = (v) => `${v.major}.${v.minor}.${v.patch}`;
+/**
+ * The newest candidate of the series that HEAD contains (so one of this branch's, not
+ * another release branch's) and that is above the last stable version; `of` keeps only the
+ * candidates of that version (the product's, named by the branch).
+ */
+async function newestCandidate(git, template, id, names, above, of) {
+    const candidates = [];
+    for (const name of names) {
+        const version = (0,tag_template/* parseTag */.ED)(template, name);
+        if (!version || candidateNumber(version, id) === null)
+            continue;
+        if (above && !gt_default()(core(version), above))
+            continue;
+        if (of && core(version) !== of)
+            continue;
+        candidates.push({ name, version });
+    }
+    candidates.sort((a, b) => rcompare_default()(a.version, b.version));
+    for (const c of candidates)
+        if (await git.isAncestor(`refs/tags/${c.name}`, 'HEAD'))
+            return c;
+    return null;
+}
+/**
+ * The promote run's plan for a series, from its candidate plan (planVersion on the same
+ * branch, which found the last stable release and the commits since it: the final
+ * release's notes). The product's final version is the one the branch names (`release/0.105`
+ * → 0.105.0), else its newest candidate's; a component's own series takes its newest
+ * candidate's. A final version already tagged releases nothing: on HEAD it is a re-run.
+ */
+async function planPromotion(git, series, ctx, candidate, names) {
+    if (ctx.rule.channel === 'stable' || ctx.rule.channel === 'none')
+        throw new errors/* UserError */.yo(`input "promote": branch ${ctx.branch} is on the ${ctx.rule.channel} channel; promote turns a release branch's (release/X.Y) candidates into the final release`);
+    const id = ctx.prerelease || ctx.rule.prerelease || ctx.rule.channel;
+    const current = candidate.previousVersion;
+    const nothing = (reason) => ({
+        ...candidate,
+        candidateOf: '',
+        release: false,
+        bump: 'none',
+        version: current || ctx.initial,
+        tag: candidate.previousTag,
+        prerelease: false,
+        reason,
+    });
+    if (series.own && ctx.rule.ownSeries === 'none')
+        return nothing(`${ctx.branch}: a component's own series has no candidates to promote (ownSeries: none)`);
+    const named = series.own ? null : versionInBranch(ctx.branch);
+    const newest = await newestCandidate(git, series.template, id, names, current, named);
+    const target = named ?? (newest ? core(newest.version) : null);
+    if (!target)
+        return nothing(`no ${id} candidate on ${ctx.branch} to promote`);
+    const tag = (0,tag_template/* formatTag */._3)(series.template, target);
+    const final = { ...candidate, candidateOf: '', version: target, tag, prerelease: false };
+    const released = names.find((n) => {
+        const v = (0,tag_template/* parseTag */.ED)(series.template, n);
+        return v !== null && v.prerelease.length === 0 && v.version === target;
+    });
+    if (released) {
+        const at = await git.resolveCommit(`refs/tags/${released}`);
+        return {
+            ...final,
+            release: false,
+            tag: released,
+            bump: 'none',
+            reason: at === ctx.headSha
+                ? `HEAD is already ${released} (promoted)`
+                : `${released} is already released on ${at?.slice(0, 7) ?? 'another commit'}; nothing to promote`,
+        };
+    }
+    // The release is what was tested: the newest candidate's commit. HEAD past it (for this
+    // series' paths) would be released untested, so the run stops; tagging the candidate's
+    // commit instead would release something other than what this run builds and deploys.
+    const ahead = newest ? await commitsSinceCandidate(git, newest.name, series.paths) : 0;
+    if (newest && ahead) {
+        const at = (await git.resolveCommit(`refs/tags/${newest.name}`))?.slice(0, 7) ?? '?';
+        throw new errors/* UserError */.yo(`input "promote": HEAD ${ctx.headSha.slice(0, 7)} has ${ahead} commit${ahead > 1 ? 's' : ''} not in candidate ${newest.name} (${at}), the newest on ${ctx.branch}${series.paths.length ? ` for ${series.name}'s paths` : ''}; only a tested candidate is promoted: cut a candidate of HEAD first (the push run, or a run without promote), then promote it`);
+    }
+    return {
+        ...final,
+        release: true,
+        // With no release yet, the step from nothing, as the candidate's.
+        bump: levelBetween(current || '0.0.0', target),
+        promotedFrom: newest?.name ?? '',
+        reason: newest
+            ? `promotes ${newest.name} to ${target}`
+            : `promotes ${ctx.branch} to ${target} (no candidate tagged on the branch yet)`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/versioning/version-bump.ts
+/** The version-bump action: the branching and versioning policy turned into the next version. */
+
+
+// Not config.js: without a policy file the YAML parsers and schemas are never loaded.
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The component's tag template (one rule for every action): its own series'
+ * (componentTagTemplate), or the repository's for a component that follows the product.
+ */
+function componentTemplate(config, c) {
+    return (0,core_config/* componentSeries */.Ni)(c) === 'product' ? (0,core_config/* tagTemplateFor */.Cq)(config) : (0,core_config/* componentTagTemplate */.cs)(c.name, c);
+}
+/** The pathspecs whose commits count for a component: its paths and its migrations folder. */
+function componentPaths(c) {
+    const paths = [...c.paths];
+    if (c.migrate?.dir)
+        paths.push(`${c.migrate.dir.replace(/\/+$/, '')}/**`);
+    return paths;
+}
+/**
+ * The pathspecs whose commits move a component's version: its own and those of what it
+ * `dependsOn`, transitively (the rule build-selective rebuilds by: a rebuilt component
+ * gets a new version); `deployAfter` is order only and moves nothing. None (every commit)
+ * for a component that follows the product.
+ */
+function seriesPaths(config, c) {
+    if ((0,core_config/* componentSeries */.Ni)(c) === 'product')
+        return [];
+    const seen = new Set([c.name]);
+    const paths = componentPaths(c);
+    const queue = [...c.dependsOn];
+    while (queue.length) {
+        const d = config.components[queue.shift()];
+        if (!d || seen.has(d.name))
+            continue;
+        seen.add(d.name);
+        paths.push(...componentPaths(d));
+        queue.push(...d.dependsOn);
+    }
+    return [...new Set(paths)];
+}
+/** The components that have their own version: series own, with paths to watch. */
+function versionedComponents(config) {
+    return Object.values(config.components).filter((c) => (0,core_config/* componentSeries */.Ni)(c) === 'own' && componentPaths(c).length > 0);
+}
+/** Whether `prefix` + a version makes a tag git accepts; `{version}` in it would be pasted into the tag as text. */
+function isTagPrefix(prefix) {
+    return !prefix.includes('{version}') && (0,tag_template/* isValidTagName */.Qd)(`${prefix}1.2.3-rc.1`);
+}
+const versionBump = (0,inputs/* defineAction */.QP)({
+    name: 'version-bump',
+    description: 'Compute the next semantic version from Conventional Commits and the branching policy.',
+    inputs: {
+        ...inputs/* commonInputs */.j$,
+        component: inputs/* input */.hF.string('Component to version. Empty: the repository, plus every component with paths.'),
+        branch: inputs/* input */.hF.string('Branch whose policy applies. Empty: from GITHUB_HEAD_REF or GITHUB_REF.'),
+        bump: inputs/* input */.hF.choice('auto (from commits), or a manual major, minor, patch or none.', ['auto', 'major', 'minor', 'patch', 'none'], 'auto'),
+        // The identifier and the prefix end up in a version and a tag: checked here, before either is made.
+        prerelease: {
+            ...inputs/* input */.hF.string("Prerelease identifier instead of the channel's (rc) or the branch name."),
+            schema: schemas/* string */.YjP().refine((s) => s === '' || isPrereleaseId(s), {
+                message: 'expected a prerelease identifier: dot-separated parts of letters, digits and -, no part empty and no all-digit part with a leading zero, e.g. beta or beta.2',
+            }),
+        },
+        'tag-prefix': {
+            ...inputs/* input */.hF.string("Tag prefix of the repository series. Empty: the policy file's versioning.tag, default v."),
+            schema: schemas/* string */.YjP().refine((s) => s === '' || isTagPrefix(s), {
+                message: 'expected a tag prefix that makes a valid git tag name with the version after it, without {version}, e.g. "v" or "api/v" (no spaces, "..", ":", "~", "^", "?", "*", "[", "\\")',
+            }),
+        },
+        'initial-version': inputs/* input */.hF.semver("First version when no tag exists. Empty: the policy file's versioning.initial, default 0.1.0."),
+        promote: inputs/* input */.hF.boolean("On a release branch: the final release instead of a new candidate. The product gets the version the branch names (release/0.105 → 0.105.0); each component with its own series, its newest candidate's on the branch (py/1.37.6-rc.2 → 1.37.6); one without a candidate, nothing. A final version already tagged is not released again.", 'false'),
+    },
+    outputs: {
+        version: 'The next version, or the current one when nothing is releasable.',
+        release: 'true when a new version is due.',
+        bump: 'The bump applied: major, minor, patch or none. For a release candidate, the step from the last stable version to the one it is a candidate of (0.104.7 → 0.105.0-rc.1: minor). For a first release, the step from 0.0.0 (0.1.0: minor, 1.0.0: major).',
+        'candidate-of': 'On a prerelease channel (release/*), the version the candidate is of (0.105.0 for 0.105.0-rc.2); else empty.',
+        'previous-version': 'The last stable version (empty when there is none).',
+        'previous-tag': 'The tag of the last stable version.',
+        tag: 'The tag of the version.',
+        prerelease: 'true when the version has a prerelease part.',
+        channel: 'The channel of the branch: stable, rc, beta, alpha or none.',
+        notes: 'Markdown notes of the commits, grouped by change type.',
+        components: 'JSON: component → {version, release, bump, previous-version, tag, and candidate-of on a candidate, promoted-from on a promote run}, for each component with its own series.',
+        versions: "JSON: component → the version it deploys at, for deploy's version input: its own series' version, else (series: product, or no paths) the product version.",
+    },
+    async run(inputs, rt) {
+        const git = new Git(rt.cwd, rt.log);
+        // git's answers that do not depend on the policy start now, while the policy is read;
+        // the tags first, as the log waits for them.
+        let names = settle(git.tagNames());
+        const state = settle(git.headState());
+        const config = await (0,core_config/* loadConfig */.Z9)(rt.cwd, inputs.config);
+        const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
+        if (!branch)
+            throw new errors/* UserError */.yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
+        const rule = ruleFor(config.versioning.branches, branch);
+        // Ignoring it would release a stable version the caller asked to be a prerelease.
+        if (inputs.prerelease && rule.channel === 'stable')
+            throw new errors/* UserError */.yo(`input "prerelease": applies to release branches and feature-branch previews only, but branch ${branch} follows rule "${rule.match}" (channel stable), which releases stable versions; leave it empty there, got "${inputs.prerelease}"`);
+        const initial = inputs.initialVersion || config.versioning.initial;
+        // The input's and the policy file's patterns let a leading zero through (01.0.0, 1.0.0-01).
+        if (!valid_default()(initial))
+            throw new errors/* UserError */.yo(`${inputs.initialVersion ? 'input "initial-version"' : `${config.file ?? 'the policy file'}: versioning.initial`}: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "${initial}"`);
+        const { head: headSha, shallow } = await state;
+        const ctx = {
+            branch,
+            rule,
+            bump: inputs.bump,
+            prerelease: inputs.prerelease,
+            initial,
+            headSha,
+        };
+        const repoSeries = {
+            name: '',
+            template: inputs.tagPrefix ? `${inputs.tagPrefix}{version}` : (0,core_config/* tagTemplateFor */.Cq)(config),
+            paths: [],
+        };
+        let primary;
+        const others = [];
+        if (inputs.component) {
+            const c = (0,core_config/* requireComponent */.Pq)(config, inputs.component);
+            primary =
+                (0,core_config/* componentSeries */.Ni)(c) === 'product'
+                    ? { ...repoSeries, name: c.name }
+                    : {
+                        name: c.name,
+                        template: componentTemplate(config, c),
+                        paths: seriesPaths(config, c),
+                        own: true,
+                        fallback: repoSeries.template,
+                    };
+        }
+        else {
+            primary = repoSeries;
+            for (const c of versionedComponents(config))
+                others.push({
+                    name: c.name,
+                    template: componentTemplate(config, c),
+                    paths: seriesPaths(config, c),
+                    own: true,
+                    fallback: repoSeries.template,
+                });
+        }
+        const series = [primary, ...others];
+        if (shallow) {
+            await names;
+            await ensureHistory(git, rt, series.map((s) => s.template));
+            names = git.tagNames();
+        }
+        rt.log.info(`Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`);
+        const allNames = await names;
+        // Whether HEAD holds each series' newest tag is one git question for all of them, asked
+        // while the series' logs are read; the series' git calls overlap, a few at a time.
+        const tops = series.map((s) => newestTagRef(s.template, allNames)).filter((r) => r !== undefined);
+        const reachable = git.mergedInto(tops, 'HEAD');
+        reachable.catch(() => undefined);
+        const plans = await (0,concurrency/* mapLimit */.s)(series, 6, async (s) => {
+            const plan = await planVersion(git, s, ctx, allNames, reachable);
+            return inputs.promote ? planPromotion(git, s, ctx, plan, allNames) : plan;
+        });
+        for (const p of plans)
+            rt.log.info(`${p.component || 'repository'}: ${p.previousVersion || '(none)'} → ${p.version} (${p.reason}).`);
+        const main = plans[0];
+        // A candidate's notes say what it is a candidate of, and since which release they count.
+        const since = main.previousTag || 'the first commit';
+        const body = renderNotes(main.commits, { unread: main.unread });
+        const notes = main.candidateOf
+            ? `Release candidate ${main.version} of ${main.candidateOf}: the changes since ${since}.\n\n${body}`
+            : main.promotedFrom
+                ? `Release ${main.version}, promoted from ${main.promotedFrom}: the changes since ${since}.\n\n${body}`
+                : body;
+        const comps = plans.slice(inputs.component ? 0 : 1);
+        const componentsJson = Object.fromEntries(comps.map((p) => [
+            p.component,
+            {
+                version: p.version,
+                release: p.release,
+                bump: p.bump,
+                'previous-version': p.previousVersion,
+                tag: p.tag,
+                ...(p.candidateOf ? { 'candidate-of': p.candidateOf } : {}),
+                ...(p.promotedFrom ? { 'promoted-from': p.promotedFrom } : {}),
+            },
+        ]));
+        rt.setOutput('version', main.version);
+        rt.setOutput('release', main.release);
+        rt.setOutput('bump', main.bump);
+        rt.setOutput('previous-version', main.previousVersion);
+        rt.setOutput('previous-tag', main.previousTag);
+        rt.setOutput('tag', main.tag);
+        rt.setOutput('prerelease', main.prerelease);
+        rt.setOutput('channel', main.channel);
+        rt.setOutput('candidate-of', main.candidateOf);
+        rt.setOutput('notes', notes);
+        rt.setOutput('components', componentsJson);
+        const own = new Map(comps.map((p) => [p.component, p.version]));
+        const componentNames = inputs.component ? [inputs.component] : Object.keys(config.components);
+        rt.setOutput('versions', Object.fromEntries(componentNames.map((n) => [n, own.get(n) ?? main.version])));
+        await rt.summary(versionSummary(branch, rule.channel, plans, inputs.dryRun));
+    },
+});
+/** A promise started early and awaited later: its rejection is not "unhandled" meanwhile. */
+function settle(p) {
+    p.catch(() => undefined);
+    return p;
+}
+/**
+ * In a shallow clone, fetch the tags, then history until the last stable tag of every
+ * series is reachable from HEAD: a component released long before the repository's last
+ * tag needs more history than the repository's series does. A series with no tag at all
+ * is versioned from its first commit, so it needs the whole history.
+ */
+async function ensureHistory(git, rt, templates) {
+    rt.log.info('Shallow clone: fetching tags and the history back to the last release of each series.');
+    await git.fetchTags();
+    const names = await git.tagNames();
+    const withTags = templates.filter((t) => hasSeriesTag(t, names));
+    const pending = new Set(templates);
+    const what = withTags.length < templates.length
+        ? `the first commit (no ${templates.filter((t) => !withTags.includes(t)).join(', ')} tag yet)`
+        : `the last tag of ${templates.join(', ')}`;
+    await git.deepenUntil(async () => {
+        for (const t of [...pending])
+            if (withTags.includes(t) && (await lastStableTag(git, t, names)) !== null)
+                pending.delete(t);
+        return pending.size === 0;
+    }, what);
+    const unreached = [...pending].filter((t) => withTags.includes(t));
+    if (unreached.length)
+        rt.log.warning(`Could not reach the last ${unreached.join(', ')} tag from HEAD even with full history; versioning ${unreached.length > 1 ? 'those series' : 'that series'} from the first commit.`);
+}
+/** True when some tag in `names` belongs to the series of `template`. */
+function hasSeriesTag(template, names) {
+    return names.some((n) => (0,tag_template/* parseTag */.ED)(template, n) !== null);
+}
+function versionSummary(branch, channel, plans, dryRun) {
+    const rows = plans.map((p) => [
+        p.component || '(repository)',
+        `${p.previousVersion || '—'} → ${p.version}`,
+        p.release ? p.bump : `${p.bump} (no release)`,
+        p.deciding.length
+            ? p.deciding
+                .slice(0, 3)
+                .map((c) => `\`${c.sha.slice(0, 7)}\` ${c.subject}`)
+                .join('<br>') + (p.deciding.length > 3 ? `<br>… ${p.deciding.length - 3} more` : '')
+            : p.reason,
+    ]);
+    return [
+        `## Version${dryRun ? ' (dry run)' : ''}`,
+        '',
+        `Branch \`${branch}\`, channel **${channel}**.`,
+        '',
+        (0,markdown/* table */.t)(['component', 'version', 'bump', 'decided by'], rows),
+        '',
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/deploy/version-rules.ts
 /**
  * Two rules on the versions a deploy puts on an environment, checked against the record
  * before the lock and again once it is held (a run that waited may find the environment
@@ -71069,7 +74306,8 @@ function buildTarget(options, factories) {
  */
 
 
-const short = (sha) => sha.slice(0, 7);
+
+const version_rules_short = (sha) => sha.slice(0, 7);
 function list(items) {
     const shown = items.slice(0, 4);
     if (items.length > shown.length)
@@ -71078,7 +74316,7 @@ function list(items) {
 }
 /** The steps whose next version is lower than what the environment runs (semantic versions only). */
 function downgrades(steps) {
-    return steps.filter((s) => s.current && semver__WEBPACK_IMPORTED_MODULE_0___default().valid(s.current) && semver__WEBPACK_IMPORTED_MODULE_0___default().valid(s.next) && semver__WEBPACK_IMPORTED_MODULE_0___default().lt(s.next, s.current));
+    return steps.filter((s) => s.current && semver_default().valid(s.current) && semver_default().valid(s.next) && semver_default().lt(s.next, s.current));
 }
 /** The one-line refusal of a downgrade. */
 function downgradeRefusal(environment, steps) {
@@ -71103,20 +74341,21 @@ async function versionClashes(steps, history, sha, sameContent = async () => fal
 }
 /** The one-line refusal of versions held by other commits. */
 function clashRefusal(environment, sha, clashes) {
-    return (`refusing to deploy commit ${short(sha)} to ${environment}: ${list(clashes.map((c) => `${c.component} ${c.version} is already commit ${short(c.sha)} (deployment #${c.deployment})`))}; ` +
+    return (`refusing to deploy commit ${version_rules_short(sha)} to ${environment}: ${list(clashes.map((c) => `${c.component} ${c.version} is already commit ${version_rules_short(c.sha)} (deployment #${c.deployment})`))}; ` +
         `one version is one commit, so this commit needs a version of its own`);
 }
 /**
- * Whether a component's files are the same in `a` and `b`, by git in `cwd`: its `paths` and
- * build inputs. False when it declares none, or git cannot tell (a shallow clone without `b`).
+ * Whether a component's files are the same in `a` and `b`, by git in `cwd`: its `paths`, its
+ * migrations folder and its build inputs. False when it declares none, or git cannot tell (a shallow clone without `b`).
  */
 function sameComponentContent(config, cwd, a) {
     return async (component, b) => {
         const c = config.components[component];
-        const patterns = [...(c?.paths ?? []), ...(c?.build?.inputs ?? [])];
-        if (!c || patterns.length === 0)
+        // Its migrations folder too: a migrations component has no paths of its own to compare.
+        const patterns = c ? [...componentPaths(c), ...(c.build?.inputs ?? [])] : [];
+        if (patterns.length === 0)
             return false;
-        const r = await (0,_core_exec_js__WEBPACK_IMPORTED_MODULE_1__/* .execFile */ .St)('git', ['diff', '--quiet', a, b, '--', ...patterns.map((p) => `:(glob)${p}`)], {
+        const r = await (0,exec/* execFile */.St)('git', ['diff', '--quiet', a, b, '--', ...patterns.map((p) => `:(glob)${p}`)], {
             cwd,
         }).catch(() => null);
         return r?.code === 0;

@@ -39904,10 +39904,16 @@ __nccwpck_require__.d(__webpack_exports__, {
   w0: () => (/* binding */ runUserCommand)
 });
 
-// UNUSED EXPORTS: ExecError, execStream
+// UNUSED EXPORTS: ExecError, execStream, execUninterrupted
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 // EXTERNAL MODULE: ./src/core/cancel.ts
@@ -39918,6 +39924,9 @@ var cancel = __nccwpck_require__(49317);
  * runUserCommand, for the user's own `run:` strings, and values reach it through the
  * environment, never by pasting them into the command.
  */
+
+
+
 
 
 
@@ -40060,6 +40069,55 @@ function execFile(command, args, options = {}) {
             child.stdin.end(options.input);
         else
             child.stdin.end();
+    });
+}
+/**
+ * Run a cancelled run's repair that must not be cut short, because what it repairs is a
+ * program killed half-way (a `docker compose up` between stopping the old container and
+ * starting the new one). Nothing ends it early: it runs in a process group of its own, which a
+ * second Ctrl-C to this one's does not reach; its output goes to files, not pipes, whose
+ * closing at this process's exit would break its next write; and `waitMs` bounds only the
+ * waiting: 'running' when it has not finished by then (it goes on after this process exits).
+ * It starts although the run is cancelled, as `cleanup` does.
+ */
+function execUninterrupted(command, args, options) {
+    // Unnamed files: open, then removed at once, so nothing is left behind whichever of the two
+    // processes ends first; this one reads them through its own descriptors.
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-exec-'));
+    const out = openSync(path.join(dir, 'stdout'), 'w+');
+    const err = openSync(path.join(dir, 'stderr'), 'w+');
+    rmSync(dir, { recursive: true, force: true });
+    const done = () => {
+        closeSync(out);
+        closeSync(err);
+    };
+    const read = (fd) => {
+        const buf = Buffer.alloc(fstatSync(fd).size);
+        readSync(fd, buf, 0, buf.length, 0);
+        return buf.toString('utf8');
+    };
+    let child;
+    try {
+        child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', out, err], detached: true });
+    }
+    catch (e) {
+        done();
+        throw e;
+    }
+    child.unref();
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve('running'), options.waitMs);
+        child.once('error', (e) => {
+            clearTimeout(timer);
+            done();
+            reject(e);
+        });
+        child.once('exit', (code, signal) => {
+            clearTimeout(timer);
+            const result = { code: code ?? -1, signal, stdout: read(out), stderr: read(err) };
+            done();
+            resolve(result);
+        });
     });
 }
 /**

@@ -51407,11 +51407,19 @@ __nccwpck_require__.d(__webpack_exports__, {
   cI: () => (/* binding */ ExecError),
   St: () => (/* binding */ execFile),
   U1: () => (/* binding */ execStream),
+  Z9: () => (/* binding */ execUninterrupted),
   w0: () => (/* binding */ runUserCommand)
 });
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 // EXTERNAL MODULE: ./src/core/cancel.ts
@@ -51422,6 +51430,9 @@ var cancel = __nccwpck_require__(49317);
  * runUserCommand, for the user's own `run:` strings, and values reach it through the
  * environment, never by pasting them into the command.
  */
+
+
+
 
 
 
@@ -51564,6 +51575,55 @@ function execFile(command, args, options = {}) {
             child.stdin.end(options.input);
         else
             child.stdin.end();
+    });
+}
+/**
+ * Run a cancelled run's repair that must not be cut short, because what it repairs is a
+ * program killed half-way (a `docker compose up` between stopping the old container and
+ * starting the new one). Nothing ends it early: it runs in a process group of its own, which a
+ * second Ctrl-C to this one's does not reach; its output goes to files, not pipes, whose
+ * closing at this process's exit would break its next write; and `waitMs` bounds only the
+ * waiting: 'running' when it has not finished by then (it goes on after this process exits).
+ * It starts although the run is cancelled, as `cleanup` does.
+ */
+function execUninterrupted(command, args, options) {
+    // Unnamed files: open, then removed at once, so nothing is left behind whichever of the two
+    // processes ends first; this one reads them through its own descriptors.
+    const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join((0,external_node_os_.tmpdir)(), 'slipway-exec-'));
+    const out = (0,external_node_fs_.openSync)(external_node_path_default().join(dir, 'stdout'), 'w+');
+    const err = (0,external_node_fs_.openSync)(external_node_path_default().join(dir, 'stderr'), 'w+');
+    (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+    const done = () => {
+        (0,external_node_fs_.closeSync)(out);
+        (0,external_node_fs_.closeSync)(err);
+    };
+    const read = (fd) => {
+        const buf = Buffer.alloc((0,external_node_fs_.fstatSync)(fd).size);
+        (0,external_node_fs_.readSync)(fd, buf, 0, buf.length, 0);
+        return buf.toString('utf8');
+    };
+    let child;
+    try {
+        child = (0,external_node_child_process_.spawn)(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', out, err], detached: true });
+    }
+    catch (e) {
+        done();
+        throw e;
+    }
+    child.unref();
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve('running'), options.waitMs);
+        child.once('error', (e) => {
+            clearTimeout(timer);
+            done();
+            reject(e);
+        });
+        child.once('exit', (code, signal) => {
+            clearTimeout(timer);
+            const result = { code: code ?? -1, signal, stdout: read(out), stderr: read(err) };
+            done();
+            resolve(result);
+        });
     });
 }
 /**
@@ -54069,6 +54129,10 @@ function commandTarget(options) {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/core/cancel.ts
+var cancel = __nccwpck_require__(49317);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(74296);
 ;// CONCATENATED MODULE: ./src/deploy/targets/image.ts
 /** The image reference of `version` under `template` (`example/api:{version}`). */
 function imageFor(template, version) {
@@ -54114,10 +54178,6 @@ function imageTemplate(options, key = 'image') {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: ./src/core/cancel.ts
-var cancel = __nccwpck_require__(49317);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(27253);
 // EXTERNAL MODULE: ./src/checks/probes/http.ts
@@ -54942,8 +55002,11 @@ function nginxTarget(options) {
  * variable the user's compose file reads (`image: ${API_IMAGE}`), never by editing the file;
  * then the container's own healthcheck when the service has one. Rollback is the same with the
  * last good version. A recreate stops the old container before the new one serves, so the
- * service has a brief outage; the plan says so.
+ * service has a brief outage; the plan says so. A cancel in the middle of that `up` finishes
+ * the recreate at the same version (see finishRecreate), so the service is not left stopped.
  */
+
+
 
 
 
@@ -54955,6 +55018,18 @@ function nginxTarget(options) {
 const HEALTH_POLL_MS = 500;
 /** Bound of one docker call that only reads, in seconds. */
 const READ_TIMEOUT_S = 30;
+/**
+ * How long a cancelled run waits for its own `up`, in milliseconds: it shares the cancel's 5 s
+ * with the processes' stop before it (usually a moment, 1.5 s at most) and runs beside the
+ * record's release. Measured here with the old container still stopping: 1.5 s with compose
+ * v2, 1.9 s with v1 (over 3 s on a busy machine). The `up` is not killed when the wait ends.
+ */
+const CANCEL_WAIT_MS = 3_500;
+/**
+ * The stop timeout (`up -t`) of that `up`, in seconds: an old container still stopping (its
+ * stop_grace_period is 10 s by default) would hold the recreate past the cancel's budget.
+ */
+const CANCEL_STOP_S = 1;
 /** What the plan says about the program: detection happens at run time, the log names the one that ran. */
 const V1_FALLBACK = 'docker-compose v1 when docker compose v2 is absent';
 /** The one-line failure when neither program runs. */
@@ -54962,8 +55037,8 @@ const NEITHER = 'neither "docker compose" (v2) nor "docker-compose" (v1) runs on
 /** Find `docker compose` (v2) first, else `docker-compose` (v1); null when neither runs. */
 async function detectCompose(env) {
     const candidates = [
-        { command: 'docker', prefix: ['compose'], name: 'docker compose (v2)' },
-        { command: 'docker-compose', prefix: [], name: 'docker-compose (v1)' },
+        { command: 'docker', prefix: ['compose'], name: 'docker compose (v2)', v2: true },
+        { command: 'docker-compose', prefix: [], name: 'docker-compose (v1)', v2: false },
     ];
     for (const c of candidates) {
         try {
@@ -55052,11 +55127,15 @@ function composeTarget(options) {
         .map((l) => l.trim())
         .filter(Boolean)
         .pop() ?? `exit ${r.signal ?? r.code}`);
-    const compose = async (ctx, args, timeoutMs = READ_TIMEOUT_S * 1000) => {
+    const program = async (ctx) => {
         cli ??= detectCompose(ctx.runtime.env);
         const found = await cli;
         if (!found)
             throw new targets_target/* TargetError */.I0(NEITHER);
+        return found;
+    };
+    const compose = async (ctx, args, timeoutMs = READ_TIMEOUT_S * 1000) => {
+        const found = await program(ctx);
         return { found, result: await run(ctx, found.command, [...found.prefix, ...fileArgs, ...args], timeoutMs) };
     };
     /** The id of the service's running container (`all`: or one that exited), or null. */
@@ -55106,9 +55185,93 @@ function composeTarget(options) {
             await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
         }
     };
+    /**
+     * A cancel kills compose wherever it is; in the middle of a recreate that is after the old
+     * container stopped and before the new one started (compose v2 creates the new one, stops
+     * the old, then starts the new), and the service stays down. This runs the same `up` again,
+     * which finishes the recreate at the version being deployed (a container already at that
+     * configuration is left alone). Forward, not back to the previous version: the outputs and
+     * the record of a cancelled run already name that version for a component stopped in the
+     * middle, a cancel rolls nothing back, and the new container often exists already. Killing
+     * this `up` half-way would be the same outage again, so it is never killed, only waited for.
+     */
+    const finishRecreate = async (ctx, found, image) => {
+        const args = [...found.prefix, ...fileArgs, 'up', '-d', '--no-deps', '-t', String(CANCEL_STOP_S), service];
+        const shown = (more) => [found.command, ...found.prefix, ...fileArgs, ...more].join(' ');
+        const deadline = Date.now() + CANCEL_WAIT_MS;
+        if (found.v2)
+            await removeHalfMade(ctx, found, deadline);
+        let why = '';
+        // A failed `up` runs once more while the wait lasts: what the killed one left may still
+        // be changing under it.
+        for (let attempt = 0; attempt < 2 && (attempt === 0 || Date.now() < deadline); attempt++) {
+            let r;
+            try {
+                r = await (0,core_exec/* execUninterrupted */.Z9)(found.command, args, {
+                    cwd: ctx.cwd,
+                    env: envFor(ctx),
+                    // The first one is waited for a moment at least, whatever the `ps` before it took.
+                    waitMs: Math.max(deadline - Date.now(), 500),
+                });
+            }
+            catch (err) {
+                why = ctx.runtime.redact((0,errors/* errorMessage */.gJ)(err));
+                break;
+            }
+            if (r === 'running') {
+                ctx.onLine(`cancelled during compose up: running it again to finish the recreate at ${ctx.version} (${image}), still at it after ${(0,markdown/* duration */.p)(CANCEL_WAIT_MS)}; it goes on after this run ends, not verified (${shown(['ps', service])} shows it)`);
+                return;
+            }
+            if (r.code === 0) {
+                ctx.onLine(`cancelled during compose up: ran it again to finish the recreate; ${service} left running at ${ctx.version} (${image}), not verified`);
+                return;
+            }
+            why = lastLine(ctx, r);
+            ctx.onLine(`cancelled during compose up: running it again to finish the recreate failed (${why})`);
+        }
+        ctx.runtime.log.warning(`[${ctx.component}] cancelled during compose up, and running it again to finish the recreate failed (${why}): ${service} may be stopped; to start it at ${ctx.version}: ${variable}=${image} ${shown(['up', '-d', '--no-deps', service])}`);
+    };
+    /**
+     * Compose v2 makes the new container (under a name taken from the old one's id) before it
+     * stops the old one. An `up` killed after that leaves it created, never started, and the
+     * next `up` removes it while making another of that very name, in parallel: it fails on
+     * its own name conflict more often than not. A created container never ran, so removing it
+     * first loses nothing. A failure here is left to the `up` after it to report.
+     */
+    const removeHalfMade = async (ctx, found, deadline) => {
+        const quick = { cwd: ctx.cwd, env: envFor(ctx), cleanup: true };
+        try {
+            const ps = await (0,core_exec/* execFile */.St)(found.command, [...found.prefix, ...fileArgs, 'ps', '-a', '-q', '--status', 'created', service], {
+                ...quick,
+                timeoutMs: Math.max(deadline - Date.now(), 1),
+            });
+            const ids = ps.code === 0 ? ps.stdout.split('\n').filter(Boolean) : [];
+            if (ids.length)
+                await (0,core_exec/* execFile */.St)('docker', ['rm', '-f', ...ids], { ...quick, timeoutMs: Math.max(deadline - Date.now(), 1) });
+        }
+        catch {
+            // Timed out: the `up` runs with what time is left.
+        }
+    };
     const up = async (ctx) => {
         const image = imageFor(template, ctx.version);
-        const { found, result } = await compose(ctx, ['up', '-d', '--no-deps', service], timeoutS * 1000);
+        const found = await program(ctx);
+        // Nothing is started once cancelled, so there is no recreate to finish either.
+        if ((0,cancel/* isCancelled */.mm)())
+            throw new cancel/* CancelledError */.cc(`compose up of ${service}`);
+        // Registered in the same tick as the spawn, so it runs exactly when an `up` was started.
+        // In the release phase: after the cancel has reaped the killed `up` (two at once would
+        // race for the container), beside the record's release, which it must not delay.
+        const finish = (0,cancel/* onCancel */.Ao)(() => finishRecreate(ctx, found, image), 'release');
+        let result;
+        try {
+            result = await run(ctx, found.command, [...found.prefix, ...fileArgs, 'up', '-d', '--no-deps', service], timeoutS * 1000);
+        }
+        finally {
+            // Once cancelled the cleanup must stay: this `up` may have been killed half-way.
+            if (!(0,cancel/* isCancelled */.mm)())
+                finish();
+        }
         for (const line of `${result.stdout}\n${result.stderr}`.split('\n'))
             if (line.trim())
                 ctx.onLine(line);
@@ -57536,6 +57699,7 @@ function buildTarget(options, factories) {
 /* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(62088);
 /* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(35330);
+/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(28660);
 /**
  * Two rules on the versions a deploy puts on an environment, checked against the record
  * before the lock and again once it is held (a run that waited may find the environment
@@ -57547,6 +57711,7 @@ function buildTarget(options, factories) {
  * - no silent downgrade: outside a manual rollback, a version lower than the one the
  *   environment runs is refused unless `allow-downgrade` is set.
  */
+
 
 
 const short = (sha) => sha.slice(0, 7);
@@ -57587,14 +57752,15 @@ function clashRefusal(environment, sha, clashes) {
         `one version is one commit, so this commit needs a version of its own`);
 }
 /**
- * Whether a component's files are the same in `a` and `b`, by git in `cwd`: its `paths` and
- * build inputs. False when it declares none, or git cannot tell (a shallow clone without `b`).
+ * Whether a component's files are the same in `a` and `b`, by git in `cwd`: its `paths`, its
+ * migrations folder and its build inputs. False when it declares none, or git cannot tell (a shallow clone without `b`).
  */
 function sameComponentContent(config, cwd, a) {
     return async (component, b) => {
         const c = config.components[component];
-        const patterns = [...(c?.paths ?? []), ...(c?.build?.inputs ?? [])];
-        if (!c || patterns.length === 0)
+        // Its migrations folder too: a migrations component has no paths of its own to compare.
+        const patterns = c ? [...(0,_versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_2__/* .componentPaths */ .It)(c), ...(c.build?.inputs ?? [])] : [];
+        if (patterns.length === 0)
             return false;
         const r = await (0,_core_exec_js__WEBPACK_IMPORTED_MODULE_1__/* .execFile */ .St)('git', ['diff', '--quiet', a, b, '--', ...patterns.map((p) => `:(glob)${p}`)], {
             cwd,

@@ -62454,6 +62454,9 @@ var cancel = __nccwpck_require__(9317);
 
 
 
+
+
+
 /** Processes this run started and that are still running; a user command is its own process group. */
 const live = new Map();
 function track(child, group) {
@@ -62593,6 +62596,55 @@ function execFile(command, args, options = {}) {
             child.stdin.end(options.input);
         else
             child.stdin.end();
+    });
+}
+/**
+ * Run a cancelled run's repair that must not be cut short, because what it repairs is a
+ * program killed half-way (a `docker compose up` between stopping the old container and
+ * starting the new one). Nothing ends it early: it runs in a process group of its own, which a
+ * second Ctrl-C to this one's does not reach; its output goes to files, not pipes, whose
+ * closing at this process's exit would break its next write; and `waitMs` bounds only the
+ * waiting: 'running' when it has not finished by then (it goes on after this process exits).
+ * It starts although the run is cancelled, as `cleanup` does.
+ */
+function execUninterrupted(command, args, options) {
+    // Unnamed files: open, then removed at once, so nothing is left behind whichever of the two
+    // processes ends first; this one reads them through its own descriptors.
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-exec-'));
+    const out = openSync(path.join(dir, 'stdout'), 'w+');
+    const err = openSync(path.join(dir, 'stderr'), 'w+');
+    rmSync(dir, { recursive: true, force: true });
+    const done = () => {
+        closeSync(out);
+        closeSync(err);
+    };
+    const read = (fd) => {
+        const buf = Buffer.alloc(fstatSync(fd).size);
+        readSync(fd, buf, 0, buf.length, 0);
+        return buf.toString('utf8');
+    };
+    let child;
+    try {
+        child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', out, err], detached: true });
+    }
+    catch (e) {
+        done();
+        throw e;
+    }
+    child.unref();
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve('running'), options.waitMs);
+        child.once('error', (e) => {
+            clearTimeout(timer);
+            done();
+            reject(e);
+        });
+        child.once('exit', (code, signal) => {
+            clearTimeout(timer);
+            const result = { code: code ?? -1, signal, stdout: read(out), stderr: read(err) };
+            done();
+            resolve(result);
+        });
     });
 }
 /**

@@ -33255,7 +33255,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5150:
+/***/ 70:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33269,8 +33269,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __nccwpck_require__(6698);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -36581,7 +36581,7 @@ function createGitHubRuntime(services = {}) {
             // Outside a runner (a local run) there is no summary file, and @actions/core would throw.
             if (!env.GITHUB_STEP_SUMMARY)
                 return;
-            await summary.addRaw(clean(markdown) + external_node_os_namespaceObject.EOL).write();
+            await summary.addRaw(clean(markdown) + external_node_os_.EOL).write();
         },
         mask(secret) {
             if (!secret)
@@ -36650,7 +36650,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4473);
-/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5150);
+/* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70);
 
 
 /** Entry point of the version-bump action. */
@@ -37962,6 +37962,8 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 // EXTERNAL MODULE: ./node_modules/braces/index.js
 var braces = __nccwpck_require__(748);
 var braces_default = /*#__PURE__*/__nccwpck_require__.n(braces);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 // EXTERNAL MODULE: ./src/core/cancel.ts
@@ -37972,6 +37974,9 @@ var cancel = __nccwpck_require__(9317);
  * runUserCommand, for the user's own `run:` strings, and values reach it through the
  * environment, never by pasting them into the command.
  */
+
+
+
 
 
 
@@ -38114,6 +38119,55 @@ function execFile(command, args, options = {}) {
             child.stdin.end(options.input);
         else
             child.stdin.end();
+    });
+}
+/**
+ * Run a cancelled run's repair that must not be cut short, because what it repairs is a
+ * program killed half-way (a `docker compose up` between stopping the old container and
+ * starting the new one). Nothing ends it early: it runs in a process group of its own, which a
+ * second Ctrl-C to this one's does not reach; its output goes to files, not pipes, whose
+ * closing at this process's exit would break its next write; and `waitMs` bounds only the
+ * waiting: 'running' when it has not finished by then (it goes on after this process exits).
+ * It starts although the run is cancelled, as `cleanup` does.
+ */
+function execUninterrupted(command, args, options) {
+    // Unnamed files: open, then removed at once, so nothing is left behind whichever of the two
+    // processes ends first; this one reads them through its own descriptors.
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-exec-'));
+    const out = openSync(path.join(dir, 'stdout'), 'w+');
+    const err = openSync(path.join(dir, 'stderr'), 'w+');
+    rmSync(dir, { recursive: true, force: true });
+    const done = () => {
+        closeSync(out);
+        closeSync(err);
+    };
+    const read = (fd) => {
+        const buf = Buffer.alloc(fstatSync(fd).size);
+        readSync(fd, buf, 0, buf.length, 0);
+        return buf.toString('utf8');
+    };
+    let child;
+    try {
+        child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', out, err], detached: true });
+    }
+    catch (e) {
+        done();
+        throw e;
+    }
+    child.unref();
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve('running'), options.waitMs);
+        child.once('error', (e) => {
+            clearTimeout(timer);
+            done();
+            reject(e);
+        });
+        child.once('exit', (code, signal) => {
+            clearTimeout(timer);
+            const result = { code: code ?? -1, signal, stdout: read(out), stderr: read(err) };
+            done();
+            resolve(result);
+        });
     });
 }
 /**
@@ -39904,6 +39958,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
