@@ -61,6 +61,10 @@ it('slipway unlock releases the ledger lock a dead run left, naming its holder; 
   const blocked = await slipway(['deploy', '--environment', 'production', '--version', '1.1.0', '--lock-timeout', '0']);
   expect(blocked.code).toBe(1);
   expect(blocked.stderr).toMatch(/lock-timeout: deployment #1 by alice/);
+  // The way out is in the message.
+  expect(blocked.stderr).toContain(
+    '(if that run is gone, release the environment: force-unlock: true, or slipway unlock --environment production)',
+  );
 
   const r = await slipway(['unlock', '--environment', 'production']);
   expect(r.code).toBe(0);

@@ -34,7 +34,9 @@ export async function waitForLock<T>(look: () => Promise<LockLook<T>>, wait: Loc
     const waited = wait.elapsed();
     if (waited >= wait.lock.timeoutMs)
       throw new UserError(
-        `lock-timeout: deployment ${describeHolder(holder)} to ${wait.environment} is still in progress after waiting ${duration(waited)}`,
+        `lock-timeout: deployment ${describeHolder(holder)} to ${wait.environment} is still in progress after waiting ${duration(waited)}` +
+          // The one way out when that run is dead, said where the operator is looking.
+          ` (if that run is gone, release the environment: force-unlock: true, or slipway unlock --environment ${wait.environment})`,
       );
     if (announced !== holder.id) {
       wait.lock.log.info(`Waiting for deployment ${describeHolder(holder)} to ${wait.environment} to finish.`);
