@@ -158,6 +158,19 @@ function refusedInTransaction(t: Tree): boolean {
   );
 }
 
+/**
+ * True for a statement that builds or drops an index concurrently: it runs in several
+ * transactions, so a failure or a kill midway leaves an invalid index behind.
+ */
+export function changesIndexConcurrently(s: SqlStatement): boolean {
+  const t = nodeOf(s) as Tree;
+  return !!(
+    t.IndexStmt?.concurrent ||
+    t.DropStmt?.concurrent ||
+    t.ReindexStmt?.params?.some((p) => p.DefElem?.defname === 'concurrently')
+  );
+}
+
 /** A file that runs in a transaction must not end it, nor hold statements PostgreSQL refuses inside one. */
 function checkTransactional(file: string, statements: SqlStatement[]): void {
   for (const s of statements) {

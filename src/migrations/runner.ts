@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { onCancel } from '../core/cancel.js';
+import { CancelledError, onCancel } from '../core/cancel.js';
 import { errorMessage, UserError } from '../core/errors.js';
 import { duration } from '../core/markdown.js';
 import type { Runtime } from '../core/runtime.js';
@@ -20,16 +20,19 @@ import type { MigrationFormat } from './formats/types.js';
 import { checkTableName, ensureHistory, readHistory, type AppliedRow } from './history.js';
 import {
   clearSql,
+  invalidIndexes,
   parseResolve,
   readUnfinished,
   resolveAppliedSql,
+  resolveRevertedSql,
   unfinishedRefusal,
   type UnfinishedRow,
 } from './unfinished.js';
 import { lintMigrations, type Finding } from './lint.js';
 import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, qualifiedTable } from './lock.js';
 import { openServerDatabase } from './pg-database.js';
-import { checkDrift, parseTarget, planRun, type Plan } from './plan.js';
+import { changesIndexConcurrently, checkDrift, parseTarget, planRun, type Plan } from './plan.js';
+import type { SqlStatement } from './sql-split.js';
 import { workspaceRoot } from './workspace.js';
 
 /** What to migrate and how. */
@@ -222,12 +225,15 @@ async function migrateWith(
     if (resolution && options.dryRun)
       throw new UserError('input "resolve": not with dry-run (resolving writes the history table)');
     if (resolution)
-      return await resolveUnfinished(session, { table, files, unfinished, resolution, by, current, db, history }, rt);
+      return await resolveUnfinished(session, { table, files, unfinished, resolution, by, db, history, shown }, rt);
     if (unfinished.length) {
       const u = unfinished[0];
       const file = files.find((f) => f.version === u.version);
+      const part = u.direction === 'down' ? file?.down : file;
+      // Named only when that part builds or drops an index concurrently: then an invalid index is likely its doing.
+      const invalid = part && buildsConcurrently(file!, part) ? await invalidIndexes(session) : [];
       throw refusedBeforePlan(
-        unfinishedRefusal(u, file?.versionText ?? shown(u.version), (n) => statementLine(file, n)),
+        unfinishedRefusal(u, file?.versionText ?? shown(u.version), part?.sql, invalid),
         files,
         history,
         current,
@@ -317,10 +323,12 @@ async function migrateWith(
           try {
             ms = await applying;
           } catch (err) {
-            if (!(err instanceof UserError)) throw err;
+            // A cancel between two migrations refuses to start the next one: still a failure
+            // that carries what the run applied, so its outputs and summary say so.
+            if (!(err instanceof UserError) && !(err instanceof CancelledError)) throw err;
             result.current = currentAfter(history, plan, result.applied.length, shown);
             result.pending = pendingAfter(result.applied.length);
-            throw new MigrationFailed(err.message, err.location, result);
+            throw new MigrationFailed(err.message, err instanceof UserError ? err.location : undefined, result);
           } finally {
             stopOnCancel();
           }
@@ -538,17 +546,20 @@ function runIdentity(env: NodeJS.ProcessEnv): string {
   return `${user}@${os.hostname()}`;
 }
 
-/** The line of the `n`th statement of a migration file (1-based), when the file is there. */
-function statementLine(file: MigrationFile | undefined, n: number): number | undefined {
-  if (!file) return undefined;
+/** True when a migration's part (its up file, or its down) has a statement that changes an index concurrently. */
+function buildsConcurrently(file: MigrationFile, part: { sql: string; statements?: SqlStatement[] }): boolean {
   try {
-    return statementsOf(file.file, file.sql)[n - 1]?.line;
+    return (part.statements ?? statementsOf(file.file, part.sql)).some(changesIndexConcurrently);
   } catch {
-    return undefined;
+    return false;
   }
 }
 
-/** Settle an unfinished migration as applied (recorded with the file's checksum) or pending (the mark removed), and stop. */
+/**
+ * Settle an unfinished migration, and stop. Up: applied records it (with the file's checksum),
+ * pending removes the mark. Down (its history row is still there): applied removes the mark
+ * and keeps the row, pending removes both, as if the down had finished.
+ */
 async function resolveUnfinished(
   session: DbSession,
   ctx: {
@@ -557,14 +568,13 @@ async function resolveUnfinished(
     unfinished: UnfinishedRow[];
     resolution: { version: string; as: 'applied' | 'pending' };
     by: string;
-    current: string;
     db: Database;
     history: AppliedRow[];
+    shown: (v: bigint) => string;
   },
   rt: Runtime,
 ): Promise<MigrationResult> {
   const { resolution, table } = ctx;
-  if (!ctx.unfinished.length && !resolution) throw new UserError('nothing to resolve');
   const file = ctx.files.find((f) => f.versionText === resolution.version);
   const u = ctx.unfinished.find((x) =>
     file ? x.version === file.version : x.version.toString() === resolution.version,
@@ -573,25 +583,40 @@ async function resolveUnfinished(
     throw new UserError(
       `input "resolve": version ${resolution.version} is not an unfinished migration (${ctx.unfinished.length ? `unfinished: ${ctx.unfinished.map((x) => x.file).join(', ')}` : 'none is'})`,
     );
-  if (resolution.as === 'applied') {
+  const applied = new Set(ctx.history.map((r) => r.version));
+  if (u.direction === 'down') {
+    if (resolution.as === 'applied') {
+      await session.exec(clearSql(table, u.version));
+      rt.log.info(
+        `Resolved ${u.file}: its down migration is recorded as not run, so the migration stays applied; a later step down runs the down from its first statement.`,
+      );
+    } else {
+      await session.exec(resolveRevertedSql(table, u.version));
+      applied.delete(u.version);
+      rt.log.info(`Resolved ${u.file}: recorded as reverted; the migration is pending again.`);
+    }
+  } else if (resolution.as === 'applied') {
     if (!file)
       throw new UserError(
         `input "resolve": ${u.file} is not in the migrations folder, so its checksum cannot be recorded`,
       );
     await session.exec(resolveAppliedSql(table, u, file.checksum, ctx.by));
+    applied.add(u.version);
     rt.log.info(`Resolved ${u.file}: recorded as applied. Run migrate again for what is pending.`);
   } else {
     await session.exec(clearSql(table, u.version));
     rt.log.info(`Resolved ${u.file}: pending again; the next run applies it from its first statement.`);
   }
+  // As after any run: what is not applied now, and the highest version that is.
+  const top = [...applied].reduce<bigint | null>((a, b) => (a === null || b > a ? b : a), null);
   return {
     tool: 'builtin',
     database: ctx.db.where,
     direction: 'none',
     dryRun: false,
     applied: [],
-    pending: 0,
-    current: resolution.as === 'applied' && file ? file.versionText : ctx.current,
+    pending: ctx.files.filter((f) => !applied.has(f.version)).length,
+    current: top === null ? '' : ctx.shown(top),
     backup: '',
     backupLocation: '',
     findings: [],
