@@ -25,30 +25,83 @@ export function checkTableName(table: string): string {
   return t;
 }
 
-/** Create the table (and its schema) when missing. */
-export async function ensureHistory(session: DbSession, table: string): Promise<void> {
-  let schema = table.includes('.') ? table.split('.')[0] : null;
-  // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there.
-  if (schema && (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length) schema = null;
-  const stmts = [
-    schema ? `CREATE SCHEMA IF NOT EXISTS ${quoteQualified(schema)}` : '',
-    `CREATE TABLE IF NOT EXISTS ${quoteQualified(table)} (
-      version bigint PRIMARY KEY,
+/** The history table's columns. */
+const HISTORY_COLUMNS = `version bigint PRIMARY KEY,
       name text NOT NULL,
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(),
       duration_ms integer NOT NULL,
-      applied_by text NOT NULL
-    )`,
-  ].filter(Boolean);
-  await session.exec(stmts.join(';\n')).catch((err: unknown) => {
-    // A role without CREATE on the schema (PostgreSQL 15's default on public) is the user's to fix.
+      applied_by text NOT NULL`;
+
+/** Create the history table (and its schema) when missing. */
+export async function ensureHistory(session: DbSession, table: string): Promise<void> {
+  await ensureTable(session, table, HISTORY_COLUMNS, 'the history table');
+}
+
+/**
+ * Create `table` (and its schema) when it does not exist; `what` names it in errors. Existence
+ * is checked first because `CREATE … IF NOT EXISTS` checks the right to create before it looks:
+ * a role that owns the table, but may not create in its schema (PostgreSQL 15's public grants
+ * that to no one), would be refused on every run. When it must create and may not, the error
+ * names the role, the right it lacks and the GRANT that gives it.
+ */
+async function ensureTable(session: DbSession, table: string, columns: string, what: string): Promise<void> {
+  const named = table.includes('.') ? table.split('.')[0] : null;
+  const [state] = await session
+    .query<{ found: string | null; schema: string | null; role: string; db: string }>(
+      `SELECT to_regclass($1)::text AS found, current_user AS role, current_database() AS db,
+              COALESCE($2, current_schema()) AS schema`,
+      [quoteQualified(table), named],
+    )
+    .catch(async (err: unknown) => {
+      // Looking a name up in a schema needs USAGE on it; without that the table is out of reach.
+      if (pgErrorOf(err)?.code !== '42501') throw err;
+      const [who] = await session.query<{ role: string }>('SELECT current_user AS role');
+      throw new UserError(
+        `cannot use ${what} ${table}: the role ${who?.role} lacks USAGE on schema ${named}; grant it (GRANT USAGE ON SCHEMA ${ident(named ?? '')} TO ${ident(who?.role ?? '')}), or set "table" to schema.name in a schema it may use`,
+      );
+    });
+  if (state?.found) return;
+  const role = state?.role ?? 'the role';
+  const schema = state?.schema ?? 'public';
+  const shownTable = table.split('.').map(ident).join('.');
+  const fail = (err: unknown, lacks: string, grant: string, instead: string): never => {
     const e = pgErrorOf(err);
     if (!e) throw err;
-    throw new UserError(
-      `cannot create the history table ${table}: ${e.message} (SQLSTATE ${e.code}); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write`,
+    if (e.code === '42501')
+      throw new UserError(
+        `cannot create ${what} ${table}: the role ${role} lacks CREATE on ${lacks}, which creating it needs (it does not exist yet); grant it (${grant} TO ${ident(role)}), ${instead}`,
+      );
+    throw new UserError(`cannot create ${what} ${table}: ${e.message} (SQLSTATE ${e.code})`);
+  };
+  // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there.
+  const schemaExists = (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length > 0;
+  if (!schemaExists)
+    await session
+      .exec(`CREATE SCHEMA IF NOT EXISTS ${quoteQualified(schema)}`)
+      .catch((err: unknown) =>
+        fail(
+          err,
+          `database ${state?.db}`,
+          `GRANT CREATE ON DATABASE ${ident(state?.db ?? '')}`,
+          `or create the schema first (CREATE SCHEMA ${ident(schema)} AUTHORIZATION ${ident(role)})`,
+        ),
+      );
+  await session
+    .exec(`CREATE TABLE IF NOT EXISTS ${quoteQualified(table)} (\n      ${columns}\n    )`)
+    .catch((err: unknown) =>
+      fail(
+        err,
+        `schema ${schema}`,
+        `GRANT CREATE ON SCHEMA ${ident(schema)}`,
+        `or create it once as a role that may and make ${role} its owner (ALTER TABLE ${shownTable} OWNER TO ${ident(role)}), or set "table" to schema.name in a schema ${role} may create in`,
+      ),
     );
-  });
+}
+
+/** An identifier as SQL needs it written: bare when it is a plain lower-case name, else quoted. */
+function ident(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 /** The applied migrations in version order; empty when the table does not exist yet. */

@@ -5,6 +5,7 @@
  * lock when that connection dies, so a killed run never leaves it behind.
  */
 import { createHash } from 'node:crypto';
+import { cancelReason, isCancelled, onCancel } from '../core/cancel.js';
 import { UserError } from '../core/errors.js';
 import { duration } from '../core/markdown.js';
 import { pgErrorOf, type Database, type DbSession } from './database.js';
@@ -30,13 +31,40 @@ export function lockKey(qualifiedTable: string): number {
   return createHash('sha256').update(qualifiedTable.toLowerCase()).digest().readUInt32BE(0) & 0x7fffffff;
 }
 
-/** `schema.table` as the server resolves `table`: an unqualified name lives in the first schema of the search_path. */
+/**
+ * `schema.table` as the server resolves `table`: an unqualified name lives in the first schema
+ * of the search_path that exists. When none exists (`?options=-c search_path=app` before `app`
+ * is created) the run is refused, naming the search_path: a history table put anywhere else would
+ * be looked for on the search_path by the next run, not found, and every migration applied
+ * again.
+ */
 export async function qualifiedTable(session: DbSession, table: string): Promise<string> {
   if (table.includes('.')) return table;
+  const [row] = await session.query<{ schema: string | null; path: string; db: string }>(
+    "SELECT current_schema() AS schema, current_setting('search_path') AS path, current_database() AS db",
+  );
+  if (row?.schema) return `${row.schema}.${table}`;
+  // No row at all: a dry run's empty stand-in (no server to ask), whose history is empty anyway.
+  if (!row) return `public.${table}`;
+  const first = (row?.path ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .find((s) => s && s !== '"$user"' && s !== '$user');
+  throw new UserError(
+    `no schema on the search_path (${row.path}) exists in database ${row.db} for this role (missing, or without USAGE), so the history table ${table} and the migrations have no schema to go in; ${first ? `create it first (CREATE SCHEMA ${first})` : 'create one first'}, or set "table" to schema.name (public.${table} keeps the history in public whatever the search_path)`,
+  );
+}
+
+/** The schema-qualified name the lock key is made of; a search_path with no schema is the run's to refuse, not the lock's. */
+async function lockName(session: DbSession, table: string): Promise<string> {
+  if (table.includes('.')) return table;
   const [row] = await session.query<{ schema: string | null }>('SELECT current_schema() AS schema');
-  // With no existing schema on the search_path, CREATE TABLE would fail anyway; public is the usual one.
+  // `tool: command` keeps its own history; its URL's search_path may name a schema its first migration creates.
   return `${row?.schema ?? 'public'}.${table}`;
 }
+
+/** The lock could not be taken: another run held it past the lock timeout, or this run was cancelled while waiting. Nothing was applied. */
+export class LockNotTaken extends UserError {}
 
 /** Who holds the lock, from pg_stat_activity. */
 interface Holder {
@@ -73,7 +101,7 @@ export async function acquireLock(db: Database, options: LockOptions): Promise<H
   const started = Date.now();
   let lastHolder = '';
   try {
-    const key = lockKey(await qualifiedTable(session, options.table));
+    const key = lockKey(await lockName(session, options.table));
     // A slice must end well before the connection's own query timeout would call it stuck.
     const slice = Math.max(50, Math.min(options.waitSliceMs ?? 5000, Math.floor(queryTimeoutMs / 2)));
     for (;;) {
@@ -81,8 +109,9 @@ export async function acquireLock(db: Database, options: LockOptions): Promise<H
       if (row?.ok) break;
       const holder = describeHolder(await holderOf(session, key));
       const waited = Date.now() - started;
+      if (isCancelled()) throw cancelledWaiting(options.table);
       if (waited >= options.timeoutMs)
-        throw new UserError(
+        throw new LockNotTaken(
           `another migration run holds the lock on ${options.table} (${holder}); gave up after ${duration(waited)} (input "lock-timeout")`,
         );
       if (holder !== lastHolder) {
@@ -91,7 +120,16 @@ export async function acquireLock(db: Database, options: LockOptions): Promise<H
         );
         lastHolder = holder;
       }
-      if (await waitForLock(session, key, Math.max(1, Math.min(slice, options.timeoutMs - waited)))) break;
+      // A cancelled run stops waiting at once (the server cancels the wait): it has seconds to report and exit.
+      const stopWaiting = onCancel(() => session.cancel?.(), 'stop');
+      try {
+        if (await waitForLock(session, key, Math.max(1, Math.min(slice, options.timeoutMs - waited)))) break;
+      } catch (err) {
+        if (isCancelled()) throw cancelledWaiting(options.table);
+        throw err;
+      } finally {
+        stopWaiting();
+      }
     }
     if (lastHolder) options.log(`Got the migration lock after ${duration(Date.now() - started)}.`);
     return {
@@ -104,6 +142,12 @@ export async function acquireLock(db: Database, options: LockOptions): Promise<H
     await session.close();
     throw err;
   }
+}
+
+function cancelledWaiting(table: string): LockNotTaken {
+  return new LockNotTaken(
+    `cancelled (${cancelReason()}) while waiting for the migration lock on ${table}; nothing was applied`,
+  );
 }
 
 /** Block on the server for up to `ms`; true once the lock is ours, false when the wait ran out. */

@@ -1,14 +1,26 @@
 /** The migrate action: bring PostgreSQL to the schema the new version needs, or block the deploy. */
+import path from 'node:path';
 import { z } from 'zod';
 import { loadConfig, type ComponentConfig, type SlipwayConfig } from '../core/config.js';
-import { isCancelled } from '../core/cancel.js';
+import { cancelReason, isCancelled, onCancel } from '../core/cancel.js';
 import { errorMessage, oneLine, UserError } from '../core/errors.js';
 import { commonInputs, defineAction, input, type InputField, type ParsedInputs } from '../core/inputs.js';
 import type { Runtime } from '../core/runtime.js';
 import { notify } from '../notify/notify.js';
 import type { Database } from './database.js';
-import { FORMAT_NAMES, type FormatChoice } from './files.js';
-import { refusedMigrationSummary, setMigrateOutputs, setRefusedOutputs, migrationSummary } from './report.js';
+import { FORMAT_NAMES, loadMigrations, type FormatChoice } from './files.js';
+import { LockNotTaken } from './lock.js';
+import {
+  cancelledUnknownSummary,
+  failedMigrationSummary,
+  lockNotTakenSummary,
+  migrationSummary,
+  refusedMigrationSummary,
+  setLockNotTakenOutputs,
+  setMigrateOutputs,
+  setRefusedOutputs,
+  type NotRun,
+} from './report.js';
 import {
   MigrationFailed,
   MigrationRefused,
@@ -17,6 +29,14 @@ import {
   type MigrationResult,
 } from './runner.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
+import { workspaceRoot } from './workspace.js';
+
+/**
+ * How long a cancelled run's cleanup waits for the run to report (its statement cancelled and
+ * rolled back, its connections closed) before it writes what it knows: well inside the 5 s the
+ * cancel machinery gives all cleanups together.
+ */
+const CANCEL_REPORT_MS = 2_500;
 
 const toolInput: InputField<'' | 'builtin' | 'command'> = {
   description:
@@ -107,20 +127,31 @@ export async function runMigrateAction(
     database = await fallback();
     rt.log.info(`No database-url: using the embedded database in ${database.where}.`);
   }
+  // A cancelled run (SIGINT, SIGTERM) exits as soon as the cleanups are done, before its own
+  // failure would reach the catch below: this cleanup waits for that report, briefly, so an
+  // `if: always()` step still sees what was applied; failing that, the summary says where to look.
+  let summarised = false;
+  let reported: () => void = () => undefined;
+  const report = new Promise<void>((resolve) => (reported = resolve));
+  const reportOnCancel = onCancel(async () => {
+    if (await settlesWithin(report, CANCEL_REPORT_MS)) return;
+    summarised = true;
+    await rt.summary(cancelledUnknownSummary(cancelReason() ?? 'cancelled'));
+  });
+  const summary = async (markdown: string) => {
+    if (!summarised) await rt.summary(markdown);
+  };
   try {
     let result: MigrationResult;
     try {
       result = await runMigrations({ ...options, database }, rt);
     } catch (err) {
-      // A refusal still tells the workflow what is pending and what the lint found.
-      if (err instanceof MigrationRefused) {
-        setRefusedOutputs(err.state, rt);
-        await rt.summary(refusedMigrationSummary(err.state, err.message));
-      }
-      // The migrations before the failing one stay applied (each committed on its own): say so.
-      if (err instanceof MigrationFailed) {
-        setMigrateOutputs(err.result, rt);
-        await rt.summary(`${migrationSummary(err.result)}\n**Failed:** ${err.message}\n`);
+      try {
+        // Cancelled where the runner keeps no account (between two migrations): say where to look.
+        if (!(await reportFailure(err, options, rt, summary)) && isCancelled())
+          await summary(cancelledUnknownSummary(cancelReason() ?? 'cancelled'));
+      } finally {
+        reported();
       }
       // A cancelled run was stopped on purpose; its log says what it left.
       if (!options.dryRun && !isCancelled())
@@ -132,11 +163,87 @@ export async function runMigrateAction(
       throw err;
     }
     setMigrateOutputs(result, rt);
-    await rt.summary(migrationSummary(result));
+    await summary(migrationSummary(result));
+    reported();
     return result;
   } finally {
+    reportOnCancel();
     await database?.close();
   }
+}
+
+/** The outputs and summary of a run that did not finish, with what it knew when it stopped; false when it knew nothing to report. */
+async function reportFailure(
+  err: unknown,
+  options: MigrateOptions,
+  rt: Runtime,
+  summary: (markdown: string) => Promise<void>,
+): Promise<boolean> {
+  // A refusal still tells the workflow what is pending and what the lint found.
+  if (err instanceof MigrationRefused) {
+    setRefusedOutputs(err.state, rt);
+    await summary(refusedMigrationSummary(err.state, err.message));
+    return true;
+  }
+  // The migrations before the failing one stay applied (each committed on its own): say so,
+  // with the one that failed and those that never ran.
+  if (err instanceof MigrationFailed) {
+    setMigrateOutputs(err.result, rt);
+    await summary(failedMigrationSummary(err.result, await notRunOf(err, options, rt), err.message, isCancelled()));
+    return true;
+  }
+  // Timed out or cancelled waiting for the lock: nothing applied, the history never read.
+  if (err instanceof LockNotTaken) {
+    setLockNotTakenOutputs(rt);
+    await summary(lockNotTakenSummary(err.message));
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The failed migration and those after it that did not run. The runner's result counts them
+ * (`pending`) but lists only what ran, so the folder is read again (it was read moments ago,
+ * so it reads the same): a migration neither applied before, nor applied by this run, nor
+ * beyond the target, nor the failed one, is what the plan had left. A down run lists only the
+ * failed revert; the migrations it did not reach are still applied, and shown so.
+ */
+async function notRunOf(err: MigrationFailed, options: MigrateOptions, rt: Runtime): Promise<NotRun> {
+  const failed = err.location?.file ?? '';
+  const result = err.result;
+  if (result.direction === 'down') return { failed, pending: [] };
+  try {
+    const dir = path.resolve(rt.cwd, options.dir || 'migrations');
+    const rel = (abs: string) => path.relative(rt.cwd, abs).split(path.sep).join('/') || '.';
+    const { files } = await loadMigrations(dir, rel, { root: await workspaceRoot(rt.cwd), format: options.format });
+    const before = new Set(result.previouslyApplied.map((r) => r.version));
+    const accounted = new Set([failed, ...result.applied.map((a) => a.file), ...result.remaining.map((r) => r.file)]);
+    return {
+      failed,
+      pending: files.filter((f) => !before.has(f.version) && !accounted.has(f.file)).map((f) => f.file),
+    };
+  } catch {
+    // The summary is best effort: the outputs already say how many are pending.
+    return { failed, pending: [] };
+  }
+}
+
+/** True when `p` settles within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  const settled = await Promise.race([
+    p.then(
+      () => true as const,
+      () => true as const,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  return settled;
 }
 
 /** Inputs first, then the policy file's one `migrate:` component, then the defaults. */

@@ -2,7 +2,8 @@
  * A PostgreSQL server through `pg`. The URL is a secret: it is validated without ever being
  * echoed, and every error leaving this module is stripped of it.
  */
-import { open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { errorMessage, UserError } from '../core/errors.js';
@@ -37,8 +38,9 @@ export function parseDatabaseUrl(url: string, from = DATABASE_URL_INPUT): URL {
   try {
     u = new URL(url.trim());
   } catch {
+    // The usual cause: a password holding @ : / # ? or % written as is (the URL breaks at it).
     throw new UserError(
-      `${from}: expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL`,
+      `${from}: expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL${/^postgres(ql)?:\/\/[^/]*@/i.test(url.trim()) ? `; ${PERCENT_ENCODE_HINT}` : ''}`,
     );
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
@@ -47,8 +49,17 @@ export function parseDatabaseUrl(url: string, from = DATABASE_URL_INPUT): URL {
     );
   if (!u.hostname && !u.searchParams.get('host'))
     throw new UserError(`${from}: the URL names no host (expected postgres://user:password@host:5432/database)`);
+  // `postgres://app:12/x@host/db` parses, as host "app" and database "x@host/db": a password cut at its "/".
+  if (!u.username && !u.password && /@/.test(u.pathname + u.hash))
+    throw new UserError(
+      `${from}: the URL has an @ after its host, so its credentials were not read as credentials; ${PERCENT_ENCODE_HINT}`,
+    );
   return u;
 }
+
+/** What to do about a password that breaks the URL. */
+const PERCENT_ENCODE_HINT =
+  'if the password holds reserved characters (@ : / ? # % [ ] and spaces), percent-encode them in the URL (@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25; encodeURIComponent does it)';
 
 /** `host:port/database` of a checked URL. */
 export function describeUrl(u: URL): string {
@@ -185,22 +196,23 @@ export async function openServerDatabase(
     shared: true,
     connect,
     async backup(dir, label) {
+      // Any local user can read a process's command line (ps, /proc): its secrets go by environment or file.
       const file = path.join(dir, `${label}.dump`);
       // Created first, owner-only: pg_dump keeps the mode of a file that exists, so the dump is never readable by others.
       const handle = await open(file, 'w', 0o600);
       await handle.chmod(0o600);
       await handle.close();
-      const noPassword = new URL(u.href);
-      const password = decodeURIComponent(u.password);
-      noPassword.password = '';
+      const conn = await libpqConnection(u, 'backup');
       const result = await execFile(
         'pg_dump',
-        ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${noPassword.href}`],
-        { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' }, timeoutMs: DUMP_TIMEOUT_MS },
-      ).catch(async (err: unknown) => {
-        await rm(file, { force: true });
-        throw new UserError(`backup: pg_dump could not run: ${clean(errorMessage(err))}`);
-      });
+        ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${conn.dbname}`],
+        { env: conn.env, timeoutMs: DUMP_TIMEOUT_MS },
+      )
+        .catch(async (err: unknown) => {
+          await rm(file, { force: true });
+          throw new UserError(`backup: pg_dump could not run: ${clean(errorMessage(err))}`);
+        })
+        .finally(conn.done);
       if (result.code !== 0) {
         await rm(file, { force: true });
         const tail = clean(result.stderr.trim().split('\n').slice(-2).join(' | '));
@@ -210,6 +222,70 @@ export async function openServerDatabase(
     },
     close: async () => undefined,
   };
+}
+
+/** A libpq program's connection (pg_dump, pg_restore): `--dbname`, its environment, and `done` to remove its service file. */
+export interface LibpqConnection {
+  dbname: string;
+  env: NodeJS.ProcessEnv;
+  done: () => Promise<void>;
+}
+
+/**
+ * The connection of a libpq program to `u` with no secret on its command line (any local user
+ * can read that through ps or /proc): see dumpConnection. `what` names the step in errors.
+ */
+export async function libpqConnection(u: URL, what: string): Promise<LibpqConnection> {
+  const c = dumpConnection(u, what);
+  const env: NodeJS.ProcessEnv = { ...process.env, PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '10' };
+  if (!c.service) return { dbname: c.dbname, env, done: async () => undefined };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-pg-service-'));
+  env.PGSERVICEFILE = path.join(dir, 'pg_service.conf');
+  env.PGSERVICE = 'slipway';
+  await writeFile(env.PGSERVICEFILE, c.service, { mode: 0o600 });
+  return { dbname: c.dbname, env, done: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * How pg_dump connects without a secret on its command line: the URL without its password
+ * (in the userinfo or as `?password=`), which goes in PGPASSWORD, and without `sslpassword`
+ * (libpq's other secret, which has no variable), which goes in an owner-only service file. As
+ * `pg` and libpq both do, a password in the query wins over the one in the userinfo.
+ */
+function dumpConnection(u: URL, what: string): { dbname: string; password: string; service: string } {
+  const bare = new URL(u.href);
+  bare.password = '';
+  const last = (name: string) => u.searchParams.getAll(name).at(-1) ?? '';
+  const password = last('password') || decodeURIComponent(u.password);
+  const sslpassword = last('sslpassword');
+  // Filtered as written: URLSearchParams would re-encode the rest (a space as "+", which libpq keeps as "+").
+  bare.search = bare.search
+    .slice(1)
+    .split('&')
+    .filter((pair) => !['password', 'sslpassword'].includes(safeDecode(pair.split('=')[0])))
+    .join('&');
+  // libpq reads a service file's value to the end of its line, trailing blanks dropped.
+  if (/[\r\n]|\s$/.test(sslpassword))
+    throw new UserError(
+      `${what}: the URL's sslpassword ends in a blank or holds a line break, so it cannot reach the PostgreSQL client by a service file (and never goes on its command line); put it in a service file of yours and name that with service= instead`,
+    );
+  if (sslpassword && u.searchParams.has('service'))
+    throw new UserError(
+      `${what}: the URL has both service= and sslpassword=; the PostgreSQL client gets sslpassword by a service file of its own (never on its command line), so put sslpassword in your service's definition instead`,
+    );
+  return {
+    dbname: bare.href,
+    password,
+    service: sslpassword ? `[slipway]\nsslpassword=${sslpassword}\n` : '',
+  };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The server process behind a connection, for cancelling what it runs (undefined where a pooler hides it). */

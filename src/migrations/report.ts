@@ -37,11 +37,63 @@ export function refusedMigrationSummary(state: RefusedState, reason: string): st
   return lines.join('\n');
 }
 
+/**
+ * A run that stopped before taking the lock (another run held it past lock-timeout, or it was
+ * cancelled while waiting): nothing was applied and no backup taken, and nothing was linted.
+ * `pending` and `current` stay unset: the history is read under the lock, so this run never
+ * read it.
+ */
+export function setLockNotTakenOutputs(rt: Runtime): void {
+  rt.setOutput('applied', []);
+  rt.setOutput('backup', '');
+  rt.setOutput('backup-location', '');
+  rt.setOutput('findings', []);
+}
+
+/** The job summary of a run that never got the lock. */
+export function lockNotTakenSummary(reason: string): string {
+  return [
+    '## Migrations (not run: the lock was not taken)',
+    '',
+    reason,
+    '',
+    'Nothing was applied. The history was not read (it is read under the lock), so what is pending is not known.',
+    '',
+  ].join('\n');
+}
+
+/** The job summary of a cancelled run whose own report did not come in time: what is known is where to look. */
+export function cancelledUnknownSummary(why: string): string {
+  return `## Migrations (cancelled)\n\nCancelled (${why}) before the run could report what it applied; its log lists each migration as it was applied, and the history table is the record.\n`;
+}
+
+/** What a failed run did not do: the migration that failed (or was cancelled) and those after it that never ran. */
+export interface NotRun {
+  /** The file of the migration that failed. */
+  failed: string;
+  /** The files after it that did not run, in order. */
+  pending: string[];
+}
+
+/** The job summary of a run stopped by a failing (or cancelled) migration: the table with it and what is pending, then why. */
+export function failedMigrationSummary(
+  result: MigrationResult,
+  notRun: NotRun,
+  message: string,
+  cancelled: boolean,
+): string {
+  return `${migrationSummary(result, { ...notRun, cancelled })}\n**${cancelled ? 'Cancelled' : 'Failed'}:** ${message}\n`;
+}
+
 /** Only the last applied migrations are listed; a long history would drown the summary. */
 const HISTORY_ROWS = 10;
 
-/** The job summary: migrations with their state and duration, then the lint findings. */
-export function migrationSummary(result: MigrationResult): string {
+/**
+ * The job summary: migrations with their state and duration, then the lint findings. After a
+ * failure, `notRun` adds the migration that failed and those still pending, so the table shows
+ * every migration the run was about, not only what was applied.
+ */
+export function migrationSummary(result: MigrationResult, notRun?: NotRun & { cancelled?: boolean }): string {
   const where = result.database;
   const title = `## Migrations${result.dryRun ? ' (dry run)' : ''}`;
   if (result.tool === 'command')
@@ -67,6 +119,11 @@ export function migrationSummary(result: MigrationResult): string {
       result.dryRun ? '' : duration(a.durationMs),
     ]);
   }
+  if (notRun?.failed) {
+    const what = notRun.cancelled ? 'cancelled' : 'failed';
+    rows.push([`\`${notRun.failed}\``, result.direction === 'down' ? `${what} (revert)` : what, '']);
+  }
+  for (const file of notRun?.pending ?? []) rows.push([`\`${file}\``, 'pending', '']);
   for (const r of result.remaining) rows.push([`\`${r.file}\``, 'pending (beyond the target)', '']);
   const lines = [title, '', `Database ${where}: version **${result.current || 'none'}**.`, ''];
   lines.push(rows.length ? table(['migration', 'state', 'duration'], rows) : 'No migrations.', '');

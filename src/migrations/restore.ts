@@ -6,7 +6,7 @@
 import { open, stat } from 'node:fs/promises';
 import { errorMessage, UserError } from '../core/errors.js';
 import { execFile } from '../core/exec.js';
-import { describeUrl, parseDatabaseUrl } from './pg-database.js';
+import { describeUrl, libpqConnection, parseDatabaseUrl } from './pg-database.js';
 
 /** A restore of a large database can take a while, but not forever. */
 const RESTORE_TIMEOUT_MS = 60 * 60_000;
@@ -22,9 +22,8 @@ export async function restoreBackup(file: string, url: string, options: RestoreO
   const u = parseDatabaseUrl(url, options.from);
   await checkDumpFile(file);
   const where = describeUrl(u);
-  const password = decodeURIComponent(u.password);
-  const noPassword = new URL(u.href);
-  noPassword.password = '';
+  const conn = await libpqConnection(u, 'restore');
+  const password = conn.env.PGPASSWORD ?? '';
   const clean = (text: string) => (password ? text.split(password).join('***') : text);
   const args = [
     '--clean',
@@ -34,17 +33,16 @@ export async function restoreBackup(file: string, url: string, options: RestoreO
     '--single-transaction',
     '--exit-on-error',
     '--no-password',
-    `--dbname=${noPassword.href}`,
+    `--dbname=${conn.dbname}`,
     file,
   ];
-  const result = await execFile('pg_restore', args, {
-    env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
-    timeoutMs: RESTORE_TIMEOUT_MS,
-  }).catch((err: unknown) => {
-    throw new UserError(
-      `restore: pg_restore could not run (is the PostgreSQL client installed?): ${clean(errorMessage(err))}`,
-    );
-  });
+  const result = await execFile('pg_restore', args, { env: conn.env, timeoutMs: RESTORE_TIMEOUT_MS })
+    .catch((err: unknown) => {
+      throw new UserError(
+        `restore: pg_restore could not run (is the PostgreSQL client installed?): ${clean(errorMessage(err))}`,
+      );
+    })
+    .finally(conn.done);
   if (result.code !== 0) {
     const tail = clean(result.stderr.trim().split('\n').slice(-2).join(' | '));
     throw new UserError(`restore: pg_restore into ${where} failed (exit ${result.code}), nothing was changed: ${tail}`);

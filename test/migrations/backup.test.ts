@@ -10,6 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -128,6 +129,44 @@ test('restore refuses what is not a pg_dump archive, naming it, and restores one
   expect(existsSync(second.backup)).toBe(true);
   await restoreBackup(second.backup, fresh, { from: 'the variable DATABASE_URL' });
   const c = new pg.Client({ connectionString: fresh });
+  await c.connect();
+  expect((await c.query('SELECT id FROM a')).rows).toEqual([{ id: 7 }]);
+  await c.end();
+});
+
+test('restore reaches pg_restore with the password through PGPASSWORD, never its command line, also as ?password=', async () => {
+  const url = server.createDatabase();
+  await migrate(url, { backupDir: 'backups' });
+  // The backup is taken before migrating: the second run's holds what the first made.
+  writeFileSync(path.join(dir, 'migrations', '2_b.sql'), 'SELECT 1;\n');
+  const made = await migrate(url, { backupDir: 'backups' });
+  const fresh = new URL(server.createDatabase());
+  const secret = decodeURIComponent(fresh.password);
+  fresh.password = '';
+  const queryUrl = `${fresh.href}?password=${encodeURIComponent(secret)}`;
+  // A pg_restore first on PATH that records what it was given, then runs the real one.
+  const bin = mkdtempSync(path.join(tmpdir(), 'slipway-fake-bin-'));
+  const record = path.join(bin, 'record');
+  const real = execFileSync('sh', ['-c', 'command -v pg_restore'], { encoding: 'utf8' }).trim();
+  writeFileSync(
+    path.join(bin, 'pg_restore'),
+    `#!/bin/sh\n{ for a in "$@"; do printf 'arg %s\\n' "$a"; done; printf 'PGPASSWORD=%s\\n' "$PGPASSWORD"; } > "${record}"\nexec "${real}" "$@"\n`,
+  );
+  chmodSync(path.join(bin, 'pg_restore'), 0o755);
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${bin}:${savedPath}`;
+  try {
+    await restoreBackup(made.backup, queryUrl, { from: 'the variable DATABASE_URL' });
+  } finally {
+    process.env.PATH = savedPath;
+    const seen = readFileSync(record, 'utf8').split('\n');
+    rmSync(bin, { recursive: true, force: true });
+    const args = seen.filter((l) => l.startsWith('arg ')).join('\n');
+    expect(args).not.toContain(secret);
+    expect(args).not.toContain('password=');
+    expect(seen).toContain(`PGPASSWORD=${secret}`);
+  }
+  const c = new pg.Client({ connectionString: queryUrl });
   await c.connect();
   expect((await c.query('SELECT id FROM a')).rows).toEqual([{ id: 7 }]);
   await c.end();

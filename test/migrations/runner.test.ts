@@ -82,7 +82,7 @@ describe('applying', () => {
     const { error } = await migrate(dir, u.href);
     expect(isUserError(error)).toBe(true);
     expect(error?.message).toBe(
-      'cannot create the history table public.slipway_migrations: permission denied for schema public (SQLSTATE 42501); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write',
+      'cannot create the history table public.slipway_migrations: the role slipway_ro lacks CREATE on schema public, which creating it needs (it does not exist yet); grant it (GRANT CREATE ON SCHEMA public TO slipway_ro), or create it once as a role that may and make slipway_ro its owner (ALTER TABLE public.slipway_migrations OWNER TO slipway_ro), or set "table" to schema.name in a schema slipway_ro may create in',
     );
   });
 
