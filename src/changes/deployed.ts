@@ -32,17 +32,20 @@ function deployedCommit(history: readonly DeploymentEntry[]): DeployedCommit | n
   if (last.task !== 'deploy:rollback')
     return { sha: last.sha, why: `deployment #${last.id} (${last.state}, ${describeVersions(last.versions)})` };
   const older = history.slice(index + 1).filter((e) => endedGood(e.state) && e.task === 'deploy');
-  let origin: DeploymentEntry | undefined;
+  // Each component's version is traced to its own deployment; the log names each of them.
+  const shipped = new Map<DeploymentEntry, Record<string, string>>();
   for (const [component, version] of Object.entries(last.versions)) {
-    const from = older.findIndex((e) => e.versions[component] === version);
-    if (from < 0) return null;
-    // The older the deployment, the more a diff from it covers: take the oldest one needed.
-    if (!origin || older.indexOf(origin) < from) origin = older[from];
+    const from = older.find((e) => e.versions[component] === version);
+    if (!from) return null;
+    shipped.set(from, { ...shipped.get(from), [component]: version });
   }
+  // The older the deployment, the more a diff from it covers: take the oldest one needed.
+  const origin = [...shipped.keys()].sort((a, b) => older.indexOf(b) - older.indexOf(a))[0];
   if (!origin) return null;
+  const parts = [...shipped].map(([e, versions]) => `${describeVersions(versions)}, shipped by deployment #${e.id}`);
   return {
     sha: origin.sha,
-    why: `rollback #${last.id} put back ${describeVersions(last.versions)}, shipped by deployment #${origin.id}`,
+    why: `rollback #${last.id} put back ${parts.join('; ')}${parts.length > 1 ? ` (the base is #${origin.id}'s commit, the oldest)` : ''}`,
   };
 }
 

@@ -22,12 +22,12 @@ import {
 } from './inputs.js';
 import type { MigrationStep } from './migrations.js';
 import { promotionRefusal, unpromoted } from './promotion.js';
-import { buildPlan, planJson, type Plan, type PlanStep, type VersionChoice } from './plan.js';
+import { buildPlan, planJson, type Plan, type VersionChoice } from './plan.js';
+import { chooseRollback, versionsNow } from './choose-rollback.js';
 import {
   endedGood,
   fitDescription,
   lastGoodVersions,
-  versionsBeforeCurrent,
   type DeploymentEntry,
   type DeploymentRecord,
 } from './record/record.js';
@@ -151,16 +151,19 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
 
   rt.setOutput('environment-url', environmentUrl);
   let history = await record.history(environment);
+  const rollback = inputs.rollback ? chooseRollback(config, history, toVersion) : null;
   const plan = buildPlan({
     config,
     environment,
     environmentUrl,
     mode: inputs.rollback ? 'rollback' : 'deploy',
     selected,
-    current: lastGoodVersions(history),
-    choose: inputs.rollback ? rollbackChooser(history, toVersion) : deployChooser(versions!),
+    current: rollback ? rollback.current : lastGoodVersions(history),
+    unknown: rollback?.unknown,
+    choose: rollback ? rollback.choose : deployChooser(versions!),
     targets: options.targets,
   });
+  if (rollback?.describe) rt.log.info(rollback.describe);
   rt.log.info(
     `${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`,
   );
@@ -261,8 +264,15 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   try {
     // Another deployment may have finished while this one waited for the lock.
     history = await record.history(environment);
-    const good = lastGoodVersions(history.filter((e) => e.id !== entry.id));
-    for (const s of plan.steps) s.current = good[s.component] ?? '';
+    const others = history.filter((e) => e.id !== entry.id);
+    // A rollback starts from what may run (an interrupted run's version), a deploy from the last good one.
+    const now = plan.mode === 'rollback' ? versionsNow(others) : { current: lastGoodVersions(others), unknown: {} };
+    for (const s of plan.steps) {
+      s.current = now.current[s.component] ?? '';
+      const unknown = now.unknown[s.component];
+      if (unknown) s.unknown = unknown;
+      else delete s.unknown;
+    }
     // What the environment runs may have moved while this run waited for the lock.
     const late = await checkVersions(config, plan, history, info, inputs, rt, said);
     if (late) {
@@ -373,19 +383,6 @@ function deployChooser(spec: VersionSpec): (name: string) => VersionChoice {
   return (name) => {
     const next = 'all' in spec ? spec.all : spec.each[name];
     return next ? { next } : { skip: 'no version for it in the version input' };
-  };
-}
-
-function rollbackChooser(
-  history: readonly DeploymentEntry[],
-  toVersion: string,
-): (name: string, current: string, kind: PlanStep['kind']) => VersionChoice {
-  const before = versionsBeforeCurrent(history);
-  return (name, current, kind) => {
-    if (kind === 'migrate') return { skip: 'migrations are forward-only: not rolled back' };
-    if (!current) return { skip: 'never deployed to this environment' };
-    if (toVersion) return toVersion === current ? { skip: `already at ${current}` } : { next: toVersion };
-    return before[name] ? { next: before[name] } : { skip: `no good version before ${current} is recorded` };
   };
 }
 

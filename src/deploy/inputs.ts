@@ -50,7 +50,7 @@ export const deployInputs = {
     'false',
   ),
   rollback: input.boolean(
-    'Manual rollback: redeploy the last good version before the current one of every component (or to-version).',
+    "Manual rollback: undo the environment's latest deploy still in effect (what it changed goes back to the versions before it; a component an interrupted run left goes back to its last good version), or go to to-version.",
     'false',
   ),
   'to-version': toVersionField,

@@ -19,8 +19,13 @@ export interface PlanStep {
   wave: number;
   /** The steps it waits for. */
   after: string[];
-  /** The last good version on the environment ('' when none is recorded). */
+  /**
+   * The version it runs: the last good one ('' when none is recorded); for a manual rollback,
+   * the one an interrupted run was moving it to, when one was (see `unknown`).
+   */
   current: string;
+  /** Set when what it runs is not known (an interrupted run stopped in the middle of it): why. */
+  unknown?: string;
   next: string;
   target?: DeployTarget;
   /** The commands (or migrations settings) the plan shows. */
@@ -61,8 +66,10 @@ export interface PlanRequest {
   mode: 'deploy' | 'rollback';
   /** The components asked for; every other one is only a node of the graph. */
   selected: ReadonlySet<string>;
-  /** The last good version of each component on the environment. */
+  /** The version each component runs on the environment (see PlanStep.current). */
   current: Record<string, string>;
+  /** Component → why the version it runs is not known. */
+  unknown?: Record<string, string>;
   choose(component: string, current: string, kind: PlanStep['kind']): VersionChoice;
   /** The target kinds (default: every target deploy ships). */
   targets?: TargetFactories;
@@ -121,6 +128,7 @@ export function buildPlan(request: PlanRequest): Plan {
         wave: level,
         after: [],
         current,
+        ...(request.unknown?.[name] ? { unknown: request.unknown[name] } : {}),
         next: choice.next,
         target,
         commands: target ? target.describe() : migrateDescription(c.migrate!),

@@ -2,7 +2,7 @@
 import { mermaidGraph, type NodeClass } from '../core/graph.js';
 import { duration, table } from '../core/markdown.js';
 import type { HealthOutcome } from './health.js';
-import { planGraph, type Plan } from './plan.js';
+import { planGraph, type Plan, type PlanStep } from './plan.js';
 
 /** How a run ended. */
 export type DeployStatus = 'success' | 'rolled-back' | 'failed' | 'cancelled';
@@ -40,12 +40,19 @@ export function planLines(plan: Plan): string[] {
       `Wave ${i + 1}: ${names
         .map((n) => {
           const s = plan.steps.find((x) => x.component === n)!;
-          return `${n}${s.kind === 'migrate' ? ' (migrations)' : ''} ${s.current || '(none)'} → ${s.next}${s.running !== undefined ? ` [running: ${s.running ?? 'unknown'}]` : ''}`;
+          return `${n}${s.kind === 'migrate' ? ' (migrations)' : ''} ${fromText(s, '(none)')} → ${s.next}${s.running !== undefined ? ` [running: ${s.running ?? 'unknown'}]` : ''}`;
         })
         .join(', ')}`,
   );
+  for (const s of plan.steps) if (s.unknown) lines.push(`${s.component} runs an unknown version: ${s.unknown}.`);
   for (const s of plan.skipped) lines.push(`Skipped ${s.component}: ${s.reason}.`);
   return lines;
+}
+
+/** The version a step starts from, as the plan shows it: `unknown (1.1.0?)` when an interrupted run left it unknown. */
+function fromText(s: PlanStep, none: string): string {
+  if (s.unknown) return `unknown (${s.current}?)`;
+  return s.current || none;
 }
 
 /** How a component ended, as the summary's graph colours it. */
@@ -88,7 +95,7 @@ export function deploySummary(plan: Plan, status: DeployStatus | 'planned', repo
         plan.steps.map((s) => [
           s.wave + 1,
           s.component,
-          s.current || '—',
+          fromText(s, '—'),
           s.next,
           Object.entries(s.commands)
             .map(([k, v]) => `${k}: \`${v}\``)

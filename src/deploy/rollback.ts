@@ -34,6 +34,11 @@ export function selectRollback(
       left.push({ step, reason: 'no earlier good version is recorded' });
       continue;
     }
+    // What ran before is only a version an interrupted run was deploying: never put back unverified.
+    if (step.unknown) {
+      left.push({ step, reason: `what it ran before is unknown (${step.unknown})` });
+      continue;
+    }
     const needs = ancestors(plan.deps, step.component);
     const schema = unsafe.find(([name]) => needs.has(name));
     if (schema && !force) {

@@ -245,10 +245,13 @@ export class DeployRun {
       .flat()
       .every((w) => this.reports.get(w.component)?.rollback?.result === 'rolled-back');
     const first = selection.left.filter((l) => !l.step.current).map((l) => l.step.component);
+    const unknown = selection.left.filter((l) => l.step.current && l.step.unknown).map((l) => l.step.component);
     const parts = [
       unchanged.length &&
         `nothing changed for ${unchanged.map((n) => `${n} (still ${this.steps.get(n)!.current || 'not deployed'})`).join(', ')}`,
       first.length && `${first.join(', ')}: first deploy, no earlier version to roll back to`,
+      unknown.length &&
+        `${unknown.join(', ')}: left as ${unknown.length === 1 ? 'it is' : 'they are'}, what ran before is unknown`,
       rolledBack && (wavesBack ? 'rolled back to the last good versions' : 'the rollback did not complete'),
       selection.stop && 'rollback stopped by the schema-safety check',
     ].filter(Boolean);

@@ -27,7 +27,9 @@ export const pipelineAction = defineAction({
     environments: input.string(
       "Environments to deploy to, in order, comma-separated. Empty: the policy file's, in `after` order (release mode: the first only).",
     ),
-    'to-version': input.string('rollback mode: the version to return to. Empty: the last good one before the current.'),
+    'to-version': input.string(
+      "rollback mode: the version to return to. Empty: undo each environment's latest deploy still in effect.",
+    ),
     build: input.boolean("Run the selected components' build commands.", 'true'),
     'health-timeout': input.integer(
       "Seconds each component has to pass its health checks after it deploys, and the smoke tests' deadline. 0: deploy's and smoke-test's defaults.",

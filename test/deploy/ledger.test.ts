@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { FileLedger } from '../../src/deploy/record/file-ledger.js';
-import { lastGoodVersions, versionsBeforeCurrent, type DeploymentEntry } from '../../src/deploy/record/record.js';
+import { lastGoodVersions, type DeploymentEntry } from '../../src/deploy/record/record.js';
 import { ROOT } from '../helpers/run-action.js';
 
 let dir: string;
@@ -83,5 +83,4 @@ test('last good versions skip failures and count superseded (inactive) successes
     e('1', 'inactive', { api: '1.0.0', web: '1.0.0' }),
   ];
   expect(lastGoodVersions(history)).toEqual({ api: '1.2.0', web: '1.1.0' });
-  expect(versionsBeforeCurrent(history)).toEqual({ api: '1.1.0', web: '1.0.0' });
 });

@@ -113,20 +113,6 @@ export function lastGoodVersions(history: readonly DeploymentEntry[]): Record<st
   return out;
 }
 
-/**
- * Per component, the good version before the current one: the newest good version that
- * differs from the newest. Components with a single good version are left out.
- */
-export function versionsBeforeCurrent(history: readonly DeploymentEntry[]): Record<string, string> {
-  const current = lastGoodVersions(history);
-  const out: Record<string, string> = {};
-  for (const e of history) {
-    if (!endedGood(e.state)) continue;
-    for (const [c, v] of Object.entries(e.versions)) if (!(c in out) && v !== current[c]) out[c] = v;
-  }
-  return out;
-}
-
 /** The longest description a deployment keeps (GitHub's limit). */
 const DESCRIPTION_MAX = 140;
 
