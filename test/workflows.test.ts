@@ -12,6 +12,7 @@ import {
   policyErrors,
   workflowFiles,
 } from '../scripts/workflow-checks.js';
+import { releaseGateErrors } from '../scripts/lint-workflows.js';
 import { ROOT } from './helpers/run-action.js';
 import { parse, stringify } from 'yaml';
 
@@ -19,6 +20,7 @@ describe('workflows and action.yml files', () => {
   it.each(workflowFiles(ROOT))('%s passes GitHub’s parser and Slipway’s rules', (file) => {
     expect(parserErrors(ROOT, file)).toEqual([]);
     expect(policyErrors(ROOT, file)).toEqual([]);
+    expect(releaseGateErrors(file, readFileSync(path.join(ROOT, file), 'utf8'))).toEqual([]);
   });
 
   it.each(actionFiles(ROOT))('%s passes GitHub’s action parser', (file) => {
@@ -217,6 +219,88 @@ describe('Slipway’s workflow rules', () => {
     ).toEqual([
       "job production deploys to production without requiring a staging deploy job it needs to succeed (if: needs.<staging job>.outputs.status == 'success')",
     ]);
+  });
+
+  it('a job or step gated on the product’s release alone is caught: a component series’ release ships too', () => {
+    const version = job([checkout(0), { id: 'bump', uses: 'slipway-actions/slipway/actions/version-bump@v1' }], {
+      outputs: {
+        version: '${{ steps.bump.outputs.version }}',
+        release: '${{ steps.bump.outputs.release }}',
+        components: '${{ steps.bump.outputs.components }}',
+      },
+    });
+    const either = `(needs.version.outputs.release == 'true' || contains(needs.version.outputs.components, '"release":true'))`;
+    const tag = (release: string) => ({
+      uses: 'slipway-actions/slipway/actions/tag-release@v1',
+      env: SECRETS,
+      with: { version: release, components: '${{ needs.version.outputs.components }}' },
+    });
+    const jobs = {
+      version: {
+        ...version,
+        steps: [
+          ...version.steps,
+          {
+            id: 'reserve',
+            if: "steps.bump.outputs.release == 'true'",
+            uses: 'slipway-actions/slipway/actions/tag-release@v1',
+            with: { version: '${{ steps.bump.outputs.version }}', reserve: true },
+          },
+        ],
+      },
+      build: job([checkout(), build], {
+        needs: ['version'],
+        if: "needs.version.outputs.release == 'true' && needs.version.outputs.superseded == ''",
+      }),
+      ok: job(
+        [checkout(0), tag("${{ needs.version.outputs.release == 'true' && needs.version.outputs.version || '' }}")],
+        {
+          needs: ['version', 'build'],
+          if: `\${{ !failure() && ${either} }}`,
+        },
+      ),
+      tag: job([checkout(0), tag('${{ needs.version.outputs.version }}')], {
+        needs: ['version', 'build'],
+        if: "${{ !failure() && needs.version.outputs.release == 'true' }}",
+      }),
+    };
+    const file = '.github/workflows/gates.yml';
+    const alone = (source: string) =>
+      `if: ${source}.outputs.release == 'true' alone skips a run where only a component series releases; write (${source}.outputs.release == 'true' || contains(${source}.outputs.components, '"release":true'))`;
+    expect(releaseGateErrors(file, stringify({ jobs })).map((e) => e.slice(file.length + 2))).toEqual([
+      `job version: step reserve: ${alone('steps.bump')}`,
+      `job version: step reserve: tag-release's version is steps.bump.outputs.version even when only a component series releases (then it is the product's last version, tagged on another commit); write \${{ steps.bump.outputs.release == 'true' && steps.bump.outputs.version || '' }}`,
+      `job build: ${alone('needs.version')}`,
+      `job tag: ${alone('needs.version')}`,
+      `job tag: step #2: tag-release's version is needs.version.outputs.version even when only a component series releases (then it is the product's last version, tagged on another commit); write \${{ needs.version.outputs.release == 'true' && needs.version.outputs.version || '' }}`,
+    ]);
+  });
+
+  it('the release and hotfix workflows build, stage and tag a component series’ release with no product release', () => {
+    const either = `(needs.version.outputs.release == 'true' || contains(needs.version.outputs.components, '"release":true'))`;
+    for (const [name, jobs] of [
+      ['slipway-release.yml', ['build', 'staging', 'tag']],
+      ['slipway-hotfix.yml', ['staging', 'release']],
+    ] as const) {
+      const w = parse(readFileSync(path.join(ROOT, '.github/workflows', name), 'utf8')) as {
+        jobs: Record<string, { if: string; steps: { uses?: string; with?: Record<string, string> }[] }>;
+      };
+      for (const j of jobs) expect([name, j, w.jobs[j].if]).toEqual([name, j, expect.stringContaining(either)]);
+      const tag = Object.values(w.jobs)
+        .flatMap((j) => j.steps)
+        .find((s) => s.uses?.includes('/actions/tag-release@') && !s.with?.reserve);
+      expect(tag?.with?.version).toBe(
+        "${{ needs.version.outputs.release == 'true' && needs.version.outputs.version || '' }}",
+      );
+    }
+  });
+
+  it('the hotfix workflow gives version-bump no manual bump: the hotfix/* rule patches only the series with commits', () => {
+    const w = parse(readFileSync(path.join(ROOT, '.github/workflows/slipway-hotfix.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: { uses?: string; with?: Record<string, string> }[] }>;
+    };
+    const bump = w.jobs.version.steps.find((s) => s.uses?.includes('/actions/version-bump@'));
+    expect(bump?.with).toEqual({ config: '${{ inputs.config }}' });
   });
 
   it('the reusable workflows promote only what was built and staged in the same run', () => {

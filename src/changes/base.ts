@@ -214,9 +214,14 @@ async function previousTagOfSeries(
     );
   await fetchTagsIfShallow(git, log);
   const current = parseTag(template, tag)!;
+  // A lower tag of the series on the tagged commit itself (a candidate cut there before) is the
+  // same content: never the base, or the tag push would compare the commit with itself.
   const candidates = (await seriesTags(git, template))
     .filter(
-      (t) => semver.lt(t.version, current) && (current.prerelease.length > 0 || t.version.prerelease.length === 0),
+      (t) =>
+        t.commit !== head &&
+        semver.lt(t.version, current) &&
+        (current.prerelease.length > 0 || t.version.prerelease.length === 0),
     )
     .sort((a, b) => semver.rcompare(a.version, b.version));
   for (const c of candidates) {
@@ -238,7 +243,12 @@ async function previousTagOfSeries(
  * The product series' last stable tag reachable from head (dispatch, schedule, local runs).
  * Only the repository's own series counts: a component's fresh tag (`py/1.37.5`) marks that
  * component's release, not the product's, and would hide the product's changes since its
- * own last release.
+ * own last release. On a runner, a tag on head itself is never the base: the workflows' version job
+ * reserves the version it is shipping (v1.2.1) as a tag on head, in parallel with this job
+ * or before a re-run, and comparing head with itself would select nothing, so nothing would
+ * be built or deployed for a version already reserved. The base is the release before it
+ * (for a hotfix, the release it patches). Locally (the CLI, no event) nothing reserves tags, so
+ * a tag on the head is a release already made and stays the base: nothing changed since it.
  */
 async function nearestTag(
   git: Git,
@@ -252,21 +262,45 @@ async function nearestTag(
   const template = req.config.versioning.tag;
   await fetchTagsIfShallow(git, log);
   const names = await git.tagNames([tagGlob(template)]);
-  let last: LastRelease | null = null;
+  // Locally (the CLI) a tag on the head is a release already made: nothing changed since it.
+  const onRunner = Boolean(req.eventName);
+  let last: { release: LastRelease; commit: string } | null = null;
+  // The series' tags on head, in the order they were passed over (highest first).
+  let onHead: string[] = [];
   const ok = await git.deepenUntil(
-    async () => (last = await lastStableTag(git, template, names, from)) !== null,
-    `the last ${tagGlob(template)} tag`,
+    async () => {
+      onHead = [];
+      let pool = names;
+      for (;;) {
+        const release = await lastStableTag(git, template, pool, from);
+        if (!release) return false;
+        const commit = (await git.resolveCommit(release.ref))!;
+        if (commit !== head || !onRunner) {
+          last = { release, commit };
+          return true;
+        }
+        onHead.push(release.name);
+        pool = pool.filter((n) => n !== release.name);
+      }
+    },
+    `the last ${tagGlob(template)} tag before ${short(head)}`,
   );
-  const tag = last as LastRelease | null;
-  if (!ok || !tag) {
-    if (await git.isShallow()) return everything(`${what}: no ${tagGlob(template)} tag in the fetched history`);
-    return everything(`${what}: no ${tagGlob(template)} tag yet, nothing to compare with`, '');
+  const found = last as { release: LastRelease; commit: string } | null;
+  const besides = onHead.length
+    ? `; ${onHead.join(', ')} ${onHead.length === 1 ? 'is' : 'are'} on the head itself, never the base`
+    : '';
+  if (!ok || !found) {
+    if (await git.isShallow())
+      return everything(`${what}: no ${tagGlob(template)} tag in the fetched history${besides}`);
+    return everything(
+      `${what}: no ${tagGlob(template)} tag ${onHead.length ? 'before the head' : 'yet'}, nothing to compare with${besides}`,
+      '',
+    );
   }
-  const commit = (await git.resolveCommit(tag.ref))!;
   return {
     head,
-    base: commit,
-    rule: `${what}: the last tag of the product series, ${tag.name} (${short(commit)})`,
+    base: found.commit,
+    rule: `${what}: the last tag of the product series, ${found.release.name} (${short(found.commit)})${besides}`,
   };
 }
 

@@ -14,7 +14,9 @@ import type { CheckResult } from '../checks/types.js';
 import { ACTIONS } from '../registry.js';
 import { invokeActionSettled, type ActionOverride, type Settled } from './invoke.js';
 import { maskPolicySecrets } from '../core/policy-secrets.js';
+import { Git } from '../core/git.js';
 import { checkTargets } from '../deploy/plan.js';
+import { branchFromEnv, ruleFor } from '../versioning/branch-policy.js';
 
 /** The four ways to run the chain. */
 export type PipelineMode = 'main' | 'release' | 'hotfix' | 'rollback';
@@ -162,10 +164,11 @@ export async function runPipeline(
     return result;
   }
 
-  const vb = await call('version-bump', {
-    branch: options.branch,
-    ...(options.mode === 'hotfix' ? { bump: 'patch' } : {}),
-  });
+  if (options.mode === 'hotfix') await requireHotfixBranch(config, options.branch ?? '', rt);
+  // No manual bump for a hotfix: a manual one moves every series, tagging components no commit
+  // touched ("_No changes._"). The branch's rule (hotfix/*: stable, bump patch) makes the patch,
+  // for each series with a commit since its last tag only, as the hotfix workflow's version job.
+  const vb = await call('version-bump', { branch: options.branch });
   if (vb.error) await fail('version', vb.error);
   result.version = vb.outputs.version;
   result.release = vb.outputs.release === 'true';
@@ -174,6 +177,20 @@ export async function runPipeline(
     'ok',
     `${vb.outputs['previous-version'] || '(none)'} → ${vb.outputs.version}${result.release ? ` (${vb.outputs.bump})` : ' (no release)'}`,
   );
+  // Each component whose own series moved gets its tag and release with the product's.
+  const movedSeries = Object.entries(
+    parseJson<Record<string, { release?: boolean; tag?: string }>>(vb.outputs.components) ?? {},
+  ).filter(([, c]) => c.release === true);
+  const moved = movedSeries.map(([name]) => name);
+  // The tags are the last step: without a token to make them, stop before anything is built or
+  // deployed, not after production already runs versions that can then not be released.
+  // tag-release's local form (the CLI) writes a local tag, and a dry run writes nothing.
+  if ((result.release || moved.length) && !options.token && !options.dryRun && !overrides['tag-release']) {
+    const tags = [result.release ? vb.outputs.tag || result.version : '', ...movedSeries.map(([n, c]) => c.tag || n)];
+    const message = `input "token": empty, but this run releases ${tags.filter(Boolean).join(', ')}: a GitHub token with contents: write is needed to create the tags and releases (nothing was built or deployed)`;
+    note('token', 'failed', message);
+    await stop('failed', message);
+  }
 
   // Each component is built and deployed at its own version: its own series', else the product's.
   const versions = vb.outputs.versions || result.version;
@@ -236,10 +253,6 @@ export async function runPipeline(
       }
   }
 
-  // Each component whose own series moved gets its tag and release with the product's.
-  const moved = Object.entries(parseJson<Record<string, { release?: boolean }>>(vb.outputs.components) ?? {})
-    .filter(([, c]) => c.release === true)
-    .map(([name]) => name);
   if (result.release || moved.length) {
     const tr = await call('tag-release', {
       version: result.release ? result.version : '',
@@ -320,10 +333,25 @@ export async function runPipeline(
         continue;
       }
       const findings =
-        parseJson<{ file?: string; line?: number; message?: string; rule?: string }[]>(mig.outputs.findings) ?? [];
+        parseJson<{ file?: string; line?: number; message?: string; rule?: string; destructive?: boolean }[]>(
+          mig.outputs.findings,
+        ) ?? [];
       const lint = findings.length
         ? `; lint: ${findings.map((f) => `${f.file ?? ''}${f.line ? `:${f.line}` : ''} ${f.rule ?? f.message ?? ''}`.trim()).join(', ')}`
         : '; lint clean';
+      // Deploy's migrations step refuses these unless the policy file lets them through (it has
+      // no input for it): the plan fails where the real run would, in deploy's words.
+      const destructive = c.migrate!.allowDestructive ? [] : findings.filter((f) => f.destructive === true);
+      if (destructive.length) {
+        const first = destructive[0];
+        const rules = [...new Set(destructive.map((f) => f.rule ?? ''))].filter(Boolean).join(', ');
+        note(
+          `migrations ${c.name}`,
+          'failed',
+          `a real run would stop here: ${first.file ?? ''}:${first.line ?? 0}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${rules}); nothing would be applied. Once no deployed version depends on what they remove, set migrate.allowDestructive: true on components.${c.name} in the policy file (${mig.outputs.pending || '0'} pending${lint})`,
+        );
+        continue;
+      }
       note(`migrations ${c.name}`, 'ok', `${mig.outputs.pending || '0'} pending${lint}`);
     }
   }
@@ -341,6 +369,22 @@ export async function runPipeline(
       ].join('\n'),
     );
   }
+}
+
+/**
+ * A hotfix is the branch rule's patch (hotfix/*: channel stable, bump patch), as the hotfix
+ * workflow runs only from hotfix/* branches: on a branch whose rule makes no forced patch,
+ * the run would release whatever that rule says (a minor on main) under the name of a hotfix.
+ * A branch that cannot be told is left to version-bump, which says so in its own words.
+ */
+async function requireHotfixBranch(config: SlipwayConfig, input: string, rt: Runtime): Promise<void> {
+  const branch = branchFromEnv(input, rt.env) ?? (await new Git(rt.cwd, rt.log).currentBranch());
+  if (!branch) return;
+  const rule = ruleFor(config.versioning.branches, branch);
+  if (rule.channel === 'stable' && rule.bump === 'patch') return;
+  throw new UserError(
+    `mode hotfix: branch ${branch} follows the rule "${rule.match}" (channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}), which makes no patch release; run a hotfix from a branch whose rule does (hotfix/*: channel stable, bump patch)`,
+  );
 }
 
 function parseJson<T = Record<string, string>>(text: string | undefined): T {

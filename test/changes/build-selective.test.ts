@@ -396,6 +396,71 @@ describe('selecting for pull requests, tags, dispatch and schedule', () => {
     expect(untagged.outputs.base).toBe('');
   });
 
+  it('a hotfix dispatch never takes the version it reserved on HEAD as its base: the release it patches is', async () => {
+    // The probe's shape: slash tags per component series, a migrations component, a product-series web.
+    const policy = [
+      'components:',
+      '  schema: { kind: migrations, tag: "schema-v{version}", migrate: { dir: db/migrations } }',
+      '  api: { paths: [services/api/**], tag: "api/v{version}", dependsOn: [schema] }',
+      '  web: { paths: [web/**], series: product }',
+      '',
+    ].join('\n');
+    const r = product(policy);
+    r.commit('feat: api', { 'services/api/main.ts': 'api\n' });
+    const released = r.head();
+    r.tag('v1.2.0');
+    r.tag('api/v0.2.0');
+    r.tag('schema-v0.2.0', 'HEAD', false);
+    r.git('checkout', '-q', '-b', 'hotfix/1.2.1');
+    r.commit('fix(api): timeouts', { 'services/api/main.ts': 'api 2\n' });
+    const dispatch = () => selective(r, {}, { eventName: 'workflow_dispatch', ref: 'refs/heads/hotfix/1.2.1' });
+
+    const before = await dispatch();
+    expect(before.outputs.base).toBe(released);
+    expect(changed(before)).toEqual(['api']);
+
+    // The version job reserved v1.2.1 and api/v0.2.1 on HEAD (an annotated and a lightweight
+    // tag) before this job listed the tags, or a "Re-run all jobs" finds them there.
+    r.tag('v1.2.1');
+    r.tag('api/v0.2.1', 'HEAD', false);
+    const after = await dispatch();
+    expect(after.outputs.base).toBe(released);
+    expect(changed(after)).toEqual(['api']);
+    expect(after.outputs.any).toBe('true');
+    expect(after.log).toContain(
+      `Base: ${released} — workflow_dispatch: the last tag of the product series, v1.2.0 (${released.slice(0, 7)}); v1.2.1 is on the head itself, never the base.`,
+    );
+
+    // Locally (the CLI: no event) nothing reserves tags: v1.2.1 on HEAD is a release already
+    // made, and nothing changed since it.
+    const local = await selective(r, {}, {});
+    expect(local.outputs.base).toBe(r.head());
+    expect(changed(local)).toEqual([]);
+
+    // The first release reserved on HEAD: nothing before it, so everything (never nothing).
+    const first = product();
+    first.tag('v0.1.0');
+    const untagged = await selective(first, {}, { eventName: 'workflow_dispatch' });
+    expect(untagged.outputs.base).toBe('');
+    expect(changed(untagged)).toHaveLength(6);
+    expect(untagged.log).toContain('no v* tag before the head, nothing to compare with; v0.1.0 is on the head itself');
+    expect(untagged.warnings).toEqual([]);
+  });
+
+  it('a tag push never compares with an earlier tag of its series on the same commit', async () => {
+    const r = product();
+    const released = r.head();
+    r.commit('feat: backend', { 'services/backend/main.ts': 'v1.1\n' });
+    // Two candidates of one series cut on one commit (a re-run that stepped to the next free number).
+    r.tag('v1.1.0-rc.1');
+    r.tag('v1.1.0-rc.2');
+    r.tag('v1.0.0', released);
+    const run = await selective(r, {}, { eventName: 'push', event: {}, ref: 'refs/tags/v1.1.0-rc.2' });
+    expect(run.outputs.base).toBe(released);
+    expect(changed(run)).toEqual(['backend', 'frontend']);
+    expect(run.log).toContain('the previous tag of the series, v1.0.0');
+  });
+
   it('base and head inputs override the event', async () => {
     const r = product();
     const a = r.head();
@@ -450,6 +515,20 @@ describe('shallow clones', () => {
     expect(changed(run)).toEqual(['frontend']);
     expect(run.log).toContain('pull request: merge-base');
     expect(run.log).toContain(`Fetched ${baseSha}`);
+  });
+
+  it('deepens past a tag on HEAD to the last tag before it', async () => {
+    const origin = product();
+    origin.tag('v1.2.0');
+    const released = origin.head();
+    for (let i = 0; i < 60; i++) origin.commit(`chore: ${i}`, { [`misc/${i}.txt`]: `${i}\n` });
+    origin.commit('fix: web', { 'web/app.ts': 'hotfix\n' });
+    origin.tag('v1.2.1');
+    const clone = track(cloneRepo(origin, ['--depth=1', '--no-tags']));
+    const run = await selective(clone, {}, { eventName: 'workflow_dispatch' });
+    expect(run.outputs.base).toBe(released);
+    expect(changed(run)).toEqual(['frontend']);
+    expect(run.warnings).toEqual([]);
   });
 
   it('selects everything with a warning when history cannot be had', async () => {

@@ -220,7 +220,8 @@ describe('slipway plan', () => {
   app.commit('feat: api', {
     '.github/slipway.yml': [
       'components:',
-      '  schema: { kind: migrations, migrate: { dir: db } }',
+      // A reviewed drop (allowDestructive): linted and shown, not a stop (plan.test.ts has the stop).
+      '  schema: { kind: migrations, migrate: { dir: db, allowDestructive: true } }',
       '  api: { paths: [api/**], dependsOn: [schema], deploy: { run: "touch deployed-$SLIPWAY_VERSION" }, health: [ { http: "http://127.0.0.1:9/h" } ] }',
       'environments:',
       '  staging: {}',
@@ -349,7 +350,7 @@ describe('slipway plan', () => {
     try {
       db.commit('feat: schema', {
         '.github/slipway.yml':
-          'components:\n  schema: { kind: migrations, migrate: { dir: db } }\nenvironments:\n  local: {}\n',
+          'components:\n  schema: { kind: migrations, migrate: { dir: db, allowDestructive: true } }\nenvironments:\n  local: {}\n',
         '.gitignore': '.slipway/\n',
         'db/001_create.sql': 'CREATE TABLE orders (id int, note text);\n',
       });

@@ -111,13 +111,16 @@ describe('slipway plan: the history it reads', () => {
     });
     expect(first.status).toBe(0);
     const r = plan(app.dir, { DATABASE_URL: url });
-    expect(r.status).toBe(0);
+    // The pending drop-column is destructive: a real run would stop there, so the plan fails.
+    expect(r.status).toBe(1);
     const where = new URL(url);
     expect(r.stderr).toContain(
       `Migration history: read from the database in DATABASE_URL (${where.hostname}:${where.port}${where.pathname}).`,
     );
     expect(r.stderr).not.toContain(where.password);
-    expect(r.stdout).toMatch(/^migrations schema: 1 pending; lint: db\/002_drop\.sql:1 drop-column$/m);
+    expect(r.stdout).toMatch(
+      /^migrations schema: a real run would stop here: db\/002_drop\.sql:1: .*\(1 pending; lint: db\/002_drop\.sql:1 drop-column\)$/m,
+    );
   }, 60_000);
 
   it('says a DATABASE_URL that is no postgres:// URL is not one, and never prints its parts', () => {
@@ -327,6 +330,84 @@ describe('slipway plan: the environments it previews', () => {
       expect(lines.join('\n')).toMatch(/^✘ rollback production: a real run would stop here: input "to-version"/m);
       expect(lines.join('\n')).toMatch(/^✔ smoke-test production: /m);
     } finally {
+      lines.length = 0;
+      app.cleanup();
+    }
+  });
+
+  it('pending migrations a real run would refuse as destructive are shown failed, and the plan exits 1', async () => {
+    const app = createRepo();
+    const saved = process.env.DATABASE_URL;
+    // A database with nothing applied: every file is pending, and the lint is the files' own.
+    process.env.DATABASE_URL = server.createDatabase();
+    try {
+      const policy = (allow: boolean) =>
+        [
+          'components:',
+          `  schema: { kind: migrations, migrate: { dir: db${allow ? ', allowDestructive: true' : ''} } }`,
+          '  api: { paths: [api/**], dependsOn: [schema], deploy: { run: "true" } }',
+          'environments:',
+          '  staging: {}',
+          '',
+        ].join('\n');
+      app.commit('feat: drop the legacy table', {
+        '.github/slipway.yml': policy(false),
+        'db/001_drop.sql': 'DROP TABLE legacy_orders;\n',
+        'api/a.txt': 'a',
+      });
+      lines.length = 0;
+      const stop =
+        'a real run would stop here: db/001_drop.sql:1: 1 destructive statement would break the running version (drop-table); nothing would be applied. Once no deployed version depends on what they remove, set migrate.allowDestructive: true on components.schema in the policy file (1 pending; lint: db/001_drop.sql:1 drop-table)';
+      await expect(run(app.dir)).rejects.toThrow(`plan: migrations schema failed: ${stop}`);
+      expect(lines).toContain(`✘ migrations schema: ${stop}`);
+      // The plan carries on to show the rest.
+      expect(lines.join('\n')).toMatch(/^✔ deploy staging: wave 1: schema \(none\) → 0\.1\.0/m);
+
+      // Allowed in the policy file for this reviewed change: the finding is listed, not refused.
+      app.commit('chore: allow it', { '.github/slipway.yml': policy(true) });
+      lines.length = 0;
+      await run(app.dir);
+      expect(lines).toContain('✔ migrations schema: 1 pending; lint: db/001_drop.sql:1 drop-table');
+    } finally {
+      if (saved === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved;
+      lines.length = 0;
+      app.cleanup();
+    }
+  });
+
+  it('--event hotfix patches only the series a commit touched, as the hotfix workflow does', async () => {
+    const app = createRepo();
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = server.createDatabase();
+    try {
+      app.commit('feat: all', {
+        '.github/slipway.yml': [
+          'components:',
+          '  schema: { kind: migrations, tag: "schema-v{version}", migrate: { dir: db } }',
+          '  api: { paths: [api/**], tag: "api/v{version}", dependsOn: [schema], deploy: { run: "true" } }',
+          '  web: { paths: [web/**], series: product, deploy: { run: "true" } }',
+          'environments:',
+          '  staging: {}',
+          '  production: { after: staging }',
+          '',
+        ].join('\n'),
+        'db/001_t.sql': 'CREATE TABLE t (id int);\n',
+        'api/a.txt': 'a',
+        'web/w.txt': 'w',
+      });
+      for (const t of ['v1.2.0', 'schema-v0.2.0', 'api/v0.2.0']) app.tag(t);
+      app.git('checkout', '-q', '-b', 'hotfix/1.2.1');
+      app.commit('fix(web): layout', { 'web/w.txt': 'w2' });
+      lines.length = 0;
+      await run(app.dir, { event: 'hotfix' });
+      const text = lines.join('\n');
+      expect(text).toMatch(/^✔ version: 1\.2\.0 → 1\.2\.1 \(patch\)$/m);
+      expect(text).toContain('schema: 0.2.0 → 0.2.0 (no commits since schema-v0.2.0)');
+      expect(text).toMatch(/^✔ release: v1\.2\.1 \(dry run: would be created\)$/m);
+    } finally {
+      if (saved === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved;
       lines.length = 0;
       app.cleanup();
     }

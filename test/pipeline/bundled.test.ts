@@ -1,19 +1,25 @@
 /**
  * The bundled root action (dist/pipeline), run as a runner runs it: the outputs are set when
- * the chain stops early, and what serves after a rollback must pass the smoke tests.
+ * the chain stops early, and what serves after a rollback must pass the smoke tests. With a
+ * token, as on a runner (a run that releases needs one before it deploys anything): the
+ * deployments are recorded in the fake GitHub.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import { createProduct, logged, type Product } from '../deploy/fixture.js';
+import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { errorLines, runBundledAction } from '../helpers/run-action.js';
 
+const TOKEN = 'ghs_pipelineTestToken0123456789';
 let p: Product;
+let gh: GitHubServer;
 let env: Record<string, string>;
 let tagged = '';
 
 beforeAll(async () => {
   p = await createProduct();
-  env = { DEPLOY_LOG: `${p.dir}/deploy.log` };
+  gh = await startGitHubServer({ token: TOKEN });
+  env = { DEPLOY_LOG: `${p.dir}/deploy.log`, GITHUB_API_URL: gh.url, INPUT_TOKEN: TOKEN, SLIPWAY_RETRY_BASE_MS: '1' };
   p.writeConfig(
     stringify({
       components: {
@@ -32,13 +38,19 @@ beforeAll(async () => {
     '.gitignore': 'state/\n.slipway/\ndeploy.log\n',
   });
   p.repo.tag('v1.0.0');
+  gh.state.repo().importGit(p.dir);
   for (const version of ['1.0.0', '1.0.1']) {
     const first = await runBundledAction('deploy', { cwd: p.dir, env, inputs: { environment: 'staging', version } });
     expect(errorLines(first)).toEqual([]);
   }
+  // Recorded where the pipeline reads them with its token: GitHub Deployments.
+  expect(gh.count('repos/create-deployment')).toBe(2);
   p.repo.commit('feat: a faster api', { 'api/a.txt': 'b\n' });
+  gh.state.repo().importGit(p.dir);
 });
 afterAll(async () => {
+  expect(gh.violations).toEqual([]);
+  await gh.stop();
   await p.close();
 });
 
