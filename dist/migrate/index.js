@@ -40482,7 +40482,7 @@ async function retry(fn, options) {
 /** Remembers secret values and removes them from any text before it is shown. */
 class SecretMasker {
     secrets = new Set();
-    /** Register a secret; URL credentials inside it are registered too. */
+    /** Register a secret; URL credentials inside it (userinfo or query password) are registered too. */
     add(secret) {
         if (!secret)
             return;
@@ -40497,7 +40497,7 @@ class SecretMasker {
     values() {
         return [...this.secrets].sort((a, b) => b.length - a.length);
     }
-    /** Replace every registered secret and every URL password in `text` with ***. */
+    /** Replace every registered secret and every URL password (userinfo or query) in `text` with ***. */
     redact(text) {
         let out = text;
         for (const s of this.values()) {
@@ -40510,33 +40510,46 @@ class SecretMasker {
         return redactUrlPasswords(out);
     }
 }
-/** The password (and percent-decoded password) of a URL with credentials, if any. */
+/**
+ * The connection options libpq itself treats as secrets (its password fields): a URL may carry
+ * them as query parameters (`postgres://app@db/shop?password=…`), which `pg` and libpq both read.
+ */
+const QUERY_SECRETS = /[?&](?:ssl)?password=([^&#\s]*)/gi;
+/** The passwords of a URL with credentials, in the userinfo or the query, as written and decoded. */
 function urlCredentials(value) {
     const out = [];
-    const m = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(value.trim());
-    if (!m)
-        return out;
-    const userinfo = m[1];
+    const text = value.trim();
+    const m = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(text);
+    const userinfo = m?.[1] ?? '';
     const colon = userinfo.indexOf(':');
-    if (colon < 0)
-        return out;
-    const password = userinfo.slice(colon + 1);
-    if (password.length >= 3) {
-        out.push(password);
+    if (colon >= 0)
+        out.push(...forms(userinfo.slice(colon + 1), false));
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+        for (const q of text.matchAll(QUERY_SECRETS))
+            out.push(...forms(q[1], true));
+    return out;
+}
+/**
+ * A password as written and as the drivers decode it; a query value's `+` is a space to `pg`
+ * (URLSearchParams), not to libpq, so both readings are secrets.
+ */
+function forms(raw, query) {
+    const out = new Set([raw]);
+    for (const text of query ? [raw, raw.replace(/\+/g, ' ')] : [raw]) {
         try {
-            const decoded = decodeURIComponent(password);
-            if (decoded !== password && decoded.length >= 3)
-                out.push(decoded);
+            out.add(decodeURIComponent(text));
         }
         catch {
             /* not percent-encoded */
         }
     }
-    return out;
+    return [...out].filter((s) => s.length >= 3);
 }
-/** Hide the password part of any URL in `text` (scheme://user:password@host). */
+/** Hide the password of any URL in `text`: `scheme://user:password@host`, and `?password=` / `&sslpassword=` in its query. */
 function redactUrlPasswords(text) {
-    return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@');
+    return text
+        .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@')
+        .replace(/([?&](?:ssl)?password=)[^&#\s]+/gi, '$1***');
 }
 
 
@@ -40770,18 +40783,20 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
-/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(81472);
+/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(81472);
 /* harmony import */ var _history_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(65237);
 /* harmony import */ var _unfinished_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(90856);
-/* harmony import */ var _sql_split_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(76524);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_sql_split_js__WEBPACK_IMPORTED_MODULE_4__]);
-_sql_split_js__WEBPACK_IMPORTED_MODULE_4__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
+/* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(39422);
+/* harmony import */ var _sql_split_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(76524);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_plan_js__WEBPACK_IMPORTED_MODULE_4__, _sql_split_js__WEBPACK_IMPORTED_MODULE_5__]);
+([_plan_js__WEBPACK_IMPORTED_MODULE_4__, _sql_split_js__WEBPACK_IMPORTED_MODULE_5__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
 /**
  * Running one migration. A transactional migration goes to the server as one query —
  * BEGIN, the file, the history row, COMMIT — so it costs one round trip and is all or
  * nothing. A `-- slipway:no-transaction` file runs statement by statement and is recorded
  * after its last one.
  */
+
 
 
 
@@ -40810,10 +40825,10 @@ async function applyInTransaction(session, step, table, by) {
     }
     catch (err) {
         await session.exec('ROLLBACK').catch(() => undefined);
-        const pgErr = (0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .pgErrorOf */ .Bd)(err);
+        const pgErr = (0,_database_js__WEBPACK_IMPORTED_MODULE_6__/* .pgErrorOf */ .Bd)(err);
         if (!pgErr)
             throw err;
-        let line = lineFromPosition(step.sql, pgErr.position, (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .codePointLength */ .O7)(PREFIX));
+        let line = lineFromPosition(step.sql, pgErr.position, (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_5__/* .codePointLength */ .O7)(PREFIX));
         // A cancelled run replays nothing: the replay would run the slow statement again.
         if (line === undefined && pgErr.position === undefined && step.statements.length > 1 && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .isCancelled */ .mm)())
             line = await locateByReplay(session, step.statements);
@@ -40825,57 +40840,91 @@ async function applyInTransaction(session, step, table, by) {
 async function applyOutsideTransaction(session, step, table, by, started) {
     const m = step.migration;
     const up = step.direction === 'up';
-    // Marked before the first statement: a run killed midway leaves the mark for the next one.
-    if (up)
-        await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .markStarted */ .Fm)(session, table, { ...m, statements: step.statements.length }, by);
-    const resolveHint = `it is marked unfinished: check the database, then run migrate with resolve: "${m.versionText} applied" or "${m.versionText} pending"`;
+    const kind = up ? 'migration' : 'down migration';
+    // Marked before the first statement, either way: a down killed or failed midway has reverted
+    // part of the migration while its history row still says applied, and the next run must not
+    // plan from that row as if nothing happened.
+    await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .markStarted */ .Fm)(session, table, {
+        version: m.version,
+        name: m.name,
+        file: step.file,
+        statements: step.statements.length,
+        direction: step.direction,
+        line: step.statements[0]?.line ?? null,
+        sqlChecksum: (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .sqlChecksum */ .mC)(step.sql),
+    }, by);
+    const settle = up
+        ? `"${m.versionText} applied" or "${m.versionText} pending"`
+        : `"${m.versionText} applied" (${_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .DOWN_RESOLVE_MEANING */ .QQ.applied}) or "${m.versionText} pending" (${_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .DOWN_RESOLVE_MEANING */ .QQ.pending})`;
+    const resolveHint = `it is marked unfinished: check the database, then run migrate with resolve: ${settle}`;
     for (const [i, s] of step.statements.entries()) {
         // Cancelled between two statements: the next one does not start.
         if (i > 0 && (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .isCancelled */ .mm)())
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${step.file}:${s.line}: ${up ? 'migration' : 'down migration'} cancelled (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .cancelReason */ .zw)()}) before this statement; it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before stayed applied${up ? `; ${resolveHint}` : ''}`, { file: step.file, line: s.line });
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${step.file}:${s.line}: ${kind} cancelled (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .cancelReason */ .zw)()}) before this statement; it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before stayed applied; ${resolveHint}`, { file: step.file, line: s.line });
         const at = step.sql.indexOf(s.text, s.offset);
+        // A concurrent build that fails leaves its index behind, invalid: what was invalid before
+        // tells which ones this statement left.
+        const concurrent = (0,_plan_js__WEBPACK_IMPORTED_MODULE_4__/* .changesIndexConcurrently */ .k$)(s);
+        const invalidBefore = concurrent ? await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .invalidIndexes */ .We)(session) : [];
         try {
             await session.exec(s.text);
         }
         catch (err) {
-            const pgErr = (0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .pgErrorOf */ .Bd)(err);
+            const pgErr = (0,_database_js__WEBPACK_IMPORTED_MODULE_6__/* .pgErrorOf */ .Bd)(err);
             if (!pgErr)
                 throw err;
+            // An error from the server means the statement ended: the mark says it failed, not that
+            // it may have run. The run's own cancel keeps "may have run": it may have been too late.
+            if (!ourCancel(pgErr))
+                await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .markFailed */ .ZY)(session, table, m.version, pgErr.message).catch(() => undefined);
+            const left = concurrent
+                ? (await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .invalidIndexes */ .We)(session).catch(() => [])).filter((n) => !invalidBefore.includes(n))
+                : [];
             const line = pgErr.position !== undefined
-                ? (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .lineAtCodePoint */ .Rh)(step.sql.slice(0, at), Number.MAX_SAFE_INTEGER) +
-                    (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .lineAtCodePoint */ .Rh)(s.text, pgErr.position - 1) -
+                ? (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_5__/* .lineAtCodePoint */ .Rh)(step.sql.slice(0, at), Number.MAX_SAFE_INTEGER) +
+                    (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_5__/* .lineAtCodePoint */ .Rh)(s.text, pgErr.position - 1) -
                     1
                 : s.line;
-            const kept = i === 0
-                ? 'nothing of it was applied'
-                : `it runs outside a transaction, so its ${i} statement${i === 1 ? '' : 's'} before line ${line} stayed applied`;
-            throw failure(step, pgErr, line, `${kept}; nothing after it ran${up ? `; ${resolveHint}` : ''}`);
+            const before = `its ${i} statement${i === 1 ? '' : 's'} before line ${line} stayed applied`;
+            const leftBehind = `the failed concurrent statement left the invalid index${left.length === 1 ? '' : 'es'} ${left.join(', ')} behind (IF NOT EXISTS would skip ${left.length === 1 ? 'it' : 'them'} on a re-run)`;
+            // Only a statement that runs in one transaction is all or nothing; a concurrent one is not.
+            const kept = left.length
+                ? `it runs outside a transaction, so ${i ? `${before}, and ` : ''}${leftBehind}`
+                : i > 0
+                    ? `it runs outside a transaction, so ${before}`
+                    : concurrent
+                        ? 'it is the first statement, and it left no invalid index'
+                        : 'nothing of it was applied';
+            const hint = !left.length
+                ? resolveHint
+                : `it is marked unfinished: ${(0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .dropIndexes */ .y6)(left)}, then ${up ? `run migrate with resolve: "${m.versionText} pending" to run it again` : `check the database and run migrate with resolve: ${settle}`}`;
+            throw failure(step, pgErr, line, `${kept}; nothing after it ran; ${hint}`);
         }
-        if (up)
-            await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .markProgress */ .Jj)(session, table, m.version, i + 1);
+        await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .markProgress */ .Jj)(session, table, m.version, i + 1, step.statements[i + 1]?.line ?? null);
     }
     if (!up) {
-        await session.exec((0,_history_js__WEBPACK_IMPORTED_MODULE_2__/* .forgetSql */ .qu)(table, m.version));
+        // The history row and the mark go together, so the two never disagree.
+        await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .resolveRevertedSql */ ._k)(table, m.version));
         return;
     }
     // A concurrent index build that did not finish leaves an invalid index behind (a unique one
     // may not enforce uniqueness), and IF NOT EXISTS would then skip it silently.
-    if (step.statements.some((s) => /\bCONCURRENTLY\b/i.test(s.text))) {
+    if (step.statements.some(_plan_js__WEBPACK_IMPORTED_MODULE_4__/* .changesIndexConcurrently */ .k$)) {
         const invalid = await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .invalidIndexes */ .We)(session);
         if (invalid.length)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${step.file}: index ${invalid.join(', ')} is invalid (a concurrent build did not finish); DROP INDEX CONCURRENTLY ${invalid[0]}, then ${resolveHint.replace('it is marked unfinished: check the database, then ', '')}`, { file: step.file });
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${step.file}: index ${invalid.join(', ')} is invalid (a concurrent build did not finish); ${(0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .dropIndexes */ .y6)(invalid)}, then ${resolveHint.replace('it is marked unfinished: check the database, then ', '')}`, { file: step.file });
     }
     const ms = Math.round(performance.now() - started);
-    await session.exec(`BEGIN; INSERT INTO ${(0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .quoteQualified */ .$s)(table)} (version, name, checksum, duration_ms, applied_by) VALUES (${m.version}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .sqlLiteral */ .YG)(m.name)}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .sqlLiteral */ .YG)(m.checksum)}, ${ms}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_5__/* .sqlLiteral */ .YG)(by)}); ${(0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .clearSql */ .UI)(table, m.version)}; COMMIT`);
+    await session.exec(`BEGIN; INSERT INTO ${(0,_database_js__WEBPACK_IMPORTED_MODULE_6__/* .quoteQualified */ .$s)(table)} (version, name, checksum, duration_ms, applied_by) VALUES (${m.version}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_6__/* .sqlLiteral */ .YG)(m.name)}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_6__/* .sqlLiteral */ .YG)(m.checksum)}, ${ms}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_6__/* .sqlLiteral */ .YG)(by)}); ${(0,_unfinished_js__WEBPACK_IMPORTED_MODULE_3__/* .clearSql */ .UI)(table, m.version)}; COMMIT`);
 }
 /** The line in the file of a position in the query that wrapped it, or undefined when it is outside the file. */
 function lineFromPosition(sql, position, prefixLength) {
     if (position === undefined)
         return undefined;
     const inFile = position - 1 - prefixLength;
-    if (inFile < 0 || inFile > (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .codePointLength */ .O7)(sql))
+    if (inFile < 0 || inFile > (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_5__/* .codePointLength */ .O7)(sql))
         return undefined;
-    return (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_4__/* .lineAtCodePoint */ .Rh)(sql, inFile);
+    return (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_5__/* .lineAtCodePoint */ .Rh)(sql, inFile);
 }
 /**
  * A run-time error (a constraint, a division by zero) carries no position. Replaying the
@@ -40898,11 +40947,14 @@ async function locateByReplay(session, statements) {
         await session.exec('ROLLBACK').catch(() => undefined);
     }
 }
+/** The run's own cancel request (query_canceled), not a statement_timeout the file set. */
+function ourCancel(e) {
+    return e.code === '57014' && (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .isCancelled */ .mm)() && /user request/.test(e.message);
+}
 function failure(step, e, line, after) {
     const where = line ? `${step.file}:${line}` : step.file;
     const kind = step.direction === 'down' ? 'down migration' : 'migration';
-    // The run's own cancel request (query_canceled), not a statement_timeout the file set.
-    if (e.code === '57014' && (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .isCancelled */ .mm)() && /user request/.test(e.message))
+    if (ourCancel(e))
         return new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${where}: ${kind} cancelled (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .cancelReason */ .zw)()}); ${after}`, { file: step.file, line });
     const extra = [e.detail, e.hint ? `hint: ${e.hint}` : ''].filter(Boolean).join('; ');
     return new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${where}: ${kind} failed: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}${extra ? ` — ${extra}` : ''}; ${after}`, { file: step.file, line });
@@ -42095,30 +42147,62 @@ function checkTableName(table) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`input "table": expected a table name such as slipway_migrations or ops.migrations (letters, digits, _), got ${JSON.stringify(t)}`);
     return t;
 }
-/** Create the table (and its schema) when missing. */
-async function ensureHistory(session, table) {
-    let schema = table.includes('.') ? table.split('.')[0] : null;
-    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there.
-    if (schema && (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length)
-        schema = null;
-    const stmts = [
-        schema ? `CREATE SCHEMA IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(schema)}` : '',
-        `CREATE TABLE IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(table)} (
-      version bigint PRIMARY KEY,
+/** The history table's columns. */
+const HISTORY_COLUMNS = `version bigint PRIMARY KEY,
       name text NOT NULL,
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(),
       duration_ms integer NOT NULL,
-      applied_by text NOT NULL
-    )`,
-    ].filter(Boolean);
-    await session.exec(stmts.join(';\n')).catch((err) => {
-        // A role without CREATE on the schema (PostgreSQL 15's default on public) is the user's to fix.
+      applied_by text NOT NULL`;
+/** Create the history table (and its schema) when missing. */
+async function ensureHistory(session, table) {
+    await ensureTable(session, table, HISTORY_COLUMNS, 'the history table');
+}
+/**
+ * Create `table` (and its schema) when it does not exist; `what` names it in errors. Existence
+ * is checked first because `CREATE … IF NOT EXISTS` checks the right to create before it looks:
+ * a role that owns the table, but may not create in its schema (PostgreSQL 15's public grants
+ * that to no one), would be refused on every run. When it must create and may not, the error
+ * names the role, the right it lacks and the GRANT that gives it.
+ */
+async function ensureTable(session, table, columns, what) {
+    const named = table.includes('.') ? table.split('.')[0] : null;
+    const [state] = await session
+        .query(`SELECT to_regclass($1)::text AS found, current_user AS role, current_database() AS db,
+              COALESCE($2, current_schema()) AS schema`, [(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(table), named])
+        .catch(async (err) => {
+        // Looking a name up in a schema needs USAGE on it; without that the table is out of reach.
+        if ((0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .pgErrorOf */ .Bd)(err)?.code !== '42501')
+            throw err;
+        const [who] = await session.query('SELECT current_user AS role');
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`cannot use ${what} ${table}: the role ${who?.role} lacks USAGE on schema ${named}; grant it (GRANT USAGE ON SCHEMA ${ident(named ?? '')} TO ${ident(who?.role ?? '')}), or set "table" to schema.name in a schema it may use`);
+    });
+    if (state?.found)
+        return;
+    const role = state?.role ?? 'the role';
+    const schema = state?.schema ?? 'public';
+    const shownTable = table.split('.').map(ident).join('.');
+    const fail = (err, lacks, grant, instead) => {
         const e = (0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .pgErrorOf */ .Bd)(err);
         if (!e)
             throw err;
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`cannot create the history table ${table}: ${e.message} (SQLSTATE ${e.code}); expected a role that may create it there: grant it CREATE on the schema, or set "table" to schema.name in a schema it can write`);
-    });
+        if (e.code === '42501')
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`cannot create ${what} ${table}: the role ${role} lacks CREATE on ${lacks}, which creating it needs (it does not exist yet); grant it (${grant} TO ${ident(role)}), ${instead}`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`cannot create ${what} ${table}: ${e.message} (SQLSTATE ${e.code})`);
+    };
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema is there.
+    const schemaExists = (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length > 0;
+    if (!schemaExists)
+        await session
+            .exec(`CREATE SCHEMA IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(schema)}`)
+            .catch((err) => fail(err, `database ${state?.db}`, `GRANT CREATE ON DATABASE ${ident(state?.db ?? '')}`, `or create the schema first (CREATE SCHEMA ${ident(schema)} AUTHORIZATION ${ident(role)})`));
+    await session
+        .exec(`CREATE TABLE IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(table)} (\n      ${columns}\n    )`)
+        .catch((err) => fail(err, `schema ${schema}`, `GRANT CREATE ON SCHEMA ${ident(schema)}`, `or create it once as a role that may and make ${role} its owner (ALTER TABLE ${shownTable} OWNER TO ${ident(role)}), or set "table" to schema.name in a schema ${role} may create in`));
+}
+/** An identifier as SQL needs it written: bare when it is a plain lower-case name, else quoted. */
+function ident(name) {
+    return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 /** The applied migrations in version order; empty when the table does not exist yet. */
 async function readHistory(session, table) {
@@ -42491,20 +42575,23 @@ __webpack_async_result__();
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   IZ: () => (/* binding */ acquireLock),
 /* harmony export */   L$: () => (/* binding */ DEFAULT_LOCK_TIMEOUT_MS),
-/* harmony export */   Nt: () => (/* binding */ qualifiedTable)
+/* harmony export */   Nt: () => (/* binding */ qualifiedTable),
+/* harmony export */   UE: () => (/* binding */ LockNotTaken)
 /* harmony export */ });
 /* unused harmony export lockKey */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
-/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16706);
-/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(81472);
+/* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(49317);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(74296);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(16706);
+/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(81472);
 /**
  * One run at a time: a session-level advisory lock held on a connection of its own that
  * stays idle (outside any transaction), so it neither blocks nor deadlocks
  * `CREATE INDEX CONCURRENTLY`, which waits for open transactions. PostgreSQL releases the
  * lock when that connection dies, so a killed run never leaves it behind.
  */
+
 
 
 
@@ -42526,13 +42613,38 @@ const NAMESPACE = 0x534c4950;
 function lockKey(qualifiedTable) {
     return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(qualifiedTable.toLowerCase()).digest().readUInt32BE(0) & 0x7fffffff;
 }
-/** `schema.table` as the server resolves `table`: an unqualified name lives in the first schema of the search_path. */
+/**
+ * `schema.table` as the server resolves `table`: an unqualified name lives in the first schema
+ * of the search_path that exists. When none exists (`?options=-c search_path=app` before `app`
+ * is created) the run is refused, naming the search_path: a history table put anywhere else would
+ * be looked for on the search_path by the next run, not found, and every migration applied
+ * again.
+ */
 async function qualifiedTable(session, table) {
     if (table.includes('.'))
         return table;
+    const [row] = await session.query("SELECT current_schema() AS schema, current_setting('search_path') AS path, current_database() AS db");
+    if (row?.schema)
+        return `${row.schema}.${table}`;
+    // No row at all: a dry run's empty stand-in (no server to ask), whose history is empty anyway.
+    if (!row)
+        return `public.${table}`;
+    const first = (row?.path ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .find((s) => s && s !== '"$user"' && s !== '$user');
+    throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`no schema on the search_path (${row.path}) exists in database ${row.db} for this role (missing, or without USAGE), so the history table ${table} and the migrations have no schema to go in; ${first ? `create it first (CREATE SCHEMA ${first})` : 'create one first'}, or set "table" to schema.name (public.${table} keeps the history in public whatever the search_path)`);
+}
+/** The schema-qualified name the lock key is made of; a search_path with no schema is the run's to refuse, not the lock's. */
+async function lockName(session, table) {
+    if (table.includes('.'))
+        return table;
     const [row] = await session.query('SELECT current_schema() AS schema');
-    // With no existing schema on the search_path, CREATE TABLE would fail anyway; public is the usual one.
+    // `tool: command` keeps its own history; its URL's search_path may name a schema its first migration creates.
     return `${row?.schema ?? 'public'}.${table}`;
+}
+/** The lock could not be taken: another run held it past the lock timeout, or this run was cancelled while waiting. Nothing was applied. */
+class LockNotTaken extends _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo {
 }
 /**
  * Take the migration lock, waiting on the server (pg_advisory_lock under lock_timeout) so the
@@ -42545,7 +42657,7 @@ async function acquireLock(db, options) {
     const started = Date.now();
     let lastHolder = '';
     try {
-        const key = lockKey(await qualifiedTable(session, options.table));
+        const key = lockKey(await lockName(session, options.table));
         // A slice must end well before the connection's own query timeout would call it stuck.
         const slice = Math.max(50, Math.min(options.waitSliceMs ?? 5000, Math.floor(queryTimeoutMs / 2)));
         for (;;) {
@@ -42554,17 +42666,31 @@ async function acquireLock(db, options) {
                 break;
             const holder = describeHolder(await holderOf(session, key));
             const waited = Date.now() - started;
+            if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
+                throw cancelledWaiting(options.table);
             if (waited >= options.timeoutMs)
-                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`another migration run holds the lock on ${options.table} (${holder}); gave up after ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p)(waited)} (input "lock-timeout")`);
+                throw new LockNotTaken(`another migration run holds the lock on ${options.table} (${holder}); gave up after ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_3__/* .duration */ .p)(waited)} (input "lock-timeout")`);
             if (holder !== lastHolder) {
-                options.log(`Waiting for the migration lock on ${options.table}, held by ${holder} (up to ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p)(options.timeoutMs)}).`);
+                options.log(`Waiting for the migration lock on ${options.table}, held by ${holder} (up to ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_3__/* .duration */ .p)(options.timeoutMs)}).`);
                 lastHolder = holder;
             }
-            if (await waitForLock(session, key, Math.max(1, Math.min(slice, options.timeoutMs - waited))))
-                break;
+            // A cancelled run stops waiting at once (the server cancels the wait): it has seconds to report and exit.
+            const stopWaiting = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .onCancel */ .Ao)(() => session.cancel?.(), 'stop');
+            try {
+                if (await waitForLock(session, key, Math.max(1, Math.min(slice, options.timeoutMs - waited))))
+                    break;
+            }
+            catch (err) {
+                if ((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
+                    throw cancelledWaiting(options.table);
+                throw err;
+            }
+            finally {
+                stopWaiting();
+            }
         }
         if (lastHolder)
-            options.log(`Got the migration lock after ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p)(Date.now() - started)}.`);
+            options.log(`Got the migration lock after ${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_3__/* .duration */ .p)(Date.now() - started)}.`);
         return {
             release: async () => {
                 await session.query('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, key]).catch(() => undefined);
@@ -42577,6 +42703,9 @@ async function acquireLock(db, options) {
         throw err;
     }
 }
+function cancelledWaiting(table) {
+    return new LockNotTaken(`cancelled (${(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .cancelReason */ .zw)()}) while waiting for the migration lock on ${table}; nothing was applied`);
+}
 /** Block on the server for up to `ms`; true once the lock is ours, false when the wait ran out. */
 async function waitForLock(session, key, ms) {
     await session.exec(`SET lock_timeout = ${Math.round(ms)}`);
@@ -42586,7 +42715,7 @@ async function waitForLock(session, key, ms) {
     }
     catch (err) {
         // 55P03 lock_not_available: lock_timeout ran out, the holder still has it.
-        if ((0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .pgErrorOf */ .Bd)(err)?.code === '55P03')
+        if ((0,_database_js__WEBPACK_IMPORTED_MODULE_4__/* .pgErrorOf */ .Bd)(err)?.code === '55P03')
             return false;
         throw err;
     }
@@ -42619,18 +42748,22 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   _: () => (/* binding */ migrate)
 /* harmony export */ });
 /* unused harmony export runMigrateAction */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(38816);
-/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(53440);
-/* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(49317);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(74296);
-/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(89114);
-/* harmony import */ var _notify_notify_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(18064);
-/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(26378);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(83183);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(93575);
-/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(67941);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_files_js__WEBPACK_IMPORTED_MODULE_5__, _runner_js__WEBPACK_IMPORTED_MODULE_6__]);
-([_files_js__WEBPACK_IMPORTED_MODULE_5__, _runner_js__WEBPACK_IMPORTED_MODULE_6__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(38816);
+/* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(53440);
+/* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(49317);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
+/* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(89114);
+/* harmony import */ var _notify_notify_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(18064);
+/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(26378);
+/* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(11538);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(83183);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(93575);
+/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(67941);
+/* harmony import */ var _workspace_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(15681);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_files_js__WEBPACK_IMPORTED_MODULE_6__, _runner_js__WEBPACK_IMPORTED_MODULE_8__]);
+([_files_js__WEBPACK_IMPORTED_MODULE_6__, _runner_js__WEBPACK_IMPORTED_MODULE_8__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
 /** The migrate action: bring PostgreSQL to the schema the new version needs, or block the deploy. */
 
 
@@ -42642,35 +42775,44 @@ var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_fil
 
 
 
+
+
+
+/**
+ * How long a cancelled run's cleanup waits for the run to report (its statement cancelled and
+ * rolled back, its connections closed) before it writes what it knows: well inside the 5 s the
+ * cancel machinery gives all cleanups together.
+ */
+const CANCEL_REPORT_MS = 2_500;
 const toolInput = {
     description: "builtin (Slipway's runner: its own <version>_<name>.sql files, or golang-migrate, goose, dbmate, Flyway or Prisma folders) or command (the project's own tool). Empty: the policy file's, else builtin.",
-    schema: zod__WEBPACK_IMPORTED_MODULE_7__/* .string */ .YjP()
+    schema: zod__WEBPACK_IMPORTED_MODULE_10__/* .string */ .YjP()
         .transform((s) => s.toLowerCase())
-        .pipe(zod__WEBPACK_IMPORTED_MODULE_7__/* ["enum"] */ .k5n(['', 'builtin', 'command'], { message: 'expected builtin or command' })),
+        .pipe(zod__WEBPACK_IMPORTED_MODULE_10__/* ["enum"] */ .k5n(['', 'builtin', 'command'], { message: 'expected builtin or command' })),
 };
 const formatInput = {
     description: "The migrations folder's format for the built-in runner: auto (detect), slipway, golang-migrate, goose, dbmate, flyway or prisma. Empty: the policy file's migrate.format, else auto.",
-    schema: zod__WEBPACK_IMPORTED_MODULE_7__/* .string */ .YjP()
+    schema: zod__WEBPACK_IMPORTED_MODULE_10__/* .string */ .YjP()
         .transform((s) => s.toLowerCase())
-        .pipe(zod__WEBPACK_IMPORTED_MODULE_7__/* ["enum"] */ .k5n(['', 'auto', ..._files_js__WEBPACK_IMPORTED_MODULE_5__/* .FORMAT_NAMES */ .BU], { message: `expected auto, ${_files_js__WEBPACK_IMPORTED_MODULE_5__/* .FORMAT_NAMES */ .BU.join(', ')}` })),
+        .pipe(zod__WEBPACK_IMPORTED_MODULE_10__/* ["enum"] */ .k5n(['', 'auto', ..._files_js__WEBPACK_IMPORTED_MODULE_6__/* .FORMAT_NAMES */ .BU], { message: `expected auto, ${_files_js__WEBPACK_IMPORTED_MODULE_6__/* .FORMAT_NAMES */ .BU.join(', ')}` })),
 };
 const inputs = {
-    'database-url': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env), else DATABASE_URL.', { secret: true }),
-    dir: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
+    'database-url': _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.string('PostgreSQL URL to migrate (a secret). Empty: the variable the policy file names (migrate.database.env), else DATABASE_URL.', { secret: true }),
+    dir: _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.string("Folder of the migrations. Empty: the policy file's migrate.dir, else migrations."),
     tool: toolInput,
     format: formatInput,
-    command: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('The migration command when tool is command, e.g. alembic upgrade head (DATABASE_URL is set).'),
-    target: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Version to migrate to; below the current one runs the .down.sql files. Empty: the latest.'),
-    table: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string("History table of the built-in runner. Empty: the policy file's, else slipway_migrations."),
-    'lock-timeout': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.integer('Seconds to wait for another run holding the migration lock.', '300', 0),
-    'out-of-order': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean('Apply a new migration numbered below the last applied one.', 'false'),
-    'allow-destructive': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean("Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.", 'false'),
-    backup: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.boolean('Take a pg_dump (custom format, owner-only file) before the first pending migration; on a runner it is also uploaded as an artifact of the run, so it outlives the job.', 'false'),
-    'backup-dir': _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP on a runner, else the repository’s .slipway/backups (kept out of git).'),
-    resolve: _core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .input */ .hF.string('Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.'),
-    ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .commonInputs */ .j$,
+    command: _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.string('The migration command when tool is command, e.g. alembic upgrade head (DATABASE_URL is set).'),
+    target: _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.string('Version to migrate to; below the current one runs the .down.sql files. Empty: the latest.'),
+    table: _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.string("History table of the built-in runner. Empty: the policy file's, else slipway_migrations."),
+    'lock-timeout': _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.integer('Seconds to wait for another run holding the migration lock.', '300', 0),
+    'out-of-order': _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.boolean('Apply a new migration numbered below the last applied one.', 'false'),
+    'allow-destructive': _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.boolean("Apply statements that destroy what the running version uses (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE). The policy file's migrate.allowDestructive: true also allows them.", 'false'),
+    backup: _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.boolean('Take a pg_dump (custom format, owner-only file) before the first pending migration; on a runner it is also uploaded as an artifact of the run, so it outlives the job.', 'false'),
+    'backup-dir': _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.string('Folder for the backup, checked before the lock is taken; the 5 newest backups there are kept. Empty: $RUNNER_TEMP on a runner, else the repository’s .slipway/backups (kept out of git).'),
+    resolve: _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .input */ .hF.string('Settle a no-transaction migration that did not finish, once you have checked the database: "<version> applied" or "<version> pending". Only that is done; run again to migrate.'),
+    ..._core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .commonInputs */ .j$,
 };
-const migrate = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .defineAction */ .QP)({
+const migrate = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .defineAction */ .QP)({
     name: 'migrate',
     description: 'Apply PostgreSQL migrations safely before a deploy: transactional, locked, checksummed, linted for changes that break the running version, with an optional backup.',
     inputs,
@@ -42691,43 +42833,124 @@ const migrate = (0,_core_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .defineAction 
  * embedded PGlite). On GitHub there is no fallback, so the URL is required.
  */
 async function runMigrateAction(parsed, rt, fallback) {
-    const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .loadConfig */ .Z9)(rt.cwd, parsed.config);
+    const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_1__/* .loadConfig */ .Z9)(rt.cwd, parsed.config);
     // Before any command runs: a secret the policy names is masked even where it is printed first.
-    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_8__/* .maskPolicySecrets */ .A)(config, rt);
+    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_11__/* .maskPolicySecrets */ .A)(config, rt);
     const options = resolveOptions(parsed, config, rt);
     let database;
     if (!options.databaseUrl && fallback && options.tool !== 'command') {
         database = await fallback();
         rt.log.info(`No database-url: using the embedded database in ${database.where}.`);
     }
+    // A cancelled run (SIGINT, SIGTERM) exits as soon as the cleanups are done, before its own
+    // failure would reach the catch below: this cleanup waits for that report, briefly, so an
+    // `if: always()` step still sees what was applied; failing that, the summary says where to look.
+    let summarised = false;
+    let reported = () => undefined;
+    const report = new Promise((resolve) => (reported = resolve));
+    const reportOnCancel = (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .onCancel */ .Ao)(async () => {
+        if (await settlesWithin(report, CANCEL_REPORT_MS))
+            return;
+        summarised = true;
+        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .cancelledUnknownSummary */ .iX)((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .cancelReason */ .zw)() ?? 'cancelled'));
+    });
+    const summary = async (markdown) => {
+        if (!summarised)
+            await rt.summary(markdown);
+    };
     try {
         let result;
         try {
-            result = await (0,_runner_js__WEBPACK_IMPORTED_MODULE_6__/* .runMigrations */ .vI)({ ...options, database }, rt);
+            result = await (0,_runner_js__WEBPACK_IMPORTED_MODULE_8__/* .runMigrations */ .vI)({ ...options, database }, rt);
         }
         catch (err) {
-            // A refusal still tells the workflow what is pending and what the lint found.
-            if (err instanceof _runner_js__WEBPACK_IMPORTED_MODULE_6__/* .MigrationRefused */ .jh) {
-                (0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .setRefusedOutputs */ .Pl)(err.state, rt);
-                await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .refusedMigrationSummary */ .rS)(err.state, err.message));
+            try {
+                // Cancelled where the runner keeps no account (between two migrations): say where to look.
+                if (!(await reportFailure(err, options, rt, summary)) && (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .isCancelled */ .mm)())
+                    await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .cancelledUnknownSummary */ .iX)((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .cancelReason */ .zw)() ?? 'cancelled'));
             }
-            // The migrations before the failing one stay applied (each committed on its own): say so.
-            if (err instanceof _runner_js__WEBPACK_IMPORTED_MODULE_6__/* .MigrationFailed */ .g6) {
-                (0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .setMigrateOutputs */ .Cx)(err.result, rt);
-                await rt.summary(`${(0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .migrationSummary */ .jz)(err.result)}\n**Failed:** ${err.message}\n`);
+            finally {
+                reported();
             }
             // A cancelled run was stopped on purpose; its log says what it left.
-            if (!options.dryRun && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .isCancelled */ .mm)())
-                await (0,_notify_notify_js__WEBPACK_IMPORTED_MODULE_4__/* .notify */ .m)(config.notify, { event: 'migration-failed', title: 'Migrations failed', text: rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))) }, rt);
+            if (!options.dryRun && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .isCancelled */ .mm)())
+                await (0,_notify_notify_js__WEBPACK_IMPORTED_MODULE_5__/* .notify */ .m)(config.notify, { event: 'migration-failed', title: 'Migrations failed', text: rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err))) }, rt);
             throw err;
         }
-        (0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .setMigrateOutputs */ .Cx)(result, rt);
-        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .migrationSummary */ .jz)(result));
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setMigrateOutputs */ .Cx)(result, rt);
+        await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .migrationSummary */ .jz)(result));
+        reported();
         return result;
     }
     finally {
+        reportOnCancel();
         await database?.close();
     }
+}
+/** The outputs and summary of a run that did not finish, with what it knew when it stopped; false when it knew nothing to report. */
+async function reportFailure(err, options, rt, summary) {
+    // A refusal still tells the workflow what is pending and what the lint found.
+    if (err instanceof _runner_js__WEBPACK_IMPORTED_MODULE_8__/* .MigrationRefused */ .jh) {
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setRefusedOutputs */ .Pl)(err.state, rt);
+        await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .refusedMigrationSummary */ .rS)(err.state, err.message));
+        return true;
+    }
+    // The migrations before the failing one stay applied (each committed on its own): say so,
+    // with the one that failed and those that never ran.
+    if (err instanceof _runner_js__WEBPACK_IMPORTED_MODULE_8__/* .MigrationFailed */ .g6) {
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setMigrateOutputs */ .Cx)(err.result, rt);
+        await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .failedMigrationSummary */ .oR)(err.result, await notRunOf(err, options, rt), err.message, (0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .isCancelled */ .mm)()));
+        return true;
+    }
+    // Timed out or cancelled waiting for the lock: nothing applied, the history never read.
+    if (err instanceof _lock_js__WEBPACK_IMPORTED_MODULE_7__/* .LockNotTaken */ .UE) {
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setLockNotTakenOutputs */ .K3)(rt);
+        await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .lockNotTakenSummary */ .uJ)(err.message));
+        return true;
+    }
+    return false;
+}
+/**
+ * The failed migration and those after it that did not run. The runner's result counts them
+ * (`pending`) but lists only what ran, so the folder is read again (it was read moments ago,
+ * so it reads the same): a migration neither applied before, nor applied by this run, nor
+ * beyond the target, nor the failed one, is what the plan had left. A down run lists only the
+ * failed revert; the migrations it did not reach are still applied, and shown so.
+ */
+async function notRunOf(err, options, rt) {
+    const failed = err.location?.file ?? '';
+    const result = err.result;
+    if (result.direction === 'down')
+        return { failed, pending: [] };
+    try {
+        const dir = node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(rt.cwd, options.dir || 'migrations');
+        const rel = (abs) => node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(rt.cwd, abs).split((node_path__WEBPACK_IMPORTED_MODULE_0___default().sep)).join('/') || '.';
+        const { files } = await (0,_files_js__WEBPACK_IMPORTED_MODULE_6__/* .loadMigrations */ .Y$)(dir, rel, { root: await (0,_workspace_js__WEBPACK_IMPORTED_MODULE_9__/* .workspaceRoot */ .o)(rt.cwd), format: options.format });
+        const before = new Set(result.previouslyApplied.map((r) => r.version));
+        const accounted = new Set([failed, ...result.applied.map((a) => a.file), ...result.remaining.map((r) => r.file)]);
+        return {
+            failed,
+            pending: files.filter((f) => !before.has(f.version) && !accounted.has(f.file)).map((f) => f.file),
+        };
+    }
+    catch {
+        // The summary is best effort: the outputs already say how many are pending.
+        return { failed, pending: [] };
+    }
+}
+/** True when `p` settles within `ms`. */
+async function settlesWithin(p, ms) {
+    let timer;
+    const late = new Promise((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+        timer.unref();
+    });
+    const settled = await Promise.race([
+        p.then(() => true, () => true),
+        late,
+    ]);
+    clearTimeout(timer);
+    return settled;
 }
 /** Inputs first, then the policy file's one `migrate:` component, then the defaults. */
 function resolveOptions(parsed, config, rt) {
@@ -42765,7 +42988,7 @@ function migrateComponent(config, dir) {
     if (dir)
         return all.find((c) => norm(c.migrate.dir) === norm(dir)) ?? null;
     if (all.length > 1)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`input "dir": ${config.file} has ${all.length} components with migrate: (${all.map((c) => c.name).join(', ')}); set dir to the folder of the one to migrate`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "dir": ${config.file} has ${all.length} components with migrate: (${all.map((c) => c.name).join(', ')}); set dir to the folder of the one to migrate`);
     return all[0] ?? null;
 }
 
@@ -42785,8 +43008,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   mx: () => (/* binding */ parseDatabaseUrl)
 });
 
+// UNUSED EXPORTS: libpqConnection
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
@@ -42840,6 +43068,7 @@ var database = __nccwpck_require__(81472);
 
 
 
+
 /** How long a connection attempt may take, and how many attempts a transient failure gets. */
 const CONNECT_TIMEOUT_MS = 10_000;
 const CONNECT_ATTEMPTS = 3;
@@ -42864,14 +43093,20 @@ function parseDatabaseUrl(url, from = DATABASE_URL_INPUT) {
         u = new URL(url.trim());
     }
     catch {
-        throw new errors/* UserError */.yo(`${from}: expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL`);
+        // The usual cause: a password holding @ : / # ? or % written as is (the URL breaks at it).
+        throw new errors/* UserError */.yo(`${from}: expected a URL such as postgres://user:password@host:5432/database, got text that is not a URL${/^postgres(ql)?:\/\/[^/]*@/i.test(url.trim()) ? `; ${PERCENT_ENCODE_HINT}` : ''}`);
     }
     if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
         throw new errors/* UserError */.yo(`${from}: expected a postgres:// or postgresql:// URL, got a URL with scheme "${u.protocol.replace(/:$/, '')}"`);
     if (!u.hostname && !u.searchParams.get('host'))
         throw new errors/* UserError */.yo(`${from}: the URL names no host (expected postgres://user:password@host:5432/database)`);
+    // `postgres://app:12/x@host/db` parses, as host "app" and database "x@host/db": a password cut at its "/".
+    if (!u.username && !u.password && /@/.test(u.pathname + u.hash))
+        throw new errors/* UserError */.yo(`${from}: the URL has an @ after its host, so its credentials were not read as credentials; ${PERCENT_ENCODE_HINT}`);
     return u;
 }
+/** What to do about a password that breaks the URL. */
+const PERCENT_ENCODE_HINT = 'if the password holds reserved characters (@ : / ? # % [ ] and spaces), percent-encode them in the URL (@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25; encodeURIComponent does it)';
 /** `host:port/database` of a checked URL. */
 function describeUrl(u) {
     const host = u.hostname || u.searchParams.get('host') || 'localhost';
@@ -42993,18 +43228,19 @@ async function openServerDatabase(url, options = {}) {
         shared: true,
         connect,
         async backup(dir, label) {
+            // Any local user can read a process's command line (ps, /proc): its secrets go by environment or file.
             const file = external_node_path_default().join(dir, `${label}.dump`);
             // Created first, owner-only: pg_dump keeps the mode of a file that exists, so the dump is never readable by others.
             const handle = await (0,promises_.open)(file, 'w', 0o600);
             await handle.chmod(0o600);
             await handle.close();
-            const noPassword = new URL(u.href);
-            const password = decodeURIComponent(u.password);
-            noPassword.password = '';
-            const result = await (0,exec/* execFile */.St)('pg_dump', ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${noPassword.href}`], { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' }, timeoutMs: DUMP_TIMEOUT_MS }).catch(async (err) => {
+            const conn = await libpqConnection(u, 'backup');
+            const result = await (0,exec/* execFile */.St)('pg_dump', ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${conn.dbname}`], { env: conn.env, timeoutMs: DUMP_TIMEOUT_MS })
+                .catch(async (err) => {
                 await (0,promises_.rm)(file, { force: true });
                 throw new errors/* UserError */.yo(`backup: pg_dump could not run: ${clean((0,errors/* errorMessage */.gJ)(err))}`);
-            });
+            })
+                .finally(conn.done);
             if (result.code !== 0) {
                 await (0,promises_.rm)(file, { force: true });
                 const tail = clean(result.stderr.trim().split('\n').slice(-2).join(' | '));
@@ -43014,6 +43250,58 @@ async function openServerDatabase(url, options = {}) {
         },
         close: async () => undefined,
     };
+}
+/**
+ * The connection of a libpq program to `u` with no secret on its command line (any local user
+ * can read that through ps or /proc): see dumpConnection. `what` names the step in errors.
+ */
+async function libpqConnection(u, what) {
+    const c = dumpConnection(u, what);
+    const env = { ...process.env, PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '10' };
+    if (!c.service)
+        return { dbname: c.dbname, env, done: async () => undefined };
+    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'slipway-pg-service-'));
+    env.PGSERVICEFILE = external_node_path_default().join(dir, 'pg_service.conf');
+    env.PGSERVICE = 'slipway';
+    await (0,promises_.writeFile)(env.PGSERVICEFILE, c.service, { mode: 0o600 });
+    return { dbname: c.dbname, env, done: () => (0,promises_.rm)(dir, { recursive: true, force: true }) };
+}
+/**
+ * How pg_dump connects without a secret on its command line: the URL without its password
+ * (in the userinfo or as `?password=`), which goes in PGPASSWORD, and without `sslpassword`
+ * (libpq's other secret, which has no variable), which goes in an owner-only service file. As
+ * `pg` and libpq both do, a password in the query wins over the one in the userinfo.
+ */
+function dumpConnection(u, what) {
+    const bare = new URL(u.href);
+    bare.password = '';
+    const last = (name) => u.searchParams.getAll(name).at(-1) ?? '';
+    const password = last('password') || decodeURIComponent(u.password);
+    const sslpassword = last('sslpassword');
+    // Filtered as written: URLSearchParams would re-encode the rest (a space as "+", which libpq keeps as "+").
+    bare.search = bare.search
+        .slice(1)
+        .split('&')
+        .filter((pair) => !['password', 'sslpassword'].includes(safeDecode(pair.split('=')[0])))
+        .join('&');
+    // libpq reads a service file's value to the end of its line, trailing blanks dropped.
+    if (/[\r\n]|\s$/.test(sslpassword))
+        throw new errors/* UserError */.yo(`${what}: the URL's sslpassword ends in a blank or holds a line break, so it cannot reach the PostgreSQL client by a service file (and never goes on its command line); put it in a service file of yours and name that with service= instead`);
+    if (sslpassword && u.searchParams.has('service'))
+        throw new errors/* UserError */.yo(`${what}: the URL has both service= and sslpassword=; the PostgreSQL client gets sslpassword by a service file of its own (never on its command line), so put sslpassword in your service's definition instead`);
+    return {
+        dbname: bare.href,
+        password,
+        service: sslpassword ? `[slipway]\nsslpassword=${sslpassword}\n` : '',
+    };
+}
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
 }
 /** The server process behind a connection, for cancelling what it runs (undefined where a pooler hides it). */
 async function backendPid(client) {
@@ -43175,6 +43463,7 @@ __webpack_async_result__();
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   hu: () => (/* binding */ parseTarget),
+/* harmony export */   k$: () => (/* binding */ changesIndexConcurrently),
 /* harmony export */   nY: () => (/* binding */ planRun),
 /* harmony export */   o4: () => (/* binding */ checkDrift)
 /* harmony export */ });
@@ -43280,6 +43569,16 @@ function refusedInTransaction(t) {
         t.CreateTableSpaceStmt ||
         t.DropTableSpaceStmt);
 }
+/**
+ * True for a statement that builds or drops an index concurrently: it runs in several
+ * transactions, so a failure or a kill midway leaves an invalid index behind.
+ */
+function changesIndexConcurrently(s) {
+    const t = (0,_sql_split_js__WEBPACK_IMPORTED_MODULE_3__/* .nodeOf */ .E7)(s);
+    return !!(t.IndexStmt?.concurrent ||
+        t.DropStmt?.concurrent ||
+        t.ReindexStmt?.params?.some((p) => p.DefElem?.defname === 'concurrently'));
+}
 /** A file that runs in a transaction must not end it, nor hold statements PostgreSQL refuses inside one. */
 function checkTransactional(file, statements) {
     for (const s of statements) {
@@ -43310,9 +43609,13 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Cx: () => (/* binding */ setMigrateOutputs),
+/* harmony export */   K3: () => (/* binding */ setLockNotTakenOutputs),
 /* harmony export */   Pl: () => (/* binding */ setRefusedOutputs),
+/* harmony export */   iX: () => (/* binding */ cancelledUnknownSummary),
 /* harmony export */   jz: () => (/* binding */ migrationSummary),
-/* harmony export */   rS: () => (/* binding */ refusedMigrationSummary)
+/* harmony export */   oR: () => (/* binding */ failedMigrationSummary),
+/* harmony export */   rS: () => (/* binding */ refusedMigrationSummary),
+/* harmony export */   uJ: () => (/* binding */ lockNotTakenSummary)
 /* harmony export */ });
 /* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16706);
 /** The migrate action's outputs and job summary. */
@@ -43349,10 +43652,45 @@ function refusedMigrationSummary(state, reason) {
         lines.push(findingsTable(state.findings), '');
     return lines.join('\n');
 }
+/**
+ * A run that stopped before taking the lock (another run held it past lock-timeout, or it was
+ * cancelled while waiting): nothing was applied and no backup taken, and nothing was linted.
+ * `pending` and `current` stay unset: the history is read under the lock, so this run never
+ * read it.
+ */
+function setLockNotTakenOutputs(rt) {
+    rt.setOutput('applied', []);
+    rt.setOutput('backup', '');
+    rt.setOutput('backup-location', '');
+    rt.setOutput('findings', []);
+}
+/** The job summary of a run that never got the lock. */
+function lockNotTakenSummary(reason) {
+    return [
+        '## Migrations (not run: the lock was not taken)',
+        '',
+        reason,
+        '',
+        'Nothing was applied. The history was not read (it is read under the lock), so what is pending is not known.',
+        '',
+    ].join('\n');
+}
+/** The job summary of a cancelled run whose own report did not come in time: what is known is where to look. */
+function cancelledUnknownSummary(why) {
+    return `## Migrations (cancelled)\n\nCancelled (${why}) before the run could report what it applied; its log lists each migration as it was applied, and the history table is the record.\n`;
+}
+/** The job summary of a run stopped by a failing (or cancelled) migration: the table with it and what is pending, then why. */
+function failedMigrationSummary(result, notRun, message, cancelled) {
+    return `${migrationSummary(result, { ...notRun, cancelled })}\n**${cancelled ? 'Cancelled' : 'Failed'}:** ${message}\n`;
+}
 /** Only the last applied migrations are listed; a long history would drown the summary. */
 const HISTORY_ROWS = 10;
-/** The job summary: migrations with their state and duration, then the lint findings. */
-function migrationSummary(result) {
+/**
+ * The job summary: migrations with their state and duration, then the lint findings. After a
+ * failure, `notRun` adds the migration that failed and those still pending, so the table shows
+ * every migration the run was about, not only what was applied.
+ */
+function migrationSummary(result, notRun) {
     const where = result.database;
     const title = `## Migrations${result.dryRun ? ' (dry run)' : ''}`;
     if (result.tool === 'command')
@@ -43377,6 +43715,12 @@ function migrationSummary(result) {
             result.dryRun ? '' : (0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p)(a.durationMs),
         ]);
     }
+    if (notRun?.failed) {
+        const what = notRun.cancelled ? 'cancelled' : 'failed';
+        rows.push([`\`${notRun.failed}\``, result.direction === 'down' ? `${what} (revert)` : what, '']);
+    }
+    for (const file of notRun?.pending ?? [])
+        rows.push([`\`${file}\``, 'pending', '']);
     for (const r of result.remaining)
         rows.push([`\`${r.file}\``, 'pending (beyond the target)', '']);
     const lines = [title, '', `Database ${where}: version **${result.current || 'none'}**.`, ''];
@@ -43545,11 +43889,14 @@ async function migrateWith(db, ctx, rt) {
         if (resolution && options.dryRun)
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "resolve": not with dry-run (resolving writes the history table)');
         if (resolution)
-            return await resolveUnfinished(session, { table, files, unfinished, resolution, by, current, db, history }, rt);
+            return await resolveUnfinished(session, { table, files, unfinished, resolution, by, db, history, shown }, rt);
         if (unfinished.length) {
             const u = unfinished[0];
             const file = files.find((f) => f.version === u.version);
-            throw refusedBeforePlan((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .unfinishedRefusal */ .UV)(u, file?.versionText ?? shown(u.version), (n) => statementLine(file, n)), files, history, current);
+            const part = u.direction === 'down' ? file?.down : file;
+            // Named only when that part builds or drops an index concurrently: then an invalid index is likely its doing.
+            const invalid = part && buildsConcurrently(file, part) ? await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .invalidIndexes */ .We)(session) : [];
+            throw refusedBeforePlan((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .unfinishedRefusal */ .UV)(u, file?.versionText ?? shown(u.version), part?.sql, invalid), files, history, current);
         }
         let plan;
         try {
@@ -43623,11 +43970,13 @@ async function migrateWith(db, ctx, rt) {
                     ms = await applying;
                 }
                 catch (err) {
-                    if (!(err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo))
+                    // A cancel between two migrations refuses to start the next one: still a failure
+                    // that carries what the run applied, so its outputs and summary say so.
+                    if (!(err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo) && !(err instanceof _core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc))
                         throw err;
                     result.current = currentAfter(history, plan, result.applied.length, shown);
                     result.pending = pendingAfter(result.applied.length);
-                    throw new MigrationFailed(err.message, err.location, result);
+                    throw new MigrationFailed(err.message, err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo ? err.location : undefined, result);
                 }
                 finally {
                     stopOnCancel();
@@ -43815,44 +44164,59 @@ function runIdentity(env) {
     }
     return `${user}@${node_os__WEBPACK_IMPORTED_MODULE_0___default().hostname()}`;
 }
-/** The line of the `n`th statement of a migration file (1-based), when the file is there. */
-function statementLine(file, n) {
-    if (!file)
-        return undefined;
+/** True when a migration's part (its up file, or its down) has a statement that changes an index concurrently. */
+function buildsConcurrently(file, part) {
     try {
-        return (0,_files_js__WEBPACK_IMPORTED_MODULE_8__/* .statementsOf */ .GX)(file.file, file.sql)[n - 1]?.line;
+        return (part.statements ?? (0,_files_js__WEBPACK_IMPORTED_MODULE_8__/* .statementsOf */ .GX)(file.file, part.sql)).some(_plan_js__WEBPACK_IMPORTED_MODULE_15__/* .changesIndexConcurrently */ .k$);
     }
     catch {
-        return undefined;
+        return false;
     }
 }
-/** Settle an unfinished migration as applied (recorded with the file's checksum) or pending (the mark removed), and stop. */
+/**
+ * Settle an unfinished migration, and stop. Up: applied records it (with the file's checksum),
+ * pending removes the mark. Down (its history row is still there): applied removes the mark
+ * and keeps the row, pending removes both, as if the down had finished.
+ */
 async function resolveUnfinished(session, ctx, rt) {
     const { resolution, table } = ctx;
-    if (!ctx.unfinished.length && !resolution)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('nothing to resolve');
     const file = ctx.files.find((f) => f.versionText === resolution.version);
     const u = ctx.unfinished.find((x) => file ? x.version === file.version : x.version.toString() === resolution.version);
     if (!u)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "resolve": version ${resolution.version} is not an unfinished migration (${ctx.unfinished.length ? `unfinished: ${ctx.unfinished.map((x) => x.file).join(', ')}` : 'none is'})`);
-    if (resolution.as === 'applied') {
+    const applied = new Set(ctx.history.map((r) => r.version));
+    if (u.direction === 'down') {
+        if (resolution.as === 'applied') {
+            await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .clearSql */ .UI)(table, u.version));
+            rt.log.info(`Resolved ${u.file}: its down migration is recorded as not run, so the migration stays applied; a later step down runs the down from its first statement.`);
+        }
+        else {
+            await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .resolveRevertedSql */ ._k)(table, u.version));
+            applied.delete(u.version);
+            rt.log.info(`Resolved ${u.file}: recorded as reverted; the migration is pending again.`);
+        }
+    }
+    else if (resolution.as === 'applied') {
         if (!file)
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "resolve": ${u.file} is not in the migrations folder, so its checksum cannot be recorded`);
         await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .resolveAppliedSql */ .ox)(table, u, file.checksum, ctx.by));
+        applied.add(u.version);
         rt.log.info(`Resolved ${u.file}: recorded as applied. Run migrate again for what is pending.`);
     }
     else {
         await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .clearSql */ .UI)(table, u.version));
         rt.log.info(`Resolved ${u.file}: pending again; the next run applies it from its first statement.`);
     }
+    // As after any run: what is not applied now, and the highest version that is.
+    const top = [...applied].reduce((a, b) => (a === null || b > a ? b : a), null);
     return {
         tool: 'builtin',
         database: ctx.db.where,
         direction: 'none',
         dryRun: false,
         applied: [],
-        pending: 0,
-        current: resolution.as === 'applied' && file ? file.versionText : ctx.current,
+        pending: ctx.files.filter((f) => !applied.has(f.version)).length,
+        current: top === null ? '' : ctx.shown(top),
         backup: '',
         backupLocation: '',
         findings: [],
@@ -44183,48 +44547,81 @@ __webpack_async_result__();
 /* harmony export */   Fm: () => (/* binding */ markStarted),
 /* harmony export */   Jj: () => (/* binding */ markProgress),
 /* harmony export */   ML: () => (/* binding */ readUnfinished),
+/* harmony export */   QQ: () => (/* binding */ DOWN_RESOLVE_MEANING),
 /* harmony export */   UI: () => (/* binding */ clearSql),
 /* harmony export */   UV: () => (/* binding */ unfinishedRefusal),
 /* harmony export */   We: () => (/* binding */ invalidIndexes),
+/* harmony export */   ZY: () => (/* binding */ markFailed),
+/* harmony export */   _k: () => (/* binding */ resolveRevertedSql),
+/* harmony export */   mC: () => (/* binding */ sqlChecksum),
 /* harmony export */   ox: () => (/* binding */ resolveAppliedSql),
-/* harmony export */   qK: () => (/* binding */ parseResolve)
+/* harmony export */   qK: () => (/* binding */ parseResolve),
+/* harmony export */   y6: () => (/* binding */ dropIndexes)
 /* harmony export */ });
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
-/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(81472);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(74296);
+/* harmony import */ var _database_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(81472);
+/* harmony import */ var _history_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(65237);
 /**
- * Migrations that run outside a transaction are recorded as started before their first
- * statement, with how many statements have finished, so a run that was killed (or failed)
- * midway leaves a mark: the next run says which statements ran and which one may have, and
- * refuses until a person has looked and resolved it (`resolve: "<version> applied"` or
- * `"<version> pending"`), the state golang-migrate calls dirty, with a clear way out. After a
- * concurrent index build, an index left invalid (`pg_index.indisvalid = false`, which for a
- * unique index may not enforce uniqueness) fails the migration, naming the index.
+ * Migrations that run outside a transaction, up or down, are recorded as started before their
+ * first statement, with how many statements have finished, so a run that was killed (or
+ * failed) midway leaves a mark: the next run says which statements ran, which one failed or
+ * may have run, and refuses until a person has looked and resolved it (`resolve: "<version>
+ * applied"` or `"<version> pending"`), the state golang-migrate calls dirty, with a clear way
+ * out. After a concurrent index build, an index left invalid (`pg_index.indisvalid = false`,
+ * which for a unique index may not enforce uniqueness) fails the migration, naming the index.
  */
+
+
 
 
 /** The table of started migrations, next to the history table. */
 function startedTable(table) {
     return `${table}_started`;
 }
-/** Create the table of started migrations when missing. */
+/**
+ * Create the table of started migrations when missing, or add the columns a table made by an
+ * earlier version lacks. Looked up first: CREATE TABLE IF NOT EXISTS checks the right to create
+ * in the schema even when the table is there, and an ALTER on every run would take its lock.
+ */
 async function ensureStartedTable(session, table) {
-    await session.exec(`CREATE TABLE IF NOT EXISTS ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(startedTable(table))} (
+    const name = (0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(startedTable(table));
+    const [state] = await session.query(`SELECT to_regclass($1)::text AS found,
+            EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'direction' AND NOT attisdropped) AS current`, [name]);
+    if (!state?.found)
+        await session.exec(`CREATE TABLE IF NOT EXISTS ${name} (
     version bigint PRIMARY KEY,
     name text NOT NULL,
     file text NOT NULL,
     statements integer NOT NULL,
     done integer NOT NULL DEFAULT 0,
     started_at timestamptz NOT NULL DEFAULT now(),
-    started_by text NOT NULL
+    started_by text NOT NULL,
+    direction text NOT NULL DEFAULT 'up',
+    line integer,
+    sql_checksum text,
+    error text
   )`);
+    else if (!state.current)
+        await session.exec(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up', ADD COLUMN IF NOT EXISTS line integer, ADD COLUMN IF NOT EXISTS sql_checksum text, ADD COLUMN IF NOT EXISTS error text`);
+}
+/** The checksum a mark keeps of the SQL that ran (the up or the down part, as the runner sent it). */
+function sqlChecksum(sql) {
+    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(sql).digest('hex');
 }
 /** The unfinished migrations; empty when the table does not exist. */
 async function readUnfinished(session, table) {
     const t = startedTable(table);
-    const exists = await session.query('SELECT to_regclass($1)::text AS t', [(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(t)]);
+    const exists = await session.query('SELECT to_regclass($1)::text AS t', [(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(t)]);
     if (!exists[0]?.t)
         return [];
-    const rows = await session.query(`SELECT version::text AS version, name, file, statements, done, started_at::text AS started_at, started_by FROM ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(t)} ORDER BY version`);
+    const rows = await session.query(
+    // Through to_jsonb, so a mark left in a table made before the later columns still reads.
+    `SELECT version::text AS version, name, file, statements, done, started_at::text AS started_at, started_by,
+            to_jsonb(s)->>'direction' AS direction, to_jsonb(s)->>'line' AS line,
+            to_jsonb(s)->>'sql_checksum' AS sql_checksum, to_jsonb(s)->>'error' AS error
+       FROM ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(t)} s ORDER BY version`);
     return rows.map((r) => ({
         version: BigInt(r.version),
         name: r.name,
@@ -44233,31 +44630,75 @@ async function readUnfinished(session, table) {
         done: Number(r.done),
         startedAt: r.started_at,
         by: r.started_by,
+        direction: r.direction === 'down' ? 'down' : 'up',
+        line: r.line === null ? null : Number(r.line),
+        sqlChecksum: r.sql_checksum,
+        error: r.error,
     }));
 }
-/** Mark a migration as started, before its first statement. */
+/** Mark a migration (or its down part) as started, before its first statement. */
 async function markStarted(session, table, m, by) {
     await ensureStartedTable(session, table);
-    await session.query(`INSERT INTO ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(startedTable(table))} (version, name, file, statements, started_by) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (version) DO UPDATE SET done = 0, started_at = now(), started_by = EXCLUDED.started_by, statements = EXCLUDED.statements, file = EXCLUDED.file`, [m.version.toString(), m.name, m.file, m.statements, by]);
+    await session.query(`INSERT INTO ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(startedTable(table))} (version, name, file, statements, started_by, direction, line, sql_checksum) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (version) DO UPDATE SET done = 0, started_at = now(), started_by = EXCLUDED.started_by, statements = EXCLUDED.statements, file = EXCLUDED.file,
+       direction = EXCLUDED.direction, line = EXCLUDED.line, sql_checksum = EXCLUDED.sql_checksum, error = NULL`, [m.version.toString(), m.name, m.file, m.statements, by, m.direction, m.line, m.sqlChecksum]);
 }
-/** Record that the first `done` statements finished. */
-async function markProgress(session, table, version, done) {
-    await session.exec(`UPDATE ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(startedTable(table))} SET done = ${done} WHERE version = ${version}`);
+/** Record that the first `done` statements finished, and the line of the one that starts next (null after the last). */
+async function markProgress(session, table, version, done, nextLine) {
+    await session.exec(`UPDATE ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(startedTable(table))} SET done = ${done}, line = ${nextLine ?? 'NULL'} WHERE version = ${version}`);
+}
+/** Record that the statement after the `done` ones ended with PostgreSQL's error `message`. */
+async function markFailed(session, table, version, message) {
+    await session.query(`UPDATE ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(startedTable(table))} SET error = $1 WHERE version = $2`, [
+        message,
+        version.toString(),
+    ]);
 }
 /** The statement that clears the mark, sent with the history row in one transaction. */
 function clearSql(table, version) {
-    return `DELETE FROM ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(startedTable(table))} WHERE version = ${version}`;
+    return `DELETE FROM ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(startedTable(table))} WHERE version = ${version}`;
 }
-/** One line on an unfinished migration and how to resolve it. */
-function unfinishedRefusal(u, shown, line) {
+/** What the two resolutions mean for a down migration that did not finish (its history row is still there). */
+const DOWN_RESOLVE_MEANING = {
+    applied: 'you put back what it reverted: it stays applied',
+    pending: 'you finished reverting it: it is recorded as not applied',
+};
+/**
+ * One line on an unfinished migration and how to resolve it. `sqlNow` is the SQL of that part
+ * of the file as it is now (undefined when the file is gone): the recorded line names the file
+ * as it ran, which an edit since may have moved. `invalid` are indexes left invalid, named
+ * when the file builds one concurrently.
+ */
+function unfinishedRefusal(u, shown, sqlNow, invalid = []) {
     const next = u.done + 1;
-    const at = line(next);
+    const at = u.line === null
+        ? ''
+        : sqlNow !== undefined && u.sqlChecksum === sqlChecksum(sqlNow)
+            ? ` (line ${u.line})`
+            : ` (line ${u.line} when it ran; the file has changed since)`;
     const ran = u.done === 0
         ? 'none of its statements finished'
         : `statement${u.done === 1 ? ' 1' : `s 1-${u.done}`} of ${u.statements} ran`;
-    const maybe = next <= u.statements ? `, statement ${next}${at ? ` (line ${at})` : ''} may have run` : '';
-    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${u.file} runs outside a transaction and did not finish (started by ${u.by} at ${u.startedAt}): ${ran}${maybe}. Check the database, then run migrate with resolve: "${shown} applied" (it is done) or "${shown} pending" (run it again)`, { file: u.file });
+    // A statement that ended with an error is known to have ended; one cut off by a kill may have committed.
+    const failed = `statement ${next}${u.done === 0 ? ` of ${u.statements}` : ''}${at} failed (${u.error}); nothing after it ran`;
+    const progress = next > u.statements
+        ? ran
+        : u.error !== null
+            ? u.done === 0
+                ? failed
+                : `${ran}, ${failed}`
+            : `${ran}, statement ${next}${at} may have run`;
+    const indexes = invalid.length
+        ? ` Index ${invalid.join(', ')} ${invalid.length === 1 ? 'is' : 'are'} invalid (a concurrent build that did not finish; IF NOT EXISTS would skip ${invalid.length === 1 ? 'it' : 'them'}): ${dropIndexes(invalid)} before resolving.`
+        : '';
+    const down = u.direction === 'down';
+    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${u.file} runs outside a transaction and ${down ? 'its down migration ' : ''}did not finish (started by ${u.by} at ${u.startedAt}): ${progress}${down ? `; the history still lists ${shown} as applied` : ''}.${indexes} Check the database, then run migrate with resolve: ${down
+        ? `"${shown} applied" (${DOWN_RESOLVE_MEANING.applied}) or "${shown} pending" (${DOWN_RESOLVE_MEANING.pending})`
+        : `"${shown} applied" (it is done) or "${shown} pending" (run it again)`}`, { file: u.file });
+}
+/** The statements that drop indexes left invalid (DROP INDEX CONCURRENTLY takes one index at a time). */
+function dropIndexes(names) {
+    return names.map((n) => `DROP INDEX CONCURRENTLY ${n}`).join('; ');
 }
 /** The `resolve` input: `<version> applied|pending`. */
 function parseResolve(raw) {
@@ -44266,7 +44707,7 @@ function parseResolve(raw) {
         return null;
     const m = /^(\S+)\s+(applied|pending)$/.exec(text);
     if (!m)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`input "resolve": expected "<version> applied" or "<version> pending" for a migration that did not finish, got ${JSON.stringify(text)}`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`input "resolve": expected "<version> applied" or "<version> pending" for a migration that did not finish, got ${JSON.stringify(text)}`);
     return { version: m[1], as: m[2] };
 }
 /** Indexes left invalid by a concurrent build that did not finish, schema-qualified. */
@@ -44276,9 +44717,13 @@ async function invalidIndexes(session) {
       WHERE NOT i.indisvalid ORDER BY 1`);
     return rows.map((r) => r.name);
 }
+/** The SQL that records a down migration as finished by hand: its history row and the mark removed, together. */
+function resolveRevertedSql(history, version) {
+    return `BEGIN; ${(0,_history_js__WEBPACK_IMPORTED_MODULE_2__/* .forgetSql */ .qu)(history, version)}; ${clearSql(history, version)}; COMMIT`;
+}
 /** The SQL that records the resolution `applied`: the history row and the mark cleared, together. */
 function resolveAppliedSql(history, u, checksum, by) {
-    return `BEGIN; INSERT INTO ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(history)} (version, name, checksum, duration_ms, applied_by) VALUES (${u.version}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .sqlLiteral */ .YG)(u.name)}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .sqlLiteral */ .YG)(checksum)}, 0, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_1__/* .sqlLiteral */ .YG)(`${by} (resolved)`)}); ${clearSql(history, u.version)}; COMMIT`;
+    return `BEGIN; INSERT INTO ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(history)} (version, name, checksum, duration_ms, applied_by) VALUES (${u.version}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .sqlLiteral */ .YG)(u.name)}, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .sqlLiteral */ .YG)(checksum)}, 0, ${(0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .sqlLiteral */ .YG)(`${by} (resolved)`)}); ${clearSql(history, u.version)}; COMMIT`;
 }
 
 

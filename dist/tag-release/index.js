@@ -43845,7 +43845,7 @@ function outputString(value) {
 /** Remembers secret values and removes them from any text before it is shown. */
 class SecretMasker {
     secrets = new Set();
-    /** Register a secret; URL credentials inside it are registered too. */
+    /** Register a secret; URL credentials inside it (userinfo or query password) are registered too. */
     add(secret) {
         if (!secret)
             return;
@@ -43860,7 +43860,7 @@ class SecretMasker {
     values() {
         return [...this.secrets].sort((a, b) => b.length - a.length);
     }
-    /** Replace every registered secret and every URL password in `text` with ***. */
+    /** Replace every registered secret and every URL password (userinfo or query) in `text` with ***. */
     redact(text) {
         let out = text;
         for (const s of this.values()) {
@@ -43873,33 +43873,46 @@ class SecretMasker {
         return redactUrlPasswords(out);
     }
 }
-/** The password (and percent-decoded password) of a URL with credentials, if any. */
+/**
+ * The connection options libpq itself treats as secrets (its password fields): a URL may carry
+ * them as query parameters (`postgres://app@db/shop?password=…`), which `pg` and libpq both read.
+ */
+const QUERY_SECRETS = /[?&](?:ssl)?password=([^&#\s]*)/gi;
+/** The passwords of a URL with credentials, in the userinfo or the query, as written and decoded. */
 function urlCredentials(value) {
     const out = [];
-    const m = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(value.trim());
-    if (!m)
-        return out;
-    const userinfo = m[1];
+    const text = value.trim();
+    const m = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(text);
+    const userinfo = m?.[1] ?? '';
     const colon = userinfo.indexOf(':');
-    if (colon < 0)
-        return out;
-    const password = userinfo.slice(colon + 1);
-    if (password.length >= 3) {
-        out.push(password);
+    if (colon >= 0)
+        out.push(...secrets_forms(userinfo.slice(colon + 1), false));
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+        for (const q of text.matchAll(QUERY_SECRETS))
+            out.push(...secrets_forms(q[1], true));
+    return out;
+}
+/**
+ * A password as written and as the drivers decode it; a query value's `+` is a space to `pg`
+ * (URLSearchParams), not to libpq, so both readings are secrets.
+ */
+function secrets_forms(raw, query) {
+    const out = new Set([raw]);
+    for (const text of query ? [raw, raw.replace(/\+/g, ' ')] : [raw]) {
         try {
-            const decoded = decodeURIComponent(password);
-            if (decoded !== password && decoded.length >= 3)
-                out.push(decoded);
+            out.add(decodeURIComponent(text));
         }
         catch {
             /* not percent-encoded */
         }
     }
-    return out;
+    return [...out].filter((s) => s.length >= 3);
 }
-/** Hide the password part of any URL in `text` (scheme://user:password@host). */
+/** Hide the password of any URL in `text`: `scheme://user:password@host`, and `?password=` / `&sslpassword=` in its query. */
 function redactUrlPasswords(text) {
-    return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@');
+    return text
+        .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s/]+)@/gi, '$1:***@')
+        .replace(/([?&](?:ssl)?password=)[^&#\s]+/gi, '$1***');
 }
 
 // EXTERNAL MODULE: ./src/core/json-object.ts
