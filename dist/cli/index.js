@@ -51525,12 +51525,14 @@ const command = {
 /* harmony export */ });
 /* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2512);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6706);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6706);
 /* harmony import */ var _deploy_environments_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6413);
-/* harmony import */ var _deploy_record_cancelled_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7754);
+/* harmony import */ var _deploy_record_cancelled_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7754);
 /* harmony import */ var _deploy_record_file_ledger_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5953);
-/* harmony import */ var _deploy_record_record_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(540);
+/* harmony import */ var _deploy_record_interrupted_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4859);
+/* harmony import */ var _deploy_record_record_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(540);
 /** `slipway status --environment E`: what runs where, from the deployment record. */
+
 
 
 
@@ -51540,22 +51542,13 @@ const command = {
 
 /** What a deployment that did not end good left of `component`: unknown, finished, or nothing it changed. */
 function leftBehind(e, component) {
-    const version = e.versions[component];
-    const cancelled = (0,_deploy_record_cancelled_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelledComponents */ .u)(e);
-    if (cancelled) {
-        if (component in cancelled.done)
-            return { done: `which was cancelled (${cancelled.signal}) afterwards` };
-        if (!(component in cancelled.stopped))
-            return null;
-        const verb = e.task === 'deploy:rollback' ? 'rolling back to' : 'deploying';
-        return { unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})` };
-    }
-    if (e.state === 'in_progress')
-        return { unknown: `deployment #${e.id} of ${version} is in progress` };
-    // A run that died holding the lock (released by hand, or taken over as stale) stopped anywhere.
-    if (e.state === 'error' && /^(?:lock released by hand .*\(was in_progress\)|stale: )/.test(e.description ?? ''))
-        return { unknown: `deployment #${e.id} of ${version} stopped without finishing (${e.description})` };
-    return null;
+    // The rule a manual rollback reads too (record/interrupted.ts): one answer to "what runs".
+    const left = (0,_deploy_record_interrupted_js__WEBPACK_IMPORTED_MODULE_4__/* .leftBy */ .j)(e, component);
+    if (!left)
+        return null;
+    if (left.unknown)
+        return { unknown: left.unknown };
+    return { done: `which was cancelled (${(0,_deploy_record_cancelled_js__WEBPACK_IMPORTED_MODULE_5__/* .cancelledComponents */ .u)(e)?.signal ?? 'cancelled'}) afterwards` };
 }
 /**
  * The version each component runs: that of the newest deployment that included it and
@@ -51581,7 +51574,7 @@ function runningVersions(history) {
         for (const e of history) {
             if (!(component in e.versions))
                 continue;
-            const left = (0,_deploy_record_record_js__WEBPACK_IMPORTED_MODULE_5__/* .endedGood */ .UW)(e.state) ? { done: '' } : leftBehind(e, component);
+            const left = (0,_deploy_record_record_js__WEBPACK_IMPORTED_MODULE_6__/* .endedGood */ .UW)(e.state) ? { done: '' } : leftBehind(e, component);
             if (!left)
                 continue;
             if ('unknown' in left) {
@@ -51627,7 +51620,7 @@ const command = {
         }
         const last = [...history].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
         const notes = rows.some((r) => r.note);
-        process.stdout.write(`${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_6__/* .table */ .t)(['component', 'version', 'deployed at', 'commit', 'by', 'task', ...(notes ? ['note'] : [])], rows.map((r) => [
+        process.stdout.write(`${(0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_7__/* .table */ .t)(['component', 'version', 'deployed at', 'commit', 'by', 'task', ...(notes ? ['note'] : [])], rows.map((r) => [
             r.component,
             r.version ?? 'unknown',
             r.at,
@@ -54434,91 +54427,22 @@ async function announceResult(config, a, status, message, rt) {
 
 /***/ }),
 
-/***/ 5179:
+/***/ 19:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  w: () => (/* binding */ chooseRollback),
-  u: () => (/* binding */ versionsNow)
-});
-
-// EXTERNAL MODULE: ./src/deploy/record/cancelled.ts
-var record_cancelled = __nccwpck_require__(7754);
-// EXTERNAL MODULE: ./src/deploy/record/record.ts
-var record = __nccwpck_require__(540);
-;// CONCATENATED MODULE: ./src/deploy/record/interrupted.ts
-/**
- * What a run that did not end good left on the environment, per component, read as
- * `slipway status` reads it. A failed run put back what it changed (or was told to leave it
- * with auto-rollback off, which the record does not tell apart) and a refused one changed
- * nothing: neither leaves a trace here. A cancelled run leaves the components it finished at
- * its version and those it was stopped in the middle of unknown; a run still in progress, or
- * one that died holding the lock (released by hand, or taken over as stale), leaves every
- * component it was deploying unknown.
- */
-
-
-/** A run that died holding the lock: released by hand while in progress, or taken over as stale. */
-const ABANDONED = /^(?:lock released by hand .*\(was in_progress\)|stale: )/;
-/** What `e` left of `component` when `e` did not end good; null when it ended good or left nothing. */
-function leftBy(e, component) {
-    const version = e.versions[component];
-    if (version === undefined || (0,record/* endedGood */.UW)(e.state))
-        return null;
-    const verb = e.task === 'deploy:rollback' ? 'rolling back to' : 'deploying';
-    const cancelled = (0,record_cancelled/* cancelledComponents */.u)(e);
-    if (cancelled) {
-        if (component in cancelled.done)
-            return { entry: e, version };
-        if (!(component in cancelled.stopped))
-            return null;
-        return {
-            entry: e,
-            version,
-            unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})`,
-        };
-    }
-    if (e.state === 'in_progress')
-        return { entry: e, version, unknown: `deployment #${e.id} of ${version} is in progress` };
-    if (e.state === 'error' && ABANDONED.test(e.description ?? ''))
-        return { entry: e, version, unknown: `deployment #${e.id} of ${version} stopped without finishing` };
-    return null;
-}
-/**
- * Per component, what the newest run that left something on it left, when that run did not
- * end good (history newest first): such a component does not run its last good version, or
- * runs a version nobody knows. Components whose newest trace is a good deployment are absent.
- */
-function interruptedComponents(history) {
-    const out = {};
-    const settled = new Set();
-    for (const e of history)
-        for (const component of Object.keys(e.versions)) {
-            if (settled.has(component))
-                continue;
-            if ((0,record/* endedGood */.UW)(e.state)) {
-                settled.add(component);
-                continue;
-            }
-            const left = leftBy(e, component);
-            if (!left)
-                continue;
-            out[component] = left;
-            settled.add(component);
-        }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/choose-rollback.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   u: () => (/* binding */ versionsNow),
+/* harmony export */   w: () => (/* binding */ chooseRollback)
+/* harmony export */ });
+/* harmony import */ var _record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4859);
+/* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(540);
 
 
 /** The versions the environment may run now: the last good ones, overlaid with what interrupted runs left. */
 function versionsNow(history) {
-    const current = (0,record/* lastGoodVersions */.B)(history);
+    const current = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history);
     const unknown = {};
-    for (const [component, left] of Object.entries(interruptedComponents(history))) {
+    for (const [component, left] of Object.entries((0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .F)(history))) {
         current[component] = left.version;
         if (left.unknown)
             unknown[component] = left.unknown;
@@ -54528,8 +54452,8 @@ function versionsNow(history) {
 /** Decide a manual rollback from the environment's record (newest first); `toVersion` '' for the button. */
 function chooseRollback(config, history, toVersion) {
     const now = versionsNow(history);
-    const good = (0,record/* lastGoodVersions */.B)(history);
-    const interrupted = interruptedComponents(history);
+    const good = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history);
+    const interrupted = (0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .F)(history);
     // Migrations are forward-only and a component gone from the policy cannot be planned: a deploy
     // that changed only those is not one to undo, or the button would stop at it for ever.
     const undoable = (name) => {
@@ -54568,18 +54492,18 @@ function latestInEffect(history, good, undoable) {
     for (const [i, e] of history.entries()) {
         if (e.task !== 'deploy')
             continue;
-        const before = (0,record/* lastGoodVersions */.B)(history.slice(i + 1));
+        const before = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history.slice(i + 1));
         const newer = history.slice(0, i);
         const names = Object.keys(e.versions).filter(undoable);
         let changed;
         let inEffect;
-        if ((0,record/* endedGood */.UW)(e.state)) {
+        if ((0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(e.state)) {
             changed = names.filter((c) => e.versions[c] !== before[c]);
             inEffect = changed.some((c) => good[c] === e.versions[c]);
         }
         else {
-            changed = names.filter((c) => leftBy(e, c));
-            inEffect = changed.some((c) => !newer.some((n) => (0,record/* endedGood */.UW)(n.state) && c in n.versions));
+            changed = names.filter((c) => (0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .leftBy */ .j)(e, c));
+            inEffect = changed.some((c) => !newer.some((n) => (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(n.state) && c in n.versions));
         }
         if (inEffect)
             return { entry: e, before: Object.fromEntries(changed.map((c) => [c, before[c] ?? ''])) };
@@ -54596,7 +54520,7 @@ function describeUndo(undo, interrupted, undoable) {
     if (!undo)
         return `No deploy to undo is recorded${also}.`;
     const { entry } = undo;
-    const how = (0,record/* endedGood */.UW)(entry.state)
+    const how = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(entry.state)
         ? `by ${entry.creator || 'unknown'}`
         : `which did not finish: ${entry.description ?? entry.state}`;
     return `The rollback undoes deployment #${entry.id} (${list(Object.keys(undo.before), (n) => entry.versions[n])}, ${how}), the latest deploy still in effect: what it changed goes back to the version before it${also}.`;
@@ -54715,7 +54639,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3614);
 /* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(1346);
 /* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(559);
-/* harmony import */ var _choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(5179);
+/* harmony import */ var _choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(19);
 /* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(540);
 /* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2593);
 /* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(5965);
@@ -57842,6 +57766,84 @@ function startHeartbeat(record, id, request, options) {
             await inFlight;
         },
     };
+}
+
+
+/***/ }),
+
+/***/ 4859:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F: () => (/* binding */ interruptedComponents),
+/* harmony export */   j: () => (/* binding */ leftBy)
+/* harmony export */ });
+/* harmony import */ var _cancelled_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7754);
+/* harmony import */ var _record_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(540);
+/**
+ * What a run that did not end good left on the environment, per component, read as
+ * `slipway status` reads it. A failed run put back what it changed (or was told to leave it
+ * with auto-rollback off, which the record does not tell apart) and a refused one changed
+ * nothing: neither leaves a trace here. A cancelled run leaves the components it finished at
+ * its version and those it was stopped in the middle of unknown; a run still in progress, or
+ * one that died holding the lock (released by hand, or taken over as stale), leaves every
+ * component it was deploying unknown.
+ */
+
+
+/** A run that died holding the lock: released by hand while in progress, or taken over as stale. */
+const ABANDONED = /^(?:lock released by hand .*\(was in_progress\)|stale: )/;
+/** What `e` left of `component` when `e` did not end good; null when it ended good or left nothing. */
+function leftBy(e, component) {
+    const version = e.versions[component];
+    if (version === undefined || (0,_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(e.state))
+        return null;
+    const verb = e.task === 'deploy:rollback' ? 'rolling back to' : 'deploying';
+    const cancelled = (0,_cancelled_js__WEBPACK_IMPORTED_MODULE_1__/* .cancelledComponents */ .u)(e);
+    if (cancelled) {
+        if (component in cancelled.done)
+            return { entry: e, version };
+        if (!(component in cancelled.stopped))
+            return null;
+        return {
+            entry: e,
+            version,
+            unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})`,
+        };
+    }
+    if (e.state === 'in_progress')
+        return { entry: e, version, unknown: `deployment #${e.id} of ${version} is in progress` };
+    if (e.state === 'error' && ABANDONED.test(e.description ?? ''))
+        return {
+            entry: e,
+            version,
+            unknown: `deployment #${e.id} of ${version} stopped without finishing (${e.description})`,
+        };
+    return null;
+}
+/**
+ * Per component, what the newest run that left something on it left, when that run did not
+ * end good (history newest first): such a component does not run its last good version, or
+ * runs a version nobody knows. Components whose newest trace is a good deployment are absent.
+ */
+function interruptedComponents(history) {
+    const out = {};
+    const settled = new Set();
+    for (const e of history)
+        for (const component of Object.keys(e.versions)) {
+            if (settled.has(component))
+                continue;
+            if ((0,_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(e.state)) {
+                settled.add(component);
+                continue;
+            }
+            const left = leftBy(e, component);
+            if (!left)
+                continue;
+            out[component] = left;
+            settled.add(component);
+        }
+    return out;
 }
 
 

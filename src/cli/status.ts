@@ -5,6 +5,7 @@ import { table } from '../core/markdown.js';
 import { knownEnvironment } from '../deploy/environments.js';
 import { cancelledComponents } from '../deploy/record/cancelled.js';
 import { FileLedger } from '../deploy/record/file-ledger.js';
+import { leftBy } from '../deploy/record/interrupted.js';
 import { endedGood, type DeploymentEntry } from '../deploy/record/record.js';
 import type { Command } from './main.js';
 
@@ -24,19 +25,11 @@ interface RunningVersion {
 
 /** What a deployment that did not end good left of `component`: unknown, finished, or nothing it changed. */
 function leftBehind(e: DeploymentEntry, component: string): { unknown: string } | { done: string } | null {
-  const version = e.versions[component];
-  const cancelled = cancelledComponents(e);
-  if (cancelled) {
-    if (component in cancelled.done) return { done: `which was cancelled (${cancelled.signal}) afterwards` };
-    if (!(component in cancelled.stopped)) return null;
-    const verb = e.task === 'deploy:rollback' ? 'rolling back to' : 'deploying';
-    return { unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})` };
-  }
-  if (e.state === 'in_progress') return { unknown: `deployment #${e.id} of ${version} is in progress` };
-  // A run that died holding the lock (released by hand, or taken over as stale) stopped anywhere.
-  if (e.state === 'error' && /^(?:lock released by hand .*\(was in_progress\)|stale: )/.test(e.description ?? ''))
-    return { unknown: `deployment #${e.id} of ${version} stopped without finishing (${e.description})` };
-  return null;
+  // The rule a manual rollback reads too (record/interrupted.ts): one answer to "what runs".
+  const left = leftBy(e, component);
+  if (!left) return null;
+  if (left.unknown) return { unknown: left.unknown };
+  return { done: `which was cancelled (${cancelledComponents(e)?.signal ?? 'cancelled'}) afterwards` };
 }
 
 /**

@@ -41,7 +41,11 @@ export function leftBy(e: DeploymentEntry, component: string): Interrupted | nul
   if (e.state === 'in_progress')
     return { entry: e, version, unknown: `deployment #${e.id} of ${version} is in progress` };
   if (e.state === 'error' && ABANDONED.test(e.description ?? ''))
-    return { entry: e, version, unknown: `deployment #${e.id} of ${version} stopped without finishing` };
+    return {
+      entry: e,
+      version,
+      unknown: `deployment #${e.id} of ${version} stopped without finishing (${e.description})`,
+    };
   return null;
 }
 
