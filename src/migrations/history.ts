@@ -45,7 +45,7 @@ export async function ensureHistory(session: DbSession, table: string): Promise<
  * that to no one), would be refused on every run. When it must create and may not, the error
  * names the role, the right it lacks and the GRANT that gives it.
  */
-async function ensureTable(session: DbSession, table: string, columns: string, what: string): Promise<void> {
+export async function ensureTable(session: DbSession, table: string, columns: string, what: string): Promise<void> {
   const named = table.includes('.') ? table.split('.')[0] : null;
   const [state] = await session
     .query<{ found: string | null; schema: string | null; role: string; db: string }>(

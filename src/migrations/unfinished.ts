@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../core/errors.js';
 import { sqlLiteral, quoteQualified, type DbSession } from './database.js';
-import { forgetSql } from './history.js';
+import { ensureTable, forgetSql } from './history.js';
 
 /** A migration started and not finished. */
 export interface UnfinishedRow {
@@ -48,9 +48,13 @@ async function ensureStartedTable(session: DbSession, table: string): Promise<vo
             EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'direction' AND NOT attisdropped) AS current`,
     [name],
   );
+  // Through the history table's own creation: a role that may not create in the schema gets
+  // one line naming the right and the GRANT, not an internal error in the middle of a run.
   if (!state?.found)
-    await session.exec(`CREATE TABLE IF NOT EXISTS ${name} (
-    version bigint PRIMARY KEY,
+    await ensureTable(
+      session,
+      startedTable(table),
+      `version bigint PRIMARY KEY,
     name text NOT NULL,
     file text NOT NULL,
     statements integer NOT NULL,
@@ -60,8 +64,9 @@ async function ensureStartedTable(session: DbSession, table: string): Promise<vo
     direction text NOT NULL DEFAULT 'up',
     line integer,
     sql_checksum text,
-    error text
-  )`);
+    error text`,
+      'the no-transaction marks table',
+    );
   else if (!state.current)
     await session.exec(
       `ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up', ADD COLUMN IF NOT EXISTS line integer, ADD COLUMN IF NOT EXISTS sql_checksum text, ADD COLUMN IF NOT EXISTS error text`,

@@ -124,6 +124,29 @@ describe('a role without CREATE on the schema', () => {
       `cannot create the history table ops.migrations: the role rr_new lacks CREATE on database ${db}, which creating it needs (it does not exist yet); grant it (GRANT CREATE ON DATABASE ${db} TO rr_new), or create the schema first (CREATE SCHEMA ops AUTHORIZATION rr_new)`,
     );
   });
+  it('a no-transaction migration by a role that owns the history but may not create the marks table: one line, nothing run', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_items.sql': 'CREATE TABLE items (id int);\n' });
+    expect((await migrate(dir, url)).error).toBeUndefined();
+    await sql(
+      url,
+      "CREATE ROLE rr_nt LOGIN PASSWORD 'pw-rr_nt'; ALTER TABLE slipway_migrations OWNER TO rr_nt; ALTER TABLE items OWNER TO rr_nt",
+    );
+    writeFileSync(
+      path.join(dir, 'migrations/2_fill.sql'),
+      '-- slipway:no-transaction\nINSERT INTO items VALUES (1);\n',
+    );
+    const run = await action(dir, as(url, 'rr_nt'));
+    expect(isUserError(run.error)).toBe(true);
+    expect(run.error?.message).toMatch(
+      /cannot create the no-transaction marks table public\.slipway_migrations_started: the role rr_nt lacks CREATE on schema public, .*\(GRANT CREATE ON SCHEMA public TO rr_nt\), or create it once as a role that may and make rr_nt its owner \(ALTER TABLE public\.slipway_migrations_started OWNER TO rr_nt\)/,
+    );
+    expect(run.rt.text()).not.toContain('internal error');
+    // Refused before its first statement: nothing of it ran, and the outputs say where it stands.
+    expect(await sql(url, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 0 }]);
+    expect(run.outputs.pending).toBe('1');
+    expect(run.outputs.current).toBe('1');
+  });
 });
 
 describe('a password given as ?password= in the URL', () => {
