@@ -28,8 +28,10 @@ export async function restoreBackup(file: string, url: string, options: RestoreO
   const args = [
     '--clean',
     '--if-exists',
+    // Owners are not replayed (the restoring role owns what it recreates: only a superuser
+    // could set another), but grants are: the owner may give them, and a restore that left
+    // the application's reader roles without their SELECT would be an outage of its own.
     '--no-owner',
-    '--no-privileges',
     '--single-transaction',
     '--exit-on-error',
     '--no-password',

@@ -171,3 +171,28 @@ test('restore reaches pg_restore with the password through PGPASSWORD, never its
   expect((await c.query('SELECT id FROM a')).rows).toEqual([{ id: 7 }]);
   await c.end();
 });
+
+test('restore puts the grants back as they were, into the same database', async () => {
+  const url = server.createDatabase();
+  const reader = `reader_${path
+    .basename(dir)
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE ROLE ${reader}`);
+  await admin.end();
+  writeFileSync(path.join(dir, 'migrations', '1_a.sql'), `CREATE TABLE g (x int);\nGRANT SELECT ON g TO ${reader};\n`);
+  await migrate(url, { backupDir: 'backups' });
+  writeFileSync(path.join(dir, 'migrations', '2_b.sql'), 'DROP TABLE g;\n');
+  const second = await migrate(url, { backupDir: 'backups', allowDestructive: true });
+  await restoreBackup(second.backup, url, { from: 'the variable DATABASE_URL' });
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const granted = await c.query(`SELECT has_table_privilege('${reader}', 'g', 'SELECT') AS ok`);
+    expect(granted.rows).toEqual([{ ok: true }]);
+  } finally {
+    await c.end();
+  }
+});
