@@ -211,11 +211,17 @@ async function reportFailure(
 async function notRunOf(err: MigrationFailed, options: MigrateOptions, rt: Runtime): Promise<NotRun> {
   const failed = err.location?.file ?? '';
   const result = err.result;
-  if (result.direction === 'down') return { failed, pending: [] };
   try {
     const dir = path.resolve(rt.cwd, options.dir || 'migrations');
     const rel = (abs: string) => path.relative(rt.cwd, abs).split(path.sep).join('/') || '.';
     const { files } = await loadMigrations(dir, rel, { root: await workspaceRoot(rt.cwd), format: options.format });
+    // Its row says it failed: not also "applied before" (a failed revert is still applied).
+    if (result.direction === 'down')
+      return {
+        failed,
+        pending: [],
+        failedVersion: files.find((f) => f.file === failed || f.down?.file === failed)?.version,
+      };
     const before = new Set(result.previouslyApplied.map((r) => r.version));
     const accounted = new Set([failed, ...result.applied.map((a) => a.file), ...result.remaining.map((r) => r.file)]);
     return {

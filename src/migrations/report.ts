@@ -73,6 +73,8 @@ export interface NotRun {
   failed: string;
   /** The files after it that did not run, in order. */
   pending: string[];
+  /** The version of a failed revert, listed once (as failed), not also as applied before. */
+  failedVersion?: bigint;
 }
 
 /** The job summary of a run stopped by a failing (or cancelled) migration: the table with it and what is pending, then why. */
@@ -100,7 +102,9 @@ export function migrationSummary(result: MigrationResult, notRun?: NotRun & { ca
     return `${title}\n\nThe project's own migration command ran on ${where}${result.backup ? `, after a backup to \`${result.backup}\`` : ''}.\n`;
   const rows: (string | number)[][] = [];
   const earlier = result.previouslyApplied.filter(
-    (r) => !result.applied.some((a) => a.direction === 'down' && BigInt(a.version) === r.version),
+    (r) =>
+      !result.applied.some((a) => a.direction === 'down' && BigInt(a.version) === r.version) &&
+      r.version !== notRun?.failedVersion,
   );
   if (earlier.length > HISTORY_ROWS) rows.push([`… ${earlier.length - HISTORY_ROWS} earlier`, 'applied before', '']);
   for (const r of earlier.slice(-HISTORY_ROWS))

@@ -621,7 +621,8 @@ async function resolveUnfinished(
     backupLocation: '',
     findings: [],
     destructiveApplied: false,
-    previouslyApplied: ctx.history,
+    // The history as the resolve left it: the summary lists what is applied now.
+    previouslyApplied: await readHistory(session, table),
     remaining: [],
   };
 }

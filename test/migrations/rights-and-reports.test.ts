@@ -138,7 +138,7 @@ describe('a role without CREATE on the schema', () => {
     );
     const run = await action(dir, as(url, 'rr_nt'));
     expect(isUserError(run.error)).toBe(true);
-    expect(run.error?.message).toMatch(
+    expect((run.error as Error | undefined)?.message).toMatch(
       /cannot create the no-transaction marks table public\.slipway_migrations_started: the role rr_nt lacks CREATE on schema public, .*\(GRANT CREATE ON SCHEMA public TO rr_nt\), or create it once as a role that may and make rr_nt its owner \(ALTER TABLE public\.slipway_migrations_started OWNER TO rr_nt\)/,
     );
     expect(run.rt.text()).not.toContain('internal error');
@@ -253,6 +253,28 @@ describe('the summary and outputs of a run that did not finish', () => {
     expect(summary).not.toContain('No migrations.');
     expect(rowsOf(summary)).toEqual(['| `migrations/1_bad.sql` | failed', '| `migrations/2_ok.sql` | pending']);
     expect(summary).toContain('**Failed:** migrations/1_bad.sql:2: migration failed: division by zero');
+  });
+
+  it('a failed revert is one row, and after resolving it the table lists what the history says now', async () => {
+    const url = server.createDatabase();
+    const dir = repo({
+      '1_a.sql': 'CREATE TABLE a (id int);\n',
+      '2_nt.sql': '-- slipway:no-transaction\nCREATE TABLE t2 (id int);\n',
+      '2_nt.down.sql': '-- slipway:no-transaction\nDROP TABLE t2;\nSELECT 1/0;\n',
+    });
+    expect((await migrate(dir, url)).error).toBeUndefined();
+    const down = await action(dir, url, { target: '1', 'allow-destructive': 'true' });
+    expect((down.error as Error).message).toMatch(/down migration failed: division by zero/);
+    expect(rowsOf(down.summary)).toEqual([
+      '| 1_a | applied before (run 91)',
+      '| `migrations/2_nt.down.sql` | failed (revert)',
+    ]);
+
+    const resolved = await action(dir, url, { resolve: '2 pending' });
+    expect(resolved.error).toBeUndefined();
+    expect(resolved.outputs).toMatchObject({ pending: '1', current: '1' });
+    expect(resolved.summary).toContain('version **1**');
+    expect(rowsOf(resolved.summary)).toEqual(['| 1_a | applied before (run 91)']);
   });
 
   it('after earlier migrations: the applied ones, then the failed one and what it left pending', async () => {
