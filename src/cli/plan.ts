@@ -36,7 +36,7 @@ export const command: Command = {
     "component's URL variable (DATABASE_URL unless migrate.database names another) when it is set,",
     'else a copy of the embedded database (.slipway/db) when there is one; with neither, nothing is',
     "applied yet and no database is opened. --event rollback previews deploy's manual rollback",
-    '(to --to-version, or the last good version). The policy file must name at least one environment;',
+    '(to --to-version, or undoing the latest deploy still in effect). The policy file must name at least one environment;',
     '--environment picks one of them (default: each, in `after` order). Exits 1 when a step failed.',
   ].join('\n'),
   flags: ['event', 'branch', 'environment', 'to-version', 'config'],

@@ -50,6 +50,8 @@ export function chooseRollback(
   config: SlipwayConfig,
   history: readonly DeploymentEntry[],
   toVersion: string,
+  /** The components the run may move (the `components` input): the deploy undone is one that changed one of them. */
+  selected: ReadonlySet<string> = new Set(Object.keys(config.components)),
 ): RollbackChoice {
   const now = versionsNow(history);
   const good = lastGoodVersions(history);
@@ -58,7 +60,7 @@ export function chooseRollback(
   // that changed only those is not one to undo, or the button would stop at it for ever.
   const undoable = (name: string) => {
     const c = config.components[name];
-    return Boolean(c?.deploy && !c.migrate);
+    return Boolean(c?.deploy && !c.migrate && selected.has(name));
   };
   const undo = toVersion ? null : latestInEffect(history, good, undoable);
   const choose = (name: string, current: string, kind: PlanStep['kind']): VersionChoice => {
@@ -68,6 +70,11 @@ export function chooseRollback(
     const known = !(name in now.unknown);
     if (toVersion) return toVersion === current && known ? { skip: `already at ${current}` } : { next: toVersion };
     const next = undo && name in undo.before ? undo.before[name] : interrupted[name] ? (good[name] ?? '') : null;
+    const put = undo?.entry.versions[name];
+    if (next === null && put !== undefined && put !== current)
+      return {
+        skip: `runs ${current}, not the ${put} deployment #${undo!.entry.id} put there: left alone (to go back further, use to-version)`,
+      };
     if (next === null)
       return {
         skip: undo
@@ -98,8 +105,11 @@ function latestInEffect(
     let changed: string[];
     let inEffect: boolean;
     if (endedGood(e.state)) {
-      changed = names.filter((c) => e.versions[c] !== before[c]);
-      inEffect = changed.some((c) => good[c] === e.versions[c]);
+      // Only what still runs the version it put there: a component moved since (by a later
+      // rollback to an older version, say) is not this deploy's to undo, and "back" to the
+      // version before it could then be forward.
+      changed = names.filter((c) => e.versions[c] !== before[c] && good[c] === e.versions[c]);
+      inEffect = changed.length > 0;
     } else {
       changed = names.filter((c) => leftBy(e, c));
       inEffect = changed.some((c) => !newer.some((n) => endedGood(n.state) && c in n.versions));

@@ -151,7 +151,7 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
 
   rt.setOutput('environment-url', environmentUrl);
   let history = await record.history(environment);
-  const rollback = inputs.rollback ? chooseRollback(config, history, toVersion) : null;
+  const rollback = inputs.rollback ? chooseRollback(config, history, toVersion, selected) : null;
   const plan = buildPlan({
     config,
     environment,

@@ -306,25 +306,39 @@ describe('without to-version, a press undoes the latest deploy still in effect',
     expect(third.text).toMatch(/Skipped api: no good version before 0\.1\.0 is recorded/);
   });
 
-  test('components narrows the undo; the next press undoes the rest of that deploy, not an older one', async () => {
+  test('components narrows the undo to the latest deploy that changed them; the next press undoes the rest of that deploy', async () => {
     await history();
     p.clearLog();
     const worker = await deploy('production', { rollback: 'true', components: '["worker"]' });
     expect(worker.error).toBeUndefined();
     expect(commands()).toEqual(['rollback production worker 0.3.0 0.3.1']);
+    // The hotfix did not change web: "roll back web" undoes the release that did.
     p.clearLog();
     const web = await deploy('production', { rollback: 'true', components: '["web"]' });
     expect(web.error).toBeUndefined();
-    expect(commands()).toEqual([]);
-    expect(web.text).toMatch(
-      /Skipped web: not changed by deployment #3, the deploy this rollback undoes \(to go back further, use to-version\)/,
-    );
+    expect(commands()).toEqual(['rollback production web 0.1.0 1.2.0']);
+    expect(web.text).toMatch(/The rollback undoes deployment #2 \(web@1\.2\.0,/);
+    expect(web.text).not.toMatch(/api|worker/);
     p.clearLog();
     const rest = await deploy('production', { rollback: 'true' });
     expect(rest.error).toBeUndefined();
     expect(commands()).toEqual(['rollback production api 0.2.0 0.2.1']);
-    expect(rest.text).toMatch(/Skipped worker: already at 0\.3\.0/);
-    expect(running('production', 'web', 'api', 'worker')).toEqual({ web: '1.2.0', api: '0.2.0', worker: '0.3.0' });
+    expect(rest.text).toMatch(/Skipped worker: runs 0\.3\.0, not the 0\.3\.1 deployment #3 put there: left alone/);
+    expect(running('production', 'web', 'api', 'worker')).toEqual({ web: '0.1.0', api: '0.2.0', worker: '0.3.0' });
+  });
+
+  test('a rollback never moves a component forward: one moved back since the deploy it undoes is left where it is', async () => {
+    await history();
+    // api alone back to 0.1.0 on purpose; worker still runs the hotfix's 0.3.1.
+    expect(
+      (await deploy('production', { rollback: 'true', 'to-version': '0.1.0', components: '["api"]' })).error,
+    ).toBeUndefined();
+    p.clearLog();
+    const press = await deploy('production', { rollback: 'true' });
+    expect(press.error).toBeUndefined();
+    expect(commands()).toEqual(['rollback production worker 0.3.0 0.3.1']);
+    expect(press.text).toMatch(/Skipped api: runs 0\.1\.0, not the 0\.2\.1 deployment #3 put there: left alone/);
+    expect(running('production', 'web', 'api', 'worker')).toEqual({ web: '1.2.0', api: '0.1.0', worker: '0.3.0' });
   });
 
   test('slipway plan --event rollback shows the same undo; a to-version production never ran is a failed plan', async () => {
