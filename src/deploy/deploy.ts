@@ -34,6 +34,7 @@ import {
 import { startHeartbeat } from './record/heartbeat.js';
 import { describeRelease, releaseLock } from './record/unlock.js';
 import { cancelledDescription } from './record/cancelled.js';
+import { LEFT_AS_IS } from './record/interrupted.js';
 import { planLines, deploySummary, type DeployStatus, type StepReport } from './report.js';
 import { DeployRun, previousVersion, targetContext, type DeployResult, type RunInfo } from './run.js';
 import { clashRefusal, downgradeRefusal, downgrades, sameComponentContent, versionClashes } from './version-rules.js';
@@ -297,7 +298,12 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   await heartbeat.stop();
   await record.finish(entry.id, {
     state: result.status === 'success' ? 'success' : 'failure',
-    description: fitDescription(rt.redact(result.message ?? `${plan.mode} succeeded`)),
+    // A failure left in place is told apart from one rolled back: what runs is then unknown.
+    description: fitDescription(
+      rt.redact(
+        `${result.status === 'failed' && !inputs.autoRollback ? LEFT_AS_IS : ''}${result.message ?? `${plan.mode} succeeded`}`,
+      ),
+    ),
     environmentUrl: environmentUrl || undefined,
     logUrl: info.logUrl,
   });

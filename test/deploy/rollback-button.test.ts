@@ -327,6 +327,23 @@ describe('without to-version, a press undoes the latest deploy still in effect',
     expect(running('production', 'web', 'api', 'worker')).toEqual({ web: '0.1.0', api: '0.2.0', worker: '0.3.0' });
   });
 
+  test('a failed deploy left as it is (auto-rollback: false) is undone to the last good version, from the version it left', async () => {
+    await history();
+    // api 0.2.2 is deployed, then fails; with auto-rollback off it stays, unverified.
+    configure(`[ "$SLIPWAY_VERSION" = 0.2.2 ] && { ${write}; exit 3; }; `);
+    const failed = await deploy('production', { version: JSON.stringify({ api: '0.2.2' }), 'auto-rollback': 'false' });
+    expect(failed.outputs.status).toBe('failed');
+    const [entry] = await new FileLedger(p.dir).history('production');
+    expect(entry.description).toMatch(/^left as it is \(auto-rollback off\): /);
+    expect(running('production', 'api')).toEqual({ api: '0.2.2' });
+    configure();
+    p.clearLog();
+    const press = await deploy('production', { rollback: 'true' });
+    expect(press.error).toBeUndefined();
+    expect(commands()).toEqual(['rollback production api 0.2.1 0.2.2']);
+    expect(press.text).toMatch(/api unknown \(0\.2\.2\?\) → 0\.2\.1/);
+  });
+
   test('a rollback never moves a component forward: one moved back since the deploy it undoes is left where it is', async () => {
     await history();
     // api alone back to 0.1.0 on purpose; worker still runs the hotfix's 0.3.1.

@@ -1,8 +1,8 @@
 /**
  * What a run that did not end good left on the environment, per component, read as
- * `slipway status` reads it. A failed run put back what it changed (or was told to leave it
- * with auto-rollback off, which the record does not tell apart) and a refused one changed
- * nothing: neither leaves a trace here. A cancelled run leaves the components it finished at
+ * `slipway status` reads it. A failed run put back what it changed and a refused one changed
+ * nothing: neither leaves a trace here; one that failed with auto-rollback off left what it
+ * deployed unverified (its description says so first), so its components are unknown. A cancelled run leaves the components it finished at
  * its version and those it was stopped in the middle of unknown; a run still in progress, or
  * one that died holding the lock (released by hand, or taken over as stale), leaves every
  * component it was deploying unknown.
@@ -19,6 +19,12 @@ export interface Interrupted {
   /** Why what runs is not known; absent when the run finished this component (it runs `version`). */
   unknown?: string;
 }
+
+/**
+ * How a failed deploy's record starts when auto-rollback was off: what it deployed was left
+ * running, unverified. First, so the 140-character cut of a description never drops it.
+ */
+export const LEFT_AS_IS = 'left as it is (auto-rollback off): ';
 
 /** A run that died holding the lock: released by hand while in progress, or taken over as stale. */
 const ABANDONED = /^(?:lock released by hand .*\(was in_progress\)|stale: )/;
@@ -38,6 +44,12 @@ export function leftBy(e: DeploymentEntry, component: string): Interrupted | nul
       unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})`,
     };
   }
+  if (e.state === 'failure' && (e.description ?? '').startsWith(LEFT_AS_IS))
+    return {
+      entry: e,
+      version,
+      unknown: `deployment #${e.id} of ${version} failed and was left as it is (auto-rollback off)`,
+    };
   if (e.state === 'in_progress')
     return { entry: e, version, unknown: `deployment #${e.id} of ${version} is in progress` };
   if (e.state === 'error' && ABANDONED.test(e.description ?? ''))
