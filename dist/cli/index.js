@@ -51268,7 +51268,7 @@ const command = {
         "component's URL variable (DATABASE_URL unless migrate.database names another) when it is set,",
         'else a copy of the embedded database (.slipway/db) when there is one; with neither, nothing is',
         "applied yet and no database is opened. --event rollback previews deploy's manual rollback",
-        '(to --to-version, or the last good version). The policy file must name at least one environment;',
+        '(to --to-version, or undoing the latest deploy still in effect). The policy file must name at least one environment;',
         '--environment picks one of them (default: each, in `after` order). Exits 1 when a step failed.',
     ].join('\n'),
     flags: ['event', 'branch', 'environment', 'to-version', 'config'],
@@ -51444,8 +51444,10 @@ async function restoreBackup(file, url, options) {
     const args = [
         '--clean',
         '--if-exists',
+        // Owners are not replayed (the restoring role owns what it recreates: only a superuser
+        // could set another), but grants are: the owner may give them, and a restore that left
+        // the application's reader roles without their SELECT would be an outage of its own.
         '--no-owner',
-        '--no-privileges',
         '--single-transaction',
         '--exit-on-error',
         '--no-password',
@@ -51543,7 +51545,7 @@ const command = {
 /** What a deployment that did not end good left of `component`: unknown, finished, or nothing it changed. */
 function leftBehind(e, component) {
     // The rule a manual rollback reads too (record/interrupted.ts): one answer to "what runs".
-    const left = (0,_deploy_record_interrupted_js__WEBPACK_IMPORTED_MODULE_4__/* .leftBy */ .j)(e, component);
+    const left = (0,_deploy_record_interrupted_js__WEBPACK_IMPORTED_MODULE_4__/* .leftBy */ .jf)(e, component);
     if (!left)
         return null;
     if (left.unknown)
@@ -54442,7 +54444,7 @@ async function announceResult(config, a, status, message, rt) {
 function versionsNow(history) {
     const current = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history);
     const unknown = {};
-    for (const [component, left] of Object.entries((0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .F)(history))) {
+    for (const [component, left] of Object.entries((0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .FC)(history))) {
         current[component] = left.version;
         if (left.unknown)
             unknown[component] = left.unknown;
@@ -54450,15 +54452,17 @@ function versionsNow(history) {
     return { current, unknown };
 }
 /** Decide a manual rollback from the environment's record (newest first); `toVersion` '' for the button. */
-function chooseRollback(config, history, toVersion) {
+function chooseRollback(config, history, toVersion, 
+/** The components the run may move (the `components` input): the deploy undone is one that changed one of them. */
+selected = new Set(Object.keys(config.components))) {
     const now = versionsNow(history);
     const good = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history);
-    const interrupted = (0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .F)(history);
+    const interrupted = (0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .FC)(history);
     // Migrations are forward-only and a component gone from the policy cannot be planned: a deploy
     // that changed only those is not one to undo, or the button would stop at it for ever.
     const undoable = (name) => {
         const c = config.components[name];
-        return Boolean(c?.deploy && !c.migrate);
+        return Boolean(c?.deploy && !c.migrate && selected.has(name));
     };
     const undo = toVersion ? null : latestInEffect(history, good, undoable);
     const choose = (name, current, kind) => {
@@ -54471,6 +54475,11 @@ function chooseRollback(config, history, toVersion) {
         if (toVersion)
             return toVersion === current && known ? { skip: `already at ${current}` } : { next: toVersion };
         const next = undo && name in undo.before ? undo.before[name] : interrupted[name] ? (good[name] ?? '') : null;
+        const put = undo?.entry.versions[name];
+        if (next === null && put !== undefined && put !== current)
+            return {
+                skip: `runs ${current}, not the ${put} deployment #${undo.entry.id} put there: left alone (to go back further, use to-version)`,
+            };
         if (next === null)
             return {
                 skip: undo
@@ -54498,11 +54507,14 @@ function latestInEffect(history, good, undoable) {
         let changed;
         let inEffect;
         if ((0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(e.state)) {
-            changed = names.filter((c) => e.versions[c] !== before[c]);
-            inEffect = changed.some((c) => good[c] === e.versions[c]);
+            // Only what still runs the version it put there: a component moved since (by a later
+            // rollback to an older version, say) is not this deploy's to undo, and "back" to the
+            // version before it could then be forward.
+            changed = names.filter((c) => e.versions[c] !== before[c] && good[c] === e.versions[c]);
+            inEffect = changed.length > 0;
         }
         else {
-            changed = names.filter((c) => (0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .leftBy */ .j)(e, c));
+            changed = names.filter((c) => (0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .leftBy */ .jf)(e, c));
             inEffect = changed.some((c) => !newer.some((n) => (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(n.state) && c in n.versions));
         }
         if (inEffect)
@@ -54634,16 +54646,17 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5330);
-/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_20__ = __nccwpck_require__(9199);
+/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_21__ = __nccwpck_require__(9199);
 /* harmony import */ var _environments_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6413);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3614);
-/* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(1346);
+/* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_20__ = __nccwpck_require__(1346);
 /* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(559);
 /* harmony import */ var _choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(19);
 /* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(540);
 /* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2593);
 /* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(5965);
 /* harmony import */ var _record_cancelled_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(7754);
+/* harmony import */ var _record_interrupted_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(4859);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(5505);
 /* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(114);
 /* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(4125);
@@ -54657,6 +54670,7 @@ _run_js__WEBPACK_IMPORTED_MODULE_11__ = (__webpack_async_dependencies__.then ? (
  * record (GitHub Deployments on a runner, the file ledger in the CLI), the health gate and
  * the migrations step, so the same code runs everywhere.
  */
+
 
 
 
@@ -54752,7 +54766,7 @@ async function deployWith(config, options, state) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
     rt.setOutput('environment-url', environmentUrl);
     let history = await record.history(environment);
-    const rollback = inputs.rollback ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__/* .chooseRollback */ .w)(config, history, toVersion) : null;
+    const rollback = inputs.rollback ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__/* .chooseRollback */ .w)(config, history, toVersion, selected) : null;
     const plan = (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .buildPlan */ .Gg)({
         config,
         environment,
@@ -54892,7 +54906,8 @@ async function deployWith(config, options, state) {
     await heartbeat.stop();
     await record.finish(entry.id, {
         state: result.status === 'success' ? 'success' : 'failure',
-        description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .fitDescription */ .Am)(rt.redact(result.message ?? `${plan.mode} succeeded`)),
+        // A failure left in place is told apart from one rolled back: what runs is then unknown.
+        description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .fitDescription */ .Am)(rt.redact(`${result.status === 'failed' && !inputs.autoRollback ? _record_interrupted_js__WEBPACK_IMPORTED_MODULE_19__/* .LEFT_AS_IS */ ._J : ''}${result.message ?? `${plan.mode} succeeded`}`)),
         environmentUrl: environmentUrl || undefined,
         logUrl: info.logUrl,
     });
@@ -54908,8 +54923,8 @@ async function checkPromotion(config, plan, record, planned) {
     // A plan of the whole pipeline deploys `after` earlier in the same run: the gate is met then.
     if (planned.includes(after))
         return null;
-    const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_19__/* .unpromoted */ .u)(plan.steps, await record.history(after));
-    return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_19__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
+    const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_20__/* .unpromoted */ .u)(plan.steps, await record.history(after));
+    return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_20__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
 }
 /**
  * The environments a pipeline's dry run plans to deploy before this one (SLIPWAY_PLANNED_ENVIRONMENTS,
@@ -55021,7 +55036,7 @@ function outputsOnce(rt) {
     return {
         ...rt,
         setOutput(name, value) {
-            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_20__/* .outputString */ .x)(value);
+            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_21__/* .outputString */ .x)(value);
             if (written.get(name) === text)
                 return;
             written.set(name, text);
@@ -57775,22 +57790,28 @@ function startHeartbeat(record, id, request, options) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   F: () => (/* binding */ interruptedComponents),
-/* harmony export */   j: () => (/* binding */ leftBy)
+/* harmony export */   FC: () => (/* binding */ interruptedComponents),
+/* harmony export */   _J: () => (/* binding */ LEFT_AS_IS),
+/* harmony export */   jf: () => (/* binding */ leftBy)
 /* harmony export */ });
 /* harmony import */ var _cancelled_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7754);
 /* harmony import */ var _record_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(540);
 /**
  * What a run that did not end good left on the environment, per component, read as
- * `slipway status` reads it. A failed run put back what it changed (or was told to leave it
- * with auto-rollback off, which the record does not tell apart) and a refused one changed
- * nothing: neither leaves a trace here. A cancelled run leaves the components it finished at
+ * `slipway status` reads it. A failed run put back what it changed and a refused one changed
+ * nothing: neither leaves a trace here; one that failed with auto-rollback off left what it
+ * deployed unverified (its description says so first), so its components are unknown. A cancelled run leaves the components it finished at
  * its version and those it was stopped in the middle of unknown; a run still in progress, or
  * one that died holding the lock (released by hand, or taken over as stale), leaves every
  * component it was deploying unknown.
  */
 
 
+/**
+ * How a failed deploy's record starts when auto-rollback was off: what it deployed was left
+ * running, unverified. First, so the 140-character cut of a description never drops it.
+ */
+const LEFT_AS_IS = 'left as it is (auto-rollback off): ';
 /** A run that died holding the lock: released by hand while in progress, or taken over as stale. */
 const ABANDONED = /^(?:lock released by hand .*\(was in_progress\)|stale: )/;
 /** What `e` left of `component` when `e` did not end good; null when it ended good or left nothing. */
@@ -57811,6 +57832,12 @@ function leftBy(e, component) {
             unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})`,
         };
     }
+    if (e.state === 'failure' && (e.description ?? '').startsWith(LEFT_AS_IS))
+        return {
+            entry: e,
+            version,
+            unknown: `deployment #${e.id} of ${version} failed and was left as it is (auto-rollback off)`,
+        };
     if (e.state === 'in_progress')
         return { entry: e, version, unknown: `deployment #${e.id} of ${version} is in progress` };
     if (e.state === 'error' && ABANDONED.test(e.description ?? ''))
@@ -66360,6 +66387,7 @@ const FORMAT_NAMES = ['slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 
 /* harmony export */   Lu: () => (/* binding */ readHistory),
 /* harmony export */   Wr: () => (/* binding */ checkTableName),
 /* harmony export */   aC: () => (/* binding */ recordSql),
+/* harmony export */   pI: () => (/* binding */ ensureTable),
 /* harmony export */   qu: () => (/* binding */ forgetSql)
 /* harmony export */ });
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
@@ -67188,12 +67216,17 @@ async function reportFailure(err, options, rt, summary) {
 async function notRunOf(err, options, rt) {
     const failed = err.location?.file ?? '';
     const result = err.result;
-    if (result.direction === 'down')
-        return { failed, pending: [] };
     try {
         const dir = node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(rt.cwd, options.dir || 'migrations');
         const rel = (abs) => node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(rt.cwd, abs).split((node_path__WEBPACK_IMPORTED_MODULE_0___default().sep)).join('/') || '.';
         const { files } = await (0,_files_js__WEBPACK_IMPORTED_MODULE_6__/* .loadMigrations */ .Y$)(dir, rel, { root: await (0,_workspace_js__WEBPACK_IMPORTED_MODULE_9__/* .workspaceRoot */ .o)(rt.cwd), format: options.format });
+        // Its row says it failed: not also "applied before" (a failed revert is still applied).
+        if (result.direction === 'down')
+            return {
+                failed,
+                pending: [],
+                failedVersion: files.find((f) => f.file === failed || f.down?.file === failed)?.version,
+            };
         const before = new Set(result.previouslyApplied.map((r) => r.version));
         const accounted = new Set([failed, ...result.applied.map((a) => a.file), ...result.remaining.map((r) => r.file)]);
         return {
@@ -67928,7 +67961,8 @@ function migrationSummary(result, notRun) {
     if (result.tool === 'command')
         return `${title}\n\nThe project's own migration command ran on ${where}${result.backup ? `, after a backup to \`${result.backup}\`` : ''}.\n`;
     const rows = [];
-    const earlier = result.previouslyApplied.filter((r) => !result.applied.some((a) => a.direction === 'down' && BigInt(a.version) === r.version));
+    const earlier = result.previouslyApplied.filter((r) => !result.applied.some((a) => a.direction === 'down' && BigInt(a.version) === r.version) &&
+        r.version !== notRun?.failedVersion);
     if (earlier.length > HISTORY_ROWS)
         rows.push([`… ${earlier.length - HISTORY_ROWS} earlier`, 'applied before', '']);
     for (const r of earlier.slice(-HISTORY_ROWS))
@@ -68453,7 +68487,8 @@ async function resolveUnfinished(session, ctx, rt) {
         backupLocation: '',
         findings: [],
         destructiveApplied: false,
-        previouslyApplied: ctx.history,
+        // The history as the resolve left it: the summary lists what is applied now.
+        previouslyApplied: await (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .readHistory */ .Lu)(session, table),
         remaining: [],
     };
 }
@@ -68821,9 +68856,10 @@ async function ensureStartedTable(session, table) {
     const name = (0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(startedTable(table));
     const [state] = await session.query(`SELECT to_regclass($1)::text AS found,
             EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'direction' AND NOT attisdropped) AS current`, [name]);
+    // Through the history table's own creation: a role that may not create in the schema gets
+    // one line naming the right and the GRANT, not an internal error in the middle of a run.
     if (!state?.found)
-        await session.exec(`CREATE TABLE IF NOT EXISTS ${name} (
-    version bigint PRIMARY KEY,
+        await (0,_history_js__WEBPACK_IMPORTED_MODULE_2__/* .ensureTable */ .pI)(session, startedTable(table), `version bigint PRIMARY KEY,
     name text NOT NULL,
     file text NOT NULL,
     statements integer NOT NULL,
@@ -68833,8 +68869,7 @@ async function ensureStartedTable(session, table) {
     direction text NOT NULL DEFAULT 'up',
     line integer,
     sql_checksum text,
-    error text
-  )`);
+    error text`, 'the no-transaction marks table');
     else if (!state.current)
         await session.exec(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up', ADD COLUMN IF NOT EXISTS line integer, ADD COLUMN IF NOT EXISTS sql_checksum text, ADD COLUMN IF NOT EXISTS error text`);
 }

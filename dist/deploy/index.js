@@ -67966,95 +67966,22 @@ async function announceResult(config, a, status, message, rt) {
 
 /***/ }),
 
-/***/ 15179:
+/***/ 19:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  w: () => (/* binding */ chooseRollback),
-  u: () => (/* binding */ versionsNow)
-});
-
-// EXTERNAL MODULE: ./src/deploy/record/cancelled.ts
-var record_cancelled = __nccwpck_require__(97754);
-// EXTERNAL MODULE: ./src/deploy/record/record.ts
-var record = __nccwpck_require__(60540);
-;// CONCATENATED MODULE: ./src/deploy/record/interrupted.ts
-/**
- * What a run that did not end good left on the environment, per component, read as
- * `slipway status` reads it. A failed run put back what it changed (or was told to leave it
- * with auto-rollback off, which the record does not tell apart) and a refused one changed
- * nothing: neither leaves a trace here. A cancelled run leaves the components it finished at
- * its version and those it was stopped in the middle of unknown; a run still in progress, or
- * one that died holding the lock (released by hand, or taken over as stale), leaves every
- * component it was deploying unknown.
- */
-
-
-/** A run that died holding the lock: released by hand while in progress, or taken over as stale. */
-const ABANDONED = /^(?:lock released by hand .*\(was in_progress\)|stale: )/;
-/** What `e` left of `component` when `e` did not end good; null when it ended good or left nothing. */
-function leftBy(e, component) {
-    const version = e.versions[component];
-    if (version === undefined || (0,record/* endedGood */.UW)(e.state))
-        return null;
-    const verb = e.task === 'deploy:rollback' ? 'rolling back to' : 'deploying';
-    const cancelled = (0,record_cancelled/* cancelledComponents */.u)(e);
-    if (cancelled) {
-        if (component in cancelled.done)
-            return { entry: e, version };
-        if (!(component in cancelled.stopped))
-            return null;
-        return {
-            entry: e,
-            version,
-            unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})`,
-        };
-    }
-    if (e.state === 'in_progress')
-        return { entry: e, version, unknown: `deployment #${e.id} of ${version} is in progress` };
-    if (e.state === 'error' && ABANDONED.test(e.description ?? ''))
-        return {
-            entry: e,
-            version,
-            unknown: `deployment #${e.id} of ${version} stopped without finishing (${e.description})`,
-        };
-    return null;
-}
-/**
- * Per component, what the newest run that left something on it left, when that run did not
- * end good (history newest first): such a component does not run its last good version, or
- * runs a version nobody knows. Components whose newest trace is a good deployment are absent.
- */
-function interruptedComponents(history) {
-    const out = {};
-    const settled = new Set();
-    for (const e of history)
-        for (const component of Object.keys(e.versions)) {
-            if (settled.has(component))
-                continue;
-            if ((0,record/* endedGood */.UW)(e.state)) {
-                settled.add(component);
-                continue;
-            }
-            const left = leftBy(e, component);
-            if (!left)
-                continue;
-            out[component] = left;
-            settled.add(component);
-        }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/choose-rollback.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   u: () => (/* binding */ versionsNow),
+/* harmony export */   w: () => (/* binding */ chooseRollback)
+/* harmony export */ });
+/* harmony import */ var _record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(44859);
+/* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(60540);
 
 
 /** The versions the environment may run now: the last good ones, overlaid with what interrupted runs left. */
 function versionsNow(history) {
-    const current = (0,record/* lastGoodVersions */.B)(history);
+    const current = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history);
     const unknown = {};
-    for (const [component, left] of Object.entries(interruptedComponents(history))) {
+    for (const [component, left] of Object.entries((0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .FC)(history))) {
         current[component] = left.version;
         if (left.unknown)
             unknown[component] = left.unknown;
@@ -68062,15 +67989,17 @@ function versionsNow(history) {
     return { current, unknown };
 }
 /** Decide a manual rollback from the environment's record (newest first); `toVersion` '' for the button. */
-function chooseRollback(config, history, toVersion) {
+function chooseRollback(config, history, toVersion, 
+/** The components the run may move (the `components` input): the deploy undone is one that changed one of them. */
+selected = new Set(Object.keys(config.components))) {
     const now = versionsNow(history);
-    const good = (0,record/* lastGoodVersions */.B)(history);
-    const interrupted = interruptedComponents(history);
+    const good = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history);
+    const interrupted = (0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .FC)(history);
     // Migrations are forward-only and a component gone from the policy cannot be planned: a deploy
     // that changed only those is not one to undo, or the button would stop at it for ever.
     const undoable = (name) => {
         const c = config.components[name];
-        return Boolean(c?.deploy && !c.migrate);
+        return Boolean(c?.deploy && !c.migrate && selected.has(name));
     };
     const undo = toVersion ? null : latestInEffect(history, good, undoable);
     const choose = (name, current, kind) => {
@@ -68083,6 +68012,11 @@ function chooseRollback(config, history, toVersion) {
         if (toVersion)
             return toVersion === current && known ? { skip: `already at ${current}` } : { next: toVersion };
         const next = undo && name in undo.before ? undo.before[name] : interrupted[name] ? (good[name] ?? '') : null;
+        const put = undo?.entry.versions[name];
+        if (next === null && put !== undefined && put !== current)
+            return {
+                skip: `runs ${current}, not the ${put} deployment #${undo.entry.id} put there: left alone (to go back further, use to-version)`,
+            };
         if (next === null)
             return {
                 skip: undo
@@ -68104,18 +68038,21 @@ function latestInEffect(history, good, undoable) {
     for (const [i, e] of history.entries()) {
         if (e.task !== 'deploy')
             continue;
-        const before = (0,record/* lastGoodVersions */.B)(history.slice(i + 1));
+        const before = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history.slice(i + 1));
         const newer = history.slice(0, i);
         const names = Object.keys(e.versions).filter(undoable);
         let changed;
         let inEffect;
-        if ((0,record/* endedGood */.UW)(e.state)) {
-            changed = names.filter((c) => e.versions[c] !== before[c]);
-            inEffect = changed.some((c) => good[c] === e.versions[c]);
+        if ((0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(e.state)) {
+            // Only what still runs the version it put there: a component moved since (by a later
+            // rollback to an older version, say) is not this deploy's to undo, and "back" to the
+            // version before it could then be forward.
+            changed = names.filter((c) => e.versions[c] !== before[c] && good[c] === e.versions[c]);
+            inEffect = changed.length > 0;
         }
         else {
-            changed = names.filter((c) => leftBy(e, c));
-            inEffect = changed.some((c) => !newer.some((n) => (0,record/* endedGood */.UW)(n.state) && c in n.versions));
+            changed = names.filter((c) => (0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .leftBy */ .jf)(e, c));
+            inEffect = changed.some((c) => !newer.some((n) => (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(n.state) && c in n.versions));
         }
         if (inEffect)
             return { entry: e, before: Object.fromEntries(changed.map((c) => [c, before[c] ?? ''])) };
@@ -68132,7 +68069,7 @@ function describeUndo(undo, interrupted, undoable) {
     if (!undo)
         return `No deploy to undo is recorded${also}.`;
     const { entry } = undo;
-    const how = (0,record/* endedGood */.UW)(entry.state)
+    const how = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(entry.state)
         ? `by ${entry.creator || 'unknown'}`
         : `which did not finish: ${entry.description ?? entry.state}`;
     return `The rollback undoes deployment #${entry.id} (${list(Object.keys(undo.before), (n) => entry.versions[n])}, ${how}), the latest deploy still in effect: what it changed goes back to the version before it${also}.`;
@@ -68246,16 +68183,17 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35330);
-/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_20__ = __nccwpck_require__(89199);
+/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_21__ = __nccwpck_require__(89199);
 /* harmony import */ var _environments_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(66413);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(23614);
-/* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(61346);
+/* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_20__ = __nccwpck_require__(61346);
 /* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(70559);
-/* harmony import */ var _choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(15179);
+/* harmony import */ var _choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(19);
 /* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(60540);
 /* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(12593);
 /* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(5965);
 /* harmony import */ var _record_cancelled_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(97754);
+/* harmony import */ var _record_interrupted_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(44859);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(65505);
 /* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(60114);
 /* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(60237);
@@ -68269,6 +68207,7 @@ _run_js__WEBPACK_IMPORTED_MODULE_11__ = (__webpack_async_dependencies__.then ? (
  * record (GitHub Deployments on a runner, the file ledger in the CLI), the health gate and
  * the migrations step, so the same code runs everywhere.
  */
+
 
 
 
@@ -68364,7 +68303,7 @@ async function deployWith(config, options, state) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
     rt.setOutput('environment-url', environmentUrl);
     let history = await record.history(environment);
-    const rollback = inputs.rollback ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__/* .chooseRollback */ .w)(config, history, toVersion) : null;
+    const rollback = inputs.rollback ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__/* .chooseRollback */ .w)(config, history, toVersion, selected) : null;
     const plan = (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .buildPlan */ .Gg)({
         config,
         environment,
@@ -68504,7 +68443,8 @@ async function deployWith(config, options, state) {
     await heartbeat.stop();
     await record.finish(entry.id, {
         state: result.status === 'success' ? 'success' : 'failure',
-        description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .fitDescription */ .Am)(rt.redact(result.message ?? `${plan.mode} succeeded`)),
+        // A failure left in place is told apart from one rolled back: what runs is then unknown.
+        description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .fitDescription */ .Am)(rt.redact(`${result.status === 'failed' && !inputs.autoRollback ? _record_interrupted_js__WEBPACK_IMPORTED_MODULE_19__/* .LEFT_AS_IS */ ._J : ''}${result.message ?? `${plan.mode} succeeded`}`)),
         environmentUrl: environmentUrl || undefined,
         logUrl: info.logUrl,
     });
@@ -68520,8 +68460,8 @@ async function checkPromotion(config, plan, record, planned) {
     // A plan of the whole pipeline deploys `after` earlier in the same run: the gate is met then.
     if (planned.includes(after))
         return null;
-    const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_19__/* .unpromoted */ .u)(plan.steps, await record.history(after));
-    return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_19__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
+    const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_20__/* .unpromoted */ .u)(plan.steps, await record.history(after));
+    return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_20__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
 }
 /**
  * The environments a pipeline's dry run plans to deploy before this one (SLIPWAY_PLANNED_ENVIRONMENTS,
@@ -68633,7 +68573,7 @@ function outputsOnce(rt) {
     return {
         ...rt,
         setOutput(name, value) {
-            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_20__/* .outputString */ .x)(value);
+            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_21__/* .outputString */ .x)(value);
             if (written.get(name) === text)
                 return;
             written.set(name, text);
@@ -71156,6 +71096,96 @@ function startHeartbeat(record, id, request, options) {
             await inFlight;
         },
     };
+}
+
+
+/***/ }),
+
+/***/ 44859:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FC: () => (/* binding */ interruptedComponents),
+/* harmony export */   _J: () => (/* binding */ LEFT_AS_IS),
+/* harmony export */   jf: () => (/* binding */ leftBy)
+/* harmony export */ });
+/* harmony import */ var _cancelled_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(97754);
+/* harmony import */ var _record_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(60540);
+/**
+ * What a run that did not end good left on the environment, per component, read as
+ * `slipway status` reads it. A failed run put back what it changed and a refused one changed
+ * nothing: neither leaves a trace here; one that failed with auto-rollback off left what it
+ * deployed unverified (its description says so first), so its components are unknown. A cancelled run leaves the components it finished at
+ * its version and those it was stopped in the middle of unknown; a run still in progress, or
+ * one that died holding the lock (released by hand, or taken over as stale), leaves every
+ * component it was deploying unknown.
+ */
+
+
+/**
+ * How a failed deploy's record starts when auto-rollback was off: what it deployed was left
+ * running, unverified. First, so the 140-character cut of a description never drops it.
+ */
+const LEFT_AS_IS = 'left as it is (auto-rollback off): ';
+/** A run that died holding the lock: released by hand while in progress, or taken over as stale. */
+const ABANDONED = /^(?:lock released by hand .*\(was in_progress\)|stale: )/;
+/** What `e` left of `component` when `e` did not end good; null when it ended good or left nothing. */
+function leftBy(e, component) {
+    const version = e.versions[component];
+    if (version === undefined || (0,_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(e.state))
+        return null;
+    const verb = e.task === 'deploy:rollback' ? 'rolling back to' : 'deploying';
+    const cancelled = (0,_cancelled_js__WEBPACK_IMPORTED_MODULE_1__/* .cancelledComponents */ .u)(e);
+    if (cancelled) {
+        if (component in cancelled.done)
+            return { entry: e, version };
+        if (!(component in cancelled.stopped))
+            return null;
+        return {
+            entry: e,
+            version,
+            unknown: `cancelled (${cancelled.signal}) while ${verb} ${version} (deployment #${e.id})`,
+        };
+    }
+    if (e.state === 'failure' && (e.description ?? '').startsWith(LEFT_AS_IS))
+        return {
+            entry: e,
+            version,
+            unknown: `deployment #${e.id} of ${version} failed and was left as it is (auto-rollback off)`,
+        };
+    if (e.state === 'in_progress')
+        return { entry: e, version, unknown: `deployment #${e.id} of ${version} is in progress` };
+    if (e.state === 'error' && ABANDONED.test(e.description ?? ''))
+        return {
+            entry: e,
+            version,
+            unknown: `deployment #${e.id} of ${version} stopped without finishing (${e.description})`,
+        };
+    return null;
+}
+/**
+ * Per component, what the newest run that left something on it left, when that run did not
+ * end good (history newest first): such a component does not run its last good version, or
+ * runs a version nobody knows. Components whose newest trace is a good deployment are absent.
+ */
+function interruptedComponents(history) {
+    const out = {};
+    const settled = new Set();
+    for (const e of history)
+        for (const component of Object.keys(e.versions)) {
+            if (settled.has(component))
+                continue;
+            if ((0,_record_js__WEBPACK_IMPORTED_MODULE_0__/* .endedGood */ .UW)(e.state)) {
+                settled.add(component);
+                continue;
+            }
+            const left = leftBy(e, component);
+            if (!left)
+                continue;
+            out[component] = left;
+            settled.add(component);
+        }
+    return out;
 }
 
 
@@ -76216,6 +76246,7 @@ __webpack_async_result__();
 /* harmony export */   Lu: () => (/* binding */ readHistory),
 /* harmony export */   Wr: () => (/* binding */ checkTableName),
 /* harmony export */   aC: () => (/* binding */ recordSql),
+/* harmony export */   pI: () => (/* binding */ ensureTable),
 /* harmony export */   qu: () => (/* binding */ forgetSql)
 /* harmony export */ });
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
@@ -77873,7 +77904,8 @@ async function resolveUnfinished(session, ctx, rt) {
         backupLocation: '',
         findings: [],
         destructiveApplied: false,
-        previouslyApplied: ctx.history,
+        // The history as the resolve left it: the summary lists what is applied now.
+        previouslyApplied: await (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .readHistory */ .Lu)(session, table),
         remaining: [],
     };
 }
@@ -78241,9 +78273,10 @@ async function ensureStartedTable(session, table) {
     const name = (0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(startedTable(table));
     const [state] = await session.query(`SELECT to_regclass($1)::text AS found,
             EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'direction' AND NOT attisdropped) AS current`, [name]);
+    // Through the history table's own creation: a role that may not create in the schema gets
+    // one line naming the right and the GRANT, not an internal error in the middle of a run.
     if (!state?.found)
-        await session.exec(`CREATE TABLE IF NOT EXISTS ${name} (
-    version bigint PRIMARY KEY,
+        await (0,_history_js__WEBPACK_IMPORTED_MODULE_2__/* .ensureTable */ .pI)(session, startedTable(table), `version bigint PRIMARY KEY,
     name text NOT NULL,
     file text NOT NULL,
     statements integer NOT NULL,
@@ -78253,8 +78286,7 @@ async function ensureStartedTable(session, table) {
     direction text NOT NULL DEFAULT 'up',
     line integer,
     sql_checksum text,
-    error text
-  )`);
+    error text`, 'the no-transaction marks table');
     else if (!state.current)
         await session.exec(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up', ADD COLUMN IF NOT EXISTS line integer, ADD COLUMN IF NOT EXISTS sql_checksum text, ADD COLUMN IF NOT EXISTS error text`);
 }

@@ -42131,6 +42131,7 @@ const FORMAT_NAMES = ['slipway', 'golang-migrate', 'goose', 'dbmate', 'flyway', 
 /* harmony export */   Lu: () => (/* binding */ readHistory),
 /* harmony export */   Wr: () => (/* binding */ checkTableName),
 /* harmony export */   aC: () => (/* binding */ recordSql),
+/* harmony export */   pI: () => (/* binding */ ensureTable),
 /* harmony export */   qu: () => (/* binding */ forgetSql)
 /* harmony export */ });
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74296);
@@ -42920,12 +42921,17 @@ async function reportFailure(err, options, rt, summary) {
 async function notRunOf(err, options, rt) {
     const failed = err.location?.file ?? '';
     const result = err.result;
-    if (result.direction === 'down')
-        return { failed, pending: [] };
     try {
         const dir = node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(rt.cwd, options.dir || 'migrations');
         const rel = (abs) => node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(rt.cwd, abs).split((node_path__WEBPACK_IMPORTED_MODULE_0___default().sep)).join('/') || '.';
         const { files } = await (0,_files_js__WEBPACK_IMPORTED_MODULE_6__/* .loadMigrations */ .Y$)(dir, rel, { root: await (0,_workspace_js__WEBPACK_IMPORTED_MODULE_9__/* .workspaceRoot */ .o)(rt.cwd), format: options.format });
+        // Its row says it failed: not also "applied before" (a failed revert is still applied).
+        if (result.direction === 'down')
+            return {
+                failed,
+                pending: [],
+                failedVersion: files.find((f) => f.file === failed || f.down?.file === failed)?.version,
+            };
         const before = new Set(result.previouslyApplied.map((r) => r.version));
         const accounted = new Set([failed, ...result.applied.map((a) => a.file), ...result.remaining.map((r) => r.file)]);
         return {
@@ -43696,7 +43702,8 @@ function migrationSummary(result, notRun) {
     if (result.tool === 'command')
         return `${title}\n\nThe project's own migration command ran on ${where}${result.backup ? `, after a backup to \`${result.backup}\`` : ''}.\n`;
     const rows = [];
-    const earlier = result.previouslyApplied.filter((r) => !result.applied.some((a) => a.direction === 'down' && BigInt(a.version) === r.version));
+    const earlier = result.previouslyApplied.filter((r) => !result.applied.some((a) => a.direction === 'down' && BigInt(a.version) === r.version) &&
+        r.version !== notRun?.failedVersion);
     if (earlier.length > HISTORY_ROWS)
         rows.push([`… ${earlier.length - HISTORY_ROWS} earlier`, 'applied before', '']);
     for (const r of earlier.slice(-HISTORY_ROWS))
@@ -44221,7 +44228,8 @@ async function resolveUnfinished(session, ctx, rt) {
         backupLocation: '',
         findings: [],
         destructiveApplied: false,
-        previouslyApplied: ctx.history,
+        // The history as the resolve left it: the summary lists what is applied now.
+        previouslyApplied: await (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .readHistory */ .Lu)(session, table),
         remaining: [],
     };
 }
@@ -44589,9 +44597,10 @@ async function ensureStartedTable(session, table) {
     const name = (0,_database_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteQualified */ .$s)(startedTable(table));
     const [state] = await session.query(`SELECT to_regclass($1)::text AS found,
             EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'direction' AND NOT attisdropped) AS current`, [name]);
+    // Through the history table's own creation: a role that may not create in the schema gets
+    // one line naming the right and the GRANT, not an internal error in the middle of a run.
     if (!state?.found)
-        await session.exec(`CREATE TABLE IF NOT EXISTS ${name} (
-    version bigint PRIMARY KEY,
+        await (0,_history_js__WEBPACK_IMPORTED_MODULE_2__/* .ensureTable */ .pI)(session, startedTable(table), `version bigint PRIMARY KEY,
     name text NOT NULL,
     file text NOT NULL,
     statements integer NOT NULL,
@@ -44601,8 +44610,7 @@ async function ensureStartedTable(session, table) {
     direction text NOT NULL DEFAULT 'up',
     line integer,
     sql_checksum text,
-    error text
-  )`);
+    error text`, 'the no-transaction marks table');
     else if (!state.current)
         await session.exec(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up', ADD COLUMN IF NOT EXISTS line integer, ADD COLUMN IF NOT EXISTS sql_checksum text, ADD COLUMN IF NOT EXISTS error text`);
 }
