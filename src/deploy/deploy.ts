@@ -35,6 +35,7 @@ import { startHeartbeat } from './record/heartbeat.js';
 import { describeRelease, releaseLock } from './record/unlock.js';
 import { cancelledDescription } from './record/cancelled.js';
 import { LEFT_AS_IS } from './record/interrupted.js';
+import semver from 'semver';
 import { planLines, deploySummary, type DeployStatus, type StepReport } from './report.js';
 import { DeployRun, previousVersion, targetContext, type DeployResult, type RunInfo } from './run.js';
 import { clashRefusal, downgradeRefusal, downgrades, sameComponentContent, versionClashes } from './version-rules.js';
@@ -370,7 +371,9 @@ function toVersionRefusal(plan: Plan, history: readonly DeploymentEntry[], toVer
     history.filter((e) => endedGood(e.state) && e.versions[component] !== undefined).map((e) => e.versions[component]);
   const never = plan.steps.filter((s) => s.kind !== 'migrate' && !ran(s.component).includes(toVersion));
   if (!never.length) return null;
-  const known = [...new Set(ran(never[0].component))].slice(0, 5);
+  // Highest first: in the order of the record they read as a puzzle after a few rollbacks.
+  const ran0 = [...new Set(ran(never[0].component))];
+  const known = (ran0.every((v) => semver.valid(v)) ? ran0.sort(semver.rcompare) : ran0).slice(0, 5);
   return `input "to-version": ${never.map((s) => s.component).join(', ')} never ran ${toVersion} on ${plan.environment} (expected a version it ran there${known.length ? `: ${known.join(', ')}` : ''}; a version new to ${plan.environment} is deployed with "version", through the promotion gate)`;
 }
 

@@ -409,3 +409,13 @@ test('build-selective after a second rollback names the deployment that shipped 
     `staging runs ${first.slice(0, 7)} — rollback #6 put back api@0.2.1, shipped by deployment #2; worker@0.3.0, shipped by deployment #1 (the base is #1's commit, the oldest).`,
   );
 });
+
+test('a to-version the environment never ran lists the versions it ran, highest first', async () => {
+  configure();
+  await release('staging', { api: '0.2.1' });
+  await release('staging', { api: '0.2.2' });
+  expect((await deploy('staging', { rollback: 'true', 'to-version': '0.2.1' })).error).toBeUndefined();
+  await release('staging', { api: '0.2.3' });
+  const refused = await deploy('staging', { rollback: 'true', 'to-version': '0.1.9', components: '["api"]' });
+  expect(refused.error?.message).toContain('(expected a version it ran there: 0.2.3, 0.2.2, 0.2.1;');
+});
