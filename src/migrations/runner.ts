@@ -603,6 +603,13 @@ async function resolveUnfinished(
     await session.exec(resolveAppliedSql(table, u, file.checksum, ctx.by));
     applied.add(u.version);
     rt.log.info(`Resolved ${u.file}: recorded as applied. Run migrate again for what is pending.`);
+    // Recorded as the operator says; but an index a concurrent build left invalid enforces
+    // nothing (a unique one lets duplicates in), so "applied" is said not to be the whole story.
+    const invalid = await invalidIndexes(session);
+    if (invalid.length)
+      rt.log.warning(
+        `${u.file} is recorded as applied, but ${invalid.length === 1 ? 'an index is' : 'indexes are'} still invalid: ${invalid.join(', ')} (enforces nothing until rebuilt: DROP INDEX CONCURRENTLY, then create it again in a new migration)`,
+      );
   } else {
     await session.exec(clearSql(table, u.version));
     rt.log.info(`Resolved ${u.file}: pending again; the next run applies it from its first statement.`);

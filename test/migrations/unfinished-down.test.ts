@@ -214,6 +214,23 @@ test('a failed concurrent unique index: the failure names the invalid index it l
   ).toEqual([{ indisvalid: true }]);
 }, 60_000);
 
+test('resolving a failed concurrent index as "applied" while it is still invalid records it, with a warning naming the index', async () => {
+  const url = server.createDatabase();
+  write('migrations', '8_users.sql', "CREATE TABLE users (email text);\nINSERT INTO users VALUES ('a'), ('a');\n");
+  write(
+    'migrations',
+    '9_u.sql',
+    '-- slipway:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_u ON users (email);\n',
+  );
+  expect((await migrate(url)).error).toBeInstanceOf(MigrationFailed);
+  const resolved = await migrate(url, { resolve: '9 applied' });
+  expect(resolved.error).toBeUndefined();
+  expect(resolved.result).toMatchObject({ pending: 0, current: '9' });
+  expect(resolved.rt.records.filter((r) => r.level === 'warning').map((r) => r.message)).toEqual([
+    'migrations/9_u.sql is recorded as applied, but an index is still invalid: public.users_email_u (enforces nothing until rebuilt: DROP INDEX CONCURRENTLY, then create it again in a new migration)',
+  ]);
+}, 60_000);
+
 test('after a resolve, pending counts what is not applied, as a dry run does', async () => {
   const url = server.createDatabase();
   write('migrations', '1_t.sql', 'CREATE TABLE t (a int);\n');
