@@ -40,8 +40,8 @@ export function lockKey(qualifiedTable: string): number {
  */
 export async function qualifiedTable(session: DbSession, table: string): Promise<string> {
   if (table.includes('.')) return table;
-  const [row] = await session.query<{ schema: string | null; path: string; db: string }>(
-    "SELECT current_schema() AS schema, current_setting('search_path') AS path, current_database() AS db",
+  const [row] = await session.query<{ schema: string | null; path: string; db: string; role: string }>(
+    "SELECT current_schema() AS schema, current_setting('search_path') AS path, current_database() AS db, current_user AS role",
   );
   if (row?.schema) return `${row.schema}.${table}`;
   // No row at all: a dry run's empty stand-in (no server to ask), whose history is empty anyway.
@@ -51,7 +51,7 @@ export async function qualifiedTable(session: DbSession, table: string): Promise
     .map((s) => s.trim())
     .find((s) => s && s !== '"$user"' && s !== '$user');
   throw new UserError(
-    `no schema on the search_path (${row.path}) exists in database ${row.db} for this role (missing, or without USAGE), so the history table ${table} and the migrations have no schema to go in; ${first ? `create it first (CREATE SCHEMA ${first})` : 'create one first'}, or set "table" to schema.name (public.${table} keeps the history in public whatever the search_path)`,
+    `no schema on the search_path (${row.path}) exists in database ${row.db} for this role (missing, or without USAGE), so the history table ${table} and the migrations have no schema to go in; ${first ? `create it first (CREATE SCHEMA ${first} AUTHORIZATION ${row.role})` : 'create one first'}, or take it out of the URL's search_path (migrations that name no schema need one there)`,
   );
 }
 

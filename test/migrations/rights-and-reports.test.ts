@@ -212,11 +212,12 @@ describe('a search_path that names no schema', () => {
   it('is refused up front in one line naming it, and no history table is created elsewhere', async () => {
     const url = server.createDatabase();
     const db = new URL(url).pathname.slice(1);
+    const role = new URL(url).username;
     const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const { error } = await migrate(dir, `${url}?options=${encodeURIComponent('-c search_path=app')}`);
     expect(isUserError(error)).toBe(true);
     expect(error?.message).toBe(
-      `no schema on the search_path (app) exists in database ${db} for this role (missing, or without USAGE), so the history table slipway_migrations and the migrations have no schema to go in; create it first (CREATE SCHEMA app), or set "table" to schema.name (public.slipway_migrations keeps the history in public whatever the search_path)`,
+      `no schema on the search_path (app) exists in database ${db} for this role (missing, or without USAGE), so the history table slipway_migrations and the migrations have no schema to go in; create it first (CREATE SCHEMA app AUTHORIZATION ${role}), or take it out of the URL's search_path (migrations that name no schema need one there)`,
     );
     expect(await sql(url, "SELECT schemaname, tablename FROM pg_tables WHERE tablename LIKE 'slipway%'")).toEqual([]);
     // Named with its schema, the history goes there whatever the search_path.
