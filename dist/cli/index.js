@@ -54646,30 +54646,33 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9317);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5330);
-/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_21__ = __nccwpck_require__(9199);
+/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_22__ = __nccwpck_require__(9199);
 /* harmony import */ var _environments_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6413);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3614);
-/* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_20__ = __nccwpck_require__(1346);
+/* harmony import */ var _promotion_js__WEBPACK_IMPORTED_MODULE_21__ = __nccwpck_require__(1346);
 /* harmony import */ var _plan_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(559);
-/* harmony import */ var _choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(19);
-/* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(540);
+/* harmony import */ var _choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(19);
+/* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(540);
 /* harmony import */ var _record_heartbeat_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2593);
-/* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(5965);
-/* harmony import */ var _record_cancelled_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(7754);
-/* harmony import */ var _record_interrupted_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(4859);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(5505);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(114);
-/* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(4125);
-/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(7941);
-/* harmony import */ var _credential_env_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(2424);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_run_js__WEBPACK_IMPORTED_MODULE_11__]);
-_run_js__WEBPACK_IMPORTED_MODULE_11__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
+/* harmony import */ var _record_unlock_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(5965);
+/* harmony import */ var _record_cancelled_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(7754);
+/* harmony import */ var _record_interrupted_js__WEBPACK_IMPORTED_MODULE_20__ = __nccwpck_require__(4859);
+/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(2088);
+/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_10___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_10__);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(5505);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(114);
+/* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(4125);
+/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(7941);
+/* harmony import */ var _credential_env_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(2424);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_run_js__WEBPACK_IMPORTED_MODULE_12__]);
+_run_js__WEBPACK_IMPORTED_MODULE_12__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
 /**
  * The deploy domain: plan the run, take the environment's lock in the record, deploy step by
  * step behind the health gate, roll back on failure, and report. The caller chooses the
  * record (GitHub Deployments on a runner, the file ledger in the CLI), the health gate and
  * the migrations step, so the same code runs everywhere.
  */
+
 
 
 
@@ -54706,8 +54709,8 @@ async function runDeploy(given) {
     const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .loadConfig */ .Z9)(rt.cwd, inputs.config);
     // Before any command runs: a secret the policy names is masked even where it is printed first,
     // and so is a credential the workflow passed in a plain env: (see credential-env.ts).
-    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_13__/* .maskPolicySecrets */ .A)(config, rt);
-    (0,_credential_env_js__WEBPACK_IMPORTED_MODULE_14__/* .maskCredentialVariables */ .t)(rt);
+    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_14__/* .maskPolicySecrets */ .A)(config, rt);
+    (0,_credential_env_js__WEBPACK_IMPORTED_MODULE_15__/* .maskCredentialVariables */ .t)(rt);
     const state = { rollback: inputs.rollback };
     // Cancelled before the environment is held (waiting for the lock, reading the record):
     // nothing ran, and the outputs say so before the process exits.
@@ -54766,14 +54769,14 @@ async function deployWith(config, options, state) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
     rt.setOutput('environment-url', environmentUrl);
     let history = await record.history(environment);
-    const rollback = inputs.rollback ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__/* .chooseRollback */ .w)(config, history, toVersion, selected) : null;
+    const rollback = inputs.rollback ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .chooseRollback */ .w)(config, history, toVersion, selected) : null;
     const plan = (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .buildPlan */ .Gg)({
         config,
         environment,
         environmentUrl,
         mode: inputs.rollback ? 'rollback' : 'deploy',
         selected,
-        current: rollback ? rollback.current : (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .lastGoodVersions */ .B)(history),
+        current: rollback ? rollback.current : (0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .lastGoodVersions */ .B)(history),
         unknown: rollback?.unknown,
         choose: rollback ? rollback.choose : deployChooser(versions),
         targets: options.targets,
@@ -54781,7 +54784,7 @@ async function deployWith(config, options, state) {
     if (rollback?.describe)
         rt.log.info(rollback.describe);
     rt.log.info(`${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`);
-    for (const line of (0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .planLines */ .HN)(plan))
+    for (const line of (0,_report_js__WEBPACK_IMPORTED_MODULE_11__/* .planLines */ .HN)(plan))
         rt.log.info(`  ${line}`);
     const info = await runInfo(rt);
     const said = new Set();
@@ -54799,7 +54802,7 @@ async function deployWith(config, options, state) {
     const empty = (status) => ({
         status,
         deployed: {},
-        previousVersion: (0,_run_js__WEBPACK_IMPORTED_MODULE_11__/* .previousVersion */ .CO)(plan.steps),
+        previousVersion: (0,_run_js__WEBPACK_IMPORTED_MODULE_12__/* .previousVersion */ .CO)(plan.steps),
         deploymentId: '',
         environmentUrl,
         plan,
@@ -54815,7 +54818,7 @@ async function deployWith(config, options, state) {
         // `plan` output, which the pipeline's plan reads to mark this deploy as failing.
         const result = empty('success');
         writeOutputs(rt, result, refusal);
-        const summary = (0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)');
+        const summary = (0,_report_js__WEBPACK_IMPORTED_MODULE_11__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)');
         await rt.summary(refusal ? `${summary}\n**A real run would stop here:** ${refusal}\n` : summary);
         return result;
     }
@@ -54823,12 +54826,12 @@ async function deployWith(config, options, state) {
         rt.log.info('Nothing to deploy.');
         const result = empty('success');
         writeOutputs(rt, result);
-        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)(plan, 'success', []));
+        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_11__/* .deploySummary */ .eN)(plan, 'success', []));
         return result;
     }
-    const description = rt.redact((0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .fitDescription */ .Am)(`${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`));
+    const description = rt.redact((0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .fitDescription */ .Am)(`${plan.mode} ${plan.steps.map((s) => `${s.component}@${s.next}`).join(', ')}`));
     if (inputs.forceUnlock)
-        rt.log.warning((0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_17__/* .describeRelease */ .N)(environment, await (0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_17__/* .releaseLock */ .x)(record, environment, info.creator)));
+        rt.log.warning((0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_18__/* .describeRelease */ .N)(environment, await (0,_record_unlock_js__WEBPACK_IMPORTED_MODULE_18__/* .releaseLock */ .x)(record, environment, info.creator)));
     const entry = await record.begin({
         environment,
         task: plan.mode === 'rollback' ? 'deploy:rollback' : 'deploy',
@@ -54843,7 +54846,7 @@ async function deployWith(config, options, state) {
     rt.setOutput('deployment-id', entry.id);
     const heartbeat = (0,_record_heartbeat_js__WEBPACK_IMPORTED_MODULE_9__/* .startHeartbeat */ .t)(record, entry.id, { description, environmentUrl: environmentUrl || undefined, logUrl: info.logUrl }, { ttlMs: inputs.lockTtl * 1000, log: rt.log });
     state.held = true;
-    const run = new _run_js__WEBPACK_IMPORTED_MODULE_11__/* .DeployRun */ .jQ(plan, options, info, entry.id);
+    const run = new _run_js__WEBPACK_IMPORTED_MODULE_12__/* .DeployRun */ .jQ(plan, options, info, entry.id);
     let executing;
     // Cancelled (SIGINT/SIGTERM): the commands are stopped first (core/exec), then this sets
     // the outputs (first: they are local and the CLI prints them when it exits), marks the
@@ -54859,9 +54862,9 @@ async function deployWith(config, options, state) {
         await heartbeat.stop();
         await record.finish(entry.id, {
             state: 'error',
-            description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .fitDescription */ .Am)(rt.redact((0,_record_cancelled_js__WEBPACK_IMPORTED_MODULE_18__/* .cancelledDescription */ .Y)((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelReason */ .zw)() ?? 'cancelled', plan.mode, components))),
+            description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .fitDescription */ .Am)(rt.redact((0,_record_cancelled_js__WEBPACK_IMPORTED_MODULE_19__/* .cancelledDescription */ .Y)((0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelReason */ .zw)() ?? 'cancelled', plan.mode, components))),
         });
-        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)(plan, result.status, result.reports));
+        await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_11__/* .deploySummary */ .eN)(plan, result.status, result.reports));
         await announce(config, environment, { ...state, reports: result.reports }, 'cancelled', result.message, rt);
     });
     let result;
@@ -54870,7 +54873,7 @@ async function deployWith(config, options, state) {
         history = await record.history(environment);
         const others = history.filter((e) => e.id !== entry.id);
         // A rollback starts from what may run (an interrupted run's version), a deploy from the last good one.
-        const now = plan.mode === 'rollback' ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_15__/* .versionsNow */ .u)(others) : { current: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .lastGoodVersions */ .B)(others), unknown: {} };
+        const now = plan.mode === 'rollback' ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .versionsNow */ .u)(others) : { current: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .lastGoodVersions */ .B)(others), unknown: {} };
         for (const s of plan.steps) {
             s.current = now.current[s.component] ?? '';
             const unknown = now.unknown[s.component];
@@ -54896,7 +54899,7 @@ async function deployWith(config, options, state) {
         releaseOnCancel();
         await heartbeat.stop();
         await record
-            .finish(entry.id, { state: 'error', description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .fitDescription */ .Am)(rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)))) })
+            .finish(entry.id, { state: 'error', description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .fitDescription */ .Am)(rt.redact((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)))) })
             .catch((e) => rt.log.warning(`Could not mark deployment #${entry.id} as error: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(e)}`));
         throw err;
     }
@@ -54907,12 +54910,12 @@ async function deployWith(config, options, state) {
     await record.finish(entry.id, {
         state: result.status === 'success' ? 'success' : 'failure',
         // A failure left in place is told apart from one rolled back: what runs is then unknown.
-        description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .fitDescription */ .Am)(rt.redact(`${result.status === 'failed' && !inputs.autoRollback ? _record_interrupted_js__WEBPACK_IMPORTED_MODULE_19__/* .LEFT_AS_IS */ ._J : ''}${result.message ?? `${plan.mode} succeeded`}`)),
+        description: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .fitDescription */ .Am)(rt.redact(`${result.status === 'failed' && !inputs.autoRollback ? _record_interrupted_js__WEBPACK_IMPORTED_MODULE_20__/* .LEFT_AS_IS */ ._J : ''}${result.message ?? `${plan.mode} succeeded`}`)),
         environmentUrl: environmentUrl || undefined,
         logUrl: info.logUrl,
     });
     writeOutputs(rt, result);
-    await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_10__/* .deploySummary */ .eN)(plan, result.status, result.reports));
+    await rt.summary((0,_report_js__WEBPACK_IMPORTED_MODULE_11__/* .deploySummary */ .eN)(plan, result.status, result.reports));
     return result;
 }
 /** The refusal of the `after` rule for a deploy (a manual rollback puts back what already ran there), or null. */
@@ -54923,8 +54926,8 @@ async function checkPromotion(config, plan, record, planned) {
     // A plan of the whole pipeline deploys `after` earlier in the same run: the gate is met then.
     if (planned.includes(after))
         return null;
-    const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_20__/* .unpromoted */ .u)(plan.steps, await record.history(after));
-    return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_20__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
+    const missing = (0,_promotion_js__WEBPACK_IMPORTED_MODULE_21__/* .unpromoted */ .u)(plan.steps, await record.history(after));
+    return missing.length ? (0,_promotion_js__WEBPACK_IMPORTED_MODULE_21__/* .promotionRefusal */ .C)(plan.environment, after, missing, config.file ?? _core_config_js__WEBPACK_IMPORTED_MODULE_2__/* .DEFAULT_CONFIG_PATH */ .Bi) : null;
 }
 /**
  * The environments a pipeline's dry run plans to deploy before this one (SLIPWAY_PLANNED_ENVIRONMENTS,
@@ -54939,14 +54942,14 @@ async function checkVersions(config, plan, history, info, inputs, rt,
 said) {
     if (plan.mode !== 'deploy' || plan.steps.length === 0)
         return null;
-    const clashes = await (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .versionClashes */ .IR)(plan.steps, history, info.sha, (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .sameComponentContent */ .T0)(config, rt.cwd, info.sha));
+    const clashes = await (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_13__/* .versionClashes */ .IR)(plan.steps, history, info.sha, (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_13__/* .sameComponentContent */ .T0)(config, rt.cwd, info.sha));
     if (clashes.length)
-        return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .clashRefusal */ .sC)(plan.environment, info.sha, clashes);
-    const down = (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .downgrades */ .lU)(plan.steps);
+        return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_13__/* .clashRefusal */ .sC)(plan.environment, info.sha, clashes);
+    const down = (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_13__/* .downgrades */ .lU)(plan.steps);
     if (down.length === 0)
         return null;
     if (!inputs.allowDowngrade)
-        return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .downgradeRefusal */ .mE)(plan.environment, down);
+        return (0,_version_rules_js__WEBPACK_IMPORTED_MODULE_13__/* .downgradeRefusal */ .mE)(plan.environment, down);
     const warning = `allow-downgrade: ${down.map((s) => `${s.component} goes from ${s.current} back to ${s.next}`).join(', ')}.`;
     // Checked again once the lock is held: said again only when what it says changed.
     if (!said.has(warning))
@@ -54962,11 +54965,13 @@ said) {
 function toVersionRefusal(plan, history, toVersion) {
     if (plan.mode !== 'rollback' || !toVersion)
         return null;
-    const ran = (component) => history.filter((e) => (0,_record_record_js__WEBPACK_IMPORTED_MODULE_16__/* .endedGood */ .UW)(e.state) && e.versions[component] !== undefined).map((e) => e.versions[component]);
+    const ran = (component) => history.filter((e) => (0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .endedGood */ .UW)(e.state) && e.versions[component] !== undefined).map((e) => e.versions[component]);
     const never = plan.steps.filter((s) => s.kind !== 'migrate' && !ran(s.component).includes(toVersion));
     if (!never.length)
         return null;
-    const known = [...new Set(ran(never[0].component))].slice(0, 5);
+    // Highest first: in the order of the record they read as a puzzle after a few rollbacks.
+    const ran0 = [...new Set(ran(never[0].component))];
+    const known = (ran0.every((v) => semver__WEBPACK_IMPORTED_MODULE_10___default().valid(v)) ? ran0.sort((semver__WEBPACK_IMPORTED_MODULE_10___default().rcompare)) : ran0).slice(0, 5);
     return `input "to-version": ${never.map((s) => s.component).join(', ')} never ran ${toVersion} on ${plan.environment} (expected a version it ran there${known.length ? `: ${known.join(', ')}` : ''}; a version new to ${plan.environment} is deployed with "version", through the promotion gate)`;
 }
 /** The `to-version` input: any version `version` accepts, or ''. */
@@ -55008,7 +55013,7 @@ async function probeRunning(plan, environment, info, rt) {
         if (!s.target?.status)
             continue;
         try {
-            s.running = await s.target.status((0,_run_js__WEBPACK_IMPORTED_MODULE_11__/* .targetContext */ .Tw)(plan, s, info, rt, s.current, s.current));
+            s.running = await s.target.status((0,_run_js__WEBPACK_IMPORTED_MODULE_12__/* .targetContext */ .Tw)(plan, s, info, rt, s.current, s.current));
             rt.log.info(`${s.component} on ${environment}: running ${s.running ?? 'an unknown version'} (status command).`);
         }
         catch (err) {
@@ -55036,7 +55041,7 @@ function outputsOnce(rt) {
     return {
         ...rt,
         setOutput(name, value) {
-            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_21__/* .outputString */ .x)(value);
+            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_22__/* .outputString */ .x)(value);
             if (written.get(name) === text)
                 return;
             written.set(name, text);
@@ -66919,7 +66924,7 @@ function lockKey(qualifiedTable) {
 async function qualifiedTable(session, table) {
     if (table.includes('.'))
         return table;
-    const [row] = await session.query("SELECT current_schema() AS schema, current_setting('search_path') AS path, current_database() AS db");
+    const [row] = await session.query("SELECT current_schema() AS schema, current_setting('search_path') AS path, current_database() AS db, current_user AS role");
     if (row?.schema)
         return `${row.schema}.${table}`;
     // No row at all: a dry run's empty stand-in (no server to ask), whose history is empty anyway.
@@ -66929,7 +66934,7 @@ async function qualifiedTable(session, table) {
         .split(',')
         .map((s) => s.trim())
         .find((s) => s && s !== '"$user"' && s !== '$user');
-    throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`no schema on the search_path (${row.path}) exists in database ${row.db} for this role (missing, or without USAGE), so the history table ${table} and the migrations have no schema to go in; ${first ? `create it first (CREATE SCHEMA ${first})` : 'create one first'}, or set "table" to schema.name (public.${table} keeps the history in public whatever the search_path)`);
+    throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`no schema on the search_path (${row.path}) exists in database ${row.db} for this role (missing, or without USAGE), so the history table ${table} and the migrations have no schema to go in; ${first ? `create it first (CREATE SCHEMA ${first} AUTHORIZATION ${row.role})` : 'create one first'}, or take it out of the URL's search_path (migrations that name no schema need one there)`);
 }
 /** The schema-qualified name the lock key is made of; a search_path with no schema is the run's to refuse, not the lock's. */
 async function lockName(session, table) {
@@ -68468,6 +68473,11 @@ async function resolveUnfinished(session, ctx, rt) {
         await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .resolveAppliedSql */ .ox)(table, u, file.checksum, ctx.by));
         applied.add(u.version);
         rt.log.info(`Resolved ${u.file}: recorded as applied. Run migrate again for what is pending.`);
+        // Recorded as the operator says; but an index a concurrent build left invalid enforces
+        // nothing (a unique one lets duplicates in), so "applied" is said not to be the whole story.
+        const invalid = await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .invalidIndexes */ .We)(session);
+        if (invalid.length)
+            rt.log.warning(`${u.file} is recorded as applied, but ${invalid.length === 1 ? 'an index is' : 'indexes are'} still invalid: ${invalid.join(', ')} (enforces nothing until rebuilt: DROP INDEX CONCURRENTLY, then create it again in a new migration)`);
     }
     else {
         await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .clearSql */ .UI)(table, u.version));

@@ -42624,7 +42624,7 @@ function lockKey(qualifiedTable) {
 async function qualifiedTable(session, table) {
     if (table.includes('.'))
         return table;
-    const [row] = await session.query("SELECT current_schema() AS schema, current_setting('search_path') AS path, current_database() AS db");
+    const [row] = await session.query("SELECT current_schema() AS schema, current_setting('search_path') AS path, current_database() AS db, current_user AS role");
     if (row?.schema)
         return `${row.schema}.${table}`;
     // No row at all: a dry run's empty stand-in (no server to ask), whose history is empty anyway.
@@ -42634,7 +42634,7 @@ async function qualifiedTable(session, table) {
         .split(',')
         .map((s) => s.trim())
         .find((s) => s && s !== '"$user"' && s !== '$user');
-    throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`no schema on the search_path (${row.path}) exists in database ${row.db} for this role (missing, or without USAGE), so the history table ${table} and the migrations have no schema to go in; ${first ? `create it first (CREATE SCHEMA ${first})` : 'create one first'}, or set "table" to schema.name (public.${table} keeps the history in public whatever the search_path)`);
+    throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`no schema on the search_path (${row.path}) exists in database ${row.db} for this role (missing, or without USAGE), so the history table ${table} and the migrations have no schema to go in; ${first ? `create it first (CREATE SCHEMA ${first} AUTHORIZATION ${row.role})` : 'create one first'}, or take it out of the URL's search_path (migrations that name no schema need one there)`);
 }
 /** The schema-qualified name the lock key is made of; a search_path with no schema is the run's to refuse, not the lock's. */
 async function lockName(session, table) {
@@ -44209,6 +44209,11 @@ async function resolveUnfinished(session, ctx, rt) {
         await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .resolveAppliedSql */ .ox)(table, u, file.checksum, ctx.by));
         applied.add(u.version);
         rt.log.info(`Resolved ${u.file}: recorded as applied. Run migrate again for what is pending.`);
+        // Recorded as the operator says; but an index a concurrent build left invalid enforces
+        // nothing (a unique one lets duplicates in), so "applied" is said not to be the whole story.
+        const invalid = await (0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .invalidIndexes */ .We)(session);
+        if (invalid.length)
+            rt.log.warning(`${u.file} is recorded as applied, but ${invalid.length === 1 ? 'an index is' : 'indexes are'} still invalid: ${invalid.join(', ')} (enforces nothing until rebuilt: DROP INDEX CONCURRENTLY, then create it again in a new migration)`);
     }
     else {
         await session.exec((0,_unfinished_js__WEBPACK_IMPORTED_MODULE_11__/* .clearSql */ .UI)(table, u.version));
