@@ -59,6 +59,24 @@ describe('http checks', () => {
     expect(rt.text()).toContain('/ready: attempt 1 failed: expected a 2xx status, got 503 "starting"; retrying in');
   });
 
+  it('report the last full attempt when the deadline cut the final one short', async () => {
+    // A 503 with its reason, then a service that stops answering: the final attempt gets only
+    // what is left of the deadline, and its "no answer" would hide the reason.
+    let n = 0;
+    api.handle((_req, res) => {
+      n++;
+      if (n === 1) {
+        res.statusCode = 503;
+        res.end('BOT_TOKEN missing');
+      }
+    });
+    const { one } = await run('- http: /health', { timeoutMs: 1500, retries: null, attemptTimeoutMs: 60_000 });
+    expect(one.passed).toBe(false);
+    expect(one.message).toMatch(
+      /^expected a 2xx status, got 503 "BOT_TOKEN missing" \(the 1\.5 s deadline passed after 2 attempts\)$/,
+    );
+  });
+
   it('retry a failed assertion on a 2xx (the service may be warming)', async () => {
     let n = 0;
     api.handle((req, res) => json({ status: ++n < 4 ? 'warming' : 'ok' })(req, res));
