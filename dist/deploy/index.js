@@ -48588,12 +48588,16 @@ async function runOne(check, options, deadline, signal, rt) {
         if (Date.now() >= deadline)
             return gaveUp(`the ${(0,markdown/* duration */.p)(options.timeoutMs)} deadline passed after ${attemptsText(attempts)}`, attempts, last);
         attempts++;
+        // An attempt the deadline cut shorter than its own timeout (a slow machine overslept the
+        // backoff) says only "no answer within 2 ms": the attempt before it, run in full, says why.
+        const cutShort = deadline - Date.now() < (options.attemptTimeoutMs ?? DEFAULT_RUN_OPTIONS.attemptTimeoutMs);
         const outcome = await attempt(check, options, deadline, signal, { latency: !sampled });
         if (outcome.ok) {
             passedWith = outcome.obs;
             break;
         }
-        last = outcome;
+        if (!(cutShort && last && Date.now() >= deadline))
+            last = outcome;
         if (!outcome.retryable)
             return gaveUp(`not retried: another attempt would not change it`, attempts, last);
         if (attempts >= maxAttempts)
