@@ -68,6 +68,8 @@ const httpdService = (
 ) => ({
   image: `\${${variable}}`,
   network_mode: 'host',
+  // busybox httpd as PID 1 ignores SIGTERM: without this each recreate waits out docker's 10 s.
+  stop_grace_period: '1s',
   ...extra,
   command: ['/bin/httpd', '-f', '-p', address, '-h', '/www'],
   healthcheck: {

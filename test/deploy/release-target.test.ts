@@ -121,7 +121,11 @@ maybe('target: release', () => {
     expect((await deploy('3.0.0')).error).toBeUndefined();
     const reader = spawn(
       'sh',
-      ['-c', 'n=0; while [ ! -e stop ]; do cat current/VERSION >/dev/null 2>&1 || n=$((n+1)); done; echo "$n"'],
+      // The shell's own read, not cat: a loop that forks starves the deploys it watches.
+      [
+        '-c',
+        'exec 2>/dev/null; n=0; while [ ! -e stop ]; do read -r v < current/VERSION || n=$((n+1)); done; echo "$n"',
+      ],
       { cwd: app, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
