@@ -7,7 +7,7 @@ import type { ComponentConfig } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import type { Database } from '../migrations/database.js';
 import { LOCK_ONLY_RULES } from '../migrations/lint.js';
-import { runMigrations } from '../migrations/runner.js';
+import { allowDestructiveInPolicy, runMigrations } from '../migrations/runner.js';
 import type { MigrationStep } from './migrations.js';
 
 /** Lint rules whose change the previous version can still run on (they only lock). */
@@ -50,8 +50,7 @@ export function migrationsStep(options: MigrationStepOptions = {}): MigrationSte
           command: m.command,
           table: m.table,
           allowDestructive: m.allowDestructive,
-          // deploy has no allow-destructive input: the policy file is the one way through.
-          allowDestructiveHow: `set migrate.allowDestructive: true on components.${component.name} in the policy file`,
+          allowDestructiveHow: allowDestructiveInPolicy(component.name),
           backup: true,
           backupDir: options.backupDir,
         },

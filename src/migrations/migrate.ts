@@ -14,9 +14,10 @@ import {
   cancelledUnknownSummary,
   failedMigrationSummary,
   lockNotTakenSummary,
+  notRunSummary,
   migrationSummary,
   refusedMigrationSummary,
-  setLockNotTakenOutputs,
+  setNothingAppliedOutputs,
   setMigrateOutputs,
   setRefusedOutputs,
   type NotRun,
@@ -194,8 +195,16 @@ async function reportFailure(
   }
   // Timed out or cancelled waiting for the lock: nothing applied, the history never read.
   if (err instanceof LockNotTaken) {
-    setLockNotTakenOutputs(rt);
+    setNothingAppliedOutputs(rt);
     await summary(lockNotTakenSummary(err.message));
+    return true;
+  }
+  // Any other refusal of the built-in runner comes before its first migration (those after it
+  // are MigrationFailed), so an `if: always()` step still reads that nothing was applied. The
+  // project's own tool may have applied some before failing: there, nothing is claimed.
+  if (err instanceof UserError && options.tool !== 'command' && !isCancelled()) {
+    setNothingAppliedOutputs(rt);
+    await summary(notRunSummary('refused', err.message));
     return true;
   }
   return false;

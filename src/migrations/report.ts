@@ -38,12 +38,12 @@ export function refusedMigrationSummary(state: RefusedState, reason: string): st
 }
 
 /**
- * A run that stopped before taking the lock (another run held it past lock-timeout, or it was
- * cancelled while waiting): nothing was applied and no backup taken, and nothing was linted.
- * `pending` and `current` stay unset: the history is read under the lock, so this run never
- * read it.
+ * A run that stopped before its first migration (it never got the lock, or a refusal such as
+ * a missing right, an unreachable server or a bad folder): nothing was applied and no backup
+ * taken, and nothing was linted. `pending` and `current` stay unset: the history is read under
+ * the lock, after those checks, so this run may never have read it.
  */
-export function setLockNotTakenOutputs(rt: Runtime): void {
+export function setNothingAppliedOutputs(rt: Runtime): void {
   rt.setOutput('applied', []);
   rt.setOutput('backup', '');
   rt.setOutput('backup-location', '');
@@ -52,12 +52,17 @@ export function setLockNotTakenOutputs(rt: Runtime): void {
 
 /** The job summary of a run that never got the lock. */
 export function lockNotTakenSummary(reason: string): string {
+  return notRunSummary('the lock was not taken', reason);
+}
+
+/** The job summary of a run stopped before its first migration: why, and that nothing was applied. */
+export function notRunSummary(heading: string, reason: string): string {
   return [
-    '## Migrations (not run: the lock was not taken)',
+    `## Migrations (not run: ${heading})`,
     '',
     reason,
     '',
-    'Nothing was applied. The history was not read (it is read under the lock), so what is pending is not known.',
+    'Nothing was applied. What is pending is not known: the history is read under the lock, after the checks that stopped this run.',
     '',
   ].join('\n');
 }

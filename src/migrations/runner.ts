@@ -484,13 +484,25 @@ function reportFindings(findings: Finding[], allowDestructive: boolean, rt: Runt
 const ALLOW_DESTRUCTIVE_HOW =
   'set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file';
 
+/** The same advice for deploy and its plan, which have no allow-destructive input: the policy file is the one way through. */
+export function allowDestructiveInPolicy(component: string): string {
+  return `set migrate.allowDestructive: true on components.${component} in the policy file`;
+}
+
+/** The one wording of a destructive-migration refusal, for the runner and for a plan that predicts it. */
+export function destructiveRefusal(
+  destructive: readonly { file?: string; line?: number; rule?: string }[],
+  how = ALLOW_DESTRUCTIVE_HOW,
+  tense: 'was' | 'would be' = 'was',
+): string {
+  const first = destructive[0];
+  const rules = [...new Set(destructive.map((f) => f.rule ?? ''))].filter(Boolean).join(', ');
+  return `${first.file ?? ''}:${first.line ?? 0}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${rules}); nothing ${tense} applied. Once no deployed version depends on what they remove, ${how}`;
+}
+
 function destructiveError(destructive: Finding[], state: RefusedState, how = ALLOW_DESTRUCTIVE_HOW): MigrationRefused {
   const first = destructive[0];
-  return new MigrationRefused(
-    `${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Once no deployed version depends on what they remove, ${how}`,
-    { file: first.file, line: first.line },
-    state,
-  );
+  return new MigrationRefused(destructiveRefusal(destructive, how), { file: first.file, line: first.line }, state);
 }
 
 /**

@@ -17,6 +17,7 @@ import { maskPolicySecrets } from '../core/policy-secrets.js';
 import { Git } from '../core/git.js';
 import { checkTargets } from '../deploy/plan.js';
 import { branchFromEnv, ruleFor } from '../versioning/branch-policy.js';
+import { allowDestructiveInPolicy, destructiveRefusal } from '../migrations/runner.js';
 
 /** The four ways to run the chain. */
 export type PipelineMode = 'main' | 'release' | 'hotfix' | 'rollback';
@@ -343,12 +344,10 @@ export async function runPipeline(
       // no input for it): the plan fails where the real run would, in deploy's words.
       const destructive = c.migrate!.allowDestructive ? [] : findings.filter((f) => f.destructive === true);
       if (destructive.length) {
-        const first = destructive[0];
-        const rules = [...new Set(destructive.map((f) => f.rule ?? ''))].filter(Boolean).join(', ');
         note(
           `migrations ${c.name}`,
           'failed',
-          `a real run would stop here: ${first.file ?? ''}:${first.line ?? 0}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${rules}); nothing would be applied. Once no deployed version depends on what they remove, set migrate.allowDestructive: true on components.${c.name} in the policy file (${mig.outputs.pending || '0'} pending${lint})`,
+          `a real run would stop here: ${destructiveRefusal(destructive, allowDestructiveInPolicy(c.name), 'would be')} (${mig.outputs.pending || '0'} pending${lint})`,
         );
         continue;
       }

@@ -313,4 +313,33 @@ describe('the summary and outputs of a run that did not finish', () => {
       await holder.end();
     }
   });
+
+  it('a refusal before the first migration (a missing right, a search_path) says in outputs and summary that nothing was applied', async () => {
+    const url = server.createDatabase();
+    await sql(url, "CREATE ROLE rr_report LOGIN PASSWORD 'pw-rr_report'");
+    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const rights = await action(dir, as(url, 'rr_report'));
+    expect((rights.error as Error).message).toMatch(
+      /^cannot create the history table public\.slipway_migrations: the role rr_report lacks CREATE/,
+    );
+    expect(rights.outputs).toEqual({ applied: '[]', backup: '', 'backup-location': '', findings: '[]' });
+    expect(rights.summary).toContain('## Migrations (not run: refused)');
+    expect(rights.summary).toContain((rights.error as Error).message);
+    expect(rights.summary).toContain('Nothing was applied.');
+    expect(rights.summary).not.toContain('pw-rr_report');
+
+    const path_ = await action(dir, `${url}?options=${encodeURIComponent('-c search_path=app')}`);
+    expect((path_.error as Error).message).toMatch(/^no schema on the search_path \(app\)/);
+    expect(path_.outputs).toEqual({ applied: '[]', backup: '', 'backup-location': '', findings: '[]' });
+    expect(path_.summary).toContain('## Migrations (not run: refused)');
+  });
+
+  it('the project’s own tool failing claims nothing about what it applied', async () => {
+    const url = server.createDatabase();
+    const dir = repo({ '1_a.sql': 'SELECT 1;\n' });
+    const { outputs, error, summary } = await action(dir, url, { tool: 'command', command: 'exit 3' });
+    expect((error as Error).message).toMatch(/exit|3/);
+    expect(outputs.applied).toBeUndefined();
+    expect(summary).not.toContain('Nothing was applied');
+  });
 });
