@@ -53018,6 +53018,7 @@ class Git {
     log;
     remote;
     shallowChecked;
+    hidden = new Set();
     constructor(cwd, log, remote = 'origin') {
         this.cwd = cwd;
         this.log = log;
@@ -53117,7 +53118,8 @@ class Git {
             if (!line)
                 continue;
             const [name, object, peeled] = line.split('\t');
-            tags.push({ name, commit: peeled || object });
+            if (!this.hidden.has(name))
+                tags.push({ name, commit: peeled || object });
         }
         return tags;
     }
@@ -53132,7 +53134,26 @@ class Git {
             args.push(`--merged=${mergedInto}`);
         args.push(...patterns.map(tagRefPattern));
         const out = await this.run(args);
-        return out ? out.split('\n').filter(Boolean) : [];
+        return out ? out.split('\n').filter((name) => name && !this.hidden.has(name)) : [];
+    }
+    /** From now on tags() and tagNames() leave these tags out, as if they were not there. */
+    hideTags(names) {
+        this.hidden = new Set([...this.hidden, ...names]);
+    }
+    /** The annotated tags on `ref`, each with its message (lightweight tags have none). */
+    async annotatedTagsAt(ref) {
+        const out = await this.run([
+            'for-each-ref',
+            `--points-at=${ref}`,
+            '--format=%(refname:strip=2)%00%(objecttype)%00%(contents)%00',
+            'refs/tags',
+        ]);
+        const parts = out.split('\0');
+        const tags = [];
+        for (let i = 0; i + 2 < parts.length; i += 3)
+            if (parts[i + 1] === 'tag')
+                tags.push({ name: parts[i].replace(/^\n/, ''), message: parts[i + 2] });
+        return tags;
     }
     /**
      * Stream the commits of `range` (newest first), optionally only those touching `paths`,
@@ -53910,6 +53931,31 @@ function repoGlob(glob) {
     while (rest.startsWith('./'))
         rest = rest.slice(2).replace(/^\/+/, '');
     return `${neg}${rest}`;
+}
+
+
+/***/ }),
+
+/***/ 1202:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f: () => (/* binding */ reservedByRun),
+/* harmony export */   s: () => (/* binding */ reservedTagMessage)
+/* harmony export */ });
+/**
+ * The mark a reserved tag carries: the workflow run that reserved it. A re-run of that run
+ * (GitHub's "Re-run all jobs" keeps GITHUB_RUN_ID) finds its own tag on the commit and ships
+ * that version again, where any other run reads the tag as a release already made.
+ */
+const KEY = 'Slipway-Run';
+/** The annotated tag message of a reservation: the title, then the run as a git trailer. */
+function reservedTagMessage(title, runId) {
+    return runId ? `${title}\n\n${KEY}: ${runId}\n` : `${title}\n`;
+}
+/** True when a tag message marks the tag as reserved by run `runId`. */
+function reservedByRun(message, runId) {
+    return message.split('\n').some((line) => line.trim() === `${KEY}: ${runId}`);
 }
 
 
@@ -55344,8 +55390,7 @@ function migrationsStep(options = {}) {
                 command: m.command,
                 table: m.table,
                 allowDestructive: m.allowDestructive,
-                // deploy has no allow-destructive input: the policy file is the one way through.
-                allowDestructiveHow: `set migrate.allowDestructive: true on components.${component.name} in the policy file`,
+                allowDestructiveHow: (0,_migrations_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .allowDestructiveInPolicy */ .Jz)(component.name),
                 backup: true,
                 backupDir: options.backupDir,
             }, runtime);
@@ -67209,8 +67254,16 @@ async function reportFailure(err, options, rt, summary) {
     }
     // Timed out or cancelled waiting for the lock: nothing applied, the history never read.
     if (err instanceof _lock_js__WEBPACK_IMPORTED_MODULE_7__/* .LockNotTaken */ .UE) {
-        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setLockNotTakenOutputs */ .K3)(rt);
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setNothingAppliedOutputs */ .XN)(rt);
         await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .lockNotTakenSummary */ .uJ)(err.message));
+        return true;
+    }
+    // Any other refusal of the built-in runner comes before its first migration (those after it
+    // are MigrationFailed), so an `if: always()` step still reads that nothing was applied. The
+    // project's own tool may have applied some before failing: there, nothing is claimed.
+    if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo && options.tool !== 'command' && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .isCancelled */ .mm)()) {
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setNothingAppliedOutputs */ .XN)(rt);
+        await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .notRunSummary */ .nJ)('refused', err.message));
         return true;
     }
     return false;
@@ -67883,10 +67936,11 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Cx: () => (/* binding */ setMigrateOutputs),
-/* harmony export */   K3: () => (/* binding */ setLockNotTakenOutputs),
 /* harmony export */   Pl: () => (/* binding */ setRefusedOutputs),
+/* harmony export */   XN: () => (/* binding */ setNothingAppliedOutputs),
 /* harmony export */   iX: () => (/* binding */ cancelledUnknownSummary),
 /* harmony export */   jz: () => (/* binding */ migrationSummary),
+/* harmony export */   nJ: () => (/* binding */ notRunSummary),
 /* harmony export */   oR: () => (/* binding */ failedMigrationSummary),
 /* harmony export */   rS: () => (/* binding */ refusedMigrationSummary),
 /* harmony export */   uJ: () => (/* binding */ lockNotTakenSummary)
@@ -67927,12 +67981,12 @@ function refusedMigrationSummary(state, reason) {
     return lines.join('\n');
 }
 /**
- * A run that stopped before taking the lock (another run held it past lock-timeout, or it was
- * cancelled while waiting): nothing was applied and no backup taken, and nothing was linted.
- * `pending` and `current` stay unset: the history is read under the lock, so this run never
- * read it.
+ * A run that stopped before its first migration (it never got the lock, or a refusal such as
+ * a missing right, an unreachable server or a bad folder): nothing was applied and no backup
+ * taken, and nothing was linted. `pending` and `current` stay unset: the history is read under
+ * the lock, after those checks, so this run may never have read it.
  */
-function setLockNotTakenOutputs(rt) {
+function setNothingAppliedOutputs(rt) {
     rt.setOutput('applied', []);
     rt.setOutput('backup', '');
     rt.setOutput('backup-location', '');
@@ -67940,12 +67994,16 @@ function setLockNotTakenOutputs(rt) {
 }
 /** The job summary of a run that never got the lock. */
 function lockNotTakenSummary(reason) {
+    return notRunSummary('the lock was not taken', reason);
+}
+/** The job summary of a run stopped before its first migration: why, and that nothing was applied. */
+function notRunSummary(heading, reason) {
     return [
-        '## Migrations (not run: the lock was not taken)',
+        `## Migrations (not run: ${heading})`,
         '',
         reason,
         '',
-        'Nothing was applied. The history was not read (it is read under the lock), so what is pending is not known.',
+        'Nothing was applied. What is pending is not known: the history is read under the lock, after the checks that stopped this run.',
         '',
     ].join('\n');
 }
@@ -68023,9 +68081,11 @@ function findingsTable(findings) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Jz: () => (/* binding */ allowDestructiveInPolicy),
 /* harmony export */   g6: () => (/* binding */ MigrationFailed),
 /* harmony export */   jh: () => (/* binding */ MigrationRefused),
-/* harmony export */   vI: () => (/* binding */ runMigrations)
+/* harmony export */   vI: () => (/* binding */ runMigrations),
+/* harmony export */   zX: () => (/* binding */ destructiveRefusal)
 /* harmony export */ });
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
@@ -68388,9 +68448,19 @@ function reportFindings(findings, allowDestructive, rt) {
 }
 /** How to let a reviewed destructive migration through, in every message that refuses one. */
 const ALLOW_DESTRUCTIVE_HOW = 'set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file';
+/** The same advice for deploy and its plan, which have no allow-destructive input: the policy file is the one way through. */
+function allowDestructiveInPolicy(component) {
+    return `set migrate.allowDestructive: true on components.${component} in the policy file`;
+}
+/** The one wording of a destructive-migration refusal, for the runner and for a plan that predicts it. */
+function destructiveRefusal(destructive, how = ALLOW_DESTRUCTIVE_HOW, tense = 'was') {
+    const first = destructive[0];
+    const rules = [...new Set(destructive.map((f) => f.rule ?? ''))].filter(Boolean).join(', ');
+    return `${first.file ?? ''}:${first.line ?? 0}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${rules}); nothing ${tense} applied. Once no deployed version depends on what they remove, ${how}`;
+}
 function destructiveError(destructive, state, how = ALLOW_DESTRUCTIVE_HOW) {
     const first = destructive[0];
-    return new MigrationRefused(`${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Once no deployed version depends on what they remove, ${how}`, { file: first.file, line: first.line }, state);
+    return new MigrationRefused(destructiveRefusal(destructive, how), { file: first.file, line: first.line }, state);
 }
 /**
  * Drift or order stopped the run before a plan existed: the outputs still say where the
@@ -86063,15 +86133,17 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2512);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6706);
+/* harmony import */ var _core_markdown_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(6706);
 /* harmony import */ var _registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2976);
 /* harmony import */ var _invoke_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8674);
-/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7941);
+/* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7941);
 /* harmony import */ var _core_git_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7167);
 /* harmony import */ var _deploy_plan_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(559);
 /* harmony import */ var _versioning_branch_policy_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1969);
-var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_registry_js__WEBPACK_IMPORTED_MODULE_2__]);
-_registry_js__WEBPACK_IMPORTED_MODULE_2__ = (__webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__)[0];
+/* harmony import */ var _migrations_runner_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3575);
+var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_registry_js__WEBPACK_IMPORTED_MODULE_2__, _migrations_runner_js__WEBPACK_IMPORTED_MODULE_7__]);
+([_registry_js__WEBPACK_IMPORTED_MODULE_2__, _migrations_runner_js__WEBPACK_IMPORTED_MODULE_7__] = __webpack_async_dependencies__.then ? (await __webpack_async_dependencies__)() : __webpack_async_dependencies__);
+
 
 
 
@@ -86118,7 +86190,7 @@ function action(name) {
 async function runPipeline(options, rt, overrides = {}) {
     const config = await (0,_core_config_js__WEBPACK_IMPORTED_MODULE_0__/* .loadConfig */ .Z9)(rt.cwd, options.config);
     // Before any command runs: a secret the policy names is masked even where it is printed first.
-    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .maskPolicySecrets */ .A)(config, rt);
+    (0,_core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_8__/* .maskPolicySecrets */ .A)(config, rt);
     // A misspelt target fails the run now, not after version, build and migrations ran.
     (0,_deploy_plan_js__WEBPACK_IMPORTED_MODULE_5__/* .checkTargets */ .VJ)(config);
     let envs = options.environments.length ? options.environments : orderedEnvironments(config);
@@ -86327,9 +86399,7 @@ async function runPipeline(options, rt, overrides = {}) {
             // no input for it): the plan fails where the real run would, in deploy's words.
             const destructive = c.migrate.allowDestructive ? [] : findings.filter((f) => f.destructive === true);
             if (destructive.length) {
-                const first = destructive[0];
-                const rules = [...new Set(destructive.map((f) => f.rule ?? ''))].filter(Boolean).join(', ');
-                note(`migrations ${c.name}`, 'failed', `a real run would stop here: ${first.file ?? ''}:${first.line ?? 0}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${rules}); nothing would be applied. Once no deployed version depends on what they remove, set migrate.allowDestructive: true on components.${c.name} in the policy file (${mig.outputs.pending || '0'} pending${lint})`);
+                note(`migrations ${c.name}`, 'failed', `a real run would stop here: ${(0,_migrations_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .destructiveRefusal */ .zX)(destructive, (0,_migrations_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .allowDestructiveInPolicy */ .Jz)(c.name), 'would be')} (${mig.outputs.pending || '0'} pending${lint})`);
                 continue;
             }
             note(`migrations ${c.name}`, 'ok', `${mig.outputs.pending || '0'} pending${lint}`);
@@ -86339,7 +86409,7 @@ async function runPipeline(options, rt, overrides = {}) {
         await rt.summary([
             `## Slipway ${options.mode}${options.dryRun ? ' (dry run)' : ''}`,
             '',
-            (0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_8__/* .table */ .t)(['step', 'result', 'detail'], result.steps.map((s) => [s.step, s.result, s.detail])),
+            (0,_core_markdown_js__WEBPACK_IMPORTED_MODULE_9__/* .table */ .t)(['step', 'result', 'detail'], result.steps.map((s) => [s.step, s.result, s.detail])),
             '',
         ].join('\n'));
     }
@@ -86602,6 +86672,8 @@ var client = __nccwpck_require__(6434);
 var version_bump = __nccwpck_require__(8660);
 // EXTERNAL MODULE: ./src/release/notes.ts
 var notes = __nccwpck_require__(3504);
+// EXTERNAL MODULE: ./src/core/reserved-tag.ts
+var reserved_tag = __nccwpck_require__(1202);
 ;// CONCATENATED MODULE: ./src/release/publish.ts
 /**
  * The tag, the release and the changelog, through the GitHub API: no push credentials and
@@ -86658,7 +86730,7 @@ async function ensureTag(gh, spec, log) {
         owner: gh.owner,
         repo: gh.repo,
         tag: spec.tag,
-        message: `${spec.name}\n`,
+        message: spec.tagMessage ?? `${spec.name}\n`,
         object: spec.target,
         type: 'commit',
     });
@@ -86877,6 +86949,7 @@ function plannedCalls(gh, spec, changelog, state = {}) {
 
 
 
+
 /** How many taken versions a run steps over before it gives up (each is a racing run). */
 const MAX_ATTEMPTS = 20;
 /** The version after `taken` of the same kind: the next candidate, patch, minor or major. */
@@ -86937,6 +87010,7 @@ async function reserveVersion(gh, o, log) {
                 tag,
                 target: o.target,
                 name: o.message(tag, version),
+                tagMessage: (0,reserved_tag/* reservedTagMessage */.s)(o.message(tag, version), o.runId),
                 notes: '',
                 prerelease: semver_default().prerelease(version) !== null,
                 draft: false,
@@ -87109,7 +87183,13 @@ async function reserve(ctx, component, moved) {
             continue;
         }
         const name = w.component?.name;
-        const r = await reserveVersion(gh, { version: w.version, template: w.template, target, message: (t, v) => (name ? `${name} ${v}` : t) }, rt.log);
+        const r = await reserveVersion(gh, {
+            version: w.version,
+            template: w.template,
+            target,
+            message: (t, v) => (name ? `${name} ${v}` : t),
+            runId: rt.env.GITHUB_RUN_ID,
+        }, rt.log);
         if (r.supersededBy)
             return superseded(rt, r.supersededBy, r, reserved.filter((x) => x.created).map((x) => x.tag));
         reserved.push({ ...r, component: w.component, computed: w.version });
@@ -88059,6 +88139,8 @@ var core_config = __nccwpck_require__(2512);
 var concurrency = __nccwpck_require__(8904);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/reserved-tag.ts
+var reserved_tag = __nccwpck_require__(1202);
 // EXTERNAL MODULE: ./src/core/git.ts
 var core_git = __nccwpck_require__(7167);
 // EXTERNAL MODULE: ./src/core/inputs.ts
@@ -88188,6 +88270,7 @@ async function planPromotion(git, series, ctx, candidate, names) {
 
 
 // Not config.js: without a policy file the YAML parsers and schemas are never loaded.
+
 
 
 
@@ -88346,7 +88429,15 @@ const versionBump = (0,inputs/* defineAction */.QP)({
             names = git.tagNames();
         }
         rt.log.info(`Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`);
-        const allNames = await names;
+        // A re-run of the run that reserved this commit's version ("Re-run all jobs") finds its own
+        // tags on HEAD: read as releases already made, the re-run would ship nothing. It computes
+        // as the first attempt did, before its reservation, so it ships that version again.
+        const ownTags = await reservedByThisRun(git, rt.env.GITHUB_RUN_ID);
+        if (ownTags.length) {
+            git.hideTags(ownTags);
+            rt.log.info(`${ownTags.join(', ')} on HEAD ${ownTags.length === 1 ? 'was' : 'were'} reserved by this workflow run (run ${rt.env.GITHUB_RUN_ID}, an earlier attempt): computed as before ${ownTags.length === 1 ? 'it' : 'them'}, so this attempt ships ${ownTags.length === 1 ? 'that version' : 'those versions'} again.`);
+        }
+        const allNames = (await names).filter((n) => !ownTags.includes(n));
         // Whether HEAD holds each series' newest tag is one git question for all of them, asked
         // while the series' logs are read; the series' git calls overlap, a few at a time.
         const tops = series.map((s) => (0,next_version/* newestTagRef */.IK)(s.template, allNames)).filter((r) => r !== undefined);
@@ -88451,6 +88542,12 @@ function versionSummary(branch, channel, plans, dryRun) {
         (0,markdown/* table */.t)(['component', 'version', 'bump', 'decided by'], rows),
         '',
     ].join('\n');
+}
+/** The tags on HEAD that run `runId` reserved (none off a runner). */
+async function reservedByThisRun(git, runId) {
+    if (!runId)
+        return [];
+    return (await git.annotatedTagsAt('HEAD')).filter((t) => (0,reserved_tag/* reservedByRun */.f)(t.message, runId)).map((t) => t.name);
 }
 
 

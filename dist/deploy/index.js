@@ -68202,7 +68202,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_10___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_10__);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(65505);
 /* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(60114);
-/* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(60237);
+/* harmony import */ var _version_rules_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(40831);
 /* harmony import */ var _core_policy_secrets_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(67941);
 /* harmony import */ var _credential_env_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(42424);
 var __webpack_async_dependencies__ = __webpack_handle_async_dependencies__([_run_js__WEBPACK_IMPORTED_MODULE_12__]);
@@ -68839,8 +68839,7 @@ function migrationsStep(options = {}) {
                 command: m.command,
                 table: m.table,
                 allowDestructive: m.allowDestructive,
-                // deploy has no allow-destructive input: the policy file is the one way through.
-                allowDestructiveHow: `set migrate.allowDestructive: true on components.${component.name} in the policy file`,
+                allowDestructiveHow: (0,_migrations_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .allowDestructiveInPolicy */ .Jz)(component.name),
                 backup: true,
                 backupDir: options.backupDir,
             }, runtime);
@@ -72965,7 +72964,7 @@ function buildTarget(options, factories) {
 
 /***/ }),
 
-/***/ 60237:
+/***/ 40831:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72994,6 +72993,22 @@ var core_config = __nccwpck_require__(61729);
 var concurrency = __nccwpck_require__(88904);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(74296);
+;// CONCATENATED MODULE: ./src/core/reserved-tag.ts
+/**
+ * The mark a reserved tag carries: the workflow run that reserved it. A re-run of that run
+ * (GitHub's "Re-run all jobs" keeps GITHUB_RUN_ID) finds its own tag on the commit and ships
+ * that version again, where any other run reads the tag as a release already made.
+ */
+const KEY = 'Slipway-Run';
+/** The annotated tag message of a reservation: the title, then the run as a git trailer. */
+function reservedTagMessage(title, runId) {
+    return runId ? `${title}\n\n${KEY}: ${runId}\n` : `${title}\n`;
+}
+/** True when a tag message marks the tag as reserved by run `runId`. */
+function reservedByRun(message, runId) {
+    return message.split('\n').some((line) => line.trim() === `${KEY}: ${runId}`);
+}
+
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: ./node_modules/braces/index.js
@@ -73027,6 +73042,7 @@ class Git {
     log;
     remote;
     shallowChecked;
+    hidden = new Set();
     constructor(cwd, log, remote = 'origin') {
         this.cwd = cwd;
         this.log = log;
@@ -73126,7 +73142,8 @@ class Git {
             if (!line)
                 continue;
             const [name, object, peeled] = line.split('\t');
-            tags.push({ name, commit: peeled || object });
+            if (!this.hidden.has(name))
+                tags.push({ name, commit: peeled || object });
         }
         return tags;
     }
@@ -73141,7 +73158,26 @@ class Git {
             args.push(`--merged=${mergedInto}`);
         args.push(...patterns.map(tagRefPattern));
         const out = await this.run(args);
-        return out ? out.split('\n').filter(Boolean) : [];
+        return out ? out.split('\n').filter((name) => name && !this.hidden.has(name)) : [];
+    }
+    /** From now on tags() and tagNames() leave these tags out, as if they were not there. */
+    hideTags(names) {
+        this.hidden = new Set([...this.hidden, ...names]);
+    }
+    /** The annotated tags on `ref`, each with its message (lightweight tags have none). */
+    async annotatedTagsAt(ref) {
+        const out = await this.run([
+            'for-each-ref',
+            `--points-at=${ref}`,
+            '--format=%(refname:strip=2)%00%(objecttype)%00%(contents)%00',
+            'refs/tags',
+        ]);
+        const parts = out.split('\0');
+        const tags = [];
+        for (let i = 0; i + 2 < parts.length; i += 3)
+            if (parts[i + 1] === 'tag')
+                tags.push({ name: parts[i].replace(/^\n/, ''), message: parts[i + 2] });
+        return tags;
     }
     /**
      * Stream the commits of `range` (newest first), optionally only those touching `paths`,
@@ -74270,6 +74306,7 @@ async function planPromotion(git, series, ctx, candidate, names) {
 
 
 
+
 /**
  * The component's tag template (one rule for every action): its own series'
  * (componentTagTemplate), or the repository's for a component that follows the product.
@@ -74417,7 +74454,15 @@ const versionBump = (0,inputs/* defineAction */.QP)({
             names = git.tagNames();
         }
         rt.log.info(`Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`);
-        const allNames = await names;
+        // A re-run of the run that reserved this commit's version ("Re-run all jobs") finds its own
+        // tags on HEAD: read as releases already made, the re-run would ship nothing. It computes
+        // as the first attempt did, before its reservation, so it ships that version again.
+        const ownTags = await reservedByThisRun(git, rt.env.GITHUB_RUN_ID);
+        if (ownTags.length) {
+            git.hideTags(ownTags);
+            rt.log.info(`${ownTags.join(', ')} on HEAD ${ownTags.length === 1 ? 'was' : 'were'} reserved by this workflow run (run ${rt.env.GITHUB_RUN_ID}, an earlier attempt): computed as before ${ownTags.length === 1 ? 'it' : 'them'}, so this attempt ships ${ownTags.length === 1 ? 'that version' : 'those versions'} again.`);
+        }
+        const allNames = (await names).filter((n) => !ownTags.includes(n));
         // Whether HEAD holds each series' newest tag is one git question for all of them, asked
         // while the series' logs are read; the series' git calls overlap, a few at a time.
         const tops = series.map((s) => newestTagRef(s.template, allNames)).filter((r) => r !== undefined);
@@ -74522,6 +74567,12 @@ function versionSummary(branch, channel, plans, dryRun) {
         (0,markdown/* table */.t)(['component', 'version', 'bump', 'decided by'], rows),
         '',
     ].join('\n');
+}
+/** The tags on HEAD that run `runId` reserved (none off a runner). */
+async function reservedByThisRun(git, runId) {
+    if (!runId)
+        return [];
+    return (await git.annotatedTagsAt('HEAD')).filter((t) => reservedByRun(t.message, runId)).map((t) => t.name);
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/version-rules.ts
@@ -77441,9 +77492,10 @@ __webpack_async_result__();
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Jz: () => (/* binding */ allowDestructiveInPolicy),
 /* harmony export */   vI: () => (/* binding */ runMigrations)
 /* harmony export */ });
-/* unused harmony exports MigrationRefused, MigrationFailed */
+/* unused harmony exports MigrationRefused, MigrationFailed, destructiveRefusal */
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
@@ -77805,9 +77857,19 @@ function reportFindings(findings, allowDestructive, rt) {
 }
 /** How to let a reviewed destructive migration through, in every message that refuses one. */
 const ALLOW_DESTRUCTIVE_HOW = 'set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file';
+/** The same advice for deploy and its plan, which have no allow-destructive input: the policy file is the one way through. */
+function allowDestructiveInPolicy(component) {
+    return `set migrate.allowDestructive: true on components.${component} in the policy file`;
+}
+/** The one wording of a destructive-migration refusal, for the runner and for a plan that predicts it. */
+function destructiveRefusal(destructive, how = ALLOW_DESTRUCTIVE_HOW, tense = 'was') {
+    const first = destructive[0];
+    const rules = [...new Set(destructive.map((f) => f.rule ?? ''))].filter(Boolean).join(', ');
+    return `${first.file ?? ''}:${first.line ?? 0}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${rules}); nothing ${tense} applied. Once no deployed version depends on what they remove, ${how}`;
+}
 function destructiveError(destructive, state, how = ALLOW_DESTRUCTIVE_HOW) {
     const first = destructive[0];
-    return new MigrationRefused(`${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Once no deployed version depends on what they remove, ${how}`, { file: first.file, line: first.line }, state);
+    return new MigrationRefused(destructiveRefusal(destructive, how), { file: first.file, line: first.line }, state);
 }
 /**
  * Drift or order stopped the run before a plan existed: the outputs still say where the

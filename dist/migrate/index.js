@@ -42905,8 +42905,16 @@ async function reportFailure(err, options, rt, summary) {
     }
     // Timed out or cancelled waiting for the lock: nothing applied, the history never read.
     if (err instanceof _lock_js__WEBPACK_IMPORTED_MODULE_7__/* .LockNotTaken */ .UE) {
-        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setLockNotTakenOutputs */ .K3)(rt);
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setNothingAppliedOutputs */ .XN)(rt);
         await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .lockNotTakenSummary */ .uJ)(err.message));
+        return true;
+    }
+    // Any other refusal of the built-in runner comes before its first migration (those after it
+    // are MigrationFailed), so an `if: always()` step still reads that nothing was applied. The
+    // project's own tool may have applied some before failing: there, nothing is claimed.
+    if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo && options.tool !== 'command' && !(0,_core_cancel_js__WEBPACK_IMPORTED_MODULE_2__/* .isCancelled */ .mm)()) {
+        (0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .setNothingAppliedOutputs */ .XN)(rt);
+        await summary((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .notRunSummary */ .nJ)('refused', err.message));
         return true;
     }
     return false;
@@ -43615,10 +43623,11 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Cx: () => (/* binding */ setMigrateOutputs),
-/* harmony export */   K3: () => (/* binding */ setLockNotTakenOutputs),
 /* harmony export */   Pl: () => (/* binding */ setRefusedOutputs),
+/* harmony export */   XN: () => (/* binding */ setNothingAppliedOutputs),
 /* harmony export */   iX: () => (/* binding */ cancelledUnknownSummary),
 /* harmony export */   jz: () => (/* binding */ migrationSummary),
+/* harmony export */   nJ: () => (/* binding */ notRunSummary),
 /* harmony export */   oR: () => (/* binding */ failedMigrationSummary),
 /* harmony export */   rS: () => (/* binding */ refusedMigrationSummary),
 /* harmony export */   uJ: () => (/* binding */ lockNotTakenSummary)
@@ -43659,12 +43668,12 @@ function refusedMigrationSummary(state, reason) {
     return lines.join('\n');
 }
 /**
- * A run that stopped before taking the lock (another run held it past lock-timeout, or it was
- * cancelled while waiting): nothing was applied and no backup taken, and nothing was linted.
- * `pending` and `current` stay unset: the history is read under the lock, so this run never
- * read it.
+ * A run that stopped before its first migration (it never got the lock, or a refusal such as
+ * a missing right, an unreachable server or a bad folder): nothing was applied and no backup
+ * taken, and nothing was linted. `pending` and `current` stay unset: the history is read under
+ * the lock, after those checks, so this run may never have read it.
  */
-function setLockNotTakenOutputs(rt) {
+function setNothingAppliedOutputs(rt) {
     rt.setOutput('applied', []);
     rt.setOutput('backup', '');
     rt.setOutput('backup-location', '');
@@ -43672,12 +43681,16 @@ function setLockNotTakenOutputs(rt) {
 }
 /** The job summary of a run that never got the lock. */
 function lockNotTakenSummary(reason) {
+    return notRunSummary('the lock was not taken', reason);
+}
+/** The job summary of a run stopped before its first migration: why, and that nothing was applied. */
+function notRunSummary(heading, reason) {
     return [
-        '## Migrations (not run: the lock was not taken)',
+        `## Migrations (not run: ${heading})`,
         '',
         reason,
         '',
-        'Nothing was applied. The history was not read (it is read under the lock), so what is pending is not known.',
+        'Nothing was applied. What is pending is not known: the history is read under the lock, after the checks that stopped this run.',
         '',
     ].join('\n');
 }
@@ -43759,6 +43772,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   jh: () => (/* binding */ MigrationRefused),
 /* harmony export */   vI: () => (/* binding */ runMigrations)
 /* harmony export */ });
+/* unused harmony exports allowDestructiveInPolicy, destructiveRefusal */
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
@@ -44120,9 +44134,19 @@ function reportFindings(findings, allowDestructive, rt) {
 }
 /** How to let a reviewed destructive migration through, in every message that refuses one. */
 const ALLOW_DESTRUCTIVE_HOW = 'set the input allow-destructive: true, or migrate.allowDestructive: true on the component in the policy file';
+/** The same advice for deploy and its plan, which have no allow-destructive input: the policy file is the one way through. */
+function allowDestructiveInPolicy(component) {
+    return `set migrate.allowDestructive: true on components.${component} in the policy file`;
+}
+/** The one wording of a destructive-migration refusal, for the runner and for a plan that predicts it. */
+function destructiveRefusal(destructive, how = ALLOW_DESTRUCTIVE_HOW, tense = 'was') {
+    const first = destructive[0];
+    const rules = [...new Set(destructive.map((f) => f.rule ?? ''))].filter(Boolean).join(', ');
+    return `${first.file ?? ''}:${first.line ?? 0}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${rules}); nothing ${tense} applied. Once no deployed version depends on what they remove, ${how}`;
+}
 function destructiveError(destructive, state, how = ALLOW_DESTRUCTIVE_HOW) {
     const first = destructive[0];
-    return new MigrationRefused(`${first.file}:${first.line}: ${destructive.length} destructive statement${destructive.length === 1 ? '' : 's'} would break the running version (${[...new Set(destructive.map((f) => f.rule))].join(', ')}); nothing was applied. Once no deployed version depends on what they remove, ${how}`, { file: first.file, line: first.line }, state);
+    return new MigrationRefused(destructiveRefusal(destructive, how), { file: first.file, line: first.line }, state);
 }
 /**
  * Drift or order stopped the run before a plan existed: the outputs still say where the

@@ -36662,7 +36662,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4473);
+/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7461);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70);
 
 
@@ -36989,7 +36989,7 @@ const commonInputs = {
 
 /***/ }),
 
-/***/ 4473:
+/***/ 7461:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37970,6 +37970,22 @@ async function mapLimit(items, limit, fn) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/core/reserved-tag.ts
+/**
+ * The mark a reserved tag carries: the workflow run that reserved it. A re-run of that run
+ * (GitHub's "Re-run all jobs" keeps GITHUB_RUN_ID) finds its own tag on the commit and ships
+ * that version again, where any other run reads the tag as a release already made.
+ */
+const KEY = 'Slipway-Run';
+/** The annotated tag message of a reservation: the title, then the run as a git trailer. */
+function reservedTagMessage(title, runId) {
+    return runId ? `${title}\n\n${KEY}: ${runId}\n` : `${title}\n`;
+}
+/** True when a tag message marks the tag as reserved by run `runId`. */
+function reservedByRun(message, runId) {
+    return message.split('\n').some((line) => line.trim() === `${KEY}: ${runId}`);
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: ./node_modules/braces/index.js
@@ -38339,6 +38355,7 @@ class Git {
     log;
     remote;
     shallowChecked;
+    hidden = new Set();
     constructor(cwd, log, remote = 'origin') {
         this.cwd = cwd;
         this.log = log;
@@ -38438,7 +38455,8 @@ class Git {
             if (!line)
                 continue;
             const [name, object, peeled] = line.split('\t');
-            tags.push({ name, commit: peeled || object });
+            if (!this.hidden.has(name))
+                tags.push({ name, commit: peeled || object });
         }
         return tags;
     }
@@ -38453,7 +38471,26 @@ class Git {
             args.push(`--merged=${mergedInto}`);
         args.push(...patterns.map(tagRefPattern));
         const out = await this.run(args);
-        return out ? out.split('\n').filter(Boolean) : [];
+        return out ? out.split('\n').filter((name) => name && !this.hidden.has(name)) : [];
+    }
+    /** From now on tags() and tagNames() leave these tags out, as if they were not there. */
+    hideTags(names) {
+        this.hidden = new Set([...this.hidden, ...names]);
+    }
+    /** The annotated tags on `ref`, each with its message (lightweight tags have none). */
+    async annotatedTagsAt(ref) {
+        const out = await this.run([
+            'for-each-ref',
+            `--points-at=${ref}`,
+            '--format=%(refname:strip=2)%00%(objecttype)%00%(contents)%00',
+            'refs/tags',
+        ]);
+        const parts = out.split('\0');
+        const tags = [];
+        for (let i = 0; i + 2 < parts.length; i += 3)
+            if (parts[i + 1] === 'tag')
+                tags.push({ name: parts[i].replace(/^\n/, ''), message: parts[i + 2] });
+        return tags;
     }
     /**
      * Stream the commits of `range` (newest first), optionally only those touching `paths`,
@@ -39598,6 +39635,7 @@ async function planPromotion(git, series, ctx, candidate, names) {
 
 
 
+
 /**
  * The component's tag template (one rule for every action): its own series'
  * (componentTagTemplate), or the repository's for a component that follows the product.
@@ -39745,7 +39783,15 @@ const versionBump = (0,inputs/* defineAction */.QP)({
             names = git.tagNames();
         }
         rt.log.info(`Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`);
-        const allNames = await names;
+        // A re-run of the run that reserved this commit's version ("Re-run all jobs") finds its own
+        // tags on HEAD: read as releases already made, the re-run would ship nothing. It computes
+        // as the first attempt did, before its reservation, so it ships that version again.
+        const ownTags = await reservedByThisRun(git, rt.env.GITHUB_RUN_ID);
+        if (ownTags.length) {
+            git.hideTags(ownTags);
+            rt.log.info(`${ownTags.join(', ')} on HEAD ${ownTags.length === 1 ? 'was' : 'were'} reserved by this workflow run (run ${rt.env.GITHUB_RUN_ID}, an earlier attempt): computed as before ${ownTags.length === 1 ? 'it' : 'them'}, so this attempt ships ${ownTags.length === 1 ? 'that version' : 'those versions'} again.`);
+        }
+        const allNames = (await names).filter((n) => !ownTags.includes(n));
         // Whether HEAD holds each series' newest tag is one git question for all of them, asked
         // while the series' logs are read; the series' git calls overlap, a few at a time.
         const tops = series.map((s) => newestTagRef(s.template, allNames)).filter((r) => r !== undefined);
@@ -39850,6 +39896,12 @@ function versionSummary(branch, channel, plans, dryRun) {
         table(['component', 'version', 'bump', 'decided by'], rows),
         '',
     ].join('\n');
+}
+/** The tags on HEAD that run `runId` reserved (none off a runner). */
+async function reservedByThisRun(git, runId) {
+    if (!runId)
+        return [];
+    return (await git.annotatedTagsAt('HEAD')).filter((t) => reservedByRun(t.message, runId)).map((t) => t.name);
 }
 
 

@@ -49,6 +49,7 @@ function gitCause(result: { stderr: string; stdout: string }): string {
 /** A git repository at `cwd`. */
 export class Git {
   private shallowChecked: boolean | undefined;
+  private hidden: ReadonlySet<string> = new Set();
   constructor(
     readonly cwd: string,
     private readonly log?: Logger,
@@ -154,7 +155,7 @@ export class Git {
     for (const line of out.split('\n')) {
       if (!line) continue;
       const [name, object, peeled] = line.split('\t');
-      tags.push({ name, commit: peeled || object });
+      if (!this.hidden.has(name)) tags.push({ name, commit: peeled || object });
     }
     return tags;
   }
@@ -169,7 +170,27 @@ export class Git {
     if (mergedInto) args.push(`--merged=${mergedInto}`);
     args.push(...patterns.map(tagRefPattern));
     const out = await this.run(args);
-    return out ? out.split('\n').filter(Boolean) : [];
+    return out ? out.split('\n').filter((name) => name && !this.hidden.has(name)) : [];
+  }
+
+  /** From now on tags() and tagNames() leave these tags out, as if they were not there. */
+  hideTags(names: Iterable<string>): void {
+    this.hidden = new Set([...this.hidden, ...names]);
+  }
+
+  /** The annotated tags on `ref`, each with its message (lightweight tags have none). */
+  async annotatedTagsAt(ref: string): Promise<{ name: string; message: string }[]> {
+    const out = await this.run([
+      'for-each-ref',
+      `--points-at=${ref}`,
+      '--format=%(refname:strip=2)%00%(objecttype)%00%(contents)%00',
+      'refs/tags',
+    ]);
+    const parts = out.split('\0');
+    const tags: { name: string; message: string }[] = [];
+    for (let i = 0; i + 2 < parts.length; i += 3)
+      if (parts[i + 1] === 'tag') tags.push({ name: parts[i].replace(/^\n/, ''), message: parts[i + 2] });
+    return tags;
   }
 
   /**

@@ -13,6 +13,8 @@ export interface ReleaseSpec {
   /** The commit SHA the tag points to. */
   target: string;
   name: string;
+  /** The annotated tag's message (default: the name). */
+  tagMessage?: string;
   notes: string;
   prerelease: boolean;
   draft: boolean;
@@ -77,7 +79,7 @@ export async function ensureTag(gh: RepoClient, spec: ReleaseSpec, log: Logger):
     owner: gh.owner,
     repo: gh.repo,
     tag: spec.tag,
-    message: `${spec.name}\n`,
+    message: spec.tagMessage ?? `${spec.name}\n`,
     object: spec.target,
     type: 'commit',
   });

@@ -12,6 +12,7 @@
 import semver from 'semver';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/runtime.js';
+import { reservedTagMessage } from '../core/reserved-tag.js';
 import { formatTag } from '../core/tag-template.js';
 import { httpStatus, type RepoClient } from '../github/client.js';
 import { ensureTag, tagCommit } from './publish.js';
@@ -69,7 +70,14 @@ export async function supersedingHolder(gh: RepoClient, tag: string, target: str
  */
 export async function reserveVersion(
   gh: RepoClient,
-  o: { version: string; template: string; target: string; message: (tag: string, version: string) => string },
+  o: {
+    version: string;
+    template: string;
+    target: string;
+    message: (tag: string, version: string) => string;
+    /** The workflow run reserving it, marked in the tag's message so a re-run knows its own tag. */
+    runId?: string;
+  },
   log: Logger,
 ): Promise<Reservation> {
   let version = o.version;
@@ -96,6 +104,7 @@ export async function reserveVersion(
           tag,
           target: o.target,
           name: o.message(tag, version),
+          tagMessage: reservedTagMessage(o.message(tag, version), o.runId),
           notes: '',
           prerelease: semver.prerelease(version) !== null,
           draft: false,

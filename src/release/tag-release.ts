@@ -230,7 +230,13 @@ async function reserve(
     const name = w.component?.name;
     const r = await reserveVersion(
       gh!,
-      { version: w.version, template: w.template, target, message: (t, v) => (name ? `${name} ${v}` : t) },
+      {
+        version: w.version,
+        template: w.template,
+        target,
+        message: (t, v) => (name ? `${name} ${v}` : t),
+        runId: rt.env.GITHUB_RUN_ID,
+      },
       rt.log,
     );
     if (r.supersededBy)

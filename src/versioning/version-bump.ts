@@ -6,6 +6,7 @@ import { componentSeries, componentTagTemplate, loadConfig, requireComponent, ta
 import type { ComponentConfig, SlipwayConfig } from '../core/config.js';
 import { mapLimit } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
+import { reservedByRun } from '../core/reserved-tag.js';
 import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input } from '../core/inputs.js';
 import { table } from '../core/markdown.js';
@@ -192,7 +193,17 @@ export const versionBump = defineAction({
     rt.log.info(
       `Branch ${branch}: rule "${rule.match}" → channel ${rule.channel}${rule.bump ? `, bump ${rule.bump}` : ''}.`,
     );
-    const allNames = await names;
+    // A re-run of the run that reserved this commit's version ("Re-run all jobs") finds its own
+    // tags on HEAD: read as releases already made, the re-run would ship nothing. It computes
+    // as the first attempt did, before its reservation, so it ships that version again.
+    const ownTags = await reservedByThisRun(git, rt.env.GITHUB_RUN_ID);
+    if (ownTags.length) {
+      git.hideTags(ownTags);
+      rt.log.info(
+        `${ownTags.join(', ')} on HEAD ${ownTags.length === 1 ? 'was' : 'were'} reserved by this workflow run (run ${rt.env.GITHUB_RUN_ID}, an earlier attempt): computed as before ${ownTags.length === 1 ? 'it' : 'them'}, so this attempt ships ${ownTags.length === 1 ? 'that version' : 'those versions'} again.`,
+      );
+    }
+    const allNames = (await names).filter((n) => !ownTags.includes(n));
     // Whether HEAD holds each series' newest tag is one git question for all of them, asked
     // while the series' logs are read; the series' git calls overlap, a few at a time.
     const tops = series.map((s) => newestTagRef(s.template, allNames)).filter((r) => r !== undefined);
@@ -306,4 +317,10 @@ function versionSummary(branch: string, channel: string, plans: VersionPlan[], d
     table(['component', 'version', 'bump', 'decided by'], rows),
     '',
   ].join('\n');
+}
+
+/** The tags on HEAD that run `runId` reserved (none off a runner). */
+async function reservedByThisRun(git: Git, runId: string | undefined): Promise<string[]> {
+  if (!runId) return [];
+  return (await git.annotatedTagsAt('HEAD')).filter((t) => reservedByRun(t.message, runId)).map((t) => t.name);
 }
