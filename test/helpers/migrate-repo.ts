@@ -1,4 +1,4 @@
-/** Shared by the format and adoption tests: a repository folder, a run of the built-in runner, SQL. */
+/** Shared by the migrations tests: a repository folder, a run of the built-in runner, SQL, a wait. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,14 @@ export function repo(files: Record<string, string | Buffer>): string {
   return dir;
 }
 
+/** A repository folder whose `migrations/` holds `files` (name → SQL); removed by cleanRepos. */
+export function migrationsRepo(files: Record<string, string>): string {
+  const dir = repo({});
+  mkdirSync(path.join(dir, 'migrations'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, 'migrations', name), text);
+  return dir;
+}
+
 /** Write (or overwrite) files of a repository folder. */
 export function write(dir: string, files: Record<string, string | Buffer>): void {
   for (const [name, content] of Object.entries(files)) {
@@ -29,13 +37,17 @@ export function cleanRepos(): void {
   while (made.length) rmSync(made.pop()!, { recursive: true, force: true });
 }
 
-/** Run the built-in runner over `cwd`; the error instead of a throw. */
+/** What one run of the built-in runner gave: its result, or the error instead of a throw. */
+export type RunnerRun = { result?: MigrationResult; error?: Error; rt: MemoryRuntime };
+
+/** Run the built-in runner over `cwd` as run 88 (`env` adds to that); the error instead of a throw. */
 export async function migrate(
   cwd: string,
   url: string,
   options: Partial<MigrateOptions> = {},
-): Promise<{ result?: MigrationResult; error?: Error; rt: MemoryRuntime }> {
-  const rt = createMemoryRuntime({ cwd, env: { GITHUB_RUN_ID: '88' } });
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunnerRun> {
+  const rt = createMemoryRuntime({ cwd, env: { GITHUB_RUN_ID: '88', ...env } });
   try {
     const result = await runMigrations({ dir: 'migrations', databaseUrl: url, lockTimeoutMs: 10_000, ...options }, rt);
     return { result, rt };
@@ -84,4 +96,19 @@ export async function tables(url: string): Promise<string[]> {
   return (
     await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
   ).map((r) => r.t);
+}
+
+/** `migrate` as workflow run `runId` (the history's applied_by says "run <runId>"). */
+export function migrateAs(runId: string) {
+  return (cwd: string, url: string, options: Partial<MigrateOptions> = {}, env: NodeJS.ProcessEnv = {}) =>
+    migrate(cwd, url, options, { GITHUB_RUN_ID: runId, ...env });
+}
+
+/** Wait until `check` holds, polling every 50 ms; an error naming `what` after `ms`. */
+export async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

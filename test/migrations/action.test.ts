@@ -1,13 +1,13 @@
 /** The bundled migrate action as a runner runs it, against a real PostgreSQL server, including a run killed mid-migration. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { sleep } from '../../src/core/retry.js';
+
 import { errorLines, ROOT, runBundledAction } from '../helpers/run-action.js';
 import { startPostgres, TEST_PG_PASSWORD, type TestPostgres } from '../helpers/postgres.js';
+import { cleanRepos, repo, sql, until } from '../helpers/migrate-repo.js';
 
 let server: TestPostgres;
 const dirs: string[] = [];
@@ -17,27 +17,8 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 afterEach(() => {
   while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+  cleanRepos();
 });
-
-function repo(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-migrate-action-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
-
-async function query<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
 
 /** The output without the ::add-mask:: commands that register secrets with the runner. */
 const shown = (stdout: string) =>
@@ -45,15 +26,6 @@ const shown = (stdout: string) =>
     .split('\n')
     .filter((l) => !l.startsWith('::add-mask::'))
     .join('\n');
-
-/** Poll `check` every 100 ms until it is true, up to `limitMs`. */
-async function until(check: () => Promise<boolean>, limitMs: number, what: string): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** The bundled migrate action started as a runner starts it, with its output collected as it comes. */
 function startMigrate(dir: string, url: string, runId: string): { child: ChildProcess; output: () => string } {
@@ -87,7 +59,7 @@ describe('the bundled action', () => {
       'db/migrations/002_rename.sql': '\nALTER TABLE users RENAME COLUMN name TO full_name;\n',
     });
     // The first version is already live: 002's rename then breaks it.
-    await query(url, 'SELECT 1');
+    await sql(url, 'SELECT 1');
     const first = await runBundledAction('migrate', { cwd: dir, inputs: { target: '1' }, env: { APP_DB: url } });
     expect(first.code).toBe(0);
     const run = await runBundledAction('migrate', { cwd: dir, env: { APP_DB: url } });
@@ -184,7 +156,7 @@ describe('a run killed mid-migration', () => {
   it('leaves no half-applied migration and no lock: the re-run completes with a consistent history', async () => {
     const url = server.createDatabase();
     // The sleep only happens while slow_flag exists, so the re-run is quick with the same, unchanged file.
-    await query(url, 'CREATE TABLE slow_flag ()');
+    await sql(url, 'CREATE TABLE slow_flag ()');
     const dir = repo({
       'migrations/1_first.sql': 'CREATE TABLE first (id int);\n',
       'migrations/2_slow.sql':
@@ -199,7 +171,7 @@ describe('a run killed mid-migration', () => {
         async () =>
           exited ||
           (
-            await query(
+            await sql(
               url,
               "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(CASE%' AND state = 'active' AND pid <> pg_backend_pid()",
             )
@@ -216,23 +188,19 @@ describe('a run killed mid-migration', () => {
     // PostgreSQL notices the dead client (client_connection_check_interval) and rolls the migration back.
     await until(
       async () =>
-        (await query(url, "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'slipway migrate%'")).length ===
-        0,
+        (await sql(url, "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'slipway migrate%'")).length === 0,
       30_000,
       'the killed run to be rolled back',
     );
-    const afterKill = await query<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY 1');
+    const afterKill = await sql<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY 1');
     expect(afterKill).toEqual([{ v: '1' }]);
-    expect(await query(url, "SELECT 1 FROM pg_tables WHERE tablename = 'slow'")).toEqual([]);
+    expect(await sql(url, "SELECT 1 FROM pg_tables WHERE tablename = 'slow'")).toEqual([]);
 
-    await query(url, 'DROP TABLE slow_flag');
+    await sql(url, 'DROP TABLE slow_flag');
     const rerun = await runBundledAction('migrate', { cwd: dir, inputs: { 'database-url': url, 'lock-timeout': '5' } });
     expect(errorLines(rerun)).toEqual([]);
     expect(JSON.parse(rerun.outputs.applied).map((a: { version: string }) => a.version)).toEqual(['2', '3']);
-    const history = await query<{ v: string }>(
-      url,
-      'SELECT version::text AS v FROM slipway_migrations ORDER BY version',
-    );
+    const history = await sql<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY version');
     expect(history.map((r) => r.v)).toEqual(['1', '2', '3']);
   });
 });
@@ -245,14 +213,14 @@ describe('a cancelled run (SIGINT, as a runner cancels a job)', () => {
       "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()";
     try {
       await until(
-        async () => child.exitCode !== null || (await query(url, sleeping)).length > 0,
+        async () => child.exitCode !== null || (await sql(url, sleeping)).length > 0,
         30_000,
         'the slow statement',
       );
       child.kill('SIGINT');
       await until(async () => child.exitCode !== null, 15_000, 'the cancelled run to exit');
       // Checked the moment the process is gone: the lock is free, so nothing of the run may still run.
-      const stillRunning = (await query(url, sleeping)).length > 0;
+      const stillRunning = (await sql(url, sleeping)).length > 0;
       return { code: child.exitCode, output: shown(output()), stillRunning };
     } finally {
       child.kill('SIGKILL');
@@ -273,8 +241,8 @@ describe('a cancelled run (SIGINT, as a runner cancels a job)', () => {
       'migrations/2_slow.sql: migration cancelled (SIGINT); rolled back; nothing after it ran',
     );
     expect(run.output).toContain('::error::migrate cancelled');
-    expect(await query(url, "SELECT 1 FROM pg_tables WHERE tablename IN ('slow', 'last')")).toEqual([]);
-    const history = await query<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY 1');
+    expect(await sql(url, "SELECT 1 FROM pg_tables WHERE tablename IN ('slow', 'last')")).toEqual([]);
+    const history = await sql<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY 1');
     expect(history).toEqual([{ v: '1' }]);
   });
 
@@ -290,7 +258,7 @@ describe('a cancelled run (SIGINT, as a runner cancels a job)', () => {
     expect(run.output).toContain(
       'migrations/2_split.sql:3: migration cancelled (SIGINT); it runs outside a transaction, so its 1 statement before line 3 stayed applied; nothing after it ran; it is marked unfinished',
     );
-    expect(await query(url, "SELECT 1 AS one FROM pg_tables WHERE tablename = 'split'")).toEqual([{ one: 1 }]);
+    expect(await sql(url, "SELECT 1 AS one FROM pg_tables WHERE tablename = 'split'")).toEqual([{ one: 1 }]);
     // The next run refuses until someone says what the database holds.
     const rerun = await runBundledAction('migrate', { cwd: dir, inputs: { 'database-url': url, 'lock-timeout': '5' } });
     expect(errorLines(rerun)).toEqual([

@@ -6,13 +6,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { lockKey } from '../../src/migrations/lock.js';
 import { ROOT } from '../helpers/run-action.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { cleanRepos, migrationsRepo, sql, until } from '../helpers/migrate-repo.js';
 
 let server: TestPostgres;
 const dirs: string[] = [];
@@ -22,33 +23,8 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 afterEach(() => {
   while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+  cleanRepos();
 });
-
-function repo(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-cancel-report-'));
-  dirs.push(dir);
-  mkdirSync(path.join(dir, 'migrations'));
-  for (const [name, sql] of Object.entries(files)) writeFileSync(path.join(dir, 'migrations', name), sql);
-  return dir;
-}
-
-async function query<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
-
-async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Parse GITHUB_OUTPUT (name=value and heredoc forms). */
 function outputsOf(text: string): Record<string, string> {
@@ -102,7 +78,7 @@ function startMigrate(dir: string, url: string, inputs: Record<string, string> =
 describe('a cancelled run', () => {
   it('mid-migration: the outputs list what was applied before it, and the summary the cancelled and pending ones', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_first.sql': 'CREATE TABLE first (id int);\n',
       '2_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(60);\n',
       '3_last.sql': 'CREATE TABLE last (id int);\n',
@@ -112,7 +88,7 @@ describe('a cancelled run', () => {
       const sleeping =
         "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()";
       await until(
-        async () => run.child.exitCode !== null || (await query(url, sleeping)).length > 0,
+        async () => run.child.exitCode !== null || (await sql(url, sleeping)).length > 0,
         60_000,
         'the slow statement',
       );
@@ -136,7 +112,7 @@ describe('a cancelled run', () => {
 
   it('while waiting for the lock: stops waiting at once, sets applied (nothing) and says so in the summary', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_first.sql': 'CREATE TABLE first (id int);\n' });
+    const dir = migrationsRepo({ '1_first.sql': 'CREATE TABLE first (id int);\n' });
     const holder = new pg.Client({ connectionString: url });
     await holder.connect();
     await holder.query('SELECT pg_advisory_lock($1, $2)', [0x534c4950, lockKey('public.slipway_migrations')]);
@@ -163,6 +139,6 @@ describe('a cancelled run', () => {
     expect(run.summary()).toContain(
       'cancelled (SIGINT) while waiting for the migration lock on slipway_migrations; nothing was applied',
     );
-    expect(await query(url, "SELECT 1 FROM pg_tables WHERE tablename = 'first'")).toEqual([]);
+    expect(await sql(url, "SELECT 1 FROM pg_tables WHERE tablename = 'first'")).toEqual([]);
   }, 90_000);
 });

@@ -6,19 +6,21 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
 import { isUserError } from '../../src/core/errors.js';
-import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-runtime.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { lockKey } from '../../src/migrations/lock.js';
 import { migrate as migrateAction } from '../../src/migrations/migrate.js';
-import { runMigrations, type MigrateOptions, type MigrationResult } from '../../src/migrations/runner.js';
 import { invokeActionSettled } from '../../src/pipeline/invoke.js';
 import { startPostgres, TEST_PG_PASSWORD, type TestPostgres } from '../helpers/postgres.js';
+import { cleanRepos, migrateAs, migrationsRepo, sql } from '../helpers/migrate-repo.js';
 
+/** The built-in runner as run 91. */
+const migrate = migrateAs('91');
 let server: TestPostgres;
 const dirs: string[] = [];
 beforeAll(async () => {
@@ -27,42 +29,8 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 afterEach(() => {
   while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+  cleanRepos();
 });
-
-/** A repository folder with migrations/ holding `files`. */
-function repo(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-rights-'));
-  dirs.push(dir);
-  mkdirSync(path.join(dir, 'migrations'));
-  for (const [name, sql] of Object.entries(files)) writeFileSync(path.join(dir, 'migrations', name), sql);
-  return dir;
-}
-
-async function sql<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
-
-async function migrate(
-  cwd: string,
-  url: string,
-  options: Partial<MigrateOptions> = {},
-): Promise<{ result?: MigrationResult; error?: Error; rt: MemoryRuntime }> {
-  const rt = createMemoryRuntime({ cwd, env: { GITHUB_RUN_ID: '91' } });
-  try {
-    return {
-      result: await runMigrations({ dir: 'migrations', databaseUrl: url, lockTimeoutMs: 10_000, ...options }, rt),
-      rt,
-    };
-  } catch (error) {
-    return { error: error as Error, rt };
-  }
-}
 
 /** The migrate action itself (inputs as INPUT_*), keeping the outputs it set before a failure. */
 async function action(cwd: string, url: string, inputs: Record<string, string> = {}) {
@@ -86,7 +54,7 @@ function as(url: string, role: string): string {
 describe('a role without CREATE on the schema', () => {
   it('migrates with the history table it owns, whether something is pending or not', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_items.sql': 'CREATE TABLE items (id int);\n' });
+    const dir = migrationsRepo({ '1_items.sql': 'CREATE TABLE items (id int);\n' });
     expect((await migrate(dir, url)).error).toBeUndefined();
     // PostgreSQL 15: public grants CREATE to no one; the role owns what it migrates, nothing more.
     await sql(
@@ -111,7 +79,7 @@ describe('a role without CREATE on the schema', () => {
   it('when the table must be created and cannot be, names the role, the schema and the GRANT', async () => {
     const url = server.createDatabase();
     await sql(url, "CREATE ROLE rr_new LOGIN PASSWORD 'pw-rr_new'");
-    const dir = repo({ '1_a.sql': 'SELECT 1;\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'SELECT 1;\n' });
     const { error } = await migrate(dir, as(url, 'rr_new'));
     expect(isUserError(error)).toBe(true);
     expect(error?.message).toBe(
@@ -126,7 +94,7 @@ describe('a role without CREATE on the schema', () => {
   });
   it('a no-transaction migration by a role that owns the history but may not create the marks table: one line, nothing run', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_items.sql': 'CREATE TABLE items (id int);\n' });
+    const dir = migrationsRepo({ '1_items.sql': 'CREATE TABLE items (id int);\n' });
     expect((await migrate(dir, url)).error).toBeUndefined();
     await sql(
       url,
@@ -156,7 +124,7 @@ describe('a password given as ?password= in the URL', () => {
     u.password = '';
     const sslSecret = 'k3y-Pass.phrase';
     const queryUrl = `${u.href}?password=${encodeURIComponent(TEST_PG_PASSWORD)}&sslpassword=${sslSecret}&sslmode=disable`;
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     // A pg_dump first on PATH that records what it was given, then runs the real one.
     const bin = mkdtempSync(path.join(tmpdir(), 'slipway-fake-bin-'));
     dirs.push(bin);
@@ -194,7 +162,7 @@ describe('a password given as ?password= in the URL', () => {
   });
 
   it('a password that breaks the URL gets the advice to percent-encode it', async () => {
-    const dir = repo({ '1_a.sql': 'SELECT 1;\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'SELECT 1;\n' });
     for (const url of ['postgres://app:p@ss:w/rd#?%x@host/db', 'postgres://app:12/rd@host/db']) {
       const { error, rt } = await migrate(dir, url);
       expect(isUserError(error)).toBe(true);
@@ -213,7 +181,7 @@ describe('a search_path that names no schema', () => {
     const url = server.createDatabase();
     const db = new URL(url).pathname.slice(1);
     const role = new URL(url).username;
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const { error } = await migrate(dir, `${url}?options=${encodeURIComponent('-c search_path=app')}`);
     expect(isUserError(error)).toBe(true);
     expect(error?.message).toBe(
@@ -244,7 +212,7 @@ describe('the summary and outputs of a run that did not finish', () => {
 
   it('lists the failed migration and the pending ones on an empty database, never "No migrations."', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_bad.sql': 'CREATE TABLE s1 (id int);\nSELECT 1/0;\n',
       '2_ok.sql': 'CREATE TABLE s2 (id int);\n',
     });
@@ -258,7 +226,7 @@ describe('the summary and outputs of a run that did not finish', () => {
 
   it('a failed revert is one row, and after resolving it the table lists what the history says now', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_a.sql': 'CREATE TABLE a (id int);\n',
       '2_nt.sql': '-- slipway:no-transaction\nCREATE TABLE t2 (id int);\n',
       '2_nt.down.sql': '-- slipway:no-transaction\nDROP TABLE t2;\nSELECT 1/0;\n',
@@ -280,7 +248,7 @@ describe('the summary and outputs of a run that did not finish', () => {
 
   it('after earlier migrations: the applied ones, then the failed one and what it left pending', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     expect((await migrate(dir, url)).error).toBeUndefined();
     writeFileSync(path.join(dir, 'migrations/2_b.sql'), 'CREATE TABLE b (id int);\n');
     writeFileSync(path.join(dir, 'migrations/3_bad.sql'), 'INSERT INTO nowhere VALUES (1);\n');
@@ -299,7 +267,7 @@ describe('the summary and outputs of a run that did not finish', () => {
 
   it('a lock not taken within lock-timeout still sets applied, findings and backup, and says why in the summary', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const holder = new pg.Client({ connectionString: url });
     await holder.connect();
     try {
@@ -317,7 +285,7 @@ describe('the summary and outputs of a run that did not finish', () => {
   it('a refusal before the first migration (a missing right, a search_path) says in outputs and summary that nothing was applied', async () => {
     const url = server.createDatabase();
     await sql(url, "CREATE ROLE rr_report LOGIN PASSWORD 'pw-rr_report'");
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const rights = await action(dir, as(url, 'rr_report'));
     expect((rights.error as Error).message).toMatch(
       /^cannot create the history table public\.slipway_migrations: the role rr_report lacks CREATE/,
@@ -336,7 +304,7 @@ describe('the summary and outputs of a run that did not finish', () => {
 
   it('the project’s own tool failing claims nothing about what it applied', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'SELECT 1;\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'SELECT 1;\n' });
     const { outputs, error, summary } = await action(dir, url, { tool: 'command', command: 'exit 3' });
     expect((error as Error).message).toMatch(/exit|3/);
     expect(outputs.applied).toBeUndefined();

@@ -1,8 +1,7 @@
 /** The built-in runner against a real PostgreSQL server: every rule of the migrate issue. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import pg from 'pg';
@@ -10,13 +9,15 @@ import type { ActionDefinition, InputFields } from '../../src/core/inputs.js';
 import { isUserError } from '../../src/core/errors.js';
 import { loadConfig } from '../../src/core/config.js';
 import { migrationsStep } from '../../src/deploy/migrate-step.js';
-import { createMemoryRuntime, type MemoryRuntime } from '../../src/core/memory-runtime.js';
+import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { lockKey } from '../../src/migrations/lock.js';
 import { migrate as migrateAction } from '../../src/migrations/migrate.js';
 import { invokeActionSettled } from '../../src/pipeline/invoke.js';
-import { runMigrations, type MigrateOptions, type MigrationResult } from '../../src/migrations/runner.js';
 import { startPostgres, TEST_PG_PASSWORD, type TestPostgres } from '../helpers/postgres.js';
+import { cleanRepos, migrateAs, migrationsRepo, sql } from '../helpers/migrate-repo.js';
 
+/** The built-in runner as run 77. */
+const migrate = migrateAs('77');
 let server: TestPostgres;
 const dirs: string[] = [];
 beforeAll(async () => {
@@ -25,44 +26,11 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 afterEach(() => {
   while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+  cleanRepos();
 });
-
-/** A repository folder with migrations/ holding `files`. */
-function repo(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-migrate-'));
-  dirs.push(dir);
-  mkdirSync(path.join(dir, 'migrations'));
-  for (const [name, sql] of Object.entries(files)) writeFileSync(path.join(dir, 'migrations', name), sql);
-  return dir;
-}
 
 function write(dir: string, name: string, sql: string): void {
   writeFileSync(path.join(dir, 'migrations', name), sql);
-}
-
-async function migrate(
-  cwd: string,
-  url: string,
-  options: Partial<MigrateOptions> = {},
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ result?: MigrationResult; error?: Error; rt: MemoryRuntime }> {
-  const rt = createMemoryRuntime({ cwd, env: { GITHUB_RUN_ID: '77', ...env } });
-  try {
-    const result = await runMigrations({ dir: 'migrations', databaseUrl: url, lockTimeoutMs: 10_000, ...options }, rt);
-    return { result, rt };
-  } catch (error) {
-    return { error: error as Error, rt };
-  }
-}
-
-async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
 }
 
 const tables = async (url: string) =>
@@ -78,7 +46,7 @@ describe('applying', () => {
     const u = new URL(url);
     u.username = 'slipway_ro';
     u.password = 'ro';
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const { error } = await migrate(dir, u.href);
     expect(isUserError(error)).toBe(true);
     expect(error?.message).toBe(
@@ -89,7 +57,7 @@ describe('applying', () => {
   it('applies in numeric order, each recorded with its checksum, duration and run; a second run finds nothing', async () => {
     const url = server.createDatabase();
     const ten = 'ALTER TABLE a ADD COLUMN note text;\n';
-    const dir = repo({
+    const dir = migrationsRepo({
       '10_add_note.sql': ten,
       '2_create_a.sql': 'CREATE TABLE a (id int PRIMARY KEY);\n-- a trailing comment without a newline',
       'README.md': 'not a migration',
@@ -126,7 +94,7 @@ describe('applying', () => {
   it("one migration's session settings never reach the next: each starts as the connection did", async () => {
     const url = server.createDatabase();
     await sql(url, 'CREATE SCHEMA other; CREATE ROLE slipway_other NOLOGIN');
-    const dir = repo({
+    const dir = migrationsRepo({
       // A SET outside SET LOCAL lasts for the session; a second file must not inherit it.
       '1_move.sql': "SET search_path = other; CREATE TABLE t1 (id int); SET lock_timeout = '1ms';\n",
       '2_plain.sql':
@@ -152,7 +120,7 @@ describe('applying', () => {
 
   it('runs a -- slipway:no-transaction file outside a transaction: CREATE INDEX CONCURRENTLY under the lock', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_orders.sql':
         'CREATE TABLE orders (id int, customer text);\nINSERT INTO orders SELECT g, g::text FROM generate_series(1, 1000) g;\n',
       '2_index.sql': '-- slipway:no-transaction\nCREATE INDEX CONCURRENTLY orders_customer ON orders (customer);\n',
@@ -171,7 +139,7 @@ describe('applying', () => {
 
   it('refuses CREATE INDEX CONCURRENTLY and COMMIT in a transactional file, before applying anything', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_t.sql': 'CREATE TABLE t (id int);\n',
       '2_idx.sql': 'SELECT 1;\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n',
     });
@@ -189,7 +157,7 @@ describe('applying', () => {
 describe('drift and order', () => {
   it('fails before applying anything when an applied file changed or disappeared, naming it', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n' });
     expect((await migrate(dir, url)).error).toBeUndefined();
     write(dir, '1_a.sql', 'CREATE TABLE a (id bigint);\n');
     write(dir, '3_c.sql', 'CREATE TABLE c (id int);\n');
@@ -209,7 +177,7 @@ describe('drift and order', () => {
 
   it('refuses a new migration numbered below the last applied one unless out-of-order', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '5_e.sql': 'CREATE TABLE e (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '5_e.sql': 'CREATE TABLE e (id int);\n' });
     await migrate(dir, url);
     write(dir, '3_c.sql', 'CREATE TABLE c (id int);\n');
     const refused = await migrate(dir, url);
@@ -225,7 +193,7 @@ describe('drift and order', () => {
 describe('failures', () => {
   it('rolls back the failing migration and names the file, the statement line and PostgreSQL message; nothing after it runs', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_ok.sql': 'CREATE TABLE ok (id int);\n',
       '2_bad.sql': 'CREATE TABLE half (id int);\n\n-- the next one is wrong\nINSERT INTO half\n  VALUES (1, 2, 3);\n',
       '3_after.sql': 'CREATE TABLE after_bad (id int);\n',
@@ -244,7 +212,7 @@ describe('failures', () => {
 
   it('finds the line of a run-time error that PostgreSQL reports without a position', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_div.sql': 'CREATE TABLE n (v int);\nINSERT INTO n VALUES (1);\nSELECT 1 / (v - 1) FROM n;\n',
     });
     const { error } = await migrate(dir, url);
@@ -254,7 +222,7 @@ describe('failures', () => {
 
   it('names a quote left open in a file', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_open.sql': "CREATE TABLE q (v text);\nINSERT INTO q VALUES ('oops);\n" });
+    const dir = migrationsRepo({ '1_open.sql': "CREATE TABLE q (v text);\nINSERT INTO q VALUES ('oops);\n" });
     const { error } = await migrate(dir, url);
     expect(error!.message).toBe('migrations/1_open.sql:2: a quoted string is never closed');
   });
@@ -263,7 +231,7 @@ describe('failures', () => {
 describe('lint', () => {
   it('stops destructive statements on existing tables unless allowed, with file and line annotations', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, email text, legacy text);\n' });
+    const dir = migrationsRepo({ '1_users.sql': 'CREATE TABLE users (id int, email text, legacy text);\n' });
     await migrate(dir, url);
     write(dir, '2_cleanup.sql', '-- remove the legacy column\nALTER TABLE users\n  DROP COLUMN legacy;\n');
     const stopped = await migrate(dir, url);
@@ -294,7 +262,7 @@ describe('lint', () => {
 
   it('reports non-destructive breaking changes and applies them; a table created in the same run is exempt', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, name text);\n' });
+    const dir = migrationsRepo({ '1_users.sql': 'CREATE TABLE users (id int, name text);\n' });
     await migrate(dir, url);
     write(
       dir,
@@ -326,7 +294,7 @@ describe('lint', () => {
 describe('backup, dry run and target', () => {
   it('takes a pg_dump before the first pending migration, and none when nothing is pending', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\nINSERT INTO a VALUES (42);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\nINSERT INTO a VALUES (42);\n' });
     const backups = path.join(dir, 'backups');
     const first = await migrate(dir, url, { backup: true, backupDir: backups });
     expect(first.error).toBeUndefined();
@@ -339,7 +307,7 @@ describe('backup, dry run and target', () => {
 
   it('dry run lists what would run and the findings, and changes nothing', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'TRUNCATE a;\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'TRUNCATE a;\n' });
     const { result, error, rt } = await migrate(dir, url, { dryRun: true });
     expect(error).toBeUndefined();
     expect(result!.applied.map((a) => a.file)).toEqual(['migrations/1_a.sql', 'migrations/2_b.sql']);
@@ -351,7 +319,7 @@ describe('backup, dry run and target', () => {
 
   it('goes down to a target with the .down.sql files, and up to a target only', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_a.sql': 'CREATE TABLE a (id int);\n',
       '2_b.sql': 'CREATE TABLE b (id int);\n',
       '2_b.down.sql': 'DROP TABLE b;\n',
@@ -384,7 +352,7 @@ describe('backup, dry run and target', () => {
 describe('concurrency', () => {
   it('two runs at once: one applies, the other waits and finds nothing pending; both succeed', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(0.5);\n',
       '2_next.sql': 'CREATE TABLE next (id int);\n',
     });
@@ -403,7 +371,7 @@ describe('concurrency', () => {
 
   it('two spellings of one table (slipway_migrations, public.slipway_migrations) share one lock: applied once', async () => {
     const url = server.createDatabase();
-    const dir = repo({
+    const dir = migrationsRepo({
       '1_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(0.3);\n',
       '2_next.sql': 'CREATE TABLE next (id int);\n',
     });
@@ -422,7 +390,7 @@ describe('concurrency', () => {
 
   it('waits for the lock on the server (not by sleeping between polls) and takes it when the holder lets go', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const holder = new pg.Client({ connectionString: url, application_name: 'someone else' });
     await holder.connect();
     try {
@@ -449,7 +417,7 @@ describe('concurrency', () => {
 
   it('gives up after lock-timeout, saying who holds the lock', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const holder = new pg.Client({ connectionString: url, application_name: 'someone else' });
     await holder.connect();
     try {
@@ -468,7 +436,7 @@ describe('concurrency', () => {
 
 describe('connection and secrets', () => {
   it('a wrong password, an unknown database, a bad URL: one clear line, never the password', async () => {
-    const dir = repo({ '1_a.sql': 'SELECT 1;\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'SELECT 1;\n' });
     const wrong = server.url().replace(encodeURIComponent(TEST_PG_PASSWORD), 'not-the-password');
     const badPassword = await migrate(dir, wrong);
     expect(isUserError(badPassword.error)).toBe(true);
@@ -496,7 +464,7 @@ describe('connection and secrets', () => {
 
   it('tool: command runs the project command with DATABASE_URL, under the lock, output in a group', async () => {
     const url = server.createDatabase();
-    const dir = repo({});
+    const dir = migrationsRepo({});
     const command = 'psql "$DATABASE_URL" -q -c "CREATE TABLE from_tool (id int)" && echo "tool says done"';
     const { result, error, rt } = await migrate(dir, url, { tool: 'command', command });
     expect(error).toBeUndefined();
@@ -525,7 +493,7 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
   /** A database where 1_users.sql is applied and 2_drop.sql drops one of its columns. */
   async function withDropPending(policyText: string): Promise<{ dir: string; url: string }> {
     const url = server.createDatabase();
-    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, legacy text);\n' });
+    const dir = migrationsRepo({ '1_users.sql': 'CREATE TABLE users (id int, legacy text);\n' });
     mkdirSync(path.join(dir, '.github'));
     writeFileSync(path.join(dir, '.github/slipway.yml'), policyText);
     expect((await migrate(dir, url)).error).toBeUndefined();
@@ -608,7 +576,7 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
   });
   it('reads DATABASE_URL when the policy file names no variable, as deploy does', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
+    const dir = migrationsRepo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
     mkdirSync(path.join(dir, '.github'));
     writeFileSync(path.join(dir, '.github/slipway.yml'), 'components:\n  schema:\n    migrate: { dir: migrations }\n');
     const run = async (env: NodeJS.ProcessEnv) => {
@@ -626,7 +594,7 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
     expect(done.rt.text()).not.toContain(TEST_PG_PASSWORD);
 
     // No policy file at all: the same variable, as deploy and psql-style tools read it.
-    const bare = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
+    const bare = migrationsRepo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
     const other = server.createDatabase();
     const rt = createMemoryRuntime({
       cwd: bare,
@@ -639,7 +607,7 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
 
   it('a bad migrate.table or an unset migrate.database.env variable is named as the policy file says it, not as an input', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
+    const dir = migrationsRepo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
     mkdirSync(path.join(dir, '.github'));
     const run = async (yml: string, env: NodeJS.ProcessEnv = {}) => {
       writeFileSync(path.join(dir, '.github/slipway.yml'), yml);
@@ -663,7 +631,7 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
 
   it('a migration failing mid-run still sets applied (what committed before it), pending and current', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
+    const dir = migrationsRepo({ '1_users.sql': 'CREATE TABLE users (id int);\n' });
     mkdirSync(path.join(dir, '.github'));
     writeFileSync(path.join(dir, '.github/slipway.yml'), policy());
     expect((await migrate(dir, url)).error).toBeUndefined();
@@ -687,7 +655,7 @@ describe('the action: allowDestructive, refusals and dry runs', () => {
 describe("deploy's migrations step", () => {
   it('honours migrate.allowDestructive from the policy file, and refuses without it', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_users.sql': 'CREATE TABLE users (id int, legacy text);\n' });
+    const dir = migrationsRepo({ '1_users.sql': 'CREATE TABLE users (id int, legacy text);\n' });
     expect((await migrate(dir, url)).error).toBeUndefined();
     write(dir, '2_drop.sql', 'ALTER TABLE users DROP COLUMN legacy;\n');
     const step = async (allow: string) => {
@@ -731,7 +699,7 @@ describe('tool: command under the lock', () => {
   it('holds the advisory lock while the command runs (a second run waits) and takes the backup first', async () => {
     const url = server.createDatabase();
     await sql(url, 'CREATE TABLE steps (n serial, what text)');
-    const dir = repo({});
+    const dir = migrationsRepo({});
     const backups = path.join(dir, 'backups');
     const step = (what: string) => `psql "$DATABASE_URL" -q -c "INSERT INTO steps (what) VALUES ('${what}')"`;
     const lockHolders = `psql "$DATABASE_URL" -Atc "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted" > "$WHO.lock"`;
@@ -780,7 +748,7 @@ describe('tool: command under the lock', () => {
 
   it('every connection of a run has TCP keepalive on (seen by ss while the lock is held)', async () => {
     const url = server.createDatabase();
-    const dir = repo({});
+    const dir = migrationsRepo({});
     // While the command runs, the run's lock connection is open; ss shows the kernel's keepalive timer on it.
     const command = `ss -tnoH state established "( dport = :${server.port} )" > sockets`;
     const { error } = await migrate(dir, url, { tool: 'command', command });
@@ -794,7 +762,7 @@ describe('tool: command under the lock', () => {
 describe('the lock connection', () => {
   it('fails clearly when the server stops answering it, instead of waiting forever', async () => {
     const url = server.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const proxy = await startTcpProxy(server.port);
     const holder = new pg.Client({ connectionString: url, application_name: 'someone else' });
     await holder.connect();
@@ -869,7 +837,7 @@ describe('TLS: sslmode as libpq means it', () => {
 
   it('require encrypts without verifying a private certificate, as psql and pg_dump do; verify-full refuses it at once', async () => {
     const url = tls.createDatabase();
-    const dir = repo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const dir = migrationsRepo({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
     const required = await migrate(dir, `${url}?sslmode=require`);
     expect(required.error).toBeUndefined();
     expect(required.result?.applied.map((a) => a.version)).toEqual(['1']);

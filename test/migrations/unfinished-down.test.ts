@@ -7,10 +7,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
-import { MigrationFailed, MigrationRefused, runMigrations, type MigrateOptions } from '../../src/migrations/runner.js';
+
+import { MigrationFailed, MigrationRefused, type MigrateOptions } from '../../src/migrations/runner.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { migrateAs, sql } from '../helpers/migrate-repo.js';
 
 let server: TestPostgres;
 let dir: string;
@@ -23,39 +23,19 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The built-in runner over this test's folder as run 9. */
+const migrate = (url: string, options: Partial<MigrateOptions> = {}) =>
+  migrateAs('9')(dir, url, { lockTimeoutMs: 5000, ...options });
+
 function write(folder: string, name: string, sql: string): void {
   mkdirSync(path.join(dir, folder), { recursive: true });
   writeFileSync(path.join(dir, folder, name), sql);
 }
 
-async function migrate(url: string, options: Partial<MigrateOptions> = {}) {
-  const rt = createMemoryRuntime({ cwd: dir, env: { GITHUB_RUN_ID: '9' } });
-  try {
-    return {
-      result: await runMigrations({ dir: 'migrations', databaseUrl: url, lockTimeoutMs: 5000, ...options }, rt),
-      rt,
-    };
-  } catch (error) {
-    return { error: error as Error, rt };
-  }
-}
-
-async function query<T>(url: string, text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
-
 const versions = async (url: string) =>
-  (await query<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY version')).map(
-    (r) => r.v,
-  );
+  (await sql<{ v: string }>(url, 'SELECT version::text AS v FROM slipway_migrations ORDER BY version')).map((r) => r.v);
 const exists = async (url: string, name: string) =>
-  (await query<{ t: string | null }>(url, `SELECT to_regclass('${name}')::text AS t`))[0].t !== null;
+  (await sql<{ t: string | null }>(url, `SELECT to_regclass('${name}')::text AS t`))[0].t !== null;
 
 const GOOSE = { dir: 'db/migrations' };
 const NT = '20240101000005';
@@ -99,7 +79,7 @@ test('a no-transaction down that fails midway is marked unfinished; the next run
   expect([await exists(url, 't5a'), await exists(url, 't5b')]).toEqual([true, false]);
   expect(await versions(url)).toEqual(['20240101000004', NT]);
   expect(
-    await query(
+    await sql(
       url,
       'SELECT version::text, file, direction, statements, done, line, error FROM slipway_migrations_started',
     ),
@@ -128,7 +108,7 @@ test('a no-transaction down that fails midway is marked unfinished; the next run
   expect(await versions(url)).toEqual(['20240101000004', NT]);
 
   // Finished by hand, then resolved as pending: the row and the mark go, and the outputs say so.
-  await query(url, 'DROP TABLE t5a');
+  await sql(url, 'DROP TABLE t5a');
   const resolved = await migrate(url, { ...GOOSE, resolve: `${NT} pending` });
   expect(resolved.error).toBeUndefined();
   expect(resolved.rt.text()).toContain(
@@ -136,7 +116,7 @@ test('a no-transaction down that fails midway is marked unfinished; the next run
   );
   expect(resolved.result).toMatchObject({ applied: [], pending: 1, current: '20240101000004' });
   expect(await versions(url)).toEqual(['20240101000004']);
-  expect(await query(url, 'SELECT count(*)::int AS n FROM slipway_migrations_started')).toEqual([{ n: 0 }]);
+  expect(await sql(url, 'SELECT count(*)::int AS n FROM slipway_migrations_started')).toEqual([{ n: 0 }]);
   const dry = await migrate(url, { ...GOOSE, dryRun: true });
   expect(dry.result).toMatchObject({ pending: 1, current: '20240101000004' });
 
@@ -160,13 +140,13 @@ test('a no-transaction down resolved as "applied" stays applied, and the next st
   expect(await exists(url, 'b2')).toBe(false);
 
   // Put back by hand, resolved as applied: the history keeps it, the mark goes.
-  await query(url, 'CREATE TABLE b2 (x int)');
+  await sql(url, 'CREATE TABLE b2 (x int)');
   const resolved = await migrate(url, { resolve: '2 applied' });
   expect(resolved.error).toBeUndefined();
   expect(resolved.rt.text()).toContain('Resolved migrations/2_b.down.sql: its down migration is recorded as not run');
   expect(resolved.result).toMatchObject({ pending: 0, current: '2' });
   expect(await versions(url)).toEqual(['1', '2']);
-  expect(await query(url, 'SELECT count(*)::int AS n FROM slipway_migrations_started')).toEqual([{ n: 0 }]);
+  expect(await sql(url, 'SELECT count(*)::int AS n FROM slipway_migrations_started')).toEqual([{ n: 0 }]);
 
   // Fixed down file: the step down now runs it whole and forgets the row with the mark.
   write('migrations', '2_b.down.sql', '-- slipway:no-transaction\nDROP TABLE b2;\nDROP TABLE b1;\n');
@@ -175,7 +155,7 @@ test('a no-transaction down resolved as "applied" stays applied, and the next st
   expect(again.result).toMatchObject({ pending: 1, current: '1' });
   expect(await versions(url)).toEqual(['1']);
   expect([await exists(url, 'b1'), await exists(url, 'b2')]).toEqual([false, false]);
-  expect(await query(url, 'SELECT count(*)::int AS n FROM slipway_migrations_started')).toEqual([{ n: 0 }]);
+  expect(await sql(url, 'SELECT count(*)::int AS n FROM slipway_migrations_started')).toEqual([{ n: 0 }]);
 }, 60_000);
 
 test('a failed concurrent unique index: the failure names the invalid index it left and how to drop it', async () => {
@@ -192,9 +172,9 @@ test('a failed concurrent unique index: the failure names the invalid index it l
     'migrations/9_u.sql:2: migration failed: could not create unique index "users_email_u" (SQLSTATE 23505) — Key (email)=(a) is duplicated.; it runs outside a transaction, so the failed concurrent statement left the invalid index public.users_email_u behind (IF NOT EXISTS would skip it on a re-run); nothing after it ran; it is marked unfinished: DROP INDEX CONCURRENTLY public.users_email_u, then run migrate with resolve: "9 pending" to run it again',
   );
   expect((failed.error as MigrationFailed).result).toMatchObject({ pending: 1, current: '8' });
-  expect(
-    await query(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.users_email_u'::regclass"),
-  ).toEqual([{ indisvalid: false }]);
+  expect(await sql(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.users_email_u'::regclass")).toEqual(
+    [{ indisvalid: false }],
+  );
 
   // The next run says the statement failed (it did not merely "may have run"), and names the index too.
   const again = await migrate(url);
@@ -203,15 +183,15 @@ test('a failed concurrent unique index: the failure names the invalid index it l
   );
 
   // Doing what it says works.
-  await query(url, "DELETE FROM users WHERE ctid = (SELECT max(ctid) FROM users WHERE email = 'a')");
-  await query(url, 'DROP INDEX CONCURRENTLY public.users_email_u');
+  await sql(url, "DELETE FROM users WHERE ctid = (SELECT max(ctid) FROM users WHERE email = 'a')");
+  await sql(url, 'DROP INDEX CONCURRENTLY public.users_email_u');
   expect((await migrate(url, { resolve: '9 pending' })).result).toMatchObject({ pending: 1, current: '8' });
   const ok = await migrate(url);
   expect(ok.error).toBeUndefined();
   expect(ok.result).toMatchObject({ pending: 0, current: '9' });
-  expect(
-    await query(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.users_email_u'::regclass"),
-  ).toEqual([{ indisvalid: true }]);
+  expect(await sql(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.users_email_u'::regclass")).toEqual(
+    [{ indisvalid: true }],
+  );
 }, 60_000);
 
 test('resolving a failed concurrent index as "applied" while it is still invalid records it, with a warning naming the index', async () => {
@@ -285,7 +265,7 @@ test('a mark left by an earlier version (no line, no direction) still reads, and
   write('migrations', '1_nt.sql', '-- slipway:no-transaction\nCREATE TABLE IF NOT EXISTS a (x int);\nSELECT 1;\n');
   await migrate(url, { dryRun: false, target: '0' });
   // The table as the earlier version made it, with a mark from a killed run.
-  await query(
+  await sql(
     url,
     `CREATE TABLE slipway_migrations_started (version bigint PRIMARY KEY, name text NOT NULL, file text NOT NULL,
        statements integer NOT NULL, done integer NOT NULL DEFAULT 0, started_at timestamptz NOT NULL DEFAULT now(), started_by text NOT NULL);
@@ -297,7 +277,7 @@ test('a mark left by an earlier version (no line, no direction) still reads, and
   expect((await migrate(url, { resolve: '1 pending' })).result).toMatchObject({ pending: 1, current: '' });
   const ok = await migrate(url);
   expect(ok.result).toMatchObject({ pending: 0, current: '1' });
-  const columns = await query<{ c: string }>(
+  const columns = await sql<{ c: string }>(
     url,
     "SELECT attname AS c FROM pg_attribute WHERE attrelid = 'slipway_migrations_started'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
   );

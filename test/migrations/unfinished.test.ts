@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
-import { runMigrations, type MigrateOptions } from '../../src/migrations/runner.js';
+
+import type { MigrateOptions } from '../../src/migrations/runner.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { migrateAs, sql } from '../helpers/migrate-repo.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let server: TestPostgres;
@@ -25,29 +25,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The built-in runner over this test's folder as run 9. */
+const migrate = (url: string, options: Partial<MigrateOptions> = {}) =>
+  migrateAs('9')(dir, url, { lockTimeoutMs: 5000, ...options });
+
 const write = (name: string, sql: string) => writeFileSync(path.join(dir, 'migrations', name), sql);
-
-async function migrate(url: string, options: Partial<MigrateOptions> = {}) {
-  const rt = createMemoryRuntime({ cwd: dir, env: { GITHUB_RUN_ID: '9' } });
-  try {
-    return {
-      result: await runMigrations({ dir: 'migrations', databaseUrl: url, lockTimeoutMs: 5000, ...options }, rt),
-      rt,
-    };
-  } catch (error) {
-    return { error: error as Error, rt };
-  }
-}
-
-async function query<T>(url: string, text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
 
 test('killed midway: the re-run names what ran and refuses until resolved; pending runs it again', async () => {
   const url = server.createDatabase();
@@ -69,19 +51,19 @@ test('killed midway: the re-run names what ran and refuses until resolved; pendi
     { cwd: dir, stdio: 'ignore' },
   );
   for (let i = 0; i < 300; i++) {
-    const sleeping = await query(url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'");
+    const sleeping = await sql(url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'");
     if (sleeping.length) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
-  await query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'");
+  await sql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'");
 
   const again = await migrate(url);
   expect(again.error?.message).toMatch(
     /^migrations\/2_slow\.sql runs outside a transaction and did not finish \(started by .* at .*\): statement 1 of 3 ran, statement 2 \(line 3\) may have run\. Check the database, then run migrate with resolve: "2 applied" \(it is done\) or "2 pending" \(run it again\)$/,
   );
-  expect(await query(url, "SELECT to_regclass('second') AS t")).toEqual([{ t: null }]);
+  expect(await sql(url, "SELECT to_regclass('second') AS t")).toEqual([{ t: null }]);
 
   expect((await migrate(url, { resolve: '7 pending' })).error?.message).toMatch(
     /^input "resolve": version 7 is not an unfinished migration/,
@@ -102,7 +84,7 @@ test('killed midway: the re-run names what ran and refuses until resolved; pendi
   const done = await migrate(url);
   expect(done.error).toBeUndefined();
   expect(done.result!.applied.map((m) => m.version)).toEqual(['2']);
-  expect(await query(url, 'SELECT count(*)::int AS n FROM slipway_migrations_started')).toEqual([{ n: 0 }]);
+  expect(await sql(url, 'SELECT count(*)::int AS n FROM slipway_migrations_started')).toEqual([{ n: 0 }]);
 }, 120_000);
 
 test('a failed unique index built concurrently: the run stops at its line, and IF NOT EXISTS cannot hide the invalid index', async () => {
@@ -114,18 +96,18 @@ test('a failed unique index built concurrently: the run stops at its line, and I
     /^migrations\/2_u\.sql:2: migration failed: could not create unique index "t_a".*it is marked unfinished/,
   );
   // Fixed data, resolved as pending: IF NOT EXISTS now skips the invalid index, and the check catches it.
-  await query(url, 'DELETE FROM t WHERE ctid = (SELECT max(ctid) FROM t)');
+  await sql(url, 'DELETE FROM t WHERE ctid = (SELECT max(ctid) FROM t)');
   expect((await migrate(url, { resolve: '2 pending' })).error).toBeUndefined();
   const invalid = await migrate(url);
   expect(invalid.error?.message).toMatch(
     /^migrations\/2_u\.sql: index public\.t_a is invalid \(a concurrent build did not finish\); DROP INDEX CONCURRENTLY public\.t_a, then run migrate with resolve: "2 applied" or "2 pending"$/,
   );
-  expect(await query(url, 'SELECT version::text FROM slipway_migrations ORDER BY version')).toEqual([{ version: '1' }]);
-  await query(url, 'DROP INDEX CONCURRENTLY public.t_a');
+  expect(await sql(url, 'SELECT version::text FROM slipway_migrations ORDER BY version')).toEqual([{ version: '1' }]);
+  await sql(url, 'DROP INDEX CONCURRENTLY public.t_a');
   expect((await migrate(url, { resolve: '2 pending' })).error).toBeUndefined();
   const ok = await migrate(url);
   expect(ok.error).toBeUndefined();
-  expect(await query(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_a'::regclass")).toEqual([
+  expect(await sql(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_a'::regclass")).toEqual([
     { indisvalid: true },
   ]);
 });
@@ -140,7 +122,7 @@ test('resolve applied records the migration with its checksum, and the next run 
   );
   const resolved = await migrate(url, { resolve: '1 applied' });
   expect(resolved.error).toBeUndefined();
-  const rows = await query<{ version: string; applied_by: string }>(
+  const rows = await sql<{ version: string; applied_by: string }>(
     url,
     'SELECT version::text, applied_by FROM slipway_migrations',
   );

@@ -37,18 +37,7 @@ function fetchTag(name: string) {
 
 test('a re-run finds the tag its first attempt reserved on the commit and ships that version again', async () => {
   const p = h.product();
-  p.writeConfig(
-    stringify({
-      components: {
-        api: { deploy: { run: logged() } },
-        py: { paths: ['sdk/python/**'], tag: 'py/{version}', deploy: { run: logged() } },
-      },
-      environments: { staging: { url: p.url } },
-    }),
-  );
-  p.repo.commit('chore: init', { 'sdk/python/client.py': 'x = 1\n' });
-  p.repo.tag('v0.1.0');
-  p.repo.tag('py/1.37.5');
+  h.apiAndPySdk();
   const a = p.repo.commit('fix(py): rounding', { 'sdk/python/client.py': 'x = 2\n' });
   h.github().state.repo().importGit(p.dir);
 

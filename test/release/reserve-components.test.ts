@@ -5,8 +5,6 @@
  * one's version for its code; when the newer push tags first, the older run is superseded.
  * Against the OpenAPI-checked GitHub server and one real git repository.
  */
-import { stringify } from 'yaml';
-import { logged } from '../deploy/fixture.js';
 import { reserveHarness } from './reserve-harness.js';
 
 const TOKEN = 'ghs_reserveComponentsToken0123456';
@@ -19,18 +17,7 @@ const deploy = (sha: string, versions: Record<string, string>) => h.deploy(sha, 
 function setUp() {
   const p = h.product();
   const gh = h.github();
-  p.writeConfig(
-    stringify({
-      components: {
-        api: { deploy: { run: logged() } },
-        py: { paths: ['sdk/python/**'], tag: 'py/{version}', deploy: { run: logged() } },
-      },
-      environments: { staging: { url: p.url } },
-    }),
-  );
-  p.repo.commit('chore: init', { 'sdk/python/client.py': 'x = 1\n' });
-  p.repo.tag('v0.1.0');
-  p.repo.tag('py/1.37.5');
+  h.apiAndPySdk();
   const a = p.repo.commit('fix(py): rounding', { 'sdk/python/client.py': 'x = 2\n' });
   const b = p.repo.commit('fix(py): totals', { 'sdk/python/client.py': 'x = 3\n' });
   gh.state.repo().importGit(p.dir);

@@ -9,7 +9,8 @@ import { deploy as deployAction } from '../../src/deploy/deploy-action.js';
 import { invokeAction } from '../../src/pipeline/invoke.js';
 import { tagRelease } from '../../src/release/tag-release.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
-import { createProduct, type Product } from '../deploy/fixture.js';
+import { stringify } from 'yaml';
+import { createProduct, logged, type Product } from '../deploy/fixture.js';
 
 /** Registers beforeEach/afterEach; the returned getters and runners see the current test's world. */
 export function reserveHarness(token: string, runId: string) {
@@ -41,6 +42,21 @@ export function reserveHarness(token: string, runId: string) {
 
   return {
     product: () => p,
+    /** The product's api and its py SDK with a series of its own, released as v0.1.0 and py/1.37.5. */
+    apiAndPySdk() {
+      p.writeConfig(
+        stringify({
+          components: {
+            api: { deploy: { run: logged() } },
+            py: { paths: ['sdk/python/**'], tag: 'py/{version}', deploy: { run: logged() } },
+          },
+          environments: { staging: { url: p.url } },
+        }),
+      );
+      p.repo.commit('chore: init', { 'sdk/python/client.py': 'x = 1\n' });
+      p.repo.tag('v0.1.0');
+      p.repo.tag('py/1.37.5');
+    },
     github: () => gh,
     env,
     /** tag-release as commit `sha`'s job runs it. */
