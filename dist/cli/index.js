@@ -54483,8 +54483,9 @@ async function announceResult(config, a, status, message, rt) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   u: () => (/* binding */ versionsNow),
-/* harmony export */   w: () => (/* binding */ chooseRollback)
+/* harmony export */   sc: () => (/* binding */ versionsToDeployFrom),
+/* harmony export */   u0: () => (/* binding */ versionsNow),
+/* harmony export */   wX: () => (/* binding */ chooseRollback)
 /* harmony export */ });
 /* harmony import */ var _record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4859);
 /* harmony import */ var _record_record_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(540);
@@ -54498,6 +54499,23 @@ function versionsNow(history) {
         current[component] = left.version;
         if (left.unknown)
             unknown[component] = left.unknown;
+    }
+    return { current, unknown };
+}
+/**
+ * The versions a deploy starts from: the last good ones, with a component an interrupted run
+ * finished at the version it put there (it runs it, healthy when it was done), so a failure
+ * rolls it back to what ran, not further. A component such a run left unknown starts from its
+ * last good version, the one a failure puts back; `unknown` says why, for the log.
+ */
+function versionsToDeployFrom(history) {
+    const current = (0,_record_record_js__WEBPACK_IMPORTED_MODULE_0__/* .lastGoodVersions */ .B)(history);
+    const unknown = {};
+    for (const [component, left] of Object.entries((0,_record_interrupted_js__WEBPACK_IMPORTED_MODULE_1__/* .interruptedComponents */ .FC)(history))) {
+        if (left.unknown)
+            unknown[component] = left.unknown;
+        else
+            current[component] = left.version;
     }
     return { current, unknown };
 }
@@ -54819,14 +54837,15 @@ async function deployWith(config, options, state) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('input "to-version": only applies with rollback: true (to deploy a version, use "version")');
     rt.setOutput('environment-url', environmentUrl);
     let history = await record.history(environment);
-    const rollback = inputs.rollback ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .chooseRollback */ .w)(config, history, toVersion, selected) : null;
+    const rollback = inputs.rollback ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .chooseRollback */ .wX)(config, history, toVersion, selected) : null;
+    const from = rollback ? null : (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .versionsToDeployFrom */ .sc)(history);
     const plan = (0,_plan_js__WEBPACK_IMPORTED_MODULE_8__/* .buildPlan */ .Gg)({
         config,
         environment,
         environmentUrl,
         mode: inputs.rollback ? 'rollback' : 'deploy',
         selected,
-        current: rollback ? rollback.current : (0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .lastGoodVersions */ .B)(history),
+        current: rollback ? rollback.current : from.current,
         unknown: rollback?.unknown,
         choose: rollback ? rollback.choose : deployChooser(versions),
         targets: options.targets,
@@ -54836,6 +54855,9 @@ async function deployWith(config, options, state) {
     rt.log.info(`${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`);
     for (const line of (0,_report_js__WEBPACK_IMPORTED_MODULE_11__/* .planLines */ .HN)(plan))
         rt.log.info(`  ${line}`);
+    // A real run says it once it holds the lock: a run in progress now may be done by then.
+    if (from && inputs.dryRun)
+        warnUnknown(plan, from.unknown, rt);
     const info = await runInfo(rt);
     const said = new Set();
     state.plan = plan;
@@ -54922,8 +54944,10 @@ async function deployWith(config, options, state) {
         // Another deployment may have finished while this one waited for the lock.
         history = await record.history(environment);
         const others = history.filter((e) => e.id !== entry.id);
-        // A rollback starts from what may run (an interrupted run's version), a deploy from the last good one.
-        const now = plan.mode === 'rollback' ? (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .versionsNow */ .u)(others) : { current: (0,_record_record_js__WEBPACK_IMPORTED_MODULE_17__/* .lastGoodVersions */ .B)(others), unknown: {} };
+        // A rollback starts from what may run (an interrupted run's version); a deploy from the last
+        // good one, or the version an interrupted run finished a component at.
+        const start = plan.mode === 'rollback' ? null : (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .versionsToDeployFrom */ .sc)(others);
+        const now = start ? { current: start.current, unknown: {} } : (0,_choose_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .versionsNow */ .u0)(others);
         for (const s of plan.steps) {
             s.current = now.current[s.component] ?? '';
             const unknown = now.unknown[s.component];
@@ -54932,6 +54956,8 @@ async function deployWith(config, options, state) {
             else
                 delete s.unknown;
         }
+        if (start)
+            warnUnknown(plan, start.unknown, rt);
         // What the environment runs may have moved while this run waited for the lock.
         const late = await checkVersions(config, plan, history, info, inputs, rt, said);
         if (late) {
@@ -55032,6 +55058,12 @@ function parseToVersion(raw) {
     if (!v)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`input "to-version": expected a version such as 1.4.0 (letters, digits, . + _ -), got ${JSON.stringify(raw.trim())}`);
     return v;
+}
+/** A deploy's component that an interrupted run left unknown: why, and what a failure puts back. */
+function warnUnknown(plan, unknown, rt) {
+    for (const s of plan.steps)
+        if (unknown[s.component])
+            rt.log.warning(`${s.component} runs an unknown version: ${unknown[s.component]}; this deploy starts from its last good version${s.current ? ` ${s.current}` : ' (none)'}, which a failure puts back.`);
 }
 function deployChooser(spec) {
     return (name) => {

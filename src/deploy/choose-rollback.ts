@@ -45,6 +45,22 @@ export function versionsNow(history: readonly DeploymentEntry[]): VersionsNow {
   return { current, unknown };
 }
 
+/**
+ * The versions a deploy starts from: the last good ones, with a component an interrupted run
+ * finished at the version it put there (it runs it, healthy when it was done), so a failure
+ * rolls it back to what ran, not further. A component such a run left unknown starts from its
+ * last good version, the one a failure puts back; `unknown` says why, for the log.
+ */
+export function versionsToDeployFrom(history: readonly DeploymentEntry[]): VersionsNow {
+  const current = lastGoodVersions(history);
+  const unknown: Record<string, string> = {};
+  for (const [component, left] of Object.entries(interruptedComponents(history))) {
+    if (left.unknown) unknown[component] = left.unknown;
+    else current[component] = left.version;
+  }
+  return { current, unknown };
+}
+
 /** Decide a manual rollback from the environment's record (newest first); `toVersion` '' for the button. */
 export function chooseRollback(
   config: SlipwayConfig,

@@ -23,14 +23,8 @@ import {
 import type { MigrationStep } from './migrations.js';
 import { promotionRefusal, unpromoted } from './promotion.js';
 import { buildPlan, planJson, type Plan, type VersionChoice } from './plan.js';
-import { chooseRollback, versionsNow } from './choose-rollback.js';
-import {
-  endedGood,
-  fitDescription,
-  lastGoodVersions,
-  type DeploymentEntry,
-  type DeploymentRecord,
-} from './record/record.js';
+import { chooseRollback, versionsNow, versionsToDeployFrom } from './choose-rollback.js';
+import { endedGood, fitDescription, type DeploymentEntry, type DeploymentRecord } from './record/record.js';
 import { startHeartbeat } from './record/heartbeat.js';
 import { describeRelease, releaseLock } from './record/unlock.js';
 import { cancelledDescription } from './record/cancelled.js';
@@ -154,13 +148,14 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
   rt.setOutput('environment-url', environmentUrl);
   let history = await record.history(environment);
   const rollback = inputs.rollback ? chooseRollback(config, history, toVersion, selected) : null;
+  const from = rollback ? null : versionsToDeployFrom(history);
   const plan = buildPlan({
     config,
     environment,
     environmentUrl,
     mode: inputs.rollback ? 'rollback' : 'deploy',
     selected,
-    current: rollback ? rollback.current : lastGoodVersions(history),
+    current: rollback ? rollback.current : from!.current,
     unknown: rollback?.unknown,
     choose: rollback ? rollback.choose : deployChooser(versions!),
     targets: options.targets,
@@ -170,6 +165,8 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     `${plan.mode === 'rollback' ? 'Rollback' : 'Deploy'} to ${environment} (record: ${record.name}), ${plan.steps.length} component(s) in ${plan.waves.length} wave(s):`,
   );
   for (const line of planLines(plan)) rt.log.info(`  ${line}`);
+  // A real run says it once it holds the lock: a run in progress now may be done by then.
+  if (from && inputs.dryRun) warnUnknown(plan, from.unknown, rt);
 
   const info = await runInfo(rt);
   const said = new Set<string>();
@@ -267,14 +264,17 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     // Another deployment may have finished while this one waited for the lock.
     history = await record.history(environment);
     const others = history.filter((e) => e.id !== entry.id);
-    // A rollback starts from what may run (an interrupted run's version), a deploy from the last good one.
-    const now = plan.mode === 'rollback' ? versionsNow(others) : { current: lastGoodVersions(others), unknown: {} };
+    // A rollback starts from what may run (an interrupted run's version); a deploy from the last
+    // good one, or the version an interrupted run finished a component at.
+    const start = plan.mode === 'rollback' ? null : versionsToDeployFrom(others);
+    const now = start ? { current: start.current, unknown: {} } : versionsNow(others);
     for (const s of plan.steps) {
       s.current = now.current[s.component] ?? '';
       const unknown = now.unknown[s.component];
       if (unknown) s.unknown = unknown;
       else delete s.unknown;
     }
+    if (start) warnUnknown(plan, start.unknown, rt);
     // What the environment runs may have moved while this run waited for the lock.
     const late = await checkVersions(config, plan, history, info, inputs, rt, said);
     if (late) {
@@ -386,6 +386,15 @@ function parseToVersion(raw: string): string {
       `input "to-version": expected a version such as 1.4.0 (letters, digits, . + _ -), got ${JSON.stringify(raw.trim())}`,
     );
   return v;
+}
+
+/** A deploy's component that an interrupted run left unknown: why, and what a failure puts back. */
+function warnUnknown(plan: Plan, unknown: Record<string, string>, rt: Runtime): void {
+  for (const s of plan.steps)
+    if (unknown[s.component])
+      rt.log.warning(
+        `${s.component} runs an unknown version: ${unknown[s.component]}; this deploy starts from its last good version${s.current ? ` ${s.current}` : ' (none)'}, which a failure puts back.`,
+      );
 }
 
 function deployChooser(spec: VersionSpec): (name: string) => VersionChoice {

@@ -253,6 +253,32 @@ test('an interrupted component whose rollback fails its health is left as it is,
   );
 });
 
+describe('after an interrupted deploy, the next deploy starts from what that run finished', () => {
+  test('api finished at 0.2.1, web stopped in the middle: a failing deploy puts api back on 0.2.1 and web on its last good 1.2.3', async () => {
+    // web's 1.2.5 fails its command: the run rolls back what it changed.
+    configure('if [ "$SLIPWAY_COMPONENT $SLIPWAY_VERSION" = "web 1.2.5" ]; then exit 1; fi; ');
+    await release('staging', { api: '0.2.0', worker: '0.3.0', web: '1.2.3' });
+    const cancelled = await interrupted('staging', { api: '0.2.1', web: '1.2.4' }, 'web', 'SIGINT');
+    expect(cancelled.code).toBe(130);
+    expect(running('staging', 'api', 'web')).toEqual({ api: '0.2.1', web: '1.2.4' });
+    p.clearLog();
+
+    const next = await deploy('staging', { version: JSON.stringify({ api: '0.2.2', web: '1.2.5' }) });
+    expect(next.outputs.status).toBe('rolled-back');
+    expect(next.text).toMatch(/api 0\.2\.1 → 0\.2\.2/);
+    expect(next.text).toContain(
+      'web runs an unknown version: cancelled (SIGINT) while deploying 1.2.4 (deployment #2); this deploy starts from its last good version 1.2.3, which a failure puts back.',
+    );
+    // api ran 0.2.1, finished and healthy: that is what it goes back to, not 0.2.0 before it.
+    expect(commands()).toEqual([
+      'deploy staging api 0.2.2 0.2.1',
+      'rollback staging web 1.2.3 1.2.5',
+      'rollback staging api 0.2.1 0.2.2',
+    ]);
+    expect(running('staging', 'api', 'worker', 'web')).toEqual({ api: '0.2.1', worker: '0.3.0', web: '1.2.3' });
+  });
+});
+
 describe('without to-version, a press undoes the latest deploy still in effect', () => {
   /** Production ran 0.1.0 everywhere, then release 1.2.0, then hotfix 1.2.1 (api and worker only). */
   async function history() {
