@@ -5,6 +5,7 @@
  * adds to @actions/core is the grouping GitHub's log viewer needs (groupedLog).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { EOL } from 'node:os';
 import * as core from '@actions/core';
 import { installCancelHandlers, isCancelled } from '../core/cancel.js';
@@ -88,6 +89,20 @@ export function groupedLog(printer: Printer) {
   };
 }
 
+/**
+ * Print `text` as plain log lines. The runner reads any line that starts with `::` (after
+ * blanks) as a workflow command, and a log line may carry a file name or a command's output
+ * (a pull request's author chooses both): such text is printed between stop-commands markers
+ * with a token it cannot contain, so it never issues a command.
+ */
+function plainInfo(text: string): void {
+  if (!/^\s*::/m.test(text)) return core.info(text);
+  const token = randomUUID();
+  core.info(`::stop-commands::${token}`);
+  core.info(text);
+  core.info(`::${token}::`);
+}
+
 /** What an action may use on a runner beyond the protocol, given by its entry point. */
 export interface RunnerServices {
   /** Keep a file beyond the job (see Runtime.keep); '' when the runner offers no way. */
@@ -98,7 +113,7 @@ export interface RunnerServices {
 export function createGitHubRuntime(services: RunnerServices = {}): Runtime {
   const env = process.env;
   const grouped = groupedLog({
-    line: (t) => core.info(t),
+    line: plainInfo,
     open: (n) => core.startGroup(n),
     close: () => core.endGroup(),
   });

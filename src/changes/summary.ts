@@ -8,11 +8,20 @@ const MAX_ROWS = 200;
 /** Past this many components the graph only shows the selection, or it would not render. */
 const MAX_GRAPH = 60;
 
+/** How a control character in a file name is shown (git's own escapes). */
+const CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
 /**
  * `text` as a Markdown code span: fenced with one backtick more than its longest run of them,
  * and padded when it starts or ends with one, so a file named with a backtick stays one span.
  */
-function codeSpan(text: string): string {
+function codeSpan(raw: string): string {
+  // A file name may hold a newline: shown escaped, as git shows it, it stays one line.
+  const text = raw.replace(
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    /[\x00-\x1f\x7f]/g,
+    (c) => CONTROL[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createRepo, type TestRepo } from '../helpers/git-repo.js';
-import { errorLines, runBundledAction } from '../helpers/run-action.js';
+import { errorLines, runBundledAction, runnerCommands } from '../helpers/run-action.js';
 
 const repos: TestRepo[] = [];
 afterEach(() => {
@@ -43,6 +43,29 @@ describe('the bundled build-selective action', () => {
     expect(run.stdout).toContain('building api');
     expect(run.summary).toContain('depends on shared');
     expect(run.summary).toContain('```mermaid');
+  });
+
+  it('a file name that holds a workflow command issues none: the log shows it escaped, on one line', async () => {
+    const r = createRepo();
+    repos.push(r);
+    r.commit('init', {
+      '.github/slipway.yml': 'components:\n  ui: { paths: [packages/ui/**] }\n',
+      'packages/ui/a.ts': '1\n',
+    });
+    const before = r.head();
+    // A pull request's author chooses its file names.
+    r.commit('feat: x', { 'packages/ui/a\n::error title=injected::from a file name.ts': 'x\n' });
+    const run = await runBundledAction('build-selective', {
+      cwd: r.dir,
+      eventName: 'push',
+      event: { before, after: r.head() },
+      env: { GITHUB_REF: 'refs/heads/main' },
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs.changed)).toEqual(['ui']);
+    expect(runnerCommands(run.stdout).filter((c) => c.includes('injected'))).toEqual([]);
+    expect(run.stdout).toContain('ui: `packages/ui/a\\n::error title=injected::from a file name.ts` changed.');
+    expect(run.summary).toContain('`packages/ui/a\\n::error title=injected::from a file name.ts`');
   });
 
   it('selects workspace packages as components (workspaces: true), dependents included', async () => {

@@ -110,7 +110,27 @@ export async function runBundledAction(name: string, options: RunOptions): Promi
   return run;
 }
 
-/** The `::error::` lines a run printed. */
+/**
+ * The workflow commands a runner reads in `stdout`: each line that starts with `::` after
+ * blanks, except those between `::stop-commands::TOKEN` and `::TOKEN::` (and those markers).
+ */
+export function runnerCommands(stdout: string): string[] {
+  const out: string[] = [];
+  let stopped: string | null = null;
+  for (const raw of stdout.split('\n')) {
+    const line = raw.trim();
+    if (stopped !== null) {
+      if (line === `::${stopped}::`) stopped = null;
+      continue;
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line);
+    if (stop) stopped = stop[1];
+    else if (line.startsWith('::')) out.push(line);
+  }
+  return out;
+}
+
+/** The `::error::` commands a run printed, as a runner reads them. */
 export function errorLines(run: ActionRun): string[] {
-  return run.stdout.split('\n').filter((l) => l.startsWith('::error'));
+  return runnerCommands(run.stdout).filter((l) => l.startsWith('::error'));
 }
