@@ -52,8 +52,22 @@ function wholeFolder(pattern: string): string | null {
   return /^([^!*?[\]{}()@+\\]+?)\/\*\*$/.exec(pattern)?.[1] ?? null;
 }
 
+/**
+ * A path without glob characters names that file or folder and everything in it, as git
+ * reads it as a pathspec (version-bump's log, the content hashes): `svc/a` and `svc/a/` are
+ * `svc/a/**` (which picomatch also matches to `svc/a` itself), so what is rebuilt and what
+ * gets a new version agree.
+ */
+function asFolderToo(pattern: string): string {
+  const exclude = pattern.startsWith('!');
+  const path = exclude ? pattern.slice(1) : pattern;
+  if (!path || picomatch.scan(path).isGlob) return pattern;
+  return `${exclude ? '!' : ''}${path.replace(/\/+$/, '')}/**`;
+}
+
 /** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
-export function compileGlobs(patterns: readonly string[]): (file: string) => boolean {
+export function compileGlobs(globs: readonly string[]): (file: string) => boolean {
+  const patterns = globs.map(asFolderToo);
   // The usual component (`paths: [web/**]`) needs no regular expression: a prefix test gives
   // picomatch's answer (dot files included) at a fraction of the cost for thousands of files.
   const folders = patterns.map(wholeFolder);

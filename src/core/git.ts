@@ -482,7 +482,7 @@ function tagRefPattern(glob: string): string {
  * build-selective matches them) select: `!x` is git's `:(exclude)` magic, and braces, which
  * git does not know, are expanded (`services/{a,b}/**` is two pathspecs).
  */
-function pathspecs(globs: readonly string[]): string[] {
+export function pathspecs(globs: readonly string[]): string[] {
   return globs.flatMap((g) => {
     const exclude = g.startsWith('!');
     return braces.expand(exclude ? g.slice(1) : g).map((p) => pathspec(p, exclude));

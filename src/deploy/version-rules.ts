@@ -12,6 +12,7 @@
 import semver from 'semver';
 import type { SlipwayConfig } from '../core/config.js';
 import { execFile } from '../core/exec.js';
+import { pathspecs } from '../core/git.js';
 import type { PlanStep } from './plan.js';
 import type { DeploymentEntry } from './record/record.js';
 import { componentPaths } from '../versioning/version-bump.js';
@@ -89,7 +90,8 @@ export function sameComponentContent(config: SlipwayConfig, cwd: string, a: stri
     // Its migrations folder too: a migrations component has no paths of its own to compare.
     const patterns = c ? [...componentPaths(c), ...(c.build?.inputs ?? [])] : [];
     if (patterns.length === 0) return false;
-    const r = await execFile('git', ['diff', '--quiet', a, b, '--', ...patterns.map((p) => `:(glob)${p}`)], {
+    // git's pathspecs for picomatch's globs: `!x` excludes (as :(glob)!x it would be a literal name).
+    const r = await execFile('git', ['diff', '--quiet', a, b, '--', ...pathspecs(patterns)], {
       cwd,
     }).catch(() => null);
     return r?.code === 0;

@@ -8,6 +8,7 @@ import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { inputVariable, parseInputs } from '../../src/core/inputs.js';
 import { FileLedger } from '../../src/deploy/record/file-ledger.js';
 import type { DeploymentState, DeploymentTask } from '../../src/deploy/record/record.js';
+import { versionBump } from '../../src/versioning/version-bump.js';
 import { cloneRepo, createRepo, type TestRepo } from '../helpers/git-repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -191,6 +192,30 @@ describe('selecting on push', () => {
     r.commit('chore: env', { 'services/backend/.env.example': 'A=2\n' });
     const dot = await selective(r, {}, { eventName: 'push', event: { before: before2 }, ref: 'refs/heads/main' });
     expect(changed(dot)).toEqual(['backend', 'frontend']);
+  });
+
+  it('a plain folder path selects what version-bump releases: the folder and everything in it', async () => {
+    const r = track(createRepo());
+    r.commit('chore: init', {
+      '.github/slipway.yml':
+        'components:\n  folder: { paths: [svc/a] }\n  trailing: { paths: [svc/a/] }\n  other: { paths: [svc/ab] }\n',
+      'svc/a/f': '1\n',
+      'svc/ab': '1\n',
+    });
+    r.tag('v0.1.0');
+    const before = r.head();
+    r.commit('fix: svc a', { 'svc/a/f': '2\n' });
+    const run = await selective(r, {}, { eventName: 'push', event: { before }, ref: 'refs/heads/main' });
+    expect(changed(run)).toEqual(['folder', 'trailing']);
+    const env: NodeJS.ProcessEnv = { [inputVariable('branch')]: 'main' };
+    const rt = createMemoryRuntime({ env, cwd: r.dir });
+    await versionBump.run(parseInputs(versionBump.inputs, env, rt), rt);
+    const components = JSON.parse(rt.outputs.components) as Record<string, { release: boolean }>;
+    expect(Object.entries(components).map(([n, c]) => [n, c.release])).toEqual([
+      ['folder', true],
+      ['trailing', true],
+      ['other', false],
+    ]);
   });
 
   it('selects nothing, successfully, when no component is touched', async () => {

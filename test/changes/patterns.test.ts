@@ -43,4 +43,14 @@ describe('compiled globs', () => {
       picomatch(pos, { dot: true })(f) && !(neg.length && picomatch(neg, { dot: true })(f));
     for (const f of files) expect([f, ours(f)]).toEqual([f, reference(f)]);
   });
+
+  it('a path without glob characters names that file or folder and everything in it, as git reads it', () => {
+    for (const pattern of ['services/api', 'services/api/']) {
+      const match = compileGlobs([pattern]);
+      expect(files.filter(match)).toEqual(['services/api/main.go', 'services/api', 'services/api/.github/x']);
+    }
+    expect(files.filter(compileGlobs(['README.md']))).toEqual(['README.md']);
+    // Excluded the same way: the whole folder.
+    expect(files.filter(compileGlobs(['web/**', '!web/a']))).toEqual(['web', 'web/', 'web/index.ts', 'web/.env']);
+  });
 });

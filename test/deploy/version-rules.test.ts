@@ -52,3 +52,27 @@ test('a migrations component whose folder did not change keeps its version on a 
   const clashes = await versionClashes(steps, history, third, sameComponentContent(config, repo.dir, third));
   expect(clashes.map((c) => `${c.component} ${c.version} #${c.deployment}`)).toEqual(['schema 0.1.0 #1']);
 });
+
+test('paths are read as build-selective reads them: an excluded file and a plain folder path', async () => {
+  repo = createRepo();
+  const first = repo.commit('feat: api', { 'api/main.txt': '1\n', 'api/docs/guide.md': '1\n', 'svc/a/f': '1\n' });
+  const docs = repo.commit('docs: guide', { 'api/docs/guide.md': '2\n' });
+  const svc = repo.commit('fix: svc a', { 'svc/a/f': '2\n' });
+  const config = parseConfig(
+    [
+      'components:',
+      '  api: { paths: [api/**, "!api/docs/**"], deploy: { run: "true" } }',
+      '  svc: { paths: [svc/a], deploy: { run: "true" } }',
+      'environments:',
+      '  staging: {}',
+      '',
+    ].join('\n'),
+    '.github/slipway.yml',
+    repo.dir,
+  );
+  // A docs-only change releases no new api, so its version may stay on the later commit.
+  expect(await sameComponentContent(config, repo.dir, docs)('api', first)).toBe(true);
+  // svc/a is the folder: a change in it is a change of svc.
+  expect(await sameComponentContent(config, repo.dir, svc)('svc', docs)).toBe(false);
+  expect(await sameComponentContent(config, repo.dir, docs)('svc', first)).toBe(true);
+});
