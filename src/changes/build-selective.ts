@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type SlipwayConfig } from '../core/config.js';
+import { knownEnvironment } from '../deploy/environments.js';
 import { UserError } from '../core/errors.js';
 import { parseJsonObject } from '../core/json-object.js';
 import { Git } from '../core/git.js';
@@ -103,6 +104,8 @@ async function runBuildSelective(
 ): Promise<void> {
   const git = new Git(rt.cwd, rt.log);
   const config = await loadConfig(rt.cwd, inputs.config);
+  // A typo would quietly compare with the previous tag instead of what the environment runs.
+  if (inputs.environment.trim()) knownEnvironment(config, inputs.environment, 'input "environment"');
   // Before any command runs: a secret the policy names is masked even where it is printed first.
   maskPolicySecrets(config, rt);
   const components = await componentsOf(config, inputs.filters, rt);

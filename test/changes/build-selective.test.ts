@@ -371,6 +371,15 @@ describe('selecting for pull requests, tags, dispatch and schedule', () => {
     expect(none.outputs.base).toBe(good);
   });
 
+  it('an environment the policy file does not name is refused in one line, not compared with the previous tag', async () => {
+    const r = product(`${POLICY}environments:\n  staging: {}\n`);
+    const { run, error } = await selectiveSettled(r, { environment: 'prod' }, { eventName: 'workflow_dispatch' });
+    expect((error as Error).message).toBe(
+      'input "environment": unknown environment "prod" in .github/slipway.yml (expected one of: staging)',
+    );
+    expect(run.outputs.changed).toBeUndefined();
+  });
+
   it('after a manual rollback, compares with the commit that shipped the versions now running', async () => {
     const r = product();
     const first = r.commit('feat: one', { 'web/app.ts': '1\n', 'libs/shared/index.ts': '1\n' });
