@@ -47493,6 +47493,8 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/core/config.ts + 1 modules
 var core_config = __nccwpck_require__(2512);
+// EXTERNAL MODULE: ./src/deploy/environments.ts
+var environments = __nccwpck_require__(6413);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/json-object.ts
@@ -48146,8 +48148,22 @@ function wholeFolder(pattern) {
     // The folder part holds none of picomatch's special characters, so it is literal.
     return /^([^!*?[\]{}()@+\\]+?)\/\*\*$/.exec(pattern)?.[1] ?? null;
 }
+/**
+ * A path without glob characters names that file or folder and everything in it, as git
+ * reads it as a pathspec (version-bump's log, the content hashes): `svc/a` and `svc/a/` are
+ * `svc/a/**` (which picomatch also matches to `svc/a` itself), so what is rebuilt and what
+ * gets a new version agree.
+ */
+function asFolderToo(pattern) {
+    const exclude = pattern.startsWith('!');
+    const path = exclude ? pattern.slice(1) : pattern;
+    if (!path || picomatch_default().scan(path).isGlob)
+        return pattern;
+    return `${exclude ? '!' : ''}${path.replace(/\/+$/, '')}/**`;
+}
 /** Compile globs (with `!` negation) to one predicate: some positive glob matches and no negative one does. */
-function compileGlobs(patterns) {
+function compileGlobs(globs) {
+    const patterns = globs.map(asFolderToo);
     // The usual component (`paths: [web/**]`) needs no regular expression: a prefix test gives
     // picomatch's answer (dot files included) at a fraction of the cost for thousands of files.
     const folders = patterns.map(wholeFolder);
@@ -48482,11 +48498,17 @@ function selectAll(components, why) {
 const MAX_ROWS = 200;
 /** Past this many components the graph only shows the selection, or it would not render. */
 const MAX_GRAPH = 60;
+/** How a control character in a file name is shown (git's own escapes). */
+const CONTROL = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 /**
  * `text` as a Markdown code span: fenced with one backtick more than its longest run of them,
  * and padded when it starts or ends with one, so a file named with a backtick stays one span.
  */
-function codeSpan(text) {
+function codeSpan(raw) {
+    // A file name may hold a newline: shown escaped, as git shows it, it stays one line.
+    const text = raw.replace(
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    /[\x00-\x1f\x7f]/g, (c) => CONTROL[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
     const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
     const fence = '`'.repeat(longest + 1);
     const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
@@ -48570,6 +48592,7 @@ var policy_secrets = __nccwpck_require__(7941);
 
 
 
+
 /**
  * Outside GitHub: a cache folder in .slipway/; the last deployment from deploy's record (the
  * ledger in .slipway/, or GitHub Deployments when a token is given).
@@ -48617,6 +48640,9 @@ const buildSelective = createBuildSelective(localServices);
 async function runBuildSelective(inputs, rt, services) {
     const git = new core_git/* Git */.TU(rt.cwd, rt.log);
     const config = await (0,core_config/* loadConfig */.Z9)(rt.cwd, inputs.config);
+    // A typo would quietly compare with the previous tag instead of what the environment runs.
+    if (inputs.environment.trim())
+        (0,environments/* knownEnvironment */.$)(config, inputs.environment, 'input "environment"');
     // Before any command runs: a secret the policy names is masked even where it is printed first.
     (0,policy_secrets/* maskPolicySecrets */.A)(config, rt);
     const components = await componentsOf(config, inputs.filters, rt);
@@ -51171,8 +51197,22 @@ function reportFailure(err, term) {
     if (detail && !(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isUserError */ .iU)(err) && process.env.SLIPWAY_DEBUG)
         term.line(detail);
 }
+/**
+ * A reader that stops early (`slipway … | head`) closes the pipe: without a listener the next
+ * write throws an unhandled EPIPE with a stack, and a deploy would die half-way. The output
+ * is dropped instead and the command finishes what it started.
+ */
+function keepRunningWhenThePipeCloses() {
+    for (const stream of [process.stdout, process.stderr])
+        if (!stream.listenerCount('error'))
+            stream.on('error', (err) => {
+                if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED')
+                    throw err;
+            });
+}
 /** The CLI; returns the exit code. */
 async function main(argv) {
+    keepRunningWhenThePipeCloses();
     const term = (0,_terminal_js__WEBPACK_IMPORTED_MODULE_8__/* .createTerminal */ .P)();
     try {
         const { positional, flags } = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .parseArgs */ .Z)(argv, new Set(['json', 'verbose', 'quiet', 'help', 'dry-run']));
@@ -52983,7 +53023,8 @@ function runUserCommand(command, options) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   TU: () => (/* binding */ Git)
+/* harmony export */   TU: () => (/* binding */ Git),
+/* harmony export */   YO: () => (/* binding */ pathspecs)
 /* harmony export */ });
 /* unused harmony exports splitMessage, fetchFailure */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
@@ -59217,7 +59258,8 @@ function buildTarget(options, factories) {
 /* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2088);
 /* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _core_exec_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5330);
-/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8660);
+/* harmony import */ var _core_git_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7167);
+/* harmony import */ var _versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8660);
 /**
  * Two rules on the versions a deploy puts on an environment, checked against the record
  * before the lock and again once it is held (a run that waited may find the environment
@@ -59229,6 +59271,7 @@ function buildTarget(options, factories) {
  * - no silent downgrade: outside a manual rollback, a version lower than the one the
  *   environment runs is refused unless `allow-downgrade` is set.
  */
+
 
 
 
@@ -59277,10 +59320,11 @@ function sameComponentContent(config, cwd, a) {
     return async (component, b) => {
         const c = config.components[component];
         // Its migrations folder too: a migrations component has no paths of its own to compare.
-        const patterns = c ? [...(0,_versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_2__/* .componentPaths */ .It)(c), ...(c.build?.inputs ?? [])] : [];
+        const patterns = c ? [...(0,_versioning_version_bump_js__WEBPACK_IMPORTED_MODULE_3__/* .componentPaths */ .It)(c), ...(c.build?.inputs ?? [])] : [];
         if (patterns.length === 0)
             return false;
-        const r = await (0,_core_exec_js__WEBPACK_IMPORTED_MODULE_1__/* .execFile */ .St)('git', ['diff', '--quiet', a, b, '--', ...patterns.map((p) => `:(glob)${p}`)], {
+        // git's pathspecs for picomatch's globs: `!x` excludes (as :(glob)!x it would be a literal name).
+        const r = await (0,_core_exec_js__WEBPACK_IMPORTED_MODULE_1__/* .execFile */ .St)('git', ['diff', '--quiet', a, b, '--', ...(0,_core_git_js__WEBPACK_IMPORTED_MODULE_2__/* .pathspecs */ .YO)(patterns)], {
             cwd,
         }).catch(() => null);
         return r?.code === 0;

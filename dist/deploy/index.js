@@ -47548,6 +47548,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __nccwpck_require__(16698);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
@@ -47649,6 +47651,7 @@ var github_errors = __nccwpck_require__(73116);
 
 
 
+
 function annotationProps(a) {
     if (!a)
         return undefined;
@@ -47705,11 +47708,25 @@ function groupedLog(printer) {
         },
     };
 }
+/**
+ * Print `text` as plain log lines. The runner reads any line that starts with `::` (after
+ * blanks) as a workflow command, and a log line may carry a file name or a command's output
+ * (a pull request's author chooses both): such text is printed between stop-commands markers
+ * with a token it cannot contain, so it never issues a command.
+ */
+function plainInfo(text) {
+    if (!/^\s*::/m.test(text))
+        return core/* info */.pq(text);
+    const token = (0,external_node_crypto_.randomUUID)();
+    core/* info */.pq(`::stop-commands::${token}`);
+    core/* info */.pq(text);
+    core/* info */.pq(`::${token}::`);
+}
 /** A Runtime on the GitHub runner: @actions/core for every part of the protocol; the environment is the process's. */
 function createGitHubRuntime(services = {}) {
     const env = process.env;
     const grouped = groupedLog({
-        line: (t) => core/* info */.pq(t),
+        line: plainInfo,
         open: (n) => core/* startGroup */.Oh(n),
         close: () => core/* endGroup */.N4(),
     });
@@ -73014,38 +73031,13 @@ var semver = __nccwpck_require__(62088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 // EXTERNAL MODULE: ./src/core/exec.ts + 1 modules
 var exec = __nccwpck_require__(35330);
-// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
-var valid = __nccwpck_require__(58780);
-var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
-var schemas = __nccwpck_require__(38816);
-// EXTERNAL MODULE: ./src/core/config.ts + 3 modules
-var core_config = __nccwpck_require__(61729);
-// EXTERNAL MODULE: ./src/core/concurrency.ts
-var concurrency = __nccwpck_require__(88904);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(74296);
-;// CONCATENATED MODULE: ./src/core/reserved-tag.ts
-/**
- * The mark a reserved tag carries: the workflow run that reserved it. A re-run of that run
- * (GitHub's "Re-run all jobs" keeps GITHUB_RUN_ID) finds its own tag on the commit and ships
- * that version again, where any other run reads the tag as a release already made.
- */
-const KEY = 'Slipway-Run';
-/** The annotated tag message of a reservation: the title, then the run as a git trailer. */
-function reservedTagMessage(title, runId) {
-    return runId ? `${title}\n\n${KEY}: ${runId}\n` : `${title}\n`;
-}
-/** True when a tag message marks the tag as reserved by run `runId`. */
-function reservedByRun(message, runId) {
-    return message.split('\n').some((line) => line.trim() === `${KEY}: ${runId}`);
-}
-
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: ./node_modules/braces/index.js
 var braces = __nccwpck_require__(60748);
 var braces_default = /*#__PURE__*/__nccwpck_require__.n(braces);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(74296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(27253);
 ;// CONCATENATED MODULE: ./src/core/git.ts
@@ -73593,6 +73585,31 @@ function fetchProcess(args, cwd, timeoutMs) {
 /** git's environment: never prompt, never page, stable output. */
 function gitEnv() {
     return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' };
+}
+
+// EXTERNAL MODULE: ./node_modules/semver/functions/valid.js
+var valid = __nccwpck_require__(58780);
+var valid_default = /*#__PURE__*/__nccwpck_require__.n(valid);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(38816);
+// EXTERNAL MODULE: ./src/core/config.ts + 3 modules
+var core_config = __nccwpck_require__(61729);
+// EXTERNAL MODULE: ./src/core/concurrency.ts
+var concurrency = __nccwpck_require__(88904);
+;// CONCATENATED MODULE: ./src/core/reserved-tag.ts
+/**
+ * The mark a reserved tag carries: the workflow run that reserved it. A re-run of that run
+ * (GitHub's "Re-run all jobs" keeps GITHUB_RUN_ID) finds its own tag on the commit and ships
+ * that version again, where any other run reads the tag as a release already made.
+ */
+const KEY = 'Slipway-Run';
+/** The annotated tag message of a reservation: the title, then the run as a git trailer. */
+function reservedTagMessage(title, runId) {
+    return runId ? `${title}\n\n${KEY}: ${runId}\n` : `${title}\n`;
+}
+/** True when a tag message marks the tag as reserved by run `runId`. */
+function reservedByRun(message, runId) {
+    return message.split('\n').some((line) => line.trim() === `${KEY}: ${runId}`);
 }
 
 // EXTERNAL MODULE: ./src/core/inputs.ts
@@ -74622,6 +74639,7 @@ async function reservedByThisRun(git, runId) {
 
 
 
+
 const version_rules_short = (sha) => sha.slice(0, 7);
 function list(items) {
     const shown = items.slice(0, 4);
@@ -74670,7 +74688,8 @@ function sameComponentContent(config, cwd, a) {
         const patterns = c ? [...componentPaths(c), ...(c.build?.inputs ?? [])] : [];
         if (patterns.length === 0)
             return false;
-        const r = await (0,exec/* execFile */.St)('git', ['diff', '--quiet', a, b, '--', ...patterns.map((p) => `:(glob)${p}`)], {
+        // git's pathspecs for picomatch's globs: `!x` excludes (as :(glob)!x it would be a literal name).
+        const r = await (0,exec/* execFile */.St)('git', ['diff', '--quiet', a, b, '--', ...pathspecs(patterns)], {
             cwd,
         }).catch(() => null);
         return r?.code === 0;

@@ -38312,6 +38312,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __nccwpck_require__(16698);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
@@ -38537,6 +38539,7 @@ function transportReason(err) {
 
 
 
+
 function annotationProps(a) {
     if (!a)
         return undefined;
@@ -38593,11 +38596,25 @@ function groupedLog(printer) {
         },
     };
 }
+/**
+ * Print `text` as plain log lines. The runner reads any line that starts with `::` (after
+ * blanks) as a workflow command, and a log line may carry a file name or a command's output
+ * (a pull request's author chooses both): such text is printed between stop-commands markers
+ * with a token it cannot contain, so it never issues a command.
+ */
+function plainInfo(text) {
+    if (!/^\s*::/m.test(text))
+        return core/* info */.pq(text);
+    const token = (0,external_node_crypto_.randomUUID)();
+    core/* info */.pq(`::stop-commands::${token}`);
+    core/* info */.pq(text);
+    core/* info */.pq(`::${token}::`);
+}
 /** A Runtime on the GitHub runner: @actions/core for every part of the protocol; the environment is the process's. */
 function createGitHubRuntime(services = {}) {
     const env = process.env;
     const grouped = groupedLog({
-        line: (t) => core/* info */.pq(t),
+        line: plainInfo,
         open: (n) => core/* startGroup */.Oh(n),
         close: () => core/* endGroup */.N4(),
     });

@@ -31667,6 +31667,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __nccwpck_require__(6698);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "os"
@@ -34940,6 +34942,7 @@ function transportReason(err) {
 
 
 
+
 function annotationProps(a) {
     if (!a)
         return undefined;
@@ -34996,11 +34999,25 @@ function groupedLog(printer) {
         },
     };
 }
+/**
+ * Print `text` as plain log lines. The runner reads any line that starts with `::` (after
+ * blanks) as a workflow command, and a log line may carry a file name or a command's output
+ * (a pull request's author chooses both): such text is printed between stop-commands markers
+ * with a token it cannot contain, so it never issues a command.
+ */
+function plainInfo(text) {
+    if (!/^\s*::/m.test(text))
+        return info(text);
+    const token = (0,external_node_crypto_.randomUUID)();
+    info(`::stop-commands::${token}`);
+    info(text);
+    info(`::${token}::`);
+}
 /** A Runtime on the GitHub runner: @actions/core for every part of the protocol; the environment is the process's. */
 function createGitHubRuntime(services = {}) {
     const env = process.env;
     const grouped = groupedLog({
-        line: (t) => info(t),
+        line: plainInfo,
         open: (n) => startGroup(n),
         close: () => endGroup(),
     });

@@ -33269,6 +33269,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __nccwpck_require__(6698);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: external "os"
@@ -36509,6 +36511,7 @@ function transportReason(err) {
 
 
 
+
 function annotationProps(a) {
     if (!a)
         return undefined;
@@ -36565,11 +36568,25 @@ function groupedLog(printer) {
         },
     };
 }
+/**
+ * Print `text` as plain log lines. The runner reads any line that starts with `::` (after
+ * blanks) as a workflow command, and a log line may carry a file name or a command's output
+ * (a pull request's author chooses both): such text is printed between stop-commands markers
+ * with a token it cannot contain, so it never issues a command.
+ */
+function plainInfo(text) {
+    if (!/^\s*::/m.test(text))
+        return info(text);
+    const token = (0,external_node_crypto_.randomUUID)();
+    info(`::stop-commands::${token}`);
+    info(text);
+    info(`::${token}::`);
+}
 /** A Runtime on the GitHub runner: @actions/core for every part of the protocol; the environment is the process's. */
 function createGitHubRuntime(services = {}) {
     const env = process.env;
     const grouped = groupedLog({
-        line: (t) => info(t),
+        line: plainInfo,
         open: (n) => startGroup(n),
         close: () => endGroup(),
     });

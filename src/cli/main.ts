@@ -140,8 +140,22 @@ function reportFailure(err: unknown, term: Terminal): void {
   if (detail && !isUserError(err) && process.env.SLIPWAY_DEBUG) term.line(detail);
 }
 
+/**
+ * A reader that stops early (`slipway … | head`) closes the pipe: without a listener the next
+ * write throws an unhandled EPIPE with a stack, and a deploy would die half-way. The output
+ * is dropped instead and the command finishes what it started.
+ */
+function keepRunningWhenThePipeCloses(): void {
+  for (const stream of [process.stdout, process.stderr])
+    if (!stream.listenerCount('error'))
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      });
+}
+
 /** The CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  keepRunningWhenThePipeCloses();
   const term = createTerminal();
   try {
     const { positional, flags } = parseArgs(argv, new Set(['json', 'verbose', 'quiet', 'help', 'dry-run']));

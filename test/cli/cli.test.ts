@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRepo } from '../helpers/git-repo.js';
@@ -30,6 +30,22 @@ describe('the slipway CLI', () => {
     expect(out.release).toBe('true');
     expect(out.components).toEqual({});
     expect(r.stderr).toContain('repository: 1.0.0 → 1.0.1');
+  });
+
+  it('a reader that closed the pipe (slipway … | head) ends no run half-way and prints no stack', async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/slipway.js'), 'version-bump', '--branch=main'], {
+      cwd: repo.dir,
+      env: { ...process.env, CI: 'true', GITHUB_REF: '', GITHUB_HEAD_REF: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Closed before the first output line: every write to stdout meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toContain('repository: 1.0.0 → 1.0.1');
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at /);
+    expect(code).toBe(0);
   });
 
   it('prints readable outputs without --json and takes inputs as flags', () => {
