@@ -110,9 +110,11 @@ export async function chooseBase(git: Git, req: BaseRequest, log: Logger): Promi
   const what = req.eventName || 'local run';
   if (req.environment) {
     let sha: string | null = null;
+    let unread = false;
     try {
       sha = await req.lastDeployment(req.environment);
     } catch (err) {
+      unread = true;
       log.warning(
         `Could not read the deployments of ${req.environment}: ${errorMessage(err)}; using the previous tag.`,
       );
@@ -132,7 +134,7 @@ export async function chooseBase(git: Git, req: BaseRequest, log: Logger): Promi
       log.warning(
         `The commit deployed to ${req.environment} (${short(deployed)}) is not in this repository's history; using the previous tag.`,
       );
-    } else log.info(`No successful deployment to ${req.environment} found; using the previous tag.`);
+    } else if (!unread) log.info(`No successful deployment to ${req.environment} found; using the previous tag.`);
   }
   return nearestTag(git, req, head, what, everything, log);
 }
@@ -161,7 +163,7 @@ async function mergeBaseWithDefault(
   if (!ref)
     return everything(
       `${why}; the default branch ${branch} cannot be found`,
-      `${why}, and the default branch ${branch} cannot be found: selecting everything.`,
+      `${why}, and the default branch ${branch} cannot be found`,
     );
   const tip = ref;
   let mb: string | null = null;
@@ -176,8 +178,8 @@ async function mergeBaseWithDefault(
     return everything(
       forced ? `${why} on ${branch} itself` : `${why} with no commit of its own (at ${short(head)} on ${branch})`,
       forced
-        ? `${why} on the default branch: there is no earlier state to compare with, selecting everything.`
-        : `${why} with no commit of its own: there is no earlier state to compare with, selecting everything.`,
+        ? `${why} on the default branch: there is no earlier state to compare with`
+        : `${why} with no commit of its own: there is no earlier state to compare with`,
     );
   return { head, base: mb, rule: `${why}: merge-base ${short(mb)} with ${branch}` };
 }

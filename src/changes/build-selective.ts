@@ -55,7 +55,7 @@ const INPUTS = {
   cache: input.boolean('Skip a build whose content hash was built before (restored from the build cache).', 'false'),
   parallel: input.integer('How many independent builds run at once.', '2', 1),
   version: input.string(
-    "The version being built, given to build commands as SLIPWAY_VERSION: one for every component, or JSON component → version (version-bump's versions output).",
+    "The version being built, given to build commands as SLIPWAY_VERSION: one for every component, or JSON component → version (version-bump's versions output; a key that names no component is refused).",
   ),
   token: input.string(
     'GitHub token, to read the last deployment of `environment` from GitHub Deployments. Empty: the .slipway/ ledger.',
@@ -112,6 +112,9 @@ async function runBuildSelective(
   const fromPolicy = !inputs.filters.trim() && Object.keys(config.components).length > 0;
   const deps = dependencies(components);
   const byName = new Map(components.map((c) => [c.name, c]));
+  // Read before anything runs: a typo'd component would build with an empty SLIPWAY_VERSION.
+  // A filters file names its own groups, which version-bump's versions output does not know.
+  const versions = buildVersions(inputs.version, fromPolicy ? [...byName.keys()] : null);
 
   let decision: BaseDecision;
   let selection: Selection;
@@ -155,7 +158,7 @@ async function runBuildSelective(
     } else {
       const changes = await git.changedFiles(decision.base, decision.head);
       rt.log.info(
-        `${changes.length} files changed between ${decision.base.slice(0, 7)} and ${decision.head.slice(0, 7)}.`,
+        `${changes.length} file${changes.length === 1 ? '' : 's'} changed between ${decision.base.slice(0, 7)} and ${decision.head.slice(0, 7)}.`,
       );
       const policy = fromPolicy ? await policyChanges(git, config, decision.base, rt.cwd, rt.log) : {};
       selection = selectByChangedPaths(components, changedPaths(changes), policy);
@@ -186,7 +189,6 @@ async function runBuildSelective(
     rt.setOutput(c.name, chosen.has(c.name));
   }
 
-  const versions = buildVersions(inputs.version);
   let outcome: BuildOutcome | null = null;
   // The selected components a build would have nothing to run for (a real run says "no build command").
   const commandless = selection.changed.filter((n) => !byName.get(n)!.hash.command);
@@ -275,11 +277,20 @@ function warningsOnce(rt: Runtime): Runtime {
   };
 }
 
-/** The `version` input as each component's version: one for all, or a JSON object (a missing component: empty). */
-function buildVersions(raw: string): (component: string) => string {
+/**
+ * The `version` input as each component's version: one for all, or a JSON object (a component
+ * it leaves out: empty). A key that names no component is refused: it is a typo, and the
+ * component meant would build with an empty SLIPWAY_VERSION.
+ */
+function buildVersions(raw: string, names: readonly string[] | null): (component: string) => string {
   const text = raw.trim();
   if (!text.startsWith('{')) return () => text;
   const map = parseJsonObject(text, 'input "version": expected a version or a JSON object of component → version');
+  const unknown = names ? Object.keys(map).filter((k) => !names.includes(k)) : [];
+  if (names && unknown.length)
+    throw new UserError(
+      `input "version": unknown component${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `"${k}"`).join(', ')} (expected one of: ${names.join(', ')})`,
+    );
   return (component) => (typeof map[component] === 'string' ? (map[component] as string) : '');
 }
 

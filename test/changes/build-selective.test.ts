@@ -264,7 +264,9 @@ describe('selecting on push', () => {
         },
       );
       expect(changed(run)).toHaveLength(6);
-      expect(run.warnings.join('\n')).toMatch(/push of a new branch with no commit of its own.*selecting everything/);
+      expect(run.warnings.join('\n')).toMatch(
+        /push of a new branch with no commit of its own: there is no earlier state to compare with: selecting every component\.$/,
+      );
     },
   );
 
@@ -380,6 +382,19 @@ describe('selecting for pull requests, tags, dispatch and schedule', () => {
     expect(run.outputs.changed).toBeUndefined();
   });
 
+  it('a version JSON whose key names no component is refused before anything builds', async () => {
+    const r = product();
+    const { run, error } = await selectiveSettled(r, {
+      all: 'true',
+      run: 'true',
+      version: '{"backend":"1.0.0","fronted":"1.0.0"}',
+    });
+    expect((error as Error).message).toBe(
+      'input "version": unknown component "fronted" (expected one of: shared, postgres, schema, backend, frontend, docs)',
+    );
+    expect(run.outputs.changed).toBeUndefined();
+  });
+
   it('after a manual rollback, compares with the commit that shipped the versions now running', async () => {
     const r = product();
     const first = r.commit('feat: one', { 'web/app.ts': '1\n', 'libs/shared/index.ts': '1\n' });
@@ -415,6 +430,9 @@ describe('selecting for pull requests, tags, dispatch and schedule', () => {
       /^Could not read the deployments of staging: the ledger \.slipway\/deployments\.json: not a deployment ledger .*; using the previous tag\.$/,
     );
     expect(changed(run)).toEqual(['frontend']);
+    // Nothing was read, so nothing is said to be missing from it.
+    expect(run.log).not.toContain('No successful deployment');
+    expect(run.log).toContain('1 file changed between');
   });
 
   it('schedule without an environment compares with the previous tag; with no tag it selects everything', async () => {
