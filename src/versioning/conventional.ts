@@ -16,6 +16,8 @@ export interface ParsedCommit {
   pr?: number;
   /** For a revert: the SHA (or subject) of the commit it reverts. */
   reverts?: { sha?: string; subject?: string };
+  /** The `BREAKING CHANGE:` footer's text, what the notes tell users to do (as semantic-release shows it). */
+  breakingNote?: string;
 }
 
 const BREAKING_FOOTER = /^BREAKING[ -]CHANGES?:/m;
@@ -72,6 +74,26 @@ function isBreakingBody(body: string): boolean {
   return body.includes('BREAKING') && BREAKING_FOOTER.test(body);
 }
 
+/** A trailer line after the breaking footer (`Refs: #12`, `Signed-off-by: …`) ends its text. */
+const NEXT_FOOTER = /^[A-Za-z][\w-]*(?:: | #)/;
+
+/** The text of a body's `BREAKING CHANGE:` footer, on one line; undefined when it has none or it is empty. */
+function breakingNote(body: string): string | undefined {
+  const m = BREAKING_FOOTER.exec(body);
+  if (!m) return undefined;
+  const lines = body.slice(m.index + m[0].length).split('\n');
+  const kept = [lines[0]];
+  for (const line of lines.slice(1)) {
+    if (!line.trim() || NEXT_FOOTER.test(line)) break;
+    kept.push(line);
+  }
+  const text = kept
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+  return text || undefined;
+}
+
 /** Parse a commit's subject and body. */
 export function parseCommit(sha: string, subject: string, body: string): ParsedCommit {
   const pr = prNumber(subject);
@@ -89,16 +111,28 @@ export function parseCommit(sha: string, subject: string, body: string): ParsedC
     };
   }
   const h = parseHeader(subject.trim());
-  if (!h) return { sha, type: '', breaking: isBreakingBody(body), description: subject, subject, pr };
+  const footer = isBreakingBody(body);
+  const note = footer ? breakingNote(body) : undefined;
+  if (!h)
+    return {
+      sha,
+      type: '',
+      breaking: footer,
+      description: subject,
+      subject,
+      pr,
+      ...(note ? { breakingNote: note } : {}),
+    };
   const type = h.type.toLowerCase();
   const parsed: ParsedCommit = {
     sha,
     type,
     scope: h.scope || undefined,
-    breaking: h.bang || isBreakingBody(body),
+    breaking: h.bang || footer,
     description: h.desc.trim(),
     subject,
     pr,
+    ...(note ? { breakingNote: note } : {}),
   };
   if (type === 'revert') {
     const sha2 = REVERTS_SHA.exec(body)?.[1];

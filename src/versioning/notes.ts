@@ -14,8 +14,13 @@ function noteGroup(c: ParsedCommit): (typeof NOTE_GROUPS)[number] {
   return 'Other';
 }
 
-/** One note line: `- **scope:** description (abc1234, #12)`. */
+/** One note line: `- **scope:** description (abc1234, #12)`, a breaking change's footer text under it. */
 function noteLine(c: ParsedCommit): string {
+  const line = commitLine(c);
+  return c.breaking && c.breakingNote ? `${line}\n  ${c.breakingNote}` : line;
+}
+
+function commitLine(c: ParsedCommit): string {
   const sha = c.sha.slice(0, 7);
   const raw = c.type ? c.description : c.subject;
   // Only a subject that named a pull request can end with "(#12)".

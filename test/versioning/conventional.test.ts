@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCommit } from '../../src/versioning/conventional.js';
+import { renderNotes } from '../../src/versioning/notes.js';
 
 // The grammar parseCommit reads by hand, as the regular expression it replaced.
 const HEADER = /^(?<type>[A-Za-z]+)(?:\((?<scope>[^()]*)\))?(?<bang>!)?:[ \t]*(?<desc>.+)$/;
@@ -56,5 +57,22 @@ describe('Conventional Commit headers', () => {
       reverts: { sha: '0123456789abc', subject: 'feat: risky' },
     });
     expect(parseCommit('a', 'revert: feat: risky', '').reverts).toEqual({ sha: undefined, subject: 'feat: risky' });
+  });
+});
+
+describe('the breaking change footer in the notes', () => {
+  it('keeps the footer text, lines joined, up to the next trailer or blank line', () => {
+    const body =
+      'Longer why.\n\nBREAKING CHANGE: tokens are rotated every hour;\n  re-login after upgrading\nRefs: #12\n';
+    expect(parseCommit('a', 'feat(auth)!: new auth', body).breakingNote).toBe(
+      'tokens are rotated every hour; re-login after upgrading',
+    );
+    expect(parseCommit('a', 'feat!: x', '').breakingNote).toBeUndefined();
+    expect(parseCommit('a', 'fix: x', 'BREAKING-CHANGE: y').breakingNote).toBe('y');
+  });
+
+  it('shows it under the breaking change, as semantic-release and release-please do', () => {
+    const c = parseCommit('abcdef1234', 'feat(auth): new auth', 'BREAKING CHANGE: tokens are rotated');
+    expect(renderNotes([c])).toBe('### Breaking changes\n\n- **auth:** new auth (abcdef1)\n  tokens are rotated');
   });
 });
