@@ -250,6 +250,14 @@ const hostileCases: Case[] = [
     expected: /expected a checkout with at least one commit/,
   },
   {
+    action: 'build-selective',
+    what: 'a repository without commits',
+    emptyRepo: true,
+    inputs: () => ({}),
+    names: 'has no commits yet',
+    expected: /expected a checkout with at least one commit/,
+  },
+  {
     action: 'migrate',
     what: 'sslmode=require against a server without TLS',
     database: true,

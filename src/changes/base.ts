@@ -47,7 +47,8 @@ const short = (sha: string) => sha.slice(0, 7);
 /** Apply the base rule for this run. */
 export async function chooseBase(git: Git, req: BaseRequest, log: Logger): Promise<BaseDecision> {
   const ensure = (check: () => Promise<boolean>, what: string) => git.deepenUntil(check, what);
-  const head = await resolveInput(git, req.head || 'HEAD', 'head', ensure);
+  // No head input: HEAD itself, whose absence git.head() names (no commits yet, not a repository).
+  const head = req.head ? await resolveInput(git, req.head, 'head', ensure) : await git.head();
   const everything = async (rule: string, warning?: string): Promise<BaseDecision> => ({
     head,
     base: null,

@@ -64,10 +64,15 @@ export class Git {
       return result.stdout;
     } catch (err) {
       if (err instanceof ExecError) {
-        if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null && (await this.isRepository()))
+        if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null) {
+          if (await this.isRepository())
+            throw new UserError(
+              `the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`,
+            );
           throw new UserError(
-            `the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`,
+            `${this.cwd} is not in a git repository (expected a checkout of the repository: actions/checkout with fetch-depth: 0)`,
           );
+        }
         throw new UserError(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${gitCause(err.result)}`);
       }
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('git is not installed or not on PATH');

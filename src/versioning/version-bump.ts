@@ -122,6 +122,8 @@ export const versionBump = defineAction({
     let names = settle(git.tagNames());
     const state = settle(git.headState());
     const config = await loadConfig(rt.cwd, inputs.config);
+    // Outside a repository, or before its first commit, git's own answer says so; the branch would not.
+    const { head: headSha, shallow } = await state;
     const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
     if (!branch)
       throw new UserError(
@@ -139,7 +141,6 @@ export const versionBump = defineAction({
       throw new UserError(
         `${inputs.initialVersion ? 'input "initial-version"' : `${config.file ?? 'the policy file'}: versioning.initial`}: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "${initial}"`,
       );
-    const { head: headSha, shallow } = await state;
     const ctx = {
       branch,
       rule,

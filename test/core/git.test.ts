@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fetchFailure, Git, splitMessage, type Commit } from '../../src/core/git.js';
 import { createMemoryRuntime } from '../../src/core/memory-runtime.js';
 import { cloneRepo, createRepo, type TestRepo } from '../helpers/git-repo.js';
@@ -164,5 +167,20 @@ describe('a fetch that cannot succeed', () => {
     ['something odd\n\n', 'something odd', false],
   ])('reads %j as %j (permanent: %s)', (stderr, cause, permanent) => {
     expect(fetchFailure(stderr)).toEqual({ cause, permanent });
+  });
+});
+
+describe('a folder that is not a checkout', () => {
+  it('is named in one line with what was expected, whatever git command came first', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'slipway-not-a-repo-'));
+    try {
+      const git = new Git(dir);
+      for (const call of [() => git.head(), () => git.isShallow(), () => git.tagNames()])
+        await expect(call()).rejects.toThrow(
+          `${dir} is not in a git repository (expected a checkout of the repository: actions/checkout with fetch-depth: 0)`,
+        );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
