@@ -170,18 +170,7 @@ const TARGET_KEYS: Readonly<Record<string, readonly string[]>> = {
   command: ['run', 'rollback', 'status', 'timeout'],
   release: ['path', 'artifact', 'activate', 'keep', ...SSH_KEY],
   nginx: [...NGINX_KEYS, ...SSH_KEY],
-  compose: [
-    'file',
-    'project',
-    'service',
-    'image',
-    'variable',
-    'env',
-    'timeout',
-    'zeroDowntime',
-    ...SSH_KEY,
-    ...NGINX_KEYS,
-  ],
+  compose: ['file', 'project', 'service', 'image', 'variable', 'env', 'timeout', 'zeroDowntime', ...NGINX_KEYS],
   kubernetes: ['resource', 'container', 'image', 'manifests', 'namespace', 'context', 'kubeconfig', 'timeout'],
 };
 
@@ -402,6 +391,26 @@ function addWorkspaceComponents(
   }
 }
 
+/** The keys of deploy's nested mappings: a typo there (prot: 2299) would quietly take a default. */
+const NESTED_KEYS: Record<string, readonly string[]> = {
+  ssh: ['host', 'port', 'user', 'key', 'knownHosts'],
+  slots: ['blue', 'green'],
+};
+
+/** An unknown key inside deploy.ssh or deploy.slots is an error at its line, as one in deploy is. */
+function checkNestedKeys(source: YamlSource, name: string, deploy: ComponentConfig['deploy']): void {
+  for (const [key, allowed] of Object.entries(NESTED_KEYS)) {
+    const value = (deploy as Record<string, unknown> | undefined)?.[key];
+    if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
+    const unknown = Object.keys(value).find((k) => !allowed.includes(k));
+    if (unknown)
+      throw source.errorAt(
+        ['components', name, 'deploy', key, unknown],
+        `unknown key "${unknown}" in ${key} (expected one of: ${allowed.join(', ')})`,
+      );
+  }
+}
+
 /** dependsOn names real components without a cycle; `after` names a real environment. */
 function checkReferences(
   source: YamlSource,
@@ -426,6 +435,12 @@ function checkReferences(
         ['components', name, 'deploy'],
         'a component with migrate: is the migrations step, and its deploy: would never run (expected the migrations in a component of their own, kind: migrations, that this one dependsOn)',
       );
+    // compose runs docker compose here; the way to a remote engine is Docker's own, not ssh:.
+    if (c.deploy?.target === 'compose' && c.deploy.ssh !== undefined)
+      throw source.errorAt(
+        ['components', name, 'deploy', 'ssh'],
+        'the compose target runs docker compose on this machine and does not read ssh (for a remote Docker engine, set DOCKER_HOST=ssh://user@host in env)',
+      );
     const known = c.deploy && Object.hasOwn(TARGET_KEYS, c.deploy.target) ? TARGET_KEYS[c.deploy.target] : null;
     const unknown = known && Object.keys(c.deploy!).find((k) => k !== 'target' && !known.includes(k));
     if (unknown)
@@ -433,6 +448,7 @@ function checkReferences(
         ['components', name, 'deploy', unknown],
         `unknown key "${unknown}" for target ${c.deploy!.target} (expected one of: ${known.join(', ')})`,
       );
+    checkNestedKeys(source, name, c.deploy);
     if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
       throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
     }

@@ -98,6 +98,18 @@ describe('the policy file', () => {
       /:3:64: components\.web\.deploy\.keeep: unknown key "keeep" for target release \(expected one of: path, artifact, activate, keep, ssh\)$/,
     ],
     [
+      'components:\n  web:\n    deploy:\n      target: release\n      path: /srv/web\n      artifact: dist\n      ssh: { host: h, prot: 2299, user: u, key: { env: K }, knownHosts: { env: H } }\n',
+      /:7:23: components\.web\.deploy\.ssh\.prot: unknown key "prot" in ssh \(expected one of: host, port, user, key, knownHosts\)$/,
+    ],
+    [
+      'components:\n  api:\n    deploy:\n      target: compose\n      service: api\n      ssh: { host: h, user: u, key: { env: K }, knownHosts: { env: H } }\n',
+      /:6:7: components\.api\.deploy\.ssh: the compose target runs docker compose on this machine and does not read ssh \(for a remote Docker engine, set DOCKER_HOST=ssh:\/\/user@host in env\)$/,
+    ],
+    [
+      'components:\n  api:\n    deploy:\n      target: nginx\n      slots: { blue: "unix:/b", green: "unix:/g", red: "unix:/r" }\n',
+      /:5:51: components\.api\.deploy\.slots\.red: unknown key "red" in slots \(expected one of: blue, green\)$/,
+    ],
+    [
       'components:\n  api:\n    deploy: { run: "true", tiemout: 5 }\n',
       /components\.api\.deploy\.tiemout: unknown key "tiemout" for target command/,
     ],
