@@ -194,12 +194,17 @@ async function deployWith(config: SlipwayConfig, options: DeployOptions, state: 
     for (const s of plan.steps)
       for (const [step, what] of Object.entries(s.commands)) rt.log.info(`  ${s.component} ${step}: ${what}`);
     await probeRunning(plan, environment, info, rt);
+    const refused = refusal ?? (await preflight(plan, info, rt));
+    if (refused && !refusal) {
+      state.refusal = refused;
+      rt.log.warning(`A real run would stop here: ${refused}`);
+    }
     // `status` stays success (the dry run itself did): the refusal reaches the caller in the
     // `plan` output, which the pipeline's plan reads to mark this deploy as failing.
     const result = empty('success');
-    writeOutputs(rt, result, refusal);
+    writeOutputs(rt, result, refused);
     const summary = deploySummary({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)');
-    await rt.summary(refusal ? `${summary}\n**A real run would stop here:** ${refusal}\n` : summary);
+    await rt.summary(refused ? `${summary}\n**A real run would stop here:** ${refused}\n` : summary);
     return result;
   }
   if (plan.steps.length === 0) {
@@ -435,6 +440,20 @@ async function probeRunning(plan: Plan, environment: string, info: RunInfo, rt: 
       rt.log.warning(`${s.component}: the status command failed: ${errorMessage(err)}`);
     }
   }
+}
+
+/** The first refusal a target foresees for a step of a dry run (`component: why`), or null. */
+async function preflight(plan: Plan, info: RunInfo, rt: Runtime): Promise<string | null> {
+  for (const s of plan.steps) {
+    if (!s.target?.preflight) continue;
+    try {
+      const why = await s.target.preflight(targetContext(plan, s, info, rt, s.next, s.current), plan.mode);
+      if (why) return `${s.component}: ${why}`;
+    } catch (err) {
+      rt.log.warning(`${s.component}: could not check what a real run would find: ${errorMessage(err)}`);
+    }
+  }
+  return null;
 }
 
 /** How long a cancel waits for the run to note how its stopped steps ended. */

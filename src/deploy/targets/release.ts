@@ -203,11 +203,20 @@ export function releaseTarget(options: TargetOptions): DeployTarget {
         const r = await host.run(['readlink', `${appPath}/current`]);
         return r.code === 0 && r.stdout.trim() ? path.basename(r.stdout.trim()) : null;
       }),
+    // A rollback switches to a release folder that pruning may have removed: said before it runs.
+    preflight: (ctx, mode) =>
+      mode !== 'rollback'
+        ? Promise.resolve(null)
+        : withHost(ctx, async (host) => {
+            const version = releaseName(ctx.version);
+            const r = await host.run(['test', '-d', `${appPath}/releases/${version}`]);
+            return r.code === 0 ? null : `release ${version} is not in ${appPath}/releases on ${host.where} (pruned?)`;
+          }),
     describe() {
       const where = ssh ? `${ssh.user}@${ssh.host}:${ssh.port}` : 'this machine';
       return {
         run: `upload ${artifact} to ${appPath}/releases/<version> on ${where}, switch ${appPath}/current to it${activate ? `, then ${activate}` : ''}; keep ${keep}`,
-        rollback: `switch ${appPath}/current back to the last good release`,
+        rollback: `switch ${appPath}/current back to the last good release${activate ? `, then ${activate}` : ''} (nothing uploaded)`,
         status: `readlink ${appPath}/current`,
       };
     },

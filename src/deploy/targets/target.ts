@@ -59,6 +59,11 @@ export interface DeployTarget {
   rollback(ctx: TargetContext): Promise<void>;
   /** The running version, when the target can tell; null when it cannot. */
   status?(ctx: TargetContext): Promise<string | null>;
+  /**
+   * What a real run of this step would refuse before changing anything, read without writing
+   * (a dry run asks, so a plan fails where the run would); null when nothing is in the way.
+   */
+  preflight?(ctx: TargetContext, mode: 'deploy' | 'rollback'): Promise<string | null>;
   /** What the plan shows for this target: step name → command or description. */
   describe(): Record<string, string>;
 }
