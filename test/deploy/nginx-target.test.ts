@@ -7,6 +7,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { upstreamFile } from '../../src/deploy/targets/nginx.js';
 import { runLoad, type LoadResult } from '../helpers/load.js';
 import { ROOT } from '../helpers/run-action.js';
 import { nginxAvailable, nginxBin, startNginx, type TestNginx, NGINX_WORKERS } from '../helpers/nginx.js';
-import { sshdAvailable, sshPolicy, startSshd } from '../helpers/sshd.js';
+import { privateDirUnavailable, sshdAvailable, sshPolicy, startSshd } from '../helpers/sshd.js';
 import { createProduct, type Product } from './fixture.js';
 
 const SERVER = path.resolve(import.meta.dirname, '../fixtures/slot-server.mjs');
@@ -159,6 +160,65 @@ maybe('target: nginx', () => {
         expect(running()).toHaveLength(1);
       } finally {
         sshd.stop();
+      }
+    },
+  );
+
+  const privateReason = sshdAvailable() ? privateDirUnavailable() : 'no OpenSSH server';
+  if (privateReason) console.warn(`nginx over SSH with slots the runner cannot see skipped: ${privateReason}`);
+  (privateReason ? test.skip : test)(
+    'over SSH: slots the runner cannot see are health-checked through the SSH connection, then switched to',
+    async () => {
+      // The host's sshd has a tmpfs of its own over `hidden`: the slots' sockets exist only on
+      // the host, as on a real remote one (the usual test sshd shares this machine's files).
+      const hidden = mkdtempSync(path.join(tmpdir(), 'slipway-hidden-'));
+      const sshd = await startSshd({ privateDir: hidden });
+      // Only the environment's health after the switch runs here; the idle slot's is the test.
+      const site = http.createServer((_req, res) => res.end('ok'));
+      await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+      try {
+        const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+        p.writeConfig(
+          stringify({
+            components: {
+              web: {
+                deploy: {
+                  target: 'nginx',
+                  slots: { blue: `unix:${hidden}/blue.sock`, green: `unix:${hidden}/green.sock` },
+                  start: START.replaceAll('node "$SLOT_SERVER"', `${q(process.execPath)} ${q(SERVER)}`).replaceAll(
+                    '$WORK',
+                    work,
+                  ),
+                  stop: STOP.replaceAll('$WORK', work),
+                  drain: 0,
+                  switch: 'socket',
+                  link: `${work}/live.sock`,
+                  ssh: sshPolicy(sshd),
+                },
+                health: [{ http: '/health' }],
+              },
+            },
+            environments: {
+              staging: { url: `http://127.0.0.1:${(site.address() as { port: number }).port}` },
+            },
+          }),
+        );
+        const keys = { DEPLOY_KEY: sshd.userKey, KNOWN_HOSTS: sshd.knownHosts };
+        const first = await deploy('1.0.0', {}, keys);
+        expect(first.error).toBeUndefined();
+        const second = await deploy('1.1.0', {}, keys);
+        expect(second.error).toBeUndefined();
+        expect(existsSync(`${hidden}/green.sock`)).toBe(false);
+        expect(JSON.parse(readFileSync(`${work}/live.sock.slipway.json`, 'utf8'))).toEqual({
+          live: 'green',
+          blue: null,
+          green: '1.1.0',
+        });
+        expect(running()).toEqual(['green']);
+      } finally {
+        site.close();
+        sshd.stop();
+        rmSync(hidden, { recursive: true, force: true });
       }
     },
   );

@@ -144,6 +144,22 @@ maybe('target: release', () => {
     expect(existsSync(path.join(app, 'releases'))).toBe(false);
   });
 
+  test('an activate that exits 255 runs once and fails as the activate command, not as ssh', async () => {
+    configure({});
+    expect((await deploy('4.1.0')).error).toBeUndefined();
+    // ssh's own exit status for a failed connection is 255 too: the command reached the host, so it is not run again.
+    const count = path.join(app, 'act.count');
+    configure({ activate: `echo ran >> '${count}'; echo oops >&2; exit 255` });
+    const r = await deploy('4.2.0');
+    expect(r.error?.message).toMatch(
+      /failed at web 4\.2\.0: the activate command on .*127\.0\.0\.1.* failed \(exit 255\): oops/,
+    );
+    expect(r.error?.message).not.toMatch(/ssh to|known_hosts/);
+    // Once for the deploy, once for the automatic rollback's switch back to 4.1.0.
+    expect(readFileSync(count, 'utf8')).toBe('ran\nran\n');
+    expect(current()).toBe('4.1.0');
+  });
+
   test('without ssh the same steps run on this machine', async () => {
     configure({}, false);
     expect((await deploy('5.0.0')).error).toBeUndefined();

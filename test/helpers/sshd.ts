@@ -24,6 +24,10 @@ export interface TestSshd {
   knownHosts: string;
   /** A known_hosts line for the right address with a different key: a host-key mismatch. */
   wrongKnownHosts: string;
+  /** A valid private key the server does not accept. */
+  otherKey: string;
+  /** What sshd has logged so far (LogLevel VERBOSE: a "Connection from" line per connection). */
+  log(): string;
   stop(): void;
 }
 
@@ -66,8 +70,38 @@ export function sshPolicy(sshd: TestSshd): Record<string, unknown> {
   };
 }
 
+/**
+ * Why a server with a private folder (`startSshd({ privateDir })`) cannot start here, or null
+ * when it can: it needs unshare(1) and the right to mount (root).
+ */
+export function privateDirUnavailable(): string | null {
+  const probe = mkdtempSync(path.join(tmpdir(), 'slipway-ns-'));
+  try {
+    execFileSync('unshare', ['--mount', '--propagation', 'private', 'mount', '-t', 'tmpfs', 'tmpfs', probe], {
+      stdio: 'pipe',
+      timeout: 10_000,
+    });
+    return null;
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string };
+    return `unshare --mount with a tmpfs is not permitted here (${(e.stderr?.toString().trim() || e.message).split('\n')[0]})`;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/** How to start the server. */
+interface SshdOptions {
+  /**
+   * A folder that the host's commands see empty and private: sshd runs in a mount namespace of
+   * its own with a tmpfs over it, so what they create there is invisible to this process, as
+   * on a real remote host.
+   */
+  privateDir?: string;
+}
+
 /** Start sshd; the caller stops it (afterAll). */
-export async function startSshd(): Promise<TestSshd> {
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const dir = mkdtempSync(path.join(tmpdir(), 'slipway-sshd-'));
   const port = await freePort();
   const user = userInfo().username;
@@ -93,11 +127,28 @@ export async function startSshd(): Promise<TestSshd> {
       'UsePAM no',
       'MaxSessions 50',
       'MaxStartups 50',
+      'LogLevel VERBOSE',
       '',
     ].join('\n'),
   );
   let log = '';
-  const child = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sshd = [SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')];
+  // unshare and sh exec in place: the child's PID is sshd's.
+  const argv = options.privateDir
+    ? [
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount -t tmpfs tmpfs "$1" && shift && exec "$@"',
+        'sh',
+        options.privateDir,
+        ...sshd,
+      ]
+    : sshd;
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   if (child.pid) trackServer(child.pid, 'sshd');
   await waitForPort(port, child, () => log);
@@ -109,6 +160,8 @@ export async function startSshd(): Promise<TestSshd> {
     userKey: readFileSync(path.join(dir, 'user'), 'utf8'),
     knownHosts: `[127.0.0.1]:${port} ${hostPub}`,
     wrongKnownHosts: `[127.0.0.1]:${port} ${otherPub}`,
+    otherKey: readFileSync(path.join(dir, 'other'), 'utf8'),
+    log: () => log,
     stop() {
       if (child.pid && child.exitCode === null) child.kill('SIGTERM');
       if (child.pid) untrackServer(child.pid);

@@ -62,7 +62,19 @@ export interface Host {
   writeText(file: string, text: string): Promise<void>;
   /** Point the symlink `link` at `target` atomically (a temporary link renamed over it). */
   relink(link: string, target: string): Promise<void>;
+  /**
+   * A way from this machine to `address` as the host sees it (`unix:/path` or `host:port`): the
+   * address itself here, a local socket forwarded through the connection over SSH.
+   */
+  reach(address: string): Promise<Reach>;
   /** Close the shared connection. */
+  close(): Promise<void>;
+}
+
+/** An address reachable from this machine; `close` removes the way there. */
+export interface Reach {
+  /** `unix:/path` or `host:port`, for addressBaseUrl. */
+  address: string;
   close(): Promise<void>;
 }
 
@@ -189,19 +201,63 @@ function localHost(baseEnv: NodeJS.ProcessEnv): Host {
         throw new TargetError(`cannot point ${link} at ${target} on ${where}: ${(err as Error).message}`);
       }
     },
+    reach: async (address) => ({ address, close: async () => undefined }),
     close: async () => undefined,
   };
 }
 
-/** OpenSSH's exit status when the connection itself failed (not the remote program). */
+/** OpenSSH's exit status when the connection itself failed, and any remote program's own 255. */
 const SSH_FAILED = 255;
 const CONNECT_ATTEMPTS = 3;
+/** Opening the connection: ConnectTimeout (10 s) plus the key exchange and login. */
+const CONNECT_TIMEOUT_MS = 30_000;
+/** A request to the running master (check, forward, cancel, exit): a local socket, no round trip. */
+const CONTROL_TIMEOUT_MS = 10_000;
+/** Failures that another attempt cannot fix: the host key does not match, the key is refused. */
+const PERMANENT = /Host key verification failed|Permission denied|Too many authentication failures/;
+
+/**
+ * ssh's stderr in the user's terms: Slipway's temporary key and known_hosts files are named by
+ * the variables the user set, and ssh's advice to edit the temporary file (`ssh-keygen -f … -R`)
+ * is dropped: the fix is in that variable, and the file is gone by the time anyone reads it.
+ */
+export function sshStderr(
+  stderr: string,
+  files: { dir: string; key: string; knownHosts: string },
+  settings: Pick<SshSettings, 'keyEnv' | 'knownHostsEnv'>,
+): string {
+  const known = `the known_hosts lines in $${settings.knownHostsEnv}`;
+  const key = `(the key in $${settings.keyEnv})`;
+  return stderr
+    .split('\n')
+    .filter((l) => !/^\s*ssh-keygen -f .* -R /.test(l) && !/^\s*remove with:\s*$/.test(l))
+    .join('\n')
+    .replaceAll(`"${files.knownHosts}"`, known)
+    .replace(new RegExp(`${escapeRegExp(files.knownHosts)}:(\\d+)`, 'g'), `line $1 of ${known}`)
+    .replaceAll(files.knownHosts, known)
+    .replaceAll(`"${files.key}"`, key)
+    .replaceAll(files.key, key)
+    .replaceAll(files.dir, "Slipway's temporary ssh folder");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /**
  * A host over SSH: the key and known_hosts lines are written owner-only to a private folder
  * removed on close; BatchMode (never a prompt), strict host-key checking, one master
- * connection reused by every step. A connection that fails is retried with backoff; a
- * remote program that failed is not.
+ * connection reused by every step.
+ *
+ * ssh exits 255 both when the connection fails and when the remote program itself exits 255,
+ * so the status alone cannot say whether a step reached the host, and a step may not be safe
+ * to run twice (an `activate` that restarts a service). So the master connection is opened
+ * first, with `true` as its command (which never exits 255): only a failure there is a
+ * connection failure, retried with backoff (not a host key mismatch or a refused key, which
+ * another attempt cannot fix). A step runs only on a master that is up; when it exits 255,
+ * `ssh -O check` asks the master: alive, the 255 is the program's own, returned like any
+ * other exit status; gone, the connection was lost during the step, which may have run, so it
+ * is reported and not run again.
  */
 async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<Host> {
   const key = env[settings.keyEnv];
@@ -212,7 +268,7 @@ async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<H
     throw new TargetError(
       `deploy.ssh.knownHosts: the variable ${settings.knownHostsEnv} is empty (expected the host's known_hosts lines, from ssh-keyscan checked by you)`,
     );
-  // Short: a ControlPath is a Unix socket path, limited to about 100 characters.
+  // Short: a ControlPath (and a forwarded socket) is a Unix socket path, limited to about 100 characters.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'slw-'));
   await chmod(dir, 0o700);
   const keyFile = path.join(dir, 'key');
@@ -220,7 +276,7 @@ async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<H
   await writeFile(keyFile, key.endsWith('\n') ? key : `${key}\n`, { mode: 0o600 });
   await writeFile(knownFile, known.endsWith('\n') ? known : `${known}\n`, { mode: 0o600 });
   const where = `${settings.user}@${settings.host}:${settings.port}`;
-  const base = [
+  const options = [
     'ssh',
     '-F',
     '/dev/null',
@@ -254,31 +310,82 @@ async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<H
     String(settings.port),
     '-l',
     settings.user,
-    settings.host,
   ];
+  const base = [...options, settings.host];
   const sshEnv = { PATH: env.PATH ?? process.env.PATH ?? '', HOME: env.HOME ?? os.homedir() };
+  const files = { dir, key: keyFile, knownHosts: knownFile };
+  const cause = (stderr: string) => stderrCause(sshStderr(stderr, files, settings));
+  const sshFailed = (stderr: string) =>
+    new TargetError(
+      `ssh to ${where} failed: ${cause(stderr) || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`,
+    );
+  /** A request to the running master: `-O check`, `forward`, `cancel` or `exit`. */
+  const control = (op: string, ...extra: string[]) =>
+    collect([...options, '-O', op, ...extra, settings.host], { timeoutMs: CONTROL_TIMEOUT_MS, cleanup: true }, sshEnv);
+
+  /** Open the master connection, retrying only what another attempt may fix. */
+  const connect = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      const r = await collect([...base, '--', 'true'], { timeoutMs: CONNECT_TIMEOUT_MS }, sshEnv);
+      if (r.code === 0) return;
+      if (attempt >= CONNECT_ATTEMPTS || PERMANENT.test(r.stderr)) throw sshFailed(r.stderr);
+      await sleep(backoffDelay(attempt, 500, 4000));
+    }
+  };
+  // One opening shared by the steps that start together; after a failure the next step tries again.
+  let master: Promise<void> | undefined;
+  const connected = () =>
+    (master ??= connect().catch((err: unknown) => {
+      master = undefined;
+      throw err;
+    }));
+  let forwards = 0;
+
   const host: Host = {
     where,
-    ...fileOps({ where, run: (argv, options) => host.run(argv, options) }),
-    async run(argv, options = {}) {
+    ...fileOps({ where, run: (argv, runOptions) => host.run(argv, runOptions) }),
+    async run(argv, runOptions = {}) {
+      await connected();
       // `env` sets the variables for the program alone; every word is quoted for the remote shell.
-      const vars = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+      const vars = Object.entries(runOptions.env ?? {}).map(([k, v]) => `${k}=${v}`);
       const remote = ['env', ...vars, ...argv].map(shQuote).join(' ');
-      for (let attempt = 1; ; attempt++) {
-        const result = await collect([...base, '--', remote], options, sshEnv);
-        // Only a failed connection is retried: a remote program may not be safe to run twice.
-        if (result.code !== SSH_FAILED || options.input || attempt >= CONNECT_ATTEMPTS) {
-          if (result.code === SSH_FAILED)
-            throw new TargetError(
-              `ssh to ${where} failed: ${stderrCause(result.stderr) || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`,
-            );
-          return result;
-        }
-        await sleep(backoffDelay(attempt, 500, 4000));
-      }
+      const result = await collect([...base, '--', remote], runOptions, sshEnv);
+      if (result.code !== SSH_FAILED) return result;
+      // The master is up: the program ran and exited 255 itself; a failed command like any other.
+      if ((await control('check')).code === 0) return result;
+      master = undefined;
+      throw new TargetError(
+        `ssh to ${where}: the connection was lost during a step, which may have run on the host, so it was not run again: ${cause(result.stderr) || 'no answer'}`,
+      );
+    },
+    async reach(address) {
+      await connected();
+      // The master listens on a local socket and connects to the address from the host: the
+      // slot is reached as the host sees it, whatever this machine's files and network.
+      const remote = address.startsWith('unix:') ? address.slice('unix:'.length) : address;
+      // ssh splits -L at colons: a socket path with one would be read as host:port.
+      if (address.startsWith('unix:') && remote.includes(':'))
+        throw new TargetError(`cannot forward ${address} over ssh: a socket path with ":" cannot be forwarded`);
+      // Named after the slot, for the health checks' retry lines; short (a socket path's limit).
+      const name = path
+        .basename(remote)
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .slice(-40);
+      const local = path.join(dir, `fwd${++forwards}-${name}`);
+      const spec = `${local}:${remote}`;
+      const r = await control('forward', '-L', spec);
+      if (r.code !== 0)
+        throw new TargetError(`cannot forward ${address} on ${where} over ssh: ${cause(r.stderr) || `exit ${r.code}`}`);
+      return {
+        address: `unix:${local}`,
+        async close() {
+          await control('cancel', '-L', spec).catch(() => undefined);
+          await rm(local, { force: true });
+        },
+      };
     },
     async close() {
-      await collect([...base.slice(0, -1), '-O', 'exit', settings.host], {}, sshEnv).catch(() => undefined);
+      await control('exit').catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -378,9 +378,29 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     } else await applySplit(host, other(slot), 100, ctx);
   };
 
+  /**
+   * The idle slot's health, checked where the slot is: its address is the host's (a `unix:`
+   * path on the host's disk, or host:port on its network), so over SSH the checks go through
+   * the connection (a forwarded local socket); the failure names the slot, not that socket.
+   */
+  const slotHealth = async (host: Host, slot: Slot, ctx: TargetContext) => {
+    const way = await host.reach(slots[slot]);
+    try {
+      const health = await ctx.checkHealth(addressBaseUrl(way.address));
+      if (way.address === slots[slot] || !health.message) return health;
+      const local = way.address.slice('unix:'.length);
+      const message = health.message
+        .replaceAll(addressBaseUrl(way.address), addressBaseUrl(slots[slot]))
+        .replaceAll(local, `${slots[slot]} (through ssh)`);
+      return { ...health, message };
+    } finally {
+      await way.close();
+    }
+  };
+
   /** Health-check a slot before traffic goes there; on failure stop it and say so. */
   const gate = async (host: Host, slot: Slot, version: string, live: Slot | null, ctx: TargetContext) => {
-    const health = await ctx.checkHealth(addressBaseUrl(slots[slot]));
+    const health = await slotHealth(host, slot, ctx);
     if (health.healthy) return;
     await stopSlot(host, slot, version, ctx).catch(() => undefined);
     throw new TargetError(
