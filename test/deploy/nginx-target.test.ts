@@ -410,6 +410,8 @@ maybe('target: nginx', () => {
       url: nginx.url,
       path: '/?slow=150',
       total: 400,
+      // Still loading when the switch comes, however long a loaded machine takes to get there.
+      max: 20_000,
       concurrency: 10,
       keepAlive: true,
       until: changes,

@@ -26,6 +26,8 @@ export async function runLoad(o: {
   path?: string;
   /** Headers of the n-th request (a split key, say). */
   headers?: (n: number) => Record<string, string>;
+  /** Requests at most while `until` is pending (default five times `total`). */
+  max?: number;
 }): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: o.keepAlive, maxSockets: o.concurrency });
   const result: LoadResult = { sent: 0, statuses: {}, errors: {}, versions: {}, non2xx: 0 };
@@ -59,8 +61,8 @@ export async function runLoad(o: {
       });
     });
   const worker = async () => {
-    // Bounded: never more than five times the count, however long the deploy takes.
-    while ((result.sent < o.total || !done) && result.sent < o.total * 5) {
+    // Bounded: never more than five times the count (or max), however long the deploy takes.
+    while ((result.sent < o.total || !done) && result.sent < (o.max ?? o.total * 5)) {
       await one(result.sent++);
     }
   };
