@@ -103,7 +103,15 @@ maybe('target: nginx', () => {
       const back = await deploy('', { rollback: 'true' }, env);
       expect(back.error).toBeUndefined();
     })();
-    const load = await runLoad({ url: nginx!.url, total: 4000, concurrency: 10, keepAlive, until: changes });
+    // Loading until both switches are done, however slow a loaded machine (or ssh) makes them.
+    const load = await runLoad({
+      url: nginx!.url,
+      total: 4000,
+      max: 100_000,
+      concurrency: 10,
+      keepAlive,
+      until: changes,
+    });
     await changes;
     return load;
   }
@@ -228,12 +236,31 @@ maybe('target: nginx', () => {
     const pooled = path.join(work, 'pooled.conf');
     writeFileSync(pooled, `upstream app {\n    server unix:${work}/live.sock;\n    keepalive 16;\n}\n`);
     configure({ switch: 'socket', link: `${work}/live.sock`, config: pooled });
-    const r = await deploy('1.0.0');
-    expect(r.error?.message).toMatch(
-      new RegExp(
-        `${pooled.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: "keepalive" in upstream app, which sends to .*live\\.sock, keeps pooled connections on the old slot`,
-      ),
+    const expected = new RegExp(
+      `${pooled.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: "keepalive" in upstream app, which sends to .*live\\.sock, keeps pooled connections on the old slot`,
     );
+    // A dry run (slipway plan) says so, as the real run will.
+    const dry = await deploy('1.0.0', { 'dry-run': 'true' });
+    expect(dry.error).toBeUndefined();
+    expect((JSON.parse(dry.rt.outputs.plan) as { refusal: string }).refusal).toMatch(expected);
+    const r = await deploy('1.0.0');
+    expect(r.error?.message).toMatch(expected);
+    expect(running()).toEqual([]);
+  });
+
+  test('reload switch without a running nginx: a dry run says so, and a real run fails before it starts a slot', async () => {
+    const upstream = path.join(work, 'upstream.conf');
+    nginx = await startNginx({ proxyPass: 'http://127.0.0.1:9' });
+    const pid = nginx.pidFile;
+    configure({ switch: 'reload', upstream, config: nginx.config, pid });
+    nginx.stop();
+    nginx = null;
+    const expected = `no nginx master runs with the pid in ${pid} on this machine (the reload switch reloads a running nginx: start it first, with ${upstream} written once; see docs/deploy.md)`;
+    const dry = await deploy('1.0.0', { 'dry-run': 'true' });
+    expect((JSON.parse(dry.rt.outputs.plan) as { refusal: string }).refusal).toBe(`web: ${expected}`);
+    const r = await deploy('1.0.0');
+    expect(r.error?.message).toContain(expected);
+    expect(existsSync(path.join(work, 'blue.log'))).toBe(false);
     expect(running()).toEqual([]);
   });
 
@@ -387,7 +414,7 @@ maybe('target: nginx', () => {
     writeFileSync(nginx.config, `${readFileSync(nginx.config, 'utf8')}\nnot_a_directive on;\n`);
     const failed = await deploy('1.1.0');
     expect(failed.error?.message).toMatch(
-      /nginx -t refused the new .*upstream\.conf \(the previous one is back\): .*unknown directive "not_a_directive"/,
+      /nginx -t failed with the new .*upstream\.conf in place \(the previous one is back\): .*unknown directive "not_a_directive" in .*nginx\.conf/,
     );
     expect(readFileSync(upstream, 'utf8')).toBe(live);
     const answer = await fetch(nginx.url).then((r) => r.text());

@@ -284,7 +284,9 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   };
   const writeState = async (host: Host, state: SlotState, ctx: TargetContext) => {
     await host.writeText(stateFile, JSON.stringify(state) + '\n');
-    ctx.onLine(`live: ${state.live} (blue ${state.blue ?? 'stopped'}, green ${state.green ?? 'stopped'})`);
+    ctx.onLine(
+      `live: ${state.live ?? 'none yet'} (blue ${state.blue ?? 'stopped'}, green ${state.green ?? 'stopped'})`,
+    );
   };
 
   const startSlot = (host: Host, slot: Slot, version: string, ctx: TargetContext) =>
@@ -325,6 +327,20 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     return m[1];
   };
 
+  /**
+   * The reload switch signals a running master: without one (nginx not started, the upstream
+   * file it includes not written yet) the run would start and check the new slot, then fail.
+   */
+  const checkMaster = async (host: Host) => {
+    if (mode !== 'reload') return;
+    const pid = pidFile || (await (pidPath ??= nginxPidFile(host)));
+    const r = await host.run(['sh', '-c', 'kill -0 "$(cat "$1")"', 'sh', pid], { timeoutMs: STEP_TIMEOUT_MS });
+    if (r.code !== 0)
+      throw new TargetError(
+        `no nginx master runs with the pid in ${pid} on ${host.where} (the reload switch reloads a running nginx: start it first, with ${upstream} written once; see docs/deploy.md)`,
+      );
+  };
+
   // Whether this deploy or rollback has moved any traffic yet: before that, a failure leaves
   // the old version serving everything (unchanged, nothing to roll back).
   let moved = false;
@@ -345,7 +361,11 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
     const lines = r.stderr.trim().split('\n');
     const why = lines.find((l) => l.includes('[emerg]')) ?? lines.pop() ?? '';
     if (r.code === 3) throw new TargetError(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
-    if (r.code === 4) throw new TargetError(`nginx -t refused the new ${upstream} (the previous one is back): ${why}`);
+    // nginx -t tests the whole configuration: the [emerg] line may name another file.
+    if (r.code === 4)
+      throw new TargetError(
+        `nginx -t ${why.includes(upstream) || !why.includes(' in /') ? `refused the new ${upstream}` : `failed with the new ${upstream} in place`} (the previous one is back): ${why}`,
+      );
     if (r.code === 5) throw new TargetError(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
     if (r.code !== 0)
       throw new TargetError(`nginx reload on ${host.where} failed (exit ${r.code})${why ? `: ${why}` : ''}`);
@@ -489,9 +509,8 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   const goLiveOn = async (ctx: TargetContext, version: string, reuse: boolean) => {
     const host = await openHost(ssh, ctx.runtime.env);
     try {
-      // The reload switch's pid file is looked up while the new version starts, off the critical path.
-      if (mode === 'reload' && !pidFile) (pidPath ??= nginxPidFile(host)).catch(() => undefined);
-      const [, state] = await Promise.all([checkNoKeepalive(host, ctx), readState(host)]);
+      // Checked side by side before anything starts: each is a round trip to the host.
+      const [, state] = await Promise.all([checkNoKeepalive(host, ctx), readState(host), checkMaster(host)]);
       const live = state.live;
       // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
       if (reuse && live && state[live] === version) {
@@ -555,13 +574,26 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
         await host.close();
       }
     },
+    // What a real run would refuse before it starts anything: a pooled upstream, no master to reload.
+    async preflight(ctx) {
+      const host = await openHost(ssh, ctx.runtime.env);
+      try {
+        await Promise.all([checkNoKeepalive(host, ctx), checkMaster(host)]);
+        return null;
+      } catch (err) {
+        if (err instanceof TargetError) return err.message;
+        throw err;
+      } finally {
+        await host.close();
+      }
+    },
     describe() {
       const how =
         mode === 'socket'
-          ? `swap ${link} (no reload)`
-          : `rewrite ${upstream}, nginx -t, reload, wait for the old workers`;
+          ? `swap ${link} (no reload), drain ${drainS}s`
+          : `rewrite ${upstream}, nginx -t, reload, wait for the old workers (up to ${drainS + WORKER_EXIT_GRACE_MS / 1000}s)`;
       return {
-        run: `${start} on the idle slot, health-check it there, ${strategy === 'canary' ? `canary ${steps.map((s) => `${s.weight}%`).join(' → ')}, ` : ''}${how}, drain ${drainS}s, ${stop} on the old slot`,
+        run: `${start} on the idle slot, health-check it there, ${strategy === 'canary' ? `canary ${steps.map((s) => `${s.weight}%`).join(' → ')}, ` : ''}${how}, ${stop} on the old slot`,
         rollback: 'traffic back to the slot running the last good version (started there first if stopped)',
         status: `the version on the live slot (${stateFile})`,
       };
