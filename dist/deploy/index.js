@@ -49427,14 +49427,32 @@ function describeIssue(issue) {
 /**
  * Components found in the package manager's workspaces (`workspaces:` in the policy file):
  * every npm, yarn, bun or pnpm workspace package becomes a component whose paths are its
- * folder and whose dependsOn are the workspace packages it depends on, as Turborepo reads
- * them. A monorepo of hundreds of packages then needs no component list of its own.
+ * folder (less the workspace packages nested in it) and the root manifests and lockfiles, and
+ * whose dependsOn are the workspace packages it depends on, as Turborepo reads them. A
+ * monorepo of hundreds of packages then needs no component list of its own.
  */
 
 
 
 
 
+/**
+ * The root files whose change selects every workspace package: the root manifest, every
+ * package manager's lockfile and pnpm's workspace file. They are listed whether or not they
+ * exist: a lockfile deleted or replaced (yarn.lock → pnpm-lock.yaml) must still count, in
+ * the change that deletes it and in the history version-bump reads, and a name that never
+ * existed never changes.
+ */
+const ROOT_FILES = [
+    'package.json',
+    'package-lock.json',
+    'npm-shrinkwrap.json',
+    'pnpm-lock.yaml',
+    'pnpm-workspace.yaml',
+    'yarn.lock',
+    'bun.lock',
+    'bun.lockb',
+];
 const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 /**
@@ -49470,7 +49488,7 @@ function discoverWorkspaces(cwd, globs, where) {
         if (earlier)
             throw new errors/* UserError */.yo(`${file}: package "${packageName}" becomes component "${name}", as ${earlier} does (${where}: two workspace packages cannot share a name)`, { file });
         fileOf.set(name, file);
-        const pkg = { name, folder, dependsOn: [] };
+        const pkg = { name, folder, paths: [], dependsOn: [] };
         byPackage.set(packageName, pkg);
         packages.push(pkg);
     }
@@ -49487,7 +49505,25 @@ function discoverWorkspaces(cwd, globs, where) {
         }
         packages[i].dependsOn = [...deps];
     });
+    const folderList = packages.map((p) => p.folder);
+    for (const pkg of packages)
+        pkg.paths = workspacePaths(pkg.folder, folderList);
     return packages;
+}
+/**
+ * A package's globs. A file belongs to the innermost package folder only (as Turborepo and
+ * pnpm --filter attribute it), so the packages nested inside are excluded. A glob selects
+ * when some positive one matches and no `!` one does, whatever their order, and every
+ * excluded folder is below `folder`, so no exclusion can cancel a root file.
+ */
+function workspacePaths(folder, folders) {
+    const excluded = outermostNested(folder, folders).map((f) => `!${f}/**`);
+    return [`${folder}/**`, ...excluded, ...ROOT_FILES];
+}
+/** The package folders inside `folder` that are not inside another one of them (one exclusion covers those). */
+function outermostNested(folder, folders) {
+    const nested = folders.filter((f) => f.startsWith(`${folder}/`));
+    return nested.filter((f) => !nested.some((outer) => f.startsWith(`${outer}/`))).sort();
 }
 /** The workspace globs the package manager itself reads. */
 function workspaceGlobs(cwd, where) {
@@ -49736,18 +49772,7 @@ const TARGET_KEYS = {
     command: ['run', 'rollback', 'status', 'timeout'],
     release: ['path', 'artifact', 'activate', 'keep', ...SSH_KEY],
     nginx: [...NGINX_KEYS, ...SSH_KEY],
-    compose: [
-        'file',
-        'project',
-        'service',
-        'image',
-        'variable',
-        'env',
-        'timeout',
-        'zeroDowntime',
-        ...SSH_KEY,
-        ...NGINX_KEYS,
-    ],
+    compose: ['file', 'project', 'service', 'image', 'variable', 'env', 'timeout', 'zeroDowntime', ...NGINX_KEYS],
     kubernetes: ['resource', 'container', 'image', 'manifests', 'namespace', 'context', 'kubeconfig', 'timeout'],
 };
 const deploySchema = schemas/* looseObject */._H3({
@@ -49891,7 +49916,7 @@ function parseConfig(text, file, cwd = process.cwd()) {
 }
 /**
  * Add the workspace packages as components. A package the file also lists keeps what the file
- * says, and takes its folder and dependencies from the workspace where the file is silent.
+ * says, and takes its paths and dependencies from the workspace where the file is silent.
  */
 function addWorkspaceComponents(source, components, spec, cwd) {
     const { packages, series } = spec === true ? { packages: undefined, series: 'product' } : spec;
@@ -49901,7 +49926,7 @@ function addWorkspaceComponents(source, components, spec, cwd) {
         if (!listed) {
             components[pkg.name] = {
                 name: pkg.name,
-                paths: [`${pkg.folder}/**`],
+                paths: [...pkg.paths],
                 dependsOn: pkg.dependsOn,
                 deployAfter: [],
                 health: [],
@@ -49911,11 +49936,27 @@ function addWorkspaceComponents(source, components, spec, cwd) {
         }
         const at = ['components', pkg.name];
         if (!written(source, [...at, 'paths']))
-            listed.paths = [`${pkg.folder}/**`];
+            listed.paths = [...pkg.paths];
         if (!written(source, [...at, 'dependsOn']))
             listed.dependsOn = pkg.dependsOn;
         if (!written(source, [...at, 'series']) && !written(source, [...at, 'tag']))
             listed.series = series;
+    }
+}
+/** The keys of deploy's nested mappings: a typo there (prot: 2299) would quietly take a default. */
+const NESTED_KEYS = {
+    ssh: ['host', 'port', 'user', 'key', 'knownHosts'],
+    slots: ['blue', 'green'],
+};
+/** An unknown key inside deploy.ssh or deploy.slots is an error at its line, as one in deploy is. */
+function checkNestedKeys(source, name, deploy) {
+    for (const [key, allowed] of Object.entries(NESTED_KEYS)) {
+        const value = deploy?.[key];
+        if (!value || typeof value !== 'object' || Array.isArray(value))
+            continue;
+        const unknown = Object.keys(value).find((k) => !allowed.includes(k));
+        if (unknown)
+            throw source.errorAt(['components', name, 'deploy', key, unknown], `unknown key "${unknown}" in ${key} (expected one of: ${allowed.join(', ')})`);
     }
 }
 /** dependsOn names real components without a cycle; `after` names a real environment. */
@@ -49933,10 +49974,14 @@ function checkReferences(source, components, envs) {
         // only, so a deploy beside it would silently never run.
         if (c.deploy && c.migrate)
             throw source.errorAt(['components', name, 'deploy'], 'a component with migrate: is the migrations step, and its deploy: would never run (expected the migrations in a component of their own, kind: migrations, that this one dependsOn)');
+        // compose runs docker compose here; the way to a remote engine is Docker's own, not ssh:.
+        if (c.deploy?.target === 'compose' && c.deploy.ssh !== undefined)
+            throw source.errorAt(['components', name, 'deploy', 'ssh'], 'the compose target runs docker compose on this machine and does not read ssh (for a remote Docker engine, set DOCKER_HOST=ssh://user@host in env)');
         const known = c.deploy && Object.hasOwn(TARGET_KEYS, c.deploy.target) ? TARGET_KEYS[c.deploy.target] : null;
         const unknown = known && Object.keys(c.deploy).find((k) => k !== 'target' && !known.includes(k));
         if (unknown)
             throw source.errorAt(['components', name, 'deploy', unknown], `unknown key "${unknown}" for target ${c.deploy.target} (expected one of: ${known.join(', ')})`);
+        checkNestedKeys(source, name, c.deploy);
         if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
             throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
         }
@@ -68394,12 +68439,17 @@ async function deployWith(config, options, state) {
             for (const [step, what] of Object.entries(s.commands))
                 rt.log.info(`  ${s.component} ${step}: ${what}`);
         await probeRunning(plan, environment, info, rt);
+        const refused = refusal ?? (await preflight(plan, info, rt));
+        if (refused && !refusal) {
+            state.refusal = refused;
+            rt.log.warning(`A real run would stop here: ${refused}`);
+        }
         // `status` stays success (the dry run itself did): the refusal reaches the caller in the
         // `plan` output, which the pipeline's plan reads to mark this deploy as failing.
         const result = empty('success');
-        writeOutputs(rt, result, refusal);
+        writeOutputs(rt, result, refused);
         const summary = (0,_report_js__WEBPACK_IMPORTED_MODULE_11__/* .deploySummary */ .eN)({ ...plan }, 'planned', null).replace(/: planned$/m, ' (dry run)');
-        await rt.summary(refusal ? `${summary}\n**A real run would stop here:** ${refusal}\n` : summary);
+        await rt.summary(refused ? `${summary}\n**A real run would stop here:** ${refused}\n` : summary);
         return result;
     }
     if (plan.steps.length === 0) {
@@ -68611,6 +68661,22 @@ async function probeRunning(plan, environment, info, rt) {
             rt.log.warning(`${s.component}: the status command failed: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)}`);
         }
     }
+}
+/** The first refusal a target foresees for a step of a dry run (`component: why`), or null. */
+async function preflight(plan, info, rt) {
+    for (const s of plan.steps) {
+        if (!s.target?.preflight)
+            continue;
+        try {
+            const why = await s.target.preflight((0,_run_js__WEBPACK_IMPORTED_MODULE_12__/* .targetContext */ .Tw)(plan, s, info, rt, s.next, s.current), plan.mode);
+            if (why)
+                return `${s.component}: ${why}`;
+        }
+        catch (err) {
+            rt.log.warning(`${s.component}: could not check what a real run would find: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)}`);
+        }
+    }
+    return null;
 }
 /** How long a cancel waits for the run to note how its stopped steps ended. */
 const CANCEL_SETTLE_MS = 1_000;
@@ -69219,17 +69285,55 @@ function localHost(baseEnv) {
                 throw new targets_target/* TargetError */.I0(`cannot point ${link} at ${target} on ${where}: ${err.message}`);
             }
         },
+        reach: async (address) => ({ address, close: async () => undefined }),
         close: async () => undefined,
     };
 }
-/** OpenSSH's exit status when the connection itself failed (not the remote program). */
+/** OpenSSH's exit status when the connection itself failed, and any remote program's own 255. */
 const SSH_FAILED = 255;
 const CONNECT_ATTEMPTS = 3;
+/** Opening the connection: ConnectTimeout (10 s) plus the key exchange and login. */
+const CONNECT_TIMEOUT_MS = 30_000;
+/** A request to the running master (check, forward, cancel, exit): a local socket, no round trip. */
+const CONTROL_TIMEOUT_MS = 10_000;
+/** Failures that another attempt cannot fix: the host key does not match, the key is refused. */
+const PERMANENT = /Host key verification failed|Permission denied|Too many authentication failures/;
+/**
+ * ssh's stderr in the user's terms: Slipway's temporary key and known_hosts files are named by
+ * the variables the user set, and ssh's advice to edit the temporary file (`ssh-keygen -f … -R`)
+ * is dropped: the fix is in that variable, and the file is gone by the time anyone reads it.
+ */
+function sshStderr(stderr, files, settings) {
+    const known = `the known_hosts lines in $${settings.knownHostsEnv}`;
+    const key = `(the key in $${settings.keyEnv})`;
+    return stderr
+        .split('\n')
+        .filter((l) => !/^\s*ssh-keygen -f .* -R /.test(l) && !/^\s*remove with:\s*$/.test(l))
+        .join('\n')
+        .replaceAll(`"${files.knownHosts}"`, known)
+        .replace(new RegExp(`${escapeRegExp(files.knownHosts)}:(\\d+)`, 'g'), `line $1 of ${known}`)
+        .replaceAll(files.knownHosts, known)
+        .replaceAll(`"${files.key}"`, key)
+        .replaceAll(files.key, key)
+        .replaceAll(files.dir, "Slipway's temporary ssh folder");
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 /**
  * A host over SSH: the key and known_hosts lines are written owner-only to a private folder
  * removed on close; BatchMode (never a prompt), strict host-key checking, one master
- * connection reused by every step. A connection that fails is retried with backoff; a
- * remote program that failed is not.
+ * connection reused by every step.
+ *
+ * ssh exits 255 both when the connection fails and when the remote program itself exits 255,
+ * so the status alone cannot say whether a step reached the host, and a step may not be safe
+ * to run twice (an `activate` that restarts a service). So the master connection is opened
+ * first, with `true` as its command (which never exits 255): only a failure there is a
+ * connection failure, retried with backoff (not a host key mismatch or a refused key, which
+ * another attempt cannot fix). A step runs only on a master that is up; when it exits 255,
+ * `ssh -O check` asks the master: alive, the 255 is the program's own, returned like any
+ * other exit status; gone, the connection was lost during the step, which may have run, so it
+ * is reported and not run again.
  */
 async function sshHost(settings, env) {
     const key = env[settings.keyEnv];
@@ -69238,7 +69342,7 @@ async function sshHost(settings, env) {
         throw new targets_target/* TargetError */.I0(`deploy.ssh.key: the variable ${settings.keyEnv} is empty (expected the private key)`);
     if (!known?.trim())
         throw new targets_target/* TargetError */.I0(`deploy.ssh.knownHosts: the variable ${settings.knownHostsEnv} is empty (expected the host's known_hosts lines, from ssh-keyscan checked by you)`);
-    // Short: a ControlPath is a Unix socket path, limited to about 100 characters.
+    // Short: a ControlPath (and a forwarded socket) is a Unix socket path, limited to about 100 characters.
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'slw-'));
     await (0,promises_.chmod)(dir, 0o700);
     const keyFile = external_node_path_default().join(dir, 'key');
@@ -69246,7 +69350,7 @@ async function sshHost(settings, env) {
     await (0,promises_.writeFile)(keyFile, key.endsWith('\n') ? key : `${key}\n`, { mode: 0o600 });
     await (0,promises_.writeFile)(knownFile, known.endsWith('\n') ? known : `${known}\n`, { mode: 0o600 });
     const where = `${settings.user}@${settings.host}:${settings.port}`;
-    const base = [
+    const options = [
         'ssh',
         '-F',
         '/dev/null',
@@ -69280,29 +69384,76 @@ async function sshHost(settings, env) {
         String(settings.port),
         '-l',
         settings.user,
-        settings.host,
     ];
+    const base = [...options, settings.host];
     const sshEnv = { PATH: env.PATH ?? process.env.PATH ?? '', HOME: env.HOME ?? external_node_os_default().homedir() };
+    const files = { dir, key: keyFile, knownHosts: knownFile };
+    const cause = (stderr) => stderrCause(sshStderr(stderr, files, settings));
+    const sshFailed = (stderr) => new targets_target/* TargetError */.I0(`ssh to ${where} failed: ${cause(stderr) || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`);
+    /** A request to the running master: `-O check`, `forward`, `cancel` or `exit`. */
+    const control = (op, ...extra) => collect([...options, '-O', op, ...extra, settings.host], { timeoutMs: CONTROL_TIMEOUT_MS, cleanup: true }, sshEnv);
+    /** Open the master connection, retrying only what another attempt may fix. */
+    const connect = async () => {
+        for (let attempt = 1;; attempt++) {
+            const r = await collect([...base, '--', 'true'], { timeoutMs: CONNECT_TIMEOUT_MS }, sshEnv);
+            if (r.code === 0)
+                return;
+            if (attempt >= CONNECT_ATTEMPTS || PERMANENT.test(r.stderr))
+                throw sshFailed(r.stderr);
+            await (0,retry/* sleep */.yy)((0,retry/* backoffDelay */.EY)(attempt, 500, 4000));
+        }
+    };
+    // One opening shared by the steps that start together; after a failure the next step tries again.
+    let master;
+    const connected = () => (master ??= connect().catch((err) => {
+        master = undefined;
+        throw err;
+    }));
+    let forwards = 0;
     const host = {
         where,
-        ...fileOps({ where, run: (argv, options) => host.run(argv, options) }),
-        async run(argv, options = {}) {
+        ...fileOps({ where, run: (argv, runOptions) => host.run(argv, runOptions) }),
+        async run(argv, runOptions = {}) {
+            await connected();
             // `env` sets the variables for the program alone; every word is quoted for the remote shell.
-            const vars = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+            const vars = Object.entries(runOptions.env ?? {}).map(([k, v]) => `${k}=${v}`);
             const remote = ['env', ...vars, ...argv].map(shQuote).join(' ');
-            for (let attempt = 1;; attempt++) {
-                const result = await collect([...base, '--', remote], options, sshEnv);
-                // Only a failed connection is retried: a remote program may not be safe to run twice.
-                if (result.code !== SSH_FAILED || options.input || attempt >= CONNECT_ATTEMPTS) {
-                    if (result.code === SSH_FAILED)
-                        throw new targets_target/* TargetError */.I0(`ssh to ${where} failed: ${stderrCause(result.stderr) || 'no answer'} (check deploy.ssh and the host's known_hosts lines)`);
-                    return result;
-                }
-                await (0,retry/* sleep */.yy)((0,retry/* backoffDelay */.EY)(attempt, 500, 4000));
-            }
+            const result = await collect([...base, '--', remote], runOptions, sshEnv);
+            if (result.code !== SSH_FAILED)
+                return result;
+            // The master is up: the program ran and exited 255 itself; a failed command like any other.
+            if ((await control('check')).code === 0)
+                return result;
+            master = undefined;
+            throw new targets_target/* TargetError */.I0(`ssh to ${where}: the connection was lost during a step, which may have run on the host, so it was not run again: ${cause(result.stderr) || 'no answer'}`);
+        },
+        async reach(address) {
+            await connected();
+            // The master listens on a local socket and connects to the address from the host: the
+            // slot is reached as the host sees it, whatever this machine's files and network.
+            const remote = address.startsWith('unix:') ? address.slice('unix:'.length) : address;
+            // ssh splits -L at colons: a socket path with one would be read as host:port.
+            if (address.startsWith('unix:') && remote.includes(':'))
+                throw new targets_target/* TargetError */.I0(`cannot forward ${address} over ssh: a socket path with ":" cannot be forwarded`);
+            // Named after the slot, for the health checks' retry lines; short (a socket path's limit).
+            const name = external_node_path_default().basename(remote)
+                .replace(/[^A-Za-z0-9._-]/g, '_')
+                .slice(-40);
+            const local = external_node_path_default().join(dir, `fwd${++forwards}-${name}`);
+            const spec = `${local}:${remote}`;
+            const r = await control('forward', '-L', spec);
+            if (r.code !== 0)
+                throw new targets_target/* TargetError */.I0(`cannot forward ${address} on ${where} over ssh: ${cause(r.stderr) || `exit ${r.code}`}`);
+            return {
+                address: `unix:${local}`,
+                async close() {
+                    await control('cancel', '-L', spec).catch(() => undefined);
+                    await (0,promises_.rm)(local, { force: true });
+                },
+            };
         },
         async close() {
-            await collect([...base.slice(0, -1), '-O', 'exit', settings.host], {}, sshEnv).catch(() => undefined);
+            await control('exit').catch(() => undefined);
             await (0,promises_.rm)(dir, { recursive: true, force: true });
         },
     };
@@ -69622,7 +69773,7 @@ function nginxTarget(options) {
     };
     const writeState = async (host, state, ctx) => {
         await host.writeText(stateFile, JSON.stringify(state) + '\n');
-        ctx.onLine(`live: ${state.live} (blue ${state.blue ?? 'stopped'}, green ${state.green ?? 'stopped'})`);
+        ctx.onLine(`live: ${state.live ?? 'none yet'} (blue ${state.blue ?? 'stopped'}, green ${state.green ?? 'stopped'})`);
     };
     const startSlot = (host, slot, version, ctx) => run(host, `start (${slot})`, ['sh', '-c', start], ctx, slotEnv(ctx, slot, version));
     const stopSlot = (host, slot, version, ctx) => run(host, `stop (${slot})`, ['sh', '-c', stop], ctx, slotEnv(ctx, slot, version));
@@ -69659,6 +69810,18 @@ function nginxTarget(options) {
             throw new targets_target/* TargetError */.I0(`no "pid" directive in ${config}: set deploy.pid to nginx's pid file`);
         return m[1];
     };
+    /**
+     * The reload switch signals a running master: without one (nginx not started, the upstream
+     * file it includes not written yet) the run would start and check the new slot, then fail.
+     */
+    const checkMaster = async (host) => {
+        if (mode !== 'reload')
+            return;
+        const pid = pidFile || (await (pidPath ??= nginxPidFile(host)));
+        const r = await host.run(['sh', '-c', 'kill -0 "$(cat "$1")"', 'sh', pid], { timeoutMs: STEP_TIMEOUT_MS });
+        if (r.code !== 0)
+            throw new targets_target/* TargetError */.I0(`no nginx master runs with the pid in ${pid} on ${host.where} (the reload switch reloads a running nginx: start it first, with ${upstream} written once; see docs/deploy.md)`);
+    };
     // Whether this deploy or rollback has moved any traffic yet: before that, a failure leaves
     // the old version serving everything (unchanged, nothing to roll back).
     let moved = false;
@@ -69679,8 +69842,9 @@ function nginxTarget(options) {
         const why = lines.find((l) => l.includes('[emerg]')) ?? lines.pop() ?? '';
         if (r.code === 3)
             throw new targets_target/* TargetError */.I0(`cannot read the nginx master's pid from ${pid} on ${host.where}`);
+        // nginx -t tests the whole configuration: the [emerg] line may name another file.
         if (r.code === 4)
-            throw new targets_target/* TargetError */.I0(`nginx -t refused the new ${upstream} (the previous one is back): ${why}`);
+            throw new targets_target/* TargetError */.I0(`nginx -t ${why.includes(upstream) || !why.includes(' in /') ? `refused the new ${upstream}` : `failed with the new ${upstream} in place`} (the previous one is back): ${why}`);
         if (r.code === 5)
             throw new targets_target/* TargetError */.I0(`cannot write ${upstream} on ${host.where}${why ? `: ${why}` : ''}`);
         if (r.code !== 0)
@@ -69711,9 +69875,30 @@ function nginxTarget(options) {
         else
             await applySplit(host, other(slot), 100, ctx);
     };
+    /**
+     * The idle slot's health, checked where the slot is: its address is the host's (a `unix:`
+     * path on the host's disk, or host:port on its network), so over SSH the checks go through
+     * the connection (a forwarded local socket); the failure names the slot, not that socket.
+     */
+    const slotHealth = async (host, slot, ctx) => {
+        const way = await host.reach(slots[slot]);
+        try {
+            const health = await ctx.checkHealth((0,http/* addressBaseUrl */.t)(way.address));
+            if (way.address === slots[slot] || !health.message)
+                return health;
+            const local = way.address.slice('unix:'.length);
+            const message = health.message
+                .replaceAll((0,http/* addressBaseUrl */.t)(way.address), (0,http/* addressBaseUrl */.t)(slots[slot]))
+                .replaceAll(local, `${slots[slot]} (through ssh)`);
+            return { ...health, message };
+        }
+        finally {
+            await way.close();
+        }
+    };
     /** Health-check a slot before traffic goes there; on failure stop it and say so. */
     const gate = async (host, slot, version, live, ctx) => {
-        const health = await ctx.checkHealth((0,http/* addressBaseUrl */.t)(slots[slot]));
+        const health = await slotHealth(host, slot, ctx);
         if (health.healthy)
             return;
         await stopSlot(host, slot, version, ctx).catch(() => undefined);
@@ -69802,10 +69987,8 @@ function nginxTarget(options) {
     const goLiveOn = async (ctx, version, reuse) => {
         const host = await openHost(ssh, ctx.runtime.env);
         try {
-            // The reload switch's pid file is looked up while the new version starts, off the critical path.
-            if (mode === 'reload' && !pidFile)
-                (pidPath ??= nginxPidFile(host)).catch(() => undefined);
-            const [, state] = await Promise.all([checkNoKeepalive(host, ctx), readState(host)]);
+            // Checked side by side before anything starts: each is a round trip to the host.
+            const [, state] = await Promise.all([checkNoKeepalive(host, ctx), readState(host), checkMaster(host)]);
             const live = state.live;
             // A rollback after a failed check on the idle slot, or an aborted canary: traffic never left.
             if (reuse && live && state[live] === version) {
@@ -69875,12 +70058,28 @@ function nginxTarget(options) {
                 await host.close();
             }
         },
+        // What a real run would refuse before it starts anything: a pooled upstream, no master to reload.
+        async preflight(ctx) {
+            const host = await openHost(ssh, ctx.runtime.env);
+            try {
+                await Promise.all([checkNoKeepalive(host, ctx), checkMaster(host)]);
+                return null;
+            }
+            catch (err) {
+                if (err instanceof targets_target/* TargetError */.I0)
+                    return err.message;
+                throw err;
+            }
+            finally {
+                await host.close();
+            }
+        },
         describe() {
             const how = mode === 'socket'
-                ? `swap ${link} (no reload)`
-                : `rewrite ${upstream}, nginx -t, reload, wait for the old workers`;
+                ? `swap ${link} (no reload), drain ${drainS}s`
+                : `rewrite ${upstream}, nginx -t, reload, wait for the old workers (up to ${drainS + WORKER_EXIT_GRACE_MS / 1000}s)`;
             return {
-                run: `${start} on the idle slot, health-check it there, ${strategy === 'canary' ? `canary ${steps.map((s) => `${s.weight}%`).join(' → ')}, ` : ''}${how}, drain ${drainS}s, ${stop} on the old slot`,
+                run: `${start} on the idle slot, health-check it there, ${strategy === 'canary' ? `canary ${steps.map((s) => `${s.weight}%`).join(' → ')}, ` : ''}${how}, ${stop} on the old slot`,
                 rollback: 'traffic back to the slot running the last good version (started there first if stopped)',
                 status: `the version on the live slot (${stateFile})`,
             };
@@ -70838,11 +71037,19 @@ function releaseTarget(options) {
             const r = await host.run(['readlink', `${appPath}/current`]);
             return r.code === 0 && r.stdout.trim() ? external_node_path_default().basename(r.stdout.trim()) : null;
         }),
+        // A rollback switches to a release folder that pruning may have removed: said before it runs.
+        preflight: (ctx, mode) => mode !== 'rollback'
+            ? Promise.resolve(null)
+            : withHost(ctx, async (host) => {
+                const version = releaseName(ctx.version);
+                const r = await host.run(['test', '-d', `${appPath}/releases/${version}`]);
+                return r.code === 0 ? null : `release ${version} is not in ${appPath}/releases on ${host.where} (pruned?)`;
+            }),
         describe() {
             const where = ssh ? `${ssh.user}@${ssh.host}:${ssh.port}` : 'this machine';
             return {
                 run: `upload ${artifact} to ${appPath}/releases/<version> on ${where}, switch ${appPath}/current to it${activate ? `, then ${activate}` : ''}; keep ${keep}`,
-                rollback: `switch ${appPath}/current back to the last good release`,
+                rollback: `switch ${appPath}/current back to the last good release${activate ? `, then ${activate}` : ''} (nothing uploaded)`,
                 status: `readlink ${appPath}/current`,
             };
         },
@@ -73082,8 +73289,11 @@ class Git {
         }
         catch (err) {
             if (err instanceof exec/* ExecError */.cI) {
-                if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null && (await this.isRepository()))
-                    throw new errors/* UserError */.yo(`the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`);
+                if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null) {
+                    if (await this.isRepository())
+                        throw new errors/* UserError */.yo(`the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`);
+                    throw new errors/* UserError */.yo(`${this.cwd} is not in a git repository (expected a checkout of the repository: actions/checkout with fetch-depth: 0)`);
+                }
                 throw new errors/* UserError */.yo(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${gitCause(err.result)}`);
             }
             if (err.code === 'ENOENT')
@@ -73747,6 +73957,26 @@ function prNumber(subject) {
 function isBreakingBody(body) {
     return body.includes('BREAKING') && BREAKING_FOOTER.test(body);
 }
+/** A trailer line after the breaking footer (`Refs: #12`, `Signed-off-by: …`) ends its text. */
+const NEXT_FOOTER = /^[A-Za-z][\w-]*(?:: | #)/;
+/** The text of a body's `BREAKING CHANGE:` footer, on one line; undefined when it has none or it is empty. */
+function breakingNote(body) {
+    const m = BREAKING_FOOTER.exec(body);
+    if (!m)
+        return undefined;
+    const lines = body.slice(m.index + m[0].length).split('\n');
+    const kept = [lines[0]];
+    for (const line of lines.slice(1)) {
+        if (!line.trim() || NEXT_FOOTER.test(line))
+            break;
+        kept.push(line);
+    }
+    const text = kept
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ');
+    return text || undefined;
+}
 /** Parse a commit's subject and body. */
 function parseCommit(sha, subject, body) {
     const pr = prNumber(subject);
@@ -73764,17 +73994,28 @@ function parseCommit(sha, subject, body) {
         };
     }
     const h = parseHeader(subject.trim());
+    const footer = isBreakingBody(body);
+    const note = footer ? breakingNote(body) : undefined;
     if (!h)
-        return { sha, type: '', breaking: isBreakingBody(body), description: subject, subject, pr };
+        return {
+            sha,
+            type: '',
+            breaking: footer,
+            description: subject,
+            subject,
+            pr,
+            ...(note ? { breakingNote: note } : {}),
+        };
     const type = h.type.toLowerCase();
     const parsed = {
         sha,
         type,
         scope: h.scope || undefined,
-        breaking: h.bang || isBreakingBody(body),
+        breaking: h.bang || footer,
         description: h.desc.trim(),
         subject,
         pr,
+        ...(note ? { breakingNote: note } : {}),
     };
     if (type === 'revert') {
         const sha2 = REVERTS_SHA.exec(body)?.[1];
@@ -74178,8 +74419,12 @@ function noteGroup(c) {
         return 'Performance';
     return 'Other';
 }
-/** One note line: `- **scope:** description (abc1234, #12)`. */
+/** One note line: `- **scope:** description (abc1234, #12)`, a breaking change's footer text under it. */
 function noteLine(c) {
+    const line = commitLine(c);
+    return c.breaking && c.breakingNote ? `${line}\n  ${c.breakingNote}` : line;
+}
+function commitLine(c) {
     const sha = c.sha.slice(0, 7);
     const raw = c.type ? c.description : c.subject;
     // Only a subject that named a pull request can end with "(#12)".
@@ -74445,6 +74690,8 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         let names = settle(git.tagNames());
         const state = settle(git.headState());
         const config = await (0,core_config/* loadConfig */.Z9)(rt.cwd, inputs.config);
+        // Outside a repository, or before its first commit, git's own answer says so; the branch would not.
+        const { head: headSha, shallow } = await state;
         const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
         if (!branch)
             throw new errors/* UserError */.yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
@@ -74456,7 +74703,6 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         // The input's and the policy file's patterns let a leading zero through (01.0.0, 1.0.0-01).
         if (!valid_default()(initial))
             throw new errors/* UserError */.yo(`${inputs.initialVersion ? 'input "initial-version"' : `${config.file ?? 'the policy file'}: versioning.initial`}: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "${initial}"`);
-        const { head: headSha, shallow } = await state;
         const ctx = {
             branch,
             rule,

@@ -35562,14 +35562,32 @@ function describeIssue(issue) {
 /**
  * Components found in the package manager's workspaces (`workspaces:` in the policy file):
  * every npm, yarn, bun or pnpm workspace package becomes a component whose paths are its
- * folder and whose dependsOn are the workspace packages it depends on, as Turborepo reads
- * them. A monorepo of hundreds of packages then needs no component list of its own.
+ * folder (less the workspace packages nested in it) and the root manifests and lockfiles, and
+ * whose dependsOn are the workspace packages it depends on, as Turborepo reads them. A
+ * monorepo of hundreds of packages then needs no component list of its own.
  */
 
 
 
 
 
+/**
+ * The root files whose change selects every workspace package: the root manifest, every
+ * package manager's lockfile and pnpm's workspace file. They are listed whether or not they
+ * exist: a lockfile deleted or replaced (yarn.lock → pnpm-lock.yaml) must still count, in
+ * the change that deletes it and in the history version-bump reads, and a name that never
+ * existed never changes.
+ */
+const ROOT_FILES = [
+    'package.json',
+    'package-lock.json',
+    'npm-shrinkwrap.json',
+    'pnpm-lock.yaml',
+    'pnpm-workspace.yaml',
+    'yarn.lock',
+    'bun.lock',
+    'bun.lockb',
+];
 const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 /**
@@ -35605,7 +35623,7 @@ function discoverWorkspaces(cwd, globs, where) {
         if (earlier)
             throw new errors/* UserError */.yo(`${file}: package "${packageName}" becomes component "${name}", as ${earlier} does (${where}: two workspace packages cannot share a name)`, { file });
         fileOf.set(name, file);
-        const pkg = { name, folder, dependsOn: [] };
+        const pkg = { name, folder, paths: [], dependsOn: [] };
         byPackage.set(packageName, pkg);
         packages.push(pkg);
     }
@@ -35622,7 +35640,25 @@ function discoverWorkspaces(cwd, globs, where) {
         }
         packages[i].dependsOn = [...deps];
     });
+    const folderList = packages.map((p) => p.folder);
+    for (const pkg of packages)
+        pkg.paths = workspacePaths(pkg.folder, folderList);
     return packages;
+}
+/**
+ * A package's globs. A file belongs to the innermost package folder only (as Turborepo and
+ * pnpm --filter attribute it), so the packages nested inside are excluded. A glob selects
+ * when some positive one matches and no `!` one does, whatever their order, and every
+ * excluded folder is below `folder`, so no exclusion can cancel a root file.
+ */
+function workspacePaths(folder, folders) {
+    const excluded = outermostNested(folder, folders).map((f) => `!${f}/**`);
+    return [`${folder}/**`, ...excluded, ...ROOT_FILES];
+}
+/** The package folders inside `folder` that are not inside another one of them (one exclusion covers those). */
+function outermostNested(folder, folders) {
+    const nested = folders.filter((f) => f.startsWith(`${folder}/`));
+    return nested.filter((f) => !nested.some((outer) => f.startsWith(`${outer}/`))).sort();
 }
 /** The workspace globs the package manager itself reads. */
 function workspaceGlobs(cwd, where) {
@@ -35871,18 +35907,7 @@ const TARGET_KEYS = {
     command: ['run', 'rollback', 'status', 'timeout'],
     release: ['path', 'artifact', 'activate', 'keep', ...SSH_KEY],
     nginx: [...NGINX_KEYS, ...SSH_KEY],
-    compose: [
-        'file',
-        'project',
-        'service',
-        'image',
-        'variable',
-        'env',
-        'timeout',
-        'zeroDowntime',
-        ...SSH_KEY,
-        ...NGINX_KEYS,
-    ],
+    compose: ['file', 'project', 'service', 'image', 'variable', 'env', 'timeout', 'zeroDowntime', ...NGINX_KEYS],
     kubernetes: ['resource', 'container', 'image', 'manifests', 'namespace', 'context', 'kubeconfig', 'timeout'],
 };
 const deploySchema = schemas/* looseObject */._H3({
@@ -36026,7 +36051,7 @@ function parseConfig(text, file, cwd = process.cwd()) {
 }
 /**
  * Add the workspace packages as components. A package the file also lists keeps what the file
- * says, and takes its folder and dependencies from the workspace where the file is silent.
+ * says, and takes its paths and dependencies from the workspace where the file is silent.
  */
 function addWorkspaceComponents(source, components, spec, cwd) {
     const { packages, series } = spec === true ? { packages: undefined, series: 'product' } : spec;
@@ -36036,7 +36061,7 @@ function addWorkspaceComponents(source, components, spec, cwd) {
         if (!listed) {
             components[pkg.name] = {
                 name: pkg.name,
-                paths: [`${pkg.folder}/**`],
+                paths: [...pkg.paths],
                 dependsOn: pkg.dependsOn,
                 deployAfter: [],
                 health: [],
@@ -36046,11 +36071,27 @@ function addWorkspaceComponents(source, components, spec, cwd) {
         }
         const at = ['components', pkg.name];
         if (!written(source, [...at, 'paths']))
-            listed.paths = [`${pkg.folder}/**`];
+            listed.paths = [...pkg.paths];
         if (!written(source, [...at, 'dependsOn']))
             listed.dependsOn = pkg.dependsOn;
         if (!written(source, [...at, 'series']) && !written(source, [...at, 'tag']))
             listed.series = series;
+    }
+}
+/** The keys of deploy's nested mappings: a typo there (prot: 2299) would quietly take a default. */
+const NESTED_KEYS = {
+    ssh: ['host', 'port', 'user', 'key', 'knownHosts'],
+    slots: ['blue', 'green'],
+};
+/** An unknown key inside deploy.ssh or deploy.slots is an error at its line, as one in deploy is. */
+function checkNestedKeys(source, name, deploy) {
+    for (const [key, allowed] of Object.entries(NESTED_KEYS)) {
+        const value = deploy?.[key];
+        if (!value || typeof value !== 'object' || Array.isArray(value))
+            continue;
+        const unknown = Object.keys(value).find((k) => !allowed.includes(k));
+        if (unknown)
+            throw source.errorAt(['components', name, 'deploy', key, unknown], `unknown key "${unknown}" in ${key} (expected one of: ${allowed.join(', ')})`);
     }
 }
 /** dependsOn names real components without a cycle; `after` names a real environment. */
@@ -36068,10 +36109,14 @@ function checkReferences(source, components, envs) {
         // only, so a deploy beside it would silently never run.
         if (c.deploy && c.migrate)
             throw source.errorAt(['components', name, 'deploy'], 'a component with migrate: is the migrations step, and its deploy: would never run (expected the migrations in a component of their own, kind: migrations, that this one dependsOn)');
+        // compose runs docker compose here; the way to a remote engine is Docker's own, not ssh:.
+        if (c.deploy?.target === 'compose' && c.deploy.ssh !== undefined)
+            throw source.errorAt(['components', name, 'deploy', 'ssh'], 'the compose target runs docker compose on this machine and does not read ssh (for a remote Docker engine, set DOCKER_HOST=ssh://user@host in env)');
         const known = c.deploy && Object.hasOwn(TARGET_KEYS, c.deploy.target) ? TARGET_KEYS[c.deploy.target] : null;
         const unknown = known && Object.keys(c.deploy).find((k) => k !== 'target' && !known.includes(k));
         if (unknown)
             throw source.errorAt(['components', name, 'deploy', unknown], `unknown key "${unknown}" for target ${c.deploy.target} (expected one of: ${known.join(', ')})`);
+        checkNestedKeys(source, name, c.deploy);
         if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
             throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
         }
@@ -37468,7 +37513,7 @@ const smokeTest = (0,inputs/* defineAction */.QP)({
     outputs: {
         passed: 'true when every check passed (empty on a dry run).',
         failed: 'JSON list of the names of the checks that failed.',
-        results: 'JSON list of {name, kind, target, passed, attempts, latencyMs, latency, message, durationMs}.',
+        results: 'JSON list of {name, kind, target, passed, attempts, latencyMs, message, durationMs}, and latency {samples, p50, p95, max} for a check with samples.',
         report: 'Absolute path of the JUnit XML report (empty when none was written).',
     },
     async run(inputs, rt) {

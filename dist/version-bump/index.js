@@ -37392,14 +37392,32 @@ function describeIssue(issue) {
 /**
  * Components found in the package manager's workspaces (`workspaces:` in the policy file):
  * every npm, yarn, bun or pnpm workspace package becomes a component whose paths are its
- * folder and whose dependsOn are the workspace packages it depends on, as Turborepo reads
- * them. A monorepo of hundreds of packages then needs no component list of its own.
+ * folder (less the workspace packages nested in it) and the root manifests and lockfiles, and
+ * whose dependsOn are the workspace packages it depends on, as Turborepo reads them. A
+ * monorepo of hundreds of packages then needs no component list of its own.
  */
 
 
 
 
 
+/**
+ * The root files whose change selects every workspace package: the root manifest, every
+ * package manager's lockfile and pnpm's workspace file. They are listed whether or not they
+ * exist: a lockfile deleted or replaced (yarn.lock → pnpm-lock.yaml) must still count, in
+ * the change that deletes it and in the history version-bump reads, and a name that never
+ * existed never changes.
+ */
+const ROOT_FILES = [
+    'package.json',
+    'package-lock.json',
+    'npm-shrinkwrap.json',
+    'pnpm-lock.yaml',
+    'pnpm-workspace.yaml',
+    'yarn.lock',
+    'bun.lock',
+    'bun.lockb',
+];
 const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 /**
@@ -37435,7 +37453,7 @@ function discoverWorkspaces(cwd, globs, where) {
         if (earlier)
             throw new errors/* UserError */.yo(`${file}: package "${packageName}" becomes component "${name}", as ${earlier} does (${where}: two workspace packages cannot share a name)`, { file });
         fileOf.set(name, file);
-        const pkg = { name, folder, dependsOn: [] };
+        const pkg = { name, folder, paths: [], dependsOn: [] };
         byPackage.set(packageName, pkg);
         packages.push(pkg);
     }
@@ -37452,7 +37470,25 @@ function discoverWorkspaces(cwd, globs, where) {
         }
         packages[i].dependsOn = [...deps];
     });
+    const folderList = packages.map((p) => p.folder);
+    for (const pkg of packages)
+        pkg.paths = workspacePaths(pkg.folder, folderList);
     return packages;
+}
+/**
+ * A package's globs. A file belongs to the innermost package folder only (as Turborepo and
+ * pnpm --filter attribute it), so the packages nested inside are excluded. A glob selects
+ * when some positive one matches and no `!` one does, whatever their order, and every
+ * excluded folder is below `folder`, so no exclusion can cancel a root file.
+ */
+function workspacePaths(folder, folders) {
+    const excluded = outermostNested(folder, folders).map((f) => `!${f}/**`);
+    return [`${folder}/**`, ...excluded, ...ROOT_FILES];
+}
+/** The package folders inside `folder` that are not inside another one of them (one exclusion covers those). */
+function outermostNested(folder, folders) {
+    const nested = folders.filter((f) => f.startsWith(`${folder}/`));
+    return nested.filter((f) => !nested.some((outer) => f.startsWith(`${outer}/`))).sort();
 }
 /** The workspace globs the package manager itself reads. */
 function workspaceGlobs(cwd, where) {
@@ -37701,18 +37737,7 @@ const TARGET_KEYS = {
     command: ['run', 'rollback', 'status', 'timeout'],
     release: ['path', 'artifact', 'activate', 'keep', ...SSH_KEY],
     nginx: [...NGINX_KEYS, ...SSH_KEY],
-    compose: [
-        'file',
-        'project',
-        'service',
-        'image',
-        'variable',
-        'env',
-        'timeout',
-        'zeroDowntime',
-        ...SSH_KEY,
-        ...NGINX_KEYS,
-    ],
+    compose: ['file', 'project', 'service', 'image', 'variable', 'env', 'timeout', 'zeroDowntime', ...NGINX_KEYS],
     kubernetes: ['resource', 'container', 'image', 'manifests', 'namespace', 'context', 'kubeconfig', 'timeout'],
 };
 const deploySchema = schemas/* looseObject */._H3({
@@ -37856,7 +37881,7 @@ function parseConfig(text, file, cwd = process.cwd()) {
 }
 /**
  * Add the workspace packages as components. A package the file also lists keeps what the file
- * says, and takes its folder and dependencies from the workspace where the file is silent.
+ * says, and takes its paths and dependencies from the workspace where the file is silent.
  */
 function addWorkspaceComponents(source, components, spec, cwd) {
     const { packages, series } = spec === true ? { packages: undefined, series: 'product' } : spec;
@@ -37866,7 +37891,7 @@ function addWorkspaceComponents(source, components, spec, cwd) {
         if (!listed) {
             components[pkg.name] = {
                 name: pkg.name,
-                paths: [`${pkg.folder}/**`],
+                paths: [...pkg.paths],
                 dependsOn: pkg.dependsOn,
                 deployAfter: [],
                 health: [],
@@ -37876,11 +37901,27 @@ function addWorkspaceComponents(source, components, spec, cwd) {
         }
         const at = ['components', pkg.name];
         if (!written(source, [...at, 'paths']))
-            listed.paths = [`${pkg.folder}/**`];
+            listed.paths = [...pkg.paths];
         if (!written(source, [...at, 'dependsOn']))
             listed.dependsOn = pkg.dependsOn;
         if (!written(source, [...at, 'series']) && !written(source, [...at, 'tag']))
             listed.series = series;
+    }
+}
+/** The keys of deploy's nested mappings: a typo there (prot: 2299) would quietly take a default. */
+const NESTED_KEYS = {
+    ssh: ['host', 'port', 'user', 'key', 'knownHosts'],
+    slots: ['blue', 'green'],
+};
+/** An unknown key inside deploy.ssh or deploy.slots is an error at its line, as one in deploy is. */
+function checkNestedKeys(source, name, deploy) {
+    for (const [key, allowed] of Object.entries(NESTED_KEYS)) {
+        const value = deploy?.[key];
+        if (!value || typeof value !== 'object' || Array.isArray(value))
+            continue;
+        const unknown = Object.keys(value).find((k) => !allowed.includes(k));
+        if (unknown)
+            throw source.errorAt(['components', name, 'deploy', key, unknown], `unknown key "${unknown}" in ${key} (expected one of: ${allowed.join(', ')})`);
     }
 }
 /** dependsOn names real components without a cycle; `after` names a real environment. */
@@ -37898,10 +37939,14 @@ function checkReferences(source, components, envs) {
         // only, so a deploy beside it would silently never run.
         if (c.deploy && c.migrate)
             throw source.errorAt(['components', name, 'deploy'], 'a component with migrate: is the migrations step, and its deploy: would never run (expected the migrations in a component of their own, kind: migrations, that this one dependsOn)');
+        // compose runs docker compose here; the way to a remote engine is Docker's own, not ssh:.
+        if (c.deploy?.target === 'compose' && c.deploy.ssh !== undefined)
+            throw source.errorAt(['components', name, 'deploy', 'ssh'], 'the compose target runs docker compose on this machine and does not read ssh (for a remote Docker engine, set DOCKER_HOST=ssh://user@host in env)');
         const known = c.deploy && Object.hasOwn(TARGET_KEYS, c.deploy.target) ? TARGET_KEYS[c.deploy.target] : null;
         const unknown = known && Object.keys(c.deploy).find((k) => k !== 'target' && !known.includes(k));
         if (unknown)
             throw source.errorAt(['components', name, 'deploy', unknown], `unknown key "${unknown}" for target ${c.deploy.target} (expected one of: ${known.join(', ')})`);
+        checkNestedKeys(source, name, c.deploy);
         if (c.deploy && c.deploy.target === 'command' && !c.deploy.run) {
             throw source.errorAt(['components', name, 'deploy'], 'a command target needs "run" (the command that deploys)');
         }
@@ -38388,8 +38433,11 @@ class Git {
         }
         catch (err) {
             if (err instanceof ExecError) {
-                if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null && (await this.isRepository()))
-                    throw new errors/* UserError */.yo(`the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`);
+                if ((await this.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD'])) === null) {
+                    if (await this.isRepository())
+                        throw new errors/* UserError */.yo(`the repository in ${this.cwd} has no commits yet (expected a checkout with at least one commit)`);
+                    throw new errors/* UserError */.yo(`${this.cwd} is not in a git repository (expected a checkout of the repository: actions/checkout with fetch-depth: 0)`);
+                }
                 throw new errors/* UserError */.yo(`git ${args.slice(0, 2).join(' ')} failed in ${this.cwd}: ${gitCause(err.result)}`);
             }
             if (err.code === 'ENOENT')
@@ -39044,6 +39092,26 @@ function prNumber(subject) {
 function isBreakingBody(body) {
     return body.includes('BREAKING') && BREAKING_FOOTER.test(body);
 }
+/** A trailer line after the breaking footer (`Refs: #12`, `Signed-off-by: …`) ends its text. */
+const NEXT_FOOTER = /^[A-Za-z][\w-]*(?:: | #)/;
+/** The text of a body's `BREAKING CHANGE:` footer, on one line; undefined when it has none or it is empty. */
+function breakingNote(body) {
+    const m = BREAKING_FOOTER.exec(body);
+    if (!m)
+        return undefined;
+    const lines = body.slice(m.index + m[0].length).split('\n');
+    const kept = [lines[0]];
+    for (const line of lines.slice(1)) {
+        if (!line.trim() || NEXT_FOOTER.test(line))
+            break;
+        kept.push(line);
+    }
+    const text = kept
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ');
+    return text || undefined;
+}
 /** Parse a commit's subject and body. */
 function parseCommit(sha, subject, body) {
     const pr = prNumber(subject);
@@ -39061,17 +39129,28 @@ function parseCommit(sha, subject, body) {
         };
     }
     const h = parseHeader(subject.trim());
+    const footer = isBreakingBody(body);
+    const note = footer ? breakingNote(body) : undefined;
     if (!h)
-        return { sha, type: '', breaking: isBreakingBody(body), description: subject, subject, pr };
+        return {
+            sha,
+            type: '',
+            breaking: footer,
+            description: subject,
+            subject,
+            pr,
+            ...(note ? { breakingNote: note } : {}),
+        };
     const type = h.type.toLowerCase();
     const parsed = {
         sha,
         type,
         scope: h.scope || undefined,
-        breaking: h.bang || isBreakingBody(body),
+        breaking: h.bang || footer,
         description: h.desc.trim(),
         subject,
         pr,
+        ...(note ? { breakingNote: note } : {}),
     };
     if (type === 'revert') {
         const sha2 = REVERTS_SHA.exec(body)?.[1];
@@ -39475,8 +39554,12 @@ function noteGroup(c) {
         return 'Performance';
     return 'Other';
 }
-/** One note line: `- **scope:** description (abc1234, #12)`. */
+/** One note line: `- **scope:** description (abc1234, #12)`, a breaking change's footer text under it. */
 function noteLine(c) {
+    const line = commitLine(c);
+    return c.breaking && c.breakingNote ? `${line}\n  ${c.breakingNote}` : line;
+}
+function commitLine(c) {
     const sha = c.sha.slice(0, 7);
     const raw = c.type ? c.description : c.subject;
     // Only a subject that named a pull request can end with "(#12)".
@@ -39742,6 +39825,8 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         let names = settle(git.tagNames());
         const state = settle(git.headState());
         const config = await loadConfig(rt.cwd, inputs.config);
+        // Outside a repository, or before its first commit, git's own answer says so; the branch would not.
+        const { head: headSha, shallow } = await state;
         const branch = branchFromEnv(inputs.branch, rt.env) ?? (await git.currentBranch());
         if (!branch)
             throw new errors/* UserError */.yo('input "branch": cannot tell the branch (detached HEAD and no GITHUB_REF); set the branch input');
@@ -39753,7 +39838,6 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         // The input's and the policy file's patterns let a leading zero through (01.0.0, 1.0.0-01).
         if (!valid_default()(initial))
             throw new errors/* UserError */.yo(`${inputs.initialVersion ? 'input "initial-version"' : `${config.file ?? 'the policy file'}: versioning.initial`}: expected a semantic version such as 0.1.0 or 1.0.0-rc.1, without leading zeros, got "${initial}"`);
-        const { head: headSha, shallow } = await state;
         const ctx = {
             branch,
             rule,

@@ -361,7 +361,7 @@ export function parseConfig(text: string, file: string, cwd = process.cwd()): Sl
 
 /**
  * Add the workspace packages as components. A package the file also lists keeps what the file
- * says, and takes its folder and dependencies from the workspace where the file is silent.
+ * says, and takes its paths and dependencies from the workspace where the file is silent.
  */
 function addWorkspaceComponents(
   source: YamlSource,
@@ -376,7 +376,7 @@ function addWorkspaceComponents(
     if (!listed) {
       components[pkg.name] = {
         name: pkg.name,
-        paths: [`${pkg.folder}/**`],
+        paths: [...pkg.paths],
         dependsOn: pkg.dependsOn,
         deployAfter: [],
         health: [],
@@ -385,7 +385,7 @@ function addWorkspaceComponents(
       continue;
     }
     const at = ['components', pkg.name];
-    if (!written(source, [...at, 'paths'])) listed.paths = [`${pkg.folder}/**`];
+    if (!written(source, [...at, 'paths'])) listed.paths = [...pkg.paths];
     if (!written(source, [...at, 'dependsOn'])) listed.dependsOn = pkg.dependsOn;
     if (!written(source, [...at, 'series']) && !written(source, [...at, 'tag'])) listed.series = series;
   }

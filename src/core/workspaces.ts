@@ -1,8 +1,9 @@
 /**
  * Components found in the package manager's workspaces (`workspaces:` in the policy file):
  * every npm, yarn, bun or pnpm workspace package becomes a component whose paths are its
- * folder and whose dependsOn are the workspace packages it depends on, as Turborepo reads
- * them. A monorepo of hundreds of packages then needs no component list of its own.
+ * folder (less the workspace packages nested in it) and the root manifests and lockfiles, and
+ * whose dependsOn are the workspace packages it depends on, as Turborepo reads them. A
+ * monorepo of hundreds of packages then needs no component list of its own.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,9 +17,32 @@ export interface WorkspacePackage {
   name: string;
   /** The package's folder, relative to the repository, with "/" separators. */
   folder: string;
+  /**
+   * The component's globs: `<folder>/**`, `!<nested>/**` for each workspace package nested in
+   * it, and the root files that change what every package installs ({@link ROOT_FILES}).
+   */
+  paths: string[];
   /** Component names of the workspace packages it depends on (any dependency field). */
   dependsOn: string[];
 }
+
+/**
+ * The root files whose change selects every workspace package: the root manifest, every
+ * package manager's lockfile and pnpm's workspace file. They are listed whether or not they
+ * exist: a lockfile deleted or replaced (yarn.lock → pnpm-lock.yaml) must still count, in
+ * the change that deletes it and in the history version-bump reads, and a name that never
+ * existed never changes.
+ */
+export const ROOT_FILES = [
+  'package.json',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  'yarn.lock',
+  'bun.lock',
+  'bun.lockb',
+] as const;
 
 const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const;
@@ -68,7 +92,7 @@ export function discoverWorkspaces(
         { file },
       );
     fileOf.set(name, file);
-    const pkg: WorkspacePackage = { name, folder, dependsOn: [] };
+    const pkg: WorkspacePackage = { name, folder, paths: [], dependsOn: [] };
     byPackage.set(packageName, pkg);
     packages.push(pkg);
   }
@@ -84,7 +108,26 @@ export function discoverWorkspaces(
     }
     packages[i].dependsOn = [...deps];
   });
+  const folderList = packages.map((p) => p.folder);
+  for (const pkg of packages) pkg.paths = workspacePaths(pkg.folder, folderList);
   return packages;
+}
+
+/**
+ * A package's globs. A file belongs to the innermost package folder only (as Turborepo and
+ * pnpm --filter attribute it), so the packages nested inside are excluded. A glob selects
+ * when some positive one matches and no `!` one does, whatever their order, and every
+ * excluded folder is below `folder`, so no exclusion can cancel a root file.
+ */
+function workspacePaths(folder: string, folders: readonly string[]): string[] {
+  const excluded = outermostNested(folder, folders).map((f) => `!${f}/**`);
+  return [`${folder}/**`, ...excluded, ...ROOT_FILES];
+}
+
+/** The package folders inside `folder` that are not inside another one of them (one exclusion covers those). */
+function outermostNested(folder: string, folders: readonly string[]): string[] {
+  const nested = folders.filter((f) => f.startsWith(`${folder}/`));
+  return nested.filter((f) => !nested.some((outer) => f.startsWith(`${outer}/`))).sort();
 }
 
 /** The workspace globs the package manager itself reads. */

@@ -2,11 +2,17 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ComponentIndex, compileGlobs } from '../../src/changes/patterns.js';
 import { loadConfig } from '../../src/core/config.js';
+import { Git } from '../../src/core/git.js';
+import { ROOT_FILES, discoverWorkspaces, type WorkspacePackage } from '../../src/core/workspaces.js';
+import { createRepo, type TestRepo } from '../helpers/git-repo.js';
 
 const dirs: string[] = [];
+const repos: TestRepo[] = [];
 afterEach(() => {
   while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+  while (repos.length) repos.pop()!.cleanup();
 });
 
 /** A repository folder holding `files` (path → content; objects are written as JSON). */
@@ -39,9 +45,13 @@ describe('workspaces: components from the package manager', () => {
     });
     const config = await loadConfig(dir);
     expect(Object.keys(config.components).sort()).toEqual(['acme-ui', 'api-client', 'web']);
-    expect(config.components['acme-ui']).toMatchObject({ paths: ['packages/ui/**'], dependsOn: [], series: 'product' });
+    expect(config.components['acme-ui']).toMatchObject({
+      paths: ['packages/ui/**', ...ROOT_FILES],
+      dependsOn: [],
+      series: 'product',
+    });
     expect(config.components['api-client'].dependsOn).toEqual(['acme-ui']);
-    expect(config.components.web).toMatchObject({ paths: ['apps/web/**'] });
+    expect(config.components.web).toMatchObject({ paths: ['apps/web/**', ...ROOT_FILES] });
     expect(config.components.web.dependsOn.sort()).toEqual(['acme-ui', 'api-client']);
   });
 
@@ -63,7 +73,10 @@ describe('workspaces: components from the package manager', () => {
     });
     const config = await loadConfig(pnpm);
     expect(Object.keys(config.components).sort()).toEqual(['api', 'worker']);
-    expect(config.components.worker).toMatchObject({ paths: ['services/group/worker/**'], dependsOn: ['api'] });
+    expect(config.components.worker).toMatchObject({
+      paths: ['services/group/worker/**', ...ROOT_FILES],
+      dependsOn: ['api'],
+    });
   });
 
   it('merges with the components the file lists: the file wins where it speaks, the workspace fills the rest', async () => {
@@ -82,7 +95,7 @@ describe('workspaces: components from the package manager', () => {
     });
     const config = await loadConfig(dir);
     expect(config.components.web).toMatchObject({
-      paths: ['apps/web/**'],
+      paths: ['apps/web/**', ...ROOT_FILES],
       dependsOn: ['ui'],
       series: 'own',
       deploy: { run: 'echo deploy' },
@@ -125,5 +138,82 @@ describe('workspaces: components from the package manager', () => {
     await expect(loadConfig(folder({ '.github/slipway.yml': 'workspaces: { packages: [] }\n' }))).rejects.toThrow(
       /^\.github\/slipway\.yml:1:.*workspaces\.packages/,
     );
+  });
+
+  describe('which files select a workspace package', () => {
+    /** A git repository holding pnpm's `packages/**` workspace with @s/p nested in @s/a, and @s/b beside it. */
+    function nestedRepo(): TestRepo {
+      const r = createRepo();
+      repos.push(r);
+      r.commit('init', {
+        '.github/slipway.yml': 'workspaces: true\n',
+        'package.json': JSON.stringify({ name: 'root', private: true }),
+        'pnpm-workspace.yaml': "packages: ['packages/**']\n",
+        'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+        'packages/a/package.json': JSON.stringify(pkg('@s/a')),
+        'packages/a/index.js': '1\n',
+        'packages/a/plugins/p/package.json': JSON.stringify(pkg('@s/p')),
+        'packages/a/plugins/p/i.js': '1\n',
+        'packages/a/plugins/p/deep/q/package.json': JSON.stringify(pkg('@s/q')),
+        'packages/b/package.json': JSON.stringify(pkg('@s/b')),
+      });
+      return r;
+    }
+    const index = (found: WorkspacePackage[]) =>
+      new ComponentIndex(found.map((p) => ({ name: p.name, groups: [{ patterns: p.paths }], dependsOn: p.dependsOn })));
+    const byName = (found: WorkspacePackage[], name: string) => found.find((p) => p.name === name)!;
+
+    it("a nested package's file belongs to the innermost package only: the outer package's paths exclude its folder", async () => {
+      const r = nestedRepo();
+      const found = discoverWorkspaces(r.dir, undefined, 'workspaces');
+      const config = await loadConfig(r.dir);
+      for (const p of found) expect(config.components[p.name].paths).toEqual(p.paths);
+      const [a, p, q] = ['s-a', 's-p', 's-q'].map((n) => byName(found, n));
+      expect(a.paths).toEqual(['packages/a/**', '!packages/a/plugins/p/**', ...ROOT_FILES]);
+      expect(p.paths).toEqual(['packages/a/plugins/p/**', '!packages/a/plugins/p/deep/q/**', ...ROOT_FILES]);
+      expect(q.paths).toEqual(['packages/a/plugins/p/deep/q/**', ...ROOT_FILES]);
+
+      // build-selective: picomatch's `!` excludes.
+      expect(compileGlobs(a.paths)('packages/a/plugins/p/i.js')).toBe(false);
+      expect(compileGlobs(p.paths)('packages/a/plugins/p/i.js')).toBe(true);
+      expect(compileGlobs(a.paths)('packages/a/index.js')).toBe(true);
+      expect(compileGlobs(a.paths)('packages/a/plugins/p/deep/q/x.js')).toBe(false);
+      expect(index(found).match('packages/a/plugins/p/i.js', 'modified')).toEqual(['s-p']);
+      expect(index(found).match('packages/a/plugins/p/deep/q/x.js', 'added')).toEqual(['s-q']);
+      expect(index(found).match('packages/a/index.js', 'modified')).toEqual(['s-a']);
+
+      // version-bump: the same globs as git pathspecs (`!x` is `:(exclude)x`).
+      const base = r.head();
+      r.commit('fix(p): inner only', { 'packages/a/plugins/p/i.js': '2\n' });
+      const git = new Git(r.dir);
+      expect(await git.countCommits([`${base}..HEAD`], a.paths)).toBe(0);
+      expect(await git.countCommits([`${base}..HEAD`], p.paths)).toBe(1);
+      r.commit('fix(a): outer', { 'packages/a/index.js': '2\n' });
+      expect(await git.countCommits([`${base}..HEAD`], a.paths)).toBe(1);
+    });
+
+    it('a change to the root package.json, a root lockfile or pnpm-workspace.yaml selects every workspace package', async () => {
+      const r = nestedRepo();
+      const found = discoverWorkspaces(r.dir, undefined, 'workspaces');
+      const all = ['s-a', 's-b', 's-p', 's-q'];
+      for (const file of ROOT_FILES) {
+        expect(index(found).match(file, 'modified').sort()).toEqual(all);
+        for (const p of found) expect(compileGlobs(p.paths)(file)).toBe(true);
+      }
+      // Only the root's: a package's own manifest or a lockfile in a subfolder is not a root file.
+      expect(index(found).match('packages/a/plugins/p/package.json', 'modified')).toEqual(['s-p']);
+      expect(index(found).match('docs/yarn.lock', 'modified')).toEqual([]);
+
+      const base = r.head();
+      r.commit('chore(deps): bump', { 'pnpm-lock.yaml': "lockfileVersion: '9.1'\n" });
+      const git = new Git(r.dir);
+      for (const p of found) expect(await git.countCommits([`${base}..HEAD`], p.paths)).toBe(1);
+      // A lockfile that no longer exists counts too: its deletion is a change to what is installed.
+      r.commit('chore: to yarn', { 'yarn.lock': '# yarn\n' });
+      const switched = r.head();
+      r.remove('chore: back to pnpm', 'yarn.lock');
+      const after = discoverWorkspaces(r.dir, undefined, 'workspaces');
+      for (const p of after) expect(await git.countCommits([`${switched}..HEAD`], p.paths)).toBe(1);
+    });
   });
 });
