@@ -34,7 +34,8 @@ export const smokeTest = defineAction({
   outputs: {
     passed: 'true when every check passed (empty on a dry run).',
     failed: 'JSON list of the names of the checks that failed.',
-    results: 'JSON list of {name, kind, target, passed, attempts, latencyMs, message, durationMs}, and latency {samples, p50, p95, max} for a check with samples.',
+    results:
+      'JSON list of {name, kind, target, passed, attempts, latencyMs, message, durationMs}, and latency {samples, p50, p95, max} for a check with samples.',
     report: 'Absolute path of the JUnit XML report (empty when none was written).',
   },
   async run(inputs, rt) {

@@ -72,7 +72,7 @@ export interface Host {
 }
 
 /** An address reachable from this machine; `close` removes the way there. */
-export interface Reach {
+interface Reach {
   /** `unix:/path` or `host:port`, for addressBaseUrl. */
   address: string;
   close(): Promise<void>;
@@ -221,7 +221,7 @@ const PERMANENT = /Host key verification failed|Permission denied|Too many authe
  * the variables the user set, and ssh's advice to edit the temporary file (`ssh-keygen -f … -R`)
  * is dropped: the fix is in that variable, and the file is gone by the time anyone reads it.
  */
-export function sshStderr(
+function sshStderr(
   stderr: string,
   files: { dir: string; key: string; knownHosts: string },
   settings: Pick<SshSettings, 'keyEnv' | 'knownHostsEnv'>,
