@@ -43,19 +43,12 @@ try {
 /** Build dist/<name>/ with ncc. */
 async function bundle(name) {
   rmSync(`dist/${name}`, { recursive: true, force: true });
-  const args = [
-    'ncc',
-    'build',
-    entryOf(name),
-    '-o',
-    `dist/${name}`,
-    ...externals(name),
-    '--license',
-    'licenses.txt',
-    '--quiet',
-  ];
   const code = await new Promise((resolve, reject) => {
-    const child = spawn('npx', args, { stdio: 'inherit' });
+    const child = spawn(
+      'npx',
+      ['ncc', 'build', entryOf(name), '-o', `dist/${name}`, ...externals(name), '--license', 'licenses.txt', '--quiet'],
+      { stdio: 'inherit' },
+    );
     child.on('error', reject);
     child.on('close', resolve);
   });
