@@ -120,15 +120,7 @@ maybe('an SSH host', () => {
     try {
       const way = await host.reach(`127.0.0.1:${port}`);
       expect(way.address).toMatch(/^unix:\//);
-      const body = await new Promise<string>((resolve, reject) => {
-        const req = http.get({ socketPath: way.address.slice('unix:'.length), path: '/', timeout: 5_000 }, (res) => {
-          let text = '';
-          res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () => resolve(text));
-        });
-        req.on('error', reject);
-        req.on('timeout', () => req.destroy(new Error('timed out')));
-      });
+      const body = await getOver(way.address);
       expect(body).toBe('here');
       await way.close();
       expect(existsSync(way.address.slice('unix:'.length))).toBe(false);
@@ -173,15 +165,7 @@ if (privateReason) console.warn(`ssh host private-folder test skipped: ${private
       ]);
       expect(existsSync(sock)).toBe(false);
       const way = await host.reach(`unix:${sock}`);
-      const body = await new Promise<string>((resolve, reject) => {
-        const req = http.get({ socketPath: way.address.slice('unix:'.length), path: '/', timeout: 5_000 }, (res) => {
-          let text = '';
-          res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () => resolve(text));
-        });
-        req.on('error', reject);
-        req.on('timeout', () => req.destroy(new Error('timed out')));
-      });
+      const body = await getOver(way.address);
       expect(body).toBe('hidden');
       await way.close();
     } finally {
@@ -193,3 +177,16 @@ if (privateReason) console.warn(`ssh host private-folder test skipped: ${private
   },
   30_000,
 );
+
+/** The body of GET / over the local socket `address` (`unix:/path`) that reach returned. */
+function getOver(address: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const req = http.get({ socketPath: address.slice('unix:'.length), path: '/', timeout: 5_000 }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+  });
+}
