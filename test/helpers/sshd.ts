@@ -128,6 +128,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       'MaxSessions 50',
       'MaxStartups 50',
       'LogLevel VERBOSE',
+      // bash sources ~/.bashrc for a command run by sshd unless it is a nested shell: a login
+      // user's .bashrc (this machine's runs pyenv init) would add half a second to every command.
+      'SetEnv SHLVL=1',
       '',
     ].join('\n'),
   );
