@@ -50875,6 +50875,7 @@ async function retry(fn, options) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   M: () => (/* binding */ rewritingLog),
 /* harmony export */   x: () => (/* binding */ outputString)
 /* harmony export */ });
 /** The string form of an output value, as runners store it. */
@@ -50886,6 +50887,34 @@ function outputString(value) {
     if (value === undefined || value === null)
         return '';
     return JSON.stringify(value);
+}
+/**
+ * `rt` with each log line passed through `rewrite` first: a step that works through a
+ * temporary name (a forwarded socket) logs the name its reader knows instead.
+ */
+function rewritingLog(rt, rewrite) {
+    const log = {
+        info: (message) => rt.log.info(rewrite(message)),
+        debug: (message) => rt.log.debug(rewrite(message)),
+        warning: (message, annotation) => rt.log.warning(rewrite(message), annotation),
+        error: (message, annotation) => rt.log.error(rewrite(message), annotation),
+        notice: (message, annotation) => rt.log.notice(rewrite(message), annotation),
+        group: (name, fn) => rt.log.group(rewrite(name), fn),
+    };
+    return {
+        log,
+        setOutput: (name, value) => rt.setOutput(name, value),
+        summary: (markdown) => rt.summary(markdown),
+        mask: (secret) => rt.mask(secret),
+        redact: (text) => rt.redact(text),
+        get env() {
+            return rt.env;
+        },
+        get cwd() {
+            return rt.cwd;
+        },
+        keep: rt.keep,
+    };
 }
 
 
@@ -69883,14 +69912,12 @@ function nginxTarget(options) {
     const slotHealth = async (host, slot, ctx) => {
         const way = await host.reach(slots[slot]);
         try {
-            const health = await ctx.checkHealth((0,http/* addressBaseUrl */.t)(way.address));
-            if (way.address === slots[slot] || !health.message)
-                return health;
+            if (way.address === slots[slot])
+                return await ctx.checkHealth((0,http/* addressBaseUrl */.t)(way.address));
             const local = way.address.slice('unix:'.length);
-            const message = health.message
+            return await ctx.checkHealth((0,http/* addressBaseUrl */.t)(way.address), (text) => text
                 .replaceAll((0,http/* addressBaseUrl */.t)(way.address), (0,http/* addressBaseUrl */.t)(slots[slot]))
-                .replaceAll(local, `${slots[slot]} (through ssh)`);
-            return { ...health, message };
+                .replaceAll(local, `${slots[slot]} (through ssh)`));
         }
         finally {
             await way.close();
@@ -72806,6 +72833,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(74296);
+/* harmony import */ var _core_runtime_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(89199);
 /* harmony import */ var _health_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(21873);
 /* harmony import */ var _migrate_step_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(48289);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(65505);
@@ -72820,6 +72848,7 @@ _migrate_step_js__WEBPACK_IMPORTED_MODULE_4__ = (__webpack_async_dependencies__.
  * deployed when a step fails. A new target plugs in through `Target` (targets/target.ts); it
  * gets the same context, gate and rollback as every other.
  */
+
 
 
 
@@ -72932,7 +72961,7 @@ class DeployRun {
                 rt.log.info(`[${step.component}] ${outcome.applied.length} migration(s) applied${outcome.backup ? `, backup ${outcome.backup}` : ''}${outcome.breaking.length ? `; breaking for the previous version: ${outcome.breaking.join('; ')}` : ''}.`);
             }
             else {
-                const ctx = targetContext(plan, step, this.info, rt, step.next, step.current, (base) => this.gateOnHealth(step, base));
+                const ctx = targetContext(plan, step, this.info, rt, step.next, step.current, (base, shown) => this.gateOnHealth(step, base, shown));
                 // A manual rollback returns to a version that ran there: the target's own way back
                 // (switching to a kept release, a rollback command), not a fresh deploy of it.
                 await (plan.mode === 'rollback' ? step.target.rollback(ctx) : step.target.deploy(ctx));
@@ -72976,16 +73005,17 @@ class DeployRun {
         return true;
     }
     /** Step two: the component's health checks, until they pass or the timeout; an error in the gate is a failed check. */
-    gateOnHealth(step, baseUrl = this.plan.environmentUrl) {
+    async gateOnHealth(step, baseUrl = this.plan.environmentUrl, shown) {
         if (step.checks.length === 0)
-            return Promise.resolve({ healthy: true, results: [] });
-        return this.gate({
+            return { healthy: true, results: [] };
+        const health = await this.gate({
             component: step.component,
             checks: step.checks,
             baseUrl,
             timeoutMs: this.options.inputs.timeout * 1000,
-            runtime: this.rt,
+            runtime: shown ? (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_9__/* .rewritingLog */ .M)(this.rt, shown) : this.rt,
         }).catch((err) => ({ healthy: false, results: [], message: (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err) }));
+        return shown && health.message ? { ...health, message: shown(health.message) } : health;
     }
     /** Step three: put back the last good version of what the run deployed, in reverse waves, as the schema allows. */
     async rollBack() {
@@ -73035,7 +73065,7 @@ class DeployRun {
         const report = this.reports.get(step.component);
         this.rollingBack.add(step.component);
         try {
-            await step.target.rollback(targetContext(this.plan, step, this.info, rt, step.current, step.next, (base) => this.gateOnHealth(step, base)));
+            await step.target.rollback(targetContext(this.plan, step, this.info, rt, step.current, step.next, (base, shown) => this.gateOnHealth(step, base, shown)));
         }
         catch (err) {
             report.rollback = { result: 'failed', detail: (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .oneLine */ .TN)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err)) };

@@ -36235,6 +36235,34 @@ function outputString(value) {
         return '';
     return JSON.stringify(value);
 }
+/**
+ * `rt` with each log line passed through `rewrite` first: a step that works through a
+ * temporary name (a forwarded socket) logs the name its reader knows instead.
+ */
+function rewritingLog(rt, rewrite) {
+    const log = {
+        info: (message) => rt.log.info(rewrite(message)),
+        debug: (message) => rt.log.debug(rewrite(message)),
+        warning: (message, annotation) => rt.log.warning(rewrite(message), annotation),
+        error: (message, annotation) => rt.log.error(rewrite(message), annotation),
+        notice: (message, annotation) => rt.log.notice(rewrite(message), annotation),
+        group: (name, fn) => rt.log.group(rewrite(name), fn),
+    };
+    return {
+        log,
+        setOutput: (name, value) => rt.setOutput(name, value),
+        summary: (markdown) => rt.summary(markdown),
+        mask: (secret) => rt.mask(secret),
+        redact: (text) => rt.redact(text),
+        get env() {
+            return rt.env;
+        },
+        get cwd() {
+            return rt.cwd;
+        },
+        keep: rt.keep,
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/core/secrets.ts
 /** Remembers secret values and removes them from any text before it is shown. */

@@ -7,7 +7,7 @@
 import semver from 'semver';
 import { cancelReason, isCancelled } from '../core/cancel.js';
 import { errorMessage, isUserError, oneLine } from '../core/errors.js';
-import type { Runtime } from '../core/runtime.js';
+import { rewritingLog, type Runtime } from '../core/runtime.js';
 import { checkEngineGate, type HealthGate, type HealthOutcome } from './health.js';
 import type { DeployInputs } from './inputs.js';
 import { migrationsStep } from './migrate-step.js';
@@ -57,7 +57,7 @@ export function targetContext(
   rt: Runtime,
   version: string,
   previous: string,
-  checkHealth: (baseUrl: string) => Promise<HealthOutcome> = async () => ({ healthy: true, results: [] }),
+  checkHealth: TargetContext['checkHealth'] = async () => ({ healthy: true, results: [] }),
 ): TargetContext {
   return {
     checkHealth,
@@ -162,8 +162,8 @@ export class DeployRun {
           `[${step.component}] ${outcome.applied.length} migration(s) applied${outcome.backup ? `, backup ${outcome.backup}` : ''}${outcome.breaking.length ? `; breaking for the previous version: ${outcome.breaking.join('; ')}` : ''}.`,
         );
       } else {
-        const ctx = targetContext(plan, step, this.info, rt, step.next, step.current, (base) =>
-          this.gateOnHealth(step, base),
+        const ctx = targetContext(plan, step, this.info, rt, step.next, step.current, (base, shown) =>
+          this.gateOnHealth(step, base, shown),
         );
         // A manual rollback returns to a version that ran there: the target's own way back
         // (switching to a kept release, a rollback command), not a fresh deploy of it.
@@ -201,15 +201,20 @@ export class DeployRun {
   }
 
   /** Step two: the component's health checks, until they pass or the timeout; an error in the gate is a failed check. */
-  private gateOnHealth(step: PlanStep, baseUrl = this.plan.environmentUrl): Promise<HealthOutcome> {
-    if (step.checks.length === 0) return Promise.resolve({ healthy: true, results: [] });
-    return this.gate({
+  private async gateOnHealth(
+    step: PlanStep,
+    baseUrl = this.plan.environmentUrl,
+    shown?: (text: string) => string,
+  ): Promise<HealthOutcome> {
+    if (step.checks.length === 0) return { healthy: true, results: [] };
+    const health = await this.gate({
       component: step.component,
       checks: step.checks,
       baseUrl,
       timeoutMs: this.options.inputs.timeout * 1000,
-      runtime: this.rt,
-    }).catch((err: unknown) => ({ healthy: false, results: [], message: errorMessage(err) }));
+      runtime: shown ? rewritingLog(this.rt, shown) : this.rt,
+    }).catch((err: unknown): HealthOutcome => ({ healthy: false, results: [], message: errorMessage(err) }));
+    return shown && health.message ? { ...health, message: shown(health.message) } : health;
   }
 
   /** Step three: put back the last good version of what the run deployed, in reverse waves, as the schema allows. */
@@ -266,7 +271,9 @@ export class DeployRun {
     this.rollingBack.add(step.component);
     try {
       await step.target!.rollback(
-        targetContext(this.plan, step, this.info, rt, step.current, step.next, (base) => this.gateOnHealth(step, base)),
+        targetContext(this.plan, step, this.info, rt, step.current, step.next, (base, shown) =>
+          this.gateOnHealth(step, base, shown),
+        ),
       );
     } catch (err) {
       report.rollback = { result: 'failed', detail: oneLine(errorMessage(err)) };

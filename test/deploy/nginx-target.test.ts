@@ -193,10 +193,10 @@ maybe('target: nginx', () => {
                 deploy: {
                   target: 'nginx',
                   slots: { blue: `unix:${hidden}/blue.sock`, green: `unix:${hidden}/green.sock` },
-                  start: START.replaceAll('node "$SLOT_SERVER"', `${q(process.execPath)} ${q(SERVER)}`).replaceAll(
-                    '$WORK',
-                    work,
-                  ),
+                  // 1.3.0 starts nothing: its checks cannot connect.
+                  start: `[ "$SLIPWAY_VERSION" = 1.3.0 ] && exit 0; ${START}`
+                    .replaceAll('node "$SLOT_SERVER"', `${q(process.execPath)} ${q(SERVER)}`)
+                    .replaceAll('$WORK', work),
                   stop: STOP.replaceAll('$WORK', work),
                   drain: 0,
                   switch: 'socket',
@@ -222,6 +222,14 @@ maybe('target: nginx', () => {
           blue: null,
           green: '1.1.0',
         });
+        expect(running()).toEqual(['green']);
+        // An idle slot that cannot be reached: the retry lines and the failure name the slot as
+        // the host has it, never the socket forwarded to this machine (a temporary file).
+        const none = await deploy('1.3.0', { timeout: '3' }, keys);
+        const blue = `http+unix://${encodeURIComponent(`${hidden}/blue.sock`)}/health`;
+        expect(none.error?.message).toContain(`/health: connection reset (${blue})`);
+        expect(none.rt.text()).toContain(`/health: attempt 1 failed: connection reset (${blue})`);
+        expect(none.rt.text()).not.toMatch(/fwd\d|slw-/);
         expect(running()).toEqual(['green']);
       } finally {
         site.close();

@@ -406,13 +406,13 @@ export function nginxTarget(options: TargetOptions): DeployTarget {
   const slotHealth = async (host: Host, slot: Slot, ctx: TargetContext) => {
     const way = await host.reach(slots[slot]);
     try {
-      const health = await ctx.checkHealth(addressBaseUrl(way.address));
-      if (way.address === slots[slot] || !health.message) return health;
+      if (way.address === slots[slot]) return await ctx.checkHealth(addressBaseUrl(way.address));
       const local = way.address.slice('unix:'.length);
-      const message = health.message
-        .replaceAll(addressBaseUrl(way.address), addressBaseUrl(slots[slot]))
-        .replaceAll(local, `${slots[slot]} (through ssh)`);
-      return { ...health, message };
+      return await ctx.checkHealth(addressBaseUrl(way.address), (text) =>
+        text
+          .replaceAll(addressBaseUrl(way.address), addressBaseUrl(slots[slot]))
+          .replaceAll(local, `${slots[slot]} (through ssh)`),
+      );
     } finally {
       await way.close();
     }

@@ -24,9 +24,11 @@ export interface TargetContext {
   onLine(line: string): void;
   /**
    * Run the component's health checks against `baseUrl` (a slot before traffic moves to it;
-   * see addressBaseUrl for a Unix socket) until they pass or the run's timeout.
+   * see addressBaseUrl for a Unix socket) until they pass or the run's timeout. `shown`
+   * rewrites their log lines and verdict: a slot reached through a temporary address is
+   * named as the user knows it.
    */
-  checkHealth(baseUrl: string): Promise<HealthOutcome>;
+  checkHealth(baseUrl: string, shown?: (text: string) => string): Promise<HealthOutcome>;
 }
 
 /** A failed deploy, rollback or status step; the message is one line. */
