@@ -69262,20 +69262,31 @@ function sshSettings(options) {
 }
 /**
  * Run one program through core/exec (so a cancelled run stops it with the rest), its lines
- * to onLine as they come; a timeout is a one-line TargetError.
+ * to onLine as they come; a timeout is a one-line TargetError. With `after`, stdout is what
+ * follows the first line ending in it (what a remote shell printed before the step is dropped).
  */
-async function collect(argv, options, env) {
+async function collect(argv, options, env, after) {
+    let begun = after === undefined;
+    const onLine = options.onLine &&
+        ((line) => {
+            if (begun)
+                options.onLine(line);
+            else
+                begun = line.endsWith(after);
+        });
     try {
         const r = await (0,core_exec/* execFile */.St)(argv[0], argv.slice(1), {
             env,
             input: options.input,
             timeoutMs: options.timeoutMs,
-            onLine: options.onLine,
+            onLine,
             // A user's command writes its warnings and errors there: the log shows them too.
             onErrorLine: options.onLine,
             cleanup: options.cleanup,
         });
-        return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+        const at = after === undefined ? -1 : r.stdout.indexOf(`${after}\n`);
+        const stdout = at < 0 ? r.stdout : r.stdout.slice(at + after.length + 1);
+        return { code: r.code, stdout, stderr: r.stderr };
     }
     catch (err) {
         if (err instanceof core_exec/* ExecError */.cI && err.timedOut)
@@ -69318,6 +69329,13 @@ function localHost(baseEnv) {
         close: async () => undefined,
     };
 }
+/**
+ * Printed by the remote shell before each step: sshd runs a command with the user's login
+ * shell, whose startup file may print (bash reads ~/.bashrc even for a command), and a
+ * step's output is read (a state file, `readlink current`, the releases), so it is what
+ * follows this line.
+ */
+const OUTPUT_BEGINS = '--- slipway: the step begins ---';
 /** OpenSSH's exit status when the connection itself failed, and any remote program's own 255. */
 const SSH_FAILED = 255;
 const CONNECT_ATTEMPTS = 3;
@@ -69446,8 +69464,8 @@ async function sshHost(settings, env) {
             await connected();
             // `env` sets the variables for the program alone; every word is quoted for the remote shell.
             const vars = Object.entries(runOptions.env ?? {}).map(([k, v]) => `${k}=${v}`);
-            const remote = ['env', ...vars, ...argv].map(shQuote).join(' ');
-            const result = await collect([...base, '--', remote], runOptions, sshEnv);
+            const remote = `printf '%s\\n' ${shQuote(OUTPUT_BEGINS)}; ${['env', ...vars, ...argv].map(shQuote).join(' ')}`;
+            const result = await collect([...base, '--', remote], runOptions, sshEnv, OUTPUT_BEGINS);
             if (result.code !== SSH_FAILED)
                 return result;
             // The master is up: the program ran and exited 255 itself; a failed command like any other.

@@ -5,9 +5,10 @@
  * is retried, ssh's messages name the user's variables rather than Slipway's temporary
  * files, and a slot that only the host can see is reached through the SSH connection.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { openHost, type Host, type SshSettings } from '../../src/deploy/targets/host.js';
 import { freePort } from '../helpers/postgres.js';
@@ -76,6 +77,43 @@ maybe('an SSH host', () => {
       await host.close();
     }
   });
+
+  const bash = userInfo().shell?.endsWith('/bash') ?? false;
+  if (!bash) console.warn("a noisy startup file's test skipped: the login shell here is not bash");
+  (bash ? test : test.skip)(
+    "what the login shell's startup file prints (a .bashrc) is not taken for a step's output",
+    async () => {
+      const startup = path.join(work, 'bashrc');
+      writeFileSync(startup, 'echo "Welcome to app-1"\nprintf "no newline here"\n');
+      const noisy = await startSshd({ startupFile: startup });
+      try {
+        // Without Slipway, the greeting is in the command's output, as scp and rsync suffer it.
+        const key = path.join(work, 'key');
+        writeFileSync(key, noisy.userKey, { mode: 0o600 });
+        writeFileSync(path.join(work, 'known'), `${noisy.knownHosts}\n`);
+        const ssh = ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${work}/known`, '-i', key];
+        const raw = execFileSync('ssh', [...ssh, '-p', String(noisy.port), `${noisy.user}@127.0.0.1`, 'echo', 'x']);
+        expect(raw.toString()).toBe('Welcome to app-1\nno newline herex\n');
+
+        const host = await openHost(
+          { ...settings(noisy.port), user: noisy.user },
+          { PATH: process.env.PATH, DEPLOY_KEY: noisy.userKey, KNOWN_HOSTS: noisy.knownHosts },
+        );
+        try {
+          const lines: string[] = [];
+          const r = await host.run(['sh', '-c', 'echo one; echo two'], { onLine: (l) => lines.push(l) });
+          expect(r.stdout).toBe('one\ntwo\n');
+          expect(lines).toEqual(['one', 'two']);
+          await host.writeText(path.join(work, 'state.json'), '{"live":"blue"}\n');
+          expect(await host.readText(path.join(work, 'state.json'))).toBe('{"live":"blue"}\n');
+        } finally {
+          await host.close();
+        }
+      } finally {
+        noisy.stop();
+      }
+    },
+  );
 
   test('a host key mismatch is one line naming ssh and the variable, after one connection', async () => {
     const before = connections(sshd);

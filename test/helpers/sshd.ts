@@ -98,6 +98,8 @@ interface SshdOptions {
    * on a real remote host.
    */
   privateDir?: string;
+  /** A file the login shell (when it is bash) reads before each command, as a ~/.bashrc. */
+  startupFile?: string;
 }
 
 /** Start sshd; the caller stops it (afterAll). */
@@ -130,7 +132,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       'LogLevel VERBOSE',
       // bash sources ~/.bashrc for a command run by sshd unless it is a nested shell: a login
       // user's .bashrc (this machine's runs pyenv init) would add half a second to every command.
-      'SetEnv SHLVL=1',
+      // BASH_ENV stands in for one where a test asks (bash reads it for every command).
+      `SetEnv SHLVL=1${options.startupFile ? ` BASH_ENV=${options.startupFile}` : ''}`,
       '',
     ].join('\n'),
   );

@@ -149,20 +149,35 @@ export function sshSettings(options: TargetOptions): SshSettings | null {
 
 /**
  * Run one program through core/exec (so a cancelled run stops it with the rest), its lines
- * to onLine as they come; a timeout is a one-line TargetError.
+ * to onLine as they come; a timeout is a one-line TargetError. With `after`, stdout is what
+ * follows the first line ending in it (what a remote shell printed before the step is dropped).
  */
-async function collect(argv: readonly string[], options: HostRunOptions, env: NodeJS.ProcessEnv): Promise<HostResult> {
+async function collect(
+  argv: readonly string[],
+  options: HostRunOptions,
+  env: NodeJS.ProcessEnv,
+  after?: string,
+): Promise<HostResult> {
+  let begun = after === undefined;
+  const onLine =
+    options.onLine &&
+    ((line: string) => {
+      if (begun) options.onLine!(line);
+      else begun = line.endsWith(after!);
+    });
   try {
     const r = await execFile(argv[0], argv.slice(1), {
       env,
       input: options.input,
       timeoutMs: options.timeoutMs,
-      onLine: options.onLine,
+      onLine,
       // A user's command writes its warnings and errors there: the log shows them too.
       onErrorLine: options.onLine,
       cleanup: options.cleanup,
     });
-    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    const at = after === undefined ? -1 : r.stdout.indexOf(`${after}\n`);
+    const stdout = at < 0 ? r.stdout : r.stdout.slice(at + after!.length + 1);
+    return { code: r.code, stdout, stderr: r.stderr };
   } catch (err) {
     if (err instanceof ExecError && err.timedOut)
       throw new TargetError(
@@ -205,6 +220,14 @@ function localHost(baseEnv: NodeJS.ProcessEnv): Host {
     close: async () => undefined,
   };
 }
+
+/**
+ * Printed by the remote shell before each step: sshd runs a command with the user's login
+ * shell, whose startup file may print (bash reads ~/.bashrc even for a command), and a
+ * step's output is read (a state file, `readlink current`, the releases), so it is what
+ * follows this line.
+ */
+const OUTPUT_BEGINS = '--- slipway: the step begins ---';
 
 /** OpenSSH's exit status when the connection itself failed, and any remote program's own 255. */
 const SSH_FAILED = 255;
@@ -348,8 +371,8 @@ async function sshHost(settings: SshSettings, env: NodeJS.ProcessEnv): Promise<H
       await connected();
       // `env` sets the variables for the program alone; every word is quoted for the remote shell.
       const vars = Object.entries(runOptions.env ?? {}).map(([k, v]) => `${k}=${v}`);
-      const remote = ['env', ...vars, ...argv].map(shQuote).join(' ');
-      const result = await collect([...base, '--', remote], runOptions, sshEnv);
+      const remote = `printf '%s\\n' ${shQuote(OUTPUT_BEGINS)}; ${['env', ...vars, ...argv].map(shQuote).join(' ')}`;
+      const result = await collect([...base, '--', remote], runOptions, sshEnv, OUTPUT_BEGINS);
       if (result.code !== SSH_FAILED) return result;
       // The master is up: the program ran and exited 255 itself; a failed command like any other.
       if ((await control('check')).code === 0) return result;
