@@ -3,6 +3,7 @@
  * placeholders and `{ env: NAME }` connection strings read from the environment, and every
  * secret among them registered with the runtime's masker before anything is logged.
  */
+import { hasUrlPassword, isCredentialVariable } from '../core/credential-name.js';
 import { UserError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
 import { isPort, urlPort } from './parse.js';
@@ -38,7 +39,12 @@ function resolveOne(
       const v = opts.env[name];
       if (v === undefined || v === '')
         throw fail(`\${${name}} is used but the environment variable ${name} is not set`);
-      rt.mask(v);
+      // Only a credential, by deploy's rule for the environment: masking a path or a host
+      // (BOT_PATH=health) would rewrite every "health" in the outputs a later step reads. A
+      // value in a credential's place is masked where it lands (a sensitive header, a URL's
+      // password or key), and the runner masks the GitHub secrets passed in env: whatever
+      // their names.
+      if (isCredentialVariable(name, v) || hasUrlPassword(v)) rt.mask(v);
       return v;
     });
   const headersOf = (h: Record<string, string>) => {

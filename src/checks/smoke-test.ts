@@ -55,6 +55,9 @@ export const smokeTest = defineAction({
       env: rt.env,
     };
     if (inputs.dryRun) return dryRun(checks, options, rt);
+    // Every variable is read before the group opens: a missing one fails the step in one line,
+    // under no header announcing checks that never ran.
+    resolveChecks(checks, options, rt);
 
     const results = await rt.log.group(
       `Smoke tests: ${checks.length} check${checks.length === 1 ? '' : 's'}, ${options.concurrency} at a time, deadline ${duration(options.timeoutMs)}`,
@@ -98,6 +101,11 @@ function baseUrlFor(config: SlipwayConfig, environment: string, url: string): st
   }
   if (base && !/^https?:\/\/[^/]/i.test(base))
     throw new UserError(`${from}: expected an http(s) URL, got ${JSON.stringify(base)}`);
+  // Relative check URLs are appended to its path: a query or fragment would swallow them.
+  if (base && /[?#]/.test(base))
+    throw new UserError(
+      `${from}: expected a base URL without a query or fragment (check paths are appended to it), got ${JSON.stringify(base)}`,
+    );
   return base;
 }
 
@@ -117,7 +125,9 @@ function configChecks(config: SlipwayConfig): Check[] {
 
 /** No checks input and no health entries: a well-formed "nothing to do", said loudly. */
 async function nothingToCheck(config: SlipwayConfig, rt: Runtime): Promise<void> {
-  const why = `no checks: the checks input is empty and no component of ${config.file ?? '.github/slipway.yml'} has health entries; nothing was verified`;
+  const why = config.file
+    ? `no checks: the checks input is empty and no component of ${config.file} has health entries; nothing was verified`
+    : 'no checks: the checks input is empty and there is no policy file (.github/slipway.yml) to read health entries from; nothing was verified';
   rt.log.warning(`smoke-test: ${why}`);
   rt.setOutput('passed', true);
   rt.setOutput('failed', []);

@@ -204,8 +204,24 @@ const componentSchema = z.strictObject({
   migrate: migrateSchema.optional(),
 });
 
+/**
+ * Where an environment answers: the health checks' relative URLs are appended to its path, so
+ * a query or fragment would swallow them (`/?a=1` + `/health` is `/?a=1/health`).
+ */
+const environmentUrl = z.string().refine(
+  (u) => {
+    try {
+      const url = new URL(u);
+      return /^https?:$/.test(url.protocol) && !url.search && !url.hash && !u.includes('?') && !u.includes('#');
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an http(s) URL without a query or fragment, such as https://staging.example.com' },
+);
+
 const environmentSchema = z.strictObject({
-  url: z.string().optional(),
+  url: environmentUrl.optional(),
   after: z.string().optional(),
 });
 

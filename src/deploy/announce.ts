@@ -66,6 +66,8 @@ function resultNotifications(a: Announcement, status: DeployStatus, message?: st
     status === 'success' ? 'deploy-succeeded' : status === 'rolled-back' ? 'deploy-rolled-back' : 'deploy-failed';
   const common = {
     ...base(a),
+    // No report: the run stopped before any step (a refusal, a lock it never got), so nothing moved.
+    versions: a.reports ? versionsOf(a) : [],
     status,
     text: message,
     failedComponent: failed?.component,

@@ -7,27 +7,8 @@
  * say "credential", and the password of any URL in the environment, are masked like the
  * policy's secrets before any command runs.
  */
+import { hasUrlPassword, isCredentialVariable, MIN_CREDENTIAL_LENGTH } from '../core/credential-name.js';
 import type { Runtime } from '../core/runtime.js';
-
-/** Names that hold credentials: TOKEN, SECRET, PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL(S), or a KEY word (API_KEY, APIKEY, SSH_KEY, KEY_ID). */
-const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|(?:^|_)[A-Z0-9]*KEYS?(?:_|$)/i;
-/** …unless the variable names where a credential is, not the credential itself. */
-const LOCATION_NAME = /_(?:FILE|PATH|DIR|SOCK)$/i;
-/** Values too plain to be a credential, which masking would only blot out of every line. */
-const PLAIN_VALUE = /^(?:true|false|yes|no|on|off|null|none|\d+)$/i;
-/** The shortest value masked by name: shorter ones are words and flags, not credentials. */
-const MIN_LENGTH = 6;
-
-/** True when `name=value` looks like a credential by its name. */
-function isCredentialVariable(name: string, value: string): boolean {
-  const v = value.trim();
-  return CREDENTIAL_NAME.test(name) && !LOCATION_NAME.test(name) && v.length >= MIN_LENGTH && !PLAIN_VALUE.test(v);
-}
-
-/** True when `value` is a URL with a password in it (a database URL, say). */
-function hasUrlPassword(value: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i.test(value.trim());
-}
 
 /**
  * Mask the value of every environment variable named like a credential (each of its lines
@@ -39,7 +20,7 @@ export function maskCredentialVariables(rt: Pick<Runtime, 'env' | 'mask'>): stri
     if (!value) continue;
     if (isCredentialVariable(name, value)) {
       rt.mask(value);
-      for (const line of value.split(/\r?\n/)) if (line.trim().length >= MIN_LENGTH) rt.mask(line.trim());
+      for (const line of value.split(/\r?\n/)) if (line.trim().length >= MIN_CREDENTIAL_LENGTH) rt.mask(line.trim());
       names.push(name);
     } else if (hasUrlPassword(value)) {
       // The masker adds the URL's password (plain and percent-decoded) with the URL.

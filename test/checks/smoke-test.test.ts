@@ -161,6 +161,21 @@ environments:
     expect(out.summary).toContain('nothing was verified');
   });
 
+  it('without a policy file says so; an unset ${NAME} fails before a group announces any check', async () => {
+    const none = await smoke(workspace(), {});
+    expect(none.log).toContain(
+      'smoke-test: no checks: the checks input is empty and there is no policy file (.github/slipway.yml) to read health entries from',
+    );
+    const unset = await smoke(workspace(), {
+      checks: '- http: /echo\n  headers: { X-A: "${NOPE_UNSET}" }',
+      url: api.url,
+    });
+    expect(unset.error?.message).toBe(
+      'check "/echo": ${NOPE_UNSET} is used but the environment variable NOPE_UNSET is not set',
+    );
+    expect(unset.log).not.toContain('Smoke tests:');
+  });
+
   it('keeps secrets out of the report, the outputs and the summary', async () => {
     const dir = workspace();
     const out = await smoke(
@@ -183,6 +198,29 @@ environments:
     expect(everything).toContain('ci:***@');
     expect(everything).toContain('got 500 "auth=***"');
     for (const secret of ['pw-in-url-77', 'token-abcdef-123']) expect(everything).not.toContain(secret);
+  });
+
+  it('masks a ${NAME} that holds a credential, not a path: the outputs keep their text', async () => {
+    const env: NodeJS.ProcessEnv = {
+      [inputVariable('checks')]: '- http: /${CHECK_PATH}\n  headers: { X-Client: "${CLIENT_SECRET}" }',
+      [inputVariable('url')]: api.url,
+      [inputVariable('interval')]: '20ms',
+      CHECK_PATH: 'health',
+      CLIENT_SECRET: 'cl-s3cret-77',
+    };
+    const rt = createMemoryRuntime({ env, cwd: workspace() });
+    await smokeTest.run(parseInputs(smokeTest.inputs, env, rt), rt);
+    expect(rt.outputs.passed).toBe('true');
+    // Masking "health" would have turned the target into …/*** here and in every output.
+    expect(JSON.parse(rt.outputs.results)[0]).toMatchObject({ name: '/${CHECK_PATH}', target: `${api.url}/health` });
+    expect(rt.redact('sent cl-s3cret-77')).toBe('sent ***');
+  });
+
+  it('refuses a base URL with a query, which would swallow the check paths', async () => {
+    const out = await smoke(workspace(), { checks: '- http: /health', url: `${api.url}/?a=1` });
+    expect(out.error?.message).toBe(
+      `input "url": expected a base URL without a query or fragment (check paths are appended to it), got "${api.url}/?a=1"`,
+    );
   });
 
   it('dry run validates and lists the checks without contacting anything', async () => {

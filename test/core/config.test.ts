@@ -118,6 +118,15 @@ describe('the policy file', () => {
       /:4:5: components\.api\.deploy: a component with migrate: is the migrations step, and its deploy: would never run/,
     ],
     ['environments:\n  prod: { after: stage }\n', /:2:11: environments\.prod\.after: unknown environment "stage"/],
+    // The health checks' relative URLs are appended to it: a query would swallow them.
+    [
+      'environments:\n  staging: { url: "https://staging.example.com/?token=1" }\n',
+      /:2:14: environments\.staging\.url: expected an http\(s\) URL without a query or fragment, such as https:\/\/staging\.example\.com$/,
+    ],
+    [
+      'environments:\n  staging:\n    url: staging.example.com\n',
+      /:3:5: environments\.staging\.url: expected an http\(s\) URL/,
+    ],
     // versioning.initial is checked as semver itself: a leading zero, a missing part or a number YAML read.
     [
       'versioning:\n  tag: "v{version}"\n  initial: 01.0.0\n',
