@@ -48396,12 +48396,15 @@ function probeTcp(check, ctx) {
     });
 }
 
+// EXTERNAL MODULE: ./src/core/credential-name.ts
+var credential_name = __nccwpck_require__(33168);
 ;// CONCATENATED MODULE: ./src/checks/resolve.ts
 /**
  * Turns checks into what a run needs: relative URLs joined to the base URL, `${NAME}`
  * placeholders and `{ env: NAME }` connection strings read from the environment, and every
  * secret among them registered with the runtime's masker before anything is logged.
  */
+
 
 
 const SENSITIVE = /auth|token|secret|password|passwd|key|cookie|session|signature|credential/i;
@@ -48415,7 +48418,13 @@ function resolveOne(c, opts, rt) {
         const v = opts.env[name];
         if (v === undefined || v === '')
             throw fail(`\${${name}} is used but the environment variable ${name} is not set`);
-        rt.mask(v);
+        // Only a credential, by deploy's rule for the environment: masking a path or a host
+        // (BOT_PATH=health) would rewrite every "health" in the outputs a later step reads. A
+        // value in a credential's place is masked where it lands (a sensitive header, a URL's
+        // password or key), and the runner masks the GitHub secrets passed in env: whatever
+        // their names.
+        if ((0,credential_name/* isCredentialVariable */.iq)(name, v) || (0,credential_name/* hasUrlPassword */.bD)(v))
+            rt.mask(v);
         return v;
     });
     const headersOf = (h) => {
@@ -49802,8 +49811,21 @@ const componentSchema = schemas/* strictObject */.rej({
     health: schemas/* array */.YOg(schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* unknown */.L5J())).default([]),
     migrate: migrateSchema.optional(),
 });
+/**
+ * Where an environment answers: the health checks' relative URLs are appended to its path, so
+ * a query or fragment would swallow them (`/?a=1` + `/health` is `/?a=1/health`).
+ */
+const environmentUrl = schemas/* string */.YjP().refine((u) => {
+    try {
+        const url = new URL(u);
+        return /^https?:$/.test(url.protocol) && !url.search && !url.hash && !u.includes('?') && !u.includes('#');
+    }
+    catch {
+        return false;
+    }
+}, { message: 'expected an http(s) URL without a query or fragment, such as https://staging.example.com' });
 const environmentSchema = schemas/* strictObject */.rej({
-    url: schemas/* string */.YjP().optional(),
+    url: environmentUrl.optional(),
     after: schemas/* string */.YjP().optional(),
 });
 /** Every event a notification can subscribe to. */
@@ -50049,6 +50071,39 @@ function written(source, path) {
 /** The components' deploy-order map: `dependsOn` and `deployAfter` alike. */
 function dependencyMap(config) {
     return Object.fromEntries(Object.values(config.components).map((c) => [c.name, [...new Set([...c.dependsOn, ...c.deployAfter])]]));
+}
+
+
+/***/ }),
+
+/***/ 33168:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   CP: () => (/* binding */ MIN_CREDENTIAL_LENGTH),
+/* harmony export */   bD: () => (/* binding */ hasUrlPassword),
+/* harmony export */   iq: () => (/* binding */ isCredentialVariable)
+/* harmony export */ });
+/**
+ * Which environment variables hold credentials, by their names and values: one rule for what
+ * deploy masks of the environment and for the `${NAME}` values the checks mask.
+ */
+/** Names that hold credentials: TOKEN, SECRET, PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL(S), or a KEY word (API_KEY, APIKEY, SSH_KEY, KEY_ID). */
+const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|(?:^|_)[A-Z0-9]*KEYS?(?:_|$)/i;
+/** …unless the variable names where a credential is, not the credential itself. */
+const LOCATION_NAME = /_(?:FILE|PATH|DIR|SOCK)$/i;
+/** Values too plain to be a credential, which masking would only blot out of every line. */
+const PLAIN_VALUE = /^(?:true|false|yes|no|on|off|null|none|\d+)$/i;
+/** The shortest value masked by name: shorter ones are words and flags, not credentials. */
+const MIN_CREDENTIAL_LENGTH = 6;
+/** True when `name=value` looks like a credential by its name. */
+function isCredentialVariable(name, value) {
+    const v = value.trim();
+    return (CREDENTIAL_NAME.test(name) && !LOCATION_NAME.test(name) && v.length >= MIN_CREDENTIAL_LENGTH && !PLAIN_VALUE.test(v));
+}
+/** True when `value` is a URL with a password in it (a database URL, say). */
+function hasUrlPassword(value) {
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i.test(value.trim());
 }
 
 
@@ -68031,6 +68086,8 @@ function resultNotifications(a, status, message) {
     const event = status === 'success' ? 'deploy-succeeded' : status === 'rolled-back' ? 'deploy-rolled-back' : 'deploy-failed';
     const common = {
         ...announce_base(a),
+        // No report: the run stopped before any step (a refusal, a lock it never got), so nothing moved.
+        versions: a.reports ? versionsOf(a) : [],
         status,
         text: message,
         failedComponent: failed?.component,
@@ -68197,23 +68254,17 @@ function describeUndo(undo, interrupted, undoable) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   t: () => (/* binding */ maskCredentialVariables)
 /* harmony export */ });
-/** Names that hold credentials: TOKEN, SECRET, PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL(S), or a KEY word (API_KEY, APIKEY, SSH_KEY, KEY_ID). */
-const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|(?:^|_)[A-Z0-9]*KEYS?(?:_|$)/i;
-/** …unless the variable names where a credential is, not the credential itself. */
-const LOCATION_NAME = /_(?:FILE|PATH|DIR|SOCK)$/i;
-/** Values too plain to be a credential, which masking would only blot out of every line. */
-const PLAIN_VALUE = /^(?:true|false|yes|no|on|off|null|none|\d+)$/i;
-/** The shortest value masked by name: shorter ones are words and flags, not credentials. */
-const MIN_LENGTH = 6;
-/** True when `name=value` looks like a credential by its name. */
-function isCredentialVariable(name, value) {
-    const v = value.trim();
-    return CREDENTIAL_NAME.test(name) && !LOCATION_NAME.test(name) && v.length >= MIN_LENGTH && !PLAIN_VALUE.test(v);
-}
-/** True when `value` is a URL with a password in it (a database URL, say). */
-function hasUrlPassword(value) {
-    return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i.test(value.trim());
-}
+/* harmony import */ var _core_credential_name_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(33168);
+/**
+ * Secrets a deploy never heard of: a workflow may hand a deploy command a credential through
+ * a plain `env:` (`DEPLOY_TOKEN: ${{ secrets.DEPLOY_TOKEN }}`) instead of naming it in the
+ * policy file or SLIPWAY_SECRETS. The runner hides it in the log, but nothing hides it in
+ * what deploy sends elsewhere — the deployment's description on GitHub, the ledger, a
+ * notification — when a failing command prints it. So the values of variables whose names
+ * say "credential", and the password of any URL in the environment, are masked like the
+ * policy's secrets before any command runs.
+ */
+
 /**
  * Mask the value of every environment variable named like a credential (each of its lines
  * too, for a private key), and every URL with a password; returns the names masked.
@@ -68223,14 +68274,14 @@ function maskCredentialVariables(rt) {
     for (const [name, value] of Object.entries(rt.env)) {
         if (!value)
             continue;
-        if (isCredentialVariable(name, value)) {
+        if ((0,_core_credential_name_js__WEBPACK_IMPORTED_MODULE_0__/* .isCredentialVariable */ .iq)(name, value)) {
             rt.mask(value);
             for (const line of value.split(/\r?\n/))
-                if (line.trim().length >= MIN_LENGTH)
+                if (line.trim().length >= _core_credential_name_js__WEBPACK_IMPORTED_MODULE_0__/* .MIN_CREDENTIAL_LENGTH */ .CP)
                     rt.mask(line.trim());
             names.push(name);
         }
-        else if (hasUrlPassword(value)) {
+        else if ((0,_core_credential_name_js__WEBPACK_IMPORTED_MODULE_0__/* .hasUrlPassword */ .bD)(value)) {
             // The masker adds the URL's password (plain and percent-decoded) with the URL.
             rt.mask(value);
             names.push(name);

@@ -35138,7 +35138,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4107);
+/* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4381);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4533);
 
 
@@ -35207,7 +35207,7 @@ function msSince(start) {
 
 /***/ }),
 
-/***/ 4107:
+/***/ 4381:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35965,8 +35965,21 @@ const componentSchema = schemas/* strictObject */.rej({
     health: schemas/* array */.YOg(schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* unknown */.L5J())).default([]),
     migrate: migrateSchema.optional(),
 });
+/**
+ * Where an environment answers: the health checks' relative URLs are appended to its path, so
+ * a query or fragment would swallow them (`/?a=1` + `/health` is `/?a=1/health`).
+ */
+const environmentUrl = schemas/* string */.YjP().refine((u) => {
+    try {
+        const url = new URL(u);
+        return /^https?:$/.test(url.protocol) && !url.search && !url.hash && !u.includes('?') && !u.includes('#');
+    }
+    catch {
+        return false;
+    }
+}, { message: 'expected an http(s) URL without a query or fragment, such as https://staging.example.com' });
 const environmentSchema = schemas/* strictObject */.rej({
-    url: schemas/* string */.YjP().optional(),
+    url: environmentUrl.optional(),
     after: schemas/* string */.YjP().optional(),
 });
 /** Every event a notification can subscribe to. */
@@ -36614,12 +36627,36 @@ function latencyText(r) {
     return r.latencyMs === null ? '—' : duration(r.latencyMs);
 }
 
+;// CONCATENATED MODULE: ./src/core/credential-name.ts
+/**
+ * Which environment variables hold credentials, by their names and values: one rule for what
+ * deploy masks of the environment and for the `${NAME}` values the checks mask.
+ */
+/** Names that hold credentials: TOKEN, SECRET, PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL(S), or a KEY word (API_KEY, APIKEY, SSH_KEY, KEY_ID). */
+const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|(?:^|_)[A-Z0-9]*KEYS?(?:_|$)/i;
+/** …unless the variable names where a credential is, not the credential itself. */
+const LOCATION_NAME = /_(?:FILE|PATH|DIR|SOCK)$/i;
+/** Values too plain to be a credential, which masking would only blot out of every line. */
+const PLAIN_VALUE = /^(?:true|false|yes|no|on|off|null|none|\d+)$/i;
+/** The shortest value masked by name: shorter ones are words and flags, not credentials. */
+const MIN_CREDENTIAL_LENGTH = 6;
+/** True when `name=value` looks like a credential by its name. */
+function isCredentialVariable(name, value) {
+    const v = value.trim();
+    return (CREDENTIAL_NAME.test(name) && !LOCATION_NAME.test(name) && v.length >= MIN_CREDENTIAL_LENGTH && !PLAIN_VALUE.test(v));
+}
+/** True when `value` is a URL with a password in it (a database URL, say). */
+function hasUrlPassword(value) {
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i.test(value.trim());
+}
+
 ;// CONCATENATED MODULE: ./src/checks/resolve.ts
 /**
  * Turns checks into what a run needs: relative URLs joined to the base URL, `${NAME}`
  * placeholders and `{ env: NAME }` connection strings read from the environment, and every
  * secret among them registered with the runtime's masker before anything is logged.
  */
+
 
 
 const SENSITIVE = /auth|token|secret|password|passwd|key|cookie|session|signature|credential/i;
@@ -36633,7 +36670,13 @@ function resolveOne(c, opts, rt) {
         const v = opts.env[name];
         if (v === undefined || v === '')
             throw fail(`\${${name}} is used but the environment variable ${name} is not set`);
-        rt.mask(v);
+        // Only a credential, by deploy's rule for the environment: masking a path or a host
+        // (BOT_PATH=health) would rewrite every "health" in the outputs a later step reads. A
+        // value in a credential's place is masked where it lands (a sensitive header, a URL's
+        // password or key), and the runner masks the GitHub secrets passed in env: whatever
+        // their names.
+        if (isCredentialVariable(name, v) || hasUrlPassword(v))
+            rt.mask(v);
         return v;
     });
     const headersOf = (h) => {
@@ -37563,6 +37606,9 @@ const smokeTest = (0,inputs/* defineAction */.QP)({
         };
         if (inputs.dryRun)
             return dryRun(checks, options, rt);
+        // Every variable is read before the group opens: a missing one fails the step in one line,
+        // under no header announcing checks that never ran.
+        resolveChecks(checks, options, rt);
         const results = await rt.log.group(`Smoke tests: ${checks.length} check${checks.length === 1 ? '' : 's'}, ${options.concurrency} at a time, deadline ${duration(options.timeoutMs)}`, () => runChecks(checks, { ...options, onResult: (r) => rt.log.info(resultLine(r)) }, rt));
         const failed = results.filter((r) => !r.passed);
         const report = inputs.report.trim() ? await writeJUnit(inputs.report.trim(), results, rt) : '';
@@ -37597,6 +37643,9 @@ function baseUrlFor(config, environment, url) {
     }
     if (base && !/^https?:\/\/[^/]/i.test(base))
         throw new errors/* UserError */.yo(`${from}: expected an http(s) URL, got ${JSON.stringify(base)}`);
+    // Relative check URLs are appended to its path: a query or fragment would swallow them.
+    if (base && /[?#]/.test(base))
+        throw new errors/* UserError */.yo(`${from}: expected a base URL without a query or fragment (check paths are appended to it), got ${JSON.stringify(base)}`);
     return base;
 }
 function inlineChecks(text) {
@@ -37612,7 +37661,9 @@ function configChecks(config) {
 }
 /** No checks input and no health entries: a well-formed "nothing to do", said loudly. */
 async function nothingToCheck(config, rt) {
-    const why = `no checks: the checks input is empty and no component of ${config.file ?? '.github/slipway.yml'} has health entries; nothing was verified`;
+    const why = config.file
+        ? `no checks: the checks input is empty and no component of ${config.file} has health entries; nothing was verified`
+        : 'no checks: the checks input is empty and there is no policy file (.github/slipway.yml) to read health entries from; nothing was verified';
     rt.log.warning(`smoke-test: ${why}`);
     rt.setOutput('passed', true);
     rt.setOutput('failed', []);

@@ -37795,8 +37795,21 @@ const componentSchema = schemas/* strictObject */.rej({
     health: schemas/* array */.YOg(schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* unknown */.L5J())).default([]),
     migrate: migrateSchema.optional(),
 });
+/**
+ * Where an environment answers: the health checks' relative URLs are appended to its path, so
+ * a query or fragment would swallow them (`/?a=1` + `/health` is `/?a=1/health`).
+ */
+const environmentUrl = schemas/* string */.YjP().refine((u) => {
+    try {
+        const url = new URL(u);
+        return /^https?:$/.test(url.protocol) && !url.search && !url.hash && !u.includes('?') && !u.includes('#');
+    }
+    catch {
+        return false;
+    }
+}, { message: 'expected an http(s) URL without a query or fragment, such as https://staging.example.com' });
 const environmentSchema = schemas/* strictObject */.rej({
-    url: schemas/* string */.YjP().optional(),
+    url: environmentUrl.optional(),
     after: schemas/* string */.YjP().optional(),
 });
 /** Every event a notification can subscribe to. */

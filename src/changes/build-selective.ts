@@ -57,6 +57,9 @@ const INPUTS = {
   version: input.string(
     "The version being built, given to build commands as SLIPWAY_VERSION: one for every component, or JSON component → version (version-bump's versions output; a key that names no component is refused).",
   ),
+  released: input.string(
+    "JSON array of the components whose version this run releases (version-bump's released output): a changed component outside it is not selected, since deploying it would put new code under a version that is another commit's. Empty: every changed component.",
+  ),
   token: input.string(
     'GitHub token, to read the last deployment of `environment` from GitHub Deployments. Empty: the .slipway/ ledger.',
     { default: '${{ github.token }}', secret: true },
@@ -115,6 +118,7 @@ async function runBuildSelective(
   // Read before anything runs: a typo'd component would build with an empty SLIPWAY_VERSION.
   // A filters file names its own groups, which version-bump's versions output does not know.
   const versions = buildVersions(inputs.version, fromPolicy ? [...byName.keys()] : null);
+  const released = releasedComponents(inputs.released, [...byName.keys()]);
 
   let decision: BaseDecision;
   let selection: Selection;
@@ -163,6 +167,7 @@ async function runBuildSelective(
       const policy = fromPolicy ? await policyChanges(git, config, decision.base, rt.cwd, rt.log) : {};
       selection = selectByChangedPaths(components, changedPaths(changes), policy);
     }
+    if (released) selection = onlyReleased(selection, released, rt);
   }
 
   const hashes = await contentHashes(
@@ -292,6 +297,50 @@ function buildVersions(raw: string, names: readonly string[] | null): (component
       `input "version": unknown component${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `"${k}"`).join(', ')} (expected one of: ${names.join(', ')})`,
     );
   return (component) => (typeof map[component] === 'string' ? (map[component] as string) : '');
+}
+
+/**
+ * The `released` input as a set of components, or null when it is empty (no filter). A name
+ * that is no component is refused, as in `version`: a typo would hold back the component meant.
+ */
+function releasedComponents(raw: string, names: readonly string[]): Set<string> | null {
+  const text = raw.trim();
+  if (!text) return null;
+  const expected = `input "released": expected a JSON array of component names (version-bump's released output)`;
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    throw new UserError(`${expected}, but it is not valid JSON`);
+  }
+  if (!Array.isArray(list) || !list.every((n) => typeof n === 'string'))
+    throw new UserError(`${expected}, got ${text.slice(0, 80)}`);
+  const unknown = list.filter((n) => !names.includes(n));
+  if (unknown.length)
+    throw new UserError(
+      `input "released": unknown component${unknown.length === 1 ? '' : 's'} ${unknown.map((n) => `"${n}"`).join(', ')} (expected one of: ${names.join(', ')})`,
+    );
+  return new Set(list);
+}
+
+/**
+ * The selection without the changed components whose version does not move in this run: a
+ * `refactor:` push keeps api at 0.5.0, which is already another commit, so it is held back
+ * (saying so) rather than built and then refused by deploy.
+ */
+function onlyReleased(selection: Selection, released: ReadonlySet<string>, rt: Runtime): Selection {
+  const held = selection.changed.filter((n) => !released.has(n));
+  if (!held.length) return selection;
+  const one = held.length === 1;
+  rt.log.info(
+    `${held.join(', ')}: changed, but this run releases no new version of ${one ? 'it' : 'them'} (no commit since ${one ? 'its' : 'their'} last release asks for one: feat:, fix:…), so ${one ? 'it is' : 'they are'} not built or deployed.`,
+  );
+  const keep = (n: string) => released.has(n);
+  return {
+    changed: selection.changed.filter(keep),
+    reasons: Object.fromEntries(Object.entries(selection.reasons).filter(([n]) => keep(n))),
+    files: Object.fromEntries(Object.entries(selection.files).filter(([n]) => keep(n))),
+  };
 }
 
 /** HEAD or the head input, as a SHA. */

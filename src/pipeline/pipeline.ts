@@ -195,7 +195,7 @@ export async function runPipeline(
 
   // Each component is built and deployed at its own version: its own series', else the product's.
   const versions = vb.outputs.versions || result.version;
-  const bs = await call('build-selective', { run: options.build, version: versions });
+  const bs = await call('build-selective', { run: options.build, version: versions, released: vb.outputs.released });
   if (bs.error) await fail('build', bs.error);
   const changed = parseJson<string[]>(bs.outputs.changed) ?? [];
   const skipped = parseJson<Record<string, unknown>>(bs.outputs.skipped) ?? {};

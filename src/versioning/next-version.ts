@@ -280,15 +280,7 @@ export async function planVersion(
           : `no commits since ${last.name}`,
       };
     }
-    let version = inc(current, bump)!;
-    // A release branch or an unmerged hotfix may have tagged that version already, outside
-    // this history: never output a tag that exists; step past the series' highest instead.
-    let taken = '';
-    if (tagNames.includes(formatTag(series.template, version))) {
-      const highest = highestStableTag(series.template, tagNames);
-      taken = formatTag(series.template, version);
-      if (highest) version = inc(`${highest.major}.${highest.minor}.${highest.patch}`, bump)!;
-    }
+    const { version, taken } = pastTaken(series.template, tagNames, current, bump);
     return {
       ...base,
       release: true,
@@ -302,9 +294,7 @@ export async function planVersion(
           : ctx.rule.bump
             ? `${ctx.branch}: ${bump} on ${last.name}`
             : `${bump} from ${describe(base.deciding)}`) +
-        (taken
-          ? `; ${taken} exists outside this history (a release or hotfix branch), so the ${bump} after the series' highest`
-          : ''),
+        (taken ? `; ${outside(taken, bump, '(a release or hotfix branch)')}` : ''),
     };
   }
 
@@ -321,12 +311,20 @@ export async function planVersion(
       reason: `${ctx.branch}: no candidate for a component's own series (ownSeries: none)`,
     };
   const named = series.own ? null : versionInBranch(ctx.branch);
-  const target = named ?? (last ? inc(current, bump === 'none' ? 'patch' : bump)! : ctx.initial);
+  const level: BumpLevel = bump === 'none' ? 'patch' : bump;
+  // Only the product's version is pinned by the branch name; a computed one (a component's
+  // own series, a release/<other> branch) steps past a version tagged elsewhere, as on main.
+  const next = named
+    ? { version: named, taken: '' }
+    : last
+      ? pastTaken(series.template, tagNames, current, level)
+      : { version: ctx.initial, taken: '' };
+  const target = next.version;
+  const passed = next.taken ? `; ${outside(next.taken, level, '(main or another release branch)')}` : '';
   // What the candidate is: the step from the last stable version to the one it is a candidate of.
   const step: BumpLevel = levelBetween(current || '0.0.0', target);
-  base.candidateOf = target;
   const all: { name: string; version: SemVer }[] = [];
-  for (const name of names ?? (await git.tagNames([tagGlob(series.template)]))) {
+  for (const name of tagNames) {
     const version = parseTag(series.template, name);
     if (version) all.push({ name, version });
   }
@@ -334,11 +332,14 @@ export async function planVersion(
     return {
       ...base,
       release: false,
-      bump,
+      bump: 'none',
       version: target,
       tag: formatTag(series.template, target),
       prerelease: false,
-      reason: `${target} is already released; bump the release branch to the next version`,
+      // Renaming the branch moves the product's version only: advice a component cannot follow.
+      reason: named
+        ? `${target} is already released; bump the release branch to the next version`
+        : `${target} is already released outside this history; no candidate of it`,
     };
   }
   const candidates = all
@@ -352,8 +353,9 @@ export async function planVersion(
   /** The newest candidate again, released already: `reason` says why there is no new one. */
   const still = (c: { name: string; version: SemVer }, reason: string): VersionPlan => ({
     ...base,
+    candidateOf: target,
     release: false,
-    bump: step,
+    bump: 'none',
     version: c.version.version,
     tag: c.name,
     prerelease: true,
@@ -384,13 +386,38 @@ export async function planVersion(
   const version = `${target}-${id}.${n}`;
   return {
     ...base,
+    candidateOf: target,
     release: true,
     bump: step,
     version,
     tag: formatTag(series.template, version),
     prerelease: true,
-    reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
+    reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}${passed}`,
   };
+}
+
+/**
+ * `bump` on `current`, unless a stable tag of that version exists outside this history (a
+ * release branch promoted, a hotfix, main past a release branch): a tag is never output
+ * twice, so the same bump is taken from the series' highest stable version. `taken` names
+ * the tag in the way ('' when none was).
+ */
+function pastTaken(
+  template: string,
+  names: readonly string[],
+  current: string,
+  bump: BumpLevel,
+): { version: string; taken: string } {
+  const version = inc(current, bump)!;
+  const tag = formatTag(template, version);
+  if (!names.includes(tag)) return { version, taken: '' };
+  const highest = highestStableTag(template, names);
+  return { version: highest ? inc(`${highest.major}.${highest.minor}.${highest.patch}`, bump)! : version, taken: tag };
+}
+
+/** The log's words for a version stepped past: which tag was in the way, and what was taken instead. */
+function outside(taken: string, bump: BumpLevel, where: string): string {
+  return `${taken} exists outside this history ${where}, so the ${bump} after the series' highest`;
 }
 
 /**

@@ -49,6 +49,28 @@ async function newestCandidate(
 }
 
 /**
+ * Why a component's own series has no candidate to promote: its last stable release may be
+ * one of this branch's candidates promoted already (then it is no longer above that release,
+ * so newestCandidate skips it), on HEAD by a run before this one, or earlier on the branch.
+ */
+async function nothingToPromote(
+  git: Git,
+  template: string,
+  id: string,
+  names: readonly string[],
+  lastTag: string,
+  ctx: PolicyContext,
+): Promise<string> {
+  const none = `no ${id} candidate on ${ctx.branch} to promote`;
+  const last = lastTag ? parseTag(template, lastTag) : null;
+  if (!last || !(await newestCandidate(git, template, id, names, '', core(last)))) return none;
+  const at = await git.resolveCommit(`refs/tags/${lastTag}`);
+  return at === ctx.headSha
+    ? `HEAD is already ${lastTag} (promoted)`
+    : `${lastTag} was promoted on ${at?.slice(0, 7) ?? 'another commit'}; ${none} since`;
+}
+
+/**
  * The promote run's plan for a series, from its candidate plan (planVersion on the same
  * branch, which found the last stable release and the commits since it: the final
  * release's notes). The product's final version is the one the branch names (`release/0.105`
@@ -83,7 +105,7 @@ export async function planPromotion(
   const named = series.own ? null : versionInBranch(ctx.branch);
   const newest = await newestCandidate(git, series.template, id, names, current, named);
   const target = named ?? (newest ? core(newest.version) : null);
-  if (!target) return nothing(`no ${id} candidate on ${ctx.branch} to promote`);
+  if (!target) return nothing(await nothingToPromote(git, series.template, id, names, candidate.previousTag, ctx));
   const tag = formatTag(series.template, target);
   const final = { ...candidate, candidateOf: '', version: target, tag, prerelease: false };
   const released = names.find((n) => {

@@ -228,6 +228,39 @@ describe('selecting on push', () => {
     expect(JSON.parse(run.outputs.matrix)).toEqual({ include: [] });
   });
 
+  it("holds back a changed component whose version the run does not release (version-bump's released output)", async () => {
+    const r = product();
+    const before = r.head();
+    r.commit('refactor: shared and the web app', {
+      'libs/shared/index.ts': 'export const x = 3;\n',
+      'web/app.ts': 'app 2\n',
+    });
+    const push = { eventName: 'push', event: { before, after: r.head() }, ref: 'refs/heads/main' };
+    const some = await selective(r, { released: '["frontend","docs"]' }, push);
+    expect(changed(some)).toEqual(['frontend']);
+    expect(JSON.parse(some.outputs.matrix)).toEqual({ include: [{ component: 'frontend', paths: ['web/**'] }] });
+    expect(some.outputs.backend).toBe('false');
+    expect(some.log).toContain(
+      'shared, backend: changed, but this run releases no new version of them (no commit since their last release asks for one: feat:, fix:…), so they are not built or deployed.',
+    );
+    // Nothing released: nothing to build or deploy, and the run succeeds.
+    const none = await selective(r, { released: '[]' }, push);
+    expect(changed(none)).toEqual([]);
+    expect(none.outputs.any).toBe('false');
+    // Empty: no filter, as before.
+    expect(changed(await selective(r, {}, push))).toEqual(['shared', 'backend', 'frontend']);
+    // A list that is not one, or a name that is no component, is refused before anything is selected.
+    const notJson = await selectiveSettled(r, { released: 'frontend' }, push);
+    expect((notJson.error as Error).message).toBe(
+      `input "released": expected a JSON array of component names (version-bump's released output), but it is not valid JSON`,
+    );
+    expect(notJson.run.outputs.changed).toBeUndefined();
+    const typo = await selectiveSettled(r, { released: '["fronted"]' }, push);
+    expect((typo.error as Error).message).toBe(
+      'input "released": unknown component "fronted" (expected one of: shared, postgres, schema, backend, frontend, docs)',
+    );
+  });
+
   it('compares a new branch with its merge-base with the default branch', async () => {
     const origin = product();
     origin.commit('feat: web', { 'web/app.ts': 'app2\n' });
