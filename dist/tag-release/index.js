@@ -69348,16 +69348,7 @@ async function planVersion(git, series, ctx, names, reachable) {
                     : `no commits since ${last.name}`,
             };
         }
-        let version = inc_default()(current, bump);
-        // A release branch or an unmerged hotfix may have tagged that version already, outside
-        // this history: never output a tag that exists; step past the series' highest instead.
-        let taken = '';
-        if (tagNames.includes(formatTag(series.template, version))) {
-            const highest = highestStableTag(series.template, tagNames);
-            taken = formatTag(series.template, version);
-            if (highest)
-                version = inc_default()(`${highest.major}.${highest.minor}.${highest.patch}`, bump);
-        }
+        const { version, taken } = pastTaken(series.template, tagNames, current, bump);
         return {
             ...base,
             release: true,
@@ -69370,9 +69361,7 @@ async function planVersion(git, series, ctx, names, reachable) {
                 : ctx.rule.bump
                     ? `${ctx.branch}: ${bump} on ${last.name}`
                     : `${bump} from ${describe(base.deciding)}`) +
-                (taken
-                    ? `; ${taken} exists outside this history (a release or hotfix branch), so the ${bump} after the series' highest`
-                    : ''),
+                (taken ? `; ${outside(taken, bump, '(a release or hotfix branch)')}` : ''),
         };
     }
     // Prerelease channels (rc, beta, alpha): X.Y.Z-<id>.N on a release branch.
@@ -69388,12 +69377,20 @@ async function planVersion(git, series, ctx, names, reachable) {
             reason: `${ctx.branch}: no candidate for a component's own series (ownSeries: none)`,
         };
     const named = series.own ? null : versionInBranch(ctx.branch);
-    const target = named ?? (last ? inc_default()(current, bump === 'none' ? 'patch' : bump) : ctx.initial);
+    const level = bump === 'none' ? 'patch' : bump;
+    // Only the product's version is pinned by the branch name; a computed one (a component's
+    // own series, a release/<other> branch) steps past a version tagged elsewhere, as on main.
+    const next = named
+        ? { version: named, taken: '' }
+        : last
+            ? pastTaken(series.template, tagNames, current, level)
+            : { version: ctx.initial, taken: '' };
+    const target = next.version;
+    const passed = next.taken ? `; ${outside(next.taken, level, '(main or another release branch)')}` : '';
     // What the candidate is: the step from the last stable version to the one it is a candidate of.
     const step = levelBetween(current || '0.0.0', target);
-    base.candidateOf = target;
     const all = [];
-    for (const name of names ?? (await git.tagNames([tag_template_tagGlob(series.template)]))) {
+    for (const name of tagNames) {
         const version = tag_template_parseTag(series.template, name);
         if (version)
             all.push({ name, version });
@@ -69402,11 +69399,14 @@ async function planVersion(git, series, ctx, names, reachable) {
         return {
             ...base,
             release: false,
-            bump,
+            bump: 'none',
             version: target,
             tag: formatTag(series.template, target),
             prerelease: false,
-            reason: `${target} is already released; bump the release branch to the next version`,
+            // Renaming the branch moves the product's version only: advice a component cannot follow.
+            reason: named
+                ? `${target} is already released; bump the release branch to the next version`
+                : `${target} is already released outside this history; no candidate of it`,
         };
     }
     const candidates = all
@@ -69417,8 +69417,9 @@ async function planVersion(git, series, ctx, names, reachable) {
     /** The newest candidate again, released already: `reason` says why there is no new one. */
     const still = (c, reason) => ({
         ...base,
+        candidateOf: target,
         release: false,
-        bump: step,
+        bump: 'none',
         version: c.version.version,
         tag: c.name,
         prerelease: true,
@@ -69446,13 +69447,32 @@ async function planVersion(git, series, ctx, names, reachable) {
     const version = `${target}-${id}.${n}`;
     return {
         ...base,
+        candidateOf: target,
         release: true,
         bump: step,
         version,
         tag: formatTag(series.template, version),
         prerelease: true,
-        reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}`,
+        reason: `release candidate ${n} of ${target}${named ? ` (from the branch name)` : ''}${passed}`,
     };
+}
+/**
+ * `bump` on `current`, unless a stable tag of that version exists outside this history (a
+ * release branch promoted, a hotfix, main past a release branch): a tag is never output
+ * twice, so the same bump is taken from the series' highest stable version. `taken` names
+ * the tag in the way ('' when none was).
+ */
+function pastTaken(template, names, current, bump) {
+    const version = inc_default()(current, bump);
+    const tag = formatTag(template, version);
+    if (!names.includes(tag))
+        return { version, taken: '' };
+    const highest = highestStableTag(template, names);
+    return { version: highest ? inc_default()(`${highest.major}.${highest.minor}.${highest.patch}`, bump) : version, taken: tag };
+}
+/** The log's words for a version stepped past: which tag was in the way, and what was taken instead. */
+function outside(taken, bump, where) {
+    return `${taken} exists outside this history ${where}, so the ${bump} after the series' highest`;
 }
 /**
  * The number of `version` as a candidate of the prerelease identifier `id` (1.5.0-beta.2.3 of
@@ -69614,6 +69634,21 @@ async function newestCandidate(git, template, id, names, above, of) {
     return null;
 }
 /**
+ * Why a component's own series has no candidate to promote: its last stable release may be
+ * one of this branch's candidates promoted already (then it is no longer above that release,
+ * so newestCandidate skips it), on HEAD by a run before this one, or earlier on the branch.
+ */
+async function nothingToPromote(git, template, id, names, lastTag, ctx) {
+    const none = `no ${id} candidate on ${ctx.branch} to promote`;
+    const last = lastTag ? tag_template_parseTag(template, lastTag) : null;
+    if (!last || !(await newestCandidate(git, template, id, names, '', core(last))))
+        return none;
+    const at = await git.resolveCommit(`refs/tags/${lastTag}`);
+    return at === ctx.headSha
+        ? `HEAD is already ${lastTag} (promoted)`
+        : `${lastTag} was promoted on ${at?.slice(0, 7) ?? 'another commit'}; ${none} since`;
+}
+/**
  * The promote run's plan for a series, from its candidate plan (planVersion on the same
  * branch, which found the last stable release and the commits since it: the final
  * release's notes). The product's final version is the one the branch names (`release/0.105`
@@ -69641,7 +69676,7 @@ async function planPromotion(git, series, ctx, candidate, names) {
     const newest = await newestCandidate(git, series.template, id, names, current, named);
     const target = named ?? (newest ? core(newest.version) : null);
     if (!target)
-        return nothing(`no ${id} candidate on ${ctx.branch} to promote`);
+        return nothing(await nothingToPromote(git, series.template, id, names, candidate.previousTag, ctx));
     const tag = formatTag(series.template, target);
     const final = { ...candidate, candidateOf: '', version: target, tag, prerelease: false };
     const released = names.find((n) => {
@@ -69778,6 +69813,7 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         notes: 'Markdown notes of the commits, grouped by change type.',
         components: 'JSON: component → {version, release, bump, previous-version, tag, and candidate-of on a candidate, promoted-from on a promote run}, for each component with its own series.',
         versions: "JSON: component → the version it deploys at, for deploy's version input: its own series' version, else (series: product, or no paths) the product version.",
+        released: "JSON array of the components whose version this run releases: those of the product's series when it releases, and each with its own series that moves. build-selective's released input: a changed component outside it keeps a version that is another commit's, so it is not built or deployed.",
     },
     async run(inputs, rt) {
         const git = new Git(rt.cwd, rt.log);
@@ -69901,6 +69937,8 @@ const versionBump = (0,inputs/* defineAction */.QP)({
         const own = new Map(comps.map((p) => [p.component, p.version]));
         const componentNames = inputs.component ? [inputs.component] : Object.keys(config.components);
         rt.setOutput('versions', Object.fromEntries(componentNames.map((n) => [n, own.get(n) ?? main.version])));
+        const ownRelease = new Map(comps.map((p) => [p.component, p.release]));
+        rt.setOutput('released', componentNames.filter((n) => ownRelease.get(n) ?? main.release));
         await rt.summary(versionSummary(branch, rule.channel, plans, inputs.dryRun));
     },
 });

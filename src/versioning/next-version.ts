@@ -311,7 +311,7 @@ export async function planVersion(
       reason: `${ctx.branch}: no candidate for a component's own series (ownSeries: none)`,
     };
   const named = series.own ? null : versionInBranch(ctx.branch);
-  const level: BumpLevel = bump === 'none' ? 'patch' : bump;
+  const level: Step = bump === 'none' ? 'patch' : bump;
   // Only the product's version is pinned by the branch name; a computed one (a component's
   // own series, a release/<other> branch) steps past a version tagged elsewhere, as on main.
   const next = named
@@ -406,7 +406,7 @@ function pastTaken(
   template: string,
   names: readonly string[],
   current: string,
-  bump: BumpLevel,
+  bump: Step,
 ): { version: string; taken: string } {
   const version = inc(current, bump)!;
   const tag = formatTag(template, version);
@@ -414,6 +414,9 @@ function pastTaken(
   const highest = highestStableTag(template, names);
   return { version: highest ? inc(`${highest.major}.${highest.minor}.${highest.patch}`, bump)! : version, taken: tag };
 }
+
+/** A bump that moves a version. */
+type Step = Exclude<BumpLevel, 'none'>;
 
 /** The log's words for a version stepped past: which tag was in the way, and what was taken instead. */
 function outside(taken: string, bump: BumpLevel, where: string): string {

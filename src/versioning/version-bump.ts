@@ -114,6 +114,8 @@ export const versionBump = defineAction({
       'JSON: component → {version, release, bump, previous-version, tag, and candidate-of on a candidate, promoted-from on a promote run}, for each component with its own series.',
     versions:
       "JSON: component → the version it deploys at, for deploy's version input: its own series' version, else (series: product, or no paths) the product version.",
+    released:
+      "JSON array of the components whose version this run releases: those of the product's series when it releases, and each with its own series that moves. build-selective's released input: a changed component outside it keeps a version that is another commit's, so it is not built or deployed.",
   },
   async run(inputs, rt) {
     const git = new Git(rt.cwd, rt.log);
@@ -255,6 +257,11 @@ export const versionBump = defineAction({
     const own = new Map(comps.map((p) => [p.component, p.version]));
     const componentNames = inputs.component ? [inputs.component] : Object.keys(config.components);
     rt.setOutput('versions', Object.fromEntries(componentNames.map((n) => [n, own.get(n) ?? main.version])));
+    const ownRelease = new Map(comps.map((p) => [p.component, p.release]));
+    rt.setOutput(
+      'released',
+      componentNames.filter((n) => ownRelease.get(n) ?? main.release),
+    );
     await rt.summary(versionSummary(branch, rule.channel, plans, inputs.dryRun));
   },
 });

@@ -89,17 +89,21 @@ describe('the token a run that tags needs', () => {
     expect(existsSync(path.join(r.dir, 'deployed-production.marker'))).toBe(true);
   });
 
-  it('a run that releases nothing needs no token to deploy', async () => {
+  it('a run that releases nothing needs no token, and builds and deploys nothing, saying why', async () => {
     const r = repo();
     r.commit('feat: api', { '.github/slipway.yml': policy, 'api/a.txt': 'a', '.gitignore': '*.marker\n.slipway/\n' });
     r.tag('v0.1.0');
     r.tag('api-v0.1.0');
-    // A commit of no release type touching api: selected and deployed, no new version.
+    // A commit of no release type touching api: api stays at 0.1.0, which is the tagged commit's.
     r.commit('chore(api): tidy', { 'api/a.txt': 'b' });
     const rt = createMemoryRuntime({ cwd: r.dir, env: env() });
     const result = await runPipeline(options({ environments: ['staging'] }), rt);
+    expect(result.status).toBe('nothing-to-do');
     expect(result.release).toBe(false);
-    expect(existsSync(path.join(r.dir, 'deployed-staging.marker'))).toBe(true);
+    expect(rt.text()).toContain('api: changed, but this run releases no new version of it');
+    for (const marker of ['built.marker', 'deployed-staging.marker'])
+      expect([marker, existsSync(path.join(r.dir, marker))]).toEqual([marker, false]);
+    expect(result.steps.find((s) => s.step === 'build')).toMatchObject({ result: 'ok', detail: 'nothing changed' });
     expect(result.steps.at(-1)).toMatchObject({ step: 'release', result: 'skipped' });
   });
 });

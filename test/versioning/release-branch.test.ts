@@ -147,5 +147,32 @@ describe('a release branch after its promotion', () => {
     expect(again.worker).toMatchObject({ version: '0.1.3', release: false, bump: 'none', tag: 'worker/v0.1.3' });
     expect(again.log).toContain('repository: 0.4.0 → 0.4.0 (HEAD is already v0.4.0 (promoted))');
     expect(again.log).toContain('worker: 0.1.3 → 0.1.3 (HEAD is already worker/v0.1.3 (promoted))');
+    // The branch moved on without a worker change: promoted already, on the commit it names.
+    const promotedAt = r.head();
+    r.commit('fix(web): later', { 'web/app.ts': '2\n' });
+    const later = await push(r, BRANCH, true);
+    expect(later.worker).toMatchObject({ version: '0.1.3', release: false, bump: 'none' });
+    expect(later.log).toContain(`worker: 0.1.3 → 0.1.3 (worker/v0.1.3 was promoted on ${promotedAt.slice(0, 7)};`);
+  });
+});
+
+describe('a release branch that names no version', () => {
+  it('steps past a version tagged outside its history, as main does, and never says to bump the branch', async () => {
+    const r = createRepo();
+    repos.push(r);
+    r.commit('feat: base');
+    r.tag('v2.1.0');
+    r.git('checkout', '-q', '-b', 'release/next');
+    r.git('checkout', '-q', 'main');
+    r.commit('fix: main only');
+    r.tag('v2.1.1');
+    r.git('checkout', '-q', 'release/next');
+    r.commit('fix: on the branch');
+    const next = await push(r, 'release/next');
+    expect(next.out).toMatchObject({ version: '2.1.2-rc.1', release: 'true', bump: 'patch', 'candidate-of': '2.1.2' });
+    expect(next.log).toContain(
+      "v2.1.1 exists outside this history (main or another release branch), so the patch after the series' highest",
+    );
+    expect(next.log).not.toContain('bump the release branch');
   });
 });

@@ -110,6 +110,7 @@ describe('tag series of any shape', () => {
     // api follows the product: no series of its own, deployed at the product version.
     expect(comps.api).toBeUndefined();
     expect(JSON.parse(vb.outputs.versions)).toEqual({ api: '0.104.8', py: '1.37.6', web: '2.3.1', rb: '0.9.3' });
+    expect(JSON.parse(vb.outputs.released)).toEqual(['api', 'py', 'web', 'rb']);
     expect((await bump(r, { component: 'api' })).outputs).toMatchObject({ version: '0.104.8', tag: 'v0.104.8' });
 
     // One component at a time, as a matrix job asks.
@@ -368,6 +369,8 @@ describe('release branches', () => {
       tag: 'py/1.37.5',
     });
     expect(JSON.parse(none.outputs.versions).py).toBe('1.37.5');
+    // py keeps 1.37.5, another commit's version: build-selective holds it back; the product's series moves.
+    expect(JSON.parse(none.outputs.released)).toEqual(['api']);
     // On main, a plain release: no candidate.
     r.git('checkout', '-q', 'main');
     expect((await bump(r)).outputs).toMatchObject({ bump: 'patch', 'candidate-of': '' });
