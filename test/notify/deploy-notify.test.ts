@@ -102,6 +102,37 @@ describe('deploy sends notifications', () => {
     repo.cleanup();
   }, 60_000);
 
+  it('a refused run lists no versions: nothing moved', async () => {
+    const repo = createRepo();
+    repo.commit('feat: app', {
+      '.github/slipway.yml': [
+        'components:',
+        '  api: { deploy: { run: "true" } }',
+        'environments:',
+        '  staging: {}',
+        '  production: { after: staging }',
+        'notify:',
+        '  - kind: webhook',
+        '    webhook: { env: HOOK }',
+        '',
+      ].join('\n'),
+    });
+    const env: NodeJS.ProcessEnv = { ...process.env, HOOK: `${base}/hook` };
+    env[inputVariable('environment')] = 'production';
+    env[inputVariable('version')] = '9.9.9';
+    const rt = createMemoryRuntime({ env, cwd: repo.dir });
+    bodies.length = 0;
+    const error = await deployLocally(parseInputs(deploy.inputs, env, rt) as Record<string, unknown>, rt).catch(
+      (e: Error) => e,
+    );
+    expect((error as Error).message).toMatch(/staging/);
+    const [body] = bodies as unknown as { event: string; versions: unknown[] }[];
+    expect(body.event).toBe('deploy-failed');
+    // 9.9.9 never ran anywhere: a message listing api (none) → 9.9.9 would say it moved.
+    expect(body.versions).toEqual([]);
+    repo.cleanup();
+  }, 60_000);
+
   it('posts deploy-failed and sets status=failed on lock-timeout and on an unexpected error', async () => {
     const repo = createRepo();
     repo.commit('feat: app', {
