@@ -48398,12 +48398,15 @@ function probeTcp(check, ctx) {
 
 // EXTERNAL MODULE: ./src/core/credential-name.ts
 var credential_name = __nccwpck_require__(33168);
+// EXTERNAL MODULE: ./src/core/url-credentials.ts
+var url_credentials = __nccwpck_require__(25969);
 ;// CONCATENATED MODULE: ./src/checks/resolve.ts
 /**
  * Turns checks into what a run needs: relative URLs joined to the base URL, `${NAME}`
  * placeholders and `{ env: NAME }` connection strings read from the environment, and every
  * secret among them registered with the runtime's masker before anything is logged.
  */
+
 
 
 
@@ -48444,7 +48447,7 @@ function resolveOne(c, opts, rt) {
         case 'http':
         case 'websocket': {
             const withCredentials = maskUrl(absolute(expand(c.url), c.kind, opts.baseUrl, fail), rt);
-            const { url, authorization } = splitCredentials(withCredentials);
+            const { url, authorization } = (0,url_credentials/* splitCredentials */.J)(withCredentials);
             const headers = headersOf(c.headers);
             if (authorization && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
                 rt.mask(authorization.slice('Basic '.length));
@@ -48502,17 +48505,6 @@ function absolute(url, kind, baseUrl, fail) {
     if (kind === 'websocket')
         out = out.replace(/^http(s?):/i, 'ws$1:');
     return out;
-}
-/** Credentials in a URL travel as a Basic Authorization header, so the URL shown and redirected carries none. */
-function splitCredentials(url) {
-    const u = new URL(url);
-    if (!u.username && !u.password)
-        return { url };
-    const user = decodeURIComponent(u.username);
-    const password = decodeURIComponent(u.password);
-    u.username = '';
-    u.password = '';
-    return { url: u.toString(), authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
 }
 /** Register the password and sensitive query values of a URL as secrets; returns the URL. */
 function maskUrl(url, rt) {
@@ -51146,6 +51138,31 @@ function stableTagsByVersion(template, names) {
 
 /***/ }),
 
+/***/ 25969:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ splitCredentials)
+/* harmony export */ });
+/** Credentials in an HTTP URL (a webhook's, a health check's), sent the way fetch accepts them. */
+/**
+ * The URL without `user:password@`, and those as a Basic Authorization header: fetch refuses
+ * a URL that carries credentials, and a header also keeps them out of any redirect's URL.
+ */
+function splitCredentials(url) {
+    const u = new URL(url);
+    if (!u.username && !u.password)
+        return { url };
+    const user = decodeURIComponent(u.username);
+    const password = decodeURIComponent(u.password);
+    u.username = '';
+    u.password = '';
+    return { url: u.toString(), authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
+
+/***/ }),
+
 /***/ 3364:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -51192,7 +51209,7 @@ async function resolveInside(root, abs) {
 
 /***/ }),
 
-/***/ 75516:
+/***/ 91139:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51202,6 +51219,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   W: () => (/* binding */ announceStart)
 });
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(27253);
 ;// CONCATENATED MODULE: ./src/notify/message.ts
@@ -67824,8 +67843,82 @@ const nodemailer = {
 };
 /* harmony default export */ const esm_nodemailer = (nodemailer);
 
+;// CONCATENATED MODULE: ./src/notify/network-error.ts
+/**
+ * A failed connection as one line a user can act on, in the words the health checks use
+ * ("connection refused (127.0.0.1:8080)", "host not found"), and whether another attempt
+ * could go differently: a refused certificate or a blocked port fails the same way every time.
+ */
+/** Where a socket error happened: "127.0.0.1:8080", "[::1]:8080"; '' when the error does not say. */
+function socketAddress(err) {
+    if (typeof err?.address !== 'string' || !err.address)
+        return '';
+    const host = err.address.includes(':') ? `[${err.address}]` : err.address;
+    return typeof err.port === 'number' ? `${host}:${err.port}` : host;
+}
+// Node's certificate codes; a private CA is the usual cause, and NODE_EXTRA_CA_CERTS its fix.
+const TLS_CODE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+const TRUST_HINT = '(set NODE_EXTRA_CA_CERTS to trust it)';
+/** A certificate code as one line, or null when `code` is no certificate code. */
+function certificateReason(code, detail) {
+    if (!TLS_CODE.test(code))
+        return null;
+    switch (code) {
+        case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+            return `the TLS certificate is self-signed ${TRUST_HINT}`;
+        case 'SELF_SIGNED_CERT_IN_CHAIN':
+            return `the TLS certificate's chain ends in a CA Node does not trust ${TRUST_HINT}`;
+        case 'UNABLE_TO_GET_ISSUER_CERT':
+        case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+        case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+            return `the TLS certificate's issuer is not trusted ${TRUST_HINT}`;
+        case 'CERT_HAS_EXPIRED':
+            return 'the TLS certificate has expired';
+        case 'ERR_TLS_CERT_ALTNAME_INVALID':
+            return 'the TLS certificate is not for this host name';
+    }
+    return `the TLS certificate was rejected: ${detail} [${code}]; a private CA is trusted through NODE_EXTRA_CA_CERTS`;
+}
+/**
+ * A system or TLS error code as one line, with `where` (the socket's address, never the URL)
+ * when known; null for a code this does not know.
+ */
+function networkReason(code, detail, where = '') {
+    const at = where ? ` (${where})` : '';
+    switch (code) {
+        case undefined:
+            return null;
+        case 'ECONNREFUSED':
+            return { message: `connection refused${at}`, retryable: true };
+        case 'ECONNRESET':
+        case 'EPIPE':
+        case 'UND_ERR_SOCKET':
+            return { message: `connection reset${at}`, retryable: true };
+        // EAI_AGAIN is a resolver that did not answer: worth another try, as a name not found may be.
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return { message: 'host not found', retryable: true };
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return { message: `connection timed out${at}`, retryable: true };
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+            return { message: `host unreachable${at}`, retryable: true };
+    }
+    const certificate = certificateReason(code, detail);
+    return certificate ? { message: certificate, retryable: false } : null;
+}
+/** The first line of `text`, without trailing blanks: OpenSSL's messages run over several. */
+function firstLine(text) {
+    return text.split('\n')[0].trim();
+}
+
+// EXTERNAL MODULE: ./src/core/url-credentials.ts
+var url_credentials = __nccwpck_require__(25969);
 ;// CONCATENATED MODULE: ./src/notify/http-post.ts
 /** One JSON POST to a webhook, with a timeout; the caller retries. */
+
+
 /** A failed delivery: `retryable` for network errors, 5xx and 429. */
 class DeliveryError extends Error {
     retryable;
@@ -67839,26 +67932,48 @@ class DeliveryError extends Error {
         this.name = 'DeliveryError';
     }
 }
+/**
+ * Why fetch failed, as a DeliveryError. Never the TypeError's own message: fetch puts the URL
+ * in it, and the URL sent (without its credentials) is not the value masked.
+ */
+function fetchFailure(err, url) {
+    const cause = err.cause;
+    if (!cause)
+        return new DeliveryError(`the request could not be made (${err.name})`, false);
+    // The Fetch standard blocks some ports (6000, 6665-6669, 10080, …) before connecting: no retry helps.
+    if (cause.message === 'bad port')
+        return new DeliveryError(`fetch refuses port ${new URL(url).port} (the Fetch standard blocks it; use another port)`, false);
+    const first = cause.errors?.[0] ?? cause;
+    const code = cause.code ?? first.code;
+    const detail = firstLine(first.message ?? cause.message ?? '');
+    const reason = networkReason(code, detail, socketAddress(first));
+    if (reason)
+        return new DeliveryError(reason.message, reason.retryable);
+    return new DeliveryError(`${detail || 'no answer'}${code ? ` [${code}]` : ''}`, true);
+}
 /** POST `body` as JSON to `url`; throws a DeliveryError that never contains the URL. */
 async function postJson(url, body, timeoutMs, signal) {
     let res;
     const timeout = AbortSignal.timeout(timeoutMs);
+    const target = (0,url_credentials/* splitCredentials */.J)(url);
     try {
-        res = await fetch(url, {
+        res = await fetch(target.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'user-agent': 'slipway' },
+            headers: {
+                'content-type': 'application/json',
+                'user-agent': 'slipway',
+                ...(target.authorization ? { authorization: target.authorization } : {}),
+            },
             body: JSON.stringify(body),
             signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
     }
     catch (err) {
-        const e = err;
-        const why = timeout.aborted
-            ? `no answer within ${timeoutMs} ms`
-            : signal?.aborted
-                ? 'given up: the time for notifications ran out'
-                : (e.cause?.code ?? e.cause?.message ?? e.name);
-        throw new DeliveryError(why, !signal?.aborted);
+        if (timeout.aborted)
+            throw new DeliveryError(`no answer within ${timeoutMs} ms`, true);
+        if (signal?.aborted)
+            throw new DeliveryError('given up: the time for notifications ran out', false);
+        throw fetchFailure(err, target.url);
     }
     const text = await res.text().catch(() => '');
     if (res.ok)
@@ -67877,11 +67992,25 @@ async function postJson(url, body, timeoutMs, signal) {
  */
 
 
+
 /** Mail errors worth another try: the connection, a timeout, or a 4xx (transient) answer. */
 function retryable(err) {
     if (err.responseCode)
         return err.responseCode >= 400 && err.responseCode < 500;
     return ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED'].includes(err.code ?? '');
+}
+/**
+ * A failed send as a DeliveryError: the server's answer, else the connection's failure in the
+ * system's terms ("connection refused (127.0.0.1:25)"), not nodemailer's ESOCKET that hides it.
+ */
+function mailFailure(e) {
+    if (e.responseCode)
+        return new DeliveryError(`SMTP ${e.responseCode}: ${(e.response ?? '').slice(0, 200)}`, retryable(e));
+    const detail = firstLine(e.reason ?? e.message);
+    const reason = networkReason(e.originalCode, detail, socketAddress(e));
+    if (reason)
+        return new DeliveryError(reason.message, reason.retryable);
+    return new DeliveryError(`${detail || 'no answer'}${e.code ? ` [${e.code}]` : ''}`, retryable(e));
 }
 /** Send `message`; throws a DeliveryError that never contains the URL or the password. */
 async function sendEmail(envelope, message, timeoutMs) {
@@ -67904,9 +68033,7 @@ async function sendEmail(envelope, message, timeoutMs) {
         await transport.sendMail({ from: envelope.from, to: envelope.to, subject: message.subject, text: message.text });
     }
     catch (err) {
-        const e = err;
-        const why = e.responseCode ? `SMTP ${e.responseCode}: ${(e.response ?? '').slice(0, 200)}` : (e.code ?? e.message);
-        throw new DeliveryError(why, retryable(e));
+        throw mailFailure(err);
     }
     finally {
         transport.close();
@@ -67914,6 +68041,8 @@ async function sendEmail(envelope, message, timeoutMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/notify/notify.ts
+
+
 
 
 
@@ -67937,7 +68066,10 @@ function channelName(entry) {
 function secretVariable(entry) {
     return entry.kind === 'email' ? entry.smtp.url.env : entry.webhook.env;
 }
-/** Mask a URL and, for one with credentials, its decoded password too (it may appear decoded in an error). */
+/**
+ * Mask a URL and, for one with credentials, its decoded password (it may appear decoded in an
+ * error) and the Basic header a webhook sends them in.
+ */
 function maskUrl(url, rt) {
     rt.mask(url);
     try {
@@ -67946,6 +68078,9 @@ function maskUrl(url, rt) {
             rt.mask(password);
             rt.mask(decodeURIComponent(password));
         }
+        const { authorization } = (0,url_credentials/* splitCredentials */.J)(url);
+        if (authorization)
+            rt.mask(authorization.slice('Basic '.length));
     }
     catch {
         // Not a URL: the whole value is masked already.
@@ -67991,8 +68126,11 @@ async function deliver(entry, n, rt, options) {
             lastError = e;
             return e instanceof DeliveryError && e.retryable && !giveUp.signal.aborted;
         },
-        // A 429's Retry-After is honoured, up to 10 s: the deadline bounds the whole delivery anyway.
-        sleep: (ms) => (0,retry/* sleep */.yy)(Math.max(ms, Math.min(lastError?.retryAfterMs ?? 0, 10_000))),
+        // A 429's Retry-After is honoured, up to 10 s: the deadline bounds the whole delivery anyway,
+        // and ends a wait still running then, which would otherwise keep the step's process alive.
+        sleep: (ms) => (0,promises_namespaceObject.setTimeout)(Math.max(ms, Math.min(lastError?.retryAfterMs ?? 0, 10_000)), undefined, {
+            signal: giveUp.signal,
+        }),
     });
     let timer;
     const deadline = new Promise((_, reject) => {
@@ -68342,7 +68480,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _announce_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(75516);
+/* harmony import */ var _announce_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(91139);
 /* harmony import */ var _core_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(61729);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(49317);

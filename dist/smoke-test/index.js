@@ -35138,7 +35138,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4381);
+/* harmony import */ var _checks_smoke_test_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4729);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4533);
 
 
@@ -35207,7 +35207,7 @@ function msSince(start) {
 
 /***/ }),
 
-/***/ 4381:
+/***/ 4729:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36650,12 +36650,30 @@ function hasUrlPassword(value) {
     return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i.test(value.trim());
 }
 
+;// CONCATENATED MODULE: ./src/core/url-credentials.ts
+/** Credentials in an HTTP URL (a webhook's, a health check's), sent the way fetch accepts them. */
+/**
+ * The URL without `user:password@`, and those as a Basic Authorization header: fetch refuses
+ * a URL that carries credentials, and a header also keeps them out of any redirect's URL.
+ */
+function splitCredentials(url) {
+    const u = new URL(url);
+    if (!u.username && !u.password)
+        return { url };
+    const user = decodeURIComponent(u.username);
+    const password = decodeURIComponent(u.password);
+    u.username = '';
+    u.password = '';
+    return { url: u.toString(), authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
 ;// CONCATENATED MODULE: ./src/checks/resolve.ts
 /**
  * Turns checks into what a run needs: relative URLs joined to the base URL, `${NAME}`
  * placeholders and `{ env: NAME }` connection strings read from the environment, and every
  * secret among them registered with the runtime's masker before anything is logged.
  */
+
 
 
 
@@ -36754,17 +36772,6 @@ function absolute(url, kind, baseUrl, fail) {
     if (kind === 'websocket')
         out = out.replace(/^http(s?):/i, 'ws$1:');
     return out;
-}
-/** Credentials in a URL travel as a Basic Authorization header, so the URL shown and redirected carries none. */
-function splitCredentials(url) {
-    const u = new URL(url);
-    if (!u.username && !u.password)
-        return { url };
-    const user = decodeURIComponent(u.username);
-    const password = decodeURIComponent(u.password);
-    u.username = '';
-    u.password = '';
-    return { url: u.toString(), authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
 }
 /** Register the password and sensitive query values of a URL as secrets; returns the URL. */
 function maskUrl(url, rt) {

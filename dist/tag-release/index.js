@@ -44200,7 +44200,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _release_tag_release_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8663);
+/* harmony import */ var _release_tag_release_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2538);
 /* harmony import */ var _github_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1718);
 
 
@@ -44665,7 +44665,7 @@ function transportReason(err) {
 
 /***/ }),
 
-/***/ 8663:
+/***/ 2538:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45693,6 +45693,8 @@ function dependencyMap(config) {
 
 // EXTERNAL MODULE: ./src/core/json-object.ts
 var json_object = __nccwpck_require__(4157);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/core/retry.ts
 /** Bounded retries with exponential backoff and jitter, and timeouts for single attempts. */
 /** Resolve after `ms` milliseconds. */
@@ -62336,8 +62338,97 @@ const nodemailer = {
 };
 /* harmony default export */ const esm_nodemailer = (nodemailer);
 
+;// CONCATENATED MODULE: ./src/notify/network-error.ts
+/**
+ * A failed connection as one line a user can act on, in the words the health checks use
+ * ("connection refused (127.0.0.1:8080)", "host not found"), and whether another attempt
+ * could go differently: a refused certificate or a blocked port fails the same way every time.
+ */
+/** Where a socket error happened: "127.0.0.1:8080", "[::1]:8080"; '' when the error does not say. */
+function socketAddress(err) {
+    if (typeof err?.address !== 'string' || !err.address)
+        return '';
+    const host = err.address.includes(':') ? `[${err.address}]` : err.address;
+    return typeof err.port === 'number' ? `${host}:${err.port}` : host;
+}
+// Node's certificate codes; a private CA is the usual cause, and NODE_EXTRA_CA_CERTS its fix.
+const TLS_CODE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+const TRUST_HINT = '(set NODE_EXTRA_CA_CERTS to trust it)';
+/** A certificate code as one line, or null when `code` is no certificate code. */
+function certificateReason(code, detail) {
+    if (!TLS_CODE.test(code))
+        return null;
+    switch (code) {
+        case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+            return `the TLS certificate is self-signed ${TRUST_HINT}`;
+        case 'SELF_SIGNED_CERT_IN_CHAIN':
+            return `the TLS certificate's chain ends in a CA Node does not trust ${TRUST_HINT}`;
+        case 'UNABLE_TO_GET_ISSUER_CERT':
+        case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+        case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+            return `the TLS certificate's issuer is not trusted ${TRUST_HINT}`;
+        case 'CERT_HAS_EXPIRED':
+            return 'the TLS certificate has expired';
+        case 'ERR_TLS_CERT_ALTNAME_INVALID':
+            return 'the TLS certificate is not for this host name';
+    }
+    return `the TLS certificate was rejected: ${detail} [${code}]; a private CA is trusted through NODE_EXTRA_CA_CERTS`;
+}
+/**
+ * A system or TLS error code as one line, with `where` (the socket's address, never the URL)
+ * when known; null for a code this does not know.
+ */
+function networkReason(code, detail, where = '') {
+    const at = where ? ` (${where})` : '';
+    switch (code) {
+        case undefined:
+            return null;
+        case 'ECONNREFUSED':
+            return { message: `connection refused${at}`, retryable: true };
+        case 'ECONNRESET':
+        case 'EPIPE':
+        case 'UND_ERR_SOCKET':
+            return { message: `connection reset${at}`, retryable: true };
+        // EAI_AGAIN is a resolver that did not answer: worth another try, as a name not found may be.
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return { message: 'host not found', retryable: true };
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return { message: `connection timed out${at}`, retryable: true };
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+            return { message: `host unreachable${at}`, retryable: true };
+    }
+    const certificate = certificateReason(code, detail);
+    return certificate ? { message: certificate, retryable: false } : null;
+}
+/** The first line of `text`, without trailing blanks: OpenSSL's messages run over several. */
+function firstLine(text) {
+    return text.split('\n')[0].trim();
+}
+
+;// CONCATENATED MODULE: ./src/core/url-credentials.ts
+/** Credentials in an HTTP URL (a webhook's, a health check's), sent the way fetch accepts them. */
+/**
+ * The URL without `user:password@`, and those as a Basic Authorization header: fetch refuses
+ * a URL that carries credentials, and a header also keeps them out of any redirect's URL.
+ */
+function splitCredentials(url) {
+    const u = new URL(url);
+    if (!u.username && !u.password)
+        return { url };
+    const user = decodeURIComponent(u.username);
+    const password = decodeURIComponent(u.password);
+    u.username = '';
+    u.password = '';
+    return { url: u.toString(), authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
 ;// CONCATENATED MODULE: ./src/notify/http-post.ts
 /** One JSON POST to a webhook, with a timeout; the caller retries. */
+
+
 /** A failed delivery: `retryable` for network errors, 5xx and 429. */
 class DeliveryError extends Error {
     retryable;
@@ -62351,26 +62442,48 @@ class DeliveryError extends Error {
         this.name = 'DeliveryError';
     }
 }
+/**
+ * Why fetch failed, as a DeliveryError. Never the TypeError's own message: fetch puts the URL
+ * in it, and the URL sent (without its credentials) is not the value masked.
+ */
+function fetchFailure(err, url) {
+    const cause = err.cause;
+    if (!cause)
+        return new DeliveryError(`the request could not be made (${err.name})`, false);
+    // The Fetch standard blocks some ports (6000, 6665-6669, 10080, …) before connecting: no retry helps.
+    if (cause.message === 'bad port')
+        return new DeliveryError(`fetch refuses port ${new URL(url).port} (the Fetch standard blocks it; use another port)`, false);
+    const first = cause.errors?.[0] ?? cause;
+    const code = cause.code ?? first.code;
+    const detail = firstLine(first.message ?? cause.message ?? '');
+    const reason = networkReason(code, detail, socketAddress(first));
+    if (reason)
+        return new DeliveryError(reason.message, reason.retryable);
+    return new DeliveryError(`${detail || 'no answer'}${code ? ` [${code}]` : ''}`, true);
+}
 /** POST `body` as JSON to `url`; throws a DeliveryError that never contains the URL. */
 async function postJson(url, body, timeoutMs, signal) {
     let res;
     const timeout = AbortSignal.timeout(timeoutMs);
+    const target = splitCredentials(url);
     try {
-        res = await fetch(url, {
+        res = await fetch(target.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'user-agent': 'slipway' },
+            headers: {
+                'content-type': 'application/json',
+                'user-agent': 'slipway',
+                ...(target.authorization ? { authorization: target.authorization } : {}),
+            },
             body: JSON.stringify(body),
             signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
     }
     catch (err) {
-        const e = err;
-        const why = timeout.aborted
-            ? `no answer within ${timeoutMs} ms`
-            : signal?.aborted
-                ? 'given up: the time for notifications ran out'
-                : (e.cause?.code ?? e.cause?.message ?? e.name);
-        throw new DeliveryError(why, !signal?.aborted);
+        if (timeout.aborted)
+            throw new DeliveryError(`no answer within ${timeoutMs} ms`, true);
+        if (signal?.aborted)
+            throw new DeliveryError('given up: the time for notifications ran out', false);
+        throw fetchFailure(err, target.url);
     }
     const text = await res.text().catch(() => '');
     if (res.ok)
@@ -62389,11 +62502,25 @@ async function postJson(url, body, timeoutMs, signal) {
  */
 
 
+
 /** Mail errors worth another try: the connection, a timeout, or a 4xx (transient) answer. */
 function retryable(err) {
     if (err.responseCode)
         return err.responseCode >= 400 && err.responseCode < 500;
     return ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED'].includes(err.code ?? '');
+}
+/**
+ * A failed send as a DeliveryError: the server's answer, else the connection's failure in the
+ * system's terms ("connection refused (127.0.0.1:25)"), not nodemailer's ESOCKET that hides it.
+ */
+function mailFailure(e) {
+    if (e.responseCode)
+        return new DeliveryError(`SMTP ${e.responseCode}: ${(e.response ?? '').slice(0, 200)}`, retryable(e));
+    const detail = firstLine(e.reason ?? e.message);
+    const reason = networkReason(e.originalCode, detail, socketAddress(e));
+    if (reason)
+        return new DeliveryError(reason.message, reason.retryable);
+    return new DeliveryError(`${detail || 'no answer'}${e.code ? ` [${e.code}]` : ''}`, retryable(e));
 }
 /** Send `message`; throws a DeliveryError that never contains the URL or the password. */
 async function sendEmail(envelope, message, timeoutMs) {
@@ -62416,9 +62543,7 @@ async function sendEmail(envelope, message, timeoutMs) {
         await transport.sendMail({ from: envelope.from, to: envelope.to, subject: message.subject, text: message.text });
     }
     catch (err) {
-        const e = err;
-        const why = e.responseCode ? `SMTP ${e.responseCode}: ${(e.response ?? '').slice(0, 200)}` : (e.code ?? e.message);
-        throw new DeliveryError(why, retryable(e));
+        throw mailFailure(err);
     }
     finally {
         transport.close();
@@ -62426,6 +62551,8 @@ async function sendEmail(envelope, message, timeoutMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/notify/notify.ts
+
+
 
 
 
@@ -62449,7 +62576,10 @@ function channelName(entry) {
 function secretVariable(entry) {
     return entry.kind === 'email' ? entry.smtp.url.env : entry.webhook.env;
 }
-/** Mask a URL and, for one with credentials, its decoded password too (it may appear decoded in an error). */
+/**
+ * Mask a URL and, for one with credentials, its decoded password (it may appear decoded in an
+ * error) and the Basic header a webhook sends them in.
+ */
 function maskUrl(url, rt) {
     rt.mask(url);
     try {
@@ -62458,6 +62588,9 @@ function maskUrl(url, rt) {
             rt.mask(password);
             rt.mask(decodeURIComponent(password));
         }
+        const { authorization } = splitCredentials(url);
+        if (authorization)
+            rt.mask(authorization.slice('Basic '.length));
     }
     catch {
         // Not a URL: the whole value is masked already.
@@ -62503,8 +62636,11 @@ async function deliver(entry, n, rt, options) {
             lastError = e;
             return e instanceof DeliveryError && e.retryable && !giveUp.signal.aborted;
         },
-        // A 429's Retry-After is honoured, up to 10 s: the deadline bounds the whole delivery anyway.
-        sleep: (ms) => sleep(Math.max(ms, Math.min(lastError?.retryAfterMs ?? 0, 10_000))),
+        // A 429's Retry-After is honoured, up to 10 s: the deadline bounds the whole delivery anyway,
+        // and ends a wait still running then, which would otherwise keep the step's process alive.
+        sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(Math.max(ms, Math.min(lastError?.retryAfterMs ?? 0, 10_000)), undefined, {
+            signal: giveUp.signal,
+        }),
     });
     let timer;
     const deadline = new Promise((_, reject) => {
@@ -63180,7 +63316,7 @@ class Git {
                 if (r === 'timeout')
                     throw new errors/* UserError */.yo(`git fetch from ${this.remote} timed out after ${Math.round(timeoutMs / 1000)} s`);
                 if (r.code !== 0) {
-                    const failure = fetchFailure(r.stderr);
+                    const failure = git_fetchFailure(r.stderr);
                     permanent = failure.permanent;
                     throw new errors/* UserError */.yo(`git fetch from ${this.remote} failed: ${failure.cause || `exit ${r.signal ?? r.code}`}`);
                 }
@@ -63353,7 +63489,7 @@ const GENERIC_FATAL = /^fatal: could not read from remote repository\.?$/i;
  * 5xx answers are transient; a missing repository, refused credentials or a missing ref are
  * permanent; anything else is retried.
  */
-function fetchFailure(stderr) {
+function git_fetchFailure(stderr) {
     const lines = stderr
         .split('\n')
         .map((l) => l.trim())

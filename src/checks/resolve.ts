@@ -5,6 +5,7 @@
  */
 import { hasUrlPassword, isCredentialVariable } from '../core/credential-name.js';
 import { UserError } from '../core/errors.js';
+import { splitCredentials } from '../core/url-credentials.js';
 import type { Runtime } from '../core/runtime.js';
 import { isPort, urlPort } from './parse.js';
 import type { Check } from './types.js';
@@ -128,17 +129,6 @@ function absolute(
   }
   if (kind === 'websocket') out = out.replace(/^http(s?):/i, 'ws$1:');
   return out;
-}
-
-/** Credentials in a URL travel as a Basic Authorization header, so the URL shown and redirected carries none. */
-function splitCredentials(url: string): { url: string; authorization?: string } {
-  const u = new URL(url);
-  if (!u.username && !u.password) return { url };
-  const user = decodeURIComponent(u.username);
-  const password = decodeURIComponent(u.password);
-  u.username = '';
-  u.password = '';
-  return { url: u.toString(), authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
 }
 
 /** Register the password and sensitive query values of a URL as secrets; returns the URL. */

@@ -155,12 +155,20 @@ export async function runMigrateAction(
         reported();
       }
       // A cancelled run was stopped on purpose; its log says what it left.
-      if (!options.dryRun && !isCancelled())
+      if (!options.dryRun && !isCancelled()) {
+        // The policy's component whose settings this run took (resolveOptions found it, so this cannot throw).
+        const component = migrateComponent(config, parsed.dir)?.name;
         await notify(
           config.notify,
-          { event: 'migration-failed', title: 'Migrations failed', text: rt.redact(oneLine(errorMessage(err))) },
+          {
+            event: 'migration-failed',
+            title: component ? `Migrations of ${component} failed` : 'Migrations failed',
+            text: rt.redact(oneLine(errorMessage(err))),
+            failedComponent: component,
+          },
           rt,
         );
+      }
       throw err;
     }
     setMigrateOutputs(result, rt);

@@ -5,6 +5,7 @@
  */
 import nodemailer from 'nodemailer';
 import { DeliveryError } from './http-post.js';
+import { firstLine, networkReason, socketAddress } from './network-error.js';
 import type { EmailMessage } from './channels/email.js';
 
 /** Where and to whom. */
@@ -14,10 +15,35 @@ export interface EmailEnvelope {
   to: string[];
 }
 
+/** What nodemailer throws: its own code (ESOCKET, EDNS, …) over the system's, kept as originalCode. */
+interface MailError extends Error {
+  code?: string;
+  originalCode?: string;
+  responseCode?: number;
+  response?: string;
+  /** OpenSSL's reason, shorter than its message. */
+  reason?: string;
+  address?: string;
+  port?: number;
+}
+
 /** Mail errors worth another try: the connection, a timeout, or a 4xx (transient) answer. */
-function retryable(err: { code?: string; responseCode?: number }): boolean {
+function retryable(err: MailError): boolean {
   if (err.responseCode) return err.responseCode >= 400 && err.responseCode < 500;
   return ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED'].includes(err.code ?? '');
+}
+
+/**
+ * A failed send as a DeliveryError: the server's answer, else the connection's failure in the
+ * system's terms ("connection refused (127.0.0.1:25)"), not nodemailer's ESOCKET that hides it.
+ */
+function mailFailure(e: MailError): DeliveryError {
+  if (e.responseCode)
+    return new DeliveryError(`SMTP ${e.responseCode}: ${(e.response ?? '').slice(0, 200)}`, retryable(e));
+  const detail = firstLine(e.reason ?? e.message);
+  const reason = networkReason(e.originalCode, detail, socketAddress(e));
+  if (reason) return new DeliveryError(reason.message, reason.retryable);
+  return new DeliveryError(`${detail || 'no answer'}${e.code ? ` [${e.code}]` : ''}`, retryable(e));
 }
 
 /** Send `message`; throws a DeliveryError that never contains the URL or the password. */
@@ -39,9 +65,7 @@ export async function sendEmail(envelope: EmailEnvelope, message: EmailMessage, 
   try {
     await transport.sendMail({ from: envelope.from, to: envelope.to, subject: message.subject, text: message.text });
   } catch (err) {
-    const e = err as Error & { code?: string; responseCode?: number; response?: string };
-    const why = e.responseCode ? `SMTP ${e.responseCode}: ${(e.response ?? '').slice(0, 200)}` : (e.code ?? e.message);
-    throw new DeliveryError(why, retryable(e));
+    throw mailFailure(err as MailError);
   } finally {
     transport.close();
   }

@@ -6,7 +6,8 @@
  * never printed.
  */
 import type { EmailNotifyConfig, NotifyConfig, WebhookNotifyConfig } from '../core/config.js';
-import { retry, sleep } from '../core/retry.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { retry } from '../core/retry.js';
 import type { Runtime } from '../core/runtime.js';
 import { discordPayload } from './channels/discord.js';
 import { emailMessage } from './channels/email.js';
@@ -16,6 +17,7 @@ import { webhookPayload } from './channels/webhook.js';
 import { sendEmail } from './email-send.js';
 import { DeliveryError, postJson } from './http-post.js';
 import { withRunContext, type Notification } from './message.js';
+import { splitCredentials } from '../core/url-credentials.js';
 
 export type { Notification } from './message.js';
 /** Delivery options; tests shorten the timeouts. */
@@ -46,7 +48,10 @@ function secretVariable(entry: NotifyConfig): string {
   return entry.kind === 'email' ? entry.smtp.url.env : entry.webhook.env;
 }
 
-/** Mask a URL and, for one with credentials, its decoded password too (it may appear decoded in an error). */
+/**
+ * Mask a URL and, for one with credentials, its decoded password (it may appear decoded in an
+ * error) and the Basic header a webhook sends them in.
+ */
 function maskUrl(url: string, rt: Runtime): void {
   rt.mask(url);
   try {
@@ -55,6 +60,8 @@ function maskUrl(url: string, rt: Runtime): void {
       rt.mask(password);
       rt.mask(decodeURIComponent(password));
     }
+    const { authorization } = splitCredentials(url);
+    if (authorization) rt.mask(authorization.slice('Basic '.length));
   } catch {
     // Not a URL: the whole value is masked already.
   }
@@ -107,8 +114,12 @@ async function deliver(entry: NotifyConfig, n: Notification, rt: Runtime, option
       lastError = e;
       return e instanceof DeliveryError && e.retryable && !giveUp.signal.aborted;
     },
-    // A 429's Retry-After is honoured, up to 10 s: the deadline bounds the whole delivery anyway.
-    sleep: (ms) => sleep(Math.max(ms, Math.min((lastError as DeliveryError | undefined)?.retryAfterMs ?? 0, 10_000))),
+    // A 429's Retry-After is honoured, up to 10 s: the deadline bounds the whole delivery anyway,
+    // and ends a wait still running then, which would otherwise keep the step's process alive.
+    sleep: (ms) =>
+      sleep(Math.max(ms, Math.min((lastError as DeliveryError | undefined)?.retryAfterMs ?? 0, 10_000)), undefined, {
+        signal: giveUp.signal,
+      }),
   });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

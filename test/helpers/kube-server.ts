@@ -7,13 +7,9 @@
  * ProgressDeadlineExceeded). Every object it returns is validated against the Kubernetes
  * OpenAPI schema (kubernetes-models); failures go to `schemaErrors`, which tests assert empty.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type http from 'node:http';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { APIGroupList } from '@kubernetes-models/apimachinery/apis/meta/v1/APIGroupList';
 import { APIResourceList } from '@kubernetes-models/apimachinery/apis/meta/v1/APIResourceList';
 import { APIVersions } from '@kubernetes-models/apimachinery/apis/meta/v1/APIVersions';
@@ -23,6 +19,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { DeploymentList } from 'kubernetes-models/apps/v1/DeploymentList';
 import { ReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
 import { ReplicaSetList } from 'kubernetes-models/apps/v1/ReplicaSetList';
+import { selfSignedCertificate } from './tls.js';
 
 type Json = Record<string, unknown>;
 type Obj = Json & { metadata: Json & { name: string; namespace: string; resourceVersion: string } };
@@ -220,45 +217,10 @@ interface State {
   timer?: NodeJS.Timeout;
 }
 
-/** A self-signed certificate for 127.0.0.1: kubectl sends a bearer token only over TLS. */
-function certificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kube-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** Start the server on 127.0.0.1 (HTTPS). */
 export async function startKubeServer(): Promise<KubeServer> {
-  const tls = certificate();
+  // kubectl sends a bearer token only over TLS.
+  const tls = selfSignedCertificate();
   const bad = new Set<string>();
   const requests: string[] = [];
   const authorizations: string[] = [];

@@ -14,6 +14,8 @@
  *   of `application/vnd.microsoft.card.adaptive` holding an `AdaptiveCard` with `version` and
  *   `body`; the request at most 28 KB.
  * - Generic (docs/policy.md): `schema: slipway.notification/v1` with its fixed keys.
+ * - With `basicAuth`, every service answers 401 (as a reverse proxy in front of a receiver
+ *   does) unless the request carries that user and password as a Basic Authorization header.
  *
  *   const r = await startReceivers();   r.url('slack') …   r.accepted / r.rejected   await r.stop();
  */
@@ -117,8 +119,16 @@ function webhookProblems(b: Json): string[] {
   return p;
 }
 
+/** Whether `header` is Basic with exactly `user` and `password` (RFC 7617). */
+function basicMatches(header: string | undefined, user: string, password: string): boolean {
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  return !!m && Buffer.from(m[1], 'base64').toString('utf8') === `${user}:${password}`;
+}
+
 /** Start the stand-ins on one port; each service answers under its own path. */
-export async function startReceivers(): Promise<Receivers> {
+export async function startReceivers(
+  options: { basicAuth?: { user: string; password: string } } = {},
+): Promise<Receivers> {
   const accepted: Accepted[] = [];
   const rejected: Receivers['rejected'] = [];
   const sockets = new Set<import('node:net').Socket>();
@@ -128,6 +138,12 @@ export async function startReceivers(): Promise<Receivers> {
     req.on('end', () => {
       const service = (req.url ?? '').split('/')[1] as Service;
       if (service === 'hang') return; // never answers
+      const auth = options.basicAuth;
+      if (auth && !basicMatches(req.headers.authorization, auth.user, auth.password)) {
+        rejected.push({ service, reason: `authorization ${req.headers.authorization ? 'wrong' : 'missing'}` });
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="hooks"' }).end('invalid credentials');
+        return;
+      }
       const raw = Buffer.concat(chunks);
       let body: Json;
       try {

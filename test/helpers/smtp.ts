@@ -25,7 +25,7 @@ export interface SmtpServer {
 /** Start the server; `auth` requires that user and password. */
 export async function startSmtp(options: {
   auth?: { user: string; password: string };
-  tls?: { key: Buffer; cert: Buffer };
+  tls?: { key: Buffer | string; cert: Buffer | string };
 }): Promise<SmtpServer> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
