@@ -47745,7 +47745,7 @@ function createGitHubRuntime(services = {}) {
             group: (name, fn) => grouped.group(clean(name), fn),
         },
         setOutput(name, value) {
-            core/* setOutput */.uH(name, clean((0,runtime/* outputString */.x)(value)));
+            core/* setOutput */.uH(name, clean((0,runtime/* outputString */.xu)(value)));
         },
         async summary(markdown) {
             // Outside a runner (a local run) there is no summary file, and @actions/core would throw.
@@ -49026,6 +49026,9 @@ function withDefaults(headers) {
 /* harmony export */   XR: () => (/* binding */ msSince),
 /* harmony export */   x6: () => (/* binding */ networkError)
 /* harmony export */ });
+/* harmony import */ var _core_connection_failure_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(87672);
+/** What a probe reports back, and how it fails. */
+
 /** A failed attempt: one line, and whether another attempt could change the verdict. */
 class ProbeError extends Error {
     retryable;
@@ -49035,33 +49038,17 @@ class ProbeError extends Error {
         this.name = 'ProbeError';
     }
 }
-// Certificate errors: another attempt meets the same certificate.
-const NOT_RETRYABLE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
 /** A network error as one line: "connection refused (127.0.0.1:8080)", "no answer within 2000 ms". */
 function networkError(err, ctx, where) {
     if (ctx.signal.aborted)
         return new ProbeError(`no answer within ${Math.round(ctx.timeoutMs)} ms`, true);
     const e = err;
     const code = e.cause?.code ?? e.code;
-    switch (code) {
-        case 'ECONNREFUSED':
-            return new ProbeError(`connection refused (${where})`, true);
-        case 'ECONNRESET':
-        case 'EPIPE':
-        case 'UND_ERR_SOCKET':
-            return new ProbeError(`connection reset (${where})`, true);
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-            return new ProbeError(`host not found (${where})`, true);
-        case 'ETIMEDOUT':
-        case 'UND_ERR_CONNECT_TIMEOUT':
-            return new ProbeError(`connection timed out (${where})`, true);
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH':
-            return new ProbeError(`host unreachable (${where})`, true);
-    }
+    const failure = (0,_core_connection_failure_js__WEBPACK_IMPORTED_MODULE_0__/* .connectionFailure */ .D)(code, where);
+    if (failure)
+        return new ProbeError(failure.message, failure.retryable);
     const detail = e.cause?.message ?? e.message;
-    if (code && NOT_RETRYABLE.test(code))
+    if (code && _core_connection_failure_js__WEBPACK_IMPORTED_MODULE_0__/* .CERTIFICATE_CODE */ .m.test(code))
         return new ProbeError(`TLS: the server's certificate was rejected: ${detail} [${code}] (${where}); a private CA is trusted through NODE_EXTRA_CA_CERTS`, false);
     return new ProbeError(`${detail}${code ? ` [${code}]` : ''} (${where})`, true);
 }
@@ -50068,6 +50055,49 @@ function dependencyMap(config) {
 
 /***/ }),
 
+/***/ 87672:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ connectionFailure),
+/* harmony export */   m: () => (/* binding */ CERTIFICATE_CODE)
+/* harmony export */ });
+/**
+ * A failed connection in the words every part of Slipway uses ("connection refused
+ * (127.0.0.1:8080)", "host not found"), and whether another attempt could go differently.
+ */
+/** Node's certificate codes: another attempt meets the same certificate. */
+const CERTIFICATE_CODE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+/**
+ * A system error code as one line, with `where` (an address, never a URL) when known; null
+ * for a code that is no connection failure (a certificate's among them).
+ */
+function connectionFailure(code, where = '') {
+    const at = where ? ` (${where})` : '';
+    switch (code) {
+        case 'ECONNREFUSED':
+            return { message: `connection refused${at}`, retryable: true };
+        case 'ECONNRESET':
+        case 'EPIPE':
+        case 'UND_ERR_SOCKET':
+            return { message: `connection reset${at}`, retryable: true };
+        // EAI_AGAIN is a resolver that did not answer: worth another try, as a name not found may be.
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return { message: `host not found${at}`, retryable: true };
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return { message: `connection timed out${at}`, retryable: true };
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+            return { message: `host unreachable${at}`, retryable: true };
+    }
+    return null;
+}
+
+
+/***/ }),
+
 /***/ 33168:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -50922,9 +50952,10 @@ async function retry(fn, options) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   M: () => (/* binding */ rewritingLog),
-/* harmony export */   x: () => (/* binding */ outputString)
+/* harmony export */   MK: () => (/* binding */ rewritingLog),
+/* harmony export */   xu: () => (/* binding */ outputString)
 /* harmony export */ });
+/* unused harmony export withLog */
 /** The string form of an output value, as runners store it. */
 function outputString(value) {
     if (typeof value === 'string')
@@ -50948,6 +50979,10 @@ function rewritingLog(rt, rewrite) {
         notice: (message, annotation) => rt.log.notice(rewrite(message), annotation),
         group: (name, fn) => rt.log.group(rewrite(name), fn),
     };
+    return withLog(rt, log);
+}
+/** `rt` with another logger: everything else (outputs, masking, env) is `rt`'s own. */
+function withLog(rt, log) {
     return {
         log,
         setOutput: (name, value) => rt.setOutput(name, value),
@@ -67843,12 +67878,15 @@ const nodemailer = {
 };
 /* harmony default export */ const esm_nodemailer = (nodemailer);
 
+// EXTERNAL MODULE: ./src/core/connection-failure.ts
+var connection_failure = __nccwpck_require__(87672);
 ;// CONCATENATED MODULE: ./src/notify/network-error.ts
 /**
  * A failed connection as one line a user can act on, in the words the health checks use
  * ("connection refused (127.0.0.1:8080)", "host not found"), and whether another attempt
  * could go differently: a refused certificate or a blocked port fails the same way every time.
  */
+
 /** Where a socket error happened: "127.0.0.1:8080", "[::1]:8080"; '' when the error does not say. */
 function socketAddress(err) {
     if (typeof err?.address !== 'string' || !err.address)
@@ -67856,12 +67894,11 @@ function socketAddress(err) {
     const host = err.address.includes(':') ? `[${err.address}]` : err.address;
     return typeof err.port === 'number' ? `${host}:${err.port}` : host;
 }
-// Node's certificate codes; a private CA is the usual cause, and NODE_EXTRA_CA_CERTS its fix.
-const TLS_CODE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+// A private CA is the usual cause of a refused certificate, and NODE_EXTRA_CA_CERTS its fix.
 const TRUST_HINT = '(set NODE_EXTRA_CA_CERTS to trust it)';
 /** A certificate code as one line, or null when `code` is no certificate code. */
 function certificateReason(code, detail) {
-    if (!TLS_CODE.test(code))
+    if (!connection_failure/* CERTIFICATE_CODE */.m.test(code))
         return null;
     switch (code) {
         case 'DEPTH_ZERO_SELF_SIGNED_CERT':
@@ -67884,27 +67921,11 @@ function certificateReason(code, detail) {
  * when known; null for a code this does not know.
  */
 function networkReason(code, detail, where = '') {
-    const at = where ? ` (${where})` : '';
-    switch (code) {
-        case undefined:
-            return null;
-        case 'ECONNREFUSED':
-            return { message: `connection refused${at}`, retryable: true };
-        case 'ECONNRESET':
-        case 'EPIPE':
-        case 'UND_ERR_SOCKET':
-            return { message: `connection reset${at}`, retryable: true };
-        // EAI_AGAIN is a resolver that did not answer: worth another try, as a name not found may be.
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-            return { message: 'host not found', retryable: true };
-        case 'ETIMEDOUT':
-        case 'UND_ERR_CONNECT_TIMEOUT':
-            return { message: `connection timed out${at}`, retryable: true };
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH':
-            return { message: `host unreachable${at}`, retryable: true };
-    }
+    if (code === undefined)
+        return null;
+    const failure = (0,connection_failure/* connectionFailure */.D)(code, where);
+    if (failure)
+        return failure;
     const certificate = certificateReason(code, detail);
     return certificate ? { message: certificate, retryable: false } : null;
 }
@@ -68915,7 +68936,7 @@ function outputsOnce(rt) {
     return {
         ...rt,
         setOutput(name, value) {
-            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_22__/* .outputString */ .x)(value);
+            const text = (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_22__/* .outputString */ .xu)(value);
             if (written.get(name) === text)
                 return;
             written.set(name, text);
@@ -73220,7 +73241,7 @@ class DeployRun {
             checks: step.checks,
             baseUrl,
             timeoutMs: this.options.inputs.timeout * 1000,
-            runtime: shown ? (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_9__/* .rewritingLog */ .M)(this.rt, shown) : this.rt,
+            runtime: shown ? (0,_core_runtime_js__WEBPACK_IMPORTED_MODULE_9__/* .rewritingLog */ .MK)(this.rt, shown) : this.rt,
         }).catch((err) => ({ healthy: false, results: [], message: (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err) }));
         return shown && health.message ? { ...health, message: shown(health.message) } : health;
     }

@@ -38348,6 +38348,10 @@ function rewritingLog(rt, rewrite) {
         notice: (message, annotation) => rt.log.notice(rewrite(message), annotation),
         group: (name, fn) => rt.log.group(rewrite(name), fn),
     };
+    return withLog(rt, log);
+}
+/** `rt` with another logger: everything else (outputs, masking, env) is `rt`'s own. */
+function withLog(rt, log) {
     return {
         log,
         setOutput: (name, value) => rt.setOutput(name, value),
@@ -42858,7 +42862,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_cancel_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(49317);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74296);
 /* harmony import */ var _core_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(89114);
-/* harmony import */ var _notify_notify_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(53559);
+/* harmony import */ var _notify_notify_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(84676);
 /* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(26378);
 /* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(11538);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(83183);
@@ -44951,7 +44955,7 @@ async function realInside(root, abs, shown, what, annotate = true) {
 
 /***/ }),
 
-/***/ 53559:
+/***/ 84676:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61584,12 +61588,47 @@ const nodemailer = {
 };
 /* harmony default export */ const esm_nodemailer = (nodemailer);
 
+;// CONCATENATED MODULE: ./src/core/connection-failure.ts
+/**
+ * A failed connection in the words every part of Slipway uses ("connection refused
+ * (127.0.0.1:8080)", "host not found"), and whether another attempt could go differently.
+ */
+/** Node's certificate codes: another attempt meets the same certificate. */
+const CERTIFICATE_CODE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+/**
+ * A system error code as one line, with `where` (an address, never a URL) when known; null
+ * for a code that is no connection failure (a certificate's among them).
+ */
+function connectionFailure(code, where = '') {
+    const at = where ? ` (${where})` : '';
+    switch (code) {
+        case 'ECONNREFUSED':
+            return { message: `connection refused${at}`, retryable: true };
+        case 'ECONNRESET':
+        case 'EPIPE':
+        case 'UND_ERR_SOCKET':
+            return { message: `connection reset${at}`, retryable: true };
+        // EAI_AGAIN is a resolver that did not answer: worth another try, as a name not found may be.
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return { message: `host not found${at}`, retryable: true };
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return { message: `connection timed out${at}`, retryable: true };
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+            return { message: `host unreachable${at}`, retryable: true };
+    }
+    return null;
+}
+
 ;// CONCATENATED MODULE: ./src/notify/network-error.ts
 /**
  * A failed connection as one line a user can act on, in the words the health checks use
  * ("connection refused (127.0.0.1:8080)", "host not found"), and whether another attempt
  * could go differently: a refused certificate or a blocked port fails the same way every time.
  */
+
 /** Where a socket error happened: "127.0.0.1:8080", "[::1]:8080"; '' when the error does not say. */
 function socketAddress(err) {
     if (typeof err?.address !== 'string' || !err.address)
@@ -61597,12 +61636,11 @@ function socketAddress(err) {
     const host = err.address.includes(':') ? `[${err.address}]` : err.address;
     return typeof err.port === 'number' ? `${host}:${err.port}` : host;
 }
-// Node's certificate codes; a private CA is the usual cause, and NODE_EXTRA_CA_CERTS its fix.
-const TLS_CODE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+// A private CA is the usual cause of a refused certificate, and NODE_EXTRA_CA_CERTS its fix.
 const TRUST_HINT = '(set NODE_EXTRA_CA_CERTS to trust it)';
 /** A certificate code as one line, or null when `code` is no certificate code. */
 function certificateReason(code, detail) {
-    if (!TLS_CODE.test(code))
+    if (!CERTIFICATE_CODE.test(code))
         return null;
     switch (code) {
         case 'DEPTH_ZERO_SELF_SIGNED_CERT':
@@ -61625,27 +61663,11 @@ function certificateReason(code, detail) {
  * when known; null for a code this does not know.
  */
 function networkReason(code, detail, where = '') {
-    const at = where ? ` (${where})` : '';
-    switch (code) {
-        case undefined:
-            return null;
-        case 'ECONNREFUSED':
-            return { message: `connection refused${at}`, retryable: true };
-        case 'ECONNRESET':
-        case 'EPIPE':
-        case 'UND_ERR_SOCKET':
-            return { message: `connection reset${at}`, retryable: true };
-        // EAI_AGAIN is a resolver that did not answer: worth another try, as a name not found may be.
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-            return { message: 'host not found', retryable: true };
-        case 'ETIMEDOUT':
-        case 'UND_ERR_CONNECT_TIMEOUT':
-            return { message: `connection timed out${at}`, retryable: true };
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH':
-            return { message: `host unreachable${at}`, retryable: true };
-    }
+    if (code === undefined)
+        return null;
+    const failure = connectionFailure(code, where);
+    if (failure)
+        return failure;
     const certificate = certificateReason(code, detail);
     return certificate ? { message: certificate, retryable: false } : null;
 }

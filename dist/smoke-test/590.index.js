@@ -10,7 +10,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   probeWebSocket: () => (/* binding */ probeWebSocket)
 /* harmony export */ });
 /* harmony import */ var ws__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2977);
-/* harmony import */ var _probe_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7379);
+/* harmony import */ var _probe_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8253);
 /** WebSocket checks: the handshake, then optionally a message sent and the first answer read. */
 
 

@@ -5549,7 +5549,7 @@ module.exports = TypeOverrides
 const defaults = __webpack_require__(8995)
 const nodeUtils = __webpack_require__(9023)
 
-const { isDate } = __webpack_require__(8253)
+const { isDate } = __webpack_require__(634)
 
 const invalidDateDeprecationNotice = nodeUtils.deprecate(
   () => {},

@@ -34751,6 +34751,10 @@ function rewritingLog(rt, rewrite) {
         notice: (message, annotation) => rt.log.notice(rewrite(message), annotation),
         group: (name, fn) => rt.log.group(rewrite(name), fn),
     };
+    return withLog(rt, log);
+}
+/** `rt` with another logger: everything else (outputs, masking, env) is `rt`'s own. */
+function withLog(rt, log) {
     return {
         log,
         setOutput: (name, value) => rt.setOutput(name, value),
@@ -35152,14 +35156,54 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7379:
+/***/ 8253:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B2: () => (/* binding */ ProbeError),
-/* harmony export */   XR: () => (/* binding */ msSince),
-/* harmony export */   x6: () => (/* binding */ networkError)
-/* harmony export */ });
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  B2: () => (/* binding */ ProbeError),
+  XR: () => (/* binding */ msSince),
+  x6: () => (/* binding */ networkError)
+});
+
+;// CONCATENATED MODULE: ./src/core/connection-failure.ts
+/**
+ * A failed connection in the words every part of Slipway uses ("connection refused
+ * (127.0.0.1:8080)", "host not found"), and whether another attempt could go differently.
+ */
+/** Node's certificate codes: another attempt meets the same certificate. */
+const CERTIFICATE_CODE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+/**
+ * A system error code as one line, with `where` (an address, never a URL) when known; null
+ * for a code that is no connection failure (a certificate's among them).
+ */
+function connectionFailure(code, where = '') {
+    const at = where ? ` (${where})` : '';
+    switch (code) {
+        case 'ECONNREFUSED':
+            return { message: `connection refused${at}`, retryable: true };
+        case 'ECONNRESET':
+        case 'EPIPE':
+        case 'UND_ERR_SOCKET':
+            return { message: `connection reset${at}`, retryable: true };
+        // EAI_AGAIN is a resolver that did not answer: worth another try, as a name not found may be.
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return { message: `host not found${at}`, retryable: true };
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return { message: `connection timed out${at}`, retryable: true };
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+            return { message: `host unreachable${at}`, retryable: true };
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/checks/probes/probe.ts
+/** What a probe reports back, and how it fails. */
+
 /** A failed attempt: one line, and whether another attempt could change the verdict. */
 class ProbeError extends Error {
     retryable;
@@ -35169,33 +35213,17 @@ class ProbeError extends Error {
         this.name = 'ProbeError';
     }
 }
-// Certificate errors: another attempt meets the same certificate.
-const NOT_RETRYABLE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
 /** A network error as one line: "connection refused (127.0.0.1:8080)", "no answer within 2000 ms". */
 function networkError(err, ctx, where) {
     if (ctx.signal.aborted)
         return new ProbeError(`no answer within ${Math.round(ctx.timeoutMs)} ms`, true);
     const e = err;
     const code = e.cause?.code ?? e.code;
-    switch (code) {
-        case 'ECONNREFUSED':
-            return new ProbeError(`connection refused (${where})`, true);
-        case 'ECONNRESET':
-        case 'EPIPE':
-        case 'UND_ERR_SOCKET':
-            return new ProbeError(`connection reset (${where})`, true);
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-            return new ProbeError(`host not found (${where})`, true);
-        case 'ETIMEDOUT':
-        case 'UND_ERR_CONNECT_TIMEOUT':
-            return new ProbeError(`connection timed out (${where})`, true);
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH':
-            return new ProbeError(`host unreachable (${where})`, true);
-    }
+    const failure = connectionFailure(code, where);
+    if (failure)
+        return new ProbeError(failure.message, failure.retryable);
     const detail = e.cause?.message ?? e.message;
-    if (code && NOT_RETRYABLE.test(code))
+    if (code && CERTIFICATE_CODE.test(code))
         return new ProbeError(`TLS: the server's certificate was rejected: ${detail} [${code}] (${where}); a private CA is trusted through NODE_EXTRA_CA_CERTS`, false);
     return new ProbeError(`${detail}${code ? ` [${code}]` : ''} (${where})`, true);
 }
@@ -36924,8 +36952,8 @@ var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
-// EXTERNAL MODULE: ./src/checks/probes/probe.ts
-var probe = __nccwpck_require__(7379);
+// EXTERNAL MODULE: ./src/checks/probes/probe.ts + 1 modules
+var probe = __nccwpck_require__(8253);
 ;// CONCATENATED MODULE: ./src/checks/probes/http.ts
 /**
  * HTTP(S) checks over node:http and node:https rather than fetch: undici takes tens of
@@ -38234,7 +38262,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 8253:
+/***/ 634:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types");

@@ -36248,6 +36248,10 @@ function rewritingLog(rt, rewrite) {
         notice: (message, annotation) => rt.log.notice(rewrite(message), annotation),
         group: (name, fn) => rt.log.group(rewrite(name), fn),
     };
+    return withLog(rt, log);
+}
+/** `rt` with another logger: everything else (outputs, masking, env) is `rt`'s own. */
+function withLog(rt, log) {
     return {
         log,
         setOutput: (name, value) => rt.setOutput(name, value),

@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.js';
 import { parseJsonObject } from '../core/json-object.js';
 import { Git } from '../core/git.js';
 import { commonInputs, defineAction, input, type ParsedInputs } from '../core/inputs.js';
-import type { Logger, Runtime } from '../core/runtime.js';
+import { withLog, type Logger, type Runtime } from '../core/runtime.js';
 import { componentPaths } from '../versioning/version-bump.js';
 import { chooseBase, type BaseDecision, type DeploymentLookup } from './base.js';
 import { buildAll, type BuildOutcome } from './build.js';
@@ -270,16 +270,7 @@ function warningsOnce(rt: Runtime): Runtime {
     notice: (m, a) => rt.log.notice(m, a),
     group: (name, fn) => rt.log.group(name, fn),
   };
-  return {
-    log,
-    env: rt.env,
-    cwd: rt.cwd,
-    keep: rt.keep,
-    setOutput: (name, value) => rt.setOutput(name, value),
-    summary: (markdown) => rt.summary(markdown),
-    mask: (secret) => rt.mask(secret),
-    redact: (text) => rt.redact(text),
-  };
+  return withLog(rt, log);
 }
 
 /**

@@ -64,6 +64,11 @@ export function rewritingLog(rt: Runtime, rewrite: (text: string) => string): Ru
     notice: (message, annotation) => rt.log.notice(rewrite(message), annotation),
     group: (name, fn) => rt.log.group(rewrite(name), fn),
   };
+  return withLog(rt, log);
+}
+
+/** `rt` with another logger: everything else (outputs, masking, env) is `rt`'s own. */
+export function withLog(rt: Runtime, log: Logger): Runtime {
   return {
     log,
     setOutput: (name, value) => rt.setOutput(name, value),

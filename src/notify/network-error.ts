@@ -3,12 +3,7 @@
  * ("connection refused (127.0.0.1:8080)", "host not found"), and whether another attempt
  * could go differently: a refused certificate or a blocked port fails the same way every time.
  */
-
-/** What to say about a failed connection, and whether to try again. */
-export interface NetworkReason {
-  message: string;
-  retryable: boolean;
-}
+import { CERTIFICATE_CODE, connectionFailure, type ConnectionFailure } from '../core/connection-failure.js';
 
 /** Where a socket error happened: "127.0.0.1:8080", "[::1]:8080"; '' when the error does not say. */
 export function socketAddress(err: { address?: unknown; port?: unknown } | undefined): string {
@@ -17,13 +12,12 @@ export function socketAddress(err: { address?: unknown; port?: unknown } | undef
   return typeof err.port === 'number' ? `${host}:${err.port}` : host;
 }
 
-// Node's certificate codes; a private CA is the usual cause, and NODE_EXTRA_CA_CERTS its fix.
-const TLS_CODE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
+// A private CA is the usual cause of a refused certificate, and NODE_EXTRA_CA_CERTS its fix.
 const TRUST_HINT = '(set NODE_EXTRA_CA_CERTS to trust it)';
 
 /** A certificate code as one line, or null when `code` is no certificate code. */
 function certificateReason(code: string, detail: string): string | null {
-  if (!TLS_CODE.test(code)) return null;
+  if (!CERTIFICATE_CODE.test(code)) return null;
   switch (code) {
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
       return `the TLS certificate is self-signed ${TRUST_HINT}`;
@@ -45,28 +39,10 @@ function certificateReason(code: string, detail: string): string | null {
  * A system or TLS error code as one line, with `where` (the socket's address, never the URL)
  * when known; null for a code this does not know.
  */
-export function networkReason(code: string | undefined, detail: string, where = ''): NetworkReason | null {
-  const at = where ? ` (${where})` : '';
-  switch (code) {
-    case undefined:
-      return null;
-    case 'ECONNREFUSED':
-      return { message: `connection refused${at}`, retryable: true };
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-      return { message: `connection reset${at}`, retryable: true };
-    // EAI_AGAIN is a resolver that did not answer: worth another try, as a name not found may be.
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return { message: 'host not found', retryable: true };
-    case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return { message: `connection timed out${at}`, retryable: true };
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return { message: `host unreachable${at}`, retryable: true };
-  }
+export function networkReason(code: string | undefined, detail: string, where = ''): ConnectionFailure | null {
+  if (code === undefined) return null;
+  const failure = connectionFailure(code, where);
+  if (failure) return failure;
   const certificate = certificateReason(code, detail);
   return certificate ? { message: certificate, retryable: false } : null;
 }

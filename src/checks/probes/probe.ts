@@ -1,4 +1,5 @@
 /** What a probe reports back, and how it fails. */
+import { CERTIFICATE_CODE, connectionFailure } from '../../core/connection-failure.js';
 import type { ResolvedCheck } from '../resolve.js';
 
 /** What came back from one attempt, before any assertion. */
@@ -32,33 +33,15 @@ export interface AttemptContext {
 /** One attempt of a check. */
 export type Probe<C extends ResolvedCheck = ResolvedCheck> = (check: C, ctx: AttemptContext) => Promise<Observation>;
 
-// Certificate errors: another attempt meets the same certificate.
-const NOT_RETRYABLE = /^(CERT_|ERR_TLS_CERT|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_SSL_)/;
-
 /** A network error as one line: "connection refused (127.0.0.1:8080)", "no answer within 2000 ms". */
 export function networkError(err: unknown, ctx: AttemptContext, where: string): ProbeError {
   if (ctx.signal.aborted) return new ProbeError(`no answer within ${Math.round(ctx.timeoutMs)} ms`, true);
   const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
   const code = e.cause?.code ?? e.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return new ProbeError(`connection refused (${where})`, true);
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-      return new ProbeError(`connection reset (${where})`, true);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new ProbeError(`host not found (${where})`, true);
-    case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return new ProbeError(`connection timed out (${where})`, true);
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new ProbeError(`host unreachable (${where})`, true);
-  }
+  const failure = connectionFailure(code, where);
+  if (failure) return new ProbeError(failure.message, failure.retryable);
   const detail = e.cause?.message ?? e.message;
-  if (code && NOT_RETRYABLE.test(code))
+  if (code && CERTIFICATE_CODE.test(code))
     return new ProbeError(
       `TLS: the server's certificate was rejected: ${detail} [${code}] (${where}); a private CA is trusted through NODE_EXTRA_CA_CERTS`,
       false,
